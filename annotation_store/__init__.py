@@ -1,0 +1,43 @@
+"""Persistence of datasets, judge verdicts and human labels, plus agreement analysis.
+
+Knows nothing of torch or Gradio. ``open_store(path_or_url)`` creates and migrates the database.
+"""
+
+from annotation_store.analysis import (
+    Agreement,
+    PartialOrder,
+    human_judge_agreement,
+    majority_labels,
+    model_levels,
+    partial_order,
+    win_table,
+)
+from annotation_store.demo import DEMO_DATASET_NAME, load_demo_dataset
+from annotation_store.store import (
+    ComparisonView,
+    LabelView,
+    NewVerdict,
+    Store,
+    StoreError,
+    VerdictView,
+    open_store,
+)
+
+__all__ = [
+    "DEMO_DATASET_NAME",
+    "Agreement",
+    "ComparisonView",
+    "LabelView",
+    "NewVerdict",
+    "PartialOrder",
+    "Store",
+    "StoreError",
+    "VerdictView",
+    "human_judge_agreement",
+    "load_demo_dataset",
+    "majority_labels",
+    "model_levels",
+    "open_store",
+    "partial_order",
+    "win_table",
+]

@@ -1,0 +1,328 @@
+"""Judge profiles: how a judge model is prompted, how its output is parsed, how it decodes.
+
+A profile is pure string work (no torch): ``build_prompt`` turns a pairwise case into the exact text
+the released weights were trained on, ``parse`` turns generated text back into a verdict. The
+prompt strings below are byte-exact copies of the upstream projects' templates; ``tests`` compares
+them with the copies in ``../shared/data`` so drift is caught.
+
+Parsing never guesses: an output without a recognisable verdict gets status ``unparsed`` (or
+``truncated`` when generation stopped at the token limit), never a silent tie.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+Verdict = Literal["1", "2", "tie"]
+ParseStatus = Literal["ok", "unparsed", "truncated"]
+VERDICTS: tuple[Verdict, ...] = ("1", "2", "tie")
+
+
+@dataclass(frozen=True)
+class PairCase:
+    """One pairwise question for a judge, in canonical order (response1 first)."""
+
+    instruction: str
+    response1: str
+    response2: str
+    input: str = ""
+    reference: str | None = None
+
+
+@dataclass(frozen=True)
+class ParsedJudgment:
+    verdict: Verdict | None
+    status: ParseStatus
+    reason: str = ""
+    reference: str = ""
+    scores: tuple[float, float] | None = None
+
+
+@dataclass(frozen=True)
+class Decoding:
+    """Decoding settings handed to ``generate``; part of every verdict's fingerprint."""
+
+    max_new_tokens: int = 512
+    num_beams: int = 1
+    repetition_penalty: float = 1.0
+    do_sample: bool = False
+
+    def as_kwargs(self) -> dict[str, object]:
+        kwargs: dict[str, object] = {
+            "max_new_tokens": self.max_new_tokens,
+            "num_beams": self.num_beams,
+            "repetition_penalty": self.repetition_penalty,
+            "do_sample": self.do_sample,
+        }
+        if self.num_beams > 1:
+            kwargs["early_stopping"] = True
+        return kwargs
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """What the engine feeds the model: plain text, or chat messages for the tokenizer's template."""
+
+    text: str | None = None
+    messages: tuple[dict[str, str], ...] | None = None
+
+
+def _finish(
+    verdict: Verdict | None, *, truncated: bool, reason: str = "", reference: str = "", scores=None
+) -> ParsedJudgment:
+    if verdict is None:
+        status: ParseStatus = "truncated" if truncated else "unparsed"
+    else:
+        status = "ok"
+    return ParsedJudgment(verdict, status, reason.strip(), reference.strip(), scores)
+
+
+# --------------------------------------------------------------------------------------------- PandaLM
+
+PANDALM_PROMPT_WITH_INPUT = (
+    "Below are two responses for a given task. The task is defined by the Instruction with an Input that "
+    "provides further context. Evaluate the responses and generate a reference answer for the task.\n\n"
+    "### Instruction:\n{instruction}\n\n### Input:\n{input}\n\n"
+    "### Response 1:\n{response1}\n\n### Response 2:\n{response2}\n\n### Evaluation:\n"
+)
+PANDALM_PROMPT_NO_INPUT = (
+    "Below are two responses for a given task. The task is defined by the Instruction. Evaluate the "
+    "responses and generate a reference answer for the task.\n\n"
+    "### Instruction:\n{instruction}\n\n"
+    "### Response 1:\n{response1}\n\n### Response 2:\n{response2}\n\n### Evaluation:\n"
+)
+PANDALM_SPECIAL_TOKENS = re.compile(
+    r"<unk>|<pad>|<s>|</s>|\[PAD\]|<\|endoftext\|>|\[UNK\]|\[CLS\]|\[MASK\]|<\|startofpiece\|>"
+    r"|<\|endofpiece\|>|\[gMASK\]|\[sMASK\]"
+)
+_PANDALM_VERDICT = re.compile(r"^\s*(1|2|tie)\s*$", re.IGNORECASE)
+_PANDALM_REASON = re.compile(r"###\s*Reason:\s*(.*?)(?=###\s*Reference:|\Z)", re.DOTALL | re.IGNORECASE)
+_PANDALM_REFERENCE = re.compile(r"###\s*Reference:\s*(.*)\Z", re.DOTALL | re.IGNORECASE)
+
+
+def pandalm_clean(response: str) -> str:
+    """PandaLM's response clean-up, as upstream: strip, remove special-token strings, strip again."""
+    return PANDALM_SPECIAL_TOKENS.sub("", response.strip()).strip()
+
+
+def _normalise_verdict(token: str) -> Verdict | None:
+    token = token.strip().lower()
+    return token if token in VERDICTS else None  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class PandaLMProfile:
+    """PandaLM-7B-v1: plain-text prompt, output ``{1|2|Tie}\\n\\n### Reason: ...\\n\\n### Reference: ...``."""
+
+    name: str = "pandalm"
+    uses_chat_template: bool = False
+    decoding_presets: dict[str, Decoding] = field(
+        default_factory=lambda: {
+            "released": Decoding(max_new_tokens=512, num_beams=4, repetition_penalty=1.2),
+            "fast": Decoding(max_new_tokens=512, num_beams=1, repetition_penalty=1.2),
+        }
+    )
+    verdict_words: tuple[str, str, str] = ("1", "2", "Tie")
+
+    def build_prompt(self, case: PairCase) -> Prompt:
+        fields = {
+            "instruction": case.instruction,
+            "input": case.input,
+            "response1": pandalm_clean(case.response1),
+            "response2": pandalm_clean(case.response2),
+        }
+        template = PANDALM_PROMPT_WITH_INPUT if case.input else PANDALM_PROMPT_NO_INPUT
+        return Prompt(text=template.format(**fields))
+
+    def parse(self, text: str, *, truncated: bool = False) -> ParsedJudgment:
+        head = re.split(r"###\s*Reason:", text, maxsplit=1, flags=re.IGNORECASE)[0]
+        lines = [line for line in head.strip().splitlines() if line.strip()]
+        verdict = _normalise_verdict(lines[0]) if lines and _PANDALM_VERDICT.match(lines[0]) else None
+        reason = _PANDALM_REASON.search(text)
+        reference = _PANDALM_REFERENCE.search(text)
+        return _finish(
+            verdict,
+            truncated=truncated,
+            reason=reason.group(1) if reason else "",
+            reference=reference.group(1) if reference else "",
+        )
+
+
+# ---------------------------------------------------------------------------------------------- MT-Bench
+
+MTBENCH_PAIR_V2_SYSTEM = (
+    "Please act as an impartial judge and evaluate the quality of the responses provided by two AI "
+    "assistants to the user question displayed below. You should choose the assistant that follows the "
+    "user's instructions and answers the user's question better. Your evaluation should consider factors "
+    "such as the helpfulness, relevance, accuracy, depth, creativity, and level of detail of their "
+    "responses. Begin your evaluation by comparing the two responses and provide a short explanation. "
+    "Avoid any position biases and ensure that the order in which the responses were presented does not "
+    "influence your decision. Do not allow the length of the responses to influence your evaluation. Do "
+    "not favor certain names of the assistants. Be as objective as possible. After providing your "
+    'explanation, output your final verdict by strictly following this format: "[[A]]" if assistant A '
+    'is better, "[[B]]" if assistant B is better, and "[[C]]" for a tie.'
+)
+MTBENCH_PAIR_V2_TEMPLATE = (
+    "[User Question]\n{question}\n\n[The Start of Assistant A's Answer]\n{answer_a}\n"
+    "[The End of Assistant A's Answer]\n\n[The Start of Assistant B's Answer]\n{answer_b}\n"
+    "[The End of Assistant B's Answer]"
+)
+MTBENCH_PAIR_MATH_V1_SYSTEM = (
+    "Please act as an impartial judge and evaluate the quality of the responses provided by two AI "
+    "assistants to the user question displayed below. Your evaluation should consider correctness and "
+    "helpfulness. You will be given a reference answer, assistant A's answer, and assistant B's answer. "
+    "Your job is to evaluate which assistant's answer is better. Begin your evaluation by comparing both "
+    "assistants' answers with the reference answer. Identify and correct any mistakes. Avoid any position "
+    "biases and ensure that the order in which the responses were presented does not influence your "
+    "decision. Do not allow the length of the responses to influence your evaluation. Do not favor certain "
+    "names of the assistants. Be as objective as possible. After providing your explanation, output your "
+    'final verdict by strictly following this format: "[[A]]" if assistant A is better, "[[B]]" if '
+    'assistant B is better, and "[[C]]" for a tie.'
+)
+MTBENCH_PAIR_MATH_V1_TEMPLATE = (
+    "[User Question]\n{question}\n\n[The Start of Reference Answer]\n{ref_answer_1}\n"
+    "[The End of Reference Answer]\n\n[The Start of Assistant A's Answer]\n{answer_a}\n"
+    "[The End of Assistant A's Answer]\n\n[The Start of Assistant B's Answer]\n{answer_b}\n"
+    "[The End of Assistant B's Answer]"
+)
+_MTBENCH_MARKER = re.compile(r"\[\[([ABC])\]\]")
+_MTBENCH_TO_VERDICT: dict[str, Verdict] = {"A": "1", "B": "2", "C": "tie"}
+
+
+def _question_text(case: PairCase) -> str:
+    """MT-Bench prompts have no input slot: the input is appended to the question."""
+    return f"{case.instruction}\n\n{case.input}" if case.input.strip() else case.instruction
+
+
+@dataclass(frozen=True)
+class MTBenchPairProfile:
+    """FastChat's MT-Bench pairwise judge (pair-v2, or pair-math-v1 when a reference exists).
+
+    The prompt goes through the judge model's own chat template. Parsing is strict: the LAST
+    ``[[A]]``/``[[B]]``/``[[C]]`` marker wins (FastChat's substring test would count a quoted marker).
+    """
+
+    name: str = "mtbench-pair"
+    uses_chat_template: bool = True
+    decoding_presets: dict[str, Decoding] = field(
+        default_factory=lambda: {
+            "released": Decoding(max_new_tokens=2048, num_beams=1),
+            "fast": Decoding(max_new_tokens=512, num_beams=1),
+        }
+    )
+    verdict_words: tuple[str, str, str] = ("A", "B", "C")
+
+    def build_prompt(self, case: PairCase) -> Prompt:
+        question = _question_text(case)
+        if case.reference:
+            system = MTBENCH_PAIR_MATH_V1_SYSTEM
+            user = MTBENCH_PAIR_MATH_V1_TEMPLATE.format(
+                question=question,
+                ref_answer_1=case.reference,
+                answer_a=case.response1,
+                answer_b=case.response2,
+            )
+        else:
+            system = MTBENCH_PAIR_V2_SYSTEM
+            user = MTBENCH_PAIR_V2_TEMPLATE.format(question=question, answer_a=case.response1, answer_b=case.response2)
+        return Prompt(messages=({"role": "system", "content": system}, {"role": "user", "content": user}))
+
+    def parse(self, text: str, *, truncated: bool = False) -> ParsedJudgment:
+        markers = list(_MTBENCH_MARKER.finditer(text))
+        if not markers:
+            return _finish(None, truncated=truncated, reason=text)
+        last = markers[-1]
+        return _finish(_MTBENCH_TO_VERDICT[last.group(1)], truncated=truncated, reason=text[: last.start()])
+
+
+# ----------------------------------------------------------------------------------------------- JudgeLM
+
+JUDGELM_SYSTEM = "You are a helpful and precise assistant for checking the quality of the answer."
+JUDGELM_RATING_PROMPT = (
+    "We would like to request your feedback on the performance of two AI assistants in response to the "
+    "user question displayed above.\nPlease rate the helpfulness, relevance, accuracy, level of details of "
+    "their responses. Each assistant receives an overall score on a scale of 1 to 10, where a higher score "
+    "indicates better overall performance.\nPlease first output a single line containing only two values "
+    "indicating the scores for Assistant 1 and 2, respectively. The two scores are separated by a space. "
+    "In the subsequent line, please provide a comprehensive explanation of your evaluation, avoiding any "
+    "potential bias and ensuring that the order in which the responses were presented does not affect your "
+    "judgment."
+)
+JUDGELM_TEMPLATE = (
+    "[Question]\n{question}\n\n[The Start of Assistant 1's Answer]\n{answer_1}\n\n"
+    "[The End of Assistant 1's Answer]\n\n[The Start of Assistant 2's Answer]\n{answer_2}\n\n"
+    "[The End of Assistant 2's Answer]\n\n[System]\n{prompt}\n\n"
+)
+JUDGELM_TEMPLATE_WITH_REFERENCE = (
+    "[Question]\n{question}\n\n[Reference Answer]\n{reference}\n\n[The Start of Assistant 1's Answer]\n"
+    "{answer_1}\n\n[The End of Assistant 1's Answer]\n\n[The Start of Assistant 2's Answer]\n{answer_2}\n\n"
+    "[The End of Assistant 2's Answer]\n\n[System]\n{prompt}\n\n"
+)
+JUDGELM_APPENDIX = "### Response:"
+_JUDGELM_SCORES = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*[, ]\s*(\d+(?:\.\d+)?)\s*$")
+
+
+@dataclass(frozen=True)
+class JudgeLMProfile:
+    """JudgeLM: ``"<score1> <score2>\\n<explanation>"``; the verdict follows from the score difference."""
+
+    name: str = "judgelm"
+    uses_chat_template: bool = False
+    decoding_presets: dict[str, Decoding] = field(
+        default_factory=lambda: {
+            "released": Decoding(max_new_tokens=2048, num_beams=1),
+            "fast": Decoding(max_new_tokens=512, num_beams=1),
+        }
+    )
+    verdict_words: tuple[str, str, str] = ("", "", "")
+
+    def build_prompt(self, case: PairCase) -> Prompt:
+        question = _question_text(case)
+        if case.reference:
+            body = JUDGELM_TEMPLATE_WITH_REFERENCE.format(
+                question=question,
+                reference=case.reference,
+                answer_1=case.response1,
+                answer_2=case.response2,
+                prompt=JUDGELM_RATING_PROMPT,
+            )
+        else:
+            body = JUDGELM_TEMPLATE.format(
+                question=question,
+                answer_1=case.response1,
+                answer_2=case.response2,
+                prompt=JUDGELM_RATING_PROMPT,
+            )
+        return Prompt(text=f"{JUDGELM_SYSTEM}\n{body}{JUDGELM_APPENDIX}")
+
+    def parse(self, text: str, *, truncated: bool = False) -> ParsedJudgment:
+        first, _, rest = text.strip().partition("\n")
+        match = _JUDGELM_SCORES.match(first)
+        if not match:
+            return _finish(None, truncated=truncated, reason=text)
+        s1, s2 = float(match.group(1)), float(match.group(2))
+        verdict: Verdict = "1" if s1 > s2 else "2" if s2 > s1 else "tie"
+        return _finish(verdict, truncated=truncated, reason=rest, scores=(s1, s2))
+
+
+Profile = PandaLMProfile | MTBenchPairProfile | JudgeLMProfile
+_PROFILES: dict[str, type[PandaLMProfile] | type[MTBenchPairProfile] | type[JudgeLMProfile]] = {
+    "pandalm": PandaLMProfile,
+    "mtbench-pair": MTBenchPairProfile,
+    "judgelm": JudgeLMProfile,
+}
+
+
+def profile_names() -> Sequence[str]:
+    return tuple(_PROFILES)
+
+
+def get_profile(name: str) -> Profile:
+    """Return the judge profile called ``name`` (see ``profile_names()``)."""
+    try:
+        return _PROFILES[name]()
+    except KeyError:
+        raise ValueError(f"Unknown judge profile {name!r}; choose one of: {', '.join(_PROFILES)}") from None

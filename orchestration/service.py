@@ -1,0 +1,235 @@
+"""The one thin place that joins the judge and the store; both the CLI and the UI call it.
+
+``Studio`` owns one store and, lazily, one loaded judge. It turns judge results into stored
+verdicts and store rows into the figures the dashboard shows. No Gradio here.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from annotation_store import (
+    DEMO_DATASET_NAME,
+    Agreement,
+    ComparisonView,
+    LabelView,
+    NewVerdict,
+    PartialOrder,
+    Store,
+    StoreError,
+    VerdictView,
+    human_judge_agreement,
+    load_demo_dataset,
+    majority_labels,
+    open_store,
+    partial_order,
+)
+from judge_runtime import (
+    Judge,
+    JudgeInputError,
+    JudgeLoadError,
+    JudgeProgress,
+    JudgeResult,
+    JudgeSpec,
+    PairCase,
+)
+from orchestration.settings import Settings
+
+UserError = (StoreError, JudgeInputError, JudgeLoadError, ValueError)
+
+
+@dataclass(frozen=True)
+class CaseProgress:
+    """One step of a streamed judgment for the UI; ``verdict`` is set when it finished."""
+
+    text: str
+    verdict: VerdictView | None = None
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    judged: int
+    skipped: int
+    unparsed: int
+    run_id: int
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    counts: dict[str, int]
+    agreement: Agreement
+    judge_order: PartialOrder
+    human_order: PartialOrder
+    judge_name: str | None
+
+
+def to_case(comparison: ComparisonView) -> PairCase:
+    return PairCase(
+        instruction=comparison.instruction,
+        input=comparison.input,
+        response1=comparison.response1,
+        response2=comparison.response2,
+        reference=comparison.reference,
+    )
+
+
+def to_new_verdict(comparison_id: int, result: JudgeResult) -> NewVerdict:
+    parsed = result.parsed
+    return NewVerdict(
+        comparison_id=comparison_id,
+        verdict=parsed.verdict,
+        status=parsed.status,
+        reason=parsed.reason,
+        reference=parsed.reference,
+        raw_output=result.raw_output,
+        prompt_tokens=result.prompt_tokens,
+        output_tokens=result.output_tokens,
+        latency_s=result.latency_s,
+    )
+
+
+class Studio:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        store: Store | None = None,
+        judge_loader: Callable[[JudgeSpec], Judge] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store or open_store(settings.database)
+        if settings.seed_demo:
+            self.store.seed_dataset(load_demo_dataset())
+        self._judge: Judge | None = None
+        self._judge_error: Exception | None = None
+        self._judge_lock = threading.Lock()
+        self._judge_loader = judge_loader
+
+    # ------------------------------------------------------------------ the judge
+    @property
+    def judge_spec(self) -> JudgeSpec:
+        s = self.settings
+        return JudgeSpec(
+            model=s.judge_model,
+            profile=s.judge_profile,
+            quantization=s.quantization,
+            device=s.device,
+            decoding=s.decoding,
+            max_new_tokens=s.max_new_tokens,
+            seed=s.seed,
+        )
+
+    def judge(self) -> Judge:
+        """The loaded judge; the first call loads it (seconds for the demo, minutes for a 7B model)."""
+        with self._judge_lock:
+            if self._judge is None:
+                if self._judge_loader is None:
+                    from judge_runtime import load_judge
+
+                    self._judge_loader = load_judge
+                try:
+                    self._judge = self._judge_loader(self.judge_spec)
+                    self._judge_error = None
+                except Exception as exc:
+                    self._judge_error = exc
+                    raise
+            return self._judge
+
+    def warm_up_in_background(self) -> threading.Thread:
+        """Load the judge now so the first click does not wait for it."""
+
+        def load() -> None:
+            try:
+                self.judge()
+            except Exception:  # reported by judge_status() and on the next use
+                return
+
+        thread = threading.Thread(target=load, name="judge-warm-up", daemon=True)
+        thread.start()
+        return thread
+
+    def judge_status(self) -> str:
+        if self._judge is not None:
+            fp = self._judge.fingerprint
+            return (
+                f"Judge ready: {fp['model']} · profile {fp['profile']} · quantization {fp['quantization']} "
+                f"· {fp['device_type']} · greedy={not fp['decoding']['do_sample']} "
+                f"beams={fp['decoding']['num_beams']} max_new_tokens={fp['decoding']['max_new_tokens']}"
+            )
+        if self._judge_error is not None:
+            return f"Judge failed to load: {self._judge_error}"
+        return f"Judge loading: {self.settings.judge_model} (profile {self.settings.judge_profile})…"
+
+    def stream_comparison(self, comparison_id: int) -> Iterator[CaseProgress]:
+        """Judge a stored comparison, streaming the output; the parsed verdict is stored at the end."""
+        comparison = self.store.get_comparison(comparison_id)
+        judge = self.judge()
+        run_id = self.store.ensure_judge_run(judge.fingerprint_key, judge.fingerprint)
+        for step in judge.stream(to_case(comparison)):
+            if step.result is None:
+                yield CaseProgress(step.text)
+                continue
+            self.store.save_verdict(run_id, to_new_verdict(comparison_id, step.result))
+            yield CaseProgress(step.text, self.store.latest_verdict(comparison_id))
+
+    def stream_custom(self, case: PairCase) -> Iterator[JudgeProgress]:
+        """Judge a pasted case without storing it."""
+        yield from self.judge().stream(case)
+
+    def judge_dataset(
+        self,
+        dataset: str = DEMO_DATASET_NAME,
+        *,
+        limit: int | None = None,
+        on_progress: Callable[[int, int], None] | None = None,
+    ) -> RunSummary:
+        """Judge every comparison of ``dataset`` not yet judged with this judge's fingerprint."""
+        table = self.store.comparison_table(dataset)
+        if table.empty:
+            known = ", ".join(self.store.dataset_names()) or "none"
+            raise StoreError(f"Dataset {dataset!r} has no comparisons (datasets: {known}).")
+        judge = self.judge()
+        run_id = self.store.ensure_judge_run(judge.fingerprint_key, judge.fingerprint)
+        done = self.store.judged_comparison_ids(run_id)
+        todo = [int(i) for i in table["id"] if int(i) not in done]
+        if limit is not None:
+            todo = todo[:limit]
+        cases = [to_case(self.store.get_comparison(i)) for i in todo]
+        unparsed = 0
+        finished = 0
+
+        def save(index: int, result: JudgeResult) -> None:
+            nonlocal unparsed, finished
+            self.store.save_verdict(run_id, to_new_verdict(todo[index], result))
+            unparsed += result.parsed.status != "ok"
+            finished += 1
+            if on_progress is not None:
+                on_progress(finished, len(todo))
+
+        judge.judge_many(cases, batch_size=self.settings.batch_size, on_result=save)
+        return RunSummary(judged=len(todo), skipped=len(done), unparsed=unparsed, run_id=run_id)
+
+    # ------------------------------------------------------------------ people
+    def next_for(self, annotator: str, dataset: str | None = None) -> ComparisonView | None:
+        return self.store.next_unlabelled(annotator, dataset)
+
+    def submit_label(
+        self, comparison_id: int, annotator: str, verdict: str, idempotency_key: str | None = None
+    ) -> LabelView:
+        return self.store.save_label(comparison_id, annotator, verdict, idempotency_key=idempotency_key)
+
+    # ------------------------------------------------------------------ figures
+    def dashboard(self, dataset: str | None = None, *, alpha: float = 0.05) -> Dashboard:
+        labels = self.store.labels(dataset)
+        verdicts = self.store.verdicts(dataset)
+        judge_name = str(verdicts["judge"].iloc[-1]) if not verdicts.empty else None
+        latest = verdicts.drop_duplicates("comparison_id", keep="last")
+        return Dashboard(
+            counts=self.store.counts(),
+            agreement=human_judge_agreement(labels, verdicts),
+            judge_order=partial_order(latest[latest["status"] == "ok"], alpha=alpha),
+            human_order=partial_order(majority_labels(labels), alpha=alpha),
+            judge_name=judge_name,
+        )

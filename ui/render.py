@@ -1,0 +1,37 @@
+"""Turn untrusted text (model responses, judge output) into Markdown that shows HTML as text.
+
+Gradio's Markdown already sanitizes HTML (scripts and event handlers are dropped). On top of that,
+``<``, ``>`` and ``&`` outside code are escaped so that a response *about* HTML shows its tags as
+text instead of losing them; code spans and fenced blocks are left alone because the Markdown
+renderer shows their content literally.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+_FENCE = re.compile(r"(^```.*?^```[ \t]*$|^~~~.*?^~~~[ \t]*$)", re.MULTILINE | re.DOTALL)
+_CODE_SPAN = re.compile(r"(`+)(?:(?!\1).)+?\1", re.DOTALL)
+
+
+def _escape_outside_code_spans(text: str) -> str:
+    out, last = [], 0
+    for match in _CODE_SPAN.finditer(text):
+        out.append(html.escape(text[last : match.start()], quote=False))
+        out.append(match.group(0))
+        last = match.end()
+    out.append(html.escape(text[last:], quote=False))
+    return "".join(out)
+
+
+def safe_markdown(text: str | None) -> str:
+    if not text:
+        return ""
+    parts = _FENCE.split(text)
+    # split() with one group alternates: outside, fence, outside, fence, ...
+    return "".join(part if i % 2 else _escape_outside_code_spans(part) for i, part in enumerate(parts))
+
+
+def quote_block(text: str | None, empty: str = "_(empty)_") -> str:
+    return safe_markdown(text) if text and text.strip() else empty
