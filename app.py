@@ -89,8 +89,7 @@ def judge(settings: Settings, dataset: str, limit: int | None) -> None:
     from tqdm import tqdm
 
     studio = Studio(settings)
-    print(f"Loading judge {settings.judge_model} (profile {settings.judge_profile})…", file=sys.stderr)
-    studio.judge()
+    print(f"Judge: {settings.judge_model} (profile {settings.judge_profile})", file=sys.stderr)
     bar = tqdm(total=0, unit="judgment", desc="Judging")
 
     def progress(done: int, total: int) -> None:

@@ -121,8 +121,8 @@ def partial_order(outcomes: pd.DataFrame, *, alpha: float = 0.05, rule: str = "s
         set(outcomes.get("model1", pd.Series(dtype=str))) | set(outcomes.get("model2", pd.Series(dtype=str)))
     )
     edges: list[Edge] = []
-    for row in table.itertuples(index=False):
-        wins_a, wins_b, ties = int(row.wins_a), int(row.wins_b), int(row.ties)
+    for row in table.to_dict("records"):
+        wins_a, wins_b, ties = int(row["wins_a"]), int(row["wins_b"]), int(row["ties"])
         decisive = wins_a + wins_b
         if decisive == 0 or wins_a == wins_b:
             continue
@@ -130,9 +130,9 @@ def partial_order(outcomes: pd.DataFrame, *, alpha: float = 0.05, rule: str = "s
         if rule == "sign-test" and p_value >= alpha:
             continue
         if wins_a > wins_b:
-            edges.append(Edge(str(row.model_a), str(row.model_b), wins_a, wins_b, ties, p_value))
+            edges.append(Edge(str(row["model_a"]), str(row["model_b"]), wins_a, wins_b, ties, p_value))
         else:
-            edges.append(Edge(str(row.model_b), str(row.model_a), wins_b, wins_a, ties, p_value))
+            edges.append(Edge(str(row["model_b"]), str(row["model_a"]), wins_b, wins_a, ties, p_value))
     graph = nx.DiGraph()
     graph.add_nodes_from(models)
     graph.add_edges_from((e.winner, e.loser) for e in edges)

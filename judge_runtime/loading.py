@@ -138,7 +138,7 @@ def load_model_and_tokenizer(source: ModelSource, device: str, quantization: str
     except (OSError, ValueError) as exc:
         raise JudgeLoadError(f"Could not load judge model {source.display_name}: {exc}") from exc
     if qconfig is None:
-        model.to(device)
+        model.to(device)  # type: ignore[arg-type]
     model.eval()
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token

@@ -64,3 +64,34 @@ def demo_judge():
             seed=s.seed,
         )
     )
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def running_app(db_path: Path, demo_judge):
+    """The whole app, launched in-process on a free port over a copy of the seeded database."""
+    from orchestration import Settings, Studio
+    from ui import build_ui, css_paths, head_html
+
+    settings = Settings(home=db_path.parent)
+    studio = Studio(settings, judge_loader=lambda _spec: demo_judge)
+    studio.judge()
+    demo = build_ui(studio)
+    port = free_port()
+    demo.queue().launch(
+        server_name="127.0.0.1",
+        server_port=port,
+        prevent_thread_lock=True,
+        quiet=True,
+        head=head_html(),
+        css_paths=css_paths(),
+    )
+    yield f"http://127.0.0.1:{port}/"
+    demo.close()

@@ -72,11 +72,11 @@ def build_ui(studio: Studio) -> gr.Blocks:
     with gr.Blocks(title="Judge Studio") as demo:
         gr.Markdown("# Judge Studio\nJudge LLM responses with a local judge model, and check the judge against people.")
         with gr.Tabs():
-            with gr.Tab("Case study", id="case"):
+            with gr.Tab("Case study", id="case", elem_id="tab-case"):
                 _case_study_tab(studio, demo, choices, first)
-            with gr.Tab("Annotate", id="annotate"):
+            with gr.Tab("Annotate", id="annotate", elem_id="tab-annotate"):
                 _annotate_tab(studio)
-            with gr.Tab("Dashboard", id="dashboard"):
+            with gr.Tab("Dashboard", id="dashboard", elem_id="tab-dashboard"):
                 _dashboard_tab(studio, demo)
     return demo
 
@@ -89,18 +89,18 @@ def _case_study_tab(studio: Studio, demo: gr.Blocks, choices: list[tuple[str, in
     with gr.Row(equal_height=False):
         with gr.Column():
             left_title = gr.Markdown("### Response 1")
-            left = gr.Markdown(elem_id="case-response-1", elem_classes=["js-response"])
+            left = gr.Markdown(elem_id="case-response-1", elem_classes=["js-response"], line_breaks=True)
         with gr.Column():
             right_title = gr.Markdown("### Response 2")
-            right = gr.Markdown(elem_id="case-response-2", elem_classes=["js-response"])
+            right = gr.Markdown(elem_id="case-response-2", elem_classes=["js-response"], line_breaks=True)
     run = gr.Button("Run judge", variant="primary", elem_id="run-judge")
     raw = gr.Textbox(
         label="Judge output (streamed, shown as plain text)", lines=6, interactive=False, elem_id="judge-raw"
     )
     verdict = gr.Markdown(elem_id="judge-verdict")
     with gr.Row():
-        reason = gr.Markdown(elem_id="judge-reason")
-        reference = gr.Markdown(elem_id="judge-reference")
+        reason = gr.Markdown(elem_id="judge-reason", line_breaks=True)
+        reference = gr.Markdown(elem_id="judge-reference", line_breaks=True)
     with gr.Accordion("Judge your own pair (not stored)", open=False):
         c_instruction = gr.Textbox(label="Instruction", lines=2)
         c_input = gr.Textbox(label="Input (optional)", lines=2)
@@ -208,7 +208,11 @@ def _case_study_tab(studio: Studio, demo: gr.Blocks, choices: list[tuple[str, in
         concurrency_id="judge",
         concurrency_limit=JUDGE_SLOTS,
     )
-    demo.load(show, inputs=picker, outputs=shown_outputs, api_name=False)
+    demo.load(show, inputs=picker, outputs=shown_outputs, api_visibility="private")
+    status_timer = gr.Timer(3.0)
+    status_timer.tick(
+        studio.judge_status, outputs=status, api_visibility="private", concurrency_limit=None, show_progress="hidden"
+    )
 
 
 def _annotate_tab(studio: Studio) -> None:
@@ -224,10 +228,10 @@ def _annotate_tab(studio: Studio) -> None:
     with gr.Row(equal_height=False):
         with gr.Column():
             gr.Markdown("### Response 1")
-            left = gr.Markdown(elem_id="annotate-response-1", elem_classes=["js-response"])
+            left = gr.Markdown(elem_id="annotate-response-1", elem_classes=["js-response"], line_breaks=True)
         with gr.Column():
             gr.Markdown("### Response 2")
-            right = gr.Markdown(elem_id="annotate-response-2", elem_classes=["js-response"])
+            right = gr.Markdown(elem_id="annotate-response-2", elem_classes=["js-response"], line_breaks=True)
     with gr.Row():
         b1 = gr.Button("1 · Response 1 is better", elem_id="label-1")
         bt = gr.Button("T · Tie", elem_id="label-tie")
@@ -266,7 +270,7 @@ def _annotate_tab(studio: Studio) -> None:
 
     outputs = [comparison, prompt, left, right, feedback, idempotency]
     start.click(lambda n: present(n), inputs=name, outputs=outputs, api_name="next_item")
-    name.submit(lambda n: present(n), inputs=name, outputs=outputs, api_name=False)
+    name.submit(lambda n: present(n), inputs=name, outputs=outputs, api_visibility="private")
     for button, verdict in ((b1, "1"), (b2, "2"), (bt, "tie")):
         button.click(
             lambda n, c, k, v=verdict: submit(v, n, c, k),
@@ -315,7 +319,7 @@ def _dashboard_tab(studio: Studio, demo: gr.Blocks) -> None:
         )
 
     outputs = [summary, confusion, judge_graph, human_graph]
-    timer.tick(refresh, outputs=outputs, api_name=False, concurrency_limit=None, show_progress="hidden")
+    timer.tick(refresh, outputs=outputs, api_visibility="private", concurrency_limit=None, show_progress="hidden")
     demo.load(refresh, outputs=outputs, api_name="dashboard", concurrency_limit=None)
 
 
