@@ -66,7 +66,8 @@ def reference_markdown(text: str) -> str:
 # ----------------------------------------------------------------------------------- the app
 def build_ui(studio: Studio) -> gr.Blocks:
     table = studio.store.comparison_table()
-    choices = [(f"#{r.id} · {r.prompt} · {r.model1} vs {r.model2}", int(r.id)) for r in table.itertuples(index=False)]
+    names = "#" + table["id"].astype(str) + " · " + table["prompt"] + " · " + table["model1"] + " vs " + table["model2"]
+    choices = list(zip(names.tolist(), table["id"].astype(int).tolist(), strict=True))
     first = choices[0][1] if choices else None
 
     with gr.Blocks(title="Judge Studio") as demo:
