@@ -35,6 +35,12 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", help="auto, cpu, cuda, cuda:1 …")
     parser.add_argument("--decoding", help="decoding preset of the profile: fast (greedy) or released")
     parser.add_argument("--max-new-tokens", type=int, help=f"default {DEFAULTS.max_new_tokens}")
+    parser.add_argument(
+        "--verdict-mode",
+        choices=["auto", "generate", "constrained"],
+        help="generate: parse the model's own output; constrained: pick the verdict word by one forward pass, "
+        "then generate the reason (auto: constrained for the demo judge only)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -107,6 +107,10 @@ class JudgeVerdict(Base):
     prompt_tokens: Mapped[int] = mapped_column(default=0)
     output_tokens: Mapped[int] = mapped_column(default=0)
     latency_s: Mapped[float] = mapped_column(default=0.0)
+    # verdict-word probabilities at the first output position (constrained mode), canonical order
+    p_1: Mapped[float | None] = mapped_column()
+    p_2: Mapped[float | None] = mapped_column()
+    p_tie: Mapped[float | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     run: Mapped[JudgeRun] = relationship()
 

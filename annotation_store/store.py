@@ -70,6 +70,7 @@ class VerdictView:
     reference: str
     raw_output: str
     latency_s: float
+    probabilities: dict[str, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,9 @@ class NewVerdict:
     output_tokens: int = 0
     latency_s: float = 0.0
     swapped: bool = False
+    p_1: float | None = None
+    p_2: float | None = None
+    p_tie: float | None = None
 
 
 def demo_pairs(n_models: int, prompt_index: int, per_prompt: int) -> list[tuple[int, int]]:
@@ -386,6 +390,7 @@ class Store:
                 reference=row.reference,
                 raw_output=row.raw_output,
                 latency_s=row.latency_s,
+                probabilities=None if row.p_1 is None else {"1": row.p_1, "2": row.p_2 or 0.0, "tie": row.p_tie or 0.0},
             )
 
     def verdicts(self, dataset: str | None = None) -> pd.DataFrame:

@@ -1,4 +1,15 @@
-"""The judge engine: one loaded model + one profile -> parsed judgments, streamed or batched."""
+"""The judge engine: one loaded model + one profile -> parsed judgments, streamed or batched.
+
+Two verdict modes:
+
+- ``generate`` (the released behaviour): the model writes its whole output and the profile parses
+  it; an output without a verdict is ``unparsed``.
+- ``constrained`` (for profiles whose output starts with the verdict, e.g. PandaLM): one forward
+  pass gives the probabilities of the three verdict words at the first output position
+  (renormalised, as AlpacaEval's logprob parser does); the most likely word is written, then the
+  model continues with the rest of the layout (reason, reference). Small models that never follow
+  a format on their own still give a real, probability-backed verdict this way.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +21,7 @@ from typing import Any
 
 from judge_runtime.loading import (
     DEMO_MODEL,
+    JudgeLoadError,
     fingerprint,
     fingerprint_key,
     load_model_and_tokenizer,
@@ -17,9 +29,19 @@ from judge_runtime.loading import (
     resolve_model_source,
     resolve_quantization,
 )
-from judge_runtime.profiles import Decoding, PairCase, ParsedJudgment, Profile, get_profile
+from judge_runtime.profiles import (
+    VERDICTS,
+    Decoding,
+    PairCase,
+    ParsedJudgment,
+    Profile,
+    Verdict,
+    get_profile,
+    swapped,
+)
 
 DEFAULT_PROFILE = "pandalm"
+VERDICT_MODES = ("generate", "constrained")
 
 
 class JudgeInputError(ValueError):
@@ -37,6 +59,10 @@ class JudgeSpec:
     decoding: str = "fast"
     max_new_tokens: int | None = 256
     seed: int = 0
+    verdict_mode: str = "generate"
+    # constrained mode only: average the verdict probabilities over both presentation orders
+    # (p(1) = mean of p(1) as shown and p(2) with the responses swapped), cancelling position bias.
+    both_orders: bool = False
 
 
 @dataclass(frozen=True)
@@ -46,6 +72,7 @@ class JudgeResult:
     prompt_tokens: int
     output_tokens: int
     latency_s: float
+    probabilities: dict[str, float] | None = None  # p("1"), p("2"), p("tie") in constrained mode
 
 
 @dataclass
@@ -67,6 +94,7 @@ class Judge:
     tokenizer: Any
     device: str
     fingerprint: dict[str, Any]
+    verdict_token_ids: tuple[int, int, int] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -106,7 +134,14 @@ class Judge:
         ids = configured if isinstance(configured, list) else [configured]
         return {int(i) for i in [*ids, self.tokenizer.eos_token_id] if i is not None}
 
-    def _finish(self, out_ids: Sequence[int], prompt_tokens: int, started: float) -> JudgeResult:
+    def _finish(
+        self,
+        out_ids: Sequence[int],
+        prompt_tokens: int,
+        started: float,
+        prefix: str = "",
+        probabilities: dict[str, float] | None = None,
+    ) -> JudgeResult:
         stops, pad = self._stop_ids(), self.tokenizer.pad_token_id
         ids: list[int] = []
         stopped = False
@@ -116,14 +151,54 @@ class Judge:
                 break
             if token != pad:
                 ids.append(token)
-        text = self.tokenizer.decode(ids, skip_special_tokens=True)
+        text = prefix + self.tokenizer.decode(ids, skip_special_tokens=True)
         return JudgeResult(
             parsed=self.profile.parse(text, truncated=not stopped and len(ids) >= self.decoding.max_new_tokens),
             raw_output=text,
             prompt_tokens=prompt_tokens,
             output_tokens=len(ids) + int(stopped),
             latency_s=time.perf_counter() - started,
+            probabilities=probabilities,
         )
+
+    # ---------------------------------------------------------------- constrained verdicts
+    @property
+    def constrained(self) -> bool:
+        return self.spec.verdict_mode == "constrained"
+
+    def verdict_probabilities(self, batch: list[list[int]]) -> list[dict[str, float]]:
+        """p(1), p(2), p(tie) at the first output position, renormalised over the verdict words."""
+        import torch
+
+        assert self.verdict_token_ids is not None
+        input_ids, attention = self._left_pad(batch)
+        positions = (attention.cumsum(-1) - 1).clamp(min=0)  # left padding needs explicit positions
+        with torch.inference_mode():
+            logits = self.model(input_ids=input_ids, attention_mask=attention, position_ids=positions).logits[:, -1, :]
+        chosen = torch.log_softmax(logits.float(), dim=-1)[:, list(self.verdict_token_ids)]
+        probs = torch.softmax(chosen, dim=-1).tolist()
+        return [dict(zip(VERDICTS, map(float, row), strict=True)) for row in probs]
+
+    def _constrained_verdicts(
+        self, batch: list[list[int]], swapped_batch: list[list[int]] | None
+    ) -> list[dict[str, float]]:
+        if swapped_batch is None:
+            return self.verdict_probabilities(batch)
+        both = self.verdict_probabilities(batch + swapped_batch)
+        shown, other = both[: len(batch)], both[len(batch) :]
+        return [
+            {"1": (a["1"] + b["2"]) / 2, "2": (a["2"] + b["1"]) / 2, "tie": (a["tie"] + b["tie"]) / 2}
+            for a, b in zip(shown, other, strict=True)
+        ]
+
+    def _encode_swapped(self, case: PairCase) -> list[int] | None:
+        return self.encode(swapped(case)) if self.constrained and self.spec.both_orders else None
+
+    def _forced_prefix(self, probabilities: dict[str, float]) -> tuple[str, list[int]]:
+        assert self.profile.verdict_words is not None
+        best: Verdict = max(VERDICTS, key=lambda v: probabilities[v])
+        text = self.profile.verdict_words[VERDICTS.index(best)] + self.profile.after_verdict
+        return text, self.tokenizer(text, add_special_tokens=False)["input_ids"]
 
     # ---------------------------------------------------------------- one judgment, streamed
     def stream(self, case: PairCase) -> Iterator[JudgeProgress]:
@@ -132,36 +207,44 @@ class Judge:
         from transformers import TextIteratorStreamer
 
         ids = self.encode(case)
+        other = self._encode_swapped(case)
         started = time.perf_counter()
-        input_ids = torch.tensor([ids], device=self.device)
-        streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
-        holder: dict[str, Any] = {}
-
-        def run() -> None:
-            try:
-                with torch.inference_mode():
-                    torch.manual_seed(self.spec.seed)
-                    holder["out"] = self.model.generate(
-                        input_ids=input_ids,
-                        attention_mask=torch.ones_like(input_ids),
-                        streamer=streamer,
-                        **self._generate_kwargs(),
-                    )
-            except BaseException as exc:  # surfaced in the caller's thread below
-                holder["error"] = exc
-                streamer.end()
-
+        prefix, probabilities = "", None
         with self._lock:  # one generation per loaded model at a time
+            if self.constrained:
+                probabilities = self._constrained_verdicts([ids], [other] if other else None)[0]
+                prefix, forced = self._forced_prefix(probabilities)
+                ids = ids + forced
+                yield JudgeProgress(prefix)
+            input_ids = torch.tensor([ids], device=self.device)
+            streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
+            holder: dict[str, Any] = {}
+
+            def run() -> None:
+                try:
+                    with torch.inference_mode():
+                        torch.manual_seed(self.spec.seed)
+                        holder["out"] = self.model.generate(
+                            input_ids=input_ids,
+                            attention_mask=torch.ones_like(input_ids),
+                            streamer=streamer,
+                            **self._generate_kwargs(),
+                        )
+                except BaseException as exc:  # surfaced in the caller's thread below
+                    holder["error"] = exc
+                    streamer.end()
+
             worker = threading.Thread(target=run, daemon=True)
             worker.start()
-            text = ""
+            text = prefix
             for piece in streamer:
                 text += piece
                 yield JudgeProgress(text)
             worker.join()
         if "error" in holder:
             raise holder["error"]
-        yield JudgeProgress(text, self._finish(holder["out"][0][len(ids) :].tolist(), len(ids), started))
+        new_tokens = holder["out"][0][len(ids) :].tolist()
+        yield JudgeProgress(text, self._finish(new_tokens, len(ids), started, prefix, probabilities))
 
     def judge(self, case: PairCase) -> JudgeResult:
         return self.judge_many([case])[0]
@@ -181,6 +264,7 @@ class Judge:
         import torch
 
         encoded = [self.encode(case) for case in cases]
+        others = [self._encode_swapped(case) for case in cases]
         order = sorted(range(len(cases)), key=lambda i: len(encoded[i]))
         results: dict[int, JudgeResult] = {}
         position = 0
@@ -188,7 +272,11 @@ class Judge:
         while position < len(order):
             batch = order[position : position + size]
             try:
-                batch_results = self._generate_batch([encoded[i] for i in batch])
+                swapped_batch = [others[i] for i in batch]
+                batch_results = self._judge_batch(
+                    [encoded[i] for i in batch],
+                    [ids for ids in swapped_batch if ids is not None] if swapped_batch[0] is not None else None,
+                )
             except torch.cuda.OutOfMemoryError:
                 if size == 1:
                     raise
@@ -202,18 +290,46 @@ class Judge:
             position += len(batch)
         return [results[i] for i in range(len(cases))]
 
-    def _generate_batch(self, batch: list[list[int]]) -> list[JudgeResult]:
+    def _left_pad(self, batch: list[list[int]]) -> tuple[Any, Any]:
         import torch
 
-        started = time.perf_counter()
         width = max(len(ids) for ids in batch)
         pad = self.tokenizer.pad_token_id
         input_ids = torch.tensor([[pad] * (width - len(ids)) + ids for ids in batch], device=self.device)
         attention = torch.tensor([[0] * (width - len(ids)) + [1] * len(ids) for ids in batch], device=self.device)
-        with self._lock, torch.inference_mode():
-            torch.manual_seed(self.spec.seed)
-            out = self.model.generate(input_ids=input_ids, attention_mask=attention, **self._generate_kwargs())
-        return [self._finish(row[width:].tolist(), len(ids), started) for row, ids in zip(out, batch, strict=True)]
+        return input_ids, attention
+
+    def _judge_batch(self, batch: list[list[int]], swapped_batch: list[list[int]] | None) -> list[JudgeResult]:
+        import torch
+
+        started = time.perf_counter()
+        with self._lock:
+            prefixes: list[str] = [""] * len(batch)
+            probabilities: list[dict[str, float] | None] = [None] * len(batch)
+            if self.constrained:
+                probabilities = list(self._constrained_verdicts(batch, swapped_batch))
+                forced = [self._forced_prefix(p) for p in probabilities if p is not None]
+                prefixes = [text for text, _ in forced]
+                batch = [ids + extra for ids, (_, extra) in zip(batch, forced, strict=True)]
+            input_ids, attention = self._left_pad(batch)
+            with torch.inference_mode():
+                torch.manual_seed(self.spec.seed)
+                out = self.model.generate(input_ids=input_ids, attention_mask=attention, **self._generate_kwargs())
+        width = input_ids.shape[1]
+        return [
+            self._finish(row[width:].tolist(), len(ids), started, prefix, probs)
+            for row, ids, prefix, probs in zip(out, batch, prefixes, probabilities, strict=True)
+        ]
+
+
+def _verdict_token_ids(profile: Profile, tokenizer: Any) -> tuple[int, int, int]:
+    """First token of each verdict word; they must differ, or one forward pass cannot tell them apart."""
+    if profile.verdict_words is None:
+        raise JudgeLoadError(f"Profile {profile.name!r} puts its verdict last: use verdict_mode 'generate'.")
+    ids = tuple(tokenizer(word, add_special_tokens=False)["input_ids"][0] for word in profile.verdict_words)
+    if len(set(ids)) != 3:
+        raise JudgeLoadError(f"The verdict words {profile.verdict_words} share a first token in this tokenizer.")
+    return ids[0], ids[1], ids[2]
 
 
 def load_judge(spec: JudgeSpec | None = None, **overrides: Any) -> Judge:
@@ -221,6 +337,8 @@ def load_judge(spec: JudgeSpec | None = None, **overrides: Any) -> Judge:
     spec = spec or JudgeSpec()
     if overrides:
         spec = JudgeSpec(**{**spec.__dict__, **overrides})
+    if spec.verdict_mode not in VERDICT_MODES:
+        raise ValueError(f"Unknown verdict mode {spec.verdict_mode!r}; choose one of {', '.join(VERDICT_MODES)}.")
     profile = get_profile(spec.profile)
     try:
         preset = profile.decoding_presets[spec.decoding]
@@ -241,6 +359,7 @@ def load_judge(spec: JudgeSpec | None = None, **overrides: Any) -> Judge:
     device = resolve_device(spec.device)
     quantization = resolve_quantization(spec.quantization, device, source)
     model, tokenizer = load_model_and_tokenizer(source, device, quantization)
+    verdict_ids = _verdict_token_ids(profile, tokenizer) if spec.verdict_mode == "constrained" else None
     fp = fingerprint(
         source=source,
         quantization=quantization,
@@ -248,5 +367,7 @@ def load_judge(spec: JudgeSpec | None = None, **overrides: Any) -> Judge:
         profile=profile,
         decoding=decoding,
         seed=spec.seed,
+        verdict_mode=spec.verdict_mode,
+        both_orders=spec.both_orders and spec.verdict_mode == "constrained",
     )
-    return Judge(spec, profile, decoding, model, tokenizer, device, fp)
+    return Judge(spec, profile, decoding, model, tokenizer, device, fp, verdict_ids)

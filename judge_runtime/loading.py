@@ -204,7 +204,15 @@ def library_versions() -> dict[str, str]:
 
 
 def fingerprint(
-    *, source: ModelSource, quantization: str, device: str, profile: Profile, decoding: Decoding, seed: int
+    *,
+    source: ModelSource,
+    quantization: str,
+    device: str,
+    profile: Profile,
+    decoding: Decoding,
+    seed: int,
+    verdict_mode: str,
+    both_orders: bool,
 ) -> dict[str, Any]:
     """Everything that decides a judge's output. Same inputs + same fingerprint -> same output."""
     return {
@@ -215,6 +223,8 @@ def fingerprint(
         "profile": profile.name,
         "prompt_template_hash": prompt_template_hash(profile),
         "decoding": asdict(decoding),
+        "verdict_mode": verdict_mode,
+        "both_orders": both_orders,
         "seed": seed,
         "versions": library_versions(),
     }

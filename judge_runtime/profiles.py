@@ -32,6 +32,16 @@ class PairCase:
     reference: str | None = None
 
 
+def swapped(case: PairCase) -> PairCase:
+    """The same case with the two responses presented the other way round."""
+    return PairCase(case.instruction, case.response2, case.response1, input=case.input, reference=case.reference)
+
+
+def unswap(verdict: Verdict | None) -> Verdict | None:
+    """Map a verdict on the swapped presentation back to canonical order."""
+    return {"1": "2", "2": "1"}.get(verdict or "", verdict)  # type: ignore[return-value]
+
+
 @dataclass(frozen=True)
 class ParsedJudgment:
     verdict: Verdict | None
@@ -125,7 +135,10 @@ class PandaLMProfile:
             "fast": Decoding(max_new_tokens=512, num_beams=1, repetition_penalty=1.2),
         }
     )
-    verdict_words: tuple[str, str, str] = ("1", "2", "Tie")
+    # The words that open the output for verdicts 1, 2 and tie, and what follows them: a profile
+    # whose output starts with its verdict can have that verdict chosen by one forward pass.
+    verdict_words: tuple[str, str, str] | None = ("1", "2", "Tie")
+    after_verdict: str = "\n\n### Reason: "
 
     def build_prompt(self, case: PairCase) -> Prompt:
         fields = {
@@ -213,7 +226,8 @@ class MTBenchPairProfile:
             "fast": Decoding(max_new_tokens=512, num_beams=1),
         }
     )
-    verdict_words: tuple[str, str, str] = ("A", "B", "C")
+    verdict_words: tuple[str, str, str] | None = None  # the verdict comes last
+    after_verdict: str = ""
 
     def build_prompt(self, case: PairCase) -> Prompt:
         question = _question_text(case)
@@ -277,7 +291,8 @@ class JudgeLMProfile:
             "fast": Decoding(max_new_tokens=512, num_beams=1),
         }
     )
-    verdict_words: tuple[str, str, str] = ("", "", "")
+    verdict_words: tuple[str, str, str] | None = None  # scores, not verdict words, come first
+    after_verdict: str = ""
 
     def build_prompt(self, case: PairCase) -> Prompt:
         question = _question_text(case)

@@ -30,7 +30,6 @@ from judge_runtime import (
     Judge,
     JudgeInputError,
     JudgeLoadError,
-    JudgeProgress,
     JudgeResult,
     JudgeSpec,
     PairCase,
@@ -77,6 +76,7 @@ def to_case(comparison: ComparisonView) -> PairCase:
 
 def to_new_verdict(comparison_id: int, result: JudgeResult) -> NewVerdict:
     parsed = result.parsed
+    probs = result.probabilities or {}
     return NewVerdict(
         comparison_id=comparison_id,
         verdict=parsed.verdict,
@@ -87,6 +87,9 @@ def to_new_verdict(comparison_id: int, result: JudgeResult) -> NewVerdict:
         prompt_tokens=result.prompt_tokens,
         output_tokens=result.output_tokens,
         latency_s=result.latency_s,
+        p_1=probs.get("1"),
+        p_2=probs.get("2"),
+        p_tie=probs.get("tie"),
     )
 
 
@@ -119,6 +122,8 @@ class Studio:
             decoding=s.decoding,
             max_new_tokens=s.max_new_tokens,
             seed=s.seed,
+            verdict_mode=s.resolved_verdict_mode,
+            both_orders=s.both_orders,
         )
 
     def judge(self) -> Judge:
@@ -155,7 +160,8 @@ class Studio:
             fp = self._judge.fingerprint
             return (
                 f"Judge ready: {fp['model']} · profile {fp['profile']} · quantization {fp['quantization']} "
-                f"· {fp['device_type']} · greedy={not fp['decoding']['do_sample']} "
+                f"· {fp['device_type']} · verdict {fp['verdict_mode']}"
+                f"{' (both orders)' if fp['both_orders'] else ''} · greedy={not fp['decoding']['do_sample']} "
                 f"beams={fp['decoding']['num_beams']} max_new_tokens={fp['decoding']['max_new_tokens']}"
             )
         if self._judge_error is not None:
@@ -174,9 +180,30 @@ class Studio:
             self.store.save_verdict(run_id, to_new_verdict(comparison_id, step.result))
             yield CaseProgress(step.text, self.store.latest_verdict(comparison_id))
 
-    def stream_custom(self, case: PairCase) -> Iterator[JudgeProgress]:
+    def stream_custom(self, case: PairCase) -> Iterator[CaseProgress]:
         """Judge a pasted case without storing it."""
-        yield from self.judge().stream(case)
+        judge = self.judge()
+        for step in judge.stream(case):
+            if step.result is None:
+                yield CaseProgress(step.text)
+                continue
+            parsed, result = step.result.parsed, step.result
+            yield CaseProgress(
+                step.text,
+                VerdictView(
+                    comparison_id=0,
+                    run_id=0,
+                    judge_model=str(judge.fingerprint["model"]),
+                    profile=judge.profile.name,
+                    verdict=parsed.verdict,
+                    status=parsed.status,
+                    reason=parsed.reason,
+                    reference=parsed.reference,
+                    raw_output=result.raw_output,
+                    latency_s=result.latency_s,
+                    probabilities=result.probabilities,
+                ),
+            )
 
     def judge_dataset(
         self,

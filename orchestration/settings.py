@@ -29,10 +29,20 @@ class Settings:
     decoding: str = "fast"
     max_new_tokens: int = 256
     seed: int = 0
+    # "auto": constrained for the demo judge (it never writes a parseable verdict on its own,
+    # see docs/NOTES.md), "generate" (the released behaviour) for every other model.
+    verdict_mode: str = "auto"
+    both_orders: bool = True  # constrained mode: average verdict probabilities over both orders
     host: str = "127.0.0.1"
     port: int = 7860
     batch_size: int = 4
     seed_demo: bool = True
+
+    @property
+    def resolved_verdict_mode(self) -> str:
+        if self.verdict_mode != "auto":
+            return self.verdict_mode
+        return "constrained" if self.judge_model == DEMO_MODEL else "generate"
 
     @property
     def database(self) -> str:

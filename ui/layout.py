@@ -15,6 +15,7 @@ from typing import Any
 import gradio as gr
 
 from annotation_store import ComparisonView, VerdictView
+from judge_runtime import PairCase
 from orchestration import Studio, UserError
 from ui.plots import confusion_figure, partial_order_figure
 from ui.render import quote_block, safe_markdown
@@ -49,9 +50,13 @@ def verdict_markdown(v: VerdictView | None) -> str:
             "truncated": "Truncated: the output hit the token limit before a verdict",
         }
         return f"### ⚠ {shown.get(v.status, v.status)}\n\nJudge: {safe_markdown(v.judge_model)} · {v.profile}"
+    probs = ""
+    if v.probabilities:
+        p = v.probabilities
+        probs = f" · p(1) {p['1']:.2f} · p(2) {p['2']:.2f} · p(tie) {p['tie']:.2f}"
     return (
         f"### Verdict: {VERDICT_NAMES[str(v.verdict)]}\n\n"
-        f"Judge: {safe_markdown(v.judge_model)} · profile `{v.profile}` · {v.latency_s:.1f} s"
+        f"Judge: {safe_markdown(v.judge_model)} · profile `{v.profile}` · {v.latency_s:.1f} s{probs}"
     )
 
 
@@ -162,32 +167,13 @@ def _case_study_tab(studio: Studio, demo: gr.Blocks, choices: list[tuple[str, in
             raise _fail(exc) from exc
 
     def run_custom(instruction: str, input_: str, r1: str, r2: str) -> Iterator[tuple[str, str, str, str]]:
-        from judge_runtime import PairCase
-
         try:
             for step in studio.stream_custom(PairCase(instruction, r1, r2, input=input_)):
-                if step.result is None:
+                v = step.verdict
+                if v is None:
                     yield step.text, "_Judging…_", "", ""
-                    continue
-                parsed = step.result.parsed
-                shown = VerdictView(
-                    0,
-                    0,
-                    studio.judge().fingerprint["model"],
-                    studio.judge().profile.name,
-                    parsed.verdict,
-                    parsed.status,
-                    parsed.reason,
-                    parsed.reference,
-                    step.text,
-                    step.result.latency_s,
-                )
-                yield (
-                    step.text,
-                    verdict_markdown(shown),
-                    reason_markdown(parsed.reason),
-                    reference_markdown(parsed.reference),
-                )
+                else:
+                    yield step.text, verdict_markdown(v), reason_markdown(v.reason), reference_markdown(v.reference)
         except UserError as exc:
             raise _fail(exc) from exc
 
