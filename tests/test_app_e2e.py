@@ -57,18 +57,22 @@ def test_case_study_judges_once_with_the_real_model_and_stores_the_verdict(runni
     assert len(outputs) >= 2, "the judge output is streamed in several updates"
     raw, verdict, reason, reference, status = outputs[-1]
     assert raw.strip()
-    assert "Verdict:" in verdict or "Unparsed" in verdict or "Truncated" in verdict
-    assert "Judge ready: SmolLM2-135M-Instruct" in status
+    assert "### Verdict: Response" in verdict or "### Verdict: Tie" in verdict
+    assert "p(1)" in verdict and "Reason" in reason and "Reference answer" in reference
+    assert "Judge ready: SmolLM2-135M-Instruct" in status and "verdict constrained (both orders)" in status
     stored = _sql(
         db_path,
-        "SELECT v.status, v.verdict, v.raw_output, r.model, r.profile FROM judge_verdicts v "
-        "JOIN judge_runs r ON r.id = v.run_id WHERE v.comparison_id = 2",
+        "SELECT v.status, v.verdict, v.raw_output, v.p_1 + v.p_2 + v.p_tie, r.model, r.profile, r.fingerprint "
+        "FROM judge_verdicts v JOIN judge_runs r ON r.id = v.run_id WHERE v.comparison_id = 2",
     )
     assert len(stored) == 1
-    status_value, verdict_value, raw_output, model, profile = stored[0]
-    assert raw_output == raw.strip() or raw_output == raw
-    assert model.startswith("SmolLM2-135M-Instruct") and profile
-    assert (status_value == "ok") == (verdict_value is not None)
+    status_value, verdict_value, raw_output, total_p, model, profile, fingerprint = stored[0]
+    assert status_value == "ok" and verdict_value in {"1", "2", "tie"}
+    assert raw_output == raw
+    assert abs(total_p - 1) < 1e-6
+    assert model.startswith("SmolLM2-135M-Instruct") and profile == "pandalm"
+    for key in ("weights_digest", "quantization", "prompt_template_hash", "decoding", "seed", "versions"):
+        assert key in fingerprint
 
 
 def test_dashboard_shows_agreement_after_labels_and_verdicts(running_app: str) -> None:

@@ -48,3 +48,30 @@ def test_missing_model_path_says_what_to_do(tmp_path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(JudgeLoadError, match="no config.json"):
         load_judge(model=str(tmp_path / "empty"))
+
+
+def test_demo_judge_verdicts_are_constrained_and_cancel_position_bias(demo_judge) -> None:
+    """The app's default for the demo judge: verdict word by one forward pass, both orders averaged."""
+    from judge_runtime.profiles import swapped
+
+    assert demo_judge.fingerprint["verdict_mode"] == "constrained" and demo_judge.fingerprint["both_orders"]
+    shown, flipped = demo_judge.judge_many([CASE, swapped(CASE)], batch_size=2)
+    for result in (shown, flipped):
+        assert result.parsed.status == "ok" and result.raw_output.startswith(("1\n\n### Reason: ", "2\n", "Tie\n"))
+        assert result.probabilities is not None
+        assert sum(result.probabilities.values()) == pytest.approx(1.0)
+    a, b = shown.probabilities, flipped.probabilities
+    assert a is not None and b is not None
+    # swapping the responses mirrors the probabilities: no preference for a position survives
+    assert a["1"] == pytest.approx(b["2"], abs=1e-5) and a["tie"] == pytest.approx(b["tie"], abs=1e-5)
+    assert {shown.parsed.verdict, flipped.parsed.verdict} in ({"1", "2"}, {"tie"})
+
+
+def test_generate_mode_output_without_a_verdict_is_unparsed_not_tie() -> None:
+    judge = load_judge(max_new_tokens=24)  # the released behaviour: parse what the model writes
+    result = judge.judge(CASE)
+    assert result.probabilities is None
+    if result.parsed.verdict is None:
+        assert result.parsed.status in {"unparsed", "truncated"}
+    else:
+        assert result.parsed.status == "ok"
