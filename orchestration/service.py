@@ -27,6 +27,7 @@ from annotation_store import (
     partial_order,
 )
 from judge_runtime import (
+    DEMO_MODEL,
     Judge,
     JudgeInputError,
     JudgeLoadError,
@@ -62,6 +63,7 @@ class Dashboard:
     judge_order: PartialOrder
     human_order: PartialOrder
     judge_name: str | None
+    models: list[str]
 
 
 def to_case(comparison: ComparisonView) -> PairCase:
@@ -161,11 +163,16 @@ class Studio:
     def judge_status(self) -> str:
         if self._judge is not None:
             fp = self._judge.fingerprint
+            demo_note = (
+                " · ⚠ the 135M demo judge is for trying the app, not a judge of quality"
+                if self.settings.judge_model == DEMO_MODEL
+                else ""
+            )
             return (
                 f"Judge ready: {fp['model']} · profile {fp['profile']} · quantization {fp['quantization']} "
                 f"· {fp['device_type']} · verdict {fp['verdict_mode']}"
                 f"{' (both orders)' if fp['both_orders'] else ''} · greedy={not fp['decoding']['do_sample']} "
-                f"beams={fp['decoding']['num_beams']} max_new_tokens={fp['decoding']['max_new_tokens']}"
+                f"beams={fp['decoding']['num_beams']} max_new_tokens={fp['decoding']['max_new_tokens']}{demo_note}"
             )
         if self._judge_error is not None:
             return f"Judge failed to load: {self._judge_error}"
@@ -254,6 +261,7 @@ class Studio:
     def dashboard(self, dataset: str | None = None, *, alpha: float = 0.05) -> Dashboard:
         labels = self.store.labels(dataset)
         verdicts = self.store.verdicts(dataset)
+        table = self.store.comparison_table(dataset)
         judge_name = str(verdicts["judge"].iloc[-1]) if not verdicts.empty else None
         latest = verdicts.drop_duplicates("comparison_id", keep="last")
         return Dashboard(
@@ -262,4 +270,5 @@ class Studio:
             judge_order=partial_order(latest[latest["status"] == "ok"], alpha=alpha),
             human_order=partial_order(majority_labels(labels), alpha=alpha),
             judge_name=judge_name,
+            models=sorted(set(table["model1"]) | set(table["model2"])),
         )

@@ -290,7 +290,7 @@ def _dashboard_tab(studio: Studio, demo: gr.Blocks) -> None:
             f"**{c['comparisons']}** comparisons · **{c['labels']}** human labels from **{c['annotators']}** "
             f"annotators · **{c['verdicts']}** judge verdicts\n\n"
             f"Human vs judge over **{a.n}** labels: accuracy **{fmt(a.accuracy)}**, "
-            f"Cohen's κ **{fmt(a.cohen_kappa)}**"
+            f"Cohen's κ **{fmt(a.cohen_kappa)}**, macro F1 **{fmt(a.macro_f1)}**"
             + (
                 f" · {a.judge_unparsed} labelled comparisons have an unparsed judge output (left out)"
                 if a.judge_unparsed
@@ -301,8 +301,8 @@ def _dashboard_tab(studio: Studio, demo: gr.Blocks) -> None:
         return (
             text,
             confusion_figure(a.confusion),
-            partial_order_figure(board.judge_order, judge_title),
-            partial_order_figure(board.human_order, "People (majority label)"),
+            partial_order_figure(board.judge_order, judge_title, board.models),
+            partial_order_figure(board.human_order, "People (majority label)", board.models),
         )
 
     outputs = [summary, confusion, judge_graph, human_graph]

@@ -8,8 +8,13 @@ import plotly.graph_objects as go
 from annotation_store import PartialOrder, model_levels
 
 
-def partial_order_figure(order: PartialOrder, title: str) -> go.Figure:
-    """Hasse diagram: better models on top; an arrow from winner to loser, labelled wins-losses-ties."""
+def partial_order_figure(order: PartialOrder, title: str, models: list[str] | None = None) -> go.Figure:
+    """Hasse diagram: better models on top; an arrow from winner to loser, labelled wins-losses-ties.
+
+    ``models`` adds the dataset's models that have no outcomes yet, so both graphs show the same nodes.
+    """
+    if models:
+        order = PartialOrder(sorted(set(order.models) | set(models)), order.edges, order.hasse, order.cycles)
     fig = go.Figure()
     fig.update_layout(
         title=title,
