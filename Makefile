@@ -23,11 +23,15 @@ $(STAMP): pyproject.toml Makefile
 run: setup
 	$(BIN)/judge-studio serve
 
-# Debian's chromium for the browser tests (needs root; skipped with a hint otherwise).
+# Debian's chromium for the browser tests and Debian's PostgreSQL server for the store tests, which start
+# a throw-away server of their own (needs root; those tests are skipped with a hint otherwise).
 system-deps:
 	@if command -v chromium >/dev/null 2>&1; then :; \
 	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "chromium not found: browser tests will be skipped (sudo apt-get install chromium)"; fi
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	else echo "PostgreSQL not found: PostgreSQL store tests will be skipped (sudo apt-get install postgresql)"; fi
 
 lint: setup
 	$(BIN)/ruff check .

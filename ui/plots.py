@@ -58,8 +58,9 @@ def partial_order_figure(order: PartialOrder, title: str, models: list[str] | No
         edge = stats.get((winner, loser))
         if edge is not None:
             fig.add_annotation(
-                x=(x0 + x1) / 2,
+                x=(x0 + x1) / 2 - 0.015,
                 y=(y0 + y1) / 2,
+                xanchor="right",
                 showarrow=False,
                 font=dict(size=10, color="#555"),
                 text=f"{edge.wins}-{edge.losses}-{edge.ties} (p={edge.p_value:.3f})",
@@ -71,7 +72,8 @@ def partial_order_figure(order: PartialOrder, title: str, models: list[str] | No
             y=[position[m][1] for m in position],
             mode="markers+text",
             text=list(position),
-            textposition="top center",
+            # alone on its level: name beside the node, clear of the vertical arrows; else above it
+            textposition=["middle right" if len(by_level[levels[m]]) == 1 else "top center" for m in position],
             marker=dict(size=16, color="#4f6bed"),
             hoverinfo="text",
         )
