@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
+import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -113,23 +114,34 @@ def _quantization_config(quantization: str) -> Any:
     )
 
 
+def gguf_cache_dir(source: ModelSource, dtype_name: str) -> Path | None:
+    """Where the dequantized copy of a GGUF judge is kept (``JUDGE_STUDIO_CACHE=off`` disables it).
+
+    Dequantizing GGUF blocks and converting the GGUF tokenizer takes ~20 s on a laptop CPU at every
+    start; a safetensors copy in the same dtype loads in about a second and holds bit-identical weights.
+    """
+    if source.gguf_file is None:
+        return None
+    root = os.environ.get("JUDGE_STUDIO_CACHE", "~/.cache/judge-studio")
+    if root.lower() in {"off", "0", "none", ""}:
+        return None
+    return Path(root).expanduser() / "gguf" / f"{weights_digest(source)}-{dtype_name}"
+
+
 def load_model_and_tokenizer(source: ModelSource, device: str, quantization: str) -> tuple[Any, Any]:
     """Load weights and tokenizer from local files only."""
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    common: dict[str, Any] = {"local_files_only": source.local_files_only}
-    if source.gguf_file:
-        common["gguf_file"] = source.gguf_file
+    dtype = torch.float32 if device == "cpu" else torch.bfloat16
+    cache = gguf_cache_dir(source, str(dtype).removeprefix("torch."))
     try:
-        tokenizer = AutoTokenizer.from_pretrained(str(source.directory), **common)
-        kwargs: dict[str, Any] = dict(common)
-        kwargs["dtype"] = torch.float32 if device == "cpu" else torch.bfloat16
-        qconfig = _quantization_config(quantization)
-        if qconfig is not None:
-            kwargs["quantization_config"] = qconfig
-            kwargs["device_map"] = device if device != "cpu" else "cpu"
-        model = AutoModelForCausalLM.from_pretrained(str(source.directory), **kwargs)
+        if cache is not None and (cache / "config.json").is_file():
+            model, tokenizer = _load(ModelSource(cache, None, source.display_name), dtype, None, device)
+        else:
+            qconfig = _quantization_config(quantization)
+            model, tokenizer = _load(source, dtype, qconfig, device)
+            if cache is not None:
+                _save_copy(model, tokenizer, cache)
     except torch.cuda.OutOfMemoryError as exc:
         raise JudgeLoadError(
             f"Not enough GPU memory to load {source.display_name} with quantization {quantization!r}; "
@@ -137,13 +149,46 @@ def load_model_and_tokenizer(source: ModelSource, device: str, quantization: str
         ) from exc
     except (OSError, ValueError) as exc:
         raise JudgeLoadError(f"Could not load judge model {source.display_name}: {exc}") from exc
-    if qconfig is None:
-        model.to(device)  # type: ignore[arg-type]
     model.eval()
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     tokenizer.padding_side = "left"
     return model, tokenizer
+
+
+def _load(source: ModelSource, dtype: Any, qconfig: Any, device: str) -> tuple[Any, Any]:
+    from transformers import AutoModelForCausalLM, AutoTokenizer, GgufConfig
+
+    common: dict[str, Any] = {"local_files_only": source.local_files_only}
+    if source.gguf_file:
+        common["gguf_file"] = source.gguf_file
+    tokenizer = AutoTokenizer.from_pretrained(str(source.directory), **common)
+    kwargs: dict[str, Any] = {**common, "dtype": dtype}
+    if source.gguf_file:
+        # plain dequantized weights (the same values transformers computes with anyway), so they can be saved
+        kwargs["quantization_config"] = GgufConfig(dequantize=True)
+    elif qconfig is not None:
+        kwargs["quantization_config"] = qconfig
+        kwargs["device_map"] = device
+    model = AutoModelForCausalLM.from_pretrained(str(source.directory), **kwargs)
+    if qconfig is None:
+        model.to(device)  # type: ignore[arg-type]
+    return model, tokenizer
+
+
+def _save_copy(model: Any, tokenizer: Any, cache: Path) -> None:
+    """Write the converted copy next to its final place, then rename: a crash never leaves half a copy."""
+    import tempfile
+    import warnings
+
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=cache.parent, prefix=".staging-"))
+        model.save_pretrained(staging)
+        tokenizer.save_pretrained(staging)
+        staging.rename(cache)
+    except OSError as exc:  # a read-only home or a concurrent writer: loading still worked
+        warnings.warn(f"Could not cache the converted judge in {cache}: {exc}", stacklevel=2)
 
 
 def weights_digest(source: ModelSource) -> str:

@@ -75,3 +75,18 @@ def test_generate_mode_output_without_a_verdict_is_unparsed_not_tie() -> None:
         assert result.parsed.status in {"unparsed", "truncated"}
     else:
         assert result.parsed.status == "ok"
+
+
+def test_converted_copy_of_the_gguf_judge_loads_fast_and_judges_identically(demo_judge, tmp_path, monkeypatch) -> None:
+    from orchestration import Settings, Studio
+
+    monkeypatch.setenv("JUDGE_STUDIO_CACHE", str(tmp_path))
+    spec = Studio.spec_for(Settings())
+    first = load_judge(spec)  # converts the GGUF file and writes the copy
+    copies = list((tmp_path / "gguf").iterdir())
+    assert len(copies) == 1 and (copies[0] / "model.safetensors").is_file()
+    again = load_judge(spec)  # loads the copy
+    assert again.fingerprint == first.fingerprint == demo_judge.fingerprint
+    expected = demo_judge.judge(CASE)
+    got = again.judge(CASE)
+    assert (got.raw_output, got.probabilities) == (expected.raw_output, expected.probabilities)
