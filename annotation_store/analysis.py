@@ -127,6 +127,13 @@ def _judged_cells(labels: pd.DataFrame, verdicts: pd.DataFrame) -> _Cells:
     )
 
 
+def _present(human: Any, judge: Any) -> list[str]:
+    """The labels that occur on either side: macro averages skip a class nobody used (e.g. "tie" in a
+    tie-free dataset such as LLMBar), which would otherwise count as a zero and drag the mean down."""
+    seen = set(map(str, human)) | set(map(str, judge))
+    return [label for label in LABELS if label in seen]
+
+
 def human_judge_agreement(labels: pd.DataFrame, verdicts: pd.DataFrame) -> Agreement:
     """Compare every human label with the judge's latest verdict on the same comparison.
 
@@ -150,7 +157,7 @@ def human_judge_agreement(labels: pd.DataFrame, verdicts: pd.DataFrame) -> Agree
         confusion_matrix(human, judge, labels=LABELS, sample_weight=weight), index=LABELS, columns=LABELS
     )
     precision, recall, f1, _ = precision_recall_fscore_support(
-        human, judge, labels=LABELS, average="macro", zero_division=0, sample_weight=weight
+        human, judge, labels=_present(human, judge), average="macro", zero_division=0, sample_weight=weight
     )
     return Agreement(
         cells.n,
@@ -275,7 +282,9 @@ def classification_report(labels: pd.DataFrame, verdicts: pd.DataFrame) -> pd.Da
         return pd.DataFrame(columns=columns)
     common = {"labels": LABELS, "zero_division": 0, "sample_weight": cells.weight}
     per_label = precision_recall_fscore_support(cells.human, cells.judge, average=None, **common)
-    macro = precision_recall_fscore_support(cells.human, cells.judge, average="macro", **common)
+    macro = precision_recall_fscore_support(
+        cells.human, cells.judge, **{**common, "labels": _present(cells.human, cells.judge)}, average="macro"
+    )
     table = pd.DataFrame(dict(zip(columns, per_label, strict=True)), index=LABELS)
     table.loc["macro avg"] = [*macro[:3], table["support"].sum()]
     return table.astype({"precision": float, "recall": float, "f1": float, "support": int})
@@ -832,14 +841,14 @@ def bootstrap_ci(
     Generator seeded with ``seed``, so the interval is reproducible); resamples are drawn in batches
     so that a large sample never needs n x len(values) numbers in memory at once. ``statistic``
     takes a 1-D array (and, if it accepts ``axis``, is called vectorised). NaN values are dropped.
-    None for an empty sample.
+    None for a sample of fewer than two values.
     """
     data = np.asarray(values)
     if data.ndim != 1:
         data = data.ravel()
     if data.dtype.kind in "fc":
         data = data[~np.isnan(data)]
-    if data.size == 0 or n < 1:
+    if data.size < 2 or n < 1:  # no spread to resample from a single value
         return None
     batch = max(1, min(n, 5_000_000 // data.size))
     with warnings.catch_warnings():

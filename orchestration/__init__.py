@@ -1,6 +1,34 @@
 """Joins judge_runtime and annotation_store for the CLI and the UI (the only place that knows both)."""
 
+from orchestration.datasets import (
+    EXPORT_FORMATS,
+    EXPORT_KINDS,
+    IMPORT_FORMATS,
+    ImportOptions,
+    dataset_metrics,
+    export_dataset,
+    format_report,
+    import_file,
+    open_data_store,
+    parse_mapping,
+)
 from orchestration.service import CaseProgress, Dashboard, RunSummary, Studio, UserError
 from orchestration.settings import Settings
 
 __all__ = ["CaseProgress", "Dashboard", "RunSummary", "Settings", "Studio", "UserError"]
+__all__ += [
+    "EXPORT_FORMATS",
+    "EXPORT_KINDS",
+    "IMPORT_FORMATS",
+    "ImportOptions",
+    "dataset_metrics",
+    "export_dataset",
+    "format_report",
+    "import_file",
+    "open_data_store",
+    "parse_mapping",
+]
+
+from orchestration.pipeline import EvaluationPipeline, EvaluationResult, PipelineInputError  # noqa: E402
+
+__all__ += ["EvaluationPipeline", "EvaluationResult", "PipelineInputError"]

@@ -111,10 +111,10 @@ def test_macro_precision_recall_f1_by_hand() -> None:
     agreement = human_judge_agreement(labels, verdicts)
     # label "1": judge said "1" once, right -> precision 1; humans said "1" twice -> recall 1/2; F1 2/3
     # label "2": judge said "2" three times, 2 right -> precision 2/3; recall 2/2 = 1; F1 = 2(2/3)/(5/3) = 4/5
-    # label "tie": never said by anyone -> 0, 0, 0 (zero_division=0, and it still counts in the mean)
-    assert agreement.macro_precision == pytest.approx((1 + 2 / 3 + 0) / 3)
-    assert agreement.macro_recall == pytest.approx((1 / 2 + 1 + 0) / 3)
-    assert agreement.macro_f1 == pytest.approx((2 / 3 + 4 / 5 + 0) / 3)
+    # label "tie": used by nobody -> left out of the macro mean (it would count as a zero otherwise)
+    assert agreement.macro_precision == pytest.approx((1 + 2 / 3) / 2)
+    assert agreement.macro_recall == pytest.approx((1 / 2 + 1) / 2)
+    assert agreement.macro_f1 == pytest.approx((2 / 3 + 4 / 5) / 2)
     report = classification_report(labels, verdicts)
     assert list(report.index) == ["1", "2", "tie", "macro avg"]
     assert report.loc["2", "precision"] == pytest.approx(2 / 3) and report.loc["1", "recall"] == pytest.approx(0.5)

@@ -140,3 +140,10 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(db_path: Path, store: Store) 
     assert _sql(db_path, "PRAGMA journal_mode") == [("wal",)]
     with store.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_a_key_reused_for_another_label_is_refused(store: Store, db_path: Path) -> None:
+    store.save_label(1, "gina", "1", idempotency_key="k-9")
+    with pytest.raises(StoreError, match="already used for another label"):
+        store.save_label(2, "gina", "2", idempotency_key="k-9")
+    assert _sql(db_path, "SELECT comparison_id, verdict FROM labels") == [(1, "1")]

@@ -1,0 +1,262 @@
+"""Exports of a dataset's labels and verdicts, as JSONL or CSV.
+
+* ``labels``: long format, one row per label (and, on request, per judge verdict);
+* ``wide``: one row per comparison with its texts, every annotator's label, the majority and every
+  judge run's verdict (a second column per run for the swapped order when it exists);
+* ``dpo``: preference pairs ``prompt, chosen, rejected`` (TRL's DPO layout) from the majority label
+  or from one judge run; ties and comparisons without a decisive preference are left out.
+
+CSV cells that start with ``=``, ``+``, ``-``, ``@`` (or a tab or carriage return) get a leading
+apostrophe: model outputs are untrusted text, and a spreadsheet would otherwise run such a cell as a
+formula (CSV injection, OWASP). JSONL is written as it is: it is not opened by spreadsheets.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, TextIO
+
+import pandas as pd
+
+from annotation_store.analysis import majority_labels
+from annotation_store.store import Store, StoreError
+
+EXPORT_KINDS = ("labels", "wide", "dpo")
+EXPORT_FORMATS = ("jsonl", "csv")
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+LONG_COLUMNS = [
+    "dataset",
+    "comparison_id",
+    "prompt",
+    "category",
+    "model1",
+    "model2",
+    "rater",
+    "rater_kind",
+    "run_id",
+    "swapped",
+    "verdict",
+    "status",
+]
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as dicts (typed Any, unlike itertuples' attributes); pandas' NaN for a missing value -> None."""
+    return [{str(k): None if _missing(v) else v for k, v in row.items()} for row in frame.to_dict("records")]
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _texts(store: Store, dataset: str) -> pd.DataFrame:
+    table = store.comparison_texts(dataset)
+    if table.empty:
+        known = ", ".join(store.dataset_names()) or "none"
+        raise StoreError(f"Dataset {dataset!r} has no comparisons (datasets: {known}).")
+    return table
+
+
+def _run_names(verdicts: pd.DataFrame) -> dict[int, str]:
+    """A column name per judge run: its model, with the run id when two runs share a model."""
+    runs = verdicts.drop_duplicates("run_id")[["run_id", "judge"]]
+    shared = set(runs["judge"][runs["judge"].duplicated()])
+    return {
+        int(row["run_id"]): f"{row['judge']} #{row['run_id']}" if row["judge"] in shared else str(row["judge"])
+        for row in _records(runs)
+    }
+
+
+def labels_long(store: Store, dataset: str, *, include_judges: bool = False) -> list[dict[str, Any]]:
+    """One row per human label (rater_kind "human"); with ``include_judges`` also one per judge
+    verdict (rater_kind "judge", with run id, presentation order and parse status)."""
+    table = {int(item["id"]): item for item in _records(_texts(store, dataset))}
+    rows: list[dict[str, Any]] = []
+
+    def base(comparison_id: int) -> dict[str, Any]:
+        item = table[comparison_id]
+        return {
+            "dataset": dataset,
+            "comparison_id": comparison_id,
+            "prompt": item["prompt"],
+            "category": item["category"],
+            "model1": item["model1"],
+            "model2": item["model2"],
+        }
+
+    for label in _records(store.labels(dataset)):
+        rows.append(
+            {
+                **base(int(label["comparison_id"])),
+                "rater": label["annotator"],
+                "rater_kind": "human",
+                "run_id": None,
+                "swapped": False,
+                "verdict": label["verdict"],
+                "status": "ok",
+            }
+        )
+    if include_judges:
+        verdicts = store.judge_verdicts(dataset)
+        names = _run_names(verdicts)
+        for verdict in _records(verdicts):
+            rows.append(
+                {
+                    **base(int(verdict["comparison_id"])),
+                    "rater": names[int(verdict["run_id"])],
+                    "rater_kind": "judge",
+                    "run_id": int(verdict["run_id"]),
+                    "swapped": bool(verdict["swapped"]),
+                    "verdict": verdict["verdict"],
+                    "status": verdict["status"],
+                }
+            )
+    return rows
+
+
+def items_wide(store: Store, dataset: str) -> list[dict[str, Any]]:
+    """One row per comparison: texts, ``label:<annotator>`` per person, ``majority``, ``n_labels``
+    and ``judge:<model>`` per judge run (its verdict, or its parse status when it has none), plus
+    ``judge:<model>:swapped`` for runs that also judged the swapped order. Empty cells: no label."""
+    table = _texts(store, dataset)
+    labels = store.labels(dataset)
+    verdicts = store.judge_verdicts(dataset)
+    annotators = sorted(set(labels["annotator"]))
+    by_label = {(int(r["comparison_id"]), str(r["annotator"])): str(r["verdict"]) for r in _records(labels)}
+    majority = {int(r["comparison_id"]): str(r["verdict"]) for r in _records(majority_labels(labels))}
+    counts = labels.groupby("comparison_id").size().to_dict()
+    names = _run_names(verdicts)
+    swapped_runs = {int(r) for r in verdicts.loc[verdicts["swapped"], "run_id"]}
+    judged = {
+        (int(r["comparison_id"]), int(r["run_id"]), bool(r["swapped"])): r["verdict"]
+        if r["status"] == "ok"
+        else r["status"]
+        for r in _records(verdicts)
+    }
+    rows: list[dict[str, Any]] = []
+    for item in _records(table):
+        comparison_id = int(item["id"])
+        row: dict[str, Any] = {
+            "comparison_id": comparison_id,
+            "dataset": item["dataset"],
+            "prompt": item["prompt"],
+            "category": item["category"],
+            "instruction": item["instruction"],
+            "input": item["input"],
+            "reference": item["reference"],
+            "model1": item["model1"],
+            "model2": item["model2"],
+            "response1": item["response1"],
+            "response2": item["response2"],
+        }
+        for name in annotators:
+            row[f"label:{name}"] = by_label.get((comparison_id, name))
+        row["majority"] = majority.get(comparison_id)
+        row["n_labels"] = int(counts.get(comparison_id, 0))
+        for run_id, name in names.items():
+            row[f"judge:{name}"] = judged.get((comparison_id, run_id, False))
+            if run_id in swapped_runs:
+                row[f"judge:{name}:swapped"] = judged.get((comparison_id, run_id, True))
+        rows.append(row)
+    return rows
+
+
+def _prompt_text(instruction: str, context: str) -> str:
+    return "\n\n".join(part for part in (instruction.strip(), context.strip()) if part)
+
+
+def dpo_pairs(store: Store, dataset: str, *, source: str = "majority") -> list[dict[str, Any]]:
+    """Preference pairs for DPO: ``prompt`` (instruction, then input), ``chosen``, ``rejected``.
+
+    ``source``: "majority" (the annotators' majority label) or a judge run id ("3" or "run:3"; its
+    parsed verdict in the original order). Only decisive preferences ("1" / "2") make a pair.
+    """
+    table = {int(item["id"]): item for item in _records(_texts(store, dataset))}
+    if source == "majority":
+        preferences = majority_labels(store.labels(dataset))
+    else:
+        run = source.removeprefix("run:")
+        if not run.isdigit():
+            raise StoreError(f"DPO source {source!r} is neither 'majority' nor a judge run id.")
+        verdicts = store.judge_verdicts(dataset)
+        preferences = verdicts[(verdicts["run_id"] == int(run)) & ~verdicts["swapped"] & (verdicts["status"] == "ok")]
+        if preferences.empty:
+            raise StoreError(f"Judge run {run} has no parsed verdict on dataset {dataset!r}.")
+    rows: list[dict[str, Any]] = []
+    for preference in _records(preferences):
+        if preference["verdict"] not in ("1", "2"):
+            continue
+        item = table[int(preference["comparison_id"])]
+        first_wins = preference["verdict"] == "1"
+        rows.append(
+            {
+                "prompt": _prompt_text(str(item["instruction"]), str(item["input"])),
+                "chosen": item["response1"] if first_wins else item["response2"],
+                "rejected": item["response2"] if first_wins else item["response1"],
+                "chosen_model": item["model1"] if first_wins else item["model2"],
+                "rejected_model": item["model2"] if first_wins else item["model1"],
+                "comparison_id": int(preference["comparison_id"]),
+                "dataset": dataset,
+                "prompt_key": item["prompt"],
+                "category": item["category"],
+                "source": source,
+            }
+        )
+    return rows
+
+
+def neutralize(value: Any) -> Any:
+    """Prefix an apostrophe to text that a spreadsheet would run as a formula (CSV injection)."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def write_rows(rows: Sequence[Mapping[str, Any]], stream: TextIO, fmt: str, columns: Iterable[str] = ()) -> int:
+    """Write rows as JSONL or CSV (header: ``columns`` first, then any other keys in order of appearance)."""
+    if fmt == "jsonl":
+        for row in rows:
+            stream.write(json.dumps(dict(row), ensure_ascii=False, default=str) + "\n")
+        return len(rows)
+    if fmt != "csv":
+        raise StoreError(f"Unknown export format {fmt!r}; use one of {', '.join(EXPORT_FORMATS)}.")
+    header = list(dict.fromkeys([*columns, *(key for row in rows for key in row)]))
+    writer = csv.DictWriter(stream, fieldnames=header, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({key: neutralize("" if value is None else value) for key, value in row.items()})
+    return len(rows)
+
+
+def export_rows(
+    store: Store, dataset: str, kind: str, *, include_judges: bool = False, source: str = "majority"
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """The rows of one export kind and its leading columns."""
+    if kind == "labels":
+        return labels_long(store, dataset, include_judges=include_judges), LONG_COLUMNS
+    if kind == "wide":
+        return items_wide(store, dataset), []
+    if kind == "dpo":
+        return dpo_pairs(store, dataset, source=source), ["prompt", "chosen", "rejected"]
+    raise StoreError(f"Unknown export {kind!r}; use one of {', '.join(EXPORT_KINDS)}.")
+
+
+def export(
+    store: Store,
+    dataset: str,
+    kind: str,
+    fmt: str,
+    stream: TextIO,
+    *,
+    include_judges: bool = False,
+    source: str = "majority",
+) -> int:
+    """Write one export of ``dataset`` to ``stream``; returns the number of rows written."""
+    if fmt not in EXPORT_FORMATS:
+        raise StoreError(f"Unknown export format {fmt!r}; use one of {', '.join(EXPORT_FORMATS)}.")
+    rows, columns = export_rows(store, dataset, kind, include_judges=include_judges, source=source)
+    return write_rows(rows, stream, fmt, columns)

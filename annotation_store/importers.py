@@ -1,0 +1,1067 @@
+"""Importers for public judge-evaluation data and for your own tables.
+
+One function per format. Each reads one file, turns every record into plain records
+(``annotation_store.store.Import*``), checks them, and hands them to ``Store.import_batch``, which
+writes them in ONE transaction. So a bad record stops the import with the file, the record number
+and the field in the message (``testset-v1.json, record 17 (idx 16), field 'annotator2': expected
+0, 1 or 2, got 'x'``), and nothing of that import is kept.
+
+Formats (``IMPORT_FORMATS``):
+
+* ``pandalm-testset``: PandaLM's human test set (``testset-v1.json``); three annotators' labels.
+* ``pandalm-judgments``: PandaLM-7B's or gpt-3.5's released judgments of that test set.
+* ``llmbar-dataset`` / ``llmbar-results``: LLMBar's MT-Bench pairs and a judge's both-order verdicts.
+* ``mtbench-questions`` / ``mtbench-reference`` / ``mtbench-answers``: FastChat's jsonl layouts.
+* ``alpacaeval-outputs`` / ``alpacaeval-annotations``: AlpacaEval's ``model_outputs.json`` and
+  ``annotations.json`` (preference 1 or 2; 0 means the outputs are identical, a draw, stored as a tie).
+* ``jsonl`` / ``csv``: any table, with a column mapping.
+
+Judge outputs become judge runs whose fingerprint names the released outputs and the file, e.g.
+``{"model": "PandaLM-7B (released outputs)", "profile": "pandalm", "source": "pandalm-7b-testset-v1.json"}``.
+Outputs without a verdict (gpt-3.5's "garbage") are stored as unparsed, never as ties.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+
+from annotation_store.store import (
+    ImportBatch,
+    ImportComparison,
+    ImportJudgeRun,
+    ImportLabel,
+    ImportPrompt,
+    ImportReference,
+    ImportResponse,
+    ImportSummary,
+    ImportVerdict,
+    Store,
+    StoreError,
+)
+
+PANDALM_DATASET = "pandalm-testset-v1"
+LLMBAR_DATASET = "llmbar-mt-bench"
+MTBENCH_DATASET = "mt-bench"
+ALPACAEVAL_DATASET = "alpaca-eval"
+
+#: LLMBar does not name the models behind its outputs; these stand for "output_1" and "output_2".
+LLMBAR_MODELS = ("llmbar-output_1", "llmbar-output_2")
+
+IMPORT_FORMATS: dict[str, str] = {
+    "pandalm-testset": "PandaLM human test set (testset-v1.json): items and three annotators' labels",
+    "pandalm-judgments": "PandaLM-7B's or gpt-3.5's released judgments of the PandaLM test set",
+    "llmbar-dataset": "LLMBar pairs with the human label (dataset.json)",
+    "llmbar-results": "one LLMBar judge's verdicts in both orders (<judge>/result.json)",
+    "mtbench-questions": "MT-Bench questions (question.jsonl)",
+    "mtbench-reference": "MT-Bench reference answers (reference_answer/<model>.jsonl)",
+    "mtbench-answers": "MT-Bench model answers (model_answer/<model>.jsonl)",
+    "alpacaeval-outputs": "AlpacaEval model_outputs.json",
+    "alpacaeval-annotations": "AlpacaEval annotations.json (an auto-annotator's preferences)",
+    "jsonl": "any JSONL file, with a column mapping",
+    "csv": "any CSV file, with a column mapping",
+}
+
+#: Generic tables: the fields a column mapping may name (plus "label:<annotator>" for one column per person).
+TABLE_FIELDS = (
+    "key",
+    "instruction",
+    "input",
+    "category",
+    "reference",
+    "model1",
+    "model2",
+    "response1",
+    "response2",
+    "label",
+    "annotator",
+    "verdict",
+    "reason",
+)
+
+#: Label and verdict words understood in generic tables (case-insensitive). "0" is a tie as in PandaLM
+#: and AlpacaEval; "model_a" / "model_b" / "tie (bothbad)" are Chatbot Arena's winners.
+LABEL_WORDS: dict[str, str] = {
+    "1": "1",
+    "2": "2",
+    "0": "tie",
+    "tie": "tie",
+    "a": "1",
+    "b": "2",
+    "model_a": "1",
+    "model_b": "2",
+    "tie (bothbad)": "tie",
+}
+
+_PANDALM_LABELS = {0: "tie", 1: "1", 2: "2"}
+
+
+# ---------------------------------------------------------------------- records and their places
+
+
+@dataclass
+class _Record:
+    """One record of a file and its place in it, so every message can say where the problem is."""
+
+    source: str
+    number: int  # 1-based
+    data: dict[str, Any]
+    line: int | None = None
+    ident: str = ""
+
+    @property
+    def where(self) -> str:
+        extra = ", ".join(part for part in (f"line {self.line}" if self.line else "", self.ident) if part)
+        return f"{self.source}, record {self.number}" + (f" ({extra})" if extra else "")
+
+    def fail(self, field: str, problem: str) -> NoReturn:
+        raise StoreError(f"{self.where}, field {field!r}: {problem}")
+
+    def has(self, field: str) -> bool:
+        return field in self.data
+
+    def value(self, field: str) -> Any:
+        if field not in self.data:
+            self.fail(field, "missing")
+        return self.data[field]
+
+    def text(self, field: str, *, required: bool = True, nonempty: bool = False, coerce: bool = False) -> str:
+        """The field as text. ``coerce``: JSON values that are not strings (``true``, numbers) become
+        their JSON text and null becomes "" (PandaLM's test set has six responses that are ``true``)."""
+        if field not in self.data:
+            if required:
+                self.fail(field, "missing")
+            return ""
+        value = self.data[field]
+        if value is None and (coerce or not required):
+            text = ""
+        elif isinstance(value, str):
+            text = value
+        elif coerce:
+            text = json.dumps(value, ensure_ascii=False)
+        else:
+            self.fail(field, f"expected text, got {_shown(value)}")
+        if nonempty and not text.strip():
+            self.fail(field, f"expected non-empty text, got {_shown(text)}")
+        return text
+
+    def integer(self, field: str) -> int:
+        value = self.value(field)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            return int(value.strip())
+        self.fail(field, f"expected a whole number, got {_shown(value)}")
+
+    def key(self, field: str) -> str:
+        """An identifier (question_id, idx): a whole number or a non-empty string, as text."""
+        value = self.value(field)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+        self.fail(field, f"expected an id (a number or non-empty text), got {_shown(value)}")
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _open_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise StoreError(f"{path}: no such file.") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise StoreError(f"{path}: cannot be read ({exc}).") from None
+
+
+def _json_records(path: Path) -> list[_Record]:
+    """A JSON file holding a list of objects."""
+    try:
+        data = json.loads(_open_text(path))
+    except json.JSONDecodeError as exc:
+        raise StoreError(f"{path.name}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}).") from None
+    if not isinstance(data, list):
+        raise StoreError(f"{path.name}: expected a JSON list of records, got {type(data).__name__}.")
+    return [_as_record(path.name, number, item) for number, item in enumerate(data, start=1)]
+
+
+def _jsonl_records(path: Path) -> list[_Record]:
+    """A JSON-lines file (FastChat's layouts); blank lines are skipped."""
+    records: list[_Record] = []
+    for line_number, line in enumerate(_open_text(path).splitlines(), start=1):
+        if not line.strip():
+            continue
+        number = len(records) + 1
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise StoreError(
+                f"{path.name}, record {number} (line {line_number}): not valid JSON ({exc.msg})."
+            ) from None
+        records.append(_as_record(path.name, number, item, line_number))
+    return records
+
+
+def _csv_records(path: Path) -> list[_Record]:
+    text = _open_text(path)
+    reader = csv.DictReader(text.splitlines(keepends=True))
+    records: list[_Record] = []
+    for row in reader:
+        records.append(_Record(path.name, len(records) + 1, dict(row), reader.line_num))
+    if reader.fieldnames is None:
+        raise StoreError(f"{path.name}: the CSV file is empty (no header line).")
+    return records
+
+
+def _as_record(source: str, number: int, item: Any, line: int | None = None) -> _Record:
+    if not isinstance(item, dict):
+        place = f"{source}, record {number}" + (f" (line {line})" if line else "")
+        raise StoreError(f"{place}: expected a JSON object, got {_shown(item)}.")
+    return _Record(source, number, item, line)
+
+
+def _no_records(path: Path, records: Sequence[_Record]) -> None:
+    if not records:
+        raise StoreError(f"{path.name}: the file holds no records; nothing was imported.")
+
+
+def run_fingerprint(model: str, profile: str, source: str) -> tuple[str, dict[str, Any]]:
+    """Fingerprint of imported judge outputs and its key (sha256 of the sorted JSON, 20 hex digits,
+    as judge_runtime keys live judges): the same file imported again maps to the same judge run."""
+    fingerprint = {"model": model, "profile": profile, "source": source}
+    return hashlib.sha256(json.dumps(fingerprint, sort_keys=True).encode()).hexdigest()[:20], fingerprint
+
+
+def _judge_run(model: str, profile: str, source: str, verdicts: Iterable[ImportVerdict]) -> ImportJudgeRun:
+    key, fingerprint = run_fingerprint(model, profile, source)
+    return ImportJudgeRun(key, fingerprint, tuple(verdicts))
+
+
+def _comparison_keys(store: Store, dataset: str) -> dict[str, tuple[str, str]]:
+    """prompt key -> (model1, model2) for datasets with one comparison per prompt (PandaLM)."""
+    table = store.comparison_table(dataset)
+    return {str(row.prompt): (str(row.model1), str(row.model2)) for row in table.itertuples()}
+
+
+# ---------------------------------------------------------------------- PandaLM
+
+
+def _pandalm_label(record: _Record, field: str) -> str:
+    value = record.value(field)
+    number: int | None = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, str) and value.strip() in {"0", "1", "2"}:
+        number = int(value.strip())
+    if number not in _PANDALM_LABELS:
+        record.fail(field, f"expected 0, 1 or 2, got {_shown(value)}")
+    return _PANDALM_LABELS[number]
+
+
+def _models_in_cmp_keys(records: Sequence[_Record]) -> set[str]:
+    """Model names from the keys that hold exactly one underscore: those split without doubt."""
+    names: set[str] = set()
+    for record in records:
+        key = record.data.get("cmp_key")
+        if isinstance(key, str) and key.count("_") == 1:
+            names.update(key.split("_"))
+    return names
+
+
+def _split_cmp_key(record: _Record, known: set[str], explicit: bool) -> tuple[str, str]:
+    """``<model of response1>_<model of response2>``, split on the underscore between two known names
+    (a model name may itself contain an underscore; dashes are common: ``cerebras-gpt-6.7B``)."""
+    key = record.text("cmp_key", nonempty=True)
+    parts = key.split("_")
+    splits = [("_".join(parts[:i]), "_".join(parts[i:])) for i in range(1, len(parts))]
+    if explicit or len(splits) != 1:
+        splits = [(a, b) for a, b in splits if a in known and b in known]
+    if len(splits) != 1 or not all(splits[0]):
+        record.fail(
+            "cmp_key",
+            f"cannot tell the two model names apart in {key!r} (known models: {', '.join(sorted(known)) or 'none'}); "
+            "name the models explicitly",
+        )
+    return splits[0]
+
+
+def import_pandalm_testset(
+    store: Store,
+    path: str | Path,
+    *,
+    dataset: str = PANDALM_DATASET,
+    annotator_prefix: str = "pandalm-",
+    models: Sequence[str] | None = None,
+) -> ImportSummary:
+    """PandaLM's human-annotated test set: one comparison per record, three annotators' labels.
+
+    Fields: ``idx, motivation_app, cmp_key, instruction, input, response1, response2, annotator1..3``
+    with labels 0 = tie, 1 = response 1 better, 2 = response 2 better. The prompt key is ``idx``, the
+    category ``motivation_app``, the two models come from ``cmp_key``; responses that are not strings
+    (six are JSON ``true``) are stored as their JSON text. Annotators are named
+    ``<annotator_prefix>annotator1`` etc. A dataset of the same name is refused as already imported.
+    """
+    path = Path(path)
+    records = _json_records(path)
+    _no_records(path, records)
+    known = set(models) if models else _models_in_cmp_keys(records)
+    seen: dict[int, int] = {}
+    prompts: list[ImportPrompt] = []
+    responses: list[ImportResponse] = []
+    comparisons: list[ImportComparison] = []
+    labels: list[ImportLabel] = []
+    for record in records:
+        idx = record.integer("idx")
+        record.ident = f"idx {idx}"
+        if idx in seen:
+            record.fail("idx", f"idx {idx} already appears in record {seen[idx]}")
+        seen[idx] = record.number
+        model1, model2 = _split_cmp_key(record, known, explicit=bool(models))
+        if model1 == model2:
+            record.fail("cmp_key", f"both responses are from {model1!r}")
+        key, where = str(idx), record.where
+        instruction = record.text("instruction")
+        context = record.text("input", required=False, coerce=True)
+        if not instruction.strip() and not context.strip():
+            record.fail("instruction", "the instruction and the input are both empty")
+        prompts.append(
+            ImportPrompt(
+                key=key,
+                instruction=instruction,  # one record (idx 466) has a blank instruction and only an input
+                input=context,
+                category=record.text("motivation_app", required=False, coerce=True),
+                where=where,
+            )
+        )
+        responses.append(ImportResponse(key, model1, record.text("response1", coerce=True), where))
+        responses.append(ImportResponse(key, model2, record.text("response2", coerce=True), where))
+        comparisons.append(ImportComparison(key, model1, model2, where))
+        for n in (1, 2, 3):
+            verdict = _pandalm_label(record, f"annotator{n}")
+            labels.append(ImportLabel(key, model1, model2, f"{annotator_prefix}annotator{n}", verdict, where))
+    return store.import_batch(
+        ImportBatch(
+            dataset=dataset,
+            source=path.name,
+            dataset_mode="new",
+            description=f"PandaLM human-annotated test set ({path.name}), three annotators",
+            prompts=tuple(prompts),
+            responses=tuple(responses),
+            comparisons=tuple(comparisons),
+            labels=tuple(labels),
+        )
+    )
+
+
+_PANDALM_RESULT_FIELDS = {"pandalm_result": ("pandalm", "PandaLM-7B"), "gpt_result": ("gpt", "gpt-3.5-turbo")}
+
+
+def _pandalm_verdict(value: Any) -> str | None:
+    """0 / "0" / "Tie" -> tie, 1 -> "1", 2 -> "2"; anything else ("garbage") has no verdict."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return _PANDALM_LABELS.get(value)
+    if isinstance(value, str):
+        word = value.strip().lower()
+        return {"0": "tie", "tie": "tie", "1": "1", "2": "2"}.get(word)
+    return None
+
+
+def import_pandalm_judgments(
+    store: Store, path: str | Path, *, dataset: str = PANDALM_DATASET, judge: str | None = None
+) -> ImportSummary:
+    """A judge's released judgments of PandaLM's test set, as one judge run on the imported test set.
+
+    PandaLM-7B's file has ``idx, pandalm_result (0/1/2), pandalm_reason, pandalm_reference``;
+    gpt-3.5's ``idx, gpt_result ("1"/"2"/"Tie"/"garbage"), gpt_reason, gpt_reference``. A result that
+    is no verdict ("garbage", anything unparseable) is stored as unparsed with the result as raw
+    output: counting it as a tie would credit the judge with agreement it never expressed.
+    ``judge`` names the model (default "PandaLM-7B" or "gpt-3.5-turbo" by the result field).
+    """
+    path = Path(path)
+    records = _json_records(path)
+    _no_records(path, records)
+    first = records[0]
+    field = next((f for f in _PANDALM_RESULT_FIELDS if first.has(f)), None)
+    if field is None:
+        first.fail("pandalm_result", "missing (expected a 'pandalm_result' or 'gpt_result' field)")
+    prefix, default_judge = _PANDALM_RESULT_FIELDS[field]
+    items = _comparison_keys(store, dataset)
+    if not items:
+        raise StoreError(
+            f"{path.name}: dataset {dataset!r} has no comparisons; import the test set first "
+            "(judge-studio import testset-v1.json --format pandalm-testset)."
+        )
+    seen: dict[int, int] = {}
+    verdicts: list[ImportVerdict] = []
+    for record in records:
+        idx = record.integer("idx")
+        record.ident = f"idx {idx}"
+        if idx in seen:
+            record.fail("idx", f"idx {idx} already appears in record {seen[idx]}")
+        seen[idx] = record.number
+        if str(idx) not in items:
+            record.fail("idx", f"dataset {dataset!r} has no item with idx {idx}")
+        model1, model2 = items[str(idx)]
+        result = record.value(field)
+        verdict = _pandalm_verdict(result)
+        verdicts.append(
+            ImportVerdict(
+                prompt_key=str(idx),
+                model1=model1,
+                model2=model2,
+                verdict=verdict,
+                status="ok" if verdict else "unparsed",
+                reason=record.text(f"{prefix}_reason", required=False, coerce=True),
+                reference=record.text(f"{prefix}_reference", required=False, coerce=True),
+                raw_output=result if isinstance(result, str) else json.dumps(result),
+                where=record.where,
+            )
+        )
+    model = f"{judge or default_judge} (released outputs)"
+    return store.import_batch(
+        ImportBatch(
+            dataset=dataset,
+            source=path.name,
+            dataset_mode="existing",
+            missing_hint=" (import testset-v1.json with --format pandalm-testset first)",
+            judge_runs=(_judge_run(model, "pandalm", path.name, verdicts),),
+        )
+    )
+
+
+# ---------------------------------------------------------------------- LLMBar
+
+
+def _decisive_label(record: _Record, field: str) -> str:
+    value = record.value(field)
+    if not isinstance(value, bool) and str(value).strip() in {"1", "2"}:
+        return str(value).strip()
+    record.fail(field, f"expected 1 or 2, got {_shown(value)}")
+
+
+def import_llmbar_dataset(
+    store: Store, path: str | Path, *, dataset: str = LLMBAR_DATASET, annotator: str = "llmbar-human-majority"
+) -> ImportSummary:
+    """LLMBar's pairs (``input, output_1, output_2, label`` 1 or 2): one comparison per record.
+
+    The prompt key is the record's position (0-based, as in the file); LLMBar does not name the models,
+    so the outputs are attributed to ``llmbar-output_1`` / ``llmbar-output_2``. The label is already the
+    human majority, stored as the labels of one annotator (``annotator``).
+    """
+    path = Path(path)
+    records = _json_records(path)
+    _no_records(path, records)
+    model1, model2 = LLMBAR_MODELS
+    prompts: list[ImportPrompt] = []
+    responses: list[ImportResponse] = []
+    comparisons: list[ImportComparison] = []
+    labels: list[ImportLabel] = []
+    for record in records:
+        key, where = str(record.number - 1), record.where
+        prompts.append(ImportPrompt(key, record.text("input", nonempty=True), where=where))
+        responses.append(ImportResponse(key, model1, record.text("output_1", coerce=True), where))
+        responses.append(ImportResponse(key, model2, record.text("output_2", coerce=True), where))
+        comparisons.append(ImportComparison(key, model1, model2, where))
+        labels.append(ImportLabel(key, model1, model2, annotator, _decisive_label(record, "label"), where))
+    return store.import_batch(
+        ImportBatch(
+            dataset=dataset,
+            source=path.name,
+            dataset_mode="new",
+            description=f"LLMBar MT-Bench pairs ({path.name}), human majority labels, ties removed",
+            prompts=tuple(prompts),
+            responses=tuple(responses),
+            comparisons=tuple(comparisons),
+            labels=tuple(labels),
+        )
+    )
+
+
+def import_llmbar_results(
+    store: Store, path: str | Path, *, dataset: str = LLMBAR_DATASET, judge: str | None = None
+) -> ImportSummary:
+    """One LLMBar judge's verdicts in both presentation orders (``<judge>/result.json``).
+
+    Each record repeats ``input, output_1, output_2`` and holds ``results[-1]["swap = False"]["winner"]``
+    and ``["swap = True"]["winner"]``, both already mapped back to the original order; they are stored
+    as the run's verdicts with ``swapped`` False and True. Records are matched to the imported dataset
+    by their texts (not by position), so a result file of another dataset cannot attach to wrong items.
+    ``judge`` defaults to the folder name (``GPT-4``, ``LLaMA2``).
+    """
+    path = Path(path)
+    records = _json_records(path)
+    _no_records(path, records)
+    judge_name = judge or path.resolve().parent.name
+    table = store.comparison_texts(dataset)
+    if table.empty:
+        raise StoreError(
+            f"{path.name}: dataset {dataset!r} has no comparisons; import LLMBar's dataset.json first "
+            "(--format llmbar-dataset)."
+        )
+    items = {
+        (row.instruction, row.response1, row.response2): (str(row.prompt), str(row.model1), str(row.model2))
+        for row in table.itertuples()
+    }
+    verdicts: list[ImportVerdict] = []
+    for record in records:
+        texts = (
+            record.text("input", nonempty=True),
+            record.text("output_1", coerce=True),
+            record.text("output_2", coerce=True),
+        )
+        if texts not in items:
+            record.fail("input", f"dataset {dataset!r} has no comparison with this input and these two outputs")
+        key, model1, model2 = items[texts]
+        results = record.value("results")
+        if not isinstance(results, list) or not results or not isinstance(results[-1], dict):
+            record.fail("results", f"expected a non-empty list of objects, got {_shown(results)}")
+        for swapped in (False, True):
+            name = f"swap = {swapped}"
+            entry = results[-1].get(name)
+            if not isinstance(entry, dict) or "winner" not in entry:
+                record.fail(f'results[-1]["{name}"]', f"expected an object with a 'winner', got {_shown(entry)}")
+            winner = entry["winner"]
+            verdict = (
+                str(winner).strip() if not isinstance(winner, bool) and str(winner).strip() in {"1", "2"} else None
+            )
+            completion = entry.get("completion")
+            raw = (
+                completion[0] if isinstance(completion, list) and completion and isinstance(completion[0], str) else ""
+            )
+            verdicts.append(
+                ImportVerdict(
+                    prompt_key=key,
+                    model1=model1,
+                    model2=model2,
+                    verdict=verdict,
+                    status="ok" if verdict else "unparsed",
+                    swapped=swapped,
+                    raw_output=raw or json.dumps(winner),
+                    where=record.where,
+                )
+            )
+    model = f"{judge_name} (released outputs)"
+    return store.import_batch(
+        ImportBatch(
+            dataset=dataset,
+            source=path.name,
+            dataset_mode="existing",
+            missing_hint=" (import LLMBar's dataset.json with --format llmbar-dataset first)",
+            judge_runs=(_judge_run(model, "llmbar-vanilla-norules", path.name, verdicts),),
+        )
+    )
+
+
+# ---------------------------------------------------------------------- pairing new answers with stored ones
+
+
+def _pairings(
+    new: Sequence[tuple[str, str, str]], store: Store, dataset: str, baseline: str | None
+) -> list[ImportComparison]:
+    """Comparisons for newly imported answers (prompt key, model, where).
+
+    With ``baseline``: each new answer against the baseline's answer to the same prompt (baseline
+    shown first, as AlpacaEval does); without: against every other model's answer already there
+    (the model already stored shown first). A pair that exists in either order is not added again.
+    """
+    present: dict[str, list[str]] = {}
+    pairs: set[tuple[str, str, str]] = set()
+    if dataset in store.dataset_names():
+        for row in store.response_table(dataset).itertuples():
+            present.setdefault(str(row.prompt), []).append(str(row.model))
+        for row in store.comparison_table(dataset).itertuples():
+            pairs.add((str(row.prompt), str(row.model1), str(row.model2)))
+    comparisons: list[ImportComparison] = []
+
+    def add(key: str, first: str, second: str, where: str) -> None:
+        if first != second and (key, first, second) not in pairs and (key, second, first) not in pairs:
+            pairs.add((key, first, second))
+            comparisons.append(ImportComparison(key, first, second, where))
+
+    for key, model, where in new:
+        others = present.setdefault(key, [])
+        if baseline is None:
+            for other in others:
+                add(key, other, model, where)
+        elif model == baseline:
+            for other in others:
+                add(key, baseline, other, where)
+        elif baseline in others:
+            add(key, baseline, model, where)
+        if model not in others:
+            others.append(model)
+    return comparisons
+
+
+# ---------------------------------------------------------------------- MT-Bench (FastChat jsonl)
+
+
+def _turn_text(record: _Record, field: str, turns: Any, turn: int) -> str:
+    if not isinstance(turns, list) or len(turns) < turn:
+        record.fail(field, f"expected a list with at least {turn} turn(s), got {_shown(turns)}")
+    value = turns[turn - 1]
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _answer_turns(record: _Record) -> Any:
+    choices = record.value("choices")
+    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+        record.fail("choices", f"expected a non-empty list of objects, got {_shown(choices)}")
+    return choices[0].get("turns")
+
+
+def _mtbench_dataset(dataset: str | None, turn: int) -> str:
+    if turn not in (1, 2):
+        raise StoreError(f"MT-Bench has two turns; turn {turn} does not exist.")
+    return dataset or (MTBENCH_DATASET if turn == 1 else f"{MTBENCH_DATASET}-turn2")
+
+
+def import_mtbench_questions(
+    store: Store, path: str | Path, *, dataset: str | None = None, turn: int = 1
+) -> ImportSummary:
+    """MT-Bench questions (``question_id, category, turns, reference?``) as prompts.
+
+    The store keeps one response per model and prompt, so each turn is its own dataset: turn 1 (the
+    default, dataset "mt-bench") stores the first question; turn 2 ("mt-bench-turn2") stores the
+    follow-up question as the instruction with the first question as its input (the models' own
+    first answers are not kept there). A question's ``reference`` list gives the reference answer.
+    Questions already stored with the same text are skipped, so a second import adds nothing.
+    """
+    path = Path(path)
+    name = _mtbench_dataset(dataset, turn)
+    records = _jsonl_records(path)
+    _no_records(path, records)
+    prompts: list[ImportPrompt] = []
+    seen: dict[str, int] = {}
+    for record in records:
+        key = record.key("question_id")
+        record.ident = f"question_id {key}"
+        if key in seen:
+            record.fail("question_id", f"question {key} already appears in record {seen[key]}")
+        seen[key] = record.number
+        turns = record.value("turns")
+        reference = None
+        if record.data.get("reference") is not None:
+            reference = _turn_text(record, "reference", record.data["reference"], turn) or None
+        prompts.append(
+            ImportPrompt(
+                key=key,
+                instruction=_turn_text(record, "turns", turns, turn),
+                input=_turn_text(record, "turns", turns, 1) if turn == 2 else "",
+                category=record.text("category", required=False),
+                reference=reference,
+                where=record.where,
+            )
+        )
+        if not prompts[-1].instruction.strip():
+            record.fail("turns", f"turn {turn} is empty")
+    return store.import_batch(
+        ImportBatch(
+            dataset=name,
+            source=path.name,
+            dataset_mode="any",
+            description=f"MT-Bench questions, turn {turn}",
+            prompts=tuple(prompts),
+        )
+    )
+
+
+def _known_questions(store: Store, dataset: str, path: Path) -> set[str]:
+    keys = set(store.prompt_table(dataset)["key"]) if dataset in store.dataset_names() else set()
+    if not keys:
+        raise StoreError(
+            f"{path.name}: dataset {dataset!r} has no questions; "
+            "import question.jsonl first (--format mtbench-questions)."
+        )
+    return keys
+
+
+def import_mtbench_references(
+    store: Store, path: str | Path, *, dataset: str | None = None, turn: int = 1
+) -> ImportSummary:
+    """Reference answers (FastChat's answer layout: ``question_id, choices[0].turns``) for stored questions."""
+    path = Path(path)
+    name = _mtbench_dataset(dataset, turn)
+    records = _jsonl_records(path)
+    _no_records(path, records)
+    known = _known_questions(store, name, path)
+    references: list[ImportReference] = []
+    for record in records:
+        key = record.key("question_id")
+        record.ident = f"question_id {key}"
+        if key not in known:
+            record.fail("question_id", f"dataset {name!r} has no question {key}")
+        references.append(
+            ImportReference(key, _turn_text(record, "choices", _answer_turns(record), turn), record.where)
+        )
+    return store.import_batch(
+        ImportBatch(dataset=name, source=path.name, dataset_mode="existing", references=tuple(references))
+    )
+
+
+def import_mtbench_answers(
+    store: Store,
+    path: str | Path,
+    *,
+    dataset: str | None = None,
+    turn: int = 1,
+    baseline: str | None = None,
+    model: str | None = None,
+) -> ImportSummary:
+    """Model answers (``question_id, model_id, choices[0].turns``) and the comparisons they make.
+
+    Each answer is compared with the ``baseline`` model's answer to the same question (FastChat's
+    "pairwise-baseline") or, without a baseline, with every model already imported ("pairwise-all").
+    ``model`` overrides ``model_id``. Answers already stored with the same text are skipped.
+    """
+    path = Path(path)
+    name = _mtbench_dataset(dataset, turn)
+    records = _jsonl_records(path)
+    _no_records(path, records)
+    known = _known_questions(store, name, path)
+    responses: list[ImportResponse] = []
+    seen: dict[tuple[str, str], int] = {}
+    for record in records:
+        key = record.key("question_id")
+        record.ident = f"question_id {key}"
+        if key not in known:
+            record.fail("question_id", f"dataset {name!r} has no question {key}")
+        answerer = model or record.text("model_id", nonempty=True)
+        if (key, answerer) in seen:
+            record.fail("question_id", f"{answerer} already answered question {key} in record {seen[(key, answerer)]}")
+        seen[(key, answerer)] = record.number
+        text = _turn_text(record, "choices", _answer_turns(record), turn)
+        responses.append(ImportResponse(key, answerer, text, record.where))
+    comparisons = _pairings([(r.prompt_key, r.model, r.where) for r in responses], store, name, baseline)
+    return store.import_batch(
+        ImportBatch(
+            dataset=name,
+            source=path.name,
+            dataset_mode="existing",
+            responses=tuple(responses),
+            comparisons=tuple(comparisons),
+        )
+    )
+
+
+# ---------------------------------------------------------------------- AlpacaEval
+
+
+def alpaca_prompt_key(instruction: str) -> str:
+    """AlpacaEval identifies an item by its instruction; the key is a short hash of it, so that
+    model_outputs.json and annotations.json of any model land on the same prompts."""
+    return "ae-" + hashlib.sha256(instruction.encode()).hexdigest()[:12]
+
+
+def import_alpacaeval_outputs(
+    store: Store,
+    path: str | Path,
+    *,
+    dataset: str = ALPACAEVAL_DATASET,
+    model: str | None = None,
+    baseline: str | None = None,
+) -> ImportSummary:
+    """``model_outputs.json`` (``instruction, output, generator, dataset``): prompts and one model's outputs.
+
+    The category is AlpacaEval's ``dataset`` field (helpful_base, koala, ...). Comparisons are made as
+    for MT-Bench answers: against ``baseline`` (AlpacaEval's reference model, shown first) or, without
+    one, against every model already imported.
+    """
+    path = Path(path)
+    records = _json_records(path)
+    _no_records(path, records)
+    prompts: list[ImportPrompt] = []
+    responses: list[ImportResponse] = []
+    seen: dict[tuple[str, str], int] = {}
+    for record in records:
+        instruction = record.text("instruction", nonempty=True)
+        key = alpaca_prompt_key(instruction)
+        generator = model or record.text("generator", nonempty=True)
+        if (key, generator) in seen:
+            record.fail(
+                "instruction", f"{generator} already answered this instruction in record {seen[(key, generator)]}"
+            )
+        seen[(key, generator)] = record.number
+        category = record.text("dataset", required=False, coerce=True)
+        prompts.append(ImportPrompt(key, instruction, category=category, where=record.where))
+        responses.append(ImportResponse(key, generator, record.text("output", coerce=True), record.where))
+    comparisons = _pairings([(r.prompt_key, r.model, r.where) for r in responses], store, dataset, baseline)
+    return store.import_batch(
+        ImportBatch(
+            dataset=dataset,
+            source=path.name,
+            dataset_mode="any",
+            description="AlpacaEval",
+            prompts=tuple(prompts),
+            responses=tuple(responses),
+            comparisons=tuple(comparisons),
+        )
+    )
+
+
+def _alpaca_preference(record: _Record) -> str | None:
+    """1 -> "1", 2 -> "2", 0 -> tie (AlpacaEval writes 0 when both outputs are identical: a draw),
+    1.5 -> tie (a draw in AlpacaEval's human annotations); null / NaN -> no verdict (unparsed)."""
+    value = record.value("preference")
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        found = {0: "tie", 1: "1", 1.5: "tie", 2: "2"}.get(value)
+        if found is not None:
+            return found
+    record.fail(
+        "preference",
+        f"expected 1, 2, 0 (identical outputs) or 1.5 (a draw), got {_shown(value)} "
+        "(continuous preferences of weighted annotators are not supported)",
+    )
+
+
+def import_alpacaeval_annotations(
+    store: Store, path: str | Path, *, dataset: str = ALPACAEVAL_DATASET
+) -> ImportSummary:
+    """``annotations.json``: an auto-annotator's preferences, one judge run per ``annotator`` value.
+
+    Records hold ``instruction, output_1, generator_1, output_2, generator_2, annotator, preference``;
+    prompts, both outputs and the comparison (generator_1 shown first) are added when missing.
+    Preference 0 means the two outputs are identical and AlpacaEval counts it as a draw, so it is
+    stored as a tie (not as "no verdict"). ``time_per_example`` becomes the verdict's latency.
+    """
+    path = Path(path)
+    records = _json_records(path)
+    _no_records(path, records)
+    prompts: list[ImportPrompt] = []
+    responses: list[ImportResponse] = []
+    comparisons: list[ImportComparison] = []
+    verdicts: dict[str, list[ImportVerdict]] = {}
+    for record in records:
+        instruction = record.text("instruction", nonempty=True)
+        key, where = alpaca_prompt_key(instruction), record.where
+        generator1 = record.text("generator_1", nonempty=True)
+        generator2 = record.text("generator_2", nonempty=True)
+        if generator1 == generator2:
+            record.fail("generator_2", f"both outputs are from {generator1!r}")
+        prompts.append(ImportPrompt(key, instruction, category=record.text("dataset", required=False), where=where))
+        responses.append(ImportResponse(key, generator1, record.text("output_1", coerce=True), where))
+        responses.append(ImportResponse(key, generator2, record.text("output_2", coerce=True), where))
+        comparisons.append(ImportComparison(key, generator1, generator2, where))
+        annotator = record.text("annotator", nonempty=True)
+        verdict = _alpaca_preference(record)
+        latency = record.data.get("time_per_example")
+        raw = record.data.get("raw_completion")
+        verdicts.setdefault(annotator, []).append(
+            ImportVerdict(
+                prompt_key=key,
+                model1=generator1,
+                model2=generator2,
+                verdict=verdict,
+                status="ok" if verdict else "unparsed",
+                raw_output=raw if isinstance(raw, str) else json.dumps(record.data["preference"]),
+                latency_s=float(latency)
+                if isinstance(latency, (int, float)) and not isinstance(latency, bool)
+                else 0.0,
+                where=where,
+            )
+        )
+    runs = tuple(
+        _judge_run(f"{annotator} (released annotations)", "alpaca_eval", path.name, items)
+        for annotator, items in verdicts.items()
+    )
+    return store.import_batch(
+        ImportBatch(
+            dataset=dataset,
+            source=path.name,
+            dataset_mode="any",
+            description="AlpacaEval",
+            prompts=tuple(prompts),
+            responses=tuple(responses),
+            comparisons=tuple(comparisons),
+            judge_runs=runs,
+        )
+    )
+
+
+# ---------------------------------------------------------------------- generic tables
+
+
+def _table_records(path: Path, file_format: str | None) -> list[_Record]:
+    kind = (file_format or path.suffix.lstrip(".")).lower()
+    if kind in {"jsonl", "ndjson"}:
+        return _jsonl_records(path)
+    if kind == "csv":
+        return _csv_records(path)
+    if kind == "json":
+        return _json_records(path)
+    raise StoreError(f"{path.name}: unknown table format {kind!r}; use jsonl, csv or json.")
+
+
+def _cell(record: _Record, column: str) -> Any:
+    value = record.value(column)
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+@dataclass(frozen=True)
+class _MappedRecord:
+    """A table record read through the column mapping: fields by name, messages by column."""
+
+    record: _Record
+    mapping: Mapping[str, str]
+
+    def text(self, field: str, *, required: bool = True, nonempty: bool = False) -> str:
+        if field not in self.mapping:
+            return ""
+        return self.record.text(self.mapping[field], required=required, nonempty=nonempty, coerce=True)
+
+
+def _word(value: Any) -> str:
+    return str(value).strip().lower() if value is not None and not isinstance(value, bool) else ""
+
+
+def import_table(
+    store: Store,
+    path: str | Path,
+    *,
+    mapping: Mapping[str, str],
+    dataset: str | None = None,
+    file_format: str | None = None,
+    model1: str | None = None,
+    model2: str | None = None,
+    annotator: str = "imported",
+    judge: str | None = None,
+    label_words: Mapping[str, str] | None = None,
+) -> ImportSummary:
+    """Any JSONL / CSV (or JSON list) file, given which column holds which field.
+
+    ``mapping`` maps fields (``TABLE_FIELDS``) to column names: ``instruction``, ``response1`` and
+    ``response2`` are required; ``model1`` / ``model2`` name columns, or pass the names as the
+    ``model1`` / ``model2`` arguments; ``key`` defaults to the record number. Labels: a ``label``
+    column (with an ``annotator`` column for long tables, else the ``annotator`` argument) and/or
+    ``label:<name>`` columns, one per person. A ``verdict`` column (with ``reason``) becomes a judge
+    run named ``judge``. Label words: ``LABEL_WORDS`` or ``label_words``; an empty label cell means
+    no label; a verdict that is not a label word is stored as unparsed. Rows with the same key and
+    models are one comparison (long tables); a second import of the same file adds nothing new.
+    """
+    path = Path(path)
+    unknown = [f for f in mapping if f not in TABLE_FIELDS and not f.startswith("label:")]
+    if unknown:
+        raise StoreError(
+            f"Unknown field(s) {', '.join(unknown)} in the column mapping; fields: {', '.join(TABLE_FIELDS)}."
+        )
+    missing = [f for f in ("instruction", "response1", "response2") if f not in mapping]
+    if missing:
+        raise StoreError(f"The column mapping must name a column for {', '.join(missing)}.")
+    for field, constant in (("model1", model1), ("model2", model2)):
+        if field not in mapping and not constant:
+            raise StoreError(f"Map {field} to a column or name the model ({field}=NAME).")
+    if "verdict" in mapping and not judge:
+        raise StoreError("A verdict column needs the judge's name (judge=NAME).")
+    words = {k.lower(): v for k, v in (label_words or LABEL_WORDS).items()}
+    records = _table_records(path, file_format)
+    _no_records(path, records)
+    name = dataset or path.stem
+    prompts: list[ImportPrompt] = []
+    responses: list[ImportResponse] = []
+    comparisons: list[ImportComparison] = []
+    labels: list[ImportLabel] = []
+    verdicts: list[ImportVerdict] = []
+    judged: dict[tuple[str, str, str], tuple[int, Any]] = {}
+    people = [(f.split(":", 1)[1], column) for f, column in mapping.items() if f.startswith("label:")]
+    if "label" in mapping:
+        people.append(("", mapping["label"]))
+    for record in records:
+        row = _MappedRecord(record, mapping)
+        key = row.text("key", nonempty=True) if "key" in mapping else str(record.number)
+        record.ident = f"key {key}" if "key" in mapping else ""
+        first = row.text("model1", nonempty=True) if "model1" in mapping else str(model1)
+        second = row.text("model2", nonempty=True) if "model2" in mapping else str(model2)
+        where = record.where
+        if first == second:
+            record.fail(mapping.get("model2", "model2"), f"both responses are from {first!r}")
+        instruction, context = row.text("instruction"), row.text("input", required=False)
+        if not instruction.strip() and not context.strip():
+            record.fail(mapping["instruction"], "the instruction and the input are both empty")
+        prompts.append(
+            ImportPrompt(
+                key=key,
+                instruction=instruction,
+                input=context,
+                category=row.text("category", required=False),
+                reference=row.text("reference", required=False) or None,
+                where=where,
+            )
+        )
+        responses.append(ImportResponse(key, first, row.text("response1"), where))
+        responses.append(ImportResponse(key, second, row.text("response2"), where))
+        comparisons.append(ImportComparison(key, first, second, where))
+        for person, column in people:
+            raw = _cell(record, column)
+            if _word(raw) == "":
+                continue
+            if _word(raw) not in words:
+                record.fail(column, f"expected one of {', '.join(sorted(words))}, got {_shown(raw)}")
+            who = person or (row.text("annotator", nonempty=True) if "annotator" in mapping else annotator)
+            labels.append(ImportLabel(key, first, second, who, words[_word(raw)], where))
+        if "verdict" in mapping:
+            raw = _cell(record, mapping["verdict"])
+            verdict = words.get(_word(raw))
+            item = (key, first, second)
+            if item in judged:  # a long table repeats the item's verdict on every label row
+                if judged[item][1] != raw:
+                    record.fail(
+                        mapping["verdict"], f"the verdict differs from record {judged[item][0]}'s for this item"
+                    )
+                continue
+            judged[item] = (record.number, raw)
+            verdicts.append(
+                ImportVerdict(
+                    prompt_key=key,
+                    model1=first,
+                    model2=second,
+                    verdict=verdict,
+                    status="ok" if verdict else "unparsed",
+                    reason=row.text("reason", required=False),
+                    raw_output="" if raw is None else str(raw),
+                    where=where,
+                )
+            )
+    runs = (_judge_run(str(judge), "imported", path.name, verdicts),) if verdicts else ()
+    return store.import_batch(
+        ImportBatch(
+            dataset=name,
+            source=path.name,
+            dataset_mode="any",
+            description=f"imported from {path.name}",
+            prompts=tuple(prompts),
+            responses=tuple(responses),
+            comparisons=tuple(comparisons),
+            labels=tuple(labels),
+            judge_runs=runs,
+        )
+    )
+
+
+def parse_mapping(pairs: Iterable[str]) -> dict[str, str]:
+    """``["instruction=question", "label:alice=a"]`` -> mapping (the CLI's ``--map FIELD=COLUMN``)."""
+    mapping: dict[str, str] = {}
+    for pair in pairs:
+        field, sep, column = pair.partition("=")
+        if not sep or not field.strip() or not column:
+            raise StoreError(f"Column mapping {pair!r} is not FIELD=COLUMN.")
+        mapping[field.strip()] = column
+    return mapping

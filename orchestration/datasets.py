@@ -1,0 +1,166 @@
+"""Thin glue behind ``judge-studio import / metrics / export``: open the store, pick the importer,
+the report or the exporter.
+
+Why apart from ``Studio``: these commands only read and write the database, so they never load a
+judge model, import torch or seed the demo dataset; they start in a few seconds and work on a
+machine without the model files.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from annotation_store import Store, StoreError, open_store
+from annotation_store.exporters import EXPORT_FORMATS, EXPORT_KINDS, export_rows, write_rows
+from annotation_store.importers import (
+    IMPORT_FORMATS,
+    import_alpacaeval_annotations,
+    import_alpacaeval_outputs,
+    import_llmbar_dataset,
+    import_llmbar_results,
+    import_mtbench_answers,
+    import_mtbench_questions,
+    import_mtbench_references,
+    import_pandalm_judgments,
+    import_pandalm_testset,
+    import_table,
+    parse_mapping,
+)
+from annotation_store.metrics import format_report, metrics_report
+from annotation_store.store import ImportSummary
+from orchestration.settings import Settings
+
+__all__ = [
+    "EXPORT_FORMATS",
+    "EXPORT_KINDS",
+    "IMPORT_FORMATS",
+    "ImportOptions",
+    "dataset_metrics",
+    "export_dataset",
+    "format_report",
+    "import_file",
+    "open_data_store",
+    "parse_mapping",
+]
+
+
+def open_data_store(settings: Settings) -> Store:
+    """The store alone (no judge, no demo seeding)."""
+    return open_store(settings.database)
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """The command line's import options; None / empty means "not given"."""
+
+    dataset: str | None = None
+    judge: str | None = None
+    baseline: str | None = None
+    model: str | None = None
+    turn: int | None = None
+    models: Sequence[str] = ()
+    mapping: Mapping[str, str] = field(default_factory=dict)
+    model1: str | None = None
+    model2: str | None = None
+    annotator: str | None = None
+
+
+# Which options each format takes (besides --dataset); a given option a format ignores is an error,
+# so that a typo in --format does not silently drop, say, the judge's name.
+_FORMAT_OPTIONS: dict[str, set[str]] = {
+    "pandalm-testset": {"models", "annotator"},
+    "pandalm-judgments": {"judge"},
+    "llmbar-dataset": {"annotator"},
+    "llmbar-results": {"judge"},
+    "mtbench-questions": {"turn"},
+    "mtbench-reference": {"turn"},
+    "mtbench-answers": {"turn", "baseline", "model"},
+    "alpacaeval-outputs": {"baseline", "model"},
+    "alpacaeval-annotations": set(),
+    "jsonl": {"mapping", "model1", "model2", "annotator", "judge"},
+    "csv": {"mapping", "model1", "model2", "annotator", "judge"},
+}
+
+
+def import_file(store: Store, path: str | Path, fmt: str, options: ImportOptions | None = None) -> ImportSummary:
+    """Import one file in one of ``IMPORT_FORMATS``; all or nothing (see annotation_store.importers)."""
+    if fmt not in IMPORT_FORMATS:
+        raise StoreError(f"Unknown import format {fmt!r}; use one of {', '.join(IMPORT_FORMATS)}.")
+    opts = options or ImportOptions()
+    given = {name for name, value in vars(opts).items() if name != "dataset" and value not in (None, (), {}, [])}
+    extra = given - _FORMAT_OPTIONS[fmt]
+    if extra:
+        names = ", ".join("--map" if n == "mapping" else f"--{n}" for n in sorted(extra))
+        raise StoreError(f"{names} does not apply to --format {fmt}.")
+    named: dict[str, Any] = {"dataset": opts.dataset} if opts.dataset else {}
+    if fmt == "pandalm-testset":
+        if opts.annotator:
+            named["annotator_prefix"] = opts.annotator
+        return import_pandalm_testset(store, path, models=list(opts.models) or None, **named)
+    if fmt == "pandalm-judgments":
+        return import_pandalm_judgments(store, path, judge=opts.judge, **named)
+    if fmt == "llmbar-dataset":
+        if opts.annotator:
+            named["annotator"] = opts.annotator
+        return import_llmbar_dataset(store, path, **named)
+    if fmt == "llmbar-results":
+        return import_llmbar_results(store, path, judge=opts.judge, **named)
+    if fmt.startswith("mtbench-"):
+        named["turn"] = opts.turn or 1
+        if fmt == "mtbench-questions":
+            return import_mtbench_questions(store, path, **named)
+        if fmt == "mtbench-reference":
+            return import_mtbench_references(store, path, **named)
+        return import_mtbench_answers(store, path, baseline=opts.baseline, model=opts.model, **named)
+    if fmt == "alpacaeval-outputs":
+        return import_alpacaeval_outputs(store, path, model=opts.model, baseline=opts.baseline, **named)
+    if fmt == "alpacaeval-annotations":
+        return import_alpacaeval_annotations(store, path, **named)
+    return import_table(
+        store,
+        path,
+        mapping=dict(opts.mapping),
+        dataset=opts.dataset,
+        file_format=fmt,
+        model1=opts.model1,
+        model2=opts.model2,
+        annotator=opts.annotator or "imported",
+        judge=opts.judge,
+    )
+
+
+def dataset_metrics(
+    store: Store, dataset: str, *, alpha: float = 0.05, n_bootstrap: int = 200, baseline: str | None = None
+) -> dict[str, Any]:
+    """The full, JSON-serialisable metrics report (annotation_store.metrics.metrics_report)."""
+    return metrics_report(store, dataset, alpha=alpha, n_bootstrap=n_bootstrap, baseline=baseline)
+
+
+def export_dataset(
+    store: Store,
+    dataset: str,
+    kind: str,
+    *,
+    fmt: str | None = None,
+    output: str | Path | None = None,
+    include_judges: bool = False,
+    source: str = "majority",
+) -> int:
+    """Write one export to ``output`` (a file; None or "-" for stdout). The format defaults to the
+    file's suffix (.csv -> csv, otherwise jsonl). Returns the number of rows."""
+    target = None if output in (None, "-") else Path(str(output))
+    chosen = fmt or ("csv" if target is not None and target.suffix.lower() == ".csv" else "jsonl")
+    if chosen not in EXPORT_FORMATS:
+        raise StoreError(f"Unknown export format {chosen!r}; use one of {', '.join(EXPORT_FORMATS)}.")
+    rows, columns = export_rows(store, dataset, kind, include_judges=include_judges, source=source)
+    if target is None:  # rows are built first, so a failure never leaves a truncated file behind
+        return write_rows(rows, sys.stdout, chosen, columns)
+    try:
+        with target.open("w", encoding="utf-8", newline="") as stream:
+            return write_rows(rows, stream, chosen, columns)
+    except OSError as exc:
+        raise StoreError(f"Cannot write {target}: {exc.strerror or exc}.") from exc

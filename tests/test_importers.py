@@ -1,0 +1,453 @@
+"""Importers on real SQLite files: the real reference data, and small hand-made files for bad input.
+
+A bad record must stop the import with file, record and field in the message, and leave nothing of
+that import in the database (one transaction per import).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from annotation_store import Store, StoreError, majority_labels, open_store
+from annotation_store.analysis import swap_consistency, win_rate
+from annotation_store.importers import (
+    LLMBAR_MODELS,
+    import_alpacaeval_annotations,
+    import_alpacaeval_outputs,
+    import_llmbar_dataset,
+    import_llmbar_results,
+    import_mtbench_answers,
+    import_mtbench_questions,
+    import_mtbench_references,
+    import_pandalm_judgments,
+    import_pandalm_testset,
+    import_table,
+    run_fingerprint,
+)
+
+TABLES = ["datasets", "prompts", "candidate_models", "responses", "comparisons", "annotators", "labels"]
+TABLES += ["label_events", "judge_runs", "judge_verdicts"]
+
+
+def _sql(path: Path, query: str) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(path) as connection:
+        return connection.execute(query).fetchall()
+
+
+def _row_counts(path: Path) -> dict[str, int]:
+    return {table: _sql(path, f"SELECT count(*) FROM {table}")[0][0] for table in TABLES}
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "import.sqlite3"
+
+
+@pytest.fixture
+def empty(db: Path):
+    store: Store = open_store(db)
+    yield store
+    store.close()
+
+
+def _write_json(path: Path, data: Any) -> Path:
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    return path
+
+
+def _pandalm_record(idx: int, **changes: Any) -> dict[str, Any]:
+    record = {
+        "idx": idx,
+        "motivation_app": "Grammarly",
+        "cmp_key": "llama-7b_bloom-7b",
+        "instruction": f"Rewrite sentence {idx}.",
+        "input": "A sentence.",
+        "response1": f"first {idx}",
+        "response2": f"second {idx}",
+        "annotator1": 1,
+        "annotator2": 2,
+        "annotator3": 0,
+    }
+    record.update(changes)
+    return record
+
+
+# ---------------------------------------------------------------------- PandaLM, real data
+
+
+@pytest.fixture
+def pandalm(shared_data: Path, empty: Store) -> Store:
+    import_pandalm_testset(empty, shared_data / "pandalm" / "testset-v1.json")
+    return empty
+
+
+def test_pandalm_test_set_becomes_comparisons_and_three_annotators_labels(pandalm: Store, db: Path) -> None:
+    counts = _row_counts(db)
+    assert (counts["prompts"], counts["comparisons"], counts["labels"], counts["annotators"]) == (999, 999, 2997, 3)
+    assert counts["label_events"] == 2997  # every imported label is in the audit log too
+    assert {name for (name,) in _sql(db, "SELECT name FROM candidate_models")} == {
+        "bloom-7b",
+        "cerebras-gpt-6.7B",
+        "llama-7b",
+        "opt-7b",
+        "pythia-6.9b",
+    }
+    table = pandalm.comparison_table("pandalm-testset-v1")
+    first = table[table["prompt"] == "0"].iloc[0]
+    assert (first["model1"], first["model2"], first["category"]) == ("bloom-7b", "llama-7b", "Grammarly")
+    # six responses are JSON true: stored as the text "true"; empty responses stay empty
+    assert _sql(db, "SELECT count(*) FROM responses WHERE text = 'true'") == [(6,)]
+    assert _sql(db, "SELECT count(*) FROM responses WHERE text = ''")[0][0] > 0
+    # the one record with a blank instruction keeps its input
+    assert _sql(db, "SELECT instruction, input FROM prompts WHERE key = '466'") == [(" ", "Truthfulness")]
+    majority = majority_labels(pandalm.labels("pandalm-testset-v1"))
+    assert majority["verdict"].value_counts().to_dict() == {"2": 472, "1": 422, "tie": 105}
+
+
+def test_importing_the_test_set_twice_is_refused_and_adds_nothing(pandalm: Store, db: Path, shared_data: Path) -> None:
+    before = _row_counts(db)
+    with pytest.raises(StoreError, match="dataset 'pandalm-testset-v1' already imported"):
+        import_pandalm_testset(pandalm, shared_data / "pandalm" / "testset-v1.json")
+    assert _row_counts(db) == before
+    # under another name it is a second, independent dataset that reuses models and annotators
+    import_pandalm_testset(pandalm, shared_data / "pandalm" / "testset-v1.json", dataset="copy")
+    after = _row_counts(db)
+    assert after["comparisons"] == 2 * before["comparisons"]
+    assert (after["candidate_models"], after["annotators"]) == (before["candidate_models"], before["annotators"])
+
+
+def test_released_judgments_become_judge_runs_and_garbage_stays_unparsed(
+    pandalm: Store, db: Path, shared_data: Path
+) -> None:
+    panda = import_pandalm_judgments(pandalm, shared_data / "pandalm" / "pandalm-7b-testset-v1.json")
+    gpt = import_pandalm_judgments(pandalm, shared_data / "pandalm" / "gpt-3.5-turbo-testset-v1.json")
+    assert (panda.runs[0].verdicts, panda.runs[0].unparsed) == (999, 0)
+    assert (gpt.runs[0].verdicts, gpt.runs[0].unparsed) == (999, 25)
+    rows = _sql(db, "SELECT model, profile, fingerprint_key, fingerprint FROM judge_runs ORDER BY id")
+    assert [(model, profile) for model, profile, _, _ in rows] == [
+        ("PandaLM-7B (released outputs)", "pandalm"),
+        ("gpt-3.5-turbo (released outputs)", "pandalm"),
+    ]
+    key, fingerprint = run_fingerprint("PandaLM-7B (released outputs)", "pandalm", "pandalm-7b-testset-v1.json")
+    assert (rows[0][2], json.loads(rows[0][3])) == (key, fingerprint)
+    assert len(key) == 20
+    # "garbage" is kept as unparsed with its raw output, never turned into a tie
+    assert _sql(
+        db, "SELECT verdict, status, raw_output, count(*) FROM judge_verdicts WHERE run_id = 2 AND status != 'ok'"
+    ) == [(None, "unparsed", "garbage", 25)]
+    assert _sql(db, "SELECT count(*) FROM judge_verdicts WHERE run_id = 2 AND verdict = 'tie'") == [(38,)]
+    # PandaLM-7B's 0 is a tie, and its reason and reference are kept
+    reason, reference = _sql(db, "SELECT reason, reference FROM judge_verdicts WHERE run_id = 1 AND comparison_id = 1")[
+        0
+    ]
+    assert reason.startswith("Response 2 is better") and reference == "If you have any questions, please let me know."
+    assert _sql(db, "SELECT verdict, count(*) FROM judge_verdicts WHERE run_id = 1 GROUP BY verdict") == [
+        ("1", 433),
+        ("2", 459),
+        ("tie", 107),
+    ]
+    before = _row_counts(db)
+    with pytest.raises(StoreError, match="already imported"):
+        import_pandalm_judgments(pandalm, shared_data / "pandalm" / "gpt-3.5-turbo-testset-v1.json")
+    assert _row_counts(db) == before
+
+
+def test_judgments_need_the_test_set_first(empty: Store, shared_data: Path) -> None:
+    with pytest.raises(StoreError, match="import the test set first"):
+        import_pandalm_judgments(empty, shared_data / "pandalm" / "pandalm-7b-testset-v1.json")
+
+
+# ---------------------------------------------------------------------- PandaLM, bad input
+
+
+def test_a_bad_label_names_file_record_and_field_and_nothing_is_kept(empty: Store, db: Path, tmp_path: Path) -> None:
+    records = [_pandalm_record(i) for i in range(20)]
+    records[16]["annotator2"] = "x"
+    path = _write_json(tmp_path / "testset-v1.json", records)
+    with pytest.raises(StoreError) as caught:
+        import_pandalm_testset(empty, path)
+    assert str(caught.value) == "testset-v1.json, record 17 (idx 16), field 'annotator2': expected 0, 1 or 2, got 'x'"
+    assert _row_counts(db) == dict.fromkeys(TABLES, 0)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"idx": "seven"}, "record 4, field 'idx': expected a whole number, got 'seven'"),
+        ({"idx": 1}, r"record 4 \(idx 1\), field 'idx': idx 1 already appears in record 2"),
+        ({"cmp_key": "llama-7b"}, r"record 4 \(idx 3\), field 'cmp_key': cannot tell the two model names apart"),
+        ({"instruction": 5}, r"record 4 \(idx 3\), field 'instruction': expected text, got 5"),
+        ({"instruction": "", "input": ""}, r"field 'instruction': the instruction and the input are both empty"),
+        ({"annotator3": True}, r"field 'annotator3': expected 0, 1 or 2, got True"),
+        ({"cmp_key": "llama-7b_llama-7b"}, r"record 4 \(idx 3\), field 'cmp_key': both responses are from 'llama-7b'"),
+    ],
+)
+def test_bad_records_are_refused_whole(
+    empty: Store, db: Path, tmp_path: Path, change: dict[str, Any], message: str
+) -> None:
+    records = [_pandalm_record(i) for i in range(6)]
+    records[3].update(change)
+    with pytest.raises(StoreError, match=message):
+        import_pandalm_testset(empty, _write_json(tmp_path / "t.json", records))
+    assert _row_counts(db) == dict.fromkeys(TABLES, 0)
+
+
+def test_unreadable_files_are_clear_errors(empty: Store, tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="no such file"):
+        import_pandalm_testset(empty, tmp_path / "missing.json")
+    broken = tmp_path / "broken.json"
+    broken.write_text('[{"idx": 0,', encoding="utf-8")
+    with pytest.raises(StoreError, match=r"broken.json: not valid JSON \(line 1"):
+        import_pandalm_testset(empty, broken)
+    with pytest.raises(StoreError, match=r"t.json, record 2: expected a JSON object, got 3"):
+        import_pandalm_testset(empty, _write_json(tmp_path / "t.json", [_pandalm_record(0), 3]))
+
+
+def test_cmp_key_splits_on_the_underscore_between_known_model_names(empty: Store, tmp_path: Path) -> None:
+    records = [
+        _pandalm_record(0, cmp_key="gpt_neo-1.3b_llama-7b"),
+        _pandalm_record(1, cmp_key="llama-7b_gpt_neo-1.3b"),
+    ]
+    path = _write_json(tmp_path / "t.json", records)
+    with pytest.raises(StoreError, match=r"record 1 \(idx 0\), field 'cmp_key': cannot tell .* name the models"):
+        import_pandalm_testset(empty, path)
+    import_pandalm_testset(empty, path, models=["gpt_neo-1.3b", "llama-7b"])
+    table = empty.comparison_table("pandalm-testset-v1")
+    assert table[["model1", "model2"]].values.tolist() == [["gpt_neo-1.3b", "llama-7b"], ["llama-7b", "gpt_neo-1.3b"]]
+
+
+def test_a_judgment_of_an_unknown_item_stops_the_whole_file(empty: Store, db: Path, tmp_path: Path) -> None:
+    import_pandalm_testset(empty, _write_json(tmp_path / "testset.json", [_pandalm_record(i) for i in range(3)]))
+    before = _row_counts(db)
+    judgments = [{"idx": i, "gpt_result": "1", "gpt_reason": "", "gpt_reference": ""} for i in (0, 1, 9)]
+    with pytest.raises(StoreError, match=r"gpt.json, record 3 \(idx 9\), field 'idx': .* has no item with idx 9"):
+        import_pandalm_judgments(empty, _write_json(tmp_path / "gpt.json", judgments))
+    assert _row_counts(db) == before
+    judgments[2] = {"idx": 2, "gpt_result": {"odd": 1}}
+    summary = import_pandalm_judgments(empty, _write_json(tmp_path / "gpt.json", judgments), judge="gpt-4")
+    assert (summary.runs[0].model, summary.runs[0].unparsed) == ("gpt-4 (released outputs)", 1)
+
+
+# ---------------------------------------------------------------------- LLMBar
+
+
+def test_llmbar_pairs_and_both_order_verdicts(shared_data: Path, empty: Store, db: Path) -> None:
+    folder = shared_data / "llmbar_mt_bench"
+    summary = import_llmbar_dataset(empty, folder / "dataset.json")
+    assert (summary.comparisons, summary.labels) == (200, 200)
+    for judge in ("GPT-4", "LLaMA2"):
+        result = import_llmbar_results(empty, folder / judge / "result.json")
+        assert (result.runs[0].model, result.runs[0].verdicts) == (f"{judge} (released outputs)", 400)
+    assert _sql(db, "SELECT swapped, count(*) FROM judge_verdicts GROUP BY swapped") == [(0, 400), (1, 400)]
+    verdicts = empty.judge_verdicts("llmbar-mt-bench")
+    raw = json.loads((folder / "GPT-4" / "result.json").read_text(encoding="utf-8"))
+    same = sum(r["results"][-1]["swap = False"]["winner"] == r["results"][-1]["swap = True"]["winner"] for r in raw)
+    assert swap_consistency(verdicts[verdicts["judge"] == "GPT-4 (released outputs)"]).consistency == same / 200
+    assert set(empty.comparison_table("llmbar-mt-bench")["model1"]) == {LLMBAR_MODELS[0]}
+    with pytest.raises(StoreError, match="already imported"):
+        import_llmbar_results(empty, folder / "GPT-4" / "result.json")
+
+
+def test_llmbar_results_must_match_the_dataset_texts(shared_data: Path, empty: Store, db: Path, tmp_path: Path) -> None:
+    folder = shared_data / "llmbar_mt_bench"
+    import_llmbar_dataset(empty, folder / "dataset.json")
+    before = _row_counts(db)
+    raw = json.loads((folder / "GPT-4" / "result.json").read_text(encoding="utf-8"))[:5]
+    raw[3]["output_1"] += " (edited)"
+    (tmp_path / "GPT-4").mkdir()
+    with pytest.raises(StoreError, match=r"result.json, record 4, field 'input': .* no comparison with this input"):
+        import_llmbar_results(empty, _write_json(tmp_path / "GPT-4" / "result.json", raw))
+    raw[3] = json.loads((folder / "GPT-4" / "result.json").read_text(encoding="utf-8"))[3]
+    del raw[1]["results"][-1]["swap = True"]
+    with pytest.raises(StoreError, match=r"record 2, field 'results\[-1\]\[\"swap = True\"\]'"):
+        import_llmbar_results(empty, _write_json(tmp_path / "GPT-4" / "result.json", raw))
+    assert _row_counts(db) == before
+
+
+# ---------------------------------------------------------------------- MT-Bench
+
+
+def _answers(model: str, texts: dict[int, str]) -> list[dict[str, Any]]:
+    return [
+        {
+            "question_id": qid,
+            "answer_id": f"{model}-{qid}",
+            "model_id": model,
+            "choices": [{"index": 0, "turns": [t, t]}],
+        }
+        for qid, t in texts.items()
+    ]
+
+
+def test_mtbench_questions_references_and_answers(shared_data: Path, empty: Store, db: Path, tmp_path: Path) -> None:
+    folder = shared_data / "mt_bench"
+    assert import_mtbench_questions(empty, folder / "question.jsonl").prompts == 80
+    prompts = empty.prompt_table("mt-bench").set_index("key")
+    assert prompts.loc["81", "category"] == "writing"
+    assert prompts.loc["101", "reference"] == "You are in second place."  # the question's own reference
+    # 30 reference answers; question 107's own reference is already the same text
+    assert import_mtbench_references(empty, folder / "reference_answer" / "gpt-4.jsonl").prompts_updated == 29
+    gpt4 = [json.loads(line) for line in (folder / "reference_answer" / "gpt-4.jsonl").read_text().splitlines()]
+    prompts = empty.prompt_table("mt-bench").set_index("key")
+    assert prompts.loc["101", "reference"] == gpt4[0]["choices"][0]["turns"][0]
+    # a second import of the questions adds nothing and does not undo the reference answers
+    again = import_mtbench_questions(empty, folder / "question.jsonl")
+    assert (again.prompts, again.prompts_updated) == (0, 0)
+
+    import_mtbench_answers(empty, _write_jsonl(tmp_path / "a.jsonl", _answers("alpha", {81: "a81", 82: "a82"})))
+    import_mtbench_answers(empty, _write_jsonl(tmp_path / "b.jsonl", _answers("beta", {81: "b81", 82: "b82"})))
+    summary = import_mtbench_answers(empty, _write_jsonl(tmp_path / "c.jsonl", _answers("gamma", {81: "c81"})))
+    assert summary.comparisons == 2  # gamma vs alpha and vs beta on question 81 ("pairwise-all")
+    table = empty.comparison_table("mt-bench")
+    assert table[["prompt", "model1", "model2"]].values.tolist() == [
+        ["81", "alpha", "beta"],
+        ["82", "alpha", "beta"],
+        ["81", "alpha", "gamma"],
+        ["81", "beta", "gamma"],
+    ]
+    assert import_mtbench_answers(empty, tmp_path / "a.jsonl").describe().endswith("nothing new (already there).")
+
+    before = _row_counts(db)
+    bad = _answers("delta", {81: "d81", 999: "d999"})
+    with pytest.raises(StoreError, match=r"d.jsonl, record 2 \(line 2, question_id 999\), field 'question_id'"):
+        import_mtbench_answers(empty, _write_jsonl(tmp_path / "d.jsonl", bad), baseline="alpha")
+    changed = _answers("alpha", {81: "a different answer"})
+    with pytest.raises(StoreError, match=r"a different response of 'alpha' to prompt '81' is already stored"):
+        import_mtbench_answers(empty, _write_jsonl(tmp_path / "e.jsonl", changed))
+    assert _row_counts(db) == before
+
+
+def test_mtbench_answers_need_questions(empty: Store, tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="has no questions; import question.jsonl first"):
+        import_mtbench_answers(empty, _write_jsonl(tmp_path / "a.jsonl", _answers("alpha", {81: "x"})))
+
+
+# ---------------------------------------------------------------------- AlpacaEval
+
+
+def test_alpacaeval_outputs_and_annotations(shared_data: Path, empty: Store, db: Path) -> None:
+    folder = shared_data / "alpaca_eval" / "alpaca-7b"
+    outputs = import_alpacaeval_outputs(empty, folder / "model_outputs.json")
+    assert (outputs.prompts, outputs.responses, outputs.comparisons) == (805, 805, 0)
+    annotations = import_alpacaeval_annotations(empty, folder / "alpaca_eval_gpt4" / "annotations.json")
+    assert (annotations.prompts, annotations.responses, annotations.comparisons) == (0, 805, 805)
+    assert annotations.runs[0].model == "alpaca_eval_gpt4 (released annotations)"
+    # preference 0 means identical outputs, a draw: a tie, not an unparsed output
+    assert _sql(db, "SELECT verdict, count(*) FROM judge_verdicts GROUP BY verdict ORDER BY verdict") == [
+        ("1", 584),
+        ("2", 205),
+        ("tie", 16),
+    ]
+    verdicts = empty.verdicts("alpaca-eval")
+    rates = win_rate(verdicts, baseline="text_davinci_003")
+    # AlpacaEval's leaderboard (alpaca_eval_gpt4 annotator): Alpaca 7B 26.46% against text_davinci_003
+    assert rates["model"].tolist() == ["alpaca-7b"]
+    assert round(float(rates["win_rate"].iloc[0]) * 100, 2) == 26.46
+    assert (
+        import_alpacaeval_outputs(empty, folder / "model_outputs.json")
+        .describe()
+        .endswith("nothing new (already there).")
+    )
+
+
+def test_alpacaeval_bad_preference_keeps_nothing(empty: Store, db: Path, tmp_path: Path) -> None:
+    row = {
+        "instruction": "Say hi",
+        "output_1": "hi",
+        "generator_1": "base",
+        "output_2": "hello",
+        "generator_2": "new",
+        "annotator": "judge",
+        "preference": 1,
+    }
+    rows = [row, {**row, "instruction": "Say bye", "preference": 1.73}]
+    with pytest.raises(StoreError, match=r"annotations.json, record 2, field 'preference': expected 1, 2, 0"):
+        import_alpacaeval_annotations(empty, _write_json(tmp_path / "annotations.json", rows))
+    assert _row_counts(db) == dict.fromkeys(TABLES, 0)
+    rows[1]["preference"] = None  # no preference: an unparsed verdict
+    summary = import_alpacaeval_annotations(empty, _write_json(tmp_path / "annotations.json", rows))
+    assert (summary.runs[0].verdicts, summary.runs[0].unparsed) == (2, 1)
+
+
+# ---------------------------------------------------------------------- generic tables
+
+
+CSV_TEXT = """id,question,a,b,model_a,model_b,winner,rater,judge_says
+q1,Say hi,hi,=HYPERLINK("x"),alpha,beta,model_a,ann,1
+q1,Say hi,hi,=HYPERLINK("x"),alpha,beta,tie,bob,1
+q2,Add 2+2,4,-5,alpha,beta,B,ann,garbage
+"""
+MAPPING = {
+    "key": "id",
+    "instruction": "question",
+    "response1": "a",
+    "response2": "b",
+    "model1": "model_a",
+    "model2": "model_b",
+    "label": "winner",
+    "annotator": "rater",
+    "verdict": "judge_says",
+}
+
+
+def test_long_csv_with_a_column_mapping(empty: Store, db: Path, tmp_path: Path) -> None:
+    path = tmp_path / "votes.csv"
+    path.write_text(CSV_TEXT, encoding="utf-8")
+    summary = import_table(empty, path, mapping=MAPPING, judge="my-judge")
+    assert (summary.dataset, summary.comparisons, summary.labels, summary.runs[0].unparsed) == ("votes", 2, 3, 1)
+    labels = empty.labels("votes")
+    assert sorted(labels[["annotator", "verdict"]].values.tolist()) == [["ann", "1"], ["ann", "2"], ["bob", "tie"]]
+    assert _sql(db, "SELECT text FROM responses WHERE text LIKE '=%'") == [('=HYPERLINK("x")',)]
+    before = _row_counts(db)
+    with pytest.raises(StoreError, match="already imported"):
+        import_table(empty, path, mapping=MAPPING, judge="my-judge")
+    without_verdicts = {k: v for k, v in MAPPING.items() if k != "verdict"}
+    assert import_table(empty, path, mapping=without_verdicts).describe().endswith("nothing new (already there).")
+    assert _row_counts(db) == before
+
+
+def test_jsonl_with_one_label_column_per_person(empty: Store, tmp_path: Path) -> None:
+    rows = [
+        {"q": "Say hi", "r1": "hi", "r2": "yo", "alice": "1", "bob": "2"},
+        {"q": "Say bye", "r1": "bye", "r2": "ciao", "alice": "tie", "bob": None},
+    ]
+    path = _write_jsonl(tmp_path / "people.jsonl", rows)
+    mapping = {"instruction": "q", "response1": "r1", "response2": "r2", "label:alice": "alice", "label:bob": "bob"}
+    summary = import_table(empty, path, mapping=mapping, model1="m1", model2="m2", dataset="people")
+    assert (summary.comparisons, summary.labels) == (2, 3)
+    assert empty.comparison_table("people")["prompt"].tolist() == ["1", "2"]  # record numbers as keys
+
+
+@pytest.mark.parametrize(
+    ("text", "mapping", "message"),
+    [
+        (CSV_TEXT.replace("B,ann", "maybe,ann"), MAPPING, r"votes.csv, record 3 \(line 4, key q2\), field 'winner'"),
+        (CSV_TEXT, {**MAPPING, "instruction": "prompt"}, r"votes.csv, record 1 \(line 2, key q1\), field 'prompt'"),
+        (CSV_TEXT.replace("q2,Add 2+2,4", "q1,Add 2+2,4"), MAPPING, r"record 3 \(line 4, key q1\), field 'judge_says'"),
+        (
+            CSV_TEXT.replace("q2,Add 2+2,4", "q1,Add 2+2,4").replace(",1\n", ",garbage\n"),
+            MAPPING,
+            r"record 3 \(line 4, key q1\): prompt 'q1' of",
+        ),
+        (CSV_TEXT.replace(",hi,=HYP", ",hey,=HYP", 1), MAPPING, r"record 2 \(line 3, key q1\): a different response"),
+        (CSV_TEXT, {**MAPPING, "colour": "x"}, "Unknown field"),
+    ],
+)
+def test_bad_tables_keep_nothing(
+    empty: Store, db: Path, tmp_path: Path, text: str, mapping: dict[str, str], message: str
+) -> None:
+    path = tmp_path / "votes.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(StoreError, match=message):
+        import_table(empty, path, mapping=mapping, judge="my-judge")
+    assert _row_counts(db) == dict.fromkeys(TABLES, 0)
