@@ -248,6 +248,14 @@ class Studio:
         judge.judge_many(cases, batch_size=self.settings.batch_size, on_result=save)
         return RunSummary(judged=len(todo), skipped=len(done), unparsed=unparsed, run_id=run_id)
 
+    # ------------------------------------------------------------------ reading
+    def case(self, comparison_id: int) -> tuple[ComparisonView, VerdictView | None]:
+        """A comparison and the latest judge verdict on it (in the order shown)."""
+        return self.store.get_comparison(comparison_id), self.store.latest_verdict(comparison_id)
+
+    def latest_verdict(self, comparison_id: int) -> VerdictView | None:
+        return self.store.latest_verdict(comparison_id)
+
     # ------------------------------------------------------------------ people
     def next_for(self, annotator: str, dataset: str | None = None) -> ComparisonView | None:
         return self.store.next_unlabelled(annotator, dataset)
@@ -258,14 +266,45 @@ class Studio:
         return self.store.save_label(comparison_id, annotator, verdict, idempotency_key=idempotency_key)
 
     # ------------------------------------------------------------------ figures
-    def dashboard(self, dataset: str | None = None, *, alpha: float = 0.05) -> Dashboard:
+    def dataset_names(self) -> list[str]:
+        return self.store.dataset_names()
+
+    def default_dataset(self) -> str | None:
+        names = self.store.dataset_names()
+        return DEMO_DATASET_NAME if DEMO_DATASET_NAME in names else (names[0] if names else None)
+
+    def comparison_choices(self, dataset: str | None) -> list[tuple[str, int]]:
+        """(label, comparison id) for a picker: ``#id · prompt · model 1 vs model 2``."""
+        table = self.store.comparison_table(dataset)
+        names = (
+            "#" + table["id"].astype(str) + " · " + table["prompt"] + " · " + table["model1"] + " vs " + table["model2"]
+        )
+        return list(zip(names.tolist(), table["id"].astype(int).tolist(), strict=True))
+
+    def judge_run_choices(self, dataset: str | None) -> list[tuple[str, int]]:
+        """(label, run id) of the judge runs with verdicts on ``dataset``, newest first."""
+        if not dataset:
+            return []
+        runs = self.store.judge_runs_on(dataset)
+        return [(f"{run.model} · {run.profile} · run {run.run_id}", run.run_id) for run in reversed(runs)]
+
+    def dashboard(self, dataset: str | None = None, run_id: int | None = None, *, alpha: float = 0.05) -> Dashboard:
+        """Figures for one dataset and one judge run (default: the run that judged most recently)."""
         labels = self.store.labels(dataset)
         verdicts = self.store.verdicts(dataset)
         table = self.store.comparison_table(dataset)
+        if not verdicts.empty:
+            run_id = run_id if run_id in set(verdicts["run_id"]) else int(verdicts["run_id"].iloc[-1])
+            verdicts = verdicts[verdicts["run_id"] == run_id]
         judge_name = str(verdicts["judge"].iloc[-1]) if not verdicts.empty else None
         latest = verdicts.drop_duplicates("comparison_id", keep="last")
         return Dashboard(
-            counts=self.store.counts(),
+            counts={
+                "comparisons": len(table),
+                "labels": len(labels),
+                "annotators": int(labels["annotator"].nunique()) if not labels.empty else 0,
+                "verdicts": len(latest),
+            },
             agreement=human_judge_agreement(labels, verdicts),
             judge_order=partial_order(latest[latest["status"] == "ok"], alpha=alpha),
             human_order=partial_order(majority_labels(labels), alpha=alpha),

@@ -57,6 +57,17 @@ def demo_judge():
     return load_judge(Studio.spec_for(Settings()))
 
 
+@pytest.fixture(scope="session")
+def quick_judge(demo_judge):
+    """The demo judge with short outputs (32 new tokens), for tests about behaviour rather than text."""
+    from dataclasses import replace
+
+    from judge_runtime import load_judge
+    from orchestration import Settings, Studio
+
+    return load_judge(replace(Studio.spec_for(Settings()), max_new_tokens=32))
+
+
 def free_port() -> int:
     import socket
 

@@ -77,9 +77,9 @@ def test_case_study_judges_once_with_the_real_model_and_stores_the_verdict(runni
 
 def test_dashboard_shows_agreement_after_labels_and_verdicts(running_app: str) -> None:
     client = Client(running_app, verbose=False)
-    before = client.predict(api_name="/dashboard")
+    before = client.predict("judge-studio-demo", None, api_name="/dashboard")
     assert "**0** human labels" in before[0]
     first = client.predict("carol", api_name="/next_item")[0]
     client.predict("carol", first, api_name="/label_2")
-    after = client.predict(api_name="/dashboard")
+    after = client.predict("judge-studio-demo", None, api_name="/dashboard")
     assert "**1** human labels from **1** annotators" in after[0]

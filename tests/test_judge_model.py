@@ -15,13 +15,13 @@ CASE = PairCase(
 )
 
 
-def test_streamed_and_batched_judgments_are_the_same_output(demo_judge) -> None:
-    steps = list(demo_judge.stream(CASE))
+def test_streamed_and_batched_judgments_are_the_same_output(quick_judge) -> None:
+    steps = list(quick_judge.stream(CASE))
     assert len(steps) > 1 and steps[-1].result is not None
     streamed = steps[-1].result
-    batched = demo_judge.judge_many([CASE, CASE], batch_size=2)
+    batched = quick_judge.judge_many([CASE, CASE], batch_size=2)
     assert batched[0].raw_output == batched[1].raw_output  # reproducible
-    assert streamed.raw_output.strip() == demo_judge.judge(CASE).raw_output.strip()
+    assert streamed.raw_output.strip() == quick_judge.judge(CASE).raw_output.strip()
     assert streamed.parsed.status in {"ok", "unparsed", "truncated"}
     assert (streamed.parsed.status == "ok") == (streamed.parsed.verdict is not None)
 
@@ -50,12 +50,12 @@ def test_missing_model_path_says_what_to_do(tmp_path) -> None:
         load_judge(model=str(tmp_path / "empty"))
 
 
-def test_demo_judge_verdicts_are_constrained_and_cancel_position_bias(demo_judge) -> None:
+def test_demo_judge_verdicts_are_constrained_and_cancel_position_bias(quick_judge) -> None:
     """The app's default for the demo judge: verdict word by one forward pass, both orders averaged."""
     from judge_runtime.profiles import swapped
 
-    assert demo_judge.fingerprint["verdict_mode"] == "constrained" and demo_judge.fingerprint["both_orders"]
-    shown, flipped = demo_judge.judge_many([CASE, swapped(CASE)], batch_size=2)
+    assert quick_judge.fingerprint["verdict_mode"] == "constrained" and quick_judge.fingerprint["both_orders"]
+    shown, flipped = quick_judge.judge_many([CASE, swapped(CASE)], batch_size=2)
     for result in (shown, flipped):
         assert result.parsed.status == "ok" and result.raw_output.startswith(("1\n\n### Reason: ", "2\n", "Tie\n"))
         assert result.probabilities is not None
@@ -77,16 +77,13 @@ def test_generate_mode_output_without_a_verdict_is_unparsed_not_tie() -> None:
         assert result.parsed.status == "ok"
 
 
-def test_converted_copy_of_the_gguf_judge_loads_fast_and_judges_identically(demo_judge, tmp_path, monkeypatch) -> None:
-    from orchestration import Settings, Studio
-
+def test_converted_copy_of_the_gguf_judge_loads_fast_and_judges_identically(quick_judge, tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("JUDGE_STUDIO_CACHE", str(tmp_path))
-    spec = Studio.spec_for(Settings())
-    first = load_judge(spec)  # converts the GGUF file and writes the copy
+    first = load_judge(quick_judge.spec)  # converts the GGUF file and writes the copy
     copies = list((tmp_path / "gguf").iterdir())
     assert len(copies) == 1 and (copies[0] / "model.safetensors").is_file()
-    again = load_judge(spec)  # loads the copy
-    assert again.fingerprint == first.fingerprint == demo_judge.fingerprint
-    expected = demo_judge.judge(CASE)
+    again = load_judge(quick_judge.spec)  # loads the copy
+    assert again.fingerprint == first.fingerprint == quick_judge.fingerprint
+    expected = quick_judge.judge(CASE)
     got = again.judge(CASE)
     assert (got.raw_output, got.probabilities) == (expected.raw_output, expected.probabilities)

@@ -70,26 +70,36 @@ def reference_markdown(text: str) -> str:
 
 # ----------------------------------------------------------------------------------- the app
 def build_ui(studio: Studio) -> gr.Blocks:
-    table = studio.store.comparison_table()
-    names = "#" + table["id"].astype(str) + " · " + table["prompt"] + " · " + table["model1"] + " vs " + table["model2"]
-    choices = list(zip(names.tolist(), table["id"].astype(int).tolist(), strict=True))
-    first = choices[0][1] if choices else None
+    datasets = studio.dataset_names()
+    default = studio.default_dataset()
+
+    def dataset_picker(elem_id: str) -> gr.Dropdown:
+        return gr.Dropdown(choices=datasets, value=default, label="Dataset", elem_id=elem_id, scale=1)
 
     with gr.Blocks(title="Judge Studio") as demo:
         gr.Markdown("# Judge Studio\nJudge LLM responses with a local judge model, and check the judge against people.")
         with gr.Tabs():
             with gr.Tab("Case study", id="case", elem_id="tab-case"):
-                _case_study_tab(studio, demo, choices, first)
+                _case_study_tab(studio, demo, dataset_picker("case-dataset"), default)
             with gr.Tab("Annotate", id="annotate", elem_id="tab-annotate"):
-                _annotate_tab(studio)
+                _annotate_tab(studio, dataset_picker)
             with gr.Tab("Dashboard", id="dashboard", elem_id="tab-dashboard"):
-                _dashboard_tab(studio, demo)
+                _dashboard_tab(studio, demo, dataset_picker)
     return demo
 
 
-def _case_study_tab(studio: Studio, demo: gr.Blocks, choices: list[tuple[str, int]], first: int | None) -> None:
+def _case_study_tab(studio: Studio, demo: gr.Blocks, dataset: gr.Dropdown, default: str | None) -> None:
+    choices = studio.comparison_choices(default)
     status = gr.Markdown(studio.judge_status, elem_id="judge-status")
-    picker = gr.Dropdown(choices=choices, value=first, label="Comparison", elem_id="case-picker")
+    picker = gr.Dropdown(
+        choices=choices, value=choices[0][1] if choices else None, label="Comparison", elem_id="case-picker", scale=4
+    )
+    dataset.change(
+        lambda name: gr.Dropdown(choices=(c := studio.comparison_choices(name)), value=c[0][1] if c else None),
+        inputs=dataset,
+        outputs=picker,
+        api_visibility="private",
+    )
     header = gr.Markdown()
     prompt = gr.Markdown(elem_classes=["js-prompt"])
     with gr.Row(equal_height=False):
@@ -130,10 +140,9 @@ def _case_study_tab(studio: Studio, demo: gr.Blocks, choices: list[tuple[str, in
                 "",
             )
         try:
-            c = studio.store.get_comparison(int(comparison_id))
+            c, v = studio.case(int(comparison_id))
         except UserError as exc:
             raise _fail(exc) from exc
-        v = studio.store.latest_verdict(c.id)
         return (
             case_header(c),
             prompt_markdown(c),
@@ -202,13 +211,14 @@ def _case_study_tab(studio: Studio, demo: gr.Blocks, choices: list[tuple[str, in
     )
 
 
-def _annotate_tab(studio: Studio) -> None:
+def _annotate_tab(studio: Studio, dataset_picker: Any) -> None:
     gr.Markdown(
         "Label which response answers the instruction better. Model names and the judge's verdict are "
         "hidden until you submit. Keys: **1**, **2**, **T** (tie) when not typing in a text box."
     )
     with gr.Row():
         name = gr.Textbox(label="Your annotator name", placeholder="e.g. alice", elem_id="annotator-name", scale=3)
+        dataset = dataset_picker("annotate-dataset")
         start = gr.Button("Start labelling", elem_id="start-labelling", scale=1)
     comparison = gr.Number(label="Comparison #", precision=0, interactive=False, elem_id="annotate-id")
     prompt = gr.Markdown()
@@ -226,9 +236,9 @@ def _annotate_tab(studio: Studio) -> None:
     feedback = gr.Markdown(elem_id="annotate-feedback")
     idempotency = gr.State(lambda: uuid.uuid4().hex)
 
-    def present(annotator: str, note: str = "") -> tuple[Any, ...]:
+    def present(annotator: str, dataset_name: str | None, note: str = "") -> tuple[Any, ...]:
         try:
-            item = studio.next_for(annotator)
+            item = studio.next_for(annotator, dataset_name)
         except UserError as exc:
             raise _fail(exc) from exc
         key = uuid.uuid4().hex
@@ -243,25 +253,27 @@ def _annotate_tab(studio: Studio) -> None:
             key,
         )
 
-    def submit(verdict: str, annotator: str, comparison_id: float | None, key: str) -> tuple[Any, ...]:
+    def submit(
+        verdict: str, annotator: str, comparison_id: float | None, key: str, dataset_name: str | None
+    ) -> tuple[Any, ...]:
         if comparison_id is None:
             raise gr.Error("Press “Start labelling” first: there is no comparison on screen.")
         try:
             saved = studio.submit_label(int(comparison_id), annotator, verdict, idempotency_key=key)
         except UserError as exc:
             raise _fail(exc) from exc
-        judged = studio.store.latest_verdict(saved.comparison_id)
+        judged = studio.latest_verdict(saved.comparison_id)
         reveal = f" The judge said: **{VERDICT_NAMES[judged.verdict]}**." if judged and judged.verdict else ""
         note = f"Saved **{VERDICT_NAMES[saved.verdict]}** on #{saved.comparison_id} (version {saved.version}).{reveal}"
-        return present(annotator, note)
+        return present(annotator, dataset_name, note)
 
     outputs = [comparison, prompt, left, right, feedback, idempotency]
-    start.click(lambda n: present(n), inputs=name, outputs=outputs, api_name="next_item")
-    name.submit(lambda n: present(n), inputs=name, outputs=outputs, api_visibility="private")
+    start.click(lambda n, d: present(n, d), inputs=[name, dataset], outputs=outputs, api_name="next_item")
+    name.submit(lambda n, d: present(n, d), inputs=[name, dataset], outputs=outputs, api_visibility="private")
     for button, verdict in ((b1, "1"), (b2, "2"), (bt, "tie")):
         button.click(
-            lambda n, c, k, v=verdict: submit(v, n, c, k),
-            inputs=[name, comparison, idempotency],
+            lambda n, c, k, d, v=verdict: submit(v, n, c, k, d),
+            inputs=[name, comparison, idempotency, dataset],
             outputs=outputs,
             api_name=f"label_{verdict}",
             concurrency_id="labels",
@@ -269,7 +281,13 @@ def _annotate_tab(studio: Studio) -> None:
         )
 
 
-def _dashboard_tab(studio: Studio, demo: gr.Blocks) -> None:
+def _dashboard_tab(studio: Studio, demo: gr.Blocks, dataset_picker: Any) -> None:
+    with gr.Row():
+        dataset = dataset_picker("dashboard-dataset")
+        runs = studio.judge_run_choices(studio.default_dataset())
+        judge_run = gr.Dropdown(
+            choices=runs, value=runs[0][1] if runs else None, label="Judge run", elem_id="dashboard-judge", scale=2
+        )
     summary = gr.Markdown(elem_id="dashboard-summary")
     confusion = gr.Plot(label="Confusion matrix")
     with gr.Row():
@@ -281,8 +299,8 @@ def _dashboard_tab(studio: Studio, demo: gr.Blocks) -> None:
     )
     timer = gr.Timer(5.0)
 
-    def refresh() -> tuple[Any, ...]:
-        board = studio.dashboard()
+    def refresh(dataset_name: str | None, run_id: int | None) -> tuple[Any, ...]:
+        board = studio.dashboard(dataset_name, run_id)
         a = board.agreement
         c = board.counts
         fmt = lambda x: "–" if x is None else f"{x:.3f}"  # noqa: E731
@@ -306,8 +324,25 @@ def _dashboard_tab(studio: Studio, demo: gr.Blocks) -> None:
         )
 
     outputs = [summary, confusion, judge_graph, human_graph]
-    timer.tick(refresh, outputs=outputs, api_visibility="private", concurrency_limit=None, show_progress="hidden")
-    demo.load(refresh, outputs=outputs, api_name="dashboard", concurrency_limit=None)
+    inputs = [dataset, judge_run]
+    timer.tick(
+        refresh,
+        inputs=inputs,
+        outputs=outputs,
+        api_visibility="private",
+        concurrency_limit=None,
+        show_progress="hidden",
+    )
+    demo.load(refresh, inputs=inputs, outputs=outputs, api_name="dashboard", concurrency_limit=None)
+    judge_run.change(refresh, inputs=inputs, outputs=outputs, api_visibility="private", concurrency_limit=None)
+
+    def runs_for(dataset_name: str | None) -> gr.Dropdown:
+        choices = studio.judge_run_choices(dataset_name)
+        return gr.Dropdown(choices=choices, value=choices[0][1] if choices else None)
+
+    dataset.change(runs_for, inputs=dataset, outputs=judge_run, api_visibility="private").then(
+        refresh, inputs=inputs, outputs=outputs, api_visibility="private", concurrency_limit=None
+    )
 
 
 def head_html() -> str:
