@@ -12,8 +12,11 @@ from annotation_store.analysis import (
     partial_order,
     win_table,
 )
+from annotation_store.credentials import hash_password, verify_password
 from annotation_store.demo import DEMO_DATASET_NAME, load_demo_dataset
 from annotation_store.store import (
+    AdjudicationView,
+    AnnotatorView,
     ComparisonView,
     LabelView,
     NewVerdict,
@@ -25,6 +28,10 @@ from annotation_store.store import (
 
 __all__ = [
     "DEMO_DATASET_NAME",
+    "AdjudicationView",
+    "AnnotatorView",
+    "hash_password",
+    "verify_password",
     "Agreement",
     "ComparisonView",
     "LabelView",

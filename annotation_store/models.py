@@ -5,11 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, false, text, true
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 VERDICT_VALUES = ("1", "2", "tie")
 PARSE_STATUSES = ("ok", "unparsed", "truncated", "error")
+ANNOTATOR_ROLES = ("annotator", "reviewer", "admin")
+ANNOTATOR_KINDS = ("crowd", "expert")
+RATING_RANGE = (1, 10)  # single-answer grading (MT-Bench style)
+CONFIDENCE_RANGE = (1, 5)
 
 
 def utcnow() -> datetime:
@@ -38,6 +42,8 @@ class Prompt(Base):
     instruction: Mapped[str] = mapped_column(Text)
     input: Mapped[str] = mapped_column(Text, default="")
     reference: Mapped[str | None] = mapped_column(Text)
+    # The user turns of a multi-turn item (MT-Bench); None for single-turn prompts, where ``instruction`` is all.
+    turns: Mapped[list[str] | None] = mapped_column(JSON)
 
 
 class CandidateModel(Base):
@@ -116,31 +122,59 @@ class JudgeVerdict(Base):
 
 
 class Annotator(Base):
+    """A person who labels (or reviews). ``password_hash`` is None for name-only annotators (no login)."""
+
     __tablename__ = "annotators"
+    __table_args__ = (
+        CheckConstraint("role IN ('annotator', 'reviewer', 'admin')", name="annotator_role_value"),
+        CheckConstraint("kind IN ('crowd', 'expert')", name="annotator_kind_value"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     role: Mapped[str] = mapped_column(String(20), default="annotator")
     kind: Mapped[str] = mapped_column(String(20), default="crowd")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    password_hash: Mapped[str | None] = mapped_column(String(255))  # see credentials.py; never the password
+    active: Mapped[bool] = mapped_column(default=True, server_default=true())
 
 
 class Label(Base):
-    """The current label of one annotator on one comparison (canonical order). Edits bump ``version``."""
+    """The current label of one annotator on one comparison (canonical order). Edits bump ``version``.
+
+    A label is a pairwise ``verdict`` or a single-answer ``rating`` (exactly one of them), or a skip
+    (``skipped``; then both may be NULL). ``presented_swapped`` records the left/right order the
+    annotator saw, so position bias can be measured; the verdict itself is always canonical.
+    """
 
     __tablename__ = "labels"
     __table_args__ = (
         UniqueConstraint("comparison_id", "annotator_id"),
+        # NULL passes a CHECK, so this still holds for rating-only and skipped labels
         CheckConstraint("verdict IN ('1', '2', 'tie')", name="label_verdict_value"),
+        CheckConstraint(
+            "(verdict IS NULL OR rating IS NULL) AND (skipped OR verdict IS NOT NULL OR rating IS NOT NULL)",
+            name="label_verdict_or_rating",
+        ),
+        CheckConstraint("rating IS NULL OR (rating BETWEEN 1 AND 10)", name="label_rating_range"),
+        CheckConstraint("confidence IS NULL OR (confidence BETWEEN 1 AND 5)", name="label_confidence_range"),
+        CheckConstraint("time_on_item_ms IS NULL OR time_on_item_ms >= 0", name="label_time_on_item_positive"),
         Index("ix_labels_idempotency_key", "idempotency_key", unique=True),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     comparison_id: Mapped[int] = mapped_column(ForeignKey("comparisons.id", ondelete="CASCADE"), index=True)
     annotator_id: Mapped[int] = mapped_column(ForeignKey("annotators.id", ondelete="CASCADE"), index=True)
-    verdict: Mapped[str] = mapped_column(String(8))
+    verdict: Mapped[str | None] = mapped_column(String(8))
     version: Mapped[int] = mapped_column(default=1)
     idempotency_key: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    rating: Mapped[int | None] = mapped_column()
+    confidence: Mapped[int | None] = mapped_column()
+    comment: Mapped[str] = mapped_column(Text, default="", server_default=text("''"))
+    skipped: Mapped[bool] = mapped_column(default=False, server_default=false())
+    flagged: Mapped[bool] = mapped_column(default=False, server_default=false())
+    time_on_item_ms: Mapped[int | None] = mapped_column()
+    presented_swapped: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class LabelEvent(Base):
@@ -152,6 +186,51 @@ class LabelEvent(Base):
     comparison_id: Mapped[int] = mapped_column(ForeignKey("comparisons.id", ondelete="CASCADE"))
     annotator_id: Mapped[int] = mapped_column(ForeignKey("annotators.id", ondelete="CASCADE"))
     action: Mapped[str] = mapped_column(String(20))  # created | changed
-    verdict: Mapped[str] = mapped_column(String(8))
+    verdict: Mapped[str | None] = mapped_column(String(8))
     version: Mapped[int] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # the rest of the label as written, so the log alone can replay every version
+    rating: Mapped[int | None] = mapped_column()
+    confidence: Mapped[int | None] = mapped_column()
+    comment: Mapped[str] = mapped_column(Text, default="", server_default=text("''"))
+    skipped: Mapped[bool] = mapped_column(default=False, server_default=false())
+    flagged: Mapped[bool] = mapped_column(default=False, server_default=false())
+
+
+class Assignment(Base):
+    """A lease of one comparison to one annotator, so that annotators working at once get different items.
+
+    A lease whose ``lease_expires_at`` has passed without ``completed_at`` returns the item to the pool.
+    ``presented_swapped`` is the left/right order chosen for this annotator, kept so a reload shows the
+    same order.
+    """
+
+    __tablename__ = "assignments"
+    __table_args__ = (
+        UniqueConstraint("comparison_id", "annotator_id"),
+        Index("ix_assignments_annotator_id_completed_at", "annotator_id", "completed_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    comparison_id: Mapped[int] = mapped_column(ForeignKey("comparisons.id", ondelete="CASCADE"))
+    annotator_id: Mapped[int] = mapped_column(ForeignKey("annotators.id", ondelete="CASCADE"))
+    leased_at: Mapped[datetime] = mapped_column(default=utcnow)
+    lease_expires_at: Mapped[datetime] = mapped_column()
+    presented_swapped: Mapped[bool] = mapped_column(default=False, server_default=false())
+    completed_at: Mapped[datetime | None] = mapped_column()
+
+
+class Adjudication(Base):
+    """The final, reviewed label of a comparison (one per comparison, editable), with the reviewer's reason."""
+
+    __tablename__ = "adjudications"
+    __table_args__ = (
+        CheckConstraint("verdict IN ('1', '2', 'tie')", name="adjudication_verdict_value"),
+        CheckConstraint("trim(rationale) != ''", name="adjudication_rationale_required"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    comparison_id: Mapped[int] = mapped_column(ForeignKey("comparisons.id", ondelete="CASCADE"), unique=True)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("annotators.id"))
+    verdict: Mapped[str] = mapped_column(String(8))
+    rationale: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

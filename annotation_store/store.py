@@ -8,22 +8,32 @@ never ORM objects, so callers cannot lazily trigger SQL later.
 from __future__ import annotations
 
 import itertools
+import random
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
+from annotation_store.credentials import dummy_verify, hash_password, verify_password
 from annotation_store.db import WRITE, make_engine, sqlite_url, upgrade_to_head
 from annotation_store.models import (
+    ANNOTATOR_KINDS,
+    ANNOTATOR_ROLES,
+    CONFIDENCE_RANGE,
     PARSE_STATUSES,
+    RATING_RANGE,
     VERDICT_VALUES,
+    Adjudication,
     Annotator,
+    Assignment,
     CandidateModel,
     Comparison,
     Dataset,
@@ -75,10 +85,41 @@ class VerdictView:
 
 @dataclass(frozen=True)
 class LabelView:
+    """A stored label. ``verdict`` is None for a rating-only label or a skip."""
+
     comparison_id: int
     annotator: str
-    verdict: str
+    verdict: str | None
     version: int
+    rating: int | None = None
+    confidence: int | None = None
+    comment: str = ""
+    skipped: bool = False
+    flagged: bool = False
+    time_on_item_ms: int | None = None
+    presented_swapped: bool = False
+
+
+@dataclass(frozen=True)
+class AnnotatorView:
+    """An annotator account, without its password hash (which never leaves the store)."""
+
+    id: int
+    name: str
+    role: str
+    kind: str
+    active: bool
+    has_password: bool
+
+
+@dataclass(frozen=True)
+class AdjudicationView:
+    comparison_id: int
+    reviewer: str
+    verdict: str
+    rationale: str
+    created_at: datetime
+    updated_at: datetime
 
 
 @dataclass(frozen=True)
@@ -240,15 +281,30 @@ class Store:
 
     # ------------------------------------------------------------------ labels
     def save_label(
-        self, comparison_id: int, annotator: str, verdict: str, *, idempotency_key: str | None = None
+        self,
+        comparison_id: int,
+        annotator: str,
+        verdict: str | None,
+        *,
+        idempotency_key: str | None = None,
+        rating: int | None = None,
+        confidence: int | None = None,
+        comment: str = "",
+        skipped: bool = False,
+        flagged: bool = False,
+        time_on_item_ms: int | None = None,
+        presented_swapped: bool = False,
     ) -> LabelView:
         """Insert or change this annotator's label on the comparison; every change is logged.
 
-        Sending the same ``idempotency_key`` twice stores the label once and returns it again.
+        Sending the same ``idempotency_key`` twice stores the label once and returns it again. A label
+        is a pairwise ``verdict`` or a single-answer ``rating`` (1-10), exactly one, or a skip
+        (``skipped=True``, verdict and rating None). Saving exactly what is stored adds no version.
         """
         name = _annotator_name(annotator)
-        if verdict not in VERDICT_VALUES:
-            raise StoreError(f"Label {verdict!r} is not one of {', '.join(VERDICT_VALUES)}.")
+        extras = _label_extras(
+            verdict, rating, confidence, comment, skipped, flagged, time_on_item_ms, presented_swapped
+        )
         try:
             with self._write() as session:
                 if session.get(Comparison, comparison_id) is None:
@@ -277,14 +333,17 @@ class Store:
                         annotator_id=person.id,
                         verdict=verdict,
                         idempotency_key=idempotency_key,
+                        **extras,
                     )
                     session.add(label)
                     action = "created"
-                elif label.verdict == verdict:
+                elif label.verdict == verdict and all(getattr(label, k) == v for k, v in extras.items()):
                     return _label_view(session, label)
                 else:
                     label.verdict, label.version, label.updated_at = verdict, label.version + 1, utcnow()
                     label.idempotency_key = idempotency_key
+                    for key, value in extras.items():
+                        setattr(label, key, value)
                     action = "changed"
                 session.flush()
                 session.add(
@@ -295,17 +354,33 @@ class Store:
                         action=action,
                         verdict=verdict,
                         version=label.version,
+                        **{k: extras[k] for k in _EVENT_EXTRAS},
                     )
+                )
+                # a lease on this item (see ``lease_next``) is done once the annotator has answered
+                session.execute(
+                    update(Assignment)
+                    .where(
+                        Assignment.comparison_id == comparison_id,
+                        Assignment.annotator_id == person.id,
+                        Assignment.completed_at.is_(None),
+                    )
+                    .values(completed_at=utcnow())
                 )
                 return _label_view(session, label)
         except IntegrityError as exc:  # a concurrent first write of the same label: read the winner
             raise StoreError(f"The label could not be saved because of a concurrent write: {exc.orig}") from exc
 
     def labels(self, dataset: str | None = None) -> pd.DataFrame:
-        """Current labels: comparison_id, annotator, verdict, model1, model2, category, updated_at."""
+        """Current pairwise labels: comparison_id, annotator, verdict, model1, model2, category, updated_at.
+
+        Rating-only labels and skips have no verdict and are left out: every consumer (agreement,
+        win tables, exports) compares verdicts.
+        """
         query = (
             select(Label.comparison_id, Annotator.name.label("annotator"), Label.verdict, Label.updated_at)
             .join(Annotator, Label.annotator_id == Annotator.id)
+            .where(Label.verdict.is_not(None))
             .order_by(Label.id)
         )
         with self._read() as session:
@@ -563,8 +638,251 @@ class Store:
                 JudgeRunView(run.id, run.model, run.profile, run.fingerprint_key, dict(run.fingerprint)) for run in runs
             ]
 
+    # ------------------------------------------------------------------ annotation workflow (issue #4)
+    def create_annotator(
+        self, name: str, *, role: str = "annotator", kind: str = "crowd", password: str | None = None
+    ) -> AnnotatorView:
+        """Create an account. Only a scrypt hash of ``password`` is stored (see ``credentials.py``).
+
+        A name that so far only labelled without an account (``save_label`` creates those) gets the
+        role, kind and password; an account that already has a password is refused, so that nobody
+        takes over someone else's name.
+        """
+        cleaned = _annotator_name(name)
+        if role not in ANNOTATOR_ROLES:
+            raise StoreError(f"Role {role!r} is not one of {', '.join(ANNOTATOR_ROLES)}.")
+        if kind not in ANNOTATOR_KINDS:
+            raise StoreError(f"Kind {kind!r} is not one of {', '.join(ANNOTATOR_KINDS)}.")
+        try:
+            password_hash = hash_password(password) if password is not None else None
+        except ValueError as exc:
+            raise StoreError(f"Annotator {cleaned!r}: {exc} Nothing was saved.") from exc
+        with self._write() as session:
+            person = session.scalar(select(Annotator).where(Annotator.name == cleaned))
+            if person is not None and person.password_hash is not None:
+                raise StoreError(f"There is already an account named {cleaned!r}; nothing was saved.")
+            if person is None:
+                person = Annotator(name=cleaned)
+                session.add(person)
+            person.role, person.kind, person.password_hash, person.active = role, kind, password_hash, True
+            session.flush()
+            return _annotator_view(person)
+
+    def authenticate(self, name: str, password: str) -> AnnotatorView | None:
+        """The active account with this name and password, else None (never says which part was wrong)."""
+        cleaned = (name or "").strip() if isinstance(name, str) else ""
+        with self._read() as session:
+            person = session.scalar(select(Annotator).where(Annotator.name == cleaned)) if cleaned else None
+            if person is None or person.password_hash is None:
+                dummy_verify(password)  # the same time as a wrong password: names are not probed by timing
+                return None
+            if not verify_password(password, person.password_hash) or not person.active:
+                return None
+            return _annotator_view(person)
+
+    def lease_next(
+        self,
+        annotator: str,
+        dataset: str | None = None,
+        *,
+        overlap: int = 1,
+        lease_seconds: int = 900,
+        randomize_order: bool = True,
+        seed: int | None = None,
+    ) -> tuple[ComparisonView, bool] | None:
+        """Lease the next comparison to ``annotator``: ``(comparison, presented_swapped)``, or None when done.
+
+        Why leases: with ``next_unlabelled`` two people working at once get the same item and the
+        overlap target is overshot. Here the pick and the lease are one write transaction (the
+        store's write lock), so concurrent callers are served one after another. Picked: the
+        comparison with the fewest completed labels plus live leases of others, among those with
+        fewer than ``overlap`` of them, that this annotator has not labelled or skipped; ties by id.
+        A lease not completed within ``lease_seconds`` returns the item to the pool. A live lease of
+        the same annotator is handed out again (a page reload must not take a second item).
+        ``presented_swapped`` (show response 2 on the left) is drawn once per (comparison, annotator),
+        reproducibly when ``seed`` is given, and stored, so position bias can be measured later.
+        """
+        name = _annotator_name(annotator)
+        if isinstance(overlap, bool) or not isinstance(overlap, int) or overlap < 1:
+            raise StoreError(f"overlap must be a whole number of at least 1, got {overlap!r}.")
+        if isinstance(lease_seconds, bool) or not isinstance(lease_seconds, int) or lease_seconds < 0:
+            raise StoreError(f"lease_seconds must be a whole number of at least 0, got {lease_seconds!r}.")
+        with self._write() as session:
+            person = session.scalar(select(Annotator).where(Annotator.name == name))
+            if person is None:
+                person = Annotator(name=name)
+                session.add(person)
+                session.flush()
+            elif not person.active:
+                raise StoreError(f"The account {name!r} is deactivated; ask an admin.")
+            now = utcnow()
+            live = and_(Assignment.completed_at.is_(None), Assignment.lease_expires_at > now)
+            dataset_id = None
+            if dataset:
+                dataset_id = session.scalar(select(Dataset.id).where(Dataset.name == dataset))
+                if dataset_id is None:
+                    raise StoreError(f"There is no dataset {dataset!r}.")
+            held = select(Assignment).where(Assignment.annotator_id == person.id, live)
+            if dataset_id is not None:
+                held = held.join(Comparison, Assignment.comparison_id == Comparison.id).where(
+                    Comparison.dataset_id == dataset_id
+                )
+            assignment = session.scalars(held.order_by(Assignment.leased_at, Assignment.id).limit(1)).first()
+            if assignment is None:
+                comparison_id = self._least_covered(session, person.id, dataset_id, overlap, now)
+                if comparison_id is None:
+                    return None
+                assignment = session.scalar(
+                    select(Assignment).where(
+                        Assignment.comparison_id == comparison_id, Assignment.annotator_id == person.id
+                    )
+                )
+                if assignment is None:  # a lease that expired earlier keeps its row and its presented order
+                    assignment = Assignment(
+                        comparison_id=comparison_id,
+                        annotator_id=person.id,
+                        presented_swapped=_presented_swapped(randomize_order, seed, comparison_id, person.id),
+                    )
+                    session.add(assignment)
+                assignment.leased_at = now
+            assignment.lease_expires_at = now + timedelta(seconds=lease_seconds)
+            session.flush()
+            comparison = session.get(Comparison, assignment.comparison_id)
+            assert comparison is not None  # a foreign key
+            return _view(session, comparison), bool(assignment.presented_swapped)
+
+    @staticmethod
+    def _least_covered(
+        session: Session, annotator_id: int, dataset_id: int | None, overlap: int, now: datetime
+    ) -> int | None:
+        """The id that ``lease_next`` hands out next (see there), or None."""
+        done = (
+            select(Label.comparison_id, func.count().label("n"))
+            .where(Label.skipped.is_(False))
+            .group_by(Label.comparison_id)
+            .subquery()
+        )
+        leased = (
+            select(Assignment.comparison_id, func.count().label("n"))
+            .where(
+                Assignment.completed_at.is_(None),
+                Assignment.lease_expires_at > now,
+                Assignment.annotator_id != annotator_id,
+            )
+            .group_by(Assignment.comparison_id)
+            .subquery()
+        )
+        mine = select(Label.comparison_id).where(Label.annotator_id == annotator_id)
+        covered = func.coalesce(done.c.n, 0) + func.coalesce(leased.c.n, 0)
+        query = (
+            select(Comparison.id)
+            .outerjoin(done, done.c.comparison_id == Comparison.id)
+            .outerjoin(leased, leased.c.comparison_id == Comparison.id)
+            .where(Comparison.id.not_in(mine), covered < overlap)
+            .order_by(covered, Comparison.id)
+            .limit(1)
+        )
+        if dataset_id is not None:
+            query = query.where(Comparison.dataset_id == dataset_id)
+        return session.scalar(query)
+
+    def adjudicate(self, comparison_id: int, reviewer: str, verdict: str, rationale: str) -> AdjudicationView:
+        """Store (or change) the final label of a comparison; only reviewers and admins may.
+
+        One adjudication per comparison: a second call edits it (new verdict, rationale, reviewer,
+        ``updated_at``), so the final answer is always unambiguous. The rationale is required: an
+        overruled majority must be explainable.
+        """
+        name = _annotator_name(reviewer)
+        if verdict not in VERDICT_VALUES:
+            raise StoreError(f"Adjudication {verdict!r} is not one of {', '.join(VERDICT_VALUES)}.")
+        if not isinstance(rationale, str) or not rationale.strip():
+            raise StoreError("An adjudication needs a rationale (why this verdict); nothing was saved.")
+        with self._write() as session:
+            person = session.scalar(select(Annotator).where(Annotator.name == name))
+            if person is None or not person.active or person.role not in ("reviewer", "admin"):
+                raise StoreError(f"{name!r} may not adjudicate: only active reviewers and admins may.")
+            if session.get(Comparison, comparison_id) is None:
+                raise StoreError(f"There is no comparison with id {comparison_id}; nothing was saved.")
+            row = session.scalar(select(Adjudication).where(Adjudication.comparison_id == comparison_id))
+            if row is None:
+                row = Adjudication(comparison_id=comparison_id, reviewer_id=person.id, verdict=verdict)
+                session.add(row)
+            else:
+                row.updated_at = utcnow()
+            row.reviewer_id, row.verdict, row.rationale = person.id, verdict, rationale.strip()
+            session.flush()
+            return AdjudicationView(comparison_id, name, row.verdict, row.rationale, row.created_at, row.updated_at)
+
+    def adjudication(self, comparison_id: int) -> AdjudicationView | None:
+        with self._read() as session:
+            found = session.execute(
+                select(Adjudication, Annotator.name)
+                .join(Annotator, Adjudication.reviewer_id == Annotator.id)
+                .where(Adjudication.comparison_id == comparison_id)
+            ).first()
+            if found is None:
+                return None
+            row, name = found
+            return AdjudicationView(comparison_id, name, row.verdict, row.rationale, row.created_at, row.updated_at)
+
+    def disagreements(self, dataset: str | None = None) -> pd.DataFrame:
+        """Comparisons to review: annotators' verdicts differ, or differ from the latest judge verdict.
+
+        One row per such comparison: comparison_id, labels (annotator -> verdict), n_labels,
+        judge_verdict (latest original-order ``ok`` verdict of any run, or None), annotators_disagree,
+        judge_disagrees, adjudication (the final verdict if one exists), plus dataset, category,
+        model1, model2. Only pairwise verdicts count (ratings and skips have none).
+        """
+        labels = (
+            select(Label.comparison_id, Annotator.name, Label.verdict)
+            .join(Annotator, Label.annotator_id == Annotator.id)
+            .where(Label.verdict.is_not(None))
+            .order_by(Label.comparison_id, Label.id)
+        )
+        verdicts = (
+            select(JudgeVerdict.comparison_id, JudgeVerdict.verdict)
+            .where(JudgeVerdict.swapped.is_(False), JudgeVerdict.status == "ok")
+            .order_by(JudgeVerdict.created_at, JudgeVerdict.id)
+        )
+        with self._read() as session:
+            by_item: dict[int, dict[str, str | None]] = {}
+            for comparison_id, name, verdict in session.execute(labels):
+                by_item.setdefault(comparison_id, {})[name] = verdict
+            judged: dict[int, str | None] = {c: v for c, v in session.execute(verdicts)}  # later rows win: latest
+            final = {c: v for c, v in session.execute(select(Adjudication.comparison_id, Adjudication.verdict))}
+        rows = []
+        for comparison_id, given in by_item.items():
+            values = set(given.values())
+            judge = judged.get(comparison_id)
+            among = len(values) > 1
+            against = judge is not None and any(v != judge for v in values)
+            if among or against:
+                rows.append(
+                    {
+                        "comparison_id": comparison_id,
+                        "labels": given,
+                        "n_labels": len(given),
+                        "judge_verdict": judge,
+                        "annotators_disagree": among,
+                        "judge_disagrees": against,
+                        "adjudication": final.get(comparison_id),
+                    }
+                )
+        frame = pd.DataFrame(rows, columns=_DISAGREEMENT_COLUMNS)
+        return self._with_comparison_columns(frame, dataset)
+
 
 _COMPARISON_COLUMNS = ["id", "dataset", "prompt", "category", "model1", "model2", "instruction"]
+_DISAGREEMENT_COLUMNS = [
+    "comparison_id",
+    "labels",
+    "n_labels",
+    "judge_verdict",
+    "annotators_disagree",
+    "judge_disagrees",
+    "adjudication",
+]
 
 
 def _required_text(item: Any, key: str, where: str) -> str:
@@ -609,9 +927,90 @@ def _view(session: Session, comparison: Comparison) -> ComparisonView:
     )
 
 
+def _annotator_view(person: Annotator) -> AnnotatorView:
+    return AnnotatorView(
+        person.id, person.name, person.role, person.kind, bool(person.active), person.password_hash is not None
+    )
+
+
+def _presented_swapped(randomize: bool, seed: int | None, comparison_id: int, annotator_id: int) -> bool:
+    """Left/right order for one (comparison, annotator): reproducible with a seed, else truly random."""
+    if not randomize:
+        return False
+    if seed is None:
+        return secrets.randbits(1) == 1
+    return random.Random(f"{seed}:{comparison_id}:{annotator_id}").random() < 0.5
+
+
 def _label_view(session: Session, label: Label) -> LabelView:
     name = session.scalar(select(Annotator.name).where(Annotator.id == label.annotator_id)) or ""
-    return LabelView(label.comparison_id, name, label.verdict, label.version)
+    return LabelView(
+        label.comparison_id,
+        name,
+        label.verdict,
+        label.version,
+        rating=label.rating,
+        confidence=label.confidence,
+        comment=label.comment,
+        skipped=bool(label.skipped),
+        flagged=bool(label.flagged),
+        time_on_item_ms=label.time_on_item_ms,
+        presented_swapped=bool(label.presented_swapped),
+    )
+
+
+_EVENT_EXTRAS = ("rating", "confidence", "comment", "skipped", "flagged")
+MAX_COMMENT = 10_000
+MAX_TIME_ON_ITEM_MS = 7 * 24 * 3600 * 1000  # a week: anything longer is a broken client clock
+
+
+def _int_in(value: Any, field: str, low: int, high: int) -> int | None:
+    """None, or an int (not a bool) in ``low..high``; else a StoreError naming the field and the range."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise StoreError(f"The {field} must be a whole number from {low} to {high}, got {value!r}; nothing was saved.")
+    return value
+
+
+def _flag(value: Any, field: str) -> bool:
+    if not isinstance(value, bool):
+        raise StoreError(f"{field} must be True or False, got {value!r}; nothing was saved.")
+    return value
+
+
+def _label_extras(
+    verdict: str | None,
+    rating: int | None,
+    confidence: int | None,
+    comment: str,
+    skipped: bool,
+    flagged: bool,
+    time_on_item_ms: int | None,
+    presented_swapped: bool,
+) -> dict[str, Any]:
+    """Validate everything of a label but its ids, before any SQL runs (so a refusal writes nothing)."""
+    if verdict is not None and verdict not in VERDICT_VALUES:
+        raise StoreError(f"Label {verdict!r} is not one of {', '.join(VERDICT_VALUES)}.")
+    values: dict[str, Any] = {
+        "rating": _int_in(rating, "rating", *RATING_RANGE),
+        "confidence": _int_in(confidence, "confidence", *CONFIDENCE_RANGE),
+        "skipped": _flag(skipped, "skipped"),
+        "flagged": _flag(flagged, "flagged"),
+        "time_on_item_ms": _int_in(time_on_item_ms, "time on item (ms)", 0, MAX_TIME_ON_ITEM_MS),
+        "presented_swapped": _flag(presented_swapped, "presented_swapped"),
+    }
+    if not isinstance(comment, str) or len(comment) > MAX_COMMENT:
+        raise StoreError(f"The comment must be text of at most {MAX_COMMENT} characters; nothing was saved.")
+    values["comment"] = comment
+    if skipped and (verdict is not None or rating is not None):
+        raise StoreError("A skipped item has no verdict and no rating; send verdict=None, rating=None.")
+    if not skipped and (verdict is None) == (rating is None):
+        raise StoreError(
+            f"A label needs exactly one of a verdict ({', '.join(VERDICT_VALUES)}) or a rating "
+            f"({RATING_RANGE[0]}-{RATING_RANGE[1]}), or skipped=True; nothing was saved."
+        )
+    return values
 
 
 def open_store(location: str | Path) -> Store:

@@ -83,7 +83,7 @@ def _sql(store: Store, query: str, **params: Any) -> list[tuple[Any, ...]]:
 
 
 def test_schema_is_migrated_to_head(any_store: Store) -> None:
-    assert _sql(any_store, "SELECT version_num FROM alembic_version") == [("0002",)]
+    assert _sql(any_store, "SELECT version_num FROM alembic_version") == [("0003",)]
     assert any_store.engine.dialect.name in {"sqlite", "postgresql"}
 
 
@@ -243,3 +243,33 @@ def test_concurrent_writers_lose_and_duplicate_nothing(any_store: Store) -> None
     outcomes = run_thread_writers(any_store, n=24, rounds=10, seed=7)
     summary = check_database(any_store.engine, outcomes)
     assert summary["calls"] > 24 * 10
+
+
+def test_annotation_workflow_on_both_backends(any_store: Store) -> None:
+    """Migration 0003's schema through the store: leases, label extras, adjudication (issue #4)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from annotation_store.models import Base
+
+    with any_store.engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+    a = any_store.lease_next("ann", overlap=1, seed=3)
+    b = any_store.lease_next("ben", overlap=1, seed=3)
+    assert a is not None and b is not None and a[0].id != b[0].id
+    any_store.save_label(a[0].id, "ann", None, rating=9, confidence=3, presented_swapped=a[1], time_on_item_ms=5)
+    assert _sql(any_store, "SELECT verdict, rating, confidence, skipped FROM labels") == [(None, 9, 3, False)]
+    assert _sql(any_store, "SELECT count(*) FROM assignments WHERE completed_at IS NOT NULL") == [(1,)]
+    with pytest.raises(StoreError, match="rating must be a whole number from 1 to 10"):
+        any_store.save_label(b[0].id, "ben", None, rating=11)
+    any_store.create_annotator("rev", role="reviewer", password="pw-123456")
+    assert any_store.authenticate("rev", "pw-123456") is not None
+    assert any_store.authenticate("rev", "nope") is None
+    with pytest.raises(StoreError, match="may not adjudicate"):
+        any_store.adjudicate(a[0].id, "ann", "1", "because")
+    any_store.adjudicate(a[0].id, "rev", "1", "because")
+    any_store.adjudicate(a[0].id, "rev", "tie", "on second thought")
+    assert _sql(any_store, "SELECT verdict, rationale FROM adjudications") == [("tie", "on second thought")]
+    any_store.save_label(b[0].id, "ben", "1")
+    any_store.save_label(b[0].id, "ann", "2")
+    assert list(any_store.disagreements()["comparison_id"]) == [b[0].id]

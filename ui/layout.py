@@ -264,7 +264,7 @@ def _annotate_tab(studio: Studio, dataset_picker: Any) -> None:
             raise _fail(exc) from exc
         judged = studio.latest_verdict(saved.comparison_id)
         reveal = f" The judge said: **{VERDICT_NAMES[judged.verdict]}**." if judged and judged.verdict else ""
-        note = f"Saved **{VERDICT_NAMES[saved.verdict]}** on #{saved.comparison_id} (version {saved.version}).{reveal}"
+        note = f"Saved **{VERDICT_NAMES[verdict]}** on #{saved.comparison_id} (version {saved.version}).{reveal}"
         return present(annotator, dataset_name, note)
 
     outputs = [comparison, prompt, left, right, feedback, idempotency]
