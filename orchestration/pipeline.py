@@ -1,0 +1,602 @@
+"""PandaLM's three-line evaluation API, on Judge Studio's judge and analysis.
+
+::
+
+    from orchestration import EvaluationPipeline
+    pipeline = EvaluationPipeline(candidate_paths=["a.json", "b.json", "c.json"], input_data_path="inputs.json")
+    result = pipeline.evaluate()      # verdicts per sample, win/lose/tie table, ranking, partial order
+    result.save("out.json")
+
+Why it exists: PandaLM users have scripts built on ``EvaluationPipeline``; this keeps their call
+shape while fixing what upstream gets wrong (it never writes ``output_data_path``, crashes when
+``input_data_path`` is omitted, reads only the first output line and turns anything unparseable
+into a tie). Candidates are JSON files of responses: a list of strings aligned with the inputs
+(PandaLM) or AlpacaEval ``model_outputs.json`` records (``instruction, output, generator``).
+Generating responses from candidate model folders is not done here.
+
+Everything is checked in the constructor, before a judge model is loaded, so a wrong file fails in
+a second rather than after minutes of loading. The statistics (win table, partial order,
+Bradley-Terry ranking, swap consistency, the two-order combination rule) come from
+``annotation_store.analysis``: written once, shared with the dashboard and the metrics report.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import tempfile
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from itertools import combinations
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from annotation_store.analysis import (
+    LABELS,
+    PartialOrder,
+    SwapConsistency,
+    bradley_terry,
+    combine_orders,
+    model_levels,
+    partial_order,
+    swap_consistency,
+    win_table,
+)
+from judge_runtime import Judge, JudgeInputError, JudgeResult, JudgeSpec, PairCase
+from judge_runtime.profiles import swapped as swap_case
+from judge_runtime.profiles import unswap
+from orchestration.service import Studio
+from orchestration.settings import Settings
+
+PARTIAL_ORDER_RULES = ("sign-test", "more-wins")
+ProgressCallback = Callable[[int, int], None]
+
+
+class PipelineInputError(ValueError):
+    """An input or candidate file cannot be used as given; the message names the file and the problem."""
+
+
+# ------------------------------------------------------------------------------------------ inputs
+
+
+@dataclass(frozen=True)
+class Item:
+    """One context to answer: PandaLM's ``{"instruction", "input"}``."""
+
+    instruction: str
+    input: str = ""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One candidate's responses, aligned with the items once the pipeline is built."""
+
+    name: str
+    path: Path
+    outputs: tuple[str, ...]
+    # AlpacaEval-style files carry their own contexts; a plain list of strings does not (None).
+    items: tuple[Item, ...] | None = None
+
+
+def _read_json(path: Path, what: str) -> Any:
+    if not path.is_file():
+        raise PipelineInputError(f"The {what} {str(path)!r} does not exist or is not a file.")
+    try:
+        with path.open(encoding="utf-8") as handle:
+            return json.load(handle)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise PipelineInputError(f"The {what} {str(path)!r} is not valid JSON: {exc}") from exc
+
+
+def _text_field(record: dict[str, Any], key: str, path: Path, index: int, *, required: bool) -> str:
+    value = record.get(key)
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise PipelineInputError(f"{path}: entry {index} needs a non-empty string {key!r}, got {value!r}.")
+    return value
+
+
+def load_items(path: str | os.PathLike[str]) -> list[Item]:
+    """Read a PandaLM input file: a JSON list of ``{"instruction", "input"?}`` objects."""
+    file = Path(path)
+    data = _read_json(file, "input data file")
+    if not isinstance(data, list) or not data:
+        raise PipelineInputError(f"{file} must hold a non-empty JSON list of {{'instruction', 'input'}} objects.")
+    items = []
+    for index, record in enumerate(data):
+        if not isinstance(record, dict):
+            raise PipelineInputError(f"{file}: entry {index} is a {type(record).__name__}, not an object.")
+        items.append(
+            Item(
+                _text_field(record, "instruction", file, index, required=True),
+                _text_field(record, "input", file, index, required=False),
+            )
+        )
+    return items
+
+
+def load_candidate(path: str | os.PathLike[str]) -> Candidate:
+    """Read one candidate's responses: a JSON list of strings, or AlpacaEval ``model_outputs.json`` records.
+
+    The name is the records' common ``generator`` when they have one, else the file name without ``.json``.
+    """
+    file = Path(path)
+    if file.suffix.lower() != ".json" or file.is_dir():
+        raise PipelineInputError(
+            f"Candidate {str(path)!r} is not a .json file of responses. Generating responses from a candidate "
+            "model (an id or a folder) is not supported here: generate them first and pass the JSON file."
+        )
+    data = _read_json(file, "candidate file")
+    if not isinstance(data, list) or not data:
+        raise PipelineInputError(f"{file} must hold a non-empty JSON list of responses.")
+    if all(isinstance(entry, str) for entry in data):
+        return Candidate(file.stem, file, tuple(data))
+    if not all(isinstance(entry, dict) for entry in data):
+        kinds = sorted({type(entry).__name__ for entry in data})
+        raise PipelineInputError(
+            f"{file} mixes {', '.join(kinds)}: expected a list of strings or a list of "
+            "AlpacaEval records ({'instruction', 'output', 'generator'})."
+        )
+    outputs, items = [], []
+    for index, record in enumerate(data):
+        output = record.get("output")
+        if not isinstance(output, str):
+            raise PipelineInputError(f"{file}: entry {index} needs a string 'output', got {output!r}.")
+        outputs.append(output)
+        items.append(
+            Item(
+                _text_field(record, "instruction", file, index, required=True),
+                _text_field(record, "input", file, index, required=False),
+            )
+        )
+    generators = {record.get("generator") for record in data}
+    generator = generators.pop() if len(generators) == 1 else None
+    name = generator if isinstance(generator, str) and generator.strip() else file.stem
+    return Candidate(name, file, tuple(outputs), tuple(items))
+
+
+def _align(candidate: Candidate, items: Sequence[Item], source: str) -> Candidate:
+    """The candidate's outputs in the order of ``items``; a clear error when they cannot be matched.
+
+    Plain lists must have one response per item. AlpacaEval records are matched to the items by
+    instruction (AlpacaEval itself joins on the instruction), so a file in another order still works.
+    """
+    if len(candidate.outputs) != len(items):
+        raise PipelineInputError(
+            f"{candidate.path} has {len(candidate.outputs)} responses but {source} has {len(items)} inputs: "
+            "every candidate needs exactly one response per input."
+        )
+    if candidate.items is None or [i.instruction for i in candidate.items] == [i.instruction for i in items]:
+        return candidate
+    by_instruction: dict[str, list[int]] = defaultdict(list)
+    for position, item in enumerate(candidate.items):
+        by_instruction[item.instruction.strip()].append(position)
+    order = []
+    for index, item in enumerate(items):
+        positions = by_instruction.get(item.instruction.strip())
+        if not positions:
+            raise PipelineInputError(
+                f"{candidate.path} has no response to input {index} of {source} "
+                f"(instruction {item.instruction[:80]!r}): its instructions do not match the inputs."
+            )
+        order.append(positions.pop(0))
+    return dataclasses.replace(candidate, outputs=tuple(candidate.outputs[p] for p in order), items=tuple(items))
+
+
+def _unique_names(candidates: Sequence[Candidate]) -> None:
+    seen: dict[str, Path] = {}
+    for candidate in candidates:
+        if candidate.name in seen:
+            raise PipelineInputError(
+                f"Two candidates are both called {candidate.name!r} ({seen[candidate.name]} and {candidate.path}): "
+                "give one file another name or another 'generator'."
+            )
+        seen[candidate.name] = candidate.path
+
+
+# ------------------------------------------------------------------------------------------ results
+
+
+def _json_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """DataFrame rows as plain JSON values (numpy scalars to Python, NaN to null)."""
+    if frame.empty:
+        return []
+    records: list[dict[str, Any]] = json.loads(frame.to_json(orient="records"))
+    return records
+
+
+def _partial_order_dict(order: PartialOrder) -> dict[str, Any]:
+    return {
+        "models": order.models,
+        "edges": [dataclasses.asdict(edge) for edge in order.edges],
+        "hasse": [list(edge) for edge in order.hasse],
+        "cycles": order.cycles,
+        "levels": model_levels(order),
+    }
+
+
+@dataclass
+class EvaluationResult:
+    """What ``evaluate()`` found. ``samples`` holds one dict per (candidate pair, input).
+
+    Each sample: item, model1, model2, instruction, input, response1, response2, verdict ("1": model1
+    better, "2": model2 better, "tie", or None), status ("ok", "unparsed", "truncated", "invalid" for
+    a case the judge refused, "incomplete" when a two-order sample lacks a parsed verdict in either
+    order), reason, reference, probabilities, raw_output, tokens and latency; with both orders also
+    ``orders``: the two per-order records, verdicts mapped back to canonical order.
+    """
+
+    candidates: list[str]
+    samples: list[dict[str, Any]]
+    win_table: pd.DataFrame
+    ranking: pd.DataFrame
+    partial_order: PartialOrder
+    consistency: SwapConsistency | None = None
+    judge: dict[str, Any] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def status_counts(self) -> dict[str, int]:
+        counts: dict[str, int] = defaultdict(int)
+        for sample in self.samples:
+            counts[str(sample["status"])] += 1
+        return dict(sorted(counts.items()))
+
+    def as_pandalm(self) -> dict[tuple[str, str], list[int | None]]:
+        """Upstream's return shape: {(candidate1, candidate2): [0 tie | 1 | 2 per input]}; None = no verdict."""
+        codes: dict[str | None, int | None] = {"1": 1, "2": 2, "tie": 0, None: None}
+        pairs: dict[tuple[str, str], list[int | None]] = defaultdict(list)
+        for sample in self.samples:
+            pairs[(sample["model1"], sample["model2"])].append(codes[sample["verdict"]])
+        return dict(pairs)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Everything, as plain JSON values."""
+        return {
+            "candidates": self.candidates,
+            "judge": self.judge,
+            "settings": self.settings,
+            "status_counts": self.status_counts,
+            "consistency": None if self.consistency is None else dataclasses.asdict(self.consistency),
+            "win_table": _json_records(self.win_table),
+            "ranking": _json_records(self.ranking),
+            "partial_order": _partial_order_dict(self.partial_order),
+            "samples": self.samples,
+        }
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write ``to_dict()`` as strict JSON (no NaN), creating parent folders; the file appears whole or not at all.
+
+        Written to a temporary file beside the target and renamed, so a crash never leaves half a result.
+        """
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        text = json.dumps(self.to_dict(), indent=1, ensure_ascii=False, allow_nan=False)
+        handle, staging = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                out.write(text + "\n")
+            os.replace(staging, target)
+        except BaseException:
+            Path(staging).unlink(missing_ok=True)
+            raise
+        return target
+
+
+def _mirror(probabilities: dict[str, float] | None) -> dict[str, float] | None:
+    """Probabilities from the swapped presentation, expressed in canonical order."""
+    if probabilities is None:
+        return None
+    return {"1": probabilities["2"], "2": probabilities["1"], "tie": probabilities["tie"]}
+
+
+def _combine_samples(samples: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], SwapConsistency | None]:
+    """Fill each two-order sample's verdict by the documented rule (``combine_orders``) and measure consistency.
+
+    Rule: both orders agree -> that verdict; one "1" and one "2", or a tie and a decisive verdict ->
+    "tie"; a sample without a parsed verdict in both orders -> verdict None, status "incomplete"
+    (a parse failure is never turned into a vote). Per-order records keep their own status.
+    """
+    rows = [
+        {"comparison_id": index, "swapped": order["swapped"], "verdict": order["verdict"], "status": order["status"]}
+        for index, sample in enumerate(samples)
+        for order in sample.get("orders") or []
+    ]
+    if not rows:
+        return samples, None
+    per_order = pd.DataFrame(rows)
+    combined = combine_orders(per_order).set_index("comparison_id")
+    result = []
+    for index, sample in enumerate(samples):
+        if index in combined.index:
+            verdict = combined.at[index, "verdict"]
+            status = str(combined.at[index, "status"])
+            sample = {**sample, "verdict": verdict if verdict in LABELS else None, "status": status}
+        result.append(sample)
+    return result, swap_consistency(per_order)
+
+
+def aggregate(
+    samples: Sequence[dict[str, Any]],
+    candidates: Sequence[str],
+    *,
+    alpha: float = 0.05,
+    rule: str = "sign-test",
+    n_bootstrap: int = 200,
+    seed: int = 0,
+    judge: dict[str, Any] | None = None,
+    settings: dict[str, Any] | None = None,
+) -> EvaluationResult:
+    """The counting half of ``evaluate()``, apart so verdicts from anywhere can be summarised without a model.
+
+    ``samples`` need model1, model2, verdict, status; samples with ``orders`` (two per-order records:
+    swapped, verdict in canonical order, status) get their verdict from the two orders first. Only
+    samples with status "ok" count in the win table, partial order and ranking.
+    """
+    if rule not in PARTIAL_ORDER_RULES:
+        raise ValueError(f"Unknown partial-order rule {rule!r}; use one of {', '.join(PARTIAL_ORDER_RULES)}.")
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be between 0 and 1, got {alpha}.")
+    combined, consistency = _combine_samples(list(samples))
+    judged = [s for s in combined if s["status"] == "ok" and s["verdict"] in LABELS]
+    outcomes = pd.DataFrame(
+        {
+            "model1": [s["model1"] for s in judged],
+            "model2": [s["model2"] for s in judged],
+            "verdict": [s["verdict"] for s in judged],
+        },
+        dtype=object,
+    )
+    order = partial_order(outcomes, alpha=alpha, rule=rule)
+    everyone = sorted(set(candidates) | set(order.models))
+    if everyone != order.models:  # a candidate without any parsed verdict still belongs in the order
+        order = dataclasses.replace(order, models=everyone)
+    return EvaluationResult(
+        candidates=list(candidates),
+        samples=combined,
+        win_table=win_table(outcomes),
+        ranking=bradley_terry(outcomes, n_bootstrap=n_bootstrap, seed=seed),
+        partial_order=order,
+        consistency=consistency,
+        judge=judge or {},
+        settings=settings or {},
+    )
+
+
+# ------------------------------------------------------------------------------------------ pipeline
+
+
+def _result_fields(result: JudgeResult) -> dict[str, Any]:
+    parsed = result.parsed
+    return {
+        "verdict": parsed.verdict,
+        "status": parsed.status,
+        "reason": parsed.reason,
+        "reference": parsed.reference,
+        "probabilities": result.probabilities,
+        "raw_output": result.raw_output,
+        "prompt_tokens": result.prompt_tokens,
+        "output_tokens": result.output_tokens,
+        "latency_s": result.latency_s,
+    }
+
+
+# A sample the judge refused (empty response, too long for the model): same keys, no judgment.
+_NOT_JUDGED: dict[str, Any] = {
+    "verdict": None,
+    "status": "invalid",
+    "reason": "",
+    "reference": "",
+    "probabilities": None,
+    "raw_output": "",
+    "prompt_tokens": None,
+    "output_tokens": None,
+    "latency_s": None,
+}
+
+
+def _order_record(result: JudgeResult, *, swapped: bool) -> dict[str, Any]:
+    """One presentation order's judgment; the verdict mapped back so "1" always means model1."""
+    record = {"swapped": swapped, **_result_fields(result), "shown_verdict": result.parsed.verdict}
+    if swapped:
+        record["verdict"] = unswap(result.parsed.verdict)
+        record["probabilities"] = _mirror(result.probabilities)
+    return record
+
+
+def _both_orders_fields(original: dict[str, Any], other: dict[str, Any]) -> dict[str, Any]:
+    """Sample-level fields for a two-order sample (the verdict is filled in by ``aggregate``)."""
+    p, q = original["probabilities"], other["probabilities"]
+    return {
+        "verdict": None,
+        "status": "incomplete",
+        "reason": original["reason"],
+        "reference": original["reference"],
+        "probabilities": None if p is None or q is None else {k: (p[k] + q[k]) / 2 for k in p},
+        "raw_output": original["raw_output"],
+        "prompt_tokens": original["prompt_tokens"] + other["prompt_tokens"],
+        "output_tokens": original["output_tokens"] + other["output_tokens"],
+        "latency_s": original["latency_s"] + other["latency_s"],
+        "orders": [original, other],
+    }
+
+
+def default_judge_spec(model: str | None = None) -> JudgeSpec:
+    """The app's judge settings (``JUDGE_STUDIO_*`` overrides apply), optionally for another model.
+
+    Going through ``Settings`` gives the demo judge its constrained, both-orders verdicts, without
+    which the 135M model almost never writes a parseable verdict (docs/NOTES.md).
+    """
+    return Studio.spec_for(Settings.from_env(judge_model=model))
+
+
+class EvaluationPipeline:
+    """Judge every pair of candidates on every input and rank the candidates.
+
+    ``judge``: a loaded :class:`judge_runtime.Judge`, a :class:`JudgeSpec` to load, a model path or
+    cached id (loaded with the app's settings, PandaLM profile by default), or None for the app's
+    default (the demo judge). ``both_orders=True`` also judges every pair with the responses swapped,
+    in the same batches, and combines the two verdicts (see :func:`aggregate`). ``output_data_path``,
+    when given, is written by ``evaluate()`` (upstream never wrote it).
+    """
+
+    def __init__(
+        self,
+        candidate_paths: Sequence[str | os.PathLike[str]],
+        input_data_path: str | os.PathLike[str] | None = None,
+        output_data_path: str | os.PathLike[str] | None = None,
+        *,
+        judge: Judge | JudgeSpec | str | None = None,
+        both_orders: bool = False,
+        batch_size: int = 8,
+        alpha: float = 0.05,
+        rule: str = "sign-test",
+        n_bootstrap: int = 200,
+        seed: int = 0,
+        on_progress: ProgressCallback | None = None,
+    ) -> None:
+        if isinstance(candidate_paths, str | os.PathLike):
+            raise PipelineInputError("candidate_paths must be a list of files, not one path.")
+        if len(candidate_paths) < 2:
+            raise PipelineInputError(f"At least two candidates are needed, got {len(candidate_paths)}.")
+        if rule not in PARTIAL_ORDER_RULES:
+            raise ValueError(f"Unknown partial-order rule {rule!r}; use one of {', '.join(PARTIAL_ORDER_RULES)}.")
+        if not 0 < alpha < 1:
+            raise ValueError(f"alpha must be between 0 and 1, got {alpha}.")
+        candidates = [load_candidate(path) for path in candidate_paths]
+        if input_data_path is not None:
+            self.items = load_items(input_data_path)
+            source = str(input_data_path)
+        else:
+            carriers = [c for c in candidates if c.items is not None]
+            plain = [c for c in candidates if c.items is None]
+            if plain:
+                raise PipelineInputError(
+                    f"{plain[0].path} is a plain list of responses without instructions: pass input_data_path, "
+                    "or use AlpacaEval-style records ({'instruction', 'output', 'generator'})."
+                )
+            self.items = list(carriers[0].items or ())
+            source = str(carriers[0].path)
+        self.candidates = [_align(candidate, self.items, source) for candidate in candidates]
+        _unique_names(self.candidates)
+        self.input_data_path = None if input_data_path is None else Path(input_data_path)
+        self.output_data_path = None if output_data_path is None else Path(output_data_path)
+        self.judge_source = judge
+        self.both_orders = both_orders
+        self.batch_size = max(1, batch_size)
+        self.alpha, self.rule, self.n_bootstrap, self.seed = alpha, rule, n_bootstrap, seed
+        self.on_progress = on_progress
+
+    @property
+    def candidate_names(self) -> list[str]:
+        return [candidate.name for candidate in self.candidates]
+
+    @property
+    def n_samples(self) -> int:
+        n = len(self.candidates)
+        return n * (n - 1) // 2 * len(self.items)
+
+    def load_judge(self) -> Judge:
+        """The judge to use, loaded now if the pipeline was given a spec, a model or nothing."""
+        source = self.judge_source
+        if isinstance(source, Judge):
+            return source
+        from judge_runtime import load_judge
+
+        spec = source if isinstance(source, JudgeSpec) else default_judge_spec(source)
+        self.judge_source = judged = load_judge(spec)
+        return judged
+
+    def _samples(self) -> list[dict[str, Any]]:
+        """One skeleton sample per (candidate pair, input): candidate i is always response 1 (as upstream)."""
+        samples = []
+        for first, second in combinations(self.candidates, 2):
+            for index, item in enumerate(self.items):
+                samples.append(
+                    {
+                        "item": index,
+                        "model1": first.name,
+                        "model2": second.name,
+                        "instruction": item.instruction,
+                        "input": item.input,
+                        "response1": first.outputs[index],
+                        "response2": second.outputs[index],
+                    }
+                )
+        return samples
+
+    def evaluate(self, *, on_progress: ProgressCallback | None = None) -> EvaluationResult:
+        """Judge all samples in batches, combine, count, rank; write ``output_data_path`` when given."""
+        judge = self.load_judge()
+        progress = on_progress or self.on_progress
+        samples = self._samples()
+        cases: list[PairCase] = []
+        owners: list[tuple[int, bool]] = []  # (sample index, swapped) per case
+        for index, sample in enumerate(samples):
+            case = PairCase(sample["instruction"], sample["response1"], sample["response2"], input=sample["input"])
+            presentations = [(case, False), (swap_case(case), True)] if self.both_orders else [(case, False)]
+            try:
+                for shown, _ in presentations:
+                    judge.encode(shown)  # refuse empty or over-long cases here, not halfway through a batch
+            except JudgeInputError as exc:
+                sample.update({**_NOT_JUDGED, "error": str(exc)})
+                continue
+            for shown, is_swapped in presentations:
+                cases.append(shown)
+                owners.append((index, is_swapped))
+
+        total = len(cases)
+        done = 0
+        if progress is not None:
+            progress(0, total)
+
+        def tick(_index: int, _result: JudgeResult) -> None:
+            nonlocal done
+            done += 1
+            if progress is not None:
+                progress(done, total)
+
+        results = judge.judge_many(cases, batch_size=self.batch_size, on_result=tick) if cases else []
+        per_sample: dict[int, dict[bool, JudgeResult]] = defaultdict(dict)
+        for (index, is_swapped), judged in zip(owners, results, strict=True):
+            per_sample[index][is_swapped] = judged
+        for index, by_order in per_sample.items():
+            if self.both_orders:
+                original = _order_record(by_order[False], swapped=False)
+                other = _order_record(by_order[True], swapped=True)
+                samples[index].update(_both_orders_fields(original, other))
+            else:
+                samples[index].update(_result_fields(by_order[False]))
+            samples[index]["error"] = None
+
+        result = aggregate(
+            samples,
+            self.candidate_names,
+            alpha=self.alpha,
+            rule=self.rule,
+            n_bootstrap=self.n_bootstrap,
+            seed=self.seed,
+            judge={"fingerprint": judge.fingerprint, "fingerprint_key": judge.fingerprint_key},
+            settings=self._settings(),
+        )
+        if self.output_data_path is not None:
+            result.save(self.output_data_path)
+        return result
+
+    def _settings(self) -> dict[str, Any]:
+        return {
+            "input_data_path": None if self.input_data_path is None else str(self.input_data_path),
+            "candidate_paths": {c.name: str(c.path) for c in self.candidates},
+            "n_inputs": len(self.items),
+            "both_orders": self.both_orders,
+            "batch_size": self.batch_size,
+            "alpha": self.alpha,
+            "rule": self.rule,
+            "n_bootstrap": self.n_bootstrap,
+            "seed": self.seed,
+        }
