@@ -12,6 +12,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach a model hub
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -127,6 +128,18 @@ def build_parser() -> argparse.ArgumentParser:
     judge.add_argument("--dataset", default="judge-studio-demo", help="dataset name (default the demo)")
     judge.add_argument("--limit", type=int, help="judge at most this many new comparisons")
     judge.add_argument("--batch-size", type=int, help=f"default {DEFAULTS.batch_size}")
+    evaluate = sub.add_parser(
+        "evaluate", help="PandaLM-style pipeline: judge every pair of candidate files on every input, rank them"
+    )
+    _common(evaluate)
+    evaluate.add_argument("candidates", nargs="+", help="candidate JSON files (list of strings, or AlpacaEval layout)")
+    evaluate.add_argument(
+        "--input", dest="input_data", help="inputs JSON: [{instruction, input?}] (optional for AlpacaEval)"
+    )
+    evaluate.add_argument("--output", required=True, help="where to write the results (JSON)")
+    evaluate.add_argument("--both-orders", action="store_true", help="also judge with the responses swapped")
+    evaluate.add_argument("--alpha", type=float, default=0.05, help="significance level of the partial order")
+    evaluate.add_argument("--rule", choices=["sign-test", "more-wins"], default="sign-test")
     _data_commands(sub)
     return parser
 
@@ -182,6 +195,39 @@ def judge(settings: Settings, dataset: str, limit: int | None) -> None:
         f"Judged {summary.judged} comparisons ({summary.unparsed} unparsed); skipped {summary.skipped} already "
         f"judged with this judge (run {summary.run_id}). Database: {settings.database}"
     )
+
+
+def evaluate_command(settings: Settings, args: argparse.Namespace) -> None:
+    from tqdm import tqdm
+
+    from orchestration import EvaluationPipeline
+
+    bars: list[Any] = []
+
+    def progress(done: int, total: int) -> None:
+        if not bars:
+            bars.append(tqdm(total=total, unit="judgment", desc="Judging"))
+        bars[0].n = done
+        bars[0].refresh()
+
+    pipeline = EvaluationPipeline(
+        args.candidates,
+        args.input_data,
+        args.output,
+        judge=Studio.spec_for(settings),
+        both_orders=args.both_orders,
+        batch_size=settings.batch_size,
+        alpha=args.alpha,
+        rule=args.rule,
+        on_progress=progress,
+    )
+    result = pipeline.evaluate()
+    for bar in bars:
+        bar.close()
+    print(result.win_table.to_string(index=False))
+    print()
+    print(result.ranking.to_string(index=False))
+    print(f"\nResults written to {args.output}")
 
 
 def import_command(settings: Settings, args: argparse.Namespace) -> None:
@@ -263,6 +309,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         settings = settings_from(args)
         if command == "judge":
             judge(settings, args.dataset, args.limit)
+        elif command == "evaluate":
+            evaluate_command(settings, args)
         elif command == "import":
             import_command(settings, args)
         elif command == "metrics":

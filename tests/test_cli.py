@@ -49,3 +49,31 @@ def test_unknown_dataset_is_a_clear_error(tmp_path: Path) -> None:
 def test_serve_refuses_a_public_address(tmp_path: Path) -> None:
     result = _run(tmp_path, "serve", "--host", "0.0.0.0")
     assert result.returncode != 0 and "Refusing to listen on 0.0.0.0" in result.stderr
+
+
+def test_evaluate_command_ranks_candidate_files(tmp_path: Path) -> None:
+    import json
+
+    (tmp_path / "a.json").write_text(json.dumps(["Paris.", "4"]))
+    (tmp_path / "b.json").write_text(json.dumps(["Berlin.", "5"]))
+    (tmp_path / "inputs.json").write_text(json.dumps([{"instruction": "Capital of France?"}, {"instruction": "2+2?"}]))
+    out = tmp_path / "results" / "out.json"
+    result = _run(
+        tmp_path,
+        "evaluate",
+        str(tmp_path / "a.json"),
+        str(tmp_path / "b.json"),
+        "--input",
+        str(tmp_path / "inputs.json"),
+        "--output",
+        str(out),
+        "--max-new-tokens",
+        "8",
+    )
+    assert result.returncode == 0, result.stderr
+    saved = json.loads(out.read_text())
+    assert len(saved["samples"]) == 2 and {s["status"] for s in saved["samples"]} == {"ok"}
+    table = saved["win_table"][0]
+    assert table["wins_a"] + table["wins_b"] + table["ties"] == 2
+    missing = _run(tmp_path, "evaluate", str(tmp_path / "a.json"), "--output", str(out))
+    assert missing.returncode != 0 and "At least two candidates are needed" in missing.stderr
