@@ -174,7 +174,10 @@ class Judge:
         input_ids, attention = self._left_pad(batch)
         positions = (attention.cumsum(-1) - 1).clamp(min=0)  # left padding needs explicit positions
         with torch.inference_mode():
-            logits = self.model(input_ids=input_ids, attention_mask=attention, position_ids=positions).logits[:, -1, :]
+            # logits_to_keep=1: only the last position's vocabulary logits are needed (saves ~390 MB at batch 6)
+            logits = self.model(
+                input_ids=input_ids, attention_mask=attention, position_ids=positions, logits_to_keep=1
+            ).logits[:, -1, :]
         chosen = torch.log_softmax(logits.float(), dim=-1)[:, list(self.verdict_token_ids)]
         probs = torch.softmax(chosen, dim=-1).tolist()
         return [dict(zip(VERDICTS, map(float, row), strict=True)) for row in probs]

@@ -30,6 +30,21 @@ def write_json(path: Path, data: Any) -> Path:
     return path
 
 
+@pytest.fixture(scope="module", autouse=True)
+def one_cpu_thread():
+    """One torch thread while this module runs, restored afterwards.
+
+    On the shared 2-core CI machine, two-thread kernels wait on whichever thread another process
+    pre-empts: the same judgments took 4x longer (and up to 20x in bench/judge_speed.py) than with one.
+    """
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="module")
 def cheap_judge(demo_judge):
     """The session's demo judge (same weights, same lock) with 16 new tokens and one presentation order.
