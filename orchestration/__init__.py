@@ -12,15 +12,24 @@ from orchestration.datasets import (
     open_data_store,
     parse_mapping,
 )
+from orchestration.pipeline import EvaluationPipeline, EvaluationResult, PipelineInputError
 from orchestration.service import CaseProgress, Dashboard, RunSummary, Studio, UserError
 from orchestration.settings import Settings
 
-__all__ = ["CaseProgress", "Dashboard", "RunSummary", "Settings", "Studio", "UserError"]
-__all__ += [
+__all__ = [
     "EXPORT_FORMATS",
     "EXPORT_KINDS",
     "IMPORT_FORMATS",
+    "CaseProgress",
+    "Dashboard",
+    "EvaluationPipeline",
+    "EvaluationResult",
     "ImportOptions",
+    "PipelineInputError",
+    "RunSummary",
+    "Settings",
+    "Studio",
+    "UserError",
     "dataset_metrics",
     "export_dataset",
     "format_report",
@@ -28,7 +37,3 @@ __all__ += [
     "open_data_store",
     "parse_mapping",
 ]
-
-from orchestration.pipeline import EvaluationPipeline, EvaluationResult, PipelineInputError  # noqa: E402
-
-__all__ += ["EvaluationPipeline", "EvaluationResult", "PipelineInputError"]

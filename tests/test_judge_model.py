@@ -68,13 +68,14 @@ def test_demo_judge_verdicts_are_constrained_and_cancel_position_bias(quick_judg
 
 
 def test_generate_mode_output_without_a_verdict_is_unparsed_not_tie() -> None:
+    """Left to write freely the 135M demo model never follows PandaLM's format (0/42 in bench/parse_rate.py):
+    its output must be stored as unparsed/truncated, never turned into a tie."""
     judge = load_judge(max_new_tokens=24)  # the released behaviour: parse what the model writes
     result = judge.judge(CASE)
     assert result.probabilities is None
-    if result.parsed.verdict is None:
-        assert result.parsed.status in {"unparsed", "truncated"}
-    else:
-        assert result.parsed.status == "ok"
+    assert result.parsed.verdict is None
+    assert result.parsed.status in {"unparsed", "truncated"}
+    assert result.raw_output.strip()
 
 
 def test_converted_copy_of_the_gguf_judge_loads_fast_and_judges_identically(quick_judge, tmp_path, monkeypatch) -> None:
