@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
-from annotation_store.store import (
+from annotation_store.batch_import import (
     ImportBatch,
     ImportComparison,
     ImportJudgeRun,
@@ -42,9 +42,8 @@ from annotation_store.store import (
     ImportResponse,
     ImportSummary,
     ImportVerdict,
-    Store,
-    StoreError,
 )
+from annotation_store.store import Store, StoreError
 
 PANDALM_DATASET = "pandalm-testset-v1"
 LLMBAR_DATASET = "llmbar-mt-bench"

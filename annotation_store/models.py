@@ -9,6 +9,7 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, U
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 VERDICT_VALUES = ("1", "2", "tie")
+MAX_ANNOTATOR_NAME = 100  # the annotators.name column length
 PARSE_STATUSES = ("ok", "unparsed", "truncated", "error")
 ANNOTATOR_ROLES = ("annotator", "reviewer", "admin")
 ANNOTATOR_KINDS = ("crowd", "expert")

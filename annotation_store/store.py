@@ -22,12 +22,20 @@ from sqlalchemy import Engine, and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
+from annotation_store.batch_import import (
+    BatchWriter,
+    ImportBatch,
+    ImportSummary,
+    get_or_create_model,
+)
 from annotation_store.credentials import dummy_verify, hash_password, verify_password
 from annotation_store.db import WRITE, make_engine, sqlite_url, upgrade_to_head
+from annotation_store.errors import StoreError
 from annotation_store.models import (
     ANNOTATOR_KINDS,
     ANNOTATOR_ROLES,
     CONFIDENCE_RANGE,
+    MAX_ANNOTATOR_NAME,
     PARSE_STATUSES,
     RATING_RANGE,
     VERDICT_VALUES,
@@ -45,12 +53,6 @@ from annotation_store.models import (
     Response,
     utcnow,
 )
-
-MAX_ANNOTATOR_NAME = 100
-
-
-class StoreError(ValueError):
-    """Bad input to the store; the message says what is wrong and where. Nothing was written."""
 
 
 @dataclass(frozen=True)
@@ -186,7 +188,7 @@ class Store:
                 return False
             dataset = Dataset(name=name, description=str(data.get("description", "")))
             session.add(dataset)
-            model_rows = {m: _get_or_create_model(session, m) for m in models}
+            model_rows = {m: get_or_create_model(session, m) for m in models}
             session.flush()
             for index, item in enumerate(data.get("prompts", [])):
                 where = f"dataset {name!r}, prompts[{index}]"
@@ -522,7 +524,7 @@ class Store:
         """
         try:
             with self._write() as session:
-                return _BatchWriter(session, batch).run()
+                return BatchWriter(session, batch).run()
         except IntegrityError as exc:
             raise StoreError(
                 f"{batch.source}: the database refused the import ({exc.orig}); nothing was written."
@@ -901,14 +903,6 @@ def _annotator_name(name: str) -> str:
     return cleaned
 
 
-def _get_or_create_model(session: Session, name: str) -> CandidateModel:
-    model = session.scalar(select(CandidateModel).where(CandidateModel.name == name))
-    if model is None:
-        model = CandidateModel(name=name)
-        session.add(model)
-    return model
-
-
 def _view(session: Session, comparison: Comparison) -> ComparisonView:
     prompt = comparison.prompt
     dataset_name = session.scalar(select(Dataset.name).where(Dataset.id == comparison.dataset_id)) or ""
@@ -1032,137 +1026,6 @@ def open_store(location: str | Path) -> Store:
 # (idx 16)"), so that a conflict found only against the database still names the record.
 
 _TEXT_COLUMNS = [*_COMPARISON_COLUMNS, "input", "reference", "response1", "response2"]
-DATASET_MODES = ("new", "existing", "any")
-
-
-@dataclass(frozen=True)
-class ImportPrompt:
-    key: str
-    instruction: str
-    input: str = ""
-    category: str = ""
-    reference: str | None = None
-    where: str = ""
-
-
-@dataclass(frozen=True)
-class ImportReference:
-    """A reference answer for a prompt that is already stored (MT-Bench reference answers)."""
-
-    prompt_key: str
-    reference: str
-    where: str = ""
-
-
-@dataclass(frozen=True)
-class ImportResponse:
-    prompt_key: str
-    model: str
-    text: str
-    where: str = ""
-
-
-@dataclass(frozen=True)
-class ImportComparison:
-    """Response of ``model1`` (shown first) vs response of ``model2`` to one prompt."""
-
-    prompt_key: str
-    model1: str
-    model2: str
-    where: str = ""
-
-
-@dataclass(frozen=True)
-class ImportLabel:
-    prompt_key: str
-    model1: str
-    model2: str
-    annotator: str
-    verdict: str
-    where: str = ""
-
-
-@dataclass(frozen=True)
-class ImportVerdict:
-    """A judge verdict in canonical order; ``swapped``: the judge saw response 2 first."""
-
-    prompt_key: str
-    model1: str
-    model2: str
-    verdict: str | None
-    status: str
-    swapped: bool = False
-    reason: str = ""
-    reference: str = ""
-    raw_output: str = ""
-    latency_s: float = 0.0
-    where: str = ""
-
-
-@dataclass(frozen=True)
-class ImportJudgeRun:
-    fingerprint_key: str
-    fingerprint: dict[str, Any]
-    verdicts: tuple[ImportVerdict, ...]
-
-
-@dataclass(frozen=True)
-class ImportBatch:
-    """Everything one imported file adds to one dataset.
-
-    ``dataset_mode``: "new" refuses a dataset that exists (the file was already imported), "existing"
-    needs it (judge outputs for items imported before), "any" creates it when missing.
-    """
-
-    dataset: str
-    source: str  # the file name, for messages
-    dataset_mode: str = "new"
-    description: str = ""
-    missing_hint: str = ""  # appended to the "no such dataset" message
-    prompts: tuple[ImportPrompt, ...] = ()
-    references: tuple[ImportReference, ...] = ()
-    responses: tuple[ImportResponse, ...] = ()
-    comparisons: tuple[ImportComparison, ...] = ()
-    labels: tuple[ImportLabel, ...] = ()
-    judge_runs: tuple[ImportJudgeRun, ...] = ()
-
-
-@dataclass(frozen=True)
-class ImportedRun:
-    run_id: int
-    model: str
-    verdicts: int
-    unparsed: int
-
-
-@dataclass(frozen=True)
-class ImportSummary:
-    """What an import added; rows that were already there and identical are not counted."""
-
-    dataset: str
-    source: str
-    dataset_created: bool
-    prompts: int
-    prompts_updated: int
-    responses: int
-    comparisons: int
-    labels: int
-    annotators: int
-    runs: tuple[ImportedRun, ...]
-
-    def describe(self) -> str:
-        counts = [
-            (self.prompts, "new prompts"),
-            (self.prompts_updated, "prompts updated"),
-            (self.responses, "responses"),
-            (self.comparisons, "comparisons"),
-            (self.labels, f"labels from {self.annotators} annotator(s)"),
-        ]
-        parts = [f"{n} {what}" for n, what in counts if n]
-        parts += [f"{r.verdicts} verdicts of {r.model} (run {r.run_id}, {r.unparsed} unparsed)" for r in self.runs]
-        created = "new dataset" if self.dataset_created else "dataset"
-        added = ", ".join(parts) if parts else "nothing new (already there)"
-        return f"Imported {self.source} into {created} {self.dataset!r}: {added}."
 
 
 @dataclass(frozen=True)
@@ -1172,323 +1035,3 @@ class JudgeRunView:
     profile: str
     fingerprint_key: str
     fingerprint: dict[str, Any]
-
-
-def _import_text(value: Any, what: str, limit: int, where: str) -> str:
-    """A non-empty name or key that fits its column (PostgreSQL enforces the lengths, SQLite does not)."""
-    if not isinstance(value, str) or not value.strip():
-        raise StoreError(f"{where}: {what} must be a non-empty string, got {value!r}.")
-    if len(value) > limit:
-        raise StoreError(f"{where}: {what} is longer than {limit} characters: {value[:40]!r}…")
-    return value
-
-
-class _BatchWriter:
-    """Writes one ImportBatch inside an open write transaction (see ``Store.import_batch``).
-
-    Each step loads what the dataset already holds once (dicts keyed by prompt key and model name),
-    so an import of thousands of records costs a few queries, not one per record.
-    """
-
-    def __init__(self, session: Session, batch: ImportBatch) -> None:
-        self.session = session
-        self.batch = batch
-        self.dataset_created = False
-        self.prompts: dict[str, Prompt] = {}
-        self.models: dict[str, CandidateModel] = {}
-        self.responses: dict[tuple[str, str], Response] = {}
-        self.comparisons: dict[tuple[str, str, str], int] = {}
-
-    def run(self) -> ImportSummary:
-        dataset = self._dataset()
-        prompts, updated = self._prompts(dataset)
-        responses = self._responses()
-        comparisons = self._comparisons(dataset)
-        labels, annotators = self._labels()
-        runs = tuple(self._judge_run(run) for run in self.batch.judge_runs)
-        return ImportSummary(
-            dataset=dataset.name,
-            source=self.batch.source,
-            dataset_created=self.dataset_created,
-            prompts=prompts,
-            prompts_updated=updated,
-            responses=responses,
-            comparisons=comparisons,
-            labels=labels,
-            annotators=annotators,
-            runs=runs,
-        )
-
-    # -------------------------------------------------------------- steps
-    def _dataset(self) -> Dataset:
-        batch = self.batch
-        if batch.dataset_mode not in DATASET_MODES:
-            raise StoreError(f"Unknown dataset mode {batch.dataset_mode!r}; use one of {', '.join(DATASET_MODES)}.")
-        name = _import_text(batch.dataset, "the dataset name", 200, batch.source)
-        dataset = self.session.scalar(select(Dataset).where(Dataset.name == name))
-        if dataset is not None and batch.dataset_mode == "new":
-            raise StoreError(
-                f"{batch.source}: dataset {name!r} already imported; nothing was written "
-                "(choose another dataset name to import it again)."
-            )
-        if dataset is None and batch.dataset_mode == "existing":
-            raise StoreError(f"{batch.source}: there is no dataset {name!r}{batch.missing_hint}; nothing was written.")
-        if dataset is None:
-            dataset = Dataset(name=name, description=batch.description)
-            self.session.add(dataset)
-            self.session.flush()
-            self.dataset_created = True
-        existing = self.session.scalars(select(Prompt).where(Prompt.dataset_id == dataset.id))
-        self.prompts = {prompt.key: prompt for prompt in existing}
-        rows = self.session.execute(
-            select(Prompt.key, CandidateModel, Response)
-            .join(Prompt, Response.prompt_id == Prompt.id)
-            .join(CandidateModel, Response.model_id == CandidateModel.id)
-            .where(Prompt.dataset_id == dataset.id)
-        )
-        for key, model, response in rows:
-            self.models[model.name] = model
-            self.responses[(key, model.name)] = response
-        return dataset
-
-    def _prompts(self, dataset: Dataset) -> tuple[int, int]:
-        created: set[str] = set()
-        updated: set[str] = set()
-        for item in self.batch.prompts:
-            key = _import_text(item.key, "the prompt key", 200, item.where)
-            if not isinstance(item.instruction, str) or not isinstance(item.input, str):
-                raise StoreError(f"{item.where}: the instruction and the input must be text.")
-            if not item.instruction.strip() and not item.input.strip():
-                raise StoreError(f"{item.where}: the instruction and the input are both empty.")
-            if len(item.category) > 100:
-                raise StoreError(f"{item.where}: the category is longer than 100 characters: {item.category[:40]!r}…")
-            row = self.prompts.get(key)
-            if row is None:
-                row = Prompt(
-                    dataset_id=dataset.id,
-                    key=key,
-                    category=item.category,
-                    instruction=item.instruction,
-                    input=item.input,
-                    reference=item.reference,
-                )
-                self.session.add(row)
-                self.prompts[key] = row
-                created.add(key)
-                continue
-            if (row.instruction, row.input) != (item.instruction, item.input):
-                raise StoreError(
-                    f"{item.where}: prompt {key!r} of dataset {dataset.name!r} is already stored with a different "
-                    "instruction or input."
-                )
-            # Fill in what is missing, never overwrite: re-importing a file must not undo a later,
-            # explicit import of reference answers (``references`` below do overwrite).
-            if item.category and not row.category:
-                row.category = item.category
-                updated.add(key)
-            if item.reference and not row.reference:
-                row.reference = item.reference
-                updated.add(key)
-        for ref in self.batch.references:
-            row = self.prompts.get(ref.prompt_key)
-            if row is None:
-                raise StoreError(f"{ref.where}: dataset {dataset.name!r} has no prompt {ref.prompt_key!r}.")
-            if row.reference != ref.reference:
-                row.reference = ref.reference
-                updated.add(ref.prompt_key)
-        self.session.flush()
-        return len(created), len(updated - created)
-
-    def _model(self, name: str, where: str) -> CandidateModel:
-        model = self.models.get(name)
-        if model is None:
-            _import_text(name, "the model name", 200, where)
-            model = _get_or_create_model(self.session, name)
-            self.models[name] = model
-        return model
-
-    def _responses(self) -> int:
-        for item in self.batch.responses:
-            self._model(item.model, item.where)
-        self.session.flush()  # ids of the models created just now
-        created = 0
-        for item in self.batch.responses:
-            prompt = self.prompts.get(item.prompt_key)
-            if prompt is None:
-                raise StoreError(f"{item.where}: dataset {self.batch.dataset!r} has no prompt {item.prompt_key!r}.")
-            if not isinstance(item.text, str):
-                raise StoreError(f"{item.where}: the response of {item.model!r} must be text, got {item.text!r}.")
-            row = self.responses.get((item.prompt_key, item.model))
-            if row is None:
-                row = Response(prompt_id=prompt.id, model_id=self.models[item.model].id, text=item.text)
-                self.session.add(row)
-                self.responses[(item.prompt_key, item.model)] = row
-                created += 1
-            elif row.text != item.text:
-                raise StoreError(
-                    f"{item.where}: a different response of {item.model!r} to prompt {item.prompt_key!r} is already "
-                    "stored."
-                )
-        self.session.flush()
-        return created
-
-    def _comparisons(self, dataset: Dataset) -> int:
-        prompt_keys = {prompt.id: key for key, prompt in self.prompts.items()}
-        model_names = {response.id: name for (_, name), response in self.responses.items()}
-        existing = self.session.execute(
-            select(Comparison.id, Comparison.prompt_id, Comparison.response1_id, Comparison.response2_id).where(
-                Comparison.dataset_id == dataset.id
-            )
-        )
-        for comparison_id, prompt_id, response1_id, response2_id in existing:
-            key = (prompt_keys[prompt_id], model_names[response1_id], model_names[response2_id])
-            self.comparisons[key] = comparison_id
-        new: dict[tuple[str, str, str], Comparison] = {}
-        for item in self.batch.comparisons:
-            key = (item.prompt_key, item.model1, item.model2)
-            if key in self.comparisons or key in new:
-                continue
-            if item.model1 == item.model2:
-                raise StoreError(f"{item.where}: both responses are from model {item.model1!r}.")
-            responses = []
-            for model in (item.model1, item.model2):
-                response = self.responses.get((item.prompt_key, model))
-                if response is None:
-                    raise StoreError(f"{item.where}: there is no response of {model!r} to prompt {item.prompt_key!r}.")
-                responses.append(response)
-            row = Comparison(
-                dataset_id=dataset.id,
-                prompt_id=self.prompts[item.prompt_key].id,
-                response1_id=responses[0].id,
-                response2_id=responses[1].id,
-            )
-            self.session.add(row)
-            new[key] = row
-        self.session.flush()
-        self.comparisons.update({key: row.id for key, row in new.items()})
-        return len(new)
-
-    def _comparison_id(self, prompt_key: str, model1: str, model2: str, where: str) -> int:
-        comparison_id = self.comparisons.get((prompt_key, model1, model2))
-        if comparison_id is None:
-            raise StoreError(
-                f"{where}: dataset {self.batch.dataset!r} has no comparison of {model1!r} vs {model2!r} on prompt "
-                f"{prompt_key!r}."
-            )
-        return comparison_id
-
-    def _labels(self) -> tuple[int, int]:
-        if not self.batch.labels:
-            return 0, 0
-        people: dict[str, Annotator] = {}
-        for item in self.batch.labels:
-            if item.annotator not in people:
-                name = _import_text(item.annotator, "the annotator name", MAX_ANNOTATOR_NAME, item.where).strip()
-                person = self.session.scalar(select(Annotator).where(Annotator.name == name))
-                if person is None:
-                    person = Annotator(name=name)
-                    self.session.add(person)
-                people[item.annotator] = person
-        self.session.flush()
-        ids = set(self.comparisons.values())
-        stored = {
-            (label.comparison_id, label.annotator_id): label.verdict
-            for label in self.session.scalars(
-                select(Label).where(Label.annotator_id.in_([p.id for p in people.values()]))
-            )
-            if label.comparison_id in ids
-        }
-        new: list[Label] = []
-        for item in self.batch.labels:
-            if item.verdict not in VERDICT_VALUES:
-                raise StoreError(f"{item.where}: label {item.verdict!r} is not one of {', '.join(VERDICT_VALUES)}.")
-            comparison_id = self._comparison_id(item.prompt_key, item.model1, item.model2, item.where)
-            person = people[item.annotator]
-            seen = stored.get((comparison_id, person.id))
-            if seen == item.verdict:
-                continue
-            if seen is not None:
-                raise StoreError(
-                    f"{item.where}: {person.name!r} already labelled this comparison {seen!r}; an import does not "
-                    f"change labels (this record says {item.verdict!r})."
-                )
-            stored[(comparison_id, person.id)] = item.verdict
-            new.append(Label(comparison_id=comparison_id, annotator_id=person.id, verdict=item.verdict))
-        self.session.add_all(new)
-        self.session.flush()
-        self.session.add_all(
-            LabelEvent(
-                label_id=label.id,
-                comparison_id=label.comparison_id,
-                annotator_id=label.annotator_id,
-                action="created",
-                verdict=label.verdict,
-                version=1,
-            )
-            for label in new
-        )
-        self.session.flush()
-        labelled_by = {label.annotator_id for label in new}
-        return len(new), len(labelled_by)
-
-    def _judge_run(self, item: ImportJudgeRun) -> ImportedRun:
-        fingerprint = item.fingerprint
-        model = _import_text(str(fingerprint.get("model", "")), "the judge model", 500, self.batch.source)
-        run = self.session.scalar(select(JudgeRun).where(JudgeRun.fingerprint_key == item.fingerprint_key))
-        if run is None:
-            run = JudgeRun(
-                fingerprint_key=item.fingerprint_key,
-                fingerprint=fingerprint,
-                model=model,
-                profile=str(fingerprint.get("profile", "")),
-            )
-            self.session.add(run)
-            self.session.flush()
-        ids = set(self.comparisons.values())
-        stored = {
-            (comparison_id, bool(swapped))
-            for comparison_id, swapped in self.session.execute(
-                select(JudgeVerdict.comparison_id, JudgeVerdict.swapped).where(JudgeVerdict.run_id == run.id)
-            )
-            if comparison_id in ids
-        }
-        new: list[JudgeVerdict] = []
-        batch: set[tuple[int, bool]] = set()
-        unparsed = 0
-        for verdict in item.verdicts:
-            if verdict.status not in PARSE_STATUSES:
-                raise StoreError(f"{verdict.where}: unknown judge status {verdict.status!r}.")
-            if (verdict.status == "ok") != (verdict.verdict in VERDICT_VALUES):
-                raise StoreError(
-                    f"{verdict.where}: verdict {verdict.verdict!r} does not fit status {verdict.status!r}."
-                )
-            comparison_id = self._comparison_id(verdict.prompt_key, verdict.model1, verdict.model2, verdict.where)
-            key = (comparison_id, verdict.swapped)
-            if key in batch:
-                raise StoreError(
-                    f"{verdict.where}: a second verdict of {model!r} on the same comparison and presentation order "
-                    "in one import."
-                )
-            if key in stored:
-                raise StoreError(
-                    f"{verdict.where}: judge run {model!r} (run {run.id}) already has this verdict on dataset "
-                    f"{self.batch.dataset!r}: {self.batch.source} was already imported; nothing was written."
-                )
-            batch.add(key)
-            unparsed += verdict.status != "ok"
-            new.append(
-                JudgeVerdict(
-                    run_id=run.id,
-                    comparison_id=comparison_id,
-                    swapped=verdict.swapped,
-                    verdict=verdict.verdict,
-                    status=verdict.status,
-                    reason=verdict.reason,
-                    reference=verdict.reference,
-                    raw_output=verdict.raw_output,
-                    latency_s=verdict.latency_s,
-                )
-            )
-        self.session.add_all(new)
-        self.session.flush()
-        return ImportedRun(run.id, model, len(new), unparsed)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from annotation_store import Store, StoreError, open_store
+from annotation_store.batch_import import ImportSummary
 from annotation_store.exporters import EXPORT_FORMATS, EXPORT_KINDS, export_rows, write_rows
 from annotation_store.importers import (
     IMPORT_FORMATS,
@@ -31,7 +32,6 @@ from annotation_store.importers import (
     parse_mapping,
 )
 from annotation_store.metrics import format_report, metrics_report
-from annotation_store.store import ImportSummary
 from orchestration.settings import Settings
 
 __all__ = [
