@@ -1,0 +1,52 @@
+"""Markdown for what the pages show. Untrusted text goes through ``safe_markdown``/``quote_block``."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from annotation_store import ComparisonView, VerdictView
+from ui.render import quote_block, safe_markdown
+
+VERDICT_NAMES = {"1": "Response 1 is better", "2": "Response 2 is better", "tie": "Tie"}
+
+
+def _fail(exc: Exception) -> gr.Error:
+    return gr.Error(str(exc), print_exception=False)
+
+
+def prompt_markdown(c: ComparisonView) -> str:
+    parts = [f"**Instruction**\n\n{safe_markdown(c.instruction)}"]
+    if c.input.strip():
+        parts.append(f"**Input**\n\n{safe_markdown(c.input)}")
+    return "\n\n".join(parts)
+
+
+def case_header(c: ComparisonView) -> str:
+    return f"Comparison **#{c.id}** · `{c.prompt_key}` · {c.category} · dataset `{c.dataset}`"
+
+
+def verdict_markdown(v: VerdictView | None) -> str:
+    if v is None:
+        return "_Not judged yet: press **Run judge**._"
+    if v.status != "ok":
+        shown = {
+            "unparsed": "Unparsed: the judge's output has no verdict in its format",
+            "truncated": "Truncated: the output hit the token limit before a verdict",
+        }
+        return f"### ⚠ {shown.get(v.status, v.status)}\n\nJudge: {safe_markdown(v.judge_model)} · {v.profile}"
+    probs = ""
+    if v.probabilities:
+        p = v.probabilities
+        probs = f" · p(1) {p['1']:.2f} · p(2) {p['2']:.2f} · p(tie) {p['tie']:.2f}"
+    return (
+        f"### Verdict: {VERDICT_NAMES[str(v.verdict)]}\n\n"
+        f"Judge: {safe_markdown(v.judge_model)} · profile `{v.profile}` · {v.latency_s:.1f} s{probs}"
+    )
+
+
+def reason_markdown(text: str) -> str:
+    return f"**Reason**\n\n{quote_block(text, '_(none given)_')}"
+
+
+def reference_markdown(text: str) -> str:
+    return f"**Reference answer**\n\n{quote_block(text, '_(none given)_')}"
