@@ -3,9 +3,11 @@
 Knows nothing of torch or Gradio. ``open_store(path_or_url)`` creates and migrates the database.
 """
 
+from annotation_store.accounts import ROLE_RANK
 from annotation_store.analysis import (
     Agreement,
     PartialOrder,
+    agreement_over_time,
     human_judge_agreement,
     majority_labels,
     model_levels,
@@ -14,6 +16,7 @@ from annotation_store.analysis import (
 )
 from annotation_store.credentials import hash_password, verify_password
 from annotation_store.demo import DEMO_DATASET_NAME, load_demo_dataset
+from annotation_store.sessions import HistoryItem, Progress, SessionView
 from annotation_store.store import (
     AdjudicationView,
     AnnotatorView,
@@ -27,6 +30,10 @@ from annotation_store.store import (
 )
 
 __all__ = [
+    "ROLE_RANK",
+    "HistoryItem",
+    "Progress",
+    "SessionView",
     "DEMO_DATASET_NAME",
     "AdjudicationView",
     "AnnotatorView",
@@ -40,6 +47,7 @@ __all__ = [
     "Store",
     "StoreError",
     "VerdictView",
+    "agreement_over_time",
     "human_judge_agreement",
     "load_demo_dataset",
     "majority_labels",

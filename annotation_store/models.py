@@ -5,7 +5,19 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, false, text, true
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+    true,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 VERDICT_VALUES = ("1", "2", "tie")
@@ -182,6 +194,7 @@ class LabelEvent(Base):
     """Append-only audit log: every accepted label write, in order."""
 
     __tablename__ = "label_events"
+    __table_args__ = (Index("ix_label_events_idempotency_key", "idempotency_key", unique=True),)
     id: Mapped[int] = mapped_column(primary_key=True)
     label_id: Mapped[int] = mapped_column(ForeignKey("labels.id", ondelete="CASCADE"), index=True)
     comparison_id: Mapped[int] = mapped_column(ForeignKey("comparisons.id", ondelete="CASCADE"))
@@ -196,6 +209,8 @@ class LabelEvent(Base):
     comment: Mapped[str] = mapped_column(Text, default="", server_default=text("''"))
     skipped: Mapped[bool] = mapped_column(default=False, server_default=false())
     flagged: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # the submission's key: a retry of any earlier submission (not only the latest) is recognised
+    idempotency_key: Mapped[str | None] = mapped_column(String(100))
 
 
 class Assignment(Base):
@@ -235,3 +250,74 @@ class Adjudication(Base):
     rationale: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+SESSION_KINDS = ("pairwise",)  # single-answer grading sessions are not built yet (see docs/NOTES.md)
+
+
+class AnnotationSession(Base):
+    """How a group of people label one dataset: overlap, blindness, order, leases, gold rate, guidelines."""
+
+    __tablename__ = "annotation_sessions"
+    __table_args__ = (
+        CheckConstraint("overlap >= 1", name="session_overlap_positive"),
+        CheckConstraint("lease_seconds >= 0", name="session_lease_not_negative"),
+        CheckConstraint("gold_rate >= 0 AND gold_rate <= 1", name="session_gold_rate_range"),
+        CheckConstraint("kind IN ('pairwise')", name="session_kind_value"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20), default="pairwise")
+    overlap: Mapped[int] = mapped_column(default=1)  # annotators per comparison
+    blind: Mapped[bool] = mapped_column(default=True)  # model names hidden while labelling
+    reveal_judge: Mapped[bool] = mapped_column(default=True)  # show the judge's verdict after submitting
+    randomize_order: Mapped[bool] = mapped_column(default=True)
+    lease_seconds: Mapped[int] = mapped_column(default=900)
+    gold_rate: Mapped[float] = mapped_column(Float, default=0.0)
+    guidelines: Mapped[str] = mapped_column(Text, default="")
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class GoldLabel(Base):
+    """A comparison with a known answer, shown to annotators as an attention check (with feedback)."""
+
+    __tablename__ = "gold_labels"
+    __table_args__ = (CheckConstraint("verdict IN ('1', '2', 'tie')", name="gold_verdict_value"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    comparison_id: Mapped[int] = mapped_column(ForeignKey("comparisons.id", ondelete="CASCADE"), unique=True)
+    verdict: Mapped[str] = mapped_column(String(8))
+    explanation: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ApiToken(Base):
+    """A REST API token of one account. Only a SHA-256 of the token is stored."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    annotator_id: Mapped[int] = mapped_column(ForeignKey("annotators.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked: Mapped[bool] = mapped_column(default=False)
+
+
+class Invite(Base):
+    """A one-time link that lets someone create their own account with a preset role."""
+
+    __tablename__ = "invites"
+    __table_args__ = (
+        CheckConstraint("role IN ('annotator', 'reviewer', 'admin')", name="invite_role_value"),
+        CheckConstraint("kind IN ('crowd', 'expert')", name="invite_kind_value"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(20), default="annotator")
+    kind: Mapped[str] = mapped_column(String(20), default="crowd")
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("annotators.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    used_at: Mapped[datetime | None] = mapped_column()
+    used_by: Mapped[int | None] = mapped_column(ForeignKey("annotators.id", ondelete="SET NULL"))

@@ -22,6 +22,7 @@ from sqlalchemy import Engine, and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
+from annotation_store.accounts import AccountsMixin
 from annotation_store.batch_import import (
     BatchWriter,
     ImportBatch,
@@ -45,6 +46,7 @@ from annotation_store.models import (
     CandidateModel,
     Comparison,
     Dataset,
+    GoldLabel,
     JudgeRun,
     JudgeVerdict,
     Label,
@@ -53,6 +55,7 @@ from annotation_store.models import (
     Response,
     utcnow,
 )
+from annotation_store.sessions import SessionsMixin
 
 
 @dataclass(frozen=True)
@@ -152,7 +155,7 @@ def demo_pairs(n_models: int, prompt_index: int, per_prompt: int) -> list[tuple[
     return [(b, a) if (prompt_index + k) % 2 else (a, b) for k, (a, b) in enumerate(chosen)]
 
 
-class Store:
+class Store(AccountsMixin, SessionsMixin):
     """Open with :func:`open_store`."""
 
     def __init__(self, engine: Engine) -> None:
@@ -296,12 +299,17 @@ class Store:
         flagged: bool = False,
         time_on_item_ms: int | None = None,
         presented_swapped: bool = False,
+        expected_version: int | None = None,
     ) -> LabelView:
         """Insert or change this annotator's label on the comparison; every change is logged.
 
-        Sending the same ``idempotency_key`` twice stores the label once and returns it again. A label
-        is a pairwise ``verdict`` or a single-answer ``rating`` (1-10), exactly one, or a skip
-        (``skipped=True``, verdict and rating None). Saving exactly what is stored adds no version.
+        Sending the same ``idempotency_key`` twice stores the label once and returns the label as it
+        is now: a late retry of an earlier submission never overwrites a later one, because every
+        accepted submission's key is kept in the event log. A label is a pairwise ``verdict`` or a
+        single-answer ``rating`` (1-10), exactly one, or a skip (``skipped=True``, verdict and rating
+        None). Saving exactly what is stored adds no version. ``expected_version`` makes an edit
+        optimistic: it is refused when someone (another tab) changed the label since it was read;
+        ``0`` means "I expect no label yet".
         """
         name = _annotator_name(annotator)
         extras = _label_extras(
@@ -312,7 +320,11 @@ class Store:
                 if session.get(Comparison, comparison_id) is None:
                     raise StoreError(f"There is no comparison with id {comparison_id}; the label was not saved.")
                 if idempotency_key:
-                    seen = session.scalar(select(Label).where(Label.idempotency_key == idempotency_key))
+                    seen = session.scalar(
+                        select(Label)
+                        .join(LabelEvent, LabelEvent.label_id == Label.id)
+                        .where(LabelEvent.idempotency_key == idempotency_key)
+                    ) or session.scalar(select(Label).where(Label.idempotency_key == idempotency_key))
                     if seen is not None:
                         view = _label_view(session, seen)
                         if (view.comparison_id, view.annotator) != (comparison_id, name):
@@ -329,6 +341,12 @@ class Store:
                 label = session.scalar(
                     select(Label).where(Label.comparison_id == comparison_id, Label.annotator_id == person.id)
                 )
+                if expected_version is not None and (label.version if label else 0) != expected_version:
+                    raise StoreError(
+                        f"Your label on comparison #{comparison_id} was changed elsewhere (now version "
+                        f"{label.version if label else 0}, you edited version {expected_version}); reload it "
+                        "and edit again. Nothing was saved."
+                    )
                 if label is None:
                     label = Label(
                         comparison_id=comparison_id,
@@ -356,6 +374,7 @@ class Store:
                         action=action,
                         verdict=verdict,
                         version=label.version,
+                        idempotency_key=idempotency_key,
                         **{k: extras[k] for k in _EVENT_EXTRAS},
                     )
                 )
@@ -372,6 +391,17 @@ class Store:
                 return _label_view(session, label)
         except IntegrityError as exc:  # a concurrent first write of the same label: read the winner
             raise StoreError(f"The label could not be saved because of a concurrent write: {exc.orig}") from exc
+
+    def label_of(self, comparison_id: int, annotator: str) -> LabelView | None:
+        """This annotator's current label on the comparison, or None."""
+        name = (annotator or "").strip()
+        with self._read() as session:
+            label = session.scalar(
+                select(Label)
+                .join(Annotator, Label.annotator_id == Annotator.id)
+                .where(Label.comparison_id == comparison_id, Annotator.name == name)
+            )
+            return _label_view(session, label) if label is not None else None
 
     def labels(self, dataset: str | None = None) -> pd.DataFrame:
         """Current pairwise labels: comparison_id, annotator, verdict, model1, model2, category, updated_at.
@@ -691,6 +721,7 @@ class Store:
         lease_seconds: int = 900,
         randomize_order: bool = True,
         seed: int | None = None,
+        gold_rate: float = 0.0,
     ) -> tuple[ComparisonView, bool] | None:
         """Lease the next comparison to ``annotator``: ``(comparison, presented_swapped)``, or None when done.
 
@@ -703,6 +734,11 @@ class Store:
         the same annotator is handed out again (a page reload must not take a second item).
         ``presented_swapped`` (show response 2 on the left) is drawn once per (comparison, annotator),
         reproducibly when ``seed`` is given, and stored, so position bias can be measured later.
+
+        Gold comparisons (``set_gold``) are kept out of this pool. With ``gold_rate`` r > 0 every
+        annotator gets one gold comparison they have not seen each time their answered count crosses a
+        multiple of 1/r (r = 0.1: the 10th, 20th, … item), while any is left; gold items ignore the
+        overlap (everyone may see them).
         """
         name = _annotator_name(annotator)
         if isinstance(overlap, bool) or not isinstance(overlap, int) or overlap < 1:
@@ -731,7 +767,9 @@ class Store:
                 )
             assignment = session.scalars(held.order_by(Assignment.leased_at, Assignment.id).limit(1)).first()
             if assignment is None:
-                comparison_id = self._least_covered(session, person.id, dataset_id, overlap, now)
+                comparison_id = self._gold_due(session, person.id, dataset_id, gold_rate)
+                if comparison_id is None:
+                    comparison_id = self._least_covered(session, person.id, dataset_id, overlap, now)
                 if comparison_id is None:
                     return None
                 assignment = session.scalar(
@@ -752,6 +790,31 @@ class Store:
             comparison = session.get(Comparison, assignment.comparison_id)
             assert comparison is not None  # a foreign key
             return _view(session, comparison), bool(assignment.presented_swapped)
+
+    @staticmethod
+    def _gold_due(session: Session, annotator_id: int, dataset_id: int | None, gold_rate: float) -> int | None:
+        """The gold comparison to hand out now (see ``lease_next``), or None."""
+        if not gold_rate or gold_rate <= 0:
+            return None
+        answered = select(func.count()).select_from(Label).where(Label.annotator_id == annotator_id)
+        if dataset_id is not None:
+            answered = answered.join(Comparison, Label.comparison_id == Comparison.id).where(
+                Comparison.dataset_id == dataset_id
+            )
+        n = int(session.scalar(answered) or 0)
+        if int((n + 1) * gold_rate) == int(n * gold_rate):
+            return None
+        mine = select(Label.comparison_id).where(Label.annotator_id == annotator_id)
+        query = (
+            select(GoldLabel.comparison_id)
+            .join(Comparison, GoldLabel.comparison_id == Comparison.id)
+            .where(GoldLabel.comparison_id.not_in(mine))
+            .order_by(GoldLabel.comparison_id)
+            .limit(1)
+        )
+        if dataset_id is not None:
+            query = query.where(Comparison.dataset_id == dataset_id)
+        return session.scalar(query)
 
     @staticmethod
     def _least_covered(
@@ -780,7 +843,7 @@ class Store:
             select(Comparison.id)
             .outerjoin(done, done.c.comparison_id == Comparison.id)
             .outerjoin(leased, leased.c.comparison_id == Comparison.id)
-            .where(Comparison.id.not_in(mine), covered < overlap)
+            .where(Comparison.id.not_in(mine), Comparison.id.not_in(select(GoldLabel.comparison_id)), covered < overlap)
             .order_by(covered, Comparison.id)
             .limit(1)
         )

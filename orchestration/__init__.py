@@ -1,5 +1,7 @@
 """Joins judge_runtime and annotation_store for the CLI and the UI (the only place that knows both)."""
 
+from orchestration.access import Access, AccessDenied, User
+from orchestration.annotation import AnnotationDesk, AnnotationItem, SubmitOutcome, canonical_verdict
 from orchestration.datasets import (
     EXPORT_FORMATS,
     EXPORT_KINDS,
@@ -13,10 +15,18 @@ from orchestration.datasets import (
     parse_mapping,
 )
 from orchestration.pipeline import EvaluationPipeline, EvaluationResult, PipelineInputError
-from orchestration.service import CaseProgress, Dashboard, RunSummary, Studio, UserError
+from orchestration.service import DEMO_SESSION, CaseProgress, Dashboard, RunSummary, Studio, UserError
 from orchestration.settings import Settings
 
 __all__ = [
+    "DEMO_SESSION",
+    "Access",
+    "AccessDenied",
+    "AnnotationDesk",
+    "AnnotationItem",
+    "SubmitOutcome",
+    "User",
+    "canonical_verdict",
     "EXPORT_FORMATS",
     "EXPORT_KINDS",
     "IMPORT_FORMATS",

@@ -35,9 +35,13 @@ from judge_runtime import (
     JudgeSpec,
     PairCase,
 )
+from orchestration.access import Access, AccessDenied
+from orchestration.annotation import AnnotationDesk
 from orchestration.settings import Settings
 
-UserError = (StoreError, JudgeInputError, JudgeLoadError, ValueError)
+UserError = (StoreError, JudgeInputError, JudgeLoadError, AccessDenied, ValueError)
+DEMO_SESSION = "Demo session"
+DEMO_GOLD = 6  # comparisons of the demo data whose answer is fixed by design, used as attention checks
 
 
 @dataclass(frozen=True)
@@ -106,11 +110,45 @@ class Studio:
         self.settings = settings
         self.store = store or open_store(settings.database)
         if settings.seed_demo:
-            self.store.seed_dataset(load_demo_dataset())
+            data = load_demo_dataset()
+            self.store.seed_dataset(data)
+            if DEMO_SESSION not in {s.name for s in self.store.sessions()}:
+                self._seed_demo_session([m["name"] for m in data["models"]])
+        self.access = Access(self.store)
+        self.desk = AnnotationDesk(self.store, self.access)
         self._judge: Judge | None = None
         self._judge_error: Exception | None = None
         self._judge_lock = threading.Lock()
         self._judge_loader = judge_loader
+
+    def _seed_demo_session(self, quality_order: list[str]) -> None:
+        """The demo's annotation session (3 annotators per comparison, 1 gold check in 10) and its
+        gold items: comparisons whose two models are 3+ places apart in the designed quality order."""
+        rank = {name: i for i, name in enumerate(quality_order)}
+        table = self.store.comparison_table(DEMO_DATASET_NAME)
+        far = table[(table["model1"].map(rank) - table["model2"].map(rank)).abs() >= 3].head(DEMO_GOLD)
+        for comparison_id, model1, model2 in zip(far["id"].tolist(), far["model1"], far["model2"], strict=True):
+            better = "1" if rank[str(model1)] < rank[str(model2)] else "2"
+            self.store.set_gold(
+                int(comparison_id),
+                better,
+                "When the demo data was written, one of these responses was made clearly better: "
+                "correct and complete, where the other is wrong, truncated or off-topic.",
+            )
+        self.store.save_session(
+            DEMO_SESSION,
+            DEMO_DATASET_NAME,
+            overlap=3,
+            gold_rate=0.1,
+            guidelines=(
+                "Read the instruction (and input, if any), then both responses. Choose the response that "
+                "answers the instruction better: correct first, then complete, then clear and concise. "
+                "Length is not quality: a longer answer is better only if the extra text helps. Choose "
+                "**Tie** when both are equally good or equally bad. **Skip** when you cannot judge the "
+                "item (e.g. it needs expertise you do not have); **Flag** an item that is broken or "
+                "offensive. Model names and the judge's verdict are hidden until you submit."
+            ),
+        )
 
     # ------------------------------------------------------------------ the judge
     @property

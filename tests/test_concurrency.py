@@ -62,7 +62,9 @@ def write_labels(store: Store, writer: str, seed: int, rounds: int) -> Outcome:
     rng = random.Random(seed)
     out = Outcome(writer)
 
-    def submit(comparison: int, annotator: str, verdict: str, key: str) -> tuple[int, str, str, int] | None:
+    def submit(
+        comparison: int, annotator: str, verdict: str, key: str, retry: bool = False
+    ) -> tuple[int, str, str, int] | None:
         try:
             view = store.save_label(comparison, annotator, verdict, idempotency_key=key)
         except StoreError as exc:
@@ -72,7 +74,8 @@ def write_labels(store: Store, writer: str, seed: int, rounds: int) -> Outcome:
             out.failures.append(f"{key}: {type(exc).__name__}: {exc}")
             return None
         got = (view.comparison_id, view.annotator, view.verdict, view.version)
-        if got[:3] != (comparison, annotator, verdict):
+        # a retry is answered with the label as it is now: a later write by someone else is not overwritten
+        if got[:3 if not retry else 2] != (comparison, annotator, verdict)[: 3 if not retry else 2]:
             out.failures.append(f"{key}: asked for {(comparison, annotator, verdict)}, answered {got}")
         return got
 
@@ -84,8 +87,8 @@ def write_labels(store: Store, writer: str, seed: int, rounds: int) -> Outcome:
                 key = f"{writer}-{i}"
                 request = (rng.choice(COMPARISONS), rng.choice(ANNOTATORS), rng.choice(VERDICTS))
                 tries = 2 if rng.random() < 0.3 else 1  # a retry after a "lost" answer reuses the key
-                for _ in range(tries):
-                    got = submit(*request, key)
+                for attempt in range(tries):
+                    got = submit(*request, key, retry=attempt > 0)
                     if got is not None:
                         out.accepted.append((key, *got))
             elif op == "dup":

@@ -1,0 +1,248 @@
+"""Accounts beyond a name: listing and managing them, one-time invite links, REST API tokens.
+
+A mixin of ``Store`` (it uses the store's ``_read``/``_write`` transactions). Invite links and API
+tokens are random secrets (``secrets.token_urlsafe``) shown once; only their SHA-256 is stored, so a
+copy of the database does not hand out logins. SHA-256 (not scrypt) is right here: the secrets are
+256-bit random values, not guessable passwords.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from contextlib import AbstractContextManager
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from annotation_store.credentials import hash_password
+from annotation_store.errors import StoreError
+from annotation_store.models import (
+    ANNOTATOR_KINDS,
+    ANNOTATOR_ROLES,
+    MAX_ANNOTATOR_NAME,
+    Annotator,
+    ApiToken,
+    Invite,
+    Label,
+    utcnow,
+)
+
+ROLE_RANK = {"annotator": 0, "reviewer": 1, "admin": 2}
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def clean_name(name: str) -> str:
+    cleaned = (name or "").strip() if isinstance(name, str) else ""
+    if not cleaned:
+        raise StoreError("Enter your annotator name before labelling.")
+    if len(cleaned) > MAX_ANNOTATOR_NAME:
+        raise StoreError(f"Annotator names are at most {MAX_ANNOTATOR_NAME} characters.")
+    return cleaned
+
+
+def _check_role_kind(role: str, kind: str) -> None:
+    if role not in ANNOTATOR_ROLES:
+        raise StoreError(f"Role {role!r} is not one of {', '.join(ANNOTATOR_ROLES)}.")
+    if kind not in ANNOTATOR_KINDS:
+        raise StoreError(f"Kind {kind!r} is not one of {', '.join(ANNOTATOR_KINDS)}.")
+
+
+class AccountsMixin:
+    """Account management for ``Store``."""
+
+    if TYPE_CHECKING:  # provided by Store
+
+        def _read(self) -> AbstractContextManager[Session]: ...
+        def _write(self) -> AbstractContextManager[Session]: ...
+
+    def account(self, name: str) -> tuple[int, str, str, str, bool] | None:
+        """(id, name, role, kind, active) of the account called ``name``, or None."""
+        cleaned = (name or "").strip() if isinstance(name, str) else ""
+        if not cleaned:
+            return None
+        with self._read() as session:
+            person = session.scalar(select(Annotator).where(Annotator.name == cleaned))
+            if person is None:
+                return None
+            return person.id, person.name, person.role, person.kind, bool(person.active)
+
+    def has_admin(self) -> bool:
+        with self._read() as session:
+            found = session.scalar(
+                select(Annotator.id).where(
+                    Annotator.role == "admin", Annotator.active.is_(True), Annotator.password_hash.is_not(None)
+                )
+            )
+            return found is not None
+
+    def accounts(self) -> pd.DataFrame:
+        """Every account: name, role, kind, active, can_log_in, labels (how many current labels)."""
+        counts = select(Label.annotator_id, func.count().label("n")).group_by(Label.annotator_id).subquery()
+        query = (
+            select(
+                Annotator.name,
+                Annotator.role,
+                Annotator.kind,
+                Annotator.active,
+                Annotator.password_hash.is_not(None).label("can_log_in"),
+                func.coalesce(counts.c.n, 0).label("labels"),
+            )
+            .outerjoin(counts, counts.c.annotator_id == Annotator.id)
+            .order_by(Annotator.name)
+        )
+        with self._read() as session:
+            rows = session.execute(query).mappings().all()
+        frame = pd.DataFrame(rows, columns=["name", "role", "kind", "active", "can_log_in", "labels"])
+        return frame.astype({"active": bool, "can_log_in": bool})
+
+    def update_account(
+        self,
+        name: str,
+        *,
+        role: str | None = None,
+        kind: str | None = None,
+        active: bool | None = None,
+        password: str | None = None,
+    ) -> None:
+        """Change an account's role, kind, active flag or password. The last active admin stays an admin."""
+        cleaned = clean_name(name)
+        person_role = role
+        _check_role_kind(role or "annotator", kind or "crowd")
+        try:
+            password_hash = hash_password(password) if password is not None else None
+        except ValueError as exc:
+            raise StoreError(f"Account {cleaned!r}: {exc} Nothing was saved.") from exc
+        with self._write() as session:
+            person = session.scalar(select(Annotator).where(Annotator.name == cleaned))
+            if person is None:
+                raise StoreError(f"There is no account named {cleaned!r}.")
+            demoted = (person_role is not None and person_role != "admin") or active is False
+            if person.role == "admin" and demoted and _active_admins(session) <= 1:
+                raise StoreError(f"{cleaned!r} is the last active admin; make another admin first. Nothing changed.")
+            if role is not None:
+                person.role = role
+            if kind is not None:
+                person.kind = kind
+            if active is not None:
+                person.active = active
+            if password_hash is not None:
+                person.password_hash = password_hash
+
+    # ------------------------------------------------------------------ invites
+    def create_invite(
+        self, *, role: str = "annotator", kind: str = "crowd", created_by: str | None = None, hours: float = 72
+    ) -> str:
+        """A one-time invite token (show it once, as a link); only its digest is stored."""
+        _check_role_kind(role, kind)
+        if not 0 < hours <= 24 * 90:
+            raise StoreError("An invite is valid for more than 0 hours and at most 90 days.")
+        token = secrets.token_urlsafe(32)
+        with self._write() as session:
+            creator = (
+                session.scalar(select(Annotator.id).where(Annotator.name == created_by.strip())) if created_by else None
+            )
+            session.add(
+                Invite(
+                    token_hash=token_digest(token),
+                    role=role,
+                    kind=kind,
+                    created_by=creator,
+                    expires_at=utcnow() + timedelta(hours=hours),
+                )
+            )
+        return token
+
+    def invite_role(self, token: str) -> str | None:
+        """The role an unused, unexpired invite grants, else None."""
+        with self._read() as session:
+            invite = session.scalar(select(Invite).where(Invite.token_hash == token_digest(token or "")))
+            if invite is None or invite.used_at is not None or invite.expires_at < utcnow():
+                return None
+            return invite.role
+
+    def accept_invite(self, token: str, name: str, password: str) -> tuple[str, str]:
+        """Create the account an invite allows; the invite is used up. Returns (name, role)."""
+        cleaned = clean_name(name)
+        try:
+            password_hash = hash_password(password)
+        except ValueError as exc:
+            raise StoreError(f"{exc} Nothing was saved.") from exc
+        if len(password) < 8:
+            raise StoreError("Choose a password of at least 8 characters; nothing was saved.")
+        with self._write() as session:
+            invite = session.scalar(select(Invite).where(Invite.token_hash == token_digest(token or "")))
+            if invite is None or invite.used_at is not None or invite.expires_at < utcnow():
+                raise StoreError("This invite link is unknown, used or expired; ask an admin for a new one.")
+            person = session.scalar(select(Annotator).where(Annotator.name == cleaned))
+            if person is not None and person.password_hash is not None:
+                raise StoreError(f"The name {cleaned!r} is taken; choose another. Nothing was saved.")
+            if person is None:
+                person = Annotator(name=cleaned)
+                session.add(person)
+            person.role, person.kind, person.password_hash, person.active = (
+                invite.role,
+                invite.kind,
+                password_hash,
+                True,
+            )
+            session.flush()
+            invite.used_at, invite.used_by = utcnow(), person.id
+            return person.name, person.role
+
+    # ------------------------------------------------------------------ API tokens
+    def create_api_token(self, name: str, label: str = "") -> str:
+        """A new REST API token for the account ``name`` (shown once; only its digest is stored)."""
+        cleaned = clean_name(name)
+        token = "js_" + secrets.token_urlsafe(32)
+        with self._write() as session:
+            person = session.scalar(select(Annotator).where(Annotator.name == cleaned))
+            if person is None or not person.active:
+                raise StoreError(f"There is no active account named {cleaned!r}.")
+            session.add(ApiToken(annotator_id=person.id, token_hash=token_digest(token), label=label[:100]))
+        return token
+
+    def token_account(self, token: str) -> tuple[str, str] | None:
+        """(name, role) of the active account owning this unrevoked token, else None."""
+        if not token:
+            return None
+        with self._read() as session:
+            found = session.execute(
+                select(Annotator.name, Annotator.role)
+                .join(ApiToken, ApiToken.annotator_id == Annotator.id)
+                .where(
+                    ApiToken.token_hash == token_digest(token),
+                    ApiToken.revoked.is_(False),
+                    Annotator.active.is_(True),
+                )
+            ).first()
+            return (found[0], found[1]) if found else None
+
+    def revoke_api_tokens(self, name: str) -> int:
+        cleaned = clean_name(name)
+        with self._write() as session:
+            tokens = session.scalars(
+                select(ApiToken)
+                .join(Annotator, ApiToken.annotator_id == Annotator.id)
+                .where(Annotator.name == cleaned, ApiToken.revoked.is_(False))
+            ).all()
+            for token in tokens:
+                token.revoked = True
+            return len(tokens)
+
+
+def _active_admins(session: Session) -> int:
+    return int(
+        session.scalar(
+            select(func.count()).where(
+                Annotator.role == "admin", Annotator.active.is_(True), Annotator.password_hash.is_not(None)
+            )
+        )
+        or 0
+    )

@@ -1,0 +1,126 @@
+"""Who may do what: logins, roles, invite links, API tokens, and the first admin account.
+
+Every UI handler and REST endpoint asks ``Access.require(name, role)`` on the server, so a hidden
+button's endpoint called directly over HTTP is refused all the same. Roles are ordered:
+annotator < reviewer < admin (a reviewer may also label; an admin may do everything).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from annotation_store import ROLE_RANK, Store, StoreError
+
+
+class AccessDenied(Exception):
+    """The caller is not logged in, or their role does not allow this action."""
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    role: str
+    kind: str
+
+    def can(self, role: str) -> bool:
+        return ROLE_RANK[self.role] >= ROLE_RANK[role]
+
+
+FIRST_ADMIN = "admin"
+ADMIN_PASSWORD_FILE = "initial-admin-password.txt"
+
+
+class Access:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    # ------------------------------------------------------------------ identity
+    def login(self, name: str, password: str) -> bool:
+        """For the login form (Gradio's ``auth=``): True for an active account with this password."""
+        return self.store.authenticate(name, password) is not None
+
+    def user(self, name: str | None) -> User:
+        if not name:
+            raise AccessDenied("You are not logged in: log in again (reload the page).")
+        found = self.store.account(name)
+        if found is None or not found[4]:
+            raise AccessDenied(f"The account {name!r} does not exist or is deactivated; ask an admin.")
+        return User(found[1], found[2], found[3])
+
+    def require(self, name: str | None, role: str = "annotator") -> User:
+        user = self.user(name)
+        if not user.can(role):
+            raise AccessDenied(f"This needs the {role} role; {user.name!r} is {user.role}.")
+        return user
+
+    def token_user(self, token: str) -> User | None:
+        found = self.store.token_account(token)
+        if found is None:
+            return None
+        account = self.store.account(found[0])
+        return User(found[0], found[1], account[3] if account else "crowd")
+
+    # ------------------------------------------------------------------ the first admin
+    def ensure_admin(self, home: Path) -> str | None:
+        """With no admin yet, create ``admin`` with a random password, write it to a file only the
+        owner may read, and return it (the server prints it once). Else None."""
+        if self.store.has_admin():
+            return None
+        password = secrets.token_urlsafe(12)
+        if self.store.account(FIRST_ADMIN) is not None:
+            self.store.update_account(FIRST_ADMIN, role="admin", active=True, password=password)
+        else:
+            self.store.create_annotator(FIRST_ADMIN, role="admin", kind="expert", password=password)
+        path = home / ADMIN_PASSWORD_FILE
+        home.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"{FIRST_ADMIN}\n{password}\n", encoding="utf-8")
+        path.chmod(0o600)
+        return password
+
+    # ------------------------------------------------------------------ managing accounts (admin)
+    def add_account(
+        self, actor: str | None, name: str, password: str, role: str = "annotator", kind: str = "crowd"
+    ) -> None:
+        self.require(actor, "admin")
+        if not password or len(password) < 8:
+            raise StoreError("Choose a password of at least 8 characters; nothing was saved.")
+        self.store.create_annotator(name, role=role, kind=kind, password=password)
+
+    def update_account(
+        self,
+        actor: str | None,
+        name: str,
+        *,
+        role: str | None = None,
+        kind: str | None = None,
+        active: bool | None = None,
+        password: str | None = None,
+    ) -> None:
+        self.require(actor, "admin")
+        if password is not None and len(password) < 8:
+            raise StoreError("Choose a password of at least 8 characters; nothing was saved.")
+        self.store.update_account(name, role=role, kind=kind, active=active, password=password)
+
+    def accounts(self, actor: str | None) -> pd.DataFrame:
+        self.require(actor, "admin")
+        return self.store.accounts()
+
+    def invite(self, actor: str | None, role: str = "annotator", kind: str = "crowd", hours: float = 72) -> str:
+        """A one-time invite token (the UI turns it into a link ``/invite/<token>``)."""
+        user = self.require(actor, "admin")
+        return self.store.create_invite(role=role, kind=kind, created_by=user.name, hours=hours)
+
+    def accept_invite(self, token: str, name: str, password: str) -> tuple[str, str]:
+        return self.store.accept_invite(token, name, password)
+
+    def api_token(self, actor: str | None, for_name: str | None = None, label: str = "") -> str:
+        """A REST API token: for yourself, or (admins) for anyone."""
+        user = self.require(actor, "annotator")
+        target = for_name or user.name
+        if target != user.name:
+            self.require(actor, "admin")
+        return self.store.create_api_token(target, label)
