@@ -1,15 +1,30 @@
-// Judge Studio keyboard shortcuts for the Annotate tab: 1, 2, T (or 0) for tie.
-// Keys typed into a text field are left alone.
+// Judge Studio keyboard shortcuts for the Annotate tab:
+// 1 / 2 pick the left / right response, T or 0 tie, S skip, F flag, Enter submit, ← previous item.
+// Keys typed into a text field are left alone; so are keys with Ctrl, Alt or Cmd.
 document.addEventListener("keydown", (event) => {
   const target = event.target;
   if (target && (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName))) return;
   if (event.ctrlKey || event.metaKey || event.altKey) return;
-  const ids = { "1": "label-1", "2": "label-2", t: "label-tie", T: "label-tie", "0": "label-tie" };
-  const id = ids[event.key];
-  if (!id) return;
-  const button = document.getElementById(id);
-  if (button && button.offsetParent !== null) {
+  if (event.key === "Enter" && target && target.tagName === "BUTTON") return; // the focused button's own click
+  const ids = {
+    "1": "label-1",
+    "2": "label-2",
+    t: "label-tie",
+    T: "label-tie",
+    "0": "label-tie",
+    s: "skip-item",
+    S: "skip-item",
+    Enter: "submit-label",
+    ArrowLeft: "previous-item",
+  };
+  let element = null;
+  if (event.key === "f" || event.key === "F") {
+    element = document.querySelector("#annotate-flag input[type=checkbox]");
+  } else if (ids[event.key]) {
+    element = document.getElementById(ids[event.key]);
+  }
+  if (element && element.offsetParent !== null) {
     event.preventDefault();
-    button.click();
+    element.click();
   }
 });

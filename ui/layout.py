@@ -8,18 +8,22 @@ Handlers only lay out what ``orchestration.Studio`` returns; errors the user can
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import gradio as gr
 
-from orchestration import Studio
+from orchestration import Studio, UserError
 from ui.annotate import annotate_tab
 from ui.case_study import case_study_tab
 from ui.dashboard import dashboard_tab
+from ui.render import safe_markdown
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
 
 def build_ui(studio: Studio) -> gr.Blocks:
+    """The pages, shown by role: everyone annotates; reviewers and admins also see the case study and
+    the dashboard. Hiding a tab is only for clarity: every handler checks the role on the server."""
     datasets = studio.dataset_names()
     default = studio.default_dataset()
 
@@ -27,14 +31,34 @@ def build_ui(studio: Studio) -> gr.Blocks:
         return gr.Dropdown(choices=datasets, value=default, label="Dataset", elem_id=elem_id, scale=1)
 
     with gr.Blocks(title="Judge Studio") as demo:
-        gr.Markdown("# Judge Studio\nJudge LLM responses with a local judge model, and check the judge against people.")
+        with gr.Row():
+            gr.Markdown(
+                "# Judge Studio\nJudge LLM responses with a local judge model, and check the judge against people.",
+                elem_id="app-title",
+            )
+            whoami = gr.Markdown(elem_id="whoami", elem_classes=["js-whoami"])
         with gr.Tabs():
-            with gr.Tab("Case study", id="case", elem_id="tab-case"):
-                case_study_tab(studio, demo, dataset_picker("case-dataset"), default)
             with gr.Tab("Annotate", id="annotate", elem_id="tab-annotate"):
-                annotate_tab(studio, dataset_picker)
-            with gr.Tab("Dashboard", id="dashboard", elem_id="tab-dashboard"):
+                annotate_tab(studio, demo)
+            with gr.Tab("Case study", id="case", elem_id="tab-case", visible=False) as case_tab:
+                case_study_tab(studio, demo, dataset_picker("case-dataset"), default)
+            with gr.Tab("Dashboard", id="dashboard", elem_id="tab-dashboard", visible=False) as dash_tab:
                 dashboard_tab(studio, demo, dataset_picker)
+
+        def for_role(request: gr.Request) -> tuple[Any, ...]:
+            name = getattr(request, "username", None) if request is not None else None
+            try:
+                user = studio.access.user(name)
+            except UserError:
+                return ("_Not signed in._", gr.Tab(visible=False), gr.Tab(visible=False))
+            reviewer = user.can("reviewer")
+            return (
+                f"Signed in as **{safe_markdown(user.name)}** ({user.role}) · [Log out](/logout)",
+                gr.Tab(visible=reviewer),
+                gr.Tab(visible=reviewer),
+            )
+
+        demo.load(for_role, outputs=[whoami, case_tab, dash_tab], api_visibility="private")
     return demo
 
 
