@@ -71,7 +71,15 @@ def _constant(value: str) -> Any:
 
 def annotate_tab(studio: Studio, demo: gr.Blocks) -> None:
     with gr.Row():
-        sessions = gr.Dropdown(label="Annotation session", elem_id="annotate-session", scale=3)
+        names = [s.name for s in studio.store.sessions(active_only=True)]
+        sessions = gr.Dropdown(
+            choices=names,
+            value=DEMO_SESSION if DEMO_SESSION in names else (names[0] if names else None),
+            label="Annotation session",
+            elem_id="annotate-session",
+            allow_custom_value=True,  # sessions an admin opens later; the handlers check the name
+            scale=3,
+        )
         start = gr.Button("Start / next item", variant="primary", elem_id="start-labelling", scale=1)
         previous = gr.Button("← Previous", elem_id="previous-item", scale=1)
     with gr.Accordion("Guidelines", open=False, elem_id="annotate-guidelines-box"):
