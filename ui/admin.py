@@ -9,6 +9,7 @@ cells or through ``safe_markdown``, never in ``gr.HTML``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -16,8 +17,16 @@ import gradio as gr
 import pandas as pd
 
 from annotation_store import SessionView
-from orchestration import EXPORT_FORMATS, EXPORT_KINDS, IMPORT_FORMATS, AdminDesk, ImportRequest, SessionForm, Studio
-from orchestration import UserError
+from orchestration import (
+    EXPORT_FORMATS,
+    EXPORT_KINDS,
+    IMPORT_FORMATS,
+    AdminDesk,
+    ImportRequest,
+    SessionForm,
+    Studio,
+    UserError,
+)
 from orchestration.admin import GOLD_VERDICTS, KINDS, ROLES, TABLE_FORMATS, UPLOAD_FORMATS
 from ui.formatting import _fail
 from ui.render import safe_markdown
@@ -36,8 +45,7 @@ SESSION_HEADERS = [
     "gold rate",
     "active",
 ]
-GOLD_CHOICES = [("1 · Response 1 is better", "1"), ("2 · Response 2 is better", "2"), ("Tie", "tie")]
-assert {v for _, v in GOLD_CHOICES} == set(GOLD_VERDICTS)
+GOLD_CHOICES = [(f"{v} · Response {v} is better" if v != "tie" else "Tie", v) for v in GOLD_VERDICTS]
 
 
 def invite_link(request: gr.Request | None, token: str) -> str:
@@ -74,6 +82,7 @@ def sessions_frame(sessions: list[SessionView]) -> pd.DataFrame:
 def _guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Turn the errors a user can fix into a ``gr.Error`` popup."""
 
+    @functools.wraps(fn)  # keeps the signature and type hints: Gradio injects gr.Request by its annotation
     def call(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
@@ -91,7 +100,7 @@ def admin_tab(studio: Studio, demo: gr.Blocks | None = None) -> None:
     dataset_boxes: list[gr.Dropdown] = []
 
     def dataset_box(elem_id: str, label: str = "Dataset") -> gr.Dropdown:
-        box = gr.Dropdown(choices=datasets, value=default, label=label, elem_id=elem_id)
+        box = gr.Dropdown(choices=datasets, value=default, label=label, elem_id=elem_id, allow_custom_value=True)
         dataset_boxes.append(box)
         return box
 
@@ -122,7 +131,7 @@ def admin_tab(studio: Studio, demo: gr.Blocks | None = None) -> None:
         with gr.Row():
             mapping = gr.Textbox(
                 label=f"Column mapping ({'/'.join(TABLE_FORMATS)} only): FIELD=COLUMN, comma-separated",
-                placeholder="instruction=question, response1=a, response2=b, model1=model_a, model2=model_b, label=winner",
+                placeholder="instruction=question, response1=a, response2=b, model1=model_a, model2=model_b",
                 elem_id="admin-import-mapping",
                 scale=3,
             )
@@ -203,7 +212,9 @@ def admin_tab(studio: Studio, demo: gr.Blocks | None = None) -> None:
             headers=SESSION_HEADERS, interactive=False, label="Sessions", elem_id="admin-sessions", wrap=True
         )
         with gr.Row():
-            edit_pick = gr.Dropdown(choices=[], label="Edit session", elem_id="admin-session-pick", scale=3)
+            edit_pick = gr.Dropdown(
+                choices=[], label="Edit session", elem_id="admin-session-pick", scale=3, allow_custom_value=True
+            )
             load_session = gr.Button("Load into the form", elem_id="admin-session-load", scale=1)
         with gr.Row():
             s_name = gr.Textbox(label="Session name", elem_id="admin-session-name")
@@ -227,7 +238,9 @@ def admin_tab(studio: Studio, demo: gr.Blocks | None = None) -> None:
         with gr.Row():
             g_id = gr.Number(label="Comparison #", precision=0, elem_id="admin-gold-id")
             g_verdict = gr.Radio(choices=GOLD_CHOICES, label="Gold answer", elem_id="admin-gold-verdict")
-            g_explanation = gr.Textbox(label="Explanation (shown after a wrong answer)", elem_id="admin-gold-explanation")
+            g_explanation = gr.Textbox(
+                label="Explanation (shown after a wrong answer)", elem_id="admin-gold-explanation"
+            )
             g_save = gr.Button("Mark as gold", elem_id="admin-gold-save")
         gold_table = gr.Dataframe(interactive=False, label="Gold items of the session's dataset", elem_id="admin-gold")
         gold_result = gr.Markdown(elem_id="admin-gold-result")
@@ -383,7 +396,11 @@ def admin_tab(studio: Studio, demo: gr.Blocks | None = None) -> None:
 
     @_guarded
     def save_gold(
-        comparison_id: float | None, verdict: str | None, explanation: str, dataset_name: str | None, request: gr.Request
+        comparison_id: float | None,
+        verdict: str | None,
+        explanation: str,
+        dataset_name: str | None,
+        request: gr.Request,
     ) -> tuple[Any, str]:
         admin.set_gold(actor_of(request), comparison_id, verdict, explanation)
         return admin.gold(actor_of(request), dataset_name), f"Comparison #{int(comparison_id or 0)} is gold."

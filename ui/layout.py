@@ -13,17 +13,20 @@ from typing import Any
 import gradio as gr
 
 from orchestration import Studio, UserError
+from ui.admin import admin_tab
 from ui.annotate import annotate_tab
 from ui.case_study import case_study_tab
 from ui.dashboard import dashboard_tab
 from ui.render import safe_markdown
+from ui.review import review_tab
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
 
 def build_ui(studio: Studio) -> gr.Blocks:
-    """The pages, shown by role: everyone annotates; reviewers and admins also see the case study and
-    the dashboard. Hiding a tab is only for clarity: every handler checks the role on the server."""
+    """The pages, shown by role: everyone annotates; reviewers also see the case study, the dashboard
+    and the review queue; admins also the admin page. Hiding a tab is only for clarity: every handler
+    checks the role on the server."""
     datasets = studio.dataset_names()
     default = studio.default_dataset()
 
@@ -44,21 +47,31 @@ def build_ui(studio: Studio) -> gr.Blocks:
                 case_study_tab(studio, demo, dataset_picker("case-dataset"), default)
             with gr.Tab("Dashboard", id="dashboard", elem_id="tab-dashboard", visible=False) as dash_tab:
                 dashboard_tab(studio, demo, dataset_picker)
+            with gr.Tab("Review", id="review", elem_id="tab-review", visible=False) as review_page:
+                review_tab(studio, demo)
+            with gr.Tab("Admin", id="admin", elem_id="tab-admin", visible=False) as admin_page:
+                admin_tab(studio, demo)
 
         def for_role(request: gr.Request) -> tuple[Any, ...]:
             name = getattr(request, "username", None) if request is not None else None
             try:
                 user = studio.access.user(name)
             except UserError:
-                return ("_Not signed in._", gr.Tab(visible=False), gr.Tab(visible=False))
-            reviewer = user.can("reviewer")
+                return ("_Not signed in._", *(gr.Tab(visible=False) for _ in range(4)))
+            reviewer, admin = user.can("reviewer"), user.can("admin")
             return (
                 f"Signed in as **{safe_markdown(user.name)}** ({user.role}) · [Log out](/logout)",
                 gr.Tab(visible=reviewer),
                 gr.Tab(visible=reviewer),
+                gr.Tab(visible=reviewer),
+                gr.Tab(visible=admin),
             )
 
-        demo.load(for_role, outputs=[whoami, case_tab, dash_tab], api_visibility="private")
+        demo.load(
+            for_role,
+            outputs=[whoami, case_tab, dash_tab, review_page, admin_page],
+            api_visibility="private",
+        )
     return demo
 
 

@@ -42,8 +42,12 @@ def actor_of(request: gr.Request | None) -> str | None:
     return getattr(request, "username", None) if request is not None else None
 
 
+def _missing(value: Any) -> bool:
+    return value is None or (not isinstance(value, (str, dict, list)) and bool(pd.isna(value)))
+
+
 def verdict_word(verdict: Any) -> str:
-    if verdict is None or (isinstance(verdict, float) and pd.isna(verdict)):
+    if _missing(verdict):
         return "–"
     return {"1": "1", "2": "2", "tie": "tie"}.get(str(verdict), str(verdict))
 
@@ -51,24 +55,20 @@ def verdict_word(verdict: Any) -> str:
 def queue_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """The review queue as the page shows it (all cells plain text)."""
     rows = []
-    for row in frame.itertuples(index=False):
-        labels = row.labels if isinstance(row.labels, dict) else {}
-        why = [
-            w
-            for w, on in (("people disagree", row.annotators_disagree), ("judge disagrees", row.judge_disagrees))
-            if on
-        ]
+    for row in frame.to_dict("records"):
+        labels: dict[str, Any] = row["labels"] if isinstance(row["labels"], dict) else {}
+        reasons = (("people disagree", row["annotators_disagree"]), ("judge disagrees", row["judge_disagrees"]))
         rows.append(
             [
-                int(row.comparison_id),
-                str(row.dataset),
-                str(row.category or ""),
-                str(row.model1),
-                str(row.model2),
+                int(row["comparison_id"]),
+                str(row["dataset"]),
+                str(row["category"] or ""),
+                str(row["model1"]),
+                str(row["model2"]),
                 " · ".join(f"{name}: {verdict_word(v)}" for name, v in labels.items()),
-                verdict_word(row.judge_verdict),
-                ", ".join(why),
-                verdict_word(row.adjudication),
+                verdict_word(row["judge_verdict"]),
+                ", ".join(w for w, on in reasons if bool(on)),
+                verdict_word(row["adjudication"]),
             ]
         )
     return pd.DataFrame(rows, columns=QUEUE_HEADERS)
@@ -76,19 +76,19 @@ def queue_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 def labels_frame(labels: pd.DataFrame) -> pd.DataFrame:
     rows = []
-    for row in labels.itertuples(index=False):
-        verdict = "skipped" if bool(row.skipped) else verdict_word(row.verdict)
-        confidence = "" if row.confidence is None or pd.isna(row.confidence) else str(int(row.confidence))
-        updated = "" if row.updated_at is None or pd.isna(row.updated_at) else str(row.updated_at)[:19]
+    for row in labels.to_dict("records"):
+        verdict = "skipped" if bool(row["skipped"]) else verdict_word(row["verdict"])
+        confidence = "" if _missing(row["confidence"]) else str(int(row["confidence"]))
+        updated = "" if _missing(row["updated_at"]) else str(row["updated_at"])[:19]
         rows.append(
             [
-                str(row.annotator),
-                str(row.kind),
+                str(row["annotator"]),
+                str(row["kind"]),
                 verdict,
                 confidence,
-                "yes" if bool(row.flagged) else "",
-                str(row.comment or ""),
-                int(row.version),
+                "yes" if bool(row["flagged"]) else "",
+                str(row["comment"] or ""),
+                int(row["version"]),
                 updated,
             ]
         )
@@ -157,6 +157,7 @@ def review_tab(studio: Studio, demo: gr.Blocks | None = None) -> None:
             label="Dataset",
             elem_id="review-dataset",
             scale=2,
+            allow_custom_value=True,
         )
         kind = gr.Radio(choices=list(QUEUE_KINDS), value="any", label="Disagreement", elem_id="review-kind", scale=2)
         open_only = gr.Checkbox(value=True, label="Only not yet adjudicated", elem_id="review-open-only", scale=1)
@@ -250,7 +251,7 @@ def review_tab(studio: Studio, demo: gr.Blocks | None = None) -> None:
     def pick(frame: pd.DataFrame, evt: gr.SelectData, request: gr.Request) -> tuple[Any, ...]:
         row = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
         try:
-            comparison_id = int(frame.iloc[int(row), 0])
+            comparison_id = int(str(frame.iloc[int(row), 0]))
         except (IndexError, ValueError, TypeError) as exc:
             raise gr.Error("Click a row of the queue.", print_exception=False) from exc
         return show(comparison_id, request)

@@ -1,0 +1,276 @@
+"""What the admin page does: import a dataset file, judge a dataset, export labels, manage
+accounts, annotation sessions and gold comparisons.
+
+Every method takes the caller's account name first (``actor``) and asks ``Access.require(actor,
+"admin")`` before it reads or writes anything; the UI and the REST API share these checks. Inputs
+are checked here, before any write, with messages that name the field. No Gradio here.
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from annotation_store import SessionView, StoreError
+from annotation_store.batch_import import ImportSummary
+from annotation_store.models import ANNOTATOR_KINDS, ANNOTATOR_ROLES
+from orchestration.datasets import (
+    EXPORT_FORMATS,
+    EXPORT_KINDS,
+    IMPORT_FORMATS,
+    ImportOptions,
+    export_dataset,
+    import_file,
+)
+from orchestration.service import RunSummary, Studio
+
+ADMIN = "admin"
+#: Formats a single uploaded file can be imported in (``pandalm-pipeline`` needs several files).
+UPLOAD_FORMATS = tuple(f for f in IMPORT_FORMATS if f != "pandalm-pipeline")
+#: Formats that take a column mapping, and the fields they may map.
+TABLE_FORMATS = ("jsonl", "csv")
+ROLES = tuple(ANNOTATOR_ROLES)
+KINDS = tuple(ANNOTATOR_KINDS)
+GOLD_VERDICTS = ("1", "2", "tie")
+MAX_JUDGE_LIMIT = 1_000_000
+
+
+@dataclass(frozen=True)
+class ImportRequest:
+    """The import form; empty strings mean "not given"."""
+
+    path: str | Path | None
+    fmt: str
+    dataset: str = ""
+    judge: str = ""
+    mapping: str = ""  # one FIELD=COLUMN per line or comma-separated (tables only)
+    model1: str = ""
+    model2: str = ""
+    annotator: str = ""
+
+
+@dataclass(frozen=True)
+class SessionForm:
+    """The session form as the page sends it (numbers may come as floats)."""
+
+    name: str
+    dataset: str
+    overlap: float | int = 1
+    blind: bool = True
+    reveal_judge: bool = True
+    randomize_order: bool = True
+    lease_seconds: float | int = 900
+    gold_rate: float = 0.0
+    guidelines: str = ""
+    active: bool = True
+
+
+def _whole(value: Any, field: str) -> int:
+    """A whole number from a form field (Gradio's Number gives floats)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise StoreError(f"{field} must be a whole number, got {value!r}; nothing was saved.")
+    if int(value) != value:
+        raise StoreError(f"{field} must be a whole number, got {value!r}; nothing was saved.")
+    return int(value)
+
+
+def parse_mapping_text(text: str) -> dict[str, str]:
+    """``"instruction=question, response1=a"`` (or one pair a line) -> mapping."""
+    mapping: dict[str, str] = {}
+    for part in text.replace("\n", ",").split(","):
+        if not part.strip():
+            continue
+        field, sep, column = part.partition("=")
+        if not sep or not field.strip() or not column.strip():
+            raise StoreError(f"Column mapping {part.strip()!r} is not FIELD=COLUMN; nothing was imported.")
+        mapping[field.strip()] = column.strip()
+    return mapping
+
+
+class AdminDesk:
+    def __init__(self, studio: Studio) -> None:
+        self.studio = studio
+        self.store = studio.store
+        self.access = studio.access
+
+    # ------------------------------------------------------------------ datasets
+    def import_dataset(self, actor: str | None, request: ImportRequest) -> ImportSummary:
+        """Import one uploaded file; all or nothing (a bad record names the file, record and field)."""
+        self.access.require(actor, ADMIN)
+        if not request.path:
+            raise StoreError("Choose a file to import first.")
+        if request.fmt not in UPLOAD_FORMATS:
+            raise StoreError(f"Choose a format: one of {', '.join(UPLOAD_FORMATS)}.")
+        path = Path(request.path)
+        if not path.is_file():
+            raise StoreError(f"The uploaded file {path.name!r} is gone; upload it again.")
+        table = request.fmt in TABLE_FORMATS
+        if request.mapping.strip() and not table:
+            raise StoreError(f"A column mapping only applies to {' and '.join(TABLE_FORMATS)} files.")
+        if table and not request.mapping.strip():
+            raise StoreError(
+                "A jsonl/csv import needs a column mapping, e.g. "
+                "instruction=question, response1=a, response2=b, model1=model_a, model2=model_b."
+            )
+        options = ImportOptions(
+            dataset=request.dataset.strip() or None,
+            judge=request.judge.strip() or None,
+            mapping=parse_mapping_text(request.mapping) if table else {},
+            model1=request.model1.strip() or None,
+            model2=request.model2.strip() or None,
+            annotator=request.annotator.strip() or None,
+        )
+        return import_file(self.store, path, request.fmt, options)
+
+    def judge_dataset(
+        self,
+        actor: str | None,
+        dataset: str | None,
+        *,
+        limit: float | int | None = None,
+        on_progress: Callable[[int, int], None] | None = None,
+    ) -> RunSummary:
+        """Judge every comparison of ``dataset`` this judge has not judged yet (loads the judge first)."""
+        self.access.require(actor, ADMIN)
+        if not dataset:
+            raise StoreError("Choose a dataset to judge.")
+        count = None
+        if limit not in (None, 0):
+            count = _whole(limit, "The number of comparisons")
+            if not 0 < count <= MAX_JUDGE_LIMIT:
+                raise StoreError(f"Judge 1 to {MAX_JUDGE_LIMIT:,} comparisons, or leave it empty for all.")
+        return self.studio.judge_dataset(dataset, limit=count, on_progress=on_progress)
+
+    def export(
+        self,
+        actor: str | None,
+        dataset: str | None,
+        kind: str,
+        fmt: str,
+        *,
+        include_judges: bool = False,
+        source: str = "majority",
+        directory: str | Path | None = None,
+    ) -> tuple[Path, int]:
+        """Write one export to a new file (in a fresh temporary folder unless ``directory``); returns
+        the file and its number of rows."""
+        self.access.require(actor, ADMIN)
+        if not dataset:
+            raise StoreError("Choose a dataset to export.")
+        if kind not in EXPORT_KINDS:
+            raise StoreError(f"Choose what to export: one of {', '.join(EXPORT_KINDS)}.")
+        if fmt not in EXPORT_FORMATS:
+            raise StoreError(f"Choose a file format: one of {', '.join(EXPORT_FORMATS)}.")
+        if dataset not in self.store.dataset_names():
+            raise StoreError(f"There is no dataset {dataset!r}.")
+        folder = Path(directory) if directory is not None else Path(tempfile.mkdtemp(prefix="judge-studio-export-"))
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+        safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in dataset)[:80] or "dataset"
+        target = folder / f"{safe}-{kind}-{stamp}.{fmt}"
+        rows = export_dataset(
+            self.store,
+            dataset,
+            kind,
+            fmt=fmt,
+            output=target,
+            include_judges=include_judges,
+            source=source or "majority",
+        )
+        return target, rows
+
+    # ------------------------------------------------------------------ accounts
+    def accounts(self, actor: str | None) -> pd.DataFrame:
+        return self.access.accounts(actor)
+
+    def add_account(self, actor: str | None, name: str, password: str, role: str, kind: str) -> None:
+        self.access.require(actor, ADMIN)
+        if role not in ROLES:
+            raise StoreError(f"Choose a role: one of {', '.join(ROLES)}; nothing was saved.")
+        if kind not in KINDS:
+            raise StoreError(f"Choose a kind: one of {', '.join(KINDS)}; nothing was saved.")
+        self.access.add_account(actor, (name or "").strip(), password or "", role=role, kind=kind)
+
+    def update_account(
+        self,
+        actor: str | None,
+        name: str,
+        *,
+        role: str | None = None,
+        active: bool | None = None,
+        password: str | None = None,
+    ) -> None:
+        self.access.require(actor, ADMIN)
+        if not (name or "").strip():
+            raise StoreError("Choose the account to change.")
+        if role is not None and role not in ROLES:
+            raise StoreError(f"Choose a role: one of {', '.join(ROLES)}; nothing was saved.")
+        self.access.update_account(actor, name.strip(), role=role, active=active, password=password or None)
+
+    def invite(self, actor: str | None, role: str, kind: str = "crowd", hours: float = 72) -> str:
+        """A one-time invite token; the page shows it as a link ``<base url>/invite/<token>``."""
+        self.access.require(actor, ADMIN)
+        if role not in ROLES:
+            raise StoreError(f"Choose a role: one of {', '.join(ROLES)}.")
+        if kind not in KINDS:
+            raise StoreError(f"Choose a kind: one of {', '.join(KINDS)}.")
+        if isinstance(hours, bool) or not isinstance(hours, (int, float)) or not math.isfinite(hours):
+            raise StoreError("The invite's validity must be a number of hours.")
+        return self.access.invite(actor, role=role, kind=kind, hours=float(hours))
+
+    # ------------------------------------------------------------------ sessions and gold
+    def sessions(self, actor: str | None) -> list[SessionView]:
+        self.access.require(actor, ADMIN)
+        return self.store.sessions()
+
+    def session(self, actor: str | None, name: str) -> SessionView:
+        self.access.require(actor, ADMIN)
+        return self.store.get_session(name)
+
+    def save_session(self, actor: str | None, form: SessionForm) -> SessionView:
+        """Create a session or change an existing one (same name); every field is checked first."""
+        self.access.require(actor, ADMIN)
+        if not (form.name or "").strip():
+            raise StoreError("A session needs a name; nothing was saved.")
+        if not form.dataset:
+            raise StoreError("Choose the session's dataset; nothing was saved.")
+        gold_rate = form.gold_rate
+        if isinstance(gold_rate, bool) or not isinstance(gold_rate, (int, float)) or not math.isfinite(gold_rate):
+            raise StoreError(f"The gold rate must be a share from 0 to 0.5, got {gold_rate!r}; nothing was saved.")
+        return self.store.save_session(
+            form.name.strip(),
+            form.dataset,
+            overlap=_whole(form.overlap, "Overlap (annotators per comparison)"),
+            blind=bool(form.blind),
+            reveal_judge=bool(form.reveal_judge),
+            randomize_order=bool(form.randomize_order),
+            lease_seconds=_whole(form.lease_seconds, "The lease (seconds)"),
+            gold_rate=float(gold_rate),
+            guidelines=form.guidelines or "",
+            active=bool(form.active),
+        )
+
+    def set_gold(
+        self, actor: str | None, comparison_id: float | int | None, verdict: str | None, explanation: str | None
+    ) -> None:
+        """Mark a comparison as gold (an attention check) with its answer and an explanation."""
+        self.access.require(actor, ADMIN)
+        if comparison_id is None:
+            raise StoreError("Enter the comparison number to mark as gold; nothing was saved.")
+        number = _whole(comparison_id, "The comparison number")
+        if verdict not in GOLD_VERDICTS:
+            raise StoreError("Choose the gold answer: 1, 2 or tie; nothing was saved.")
+        text = (explanation or "").strip()
+        if not text:
+            raise StoreError("Write an explanation (annotators see it after a wrong answer); nothing was saved.")
+        self.store.set_gold(number, verdict, text)
+
+    def gold(self, actor: str | None, dataset: str | None) -> pd.DataFrame:
+        self.access.require(actor, ADMIN)
+        return self.store.gold_labels(dataset or None)

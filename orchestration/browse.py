@@ -1,0 +1,130 @@
+"""Browsing comparisons for case studies: filters (dataset, category, model pair, people against the
+judge, unparsed judge output, low judge confidence), one comparison with every judge verdict in
+both presentation orders, and the judge run live on it.
+
+The case study shows model names and judge verdicts, which annotators must not see before they
+label, so every method asks ``Access.require(actor, "reviewer")`` first. No Gradio here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pandas as pd
+
+from annotation_store import ComparisonView, StoreError, VerdictView
+from judge_runtime import PairCase
+from orchestration.review import JudgeOpinion, judge_opinions
+from orchestration.service import CaseProgress, Studio
+
+VIEWER = "reviewer"
+DEFAULT_LOW_CONFIDENCE = 0.6
+
+
+def pair_key(model_a: str, model_b: str) -> str:
+    """The filter value of an unordered model pair (either presentation order matches)."""
+    return json.dumps(sorted([model_a, model_b]))
+
+
+def pair_label(key: str) -> str:
+    first, second = json.loads(key)
+    return f"{first} vs {second}"
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    """Which comparisons to list; None / False means "no filter on this"."""
+
+    dataset: str | None = None
+    category: str | None = None
+    model_pair: str | None = None  # a ``pair_key``
+    judge_disagrees: bool = False  # some annotator's label differs from the latest judge verdict
+    unparsed: bool = False  # some stored judge output (any run, either order) has no verdict
+    low_confidence: bool = False  # the latest verdict's top probability is below ``threshold``
+    threshold: float = DEFAULT_LOW_CONFIDENCE
+
+
+@dataclass(frozen=True)
+class FilterOptions:
+    categories: list[str]
+    model_pairs: list[tuple[str, str]]  # (label, pair_key)
+
+
+@dataclass(frozen=True)
+class CaseDetail:
+    comparison: ComparisonView
+    latest: VerdictView | None  # the latest original-order verdict, with probabilities when stored
+    opinions: tuple[JudgeOpinion, ...]  # every run, original and swapped order where judged
+
+
+def top_probability(verdict: VerdictView | None) -> float | None:
+    if verdict is None or not verdict.probabilities:
+        return None
+    return max(verdict.probabilities.values())
+
+
+class CaseBrowser:
+    def __init__(self, studio: Studio) -> None:
+        self.studio = studio
+        self.store = studio.store
+        self.access = studio.access
+
+    def options(self, actor: str | None, dataset: str | None) -> FilterOptions:
+        self.access.require(actor, VIEWER)
+        table = self.store.comparison_table(dataset or None)
+        categories = sorted({str(c) for c in table["category"] if isinstance(c, str) and c.strip()})
+        keys = sorted({pair_key(str(a), str(b)) for a, b in zip(table["model1"], table["model2"], strict=True)})
+        return FilterOptions(categories, [(pair_label(k), k) for k in keys])
+
+    def comparisons(self, actor: str | None, wanted: CaseFilter) -> list[tuple[str, int]]:
+        """(label, comparison id) of the comparisons that pass every filter, by id."""
+        self.access.require(actor, VIEWER)
+        if wanted.low_confidence and not 0 < wanted.threshold <= 1:
+            raise StoreError(f"The confidence threshold must be above 0 and at most 1, got {wanted.threshold!r}.")
+        table = self.store.comparison_table(wanted.dataset or None)
+        if wanted.category:
+            table = table[table["category"] == wanted.category]
+        if wanted.model_pair:
+            keys = [pair_key(str(a), str(b)) for a, b in zip(table["model1"], table["model2"], strict=True)]
+            table = table[pd.Series(keys, index=table.index, dtype=object) == wanted.model_pair]
+        if wanted.judge_disagrees and not table.empty:
+            queue = self.store.disagreements(wanted.dataset or None)
+            against = set(queue.loc[queue["judge_disagrees"].astype(bool), "comparison_id"].astype(int))
+            table = table[table["id"].astype(int).isin(against)]
+        if wanted.unparsed and not table.empty:
+            bad: set[int] = set()
+            for name in table["dataset"].unique():
+                verdicts = self.store.judge_verdicts(str(name))
+                bad |= set(verdicts.loc[verdicts["status"] != "ok", "comparison_id"].astype(int))
+            table = table[table["id"].astype(int).isin(bad)]
+        if wanted.low_confidence and not table.empty:
+            judged = set(self.store.verdicts(wanted.dataset or None)["comparison_id"].astype(int))
+            low = []
+            for comparison_id in table["id"].astype(int):
+                if comparison_id not in judged:
+                    continue
+                top = top_probability(self.store.latest_verdict(comparison_id))
+                if top is not None and top < wanted.threshold:
+                    low.append(comparison_id)
+            table = table[table["id"].astype(int).isin(low)]
+        names = (
+            "#" + table["id"].astype(str) + " · " + table["prompt"] + " · " + table["model1"] + " vs " + table["model2"]
+        )
+        return list(zip(names.tolist(), table["id"].astype(int).tolist(), strict=True))
+
+    def detail(self, actor: str | None, comparison_id: int) -> CaseDetail:
+        self.access.require(actor, VIEWER)
+        comparison = self.store.get_comparison(int(comparison_id))
+        return CaseDetail(comparison, self.store.latest_verdict(comparison.id), judge_opinions(self.store, comparison))
+
+    def stream(self, actor: str | None, comparison_id: int) -> Iterator[CaseProgress]:
+        """Judge a stored comparison live (``Studio.stream_comparison``); the verdict is stored."""
+        self.access.require(actor, VIEWER)
+        yield from self.studio.stream_comparison(int(comparison_id))
+
+    def stream_custom(self, actor: str | None, case: PairCase) -> Iterator[CaseProgress]:
+        """Judge a pasted pair live without storing it (``Studio.stream_custom``)."""
+        self.access.require(actor, VIEWER)
+        yield from self.studio.stream_custom(case)

@@ -1,0 +1,136 @@
+"""The review queue: comparisons where people disagree with each other or with the judge, and the
+final label a reviewer sets on one, with a rationale.
+
+Every method takes the caller's account name first (``actor``) and asks ``Access.require`` for the
+reviewer role before it reads or writes anything, so the UI and the REST API share one check. No
+Gradio here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from annotation_store import AdjudicationView, ComparisonView, Store, StoreError, VerdictView
+from orchestration.access import Access
+
+REVIEWER = "reviewer"
+FINAL_VERDICTS = ("1", "2", "tie")
+MAX_RATIONALE = 10_000
+#: Which disagreements the queue lists.
+QUEUE_KINDS = ("any", "people disagree", "judge disagrees")
+QUEUE_COLUMNS = [
+    "comparison_id",
+    "dataset",
+    "category",
+    "model1",
+    "model2",
+    "labels",
+    "n_labels",
+    "judge_verdict",
+    "annotators_disagree",
+    "judge_disagrees",
+    "adjudication",
+]
+LABEL_COLUMNS = ["annotator", "kind", "verdict", "skipped", "flagged", "confidence", "comment", "version", "updated_at"]
+
+
+@dataclass(frozen=True)
+class JudgeOpinion:
+    """One judge run's verdict on a comparison in one presentation order (verdict in canonical order)."""
+
+    run_id: int
+    judge: str
+    profile: str
+    swapped: bool
+    verdict: str | None
+    status: str
+    reason: str
+    reference: str
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    """Everything a reviewer needs to decide one comparison."""
+
+    comparison: ComparisonView
+    labels: pd.DataFrame  # LABEL_COLUMNS, one row per annotator (current label)
+    opinions: tuple[JudgeOpinion, ...]  # every run, both orders where they exist
+    latest: VerdictView | None  # the latest original-order verdict (with probabilities if any)
+    adjudication: AdjudicationView | None
+    gold: tuple[str, str] | None
+
+
+def judge_opinions(store: Store, comparison: ComparisonView) -> tuple[JudgeOpinion, ...]:
+    """Every stored verdict on ``comparison``: each run in the original and (if judged) swapped order."""
+    frame = store.judge_verdicts(comparison.dataset)
+    frame = frame[frame["comparison_id"] == comparison.id].sort_values(["run_id", "swapped"], kind="stable")
+    return tuple(
+        JudgeOpinion(
+            run_id=int(row["run_id"]),
+            judge=str(row["judge"]),
+            profile=str(row["profile"]),
+            swapped=bool(row["swapped"]),
+            verdict=None if row["verdict"] is None or pd.isna(row["verdict"]) else str(row["verdict"]),
+            status=str(row["status"]),
+            reason=str(row["reason"] or ""),
+            reference=str(row["reference"] or ""),
+        )
+        for row in frame.to_dict("records")
+    )
+
+
+class ReviewDesk:
+    def __init__(self, store: Store, access: Access) -> None:
+        self.store = store
+        self.access = access
+
+    def queue(
+        self, actor: str | None, dataset: str | None = None, *, open_only: bool = False, kind: str = "any"
+    ) -> pd.DataFrame:
+        """The comparisons to review (``QUEUE_COLUMNS``; ``labels`` maps annotator -> verdict).
+
+        ``open_only``: only those without an adjudication yet. ``kind``: one of ``QUEUE_KINDS``.
+        """
+        self.access.require(actor, REVIEWER)
+        if kind not in QUEUE_KINDS:
+            raise StoreError(f"Queue filter {kind!r} is not one of {', '.join(QUEUE_KINDS)}.")
+        frame = self.store.disagreements(dataset or None)
+        if open_only:
+            frame = frame[frame["adjudication"].isna()]
+        if kind == "people disagree":
+            frame = frame[frame["annotators_disagree"].astype(bool)]
+        elif kind == "judge disagrees":
+            frame = frame[frame["judge_disagrees"].astype(bool)]
+        return frame.reindex(columns=QUEUE_COLUMNS).reset_index(drop=True)
+
+    def item(self, actor: str | None, comparison_id: int) -> ReviewItem:
+        self.access.require(actor, REVIEWER)
+        comparison = self.store.get_comparison(int(comparison_id))
+        details = self.store.label_details(comparison.dataset)
+        labels = details[details["comparison_id"] == comparison.id].reindex(columns=LABEL_COLUMNS)
+        return ReviewItem(
+            comparison=comparison,
+            labels=labels.reset_index(drop=True),
+            opinions=judge_opinions(self.store, comparison),
+            latest=self.store.latest_verdict(comparison.id),
+            adjudication=self.store.adjudication(comparison.id),
+            gold=self.store.gold(comparison.id),
+        )
+
+    def adjudicate(
+        self, actor: str | None, comparison_id: int | None, verdict: str | None, rationale: str | None
+    ) -> AdjudicationView:
+        """Set (or change) the final label of a comparison; the rationale is required."""
+        user = self.access.require(actor, REVIEWER)
+        if comparison_id is None:
+            raise StoreError("Open a comparison from the queue first; nothing was saved.")
+        if verdict not in FINAL_VERDICTS:
+            raise StoreError("Choose the final label: 1, 2 or tie; nothing was saved.")
+        text = (rationale or "").strip()
+        if not text:
+            raise StoreError("Write a rationale (why this is the final label); nothing was saved.")
+        if len(text) > MAX_RATIONALE:
+            raise StoreError(f"The rationale is at most {MAX_RATIONALE:,} characters; nothing was saved.")
+        return self.store.adjudicate(int(comparison_id), user.name, verdict, text)
