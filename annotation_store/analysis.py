@@ -100,30 +100,65 @@ class _Cells:
         return int(self.weight.sum())
 
 
-def _judged_cells(labels: pd.DataFrame, verdicts: pd.DataFrame) -> _Cells:
-    """Pair every human label with the judge's latest verdict on its comparison, as weighted cells.
+@dataclass(frozen=True)
+class _Paired:
+    """Each human label paired with the judge's latest parsed verdict on its comparison, per row.
+
+    ``rows``: positions (into the labels frame, in its order) of the labels that have a parsed
+    judge verdict; ``human`` / ``judge``: the two values of each such row as codes into
+    ``human_values`` / ``judge_values`` (strings); ``unparsed``: labels whose comparison's latest
+    verdict has status != "ok".
+    """
+
+    rows: npt.NDArray[np.int64]
+    human: npt.NDArray[np.int64]
+    judge: npt.NDArray[np.int64]
+    human_values: npt.NDArray[Any]
+    judge_values: npt.NDArray[Any]
+    unparsed: int
+
+    def agree(self) -> npt.NDArray[np.bool_]:
+        """Per paired row: are the human label and the judge verdict equal (compared as ``str``)?"""
+        return np.asarray(self.human_values[self.human] == self.judge_values[self.judge], dtype=bool)
+
+
+def _paired_labels(labels: pd.DataFrame, verdicts: pd.DataFrame) -> _Paired:
+    """The one pairing of human labels to judge verdicts that every agreement figure uses.
 
     Same pairing as a merge on comparison_id (labels without a judge verdict drop out; labels whose
-    latest verdict has status != "ok" are counted in ``unparsed``), but done with a hash lookup and a
-    bincount so that a million labels take milliseconds. Values are compared as ``str`` (as before).
+    latest verdict has status != "ok" are counted in ``unparsed``), but done with a hash lookup so
+    that a million labels take milliseconds. Values are compared as ``str``.
     """
     latest = verdicts.drop_duplicates("comparison_id", keep="last")
     position = pd.Index(latest["comparison_id"]).get_indexer(labels["comparison_id"])
-    matched = position >= 0
-    position = position[matched]
+    rows = np.flatnonzero(position >= 0)
+    position = position[rows]
     ok = latest["status"].to_numpy(dtype=object)[position] == "ok"
-    unparsed = int(len(ok) - np.count_nonzero(ok))
     human_codes, human_values = labels["verdict"].factorize(use_na_sentinel=False)
     judge_codes, judge_values = latest["verdict"].factorize(use_na_sentinel=False)
-    human = human_codes[matched][ok].astype(np.int64)
-    judge = judge_codes[position[ok]].astype(np.int64)
-    n_judge = max(len(judge_values), 1)
-    cells, counts = _tally(human * n_judge + judge, max(len(human_values), 1) * n_judge)
+    return _Paired(
+        rows=rows[ok].astype(np.int64),
+        human=human_codes[rows[ok]].astype(np.int64),
+        judge=judge_codes[position[ok]].astype(np.int64),
+        human_values=np.asarray(human_values.astype(str), dtype=object),
+        judge_values=np.asarray(judge_values.astype(str), dtype=object),
+        unparsed=int(len(ok) - np.count_nonzero(ok)),
+    )
+
+
+def _judged_cells(labels: pd.DataFrame, verdicts: pd.DataFrame) -> _Cells:
+    """Pair every human label with the judge's latest verdict on its comparison, as weighted cells.
+
+    The pairing of ``_paired_labels``, tallied into distinct (human, judge) cells with a bincount.
+    """
+    paired = _paired_labels(labels, verdicts)
+    n_judge = max(len(paired.judge_values), 1)
+    cells, counts = _tally(paired.human * n_judge + paired.judge, max(len(paired.human_values), 1) * n_judge)
     return _Cells(
-        human=np.asarray(human_values.astype(str), dtype=object)[cells // n_judge],
-        judge=np.asarray(judge_values.astype(str), dtype=object)[cells % n_judge],
+        human=paired.human_values[cells // n_judge],
+        judge=paired.judge_values[cells % n_judge],
         weight=counts,
-        unparsed=unparsed,
+        unparsed=paired.unparsed,
     )
 
 
@@ -168,6 +203,57 @@ def human_judge_agreement(labels: pd.DataFrame, verdicts: pd.DataFrame) -> Agree
         macro_precision=float(precision),
         macro_recall=float(recall),
         macro_f1=float(f1),
+    )
+
+
+OVER_TIME_COLUMNS = ["time", "n", "accuracy", "low", "high"]
+
+
+def agreement_over_time(
+    labels: pd.DataFrame, verdicts: pd.DataFrame, *, points: int = 20, confidence: float = 0.95
+) -> pd.DataFrame:
+    """Cumulative human-vs-judge accuracy as labels came in, with Wilson intervals.
+
+    ``labels``: comparison_id, annotator, verdict, updated_at (as ``Store.labels()`` gives them);
+    ``verdicts``: comparison_id, verdict, status. Labels are paired with verdicts exactly as in
+    ``human_judge_agreement`` (the judge's latest verdict per comparison; labels without one, or
+    whose latest verdict is unparsed, are not compared), then ordered by ``updated_at`` (stable, so
+    equal times keep the frame's order; missing times last). With N paired labels and
+    k = min(points, N), point i (1..k) covers the first ceil(i * N / k) of them.
+
+    One row per point: ``time`` (updated_at of the last label included), ``n`` (labels compared so
+    far), ``accuracy`` (share of those where human and judge agree), ``low`` / ``high`` (Wilson
+    score interval at ``confidence``, statsmodels' proportion_confint(method="wilson")). An empty
+    frame with these columns when nothing pairs.
+    """
+    if points < 1:
+        raise ValueError(f"points must be at least 1, got {points}")
+    if "updated_at" not in labels.columns:
+        raise ValueError("agreement_over_time needs the labels' updated_at column (Store.labels() gives it).")
+    if labels.empty or verdicts.empty:
+        return pd.DataFrame(columns=OVER_TIME_COLUMNS)
+    paired = _paired_labels(labels, verdicts)
+    total = len(paired.rows)
+    if total == 0:
+        return pd.DataFrame(columns=OVER_TIME_COLUMNS)
+    times = pd.to_datetime(labels["updated_at"]).iloc[paired.rows].reset_index(drop=True)
+    order = times.sort_values(kind="stable", na_position="last").index.to_numpy()
+    agree = np.cumsum(paired.agree()[order])
+    k = min(points, total)
+    ends = (np.arange(1, k + 1) * total + k - 1) // k  # ceil(i * N / k): evenly spaced, the last is N
+    correct = agree[ends - 1]
+    # Imported here: statsmodels adds ~0.3 s to the app's start-up and only this function needs it.
+    from statsmodels.stats.proportion import proportion_confint
+
+    low, high = proportion_confint(correct, ends, alpha=1 - confidence, method="wilson")
+    return pd.DataFrame(
+        {
+            "time": times.iloc[order[ends - 1]].reset_index(drop=True),
+            "n": ends.astype(int),
+            "accuracy": correct / ends,
+            "low": np.asarray(low, dtype=float),
+            "high": np.asarray(high, dtype=float),
+        }
     )
 
 
@@ -335,6 +421,7 @@ class _CodedLabels:
     n_comparisons: int
     annotators: pd.Index
     values: pd.Index
+    comparisons: pd.Index  # comparison ids by code
 
     def value_counts(self) -> npt.NDArray[np.int64]:
         """(comparisons x values) table: how many annotators gave each value to each comparison."""
@@ -351,7 +438,7 @@ def _coded_labels(labels: pd.DataFrame) -> _CodedLabels | None:
     """
     if labels.empty:
         return None
-    comparison, _ = labels["comparison_id"].factorize()
+    comparison, comparisons = labels["comparison_id"].factorize()
     annotator, annotators = labels["annotator"].factorize()
     value, values = labels["verdict"].factorize()
     keep = (comparison >= 0) & (annotator >= 0) & (value >= 0)
@@ -363,7 +450,102 @@ def _coded_labels(labels: pd.DataFrame) -> _CodedLabels | None:
     duplicate = pd.Series(comparison * len(annotators) + annotator).duplicated(keep="last").to_numpy()
     if duplicate.any():
         comparison, annotator, value = comparison[~duplicate], annotator[~duplicate], value[~duplicate]
-    return _CodedLabels(comparison, annotator, value, int(comparison.max()) + 1, pd.Index(annotators), pd.Index(values))
+    return _CodedLabels(
+        comparison,
+        annotator,
+        value,
+        int(comparison.max()) + 1,
+        pd.Index(annotators),
+        pd.Index(values),
+        pd.Index(comparisons),
+    )
+
+
+def others_majority(labels: pd.DataFrame) -> pd.DataFrame:
+    """Each label next to the majority label of the OTHER annotators of its comparison.
+
+    The majority rule is ``majority_labels``' (most frequent; equal top counts give "tie"), applied
+    to the comparison's labels minus this annotator's. Labels on comparisons nobody else labelled
+    are left out. Input columns: comparison_id, annotator, verdict (the last row counts when an
+    annotator labelled a comparison twice). Output columns: comparison_id, annotator, verdict,
+    others (that majority), n_others (how many other labels it is taken from).
+    """
+    columns = ["comparison_id", "annotator", "verdict", "others", "n_others"]
+    coded = _coded_labels(labels)
+    if coded is None:
+        return pd.DataFrame(columns=columns)
+    rows = np.arange(len(coded.value))
+    others = coded.value_counts()[coded.comparison]  # (labels x values): every label of the comparison ...
+    others[rows, coded.value] -= 1  # ... minus this one
+    n_others = others.sum(axis=1)
+    top = others == others.max(axis=1, keepdims=True)
+    names = np.array([str(v) for v in coded.values], dtype=object)
+    majority = np.where(top.sum(axis=1) == 1, names[top.argmax(axis=1)], "tie")
+    keep = n_others > 0
+    return pd.DataFrame(
+        {
+            "comparison_id": coded.comparisons.to_numpy()[coded.comparison[keep]],
+            "annotator": coded.annotators.to_numpy()[coded.annotator[keep]],
+            "verdict": names[coded.value[keep]],
+            "others": majority[keep],
+            "n_others": n_others[keep].astype(int),
+        }
+    )
+
+
+def _agreement_of(first: pd.Series, second: pd.Series) -> tuple[float | None, float | None]:
+    """(accuracy, Cohen's kappa) of two label sequences; kappa None with one label in use.
+
+    scikit-learn's accuracy_score and cohen_kappa_score on the distinct (first, second) pairs
+    weighted by their counts (as in human_judge_agreement), which equals calling them on every row.
+    """
+    if len(first) == 0:
+        return None, None
+    cells = pd.DataFrame({"a": first.astype(str).to_numpy(), "b": second.astype(str).to_numpy()}).value_counts()
+    a = cells.index.get_level_values("a").to_numpy(dtype=object)
+    b = cells.index.get_level_values("b").to_numpy(dtype=object)
+    weight = cells.to_numpy()
+    used = _present(a, b)
+    kappa = float(cohen_kappa_score(a, b, labels=used, sample_weight=weight)) if len(used) > 1 else None
+    return float(accuracy_score(a, b, sample_weight=weight)), kappa
+
+
+def annotator_agreement(labels: pd.DataFrame, verdicts: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per annotator: label count, agreement with the others' majority and (optionally) with a judge.
+
+    * with the others (``others_majority``): over the annotator's labels on comparisons someone else
+      labelled too, the share equal to the other annotators' majority label (``with_others``) and
+      Cohen's kappa between the two (scikit-learn);
+    * with the judge (when ``verdicts`` is given): ``human_judge_agreement`` on the annotator's
+      labels alone (same pairing: the judge's latest parsed verdict per comparison).
+
+    Output columns, one row per annotator sorted by name: annotator, labels, n_with_others,
+    with_others, kappa_with_others, and with verdicts also n_with_judge, with_judge,
+    kappa_with_judge. None where undefined.
+    """
+    columns = ["annotator", "labels", "n_with_others", "with_others", "kappa_with_others"]
+    if verdicts is not None:
+        columns += ["n_with_judge", "with_judge", "kappa_with_judge"]
+    if labels.empty:
+        return pd.DataFrame(columns=columns)
+    compared = others_majority(labels)
+    by_annotator = dict(tuple(compared.groupby("annotator", sort=False)))
+    rows = []
+    for name, own in labels.groupby("annotator", sort=True):
+        mine = by_annotator.get(name, compared.iloc[0:0])
+        with_others, kappa_with_others = _agreement_of(mine["verdict"], mine["others"])
+        row: dict[str, Any] = {
+            "annotator": str(name),
+            "labels": int(own["verdict"].notna().sum()),
+            "n_with_others": len(mine),
+            "with_others": with_others,
+            "kappa_with_others": kappa_with_others,
+        }
+        if verdicts is not None:
+            judged = human_judge_agreement(own, verdicts)
+            row.update(n_with_judge=judged.n, with_judge=judged.accuracy, kappa_with_judge=judged.cohen_kappa)
+        rows.append(row)
+    return pd.DataFrame(rows, columns=columns)
 
 
 def krippendorff_alpha(labels: pd.DataFrame) -> float | None:

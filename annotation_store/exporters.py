@@ -1,4 +1,4 @@
-"""Exports of a dataset's labels and verdicts, as JSONL or CSV.
+"""Exports of a dataset's labels and verdicts, as JSONL, CSV or Parquet.
 
 * ``labels``: long format, one row per label (and, on request, per judge verdict);
 * ``wide``: one row per comparison with its texts, every annotator's label, the majority and every
@@ -9,15 +9,23 @@
 CSV cells that start with ``=``, ``+``, ``-``, ``@`` (or a tab or carriage return) get a leading
 apostrophe: model outputs are untrusted text, and a spreadsheet would otherwise run such a cell as a
 formula (CSV injection, OWASP). JSONL is written as it is: it is not opened by spreadsheets.
+
+Parquet (pyarrow) keeps each column's type: numbers stay numbers, a missing value is a null, and a
+column of dicts (or lists) becomes a struct (or list) column, which pandas reads back as dicts (a
+key missing from a row's dict reads back as None). A column whose values pyarrow cannot give one
+type (e.g. text in one row and a dict in another) is stored as text holding each value's JSON.
+Parquet is binary, so it is written to a file or binary stream, never to a text stream.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, TextIO
+from pathlib import Path
+from typing import IO, Any, BinaryIO, TextIO, cast
 
 import pandas as pd
 
@@ -25,7 +33,8 @@ from annotation_store.analysis import majority_labels
 from annotation_store.store import Store, StoreError
 
 EXPORT_KINDS = ("labels", "wide", "dpo")
-EXPORT_FORMATS = ("jsonl", "csv")
+EXPORT_FORMATS = ("jsonl", "csv", "parquet")
+BINARY_FORMATS = ("parquet",)
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 LONG_COLUMNS = [
@@ -216,16 +225,73 @@ def neutralize(value: Any) -> Any:
     return value
 
 
-def write_rows(rows: Sequence[Mapping[str, Any]], stream: TextIO, fmt: str, columns: Iterable[str] = ()) -> int:
-    """Write rows as JSONL or CSV (header: ``columns`` first, then any other keys in order of appearance)."""
+def _header(rows: Sequence[Mapping[str, Any]], columns: Iterable[str]) -> list[str]:
+    """``columns`` first, then every other key in order of first appearance."""
+    return list(dict.fromkeys([*columns, *(key for row in rows for key in row)]))
+
+
+def _writable(kind: Any) -> bool:
+    """Can Parquet store this Arrow type? (It has no struct without fields, e.g. from empty dicts.)"""
+    import pyarrow as pa
+
+    if pa.types.is_struct(kind):
+        return kind.num_fields > 0 and all(_writable(kind.field(i).type) for i in range(kind.num_fields))
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+        return _writable(kind.value_type)
+    return True
+
+
+def parquet_table(rows: Sequence[Mapping[str, Any]], columns: Iterable[str] = ()) -> Any:
+    """The rows as a pyarrow Table (column order as in CSV; a key missing from a row is a null).
+
+    pyarrow infers each column's type (dicts -> struct, lists -> list); a column it cannot type, or
+    that Parquet cannot store, holds each non-null value's JSON text instead.
+    """
+    import pyarrow as pa
+
+    arrays = {}
+    for name in _header(rows, columns):
+        values = [row.get(name) for row in rows]
+        try:
+            array = pa.array(values)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            array = None
+        if array is None or not _writable(array.type):
+            text = [None if v is None else json.dumps(v, ensure_ascii=False, default=str) for v in values]
+            array = pa.array(text, type=pa.string())
+        arrays[name] = array
+    return pa.table(arrays)
+
+
+def write_parquet(rows: Sequence[Mapping[str, Any]], target: str | Path | BinaryIO, columns: Iterable[str] = ()) -> int:
+    """Write rows as one Parquet file (``target``: a path or a binary stream); returns the row count.
+
+    The table is built before anything is written, so a failure leaves no truncated file behind.
+    """
+    if isinstance(target, io.TextIOBase):
+        raise StoreError("Parquet is a binary format: write it to a file (--output FILE), not to a text stream.")
+    import pyarrow.parquet as pq
+
+    table = parquet_table(rows, columns)
+    pq.write_table(table, target)
+    return len(rows)
+
+
+def write_rows(
+    rows: Sequence[Mapping[str, Any]], stream: TextIO | BinaryIO | IO[Any], fmt: str, columns: Iterable[str] = ()
+) -> int:
+    """Write rows as JSONL, CSV (header: ``columns`` first, then any other keys in order of
+    appearance) or Parquet (``stream`` must then be binary, see write_parquet)."""
+    if fmt == "parquet":
+        return write_parquet(rows, cast(BinaryIO, stream), columns)
+    if fmt not in EXPORT_FORMATS:
+        raise StoreError(f"Unknown export format {fmt!r}; use one of {', '.join(EXPORT_FORMATS)}.")
+    text = cast(TextIO, stream)
     if fmt == "jsonl":
         for row in rows:
-            stream.write(json.dumps(dict(row), ensure_ascii=False, default=str) + "\n")
+            text.write(json.dumps(dict(row), ensure_ascii=False, default=str) + "\n")
         return len(rows)
-    if fmt != "csv":
-        raise StoreError(f"Unknown export format {fmt!r}; use one of {', '.join(EXPORT_FORMATS)}.")
-    header = list(dict.fromkeys([*columns, *(key for row in rows for key in row)]))
-    writer = csv.DictWriter(stream, fieldnames=header, lineterminator="\n")
+    writer = csv.DictWriter(text, fieldnames=_header(rows, columns), lineterminator="\n")
     writer.writeheader()
     for row in rows:
         writer.writerow({key: neutralize("" if value is None else value) for key, value in row.items()})
@@ -250,12 +316,12 @@ def export(
     dataset: str,
     kind: str,
     fmt: str,
-    stream: TextIO,
+    stream: TextIO | BinaryIO | IO[Any],
     *,
     include_judges: bool = False,
     source: str = "majority",
 ) -> int:
-    """Write one export of ``dataset`` to ``stream``; returns the number of rows written."""
+    """Write one export of ``dataset`` to ``stream`` (binary for Parquet); returns the number of rows."""
     if fmt not in EXPORT_FORMATS:
         raise StoreError(f"Unknown export format {fmt!r}; use one of {', '.join(EXPORT_FORMATS)}.")
     rows, columns = export_rows(store, dataset, kind, include_judges=include_judges, source=source)

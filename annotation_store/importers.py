@@ -10,6 +10,8 @@ Formats (``IMPORT_FORMATS``):
 
 * ``pandalm-testset``: PandaLM's human test set (``testset-v1.json``); three annotators' labels.
 * ``pandalm-judgments``: PandaLM-7B's or gpt-3.5's released judgments of that test set.
+* ``pandalm-pipeline``: the inputs of PandaLM's ``EvaluationPipeline`` (``instruction, input``) and one
+  file of responses per candidate model; every pair of candidates is compared on every input.
 * ``llmbar-dataset`` / ``llmbar-results``: LLMBar's MT-Bench pairs and a judge's both-order verdicts.
 * ``mtbench-questions`` / ``mtbench-reference`` / ``mtbench-answers``: FastChat's jsonl layouts.
 * ``alpacaeval-outputs`` / ``alpacaeval-annotations``: AlpacaEval's ``model_outputs.json`` and
@@ -24,10 +26,11 @@ Outputs without a verdict (gpt-3.5's "garbage") are stored as unparsed, never as
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import json
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
@@ -56,6 +59,8 @@ LLMBAR_MODELS = ("llmbar-output_1", "llmbar-output_2")
 IMPORT_FORMATS: dict[str, str] = {
     "pandalm-testset": "PandaLM human test set (testset-v1.json): items and three annotators' labels",
     "pandalm-judgments": "PandaLM-7B's or gpt-3.5's released judgments of the PandaLM test set",
+    "pandalm-pipeline": "PandaLM EvaluationPipeline inputs (instruction, input) with --candidate MODEL=FILE "
+    "response lists; all pairwise comparisons",
     "llmbar-dataset": "LLMBar pairs with the human label (dataset.json)",
     "llmbar-results": "one LLMBar judge's verdicts in both orders (<judge>/result.json)",
     "mtbench-questions": "MT-Bench questions (question.jsonl)",
@@ -182,15 +187,20 @@ def _open_text(path: Path) -> str:
         raise StoreError(f"{path}: cannot be read ({exc}).") from None
 
 
-def _json_records(path: Path) -> list[_Record]:
-    """A JSON file holding a list of objects."""
+def _json_list(path: Path, what: str) -> list[Any]:
+    """A JSON file holding a list (``what`` says of what, for the message when it is not one)."""
     try:
         data = json.loads(_open_text(path))
     except json.JSONDecodeError as exc:
         raise StoreError(f"{path.name}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}).") from None
     if not isinstance(data, list):
-        raise StoreError(f"{path.name}: expected a JSON list of records, got {type(data).__name__}.")
-    return [_as_record(path.name, number, item) for number, item in enumerate(data, start=1)]
+        raise StoreError(f"{path.name}: expected a JSON list of {what}, got {type(data).__name__}.")
+    return data
+
+
+def _json_records(path: Path) -> list[_Record]:
+    """A JSON file holding a list of objects."""
+    return [_as_record(path.name, number, item) for number, item in enumerate(_json_list(path, "records"), start=1)]
 
 
 def _jsonl_records(path: Path) -> list[_Record]:
@@ -228,9 +238,43 @@ def _as_record(source: str, number: int, item: Any, line: int | None = None) -> 
     return _Record(source, number, item, line)
 
 
-def _no_records(path: Path, records: Sequence[_Record]) -> None:
+def _read(path: str | Path, reader: Callable[[Path], list[_Record]] = _json_records) -> tuple[Path, list[_Record]]:
+    """The file and its records; a file without records is an error (there is nothing to import)."""
+    file = Path(path)
+    records = reader(file)
     if not records:
-        raise StoreError(f"{path.name}: the file holds no records; nothing was imported.")
+        raise StoreError(f"{file.name}: the file holds no records; nothing was imported.")
+    return file, records
+
+
+@dataclass
+class _Collected:
+    """What one file adds, gathered record by record; ``write`` hands it to the store as one batch."""
+
+    prompts: list[ImportPrompt] = dataclasses.field(default_factory=list)
+    responses: list[ImportResponse] = dataclasses.field(default_factory=list)
+    comparisons: list[ImportComparison] = dataclasses.field(default_factory=list)
+    labels: list[ImportLabel] = dataclasses.field(default_factory=list)
+
+    def pair(self, key: str, first: tuple[str, str], second: tuple[str, str], where: str) -> None:
+        """Two (model, response text) answers to prompt ``key`` and their comparison, ``first`` shown first."""
+        self.responses += [ImportResponse(key, *first, where), ImportResponse(key, *second, where)]
+        self.comparisons.append(ImportComparison(key, first[0], second[0], where))
+
+    def write(self, store: Store, path: Path, dataset: str, mode: str, **extra: Any) -> ImportSummary:
+        """Everything collected, in one transaction (``extra``: the other ImportBatch fields)."""
+        return store.import_batch(
+            ImportBatch(
+                dataset=dataset,
+                source=path.name,
+                dataset_mode=mode,
+                prompts=tuple(self.prompts),
+                responses=tuple(self.responses),
+                comparisons=tuple(self.comparisons),
+                labels=tuple(self.labels),
+                **extra,
+            )
+        )
 
 
 def run_fingerprint(model: str, profile: str, source: str) -> tuple[str, dict[str, Any]]:
@@ -293,6 +337,17 @@ def _split_cmp_key(record: _Record, known: set[str], explicit: bool) -> tuple[st
     return splits[0]
 
 
+def _pandalm_prompt(record: _Record, key: str) -> ImportPrompt:
+    """PandaLM's context fields: ``instruction`` (text, may be blank when there is an input; one test set
+    record, idx 466, has only an input), optional ``input`` and ``motivation_app`` (the category)."""
+    instruction = record.text("instruction")
+    context = record.text("input", required=False, coerce=True)
+    if not instruction.strip() and not context.strip():
+        record.fail("instruction", "the instruction and the input are both empty")
+    category = record.text("motivation_app", required=False, coerce=True)
+    return ImportPrompt(key=key, instruction=instruction, input=context, category=category, where=record.where)
+
+
 def import_pandalm_testset(
     store: Store,
     path: str | Path,
@@ -309,15 +364,10 @@ def import_pandalm_testset(
     (six are JSON ``true``) are stored as their JSON text. Annotators are named
     ``<annotator_prefix>annotator1`` etc. A dataset of the same name is refused as already imported.
     """
-    path = Path(path)
-    records = _json_records(path)
-    _no_records(path, records)
+    path, records = _read(path)
     known = set(models) if models else _models_in_cmp_keys(records)
     seen: dict[int, int] = {}
-    prompts: list[ImportPrompt] = []
-    responses: list[ImportResponse] = []
-    comparisons: list[ImportComparison] = []
-    labels: list[ImportLabel] = []
+    out = _Collected()
     for record in records:
         idx = record.integer("idx")
         record.ident = f"idx {idx}"
@@ -328,37 +378,14 @@ def import_pandalm_testset(
         if model1 == model2:
             record.fail("cmp_key", f"both responses are from {model1!r}")
         key, where = str(idx), record.where
-        instruction = record.text("instruction")
-        context = record.text("input", required=False, coerce=True)
-        if not instruction.strip() and not context.strip():
-            record.fail("instruction", "the instruction and the input are both empty")
-        prompts.append(
-            ImportPrompt(
-                key=key,
-                instruction=instruction,  # one record (idx 466) has a blank instruction and only an input
-                input=context,
-                category=record.text("motivation_app", required=False, coerce=True),
-                where=where,
-            )
-        )
-        responses.append(ImportResponse(key, model1, record.text("response1", coerce=True), where))
-        responses.append(ImportResponse(key, model2, record.text("response2", coerce=True), where))
-        comparisons.append(ImportComparison(key, model1, model2, where))
+        out.prompts.append(_pandalm_prompt(record, key))
+        first, second = (model1, record.text("response1", coerce=True)), (model2, record.text("response2", coerce=True))
+        out.pair(key, first, second, where)
         for n in (1, 2, 3):
             verdict = _pandalm_label(record, f"annotator{n}")
-            labels.append(ImportLabel(key, model1, model2, f"{annotator_prefix}annotator{n}", verdict, where))
-    return store.import_batch(
-        ImportBatch(
-            dataset=dataset,
-            source=path.name,
-            dataset_mode="new",
-            description=f"PandaLM human-annotated test set ({path.name}), three annotators",
-            prompts=tuple(prompts),
-            responses=tuple(responses),
-            comparisons=tuple(comparisons),
-            labels=tuple(labels),
-        )
-    )
+            out.labels.append(ImportLabel(key, model1, model2, f"{annotator_prefix}annotator{n}", verdict, where))
+    description = f"PandaLM human-annotated test set ({path.name}), three annotators"
+    return out.write(store, path, dataset, "new", description=description)
 
 
 _PANDALM_RESULT_FIELDS = {"pandalm_result": ("pandalm", "PandaLM-7B"), "gpt_result": ("gpt", "gpt-3.5-turbo")}
@@ -387,9 +414,7 @@ def import_pandalm_judgments(
     output: counting it as a tie would credit the judge with agreement it never expressed.
     ``judge`` names the model (default "PandaLM-7B" or "gpt-3.5-turbo" by the result field).
     """
-    path = Path(path)
-    records = _json_records(path)
-    _no_records(path, records)
+    path, records = _read(path)
     first = records[0]
     field = next((f for f in _PANDALM_RESULT_FIELDS if first.has(f)), None)
     if field is None:
@@ -428,15 +453,9 @@ def import_pandalm_judgments(
             )
         )
     model = f"{judge or default_judge} (released outputs)"
-    return store.import_batch(
-        ImportBatch(
-            dataset=dataset,
-            source=path.name,
-            dataset_mode="existing",
-            missing_hint=" (import testset-v1.json with --format pandalm-testset first)",
-            judge_runs=(_judge_run(model, "pandalm", path.name, verdicts),),
-        )
-    )
+    run = _judge_run(model, "pandalm", path.name, verdicts)
+    hint = " (import testset-v1.json with --format pandalm-testset first)"
+    return _Collected().write(store, path, dataset, "existing", missing_hint=hint, judge_runs=(run,))
 
 
 # ---------------------------------------------------------------------- LLMBar
@@ -458,33 +477,17 @@ def import_llmbar_dataset(
     so the outputs are attributed to ``llmbar-output_1`` / ``llmbar-output_2``. The label is already the
     human majority, stored as the labels of one annotator (``annotator``).
     """
-    path = Path(path)
-    records = _json_records(path)
-    _no_records(path, records)
+    path, records = _read(path)
     model1, model2 = LLMBAR_MODELS
-    prompts: list[ImportPrompt] = []
-    responses: list[ImportResponse] = []
-    comparisons: list[ImportComparison] = []
-    labels: list[ImportLabel] = []
+    out = _Collected()
     for record in records:
         key, where = str(record.number - 1), record.where
-        prompts.append(ImportPrompt(key, record.text("input", nonempty=True), where=where))
-        responses.append(ImportResponse(key, model1, record.text("output_1", coerce=True), where))
-        responses.append(ImportResponse(key, model2, record.text("output_2", coerce=True), where))
-        comparisons.append(ImportComparison(key, model1, model2, where))
-        labels.append(ImportLabel(key, model1, model2, annotator, _decisive_label(record, "label"), where))
-    return store.import_batch(
-        ImportBatch(
-            dataset=dataset,
-            source=path.name,
-            dataset_mode="new",
-            description=f"LLMBar MT-Bench pairs ({path.name}), human majority labels, ties removed",
-            prompts=tuple(prompts),
-            responses=tuple(responses),
-            comparisons=tuple(comparisons),
-            labels=tuple(labels),
-        )
-    )
+        out.prompts.append(ImportPrompt(key, record.text("input", nonempty=True), where=where))
+        first, second = (model1, record.text("output_1", coerce=True)), (model2, record.text("output_2", coerce=True))
+        out.pair(key, first, second, where)
+        out.labels.append(ImportLabel(key, model1, model2, annotator, _decisive_label(record, "label"), where))
+    description = f"LLMBar MT-Bench pairs ({path.name}), human majority labels, ties removed"
+    return out.write(store, path, dataset, "new", description=description)
 
 
 def import_llmbar_results(
@@ -498,9 +501,7 @@ def import_llmbar_results(
     by their texts (not by position), so a result file of another dataset cannot attach to wrong items.
     ``judge`` defaults to the folder name (``GPT-4``, ``LLaMA2``).
     """
-    path = Path(path)
-    records = _json_records(path)
-    _no_records(path, records)
+    path, records = _read(path)
     judge_name = judge or path.resolve().parent.name
     table = store.comparison_texts(dataset)
     if table.empty:
@@ -551,24 +552,18 @@ def import_llmbar_results(
                 )
             )
     model = f"{judge_name} (released outputs)"
-    return store.import_batch(
-        ImportBatch(
-            dataset=dataset,
-            source=path.name,
-            dataset_mode="existing",
-            missing_hint=" (import LLMBar's dataset.json with --format llmbar-dataset first)",
-            judge_runs=(_judge_run(model, "llmbar-vanilla-norules", path.name, verdicts),),
-        )
-    )
+    run = _judge_run(model, "llmbar-vanilla-norules", path.name, verdicts)
+    hint = " (import LLMBar's dataset.json with --format llmbar-dataset first)"
+    return _Collected().write(store, path, dataset, "existing", missing_hint=hint, judge_runs=(run,))
 
 
 # ---------------------------------------------------------------------- pairing new answers with stored ones
 
 
 def _pairings(
-    new: Sequence[tuple[str, str, str]], store: Store, dataset: str, baseline: str | None
+    new: Sequence[ImportResponse], store: Store, dataset: str, baseline: str | None
 ) -> list[ImportComparison]:
-    """Comparisons for newly imported answers (prompt key, model, where).
+    """Comparisons for newly imported answers.
 
     With ``baseline``: each new answer against the baseline's answer to the same prompt (baseline
     shown first, as AlpacaEval does); without: against every other model's answer already there
@@ -588,7 +583,8 @@ def _pairings(
             pairs.add((key, first, second))
             comparisons.append(ImportComparison(key, first, second, where))
 
-    for key, model, where in new:
+    for answer in new:
+        key, model, where = answer.prompt_key, answer.model, answer.where
         others = present.setdefault(key, [])
         if baseline is None:
             for other in others:
@@ -641,11 +637,9 @@ def import_mtbench_questions(
     first answers are not kept there). A question's ``reference`` list gives the reference answer.
     Questions already stored with the same text are skipped, so a second import adds nothing.
     """
-    path = Path(path)
     name = _mtbench_dataset(dataset, turn)
-    records = _jsonl_records(path)
-    _no_records(path, records)
-    prompts: list[ImportPrompt] = []
+    path, records = _read(path, _jsonl_records)
+    out = _Collected()
     seen: dict[str, int] = {}
     for record in records:
         key = record.key("question_id")
@@ -657,7 +651,7 @@ def import_mtbench_questions(
         reference = None
         if record.data.get("reference") is not None:
             reference = _turn_text(record, "reference", record.data["reference"], turn) or None
-        prompts.append(
+        out.prompts.append(
             ImportPrompt(
                 key=key,
                 instruction=_turn_text(record, "turns", turns, turn),
@@ -667,17 +661,9 @@ def import_mtbench_questions(
                 where=record.where,
             )
         )
-        if not prompts[-1].instruction.strip():
+        if not out.prompts[-1].instruction.strip():
             record.fail("turns", f"turn {turn} is empty")
-    return store.import_batch(
-        ImportBatch(
-            dataset=name,
-            source=path.name,
-            dataset_mode="any",
-            description=f"MT-Bench questions, turn {turn}",
-            prompts=tuple(prompts),
-        )
-    )
+    return out.write(store, path, name, "any", description=f"MT-Bench questions, turn {turn}")
 
 
 def _known_questions(store: Store, dataset: str, path: Path) -> set[str]:
@@ -694,10 +680,8 @@ def import_mtbench_references(
     store: Store, path: str | Path, *, dataset: str | None = None, turn: int = 1
 ) -> ImportSummary:
     """Reference answers (FastChat's answer layout: ``question_id, choices[0].turns``) for stored questions."""
-    path = Path(path)
     name = _mtbench_dataset(dataset, turn)
-    records = _jsonl_records(path)
-    _no_records(path, records)
+    path, records = _read(path, _jsonl_records)
     known = _known_questions(store, name, path)
     references: list[ImportReference] = []
     for record in records:
@@ -708,9 +692,7 @@ def import_mtbench_references(
         references.append(
             ImportReference(key, _turn_text(record, "choices", _answer_turns(record), turn), record.where)
         )
-    return store.import_batch(
-        ImportBatch(dataset=name, source=path.name, dataset_mode="existing", references=tuple(references))
-    )
+    return _Collected().write(store, path, name, "existing", references=tuple(references))
 
 
 def import_mtbench_answers(
@@ -728,12 +710,10 @@ def import_mtbench_answers(
     "pairwise-baseline") or, without a baseline, with every model already imported ("pairwise-all").
     ``model`` overrides ``model_id``. Answers already stored with the same text are skipped.
     """
-    path = Path(path)
     name = _mtbench_dataset(dataset, turn)
-    records = _jsonl_records(path)
-    _no_records(path, records)
+    path, records = _read(path, _jsonl_records)
     known = _known_questions(store, name, path)
-    responses: list[ImportResponse] = []
+    out = _Collected()
     seen: dict[tuple[str, str], int] = {}
     for record in records:
         key = record.key("question_id")
@@ -745,17 +725,9 @@ def import_mtbench_answers(
             record.fail("question_id", f"{answerer} already answered question {key} in record {seen[(key, answerer)]}")
         seen[(key, answerer)] = record.number
         text = _turn_text(record, "choices", _answer_turns(record), turn)
-        responses.append(ImportResponse(key, answerer, text, record.where))
-    comparisons = _pairings([(r.prompt_key, r.model, r.where) for r in responses], store, name, baseline)
-    return store.import_batch(
-        ImportBatch(
-            dataset=name,
-            source=path.name,
-            dataset_mode="existing",
-            responses=tuple(responses),
-            comparisons=tuple(comparisons),
-        )
-    )
+        out.responses.append(ImportResponse(key, answerer, text, record.where))
+    out.comparisons = _pairings(out.responses, store, name, baseline)
+    return out.write(store, path, name, "existing")
 
 
 # ---------------------------------------------------------------------- AlpacaEval
@@ -781,11 +753,8 @@ def import_alpacaeval_outputs(
     for MT-Bench answers: against ``baseline`` (AlpacaEval's reference model, shown first) or, without
     one, against every model already imported.
     """
-    path = Path(path)
-    records = _json_records(path)
-    _no_records(path, records)
-    prompts: list[ImportPrompt] = []
-    responses: list[ImportResponse] = []
+    path, records = _read(path)
+    out = _Collected()
     seen: dict[tuple[str, str], int] = {}
     for record in records:
         instruction = record.text("instruction", nonempty=True)
@@ -797,20 +766,10 @@ def import_alpacaeval_outputs(
             )
         seen[(key, generator)] = record.number
         category = record.text("dataset", required=False, coerce=True)
-        prompts.append(ImportPrompt(key, instruction, category=category, where=record.where))
-        responses.append(ImportResponse(key, generator, record.text("output", coerce=True), record.where))
-    comparisons = _pairings([(r.prompt_key, r.model, r.where) for r in responses], store, dataset, baseline)
-    return store.import_batch(
-        ImportBatch(
-            dataset=dataset,
-            source=path.name,
-            dataset_mode="any",
-            description="AlpacaEval",
-            prompts=tuple(prompts),
-            responses=tuple(responses),
-            comparisons=tuple(comparisons),
-        )
-    )
+        out.prompts.append(ImportPrompt(key, instruction, category=category, where=record.where))
+        out.responses.append(ImportResponse(key, generator, record.text("output", coerce=True), record.where))
+    out.comparisons = _pairings(out.responses, store, dataset, baseline)
+    return out.write(store, path, dataset, "any", description="AlpacaEval")
 
 
 def _alpaca_preference(record: _Record) -> str | None:
@@ -840,12 +799,8 @@ def import_alpacaeval_annotations(
     Preference 0 means the two outputs are identical and AlpacaEval counts it as a draw, so it is
     stored as a tie (not as "no verdict"). ``time_per_example`` becomes the verdict's latency.
     """
-    path = Path(path)
-    records = _json_records(path)
-    _no_records(path, records)
-    prompts: list[ImportPrompt] = []
-    responses: list[ImportResponse] = []
-    comparisons: list[ImportComparison] = []
+    path, records = _read(path)
+    out = _Collected()
     verdicts: dict[str, list[ImportVerdict]] = {}
     for record in records:
         instruction = record.text("instruction", nonempty=True)
@@ -854,10 +809,10 @@ def import_alpacaeval_annotations(
         generator2 = record.text("generator_2", nonempty=True)
         if generator1 == generator2:
             record.fail("generator_2", f"both outputs are from {generator1!r}")
-        prompts.append(ImportPrompt(key, instruction, category=record.text("dataset", required=False), where=where))
-        responses.append(ImportResponse(key, generator1, record.text("output_1", coerce=True), where))
-        responses.append(ImportResponse(key, generator2, record.text("output_2", coerce=True), where))
-        comparisons.append(ImportComparison(key, generator1, generator2, where))
+        category = record.text("dataset", required=False)
+        out.prompts.append(ImportPrompt(key, instruction, category=category, where=where))
+        first = (generator1, record.text("output_1", coerce=True))
+        out.pair(key, first, (generator2, record.text("output_2", coerce=True)), where)
         annotator = record.text("annotator", nonempty=True)
         verdict = _alpaca_preference(record)
         latency = record.data.get("time_per_example")
@@ -880,18 +835,89 @@ def import_alpacaeval_annotations(
         _judge_run(f"{annotator} (released annotations)", "alpaca_eval", path.name, items)
         for annotator, items in verdicts.items()
     )
-    return store.import_batch(
-        ImportBatch(
-            dataset=dataset,
-            source=path.name,
-            dataset_mode="any",
-            description="AlpacaEval",
-            prompts=tuple(prompts),
-            responses=tuple(responses),
-            comparisons=tuple(comparisons),
-            judge_runs=runs,
+    return out.write(store, path, dataset, "any", description="AlpacaEval", judge_runs=runs)
+
+
+# ---------------------------------------------------------------------- PandaLM pipeline inputs
+
+
+def _candidate_records(path: Path) -> list[_Record]:
+    """A candidate's output file: a JSON list of response strings, each read as field 'response'."""
+    data = _json_list(path, "responses (strings)")
+    return [_Record(path.name, number, {"response": item}) for number, item in enumerate(data, start=1)]
+
+
+def import_pandalm_pipeline(
+    store: Store,
+    path: str | Path,
+    *,
+    candidates: Sequence[tuple[str, str | Path]],
+    dataset: str | None = None,
+) -> ImportSummary:
+    """The inputs of PandaLM's ``EvaluationPipeline`` and its candidates' outputs, compared pairwise.
+
+    ``path`` is PandaLM's ``input_data_path``: a JSON list of objects with ``instruction`` (required,
+    text) and ``input`` (optional; ``motivation_app``, when present, becomes the category), e.g.
+    ``pipeline-sanity-check.json``. ``candidates`` are (model name, file) pairs; each file is a JSON
+    list of response strings aligned with the inputs (response i answers input i), as PandaLM's
+    pipeline reads candidate outputs. The prompt key is the input's 0-based position. Every pair of
+    candidates is compared on every input (the earlier-named candidate shown first, as PandaLM's
+    ``combinations`` order); candidates added to a dataset that already holds other candidates'
+    responses are also compared with those. ``dataset`` defaults to the input file's name without
+    suffix. Importing the same files again adds nothing. A record that is not so (an input without
+    an instruction, a candidate with more or fewer responses than inputs, a response that is not
+    text) stops the import with the file, record number and field; nothing of it is kept.
+    """
+    path = Path(path)
+    if not candidates:
+        raise StoreError(f"{path.name}: name the candidates' output files (--candidate MODEL=FILE, repeated).")
+    names = [name for name, _ in candidates]
+    for name in names:
+        if not isinstance(name, str) or not name.strip():
+            raise StoreError(f"{path.name}: a candidate needs a model name (--candidate MODEL=FILE), got {name!r}.")
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise StoreError(f"{path.name}: candidate {repeated[0]!r} is named twice; give each candidate its own name.")
+    path, records = _read(path)
+    name = dataset or path.stem
+    out = _Collected()
+    out.prompts = [_pandalm_prompt(record, str(record.number - 1)) for record in records]
+    answers: dict[str, list[ImportResponse]] = {}
+    for model, file in candidates:
+        file = Path(file)
+        outputs = _candidate_records(file)
+        if len(outputs) != len(records):
+            number = min(len(outputs), len(records)) + 1
+            problem = "missing" if len(outputs) < len(records) else "no input for it"
+            raise StoreError(
+                f"{file.name}, record {number}, field 'response': {problem} ({len(outputs)} responses for the "
+                f"{len(records)} inputs of {path.name}; a candidate needs exactly one response per input, in order)"
+            )
+        answers[model] = [
+            ImportResponse(str(output.number - 1), model, output.text("response"), output.where) for output in outputs
+        ]
+    out.responses = [answers[model][index] for index in range(len(records)) for model in names]
+    out.comparisons = _pairings(out.responses, store, name, None)
+    if not out.comparisons and name not in store.dataset_names():
+        raise StoreError(
+            f"{path.name}: one candidate ({names[0]!r}) has nothing to be compared with; name two or more."
         )
-    )
+    description = f"PandaLM pipeline inputs ({path.name}) and candidates {', '.join(names)}"
+    return out.write(store, path, name, "any", description=description)
+
+
+def parse_candidates(values: Iterable[str]) -> list[tuple[str, str]]:
+    """``["alpaca=a.json", "b.json"]`` -> [("alpaca", "a.json"), ("b", "b.json")] (the CLI's
+    ``--candidate MODEL=FILE``; without ``MODEL=`` the file name without suffix names the model)."""
+    parsed: list[tuple[str, str]] = []
+    for value in values:
+        model, sep, file = value.partition("=")
+        if not sep:
+            model, file = Path(value).stem, value
+        if not model.strip() or not file.strip():
+            raise StoreError(f"Candidate {value!r} is not MODEL=FILE.")
+        parsed.append((model.strip(), file))
+    return parsed
 
 
 # ---------------------------------------------------------------------- generic tables
@@ -971,13 +997,9 @@ def import_table(
     if "verdict" in mapping and not judge:
         raise StoreError("A verdict column needs the judge's name (judge=NAME).")
     words = {k.lower(): v for k, v in (label_words or LABEL_WORDS).items()}
-    records = _table_records(path, file_format)
-    _no_records(path, records)
+    path, records = _read(path, lambda file: _table_records(file, file_format))
     name = dataset or path.stem
-    prompts: list[ImportPrompt] = []
-    responses: list[ImportResponse] = []
-    comparisons: list[ImportComparison] = []
-    labels: list[ImportLabel] = []
+    out = _Collected()
     verdicts: list[ImportVerdict] = []
     judged: dict[tuple[str, str, str], tuple[int, Any]] = {}
     people = [(f.split(":", 1)[1], column) for f, column in mapping.items() if f.startswith("label:")]
@@ -995,7 +1017,7 @@ def import_table(
         instruction, context = row.text("instruction"), row.text("input", required=False)
         if not instruction.strip() and not context.strip():
             record.fail(mapping["instruction"], "the instruction and the input are both empty")
-        prompts.append(
+        out.prompts.append(
             ImportPrompt(
                 key=key,
                 instruction=instruction,
@@ -1005,9 +1027,7 @@ def import_table(
                 where=where,
             )
         )
-        responses.append(ImportResponse(key, first, row.text("response1"), where))
-        responses.append(ImportResponse(key, second, row.text("response2"), where))
-        comparisons.append(ImportComparison(key, first, second, where))
+        out.pair(key, (first, row.text("response1")), (second, row.text("response2")), where)
         for person, column in people:
             raw = _cell(record, column)
             if _word(raw) == "":
@@ -1015,7 +1035,7 @@ def import_table(
             if _word(raw) not in words:
                 record.fail(column, f"expected one of {', '.join(sorted(words))}, got {_shown(raw)}")
             who = person or (row.text("annotator", nonempty=True) if "annotator" in mapping else annotator)
-            labels.append(ImportLabel(key, first, second, who, words[_word(raw)], where))
+            out.labels.append(ImportLabel(key, first, second, who, words[_word(raw)], where))
         if "verdict" in mapping:
             raw = _cell(record, mapping["verdict"])
             verdict = words.get(_word(raw))
@@ -1040,19 +1060,7 @@ def import_table(
                 )
             )
     runs = (_judge_run(str(judge), "imported", path.name, verdicts),) if verdicts else ()
-    return store.import_batch(
-        ImportBatch(
-            dataset=name,
-            source=path.name,
-            dataset_mode="any",
-            description=f"imported from {path.name}",
-            prompts=tuple(prompts),
-            responses=tuple(responses),
-            comparisons=tuple(comparisons),
-            labels=tuple(labels),
-            judge_runs=runs,
-        )
-    )
+    return out.write(store, path, name, "any", description=f"imported from {path.name}", judge_runs=runs)
 
 
 def parse_mapping(pairs: Iterable[str]) -> dict[str, str]:

@@ -11,15 +11,18 @@ Cohen's kappa, Fleiss' kappa, Krippendorff's alpha), and per judge run: agreemen
 majority label and per vote (accuracy with a bootstrap interval, Cohen's kappa, macro precision /
 recall / F1 as PandaLM reports them, confusion matrix, per-label report, MT-Bench agreement with
 and without ties), swap consistency and the combined-order verdict where both orders exist,
-length bias; win / lose / tie tables, partial order, Bradley-Terry strengths (and win rates
-against a baseline) from people and from each judge; and a breakdown per category.
+length bias, and per-vote agreement over time (cumulative, as labels came in, with Wilson
+intervals); win / lose / tie tables, partial order, Bradley-Terry strengths (and win rates against a
+baseline) from people and from each judge; per annotator: label count, agreement with the majority
+of the other annotators and with each judge; and breakdowns per category and per model pair.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
 from typing import Any
 
 import numpy as np
@@ -28,6 +31,8 @@ import pandas as pd
 from annotation_store.analysis import (
     LABELS,
     Agreement,
+    agreement_over_time,
+    annotator_agreement,
     bootstrap_ci,
     bradley_terry,
     classification_report,
@@ -89,6 +94,8 @@ def metrics_report(
             "seed": seed,
             "length_unit": "characters",
             "majority_rule": "most frequent label; equal top counts give tie",
+            "over_time": f"cumulative per-vote accuracy at up to {OVER_TIME_POINTS} points in label time order, "
+            "Wilson 95% interval",
         },
         "counts": {
             "prompts": int(table["prompt"].nunique()),
@@ -101,7 +108,7 @@ def metrics_report(
             "judge_runs": len(runs),
         },
         "label_distribution": _distribution(majority["verdict"]),
-        "annotators": _annotators(labels),
+        "annotators": _annotators(labels, verdicts, runs),
         "inter_annotator": _inter_annotator(labels),
         "people": {
             "length_bias": _asdict(length_bias(majority.merge(lengths, on="comparison_id"))),
@@ -111,6 +118,7 @@ def metrics_report(
             _judge(run, verdicts[verdicts["run_id"] == run.run_id], labels, majority, lengths, options) for run in runs
         ],
         "categories": _categories(table, labels, majority, verdicts, runs),
+        "model_pairs": _model_pairs(table, labels, majority, verdicts, runs),
     }
     return _plain(report)
 
@@ -147,11 +155,46 @@ def _counts(values: pd.Series) -> dict[str, int]:
     return {str(k): int(n) for k, n in zip(counts.index, counts.to_numpy(), strict=True)}
 
 
-def _annotators(labels: pd.DataFrame) -> list[dict[str, Any]]:
-    return [
-        {"name": str(name), "labels": len(rows), "distribution": _distribution(rows["verdict"])}
-        for name, rows in labels.groupby("annotator", sort=True)
-    ]
+OVER_TIME_POINTS = 20
+
+
+def _annotators(labels: pd.DataFrame, verdicts: pd.DataFrame, runs: list[JudgeRunView]) -> list[dict[str, Any]]:
+    """Per annotator: label count and distribution, agreement with the others' majority and with each judge."""
+    if labels.empty:
+        return []
+    original = verdicts[~verdicts["swapped"]]
+    others = annotator_agreement(labels).set_index("annotator")
+    per_run = {
+        run.run_id: annotator_agreement(labels, original[original["run_id"] == run.run_id]).set_index("annotator")
+        for run in runs
+    }
+    sections = []
+    for name, rows in labels.groupby("annotator", sort=True):
+        key = str(name)
+        sections.append(
+            {
+                "name": key,
+                "labels": len(rows),
+                "distribution": _distribution(rows["verdict"]),
+                "with_others": {
+                    "rule": "majority of the other annotators' labels on the same comparison",
+                    "n": others.at[key, "n_with_others"],
+                    "accuracy": others.at[key, "with_others"],
+                    "cohen_kappa": others.at[key, "kappa_with_others"],
+                },
+                "judges": [
+                    {
+                        "run_id": run.run_id,
+                        "model": run.model,
+                        "n": per_run[run.run_id].at[key, "n_with_judge"],
+                        "accuracy": per_run[run.run_id].at[key, "with_judge"],
+                        "cohen_kappa": per_run[run.run_id].at[key, "kappa_with_judge"],
+                    }
+                    for run in runs
+                ],
+            }
+        )
+    return sections
 
 
 def _inter_annotator(labels: pd.DataFrame) -> dict[str, Any]:
@@ -266,6 +309,7 @@ def _judge(
             **_agreement(human_judge_agreement(labels, original)),
             "mtbench_agreement": _asdict(mtbench_agreement(labels, original)),
         },
+        "over_time": agreement_over_time(labels, original, points=OVER_TIME_POINTS).to_dict("records"),
         "both_orders": None,
         "length_bias": _asdict(length_bias(parsed.merge(lengths, on="comparison_id"))),
         **_rankings(parsed, options),
@@ -304,6 +348,30 @@ def _rankings(outcomes: pd.DataFrame, options: _Options) -> dict[str, Any]:
     }
 
 
+def _judges_on(
+    ids: set[Any], majority: pd.DataFrame, original: pd.DataFrame, runs: list[JudgeRunView]
+) -> list[dict[str, Any]]:
+    """Each judge run's agreement with the majority label on the comparisons ``ids``."""
+    in_majority = majority[majority["comparison_id"].isin(ids)]
+    judges = []
+    for run in runs:
+        agreement = human_judge_agreement(
+            in_majority, original[(original["run_id"] == run.run_id) & original["comparison_id"].isin(ids)]
+        )
+        judges.append(
+            {
+                "run_id": run.run_id,
+                "model": run.model,
+                "n": agreement.n,
+                "judge_unparsed": agreement.judge_unparsed,
+                "accuracy": agreement.accuracy,
+                "cohen_kappa": agreement.cohen_kappa,
+                "macro_f1": agreement.macro_f1,
+            }
+        )
+    return judges
+
+
 def _categories(
     table: pd.DataFrame,
     labels: pd.DataFrame,
@@ -315,35 +383,64 @@ def _categories(
     original = verdicts[~verdicts["swapped"]]
     sections = []
     for category, items in table.groupby("category", sort=True):
-        ids = set(items["id"])
-        in_labels = labels[labels["comparison_id"].isin(ids)]
-        in_majority = majority[majority["comparison_id"].isin(ids)]
-        judges = []
-        for run in runs:
-            agreement = human_judge_agreement(
-                in_majority, original[(original["run_id"] == run.run_id) & original["comparison_id"].isin(ids)]
-            )
-            judges.append(
-                {
-                    "run_id": run.run_id,
-                    "model": run.model,
-                    "n": agreement.n,
-                    "judge_unparsed": agreement.judge_unparsed,
-                    "accuracy": agreement.accuracy,
-                    "cohen_kappa": agreement.cohen_kappa,
-                    "macro_f1": agreement.macro_f1,
-                }
-            )
+        section, in_majority = _group(items, labels, majority, original, runs)
         sections.append(
-            {
-                "category": str(category),
-                "comparisons": len(items),
-                "labelled_comparisons": len(in_majority),
-                "label_distribution": _distribution(in_majority["verdict"]),
-                "krippendorff_alpha": krippendorff_alpha(in_labels),
-                "judges": judges,
-            }
+            {"category": str(category), **section, "label_distribution": _distribution(in_majority["verdict"])}
         )
+    return sections
+
+
+def _group(
+    items: pd.DataFrame,
+    labels: pd.DataFrame,
+    majority: pd.DataFrame,
+    original: pd.DataFrame,
+    runs: list[JudgeRunView],
+) -> tuple[dict[str, Any], pd.DataFrame]:
+    """The figures every breakdown has for its comparisons ``items``, and their majority labels."""
+    ids = set(items["id"])
+    in_majority = majority[majority["comparison_id"].isin(ids)]
+    section = {
+        "comparisons": len(items),
+        "labelled_comparisons": len(in_majority),
+        "krippendorff_alpha": krippendorff_alpha(labels[labels["comparison_id"].isin(ids)]),
+        "judges": _judges_on(ids, majority, original, runs),
+    }
+    return section, in_majority
+
+
+def _pair_wins(outcomes: pd.DataFrame, model_a: str, model_b: str) -> dict[str, int]:
+    """Wins of model_a, of model_b and ties in ``outcomes`` (rows model1, model2, verdict)."""
+    table = win_table(outcomes) if not outcomes.empty else pd.DataFrame()
+    found = table[(table["model_a"] == model_a) & (table["model_b"] == model_b)] if not table.empty else table
+    if found.empty:
+        return {"wins_a": 0, "wins_b": 0, "ties": 0}
+    row = found.iloc[0]
+    return {"wins_a": int(row["wins_a"]), "wins_b": int(row["wins_b"]), "ties": int(row["ties"])}
+
+
+def _model_pairs(
+    table: pd.DataFrame,
+    labels: pd.DataFrame,
+    majority: pd.DataFrame,
+    verdicts: pd.DataFrame,
+    runs: list[JudgeRunView],
+) -> list[dict[str, Any]]:
+    """Per unordered model pair (model_a < model_b by name, whichever was shown first): size, people's
+    wins / ties (majority label), inter-annotator alpha, and each judge's agreement and wins / ties."""
+    original = verdicts[~verdicts["swapped"]]
+    parsed = original[original["status"] == "ok"]
+    first = table["model1"].astype(str)
+    second = table["model2"].astype(str)
+    pairs = table.assign(model_a=first.where(first <= second, second), model_b=second.where(first <= second, first))
+    sections = []
+    for (model_a, model_b), items in pairs.groupby(["model_a", "model_b"], sort=True):
+        section, in_majority = _group(items, labels, majority, original, runs)
+        for judge in section["judges"]:
+            run_rows = parsed[(parsed["run_id"] == judge["run_id"]) & parsed["comparison_id"].isin(set(items["id"]))]
+            judge.update(_pair_wins(run_rows, str(model_a), str(model_b)))
+        people = _pair_wins(in_majority, str(model_a), str(model_b))
+        sections.append({"model_a": str(model_a), "model_b": str(model_b), **section, "people": people})
     return sections
 
 
@@ -359,6 +456,10 @@ def _plain(value: Any) -> Any:
         return [_plain(v) for v in value]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return _plain(dataclasses.asdict(value))
+    if value is pd.NaT:
+        return None
+    if isinstance(value, (datetime, date)):  # pandas' Timestamp included
+        return value.isoformat()
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float):
@@ -419,6 +520,8 @@ def format_report(report: Mapping[str, Any]) -> str:
                 f"  both orders: consistency {_num(swap['consistency'])} over {swap['n_pairs']} pairs, first-position "
                 f"rate {_num(swap['first_position_rate'])}; combined accuracy {_num(combined['accuracy'])}"
             )
+        if judge["over_time"]:
+            lines.append("  per vote over time (labels: accuracy): " + _over_time_text(judge["over_time"]))
         bias = judge["length_bias"]
         lines.append(f"  prefers the longer response in {_num(bias['longer_rate'])} of {bias['n']} decisive verdicts")
         for rate in judge["win_rate"] or []:
@@ -426,8 +529,57 @@ def format_report(report: Mapping[str, Any]) -> str:
                 f"  win rate of {rate['model']} against {report['settings']['baseline']}: "
                 f"{_num(rate['win_rate'])} (n={rate['n']}, draws count half)"
             )
+    lines += _annotator_lines(report["annotators"])
+    lines += _model_pair_lines(report["model_pairs"])
     order = report["people"]["partial_order"]
     if order is not None and report["counts"]["labels"]:
         edges = ", ".join(f"{a} > {b}" for a, b in order["hasse"]) or "no significant differences"
         lines.append(f"People's partial order (p < {report['settings']['alpha']}): {edges}")
     return "\n".join(lines)
+
+
+SUMMARY_ROWS = 10  # the text summary lists at most this many annotators / model pairs (--json has all)
+
+
+def _over_time_text(points: list[dict[str, Any]], shown: int = 5) -> str:
+    """A few evenly spaced points of the over-time series, the last one always included."""
+    step = max(1, math.ceil(len(points) / shown))
+    chosen = points[::-1][::step][::-1]
+    return ", ".join(f"{p['n']}: {_num(p['accuracy'])} [{_num(p['low'])}, {_num(p['high'])}]" for p in chosen)
+
+
+def _listed(title: str, rows: list[dict[str, Any]], describe: Callable[[dict[str, Any]], str]) -> list[str]:
+    """A titled list of at most SUMMARY_ROWS rows, each ending with its judges' accuracy."""
+    lines = [title]
+    for row in rows[:SUMMARY_ROWS]:
+        judges = "; ".join(f"run {j['run_id']} {_num(j['accuracy'])} (n={j['n']})" for j in row["judges"])
+        lines.append(f"  {describe(row)}" + (f"; {judges}" if judges else ""))
+    if len(rows) > SUMMARY_ROWS:
+        lines.append(f"  ... {len(rows) - SUMMARY_ROWS} more in --json")
+    return lines
+
+
+def _annotator_lines(annotators: list[dict[str, Any]]) -> list[str]:
+    if not annotators:
+        return []
+    return _listed(
+        "Annotators (labels; accuracy vs the others' majority; vs each judge run):",
+        annotators,
+        lambda person: (
+            f"{person['name']}: {person['labels']} labels; others {_num(person['with_others']['accuracy'])} "
+            f"(n={person['with_others']['n']}, kappa {_num(person['with_others']['cohen_kappa'])})"
+        ),
+    )
+
+
+def _model_pair_lines(pairs: list[dict[str, Any]]) -> list[str]:
+    if len(pairs) < 2:  # a single pair is the whole dataset, already summarised above
+        return []
+    return _listed(
+        "Model pairs (people's majority: wins A / wins B / ties; judge accuracy vs majority):",
+        pairs,
+        lambda pair: (
+            f"{pair['model_a']} vs {pair['model_b']}: {pair['comparisons']} comparisons, "
+            f"{pair['people']['wins_a']} / {pair['people']['wins_b']} / {pair['people']['ties']}"
+        ),
+    )

@@ -16,7 +16,14 @@ from typing import Any
 
 from annotation_store import Store, StoreError, open_store
 from annotation_store.batch_import import ImportSummary
-from annotation_store.exporters import EXPORT_FORMATS, EXPORT_KINDS, export_rows, write_rows
+from annotation_store.exporters import (
+    BINARY_FORMATS,
+    EXPORT_FORMATS,
+    EXPORT_KINDS,
+    export_rows,
+    write_parquet,
+    write_rows,
+)
 from annotation_store.importers import (
     IMPORT_FORMATS,
     import_alpacaeval_annotations,
@@ -27,8 +34,10 @@ from annotation_store.importers import (
     import_mtbench_questions,
     import_mtbench_references,
     import_pandalm_judgments,
+    import_pandalm_pipeline,
     import_pandalm_testset,
     import_table,
+    parse_candidates,
     parse_mapping,
 )
 from annotation_store.metrics import format_report, metrics_report
@@ -67,6 +76,7 @@ class ImportOptions:
     model1: str | None = None
     model2: str | None = None
     annotator: str | None = None
+    candidates: Sequence[str] = ()  # pandalm-pipeline: "MODEL=FILE" (or "FILE") per candidate
 
 
 # Which options each format takes (besides --dataset); a given option a format ignores is an error,
@@ -74,6 +84,7 @@ class ImportOptions:
 _FORMAT_OPTIONS: dict[str, set[str]] = {
     "pandalm-testset": {"models", "annotator"},
     "pandalm-judgments": {"judge"},
+    "pandalm-pipeline": {"candidates"},
     "llmbar-dataset": {"annotator"},
     "llmbar-results": {"judge"},
     "mtbench-questions": {"turn"},
@@ -86,6 +97,9 @@ _FORMAT_OPTIONS: dict[str, set[str]] = {
 }
 
 
+_FLAGS = {"mapping": "--map", "candidates": "--candidate"}  # options whose flag is not --<name>
+
+
 def import_file(store: Store, path: str | Path, fmt: str, options: ImportOptions | None = None) -> ImportSummary:
     """Import one file in one of ``IMPORT_FORMATS``; all or nothing (see annotation_store.importers)."""
     if fmt not in IMPORT_FORMATS:
@@ -94,7 +108,7 @@ def import_file(store: Store, path: str | Path, fmt: str, options: ImportOptions
     given = {name for name, value in vars(opts).items() if name != "dataset" and value not in (None, (), {}, [])}
     extra = given - _FORMAT_OPTIONS[fmt]
     if extra:
-        names = ", ".join("--map" if n == "mapping" else f"--{n}" for n in sorted(extra))
+        names = ", ".join(_FLAGS.get(n, f"--{n}") for n in sorted(extra))
         raise StoreError(f"{names} does not apply to --format {fmt}.")
     named: dict[str, Any] = {"dataset": opts.dataset} if opts.dataset else {}
     if fmt == "pandalm-testset":
@@ -103,6 +117,8 @@ def import_file(store: Store, path: str | Path, fmt: str, options: ImportOptions
         return import_pandalm_testset(store, path, models=list(opts.models) or None, **named)
     if fmt == "pandalm-judgments":
         return import_pandalm_judgments(store, path, judge=opts.judge, **named)
+    if fmt == "pandalm-pipeline":
+        return import_pandalm_pipeline(store, path, candidates=parse_candidates(opts.candidates), **named)
     if fmt == "llmbar-dataset":
         if opts.annotator:
             named["annotator"] = opts.annotator
@@ -151,16 +167,28 @@ def export_dataset(
     source: str = "majority",
 ) -> int:
     """Write one export to ``output`` (a file; None or "-" for stdout). The format defaults to the
-    file's suffix (.csv -> csv, otherwise jsonl). Returns the number of rows."""
+    file's suffix (.csv -> csv, .parquet / .pq -> parquet, otherwise jsonl); Parquet is binary and
+    needs a file. Returns the number of rows."""
     target = None if output in (None, "-") else Path(str(output))
-    chosen = fmt or ("csv" if target is not None and target.suffix.lower() == ".csv" else "jsonl")
+    suffix = target.suffix.lower() if target is not None else ""
+    chosen = fmt or _SUFFIX_FORMATS.get(suffix, "jsonl")
     if chosen not in EXPORT_FORMATS:
         raise StoreError(f"Unknown export format {chosen!r}; use one of {', '.join(EXPORT_FORMATS)}.")
+    if target is None and chosen in BINARY_FORMATS:
+        raise StoreError(
+            f"{chosen} is a binary format and is not written to standard output: give a file with --output "
+            f"(e.g. -o {kind}.{chosen})."
+        )
     rows, columns = export_rows(store, dataset, kind, include_judges=include_judges, source=source)
     if target is None:  # rows are built first, so a failure never leaves a truncated file behind
         return write_rows(rows, sys.stdout, chosen, columns)
     try:
+        if chosen in BINARY_FORMATS:  # the table is built before the file is opened, as above
+            return write_parquet(rows, target, columns)
         with target.open("w", encoding="utf-8", newline="") as stream:
             return write_rows(rows, stream, chosen, columns)
     except OSError as exc:
         raise StoreError(f"Cannot write {target}: {exc.strerror or exc}.") from exc
+
+
+_SUFFIX_FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}

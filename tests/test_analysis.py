@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 import pytest
 
-from annotation_store import human_judge_agreement, majority_labels, model_levels, partial_order, win_table
+from annotation_store import (
+    agreement_over_time,
+    annotator_agreement,
+    human_judge_agreement,
+    majority_labels,
+    model_levels,
+    partial_order,
+    win_table,
+)
 
 
 def _labels(rows: list[tuple[int, str, str]]) -> pd.DataFrame:
@@ -67,3 +77,87 @@ def test_partial_order_reports_cycles() -> None:
     rows = _outcomes(10, 0, 0, "A", "B") + _outcomes(10, 0, 0, "B", "C") + _outcomes(10, 0, 0, "C", "A")
     order = partial_order(pd.DataFrame(rows, columns=["model1", "model2", "verdict"]))
     assert len(order.cycles) == 1 and set(order.cycles[0]) == {"A", "B", "C"}
+
+
+def _wilson(correct: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
+    """Wilson score interval written out: (p + z^2/2n +- z sqrt(p(1-p)/n + z^2/4n^2)) / (1 + z^2/n)."""
+    p = correct / n
+    centre = p + z * z / (2 * n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return (centre - half) / (1 + z * z / n), (centre + half) / (1 + z * z / n)
+
+
+def _timed_labels(rows: list[tuple[int, str, str, str]]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=["comparison_id", "annotator", "verdict", "updated_at"])
+    return frame.assign(updated_at=pd.to_datetime(frame["updated_at"]))
+
+
+def test_agreement_over_time_by_hand() -> None:
+    # Frame order is not time order; comparison 5's verdict is unparsed and 6 has none: both drop out.
+    labels = _timed_labels(
+        [
+            (1, "a", "1", "2024-01-05"),
+            (2, "a", "2", "2024-01-01"),
+            (3, "a", "1", "2024-01-03"),
+            (4, "a", "tie", "2024-01-02"),
+            (5, "a", "2", "2024-01-04"),
+            (6, "a", "2", "2024-01-06"),
+            (1, "b", "2", "2024-01-07"),
+        ]
+    )
+    verdicts = _verdicts([(1, "1", "ok"), (2, "1", "ok"), (3, "1", "ok"), (4, "tie", "ok"), (5, None, "unparsed")])
+    # Paired labels in time order: c2 (2 vs 1: no), c4 (tie: yes), c3 (yes), c1/a (yes), c1/b (2 vs 1: no).
+    # N = 5, points = 3: the points close after ceil(5/3) = 2, ceil(10/3) = 4 and 5 labels.
+    table = agreement_over_time(labels, verdicts, points=3)
+    assert list(table.columns) == ["time", "n", "accuracy", "low", "high"]
+    assert table["n"].tolist() == [2, 4, 5]
+    assert table["time"].tolist() == [pd.Timestamp(f"2024-01-0{day}") for day in (2, 5, 7)]
+    assert table["accuracy"].tolist() == pytest.approx([1 / 2, 3 / 4, 3 / 5])
+    for row, (correct, n) in zip(table.itertuples(), [(1, 2), (3, 4), (3, 5)], strict=True):
+        assert (row.low, row.high) == pytest.approx(_wilson(correct, n))
+    # The last point is the overall figure of human_judge_agreement (same pairing).
+    overall = human_judge_agreement(labels, verdicts)
+    assert (overall.n, overall.accuracy) == (5, pytest.approx(table["accuracy"].iloc[-1]))
+    # Fewer labels than points: one point per label; a 90% interval is narrower.
+    every = agreement_over_time(labels, verdicts, points=20, confidence=0.90)
+    assert every["n"].tolist() == [1, 2, 3, 4, 5]
+    assert every["accuracy"].tolist() == pytest.approx([0, 1 / 2, 2 / 3, 3 / 4, 3 / 5])
+    assert (every["low"].iloc[-1], every["high"].iloc[-1]) == pytest.approx(_wilson(3, 5, z=1.6448536269514722))
+
+
+def test_agreement_over_time_empty_when_nothing_pairs() -> None:
+    labels = _timed_labels([(1, "a", "1", "2024-01-01")])
+    for verdicts in (_verdicts([]), _verdicts([(1, None, "unparsed")]), _verdicts([(2, "1", "ok")])):
+        table = agreement_over_time(labels, verdicts)
+        assert table.empty and list(table.columns) == ["time", "n", "accuracy", "low", "high"]
+
+
+def test_agreement_over_time_needs_label_times() -> None:
+    with pytest.raises(ValueError, match="needs the labels' updated_at column"):
+        agreement_over_time(_labels([(1, "a", "1")]), _verdicts([(1, "1", "ok")]))
+
+
+def test_annotator_agreement_with_the_others_and_the_judge_by_hand() -> None:
+    labels = _labels(
+        [(1, "a", "1"), (1, "b", "1"), (1, "c", "2"), (2, "a", "1"), (2, "b", "2"), (3, "a", "tie"), (4, "b", "2")]
+    )
+    verdicts = _verdicts([(1, "1", "ok"), (2, "2", "ok"), (3, None, "unparsed"), (4, "1", "ok")])
+    table = annotator_agreement(labels, verdicts).set_index("annotator")
+    assert table["labels"].to_dict() == {"a": 3, "b": 3, "c": 1}
+    # a: c1 others {b: 1, c: 2} -> tie (a said 1: no); c2 others {b: 2} (a said 1: no); c3 nobody else
+    # b: c1 others {a: 1, c: 2} -> tie (no); c2 others {a: 1} (b said 2: no); c4 nobody else
+    # c: c1 others {a: 1, b: 1} -> 1 (c said 2: no)
+    assert table["n_with_others"].to_dict() == {"a": 2, "b": 2, "c": 1}
+    assert table["with_others"].to_dict() == {"a": 0.0, "b": 0.0, "c": 0.0}
+    # vs the judge: a c1 yes, c2 no (c3 unparsed); b c1 yes, c2 yes, c4 no; c c1 no
+    assert table["n_with_judge"].to_dict() == {"a": 2, "b": 3, "c": 1}
+    assert table["with_judge"].to_dict() == pytest.approx({"a": 1 / 2, "b": 2 / 3, "c": 0.0})
+    # b vs judge: (1,1) (2,2) (2,1): p_o = 2/3; b 1: 1/3, 2: 2/3; judge 1: 2/3, 2: 1/3; p_e = 2/9 + 2/9
+    assert table.at["b", "kappa_with_judge"] == pytest.approx((2 / 3 - 4 / 9) / (1 - 4 / 9))
+    assert list(annotator_agreement(labels).columns) == [
+        "annotator",
+        "labels",
+        "n_with_others",
+        "with_others",
+        "kappa_with_others",
+    ]

@@ -7,6 +7,8 @@ import io
 import json
 from pathlib import Path
 
+import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 from annotation_store import Store, StoreError, open_store
@@ -17,6 +19,8 @@ from annotation_store.exporters import (
     items_wide,
     labels_long,
     neutralize,
+    write_parquet,
+    write_rows,
 )
 from annotation_store.importers import (
     import_llmbar_dataset,
@@ -25,6 +29,7 @@ from annotation_store.importers import (
     import_pandalm_testset,
     import_table,
 )
+from orchestration.datasets import export_dataset
 
 TABLE = """id,question,a,b,winner,rater,judge
 q1,=1+1 is?,+2,@two,1,ann,1
@@ -174,3 +179,74 @@ def test_llmbar_wide_has_a_column_per_presentation_order(shared_data: Path, tmp_
         (r["results"][-1]["swap = False"]["winner"], r["results"][-1]["swap = True"]["winner"]) for r in raw
     ]
     store.close()
+
+
+# ---------------------------------------------------------------------- Parquet
+
+
+def _cells(column: pd.Series) -> list[object]:
+    """A column's values with pandas' missing markers (NaN in a text column) as None."""
+    return [None if value is None or (isinstance(value, float) and value != value) else value for value in column]
+
+
+def _parquet(store: Store, kind: str, path: Path, **options: object) -> None:
+    with path.open("wb") as stream:
+        export(store, "small", kind, "parquet", stream, **options)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("kind", "options"), [("labels", {}), ("labels", {"include_judges": True}), ("wide", {}), ("dpo", {})]
+)
+def test_parquet_has_the_rows_of_the_jsonl_export(small: Store, tmp_path: Path, kind: str, options: dict) -> None:
+    path = tmp_path / f"{kind}.parquet"
+    _parquet(small, kind, path, **options)
+    jsonl = [json.loads(line) for line in _export(small, "small", kind, "jsonl", **options).splitlines()]
+    # pyarrow reads back exactly the JSONL rows (same columns, order, values and nulls) ...
+    assert pq.read_table(path).to_pylist() == jsonl
+    # ... and pandas reads the same table as pandas builds it from the JSONL rows (typed columns)
+    frame = pd.read_parquet(path)
+    pd.testing.assert_frame_equal(frame, pd.DataFrame(jsonl), check_dtype=False)
+    assert list(frame.columns) == list(jsonl[0])
+    if kind == "labels" and options:
+        judge_rows = frame[frame["rater_kind"] == "judge"]
+        assert judge_rows["run_id"].tolist() == [1.0, 1.0, 1.0] and frame["run_id"].isna().sum() == 5
+        assert frame["swapped"].dtype == bool and _cells(judge_rows["verdict"]) == ["1", None, "2"]
+    if kind == "wide":
+        assert frame["n_labels"].tolist() == [3, 1, 1] and frame["n_labels"].dtype == "int64"
+        assert (frame.at[0, "instruction"], frame.at[0, "response1"]) == ("=1+1 is?", "+2")  # text as it is
+
+
+def test_parquet_round_trips_nested_values(tmp_path: Path) -> None:
+    rows = [
+        {"id": 1, "meta": {"seed": 0, "judge": "j"}, "scores": [1.0, 2.5], "mixed": "text", "empty": {}},
+        {"id": 2, "meta": {"seed": 7}, "scores": [], "mixed": {"k": [1, 2]}, "empty": {}},
+        {"id": 3, "meta": None, "scores": None, "mixed": None},
+    ]
+    path = tmp_path / "nested.parquet"
+    assert write_parquet(rows, path, ["id"]) == 3
+    frame = pd.read_parquet(path)
+    assert frame["id"].tolist() == [1, 2, 3]
+    # dicts -> struct column: each row's dict back, a key the row lacked as None
+    assert frame["meta"].tolist() == [{"seed": 0, "judge": "j"}, {"seed": 7, "judge": None}, None]
+    assert [None if v is None else list(v) for v in frame["scores"]] == [[1.0, 2.5], [], None]
+    # no single type (text and a dict), or none Parquet stores (dicts without keys): each value's JSON text
+    assert _cells(frame["mixed"]) == ['"text"', '{"k": [1, 2]}', None]
+    assert [None if v is None else json.loads(v) for v in _cells(frame["mixed"])] == ["text", {"k": [1, 2]}, None]
+    assert _cells(frame["empty"]) == ["{}", "{}", None]
+
+
+def test_parquet_needs_a_binary_target(small: Store, tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="Parquet is a binary format"):
+        write_rows([{"a": 1}], io.StringIO(), "parquet")
+    with pytest.raises(StoreError, match="parquet is a binary format and is not written to standard output"):
+        export_dataset(small, "small", "labels", fmt="parquet")
+    with pytest.raises(StoreError, match="not written to standard output"):
+        export_dataset(small, "small", "labels", fmt="parquet", output="-")
+    # the format follows the suffix; a failing export leaves no file behind
+    assert export_dataset(small, "small", "wide", output=tmp_path / "items.parquet") == 3
+    assert len(pd.read_parquet(tmp_path / "items.parquet")) == 3
+    with pytest.raises(StoreError, match="has no comparisons"):
+        export_dataset(small, "nope", "wide", output=tmp_path / "none.parquet")
+    assert not (tmp_path / "none.parquet").exists()
+    with pytest.raises(StoreError, match="Cannot write"):
+        export_dataset(small, "small", "wide", output=tmp_path / "missing" / "x.parquet")

@@ -25,10 +25,13 @@ from annotation_store.importers import (
     import_mtbench_questions,
     import_mtbench_references,
     import_pandalm_judgments,
+    import_pandalm_pipeline,
     import_pandalm_testset,
     import_table,
+    parse_candidates,
     run_fingerprint,
 )
+from orchestration.datasets import ImportOptions, import_file
 
 TABLES = ["datasets", "prompts", "candidate_models", "responses", "comparisons", "annotators", "labels"]
 TABLES += ["label_events", "judge_runs", "judge_verdicts"]
@@ -451,3 +454,150 @@ def test_bad_tables_keep_nothing(
     with pytest.raises(StoreError, match=message):
         import_table(empty, path, mapping=mapping, judge="my-judge")
     assert _row_counts(db) == dict.fromkeys(TABLES, 0)
+
+
+# ---------------------------------------------------------------------- PandaLM pipeline inputs
+
+PIPELINE_INPUTS = [
+    {"motivation_app": "Grammarly", "instruction": "Fix the grammar.", "input": "he go home"},
+    {"instruction": "Name a colour."},
+    {"motivation_app": "Amazon", "instruction": "", "input": "Describe this product: a lamp."},
+]
+
+
+def _pipeline_files(tmp_path: Path, **candidates: list[Any]) -> tuple[Path, list[tuple[str, Path]]]:
+    inputs = _write_json(tmp_path / "inputs.json", PIPELINE_INPUTS)
+    return inputs, [(name, _write_json(tmp_path / f"{name}.json", outputs)) for name, outputs in candidates.items()]
+
+
+def _responses(model: str) -> list[str]:
+    return [f"{model} answer {i}" for i in range(len(PIPELINE_INPUTS))]
+
+
+def test_pandalm_pipeline_inputs_and_candidates(empty: Store, db: Path, tmp_path: Path) -> None:
+    inputs, candidates = _pipeline_files(tmp_path, a=_responses("a"), b=_responses("b"), c=_responses("c"))
+    summary = import_pandalm_pipeline(empty, inputs, candidates=candidates)
+    assert (summary.dataset, summary.prompts, summary.responses, summary.comparisons) == ("inputs", 3, 9, 9)
+    table = empty.comparison_texts("inputs")
+    # every pair of candidates on every input, the earlier-named one first (PandaLM's combinations order)
+    assert [(r.prompt, r.model1, r.model2) for r in table.itertuples()] == [
+        (str(i), first, second) for i in range(3) for first, second in [("a", "b"), ("a", "c"), ("b", "c")]
+    ]
+    first = table.iloc[0]
+    assert (first["instruction"], first["input"], first["category"]) == ("Fix the grammar.", "he go home", "Grammarly")
+    assert (first["response1"], first["response2"]) == ("a answer 0", "b answer 0")
+    last = table.iloc[-1]
+    assert (last["instruction"], last["input"], last["response2"]) == (
+        "",
+        "Describe this product: a lamp.",
+        "c answer 2",
+    )
+    assert table.iloc[3]["input"] == "" and table.iloc[3]["category"] == ""
+    counts = _row_counts(db)
+    assert (counts["prompts"], counts["candidate_models"], counts["responses"], counts["comparisons"]) == (3, 3, 9, 9)
+    # the same files again add nothing; a fourth candidate later is compared with the three stored ones
+    again = import_pandalm_pipeline(empty, inputs, candidates=candidates)
+    assert (again.prompts, again.responses, again.comparisons) == (0, 0, 0) and _row_counts(db) == counts
+    _, more = _pipeline_files(tmp_path, d=_responses("d"))
+    added = import_pandalm_pipeline(empty, inputs, candidates=more)
+    assert (added.responses, added.comparisons) == (3, 9)
+    pairs = empty.comparison_texts("inputs")[["model1", "model2"]].drop_duplicates()
+    assert set(map(tuple, pairs.to_numpy().tolist())) == {("a", "b"), ("a", "c"), ("b", "c")} | {
+        (m, "d") for m in "abc"
+    }  # the stored model first
+
+
+@pytest.mark.parametrize(
+    ("inputs", "candidates", "message"),
+    [
+        (
+            [PIPELINE_INPUTS[0], {"input": "x"}, PIPELINE_INPUTS[2]],
+            {},
+            r"^inputs.json, record 2, field 'instruction': missing$",
+        ),
+        (
+            [PIPELINE_INPUTS[0], {"instruction": 3}, PIPELINE_INPUTS[2]],
+            {},
+            r"^inputs.json, record 2, field 'instruction': expected text, got 3$",
+        ),
+        (
+            [PIPELINE_INPUTS[0], {"instruction": " ", "input": ""}, PIPELINE_INPUTS[2]],
+            {},
+            r"^inputs.json, record 2, field 'instruction': the instruction and the input are both empty$",
+        ),
+        (
+            PIPELINE_INPUTS,
+            {"b": ["one", "two"]},
+            r"^b.json, record 3, field 'response': missing \(2 responses for the 3 inputs of inputs.json; a "
+            r"candidate needs exactly one response per input, in order\)$",
+        ),
+        (PIPELINE_INPUTS, {"b": ["1", "2", "3", "4"]}, r"^b.json, record 4, field 'response': no input for it \(4 "),
+        (PIPELINE_INPUTS, {"b": ["one", 5, "three"]}, r"^b.json, record 2, field 'response': expected text, got 5$"),
+        (PIPELINE_INPUTS, {"b": ["one", "two", None]}, r"^b.json, record 3, field 'response': expected text, got None"),
+        (PIPELINE_INPUTS, {"b": {"0": "one"}}, r"^b.json: expected a JSON list of responses \(strings\), got dict"),
+        (PIPELINE_INPUTS, {"a": ["x", "y", "z"]}, r"candidate '(new-)?a' is named twice"),
+    ],
+)
+def test_bad_pipeline_records_keep_nothing(
+    empty: Store, db: Path, tmp_path: Path, inputs: list[Any], candidates: dict[str, Any], message: str
+) -> None:
+    (tmp_path / "good").mkdir()
+    good_inputs, good = _pipeline_files(tmp_path / "good", a=_responses("a"), b=_responses("b"))
+    import_pandalm_pipeline(empty, good_inputs, candidates=good, dataset="kept")
+    before = _row_counts(db)
+    path = _write_json(tmp_path / "inputs.json", inputs)
+    files = [("a", _write_json(tmp_path / "a.json", _responses("a")))]
+    files += [(name, _write_json(tmp_path / f"{name}.json", outputs)) for name, outputs in candidates.items()]
+    if not candidates:
+        files.append(("b", _write_json(tmp_path / "b.json", _responses("b"))))
+    with pytest.raises(StoreError, match=message):
+        import_pandalm_pipeline(empty, path, candidates=files)
+    assert _row_counts(db) == before  # nothing of the failed import; the earlier one as it was
+    with pytest.raises(StoreError, match=message):  # nor when the bad files would extend the earlier dataset
+        import_pandalm_pipeline(empty, path, candidates=[(f"new-{n}", f) for n, f in files], dataset="kept")
+    assert _row_counts(db) == before
+
+
+def test_pipeline_needs_two_named_candidates(empty: Store, db: Path, tmp_path: Path) -> None:
+    inputs, candidates = _pipeline_files(tmp_path, a=_responses("a"))
+    with pytest.raises(StoreError, match=r"inputs.json: one candidate \('a'\) has nothing to be compared with"):
+        import_pandalm_pipeline(empty, inputs, candidates=candidates)
+    with pytest.raises(StoreError, match=r"name the candidates' output files \(--candidate MODEL=FILE"):
+        import_pandalm_pipeline(empty, inputs, candidates=[])
+    assert _row_counts(db) == dict.fromkeys(TABLES, 0)
+    assert parse_candidates(["alpaca=out/a=1.json", "dir/llama-7b.json"]) == [
+        ("alpaca", "out/a=1.json"),
+        ("llama-7b", "dir/llama-7b.json"),
+    ]
+    with pytest.raises(StoreError, match="Candidate '=a.json' is not MODEL=FILE"):
+        parse_candidates(["=a.json"])
+
+
+def test_pipeline_through_the_command_line_options(empty: Store, tmp_path: Path) -> None:
+    inputs, candidates = _pipeline_files(tmp_path, a=_responses("a"), b=_responses("b"))
+    options = ImportOptions(dataset="mine", candidates=[f"{name}={path}" for name, path in candidates])
+    summary = import_file(empty, inputs, "pandalm-pipeline", options)
+    assert (summary.dataset, summary.comparisons) == ("mine", 3)
+    with pytest.raises(StoreError, match="--candidate does not apply to --format csv"):
+        import_file(empty, inputs, "csv", ImportOptions(candidates=["a=a.json"]))
+    with pytest.raises(StoreError, match="--judge does not apply to --format pandalm-pipeline"):
+        import_file(empty, inputs, "pandalm-pipeline", ImportOptions(judge="j", candidates=["a=a.json"]))
+
+
+def test_pipeline_sanity_check_inputs(shared_data: Path, empty: Store, tmp_path: Path) -> None:
+    """PandaLM's own EvaluationPipeline example inputs (10 contexts) with two small candidate files."""
+    path = shared_data / "pandalm" / "pipeline-sanity-check.json"
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    files = [(m, _write_json(tmp_path / f"{m}.json", [f"{m}: {r['instruction'][:20]}" for r in raw])) for m in "xy"]
+    summary = import_pandalm_pipeline(empty, path, candidates=files)
+    assert (summary.dataset, summary.prompts, summary.responses, summary.comparisons) == (
+        "pipeline-sanity-check",
+        10,
+        20,
+        10,
+    )
+    table = empty.comparison_texts("pipeline-sanity-check")
+    assert table["instruction"].tolist() == [r["instruction"] for r in raw]
+    assert table["input"].tolist() == [r["input"] for r in raw]
+    assert table["category"].tolist() == [r["motivation_app"] for r in raw]
+    assert table["response1"].tolist() == [f"x: {r['instruction'][:20]}" for r in raw]

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 
 from annotation_store import open_store
@@ -23,6 +24,7 @@ from annotation_store.importers import (
     import_alpacaeval_outputs,
     import_llmbar_dataset,
     import_llmbar_results,
+    import_table,
 )
 from annotation_store.metrics import format_report, metrics_report
 
@@ -145,6 +147,65 @@ def test_export_command_writes_csv(home: Path, tmp_path: Path) -> None:
     assert {"majority", "judge:PandaLM-7B (released outputs)", "judge:gpt-3.5-turbo (released outputs)"} <= set(rows[0])
 
 
+def test_report_per_annotator_model_pair_and_over_time(report: dict[str, Any]) -> None:
+    names = [a["name"] for a in report["annotators"]]
+    assert names == [f"pandalm-annotator{n}" for n in (1, 2, 3)]
+    for person in report["annotators"]:
+        assert person["labels"] == 999 and person["with_others"]["n"] == 999  # every item has three labels
+        assert 0.85 < person["with_others"]["accuracy"] < 1 and 0.75 < person["with_others"]["cohen_kappa"] < 1
+        assert [j["n"] for j in person["judges"]] == [999, 974]  # PandaLM-7B, gpt-3.5 (25 unparsed)
+    assert len(report["model_pairs"]) == 10  # every pair of the five models
+    assert sum(p["comparisons"] for p in report["model_pairs"]) == 999
+    people = {(p["model_a"], p["model_b"]): p["people"] for p in report["model_pairs"]}
+    win_table = {(r["model_a"], r["model_b"]): r for r in report["people"]["win_table"]}
+    assert people == {pair: {k: row[k] for k in ("wins_a", "wins_b", "ties")} for pair, row in win_table.items()}
+    for judge in report["judges"]:
+        points, vote = judge["over_time"], judge["per_vote"]
+        assert len(points) == 20 and [p["n"] for p in points] == sorted(p["n"] for p in points)
+        assert points[-1]["n"] == vote["n"] and points[-1]["accuracy"] == pytest.approx(vote["accuracy"])
+        assert all(p["low"] <= p["accuracy"] <= p["high"] for p in points)
+        assert all(isinstance(p["time"], str) for p in points)  # ISO 8601 text in JSON
+    text = format_report(report)
+    assert "Annotators (labels; accuracy vs the others' majority" in text
+    assert "  pandalm-annotator1: 999 labels; others " in text and "Model pairs (" in text
+    assert "per vote over time (labels: accuracy): " in text
+
+
+def test_export_command_writes_parquet(home: Path, tmp_path: Path) -> None:
+    output = tmp_path / "labels.parquet"
+    result = _run(home, "export", "--dataset", DATASET, "--kind", "labels", "--judges", "-o", str(output))
+    assert result.returncode == 0, result.stderr
+    jsonl = _run(home, "export", "--dataset", DATASET, "--kind", "labels", "--judges")
+    assert jsonl.returncode == 0, jsonl.stderr
+    rows = [json.loads(line) for line in jsonl.stdout.splitlines()]
+    frame = pd.read_parquet(output)
+    assert len(frame) == len(rows) == 2997 + 2 * 999
+    pd.testing.assert_frame_equal(frame, pd.DataFrame(rows), check_dtype=False)
+    refused = _run(home, "export", "--dataset", DATASET, "--format", "parquet")
+    assert refused.returncode != 0 and refused.stdout == ""
+    assert "judge-studio: parquet is a binary format and is not written to standard output" in refused.stderr
+
+
+def test_import_command_pandalm_pipeline(tmp_path: Path) -> None:
+    inputs = tmp_path / "inputs.json"
+    inputs.write_text(json.dumps([{"instruction": "Say hi."}, {"instruction": "Count.", "input": "1 2"}]), "utf-8")
+    for name in ("a", "b"):
+        (tmp_path / f"{name}.json").write_text(json.dumps([f"{name} hi", f"{name} 3"]), encoding="utf-8")
+    (tmp_path / "short.json").write_text(json.dumps(["only one"]), encoding="utf-8")
+    home = tmp_path / "home"
+    options = ["--format", "pandalm-pipeline", "--dataset", "pipe"]
+    candidates = ["--candidate", f"model_a={tmp_path / 'a.json'}", "--candidate", f"model_b={tmp_path / 'b.json'}"]
+    result = _run(home, "import", str(inputs), *options, *candidates)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Imported inputs.json into new dataset 'pipe': 2 new prompts, 4 responses, ")
+    assert "2 comparisons." in result.stdout
+    bad = _run(home, "import", str(inputs), *options, "--candidate", f"model_c={tmp_path / 'short.json'}")
+    assert bad.returncode != 0
+    assert "judge-studio: short.json, record 2, field 'response': missing (1 responses for the 2 inputs" in bad.stderr
+    wrong = _run(home, "import", str(inputs), "--format", "csv", "--candidate", "x=a.json")
+    assert wrong.returncode != 0 and "--candidate does not apply to --format csv" in wrong.stderr
+
+
 def test_data_commands_do_not_import_torch() -> None:
     code = "import sys, app; assert 'torch' not in sys.modules and 'transformers' not in sys.modules"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
@@ -185,3 +246,65 @@ def test_alpacaeval_report_has_the_leaderboard_win_rate(shared_data: Path, tmp_p
     assert round(rate["win_rate"] * 100, 2) == 26.46  # AlpacaEval leaderboard, alpaca_eval_gpt4 annotator
     assert report["counts"]["labels"] == 0 and report["judges"][0]["against_majority"]["n"] == 0
     store.close()
+
+
+SMALL = """id,question,m1,m2,a,b,winner,rater,judge
+q1,Q1,A,B,a1,b1,1,ann,1
+q1,Q1,A,B,a1,b1,1,bob,1
+q1,Q1,A,B,a1,b1,2,cy,1
+q2,Q2,C,A,c2,a2,2,ann,2
+q2,Q2,C,A,c2,a2,2,bob,2
+q3,Q3,B,C,b3,c3,tie,ann,1
+q3,Q3,B,C,b3,c3,1,bob,1
+q4,Q4,A,B,a4,b4,2,ann,1
+"""
+
+
+def test_breakdowns_by_hand(tmp_path: Path) -> None:
+    """Per annotator, per model pair and over time on eight labels, every figure computed by hand."""
+    path = tmp_path / "small.csv"
+    path.write_text(SMALL, encoding="utf-8")
+    store = open_store(tmp_path / "small.sqlite3")
+    mapping = {"key": "id", "instruction": "question", "model1": "m1", "model2": "m2", "response1": "a"}
+    mapping |= {"response2": "b", "label": "winner", "annotator": "rater", "verdict": "judge"}
+    import_table(store, path, mapping=mapping, judge="j")
+    report = metrics_report(store, "small", n_bootstrap=10)
+    store.close()
+    json.dumps(report, allow_nan=False)
+    # majority: q1 "1", q2 "2", q3 "tie" (1 / tie split), q4 "2"; the judge says 1, 2, 1, 1
+    people = {p["name"]: p for p in report["annotators"]}
+    # ann vs the others' majority: q1 (bob 1, cy 2 -> tie) vs 1 no; q2 (bob 2) yes; q3 (bob 1) vs tie no;
+    # q4 has no other label. kappa: ann 1/2/tie vs others tie/2/1, p_o = p_e = 1/3 -> 0
+    assert people["ann"]["labels"] == 4
+    assert people["ann"]["with_others"] | {"rule": ""} == {"rule": "", "n": 3, "accuracy": 1 / 3, "cohen_kappa": 0.0}
+    # bob 1/2/1 vs others tie/2/tie: p_o = 1/3, p_e = (1/3)(1/3) = 1/9, kappa = (2/9) / (8/9) = 0.25
+    assert (people["bob"]["with_others"]["accuracy"], people["bob"]["with_others"]["cohen_kappa"]) == (
+        pytest.approx(1 / 3),
+        pytest.approx(0.25),
+    )
+    assert (people["cy"]["with_others"]["n"], people["cy"]["with_others"]["accuracy"]) == (1, 0.0)
+    # vs the judge: ann 1,2,tie,2 vs 1,2,1,1 -> 2/4; p_e = .25 * .75 + .5 * .25 = .3125, kappa = .1875 / .6875
+    (ann_judge,) = people["ann"]["judges"]
+    assert (ann_judge["n"], ann_judge["accuracy"]) == (4, 0.5)
+    assert ann_judge["cohen_kappa"] == pytest.approx(0.1875 / 0.6875)
+    assert [(people[n]["judges"][0]["n"], people[n]["judges"][0]["accuracy"]) for n in ("bob", "cy")] == [
+        (3, 1.0),
+        (1, 0.0),
+    ]
+    # model pairs, A < B by name whichever was shown first (q2 shows C first; its "2" is a win of A)
+    pairs = {(p["model_a"], p["model_b"]): p for p in report["model_pairs"]}
+    assert list(pairs) == [("A", "B"), ("A", "C"), ("B", "C")]
+    assert [pairs[k]["comparisons"] for k in pairs] == [2, 1, 1]
+    assert [tuple(pairs[k]["people"].values()) for k in pairs] == [(1, 1, 0), (1, 0, 0), (0, 0, 1)]
+    judged = [pairs[k]["judges"][0] for k in pairs]
+    assert [(j["wins_a"], j["wins_b"], j["ties"]) for j in judged] == [(2, 0, 0), (1, 0, 0), (1, 0, 0)]
+    assert [(j["n"], j["accuracy"]) for j in judged] == [(2, 0.5), (1, 1.0), (1, 0.0)]
+    # over time, per vote in label order: yes yes no yes yes no yes no
+    points = report["judges"][0]["over_time"]
+    assert [p["n"] for p in points] == list(range(1, 9))
+    assert [p["accuracy"] for p in points] == pytest.approx([1, 1, 2 / 3, 3 / 4, 4 / 5, 4 / 6, 5 / 7, 5 / 8])
+    assert (points[-1]["low"], points[-1]["high"]) == pytest.approx((0.305742, 0.863156), abs=1e-6)  # Wilson, 5/8
+    text = format_report(report)
+    assert "  ann: 4 labels; others 0.333 (n=3, kappa 0.000); run 1 0.500 (n=4)" in text
+    assert "  A vs C: 1 comparisons, 1 / 0 / 0; run 1 1.000 (n=1)" in text
+    assert "per vote over time (labels: accuracy): 2: 1.000 [0.342, 1.000], 4: 0.750" in text
