@@ -75,7 +75,7 @@ def write_labels(store: Store, writer: str, seed: int, rounds: int) -> Outcome:
             return None
         got = (view.comparison_id, view.annotator, view.verdict, view.version)
         # a retry is answered with the label as it is now: a later write by someone else is not overwritten
-        if got[:3 if not retry else 2] != (comparison, annotator, verdict)[: 3 if not retry else 2]:
+        if got[: 3 if not retry else 2] != (comparison, annotator, verdict)[: 3 if not retry else 2]:
             out.failures.append(f"{key}: asked for {(comparison, annotator, verdict)}, answered {got}")
         return got
 
