@@ -79,7 +79,7 @@ def _data_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     imp.add_argument(
         "--dataset",
         help="dataset name (default by format: pandalm-testset-v1, llmbar-mt-bench, mt-bench, alpaca-eval, "
-        "or the file name for jsonl/csv)",
+        "or the file name for jsonl/csv/pandalm-pipeline)",
     )
     imp.add_argument("--judge", help="judge name for judge outputs (default from the file or its folder)")
     imp.add_argument("--baseline", help="answers: compare only with this model's answers (default: with all)")
@@ -97,6 +97,13 @@ def _data_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     imp.add_argument("--model1", help="jsonl/csv: name of the model of response 1 when no column holds it")
     imp.add_argument("--model2", help="jsonl/csv: name of the model of response 2 when no column holds it")
     imp.add_argument("--annotator", help="annotator name (jsonl/csv, llmbar-dataset) or name prefix (pandalm)")
+    imp.add_argument(
+        "--candidate",
+        action="append",
+        default=[],
+        metavar="MODEL=FILE",
+        help="pandalm-pipeline: a candidate model and its JSON list of responses, one per input in order; repeat",
+    )
 
     metrics = sub.add_parser("metrics", help="agreement, rankings and biases of one dataset")
     _storage(metrics)
@@ -106,12 +113,14 @@ def _data_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     metrics.add_argument("--bootstrap", type=int, default=200, help="Bradley-Terry bootstrap resamples (default 200)")
     metrics.add_argument("--baseline", help="model for win rates (default: the model in every comparison, if any)")
 
-    export = sub.add_parser("export", help="export labels (long), items (wide) or DPO pairs as JSONL or CSV")
+    export = sub.add_parser("export", help="export labels (long), items (wide) or DPO pairs as JSONL, CSV or Parquet")
     _storage(export)
     export.add_argument("--dataset", required=True, help="dataset name")
     export.add_argument("--kind", choices=EXPORT_KINDS, default="labels", help="labels (long), wide or dpo")
-    export.add_argument("--format", choices=EXPORT_FORMATS, help="default from the output's suffix, else jsonl")
-    export.add_argument("--output", "-o", help="file to write (default: standard output)")
+    export.add_argument(
+        "--format", choices=EXPORT_FORMATS, help="default from the output's suffix (.csv, .parquet), else jsonl"
+    )
+    export.add_argument("--output", "-o", help="file to write (default: standard output; parquet needs a file)")
     export.add_argument("--judges", action="store_true", help="labels: add every judge verdict as rows")
     export.add_argument("--source", default="majority", help="dpo: 'majority' (default) or a judge run id")
 
@@ -132,7 +141,12 @@ def build_parser() -> argparse.ArgumentParser:
         "evaluate", help="PandaLM-style pipeline: judge every pair of candidate files on every input, rank them"
     )
     _common(evaluate)
-    evaluate.add_argument("candidates", nargs="+", help="candidate JSON files (list of strings, or AlpacaEval layout)")
+    evaluate.add_argument(
+        "candidates",
+        nargs="+",
+        help="candidate JSON files (list of strings, or AlpacaEval layout) or models whose responses are generated "
+        "first: smollm2-demo, a model folder, a .gguf file or a cached hub id",
+    )
     evaluate.add_argument(
         "--input", dest="input_data", help="inputs JSON: [{instruction, input?}] (optional for AlpacaEval)"
     )
@@ -140,7 +154,17 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--both-orders", action="store_true", help="also judge with the responses swapped")
     evaluate.add_argument("--alpha", type=float, default=0.05, help="significance level of the partial order")
     evaluate.add_argument("--rule", choices=["sign-test", "more-wins"], default="sign-test")
+    evaluate.add_argument(
+        "--candidate-max-new-tokens", type=int, default=256, help="model candidates: new tokens per response"
+    )
+    evaluate.add_argument(
+        "--candidate-prompt",
+        choices=["auto", "chat", "alpaca"],
+        default="auto",
+        help="model candidates: their chat template (auto, when they have one) or PandaLM's Alpaca template",
+    )
     _data_commands(sub)
+    _users_commands(sub)
     return parser
 
 
@@ -157,24 +181,34 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 
 def serve(settings: Settings) -> None:
-    if not _is_loopback(settings.host):
-        sys.exit(
-            f"Refusing to listen on {settings.host}: Judge Studio has no authentication yet, so it only "
-            "listens on a loopback address (127.0.0.1). Put it behind an authenticating proxy instead."
-        )
-    from ui import build_ui, css_paths, head_html
+    """The web app (UI behind a login page, REST API, invite pages) with uvicorn, in one process."""
+    import uvicorn
 
+    from orchestration.access import ADMIN_PASSWORD_FILE
+    from ui import create_app
+
+    if not _is_loopback(settings.host):
+        print(
+            f"Warning: listening on {settings.host}, reachable from other machines. Every page needs a login, "
+            "but passwords, session cookies and API tokens cross the network in clear text: put Judge Studio "
+            "behind an HTTPS reverse proxy (or a VPN) before people use it.",
+            file=sys.stderr,
+            flush=True,
+        )
     studio = Studio(settings)
+    password = studio.access.ensure_admin(settings.home)
     studio.warm_up_in_background()
-    demo = build_ui(studio)
-    print(f"Judge Studio: data in {settings.database}")
-    demo.queue(default_concurrency_limit=4).launch(
-        server_name=settings.host,
-        server_port=settings.port,
-        head=head_html(),
-        css_paths=css_paths(),
-        footer_links=["api"],
-    )
+    app = create_app(studio)
+    url = f"http://{settings.host}:{settings.port}/"
+    if password is not None:
+        print(
+            f"\nFirst start: created the admin account.\n"
+            f"    Log in as admin / {password} (also in {settings.home / ADMIN_PASSWORD_FILE})\n"
+            "    Add people with the Admin page, `judge-studio users add NAME` or `judge-studio users invite`.\n",
+            flush=True,
+        )
+    print(f"Judge Studio on {url} (REST API docs: {url}api/v1/docs); data in {settings.database}", flush=True)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", access_log=False)
 
 
 def judge(settings: Settings, dataset: str, limit: int | None) -> None:
@@ -210,6 +244,16 @@ def evaluate_command(settings: Settings, args: argparse.Namespace) -> None:
         bars[0].n = done
         bars[0].refresh()
 
+    generating: dict[str, Any] = {}
+
+    def generation_progress(name: str, done: int, total: int) -> None:
+        if name not in generating:
+            generating[name] = tqdm(total=total, unit="response", desc=f"Generating {name}")
+        generating[name].n = done
+        generating[name].refresh()
+        if done == total:
+            generating[name].close()  # before the judging bar opens
+
     pipeline = EvaluationPipeline(
         args.candidates,
         args.input_data,
@@ -220,9 +264,12 @@ def evaluate_command(settings: Settings, args: argparse.Namespace) -> None:
         alpha=args.alpha,
         rule=args.rule,
         on_progress=progress,
+        candidate_max_new_tokens=args.candidate_max_new_tokens,
+        candidate_prompt_format=args.candidate_prompt,
+        on_generate=generation_progress,
     )
     result = pipeline.evaluate()
-    for bar in bars:
+    for bar in [*generating.values(), *bars]:
         bar.close()
     print(result.win_table.to_string(index=False))
     print()
@@ -242,6 +289,7 @@ def import_command(settings: Settings, args: argparse.Namespace) -> None:
         model1=args.model1,
         model2=args.model2,
         annotator=args.annotator,
+        candidates=tuple(args.candidate),
     )
     store = open_data_store(settings)
     try:
@@ -291,6 +339,105 @@ def _reader_left() -> None:
     sys.exit(1)
 
 
+def _users_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    users = sub.add_parser(
+        "users",
+        help="manage accounts (add, list, set, invite, token); acts as admin on this machine's database",
+        description="Passwords are never taken as arguments: type them at the prompt or pipe them with "
+        "--password-stdin.",
+    )
+    tasks = users.add_subparsers(dest="users_command", required=True, metavar="{add,list,set,invite,token}")
+    add = tasks.add_parser("add", help="create an account")
+    _storage(add)
+    add.add_argument("name", help="the name the person logs in with")
+    add.add_argument("--role", choices=ROLES, default="annotator", help="default annotator")
+    add.add_argument("--kind", choices=KINDS, default="crowd", help="crowd or expert annotator (default crowd)")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    listing = tasks.add_parser("list", help="every account with its role and label count")
+    _storage(listing)
+    change = tasks.add_parser("set", help="change an account's role, kind, active flag or password")
+    _storage(change)
+    change.add_argument("name")
+    change.add_argument("--role", choices=ROLES)
+    change.add_argument("--kind", choices=KINDS)
+    change.add_argument("--active", choices=["yes", "no"], help="no: the account can no longer log in")
+    change.add_argument("--password-stdin", action="store_true", help="read a new password from standard input")
+    change.add_argument("--change-password", action="store_true", help="prompt for a new password")
+    invite = tasks.add_parser("invite", help="print a one-time link that lets someone create their own account")
+    _storage(invite)
+    invite.add_argument("--role", choices=ROLES, default="annotator", help="default annotator")
+    invite.add_argument("--kind", choices=KINDS, default="crowd", help="default crowd")
+    invite.add_argument("--hours", type=float, default=72, help="how long the link works (default 72)")
+    invite.add_argument("--host", help=f"the server's address for the link (default {DEFAULTS.host})")
+    invite.add_argument("--port", type=int, help=f"the server's port for the link (default {DEFAULTS.port})")
+    invite.add_argument("--base-url", help="the link's start as people reach the server, e.g. https://judge.example")
+    token = tasks.add_parser("token", help="print a new REST API token for an account (shown once)")
+    _storage(token)
+    token.add_argument("name")
+    token.add_argument("--label", default="cli", help="a note stored with the token")
+
+
+ROLES = ("annotator", "reviewer", "admin")
+KINDS = ("crowd", "expert")
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    import getpass
+
+    first = getpass.getpass("Password (at least 8 characters): ")
+    if getpass.getpass("The same password again: ") != first:
+        sys.exit("judge-studio: the two passwords differ; nothing was saved.")
+    return first
+
+
+def users_command(settings: Settings, args: argparse.Namespace) -> None:
+    from orchestration import Access
+
+    store = open_data_store(settings)
+    try:
+        admin = Access(store).local_admin()
+        task = args.users_command
+        if task == "add":
+            password = _read_password(args.password_stdin)
+            admin.add_account(None, args.name, password, role=args.role, kind=args.kind)
+            print(f"Added {args.role} {args.name!r} ({args.kind}). Database: {settings.database}")
+        elif task == "list":
+            print(admin.accounts(None).to_string(index=False))
+        elif task == "set":
+            new_password = _read_password(args.password_stdin) if args.password_stdin or args.change_password else None
+            active = None if args.active is None else args.active == "yes"
+            admin.update_account(None, args.name, role=args.role, kind=args.kind, active=active, password=new_password)
+            print(f"Updated {args.name!r}.")
+        elif task == "invite":
+            secret = admin.invite(None, role=args.role, kind=args.kind, hours=args.hours)
+            print(f"{_base_url(settings, args.base_url)}/invite/{secret}")
+            print(f"One-time link for a new {args.role}, valid {args.hours:g} hours.", file=sys.stderr)
+        elif task == "token":
+            secret = admin.api_token(None, for_name=args.name, label=args.label)
+            print(secret)
+            print(
+                f"API token for {args.name!r} (shown once): send it as 'Authorization: Bearer <token>'.",
+                file=sys.stderr,
+            )
+    finally:
+        store.close()
+
+
+def _base_url(settings: Settings, given: str | None) -> str:
+    if given:
+        return given.rstrip("/")
+    host = settings.host
+    if host in ("0.0.0.0", "::", ""):  # listening everywhere: name this machine
+        import socket
+
+        host = socket.getfqdn()
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{settings.port}"
+
+
 def _is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -317,6 +464,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             metrics_command(settings, args)
         elif command == "export":
             export_command(settings, args)
+        elif command == "users":
+            users_command(settings, args)
         else:
             serve(settings)
     except UserError as exc:

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -76,24 +80,84 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-def running_app(db_path: Path, demo_judge):
-    """The whole app, launched in-process on a free port over a copy of the seeded database."""
-    from orchestration import Settings, Studio
-    from ui import build_ui, css_paths, head_html
+# Accounts of the running app: name -> (password, role). Annotators are crowd, the rest expert.
+APP_ACCOUNTS = {
+    "admin": ("admin-pass-1", "admin"),
+    "rita": ("rita-pass-1", "reviewer"),
+    "alice": ("alice-pass-1", "annotator"),
+    "bob": ("bob-pass-1", "annotator"),
+}
 
-    settings = Settings(home=db_path.parent)
-    studio = Studio(settings, judge_loader=lambda _spec: demo_judge)
-    studio.judge()
-    demo = build_ui(studio)
+
+@dataclass(frozen=True)
+class LiveApp:
+    """The whole app served by uvicorn on a free port: ``url`` ends with "/"."""
+
+    url: str
+    studio: Any
+    db_path: Path
+
+
+@pytest.fixture
+def app_accounts() -> dict[str, str]:
+    """name -> password of the accounts ``running_app`` and ``live_app`` create up front."""
+    return {name: password for name, (password, _role) in APP_ACCOUNTS.items()}
+
+
+@contextmanager
+def serve_app(db_path: Path, judge_loader: Any = None) -> Iterator[LiveApp]:
+    """``ui.create_app`` (REST API, invite pages, the UI behind its login) with uvicorn in a thread."""
+    import threading
+    import time
+
+    import httpx
+    import uvicorn
+
+    from orchestration import Settings, Studio
+    from ui import create_app
+
+    studio = Studio(Settings(home=db_path.parent), judge_loader=judge_loader)
+    for name, (password, role) in APP_ACCOUNTS.items():
+        studio.store.create_annotator(
+            name, role=role, kind="crowd" if role == "annotator" else "expert", password=password
+        )
     port = free_port()
-    demo.queue().launch(
-        server_name="127.0.0.1",
-        server_port=port,
-        prevent_thread_lock=True,
-        quiet=True,
-        head=head_html(),
-        css_paths=css_paths(),
+    config = uvicorn.Config(
+        create_app(studio), host="127.0.0.1", port=port, log_level="warning", lifespan="on", timeout_graceful_shutdown=2
     )
-    yield f"http://127.0.0.1:{port}/"
-    demo.close()
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if server.started and httpx.get(url, timeout=5).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError(f"the app did not start on {url}")
+        time.sleep(0.1)
+    try:
+        yield LiveApp(url=url, studio=studio, db_path=db_path)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+        studio.store.close()
+
+
+@pytest.fixture
+def live_app(db_path: Path) -> Iterator[LiveApp]:
+    """The app over a copy of the seeded database, no judge loaded up front (REST and login tests)."""
+    with serve_app(db_path) as app:
+        yield app
+
+
+@pytest.fixture
+def running_app(db_path: Path, demo_judge) -> Iterator[str]:
+    """The whole app with the real judge loaded, on a free port over a copy of the seeded database;
+    yields its URL. Every page needs a login: see ``APP_ACCOUNTS`` / ``app_accounts``."""
+    with serve_app(db_path, judge_loader=lambda _spec: demo_judge) as app:
+        app.studio.judge()
+        yield app.url

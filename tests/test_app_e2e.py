@@ -11,13 +11,20 @@ from gradio_client import Client
 pytestmark = pytest.mark.model
 
 
+def _client(url: str, name: str, accounts: dict[str, str]) -> Client:
+    """One logged-in user (Gradio's login page guards every page and endpoint)."""
+    return Client(url, auth=(name, accounts[name]), verbose=False)
+
+
 def _sql(path: Path, query: str, *args: object) -> list[tuple]:
     with sqlite3.connect(path) as connection:
         return connection.execute(query, args).fetchall()
 
 
-def test_annotator_labels_and_the_label_is_in_sqlite(running_app: str, db_path: Path) -> None:
-    alice = Client(running_app, verbose=False)
+def test_annotator_labels_and_the_label_is_in_sqlite(
+    running_app: str, db_path: Path, app_accounts: dict[str, str]
+) -> None:
+    alice = _client(running_app, "alice", app_accounts)
     comparison_id, prompt, left, right, feedback = alice.predict("alice", api_name="/next_item")
     assert comparison_id == 1 and "Instruction" in prompt and left and right
     after = alice.predict("alice", comparison_id, api_name="/label_1")
@@ -28,8 +35,10 @@ def test_annotator_labels_and_the_label_is_in_sqlite(running_app: str, db_path: 
     ) == [(1, "alice", "1")]
 
 
-def test_two_annotators_each_get_their_own_next_item(running_app: str, db_path: Path) -> None:
-    alice, bob = Client(running_app, verbose=False), Client(running_app, verbose=False)
+def test_two_annotators_each_get_their_own_next_item(
+    running_app: str, db_path: Path, app_accounts: dict[str, str]
+) -> None:
+    alice, bob = _client(running_app, "alice", app_accounts), _client(running_app, "bob", app_accounts)
     a_first = alice.predict("alice", api_name="/next_item")[0]
     alice.predict("alice", a_first, api_name="/label_tie")
     b_first = bob.predict("bob", api_name="/next_item")[0]
@@ -41,15 +50,19 @@ def test_two_annotators_each_get_their_own_next_item(running_app: str, db_path: 
     assert rows == [("alice", "tie"), ("bob", "2")]
 
 
-def test_label_without_a_name_is_refused_with_a_message(running_app: str, db_path: Path) -> None:
-    client = Client(running_app, verbose=False)
+def test_label_without_a_name_is_refused_with_a_message(
+    running_app: str, db_path: Path, app_accounts: dict[str, str]
+) -> None:
+    client = _client(running_app, "alice", app_accounts)
     with pytest.raises(Exception, match="Enter your annotator name"):
         client.predict("", 1, api_name="/label_1")
     assert _sql(db_path, "SELECT count(*) FROM labels") == [(0,)]
 
 
-def test_case_study_judges_once_with_the_real_model_and_stores_the_verdict(running_app: str, db_path: Path) -> None:
-    client = Client(running_app, verbose=False)
+def test_case_study_judges_once_with_the_real_model_and_stores_the_verdict(
+    running_app: str, db_path: Path, app_accounts: dict[str, str]
+) -> None:
+    client = _client(running_app, "rita", app_accounts)
     shown = client.predict(2, api_name="/show_comparison")
     assert "Response 1 · `" in shown[2] and "Not judged yet" in shown[7]
     job = client.submit(2, api_name="/judge_comparison")
@@ -75,8 +88,8 @@ def test_case_study_judges_once_with_the_real_model_and_stores_the_verdict(runni
         assert key in fingerprint
 
 
-def test_dashboard_shows_agreement_after_labels_and_verdicts(running_app: str) -> None:
-    client = Client(running_app, verbose=False)
+def test_dashboard_shows_agreement_after_labels_and_verdicts(running_app: str, app_accounts: dict[str, str]) -> None:
+    client = _client(running_app, "rita", app_accounts)
     before = client.predict("judge-studio-demo", None, api_name="/dashboard")
     assert "**0** human labels" in before[0]
     first = client.predict("carol", api_name="/next_item")[0]

@@ -33,9 +33,17 @@ def page(running_app: str):
         page.dialogs = []  # type: ignore[attr-defined]
         page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))  # type: ignore[attr-defined]
         page.goto(running_app)
+        log_in(page, "rita", "rita-pass-1")  # a reviewer: sees the case study, the dashboard and Annotate
         page.get_by_text("Judge LLM responses with a local judge model").wait_for()
         yield page
         browser.close()
+
+
+def log_in(page, name: str, password: str) -> None:
+    """Gradio's login page (every page of the app is behind it)."""
+    page.locator("input[type=text]").first.fill(name)
+    page.locator("input[type=password]").first.fill(password)
+    page.get_by_role("button", name="Login").click()
 
 
 def _pick_comparison(page, text: str) -> None:

@@ -47,9 +47,12 @@ def error_status(exc: Exception) -> int:
     if isinstance(exc, AccessDenied):
         return status.HTTP_403_FORBIDDEN
     text = str(exc).lower()
-    if text.startswith("there is no") or "has no comparisons" in text or "was not handed to you" in text:
+    if text.startswith("there is no") or "has no comparisons" in text:
         return status.HTTP_404_NOT_FOUND
-    if any(word in text for word in ("already", "changed elsewhere", "concurrent", "is taken", "outdated")):
+    if any(
+        word in text
+        for word in ("already", "changed elsewhere", "concurrent", "is taken", "outdated", "not handed to you")
+    ):
         return status.HTTP_409_CONFLICT
     return status.HTTP_400_BAD_REQUEST
 
@@ -449,7 +452,7 @@ def api_router(studio: Studio) -> APIRouter:
         user: Caller,
         dataset: Annotated[str, Query(description="dataset name")],
         kind: Annotated[Literal["labels", "wide", "dpo"], Query(description="labels (long), wide or dpo")] = "labels",
-        format: Annotated[Literal["jsonl", "csv"], Query()] = "jsonl",  # noqa: A002
+        format: Annotated[Literal["jsonl", "csv"], Query()] = "jsonl",
         judges: Annotated[bool, Query(description="labels: add every judge verdict as rows")] = False,
         source: Annotated[str, Query(description="dpo: 'majority' or a judge run id")] = "majority",
     ) -> Response:

@@ -122,6 +122,8 @@ def invite_router(studio: Studio) -> fastapi.APIRouter:
         role = studio.access.invite_role(token)
         if role is None:
             return _page("Invite link not valid", _GONE, status.HTTP_410_GONE)
+        if not name.strip():
+            return _form(role, name, "Choose a name to log in with.", status.HTTP_400_BAD_REQUEST)
         if password != password2:
             return _form(role, name, "The two passwords differ; type them again.", status.HTTP_400_BAD_REQUEST)
         try:
