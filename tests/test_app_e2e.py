@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from pathlib import Path
 
@@ -21,42 +22,70 @@ def _sql(path: Path, query: str, *args: object) -> list[tuple]:
         return connection.execute(query, args).fetchall()
 
 
+SESSION = "Demo session"
+HEADER, PROMPT, LEFT, RIGHT, FEEDBACK = 0, 1, 3, 5, 10  # outputs of /next_item and /submit_label
+
+
+def _shown_id(outputs: tuple) -> int:
+    match = re.search(r"Comparison \*\*#(\d+)\*\*", outputs[HEADER])
+    assert match, outputs[HEADER]
+    return int(match.group(1))
+
+
 def test_annotator_labels_and_the_label_is_in_sqlite(
     running_app: str, db_path: Path, app_accounts: dict[str, str]
 ) -> None:
     alice = _client(running_app, "alice", app_accounts)
-    comparison_id, prompt, left, right, feedback = alice.predict("alice", api_name="/next_item")
-    assert comparison_id == 1 and "Instruction" in prompt and left and right
-    after = alice.predict("alice", comparison_id, api_name="/label_1")
-    assert "Saved **Response 1 is better** on #1" in after[4]
-    assert after[0] != comparison_id  # the next comparison is shown at once
-    assert _sql(
-        db_path, "SELECT l.comparison_id, a.name, l.verdict FROM labels l JOIN annotators a ON a.id = l.annotator_id"
-    ) == [(1, "alice", "1")]
+    shown = alice.predict(SESSION, api_name="/next_item")
+    comparison_id = _shown_id(shown)
+    assert "Instruction" in shown[PROMPT] and shown[LEFT] and shown[RIGHT]
+    after = alice.predict(SESSION, "left", 4, False, "clear winner", api_name="/submit_label")
+    assert f"Saved **Left is better** on comparison #{comparison_id} (version 1)" in after[FEEDBACK]
+    assert _shown_id(after) != comparison_id  # the next comparison is shown at once
+    ((verdict, swapped, confidence, comment),) = _sql(
+        db_path,
+        "SELECT l.verdict, l.presented_swapped, l.confidence, l.comment FROM labels l "
+        "JOIN annotators a ON a.id = l.annotator_id WHERE a.name = 'alice' AND l.comparison_id = ?",
+        comparison_id,
+    )
+    assert verdict == ("2" if swapped else "1")  # "left" mapped back to canonical order
+    assert (confidence, comment) == (4, "clear winner")
 
 
 def test_two_annotators_each_get_their_own_next_item(
     running_app: str, db_path: Path, app_accounts: dict[str, str]
 ) -> None:
     alice, bob = _client(running_app, "alice", app_accounts), _client(running_app, "bob", app_accounts)
-    a_first = alice.predict("alice", api_name="/next_item")[0]
-    alice.predict("alice", a_first, api_name="/label_tie")
-    b_first = bob.predict("bob", api_name="/next_item")[0]
-    assert b_first != a_first  # least-labelled first
-    bob.predict("bob", b_first, api_name="/label_2")
+    a_first = _shown_id(alice.predict(SESSION, api_name="/next_item"))
+    b_first = _shown_id(bob.predict(SESSION, api_name="/next_item"))
+    assert b_first != a_first  # alice's lease counts: least-annotated first
+    alice.predict(SESSION, "tie", 0, False, "", api_name="/submit_label")
+    bob.predict(SESSION, "right", 0, False, "", api_name="/submit_label")
     rows = _sql(
-        db_path, "SELECT a.name, l.verdict FROM labels l JOIN annotators a ON a.id = l.annotator_id ORDER BY a.name"
+        db_path,
+        "SELECT a.name, l.comparison_id FROM labels l JOIN annotators a ON a.id = l.annotator_id ORDER BY a.name",
     )
-    assert rows == [("alice", "tie"), ("bob", "2")]
+    assert rows == [("alice", a_first), ("bob", b_first)]
 
 
-def test_label_without_a_name_is_refused_with_a_message(
+def test_a_submit_without_an_item_on_screen_is_refused_with_a_message(
     running_app: str, db_path: Path, app_accounts: dict[str, str]
 ) -> None:
     client = _client(running_app, "alice", app_accounts)
-    with pytest.raises(Exception, match="Enter your annotator name"):
-        client.predict("", 1, api_name="/label_1")
+    with pytest.raises(Exception, match="there is no comparison on screen"):
+        client.predict(SESSION, "left", 0, False, "", api_name="/submit_label")
+    client.predict(SESSION, api_name="/next_item")
+    with pytest.raises(Exception, match="Choose Left, Right or Tie first"):
+        client.predict(SESSION, None, 0, False, "", api_name="/submit_label")
     assert _sql(db_path, "SELECT count(*) FROM labels") == [(0,)]
+
+
+def test_an_annotator_cannot_reach_reviewer_or_admin_endpoints(running_app: str, app_accounts: dict[str, str]) -> None:
+    alice = _client(running_app, "alice", app_accounts)
+    with pytest.raises(Exception, match="needs the reviewer role"):
+        alice.predict(2, api_name="/show_comparison")
+    with pytest.raises(Exception, match="needs the admin role"):
+        alice.predict(api_name="/admin_accounts")
 
 
 def test_case_study_judges_once_with_the_real_model_and_stores_the_verdict(
@@ -92,7 +121,8 @@ def test_dashboard_shows_agreement_after_labels_and_verdicts(running_app: str, a
     client = _client(running_app, "rita", app_accounts)
     before = client.predict("judge-studio-demo", None, api_name="/dashboard")
     assert "**0** human labels" in before[0]
-    first = client.predict("carol", api_name="/next_item")[0]
-    client.predict("carol", first, api_name="/label_2")
+    alice = _client(running_app, "alice", app_accounts)
+    alice.predict(SESSION, api_name="/next_item")
+    alice.predict(SESSION, "right", 0, False, "", api_name="/submit_label")
     after = client.predict("judge-studio-demo", None, api_name="/dashboard")
     assert "**1** human labels from **1** annotators" in after[0]

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from annotation_store import NewVerdict, open_store
+
 pytestmark = [pytest.mark.browser, pytest.mark.model]
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -22,21 +24,34 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture
-def page(running_app: str):
+def open_page(running_app: str):
+    """``open_page(name, password)``: a chromium page logged in to the app as that account."""
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.dialogs = []  # type: ignore[attr-defined]
-        page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))  # type: ignore[attr-defined]
-        page.goto(running_app)
-        log_in(page, "rita", "rita-pass-1")  # a reviewer: sees the case study, the dashboard and Annotate
-        page.get_by_text("Judge LLM responses with a local judge model").wait_for()
-        yield page
+
+        def open_as(name: str, password: str):
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.dialogs = []  # type: ignore[attr-defined]
+            page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))  # type: ignore[attr-defined]
+            page.goto(running_app)
+            log_in(page, name, password)
+            page.get_by_text("Signed in as").wait_for()
+            return page
+
+        yield open_as
         browser.close()
+
+
+@pytest.fixture
+def page(open_page):
+    """A reviewer's page on the Case study tab."""
+    page = open_page("rita", "rita-pass-1")
+    page.get_by_role("tab", name="Case study").click()
+    return page
 
 
 def log_in(page, name: str, password: str) -> None:
@@ -72,25 +87,94 @@ def test_html_in_a_response_shows_as_text_and_runs_nothing(page) -> None:
     assert page.dialogs == []  # type: ignore[attr-defined]
 
 
-def test_annotator_labels_with_the_keyboard_blind_to_models(page, db_path: Path) -> None:
-    page.get_by_role("tab", name="Annotate").click()
-    page.locator("#annotator-name textarea, #annotator-name input").first.fill("erin")
+MODELS = ["atlas-13b-chat", "borealis-7b-dpo", "verbose-7b-sft", "cirrus-3b-base", "drizzle-1b"]
+
+
+def test_annotator_labels_three_items_with_the_keyboard_blind_to_models_and_judge(
+    open_page, db_path: Path, tmp_path: Path
+) -> None:
+    store = open_store(db_path)  # the judge has an opinion on every comparison: it must stay hidden until submit
+    run = store.ensure_judge_run("fp-browser", {"model": "browser-test-judge"})
+    for comparison_id in store.comparison_table()["id"].tolist():
+        store.save_verdict(run, NewVerdict(int(comparison_id), "1", "ok", reason="JUDGE-REASON"))
+    store.close()
+
+    page = open_page("alice", "alice-pass-1")
+    tabs = [t.inner_text() for t in page.get_by_role("tab").all()]
+    assert tabs == ["Annotate"], "an annotator sees no case study, dashboard, review or admin page"
+    page.wait_for_function("document.querySelector('#annotate-session input')?.value === 'Demo session'")
     page.locator("#start-labelling").click()
-    page.wait_for_function("document.querySelector('#annotate-response-1').innerText.trim().length > 0")
-    annotate_text = page.locator("#tab-annotate").inner_text()
-    models = ["atlas-13b-chat", "borealis-7b-dpo", "verbose-7b-sft", "cirrus-3b-base", "drizzle-1b"]
-    assert not [m for m in models if m in annotate_text], "model names must stay hidden while labelling"
-    assert "Verdict" not in annotate_text and "The judge said" not in annotate_text
-    page.locator("body").click(position={"x": 5, "y": 5})
-    page.keyboard.press("2")
-    page.get_by_text("Saved **Response 2 is better**", exact=False).or_(
-        page.get_by_text("Saved Response 2 is better", exact=False)
-    ).first.wait_for()
-    page.keyboard.press("t")
-    page.get_by_text("Saved Tie", exact=False).first.wait_for()
+    for key, expected in (("1", "Left is better"), ("2", "Right is better"), ("t", "Tie")):
+        page.wait_for_function("document.querySelector('#annotate-header').innerText.includes('Comparison')")
+        header = page.locator("#annotate-header").inner_text()
+        shown = page.locator("#tab-annotate").inner_text()
+        assert not [
+            m for m in MODELS if m in page.locator("#annotate-response-1, #annotate-response-2").first.inner_text()
+        ]
+        if key == "1":  # before the first submit nothing of the judge or the models is on the page
+            assert "The judge said" not in shown and "JUDGE-REASON" not in shown
+            assert not [m for m in MODELS if m in shown], "model names must stay hidden while labelling"
+        page.locator("body").click(position={"x": 5, "y": 5})
+        page.keyboard.press(key)
+        page.wait_for_function(
+            "(v) => [...document.querySelectorAll('#annotate-choice input')].some(i => i.checked && i.value === v)",
+            arg={"1": "left", "2": "right", "t": "tie"}[key],
+        )
+        page.keyboard.press("Enter")
+        page.get_by_text(f"Saved {expected}", exact=False).first.wait_for()
+        page.wait_for_function(
+            "(before) => document.querySelector('#annotate-header').innerText !== before", arg=header
+        )
+        feedback = page.locator("#annotate-feedback").inner_text()
+        assert "The judge said" in feedback  # revealed after the submit (the demo session reveals it)
+    page.screenshot(path=str(tmp_path / "annotate.png"), full_page=True)
     with sqlite3.connect(db_path) as db:
         rows = db.execute(
-            "SELECT l.verdict FROM labels l JOIN annotators a ON a.id = l.annotator_id WHERE a.name = 'erin' "
-            "ORDER BY l.id"
+            "SELECT l.verdict, l.presented_swapped, l.time_on_item_ms FROM labels l "
+            "JOIN annotators a ON a.id = l.annotator_id WHERE a.name = 'alice' ORDER BY l.id"
         ).fetchall()
-    assert rows == [("2",), ("tie",)]
+    # left/right as seen, mapped back to canonical order with the order shown stored beside it
+    assert [(v, bool(sw)) for v, sw, _t in rows] == [
+        ("2" if rows[0][1] else "1", bool(rows[0][1])),
+        ("1" if rows[1][1] else "2", bool(rows[1][1])),
+        ("tie", bool(rows[2][1])),
+    ]
+    assert all(t is not None and t > 0 for _v, _s, t in rows)
+
+
+def test_going_back_with_the_arrow_key_edits_the_earlier_label(open_page, db_path: Path) -> None:
+    page = open_page("bob", "bob-pass-1")
+    page.wait_for_function("document.querySelector('#annotate-session input')?.value === 'Demo session'")
+    page.locator("#start-labelling").click()
+    page.wait_for_function("document.querySelector('#annotate-header').innerText.includes('Comparison')")
+    first = page.locator("#annotate-header").inner_text()
+    page.locator("body").click(position={"x": 5, "y": 5})
+    page.keyboard.press("1")
+    page.wait_for_function("document.querySelector('#annotate-choice input[value=left]')?.checked === true")
+    page.keyboard.press("Enter")
+    page.get_by_text("Saved Left is better", exact=False).first.wait_for()
+    page.keyboard.press("ArrowLeft")
+    page.get_by_text("editing your earlier answer (version 1)", exact=False).wait_for()
+    assert page.locator("#annotate-header").inner_text().split(" · ")[0] == first.split(" · ")[0]
+    page.locator("body").click(position={"x": 5, "y": 5})
+    page.keyboard.press("t")
+    page.wait_for_function("document.querySelector('#annotate-choice input[value=tie]')?.checked === true")
+    page.keyboard.press("Enter")
+    page.get_by_text("(version 2)", exact=False).first.wait_for()
+    with sqlite3.connect(db_path) as db:
+        assert db.execute(
+            "SELECT l.verdict, l.version FROM labels l JOIN annotators a ON a.id = l.annotator_id WHERE a.name = 'bob'"
+        ).fetchall() == [("tie", 2)]
+
+
+def test_an_admin_sees_the_admin_page_and_a_reviewer_does_not(open_page) -> None:
+    admin = open_page("admin", "admin-pass-1")
+    assert [t.inner_text() for t in admin.get_by_role("tab").all()] == [
+        "Annotate",
+        "Case study",
+        "Dashboard",
+        "Review",
+        "Admin",
+    ]
+    reviewer = open_page("rita", "rita-pass-1")
+    assert "Admin" not in [t.inner_text() for t in reviewer.get_by_role("tab").all()]
