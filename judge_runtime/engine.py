@@ -9,16 +9,22 @@ Two verdict modes:
   (renormalised, as AlpacaEval's logprob parser does); the most likely word is written, then the
   model continues with the rest of the layout (reason, reference). Small models that never follow
   a format on their own still give a real, probability-backed verdict this way.
+
+``Judge`` is the backend-independent face (profile, fingerprint, ``judge``/``judge_many`` for
+pairwise profiles, ``rate``/``rate_many`` for ``mtbench-single``, ``stream``); ``LocalJudge`` runs a
+model in this process, ``judge_runtime.remote.RemoteJudge`` an OpenAI-compatible server.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from judge_runtime.batching import decode_until_stop, left_pad, run_in_batches, stop_token_ids
 from judge_runtime.loading import (
     DEMO_MODEL,
     JudgeLoadError,
@@ -31,12 +37,17 @@ from judge_runtime.loading import (
 )
 from judge_runtime.profiles import (
     VERDICTS,
+    Case,
     Decoding,
+    JudgeInputError,
     PairCase,
     ParsedJudgment,
     Profile,
+    SingleCase,
     Verdict,
     get_profile,
+    render,
+    required_fields,
     swapped,
 )
 
@@ -44,14 +55,12 @@ DEFAULT_PROFILE = "pandalm"
 VERDICT_MODES = ("generate", "constrained")
 
 
-class JudgeInputError(ValueError):
-    """A case cannot be judged as given (empty field, too long for the model)."""
-
-
 @dataclass(frozen=True)
 class JudgeSpec:
     """What to load. ``decoding`` names one of the profile's presets ('fast', 'released')."""
 
+    # DEMO_MODEL, a model folder, a .gguf file, a cached hub id, or "openai:<served name>@<base URL>"
+    # for an OpenAI-compatible server (vLLM, llama.cpp), e.g. "openai:qwen2.5-7b@http://127.0.0.1:8000/v1".
     model: str = DEMO_MODEL
     profile: str = DEFAULT_PROFILE
     quantization: str = "auto"
@@ -63,10 +72,15 @@ class JudgeSpec:
     # constrained mode only: average the verdict probabilities over both presentation orders
     # (p(1) = mean of p(1) as shown and p(2) with the responses swapped), cancelling position bias.
     both_orders: bool = False
+    # remote judges only: a local tokenizer (folder, .gguf, cached hub id, DEMO_MODEL) whose chat template
+    # renders chat profiles' prompts here; without one, chat profiles use the server's /chat/completions.
+    tokenizer: str | None = None
 
 
 @dataclass(frozen=True)
 class JudgeResult:
+    """One judgment: ``parsed.verdict`` for pairwise profiles, ``parsed.score`` for ``mtbench-single``."""
+
     parsed: ParsedJudgment
     raw_output: str
     prompt_tokens: int
@@ -83,9 +97,95 @@ class JudgeProgress:
     result: JudgeResult | None = None
 
 
+ResultCallback = Callable[[int, JudgeResult], None]
+
+
+def average_orders(shown: dict[str, float], other: dict[str, float]) -> dict[str, float]:
+    """Verdict probabilities averaged over both presentation orders (``other`` judged with the responses swapped)."""
+    return {
+        "1": (shown["1"] + other["2"]) / 2,
+        "2": (shown["2"] + other["1"]) / 2,
+        "tie": (shown["tie"] + other["tie"]) / 2,
+    }
+
+
+def forced_prefix(profile: Profile, probabilities: dict[str, float]) -> str:
+    """The most likely verdict word and what follows it in the profile's layout (constrained mode)."""
+    assert profile.verdict_words is not None
+    best: Verdict = max(VERDICTS, key=lambda v: probabilities[v])
+    return profile.verdict_words[VERDICTS.index(best)] + profile.after_verdict
+
+
+def check_case(profile: Profile, case: Case) -> None:
+    """Refuse a case with an empty text, before any model time is spent on it."""
+    for name, text in required_fields(case).items():
+        if not str(text).strip():
+            needs = "a response" if isinstance(case, SingleCase) else "two responses"
+            raise JudgeInputError(f"The {name} is empty: the judge needs an instruction and {needs}.")
+
+
+class Judge(ABC):
+    """A loaded judge: a profile and a backend. Build one with :func:`load_judge`.
+
+    Pairwise profiles: ``judge(PairCase)``, ``judge_many``. ``mtbench-single``: ``rate(SingleCase)``,
+    ``rate_many``; the rating is ``result.parsed.score``. ``stream`` takes either kind.
+    """
+
+    spec: JudgeSpec
+    profile: Profile
+    decoding: Decoding
+    fingerprint: dict[str, Any]
+
+    @property
+    def fingerprint_key(self) -> str:
+        return fingerprint_key(self.fingerprint)
+
+    @abstractmethod
+    def validate(self, case: Case) -> None:
+        """Raise :class:`JudgeInputError` when ``case`` cannot be judged (empty text, wrong kind, too long)."""
+
+    @abstractmethod
+    def stream(self, case: Case) -> Iterator[JudgeProgress]:
+        """Yield the growing output text; the last item carries the parsed result."""
+
+    @abstractmethod
+    def _run_many(self, cases: Sequence[Case], batch_size: int, on_result: ResultCallback | None) -> list[JudgeResult]:
+        """Judge or rate ``cases`` (already checked to fit the profile), in batches."""
+
+    def _expect(self, kind: str, method: str, other: str) -> None:
+        if self.profile.kind != kind:
+            raise JudgeInputError(
+                f"{method}() is for {'pairwise' if kind == 'pair' else 'single-answer'} profiles, but this judge's "
+                f"profile {self.profile.name!r} {'rates one response' if kind == 'pair' else 'compares two'}: "
+                f"use {other}()."
+            )
+
+    def judge(self, case: PairCase) -> JudgeResult:
+        """Compare the two responses of one case."""
+        return self.judge_many([case])[0]
+
+    def judge_many(
+        self, cases: Sequence[PairCase], *, batch_size: int = 8, on_result: ResultCallback | None = None
+    ) -> list[JudgeResult]:
+        """Judge cases in batches; ``on_result(index, result)`` as each one finishes."""
+        self._expect("pair", "judge_many", "rate_many")
+        return self._run_many(cases, batch_size, on_result)
+
+    def rate(self, case: SingleCase) -> JudgeResult:
+        """Grade one response 1-10 (MT-Bench single-answer grading); the rating is ``result.parsed.score``."""
+        return self.rate_many([case])[0]
+
+    def rate_many(
+        self, cases: Sequence[SingleCase], *, batch_size: int = 8, on_result: ResultCallback | None = None
+    ) -> list[JudgeResult]:
+        """Grade responses in batches; an output without a valid ``[[rating]]`` is unparsed, never a number."""
+        self._expect("single", "rate_many", "judge_many")
+        return self._run_many(cases, batch_size, on_result)
+
+
 @dataclass
-class Judge:
-    """A loaded judge. Build it with :func:`load_judge`."""
+class LocalJudge(Judge):
+    """A judge model loaded in this process (transformers, on the CPU or a GPU)."""
 
     spec: JudgeSpec
     profile: Profile
@@ -97,16 +197,10 @@ class Judge:
     verdict_token_ids: tuple[int, int, int] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    @property
-    def fingerprint_key(self) -> str:
-        return fingerprint_key(self.fingerprint)
-
     # ---------------------------------------------------------------- prompt -> token ids
-    def encode(self, case: PairCase) -> list[int]:
-        for name in ("instruction", "response1", "response2"):
-            if not str(getattr(case, name)).strip():
-                raise JudgeInputError(f"The {name} is empty: the judge needs an instruction and two responses.")
-        prompt = self.profile.build_prompt(case)
+    def encode(self, case: Case) -> list[int]:
+        check_case(self.profile, case)
+        prompt = render(self.profile, case)
         if prompt.messages is not None:
             if not getattr(self.tokenizer, "chat_template", None):
                 raise JudgeInputError(
@@ -124,15 +218,13 @@ class Judge:
             )
         return list(ids)
 
+    def validate(self, case: Case) -> None:
+        self.encode(case)
+
     def _generate_kwargs(self) -> dict[str, Any]:
         kwargs = self.decoding.as_kwargs()
         kwargs["pad_token_id"] = self.tokenizer.pad_token_id
         return kwargs
-
-    def _stop_ids(self) -> set[int]:
-        configured = getattr(self.model.generation_config, "eos_token_id", None)
-        ids = configured if isinstance(configured, list) else [configured]
-        return {int(i) for i in [*ids, self.tokenizer.eos_token_id] if i is not None}
 
     def _finish(
         self,
@@ -142,21 +234,13 @@ class Judge:
         prefix: str = "",
         probabilities: dict[str, float] | None = None,
     ) -> JudgeResult:
-        stops, pad = self._stop_ids(), self.tokenizer.pad_token_id
-        ids: list[int] = []
-        stopped = False
-        for token in (int(t) for t in out_ids):
-            if token in stops:
-                stopped = True
-                break
-            if token != pad:
-                ids.append(token)
-        text = prefix + self.tokenizer.decode(ids, skip_special_tokens=True)
+        decoded, kept, stopped = decode_until_stop(self.tokenizer, out_ids, stop_token_ids(self.model, self.tokenizer))
+        text = prefix + decoded
         return JudgeResult(
-            parsed=self.profile.parse(text, truncated=not stopped and len(ids) >= self.decoding.max_new_tokens),
+            parsed=self.profile.parse(text, truncated=not stopped and kept >= self.decoding.max_new_tokens),
             raw_output=text,
             prompt_tokens=prompt_tokens,
-            output_tokens=len(ids) + int(stopped),
+            output_tokens=kept + int(stopped),
             latency_s=time.perf_counter() - started,
             probabilities=probabilities,
         )
@@ -189,22 +273,19 @@ class Judge:
             return self.verdict_probabilities(batch)
         both = self.verdict_probabilities(batch + swapped_batch)
         shown, other = both[: len(batch)], both[len(batch) :]
-        return [
-            {"1": (a["1"] + b["2"]) / 2, "2": (a["2"] + b["1"]) / 2, "tie": (a["tie"] + b["tie"]) / 2}
-            for a, b in zip(shown, other, strict=True)
-        ]
+        return [average_orders(a, b) for a, b in zip(shown, other, strict=True)]
 
-    def _encode_swapped(self, case: PairCase) -> list[int] | None:
-        return self.encode(swapped(case)) if self.constrained and self.spec.both_orders else None
+    def _encode_swapped(self, case: Case) -> list[int] | None:
+        if self.constrained and self.spec.both_orders and isinstance(case, PairCase):
+            return self.encode(swapped(case))
+        return None
 
     def _forced_prefix(self, probabilities: dict[str, float]) -> tuple[str, list[int]]:
-        assert self.profile.verdict_words is not None
-        best: Verdict = max(VERDICTS, key=lambda v: probabilities[v])
-        text = self.profile.verdict_words[VERDICTS.index(best)] + self.profile.after_verdict
+        text = forced_prefix(self.profile, probabilities)
         return text, self.tokenizer(text, add_special_tokens=False)["input_ids"]
 
     # ---------------------------------------------------------------- one judgment, streamed
-    def stream(self, case: PairCase) -> Iterator[JudgeProgress]:
+    def stream(self, case: Case) -> Iterator[JudgeProgress]:
         """Yield the growing output text; the last item carries the parsed result."""
         import torch
         from transformers import TextIteratorStreamer
@@ -249,58 +330,23 @@ class Judge:
         new_tokens = holder["out"][0][len(ids) :].tolist()
         yield JudgeProgress(text, self._finish(new_tokens, len(ids), started, prefix, probabilities))
 
-    def judge(self, case: PairCase) -> JudgeResult:
-        return self.judge_many([case])[0]
-
     # ---------------------------------------------------------------- many judgments, batched
-    def judge_many(
-        self,
-        cases: Sequence[PairCase],
-        *,
-        batch_size: int = 8,
-        on_result: Callable[[int, JudgeResult], None] | None = None,
-    ) -> list[JudgeResult]:
-        """Judge cases in length-sorted, left-padded batches; ``on_result(index, result)`` per case.
-
-        On CUDA out-of-memory the batch is halved and retried instead of failing the run.
-        """
-        import torch
-
+    def _run_many(self, cases: Sequence[Case], batch_size: int, on_result: ResultCallback | None) -> list[JudgeResult]:
+        """Length-sorted, left-padded batches; on CUDA out-of-memory the batch is halved and retried."""
         encoded = [self.encode(case) for case in cases]
         others = [self._encode_swapped(case) for case in cases]
-        order = sorted(range(len(cases)), key=lambda i: len(encoded[i]))
-        results: dict[int, JudgeResult] = {}
-        position = 0
-        size = max(1, batch_size)
-        while position < len(order):
-            batch = order[position : position + size]
-            try:
-                swapped_batch = [others[i] for i in batch]
-                batch_results = self._judge_batch(
-                    [encoded[i] for i in batch],
-                    [ids for ids in swapped_batch if ids is not None] if swapped_batch[0] is not None else None,
-                )
-            except torch.cuda.OutOfMemoryError:
-                if size == 1:
-                    raise
-                torch.cuda.empty_cache()
-                size = max(1, size // 2)
-                continue
-            for index, result in zip(batch, batch_results, strict=True):
-                results[index] = result
-                if on_result is not None:
-                    on_result(index, result)
-            position += len(batch)
-        return [results[i] for i in range(len(cases))]
+
+        def run(batch: list[int]) -> list[JudgeResult]:
+            swapped_batch = [others[i] for i in batch]
+            return self._judge_batch(
+                [encoded[i] for i in batch],
+                [ids for ids in swapped_batch if ids is not None] if swapped_batch[0] is not None else None,
+            )
+
+        return run_in_batches([len(ids) for ids in encoded], batch_size, run, on_result)
 
     def _left_pad(self, batch: list[list[int]]) -> tuple[Any, Any]:
-        import torch
-
-        width = max(len(ids) for ids in batch)
-        pad = self.tokenizer.pad_token_id
-        input_ids = torch.tensor([[pad] * (width - len(ids)) + ids for ids in batch], device=self.device)
-        attention = torch.tensor([[0] * (width - len(ids)) + [1] * len(ids) for ids in batch], device=self.device)
-        return input_ids, attention
+        return left_pad(batch, self.tokenizer.pad_token_id, self.device)
 
     def _judge_batch(self, batch: list[list[int]], swapped_batch: list[list[int]] | None) -> list[JudgeResult]:
         import torch
@@ -335,14 +381,8 @@ def _verdict_token_ids(profile: Profile, tokenizer: Any) -> tuple[int, int, int]
     return ids[0], ids[1], ids[2]
 
 
-def load_judge(spec: JudgeSpec | None = None, **overrides: Any) -> Judge:
-    """Load a judge from local files. ``load_judge(model="path/to/PandaLM-7B", profile="pandalm")``."""
-    spec = spec or JudgeSpec()
-    if overrides:
-        spec = JudgeSpec(**{**spec.__dict__, **overrides})
-    if spec.verdict_mode not in VERDICT_MODES:
-        raise ValueError(f"Unknown verdict mode {spec.verdict_mode!r}; choose one of {', '.join(VERDICT_MODES)}.")
-    profile = get_profile(spec.profile)
+def resolve_decoding(spec: JudgeSpec, profile: Profile) -> Decoding:
+    """The profile's decoding preset named by ``spec.decoding``, with ``spec.max_new_tokens`` applied."""
     try:
         preset = profile.decoding_presets[spec.decoding]
     except KeyError:
@@ -350,14 +390,38 @@ def load_judge(spec: JudgeSpec | None = None, **overrides: Any) -> Judge:
             f"Unknown decoding preset {spec.decoding!r} for {profile.name}; "
             f"choose one of {', '.join(profile.decoding_presets)}"
         ) from None
-    decoding = preset
-    if spec.max_new_tokens is not None:
-        decoding = Decoding(
-            max_new_tokens=spec.max_new_tokens,
-            num_beams=preset.num_beams,
-            repetition_penalty=preset.repetition_penalty,
-            do_sample=preset.do_sample,
+    if spec.max_new_tokens is None:
+        return preset
+    return Decoding(
+        max_new_tokens=spec.max_new_tokens,
+        num_beams=preset.num_beams,
+        repetition_penalty=preset.repetition_penalty,
+        do_sample=preset.do_sample,
+    )
+
+
+def load_judge(spec: JudgeSpec | None = None, **overrides: Any) -> Judge:
+    """Load a judge. ``load_judge(model="path/to/PandaLM-7B", profile="pandalm")``.
+
+    Local files only (demo, folder, .gguf, cached hub id), or ``model="openai:<name>@<base URL>"`` for
+    an OpenAI-compatible server (see :mod:`judge_runtime.remote`).
+    """
+    spec = spec or JudgeSpec()
+    if overrides:
+        spec = JudgeSpec(**{**spec.__dict__, **overrides})
+    if spec.verdict_mode not in VERDICT_MODES:
+        raise ValueError(f"Unknown verdict mode {spec.verdict_mode!r}; choose one of {', '.join(VERDICT_MODES)}.")
+    profile = get_profile(spec.profile)
+    decoding = resolve_decoding(spec, profile)
+    if spec.verdict_mode == "constrained" and profile.verdict_words is None:
+        raise JudgeLoadError(
+            f"Profile {profile.name!r} writes its verdict or rating last, so one forward pass cannot pick it: "
+            "use verdict_mode 'generate'."
         )
+    from judge_runtime.remote import is_remote_model, load_remote_judge
+
+    if is_remote_model(spec.model):
+        return load_remote_judge(spec, profile, decoding)
     source = resolve_model_source(spec.model)
     device = resolve_device(spec.device)
     quantization = resolve_quantization(spec.quantization, device, source)
@@ -373,4 +437,4 @@ def load_judge(spec: JudgeSpec | None = None, **overrides: Any) -> Judge:
         verdict_mode=spec.verdict_mode,
         both_orders=spec.both_orders and spec.verdict_mode == "constrained",
     )
-    return Judge(spec, profile, decoding, model, tokenizer, device, fp, verdict_ids)
+    return LocalJudge(spec, profile, decoding, model, tokenizer, device, fp, verdict_ids)

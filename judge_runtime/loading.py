@@ -11,11 +11,21 @@ import hashlib
 import importlib.util
 import json
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from judge_runtime.profiles import Decoding, PairCase, Profile
+from judge_runtime.profiles import (
+    Case,
+    Decoding,
+    JudgeInputError,
+    PairCase,
+    PairTurn,
+    Profile,
+    SingleCase,
+    Turn,
+    render,
+)
 
 DEMO_MODEL = "smollm2-demo"
 DEMO_GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -58,7 +68,7 @@ def resolve_model_source(model: str) -> ModelSource:
             raise JudgeLoadError(f"{path} is a directory but has no config.json: not a transformers model folder.")
         return ModelSource(path, None, str(path))
     if path.exists() or model.startswith((".", "/", "~")):
-        raise JudgeLoadError(f"Judge model path not found or not usable: {model}")
+        raise JudgeLoadError(f"Model path not found or not usable: {model}")
     _require_in_hub_cache(model)
     return ModelSource(Path(model), None, model)
 
@@ -66,10 +76,13 @@ def resolve_model_source(model: str) -> ModelSource:
 def _require_in_hub_cache(model_id: str) -> None:
     from huggingface_hub import try_to_load_from_cache
 
-    found = try_to_load_from_cache(model_id, "config.json")
+    try:
+        found = try_to_load_from_cache(model_id, "config.json")
+    except ValueError:  # not even a valid repository id ("a b", "x//y")
+        found = None
     if not isinstance(found, str):
         raise JudgeLoadError(
-            f"Judge model {model_id!r} is neither the demo ({DEMO_MODEL!r}), a local folder, a .gguf file, "
+            f"Model {model_id!r} is neither the demo ({DEMO_MODEL!r}), a local folder, a .gguf file, "
             "nor in your Hugging Face cache. Judge Studio never downloads models: put the weights in a "
             "folder and pass its path."
         )
@@ -156,6 +169,31 @@ def load_model_and_tokenizer(source: ModelSource, device: str, quantization: str
     return model, tokenizer
 
 
+def load_tokenizer(model: str) -> Any:
+    """Only the tokenizer of a local model (demo name, folder, .gguf, cached hub id), set up for left padding.
+
+    For a GGUF model the converted copy's tokenizer is used when it exists (converting the GGUF
+    vocabulary takes seconds).
+    """
+    from transformers import AutoTokenizer
+
+    source = resolve_model_source(model)
+    cache = gguf_cache_dir(source, "float32")
+    if cache is not None and (cache / "tokenizer_config.json").is_file():
+        source = ModelSource(cache, None, source.display_name)
+    kwargs: dict[str, Any] = {"local_files_only": source.local_files_only}
+    if source.gguf_file:
+        kwargs["gguf_file"] = source.gguf_file
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(str(source.directory), **kwargs)
+    except (OSError, ValueError) as exc:
+        raise JudgeLoadError(f"Could not load the tokenizer of {source.display_name}: {exc}") from exc
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    tokenizer.padding_side = "left"
+    return tokenizer
+
+
 def _load(source: ModelSource, dtype: Any, qconfig: Any, device: str) -> tuple[Any, Any]:
     from transformers import AutoModelForCausalLM, AutoTokenizer, GgufConfig
 
@@ -225,14 +263,47 @@ def _hub_revision(model_id: str) -> str:
     return Path(found).parent.name if isinstance(found, str) else "unknown"
 
 
+_PAIR_PROBES: tuple[PairCase, ...] = (
+    PairCase("{instruction}", "{response1}", "{response2}"),
+    PairCase("{instruction}", "{response1}", "{response2}", input="{input}"),
+    PairCase("{instruction}", "{response1}", "{response2}", reference="{reference}"),
+)
+_PAIR_TURN = PairTurn("{question_1}", "{response1_1}", "{response2_1}")
+_PAIR_MULTI_TURN_PROBES: tuple[PairCase, ...] = (
+    PairCase("{instruction}", "{response1}", "{response2}", first_turn=_PAIR_TURN),
+    PairCase(
+        "{instruction}",
+        "{response1}",
+        "{response2}",
+        reference="{ref_2}",
+        first_turn=replace(_PAIR_TURN, reference="{ref_1}"),
+    ),
+)
+_SINGLE_TURN = Turn("{question_1}", "{answer_1}")
+_SINGLE_PROBES: tuple[SingleCase, ...] = (
+    SingleCase("{instruction}", "{response}"),
+    SingleCase("{instruction}", "{response}", input="{input}"),
+    SingleCase("{instruction}", "{response}", reference="{reference}"),
+    SingleCase("{instruction}", "{response}", first_turn=_SINGLE_TURN),
+    SingleCase(
+        "{instruction}", "{response}", reference="{ref_2}", first_turn=replace(_SINGLE_TURN, reference="{ref_1}")
+    ),
+)
+
+
 def prompt_template_hash(profile: Profile) -> str:
-    """Hash of the prompts the profile builds for fixed probe cases (with/without input and reference)."""
-    probes = [
-        PairCase("{instruction}", "{response1}", "{response2}"),
-        PairCase("{instruction}", "{response1}", "{response2}", input="{input}"),
-        PairCase("{instruction}", "{response1}", "{response2}", reference="{reference}"),
-    ]
-    rendered = [asdict(profile.build_prompt(case)) for case in probes]
+    """Hash of the prompts the profile builds for fixed probe cases (with/without input and reference, two turns).
+
+    Probes a profile refuses (two turns for PandaLM and JudgeLM) are left out, so those hashes are the
+    same as before multi-turn cases existed.
+    """
+    probes: tuple[Case, ...] = _SINGLE_PROBES if profile.kind == "single" else _PAIR_PROBES + _PAIR_MULTI_TURN_PROBES
+    rendered = []
+    for case in probes:
+        try:
+            rendered.append(asdict(render(profile, case)))
+        except JudgeInputError:
+            continue
     return hashlib.sha256(json.dumps(rendered, sort_keys=True).encode()).hexdigest()[:16]
 
 

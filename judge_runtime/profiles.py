@@ -18,23 +18,44 @@ from typing import Literal
 
 Verdict = Literal["1", "2", "tie"]
 ParseStatus = Literal["ok", "unparsed", "truncated"]
+CaseKind = Literal["pair", "single"]
 VERDICTS: tuple[Verdict, ...] = ("1", "2", "tie")
 
 
 @dataclass(frozen=True)
+class PairTurn:
+    """The first turn of a two-turn conversation answered by both assistants (MT-Bench multi-turn)."""
+
+    question: str
+    response1: str
+    response2: str
+    reference: str | None = None
+
+
+@dataclass(frozen=True)
 class PairCase:
-    """One pairwise question for a judge, in canonical order (response1 first)."""
+    """One pairwise question for a judge, in canonical order (response1 first).
+
+    ``first_turn`` makes this the second turn of a two-turn conversation (``mtbench-pair`` only):
+    the judge sees both turns and compares the answers to the second question.
+    """
 
     instruction: str
     response1: str
     response2: str
     input: str = ""
     reference: str | None = None
+    first_turn: PairTurn | None = None
 
 
 def swapped(case: PairCase) -> PairCase:
     """The same case with the two responses presented the other way round."""
-    return PairCase(case.instruction, case.response2, case.response1, input=case.input, reference=case.reference)
+    turn = case.first_turn
+    if turn is not None:
+        turn = PairTurn(turn.question, turn.response2, turn.response1, reference=turn.reference)
+    return PairCase(
+        case.instruction, case.response2, case.response1, input=case.input, reference=case.reference, first_turn=turn
+    )
 
 
 def unswap(verdict: Verdict | None) -> Verdict | None:
@@ -42,13 +63,52 @@ def unswap(verdict: Verdict | None) -> Verdict | None:
     return {"1": "2", "2": "1"}.get(verdict or "", verdict)  # type: ignore[return-value]
 
 
+class JudgeInputError(ValueError):
+    """A case cannot be judged as given (empty field, too long for the model, wrong kind for the profile)."""
+
+
+@dataclass(frozen=True)
+class Turn:
+    """An earlier turn of a conversation: the user's question, the assistant's answer, a reference answer."""
+
+    question: str
+    answer: str
+    reference: str | None = None
+
+
+@dataclass(frozen=True)
+class SingleCase:
+    """One response to grade on its own (MT-Bench single-answer grading, 1-10).
+
+    ``first_turn`` makes this the second turn of a two-turn conversation: MT-Bench's multi-turn
+    prompt shows both turns and the judge grades the answer to the second question. With a
+    reference (math), multi-turn grading needs the reference of both turns.
+    """
+
+    instruction: str
+    response: str
+    input: str = ""
+    reference: str | None = None
+    first_turn: Turn | None = None
+
+
+Case = PairCase | SingleCase
+
+
 @dataclass(frozen=True)
 class ParsedJudgment:
+    """A judge output, parsed. Pairwise profiles fill ``verdict``; ``mtbench-single`` fills ``score`` (1-10).
+
+    ``status`` is "ok" only when the profile's verdict (or rating) was found; otherwise verdict and
+    score stay None: a missing verdict is never turned into a tie, a missing rating never into a number.
+    """
+
     verdict: Verdict | None
     status: ParseStatus
     reason: str = ""
     reference: str = ""
     scores: tuple[float, float] | None = None
+    score: float | None = None
 
 
 @dataclass(frozen=True)
@@ -128,6 +188,7 @@ class PandaLMProfile:
     """PandaLM-7B-v1: plain-text prompt, output ``{1|2|Tie}\\n\\n### Reason: ...\\n\\n### Reference: ...``."""
 
     name: str = "pandalm"
+    kind: CaseKind = "pair"
     uses_chat_template: bool = False
     decoding_presets: dict[str, Decoding] = field(
         default_factory=lambda: {
@@ -141,6 +202,7 @@ class PandaLMProfile:
     after_verdict: str = "\n\n### Reason: "
 
     def build_prompt(self, case: PairCase) -> Prompt:
+        _single_turn_only(self.name, case)
         fields = {
             "instruction": case.instruction,
             "input": case.input,
@@ -201,13 +263,75 @@ MTBENCH_PAIR_MATH_V1_TEMPLATE = (
     "[The End of Assistant A's Answer]\n\n[The Start of Assistant B's Answer]\n{answer_b}\n"
     "[The End of Assistant B's Answer]"
 )
+MTBENCH_PAIR_V2_MULTI_TURN_SYSTEM = (
+    "Please act as an impartial judge and evaluate the quality of the responses provided by two AI "
+    "assistants to the user questions. You should choose the assistant that follows the user's "
+    "instructions and answers the user's questions better. Your evaluation should consider factors such as "
+    "the helpfulness, relevance, accuracy, depth, creativity, and level of detail of their responses. You "
+    "should focus on who provides a better answer to the second user question. Begin your evaluation by "
+    "comparing the responses of the two assistants and provide a short explanation. Avoid any position "
+    "biases and ensure that the order in which the responses were presented does not influence your "
+    "decision. Do not allow the length of the responses to influence your evaluation. Do not favor certain "
+    "names of the assistants. Be as objective as possible. After providing your explanation, output your "
+    'final verdict by strictly following this format: "[[A]]" if assistant A is better, "[[B]]" if '
+    'assistant B is better, and "[[C]]" for a tie.'
+)
+MTBENCH_PAIR_V2_MULTI_TURN_TEMPLATE = (
+    "<|The Start of Assistant A's Conversation with User|>\n\n### User:\n{question_1}\n\n### Assistant A:\n"
+    "{answer_a_1}\n\n### User:\n{question_2}\n\n### Assistant A:\n{answer_a_2}\n\n<|The End of Assistant "
+    "A's Conversation with User|>\n\n\n<|The Start of Assistant B's Conversation with User|>\n\n### User:\n"
+    "{question_1}\n\n### Assistant B:\n{answer_b_1}\n\n### User:\n{question_2}\n\n### Assistant B:\n"
+    "{answer_b_2}\n\n<|The End of Assistant B's Conversation with User|>"
+)
+MTBENCH_PAIR_MATH_V1_MULTI_TURN_SYSTEM = (
+    "Please act as an impartial judge and evaluate the quality of the responses provided by two AI "
+    "assistants to the user questions. Your evaluation should consider correctness and helpfulness. You "
+    "will be given reference answers, the assistant A's answers, the assistant B's answers. Your job is to "
+    "determine which assistant provides correct and helpful answers to the second user question. Begin "
+    "your evaluation by comparing both assistants' answers with the reference answers. Identify and "
+    "correct any mistakes. Avoid any position biases and ensure that the order in which the responses were "
+    "presented does not influence your decision. Do not allow the length of the responses to influence "
+    "your evaluation. Do not favor certain names of the assistants. Be as objective as possible. After "
+    'providing your explanation, output your final verdict by strictly following this format: "[[A]]" if '
+    'assistant A is better, "[[B]]" if assistant B is better, and "[[C]]" for a tie.'
+)
+MTBENCH_PAIR_MATH_V1_MULTI_TURN_TEMPLATE = (
+    "<|The Start of Reference Answer|>\n\n### User:\n{question_1}\n\n### Reference answer:\n"
+    "{ref_answer_1}\n\n### User:\n{question_2}\n\n### Reference answer:\n{ref_answer_2}\n\n<|The End of "
+    "Reference Answer|>\n\n\n<|The Start of Assistant A's Conversation with User|>\n\n### User:\n"
+    "{question_1}\n\n### Assistant A:\n{answer_a_1}\n\n### User:\n{question_2}\n\n### Assistant A:\n"
+    "{answer_a_2}\n\n<|The End of Assistant A's Conversation with User|>\n\n\n<|The Start of Assistant B's "
+    "Conversation with User|>\n\n### User:\n{question_1}\n\n### Assistant B:\n{answer_b_1}\n\n### User:\n"
+    "{question_2}\n\n### Assistant B:\n{answer_b_2}\n\n<|The End of Assistant B's Conversation with User|>"
+)
 _MTBENCH_MARKER = re.compile(r"\[\[([ABC])\]\]")
 _MTBENCH_TO_VERDICT: dict[str, Verdict] = {"A": "1", "B": "2", "C": "tie"}
 
 
-def _question_text(case: PairCase) -> str:
+def _question_text(case: PairCase | SingleCase) -> str:
     """MT-Bench prompts have no input slot: the input is appended to the question."""
     return f"{case.instruction}\n\n{case.input}" if case.input.strip() else case.instruction
+
+
+def _chat(system: str, user: str) -> Prompt:
+    return Prompt(messages=({"role": "system", "content": system}, {"role": "user", "content": user}))
+
+
+def _single_turn_only(profile_name: str, case: PairCase) -> None:
+    if case.first_turn is not None:
+        raise JudgeInputError(
+            f"Profile {profile_name!r} judges single-turn cases only; use 'mtbench-pair' for a two-turn conversation."
+        )
+
+
+def _both_references(first: str | None, second: str | None) -> bool:
+    """Whether a two-turn case uses the math (reference) prompt: all or nothing, as MT-Bench's data has it."""
+    if bool(first) != bool(second):
+        raise JudgeInputError(
+            "A two-turn case needs a reference answer for both turns or for neither "
+            "(MT-Bench's multi-turn math prompt shows both)."
+        )
+    return bool(first)
 
 
 @dataclass(frozen=True)
@@ -219,6 +343,7 @@ class MTBenchPairProfile:
     """
 
     name: str = "mtbench-pair"
+    kind: CaseKind = "pair"
     uses_chat_template: bool = True
     decoding_presets: dict[str, Decoding] = field(
         default_factory=lambda: {
@@ -230,6 +355,8 @@ class MTBenchPairProfile:
     after_verdict: str = ""
 
     def build_prompt(self, case: PairCase) -> Prompt:
+        if case.first_turn is not None:
+            return self._multi_turn(case, case.first_turn)
         question = _question_text(case)
         if case.reference:
             system = MTBENCH_PAIR_MATH_V1_SYSTEM
@@ -242,7 +369,24 @@ class MTBenchPairProfile:
         else:
             system = MTBENCH_PAIR_V2_SYSTEM
             user = MTBENCH_PAIR_V2_TEMPLATE.format(question=question, answer_a=case.response1, answer_b=case.response2)
-        return Prompt(messages=({"role": "system", "content": system}, {"role": "user", "content": user}))
+        return _chat(system, user)
+
+    @staticmethod
+    def _multi_turn(case: PairCase, turn: PairTurn) -> Prompt:
+        fields = {
+            "question_1": turn.question,
+            "answer_a_1": turn.response1,
+            "answer_b_1": turn.response2,
+            "question_2": _question_text(case),
+            "answer_a_2": case.response1,
+            "answer_b_2": case.response2,
+        }
+        if _both_references(turn.reference, case.reference):
+            user = MTBENCH_PAIR_MATH_V1_MULTI_TURN_TEMPLATE.format(
+                ref_answer_1=turn.reference, ref_answer_2=case.reference, **fields
+            )
+            return _chat(MTBENCH_PAIR_MATH_V1_MULTI_TURN_SYSTEM, user)
+        return _chat(MTBENCH_PAIR_V2_MULTI_TURN_SYSTEM, MTBENCH_PAIR_V2_MULTI_TURN_TEMPLATE.format(**fields))
 
     def parse(self, text: str, *, truncated: bool = False) -> ParsedJudgment:
         markers = list(_MTBENCH_MARKER.finditer(text))
@@ -250,6 +394,123 @@ class MTBenchPairProfile:
             return _finish(None, truncated=truncated, reason=text)
         last = markers[-1]
         return _finish(_MTBENCH_TO_VERDICT[last.group(1)], truncated=truncated, reason=text[: last.start()])
+
+
+# ------------------------------------------------------------------------------- MT-Bench single grading
+
+MTBENCH_SINGLE_V1_SYSTEM = "You are a helpful assistant."
+MTBENCH_SINGLE_V1_TEMPLATE = (
+    "[Instruction]\nPlease act as an impartial judge and evaluate the quality of the response provided by "
+    "an AI assistant to the user question displayed below. Your evaluation should consider factors such as "
+    "the helpfulness, relevance, accuracy, depth, creativity, and level of detail of the response. Begin "
+    "your evaluation by providing a short explanation. Be as objective as possible. After providing your "
+    "explanation, you must rate the response on a scale of 1 to 10 by strictly following this format: "
+    '"[[rating]]", for example: "Rating: [[5]]".\n\n[Question]\n{question}\n\n[The Start of Assistant\'s '
+    "Answer]\n{answer}\n[The End of Assistant's Answer]"
+)
+MTBENCH_SINGLE_MATH_V1_SYSTEM = MTBENCH_SINGLE_V1_SYSTEM  # FastChat uses the same system line for both
+MTBENCH_SINGLE_MATH_V1_TEMPLATE = (
+    "[Instruction]\nPlease act as an impartial judge and evaluate the quality of the response provided by "
+    "an AI assistant to the user question displayed below. Your evaluation should consider correctness and "
+    "helpfulness. You will be given a reference answer and the assistant's answer. Begin your evaluation "
+    "by comparing the assistant's answer with the reference answer. Identify and correct any mistakes. Be "
+    "as objective as possible. After providing your explanation, you must rate the response on a scale of "
+    '1 to 10 by strictly following this format: "[[rating]]", for example: "Rating: [[5]]".\n\n[Question]\n'
+    "{question}\n\n[The Start of Reference Answer]\n{ref_answer_1}\n[The End of Reference Answer]\n\n[The "
+    "Start of Assistant's Answer]\n{answer}\n[The End of Assistant's Answer]"
+)
+MTBENCH_SINGLE_V1_MULTI_TURN_SYSTEM = (
+    "Please act as an impartial judge and evaluate the quality of the response provided by an AI assistant "
+    "to the user question displayed below. Your evaluation should consider factors such as the "
+    "helpfulness, relevance, accuracy, depth, creativity, and level of detail of the response. You "
+    "evaluation should focus on the assistant's answer to the second user question. Begin your evaluation "
+    "by providing a short explanation. Be as objective as possible. After providing your explanation, you "
+    'must rate the response on a scale of 1 to 10 by strictly following this format: "[[rating]]", for '
+    'example: "Rating: [[5]]".\n\n'
+)
+MTBENCH_SINGLE_V1_MULTI_TURN_TEMPLATE = (
+    "<|The Start of Assistant A's Conversation with User|>\n\n### User:\n{question_1}\n\n### Assistant A:\n"
+    "{answer_1}\n\n### User:\n{question_2}\n\n### Assistant A:\n{answer_2}\n\n<|The End of Assistant A's "
+    "Conversation with User|>"
+)
+MTBENCH_SINGLE_MATH_V1_MULTI_TURN_SYSTEM = (
+    "Please act as an impartial judge and evaluate the quality of the response provided by an AI assistant "
+    "to the user question. Your evaluation should consider correctness and helpfulness. You will be given "
+    "a reference answer and the assistant's answer. You evaluation should focus on the assistant's answer "
+    "to the second question. Begin your evaluation by comparing the assistant's answer with the reference "
+    "answer. Identify and correct any mistakes. Be as objective as possible. After providing your "
+    "explanation, you must rate the response on a scale of 1 to 10 by strictly following this format: "
+    '"[[rating]]", for example: "Rating: [[5]]".\n\n'
+)
+MTBENCH_SINGLE_MATH_V1_MULTI_TURN_TEMPLATE = (
+    "<|The Start of Reference Answer|>\n\n### User:\n{question_1}\n\n### Reference answer:\n"
+    "{ref_answer_1}\n\n### User:\n{question_2}\n\n### Reference answer:\n{ref_answer_2}\n\n<|The End of "
+    "Reference Answer|>\n\n\n<|The Start of Assistant A's Conversation with User|>\n\n### User:\n"
+    "{question_1}\n\n### Assistant A:\n{answer_1}\n\n### User:\n{question_2}\n\n### Assistant A:\n"
+    "{answer_2}\n\n<|The End of Assistant A's Conversation with User|>"
+)
+# FastChat's own patterns are r"\[\[(\d+\.?\d*)\]\]" (first match) with r"\[(\d+\.?\d*)\]" as a fallback.
+# Here: the same number syntax ("8", "8.5", "8."), double brackets only, and the LAST marker wins (the
+# prompt's own example "Rating: [[5]]" quoted before the real rating must not count).
+_MTBENCH_RATING = re.compile(r"\[\[(\d+\.?\d*)\]\]")
+RATING_RANGE = (1.0, 10.0)
+
+
+@dataclass(frozen=True)
+class MTBenchSingleProfile:
+    """FastChat's MT-Bench single-answer grading: a 1-10 rating of one response.
+
+    single-v1 (general), single-math-v1 (with a reference answer), and their multi-turn variants when
+    the case has a ``first_turn``. The prompt goes through the judge model's chat template, with
+    FastChat's system message. Parsing: the LAST ``[[rating]]`` wins; a rating outside 1-10 (``[[0]]``,
+    ``[[11]]``) or a single-bracket ``[8]`` is not accepted (status ``unparsed``). Fractional ratings
+    (``[[8.5]]``) are accepted as MT-Bench accepts them and kept as the float 8.5.
+    """
+
+    name: str = "mtbench-single"
+    kind: CaseKind = "single"
+    uses_chat_template: bool = True
+    decoding_presets: dict[str, Decoding] = field(
+        default_factory=lambda: {
+            "released": Decoding(max_new_tokens=2048, num_beams=1),  # FastChat: temperature 0, 2048 tokens
+            "fast": Decoding(max_new_tokens=512, num_beams=1),
+        }
+    )
+    verdict_words: tuple[str, str, str] | None = None  # a rating, and it comes last
+    after_verdict: str = ""
+
+    def build_prompt(self, case: SingleCase) -> Prompt:
+        if case.first_turn is not None:
+            turn = case.first_turn
+            fields = {
+                "question_1": turn.question,
+                "answer_1": turn.answer,
+                "question_2": _question_text(case),
+                "answer_2": case.response,
+            }
+            if _both_references(turn.reference, case.reference):
+                user = MTBENCH_SINGLE_MATH_V1_MULTI_TURN_TEMPLATE.format(
+                    ref_answer_1=turn.reference, ref_answer_2=case.reference, **fields
+                )
+                return _chat(MTBENCH_SINGLE_MATH_V1_MULTI_TURN_SYSTEM, user)
+            return _chat(MTBENCH_SINGLE_V1_MULTI_TURN_SYSTEM, MTBENCH_SINGLE_V1_MULTI_TURN_TEMPLATE.format(**fields))
+        question = _question_text(case)
+        if case.reference:
+            user = MTBENCH_SINGLE_MATH_V1_TEMPLATE.format(
+                question=question, ref_answer_1=case.reference, answer=case.response
+            )
+            return _chat(MTBENCH_SINGLE_MATH_V1_SYSTEM, user)
+        return _chat(
+            MTBENCH_SINGLE_V1_SYSTEM, MTBENCH_SINGLE_V1_TEMPLATE.format(question=question, answer=case.response)
+        )
+
+    def parse(self, text: str, *, truncated: bool = False) -> ParsedJudgment:
+        markers = list(_MTBENCH_RATING.finditer(text))
+        low, high = RATING_RANGE
+        if markers and low <= float(markers[-1].group(1)) <= high:
+            last = markers[-1]
+            return ParsedJudgment(None, "ok", text[: last.start()].strip(), score=float(last.group(1)))
+        return ParsedJudgment(None, "truncated" if truncated else "unparsed", text.strip())
 
 
 # ----------------------------------------------------------------------------------------------- JudgeLM
@@ -284,6 +545,7 @@ class JudgeLMProfile:
     """JudgeLM: ``"<score1> <score2>\\n<explanation>"``; the verdict follows from the score difference."""
 
     name: str = "judgelm"
+    kind: CaseKind = "pair"
     uses_chat_template: bool = False
     decoding_presets: dict[str, Decoding] = field(
         default_factory=lambda: {
@@ -295,6 +557,7 @@ class JudgeLMProfile:
     after_verdict: str = ""
 
     def build_prompt(self, case: PairCase) -> Prompt:
+        _single_turn_only(self.name, case)
         question = _question_text(case)
         if case.reference:
             body = JUDGELM_TEMPLATE_WITH_REFERENCE.format(
@@ -323,10 +586,12 @@ class JudgeLMProfile:
         return _finish(verdict, truncated=truncated, reason=rest, scores=(s1, s2))
 
 
-Profile = PandaLMProfile | MTBenchPairProfile | JudgeLMProfile
-_PROFILES: dict[str, type[PandaLMProfile] | type[MTBenchPairProfile] | type[JudgeLMProfile]] = {
+PairProfile = PandaLMProfile | MTBenchPairProfile | JudgeLMProfile
+Profile = PairProfile | MTBenchSingleProfile
+_PROFILES: dict[str, type[Profile]] = {
     "pandalm": PandaLMProfile,
     "mtbench-pair": MTBenchPairProfile,
+    "mtbench-single": MTBenchSingleProfile,
     "judgelm": JudgeLMProfile,
 }
 
@@ -341,3 +606,37 @@ def get_profile(name: str) -> Profile:
         return _PROFILES[name]()
     except KeyError:
         raise ValueError(f"Unknown judge profile {name!r}; choose one of: {', '.join(_PROFILES)}") from None
+
+
+def render(profile: Profile, case: Case) -> Prompt:
+    """The profile's prompt for ``case``; a case of the wrong kind gets a message saying which kind fits."""
+    if isinstance(profile, MTBenchSingleProfile):
+        if not isinstance(case, SingleCase):
+            raise JudgeInputError(
+                f"Profile {profile.name!r} rates one response (a SingleCase, Judge.rate); it cannot compare two."
+            )
+        return profile.build_prompt(case)
+    if not isinstance(case, PairCase):
+        raise JudgeInputError(
+            f"Profile {profile.name!r} compares two responses (a PairCase, Judge.judge); "
+            "use profile 'mtbench-single' to rate one response."
+        )
+    return profile.build_prompt(case)
+
+
+def required_fields(case: Case) -> dict[str, str]:
+    """The texts a case cannot do without, by name (checked before any generation)."""
+    if isinstance(case, SingleCase):
+        fields = {"instruction": case.instruction, "response": case.response}
+        if case.first_turn is not None:
+            fields |= {"first-turn question": case.first_turn.question, "first-turn answer": case.first_turn.answer}
+        return fields
+    fields = {"instruction": case.instruction, "response1": case.response1, "response2": case.response2}
+    if case.first_turn is not None:
+        turn = case.first_turn
+        fields |= {
+            "first-turn question": turn.question,
+            "first-turn response1": turn.response1,
+            "first-turn response2": turn.response2,
+        }
+    return fields

@@ -11,8 +11,11 @@ Why it exists: PandaLM users have scripts built on ``EvaluationPipeline``; this 
 shape while fixing what upstream gets wrong (it never writes ``output_data_path``, crashes when
 ``input_data_path`` is omitted, reads only the first output line and turns anything unparseable
 into a tie). Candidates are JSON files of responses: a list of strings aligned with the inputs
-(PandaLM) or AlpacaEval ``model_outputs.json`` records (``instruction, output, generator``).
-Generating responses from candidate model folders is not done here.
+(PandaLM) or AlpacaEval ``model_outputs.json`` records (``instruction, output, generator``); or
+models (``"smollm2-demo"``, a transformers folder, a ``.gguf`` file, a hub id already in the cache)
+whose responses ``evaluate()`` first generates locally, one model at a time, before loading the judge
+(greedy, up to ``candidate_max_new_tokens``, in the model's chat template or PandaLM's Alpaca
+template: see :mod:`judge_runtime.generation`).
 
 Everything is checked in the constructor, before a judge model is loaded, so a wrong file fails in
 a second rather than after minutes of loading. The statistics (win table, partial order,
@@ -46,7 +49,9 @@ from annotation_store.analysis import (
     swap_consistency,
     win_table,
 )
-from judge_runtime import Judge, JudgeInputError, JudgeResult, JudgeSpec, PairCase
+from judge_runtime import Judge, JudgeInputError, JudgeLoadError, JudgeResult, JudgeSpec, PairCase
+from judge_runtime.generation import PROMPT_FORMATS, candidate_name
+from judge_runtime.loading import resolve_model_source
 from judge_runtime.profiles import swapped as swap_case
 from judge_runtime.profiles import unswap
 from orchestration.service import Studio
@@ -54,6 +59,7 @@ from orchestration.settings import Settings
 
 PARTIAL_ORDER_RULES = ("sign-test", "more-wins")
 ProgressCallback = Callable[[int, int], None]
+GenerationCallback = Callable[[str, int, int], None]  # (candidate name, responses done, total)
 
 
 class PipelineInputError(ValueError):
@@ -73,13 +79,21 @@ class Item:
 
 @dataclass(frozen=True)
 class Candidate:
-    """One candidate's responses, aligned with the items once the pipeline is built."""
+    """One candidate's responses, aligned with the items once the pipeline is built.
+
+    A model candidate (``model`` set) has no outputs until ``EvaluationPipeline.generate()`` wrote them.
+    """
 
     name: str
     path: Path
     outputs: tuple[str, ...]
     # AlpacaEval-style files carry their own contexts; a plain list of strings does not (None).
     items: tuple[Item, ...] | None = None
+    model: str | None = None
+
+    @property
+    def needs_generation(self) -> bool:
+        return self.model is not None and not self.outputs
 
 
 def _read_json(path: Path, what: str) -> Any:
@@ -120,17 +134,27 @@ def load_items(path: str | os.PathLike[str]) -> list[Item]:
     return items
 
 
-def load_candidate(path: str | os.PathLike[str]) -> Candidate:
-    """Read one candidate's responses: a JSON list of strings, or AlpacaEval ``model_outputs.json`` records.
+def model_candidate(model: str) -> Candidate:
+    """A candidate whose responses are generated from a local model; checked now, loaded only when generating."""
+    try:
+        resolve_model_source(model)
+        name = candidate_name(model)
+    except JudgeLoadError as exc:
+        raise PipelineInputError(
+            f"Candidate {model!r} is not a .json file of responses, and not a usable model either: {exc}"
+        ) from exc
+    return Candidate(name, Path(model), (), None, model=model)
 
-    The name is the records' common ``generator`` when they have one, else the file name without ``.json``.
+
+def load_candidate(path: str | os.PathLike[str]) -> Candidate:
+    """Read one candidate: a JSON list of strings, AlpacaEval ``model_outputs.json`` records, or a model.
+
+    A JSON file's name is the records' common ``generator`` when they have one, else the file name
+    without ``.json``; a model's is its demo name, folder or file name, or hub id.
     """
     file = Path(path)
     if file.suffix.lower() != ".json" or file.is_dir():
-        raise PipelineInputError(
-            f"Candidate {str(path)!r} is not a .json file of responses. Generating responses from a candidate "
-            "model (an id or a folder) is not supported here: generate them first and pass the JSON file."
-        )
+        return model_candidate(str(path))
     data = _read_json(file, "candidate file")
     if not isinstance(data, list) or not data:
         raise PipelineInputError(f"{file} must hold a non-empty JSON list of responses.")
@@ -165,7 +189,10 @@ def _align(candidate: Candidate, items: Sequence[Item], source: str) -> Candidat
 
     Plain lists must have one response per item. AlpacaEval records are matched to the items by
     instruction (AlpacaEval itself joins on the instruction), so a file in another order still works.
+    Model candidates answer the items themselves.
     """
+    if candidate.model is not None:
+        return candidate
     if len(candidate.outputs) != len(items):
         raise PipelineInputError(
             f"{candidate.path} has {len(candidate.outputs)} responses but {source} has {len(items)} inputs: "
@@ -443,6 +470,11 @@ class EvaluationPipeline:
     default (the demo judge). ``both_orders=True`` also judges every pair with the responses swapped,
     in the same batches, and combines the two verdicts (see :func:`aggregate`). ``output_data_path``,
     when given, is written by ``evaluate()`` (upstream never wrote it).
+
+    ``candidate_paths`` entries are JSON files of responses or models (see the module docstring);
+    model candidates generate with ``candidate_max_new_tokens``, ``candidate_prompt_format`` ("auto":
+    the model's chat template when it has one, else PandaLM's Alpaca template; "chat"; "alpaca") and
+    ``candidate_device``, in batches of ``batch_size``, reporting ``on_generate(name, done, total)``.
     """
 
     def __init__(
@@ -459,9 +491,19 @@ class EvaluationPipeline:
         n_bootstrap: int = 200,
         seed: int = 0,
         on_progress: ProgressCallback | None = None,
+        candidate_max_new_tokens: int = 256,
+        candidate_prompt_format: str = "auto",
+        candidate_device: str = "auto",
+        on_generate: GenerationCallback | None = None,
     ) -> None:
         if isinstance(candidate_paths, str | os.PathLike):
-            raise PipelineInputError("candidate_paths must be a list of files, not one path.")
+            raise PipelineInputError("candidate_paths must be a list of files or models, not one path.")
+        if candidate_prompt_format not in PROMPT_FORMATS:
+            raise ValueError(
+                f"Unknown candidate prompt format {candidate_prompt_format!r}; use one of {', '.join(PROMPT_FORMATS)}."
+            )
+        if candidate_max_new_tokens < 1:
+            raise ValueError(f"candidate_max_new_tokens must be at least 1, got {candidate_max_new_tokens}.")
         if len(candidate_paths) < 2:
             raise PipelineInputError(f"At least two candidates are needed, got {len(candidate_paths)}.")
         if rule not in PARTIAL_ORDER_RULES:
@@ -474,11 +516,16 @@ class EvaluationPipeline:
             source = str(input_data_path)
         else:
             carriers = [c for c in candidates if c.items is not None]
-            plain = [c for c in candidates if c.items is None]
+            plain = [c for c in candidates if c.items is None and c.model is None]
             if plain:
                 raise PipelineInputError(
                     f"{plain[0].path} is a plain list of responses without instructions: pass input_data_path, "
                     "or use AlpacaEval-style records ({'instruction', 'output', 'generator'})."
+                )
+            if not carriers:
+                raise PipelineInputError(
+                    "Model candidates answer the inputs: pass input_data_path "
+                    "(a JSON list of {'instruction', 'input'} objects)."
                 )
             self.items = list(carriers[0].items or ())
             source = str(carriers[0].path)
@@ -491,6 +538,11 @@ class EvaluationPipeline:
         self.batch_size = max(1, batch_size)
         self.alpha, self.rule, self.n_bootstrap, self.seed = alpha, rule, n_bootstrap, seed
         self.on_progress = on_progress
+        self.candidate_max_new_tokens = candidate_max_new_tokens
+        self.candidate_prompt_format = candidate_prompt_format
+        self.candidate_device = candidate_device
+        self.on_generate = on_generate
+        self.generation: dict[str, dict[str, Any]] = {}  # per model candidate: what decided its responses
 
     @property
     def candidate_names(self) -> list[str]:
@@ -500,6 +552,43 @@ class EvaluationPipeline:
     def n_samples(self) -> int:
         n = len(self.candidates)
         return n * (n - 1) // 2 * len(self.items)
+
+    def generate(self, *, on_generate: GenerationCallback | None = None) -> dict[str, list[str]]:
+        """Generate the responses of every model candidate that has none yet, one model loaded at a time.
+
+        Returns {candidate name: responses}; ``on_generate(name, done, total)`` reports progress.
+        Called by ``evaluate()``; call it yourself to look at (or save) the responses first.
+        """
+        from judge_runtime.generation import load_generator
+
+        progress = on_generate or self.on_generate
+        prompts = [(item.instruction, item.input) for item in self.items]
+        generated: dict[str, list[str]] = {}
+        for position, candidate in enumerate(self.candidates):
+            if not candidate.needs_generation:
+                continue
+            assert candidate.model is not None
+            generator = load_generator(
+                candidate.model,
+                max_new_tokens=self.candidate_max_new_tokens,
+                prompt_format=self.candidate_prompt_format,
+                device=self.candidate_device,
+                seed=self.seed,
+            )
+            name = candidate.name
+
+            def report(done: int, total: int, name: str = name) -> None:
+                if progress is not None:
+                    progress(name, done, total)
+
+            try:
+                outputs = generator.generate(prompts, batch_size=self.batch_size, on_progress=report)
+                self.generation[name] = generator.description
+            finally:
+                generator.close()
+            self.candidates[position] = dataclasses.replace(candidate, outputs=tuple(outputs))
+            generated[name] = outputs
+        return generated
 
     def load_judge(self) -> Judge:
         """The judge to use, loaded now if the pipeline was given a spec, a model or nothing."""
@@ -531,7 +620,11 @@ class EvaluationPipeline:
         return samples
 
     def evaluate(self, *, on_progress: ProgressCallback | None = None) -> EvaluationResult:
-        """Judge all samples in batches, combine, count, rank; write ``output_data_path`` when given."""
+        """Generate model candidates' responses, then judge all samples in batches, combine, count, rank.
+
+        Writes ``output_data_path`` when given.
+        """
+        self.generate()
         judge = self.load_judge()
         progress = on_progress or self.on_progress
         samples = self._samples()
@@ -542,7 +635,7 @@ class EvaluationPipeline:
             presentations = [(case, False), (swap_case(case), True)] if self.both_orders else [(case, False)]
             try:
                 for shown, _ in presentations:
-                    judge.encode(shown)  # refuse empty or over-long cases here, not halfway through a batch
+                    judge.validate(shown)  # refuse empty or over-long cases here, not halfway through a batch
             except JudgeInputError as exc:
                 sample.update({**_NOT_JUDGED, "error": str(exc)})
                 continue
@@ -592,6 +685,7 @@ class EvaluationPipeline:
         return {
             "input_data_path": None if self.input_data_path is None else str(self.input_data_path),
             "candidate_paths": {c.name: str(c.path) for c in self.candidates},
+            "candidate_generation": self.generation,
             "n_inputs": len(self.items),
             "both_orders": self.both_orders,
             "batch_size": self.batch_size,

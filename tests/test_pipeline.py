@@ -180,7 +180,7 @@ def test_bad_candidates_get_a_clear_error_naming_the_file(shared_data: Path, tmp
         PipelineInputError, match=r"short\.json has 9 responses but .*pipeline-sanity-check\.json has 10"
     ):
         EvaluationPipeline([full, short], input_data_path=sanity)
-    with pytest.raises(PipelineInputError, match=r"'\./llama-7b-tuned/' is not a \.json file.*not supported"):
+    with pytest.raises(PipelineInputError, match=r"'\./llama-7b-tuned/' is not a \.json file.*not a usable model"):
         EvaluationPipeline(["./llama-7b-tuned/", full], input_data_path=sanity)
     with pytest.raises(PipelineInputError, match=r"full\.json is a plain list of responses.*input_data_path"):
         EvaluationPipeline([full, full])

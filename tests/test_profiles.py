@@ -7,12 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from judge_runtime import PairCase, get_profile
+from judge_runtime import JudgeInputError, PairCase, PairTurn, get_profile
+from judge_runtime.loading import prompt_template_hash
 from judge_runtime.profiles import (
     JUDGELM_RATING_PROMPT,
     JUDGELM_SYSTEM,
+    MTBENCH_PAIR_MATH_V1_MULTI_TURN_SYSTEM,
+    MTBENCH_PAIR_MATH_V1_MULTI_TURN_TEMPLATE,
     MTBENCH_PAIR_MATH_V1_SYSTEM,
     MTBENCH_PAIR_MATH_V1_TEMPLATE,
+    MTBENCH_PAIR_V2_MULTI_TURN_SYSTEM,
+    MTBENCH_PAIR_V2_MULTI_TURN_TEMPLATE,
     MTBENCH_PAIR_V2_SYSTEM,
     MTBENCH_PAIR_V2_TEMPLATE,
     PANDALM_PROMPT_NO_INPUT,
@@ -37,6 +42,10 @@ def test_mtbench_and_judgelm_templates_are_byte_exact(shared_data: Path) -> None
     assert prompts["pair-v2"]["prompt_template"] == MTBENCH_PAIR_V2_TEMPLATE
     assert prompts["pair-math-v1"]["system_prompt"] == MTBENCH_PAIR_MATH_V1_SYSTEM
     assert prompts["pair-math-v1"]["prompt_template"] == MTBENCH_PAIR_MATH_V1_TEMPLATE
+    assert prompts["pair-v2-multi-turn"]["system_prompt"] == MTBENCH_PAIR_V2_MULTI_TURN_SYSTEM
+    assert prompts["pair-v2-multi-turn"]["prompt_template"] == MTBENCH_PAIR_V2_MULTI_TURN_TEMPLATE
+    assert prompts["pair-math-v1-multi-turn"]["system_prompt"] == MTBENCH_PAIR_MATH_V1_MULTI_TURN_SYSTEM
+    assert prompts["pair-math-v1-multi-turn"]["prompt_template"] == MTBENCH_PAIR_MATH_V1_MULTI_TURN_TEMPLATE
     judgelm = json.loads((shared_data / "judge_prompts" / "judgelm.json").read_text())["templates"]
     assert judgelm["conv_judge_pair"]["system"] == JUDGELM_SYSTEM
     assert judgelm["conv_judge_pair"]["prompt"] == JUDGELM_RATING_PROMPT
@@ -138,3 +147,51 @@ def test_real_gpt35_outputs_parse_and_garbage_stays_unparsed(shared_data: Path) 
         assert parsed.verdict == expected.get(row["gpt_result"]), row["idx"]
         if row["gpt_result"] not in expected:
             assert parsed.status == "unparsed"
+
+
+def test_mtbench_pair_second_turn_prompts_are_what_fastchat_sends(shared_data: Path) -> None:
+    """Two-turn MT-Bench questions: FastChat's ``prompt_template.format(...)`` of the jsonl equals our messages."""
+    lines = (shared_data / "mt_bench" / "judge_prompts.jsonl").read_text().splitlines()
+    prompts = {row["name"]: row for row in map(json.loads, lines)}
+    question_lines = (shared_data / "mt_bench" / "question.jsonl").read_text().splitlines()
+    questions = {row["question_id"]: row["turns"] for row in map(json.loads, question_lines)}
+    reference_lines = (shared_data / "mt_bench" / "reference_answer" / "gpt-4.jsonl").read_text().splitlines()
+    references = {row["question_id"]: row["choices"][0]["turns"] for row in map(json.loads, reference_lines)}
+    profile = get_profile("mtbench-pair")
+    a, b = ("A one.", "A two."), ("B one.", "B two.")
+    for question_id in (81, 101):  # writing (no reference) and reasoning (GPT-4 reference answers)
+        q1, q2 = questions[question_id][:2]
+        refs = references.get(question_id)
+        turn = PairTurn(q1, a[0], b[0], reference=refs[0] if refs else None)
+        case = PairCase(q2, a[1], b[1], reference=refs[1] if refs else None, first_turn=turn)
+        name = "pair-math-v1-multi-turn" if refs else "pair-v2-multi-turn"
+        kwargs = {"ref_answer_1": refs[0], "ref_answer_2": refs[1]} if refs else {}
+        expected = prompts[name]["prompt_template"].format(
+            question_1=q1, question_2=q2, answer_a_1=a[0], answer_b_1=b[0], answer_a_2=a[1], answer_b_2=b[1], **kwargs
+        )
+        assert profile.build_prompt(case).messages == (
+            {"role": "system", "content": prompts[name]["system_prompt"]},
+            {"role": "user", "content": expected},
+        )
+
+
+def test_second_turn_cases_swap_both_turns_and_other_profiles_refuse_them() -> None:
+    from judge_runtime.profiles import swapped
+
+    case = PairCase("q2", "a2", "b2", first_turn=PairTurn("q1", "a1", "b1"))
+    assert swapped(case) == PairCase("q2", "b2", "a2", first_turn=PairTurn("q1", "b1", "a1"))
+    for name in ("pandalm", "judgelm"):
+        with pytest.raises(JudgeInputError, match="single-turn cases only"):
+            get_profile(name).build_prompt(case)
+    with pytest.raises(JudgeInputError, match="both turns or for neither"):
+        get_profile("mtbench-pair").build_prompt(PairCase("q2", "a2", "b2", reference="r2", first_turn=case.first_turn))
+
+
+def test_prompt_template_hash_is_stable_and_covers_two_turn_prompts() -> None:
+    """A stored judge run is found again only if the hash of an unchanged profile never moves."""
+    assert prompt_template_hash(get_profile("pandalm")) == "dd1675b8ac051609"
+    assert prompt_template_hash(get_profile("judgelm")) == "5d4bc95812a7d18d"
+    hashes = {
+        prompt_template_hash(get_profile(name)) for name in ("pandalm", "judgelm", "mtbench-pair", "mtbench-single")
+    }
+    assert len(hashes) == 4

@@ -1,0 +1,73 @@
+"""Length-sorted batches that shrink on CUDA out-of-memory, and left padding: shared by judging and generation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+R = TypeVar("R")
+
+
+def run_in_batches(
+    lengths: Sequence[int],
+    batch_size: int,
+    run: Callable[[list[int]], list[R]],
+    on_result: Callable[[int, R], None] | None = None,
+) -> list[R]:
+    """Call ``run`` on batches of indices sorted by length; results come back in the original order.
+
+    Sorting by length keeps padding (wasted compute) small. On CUDA out-of-memory the batch size is
+    halved and the same batch retried, so a long run finishes instead of failing at its largest batch;
+    at batch size 1 the error is raised.
+    """
+    import torch
+
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    results: dict[int, R] = {}
+    position = 0
+    size = max(1, batch_size)
+    while position < len(order):
+        batch = order[position : position + size]
+        try:
+            batch_results = run(batch)
+        except torch.cuda.OutOfMemoryError:
+            if size == 1:
+                raise
+            torch.cuda.empty_cache()
+            size = max(1, size // 2)
+            continue
+        for index, result in zip(batch, batch_results, strict=True):
+            results[index] = result
+            if on_result is not None:
+                on_result(index, result)
+        position += len(batch)
+    return [results[i] for i in range(len(lengths))]
+
+
+def left_pad(batch: Sequence[Sequence[int]], pad_id: int, device: str) -> tuple[Any, Any]:
+    """Token ids left-padded to one width, and the attention mask (decoder-only models continue on the right)."""
+    import torch
+
+    width = max(len(ids) for ids in batch)
+    input_ids = torch.tensor([[pad_id] * (width - len(ids)) + list(ids) for ids in batch], device=device)
+    attention = torch.tensor([[0] * (width - len(ids)) + [1] * len(ids) for ids in batch], device=device)
+    return input_ids, attention
+
+
+def decode_until_stop(tokenizer: Any, out_ids: Sequence[int], stop_ids: set[int]) -> tuple[str, int, bool]:
+    """Text of generated ids up to the first stop token: (text, tokens kept, whether a stop token ended it)."""
+    pad = tokenizer.pad_token_id
+    ids: list[int] = []
+    for token in (int(t) for t in out_ids):
+        if token in stop_ids:
+            return tokenizer.decode(ids, skip_special_tokens=True), len(ids), True
+        if token != pad:
+            ids.append(token)
+    return tokenizer.decode(ids, skip_special_tokens=True), len(ids), False
+
+
+def stop_token_ids(model: Any, tokenizer: Any) -> set[int]:
+    """Every id that ends generation: the generation config's EOS ids and the tokenizer's."""
+    configured = getattr(model.generation_config, "eos_token_id", None)
+    ids = configured if isinstance(configured, list) else [configured]
+    return {int(i) for i in [*ids, tokenizer.eos_token_id] if i is not None}

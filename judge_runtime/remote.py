@@ -1,0 +1,516 @@
+"""A judge served by an OpenAI-compatible endpoint (vLLM, llama.cpp's ``llama-server``, ...), same profiles.
+
+Name it in ``JudgeSpec.model`` as ``openai:<served model name>@<base URL>``, the base URL being the
+one that ends in ``/v1``::
+
+    load_judge(model="openai:PandaLM-7B-v1@http://127.0.0.1:8000/v1", profile="pandalm")
+
+How a prompt is sent:
+
+- plain-text profiles (``pandalm``, ``judgelm``): ``POST /completions`` with the profile's byte-exact
+  prompt; the server tokenizes it.
+- chat profiles (``mtbench-pair``, ``mtbench-single``): when a local tokenizer is available (the
+  ``JudgeSpec.tokenizer`` field, or the served name is a local folder or a cached hub id) its chat
+  template renders the prompt here and ``/completions`` gets the text (``add_special_tokens: false``,
+  as the local engine does); otherwise ``POST /chat/completions`` gets the messages and the server
+  applies its own template.
+
+Decoding: greedy (``temperature`` 0), the spec's ``seed``, ``max_tokens`` = the preset's new tokens; a
+repetition penalty other than 1 is sent both as vLLM's ``repetition_penalty`` and llama.cpp's
+``repeat_penalty`` (each server ignores the other's name); beam search cannot be asked for over this
+API, so the ``released`` PandaLM preset (4 beams) is refused with a message.
+
+Verdict probabilities: for profiles that open with their verdict word (PandaLM) ``/completions`` is
+asked for the top ``TOP_LOGPROBS`` log-probabilities per position. An offered token counts for a
+verdict word when its text is a prefix of that word, as is (SmolLM2 splits "Tie" into "T" + "ie": the
+first token "T" counts, as the local engine uses each word's first token; " Tie" with a space does
+not). p(1), p(2), p(tie) are those probabilities renormalised over the three words, reported only
+when all three words are among the offered tokens (a missing word's probability is unknown, and
+renormalising without it would overstate the others); otherwise they are None. In ``generate`` mode
+they are read at the first generated position that is not blank, where the verdict word is.
+``verdict_mode="constrained"`` asks for one token with log-probabilities (and the swapped order too
+with ``both_orders``) and writes the verdict word with the most probability (in canonical order,
+summed over the orders), then lets the server continue the layout: any offered word beats every
+word that is not offered, so the choice is right even when the probabilities cannot be given. When
+no verdict word is offered at all, the case is generated freely and parsed like ``generate`` mode.
+
+Requests of a batch run concurrently (``batch_size`` at a time): the server batches them itself.
+Connection failures, HTTP errors and a model the server does not serve raise
+:class:`RemoteJudgeError` (a :class:`JudgeLoadError`) with the endpoint and the server's message.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import time
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from judge_runtime.engine import (
+    Judge,
+    JudgeProgress,
+    JudgeResult,
+    JudgeSpec,
+    ResultCallback,
+    average_orders,
+    check_case,
+    forced_prefix,
+)
+from judge_runtime.loading import JudgeLoadError, load_tokenizer, prompt_template_hash, resolve_model_source
+from judge_runtime.profiles import VERDICTS, Case, Decoding, PairCase, Profile, render, swapped
+
+REMOTE_PREFIX = "openai:"
+TOP_LOGPROBS = 20  # vLLM's default cap (--max-logprobs); llama.cpp has none; OpenAI's own API allows 5
+API_KEY_ENV = "JUDGE_STUDIO_API_KEY"  # sent as a bearer token when set (vLLM --api-key, llama-server --api-key)
+_REMOTE_MODEL = re.compile(r"^openai:(?P<name>.+)@(?P<url>https?://\S+)$")
+
+
+class RemoteJudgeError(JudgeLoadError):
+    """The judge endpoint could not be reached or refused a request; the message names the endpoint and why."""
+
+
+def is_remote_model(model: str) -> bool:
+    return model.startswith(REMOTE_PREFIX)
+
+
+def parse_remote_model(model: str) -> tuple[str, str]:
+    """``"openai:<name>@<base URL>"`` -> (served model name, base URL without a trailing slash)."""
+    match = _REMOTE_MODEL.match(model.strip())
+    if match is None:
+        raise JudgeLoadError(
+            f"Remote judge {model!r} is not of the form 'openai:<served model name>@<base URL>', "
+            "e.g. 'openai:qwen2.5-7b-instruct@http://127.0.0.1:8000/v1'."
+        )
+    return match.group("name"), match.group("url").rstrip("/")
+
+
+# ------------------------------------------------------------------------------------------ HTTP
+
+
+TopLogprobs = list[tuple[str, dict[str, float]]]  # per generated position: (token, {offered token: logprob})
+
+
+@dataclass(frozen=True)
+class Completion:
+    """One finished request: the text, why it stopped, the server's token counts, the offered log-probabilities."""
+
+    text: str
+    finish_reason: str | None
+    prompt_tokens: int | None
+    output_tokens: int | None
+    top_logprobs: TopLogprobs
+
+
+def _server_message(response: Any) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:500]
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict) and error.get("message"):
+        return str(error["message"])
+    if isinstance(body, dict) and body.get("detail"):
+        return str(body["detail"])
+    return json.dumps(body)[:500]
+
+
+class OpenAIClient:
+    """The few calls a judge needs, with errors that say which endpoint failed and how."""
+
+    def __init__(self, base_url: str, *, timeout_s: float = 600.0) -> None:
+        import httpx
+
+        headers = {"Authorization": f"Bearer {os.environ[API_KEY_ENV]}"} if os.environ.get(API_KEY_ENV) else {}
+        self.base_url = base_url
+        self._http = httpx.Client(
+            base_url=base_url + "/", headers=headers, timeout=httpx.Timeout(timeout_s, connect=10.0)
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _error(self, path: str, exc: Exception) -> RemoteJudgeError:
+        import httpx
+
+        if isinstance(exc, httpx.ConnectError):
+            return RemoteJudgeError(
+                f"Cannot reach the judge endpoint {self.base_url} ({exc}): is the server (vLLM, llama-server) "
+                "running at that address?"
+            )
+        if isinstance(exc, httpx.TimeoutException):
+            return RemoteJudgeError(f"The judge endpoint {self.base_url} did not answer {path} in time ({exc}).")
+        return RemoteJudgeError(f"Request to the judge endpoint {self.base_url}/{path} failed: {exc}")
+
+    def _check(self, path: str, response: Any) -> None:
+        if response.status_code >= 400:
+            response.read()
+            raise RemoteJudgeError(
+                f"The judge endpoint {self.base_url} answered HTTP {response.status_code} to {path}: "
+                f"{_server_message(response)}"
+            )
+
+    def get(self, path: str) -> Any:
+        import httpx
+
+        try:
+            response = self._http.get(path)
+        except httpx.HTTPError as exc:
+            raise self._error(path, exc) from exc
+        self._check(path, response)
+        return response.json()
+
+    def post(self, path: str, payload: dict[str, Any]) -> Any:
+        import httpx
+
+        try:
+            response = self._http.post(path, json=payload)
+        except httpx.HTTPError as exc:
+            raise self._error(path, exc) from exc
+        self._check(path, response)
+        return response.json()
+
+    def stream(self, path: str, payload: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """Server-sent events of a streamed request, one JSON object each, until ``[DONE]``."""
+        import httpx
+
+        try:
+            with self._http.stream("POST", path, json={**payload, "stream": True}) as response:
+                self._check(path, response)
+                for line in response.iter_lines():
+                    if not line.startswith("data:"):
+                        continue  # blank separators, ": keep-alive" comments, "event:" lines
+                    data = line[len("data:") :].strip()
+                    if data == "[DONE]":
+                        return
+                    event = json.loads(data)
+                    if isinstance(event, dict) and event.get("error"):
+                        raise RemoteJudgeError(
+                            f"The judge endpoint {self.base_url} failed while streaming: {event['error']}"
+                        )
+                    yield event
+        except httpx.HTTPError as exc:
+            raise self._error(path, exc) from exc
+
+
+# ------------------------------------------------------------------------------------------ log-probabilities
+
+
+def verdict_mass(top: dict[str, float], words: tuple[str, str, str]) -> dict[str, float | None]:
+    """Probability of each verdict word at one position (token text -> logprob); None when it is not offered."""
+    mass: dict[str, float | None] = dict.fromkeys(VERDICTS)
+    for token, logprob in top.items():
+        owners = [verdict for verdict, word in zip(VERDICTS, words, strict=True) if token and word.startswith(token)]
+        if len(owners) == 1 and logprob is not None and math.isfinite(logprob):
+            mass[owners[0]] = (mass[owners[0]] or 0.0) + math.exp(logprob)
+    return mass
+
+
+def renormalised(mass: dict[str, float | None]) -> dict[str, float] | None:
+    """p(1), p(2), p(tie) over the three words, or None unless all three were offered."""
+    if any(value is None for value in mass.values()):
+        return None
+    total = sum(value or 0.0 for value in mass.values())
+    return None if total <= 0 else {verdict: (value or 0.0) / total for verdict, value in mass.items()}
+
+
+def _top_entries(logprobs: Any) -> TopLogprobs:
+    """(token, top log-probabilities) per position, from a /completions ``logprobs`` object."""
+    if not isinstance(logprobs, dict):
+        return []
+    tokens = logprobs.get("tokens") or []
+    tops = logprobs.get("top_logprobs") or []
+    return [(str(token), dict(top or {})) for token, top in zip(tokens, tops, strict=False)]
+
+
+def _generated_verdict_probabilities(entries: TopLogprobs, words: tuple[str, str, str]) -> dict[str, float] | None:
+    """Verdict probabilities at the first generated position that is not blank (where the verdict word is)."""
+    for token, top in entries:
+        if token.strip():
+            return renormalised(verdict_mass(top, words))
+    return None
+
+
+# ------------------------------------------------------------------------------------------ the judge
+
+
+@dataclass(frozen=True)
+class RemoteRequest:
+    """What one case becomes: the endpoint, and the prompt text or the chat messages."""
+
+    endpoint: str  # "completions" or "chat/completions"
+    prompt: str | None = None
+    messages: tuple[dict[str, str], ...] | None = None
+
+
+class RemoteJudge(Judge):
+    """A judge behind an OpenAI-compatible HTTP endpoint. Build it with ``load_judge(model="openai:…@…")``."""
+
+    def __init__(
+        self,
+        spec: JudgeSpec,
+        profile: Profile,
+        decoding: Decoding,
+        client: OpenAIClient,
+        served_model: str,
+        tokenizer: Any,
+        fingerprint: dict[str, Any],
+    ) -> None:
+        self.spec, self.profile, self.decoding, self.fingerprint = spec, profile, decoding, fingerprint
+        self.client = client
+        self.served_model = served_model
+        self.tokenizer = tokenizer
+        self._want_probabilities = profile.verdict_words is not None
+
+    # ---------------------------------------------------------------- requests
+    def request_for(self, case: Case) -> RemoteRequest:
+        """Check ``case`` and build its request (raises :class:`JudgeInputError` when it cannot be judged)."""
+        check_case(self.profile, case)
+        prompt = render(self.profile, case)
+        if prompt.messages is None:
+            return RemoteRequest("completions", prompt=prompt.text)
+        if self.tokenizer is not None and getattr(self.tokenizer, "chat_template", None):
+            text = self.tokenizer.apply_chat_template(list(prompt.messages), add_generation_prompt=True, tokenize=False)
+            return RemoteRequest("completions", prompt=text)
+        return RemoteRequest("chat/completions", messages=prompt.messages)
+
+    def validate(self, case: Case) -> None:
+        self.request_for(case)
+
+    def close(self) -> None:
+        """Close the HTTP connections (the judge cannot be used afterwards)."""
+        self.client.close()
+
+    def _payload(self, request: RemoteRequest, *, max_tokens: int, suffix: str = "") -> dict[str, Any]:
+        payload: dict[str, Any] = {
+            "model": self.served_model,
+            "max_tokens": max_tokens,
+            "temperature": 0.0,
+            "top_p": 1.0,
+            "seed": self.spec.seed,
+        }
+        if self.decoding.repetition_penalty != 1.0:
+            payload["repetition_penalty"] = self.decoding.repetition_penalty  # vLLM
+            payload["repeat_penalty"] = self.decoding.repetition_penalty  # llama.cpp
+        if request.endpoint == "chat/completions":
+            payload["messages"] = list(request.messages or ())
+            return payload
+        payload["prompt"] = (request.prompt or "") + suffix
+        if self.tokenizer is not None and self.profile.uses_chat_template:
+            payload["add_special_tokens"] = False  # the chat template already wrote them (vLLM extension)
+        if self._want_probabilities:
+            payload["logprobs"] = TOP_LOGPROBS
+        return payload
+
+    def _complete(self, request: RemoteRequest, *, max_tokens: int, suffix: str = "") -> Completion:
+        body = self.client.post(request.endpoint, self._payload(request, max_tokens=max_tokens, suffix=suffix))
+        choice = (body.get("choices") or [{}])[0]
+        usage = body.get("usage") or {}
+        if request.endpoint == "chat/completions":
+            text, entries = str((choice.get("message") or {}).get("content") or ""), []
+        else:
+            text, entries = str(choice.get("text") or ""), _top_entries(choice.get("logprobs"))
+        return Completion(
+            text, choice.get("finish_reason"), usage.get("prompt_tokens"), usage.get("completion_tokens"), entries
+        )
+
+    def _stream(self, request: RemoteRequest, *, suffix: str = "") -> Iterator[str | Completion]:
+        """Text pieces as they arrive, then the :class:`Completion`."""
+        payload = self._payload(request, max_tokens=self.decoding.max_new_tokens, suffix=suffix)
+        payload["stream_options"] = {"include_usage": True}
+        chat = request.endpoint == "chat/completions"
+        text, finish, pieces = "", None, 0
+        usage: dict[str, Any] = {}
+        entries: TopLogprobs = []
+        for event in self.client.stream(request.endpoint, payload):
+            usage = event.get("usage") or usage
+            for choice in event.get("choices") or []:
+                piece = str(((choice.get("delta") or {}).get("content") if chat else choice.get("text")) or "")
+                if not chat:
+                    entries += _top_entries(choice.get("logprobs"))
+                finish = choice.get("finish_reason") or finish
+                if piece:
+                    text += piece
+                    pieces += 1
+                    yield piece
+        yield Completion(
+            text, finish, usage.get("prompt_tokens"), usage.get("completion_tokens", pieces or None), entries
+        )
+
+    def _result(
+        self, completion: Completion, started: float, prefix: str, probabilities: dict[str, float] | None
+    ) -> JudgeResult:
+        text = prefix + completion.text
+        words = self.profile.verdict_words
+        if not prefix and words is not None:  # generate mode: read the verdict word's position
+            probabilities = _generated_verdict_probabilities(completion.top_logprobs, words)
+        return JudgeResult(
+            parsed=self.profile.parse(text, truncated=completion.finish_reason == "length"),
+            raw_output=text,
+            # servers that do not report usage leave the counts at 0
+            prompt_tokens=int(completion.prompt_tokens or 0),
+            output_tokens=int(completion.output_tokens or 0),
+            latency_s=time.perf_counter() - started,
+            probabilities=probabilities,
+        )
+
+    # ---------------------------------------------------------------- constrained verdicts
+    def _first_token_mass(self, request: RemoteRequest) -> dict[str, float | None]:
+        assert self.profile.verdict_words is not None
+        entries = self._complete(request, max_tokens=1).top_logprobs
+        return verdict_mass(entries[0][1] if entries else {}, self.profile.verdict_words)
+
+    def _constrained_prefix(self, case: Case, request: RemoteRequest) -> tuple[str, dict[str, float] | None]:
+        """The forced verdict word + layout, and the probabilities behind it; ("", None) when no word was offered."""
+        if self.spec.verdict_mode != "constrained" or request.endpoint != "completions":
+            return "", None
+        shown = self._first_token_mass(request)
+        masses = [shown]
+        probabilities = renormalised(shown)
+        if self.spec.both_orders and isinstance(case, PairCase):
+            other = self._first_token_mass(self.request_for(swapped(case)))
+            masses.append({"1": other["2"], "2": other["1"], "tie": other["tie"]})  # in canonical order
+            other_p = renormalised(other)
+            probabilities = None if probabilities is None or other_p is None else average_orders(probabilities, other_p)
+        score: dict[str, float] = {verdict: sum(mass[verdict] or 0.0 for mass in masses) for verdict in VERDICTS}
+        if not any(score.values()):
+            return "", None
+        return forced_prefix(self.profile, score), probabilities
+
+    # ---------------------------------------------------------------- Judge API
+    def _one(self, case: Case) -> JudgeResult:
+        request = self.request_for(case)
+        started = time.perf_counter()
+        prefix, probabilities = self._constrained_prefix(case, request)
+        completion = self._complete(request, max_tokens=self.decoding.max_new_tokens, suffix=prefix)
+        return self._result(completion, started, prefix, probabilities)
+
+    def stream(self, case: Case) -> Iterator[JudgeProgress]:
+        request = self.request_for(case)
+        started = time.perf_counter()
+        prefix, probabilities = self._constrained_prefix(case, request)
+        if prefix:
+            yield JudgeProgress(prefix)
+        text = prefix
+        for item in self._stream(request, suffix=prefix):
+            if isinstance(item, str):
+                text += item
+                yield JudgeProgress(text)
+            else:
+                yield JudgeProgress(text, self._result(item, started, prefix, probabilities))
+
+    def _run_many(self, cases: Sequence[Case], batch_size: int, on_result: ResultCallback | None) -> list[JudgeResult]:
+        for case in cases:  # refuse a bad case before sending anything
+            self.request_for(case)
+        results: dict[int, JudgeResult] = {}
+        with ThreadPoolExecutor(max_workers=max(1, batch_size), thread_name_prefix="remote-judge") as pool:
+            futures = {pool.submit(self._one, case): index for index, case in enumerate(cases)}
+            try:
+                for future in as_completed(futures):
+                    index = futures[future]
+                    results[index] = future.result()
+                    if on_result is not None:
+                        on_result(index, results[index])
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                raise
+        return [results[i] for i in range(len(cases))]
+
+
+# ------------------------------------------------------------------------------------------ loading
+
+
+def _served_entry(client: OpenAIClient, name: str) -> dict[str, Any]:
+    listing = client.get("models")
+    entries = [entry for entry in (listing.get("data") or []) if isinstance(entry, dict)]
+    for entry in entries:
+        if entry.get("id") == name:
+            return entry
+    served = ", ".join(str(entry.get("id")) for entry in entries) or "none"
+    raise RemoteJudgeError(
+        f"The judge endpoint {client.base_url} does not serve a model called {name!r}; it serves: {served}. "
+        f"Use 'openai:<one of those>@{client.base_url}'."
+    )
+
+
+def _local_tokenizer(spec: JudgeSpec, served_model: str) -> tuple[Any, str | None]:
+    """The tokenizer named in the spec (errors raised), else the served model's if it is on this machine."""
+    if spec.tokenizer:
+        return load_tokenizer(spec.tokenizer), spec.tokenizer
+    try:
+        resolve_model_source(served_model)
+        return load_tokenizer(served_model), served_model
+    except (JudgeLoadError, OSError, ValueError):
+        return None, None
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import version
+
+    return {"httpx": version("httpx")}
+
+
+def load_remote_judge(spec: JudgeSpec, profile: Profile, decoding: Decoding, *, timeout_s: float = 600.0) -> Judge:
+    """Connect to the endpoint in ``spec.model``, check it serves the model, and describe it in a fingerprint."""
+    served_model, base_url = parse_remote_model(spec.model)
+    if decoding.num_beams > 1:
+        raise JudgeLoadError(
+            f"Decoding preset {spec.decoding!r} of {profile.name} uses beam search ({decoding.num_beams} beams), which "
+            "an OpenAI-compatible endpoint cannot be asked for: use decoding 'fast' (greedy)."
+        )
+    if decoding.do_sample:
+        raise JudgeLoadError("Remote judges decode greedily (temperature 0); sampling presets are not supported.")
+    client = OpenAIClient(base_url, timeout_s=timeout_s)
+    try:
+        entry = _served_entry(client, served_model)
+        # only chat profiles need a tokenizer here (for its chat template); plain prompts are tokenized by the server
+        tokenizer, tokenizer_name = _local_tokenizer(spec, served_model) if profile.uses_chat_template else (None, None)
+    except BaseException:
+        client.close()
+        raise
+    local_template = tokenizer is not None and bool(getattr(tokenizer, "chat_template", None))
+    api = "chat/completions" if profile.uses_chat_template and not local_template else "completions"
+    server_model = {key: entry[key] for key in ("id", "owned_by", "root", "max_model_len") if key in entry}
+    fp = {
+        "backend": "openai-compatible",
+        "model": f"{served_model} @ {base_url}",
+        "endpoint": base_url,
+        "served_model": served_model,
+        "server_model": server_model,
+        "api": api,
+        "chat_template": (
+            None if not profile.uses_chat_template else f"local: {tokenizer_name}" if local_template else "server"
+        ),
+        "weights_digest": None,  # not visible over the API; server_model.root names the weights where vLLM tells
+        "quantization": "server",
+        "device_type": "remote",
+        "profile": profile.name,
+        "prompt_template_hash": prompt_template_hash(profile),
+        "decoding": asdict(decoding),
+        "top_logprobs": TOP_LOGPROBS if profile.verdict_words is not None and api == "completions" else None,
+        "verdict_mode": spec.verdict_mode,
+        "both_orders": spec.both_orders and spec.verdict_mode == "constrained",
+        "seed": spec.seed,
+        "versions": _versions(),
+    }
+    if spec.verdict_mode == "constrained" and api != "completions":
+        client.close()
+        raise JudgeLoadError("Constrained verdicts need /completions with a text prompt; use verdict_mode 'generate'.")
+    return RemoteJudge(spec, profile, decoding, client, served_model, tokenizer, fp)
+
+
+__all__ = [
+    "REMOTE_PREFIX",
+    "RemoteJudge",
+    "RemoteJudgeError",
+    "is_remote_model",
+    "load_remote_judge",
+    "parse_remote_model",
+    "renormalised",
+    "verdict_mass",
+]
