@@ -41,7 +41,10 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--database-url", help="SQLAlchemy URL, e.g. postgresql+psycopg://… (default: SQLite in home)")
     parser.add_argument(
         "--judge-model",
-        help=f"demo name, model folder, .gguf file or cached hub id (default {DEFAULTS.judge_model})",
+        help=(
+            f"demo name, model folder, .gguf file, cached hub id, or an OpenAI-compatible server as "
+            f"openai:<served-name>@http://host:port/v1 (default {DEFAULTS.judge_model})"
+        ),
     )
     parser.add_argument("--judge-profile", help=f"prompt/parse format (default {DEFAULTS.judge_profile})")
     parser.add_argument(

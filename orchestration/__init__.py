@@ -1,7 +1,9 @@
 """Joins judge_runtime and annotation_store for the CLI and the UI (the only place that knows both)."""
 
 from orchestration.access import Access, AccessDenied, User
+from orchestration.admin import AdminDesk, ImportRequest, SessionForm
 from orchestration.annotation import AnnotationDesk, AnnotationItem, SubmitOutcome, canonical_verdict
+from orchestration.browse import CaseBrowser, CaseDetail, CaseFilter, FilterOptions
 from orchestration.datasets import (
     EXPORT_FORMATS,
     EXPORT_KINDS,
@@ -15,10 +17,21 @@ from orchestration.datasets import (
     parse_mapping,
 )
 from orchestration.pipeline import EvaluationPipeline, EvaluationResult, PipelineInputError
+from orchestration.review import JudgeOpinion, ReviewDesk, ReviewItem
 from orchestration.service import DEMO_SESSION, CaseProgress, Dashboard, RunSummary, Studio, UserError
 from orchestration.settings import Settings
 
 __all__ = [
+    "AdminDesk",
+    "CaseBrowser",
+    "CaseDetail",
+    "CaseFilter",
+    "FilterOptions",
+    "ImportRequest",
+    "JudgeOpinion",
+    "ReviewDesk",
+    "ReviewItem",
+    "SessionForm",
     "DEMO_SESSION",
     "Access",
     "AccessDenied",

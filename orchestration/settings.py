@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from judge_runtime import DEFAULT_PROFILE, DEMO_MODEL
+from judge_runtime import DEFAULT_PROFILE, DEMO_MODEL, get_profile
 
 ENV_PREFIX = "JUDGE_STUDIO_"
 
@@ -42,7 +42,15 @@ class Settings:
     def resolved_verdict_mode(self) -> str:
         if self.verdict_mode != "auto":
             return self.verdict_mode
-        return "constrained" if self.judge_model == DEMO_MODEL else "generate"
+        if self.judge_model != DEMO_MODEL:
+            return "generate"
+        # constrained needs verdict words first in the output (PandaLM); MT-Bench's verdict comes last
+        # and JudgeLM starts with scores, so the demo judge writes freely in those formats
+        try:
+            words = get_profile(self.judge_profile).verdict_words
+        except Exception:  # an unknown profile name: loading the judge reports it
+            return "generate"
+        return "constrained" if words is not None else "generate"
 
     @property
     def database(self) -> str:
