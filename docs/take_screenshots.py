@@ -1,9 +1,10 @@
-"""Take the README's screenshots of the three pages with Debian's chromium (``make screenshots``).
+"""Take the docs' screenshots of every page with Debian's chromium (``make screenshots``).
 
-Starts the app in-process on a throw-away database, judges a few demo comparisons with the real
-demo judge, enters labels for two demo annotators (following the demo dataset's designed quality
-order, atlas > borealis > verbose > cirrus > drizzle, so the people's graph has something to show),
-and saves ``docs/screenshots/{case_study,annotate,dashboard}.png``.
+Starts the app (``ui.create_app`` with uvicorn) in-process on a throw-away database, judges a few
+demo comparisons with the real demo judge, enters labels for two demo annotators (following the
+demo dataset's designed quality order, atlas > borealis > verbose > cirrus > drizzle, so the
+people's graph has something to show), then logs in as an annotator and as an admin and saves
+``docs/screenshots/{login,annotate,case_study,dashboard,review,admin}.png``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from orchestration import Settings, Studio  # noqa: E402
-from ui import build_ui, css_paths, head_html  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
 DESIGNED_ORDER = ["atlas-13b-chat", "borealis-7b-dpo", "verbose-7b-sft", "cirrus-3b-base", "drizzle-1b"]
@@ -46,38 +46,79 @@ def prepare(studio: Studio, judged: int, labelled: int) -> None:
         studio.submit_label(int(row["id"]), "demo-annotator-b", label if int(row["id"]) % 7 else "tie")
 
 
+def serve(studio: Studio, port: int):  # type: ignore[no-untyped-def]
+    import threading
+    import time
+
+    import uvicorn
+
+    from ui import create_app
+
+    server = uvicorn.Server(uvicorn.Config(create_app(studio), host="127.0.0.1", port=port, log_level="warning"))
+    threading.Thread(target=server.run, daemon=True).start()
+    while not server.started:
+        time.sleep(0.05)
+    return server
+
+
+def log_in(page, url: str, name: str, password: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(url)
+    page.locator("input[type=text]").first.fill(name)
+    page.locator("input[type=password]").first.fill(password)
+    page.get_by_role("button", name="Login").click()
+    page.get_by_text("Signed in as").wait_for()
+
+
 def main() -> None:
     from playwright.sync_api import sync_playwright
 
     home = Path(tempfile.mkdtemp(prefix="judge-studio-shots-"))
     studio = Studio(Settings(home=home))
     prepare(studio, judged=int(os.environ.get("SHOT_JUDGED", "24")), labelled=90)
-    demo = build_ui(studio)
-    demo.queue().launch(server_port=7870, prevent_thread_lock=True, quiet=True, head=head_html(), css_paths=css_paths())
+    studio.store.create_annotator("admin", role="admin", kind="expert", password="admin-pass-1")
+    studio.store.create_annotator("alice", password="alice-pass-1")
+    port = 7870
+    server = serve(studio, port)
+    url = f"http://127.0.0.1:{port}/"
     OUT.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto("http://127.0.0.1:7870/")
+        page.goto(url)
+        page.get_by_role("button", name="Login").wait_for()
+        page.screenshot(path=str(OUT / "login.png"))
+        # an annotator's session: blind, keyboard, the judge revealed after the submit
+        log_in(page, url, "alice", "alice-pass-1")
+        page.wait_for_function("document.querySelector('#annotate-session input')?.value?.length > 0")
+        page.locator("#start-labelling").click()
+        page.wait_for_function("document.querySelector('#annotate-header').innerText.includes('Comparison')")
+        page.locator("body").click(position={"x": 5, "y": 5})
+        page.keyboard.press("1")
+        page.wait_for_function("document.querySelector('#annotate-choice input[value=left]')?.checked === true")
+        page.keyboard.press("Enter")
+        page.get_by_text("Saved", exact=False).first.wait_for()
+        page.screenshot(path=str(OUT / "annotate.png"), full_page=True)
+        page.context.clear_cookies()
+        # an admin sees every page
+        log_in(page, url, "admin", "admin-pass-1")
+        page.get_by_role("tab", name="Case study").click()
         page.get_by_text("Comparison #1").first.wait_for()
         page.locator("#run-judge").click()
         page.get_by_text("Verdict:").or_(page.get_by_text("Unparsed")).or_(
             page.get_by_text("Truncated")
         ).first.wait_for(timeout=120_000)
         page.screenshot(path=str(OUT / "case_study.png"), full_page=True)
-        page.get_by_role("tab", name="Annotate").click()
-        page.locator("#annotator-name textarea, #annotator-name input").first.fill("alice")
-        page.locator("#start-labelling").click()
-        page.wait_for_function("document.querySelector('#annotate-response-1').innerText.trim().length > 0")
-        page.locator("body").click(position={"x": 5, "y": 5})
-        page.keyboard.press("1")
-        page.get_by_text("Saved", exact=False).first.wait_for()
-        page.screenshot(path=str(OUT / "annotate.png"), full_page=True)
         page.get_by_role("tab", name="Dashboard").click()
-        page.wait_for_timeout(6000)
+        page.wait_for_timeout(8000)
         page.screenshot(path=str(OUT / "dashboard.png"), full_page=True)
+        page.get_by_role("tab", name="Review").click()
+        page.wait_for_timeout(3000)
+        page.screenshot(path=str(OUT / "review.png"), full_page=True)
+        page.get_by_role("tab", name="Admin").click()
+        page.wait_for_timeout(3000)
+        page.screenshot(path=str(OUT / "admin.png"), full_page=True)
         browser.close()
-    demo.close()
+    server.should_exit = True
     print(f"\nScreenshots in {OUT}")
 
 

@@ -12,19 +12,14 @@ from dataclasses import dataclass
 
 from annotation_store import (
     DEMO_DATASET_NAME,
-    Agreement,
     ComparisonView,
     LabelView,
     NewVerdict,
-    PartialOrder,
     Store,
     StoreError,
     VerdictView,
-    human_judge_agreement,
     load_demo_dataset,
-    majority_labels,
     open_store,
-    partial_order,
 )
 from judge_runtime import (
     DEMO_MODEL,
@@ -37,6 +32,7 @@ from judge_runtime import (
 )
 from orchestration.access import Access, AccessDenied
 from orchestration.annotation import AnnotationDesk
+from orchestration.dashboard import Dashboard, build_dashboard
 from orchestration.settings import Settings
 
 UserError = (StoreError, JudgeInputError, JudgeLoadError, AccessDenied, ValueError)
@@ -58,16 +54,6 @@ class RunSummary:
     skipped: int
     unparsed: int
     run_id: int
-
-
-@dataclass(frozen=True)
-class Dashboard:
-    counts: dict[str, int]
-    agreement: Agreement
-    judge_order: PartialOrder
-    human_order: PartialOrder
-    judge_name: str | None
-    models: list[str]
 
 
 def to_case(comparison: ComparisonView) -> PairCase:
@@ -295,9 +281,6 @@ class Studio:
         return self.store.latest_verdict(comparison_id)
 
     # ------------------------------------------------------------------ people
-    def next_for(self, annotator: str, dataset: str | None = None) -> ComparisonView | None:
-        return self.store.next_unlabelled(annotator, dataset)
-
     def submit_label(
         self, comparison_id: int, annotator: str, verdict: str, idempotency_key: str | None = None
     ) -> LabelView:
@@ -327,25 +310,6 @@ class Studio:
         return [(f"{run.model} · {run.profile} · run {run.run_id}", run.run_id) for run in reversed(runs)]
 
     def dashboard(self, dataset: str | None = None, run_id: int | None = None, *, alpha: float = 0.05) -> Dashboard:
-        """Figures for one dataset and one judge run (default: the run that judged most recently)."""
-        labels = self.store.labels(dataset)
-        verdicts = self.store.verdicts(dataset)
-        table = self.store.comparison_table(dataset)
-        if not verdicts.empty:
-            run_id = run_id if run_id in set(verdicts["run_id"]) else int(verdicts["run_id"].iloc[-1])
-            verdicts = verdicts[verdicts["run_id"] == run_id]
-        judge_name = str(verdicts["judge"].iloc[-1]) if not verdicts.empty else None
-        latest = verdicts.drop_duplicates("comparison_id", keep="last")
-        return Dashboard(
-            counts={
-                "comparisons": len(table),
-                "labels": len(labels),
-                "annotators": int(labels["annotator"].nunique()) if not labels.empty else 0,
-                "verdicts": len(latest),
-            },
-            agreement=human_judge_agreement(labels, verdicts),
-            judge_order=partial_order(latest[latest["status"] == "ok"], alpha=alpha),
-            human_order=partial_order(majority_labels(labels), alpha=alpha),
-            judge_name=judge_name,
-            models=sorted(set(table["model1"]) | set(table["model2"])),
-        )
+        """Figures for one dataset (default: the default dataset) and one judge run (default: the run
+        that judged most recently); see ``orchestration.dashboard``."""
+        return build_dashboard(self.store, dataset or self.default_dataset(), run_id, alpha=alpha)

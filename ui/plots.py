@@ -1,99 +1,121 @@
-"""plotly figures for the dashboard, built from the analysis results (no data access here)."""
+"""plotly figures for the dashboard, built from ``orchestration.dashboard`` results (no data access here).
+
+Model and annotator names come from imported files: every name put into a figure goes through
+``plain`` first, because plotly renders a subset of HTML tags in its text (titles, labels, ticks,
+table cells, hover text). Figures without data show a short message instead of an empty axis.
+"""
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
 from annotation_store import PartialOrder, model_levels
+from orchestration.dashboard import BOTH, ONLY, OPPOSITE, Bias, InterAnnotator
+
+PEOPLE_COLOR, JUDGE_COLOR = "#4f6bed", "#e8833a"
+EDGE_STYLES = {  # status of an edge compared with the other graph -> (color, dash, legend text)
+    BOTH: ("#444444", "solid", "same order in both graphs"),
+    ONLY: ("#e8833a", "dash", "only in this graph (the other does not order the two)"),
+    OPPOSITE: ("#d62728", "dot", "the other graph orders the two the opposite way"),
+}
+MARGIN = dict(l=10, r=10, t=50, b=10)
 
 
-def partial_order_figure(order: PartialOrder, title: str, models: list[str] | None = None) -> go.Figure:
-    """Hasse diagram: better models on top; an arrow from winner to loser, labelled wins-losses-ties.
+def plain(text: Any) -> str:
+    """Text for plotly as it is: escape what plotly would read as markup (``<b>``, ``<a href>``, entities)."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
-    ``models`` adds the dataset's models that have no outcomes yet, so both graphs show the same nodes.
-    """
-    if models:
-        order = PartialOrder(sorted(set(order.models) | set(models)), order.edges, order.hasse, order.cycles)
+
+def _num(value: Any, digits: int = 2) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{float(value):.{digits}f}"
+
+
+def _is_missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def message_figure(title: str, message: str, height: int = 320) -> go.Figure:
+    """An empty-state figure: the title and a short explanation instead of empty axes."""
     fig = go.Figure()
     fig.update_layout(
         title=title,
-        height=420,
-        margin=dict(l=10, r=10, t=50, b=10),
-        showlegend=False,
+        height=height,
+        margin=MARGIN,
         xaxis=dict(visible=False),
         yaxis=dict(visible=False),
         plot_bgcolor="white",
     )
-    if not order.models:
-        fig.add_annotation(text="No verdicts yet", showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
-        return fig
-    levels = model_levels(order)
-    by_level: dict[int, list[str]] = {}
-    for model in sorted(order.models):
-        by_level.setdefault(levels[model], []).append(model)
-    position: dict[str, tuple[float, float]] = {}
-    for level, models in by_level.items():
-        for i, model in enumerate(models):
-            position[model] = ((i + 1) / (len(models) + 1), -float(level))
-    stats = {(e.winner, e.loser): e for e in order.edges}
-    for winner, loser in order.hasse:
-        (x0, y0), (x1, y1) = position[winner], position[loser]
-        fig.add_annotation(
-            x=x1,
-            y=y1,
-            ax=x0,
-            ay=y0,
-            xref="x",
-            yref="y",
-            axref="x",
-            ayref="y",
-            showarrow=True,
-            arrowhead=3,
-            arrowsize=1.2,
-            arrowwidth=1.5,
-            standoff=14,
-            startstandoff=14,
+    fig.add_annotation(
+        text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper", font=dict(size=13, color="#555")
+    )
+    return fig
+
+
+# --------------------------------------------------------------------------- agreement
+
+
+def agreement_over_time_figure(over_time: pd.DataFrame, confidence: float = 0.95) -> go.Figure:
+    """Cumulative human-vs-judge accuracy as labels came in, with its Wilson interval as a band."""
+    title = "Human vs judge accuracy over time"
+    if over_time.empty:
+        return message_figure(
+            title, "No labels to compare yet: needs human labels on comparisons the judge has judged."
         )
-        edge = stats.get((winner, loser))
-        if edge is not None:
-            fig.add_annotation(
-                x=(x0 + x1) / 2 - 0.015,
-                y=(y0 + y1) / 2,
-                xanchor="right",
-                showarrow=False,
-                font=dict(size=10, color="#555"),
-                text=f"{edge.wins}-{edge.losses}-{edge.ties} (p={edge.p_value:.3f})",
-                bgcolor="white",
-            )
+    times = pd.to_datetime(over_time["time"])
+    by_time = times.nunique() > 1
+    x = times if by_time else over_time["n"]
+    hover = "%{customdata} labels compared<br>accuracy %{y:.3f}<extra></extra>"
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(x=x, y=over_time["high"], mode="lines", line=dict(width=0), hoverinfo="skip", showlegend=False)
+    )
     fig.add_trace(
         go.Scatter(
-            x=[position[m][0] for m in position],
-            y=[position[m][1] for m in position],
-            mode="markers+text",
-            text=list(position),
-            # alone on its level: name beside the node, clear of the vertical arrows; else above it
-            textposition=["middle right" if len(by_level[levels[m]]) == 1 else "top center" for m in position],
-            marker=dict(size=16, color="#4f6bed"),
-            hoverinfo="text",
+            x=x,
+            y=over_time["low"],
+            mode="lines",
+            line=dict(width=0),
+            fill="tonexty",
+            fillcolor="rgba(79, 107, 237, 0.2)",
+            name=f"{confidence:.0%} interval (Wilson)",
+            hoverinfo="skip",
         )
     )
-    lowest = min(p[1] for p in position.values())
-    fig.update_yaxes(range=[lowest - 0.6, 0.6])
-    fig.update_xaxes(range=[0, 1])
-    if order.cycles:
-        fig.add_annotation(
-            text="Cycle: " + " → ".join(order.cycles[0]),
-            showarrow=False,
-            x=0.5,
-            y=1.02,
-            xref="paper",
-            yref="paper",
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=over_time["accuracy"],
+            mode="lines+markers",
+            line=dict(color=PEOPLE_COLOR),
+            name="accuracy so far",
+            customdata=over_time["n"],
+            hovertemplate=hover,
         )
+    )
+    fig.update_layout(
+        title=title,
+        height=360,
+        margin=dict(MARGIN, b=80),
+        yaxis=dict(range=[0, 1.02], title="share of labels the judge agrees with"),
+        xaxis_title="time of the label (UTC)" if by_time else "labels compared",
+        legend=dict(orientation="h", y=-0.32, yanchor="top"),
+    )
     return fig
 
 
 def confusion_figure(confusion: pd.DataFrame) -> go.Figure:
+    title = "People (rows) vs judge (columns)"
+    if int(np.asarray(confusion.values).sum()) == 0:
+        return message_figure(
+            title, "No labels to compare yet: needs human labels on comparisons the judge has judged."
+        )
     names = {"1": "Response 1", "2": "Response 2", "tie": "Tie"}
     fig = go.Figure(
         go.Heatmap(
@@ -107,11 +129,372 @@ def confusion_figure(confusion: pd.DataFrame) -> go.Figure:
         )
     )
     fig.update_layout(
-        title="People (rows) vs judge (columns)",
-        height=320,
-        margin=dict(l=10, r=10, t=50, b=10),
+        title=title,
+        height=340,
+        margin=MARGIN,
         xaxis_title="judge verdict",
         yaxis_title="human label",
         yaxis_autorange="reversed",
     )
     return fig
+
+
+def category_figure(categories: pd.DataFrame) -> go.Figure:
+    """Human-vs-judge accuracy per category with its Wilson interval, n on each bar."""
+    title = "Human vs judge accuracy per category"
+    judged = categories[categories["n"] > 0] if not categories.empty else categories
+    if judged.empty:
+        return message_figure(
+            title, "No labels to compare yet: needs human labels on comparisons the judge has judged."
+        )
+    names = [plain(c) for c in judged["category"]]
+    fig = go.Figure(
+        go.Bar(
+            x=names,
+            y=judged["accuracy"],
+            error_y=dict(
+                type="data",
+                symmetric=False,
+                array=judged["high"] - judged["accuracy"],
+                arrayminus=judged["accuracy"] - judged["low"],
+            ),
+            text=[f"n={n}" for n in judged["n"]],
+            textposition="inside",
+            insidetextanchor="start",
+            marker_color=PEOPLE_COLOR,
+            customdata=np.column_stack([judged["labelled"], judged["comparisons"]]),
+            hovertemplate="%{x}<br>accuracy %{y:.3f} over %{text} labels<br>"
+            "%{customdata[0]} of %{customdata[1]} comparisons labelled<extra></extra>",
+        )
+    )
+    fig.update_layout(title=title, height=340, margin=MARGIN, yaxis=dict(range=[0, 1.05], title="accuracy"))
+    return fig
+
+
+def kappa_figure(inter: InterAnnotator) -> go.Figure:
+    """Pairwise Cohen's kappa between annotators, with Fleiss' kappa and Krippendorff's alpha in the title."""
+    title = (
+        f"Between people: Fleiss' κ {_num(inter.fleiss_kappa, 3)} · Krippendorff's α "
+        f"{_num(inter.krippendorff_alpha, 3)} · {inter.multi_labelled} comparisons labelled twice or more"
+    )
+    kappa = inter.pairwise_kappa
+    if inter.multi_labelled == 0 or kappa.empty or len(kappa) < 2:
+        return message_figure(
+            "Agreement between people", "Needs comparisons labelled by two or more annotators (session overlap ≥ 2)."
+        )
+    names = [plain(n) for n in kappa.index]
+    values = kappa.to_numpy(dtype=float)
+    shared = inter.shared.reindex(index=kappa.index, columns=kappa.columns).fillna(0).to_numpy(dtype=int)
+    text = [[_num(v) for v in row] for row in values]
+    fig = go.Figure(
+        go.Heatmap(
+            z=values,
+            x=names,
+            y=names,
+            text=text,
+            texttemplate="%{text}",
+            customdata=shared,
+            hovertemplate="%{y} · %{x}<br>Cohen's κ %{text} over %{customdata} shared comparisons<extra></extra>",
+            colorscale="RdBu",
+            zmin=-1,
+            zmax=1,
+            colorbar=dict(title="κ"),
+        )
+    )
+    fig.update_layout(title=dict(text=title, font=dict(size=13)), height=360, margin=MARGIN)
+    fig.update_yaxes(autorange="reversed")
+    return fig
+
+
+def annotator_table_figure(annotators: pd.DataFrame) -> go.Figure:
+    """One row per annotator: labels, agreement with the others and with the judge, gold, time."""
+    title = "Annotators"
+    if annotators.empty:
+        return message_figure(title, "No labels yet: the table fills in as people label.", height=200)
+
+    def share(values: pd.Series, counts: pd.Series) -> list[str]:
+        return [f"{_num(v)} (n={n})" if n else "–" for v, n in zip(values, counts, strict=True)]
+
+    header = [
+        "annotator",
+        "kind",
+        "labels",
+        "skipped",
+        "flagged",
+        "= others' majority",
+        "= judge",
+        "gold accuracy",
+        "median time",
+    ]
+    cells = [
+        [plain(n) for n in annotators["annotator"]],
+        [plain(k) for k in annotators["kind"]],
+        annotators["labels"].tolist(),
+        annotators["skipped"].tolist(),
+        annotators["flagged"].tolist(),
+        share(annotators["with_others"], annotators["n_with_others"]),
+        share(annotators["with_judge"], annotators["n_with_judge"]),
+        share(annotators["gold_accuracy"], annotators["n_gold"]),
+        ["–" if _is_missing(t) else f"{t:.1f} s" for t in annotators["median_time_s"]],
+    ]
+    fig = go.Figure(
+        go.Table(
+            header=dict(values=header, fill_color="#eef0fb", align="left", font=dict(size=12), height=26),
+            cells=dict(values=cells, align="left", height=26),
+            columnwidth=[2, 1, 1, 1, 1, 1.8, 1.8, 1.8, 1.3],
+        )
+    )
+    # plotly tables scroll inside their height: room for every row up to 20, then scroll
+    fig.update_layout(title=title, height=140 + 32 * min(len(annotators), 20), margin=MARGIN)
+    return fig
+
+
+# --------------------------------------------------------------------------- biases
+
+
+def bias_figure(judge: Bias | None, people: Bias) -> go.Figure:
+    """Position preference, length preference and swap consistency of the judge next to people's.
+
+    Each bar is a share (0.5 = no preference for the two preference rates); hover gives n and the
+    exact binomial p-value. A source without data for a measure has no bar there.
+    """
+    title = "Biases: judge vs people"
+    measures = ["picks the first / left response", "picks the longer response", "same verdict in both orders"]
+    bars: list[go.Bar] = []
+    for bias, color in ((judge, JUDGE_COLOR), (people, PEOPLE_COLOR)):
+        if bias is None:
+            continue
+        values = [bias.first_position_rate, bias.length.longer_rate, bias.swap_consistency]
+        notes = [
+            f"n={bias.n_decisive}, p={_num(bias.first_position_p_value, 3)}",
+            f"n={bias.length.n}, p={_num(bias.length.p_value, 3)}",
+            f"n={bias.swap_pairs}",
+        ]
+        keep = [i for i, v in enumerate(values) if not _is_missing(v)]
+        if not keep:
+            continue
+        bars.append(
+            go.Bar(
+                name="judge" if bias.source == "judge" else "people",
+                x=[measures[i] for i in keep],
+                y=[values[i] for i in keep],
+                text=[f"{values[i]:.2f}" for i in keep],
+                textposition="outside",
+                customdata=[notes[i] for i in keep],
+                hovertemplate="%{x}: %{y:.3f} (%{customdata})<extra>%{fullData.name}</extra>",
+                marker_color=color,
+            )
+        )
+    if not bars:
+        return message_figure(title, "No decisive labels or judge verdicts yet.")
+    fig = go.Figure(bars)
+    fig.add_hline(
+        y=0.5,
+        line=dict(dash="dot", color="#888"),
+        annotation_text="0.5: no preference",
+        annotation_position="top right",
+    )
+    fig.update_layout(
+        title=title,
+        barmode="group",
+        height=340,
+        margin=MARGIN,
+        yaxis=dict(range=[0, 1.12], title="share"),
+        legend=dict(orientation="h", y=-0.15),
+    )
+    return fig
+
+
+# --------------------------------------------------------------------------- rankings
+
+
+def bradley_terry_figure(people: pd.DataFrame, judge: pd.DataFrame) -> go.Figure:
+    """Bradley-Terry strengths with 95% bootstrap intervals, people's and the judge's, per model."""
+    title = "Bradley-Terry strength (log-odds, mean 0) with 95% bootstrap intervals"
+    if people.empty and judge.empty:
+        return message_figure("Bradley-Terry ranking", "No outcomes yet: needs human labels or judge verdicts.")
+    order = list(people["model"]) + [m for m in judge["model"] if m not in set(people["model"])]
+    names = {m: plain(m) for m in order}
+    fig = go.Figure()
+    for frame, name, color in ((people, "people (majority label)", PEOPLE_COLOR), (judge, "judge", JUDGE_COLOR)):
+        if frame.empty:
+            continue
+        rows = frame.set_index("model").reindex(order).dropna(subset=["strength"])
+        upper = (rows["ci_high"] - rows["strength"]).fillna(0).clip(lower=0)
+        lower = (rows["strength"] - rows["ci_low"]).fillna(0).clip(lower=0)
+        fig.add_trace(
+            go.Scatter(
+                x=[names[m] for m in rows.index],
+                y=rows["strength"],
+                mode="markers",
+                name=name,
+                marker=dict(size=10, color=color),
+                error_y=dict(type="data", symmetric=False, array=upper, arrayminus=lower),
+                hovertemplate="%{x}: %{y:.2f}<extra>" + name + "</extra>",
+            )
+        )
+    fig.update_layout(
+        title=dict(text=title, font=dict(size=13)),
+        height=360,
+        margin=MARGIN,
+        scattermode="group",
+        yaxis_title="strength",
+        legend=dict(orientation="h", y=-0.2),
+    )
+    return fig
+
+
+def win_table_figure(pairs: pd.DataFrame) -> go.Figure:
+    """Win / lose / tie per model pair from people (majority labels) and from the judge."""
+    title = "Wins-losses-ties per model pair (A vs B)"
+    if pairs.empty:
+        return message_figure("Wins per model pair", "No outcomes yet: needs human labels or judge verdicts.", 200)
+
+    def wlt(prefix: str) -> list[str]:
+        a, b, t = (pairs[f"{prefix}_{c}"] for c in ("wins_a", "wins_b", "ties"))
+        return [f"{x}-{y}-{z}" if x + y + z else "–" for x, y, z in zip(a, b, t, strict=True)]
+
+    def leader(prefix: str) -> pd.Series:
+        a, b = pairs[f"{prefix}_wins_a"], pairs[f"{prefix}_wins_b"]
+        return (a > b).astype(int) - (a < b).astype(int)
+
+    people, judge = leader("people"), leader("judge")
+    both = (pairs[["people_wins_a", "people_wins_b"]].sum(axis=1) > 0) & (
+        pairs[["judge_wins_a", "judge_wins_b"]].sum(axis=1) > 0
+    )
+    same = ["✓" if p == j else "✗" if ok else "–" for p, j, ok in zip(people, judge, both, strict=True)]
+    fig = go.Figure(
+        go.Table(
+            header=dict(
+                values=["model A", "model B", "people", "judge", "same leader"],
+                fill_color="#eef0fb",
+                align="left",
+            ),
+            cells=dict(
+                values=[[plain(m) for m in pairs["model_a"]], [plain(m) for m in pairs["model_b"]]]
+                + [wlt("people"), wlt("judge"), same],
+                align="left",
+                height=24,
+            ),
+            columnwidth=[2, 2, 1.2, 1.2, 1],
+        )
+    )
+    fig.update_layout(title=dict(text=title, font=dict(size=13)), height=100 + 30 * min(len(pairs), 20), margin=MARGIN)
+    return fig
+
+
+def partial_order_figure(
+    order: PartialOrder,
+    title: str,
+    models: list[str] | None = None,
+    edges: pd.DataFrame | None = None,
+) -> go.Figure:
+    """Hasse diagram: better models on top; an arrow from winner to loser, labelled wins-losses-ties and p.
+
+    ``models`` adds the dataset's models that have no outcomes yet, so both graphs show the same nodes.
+    ``edges``: this graph's rows of ``Dashboard.order_edges`` (winner, loser, status); an edge whose
+    status is not "both" is drawn dashed / dotted in its status colour, with a legend entry.
+    """
+    if models:
+        order = PartialOrder(sorted(set(order.models) | set(models)), order.edges, order.hasse, order.cycles)
+    fig = go.Figure()
+    fig.update_layout(
+        title=dict(text=plain(title), font=dict(size=14)),
+        height=440,
+        margin=dict(l=10, r=10, t=50, b=10),
+        xaxis=dict(visible=False),
+        yaxis=dict(visible=False),
+        plot_bgcolor="white",
+        legend=dict(orientation="h", y=-0.02, yanchor="top", font=dict(size=11)),
+    )
+    if not order.models:
+        fig.add_annotation(text="No verdicts yet", showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
+        return fig
+    levels = model_levels(order)
+    by_level: dict[int, list[str]] = {}
+    for model in sorted(order.models):
+        by_level.setdefault(levels[model], []).append(model)
+    position: dict[str, tuple[float, float]] = {}
+    for level, names in by_level.items():
+        for i, model in enumerate(names):  # spread over the width: edge labels then stay apart
+            position[model] = (0.1 + 0.8 * i / (len(names) - 1) if len(names) > 1 else 0.5, -float(level))
+    lowest = min(p[1] for p in position.values())
+    # pixels per data unit: the plot area is about 560 x 380 px; x spans [-0.05, 1.05], y [lowest - 0.6, 0.6]
+    scale = (560.0 / 1.1, 380.0 / (1.2 - lowest))
+    stats = {(e.winner, e.loser): e for e in order.edges}
+    status = {}
+    if edges is not None and not edges.empty:
+        status = {(str(r.winner), str(r.loser)): str(r.status) for r in edges.itertuples(index=False)}
+    shown: set[str] = set()
+    for winner, loser in order.hasse:
+        (x0, y0), (x1, y1) = position[winner], position[loser]
+        kind = status.get((winner, loser), BOTH)
+        color, dash, legend = EDGE_STYLES.get(kind, EDGE_STYLES[BOTH])
+        # shorten both ends so the line stops short of the node markers; the arrowhead marks the loser
+        sx, sy, ex, ey = _shorten(x0, y0, x1, y1, scale)
+        fig.add_trace(
+            go.Scatter(
+                x=[sx, ex],
+                y=[sy, ey],
+                mode="lines+markers",
+                line=dict(color=color, dash=dash, width=2),
+                marker=dict(symbol="arrow", size=[0, 13], angleref="previous", color=color),
+                name=legend,
+                legendgroup=kind,
+                showlegend=status != {} and kind not in shown,
+                hoverinfo="skip",
+            )
+        )
+        shown.add(kind)
+        edge = stats.get((winner, loser))
+        if edge is not None:
+            # half a level below the winner: between levels, clear of the node names on a level
+            t = 0.5 / max(abs(y0 - y1), 1.0)
+            fig.add_annotation(
+                x=x0 + (x1 - x0) * t,
+                y=y0 + (y1 - y0) * t,
+                showarrow=False,
+                font=dict(size=10, color=color if kind != BOTH else "#555"),
+                text=f"{edge.wins}-{edge.losses}-{edge.ties} · p={edge.p_value:.3g}",
+                bgcolor="rgba(255,255,255,0.85)",
+            )
+    fig.add_trace(
+        go.Scatter(
+            x=[position[m][0] for m in position],
+            y=[position[m][1] for m in position],
+            mode="markers+text",
+            text=[plain(m) for m in position],
+            # alone on its level: name beside the node, clear of the vertical arrows; else above it
+            textposition=["middle right" if len(by_level[levels[m]]) == 1 else "top center" for m in position],
+            marker=dict(size=16, color=PEOPLE_COLOR),
+            hoverinfo="text",
+            showlegend=False,
+        )
+    )
+    fig.update_yaxes(range=[lowest - 0.6, 0.6])
+    fig.update_xaxes(range=[-0.05, 1.05])
+    if order.cycles:
+        fig.add_annotation(
+            text="Cycle: " + " → ".join(plain(m) for m in order.cycles[0]),
+            showarrow=False,
+            x=0.5,
+            y=1.02,
+            xref="paper",
+            yref="paper",
+        )
+    return fig
+
+
+def _shorten(
+    x0: float, y0: float, x1: float, y1: float, scale: tuple[float, float], gap_px: float = 15.0
+) -> tuple[float, float, float, float]:
+    """The segment from (x0, y0) to (x1, y1) with about ``gap_px`` pixels cut off each end.
+
+    ``scale``: pixels per data unit along x and y (estimated from the figure's size and axis ranges).
+    """
+    dx, dy = (x1 - x0) * scale[0], (y1 - y0) * scale[1]
+    length = math.hypot(dx, dy)
+    if length <= 2 * gap_px:
+        return x0, y0, x1, y1
+    f = gap_px / length
+    return x0 + (x1 - x0) * f, y0 + (y1 - y0) * f, x1 - (x1 - x0) * f, y1 - (y1 - y0) * f
