@@ -126,3 +126,49 @@ def test_dashboard_shows_agreement_after_labels_and_verdicts(running_app: str, a
     alice.predict(SESSION, "right", 0, False, "", api_name="/submit_label")
     after = client.predict("judge-studio-demo", None, api_name="/dashboard")
     assert "**1** human labels from **1** annotators" in after[0]
+
+
+def test_simultaneous_annotators_get_leased_items_within_the_overlap_and_every_label_lands_once(
+    running_app: str, db_path: Path, app_accounts: dict[str, str]
+) -> None:
+    import threading
+
+    from annotation_store import open_store
+
+    store = open_store(db_path)
+    names = [f"crowd{i}" for i in range(6)]
+    for name in names:
+        store.create_annotator(name, password=f"{name}-pass-1")
+    store.save_session("pairs", "judge-studio-demo", overlap=2)
+    store.close()
+    submitted: dict[str, list[int]] = {}
+    errors: list[str] = []
+
+    def work(name: str) -> None:
+        try:
+            client = Client(running_app, auth=(name, f"{name}-pass-1"), verbose=False)
+            shown = client.predict("pairs", api_name="/next_item")
+            mine = []
+            for i in range(4):
+                mine.append(_shown_id(shown))
+                shown = client.predict("pairs", ("left", "right", "tie")[i % 3], 0, False, "", api_name="/submit_label")
+            submitted[name] = mine
+        except Exception as exc:  # collected: the assertion below shows it
+            errors.append(f"{name}: {exc}")
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in names]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    assert errors == []
+    rows = _sql(
+        db_path,
+        "SELECT a.name, l.comparison_id, l.version FROM labels l JOIN annotators a ON a.id = l.annotator_id "
+        "WHERE a.name LIKE 'crowd%'",
+    )
+    assert sorted((n, c) for n, c, _v in rows) == sorted((n, c) for n, ids in submitted.items() for c in ids)
+    assert {v for _n, _c, v in rows} == {1}  # each label landed once, no second version
+    per_item = _sql(db_path, "SELECT comparison_id, count(*) FROM labels GROUP BY comparison_id HAVING count(*) > 2")
+    assert per_item == []  # never more annotators on a comparison than the session's overlap
+    assert _sql(db_path, "SELECT count(*) FROM label_events") == [(len(rows),)]
