@@ -17,6 +17,7 @@ from annotation_store.analysis import (
 )
 from annotation_store.credentials import hash_password, verify_password
 from annotation_store.demo import DEMO_DATASET_NAME, load_demo_dataset
+from annotation_store.ratings import JudgeRatingView, NewJudgeRating, RatingView, ResponseView
 from annotation_store.sessions import HistoryItem, Progress, SessionView
 from annotation_store.store import (
     AdjudicationView,
@@ -31,6 +32,10 @@ from annotation_store.store import (
 )
 
 __all__ = [
+    "JudgeRatingView",
+    "NewJudgeRating",
+    "RatingView",
+    "ResponseView",
     "ROLE_RANK",
     "HistoryItem",
     "Progress",

@@ -252,7 +252,7 @@ class Adjudication(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-SESSION_KINDS = ("pairwise",)  # single-answer grading sessions are not built yet (see docs/NOTES.md)
+SESSION_KINDS = ("pairwise", "single")  # single: one response rated 1-10 (MT-Bench single-answer grading)
 
 
 class AnnotationSession(Base):
@@ -263,7 +263,7 @@ class AnnotationSession(Base):
         CheckConstraint("overlap >= 1", name="session_overlap_positive"),
         CheckConstraint("lease_seconds >= 0", name="session_lease_not_negative"),
         CheckConstraint("gold_rate >= 0 AND gold_rate <= 1", name="session_gold_rate_range"),
-        CheckConstraint("kind IN ('pairwise')", name="session_kind_value"),
+        CheckConstraint("kind IN ('pairwise', 'single')", name="session_kind_value"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
@@ -321,3 +321,92 @@ class Invite(Base):
     expires_at: Mapped[datetime] = mapped_column()
     used_at: Mapped[datetime | None] = mapped_column()
     used_by: Mapped[int | None] = mapped_column(ForeignKey("annotators.id", ondelete="SET NULL"))
+
+
+class Rating(Base):
+    """The current single-answer rating (1-10) of one annotator on one response; edits bump ``version``.
+
+    ``rating`` is NULL exactly when the response was skipped.
+    """
+
+    __tablename__ = "ratings"
+    __table_args__ = (
+        UniqueConstraint("response_id", "annotator_id"),
+        CheckConstraint("rating IS NULL OR (rating BETWEEN 1 AND 10)", name="rating_value_range"),
+        CheckConstraint("(rating IS NULL) = skipped", name="rating_iff_not_skipped"),
+        CheckConstraint("confidence IS NULL OR (confidence BETWEEN 1 AND 5)", name="rating_confidence_range"),
+        CheckConstraint("time_on_item_ms IS NULL OR time_on_item_ms >= 0", name="rating_time_on_item_positive"),
+        Index("ix_ratings_idempotency_key", "idempotency_key", unique=True),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"), index=True)
+    annotator_id: Mapped[int] = mapped_column(ForeignKey("annotators.id", ondelete="CASCADE"), index=True)
+    rating: Mapped[int | None] = mapped_column()
+    confidence: Mapped[int | None] = mapped_column()
+    comment: Mapped[str] = mapped_column(Text, default="")
+    skipped: Mapped[bool] = mapped_column(default=False)
+    flagged: Mapped[bool] = mapped_column(default=False)
+    time_on_item_ms: Mapped[int | None] = mapped_column()
+    version: Mapped[int] = mapped_column(default=1)
+    idempotency_key: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RatingEvent(Base):
+    """Append-only audit log of ratings: every accepted write, with its submission key."""
+
+    __tablename__ = "rating_events"
+    __table_args__ = (Index("ix_rating_events_idempotency_key", "idempotency_key", unique=True),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rating_id: Mapped[int] = mapped_column(ForeignKey("ratings.id", ondelete="CASCADE"), index=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"))
+    annotator_id: Mapped[int] = mapped_column(ForeignKey("annotators.id", ondelete="CASCADE"))
+    action: Mapped[str] = mapped_column(String(20))  # created | changed
+    rating: Mapped[int | None] = mapped_column()
+    confidence: Mapped[int | None] = mapped_column()
+    comment: Mapped[str] = mapped_column(Text, default="")
+    skipped: Mapped[bool] = mapped_column(default=False)
+    flagged: Mapped[bool] = mapped_column(default=False)
+    version: Mapped[int] = mapped_column()
+    idempotency_key: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RatingAssignment(Base):
+    """A lease of one response to one annotator in a single-answer grading session (see ``Assignment``)."""
+
+    __tablename__ = "rating_assignments"
+    __table_args__ = (
+        UniqueConstraint("response_id", "annotator_id"),
+        Index("ix_rating_assignments_annotator_id_completed_at", "annotator_id", "completed_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"))
+    annotator_id: Mapped[int] = mapped_column(ForeignKey("annotators.id", ondelete="CASCADE"))
+    leased_at: Mapped[datetime] = mapped_column(default=utcnow)
+    lease_expires_at: Mapped[datetime] = mapped_column()
+    completed_at: Mapped[datetime | None] = mapped_column()
+
+
+class JudgeRating(Base):
+    """A judge run's 1-10 rating of one response (MT-Bench single-answer grading); ``score`` iff ``ok``."""
+
+    __tablename__ = "judge_ratings"
+    __table_args__ = (
+        UniqueConstraint("run_id", "response_id"),
+        CheckConstraint("status IN ('ok', 'unparsed', 'truncated', 'error')", name="judge_rating_status_value"),
+        CheckConstraint("(status = 'ok') = (score IS NOT NULL)", name="judge_rating_score_iff_ok"),
+        CheckConstraint("score IS NULL OR (score >= 1 AND score <= 10)", name="judge_rating_score_range"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("judge_runs.id", ondelete="CASCADE"), index=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"), index=True)
+    score: Mapped[float | None] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    raw_output: Mapped[str] = mapped_column(Text, default="")
+    prompt_tokens: Mapped[int] = mapped_column(default=0)
+    output_tokens: Mapped[int] = mapped_column(default=0)
+    latency_s: Mapped[float] = mapped_column(default=0.0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from annotation_store.errors import StoreError
 from annotation_store.models import (
+    SESSION_KINDS,
     VERDICT_VALUES,
     AnnotationSession,
     Annotator,
@@ -127,11 +128,16 @@ class SessionsMixin:
 
     # ------------------------------------------------------------------ sessions
     def save_session(self, name: str, dataset: str, **settings: Any) -> SessionView:
-        """Create the session ``name`` on ``dataset``, or change the given settings of an existing one."""
+        """Create the session ``name`` on ``dataset``, or change the given settings of an existing one.
+
+        ``kind``: 'pairwise' (the default for a new session) or 'single' (single-answer grading)."""
         cleaned = (name or "").strip() if isinstance(name, str) else ""
         if not cleaned or len(cleaned) > 200:
             raise StoreError("A session needs a name of 1 to 200 characters.")
         active = settings.pop("active", None)
+        kind = settings.pop("kind", None)
+        if kind is not None and kind not in SESSION_KINDS:
+            raise StoreError(f"Session kind {kind!r} is not one of {', '.join(SESSION_KINDS)}; nothing was saved.")
         values = _session_values(settings)
         with self._write() as session:
             dataset_id = session.scalar(select(Dataset.id).where(Dataset.name == dataset))
@@ -148,6 +154,8 @@ class SessionsMixin:
                 setattr(row, key, value)
             if active is not None:
                 row.active = bool(active)
+            if kind is not None:
+                row.kind = kind
             session.flush()
             return _session_view(row, dataset)
 

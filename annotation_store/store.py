@@ -55,6 +55,7 @@ from annotation_store.models import (
     Response,
     utcnow,
 )
+from annotation_store.ratings import RatingsMixin
 from annotation_store.sessions import SessionsMixin
 
 
@@ -155,7 +156,7 @@ def demo_pairs(n_models: int, prompt_index: int, per_prompt: int) -> list[tuple[
     return [(b, a) if (prompt_index + k) % 2 else (a, b) for k, (a, b) in enumerate(chosen)]
 
 
-class Store(AccountsMixin, SessionsMixin):
+class Store(AccountsMixin, SessionsMixin, RatingsMixin):
     """Open with :func:`open_store`."""
 
     def __init__(self, engine: Engine) -> None:

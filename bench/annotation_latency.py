@@ -1,5 +1,9 @@
 """How long the next comparison takes to appear after a submit, with 1 and with 20 annotators at once.
 
+Three loads: one client submitting back to back; N clients submitting back to back (the server's
+throughput limit); N clients that each read an item for ``--think`` seconds (0.5x-1.5x) before
+submitting, which is what a session of N people looks like, with a browser labelling meanwhile.
+
 Runs the real app (``ui.server.create_app``: FastAPI + Gradio behind its login, uvicorn) over a fresh
 SQLite database seeded with the demo data, in this process. Annotators are Gradio clients
 (``gradio_client.Client``, logged in, one per thread), each submitting answers as fast as the server
@@ -59,14 +63,21 @@ def percentiles(values: list[float]) -> dict[str, float]:
     }
 
 
-def client_annotator(url: str, name: str, submits: int, out: list[float], errors: list[str]) -> None:
+def client_annotator(
+    url: str, name: str, submits: int, think: float, out: list[float], errors: list[str], ready: threading.Event
+) -> None:
+    import random
+
     from gradio_client import Client
 
+    rng = random.Random(name)
     try:
         client = Client(url, auth=(name, f"{name}-pass-1"), verbose=False)
         client.predict(SESSION, api_name="/next_item")
+        ready.set()
         for i in range(submits):
             choice = ("left", "right", "tie")[i % 3]
+            time.sleep(think * rng.uniform(0.5, 1.5))  # reading the item
             started = time.perf_counter()
             client.predict(SESSION, choice, 0, False, "", api_name="/submit_label")
             out.append(time.perf_counter() - started)
@@ -74,16 +85,25 @@ def client_annotator(url: str, name: str, submits: int, out: list[float], errors
         errors.append(f"{name}: {type(exc).__name__}: {exc}")
 
 
-def run_clients(url: str, names: list[str], submits: int) -> tuple[list[float], list[str]]:
+def start_clients(
+    url: str, names: list[str], submits: int, think: float
+) -> tuple[list[threading.Thread], list[float], list[str], list[threading.Event]]:
     times: list[float] = []
     errors: list[str] = []
+    ready = [threading.Event() for _ in names]
     threads = [
-        threading.Thread(target=client_annotator, args=(url, n, submits, times, errors), daemon=True) for n in names
+        threading.Thread(target=client_annotator, args=(url, n, submits, think, times, errors, r), daemon=True)
+        for n, r in zip(names, ready, strict=True)
     ]
     for t in threads:
         t.start()
+    return threads, times, errors, ready
+
+
+def run_clients(url: str, names: list[str], submits: int, think: float) -> tuple[list[float], list[str]]:
+    threads, times, errors, _ready = start_clients(url, names, submits, think)
     for t in threads:
-        t.join(timeout=600)
+        t.join(timeout=900)
     return times, errors
 
 
@@ -123,6 +143,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--annotators", type=int, default=20)
     parser.add_argument("--submits", type=int, default=15, help="submits per annotator")
+    parser.add_argument(
+        "--think", type=float, default=5.0, help="mean seconds an annotator reads before submitting (0.5x-1.5x)"
+    )
     parser.add_argument("--port", type=int, default=7893)
     parser.add_argument("--json", type=Path, help="write the results here")
     args = parser.parse_args()
@@ -133,24 +156,32 @@ def main() -> None:
     names = [f"ann{i:02d}" for i in range(args.annotators + 2)]
     for n in names:
         studio.store.create_annotator(n, password=f"{n}-pass-1")
-    results: dict[str, object] = {"cpu_count": os.cpu_count(), "submits_per_annotator": args.submits}
+    results: dict[str, object] = {
+        "cpu_count": os.cpu_count(),
+        "submits_per_annotator": args.submits,
+        "think_s": args.think,
+    }
+    n = args.annotators
     try:
-        one, errors1 = run_clients(url, names[:1], args.submits)
-        results["clients_1"] = percentiles(one)
-        many, errors20 = run_clients(url, names[1 : args.annotators + 1], args.submits)
-        results[f"clients_{args.annotators}"] = percentiles(many)
-        results["client_errors"] = errors1 + errors20
+        one, errors1 = run_clients(url, names[:1], args.submits, 0.0)
+        results["clients_1_back_to_back"] = percentiles(one)
+        saturated, errors_s = run_clients(url, names[1 : n + 1], args.submits, 0.0)
+        results[f"clients_{n}_back_to_back"] = percentiles(saturated)
+        for i in range(n):
+            studio.store.create_annotator(f"bg{i:02d}", password=f"bg{i:02d}-pass-1")
+        threads, thinking, errors_t, ready = start_clients(
+            url, [f"bg{i:02d}" for i in range(n)], args.submits, args.think
+        )
+        for event in ready:
+            event.wait(timeout=300)
+        if Path(CHROMIUM).exists():  # the browser labels while the n clients work at their pace
+            results[f"browser_with_{n}_clients"] = percentiles(browser_times(url, names[-1], 10))
+        for t in threads:
+            t.join(timeout=900)
+        results[f"clients_{n}_with_think_time"] = percentiles(thinking)
         if Path(CHROMIUM).exists():
-            results["browser_alone"] = percentiles(browser_times(url, names[-1], 10))
-            background = threading.Thread(
-                target=run_clients, args=(url, [f"bg{i:02d}" for i in range(args.annotators)], args.submits)
-            )
-            for i in range(args.annotators):
-                studio.store.create_annotator(f"bg{i:02d}", password=f"bg{i:02d}-pass-1")
-            background.start()
-            time.sleep(2)  # let the clients log in and start submitting
-            results[f"browser_with_{args.annotators}_clients"] = percentiles(browser_times(url, names[-1], 10))
-            background.join(timeout=600)
+            results["browser_alone"] = percentiles(browser_times(url, names[-2], 10))
+        results["client_errors"] = errors1 + errors_s + errors_t
         labels = studio.store.label_details()
         results["labels_stored"] = len(labels)
         results["duplicate_labels"] = int(labels.duplicated(["comparison_id", "annotator"]).sum())

@@ -16,9 +16,19 @@ from orchestration.datasets import (
     open_data_store,
     parse_mapping,
 )
+from orchestration.grading import GradeOutcome, GradingDesk, GradingItem
 from orchestration.pipeline import EvaluationPipeline, EvaluationResult, PipelineInputError
 from orchestration.review import JudgeOpinion, ReviewDesk, ReviewItem
-from orchestration.service import DEMO_SESSION, CaseProgress, Dashboard, RunSummary, Studio, UserError
+from orchestration.service import (
+    DEMO_GRADING_SESSION,
+    DEMO_SESSION,
+    CaseProgress,
+    Dashboard,
+    RatingSummary,
+    RunSummary,
+    Studio,
+    UserError,
+)
 from orchestration.settings import Settings
 
 __all__ = [
@@ -33,6 +43,11 @@ __all__ = [
     "ReviewItem",
     "SessionForm",
     "DEMO_SESSION",
+    "DEMO_GRADING_SESSION",
+    "GradeOutcome",
+    "GradingDesk",
+    "GradingItem",
+    "RatingSummary",
     "Access",
     "AccessDenied",
     "AnnotationDesk",

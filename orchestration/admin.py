@@ -70,6 +70,7 @@ class SessionForm:
     gold_rate: float = 0.0
     guidelines: str = ""
     active: bool = True
+    kind: str = "pairwise"  # or "single": single-answer grading (1-10)
 
 
 def _whole(value: Any, field: str) -> int:
@@ -254,6 +255,7 @@ class AdminDesk:
             gold_rate=float(gold_rate),
             guidelines=form.guidelines or "",
             active=bool(form.active),
+            kind=form.kind or "pairwise",
         )
 
     def set_gold(

@@ -91,12 +91,14 @@ class AnnotationDesk:
 
     def sessions(self, actor: str | None) -> list[SessionView]:
         self.access.require(actor, "annotator")
-        return self.store.sessions(active_only=True)
+        return [s for s in self.store.sessions(active_only=True) if s.kind == "pairwise"]
 
     def _session(self, name: str | None) -> SessionView:
         if not name:
             raise StoreError("Choose an annotation session first.")
         found = self.store.get_session(name)
+        if found.kind != "pairwise":
+            raise StoreError(f"The session {name!r} grades single responses: open it on the Grade page.")
         if not found.active:
             raise StoreError(f"The session {name!r} is closed; choose another.")
         return found

@@ -11,8 +11,10 @@ What is compared with what:
 * people: every current pairwise label ("per vote"), paired with the judge's verdict on the same
   comparison; rankings, partial orders and people's length bias use each comparison's majority label.
 
-Rating correlations (``analysis.rating_correlations``) are not shown: no single-answer rating
-sessions exist yet, so there are no ratings to correlate.
+Rating correlations (single-answer grading, 1-10): each response's mean human rating (skips left
+out) against the score of the judge run that rated the dataset most recently (parsed ratings only),
+through ``analysis.rating_correlations`` at item level (per prompt, across its models' responses)
+and at system level (per model means).
 
 Speed: the dashboard refreshes every 5 s in every open tab. The reads take tens of milliseconds;
 the figures are computed once per change of the data and then served from a small cache (keyed on
@@ -24,7 +26,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
 import networkx as nx
@@ -44,6 +46,7 @@ from annotation_store.analysis import (
     length_bias,
     others_majority,
     pairwise_cohen_kappa,
+    rating_correlations,
     swap_consistency,
     win_table,
 )
@@ -145,6 +148,7 @@ class Dashboard:
     people: Ranking
     pairs: pd.DataFrame  # PAIR_COLUMNS: win/lose/tie per model pair for people and the judge
     order_edges: pd.DataFrame  # EDGE_COLUMNS: Hasse edges of both graphs with their status
+    ratings: RatingSummary | None = None  # None: no human ratings on this dataset
 
     @property
     def judge_order(self) -> PartialOrder:
@@ -153,6 +157,55 @@ class Dashboard:
     @property
     def human_order(self) -> PartialOrder:
         return self.people.order
+
+
+RATING_POINT_COLUMNS = ["response_id", "prompt", "model", "human", "n_ratings", "judge"]
+
+
+@dataclass(frozen=True)
+class RatingSummary:
+    """Human vs judge single-answer ratings (1-10) on one dataset."""
+
+    n_ratings: int  # human ratings (skips left out)
+    n_responses: int  # responses with a human rating
+    judge_run: int | None  # the judge run compared (the one that rated most recently), None if none
+    judge_name: str | None
+    judge_unparsed: int  # that run's ratings without a score
+    points: pd.DataFrame  # RATING_POINT_COLUMNS: mean human rating and judge score per response
+    correlations: pd.DataFrame  # analysis.rating_correlations: index item/system; pearson, spearman, kendall, n
+
+
+def rating_summary(ratings: pd.DataFrame, judge_ratings: pd.DataFrame) -> RatingSummary | None:
+    """``ratings``: store.ratings; ``judge_ratings``: store.judge_ratings (both of one dataset)."""
+    rated = ratings[~ratings["skipped"].astype(bool)] if not ratings.empty else ratings
+    if rated.empty:
+        return None
+    human = (
+        rated.assign(rating=rated["rating"].astype(float))
+        .groupby(["response_id", "prompt", "model"], as_index=False)
+        .agg(human=("rating", "mean"), n_ratings=("rating", "size"))
+    )
+    run_id = name = None
+    unparsed = 0
+    judge = pd.DataFrame(columns=["response_id", "judge"])
+    if not judge_ratings.empty:
+        run_id = int(judge_ratings["run_id"].iloc[-1])
+        run = judge_ratings[judge_ratings["run_id"] == run_id]
+        name = str(run["judge"].iloc[-1])
+        unparsed = int((run["status"] != "ok").sum())
+        judge = run[run["status"] == "ok"][["response_id", "score"]].rename(columns={"score": "judge"})
+    points = human.merge(judge, on="response_id", how="left")[RATING_POINT_COLUMNS]
+    points["judge"] = points["judge"].astype(float)
+    paired = points.dropna(subset=["judge"]).rename(columns={"prompt": "item"})
+    return RatingSummary(
+        n_ratings=len(rated),
+        n_responses=len(human),
+        judge_run=run_id,
+        judge_name=name,
+        judge_unparsed=unparsed,
+        points=points,
+        correlations=rating_correlations(paired[["item", "model", "human", "judge"]]),
+    )
 
 
 # --------------------------------------------------------------------------- reading
@@ -168,6 +221,8 @@ class _Inputs:
     details: pd.DataFrame  # store.label_details
     run: pd.DataFrame  # store.judge_verdicts of the chosen run (both orders)
     gold: pd.DataFrame  # store.gold_labels
+    ratings: pd.DataFrame = field(default_factory=pd.DataFrame)  # store.ratings
+    judge_ratings: pd.DataFrame = field(default_factory=pd.DataFrame)  # store.judge_ratings
 
     def fingerprint(self, alpha: float) -> tuple[Any, ...]:
         """Everything the figures depend on, hashed: equal fingerprints give equal dashboards."""
@@ -178,6 +233,8 @@ class _Inputs:
             self.details.drop(columns=["comment"], errors="ignore"),
             self.run.drop(columns=["reason", "reference"], errors="ignore"),
             self.gold[["comparison_id", "verdict"]],
+            self.ratings.drop(columns=["comment"], errors="ignore"),
+            self.judge_ratings,
         )
         return (self.dataset, self.run_id, self.judge_name, alpha, *(_digest(frame) for frame in frames))
 
@@ -191,6 +248,7 @@ def _read(store: Store, dataset: str | None, run_id: int | None) -> _Inputs:
     details = store.label_details(dataset)
     verdicts = store.judge_verdicts(dataset)
     gold = store.gold_labels(dataset)
+    ratings, judge_ratings = store.ratings(dataset), store.judge_ratings(dataset)
     judge_name = None
     if verdicts.empty:
         run_id = None
@@ -199,7 +257,7 @@ def _read(store: Store, dataset: str | None, run_id: int | None) -> _Inputs:
         run_id = run_id if run_id in set(verdicts["run_id"]) else int(verdicts["run_id"].iloc[-1])
         verdicts = verdicts[verdicts["run_id"] == run_id].reset_index(drop=True)
         judge_name = str(verdicts["judge"].iloc[-1])
-    return _Inputs(dataset, run_id, judge_name, texts, labels, details, verdicts, gold)
+    return _Inputs(dataset, run_id, judge_name, texts, labels, details, verdicts, gold, ratings, judge_ratings)
 
 
 _EMPTY_COLUMNS = [
@@ -314,6 +372,7 @@ def compute_dashboard(inputs: _Inputs, alpha: float, *, key: str = "") -> Dashbo
         people=people,
         pairs=_pairs(people.wins, judge.wins),
         order_edges=_order_edges(judge.order, people.order, compare=judge.outcomes > 0 and people.outcomes > 0),
+        ratings=rating_summary(inputs.ratings, inputs.judge_ratings),
     )
 
 

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from annotation_store import (
     DEMO_DATASET_NAME,
     ComparisonView,
     LabelView,
+    NewJudgeRating,
     NewVerdict,
+    ResponseView,
     Store,
     StoreError,
     VerdictView,
@@ -29,14 +31,18 @@ from judge_runtime import (
     JudgeResult,
     JudgeSpec,
     PairCase,
+    SingleCase,
 )
 from orchestration.access import Access, AccessDenied
 from orchestration.annotation import AnnotationDesk
 from orchestration.dashboard import Dashboard, build_dashboard
+from orchestration.grading import GradingDesk
 from orchestration.settings import Settings
 
 UserError = (StoreError, JudgeInputError, JudgeLoadError, AccessDenied, ValueError)
 DEMO_SESSION = "Demo session"
+DEMO_GRADING_SESSION = "Demo grading session"
+RATING_PROFILE = "mtbench-single"
 DEMO_GOLD = 6  # comparisons of the demo data whose answer is fixed by design, used as attention checks
 
 
@@ -46,6 +52,14 @@ class CaseProgress:
 
     text: str
     verdict: VerdictView | None = None
+
+
+@dataclass(frozen=True)
+class RatingSummary:
+    rated: int
+    skipped: int  # already rated by this judge fingerprint
+    unparsed: int
+    run_id: int
 
 
 @dataclass(frozen=True)
@@ -63,6 +77,27 @@ def to_case(comparison: ComparisonView) -> PairCase:
         response1=comparison.response1,
         response2=comparison.response2,
         reference=comparison.reference,
+    )
+
+
+def to_single_case(response: ResponseView) -> SingleCase:
+    return SingleCase(
+        instruction=response.instruction, response=response.text, input=response.input, reference=response.reference
+    )
+
+
+def to_new_judge_rating(response_id: int, result: JudgeResult) -> NewJudgeRating:
+    parsed = result.parsed
+    ok = parsed.status == "ok" and parsed.score is not None
+    return NewJudgeRating(
+        response_id=response_id,
+        score=float(parsed.score) if ok and parsed.score is not None else None,
+        status=parsed.status if ok or parsed.status != "ok" else "unparsed",
+        reason=parsed.reason,
+        raw_output=result.raw_output,
+        prompt_tokens=result.prompt_tokens,
+        output_tokens=result.output_tokens,
+        latency_s=result.latency_s,
     )
 
 
@@ -100,8 +135,12 @@ class Studio:
             self.store.seed_dataset(data)
             if DEMO_SESSION not in {s.name for s in self.store.sessions()}:
                 self._seed_demo_session([m["name"] for m in data["models"]])
+            if DEMO_GRADING_SESSION not in {s.name for s in self.store.sessions()}:
+                self._seed_demo_grading_session()
         self.access = Access(self.store)
         self.desk = AnnotationDesk(self.store, self.access)
+        self.grading = GradingDesk(self.store, self.access)
+        self._rater: Judge | None = None
         self._judge: Judge | None = None
         self._judge_error: Exception | None = None
         self._judge_lock = threading.Lock()
@@ -133,6 +172,22 @@ class Studio:
                 "**Tie** when both are equally good or equally bad. **Skip** when you cannot judge the "
                 "item (e.g. it needs expertise you do not have); **Flag** an item that is broken or "
                 "offensive. Model names and the judge's verdict are hidden until you submit."
+            ),
+        )
+
+    def _seed_demo_grading_session(self) -> None:
+        """The demo's single-answer grading session: every response rated 1-10 by 2 people."""
+        self.store.save_session(
+            DEMO_GRADING_SESSION,
+            DEMO_DATASET_NAME,
+            kind="single",
+            overlap=2,
+            guidelines=(
+                "Rate the response on its own from **1** (useless or wrong) to **10** (correct, complete, "
+                "clear), as MT-Bench's single-answer judge does: helpfulness, relevance, accuracy, depth, "
+                "creativity and level of detail. Where a reference answer is shown, check correctness against "
+                "it first. Length is not quality. **Skip** when you cannot judge it; **Flag** a broken or "
+                "offensive item. The model's name and the judge's rating are hidden until you submit."
             ),
         )
 
@@ -170,6 +225,63 @@ class Studio:
                     self._judge_error = exc
                     raise
             return self._judge
+
+    @property
+    def rating_spec(self) -> JudgeSpec:
+        """The judge's model and settings with MT-Bench's single-answer profile (free generation: the
+        rating comes last, so constrained verdict probabilities do not apply)."""
+        return replace(self.judge_spec, profile=RATING_PROFILE, verdict_mode="generate", both_orders=False)
+
+    def rater(self) -> Judge:
+        """The judge loaded with the ``mtbench-single`` profile (a second load of the same model)."""
+        with self._judge_lock:
+            if self._rater is None:
+                if self._judge_loader is None:
+                    from judge_runtime import load_judge
+
+                    self._judge_loader = load_judge
+                rater = self._judge_loader(self.rating_spec)
+                if rater.profile.kind != "single":
+                    raise JudgeLoadError(
+                        f"The judge loader returned a {rater.profile.name!r} judge; rating needs {RATING_PROFILE!r}."
+                    )
+                self._rater = rater
+            return self._rater
+
+    def rate_dataset(
+        self,
+        dataset: str = DEMO_DATASET_NAME,
+        limit: int | None = None,
+        on_progress: Callable[[int, int], None] | None = None,
+    ) -> RatingSummary:
+        """Rate every response of ``dataset`` 1-10 with the judge (profile ``mtbench-single``), skipping
+        responses this judge fingerprint already rated. Outputs without a ``[[rating]]`` are stored as
+        unparsed (no score): the 135M demo judge writes none."""
+        responses = self.store.responses(dataset)
+        if not responses:
+            known = ", ".join(self.store.dataset_names()) or "none"
+            raise StoreError(f"Dataset {dataset!r} has no responses (datasets: {known}).")
+        judge = self.rater()
+        run_id = self.store.ensure_judge_run(judge.fingerprint_key, judge.fingerprint)
+        done = self.store.rated_response_ids(run_id)
+        todo = [r for r in responses if r.id not in done]
+        if limit is not None:
+            todo = todo[: max(int(limit), 0)]
+        unparsed = 0
+        finished = 0
+
+        def save(index: int, result: JudgeResult) -> None:
+            nonlocal unparsed, finished
+            new = to_new_judge_rating(todo[index].id, result)
+            self.store.save_judge_rating(run_id, new)
+            unparsed += new.status != "ok"
+            finished += 1
+            if on_progress is not None:
+                on_progress(finished, len(todo))
+
+        if todo:
+            judge.rate_many([to_single_case(r) for r in todo], batch_size=self.settings.batch_size, on_result=save)
+        return RatingSummary(rated=len(todo), skipped=len(done), unparsed=unparsed, run_id=run_id)
 
     def warm_up_in_background(self) -> threading.Thread:
         """Load the judge now so the first click does not wait for it."""

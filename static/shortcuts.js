@@ -1,5 +1,6 @@
 // Judge Studio keyboard shortcuts for the Annotate tab:
 // 1 / 2 pick the left / right response, T or 0 tie, S skip, F flag, Enter submit, ← previous item.
+// On the Grade tab: Enter submits the rating, S skips, ← previous. Keys act only on visible elements.
 // Keys typed into a text field are left alone; so are keys with Ctrl, Alt or Cmd.
 document.addEventListener("keydown", (event) => {
   const target = event.target;
@@ -12,18 +13,21 @@ document.addEventListener("keydown", (event) => {
     t: "label-tie",
     T: "label-tie",
     "0": "label-tie",
-    s: "skip-item",
-    S: "skip-item",
-    Enter: "submit-label",
-    ArrowLeft: "previous-item",
+    s: ["skip-item", "skip-rating"],
+    S: ["skip-item", "skip-rating"],
+    Enter: ["submit-label", "submit-rating"],
+    ArrowLeft: ["previous-item", "previous-rating"],
   };
+  const visible = (el) => el && el.offsetParent !== null;
   let element = null;
   if (event.key === "f" || event.key === "F") {
     element = document.querySelector("#annotate-flag input[type=checkbox]");
   } else if (ids[event.key]) {
-    element = document.getElementById(ids[event.key]);
+    // the first of the candidates that is on screen (only one tab shows at a time)
+    const candidates = [].concat(ids[event.key]).map((id) => document.getElementById(id));
+    element = candidates.find(visible) || null;
   }
-  if (element && element.offsetParent !== null) {
+  if (visible(element)) {
     event.preventDefault();
     element.click();
   }

@@ -48,7 +48,7 @@ def test_models_and_migrations_agree(store: Store) -> None:
     """Autogenerate finds nothing to do: migration 0003 creates exactly what models.py declares."""
     assert _schema_diff(store.engine) == []
     with store.engine.connect() as connection:
-        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0004"
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0005"
 
 
 def test_migrations_go_down_to_0002_and_up_again_keeping_the_data(db_path: Path, store: Store) -> None:
@@ -73,7 +73,7 @@ def test_migrations_go_down_to_0002_and_up_again_keeping_the_data(db_path: Path,
         assert not {"assignments", "adjudications"} & tables
         assert "password_hash" not in {row[1] for row in _sql(db_path, "PRAGMA table_info(annotators)")}
         _migrate(engine, "upgrade", "head")
-        assert _sql(db_path, "SELECT version_num FROM alembic_version") == [("0004",)]
+        assert _sql(db_path, "SELECT version_num FROM alembic_version") == [("0005",)]
         assert _sql(db_path, counts) == before
         assert _sql(db_path, "SELECT comparison_id, verdict, version, comment, skipped FROM labels") == [
             (1, "2", 2, "", 0)

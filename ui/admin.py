@@ -44,6 +44,7 @@ SESSION_HEADERS = [
     "lease (s)",
     "gold rate",
     "active",
+    "kind",
 ]
 GOLD_CHOICES = [(f"{v} · Response {v} is better" if v != "tie" else "Tie", v) for v in GOLD_VERDICTS]
 
@@ -73,6 +74,7 @@ def sessions_frame(sessions: list[SessionView]) -> pd.DataFrame:
             s.lease_seconds,
             f"{s.gold_rate:.2f}",
             "yes" if s.active else "no",
+            s.kind,
         ]
         for s in sessions
     ]
@@ -231,6 +233,12 @@ def admin_tab(studio: Studio, demo: gr.Blocks | None = None) -> None:
             s_reveal = gr.Checkbox(value=True, label="Reveal judge after submit", elem_id="admin-session-reveal")
             s_random = gr.Checkbox(value=True, label="Randomize left/right", elem_id="admin-session-randomize")
             s_active = gr.Checkbox(value=True, label="Active", elem_id="admin-session-active")
+        s_kind = gr.Radio(
+            [("Pairwise (Annotate page)", "pairwise"), ("Single answers rated 1-10 (Grade page)", "single")],
+            value="pairwise",
+            label="Kind",
+            elem_id="admin-session-kind",
+        )
         s_guidelines = gr.Textbox(label="Guidelines (Markdown)", lines=4, elem_id="admin-session-guidelines")
         s_save = gr.Button("Save session", variant="primary", elem_id="admin-session-save")
         sessions_result = gr.Markdown(elem_id="admin-sessions-result")
@@ -359,6 +367,7 @@ def admin_tab(studio: Studio, demo: gr.Blocks | None = None) -> None:
             s.randomize_order,
             s.active,
             s.guidelines,
+            s.kind,
             admin.gold(actor_of(request), s.dataset),
         )
 
@@ -374,6 +383,7 @@ def admin_tab(studio: Studio, demo: gr.Blocks | None = None) -> None:
         randomize: bool,
         active: bool,
         guidelines: str,
+        kind: str | None,
         request: gr.Request,
     ) -> tuple[Any, ...]:
         saved = admin.save_session(
@@ -389,6 +399,7 @@ def admin_tab(studio: Studio, demo: gr.Blocks | None = None) -> None:
                 gold_rate=gold_rate if gold_rate is not None else 0.0,
                 guidelines=guidelines or "",
                 active=bool(active),
+                kind=kind or "pairwise",
             ),
         )
         table, choices = refresh_sessions(request)
@@ -489,13 +500,26 @@ def admin_tab(studio: Studio, demo: gr.Blocks | None = None) -> None:
             s_random,
             s_active,
             s_guidelines,
+            s_kind,
             gold_table,
         ],
         api_name="admin_session",
     )
     s_save.click(
         save_session,
-        inputs=[s_name, s_dataset, s_overlap, s_lease, s_gold, s_blind, s_reveal, s_random, s_active, s_guidelines],
+        inputs=[
+            s_name,
+            s_dataset,
+            s_overlap,
+            s_lease,
+            s_gold,
+            s_blind,
+            s_reveal,
+            s_random,
+            s_active,
+            s_guidelines,
+            s_kind,
+        ],
         outputs=[sessions_table, edit_pick, sessions_result],
         api_name="admin_save_session",
     )

@@ -71,7 +71,7 @@ def _constant(value: str) -> Any:
 
 def annotate_tab(studio: Studio, demo: gr.Blocks) -> None:
     with gr.Row():
-        names = [s.name for s in studio.store.sessions(active_only=True)]
+        names = [s.name for s in studio.store.sessions(active_only=True) if s.kind == "pairwise"]
         sessions = gr.Dropdown(
             choices=names,
             value=DEMO_SESSION if DEMO_SESSION in names else (names[0] if names else None),

@@ -12,6 +12,7 @@ from collections import OrderedDict
 from typing import Any
 
 import gradio as gr
+import pandas as pd
 
 from orchestration import Dashboard, Studio, UserError
 from ui.plots import (
@@ -24,6 +25,7 @@ from ui.plots import (
     kappa_figure,
     message_figure,
     partial_order_figure,
+    rating_scatter_figure,
     win_table_figure,
 )
 from ui.review import actor_of
@@ -45,8 +47,8 @@ BIAS_NOTE = (
     "(people; imported labels have no recorded order and count as shown in canonical order). Length: share "
     "of decisive verdicts (people: majority labels) that chose the longer response, in characters. Swap "
     "consistency: share of comparisons the judge judged in both orders with the same verdict. 0.5 means no "
-    "preference; hover for n and the binomial p-value. Rating correlations appear once single-answer rating "
-    "sessions exist."
+    "preference; hover for n and the binomial p-value. Rating correlations (below) compare single-answer "
+    "ratings from the Grade page with the judge's 1-10 scores."
 )
 
 
@@ -83,6 +85,27 @@ def summary_markdown(board: Dashboard) -> str:
     return "\n\n".join(lines)
 
 
+def rating_markdown(board: Dashboard) -> str:
+    """The rating-correlation table (numbers only), or a one-line empty state."""
+    r = board.ratings
+    if r is None:
+        return "_No single-answer ratings on this dataset yet: they appear as people rate on the Grade page._"
+    head = f"**{r.n_ratings}** human ratings on **{r.n_responses}** responses" + (
+        f" · judge run {r.judge_run} ({r.judge_unparsed} of its ratings unparsed)" if r.judge_run else ""
+    )
+    if r.correlations.empty or r.judge_run is None:
+        return head + "\n\n_No judge score to correlate with yet (rate the dataset with the judge on the Admin page)._"
+    rows = ["| level | Pearson | Spearman | Kendall τ | n |", "|---|---|---|---|---|"]
+    for level, row in r.correlations.iterrows():
+        cells = [_fmt(None if pd.isna(row[c]) else float(row[c])) for c in ("pearson", "spearman", "kendall")]
+        rows.append(f"| {level} | {' | '.join(cells)} | {int(row['n'])} |")
+    note = (
+        "Item level: per prompt, across its models' responses, averaged over prompts; system level: per-model "
+        "means across models. – means undefined (too few or constant ratings)."
+    )
+    return "\n\n".join([head, "\n".join(rows), note])
+
+
 def dashboard_outputs(board: Dashboard) -> tuple[Any, ...]:
     """The page's values, in the order of the outputs laid out below (the summary first)."""
     judge_title = f"Judge ({board.judge_name})" if board.judge_name else "Judge (no run yet)"
@@ -101,6 +124,8 @@ def dashboard_outputs(board: Dashboard) -> tuple[Any, ...]:
             board.human_order, "People (majority label)", board.models, edges[edges["source"] == "people"]
         ),
         win_table_figure(board.pairs),
+        rating_markdown(board),
+        rating_scatter_figure(board.ratings),
     )
 
 
@@ -126,7 +151,8 @@ def cached_outputs(board: Dashboard) -> tuple[Any, ...]:
 
 def denied_outputs(message: str) -> tuple[Any, ...]:
     """What a caller without the reviewer role gets: the reason, and no figures."""
-    return (f"{ROLE_NOTE}\n\n{message}", *(message_figure("", "Reviewers and admins only.") for _ in range(10)))
+    figures = (message_figure("", "Reviewers and admins only.") for _ in range(10))
+    return (f"{ROLE_NOTE}\n\n{message}", *figures, "", message_figure("", "Reviewers and admins only."))
 
 
 def dashboard_tab(studio: Studio, demo: gr.Blocks, dataset_picker: Any) -> None:
@@ -151,6 +177,10 @@ def dashboard_tab(studio: Studio, demo: gr.Blocks, dataset_picker: Any) -> None:
         human_graph = gr.Plot(label="People: partial order of models", elem_id="dashboard-human-graph")
     gr.Markdown(EDGE_LEGEND.format(alpha=0.05), elem_id="dashboard-graph-legend")
     wins = gr.Plot(label="Wins per model pair", elem_id="dashboard-wins")
+    gr.Markdown("### Single-answer ratings: people vs judge")
+    with gr.Row():
+        rating_table = gr.Markdown(elem_id="dashboard-rating-correlations")
+        rating_scatter = gr.Plot(label="Ratings: people vs judge", elem_id="dashboard-rating-scatter")
     shown = gr.State(None)  # this tab's last Dashboard.key: skip redrawing when nothing changed
     timer = gr.Timer(5.0, active=False)  # started on page load for reviewers and admins
 
@@ -182,7 +212,7 @@ def dashboard_tab(studio: Studio, demo: gr.Blocks, dataset_picker: Any) -> None:
         return gr.Timer(active=True)
 
     figures = [summary, over_time, confusion, categories, kappa, annotators, bias, ranking, judge_graph, human_graph]
-    figures.append(wins)
+    figures += [wins, rating_table, rating_scatter]
     outputs = [*figures, shown]
     inputs = [dataset, judge_run]
     timer.tick(

@@ -17,6 +17,7 @@ from ui.admin import admin_tab
 from ui.annotate import annotate_tab
 from ui.case_study import case_study_tab
 from ui.dashboard import dashboard_tab
+from ui.grading import grading_tab
 from ui.render import safe_markdown
 from ui.review import review_tab
 
@@ -43,6 +44,8 @@ def build_ui(studio: Studio) -> gr.Blocks:
         with gr.Tabs():
             with gr.Tab("Annotate", id="annotate", elem_id="tab-annotate"):
                 annotate_tab(studio, demo)
+            with gr.Tab("Grade", id="grade", elem_id="tab-grade"):
+                grading_tab(studio, demo)
             with gr.Tab("Case study", id="case", elem_id="tab-case", visible=False) as case_tab:
                 case_study_tab(studio, demo, dataset_picker("case-dataset"), default)
             with gr.Tab("Dashboard", id="dashboard", elem_id="tab-dashboard", visible=False) as dash_tab:

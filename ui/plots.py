@@ -15,7 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from annotation_store import PartialOrder, model_levels
-from orchestration.dashboard import BOTH, ONLY, OPPOSITE, Bias, InterAnnotator
+from orchestration.dashboard import BOTH, ONLY, OPPOSITE, Bias, InterAnnotator, RatingSummary
 
 PEOPLE_COLOR, JUDGE_COLOR = "#4f6bed", "#e8833a"
 EDGE_STYLES = {  # status of an edge compared with the other graph -> (color, dash, legend text)
@@ -498,3 +498,40 @@ def _shorten(
         return x0, y0, x1, y1
     f = gap_px / length
     return x0 + (x1 - x0) * f, y0 + (y1 - y0) * f, x1 - (x1 - x0) * f, y1 - (y1 - y0) * f
+
+
+# --------------------------------------------------------------------------- single-answer ratings
+
+
+def rating_scatter_figure(ratings: RatingSummary | None) -> go.Figure:
+    """Mean human rating vs the judge's score, one point per response (1-10 on both axes)."""
+    title = "Ratings: people vs judge (1-10)"
+    if ratings is None:
+        return message_figure(title, "No human ratings on this dataset yet (Grade page).")
+    points = ratings.points.dropna(subset=["judge"])
+    if points.empty:
+        why = "the judge has not rated this dataset" if ratings.judge_run is None else "no judge rating parsed"
+        return message_figure(title, f"{ratings.n_responses} responses rated by people; {why}.")
+    fig = go.Figure()
+    for model, group in points.groupby("model", sort=True):
+        fig.add_trace(
+            go.Scatter(
+                x=group["judge"],
+                y=group["human"],
+                mode="markers",
+                name=str(model),
+                customdata=np.column_stack([group["response_id"], group["n_ratings"]]),
+                hovertemplate="response #%{customdata[0]}<br>judge %{x:g} · people %{y:.2f} "
+                "(n=%{customdata[1]})<extra>%{fullData.name}</extra>",
+            )
+        )
+    fig.add_trace(go.Scatter(x=[1, 10], y=[1, 10], mode="lines", line=dict(color="#bbb", dash="dot"), showlegend=False))
+    fig.update_layout(
+        title=title,
+        height=380,
+        margin=MARGIN,
+        xaxis=dict(title="judge score", range=[0.5, 10.5]),
+        yaxis=dict(title="mean human rating", range=[0.5, 10.5]),
+        plot_bgcolor="white",
+    )
+    return fig
