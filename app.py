@@ -140,6 +140,12 @@ def build_parser() -> argparse.ArgumentParser:
     judge.add_argument("--dataset", default="judge-studio-demo", help="dataset name (default the demo)")
     judge.add_argument("--limit", type=int, help="judge at most this many new comparisons")
     judge.add_argument("--batch-size", type=int, help=f"default {DEFAULTS.batch_size}")
+    rate = sub.add_parser(
+        "rate", help="single-answer grading: the judge rates every response of a dataset 1-10 (mtbench-single)"
+    )
+    _common(rate)
+    rate.add_argument("--dataset", default="judge-studio-demo", help="dataset name (default the demo)")
+    rate.add_argument("--limit", type=int, help="rate at most this many new responses")
     evaluate = sub.add_parser(
         "evaluate", help="PandaLM-style pipeline: judge every pair of candidate files on every input, rank them"
     )
@@ -231,6 +237,26 @@ def judge(settings: Settings, dataset: str, limit: int | None) -> None:
     print(
         f"Judged {summary.judged} comparisons ({summary.unparsed} unparsed); skipped {summary.skipped} already "
         f"judged with this judge (run {summary.run_id}). Database: {settings.database}"
+    )
+
+
+def rate(settings: Settings, dataset: str, limit: int | None) -> None:
+    from tqdm import tqdm
+
+    studio = Studio(settings)
+    print(f"Judge: {settings.judge_model} (profile mtbench-single)", file=sys.stderr)
+    bar = tqdm(total=0, unit="rating", desc="Rating")
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    summary = studio.rate_dataset(dataset, limit=limit, on_progress=progress)
+    bar.close()
+    print(
+        f"Rated {summary.rated} responses ({summary.unparsed} unparsed); skipped {summary.skipped} already "
+        f"rated with this judge (run {summary.run_id}). Database: {settings.database}"
     )
 
 
@@ -459,6 +485,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         settings = settings_from(args)
         if command == "judge":
             judge(settings, args.dataset, args.limit)
+        elif command == "rate":
+            rate(settings, args.dataset, args.limit)
         elif command == "evaluate":
             evaluate_command(settings, args)
         elif command == "import":

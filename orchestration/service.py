@@ -55,7 +55,7 @@ class CaseProgress:
 
 
 @dataclass(frozen=True)
-class RatingSummary:
+class RatingRunSummary:
     rated: int
     skipped: int  # already rated by this judge fingerprint
     unparsed: int
@@ -253,7 +253,7 @@ class Studio:
         dataset: str = DEMO_DATASET_NAME,
         limit: int | None = None,
         on_progress: Callable[[int, int], None] | None = None,
-    ) -> RatingSummary:
+    ) -> RatingRunSummary:
         """Rate every response of ``dataset`` 1-10 with the judge (profile ``mtbench-single``), skipping
         responses this judge fingerprint already rated. Outputs without a ``[[rating]]`` are stored as
         unparsed (no score): the 135M demo judge writes none."""
@@ -281,7 +281,7 @@ class Studio:
 
         if todo:
             judge.rate_many([to_single_case(r) for r in todo], batch_size=self.settings.batch_size, on_result=save)
-        return RatingSummary(rated=len(todo), skipped=len(done), unparsed=unparsed, run_id=run_id)
+        return RatingRunSummary(rated=len(todo), skipped=len(done), unparsed=unparsed, run_id=run_id)
 
     def warm_up_in_background(self) -> threading.Thread:
         """Load the judge now so the first click does not wait for it."""

@@ -40,6 +40,16 @@ def test_judge_command_stores_verdicts_and_a_second_run_skips_them(tmp_path: Pat
         assert db.execute("SELECT count(*) FROM judge_runs").fetchone() == (1,)
 
 
+def test_rate_command_stores_the_judge_ratings_truthfully(tmp_path: Path) -> None:
+    result = _run(tmp_path, "rate", "--limit", "1", "--max-new-tokens", "16")
+    assert result.returncode == 0, result.stderr
+    assert "Rated 1 responses" in result.stdout and "Rating" in result.stderr
+    with sqlite3.connect(tmp_path / "judge-studio.sqlite3") as db:
+        ((status, score),) = db.execute("SELECT status, score FROM judge_ratings").fetchall()
+    # the 135M demo judge writes no [[rating]]: stored as unparsed/truncated without a score, never made up
+    assert (status == "ok") == (score is not None)
+
+
 def test_unknown_dataset_is_a_clear_error(tmp_path: Path) -> None:
     result = _run(tmp_path, "judge", "--dataset", "nope")
     assert result.returncode != 0

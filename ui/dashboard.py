@@ -94,7 +94,10 @@ def rating_markdown(board: Dashboard) -> str:
         f" · judge run {r.judge_run} ({r.judge_unparsed} of its ratings unparsed)" if r.judge_run else ""
     )
     if r.correlations.empty or r.judge_run is None:
-        return head + "\n\n_No judge score to correlate with yet (rate the dataset with the judge on the Admin page)._"
+        return head + (
+            "\n\n_No judge score to correlate with yet: rate the dataset with the judge "
+            "(`judge-studio rate --dataset NAME`)._"
+        )
     rows = ["| level | Pearson | Spearman | Kendall τ | n |", "|---|---|---|---|---|"]
     for level, row in r.correlations.iterrows():
         cells = [_fmt(None if pd.isna(row[c]) else float(row[c])) for c in ("pearson", "spearman", "kendall")]
