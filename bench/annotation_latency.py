@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-SESSION = "Demo session"
+SESSION = "latency bench"  # overlap 40: the demo session (overlap 3) would run out of items
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
@@ -44,6 +44,7 @@ def start_server(home: Path, port: int):  # type: ignore[no-untyped-def]
     from ui.server import create_app
 
     studio = Studio(Settings(home=home))
+    studio.store.save_session(SESSION, "judge-studio-demo", overlap=40, gold_rate=0.1)
     app = create_app(studio)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -120,6 +121,8 @@ def browser_times(url: str, name: str, submits: int) -> list[float]:
         page.get_by_role("button", name="Login").click()
         page.locator("#start-labelling").wait_for()
         page.wait_for_function("document.querySelector('#annotate-session input')?.value?.length > 0")
+        page.locator("#annotate-session input").fill(SESSION)
+        page.keyboard.press("Enter")
         page.locator("#start-labelling").click()
         page.wait_for_function("document.querySelector('#annotate-header').innerText.includes('Comparison')")
         for _ in range(submits):
