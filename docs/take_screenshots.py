@@ -4,7 +4,7 @@ Starts the app (``ui.create_app`` with uvicorn) in-process on a throw-away datab
 demo comparisons with the real demo judge, enters labels for two demo annotators (following the
 demo dataset's designed quality order, atlas > borealis > verbose > cirrus > drizzle, so the
 people's graph has something to show), then logs in as an annotator and as an admin and saves
-``docs/screenshots/{login,annotate,case_study,dashboard,review,admin}.png``.
+``docs/screenshots/{login,annotate,grade,case_study,dashboard,review,admin}.png``.
 """
 
 from __future__ import annotations
@@ -98,6 +98,14 @@ def main() -> None:
         page.keyboard.press("Enter")
         page.get_by_text("Saved", exact=False).first.wait_for()
         page.screenshot(path=str(OUT / "annotate.png"), full_page=True)
+        page.get_by_role("tab", name="Grade").click()
+        page.wait_for_function("document.querySelector('#grade-session input')?.value?.length > 0")
+        page.locator("#start-grading").click()
+        page.wait_for_function("document.querySelector('#grade-response').innerText.trim().length > 0")
+        page.locator("#grade-rating label").nth(7).click()
+        page.locator("#submit-rating").click()
+        page.wait_for_function("document.querySelector('#grade-feedback').innerText.includes('Rated')")
+        page.screenshot(path=str(OUT / "grade.png"), full_page=True)
         page.context.clear_cookies()
         # an admin sees every page
         log_in(page, url, "admin", "admin-pass-1")

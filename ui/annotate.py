@@ -28,15 +28,17 @@ def _user(request: gr.Request | None) -> str | None:
     return getattr(request, "username", None) if request is not None else None
 
 
-def progress_html(mine: int, done: int, total: int, overlap: int) -> str:
+def progress_html(
+    mine: int, done: int, total: int, overlap: int, *, items: str = "comparisons", verb: str = "labelled"
+) -> str:
     """Two progress bars. Only integers computed here go into this HTML, never stored text."""
     total = max(int(total), 0)
     mine, done = int(mine), int(done)
     return (
         '<div class="js-progress">'
-        f"<label>You: {mine} labelled "
+        f"<label>You: {mine} {verb} "
         f'<progress id="progress-mine" value="{min(mine, total)}" max="{total}"></progress></label> '
-        f"<label>Everyone: {done} of {total} comparisons have {int(overlap)} labels "
+        f"<label>Everyone: {done} of {total} {items} have {int(overlap)} answers "
         f'<progress id="progress-all" value="{done}" max="{total}"></progress></label>'
         "</div>"
     )

@@ -120,7 +120,7 @@ def grading_tab(studio: Studio, demo: gr.Blocks) -> None:
             saved.flagged if saved is not None else False,
             saved.comment if saved is not None else "",
             note,
-            progress_html(p.mine, p.done, p.total, p.overlap).replace("comparisons", "responses"),
+            progress_html(p.mine, p.done, p.total, p.overlap, items="responses", verb="rated"),
             safe_markdown(item.session.guidelines) or "_No guidelines for this session._",
         )
 
