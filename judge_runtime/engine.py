@@ -21,7 +21,7 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from judge_runtime.batching import decode_until_stop, left_pad, run_in_batches, stop_token_ids
@@ -31,6 +31,7 @@ from judge_runtime.loading import (
     fingerprint,
     fingerprint_key,
     load_model_and_tokenizer,
+    prompt_template_hash,
     resolve_device,
     resolve_model_source,
     resolve_quantization,
@@ -152,6 +153,37 @@ class Judge(ABC):
     def _run_many(self, cases: Sequence[Case], batch_size: int, on_result: ResultCallback | None) -> list[JudgeResult]:
         """Judge or rate ``cases`` (already checked to fit the profile), in batches."""
 
+    def with_settings(
+        self,
+        *,
+        profile: str | None = None,
+        decoding: str | None = None,
+        max_new_tokens: int | None = None,
+        verdict_mode: str | None = None,
+        both_orders: bool | None = None,
+    ) -> Judge:
+        """This judge with other settings, sharing the loaded model (nothing is loaded again).
+
+        ``None`` keeps the current value. The result's fingerprint is the one a freshly loaded judge
+        with the same spec would have; unknown or contradictory settings raise :class:`JudgeInputError`.
+        """
+        changes: dict[str, Any] = {
+            "profile": profile,
+            "decoding": decoding,
+            "max_new_tokens": max_new_tokens,
+            "verdict_mode": verdict_mode,
+            "both_orders": both_orders,
+        }
+        spec = replace(self.spec, **{k: v for k, v in changes.items() if v is not None})
+        if spec == self.spec:
+            return self
+        new_profile, new_decoding = checked_settings(spec)
+        return self._with_spec(spec, new_profile, new_decoding)
+
+    def _with_spec(self, spec: JudgeSpec, profile: Profile, decoding: Decoding) -> Judge:
+        """A judge for ``spec`` (already checked) on the same backend; subclasses share what they loaded."""
+        raise JudgeInputError(f"{type(self).__name__} cannot change its settings: load a new judge instead.")
+
     def _expect(self, kind: str, method: str, other: str) -> None:
         if self.profile.kind != kind:
             raise JudgeInputError(
@@ -196,6 +228,18 @@ class LocalJudge(Judge):
     fingerprint: dict[str, Any]
     verdict_token_ids: tuple[int, int, int] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def _with_spec(self, spec: JudgeSpec, profile: Profile, decoding: Decoding) -> Judge:
+        """Same model, tokenizer and lock (one generation at a time on the shared weights)."""
+        constrained = spec.verdict_mode == "constrained"
+        try:
+            verdict_ids = _verdict_token_ids(profile, self.tokenizer) if constrained else None
+        except JudgeLoadError as exc:
+            raise JudgeInputError(str(exc)) from None
+        fp = refingerprint(self.fingerprint, spec, profile, decoding)
+        return LocalJudge(
+            spec, profile, decoding, self.model, self.tokenizer, self.device, fp, verdict_ids, _lock=self._lock
+        )
 
     # ---------------------------------------------------------------- prompt -> token ids
     def encode(self, case: Case) -> list[int]:
@@ -301,6 +345,15 @@ class LocalJudge(Judge):
                 ids = ids + forced
                 yield JudgeProgress(prefix)
             input_ids = torch.tensor([ids], device=self.device)
+            if self.decoding.num_beams > 1:  # transformers cannot stream beam search: the text comes at the end
+                with torch.inference_mode():
+                    torch.manual_seed(self.spec.seed)
+                    out = self.model.generate(
+                        input_ids=input_ids, attention_mask=torch.ones_like(input_ids), **self._generate_kwargs()
+                    )
+                result = self._finish(out[0][len(ids) :].tolist(), len(ids), started, prefix, probabilities)
+                yield JudgeProgress(result.raw_output, result)
+                return
             streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
             holder: dict[str, Any] = {}
 
@@ -398,6 +451,39 @@ def resolve_decoding(spec: JudgeSpec, profile: Profile) -> Decoding:
         repetition_penalty=preset.repetition_penalty,
         do_sample=preset.do_sample,
     )
+
+
+def checked_settings(spec: JudgeSpec) -> tuple[Profile, Decoding]:
+    """The profile and decoding of ``spec``, or :class:`JudgeInputError` saying what is wrong with it."""
+    if spec.verdict_mode not in VERDICT_MODES:
+        raise JudgeInputError(f"Unknown verdict mode {spec.verdict_mode!r}; choose one of {', '.join(VERDICT_MODES)}.")
+    if spec.max_new_tokens is not None and spec.max_new_tokens < 1:
+        raise JudgeInputError(f"max_new_tokens must be at least 1, got {spec.max_new_tokens!r}.")
+    try:
+        profile = get_profile(spec.profile)
+        decoding = resolve_decoding(spec, profile)
+    except ValueError as exc:
+        raise JudgeInputError(str(exc)) from None
+    if spec.verdict_mode == "constrained" and profile.verdict_words is None:
+        raise JudgeInputError(
+            f"Profile {profile.name!r} writes its verdict or rating last, so one forward pass cannot pick it: "
+            "use verdict_mode 'generate'."
+        )
+    return profile, decoding
+
+
+def refingerprint(fp: dict[str, Any], spec: JudgeSpec, profile: Profile, decoding: Decoding) -> dict[str, Any]:
+    """``fp`` (a loaded judge's fingerprint) with the parts that ``spec``, ``profile`` and ``decoding`` decide
+    replaced: what :func:`judge_runtime.loading.fingerprint` writes for them, key for key."""
+    return {
+        **fp,
+        "profile": profile.name,
+        "prompt_template_hash": prompt_template_hash(profile),
+        "decoding": asdict(decoding),
+        "verdict_mode": spec.verdict_mode,
+        "both_orders": spec.both_orders and spec.verdict_mode == "constrained",
+        "seed": spec.seed,
+    }
 
 
 def load_judge(spec: JudgeSpec | None = None, **overrides: Any) -> Judge:

@@ -62,7 +62,7 @@ from judge_runtime.engine import (
     forced_prefix,
 )
 from judge_runtime.loading import JudgeLoadError, load_tokenizer, prompt_template_hash, resolve_model_source
-from judge_runtime.profiles import VERDICTS, Case, Decoding, PairCase, Profile, render, swapped
+from judge_runtime.profiles import VERDICTS, Case, Decoding, JudgeInputError, PairCase, Profile, render, swapped
 
 REMOTE_PREFIX = "openai:"
 TOP_LOGPROBS = 20  # vLLM's default cap (--max-logprobs); llama.cpp has none; OpenAI's own API allows 5
@@ -265,6 +265,34 @@ class RemoteJudge(Judge):
         self.served_model = served_model
         self.tokenizer = tokenizer
         self._want_probabilities = profile.verdict_words is not None
+
+    def _with_spec(self, spec: JudgeSpec, profile: Profile, decoding: Decoding) -> Judge:
+        """Nothing to share but the connection: the same profile keeps this client, another profile
+        connects again (its prompt route and chat template may differ); no weights live here."""
+        if decoding.num_beams > 1 or decoding.do_sample:
+            raise JudgeInputError(
+                f"Decoding preset {spec.decoding!r} of {profile.name} uses beam search or sampling, which an "
+                "OpenAI-compatible endpoint cannot be asked for: use decoding 'fast' (greedy)."
+            )
+        if profile.name != self.profile.name:
+            try:
+                return load_remote_judge(spec, profile, decoding)
+            except RemoteJudgeError:
+                raise
+            except JudgeLoadError as exc:
+                raise JudgeInputError(str(exc)) from None
+        if spec.verdict_mode == "constrained" and self.fingerprint.get("api") != "completions":
+            raise JudgeInputError(
+                "Constrained verdicts need /completions with a text prompt; use verdict_mode 'generate'."
+            )
+        fp = {
+            **self.fingerprint,
+            "decoding": asdict(decoding),
+            "verdict_mode": spec.verdict_mode,
+            "both_orders": spec.both_orders and spec.verdict_mode == "constrained",
+            "seed": spec.seed,
+        }
+        return RemoteJudge(spec, profile, decoding, self.client, self.served_model, self.tokenizer, fp)
 
     # ---------------------------------------------------------------- requests
     def request_for(self, case: Case) -> RemoteRequest:

@@ -119,10 +119,18 @@ class CaseBrowser:
         comparison = self.store.get_comparison(int(comparison_id))
         return CaseDetail(comparison, self.store.latest_verdict(comparison.id), judge_opinions(self.store, comparison))
 
-    def stream(self, actor: str | None, comparison_id: int) -> Iterator[CaseProgress]:
-        """Judge a stored comparison live (``Studio.stream_comparison``); the verdict is stored."""
+    def stream(
+        self,
+        actor: str | None,
+        comparison_id: int,
+        *,
+        decoding: str | None = None,
+        max_new_tokens: int | None = None,
+    ) -> Iterator[CaseProgress]:
+        """Judge a stored comparison live (``Studio.stream_comparison``, optionally with other decoding
+        settings); the verdict is stored."""
         self.access.require(actor, VIEWER)
-        yield from self.studio.stream_comparison(int(comparison_id))
+        yield from self.studio.stream_comparison(int(comparison_id), decoding=decoding, max_new_tokens=max_new_tokens)
 
     def stream_custom(self, actor: str | None, case: PairCase) -> Iterator[CaseProgress]:
         """Judge a pasted pair live without storing it (``Studio.stream_custom``)."""

@@ -32,6 +32,7 @@ from judge_runtime import (
     JudgeSpec,
     PairCase,
     SingleCase,
+    get_profile,
 )
 from orchestration.access import Access, AccessDenied
 from orchestration.annotation import AnnotationDesk
@@ -141,6 +142,7 @@ class Studio:
         self.desk = AnnotationDesk(self.store, self.access)
         self.grading = GradingDesk(self.store, self.access)
         self._rater: Judge | None = None
+        self._variants: dict[tuple[str | None, int | None], Judge] = {}
         self._judge: Judge | None = None
         self._judge_error: Exception | None = None
         self._judge_lock = threading.Lock()
@@ -233,20 +235,41 @@ class Studio:
         return replace(self.judge_spec, profile=RATING_PROFILE, verdict_mode="generate", both_orders=False)
 
     def rater(self) -> Judge:
-        """The judge loaded with the ``mtbench-single`` profile (a second load of the same model)."""
+        """The judge with the ``mtbench-single`` profile: the loaded judge's model with other settings
+        (``Judge.with_settings``), so the weights are in memory once; its fingerprint is the one a judge
+        loaded from :attr:`rating_spec` would have."""
+        if self._rater is not None:
+            return self._rater
+        judge = self.judge()
+        if not isinstance(judge, Judge):
+            raise JudgeLoadError(
+                f"The judge loader returned a {judge.profile.name!r} judge that cannot change its profile; "
+                f"rating needs {RATING_PROFILE!r}."
+            )
+        rater = judge.with_settings(profile=RATING_PROFILE, verdict_mode="generate", both_orders=False)
+        if rater.profile.kind != "single":
+            raise JudgeLoadError(
+                f"The judge loader returned a {rater.profile.name!r} judge; rating needs {RATING_PROFILE!r}."
+            )
         with self._judge_lock:
             if self._rater is None:
-                if self._judge_loader is None:
-                    from judge_runtime import load_judge
-
-                    self._judge_loader = load_judge
-                rater = self._judge_loader(self.rating_spec)
-                if rater.profile.kind != "single":
-                    raise JudgeLoadError(
-                        f"The judge loader returned a {rater.profile.name!r} judge; rating needs {RATING_PROFILE!r}."
-                    )
                 self._rater = rater
             return self._rater
+
+    def judge_variant(self, *, decoding: str | None = None, max_new_tokens: int | None = None) -> Judge:
+        """The loaded judge with other decoding settings (``None``: the Studio's), sharing its model.
+
+        Each settings pair is built once and kept; its fingerprint differs from the judge's wherever the
+        settings do, so its verdicts are stored as a judge run of their own."""
+        judge = self.judge()
+        key = (decoding, None if max_new_tokens is None else int(max_new_tokens))
+        with self._judge_lock:
+            variant = self._variants.get(key)
+        if variant is None:
+            variant = judge.with_settings(decoding=decoding, max_new_tokens=key[1])
+            with self._judge_lock:
+                variant = self._variants.setdefault(key, variant)
+        return variant
 
     def rate_dataset(
         self,
@@ -296,6 +319,19 @@ class Studio:
         thread.start()
         return thread
 
+    def decoding_choices(self) -> list[tuple[str, str]]:
+        """(label, preset name) of the judge profile's decoding presets, e.g. ``fast · greedy``; no model is loaded."""
+        try:
+            presets = get_profile(self.settings.judge_profile).decoding_presets
+        except ValueError:  # an unknown profile: loading the judge reports it
+            return [(self.settings.decoding, self.settings.decoding)]
+        choices = []
+        for name, preset in presets.items():
+            search = "greedy" if preset.num_beams == 1 else f"{preset.num_beams} beams"
+            penalty = f", repetition penalty {preset.repetition_penalty:g}" if preset.repetition_penalty != 1.0 else ""
+            choices.append((f"{name} · {search}{penalty}", name))
+        return choices
+
     def judge_status(self) -> str:
         if self._judge is not None:
             fp = self._judge.fingerprint
@@ -314,10 +350,15 @@ class Studio:
             return f"Judge failed to load: {self._judge_error}"
         return f"Judge loading: {self.settings.judge_model} (profile {self.settings.judge_profile})…"
 
-    def stream_comparison(self, comparison_id: int) -> Iterator[CaseProgress]:
-        """Judge a stored comparison, streaming the output; the parsed verdict is stored at the end."""
+    def stream_comparison(
+        self, comparison_id: int, *, decoding: str | None = None, max_new_tokens: int | None = None
+    ) -> Iterator[CaseProgress]:
+        """Judge a stored comparison, streaming the output; the parsed verdict is stored at the end.
+
+        ``decoding`` (a preset of the judge's profile: 'fast', 'released') and ``max_new_tokens``
+        default to the Studio's settings; other values run the same model as a judge run of its own."""
         comparison = self.store.get_comparison(comparison_id)
-        judge = self.judge()
+        judge = self.judge_variant(decoding=decoding, max_new_tokens=max_new_tokens)
         run_id = self.store.ensure_judge_run(judge.fingerprint_key, judge.fingerprint)
         for step in judge.stream(to_case(comparison)):
             if step.result is None:

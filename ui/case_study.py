@@ -21,6 +21,7 @@ from ui.render import quote_block
 from ui.review import actor_of, code, comparison_header, opinions_markdown
 
 JUDGE_SLOTS = 1  # one generation at a time on one CPU/GPU
+MIN_NEW_TOKENS, MAX_NEW_TOKENS = 16, 1024
 ANY = "(any)"
 ROLE_NOTE = "_The case study shows model names and judge verdicts: it is for reviewers and admins._"
 
@@ -64,7 +65,23 @@ def case_study_tab(studio: Studio, demo: gr.Blocks, dataset: gr.Dropdown, defaul
         with gr.Column():
             right_title = gr.Markdown("### Response 2")
             right = gr.Markdown(elem_id="case-response-2", elem_classes=["js-response"], line_breaks=True)
-    run = gr.Button("Run judge", variant="primary", elem_id="run-judge")
+    with gr.Row(equal_height=True):
+        run = gr.Button("Run judge", variant="primary", elem_id="run-judge", scale=1)
+        with gr.Accordion("Decoding", open=False, elem_id="judge-decoding"), gr.Row():
+            preset = gr.Dropdown(
+                choices=studio.decoding_choices(),
+                value=studio.settings.decoding,
+                label="Preset",
+                elem_id="judge-decoding-preset",
+            )
+            max_tokens = gr.Slider(
+                minimum=MIN_NEW_TOKENS,
+                maximum=MAX_NEW_TOKENS,
+                step=1,
+                value=min(max(studio.settings.max_new_tokens, MIN_NEW_TOKENS), MAX_NEW_TOKENS),
+                label="Max new tokens",
+                elem_id="judge-max-new-tokens",
+            )
     raw = gr.Textbox(
         label="Judge output (streamed, shown as plain text)", lines=6, interactive=False, elem_id="judge-raw"
     )
@@ -195,11 +212,22 @@ def case_study_tab(studio: Studio, demo: gr.Blocks, dataset: gr.Dropdown, defaul
             raise _fail(exc) from exc
         return opinions_markdown(detail.opinions, detail.latest)
 
-    def run_judge(comparison_id: int | None, request: gr.Request) -> Iterator[tuple[str, str, str, str, str]]:
+    def run_judge(
+        comparison_id: int | None,
+        decoding: str | None = None,
+        new_tokens: float | None = None,
+        request: gr.Request | None = None,
+    ) -> Iterator[tuple[str, str, str, str, str]]:
+        """``decoding`` and ``new_tokens`` may be left out (API callers): the Studio's settings then."""
         if comparison_id is None:
             raise gr.Error("Pick a comparison first.")
+        if new_tokens is not None and not MIN_NEW_TOKENS <= new_tokens <= MAX_NEW_TOKENS:
+            raise gr.Error(f"Max new tokens must be between {MIN_NEW_TOKENS} and {MAX_NEW_TOKENS}.")
+        tokens = None if new_tokens is None else int(new_tokens)
         try:
-            for step in browser.stream(actor_of(request), int(comparison_id)):
+            for step in browser.stream(
+                actor_of(request), int(comparison_id), decoding=decoding or None, max_new_tokens=tokens
+            ):
                 if step.verdict is None:
                     yield step.text, "_Judging…_", "", "", studio.judge_status()
                 else:
@@ -248,7 +276,7 @@ def case_study_tab(studio: Studio, demo: gr.Blocks, dataset: gr.Dropdown, defaul
     picker.change(show, inputs=picker, outputs=shown_outputs, api_name="show_comparison")
     run.click(
         run_judge,
-        inputs=picker,
+        inputs=[picker, preset, max_tokens],
         outputs=[raw, verdict, reason, reference, status],
         api_name="judge_comparison",
         concurrency_id="judge",
