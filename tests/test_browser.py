@@ -101,7 +101,7 @@ def test_annotator_labels_three_items_with_the_keyboard_blind_to_models_and_judg
 
     page = open_page("alice", "alice-pass-1")
     tabs = [t.inner_text() for t in page.get_by_role("tab").all()]
-    assert tabs == ["Annotate"], "an annotator sees no case study, dashboard, review or admin page"
+    assert tabs == ["Annotate", "Grade"], "an annotator sees no case study, dashboard, review or admin page"
     page.wait_for_function("document.querySelector('#annotate-session input')?.value === 'Demo session'")
     page.locator("#start-labelling").click()
     for key, expected in (("1", "Left is better"), ("2", "Right is better"), ("t", "Tie")):
@@ -171,6 +171,7 @@ def test_an_admin_sees_the_admin_page_and_a_reviewer_does_not(open_page) -> None
     admin = open_page("admin", "admin-pass-1")
     assert [t.inner_text() for t in admin.get_by_role("tab").all()] == [
         "Annotate",
+        "Grade",
         "Case study",
         "Dashboard",
         "Review",
@@ -178,3 +179,21 @@ def test_an_admin_sees_the_admin_page_and_a_reviewer_does_not(open_page) -> None
     ]
     reviewer = open_page("rita", "rita-pass-1")
     assert "Admin" not in [t.inner_text() for t in reviewer.get_by_role("tab").all()]
+
+
+def test_an_annotator_rates_a_single_response_and_submits_with_enter(open_page, db_path: Path) -> None:
+    page = open_page("alice", "alice-pass-1")
+    page.get_by_role("tab", name="Grade").click()
+    page.wait_for_function("document.querySelector('#grade-session input')?.value?.length > 0")
+    page.locator("#start-grading").click()
+    page.wait_for_function("document.querySelector('#grade-response').innerText.trim().length > 0")
+    assert not [m for m in MODELS if m in page.locator("#tab-grade, [id^=grade-]").first.inner_text()]
+    page.locator("#grade-rating label").nth(6).click()  # 7
+    page.locator("body").click(position={"x": 5, "y": 5})
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.querySelector('#grade-feedback').innerText.includes('Rated')")
+    with sqlite3.connect(db_path) as db:
+        assert db.execute(
+            "SELECT r.rating, r.version FROM ratings r JOIN annotators a ON a.id = r.annotator_id "
+            "WHERE a.name = 'alice'"
+        ).fetchall() == [(7, 1)]
