@@ -16,11 +16,12 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from annotation_store.accounts import clean_name
+from annotation_store.answers import Answers, seen_key, upsert_answer
 from annotation_store.errors import StoreError
 from annotation_store.models import (
     CONFIDENCE_RANGE,
@@ -42,6 +43,17 @@ from annotation_store.sessions import Progress
 
 MAX_COMMENT = 10_000
 MAX_TIME_ON_ITEM_MS = 7 * 24 * 3600 * 1000
+
+
+RATINGS = Answers(
+    row=Rating,
+    event=RatingEvent,
+    lease=RatingAssignment,
+    item="response_id",
+    event_link="rating_id",
+    event_fields=("rating", "confidence", "comment", "skipped", "flagged"),
+    noun="rating of response",
+)
 
 
 @dataclass(frozen=True)
@@ -342,20 +354,14 @@ class RatingsMixin:
             with self._write() as session:
                 if session.get(Response, response_id) is None:
                     raise StoreError(f"There is no response with id {response_id}; the rating was not saved.")
-                if idempotency_key:
-                    seen = session.scalar(
-                        select(Rating)
-                        .join(RatingEvent, RatingEvent.rating_id == Rating.id)
-                        .where(RatingEvent.idempotency_key == idempotency_key)
-                    ) or session.scalar(select(Rating).where(Rating.idempotency_key == idempotency_key))
-                    if seen is not None:
-                        view = _rating_view(session, seen)
-                        if (view.response_id, view.annotator) != (response_id, name):
-                            raise StoreError(
-                                "This submission's key was already used for another rating; reload the page "
-                                "and submit again. Nothing was saved."
-                            )
-                        return view
+                if idempotency_key and (seen := seen_key(session, RATINGS, idempotency_key)) is not None:
+                    view = _rating_view(session, seen)
+                    if (view.response_id, view.annotator) != (response_id, name):
+                        raise StoreError(
+                            "This submission's key was already used for another rating; reload the page "
+                            "and submit again. Nothing was saved."
+                        )
+                    return view
                 person = session.scalar(select(Annotator).where(Annotator.name == name))
                 if person is None:
                     person = Annotator(name=name)
@@ -363,50 +369,7 @@ class RatingsMixin:
                     session.flush()
                 elif not person.active:
                     raise StoreError(f"The account {name!r} is deactivated; nothing was saved.")
-                row = session.scalar(
-                    select(Rating).where(Rating.response_id == response_id, Rating.annotator_id == person.id)
-                )
-                current = row.version if row is not None else 0
-                if expected_version is not None and current != expected_version:
-                    raise StoreError(
-                        f"Your rating of response #{response_id} was changed elsewhere (now version {current}, "
-                        f"you edited version {expected_version}); reload it and edit again. Nothing was saved."
-                    )
-                if row is None:
-                    row = Rating(
-                        response_id=response_id, annotator_id=person.id, idempotency_key=idempotency_key, **values
-                    )
-                    session.add(row)
-                    action = "created"
-                elif all(getattr(row, key) == value for key, value in values.items()):
-                    return _rating_view(session, row)
-                else:
-                    row.version, row.updated_at, row.idempotency_key = row.version + 1, utcnow(), idempotency_key
-                    for key, value in values.items():
-                        setattr(row, key, value)
-                    action = "changed"
-                session.flush()
-                session.add(
-                    RatingEvent(
-                        rating_id=row.id,
-                        response_id=response_id,
-                        annotator_id=person.id,
-                        action=action,
-                        version=row.version,
-                        idempotency_key=idempotency_key,
-                        **{k: v for k, v in values.items() if k != "time_on_item_ms"},
-                    )
-                )
-                session.execute(
-                    update(RatingAssignment)
-                    .where(
-                        RatingAssignment.response_id == response_id,
-                        RatingAssignment.annotator_id == person.id,
-                        RatingAssignment.completed_at.is_(None),
-                    )
-                    .values(completed_at=utcnow())
-                )
-                session.flush()
+                row = upsert_answer(session, RATINGS, response_id, person.id, values, idempotency_key, expected_version)
                 return _rating_view(session, row)
         except IntegrityError as exc:
             raise StoreError(f"The rating could not be saved because of a concurrent write: {exc.orig}") from exc

@@ -18,11 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, and_, func, select, update
+from sqlalchemy import Engine, and_, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
-from annotation_store.accounts import AccountsMixin
+from annotation_store.accounts import AccountsMixin, clean_name
+from annotation_store.answers import Answers, seen_key, upsert_answer
 from annotation_store.batch_import import (
     BatchWriter,
     ImportBatch,
@@ -36,7 +37,6 @@ from annotation_store.models import (
     ANNOTATOR_KINDS,
     ANNOTATOR_ROLES,
     CONFIDENCE_RANGE,
-    MAX_ANNOTATOR_NAME,
     PARSE_STATUSES,
     RATING_RANGE,
     VERDICT_VALUES,
@@ -320,74 +320,27 @@ class Store(AccountsMixin, SessionsMixin, RatingsMixin):
             with self._write() as session:
                 if session.get(Comparison, comparison_id) is None:
                     raise StoreError(f"There is no comparison with id {comparison_id}; the label was not saved.")
-                if idempotency_key:
-                    seen = session.scalar(
-                        select(Label)
-                        .join(LabelEvent, LabelEvent.label_id == Label.id)
-                        .where(LabelEvent.idempotency_key == idempotency_key)
-                    ) or session.scalar(select(Label).where(Label.idempotency_key == idempotency_key))
-                    if seen is not None:
-                        view = _label_view(session, seen)
-                        if (view.comparison_id, view.annotator) != (comparison_id, name):
-                            raise StoreError(
-                                "This submission's key was already used for another label; reload the page "
-                                "and submit again. Nothing was saved."
-                            )
-                        return view
+                if idempotency_key and (seen := seen_key(session, LABELS, idempotency_key)) is not None:
+                    view = _label_view(session, seen)
+                    if (view.comparison_id, view.annotator) != (comparison_id, name):
+                        raise StoreError(
+                            "This submission's key was already used for another label; reload the page "
+                            "and submit again. Nothing was saved."
+                        )
+                    return view
                 person = session.scalar(select(Annotator).where(Annotator.name == name))
                 if person is None:
                     person = Annotator(name=name)
                     session.add(person)
                     session.flush()
-                label = session.scalar(
-                    select(Label).where(Label.comparison_id == comparison_id, Label.annotator_id == person.id)
-                )
-                if expected_version is not None and (label.version if label else 0) != expected_version:
-                    raise StoreError(
-                        f"Your label on comparison #{comparison_id} was changed elsewhere (now version "
-                        f"{label.version if label else 0}, you edited version {expected_version}); reload it "
-                        "and edit again. Nothing was saved."
-                    )
-                if label is None:
-                    label = Label(
-                        comparison_id=comparison_id,
-                        annotator_id=person.id,
-                        verdict=verdict,
-                        idempotency_key=idempotency_key,
-                        **extras,
-                    )
-                    session.add(label)
-                    action = "created"
-                elif label.verdict == verdict and all(getattr(label, k) == v for k, v in extras.items()):
-                    return _label_view(session, label)
-                else:
-                    label.verdict, label.version, label.updated_at = verdict, label.version + 1, utcnow()
-                    label.idempotency_key = idempotency_key
-                    for key, value in extras.items():
-                        setattr(label, key, value)
-                    action = "changed"
-                session.flush()
-                session.add(
-                    LabelEvent(
-                        label_id=label.id,
-                        comparison_id=comparison_id,
-                        annotator_id=person.id,
-                        action=action,
-                        verdict=verdict,
-                        version=label.version,
-                        idempotency_key=idempotency_key,
-                        **{k: extras[k] for k in _EVENT_EXTRAS},
-                    )
-                )
-                # a lease on this item (see ``lease_next``) is done once the annotator has answered
-                session.execute(
-                    update(Assignment)
-                    .where(
-                        Assignment.comparison_id == comparison_id,
-                        Assignment.annotator_id == person.id,
-                        Assignment.completed_at.is_(None),
-                    )
-                    .values(completed_at=utcnow())
+                label = upsert_answer(
+                    session,
+                    LABELS,
+                    comparison_id,
+                    person.id,
+                    {"verdict": verdict, **extras},
+                    idempotency_key,
+                    expected_version,
                 )
                 return _label_view(session, label)
         except IntegrityError as exc:  # a concurrent first write of the same label: read the winner
@@ -958,13 +911,7 @@ def _required_text(item: Any, key: str, where: str) -> str:
     return value
 
 
-def _annotator_name(name: str) -> str:
-    cleaned = (name or "").strip()
-    if not cleaned:
-        raise StoreError("Enter your annotator name before labelling.")
-    if len(cleaned) > MAX_ANNOTATOR_NAME:
-        raise StoreError(f"Annotator names are at most {MAX_ANNOTATOR_NAME} characters.")
-    return cleaned
+_annotator_name = clean_name  # one rule for names, in accounts.py
 
 
 def _view(session: Session, comparison: Comparison) -> ComparisonView:
@@ -1017,7 +964,15 @@ def _label_view(session: Session, label: Label) -> LabelView:
     )
 
 
-_EVENT_EXTRAS = ("rating", "confidence", "comment", "skipped", "flagged")
+LABELS = Answers(
+    row=Label,
+    event=LabelEvent,
+    lease=Assignment,
+    item="comparison_id",
+    event_link="label_id",
+    event_fields=("verdict", "rating", "confidence", "comment", "skipped", "flagged"),
+    noun="label on comparison",
+)
 MAX_COMMENT = 10_000
 MAX_TIME_ON_ITEM_MS = 7 * 24 * 3600 * 1000  # a week: anything longer is a broken client clock
 
