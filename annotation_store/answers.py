@@ -9,9 +9,10 @@ the answer. ``Answers`` says which tables and columns play those parts; ``seen_k
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from annotation_store.errors import StoreError
@@ -91,3 +92,34 @@ def upsert_answer(
     )
     session.flush()
     return row
+
+
+def least_covered(
+    session: Session, t: Answers, item_id: Any, candidates: Any, annotator_id: int, overlap: int, now: datetime
+) -> int | None:
+    """The item to lease next: among ``candidates`` (a select of item ids), the one with the fewest
+    answers (skips do not count) plus other people's live leases, below ``overlap``, that this
+    annotator has not answered or skipped yet; ties by id. ``item_id`` is the items' id column."""
+    item = t.item
+    done = (
+        select(getattr(t.row, item).label("item"), func.count().label("n"))
+        .where(t.row.skipped.is_(False))
+        .group_by(getattr(t.row, item))
+        .subquery()
+    )
+    leased = (
+        select(getattr(t.lease, item).label("item"), func.count().label("n"))
+        .where(t.lease.completed_at.is_(None), t.lease.lease_expires_at > now, t.lease.annotator_id != annotator_id)
+        .group_by(getattr(t.lease, item))
+        .subquery()
+    )
+    mine = select(getattr(t.row, item)).where(t.row.annotator_id == annotator_id)
+    covered = func.coalesce(done.c.n, 0) + func.coalesce(leased.c.n, 0)
+    return session.scalar(
+        select(item_id)
+        .outerjoin(done, done.c.item == item_id)
+        .outerjoin(leased, leased.c.item == item_id)
+        .where(item_id.in_(candidates), item_id.not_in(mine), covered < overlap)
+        .order_by(covered, item_id)
+        .limit(1)
+    )

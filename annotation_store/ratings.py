@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from annotation_store.accounts import clean_name
-from annotation_store.answers import Answers, seen_key, upsert_answer
+from annotation_store.answers import Answers, least_covered, seen_key, upsert_answer
 from annotation_store.errors import StoreError
 from annotation_store.models import (
     CONFIDENCE_RANGE,
@@ -261,7 +261,7 @@ class RatingsMixin:
                 .limit(1)
             ).first()
             if assignment is None:
-                response_id = self._least_rated(session, person.id, in_dataset, overlap, now)
+                response_id = least_covered(session, RATINGS, Response.id, in_dataset, person.id, overlap, now)
                 if response_id is None:
                     return None
                 assignment = session.scalar(
@@ -278,36 +278,6 @@ class RatingsMixin:
             row = session.execute(_response_query().where(Response.id == assignment.response_id)).first()
             assert row is not None  # a foreign key
             return ResponseView(*row)
-
-    @staticmethod
-    def _least_rated(session: Session, annotator_id: int, in_dataset: Any, overlap: int, now: datetime) -> int | None:
-        done = (
-            select(Rating.response_id, func.count().label("n"))
-            .where(Rating.skipped.is_(False))
-            .group_by(Rating.response_id)
-            .subquery()
-        )
-        leased = (
-            select(RatingAssignment.response_id, func.count().label("n"))
-            .where(
-                RatingAssignment.completed_at.is_(None),
-                RatingAssignment.lease_expires_at > now,
-                RatingAssignment.annotator_id != annotator_id,
-            )
-            .group_by(RatingAssignment.response_id)
-            .subquery()
-        )
-        mine = select(Rating.response_id).where(Rating.annotator_id == annotator_id)
-        covered = func.coalesce(done.c.n, 0) + func.coalesce(leased.c.n, 0)
-        query = (
-            select(Response.id)
-            .outerjoin(done, done.c.response_id == Response.id)
-            .outerjoin(leased, leased.c.response_id == Response.id)
-            .where(Response.id.in_(in_dataset), Response.id.not_in(mine), covered < overlap)
-            .order_by(covered, Response.id)
-            .limit(1)
-        )
-        return session.scalar(query)
 
     def was_shown_response(self, response_id: int, annotator: str) -> bool:
         """Whether this annotator was ever leased (or rated) the response."""

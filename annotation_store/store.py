@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from annotation_store.accounts import AccountsMixin, clean_name
-from annotation_store.answers import Answers, seen_key, upsert_answer
+from annotation_store.answers import Answers, least_covered, seen_key, upsert_answer
 from annotation_store.batch_import import (
     BatchWriter,
     ImportBatch,
@@ -774,36 +774,11 @@ class Store(AccountsMixin, SessionsMixin, RatingsMixin):
     def _least_covered(
         session: Session, annotator_id: int, dataset_id: int | None, overlap: int, now: datetime
     ) -> int | None:
-        """The id that ``lease_next`` hands out next (see there), or None."""
-        done = (
-            select(Label.comparison_id, func.count().label("n"))
-            .where(Label.skipped.is_(False))
-            .group_by(Label.comparison_id)
-            .subquery()
-        )
-        leased = (
-            select(Assignment.comparison_id, func.count().label("n"))
-            .where(
-                Assignment.completed_at.is_(None),
-                Assignment.lease_expires_at > now,
-                Assignment.annotator_id != annotator_id,
-            )
-            .group_by(Assignment.comparison_id)
-            .subquery()
-        )
-        mine = select(Label.comparison_id).where(Label.annotator_id == annotator_id)
-        covered = func.coalesce(done.c.n, 0) + func.coalesce(leased.c.n, 0)
-        query = (
-            select(Comparison.id)
-            .outerjoin(done, done.c.comparison_id == Comparison.id)
-            .outerjoin(leased, leased.c.comparison_id == Comparison.id)
-            .where(Comparison.id.not_in(mine), Comparison.id.not_in(select(GoldLabel.comparison_id)), covered < overlap)
-            .order_by(covered, Comparison.id)
-            .limit(1)
-        )
+        """The id that ``lease_next`` hands out next (see there): gold comparisons are not in the pool."""
+        pool = select(Comparison.id).where(Comparison.id.not_in(select(GoldLabel.comparison_id)))
         if dataset_id is not None:
-            query = query.where(Comparison.dataset_id == dataset_id)
-        return session.scalar(query)
+            pool = pool.where(Comparison.dataset_id == dataset_id)
+        return least_covered(session, LABELS, Comparison.id, pool, annotator_id, overlap, now)
 
     def adjudicate(self, comparison_id: int, reviewer: str, verdict: str, rationale: str) -> AdjudicationView:
         """Store (or change) the final label of a comparison; only reviewers and admins may.
