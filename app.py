@@ -194,7 +194,7 @@ def serve(settings: Settings) -> None:
     import uvicorn
 
     from orchestration.access import ADMIN_PASSWORD_FILE
-    from ui import create_app
+    from web import create_app
 
     if not _is_loopback(settings.host):
         print(
@@ -263,7 +263,7 @@ def rate(settings: Settings, dataset: str, limit: int | None) -> None:
 def evaluate_command(settings: Settings, args: argparse.Namespace) -> None:
     from tqdm import tqdm
 
-    from orchestration import EvaluationPipeline
+    from evaluation import EvaluationPipeline
 
     bars: list[Any] = []
 

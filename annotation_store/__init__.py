@@ -1,20 +1,9 @@
-"""Persistence of datasets, judge verdicts and human labels, plus agreement analysis.
+"""Persistence of datasets, judge verdicts and human labels (and nothing else: statistics live in ``analysis``).
 
 Knows nothing of torch or Gradio. ``open_store(path_or_url)`` creates and migrates the database.
 """
 
 from annotation_store.accounts import ROLE_RANK
-from annotation_store.analysis import (
-    Agreement,
-    PartialOrder,
-    agreement_over_time,
-    annotator_agreement,
-    human_judge_agreement,
-    majority_labels,
-    model_levels,
-    partial_order,
-    win_table,
-)
 from annotation_store.credentials import hash_password, verify_password
 from annotation_store.demo import DEMO_DATASET_NAME, load_demo_dataset
 from annotation_store.ratings import JudgeRatingView, NewJudgeRating, RatingView, ResponseView
@@ -45,21 +34,12 @@ __all__ = [
     "AnnotatorView",
     "hash_password",
     "verify_password",
-    "Agreement",
     "ComparisonView",
     "LabelView",
     "NewVerdict",
-    "PartialOrder",
     "Store",
     "StoreError",
     "VerdictView",
-    "agreement_over_time",
-    "annotator_agreement",
-    "human_judge_agreement",
     "load_demo_dataset",
-    "majority_labels",
-    "model_levels",
     "open_store",
-    "partial_order",
-    "win_table",
 ]

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from annotation_store.analysis import (
+from analysis.statistics import (
     LABELS,
     agreement_over_time,
     annotator_agreement,

@@ -4,7 +4,7 @@ Three loads: one client submitting back to back; N clients submitting back to ba
 throughput limit); N clients that each read an item for ``--think`` seconds (0.5x-1.5x) before
 submitting, which is what a session of N people looks like, with a browser labelling meanwhile.
 
-Runs the real app (``ui.server.create_app``: FastAPI + Gradio behind its login, uvicorn) over a fresh
+Runs the real app (``web.server.create_app``: FastAPI + Gradio behind its login, uvicorn) over a fresh
 SQLite database seeded with the demo data, in this process. Annotators are Gradio clients
 (``gradio_client.Client``, logged in, one per thread), each submitting answers as fast as the server
 answers; one submit call returns the next item, so its duration is "submit → next comparison on
@@ -41,7 +41,7 @@ def start_server(home: Path, port: int):  # type: ignore[no-untyped-def]
     import uvicorn
 
     from orchestration import Settings, Studio
-    from ui.server import create_app
+    from web.server import create_app
 
     studio = Studio(Settings(home=home))
     studio.store.save_session(SESSION, "judge-studio-demo", overlap=40, gold_rate=0.1)

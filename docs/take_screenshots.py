@@ -52,7 +52,7 @@ def serve(studio: Studio, port: int):  # type: ignore[no-untyped-def]
 
     import uvicorn
 
-    from ui import create_app
+    from web import create_app
 
     server = uvicorn.Server(uvicorn.Config(create_app(studio), host="127.0.0.1", port=port, log_level="warning"))
     threading.Thread(target=server.run, daemon=True).start()

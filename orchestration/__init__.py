@@ -17,7 +17,6 @@ from orchestration.datasets import (
     parse_mapping,
 )
 from orchestration.grading import GradeOutcome, GradingDesk, GradingItem
-from orchestration.pipeline import EvaluationPipeline, EvaluationResult, PipelineInputError
 from orchestration.review import JudgeOpinion, ReviewDesk, ReviewItem
 from orchestration.service import (
     DEMO_GRADING_SESSION,
@@ -29,7 +28,7 @@ from orchestration.service import (
     Studio,
     UserError,
 )
-from orchestration.settings import Settings
+from settings import Settings
 
 __all__ = [
     "AdminDesk",
@@ -60,10 +59,7 @@ __all__ = [
     "IMPORT_FORMATS",
     "CaseProgress",
     "Dashboard",
-    "EvaluationPipeline",
-    "EvaluationResult",
     "ImportOptions",
-    "PipelineInputError",
     "RunSummary",
     "Settings",
     "Studio",

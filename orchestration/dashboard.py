@@ -1,7 +1,7 @@
 """The Dashboard's figures for one dataset and one judge run, as plain dataclasses and DataFrames.
 
 ``build_dashboard`` reads the store (read methods only) and hands the frames to the pure functions of
-``annotation_store.analysis``; nothing here draws (plotly lives in ``ui.plots``) and nothing runs SQL.
+``analysis.statistics``; nothing here draws (plotly lives in ``ui.plots``) and nothing runs SQL.
 
 What is compared with what:
 
@@ -35,8 +35,8 @@ import pandas as pd
 from scipy import sparse
 from scipy.stats import binomtest
 
-from annotation_store import Agreement, PartialOrder, Store, human_judge_agreement, majority_labels, partial_order
-from annotation_store.analysis import (
+from analysis import Agreement, PartialOrder, human_judge_agreement, majority_labels, partial_order
+from analysis.statistics import (
     DECISIVE,
     LengthBias,
     agreement_over_time,
@@ -50,6 +50,7 @@ from annotation_store.analysis import (
     swap_consistency,
     win_table,
 )
+from annotation_store import Store
 
 T = TypeVar("T")
 JUDGE, PEOPLE = "judge", "people"

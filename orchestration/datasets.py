@@ -16,7 +16,7 @@ from typing import Any
 
 from annotation_store import Store, StoreError, open_store
 from annotation_store.batch_import import ImportSummary
-from annotation_store.exporters import (
+from interchange.exporters import (
     BINARY_FORMATS,
     EXPORT_FORMATS,
     EXPORT_KINDS,
@@ -24,7 +24,7 @@ from annotation_store.exporters import (
     write_parquet,
     write_rows,
 )
-from annotation_store.importers import (
+from interchange.importers import (
     IMPORT_FORMATS,
     import_alpacaeval_annotations,
     import_alpacaeval_outputs,
@@ -40,8 +40,8 @@ from annotation_store.importers import (
     parse_candidates,
     parse_mapping,
 )
-from annotation_store.metrics import format_report, metrics_report
-from orchestration.settings import Settings
+from orchestration.metrics import format_report, metrics_report
+from settings import Settings
 
 __all__ = [
     "EXPORT_FORMATS",
@@ -101,7 +101,7 @@ _FLAGS = {"mapping": "--map", "candidates": "--candidate"}  # options whose flag
 
 
 def import_file(store: Store, path: str | Path, fmt: str, options: ImportOptions | None = None) -> ImportSummary:
-    """Import one file in one of ``IMPORT_FORMATS``; all or nothing (see annotation_store.importers)."""
+    """Import one file in one of ``IMPORT_FORMATS``; all or nothing (see interchange.importers)."""
     if fmt not in IMPORT_FORMATS:
         raise StoreError(f"Unknown import format {fmt!r}; use one of {', '.join(IMPORT_FORMATS)}.")
     opts = options or ImportOptions()
@@ -152,7 +152,7 @@ def import_file(store: Store, path: str | Path, fmt: str, options: ImportOptions
 def dataset_metrics(
     store: Store, dataset: str, *, alpha: float = 0.05, n_bootstrap: int = 200, baseline: str | None = None
 ) -> dict[str, Any]:
-    """The full, JSON-serialisable metrics report (annotation_store.metrics.metrics_report)."""
+    """The full, JSON-serialisable metrics report (orchestration.metrics.metrics_report)."""
     return metrics_report(store, dataset, alpha=alpha, n_bootstrap=n_bootstrap, baseline=baseline)
 
 

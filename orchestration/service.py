@@ -38,7 +38,7 @@ from orchestration.access import Access, AccessDenied
 from orchestration.annotation import AnnotationDesk
 from orchestration.dashboard import Dashboard, build_dashboard
 from orchestration.grading import GradingDesk
-from orchestration.settings import Settings
+from settings import Settings, judge_spec
 
 UserError = (StoreError, JudgeInputError, JudgeLoadError, AccessDenied, ValueError)
 DEMO_SESSION = "Demo session"
@@ -200,17 +200,7 @@ class Studio:
 
     @staticmethod
     def spec_for(s: Settings) -> JudgeSpec:
-        return JudgeSpec(
-            model=s.judge_model,
-            profile=s.judge_profile,
-            quantization=s.quantization,
-            device=s.device,
-            decoding=s.decoding,
-            max_new_tokens=s.max_new_tokens,
-            seed=s.seed,
-            verdict_mode=s.resolved_verdict_mode,
-            both_orders=s.both_orders,
-        )
+        return judge_spec(s)
 
     def judge(self) -> Judge:
         """The loaded judge; the first call loads it (seconds for the demo, minutes for a 7B model)."""

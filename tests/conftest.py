@@ -114,7 +114,7 @@ def serve_app(db_path: Path, judge_loader: Any = None) -> Iterator[LiveApp]:
     import uvicorn
 
     from orchestration import Settings, Studio
-    from ui import create_app
+    from web import create_app
 
     studio = Studio(Settings(home=db_path.parent), judge_loader=judge_loader)
     for name, (password, role) in APP_ACCOUNTS.items():

@@ -18,7 +18,7 @@ from sklearn.metrics import accuracy_score, cohen_kappa_score, confusion_matrix,
 from statsmodels.stats.inter_rater import aggregate_raters
 from statsmodels.stats.inter_rater import fleiss_kappa as statsmodels_fleiss_kappa
 
-from annotation_store.analysis import (
+from analysis.statistics import (
     LABELS,
     bootstrap_ci,
     bradley_terry,

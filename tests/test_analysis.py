@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from annotation_store import (
+from analysis import (
     agreement_over_time,
     annotator_agreement,
     human_judge_agreement,

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
+from evaluation import EvaluationPipeline, PipelineInputError
 from judge_runtime import DEMO_MODEL
 from judge_runtime.generation import ALPACA_PROMPT_NO_INPUT, ALPACA_PROMPT_WITH_INPUT, alpaca_prompt, load_generator
 from judge_runtime.loading import load_tokenizer
-from orchestration import EvaluationPipeline, PipelineInputError
 
 INPUTS = [
     {"instruction": "What is the capital of France?"},

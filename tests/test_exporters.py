@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from annotation_store import Store, StoreError, open_store
-from annotation_store.exporters import (
+from interchange.exporters import (
     FORMULA_PREFIXES,
     dpo_pairs,
     export,
@@ -22,7 +22,7 @@ from annotation_store.exporters import (
     write_parquet,
     write_rows,
 )
-from annotation_store.importers import (
+from interchange.importers import (
     import_llmbar_dataset,
     import_llmbar_results,
     import_pandalm_judgments,

@@ -17,8 +17,8 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine
 
+from analysis.statistics import rating_correlations
 from annotation_store import NewJudgeRating, Store, StoreError
-from annotation_store.analysis import rating_correlations
 from annotation_store.db import MIGRATIONS, WRITE, make_engine, sqlite_url
 from annotation_store.models import Base
 from orchestration import DEMO_GRADING_SESSION, DEMO_SESSION, AccessDenied, Settings, Studio

@@ -13,9 +13,10 @@ from typing import Any
 
 import pytest
 
-from annotation_store import Store, StoreError, majority_labels, open_store
-from annotation_store.analysis import swap_consistency, win_rate
-from annotation_store.importers import (
+from analysis import majority_labels
+from analysis.statistics import swap_consistency, win_rate
+from annotation_store import Store, StoreError, open_store
+from interchange.importers import (
     LLMBAR_MODELS,
     import_alpacaeval_annotations,
     import_alpacaeval_outputs,

@@ -19,14 +19,14 @@ import pandas as pd
 import pytest
 
 from annotation_store import open_store
-from annotation_store.importers import (
+from interchange.importers import (
     import_alpacaeval_annotations,
     import_alpacaeval_outputs,
     import_llmbar_dataset,
     import_llmbar_results,
     import_table,
 )
-from annotation_store.metrics import format_report, metrics_report
+from orchestration.metrics import format_report, metrics_report
 
 ROOT = Path(__file__).resolve().parent.parent
 DATASET = "pandalm-testset-v1"

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from orchestration import EvaluationPipeline, PipelineInputError
-from orchestration.pipeline import aggregate
+from evaluation import EvaluationPipeline, PipelineInputError
+from evaluation.pipeline import aggregate
 
 INPUTS = [
     {"instruction": "What is the capital of France?"},

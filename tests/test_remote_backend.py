@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from openai_server import OpenAICompatibleServer
 
+from evaluation import EvaluationPipeline
 from judge_runtime import (
     DEMO_MODEL,
     Decoding,
@@ -29,7 +30,6 @@ from judge_runtime import (
 )
 from judge_runtime.profiles import swapped
 from judge_runtime.remote import TOP_LOGPROBS, parse_remote_model
-from orchestration import EvaluationPipeline
 
 pytestmark = pytest.mark.model
 

@@ -1,7 +1,6 @@
-"""The Gradio interface and the web app around it. ``build_ui(studio)`` returns the Blocks;
-``create_app(studio)`` the FastAPI app (REST API, invite pages, the UI behind its login page)."""
+"""The Gradio interface: one module per page, plots and safe rendering. ``build_ui(studio)`` returns the
+Blocks; the web package mounts it."""
 
 from ui.layout import build_ui, css_paths, head_html
-from ui.server import create_app
 
-__all__ = ["build_ui", "create_app", "css_paths", "head_html"]
+__all__ = ["build_ui", "css_paths", "head_html"]

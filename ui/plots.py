@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from annotation_store import PartialOrder, model_levels
+from analysis import PartialOrder, model_levels
 from orchestration.dashboard import BOTH, ONLY, OPPOSITE, Bias, InterAnnotator, RatingSummary
 
 PEOPLE_COLOR, JUDGE_COLOR = "#4f6bed", "#e8833a"

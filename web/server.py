@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from orchestration import Studio, UserError
 from ui.layout import build_ui, css_paths, head_html
-from ui.rest import API_PREFIX, api_router
+from web.rest import API_PREFIX, api_router
 
 LOGIN_MESSAGE = (
     "Log in with the name and password an admin gave you, or the account you created from an invite link. "

@@ -29,7 +29,7 @@ from typing import IO, Any, BinaryIO, TextIO, cast
 
 import pandas as pd
 
-from annotation_store.analysis import majority_labels
+from analysis.statistics import majority_labels
 from annotation_store.store import Store, StoreError
 
 EXPORT_KINDS = ("labels", "wide", "dpo")

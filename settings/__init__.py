@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from judge_runtime import DEFAULT_PROFILE, DEMO_MODEL, get_profile
+from judge_runtime import DEFAULT_PROFILE, DEMO_MODEL, JudgeSpec, get_profile
 
 ENV_PREFIX = "JUDGE_STUDIO_"
 
@@ -77,3 +77,18 @@ def _convert(raw: str, current: Any, name: str) -> Any:
         except ValueError:
             raise ValueError(f"{ENV_PREFIX}{name.upper()}={raw!r} is not a whole number.") from None
     return raw
+
+
+def judge_spec(s: Settings) -> JudgeSpec:
+    """What to load for these settings (the demo judge gets constrained, both-orders verdicts)."""
+    return JudgeSpec(
+        model=s.judge_model,
+        profile=s.judge_profile,
+        quantization=s.quantization,
+        device=s.device,
+        decoding=s.decoding,
+        max_new_tokens=s.max_new_tokens,
+        seed=s.seed,
+        verdict_mode=s.resolved_verdict_mode,
+        both_orders=s.both_orders,
+    )

@@ -2,7 +2,7 @@
 
 ::
 
-    from orchestration import EvaluationPipeline
+    from evaluation import EvaluationPipeline
     pipeline = EvaluationPipeline(candidate_paths=["a.json", "b.json", "c.json"], input_data_path="inputs.json")
     result = pipeline.evaluate()      # verdicts per sample, win/lose/tie table, ranking, partial order
     result.save("out.json")
@@ -20,7 +20,7 @@ template: see :mod:`judge_runtime.generation`).
 Everything is checked in the constructor, before a judge model is loaded, so a wrong file fails in
 a second rather than after minutes of loading. The statistics (win table, partial order,
 Bradley-Terry ranking, swap consistency, the two-order combination rule) come from
-``annotation_store.analysis``: written once, shared with the dashboard and the metrics report.
+``analysis.statistics``: written once, shared with the dashboard and the metrics report.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from typing import Any
 
 import pandas as pd
 
-from annotation_store.analysis import (
+from analysis.statistics import (
     LABELS,
     PartialOrder,
     SwapConsistency,
@@ -54,8 +54,7 @@ from judge_runtime.generation import PROMPT_FORMATS, candidate_name
 from judge_runtime.loading import resolve_model_source
 from judge_runtime.profiles import swapped as swap_case
 from judge_runtime.profiles import unswap
-from orchestration.service import Studio
-from orchestration.settings import Settings
+from settings import Settings, judge_spec
 
 PARTIAL_ORDER_RULES = ("sign-test", "more-wins")
 ProgressCallback = Callable[[int, int], None]
@@ -459,7 +458,7 @@ def default_judge_spec(model: str | None = None) -> JudgeSpec:
     Going through ``Settings`` gives the demo judge its constrained, both-orders verdicts, without
     which the 135M model almost never writes a parseable verdict (docs/NOTES.md).
     """
-    return Studio.spec_for(Settings.from_env(judge_model=model))
+    return judge_spec(Settings.from_env(judge_model=model))
 
 
 class EvaluationPipeline:

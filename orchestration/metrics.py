@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from annotation_store.analysis import (
+from analysis.statistics import (
     LABELS,
     Agreement,
     agreement_over_time,
