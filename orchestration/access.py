@@ -14,9 +14,10 @@ from pathlib import Path
 import pandas as pd
 
 from annotation_store import ROLE_RANK, Store, StoreError
+from errors import Forbidden
 
 
-class AccessDenied(Exception):
+class AccessDenied(Forbidden):
     """The caller is not logged in, or their role does not allow this action."""
 
 

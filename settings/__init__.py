@@ -37,6 +37,12 @@ class Settings:
     port: int = 7860
     batch_size: int = 4
     seed_demo: bool = True
+    # the web layer on a network (docs/SECURITY.md)
+    public_url: str = ""  # e.g. https://judge.example.org behind an HTTPS proxy: the one origin trusted
+    forwarded_allow_ips: str = ""  # proxy addresses whose X-Forwarded-* headers are believed
+    max_upload_mb: int = 20
+    session_hours: int = 72
+    login_attempts: int = 10  # failed logins per account and per address per 15 minutes
 
     @property
     def resolved_verdict_mode(self) -> str:

@@ -29,8 +29,8 @@ from orchestration import (
 )
 from orchestration.admin import GOLD_VERDICTS, KINDS, ROLES, TABLE_FORMATS, UPLOAD_FORMATS
 from ui.formatting import _fail
-from ui.render import safe_markdown
-from ui.review import actor_of, code
+from ui.render import code, safe_markdown
+from ui.review import actor_of
 
 INVITE_PATH = "/invite/"
 JUDGE_SLOTS = 1  # shares the "judge" queue with the case study: one generation at a time

@@ -17,8 +17,8 @@ from judge_runtime import PairCase
 from orchestration import CaseBrowser, CaseFilter, Studio, UserError
 from orchestration.browse import DEFAULT_LOW_CONFIDENCE
 from ui.formatting import _fail, prompt_markdown, reason_markdown, reference_markdown, verdict_markdown
-from ui.render import quote_block
-from ui.review import actor_of, code, comparison_header, opinions_markdown
+from ui.render import code, quote_block
+from ui.review import actor_of, comparison_header, opinions_markdown
 
 JUDGE_SLOTS = 1  # one generation at a time on one CPU/GPU
 MIN_NEW_TOKENS, MAX_NEW_TOKENS = 16, 1024

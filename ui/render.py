@@ -33,5 +33,21 @@ def safe_markdown(text: str | None) -> str:
     return "".join(part if i % 2 else _escape_outside_code_spans(part) for i, part in enumerate(parts))
 
 
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+
+
+def inline_text(text: object) -> str:
+    """Untrusted text (a model, dataset, session or account name, a comment) placed inside a line of
+    Markdown: HTML and Markdown syntax are escaped and line breaks become spaces, so the text can
+    neither open a tag nor close the span, link or heading around it. The one helper for that."""
+    flat = " ".join(str(text).split())
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", html.escape(flat, quote=True))
+
+
+def code(text: object) -> str:
+    """Untrusted text as a Markdown code span (shown literally; backticks cannot close it)."""
+    return "`" + str(text).replace("`", "\u02cb").replace("\n", " ").replace("\r", " ") + "`"
+
+
 def quote_block(text: str | None, empty: str = "_(empty)_") -> str:
     return safe_markdown(text) if text and text.strip() else empty

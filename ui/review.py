@@ -19,17 +19,12 @@ from annotation_store import AdjudicationView, ComparisonView, VerdictView
 from orchestration import JudgeOpinion, ReviewDesk, Studio, UserError
 from orchestration.review import QUEUE_KINDS
 from ui.formatting import VERDICT_NAMES, _fail, prompt_markdown
-from ui.render import quote_block, safe_markdown
+from ui.render import code, quote_block, safe_markdown
 
 ALL_DATASETS = "(all datasets)"
 QUEUE_HEADERS = ["#", "dataset", "category", "model 1", "model 2", "labels", "judge", "why", "final"]
 LABEL_HEADERS = ["annotator", "kind", "verdict", "confidence", "flagged", "comment", "version", "updated"]
 FINAL_CHOICES = [("1 · Response 1 is better", "1"), ("2 · Response 2 is better", "2"), ("Tie", "tie")]
-
-
-def code(text: str) -> str:
-    """Untrusted text as a Markdown code span (shown literally; backticks cannot close it)."""
-    return "`" + str(text).replace("`", "\u02cb").replace("\n", " ") + "`"
 
 
 def comparison_header(c: ComparisonView) -> str:
