@@ -1,23 +1,36 @@
 """Persistence of datasets, judge verdicts and human labels (and nothing else: statistics live in ``analysis``).
 
-Knows nothing of torch or Gradio. ``open_store(path_or_url)`` creates and migrates the database.
+Knows nothing of torch or Gradio. ``open_store(path_or_url)`` creates and migrates the database and
+returns the ``Store`` facade over the entity modules: ``datasets`` (datasets, comparisons, imports),
+``verdicts`` (judge runs and verdicts), ``labels`` (pairwise labels, adjudications), ``ratings``
+(single-answer ratings, judge ratings), ``sessions`` (annotation sessions, gold), ``accounts``; and
+``answers``, the one lease/submit/history/progress flow both kinds of answer share, with the session
+rules checked inside its write transaction. Refusals are typed (``StoreNotFound``, ``StoreConflict``,
+``StoreForbidden``: each a ``StoreError`` and the matching ``errors`` type).
 """
 
 from annotation_store.accounts import ROLE_RANK
+from annotation_store.base import StoreConflict, StoreForbidden, StoreNotFound
 from annotation_store.credentials import hash_password, verify_password
 from annotation_store.demo import DEMO_DATASET_NAME, load_demo_dataset
-from annotation_store.ratings import JudgeRatingView, NewJudgeRating, RatingView, ResponseView
-from annotation_store.sessions import HistoryItem, Progress, SessionView
-from annotation_store.store import (
+from annotation_store.sessions import SESSION_DEFAULTS
+from annotation_store.store import Store, StoreError, open_store
+from annotation_store.views import (
     AdjudicationView,
     AnnotatorView,
     ComparisonView,
+    HistoryItem,
+    JudgeRatingView,
     LabelView,
+    NewJudgeRating,
     NewVerdict,
-    Store,
-    StoreError,
+    Progress,
+    RatingView,
+    ResponseView,
+    SessionView,
+    Submitted,
+    Turn,
     VerdictView,
-    open_store,
 )
 
 __all__ = [
@@ -29,6 +42,12 @@ __all__ = [
     "HistoryItem",
     "Progress",
     "SessionView",
+    "SESSION_DEFAULTS",
+    "StoreConflict",
+    "StoreForbidden",
+    "StoreNotFound",
+    "Submitted",
+    "Turn",
     "DEMO_DATASET_NAME",
     "AdjudicationView",
     "AnnotatorView",

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from contextlib import AbstractContextManager
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from annotation_store.credentials import hash_password
+from annotation_store.base import StoreBase
+from annotation_store.credentials import dummy_verify, hash_password, verify_password
 from annotation_store.errors import StoreError
 from annotation_store.models import (
     ANNOTATOR_KINDS,
@@ -30,6 +29,7 @@ from annotation_store.models import (
     Label,
     utcnow,
 )
+from annotation_store.views import AnnotatorView
 
 ROLE_RANK = {"annotator": 0, "reviewer": 1, "admin": 2}
 
@@ -54,13 +54,55 @@ def _check_role_kind(role: str, kind: str) -> None:
         raise StoreError(f"Kind {kind!r} is not one of {', '.join(ANNOTATOR_KINDS)}.")
 
 
-class AccountsMixin:
+def annotator_view(person: Annotator) -> AnnotatorView:
+    return AnnotatorView(
+        person.id, person.name, person.role, person.kind, bool(person.active), person.password_hash is not None
+    )
+
+
+class AccountsMixin(StoreBase):
     """Account management for ``Store``."""
 
-    if TYPE_CHECKING:  # provided by Store
+    def create_annotator(
+        self, name: str, *, role: str = "annotator", kind: str = "crowd", password: str | None = None
+    ) -> AnnotatorView:
+        """Create an account. Only a scrypt hash of ``password`` is stored (see ``credentials.py``).
 
-        def _read(self) -> AbstractContextManager[Session]: ...
-        def _write(self) -> AbstractContextManager[Session]: ...
+        A name that so far only labelled without an account (``save_label`` creates those) gets the
+        role, kind and password; an account that already has a password is refused, so that nobody
+        takes over someone else's name.
+        """
+        cleaned = clean_name(name)
+        if role not in ANNOTATOR_ROLES:
+            raise StoreError(f"Role {role!r} is not one of {', '.join(ANNOTATOR_ROLES)}.")
+        if kind not in ANNOTATOR_KINDS:
+            raise StoreError(f"Kind {kind!r} is not one of {', '.join(ANNOTATOR_KINDS)}.")
+        try:
+            password_hash = hash_password(password) if password is not None else None
+        except ValueError as exc:
+            raise StoreError(f"Annotator {cleaned!r}: {exc} Nothing was saved.") from exc
+        with self._write() as session:
+            person = session.scalar(select(Annotator).where(Annotator.name == cleaned))
+            if person is not None and person.password_hash is not None:
+                raise StoreError(f"There is already an account named {cleaned!r}; nothing was saved.")
+            if person is None:
+                person = Annotator(name=cleaned)
+                session.add(person)
+            person.role, person.kind, person.password_hash, person.active = role, kind, password_hash, True
+            session.flush()
+            return annotator_view(person)
+
+    def authenticate(self, name: str, password: str) -> AnnotatorView | None:
+        """The active account with this name and password, else None (never says which part was wrong)."""
+        cleaned = (name or "").strip() if isinstance(name, str) else ""
+        with self._read() as session:
+            person = session.scalar(select(Annotator).where(Annotator.name == cleaned)) if cleaned else None
+            if person is None or person.password_hash is None:
+                dummy_verify(password)  # the same time as a wrong password: names are not probed by timing
+                return None
+            if not verify_password(password, person.password_hash) or not person.active:
+                return None
+            return annotator_view(person)
 
     def account(self, name: str) -> tuple[int, str, str, str, bool] | None:
         """(id, name, role, kind, active) of the account called ``name``, or None."""

@@ -1,26 +1,49 @@
-"""The one writer of a person's answer on an item, shared by pairwise labels and single-answer ratings.
+"""The one answer flow: lease, submit, history and progress for every kind of answer a person gives.
 
-Both keep one current row per (item, annotator), an append-only event log that remembers every
-accepted submission's idempotency key, optimistic edits by version and a lease that is completed by
-the answer. ``Answers`` says which tables and columns play those parts; ``seen_key`` and
-``upsert_answer`` run inside the caller's write transaction.
+Pairwise labels (a verdict on a comparison) and single-answer ratings (1-10 on one response) are
+the same flow over different tables: one current answer per (item, annotator) with a version, an
+append-only event log that remembers every accepted submission's idempotency key, optimistic edits,
+and leases that keep people working at once on different items. ``AnswerKind`` says which tables and
+columns play those parts (``labels.LABELS``, ``ratings.RATINGS``); the functions here run inside the
+caller's transaction and ``AnswersMixin`` gives ``Store`` its public methods.
+
+Where items are drawn from and counted is a ``Pool``: one annotation session (coverage counted per
+session: two sessions on one dataset never share a pool), or, for the sessionless calls kept for
+scripts and imports, a whole dataset. A submit in a session counts only when, inside the write
+transaction: the item is in the session's dataset; it is leased to this annotator in this session
+(or they edit their own answer given in this session); and the session's overlap k is not exceeded
+(an expired lease whose item was meanwhile taken by others is refused). So no path (UI, REST, CLI)
+can overshoot k or carry a judge's answer from a session that reveals it into one that hides it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+import random
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, true, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from annotation_store.accounts import clean_name
+from annotation_store.base import StoreBase, StoreConflict, StoreForbidden, StoreNotFound
 from annotation_store.errors import StoreError
-from annotation_store.models import utcnow
+from annotation_store.models import LEASE_MIN_SECONDS, Annotator, Dataset, GoldLabel, utcnow
+from annotation_store.sessions import SESSION_DEFAULTS, find_session, session_view
+from annotation_store.views import Progress, SessionView, Submitted, Turn
+
+MAX_KEY = 100  # the idempotency_key columns' length
 
 
 @dataclass(frozen=True)
-class Answers:
+class AnswerKind:
+    """The tables and columns of one kind of answer, and how to read its items and answers."""
+
+    name: str  # the session kind it answers: "pairwise" | "single"
     row: Any  # the current answers' model (Label, Rating)
     event: Any  # its event log (LabelEvent, RatingEvent)
     lease: Any  # its leases (Assignment, RatingAssignment)
@@ -28,39 +51,324 @@ class Answers:
     event_link: str  # the event's column pointing at the row: "label_id" / "rating_id"
     event_fields: tuple[str, ...]  # the answer's values the event log keeps
     noun: str  # "label on comparison" / "rating of response", for messages
+    item_noun: str  # "Comparison" / "Response"
+    items_in: Callable[[int | None], Any]  # a select of the item ids of a dataset (None: all)
+    read_item: Callable[[Session, int], Any]  # the item's view (ComparisonView / ResponseView) or None
+    answer_view: Callable[[Any, str], Any]  # a row and its annotator's name -> LabelView / RatingView
+    judge_of: Callable[[Session, int], Any]  # the latest judge opinion on the item, or None
+    check: Callable[..., dict[str, Any]]  # validates an answer's values before any SQL runs
+    item_model: Any  # the items' model (Comparison, Response)
+    short: str  # "label" / "rating"
+    ordered: bool = False  # a left/right order is drawn per (item, annotator) and kept on the lease
+    gold: bool = False  # gold items (attention checks) exist for this kind
+
+    def of(self, model: Any) -> Any:
+        """The item column of ``model`` (the answers', events' or leases' table)."""
+        return getattr(model, self.item)
 
 
-def seen_key(session: Session, t: Answers, key: str) -> Any:
-    """The answer an earlier accepted submission with this key wrote, else None."""
-    found = session.scalar(
-        select(t.row).join(t.event, getattr(t.event, t.event_link) == t.row.id).where(t.event.idempotency_key == key)
+@dataclass(frozen=True)
+class Pool:
+    """Where items are drawn from and counted: a session (``session_id``), or sessionless (None), a
+    dataset (``dataset_id``; None: every item)."""
+
+    dataset_id: int | None
+    session_id: int | None = None
+    overlap: int = SESSION_DEFAULTS["overlap"]
+    lease_seconds: int = SESSION_DEFAULTS["lease_seconds"]
+    randomize_order: bool = SESSION_DEFAULTS["randomize_order"]
+    gold_rate: float = SESSION_DEFAULTS["gold_rate"]
+    seed: int | None = None
+
+
+# Messages that depend on the page a session kind is answered on.
+CHOOSE = {"pairwise": "Choose an annotation session first.", "single": "Choose a grading session first."}
+ANSWERED_ON = {
+    "pairwise": "is a pairwise session: label it on the Annotate page",
+    "single": "grades single responses: open it on the Grade page",
+}
+
+
+# ---------------------------------------------------------------------- pools and people
+def session_pool(session: Session, kind: AnswerKind, name: str | None) -> tuple[Pool, SessionView]:
+    """The open session ``name`` of this kind, as a pool and a view; else a message saying why not."""
+    if not name:
+        raise StoreError(CHOOSE[kind.name])
+    row, dataset = find_session(session, name)
+    if row.kind != kind.name:
+        raise StoreError(f"The session {name!r} {ANSWERED_ON[row.kind]}.")
+    if not row.active:
+        raise StoreConflict(f"The session {name!r} is closed; choose another.")
+    pool = Pool(
+        dataset_id=row.dataset_id,
+        session_id=row.id,
+        overlap=row.overlap,
+        lease_seconds=row.lease_seconds,
+        randomize_order=bool(row.randomize_order),
+        gold_rate=float(row.gold_rate),
     )
-    return found if found is not None else session.scalar(select(t.row).where(t.row.idempotency_key == key))
+    return pool, session_view(row, dataset)
+
+
+def person(session: Session, name: str, *, create: bool = True) -> Annotator | None:
+    """The active annotator called ``name`` (created when new, for the sessionless calls)."""
+    found = session.scalar(select(Annotator).where(Annotator.name == name))
+    if found is None and create:
+        found = Annotator(name=name)
+        session.add(found)
+        session.flush()
+    elif found is not None and not found.active:
+        raise StoreForbidden(f"The account {name!r} is deactivated; ask an admin. Nothing was saved.")
+    return found
+
+
+def in_pool(column: Any, pool: Pool) -> ColumnElement[bool]:
+    """Rows (answers, leases) that count in this pool: its session's, or all of them without one."""
+    return column == pool.session_id if pool.session_id is not None else true()
+
+
+def live(kind: AnswerKind, now: datetime) -> ColumnElement[bool]:
+    return kind.lease.completed_at.is_(None) & (kind.lease.lease_expires_at > now)
+
+
+def check_lease_args(overlap: Any, lease_seconds: Any, minimum: int) -> None:
+    if isinstance(overlap, bool) or not isinstance(overlap, int) or overlap < 1:
+        raise StoreError(f"overlap must be a whole number of at least 1, got {overlap!r}.")
+    if isinstance(lease_seconds, bool) or not isinstance(lease_seconds, int) or lease_seconds < minimum:
+        raise StoreError(
+            f"lease_seconds must be a whole number of at least {minimum}, got {lease_seconds!r}: a shorter "
+            "lease expires while people still read, and their items go to someone else."
+        )
+
+
+# ---------------------------------------------------------------------- leases
+def _held(session: Session, kind: AnswerKind, pool: Pool, person_id: int, now: datetime) -> Any:
+    """This annotator's live lease in the pool (a reload must not take a second item), or None."""
+    query = select(kind.lease).where(kind.lease.annotator_id == person_id, live(kind, now))
+    if pool.session_id is not None:
+        query = query.where(kind.lease.session_id == pool.session_id)
+    elif pool.dataset_id is not None:
+        query = query.where(kind.of(kind.lease).in_(kind.items_in(pool.dataset_id)))
+    return session.scalars(query.order_by(kind.lease.leased_at, kind.lease.id).limit(1)).first()
+
+
+def _not_for_me(kind: AnswerKind, pool: Pool, person_id: int, now: datetime) -> Any:
+    """Items this annotator may not be handed: answered or skipped (in any session: one answer per
+    item and person), or leased to them live in another session."""
+    mine = select(kind.of(kind.row)).where(kind.row.annotator_id == person_id)
+    if pool.session_id is None:
+        return mine
+    elsewhere = select(kind.of(kind.lease)).where(
+        kind.lease.annotator_id == person_id,
+        live(kind, now),
+        kind.lease.session_id.is_distinct_from(pool.session_id),
+    )
+    return mine.union(elsewhere)
+
+
+def least_covered(session: Session, kind: AnswerKind, pool: Pool, person_id: int, now: datetime) -> int | None:
+    """The item to lease next: the one with the fewest answers in the pool (skips do not count) plus
+    other people's live leases there, below the overlap, not barred for this annotator; ties by id.
+    Gold comparisons are not in the pool (``gold_due`` hands them out)."""
+    done = (
+        select(kind.of(kind.row).label("item"), func.count().label("n"))
+        .where(kind.row.skipped.is_(False), in_pool(kind.row.session_id, pool))
+        .group_by(kind.of(kind.row))
+        .subquery()
+    )
+    leased = (
+        select(kind.of(kind.lease).label("item"), func.count().label("n"))
+        .where(live(kind, now), kind.lease.annotator_id != person_id, in_pool(kind.lease.session_id, pool))
+        .group_by(kind.of(kind.lease))
+        .subquery()
+    )
+    candidates = kind.items_in(pool.dataset_id).subquery()
+    covered = func.coalesce(done.c.n, 0) + func.coalesce(leased.c.n, 0)
+    query = (
+        select(candidates.c.id)
+        .outerjoin(done, done.c.item == candidates.c.id)
+        .outerjoin(leased, leased.c.item == candidates.c.id)
+        .where(candidates.c.id.not_in(_not_for_me(kind, pool, person_id, now)), covered < pool.overlap)
+        .order_by(covered, candidates.c.id)
+        .limit(1)
+    )
+    if kind.gold:
+        query = query.where(candidates.c.id.not_in(select(GoldLabel.comparison_id)))
+    return session.scalar(query)
+
+
+def answered_count(session: Session, kind: AnswerKind, pool: Pool, person_id: int) -> int:
+    """How many items this annotator answered or skipped in the pool."""
+    query = select(func.count()).select_from(kind.row).where(kind.row.annotator_id == person_id)
+    if pool.session_id is not None:
+        query = query.where(kind.row.session_id == pool.session_id)
+    elif pool.dataset_id is not None:
+        query = query.where(kind.of(kind.row).in_(kind.items_in(pool.dataset_id)))
+    return int(session.scalar(query) or 0)
+
+
+def gold_due(session: Session, kind: AnswerKind, pool: Pool, person_id: int, now: datetime) -> int | None:
+    """The gold comparison to hand out now, or None: with gold rate r > 0, one each time the
+    annotator's answered count crosses a multiple of 1/r (r = 0.1: the 10th, 20th, … item), while
+    any they have not seen is left. Gold items ignore the overlap: everyone may see them."""
+    rate = pool.gold_rate
+    if not kind.gold or rate <= 0:
+        return None
+    n = answered_count(session, kind, pool, person_id)
+    if int((n + 1) * rate) == int(n * rate):
+        return None
+    query = (
+        select(GoldLabel.comparison_id)
+        .where(
+            GoldLabel.comparison_id.in_(kind.items_in(pool.dataset_id)),
+            GoldLabel.comparison_id.not_in(_not_for_me(kind, pool, person_id, now)),
+        )
+        .order_by(GoldLabel.comparison_id)
+        .limit(1)
+    )
+    return session.scalar(query)
+
+
+def draw_order(pool: Pool, item_id: int, person_id: int) -> bool:
+    """Left/right order for one (item, annotator): reproducible with a seed, else truly random."""
+    if not pool.randomize_order:
+        return False
+    if pool.seed is None:
+        return secrets.randbits(1) == 1
+    return random.Random(f"{pool.seed}:{item_id}:{person_id}").random() < 0.5
+
+
+def lease(session: Session, kind: AnswerKind, pool: Pool, person_id: int) -> Any:
+    """Lease the next item to the annotator (their live lease again, if they hold one); returns the
+    lease row, or None when nothing is left for them. Pick and lease are one write transaction."""
+    now = utcnow()
+    held = _held(session, kind, pool, person_id, now)
+    if held is None:
+        item_id = gold_due(session, kind, pool, person_id, now)
+        if item_id is None:
+            item_id = least_covered(session, kind, pool, person_id, now)
+        if item_id is None:
+            return None
+        held = session.scalar(
+            select(kind.lease).where(kind.of(kind.lease) == item_id, kind.lease.annotator_id == person_id)
+        )
+        if held is None:  # a lease that expired earlier keeps its row and its presented order
+            held = kind.lease(**{kind.item: item_id}, annotator_id=person_id)
+            if kind.ordered:
+                held.presented_swapped = draw_order(pool, item_id, person_id)
+            session.add(held)
+        held.leased_at, held.session_id = now, pool.session_id
+    held.lease_expires_at = now + timedelta(seconds=pool.lease_seconds)
+    session.flush()
+    return held
+
+
+# ---------------------------------------------------------------------- the session rules of a submit
+def _others(session: Session, kind: AnswerKind, pool: Pool, item_id: int, person_id: int, now: datetime, leases: bool):
+    """Answers of others on the item in this session (skips do not count), plus, with ``leases``,
+    their live leases on it."""
+    n = session.scalar(
+        select(func.count())
+        .select_from(kind.row)
+        .where(
+            kind.of(kind.row) == item_id,
+            kind.row.session_id == pool.session_id,
+            kind.row.skipped.is_(False),
+            kind.row.annotator_id != person_id,
+        )
+    )
+    if leases:
+        n = (n or 0) + (
+            session.scalar(
+                select(func.count())
+                .select_from(kind.lease)
+                .where(
+                    kind.of(kind.lease) == item_id,
+                    kind.lease.session_id == pool.session_id,
+                    kind.lease.annotator_id != person_id,
+                    live(kind, now),
+                )
+            )
+            or 0
+        )
+    return int(n or 0)
+
+
+def _is_gold(session: Session, kind: AnswerKind, item_id: int) -> bool:
+    return kind.gold and session.scalar(select(GoldLabel.id).where(GoldLabel.comparison_id == item_id)) is not None
+
+
+def check_turn(
+    session: Session, kind: AnswerKind, pool: Pool, person_id: int, item_id: int, row: Any, counts: bool
+) -> Any:
+    """Refuse a submit that is not this annotator's to make in this session; returns their lease.
+
+    ``row``: their current answer on the item (None: a first answer); ``counts``: the new answer
+    counts towards the overlap (not a skip)."""
+    noun, now = kind.item_noun, utcnow()
+    held = session.scalar(
+        select(kind.lease).where(kind.of(kind.lease) == item_id, kind.lease.annotator_id == person_id)
+    )
+    if row is not None and row.session_id != pool.session_id:
+        raise StoreForbidden(
+            f"You answered {noun.lower()} #{item_id} in another session (or outside one); change it there. "
+            "Nothing was saved."
+        )
+    if row is None and held is None:
+        raise StoreConflict(f"{noun} #{item_id} was not handed to you; press “Next” to get an item. Nothing was saved.")
+    if row is None and held is not None and held.session_id != pool.session_id:
+        raise StoreForbidden(
+            f"{noun} #{item_id} was handed to you in another session: answer it there, where it was leased "
+            "(sessions differ in what they reveal). Nothing was saved."
+        )
+    if counts and (row is None or row.skipped) and not _is_gold(session, kind, item_id):
+        still_mine = held is not None and held.completed_at is None and held.lease_expires_at > now
+        taken = _others(session, kind, pool, item_id, person_id, now, leases=not still_mine)
+        if taken >= pool.overlap:
+            raise StoreConflict(
+                f"{noun} #{item_id} is taken: your lease on it expired and it now has its {pool.overlap} "
+                f"answer(s) in this session from others (finished or in progress). Nothing was saved; press "
+                "“Next” for another item."
+            )
+    return held
+
+
+# ---------------------------------------------------------------------- writing an answer
+def seen_key(session: Session, kind: AnswerKind, key: str) -> Any:
+    """The answer an earlier accepted submission with this key wrote, else None."""
+    link = getattr(kind.event, kind.event_link)
+    found = session.scalar(
+        select(kind.row).join(kind.event, link == kind.row.id).where(kind.event.idempotency_key == key)
+    )
+    return found if found is not None else session.scalar(select(kind.row).where(kind.row.idempotency_key == key))
+
+
+def current_answer(session: Session, kind: AnswerKind, item_id: int, person_id: int) -> Any:
+    return session.scalar(select(kind.row).where(kind.of(kind.row) == item_id, kind.row.annotator_id == person_id))
 
 
 def upsert_answer(
     session: Session,
-    t: Answers,
-    item_id: int,
-    annotator_id: int,
+    kind: AnswerKind,
+    row: Any,
+    ids: tuple[int, int, int | None],
     values: dict[str, Any],
     idempotency_key: str | None,
     expected_version: int | None,
 ) -> Any:
-    """Create or change the answer, log the change and complete the lease; returns the row.
-
-    Saving exactly what is stored writes nothing. ``expected_version`` (0: "no answer yet") refuses
-    an edit when the answer changed since it was read.
-    """
-    row = session.scalar(select(t.row).where(getattr(t.row, t.item) == item_id, t.row.annotator_id == annotator_id))
+    """Create or change the answer ``row`` (None: create) of ``ids`` = (item, annotator, session), log
+    the change and complete the lease; returns the row. Saving exactly what is stored writes nothing;
+    ``expected_version`` (0: "no answer yet") refuses an edit when the answer changed since it was read."""
+    item_id, person_id, session_id = ids
     current = row.version if row is not None else 0
     if expected_version is not None and current != expected_version:
-        raise StoreError(
-            f"Your {t.noun} #{item_id} was changed elsewhere (now version {current}, you edited version "
+        raise StoreConflict(
+            f"Your {kind.noun} #{item_id} was changed elsewhere (now version {current}, you edited version "
             f"{expected_version}); reload it and edit again. Nothing was saved."
         )
     if row is None:
-        row = t.row(**{t.item: item_id}, annotator_id=annotator_id, idempotency_key=idempotency_key, **values)
+        row = kind.row(**{kind.item: item_id}, annotator_id=person_id, session_id=session_id, **values)
+        row.idempotency_key = idempotency_key
         session.add(row)
         action = "created"
     elif all(getattr(row, key) == value for key, value in values.items()):
@@ -71,55 +379,285 @@ def upsert_answer(
             setattr(row, key, value)
         action = "changed"
     session.flush()
-    session.add(
-        t.event(
-            **{t.event_link: row.id, t.item: item_id},
-            annotator_id=annotator_id,
-            action=action,
-            version=row.version,
-            idempotency_key=idempotency_key,
-            **{k: values[k] for k in t.event_fields},
-        )
-    )
+    fields = {k: values[k] for k in kind.event_fields}
+    event = kind.event(**{kind.event_link: row.id, kind.item: item_id}, annotator_id=person_id, **fields)
+    event.action, event.version, event.idempotency_key = action, row.version, idempotency_key
+    session.add(event)
     session.execute(  # a lease on this item is done once the annotator has answered
-        update(t.lease)
-        .where(
-            getattr(t.lease, t.item) == item_id,
-            t.lease.annotator_id == annotator_id,
-            t.lease.completed_at.is_(None),
-        )
+        update(kind.lease)
+        .where(kind.of(kind.lease) == item_id, kind.lease.annotator_id == person_id, kind.lease.completed_at.is_(None))
         .values(completed_at=utcnow())
     )
     session.flush()
     return row
 
 
-def least_covered(
-    session: Session, t: Answers, item_id: Any, candidates: Any, annotator_id: int, overlap: int, now: datetime
-) -> int | None:
-    """The item to lease next: among ``candidates`` (a select of item ids), the one with the fewest
-    answers (skips do not count) plus other people's live leases, below ``overlap``, that this
-    annotator has not answered or skipped yet; ties by id. ``item_id`` is the items' id column."""
-    item = t.item
-    done = (
-        select(getattr(t.row, item).label("item"), func.count().label("n"))
-        .where(t.row.skipped.is_(False))
-        .group_by(getattr(t.row, item))
-        .subquery()
+def checked_key(key: Any) -> str | None:
+    if key is not None and (not isinstance(key, str) or len(key) > MAX_KEY):
+        raise StoreError(f"The submission key must be text of at most {MAX_KEY} characters; nothing was saved.")
+    return key or None
+
+
+# ---------------------------------------------------------------------- reading progress and history
+def progress(session: Session, kind: AnswerKind, pool: Pool, person_id: int | None) -> Progress:
+    """``mine``: items this annotator answered or skipped in the pool; ``done``: items with at least
+    ``overlap`` answers there (skips do not count); ``total``: items in the dataset."""
+    items = kind.items_in(pool.dataset_id)
+    total = int(session.scalar(select(func.count()).select_from(items.subquery())) or 0)
+    mine = answered_count(session, kind, pool, person_id) if person_id is not None else 0
+    per_item = (
+        select(kind.of(kind.row))
+        .where(kind.row.skipped.is_(False), in_pool(kind.row.session_id, pool))
+        .group_by(kind.of(kind.row))
+        .having(func.count() >= pool.overlap)
     )
-    leased = (
-        select(getattr(t.lease, item).label("item"), func.count().label("n"))
-        .where(t.lease.completed_at.is_(None), t.lease.lease_expires_at > now, t.lease.annotator_id != annotator_id)
-        .group_by(getattr(t.lease, item))
-        .subquery()
+    if pool.session_id is None:
+        per_item = per_item.where(kind.of(kind.row).in_(items))
+    done = int(session.scalar(select(func.count()).select_from(per_item.subquery())) or 0)
+    return Progress(mine=mine, done=done, total=total, overlap=pool.overlap)
+
+
+def history_ids(session: Session, kind: AnswerKind, pool: Pool, person_id: int, limit: int) -> list[int]:
+    """The items this annotator answered in the pool, latest change first."""
+    query = select(kind.of(kind.row)).where(kind.row.annotator_id == person_id)
+    if pool.session_id is not None:
+        query = query.where(kind.row.session_id == pool.session_id)
+    elif pool.dataset_id is not None:
+        query = query.where(kind.of(kind.row).in_(kind.items_in(pool.dataset_id)))
+    order = (kind.row.updated_at.desc(), kind.row.id.desc())
+    return list(session.scalars(query.order_by(*order).limit(limit)))
+
+
+def make_turn(session: Session, kind: AnswerKind, pool: Pool, view: SessionView, who: Annotator, shown: Any) -> Turn:
+    """The Turn of ``shown``: a lease row, or the annotator's answer row when they go back to it. The
+    left/right order is the answer's (what they saw when they answered), else the lease's."""
+    item_id = kind.of(shown)
+    row = current_answer(session, kind, item_id, who.id)
+    swapped = bool(getattr(row if row is not None else shown, "presented_swapped", False)) if kind.ordered else False
+    return Turn(
+        session=view,
+        item=kind.read_item(session, item_id),
+        swapped=swapped,
+        is_gold=_is_gold(session, kind, item_id),
+        answer=kind.answer_view(row, who.name) if row is not None else None,
+        progress=progress(session, kind, pool, who.id),
     )
-    mine = select(getattr(t.row, item)).where(t.row.annotator_id == annotator_id)
-    covered = func.coalesce(done.c.n, 0) + func.coalesce(leased.c.n, 0)
-    return session.scalar(
-        select(item_id)
-        .outerjoin(done, done.c.item == item_id)
-        .outerjoin(leased, leased.c.item == item_id)
-        .where(item_id.in_(candidates), item_id.not_in(mine), covered < overlap)
-        .order_by(covered, item_id)
-        .limit(1)
+
+
+# ---------------------------------------------------------------------- the store's methods
+class AnswersMixin(StoreBase):
+    """Lease, submit, reopen, history and progress in a session, for every kind of answer."""
+
+    kinds: dict[str, AnswerKind] = {}  # filled by ``Store``: session kind -> AnswerKind
+
+    def _kind(self, name: str) -> AnswerKind:
+        if name not in self.kinds:
+            raise StoreError(f"Unknown kind of answer {name!r}; use one of {', '.join(self.kinds)}.")
+        return self.kinds[name]
+
+    def lease(self, kind: str, annotator: str, session_name: str | None) -> Turn | None:
+        """Lease this annotator's next item in the session (their live lease again after a reload);
+        None when the session has nothing left for them."""
+        k, name = self._kind(kind), clean_name(annotator)
+        with self._write() as session:
+            pool, view = session_pool(session, k, session_name)
+            who = person(session, name)
+            assert who is not None
+            held = lease(session, k, pool, who.id)
+            return make_turn(session, k, pool, view, who, held) if held is not None else None
+
+    def submit(
+        self,
+        kind: str,
+        annotator: str,
+        session_name: str | None,
+        item_id: int,
+        *,
+        swapped: bool | None = None,
+        idempotency_key: str | None = None,
+        expected_version: int | None = None,
+        then_lease: bool = False,
+        **answer: Any,
+    ) -> Submitted:
+        """Store this annotator's answer on an item of the session, under the session's rules (see the
+        module docstring), and return what may be shown; with ``then_lease`` also lease the next item
+        in the same transaction. ``answer``: the kind's values (``verdict=``/``rating=``, ``skipped=``,
+        ``confidence=``, ``comment=``, ``flagged=``, ``time_on_item_ms=``). ``swapped``: the left/right
+        order the page showed (pairwise), refused when it is not the one leased. A repeated
+        ``idempotency_key`` stores nothing and answers with the answer as it is now."""
+        k, name = self._kind(kind), clean_name(annotator)
+        values, key = k.check(**answer), checked_key(idempotency_key)
+        try:
+            with self._write() as session:
+                return _submit(
+                    session, k, (name, session_name, item_id), values, swapped, key, expected_version, then_lease
+                )
+        except IntegrityError as exc:  # a concurrent first write that slipped past the write lock
+            raise StoreConflict(f"The answer could not be saved because of a concurrent write: {exc.orig}") from exc
+
+    def reopen(self, kind: str, annotator: str, session_name: str | None, item_id: int) -> Turn:
+        """An item this annotator was handed or answered in this session, in the order they saw it
+        (to look at or edit their answer)."""
+        k, name = self._kind(kind), clean_name(annotator)
+        with self._read() as session:
+            pool, view = session_pool(session, k, session_name)
+            who = person(session, name, create=False)
+            row = current_answer(session, k, item_id, who.id) if who is not None else None
+            held = None
+            if who is not None and row is None:
+                held = session.scalar(select(k.lease).where(k.of(k.lease) == item_id, k.lease.annotator_id == who.id))
+            shown = row if row is not None else held
+            if who is None or shown is None or shown.session_id != pool.session_id:
+                raise StoreForbidden(f"You have not been shown {k.item_noun.lower()} #{item_id} in this session.")
+            return make_turn(session, k, pool, view, who, shown)
+
+    def previous(self, kind: str, annotator: str, session_name: str | None, current: int | None) -> Turn | None:
+        """The answer this annotator gave in the session before ``current`` (or their latest), or None."""
+        ids = self.answer_history(kind, annotator, session_name)
+        if current is not None and current in ids:
+            ids = ids[ids.index(current) + 1 :]
+        return self.reopen(kind, annotator, session_name, ids[0]) if ids else None
+
+    def answer_progress(self, kind: str, annotator: str, session_name: str | None) -> Progress:
+        k, name = self._kind(kind), clean_name(annotator)
+        with self._read() as session:
+            pool, _view = session_pool(session, k, session_name)
+            who = person(session, name, create=False)
+            return progress(session, k, pool, who.id if who is not None else None)
+
+    def answer_history(self, kind: str, annotator: str, session_name: str | None, limit: int = 1000) -> list[int]:
+        """The items this annotator answered in the session, latest change first."""
+        k, name = self._kind(kind), clean_name(annotator)
+        with self._read() as session:
+            pool, _view = session_pool(session, k, session_name)
+            who = person(session, name, create=False)
+            return history_ids(session, k, pool, who.id, limit) if who is not None else []
+
+    # ------------------------------------------------------------------ without a session
+    def _save_sessionless(
+        self, k: AnswerKind, annotator: str, item_id: int, values: dict[str, Any], key: Any, expected: int | None
+    ) -> Any:
+        """Write an answer outside any session (imports, scripts): no lease or overlap rules."""
+        name, key = clean_name(annotator), checked_key(key)
+        try:
+            with self._write() as session:
+                if session.get(k.item_model, item_id) is None:
+                    raise StoreNotFound(
+                        f"There is no {k.item_noun.lower()} with id {item_id}; the {k.short} was not saved."
+                    )
+                if key and (seen := seen_key(session, k, key)) is not None:
+                    return _retried(session, k, seen, item_id, name)
+                who = person(session, name)
+                assert who is not None
+                row = current_answer(session, k, item_id, who.id)
+                row = upsert_answer(session, k, row, (item_id, who.id, None), values, key, expected)
+                return k.answer_view(row, name)
+        except IntegrityError as exc:
+            raise StoreConflict(f"The {k.short} could not be saved because of a concurrent write: {exc.orig}") from exc
+
+    def _lease_sessionless(self, k: AnswerKind, annotator: str, dataset: str | None, pool: Pool) -> Any:
+        """Lease from a whole dataset without a session: (item view, lease row's order) or None."""
+        name = clean_name(annotator)
+        check_lease_args(pool.overlap, pool.lease_seconds, LEASE_MIN_SECONDS)
+        with self._write() as session:
+            if dataset:
+                pool = replace(pool, dataset_id=dataset_id_of(session, dataset))
+            who = person(session, name)
+            assert who is not None
+            held = lease(session, k, pool, who.id)
+            if held is None:
+                return None
+            return k.read_item(session, k.of(held)), bool(getattr(held, "presented_swapped", False))
+
+
+def _retried(session: Session, k: AnswerKind, seen: Any, item_id: int, name: str) -> Any:
+    """The answer an accepted earlier submission with the same key wrote (a retry stores nothing)."""
+    view = k.answer_view(seen, session.scalar(select(Annotator.name).where(Annotator.id == seen.annotator_id)) or "")
+    if (k.of(seen), view.annotator) != (item_id, name):
+        raise StoreConflict(
+            f"This submission's key was already used for another {k.short}; reload the page and submit again. "
+            "Nothing was saved."
+        )
+    return view
+
+
+def dataset_id_of(session: Session, dataset: str) -> int:
+    found = session.scalar(select(Dataset.id).where(Dataset.name == dataset))
+    if found is None:
+        raise StoreNotFound(f"There is no dataset {dataset!r}.")
+    return int(found)
+
+
+def _accept(
+    session: Session,
+    k: AnswerKind,
+    pool: Pool,
+    who: Annotator,
+    item_id: int,
+    values: dict[str, Any],
+    swapped: bool | None,
+    key: str | None,
+    expected_version: int | None,
+) -> Any:
+    """Check the session's rules and write the answer; returns the answer row as stored."""
+    if key and (seen := seen_key(session, k, key)) is not None:
+        _retried(session, k, seen, item_id, who.name)
+        if seen.session_id != pool.session_id:  # a retry must not reveal what the other session hides
+            raise StoreForbidden(
+                f"This submission was made in another session; {k.item_noun.lower()} #{item_id} is answered "
+                "there. Nothing was saved."
+            )
+        return seen
+    row = current_answer(session, k, item_id, who.id)
+    held = check_turn(session, k, pool, who.id, item_id, row, counts=not values["skipped"])
+    if k.ordered:
+        shown = bool((row if row is not None else held).presented_swapped)
+        if swapped is not None and bool(swapped) != shown:
+            raise StoreConflict("The page shows an outdated left/right order; reload it. Nothing was saved.")
+        values = {**values, "presented_swapped": shown}
+    return upsert_answer(session, k, row, (item_id, who.id, pool.session_id), values, key, expected_version)
+
+
+def _submit(
+    session: Session,
+    k: AnswerKind,
+    where: tuple[str, str | None, int],
+    values: dict[str, Any],
+    swapped: bool | None,
+    key: str | None,
+    expected_version: int | None,
+    then_lease: bool,
+) -> Submitted:
+    """``AnswersMixin.submit`` inside its write transaction: the item is read once, here."""
+    name, session_name, item_id = where
+    pool, view = session_pool(session, k, session_name)
+    item = k.read_item(session, item_id)
+    if item is None:
+        raise StoreNotFound(f"There is no {k.item_noun.lower()} with id {item_id}; nothing was saved.")
+    if item.dataset != view.dataset:
+        raise StoreForbidden(
+            f"{k.item_noun} #{item_id} is not in this session's dataset ({view.dataset!r}); nothing was saved."
+        )
+    who = person(session, name)
+    assert who is not None
+    row = _accept(session, k, pool, who, item_id, values, swapped, key, expected_version)
+    gold = session.scalar(select(GoldLabel).where(GoldLabel.comparison_id == item_id)) if k.gold else None
+    following = None
+    if then_lease and (held := lease(session, k, pool, who.id)) is not None:
+        following = make_turn(session, k, pool, view, who, held)
+    return Submitted(
+        session=view,
+        item=item,
+        swapped=bool(getattr(row, "presented_swapped", False)),
+        answer=k.answer_view(row, name),
+        judge=k.judge_of(session, item_id) if view.reveal_judge else None,
+        gold=(gold.verdict, gold.explanation) if gold is not None else None,
+        progress=following.progress if following is not None else progress(session, k, pool, who.id),
+        next=following,
     )
+
+
+def annotator_id(session: Session, name: str | None) -> int | None:
+    """The id of the annotator called ``name`` (for reads: nothing is created), or None."""
+    cleaned = (name or "").strip() if isinstance(name, str) else ""
+    return session.scalar(select(Annotator.id).where(Annotator.name == cleaned)) if cleaned else None

@@ -27,6 +27,9 @@ ANNOTATOR_ROLES = ("annotator", "reviewer", "admin")
 ANNOTATOR_KINDS = ("crowd", "expert")
 RATING_RANGE = (1, 10)  # single-answer grading (MT-Bench style)
 CONFIDENCE_RANGE = (1, 5)
+# The shortest lease a session may set: shorter leases expire while a person still reads the item, and
+# 0 s made every lease expire at once, so several people got (and labelled) the same item.
+LEASE_MIN_SECONDS = 30
 
 
 def utcnow() -> datetime:
@@ -172,6 +175,7 @@ class Label(Base):
         CheckConstraint("confidence IS NULL OR (confidence BETWEEN 1 AND 5)", name="label_confidence_range"),
         CheckConstraint("time_on_item_ms IS NULL OR time_on_item_ms >= 0", name="label_time_on_item_positive"),
         Index("ix_labels_idempotency_key", "idempotency_key", unique=True),
+        Index("ix_labels_session_id_comparison_id", "session_id", "comparison_id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     comparison_id: Mapped[int] = mapped_column(ForeignKey("comparisons.id", ondelete="CASCADE"), index=True)
@@ -188,6 +192,9 @@ class Label(Base):
     flagged: Mapped[bool] = mapped_column(default=False, server_default=false())
     time_on_item_ms: Mapped[int | None] = mapped_column()
     presented_swapped: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # the annotation session the label was given in (coverage is counted per session); NULL: given
+    # outside any session (imports, the sessionless API)
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("annotation_sessions.id"))
 
 
 class LabelEvent(Base):
@@ -225,6 +232,7 @@ class Assignment(Base):
     __table_args__ = (
         UniqueConstraint("comparison_id", "annotator_id"),
         Index("ix_assignments_annotator_id_completed_at", "annotator_id", "completed_at"),
+        Index("ix_assignments_session_id_comparison_id", "session_id", "comparison_id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     comparison_id: Mapped[int] = mapped_column(ForeignKey("comparisons.id", ondelete="CASCADE"))
@@ -233,6 +241,8 @@ class Assignment(Base):
     lease_expires_at: Mapped[datetime] = mapped_column()
     presented_swapped: Mapped[bool] = mapped_column(default=False, server_default=false())
     completed_at: Mapped[datetime | None] = mapped_column()
+    # the session the item is leased in: a submit counts only in this session (NULL: sessionless lease)
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("annotation_sessions.id"))
 
 
 class Adjudication(Base):
@@ -261,21 +271,22 @@ class AnnotationSession(Base):
     __tablename__ = "annotation_sessions"
     __table_args__ = (
         CheckConstraint("overlap >= 1", name="session_overlap_positive"),
-        CheckConstraint("lease_seconds >= 0", name="session_lease_not_negative"),
+        CheckConstraint(f"lease_seconds >= {LEASE_MIN_SECONDS}", name="session_lease_minimum"),
         CheckConstraint("gold_rate >= 0 AND gold_rate <= 1", name="session_gold_rate_range"),
         CheckConstraint("kind IN ('pairwise', 'single')", name="session_kind_value"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(20), default="pairwise")
-    overlap: Mapped[int] = mapped_column(default=1)  # annotators per comparison
-    blind: Mapped[bool] = mapped_column(default=True)  # model names hidden while labelling
-    reveal_judge: Mapped[bool] = mapped_column(default=True)  # show the judge's verdict after submitting
-    randomize_order: Mapped[bool] = mapped_column(default=True)
-    lease_seconds: Mapped[int] = mapped_column(default=900)
-    gold_rate: Mapped[float] = mapped_column(Float, default=0.0)
-    guidelines: Mapped[str] = mapped_column(Text, default="")
+    # no defaults here: ``sessions.SESSION_DEFAULTS`` is the one place they are written down
+    kind: Mapped[str] = mapped_column(String(20))
+    overlap: Mapped[int] = mapped_column()  # annotators per comparison
+    blind: Mapped[bool] = mapped_column()  # model names hidden while labelling
+    reveal_judge: Mapped[bool] = mapped_column()  # show the judge's verdict after submitting
+    randomize_order: Mapped[bool] = mapped_column()
+    lease_seconds: Mapped[int] = mapped_column()
+    gold_rate: Mapped[float] = mapped_column(Float)
+    guidelines: Mapped[str] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -337,6 +348,7 @@ class Rating(Base):
         CheckConstraint("confidence IS NULL OR (confidence BETWEEN 1 AND 5)", name="rating_confidence_range"),
         CheckConstraint("time_on_item_ms IS NULL OR time_on_item_ms >= 0", name="rating_time_on_item_positive"),
         Index("ix_ratings_idempotency_key", "idempotency_key", unique=True),
+        Index("ix_ratings_session_id_response_id", "session_id", "response_id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     response_id: Mapped[int] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"), index=True)
@@ -351,6 +363,7 @@ class Rating(Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("annotation_sessions.id"))
 
 
 class RatingEvent(Base):
@@ -380,6 +393,7 @@ class RatingAssignment(Base):
     __table_args__ = (
         UniqueConstraint("response_id", "annotator_id"),
         Index("ix_rating_assignments_annotator_id_completed_at", "annotator_id", "completed_at"),
+        Index("ix_rating_assignments_session_id_response_id", "session_id", "response_id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     response_id: Mapped[int] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"))
@@ -387,6 +401,7 @@ class RatingAssignment(Base):
     leased_at: Mapped[datetime] = mapped_column(default=utcnow)
     lease_expires_at: Mapped[datetime] = mapped_column()
     completed_at: Mapped[datetime | None] = mapped_column()
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("annotation_sessions.id"))
 
 
 class JudgeRating(Base):

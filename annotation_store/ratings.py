@@ -10,18 +10,15 @@ parsed (status ``ok``), so an unparsed output is never a number.
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
-from dataclasses import dataclass
-from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+import functools
+from typing import Any
 
 import pandas as pd
-from sqlalchemy import and_, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from annotation_store.accounts import clean_name
-from annotation_store.answers import Answers, least_covered, seen_key, upsert_answer
+from annotation_store.answers import AnswerKind, AnswersMixin, Pool, annotator_id, dataset_id_of, history_ids, progress
+from annotation_store.base import StoreBase, StoreNotFound
 from annotation_store.errors import StoreError
 from annotation_store.models import (
     CONFIDENCE_RANGE,
@@ -39,76 +36,13 @@ from annotation_store.models import (
     Response,
     utcnow,
 )
-from annotation_store.sessions import Progress
+from annotation_store.sessions import SESSION_DEFAULTS
+from annotation_store.views import JudgeRatingView, NewJudgeRating, Progress, RatingView, ResponseView
 
 MAX_COMMENT = 10_000
 MAX_TIME_ON_ITEM_MS = 7 * 24 * 3600 * 1000
 
-
-RATINGS = Answers(
-    row=Rating,
-    event=RatingEvent,
-    lease=RatingAssignment,
-    item="response_id",
-    event_link="rating_id",
-    event_fields=("rating", "confidence", "comment", "skipped", "flagged"),
-    noun="rating of response",
-)
-
-
-@dataclass(frozen=True)
-class ResponseView:
-    """One response with its prompt, as a grader sees it (``model`` is for non-blind sessions)."""
-
-    id: int
-    dataset: str
-    prompt_key: str
-    category: str
-    instruction: str
-    input: str
-    reference: str | None
-    model: str
-    text: str
-
-
-@dataclass(frozen=True)
-class RatingView:
-    response_id: int
-    annotator: str
-    rating: int | None  # None: skipped
-    version: int
-    confidence: int | None = None
-    comment: str = ""
-    skipped: bool = False
-    flagged: bool = False
-    time_on_item_ms: int | None = None
-
-
-@dataclass(frozen=True)
-class NewJudgeRating:
-    """A judge's rating to store: ``score`` (1-10) is set iff ``status == 'ok'``."""
-
-    response_id: int
-    score: float | None
-    status: str
-    reason: str = ""
-    raw_output: str = ""
-    prompt_tokens: int = 0
-    output_tokens: int = 0
-    latency_s: float = 0.0
-
-
-@dataclass(frozen=True)
-class JudgeRatingView:
-    response_id: int
-    run_id: int
-    judge_model: str
-    profile: str
-    score: float | None
-    status: str
-    reason: str
-    raw_output: str
-    latency_s: float
+__all__ = ["JudgeRatingView", "NewJudgeRating", "RATINGS", "RatingView", "RatingsMixin", "ResponseView"]
 
 
 RATING_COLUMNS = [
@@ -163,8 +97,7 @@ def _rating_values(
     }
 
 
-def _rating_view(session: Session, row: Rating) -> RatingView:
-    name = session.scalar(select(Annotator.name).where(Annotator.id == row.annotator_id)) or ""
+def rating_view(row: Rating, name: str) -> RatingView:
     return RatingView(
         row.response_id,
         name,
@@ -178,6 +111,7 @@ def _rating_view(session: Session, row: Rating) -> RatingView:
     )
 
 
+@functools.cache
 def _response_query() -> Any:
     return (
         select(
@@ -197,21 +131,76 @@ def _response_query() -> Any:
     )
 
 
-class RatingsMixin:
+def read_response(session: Session, response_id: int) -> ResponseView | None:
+    row = session.execute(_response_query().where(Response.id == response_id)).first()
+    return ResponseView(*row) if row is not None else None
+
+
+def responses_in(dataset_id: int | None) -> Any:
+    """A select of the response ids of a dataset (None: of every dataset)."""
+    query = select(Response.id)
+    if dataset_id is None:
+        return query
+    return query.join(Prompt, Response.prompt_id == Prompt.id).where(Prompt.dataset_id == dataset_id)
+
+
+def read_latest_judge_rating(session: Session, response_id: int) -> JudgeRatingView | None:
+    found = session.execute(
+        select(JudgeRating, JudgeRun.model, JudgeRun.profile)
+        .join(JudgeRun, JudgeRating.run_id == JudgeRun.id)
+        .where(JudgeRating.response_id == response_id)
+        .order_by(JudgeRating.created_at.desc(), JudgeRating.id.desc())
+        .limit(1)
+    ).first()
+    if found is None:
+        return None
+    row, model, profile = found
+    return JudgeRatingView(
+        row.response_id, row.run_id, model, profile, row.score, row.status, row.reason, row.raw_output, row.latency_s
+    )
+
+
+def _check_rating(
+    rating: Any = None,
+    confidence: Any = None,
+    comment: Any = "",
+    skipped: Any = False,
+    flagged: Any = False,
+    time_on_item_ms: Any = None,
+) -> dict[str, Any]:
+    return _rating_values(rating, confidence, comment, skipped, flagged, time_on_item_ms)
+
+
+RATINGS = AnswerKind(
+    name="single",
+    row=Rating,
+    event=RatingEvent,
+    lease=RatingAssignment,
+    item="response_id",
+    event_link="rating_id",
+    event_fields=("rating", "confidence", "comment", "skipped", "flagged"),
+    noun="rating of response",
+    item_noun="Response",
+    items_in=responses_in,
+    read_item=read_response,
+    answer_view=rating_view,
+    judge_of=read_latest_judge_rating,
+    check=_check_rating,
+    item_model=Response,
+    short="rating",
+)
+
+
+class RatingsMixin(AnswersMixin, StoreBase):
     """Single-answer ratings (people and judge) for ``Store``."""
-
-    if TYPE_CHECKING:  # provided by Store
-
-        def _read(self) -> AbstractContextManager[Session]: ...
-        def _write(self) -> AbstractContextManager[Session]: ...
 
     # ------------------------------------------------------------------ responses
     def get_response(self, response_id: int) -> ResponseView:
         with self._read() as session:
-            row = session.execute(_response_query().where(Response.id == response_id)).first()
-        if row is None:
-            raise StoreError(f"There is no response with id {response_id}.")
-        return ResponseView(*row)
+            found = read_response(session, response_id)
+        if found is None:
+            raise StoreNotFound(f"There is no response with id {response_id}.")
+        return found
 
     def responses(self, dataset: str) -> list[ResponseView]:
         """Every response of ``dataset`` with its prompt, in id order."""
@@ -221,63 +210,19 @@ class RatingsMixin:
 
     # ------------------------------------------------------------------ leases
     def lease_next_response(
-        self, annotator: str, dataset: str, *, overlap: int = 1, lease_seconds: int = 900
+        self,
+        annotator: str,
+        dataset: str,
+        *,
+        overlap: int = 1,
+        lease_seconds: int = SESSION_DEFAULTS["lease_seconds"],
     ) -> ResponseView | None:
-        """Lease the next response of ``dataset`` to rate, or None when this annotator is done.
-
-        As ``Store.lease_next``: one write transaction picks and leases; a live lease of the same
-        annotator is handed out again (a reload does not take a second response); picked is the
-        response with the fewest ratings (skips do not count) plus others' live leases, among those
-        below ``overlap``, that this annotator has not rated or skipped; ties by id.
-        """
-        name = clean_name(annotator)
-        if isinstance(overlap, bool) or not isinstance(overlap, int) or overlap < 1:
-            raise StoreError(f"overlap must be a whole number of at least 1, got {overlap!r}.")
-        if isinstance(lease_seconds, bool) or not isinstance(lease_seconds, int) or lease_seconds < 0:
-            raise StoreError(f"lease_seconds must be a whole number of at least 0, got {lease_seconds!r}.")
-        with self._write() as session:
-            dataset_id = session.scalar(select(Dataset.id).where(Dataset.name == dataset))
-            if dataset_id is None:
-                raise StoreError(f"There is no dataset {dataset!r}.")
-            person = session.scalar(select(Annotator).where(Annotator.name == name))
-            if person is None:
-                person = Annotator(name=name)
-                session.add(person)
-                session.flush()
-            elif not person.active:
-                raise StoreError(f"The account {name!r} is deactivated; ask an admin.")
-            now = utcnow()
-            in_dataset = select(Response.id).join(Prompt, Response.prompt_id == Prompt.id)
-            in_dataset = in_dataset.where(Prompt.dataset_id == dataset_id)
-            live = and_(RatingAssignment.completed_at.is_(None), RatingAssignment.lease_expires_at > now)
-            assignment = session.scalars(
-                select(RatingAssignment)
-                .where(
-                    RatingAssignment.annotator_id == person.id,
-                    live,
-                    RatingAssignment.response_id.in_(in_dataset),
-                )
-                .order_by(RatingAssignment.leased_at, RatingAssignment.id)
-                .limit(1)
-            ).first()
-            if assignment is None:
-                response_id = least_covered(session, RATINGS, Response.id, in_dataset, person.id, overlap, now)
-                if response_id is None:
-                    return None
-                assignment = session.scalar(
-                    select(RatingAssignment).where(
-                        RatingAssignment.response_id == response_id, RatingAssignment.annotator_id == person.id
-                    )
-                )
-                if assignment is None:
-                    assignment = RatingAssignment(response_id=response_id, annotator_id=person.id)
-                    session.add(assignment)
-                assignment.leased_at = now
-            assignment.lease_expires_at = now + timedelta(seconds=lease_seconds)
-            session.flush()
-            row = session.execute(_response_query().where(Response.id == assignment.response_id)).first()
-            assert row is not None  # a foreign key
-            return ResponseView(*row)
+        """Lease the next response of ``dataset`` to rate outside a session, or None when this annotator
+        is done; the flow of ``Store.lease_next`` (least rated first, skips do not count, a reload keeps
+        the lease). People work in sessions (``Store.lease``)."""
+        pool = Pool(None, None, overlap, lease_seconds)
+        leased = self._lease_sessionless(RATINGS, annotator, dataset, pool)
+        return leased[0] if leased is not None else None
 
     def was_shown_response(self, response_id: int, annotator: str) -> bool:
         """Whether this annotator was ever leased (or rated) the response."""
@@ -316,33 +261,8 @@ class RatingsMixin:
         ``expected_version`` (0: "no rating yet") refuses an edit when the rating changed since it
         was read. A rating is 1-10, or ``skipped=True`` with ``rating=None``.
         """
-        name = clean_name(annotator)
         values = _rating_values(rating, confidence, comment, skipped, flagged, time_on_item_ms)
-        if idempotency_key is not None and (not isinstance(idempotency_key, str) or len(idempotency_key) > 100):
-            raise StoreError("The submission key must be text of at most 100 characters; nothing was saved.")
-        try:
-            with self._write() as session:
-                if session.get(Response, response_id) is None:
-                    raise StoreError(f"There is no response with id {response_id}; the rating was not saved.")
-                if idempotency_key and (seen := seen_key(session, RATINGS, idempotency_key)) is not None:
-                    view = _rating_view(session, seen)
-                    if (view.response_id, view.annotator) != (response_id, name):
-                        raise StoreError(
-                            "This submission's key was already used for another rating; reload the page "
-                            "and submit again. Nothing was saved."
-                        )
-                    return view
-                person = session.scalar(select(Annotator).where(Annotator.name == name))
-                if person is None:
-                    person = Annotator(name=name)
-                    session.add(person)
-                    session.flush()
-                elif not person.active:
-                    raise StoreError(f"The account {name!r} is deactivated; nothing was saved.")
-                row = upsert_answer(session, RATINGS, response_id, person.id, values, idempotency_key, expected_version)
-                return _rating_view(session, row)
-        except IntegrityError as exc:
-            raise StoreError(f"The rating could not be saved because of a concurrent write: {exc.orig}") from exc
+        return self._save_sessionless(RATINGS, annotator, response_id, values, idempotency_key, expected_version)
 
     def rating_of(self, response_id: int, annotator: str) -> RatingView | None:
         name = (annotator or "").strip()
@@ -352,21 +272,14 @@ class RatingsMixin:
                 .join(Annotator, Rating.annotator_id == Annotator.id)
                 .where(Rating.response_id == response_id, Annotator.name == name)
             )
-            return _rating_view(session, row) if row is not None else None
+            return rating_view(row, name) if row is not None else None
 
     def rating_history(self, annotator: str, dataset: str) -> list[int]:
         """The response ids this annotator rated or skipped in ``dataset``, latest change first."""
-        query = (
-            select(Rating.response_id)
-            .join(Annotator, Rating.annotator_id == Annotator.id)
-            .join(Response, Rating.response_id == Response.id)
-            .join(Prompt, Response.prompt_id == Prompt.id)
-            .join(Dataset, Prompt.dataset_id == Dataset.id)
-            .where(Annotator.name == (annotator or "").strip(), Dataset.name == dataset)
-            .order_by(Rating.updated_at.desc(), Rating.id.desc())
-        )
         with self._read() as session:
-            return list(session.scalars(query))
+            who = annotator_id(session, annotator)
+            pool = Pool(dataset_id_of(session, dataset))
+            return history_ids(session, RATINGS, pool, who, 100_000) if who is not None else []
 
     def ratings(self, dataset: str | None = None) -> pd.DataFrame:
         """Every current rating (skips included, ``rating`` NaN): RATING_COLUMNS."""
@@ -412,34 +325,10 @@ class RatingsMixin:
             return pd.DataFrame(session.execute(query).mappings().all(), columns=columns)
 
     def rating_progress(self, annotator: str, dataset: str, overlap: int = 1) -> Progress:
-        """``mine``: responses this annotator rated or skipped; ``done``: responses with ``overlap``
-        ratings (skips do not count); ``total``: responses in the dataset."""
+        """Progress on a whole dataset, every rating counted (see ``Store.answer_progress`` for a session)."""
         with self._read() as session:
-            dataset_id = session.scalar(select(Dataset.id).where(Dataset.name == dataset))
-            if dataset_id is None:
-                raise StoreError(f"There is no dataset {dataset!r}.")
-            in_dataset = (
-                select(Response.id).join(Prompt, Response.prompt_id == Prompt.id).where(Prompt.dataset_id == dataset_id)
-            )
-            total = int(session.scalar(select(func.count()).select_from(in_dataset.subquery())) or 0)
-            mine = int(
-                session.scalar(
-                    select(func.count())
-                    .select_from(Rating)
-                    .join(Annotator, Rating.annotator_id == Annotator.id)
-                    .where(Annotator.name == (annotator or "").strip(), Rating.response_id.in_(in_dataset))
-                )
-                or 0
-            )
-            per_item = (
-                select(Rating.response_id)
-                .where(Rating.response_id.in_(in_dataset), Rating.skipped.is_(False))
-                .group_by(Rating.response_id)
-                .having(func.count() >= overlap)
-                .subquery()
-            )
-            done = int(session.scalar(select(func.count()).select_from(per_item)) or 0)
-        return Progress(mine=mine, done=done, total=total, overlap=overlap)
+            pool = Pool(dataset_id_of(session, dataset), overlap=overlap)
+            return progress(session, RATINGS, pool, annotator_id(session, annotator))
 
     # ------------------------------------------------------------------ judge ratings
     def rated_response_ids(self, run_id: int) -> set[int]:
@@ -461,9 +350,9 @@ class RatingsMixin:
             raise StoreError(f"The judge's score must be from {RATING_RANGE[0]} to {RATING_RANGE[1]}, got {score!r}.")
         with self._write() as session:
             if session.get(JudgeRun, run_id) is None:
-                raise StoreError(f"There is no judge run with id {run_id}; nothing was saved.")
+                raise StoreNotFound(f"There is no judge run with id {run_id}; nothing was saved.")
             if session.get(Response, new.response_id) is None:
-                raise StoreError(f"There is no response with id {new.response_id}; nothing was saved.")
+                raise StoreNotFound(f"There is no response with id {new.response_id}; nothing was saved.")
             row = session.scalar(
                 select(JudgeRating).where(JudgeRating.run_id == run_id, JudgeRating.response_id == new.response_id)
             )
@@ -477,27 +366,7 @@ class RatingsMixin:
 
     def latest_judge_rating(self, response_id: int) -> JudgeRatingView | None:
         with self._read() as session:
-            found = session.execute(
-                select(JudgeRating, JudgeRun.model, JudgeRun.profile)
-                .join(JudgeRun, JudgeRating.run_id == JudgeRun.id)
-                .where(JudgeRating.response_id == response_id)
-                .order_by(JudgeRating.created_at.desc(), JudgeRating.id.desc())
-                .limit(1)
-            ).first()
-            if found is None:
-                return None
-            row, model, profile = found
-            return JudgeRatingView(
-                row.response_id,
-                row.run_id,
-                model,
-                profile,
-                row.score,
-                row.status,
-                row.reason,
-                row.raw_output,
-                row.latency_s,
-            )
+            return read_latest_judge_rating(session, response_id)
 
     def judge_ratings(self, dataset: str | None = None) -> pd.DataFrame:
         """Every judge rating (oldest first): JUDGE_RATING_COLUMNS; ``score`` NaN unless status ok."""

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.statistics import (
+from analysis import (
     LABELS,
     agreement_over_time,
     annotator_agreement,

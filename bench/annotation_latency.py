@@ -1,18 +1,24 @@
-"""How long the next comparison takes to appear after a submit, with 1 and with 20 annotators at once.
+"""How long the next comparison takes to appear after a submit, and how many submits per second the
+server takes, through the UI (Gradio clients) and through REST, for this tree and a baseline tree.
 
-Three loads: one client submitting back to back; N clients submitting back to back (the server's
-throughput limit); N clients that each read an item for ``--think`` seconds (0.5x-1.5x) before
-submitting, which is what a session of N people looks like, with a browser labelling meanwhile.
+Each tree runs the real app (``web.server.create_app``: FastAPI + Gradio behind its login, uvicorn) in
+a server process of its own over a fresh SQLite database seeded with the demo data, so a baseline
+(``--baseline DIR``, e.g. ``git archive <commit> | tar -x -C DIR``) and this tree are measured in one
+run on the same machine. Loads, per tree and per path (``ui``: a ``gradio_client.Client`` per
+annotator, one ``/submit_label`` call returns the next comparison, so its duration is "submit → next
+comparison on screen" minus the browser's rendering; ``rest``: ``POST /labels`` then ``POST
+/sessions/{name}/next`` with a token per annotator, timed together):
 
-Runs the real app (``web.server.create_app``: FastAPI + Gradio behind its login, uvicorn) over a fresh
-SQLite database seeded with the demo data, in this process. Annotators are Gradio clients
-(``gradio_client.Client``, logged in, one per thread), each submitting answers as fast as the server
-answers; one submit call returns the next item, so its duration is "submit → next comparison on
-screen" minus the browser's rendering. Then a real browser (Debian's chromium via Playwright) logs in
-and labels with the keyboard, alone and while the 20 clients work, timing from the Enter key to the
-new comparison's header being on screen.
+- ``1 back to back``: one annotator submitting as fast as the server answers;
+- ``N back to back``: N annotators submitting as fast as the server answers (saturation: submits/s);
+- ``N thinking``: N annotators each reading an item for ``--think`` seconds (0.5x-1.5x) before
+  submitting, which is what a session of N people looks like (p50/p95 of submit → next).
 
-    .venv/bin/python bench/annotation_latency.py [--annotators 20] [--submits 15] [--json out.json]
+    .venv/bin/python bench/annotation_latency.py [--annotators 20] [--submits 15] [--think 5]
+        [--baseline /tmp/old-tree] [--paths ui,rest] [--json out.json]
+
+The machine's load (``os.getloadavg``) before and after each tree is part of the output: the numbers
+only compare within one run.
 """
 
 from __future__ import annotations
@@ -20,179 +26,212 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
+import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-
-SESSION = "latency bench"  # overlap 40: the demo session (overlap 3) would run out of items
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SESSION = "latency bench"  # overlap 50: the demo session (overlap 3) would run out of items
+CHOICES = ("left", "right", "tie")
 
 
-def start_server(home: Path, port: int):  # type: ignore[no-untyped-def]
+# ---------------------------------------------------------------------- the server process
+def serve(tree: Path, home: Path, port: int, names: list[str]) -> None:
+    """Run in a child process: the app of ``tree`` on ``port``; prints one JSON line of tokens when up."""
+    sys.path.insert(0, str(tree))
+    os.chdir(tree)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     import uvicorn
 
     from orchestration import Settings, Studio
     from web.server import create_app
 
     studio = Studio(Settings(home=home))
-    studio.store.save_session(SESSION, "judge-studio-demo", overlap=40, gold_rate=0.1)
-    app = create_app(studio)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
+    studio.store.save_session(SESSION, "judge-studio-demo", overlap=50, gold_rate=0.1)
+    tokens = {}
+    for name in names:
+        studio.store.create_annotator(name, password=f"{name}-pass-1")
+        tokens[name] = studio.access.api_token(name)
+    server = uvicorn.Server(uvicorn.Config(create_app(studio), host="127.0.0.1", port=port, log_level="warning"))
+    threading.Thread(target=lambda: (_wait_started(server), print(json.dumps(tokens), flush=True)), daemon=True).start()
+    server.run()
+
+
+def _wait_started(server: Any) -> None:
     while not server.started:
         time.sleep(0.05)
-    return studio, server
 
 
-def percentiles(values: list[float]) -> dict[str, float]:
+def start_server(tree: Path, port: int, names: list[str]) -> tuple[subprocess.Popen[str], dict[str, str]]:
+    home = Path(tempfile.mkdtemp(prefix="judge-studio-bench-"))
+    command = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--serve",
+        str(tree),
+        "--home",
+        str(home),
+        "--port",
+        str(port),
+    ]
+    process = subprocess.Popen([*command, "--names", ",".join(names)], stdout=subprocess.PIPE, text=True, cwd=tree)
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    if not line:
+        raise RuntimeError(f"the server of {tree} did not start")
+    return process, json.loads(line)
+
+
+# ---------------------------------------------------------------------- annotators
+def ui_annotator(url: str, name: str, _token: str) -> Callable[[int], None]:
+    """A logged-in Gradio client; the returned function submits answer ``i`` (and gets the next item)."""
+    from gradio_client import Client
+
+    client = Client(url, auth=(name, f"{name}-pass-1"), verbose=False)
+    client.predict(SESSION, api_name="/next_item")
+
+    def submit(i: int) -> None:
+        client.predict(SESSION, CHOICES[i % 3], 0, False, "", api_name="/submit_label")
+
+    return submit
+
+
+def rest_annotator(url: str, _name: str, token: str) -> Callable[[int], None]:
+    """A REST client with a token; the returned function submits the item on screen, then leases the next."""
+    import httpx
+
+    client = httpx.Client(base_url=url + "api/v1", headers={"Authorization": f"Bearer {token}"}, timeout=120)
+    shown = client.post(f"/sessions/{SESSION}/next").json()["item"]
+
+    def submit(i: int) -> None:
+        nonlocal shown
+        body = {"session": SESSION, "comparison_id": shown["comparison_id"], "choice": CHOICES[i % 3]}
+        client.post("/labels", json={**body, "swapped": shown["swapped"]}).raise_for_status()
+        shown = client.post(f"/sessions/{SESSION}/next").json()["item"]
+
+    return submit
+
+
+def run_annotators(
+    make: Callable[..., Callable[[int], None]], url: str, who: list[tuple[str, str]], submits: int, think: float
+) -> dict[str, Any]:
+    """Everyone logs in first, then all start together; returns latency percentiles and submits/s."""
+    times: list[float] = []
+    errors: list[str] = []
+    ready = threading.Barrier(len(who) + 1)
+
+    def work(name: str, token: str) -> None:
+        rng = random.Random(name)
+        try:
+            submit = make(url, name, token)
+        except Exception as exc:  # reported in the table, never hidden
+            errors.append(f"{name}: {type(exc).__name__}: {exc}")
+            submit = None
+        ready.wait()
+        for i in range(submits if submit is not None else 0):
+            time.sleep(think * rng.uniform(0.5, 1.5))  # reading the item
+            started = time.perf_counter()
+            try:
+                submit(i)
+            except Exception as exc:
+                errors.append(f"{name}: {type(exc).__name__}: {exc}")
+                return
+            times.append(time.perf_counter() - started)
+
+    threads = [threading.Thread(target=work, args=pair, daemon=True) for pair in who]
+    for thread in threads:
+        thread.start()
+    ready.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join(timeout=1800)
+    return {**percentiles(times), "submits_per_s": round(len(times) / (time.perf_counter() - started), 1)} | (
+        {"errors": errors[:5], "n_errors": len(errors)} if errors else {}
+    )
+
+
+def percentiles(values: list[float]) -> dict[str, Any]:
+    if not values:
+        return {"n": 0}
     ordered = sorted(values)
     return {
         "n": len(ordered),
-        "median_ms": round(statistics.median(ordered) * 1000, 1),
+        "p50_ms": round(statistics.median(ordered) * 1000, 1),
         "p95_ms": round(ordered[max(0, int(len(ordered) * 0.95) - 1)] * 1000, 1),
         "max_ms": round(ordered[-1] * 1000, 1),
     }
 
 
-def client_annotator(
-    url: str, name: str, submits: int, think: float, out: list[float], errors: list[str], ready: threading.Event
-) -> None:
-    import random
-
-    from gradio_client import Client
-
-    rng = random.Random(name)
+# ---------------------------------------------------------------------- one tree
+def measure_tree(tree: Path, port: int, args: argparse.Namespace) -> dict[str, Any]:
+    n, paths = args.annotators, args.paths.split(",")
+    loads = {"1 back to back": (1, 0.0), f"{n} back to back": (n, 0.0), f"{n} thinking": (n, args.think)}
+    names = [f"{path}-{load}-{i:02d}" for path in paths for load in range(len(loads)) for i in range(n)]
+    process, tokens = start_server(tree, port, names)
+    url = f"http://127.0.0.1:{port}/"
+    results: dict[str, Any] = {"load_before": [round(x, 2) for x in os.getloadavg()]}
     try:
-        client = Client(url, auth=(name, f"{name}-pass-1"), verbose=False)
-        client.predict(SESSION, api_name="/next_item")
-        ready.set()
-        for i in range(submits):
-            choice = ("left", "right", "tie")[i % 3]
-            time.sleep(think * rng.uniform(0.5, 1.5))  # reading the item
-            started = time.perf_counter()
-            client.predict(SESSION, choice, 0, False, "", api_name="/submit_label")
-            out.append(time.perf_counter() - started)
-    except Exception as exc:  # reported in the table, never hidden
-        errors.append(f"{name}: {type(exc).__name__}: {exc}")
+        for path in paths:
+            make = ui_annotator if path == "ui" else rest_annotator
+            for index, (load, (count, think)) in enumerate(loads.items()):
+                who = [(f"{path}-{index}-{i:02d}", tokens[f"{path}-{index}-{i:02d}"]) for i in range(count)]
+                results[f"{path}: {load}"] = run_annotators(make, url, who, args.submits, think)
+                print(tree.name, path, load, results[f"{path}: {load}"], file=sys.stderr, flush=True)
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+    results["load_after"] = [round(x, 2) for x in os.getloadavg()]
+    return results
 
 
-def start_clients(
-    url: str, names: list[str], submits: int, think: float
-) -> tuple[list[threading.Thread], list[float], list[str], list[threading.Event]]:
-    times: list[float] = []
-    errors: list[str] = []
-    ready = [threading.Event() for _ in names]
-    threads = [
-        threading.Thread(target=client_annotator, args=(url, n, submits, think, times, errors, r), daemon=True)
-        for n, r in zip(names, ready, strict=True)
+def table(results: dict[str, dict[str, Any]]) -> str:
+    trees = list(results)
+    rows = [key for key in results[trees[0]] if not key.startswith("load")]
+    lines = ["| load | " + " | ".join(f"{t}: p50 / p95 ms, submits/s" for t in trees) + " |"]
+    lines.append("|---" * (len(trees) + 1) + "|")
+    for row in rows:
+        cells = [results[t].get(row, {}) for t in trees]
+        shown = [f"{c.get('p50_ms', '-')} / {c.get('p95_ms', '-')}, {c.get('submits_per_s', '-')}" for c in cells]
+        lines.append(f"| {row} | " + " | ".join(shown) + " |")
+    lines += [
+        f"load average (1, 5, 15 min) {t}: {results[t]['load_before']} → {results[t]['load_after']}" for t in trees
     ]
-    for t in threads:
-        t.start()
-    return threads, times, errors, ready
-
-
-def run_clients(url: str, names: list[str], submits: int, think: float) -> tuple[list[float], list[str]]:
-    threads, times, errors, _ready = start_clients(url, names, submits, think)
-    for t in threads:
-        t.join(timeout=900)
-    return times, errors
-
-
-def browser_times(url: str, name: str, submits: int) -> list[float]:
-    from playwright.sync_api import sync_playwright
-
-    times = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(url)
-        page.get_by_label("username").fill(name)
-        page.get_by_label("password").fill(f"{name}-pass-1")
-        page.get_by_role("button", name="Login").click()
-        page.locator("#start-labelling").wait_for()
-        page.wait_for_function("document.querySelector('#annotate-session input')?.value?.length > 0")
-        page.locator("#annotate-session input").fill(SESSION)
-        page.keyboard.press("Enter")
-        page.locator("#start-labelling").click()
-        page.wait_for_function("document.querySelector('#annotate-header').innerText.includes('Comparison')")
-        for _ in range(submits):
-            before = page.locator("#annotate-header").inner_text()
-            page.locator("body").click(position={"x": 5, "y": 5})
-            page.keyboard.press("1")
-            page.wait_for_function(
-                "document.querySelector('#annotate-choice input[value=left]')?.checked === true", timeout=10000
-            )
-            started = time.perf_counter()
-            page.keyboard.press("Enter")
-            page.wait_for_function(
-                "(before) => document.querySelector('#annotate-header').innerText !== before", arg=before
-            )
-            times.append(time.perf_counter() - started)
-        browser.close()
-    return times
+    return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--annotators", type=int, default=20)
-    parser.add_argument("--submits", type=int, default=15, help="submits per annotator")
+    parser.add_argument("--submits", type=int, default=15, help="submits per annotator and load")
     parser.add_argument(
-        "--think", type=float, default=5.0, help="mean seconds an annotator reads before submitting (0.5x-1.5x)"
+        "--think", type=float, default=5.0, help="mean reading seconds (0.5x-1.5x) in the thinking load"
     )
+    parser.add_argument("--baseline", type=Path, help="another tree of this project to measure in the same run")
+    parser.add_argument("--paths", default="ui,rest", help="ui, rest or both (comma-separated)")
     parser.add_argument("--port", type=int, default=7893)
     parser.add_argument("--json", type=Path, help="write the results here")
+    parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--home", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--names", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
-
-    home = Path(tempfile.mkdtemp(prefix="judge-studio-bench-"))
-    studio, server = start_server(home, args.port)
-    url = f"http://127.0.0.1:{args.port}/"
-    names = [f"ann{i:02d}" for i in range(args.annotators + 2)]
-    for n in names:
-        studio.store.create_annotator(n, password=f"{n}-pass-1")
-    results: dict[str, object] = {
-        "cpu_count": os.cpu_count(),
-        "submits_per_annotator": args.submits,
-        "think_s": args.think,
-    }
-    n = args.annotators
-    try:
-        one, errors1 = run_clients(url, names[:1], args.submits, 0.0)
-        results["clients_1_back_to_back"] = percentiles(one)
-        saturated, errors_s = run_clients(url, names[1 : n + 1], args.submits, 0.0)
-        results[f"clients_{n}_back_to_back"] = percentiles(saturated)
-        for i in range(n):
-            studio.store.create_annotator(f"bg{i:02d}", password=f"bg{i:02d}-pass-1")
-        threads, thinking, errors_t, ready = start_clients(
-            url, [f"bg{i:02d}" for i in range(n)], args.submits, args.think
-        )
-        for event in ready:
-            event.wait(timeout=300)
-        if Path(CHROMIUM).exists():  # the browser labels while the n clients work at their pace
-            results[f"browser_with_{n}_clients"] = percentiles(browser_times(url, names[-1], 10))
-        for t in threads:
-            t.join(timeout=900)
-        results[f"clients_{n}_with_think_time"] = percentiles(thinking)
-        if Path(CHROMIUM).exists():
-            results["browser_alone"] = percentiles(browser_times(url, names[-2], 10))
-        results["client_errors"] = errors1 + errors_s + errors_t
-        labels = studio.store.label_details()
-        results["labels_stored"] = len(labels)
-        results["duplicate_labels"] = int(labels.duplicated(["comparison_id", "annotator"]).sum())
-    finally:
-        server.should_exit = True
-    print(json.dumps(results, indent=2))
+    if args.serve:
+        serve(args.serve, args.home, args.port, args.names.split(","))
+        return
+    trees = ([("baseline", args.baseline)] if args.baseline else []) + [("this tree", ROOT)]
+    results = {"cpu_count": os.cpu_count(), "annotators": args.annotators, "think_s": args.think}
+    measured = {label: measure_tree(tree.resolve(), args.port + i, args) for i, (label, tree) in enumerate(trees)}
+    print(json.dumps({**results, **measured}, indent=2))
+    print(table(measured))
     if args.json:
-        args.json.write_text(json.dumps(results, indent=2))
+        args.json.write_text(json.dumps({**results, **measured}, indent=2))
 
 
 if __name__ == "__main__":

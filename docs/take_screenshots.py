@@ -69,12 +69,47 @@ def log_in(page, url: str, name: str, password: str) -> None:  # type: ignore[no
     page.get_by_text("Signed in as").wait_for()
 
 
+def case_study(page, judged: int) -> None:  # type: ignore[no-untyped-def]
+    """A comparison the judge has not judged yet, judged live (waits for the new verdict)."""
+    page.get_by_role("tab", name="Case study").click()
+    page.get_by_text("Comparison #1").first.wait_for()
+    picker = page.locator("#case-picker input")
+    picker.click()
+    picker.fill(f"#{judged + 1} ")
+    page.get_by_role("option", name=f"#{judged + 1} ·").first.click()
+    page.get_by_text("Not judged yet").first.wait_for()
+    page.locator("#run-judge").click()
+    page.locator("#judge-verdict h3").first.wait_for(timeout=600_000)  # a verdict, or why there is none
+    page.screenshot(path=str(OUT / "case_study.png"), full_page=True)
+
+
+def review(page) -> None:  # type: ignore[no-untyped-def]
+    """The review queue with its first comparison opened (labels, judge verdicts, the final-label form)."""
+    page.get_by_role("tab", name="Review").click()
+    page.wait_for_function("document.querySelector('#review-count').innerText.trim().length > 0")
+    page.locator("#review-queue [data-testid=cell-0-1]").click()
+    page.wait_for_function("document.querySelector('#review-header').innerText.includes('Comparison')")
+    page.screenshot(path=str(OUT / "review.png"), full_page=True)
+
+
+def admin(page) -> None:  # type: ignore[no-untyped-def]
+    """The admin page after a short judge run (its progress bar and summary on screen)."""
+    page.get_by_role("tab", name="Admin").click()
+    page.wait_for_function("document.querySelectorAll('#admin-accounts tbody tr').length > 0")
+    page.locator("#admin-judge-section").get_by_text("Judge a dataset").click()
+    page.locator("#admin-judge-limit input").fill("2")
+    page.locator("#admin-judge-run").click()
+    page.get_by_text("Done.", exact=False).first.wait_for(timeout=600_000)
+    page.screenshot(path=str(OUT / "admin.png"), full_page=True)
+
+
 def main() -> None:
     from playwright.sync_api import sync_playwright
 
     home = Path(tempfile.mkdtemp(prefix="judge-studio-shots-"))
     studio = Studio(Settings(home=home))
-    prepare(studio, judged=int(os.environ.get("SHOT_JUDGED", "24")), labelled=90)
+    judged = int(os.environ.get("SHOT_JUDGED", "24"))
+    prepare(studio, judged=judged, labelled=90)
     studio.store.create_annotator("admin", role="admin", kind="expert", password="admin-pass-1")
     studio.store.create_annotator("alice", password="alice-pass-1")
     port = 7870
@@ -109,22 +144,13 @@ def main() -> None:
         page.context.clear_cookies()
         # an admin sees every page
         log_in(page, url, "admin", "admin-pass-1")
-        page.get_by_role("tab", name="Case study").click()
-        page.get_by_text("Comparison #1").first.wait_for()
-        page.locator("#run-judge").click()
-        page.get_by_text("Verdict:").or_(page.get_by_text("Unparsed")).or_(
-            page.get_by_text("Truncated")
-        ).first.wait_for(timeout=120_000)
-        page.screenshot(path=str(OUT / "case_study.png"), full_page=True)
+        case_study(page, judged)
         page.get_by_role("tab", name="Dashboard").click()
-        page.wait_for_timeout(8000)
+        page.wait_for_function("document.querySelector('#dashboard-summary').innerText.includes('human labels')")
+        page.wait_for_timeout(4000)  # plotly draws after the data arrives
         page.screenshot(path=str(OUT / "dashboard.png"), full_page=True)
-        page.get_by_role("tab", name="Review").click()
-        page.wait_for_timeout(3000)
-        page.screenshot(path=str(OUT / "review.png"), full_page=True)
-        page.get_by_role("tab", name="Admin").click()
-        page.wait_for_timeout(3000)
-        page.screenshot(path=str(OUT / "admin.png"), full_page=True)
+        review(page)
+        admin(page)
         browser.close()
     server.should_exit = True
     print(f"\nScreenshots in {OUT}")

@@ -38,24 +38,29 @@ from typing import Any
 
 import pandas as pd
 
-from analysis.statistics import (
+from analysis import (
+    ALPHA,
     LABELS,
+    N_BOOTSTRAP,
+    JudgeRun,
     PartialOrder,
+    ReportInputs,
+    ReportOptions,
     SwapConsistency,
-    bradley_terry,
+    build_report,
     combine_orders,
-    model_levels,
-    partial_order,
-    swap_consistency,
-    win_table,
 )
+from analysis.defaults import SEED
+from analysis.partial_order import order_dict
 from judge_runtime import Judge, JudgeInputError, JudgeLoadError, JudgeResult, JudgeSpec, PairCase
 from judge_runtime.generation import PROMPT_FORMATS, candidate_name
 from judge_runtime.loading import resolve_model_source
 from judge_runtime.profiles import swapped as swap_case
 from judge_runtime.profiles import unswap
 from settings import Settings, judge_spec
+from settings.table import BY_NAME
 
+DEFAULT_BATCH_SIZE: int = BY_NAME["batch_size"].value()
 PARTIAL_ORDER_RULES = ("sign-test", "more-wins")
 ProgressCallback = Callable[[int, int], None]
 GenerationCallback = Callable[[str, int, int], None]  # (candidate name, responses done, total)
@@ -236,16 +241,6 @@ def _json_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return records
 
 
-def _partial_order_dict(order: PartialOrder) -> dict[str, Any]:
-    return {
-        "models": order.models,
-        "edges": [dataclasses.asdict(edge) for edge in order.edges],
-        "hasse": [list(edge) for edge in order.hasse],
-        "cycles": order.cycles,
-        "levels": model_levels(order),
-    }
-
-
 @dataclass
 class EvaluationResult:
     """What ``evaluate()`` found. ``samples`` holds one dict per (candidate pair, input).
@@ -291,7 +286,7 @@ class EvaluationResult:
             "consistency": None if self.consistency is None else dataclasses.asdict(self.consistency),
             "win_table": _json_records(self.win_table),
             "ranking": _json_records(self.ranking),
-            "partial_order": _partial_order_dict(self.partial_order),
+            "partial_order": order_dict(self.partial_order),
             "samples": self.samples,
         }
 
@@ -321,21 +316,16 @@ def _mirror(probabilities: dict[str, float] | None) -> dict[str, float] | None:
     return {"1": probabilities["2"], "2": probabilities["1"], "tie": probabilities["tie"]}
 
 
-def _combine_samples(samples: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], SwapConsistency | None]:
-    """Fill each two-order sample's verdict by the documented rule (``combine_orders``) and measure consistency.
+def _combine_samples(samples: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Fill each two-order sample's verdict by the documented rule (``analysis.combine_orders``).
 
     Rule: both orders agree -> that verdict; one "1" and one "2", or a tie and a decisive verdict ->
     "tie"; a sample without a parsed verdict in both orders -> verdict None, status "incomplete"
     (a parse failure is never turned into a vote). Per-order records keep their own status.
     """
-    rows = [
-        {"comparison_id": index, "swapped": order["swapped"], "verdict": order["verdict"], "status": order["status"]}
-        for index, sample in enumerate(samples)
-        for order in sample.get("orders") or []
-    ]
-    if not rows:
-        return samples, None
-    per_order = pd.DataFrame(rows)
+    per_order = _order_rows(samples)
+    if per_order.empty:
+        return samples
     combined = combine_orders(per_order).set_index("comparison_id")
     result = []
     for index, sample in enumerate(samples):
@@ -344,17 +334,58 @@ def _combine_samples(samples: list[dict[str, Any]]) -> tuple[list[dict[str, Any]
             status = str(combined.at[index, "status"])
             sample = {**sample, "verdict": verdict if verdict in LABELS else None, "status": status}
         result.append(sample)
-    return result, swap_consistency(per_order)
+    return result
+
+
+def _order_rows(samples: Sequence[dict[str, Any]]) -> pd.DataFrame:
+    """One row per per-order record of the two-order samples: comparison_id (the sample's index),
+    swapped, verdict (canonical order), status."""
+    rows = [
+        {"comparison_id": index, "swapped": order["swapped"], "verdict": order["verdict"], "status": order["status"]}
+        for index, sample in enumerate(samples)
+        for order in sample.get("orders") or []
+    ]
+    return pd.DataFrame(rows, columns=["comparison_id", "swapped", "verdict", "status"])
+
+
+def _report_inputs(samples: Sequence[dict[str, Any]], judge: dict[str, Any]) -> ReportInputs:
+    """The samples as the report builder's rows: one comparison per sample, one judge run whose
+    verdicts are the per-order records (two-order samples) or the sample's own verdict."""
+    comparisons = pd.DataFrame(
+        {
+            "id": range(len(samples)),
+            "prompt": [str(s.get("item", i)) for i, s in enumerate(samples)],
+            "category": "",
+            "model1": [s["model1"] for s in samples],
+            "model2": [s["model2"] for s in samples],
+            "response1": [str(s.get("response1", "")) for s in samples],
+            "response2": [str(s.get("response2", "")) for s in samples],
+        }
+    )
+    single = [
+        {"comparison_id": i, "swapped": False, "verdict": s["verdict"], "status": s["status"]}
+        for i, s in enumerate(samples)
+        if not s.get("orders")
+    ]
+    verdicts = pd.concat([pd.DataFrame(single, columns=_ORDER_COLUMNS), _order_rows(samples)], ignore_index=True)
+    verdicts = verdicts.assign(run_id=0).sort_values(["comparison_id", "swapped"], kind="stable", ignore_index=True)
+    fingerprint = judge.get("fingerprint") or {}
+    run = JudgeRun(0, str(fingerprint.get("model", "judge")), str(fingerprint.get("profile", "")), "", fingerprint)
+    labels = pd.DataFrame(columns=["comparison_id", "annotator", "verdict", "updated_at", "model1", "model2"])
+    return ReportInputs(None, comparisons, labels, verdicts, [run])
+
+
+_ORDER_COLUMNS = ["comparison_id", "swapped", "verdict", "status"]
 
 
 def aggregate(
     samples: Sequence[dict[str, Any]],
     candidates: Sequence[str],
     *,
-    alpha: float = 0.05,
+    alpha: float = ALPHA,
     rule: str = "sign-test",
-    n_bootstrap: int = 200,
-    seed: int = 0,
+    n_bootstrap: int = N_BOOTSTRAP,
+    seed: int = SEED,
     judge: dict[str, Any] | None = None,
     settings: dict[str, Any] | None = None,
 ) -> EvaluationResult:
@@ -362,33 +393,38 @@ def aggregate(
 
     ``samples`` need model1, model2, verdict, status; samples with ``orders`` (two per-order records:
     swapped, verdict in canonical order, status) get their verdict from the two orders first. Only
-    samples with status "ok" count in the win table, partial order and ranking.
+    samples with status "ok" count in the win table, partial order and ranking. The figures come from
+    ``analysis.build_report`` (the report behind ``metrics --json`` and the dashboard): the verdict
+    that counts is the combined one where both orders were judged, and swap consistency is measured
+    on the per-order verdicts, or reported as not measured when the judge averaged both orders itself
+    (``judge["fingerprint"]["both_orders"]``).
     """
     if rule not in PARTIAL_ORDER_RULES:
         raise ValueError(f"Unknown partial-order rule {rule!r}; use one of {', '.join(PARTIAL_ORDER_RULES)}.")
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must be between 0 and 1, got {alpha}.")
-    combined, consistency = _combine_samples(list(samples))
-    judged = [s for s in combined if s["status"] == "ok" and s["verdict"] in LABELS]
-    outcomes = pd.DataFrame(
-        {
-            "model1": [s["model1"] for s in judged],
-            "model2": [s["model2"] for s in judged],
-            "verdict": [s["verdict"] for s in judged],
-        },
-        dtype=object,
+    combined = _combine_samples(list(samples))
+    has_orders = any(s.get("orders") for s in combined)
+    options = ReportOptions(
+        alpha=alpha,
+        n_bootstrap=n_bootstrap,
+        seed=seed,
+        order_rule=rule,
+        counted_order="combined" if has_orders else "original",
     )
-    order = partial_order(outcomes, alpha=alpha, rule=rule)
+    report = build_report(_report_inputs(combined, judge or {}), options)
+    section = report.judges[0]
+    order = section.ranking.order
     everyone = sorted(set(candidates) | set(order.models))
     if everyone != order.models:  # a candidate without any parsed verdict still belongs in the order
         order = dataclasses.replace(order, models=everyone)
     return EvaluationResult(
         candidates=list(candidates),
         samples=combined,
-        win_table=win_table(outcomes),
-        ranking=bradley_terry(outcomes, n_bootstrap=n_bootstrap, seed=seed),
+        win_table=section.ranking.wins,
+        ranking=section.ranking.bradley_terry,
         partial_order=order,
-        consistency=consistency,
+        consistency=section.position if has_orders else None,
         judge=judge or {},
         settings=settings or {},
     )
@@ -461,13 +497,23 @@ def default_judge_spec(model: str | None = None) -> JudgeSpec:
     return judge_spec(Settings.from_env(judge_model=model))
 
 
+def _one_order(judge: Judge | JudgeSpec | str | None) -> Judge | JudgeSpec:
+    """``judge`` set to judge one presentation order only (``both_orders=False`` given explicitly)."""
+    if isinstance(judge, Judge):
+        return judge.with_settings(both_orders=False)
+    spec = judge if isinstance(judge, JudgeSpec) else default_judge_spec(judge)
+    return dataclasses.replace(spec, both_orders=False)
+
+
 class EvaluationPipeline:
     """Judge every pair of candidates on every input and rank the candidates.
 
     ``judge``: a loaded :class:`judge_runtime.Judge`, a :class:`JudgeSpec` to load, a model path or
     cached id (loaded with the app's settings, PandaLM profile by default), or None for the app's
-    default (the demo judge). ``both_orders=True`` also judges every pair with the responses swapped,
-    in the same batches, and combines the two verdicts (see :func:`aggregate`). ``output_data_path``,
+    default (the demo judge). ``both_orders``: not given (None), the judge's own choice stands (the
+    demo judge averages its verdict over both orders); True also judges every pair with the responses
+    swapped, in the same batches, and combines the two verdicts (see :func:`aggregate`); False judges
+    the order given only (position bias included). ``output_data_path``,
     when given, is written by ``evaluate()`` (upstream never wrote it).
 
     ``candidate_paths`` entries are JSON files of responses or models (see the module docstring);
@@ -483,12 +529,12 @@ class EvaluationPipeline:
         output_data_path: str | os.PathLike[str] | None = None,
         *,
         judge: Judge | JudgeSpec | str | None = None,
-        both_orders: bool = False,
-        batch_size: int = 8,
-        alpha: float = 0.05,
+        both_orders: bool | None = None,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        alpha: float = ALPHA,
         rule: str = "sign-test",
-        n_bootstrap: int = 200,
-        seed: int = 0,
+        n_bootstrap: int = N_BOOTSTRAP,
+        seed: int = SEED,
         on_progress: ProgressCallback | None = None,
         candidate_max_new_tokens: int = 256,
         candidate_prompt_format: str = "auto",
@@ -532,8 +578,11 @@ class EvaluationPipeline:
         _unique_names(self.candidates)
         self.input_data_path = None if input_data_path is None else Path(input_data_path)
         self.output_data_path = None if output_data_path is None else Path(output_data_path)
-        self.judge_source = judge
-        self.both_orders = both_orders
+        # both_orders: None (not given) keeps the judge's own choice (the demo judge averages its
+        # verdict over both orders); True judges every pair in both orders and combines the two;
+        # False judges the order given only, so a judge that averages both orders is told not to.
+        self.judge_source = judge if both_orders is not False else _one_order(judge)
+        self.both_orders = bool(both_orders)
         self.batch_size = max(1, batch_size)
         self.alpha, self.rule, self.n_bootstrap, self.seed = alpha, rule, n_bootstrap, seed
         self.on_progress = on_progress
@@ -624,7 +673,7 @@ class EvaluationPipeline:
         Writes ``output_data_path`` when given.
         """
         self.generate()
-        judge = self.load_judge()
+        judge = self._per_order_judge(self.load_judge())
         progress = on_progress or self.on_progress
         samples = self._samples()
         cases: list[PairCase] = []
@@ -679,6 +728,23 @@ class EvaluationPipeline:
         if self.output_data_path is not None:
             result.save(self.output_data_path)
         return result
+
+    def _per_order_judge(self, judge: Judge) -> Judge:
+        """The judge to run each presentation order with.
+
+        When the pipeline judges both orders itself and the judge averages its verdict over both
+        orders (constrained verdicts with ``both_orders``), each order's verdict would already be the
+        average, and comparing the two would measure nothing (consistency 1.0 by construction). So
+        each order is judged on its own (same loaded model), and the two are combined by the
+        documented rule. A judge that cannot change its settings is kept, and its consistency is
+        reported as not measured.
+        """
+        if not (self.both_orders and judge.fingerprint.get("both_orders")):
+            return judge
+        try:
+            return judge.with_settings(both_orders=False)
+        except JudgeInputError:
+            return judge
 
     def _settings(self) -> dict[str, Any]:
         return {

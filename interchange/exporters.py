@@ -4,7 +4,10 @@
 * ``wide``: one row per comparison with its texts, every annotator's label, the majority and every
   judge run's verdict (a second column per run for the swapped order when it exists);
 * ``dpo``: preference pairs ``prompt, chosen, rejected`` (TRL's DPO layout) from the majority label
-  or from one judge run; ties and comparisons without a decisive preference are left out.
+  or from one judge run; ties and comparisons without a decisive preference are left out, and so
+  (counted, unless asked to keep them) are pairs with an empty or non-text response.
+
+``prompt_key`` is the prompt's key in every export; ``prompt`` is only DPO's prompt text.
 
 CSV cells that start with ``=``, ``+``, ``-``, ``@`` (or a tab or carriage return) get a leading
 apostrophe: model outputs are untrusted text, and a spreadsheet would otherwise run such a cell as a
@@ -24,13 +27,15 @@ import io
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, BinaryIO, TextIO, cast
 
 import pandas as pd
 
-from analysis.statistics import majority_labels
+from analysis import majority_labels, verdict_that_counts
 from annotation_store.store import Store, StoreError
+from errors import InvalidInput
 
 EXPORT_KINDS = ("labels", "wide", "dpo")
 EXPORT_FORMATS = ("jsonl", "csv", "parquet")
@@ -40,7 +45,7 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 LONG_COLUMNS = [
     "dataset",
     "comparison_id",
-    "prompt",
+    "prompt_key",
     "category",
     "model1",
     "model2",
@@ -91,7 +96,7 @@ def labels_long(store: Store, dataset: str, *, include_judges: bool = False) -> 
         return {
             "dataset": dataset,
             "comparison_id": comparison_id,
-            "prompt": item["prompt"],
+            "prompt_key": item["prompt"],
             "category": item["category"],
             "model1": item["model1"],
             "model2": item["model2"],
@@ -152,7 +157,7 @@ def items_wide(store: Store, dataset: str) -> list[dict[str, Any]]:
         row: dict[str, Any] = {
             "comparison_id": comparison_id,
             "dataset": item["dataset"],
-            "prompt": item["prompt"],
+            "prompt_key": item["prompt"],
             "category": item["category"],
             "instruction": item["instruction"],
             "input": item["input"],
@@ -178,34 +183,89 @@ def _prompt_text(instruction: str, context: str) -> str:
     return "\n\n".join(part for part in (instruction.strip(), context.strip()) if part)
 
 
-def dpo_pairs(store: Store, dataset: str, *, source: str = "majority") -> list[dict[str, Any]]:
-    """Preference pairs for DPO: ``prompt`` (instruction, then input), ``chosen``, ``rejected``.
+class NothingToExport(InvalidInput):
+    """The export would be empty for a reason the user can fix; the message says how."""
 
-    ``source``: "majority" (the annotators' majority label) or a judge run id ("3" or "run:3"; its
-    parsed verdict in the original order). Only decisive preferences ("1" / "2") make a pair.
+
+#: JSON values that are not text are stored as their JSON text by the importers (PandaLM's test set has
+#: responses that are ``true``): a response that is exactly one of these is not a usable text.
+NON_TEXT = frozenset({"true", "false", "null"})
+
+
+def usable_response(value: Any) -> bool:
+    """Is this response text a DPO pair can train on: a non-empty string that is not a stored JSON literal?"""
+    return isinstance(value, str) and bool(value.strip()) and value.strip() not in NON_TEXT
+
+
+@dataclass(frozen=True)
+class DpoPairs:
+    rows: list[dict[str, Any]]
+    dropped: int  # pairs left out because the chosen or the rejected response is empty or not text
+
+    @property
+    def note(self) -> str:
+        if not self.dropped:
+            return ""
+        return (
+            f"Left out {self.dropped} of {self.dropped + len(self.rows)} pairs whose chosen or rejected response is "
+            "empty or not text (keep them with --keep-empty)."
+        )
+
+
+def _preferences(store: Store, dataset: str, source: str) -> pd.DataFrame:
+    """The verdict that counts per comparison: the majority label, or one judge run's (analysis.verdicts)."""
+    if source == "majority":
+        labels = store.labels(dataset)
+        if labels.empty:
+            verdicts = store.judge_verdicts(dataset)
+            runs = (
+                ", ".join(str(r) for r in dict.fromkeys(verdicts["run_id"].astype(int))) if not verdicts.empty else ""
+            )
+            hint = f"judge runs on it: {runs}" if runs else "it has no judge run either: judge it first"
+            raise NothingToExport(
+                f"Dataset {dataset!r} has no human labels, so there is no majority preference to export as DPO pairs. "
+                f"Export a judge run's verdicts instead with --source RUN ({hint})."
+            )
+        return majority_labels(labels)
+    run = source.removeprefix("run:")
+    if not run.isdigit():
+        raise StoreError(f"DPO source {source!r} is neither 'majority' nor a judge run id.")
+    verdicts = store.judge_verdicts(dataset)
+    counted = verdict_that_counts(verdicts[verdicts["run_id"] == int(run)])
+    preferences = counted[counted["status"] == "ok"]
+    if preferences.empty:
+        raise StoreError(f"Judge run {run} has no parsed verdict on dataset {dataset!r}.")
+    return preferences
+
+
+def dpo_pairs(store: Store, dataset: str, *, source: str = "majority", keep_empty: bool = False) -> DpoPairs:
+    """Preference pairs for DPO: ``prompt`` (the text: instruction, then input), ``chosen``, ``rejected``
+    (TRL's layout), plus ``prompt_key`` (the prompt's key, as in the other exports) and provenance.
+
+    ``source``: "majority" (the annotators' majority label; a dataset without labels raises
+    NothingToExport naming ``--source RUN``) or a judge run id ("3" or "run:3"; its verdict that
+    counts). Only decisive preferences ("1" / "2") make a pair. Pairs whose chosen or rejected
+    response is empty or not text are left out and counted, unless ``keep_empty``.
     """
     table = {int(item["id"]): item for item in _records(_texts(store, dataset))}
-    if source == "majority":
-        preferences = majority_labels(store.labels(dataset))
-    else:
-        run = source.removeprefix("run:")
-        if not run.isdigit():
-            raise StoreError(f"DPO source {source!r} is neither 'majority' nor a judge run id.")
-        verdicts = store.judge_verdicts(dataset)
-        preferences = verdicts[(verdicts["run_id"] == int(run)) & ~verdicts["swapped"] & (verdicts["status"] == "ok")]
-        if preferences.empty:
-            raise StoreError(f"Judge run {run} has no parsed verdict on dataset {dataset!r}.")
     rows: list[dict[str, Any]] = []
-    for preference in _records(preferences):
+    dropped = 0
+    for preference in _records(_preferences(store, dataset, source)):
         if preference["verdict"] not in ("1", "2"):
             continue
         item = table[int(preference["comparison_id"])]
         first_wins = preference["verdict"] == "1"
+        chosen, rejected = (
+            (item["response1"], item["response2"]) if first_wins else (item["response2"], item["response1"])
+        )
+        if not keep_empty and not (usable_response(chosen) and usable_response(rejected)):
+            dropped += 1
+            continue
         rows.append(
             {
                 "prompt": _prompt_text(str(item["instruction"]), str(item["input"])),
-                "chosen": item["response1"] if first_wins else item["response2"],
-                "rejected": item["response2"] if first_wins else item["response1"],
+                "chosen": chosen,
+                "rejected": rejected,
                 "chosen_model": item["model1"] if first_wins else item["model2"],
                 "rejected_model": item["model2"] if first_wins else item["model1"],
                 "comparison_id": int(preference["comparison_id"]),
@@ -215,7 +275,7 @@ def dpo_pairs(store: Store, dataset: str, *, source: str = "majority") -> list[d
                 "source": source,
             }
         )
-    return rows
+    return DpoPairs(rows, dropped)
 
 
 def neutralize(value: Any) -> Any:
@@ -298,17 +358,42 @@ def write_rows(
     return len(rows)
 
 
+@dataclass(frozen=True)
+class ExportTable:
+    """One export's rows, its leading columns, and a note on what was left out (empty when nothing)."""
+
+    rows: list[dict[str, Any]]
+    columns: list[str]
+    note: str = ""
+    dropped: int = 0
+
+
+def export_table(
+    store: Store,
+    dataset: str,
+    kind: str,
+    *,
+    include_judges: bool = False,
+    source: str = "majority",
+    keep_empty: bool = False,
+) -> ExportTable:
+    """The rows of one export kind, its leading columns, and what was left out (DPO pairs)."""
+    if kind == "labels":
+        return ExportTable(labels_long(store, dataset, include_judges=include_judges), LONG_COLUMNS)
+    if kind == "wide":
+        return ExportTable(items_wide(store, dataset), [])
+    if kind == "dpo":
+        pairs = dpo_pairs(store, dataset, source=source, keep_empty=keep_empty)
+        return ExportTable(pairs.rows, ["prompt", "chosen", "rejected"], pairs.note, pairs.dropped)
+    raise StoreError(f"Unknown export {kind!r}; use one of {', '.join(EXPORT_KINDS)}.")
+
+
 def export_rows(
     store: Store, dataset: str, kind: str, *, include_judges: bool = False, source: str = "majority"
 ) -> tuple[list[dict[str, Any]], list[str]]:
-    """The rows of one export kind and its leading columns."""
-    if kind == "labels":
-        return labels_long(store, dataset, include_judges=include_judges), LONG_COLUMNS
-    if kind == "wide":
-        return items_wide(store, dataset), []
-    if kind == "dpo":
-        return dpo_pairs(store, dataset, source=source), ["prompt", "chosen", "rejected"]
-    raise StoreError(f"Unknown export {kind!r}; use one of {', '.join(EXPORT_KINDS)}.")
+    """The rows of one export kind and its leading columns (``export_table`` without the note)."""
+    table = export_table(store, dataset, kind, include_judges=include_judges, source=source)
+    return table.rows, table.columns
 
 
 def export(

@@ -55,6 +55,8 @@ ALPACAEVAL_DATASET = "alpaca-eval"
 
 #: LLMBar does not name the models behind its outputs; these stand for "output_1" and "output_2".
 LLMBAR_MODELS = ("llmbar-output_1", "llmbar-output_2")
+#: Names that stand for response positions, not models: reports do not rank them as models.
+POSITION_MODELS = LLMBAR_MODELS
 
 IMPORT_FORMATS: dict[str, str] = {
     "pandalm-testset": "PandaLM human test set (testset-v1.json): items and three annotators' labels",
@@ -958,6 +960,161 @@ def _word(value: Any) -> str:
     return str(value).strip().lower() if value is not None and not isinstance(value, bool) else ""
 
 
+@dataclass(frozen=True)
+class _TableColumns:
+    """How a generic table is read: the column mapping and the constants standing in for columns."""
+
+    mapping: Mapping[str, str]
+    model1: str | None
+    model2: str | None
+    annotator: str
+    judge: str | None
+    words: Mapping[str, str]
+
+    @property
+    def people(self) -> list[tuple[str, str]]:
+        """(annotator name or "" for a long table's ``annotator`` column, label column) per label column."""
+        people = [(f.split(":", 1)[1], column) for f, column in self.mapping.items() if f.startswith("label:")]
+        if "label" in self.mapping:
+            people.append(("", self.mapping["label"]))
+        return people
+
+    def check(self) -> None:
+        """Refuse a mapping that cannot work, before the file is read."""
+        mapping = self.mapping
+        unknown = [f for f in mapping if f not in TABLE_FIELDS and not f.startswith("label:")]
+        if unknown:
+            raise StoreError(
+                f"Unknown field(s) {', '.join(unknown)} in the column mapping; fields: {', '.join(TABLE_FIELDS)}."
+            )
+        missing = [f for f in ("instruction", "response1", "response2") if f not in mapping]
+        if missing:
+            raise StoreError(f"The column mapping must name a column for {', '.join(missing)}.")
+        for field, constant in (("model1", self.model1), ("model2", self.model2)):
+            if field not in mapping and not constant:
+                raise StoreError(f"Map {field} to a column or name the model ({field}=NAME).")
+        if "verdict" in mapping and not self.judge:
+            raise StoreError("A verdict column needs the judge's name (judge=NAME).")
+
+
+@dataclass
+class ParsedTable:
+    """A generic table read and checked, not yet written: what ``import_table`` hands to the store."""
+
+    path: Path
+    collected: _Collected
+    verdicts: list[ImportVerdict]
+    judge: str | None
+
+    def write(self, store: Store, dataset: str | None = None) -> ImportSummary:
+        """Everything in one transaction (``Store.import_batch``): dataset ``dataset`` or the file's name."""
+        runs = (_judge_run(str(self.judge), "imported", self.path.name, self.verdicts),) if self.verdicts else ()
+        return self.collected.write(
+            store,
+            self.path,
+            dataset or self.path.stem,
+            "any",
+            description=f"imported from {self.path.name}",
+            judge_runs=runs,
+        )
+
+
+def _table_item(record: _Record, columns: _TableColumns, out: _Collected) -> tuple[str, str, str]:
+    """One record's prompt, responses and comparison; returns (key, model1, model2)."""
+    mapping = columns.mapping
+    row = _MappedRecord(record, mapping)
+    key = row.text("key", nonempty=True) if "key" in mapping else str(record.number)
+    record.ident = f"key {key}" if "key" in mapping else ""
+    first = row.text("model1", nonempty=True) if "model1" in mapping else str(columns.model1)
+    second = row.text("model2", nonempty=True) if "model2" in mapping else str(columns.model2)
+    if first == second:
+        record.fail(mapping.get("model2", "model2"), f"both responses are from {first!r}")
+    instruction, context = row.text("instruction"), row.text("input", required=False)
+    if not instruction.strip() and not context.strip():
+        record.fail(mapping["instruction"], "the instruction and the input are both empty")
+    out.prompts.append(
+        ImportPrompt(
+            key=key,
+            instruction=instruction,
+            input=context,
+            category=row.text("category", required=False),
+            reference=row.text("reference", required=False) or None,
+            where=record.where,
+        )
+    )
+    out.pair(key, (first, row.text("response1")), (second, row.text("response2")), record.where)
+    return key, first, second
+
+
+def _table_labels(record: _Record, columns: _TableColumns, item: tuple[str, str, str], out: _Collected) -> None:
+    """The record's labels: one per label column with a label word (an empty cell is no label)."""
+    for person, column in columns.people:
+        raw = _cell(record, column)
+        if _word(raw) == "":
+            continue
+        if _word(raw) not in columns.words:
+            record.fail(column, f"expected one of {', '.join(sorted(columns.words))}, got {_shown(raw)}")
+        row = _MappedRecord(record, columns.mapping)
+        who = person or (row.text("annotator", nonempty=True) if "annotator" in columns.mapping else columns.annotator)
+        out.labels.append(ImportLabel(*item, who, columns.words[_word(raw)], record.where))
+
+
+def _table_verdict(
+    record: _Record, columns: _TableColumns, item: tuple[str, str, str], judged: dict[tuple[str, str, str], Any]
+) -> ImportVerdict | None:
+    """The record's judge verdict (None when an earlier record of a long table already gave it).
+
+    A verdict that is not a label word is stored as unparsed; a long table must repeat the same one.
+    """
+    column = columns.mapping["verdict"]
+    raw = _cell(record, column)
+    if item in judged:  # a long table repeats the item's verdict on every label row
+        if judged[item][1] != raw:
+            record.fail(column, f"the verdict differs from record {judged[item][0]}'s for this item")
+        return None
+    judged[item] = (record.number, raw)
+    verdict = columns.words.get(_word(raw))
+    return ImportVerdict(
+        prompt_key=item[0],
+        model1=item[1],
+        model2=item[2],
+        verdict=verdict,
+        status="ok" if verdict else "unparsed",
+        reason=_MappedRecord(record, columns.mapping).text("reason", required=False),
+        raw_output="" if raw is None else str(raw),
+        where=record.where,
+    )
+
+
+def read_table(
+    path: str | Path,
+    *,
+    mapping: Mapping[str, str],
+    file_format: str | None = None,
+    model1: str | None = None,
+    model2: str | None = None,
+    annotator: str = "imported",
+    judge: str | None = None,
+    label_words: Mapping[str, str] | None = None,
+) -> ParsedTable:
+    """Read and check a generic table (see ``import_table``) without touching the store."""
+    words = {k.lower(): v for k, v in (label_words or LABEL_WORDS).items()}
+    columns = _TableColumns(mapping, model1, model2, annotator, judge, words)
+    columns.check()
+    file, records = _read(Path(path), lambda found: _table_records(found, file_format))
+    out = _Collected()
+    verdicts: list[ImportVerdict] = []
+    judged: dict[tuple[str, str, str], Any] = {}
+    for record in records:
+        item = _table_item(record, columns, out)
+        _table_labels(record, columns, item, out)
+        if "verdict" in mapping:
+            verdict = _table_verdict(record, columns, item, judged)
+            if verdict is not None:
+                verdicts.append(verdict)
+    return ParsedTable(file, out, verdicts, judge)
+
+
 def import_table(
     store: Store,
     path: str | Path,
@@ -981,86 +1138,21 @@ def import_table(
     run named ``judge``. Label words: ``LABEL_WORDS`` or ``label_words``; an empty label cell means
     no label; a verdict that is not a label word is stored as unparsed. Rows with the same key and
     models are one comparison (long tables); a second import of the same file adds nothing new.
+
+    Two steps: ``read_table`` reads and checks the whole file (nothing is written on an error), then
+    ``ParsedTable.write`` hands it to the store's batch import in one transaction.
     """
-    path = Path(path)
-    unknown = [f for f in mapping if f not in TABLE_FIELDS and not f.startswith("label:")]
-    if unknown:
-        raise StoreError(
-            f"Unknown field(s) {', '.join(unknown)} in the column mapping; fields: {', '.join(TABLE_FIELDS)}."
-        )
-    missing = [f for f in ("instruction", "response1", "response2") if f not in mapping]
-    if missing:
-        raise StoreError(f"The column mapping must name a column for {', '.join(missing)}.")
-    for field, constant in (("model1", model1), ("model2", model2)):
-        if field not in mapping and not constant:
-            raise StoreError(f"Map {field} to a column or name the model ({field}=NAME).")
-    if "verdict" in mapping and not judge:
-        raise StoreError("A verdict column needs the judge's name (judge=NAME).")
-    words = {k.lower(): v for k, v in (label_words or LABEL_WORDS).items()}
-    path, records = _read(path, lambda file: _table_records(file, file_format))
-    name = dataset or path.stem
-    out = _Collected()
-    verdicts: list[ImportVerdict] = []
-    judged: dict[tuple[str, str, str], tuple[int, Any]] = {}
-    people = [(f.split(":", 1)[1], column) for f, column in mapping.items() if f.startswith("label:")]
-    if "label" in mapping:
-        people.append(("", mapping["label"]))
-    for record in records:
-        row = _MappedRecord(record, mapping)
-        key = row.text("key", nonempty=True) if "key" in mapping else str(record.number)
-        record.ident = f"key {key}" if "key" in mapping else ""
-        first = row.text("model1", nonempty=True) if "model1" in mapping else str(model1)
-        second = row.text("model2", nonempty=True) if "model2" in mapping else str(model2)
-        where = record.where
-        if first == second:
-            record.fail(mapping.get("model2", "model2"), f"both responses are from {first!r}")
-        instruction, context = row.text("instruction"), row.text("input", required=False)
-        if not instruction.strip() and not context.strip():
-            record.fail(mapping["instruction"], "the instruction and the input are both empty")
-        out.prompts.append(
-            ImportPrompt(
-                key=key,
-                instruction=instruction,
-                input=context,
-                category=row.text("category", required=False),
-                reference=row.text("reference", required=False) or None,
-                where=where,
-            )
-        )
-        out.pair(key, (first, row.text("response1")), (second, row.text("response2")), where)
-        for person, column in people:
-            raw = _cell(record, column)
-            if _word(raw) == "":
-                continue
-            if _word(raw) not in words:
-                record.fail(column, f"expected one of {', '.join(sorted(words))}, got {_shown(raw)}")
-            who = person or (row.text("annotator", nonempty=True) if "annotator" in mapping else annotator)
-            out.labels.append(ImportLabel(key, first, second, who, words[_word(raw)], where))
-        if "verdict" in mapping:
-            raw = _cell(record, mapping["verdict"])
-            verdict = words.get(_word(raw))
-            item = (key, first, second)
-            if item in judged:  # a long table repeats the item's verdict on every label row
-                if judged[item][1] != raw:
-                    record.fail(
-                        mapping["verdict"], f"the verdict differs from record {judged[item][0]}'s for this item"
-                    )
-                continue
-            judged[item] = (record.number, raw)
-            verdicts.append(
-                ImportVerdict(
-                    prompt_key=key,
-                    model1=first,
-                    model2=second,
-                    verdict=verdict,
-                    status="ok" if verdict else "unparsed",
-                    reason=row.text("reason", required=False),
-                    raw_output="" if raw is None else str(raw),
-                    where=where,
-                )
-            )
-    runs = (_judge_run(str(judge), "imported", path.name, verdicts),) if verdicts else ()
-    return out.write(store, path, name, "any", description=f"imported from {path.name}", judge_runs=runs)
+    parsed = read_table(
+        path,
+        mapping=mapping,
+        file_format=file_format,
+        model1=model1,
+        model2=model2,
+        annotator=annotator,
+        judge=judge,
+        label_words=label_words,
+    )
+    return parsed.write(store, dataset)
 
 
 def parse_mapping(pairs: Iterable[str]) -> dict[str, str]:

@@ -7,18 +7,105 @@ annotator < reviewer < admin (a reviewer may also label; an admin may do everyth
 
 from __future__ import annotations
 
+import math
 import secrets
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from annotation_store import ROLE_RANK, Store, StoreError
-from errors import Forbidden
+from errors import Forbidden, NotSignedIn
+from settings.table import BY_NAME
 
 
 class AccessDenied(Forbidden):
     """The caller is not logged in, or their role does not allow this action."""
+
+
+class WrongPassword(NotSignedIn):
+    """The name or the password is wrong (never says which), or the account is deactivated."""
+
+
+class LoginThrottled(Forbidden):
+    """Too many failed logins for this account or from this address lately; ``retry_after`` in seconds."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+THROTTLE_WINDOW_S = 15 * 60
+
+
+class LoginThrottle:
+    """Failed logins per account and per address in a sliding window (15 minutes).
+
+    Why both: per account stops guessing one person's password from many addresses; per address
+    stops one machine trying one password on many accounts. At ``limit`` failures of an account
+    within the window every further attempt on it is refused before the password is even checked,
+    the right password included, until the oldest failure ages out. An address may fail
+    ``ADDRESS_FACTOR`` times as often: a team behind one NAT (or a proxy whose X-Forwarded-For is
+    not trusted) shares one address, and one person's typos must not lock out everyone else. A
+    success does not wipe the count (else an attacker with one valid account could reset their
+    address's count). Kept in memory: a restart forgets it, which costs an attacker a restart they
+    cannot cause.
+    """
+
+    MAX_KEYS = 100_000  # bounds memory under a flood of made-up names
+    ADDRESS_FACTOR = 5
+
+    def __init__(self, limit: int, window_s: float = THROTTLE_WINDOW_S, clock: Callable[[], float] = time.monotonic):
+        self.limit = max(1, int(limit))
+        self.window_s = window_s
+        self.clock = clock
+        self._failures: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _keys(name: str, address: str | None) -> list[tuple[str, str]]:
+        keys = [("account", "account:" + (name or "").strip().casefold())]
+        if address:
+            keys.append(("address", "address:" + address))
+        return keys
+
+    def _recent(self, key: str, now: float) -> deque[float]:
+        times = self._failures.get(key)
+        if times is None:
+            return deque()
+        while times and now - times[0] >= self.window_s:
+            times.popleft()
+        if not times:
+            del self._failures[key]
+        return times
+
+    def check(self, name: str, address: str | None) -> None:
+        """Raise ``LoginThrottled`` when this account or address has used up its failures."""
+        now = self.clock()
+        with self._lock:
+            for what, key in self._keys(name, address):
+                times = self._recent(key, now)
+                if len(times) >= self.limit * (1 if what == "account" else self.ADDRESS_FACTOR):
+                    wait = int(times[0] + self.window_s - now) + 1
+                    whom = "for this account" if what == "account" else "from your address"
+                    minutes = max(1, math.ceil(wait / 60))
+                    raise LoginThrottled(
+                        f"Too many failed logins {whom}; try again in {minutes} minute{'s' if minutes != 1 else ''}.",
+                        retry_after=wait,
+                    )
+
+    def failed(self, name: str, address: str | None) -> None:
+        now = self.clock()
+        with self._lock:
+            if len(self._failures) >= self.MAX_KEYS:
+                for key in list(self._failures):
+                    self._recent(key, now)
+            for _what, key in self._keys(name, address):
+                self._failures.setdefault(key, deque()).append(now)
 
 
 @dataclass(frozen=True)
@@ -36,13 +123,27 @@ ADMIN_PASSWORD_FILE = "initial-admin-password.txt"
 
 
 class Access:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, login_attempts: int | None = None) -> None:
         self.store = store
+        self.throttle = LoginThrottle(login_attempts or BY_NAME["login_attempts"].value())
 
     # ------------------------------------------------------------------ identity
     def login(self, name: str, password: str) -> bool:
-        """For the login form (Gradio's ``auth=``): True for an active account with this password."""
+        """True for an active account with this password (no throttling: for the command line and
+        tests; the web's login form and token route use ``sign_in``)."""
         return self.store.authenticate(name, password) is not None
+
+    def sign_in(self, name: str, password: str, address: str | None = None) -> User:
+        """The account for this name and password, throttled per account and per address.
+
+        Raises ``LoginThrottled`` (even for the right password) after too many recent failures and
+        ``WrongPassword`` for a wrong name or password; a wrong attempt counts against both."""
+        self.throttle.check(name, address)
+        found = self.store.authenticate(name, password)
+        if found is None:
+            self.throttle.failed(name, address)
+            raise WrongPassword("Incorrect name or password.")
+        return User(found.name, found.role, found.kind)
 
     def user(self, name: str | None) -> User:
         if not name:

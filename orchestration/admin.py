@@ -138,7 +138,9 @@ class AdminDesk:
         limit: float | int | None = None,
         on_progress: Callable[[int, int], None] | None = None,
     ) -> RunSummary:
-        """Judge every comparison of ``dataset`` this judge has not judged yet (loads the judge first)."""
+        """Judge every comparison of ``dataset`` this judge has not judged yet. Everything is checked
+        before the judge loads; once it has loaded, ``on_progress(0, total)`` says how many are to be
+        judged (the first batch can take a while on a CPU), then once per judged comparison."""
         self.access.require(actor, ADMIN)
         if not dataset:
             raise StoreError("Choose a dataset to judge.")
@@ -147,7 +149,19 @@ class AdminDesk:
             count = _whole(limit, "The number of comparisons")
             if not 0 < count <= MAX_JUDGE_LIMIT:
                 raise StoreError(f"Judge 1 to {MAX_JUDGE_LIMIT:,} comparisons, or leave it empty for all.")
+        if dataset not in self.store.dataset_names():
+            raise StoreError(f"There is no dataset {dataset!r}; choose one from the list.")
+        if on_progress is not None:
+            on_progress(0, self._pending(dataset, count))
         return self.studio.judge_dataset(dataset, limit=count, on_progress=on_progress)
+
+    def _pending(self, dataset: str, limit: int | None) -> int:
+        """How many comparisons of ``dataset`` the judge (loaded here) has not judged yet, at most ``limit``."""
+        judge = self.studio.judge()
+        run_id = self.store.ensure_judge_run(judge.fingerprint_key, judge.fingerprint)
+        done = self.store.judged_comparison_ids(run_id)
+        todo = sum(int(i) not in done for i in self.store.comparison_table(dataset)["id"])
+        return todo if limit is None else min(todo, limit)
 
     def export(
         self,

@@ -1,6 +1,12 @@
-"""Annotation sessions as a person works through them: lease the next comparison, show it in the
-annotator's left/right order, take their answer back to canonical order, reveal the judge and gold
-feedback after the submit, go back and edit earlier labels.
+"""Answering in a session, as a person works through it: one desk for every kind of answer.
+
+``AnswerDesk`` leases the next item, takes the answer back, reveals the judge and gold feedback after
+the submit (only where the session reveals it), and reopens earlier answers for editing. The rules
+that matter (lease owner, session, overlap, what is revealed) are checked by the store inside its
+write transaction (``Store.submit``); the desk checks the role and turns the store's plain views into
+what a page shows. The answer kind decides the shapes: ``PAIRWISE`` (a comparison shown in the
+annotator's left/right order, answered left/right/tie/skip) and ``SINGLE`` (one response rated 1-10,
+see ``grading.py``). ``AnnotationDesk`` and ``GradingDesk`` are the desk with one kind each.
 
 Presented order: ``swapped`` means response 2 is shown on the left. The annotator answers about
 what they see ("left", "right", "tie" or "skip"); ``canonical_verdict`` maps it back, so the stored
@@ -10,6 +16,7 @@ verdict is always about (response 1, response 2) and the order shown is stored b
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
 
 from annotation_store import (
     ComparisonView,
@@ -18,11 +25,15 @@ from annotation_store import (
     SessionView,
     Store,
     StoreError,
+    Submitted,
+    Turn,
     VerdictView,
 )
 from orchestration.access import Access
 
 CHOICES = ("left", "right", "tie", "skip")
+ItemT = TypeVar("ItemT", covariant=True)
+OutcomeT = TypeVar("OutcomeT", covariant=True)
 
 
 def canonical_verdict(choice: str, swapped: bool) -> str | None:
@@ -56,6 +67,10 @@ class AnnotationItem:
     progress: Progress
 
     @property
+    def id(self) -> int:
+        return self.comparison.id
+
+    @property
     def left(self) -> str:
         return self.comparison.response2 if self.swapped else self.comparison.response1
 
@@ -82,81 +97,121 @@ class SubmitOutcome:
     gold_choice: str | None
     gold_explanation: str
     gold_correct: bool | None
+    item: AnnotationItem | None = None  # the item answered, as it was shown (model names for the feedback)
+    progress: Progress | None = None  # after the submit
+    next: AnnotationItem | None = None  # the next lease, when asked for with the submit
 
 
-class AnnotationDesk:
-    def __init__(self, store: Store, access: Access) -> None:
+class AnswerKind(Protocol, Generic[ItemT, OutcomeT]):
+    """How one kind of answer looks to people: what an item and a submit's outcome are."""
+
+    name: str  # the session kind: "pairwise" | "single"
+
+    def item(self, turn: Turn) -> ItemT: ...
+
+    def outcome(self, submitted: Submitted, answer: dict[str, Any]) -> OutcomeT: ...
+
+
+class Pairwise:
+    """Pairwise labels: a comparison in the annotator's left/right order, answered left/right/tie/skip."""
+
+    name = "pairwise"
+
+    def item(self, turn: Turn) -> AnnotationItem:
+        return AnnotationItem(turn.session, turn.item, turn.swapped, turn.is_gold, turn.answer, turn.progress)
+
+    def outcome(self, submitted: Submitted, answer: dict[str, Any]) -> SubmitOutcome:
+        label: LabelView = submitted.answer
+        swapped = submitted.swapped
+        judge: VerdictView | None = submitted.judge
+        gold_verdict, explanation = submitted.gold if submitted.gold is not None else (None, "")
+        shown = AnnotationItem(
+            submitted.session, submitted.item, swapped, gold_verdict is not None, label, submitted.progress
+        )
+        return SubmitOutcome(
+            label=label,
+            choice="skip" if label.skipped else (presented_choice(label.verdict, swapped) or "skip"),
+            judge=judge,
+            judge_choice=presented_choice(judge.verdict, swapped) if judge is not None else None,
+            gold_verdict=gold_verdict,
+            gold_choice=presented_choice(gold_verdict, swapped),
+            gold_explanation=explanation,
+            gold_correct=(label.verdict == gold_verdict) if gold_verdict is not None and not label.skipped else None,
+            item=shown,
+            progress=submitted.progress,
+            next=self.item(submitted.next) if submitted.next is not None else None,
+        )
+
+
+PAIRWISE = Pairwise()
+
+
+class AnswerDesk(Generic[ItemT, OutcomeT]):
+    """Sessions of one answer kind as people work through them; every method checks the role first."""
+
+    def __init__(self, store: Store, access: Access, kind: AnswerKind[ItemT, OutcomeT]) -> None:
         self.store = store
         self.access = access
+        self.kind = kind
+
+    def _user(self, actor: str | None) -> str:
+        return self.access.require(actor, "annotator").name
 
     def sessions(self, actor: str | None) -> list[SessionView]:
-        self.access.require(actor, "annotator")
-        return [s for s in self.store.sessions(active_only=True) if s.kind == "pairwise"]
+        """The open sessions of this desk's kind."""
+        self._user(actor)
+        return [s for s in self.store.sessions(active_only=True) if s.kind == self.kind.name]
 
-    def _session(self, name: str | None) -> SessionView:
-        if not name:
-            raise StoreError("Choose an annotation session first.")
-        found = self.store.get_session(name)
-        if found.kind != "pairwise":
-            raise StoreError(f"The session {name!r} grades single responses: open it on the Grade page.")
-        if not found.active:
-            raise StoreError(f"The session {name!r} is closed; choose another.")
-        return found
-
-    def _item(self, session: SessionView, user: str, comparison: ComparisonView, swapped: bool) -> AnnotationItem:
-        return AnnotationItem(
-            session=session,
-            comparison=comparison,
-            swapped=swapped,
-            is_gold=self.store.gold(comparison.id) is not None,
-            label=self.store.label_of(comparison.id, user),
-            progress=self.store.progress(user, session.dataset, session.overlap),
-        )
-
-    def next_item(self, actor: str | None, session_name: str | None) -> AnnotationItem | None:
-        """Lease the next comparison (see ``Store.lease_next``); None when this annotator is done."""
-        user = self.access.require(actor, "annotator")
-        session = self._session(session_name)
-        leased = self.store.lease_next(
-            user.name,
-            session.dataset,
-            overlap=session.overlap,
-            lease_seconds=session.lease_seconds,
-            randomize_order=session.randomize_order,
-            gold_rate=session.gold_rate,
-        )
-        if leased is None:
-            return None
-        comparison, swapped = leased
-        return self._item(session, user.name, comparison, swapped)
+    def next_item(self, actor: str | None, session_name: str | None) -> ItemT | None:
+        """Lease the next item (see ``Store.lease``); None when this annotator is done with the session."""
+        turn = self.store.lease(self.kind.name, self._user(actor), session_name)
+        return self.kind.item(turn) if turn is not None else None
 
     def progress(self, actor: str | None, session_name: str | None) -> Progress:
-        user = self.access.require(actor, "annotator")
-        session = self._session(session_name)
-        return self.store.progress(user.name, session.dataset, session.overlap)
+        return self.store.answer_progress(self.kind.name, self._user(actor), session_name)
 
-    def open_item(self, actor: str | None, session_name: str | None, comparison_id: int) -> AnnotationItem:
-        """An item this annotator labelled before (to look at or edit it), in the order they saw it."""
-        user = self.access.require(actor, "annotator")
-        session = self._session(session_name)
-        swapped = self.store.presented_swapped(comparison_id, user.name)
-        if swapped is None:
-            raise StoreError(f"You have not been shown comparison #{comparison_id}.")
-        comparison = self.store.get_comparison(comparison_id)
-        if comparison.dataset != session.dataset:
-            raise StoreError(f"Comparison #{comparison_id} is not in this session's dataset.")
-        return self._item(session, user.name, comparison, swapped)
+    def open_item(self, actor: str | None, session_name: str | None, item_id: int) -> ItemT:
+        """An item this annotator was handed in this session (to look at or edit their answer)."""
+        return self.kind.item(self.store.reopen(self.kind.name, self._user(actor), session_name, item_id))
 
-    def previous(self, actor: str | None, session_name: str | None, current: int | None) -> AnnotationItem | None:
-        """The label this annotator gave before ``current`` (or their latest one), or None."""
-        user = self.access.require(actor, "annotator")
-        session = self._session(session_name)
-        history = self.store.history(user.name, session.dataset, limit=1000)
-        ids = [h.comparison_id for h in history]
-        if current is not None and current in ids:
-            later = ids.index(current)
-            ids = ids[later + 1 :]
-        return self.open_item(actor, session_name, ids[0]) if ids else None
+    def previous(self, actor: str | None, session_name: str | None, current: int | None) -> ItemT | None:
+        """The item this annotator answered before ``current`` (or their latest), or None."""
+        turn = self.store.previous(self.kind.name, self._user(actor), session_name, current)
+        return self.kind.item(turn) if turn is not None else None
+
+    def answer(
+        self,
+        actor: str | None,
+        session_name: str | None,
+        item_id: int,
+        answer: dict[str, Any],
+        *,
+        swapped: bool | None = None,
+        idempotency_key: str | None = None,
+        expected_version: int | None = None,
+        then_next: bool = False,
+    ) -> OutcomeT:
+        """Submit an answer (the kind's values, e.g. ``{"verdict": "1"}`` or ``{"rating": 7}``); with
+        ``then_next`` the outcome also carries the next lease, taken in the same write transaction."""
+        submitted = self.store.submit(
+            self.kind.name,
+            self._user(actor),
+            session_name,
+            item_id,
+            swapped=swapped,
+            idempotency_key=idempotency_key,
+            expected_version=expected_version,
+            then_lease=then_next,
+            **answer,
+        )
+        return self.kind.outcome(submitted, answer)
+
+
+class AnnotationDesk(AnswerDesk[AnnotationItem, SubmitOutcome]):
+    """The desk for pairwise labels (the Annotate page and the REST API)."""
+
+    def __init__(self, store: Store, access: Access) -> None:
+        super().__init__(store, access, PAIRWISE)
 
     def submit(
         self,
@@ -172,40 +227,24 @@ class AnnotationDesk:
         time_on_item_ms: int | None = None,
         idempotency_key: str | None = None,
         expected_version: int | None = None,
+        then_next: bool = False,
     ) -> SubmitOutcome:
-        user = self.access.require(actor, "annotator")
-        session = self._session(session_name)
-        shown = self.store.presented_swapped(comparison_id, user.name)
-        if shown is None:
-            raise StoreError(
-                f"Comparison #{comparison_id} was not handed to you; press “Next” to get an item. Nothing was saved."
-            )
-        if shown != swapped:
-            raise StoreError("The page shows an outdated left/right order; reload it. Nothing was saved.")
-        verdict = canonical_verdict(choice, swapped)
-        label = self.store.save_label(
+        """Submit a choice about what was shown (``swapped``: the order the page showed)."""
+        answer = {
+            "verdict": canonical_verdict(choice, swapped),
+            "skipped": choice == "skip",
+            "confidence": confidence,
+            "comment": comment or "",
+            "flagged": flagged,
+            "time_on_item_ms": time_on_item_ms,
+        }
+        return self.answer(
+            actor,
+            session_name,
             comparison_id,
-            user.name,
-            verdict,
+            answer,
+            swapped=swapped,
             idempotency_key=idempotency_key,
-            confidence=confidence,
-            comment=comment or "",
-            skipped=choice == "skip",
-            flagged=flagged,
-            time_on_item_ms=time_on_item_ms,
-            presented_swapped=swapped,
             expected_version=expected_version,
-        )
-        judge = self.store.latest_verdict(comparison_id) if session.reveal_judge else None
-        gold = self.store.gold(comparison_id)
-        gold_verdict = gold[0] if gold else None
-        return SubmitOutcome(
-            label=label,
-            choice=choice,
-            judge=judge,
-            judge_choice=presented_choice(judge.verdict, swapped) if judge else None,
-            gold_verdict=gold_verdict,
-            gold_choice=presented_choice(gold_verdict, swapped),
-            gold_explanation=gold[1] if gold else "",
-            gold_correct=(label.verdict == gold_verdict) if gold and not label.skipped else None,
+            then_next=then_next,
         )

@@ -16,7 +16,7 @@ import pandas as pd
 
 from annotation_store import ComparisonView, StoreError, VerdictView
 from judge_runtime import PairCase
-from orchestration.review import JudgeOpinion, judge_opinions
+from orchestration.review import JudgeOpinion, comparison_number, judge_opinions
 from orchestration.service import CaseProgress, Studio
 
 VIEWER = "reviewer"
@@ -114,9 +114,9 @@ class CaseBrowser:
         )
         return list(zip(names.tolist(), table["id"].astype(int).tolist(), strict=True))
 
-    def detail(self, actor: str | None, comparison_id: int) -> CaseDetail:
+    def detail(self, actor: str | None, comparison_id: object) -> CaseDetail:
         self.access.require(actor, VIEWER)
-        comparison = self.store.get_comparison(int(comparison_id))
+        comparison = self.store.get_comparison(comparison_number(comparison_id, "Pick a comparison first."))
         return CaseDetail(comparison, self.store.latest_verdict(comparison.id), judge_opinions(self.store, comparison))
 
     def stream(
@@ -130,7 +130,8 @@ class CaseBrowser:
         """Judge a stored comparison live (``Studio.stream_comparison``, optionally with other decoding
         settings); the verdict is stored."""
         self.access.require(actor, VIEWER)
-        yield from self.studio.stream_comparison(int(comparison_id), decoding=decoding, max_new_tokens=max_new_tokens)
+        number = comparison_number(comparison_id, "Pick a comparison first.")
+        yield from self.studio.stream_comparison(number, decoding=decoding, max_new_tokens=max_new_tokens)
 
     def stream_custom(self, actor: str | None, case: PairCase) -> Iterator[CaseProgress]:
         """Judge a pasted pair live without storing it (``Studio.stream_custom``)."""

@@ -14,13 +14,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from analysis import ALPHA, N_BOOTSTRAP, format_report
 from annotation_store import Store, StoreError, open_store
 from annotation_store.batch_import import ImportSummary
 from interchange.exporters import (
     BINARY_FORMATS,
     EXPORT_FORMATS,
     EXPORT_KINDS,
-    export_rows,
+    NothingToExport,
+    export_table,
     write_parquet,
     write_rows,
 )
@@ -40,16 +42,19 @@ from interchange.importers import (
     parse_candidates,
     parse_mapping,
 )
-from orchestration.metrics import format_report, metrics_report
+from orchestration.metrics import PeopleOptions, metrics_report
 from settings import Settings
 
 __all__ = [
     "EXPORT_FORMATS",
     "EXPORT_KINDS",
     "IMPORT_FORMATS",
+    "ExportSummary",
     "ImportOptions",
+    "NothingToExport",
     "dataset_metrics",
     "export_dataset",
+    "export_dataset_summary",
     "format_report",
     "import_file",
     "open_data_store",
@@ -150,10 +155,24 @@ def import_file(store: Store, path: str | Path, fmt: str, options: ImportOptions
 
 
 def dataset_metrics(
-    store: Store, dataset: str, *, alpha: float = 0.05, n_bootstrap: int = 200, baseline: str | None = None
+    store: Store,
+    dataset: str,
+    *,
+    alpha: float = ALPHA,
+    n_bootstrap: int = N_BOOTSTRAP,
+    baseline: str | None = None,
+    people: PeopleOptions | None = None,
 ) -> dict[str, Any]:
-    """The full, JSON-serialisable metrics report (orchestration.metrics.metrics_report)."""
-    return metrics_report(store, dataset, alpha=alpha, n_bootstrap=n_bootstrap, baseline=baseline)
+    """The full, JSON-serialisable metrics report (``analysis.build_report`` through
+    ``orchestration.metrics.metrics_report``): what ``metrics --json`` prints and REST ``/metrics`` returns.
+    ``people``: how people's labels are aggregated and the alt-test's margins (default: the settings table's)."""
+    return metrics_report(store, dataset, alpha=alpha, n_bootstrap=n_bootstrap, baseline=baseline, people=people)
+
+
+@dataclass(frozen=True)
+class ExportSummary:
+    rows: int  # rows written
+    note: str = ""  # what was left out and how to keep it (DPO pairs with an empty response); "" when nothing
 
 
 def export_dataset(
@@ -165,10 +184,38 @@ def export_dataset(
     output: str | Path | None = None,
     include_judges: bool = False,
     source: str = "majority",
+    keep_empty: bool = False,
 ) -> int:
+    """``export_dataset_summary``'s row count (for callers that only report the number of rows)."""
+    summary = export_dataset_summary(
+        store,
+        dataset,
+        kind,
+        fmt=fmt,
+        output=output,
+        include_judges=include_judges,
+        source=source,
+        keep_empty=keep_empty,
+    )
+    return summary.rows
+
+
+def export_dataset_summary(
+    store: Store,
+    dataset: str,
+    kind: str,
+    *,
+    fmt: str | None = None,
+    output: str | Path | None = None,
+    include_judges: bool = False,
+    source: str = "majority",
+    keep_empty: bool = False,
+) -> ExportSummary:
     """Write one export to ``output`` (a file; None or "-" for stdout). The format defaults to the
     file's suffix (.csv -> csv, .parquet / .pq -> parquet, otherwise jsonl); Parquet is binary and
-    needs a file. Returns the number of rows."""
+    needs a file. Returns the number of rows and a note on what was left out (DPO: pairs with an
+    empty or non-text response, unless ``keep_empty``). A DPO export of a dataset without labels
+    raises ``interchange.exporters.NothingToExport`` (an InvalidInput) suggesting ``--source RUN``."""
     target = None if output in (None, "-") else Path(str(output))
     suffix = target.suffix.lower() if target is not None else ""
     chosen = fmt or _SUFFIX_FORMATS.get(suffix, "jsonl")
@@ -179,14 +226,15 @@ def export_dataset(
             f"{chosen} is a binary format and is not written to standard output: give a file with --output "
             f"(e.g. -o {kind}.{chosen})."
         )
-    rows, columns = export_rows(store, dataset, kind, include_judges=include_judges, source=source)
+    table = export_table(store, dataset, kind, include_judges=include_judges, source=source, keep_empty=keep_empty)
+    rows, columns = table.rows, table.columns
     if target is None:  # rows are built first, so a failure never leaves a truncated file behind
-        return write_rows(rows, sys.stdout, chosen, columns)
+        return ExportSummary(write_rows(rows, sys.stdout, chosen, columns), table.note)
     try:
         if chosen in BINARY_FORMATS:  # the table is built before the file is opened, as above
-            return write_parquet(rows, target, columns)
+            return ExportSummary(write_parquet(rows, target, columns), table.note)
         with target.open("w", encoding="utf-8", newline="") as stream:
-            return write_rows(rows, stream, chosen, columns)
+            return ExportSummary(write_rows(rows, stream, chosen, columns), table.note)
     except OSError as exc:
         raise StoreError(f"Cannot write {target}: {exc.strerror or exc}.") from exc
 

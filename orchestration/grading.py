@@ -1,18 +1,20 @@
-"""Single-answer grading sessions as a person works through them (MT-Bench style, 1-10).
+"""Single-answer grading sessions (MT-Bench style, 1-10): the answer desk with the 'single' kind.
 
 One response at a time (with its prompt and the reference answer where the dataset has one), leased
-from the session (``Store.lease_next_response``: overlap, least-rated first, leases that expire).
-Blind sessions hide the model's name; the judge's rating of the response is revealed only in the
-outcome of a submit (and only if the session reveals the judge). ← Previous reopens an earlier
-rating for editing (a new version, optimistic with ``expected_version``).
+from the session like every answer (``Store.lease``: overlap per session, least-rated first, leases
+that expire). Blind sessions hide the model's name; the judge's rating of the response is revealed
+only in the outcome of a submit (and only if the session reveals the judge). ← Previous reopens an
+earlier rating for editing (a new version, optimistic with ``expected_version``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from annotation_store import JudgeRatingView, Progress, RatingView, ResponseView, SessionView, Store, StoreError
+from annotation_store import JudgeRatingView, Progress, RatingView, ResponseView, SessionView, Store, Submitted, Turn
 from orchestration.access import Access
+from orchestration.annotation import AnswerDesk
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,10 @@ class GradingItem:
     progress: Progress
 
     @property
+    def id(self) -> int:
+        return self.response.id
+
+    @property
     def model(self) -> str | None:
         return None if self.session.blind else self.response.model
 
@@ -34,69 +40,36 @@ class GradeOutcome:
     rating: RatingView
     model: str  # revealed after the submit
     judge: JudgeRatingView | None  # only when the session reveals the judge
+    progress: Progress | None = None  # after the submit
+    next: GradingItem | None = None  # the next lease, when asked for with the submit
 
 
-class GradingDesk:
+class Single:
+    """Single-answer ratings: one response, rated 1-10 or skipped."""
+
+    name = "single"
+
+    def item(self, turn: Turn) -> GradingItem:
+        return GradingItem(turn.session, turn.item, turn.answer, turn.progress)
+
+    def outcome(self, submitted: Submitted, answer: dict[str, Any]) -> GradeOutcome:
+        return GradeOutcome(
+            rating=submitted.answer,
+            model=submitted.item.model,
+            judge=submitted.judge,
+            progress=submitted.progress,
+            next=self.item(submitted.next) if submitted.next is not None else None,
+        )
+
+
+SINGLE = Single()
+
+
+class GradingDesk(AnswerDesk[GradingItem, GradeOutcome]):
+    """The desk for single-answer ratings (the Grade page)."""
+
     def __init__(self, store: Store, access: Access) -> None:
-        self.store = store
-        self.access = access
-
-    def sessions(self, actor: str | None) -> list[SessionView]:
-        """The active single-answer grading sessions."""
-        self.access.require(actor, "annotator")
-        return [s for s in self.store.sessions(active_only=True) if s.kind == "single"]
-
-    def _session(self, name: str | None) -> SessionView:
-        if not name:
-            raise StoreError("Choose a grading session first.")
-        found = self.store.get_session(name)
-        if found.kind != "single":
-            raise StoreError(f"The session {name!r} is a pairwise session: label it on the Annotate page.")
-        if not found.active:
-            raise StoreError(f"The session {name!r} is closed; choose another.")
-        return found
-
-    def _item(self, session: SessionView, user: str, response: ResponseView) -> GradingItem:
-        return GradingItem(
-            session=session,
-            response=response,
-            rating=self.store.rating_of(response.id, user),
-            progress=self.store.rating_progress(user, session.dataset, session.overlap),
-        )
-
-    def next_item(self, actor: str | None, session_name: str | None) -> GradingItem | None:
-        """Lease the next response to rate; None when this annotator is done with the session."""
-        user = self.access.require(actor, "annotator")
-        session = self._session(session_name)
-        response = self.store.lease_next_response(
-            user.name, session.dataset, overlap=session.overlap, lease_seconds=session.lease_seconds
-        )
-        return self._item(session, user.name, response) if response is not None else None
-
-    def progress(self, actor: str | None, session_name: str | None) -> Progress:
-        user = self.access.require(actor, "annotator")
-        session = self._session(session_name)
-        return self.store.rating_progress(user.name, session.dataset, session.overlap)
-
-    def open_item(self, actor: str | None, session_name: str | None, response_id: int) -> GradingItem:
-        """A response this annotator was handed before (to look at or edit their rating)."""
-        user = self.access.require(actor, "annotator")
-        session = self._session(session_name)
-        if not self.store.was_shown_response(response_id, user.name):
-            raise StoreError(f"You have not been shown response #{response_id}.")
-        response = self.store.get_response(response_id)
-        if response.dataset != session.dataset:
-            raise StoreError(f"Response #{response_id} is not in this session's dataset.")
-        return self._item(session, user.name, response)
-
-    def previous(self, actor: str | None, session_name: str | None, current: int | None) -> GradingItem | None:
-        """The response this annotator rated before ``current`` (or their latest one), or None."""
-        user = self.access.require(actor, "annotator")
-        session = self._session(session_name)
-        ids = self.store.rating_history(user.name, session.dataset)
-        if current is not None and current in ids:
-            ids = ids[ids.index(current) + 1 :]
-        return self.open_item(actor, session_name, ids[0]) if ids else None
+        super().__init__(store, access, SINGLE)
 
     def submit(
         self,
@@ -112,26 +85,22 @@ class GradingDesk:
         time_on_item_ms: int | None = None,
         idempotency_key: str | None = None,
         expected_version: int | None = None,
+        then_next: bool = False,
     ) -> GradeOutcome:
-        user = self.access.require(actor, "annotator")
-        session = self._session(session_name)
-        if not self.store.was_shown_response(response_id, user.name):
-            raise StoreError(
-                f"Response #{response_id} was not handed to you; press “Next” to get one. Nothing was saved."
-            )
-        if self.store.get_response(response_id).dataset != session.dataset:
-            raise StoreError(f"Response #{response_id} is not in this session's dataset; nothing was saved.")
-        saved = self.store.save_rating(
+        answer = {
+            "rating": None if skipped else rating,
+            "skipped": skipped,
+            "confidence": confidence,
+            "comment": comment or "",
+            "flagged": flagged,
+            "time_on_item_ms": time_on_item_ms,
+        }
+        return self.answer(
+            actor,
+            session_name,
             response_id,
-            user.name,
-            None if skipped else rating,
+            answer,
             idempotency_key=idempotency_key,
-            confidence=confidence,
-            comment=comment or "",
-            skipped=skipped,
-            flagged=flagged,
-            time_on_item_ms=time_on_item_ms,
             expected_version=expected_version,
+            then_next=then_next,
         )
-        judge = self.store.latest_judge_rating(response_id) if session.reveal_judge else None
-        return GradeOutcome(rating=saved, model=self.store.get_response(response_id).model, judge=judge)

@@ -8,11 +8,14 @@ Gradio here.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
 from annotation_store import AdjudicationView, ComparisonView, Store, StoreError, VerdictView
+from errors import InvalidInput, NotFound
 from orchestration.access import Access
 
 REVIEWER = "reviewer"
@@ -33,6 +36,7 @@ QUEUE_COLUMNS = [
     "judge_disagrees",
     "adjudication",
 ]
+MAX_ID = 2**63 - 1  # ids are SQL BIGINTs: anything larger cannot exist (and must not reach the driver)
 LABEL_COLUMNS = ["annotator", "kind", "verdict", "skipped", "flagged", "confidence", "comment", "version", "updated_at"]
 
 
@@ -60,6 +64,21 @@ class ReviewItem:
     latest: VerdictView | None  # the latest original-order verdict (with probabilities if any)
     adjudication: AdjudicationView | None
     gold: tuple[str, str] | None
+
+
+def comparison_number(value: Any, missing: str = "Enter a comparison number or click a row of the queue.") -> int:
+    """A comparison id typed into a form (Gradio's Number gives floats): a whole number that can exist."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise InvalidInput(missing)
+    try:
+        number = float(value) if not isinstance(value, int) else value
+    except (TypeError, ValueError):
+        raise InvalidInput(f"{str(value)!r} is not a comparison number; enter a whole number like 12.") from None
+    if isinstance(value, bool) or (isinstance(number, float) and (not math.isfinite(number) or number != int(number))):
+        raise InvalidInput(f"{value!r} is not a comparison number; enter a whole number like 12.")
+    if not 1 <= int(number) <= MAX_ID:
+        raise NotFound(f"There is no comparison #{int(number)}: numbers start at 1. Check the number in the queue.")
+    return int(number)
 
 
 def judge_opinions(store: Store, comparison: ComparisonView) -> tuple[JudgeOpinion, ...]:
@@ -105,9 +124,10 @@ class ReviewDesk:
             frame = frame[frame["judge_disagrees"].astype(bool)]
         return frame.reindex(columns=QUEUE_COLUMNS).reset_index(drop=True)
 
-    def item(self, actor: str | None, comparison_id: int) -> ReviewItem:
+    def item(self, actor: str | None, comparison_id: Any) -> ReviewItem:
+        """One comparison with everything a reviewer needs; ``comparison_id`` as typed into the form."""
         self.access.require(actor, REVIEWER)
-        comparison = self.store.get_comparison(int(comparison_id))
+        comparison = self.store.get_comparison(comparison_number(comparison_id))
         details = self.store.label_details(comparison.dataset)
         labels = details[details["comparison_id"] == comparison.id].reindex(columns=LABEL_COLUMNS)
         return ReviewItem(
@@ -120,12 +140,11 @@ class ReviewDesk:
         )
 
     def adjudicate(
-        self, actor: str | None, comparison_id: int | None, verdict: str | None, rationale: str | None
+        self, actor: str | None, comparison_id: Any, verdict: str | None, rationale: str | None
     ) -> AdjudicationView:
         """Set (or change) the final label of a comparison; the rationale is required."""
         user = self.access.require(actor, REVIEWER)
-        if comparison_id is None:
-            raise StoreError("Open a comparison from the queue first; nothing was saved.")
+        number = comparison_number(comparison_id, "Open a comparison from the queue first; nothing was saved.")
         if verdict not in FINAL_VERDICTS:
             raise StoreError("Choose the final label: 1, 2 or tie; nothing was saved.")
         text = (rationale or "").strip()
@@ -133,4 +152,4 @@ class ReviewDesk:
             raise StoreError("Write a rationale (why this is the final label); nothing was saved.")
         if len(text) > MAX_RATIONALE:
             raise StoreError(f"The rationale is at most {MAX_RATIONALE:,} characters; nothing was saved.")
-        return self.store.adjudicate(int(comparison_id), user.name, verdict, text)
+        return self.store.adjudicate(number, user.name, verdict, text)

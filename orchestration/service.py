@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
+from analysis.defaults import ALPHA
 from annotation_store import (
     DEMO_DATASET_NAME,
     ComparisonView,
@@ -452,7 +453,7 @@ class Studio:
         runs = self.store.judge_runs_on(dataset)
         return [(f"{run.model} · {run.profile} · run {run.run_id}", run.run_id) for run in reversed(runs)]
 
-    def dashboard(self, dataset: str | None = None, run_id: int | None = None, *, alpha: float = 0.05) -> Dashboard:
+    def dashboard(self, dataset: str | None = None, run_id: int | None = None, *, alpha: float = ALPHA) -> Dashboard:
         """Figures for one dataset (default: the default dataset) and one judge run (default: the run
         that judged most recently); see ``orchestration.dashboard``."""
         return build_dashboard(self.store, dataset or self.default_dataset(), run_id, alpha=alpha)

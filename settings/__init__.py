@@ -1,48 +1,58 @@
-"""One place for every default: the CLI, the server and the docs read them from here."""
+"""One place for every default: the CLI, the server and the docs read them from the settings table.
+
+``Settings`` is the runtime configuration; its attributes are the table's runtime rows
+(``settings.table``), each overridable by an environment variable ``JUDGE_STUDIO_<NAME>`` or a CLI
+flag. The session defaults of the Admin page are in ``settings.sessions`` (kept out of this module so
+that importing ``settings`` never imports the store), the README table in ``settings.docs``.
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from judge_runtime import DEFAULT_PROFILE, DEMO_MODEL, JudgeSpec, get_profile
+from judge_runtime import DEMO_MODEL, JudgeSpec, get_profile
+from settings.table import BY_NAME, ENV_PREFIX, SETTINGS_TABLE, Setting, rows_for
 
-ENV_PREFIX = "JUDGE_STUDIO_"
+__all__ = ["ENV_PREFIX", "SETTINGS_TABLE", "Setting", "Settings", "judge_spec", "rows_for"]
+
+
+def _default(name: str) -> Any:
+    return BY_NAME[name].value()
 
 
 def _default_home() -> Path:
-    return Path(os.environ.get(f"{ENV_PREFIX}HOME", "~/.judge-studio")).expanduser()
+    return Path(BY_NAME["home"].from_env(os.environ)).expanduser()
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Defaults, each overridable by an environment variable ``JUDGE_STUDIO_<NAME>`` or a CLI flag."""
+    """The runtime settings; each attribute is a runtime row of ``settings.table.SETTINGS_TABLE``
+    (a test checks that the two list the same names and types)."""
 
     home: Path = field(default_factory=_default_home)
-    database_url: str = ""  # empty: a SQLite file in ``home``
-    judge_model: str = DEMO_MODEL
-    judge_profile: str = DEFAULT_PROFILE
-    quantization: str = "auto"
-    device: str = "auto"
-    decoding: str = "fast"
-    max_new_tokens: int = 256
-    seed: int = 0
-    # "auto": constrained for the demo judge (it never writes a parseable verdict on its own,
-    # see docs/NOTES.md), "generate" (the released behaviour) for every other model.
-    verdict_mode: str = "auto"
-    both_orders: bool = True  # constrained mode: average verdict probabilities over both orders
-    host: str = "127.0.0.1"
-    port: int = 7860
-    batch_size: int = 4
-    seed_demo: bool = True
-    # the web layer on a network (docs/SECURITY.md)
-    public_url: str = ""  # e.g. https://judge.example.org behind an HTTPS proxy: the one origin trusted
-    forwarded_allow_ips: str = ""  # proxy addresses whose X-Forwarded-* headers are believed
-    max_upload_mb: int = 20
-    session_hours: int = 72
-    login_attempts: int = 10  # failed logins per account and per address per 15 minutes
+    database_url: str = _default("database_url")
+    judge_model: str = _default("judge_model")
+    judge_profile: str = _default("judge_profile")
+    quantization: str = _default("quantization")
+    device: str = _default("device")
+    decoding: str = _default("decoding")
+    max_new_tokens: int = _default("max_new_tokens")
+    seed: int = _default("seed")
+    verdict_mode: str = _default("verdict_mode")
+    both_orders: bool = _default("both_orders")
+    batch_size: int = _default("batch_size")
+    host: str = _default("host")
+    port: int = _default("port")
+    seed_demo: bool = _default("seed_demo")
+    public_url: str = _default("public_url")
+    forwarded_allow_ips: str = _default("forwarded_allow_ips")
+    max_upload_mb: int = _default("max_upload_mb")
+    session_hours: int = _default("session_hours")
+    login_attempts: int = _default("login_attempts")
 
     @property
     def resolved_verdict_mode(self) -> str:
@@ -63,26 +73,15 @@ class Settings:
         return self.database_url or str(self.home / "judge-studio.sqlite3")
 
     @classmethod
-    def from_env(cls, **overrides: Any) -> Settings:
-        values: dict[str, Any] = {}
-        for name, current in cls().__dict__.items():
-            raw = os.environ.get(ENV_PREFIX + name.upper())
-            if raw is None or name == "home":
-                continue
-            values[name] = _convert(raw, current, name)
-        settings = cls(**values)
-        return replace(settings, **{k: v for k, v in overrides.items() if v is not None})
-
-
-def _convert(raw: str, current: Any, name: str) -> Any:
-    if isinstance(current, bool):
-        return raw.strip().lower() in {"1", "true", "yes", "on"}
-    if isinstance(current, int):
-        try:
-            return int(raw)
-        except ValueError:
-            raise ValueError(f"{ENV_PREFIX}{name.upper()}={raw!r} is not a whole number.") from None
-    return raw
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Defaults, then ``JUDGE_STUDIO_<NAME>`` variables, then ``overrides`` that are not None."""
+        env = os.environ if environ is None else environ
+        values = {f.name: BY_NAME[f.name].from_env(env) for f in fields(cls)}
+        values["home"] = Path(values["home"]).expanduser()
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        if isinstance(values["home"], str):
+            values["home"] = Path(values["home"]).expanduser()
+        return cls(**values)
 
 
 def judge_spec(s: Settings) -> JudgeSpec:

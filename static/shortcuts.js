@@ -1,6 +1,6 @@
 // Judge Studio keyboard shortcuts for the Annotate tab:
 // 1 / 2 pick the left / right response, T or 0 tie, S skip, F flag, Enter submit, ← previous item.
-// On the Grade tab: Enter submits the rating, S skips, ← previous. Keys act only on visible elements.
+// On the Grade tab: Enter submits the rating, S skips, F flags, ← previous. Keys act only on visible elements.
 // Keys typed into a text field are left alone; so are keys with Ctrl, Alt or Cmd.
 document.addEventListener("keydown", (event) => {
   const target = event.target;
@@ -21,7 +21,8 @@ document.addEventListener("keydown", (event) => {
   const visible = (el) => el && el.offsetParent !== null;
   let element = null;
   if (event.key === "f" || event.key === "F") {
-    element = document.querySelector("#annotate-flag input[type=checkbox]");
+    const boxes = ["#annotate-flag", "#grade-flag"].map((id) => document.querySelector(`${id} input[type=checkbox]`));
+    element = boxes.find(visible) || null;
   } else if (ids[event.key]) {
     // the first of the candidates that is on screen (only one tab shows at a time)
     const candidates = [].concat(ids[event.key]).map((id) => document.getElementById(id));

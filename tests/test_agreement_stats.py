@@ -18,10 +18,13 @@ from sklearn.metrics import accuracy_score, cohen_kappa_score, confusion_matrix,
 from statsmodels.stats.inter_rater import aggregate_raters
 from statsmodels.stats.inter_rater import fleiss_kappa as statsmodels_fleiss_kappa
 
-from analysis.statistics import (
+from analysis import (
     LABELS,
+    JudgeRun,
+    ReportInputs,
     bootstrap_ci,
     bradley_terry,
+    build_report,
     classification_report,
     combine_orders,
     fleiss_kappa,
@@ -32,9 +35,11 @@ from analysis.statistics import (
     mtbench_agreement,
     pairwise_cohen_kappa,
     rating_correlations,
+    report_dict,
     swap_consistency,
     win_rate,
 )
+from analysis.agreement import agreement_by_group
 
 
 def _labels(rows: list[tuple[int, str, str | None]]) -> pd.DataFrame:
@@ -296,6 +301,50 @@ def test_swap_consistency_by_hand() -> None:
     assert result.first_position_p_value == pytest.approx(stats.binomtest(4, 6, 0.5).pvalue)
 
 
+def test_position_bias_needs_the_two_orders_own_verdicts() -> None:
+    """Issue 14 #3: a judge that averages both orders wrote the same verdict for both orders, and
+    comparing that verdict with itself gave swap consistency 1.0 and first-position rate 0.5; one
+    order alone gave a first-position rate that only reflects which response the data puts first."""
+    mirrored = pd.DataFrame(
+        [(c, swapped, v) for c, v in [(1, "1"), (2, "2"), (3, "1"), (4, "tie")] for swapped in (False, True)],
+        columns=["comparison_id", "swapped", "verdict"],
+    )
+    averaged = swap_consistency(mirrored, averaged_orders=True)
+    assert (averaged.consistency, averaged.first_position_rate, averaged.n_pairs) == (None, None, 0)
+    assert not averaged.measured and "averaged both orders" in (averaged.not_measured or "")
+    one_order = swap_consistency(mirrored[~mirrored["swapped"]])
+    assert (one_order.consistency, one_order.first_position_rate, one_order.n_decisive) == (None, None, 0)
+    assert "one presentation order" in (one_order.not_measured or "")
+    assert swap_consistency(mirrored).measured  # per-order verdicts of their own: measured (here 1.0, 0.5)
+
+
+def test_report_says_position_bias_was_not_measured_for_an_averaging_judge() -> None:
+    comparisons = pd.DataFrame(
+        {
+            "id": [1, 2, 3],
+            "prompt": ["p1", "p2", "p3"],
+            "category": "c",
+            "model1": "a",
+            "model2": "b",
+            "response1": ["x", "xx", "x"],
+            "response2": ["yy", "y", "y"],
+        }
+    )
+    verdicts = pd.DataFrame(
+        [(7, c, swapped, v, "ok") for c, v in [(1, "1"), (2, "2"), (3, "1")] for swapped in (False, True)],
+        columns=["run_id", "comparison_id", "swapped", "verdict", "status"],
+    )
+    labels = pd.DataFrame(columns=["comparison_id", "annotator", "verdict", "updated_at", "model1", "model2"])
+    run = JudgeRun(7, "demo", "pandalm", "k", {"both_orders": True})  # the judge averaged both orders
+    report = report_dict(build_report(ReportInputs("d", comparisons, labels, verdicts, [run])))
+    (judge,) = report["judges"]
+    assert judge["position_bias"]["consistency"] is None and judge["position_bias"]["first_position_rate"] is None
+    assert judge["both_orders"]["swap_consistency"]["not_measured"].startswith("not measured: the judge averaged")
+    honest = JudgeRun(7, "demo", "pandalm", "k", {"both_orders": False})
+    measured = report_dict(build_report(ReportInputs("d", comparisons, labels, verdicts, [honest])))
+    assert measured["judges"][0]["position_bias"]["consistency"] == 1.0
+
+
 def test_combine_orders_keeps_only_verdicts_that_survive_the_swap() -> None:
     combined = combine_orders(_both_orders()).set_index("comparison_id")
     assert combined["verdict"].to_dict() == {1: "1", 2: "tie", 3: "tie", 4: "tie", 5: None}
@@ -521,3 +570,35 @@ def test_pandalm_testset_reproduces_published_figures() -> None:
     )
     table, _ = aggregate_raters(codes.T)
     assert fleiss_kappa(labels) == pytest.approx(statsmodels_fleiss_kappa(table, method="fleiss"), abs=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_agreement_by_group_equals_scikit_learn_per_group(seed: int) -> None:
+    """The one-pass breakdown (per category, per annotator) gives scikit-learn's figures for every group."""
+    rng = np.random.default_rng(seed)
+    for _ in range(40):
+        n, m = int(rng.integers(1, 40)), int(rng.integers(0, 20))
+        labels = pd.DataFrame(
+            {
+                "comparison_id": rng.integers(0, 15, n),
+                "verdict": rng.choice(LABELS, n, p=rng.dirichlet([1, 1, 1])),
+                "group": rng.choice(list("abcd"), n),
+            }
+        )
+        verdicts = pd.DataFrame(
+            {
+                "comparison_id": rng.integers(0, 15, m),
+                "verdict": rng.choice(LABELS, m, p=rng.dirichlet([1, 1, 1])),
+                "status": rng.choice(["ok", "ok", "unparsed"], m),
+            }
+        )
+        table = agreement_by_group(labels, verdicts, labels["group"])
+        for name, rows in labels.groupby("group"):
+            expected, row = human_judge_agreement(rows, verdicts), table.loc[name]
+            assert (row["n"], row["judge_unparsed"]) == (expected.n, expected.judge_unparsed)
+            for figure in ("accuracy", "cohen_kappa", "macro_f1"):
+                value = getattr(expected, figure)
+                if value is None or math.isnan(value):
+                    assert math.isnan(row[figure])
+                else:
+                    assert row[figure] == pytest.approx(value, abs=1e-12)

@@ -12,11 +12,14 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, text
 
 from annotation_store import NewVerdict, Store, StoreError, hash_password, open_store, verify_password
 from annotation_store.db import MIGRATIONS, WRITE, make_engine, sqlite_url
 from annotation_store.models import Base
+
+HEAD = "0006"  # the newest migration (0006: per-session coverage); checked against the scripts below
 
 
 def _sql(path: Path, query: str, *params: Any) -> list[tuple[Any, ...]]:
@@ -47,8 +50,9 @@ def _expire_leases(db_path: Path) -> None:
 def test_models_and_migrations_agree(store: Store) -> None:
     """Autogenerate finds nothing to do: migration 0003 creates exactly what models.py declares."""
     assert _schema_diff(store.engine) == []
+    assert ScriptDirectory(str(MIGRATIONS)).get_current_head() == HEAD
     with store.engine.connect() as connection:
-        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0005"
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == HEAD
 
 
 def test_migrations_go_down_to_0002_and_up_again_keeping_the_data(db_path: Path, store: Store) -> None:
@@ -73,7 +77,7 @@ def test_migrations_go_down_to_0002_and_up_again_keeping_the_data(db_path: Path,
         assert not {"assignments", "adjudications"} & tables
         assert "password_hash" not in {row[1] for row in _sql(db_path, "PRAGMA table_info(annotators)")}
         _migrate(engine, "upgrade", "head")
-        assert _sql(db_path, "SELECT version_num FROM alembic_version") == [("0005",)]
+        assert _sql(db_path, "SELECT version_num FROM alembic_version") == [(HEAD,)]
         assert _sql(db_path, counts) == before
         assert _sql(db_path, "SELECT comparison_id, verdict, version, comment, skipped FROM labels") == [
             (1, "2", 2, "", 0)
@@ -241,15 +245,13 @@ def test_least_covered_items_come_first(store: Store) -> None:
 
 
 def test_an_expired_lease_returns_the_item(store: Store, db_path: Path) -> None:
-    a = store.lease_next("ann", lease_seconds=0)
+    a = store.lease_next("ann")
     assert a is not None
     b = store.lease_next("ben")
-    assert b is not None and b[0].id == a[0].id  # lease_seconds=0: expired at once
+    assert b is not None and b[0].id != a[0].id  # ann's lease is live
+    _expire_leases(db_path)  # a tab left open past the lease
     c = store.lease_next("cat")
-    assert c is not None and c[0].id != b[0].id  # ben's lease is live
-    _expire_leases(db_path)
-    d = store.lease_next("dan")
-    assert d is not None and d[0].id == a[0].id
+    assert c is not None and c[0].id == a[0].id
 
 
 def test_presented_order_is_stored_and_reproducible(store: Store, db_path: Path) -> None:
@@ -273,6 +275,8 @@ def test_lease_arguments_are_checked(store: Store) -> None:
         store.lease_next("ann", overlap=0)
     with pytest.raises(StoreError, match="lease_seconds"):
         store.lease_next("ann", lease_seconds=-1)
+    with pytest.raises(StoreError, match="at least 30"):  # 0 s leases expired at once: k was overshot
+        store.lease_next("ann", lease_seconds=0)
     with pytest.raises(StoreError, match="no dataset"):
         store.lease_next("ann", "missing")
 

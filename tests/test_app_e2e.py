@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from gradio_client import Client
+from gradio_ids import outputs_by_id, predict
 
 pytestmark = pytest.mark.model
 
@@ -23,10 +24,21 @@ def _sql(path: Path, query: str, *args: object) -> list[tuple]:
 
 
 SESSION = "Demo session"
-HEADER, PROMPT, LEFT, RIGHT, FEEDBACK = 0, 1, 3, 5, 10  # outputs of /next_item and /submit_label
+HEADER, PROMPT, LEFT, RIGHT, FEEDBACK = (
+    "annotate-header",
+    "annotate-prompt",
+    "annotate-response-1",
+    "annotate-response-2",
+    "annotate-feedback",
+)
 
 
-def _shown_id(outputs: tuple) -> int:
+def _item(client: Client, api_name: str, *args: object) -> dict:
+    """An Annotate endpoint's outputs by elem_id."""
+    return predict(client, api_name, *args)
+
+
+def _shown_id(outputs: dict) -> int:
     match = re.search(r"Comparison \*\*#(\d+)\*\*", outputs[HEADER])
     assert match, outputs[HEADER]
     return int(match.group(1))
@@ -36,10 +48,10 @@ def test_annotator_labels_and_the_label_is_in_sqlite(
     running_app: str, db_path: Path, app_accounts: dict[str, str]
 ) -> None:
     alice = _client(running_app, "alice", app_accounts)
-    shown = alice.predict(SESSION, api_name="/next_item")
+    shown = _item(alice, "/next_item", SESSION)
     comparison_id = _shown_id(shown)
     assert "Instruction" in shown[PROMPT] and shown[LEFT] and shown[RIGHT]
-    after = alice.predict(SESSION, "left", 4, False, "clear winner", api_name="/submit_label")
+    after = _item(alice, "/submit_label", SESSION, "left", 4, False, "clear winner")
     assert f"Saved **Left is better** on comparison #{comparison_id} (version 1)" in after[FEEDBACK]
     assert _shown_id(after) != comparison_id  # the next comparison is shown at once
     ((verdict, swapped, confidence, comment),) = _sql(
@@ -56,8 +68,8 @@ def test_two_annotators_each_get_their_own_next_item(
     running_app: str, db_path: Path, app_accounts: dict[str, str]
 ) -> None:
     alice, bob = _client(running_app, "alice", app_accounts), _client(running_app, "bob", app_accounts)
-    a_first = _shown_id(alice.predict(SESSION, api_name="/next_item"))
-    b_first = _shown_id(bob.predict(SESSION, api_name="/next_item"))
+    a_first = _shown_id(_item(alice, "/next_item", SESSION))
+    b_first = _shown_id(_item(bob, "/next_item", SESSION))
     assert b_first != a_first  # alice's lease counts: least-annotated first
     alice.predict(SESSION, "tie", 0, False, "", api_name="/submit_label")
     bob.predict(SESSION, "right", 0, False, "", api_name="/submit_label")
@@ -92,12 +104,14 @@ def test_case_study_judges_once_with_the_real_model_and_stores_the_verdict(
     running_app: str, db_path: Path, app_accounts: dict[str, str]
 ) -> None:
     client = _client(running_app, "rita", app_accounts)
-    shown = client.predict(2, api_name="/show_comparison")
-    assert "Response 1 · `" in shown[2] and "Not judged yet" in shown[7]
+    shown = predict(client, "/show_comparison", 2)
+    assert "Response 1 · `" in shown["case-response-1-title"] and "Not judged yet" in shown["judge-verdict"]
     job = client.submit(2, api_name="/judge_comparison")
-    outputs = list(job)
+    outputs = [outputs_by_id(client, "/judge_comparison", step) for step in job]
     assert len(outputs) >= 2, "the judge output is streamed in several updates"
-    raw, verdict, reason, reference, status = outputs[-1]
+    last = outputs[-1]
+    raw, verdict, reason, reference = (last[f"judge-{k}"] for k in ("raw", "verdict", "reason", "reference"))
+    status = last["judge-status"]
     assert raw.strip()
     assert "### Verdict: Response" in verdict or "### Verdict: Tie" in verdict
     assert "p(1)" in verdict and "Reason" in reason and "Reference answer" in reference
@@ -119,13 +133,13 @@ def test_case_study_judges_once_with_the_real_model_and_stores_the_verdict(
 
 def test_dashboard_shows_agreement_after_labels_and_verdicts(running_app: str, app_accounts: dict[str, str]) -> None:
     client = _client(running_app, "rita", app_accounts)
-    before = client.predict("judge-studio-demo", None, api_name="/dashboard")
-    assert "**0** human labels" in before[0]
+    before = predict(client, "/dashboard", "judge-studio-demo", None)
+    assert "**0** human labels" in before["dashboard-summary"]
     alice = _client(running_app, "alice", app_accounts)
-    alice.predict(SESSION, api_name="/next_item")
+    _item(alice, "/next_item", SESSION)
     alice.predict(SESSION, "right", 0, False, "", api_name="/submit_label")
-    after = client.predict("judge-studio-demo", None, api_name="/dashboard")
-    assert "**1** human labels from **1** annotators" in after[0]
+    after = predict(client, "/dashboard", "judge-studio-demo", None)
+    assert "**1** human labels from **1** annotators" in after["dashboard-summary"]
 
 
 def test_simultaneous_annotators_get_leased_items_within_the_overlap_and_every_label_lands_once(
@@ -147,11 +161,11 @@ def test_simultaneous_annotators_get_leased_items_within_the_overlap_and_every_l
     def work(name: str) -> None:
         try:
             client = Client(running_app, auth=(name, f"{name}-pass-1"), verbose=False)
-            shown = client.predict("pairs", api_name="/next_item")
+            shown = _item(client, "/next_item", "pairs")
             mine = []
             for i in range(4):
                 mine.append(_shown_id(shown))
-                shown = client.predict("pairs", ("left", "right", "tie")[i % 3], 0, False, "", api_name="/submit_label")
+                shown = _item(client, "/submit_label", "pairs", ("left", "right", "tie")[i % 3], 0, False, "")
             submitted[name] = mine
         except Exception as exc:  # collected: the assertion below shows it
             errors.append(f"{name}: {exc}")

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
+from conftest import serve_app
 
 from annotation_store import NewVerdict, open_store
 
@@ -23,9 +27,9 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture
-def open_page(running_app: str):
-    """``open_page(name, password)``: a chromium page logged in to the app as that account."""
+@contextmanager
+def pages_of(url: str) -> Iterator[Any]:
+    """``open_as(name, password)``: a chromium page logged in to the app at ``url`` as that account."""
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
@@ -37,13 +41,27 @@ def open_page(running_app: str):
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.dialogs = []  # type: ignore[attr-defined]
             page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))  # type: ignore[attr-defined]
-            page.goto(running_app)
+            page.goto(url)
             log_in(page, name, password)
             page.get_by_text("Signed in as").wait_for()
             return page
 
         yield open_as
         browser.close()
+
+
+@pytest.fixture
+def open_page(running_app: str):
+    """``open_page(name, password)``: a chromium page logged in to the app as that account."""
+    with pages_of(running_app) as open_as:
+        yield open_as
+
+
+@pytest.fixture
+def open_quick_page(db_path: Path, quick_judge):
+    """Like ``open_page``, on an app whose judge writes at most 32 tokens (judge runs in seconds)."""
+    with serve_app(db_path, judge_loader=lambda _spec: quick_judge) as app, pages_of(app.url) as open_as:
+        yield open_as
 
 
 @pytest.fixture
@@ -197,3 +215,76 @@ def test_an_annotator_rates_a_single_response_and_submits_with_enter(open_page, 
             "SELECT r.rating, r.version FROM ratings r JOIN annotators a ON a.id = r.annotator_id "
             "WHERE a.name = 'alice'"
         ).fetchall() == [(7, 1)]
+
+
+def test_admin_judge_run_shows_a_progress_bar_with_a_count(open_quick_page, db_path: Path) -> None:
+    """Issue 14 #4: while the judge runs, a bar and "judged N of M" are on screen (not 0 px tall)."""
+    import re
+
+    page = open_quick_page("admin", "admin-pass-1")
+    page.get_by_role("tab", name="Admin").click()
+    page.locator("#admin-judge-section").get_by_text("Judge a dataset").click()
+    page.locator("#admin-judge-limit input").fill("2")
+    page.locator("#admin-judge-run").click()
+    count = page.get_by_text(re.compile(r"\b[0-2] ?(of|/) ?2\b")).first
+    count.wait_for(state="visible", timeout=30_000)
+    running = page.locator("#admin-judge-result").inner_text()
+    box = page.locator("#admin-judge-progress progress").bounding_box()
+    assert box is not None and box.get("height", 0) > 4 and box.get("width", 0) > 50
+    assert "Loading the judge" not in page.locator("#admin-judge-progress").inner_text()
+    assert "Done" not in running, "the count must be visible while the run is still going"
+    page.get_by_text("Done.", exact=False).first.wait_for(timeout=180_000)
+    assert "Judged 2 of 2" in page.locator("#admin-judge-progress").inner_text()
+    with sqlite3.connect(db_path) as db:
+        assert db.execute("SELECT count(DISTINCT comparison_id) FROM judge_verdicts").fetchone() == (2,)
+
+
+def test_review_a_mistyped_number_says_so_and_leaves_the_form_usable(open_page) -> None:
+    """Issue 14 #7: no error overlay that intercepts clicks; the next number opens normally."""
+    page = open_page("rita", "rita-pass-1")
+    page.get_by_role("tab", name="Review").click()
+    number = page.locator("#review-id input")
+    number.fill("99999")
+    page.locator("#review-open").click()
+    page.get_by_text("There is no comparison with id 99999", exact=False).first.wait_for(timeout=15_000)
+    page.locator("#review-rationale textarea").click(timeout=5_000)  # would hit an error overlay
+    page.locator("#review-rationale textarea").fill("still usable")
+    page.locator("#review-verdict label").first.click(timeout=5_000)
+    number.fill("2")
+    page.locator("#review-open").click(timeout=5_000)
+    page.wait_for_function("document.querySelector('#review-header').innerText.includes('Comparison #2')")
+    assert "There is no comparison" not in page.locator("#review-open-note").inner_text()
+
+
+def test_a_dataset_imported_after_start_appears_and_its_names_show_as_text(
+    open_page, db_path: Path, tmp_path: Path
+) -> None:
+    """Issue 13 #7 and #6: imported with the CLI's code after the page loaded, the dataset is in the
+    Case study picker once the tab is opened; its model and dataset names (a backtick and an
+    ``<img src=x>``) show as text, and nothing is fetched or run."""
+    import json
+
+    from orchestration import ImportOptions, import_file
+
+    page = open_page("rita", "rita-pass-1")
+    evil = "x`<img src=x>"
+    rows = [
+        {"instruction": f"Q{i}?", "response1": "a", "response2": "b", "model1": f"m {evil}", "model2": "plain"}
+        for i in range(2)
+    ]
+    source = tmp_path / "late.jsonl"
+    source.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    mapping = {k: k for k in ("instruction", "response1", "response2", "model1", "model2")}
+    store = open_store(db_path)
+    import_file(store, source, "jsonl", ImportOptions(dataset=f"late {evil}", mapping=mapping))
+    store.close()
+    page.get_by_role("tab", name="Case study").click()
+    picker = page.locator("#case-dataset input")
+    picker.click()
+    page.get_by_role("option", name=f"late {evil}").click(timeout=15_000)
+    page.wait_for_function("document.querySelector('#case-header').innerText.includes('late')")
+    header = page.locator("#case-header").inner_text()
+    title = page.locator("#case-response-1-title, #case-response-2-title").all_inner_texts()
+    assert "<img src=x>" in header and any("<img src=x>" in t for t in title)
+    assert page.locator("#case-header img, #case-response-1-title img, #case-response-2-title img").count() == 0
+    assert page.dialogs == []  # type: ignore[attr-defined]

@@ -21,12 +21,14 @@ import threading
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, text
 
 from annotation_store import Store, StoreError, open_store
+from annotation_store.db import WRITE
 
 VERDICTS = ("1", "2", "tie")
 COMPARISONS = (1, 2, 3, 4, 5)
@@ -268,3 +270,92 @@ def test_threads_and_processes_write_the_same_labels_without_loss_or_duplicates(
         assert connection.execute("PRAGMA foreign_key_check").fetchall() == []
         assert connection.execute("PRAGMA journal_mode").fetchall() == [("wal",)]
     assert writing < 60, f"the concurrent writers took {writing:.0f} s: someone waited on the lock far too long"
+
+
+# ---------------------------------------------------------------------- sessions: k is never exceeded
+SESSION_LIMITS = {"k1": 1, "k2": 2}
+TINY = {
+    "name": "tiny",
+    "models": [{"name": m} for m in ("a", "b", "c")],
+    "prompts": [
+        {"id": f"q{i}", "instruction": f"Question {i}", "responses": {m: f"{m}{i}" for m in "abc"}} for i in range(4)
+    ],
+}
+
+
+def _expire_lease(store: Store, comparison_id: int, who: str) -> None:
+    """``who``'s lease on the comparison runs out (a tab left open), in a write transaction of its own."""
+    with store.engine.execution_options(**WRITE).begin() as connection:
+        connection.execute(
+            text(
+                "UPDATE assignments SET lease_expires_at = :past WHERE comparison_id = :c "
+                "AND annotator_id = (SELECT id FROM annotators WHERE name = :who)"
+            ),
+            {"past": datetime(2000, 1, 1), "c": comparison_id, "who": who},
+        )
+
+
+def _session_worker(store: Store, who: str, seed: int, out: Outcome) -> None:
+    """One annotator working through both sessions: lease, sometimes let the lease run out (so the item
+    goes back to the pool and others may take it), then submit; refusals must be clear conflicts."""
+    from errors import Conflict
+
+    rng = random.Random(seed)
+    for _round in range(12):
+        name = rng.choice(tuple(SESSION_LIMITS))
+        try:
+            turn = store.lease("pairwise", who, name)
+            if turn is None:
+                continue
+            if rng.random() < 0.3:
+                _expire_lease(store, turn.item.id, who)
+            time.sleep(rng.random() * 0.01)
+            verdict = rng.choice(VERDICTS)
+            store.submit("pairwise", who, name, turn.item.id, swapped=turn.swapped, verdict=verdict)
+            out.accepted.append((name, turn.item.id, who, verdict, 1))
+        except Conflict as exc:
+            out.rejected.append((name, str(exc)))
+        except Exception as exc:  # recorded: the test asserts none ever happens
+            out.failures.append(f"{who}: {type(exc).__name__}: {exc}")
+
+
+def run_session_race(store: Store, n: int = 50) -> None:
+    """``n`` annotators (threads sharing ``store``) at once on two sessions (k = 1 and k = 2) over one
+    8-comparison dataset; then every item must hold at most k labels per session, and exactly k."""
+    store.seed_dataset(TINY, pairs_per_prompt=2)
+    for name, k in SESSION_LIMITS.items():
+        store.save_session(name, "tiny", overlap=k, randomize_order=False)
+    outcomes = [Outcome(f"ann-{i:02d}") for i in range(n)]
+    threads = [
+        threading.Thread(target=_session_worker, args=(store, o.writer, i, o), daemon=True)
+        for i, o in enumerate(outcomes)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    assert not any(t.is_alive() for t in threads), "an annotator thread hung"
+    assert [f for o in outcomes for f in o.failures] == []
+    with store.engine.connect() as connection:
+        per_item = connection.execute(
+            text(
+                "SELECT s.name, l.comparison_id, count(*) FROM labels l "
+                "JOIN annotation_sessions s ON s.id = l.session_id WHERE NOT l.skipped GROUP BY s.name, l.comparison_id"
+            )
+        ).all()
+        unsessioned = connection.execute(text("SELECT count(*) FROM labels WHERE session_id IS NULL")).scalar()
+    assert per_item and unsessioned == 0
+    assert [(name, item, n) for name, item, n in per_item if n > SESSION_LIMITS[name]] == []
+    assert sum(n for _name, _item, n in per_item) == sum(len(o.accepted) for o in outcomes)
+    assert sum(n for _name, _item, n in per_item) == 8 * sum(SESSION_LIMITS.values())  # filled to k, no further
+    refused = [message for o in outcomes for _s, message in o.rejected]
+    assert refused, "no late submit was refused: the expired-lease rule was not exercised"
+    assert all("is taken" in m for m in refused), refused
+
+
+def test_fifty_annotators_at_once_never_exceed_k_per_session(db_path: Path) -> None:
+    store = open_store(db_path)
+    try:
+        run_session_race(store, 50)
+    finally:
+        store.close()

@@ -14,18 +14,28 @@ from scipy.stats import binomtest
 
 from annotation_store import NewVerdict, Store
 from orchestration import Settings, Studio
-from orchestration.dashboard import BOTH, ONLY, OPPOSITE, build_dashboard
+from orchestration.dashboard import BOTH, ONLY, OPPOSITE, REPORT_CACHE, build_dashboard
 from ui.dashboard import dashboard_outputs, summary_markdown
 from ui.plots import (
+    NOT_A_TIME_SERIES_AXIS,
     agreement_over_time_figure,
     annotator_table_figure,
     bias_figure,
     bradley_terry_figure,
     partial_order_figure,
     plain,
+    win_table_figure,
 )
 
 DEMO = "judge-studio-demo"
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Each test starts with the dashboard's cache empty (it is owned by one object that can be reset)."""
+    REPORT_CACHE.clear()
+    yield
+    REPORT_CACHE.clear()
 
 
 def _run(store: Store, name: str = "test-judge") -> int:
@@ -269,3 +279,41 @@ def test_plot_functions_draw_the_expected_traces(small) -> None:
     assert table.cells.values[0][0] == "&lt;b&gt;ann&lt;/b&gt;"
     assert table.cells.values[6][0] == "1.00 (n=2)" and table.cells.values[8][1] == "25.0 s"
     assert plain("a<br>&b") == "a&lt;br&gt;&amp;b"
+
+
+def test_same_leader_only_when_both_sources_have_outcomes(store: Store) -> None:
+    """Issue 14 #10: "same leader ✓" was shown for a pair people had not labelled at all (0 == 0)."""
+    table = store.comparison_table(DEMO)
+    run = _run(store)
+    for row in table.itertuples():
+        _verdict(store, run, int(row.id), "tie")  # the judge calls every pair even; nobody labelled
+    board = build_dashboard(store, DEMO, run)
+    assert board.counts["labels"] == 0 and not board.pairs.empty
+    same_leader = win_table_figure(board.pairs).data[0].cells.values[4]
+    assert set(same_leader) == {"–"}
+
+
+def test_imported_labels_are_not_drawn_as_a_time_series(small) -> None:
+    """Issue 14 #10: labels stored within a second (an import, a script) were drawn against a time axis
+    spanning a fraction of a second; they are drawn in label order and the axis says so."""
+    store, ids, _ = small
+    board = build_dashboard(store, DEMO, ids["run"])
+    assert board.over_time_is_time_series is False
+    fig = agreement_over_time_figure(board.over_time)
+    assert fig.layout.xaxis.title.text == NOT_A_TIME_SERIES_AXIS
+    assert list(fig.data[2].x) == list(board.over_time["n"])
+    spread = board.over_time.assign(time=pd.date_range("2026-01-01", periods=len(board.over_time), freq="h"))
+    assert agreement_over_time_figure(spread).layout.xaxis.title.text == "time of the label (UTC)"
+
+
+def test_one_order_run_has_no_position_rate(store: Store) -> None:
+    """Issue 14 #3: one presentation order says nothing about position bias: not measured, with the reason."""
+    table = store.comparison_table(DEMO)
+    run = _run(store)
+    for row in table.head(10).itertuples():
+        _verdict(store, run, int(row.id), "1")
+    bias = build_dashboard(store, DEMO, run).judge_bias
+    assert bias is not None and bias.first_position_rate is None and bias.swap_consistency is None
+    assert bias.note is not None and "one presentation order" in bias.note
+    fig = bias_figure(bias, build_dashboard(store, DEMO, run).people_bias)
+    assert any("judge position bias not measured" in a.text for a in fig.layout.annotations)

@@ -12,13 +12,16 @@ import pyarrow.parquet as pq
 import pytest
 
 from annotation_store import Store, StoreError, open_store
+from errors import InvalidInput
 from interchange.exporters import (
     FORMULA_PREFIXES,
+    NothingToExport,
     dpo_pairs,
     export,
     items_wide,
     labels_long,
     neutralize,
+    usable_response,
     write_parquet,
     write_rows,
 )
@@ -29,7 +32,7 @@ from interchange.importers import (
     import_pandalm_testset,
     import_table,
 )
-from orchestration.datasets import export_dataset
+from orchestration.datasets import export_dataset, export_dataset_summary
 
 TABLE = """id,question,a,b,winner,rater,judge
 q1,=1+1 is?,+2,@two,1,ann,1
@@ -83,7 +86,7 @@ def test_other_values_are_left_alone(value: object) -> None:
 
 def test_labels_long_format(small: Store) -> None:
     rows = labels_long(small, "small")
-    assert [(r["prompt"], r["rater"], r["verdict"]) for r in rows] == [
+    assert [(r["prompt_key"], r["rater"], r["verdict"]) for r in rows] == [
         ("q1", "ann", "1"),
         ("q1", "bob", "2"),
         ("q1", "cy", "1"),
@@ -92,12 +95,12 @@ def test_labels_long_format(small: Store) -> None:
     ]
     assert {r["rater_kind"] for r in rows} == {"human"}
     with_judges = labels_long(small, "small", include_judges=True)
-    judged = [(r["prompt"], r["verdict"], r["status"]) for r in with_judges if r["rater_kind"] == "judge"]
+    judged = [(r["prompt_key"], r["verdict"], r["status"]) for r in with_judges if r["rater_kind"] == "judge"]
     assert judged == [("q1", "1", "ok"), ("q2", None, "unparsed"), ("q3", "2", "ok")]
     jsonl = [json.loads(line) for line in _export(small, "small", "labels", "jsonl").splitlines()]
     assert jsonl == [json.loads(json.dumps(r)) for r in rows]
     table = _csv(_export(small, "small", "labels", "csv", include_judges=True))
-    assert list(table[0])[:7] == ["dataset", "comparison_id", "prompt", "category", "model1", "model2", "rater"]
+    assert list(table[0])[:7] == ["dataset", "comparison_id", "prompt_key", "category", "model1", "model2", "rater"]
     assert len(table) == 8 and table[6]["verdict"] == "" and table[6]["status"] == "unparsed"
 
 
@@ -123,13 +126,13 @@ def test_wide_has_every_annotator_the_majority_and_the_judge(small: Store) -> No
 
 
 def test_dpo_pairs_from_the_majority_or_a_judge(small: Store) -> None:
-    pairs = dpo_pairs(small, "small")
+    pairs = dpo_pairs(small, "small").rows
     assert [(p["prompt_key"], p["chosen"], p["rejected"], p["chosen_model"]) for p in pairs] == [
         ("q1", "+2", "@two", "m-one"),
         ("q3", "y", "x", "m-two"),
     ]  # q2's majority is a tie: no pair
     assert pairs[0]["prompt"] == "=1+1 is?" and pairs[0]["source"] == "majority"
-    run_pairs = dpo_pairs(small, "small", source="1")
+    run_pairs = dpo_pairs(small, "small", source="1").rows
     assert [p["prompt_key"] for p in run_pairs] == ["q1", "q3"]
     with pytest.raises(StoreError, match="neither 'majority' nor a judge run id"):
         dpo_pairs(small, "small", source="best")
@@ -164,8 +167,42 @@ def test_pandalm_exports_have_every_item_and_vote(shared_data: Path, tmp_path: P
         "label:pandalm-annotator3",
         "judge:PandaLM-7B (released outputs)",
     ]
-    assert len(dpo_pairs(store, dataset)) == 422 + 472  # every decisive majority label, no ties
+    # every decisive majority label, no ties; pairs with an empty or non-text (JSON true) response are left
+    # out and counted (issue 14 #8: the file has 1 empty chosen and 51 empty rejected responses, and `true`s)
+    pairs = dpo_pairs(store, dataset)
+    assert len(pairs.rows) + pairs.dropped == 422 + 472 and pairs.dropped >= 52
+    assert all(usable_response(p["chosen"]) and usable_response(p["rejected"]) for p in pairs.rows)
+    assert f"Left out {pairs.dropped} of 894 pairs" in pairs.note and "--keep-empty" in pairs.note
+    kept = dpo_pairs(store, dataset, keep_empty=True)
+    assert (len(kept.rows), kept.dropped, kept.note) == (894, 0, "")
+    assert sum(p["chosen"] == "" for p in kept.rows) == 1 and sum(p["rejected"] == "" for p in kept.rows) == 51
+    summary = export_dataset_summary(store, dataset, "dpo", output=tmp_path / "dpo.jsonl")
+    assert (summary.rows, summary.note) == (len(pairs.rows), pairs.note)
     store.close()
+
+
+def test_dpo_without_labels_says_to_export_a_judge_run(tmp_path: Path) -> None:
+    """Issue 14 #8: `--kind dpo` on a dataset without labels used to write 0 rows and succeed."""
+    path = tmp_path / "judged.csv"
+    path.write_text("question,a,b,judge\nQ1,x1,y1,1\nQ2,x2,y2,2\n", encoding="utf-8")
+    store = open_store(tmp_path / "judged.sqlite3")
+    mapping = {"instruction": "question", "response1": "a", "response2": "b", "verdict": "judge"}
+    import_table(store, path, mapping=mapping, model1="m1", model2="m2", judge="j")
+    with pytest.raises(NothingToExport, match=r"no human labels.*--source RUN \(judge runs on it: 1\)"):
+        export_dataset(store, "judged", "dpo", output=tmp_path / "dpo.jsonl")
+    assert isinstance(NothingToExport("x"), InvalidInput)  # the CLI and the API map it to an error, never exit 0
+    assert not (tmp_path / "dpo.jsonl").exists()
+    assert export_dataset(store, "judged", "dpo", source="1", output=tmp_path / "dpo.jsonl") == 2
+    store.close()
+
+
+def test_prompt_means_the_key_in_every_export_but_dpo_text(small: Store) -> None:
+    """Issue 14 #8: ``prompt`` used to be the key in labels / wide and the text in DPO."""
+    long, wide = labels_long(small, "small")[0], items_wide(small, "small")[0]
+    dpo = dpo_pairs(small, "small").rows[0]
+    assert "prompt" not in long and "prompt" not in wide
+    assert long["prompt_key"] == wide["prompt_key"] == dpo["prompt_key"] == "q1"
+    assert dpo["prompt"] == wide["instruction"] == "=1+1 is?"
 
 
 def test_llmbar_wide_has_a_column_per_presentation_order(shared_data: Path, tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine
+from test_annotation_workflow import HEAD
 
 from analysis.statistics import rating_correlations
 from annotation_store import NewJudgeRating, Store, StoreError
@@ -282,7 +283,7 @@ def test_migration_0005_down_and_up_keeps_the_data(db_path: Path, store: Store) 
         with pytest.raises(sqlite3.IntegrityError):
             _sql(db_path, "UPDATE annotation_sessions SET kind = 'single'")
         _migrate(engine, "upgrade", "head")
-        assert _sql(db_path, "SELECT version_num FROM alembic_version") == [("0005",)]
+        assert _sql(db_path, "SELECT version_num FROM alembic_version") == [(HEAD,)]
         assert _sql(db_path, "SELECT name, overlap, kind FROM annotation_sessions WHERE name = 'pairs'") == [
             ("pairs", 2, "pairwise")
         ]
@@ -328,28 +329,28 @@ def test_dashboard_shows_rating_correlations_only_with_human_ratings(studio: Stu
 
 def test_grade_page_handlers_check_the_role_and_hide_the_judge_until_submit(studio: Studio) -> None:
     import gradio as gr
+    from gradio_ids import by_id, handler
 
     from ui.grading import grading_tab
 
     with gr.Blocks() as demo:
-        grading_tab(studio, demo)
-
-    def handler(api_name: str) -> Any:
-        return next(fn.fn for fn in demo.fns.values() if fn.api_name == api_name)
+        page = grading_tab(studio, demo)
 
     alice = gr.Request(username="alice")
-    shown = handler("next_response")(DEMO_GRADING_SESSION, alice)
-    response_id, version, key = shown[0], shown[2], shown[3]
-    assert shown[6] == "### Response"  # blind: no model name
+    shown = handler(demo, "next_response")(DEMO_GRADING_SESSION, alice)
+    response_id, version, key = shown[page.shown_id], shown[page.shown_version], shown[page.shown_key]
+    on_screen = by_id(shown)
+    assert on_screen["grade-response-title"] == "### Response"  # blind: no model name
     run = studio.store.ensure_judge_run("fp-single", {"model": "judge-x", "profile": "mtbench-single"})
     studio.store.save_judge_rating(run, NewJudgeRating(response_id, 6.0, "ok"))
-    assert not any("judge" in str(value).lower() for value in shown[4:8])
-    after = handler("submit_rating")(
-        "submit", DEMO_GRADING_SESSION, response_id, 1.0, version, key, "8", 0, False, "", alice
-    )
-    assert "Rated **8**/10" in after[12] and "judge rated it **6**/10" in after[12]
+    assert not any("judge" in str(on_screen[i]).lower() for i in ("grade-header", "grade-prompt", "grade-response"))
+    submit = handler(demo, "submit_rating")
+    updates = submit("submit", DEMO_GRADING_SESSION, response_id, False, 1.0, version, key, "8", 0, False, "", alice)
+    after = by_id(updates)
+    assert "Rated **8**/10" in after["grade-feedback"] and "judge rated it **6**/10" in after["grade-feedback"]
     assert studio.store.rating_of(response_id, "alice").rating == 8
+    assert updates[page.shown_id] not in (None, response_id)  # the next response came with the submit
     with pytest.raises(gr.Error, match="not logged in"):
-        handler("next_response")(DEMO_GRADING_SESSION, gr.Request(username=None))
+        handler(demo, "next_response")(DEMO_GRADING_SESSION, gr.Request(username=None))
     with pytest.raises(gr.Error, match="Choose a rating"):
-        handler("submit_rating")("submit", DEMO_GRADING_SESSION, response_id, 1.0, 1, "k", None, 0, False, "", alice)
+        submit("submit", DEMO_GRADING_SESSION, response_id, False, 1.0, 1, "k", None, 0, False, "", alice)

@@ -13,8 +13,7 @@ from typing import Any
 
 import pytest
 
-from analysis import majority_labels
-from analysis.statistics import swap_consistency, win_rate
+from analysis import majority_labels, swap_consistency, win_rate
 from annotation_store import Store, StoreError, open_store
 from interchange.importers import (
     LLMBAR_MODELS,

@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from analysis import format_report
 from annotation_store import open_store
 from interchange.importers import (
     import_alpacaeval_annotations,
@@ -26,7 +27,7 @@ from interchange.importers import (
     import_llmbar_results,
     import_table,
 )
-from orchestration.metrics import format_report, metrics_report
+from orchestration.metrics import metrics_report
 
 ROOT = Path(__file__).resolve().parent.parent
 DATASET = "pandalm-testset-v1"
@@ -165,7 +166,15 @@ def test_report_per_annotator_model_pair_and_over_time(report: dict[str, Any]) -
         assert points[-1]["n"] == vote["n"] and points[-1]["accuracy"] == pytest.approx(vote["accuracy"])
         assert all(p["low"] <= p["accuracy"] <= p["high"] for p in points)
         assert all(isinstance(p["time"], str) for p in points)  # ISO 8601 text in JSON
+    # issue 14 #10: labels imported at once are not a time series, and the report says so
+    assert [j["over_time_is_time_series"] for j in report["judges"]] == [False, False]
     text = format_report(report)
+    assert "labels stored at once (e.g. imported): in label order, not a time series" in text
+    # one presentation order: position bias is not measured (no first-position rate from one order)
+    for judge in report["judges"]:
+        assert judge["position_bias"]["first_position_rate"] is None
+        assert judge["position_bias"]["not_measured"].startswith("not measured: judged in one presentation order")
+    assert "position bias not measured: judged in one presentation order only" in text
     assert "Annotators (labels; accuracy vs the others' majority" in text
     assert "  pandalm-annotator1: 999 labels; others " in text and "Model pairs (" in text
     assert "per vote over time (labels: accuracy): " in text
@@ -230,7 +239,19 @@ def test_llmbar_report_has_swap_consistency(shared_data: Path, tmp_path: Path) -
     assert gpt4["against_majority"]["accuracy"] == pytest.approx(0.795)
     assert gpt4["both_orders"]["combined_against_majority"]["n"] == 200
     assert report["label_distribution"] == {"1": 101, "2": 99, "tie": 0}
-    assert "both orders: consistency 0.870" in format_report(report)
+    text = format_report(report)
+    assert "both orders: consistency 0.870" in text
+    # issue 14 #10: LLMBar reports both orders (0.795 as shown, 0.825 swapped) and their mean
+    both = gpt4["both_orders"]
+    assert both["swapped_order_against_majority"]["accuracy"] == pytest.approx(0.825)
+    assert both["mean_of_orders_accuracy"] == pytest.approx(0.81)
+    assert "accuracy vs majority: swapped order 0.825 (n=200), mean of both orders 0.810" in text
+    # ... and its two response positions are not ranked as if they were models
+    for section in [report["people"], *report["judges"]]:
+        assert section["win_table"] == [] and section["bradley_terry"] == [] and section["partial_order"] is None
+        assert section["win_rate"] is None and "response positions, not models" in section["ranking_note"]
+    assert report["model_pairs"] == []
+    assert "Rankings not ranked: the two sides of each comparison are response positions" in text
     store.close()
 
 

@@ -248,3 +248,36 @@ def test_two_orders_combine_by_the_documented_rule() -> None:
     # decisive per-order verdicts favouring the response shown first: "1" as shown (x2), "2" when swapped (x2);
     # shown second: "1" when swapped, "2" as shown (its pair unparsed, still a per-order verdict) -> 4 of 6
     assert (consistency.n_decisive, consistency.first_position_rate) == (6, pytest.approx(4 / 6))
+
+
+def test_an_averaging_judge_s_consistency_is_not_measured() -> None:
+    """Issue 14 #3: with a judge that averages both orders itself, the two per-order verdicts are the
+    same average, and the pipeline reported consistency 1.0 and first-position rate 0.5."""
+    samples = [sample("a", "b", None, orders=[order(False, v), order(True, v)]) for v in ("1", "2", "1", "tie", "1")]
+    result = aggregate(samples, ["a", "b"], n_bootstrap=0, judge={"fingerprint": {"both_orders": True}})
+    consistency = result.consistency
+    assert consistency is not None and not consistency.measured
+    assert (consistency.consistency, consistency.first_position_rate) == (None, None)
+    assert result.to_dict()["consistency"]["not_measured"].startswith("not measured: the judge averaged")
+    own = aggregate(samples, ["a", "b"], n_bootstrap=0, judge={"fingerprint": {"both_orders": False}})
+    assert own.consistency is not None and own.consistency.consistency == 1.0
+
+
+class _AveragingJudge:
+    """Stands in for a loaded judge that averages both orders (``fingerprint["both_orders"]``)."""
+
+    def __init__(self, averages: bool) -> None:
+        self.fingerprint = {"both_orders": averages}
+
+    def with_settings(self, *, both_orders: bool) -> _AveragingJudge:
+        return _AveragingJudge(both_orders)
+
+
+def test_both_orders_are_judged_each_on_its_own(tmp_path: Path) -> None:
+    """The pipeline's both-orders run switches the judge's own averaging off, so each order's verdict is its own."""
+    inputs = write_json(tmp_path / "inputs.json", INPUTS[:1])
+    a, b = write_json(tmp_path / "a.json", ["x"]), write_json(tmp_path / "b.json", ["y"])
+    both = EvaluationPipeline([a, b], inputs, both_orders=True)
+    assert both._per_order_judge(_AveragingJudge(True)).fingerprint == {"both_orders": False}  # type: ignore[arg-type]
+    one = EvaluationPipeline([a, b], inputs, both_orders=False)
+    assert one._per_order_judge(_AveragingJudge(True)).fingerprint == {"both_orders": True}  # type: ignore[arg-type]

@@ -209,6 +209,7 @@ def test_openapi_schema_and_docs_describe_the_api(live_app) -> None:
         "/api/v1/labels",
         "/api/v1/metrics",
         "/api/v1/export",
+        "/api/v1/tokens",
     ):
         assert path in schema["paths"], path
     assert not [p for p in schema["paths"] if p.startswith("/invite")]
@@ -219,3 +220,19 @@ def test_openapi_schema_and_docs_describe_the_api(live_app) -> None:
     assert "Idempotency-Key" in params
     docs = httpx.get(live_app.url + "api/v1/docs")
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
+
+
+def test_each_typed_error_has_one_status_and_messages_are_never_read() -> None:
+    """web.errors is the one boundary: the type decides, whatever the message says."""
+    from annotation_store import StoreConflict, StoreError, StoreNotFound
+    from errors import Conflict, Forbidden, InvalidInput, NotFound, NotSignedIn, Unavailable
+    from orchestration.access import LoginThrottled
+    from web.errors import status_of
+
+    assert status_of(NotFound("it is already there, changed elsewhere")) == 404
+    assert status_of(Conflict("There is no such thing")) == 409
+    assert status_of(InvalidInput("There is no such thing")) == 400
+    assert status_of(StoreError("There is no dataset 'x'")) == 400  # a plain store error is bad input
+    assert status_of(StoreNotFound("x")) == 404 and status_of(StoreConflict("x")) == 409
+    assert status_of(Forbidden("x")) == 403 and status_of(NotSignedIn("x")) == 401
+    assert status_of(Unavailable("x")) == 503 and status_of(LoginThrottled("x", retry_after=60)) == 429

@@ -13,8 +13,10 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 import pytest
+from gradio_ids import by_id, event_output_ids, handler
 
 from annotation_store import NewVerdict, StoreError
+from errors import InvalidInput
 from orchestration import (
     AccessDenied,
     AdminDesk,
@@ -158,7 +160,7 @@ def test_an_adjudication_needs_a_rationale_and_a_valid_label(studio: Studio, db_
         desk.adjudicate("rita", 1, "1", "   ")
     with pytest.raises(StoreError, match="1, 2 or tie"):
         desk.adjudicate("rita", 1, "left", "because")
-    with pytest.raises(StoreError, match="Open a comparison"):
+    with pytest.raises(InvalidInput, match="Open a comparison"):
         desk.adjudicate("rita", None, "1", "because")
     with pytest.raises(StoreError, match="no comparison with id 99999"):
         desk.adjudicate("rita", 99999, "1", "because")
@@ -312,7 +314,7 @@ def test_admin_judge_run_reports_progress_and_stores_verdicts(db_path: Path, qui
     studio.store.create_annotator("ada", role="admin", password=PASSWORD)
     steps: list[tuple[int, int]] = []
     summary = AdminDesk(studio).judge_dataset("ada", DEMO, limit=2.0, on_progress=lambda d, t: steps.append((d, t)))
-    assert summary.judged == 2 and steps[-1] == (2, 2) and len(steps) == 2
+    assert summary.judged == 2 and steps[0] == (0, 2) and steps[-1] == (2, 2) and len(steps) == 3
     assert _sql(db_path, "SELECT count(*) FROM judge_verdicts WHERE run_id = ?", summary.run_id) == [(2,)]
 
 
@@ -471,32 +473,35 @@ def test_case_filters_return_the_right_comparisons(studio: Studio, tmp_path: Pat
 
 # ---------------------------------------------------------------------- page handlers (no server)
 
+EVIL = "x`<img src=x>"
+
 
 def _blocks(studio: Studio) -> gr.Blocks:
-    from ui.admin import admin_tab
-    from ui.case_study import case_study_tab
-    from ui.review import review_tab
+    """The whole UI, as the app builds it (handlers are called directly below, without a server)."""
+    from ui import build_ui
 
-    with gr.Blocks() as demo:
-        with gr.Tab("Case"):
-            case_study_tab(studio, demo, gr.Dropdown(choices=studio.dataset_names(), value=DEMO), DEMO)
-        with gr.Tab("Review"):
-            review_tab(studio, demo)
-        with gr.Tab("Admin"):
-            admin_tab(studio, demo)
-    return demo
-
-
-def _handler(demo: gr.Blocks, api_name: str) -> Callable[..., Any]:
-    for block_fn in demo.fns.values():
-        if block_fn.api_name == api_name:
-            assert block_fn.fn is not None
-            return block_fn.fn
-    raise AssertionError(f"no event with api_name {api_name!r}")
+    return build_ui(studio)
 
 
 def _as(name: str | None) -> gr.Request:
     return gr.Request(username=name)
+
+
+def _rendered(markdown: str) -> str:
+    """The HTML a Markdown renderer makes of a page's Markdown (as the browser's would, before
+    Gradio's sanitizer, which would still let ``<img src=x>`` through)."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": True}).render(markdown)
+
+
+def _shows_as_text(markdown: str, text: str) -> bool:
+    import html as html_lib
+    import re
+
+    rendered = _rendered(markdown)
+    visible = html_lib.unescape(re.sub(r"<[^>]+>", "", rendered))
+    return "<img" not in rendered and text.replace("`", "") in visible.replace("`", "").replace("ˋ", "")
 
 
 def test_page_handlers_check_the_role_and_show_untrusted_text_safely(studio: Studio, db_path: Path) -> None:
@@ -519,38 +524,255 @@ def test_page_handlers_check_the_role_and_show_untrusted_text_safely(studio: Stu
         "admin_invite",
         "admin_save_session",
         "admin_set_gold",
+        "dashboard",
     ):
         assert expected in names
 
-    queue, note = _handler(demo, "review_queue")(DEMO, "any", True, _as("rita"))
-    assert list(queue["#"]) == [1] and "**1** comparison to review" in note
-    assert "<img src=x onerror=alert(1)>: 1" in queue.loc[0, "labels"]  # a Dataframe cell: plain text
-    shown = _handler(demo, "review_item")(1, _as("rita"))
-    labels_table = shown[7]
-    assert "<script>alert(2)</script>" in list(labels_table["comment"])
+    queue = by_id(handler(demo, "review_queue")(DEMO, "any", True, _as("rita")))
+    assert list(queue["review-queue"]["#"]) == [1] and "**1** comparison to review" in queue["review-count"]
+    assert "<img src=x onerror=alert(1)>: 1" in queue["review-queue"].loc[0, "labels"]  # a Dataframe cell: plain text
+    shown = by_id(handler(demo, "review_item")(1, _as("rita")))
+    assert "<script>alert(2)</script>" in list(shown["review-labels"]["comment"])
+    assert "Comparison **#1**" in shown["review-header"] and shown["review-id"] == 1
 
     with pytest.raises(gr.Error, match="needs the reviewer role"):
-        _handler(demo, "review_queue")(DEMO, "any", True, _as("ann"))
+        handler(demo, "review_queue")(DEMO, "any", True, _as("ann"))
     with pytest.raises(gr.Error, match="needs the reviewer role"):
-        _handler(demo, "show_comparison")(1, _as("ann"))
-    with pytest.raises(gr.Error, match="not logged in"):
-        _handler(demo, "adjudicate")(1, "1", "because", DEMO, "any", True, None)
+        handler(demo, "show_comparison")(1, _as("ann"))
     with pytest.raises(gr.Error, match="needs the admin role"):
-        _handler(demo, "admin_invite")("admin", "crowd", 72, _as("rita"))
-    with pytest.raises(gr.Error, match="Write a rationale"):
-        _handler(demo, "adjudicate")(1, "1", "", DEMO, "any", True, _as("rita"))
+        handler(demo, "admin_invite")("admin", "crowd", 72, _as("rita"))
+    refused = by_id(handler(demo, "adjudicate")(1, "1", "because", DEMO, "any", True, None))
+    assert list(refused) == ["review-feedback"] and "not logged in" in refused["review-feedback"]
+    missing = by_id(handler(demo, "adjudicate")(1, "1", "", DEMO, "any", True, _as("rita")))
+    assert "Write a rationale" in missing["review-feedback"]
     assert _sql(db_path, "SELECT count(*) FROM adjudications") == [(0,)]
 
-    current, feedback, queue, note = _handler(demo, "adjudicate")(1, "2", "B is right.", DEMO, "any", True, _as("rita"))
-    assert "Response 2 is better" in current and "Saved the final label" in feedback and queue.empty
+    saved = by_id(handler(demo, "adjudicate")(1, "2", "B is right.", DEMO, "any", True, _as("rita")))
+    assert "Response 2 is better" in saved["review-adjudication"]
+    assert "Saved the final label" in saved["review-feedback"] and saved["review-queue"].empty
     assert _sql(db_path, "SELECT verdict, rationale FROM adjudications") == [("2", "B is right.")]
 
-    header, *_rest, orders = _handler(demo, "show_comparison")(1, _as("rita"))
-    assert "Comparison **#1**" in header and "No judge verdict stored" in orders
-    picker, count = _handler(demo, "case_filter")(DEMO, "(any)", "(any)", False, False, False, 0.6, None, _as("rita"))
-    assert "match" in count
+    case = by_id(handler(demo, "show_comparison")(1, _as("rita")))
+    assert "Comparison **#1**" in case["case-header"] and "No judge verdict stored" in case["judge-orders"]
+    assert "Not judged yet" in case["judge-verdict"] and "Response 1 · `" in case["case-response-1-title"]
+    listed = by_id(handler(demo, "case_filter")(DEMO, "(any)", "(any)", False, False, False, 0.6, None, _as("rita")))
+    assert "match" in listed["case-filter-count"]
 
-    path, message = _handler(demo, "admin_export")(DEMO, "labels", "csv", False, "majority", _as("ada"))
-    assert Path(path).is_file() and "Wrote **2** row(s)" in message
-    link, _note = _handler(demo, "admin_invite")("annotator", "crowd", 24, _as("ada"))
-    assert "/invite/" in link
+    exported = by_id(handler(demo, "admin_export")(DEMO, "labels", "csv", False, "majority", _as("ada")))
+    assert Path(exported["admin-export-file"]).is_file() and "Wrote **2** row(s)" in exported["admin-export-result"]
+    invited = by_id(handler(demo, "admin_invite")("annotator", "crowd", 24, _as("ada")))
+    assert "/invite/" in invited["admin-invite-link"]
+
+
+MY_ENDPOINTS = (
+    "show_comparison",
+    "judge_comparison",
+    "judge_custom",
+    "case_filter",
+    "review_queue",
+    "review_item",
+    "adjudicate",
+    "admin_import",
+    "admin_judge_run",
+    "admin_export",
+    "admin_accounts",
+    "admin_add_account",
+    "admin_account_role",
+    "admin_set_password",
+    "admin_invite",
+    "admin_session",
+    "admin_save_session",
+    "admin_set_gold",
+    "dashboard",
+)
+
+
+def test_every_output_of_the_pages_endpoints_has_an_elem_id(studio: Studio) -> None:
+    demo = _blocks(studio)
+    for name in MY_ENDPOINTS:
+        ids = event_output_ids(demo, name)
+        outputs = [c for c in handler_outputs(demo, name) if not isinstance(c, (gr.State, gr.Timer))]
+        assert outputs and all(c.elem_id for c in outputs), f"{name}: {ids}"
+
+
+def handler_outputs(demo: gr.Blocks, api_name: str) -> list[Any]:
+    return next(f.outputs for f in demo.fns.values() if f.api_name == api_name)
+
+
+def test_judge_your_own_pair_writes_into_its_own_area(studio: Studio) -> None:
+    """Issue 14 #6: the pasted pair's verdict must not land in the shown comparison's verdict area."""
+    demo = _blocks(studio)
+    custom = event_output_ids(demo, "judge_custom")
+    shown = event_output_ids(demo, "show_comparison")
+    assert custom == ["custom-raw", "custom-verdict", "custom-reason", "custom-reference"]
+    assert not set(custom) & set(shown)
+    assert {"judge-raw", "judge-verdict"} <= set(event_output_ids(demo, "judge_comparison"))
+
+
+@pytest.mark.parametrize("typed", [99999, 2**70, -3, 2.5, None])
+def test_a_mistyped_comparison_number_on_review_says_so_and_changes_nothing_else(studio: Studio, typed: Any) -> None:
+    """Issue 14 #7: a note in the page (no error popup, no error state on the form's components)."""
+    demo = _blocks(studio)
+    out = by_id(handler(demo, "review_item")(typed, _as("rita")))
+    assert list(out) == ["review-open-note"], "only the note changes: the form stays as it was"
+    expected = {99999: "no comparison with id 99999", 2**70: "There is no comparison", -3: "There is no comparison"}
+    expected |= {2.5: "not a comparison number", None: "Enter a comparison number"}
+    assert expected[typed] in out["review-open-note"]
+    assert "Comparison **#2**" in by_id(handler(demo, "review_item")(2, _as("rita")))["review-header"]
+
+
+def test_user_supplied_names_are_shown_as_text(studio: Studio, tmp_path: Path) -> None:
+    """Issue 13 #6: a model, dataset, category, judge, session or account name with a backtick and
+    ``<img src=x>`` shows as text wherever a page puts it into Markdown."""
+    rows = _table(2)
+    for row in rows:
+        row["model_a"], row["cat"] = f"model {EVIL}", f"cat {EVIL}"
+    path = _write_csv(tmp_path / "evil.csv", rows)
+    demo = _blocks(studio)
+    imported = by_id(handler(demo, "admin_import")(path, "csv", f"data {EVIL}", "", MAPPING, "", "", "", _as("ada")))
+    assert _shows_as_text(imported["admin-import-result"], f"data {EVIL}")
+    cid = int(studio.store.comparison_table(f"data {EVIL}")["id"].iloc[0])
+    run = _run(studio, f"judge {EVIL}")
+    _verdict(studio, run, cid, "1", reason=f"because {EVIL}")
+    studio.store.create_annotator(f"rev {EVIL}", role="reviewer", password=PASSWORD)
+    studio.store.adjudicate(cid, f"rev {EVIL}", "1", f"why {EVIL}")
+    review = by_id(handler(demo, "review_item")(cid, _as("rita")))
+    case = by_id(handler(demo, "show_comparison")(cid, _as("rita")))
+    for markdown, text in (
+        (review["review-header"], f"data {EVIL}"),
+        (review["review-header"], f"cat {EVIL}"),
+        (review["review-response-1-title"], f"model {EVIL}"),
+        (review["review-judge"], f"judge {EVIL}"),
+        (review["review-adjudication"], f"rev {EVIL}"),
+        (case["case-header"], f"data {EVIL}"),
+        (case["judge-verdict"], f"judge {EVIL}"),
+    ):
+        assert _shows_as_text(markdown, text), (markdown, text)
+    added = by_id(handler(demo, "admin_add_account")(f"acc {EVIL}", PASSWORD, "annotator", "crowd", _as("ada")))
+    assert _shows_as_text(added["admin-accounts-result"], f"acc {EVIL}")
+    session = (f"sess {EVIL}", f"data {EVIL}", 1, 900, 0.0, True, True, True, True, "", "pairwise")
+    saved = by_id(handler(demo, "admin_save_session")(*session, _as("ada")))
+    assert _shows_as_text(saved["admin-sessions-result"], f"sess {EVIL}")
+    with pytest.raises(gr.Error) as refused:
+        handler(demo, "admin_export")(f"nope {EVIL}", "labels", "csv", False, "majority", _as("ada"))
+    assert "<img" not in str(refused.value) and "&lt;img src=x&gt;" in str(refused.value)
+
+
+def _picker_choices(demo: gr.Blocks) -> dict[str | None, list[Any]]:
+    """Run the pickers' page-load refresh as a newly opened page would (with the values the page was
+    built with) and return each picker's choices by elem_id."""
+    from ui.pickers import DatasetPickers
+
+    refresh = next(f for f in demo.fns.values() if isinstance(getattr(f.fn, "__self__", None), DatasetPickers))
+    current = [c.value for c in refresh.inputs]
+    assert refresh.fn is not None
+    return {k: [value for _label, value in v.choices] for k, v in by_id(refresh.fn(*current)).items()}
+
+
+def test_a_dataset_imported_after_start_appears_in_every_picker(studio: Studio, tmp_path: Path) -> None:
+    """Issue 13 #7: imported with the CLI (the store directly here) after the UI was built."""
+    demo = _blocks(studio)
+    before = _picker_choices(demo)
+    assert set(before) == {
+        "case-dataset",
+        "dashboard-dataset",
+        "review-dataset",
+        "admin-judge-dataset",
+        "admin-export-dataset",
+        "admin-session-dataset",
+    }
+    assert all("later" not in choices for choices in before.values())
+    AdminDesk(studio).import_dataset(
+        "ada", ImportRequest(_write_csv(tmp_path / "later.csv", _table()), "csv", dataset="later", mapping=MAPPING)
+    )
+    after = _picker_choices(demo)
+    assert all("later" in choices and DEMO in choices for choices in after.values())
+    assert after["review-dataset"][0] == "(all datasets)"
+
+
+@pytest.mark.model
+def test_admin_judge_run_streams_a_visible_count(db_path: Path, quick_judge) -> None:
+    """Issue 14 #4: loading, then "Judged 0 of 2" before the first batch ends, then the summary."""
+    studio = Studio(Settings(home=db_path.parent), judge_loader=lambda _spec: quick_judge)
+    studio.store.create_annotator("ada", role="admin", password=PASSWORD)
+    demo = _blocks(studio)
+    steps = [by_id(step) for step in handler(demo, "admin_judge_run")(DEMO, 2, _as("ada"))]
+    bars = [s["admin-judge-progress"] for s in steps if "admin-judge-progress" in s]
+    assert "Loading the judge" in bars[0] and "<progress" in bars[0]
+    assert "Judged 0 of 2 comparisons" in bars[1] and 'value="0" max="2"' in bars[1]
+    assert "Judged 2 of 2 comparisons" in bars[-1]
+    assert "**Done.** Judged 2 comparison(s)" in steps[-1]["admin-judge-result"]
+
+
+def test_the_error_boundary_turns_typed_errors_into_messages_and_lets_bugs_through() -> None:
+    from errors import Conflict, NotFound
+    from judge_runtime import JudgeLoadError
+    from ui.errors import guarded, noted
+
+    @guarded
+    def plain(exc: Exception) -> str:
+        raise exc
+
+    @guarded
+    def stream(exc: Exception):  # a generator handler: the error ends the stream as a popup
+        yield "first"
+        raise exc
+
+    with pytest.raises(gr.Error, match="There is no dataset 'x&lt;img src=x&gt;'"):
+        plain(NotFound("There is no dataset 'x<img src=x>'."))
+    with pytest.raises(gr.Error, match="The judge could not be loaded: no weights"):
+        plain(JudgeLoadError("no weights"))
+    steps = stream(Conflict("taken"))
+    assert next(steps) == "first"
+    with pytest.raises(gr.Error, match="taken"):
+        next(steps)
+    with pytest.raises(KeyError):  # a bug is not dressed up as a user message
+        plain(KeyError("bug"))
+
+    note = gr.Markdown(elem_id="note")
+
+    @noted(note)
+    def form(exc: Exception) -> dict:
+        raise exc
+
+    with pytest.warns(UserWarning, match="changed elsewhere"):
+        assert by_id(form(Conflict("changed elsewhere <b>"))) == {"note": "⚠ changed elsewhere &lt;b&gt;"}
+
+
+def test_a_judge_run_made_after_start_appears_in_the_dashboards_run_picker(studio: Studio) -> None:
+    """Issue 13 #7 for runs: the picker is refilled on page load and when the Dashboard tab is opened."""
+    from ui.dashboard import DashboardHandlers
+
+    demo = _blocks(studio)
+    runs = next(
+        f.fn
+        for f in demo.fns.values()
+        if isinstance(getattr(f.fn, "__self__", None), DashboardHandlers) and f.fn.__name__ == "runs"
+    )
+    assert runs(DEMO, None, _as("rita")).choices == []
+    run = _run(studio, "late-judge")
+    _verdict(studio, run, 1, "1")
+    picker = runs(DEMO, None, _as("rita"))
+    assert [value for _label, value in picker.choices] == [run] and picker.value == run
+    assert runs(DEMO, None, _as("ann")).choices == []  # annotators never see run (model) names
+
+
+def test_the_dashboard_timer_sends_nothing_when_nothing_changed(studio: Studio) -> None:
+    from ui.dashboard import DashboardHandlers
+
+    demo = _blocks(studio)
+    figures = next(
+        f.fn
+        for f in demo.fns.values()
+        if isinstance(getattr(f.fn, "__self__", None), DashboardHandlers) and f.fn.__name__ == "figures"
+    )
+    first = figures(DEMO, None, None, _as("rita"))
+    assert "**0** human labels" in by_id(first)["dashboard-summary"]
+    (state,) = [c for c in first if isinstance(c, gr.State)]
+    again = figures(DEMO, None, first[state], _as("rita"))
+    # only the state, left as it is (Gradio reads an empty dict as a single value and fails)
+    assert list(again) == [state] and isinstance(again[state], dict) and again[state].get("__type__") == "update"
+    studio.store.save_label(1, "alice", "1")
+    assert "**1** human labels" in by_id(figures(DEMO, None, first[state], _as("rita")))["dashboard-summary"]
+    denied = by_id(figures(DEMO, None, None, _as("ann")))
+    assert "for reviewers and admins" in denied["dashboard-summary"]

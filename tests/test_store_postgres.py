@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from postgres import PostgresServer, find_bin_dir
 from sqlalchemy import text
-from test_concurrency import check_database, run_thread_writers
+from test_concurrency import check_database, run_session_race, run_thread_writers
 
 from annotation_store import DEMO_DATASET_NAME, NewVerdict, Store, StoreError, load_demo_dataset, open_store
 
@@ -273,6 +273,28 @@ def test_annotation_workflow_on_both_backends(any_store: Store) -> None:
     any_store.save_label(b[0].id, "ben", "1")
     any_store.save_label(b[0].id, "ann", "2")
     assert list(any_store.disagreements()["comparison_id"]) == [b[0].id]
+
+
+def test_fifty_annotators_never_exceed_k_per_session(any_store: Store) -> None:
+    """The session rules hold under 50 simultaneous annotators with expiring leases, on both engines."""
+    run_session_race(any_store, 50)
+
+
+def test_session_rules_refuse_with_typed_errors(any_store: Store) -> None:
+    from errors import Conflict, Forbidden
+
+    any_store.save_session("blind", DEMO_DATASET_NAME, reveal_judge=False)
+    any_store.save_session("open", DEMO_DATASET_NAME)
+    turn = any_store.lease("pairwise", "ann", "blind")
+    assert turn is not None
+    with pytest.raises(Forbidden, match="another session"):
+        any_store.submit("pairwise", "ann", "open", turn.item.id, swapped=turn.swapped, verdict="1")
+    with pytest.raises(Conflict, match="not handed to you"):
+        any_store.submit("pairwise", "ben", "blind", turn.item.id, swapped=turn.swapped, verdict="1")
+    done = any_store.submit("pairwise", "ann", "blind", turn.item.id, swapped=turn.swapped, verdict="1")
+    assert done.judge is None and _sql(any_store, "SELECT count(*) FROM labels WHERE session_id IS NOT NULL") == [(1,)]
+    with pytest.raises(StoreError, match="30 seconds"):
+        any_store.save_session("zero", DEMO_DATASET_NAME, lease_seconds=0)
 
 
 def _head_revision() -> str:

@@ -7,6 +7,7 @@ last refresh of this tab, the figures are left as they are (no redraw, nothing s
 
 from __future__ import annotations
 
+import html
 import threading
 from collections import OrderedDict
 from typing import Any
@@ -14,7 +15,10 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
-from orchestration import Dashboard, Studio, UserError
+from orchestration import Dashboard, Studio
+from ui.dashboard_layout import FIGURE_IDS, DashboardPage, dashboard_page
+from ui.errors import has_role
+from ui.pickers import DatasetPickers
 from ui.plots import (
     agreement_over_time_figure,
     annotator_table_figure,
@@ -28,27 +32,10 @@ from ui.plots import (
     rating_scatter_figure,
     win_table_figure,
 )
-from ui.review import actor_of
+from ui.render import inline_text
 
 ROLE_NOTE = (
     "_The dashboard shows model names, judge verdicts and every annotator's figures: it is for reviewers and admins._"
-)
-
-EDGE_LEGEND = (
-    "An arrow A → B means A beat B significantly (two-sided exact sign test on decisive outcomes, "
-    "p < {alpha:g}); only the Hasse diagram's edges are drawn (A → C is implied by A → B → C). Edge labels: "
-    "wins-losses-ties of A against B · p-value. People's graph uses each comparison's majority label. "
-    "Differences: a **solid grey** edge is in both graphs (directly or through a path); an **orange dashed** "
-    "edge is only in this graph (the other one does not order the two models); a **red dotted** edge is "
-    "ordered the opposite way in the other graph."
-)
-BIAS_NOTE = (
-    "Position: share of decisive answers that chose the response shown first (judge) or on the left "
-    "(people; imported labels have no recorded order and count as shown in canonical order). Length: share "
-    "of decisive verdicts (people: majority labels) that chose the longer response, in characters. Swap "
-    "consistency: share of comparisons the judge judged in both orders with the same verdict. 0.5 means no "
-    "preference; hover for n and the binomial p-value. Rating correlations (below) compare single-answer "
-    "ratings from the Grade page with the judge's 1-10 scores."
 )
 
 
@@ -101,7 +88,7 @@ def rating_markdown(board: Dashboard) -> str:
     rows = ["| level | Pearson | Spearman | Kendall τ | n |", "|---|---|---|---|---|"]
     for level, row in r.correlations.iterrows():
         cells = [_fmt(None if pd.isna(row[c]) else float(row[c])) for c in ("pearson", "spearman", "kendall")]
-        rows.append(f"| {level} | {' | '.join(cells)} | {int(row['n'])} |")
+        rows.append(f"| {inline_text(level)} | {' | '.join(cells)} | {int(row['n'])} |")
     note = (
         "Item level: per prompt, across its models' responses, averaged over prompts; system level: per-model "
         "means across models. – means undefined (too few or constant ratings)."
@@ -109,11 +96,12 @@ def rating_markdown(board: Dashboard) -> str:
     return "\n\n".join([head, "\n".join(rows), note])
 
 
-def dashboard_outputs(board: Dashboard) -> tuple[Any, ...]:
-    """The page's values, in the order of the outputs laid out below (the summary first)."""
-    judge_title = f"Judge ({board.judge_name})" if board.judge_name else "Judge (no run yet)"
+def dashboard_figures(board: Dashboard) -> dict[str, Any]:
+    """The page's values by elem_id (``FIGURE_IDS``, in page order, the summary first)."""
+    # plotly renders a few HTML tags in titles: a judge's name is escaped (entities show as text)
+    judge_title = f"Judge ({html.escape(board.judge_name)})" if board.judge_name else "Judge (no run yet)"
     edges = board.order_edges
-    return (
+    values = (
         summary_markdown(board),
         agreement_over_time_figure(board.over_time),
         confusion_figure(board.agreement.confusion),
@@ -130,115 +118,103 @@ def dashboard_outputs(board: Dashboard) -> tuple[Any, ...]:
         rating_markdown(board),
         rating_scatter_figure(board.ratings),
     )
+    return dict(zip(FIGURE_IDS, values, strict=True))
 
 
-_SHOWN: OrderedDict[str, tuple[Any, ...]] = OrderedDict()  # Dashboard.key -> outputs, shared by every tab
-_SHOWN_LOCK = threading.Lock()
+def dashboard_outputs(board: Dashboard) -> tuple[Any, ...]:
+    """``dashboard_figures`` as a tuple in page order (for callers that predate the dict)."""
+    return tuple(dashboard_figures(board).values())
 
 
-def cached_outputs(board: Dashboard) -> tuple[Any, ...]:
-    """``dashboard_outputs``, built once per change of the data however many tabs are open (the
-    figures depend on the data only, never on who looks; Gradio only reads them)."""
-    if not board.key:
-        return dashboard_outputs(board)
-    with _SHOWN_LOCK:
-        if board.key in _SHOWN:
-            return _SHOWN[board.key]
-    outputs = dashboard_outputs(board)
-    with _SHOWN_LOCK:
-        _SHOWN[board.key] = outputs
-        while len(_SHOWN) > 8:
-            _SHOWN.popitem(last=False)
-    return outputs
+class ShownCache:
+    """The built figures per ``Dashboard.key``, shared by every open tab (the figures depend on the
+    data only, never on who looks; Gradio only reads them). One object, so tests can ``reset`` it."""
+
+    def __init__(self, size: int = 8) -> None:
+        self.size = size
+        self._shown: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def figures(self, board: Dashboard) -> dict[str, Any]:
+        if not board.key:
+            return dashboard_figures(board)
+        with self._lock:
+            if board.key in self._shown:
+                return self._shown[board.key]
+        built = dashboard_figures(board)
+        with self._lock:
+            self._shown[board.key] = built
+            while len(self._shown) > self.size:
+                self._shown.popitem(last=False)
+        return built
+
+    def reset(self) -> None:
+        with self._lock:
+            self._shown.clear()
 
 
-def denied_outputs(message: str) -> tuple[Any, ...]:
+SHOWN = ShownCache()
+
+
+def denied_figures() -> dict[str, Any]:
     """What a caller without the reviewer role gets: the reason, and no figures."""
-    figures = (message_figure("", "Reviewers and admins only.") for _ in range(10))
-    return (f"{ROLE_NOTE}\n\n{message}", *figures, "", message_figure("", "Reviewers and admins only."))
+    out: dict[str, Any] = {i: message_figure("", "Reviewers and admins only.") for i in FIGURE_IDS}
+    out["dashboard-summary"] = ROLE_NOTE
+    out["dashboard-rating-correlations"] = ""
+    return out
 
 
-def dashboard_tab(studio: Studio, demo: gr.Blocks, dataset_picker: Any) -> None:
-    with gr.Row():
-        dataset = dataset_picker("dashboard-dataset")
-        # filled on page load for reviewers and admins (run names carry judge model names)
-        judge_run = gr.Dropdown(choices=[], value=None, label="Judge run", elem_id="dashboard-judge", scale=2)
-    summary = gr.Markdown(elem_id="dashboard-summary")
-    with gr.Row():
-        over_time = gr.Plot(label="Agreement over time", elem_id="dashboard-over-time")
-        confusion = gr.Plot(label="Confusion matrix", elem_id="dashboard-confusion")
-    with gr.Row():
-        categories = gr.Plot(label="Agreement per category", elem_id="dashboard-categories")
-        kappa = gr.Plot(label="Agreement between people", elem_id="dashboard-kappa")
-    annotators = gr.Plot(label="Annotators", elem_id="dashboard-annotators")
-    with gr.Row():
-        bias = gr.Plot(label="Biases", elem_id="dashboard-bias")
-        ranking = gr.Plot(label="Bradley-Terry ranking", elem_id="dashboard-bradley-terry")
-    gr.Markdown(BIAS_NOTE, elem_id="dashboard-bias-note")
-    with gr.Row():
-        judge_graph = gr.Plot(label="Judge: partial order of models", elem_id="dashboard-judge-graph")
-        human_graph = gr.Plot(label="People: partial order of models", elem_id="dashboard-human-graph")
-    gr.Markdown(EDGE_LEGEND.format(alpha=0.05), elem_id="dashboard-graph-legend")
-    wins = gr.Plot(label="Wins per model pair", elem_id="dashboard-wins")
-    gr.Markdown("### Single-answer ratings: people vs judge")
-    with gr.Row():
-        rating_table = gr.Markdown(elem_id="dashboard-rating-correlations")
-        rating_scatter = gr.Plot(label="Ratings: people vs judge", elem_id="dashboard-rating-scatter")
-    shown = gr.State(None)  # this tab's last Dashboard.key: skip redrawing when nothing changed
-    timer = gr.Timer(5.0, active=False)  # started on page load for reviewers and admins
+class DashboardHandlers:
+    """The page's handlers: every one checks the reviewer role (a user without it gets a note)."""
 
-    def refresh(dataset_name: str | None, run_id: int | None, request: gr.Request) -> tuple[Any, ...]:
-        try:
-            studio.access.require(actor_of(request), "reviewer")
-        except UserError as exc:
-            return (*denied_outputs(str(exc)), None)
-        board = studio.dashboard(dataset_name, run_id)
-        return (*cached_outputs(board), board.key)
+    def __init__(self, studio: Studio, page: DashboardPage) -> None:
+        self.studio, self.page = studio, page
 
-    def tick(
-        dataset_name: str | None, run_id: int | None, last_key: str | None, request: gr.Request
-    ) -> tuple[Any, ...]:
-        try:
-            studio.access.require(actor_of(request), "reviewer")
-        except UserError as exc:
-            return (*denied_outputs(str(exc)), None)
-        board = studio.dashboard(dataset_name, run_id)
-        if board.key == last_key:
-            return tuple(gr.skip() for _ in range(len(figures) + 1))
-        return (*cached_outputs(board), board.key)
+    def allowed(self, request: gr.Request | None) -> bool:
+        return has_role(self.studio, request, "reviewer")
 
-    def start_timer(request: gr.Request) -> gr.Timer:
-        try:
-            studio.access.require(actor_of(request), "reviewer")
-        except UserError:
-            return gr.Timer(active=False)
-        return gr.Timer(active=True)
+    def figures(self, dataset_name: str | None, run_id: int | None, last_key: str | None, request: gr.Request) -> dict:
+        """The figures; when nothing changed since ``last_key`` (this tab's last view), nothing is sent."""
+        page = self.page
+        if not self.allowed(request):
+            return {**page.by_id(denied_figures()), page.shown: None}
+        board = self.studio.dashboard(dataset_name, run_id)
+        if last_key is not None and board.key == last_key:
+            return {page.shown: gr.skip()}  # a non-empty dict: Gradio reads an empty one as one value
+        return {**page.by_id(SHOWN.figures(board)), page.shown: board.key}
 
-    figures = [summary, over_time, confusion, categories, kappa, annotators, bias, ranking, judge_graph, human_graph]
-    figures += [wins, rating_table, rating_scatter]
-    outputs = [*figures, shown]
-    inputs = [dataset, judge_run]
-    timer.tick(
-        tick,
-        inputs=[*inputs, shown],
-        outputs=outputs,
-        api_visibility="private",
-        concurrency_limit=None,
-        show_progress="hidden",
-    )
-    demo.load(refresh, inputs=inputs, outputs=outputs, api_name="dashboard", concurrency_limit=None)
-    demo.load(start_timer, outputs=timer, api_visibility="private")
-    judge_run.change(refresh, inputs=inputs, outputs=outputs, api_visibility="private", concurrency_limit=None)
+    def refresh(self, dataset_name: str | None, run_id: int | None, request: gr.Request) -> dict[Any, Any]:
+        return self.figures(dataset_name, run_id, None, request)
 
-    def runs_for(dataset_name: str | None, request: gr.Request) -> gr.Dropdown:
-        try:
-            studio.access.require(actor_of(request), "reviewer")
-        except UserError:
+    def start_timer(self, request: gr.Request) -> gr.Timer:
+        return gr.Timer(active=self.allowed(request))
+
+    def runs(self, dataset_name: str | None, current: int | None, request: gr.Request) -> gr.Dropdown:
+        """The dataset's judge runs, newest first; the chosen one is kept while it exists."""
+        if not self.allowed(request):
             return gr.Dropdown(choices=[], value=None)
-        choices = studio.judge_run_choices(dataset_name)
-        return gr.Dropdown(choices=choices, value=choices[0][1] if choices else None)
+        choices = self.studio.judge_run_choices(dataset_name)
+        ids = [run for _label, run in choices]
+        return gr.Dropdown(choices=choices, value=current if current in ids else (ids[0] if ids else None))
 
-    dataset.change(runs_for, inputs=dataset, outputs=judge_run, api_visibility="private").then(
-        refresh, inputs=inputs, outputs=outputs, api_visibility="private", concurrency_limit=None
+    def runs_of_new_dataset(self, dataset_name: str | None, request: gr.Request) -> gr.Dropdown:
+        return self.runs(dataset_name, None, request)
+
+
+def dashboard_tab(studio: Studio, demo: gr.Blocks, pickers: DatasetPickers, tab: gr.Tab | None = None) -> None:
+    """The page; ``tab``: when given, opening it refreshes the judge-run picker (new runs appear)."""
+    page = dashboard_page(pickers)
+    on = DashboardHandlers(studio, page)
+    outputs = [*page.figures, page.shown]
+    inputs = [page.dataset, page.judge_run]
+    quiet: dict[str, Any] = {"api_visibility": "private", "concurrency_limit": None}
+    page.timer.tick(on.figures, inputs=[*inputs, page.shown], outputs=outputs, show_progress="hidden", **quiet)
+    demo.load(on.refresh, inputs=inputs, outputs=outputs, api_name="dashboard", concurrency_limit=None)
+    demo.load(on.start_timer, outputs=page.timer, api_visibility="private")
+    page.judge_run.change(on.refresh, inputs=inputs, outputs=outputs, **quiet)
+    page.dataset.change(on.runs_of_new_dataset, inputs=page.dataset, outputs=page.judge_run, **quiet).then(
+        on.refresh, inputs=inputs, outputs=outputs, **quiet
     )
-    demo.load(runs_for, inputs=dataset, outputs=judge_run, api_visibility="private")
+    demo.load(on.runs, inputs=inputs, outputs=page.judge_run, **quiet)
+    if tab is not None:
+        tab.select(on.runs, inputs=inputs, outputs=page.judge_run, **quiet)

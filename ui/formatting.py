@@ -1,17 +1,12 @@
-"""Markdown for what the pages show. Untrusted text goes through ``safe_markdown``/``quote_block``."""
+"""Markdown for what the pages show. Untrusted text goes through ``ui.render``: ``inline_text``/``code``
+inside a line, ``safe_markdown``/``quote_block`` for blocks."""
 
 from __future__ import annotations
 
-import gradio as gr
-
 from annotation_store import ComparisonView, VerdictView
-from ui.render import quote_block, safe_markdown
+from ui.render import code, inline_text, quote_block, safe_markdown
 
 VERDICT_NAMES = {"1": "Response 1 is better", "2": "Response 2 is better", "tie": "Tie"}
-
-
-def _fail(exc: Exception) -> gr.Error:
-    return gr.Error(str(exc), print_exception=False)
 
 
 def prompt_markdown(c: ComparisonView) -> str:
@@ -19,10 +14,6 @@ def prompt_markdown(c: ComparisonView) -> str:
     if c.input.strip():
         parts.append(f"**Input**\n\n{safe_markdown(c.input)}")
     return "\n\n".join(parts)
-
-
-def case_header(c: ComparisonView) -> str:
-    return f"Comparison **#{c.id}** · `{c.prompt_key}` · {c.category} · dataset `{c.dataset}`"
 
 
 def verdict_markdown(v: VerdictView | None) -> str:
@@ -33,14 +24,15 @@ def verdict_markdown(v: VerdictView | None) -> str:
             "unparsed": "Unparsed: the judge's output has no verdict in its format",
             "truncated": "Truncated: the output hit the token limit before a verdict",
         }
-        return f"### ⚠ {shown.get(v.status, v.status)}\n\nJudge: {safe_markdown(v.judge_model)} · {v.profile}"
+        judge = f"Judge: {code(v.judge_model)} · profile {code(v.profile)}"
+        return f"### ⚠ {shown.get(v.status, inline_text(v.status))}\n\n{judge}"
     probs = ""
     if v.probabilities:
         p = v.probabilities
         probs = f" · p(1) {p['1']:.2f} · p(2) {p['2']:.2f} · p(tie) {p['tie']:.2f}"
     return (
         f"### Verdict: {VERDICT_NAMES[str(v.verdict)]}\n\n"
-        f"Judge: {safe_markdown(v.judge_model)} · profile `{v.profile}` · {v.latency_s:.1f} s{probs}"
+        f"Judge: {code(v.judge_model)} · profile {code(v.profile)} · {v.latency_s:.1f} s{probs}"
     )
 
 

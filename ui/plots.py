@@ -1,4 +1,5 @@
-"""plotly figures for the dashboard, built from ``orchestration.dashboard`` results (no data access here).
+"""plotly figures for the dashboard, built from ``orchestration.dashboard`` results (the ``analysis``
+report reshaped; no data access here).
 
 Model and annotator names come from imported files: every name put into a figure goes through
 ``plain`` first, because plotly renders a subset of HTML tags in its text (titles, labels, ticks,
@@ -14,8 +15,18 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from analysis import PartialOrder, model_levels
-from orchestration.dashboard import BOTH, ONLY, OPPOSITE, Bias, InterAnnotator, RatingSummary
+from analysis import (
+    BOTH,
+    CONFIDENCE,
+    ONLY,
+    OPPOSITE,
+    Bias,
+    InterAnnotator,
+    PartialOrder,
+    RatingSummary,
+    model_levels,
+    spans_real_time,
+)
 
 PEOPLE_COLOR, JUDGE_COLOR = "#4f6bed", "#e8833a"
 EDGE_STYLES = {  # status of an edge compared with the other graph -> (color, dash, legend text)
@@ -61,15 +72,21 @@ def message_figure(title: str, message: str, height: int = 320) -> go.Figure:
 # --------------------------------------------------------------------------- agreement
 
 
-def agreement_over_time_figure(over_time: pd.DataFrame, confidence: float = 0.95) -> go.Figure:
-    """Cumulative human-vs-judge accuracy as labels came in, with its Wilson interval as a band."""
+NOT_A_TIME_SERIES_AXIS = "labels compared, in label order (stored at once, e.g. imported: not a time series)"
+
+
+def agreement_over_time_figure(over_time: pd.DataFrame, confidence: float = CONFIDENCE) -> go.Figure:
+    """Cumulative human-vs-judge accuracy as labels came in, with its Wilson interval as a band.
+
+    Against time only when the labels span real labelling time (``analysis.spans_real_time``);
+    labels stored at once (an import) are plotted in label order, and the axis says so."""
     title = "Human vs judge accuracy over time"
     if over_time.empty:
         return message_figure(
             title, "No labels to compare yet: needs human labels on comparisons the judge has judged."
         )
     times = pd.to_datetime(over_time["time"])
-    by_time = times.nunique() > 1
+    by_time = spans_real_time(times)  # labels imported at once have no labelling times worth plotting
     x = times if by_time else over_time["n"]
     hover = "%{customdata} labels compared<br>accuracy %{y:.3f}<extra></extra>"
     fig = go.Figure()
@@ -104,7 +121,7 @@ def agreement_over_time_figure(over_time: pd.DataFrame, confidence: float = 0.95
         height=360,
         margin=dict(MARGIN, b=80),
         yaxis=dict(range=[0, 1.02], title="share of labels the judge agrees with"),
-        xaxis_title="time of the label (UTC)" if by_time else "labels compared",
+        xaxis_title="time of the label (UTC)" if by_time else NOT_A_TIME_SERIES_AXIS,
         legend=dict(orientation="h", y=-0.32, yanchor="top"),
     )
     return fig
@@ -288,6 +305,17 @@ def bias_figure(judge: Bias | None, people: Bias) -> go.Figure:
     if not bars:
         return message_figure(title, "No decisive labels or judge verdicts yet.")
     fig = go.Figure(bars)
+    if judge is not None and judge.note:  # say why the judge has no position bars, rather than show none
+        fig.add_annotation(
+            text=plain(f"judge position bias {judge.note.split(' (')[0]}"),
+            showarrow=False,
+            x=0,
+            y=1.0,
+            xref="paper",
+            yref="paper",
+            xanchor="left",
+            font=dict(size=10, color="#555"),
+        )
     fig.add_hline(
         y=0.5,
         line=dict(dash="dot", color="#888"),
@@ -359,10 +387,11 @@ def win_table_figure(pairs: pd.DataFrame) -> go.Figure:
         return (a > b).astype(int) - (a < b).astype(int)
 
     people, judge = leader("people"), leader("judge")
-    both = (pairs[["people_wins_a", "people_wins_b"]].sum(axis=1) > 0) & (
-        pairs[["judge_wins_a", "judge_wins_b"]].sum(axis=1) > 0
+    # a leader can only be the same when both sources have outcomes on the pair (people's: majority labels)
+    both = (pairs[["people_wins_a", "people_wins_b", "people_ties"]].sum(axis=1) > 0) & (
+        pairs[["judge_wins_a", "judge_wins_b", "judge_ties"]].sum(axis=1) > 0
     )
-    same = ["✓" if p == j else "✗" if ok else "–" for p, j, ok in zip(people, judge, both, strict=True)]
+    same = ["–" if not ok else "✓" if p == j else "✗" for p, j, ok in zip(people, judge, both, strict=True)]
     fig = go.Figure(
         go.Table(
             header=dict(
@@ -381,6 +410,67 @@ def win_table_figure(pairs: pd.DataFrame) -> go.Figure:
     )
     fig.update_layout(title=dict(text=title, font=dict(size=13)), height=100 + 30 * min(len(pairs), 20), margin=MARGIN)
     return fig
+
+
+def _layout(order: PartialOrder, levels: dict[str, int]) -> tuple[dict[int, list[str]], dict[str, tuple[float, float]]]:
+    """Models per level and each model's (x, y): better models on top, each level spread over the width."""
+    by_level: dict[int, list[str]] = {}
+    for model in sorted(order.models):
+        by_level.setdefault(levels[model], []).append(model)
+    position: dict[str, tuple[float, float]] = {}
+    for level, names in by_level.items():
+        for i, model in enumerate(names):  # spread over the width: edge labels then stay apart
+            position[model] = (0.1 + 0.8 * i / (len(names) - 1) if len(names) > 1 else 0.5, -float(level))
+    return by_level, position
+
+
+def _draw_edges(
+    fig: go.Figure,
+    order: PartialOrder,
+    position: dict[str, tuple[float, float]],
+    edges: pd.DataFrame | None,
+    lowest: float,
+) -> None:
+    """One arrow per Hasse edge, styled by its status against the other graph, labelled with its counts."""
+    # pixels per data unit: the plot area is about 560 x 380 px; x spans [-0.05, 1.05], y [lowest - 0.6, 0.6]
+    scale = (560.0 / 1.1, 380.0 / (1.2 - lowest))
+    stats = {(e.winner, e.loser): e for e in order.edges}
+    status = {}
+    if edges is not None and not edges.empty:
+        status = {(str(r.winner), str(r.loser)): str(r.status) for r in edges.itertuples(index=False)}
+    shown: set[str] = set()
+    for winner, loser in order.hasse:
+        (x0, y0), (x1, y1) = position[winner], position[loser]
+        kind = status.get((winner, loser), BOTH)
+        color, dash, legend = EDGE_STYLES.get(kind, EDGE_STYLES[BOTH])
+        # shorten both ends so the line stops short of the node markers; the arrowhead marks the loser
+        (sx, sy), (ex, ey) = _shorten(x0, y0, x1, y1, scale)
+        fig.add_trace(
+            go.Scatter(
+                x=[sx, ex],
+                y=[sy, ey],
+                mode="lines+markers",
+                line=dict(color=color, dash=dash, width=2),
+                marker=dict(symbol="arrow", size=[0, 13], angleref="previous", color=color),
+                name=legend,
+                legendgroup=kind,
+                showlegend=status != {} and kind not in shown,
+                hoverinfo="skip",
+            )
+        )
+        shown.add(kind)
+        edge = stats.get((winner, loser))
+        if edge is not None:
+            # half a level below the winner: between levels, clear of the node names on a level
+            t = 0.5 / max(abs(y0 - y1), 1.0)
+            fig.add_annotation(
+                x=x0 + (x1 - x0) * t,
+                y=y0 + (y1 - y0) * t,
+                showarrow=False,
+                font=dict(size=10, color=color if kind != BOTH else "#555"),
+                text=f"{edge.wins}-{edge.losses}-{edge.ties} · p={edge.p_value:.3g}",
+                bgcolor="rgba(255,255,255,0.85)",
+            )
 
 
 def partial_order_figure(
@@ -411,53 +501,9 @@ def partial_order_figure(
         fig.add_annotation(text="No verdicts yet", showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
         return fig
     levels = model_levels(order)
-    by_level: dict[int, list[str]] = {}
-    for model in sorted(order.models):
-        by_level.setdefault(levels[model], []).append(model)
-    position: dict[str, tuple[float, float]] = {}
-    for level, names in by_level.items():
-        for i, model in enumerate(names):  # spread over the width: edge labels then stay apart
-            position[model] = (0.1 + 0.8 * i / (len(names) - 1) if len(names) > 1 else 0.5, -float(level))
+    by_level, position = _layout(order, levels)
     lowest = min(p[1] for p in position.values())
-    # pixels per data unit: the plot area is about 560 x 380 px; x spans [-0.05, 1.05], y [lowest - 0.6, 0.6]
-    scale = (560.0 / 1.1, 380.0 / (1.2 - lowest))
-    stats = {(e.winner, e.loser): e for e in order.edges}
-    status = {}
-    if edges is not None and not edges.empty:
-        status = {(str(r.winner), str(r.loser)): str(r.status) for r in edges.itertuples(index=False)}
-    shown: set[str] = set()
-    for winner, loser in order.hasse:
-        (x0, y0), (x1, y1) = position[winner], position[loser]
-        kind = status.get((winner, loser), BOTH)
-        color, dash, legend = EDGE_STYLES.get(kind, EDGE_STYLES[BOTH])
-        # shorten both ends so the line stops short of the node markers; the arrowhead marks the loser
-        sx, sy, ex, ey = _shorten(x0, y0, x1, y1, scale)
-        fig.add_trace(
-            go.Scatter(
-                x=[sx, ex],
-                y=[sy, ey],
-                mode="lines+markers",
-                line=dict(color=color, dash=dash, width=2),
-                marker=dict(symbol="arrow", size=[0, 13], angleref="previous", color=color),
-                name=legend,
-                legendgroup=kind,
-                showlegend=status != {} and kind not in shown,
-                hoverinfo="skip",
-            )
-        )
-        shown.add(kind)
-        edge = stats.get((winner, loser))
-        if edge is not None:
-            # half a level below the winner: between levels, clear of the node names on a level
-            t = 0.5 / max(abs(y0 - y1), 1.0)
-            fig.add_annotation(
-                x=x0 + (x1 - x0) * t,
-                y=y0 + (y1 - y0) * t,
-                showarrow=False,
-                font=dict(size=10, color=color if kind != BOTH else "#555"),
-                text=f"{edge.wins}-{edge.losses}-{edge.ties} · p={edge.p_value:.3g}",
-                bgcolor="rgba(255,255,255,0.85)",
-            )
+    _draw_edges(fig, order, position, edges, lowest)
     fig.add_trace(
         go.Scatter(
             x=[position[m][0] for m in position],
@@ -485,19 +531,22 @@ def partial_order_figure(
     return fig
 
 
+Point = tuple[float, float]
+
+
 def _shorten(
     x0: float, y0: float, x1: float, y1: float, scale: tuple[float, float], gap_px: float = 15.0
-) -> tuple[float, float, float, float]:
-    """The segment from (x0, y0) to (x1, y1) with about ``gap_px`` pixels cut off each end.
+) -> tuple[Point, Point]:
+    """The segment from (x0, y0) to (x1, y1) with about ``gap_px`` pixels cut off each end: its two ends.
 
     ``scale``: pixels per data unit along x and y (estimated from the figure's size and axis ranges).
     """
     dx, dy = (x1 - x0) * scale[0], (y1 - y0) * scale[1]
     length = math.hypot(dx, dy)
     if length <= 2 * gap_px:
-        return x0, y0, x1, y1
+        return (x0, y0), (x1, y1)
     f = gap_px / length
-    return x0 + (x1 - x0) * f, y0 + (y1 - y0) * f, x1 - (x1 - x0) * f, y1 - (y1 - y0) * f
+    return (x0 + (x1 - x0) * f, y0 + (y1 - y0) * f), (x1 - (x1 - x0) * f, y1 - (y1 - y0) * f)
 
 
 # --------------------------------------------------------------------------- single-answer ratings

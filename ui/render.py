@@ -41,7 +41,7 @@ def inline_text(text: object) -> str:
     Markdown: HTML and Markdown syntax are escaped and line breaks become spaces, so the text can
     neither open a tag nor close the span, link or heading around it. The one helper for that."""
     flat = " ".join(str(text).split())
-    return _MARKDOWN_SPECIALS.sub(r"\\\1", html.escape(flat, quote=True))
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", html.escape(flat, quote=False))
 
 
 def code(text: object) -> str:

@@ -1,0 +1,188 @@
+"""Aggregating several people's labels into one label per comparison, with annotator quality.
+
+Three methods, side by side:
+
+* ``majority``: the most frequent label; equal top counts give "tie" (the same rule as
+  ``analysis.statistics.majority_labels``, written out here so this module imports nothing of ours).
+  An annotator's quality is their agreement with the majority of the *other* annotators on the
+  same comparisons (leave-one-out, so an annotator does not vote on their own yardstick).
+* ``dawid-skene`` (Dawid & Skene 1979, "Maximum likelihood estimation of observer error-rates using
+  the EM algorithm"): crowd-kit's ``DawidSkene``. Each annotator has a confusion matrix
+  P(says k | truth c); an annotator who is consistently *wrong* in a predictable way (says "1"
+  when the truth is "2") still carries information, which a plain majority cannot use. Quality:
+  the confusion-matrix diagonal per label and its prior-weighted mean (estimated accuracy).
+* ``mace`` (Hovy et al. 2013, "Learning Whom to Trust with MACE"): crowd-kit's ``MACE``; quality
+  is the estimated probability that the annotator labels knowingly rather than spamming.
+
+Input: rows (comparison_id, annotator, verdict). The result's ``frame()`` is the one-label-per-
+comparison DataFrame (comparison_id, verdict) that the calibration, corrected-estimate and
+agreement figures take as "people".
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Hashable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, cast
+
+import numpy as np
+import pandas as pd
+
+METHODS = ("majority", "dawid-skene", "mace")
+
+
+@contextmanager
+def _quiet_crowdkit() -> Iterator[None]:
+    """crowd-kit 1.4 uses pandas' ``inplace=`` keywords, which pandas 3 warns about on every EM step."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", module=r"crowdkit\.")
+        yield
+
+
+@dataclass(frozen=True)
+class AnnotatorQuality:
+    annotator: str
+    n_labels: int
+    accuracy: float | None  # estimated P(label is right); None when it cannot be estimated
+    per_label: dict[str, float]  # DS: P(says k | truth k); majority: agreement when others' majority is k
+
+
+@dataclass(frozen=True)
+class Aggregation:
+    """Aggregated labels per comparison and the method that produced them."""
+
+    method: str
+    labels: dict[Hashable, str]  # comparison_id -> aggregated verdict
+    confidence: dict[Hashable, float]  # posterior of the chosen label (DS, MACE) or its vote share
+    annotators: tuple[AnnotatorQuality, ...]
+
+    def frame(self) -> pd.DataFrame:
+        """One row per comparison: comparison_id, verdict, confidence, method."""
+        return pd.DataFrame(
+            {
+                "comparison_id": list(self.labels),
+                "verdict": list(self.labels.values()),
+                "confidence": [self.confidence[k] for k in self.labels],
+                "method": self.method,
+            }
+        )
+
+
+@dataclass(frozen=True)
+class AggregationComparison:
+    """Several aggregations of the same labels and how often they differ."""
+
+    results: dict[str, Aggregation]
+    n_comparisons: int
+    n_differ: int  # comparisons on which the methods do not all give the same label
+
+
+def _clean(labels: pd.DataFrame) -> pd.DataFrame:
+    """crowd-kit's (task, worker, label) frame: one label per (comparison, annotator), the last one."""
+    rows = labels.dropna(subset=["verdict"]).drop_duplicates(["comparison_id", "annotator"], keep="last")
+    return pd.DataFrame(
+        {"task": rows["comparison_id"], "worker": rows["annotator"].astype(str), "label": rows["verdict"].astype(str)}
+    )
+
+
+def _majority(counts: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Label and vote share per row of a (task x label) count table; equal top counts give "tie"."""
+    table = counts.to_numpy()
+    top = table == table.max(axis=1, keepdims=True)
+    names = np.array([str(c) for c in counts.columns], dtype=object)
+    chosen = np.where(top.sum(axis=1) == 1, names[top.argmax(axis=1)], "tie")
+    share = table.max(axis=1) / np.maximum(table.sum(axis=1), 1)
+    return pd.Series(chosen, index=counts.index), pd.Series(share, index=counts.index)
+
+
+def _leave_one_out_quality(data: pd.DataFrame) -> tuple[AnnotatorQuality, ...]:
+    """Each annotator's agreement with the majority of the others on comparisons with >= 1 other label."""
+    counts = data.groupby(["task", "label"]).size().unstack(fill_value=0)
+    rows = []
+    for worker, own in data.groupby("worker", sort=True):
+        others = counts.loc[own["task"]].to_numpy() - (own["label"].to_numpy()[:, None] == counts.columns.to_numpy())
+        keep = others.sum(axis=1) > 0
+        majority, _ = _majority(pd.DataFrame(others[keep], columns=counts.columns))
+        agree = majority.to_numpy() == own["label"].to_numpy()[keep]
+        per_label = {str(k): float(agree[majority.to_numpy() == k].mean()) for k in sorted(set(majority))}
+        accuracy = float(agree.mean()) if keep.any() else None
+        rows.append(AnnotatorQuality(str(worker), len(own), accuracy, per_label))
+    return tuple(rows)
+
+
+def majority(labels: pd.DataFrame) -> Aggregation:
+    """Majority vote per comparison (equal top counts give "tie"), with leave-one-out agreement."""
+    data = _clean(labels)
+    if data.empty:
+        return Aggregation("majority", {}, {}, ())
+    chosen, share = _majority(data.groupby(["task", "label"]).size().unstack(fill_value=0))
+    return Aggregation(
+        "majority", dict(chosen.items()), dict(share.astype(float).items()), _leave_one_out_quality(data)
+    )
+
+
+def _ds_quality(data: pd.DataFrame, errors: pd.DataFrame, priors: pd.Series) -> tuple[AnnotatorQuality, ...]:
+    """Confusion-matrix diagonal P(says k | truth k) per annotator and its prior-weighted mean."""
+    rows = []
+    for worker, own in data.groupby("worker", sort=True):
+        said_by_truth = cast(pd.DataFrame, errors.loc[worker])  # index: label said, columns: true label
+        matrix = said_by_truth.reindex(index=priors.index, columns=priors.index, fill_value=0.0)
+        diagonal = dict(zip(map(str, priors.index), np.diag(matrix.to_numpy(dtype=float)).tolist(), strict=True))
+        accuracy = float(sum(priors[k] * diagonal[str(k)] for k in priors.index))
+        rows.append(AnnotatorQuality(str(worker), len(own), accuracy, diagonal))
+    return tuple(rows)
+
+
+def dawid_skene(labels: pd.DataFrame, *, n_iter: int = 100, tol: float = 1e-5) -> Aggregation:
+    """Dawid-Skene aggregation (crowd-kit ``DawidSkene``, EM from the majority-vote start)."""
+    from crowdkit.aggregation import DawidSkene
+
+    data = _clean(labels)
+    if data.empty:
+        return Aggregation("dawid-skene", {}, {}, ())
+    with _quiet_crowdkit():
+        model = DawidSkene(n_iter=n_iter, tol=tol).fit(data)
+    probas, errors, priors = cast(pd.DataFrame, model.probas_), cast(pd.DataFrame, model.errors_), model.priors_
+    chosen = probas.idxmax(axis=1).astype(str)
+    confidence = probas.max(axis=1).astype(float)
+    quality = _ds_quality(data, errors, cast(pd.Series, priors))
+    return Aggregation("dawid-skene", dict(chosen.items()), dict(confidence.items()), quality)
+
+
+def mace(labels: pd.DataFrame, *, n_restarts: int = 10, n_iter: int = 50, random_state: int = 0) -> Aggregation:
+    """MACE aggregation (crowd-kit ``MACE``, variational EM); quality = P(the annotator is not spamming)."""
+    from crowdkit.aggregation import MACE
+
+    data = _clean(labels)
+    if data.empty:
+        return Aggregation("mace", {}, {}, ())
+    with _quiet_crowdkit():
+        model = MACE(n_restarts=n_restarts, n_iter=n_iter, random_state=random_state).fit(data)
+    probas = cast(pd.DataFrame, model.probas_)
+    workers = pd.factorize(data["worker"])[1]  # MACE's row order for spamming_
+    competence = dict(zip(workers, model.spamming_[:, 1], strict=True))
+    counts = data.groupby("worker").size()
+    quality = tuple(AnnotatorQuality(str(w), int(counts[w]), float(competence[w]), {}) for w in sorted(competence))
+    chosen = probas.idxmax(axis=1).astype(str)
+    return Aggregation("mace", dict(chosen.items()), dict(probas.max(axis=1).astype(float).items()), quality)
+
+
+def aggregate(labels: pd.DataFrame, method: str = "majority") -> Aggregation:
+    """One aggregation by name: "majority", "dawid-skene" or "mace" (the setting the report uses)."""
+    functions: dict[str, Any] = {"majority": majority, "dawid-skene": dawid_skene, "mace": mace}
+    if method not in functions:
+        raise ValueError(f"unknown aggregation {method!r}; choose one of {', '.join(METHODS)}")
+    result: Aggregation = functions[method](labels)
+    return result
+
+
+def compare_aggregations(
+    labels: pd.DataFrame, methods: Sequence[str] = ("majority", "dawid-skene")
+) -> AggregationComparison:
+    """Several aggregations side by side, with the number of comparisons on which they differ."""
+    results = {m: aggregate(labels, m) for m in methods}
+    tasks = set().union(*(r.labels for r in results.values())) if results else set()
+    differ = sum(1 for t in tasks if len({r.labels.get(t) for r in results.values()}) > 1)
+    return AggregationComparison(results, len(tasks), differ)

@@ -1,0 +1,231 @@
+"""The Alternative Annotator Test (Calderon, Reichart & Dror, ACL 2025, "The Alternative Annotator
+Test for LLM-as-a-Judge: How to Statistically Justify Replacing Human Annotators with LLMs").
+
+Can the judge stand in for the people? Leave one annotator j out at a time; on each item j
+labelled, score how well the judge agrees with the *remaining* annotators (share of them it
+matches) and how well j does. Per item, the judge "wins" when its score >= j's and j "wins" when
+j's >= the judge's (both on equal scores). With d_i = [j wins] - [judge wins], a one-sided one-sample
+t-test of H0: mean(d) >= ε against H1: mean(d) < ε asks whether the judge is no worse than j by
+more than the margin ε (the cost-benefit allowance for a cheaper annotator). The p-values of all
+annotators are corrected together with the Benjamini-Yekutieli FDR procedure (statsmodels
+``fdr_by``, level α); the *winning rate* ω is the share of annotators whose null is rejected, and
+the judge passes when ω >= 0.5. The *advantage probability* ρ is the mean over annotators of the
+share of items where the judge's score >= the annotator's: it compares judges with each other.
+
+This follows the authors' reference implementation (github.com/nitaytech/AltTest,
+``alt_test_example.ipynb``): accuracy as the alignment score, items kept only when at least two
+people labelled them, annotators with fewer than 30 such items skipped (the t-test's normality
+needs about 30), ε defaults from the paper's FAQ: 0.2 for experts, 0.15 for skilled annotators,
+0.1 for crowd workers. The paper recommends at least three annotators (with two, the "remaining
+annotators" is a single person and there is no consensus to represent); below that the figures are
+still given but the result is "not testable" rather than pass or fail.
+
+Inputs: ``labels`` rows (comparison_id, annotator, verdict); ``verdicts`` rows (comparison_id,
+verdict), the judge's. Imports nothing of Judge Studio's own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from analysis.defaults import ALPHA, ALT_TEST_EPSILON
+
+EPSILON = ALT_TEST_EPSILON
+MIN_ANNOTATORS = 3
+MIN_ITEMS = 30
+
+
+@dataclass(frozen=True)
+class AnnotatorTrial:
+    """The judge against one left-out annotator."""
+
+    annotator: str
+    n_items: int
+    judge_alignment: float  # mean share of the remaining annotators the judge agrees with
+    human_alignment: float  # the same for the left-out annotator
+    judge_advantage: float  # share of items where the judge's alignment >= the annotator's (rho_j)
+    human_advantage: float  # share of items where the annotator's alignment >= the judge's
+    p_value: float  # one-sided t-test of H0: human_advantage - judge_advantage >= epsilon
+    judge_wins: bool  # H0 rejected after the Benjamini-Yekutieli correction
+
+
+@dataclass(frozen=True)
+class AltTestResult:
+    epsilon: float
+    alpha: float
+    annotator_kind: str | None
+    n_items: int  # items with a judge verdict and at least two people's labels
+    annotators: tuple[AnnotatorTrial, ...]
+    skipped: dict[str, str]  # annotator -> why they were left out
+    winning_rate: float | None  # omega: share of tested annotators the judge wins against
+    advantage_probability: float | None  # rho: mean judge_advantage over tested annotators
+    passed: bool | None  # None when the minimum requirements are unmet
+    problems: tuple[str, ...]  # unmet requirements, in plain words
+    conclusion: str
+
+
+def _tables(labels: pd.DataFrame, verdicts: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
+    """One label per (item, annotator), the (item x label) count table and the judge's verdict per
+    item, restricted to items with a judge verdict and at least two people's labels."""
+    latest = verdicts.dropna(subset=["verdict"]).drop_duplicates("comparison_id", keep="last")
+    judge = latest.set_index("comparison_id")["verdict"].astype(str)
+    rows = labels.dropna(subset=["verdict"]).drop_duplicates(["comparison_id", "annotator"], keep="last")
+    rows = rows.assign(annotator=rows["annotator"].astype(str), verdict=rows["verdict"].astype(str))
+    rows = rows[rows["comparison_id"].isin(judge.index)]
+    per_item = rows.groupby("comparison_id")["annotator"].transform("size")
+    rows = rows[per_item >= 2]
+    counts = rows.groupby(["comparison_id", "verdict"]).size().unstack(fill_value=0)
+    return rows, counts, judge
+
+
+def _indicators(own: pd.DataFrame, counts: pd.DataFrame, judge: pd.Series) -> tuple[npt.NDArray[np.float64], ...]:
+    """Per item of one annotator: alignment (share of the others matched) of the annotator and of
+    the judge, and the two 'wins' indicators (ties count for both, as in the reference code)."""
+    table = counts.loc[own["comparison_id"]]
+    columns = table.columns.to_numpy()
+    own_label = own["verdict"].to_numpy()
+    others = table.to_numpy() - (own_label[:, None] == columns[None, :])
+    n_others = others.sum(axis=1)
+    judge_label = judge.loc[own["comparison_id"]].to_numpy()
+    human = (others * (own_label[:, None] == columns[None, :])).sum(axis=1) / n_others
+    machine = (others * (judge_label[:, None] == columns[None, :])).sum(axis=1) / n_others
+    return human, machine, (machine >= human).astype(float), (human >= machine).astype(float)
+
+
+def _trial(annotator: str, own: pd.DataFrame, counts: pd.DataFrame, judge: pd.Series, epsilon: float) -> AnnotatorTrial:
+    from scipy.stats import ttest_1samp
+
+    human, machine, judge_wins, human_wins = _indicators(own, counts, judge)
+    difference = human_wins - judge_wins
+    if np.all(difference == difference[0]):  # no spread: the t statistic is +-inf or undefined
+        p_value = 0.0 if difference[0] < epsilon else 1.0
+    else:
+        p_value = float(ttest_1samp(difference, epsilon, alternative="less").pvalue)
+    return AnnotatorTrial(
+        annotator=annotator,
+        n_items=len(own),
+        judge_alignment=float(machine.mean()),
+        human_alignment=float(human.mean()),
+        judge_advantage=float(judge_wins.mean()),
+        human_advantage=float(human_wins.mean()),
+        p_value=p_value,
+        judge_wins=False,
+    )
+
+
+def _with_fdr(trials: list[AnnotatorTrial], alpha: float) -> list[AnnotatorTrial]:
+    """Benjamini-Yekutieli step-up over the annotators' p-values (valid under any dependence)."""
+    from statsmodels.stats.multitest import multipletests
+
+    if not trials:
+        return []
+    rejected = multipletests([t.p_value for t in trials], alpha=alpha, method="fdr_by")[0]
+    return [replace(t, judge_wins=bool(r)) for t, r in zip(trials, rejected, strict=True)]
+
+
+def alt_test(
+    labels: pd.DataFrame,
+    verdicts: pd.DataFrame,
+    *,
+    annotator_kind: str | None = "expert",
+    epsilon: float | None = None,
+    alpha: float = ALPHA,
+    min_annotators: int = MIN_ANNOTATORS,
+    min_items: int = MIN_ITEMS,
+) -> AltTestResult:
+    """Run the alternative-annotator test of the judge's ``verdicts`` against people's ``labels``.
+
+    ``epsilon`` defaults to the paper's value for ``annotator_kind`` ("expert" 0.2, "skilled" 0.15,
+    "crowd" 0.1). Annotators with fewer than ``min_items`` shared items are skipped; with fewer than
+    ``min_annotators`` tested, ``passed`` is None and ``problems`` says why."""
+    if epsilon is None:
+        if annotator_kind not in EPSILON:
+            raise ValueError(f"give epsilon, or an annotator_kind among {', '.join(EPSILON)}")
+        epsilon = EPSILON[annotator_kind]
+    rows, counts, judge = _tables(labels, verdicts)
+    trials, skipped = [], {}
+    for annotator, own in rows.groupby("annotator", sort=True):
+        if len(own) < min_items:
+            skipped[str(annotator)] = (
+                f"labelled {len(own)} items shared with another annotator; the test needs {min_items}"
+            )
+            continue
+        trials.append(_trial(str(annotator), own, counts, judge, epsilon))
+    trials = _with_fdr(trials, alpha)
+    problems = _problems(labels, rows, trials, min_annotators, min_items)
+    omega = sum(t.judge_wins for t in trials) / len(trials) if trials else None
+    rho = float(np.mean([t.judge_advantage for t in trials])) if trials else None
+    passed = None if problems or omega is None else omega >= 0.5
+    result = AltTestResult(
+        epsilon, alpha, annotator_kind, len(counts), tuple(trials), skipped, omega, rho, passed, tuple(problems), ""
+    )
+    return replace(result, conclusion=_conclusion(result))
+
+
+def _problems(
+    labels: pd.DataFrame, rows: pd.DataFrame, trials: list[AnnotatorTrial], min_annotators: int, min_items: int
+) -> list[str]:
+    if len(trials) >= min_annotators:
+        return []
+    everyone = labels["annotator"].nunique() if not labels.empty else 0
+    why = (
+        f"not enough annotators: the test needs at least {min_annotators} people who each labelled at least "
+        f"{min_items} items that another person and the judge also labelled; {len(trials)} qualify "
+        f"(of {everyone} who labelled anything, {rows['comparison_id'].nunique()} items have two or more labels)"
+    )
+    problem = [why]
+    if min_annotators >= 3:
+        problem.append(
+            "with fewer than three annotators the “remaining annotators” are a single person, so the test "
+            "measures agreement with that person rather than with a consensus (Calderon et al. 2025, FAQ)"
+        )
+    return problem
+
+
+def _conclusion(result: AltTestResult) -> str:
+    """One plain-language paragraph for the report card."""
+    who = f"{result.annotator_kind} annotators" if result.annotator_kind else "the annotators"
+    margin = f"margin ε = {result.epsilon:g}, FDR level α = {result.alpha:g}"
+    if result.winning_rate is None or result.passed is None:
+        reasons = "; ".join(result.problems) or "no annotator could be tested"
+        return f"The alternative-annotator test could not decide whether the judge can replace {who}: {reasons}."
+    wins = sum(t.judge_wins for t in result.annotators)
+    figures = (
+        f"it aligned with the remaining people at least as well as the left-out person (within the margin) "
+        f"for {wins} of {len(result.annotators)} annotators (winning rate ω = {result.winning_rate:.2f}; "
+        f"advantage probability ρ = {result.advantage_probability:.2f}; {margin})"
+    )
+    if result.passed:
+        return f"The judge passes the alternative-annotator test and can stand in for these {who}: {figures}."
+    return f"The judge fails the alternative-annotator test and should not replace these {who} yet: {figures}."
+
+
+def alt_test_by_kind(
+    labels: pd.DataFrame,
+    verdicts: pd.DataFrame,
+    *,
+    epsilons: Mapping[str, float] | None = None,
+    alpha: float = ALPHA,
+    min_annotators: int = MIN_ANNOTATORS,
+    min_items: int = MIN_ITEMS,
+) -> dict[str, AltTestResult]:
+    """The test per annotator kind (column ``annotator_kind`` of ``labels``: "expert", "skilled",
+    "crowd"), each kind against its own members with its own ε (the paper's defaults unless given)."""
+    results = {}
+    for kind, group in labels.groupby(labels["annotator_kind"].astype(str), sort=True):
+        epsilon = (epsilons or {}).get(str(kind), EPSILON.get(str(kind), EPSILON["expert"]))
+        results[str(kind)] = alt_test(
+            group,
+            verdicts,
+            annotator_kind=str(kind),
+            epsilon=epsilon,
+            alpha=alpha,
+            min_annotators=min_annotators,
+            min_items=min_items,
+        )
+    return results

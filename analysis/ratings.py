@@ -1,0 +1,125 @@
+"""Single-answer ratings (e.g. 1-10 scores): human vs judge, correlated at item and system level
+(CritiqueLLM's figures; SciPy's Pearson, Spearman and Kendall), and the summary the dashboard shows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from scipy import stats
+
+
+def _row_correlations(human: npt.NDArray[np.float64], judge: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Pearson, Spearman, Kendall tau-b of every row of two (items x models) arrays: (items x 3).
+
+    SciPy computes them along axis 1: pearsonr; spearmanr as pearsonr of scipy.stats.rankdata ranks
+    (the definition of Spearman's rho; scipy's spearmanr has no row-wise mode); kendalltau.
+    """
+    pearson = stats.pearsonr(human, judge, axis=1).statistic
+    spearman = stats.pearsonr(stats.rankdata(human, axis=1), stats.rankdata(judge, axis=1), axis=1).statistic
+    kendall = stats.kendalltau(human, judge, axis=1).statistic
+    return np.column_stack([pearson, spearman, kendall])
+
+
+def rating_correlations(rows: pd.DataFrame) -> pd.DataFrame:
+    """Human vs judge ratings correlated at item level and at system level, as CritiqueLLM reports.
+
+    Input columns: item, model, human, judge (e.g. 1-10 scores; rows missing an item or score dropped).
+
+    * item level (CritiqueLLM's "sample level", ``correlation_sample`` in its eval_pointwise.py): per
+      item, correlate the human and judge scores of the models' responses to it, then average over
+      items. Items whose human or judge scores are all equal have no correlation and are skipped (as
+      CritiqueLLM does); n is the number of items averaged.
+    * system level: per model, the mean human and mean judge score; correlate those means across
+      models; n is the number of models.
+
+    SciPy computes Pearson (pearsonr), Spearman (rank + pearsonr, see _row_correlations at item
+    level; spearmanr at system level) and Kendall's tau-b (kendalltau). Returns a DataFrame indexed
+    by level ("item", "system") with columns pearson, spearman, kendall, n; NaN where undefined.
+    """
+    columns = ["pearson", "spearman", "kendall", "n"]
+    if rows.empty:
+        return pd.DataFrame(columns=columns)
+    data = rows.dropna(subset=["item", "human", "judge"])
+    if data.empty:
+        return pd.DataFrame(columns=columns)
+    human = data["human"].to_numpy(dtype=float)
+    judge = data["judge"].to_numpy(dtype=float)
+    item, _ = data["item"].factorize()
+    order = np.argsort(item, kind="stable")
+    human, judge = human[order], judge[order]
+    sizes = np.bincount(item)
+    sizes = sizes[sizes > 0]
+    starts = np.cumsum(sizes) - sizes
+    per_item = []
+    for size in np.unique(sizes[sizes >= 2]):  # items answered by the same number of models, together
+        index = starts[sizes == size][:, None] + np.arange(size)
+        h, j = human[index], judge[index]
+        varied = (np.ptp(h, axis=1) > 0) & (np.ptp(j, axis=1) > 0)
+        if varied.any():
+            per_item.append(_row_correlations(h[varied], j[varied]))
+    item_level = np.concatenate(per_item) if per_item else np.empty((0, 3))
+    item_row = [*(item_level.mean(axis=0) if len(item_level) else [np.nan] * 3), len(item_level)]
+
+    means = data.groupby("model")[["human", "judge"]].mean()
+    system_row: list[float] = [np.nan, np.nan, np.nan, len(means)]
+    if len(means) >= 2 and means["human"].nunique() > 1 and means["judge"].nunique() > 1:
+        h_means, j_means = means["human"].to_numpy(float), means["judge"].to_numpy(float)
+        system_row[:3] = [
+            stats.pearsonr(h_means, j_means).statistic,
+            stats.spearmanr(h_means, j_means).statistic,
+            stats.kendalltau(h_means, j_means).statistic,
+        ]
+    table = pd.DataFrame([item_row, system_row], index=pd.Index(["item", "system"], name="level"), columns=columns)
+    return table.astype({"pearson": float, "spearman": float, "kendall": float, "n": int})
+
+
+RATING_POINT_COLUMNS = ["response_id", "prompt", "model", "human", "n_ratings", "judge"]
+
+
+@dataclass(frozen=True)
+class RatingSummary:
+    """Human vs judge single-answer ratings (1-10) on one dataset."""
+
+    n_ratings: int  # human ratings (skips left out)
+    n_responses: int  # responses with a human rating
+    judge_run: int | None  # the judge run compared (the one that rated most recently), None if none
+    judge_name: str | None
+    judge_unparsed: int  # that run's ratings without a score
+    points: pd.DataFrame  # RATING_POINT_COLUMNS: mean human rating and judge score per response
+    correlations: pd.DataFrame  # analysis.rating_correlations: index item/system; pearson, spearman, kendall, n
+
+
+def rating_summary(ratings: pd.DataFrame, judge_ratings: pd.DataFrame) -> RatingSummary | None:
+    """``ratings``: store.ratings; ``judge_ratings``: store.judge_ratings (both of one dataset)."""
+    rated = ratings[~ratings["skipped"].astype(bool)] if not ratings.empty else ratings
+    if rated.empty:
+        return None
+    human = (
+        rated.assign(rating=rated["rating"].astype(float))
+        .groupby(["response_id", "prompt", "model"], as_index=False)
+        .agg(human=("rating", "mean"), n_ratings=("rating", "size"))
+    )
+    run_id = name = None
+    unparsed = 0
+    judge = pd.DataFrame(columns=["response_id", "judge"])
+    if not judge_ratings.empty:
+        run_id = int(judge_ratings["run_id"].iloc[-1])
+        run = judge_ratings[judge_ratings["run_id"] == run_id]
+        name = str(run["judge"].iloc[-1])
+        unparsed = int((run["status"] != "ok").sum())
+        judge = run[run["status"] == "ok"][["response_id", "score"]].rename(columns={"score": "judge"})
+    points = human.merge(judge, on="response_id", how="left")[RATING_POINT_COLUMNS]
+    points["judge"] = points["judge"].astype(float)
+    paired = points.dropna(subset=["judge"]).rename(columns={"prompt": "item"})
+    return RatingSummary(
+        n_ratings=len(rated),
+        n_responses=len(human),
+        judge_run=run_id,
+        judge_name=name,
+        judge_unparsed=unparsed,
+        points=points,
+        correlations=rating_correlations(paired[["item", "model", "human", "judge"]]),
+    )

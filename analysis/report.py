@@ -1,0 +1,601 @@
+"""The one report builder: every figure of one dataset, from plain rows.
+
+``build_report`` is what the CLI's ``metrics --json`` and the REST ``/metrics`` (through
+``report_dict``), the dashboard and the text summary (``format_report``) all read, so per-annotator
+and per-category agreement, swap consistency, the partial order and the rest can never disagree
+between them. Which verdict counts is ``analysis.verdicts``' rule; the defaults are
+``analysis.defaults``'.
+
+What is in it: label distribution (majority of annotators), inter-annotator agreement, the
+per-annotator table, people's biases and rankings, and per judge run: agreement with the majority
+label and per vote (accuracy with a bootstrap interval, Cohen's kappa, PandaLM's macro P/R/F1, the
+confusion matrix and per-label report, MT-Bench agreement with and without ties), agreement over
+time, position bias measured on the two orders' own verdicts, both-order figures, length bias and
+rankings; breakdowns per category and per model pair; single-answer rating correlations.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar, cast
+
+import pandas as pd
+
+from analysis.aggregation import AggregationComparison
+from analysis.agreement import (
+    AGREEMENT_BY_GROUP_COLUMNS,
+    Agreement,
+    MTBenchAgreement,
+    accuracy_interval,
+    agreement_by_group,
+    agreement_over_time,
+    classification_report,
+    human_judge_agreement,
+    mtbench_agreement,
+    per_vote_by_group,
+    spans_real_time,
+    unparsed_as_wrong,
+)
+from analysis.bias import Bias, LengthBias, SwapConsistency, length_bias, people_bias, swap_consistency
+from analysis.defaults import (
+    AGGREGATION,
+    ALPHA,
+    ALT_TEST_EPSILON,
+    CALIBRATION_BINS,
+    N_BOOTSTRAP,
+    OVER_TIME_POINTS,
+    SEED,
+)
+from analysis.inter_annotator import (
+    InterAnnotator,
+    annotator_agreement,
+    annotator_table,
+    inter_annotator,
+    krippendorff_alpha,
+)
+from analysis.judge_vs_people import JudgeVsPeople, JudgeVsPeopleInputs, aggregations, judge_vs_people
+from analysis.partial_order import PartialOrder, partial_order
+from analysis.rankings import bradley_terry, common_model, win_rate, win_table
+from analysis.ratings import RatingSummary, rating_summary
+from analysis.verdicts import LABELS, combine_orders, majority_labels, verdict_that_counts
+
+T = TypeVar("T")
+Memo = Callable[[tuple[Any, ...], Callable[[], Any]], Any]
+JUDGE, PEOPLE = "judge", "people"
+PAIR_SEPARATOR = "\x1f"  # joins a model pair into one group key (never in a model name read from a file)
+POSITIONS_NOT_MODELS = (
+    "not ranked: the two sides of each comparison are response positions, not models "
+    "(e.g. LLMBar's output_1 / output_2), so a ranking of them would only measure position"
+)
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+@dataclass(frozen=True)
+class JudgeRun:
+    """One judge run as the report needs it (the store's run view, without the store)."""
+
+    run_id: int
+    model: str
+    profile: str = ""
+    fingerprint_key: str = ""
+    fingerprint: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def averaged_orders(self) -> bool:
+        """Did the judge average its verdict probabilities over both orders (one verdict, no per-order ones)?"""
+        return bool(self.fingerprint.get("both_orders"))
+
+
+@dataclass(frozen=True)
+class ReportInputs:
+    """Plain rows of one dataset, as the store's read methods give them.
+
+    comparisons: id, prompt, category, model1, model2, response1, response2; labels: comparison_id,
+    annotator, verdict, updated_at; verdicts: run_id, comparison_id, swapped, verdict, status (write
+    order); runs: the runs to report on (only their verdicts are read). Optional: details
+    (``label_details``: skips, flags, time, presented order), gold (comparison_id, verdict), ratings
+    and judge_ratings (single-answer grading).
+    """
+
+    dataset: str | None
+    comparisons: pd.DataFrame
+    labels: pd.DataFrame
+    verdicts: pd.DataFrame
+    runs: Sequence[JudgeRun]
+    details: pd.DataFrame | None = None
+    gold: pd.DataFrame | None = None
+    ratings: pd.DataFrame | None = None
+    judge_ratings: pd.DataFrame | None = None
+    annotator_kinds: Mapping[str, str] | None = None  # annotator -> "crowd" / "expert" (the alt-test's groups)
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    alpha: float = ALPHA  # significance level of the partial orders' sign tests
+    n_bootstrap: int = N_BOOTSTRAP  # Bradley-Terry interval resamples
+    baseline: str | None = None  # model for win rates; None: the model in every comparison, if any
+    seed: int = SEED
+    rank_models: bool = True  # False when the "models" are response positions (LLMBar)
+    order_rule: str = "sign-test"  # partial order: "sign-test" or PandaLM's "more-wins"
+    counted_order: str = "original"  # which verdict of a both-order run counts (analysis.verdicts)
+    over_time_points: int = OVER_TIME_POINTS
+    aggregation: str = AGGREGATION  # how people's labels become one per comparison: "majority", "dawid-skene"
+    alt_test_epsilon: Mapping[str, float] = field(default_factory=lambda: dict(ALT_TEST_EPSILON))
+    calibration_bins: int = CALIBRATION_BINS
+    judge_vs_people: bool = True  # calibration, alt-test and corrected estimates per run (issue 12)
+
+
+# --------------------------------------------------------------------------- the report
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """What one source says about the models: win table, Bradley-Terry strengths, partial order."""
+
+    source: str
+    outcomes: int  # comparisons with an outcome (majority label, or parsed verdict that counts)
+    wins: pd.DataFrame  # analysis.win_table
+    bradley_terry: pd.DataFrame  # model, strength, ci_low, ci_high
+    order: PartialOrder
+    win_rate: pd.DataFrame | None = None  # against the baseline, when there is one
+    not_ranked: str | None = None  # why nothing was ranked, when nothing was
+
+
+@dataclass(frozen=True)
+class BothOrders:
+    """A run with verdicts in both presentation orders: each order's accuracy and the combination."""
+
+    swapped_against_majority: Agreement
+    combined_against_majority: Agreement  # combine_orders: agree -> verdict, else tie
+    combined_per_vote: Agreement
+    mean_of_orders_accuracy: float | None  # (original + swapped accuracy) / 2, as LLMBar reports
+
+
+@dataclass(frozen=True)
+class JudgeSection:
+    run: JudgeRun
+    counted: pd.DataFrame  # the verdicts that count (one per comparison, status kept)
+    n_swapped: int  # swapped-order verdicts that count
+    against_majority: Agreement
+    accuracy_ci: dict[str, Any] | None
+    classification: pd.DataFrame
+    unparsed_as_wrong: Agreement
+    per_vote: Agreement
+    mtbench: MTBenchAgreement
+    over_time: pd.DataFrame
+    over_time_is_time_series: bool
+    position: SwapConsistency
+    both_orders: BothOrders | None
+    length: LengthBias
+    ranking: Ranking
+
+    @property
+    def bias(self) -> Bias:
+        swap = self.position
+        return Bias(
+            JUDGE,
+            swap.n_decisive,
+            swap.first_position_rate,
+            swap.first_position_p_value,
+            swap.n_pairs,
+            swap.consistency,
+            self.length,
+            swap.not_measured,
+        )
+
+
+@dataclass(frozen=True)
+class GroupJudge:
+    """One run's agreement on a group of comparisons (a category, a model pair)."""
+
+    run_id: int
+    model: str
+    against_majority: dict[str, Any]  # n, judge_unparsed, accuracy, cohen_kappa, macro_f1
+    per_vote: dict[str, Any]  # n, correct, accuracy, low, high (Wilson)
+    wins: dict[str, int] | None = None  # model pairs: the run's wins / ties
+
+
+@dataclass(frozen=True)
+class Group:
+    key: dict[str, str]  # {"category": ...} or {"model_a": ..., "model_b": ...}
+    comparisons: int
+    labelled: int  # comparisons with a label
+    labels: int
+    krippendorff_alpha: float | None
+    label_distribution: dict[str, int]
+    judges: list[GroupJudge]
+    people_wins: dict[str, int] | None = None
+
+
+@dataclass(frozen=True)
+class Report:
+    dataset: str | None
+    options: ReportOptions
+    baseline: str | None
+    counts: dict[str, Any]
+    models: list[str]
+    label_distribution: dict[str, int]
+    annotator_distribution: dict[str, dict[str, int]]  # annotator -> their labels per verdict
+    annotators: pd.DataFrame  # analysis.annotator_table
+    annotator_judges: dict[int, pd.DataFrame]  # run id -> annotator_agreement with that run
+    inter_annotator: InterAnnotator
+    people: Ranking
+    people_bias: Bias
+    judges: list[JudgeSection]
+    categories: list[Group]
+    model_pairs: list[Group]
+    ratings: RatingSummary | None
+    aggregation: AggregationComparison | None = None  # majority and Dawid-Skene side by side
+    judge_vs_people: dict[int, JudgeVsPeople] = field(default_factory=dict)  # run id -> its section
+
+    def judge(self, run_id: int | None) -> JudgeSection | None:
+        return next((j for j in self.judges if j.run.run_id == run_id), None)
+
+
+def _memoised(memo: Memo | None, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+    return compute() if memo is None else cast(T, memo(key, compute))
+
+
+def digest(frame: pd.DataFrame) -> tuple[int, int]:
+    """(rows, hash of the contents): equal for equal frames (same rows in the same order)."""
+    return len(frame), int(pd.util.hash_pandas_object(frame, index=False).sum()) if len(frame) else 0
+
+
+def distribution(verdicts: pd.Series) -> dict[str, int]:
+    counts = verdicts.value_counts()
+    return {label: int(counts.get(label, 0)) for label in LABELS}
+
+
+def build_report(inputs: ReportInputs, options: ReportOptions | None = None, *, memo: Memo | None = None) -> Report:
+    """Every figure of ``inputs``; see the module docstring.
+
+    ``memo(key, compute)``, when given, may return a remembered result for ``key`` instead of calling
+    ``compute()`` (the dashboard's cache): rankings are keyed on the outcomes they are computed from.
+    """
+    opts = options or ReportOptions()
+    texts, labels = inputs.comparisons, inputs.labels
+    majority, aggregated = _people_labels(labels, opts, memo)
+    lengths = pd.DataFrame(
+        {
+            "comparison_id": texts["id"],
+            "len1": texts["response1"].str.len(),
+            "len2": texts["response2"].str.len(),
+            "model1": texts["model1"],
+            "model2": texts["model2"],
+        }
+    )
+    baseline = opts.baseline or (common_model(texts) if not texts.empty else None)
+    context = _Context(labels, majority, lengths, opts, baseline, memo)
+    judges = [_judge(run, inputs.verdicts[inputs.verdicts["run_id"] == run.run_id], context) for run in inputs.runs]
+    details = inputs.details if inputs.details is not None else pd.DataFrame()
+    people = _ranking(PEOPLE, majority, opts, baseline, memo)
+    return Report(
+        dataset=inputs.dataset,
+        options=opts,
+        baseline=baseline,
+        counts=_counts(inputs, majority, details),
+        models=sorted(set(texts["model1"]) | set(texts["model2"])),
+        label_distribution=distribution(majority["verdict"]) if not majority.empty else distribution(pd.Series()),
+        annotator_distribution={
+            str(name): distribution(rows["verdict"]) for name, rows in labels.groupby("annotator", sort=True)
+        },
+        annotators=annotator_table(labels, inputs.details, inputs.gold),
+        annotator_judges={j.run.run_id: annotator_agreement(labels, j.counted).set_index("annotator") for j in judges},
+        inter_annotator=inter_annotator(labels),
+        people=people,
+        people_bias=people_bias(PEOPLE, details, _length(majority, lengths.drop(columns=["model1", "model2"]))),
+        judges=judges,
+        categories=_categories(texts, labels, majority, judges),
+        model_pairs=_model_pairs(texts, labels, majority, judges, people) if opts.rank_models else [],
+        ratings=_ratings(inputs),
+        aggregation=aggregated,
+        judge_vs_people=_judge_vs_people(inputs, majority, judges, opts, baseline, memo),
+    )
+
+
+def _people_labels(
+    labels: pd.DataFrame, opts: ReportOptions, memo: Memo | None
+) -> tuple[pd.DataFrame, AggregationComparison | None]:
+    """People's one label per comparison, aggregated as ``opts.aggregation`` says (the "majority"
+    frame every people figure reads), and majority vs Dawid-Skene side by side.
+
+    With the default (majority) the frame is ``majority_labels``' exactly, so published figures are
+    unchanged; another method replaces each comparison's verdict with that method's label."""
+    majority = majority_labels(labels)
+    if labels.empty or not (opts.judge_vs_people or opts.aggregation != "majority"):
+        return majority, None
+    rows = labels[["comparison_id", "annotator", "verdict"]]
+    key = ("aggregations", opts.aggregation, digest(rows.astype(str)))
+    compared = _memoised(memo, key, lambda: aggregations(rows, opts.aggregation))
+    if opts.aggregation != "majority":
+        chosen = compared.results[opts.aggregation].labels
+        majority = majority.assign(verdict=majority["comparison_id"].map(chosen).astype(str))
+    return majority, compared
+
+
+VERDICT_COLUMNS = ("comparison_id", "verdict", "status", "probabilities", "p_1", "p_2", "p_tie")
+
+
+def _judge_vs_people(
+    inputs: ReportInputs,
+    people: pd.DataFrame,
+    judges: list[JudgeSection],
+    opts: ReportOptions,
+    baseline: str | None,
+    memo: Memo | None,
+) -> dict[int, JudgeVsPeople]:
+    """Per run: calibration, the alternative-annotator test and the corrected estimates, remembered on
+    the rows they are computed from (the dashboard rebuilds the report while people label)."""
+    if not opts.judge_vs_people:
+        return {}
+    texts, labels = inputs.comparisons, inputs.labels
+    if inputs.annotator_kinds is not None and not labels.empty:
+        labels = labels.assign(annotator_kind=labels["annotator"].astype(str).map(dict(inputs.annotator_kinds)))
+    comparisons = texts.rename(columns={"id": "comparison_id"})
+    kept = [c for c in ("comparison_id", "model1", "model2", "category", "draw_probability") if c in comparisons]
+    label_columns = [c for c in ("comparison_id", "annotator", "verdict", "annotator_kind") if c in labels]
+    context = JudgeVsPeopleInputs(
+        comparisons=comparisons[kept].assign(category=comparisons["category"].fillna("").astype(str)),
+        labels=labels[label_columns],
+        people=people[["comparison_id", "verdict"]] if not people.empty else people,
+        people_aggregation=opts.aggregation,
+        baseline=baseline,
+        rank_models=opts.rank_models,
+        epsilons=dict(opts.alt_test_epsilon),
+        alpha=opts.alpha,
+        n_bins=opts.calibration_bins,
+    )
+    margins = tuple(sorted(opts.alt_test_epsilon.items()))
+    shared = (opts.aggregation, opts.rank_models, margins, opts.alpha, baseline, opts.calibration_bins)
+    base = (*shared, digest(context.labels.astype(str)), digest(context.comparisons))
+    sections: dict[int, JudgeVsPeople] = {}
+    for judge in judges:
+        rows = judge.counted[[c for c in VERDICT_COLUMNS if c in judge.counted]]
+        key = ("judge_vs_people", *base, digest(rows.astype(str)))
+        sections[judge.run.run_id] = _memoised(
+            memo, key, functools.partial(judge_vs_people, judge.run.run_id, rows, context)
+        )
+    return sections
+
+
+def _ratings(inputs: ReportInputs) -> RatingSummary | None:
+    if inputs.ratings is None:
+        return None
+    judged = inputs.judge_ratings if inputs.judge_ratings is not None else pd.DataFrame()
+    return rating_summary(inputs.ratings, judged)
+
+
+def _counts(inputs: ReportInputs, majority: pd.DataFrame, details: pd.DataFrame) -> dict[str, Any]:
+    texts, labels = inputs.comparisons, inputs.labels
+    per_comparison = labels.groupby("comparison_id").size() if not labels.empty else pd.Series(dtype=int)
+    return {
+        "prompts": int(texts["prompt"].nunique()) if "prompt" in texts else 0,
+        "comparisons": len(texts),
+        "models": sorted(set(texts["model1"]) | set(texts["model2"])),
+        "categories": int(texts["category"].nunique()) if "category" in texts else 0,
+        "labels": len(labels),
+        "labelled_comparisons": len(majority),
+        "multi_labelled": int((per_comparison >= 2).sum()),
+        "annotators": int(labels["annotator"].nunique()) if not labels.empty else 0,
+        "skipped": int(details["skipped"].astype(bool).sum()) if not details.empty else 0,
+        "gold": len(inputs.gold) if inputs.gold is not None else 0,
+        "judge_runs": len(inputs.runs),
+    }
+
+
+def _length(outcomes: pd.DataFrame, lengths: pd.DataFrame) -> LengthBias:
+    if outcomes.empty:
+        return LengthBias(0, None, None)
+    return length_bias(outcomes.merge(lengths, on="comparison_id"))
+
+
+def _ranking(
+    source: str, outcomes: pd.DataFrame, opts: ReportOptions, baseline: str | None, memo: Memo | None
+) -> Ranking:
+    """Win table, Bradley-Terry and partial order (and win rates against the baseline) of one source.
+
+    Remembered on the outcomes themselves: the judge's ranking is then computed once per run and kept
+    while people label, and the people's only when a majority label changes.
+    """
+    empty_order = partial_order(pd.DataFrame(columns=["model1", "model2", "verdict"]))
+    if not opts.rank_models:
+        return Ranking(
+            source,
+            len(outcomes),
+            win_table(outcomes.iloc[0:0]),
+            pd.DataFrame(),
+            empty_order,
+            None,
+            POSITIONS_NOT_MODELS,
+        )
+    if outcomes.empty:
+        wins = pd.DataFrame(columns=["model_a", "model_b", "wins_a", "wins_b", "ties"])
+        bt = pd.DataFrame(columns=["model", "strength", "ci_low", "ci_high"])
+        return Ranking(source, 0, wins, bt, empty_order, None)
+    data = outcomes[["model1", "model2", "verdict"]].astype(str).reset_index(drop=True)
+    key = ("ranking", opts.alpha, opts.order_rule, opts.n_bootstrap, opts.seed, baseline, digest(data))
+    return _memoised(
+        memo,
+        key,
+        lambda: Ranking(
+            source,
+            len(data),
+            win_table(data),
+            bradley_terry(data, n_bootstrap=opts.n_bootstrap, seed=opts.seed),
+            partial_order(data, alpha=opts.alpha, rule=opts.order_rule),
+            win_rate(data, baseline) if baseline else None,
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What every judge section is computed against."""
+
+    labels: pd.DataFrame
+    majority: pd.DataFrame
+    lengths: pd.DataFrame  # comparison_id, len1, len2, model1, model2
+    options: ReportOptions
+    baseline: str | None
+    memo: Memo | None
+
+
+def _judge(run: JudgeRun, verdicts: pd.DataFrame, context: _Context) -> JudgeSection:
+    """One run's section: its verdicts that count against people, per order, over time, ranked."""
+    labels, majority, opts = context.labels, context.majority, context.options
+    models = context.lengths[["comparison_id", "model1", "model2"]]
+    counted = verdict_that_counts(verdicts, order=opts.counted_order)
+    counted = counted.drop(columns=["model1", "model2"], errors="ignore").merge(models, on="comparison_id", how="left")
+    swapped = verdict_that_counts(verdicts, order="swapped")
+    parsed = counted[counted["status"] == "ok"]
+    over_time = agreement_over_time(labels, counted, points=opts.over_time_points)
+    orders = verdicts[["comparison_id", "swapped", "verdict", "status"]]
+    key = ("position", run.averaged_orders, digest(orders))
+    position = _memoised(context.memo, key, lambda: swap_consistency(orders, averaged_orders=run.averaged_orders))
+    return JudgeSection(
+        run=run,
+        counted=counted,
+        n_swapped=len(swapped),
+        against_majority=human_judge_agreement(majority, counted),
+        accuracy_ci=accuracy_interval(majority, counted, seed=opts.seed),
+        classification=classification_report(majority, counted),
+        unparsed_as_wrong=unparsed_as_wrong(majority, counted),
+        per_vote=human_judge_agreement(labels, counted),
+        mtbench=mtbench_agreement(labels, counted),
+        over_time=over_time,
+        over_time_is_time_series=spans_real_time(over_time["time"]) if not over_time.empty else False,
+        position=position,
+        both_orders=_both_orders(verdicts, swapped, counted, labels, majority) if not swapped.empty else None,
+        length=_length(parsed, context.lengths.drop(columns=["model1", "model2"])),
+        ranking=_ranking(JUDGE, parsed, opts, context.baseline, context.memo),
+    )
+
+
+def _both_orders(
+    verdicts: pd.DataFrame, swapped: pd.DataFrame, counted: pd.DataFrame, labels: pd.DataFrame, majority: pd.DataFrame
+) -> BothOrders:
+    combined = combine_orders(verdicts)
+    first, second = human_judge_agreement(majority, counted), human_judge_agreement(majority, swapped)
+    mean = None
+    if first.accuracy is not None and second.accuracy is not None:
+        mean = (first.accuracy + second.accuracy) / 2
+    return BothOrders(
+        swapped_against_majority=second,
+        combined_against_majority=human_judge_agreement(majority, combined),
+        combined_per_vote=human_judge_agreement(labels, combined),
+        mean_of_orders_accuracy=mean,
+    )
+
+
+def _breakdown(
+    labels: pd.DataFrame, majority: pd.DataFrame, judges: list[JudgeSection], group: pd.Series
+) -> dict[int, tuple[pd.DataFrame, pd.DataFrame]]:
+    """Per run, agreement with the majority label and per vote in every group at once (``group``: the
+    group name of each comparison, indexed by comparison id)."""
+    of_majority = group.reindex(majority["comparison_id"].to_numpy())
+    return {
+        j.run.run_id: (
+            agreement_by_group(majority, j.counted, of_majority),
+            per_vote_by_group(labels, j.counted, group),
+        )
+        for j in judges
+    }
+
+
+def _figures(table: pd.DataFrame, name: str, columns: Sequence[str]) -> dict[str, Any]:
+    """One group's row of a breakdown table as a dict; 0 counts and None figures when it has no row."""
+    if name in table.index:
+        return {column: table.at[name, column] for column in columns}
+    return {column: 0 if column in ("n", "correct", "judge_unparsed") else None for column in columns}
+
+
+def _group(
+    key: dict[str, str],
+    name: str,
+    ids: set[Any],
+    labels: pd.DataFrame,
+    majority: pd.DataFrame,
+    judges: list[JudgeSection],
+    breakdown: dict[int, tuple[pd.DataFrame, pd.DataFrame]],
+) -> Group:
+    """The figures every breakdown has for its comparisons ``ids`` (``breakdown``: per run, tables
+    indexed by group ``name``)."""
+    mine = labels[labels["comparison_id"].isin(ids)]
+    in_majority = majority[majority["comparison_id"].isin(ids)]
+    runs = []
+    for judge in judges:
+        versus, vote = breakdown[judge.run.run_id]
+        runs.append(
+            GroupJudge(
+                judge.run.run_id,
+                judge.run.model,
+                _figures(versus, name, AGREEMENT_BY_GROUP_COLUMNS),
+                _figures(vote, name, ["n", "correct", "accuracy", "low", "high"]),
+            )
+        )
+    return Group(
+        key=key,
+        comparisons=len(ids),
+        labelled=len(in_majority),
+        labels=len(mine),
+        krippendorff_alpha=krippendorff_alpha(mine),
+        label_distribution=distribution(in_majority["verdict"]) if not in_majority.empty else distribution(pd.Series()),
+        judges=runs,
+    )
+
+
+def _categories(
+    texts: pd.DataFrame, labels: pd.DataFrame, majority: pd.DataFrame, judges: list[JudgeSection]
+) -> list[Group]:
+    """Per category: size, labels, majority labels, inter-annotator alpha, and each run's agreement
+    with the majority label and per vote (with its Wilson interval)."""
+    if texts.empty:
+        return []
+    category = pd.Series(texts["category"].astype(str).to_numpy(), index=texts["id"].to_numpy(), name="category")
+    breakdown = _breakdown(labels, majority, judges, category)
+    return [
+        _group({"category": str(name)}, str(name), set(items["id"]), labels, majority, judges, breakdown)
+        for name, items in texts.groupby(texts["category"].astype(str), sort=True)
+    ]
+
+
+def _wins_by_pair(wins: pd.DataFrame) -> dict[tuple[str, str], dict[str, int]]:
+    """A ``win_table`` as {(model_a, model_b): {wins_a, wins_b, ties}}."""
+    return {
+        (str(row["model_a"]), str(row["model_b"])): {k: int(row[k]) for k in ("wins_a", "wins_b", "ties")}
+        for row in wins.to_dict("records")
+    }
+
+
+def _model_pairs(
+    texts: pd.DataFrame, labels: pd.DataFrame, majority: pd.DataFrame, judges: list[JudgeSection], people: Ranking
+) -> list[Group]:
+    """Per unordered model pair (model_a < model_b by name, whichever was shown first): the figures of
+    ``_group`` plus people's wins / ties (majority label) and each run's wins / ties, read from the
+    sources' win tables (which are keyed the same way)."""
+    if texts.empty:
+        return []
+    first, second = texts["model1"].astype(str), texts["model2"].astype(str)
+    pairs = texts.assign(model_a=first.where(first <= second, second), model_b=second.where(first <= second, first))
+    pair = pd.Series((pairs["model_a"] + PAIR_SEPARATOR + pairs["model_b"]).to_numpy(), index=texts["id"].to_numpy())
+    breakdown = _breakdown(labels, majority, judges, pair)
+    none = {"wins_a": 0, "wins_b": 0, "ties": 0}
+    people_wins = _wins_by_pair(people.wins)
+    judge_wins = [_wins_by_pair(j.ranking.wins) for j in judges]
+    groups = []
+    for (model_a, model_b), items in pairs.groupby(["model_a", "model_b"], sort=True):
+        key = {"model_a": str(model_a), "model_b": str(model_b)}
+        label = f"{model_a}{PAIR_SEPARATOR}{model_b}"
+        group = _group(key, label, set(items["id"]), labels, majority, judges, breakdown)
+        name = (str(model_a), str(model_b))
+        runs = [
+            dataclasses.replace(run, wins=wins.get(name, none))
+            for run, wins in zip(group.judges, judge_wins, strict=True)
+        ]
+        groups.append(dataclasses.replace(group, judges=runs, people_wins=people_wins.get(name, none)))
+    return groups

@@ -1,0 +1,190 @@
+"""The judge report card: "can this judge replace people on this dataset?" answered from the report.
+
+Why it reads ``report_dict``'s JSON rather than the Report object: the card, ``metrics --json`` and
+REST ``/metrics`` must show the same figures, so the card copies the report's sections as they are
+(alt-test, calibration, corrected estimates, biases) and adds only its reading of them: an answer
+(yes / no / undecided, from the Alternative Annotator Test), a conclusion in plain words, the
+caveats that apply, and the corrected and judge-only rankings side by side. The thresholds behind
+the caveats are named in ``analysis.defaults`` and repeated in the card (``thresholds``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from analysis.defaults import (
+    CALIBRATION_MAX_ECE,
+    CARD_MIN_LABELLED,
+    LENGTH_MAX_EXCESS,
+    POSITION_MAX_FIRST_RATE_GAP,
+    POSITION_MAX_FLIP_RATE,
+)
+
+QUESTION = "Can this judge replace people on this dataset?"
+ANSWERS = {True: "yes", False: "no", None: "undecided"}
+THRESHOLDS = {
+    "min_labelled_comparisons": CARD_MIN_LABELLED,
+    "position_max_flip_rate": POSITION_MAX_FLIP_RATE,
+    "position_max_first_rate_gap": POSITION_MAX_FIRST_RATE_GAP,
+    "length_max_excess": LENGTH_MAX_EXCESS,
+    "calibration_max_ece": CALIBRATION_MAX_ECE,
+}
+
+
+def judge_report_card(report: Mapping[str, Any], run_id: int | None = None) -> dict[str, Any]:
+    """The card of every judge run in ``report`` (``report_dict``'s JSON), or of run ``run_id`` only.
+
+    Raises LookupError when ``run_id`` names no run of the report."""
+    judges = [j for j in report["judges"] if run_id is None or j["run_id"] == run_id]
+    if run_id is not None and not judges:
+        known = ", ".join(str(j["run_id"]) for j in report["judges"]) or "none"
+        raise LookupError(f"Dataset {report['dataset']!r} has no judge run {run_id} (runs: {known}).")
+    settings = report["settings"]
+    return {
+        "question": QUESTION,
+        "dataset": report["dataset"],
+        "people_labels": settings["people_labels"],
+        "counts": report["counts"],
+        "inter_annotator": {
+            "fleiss_kappa": report["inter_annotator"]["fleiss_kappa"],
+            "krippendorff_alpha": report["inter_annotator"]["krippendorff_alpha"],
+        },
+        "aggregation": report["aggregation"],
+        "thresholds": {**THRESHOLDS, "alpha": settings["alpha"]},
+        "judges": [_judge_card(judge, report) for judge in judges],
+    }
+
+
+def primary_alt_test(judge: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The alt-test the answer rests on: everyone together when kinds were mixed, else the one kind's."""
+    tests = judge["alt_test"]
+    together = [t for t in tests if t["group"] == "all"]
+    return together[0] if together else (tests[0] if tests else None)
+
+
+def _judge_card(judge: Mapping[str, Any], report: Mapping[str, Any]) -> dict[str, Any]:
+    test = primary_alt_test(judge)
+    passed = test["passed"] if test is not None else None
+    caveats = _caveats(judge, report, test)
+    conclusion = test["conclusion"] if test is not None else "No people's labels: the judge cannot be tested."
+    if caveats:
+        conclusion += f" {len(caveats)} caveat{'s' if len(caveats) != 1 else ''} apply (below)."
+    versus = judge["against_majority"]
+    return {
+        "run_id": judge["run_id"],
+        "model": judge["model"],
+        "profile": judge["profile"],
+        "answer": ANSWERS[passed],
+        "conclusion": conclusion,
+        "alt_test": judge["alt_test"],
+        "agreement": {
+            "people_labels": report["settings"]["people_labels"],
+            "n": versus["n"],
+            "accuracy": versus["accuracy"],
+            "accuracy_ci95": versus["accuracy_ci95"],
+            "cohen_kappa": versus["cohen_kappa"],
+            "macro_f1": versus["macro_f1"],
+            "per_vote_accuracy": judge["per_vote"]["accuracy"],
+            "unparsed": judge["verdicts"]["status"].get("unparsed", 0),
+        },
+        "calibration": judge["calibration"],
+        "calibration_note": judge.get("calibration_note"),
+        "position_bias": judge["position_bias"],
+        "length_bias": {"judge": judge["length_bias"], "people": report["people"]["length_bias"]},
+        "corrected": judge["corrected"],
+        "ranking": rankings(judge["corrected"]),
+        "caveats": caveats,
+    }
+
+
+def rankings(corrected: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """Models ordered by corrected win rate (against the baseline when there is one, else against
+    every model met), with the judge-only and people-only orders beside it."""
+    if corrected is None:
+        return None
+    rows = corrected["against_baseline"] or corrected["against_all"]
+    rated = [r for r in rows if r["corrected"]["estimate"] is not None]
+
+    def order(source: str) -> list[str]:
+        ranked = [r for r in rated if r[source]["estimate"] is not None]
+        return [r["model"] for r in sorted(ranked, key=lambda r: (-r[source]["estimate"], r["model"]))]
+
+    return {
+        "against": corrected["baseline"] if corrected["against_baseline"] else None,
+        "corrected": order("corrected"),
+        "judge": order("judge"),
+        "people": order("people"),
+        "judge_matches_corrected": order("judge") == order("corrected"),
+        "judge_outside_corrected_interval": [
+            r["model"]
+            for r in rated
+            if r["judge"]["estimate"] is not None
+            and not r["corrected"]["low"] <= r["judge"]["estimate"] <= r["corrected"]["high"]
+        ],
+    }
+
+
+def _caveats(judge: Mapping[str, Any], report: Mapping[str, Any], test: Mapping[str, Any] | None) -> list[str]:
+    """The caveats that apply to this run, in plain words (thresholds from ``analysis.defaults``)."""
+    notes: list[str] = []
+    labelled = report["counts"]["labelled_comparisons"]
+    if labelled < CARD_MIN_LABELLED:
+        notes.append(
+            f"too few labels: {labelled} comparisons have a people label (fewer than {CARD_MIN_LABELLED}); "
+            "every figure that compares with people is tentative"
+        )
+    if test is not None:
+        notes += [f"alternative-annotator test: {problem}" for problem in test["problems"]]
+    unparsed = judge["verdicts"]["status"].get("unparsed", 0)
+    if unparsed:
+        notes.append(f"{unparsed} of {judge['verdicts']['n']} verdicts did not parse and are left out of every figure")
+    notes += _calibration_caveats(judge)
+    notes += _position_caveats(judge["position_bias"], report["settings"]["alpha"])
+    notes += _length_caveats(judge["length_bias"], report["people"]["length_bias"])
+    ranking = rankings(judge["corrected"])
+    if ranking and ranking["judge_outside_corrected_interval"]:
+        models = ", ".join(ranking["judge_outside_corrected_interval"])
+        notes.append(
+            f"the judge alone misjudges the win rate of {models}: its estimate lies outside the corrected interval"
+        )
+    return notes
+
+
+def _calibration_caveats(judge: Mapping[str, Any]) -> list[str]:
+    calibration = judge["calibration"]
+    if calibration is None:
+        return ["no probabilities: the run stored no verdict probabilities, so calibration is not measured"]
+    ece = calibration["ece"]
+    if ece is not None and ece > CALIBRATION_MAX_ECE:
+        return [f"poorly calibrated: expected calibration error {ece:.3f} is above {CALIBRATION_MAX_ECE}"]
+    return []
+
+
+def _position_caveats(position: Mapping[str, Any], alpha: float) -> list[str]:
+    if position["not_measured"]:
+        return [f"position bias {position['not_measured']}"]
+    notes = []
+    consistency = position["consistency"]
+    if consistency is not None and 1 - consistency > POSITION_MAX_FLIP_RATE:
+        notes.append(
+            f"position bias: {1 - consistency:.0%} of verdicts change when the two responses swap places "
+            f"(above {POSITION_MAX_FLIP_RATE:.0%})"
+        )
+    rate, p_value = position["first_position_rate"], position["first_position_p_value"]
+    if rate is not None and p_value is not None and abs(rate - 0.5) > POSITION_MAX_FIRST_RATE_GAP and p_value < alpha:
+        notes.append(
+            f"position bias: the response shown first wins {rate:.0%} of decisive verdicts "
+            f"(more than {POSITION_MAX_FIRST_RATE_GAP:.0%} from 50%, p = {p_value:.2g})"
+        )
+    return notes
+
+
+def _length_caveats(judge: Mapping[str, Any], people: Mapping[str, Any]) -> list[str]:
+    mine, theirs = judge["longer_rate"], people["longer_rate"]
+    if mine is None or theirs is None or mine - theirs <= LENGTH_MAX_EXCESS:
+        return []
+    return [
+        f"length bias: the judge picks the longer response in {mine:.0%} of decisive verdicts, people in "
+        f"{theirs:.0%} (more than {LENGTH_MAX_EXCESS:.0%} apart)"
+    ]

@@ -1,0 +1,275 @@
+"""``build_report``'s Report as one JSON-serialisable dict: what ``judge-studio metrics --json`` prints
+and the REST ``GET /api/v1/metrics`` returns.
+
+Why a dict of plain values: the command line, the API, tests and notebooks all read the same figures,
+and every figure must be checkable by a machine. Only dicts, lists, str, int, finite float, bool and
+None (NaN becomes None); ``json.dumps(..., allow_nan=False)`` takes it as it is.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analysis.agreement import Agreement
+from analysis.defaults import CONFIDENCE
+from analysis.partial_order import order_dict
+from analysis.report import Group, JudgeSection, Ranking, Report
+from analysis.report_json_people import aggregation_dict, judge_vs_people_dict
+from analysis.verdicts import LABELS
+
+VERDICT_RULE = (
+    "per judge run and comparison, the latest verdict in the original presentation order; outputs "
+    "without a verdict are counted as unparsed and left out of agreement"
+)
+BOTH_ORDERS_RULE = (
+    "both orders agree -> that verdict; otherwise tie; a missing parsed verdict in either order -> incomplete"
+)
+
+
+def report_dict(report: Report) -> dict[str, Any]:
+    """Every figure of ``report`` as plain JSON values (see the module docstring)."""
+    opts = report.options
+    result: dict[str, Any] = {
+        "dataset": report.dataset,
+        "settings": {
+            "alpha": opts.alpha,
+            "bootstrap": opts.n_bootstrap,
+            "baseline": report.baseline,
+            "seed": opts.seed,
+            "length_unit": "characters",
+            "majority_rule": "most frequent label; equal top counts give tie",
+            "people_labels": opts.aggregation,
+            "alt_test_epsilon": dict(opts.alt_test_epsilon),
+            "calibration_bins": opts.calibration_bins,
+            "verdict_rule": VERDICT_RULE,
+            "both_orders_rule": BOTH_ORDERS_RULE,
+            "over_time": f"cumulative per-vote accuracy at up to {opts.over_time_points} points in label time "
+            f"order, Wilson {CONFIDENCE:.0%} interval",
+        },
+        "counts": report.counts,
+        "label_distribution": report.label_distribution,
+        "annotators": _annotators(report),
+        "inter_annotator": _inter_annotator(report),
+        "people": {
+            "length_bias": dataclasses.asdict(report.people_bias.length),
+            "position_bias": {
+                "n_decisive": report.people_bias.n_decisive,
+                "left_position_rate": report.people_bias.first_position_rate,
+                "p_value": report.people_bias.first_position_p_value,
+            },
+            **_ranking(report.people),
+        },
+        "judges": [_judge(judge, report) for judge in report.judges],
+        "categories": [_group(group) for group in report.categories],
+        "model_pairs": [_group(group) for group in report.model_pairs],
+        "ratings": _ratings(report),
+        "aggregation": aggregation_dict(report.aggregation, opts.aggregation),
+    }
+    return plain(result)
+
+
+def _annotators(report: Report) -> list[dict[str, Any]]:
+    """Per annotator: labels and distribution, agreement with the others' majority and with each run."""
+    sections = []
+    for row in report.annotators.to_dict("records"):
+        name = str(row["annotator"])
+        section = {
+            "name": name,
+            "kind": row["kind"],
+            "labels": row["labels"],
+            "skipped": row["skipped"],
+            "flagged": row["flagged"],
+            "distribution": report.annotator_distribution.get(name, dict.fromkeys(LABELS, 0)),
+            "with_others": {
+                "rule": "majority of the other annotators' labels on the same comparison",
+                "n": row["n_with_others"],
+                "accuracy": row["with_others"],
+                "cohen_kappa": row["kappa_with_others"],
+            },
+            "gold": {"n": row["n_gold"], "accuracy": row["gold_accuracy"]},
+            "median_time_s": row["median_time_s"],
+            "judges": [],
+        }
+        for judge in report.judges:
+            table = report.annotator_judges[judge.run.run_id]
+            known = name in table.index
+            section["judges"].append(
+                {
+                    "run_id": judge.run.run_id,
+                    "model": judge.run.model,
+                    "n": table.at[name, "n_with_judge"] if known else 0,
+                    "accuracy": table.at[name, "with_judge"] if known else None,
+                    "cohen_kappa": table.at[name, "kappa_with_judge"] if known else None,
+                }
+            )
+        sections.append(section)
+    return sections
+
+
+def _inter_annotator(report: Report) -> dict[str, Any]:
+    """Pairwise Cohen's kappa (with the number of comparisons both people labelled), Fleiss, Krippendorff."""
+    inter = report.inter_annotator
+    matrix, shared = inter.pairwise_kappa, inter.shared
+    names = [str(n) for n in matrix.index]
+    pairs = [
+        {"annotator_a": a, "annotator_b": b, "n": shared.loc[a, b], "cohen_kappa": matrix.loc[a, b]}
+        for i, a in enumerate(names)
+        for b in names[i + 1 :]
+    ]
+    return {
+        "comparisons_labelled_twice_or_more": inter.multi_labelled,
+        "pairwise_cohen_kappa": pairs,
+        "cohen_kappa_matrix": {a: {b: matrix.loc[a, b] for b in names} for a in names},
+        "fleiss_kappa": inter.fleiss_kappa,
+        "krippendorff_alpha": inter.krippendorff_alpha,
+    }
+
+
+def agreement_dict(agreement: Agreement) -> dict[str, Any]:
+    matrix = agreement.confusion.loc[LABELS, LABELS].to_numpy(dtype=np.int64)
+    return {
+        "n": agreement.n,
+        "judge_unparsed": agreement.judge_unparsed,
+        "accuracy": agreement.accuracy,
+        "cohen_kappa": agreement.cohen_kappa,
+        "macro_precision": agreement.macro_precision,
+        "macro_recall": agreement.macro_recall,
+        "macro_f1": agreement.macro_f1,
+        "confusion": {
+            "rows": "human label",
+            "columns": "judge verdict",
+            "matrix": {h: dict(zip(LABELS, map(int, row), strict=True)) for h, row in zip(LABELS, matrix, strict=True)},
+        },
+    }
+
+
+def _ranking(ranking: Ranking) -> dict[str, Any]:
+    """Win/lose/tie per model pair, partial order, Bradley-Terry (and win rates against the baseline)."""
+    ranked = ranking.not_ranked is None and ranking.outcomes > 0
+    return {
+        "ranking_note": ranking.not_ranked,
+        "win_table": ranking.wins.to_dict("records") if ranked else [],
+        "partial_order": order_dict(ranking.order) if ranked else None,
+        "bradley_terry": ranking.bradley_terry.to_dict("records") if ranked else [],
+        "win_rate": ranking.win_rate.to_dict("records") if ranked and ranking.win_rate is not None else None,
+    }
+
+
+def _judge(judge: JudgeSection, report: Report) -> dict[str, Any]:
+    run, counted = judge.run, judge.counted
+    parsed = counted[counted["status"] == "ok"]
+    position = dataclasses.asdict(judge.position)
+    section: dict[str, Any] = {
+        "run_id": run.run_id,
+        "model": run.model,
+        "profile": run.profile,
+        "fingerprint_key": run.fingerprint_key,
+        "fingerprint": dict(run.fingerprint),
+        "verdicts": {
+            "n": len(counted),
+            "n_swapped_order": judge.n_swapped,
+            "status": _counts(counted["status"]),
+            "distribution": {label: int((parsed["verdict"] == label).sum()) for label in LABELS},
+        },
+        "against_majority": {
+            **agreement_dict(judge.against_majority),
+            "accuracy_ci95": judge.accuracy_ci,
+            "classification_report": _table(judge.classification),
+        },
+        "against_majority_unparsed_as_wrong": {
+            key: getattr(judge.unparsed_as_wrong, key)
+            for key in ("n", "accuracy", "macro_precision", "macro_recall", "macro_f1")
+        },
+        "per_vote": {**agreement_dict(judge.per_vote), "mtbench_agreement": dataclasses.asdict(judge.mtbench)},
+        "over_time": judge.over_time.to_dict("records"),
+        "over_time_is_time_series": judge.over_time_is_time_series,
+        "position_bias": position,
+        "both_orders": None,
+        "length_bias": dataclasses.asdict(judge.length),
+        **_ranking(judge.ranking),
+    }
+    section.update(judge_vs_people_dict(report.judge_vs_people.get(run.run_id)))
+    both = judge.both_orders
+    if both is not None:
+        section["both_orders"] = {
+            "swap_consistency": position,
+            "swapped_order_against_majority": agreement_dict(both.swapped_against_majority),
+            "mean_of_orders_accuracy": both.mean_of_orders_accuracy,
+            "combined_against_majority": agreement_dict(both.combined_against_majority),
+            "combined_per_vote": agreement_dict(both.combined_per_vote),
+        }
+    return section
+
+
+def _group(group: Group) -> dict[str, Any]:
+    section: dict[str, Any] = {
+        **group.key,
+        "comparisons": group.comparisons,
+        "labelled_comparisons": group.labelled,
+        "labels": group.labels,
+        "krippendorff_alpha": group.krippendorff_alpha,
+        "label_distribution": group.label_distribution,
+        "judges": [
+            {
+                "run_id": run.run_id,
+                "model": run.model,
+                **run.against_majority,
+                "per_vote": run.per_vote,
+                **(run.wins or {}),
+            }
+            for run in group.judges
+        ],
+    }
+    if group.people_wins is not None:
+        section["people"] = group.people_wins
+    return section
+
+
+def _ratings(report: Report) -> dict[str, Any] | None:
+    ratings = report.ratings
+    if ratings is None:
+        return None
+    return {
+        "n_ratings": ratings.n_ratings,
+        "n_responses": ratings.n_responses,
+        "judge_run": ratings.judge_run,
+        "judge_unparsed": ratings.judge_unparsed,
+        "correlations": _table(ratings.correlations),
+    }
+
+
+def _counts(values: pd.Series) -> dict[str, int]:
+    counts = values.value_counts().sort_index()
+    return {str(k): int(n) for k, n in zip(counts.index, counts.to_numpy(), strict=True)}
+
+
+def _table(frame: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    return {str(index): {str(column): frame.at[index, column] for column in frame.columns} for index in frame.index}
+
+
+def plain(value: Any) -> Any:
+    """Only dicts, lists, str, int, float (finite), bool and None: ``json.dumps`` takes it as it is."""
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [plain(v) for v in value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return plain(dataclasses.asdict(value))
+    if value is pd.NaT or value is pd.NA:
+        return None
+    if isinstance(value, (datetime, date)):  # pandas' Timestamp included
+        return value.isoformat()
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if value is None or isinstance(value, (str, int, bool)):
+        return value
+    return str(value)

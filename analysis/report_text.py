@@ -1,0 +1,180 @@
+"""The short text summary of a report (``judge-studio metrics`` without ``--json``), read from
+``report_dict``'s JSON so that the text and ``--json`` always show the same figures."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+NOT_A_TIME_SERIES = "labels stored at once (e.g. imported): in label order, not a time series"
+
+
+def _num(value: Any, digits: int = 3) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
+def format_report(report: Mapping[str, Any]) -> str:
+    """A short human-readable summary of ``metrics_report`` (``--json`` has every figure)."""
+    counts = report["counts"]
+    lines = [
+        f"Dataset {report['dataset']}: {counts['comparisons']} comparisons, {counts['labels']} labels from "
+        f"{counts['annotators']} annotators, {counts['judge_runs']} judge runs, {counts['categories']} categories",
+        "Majority label: " + ", ".join(f"{k}: {v}" for k, v in report["label_distribution"].items()),
+    ]
+    inter = report["inter_annotator"]
+    if inter["pairwise_cohen_kappa"]:
+        kappas = "; ".join(
+            f"{p['annotator_a']} / {p['annotator_b']} {_num(p['cohen_kappa'])}" for p in inter["pairwise_cohen_kappa"]
+        )
+        lines.append(f"Cohen's kappa between annotators: {kappas}")
+        lines.append(
+            f"Fleiss' kappa {_num(inter['fleiss_kappa'])}, Krippendorff's alpha {_num(inter['krippendorff_alpha'])}"
+        )
+    for judge in report["judges"]:
+        lines += _judge_lines(judge, report["settings"]["baseline"])
+    lines += _annotator_lines(report["annotators"])
+    lines += _model_pair_lines(report["model_pairs"])
+    order = report["people"]["partial_order"]
+    if order is not None and report["counts"]["labels"]:
+        edges = ", ".join(f"{a} > {b}" for a, b in order["hasse"]) or "no significant differences"
+        lines.append(f"People's partial order (p < {report['settings']['alpha']}): {edges}")
+    if report["people"].get("ranking_note"):
+        lines.append(f"Rankings {report['people']['ranking_note']}")
+    aggregation = report.get("aggregation")
+    if aggregation:
+        lines.append(
+            f"People's labels: {aggregation['used']}; majority and Dawid-Skene differ on {aggregation['n_differ']} "
+            f"of {aggregation['n_comparisons']} comparisons"
+        )
+    return "\n".join(lines)
+
+
+def _judge_lines(judge: Mapping[str, Any], baseline: str | None) -> list[str]:
+    """One judge run: agreement with people, both orders, position bias, over time, length, win rates."""
+    versus, vote = judge["against_majority"], judge["per_vote"]
+    interval = versus["accuracy_ci95"]
+    ci = f" [{_num(interval['low'])}, {_num(interval['high'])}]" if interval else ""
+    unparsed = judge["verdicts"]["status"].get("unparsed", 0)
+    lines = [
+        f"Judge run {judge['run_id']}: {judge['model']} (profile {judge['profile']}), "
+        f"{judge['verdicts']['n']} verdicts, {unparsed} unparsed"
+    ]
+    if versus["n"]:
+        lines += [
+            f"  vs majority (n={versus['n']}): accuracy {_num(versus['accuracy'])}{ci}, kappa "
+            f"{_num(versus['cohen_kappa'])}, macro P/R/F1 {_num(versus['macro_precision'])} / "
+            f"{_num(versus['macro_recall'])} / {_num(versus['macro_f1'])}",
+            f"  per vote (n={vote['n']}): accuracy {_num(vote['accuracy'])}, MT-Bench agreement with ties "
+            f"{_num(vote['mtbench_agreement']['with_ties'])}, without ties "
+            f"{_num(vote['mtbench_agreement']['without_ties'])}",
+        ]
+    lines += _position_lines(judge)
+    if judge["over_time"]:
+        note = "" if judge["over_time_is_time_series"] else f"; {NOT_A_TIME_SERIES}"
+        lines.append("  per vote over time (labels: accuracy): " + _over_time_text(judge["over_time"]) + note)
+    bias = judge["length_bias"]
+    lines.append(f"  prefers the longer response in {_num(bias['longer_rate'])} of {bias['n']} decisive verdicts")
+    for rate in judge["win_rate"] or []:
+        lines.append(
+            f"  win rate of {rate['model']} against {baseline}: "
+            f"{_num(rate['win_rate'])} (n={rate['n']}, draws count half)"
+        )
+    return lines + _replace_people_lines(judge)
+
+
+def _interval(part: Mapping[str, Any]) -> str:
+    return f"{_num(part['estimate'])} [{_num(part['low'])}, {_num(part['high'])}]"
+
+
+def _replace_people_lines(judge: Mapping[str, Any]) -> list[str]:
+    """Can the judge replace people: the alternative-annotator test, calibration, corrected win rates."""
+    lines = [
+        f"  alt-test ({test['group']} annotators, epsilon {test['epsilon']:g}): "
+        + {True: "passed", False: "failed", None: "not testable"}[test["passed"]]
+        + f", winning rate {_num(test['winning_rate'], 2)}, advantage probability "
+        f"{_num(test['advantage_probability'], 2)} over {len(test['annotators'])} annotators"
+        for test in judge.get("alt_test") or []
+    ]
+    calibration = judge.get("calibration")
+    if calibration is not None:
+        lines.append(
+            f"  calibration (n={calibration['n']}): ECE {_num(calibration['ece'])}, Brier {_num(calibration['brier'])}"
+        )
+    corrected = judge.get("corrected")
+    if corrected is not None:
+        rows = corrected["against_baseline"] or corrected["against_all"]
+        against = corrected["baseline"] if corrected["against_baseline"] else "all others"
+        for row in rows[:SUMMARY_ROWS]:
+            lines.append(
+                f"  win rate of {row['model']} against {against} (people: {corrected['people_labels']}): people "
+                f"{_interval(row['people'])}, judge {_interval(row['judge'])}, corrected {_interval(row['corrected'])}"
+            )
+    return lines
+
+
+def _position_lines(judge: Mapping[str, Any]) -> list[str]:
+    """Both orders (swapped-order accuracy, the mean of the two orders, the combined verdict) and
+    position bias, or why position bias was not measured."""
+    position, both = judge["position_bias"], judge["both_orders"]
+    if position["not_measured"]:
+        return [f"  position bias {position['not_measured']}"]
+    lines = [
+        f"  both orders: consistency {_num(position['consistency'])} over {position['n_pairs']} pairs, first-position "
+        f"rate {_num(position['first_position_rate'])} of {position['n_decisive']} decisive verdicts"
+    ]
+    if both:
+        swapped, combined = both["swapped_order_against_majority"], both["combined_against_majority"]
+        lines.append(
+            f"  accuracy vs majority: swapped order {_num(swapped['accuracy'])} (n={swapped['n']}), mean of both "
+            f"orders {_num(both['mean_of_orders_accuracy'])}, combined (agree, else tie) {_num(combined['accuracy'])} "
+            f"(n={combined['n']})"
+        )
+    return lines
+
+
+SUMMARY_ROWS = 10  # the text summary lists at most this many annotators / model pairs (--json has all)
+
+
+def _over_time_text(points: list[dict[str, Any]], shown: int = 5) -> str:
+    """A few evenly spaced points of the over-time series, the last one always included."""
+    step = max(1, math.ceil(len(points) / shown))
+    chosen = points[::-1][::step][::-1]
+    return ", ".join(f"{p['n']}: {_num(p['accuracy'])} [{_num(p['low'])}, {_num(p['high'])}]" for p in chosen)
+
+
+def _listed(title: str, rows: list[dict[str, Any]], describe: Callable[[dict[str, Any]], str]) -> list[str]:
+    """A titled list of at most SUMMARY_ROWS rows, each ending with its judges' accuracy."""
+    lines = [title]
+    for row in rows[:SUMMARY_ROWS]:
+        judges = "; ".join(f"run {j['run_id']} {_num(j['accuracy'])} (n={j['n']})" for j in row["judges"])
+        lines.append(f"  {describe(row)}" + (f"; {judges}" if judges else ""))
+    if len(rows) > SUMMARY_ROWS:
+        lines.append(f"  ... {len(rows) - SUMMARY_ROWS} more in --json")
+    return lines
+
+
+def _annotator_lines(annotators: list[dict[str, Any]]) -> list[str]:
+    if not annotators:
+        return []
+    return _listed(
+        "Annotators (labels; accuracy vs the others' majority; vs each judge run):",
+        annotators,
+        lambda person: (
+            f"{person['name']}: {person['labels']} labels; others {_num(person['with_others']['accuracy'])} "
+            f"(n={person['with_others']['n']}, kappa {_num(person['with_others']['cohen_kappa'])})"
+        ),
+    )
+
+
+def _model_pair_lines(pairs: list[dict[str, Any]]) -> list[str]:
+    if len(pairs) < 2:  # a single pair is the whole dataset, already summarised above
+        return []
+    return _listed(
+        "Model pairs (people's majority: wins A / wins B / ties; judge accuracy vs majority):",
+        pairs,
+        lambda pair: (
+            f"{pair['model_a']} vs {pair['model_b']}: {pair['comparisons']} comparisons, "
+            f"{pair['people']['wins_a']} / {pair['people']['wins_b']} / {pair['people']['ties']}"
+        ),
+    )

@@ -1,0 +1,53 @@
+"""The transactions every part of the store uses, and the typed refusals it raises.
+
+Each entity module (datasets, verdicts, labels, ratings, sessions, accounts) is a mixin over
+``StoreBase``; ``store.Store`` puts them together behind one facade. Writes run in one short
+transaction each that takes the write lock first (see ``db.py``), so a write is either stored
+completely or not at all, and a rule checked inside it (overlap, lease owner) cannot be raced.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from annotation_store.db import WRITE
+from annotation_store.errors import StoreError
+from errors import Conflict, Forbidden, NotFound
+
+
+class StoreNotFound(StoreError, NotFound):
+    """The dataset, session, comparison or response named is not there (HTTP 404). Nothing was written."""
+
+
+class StoreConflict(StoreError, Conflict):
+    """The request clashes with what is stored now: taken by someone else, changed elsewhere, closed
+    (HTTP 409). Nothing was written."""
+
+
+class StoreForbidden(StoreError, Forbidden):
+    """Not this person's to answer here: another session's lease or answer, another dataset's item
+    (HTTP 403). Nothing was written."""
+
+
+class StoreBase:
+    """An engine and its two kinds of transaction."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @contextmanager
+    def _write(self) -> Iterator[Session]:
+        with Session(self.engine.execution_options(**WRITE), expire_on_commit=False) as session, session.begin():
+            yield session
+
+    @contextmanager
+    def _read(self) -> Iterator[Session]:
+        with Session(self.engine) as session, session.begin():
+            yield session
+
+    def close(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,427 @@
+"""Pairwise labels: a person's verdict on a comparison (or a skip), adjudications and the review queue.
+
+Labels go through the one answer flow (``answers.py``) as the 'pairwise' kind: ``LABELS`` names
+their tables, and ``Store.lease``/``Store.submit`` lease and check them in a session. The methods
+here are the sessionless writes kept for imports and scripts (``save_label``, ``lease_next``) and
+the reads that reviews, exports and the dashboard need.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import select
+
+from annotation_store.accounts import clean_name
+from annotation_store.answers import AnswerKind, AnswersMixin, Pool, annotator_id, dataset_id_of, history_ids, progress
+from annotation_store.base import StoreForbidden, StoreNotFound
+from annotation_store.datasets import DatasetsMixin, comparisons_in, read_comparison
+from annotation_store.errors import StoreError
+from annotation_store.models import (
+    CONFIDENCE_RANGE,
+    RATING_RANGE,
+    VERDICT_VALUES,
+    Adjudication,
+    Annotator,
+    Assignment,
+    Comparison,
+    Dataset,
+    JudgeVerdict,
+    Label,
+    LabelEvent,
+    utcnow,
+)
+from annotation_store.sessions import SESSION_DEFAULTS
+from annotation_store.verdicts import read_latest_verdict
+from annotation_store.views import AdjudicationView, ComparisonView, HistoryItem, LabelView, Progress
+
+MAX_COMMENT = 10_000
+MAX_TIME_ON_ITEM_MS = 7 * 24 * 3600 * 1000  # a week: anything longer is a broken client clock
+DISAGREEMENT_COLUMNS = [
+    "comparison_id",
+    "labels",
+    "n_labels",
+    "judge_verdict",
+    "annotators_disagree",
+    "judge_disagrees",
+    "adjudication",
+]
+DETAIL_COLUMNS = [
+    "comparison_id",
+    "annotator",
+    "kind",
+    "verdict",
+    "skipped",
+    "flagged",
+    "confidence",
+    "comment",
+    "time_on_item_ms",
+    "presented_swapped",
+    "version",
+    "created_at",
+    "updated_at",
+]
+
+
+def _int_in(value: Any, field: str, low: int, high: int) -> int | None:
+    """None, or an int (not a bool) in ``low..high``; else a StoreError naming the field and the range."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise StoreError(f"The {field} must be a whole number from {low} to {high}, got {value!r}; nothing was saved.")
+    return value
+
+
+def _flag(value: Any, field: str) -> bool:
+    if not isinstance(value, bool):
+        raise StoreError(f"{field} must be True or False, got {value!r}; nothing was saved.")
+    return value
+
+
+def label_values(
+    verdict: str | None,
+    rating: int | None,
+    confidence: int | None,
+    comment: str,
+    skipped: bool,
+    flagged: bool,
+    time_on_item_ms: int | None,
+    presented_swapped: bool,
+) -> dict[str, Any]:
+    """Validate everything of a label but its ids, before any SQL runs (so a refusal writes nothing)."""
+    if verdict is not None and verdict not in VERDICT_VALUES:
+        raise StoreError(f"Label {verdict!r} is not one of {', '.join(VERDICT_VALUES)}.")
+    values: dict[str, Any] = {
+        "rating": _int_in(rating, "rating", *RATING_RANGE),
+        "confidence": _int_in(confidence, "confidence", *CONFIDENCE_RANGE),
+        "skipped": _flag(skipped, "skipped"),
+        "flagged": _flag(flagged, "flagged"),
+        "time_on_item_ms": _int_in(time_on_item_ms, "time on item (ms)", 0, MAX_TIME_ON_ITEM_MS),
+        "presented_swapped": _flag(presented_swapped, "presented_swapped"),
+    }
+    if not isinstance(comment, str) or len(comment) > MAX_COMMENT:
+        raise StoreError(f"The comment must be text of at most {MAX_COMMENT} characters; nothing was saved.")
+    values["comment"] = comment
+    if skipped and (verdict is not None or rating is not None):
+        raise StoreError("A skipped item has no verdict and no rating; send verdict=None, rating=None.")
+    if not skipped and (verdict is None) == (rating is None):
+        raise StoreError(
+            f"A label needs exactly one of a verdict ({', '.join(VERDICT_VALUES)}) or a rating "
+            f"({RATING_RANGE[0]}-{RATING_RANGE[1]}), or skipped=True; nothing was saved."
+        )
+    return values
+
+
+def label_view(label: Label, name: str) -> LabelView:
+    return LabelView(
+        label.comparison_id,
+        name,
+        label.verdict,
+        label.version,
+        rating=label.rating,
+        confidence=label.confidence,
+        comment=label.comment,
+        skipped=bool(label.skipped),
+        flagged=bool(label.flagged),
+        time_on_item_ms=label.time_on_item_ms,
+        presented_swapped=bool(label.presented_swapped),
+    )
+
+
+def _check_label(
+    verdict: str | None = None,
+    rating: int | None = None,
+    confidence: int | None = None,
+    comment: str = "",
+    skipped: bool = False,
+    flagged: bool = False,
+    time_on_item_ms: int | None = None,
+    presented_swapped: bool = False,
+) -> dict[str, Any]:
+    values = label_values(verdict, rating, confidence, comment, skipped, flagged, time_on_item_ms, presented_swapped)
+    return {"verdict": verdict, **values}
+
+
+LABELS = AnswerKind(
+    name="pairwise",
+    row=Label,
+    event=LabelEvent,
+    lease=Assignment,
+    item="comparison_id",
+    event_link="label_id",
+    event_fields=("verdict", "rating", "confidence", "comment", "skipped", "flagged"),
+    noun="label on comparison",
+    item_noun="Comparison",
+    items_in=comparisons_in,
+    read_item=read_comparison,
+    answer_view=label_view,
+    judge_of=read_latest_verdict,
+    check=_check_label,
+    item_model=Comparison,
+    short="label",
+    ordered=True,
+    gold=True,
+)
+
+
+class LabelsMixin(AnswersMixin, DatasetsMixin):
+    """Pairwise labels, adjudications and the review reads for ``Store``."""
+
+    def save_label(
+        self,
+        comparison_id: int,
+        annotator: str,
+        verdict: str | None,
+        *,
+        idempotency_key: str | None = None,
+        rating: int | None = None,
+        confidence: int | None = None,
+        comment: str = "",
+        skipped: bool = False,
+        flagged: bool = False,
+        time_on_item_ms: int | None = None,
+        presented_swapped: bool = False,
+        expected_version: int | None = None,
+    ) -> LabelView:
+        """Insert or change this annotator's label on the comparison; every change is logged.
+
+        Sending the same ``idempotency_key`` twice stores the label once and returns the label as it
+        is now: a late retry of an earlier submission never overwrites a later one, because every
+        accepted submission's key is kept in the event log. A label is a pairwise ``verdict`` or a
+        single-answer ``rating`` (1-10), exactly one, or a skip (``skipped=True``, verdict and rating
+        None). Saving exactly what is stored adds no version. ``expected_version`` makes an edit
+        optimistic: it is refused when someone (another tab) changed the label since it was read;
+        ``0`` means "I expect no label yet".
+        """
+        values = _check_label(
+            verdict, rating, confidence, comment, skipped, flagged, time_on_item_ms, presented_swapped
+        )
+        return self._save_sessionless(LABELS, annotator, comparison_id, values, idempotency_key, expected_version)
+
+    def label_of(self, comparison_id: int, annotator: str) -> LabelView | None:
+        """This annotator's current label on the comparison, or None."""
+        name = (annotator or "").strip()
+        with self._read() as session:
+            label = session.scalar(
+                select(Label)
+                .join(Annotator, Label.annotator_id == Annotator.id)
+                .where(Label.comparison_id == comparison_id, Annotator.name == name)
+            )
+            return label_view(label, name) if label is not None else None
+
+    def labels(self, dataset: str | None = None) -> pd.DataFrame:
+        """Current pairwise labels: comparison_id, annotator, verdict, model1, model2, category, updated_at.
+
+        Rating-only labels and skips have no verdict and are left out: every consumer (agreement,
+        win tables, exports) compares verdicts.
+        """
+        query = (
+            select(Label.comparison_id, Annotator.name.label("annotator"), Label.verdict, Label.updated_at)
+            .join(Annotator, Label.annotator_id == Annotator.id)
+            .where(Label.verdict.is_not(None))
+            .order_by(Label.id)
+        )
+        with self._read() as session:
+            frame = pd.DataFrame(
+                session.execute(query).mappings().all(),
+                columns=["comparison_id", "annotator", "verdict", "updated_at"],
+            )
+        return self._with_comparison_columns(frame, dataset)
+
+    def label_events(self) -> pd.DataFrame:
+        with self._read() as session:
+            rows = (
+                session.execute(
+                    select(
+                        LabelEvent.label_id,
+                        LabelEvent.comparison_id,
+                        LabelEvent.action,
+                        LabelEvent.verdict,
+                        LabelEvent.version,
+                    ).order_by(LabelEvent.id)
+                )
+                .mappings()
+                .all()
+            )
+        return pd.DataFrame(rows, columns=["label_id", "comparison_id", "action", "verdict", "version"])
+
+    def lease_next(
+        self,
+        annotator: str,
+        dataset: str | None = None,
+        *,
+        overlap: int = 1,
+        lease_seconds: int = SESSION_DEFAULTS["lease_seconds"],
+        randomize_order: bool = True,
+        seed: int | None = None,
+        gold_rate: float = 0.0,
+    ) -> tuple[ComparisonView, bool] | None:
+        """Lease the next comparison of ``dataset`` (None: of any) outside a session: ``(comparison,
+        presented_swapped)``, or None when this annotator is done. For scripts and tests; people work
+        in sessions (``Store.lease``), where coverage, leases and reveals are per session.
+
+        The same flow as a session's (``answers.lease``): pick and lease in one write transaction,
+        the least covered comparison first (answers plus others' live leases, below ``overlap``),
+        never one this annotator answered, their live lease again after a reload, the left/right
+        order drawn once per (comparison, annotator) (reproducibly with ``seed``) and kept, and with
+        ``gold_rate`` r > 0 a gold comparison each time their count crosses a multiple of 1/r.
+        """
+        pool = Pool(None, None, overlap, lease_seconds, randomize_order, gold_rate, seed)
+        leased: tuple[ComparisonView, bool] | None = self._lease_sessionless(LABELS, annotator, dataset, pool)
+        return leased
+
+    def progress(self, annotator: str, dataset: str, overlap: int = 1) -> Progress:
+        """Progress on a whole dataset, every label counted (see ``Store.answer_progress`` for a session)."""
+        with self._read() as session:
+            pool = Pool(dataset_id_of(session, dataset), overlap=overlap)
+            return progress(session, LABELS, pool, annotator_id(session, annotator))
+
+    def history(self, annotator: str, dataset: str | None = None, limit: int = 50) -> list[HistoryItem]:
+        """This annotator's latest labels (of one dataset), newest first."""
+        with self._read() as session:
+            who = annotator_id(session, annotator)
+            if who is None:
+                return []
+            pool = Pool(dataset_id_of(session, dataset) if dataset else None)
+            ids = history_ids(session, LABELS, pool, who, limit)
+            rows = session.scalars(select(Label).where(Label.annotator_id == who, Label.comparison_id.in_(ids)))
+            by_id = {row.comparison_id: row for row in rows}
+            return [
+                HistoryItem(c, by_id[c].verdict, bool(by_id[c].skipped), by_id[c].version, by_id[c].updated_at)
+                for c in ids
+            ]
+
+    def presented_swapped(self, comparison_id: int, annotator: str) -> bool | None:
+        """The left/right order this annotator was shown this comparison in (their label's, else their
+        lease's), or None if they were never shown it."""
+        name = (annotator or "").strip()
+        with self._read() as session:
+            for model in (Label, Assignment):
+                found = session.scalar(
+                    select(model.presented_swapped)
+                    .join(Annotator, model.annotator_id == Annotator.id)
+                    .where(model.comparison_id == comparison_id, Annotator.name == name)
+                )
+                if found is not None:
+                    return bool(found)
+        return None
+
+    # ------------------------------------------------------------------ progress and history
+
+    def label_details(self, dataset: str | None = None) -> pd.DataFrame:
+        """Every current label with all it holds: DETAIL_COLUMNS."""
+        query = (
+            select(
+                Label.comparison_id,
+                Annotator.name.label("annotator"),
+                Annotator.kind,
+                Label.verdict,
+                Label.skipped,
+                Label.flagged,
+                Label.confidence,
+                Label.comment,
+                Label.time_on_item_ms,
+                Label.presented_swapped,
+                Label.version,
+                Label.created_at,
+                Label.updated_at,
+            )
+            .join(Annotator, Label.annotator_id == Annotator.id)
+            .order_by(Label.id)
+        )
+        if dataset:
+            query = (
+                query.join(Comparison, Label.comparison_id == Comparison.id)
+                .join(Dataset, Comparison.dataset_id == Dataset.id)
+                .where(Dataset.name == dataset)
+            )
+        with self._read() as session:
+            rows = session.execute(query).mappings().all()
+        return pd.DataFrame(rows, columns=DETAIL_COLUMNS)
+
+    def adjudicate(self, comparison_id: int, reviewer: str, verdict: str, rationale: str) -> AdjudicationView:
+        """Store (or change) the final label of a comparison; only reviewers and admins may.
+
+        One adjudication per comparison: a second call edits it (new verdict, rationale, reviewer,
+        ``updated_at``), so the final answer is always unambiguous. The rationale is required: an
+        overruled majority must be explainable.
+        """
+        name = clean_name(reviewer)
+        if verdict not in VERDICT_VALUES:
+            raise StoreError(f"Adjudication {verdict!r} is not one of {', '.join(VERDICT_VALUES)}.")
+        if not isinstance(rationale, str) or not rationale.strip():
+            raise StoreError("An adjudication needs a rationale (why this verdict); nothing was saved.")
+        with self._write() as session:
+            person = session.scalar(select(Annotator).where(Annotator.name == name))
+            if person is None or not person.active or person.role not in ("reviewer", "admin"):
+                raise StoreForbidden(f"{name!r} may not adjudicate: only active reviewers and admins may.")
+            if session.get(Comparison, comparison_id) is None:
+                raise StoreNotFound(f"There is no comparison with id {comparison_id}; nothing was saved.")
+            row = session.scalar(select(Adjudication).where(Adjudication.comparison_id == comparison_id))
+            if row is None:
+                row = Adjudication(comparison_id=comparison_id, reviewer_id=person.id, verdict=verdict)
+                session.add(row)
+            else:
+                row.updated_at = utcnow()
+            row.reviewer_id, row.verdict, row.rationale = person.id, verdict, rationale.strip()
+            session.flush()
+            return AdjudicationView(comparison_id, name, row.verdict, row.rationale, row.created_at, row.updated_at)
+
+    def adjudication(self, comparison_id: int) -> AdjudicationView | None:
+        with self._read() as session:
+            found = session.execute(
+                select(Adjudication, Annotator.name)
+                .join(Annotator, Adjudication.reviewer_id == Annotator.id)
+                .where(Adjudication.comparison_id == comparison_id)
+            ).first()
+            if found is None:
+                return None
+            row, name = found
+            return AdjudicationView(comparison_id, name, row.verdict, row.rationale, row.created_at, row.updated_at)
+
+    def disagreements(self, dataset: str | None = None) -> pd.DataFrame:
+        """Comparisons to review: annotators' verdicts differ, or differ from the latest judge verdict.
+
+        One row per such comparison: comparison_id, labels (annotator -> verdict), n_labels,
+        judge_verdict (latest original-order ``ok`` verdict of any run, or None), annotators_disagree,
+        judge_disagrees, adjudication (the final verdict if one exists), plus dataset, category,
+        model1, model2. Only pairwise verdicts count (ratings and skips have none).
+        """
+        labels = (
+            select(Label.comparison_id, Annotator.name, Label.verdict)
+            .join(Annotator, Label.annotator_id == Annotator.id)
+            .where(Label.verdict.is_not(None))
+            .order_by(Label.comparison_id, Label.id)
+        )
+        verdicts = (
+            select(JudgeVerdict.comparison_id, JudgeVerdict.verdict)
+            .where(JudgeVerdict.swapped.is_(False), JudgeVerdict.status == "ok")
+            .order_by(JudgeVerdict.created_at, JudgeVerdict.id)
+        )
+        with self._read() as session:
+            by_item: dict[int, dict[str, str | None]] = {}
+            for comparison_id, name, verdict in session.execute(labels):
+                by_item.setdefault(comparison_id, {})[name] = verdict
+            judged: dict[int, str | None] = {c: v for c, v in session.execute(verdicts)}  # later rows win: latest
+            final = {c: v for c, v in session.execute(select(Adjudication.comparison_id, Adjudication.verdict))}
+        rows = []
+        for comparison_id, given in by_item.items():
+            values = set(given.values())
+            judge = judged.get(comparison_id)
+            among = len(values) > 1
+            against = judge is not None and any(v != judge for v in values)
+            if among or against:
+                rows.append(
+                    {
+                        "comparison_id": comparison_id,
+                        "labels": given,
+                        "n_labels": len(given),
+                        "judge_verdict": judge,
+                        "annotators_disagree": among,
+                        "judge_disagrees": against,
+                        "adjudication": final.get(comparison_id),
+                    }
+                )
+        frame = pd.DataFrame(rows, columns=DISAGREEMENT_COLUMNS)
+        return self._with_comparison_columns(frame, dataset)

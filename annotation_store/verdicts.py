@@ -1,0 +1,160 @@
+"""Judge runs and their verdicts on comparisons (both presentation orders), and the reads the
+metrics, exports and the reveal after a submit need."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from annotation_store.base import StoreNotFound
+from annotation_store.datasets import DatasetsMixin
+from annotation_store.errors import StoreError
+from annotation_store.models import PARSE_STATUSES, VERDICT_VALUES, Comparison, Dataset, JudgeRun, JudgeVerdict, utcnow
+from annotation_store.views import JudgeRunView, NewVerdict, VerdictView
+
+
+def read_latest_verdict(session: Session, comparison_id: int) -> VerdictView | None:
+    """The latest verdict of any run on the comparison in its original order (what a reveal shows)."""
+    found = session.execute(
+        select(JudgeVerdict, JudgeRun.model, JudgeRun.profile)
+        .join(JudgeRun, JudgeVerdict.run_id == JudgeRun.id)
+        .where(JudgeVerdict.comparison_id == comparison_id, JudgeVerdict.swapped.is_(False))
+        .order_by(JudgeVerdict.created_at.desc(), JudgeVerdict.id.desc())
+        .limit(1)
+    ).first()
+    if found is None:
+        return None
+    row, model, profile = found
+    return VerdictView(
+        comparison_id=row.comparison_id,
+        run_id=row.run_id,
+        judge_model=model,
+        profile=profile,
+        verdict=row.verdict,
+        status=row.status,
+        reason=row.reason,
+        reference=row.reference,
+        raw_output=row.raw_output,
+        latency_s=row.latency_s,
+        probabilities=None if row.p_1 is None else {"1": row.p_1, "2": row.p_2 or 0.0, "tie": row.p_tie or 0.0},
+    )
+
+
+class VerdictsMixin(DatasetsMixin):
+    """Judge runs and verdicts for ``Store``."""
+
+    def ensure_judge_run(self, fingerprint_key: str, fingerprint: dict[str, Any]) -> int:
+        with self._write() as session:
+            run_id = session.scalar(select(JudgeRun.id).where(JudgeRun.fingerprint_key == fingerprint_key))
+            if run_id is None:
+                run = JudgeRun(
+                    fingerprint_key=fingerprint_key,
+                    fingerprint=fingerprint,
+                    model=str(fingerprint.get("model", "")),
+                    profile=str(fingerprint.get("profile", "")),
+                )
+                session.add(run)
+                session.flush()
+                run_id = run.id
+            return run_id
+
+    def judged_comparison_ids(self, run_id: int) -> set[int]:
+        with self._read() as session:
+            return set(session.scalars(select(JudgeVerdict.comparison_id).where(JudgeVerdict.run_id == run_id)))
+
+    def save_verdict(self, run_id: int, new: NewVerdict) -> None:
+        """Store (or replace) the run's verdict on a comparison."""
+        if new.status not in PARSE_STATUSES:
+            raise StoreError(f"Unknown judge status {new.status!r}.")
+        if (new.status == "ok") != (new.verdict in VERDICT_VALUES):
+            raise StoreError(f"Verdict {new.verdict!r} does not fit status {new.status!r}.")
+        with self._write() as session:
+            if session.get(Comparison, new.comparison_id) is None:
+                raise StoreNotFound(f"There is no comparison with id {new.comparison_id}.")
+            row = session.scalar(
+                select(JudgeVerdict).where(
+                    JudgeVerdict.run_id == run_id,
+                    JudgeVerdict.comparison_id == new.comparison_id,
+                    JudgeVerdict.swapped == new.swapped,
+                )
+            )
+            if row is None:
+                row = JudgeVerdict(run_id=run_id, comparison_id=new.comparison_id, swapped=new.swapped)
+                session.add(row)
+            for key, value in new.__dict__.items():
+                setattr(row, key, value)
+            row.created_at = utcnow()
+
+    def latest_verdict(self, comparison_id: int) -> VerdictView | None:
+        with self._read() as session:
+            return read_latest_verdict(session, comparison_id)
+
+    def verdicts(self, dataset: str | None = None) -> pd.DataFrame:
+        """Judge verdicts in presentation order as given: comparison_id, run_id, judge, verdict, status."""
+        query = (
+            select(
+                JudgeVerdict.comparison_id,
+                JudgeVerdict.run_id,
+                JudgeRun.model.label("judge"),
+                JudgeVerdict.verdict,
+                JudgeVerdict.status,
+                JudgeVerdict.created_at,
+            )
+            .join(JudgeRun, JudgeVerdict.run_id == JudgeRun.id)
+            .where(JudgeVerdict.swapped.is_(False))
+            .order_by(JudgeVerdict.id)
+        )
+        with self._read() as session:
+            frame = pd.DataFrame(
+                session.execute(query).mappings().all(),
+                columns=["comparison_id", "run_id", "judge", "verdict", "status", "created_at"],
+            )
+        return self._with_comparison_columns(frame, dataset)
+
+    def judge_verdicts(self, dataset: str) -> pd.DataFrame:
+        """Every verdict of every judge run on ``dataset``, in both presentation orders.
+
+        Columns: comparison_id, run_id, judge, profile, swapped, verdict, status, reason, reference,
+        plus dataset, category, model1, model2. ``verdicts()`` only gives the original order; metrics
+        need both for swap consistency, and exports need every run side by side.
+        """
+        query = (
+            select(
+                JudgeVerdict.comparison_id,
+                JudgeVerdict.run_id,
+                JudgeRun.model.label("judge"),
+                JudgeRun.profile.label("profile"),
+                JudgeVerdict.swapped,
+                JudgeVerdict.verdict,
+                JudgeVerdict.status,
+                JudgeVerdict.reason,
+                JudgeVerdict.reference,
+            )
+            .join(JudgeRun, JudgeVerdict.run_id == JudgeRun.id)
+            .join(Comparison, JudgeVerdict.comparison_id == Comparison.id)
+            .join(Dataset, Comparison.dataset_id == Dataset.id)
+            .where(Dataset.name == dataset)
+            .order_by(JudgeVerdict.id)
+        )
+        columns = ["comparison_id", "run_id", "judge", "profile", "swapped", "verdict", "status", "reason", "reference"]
+        with self._read() as session:
+            frame = pd.DataFrame(session.execute(query).mappings().all(), columns=columns)
+        frame["swapped"] = frame["swapped"].astype(bool)
+        return self._with_comparison_columns(frame, dataset)
+
+    def judge_runs_on(self, dataset: str) -> list[JudgeRunView]:
+        """The judge runs with at least one verdict on ``dataset``, oldest first, with their fingerprints."""
+        on_dataset = (
+            select(JudgeVerdict.run_id)
+            .join(Comparison, JudgeVerdict.comparison_id == Comparison.id)
+            .join(Dataset, Comparison.dataset_id == Dataset.id)
+            .where(Dataset.name == dataset)
+        )
+        with self._read() as session:
+            runs = session.scalars(select(JudgeRun).where(JudgeRun.id.in_(on_dataset)).order_by(JudgeRun.id))
+            return [
+                JudgeRunView(run.id, run.model, run.profile, run.fingerprint_key, dict(run.fingerprint)) for run in runs
+            ]

@@ -1,0 +1,226 @@
+"""What the store hands out and takes in: plain frozen dataclasses, never ORM objects, so that a caller
+cannot lazily trigger SQL after the transaction is over. Shared by every entity module of the store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ComparisonView:
+    id: int
+    dataset: str
+    prompt_key: str
+    category: str
+    instruction: str
+    input: str
+    reference: str | None
+    model1: str
+    model2: str
+    response1: str
+    response2: str
+
+
+@dataclass(frozen=True)
+class ResponseView:
+    """One response with its prompt, as a grader sees it (``model`` is for non-blind sessions)."""
+
+    id: int
+    dataset: str
+    prompt_key: str
+    category: str
+    instruction: str
+    input: str
+    reference: str | None
+    model: str
+    text: str
+
+
+@dataclass(frozen=True)
+class VerdictView:
+    comparison_id: int
+    run_id: int
+    judge_model: str
+    profile: str
+    verdict: str | None
+    status: str
+    reason: str
+    reference: str
+    raw_output: str
+    latency_s: float
+    probabilities: dict[str, float] | None = None
+
+
+@dataclass(frozen=True)
+class NewVerdict:
+    """A judge verdict to store, in canonical order (``verdict`` is None unless ``status == 'ok'``)."""
+
+    comparison_id: int
+    verdict: str | None
+    status: str
+    reason: str = ""
+    reference: str = ""
+    raw_output: str = ""
+    prompt_tokens: int = 0
+    output_tokens: int = 0
+    latency_s: float = 0.0
+    swapped: bool = False
+    p_1: float | None = None
+    p_2: float | None = None
+    p_tie: float | None = None
+
+
+@dataclass(frozen=True)
+class JudgeRunView:
+    run_id: int
+    model: str
+    profile: str
+    fingerprint_key: str
+    fingerprint: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class NewJudgeRating:
+    """A judge's rating to store: ``score`` (1-10) is set iff ``status == 'ok'``."""
+
+    response_id: int
+    score: float | None
+    status: str
+    reason: str = ""
+    raw_output: str = ""
+    prompt_tokens: int = 0
+    output_tokens: int = 0
+    latency_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class JudgeRatingView:
+    response_id: int
+    run_id: int
+    judge_model: str
+    profile: str
+    score: float | None
+    status: str
+    reason: str
+    raw_output: str
+    latency_s: float
+
+
+@dataclass(frozen=True)
+class LabelView:
+    """A stored label. ``verdict`` is None for a rating-only label or a skip."""
+
+    comparison_id: int
+    annotator: str
+    verdict: str | None
+    version: int
+    rating: int | None = None
+    confidence: int | None = None
+    comment: str = ""
+    skipped: bool = False
+    flagged: bool = False
+    time_on_item_ms: int | None = None
+    presented_swapped: bool = False
+
+
+@dataclass(frozen=True)
+class RatingView:
+    response_id: int
+    annotator: str
+    rating: int | None  # None: skipped
+    version: int
+    confidence: int | None = None
+    comment: str = ""
+    skipped: bool = False
+    flagged: bool = False
+    time_on_item_ms: int | None = None
+
+
+@dataclass(frozen=True)
+class AnnotatorView:
+    """An annotator account, without its password hash (which never leaves the store)."""
+
+    id: int
+    name: str
+    role: str
+    kind: str
+    active: bool
+    has_password: bool
+
+
+@dataclass(frozen=True)
+class AdjudicationView:
+    comparison_id: int
+    reviewer: str
+    verdict: str
+    rationale: str
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class SessionView:
+    name: str
+    dataset: str
+    kind: str
+    overlap: int
+    blind: bool
+    reveal_judge: bool
+    randomize_order: bool
+    lease_seconds: int
+    gold_rate: float
+    guidelines: str
+    active: bool
+
+
+@dataclass(frozen=True)
+class Progress:
+    """``mine``: items this annotator has answered (answers and skips) in the session (or dataset);
+    ``done``: items with at least ``overlap`` answers there; ``total``: items in the dataset."""
+
+    mine: int
+    done: int
+    total: int
+    overlap: int
+
+
+@dataclass(frozen=True)
+class HistoryItem:
+    comparison_id: int
+    verdict: str | None
+    skipped: bool
+    version: int
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One item as one annotator is to see it in one session: a fresh lease, or one they go back to.
+
+    ``item`` is a ComparisonView (pairwise) or a ResponseView (single); ``swapped``: response 2 is
+    shown on the left (pairwise only); ``answer``: their current LabelView / RatingView, if any."""
+
+    session: SessionView
+    item: Any
+    swapped: bool
+    is_gold: bool
+    answer: Any
+    progress: Progress
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """What one accepted submit wrote and may show: the answer as stored, the item answered (for
+    its model names), the judge's opinion only when the session reveals it, the gold answer of a
+    gold item as (verdict, explanation), and (when asked for) the next lease, None when done."""
+
+    session: SessionView
+    item: Any
+    swapped: bool
+    answer: Any
+    judge: Any
+    gold: tuple[str, str] | None
+    progress: Progress
+    next: Turn | None = None

@@ -1,0 +1,62 @@
+"""Judge Studio's command line: ``judge-studio serve`` (the default), ``judge``, ``rate``, ``evaluate``;
+``import``, ``metrics``, ``export`` and ``users`` work on the database alone (no model is loaded).
+
+Options of the default command work without naming it: ``judge-studio --port 8080`` is
+``judge-studio serve --port 8080``. Settings flags come from the settings table (``settings.table``).
+Start-up is kept light: each command imports what it needs when it runs, so ``--help`` and the
+database commands never import torch or Gradio. Ctrl-C stops any command with one line and exit
+status 130.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach a model hub
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+from cli.options import settings_from  # noqa: E402
+from cli.parser import build_parser, command_argv, parse_args  # noqa: E402
+from errors import StudioError  # noqa: E402
+from judge_runtime import JudgeLoadError  # noqa: E402
+
+__all__ = ["build_parser", "command_argv", "main", "parse_args", "settings_from"]
+
+INTERRUPTED = 130  # 128 + SIGINT, as shells report it
+#: Errors whose message tells the user what to fix (a bad file, an unknown dataset, a wrong setting):
+#: the typed errors, input errors (ValueError: the store's, the judge's, the pipeline's) and a judge
+#: that cannot be loaded.
+USER_ERRORS = (StudioError, ValueError, JudgeLoadError)
+
+
+def _run(argv: Sequence[str]) -> None:
+    from cli import commands, data, users
+
+    args = parse_args(argv)
+    settings = settings_from(args)
+    runners = {
+        "serve": lambda: commands.serve(settings),
+        "judge": lambda: commands.judge(settings, args),
+        "rate": lambda: commands.rate(settings, args),
+        "evaluate": lambda: commands.evaluate(settings, args),
+        "import": lambda: data.import_command(settings, args),
+        "metrics": lambda: data.metrics_command(settings, args),
+        "report": lambda: data.report_command(settings, args),
+        "export": lambda: data.export_command(settings, args),
+        "users": lambda: users.users_command(settings, args),
+    }
+    runners[args.command]()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run one command line; a problem the user can fix ends with one ``judge-studio: ...`` line."""
+    try:
+        _run(sys.argv[1:] if argv is None else argv)
+    except KeyboardInterrupt:
+        # one line, no traceback from whatever torch or SQLite was doing; a progress bar's line is ended first
+        print(f"{chr(10) if sys.stderr.isatty() else ''}judge-studio: interrupted.", file=sys.stderr, flush=True)
+        sys.exit(INTERRUPTED)
+    except USER_ERRORS as exc:
+        sys.exit(f"judge-studio: {exc}")

@@ -1,0 +1,189 @@
+"""``serve``, ``judge``, ``rate`` and ``evaluate``: the commands that load a judge.
+
+Every heavy import (torch, transformers, gradio, uvicorn, the store) is inside the function that
+needs it, so the command line starts in a fraction of a second and ``--help`` never waits for torch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from judge_runtime import Judge, SingleCase
+from settings import Settings, judge_spec
+
+#: The test rating of ``rate``'s check: short, so the check costs about one rating.
+CHECK_QUESTION = "What is the capital of France?"
+CHECK_ANSWER = "The capital of France is Paris."
+
+
+def serve(settings: Settings) -> None:
+    """The web app (UI behind a login page, REST API, invite pages) with uvicorn, in one process."""
+    import uvicorn
+
+    from orchestration import Studio
+    from orchestration.access import ADMIN_PASSWORD_FILE
+    from web import create_app
+
+    if not is_loopback(settings.host):
+        print(
+            f"Warning: listening on {settings.host}, reachable from other machines. Every page needs a login, "
+            "but passwords, session cookies and API tokens cross the network in clear text: put Judge Studio "
+            "behind an HTTPS reverse proxy (or a VPN) before people use it.",
+            file=sys.stderr,
+            flush=True,
+        )
+    studio = Studio(settings)
+    password = studio.access.ensure_admin(settings.home)
+    studio.warm_up_in_background()
+    app = create_app(studio)
+    url = f"http://{settings.host}:{settings.port}/"
+    if password is not None:
+        print(
+            f"\nFirst start: created the admin account.\n"
+            f"    Log in as admin / {password} (also in {settings.home / ADMIN_PASSWORD_FILE})\n"
+            "    Add people with the Admin page, `judge-studio users add NAME` or `judge-studio users invite`.\n",
+            flush=True,
+        )
+    print(f"Judge Studio on {url} (REST API docs: {url}api/v1/docs); data in {settings.database}", flush=True)
+    # proxy_headers off: the app believes X-Forwarded-* only from forwarded_allow_ips (web/security.py)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", access_log=False, proxy_headers=False)
+
+
+@contextmanager
+def progress_bar(unit: str, desc: str) -> Iterator[Callable[[int, int], None]]:
+    """A tqdm bar on standard error, as the ``on_progress(done, total)`` callback that moves it.
+
+    Closed on the way out, Ctrl-C included, so that the bar is not drawn again after the last line.
+    """
+    from tqdm import tqdm
+
+    with tqdm(total=0, unit=unit, desc=desc) as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.n = done
+            bar.refresh()
+
+        yield progress
+
+
+def judge(settings: Settings, args: argparse.Namespace) -> None:
+    from orchestration import Studio
+
+    studio = Studio(settings)
+    print(f"Judge: {settings.judge_model} (profile {settings.judge_profile})", file=sys.stderr)
+    with progress_bar("judgment", "Judging") as progress:
+        summary = studio.judge_dataset(args.dataset, limit=args.limit, on_progress=progress)
+    print(
+        f"Judged {summary.judged} comparisons ({summary.unparsed} unparsed); skipped {summary.skipped} already "
+        f"judged with this judge (run {summary.run_id}). Database: {settings.database}"
+    )
+
+
+def rate(settings: Settings, args: argparse.Namespace) -> None:
+    from orchestration import Studio
+
+    studio = Studio(settings)
+    print(f"Judge: {settings.judge_model} (profile mtbench-single)", file=sys.stderr)
+    has_responses = bool(studio.store.responses(args.dataset))  # else rate_dataset says what is wrong, at once
+    if args.check and has_responses and not check_rating_output(studio.rater(), ask=not args.yes):
+        sys.exit("judge-studio: nothing was rated.")
+    with progress_bar("rating", "Rating") as progress:
+        summary = studio.rate_dataset(args.dataset, limit=args.limit, on_progress=progress)
+    print(
+        f"Rated {summary.rated} responses ({summary.unparsed} unparsed); skipped {summary.skipped} already "
+        f"rated with this judge (run {summary.run_id}). Database: {settings.database}"
+    )
+
+
+def check_rating_output(rater: Judge, *, ask: bool) -> bool:
+    """Rate one short test answer before the run; warn when its output has no ``[[rating]]``.
+
+    A judge that cannot write the format (the 135M demo judge never does) would otherwise spend the
+    whole run storing unparsed ratings with no word until the end. Returns False when the person at
+    a terminal declines to go on; without a terminal (scripts) it warns and goes on.
+    """
+    started = time.perf_counter()
+    result = rater.rate(SingleCase(CHECK_QUESTION, CHECK_ANSWER))
+    seconds = time.perf_counter() - started
+    if result.parsed.status == "ok":
+        return True
+    written = " ".join(result.raw_output.split())
+    cut = " (cut at --max-new-tokens: a larger limit may let it finish)" if result.parsed.status == "truncated" else ""
+    print(
+        f"Warning: this judge's test rating did not parse ({result.parsed.status}{cut}: no [[rating]] in "
+        f"{written[:160]!r}). Its ratings will probably be stored as {result.parsed.status}, without a score; "
+        f"one rating took {seconds:.1f} s here. Ctrl-C stops a run; what was rated by then is kept.",
+        file=sys.stderr,
+        flush=True,
+    )
+    if not ask or not sys.stdin.isatty():
+        return True
+    return input("Rate anyway? [y/N] ").strip().lower() in {"y", "yes"}
+
+
+def evaluate(settings: Settings, args: argparse.Namespace) -> None:
+    from tqdm import tqdm
+
+    from evaluation import EvaluationPipeline
+
+    bars: list[Any] = []
+
+    def progress(done: int, total: int) -> None:
+        if not bars:
+            bars.append(tqdm(total=total, unit="judgment", desc="Judging"))
+        bars[0].n = done
+        bars[0].refresh()
+
+    generating: dict[str, Any] = {}
+
+    def generation_progress(name: str, done: int, total: int) -> None:
+        if name not in generating:
+            generating[name] = tqdm(total=total, unit="response", desc=f"Generating {name}")
+        generating[name].n = done
+        generating[name].refresh()
+        if done == total:
+            generating[name].close()  # before the judging bar opens
+
+    given = {  # only what was given: the pipeline's own defaults stand otherwise
+        "alpha": args.alpha,
+        "n_bootstrap": args.n_bootstrap,
+        "rule": args.rule,
+        "candidate_max_new_tokens": args.candidate_max_new_tokens,
+        "candidate_prompt_format": args.candidate_prompt,
+    }
+    pipeline = EvaluationPipeline(
+        args.candidates,
+        args.input_data,
+        args.output,
+        judge=judge_spec(settings),
+        both_orders=args.both_orders,  # None (not given): the judge's own choice
+        batch_size=settings.batch_size,
+        on_progress=progress,
+        on_generate=generation_progress,
+        **{k: v for k, v in given.items() if v is not None},
+    )
+    try:
+        result = pipeline.evaluate()
+    finally:  # Ctrl-C included: no bar is drawn again after the last line
+        for bar in [*generating.values(), *bars]:
+            bar.close()
+    print(result.win_table.to_string(index=False))
+    print()
+    print(result.ranking.to_string(index=False))
+    print(f"\nResults written to {args.output}")
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -1,0 +1,201 @@
+"""``import``, ``metrics``, ``report`` and ``export``: commands on the database alone (no judge model, no torch).
+
+The heavy imports (pandas, SQLAlchemy, the statistics) happen inside the functions, when the
+command runs or its arguments are built, never when ``judge-studio --help`` starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any
+
+from cli.options import add_settings
+from settings import Settings
+
+
+def add_import(parser: argparse.ArgumentParser) -> None:
+    from interchange.importers import IMPORT_FORMATS
+
+    parser.description = "Formats: " + "; ".join(f"{name}: {text}" for name, text in IMPORT_FORMATS.items()) + "."
+    add_settings(parser, "import")
+    parser.add_argument("file", help="the file to import")
+    parser.add_argument("--format", required=True, choices=list(IMPORT_FORMATS), help="the file's layout (see above)")
+    parser.add_argument(
+        "--dataset",
+        help="dataset name (default by format: pandalm-testset-v1, llmbar-mt-bench, mt-bench, alpaca-eval, "
+        "or the file name for jsonl/csv/pandalm-pipeline)",
+    )
+    parser.add_argument("--judge", help="judge name for judge outputs (default from the file or its folder)")
+    parser.add_argument("--baseline", help="answers: compare only with this model's answers (default: with all)")
+    parser.add_argument("--model", help="answers: model name (default the file's model_id / generator)")
+    parser.add_argument("--turn", type=int, choices=[1, 2], help="MT-Bench turn (default 1)")
+    parser.add_argument("--models", help="PandaLM: comma-separated model names that cmp_key joins with '_'")
+    parser.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="FIELD=COLUMN",
+        help="jsonl/csv: which column holds a field (instruction, input, response1, response2, model1, model2, "
+        "key, category, reference, label, annotator, label:<annotator>, verdict, reason); repeat",
+    )
+    parser.add_argument("--model1", help="jsonl/csv: name of the model of response 1 when no column holds it")
+    parser.add_argument("--model2", help="jsonl/csv: name of the model of response 2 when no column holds it")
+    parser.add_argument("--annotator", help="annotator name (jsonl/csv, llmbar-dataset) or name prefix (pandalm)")
+    parser.add_argument(
+        "--candidate",
+        action="append",
+        default=[],
+        metavar="MODEL=FILE",
+        help="pandalm-pipeline: a candidate model and its JSON list of responses, one per input in order; repeat",
+    )
+
+
+def add_metrics(parser: argparse.ArgumentParser) -> None:
+    add_settings(parser, "metrics")
+    parser.add_argument("--dataset", required=True, help="dataset name")
+    parser.add_argument("--json", action="store_true", help="print one JSON object with every figure")
+    parser.add_argument("--baseline", help="model for win rates (default: the model in every comparison, if any)")
+
+
+def add_report(parser: argparse.ArgumentParser) -> None:
+    add_settings(parser, "report")
+    parser.add_argument("--dataset", help="dataset name (may be left out when the database holds only one)")
+    parser.add_argument("--run", type=int, help="judge run id (default: every run on the dataset)")
+    parser.add_argument(
+        "--format",
+        choices=("markdown", "html"),
+        help="markdown, or html with the plots (plotly.js inline, no network); default from the output's suffix "
+        "(.html, .htm), else markdown",
+    )
+    parser.add_argument("--output", "-o", help="file to write (default: standard output)")
+    parser.add_argument("--baseline", help="model for win rates (default: the model in every comparison, if any)")
+
+
+def add_export(parser: argparse.ArgumentParser) -> None:
+    from interchange.exporters import EXPORT_FORMATS, EXPORT_KINDS
+
+    add_settings(parser, "export")
+    parser.add_argument("--dataset", required=True, help="dataset name")
+    parser.add_argument("--kind", choices=EXPORT_KINDS, default="labels", help="labels (long), wide or dpo")
+    parser.add_argument(
+        "--format", choices=EXPORT_FORMATS, help="default from the output's suffix (.csv, .parquet), else jsonl"
+    )
+    parser.add_argument("--output", "-o", help="file to write (default: standard output; parquet needs a file)")
+    parser.add_argument("--judges", action="store_true", help="labels: add every judge verdict as rows")
+    parser.add_argument("--source", default="majority", help="dpo: 'majority' (default) or a judge run id")
+
+
+def import_command(settings: Settings, args: argparse.Namespace) -> None:
+    from orchestration.datasets import ImportOptions, import_file, open_data_store, parse_mapping
+
+    options = ImportOptions(
+        dataset=args.dataset,
+        judge=args.judge,
+        baseline=args.baseline,
+        model=args.model,
+        turn=args.turn,
+        models=tuple(m.strip() for m in (args.models or "").split(",") if m.strip()),
+        mapping=parse_mapping(args.map),
+        model1=args.model1,
+        model2=args.model2,
+        annotator=args.annotator,
+        candidates=tuple(args.candidate),
+    )
+    store = open_data_store(settings)
+    try:
+        summary = import_file(store, args.file, args.format, options)
+    finally:
+        store.close()
+    print(f"{summary.describe()} Database: {settings.database}")
+
+
+def _report_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The statistics flags given on the command line, as keywords of the report builders."""
+    from orchestration.metrics import PeopleOptions
+
+    given: dict[str, Any] = {
+        k: v for k, v in (("alpha", args.alpha), ("n_bootstrap", args.n_bootstrap)) if v is not None
+    }
+    epsilons = {"expert": args.alt_test_epsilon_expert, "crowd": args.alt_test_epsilon_crowd}
+    return {**given, "baseline": args.baseline, "people": PeopleOptions.given(args.aggregation, epsilons)}
+
+
+def metrics_command(settings: Settings, args: argparse.Namespace) -> None:
+    from orchestration.datasets import dataset_metrics, format_report, open_data_store
+
+    options = _report_options(args)
+    store = open_data_store(settings)
+    try:
+        report = dataset_metrics(store, args.dataset, **options)
+    finally:
+        store.close()
+    try:
+        print(json.dumps(report, ensure_ascii=False, allow_nan=False) if args.json else format_report(report))
+    except BrokenPipeError:
+        reader_left()
+
+
+def report_command(settings: Settings, args: argparse.Namespace) -> None:
+    """The judge report card as Markdown or as one self-contained HTML page with its plots."""
+    from orchestration.datasets import open_data_store
+    from orchestration.report_card import report_card
+    from ui.report_card import card_html, card_markdown
+
+    options = _report_options(args)
+    fmt = args.format or ("html" if (args.output or "").lower().endswith((".html", ".htm")) else "markdown")
+    store = open_data_store(settings)
+    try:
+        dataset = args.dataset or only_dataset(store.dataset_names())
+        card = report_card(store, dataset, run_id=args.run, **options)
+    finally:
+        store.close()
+    text = card_html(card) if fmt == "html" else card_markdown(card)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as out:
+            out.write(text)
+        print(f"Wrote the report card of {dataset!r} ({fmt}) to {args.output}.", file=sys.stderr)
+        return
+    try:
+        print(text)
+    except BrokenPipeError:
+        reader_left()
+
+
+def only_dataset(names: list[str]) -> str:
+    """The database's one dataset, for a command whose ``--dataset`` was left out."""
+    from errors import InvalidInput
+
+    if len(names) != 1:
+        raise InvalidInput(f"Name the dataset with --dataset (datasets: {', '.join(names) or 'none'}).")
+    return names[0]
+
+
+def export_command(settings: Settings, args: argparse.Namespace) -> None:
+    from orchestration.datasets import export_dataset, open_data_store
+
+    store = open_data_store(settings)
+    try:
+        rows = export_dataset(
+            store,
+            args.dataset,
+            args.kind,
+            fmt=args.format,
+            output=args.output,
+            include_judges=args.judges,
+            source=args.source,
+        )
+    except BrokenPipeError:
+        reader_left()
+    finally:
+        store.close()
+    print(f"Exported {rows} rows ({args.kind}) of {args.dataset!r}.", file=sys.stderr)
+
+
+def reader_left() -> None:
+    """``judge-studio export ... | head``: the reader closed the pipe; stop quietly, as Unix tools do."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    sys.exit(1)

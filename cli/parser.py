@@ -1,0 +1,125 @@
+"""The argument parser: the settings' flags come from the settings table, each command adds its own.
+
+Only the arguments of the command being run are built: ``import``'s format list and ``metrics``'
+statistical defaults live in heavy packages (pandas, scipy), and ``judge-studio --help`` should not
+wait for them. ``build_parser()`` with no argument builds every command (tests, docs).
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Iterable, Sequence
+
+from cli.data import add_export, add_import, add_metrics, add_report
+from cli.options import add_settings
+from cli.users import add_users
+
+DESCRIPTION = """Judge Studio: judge LLM responses with a local judge model and check the judge against people.
+
+Without a command, judge-studio runs `serve`: `judge-studio --port 8080` is `judge-studio serve --port 8080`.
+Settings also come from environment variables JUDGE_STUDIO_<NAME> (see the README's Configuration table);
+a flag that is not given changes nothing."""
+
+AddArguments = Callable[[argparse.ArgumentParser], None]
+
+
+def _serve(parser: argparse.ArgumentParser) -> None:
+    add_settings(parser, "serve")
+
+
+def _judge(parser: argparse.ArgumentParser) -> None:
+    add_settings(parser, "judge")
+    parser.add_argument("--dataset", default="judge-studio-demo", help="dataset name (default the demo)")
+    parser.add_argument("--limit", type=int, help="judge at most this many new comparisons")
+
+
+def _rate(parser: argparse.ArgumentParser) -> None:
+    add_settings(parser, "rate")
+    parser.add_argument("--dataset", default="judge-studio-demo", help="dataset name (default the demo)")
+    parser.add_argument("--limit", type=int, help="rate at most this many new responses")
+    parser.add_argument(
+        "--no-check",
+        dest="check",
+        action="store_false",
+        help="skip the test rating that warns, before the run, when the judge's output does not parse",
+    )
+    parser.add_argument("--yes", "-y", action="store_true", help="do not ask before a run whose test rating failed")
+
+
+def _evaluate(parser: argparse.ArgumentParser) -> None:
+    import inspect
+
+    from evaluation.pipeline import PARTIAL_ORDER_RULES, EvaluationPipeline
+    from judge_runtime.generation import PROMPT_FORMATS
+
+    pipeline = inspect.signature(EvaluationPipeline.__init__).parameters
+    add_settings(parser, "evaluate")
+    parser.add_argument(
+        "candidates",
+        nargs="+",
+        help="candidate JSON files (list of strings, or AlpacaEval layout) or models whose responses are generated "
+        "first: smollm2-demo, a model folder, a .gguf file or a cached hub id",
+    )
+    parser.add_argument(
+        "--input", dest="input_data", help="inputs JSON: [{instruction, input?}] (optional for AlpacaEval)"
+    )
+    parser.add_argument("--output", required=True, help="where to write the results (JSON)")
+    parser.add_argument(
+        "--rule",
+        choices=PARTIAL_ORDER_RULES,
+        help=f"partial-order rule (default {pipeline['rule'].default})",
+    )
+    parser.add_argument(
+        "--candidate-max-new-tokens",
+        type=int,
+        help=f"model candidates: new tokens per response (default {pipeline['candidate_max_new_tokens'].default})",
+    )
+    parser.add_argument(
+        "--candidate-prompt",
+        choices=PROMPT_FORMATS,
+        help="model candidates: their chat template (auto, when they have one) or PandaLM's Alpaca template "
+        f"(default {pipeline['candidate_prompt_format'].default})",
+    )
+
+
+#: Each command: its one-line help and the function that adds its arguments. The first is the default.
+COMMAND_TABLE: dict[str, tuple[str, AddArguments]] = {
+    "serve": ("start the web app (the default command)", _serve),
+    "judge": ("judge a whole dataset, skipping what this judge already judged", _judge),
+    "rate": ("single-answer grading: the judge rates every response of a dataset 1-10 (mtbench-single)", _rate),
+    "evaluate": ("PandaLM-style pipeline: judge every pair of candidate files on every input, rank them", _evaluate),
+    "import": ("import a dataset, human labels or judge outputs from a file (all or nothing)", add_import),
+    "metrics": ("agreement, rankings and biases of one dataset", add_metrics),
+    "report": ("the judge report card: can this judge replace people on this dataset? (Markdown or HTML)", add_report),
+    "export": ("export labels (long), items (wide) or DPO pairs as JSONL, CSV or Parquet", add_export),
+    "users": ("manage accounts (add, list, set, invite, token); acts as admin on this machine's database", add_users),
+}
+COMMANDS = tuple(COMMAND_TABLE)
+
+
+def build_parser(commands: Iterable[str] | None = None) -> argparse.ArgumentParser:
+    """The parser with every command listed; ``commands`` (default all) get their arguments."""
+    wanted = set(COMMANDS if commands is None else commands)
+    parser = argparse.ArgumentParser(
+        prog="judge-studio", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    sub = parser.add_subparsers(dest="command", metavar="{" + ",".join(COMMANDS) + "}")
+    for name, (help_text, add_arguments) in COMMAND_TABLE.items():
+        command = sub.add_parser(name, help=help_text, description=help_text)
+        if name in wanted:
+            add_arguments(command)
+    return parser
+
+
+def command_argv(argv: Sequence[str]) -> list[str]:
+    """``argv`` with the default command named when it starts with an option (``--port 8080``) or is empty."""
+    args = list(argv)
+    if not args or (args[0].startswith("-") and args[0] not in ("-h", "--help")):
+        return [COMMANDS[0], *args]
+    return args
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    """Parse a command line, building only the named command's arguments."""
+    args = command_argv(argv)
+    return build_parser([args[0]] if args[0] in COMMANDS else []).parse_args(args)

@@ -1,0 +1,107 @@
+"""``judge-studio users``: accounts, invite links and API tokens, acting as admin on this machine's database."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from cli.options import add_settings
+from settings import Settings
+
+ROLES = ("annotator", "reviewer", "admin")
+KINDS = ("crowd", "expert")
+
+
+def add_users(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Passwords are never taken as arguments: type them at the prompt or pipe them with --password-stdin."
+    )
+    tasks = parser.add_subparsers(dest="users_command", required=True, metavar="{add,list,set,invite,token}")
+    add = tasks.add_parser("add", help="create an account")
+    add_settings(add, "users add")
+    add.add_argument("name", help="the name the person logs in with")
+    add.add_argument("--role", choices=ROLES, default="annotator", help="default annotator")
+    add.add_argument("--kind", choices=KINDS, default="crowd", help="crowd or expert annotator (default crowd)")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    add_settings(tasks.add_parser("list", help="every account with its role and label count"), "users list")
+    change = tasks.add_parser("set", help="change an account's role, kind, active flag or password")
+    add_settings(change, "users set")
+    change.add_argument("name")
+    change.add_argument("--role", choices=ROLES)
+    change.add_argument("--kind", choices=KINDS)
+    change.add_argument("--active", choices=["yes", "no"], help="no: the account can no longer log in")
+    change.add_argument("--password-stdin", action="store_true", help="read a new password from standard input")
+    change.add_argument("--change-password", action="store_true", help="prompt for a new password")
+    invite = tasks.add_parser("invite", help="print a one-time link that lets someone create their own account")
+    add_settings(invite, "users invite")
+    invite.add_argument("--role", choices=ROLES, default="annotator", help="default annotator")
+    invite.add_argument("--kind", choices=KINDS, default="crowd", help="default crowd")
+    invite.add_argument("--hours", type=float, default=72, help="how long the link works (default 72)")
+    invite.add_argument(
+        "--base-url",
+        help="the link's start as people reach the server, e.g. https://judge.example "
+        "(default: JUDGE_STUDIO_PUBLIC_URL, else http://HOST:PORT)",
+    )
+    token = tasks.add_parser("token", help="print a new REST API token for an account (shown once)")
+    add_settings(token, "users token")
+    token.add_argument("name")
+    token.add_argument("--label", default="cli", help="a note stored with the token")
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    import getpass
+
+    first = getpass.getpass("Password (at least 8 characters): ")
+    if getpass.getpass("The same password again: ") != first:
+        sys.exit("judge-studio: the two passwords differ; nothing was saved.")
+    return first
+
+
+def users_command(settings: Settings, args: argparse.Namespace) -> None:
+    from orchestration import Access
+    from orchestration.datasets import open_data_store
+
+    store = open_data_store(settings)
+    try:
+        admin = Access(store).local_admin()
+        task = args.users_command
+        if task == "add":
+            password = _read_password(args.password_stdin)
+            admin.add_account(None, args.name, password, role=args.role, kind=args.kind)
+            print(f"Added {args.role} {args.name!r} ({args.kind}). Database: {settings.database}")
+        elif task == "list":
+            print(admin.accounts(None).to_string(index=False))
+        elif task == "set":
+            new_password = _read_password(args.password_stdin) if args.password_stdin or args.change_password else None
+            active = None if args.active is None else args.active == "yes"
+            admin.update_account(None, args.name, role=args.role, kind=args.kind, active=active, password=new_password)
+            print(f"Updated {args.name!r}.")
+        elif task == "invite":
+            secret = admin.invite(None, role=args.role, kind=args.kind, hours=args.hours)
+            print(f"{base_url(settings, args.base_url)}/invite/{secret}")
+            print(f"One-time link for a new {args.role}, valid {args.hours:g} hours.", file=sys.stderr)
+        elif task == "token":
+            secret = admin.api_token(None, for_name=args.name, label=args.label)
+            print(secret)
+            print(
+                f"API token for {args.name!r} (shown once): send it as 'Authorization: Bearer <token>'.",
+                file=sys.stderr,
+            )
+    finally:
+        store.close()
+
+
+def base_url(settings: Settings, given: str | None) -> str:
+    """Where people reach the server: ``--base-url``, else the public URL, else this machine's host and port."""
+    if given or settings.public_url:
+        return (given or settings.public_url).rstrip("/")
+    host = settings.host
+    if host in ("0.0.0.0", "::", ""):  # listening everywhere: name this machine
+        import socket
+
+        host = socket.getfqdn()
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{settings.port}"

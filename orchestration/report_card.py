@@ -1,0 +1,62 @@
+"""The judge report card of a dataset (UI page, ``judge-studio report``, REST ``/report-card``).
+
+Why it is built from ``metrics_report``: the card reads the very report ``metrics --json`` and REST
+``/metrics`` return (``analysis.judge_report_card`` only adds its reading: the answer, the
+conclusion, the caveats), so its figures cannot disagree with theirs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from analysis.defaults import ALPHA, N_BOOTSTRAP
+from analysis.report_card import judge_report_card
+from annotation_store.store import Store
+from errors import NotFound
+from orchestration.metrics import PeopleOptions, metrics_report
+from orchestration.service import Studio
+
+__all__ = ["ReportCardDesk", "report_card"]
+
+
+def report_card(
+    store: Store,
+    dataset: str,
+    *,
+    run_id: int | None = None,
+    alpha: float = ALPHA,
+    n_bootstrap: int = N_BOOTSTRAP,
+    baseline: str | None = None,
+    people: PeopleOptions | None = None,
+) -> dict[str, Any]:
+    """The card of ``dataset`` (every judge run, or ``run_id``) as JSON-serialisable values.
+
+    Raises StoreError for an unknown dataset and NotFound for a run that did not judge it."""
+    report = metrics_report(store, dataset, alpha=alpha, n_bootstrap=n_bootstrap, baseline=baseline, people=people)
+    try:
+        return judge_report_card(report, run_id)
+    except LookupError as exc:
+        raise NotFound(str(exc)) from exc
+
+
+class ReportCardDesk:
+    """The card for a signed-in reviewer (the UI page): roles are checked here, on the server."""
+
+    def __init__(self, studio: Studio) -> None:
+        self.studio = studio
+
+    def datasets(self, actor: str | None) -> list[str]:
+        self.studio.access.require(actor, "reviewer")
+        return list(self.studio.store.dataset_names())
+
+    def runs(self, actor: str | None, dataset: str) -> list[tuple[str, int]]:
+        """(label, run id) of every judge run on ``dataset``, oldest first."""
+        self.studio.access.require(actor, "reviewer")
+        runs = self.studio.store.judge_runs_on(dataset)
+        return [(f"run {r.run_id}: {r.model} ({r.profile})", r.run_id) for r in runs]
+
+    def card(
+        self, actor: str | None, dataset: str, run_id: int | None = None, people: PeopleOptions | None = None
+    ) -> dict[str, Any]:
+        self.studio.access.require(actor, "reviewer")
+        return report_card(self.studio.store, dataset, run_id=run_id, people=people)

@@ -1,0 +1,374 @@
+"""The one settings table: every setting declared once, with its default, type, environment variable,
+command-line flag, help and the commands that take it.
+
+``Settings`` (the runtime configuration), the argparse options of ``judge-studio``, the Admin page's
+session defaults (``settings.sessions``) and the README's "Configuration" table (``settings.docs``)
+are all read from these rows, so a default cannot disagree between the code, the CLI and the docs.
+
+Where a default belongs to a lower layer, the row points at that constant instead of repeating it:
+the judge's defaults come from ``dataclasses.fields(judge_runtime.JudgeSpec)``, the statistics'
+from ``analysis.defaults``, the sessions' from ``annotation_store.sessions.SESSION_DEFAULTS``. Rows
+whose constant lives in a heavy package read it lazily (``Setting.value()``), so ``judge-studio
+--help`` does not import scipy to print a number it does not show.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from judge_runtime import Judge, JudgeSpec
+from judge_runtime.loading import QUANTIZATIONS
+
+ENV_PREFIX = "JUDGE_STUDIO_"
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"0", "false", "no", "off", ""})
+
+#: Commands whose judge can be chosen (``rate`` always uses the ``mtbench-single`` profile, free generation).
+JUDGE_COMMANDS = ("serve", "judge", "rate", "evaluate")
+PAIR_JUDGE_COMMANDS = ("serve", "judge", "evaluate")
+#: Commands that open the database.
+STORE_COMMANDS = (
+    "serve",
+    "judge",
+    "rate",
+    "import",
+    "metrics",
+    "report",
+    "export",
+    "users add",
+    "users list",
+    "users set",
+    "users invite",
+    "users token",
+)
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One row of the table.
+
+    ``default`` is the value itself, or ``load`` reads it from ``source`` (a lower layer's constant)
+    when asked. ``commands`` take ``--flag``; ``env`` says whether ``JUDGE_STUDIO_<NAME>`` is read.
+    ``runtime`` rows are attributes of :class:`settings.Settings`; the others are per-run options
+    (statistics) or defaults of a form (sessions).
+    """
+
+    name: str
+    type: type
+    help: str
+    section: str
+    default: Any = None
+    source: str = ""
+    load: Callable[[], Any] | None = None
+    commands: tuple[str, ...] = ()
+    env: bool = True
+    flag: str = ""
+    choices: tuple[str, ...] | None = None
+    runtime: bool = True
+
+    @property
+    def env_var(self) -> str | None:
+        return ENV_PREFIX + self.name.upper() if self.env else None
+
+    @property
+    def cli_flag(self) -> str | None:
+        if not self.commands:
+            return None
+        return self.flag or "--" + self.name.replace("_", "-")
+
+    def value(self) -> Any:
+        """The default (read from ``source`` now when the row points at a lower layer's constant)."""
+        return self.load() if self.load is not None else self.default
+
+    def parse(self, raw: str) -> Any:
+        """An environment variable's text as this setting's type; a clear error names the variable."""
+        text = raw.strip()
+        where = f"{self.env_var or self.name}={raw!r}"
+        if self.type is bool:
+            if text.lower() in TRUE_WORDS:
+                return True
+            if text.lower() in FALSE_WORDS:
+                return False
+            raise ValueError(f"{where} is not a yes/no value (use 1/0, true/false, yes/no, on/off).")
+        if self.type is int:
+            try:
+                return int(text)
+            except ValueError:
+                raise ValueError(f"{where} is not a whole number.") from None
+        if self.type is float:
+            try:
+                return float(text)
+            except ValueError:
+                raise ValueError(f"{where} is not a number.") from None
+        if self.type is Path:
+            return Path(text).expanduser()
+        return raw
+
+    def from_env(self, environ: Mapping[str, str]) -> Any:
+        """The value ``environ`` gives this setting, or the default."""
+        raw = environ.get(self.env_var) if self.env_var else None
+        return self.value() if raw is None else self.parse(raw)
+
+
+# ------------------------------------------------------------------------------- lower layers' defaults
+
+_SPEC_DEFAULTS = {f.name: f.default for f in dataclasses.fields(JudgeSpec)}
+
+
+def _spec(field_name: str) -> dict[str, Any]:
+    """Row keywords for a default taken from ``judge_runtime.JudgeSpec`` (the judge's own default)."""
+    return {"default": _SPEC_DEFAULTS[field_name], "source": f"judge_runtime.JudgeSpec.{field_name}"}
+
+
+def _judge_batch_size() -> int:
+    # judge_runtime names no constant for it: its batch size is the default of Judge.judge_many
+    # (also rate_many and the candidate generator), read from the signature rather than repeated here.
+    return int(inspect.signature(Judge.judge_many).parameters["batch_size"].default)
+
+
+def _alpha() -> float:
+    from analysis.defaults import ALPHA
+
+    return ALPHA
+
+
+def _n_bootstrap() -> int:
+    from analysis.defaults import N_BOOTSTRAP
+
+    return N_BOOTSTRAP
+
+
+def _aggregation() -> str:
+    from analysis.defaults import AGGREGATION
+
+    return AGGREGATION
+
+
+def _epsilon(kind: str) -> Callable[[], float]:
+    def load() -> float:
+        from analysis.defaults import ALT_TEST_EPSILON
+
+        return ALT_TEST_EPSILON[kind]
+
+    return load
+
+
+# ----------------------------------------------------------------------------------------------- rows
+
+STORAGE = (
+    Setting(
+        "home",
+        Path,
+        "data directory: the SQLite database and the first admin password",
+        "storage",
+        default=Path("~/.judge-studio"),
+        commands=STORE_COMMANDS,
+    ),
+    Setting(
+        "database_url",
+        str,
+        "SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db (empty: judge-studio.sqlite3 in the data directory)",
+        "storage",
+        default="",
+        commands=STORE_COMMANDS,
+    ),
+)
+
+JUDGE = (
+    Setting(
+        "judge_model",
+        str,
+        "the judge: smollm2-demo (the embedded demo judge), a model folder, a .gguf file, a cached hub id, "
+        "or an OpenAI-compatible server as openai:<served-name>@http://host:port/v1",
+        "judge",
+        commands=JUDGE_COMMANDS,
+        **_spec("model"),
+    ),
+    Setting(
+        "judge_profile",
+        str,
+        "prompt and parse format: pandalm, judgelm or mtbench-pair (rate always uses mtbench-single)",
+        "judge",
+        commands=PAIR_JUDGE_COMMANDS,
+        **_spec("profile"),
+    ),
+    Setting(
+        "quantization",
+        str,
+        "auto: bitsandbytes NF4 on CUDA, the weights as they are on the CPU",
+        "judge",
+        commands=JUDGE_COMMANDS,
+        choices=tuple(QUANTIZATIONS),
+        **_spec("quantization"),
+    ),
+    Setting("device", str, "auto, cpu, cuda, cuda:1, ...", "judge", commands=JUDGE_COMMANDS, **_spec("device")),
+    Setting(
+        "decoding",
+        str,
+        "decoding preset of the profile: fast (greedy) or released (PandaLM: 4 beams, repetition penalty 1.2)",
+        "judge",
+        commands=JUDGE_COMMANDS,
+        **_spec("decoding"),
+    ),
+    Setting(
+        "max_new_tokens",
+        int,
+        "new tokens the judge may write per judgment",
+        "judge",
+        commands=JUDGE_COMMANDS,
+        **_spec("max_new_tokens"),
+    ),
+    Setting("seed", int, "random seed of sampling presets", "judge", commands=JUDGE_COMMANDS, **_spec("seed")),
+    Setting(
+        "verdict_mode",
+        str,
+        "generate: parse the judge's own output; constrained: the verdict word from one forward pass, then "
+        "the reason; auto: constrained for the demo judge in a profile with verdict words first (it never "
+        "writes a parseable verdict on its own), generate otherwise. Differs on purpose from JudgeSpec's "
+        "'generate', which is for callers that choose",
+        "judge",
+        default="auto",
+        commands=PAIR_JUDGE_COMMANDS,
+        choices=("auto", "generate", "constrained"),
+    ),
+    Setting(
+        "both_orders",
+        bool,
+        "cancel position bias by judging both presentation orders. Constrained verdicts average p(1)/p(2) "
+        "over both orders in one judgment (on by default here; JudgeSpec's own default is off, for callers "
+        "that choose). evaluate: not given keeps the judge's choice; --both-orders judges every pair in both "
+        "orders as two verdicts of their own and combines them (agree: that verdict, else tie), with swap "
+        "consistency; --no-both-orders judges one order only",
+        "judge",
+        default=True,
+        commands=("evaluate",),
+    ),
+    Setting(
+        "batch_size",
+        int,
+        "judgments per batch (on the CPU batches help little: 1 gives progress after every judgment)",
+        "judge",
+        load=_judge_batch_size,
+        source="judge_runtime.Judge.judge_many(batch_size=...)",
+        commands=JUDGE_COMMANDS,
+    ),
+)
+
+SERVER = (
+    Setting("host", str, "address to listen on", "server", default="127.0.0.1", commands=("serve", "users invite")),
+    Setting("port", int, "port to listen on", "server", default=7860, commands=("serve", "users invite")),
+    Setting(
+        "seed_demo",
+        bool,
+        "seed the demo dataset and its sessions into an empty database on start",
+        "server",
+        default=True,
+        commands=("serve",),
+    ),
+)
+
+NETWORK = (
+    Setting(
+        "public_url",
+        str,
+        "the address people use behind an HTTPS proxy, e.g. https://judge.example.org: the one origin "
+        "trusted, and the start of invite links",
+        "network",
+        default="",
+        commands=("serve",),
+    ),
+    Setting(
+        "forwarded_allow_ips",
+        str,
+        "comma-separated proxy addresses whose X-Forwarded-* headers are believed",
+        "network",
+        default="",
+        commands=("serve",),
+    ),
+    Setting("max_upload_mb", int, "largest file an upload may be (MB)", "network", default=20, commands=("serve",)),
+    Setting("session_hours", int, "a login lasts this many hours", "network", default=72, commands=("serve",)),
+    Setting(
+        "login_attempts",
+        int,
+        "failed logins allowed per account in 15 minutes (per address: 5 times as many, "
+        "so one office behind a NAT is not locked out by one person's typos)",
+        "network",
+        default=10,
+        commands=("serve",),
+    ),
+)
+
+STATISTICS = (
+    Setting(
+        "alpha",
+        float,
+        "significance level of the partial order's sign tests (the dashboard and REST use the default)",
+        "statistics",
+        load=_alpha,
+        source="analysis.defaults.ALPHA",
+        commands=("metrics", "report", "evaluate"),
+        env=False,
+        runtime=False,
+    ),
+    Setting(
+        "n_bootstrap",
+        int,
+        "bootstrap resamples behind the Bradley-Terry intervals",
+        "statistics",
+        load=_n_bootstrap,
+        source="analysis.defaults.N_BOOTSTRAP",
+        commands=("metrics", "report", "evaluate"),
+        flag="--bootstrap",
+        env=False,
+        runtime=False,
+    ),
+    Setting(
+        "aggregation",
+        str,
+        "how people's labels become one label per comparison for every people figure: majority or "
+        "dawid-skene (annotator-quality weighted; checked against analysis.defaults.AGGREGATIONS); both "
+        "are always shown side by side",
+        "statistics",
+        load=_aggregation,
+        source="analysis.defaults.AGGREGATION",
+        commands=("metrics", "report"),
+        env=False,
+        runtime=False,
+    ),
+    Setting(
+        "alt_test_epsilon_expert",
+        float,
+        "margin epsilon of the alternative-annotator test against expert annotators (Calderon et al. 2025)",
+        "statistics",
+        load=_epsilon("expert"),
+        source="analysis.defaults.ALT_TEST_EPSILON",
+        commands=("metrics", "report"),
+        env=False,
+        runtime=False,
+    ),
+    Setting(
+        "alt_test_epsilon_crowd",
+        float,
+        "margin epsilon of the alternative-annotator test against crowd annotators (Calderon et al. 2025)",
+        "statistics",
+        load=_epsilon("crowd"),
+        source="analysis.defaults.ALT_TEST_EPSILON",
+        commands=("metrics", "report"),
+        env=False,
+        runtime=False,
+    ),
+)
+
+#: Every row but the session defaults (``settings.sessions.SESSION_SETTINGS``, which read the store's).
+SETTINGS_TABLE: tuple[Setting, ...] = STORAGE + JUDGE + SERVER + NETWORK + STATISTICS
+BY_NAME: dict[str, Setting] = {row.name: row for row in SETTINGS_TABLE}
+
+
+def rows_for(command: str, rows: Iterable[Setting] = SETTINGS_TABLE) -> list[Setting]:
+    """The rows whose flag ``command`` (e.g. "serve", "users invite") takes, in table order."""
+    return [row for row in rows if command in row.commands]

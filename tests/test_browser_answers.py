@@ -1,0 +1,102 @@
+"""The Annotate page in Debian's chromium: untrusted model names show as text (issue 13 #6), and a
+refused submit under the session rules says why on the page. Same fixtures pattern as
+``test_browser.py``, on the app without a judge (``live_app``), so no model is loaded."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = [pytest.mark.browser]
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+EVIL = "evil`</code><img src=x onerror=alert(1)>"
+
+
+@contextmanager
+def browser_page(url: str, name: str, password: str) -> Iterator[Any]:
+    """A chromium page logged in to the app at ``url``; ``page.fetched`` lists every URL it requested."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.fetched = []  # type: ignore[attr-defined]
+        page.on("request", lambda request: page.fetched.append(request.url))  # type: ignore[attr-defined]
+        page.dialogs = []  # type: ignore[attr-defined]
+        page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))  # type: ignore[attr-defined]
+        page.goto(url)
+        page.locator("input[type=text]").first.fill(name)
+        page.locator("input[type=password]").first.fill(password)
+        page.get_by_role("button", name="Login").click()
+        page.locator("#start-labelling").wait_for()
+        yield page
+        browser.close()
+
+
+def _open_session(page: Any, session: str) -> None:
+    page.wait_for_function("document.querySelector('#annotate-session input')?.value?.length > 0")
+    picker = page.locator("#annotate-session input")
+    picker.fill(session)
+    picker.press("Enter")
+    page.locator("#start-labelling").click()
+    page.wait_for_function("document.querySelector('#annotate-header').innerText.includes('Comparison')")
+
+
+def test_a_model_name_with_a_backtick_and_an_img_tag_shows_as_text(live_app: Any) -> None:
+    studio = live_app.studio
+    data = {
+        "name": "evil names",
+        "models": [{"name": EVIL}, {"name": "plain"}],
+        "prompts": [{"id": "q1", "instruction": "Say hi", "responses": {EVIL: "hi", "plain": "hello"}}],
+    }
+    assert studio.store.seed_dataset(data, pairs_per_prompt=1)
+    studio.store.save_session("open names", "evil names", blind=False, randomize_order=False)
+    with browser_page(live_app.url, "alice", "alice-pass-1") as page:
+        _open_session(page, "open names")
+        title = page.locator("#annotate-left-title")
+        assert "<img src=x onerror=alert(1)>" in title.inner_text()  # the name, as text
+        assert title.locator("img").count() == 0 and page.locator("#tab-annotate img[src=x]").count() == 0
+        page.locator("#label-1").click()
+        page.wait_for_function("document.querySelector('#annotate-choice input[value=left]')?.checked === true")
+        page.locator("#submit-label").click()
+        page.wait_for_function(
+            "document.querySelector('#annotate-feedback').innerText.includes('Left was')", timeout=90_000
+        )
+        feedback = page.locator("#annotate-feedback")
+        assert "<img src=x onerror=alert(1)>" in feedback.inner_text()
+        assert feedback.locator("img").count() == 0
+        assert not [u for u in page.fetched if u.rstrip("/").endswith("/x")]  # nothing was fetched from /x
+        assert page.dialogs == []
+
+
+def test_a_late_submit_after_someone_took_the_item_is_refused_on_the_page(live_app: Any) -> None:
+    studio = live_app.studio
+    studio.store.save_session("k1", "judge-studio-demo", overlap=1, randomize_order=False)
+    with browser_page(live_app.url, "alice", "alice-pass-1") as page:
+        _open_session(page, "k1")
+        shown = int(page.locator("#annotate-header").inner_text().split("#")[1].split()[0])
+        with live_app.studio.store.engine.begin() as connection:  # her tab stays open past the lease
+            connection.exec_driver_sql("UPDATE assignments SET lease_expires_at = '2000-01-01 00:00:00'")
+        taken = studio.desk.next_item("bob", "k1")
+        assert taken is not None and taken.id == shown
+        studio.desk.submit("bob", "k1", taken.id, "tie", swapped=taken.swapped)
+        page.locator("#label-2").click()
+        page.locator("#submit-label").click()
+        page.get_by_text("is taken").first.wait_for()
+    assert [row.annotator for row in [studio.store.label_of(shown, "alice")] if row is not None] == []

@@ -1,0 +1,63 @@
+"""The house plan's rules that a reader can check at a glance (docs/ARCHITECTURE.md): short functions,
+Gradio handlers that update components by name rather than by position, and a layout that matches
+the architecture page. Import direction is checked by import-linter (`make lint`)."""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ["errors", "web", "ui", "orchestration", "evaluation", "settings", "interchange", "analysis"]
+PACKAGES += ["judge_runtime", "annotation_store"]
+MAX_FUNCTION_LINES = 100
+MAX_HANDLER_TUPLE = 3
+
+
+def _sources() -> Iterator[Path]:
+    yield ROOT / "app.py"
+    for package in PACKAGES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            if "migrations" not in path.parts:
+                yield path
+
+
+def _functions(path: Path) -> Iterator[ast.FunctionDef | ast.AsyncFunctionDef]:
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            yield node
+
+
+def test_no_function_is_longer_than_100_lines() -> None:
+    long = [
+        f"{path.relative_to(ROOT)}:{fn.lineno} {fn.name} ({(fn.end_lineno or fn.lineno) - fn.lineno + 1} lines)"
+        for path in _sources()
+        for fn in _functions(path)
+        if (fn.end_lineno or fn.lineno) - fn.lineno + 1 > MAX_FUNCTION_LINES
+    ]
+    assert not long, "split these functions:\n" + "\n".join(long)
+
+
+def test_gradio_handlers_return_updates_by_component_not_long_tuples() -> None:
+    found = []
+    for path in sorted((ROOT / "ui").rglob("*.py")):
+        for fn in _functions(path):
+            for node in ast.walk(fn):
+                if isinstance(node, ast.Return | ast.Yield) and isinstance(node.value, ast.Tuple):
+                    if len(node.value.elts) > MAX_HANDLER_TUPLE:
+                        found.append(f"{path.relative_to(ROOT)}:{node.lineno} {fn.name}: {len(node.value.elts)} values")
+    assert not found, "return {component: value} updates instead:\n" + "\n".join(sorted(set(found)))
+
+
+def test_architecture_page_names_every_package_and_the_readme_layout_matches() -> None:
+    architecture = (ROOT / "docs" / "ARCHITECTURE.md").read_text(encoding="utf-8")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    layout = readme.split("## Layout", 1)[1].split("\n## ", 1)[0]
+    for package in PACKAGES:
+        assert (ROOT / package / "__init__.py").is_file(), package
+        assert re.search(rf"^{package}/", architecture, re.MULTILINE), f"docs/ARCHITECTURE.md does not place {package}/"
+        assert re.search(rf"^{package}/", layout, re.MULTILINE), f"README's Layout does not list {package}/"
+    on_disk = {p.name for p in ROOT.iterdir() if (p / "__init__.py").is_file()}
+    assert on_disk <= set(PACKAGES) | {"tests", "bench", "docs", "cli"}, f"undocumented packages: {on_disk - set(PACKAGES)}"

@@ -1,0 +1,166 @@
+"""One report, three doors: ``judge-studio metrics --json``, the REST ``GET /api/v1/metrics`` and the
+dashboard's data function (``build_dashboard``) show the same figures for the same dataset.
+
+The dataset: PandaLM's human test set (999 comparisons, three annotators) with three judge runs: the
+released PandaLM-7B and gpt-3.5 judgments (one presentation order each), and a run judged in both
+orders (gpt-3.5's verdicts as shown, PandaLM-7B's as the swapped order), so swap consistency is a
+real figure. Done-when of the house-plan issue: accuracy, kappa, per annotator, per category, swap
+consistency and the partial order agree between the three.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from annotation_store import Store
+from annotation_store.batch_import import ImportBatch, ImportJudgeRun, ImportVerdict
+from interchange.importers import import_pandalm_judgments, import_pandalm_testset, run_fingerprint
+from orchestration.dashboard import Dashboard, ReportCache, build_dashboard
+
+ROOT = Path(__file__).resolve().parent.parent
+DATASET = "pandalm-testset-v1"
+BOOTSTRAP = 20
+TWO_ORDERS = "two-order test judge"
+
+
+def _import(store: Store, shared_data: Path) -> None:
+    folder = shared_data / "pandalm"
+    import_pandalm_testset(store, folder / "testset-v1.json")
+    for name in ("pandalm-7b-testset-v1.json", "gpt-3.5-turbo-testset-v1.json"):
+        import_pandalm_judgments(store, folder / name)
+    verdicts = store.judge_verdicts(DATASET)
+    table = store.comparison_table(DATASET).set_index("id")
+    first = verdicts[verdicts["judge"].str.startswith("gpt-3.5")]
+    second = verdicts[verdicts["judge"].str.startswith("PandaLM")]
+    rows = []
+    for swapped, frame in ((False, first), (True, second)):
+        for row in frame.itertuples():
+            item = table.loc[row.comparison_id]
+            verdict = row.verdict if row.status == "ok" else None
+            rows.append(
+                ImportVerdict(
+                    str(item["prompt"]), str(item["model1"]), str(item["model2"]), verdict, row.status, swapped
+                )
+            )
+    key, fingerprint = run_fingerprint(TWO_ORDERS, "pandalm", "test_one_report")
+    batch = ImportBatch(
+        DATASET, "test_one_report", "existing", judge_runs=(ImportJudgeRun(key, fingerprint, tuple(rows)),)
+    )
+    store.import_batch(batch)
+
+
+def _cli(home: Path) -> dict[str, Any]:
+    env = {**os.environ, "JUDGE_STUDIO_HOME": str(home)}
+    command = [sys.executable, "-m", "app", "metrics", "--dataset", DATASET, "--json", "--bootstrap", str(BOOTSTRAP)]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    parsed: dict[str, Any] = json.loads(result.stdout)
+    return parsed
+
+
+def _rest(live_app: Any) -> dict[str, Any]:
+    import httpx
+
+    token = live_app.studio.access.api_token("rita")  # a reviewer
+    response = httpx.get(
+        live_app.url + "api/v1/metrics",
+        params={"dataset": DATASET, "bootstrap": BOOTSTRAP},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=300,
+    )
+    assert response.status_code == 200, response.text
+    parsed: dict[str, Any] = response.json()
+    return parsed
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal figures: None and NaN both mean "undefined"; floats to 1e-12."""
+    missing = [x is None or (isinstance(x, float) and math.isnan(x)) for x in (a, b)]
+    if any(missing):
+        return all(missing)
+    return bool(a == pytest.approx(b, abs=1e-12))
+
+
+def _check_dashboard(board: Dashboard, report: dict[str, Any]) -> None:
+    (judge,) = [j for j in report["judges"] if j["run_id"] == board.run_id]
+    vote = judge["per_vote"]
+    # accuracy and kappa, per vote (what the page's summary shows) and against the majority label
+    assert (board.agreement.n, board.agreement.judge_unparsed) == (vote["n"], vote["judge_unparsed"])
+    assert _same(board.agreement.accuracy, vote["accuracy"]) and _same(board.agreement.cohen_kappa, vote["cohen_kappa"])
+    assert board.report is not None
+    versus = board.report.judge(board.run_id)
+    assert versus is not None
+    assert _same(versus.against_majority.accuracy, judge["against_majority"]["accuracy"])
+    assert _same(versus.against_majority.cohen_kappa, judge["against_majority"]["cohen_kappa"])
+    # per annotator
+    people = {p["name"]: p for p in report["annotators"]}
+    for row in board.annotators.itertuples():
+        person = people[row.annotator]
+        (with_run,) = [j for j in person["judges"] if j["run_id"] == board.run_id]
+        assert (row.labels, row.n_with_others, row.n_with_judge) == (
+            person["labels"],
+            person["with_others"]["n"],
+            with_run["n"],
+        )
+        assert _same(row.with_others, person["with_others"]["accuracy"]) and _same(row.with_judge, with_run["accuracy"])
+    # per category: labels and the run's per-vote accuracy with its interval
+    categories = {c["category"]: c for c in report["categories"]}
+    assert set(board.categories["category"]) == set(categories)
+    for row in board.categories.itertuples():
+        section = categories[row.category]
+        (run,) = [j["per_vote"] for j in section["judges"] if j["run_id"] == board.run_id]
+        assert (row.comparisons, row.labelled, row.labels, row.n) == (
+            section["comparisons"],
+            section["labelled_comparisons"],
+            section["labels"],
+            run["n"],
+        )
+        assert all(_same(getattr(row, k), run[k]) for k in ("accuracy", "low", "high"))
+    # swap consistency and first-position preference (or why they were not measured)
+    position, bias = judge["position_bias"], board.judge_bias
+    assert bias is not None
+    assert (bias.swap_pairs, bias.n_decisive, bias.note) == (
+        position["n_pairs"],
+        position["n_decisive"],
+        position["not_measured"],
+    )
+    assert _same(bias.swap_consistency, position["consistency"])
+    assert _same(bias.first_position_rate, position["first_position_rate"])
+    # partial orders: the judge's and the people's
+    assert [list(e) for e in board.judge.order.hasse] == judge["partial_order"]["hasse"]
+    assert [list(e) for e in board.people.order.hasse] == report["people"]["partial_order"]["hasse"]
+    inter = report["inter_annotator"]
+    assert _same(board.inter_annotator.fleiss_kappa, inter["fleiss_kappa"])
+    assert _same(board.inter_annotator.krippendorff_alpha, inter["krippendorff_alpha"])
+
+
+def test_cli_rest_and_dashboard_show_the_same_figures(live_app, shared_data: Path) -> None:
+    store = live_app.studio.store
+    _import(store, shared_data)
+    cli, rest = _cli(live_app.db_path.parent), _rest(live_app)
+    assert cli == rest  # the same report, figure for figure
+
+    runs = {j["model"]: j for j in cli["judges"]}
+    two = runs[f"{TWO_ORDERS}"]
+    assert two["position_bias"]["n_pairs"] == 974 and 0 < two["position_bias"]["consistency"] < 1
+    assert runs["PandaLM-7B (released outputs)"]["position_bias"]["not_measured"].startswith("not measured")
+    assert runs["PandaLM-7B (released outputs)"]["against_majority"]["accuracy"] == pytest.approx(0.6677, abs=1e-4)
+    assert sorted(round(p["cohen_kappa"], 2) for p in cli["inter_annotator"]["pairwise_cohen_kappa"]) == [
+        0.85,
+        0.86,
+        0.88,
+    ]
+
+    cache = ReportCache()
+    for judge in cli["judges"]:
+        board = build_dashboard(store, DATASET, judge["run_id"], cache=cache)
+        assert board.run_id == judge["run_id"]
+        _check_dashboard(board, cli)

@@ -1,0 +1,150 @@
+"""Admin: the accounts table, adding and changing accounts, and one-time invite links."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+import pandas as pd
+
+from errors import InvalidInput
+from orchestration import AdminDesk
+from orchestration.admin import KINDS, ROLES
+from ui.errors import actor_of, guarded
+from ui.render import code
+
+INVITE_PATH = "/invite/"
+
+
+def invite_link(request: gr.Request | None, token: str) -> str:
+    """``<scheme>://<host>/invite/<token>`` for the host the admin reached the app on."""
+    headers: Any = getattr(request, "headers", None) or {}
+    host = headers.get("x-forwarded-host") or headers.get("host")
+    scheme = headers.get("x-forwarded-proto")
+    if not scheme:
+        url = str(getattr(request, "url", "") or "")
+        scheme = url.split("://", 1)[0] if "://" in url else "http"
+    if not host:
+        return f"{INVITE_PATH}{token}"
+    return f"{scheme.split(',')[0].strip()}://{host.split(',')[0].strip()}{INVITE_PATH}{token}"
+
+
+@dataclass(frozen=True)
+class AccountsSection:
+    table: gr.Dataframe
+    refresh: gr.Button
+    new: dict[str, Any]  # name, password, role, kind, add
+    change: dict[str, Any]  # name, role, set_role, deactivate, activate, password, set_password
+    invite: dict[str, Any]  # role, kind, hours, create, link
+    result: gr.Markdown
+
+
+def accounts_section() -> AccountsSection:
+    with gr.Accordion("Accounts", open=False, elem_id="admin-accounts-section"):
+        table = gr.Dataframe(interactive=False, label="Accounts", elem_id="admin-accounts", wrap=True)
+        refresh = gr.Button("Refresh", elem_id="admin-accounts-refresh", size="sm")
+        gr.Markdown("**Add an account**")
+        with gr.Row():
+            new = {
+                "name": gr.Textbox(label="Name", elem_id="admin-new-name"),
+                "password": gr.Textbox(label="Password (8+ characters)", type="password", elem_id="admin-new-password"),
+                "role": gr.Dropdown(choices=list(ROLES), value="annotator", label="Role", elem_id="admin-new-role"),
+                "kind": gr.Dropdown(choices=list(KINDS), value="crowd", label="Kind", elem_id="admin-new-kind"),
+                "add": gr.Button("Add account", elem_id="admin-add-account"),
+            }
+        gr.Markdown("**Change an account**")
+        with gr.Row():
+            change = {
+                "name": gr.Textbox(label="Account name", elem_id="admin-account-name"),
+                "role": gr.Dropdown(choices=list(ROLES), value="annotator", label="Role", elem_id="admin-change-role"),
+                "role_button": gr.Button("Set role", elem_id="admin-set-role"),
+                "deactivate_button": gr.Button("Deactivate", variant="stop", elem_id="admin-deactivate"),
+                "activate_button": gr.Button("Reactivate", elem_id="admin-activate"),
+            }
+        with gr.Row():
+            change["password"] = gr.Textbox(label="New password", type="password", elem_id="admin-reset-password")
+            change["set_password"] = gr.Button("Set password", elem_id="admin-set-password")
+        gr.Markdown("**One-time invite link**")
+        with gr.Row():
+            invite = {
+                "role": gr.Dropdown(choices=list(ROLES), value="annotator", label="Role", elem_id="admin-invite-role"),
+                "kind": gr.Dropdown(choices=list(KINDS), value="crowd", label="Kind", elem_id="admin-invite-kind"),
+                "hours": gr.Number(value=72, label="Valid for (hours)", elem_id="admin-invite-hours"),
+                "create": gr.Button("Create invite link", elem_id="admin-invite"),
+            }
+        invite["link"] = gr.Textbox(
+            label="Invite link (shown once; send it to the person)", interactive=False, elem_id="admin-invite-link"
+        )
+        result = gr.Markdown(elem_id="admin-accounts-result")
+    return AccountsSection(table, refresh, new, change, invite, result)
+
+
+def wire_accounts(s: AccountsSection, desk: AdminDesk) -> Callable[[gr.Request], pd.DataFrame]:
+    """The section's events; returns the table loader (the page fills it on load)."""
+
+    @guarded
+    def accounts_table(request: gr.Request) -> pd.DataFrame:
+        return desk.accounts(actor_of(request))
+
+    @guarded
+    def add_account(name: str, password: str, role: str, kind: str, request: gr.Request) -> dict[Any, Any]:
+        desk.add_account(actor_of(request), name, password, role, kind)
+        note = f"Added {code(name.strip())} as {code(role)}."
+        return {s.table: accounts_table(request), s.result: note, s.new["password"]: ""}
+
+    def account_change(what: str) -> Callable[..., dict[Any, Any]]:
+        @guarded
+        def change(name: str, role: str, request: gr.Request) -> dict[Any, Any]:
+            if what == "role":
+                desk.update_account(actor_of(request), name, role=role)
+                note = f"{code(name.strip())} is now {code(role)}."
+            else:
+                desk.update_account(actor_of(request), name, active=what == "activate")
+                note = f"{code(name.strip())} is {'active' if what == 'activate' else 'deactivated'}."
+            return {s.table: accounts_table(request), s.result: note}
+
+        return change
+
+    @guarded
+    def set_password(name: str, password: str, request: gr.Request) -> dict[Any, Any]:
+        if not password:
+            raise InvalidInput("Enter the new password.")
+        desk.update_account(actor_of(request), name, password=password)
+        return {s.result: f"New password set for {code(name.strip())}.", s.change["password"]: ""}
+
+    @guarded
+    def create_invite(role: str, kind: str, hours: float | None, request: gr.Request) -> dict[Any, Any]:
+        token = desk.invite(actor_of(request), role, kind, 72 if hours is None else hours)
+        return {
+            s.invite["link"]: invite_link(request, token),
+            s.result: f"Invite for a new {code(role)} created; it works once.",
+        }
+
+    s.refresh.click(accounts_table, outputs=s.table, api_name="admin_accounts")
+    new, change, invite = s.new, s.change, s.invite
+    adding = [new["name"], new["password"], new["role"], new["kind"]]
+    new["add"].click(
+        add_account, inputs=adding, outputs=[s.table, s.result, new["password"]], api_name="admin_add_account"
+    )
+    for what in ("role", "deactivate", "activate"):
+        change[f"{what}_button"].click(
+            account_change(what),
+            inputs=[change["name"], change["role"]],
+            outputs=[s.table, s.result],
+            api_name=f"admin_account_{what}",
+        )
+    change["set_password"].click(
+        set_password,
+        inputs=[change["name"], change["password"]],
+        outputs=[s.result, change["password"]],
+        api_name="admin_set_password",
+    )
+    invite["create"].click(
+        create_invite,
+        inputs=[invite["role"], invite["kind"], invite["hours"]],
+        outputs=[invite["link"], s.result],
+        api_name="admin_invite",
+    )
+    return accounts_table

@@ -1,0 +1,98 @@
+"""Admin: import one dataset file. A successful import refreshes every dataset picker of the app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+
+from orchestration import IMPORT_FORMATS, AdminDesk, ImportRequest
+from orchestration.admin import TABLE_FORMATS, UPLOAD_FORMATS
+from ui.errors import actor_of, guarded
+from ui.render import inline_text
+
+
+@dataclass(frozen=True)
+class ImportSection:
+    upload: gr.File
+    fmt: gr.Dropdown
+    dataset: gr.Textbox
+    judge: gr.Textbox
+    mapping: gr.Textbox
+    model1: gr.Textbox
+    model2: gr.Textbox
+    annotator: gr.Textbox
+    button: gr.Button
+    result: gr.Markdown
+
+    @property
+    def inputs(self) -> list[Any]:
+        return [self.upload, self.fmt, self.dataset, self.judge, self.mapping, self.model1, self.model2, self.annotator]
+
+
+def import_section() -> ImportSection:
+    with gr.Accordion("Import a dataset file", open=True, elem_id="admin-import-section"):
+        with gr.Row():
+            upload = gr.File(
+                label="File", type="filepath", file_types=[".json", ".jsonl", ".csv"], elem_id="admin-import-file"
+            )
+            with gr.Column():
+                fmt = gr.Dropdown(
+                    choices=[(f"{name}: {IMPORT_FORMATS[name]}", name) for name in UPLOAD_FORMATS],
+                    value="jsonl",
+                    label="Format",
+                    elem_id="admin-import-format",
+                )
+                dataset = gr.Textbox(
+                    label="Dataset name (optional; default from the format or the file name)",
+                    elem_id="admin-import-dataset",
+                )
+                judge = gr.Textbox(
+                    label="Judge name (judgment/results formats, or a table's verdict column)",
+                    elem_id="admin-import-judge",
+                )
+        with gr.Row():
+            mapping = gr.Textbox(
+                label=f"Column mapping ({'/'.join(TABLE_FORMATS)} only): FIELD=COLUMN, comma-separated",
+                placeholder="instruction=question, response1=a, response2=b, model1=model_a, model2=model_b",
+                elem_id="admin-import-mapping",
+                scale=3,
+            )
+            model1 = gr.Textbox(label="Model 1 name (if no column)", elem_id="admin-import-model1", scale=1)
+            model2 = gr.Textbox(label="Model 2 name (if no column)", elem_id="admin-import-model2", scale=1)
+            annotator = gr.Textbox(label="Annotator name (labels)", elem_id="admin-import-annotator", scale=1)
+        button = gr.Button("Import", variant="primary", elem_id="admin-import")
+        result = gr.Markdown(elem_id="admin-import-result")
+    return ImportSection(upload, fmt, dataset, judge, mapping, model1, model2, annotator, button, result)
+
+
+def wire_import(section: ImportSection, desk: AdminDesk) -> Any:
+    """The import event (the caller refreshes the dataset pickers after it succeeds)."""
+
+    @guarded
+    def do_import(
+        path: str | None,
+        format_name: str,
+        dataset_name: str,
+        judge_name: str,
+        mapping_text: str,
+        model1: str,
+        model2: str,
+        annotator: str,
+        request: gr.Request,
+    ) -> dict[Any, Any]:
+        form = ImportRequest(
+            path=path,
+            fmt=format_name,
+            dataset=dataset_name or "",
+            judge=judge_name or "",
+            mapping=mapping_text or "",
+            model1=model1 or "",
+            model2=model2 or "",
+            annotator=annotator or "",
+        )
+        summary = desk.import_dataset(actor_of(request), form)
+        return {section.result: f"**Imported.** {inline_text(summary.describe())}"}
+
+    return section.button.click(do_import, inputs=section.inputs, outputs=section.result, api_name="admin_import")

@@ -1,0 +1,127 @@
+"""Admin: annotation sessions (the table, the form that creates or edits one) and gold comparisons."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+import gradio as gr
+import pandas as pd
+
+from annotation_store import SessionView
+from orchestration.admin import GOLD_VERDICTS
+from ui.pickers import DatasetPickers
+
+SESSION_HEADERS = [
+    "name",
+    "dataset",
+    "overlap",
+    "blind",
+    "reveal judge",
+    "randomize order",
+    "lease (s)",
+    "gold rate",
+    "active",
+    "kind",
+]
+GOLD_CHOICES = [(f"{v} · Response {v} is better" if v != "tie" else "Tie", v) for v in GOLD_VERDICTS]
+
+
+def sessions_frame(sessions: list[SessionView]) -> pd.DataFrame:
+    def yes(flag: bool) -> str:
+        return "yes" if flag else "no"
+
+    rows = [
+        [s.name, s.dataset, s.overlap, yes(s.blind), yes(s.reveal_judge), yes(s.randomize_order)]
+        + [s.lease_seconds, f"{s.gold_rate:.2f}", yes(s.active), s.kind]
+        for s in sessions
+    ]
+    return pd.DataFrame(rows, columns=SESSION_HEADERS)
+
+
+@dataclass(frozen=True)
+class SessionFields:
+    """The form, in ``SessionForm``'s field order (so a form's values map to it by name)."""
+
+    name: gr.Textbox
+    dataset: gr.Dropdown
+    overlap: gr.Number
+    blind: gr.Checkbox
+    reveal_judge: gr.Checkbox
+    randomize_order: gr.Checkbox
+    lease_seconds: gr.Number
+    gold_rate: gr.Number
+    guidelines: gr.Textbox
+    active: gr.Checkbox
+    kind: gr.Radio
+
+    @property
+    def components(self) -> list[Any]:
+        return [getattr(self, f.name) for f in fields(self)]
+
+
+@dataclass(frozen=True)
+class SessionsSection:
+    table: gr.Dataframe
+    pick: gr.Dropdown
+    load: gr.Button
+    form: SessionFields
+    save: gr.Button
+    result: gr.Markdown
+    gold: dict[str, Any]  # id, verdict, explanation, save, table, result
+
+
+def session_fields(pickers: DatasetPickers) -> SessionFields:
+    with gr.Row():
+        name = gr.Textbox(label="Session name", elem_id="admin-session-name")
+        dataset = pickers.add("admin-session-dataset", allow_custom_value=True)
+        overlap = gr.Number(
+            value=1, precision=0, minimum=1, label="Annotators per comparison", elem_id="admin-session-overlap"
+        )
+        lease = gr.Number(value=900, precision=0, minimum=0, label="Lease (s)", elem_id="admin-session-lease")
+        gold = gr.Number(
+            value=0.0, minimum=0, maximum=0.5, step=0.05, label="Gold rate (0-0.5)", elem_id="admin-session-gold"
+        )
+    with gr.Row():
+        blind = gr.Checkbox(value=True, label="Blind (hide model names)", elem_id="admin-session-blind")
+        reveal = gr.Checkbox(value=True, label="Reveal judge after submit", elem_id="admin-session-reveal")
+        randomize = gr.Checkbox(value=True, label="Randomize left/right", elem_id="admin-session-randomize")
+        active = gr.Checkbox(value=True, label="Active", elem_id="admin-session-active")
+    kind = gr.Radio(
+        [("Pairwise (Annotate page)", "pairwise"), ("Single answers rated 1-10 (Grade page)", "single")],
+        value="pairwise",
+        label="Kind",
+        elem_id="admin-session-kind",
+    )
+    guidelines = gr.Textbox(label="Guidelines (Markdown)", lines=4, elem_id="admin-session-guidelines")
+    return SessionFields(name, dataset, overlap, blind, reveal, randomize, lease, gold, guidelines, active, kind)
+
+
+def sessions_section(pickers: DatasetPickers) -> SessionsSection:
+    with gr.Accordion("Annotation sessions and gold items", open=False, elem_id="admin-sessions-section"):
+        table = gr.Dataframe(
+            headers=SESSION_HEADERS, interactive=False, label="Sessions", elem_id="admin-sessions", wrap=True
+        )
+        with gr.Row():
+            pick = gr.Dropdown(
+                choices=[], label="Edit session", elem_id="admin-session-pick", scale=3, allow_custom_value=True
+            )
+            load = gr.Button("Load into the form", elem_id="admin-session-load", scale=1)
+        form = session_fields(pickers)
+        save = gr.Button("Save session", variant="primary", elem_id="admin-session-save")
+        result = gr.Markdown(elem_id="admin-sessions-result")
+        gr.Markdown("**Gold (attention-check) comparison**: the known answer, in the stored (canonical) order.")
+        with gr.Row():
+            gold = {
+                "id": gr.Number(label="Comparison #", precision=0, elem_id="admin-gold-id"),
+                "verdict": gr.Radio(choices=GOLD_CHOICES, label="Gold answer", elem_id="admin-gold-verdict"),
+                "explanation": gr.Textbox(
+                    label="Explanation (shown after a wrong answer)", elem_id="admin-gold-explanation"
+                ),
+                "save": gr.Button("Mark as gold", elem_id="admin-gold-save"),
+            }
+        gold["table"] = gr.Dataframe(
+            interactive=False, label="Gold items of the session's dataset", elem_id="admin-gold"
+        )
+        gold["result"] = gr.Markdown(elem_id="admin-gold-result")
+    return SessionsSection(table, pick, load, form, save, result, gold)

@@ -1,0 +1,276 @@
+"""The one page builder for answering in a session: the Annotate page (pairwise labels) and the Grade
+page (single-answer ratings) are ``answer_page`` with a different ``PageKind``.
+
+Items come leased from the session through the answer desk (``orchestration.annotation.AnswerDesk``).
+Model names stay hidden in blind sessions and the judge's answer is shown only after the submit (if
+the session reveals it). Every submit is written at once, and the next item is leased in the same
+write transaction; ← Previous opens an earlier answer for editing (a new version). Handlers return
+``{component: value}`` updates; per-tab state holds only ids and small values. Keys
+(static/shortcuts.js) click the buttons by elem_id.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import gradio as gr
+
+from orchestration import Studio
+from ui.errors import actor_of, guarded
+from ui.render import safe_markdown
+
+CONFIDENCE_CHOICES = [("–", 0), ("1 · unsure", 1), ("2", 2), ("3", 3), ("4", 4), ("5 · certain", 5)]
+Updates = dict[Any, Any]
+
+
+def progress_html(
+    mine: int, done: int, total: int, overlap: int, *, items: str = "comparisons", verb: str = "labelled"
+) -> str:
+    """Two progress bars. Only integers computed here go into this HTML, never stored text."""
+    total = max(int(total), 0)
+    mine, done = int(mine), int(done)
+    return (
+        '<div class="js-progress">'
+        f"<label>You: {mine} {verb} "
+        f'<progress id="progress-mine" value="{min(mine, total)}" max="{total}"></progress></label> '
+        f"<label>Everyone: {done} of {total} {items} have {int(overlap)} answers "
+        f'<progress id="progress-all" value="{done}" max="{total}"></progress></label>'
+        "</div>"
+    )
+
+
+@dataclass
+class Page:
+    """The components of one answer page, by role (filled by the section builders)."""
+
+    sessions: Any = None
+    start: Any = None
+    previous: Any = None
+    guidelines: Any = None
+    progress: Any = None
+    feedback: Any = None
+    header: Any = None
+    prompt: Any = None
+    display: list[Any] = field(default_factory=list)  # the item: titles and texts, in order
+    answer: Any = None  # the kind's answer widget (left/right/tie radio, 1-10 radio)
+    confidence: Any = None
+    flagged: Any = None
+    comment: Any = None
+    submit: Any = None
+    skip: Any = None
+    shown_id: Any = None
+    shown_swapped: Any = None
+    shown_at: Any = None
+    shown_version: Any = None
+    shown_key: Any = None
+
+    def outputs(self) -> list[Any]:
+        """What showing an item updates (this order is also what ``gradio_client`` returns)."""
+        states = [self.shown_id, self.shown_swapped, self.shown_at, self.shown_version, self.shown_key]
+        answer = [self.answer, self.confidence, self.flagged, self.comment]
+        return [
+            *states,
+            self.header,
+            self.prompt,
+            *self.display,
+            *answer,
+            self.feedback,
+            self.progress,
+            self.guidelines,
+        ]
+
+
+@dataclass(frozen=True)
+class PageKind:
+    """What differs between the Annotate and the Grade page: ids, words, the item and answer widgets."""
+
+    prefix: str  # elem_id prefix: "annotate" / "grade"
+    desk: Callable[[Studio], Any]  # the studio's answer desk of this kind
+    default_session: str
+    session_label: str
+    start: tuple[str, str]  # label, elem_id
+    previous_id: str
+    submit_id: str
+    skip: tuple[str, str]  # label, elem_id
+    flag_label: str
+    api: dict[str, str]  # next, previous, submit, skip -> api_name
+    concurrency_id: str
+    nothing_on_screen: str
+    no_previous: str
+    done_text: str
+    items: str  # "comparisons" / "responses", for the progress bars
+    verb: str  # "labelled" / "rated"
+    display: Callable[[Page], None]  # builds the item's components into page.display
+    answer_widget: Callable[[Page], None]  # builds page.answer (and its quick-pick buttons)
+    show_item: Callable[[Page, Any], Updates]  # the item's own updates (header, prompt, display, answer)
+    answer_of: Callable[[str, Any, bool], dict[str, Any]]  # (submit|skip, picked, swapped) -> answer values
+    feedback: Callable[[Any], str]  # a submit's outcome as Markdown (untrusted text escaped)
+
+
+# ---------------------------------------------------------------------- sections
+def _session_section(kind: PageKind, studio: Studio, page: Page) -> None:
+    with gr.Row():
+        names = [s.name for s in studio.store.sessions(active_only=True) if s.kind == kind.desk(studio).kind.name]
+        page.sessions = gr.Dropdown(
+            choices=names,
+            value=kind.default_session if kind.default_session in names else (names[0] if names else None),
+            label=kind.session_label,
+            elem_id=f"{kind.prefix}-session",
+            allow_custom_value=True,  # sessions an admin opens later; the handlers check the name
+            scale=3,
+        )
+        page.start = gr.Button(kind.start[0], variant="primary", elem_id=kind.start[1], scale=1)
+        page.previous = gr.Button("← Previous", elem_id=kind.previous_id, scale=1)
+    with gr.Accordion("Guidelines", open=False, elem_id=f"{kind.prefix}-guidelines-box"):
+        page.guidelines = gr.Markdown(elem_id=f"{kind.prefix}-guidelines")
+    page.progress = gr.HTML(elem_id=f"{kind.prefix}-progress")
+    page.feedback = gr.Markdown(elem_id=f"{kind.prefix}-feedback")
+    page.header = gr.Markdown(elem_id=f"{kind.prefix}-header")
+    page.prompt = gr.Markdown(elem_id=f"{kind.prefix}-prompt")
+
+
+def _answer_section(kind: PageKind, page: Page) -> None:
+    kind.answer_widget(page)
+    with gr.Row():
+        page.confidence = gr.Radio(
+            CONFIDENCE_CHOICES,
+            value=0,
+            label="Confidence (optional)",
+            elem_id=f"{kind.prefix}-confidence",
+            scale=3,
+            interactive=True,
+        )
+        page.flagged = gr.Checkbox(label=kind.flag_label, elem_id=f"{kind.prefix}-flag", scale=1)
+    page.comment = gr.Textbox(label="Comment (optional)", lines=1, max_lines=4, elem_id=f"{kind.prefix}-comment")
+    with gr.Row():
+        page.submit = gr.Button("Enter · Submit", variant="primary", elem_id=kind.submit_id)
+        page.skip = gr.Button(kind.skip[0], elem_id=kind.skip[1])
+    # per-tab state: only ids and small values; every answer goes to the database on submit
+    page.shown_id = gr.State(None)
+    page.shown_swapped = gr.State(False)
+    page.shown_at = gr.State(0.0)
+    page.shown_version = gr.State(0)
+    page.shown_key = gr.State(lambda: uuid.uuid4().hex)
+
+
+# ---------------------------------------------------------------------- showing an item
+def show(kind: PageKind, page: Page, item: Any, note: str, progress: Any = None) -> Updates:
+    """The updates that put ``item`` (None: the session is done) on screen, with ``note`` as feedback."""
+    updates: Updates = {page.shown_key: uuid.uuid4().hex, page.feedback: note}
+    if item is None:
+        updates.update({page.shown_id: None, page.shown_swapped: False, page.shown_at: 0.0, page.shown_version: 0})
+        updates.update({page.header: kind.done_text, page.prompt: ""})
+        updates.update(kind.show_item(page, None))
+        updates.update({page.answer: None, page.confidence: 0, page.flagged: False, page.comment: ""})
+        if progress is not None:
+            updates[page.progress] = _progress(kind, progress)
+        return updates
+    answer = item.label if hasattr(item, "label") else item.rating  # their earlier answer, if any
+    updates.update(
+        {
+            page.shown_id: item.id,
+            page.shown_swapped: bool(getattr(item, "swapped", False)),
+            page.shown_at: time.monotonic(),
+            page.shown_version: answer.version if answer is not None else 0,
+            page.confidence: (answer.confidence or 0) if answer is not None else 0,
+            page.flagged: bool(answer.flagged) if answer is not None else False,
+            page.comment: answer.comment if answer is not None else "",
+            page.progress: _progress(kind, item.progress),
+            page.guidelines: safe_markdown(item.session.guidelines) or "_No guidelines for this session._",
+        }
+    )
+    updates.update(kind.show_item(page, item))
+    return updates
+
+
+def _progress(kind: PageKind, p: Any) -> str:
+    return progress_html(p.mine, p.done, p.total, p.overlap, items=kind.items, verb=kind.verb)
+
+
+# ---------------------------------------------------------------------- events
+def _wire(kind: PageKind, studio: Studio, demo: gr.Blocks, page: Page) -> None:
+    desk = kind.desk(studio)
+    outputs = page.outputs()
+
+    @guarded
+    def load_sessions(request: gr.Request) -> Any:
+        names = [s.name for s in desk.sessions(actor_of(request))]
+        default = kind.default_session if kind.default_session in names else (names[0] if names else None)
+        return gr.Dropdown(choices=names, value=default)
+
+    @guarded
+    def next_item(session_name: str | None, request: gr.Request) -> Updates:
+        return show(kind, page, desk.next_item(actor_of(request), session_name), "")
+
+    @guarded
+    def go_back(session_name: str | None, current: int | None, request: gr.Request) -> Updates:
+        item = desk.previous(actor_of(request), session_name, current)
+        if item is None:
+            raise gr.Error(kind.no_previous, print_exception=False)
+        return show(kind, page, item, "")
+
+    @guarded
+    def answer(
+        what: str,
+        session_name: str | None,
+        item_id: int | None,
+        swapped: bool,
+        started: float,
+        version: int,
+        key: str,
+        picked: Any,
+        confidence: int | None,
+        flag: bool,
+        text: str,
+        request: gr.Request,
+    ) -> Updates:
+        if item_id is None:
+            raise gr.Error(kind.nothing_on_screen, print_exception=False)
+        values = kind.answer_of(what, picked, bool(swapped))
+        elapsed = int((time.monotonic() - started) * 1000) if started else None
+        values.update(
+            confidence=int(confidence) if confidence else None,
+            comment=text or "",
+            flagged=bool(flag),
+            time_on_item_ms=max(elapsed, 0) if elapsed is not None else None,
+        )
+        outcome = desk.answer(
+            actor_of(request),
+            session_name,
+            int(item_id),
+            values,
+            swapped=bool(swapped) if kind.prefix == "annotate" else None,
+            idempotency_key=key,
+            expected_version=int(version),
+            then_next=True,
+        )
+        return show(kind, page, outcome.next, kind.feedback(outcome), outcome.progress)
+
+    page.start.click(next_item, inputs=page.sessions, outputs=outputs, api_name=kind.api["next"])
+    page.previous.click(go_back, inputs=[page.sessions, page.shown_id], outputs=outputs, api_name=kind.api["previous"])
+    answer_inputs = [page.sessions, page.shown_id, page.shown_swapped, page.shown_at, page.shown_version]
+    answer_inputs += [page.shown_key, page.answer, page.confidence, page.flagged, page.comment]
+    for button, what in ((page.submit, "submit"), (page.skip, "skip")):
+        button.click(
+            answer,
+            inputs=[gr.State(what), *answer_inputs],
+            outputs=outputs,
+            api_name=kind.api[what],
+            concurrency_id=kind.concurrency_id,
+            concurrency_limit=8,
+        )
+    demo.load(load_sessions, outputs=page.sessions, api_visibility="private")
+
+
+def answer_page(kind: PageKind, studio: Studio, demo: gr.Blocks) -> Page:
+    """Build one answer page into the current Blocks context; returns its components."""
+    page = Page()
+    _session_section(kind, studio, page)
+    kind.display(page)
+    _answer_section(kind, page)
+    _wire(kind, studio, demo, page)
+    return page

@@ -1,0 +1,95 @@
+"""The Dashboard page's layout: pickers, the summary, the figures (each with an ``elem_id``), the notes
+that explain them, and the timer. ``FIGURE_IDS`` is the order ``ui.dashboard.dashboard_figures`` fills."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+
+from ui.pickers import DatasetPickers
+
+FIGURE_IDS = (
+    "dashboard-summary",
+    "dashboard-over-time",
+    "dashboard-confusion",
+    "dashboard-categories",
+    "dashboard-kappa",
+    "dashboard-annotators",
+    "dashboard-bias",
+    "dashboard-bradley-terry",
+    "dashboard-judge-graph",
+    "dashboard-human-graph",
+    "dashboard-wins",
+    "dashboard-rating-correlations",
+    "dashboard-rating-scatter",
+)
+
+EDGE_LEGEND = (
+    "An arrow A → B means A beat B significantly (two-sided exact sign test on decisive outcomes, "
+    "p < {alpha:g}); only the Hasse diagram's edges are drawn (A → C is implied by A → B → C). Edge labels: "
+    "wins-losses-ties of A against B · p-value. People's graph uses each comparison's majority label. "
+    "Differences: a **solid grey** edge is in both graphs (directly or through a path); an **orange dashed** "
+    "edge is only in this graph (the other one does not order the two models); a **red dotted** edge is "
+    "ordered the opposite way in the other graph."
+)
+BIAS_NOTE = (
+    "Position: share of decisive answers that chose the response shown first (judge) or on the left "
+    "(people; imported labels have no recorded order and count as shown in canonical order). Length: share "
+    "of decisive verdicts (people: majority labels) that chose the longer response, in characters. Swap "
+    "consistency: share of comparisons the judge judged in both orders with the same verdict. 0.5 means no "
+    "preference; hover for n and the binomial p-value. Rating correlations (below) compare single-answer "
+    "ratings from the Grade page with the judge's 1-10 scores."
+)
+
+
+@dataclass(frozen=True)
+class DashboardPage:
+    dataset: gr.Dropdown
+    judge_run: gr.Dropdown
+    figures: list[Any]  # in FIGURE_IDS order
+    shown: gr.State  # this tab's last Dashboard.key: skip redrawing when nothing changed
+    timer: gr.Timer
+
+    def by_id(self, values: dict[str, Any]) -> dict[Any, Any]:
+        """elem_id -> value as component -> value (the form a handler returns)."""
+        components = {c.elem_id: c for c in self.figures}
+        return {components[key]: value for key, value in values.items()}
+
+
+def _plot(label: str, elem_id: str) -> gr.Plot:
+    return gr.Plot(label=label, elem_id=elem_id)
+
+
+def dashboard_page(pickers: DatasetPickers) -> DashboardPage:
+    with gr.Row():
+        dataset = pickers.add("dashboard-dataset", scale=1)
+        # filled on page load for reviewers and admins (run names carry judge model names)
+        judge_run = gr.Dropdown(choices=[], value=None, label="Judge run", elem_id="dashboard-judge", scale=2)
+    summary = gr.Markdown(elem_id="dashboard-summary")
+    with gr.Row():
+        over_time = _plot("Agreement over time", "dashboard-over-time")
+        confusion = _plot("Confusion matrix", "dashboard-confusion")
+    with gr.Row():
+        categories = _plot("Agreement per category", "dashboard-categories")
+        kappa = _plot("Agreement between people", "dashboard-kappa")
+    annotators = _plot("Annotators", "dashboard-annotators")
+    with gr.Row():
+        bias = _plot("Biases", "dashboard-bias")
+        ranking = _plot("Bradley-Terry ranking", "dashboard-bradley-terry")
+    gr.Markdown(BIAS_NOTE, elem_id="dashboard-bias-note")
+    with gr.Row():
+        judge_graph = _plot("Judge: partial order of models", "dashboard-judge-graph")
+        human_graph = _plot("People: partial order of models", "dashboard-human-graph")
+    gr.Markdown(EDGE_LEGEND.format(alpha=0.05), elem_id="dashboard-graph-legend")
+    wins = _plot("Wins per model pair", "dashboard-wins")
+    gr.Markdown("### Single-answer ratings: people vs judge")
+    with gr.Row():
+        rating_table = gr.Markdown(elem_id="dashboard-rating-correlations")
+        rating_scatter = _plot("Ratings: people vs judge", "dashboard-rating-scatter")
+    figures = [summary, over_time, confusion, categories, kappa, annotators, bias, ranking, judge_graph, human_graph]
+    figures += [wins, rating_table, rating_scatter]
+    assert [f.elem_id for f in figures] == list(FIGURE_IDS)
+    timer = gr.Timer(5.0, active=False)  # started on page load for reviewers and admins
+    return DashboardPage(dataset, judge_run, figures, gr.State(None), timer)

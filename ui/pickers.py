@@ -1,0 +1,73 @@
+"""Every dataset picker of the app in one place, so that a dataset imported after the server started
+(with the CLI, the REST API or the Admin page) appears everywhere without a restart.
+
+The pages ask ``DatasetPickers.add`` for their dropdowns instead of baking ``studio.dataset_names()``
+into the page when it is built; ``wire`` refreshes all of them when a page loads, when a tab is opened
+and after the events named with ``refresh_after`` (the Admin page's import). A picker keeps what the
+user chose while it still exists; an empty or vanished choice falls back to the default dataset.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+
+from orchestration import Studio
+
+
+@dataclass
+class _Picker:
+    box: gr.Dropdown
+    extra: tuple[str, ...]  # fixed choices listed before the datasets, e.g. "(all datasets)"
+
+
+class DatasetPickers:
+    def __init__(self, studio: Studio) -> None:
+        self.studio = studio
+        self._pickers: list[_Picker] = []
+        self._after: list[Any] = []
+
+    def add(self, elem_id: str, *, label: str = "Dataset", extra: tuple[str, ...] = (), **kwargs: Any) -> gr.Dropdown:
+        """A dataset dropdown registered for refreshes (``extra`` choices stay first)."""
+        default = self.studio.default_dataset() or (extra[0] if extra else None)
+        box = gr.Dropdown(
+            choices=[*extra, *self.studio.dataset_names()], value=default, label=label, elem_id=elem_id, **kwargs
+        )
+        self._pickers.append(_Picker(box, extra))
+        return box
+
+    @property
+    def boxes(self) -> list[gr.Dropdown]:
+        return [p.box for p in self._pickers]
+
+    def refresh_after(self, event: Any) -> None:
+        """Refresh every picker once ``event`` (a Gradio event, e.g. an import) has succeeded."""
+        self._after.append(event)
+
+    def updates(self, *current: Any) -> dict[gr.Dropdown, Any]:
+        """New choices for every picker; the value only changes where the chosen one is gone, so no
+        needless ``change`` event fires."""
+        names = self.studio.dataset_names()
+        default = self.studio.default_dataset()
+        out: dict[gr.Dropdown, Any] = {}
+        for picker, value in zip(self._pickers, current, strict=True):
+            choices = [*picker.extra, *names]
+            if value in choices:
+                out[picker.box] = gr.Dropdown(choices=choices)
+            else:
+                out[picker.box] = gr.Dropdown(choices=choices, value=default or (picker.extra[:1] or [None])[0])
+        return out
+
+    def wire(self, demo: gr.Blocks, tabs: list[gr.Tab]) -> None:
+        """Refresh on page load, when one of ``tabs`` is opened and after each ``refresh_after`` event."""
+        if not self._pickers:
+            return
+        boxes = self.boxes
+        options: dict[str, Any] = {"api_visibility": "private", "concurrency_limit": None, "show_progress": "hidden"}
+        demo.load(self.updates, inputs=boxes, outputs=boxes, **options)
+        for tab in tabs:
+            tab.select(self.updates, inputs=boxes, outputs=boxes, **options)
+        for event in self._after:
+            event.success(self.updates, inputs=boxes, outputs=boxes, **options)

@@ -1,0 +1,395 @@
+"""The judge report card: the page (``report_card_tab``), its Markdown and its self-contained HTML
+(``judge-studio report``), and its two figures: the reliability diagram and the win rates three ways.
+
+Everything shown comes from ``orchestration.report_card`` (the card JSON, built from the same
+report as ``metrics --json``); this module only lays it out. Names from imported files go through
+``ui.render.inline_text`` in Markdown and ``ui.plots.plain`` in figures; the HTML file is rendered
+from that Markdown by markdown-it with raw HTML off, and embeds plotly.js inline (no network).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import gradio as gr
+import plotly.graph_objects as go
+
+from analysis.defaults import AGGREGATION, AGGREGATIONS
+from orchestration import Studio
+from orchestration.metrics import PeopleOptions
+from orchestration.report_card import ReportCardDesk
+from ui.errors import actor_of, guarded
+from ui.plots import JUDGE_COLOR, MARGIN, PEOPLE_COLOR, message_figure, plain
+from ui.render import inline_text
+
+CORRECTED_COLOR = "#2ca02c"
+SOURCES = (
+    ("people", "people only", PEOPLE_COLOR),
+    ("judge", "judge only", JUDGE_COLOR),
+    ("corrected", "corrected (PPI)", CORRECTED_COLOR),
+)
+HTML_STYLE = (
+    "body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;line-height:1.45}"
+    "table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #ccc;padding:.2rem .5rem}"
+    "th{background:#f3f3f3}"
+)
+
+
+def _num(value: Any, digits: int = 3) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
+def _interval(part: Mapping[str, Any]) -> str:
+    if part["estimate"] is None:
+        return "n/a"
+    return f"{part['estimate']:.3f} [{part['low']:.3f}, {part['high']:.3f}]"
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return lines + ["| " + " | ".join(row) + " |" for row in rows] + [""]
+
+
+# --------------------------------------------------------------------------------------- Markdown
+
+
+def head_markdown(card: Mapping[str, Any]) -> str:
+    counts, inter = card["counts"], card["inter_annotator"]
+    return "\n".join(
+        [
+            f"# Judge report card: {inline_text(card['dataset'])}",
+            "",
+            f"**{card['question']}**",
+            "",
+            f"{counts['comparisons']} comparisons, {counts['labels']} labels from {counts['annotators']} annotators "
+            f"({counts['labelled_comparisons']} comparisons labelled). People's labels: **{card['people_labels']}** "
+            f"(one label per comparison). People agree with each other: Fleiss' κ {_num(inter['fleiss_kappa'])}, "
+            f"Krippendorff's α {_num(inter['krippendorff_alpha'])}.",
+            "",
+        ]
+    )
+
+
+def _alt_test_lines(judge: Mapping[str, Any]) -> list[str]:
+    lines = ["### Alternative annotator test", ""]
+    if not judge["alt_test"]:
+        return [*lines, "_No people's labels to test against._", ""]
+    rows = [
+        [
+            inline_text(t["group"]),
+            f"{t['epsilon']:g}",
+            str(len(t["annotators"])),
+            str(t["n_items"]),
+            _num(t["winning_rate"], 2),
+            _num(t["advantage_probability"], 2),
+            {True: "passed", False: "failed", None: "not testable"}[t["passed"]],
+        ]
+        for t in judge["alt_test"]
+    ]
+    lines += _table(["annotators", "ε", "tested", "items", "winning rate ω", "advantage ρ", "result"], rows)
+    for test in judge["alt_test"]:
+        trials = [
+            [
+                inline_text(a["annotator"]),
+                str(a["n_items"]),
+                _num(a["judge_alignment"]),
+                _num(a["human_alignment"]),
+                f"{a['p_value']:.3g}",
+                "yes" if a["judge_wins"] else "no",
+            ]
+            for a in test["annotators"]
+        ]
+        if trials:
+            lines.append(f"Leave-one-out, {inline_text(test['group'])} annotators:")
+            lines.append("")
+            header = ["left out", "items", "judge alignment", "annotator alignment", "p-value", "judge wins"]
+            lines += _table(header, trials)
+        lines += [f"- {inline_text(problem)}" for problem in test["problems"]]
+        lines += [f"- {inline_text(name)} skipped: {inline_text(why)}" for name, why in test["skipped"].items()]
+    return [*lines, ""]
+
+
+def _agreement_lines(judge: Mapping[str, Any]) -> list[str]:
+    agreement = judge["agreement"]
+    interval = agreement["accuracy_ci95"]
+    ci = f" [{_num(interval['low'])}, {_num(interval['high'])}]" if interval else ""
+    return [
+        "### Agreement with people",
+        "",
+        f"Against people's {agreement['people_labels']} label on {agreement['n']} comparisons: accuracy "
+        f"{_num(agreement['accuracy'])}{ci}, Cohen's κ {_num(agreement['cohen_kappa'])}, macro F1 "
+        f"{_num(agreement['macro_f1'])}; per vote {_num(agreement['per_vote_accuracy'])}; "
+        f"{agreement['unparsed']} unparsed verdicts.",
+        "",
+    ]
+
+
+def _calibration_lines(judge: Mapping[str, Any]) -> list[str]:
+    calibration = judge["calibration"]
+    lines = ["### Calibration", ""]
+    if calibration is None:
+        return [*lines, f"_{inline_text(judge['calibration_note'] or 'not measured')}_", ""]
+    lines += [
+        f"Over {calibration['n']} labelled comparisons with probabilities (people: {calibration['people_labels']}): "
+        f"expected calibration error {_num(calibration['ece'])}, Brier score {_num(calibration['brier'])}, "
+        f"accuracy {_num(calibration['accuracy'])} at mean confidence {_num(calibration['mean_confidence'])}.",
+        "",
+    ]
+    rows = [
+        [inline_text(name), str(c["n"]), _num(c["ece"]), _num(c["brier"]), _num(c["accuracy"])]
+        for name, c in calibration["by_category"].items()
+    ]
+    return lines + (_table(["category", "n", "ECE", "Brier", "accuracy"], rows) if rows else [])
+
+
+def _bias_lines(judge: Mapping[str, Any]) -> list[str]:
+    position, length = judge["position_bias"], judge["length_bias"]
+    lines = ["### Position and length bias", ""]
+    if position["not_measured"]:
+        lines.append(f"Position bias {inline_text(position['not_measured'])}.")
+    else:
+        lines.append(
+            f"Both orders: the same verdict in {_num(position['consistency'])} of {position['n_pairs']} pairs; "
+            f"the response shown first wins {_num(position['first_position_rate'])} of "
+            f"{position['n_decisive']} decisive verdicts (p = {_num(position['first_position_p_value'])})."
+        )
+    lines.append(
+        f"The judge prefers the longer response in {_num(length['judge']['longer_rate'])} of "
+        f"{length['judge']['n']} decisive verdicts; people in {_num(length['people']['longer_rate'])}."
+    )
+    return [*lines, ""]
+
+
+def _ranking_lines(judge: Mapping[str, Any]) -> list[str]:
+    corrected, ranking = judge["corrected"], judge["ranking"]
+    lines = ["### Corrected vs naive rankings", ""]
+    if corrected is None or ranking is None:
+        return [*lines, "_Not ranked: the two sides of each comparison are not models._", ""]
+    against = ranking["against"]
+    what = f"against {inline_text(against)}" if against else "against every model it met"
+    lines += [f"Win rate {what} (ties count half; people: {corrected['people_labels']}):", ""]
+    rows = corrected["against_baseline"] or corrected["against_all"]
+    table = [
+        [
+            inline_text(r["model"]),
+            _interval(r["people"]),
+            _interval(r["judge"]),
+            _interval(r["corrected"]),
+            str(r["n_labelled"]),
+            str(r["n_unlabelled"]),
+            _num(r["effective_labels"], 0),
+        ]
+        for r in rows
+    ]
+    header = ["model", "people only", "judge only", "corrected", "labelled", "unlabelled", "effective labels"]
+    lines += _table(header, table)
+    for source in ("corrected", "judge", "people"):
+        order = " > ".join(inline_text(m) for m in ranking[source]) or "n/a"
+        lines.append(f"- {source} order: {order}")
+    same = "the same as" if ranking["judge_matches_corrected"] else "different from"
+    return [*lines, f"- the judge alone ranks the models in an order {same} the corrected one", ""]
+
+
+def judge_markdown(judge: Mapping[str, Any]) -> str:
+    """One run's card: answer and conclusion, then the figures it rests on, then the caveats."""
+    lines = [
+        f"## Run {judge['run_id']}: {inline_text(judge['model'])} (profile {inline_text(judge['profile'])})",
+        "",
+        f"**Answer: {judge['answer']}.** {inline_text(judge['conclusion'])}",
+        "",
+    ]
+    lines += _alt_test_lines(judge) + _agreement_lines(judge) + _calibration_lines(judge)
+    lines += _bias_lines(judge) + _ranking_lines(judge)
+    lines += ["### Caveats", ""] + ([f"- {inline_text(c)}" for c in judge["caveats"]] or ["- none"])
+    return "\n".join([*lines, ""])
+
+
+def aggregation_markdown(card: Mapping[str, Any]) -> str:
+    """Majority vs Dawid-Skene: how often they differ and each annotator's estimated quality."""
+    aggregation = card["aggregation"]
+    if not aggregation:
+        return ""
+    methods = aggregation["methods"]
+    names = sorted({a["annotator"] for m in methods.values() for a in m["annotators"]})
+    quality = {m: {a["annotator"]: a["accuracy"] for a in v["annotators"]} for m, v in methods.items()}
+    rows = [[inline_text(n), *(_num(quality[m].get(n)) for m in methods)] for n in names]
+    lines = [
+        "## People's labels: aggregation side by side",
+        "",
+        f"Used for every people figure: **{aggregation['used']}**. The methods give different labels on "
+        f"{aggregation['n_differ']} of {aggregation['n_comparisons']} comparisons. Estimated annotator quality:",
+        "",
+        *_table(["annotator", *methods], rows),
+    ]
+    lines += [f"- {m}: {v['quality']}" for m, v in methods.items()]  # the report's own wording, no names
+    return "\n".join([*lines, ""])
+
+
+def card_markdown(card: Mapping[str, Any]) -> str:
+    parts = [head_markdown(card), *(judge_markdown(j) for j in card["judges"]), aggregation_markdown(card)]
+    return "\n".join(parts)
+
+
+# --------------------------------------------------------------------------------------- figures
+
+
+def reliability_figure(judge: Mapping[str, Any]) -> go.Figure:
+    """Accuracy against mean confidence per probability bin, with the diagonal of perfect calibration."""
+    title = "Reliability diagram"
+    calibration = judge["calibration"]
+    if calibration is None:
+        return message_figure(title, "No verdict probabilities: calibration not measured.")
+    bins = [b for b in calibration["bins"] if b["count"]]
+    figure = go.Figure()
+    figure.add_trace(
+        go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(color="#999", dash="dash"), name="perfectly calibrated")
+    )
+    figure.add_trace(
+        go.Bar(
+            x=[(b["low"] + b["high"]) / 2 for b in bins],
+            y=[b["accuracy"] for b in bins],
+            width=[b["high"] - b["low"] for b in bins],
+            customdata=[[b["count"], b["confidence"]] for b in bins],
+            marker_color=JUDGE_COLOR,
+            opacity=0.75,
+            name="accuracy in bin",
+            hovertemplate="confidence %{customdata[1]:.2f}: accuracy %{y:.2f} "
+            "over %{customdata[0]} verdicts<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        title=f"{title}: ECE {_num(calibration['ece'])}, Brier {_num(calibration['brier'])} "
+        f"(people: {plain(calibration['people_labels'])})",
+        xaxis=dict(title="judge confidence (top verdict probability)", range=[0, 1]),
+        yaxis=dict(title="share agreeing with people", range=[0, 1]),
+        margin=MARGIN,
+        height=360,
+    )
+    return figure
+
+
+def corrected_figure(judge: Mapping[str, Any]) -> go.Figure:
+    """Each model's win rate three ways, with its interval: people only, judge only, corrected."""
+    title = "Win rates three ways"
+    corrected = judge["corrected"]
+    rows = (corrected["against_baseline"] or corrected["against_all"]) if corrected else []
+    if not rows:
+        return message_figure(title, "No win rates: the dataset's sides are not models, or nothing was judged.")
+    figure = go.Figure()
+    for offset, (key, name, color) in zip((-0.2, 0.0, 0.2), SOURCES, strict=True):
+        shown = [(i, r[key]) for i, r in enumerate(rows) if r[key]["estimate"] is not None]
+        figure.add_trace(
+            go.Scatter(
+                x=[i + offset for i, _ in shown],
+                y=[p["estimate"] for _, p in shown],
+                error_y=dict(
+                    type="data",
+                    array=[p["high"] - p["estimate"] for _, p in shown],
+                    arrayminus=[p["estimate"] - p["low"] for _, p in shown],
+                ),
+                mode="markers",
+                marker=dict(color=color, size=9),
+                name=name,
+                customdata=[[plain(rows[i]["model"]), p["n"]] for i, p in shown],
+                hovertemplate="%{customdata[0]}: %{y:.3f} (n=%{customdata[1]})<extra>" + name + "</extra>",
+            )
+        )
+    against = corrected["baseline"] if corrected and corrected["against_baseline"] else "every model met"
+    figure.update_layout(
+        title=f"{title} against {plain(against)} (people: {plain(corrected['people_labels'] if corrected else '')})",
+        xaxis=dict(tickvals=list(range(len(rows))), ticktext=[plain(r["model"]) for r in rows]),
+        yaxis=dict(title="win rate (ties half)", range=[0, 1]),
+        margin=MARGIN,
+        height=380,
+    )
+    return figure
+
+
+# --------------------------------------------------------------------------------------- HTML
+
+
+def card_html(card: Mapping[str, Any]) -> str:
+    """One self-contained HTML page: the card's Markdown rendered (raw HTML off) and both figures per
+    run; plotly.js is embedded once, inline, so the file opens without a network."""
+    from markdown_it import MarkdownIt
+
+    render = MarkdownIt("commonmark", {"html": False}).enable("table").render
+    body = [render(head_markdown(card))]
+    include: bool | str = True
+    for judge in card["judges"]:
+        body.append(render(judge_markdown(judge)))
+        for figure in (reliability_figure(judge), corrected_figure(judge)):
+            body.append(figure.to_html(full_html=False, include_plotlyjs=include))
+            include = False
+    body.append(render(aggregation_markdown(card)))
+    title = html.escape(f"Judge report card: {card['dataset']}")
+    return (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
+        f"<style>{HTML_STYLE}</style></head>\n<body>\n" + "\n".join(body) + "\n</body></html>\n"
+    )
+
+
+# --------------------------------------------------------------------------------------- the page
+
+
+def card_view(
+    desk: ReportCardDesk, actor: str | None, dataset: str | None, run_id: int | None, aggregation: str | None
+) -> tuple[str, go.Figure, go.Figure]:
+    """The page's content for one run: Markdown, reliability diagram, win rates three ways."""
+    if not dataset:
+        empty = "Choose a dataset."
+        return (
+            "_Choose a dataset and a judge run._",
+            message_figure("Reliability diagram", empty),
+            message_figure("Win rates three ways", empty),
+        )
+    card = desk.card(actor, dataset, run_id, PeopleOptions.given(aggregation))
+    if not card["judges"]:
+        none = "No judge run on this dataset."
+        markdown = head_markdown(card) + "\n_No judge has judged this dataset yet._"
+        return markdown, message_figure("Reliability diagram", none), message_figure("Win rates three ways", none)
+    judge = card["judges"][0]
+    markdown = "\n".join([head_markdown(card), judge_markdown(judge), aggregation_markdown(card)])
+    return markdown, reliability_figure(judge), corrected_figure(judge)
+
+
+def report_card_tab(studio: Studio, demo: gr.Blocks | None = None) -> None:
+    """The page: dataset, judge run and aggregation pickers, the card, and its two figures. Every
+    handler passes the signed-in account to ``ReportCardDesk``, which requires the reviewer role."""
+    desk = ReportCardDesk(studio)
+    with gr.Row():
+        dataset = gr.Dropdown(label="Dataset", choices=[], elem_id="card-dataset", scale=2)
+        run = gr.Dropdown(label="Judge run", choices=[], elem_id="card-run", scale=2)
+        aggregation = gr.Radio(
+            choices=list(AGGREGATIONS), value=AGGREGATION, label="People's labels", elem_id="card-aggregation"
+        )
+        show = gr.Button("Show the report card", variant="primary", elem_id="card-show", scale=1)
+    card = gr.Markdown(elem_id="card-markdown")
+    with gr.Row():
+        reliability = gr.Plot(label="Reliability diagram", elem_id="card-reliability")
+        corrected = gr.Plot(label="Win rates three ways", elem_id="card-corrected")
+
+    @guarded
+    def fill_datasets(current: str | None, request: gr.Request) -> dict[Any, Any]:
+        names = desk.datasets(actor_of(request))
+        return {dataset: gr.Dropdown(choices=names, value=current if current in names else None)}
+
+    @guarded
+    def fill_runs(name: str | None, request: gr.Request) -> dict[Any, Any]:
+        runs = desk.runs(actor_of(request), name) if name else []
+        return {run: gr.Dropdown(choices=runs, value=runs[-1][1] if runs else None)}
+
+    @guarded
+    def show_card(name: str | None, run_id: int | None, method: str | None, request: gr.Request) -> dict[Any, Any]:
+        text, diagram, rates = card_view(desk, actor_of(request), name, run_id, method)
+        return {card: text, reliability: diagram, corrected: rates}
+
+    dataset.focus(fill_datasets, inputs=[dataset], outputs=[dataset], api_visibility="private")
+    if demo is not None:
+        demo.load(fill_datasets, inputs=[dataset], outputs=[dataset], api_visibility="private")
+    dataset.change(fill_runs, inputs=[dataset], outputs=[run], api_visibility="private")
+    show.click(
+        show_card, inputs=[dataset, run, aggregation], outputs=[card, reliability, corrected], api_name="report_card"
+    )

@@ -1,0 +1,82 @@
+"""One-time invite pages under ``/invite/<token>``: GET shows the form, POST creates the account and
+sends the person to the login page. Outside the login (the token is the credential)."""
+
+# No ``from __future__ import annotations``: FastAPI reads the handlers' annotations at run time.
+import html
+from typing import Annotated
+
+import fastapi
+from fastapi import Form, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from errors import Conflict, StudioError
+from web.context import web_context
+from web.pages import error_paragraph, page
+
+_FORM = """{error}
+<p>{intro}</p>
+<form method="post" autocomplete="off">
+<label for="name">Your name (how you log in)</label>
+<input id="name" name="name" required maxlength="100" value="{name}" autocomplete="username">
+<label for="password">Password (at least 8 characters)</label>
+<input id="password" name="password" type="password" required minlength="8" autocomplete="new-password">
+<label for="password2">The same password again</label>
+<input id="password2" name="password2" type="password" required minlength="8" autocomplete="new-password">
+<button type="submit" id="create-account">Create my account</button>
+</form>
+<p class="hint">After this you log in on the <a href="/">Judge Studio</a> page. The link works once.</p>
+"""
+
+_GONE = """<p class="error">This invite link is unknown, already used or expired.</p>
+<p>Ask an admin for a new link, or <a href="/">log in</a> if you already have an account.</p>
+"""
+
+_ROLE_WORDS = {
+    "annotator": "an annotator (you label comparisons)",
+    "reviewer": "a reviewer (you label, read the judge's output and settle disagreements)",
+    "admin": "an admin (you manage accounts, datasets and sessions)",
+}
+
+router = fastapi.APIRouter(include_in_schema=False)
+
+
+def _form(role: str, name: str = "", error: str = "", status_code: int = 200) -> HTMLResponse:
+    intro = f"You were invited to Judge Studio as {_ROLE_WORDS.get(role, 'a new user')}. Choose your name and password."
+    body = _FORM.format(error=error_paragraph(error), intro=html.escape(intro), name=html.escape(name, quote=True))
+    return page("Create your account", body, status_code)
+
+
+def _gone() -> HTMLResponse:
+    return page("Invite link not valid", _GONE, status.HTTP_410_GONE)
+
+
+@router.get("/invite/{token}", response_class=HTMLResponse)
+def invite_form(request: Request, token: str) -> HTMLResponse:
+    role = web_context(request).studio.access.invite_role(token)
+    return _gone() if role is None else _form(role)
+
+
+@router.post("/invite/{token}", response_class=HTMLResponse, response_model=None)
+def invite_accept(
+    request: Request,
+    token: str,
+    name: Annotated[str, Form(max_length=200)] = "",
+    password: Annotated[str, Form(max_length=1000)] = "",
+    password2: Annotated[str, Form(max_length=1000)] = "",
+) -> HTMLResponse | RedirectResponse:
+    access = web_context(request).studio.access
+    role = access.invite_role(token)
+    if role is None:
+        return _gone()
+    if not name.strip():
+        return _form(role, name, "Choose a name to log in with.", status.HTTP_400_BAD_REQUEST)
+    if password != password2:
+        return _form(role, name, "The two passwords differ; type them again.", status.HTTP_400_BAD_REQUEST)
+    try:
+        access.accept_invite(token, name, password)
+    except StudioError as exc:
+        if access.invite_role(token) is None:
+            return _gone()
+        code = status.HTTP_409_CONFLICT if isinstance(exc, Conflict) else status.HTTP_400_BAD_REQUEST
+        return _form(role, name, str(exc), code)
+    return RedirectResponse("/login", status_code=status.HTTP_303_SEE_OTHER)

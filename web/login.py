@@ -1,0 +1,113 @@
+"""The login page, ``POST /login`` and logout: our own, in place of Gradio's (see ``web.sessions``).
+
+``POST /login`` takes the form fields Gradio's login used (``username``, ``password``), so
+``gradio_client.Client(url, auth=(name, password))`` keeps working: a browser's form post is answered
+with a redirect to the app, any other client with ``{"success": true}``; both get the session cookie.
+Failed logins are throttled per account and per address (``Access.sign_in``).
+"""
+
+# No ``from __future__ import annotations``: FastAPI reads the handlers' annotations at run time.
+import html
+from typing import Annotated
+
+import anyio.to_thread
+import fastapi
+from fastapi import Form, Request, status
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from errors import StudioError
+from web.context import web_context
+from web.errors import error_response, status_of
+from web.pages import error_paragraph, page
+from web.sessions import COOKIE_NAME
+
+LOGIN_MESSAGE = (
+    "Log in with the name and password an admin gave you, or the account you created from an invite link. "
+    "First start: the server printed the admin password (also in initial-admin-password.txt in its data folder)."
+)
+
+_FORM = """{error}
+<p>{intro}</p>
+<form method="post" action="/login" autocomplete="on">
+<label for="username">Name</label>
+<input id="username" name="username" type="text" required maxlength="200" value="{name}"
+ autocomplete="username" autofocus>
+<label for="password">Password</label>
+<input id="password" name="password" type="password" required maxlength="1000" autocomplete="current-password">
+<button type="submit" id="login">Login</button>
+</form>
+"""
+
+_LOGOUT = """<p>Log out of Judge Studio?</p>
+<form method="post" action="/logout"><button type="submit" id="logout">Log out</button></form>
+<p class="hint"><a href="/">Back to Judge Studio</a></p>
+"""
+
+router = fastapi.APIRouter(include_in_schema=False)
+
+
+def login_page(name: str = "", error: str = "", status_code: int = 200) -> HTMLResponse:
+    body = _FORM.format(error=error_paragraph(error), intro=html.escape(LOGIN_MESSAGE), name=html.escape(name))
+    return page("Log in", body, status_code)
+
+
+def _wants_html(request: Request) -> bool:
+    return "text/html" in request.headers.get("accept", "")
+
+
+def client_address(request: Request) -> str | None:
+    """The caller's address (a trusted proxy's X-Forwarded-For already applied)."""
+    return request.client.host if request.client else None
+
+
+@router.get("/login", response_model=None)
+def show_login(request: Request) -> Response:
+    if web_context(request).user_of(request) is not None:
+        return RedirectResponse("/", status_code=status.HTTP_303_SEE_OTHER)
+    return login_page()
+
+
+@router.post("/login", response_model=None)
+async def log_in(
+    request: Request,
+    username: Annotated[str, Form(max_length=200)] = "",
+    password: Annotated[str, Form(max_length=1000)] = "",
+) -> Response:
+    web = web_context(request)
+    try:
+        # password hashing (scrypt) takes tens of milliseconds: keep it off the event loop
+        user = await anyio.to_thread.run_sync(web.studio.access.sign_in, username, password, client_address(request))
+    except StudioError as exc:
+        if _wants_html(request):
+            return login_page(username, str(exc), status_of(exc))
+        return error_response(exc)
+    response: Response
+    if _wants_html(request):
+        response = RedirectResponse("/", status_code=status.HTTP_303_SEE_OTHER)
+    else:
+        response = JSONResponse({"success": True})
+    web.set_session(response, request, user.name)
+    return response
+
+
+def _logged_out(request: Request) -> Response:
+    web = web_context(request)
+    found = web.signer.revoke(request.cookies.get(COOKIE_NAME))
+    if found is not None:
+        web.forget_account(found.name)
+    response = RedirectResponse("/login", status_code=status.HTTP_303_SEE_OTHER)
+    web.clear_session(response, request)
+    return response
+
+
+@router.get("/logout", response_model=None)
+def log_out_link(request: Request) -> Response:
+    """The app's "Log out" link. A link on another site could point here too: then ask first."""
+    if request.headers.get("sec-fetch-site", "same-origin") not in {"same-origin", "none"}:
+        return page("Log out", _LOGOUT)
+    return _logged_out(request)
+
+
+@router.post("/logout", response_model=None)
+def log_out(request: Request) -> Response:
+    return _logged_out(request)

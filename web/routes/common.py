@@ -1,0 +1,104 @@
+"""What every REST router shares: the prefix, the Bearer-token caller, the studio, id bounds and the
+label shapes that both the sessions and the labels routes answer with."""
+
+# No ``from __future__ import annotations``: FastAPI reads the annotations at run time.
+from typing import Annotated, Any, Literal
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field
+
+from annotation_store import LabelView
+from errors import InvalidInput, NotFound
+from orchestration import Studio, User
+from orchestration.annotation import presented_choice
+
+API_PREFIX = "/api/v1"
+MAX_ID = 2**63 - 1  # ids are 64-bit signed integers in every database we support
+
+
+class Problem(BaseModel):
+    detail: str = Field(description="what went wrong, in words a person can act on")
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": Problem, "description": "no or an unknown API token"},
+    403: {"model": Problem, "description": "your role may not do this"},
+    400: {"model": Problem, "description": "a request you can fix (the message says how)"},
+    404: {"model": Problem, "description": "no such dataset, session or comparison"},
+    409: {"model": Problem, "description": "the request clashes with what is stored now"},
+}
+
+_bearer = HTTPBearer(auto_error=False, description="an API token: `judge-studio users token NAME`")
+
+
+def get_studio(request: Request) -> Studio:
+    studio: Studio = request.app.state.web.studio
+    return studio
+
+
+def current_user(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> User:
+    """The account of the Bearer token; 401 without a valid one (REST never reads the session cookie,
+    so no other site can make a browser call it)."""
+    user = get_studio(request).access.token_user(credentials.credentials) if credentials is not None else None
+    if user is None:
+        raise HTTPException(
+            status_code=status.HTTP_401_UNAUTHORIZED,
+            detail="Send a valid API token as 'Authorization: Bearer <token>' (judge-studio users token NAME).",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return user
+
+
+Caller = Annotated[User, Depends(current_user)]
+StudioDep = Annotated[Studio, Depends(get_studio)]
+
+
+def comparison_id_or_404(comparison_id: int) -> int:
+    if not 1 <= comparison_id <= MAX_ID:
+        raise NotFound(f"There is no comparison with id {comparison_id}.")
+    return comparison_id
+
+
+def comparison_id_or_400(comparison_id: int) -> int:
+    if not 1 <= comparison_id <= MAX_ID:
+        raise InvalidInput(f"comparison_id must be a whole number from 1 to {MAX_ID}; got {comparison_id}.")
+    return comparison_id
+
+
+class ProgressOut(BaseModel):
+    mine: int = Field(description="comparisons you answered in this session's dataset")
+    done: int = Field(description="comparisons with `overlap` labels")
+    total: int
+    overlap: int
+
+
+class LabelOut(BaseModel):
+    comparison_id: int
+    annotator: str
+    choice: Literal["left", "right", "tie", "skip"] = Field(description="the answer in the order you saw")
+    verdict: Literal["1", "2", "tie"] | None = Field(description="the stored verdict about response 1 and 2")
+    swapped: bool = Field(description="response 2 was shown on the left")
+    version: int
+    confidence: int | None
+    comment: str
+    flagged: bool
+    time_on_item_ms: int | None
+
+
+def label_out(label: LabelView) -> LabelOut:
+    choice = "skip" if label.skipped else presented_choice(label.verdict, label.presented_swapped)
+    return LabelOut(
+        comparison_id=label.comparison_id,
+        annotator=label.annotator,
+        choice=choice or "skip",  # type: ignore[arg-type]
+        verdict=label.verdict,  # type: ignore[arg-type]
+        swapped=label.presented_swapped,
+        version=label.version,
+        confidence=label.confidence,
+        comment=label.comment,
+        flagged=label.flagged,
+        time_on_item_ms=label.time_on_item_ms,
+    )

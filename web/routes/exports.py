@@ -1,0 +1,54 @@
+"""``GET /api/v1/export``: labels (long), items (wide) or DPO pairs as a JSONL or CSV download. The file
+is written to a private temporary folder and streamed to the caller only; nothing stays on disk."""
+
+# No ``from __future__ import annotations``: FastAPI reads the handlers' annotations at run time.
+import tempfile
+from pathlib import Path
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Response
+
+from orchestration import export_dataset
+from web.routes.common import API_PREFIX, ERRORS, Caller, StudioDep
+
+router = APIRouter(prefix=API_PREFIX, responses=ERRORS, tags=["data"])
+EXPORT_MEDIA = {"jsonl": "application/x-ndjson", "csv": "text/csv; charset=utf-8"}
+
+
+def _safe_filename(name: str) -> str:
+    cleaned = "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in name).strip(".-")
+    return cleaned[:80] or "dataset"
+
+
+@router.get(
+    "/export",
+    response_class=Response,
+    responses={200: {"content": {media: {} for media in EXPORT_MEDIA.values()}}},
+)
+def export(
+    user: Caller,
+    studio: StudioDep,
+    dataset: Annotated[str, Query(description="dataset name", max_length=200)],
+    kind: Annotated[Literal["labels", "wide", "dpo"], Query(description="labels (long), wide or dpo")] = "labels",
+    format: Annotated[Literal["jsonl", "csv"], Query()] = "jsonl",
+    judges: Annotated[bool, Query(description="labels: add every judge verdict as rows")] = False,
+    source: Annotated[str, Query(description="dpo: 'majority' or a judge run id", max_length=40)] = "majority",
+) -> Response:
+    """Labels (long), items (wide) or DPO pairs as a JSONL or CSV download (reviewer+)."""
+    studio.access.require(user.name, "reviewer")
+    with tempfile.TemporaryDirectory(prefix="judge-studio-export-") as folder:
+        target = Path(folder) / f"{kind}.{format}"
+        rows = export_dataset(
+            studio.store, dataset, kind, fmt=format, output=target, include_judges=judges, source=source
+        )
+        content = target.read_bytes()
+    filename = f"{_safe_filename(dataset)}-{kind}.{format}"
+    return Response(
+        content,
+        media_type=EXPORT_MEDIA[format],
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "X-Rows": str(rows),
+            "Cache-Control": "no-store",
+        },
+    )

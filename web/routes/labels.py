@@ -1,0 +1,103 @@
+"""``POST /api/v1/labels``: submit (or change) your label on a leased comparison; idempotent with a key."""
+
+# No ``from __future__ import annotations``: FastAPI reads the handlers' annotations at run time.
+import hashlib
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Header
+from pydantic import BaseModel, Field
+
+from orchestration import SubmitOutcome
+from web.routes.common import API_PREFIX, ERRORS, MAX_ID, Caller, LabelOut, StudioDep, comparison_id_or_400, label_out
+
+router = APIRouter(prefix=API_PREFIX, responses=ERRORS, tags=["annotation"])
+
+
+class LabelIn(BaseModel):
+    session: str = Field(max_length=200)
+    comparison_id: int = Field(description=f"1 to {MAX_ID}")
+    choice: Literal["left", "right", "tie", "skip"] = Field(description="about what you were shown")
+    swapped: bool = Field(description="as the item said")
+    confidence: int | None = Field(default=None, ge=1, le=5)
+    comment: str = Field(default="", max_length=5000)
+    flagged: bool = False
+    time_on_item_ms: int | None = Field(default=None, ge=0, le=MAX_ID)
+    expected_version: int | None = Field(
+        default=None, ge=0, le=MAX_ID, description="edit only if your label is still this version (0: no label yet)"
+    )
+
+
+class JudgeRevealOut(BaseModel):
+    judge_model: str
+    verdict: Literal["1", "2", "tie"] | None
+    choice: Literal["left", "right", "tie"] | None = Field(description="the judge's verdict in your left/right terms")
+    status: str
+    reason: str
+
+
+class GoldOut(BaseModel):
+    correct: bool | None
+    choice: Literal["left", "right", "tie"] | None
+    explanation: str
+
+
+class SubmitOut(BaseModel):
+    label: LabelOut
+    judge: JudgeRevealOut | None = Field(description="only when the session reveals the judge")
+    gold: GoldOut | None = Field(description="feedback on an attention-check item")
+
+
+def _submit_out(outcome: SubmitOutcome) -> SubmitOut:
+    judge = None
+    if outcome.judge is not None:
+        judge = JudgeRevealOut(
+            judge_model=outcome.judge.judge_model,
+            verdict=outcome.judge.verdict,  # type: ignore[arg-type]
+            choice=outcome.judge_choice,  # type: ignore[arg-type]
+            status=outcome.judge.status,
+            reason=outcome.judge.reason,
+        )
+    gold = None
+    if outcome.gold_verdict is not None:
+        gold = GoldOut(
+            correct=outcome.gold_correct,
+            choice=outcome.gold_choice,  # type: ignore[arg-type]
+            explanation=outcome.gold_explanation,
+        )
+    return SubmitOut(label=label_out(outcome.label), judge=judge, gold=gold)
+
+
+def _idempotency_key(user: str, key: str | None) -> str | None:
+    """Keys are per user (two clients may both send "1"), and the stored column is 100 characters."""
+    if not key:
+        return None
+    return "api:" + hashlib.sha256(f"{user}\n{key}".encode()).hexdigest()
+
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=200,
+        description="send the same key when you retry: the label is stored once and the same answer comes back",
+    ),
+]
+
+
+@router.post("/labels", response_model=SubmitOut)
+def submit_label(user: Caller, studio: StudioDep, body: LabelIn, idempotency_key: IdempotencyKey = None) -> SubmitOut:
+    """Submit (or change) your label on a leased comparison (annotator+)."""
+    outcome = studio.desk.submit(
+        user.name,
+        body.session,
+        comparison_id_or_400(body.comparison_id),
+        body.choice,
+        swapped=body.swapped,
+        confidence=body.confidence,
+        comment=body.comment,
+        flagged=body.flagged,
+        time_on_item_ms=body.time_on_item_ms,
+        idempotency_key=_idempotency_key(user.name, idempotency_key),
+        expected_version=body.expected_version,
+    )
+    return _submit_out(outcome)

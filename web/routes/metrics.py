@@ -1,0 +1,26 @@
+"""``GET /api/v1/metrics``: a dataset's full report, as ``judge-studio metrics --json`` prints it."""
+
+# No ``from __future__ import annotations``: FastAPI reads the handlers' annotations at run time.
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from analysis.defaults import ALPHA, N_BOOTSTRAP
+from orchestration import dataset_metrics
+from web.routes.common import API_PREFIX, ERRORS, Caller, StudioDep
+
+router = APIRouter(prefix=API_PREFIX, responses=ERRORS, tags=["data"])
+
+
+@router.get("/metrics", response_model=dict[str, Any])
+def metrics(
+    user: Caller,
+    studio: StudioDep,
+    dataset: Annotated[str, Query(description="dataset name", max_length=200)],
+    alpha: Annotated[float, Query(gt=0, lt=1, description="significance level of the partial order")] = ALPHA,
+    bootstrap: Annotated[int, Query(ge=0, le=2000, description="Bradley-Terry bootstrap resamples")] = N_BOOTSTRAP,
+    baseline: Annotated[str | None, Query(description="model for win rates", max_length=200)] = None,
+) -> dict[str, Any]:
+    """The full metrics report of a dataset (reviewer+)."""
+    studio.access.require(user.name, "reviewer")
+    return dataset_metrics(studio.store, dataset, alpha=alpha, n_bootstrap=bootstrap, baseline=baseline)

@@ -1,0 +1,38 @@
+"""``GET /api/v1/report-card``: the judge report card of a dataset (reviewer+), as JSON.
+
+The same card as the Report card page and ``judge-studio report``, built from the same report as
+``GET /api/v1/metrics`` (``orchestration.report_card``), so their figures cannot disagree.
+"""
+
+# No ``from __future__ import annotations``: FastAPI reads the handlers' annotations at run time.
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from analysis.defaults import ALPHA, N_BOOTSTRAP
+from orchestration.metrics import PeopleOptions
+from orchestration.report_card import report_card as build_card
+from web.routes.common import API_PREFIX, ERRORS, Caller, StudioDep
+
+router = APIRouter(prefix=API_PREFIX, responses=ERRORS, tags=["data"])
+
+
+@router.get("/report-card", response_model=dict[str, Any])
+def report_card(
+    user: Caller,
+    studio: StudioDep,
+    dataset: Annotated[str, Query(description="dataset name", max_length=200)],
+    run_id: Annotated[int | None, Query(description="one judge run (default: every run)")] = None,
+    alpha: Annotated[float, Query(gt=0, lt=1, description="significance level")] = ALPHA,
+    bootstrap: Annotated[int, Query(ge=0, le=2000, description="Bradley-Terry bootstrap resamples")] = N_BOOTSTRAP,
+    baseline: Annotated[str | None, Query(description="model for win rates", max_length=200)] = None,
+    aggregation: Annotated[str | None, Query(description="people's labels: majority or dawid-skene")] = None,
+    epsilon_expert: Annotated[float | None, Query(ge=0, lt=1, description="alt-test margin, experts")] = None,
+    epsilon_crowd: Annotated[float | None, Query(ge=0, lt=1, description="alt-test margin, crowd")] = None,
+) -> dict[str, Any]:
+    """Can this judge replace people on this dataset? Answer, conclusion, figures and caveats per run."""
+    studio.access.require(user.name, "reviewer")
+    people = PeopleOptions.given(aggregation, {"expert": epsilon_expert, "crowd": epsilon_crowd})
+    return build_card(
+        studio.store, dataset, run_id=run_id, alpha=alpha, n_bootstrap=bootstrap, baseline=baseline, people=people
+    )
