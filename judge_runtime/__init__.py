@@ -9,22 +9,21 @@ Three lines::
 Single-answer grading (MT-Bench, 1-10): ``load_judge(profile="mtbench-single").rate(SingleCase(...))``.
 A judge on an OpenAI-compatible server: ``load_judge(model="openai:<name>@http://host:port/v1")``.
 Candidate responses from a local model: :func:`judge_runtime.generation.load_generator`.
+
+Modules: ``base`` (spec, results, the ``Judge`` face), ``engine`` (a model in this process),
+``remote`` (an OpenAI-compatible server), ``factory`` (``load_judge``, the only module that knows both
+backends), ``static_decode`` (the static-cache, optionally compiled, greedy loop), ``batching``,
+``loading``, ``profiles``, ``generation``.
 """
 
-from judge_runtime.engine import (
-    DEFAULT_PROFILE,
-    Judge,
-    JudgeInputError,
-    JudgeProgress,
-    JudgeResult,
-    JudgeSpec,
-    LocalJudge,
-    load_judge,
-)
+from judge_runtime.base import DEFAULT_PROFILE, Judge, JudgeProgress, JudgeResult, JudgeSpec
+from judge_runtime.engine import LocalJudge
+from judge_runtime.factory import load_judge
 from judge_runtime.loading import DEMO_MODEL, JudgeLoadError
 from judge_runtime.profiles import (
     VERDICTS,
     Decoding,
+    JudgeInputError,
     PairCase,
     PairTurn,
     ParsedJudgment,

@@ -13,12 +13,16 @@ def run_in_batches(
     batch_size: int,
     run: Callable[[list[int]], list[R]],
     on_result: Callable[[int, R], None] | None = None,
+    *,
+    group_of: Callable[[int], object] | None = None,
+    on_oom: Callable[[], None] | None = None,
 ) -> list[R]:
     """Call ``run`` on batches of indices sorted by length; results come back in the original order.
 
-    Sorting by length keeps padding (wasted compute) small. On CUDA out-of-memory the batch size is
-    halved and the same batch retried, so a long run finishes instead of failing at its largest batch;
-    at batch size 1 the error is raised.
+    Sorting by length keeps padding (wasted compute) small; with ``group_of`` (length -> prompt bucket)
+    a batch never mixes groups either. On CUDA out-of-memory ``on_oom`` frees what it can (the static
+    caches), the batch size is halved and the same batch retried, so a long run finishes instead of
+    failing at its largest batch; at batch size 1 the error is raised.
     """
     import torch
 
@@ -28,11 +32,16 @@ def run_in_batches(
     size = max(1, batch_size)
     while position < len(order):
         batch = order[position : position + size]
+        if group_of is not None:
+            first = group_of(lengths[batch[0]])
+            batch = [i for i in batch if group_of(lengths[i]) == first]  # sorted: the group's members come first
         try:
             batch_results = run(batch)
         except torch.cuda.OutOfMemoryError:
             if size == 1:
                 raise
+            if on_oom is not None:
+                on_oom()
             torch.cuda.empty_cache()
             size = max(1, size // 2)
             continue
@@ -42,6 +51,23 @@ def run_in_batches(
                 on_result(index, result)
         position += len(batch)
     return [results[i] for i in range(len(lengths))]
+
+
+def plan_batch_size(requested: int, free_bytes: int, per_row_bytes: int) -> int:
+    """The batch size to run: ``requested``, capped by what fits in 90% of ``free_bytes`` at ``per_row_bytes`` a row.
+
+    Never below 1: a batch of one that does not fit fails with out-of-memory, not silently.
+    """
+    fits = int(free_bytes * 0.9) // max(1, per_row_bytes)
+    return max(1, min(max(1, requested), fits))
+
+
+def free_cuda_bytes(device: str) -> int:
+    """Free memory on a CUDA device, as the driver reports it (other processes' use included)."""
+    import torch
+
+    free, _total = torch.cuda.mem_get_info(torch.device(device))
+    return int(free)
 
 
 def left_pad(batch: Sequence[Sequence[int]], pad_id: int, device: str) -> tuple[Any, Any]:

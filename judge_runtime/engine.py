@@ -1,4 +1,4 @@
-"""The judge engine: one loaded model + one profile -> parsed judgments, streamed or batched.
+"""The local judge engine: one loaded model + one profile -> parsed judgments, streamed or batched.
 
 Two verdict modes:
 
@@ -8,28 +8,47 @@ Two verdict modes:
   pass gives the probabilities of the three verdict words at the first output position
   (renormalised, as AlpacaEval's logprob parser does); the most likely word is written, then the
   model continues with the rest of the layout (reason, reference). Small models that never follow
-  a format on their own still give a real, probability-backed verdict this way.
+  a format on their own still give a real, probability-backed verdict this way. With
+  ``both_orders`` the swapped presentation of every case rides in the same forward batch.
 
-``Judge`` is the backend-independent face (profile, fingerprint, ``judge``/``judge_many`` for
-pairwise profiles, ``rate``/``rate_many`` for ``mtbench-single``, ``stream``); ``LocalJudge`` runs a
-model in this process, ``judge_runtime.remote.RemoteJudge`` an OpenAI-compatible server.
+Three decode loops (``JudgeSpec.decode_loop``): greedy decoding runs through the static-cache loop
+of :mod:`judge_runtime.static_decode` ("static", or "compiled" with the one-token step under
+``torch.compile``: the default on CUDA) or through transformers' ``generate`` ("generate": the
+default on the CPU, and always for beam search). Both give the same tokens.
+
+Batches (``judge_many``/``rate_many``) are length-sorted; on the static loops a batch never mixes
+prompt buckets, on CUDA its size is capped by free GPU memory, and on out-of-memory it is halved.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from judge_runtime.batching import decode_until_stop, left_pad, run_in_batches, stop_token_ids
+from judge_runtime.base import (
+    Judge,
+    JudgeProgress,
+    JudgeResult,
+    JudgeSpec,
+    ResultCallback,
+    average_orders,
+    check_case,
+    forced_prefix,
+)
+from judge_runtime.batching import (
+    decode_until_stop,
+    free_cuda_bytes,
+    left_pad,
+    plan_batch_size,
+    run_in_batches,
+    stop_token_ids,
+)
 from judge_runtime.loading import (
-    DEMO_MODEL,
     JudgeLoadError,
     fingerprint,
-    fingerprint_key,
     load_model_and_tokenizer,
     prompt_template_hash,
     resolve_device,
@@ -42,177 +61,19 @@ from judge_runtime.profiles import (
     Decoding,
     JudgeInputError,
     PairCase,
-    ParsedJudgment,
     Profile,
-    SingleCase,
-    Verdict,
-    get_profile,
     render,
-    required_fields,
     swapped,
 )
-
-DEFAULT_PROFILE = "pandalm"
-VERDICT_MODES = ("generate", "constrained")
-
-
-@dataclass(frozen=True)
-class JudgeSpec:
-    """What to load. ``decoding`` names one of the profile's presets ('fast', 'released')."""
-
-    # DEMO_MODEL, a model folder, a .gguf file, a cached hub id, or "openai:<served name>@<base URL>"
-    # for an OpenAI-compatible server (vLLM, llama.cpp), e.g. "openai:qwen2.5-7b@http://127.0.0.1:8000/v1".
-    model: str = DEMO_MODEL
-    profile: str = DEFAULT_PROFILE
-    quantization: str = "auto"
-    device: str = "auto"
-    decoding: str = "fast"
-    max_new_tokens: int | None = 256
-    seed: int = 0
-    verdict_mode: str = "generate"
-    # constrained mode only: average the verdict probabilities over both presentation orders
-    # (p(1) = mean of p(1) as shown and p(2) with the responses swapped), cancelling position bias.
-    both_orders: bool = False
-    # remote judges only: a local tokenizer (folder, .gguf, cached hub id, DEMO_MODEL) whose chat template
-    # renders chat profiles' prompts here; without one, chat profiles use the server's /chat/completions.
-    tokenizer: str | None = None
-
-
-@dataclass(frozen=True)
-class JudgeResult:
-    """One judgment: ``parsed.verdict`` for pairwise profiles, ``parsed.score`` for ``mtbench-single``."""
-
-    parsed: ParsedJudgment
-    raw_output: str
-    prompt_tokens: int
-    output_tokens: int
-    latency_s: float
-    probabilities: dict[str, float] | None = None  # p("1"), p("2"), p("tie") in constrained mode
-
-
-@dataclass
-class JudgeProgress:
-    """One step of a streamed judgment: the text so far, and the result once finished."""
-
-    text: str
-    result: JudgeResult | None = None
-
-
-ResultCallback = Callable[[int, JudgeResult], None]
-
-
-def average_orders(shown: dict[str, float], other: dict[str, float]) -> dict[str, float]:
-    """Verdict probabilities averaged over both presentation orders (``other`` judged with the responses swapped)."""
-    return {
-        "1": (shown["1"] + other["2"]) / 2,
-        "2": (shown["2"] + other["1"]) / 2,
-        "tie": (shown["tie"] + other["tie"]) / 2,
-    }
-
-
-def forced_prefix(profile: Profile, probabilities: dict[str, float]) -> str:
-    """The most likely verdict word and what follows it in the profile's layout (constrained mode)."""
-    assert profile.verdict_words is not None
-    best: Verdict = max(VERDICTS, key=lambda v: probabilities[v])
-    return profile.verdict_words[VERDICTS.index(best)] + profile.after_verdict
-
-
-def check_case(profile: Profile, case: Case) -> None:
-    """Refuse a case with an empty text, before any model time is spent on it."""
-    for name, text in required_fields(case).items():
-        if not str(text).strip():
-            needs = "a response" if isinstance(case, SingleCase) else "two responses"
-            raise JudgeInputError(f"The {name} is empty: the judge needs an instruction and {needs}.")
-
-
-class Judge(ABC):
-    """A loaded judge: a profile and a backend. Build one with :func:`load_judge`.
-
-    Pairwise profiles: ``judge(PairCase)``, ``judge_many``. ``mtbench-single``: ``rate(SingleCase)``,
-    ``rate_many``; the rating is ``result.parsed.score``. ``stream`` takes either kind.
-    """
-
-    spec: JudgeSpec
-    profile: Profile
-    decoding: Decoding
-    fingerprint: dict[str, Any]
-
-    @property
-    def fingerprint_key(self) -> str:
-        return fingerprint_key(self.fingerprint)
-
-    @abstractmethod
-    def validate(self, case: Case) -> None:
-        """Raise :class:`JudgeInputError` when ``case`` cannot be judged (empty text, wrong kind, too long)."""
-
-    @abstractmethod
-    def stream(self, case: Case) -> Iterator[JudgeProgress]:
-        """Yield the growing output text; the last item carries the parsed result."""
-
-    @abstractmethod
-    def _run_many(self, cases: Sequence[Case], batch_size: int, on_result: ResultCallback | None) -> list[JudgeResult]:
-        """Judge or rate ``cases`` (already checked to fit the profile), in batches."""
-
-    def with_settings(
-        self,
-        *,
-        profile: str | None = None,
-        decoding: str | None = None,
-        max_new_tokens: int | None = None,
-        verdict_mode: str | None = None,
-        both_orders: bool | None = None,
-    ) -> Judge:
-        """This judge with other settings, sharing the loaded model (nothing is loaded again).
-
-        ``None`` keeps the current value. The result's fingerprint is the one a freshly loaded judge
-        with the same spec would have; unknown or contradictory settings raise :class:`JudgeInputError`.
-        """
-        changes: dict[str, Any] = {
-            "profile": profile,
-            "decoding": decoding,
-            "max_new_tokens": max_new_tokens,
-            "verdict_mode": verdict_mode,
-            "both_orders": both_orders,
-        }
-        spec = replace(self.spec, **{k: v for k, v in changes.items() if v is not None})
-        if spec == self.spec:
-            return self
-        new_profile, new_decoding = checked_settings(spec)
-        return self._with_spec(spec, new_profile, new_decoding)
-
-    def _with_spec(self, spec: JudgeSpec, profile: Profile, decoding: Decoding) -> Judge:
-        """A judge for ``spec`` (already checked) on the same backend; subclasses share what they loaded."""
-        raise JudgeInputError(f"{type(self).__name__} cannot change its settings: load a new judge instead.")
-
-    def _expect(self, kind: str, method: str, other: str) -> None:
-        if self.profile.kind != kind:
-            raise JudgeInputError(
-                f"{method}() is for {'pairwise' if kind == 'pair' else 'single-answer'} profiles, but this judge's "
-                f"profile {self.profile.name!r} {'rates one response' if kind == 'pair' else 'compares two'}: "
-                f"use {other}()."
-            )
-
-    def judge(self, case: PairCase) -> JudgeResult:
-        """Compare the two responses of one case."""
-        return self.judge_many([case])[0]
-
-    def judge_many(
-        self, cases: Sequence[PairCase], *, batch_size: int = 8, on_result: ResultCallback | None = None
-    ) -> list[JudgeResult]:
-        """Judge cases in batches; ``on_result(index, result)`` as each one finishes."""
-        self._expect("pair", "judge_many", "rate_many")
-        return self._run_many(cases, batch_size, on_result)
-
-    def rate(self, case: SingleCase) -> JudgeResult:
-        """Grade one response 1-10 (MT-Bench single-answer grading); the rating is ``result.parsed.score``."""
-        return self.rate_many([case])[0]
-
-    def rate_many(
-        self, cases: Sequence[SingleCase], *, batch_size: int = 8, on_result: ResultCallback | None = None
-    ) -> list[JudgeResult]:
-        """Grade responses in batches; an output without a valid ``[[rating]]`` is unparsed, never a number."""
-        self._expect("single", "rate_many", "judge_many")
-        return self._run_many(cases, batch_size, on_result)
+from judge_runtime.static_decode import (
+    GreedySettings,
+    StaticDecoder,
+    bucket_for,
+    largest_slot,
+    resolve_decode_loop,
+    row_bytes,
+    unsupported_generation_settings,
+)
 
 
 @dataclass
@@ -228,9 +89,10 @@ class LocalJudge(Judge):
     fingerprint: dict[str, Any]
     verdict_token_ids: tuple[int, int, int] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    decoder: StaticDecoder | None = None  # the static-cache loop; None: generate() only
 
     def _with_spec(self, spec: JudgeSpec, profile: Profile, decoding: Decoding) -> Judge:
-        """Same model, tokenizer and lock (one generation at a time on the shared weights)."""
+        """Same model, tokenizer, decoder and lock (one generation at a time on the shared weights)."""
         constrained = spec.verdict_mode == "constrained"
         try:
             verdict_ids = _verdict_token_ids(profile, self.tokenizer) if constrained else None
@@ -238,7 +100,16 @@ class LocalJudge(Judge):
             raise JudgeInputError(str(exc)) from None
         fp = refingerprint(self.fingerprint, spec, profile, decoding)
         return LocalJudge(
-            spec, profile, decoding, self.model, self.tokenizer, self.device, fp, verdict_ids, _lock=self._lock
+            spec,
+            profile,
+            decoding,
+            self.model,
+            self.tokenizer,
+            self.device,
+            fp,
+            verdict_ids,
+            _lock=self._lock,
+            decoder=self.decoder,
         )
 
     # ---------------------------------------------------------------- prompt -> token ids
@@ -289,6 +160,35 @@ class LocalJudge(Judge):
             probabilities=probabilities,
         )
 
+    # ---------------------------------------------------------------- which decode loop
+    def greedy_settings(self) -> GreedySettings:
+        """What the static loop needs from this judge's decoding (min_new_tokens from the generation config)."""
+        return GreedySettings(
+            max_new_tokens=self.decoding.max_new_tokens,
+            stop_ids=tuple(sorted(stop_token_ids(self.model, self.tokenizer))),
+            pad_id=int(self.tokenizer.pad_token_id),
+            repetition_penalty=float(self.decoding.repetition_penalty),
+            min_new_tokens=int(getattr(self.model.generation_config, "min_new_tokens", None) or 0),
+        )
+
+    def uses_static_loop(self, longest_prompt: int) -> bool:
+        """Whether prompts up to this length decode through the static loop (greedy, fits the cache)."""
+        return (
+            self.decoder is not None
+            and self.decoding.num_beams == 1
+            and not self.decoding.do_sample
+            and self.decoder.fits(longest_prompt, self.decoding.max_new_tokens)
+            and not unsupported_generation_settings(self.model.generation_config)
+        )
+
+    def warm_up(self, batch_sizes: Sequence[int] = (1,)) -> None:
+        """Compile the static loop's step for these batch sizes now (30-70 s each on a GPU), not mid-job."""
+        if self.decoder is None:
+            return
+        prompt = self.tokenizer("Warm-up prompt.")["input_ids"]
+        with self._lock:
+            self.decoder.warm_up(batch_sizes, self.greedy_settings(), prompt=prompt)
+
     # ---------------------------------------------------------------- constrained verdicts
     @property
     def constrained(self) -> bool:
@@ -313,6 +213,7 @@ class LocalJudge(Judge):
     def _constrained_verdicts(
         self, batch: list[list[int]], swapped_batch: list[list[int]] | None
     ) -> list[dict[str, float]]:
+        """One forward batch: both presentation orders of every case ride together when ``swapped_batch`` is given."""
         if swapped_batch is None:
             return self.verdict_probabilities(batch)
         both = self.verdict_probabilities(batch + swapped_batch)
@@ -331,9 +232,6 @@ class LocalJudge(Judge):
     # ---------------------------------------------------------------- one judgment, streamed
     def stream(self, case: Case) -> Iterator[JudgeProgress]:
         """Yield the growing output text; the last item carries the parsed result."""
-        import torch
-        from transformers import TextIteratorStreamer
-
         ids = self.encode(case)
         other = self._encode_swapped(case)
         started = time.perf_counter()
@@ -344,40 +242,75 @@ class LocalJudge(Judge):
                 prefix, forced = self._forced_prefix(probabilities)
                 ids = ids + forced
                 yield JudgeProgress(prefix)
-            input_ids = torch.tensor([ids], device=self.device)
-            if self.decoding.num_beams > 1:  # transformers cannot stream beam search: the text comes at the end
+            if self.uses_static_loop(len(ids)):
+                yield from self._stream_static(ids, started, prefix, probabilities)
+            elif self.decoding.num_beams > 1:  # transformers cannot stream beam search: the text comes at the end
+                result = self._finish(self._generate_one(ids), len(ids), started, prefix, probabilities)
+                yield JudgeProgress(result.raw_output, result)
+            else:
+                yield from self._stream_generate(ids, started, prefix, probabilities)
+
+    def _stream_static(
+        self, ids: list[int], started: float, prefix: str, probabilities: dict[str, float] | None
+    ) -> Iterator[JudgeProgress]:
+        """Tokens from the static loop as they come; text re-decoded whole, so multi-byte characters stay intact."""
+        assert self.decoder is not None
+        settings = self.greedy_settings()
+        tokens: list[int] = []
+        shown = prefix
+        for token in self.decoder.stream(ids, settings):
+            tokens.append(token)
+            text = prefix + decode_until_stop(self.tokenizer, tokens, set(settings.stop_ids))[0]
+            if text != shown and not text.endswith("\ufffd"):
+                shown = text
+                yield JudgeProgress(text)
+        result = self._finish(tokens, len(ids), started, prefix, probabilities)
+        yield JudgeProgress(result.raw_output, result)
+
+    def _generate_one(self, ids: list[int]) -> list[int]:
+        """New token ids of one prompt through ``generate`` (beam search: nothing to stream)."""
+        import torch
+
+        input_ids = torch.tensor([ids], device=self.device)
+        with torch.inference_mode():
+            torch.manual_seed(self.spec.seed)
+            out = self.model.generate(
+                input_ids=input_ids, attention_mask=torch.ones_like(input_ids), **self._generate_kwargs()
+            )
+        return list(out[0][len(ids) :].tolist())
+
+    def _stream_generate(
+        self, ids: list[int], started: float, prefix: str, probabilities: dict[str, float] | None
+    ) -> Iterator[JudgeProgress]:
+        """``generate`` in a worker thread feeding transformers' text streamer."""
+        import torch
+        from transformers import TextIteratorStreamer
+
+        input_ids = torch.tensor([ids], device=self.device)
+        streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
+        holder: dict[str, Any] = {}
+
+        def run() -> None:
+            try:
                 with torch.inference_mode():
                     torch.manual_seed(self.spec.seed)
-                    out = self.model.generate(
-                        input_ids=input_ids, attention_mask=torch.ones_like(input_ids), **self._generate_kwargs()
+                    holder["out"] = self.model.generate(
+                        input_ids=input_ids,
+                        attention_mask=torch.ones_like(input_ids),
+                        streamer=streamer,
+                        **self._generate_kwargs(),
                     )
-                result = self._finish(out[0][len(ids) :].tolist(), len(ids), started, prefix, probabilities)
-                yield JudgeProgress(result.raw_output, result)
-                return
-            streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
-            holder: dict[str, Any] = {}
+            except BaseException as exc:  # surfaced in the caller's thread below
+                holder["error"] = exc
+                streamer.end()
 
-            def run() -> None:
-                try:
-                    with torch.inference_mode():
-                        torch.manual_seed(self.spec.seed)
-                        holder["out"] = self.model.generate(
-                            input_ids=input_ids,
-                            attention_mask=torch.ones_like(input_ids),
-                            streamer=streamer,
-                            **self._generate_kwargs(),
-                        )
-                except BaseException as exc:  # surfaced in the caller's thread below
-                    holder["error"] = exc
-                    streamer.end()
-
-            worker = threading.Thread(target=run, daemon=True)
-            worker.start()
-            text = prefix
-            for piece in streamer:
-                text += piece
-                yield JudgeProgress(text)
-            worker.join()
+        worker = threading.Thread(target=run, daemon=True)
+        worker.start()
+        text = prefix
+        for piece in streamer:
+            text += piece
+            yield JudgeProgress(text)
+        worker.join()
         if "error" in holder:
             raise holder["error"]
         new_tokens = holder["out"][0][len(ids) :].tolist()
@@ -385,7 +318,8 @@ class LocalJudge(Judge):
 
     # ---------------------------------------------------------------- many judgments, batched
     def _run_many(self, cases: Sequence[Case], batch_size: int, on_result: ResultCallback | None) -> list[JudgeResult]:
-        """Length-sorted, left-padded batches; on CUDA out-of-memory the batch is halved and retried."""
+        """Length-sorted, left-padded batches (one prompt bucket each on the static loop), sized to free GPU
+        memory on CUDA; on CUDA out-of-memory the caches are dropped and the batch is halved and retried."""
         encoded = [self.encode(case) for case in cases]
         others = [self._encode_swapped(case) for case in cases]
 
@@ -396,14 +330,46 @@ class LocalJudge(Judge):
                 [ids for ids in swapped_batch if ids is not None] if swapped_batch[0] is not None else None,
             )
 
-        return run_in_batches([len(ids) for ids in encoded], batch_size, run, on_result)
+        lengths = [len(ids) for ids in encoded]
+        size = self.batch_size_for(batch_size, max(lengths, default=0))
+        buckets = self.decoder.buckets if self.decoder is not None else None
+        return run_in_batches(
+            lengths,
+            size,
+            run,
+            on_result,
+            group_of=(lambda n: bucket_for(n, buckets)) if buckets else None,
+            on_oom=self.decoder.release if self.decoder is not None else None,
+        )
+
+    def memory_budget(self) -> int | None:
+        """Free GPU memory in bytes; None on the CPU (no limit is worked out there)."""
+        if not self.device.startswith("cuda"):
+            return None
+        return free_cuda_bytes(self.device)
+
+    def batch_size_for(self, requested: int, longest_prompt: int) -> int:
+        """``requested``, capped on CUDA by what fits in free memory (so one setting runs on a 24 GB card too).
+
+        Static loop: the largest power-of-two slot whose cache (unless already allocated) and prefill fit;
+        ``generate``: the rows whose dynamic cache (times the beams) and prefill fit. Both orders double the
+        forward pass's rows.
+        """
+        budget = self.memory_budget()
+        if budget is None:
+            return max(1, requested)
+        orders = 2 if self.constrained and self.spec.both_orders else 1
+        if self.decoder is not None and self.uses_static_loop(longest_prompt):
+            kv, transient = row_bytes(self.model, self.decoder.cache_len)
+            return largest_slot(requested, budget, kv, transient * orders, self.decoder.allocated_slots)
+        kv, transient = row_bytes(self.model, longest_prompt + self.decoding.max_new_tokens)
+        per_row = kv * max(1, self.decoding.num_beams) + transient * orders
+        return plan_batch_size(requested, budget, per_row)
 
     def _left_pad(self, batch: list[list[int]]) -> tuple[Any, Any]:
         return left_pad(batch, self.tokenizer.pad_token_id, self.device)
 
     def _judge_batch(self, batch: list[list[int]], swapped_batch: list[list[int]] | None) -> list[JudgeResult]:
-        import torch
-
         started = time.perf_counter()
         with self._lock:
             prefixes: list[str] = [""] * len(batch)
@@ -413,63 +379,37 @@ class LocalJudge(Judge):
                 forced = [self._forced_prefix(p) for p in probabilities if p is not None]
                 prefixes = [text for text, _ in forced]
                 batch = [ids + extra for ids, (_, extra) in zip(batch, forced, strict=True)]
-            input_ids, attention = self._left_pad(batch)
-            with torch.inference_mode():
-                torch.manual_seed(self.spec.seed)
-                out = self.model.generate(input_ids=input_ids, attention_mask=attention, **self._generate_kwargs())
-        width = input_ids.shape[1]
+            if self.uses_static_loop(max(len(ids) for ids in batch)):
+                assert self.decoder is not None
+                outputs = self.decoder.generate(batch, self.greedy_settings())
+            else:
+                outputs = self._generate_batch(batch)
         return [
-            self._finish(row[width:].tolist(), len(ids), started, prefix, probs)
-            for row, ids, prefix, probs in zip(out, batch, prefixes, probabilities, strict=True)
+            self._finish(out, len(ids), started, prefix, probs)
+            for out, ids, prefix, probs in zip(outputs, batch, prefixes, probabilities, strict=True)
         ]
+
+    def _generate_batch(self, batch: list[list[int]]) -> list[list[int]]:
+        """New token ids of each prompt through ``generate`` on one left-padded batch."""
+        import torch
+
+        input_ids, attention = self._left_pad(batch)
+        with torch.inference_mode():
+            torch.manual_seed(self.spec.seed)
+            out = self.model.generate(input_ids=input_ids, attention_mask=attention, **self._generate_kwargs())
+        width = input_ids.shape[1]
+        return [row[width:].tolist() for row in out]
 
 
 def _verdict_token_ids(profile: Profile, tokenizer: Any) -> tuple[int, int, int]:
-    """First token of each verdict word; they must differ, or one forward pass cannot tell them apart."""
+    """First token of each verdict word, from the judge's own tokenizer; they must differ, or one forward pass
+    cannot tell them apart."""
     if profile.verdict_words is None:
         raise JudgeLoadError(f"Profile {profile.name!r} puts its verdict last: use verdict_mode 'generate'.")
     ids = tuple(tokenizer(word, add_special_tokens=False)["input_ids"][0] for word in profile.verdict_words)
     if len(set(ids)) != 3:
         raise JudgeLoadError(f"The verdict words {profile.verdict_words} share a first token in this tokenizer.")
     return ids[0], ids[1], ids[2]
-
-
-def resolve_decoding(spec: JudgeSpec, profile: Profile) -> Decoding:
-    """The profile's decoding preset named by ``spec.decoding``, with ``spec.max_new_tokens`` applied."""
-    try:
-        preset = profile.decoding_presets[spec.decoding]
-    except KeyError:
-        raise ValueError(
-            f"Unknown decoding preset {spec.decoding!r} for {profile.name}; "
-            f"choose one of {', '.join(profile.decoding_presets)}"
-        ) from None
-    if spec.max_new_tokens is None:
-        return preset
-    return Decoding(
-        max_new_tokens=spec.max_new_tokens,
-        num_beams=preset.num_beams,
-        repetition_penalty=preset.repetition_penalty,
-        do_sample=preset.do_sample,
-    )
-
-
-def checked_settings(spec: JudgeSpec) -> tuple[Profile, Decoding]:
-    """The profile and decoding of ``spec``, or :class:`JudgeInputError` saying what is wrong with it."""
-    if spec.verdict_mode not in VERDICT_MODES:
-        raise JudgeInputError(f"Unknown verdict mode {spec.verdict_mode!r}; choose one of {', '.join(VERDICT_MODES)}.")
-    if spec.max_new_tokens is not None and spec.max_new_tokens < 1:
-        raise JudgeInputError(f"max_new_tokens must be at least 1, got {spec.max_new_tokens!r}.")
-    try:
-        profile = get_profile(spec.profile)
-        decoding = resolve_decoding(spec, profile)
-    except ValueError as exc:
-        raise JudgeInputError(str(exc)) from None
-    if spec.verdict_mode == "constrained" and profile.verdict_words is None:
-        raise JudgeInputError(
-            f"Profile {profile.name!r} writes its verdict or rating last, so one forward pass cannot pick it: "
-            "use verdict_mode 'generate'."
-        )
-    return profile, decoding
 
 
 def refingerprint(fp: dict[str, Any], spec: JudgeSpec, profile: Profile, decoding: Decoding) -> dict[str, Any]:
@@ -486,31 +426,23 @@ def refingerprint(fp: dict[str, Any], spec: JudgeSpec, profile: Profile, decodin
     }
 
 
-def load_judge(spec: JudgeSpec | None = None, **overrides: Any) -> Judge:
-    """Load a judge. ``load_judge(model="path/to/PandaLM-7B", profile="pandalm")``.
+def build_decoder(model: Any, device: str, loop: str, spec: JudgeSpec, decoding: Decoding) -> StaticDecoder | None:
+    """The static loop for ``loop`` ("static"/"compiled"), its cache sized for the longest bucket + new tokens."""
+    if loop == "generate":
+        return None
+    context = getattr(model.config, "max_position_embeddings", None)
+    cache_len = max(spec.prompt_buckets) + decoding.max_new_tokens
+    if context:
+        cache_len = min(cache_len, int(context))
+    return StaticDecoder(model, device, cache_len, tuple(sorted(spec.prompt_buckets)), compiled=loop == "compiled")
 
-    Local files only (demo, folder, .gguf, cached hub id), or ``model="openai:<name>@<base URL>"`` for
-    an OpenAI-compatible server (see :mod:`judge_runtime.remote`).
-    """
-    spec = spec or JudgeSpec()
-    if overrides:
-        spec = JudgeSpec(**{**spec.__dict__, **overrides})
-    if spec.verdict_mode not in VERDICT_MODES:
-        raise ValueError(f"Unknown verdict mode {spec.verdict_mode!r}; choose one of {', '.join(VERDICT_MODES)}.")
-    profile = get_profile(spec.profile)
-    decoding = resolve_decoding(spec, profile)
-    if spec.verdict_mode == "constrained" and profile.verdict_words is None:
-        raise JudgeLoadError(
-            f"Profile {profile.name!r} writes its verdict or rating last, so one forward pass cannot pick it: "
-            "use verdict_mode 'generate'."
-        )
-    from judge_runtime.remote import is_remote_model, load_remote_judge
 
-    if is_remote_model(spec.model):
-        return load_remote_judge(spec, profile, decoding)
+def load_local_judge(spec: JudgeSpec, profile: Profile, decoding: Decoding) -> LocalJudge:
+    """Load the model in ``spec`` from local files; with the compiled loop, compile batch 1 now (streaming)."""
     source = resolve_model_source(spec.model)
     device = resolve_device(spec.device)
     quantization = resolve_quantization(spec.quantization, device, source)
+    loop = resolve_decode_loop(spec.decode_loop, device)
     model, tokenizer = load_model_and_tokenizer(source, device, quantization)
     verdict_ids = _verdict_token_ids(profile, tokenizer) if spec.verdict_mode == "constrained" else None
     fp = fingerprint(
@@ -522,5 +454,10 @@ def load_judge(spec: JudgeSpec | None = None, **overrides: Any) -> Judge:
         seed=spec.seed,
         verdict_mode=spec.verdict_mode,
         both_orders=spec.both_orders and spec.verdict_mode == "constrained",
+        decode_loop=loop,
     )
-    return LocalJudge(spec, profile, decoding, model, tokenizer, device, fp, verdict_ids)
+    decoder = build_decoder(model, device, loop, spec, decoding)
+    judge = LocalJudge(spec, profile, decoding, model, tokenizer, device, fp, verdict_ids, decoder=decoder)
+    if decoder is not None and decoder.compiled:
+        judge.warm_up((1,))
+    return judge

@@ -51,7 +51,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from judge_runtime.engine import (
+from judge_runtime.base import (
     Judge,
     JudgeProgress,
     JudgeResult,

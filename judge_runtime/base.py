@@ -1,0 +1,241 @@
+"""What every judge backend shares: the spec, results, the ``Judge`` face and the settings checks.
+
+``judge_runtime.engine.LocalJudge`` (a model in this process) and ``judge_runtime.remote.RemoteJudge``
+(an OpenAI-compatible server) both build on this module and never on each other;
+``judge_runtime.factory.load_judge`` picks one. Keeping the shared part here is what lets the two
+backends be imported without a cycle.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from judge_runtime.loading import DEMO_MODEL, fingerprint_key
+from judge_runtime.profiles import (
+    VERDICTS,
+    Case,
+    Decoding,
+    JudgeInputError,
+    PairCase,
+    ParsedJudgment,
+    Profile,
+    SingleCase,
+    Verdict,
+    get_profile,
+    required_fields,
+)
+from judge_runtime.static_decode import DECODE_LOOPS, DEFAULT_PROMPT_BUCKETS
+
+DEFAULT_PROFILE = "pandalm"
+VERDICT_MODES = ("generate", "constrained")
+
+
+@dataclass(frozen=True)
+class JudgeSpec:
+    """What to load. ``decoding`` names one of the profile's presets ('fast', 'released')."""
+
+    # DEMO_MODEL, a model folder, a .gguf file, a cached hub id, or "openai:<served name>@<base URL>"
+    # for an OpenAI-compatible server (vLLM, llama.cpp), e.g. "openai:qwen2.5-7b@http://127.0.0.1:8000/v1".
+    model: str = DEMO_MODEL
+    profile: str = DEFAULT_PROFILE
+    quantization: str = "auto"
+    device: str = "auto"
+    decoding: str = "fast"
+    max_new_tokens: int | None = 256
+    seed: int = 0
+    verdict_mode: str = "generate"
+    # constrained mode only: average the verdict probabilities over both presentation orders
+    # (p(1) = mean of p(1) as shown and p(2) with the responses swapped), cancelling position bias.
+    both_orders: bool = False
+    # remote judges only: a local tokenizer (folder, .gguf, cached hub id, DEMO_MODEL) whose chat template
+    # renders chat profiles' prompts here; without one, chat profiles use the server's /chat/completions.
+    tokenizer: str | None = None
+    # local judges, greedy decoding: "compiled" (static KV cache, one-token step under torch.compile, warmed up
+    # at load), "static" (the same loop, not compiled), "generate" (transformers' generate), or "auto":
+    # compiled on CUDA, generate on the CPU. Beam search always uses generate. See judge_runtime.static_decode.
+    decode_loop: str = "auto"
+    # static/compiled loops: prompt-length buckets; the cache holds the longest bucket + max_new_tokens, and a
+    # longer prompt is decoded by generate instead.
+    prompt_buckets: tuple[int, ...] = DEFAULT_PROMPT_BUCKETS
+
+
+@dataclass(frozen=True)
+class JudgeResult:
+    """One judgment: ``parsed.verdict`` for pairwise profiles, ``parsed.score`` for ``mtbench-single``."""
+
+    parsed: ParsedJudgment
+    raw_output: str
+    prompt_tokens: int
+    output_tokens: int
+    latency_s: float
+    probabilities: dict[str, float] | None = None  # p("1"), p("2"), p("tie") in constrained mode
+
+
+@dataclass
+class JudgeProgress:
+    """One step of a streamed judgment: the text so far, and the result once finished."""
+
+    text: str
+    result: JudgeResult | None = None
+
+
+ResultCallback = Callable[[int, JudgeResult], None]
+
+
+def average_orders(shown: dict[str, float], other: dict[str, float]) -> dict[str, float]:
+    """Verdict probabilities averaged over both presentation orders (``other`` judged with the responses swapped)."""
+    return {
+        "1": (shown["1"] + other["2"]) / 2,
+        "2": (shown["2"] + other["1"]) / 2,
+        "tie": (shown["tie"] + other["tie"]) / 2,
+    }
+
+
+def forced_prefix(profile: Profile, probabilities: dict[str, float]) -> str:
+    """The most likely verdict word and what follows it in the profile's layout (constrained mode)."""
+    assert profile.verdict_words is not None
+    best: Verdict = max(VERDICTS, key=lambda v: probabilities[v])
+    return profile.verdict_words[VERDICTS.index(best)] + profile.after_verdict
+
+
+def check_case(profile: Profile, case: Case) -> None:
+    """Refuse a case with an empty text, before any model time is spent on it."""
+    for name, text in required_fields(case).items():
+        if not str(text).strip():
+            needs = "a response" if isinstance(case, SingleCase) else "two responses"
+            raise JudgeInputError(f"The {name} is empty: the judge needs an instruction and {needs}.")
+
+
+class Judge(ABC):
+    """A loaded judge: a profile and a backend. Build one with :func:`load_judge`.
+
+    Pairwise profiles: ``judge(PairCase)``, ``judge_many``. ``mtbench-single``: ``rate(SingleCase)``,
+    ``rate_many``; the rating is ``result.parsed.score``. ``stream`` takes either kind.
+    """
+
+    spec: JudgeSpec
+    profile: Profile
+    decoding: Decoding
+    fingerprint: dict[str, Any]
+
+    @property
+    def fingerprint_key(self) -> str:
+        return fingerprint_key(self.fingerprint)
+
+    @abstractmethod
+    def validate(self, case: Case) -> None:
+        """Raise :class:`JudgeInputError` when ``case`` cannot be judged (empty text, wrong kind, too long)."""
+
+    @abstractmethod
+    def stream(self, case: Case) -> Iterator[JudgeProgress]:
+        """Yield the growing output text; the last item carries the parsed result."""
+
+    @abstractmethod
+    def _run_many(self, cases: Sequence[Case], batch_size: int, on_result: ResultCallback | None) -> list[JudgeResult]:
+        """Judge or rate ``cases`` (already checked to fit the profile), in batches."""
+
+    def with_settings(
+        self,
+        *,
+        profile: str | None = None,
+        decoding: str | None = None,
+        max_new_tokens: int | None = None,
+        verdict_mode: str | None = None,
+        both_orders: bool | None = None,
+    ) -> Judge:
+        """This judge with other settings, sharing the loaded model (nothing is loaded again).
+
+        ``None`` keeps the current value. The result's fingerprint is the one a freshly loaded judge
+        with the same spec would have; unknown or contradictory settings raise :class:`JudgeInputError`.
+        """
+        changes: dict[str, Any] = {
+            "profile": profile,
+            "decoding": decoding,
+            "max_new_tokens": max_new_tokens,
+            "verdict_mode": verdict_mode,
+            "both_orders": both_orders,
+        }
+        spec = replace(self.spec, **{k: v for k, v in changes.items() if v is not None})
+        if spec == self.spec:
+            return self
+        new_profile, new_decoding = checked_settings(spec)
+        return self._with_spec(spec, new_profile, new_decoding)
+
+    def _with_spec(self, spec: JudgeSpec, profile: Profile, decoding: Decoding) -> Judge:
+        """A judge for ``spec`` (already checked) on the same backend; subclasses share what they loaded."""
+        raise JudgeInputError(f"{type(self).__name__} cannot change its settings: load a new judge instead.")
+
+    def _expect(self, kind: str, method: str, other: str) -> None:
+        if self.profile.kind != kind:
+            raise JudgeInputError(
+                f"{method}() is for {'pairwise' if kind == 'pair' else 'single-answer'} profiles, but this judge's "
+                f"profile {self.profile.name!r} {'rates one response' if kind == 'pair' else 'compares two'}: "
+                f"use {other}()."
+            )
+
+    def judge(self, case: PairCase) -> JudgeResult:
+        """Compare the two responses of one case."""
+        return self.judge_many([case])[0]
+
+    def judge_many(
+        self, cases: Sequence[PairCase], *, batch_size: int = 8, on_result: ResultCallback | None = None
+    ) -> list[JudgeResult]:
+        """Judge cases in batches; ``on_result(index, result)`` as each one finishes."""
+        self._expect("pair", "judge_many", "rate_many")
+        return self._run_many(cases, batch_size, on_result)
+
+    def rate(self, case: SingleCase) -> JudgeResult:
+        """Grade one response 1-10 (MT-Bench single-answer grading); the rating is ``result.parsed.score``."""
+        return self.rate_many([case])[0]
+
+    def rate_many(
+        self, cases: Sequence[SingleCase], *, batch_size: int = 8, on_result: ResultCallback | None = None
+    ) -> list[JudgeResult]:
+        """Grade responses in batches; an output without a valid ``[[rating]]`` is unparsed, never a number."""
+        self._expect("single", "rate_many", "judge_many")
+        return self._run_many(cases, batch_size, on_result)
+
+
+def resolve_decoding(spec: JudgeSpec, profile: Profile) -> Decoding:
+    """The profile's decoding preset named by ``spec.decoding``, with ``spec.max_new_tokens`` applied."""
+    try:
+        preset = profile.decoding_presets[spec.decoding]
+    except KeyError:
+        raise ValueError(
+            f"Unknown decoding preset {spec.decoding!r} for {profile.name}; "
+            f"choose one of {', '.join(profile.decoding_presets)}"
+        ) from None
+    if spec.max_new_tokens is None:
+        return preset
+    return Decoding(
+        max_new_tokens=spec.max_new_tokens,
+        num_beams=preset.num_beams,
+        repetition_penalty=preset.repetition_penalty,
+        do_sample=preset.do_sample,
+    )
+
+
+def checked_settings(spec: JudgeSpec) -> tuple[Profile, Decoding]:
+    """The profile and decoding of ``spec``, or :class:`JudgeInputError` saying what is wrong with it."""
+    if spec.verdict_mode not in VERDICT_MODES:
+        raise JudgeInputError(f"Unknown verdict mode {spec.verdict_mode!r}; choose one of {', '.join(VERDICT_MODES)}.")
+    if spec.max_new_tokens is not None and spec.max_new_tokens < 1:
+        raise JudgeInputError(f"max_new_tokens must be at least 1, got {spec.max_new_tokens!r}.")
+    if spec.decode_loop not in DECODE_LOOPS:
+        raise JudgeInputError(f"Unknown decode loop {spec.decode_loop!r}; choose one of {', '.join(DECODE_LOOPS)}.")
+    if not spec.prompt_buckets or any(int(b) < 1 for b in spec.prompt_buckets):
+        raise JudgeInputError(f"prompt_buckets must be positive token counts, got {spec.prompt_buckets!r}.")
+    try:
+        profile = get_profile(spec.profile)
+        decoding = resolve_decoding(spec, profile)
+    except ValueError as exc:
+        raise JudgeInputError(str(exc)) from None
+    if spec.verdict_mode == "constrained" and profile.verdict_words is None:
+        raise JudgeInputError(
+            f"Profile {profile.name!r} writes its verdict or rating last, so one forward pass cannot pick it: "
+            "use verdict_mode 'generate'."
+        )
+    return profile, decoding

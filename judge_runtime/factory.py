@@ -1,0 +1,43 @@
+"""``load_judge``: read a :class:`JudgeSpec`, check it, and build the backend it names.
+
+It lives apart from both backends so that neither imports the other: ``engine`` (a model in this
+process) and ``remote`` (an OpenAI-compatible server) depend on ``base`` alone, and only this module
+knows both.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from judge_runtime.base import VERDICT_MODES, Judge, JudgeSpec, resolve_decoding
+from judge_runtime.engine import load_local_judge
+from judge_runtime.loading import JudgeLoadError
+from judge_runtime.profiles import get_profile
+from judge_runtime.remote import is_remote_model, load_remote_judge
+from judge_runtime.static_decode import DECODE_LOOPS
+
+
+def load_judge(spec: JudgeSpec | None = None, **overrides: Any) -> Judge:
+    """Load a judge. ``load_judge(model="path/to/PandaLM-7B", profile="pandalm")``.
+
+    Local files only (demo, folder, .gguf, cached hub id), or ``model="openai:<name>@<base URL>"`` for
+    an OpenAI-compatible server (see :mod:`judge_runtime.remote`). On CUDA a local judge decodes
+    greedily through the compiled static-cache loop, compiled here for batch 1 (``decode_loop``).
+    """
+    spec = spec or JudgeSpec()
+    if overrides:
+        spec = JudgeSpec(**{**spec.__dict__, **overrides})
+    if spec.verdict_mode not in VERDICT_MODES:
+        raise ValueError(f"Unknown verdict mode {spec.verdict_mode!r}; choose one of {', '.join(VERDICT_MODES)}.")
+    if spec.decode_loop not in DECODE_LOOPS:
+        raise ValueError(f"Unknown decode loop {spec.decode_loop!r}; choose one of {', '.join(DECODE_LOOPS)}.")
+    profile = get_profile(spec.profile)
+    decoding = resolve_decoding(spec, profile)
+    if spec.verdict_mode == "constrained" and profile.verdict_words is None:
+        raise JudgeLoadError(
+            f"Profile {profile.name!r} writes its verdict or rating last, so one forward pass cannot pick it: "
+            "use verdict_mode 'generate'."
+        )
+    if is_remote_model(spec.model):
+        return load_remote_judge(spec, profile, decoding)
+    return load_local_judge(spec, profile, decoding)
