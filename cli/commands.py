@@ -90,9 +90,13 @@ def rate(settings: Settings, args: argparse.Namespace) -> None:
     from orchestration import Studio
 
     studio = Studio(settings)
-    print(f"Judge: {settings.judge_model} (profile mtbench-single)", file=sys.stderr)
+    expected = settings.rating_mode == "expected"
+    how = ", expected ratings from its probabilities of 1-10" if expected else ""
+    print(f"Judge: {settings.judge_model} (profile mtbench-single{how})", file=sys.stderr)
     has_responses = bool(studio.store.responses(args.dataset))  # else rate_dataset says what is wrong, at once
-    if args.check and has_responses and not check_rating_output(studio.rater(), ask=not args.yes):
+    # expected ratings always give a score (read from the judge's distribution): nothing to check first
+    check = args.check and not expected
+    if check and has_responses and not check_rating_output(studio.rater(), ask=not args.yes):
         sys.exit("judge-studio: nothing was rated.")
     with progress_bar("rating", "Rating") as progress:
         summary = studio.rate_dataset(args.dataset, limit=args.limit, on_progress=progress)

@@ -44,6 +44,7 @@ def prepare(studio: Studio, judged: int, labelled: int) -> None:
         label = designed_label(str(row["model1"]), str(row["model2"]))
         studio.submit_label(int(row["id"]), "demo-annotator-a", label)
         studio.submit_label(int(row["id"]), "demo-annotator-b", label if int(row["id"]) % 7 else "tie")
+    studio.dashboard()  # warm up: the statistics' lazy imports happen here, not in concurrent page loads
 
 
 def serve(studio: Studio, port: int):  # type: ignore[no-untyped-def]
@@ -95,7 +96,7 @@ def review(page) -> None:  # type: ignore[no-untyped-def]
 def admin(page) -> None:  # type: ignore[no-untyped-def]
     """The admin page after a short judge run (its progress bar and summary on screen)."""
     page.get_by_role("tab", name="Admin").click()
-    page.wait_for_function("document.querySelectorAll('#admin-accounts tbody tr').length > 0")
+    page.locator("#admin-accounts [data-testid=cell-0-0]").wait_for()
     page.locator("#admin-judge-section").get_by_text("Judge a dataset").click()
     page.locator("#admin-judge-limit input").fill("2")
     page.locator("#admin-judge-run").click()

@@ -8,6 +8,7 @@ backends be imported without a cycle.
 
 from __future__ import annotations
 
+import sys
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -27,6 +28,7 @@ from judge_runtime.profiles import (
     get_profile,
     required_fields,
 )
+from judge_runtime.ratings import RATING_MODES
 from judge_runtime.static_decode import DECODE_LOOPS, DEFAULT_PROMPT_BUCKETS
 
 DEFAULT_PROFILE = "pandalm"
@@ -60,6 +62,10 @@ class JudgeSpec:
     # static/compiled loops: prompt-length buckets; the cache holds the longest bucket + max_new_tokens, and a
     # longer prompt is decoded by generate instead.
     prompt_buckets: tuple[int, ...] = DEFAULT_PROMPT_BUCKETS
+    # single-answer profiles (mtbench-single): "parse" reads the written [[rating]]; "expected" reads the judge's
+    # probabilities of the ratings 1-10 after its explanation and gives their mean (G-Eval style; local judges
+    # only). Pairwise profiles ignore it. See judge_runtime.ratings.
+    rating_mode: str = "parse"
 
 
 @dataclass(frozen=True)
@@ -72,6 +78,12 @@ class JudgeResult:
     output_tokens: int
     latency_s: float
     probabilities: dict[str, float] | None = None  # p("1"), p("2"), p("tie") in constrained mode
+    # rating_mode "expected": p(rating) for the ratings 1..10 (summing to 1); parsed.score is their mean
+    rating_probabilities: dict[int, float] | None = None
+    # what latency_s measures: "item": from the start of its batch to this item's last token (plus its own
+    # expected-rating pass), measured per row; "batch": the whole batch's time (beam search in a batch, where
+    # rows finish together)
+    latency_basis: str = "item"
 
 
 @dataclass
@@ -145,6 +157,7 @@ class Judge(ABC):
         max_new_tokens: int | None = None,
         verdict_mode: str | None = None,
         both_orders: bool | None = None,
+        rating_mode: str | None = None,
     ) -> Judge:
         """This judge with other settings, sharing the loaded model (nothing is loaded again).
 
@@ -157,6 +170,7 @@ class Judge(ABC):
             "max_new_tokens": max_new_tokens,
             "verdict_mode": verdict_mode,
             "both_orders": both_orders,
+            "rating_mode": rating_mode,
         }
         spec = replace(self.spec, **{k: v for k, v in changes.items() if v is not None})
         if spec == self.spec:
@@ -181,22 +195,68 @@ class Judge(ABC):
         return self.judge_many([case])[0]
 
     def judge_many(
-        self, cases: Sequence[PairCase], *, batch_size: int = 8, on_result: ResultCallback | None = None
+        self,
+        cases: Sequence[PairCase],
+        *,
+        batch_size: int = 8,
+        on_result: ResultCallback | None = None,
+        progress: bool | None = None,
     ) -> list[JudgeResult]:
-        """Judge cases in batches; ``on_result(index, result)`` as each one finishes."""
+        """Judge cases in batches; ``on_result(index, result)`` as each one finishes.
+
+        ``progress``: a tqdm bar on standard error; ``None`` (default) shows it when no ``on_result`` is given
+        and standard error is a terminal, so the three-line API is not silent for minutes on a CPU.
+        """
         self._expect("pair", "judge_many", "rate_many")
-        return self._run_many(cases, batch_size, on_result)
+        return self._run_with_progress(cases, batch_size, on_result, progress, "judgment")
 
     def rate(self, case: SingleCase) -> JudgeResult:
         """Grade one response 1-10 (MT-Bench single-answer grading); the rating is ``result.parsed.score``."""
         return self.rate_many([case])[0]
 
     def rate_many(
-        self, cases: Sequence[SingleCase], *, batch_size: int = 8, on_result: ResultCallback | None = None
+        self,
+        cases: Sequence[SingleCase],
+        *,
+        batch_size: int = 8,
+        on_result: ResultCallback | None = None,
+        progress: bool | None = None,
     ) -> list[JudgeResult]:
-        """Grade responses in batches; an output without a valid ``[[rating]]`` is unparsed, never a number."""
+        """Grade responses in batches; an output without a valid ``[[rating]]`` is unparsed, never a number
+        (``rating_mode="expected"``: always a score, the mean of the judge's rating probabilities).
+        ``progress`` as in :meth:`judge_many`."""
         self._expect("single", "rate_many", "judge_many")
-        return self._run_many(cases, batch_size, on_result)
+        return self._run_with_progress(cases, batch_size, on_result, progress, "rating")
+
+    def _run_with_progress(
+        self,
+        cases: Sequence[Case],
+        batch_size: int,
+        on_result: ResultCallback | None,
+        progress: bool | None,
+        unit: str,
+    ) -> list[JudgeResult]:
+        """``_run_many`` with a tqdm bar on standard error when ``progress`` says so (see :meth:`judge_many`)."""
+        show = progress if progress is not None else on_result is None and _stderr_is_terminal()
+        if not show or not cases:
+            return self._run_many(cases, batch_size, on_result)
+        from tqdm import tqdm
+
+        with tqdm(total=len(cases), unit=unit, desc=f"Judge ({unit}s)", file=sys.stderr) as bar:
+
+            def tick(index: int, result: JudgeResult) -> None:
+                bar.update(1)
+                if on_result is not None:
+                    on_result(index, result)
+
+            return self._run_many(cases, batch_size, tick)
+
+
+def _stderr_is_terminal() -> bool:
+    try:
+        return sys.stderr is not None and sys.stderr.isatty()
+    except (AttributeError, ValueError):  # replaced or closed streams (notebooks, daemons)
+        return False
 
 
 def resolve_decoding(spec: JudgeSpec, profile: Profile) -> Decoding:
@@ -224,6 +284,8 @@ def checked_settings(spec: JudgeSpec) -> tuple[Profile, Decoding]:
         raise JudgeInputError(f"Unknown verdict mode {spec.verdict_mode!r}; choose one of {', '.join(VERDICT_MODES)}.")
     if spec.max_new_tokens is not None and spec.max_new_tokens < 1:
         raise JudgeInputError(f"max_new_tokens must be at least 1, got {spec.max_new_tokens!r}.")
+    if spec.rating_mode not in RATING_MODES:
+        raise JudgeInputError(f"Unknown rating mode {spec.rating_mode!r}; choose one of {', '.join(RATING_MODES)}.")
     if spec.decode_loop not in DECODE_LOOPS:
         raise JudgeInputError(f"Unknown decode loop {spec.decode_loop!r}; choose one of {', '.join(DECODE_LOOPS)}.")
     if not spec.prompt_buckets or any(int(b) < 1 for b in spec.prompt_buckets):

@@ -18,6 +18,15 @@ default on the CPU, and always for beam search). Both give the same tokens.
 
 Batches (``judge_many``/``rate_many``) are length-sorted; on the static loops a batch never mixes
 prompt buckets, on CUDA its size is capped by free GPU memory, and on out-of-memory it is halved.
+Each item's ``latency_s`` is measured per row: from the start of its batch (the constrained verdict
+pass and the prefill included) to the step at which that row chose its last token, on both loops
+(``generate`` reports it through a stopping criterion that never stops anything). Beam search in a
+batch is the exception: its rows finish together, so they get the batch's time (``latency_basis``
+"batch").
+
+Single-answer profiles with ``rating_mode="expected"``: after the judge has written its explanation,
+one forward pass reads its probabilities of the ratings 1-10 (:mod:`judge_runtime.ratings`); the
+score is their mean and the item's latency includes that pass.
 """
 
 from __future__ import annotations
@@ -25,7 +34,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from judge_runtime.base import (
@@ -61,9 +70,18 @@ from judge_runtime.profiles import (
     Decoding,
     JudgeInputError,
     PairCase,
+    ParsedJudgment,
     Profile,
     render,
     swapped,
+)
+from judge_runtime.ratings import (
+    closing_token_ids,
+    expected_score,
+    normalised,
+    rating_context,
+    rating_log_scores,
+    rating_sequences,
 )
 from judge_runtime.static_decode import (
     GreedySettings,
@@ -90,6 +108,7 @@ class LocalJudge(Judge):
     verdict_token_ids: tuple[int, int, int] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     decoder: StaticDecoder | None = None  # the static-cache loop; None: generate() only
+    closing_ids: tuple[int, ...] | None = field(default=None, repr=False)  # tokens starting with "]" (ratings)
 
     def _with_spec(self, spec: JudgeSpec, profile: Profile, decoding: Decoding) -> Judge:
         """Same model, tokenizer, decoder and lock (one generation at a time on the shared weights)."""
@@ -110,6 +129,7 @@ class LocalJudge(Judge):
             verdict_ids,
             _lock=self._lock,
             decoder=self.decoder,
+            closing_ids=self.closing_ids,
         )
 
     # ---------------------------------------------------------------- prompt -> token ids
@@ -144,21 +164,60 @@ class LocalJudge(Judge):
     def _finish(
         self,
         out_ids: Sequence[int],
-        prompt_tokens: int,
+        prompt_ids: Sequence[int],
         started: float,
         prefix: str = "",
         probabilities: dict[str, float] | None = None,
+        *,
+        finished_at: float | None = None,
+        latency_basis: str = "item",
     ) -> JudgeResult:
+        """The parsed result of one output; ``finished_at``: when its last token was chosen (default: now).
+
+        With expected ratings the rating pass runs here, and its own time is added to the item's latency.
+        """
         decoded, kept, stopped = decode_until_stop(self.tokenizer, out_ids, stop_token_ids(self.model, self.tokenizer))
         text = prefix + decoded
-        return JudgeResult(
+        done = time.perf_counter() if finished_at is None else finished_at
+        result = JudgeResult(
             parsed=self.profile.parse(text, truncated=not stopped and kept >= self.decoding.max_new_tokens),
             raw_output=text,
-            prompt_tokens=prompt_tokens,
+            prompt_tokens=len(prompt_ids),
             output_tokens=kept + int(stopped),
-            latency_s=time.perf_counter() - started,
+            latency_s=done - started,
             probabilities=probabilities,
+            latency_basis=latency_basis,
         )
+        if not self.rates_expected:
+            return result
+        rating_started = time.perf_counter()
+        parsed, distribution = self.expected_rating(prompt_ids, text)
+        spent = time.perf_counter() - rating_started
+        return replace(result, parsed=parsed, rating_probabilities=distribution, latency_s=result.latency_s + spent)
+
+    # ---------------------------------------------------------------- expected ratings
+    @property
+    def rates_expected(self) -> bool:
+        """Whether ratings are read from the judge's distribution (single-answer profile, rating_mode expected)."""
+        return self.spec.rating_mode == "expected" and self.profile.kind == "single"
+
+    def expected_rating(self, prompt_ids: Sequence[int], output: str) -> tuple[ParsedJudgment, dict[int, float]]:
+        """The judge's probabilities of the ratings 1-10 after its explanation, and the parsed result whose
+        score is their mean (status ok). The caller holds the lock (it runs the model)."""
+        if self.closing_ids is None:
+            self.closing_ids = closing_token_ids(self.tokenizer)
+        context = rating_context(output)
+        context_ids, sequences = rating_sequences(self.tokenizer, context.text)
+        scores = rating_log_scores(
+            self.model,
+            list(prompt_ids) + context_ids,
+            sequences,
+            self.closing_ids,
+            pad_id=int(self.tokenizer.pad_token_id),
+            device=self.device,
+        )
+        distribution = normalised(scores)
+        return ParsedJudgment(None, "ok", context.explanation, score=expected_score(distribution)), distribution
 
     # ---------------------------------------------------------------- which decode loop
     def greedy_settings(self) -> GreedySettings:
@@ -245,7 +304,7 @@ class LocalJudge(Judge):
             if self.uses_static_loop(len(ids)):
                 yield from self._stream_static(ids, started, prefix, probabilities)
             elif self.decoding.num_beams > 1:  # transformers cannot stream beam search: the text comes at the end
-                result = self._finish(self._generate_one(ids), len(ids), started, prefix, probabilities)
+                result = self._finish(self._generate_one(ids), ids, started, prefix, probabilities)
                 yield JudgeProgress(result.raw_output, result)
             else:
                 yield from self._stream_generate(ids, started, prefix, probabilities)
@@ -264,7 +323,7 @@ class LocalJudge(Judge):
             if text != shown and not text.endswith("\ufffd"):
                 shown = text
                 yield JudgeProgress(text)
-        result = self._finish(tokens, len(ids), started, prefix, probabilities)
+        result = self._finish(tokens, ids, started, prefix, probabilities)
         yield JudgeProgress(result.raw_output, result)
 
     def _generate_one(self, ids: list[int]) -> list[int]:
@@ -314,7 +373,7 @@ class LocalJudge(Judge):
         if "error" in holder:
             raise holder["error"]
         new_tokens = holder["out"][0][len(ids) :].tolist()
-        yield JudgeProgress(text, self._finish(new_tokens, len(ids), started, prefix, probabilities))
+        yield JudgeProgress(text, self._finish(new_tokens, ids, started, prefix, probabilities))
 
     # ---------------------------------------------------------------- many judgments, batched
     def _run_many(self, cases: Sequence[Case], batch_size: int, on_result: ResultCallback | None) -> list[JudgeResult]:
@@ -381,24 +440,57 @@ class LocalJudge(Judge):
                 batch = [ids + extra for ids, (_, extra) in zip(batch, forced, strict=True)]
             if self.uses_static_loop(max(len(ids) for ids in batch)):
                 assert self.decoder is not None
-                outputs = self.decoder.generate(batch, self.greedy_settings())
+                outputs, finished = self.decoder.generate_timed(batch, self.greedy_settings())
             else:
-                outputs = self._generate_batch(batch)
-        return [
-            self._finish(out, len(ids), started, prefix, probs)
-            for out, ids, prefix, probs in zip(outputs, batch, prefixes, probabilities, strict=True)
-        ]
+                outputs, finished = self._generate_batch(batch)
+            basis = "batch" if self.decoding.num_beams > 1 and len(batch) > 1 else "item"
+            return [
+                self._finish(out, ids, started, prefix, probs, finished_at=done, latency_basis=basis)
+                for out, ids, prefix, probs, done in zip(outputs, batch, prefixes, probabilities, finished, strict=True)
+            ]
 
-    def _generate_batch(self, batch: list[list[int]]) -> list[list[int]]:
-        """New token ids of each prompt through ``generate`` on one left-padded batch."""
+    def _generate_batch(self, batch: list[list[int]]) -> tuple[list[list[int]], list[float]]:
+        """New token ids of each prompt through ``generate`` on one left-padded batch, and when each row chose its
+        last token (greedy and sampling: per row; beam search: rows finish together, at the end)."""
         import torch
+        from transformers import StoppingCriteriaList
 
         input_ids, attention = self._left_pad(batch)
+        timer = RowFinishTimer(len(batch), stop_token_ids(self.model, self.tokenizer))
+        timed = self.decoding.num_beams == 1
         with torch.inference_mode():
             torch.manual_seed(self.spec.seed)
-            out = self.model.generate(input_ids=input_ids, attention_mask=attention, **self._generate_kwargs())
+            out = self.model.generate(
+                input_ids=input_ids,
+                attention_mask=attention,
+                stopping_criteria=StoppingCriteriaList([timer]) if timed else None,
+                **self._generate_kwargs(),
+            )
+        ended = time.perf_counter()
         width = input_ids.shape[1]
-        return [row[width:].tolist() for row in out]
+        return [row[width:].tolist() for row in out], [t if t is not None else ended for t in timer.finished_at]
+
+
+class RowFinishTimer:
+    """A ``generate`` stopping criterion that stops nothing: it notes when each row first chose a stop token.
+
+    Called once per step with the tokens so far (the check costs one small device-to-host copy a step,
+    which ``generate``'s own end-of-sequence check pays anyway). A row that never stops keeps None
+    (the caller uses the end of generation).
+    """
+
+    def __init__(self, rows: int, stop_ids: set[int]) -> None:
+        self.finished_at: list[float | None] = [None] * rows
+        self._stop_ids = stop_ids
+
+    def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+        import torch
+
+        now = time.perf_counter()
+        for row, token in enumerate(input_ids[:, -1].tolist()[: len(self.finished_at)]):
+            if self.finished_at[row] is None and int(token) in self._stop_ids:
+                self.finished_at[row] = now
+        return torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
 
 
 def _verdict_token_ids(profile: Profile, tokenizer: Any) -> tuple[int, int, int]:
@@ -415,7 +507,7 @@ def _verdict_token_ids(profile: Profile, tokenizer: Any) -> tuple[int, int, int]
 def refingerprint(fp: dict[str, Any], spec: JudgeSpec, profile: Profile, decoding: Decoding) -> dict[str, Any]:
     """``fp`` (a loaded judge's fingerprint) with the parts that ``spec``, ``profile`` and ``decoding`` decide
     replaced: what :func:`judge_runtime.loading.fingerprint` writes for them, key for key."""
-    return {
+    out = {
         **fp,
         "profile": profile.name,
         "prompt_template_hash": prompt_template_hash(profile),
@@ -424,6 +516,12 @@ def refingerprint(fp: dict[str, Any], spec: JudgeSpec, profile: Profile, decodin
         "both_orders": spec.both_orders and spec.verdict_mode == "constrained",
         "seed": spec.seed,
     }
+    # recorded only for expected ratings, so that other runs keep the fingerprints they were stored under
+    if spec.rating_mode == "expected" and profile.kind == "single":
+        out["rating_mode"] = "expected"
+    else:
+        out.pop("rating_mode", None)
+    return out
 
 
 def build_decoder(model: Any, device: str, loop: str, spec: JudgeSpec, decoding: Decoding) -> StaticDecoder | None:
@@ -455,6 +553,7 @@ def load_local_judge(spec: JudgeSpec, profile: Profile, decoding: Decoding) -> L
         verdict_mode=spec.verdict_mode,
         both_orders=spec.both_orders and spec.verdict_mode == "constrained",
         decode_loop=loop,
+        rating_mode=spec.rating_mode if profile.kind == "single" else "parse",
     )
     decoder = build_decoder(model, device, loop, spec, decoding)
     judge = LocalJudge(spec, profile, decoding, model, tokenizer, device, fp, verdict_ids, decoder=decoder)

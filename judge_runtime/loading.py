@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from errors import Unavailable
 from judge_runtime.profiles import (
     Case,
     Decoding,
@@ -36,7 +37,7 @@ QUANTIZATIONS: tuple[str, ...] = ("auto", "nf4", "nf4-dq", "fp4", "int8", "none"
 BITSANDBYTES_HINT = "pip install 'bitsandbytes>=0.46'"
 
 
-class JudgeLoadError(RuntimeError):
+class JudgeLoadError(Unavailable, RuntimeError):
     """A judge model could not be found or loaded; the message says what to do."""
 
 
@@ -344,14 +345,18 @@ def fingerprint(
     verdict_mode: str,
     both_orders: bool,
     decode_loop: str = "generate",
+    rating_mode: str = "parse",
 ) -> dict[str, Any]:
     """Everything that decides a judge's output. Same inputs + same fingerprint -> same output.
 
     ``decode_loop`` is recorded only when it is not ``generate``: greedy output is the same tokens
     either way, but compiled kernels may round differently on a GPU; leaving it out for ``generate``
-    keeps the fingerprints of runs stored before the static loop existed.
+    keeps the fingerprints of runs stored before the static loop existed. ``rating_mode`` likewise only
+    when it is "expected" (single-answer ratings read from the judge's distribution).
     """
-    extra = {} if decode_loop == "generate" else {"decode_loop": decode_loop}
+    extra: dict[str, Any] = {} if decode_loop == "generate" else {"decode_loop": decode_loop}
+    if rating_mode != "parse":
+        extra["rating_mode"] = rating_mode
     return {
         "model": source.display_name,
         "weights_digest": weights_digest(source),

@@ -34,6 +34,11 @@ summed over the orders), then lets the server continue the layout: any offered w
 word that is not offered, so the choice is right even when the probabilities cannot be given. When
 no verdict word is offered at all, the case is generated freely and parsed like ``generate`` mode.
 
+Expected ratings (``rating_mode="expected"``, single-answer profiles) are refused with a
+:class:`JudgeLoadError`: they need the probability of "1" then "0" (two tokens in many tokenizers)
+and of the closing "]" after every rating, a second request per rating over this API, and a server
+offers only its top log-probabilities. Use a local judge, or ``rating_mode="parse"``.
+
 Requests of a batch run concurrently (``batch_size`` at a time): the server batches them itself.
 Connection failures, HTTP errors and a model the server does not serve raise
 :class:`RemoteJudgeError` (a :class:`JudgeLoadError`) with the endpoint and the server's message.
@@ -281,6 +286,8 @@ class RemoteJudge(Judge):
                 raise
             except JudgeLoadError as exc:
                 raise JudgeInputError(str(exc)) from None
+        if _wants_expected_ratings(spec, profile):
+            raise JudgeInputError(EXPECTED_RATINGS_NEED_LOCAL)
         if spec.verdict_mode == "constrained" and self.fingerprint.get("api") != "completions":
             raise JudgeInputError(
                 "Constrained verdicts need /completions with a text prompt; use verdict_mode 'generate'."
@@ -477,6 +484,17 @@ def _local_tokenizer(spec: JudgeSpec, served_model: str) -> tuple[Any, str | Non
         return None, None
 
 
+EXPECTED_RATINGS_NEED_LOCAL = (
+    "Expected ratings (rating_mode 'expected') read the judge's probabilities of every rating 1-10, which needs a "
+    "local judge (a model folder, .gguf file or the demo): a remote server offers only its top log-probabilities. "
+    "Use rating_mode 'parse' with a remote judge."
+)
+
+
+def _wants_expected_ratings(spec: JudgeSpec, profile: Profile) -> bool:
+    return spec.rating_mode == "expected" and profile.kind == "single"
+
+
 def _versions() -> dict[str, str]:
     from importlib.metadata import version
 
@@ -486,6 +504,8 @@ def _versions() -> dict[str, str]:
 def load_remote_judge(spec: JudgeSpec, profile: Profile, decoding: Decoding, *, timeout_s: float = 600.0) -> Judge:
     """Connect to the endpoint in ``spec.model``, check it serves the model, and describe it in a fingerprint."""
     served_model, base_url = parse_remote_model(spec.model)
+    if _wants_expected_ratings(spec, profile):
+        raise JudgeLoadError(EXPECTED_RATINGS_NEED_LOCAL)
     if decoding.num_beams > 1:
         raise JudgeLoadError(
             f"Decoding preset {spec.decoding!r} of {profile.name} uses beam search ({decoding.num_beams} beams), which "

@@ -32,6 +32,7 @@ from __future__ import annotations
 import inspect
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -266,16 +267,34 @@ class StaticDecoder:
 
     def generate(self, batch: Sequence[Sequence[int]], settings: GreedySettings) -> list[list[int]]:
         """New token ids for each prompt (stop token included, padding after it dropped)."""
+        return self.generate_timed(batch, settings)[0]
+
+    def generate_timed(
+        self, batch: Sequence[Sequence[int]], settings: GreedySettings
+    ) -> tuple[list[list[int]], list[float]]:
+        """:meth:`generate`, and for each row the ``time.perf_counter()`` at which its last token was chosen.
+
+        The time of a step is taken when the loop gets its token tensor: exact on the CPU; on CUDA the
+        step may still be queued then, but the loop waits for the GPU every ``FINISHED_CHECK_EVERY``
+        steps, so a row's time is within that many steps of when it really finished.
+        """
         return self._on_worker(self._generate_here, batch, settings)
 
-    def _generate_here(self, batch: Sequence[Sequence[int]], settings: GreedySettings) -> list[list[int]]:
+    def _generate_here(
+        self, batch: Sequence[Sequence[int]], settings: GreedySettings
+    ) -> tuple[list[list[int]], list[float]]:
         import torch
 
-        steps = list(self.decode(batch, settings, check_every=FINISHED_CHECK_EVERY))
+        steps: list[Any] = []
+        times: list[float] = []
+        for tokens in self.decode(batch, settings, check_every=FINISHED_CHECK_EVERY):
+            steps.append(tokens)
+            times.append(time.perf_counter())
         if not steps:
-            return [[] for _ in batch]
+            return [[] for _ in batch], [time.perf_counter()] * len(batch)
         table = torch.stack(steps, dim=1)[: len(batch)].tolist()
-        return [_until_stop(row, settings) for row in table]
+        rows = [_until_stop(row, settings) for row in table]
+        return rows, [times[max(len(row), 1) - 1] for row in rows]
 
     def stream(self, ids: Sequence[int], settings: GreedySettings) -> Iterator[int]:
         """New token ids of one prompt as they are chosen (the GPU is waited for at every token).

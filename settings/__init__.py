@@ -39,11 +39,13 @@ class Settings:
     judge_profile: str = _default("judge_profile")
     quantization: str = _default("quantization")
     device: str = _default("device")
+    decode_loop: str = _default("decode_loop")
     decoding: str = _default("decoding")
     max_new_tokens: int = _default("max_new_tokens")
     seed: int = _default("seed")
     verdict_mode: str = _default("verdict_mode")
     both_orders: bool = _default("both_orders")
+    rating_mode: str = _default("rating_mode")
     batch_size: int = _default("batch_size")
     host: str = _default("host")
     port: int = _default("port")
@@ -91,9 +93,11 @@ def judge_spec(s: Settings) -> JudgeSpec:
         profile=s.judge_profile,
         quantization=s.quantization,
         device=s.device,
+        decode_loop=s.decode_loop,
         decoding=s.decoding,
         max_new_tokens=s.max_new_tokens,
         seed=s.seed,
         verdict_mode=s.resolved_verdict_mode,
         both_orders=s.both_orders,
+        rating_mode=s.rating_mode,
     )

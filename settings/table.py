@@ -23,6 +23,8 @@ from typing import Any
 
 from judge_runtime import Judge, JudgeSpec
 from judge_runtime.loading import QUANTIZATIONS
+from judge_runtime.ratings import RATING_MODES
+from judge_runtime.static_decode import DECODE_LOOPS
 
 ENV_PREFIX = "JUDGE_STUDIO_"
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
@@ -208,6 +210,16 @@ JUDGE = (
     ),
     Setting("device", str, "auto, cpu, cuda, cuda:1, ...", "judge", commands=JUDGE_COMMANDS, **_spec("device")),
     Setting(
+        "decode_loop",
+        str,
+        "greedy decoding: compiled (static KV cache + torch.compile), static (static cache, eager), generate "
+        "(transformers' generate); auto: compiled on CUDA, generate on the CPU. Beam search always uses generate",
+        "judge",
+        commands=JUDGE_COMMANDS,
+        choices=tuple(DECODE_LOOPS),
+        **_spec("decode_loop"),
+    ),
+    Setting(
         "decoding",
         str,
         "decoding preset of the profile: fast (greedy) or released (PandaLM: 4 beams, repetition penalty 1.2)",
@@ -247,6 +259,17 @@ JUDGE = (
         "judge",
         default=True,
         commands=("evaluate",),
+    ),
+    Setting(
+        "rating_mode",
+        str,
+        "rate: parse reads the rating the judge writes as [[rating]] (none written: unparsed); expected lets the "
+        "judge write its explanation, then reads its probabilities of the ratings 1-10 after 'Rating: [[' in one "
+        "forward pass and stores their mean, as G-Eval does (local judges only)",
+        "judge",
+        commands=("rate",),
+        choices=tuple(RATING_MODES),
+        **_spec("rating_mode"),
     ),
     Setting(
         "batch_size",

@@ -50,10 +50,16 @@ def browser_page(url: str, name: str, password: str) -> Iterator[Any]:
 
 
 def _open_session(page: Any, session: str) -> None:
-    page.wait_for_function("document.querySelector('#annotate-session input')?.value?.length > 0")
+    """Pick ``session`` and take its first item. The page's load event fills the picker (and sets its
+    default) a moment after the page shows, so the choice is made again until it stays."""
     picker = page.locator("#annotate-session input")
-    picker.fill(session)
-    picker.press("Enter")
+    for _attempt in range(20):
+        picker.fill(session)
+        picker.press("Enter")
+        page.wait_for_timeout(500)
+        if picker.input_value() == session:
+            break
+    assert picker.input_value() == session
     page.locator("#start-labelling").click()
     page.wait_for_function("document.querySelector('#annotate-header').innerText.includes('Comparison')")
 

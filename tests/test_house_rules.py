@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ["errors", "web", "ui", "orchestration", "evaluation", "settings", "interchange", "analysis"]
+PACKAGES = ["cli", "errors", "web", "ui", "orchestration", "evaluation", "settings", "interchange", "analysis"]
 PACKAGES += ["judge_runtime", "annotation_store"]
 MAX_FUNCTION_LINES = 100
 MAX_HANDLER_TUPLE = 3
@@ -45,9 +45,10 @@ def test_gradio_handlers_return_updates_by_component_not_long_tuples() -> None:
     for path in sorted((ROOT / "ui").rglob("*.py")):
         for fn in _functions(path):
             for node in ast.walk(fn):
-                if isinstance(node, ast.Return | ast.Yield) and isinstance(node.value, ast.Tuple):
-                    if len(node.value.elts) > MAX_HANDLER_TUPLE:
-                        found.append(f"{path.relative_to(ROOT)}:{node.lineno} {fn.name}: {len(node.value.elts)} values")
+                value = getattr(node, "value", None)
+                too_long = isinstance(value, ast.Tuple) and len(value.elts) > MAX_HANDLER_TUPLE
+                if isinstance(node, ast.Return | ast.Yield) and too_long:
+                    found.append(f"{path.relative_to(ROOT)}:{node.lineno} {fn.name}: {len(value.elts)} values")
     assert not found, "return {component: value} updates instead:\n" + "\n".join(sorted(set(found)))
 
 
@@ -60,4 +61,5 @@ def test_architecture_page_names_every_package_and_the_readme_layout_matches() -
         assert re.search(rf"^{package}/", architecture, re.MULTILINE), f"docs/ARCHITECTURE.md does not place {package}/"
         assert re.search(rf"^{package}/", layout, re.MULTILINE), f"README's Layout does not list {package}/"
     on_disk = {p.name for p in ROOT.iterdir() if (p / "__init__.py").is_file()}
-    assert on_disk <= set(PACKAGES) | {"tests", "bench", "docs", "cli"}, f"undocumented packages: {on_disk - set(PACKAGES)}"
+    undocumented = on_disk - set(PACKAGES) - {"tests", "bench", "docs"}
+    assert not undocumented, f"packages missing from this page: {undocumented}"

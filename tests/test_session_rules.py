@@ -244,9 +244,10 @@ def test_model_names_cannot_break_out_on_the_annotate_header_or_in_the_feedback(
 
 # ---------------------------------------------------------------------- migration 0006
 def test_migration_0006_backfills_the_one_session_and_goes_down_and_up_keeping_the_data(db_path: Path) -> None:
+    from test_annotation_workflow import HEAD, _migrate, _schema_diff
+
     from annotation_store import open_store
     from annotation_store.db import make_engine, sqlite_url
-    from test_annotation_workflow import HEAD, _migrate, _schema_diff
 
     store = open_store(db_path)
     store.save_session("only", DEMO, overlap=2)
