@@ -702,7 +702,9 @@ class EvaluationPipeline:
             if progress is not None:
                 progress(done, total)
 
-        results = judge.judge_many(cases, batch_size=self.batch_size, on_result=tick) if cases else []
+        # without a progress callback the judge draws its own bar on a terminal (the three-line API)
+        on_result = tick if progress is not None else None
+        results = judge.judge_many(cases, batch_size=self.batch_size, on_result=on_result) if cases else []
         per_sample: dict[int, dict[bool, JudgeResult]] = defaultdict(dict)
         for (index, is_swapped), judged in zip(owners, results, strict=True):
             per_sample[index][is_swapped] = judged

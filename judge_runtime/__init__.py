@@ -13,7 +13,12 @@ Candidate responses from a local model: :func:`judge_runtime.generation.load_gen
 Modules: ``base`` (spec, results, the ``Judge`` face), ``engine`` (a model in this process),
 ``remote`` (an OpenAI-compatible server), ``factory`` (``load_judge``, the only module that knows both
 backends), ``static_decode`` (the static-cache, optionally compiled, greedy loop), ``batching``,
-``loading``, ``profiles``, ``generation``.
+``loading``, ``profiles``, ``generation``, ``ratings`` (``rating_mode="expected"``: a single-answer rating
+read from the judge's probabilities of 1-10, as G-Eval does).
+
+``judge_many``/``rate_many`` draw a progress bar on standard error when no ``on_result`` is given and
+standard error is a terminal (``progress=True``/``False`` forces it); each result's ``latency_s`` is that
+item's own time in its batch (``JudgeResult.latency_basis``).
 """
 
 from judge_runtime.base import DEFAULT_PROFILE, Judge, JudgeProgress, JudgeResult, JudgeSpec
