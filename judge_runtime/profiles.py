@@ -14,7 +14,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, TypeAlias
+
+if TYPE_CHECKING:
+    from judge_runtime.open_judges import OpenPairProfile, OpenSingleProfile
 
 Verdict = Literal["1", "2", "tie"]
 ParseStatus = Literal["ok", "unparsed", "truncated"]
@@ -97,10 +100,13 @@ Case = PairCase | SingleCase
 
 @dataclass(frozen=True)
 class ParsedJudgment:
-    """A judge output, parsed. Pairwise profiles fill ``verdict``; ``mtbench-single`` fills ``score`` (1-10).
+    """A judge output, parsed. Pairwise profiles fill ``verdict``; single-answer profiles fill ``score``
+    (``mtbench-single`` 1-10; ``prometheus2-absolute`` and ``selene-absolute`` 1-5: the profile's ``score_range``).
 
     ``status`` is "ok" only when the profile's verdict (or rating) was found; otherwise verdict and
     score stay None: a missing verdict is never turned into a tie, a missing rating never into a number.
+    ``strength`` ("slight" / "significant") is set by ``arena-hard`` for a win (``[[A>B]]`` / ``[[A>>B]]``);
+    it does not depend on the presentation order, so unswapping a verdict leaves it as it is.
     """
 
     verdict: Verdict | None
@@ -109,6 +115,7 @@ class ParsedJudgment:
     reference: str = ""
     scores: tuple[float, float] | None = None
     score: float | None = None
+    strength: str | None = None
 
 
 @dataclass(frozen=True)
@@ -478,6 +485,7 @@ class MTBenchSingleProfile:
     )
     verdict_words: tuple[str, str, str] | None = None  # a rating, and it comes last
     after_verdict: str = ""
+    score_range: tuple[float, float] = RATING_RANGE
 
     def build_prompt(self, case: SingleCase) -> Prompt:
         if case.first_turn is not None:
@@ -586,8 +594,11 @@ class JudgeLMProfile:
         return _finish(verdict, truncated=truncated, reason=rest, scores=(s1, s2))
 
 
-PairProfile = PandaLMProfile | MTBenchPairProfile | JudgeLMProfile
-Profile = PairProfile | MTBenchSingleProfile
+# The open judges (Prometheus 2, OffsetBias, Selene Mini, Arena-Hard) live in ``open_judges``, which imports
+# this module: they join the registry on first use, and the type aliases name them as forward references.
+PairProfile: TypeAlias = "PandaLMProfile | MTBenchPairProfile | JudgeLMProfile | OpenPairProfile"
+SingleProfile: TypeAlias = "MTBenchSingleProfile | OpenSingleProfile"
+Profile: TypeAlias = "PairProfile | SingleProfile"
 _PROFILES: dict[str, type[Profile]] = {
     "pandalm": PandaLMProfile,
     "mtbench-pair": MTBenchPairProfile,
@@ -596,32 +607,39 @@ _PROFILES: dict[str, type[Profile]] = {
 }
 
 
+def _registry() -> dict[str, type[Profile]]:
+    from judge_runtime.open_judges import OPEN_PROFILES
+
+    return {**_PROFILES, **OPEN_PROFILES}
+
+
 def profile_names() -> Sequence[str]:
-    return tuple(_PROFILES)
+    return tuple(_registry())
 
 
 def get_profile(name: str) -> Profile:
     """Return the judge profile called ``name`` (see ``profile_names()``)."""
+    registry = _registry()
     try:
-        return _PROFILES[name]()
+        return registry[name]()
     except KeyError:
-        raise ValueError(f"Unknown judge profile {name!r}; choose one of: {', '.join(_PROFILES)}") from None
+        raise ValueError(f"Unknown judge profile {name!r}; choose one of: {', '.join(registry)}") from None
 
 
 def render(profile: Profile, case: Case) -> Prompt:
     """The profile's prompt for ``case``; a case of the wrong kind gets a message saying which kind fits."""
-    if isinstance(profile, MTBenchSingleProfile):
+    if profile.kind == "single":
         if not isinstance(case, SingleCase):
             raise JudgeInputError(
                 f"Profile {profile.name!r} rates one response (a SingleCase, Judge.rate); it cannot compare two."
             )
-        return profile.build_prompt(case)
+        return profile.build_prompt(case)  # type: ignore[arg-type]  # kind "single": build_prompt(SingleCase)
     if not isinstance(case, PairCase):
         raise JudgeInputError(
             f"Profile {profile.name!r} compares two responses (a PairCase, Judge.judge); "
             "use profile 'mtbench-single' to rate one response."
         )
-    return profile.build_prompt(case)
+    return profile.build_prompt(case)  # type: ignore[arg-type]  # kind "pair": build_prompt(PairCase)
 
 
 def required_fields(case: Case) -> dict[str, str]:
