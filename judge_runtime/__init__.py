@@ -25,6 +25,7 @@ from judge_runtime.base import DEFAULT_PROFILE, Judge, JudgeProgress, JudgeResul
 from judge_runtime.engine import LocalJudge
 from judge_runtime.factory import load_judge
 from judge_runtime.loading import DEMO_MODEL, JudgeLoadError
+from judge_runtime.open_judges import Rubric, get_rubric, with_rubric
 from judge_runtime.profiles import (
     VERDICTS,
     Decoding,
@@ -41,6 +42,9 @@ from judge_runtime.profiles import (
 from judge_runtime.remote import RemoteJudge, RemoteJudgeError
 
 __all__ = [
+    "Rubric",
+    "get_rubric",
+    "with_rubric",
     "DEFAULT_PROFILE",
     "DEMO_MODEL",
     "VERDICTS",

@@ -45,6 +45,7 @@ from judge_runtime.profiles import (
     SingleCase,
     Verdict,
     _question_text,
+    register_profiles,
 )
 
 # ------------------------------------------------------------------------------------------- templates
@@ -877,6 +878,7 @@ OPEN_PROFILES: dict[str, type[OpenPairProfile | OpenSingleProfile]] = {
     "selene-absolute": SeleneAbsoluteProfile,
     "arena-hard": ArenaHardProfile,
 }
+register_profiles(OPEN_PROFILES)  # type: ignore[arg-type]  # the registry's Profile alias names these too
 
 RubricProfile = TypeVar(
     "RubricProfile", PrometheusAbsoluteProfile, PrometheusRelativeProfile, SelenePairwiseProfile, SeleneAbsoluteProfile

@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, TypeAlias
 
+from errors import InvalidInput
+
 if TYPE_CHECKING:
     from judge_runtime.open_judges import OpenPairProfile, OpenSingleProfile
 
@@ -66,7 +68,7 @@ def unswap(verdict: Verdict | None) -> Verdict | None:
     return {"1": "2", "2": "1"}.get(verdict or "", verdict)  # type: ignore[return-value]
 
 
-class JudgeInputError(ValueError):
+class JudgeInputError(InvalidInput):
     """A case cannot be judged as given (empty field, too long for the model, wrong kind for the profile)."""
 
 
@@ -595,7 +597,8 @@ class JudgeLMProfile:
 
 
 # The open judges (Prometheus 2, OffsetBias, Selene Mini, Arena-Hard) live in ``open_judges``, which imports
-# this module: they join the registry on first use, and the type aliases name them as forward references.
+# this module and registers them (``register_profiles``) when the package is imported; the type aliases name
+# them as forward references. This module never imports ``open_judges`` at run time (no import cycle).
 PairProfile: TypeAlias = "PandaLMProfile | MTBenchPairProfile | JudgeLMProfile | OpenPairProfile"
 SingleProfile: TypeAlias = "MTBenchSingleProfile | OpenSingleProfile"
 Profile: TypeAlias = "PairProfile | SingleProfile"
@@ -607,10 +610,13 @@ _PROFILES: dict[str, type[Profile]] = {
 }
 
 
-def _registry() -> dict[str, type[Profile]]:
-    from judge_runtime.open_judges import OPEN_PROFILES
+def register_profiles(profiles: dict[str, type[Profile]]) -> None:
+    """Add profiles defined in another module to the registry that ``get_profile`` reads."""
+    _PROFILES.update(profiles)
 
-    return {**_PROFILES, **OPEN_PROFILES}
+
+def _registry() -> dict[str, type[Profile]]:
+    return _PROFILES
 
 
 def profile_names() -> Sequence[str]:

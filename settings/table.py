@@ -194,7 +194,8 @@ JUDGE = (
     Setting(
         "judge_profile",
         str,
-        "prompt and parse format: pandalm, judgelm or mtbench-pair (rate always uses mtbench-single)",
+        "prompt and parse format: pandalm, judgelm, mtbench-pair, prometheus2-relative, offsetbias, selene-pairwise "
+        "or arena-hard (rate always uses mtbench-single)",
         "judge",
         commands=PAIR_JUDGE_COMMANDS,
         **_spec("profile"),
