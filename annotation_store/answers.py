@@ -30,6 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from annotation_store.accounts import clean_name
+from annotation_store.assignment import ASSIGNMENT_DEFAULTS, JUDGE_UNCERTAIN_FIRST, Draw, choose, log_draw
 from annotation_store.base import StoreBase, StoreConflict, StoreForbidden, StoreNotFound
 from annotation_store.errors import StoreError
 from annotation_store.models import LEASE_MIN_SECONDS, Annotator, Dataset, GoldLabel, utcnow
@@ -79,6 +80,8 @@ class Pool:
     randomize_order: bool = SESSION_DEFAULTS["randomize_order"]
     gold_rate: float = SESSION_DEFAULTS["gold_rate"]
     seed: int | None = None
+    strategy: str = str(ASSIGNMENT_DEFAULTS["strategy"])  # see ``assignment.py``
+    audit_rate: float = float(str(ASSIGNMENT_DEFAULTS["audit_rate"]))
 
 
 # Messages that depend on the page a session kind is answered on.
@@ -106,6 +109,8 @@ def session_pool(session: Session, kind: AnswerKind, name: str | None) -> tuple[
         lease_seconds=row.lease_seconds,
         randomize_order=bool(row.randomize_order),
         gold_rate=float(row.gold_rate),
+        strategy=row.strategy,
+        audit_rate=float(row.audit_rate),
     )
     return pool, session_view(row, dataset)
 
@@ -166,10 +171,10 @@ def _not_for_me(kind: AnswerKind, pool: Pool, person_id: int, now: datetime) -> 
     return mine.union(elsewhere)
 
 
-def least_covered(session: Session, kind: AnswerKind, pool: Pool, person_id: int, now: datetime) -> int | None:
-    """The item to lease next: the one with the fewest answers in the pool (skips do not count) plus
-    other people's live leases there, below the overlap, not barred for this annotator; ties by id.
-    Gold comparisons are not in the pool (``gold_due`` hands them out)."""
+def _pool_query(kind: AnswerKind, pool: Pool, person_id: int, now: datetime) -> Any:
+    """(item id, covered) of the items this annotator may be handed: covered = answers in the pool
+    (skips do not count) plus other people's live leases there, below the overlap, not barred for
+    them. Gold comparisons are not in the pool (``gold_due`` hands them out)."""
     done = (
         select(kind.of(kind.row).label("item"), func.count().label("n"))
         .where(kind.row.skipped.is_(False), in_pool(kind.row.session_id, pool))
@@ -185,16 +190,27 @@ def least_covered(session: Session, kind: AnswerKind, pool: Pool, person_id: int
     candidates = kind.items_in(pool.dataset_id).subquery()
     covered = func.coalesce(done.c.n, 0) + func.coalesce(leased.c.n, 0)
     query = (
-        select(candidates.c.id)
+        select(candidates.c.id, covered.label("covered"))
         .outerjoin(done, done.c.item == candidates.c.id)
         .outerjoin(leased, leased.c.item == candidates.c.id)
         .where(candidates.c.id.not_in(_not_for_me(kind, pool, person_id, now)), covered < pool.overlap)
         .order_by(covered, candidates.c.id)
-        .limit(1)
     )
     if kind.gold:
         query = query.where(candidates.c.id.not_in(select(GoldLabel.comparison_id)))
-    return session.scalar(query)
+    return query
+
+
+def least_covered(session: Session, kind: AnswerKind, pool: Pool, person_id: int, now: datetime) -> int | None:
+    """The item to lease next in a least-annotated pool: the one with the fewest answers and others'
+    live leases, ties by id."""
+    return session.scalar(_pool_query(kind, pool, person_id, now).limit(1))
+
+
+def uncertain_first(session: Session, kind: AnswerKind, pool: Pool, person_id: int, now: datetime) -> Draw | None:
+    """The draw of a judge-uncertain-first pool (audit share or the judge's least certain item)."""
+    rows = [(int(item), int(covered)) for item, covered in session.execute(_pool_query(kind, pool, person_id, now))]
+    return choose(session, pool.dataset_id, rows, pool.audit_rate)
 
 
 def answered_count(session: Session, kind: AnswerKind, pool: Pool, person_id: int) -> int:
@@ -238,15 +254,29 @@ def draw_order(pool: Pool, item_id: int, person_id: int) -> bool:
     return random.Random(f"{pool.seed}:{item_id}:{person_id}").random() < 0.5
 
 
+def _pick(session: Session, kind: AnswerKind, pool: Pool, person_id: int, now: datetime) -> tuple[int | None, Any]:
+    """The item to lease next and, in a judge-uncertain-first session, how it was drawn (else None)."""
+    uncertain = pool.strategy == JUDGE_UNCERTAIN_FIRST and pool.session_id is not None
+    item_id = gold_due(session, kind, pool, person_id, now)
+    if item_id is not None:
+        return item_id, ("gold", 1.0) if uncertain else None
+    if not uncertain:
+        return least_covered(session, kind, pool, person_id, now), None
+    draw = uncertain_first(session, kind, pool, person_id, now)
+    if draw is None:
+        return None, None
+    assert pool.session_id is not None
+    log_draw(session, pool.session_id, person_id, draw)
+    return draw.item_id, (draw.drawn_by, draw.probability)
+
+
 def lease(session: Session, kind: AnswerKind, pool: Pool, person_id: int) -> Any:
     """Lease the next item to the annotator (their live lease again, if they hold one); returns the
     lease row, or None when nothing is left for them. Pick and lease are one write transaction."""
     now = utcnow()
     held = _held(session, kind, pool, person_id, now)
     if held is None:
-        item_id = gold_due(session, kind, pool, person_id, now)
-        if item_id is None:
-            item_id = least_covered(session, kind, pool, person_id, now)
+        item_id, drawn = _pick(session, kind, pool, person_id, now)
         if item_id is None:
             return None
         held = session.scalar(
@@ -258,6 +288,8 @@ def lease(session: Session, kind: AnswerKind, pool: Pool, person_id: int) -> Any
                 held.presented_swapped = draw_order(pool, item_id, person_id)
             session.add(held)
         held.leased_at, held.session_id = now, pool.session_id
+        if hasattr(kind.lease, "draw_probability"):  # judge-uncertain-first sessions draw with a probability
+            held.drawn_by, held.draw_probability = drawn if drawn is not None else (None, None)
     held.lease_expires_at = now + timedelta(seconds=pool.lease_seconds)
     session.flush()
     return held
@@ -615,6 +647,8 @@ def _accept(
         if swapped is not None and bool(swapped) != shown:
             raise StoreConflict("The page shows an outdated left/right order; reload it. Nothing was saved.")
         values = {**values, "presented_swapped": shown}
+        source = row if row is not None and held is None else held  # an answer keeps the draw it answers
+        values["draw_probability"] = getattr(source, "draw_probability", None)
     return upsert_answer(session, k, row, (item_id, who.id, pool.session_id), values, key, expected_version)
 
 

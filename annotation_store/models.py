@@ -195,6 +195,9 @@ class Label(Base):
     # the annotation session the label was given in (coverage is counted per session); NULL: given
     # outside any session (imports, the sessionless API)
     session_id: Mapped[int | None] = mapped_column(ForeignKey("annotation_sessions.id"))
+    # the probability with which the lease it answers drew the item (see ``assignment.py``); NULL
+    # outside a judge-uncertain-first session
+    draw_probability: Mapped[float | None] = mapped_column(Float)
 
 
 class LabelEvent(Base):
@@ -243,6 +246,10 @@ class Assignment(Base):
     completed_at: Mapped[datetime | None] = mapped_column()
     # the session the item is leased in: a submit counts only in this session (NULL: sessionless lease)
     session_id: Mapped[int | None] = mapped_column(ForeignKey("annotation_sessions.id"))
+    # judge-uncertain-first sessions: the probability with which this lease drew the item, and how
+    # ('audit' | 'uncertain' | 'gold'); NULL in least-annotated sessions (see ``assignment.py``)
+    draw_probability: Mapped[float | None] = mapped_column(Float)
+    drawn_by: Mapped[str | None] = mapped_column(String(20))
 
 
 class Adjudication(Base):
@@ -289,6 +296,31 @@ class AnnotationSession(Base):
     guidelines: Mapped[str] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # how items are handed out: 'least-annotated' or 'judge-uncertain-first' (``assignment.py``), and
+    # the share of leases drawn uniformly at random (the audit share) in the latter
+    strategy: Mapped[str] = mapped_column(String(40), server_default=text("'least-annotated'"))
+    audit_rate: Mapped[float] = mapped_column(Float, server_default=text("0.2"))
+
+
+class SessionDraw(Base):
+    """One draw of a judge-uncertain-first session (append-only): what the lease could have drawn.
+
+    ``pool_size`` |P| (the not-yet-covered items an audit draw drew from; 0 when none were left),
+    ``uncertain_id`` (the judge's least certain item the lease could be handed) and ``audit_rate`` a
+    give every item's chance at this lease, a/|P| + (1-a)·[item = uncertain_id]; ``probability`` is
+    the chance of the item drawn. A re-lease after an expiry is a new draw, a reload is not."""
+
+    __tablename__ = "session_draws"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("annotation_sessions.id"), index=True)
+    comparison_id: Mapped[int] = mapped_column(ForeignKey("comparisons.id", ondelete="CASCADE"))
+    annotator_id: Mapped[int] = mapped_column(ForeignKey("annotators.id", ondelete="CASCADE"))
+    drawn_by: Mapped[str] = mapped_column(String(20))  # 'audit' | 'uncertain'
+    pool_size: Mapped[int] = mapped_column()
+    uncertain_id: Mapped[int] = mapped_column()
+    audit_rate: Mapped[float] = mapped_column(Float)
+    probability: Mapped[float] = mapped_column(Float)
+    drawn_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class GoldLabel(Base):

@@ -4,7 +4,9 @@ A session names a dataset and how people answer it: ``overlap`` annotators per i
 the judge revealed after submitting or never, left/right order randomized, the lease length, the
 share of gold comparisons, and guidelines. Its kind says what is answered: 'pairwise' (a label on a
 comparison) or 'single' (a 1-10 rating of one response). ``answers.py`` leases, checks and writes
-the answers; this module holds the configuration.
+the answers; this module holds the configuration. ``strategy`` and ``audit_rate`` say how items are
+handed out (``assignment.py``: least-annotated, or judge-uncertain-first with a random audit share),
+and ``draw_probabilities`` gives the bias-corrected estimates each comparison's draw probability π.
 """
 
 from __future__ import annotations
@@ -12,9 +14,17 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from annotation_store.assignment import (
+    ASSIGNMENT_DEFAULTS,
+    JUDGE_UNCERTAIN_FIRST,
+    check_assignment,
+    inclusion,
+    session_draws,
+    uncertain_sessions,
+)
 from annotation_store.base import StoreBase, StoreNotFound
 from annotation_store.errors import StoreError
 from annotation_store.models import (
@@ -25,6 +35,7 @@ from annotation_store.models import (
     Comparison,
     Dataset,
     GoldLabel,
+    Label,
 )
 from annotation_store.views import HistoryItem, Progress, SessionView
 
@@ -115,7 +126,9 @@ class SessionsMixin(StoreBase):
     def save_session(self, name: str, dataset: str, **settings: Any) -> SessionView:
         """Create the session ``name`` on ``dataset``, or change the given settings of an existing one.
 
-        ``kind``: 'pairwise' (the default for a new session) or 'single' (single-answer grading)."""
+        ``kind``: 'pairwise' (the default for a new session) or 'single' (single-answer grading).
+        ``strategy``: 'least-annotated' (the default) or 'judge-uncertain-first' (pairwise only), with
+        ``audit_rate`` the share of leases drawn at random (0.01 to 1, default 0.2); see ``assignment.py``."""
         cleaned = (name or "").strip() if isinstance(name, str) else ""
         if not cleaned or len(cleaned) > 200:
             raise StoreError("A session needs a name of 1 to 200 characters.")
@@ -123,6 +136,7 @@ class SessionsMixin(StoreBase):
         kind = settings.pop("kind", None)
         if kind is not None and kind not in SESSION_KINDS:
             raise StoreError(f"Session kind {kind!r} is not one of {', '.join(SESSION_KINDS)}; nothing was saved.")
+        assignment = {key: check_assignment(key, settings.pop(key)) for key in ASSIGNMENT_DEFAULTS if key in settings}
         values = session_values(settings)
         with self._write() as session:
             dataset_id = session.scalar(select(Dataset.id).where(Dataset.name == dataset))
@@ -133,14 +147,20 @@ class SessionsMixin(StoreBase):
                 row = AnnotationSession(name=cleaned, dataset_id=dataset_id, kind="pairwise", active=True)
                 for key, default in SESSION_DEFAULTS.items():
                     setattr(row, key, default)
+                for key, default in ASSIGNMENT_DEFAULTS.items():
+                    setattr(row, key, default)
                 session.add(row)
             row.dataset_id = dataset_id
-            for key, value in values.items():
+            for key, value in {**values, **assignment}.items():
                 setattr(row, key, value)
             if active is not None:
                 row.active = bool(active)
             if kind is not None:
                 row.kind = kind
+            if row.strategy == JUDGE_UNCERTAIN_FIRST and row.kind != "pairwise":
+                raise StoreError(
+                    "Only pairwise sessions can send people to the judge's uncertain items first; nothing was saved."
+                )
             session.flush()
             return session_view(row, dataset)
 
@@ -158,6 +178,33 @@ class SessionsMixin(StoreBase):
     def get_session(self, name: str) -> SessionView:
         with self._read() as session:
             return session_view(*find_session(session, name))
+
+    def session_assignment(self, name: str) -> dict[str, Any]:
+        """How the session hands out items: {'strategy': ..., 'audit_rate': ...} (the Admin form's fields)."""
+        with self._read() as session:
+            row, _dataset = find_session(session, name)
+            return {"strategy": row.strategy, "audit_rate": float(row.audit_rate)}
+
+    def draw_probabilities(self, dataset: str, session_name: str | None = None) -> pd.DataFrame:
+        """comparison_id, draw_probability π of every comparison of the dataset, for the corrected
+        estimates (pass it as the ``draw_probability`` column of their ``comparisons``).
+
+        π is the probability that the comparison was drawn for people by the dataset's
+        judge-uncertain-first sessions (or by ``session_name`` alone), defined in ``assignment.py``.
+        NaN for every comparison when that design does not explain the labels: the session is
+        least-annotated, or (for the whole dataset) some labels were given outside such sessions."""
+        with self._read() as session:
+            dataset_id = session.scalar(select(Dataset.id).where(Dataset.name == dataset))
+            if dataset_id is None:
+                raise StoreNotFound(f"There is no dataset {dataset!r}.")
+            if session_name is not None:
+                row, on = find_session(session, session_name)
+                if on != dataset:
+                    raise StoreError(f"The session {session_name!r} is on {on!r}, not on {dataset!r}.")
+                ids = [row.id] if row.strategy == JUDGE_UNCERTAIN_FIRST else []
+            else:
+                ids = uncertain_sessions(session, dataset_id)
+            return _draw_frame(session, dataset_id, ids, whole_dataset=session_name is None)
 
     # ------------------------------------------------------------------ gold
     def set_gold(self, comparison_id: int, verdict: str, explanation: str = "") -> None:
@@ -193,3 +240,21 @@ class SessionsMixin(StoreBase):
         with self._read() as session:
             rows = session.execute(query).mappings().all()
         return pd.DataFrame(rows, columns=["comparison_id", "verdict", "explanation"])
+
+
+def _draw_frame(session: Session, dataset_id: int, session_ids: list[int], *, whole_dataset: bool) -> pd.DataFrame:
+    """``SessionsMixin.draw_probabilities`` once the sessions are known: π = 1 - Π_s (1 - π_s)."""
+    query = select(Comparison.id).where(Comparison.dataset_id == dataset_id).order_by(Comparison.id)
+    items = [int(item) for item in session.scalars(query)]
+    gold = set(session.scalars(select(GoldLabel.comparison_id).where(GoldLabel.comparison_id.in_(query))))
+    labelled = select(Label.comparison_id).where(Label.skipped.is_(False), Label.comparison_id.in_(query))
+    outside = labelled.where(Label.session_id.is_(None) | Label.session_id.not_in(session_ids or [-1]))
+    if not session_ids or (whole_dataset and session.scalar(select(func.count()).select_from(outside.subquery()))):
+        return pd.DataFrame({"comparison_id": items, "draw_probability": [float("nan")] * len(items)})
+    never = dict.fromkeys(items, 1.0)
+    for session_id in session_ids:
+        for item, pi in inclusion(session_draws(session, session_id), items).items():
+            never[item] *= 1.0 - pi
+    seen = set(session.scalars(labelled.where(Label.session_id.in_(session_ids))))
+    pis = [float(item in seen) if item in gold else 1.0 - never[item] for item in items]
+    return pd.DataFrame({"comparison_id": items, "draw_probability": pis})

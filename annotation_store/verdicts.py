@@ -118,8 +118,10 @@ class VerdictsMixin(DatasetsMixin):
         """Every verdict of every judge run on ``dataset``, in both presentation orders.
 
         Columns: comparison_id, run_id, judge, profile, swapped, verdict, status, reason, reference,
-        plus dataset, category, model1, model2. ``verdicts()`` only gives the original order; metrics
-        need both for swap consistency, and exports need every run side by side.
+        p_1, p_2, p_tie (the verdict words' probabilities in canonical order; NaN when the judge gave
+        none), plus dataset, category, model1, model2. ``verdicts()`` only gives the original order;
+        metrics need both for swap consistency, exports need every run side by side, and the
+        probabilities decide at read time which verdicts are uncertain (``analysis.verdicts``).
         """
         query = (
             select(
@@ -132,6 +134,9 @@ class VerdictsMixin(DatasetsMixin):
                 JudgeVerdict.status,
                 JudgeVerdict.reason,
                 JudgeVerdict.reference,
+                JudgeVerdict.p_1,
+                JudgeVerdict.p_2,
+                JudgeVerdict.p_tie,
             )
             .join(JudgeRun, JudgeVerdict.run_id == JudgeRun.id)
             .join(Comparison, JudgeVerdict.comparison_id == Comparison.id)
@@ -140,9 +145,11 @@ class VerdictsMixin(DatasetsMixin):
             .order_by(JudgeVerdict.id)
         )
         columns = ["comparison_id", "run_id", "judge", "profile", "swapped", "verdict", "status", "reason", "reference"]
+        columns += ["p_1", "p_2", "p_tie"]
         with self._read() as session:
             frame = pd.DataFrame(session.execute(query).mappings().all(), columns=columns)
         frame["swapped"] = frame["swapped"].astype(bool)
+        frame[["p_1", "p_2", "p_tie"]] = frame[["p_1", "p_2", "p_tie"]].astype(float)
         return self._with_comparison_columns(frame, dataset)
 
     def judge_runs_on(self, dataset: str) -> list[JudgeRunView]:
