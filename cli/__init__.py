@@ -41,6 +41,7 @@ def _run(argv: Sequence[str]) -> None:
         "judge": lambda: commands.judge(settings, args),
         "rate": lambda: commands.rate(settings, args),
         "evaluate": lambda: commands.evaluate(settings, args),
+        "checkup": lambda: commands.checkup(settings, args),
         "import": lambda: data.import_command(settings, args),
         "metrics": lambda: data.metrics_command(settings, args),
         "report": lambda: data.report_command(settings, args),

@@ -184,6 +184,45 @@ def evaluate(settings: Settings, args: argparse.Namespace) -> None:
     print(f"\nResults written to {args.output}")
 
 
+def checkup(settings: Settings, args: argparse.Namespace) -> None:
+    """The judge checkup (``orchestration.checkup``): both orders of every pair, stored as a judge run,
+    then a table per suite (or ``--json``). The figures of the 135M demo judge say nothing of quality."""
+    import json
+
+    from judge_runtime import DEMO_MODEL
+    from orchestration import Studio
+    from orchestration.checkup import run_checkup
+
+    studio = Studio(settings)
+    suites = args.suite or ["evalbiasbench"]
+    print(
+        f"Judge: {settings.judge_model} (profile {settings.judge_profile}); checkup on {', '.join(suites)}, "
+        "every pair in both orders",
+        file=sys.stderr,
+    )
+    with progress_bar("judgment", "Checkup") as progress:
+        report = run_checkup(
+            studio,
+            suites=suites,
+            limit=args.limit,
+            data_dir=args.data,
+            on_progress=lambda _suite, done, total: progress(done, total),
+        )
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+        return
+    print(report.text())
+    for suite in report.suites:
+        print(
+            f"\n{suite.title}: {suite.judged} judgments now, {suite.skipped} already stored; dataset "
+            f"{suite.dataset!r}, judge run {suite.run_id}. Right = the known-better response; unparsed and "
+            "uncertain verdicts never count as right."
+        )
+    if settings.judge_model == DEMO_MODEL:
+        print("Note: the 135M demo judge is for trying the app, not a judge of quality.")
+    print(f"Database: {settings.database}")
+
+
 def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True

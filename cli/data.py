@@ -17,7 +17,7 @@ from settings import Settings
 
 
 def add_import(parser: argparse.ArgumentParser) -> None:
-    from interchange.importers import IMPORT_FORMATS
+    from orchestration.datasets import IMPORT_FORMATS
 
     parser.description = "Formats: " + "; ".join(f"{name}: {text}" for name, text in IMPORT_FORMATS.items()) + "."
     add_settings(parser, "import")
@@ -124,12 +124,14 @@ def _report_options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def metrics_command(settings: Settings, args: argparse.Namespace) -> None:
-    from orchestration.datasets import dataset_metrics, format_report, open_data_store
+    from orchestration.datasets import format_report, open_data_store
+    from orchestration.metrics import metrics_report
 
     options = _report_options(args)
     store = open_data_store(settings)
     try:
-        report = dataset_metrics(store, args.dataset, **options)
+        # the uncertain margin: --uncertain-margin, else JUDGE_STUDIO_UNCERTAIN_MARGIN, else the table's default
+        report = metrics_report(store, args.dataset, **options, uncertain_margin=settings.uncertain_margin)
     finally:
         store.close()
     try:

@@ -82,12 +82,34 @@ def _evaluate(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _checkup(parser: argparse.ArgumentParser) -> None:
+    from orchestration.checkup import DEFAULT_DATA_DIR, SUITES
+
+    add_settings(parser, "checkup")
+    parser.add_argument(
+        "--suite",
+        action="append",
+        choices=list(SUITES),
+        help="the pairs to check the judge on: evalbiasbench (80 pairs, six bias types; the default) or hhh "
+        "(221 human-preference pairs); repeat for both",
+    )
+    parser.add_argument("--limit", type=int, help="at most this many pairs per suite, taken in turn from each category")
+    parser.add_argument(
+        "--data",
+        metavar="DIR",
+        help=f"folder holding evalbiasbench/ and hhh_alignment/, read when the dataset is not in the database yet "
+        f"(default {DEFAULT_DATA_DIR})",
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON object with every figure")
+
+
 #: Each command: its one-line help and the function that adds its arguments. The first is the default.
 COMMAND_TABLE: dict[str, tuple[str, AddArguments]] = {
     "serve": ("start the web app (the default command)", _serve),
     "judge": ("judge a whole dataset, skipping what this judge already judged", _judge),
     "rate": ("single-answer grading: the judge rates every response of a dataset 1-10 (mtbench-single)", _rate),
     "evaluate": ("PandaLM-style pipeline: judge every pair of candidate files on every input, rank them", _evaluate),
+    "checkup": ("judge checkup: the judge's biases on EvalBiasBench (and HHH) pairs, judged in both orders", _checkup),
     "import": ("import a dataset, human labels or judge outputs from a file (all or nothing)", add_import),
     "metrics": ("agreement, rankings and biases of one dataset", add_metrics),
     "report": ("the judge report card: can this judge replace people on this dataset? (Markdown or HTML)", add_report),

@@ -9,6 +9,12 @@
 
 ``prompt_key`` is the prompt's key in every export; ``prompt`` is only DPO's prompt text.
 
+A judge verdict whose top two probabilities lie closer than the uncertain margin is exported as
+what it counts as (``analysis.verdicts.with_outcomes``): status and outcome "uncertain", no verdict,
+the verdict it leans to in ``leaning``, and its probabilities p_1, p_2, p_tie beside it. It is never a
+DPO pair. ``margin`` (default ``analysis.defaults.UNCERTAIN_MARGIN``) is applied when exporting, so
+a new margin needs no re-judging.
+
 CSV cells that start with ``=``, ``+``, ``-``, ``@`` (or a tab or carriage return) get a leading
 apostrophe: model outputs are untrusted text, and a spreadsheet would otherwise run such a cell as a
 formula (CSV injection, OWASP). JSONL is written as it is: it is not opened by spreadsheets.
@@ -34,6 +40,8 @@ from typing import IO, Any, BinaryIO, TextIO, cast
 import pandas as pd
 
 from analysis import majority_labels, verdict_that_counts
+from analysis.defaults import UNCERTAIN_MARGIN
+from analysis.verdicts import PROBABILITY_COLUMNS, with_outcomes
 from annotation_store.store import Store, StoreError
 from errors import InvalidInput
 
@@ -56,6 +64,8 @@ LONG_COLUMNS = [
     "verdict",
     "status",
 ]
+#: What ``labels`` adds with ``include_judges``: how each verdict counts and the judge's probabilities.
+JUDGE_COLUMNS = ["outcome", "leaning", *PROBABILITY_COLUMNS]
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -85,9 +95,17 @@ def _run_names(verdicts: pd.DataFrame) -> dict[int, str]:
     }
 
 
-def labels_long(store: Store, dataset: str, *, include_judges: bool = False) -> list[dict[str, Any]]:
+def _judge_rows(store: Store, dataset: str, margin: float) -> pd.DataFrame:
+    """Every judge verdict on ``dataset`` with the uncertain rule applied (``with_outcomes``)."""
+    return with_outcomes(store.judge_verdicts(dataset), margin)
+
+
+def labels_long(
+    store: Store, dataset: str, *, include_judges: bool = False, margin: float = UNCERTAIN_MARGIN
+) -> list[dict[str, Any]]:
     """One row per human label (rater_kind "human"); with ``include_judges`` also one per judge
-    verdict (rater_kind "judge", with run id, presentation order and parse status)."""
+    verdict (rater_kind "judge", with run id, presentation order, parse status, outcome ("1", "2",
+    "tie", "uncertain" or the status), the leaning of an uncertain verdict and the probabilities)."""
     table = {int(item["id"]): item for item in _records(_texts(store, dataset))}
     rows: list[dict[str, Any]] = []
 
@@ -113,9 +131,10 @@ def labels_long(store: Store, dataset: str, *, include_judges: bool = False) -> 
                 "verdict": label["verdict"],
                 "status": "ok",
             }
+            | ({"outcome": label["verdict"], **dict.fromkeys(JUDGE_COLUMNS[1:])} if include_judges else {})
         )
     if include_judges:
-        verdicts = store.judge_verdicts(dataset)
+        verdicts = _judge_rows(store, dataset, margin)
         names = _run_names(verdicts)
         for verdict in _records(verdicts):
             rows.append(
@@ -127,29 +146,33 @@ def labels_long(store: Store, dataset: str, *, include_judges: bool = False) -> 
                     "swapped": bool(verdict["swapped"]),
                     "verdict": verdict["verdict"],
                     "status": verdict["status"],
+                    "outcome": verdict["outcome"],
+                    "leaning": verdict["leaning"],
+                    **{column: verdict[column] for column in PROBABILITY_COLUMNS},
                 }
             )
     return rows
 
 
-def items_wide(store: Store, dataset: str) -> list[dict[str, Any]]:
+def items_wide(store: Store, dataset: str, *, margin: float = UNCERTAIN_MARGIN) -> list[dict[str, Any]]:
     """One row per comparison: texts, ``label:<annotator>`` per person, ``majority``, ``n_labels``
-    and ``judge:<model>`` per judge run (its verdict, or its parse status when it has none), plus
-    ``judge:<model>:swapped`` for runs that also judged the swapped order. Empty cells: no label."""
+    and ``judge:<model>`` per judge run (its outcome: the verdict, "uncertain", or its parse status
+    when it has none), plus ``judge:<model>:swapped`` for runs that also judged the swapped order, and
+    ``judge:<model>:p_1`` / ``:p_2`` / ``:p_tie`` for runs with probabilities. Empty cells: no label."""
     table = _texts(store, dataset)
     labels = store.labels(dataset)
-    verdicts = store.judge_verdicts(dataset)
+    verdicts = _judge_rows(store, dataset, margin)
     annotators = sorted(set(labels["annotator"]))
     by_label = {(int(r["comparison_id"]), str(r["annotator"])): str(r["verdict"]) for r in _records(labels)}
     majority = {int(r["comparison_id"]): str(r["verdict"]) for r in _records(majority_labels(labels))}
     counts = labels.groupby("comparison_id").size().to_dict()
     names = _run_names(verdicts)
     swapped_runs = {int(r) for r in verdicts.loc[verdicts["swapped"], "run_id"]}
-    judged = {
-        (int(r["comparison_id"]), int(r["run_id"]), bool(r["swapped"])): r["verdict"]
-        if r["status"] == "ok"
-        else r["status"]
-        for r in _records(verdicts)
+    records = _records(verdicts)
+    judged = {(int(r["comparison_id"]), int(r["run_id"]), bool(r["swapped"])): r["outcome"] for r in records}
+    with_probabilities = {int(r["run_id"]) for r in records if r["p_1"] is not None}
+    probabilities = {
+        (int(r["comparison_id"]), int(r["run_id"])): r for r in records if not r["swapped"] and r["p_1"] is not None
     }
     rows: list[dict[str, Any]] = []
     for item in _records(table):
@@ -175,6 +198,9 @@ def items_wide(store: Store, dataset: str) -> list[dict[str, Any]]:
             row[f"judge:{name}"] = judged.get((comparison_id, run_id, False))
             if run_id in swapped_runs:
                 row[f"judge:{name}:swapped"] = judged.get((comparison_id, run_id, True))
+            if run_id in with_probabilities:
+                found = probabilities.get((comparison_id, run_id), {})
+                row |= {f"judge:{name}:{column}": found.get(column) for column in PROBABILITY_COLUMNS}
         rows.append(row)
     return rows
 
@@ -212,8 +238,9 @@ class DpoPairs:
         )
 
 
-def _preferences(store: Store, dataset: str, source: str) -> pd.DataFrame:
-    """The verdict that counts per comparison: the majority label, or one judge run's (analysis.verdicts)."""
+def _preferences(store: Store, dataset: str, source: str, margin: float = UNCERTAIN_MARGIN) -> pd.DataFrame:
+    """The verdict that counts per comparison: the majority label, or one judge run's (analysis.verdicts;
+    an uncertain verdict is no preference)."""
     if source == "majority":
         labels = store.labels(dataset)
         if labels.empty:
@@ -231,26 +258,29 @@ def _preferences(store: Store, dataset: str, source: str) -> pd.DataFrame:
     if not run.isdigit():
         raise StoreError(f"DPO source {source!r} is neither 'majority' nor a judge run id.")
     verdicts = store.judge_verdicts(dataset)
-    counted = verdict_that_counts(verdicts[verdicts["run_id"] == int(run)])
+    counted = verdict_that_counts(verdicts[verdicts["run_id"] == int(run)], margin=margin)
     preferences = counted[counted["status"] == "ok"]
     if preferences.empty:
         raise StoreError(f"Judge run {run} has no parsed verdict on dataset {dataset!r}.")
     return preferences
 
 
-def dpo_pairs(store: Store, dataset: str, *, source: str = "majority", keep_empty: bool = False) -> DpoPairs:
+def dpo_pairs(
+    store: Store, dataset: str, *, source: str = "majority", keep_empty: bool = False, margin: float = UNCERTAIN_MARGIN
+) -> DpoPairs:
     """Preference pairs for DPO: ``prompt`` (the text: instruction, then input), ``chosen``, ``rejected``
     (TRL's layout), plus ``prompt_key`` (the prompt's key, as in the other exports) and provenance.
 
     ``source``: "majority" (the annotators' majority label; a dataset without labels raises
     NothingToExport naming ``--source RUN``) or a judge run id ("3" or "run:3"; its verdict that
-    counts). Only decisive preferences ("1" / "2") make a pair. Pairs whose chosen or rejected
+    counts; uncertain verdicts at ``margin`` are no preference). Only decisive preferences ("1" / "2")
+    make a pair. Pairs whose chosen or rejected
     response is empty or not text are left out and counted, unless ``keep_empty``.
     """
     table = {int(item["id"]): item for item in _records(_texts(store, dataset))}
     rows: list[dict[str, Any]] = []
     dropped = 0
-    for preference in _records(_preferences(store, dataset, source)):
+    for preference in _records(_preferences(store, dataset, source, margin)):
         if preference["verdict"] not in ("1", "2"):
             continue
         item = table[int(preference["comparison_id"])]
@@ -376,14 +406,17 @@ def export_table(
     include_judges: bool = False,
     source: str = "majority",
     keep_empty: bool = False,
+    margin: float = UNCERTAIN_MARGIN,
 ) -> ExportTable:
-    """The rows of one export kind, its leading columns, and what was left out (DPO pairs)."""
+    """The rows of one export kind, its leading columns, and what was left out (DPO pairs).
+    ``margin``: the uncertain margin applied to judge verdicts (see the module docstring)."""
     if kind == "labels":
-        return ExportTable(labels_long(store, dataset, include_judges=include_judges), LONG_COLUMNS)
+        rows = labels_long(store, dataset, include_judges=include_judges, margin=margin)
+        return ExportTable(rows, LONG_COLUMNS + (JUDGE_COLUMNS if include_judges else []))
     if kind == "wide":
-        return ExportTable(items_wide(store, dataset), [])
+        return ExportTable(items_wide(store, dataset, margin=margin), [])
     if kind == "dpo":
-        pairs = dpo_pairs(store, dataset, source=source, keep_empty=keep_empty)
+        pairs = dpo_pairs(store, dataset, source=source, keep_empty=keep_empty, margin=margin)
         return ExportTable(pairs.rows, ["prompt", "chosen", "rejected"], pairs.note, pairs.dropped)
     raise StoreError(f"Unknown export {kind!r}; use one of {', '.join(EXPORT_KINDS)}.")
 

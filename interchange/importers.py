@@ -56,7 +56,10 @@ ALPACAEVAL_DATASET = "alpaca-eval"
 #: LLMBar does not name the models behind its outputs; these stand for "output_1" and "output_2".
 LLMBAR_MODELS = ("llmbar-output_1", "llmbar-output_2")
 #: Names that stand for response positions, not models: reports do not rank them as models.
-POSITION_MODELS = LLMBAR_MODELS
+# Suites whose two responses are positions, not models (rankings leave them out)
+EVALBIASBENCH_MODELS = ("evalbiasbench-response1", "evalbiasbench-response2")
+HHH_MODELS = ("hhh-response1", "hhh-response2")
+POSITION_MODELS = (*LLMBAR_MODELS, *EVALBIASBENCH_MODELS, *HHH_MODELS)
 
 IMPORT_FORMATS: dict[str, str] = {
     "pandalm-testset": "PandaLM human test set (testset-v1.json): items and three annotators' labels",

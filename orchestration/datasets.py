@@ -17,6 +17,7 @@ from typing import Any
 from analysis import ALPHA, N_BOOTSTRAP, format_report
 from annotation_store import Store, StoreError, open_store
 from annotation_store.batch_import import ImportSummary
+from interchange.evalbiasbench import import_evalbiasbench
 from interchange.exporters import (
     BINARY_FORMATS,
     EXPORT_FORMATS,
@@ -26,8 +27,11 @@ from interchange.exporters import (
     write_parquet,
     write_rows,
 )
+from interchange.hhh_alignment import import_hhh_alignment
 from interchange.importers import (
-    IMPORT_FORMATS,
+    IMPORT_FORMATS as FILE_FORMATS,
+)
+from interchange.importers import (
     import_alpacaeval_annotations,
     import_alpacaeval_outputs,
     import_llmbar_dataset,
@@ -60,6 +64,14 @@ __all__ = [
     "open_data_store",
     "parse_mapping",
 ]
+
+
+#: Every format ``import_file`` reads: interchange.importers' and the judge checkup's suites.
+IMPORT_FORMATS: dict[str, str] = {
+    **FILE_FORMATS,
+    "evalbiasbench": "EvalBiasBench pairs in six bias types, the better response known (biasbench.json)",
+    "hhh-alignment": "HHH alignment human-preference pairs from Prometheus grading prompts (hhh_alignment_eval.json)",
+}
 
 
 def open_data_store(settings: Settings) -> Store:
@@ -97,6 +109,8 @@ _FORMAT_OPTIONS: dict[str, set[str]] = {
     "mtbench-answers": {"turn", "baseline", "model"},
     "alpacaeval-outputs": {"baseline", "model"},
     "alpacaeval-annotations": set(),
+    "evalbiasbench": {"annotator"},
+    "hhh-alignment": {"annotator"},
     "jsonl": {"mapping", "model1", "model2", "annotator", "judge"},
     "csv": {"mapping", "model1", "model2", "annotator", "judge"},
 }
@@ -141,6 +155,10 @@ def import_file(store: Store, path: str | Path, fmt: str, options: ImportOptions
         return import_alpacaeval_outputs(store, path, model=opts.model, baseline=opts.baseline, **named)
     if fmt == "alpacaeval-annotations":
         return import_alpacaeval_annotations(store, path, **named)
+    if fmt in ("evalbiasbench", "hhh-alignment"):
+        named |= {"annotator": opts.annotator} if opts.annotator else {}
+        reader = import_evalbiasbench if fmt == "evalbiasbench" else import_hhh_alignment
+        return reader(store, path, **named)
     return import_table(
         store,
         path,

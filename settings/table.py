@@ -31,13 +31,14 @@ TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off", ""})
 
 #: Commands whose judge can be chosen (``rate`` always uses the ``mtbench-single`` profile, free generation).
-JUDGE_COMMANDS = ("serve", "judge", "rate", "evaluate")
-PAIR_JUDGE_COMMANDS = ("serve", "judge", "evaluate")
+JUDGE_COMMANDS = ("serve", "judge", "rate", "evaluate", "checkup")
+PAIR_JUDGE_COMMANDS = ("serve", "judge", "evaluate", "checkup")
 #: Commands that open the database.
 STORE_COMMANDS = (
     "serve",
     "judge",
     "rate",
+    "checkup",
     "import",
     "metrics",
     "report",
@@ -149,6 +150,12 @@ def _aggregation() -> str:
     from analysis.defaults import AGGREGATION
 
     return AGGREGATION
+
+
+def _uncertain_margin() -> float:
+    from analysis.defaults import UNCERTAIN_MARGIN
+
+    return UNCERTAIN_MARGIN
 
 
 def _epsilon(kind: str) -> Callable[[], float]:
@@ -388,8 +395,23 @@ STATISTICS = (
     ),
 )
 
+#: How verdicts are read (at read time: a new value changes every figure without re-judging).
+VERDICT_READING = (
+    Setting(
+        "uncertain_margin",
+        float,
+        "a judge verdict whose top two verdict probabilities lie less than this apart is shown and counted as "
+        "uncertain (not a win, not a tie) in every page, export and figure; only verdicts with probabilities "
+        "(constrained / forward-pass, remote logprobs) can be; 0 turns it off (docs/NOTES.md, Uncertain verdicts)",
+        "statistics",
+        load=_uncertain_margin,
+        source="analysis.defaults.UNCERTAIN_MARGIN",
+        commands=("metrics",),
+    ),
+)
+
 #: Every row but the session defaults (``settings.sessions.SESSION_SETTINGS``, which read the store's).
-SETTINGS_TABLE: tuple[Setting, ...] = STORAGE + JUDGE + SERVER + NETWORK + STATISTICS
+SETTINGS_TABLE: tuple[Setting, ...] = STORAGE + JUDGE + SERVER + NETWORK + STATISTICS + VERDICT_READING
 BY_NAME: dict[str, Setting] = {row.name: row for row in SETTINGS_TABLE}
 
 

@@ -1,0 +1,121 @@
+"""EvalBiasBench (ncsoft/offsetbias ``data/evalbiasbench/biasbench.json``, BSD-3-Clause; its LICENSE
+travels with the file): 80 pairs in six bias types whose better response is known.
+
+Layout: ``{subset: [{bias, instruction, response1, response2, label}]}``; ``label`` is the better
+response (always 1 in the released file). Each record becomes one comparison; its category is the
+bias type (``length``, ``concreteness``, ``empty reference``, ``content continuation``, ``nested
+instruction``, ``familiar knowledge``; another subset keeps its own name), its prompt key
+``<bias type>/<n>`` (1-based within the subset). The known-better side is stored as the labels of
+one annotator (``evalbiasbench-gold``), as LLMBar's human majority is, so every agreement figure and
+the judge checkup (``orchestration.checkup``) read it like any label. The two responses are
+attributed to position names (``EVALBIASBENCH_MODELS``), not models.
+
+Two steps, as ``read_table`` / ``ParsedTable.write``: ``read_evalbiasbench`` reads and checks the
+whole file (a bad record stops it with file, record and field), then ``ParsedPairs.write`` hands it
+to the store's batch import in one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from annotation_store.batch_import import ImportLabel, ImportPrompt, ImportSummary
+from annotation_store.store import Store, StoreError
+from interchange.importers import EVALBIASBENCH_MODELS, _Collected, _decisive_label, _open_text, _Record, _shown
+
+EVALBIASBENCH_DATASET = "evalbiasbench"
+EVALBIASBENCH_ANNOTATOR = "evalbiasbench-gold"
+#: EvalBiasBench does not name the models behind its responses; these stand for the two positions.
+#: The released file's subset names -> the bias type shown (the file mixes spaces, underscores and suffixes).
+BIAS_TYPES = {
+    "length bias": "length",
+    "concreteness": "concreteness",
+    "empty reference": "empty reference",
+    "content_continuation": "content continuation",
+    "nested_instruction": "nested instruction",
+    "familiar knowledge preference bias": "familiar knowledge",
+}
+
+
+@dataclass
+class ParsedPairs:
+    """A file of pairs read and checked, not yet written: what the importer hands to the store."""
+
+    path: Path
+    collected: _Collected
+    description: str
+
+    @property
+    def pairs(self) -> int:
+        return len(self.collected.comparisons)
+
+    def write(self, store: Store, dataset: str) -> ImportSummary:
+        """Everything in one transaction; a dataset of that name already there is refused (imported before)."""
+        return self.collected.write(store, self.path, dataset, "new", description=self.description)
+
+
+def _subset_records(path: Path) -> list[tuple[str, _Record]]:
+    """(subset name, record) for every record, numbered through the whole file."""
+    try:
+        data = json.loads(_open_text(path))
+    except json.JSONDecodeError as exc:
+        raise StoreError(f"{path.name}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}).") from None
+    if not isinstance(data, dict):
+        raise StoreError(f"{path.name}: expected a JSON object of bias subsets, got {type(data).__name__}.")
+    records: list[tuple[str, _Record]] = []
+    for subset, items in data.items():
+        if not isinstance(items, list):
+            raise StoreError(f"{path.name}, subset {subset!r}: expected a list of records, got {_shown(items)}.")
+        for index, item in enumerate(items, start=1):
+            number = len(records) + 1
+            ident = f"subset {subset!r}, item {index}"
+            if not isinstance(item, dict):
+                raise StoreError(f"{path.name}, record {number} ({ident}): expected a JSON object, got {_shown(item)}.")
+            records.append((subset, _Record(path.name, number, item, ident=ident)))
+    if not records:
+        raise StoreError(f"{path.name}: the file holds no records; nothing was imported.")
+    return records
+
+
+def read_evalbiasbench(path: str | Path, *, annotator: str = EVALBIASBENCH_ANNOTATOR) -> ParsedPairs:
+    """Read and check ``biasbench.json`` without touching the store (see the module docstring).
+
+    Every record needs text ``instruction`` (non-empty), ``response1``, ``response2`` (non-empty),
+    ``bias`` equal to its subset's name, and ``label`` 1 or 2.
+    """
+    file = Path(path)
+    model1, model2 = EVALBIASBENCH_MODELS
+    out = _Collected()
+    counts: dict[str, int] = {}
+    for subset, record in _subset_records(file):
+        bias = record.text("bias", nonempty=True)
+        if bias != subset:
+            record.fail("bias", f"expected the subset's name {subset!r}, got {_shown(bias)}")
+        category = BIAS_TYPES.get(subset, subset)
+        counts[category] = counts.get(category, 0) + 1
+        key, where = f"{category}/{counts[category]}", record.where
+        out.prompts.append(ImportPrompt(key, record.text("instruction", nonempty=True), category=category, where=where))
+        first = (model1, record.text("response1", nonempty=True))
+        second = (model2, record.text("response2", nonempty=True))
+        if first[1] == second[1]:
+            record.fail("response2", "the same text as response1: there is no better response to find")
+        out.pair(key, first, second, where)
+        out.labels.append(ImportLabel(key, model1, model2, annotator, _decisive_label(record, "label"), where))
+    description = (
+        f"EvalBiasBench ({file.name}; ncsoft/offsetbias, BSD-3-Clause): {len(out.comparisons)} pairs in "
+        f"{len(counts)} bias types, the better response known ({annotator})"
+    )
+    return ParsedPairs(file, out, description)
+
+
+def import_evalbiasbench(
+    store: Store,
+    path: str | Path,
+    *,
+    dataset: str = EVALBIASBENCH_DATASET,
+    annotator: str = EVALBIASBENCH_ANNOTATOR,
+) -> ImportSummary:
+    """EvalBiasBench's pairs and their known-better side (labels of ``annotator``), all or nothing."""
+    return read_evalbiasbench(path, annotator=annotator).write(store, dataset)
