@@ -22,7 +22,7 @@ from sklearn.metrics import accuracy_score, cohen_kappa_score, confusion_matrix,
 
 from analysis.bootstrap import bootstrap_ci
 from analysis.defaults import CONFIDENCE, MIN_TIME_SERIES_SPAN_S, N_BOOTSTRAP_ACCURACY, OVER_TIME_POINTS, SEED
-from analysis.verdicts import LABELS, latest_per_comparison
+from analysis.verdicts import LABELS, UNCERTAIN, latest_per_comparison
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,9 @@ class Agreement:
     macro_precision: float | None = None
     macro_recall: float | None = None
     macro_f1: float | None = None
+    # labelled comparisons whose judge verdict was uncertain (top two probabilities closer than the
+    # margin, ``analysis.verdicts``): excluded above like unparsed ones, but counted on their own
+    judge_uncertain: int = 0
 
 
 def _tally(keys: npt.NDArray[np.int64], size: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
@@ -65,6 +68,7 @@ class _Cells:
     judge: npt.NDArray[Any]
     weight: npt.NDArray[np.int64]
     unparsed: int
+    uncertain: int = 0
 
     @property
     def n(self) -> int:
@@ -78,7 +82,8 @@ class _Paired:
     ``rows``: positions (into the labels frame, in its order) of the labels that have a parsed
     judge verdict; ``human`` / ``judge``: the two values of each such row as codes into
     ``human_values`` / ``judge_values`` (strings); ``unparsed``: labels whose comparison's latest
-    verdict has status != "ok".
+    verdict has no verdict (status neither "ok" nor "uncertain"); ``uncertain``: labels whose
+    comparison's latest verdict is uncertain.
     """
 
     rows: npt.NDArray[np.int64]
@@ -87,6 +92,7 @@ class _Paired:
     human_values: npt.NDArray[Any]
     judge_values: npt.NDArray[Any]
     unparsed: int
+    uncertain: int = 0
 
     def agree(self) -> npt.NDArray[np.bool_]:
         """Per paired row: are the human label and the judge verdict equal (compared as ``str``)?"""
@@ -104,7 +110,9 @@ def _paired_labels(labels: pd.DataFrame, verdicts: pd.DataFrame) -> _Paired:
     position = pd.Index(latest["comparison_id"]).get_indexer(labels["comparison_id"])
     rows = np.flatnonzero(position >= 0)
     position = position[rows]
-    ok = latest["status"].to_numpy(dtype=object)[position] == "ok"
+    status = latest["status"].to_numpy(dtype=object)[position]
+    ok = status == "ok"
+    uncertain = int(np.count_nonzero(status == UNCERTAIN))
     human_codes, human_values = labels["verdict"].factorize(use_na_sentinel=False)
     judge_codes, judge_values = latest["verdict"].factorize(use_na_sentinel=False)
     return _Paired(
@@ -113,7 +121,8 @@ def _paired_labels(labels: pd.DataFrame, verdicts: pd.DataFrame) -> _Paired:
         judge=judge_codes[position[ok]].astype(np.int64),
         human_values=np.asarray(human_values.astype(str), dtype=object),
         judge_values=np.asarray(judge_values.astype(str), dtype=object),
-        unparsed=int(len(ok) - np.count_nonzero(ok)),
+        unparsed=int(len(ok) - np.count_nonzero(ok)) - uncertain,
+        uncertain=uncertain,
     )
 
 
@@ -130,6 +139,7 @@ def _judged_cells(labels: pd.DataFrame, verdicts: pd.DataFrame) -> _Cells:
         judge=paired.judge_values[cells % n_judge],
         weight=counts,
         unparsed=paired.unparsed,
+        uncertain=paired.uncertain,
     )
 
 
@@ -152,7 +162,7 @@ def human_judge_agreement(labels: pd.DataFrame, verdicts: pd.DataFrame) -> Agree
         return Agreement(0, None, None, empty, 0)
     cells = _judged_cells(labels, verdicts)
     if cells.n == 0:
-        return Agreement(0, None, None, empty, cells.unparsed)
+        return Agreement(0, None, None, empty, cells.unparsed, judge_uncertain=cells.uncertain)
     human, judge, weight = cells.human, cells.judge, cells.weight
     kappa = (
         float(cohen_kappa_score(human, judge, labels=LABELS, sample_weight=weight))
@@ -174,6 +184,7 @@ def human_judge_agreement(labels: pd.DataFrame, verdicts: pd.DataFrame) -> Agree
         macro_precision=float(precision),
         macro_recall=float(recall),
         macro_f1=float(f1),
+        judge_uncertain=cells.uncertain,
     )
 
 
@@ -308,7 +319,8 @@ def unparsed_as_wrong(reference: pd.DataFrame, verdicts: pd.DataFrame) -> Agreem
     """Agreement when an output without a verdict counts as a wrong answer (kappa and the confusion
     matrix, restricted to the three labels, would silently drop those rows: read accuracy and F1 only).
 
-    The sentinel verdict "unparsed" matches no human label, so scikit-learn scores it as a miss.
+    The sentinel verdict "unparsed" matches no human label, so scikit-learn scores it as a miss. An
+    uncertain verdict is no verdict either: here it is a miss too (an abstention scored as wrong).
     """
     strict = verdicts.assign(verdict=verdicts["verdict"].where(verdicts["status"] == "ok", "unparsed"), status="ok")
     return human_judge_agreement(reference, strict)
@@ -396,13 +408,14 @@ def label_codes(values: pd.Series | npt.ArrayLike) -> npt.NDArray[np.int64]:
     return np.asarray(codes, dtype=np.int64)
 
 
-AGREEMENT_BY_GROUP_COLUMNS = ["n", "judge_unparsed", "accuracy", "cohen_kappa", "macro_f1"]
+AGREEMENT_BY_GROUP_COLUMNS = ["n", "judge_unparsed", "judge_uncertain", "accuracy", "cohen_kappa", "macro_f1"]
 
 
 def agreement_by_group(reference: pd.DataFrame, verdicts: pd.DataFrame, group: pd.Series) -> pd.DataFrame:
     """``human_judge_agreement`` on each group of the reference rows at once (``group``: one value per
     row of ``reference``, e.g. its annotator or its comparison's category), with the same pairing (the
-    judge's latest verdict per comparison; non-"ok" ones counted in judge_unparsed and left out).
+    judge's latest verdict per comparison; non-"ok" ones left out and counted in judge_uncertain when
+    uncertain, else in judge_unparsed).
 
     One row per group value (sorted): AGREEMENT_BY_GROUP_COLUMNS; NaN where undefined.
     """
@@ -410,19 +423,25 @@ def agreement_by_group(reference: pd.DataFrame, verdicts: pd.DataFrame, group: p
     columns = {c: np.full(len(names), np.nan) for c in AGREEMENT_BY_GROUP_COLUMNS}
     if reference.empty or verdicts.empty or not len(names):
         frame = pd.DataFrame(columns, index=pd.Index(names, name="group"))
-        return frame.assign(n=0, judge_unparsed=0)
+        return frame.assign(n=0, judge_unparsed=0, judge_uncertain=0)
     latest = latest_per_comparison(verdicts)
     position = pd.Index(latest["comparison_id"]).get_indexer(reference["comparison_id"])
     found = position >= 0
-    ok = np.zeros(len(reference), dtype=bool)
-    ok[found] = latest["status"].to_numpy(dtype=object)[position[found]] == "ok"
+    status = np.full(len(reference), None, dtype=object)
+    status[found] = latest["status"].to_numpy(dtype=object)[position[found]]
+    ok, unsure = status == "ok", status == UNCERTAIN
     judge = np.full(len(reference), -1, dtype=np.int64)
     judge[ok] = label_codes(latest["verdict"].to_numpy(dtype=object)[position[ok]])
     human = np.where(ok, label_codes(reference["verdict"]), -1)
     figures = grouped_agreement(human, judge, codes, len(names))
-    unparsed = np.bincount(codes[found & ~ok & (codes >= 0)], minlength=len(names))
+    unparsed = np.bincount(codes[found & ~ok & ~unsure & (codes >= 0)], minlength=len(names))
+    uncertain = np.bincount(codes[unsure & (codes >= 0)], minlength=len(names))
     frame = pd.DataFrame(
-        {"n": figures["n"].astype(int), "judge_unparsed": unparsed.astype(int)}
+        {
+            "n": figures["n"].astype(int),
+            "judge_unparsed": unparsed.astype(int),
+            "judge_uncertain": uncertain.astype(int),
+        }
         | {c: figures[c] for c in ("accuracy", "cohen_kappa", "macro_f1")},
         index=pd.Index(names, name="group"),
     )

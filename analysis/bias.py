@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import pandas as pd
 from scipy.stats import binomtest
 
-from analysis.verdicts import DECISIVE, orders_side_by_side, parsed_orders
+from analysis.defaults import UNCERTAIN_MARGIN
+from analysis.verdicts import DECISIVE, UNCERTAIN, orders_side_by_side, parsed_orders, with_outcomes
 
 ONE_ORDER = "not measured: judged in one presentation order only (judge both orders to measure position bias)"
 AVERAGED = (
@@ -29,18 +30,25 @@ class SwapConsistency:
     # why nothing was measured (None when measured): one presentation order only, or a judge that
     # averaged both orders into one verdict (comparing that verdict with itself would give 1.0 / 0.5)
     not_measured: str | None = None
+    # per-order verdicts left out as uncertain (top two probabilities closer than the margin): they are
+    # neither consistent nor inconsistent, and favour no position
+    n_uncertain: int = 0
 
     @property
     def measured(self) -> bool:
         return self.not_measured is None
 
 
-def swap_consistency(verdicts_both_orders: pd.DataFrame, *, averaged_orders: bool = False) -> SwapConsistency:
+def swap_consistency(
+    verdicts_both_orders: pd.DataFrame, *, averaged_orders: bool = False, margin: float = UNCERTAIN_MARGIN
+) -> SwapConsistency:
     """Position consistency and first-position preference from verdicts in both presentation orders.
 
     Input columns: comparison_id, swapped (bool: response 2 was shown first), verdict, already mapped
     back to the canonical order (so "1" always means the canonical response 1), optional status.
-    Unparsed verdicts are ignored; the latest verdict per (comparison, order) counts.
+    Unparsed verdicts are ignored; the latest verdict per (comparison, order) counts. Verdicts that
+    are uncertain at ``margin`` (``analysis.verdicts.with_outcomes``) are left out too and counted in
+    ``n_uncertain``.
 
     * consistency (as in MT-Bench / PandaLM): over comparisons with a parsed verdict in both orders,
       the share whose canonical verdicts are equal (tie/tie counts as consistent).
@@ -55,9 +63,12 @@ def swap_consistency(verdicts_both_orders: pd.DataFrame, *, averaged_orders: boo
     """
     if averaged_orders:
         return SwapConsistency(0, None, 0, None, None, not_measured=AVERAGED)
-    parsed = parsed_orders(verdicts_both_orders)
+    applied = with_outcomes(verdicts_both_orders, margin)
+    voted = parsed_orders(applied, ("ok", UNCERTAIN))
+    parsed = voted[voted["status"] == "ok"]
+    n_uncertain = int((voted["status"] == UNCERTAIN).sum())
     if not _has_swapped(verdicts_both_orders):
-        return SwapConsistency(0, None, 0, None, None, not_measured=ONE_ORDER)
+        return SwapConsistency(0, None, 0, None, None, not_measured=ONE_ORDER, n_uncertain=n_uncertain)
     pairs = orders_side_by_side(parsed)
     consistency = float((pairs["verdict_original"] == pairs["verdict_swapped"]).mean()) if len(pairs) else None
     decisive = parsed[parsed["verdict"].isin(DECISIVE)]
@@ -65,7 +76,7 @@ def swap_consistency(verdicts_both_orders: pd.DataFrame, *, averaged_orders: boo
     n_decisive, n_first = len(decisive), int(first_shown.sum())
     rate = n_first / n_decisive if n_decisive else None
     p_value = float(binomtest(n_first, n_decisive, 0.5).pvalue) if n_decisive else None
-    return SwapConsistency(len(pairs), consistency, n_decisive, rate, p_value)
+    return SwapConsistency(len(pairs), consistency, n_decisive, rate, p_value, n_uncertain=n_uncertain)
 
 
 def _has_swapped(verdicts: pd.DataFrame) -> bool:
@@ -79,23 +90,27 @@ class LengthBias:
     n: int  # decisive verdicts on responses of different lengths
     longer_rate: float | None  # share of those that prefer the longer response (0.5 = no bias)
     p_value: float | None  # exact two-sided binomial test against 0.5 (SciPy binomtest)
+    n_uncertain: int = 0  # uncertain verdicts (outcome "uncertain"), left out: they prefer neither response
 
 
 def length_bias(rows: pd.DataFrame) -> LengthBias:
     """Share of decisive verdicts ("1"/"2") that prefer the longer response; equal lengths ignored.
 
     Input columns: len1, len2 (any length measure: characters, tokens), verdict. Ties and unparsed
-    verdicts carry no preference and are left out, as are pairs of equal length.
+    verdicts carry no preference and are left out, as are pairs of equal length. Rows whose status
+    (or verdict) is "uncertain" are counted in ``n_uncertain``.
     """
     if rows.empty:
         return LengthBias(0, None, None)
+    marked = rows["status"] if "status" in rows.columns else rows["verdict"]
+    n_uncertain = int((marked == UNCERTAIN).sum())
     data = rows[rows["verdict"].isin(DECISIVE) & rows["len1"].notna() & rows["len2"].notna()]
     data = data[data["len1"] != data["len2"]]
     n = len(data)
     if n == 0:
-        return LengthBias(0, None, None)
+        return LengthBias(0, None, None, n_uncertain)
     longer = int(((data["verdict"] == "1") == (data["len1"] > data["len2"])).sum())
-    return LengthBias(n, longer / n, float(binomtest(longer, n, 0.5).pvalue))
+    return LengthBias(n, longer / n, float(binomtest(longer, n, 0.5).pvalue), n_uncertain)
 
 
 @dataclass(frozen=True)
@@ -116,6 +131,7 @@ class Bias:
     swap_consistency: float | None
     length: LengthBias
     note: str | None = None
+    n_uncertain: int = 0  # judge verdicts left out of the position figures as uncertain
 
 
 def judge_bias(source: str, swap: SwapConsistency, length: LengthBias) -> Bias:
@@ -129,6 +145,7 @@ def judge_bias(source: str, swap: SwapConsistency, length: LengthBias) -> Bias:
         swap.consistency,
         length,
         swap.not_measured,
+        swap.n_uncertain,
     )
 
 

@@ -23,6 +23,14 @@ OVER_TIME_POINTS = 20
 #: their times say nothing about when people labelled, so agreement is shown by label order instead.
 MIN_TIME_SERIES_SPAN_S = 60.0
 
+#: A verdict whose top two verdict probabilities (of "1", "2", "tie") lie closer together than this is
+#: **uncertain**: shown and counted as its own outcome, never as a win or a tie (issue 14). Chosen from
+#: the demo judge's order-to-order noise that averaging both orders leaves (median 0.072, 75th percentile
+#: 0.130 over the 126 demo comparisons): a verdict counts only when its margin exceeds the typical noise.
+#: docs/NOTES.md, "Uncertain verdicts" (bench/uncertain_margin.py). Only verdicts that carry
+#: probabilities (constrained / forward-pass verdicts, remote logprobs) can be uncertain; 0 turns it off.
+UNCERTAIN_MARGIN = 0.1
+
 # ----------------------------------------------------------------- can the judge replace people (issue 12)
 
 #: How people's labels become one label per comparison for every "people" figure: "majority" (the
@@ -66,4 +74,5 @@ __all__ = [
     "POSITION_MAX_FIRST_RATE_GAP",
     "POSITION_MAX_FLIP_RATE",
     "SEED",
+    "UNCERTAIN_MARGIN",
 ]

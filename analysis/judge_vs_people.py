@@ -32,6 +32,7 @@ from analysis.corrected import (
     win_rates_overall,
 )
 from analysis.defaults import AGGREGATIONS, ALPHA, ALT_TEST_EPSILON, CALIBRATION_BINS, DEFAULT_ANNOTATOR_KIND
+from analysis.verdicts import VOTED
 
 #: The alt-test group of every annotator together, run when the labels carry several kinds.
 ALL_KINDS = "all"
@@ -62,7 +63,7 @@ class JudgeVsPeople:
 
     run_id: int
     people_aggregation: str
-    n_with_probabilities: int  # parsed verdicts that carry probabilities
+    n_with_probabilities: int  # verdicts (parsed or uncertain) that carry probabilities
     calibration: CalibrationReport | None  # None when no verdict carries probabilities
     alt_tests: tuple[AltTestGroup, ...]
     corrected: CorrectedEstimates | None  # None when the dataset's sides are not models
@@ -174,13 +175,27 @@ class JudgeVsPeopleInputs:
     n_bins: int = CALIBRATION_BINS
 
 
+def _with_leaning(counted: pd.DataFrame) -> pd.DataFrame:
+    """Parsed and uncertain verdicts, an uncertain one's verdict read from ``leaning``: calibration
+    measures the probabilities themselves, and leaving out the low-confidence ones would hide exactly
+    the verdicts it is about."""
+    if "status" not in counted.columns:
+        return counted[counted["verdict"].notna()]
+    rows = counted[counted["status"].isin(VOTED)]
+    if "leaning" in rows.columns:
+        rows = rows.assign(verdict=rows["verdict"].where(rows["status"] == "ok", rows["leaning"]))
+    return rows[rows["verdict"].notna()]
+
+
 def judge_vs_people(run_id: int, counted: pd.DataFrame, inputs: JudgeVsPeopleInputs) -> JudgeVsPeople:
-    """One run's section from its verdicts that count (comparison_id, verdict, status[, probabilities
-    or p_1 / p_2 / p_tie])."""
+    """One run's section from its verdicts that count (comparison_id, verdict, status[, leaning,
+    probabilities or p_1 / p_2 / p_tie]). Calibration reads parsed and uncertain verdicts (the latter
+    by their leaning); the alt-test and the corrected estimates read only parsed ones, so an uncertain
+    verdict is never a vote."""
     parsed = counted[counted["status"] == "ok"] if "status" in counted.columns else counted
     parsed = parsed[parsed["verdict"].notna()]
     categories = inputs.comparisons.set_index("comparison_id")["category"].astype(str)
-    n_probabilities, calibration = _calibration(parsed, inputs.people, categories, inputs.n_bins)
+    n_probabilities, calibration = _calibration(_with_leaning(counted), inputs.people, categories, inputs.n_bins)
     corrected = None
     if inputs.rank_models:
         corrected = corrected_estimates(

@@ -2,7 +2,9 @@
 baseline, Bradley-Terry strengths with bootstrap intervals.
 
 Outcomes are rows (model1, model2, verdict) with verdicts in canonical order: the majority label per
-comparison for people, the verdict that counts (``analysis.verdicts``) for a judge run.
+comparison for people, the verdict that counts (``analysis.verdicts``) for a judge run. A judge's
+uncertain verdicts come as verdict "uncertain": the win table counts them in their own column, and
+no win rate, strength or order ever reads them as a win or a tie.
 """
 
 from __future__ import annotations
@@ -14,16 +16,20 @@ import numpy.typing as npt
 import pandas as pd
 
 from analysis.defaults import N_BOOTSTRAP, SEED
-from analysis.verdicts import LABELS
+from analysis.verdicts import LABELS, UNCERTAIN
 
 
 def win_table(outcomes: pd.DataFrame) -> pd.DataFrame:
     """Win/lose/tie counts per unordered model pair from rows (model1, model2, verdict).
 
-    Output columns: model_a, model_b (sorted by name), wins_a, wins_b, ties.
+    Output columns: model_a, model_b (sorted by name), wins_a, wins_b, ties, and ``uncertain`` (verdicts
+    "uncertain": neither a win nor a tie) when any outcome is uncertain; so the table of people, and of
+    a judge without probabilities, is exactly what it always was (read it with ``.get("uncertain", 0)``).
     """
     columns = ["model_a", "model_b", "wins_a", "wins_b", "ties"]
-    rows = outcomes[outcomes["verdict"].isin(LABELS)]
+    rows = outcomes[outcomes["verdict"].isin([*LABELS, UNCERTAIN])]
+    if bool((rows["verdict"] == UNCERTAIN).any()):
+        columns.append(UNCERTAIN)
     if rows.empty:
         return pd.DataFrame(columns=columns)
     swap = rows["model1"] > rows["model2"]
@@ -34,12 +40,13 @@ def win_table(outcomes: pd.DataFrame) -> pd.DataFrame:
             "a_won": ((rows["verdict"] == "1") & ~swap) | ((rows["verdict"] == "2") & swap),
             "b_won": ((rows["verdict"] == "2") & ~swap) | ((rows["verdict"] == "1") & swap),
             "tie": rows["verdict"] == "tie",
+            "unsure": rows["verdict"] == UNCERTAIN,
         }
     )
     table = frame.groupby(["model_a", "model_b"], as_index=False).agg(
-        wins_a=("a_won", "sum"), wins_b=("b_won", "sum"), ties=("tie", "sum")
+        wins_a=("a_won", "sum"), wins_b=("b_won", "sum"), ties=("tie", "sum"), uncertain=("unsure", "sum")
     )
-    return table[columns].astype({"wins_a": int, "wins_b": int, "ties": int})
+    return table[columns].astype(dict.fromkeys(columns[2:], int))
 
 
 def win_rate(outcomes: pd.DataFrame, baseline: str) -> pd.DataFrame:
@@ -217,15 +224,19 @@ PAIR_COLUMNS = [
     "judge_wins_a",
     "judge_wins_b",
     "judge_ties",
+    "judge_uncertain",
 ]
 
 
 def pair_table(people: pd.DataFrame, judge: pd.DataFrame) -> pd.DataFrame:
     """Two ``win_table`` results side by side: one row per model pair that either source has
-    outcomes for (PAIR_COLUMNS), 0 where a source has none."""
+    outcomes for (PAIR_COLUMNS, with the judge's uncertain verdicts apart), 0 where a source has none."""
     keys = ["model_a", "model_b"]
+    names = ("wins_a", "wins_b", "ties")
     frames = [
-        frame.rename(columns={"wins_a": f"{source}_wins_a", "wins_b": f"{source}_wins_b", "ties": f"{source}_ties"})
+        frame.reindex(columns=[*keys, *names, *([UNCERTAIN] if source == "judge" else [])]).rename(
+            columns={name: f"{source}_{name}" for name in (*names, UNCERTAIN)}
+        )
         for source, frame in (("people", people), ("judge", judge))
     ]
     merged = frames[0].merge(frames[1], on=keys, how="outer")

@@ -48,6 +48,7 @@ from analysis.defaults import (
     N_BOOTSTRAP,
     OVER_TIME_POINTS,
     SEED,
+    UNCERTAIN_MARGIN,
 )
 from analysis.inter_annotator import (
     InterAnnotator,
@@ -60,7 +61,14 @@ from analysis.judge_vs_people import JudgeVsPeople, JudgeVsPeopleInputs, aggrega
 from analysis.partial_order import PartialOrder, partial_order
 from analysis.rankings import bradley_terry, common_model, win_rate, win_table
 from analysis.ratings import RatingSummary, rating_summary
-from analysis.verdicts import LABELS, combine_orders, majority_labels, verdict_that_counts
+from analysis.verdicts import (
+    LABELS,
+    UNCERTAIN,
+    VOTED,
+    combine_orders,
+    majority_labels,
+    verdict_that_counts,
+)
 
 T = TypeVar("T")
 Memo = Callable[[tuple[Any, ...], Callable[[], Any]], Any]
@@ -97,9 +105,9 @@ class ReportInputs:
 
     comparisons: id, prompt, category, model1, model2, response1, response2; labels: comparison_id,
     annotator, verdict, updated_at; verdicts: run_id, comparison_id, swapped, verdict, status (write
-    order); runs: the runs to report on (only their verdicts are read). Optional: details
-    (``label_details``: skips, flags, time, presented order), gold (comparison_id, verdict), ratings
-    and judge_ratings (single-answer grading).
+    order) and, when the judge gave them, its probabilities p_1, p_2, p_tie; runs: the runs to report
+    on (only their verdicts are read). Optional: details (``label_details``: skips, flags, time,
+    presented order), gold (comparison_id, verdict), ratings and judge_ratings (single-answer grading).
     """
 
     dataset: str | None
@@ -128,6 +136,8 @@ class ReportOptions:
     alt_test_epsilon: Mapping[str, float] = field(default_factory=lambda: dict(ALT_TEST_EPSILON))
     calibration_bins: int = CALIBRATION_BINS
     judge_vs_people: bool = True  # calibration, alt-test and corrected estimates per run (issue 12)
+    # a verdict whose top two probabilities lie closer than this is uncertain (analysis.verdicts; 0: off)
+    uncertain_margin: float = UNCERTAIN_MARGIN
 
 
 # --------------------------------------------------------------------------- the report
@@ -144,6 +154,7 @@ class Ranking:
     order: PartialOrder
     win_rate: pd.DataFrame | None = None  # against the baseline, when there is one
     not_ranked: str | None = None  # why nothing was ranked, when nothing was
+    uncertain: int = 0  # judge verdicts left out of every ranking figure as uncertain (the win table's column)
 
 
 @dataclass(frozen=True)
@@ -186,6 +197,7 @@ class JudgeSection:
             swap.consistency,
             self.length,
             swap.not_measured,
+            swap.n_uncertain,
         )
 
 
@@ -318,7 +330,7 @@ def _people_labels(
     return majority, compared
 
 
-VERDICT_COLUMNS = ("comparison_id", "verdict", "status", "probabilities", "p_1", "p_2", "p_tie")
+VERDICT_COLUMNS = ("comparison_id", "verdict", "status", "leaning", "probabilities", "p_1", "p_2", "p_tie")
 
 
 def _judge_vs_people(
@@ -400,7 +412,8 @@ def _ranking(
     """Win table, Bradley-Terry and partial order (and win rates against the baseline) of one source.
 
     Remembered on the outcomes themselves: the judge's ranking is then computed once per run and kept
-    while people label, and the people's only when a majority label changes.
+    while people label, and the people's only when a majority label changes. Outcomes "uncertain" are
+    counted (the win table's column, ``Ranking.uncertain``) and never ranked.
     """
     empty_order = partial_order(pd.DataFrame(columns=["model1", "model2", "verdict"]))
     if not opts.rank_models:
@@ -418,17 +431,19 @@ def _ranking(
         bt = pd.DataFrame(columns=["model", "strength", "ci_low", "ci_high"])
         return Ranking(source, 0, wins, bt, empty_order, None)
     data = outcomes[["model1", "model2", "verdict"]].astype(str).reset_index(drop=True)
+    decided = data[data["verdict"] != UNCERTAIN].reset_index(drop=True)
     key = ("ranking", opts.alpha, opts.order_rule, opts.n_bootstrap, opts.seed, baseline, digest(data))
     return _memoised(
         memo,
         key,
         lambda: Ranking(
             source,
-            len(data),
+            len(decided),
             win_table(data),
-            bradley_terry(data, n_bootstrap=opts.n_bootstrap, seed=opts.seed),
-            partial_order(data, alpha=opts.alpha, rule=opts.order_rule),
-            win_rate(data, baseline) if baseline else None,
+            bradley_terry(decided, n_bootstrap=opts.n_bootstrap, seed=opts.seed),
+            partial_order(decided, alpha=opts.alpha, rule=opts.order_rule),
+            win_rate(decided, baseline) if baseline else None,
+            uncertain=len(data) - len(decided),
         ),
     )
 
@@ -446,17 +461,27 @@ class _Context:
 
 
 def _judge(run: JudgeRun, verdicts: pd.DataFrame, context: _Context) -> JudgeSection:
-    """One run's section: its verdicts that count against people, per order, over time, ranked."""
+    """One run's section: its verdicts that count against people, per order, over time, ranked.
+
+    Uncertain verdicts (``opts.uncertain_margin``) are counted apart everywhere: left out of agreement
+    (``judge_uncertain``), of position and length bias (``n_uncertain``) and of every ranking figure
+    (the win table's ``uncertain`` column)."""
     labels, majority, opts = context.labels, context.majority, context.options
+    margin = opts.uncertain_margin
     models = context.lengths[["comparison_id", "model1", "model2"]]
-    counted = verdict_that_counts(verdicts, order=opts.counted_order)
+    counted = verdict_that_counts(verdicts, order=opts.counted_order, margin=margin)
     counted = counted.drop(columns=["model1", "model2"], errors="ignore").merge(models, on="comparison_id", how="left")
-    swapped = verdict_that_counts(verdicts, order="swapped")
-    parsed = counted[counted["status"] == "ok"]
+    swapped = verdict_that_counts(verdicts, order="swapped", margin=margin)
+    voted = counted[counted["status"].isin(VOTED)]
+    voted = voted.assign(verdict=voted["verdict"].where(voted["status"] == "ok", UNCERTAIN))
     over_time = agreement_over_time(labels, counted, points=opts.over_time_points)
-    orders = verdicts[["comparison_id", "swapped", "verdict", "status"]]
-    key = ("position", run.averaged_orders, digest(orders))
-    position = _memoised(context.memo, key, lambda: swap_consistency(orders, averaged_orders=run.averaged_orders))
+    orders = verdicts[
+        [c for c in ("comparison_id", "swapped", "verdict", "status", "p_1", "p_2", "p_tie") if c in verdicts]
+    ]
+    key = ("position", run.averaged_orders, margin, digest(orders))
+    position = _memoised(
+        context.memo, key, lambda: swap_consistency(orders, averaged_orders=run.averaged_orders, margin=margin)
+    )
     return JudgeSection(
         run=run,
         counted=counted,
@@ -470,16 +495,15 @@ def _judge(run: JudgeRun, verdicts: pd.DataFrame, context: _Context) -> JudgeSec
         over_time=over_time,
         over_time_is_time_series=spans_real_time(over_time["time"]) if not over_time.empty else False,
         position=position,
-        both_orders=_both_orders(verdicts, swapped, counted, labels, majority) if not swapped.empty else None,
-        length=_length(parsed, context.lengths.drop(columns=["model1", "model2"])),
-        ranking=_ranking(JUDGE, parsed, opts, context.baseline, context.memo),
+        both_orders=_both_orders(verdicts, swapped, counted, context) if not swapped.empty else None,
+        length=_length(voted, context.lengths.drop(columns=["model1", "model2"])),
+        ranking=_ranking(JUDGE, voted, opts, context.baseline, context.memo),
     )
 
 
-def _both_orders(
-    verdicts: pd.DataFrame, swapped: pd.DataFrame, counted: pd.DataFrame, labels: pd.DataFrame, majority: pd.DataFrame
-) -> BothOrders:
-    combined = combine_orders(verdicts)
+def _both_orders(verdicts: pd.DataFrame, swapped: pd.DataFrame, counted: pd.DataFrame, context: _Context) -> BothOrders:
+    labels, majority = context.labels, context.majority
+    combined = combine_orders(verdicts, margin=context.options.uncertain_margin)
     first, second = human_judge_agreement(majority, counted), human_judge_agreement(majority, swapped)
     mean = None
     if first.accuracy is not None and second.accuracy is not None:
@@ -511,7 +535,9 @@ def _figures(table: pd.DataFrame, name: str, columns: Sequence[str]) -> dict[str
     """One group's row of a breakdown table as a dict; 0 counts and None figures when it has no row."""
     if name in table.index:
         return {column: table.at[name, column] for column in columns}
-    return {column: 0 if column in ("n", "correct", "judge_unparsed") else None for column in columns}
+    return {
+        column: 0 if column in ("n", "correct", "judge_unparsed", "judge_uncertain") else None for column in columns
+    }
 
 
 def _group(
@@ -564,10 +590,14 @@ def _categories(
     ]
 
 
-def _wins_by_pair(wins: pd.DataFrame) -> dict[tuple[str, str], dict[str, int]]:
-    """A ``win_table`` as {(model_a, model_b): {wins_a, wins_b, ties}}."""
+PEOPLE_WINS = ("wins_a", "wins_b", "ties")
+JUDGE_WINS = (*PEOPLE_WINS, UNCERTAIN)  # a judge's uncertain verdicts, apart from its wins and ties
+
+
+def _wins_by_pair(wins: pd.DataFrame, keys: Sequence[str] = PEOPLE_WINS) -> dict[tuple[str, str], dict[str, int]]:
+    """A ``win_table`` as {(model_a, model_b): {key: count}} (``keys``: wins_a, wins_b, ties[, uncertain])."""
     return {
-        (str(row["model_a"]), str(row["model_b"])): {k: int(row[k]) for k in ("wins_a", "wins_b", "ties")}
+        (str(row["model_a"]), str(row["model_b"])): {k: int(row.get(k, 0)) for k in keys}
         for row in wins.to_dict("records")
     }
 
@@ -576,7 +606,7 @@ def _model_pairs(
     texts: pd.DataFrame, labels: pd.DataFrame, majority: pd.DataFrame, judges: list[JudgeSection], people: Ranking
 ) -> list[Group]:
     """Per unordered model pair (model_a < model_b by name, whichever was shown first): the figures of
-    ``_group`` plus people's wins / ties (majority label) and each run's wins / ties, read from the
+    ``_group`` plus people's wins / ties (majority label) and each run's wins / ties / uncertain, read from the
     sources' win tables (which are keyed the same way)."""
     if texts.empty:
         return []
@@ -584,9 +614,9 @@ def _model_pairs(
     pairs = texts.assign(model_a=first.where(first <= second, second), model_b=second.where(first <= second, first))
     pair = pd.Series((pairs["model_a"] + PAIR_SEPARATOR + pairs["model_b"]).to_numpy(), index=texts["id"].to_numpy())
     breakdown = _breakdown(labels, majority, judges, pair)
-    none = {"wins_a": 0, "wins_b": 0, "ties": 0}
+    none = dict.fromkeys(PEOPLE_WINS, 0)
     people_wins = _wins_by_pair(people.wins)
-    judge_wins = [_wins_by_pair(j.ranking.wins) for j in judges]
+    judge_wins = [_wins_by_pair(j.ranking.wins, JUDGE_WINS) for j in judges]
     groups = []
     for (model_a, model_b), items in pairs.groupby(["model_a", "model_b"], sort=True):
         key = {"model_a": str(model_a), "model_b": str(model_b)}
@@ -594,7 +624,7 @@ def _model_pairs(
         group = _group(key, label, set(items["id"]), labels, majority, judges, breakdown)
         name = (str(model_a), str(model_b))
         runs = [
-            dataclasses.replace(run, wins=wins.get(name, none))
+            dataclasses.replace(run, wins=wins.get(name, dict.fromkeys(JUDGE_WINS, 0)))
             for run, wins in zip(group.judges, judge_wins, strict=True)
         ]
         groups.append(dataclasses.replace(group, judges=runs, people_wins=people_wins.get(name, none)))

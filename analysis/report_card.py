@@ -87,6 +87,7 @@ def _judge_card(judge: Mapping[str, Any], report: Mapping[str, Any]) -> dict[str
             "macro_f1": versus["macro_f1"],
             "per_vote_accuracy": judge["per_vote"]["accuracy"],
             "unparsed": judge["verdicts"]["status"].get("unparsed", 0),
+            "uncertain": judge["verdicts"].get("n_uncertain", 0),
         },
         "calibration": judge["calibration"],
         "calibration_note": judge.get("calibration_note"),
@@ -139,6 +140,13 @@ def _caveats(judge: Mapping[str, Any], report: Mapping[str, Any], test: Mapping[
     unparsed = judge["verdicts"]["status"].get("unparsed", 0)
     if unparsed:
         notes.append(f"{unparsed} of {judge['verdicts']['n']} verdicts did not parse and are left out of every figure")
+    uncertain = judge["verdicts"].get("n_uncertain", 0)
+    if uncertain:
+        margin = report["settings"].get("uncertain_margin")
+        notes.append(
+            f"{uncertain} of {judge['verdicts']['n']} verdicts are uncertain (the top two verdict probabilities lie "
+            f"less than {margin:g} apart): shown as uncertain and left out of agreement, win tables and rankings"
+        )
     notes += _calibration_caveats(judge)
     notes += _position_caveats(judge["position_bias"], report["settings"]["alpha"])
     notes += _length_caveats(judge["length_bias"], report["people"]["length_bias"])

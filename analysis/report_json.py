@@ -22,15 +22,25 @@ from analysis.defaults import CONFIDENCE
 from analysis.partial_order import order_dict
 from analysis.report import Group, JudgeSection, Ranking, Report
 from analysis.report_json_people import aggregation_dict, judge_vs_people_dict
-from analysis.verdicts import LABELS
+from analysis.verdicts import LABELS, UNCERTAIN
 
 VERDICT_RULE = (
     "per judge run and comparison, the latest verdict in the original presentation order; outputs "
     "without a verdict are counted as unparsed and left out of agreement"
 )
 BOTH_ORDERS_RULE = (
-    "both orders agree -> that verdict; otherwise tie; a missing parsed verdict in either order -> incomplete"
+    "both orders agree -> that verdict; otherwise tie; an uncertain verdict in either order -> uncertain; "
+    "a missing parsed verdict in either order -> incomplete"
 )
+
+
+def uncertain_rule(margin: float) -> str:
+    """The uncertain rule in words, with the margin in force."""
+    return (
+        f"a verdict with probabilities whose top two (of p(1), p(2), p(tie)) lie less than {margin:g} apart is "
+        "uncertain: counted apart (judge_uncertain, n_uncertain, the win table's uncertain column), never as a "
+        "win, a tie or an unparsed output; verdicts without probabilities are never uncertain"
+    )
 
 
 def report_dict(report: Report) -> dict[str, Any]:
@@ -50,6 +60,8 @@ def report_dict(report: Report) -> dict[str, Any]:
             "calibration_bins": opts.calibration_bins,
             "verdict_rule": VERDICT_RULE,
             "both_orders_rule": BOTH_ORDERS_RULE,
+            "uncertain_margin": opts.uncertain_margin,
+            "uncertain_rule": uncertain_rule(opts.uncertain_margin),
             "over_time": f"cumulative per-vote accuracy at up to {opts.over_time_points} points in label time "
             f"order, Wilson {CONFIDENCE:.0%} interval",
         },
@@ -137,6 +149,7 @@ def agreement_dict(agreement: Agreement) -> dict[str, Any]:
     return {
         "n": agreement.n,
         "judge_unparsed": agreement.judge_unparsed,
+        "judge_uncertain": agreement.judge_uncertain,
         "accuracy": agreement.accuracy,
         "cohen_kappa": agreement.cohen_kappa,
         "macro_precision": agreement.macro_precision,
@@ -156,6 +169,7 @@ def _ranking(ranking: Ranking) -> dict[str, Any]:
     return {
         "ranking_note": ranking.not_ranked,
         "win_table": ranking.wins.to_dict("records") if ranked else [],
+        "n_uncertain": ranking.uncertain,
         "partial_order": order_dict(ranking.order) if ranked else None,
         "bradley_terry": ranking.bradley_terry.to_dict("records") if ranked else [],
         "win_rate": ranking.win_rate.to_dict("records") if ranked and ranking.win_rate is not None else None,
@@ -177,6 +191,7 @@ def _judge(judge: JudgeSection, report: Report) -> dict[str, Any]:
             "n_swapped_order": judge.n_swapped,
             "status": _counts(counted["status"]),
             "distribution": {label: int((parsed["verdict"] == label).sum()) for label in LABELS},
+            **_uncertain(counted),
         },
         "against_majority": {
             **agreement_dict(judge.against_majority),
@@ -206,6 +221,20 @@ def _judge(judge: JudgeSection, report: Report) -> dict[str, Any]:
             "combined_per_vote": agreement_dict(both.combined_per_vote),
         }
     return section
+
+
+def _uncertain(counted: pd.DataFrame) -> dict[str, Any]:
+    """How many verdicts are uncertain, which way they lean, and the margins of the verdicts that carry
+    probabilities (so a reader sees how close the calls were, not only how many)."""
+    unsure = counted[counted["status"] == UNCERTAIN]
+    leaning = unsure["leaning"] if "leaning" in unsure.columns else pd.Series(dtype=object)
+    margins = counted["margin"].dropna() if "margin" in counted.columns else pd.Series(dtype=float)
+    return {
+        "n_uncertain": len(unsure),
+        "uncertain_leaning": {label: int((leaning == label).sum()) for label in LABELS},
+        "n_with_probabilities": len(margins),
+        "median_margin": float(margins.median()) if len(margins) else None,
+    }
 
 
 def _group(group: Group) -> dict[str, Any]:

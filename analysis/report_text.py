@@ -32,7 +32,7 @@ def format_report(report: Mapping[str, Any]) -> str:
             f"Fleiss' kappa {_num(inter['fleiss_kappa'])}, Krippendorff's alpha {_num(inter['krippendorff_alpha'])}"
         )
     for judge in report["judges"]:
-        lines += _judge_lines(judge, report["settings"]["baseline"])
+        lines += _judge_lines(judge, report["settings"]["baseline"], report["settings"].get("uncertain_margin"))
     lines += _annotator_lines(report["annotators"])
     lines += _model_pair_lines(report["model_pairs"])
     order = report["people"]["partial_order"]
@@ -50,7 +50,21 @@ def format_report(report: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _judge_lines(judge: Mapping[str, Any], baseline: str | None) -> list[str]:
+def _uncertain_text(judge: Mapping[str, Any], margin: float | None) -> str:
+    """ ", N uncertain (...)" when some verdicts are uncertain: how many, which way they lean, the margin."""
+    verdicts = judge["verdicts"]
+    n = verdicts.get("n_uncertain", 0)
+    if not n:
+        return ""
+    leaning = verdicts.get("uncertain_leaning") or {}
+    lean = ", ".join(f"{v} to {'a tie' if k == 'tie' else 'response ' + k}" for k, v in leaning.items() if v)
+    return (
+        f", {n} uncertain (top two verdict probabilities less than {_num(margin, 2)} apart; leaning {lean}; "
+        "counted neither as wins nor as ties)"
+    )
+
+
+def _judge_lines(judge: Mapping[str, Any], baseline: str | None, margin: float | None = None) -> list[str]:
     """One judge run: agreement with people, both orders, position bias, over time, length, win rates."""
     versus, vote = judge["against_majority"], judge["per_vote"]
     interval = versus["accuracy_ci95"]
@@ -58,7 +72,7 @@ def _judge_lines(judge: Mapping[str, Any], baseline: str | None) -> list[str]:
     unparsed = judge["verdicts"]["status"].get("unparsed", 0)
     lines = [
         f"Judge run {judge['run_id']}: {judge['model']} (profile {judge['profile']}), "
-        f"{judge['verdicts']['n']} verdicts, {unparsed} unparsed"
+        f"{judge['verdicts']['n']} verdicts, {unparsed} unparsed{_uncertain_text(judge, margin)}"
     ]
     if versus["n"]:
         lines += [

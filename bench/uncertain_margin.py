@@ -7,14 +7,20 @@ the verdict words' probabilities at the first output position), and prints:
 * the app's verdict probabilities (both orders averaged, as the demo judge stores them) and the
   distribution of their margin (top minus second of p(1), p(2), p(tie));
 * the order-to-order noise: for the same response, |p(it wins) as shown - p(it wins) with the two
-  responses swapped|, i.e. |p(1) shown - p(2) swapped|;
+  responses swapped|, i.e. |p(1) shown - p(2) swapped|; and what is left of it once the judge's
+  constant position bias is taken out (the noise that averaging the two orders does not remove):
+  with x = p(1) - p(2) as shown and y = the same preference read from the swapped order (canonical
+  labels), x = s + b + e1 and y = s - b + e2 for a true preference s and a position bias b; the
+  averaged preference (x + y) / 2 = s + (e1 + e2) / 2 carries noise of the same size as
+  |(x - y) / 2 - median((x - y) / 2)|, the residual order-to-order noise;
 * for candidate margins: the share of verdicts that become uncertain and the agreement of the
   remaining decisive verdicts with the demo dataset's designed quality order.
 
-    python bench/uncertain_margin.py [--limit 126] [--batch-size 8] [--out results.json]
+    PYTHONPATH=. python bench/uncertain_margin.py [--limit 126] [--batch-size 8] [--out results.json]
+    PYTHONPATH=. python bench/uncertain_margin.py --reuse results.json   # the summary again, no model
 
-No reasons are generated (only the verdict's forward pass), so all 126 comparisons take about a
-minute on two CPU cores.
+No reasons are generated (only the verdict's forward pass: 252 prompts for the 126 comparisons);
+that took 8 minutes on two shared CPU cores.
 """
 
 from __future__ import annotations
@@ -38,7 +44,7 @@ from judge_runtime.base import average_orders  # noqa: E402
 from judge_runtime.profiles import swapped  # noqa: E402
 
 DESIGNED_ORDER = ["atlas-13b-chat", "borealis-7b-dpo", "verbose-7b-sft", "cirrus-3b-base", "drizzle-1b"]
-CANDIDATES = (0.0, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2)
+CANDIDATES = (0.0, 0.01, 0.02, 0.03, 0.05, 0.07, 0.1, 0.15, 0.2)
 PER_PROMPT = 3  # the demo seed's comparisons per prompt (126 = 42 prompts x 3)
 
 
@@ -87,6 +93,11 @@ def summarise(shown: list[dict[str, float]], other: list[dict[str, float]], desi
     verdict = np.array(["1", "2", "tie"])[table.argmax(axis=1)]
     noise = np.array([abs(a["1"] - b["2"]) for a, b in zip(shown, other, strict=True)])
     noise_other = np.array([abs(a["2"] - b["1"]) for a, b in zip(shown, other, strict=True)])
+    x = np.array([a["1"] - a["2"] for a in shown])  # preference for canonical response 1, shown first
+    y = np.array([b["2"] - b["1"] for b in other])  # the same preference with it shown second
+    half = (x - y) / 2
+    position_bias = float(np.median(half))
+    residual = np.abs(half - position_bias)
     single_margin = top_two_margin(np.array([[p["1"], p["2"], p["tie"]] for p in shown]))
     candidates = []
     for threshold in CANDIDATES:
@@ -110,6 +121,8 @@ def summarise(shown: list[dict[str, float]], other: list[dict[str, float]], desi
         "one_order_margin": quantiles(single_margin),
         "order_noise_p1_shown_vs_p2_swapped": quantiles(noise),
         "order_noise_p2_shown_vs_p1_swapped": quantiles(noise_other),
+        "position_bias_median": round(position_bias, 4),
+        "residual_order_noise": quantiles(residual),
         "first_position_p1_shown_mean": round(statistics.fmean(p["1"] for p in shown), 4),
         "verdicts": {label: int((verdict == label).sum()) for label in ("1", "2", "tie")},
         "candidates": candidates,
@@ -121,10 +134,16 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=126)
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--out", help="write the per-comparison probabilities and the summary as JSON")
+    parser.add_argument("--reuse", help="read the probabilities from an earlier --out file instead of judging")
     args = parser.parse_args()
     sample = demo_cases(args.limit)
     started = time.perf_counter()
-    shown, other = probabilities([case for case, _ in sample], args.batch_size)
+    if args.reuse:
+        with open(args.reuse, encoding="utf-8") as saved:
+            earlier = json.load(saved)
+        shown, other = earlier["shown"][: args.limit], earlier["swapped"][: args.limit]
+    else:
+        shown, other = probabilities([case for case, _ in sample], args.batch_size)
     elapsed = time.perf_counter() - started
     summary = summarise(shown, other, [better for _, better in sample]) | {"seconds": round(elapsed, 1)}
     print(json.dumps(summary, indent=2))

@@ -131,7 +131,7 @@ def metrics_command(settings: Settings, args: argparse.Namespace) -> None:
     store = open_data_store(settings)
     try:
         # the uncertain margin: --uncertain-margin, else JUDGE_STUDIO_UNCERTAIN_MARGIN, else the table's default
-        report = metrics_report(store, args.dataset, **options, uncertain_margin=settings.uncertain_margin)
+        report = metrics_report(store, args.dataset, **options, uncertain_margin=args.uncertain_margin)
     finally:
         store.close()
     try:

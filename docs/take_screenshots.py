@@ -96,7 +96,7 @@ def review(page) -> None:  # type: ignore[no-untyped-def]
 def admin(page) -> None:  # type: ignore[no-untyped-def]
     """The admin page after a short judge run (its progress bar and summary on screen)."""
     page.get_by_role("tab", name="Admin").click()
-    page.locator("#admin-accounts [data-testid=cell-0-0]").wait_for()
+    page.locator("#admin-import").wait_for()
     page.locator("#admin-judge-section").get_by_text("Judge a dataset").click()
     page.locator("#admin-judge-limit input").fill("2")
     page.locator("#admin-judge-run").click()

@@ -43,7 +43,7 @@ from analysis.partial_order import EDGE_COLUMNS, order_edges
 from analysis.rankings import PAIR_COLUMNS, pair_table
 from analysis.report import JUDGE, PEOPLE, JudgeSection, Ranking, digest
 from annotation_store import Store
-from orchestration.metrics import ranks_models, read_report_inputs
+from orchestration.metrics import margin_setting, ranks_models, read_report_inputs
 
 __all__ = [
     "ANNOTATOR_COLUMNS",
@@ -177,7 +177,7 @@ _EMPTY_COLUMNS = {
     "details": ["comparison_id", "annotator", "kind", "verdict", "skipped", "flagged", "confidence", "comment"]
     + ["time_on_item_ms", "presented_swapped", "version", "created_at", "updated_at"],
     "verdicts": ["comparison_id", "run_id", "judge", "profile", "swapped", "verdict", "status", "reason", "reference"]
-    + ["dataset", "category", "model1", "model2"],
+    + ["p_1", "p_2", "p_tie", "dataset", "category", "model1", "model2"],
     "gold": ["comparison_id", "verdict", "explanation"],
 }
 
@@ -211,7 +211,7 @@ def _read(store: Store, dataset: str | None, run_id: int | None) -> ReportInputs
     )
 
 
-def _fingerprint(inputs: ReportInputs, alpha: float) -> tuple[Any, ...]:
+def _fingerprint(inputs: ReportInputs, alpha: float, margin: float) -> tuple[Any, ...]:
     """Everything the figures depend on, hashed: equal fingerprints give equal dashboards."""
     texts = inputs.comparisons
     optional = [inputs.details, inputs.gold, inputs.ratings, inputs.judge_ratings]
@@ -227,7 +227,7 @@ def _fingerprint(inputs: ReportInputs, alpha: float) -> tuple[Any, ...]:
         judge_ratings,
     )
     runs = tuple((run.run_id, run.model, run.averaged_orders) for run in inputs.runs)
-    return (inputs.dataset, runs, alpha, *(digest(frame) for frame in frames))
+    return (inputs.dataset, runs, alpha, margin, *(digest(frame) for frame in frames))
 
 
 def build_dashboard(
@@ -237,26 +237,32 @@ def build_dashboard(
     alpha: float = ALPHA,
     *,
     cache: ReportCache | None = None,
+    margin: float | None = None,
 ) -> Dashboard:
     """Every figure of the Dashboard page for ``dataset`` and one judge run of it.
 
     ``run_id``: the judge run to compare with people; when it has no verdict on the dataset, the run
     that judged most recently is used (``Dashboard.run_id`` says which). ``alpha``: significance level
     of the partial orders' sign tests. ``dataset=None`` gives the empty dashboard. ``cache``: where
-    figures are remembered (default: the app's ``REPORT_CACHE``).
+    figures are remembered (default: the app's ``REPORT_CACHE``). ``margin``: the uncertain margin
+    (``orchestration.metrics.margin_setting``; None: the environment's or the default).
     """
     memory = cache if cache is not None else REPORT_CACHE
     inputs = _read(store, dataset, run_id)
-    key = _fingerprint(inputs, alpha)
-    return memory.board(key, lambda: _compute(inputs, alpha, memory, f"{hash(key) & 0xFFFFFFFFFFFF:012x}"))
+    chosen = margin_setting(margin)
+    key = _fingerprint(inputs, alpha, chosen)
+    return memory.board(key, lambda: _compute(inputs, (alpha, chosen), memory, f"{hash(key) & 0xFFFFFFFFFFFF:012x}"))
 
 
 # --------------------------------------------------------------------------- reshaping the report
 
 
-def _compute(inputs: ReportInputs, alpha: float, cache: ReportCache, key: str) -> Dashboard:
+def _compute(inputs: ReportInputs, levels: tuple[float, float], cache: ReportCache, key: str) -> Dashboard:
+    """The dashboard of ``inputs`` at ``levels`` (alpha, uncertain margin)."""
+    alpha, margin = levels
     ranked = ranks_models(inputs) if not inputs.comparisons.empty else True
-    report = build_report(inputs, ReportOptions(alpha=alpha, rank_models=ranked), memo=cache.memo)
+    options = ReportOptions(alpha=alpha, rank_models=ranked, uncertain_margin=margin)
+    report = build_report(inputs, options, memo=cache.memo)
     judge = report.judges[0] if report.judges else None
     ranking = judge.ranking if judge is not None else _no_ranking(report)
     return Dashboard(
@@ -306,7 +312,8 @@ def _counts(report: Report, judge: JudgeSection | None) -> dict[str, int]:
         "skipped": c["skipped"],
         "gold": c["gold"],
         "verdicts": len(counted),
-        "unparsed": int((counted["status"] != "ok").sum()),
+        "unparsed": int((~counted["status"].isin(["ok", "uncertain"])).sum()),
+        "uncertain": int((counted["status"] == "uncertain").sum()),
         "both_orders": judge.n_swapped if judge is not None else 0,
     }
 

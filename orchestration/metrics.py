@@ -8,6 +8,7 @@ and whether the dataset's "models" are models at all.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +17,18 @@ from analysis import ALPHA, N_BOOTSTRAP, JudgeRun, ReportInputs, ReportOptions, 
 from analysis.defaults import AGGREGATION, AGGREGATIONS, ALT_TEST_EPSILON, SEED
 from annotation_store.store import JudgeRunView, Store, StoreError
 from interchange.importers import POSITION_MODELS
+from settings.table import BY_NAME
+
+
+def margin_setting(given: float | None = None) -> float:
+    """The margin below which a verdict with probabilities is uncertain (``analysis.verdicts``): ``given``
+    (a command line's or a request's), else ``JUDGE_STUDIO_UNCERTAIN_MARGIN``, else the settings table's
+    default. Read at report time, so a new margin changes every figure without re-judging.
+    Raises StoreError outside [0, 1)."""
+    margin = float(BY_NAME["uncertain_margin"].from_env(os.environ)) if given is None else float(given)
+    if not 0 <= margin < 1:
+        raise StoreError(f"The uncertain margin must lie in [0, 1), not {margin}.")
+    return margin
 
 
 def judge_run(view: JudgeRunView) -> JudgeRun:
@@ -88,13 +101,15 @@ def metrics_report(
     baseline: str | None = None,
     seed: int = SEED,
     people: PeopleOptions | None = None,
+    uncertain_margin: float | None = None,
 ) -> dict[str, Any]:
     """Every figure for ``dataset`` as one JSON-serialisable dict (``analysis.report_dict``).
 
     ``alpha``: significance level of the partial order (two-sided sign test). ``n_bootstrap``:
     resamples for Bradley-Terry intervals. ``baseline``: model for AlpacaEval-style win rates; by
     default the model that takes part in every comparison, if any. ``people``: the aggregation of
-    people's labels and the alternative-annotator test's margins. Raises StoreError for an unknown dataset.
+    people's labels and the alternative-annotator test's margins. ``uncertain_margin``: see
+    ``margin_setting()`` (None: the environment's or the default). Raises StoreError for an unknown dataset.
     """
     inputs = read_report_inputs(store, dataset, details=True)
     people = people or PeopleOptions()
@@ -106,5 +121,6 @@ def metrics_report(
         rank_models=ranks_models(inputs),
         aggregation=people.aggregation,
         alt_test_epsilon=dict(people.alt_test_epsilon),
+        uncertain_margin=margin_setting(uncertain_margin),
     )
     return report_dict(build_report(inputs, options))

@@ -55,6 +55,7 @@ class Settings:
     max_upload_mb: int = _default("max_upload_mb")
     session_hours: int = _default("session_hours")
     login_attempts: int = _default("login_attempts")
+    uncertain_margin: float = _default("uncertain_margin")
 
     @property
     def resolved_verdict_mode(self) -> str:

@@ -152,12 +152,6 @@ def _aggregation() -> str:
     return AGGREGATION
 
 
-def _uncertain_margin() -> float:
-    from analysis.defaults import UNCERTAIN_MARGIN
-
-    return UNCERTAIN_MARGIN
-
-
 def _epsilon(kind: str) -> Callable[[], float]:
     def load() -> float:
         from analysis.defaults import ALT_TEST_EPSILON
@@ -404,7 +398,10 @@ VERDICT_READING = (
         "uncertain (not a win, not a tie) in every page, export and figure; only verdicts with probabilities "
         "(constrained / forward-pass, remote logprobs) can be; 0 turns it off (docs/NOTES.md, Uncertain verdicts)",
         "statistics",
-        load=_uncertain_margin,
+        # the number itself, not load=: this is a Settings attribute, and reading analysis.defaults would
+        # import the statistics at start-up (`judge-studio --help` must stay light); tests/test_uncertain.py
+        # checks that it equals analysis.defaults.UNCERTAIN_MARGIN
+        default=0.1,
         source="analysis.defaults.UNCERTAIN_MARGIN",
         commands=("metrics",),
     ),
