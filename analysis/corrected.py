@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import warnings
 import zlib
 from dataclasses import dataclass
@@ -189,6 +190,9 @@ def _interval(low: float, high: float, n: int, bounds: tuple[float, float] | Non
 NO_ESTIMATE = Interval(None, None, None, 0)
 
 
+_PPI_IMPORT = threading.Lock()
+
+
 def _ppi() -> ModuleType:
     """``ppi_py``, imported without its process-wide side effects.
 
@@ -197,18 +201,19 @@ def _ppi() -> ModuleType:
     helpers with numba on first use, ~25 s on two busy cores, far more than the plain-Python loops
     cost at our sizes (under a second for thousands of comparisons), so numba is imported with
     ``NUMBA_DISABLE_JIT`` set when nothing else has imported it yet (numba reads it once)."""
-    if "ppi_py" in sys.modules:
-        return sys.modules["ppi_py"]
-    disable = "numba" not in sys.modules and "NUMBA_DISABLE_JIT" not in os.environ
-    if disable:
-        os.environ["NUMBA_DISABLE_JIT"] = "1"
-    try:
-        with warnings.catch_warnings():
-            import ppi_py
-    finally:
+    with _PPI_IMPORT:  # two dashboard builds at once must not see a half-initialised module
+        if "ppi_py" in sys.modules:
+            return sys.modules["ppi_py"]
+        disable = "numba" not in sys.modules and "NUMBA_DISABLE_JIT" not in os.environ
         if disable:
-            del os.environ["NUMBA_DISABLE_JIT"]
-    return ppi_py
+            os.environ["NUMBA_DISABLE_JIT"] = "1"
+        try:
+            with warnings.catch_warnings():
+                import ppi_py
+        finally:
+            if disable:
+                del os.environ["NUMBA_DISABLE_JIT"]
+        return ppi_py
 
 
 def _first(value: object) -> float:

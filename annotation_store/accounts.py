@@ -16,7 +16,7 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from annotation_store.base import StoreBase
+from annotation_store.base import StoreBase, StoreConflict, StoreNotFound
 from annotation_store.credentials import dummy_verify, hash_password, verify_password
 from annotation_store.errors import StoreError
 from annotation_store.models import (
@@ -164,7 +164,7 @@ class AccountsMixin(StoreBase):
         with self._write() as session:
             person = session.scalar(select(Annotator).where(Annotator.name == cleaned))
             if person is None:
-                raise StoreError(f"There is no account named {cleaned!r}.")
+                raise StoreNotFound(f"There is no account named {cleaned!r}.")
             demoted = (person_role is not None and person_role != "admin") or active is False
             if person.role == "admin" and demoted and _active_admins(session) <= 1:
                 raise StoreError(f"{cleaned!r} is the last active admin; make another admin first. Nothing changed.")
@@ -224,7 +224,7 @@ class AccountsMixin(StoreBase):
                 raise StoreError("This invite link is unknown, used or expired; ask an admin for a new one.")
             person = session.scalar(select(Annotator).where(Annotator.name == cleaned))
             if person is not None and person.password_hash is not None:
-                raise StoreError(f"The name {cleaned!r} is taken; choose another. Nothing was saved.")
+                raise StoreConflict(f"The name {cleaned!r} is taken; choose another. Nothing was saved.")
             if person is None:
                 person = Annotator(name=cleaned)
                 session.add(person)
@@ -246,7 +246,7 @@ class AccountsMixin(StoreBase):
         with self._write() as session:
             person = session.scalar(select(Annotator).where(Annotator.name == cleaned))
             if person is None or not person.active:
-                raise StoreError(f"There is no active account named {cleaned!r}.")
+                raise StoreNotFound(f"There is no active account named {cleaned!r}.")
             session.add(ApiToken(annotator_id=person.id, token_hash=token_digest(token), label=label[:100]))
         return token
 

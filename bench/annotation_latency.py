@@ -54,7 +54,7 @@ def serve(tree: Path, home: Path, port: int, names: list[str]) -> None:
     from orchestration import Settings, Studio
     from web.server import create_app
 
-    studio = Studio(Settings(home=home))
+    studio = Studio.open(Settings(home=home))
     studio.store.save_session(SESSION, "judge-studio-demo", overlap=50, gold_rate=0.1)
     tokens = {}
     for name in names:

@@ -90,7 +90,7 @@ def measure(tree: Path, submits: int, profile: bool) -> dict[str, Any]:
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     from orchestration import Settings, Studio
 
-    studio = Studio(Settings(home=Path(tempfile.mkdtemp(prefix="judge-studio-profile-"))))
+    studio = Studio.open(Settings(home=Path(tempfile.mkdtemp(prefix="judge-studio-profile-"))))
     studio.store.save_session(SESSION, "judge-studio-demo", overlap=50, gold_rate=0.1)
     counts = _counting(studio.store.engine)
     out: dict[str, Any] = {}

@@ -26,6 +26,7 @@ def serve(settings: Settings) -> None:
     """The web app (UI behind a login page, REST API, invite pages) with uvicorn, in one process."""
     import uvicorn
 
+    from judge_runtime import DEMO_MODEL
     from orchestration import Studio
     from orchestration.access import ADMIN_PASSWORD_FILE
     from web import create_app
@@ -38,9 +39,12 @@ def serve(settings: Settings) -> None:
             file=sys.stderr,
             flush=True,
         )
-    studio = Studio(settings)
+    studio = Studio.open(settings)
     password = studio.access.ensure_admin(settings.home)
-    studio.warm_up_in_background()
+    if settings.judge_demo_on_start and settings.seed_demo and settings.judge_model == DEMO_MODEL:
+        studio.judge_demo_in_background()  # first start: real verdicts to look at (loads the judge too)
+    else:
+        studio.warm_up_in_background()
     app = create_app(studio)
     url = f"http://{settings.host}:{settings.port}/"
     if password is not None:
@@ -76,7 +80,7 @@ def progress_bar(unit: str, desc: str) -> Iterator[Callable[[int, int], None]]:
 def judge(settings: Settings, args: argparse.Namespace) -> None:
     from orchestration import Studio
 
-    studio = Studio(settings)
+    studio = Studio.open(settings)
     print(f"Judge: {settings.judge_model} (profile {settings.judge_profile})", file=sys.stderr)
     with progress_bar("judgment", "Judging") as progress:
         summary = studio.judge_dataset(args.dataset, limit=args.limit, on_progress=progress)
@@ -89,7 +93,7 @@ def judge(settings: Settings, args: argparse.Namespace) -> None:
 def rate(settings: Settings, args: argparse.Namespace) -> None:
     from orchestration import Studio
 
-    studio = Studio(settings)
+    studio = Studio.open(settings)
     expected = settings.rating_mode == "expected"
     how = ", expected ratings from its probabilities of 1-10" if expected else ""
     print(f"Judge: {settings.judge_model} (profile mtbench-single{how})", file=sys.stderr)
@@ -193,7 +197,7 @@ def checkup(settings: Settings, args: argparse.Namespace) -> None:
     from orchestration import Studio
     from orchestration.checkup import run_checkup
 
-    studio = Studio(settings)
+    studio = Studio.open(settings)
     suites = args.suite or ["evalbiasbench"]
     print(
         f"Judge: {settings.judge_model} (profile {settings.judge_profile}); checkup on {', '.join(suites)}, "

@@ -108,7 +108,7 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     home = Path(tempfile.mkdtemp(prefix="judge-studio-shots-"))
-    studio = Studio(Settings(home=home))
+    studio = Studio.open(Settings(home=home))
     judged = int(os.environ.get("SHOT_JUDGED", "24"))
     prepare(studio, judged=judged, labelled=90)
     studio.store.create_annotator("admin", role="admin", kind="expert", password="admin-pass-1")

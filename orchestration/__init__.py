@@ -16,11 +16,10 @@ from orchestration.datasets import (
     open_data_store,
     parse_mapping,
 )
+from orchestration.demo import DEMO_GRADING_SESSION, DEMO_SESSION, seed_demo
 from orchestration.grading import GradeOutcome, GradingDesk, GradingItem
 from orchestration.review import JudgeOpinion, ReviewDesk, ReviewItem
 from orchestration.service import (
-    DEMO_GRADING_SESSION,
-    DEMO_SESSION,
     CaseProgress,
     Dashboard,
     RatingRunSummary,
@@ -31,6 +30,7 @@ from orchestration.service import (
 from settings import Settings
 
 __all__ = [
+    "seed_demo",
     "AdminDesk",
     "CaseBrowser",
     "CaseDetail",

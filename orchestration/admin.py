@@ -1,5 +1,5 @@
-"""What the admin page does: import a dataset file, judge a dataset, export labels, manage
-accounts, annotation sessions and gold comparisons.
+"""What the admin page does: import a dataset file, judge a dataset, run the judge checkup, export
+labels, manage accounts, annotation sessions and gold comparisons.
 
 Every method takes the caller's account name first (``actor``) and asks ``Access.require(actor,
 "admin")`` before it reads or writes anything; the UI and the REST API share these checks. Inputs
@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,8 +19,10 @@ from typing import Any
 import pandas as pd
 
 from annotation_store import SessionView, StoreError
+from annotation_store.assignment import STRATEGIES
 from annotation_store.batch_import import ImportSummary
 from annotation_store.models import ANNOTATOR_KINDS, ANNOTATOR_ROLES
+from orchestration.checkup import SUITES, CheckupProgress, CheckupReport, run_checkup
 from orchestration.datasets import (
     EXPORT_FORMATS,
     EXPORT_KINDS,
@@ -30,6 +32,7 @@ from orchestration.datasets import (
     import_file,
 )
 from orchestration.service import RunSummary, Studio
+from settings.sessions import session_defaults
 
 ADMIN = "admin"
 #: Formats a single uploaded file can be imported in (``pandalm-pipeline`` needs several files).
@@ -40,6 +43,8 @@ ROLES = tuple(ANNOTATOR_ROLES)
 KINDS = tuple(ANNOTATOR_KINDS)
 GOLD_VERDICTS = ("1", "2", "tie")
 MAX_JUDGE_LIMIT = 1_000_000
+#: The checkup suites the Admin page offers (``orchestration.checkup.SUITES``).
+CHECKUP_SUITES = tuple(SUITES)
 
 
 @dataclass(frozen=True)
@@ -56,21 +61,32 @@ class ImportRequest:
     annotator: str = ""
 
 
+def _setting(key: str) -> Any:
+    """A form field whose default is the settings table's (``settings.sessions.session_defaults``),
+    read when a form is made, so ``JUDGE_STUDIO_SESSION_*`` changes it without a restart of Python."""
+    return field(default_factory=lambda: session_defaults()[key])
+
+
 @dataclass(frozen=True)
 class SessionForm:
-    """The session form as the page sends it (numbers may come as floats)."""
+    """The session form as the page sends it (numbers may come as floats). Defaults: the settings
+    table's. ``strategy``/``audit_rate`` None: a new session gets the store's assignment defaults, an
+    existing one keeps its own (the page leaves them out for single-answer sessions, which cannot be
+    judge-uncertain-first)."""
 
     name: str
     dataset: str
-    overlap: float | int = 1
-    blind: bool = True
-    reveal_judge: bool = True
-    randomize_order: bool = True
-    lease_seconds: float | int = 900
-    gold_rate: float = 0.0
-    guidelines: str = ""
+    overlap: float | int = _setting("overlap")
+    blind: bool = _setting("blind")
+    reveal_judge: bool = _setting("reveal_judge")
+    randomize_order: bool = _setting("randomize_order")
+    lease_seconds: float | int = _setting("lease_seconds")
+    gold_rate: float = _setting("gold_rate")
+    guidelines: str = _setting("guidelines")
     active: bool = True
     kind: str = "pairwise"  # or "single": single-answer grading (1-10)
+    strategy: str | None = None  # annotation_store.assignment.STRATEGIES
+    audit_rate: float | None = None  # the share of leases drawn at random, 0.01 to 1
 
 
 def _whole(value: Any, field: str) -> int:
@@ -154,6 +170,29 @@ class AdminDesk:
         if on_progress is not None:
             on_progress(0, self._pending(dataset, count))
         return self.studio.judge_dataset(dataset, limit=count, on_progress=on_progress)
+
+    def checkup(
+        self,
+        actor: str | None,
+        suite: str | None,
+        *,
+        limit: float | int | None = None,
+        data_dir: str | Path | None = None,
+        on_progress: CheckupProgress | None = None,
+    ) -> CheckupReport:
+        """Run the judge checkup on one suite (``orchestration.checkup.run_checkup``): every pair, or
+        ``limit`` pairs spread over the categories, judged in both orders. ``data_dir``: the folder of
+        the suites' files when the database lacks the suite (default ``../shared/data``)."""
+        self.access.require(actor, ADMIN)
+        if suite not in SUITES:
+            raise StoreError(f"Choose a checkup suite: one of {', '.join(SUITES)}.")
+        count = None
+        if limit not in (None, 0):
+            count = _whole(limit, "The number of pairs")
+            if not 0 < count <= MAX_JUDGE_LIMIT:
+                raise StoreError(f"Check 1 to {MAX_JUDGE_LIMIT:,} pairs, or leave it empty for all.")
+        folder = str(data_dir).strip() if data_dir is not None else ""
+        return run_checkup(self.studio, suites=(suite,), limit=count, data_dir=folder or None, on_progress=on_progress)
 
     def _pending(self, dataset: str, limit: int | None) -> int:
         """How many comparisons of ``dataset`` the judge (loaded here) has not judged yet, at most ``limit``."""
@@ -258,6 +297,9 @@ class AdminDesk:
         gold_rate = form.gold_rate
         if isinstance(gold_rate, bool) or not isinstance(gold_rate, (int, float)) or not math.isfinite(gold_rate):
             raise StoreError(f"The gold rate must be a share from 0 to 0.5, got {gold_rate!r}; nothing was saved.")
+        if form.strategy is not None and form.strategy not in STRATEGIES:
+            raise StoreError(f"Choose an assignment strategy: one of {', '.join(STRATEGIES)}; nothing was saved.")
+        assignment = {"strategy": form.strategy, "audit_rate": form.audit_rate}
         return self.store.save_session(
             form.name.strip(),
             form.dataset,
@@ -270,7 +312,13 @@ class AdminDesk:
             guidelines=form.guidelines or "",
             active=bool(form.active),
             kind=form.kind or "pairwise",
+            **{key: value for key, value in assignment.items() if value is not None},
         )
+
+    def session_assignment(self, actor: str | None, name: str) -> dict[str, Any]:
+        """How the session hands out items: {'strategy': ..., 'audit_rate': ...}."""
+        self.access.require(actor, ADMIN)
+        return self.store.session_assignment(name)
 
     def set_gold(
         self, actor: str | None, comparison_id: float | int | None, verdict: str | None, explanation: str | None

@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from annotation_store import ComparisonView, StoreError, VerdictView
+from annotation_store import ComparisonView, StoreError, StoreNotFound, VerdictView
 from orchestration.access import Access
 
 MAX_PAGE = 500
@@ -61,7 +61,7 @@ class ComparisonDetail:
 def _known(access: Access, dataset: str) -> None:
     names = access.store.dataset_names()
     if dataset not in names:
-        raise StoreError(f"There is no dataset named {dataset!r} (datasets: {', '.join(names) or 'none'}).")
+        raise StoreNotFound(f"There is no dataset named {dataset!r} (datasets: {', '.join(names) or 'none'}).")
 
 
 def comparison_page(

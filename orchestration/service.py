@@ -21,7 +21,6 @@ from annotation_store import (
     Store,
     StoreError,
     VerdictView,
-    load_demo_dataset,
     open_store,
 )
 from judge_runtime import (
@@ -38,14 +37,16 @@ from judge_runtime import (
 from orchestration.access import Access, AccessDenied
 from orchestration.annotation import AnnotationDesk
 from orchestration.dashboard import Dashboard, build_dashboard
+from orchestration.demo import (
+    BackgroundRun,
+    judge_demo_in_background,
+    seed_demo,
+)
 from orchestration.grading import GradingDesk
 from settings import Settings, judge_spec
 
 UserError = (StoreError, JudgeInputError, JudgeLoadError, AccessDenied, ValueError)
-DEMO_SESSION = "Demo session"
-DEMO_GRADING_SESSION = "Demo grading session"
 RATING_PROFILE = "mtbench-single"
-DEMO_GOLD = 6  # comparisons of the demo data whose answer is fixed by design, used as attention checks
 
 
 @dataclass(frozen=True)
@@ -132,13 +133,6 @@ class Studio:
     ) -> None:
         self.settings = settings
         self.store = store or open_store(settings.database)
-        if settings.seed_demo:
-            data = load_demo_dataset()
-            self.store.seed_dataset(data)
-            if DEMO_SESSION not in {s.name for s in self.store.sessions()}:
-                self._seed_demo_session([m["name"] for m in data["models"]])
-            if DEMO_GRADING_SESSION not in {s.name for s in self.store.sessions()}:
-                self._seed_demo_grading_session()
         self.access = Access(self.store)
         self.desk = AnnotationDesk(self.store, self.access)
         self.grading = GradingDesk(self.store, self.access)
@@ -148,51 +142,22 @@ class Studio:
         self._judge_error: Exception | None = None
         self._judge_lock = threading.Lock()
         self._judge_loader = judge_loader
+        self.background = BackgroundRun()
 
-    def _seed_demo_session(self, quality_order: list[str]) -> None:
-        """The demo's annotation session (3 annotators per comparison, 1 gold check in 10) and its
-        gold items: comparisons whose two models are 3+ places apart in the designed quality order."""
-        rank = {name: i for i, name in enumerate(quality_order)}
-        table = self.store.comparison_table(DEMO_DATASET_NAME)
-        far = table[(table["model1"].map(rank) - table["model2"].map(rank)).abs() >= 3].head(DEMO_GOLD)
-        for comparison_id, model1, model2 in zip(far["id"].tolist(), far["model1"], far["model2"], strict=True):
-            better = "1" if rank[str(model1)] < rank[str(model2)] else "2"
-            self.store.set_gold(
-                int(comparison_id),
-                better,
-                "When the demo data was written, one of these responses was made clearly better: "
-                "correct and complete, where the other is wrong, truncated or off-topic.",
-            )
-        self.store.save_session(
-            DEMO_SESSION,
-            DEMO_DATASET_NAME,
-            overlap=3,
-            gold_rate=0.1,
-            guidelines=(
-                "Read the instruction (and input, if any), then both responses. Choose the response that "
-                "answers the instruction better: correct first, then complete, then clear and concise. "
-                "Length is not quality: a longer answer is better only if the extra text helps. Choose "
-                "**Tie** when both are equally good or equally bad. **Skip** when you cannot judge the "
-                "item (e.g. it needs expertise you do not have); **Flag** an item that is broken or "
-                "offensive. Model names and the judge's verdict are hidden until you submit."
-            ),
-        )
-
-    def _seed_demo_grading_session(self) -> None:
-        """The demo's single-answer grading session: every response rated 1-10 by 2 people."""
-        self.store.save_session(
-            DEMO_GRADING_SESSION,
-            DEMO_DATASET_NAME,
-            kind="single",
-            overlap=2,
-            guidelines=(
-                "Rate the response on its own from **1** (useless or wrong) to **10** (correct, complete, "
-                "clear), as MT-Bench's single-answer judge does: helpfulness, relevance, accuracy, depth, "
-                "creativity and level of detail. Where a reference answer is shown, check correctness against "
-                "it first. Length is not quality. **Skip** when you cannot judge it; **Flag** a broken or "
-                "offensive item. The model's name and the judge's rating are hidden until you submit."
-            ),
-        )
+    @classmethod
+    def open(
+        cls,
+        settings: Settings,
+        *,
+        store: Store | None = None,
+        judge_loader: Callable[[JudgeSpec], Judge] | None = None,
+    ) -> Studio:
+        """The app's Studio: opens (and migrates) the store, then seeds the demo data when
+        ``settings.seed_demo`` is on, as an explicit step (``orchestration.demo.seed_demo``)."""
+        studio = cls(settings, store=store, judge_loader=judge_loader)
+        if settings.seed_demo:
+            seed_demo(studio.store)
+        return studio
 
     # ------------------------------------------------------------------ the judge
     @property
@@ -297,6 +262,11 @@ class Studio:
             judge.rate_many([to_single_case(r) for r in todo], batch_size=self.settings.batch_size, on_result=save)
         return RatingRunSummary(rated=len(todo), skipped=len(done), unparsed=unparsed, run_id=run_id)
 
+    def judge_demo_in_background(self, *, limit: int | None = None) -> threading.Thread:
+        """First start on the embedded default: judge the demo dataset in the background (progress in
+        ``self.background``), so the dashboard, case study and review queue have real verdicts."""
+        return judge_demo_in_background(self.judge_dataset, self.background, limit=limit)
+
     def warm_up_in_background(self) -> threading.Thread:
         """Load the judge now so the first click does not wait for it."""
 
@@ -331,8 +301,10 @@ class Studio:
                 if self.settings.judge_model == DEMO_MODEL
                 else ""
             )
+            background = self.background.message()
             return (
-                f"Judge ready: {fp['model']} · profile {fp['profile']} · quantization {fp['quantization']} "
+                (f"{background} · " if background else "")
+                + f"Judge ready: {fp['model']} · profile {fp['profile']} · quantization {fp['quantization']} "
                 f"· {fp['device_type']} · verdict {fp['verdict_mode']}"
                 f"{' (both orders)' if fp['both_orders'] else ''} · greedy={not fp['decoding']['do_sample']} "
                 f"beams={fp['decoding']['num_beams']} max_new_tokens={fp['decoding']['max_new_tokens']}{demo_note}"
@@ -404,6 +376,8 @@ class Studio:
         cases = [to_case(self.store.get_comparison(i)) for i in todo]
         unparsed = 0
         finished = 0
+        if on_progress is not None:
+            on_progress(0, len(todo))  # the judge has loaded: what is left is known
 
         def save(index: int, result: JudgeResult) -> None:
             nonlocal unparsed, finished

@@ -50,6 +50,7 @@ class Settings:
     host: str = _default("host")
     port: int = _default("port")
     seed_demo: bool = _default("seed_demo")
+    judge_demo_on_start: bool = _default("judge_demo_on_start")
     public_url: str = _default("public_url")
     forwarded_allow_ips: str = _default("forwarded_allow_ips")
     max_upload_mb: int = _default("max_upload_mb")

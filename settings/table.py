@@ -295,6 +295,15 @@ SERVER = (
         default=True,
         commands=("serve",),
     ),
+    Setting(
+        "judge_demo_on_start",
+        bool,
+        "with the demo judge: judge the demo dataset in the background on start (what is already judged is "
+        "skipped), so the dashboard, case study and review queue show real verdicts; about 5-10 minutes on 2 cores",
+        "server",
+        default=True,
+        commands=("serve",),
+    ),
 )
 
 NETWORK = (

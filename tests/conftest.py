@@ -116,7 +116,7 @@ def serve_app(db_path: Path, judge_loader: Any = None) -> Iterator[LiveApp]:
     from orchestration import Settings, Studio
     from web import create_app
 
-    studio = Studio(Settings(home=db_path.parent), judge_loader=judge_loader)
+    studio = Studio.open(Settings(home=db_path.parent), judge_loader=judge_loader)
     for name, (password, role) in APP_ACCOUNTS.items():
         studio.store.create_annotator(
             name, role=role, kind="crowd" if role == "annotator" else "expert", password=password

@@ -16,7 +16,7 @@ from orchestration.annotation import presented_choice
 
 @pytest.fixture
 def studio(db_path: Path) -> Studio:
-    s = Studio(Settings(home=db_path.parent))
+    s = Studio.open(Settings(home=db_path.parent))
     for name in ("alice", "bob", "carol"):
         s.store.create_annotator(name, password=f"{name}-pass-1")
     s.store.create_annotator("rita", role="reviewer", password="rita-pass-1")

@@ -31,7 +31,7 @@ def _sql(path: Path, query: str, *args: Any) -> list[tuple[Any, ...]]:
 
 @pytest.fixture
 def studio(db_path: Path) -> Studio:
-    s = Studio(Settings(home=db_path.parent))
+    s = Studio.open(Settings(home=db_path.parent))
     for name in ANNOTATORS:
         s.store.create_annotator(name, password=f"{name}-pass-1")
     return s

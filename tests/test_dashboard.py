@@ -248,7 +248,7 @@ def test_cached_until_something_changes(small) -> None:
 
 
 def test_studio_dashboard_delegates(store: Store, tmp_path) -> None:
-    studio = Studio(Settings(home=tmp_path), store=store)
+    studio = Studio.open(Settings(home=tmp_path), store=store)
     store.save_label(int(store.comparison_table(DEMO)["id"].iloc[0]), "ann", "1")
     board = studio.dashboard()
     assert board.dataset == DEMO and board.counts["labels"] == 1 and board.counts["annotators"] == 1

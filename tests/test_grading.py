@@ -52,7 +52,7 @@ def _no_judge(_spec: Any) -> Any:
 
 @pytest.fixture
 def studio(db_path: Path) -> Studio:
-    s = Studio(Settings(home=db_path.parent), judge_loader=_no_judge)
+    s = Studio.open(Settings(home=db_path.parent), judge_loader=_no_judge)
     for name in ("alice", "bob", "carol"):
         s.store.create_annotator(name, password=f"{name}-pass-1")
     return s
@@ -161,7 +161,7 @@ def test_judge_ratings_keep_a_score_only_when_parsed(store: Store, db_path: Path
 def test_demo_grading_session_is_seeded_once(studio: Studio, db_path: Path) -> None:
     session = studio.store.get_session(DEMO_GRADING_SESSION)
     assert (session.kind, session.overlap, session.blind) == ("single", 2, True)
-    Studio(Settings(home=db_path.parent), store=studio.store)
+    Studio.open(Settings(home=db_path.parent), store=studio.store)
     assert [s.name for s in studio.store.sessions()].count(DEMO_GRADING_SESSION) == 1
     assert [s.name for s in studio.grading.sessions("alice")] == [DEMO_GRADING_SESSION]
     assert DEMO_GRADING_SESSION not in [s.name for s in studio.desk.sessions("alice")]
@@ -223,7 +223,7 @@ def test_session_kind_is_checked(studio: Studio) -> None:
 def test_rate_dataset_with_the_real_demo_judge_stores_what_it_wrote(db_path: Path) -> None:
     from judge_runtime import load_judge
 
-    studio = Studio(Settings(home=db_path.parent, max_new_tokens=24), judge_loader=load_judge)
+    studio = Studio.open(Settings(home=db_path.parent, max_new_tokens=24), judge_loader=load_judge)
     summary = studio.rate_dataset(DEMO, limit=2)
     assert summary.rated == 2 and summary.skipped == 0
     frame = studio.store.judge_ratings(DEMO)
@@ -241,7 +241,7 @@ def test_rate_dataset_refuses_a_pairwise_judge(db_path: Path) -> None:
         class profile:  # noqa: N801 - stands in for a Profile
             kind, name = "pair", "pandalm"
 
-    studio = Studio(Settings(home=db_path.parent), judge_loader=lambda _spec: Fake())
+    studio = Studio.open(Settings(home=db_path.parent), judge_loader=lambda _spec: Fake())
     with pytest.raises(Exception, match="rating needs 'mtbench-single'"):
         studio.rate_dataset(DEMO, limit=1)
 
@@ -295,7 +295,7 @@ def test_migration_0005_down_and_up_keeps_the_data(db_path: Path, store: Store) 
 
 
 def test_settings_replace_keeps_the_rating_profile_apart(db_path: Path) -> None:
-    studio = Studio(Settings(home=db_path.parent), judge_loader=_no_judge)
+    studio = Studio.open(Settings(home=db_path.parent), judge_loader=_no_judge)
     spec = studio.rating_spec
     assert spec.profile == "mtbench-single" and spec.verdict_mode == "generate"
     assert replace(spec, profile=studio.judge_spec.profile) == replace(

@@ -61,7 +61,7 @@ def test_bad_settings_give_a_clear_message(demo_judge, settings: dict, message: 
 
 
 def test_a_run_with_other_decoding_is_stored_as_a_judge_run_of_its_own(db_path: Path, demo_judge) -> None:
-    studio = Studio(Settings(home=db_path.parent), judge_loader=lambda _spec: demo_judge)
+    studio = Studio.open(Settings(home=db_path.parent), judge_loader=lambda _spec: demo_judge)
     steps = list(studio.stream_comparison(2, max_new_tokens=8))
     verdict = steps[-1].verdict
     assert verdict is not None and verdict.comparison_id == 2
@@ -79,7 +79,7 @@ def test_a_run_with_other_decoding_is_stored_as_a_judge_run_of_its_own(db_path: 
 
 
 def test_the_case_browser_checks_the_role_and_the_settings(db_path: Path, demo_judge) -> None:
-    studio = Studio(Settings(home=db_path.parent), judge_loader=lambda _spec: demo_judge)
+    studio = Studio.open(Settings(home=db_path.parent), judge_loader=lambda _spec: demo_judge)
     studio.store.create_annotator("rita", role="reviewer", kind="expert", password="rita-pass-1")
     studio.store.create_annotator("alice", role="annotator", kind="crowd", password="alice-pass-1")
     browser = CaseBrowser(studio)

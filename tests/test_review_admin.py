@@ -621,9 +621,10 @@ def test_a_mistyped_comparison_number_on_review_says_so_and_changes_nothing_else
     assert "Comparison **#2**" in by_id(handler(demo, "review_item")(2, _as("rita")))["review-header"]
 
 
-def test_user_supplied_names_are_shown_as_text(studio: Studio, tmp_path: Path) -> None:
+def test_user_supplied_names_are_shown_as_text(studio: Studio, tmp_path: Path, monkeypatch) -> None:
     """Issue 13 #6: a model, dataset, category, judge, session or account name with a backtick and
     ``<img src=x>`` shows as text wherever a page puts it into Markdown."""
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path))  # the file below counts as uploaded
     rows = _table(2)
     for row in rows:
         row["model_a"], row["cat"] = f"model {EVIL}", f"cat {EVIL}"
@@ -650,7 +651,7 @@ def test_user_supplied_names_are_shown_as_text(studio: Studio, tmp_path: Path) -
         assert _shows_as_text(markdown, text), (markdown, text)
     added = by_id(handler(demo, "admin_add_account")(f"acc {EVIL}", PASSWORD, "annotator", "crowd", _as("ada")))
     assert _shows_as_text(added["admin-accounts-result"], f"acc {EVIL}")
-    session = (f"sess {EVIL}", f"data {EVIL}", 1, 900, 0.0, True, True, True, True, "", "pairwise")
+    session = (f"sess {EVIL}", f"data {EVIL}", 1, 900, 0.0, True, True, True, True, "", "pairwise", None, None)
     saved = by_id(handler(demo, "admin_save_session")(*session, _as("ada")))
     assert _shows_as_text(saved["admin-sessions-result"], f"sess {EVIL}")
     with pytest.raises(gr.Error) as refused:

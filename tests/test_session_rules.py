@@ -60,7 +60,7 @@ def _one_item_dataset(studio: Studio, name: str = "tiny", models: tuple[str, str
 
 @pytest.fixture
 def studio(db_path: Path) -> Studio:
-    s = Studio(Settings(home=db_path.parent))
+    s = Studio.open(Settings(home=db_path.parent))
     for name in ("alice", "bob", "carol"):
         s.store.create_annotator(name, password=f"{name}-pass-1")
     return s

@@ -226,3 +226,17 @@ def test_metrics_cli_takes_the_margin(judged: Judged, db_path: Path, monkeypatch
     main(["metrics", "--dataset", DEMO, "--bootstrap", "5", "--uncertain-margin", "0"])
     text = capsys.readouterr().out
     assert "uncertain (" not in text and "Judge run" in text
+
+
+def test_the_case_study_shows_an_uncertain_verdict_as_uncertain_with_its_probabilities() -> None:
+    from annotation_store import VerdictView
+    from ui.formatting import verdict_markdown
+
+    coin = VerdictView(
+        1, 1, "smollm2-demo", "pandalm", "1", "ok", "", "", "1", 2.0, {"1": 0.46, "2": 0.46, "tie": 0.08}
+    )
+    shown = verdict_markdown(coin, margin=0.1)
+    assert "Uncertain: leaning to Response 1" in shown and "p(1) 0.46" in shown
+    assert "Verdict: Response 1 is better" not in shown
+    clear = VerdictView(1, 1, "smollm2-demo", "pandalm", "1", "ok", "", "", "1", 2.0, {"1": 0.8, "2": 0.1, "tie": 0.1})
+    assert verdict_markdown(clear, margin=0.1).startswith("### Verdict: Response 1 is better")

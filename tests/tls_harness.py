@@ -107,7 +107,7 @@ def make_studio(db_path: Path, **settings: Any) -> Any:
     """A Studio over ``db_path`` (its folder is the data folder) with the test accounts."""
     from orchestration import Settings, Studio
 
-    studio = Studio(Settings(home=db_path.parent, **settings))
+    studio = Studio.open(Settings(home=db_path.parent, **settings))
     for name, (password, role) in APP_ACCOUNTS.items():
         if studio.store.account(name) is None:
             studio.store.create_annotator(

@@ -1,5 +1,5 @@
-"""The Admin page: import a dataset file, judge a dataset with a visible progress bar, export labels,
-manage accounts and invite links, annotation sessions and gold comparisons.
+"""The Admin page: import a dataset file, judge a dataset with a visible progress bar, run the judge
+checkup, export labels, manage accounts and invite links, annotation sessions and gold comparisons.
 
 Every handler passes the logged-in account (``request.username``) to ``orchestration.AdminDesk``,
 which checks the admin role on the server before anything is read or written (a hidden tab's
@@ -16,6 +16,7 @@ import pandas as pd
 
 from orchestration import AdminDesk, Studio
 from ui.admin_sections.accounts import accounts_section, invite_link, wire_accounts
+from ui.admin_sections.checkup import checkup_section, wire_checkup
 from ui.admin_sections.exporting import export_section, wire_export
 from ui.admin_sections.importing import import_section, wire_import
 from ui.admin_sections.judging import judge_section, wire_judge
@@ -34,16 +35,21 @@ def admin_tab(studio: Studio, demo: gr.Blocks | None = None, pickers: DatasetPic
     ``pickers``: the app's dataset pickers (refreshed after an import here)."""
     pickers = pickers or DatasetPickers(studio)
     desk = AdminDesk(studio)
-    gr.Markdown("Administration: datasets, judge runs, exports, accounts and annotation sessions. For admins only.")
+    gr.Markdown(
+        "Administration: datasets, judge runs, the judge checkup, exports, accounts and annotation sessions. "
+        "For admins only."
+    )
     notice = gr.Markdown(elem_id="admin-notice")
     importing = import_section()
     judging = judge_section(pickers)
+    checkup = checkup_section()
     exporting = export_section(pickers)
     accounts = accounts_section()
     sessions = sessions_section(pickers)
 
     pickers.refresh_after(wire_import(importing, desk))
     wire_judge(judging, desk)
+    wire_checkup(checkup, desk)
     wire_export(exporting, desk)
     accounts_table = wire_accounts(accounts, desk)
     sessions_loader = wire_sessions(sessions, desk)

@@ -181,7 +181,11 @@ class DashboardHandlers:
         board = self.studio.dashboard(dataset_name, run_id)
         if last_key is not None and board.key == last_key:
             return {page.shown: gr.skip()}  # a non-empty dict: Gradio reads an empty one as one value
-        return {**page.by_id(SHOWN.figures(board)), page.shown: board.key}
+        shown = dict(SHOWN.figures(board))
+        background = self.studio.background.message()  # first start: the demo judge at work
+        if background:
+            shown["dashboard-summary"] = f"_{inline_text(background)}_\n\n{shown['dashboard-summary']}"
+        return {**page.by_id(shown), page.shown: board.key}
 
     def refresh(self, dataset_name: str | None, run_id: int | None, request: gr.Request) -> dict[Any, Any]:
         return self.figures(dataset_name, run_id, None, request)

@@ -3,10 +3,13 @@ inside a line, ``safe_markdown``/``quote_block`` for blocks."""
 
 from __future__ import annotations
 
+from analysis.verdicts import outcome
 from annotation_store import ComparisonView, VerdictView
+from orchestration.metrics import margin_setting
 from ui.render import code, inline_text, quote_block, safe_markdown
 
 VERDICT_NAMES = {"1": "Response 1 is better", "2": "Response 2 is better", "tie": "Tie"}
+LEANING = {"1": "Response 1", "2": "Response 2", "tie": "a tie"}
 
 
 def prompt_markdown(c: ComparisonView) -> str:
@@ -16,9 +19,24 @@ def prompt_markdown(c: ComparisonView) -> str:
     return "\n\n".join(parts)
 
 
-def verdict_markdown(v: VerdictView | None) -> str:
+UNCERTAIN_NOTE = (
+    "the judge's top two verdicts are less than {margin:.2f} apart in probability: shown, but counted "
+    "neither as a win nor as a tie (setting `uncertain_margin`)"
+)
+
+
+def verdict_markdown(v: VerdictView | None, margin: float | None = None) -> str:
+    """The verdict as people should read it: an uncertain one says so, with the probabilities beside it."""
     if v is None:
         return "_Not judged yet: press **Run judge**._"
+    margin = margin_setting() if margin is None else margin
+    if outcome(v.verdict, v.status, v.probabilities, margin) == "uncertain":
+        p = v.probabilities or {}
+        return (
+            f"### Uncertain: leaning to {LEANING[str(v.verdict)]}\n\n"
+            f"p(1) {p['1']:.2f} · p(2) {p['2']:.2f} · p(tie) {p['tie']:.2f}: {UNCERTAIN_NOTE.format(margin=margin)}\n\n"
+            f"Judge: {code(v.judge_model)} · profile {code(v.profile)} · {v.latency_s:.1f} s"
+        )
     if v.status != "ok":
         shown = {
             "unparsed": "Unparsed: the judge's output has no verdict in its format",

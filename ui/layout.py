@@ -23,6 +23,7 @@ from ui.errors import USER_ERRORS, actor_of
 from ui.grading import grading_tab
 from ui.pickers import DatasetPickers
 from ui.render import code, inline_text
+from ui.report_card import report_card_tab
 from ui.review import review_tab
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -30,9 +31,9 @@ TITLE = "# Judge Studio\nJudge LLM responses with a local judge model, and check
 
 
 def build_ui(studio: Studio) -> gr.Blocks:
-    """The pages, shown by role: everyone annotates; reviewers also see the case study, the dashboard
-    and the review queue; admins also the admin page. Hiding a tab is only for clarity: every handler
-    checks the role on the server."""
+    """The pages, shown by role: everyone annotates; reviewers also see the case study, the dashboard,
+    the review queue and the judge report card; admins also the admin page. Hiding a tab is only for
+    clarity: every handler checks the role on the server."""
     pickers = DatasetPickers(studio)
     with gr.Blocks(title="Judge Studio") as demo:
         with gr.Row():
@@ -49,9 +50,11 @@ def build_ui(studio: Studio) -> gr.Blocks:
                 dashboard_tab(studio, demo, pickers, dash_tab)
             with gr.Tab("Review", id="review", elem_id="tab-review", visible=False) as review_page:
                 review_tab(studio, demo, pickers)
+            with gr.Tab("Report card", id="report-card", elem_id="tab-report-card", visible=False) as card_page:
+                report_card_tab(studio, demo)
             with gr.Tab("Admin", id="admin", elem_id="tab-admin", visible=False) as admin_page:
                 admin_tab(studio, demo, pickers)
-        pages = [case_tab, dash_tab, review_page, admin_page]
+        pages = [case_tab, dash_tab, review_page, card_page, admin_page]
         pickers.wire(demo, pages)
 
         def for_role(request: gr.Request) -> dict[Any, Any]:
@@ -65,6 +68,7 @@ def build_ui(studio: Studio) -> gr.Blocks:
                 case_tab: gr.Tab(visible=reviewer),
                 dash_tab: gr.Tab(visible=reviewer),
                 review_page: gr.Tab(visible=reviewer),
+                card_page: gr.Tab(visible=reviewer),
                 admin_page: gr.Tab(visible=admin),
             }
 

@@ -20,7 +20,7 @@ from analysis.defaults import AGGREGATION, AGGREGATIONS
 from orchestration import Studio
 from orchestration.metrics import PeopleOptions
 from orchestration.report_card import ReportCardDesk
-from ui.errors import actor_of, guarded
+from ui.errors import actor_of, guarded, has_role
 from ui.plots import JUDGE_COLOR, MARGIN, PEOPLE_COLOR, message_figure, plain
 from ui.render import inline_text
 
@@ -386,9 +386,13 @@ def report_card_tab(studio: Studio, demo: gr.Blocks | None = None) -> None:
         text, diagram, rates = card_view(desk, actor_of(request), name, run_id, method)
         return {card: text, reliability: diagram, corrected: rates}
 
+    def on_page_load(current: str | None, request: gr.Request) -> dict[Any, Any]:
+        """Every page loads this tab (hidden unless reviewer): anyone else gets nothing, not a popup."""
+        return fill_datasets(current, request) if has_role(studio, request, "reviewer") else {}
+
     dataset.focus(fill_datasets, inputs=[dataset], outputs=[dataset], api_visibility="private")
     if demo is not None:
-        demo.load(fill_datasets, inputs=[dataset], outputs=[dataset], api_visibility="private")
+        demo.load(on_page_load, inputs=[dataset], outputs=[dataset], api_visibility="private")
     dataset.change(fill_runs, inputs=[dataset], outputs=[run], api_visibility="private")
     show.click(
         show_card, inputs=[dataset, run, aggregation], outputs=[card, reliability, corrected], api_name="report_card"

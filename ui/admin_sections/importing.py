@@ -1,4 +1,9 @@
-"""Admin: import one dataset file. A successful import refreshes every dataset picker of the app."""
+"""Admin: import one dataset file. A successful import refreshes every dataset picker of the app.
+
+The file must lie in Gradio's upload folder (``orchestration.uploads.checked_upload``): the web layer
+already refuses other paths, and this handler checks again so a request that reaches it another way
+cannot make the import read a file of the server's.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
+from gradio.utils import get_upload_folder
 
 from orchestration import IMPORT_FORMATS, AdminDesk, ImportRequest
-from orchestration.admin import TABLE_FORMATS, UPLOAD_FORMATS
+from orchestration.admin import ADMIN, TABLE_FORMATS, UPLOAD_FORMATS
+from orchestration.uploads import checked_upload
 from ui.errors import actor_of, guarded
 from ui.render import inline_text
 
@@ -82,8 +89,9 @@ def wire_import(section: ImportSection, desk: AdminDesk) -> Any:
         annotator: str,
         request: gr.Request,
     ) -> dict[Any, Any]:
+        desk.access.require(actor_of(request), ADMIN)  # who asks first, then what they name
         form = ImportRequest(
-            path=path,
+            path=checked_upload(path, get_upload_folder()),
             fmt=format_name,
             dataset=dataset_name or "",
             judge=judge_name or "",

@@ -23,14 +23,24 @@ def wire_sessions(s: SessionsSection, desk: AdminDesk) -> Callable[..., dict[Any
         sessions = desk.sessions(actor_of(request))
         return {s.table: sessions_frame(sessions), s.pick: gr.Dropdown(choices=[x.name for x in sessions])}
 
+    def assignment_shown(kind: str | None) -> dict[Any, Any]:
+        """The strategy and audit share are shown for pairwise sessions only."""
+        return {field: gr.update(visible=kind != "single") for field in form.assignment}
+
     @guarded
     def load_into_form(name: str | None, request: gr.Request) -> dict[Any, Any]:
         if not name:
             raise InvalidInput("Choose a session to edit.")
         found = desk.session(actor_of(request), name)
-        values = {f.name: getattr(found, f.name) for f in fields(SessionForm)}
-        shown = {getattr(form, key): value for key, value in values.items()}
-        return {**shown, gold["table"]: desk.gold(actor_of(request), found.dataset)}
+        assignment = desk.session_assignment(actor_of(request), name)
+        shown = {getattr(form, f.name): getattr(found, f.name) for f in fields(SessionForm) if hasattr(found, f.name)}
+        pairwise = found.kind != "single"
+        return {
+            **shown,
+            form.strategy: gr.update(value=assignment["strategy"], visible=pairwise),
+            form.audit_rate: gr.update(value=assignment["audit_rate"], visible=pairwise),
+            gold["table"]: desk.gold(actor_of(request), found.dataset),
+        }
 
     @guarded
     def save_session(
@@ -45,22 +55,29 @@ def wire_sessions(s: SessionsSection, desk: AdminDesk) -> Callable[..., dict[Any
         active: bool,
         guidelines: str,
         kind: str | None,
+        strategy: str | None,
+        audit_rate: float | None,
         request: gr.Request,
     ) -> dict[Any, Any]:
+        """Empty numbers take the settings table's defaults (``SessionForm``'s); a single-answer
+        session sends no strategy (the form hides it)."""
+        pairwise = (kind or "pairwise") == "pairwise"
+        numbers = {"overlap": overlap, "lease_seconds": lease, "gold_rate": gold_rate}
+        given = {key: value for key, value in numbers.items() if value is not None}
         saved = desk.save_session(
             actor_of(request),
             SessionForm(
                 name=name or "",
                 dataset=dataset or "",
-                overlap=overlap if overlap is not None else 1,
                 blind=bool(blind),
                 reveal_judge=bool(reveal),
                 randomize_order=bool(randomize),
-                lease_seconds=lease if lease is not None else 900,
-                gold_rate=gold_rate if gold_rate is not None else 0.0,
                 guidelines=guidelines or "",
                 active=bool(active),
                 kind=kind or "pairwise",
+                strategy=(strategy or None) if pairwise else None,
+                audit_rate=audit_rate if pairwise else None,
+                **given,
             ),
         )
         return {**listed(request), s.result: f"Saved session {code(saved.name)} on {code(saved.dataset)}."}
@@ -84,7 +101,7 @@ def wire_sessions(s: SessionsSection, desk: AdminDesk) -> Callable[..., dict[Any
 
     s.load.click(load_into_form, inputs=s.pick, outputs=[*form.components, gold["table"]], api_name="admin_session")
     order = [form.name, form.dataset, form.overlap, form.lease_seconds, form.gold_rate, form.blind]
-    order += [form.reveal_judge, form.randomize_order, form.active, form.guidelines, form.kind]
+    order += [form.reveal_judge, form.randomize_order, form.active, form.guidelines, form.kind, *form.assignment]
     s.save.click(save_session, inputs=order, outputs=[s.table, s.pick, s.result], api_name="admin_save_session")
     gold["save"].click(
         save_gold,
@@ -92,5 +109,6 @@ def wire_sessions(s: SessionsSection, desk: AdminDesk) -> Callable[..., dict[Any
         outputs=[gold["table"], gold["result"]],
         api_name="admin_set_gold",
     )
+    form.kind.change(assignment_shown, inputs=form.kind, outputs=form.assignment, api_visibility="private")
     form.dataset.change(gold_for, inputs=form.dataset, outputs=gold["table"], api_visibility="private")
     return on_load

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, cast
 
 import gradio as gr
 import pandas as pd
 
 from annotation_store import SessionView
+from annotation_store.assignment import ASSIGNMENT_DEFAULTS, JUDGE_UNCERTAIN_FIRST, LEAST_ANNOTATED, MIN_AUDIT_RATE
+from annotation_store.models import LEASE_MIN_SECONDS
+from annotation_store.sessions import MAX_GOLD_RATE
 from orchestration.admin import GOLD_VERDICTS
+from settings.sessions import session_defaults
 from ui.pickers import DatasetPickers
 
 SESSION_HEADERS = [
@@ -23,6 +27,10 @@ SESSION_HEADERS = [
     "gold rate",
     "active",
     "kind",
+]
+STRATEGY_CHOICES = [
+    ("Least annotated first", LEAST_ANNOTATED),
+    ("Judge-uncertain first (with random audits)", JUDGE_UNCERTAIN_FIRST),
 ]
 GOLD_CHOICES = [(f"{v} · Response {v} is better" if v != "tie" else "Tie", v) for v in GOLD_VERDICTS]
 
@@ -54,10 +62,17 @@ class SessionFields:
     guidelines: gr.Textbox
     active: gr.Checkbox
     kind: gr.Radio
+    strategy: gr.Dropdown  # pairwise sessions only
+    audit_rate: gr.Number  # pairwise sessions only
 
     @property
     def components(self) -> list[Any]:
         return [getattr(self, f.name) for f in fields(self)]
+
+    @property
+    def assignment(self) -> list[Any]:
+        """The fields shown only for pairwise sessions (the store refuses a strategy for single answers)."""
+        return [self.strategy, self.audit_rate]
 
 
 @dataclass(frozen=True)
@@ -72,29 +87,74 @@ class SessionsSection:
 
 
 def session_fields(pickers: DatasetPickers) -> SessionFields:
+    """The form, filled with the settings table's defaults (``JUDGE_STUDIO_SESSION_*`` change them)."""
+    start = session_defaults()
     with gr.Row():
         name = gr.Textbox(label="Session name", elem_id="admin-session-name")
         dataset = pickers.add("admin-session-dataset", allow_custom_value=True)
         overlap = gr.Number(
-            value=1, precision=0, minimum=1, label="Annotators per comparison", elem_id="admin-session-overlap"
+            value=start["overlap"],
+            precision=0,
+            minimum=1,
+            label="Annotators per comparison",
+            elem_id="admin-session-overlap",
         )
-        lease = gr.Number(value=900, precision=0, minimum=0, label="Lease (s)", elem_id="admin-session-lease")
+        lease = gr.Number(
+            value=start["lease_seconds"],
+            precision=0,
+            minimum=LEASE_MIN_SECONDS,
+            label=f"Lease (s, at least {LEASE_MIN_SECONDS})",
+            elem_id="admin-session-lease",
+        )
         gold = gr.Number(
-            value=0.0, minimum=0, maximum=0.5, step=0.05, label="Gold rate (0-0.5)", elem_id="admin-session-gold"
+            value=start["gold_rate"],
+            minimum=0,
+            maximum=MAX_GOLD_RATE,
+            step=0.05,
+            label=f"Gold rate (0-{MAX_GOLD_RATE:g})",
+            elem_id="admin-session-gold",
         )
     with gr.Row():
-        blind = gr.Checkbox(value=True, label="Blind (hide model names)", elem_id="admin-session-blind")
-        reveal = gr.Checkbox(value=True, label="Reveal judge after submit", elem_id="admin-session-reveal")
-        randomize = gr.Checkbox(value=True, label="Randomize left/right", elem_id="admin-session-randomize")
+        blind = gr.Checkbox(value=start["blind"], label="Blind (hide model names)", elem_id="admin-session-blind")
+        reveal = gr.Checkbox(
+            value=start["reveal_judge"], label="Reveal judge after submit", elem_id="admin-session-reveal"
+        )
+        randomize = gr.Checkbox(
+            value=start["randomize_order"], label="Randomize left/right", elem_id="admin-session-randomize"
+        )
         active = gr.Checkbox(value=True, label="Active", elem_id="admin-session-active")
-    kind = gr.Radio(
-        [("Pairwise (Annotate page)", "pairwise"), ("Single answers rated 1-10 (Grade page)", "single")],
-        value="pairwise",
-        label="Kind",
-        elem_id="admin-session-kind",
+    kind, strategy, audit = assignment_fields()
+    guidelines = gr.Textbox(
+        value=start["guidelines"], label="Guidelines (Markdown)", lines=4, elem_id="admin-session-guidelines"
     )
-    guidelines = gr.Textbox(label="Guidelines (Markdown)", lines=4, elem_id="admin-session-guidelines")
-    return SessionFields(name, dataset, overlap, blind, reveal, randomize, lease, gold, guidelines, active, kind)
+    fields_ = (name, dataset, overlap, blind, reveal, randomize, lease, gold, guidelines, active, kind)
+    return SessionFields(*fields_, strategy, audit)
+
+
+def assignment_fields() -> tuple[gr.Radio, gr.Dropdown, gr.Number]:
+    """The session's kind, and for pairwise sessions how items are handed out (``annotation_store.assignment``)."""
+    with gr.Row():
+        kind = gr.Radio(
+            [("Pairwise (Annotate page)", "pairwise"), ("Single answers rated 1-10 (Grade page)", "single")],
+            value="pairwise",
+            label="Kind",
+            elem_id="admin-session-kind",
+        )
+        strategy = gr.Dropdown(
+            choices=STRATEGY_CHOICES,
+            value=cast(str, ASSIGNMENT_DEFAULTS["strategy"]),
+            label="Assignment strategy (pairwise sessions)",
+            elem_id="admin-session-strategy",
+        )
+        audit = gr.Number(
+            value=cast(float, ASSIGNMENT_DEFAULTS["audit_rate"]),
+            minimum=MIN_AUDIT_RATE,
+            maximum=1,
+            step=0.05,
+            label=f"Audit share ({MIN_AUDIT_RATE:g}-1: leases drawn at random)",
+            elem_id="admin-session-audit",
+        )
+    return kind, strategy, audit
 
 
 def sessions_section(pickers: DatasetPickers) -> SessionsSection:
