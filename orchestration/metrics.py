@@ -46,6 +46,10 @@ def read_report_inputs(
     if texts.empty:
         known = ", ".join(store.dataset_names()) or "none"
         raise StoreError(f"Dataset {dataset!r} has no comparisons (datasets: {known}).")
+    # items drawn for people with unequal probabilities (judge-uncertain-first sessions) are weighted by
+    # 1/pi in the corrected estimates; NaN everywhere when no such design applies (plain estimates)
+    draws = store.draw_probabilities(dataset).rename(columns={"comparison_id": "id"})
+    texts = texts.merge(draws, on="id", how="left")
     runs = [judge_run(view) for view in store.judge_runs_on(dataset)]
     if run_ids is not None:
         runs = [run for run in runs if run.run_id in run_ids]

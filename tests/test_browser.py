@@ -193,6 +193,7 @@ def test_an_admin_sees_the_admin_page_and_a_reviewer_does_not(open_page) -> None
         "Case study",
         "Dashboard",
         "Review",
+        "Report card",
         "Admin",
     ]
     reviewer = open_page("rita", "rita-pass-1")

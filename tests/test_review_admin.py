@@ -583,6 +583,8 @@ MY_ENDPOINTS = (
     "admin_session",
     "admin_save_session",
     "admin_set_gold",
+    "admin_checkup",
+    "report_card",
     "dashboard",
 )
 
