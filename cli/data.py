@@ -86,6 +86,9 @@ def add_export(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", "-o", help="file to write (default: standard output; parquet needs a file)")
     parser.add_argument("--judges", action="store_true", help="labels: add every judge verdict as rows")
     parser.add_argument("--source", default="majority", help="dpo: 'majority' (default) or a judge run id")
+    parser.add_argument(
+        "--keep-empty", action="store_true", help="dpo: keep pairs whose chosen or rejected response is empty"
+    )
 
 
 def import_command(settings: Settings, args: argparse.Namespace) -> None:
@@ -176,11 +179,11 @@ def only_dataset(names: list[str]) -> str:
 
 
 def export_command(settings: Settings, args: argparse.Namespace) -> None:
-    from orchestration.datasets import export_dataset, open_data_store
+    from orchestration.datasets import export_dataset_summary, open_data_store
 
     store = open_data_store(settings)
     try:
-        rows = export_dataset(
+        summary = export_dataset_summary(
             store,
             args.dataset,
             args.kind,
@@ -188,12 +191,15 @@ def export_command(settings: Settings, args: argparse.Namespace) -> None:
             output=args.output,
             include_judges=args.judges,
             source=args.source,
+            keep_empty=args.keep_empty,
         )
     except BrokenPipeError:
         reader_left()
     finally:
         store.close()
-    print(f"Exported {rows} rows ({args.kind}) of {args.dataset!r}.", file=sys.stderr)
+    print(f"Exported {summary.rows} rows ({args.kind}) of {args.dataset!r}.", file=sys.stderr)
+    if summary.note:
+        print(summary.note, file=sys.stderr)
 
 
 def reader_left() -> None:

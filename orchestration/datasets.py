@@ -46,7 +46,7 @@ from interchange.importers import (
     parse_candidates,
     parse_mapping,
 )
-from orchestration.metrics import PeopleOptions, metrics_report
+from orchestration.metrics import PeopleOptions, margin_setting, metrics_report
 from settings import Settings
 
 __all__ = [
@@ -244,7 +244,15 @@ def export_dataset_summary(
             f"{chosen} is a binary format and is not written to standard output: give a file with --output "
             f"(e.g. -o {kind}.{chosen})."
         )
-    table = export_table(store, dataset, kind, include_judges=include_judges, source=source, keep_empty=keep_empty)
+    table = export_table(
+        store,
+        dataset,
+        kind,
+        include_judges=include_judges,
+        source=source,
+        keep_empty=keep_empty,
+        margin=margin_setting(),
+    )
     rows, columns = table.rows, table.columns
     if target is None:  # rows are built first, so a failure never leaves a truncated file behind
         return ExportSummary(write_rows(rows, sys.stdout, chosen, columns), table.note)
