@@ -32,7 +32,7 @@ def _no_judge(_spec: Any) -> Any:
 
 
 def _studio(db_path: Path, loader: Callable[[Any], Any] = _no_judge) -> Studio:
-    studio = Studio(Settings(home=db_path.parent), judge_loader=loader)
+    studio = Studio.open(Settings(home=db_path.parent), judge_loader=loader)
     for name, role in (("ann", "annotator"), ("rita", "reviewer"), ("ada", "admin")):
         studio.store.create_annotator(name, role=role, password=PASSWORD)
     return studio

@@ -45,7 +45,7 @@ def _no_judge(_spec: Any) -> Any:
 
 @pytest.fixture
 def studio(db_path: Path) -> Studio:
-    s = Studio(Settings(home=db_path.parent), judge_loader=_no_judge)
+    s = Studio.open(Settings(home=db_path.parent), judge_loader=_no_judge)
     for name, role in (("ann", "annotator"), ("rita", "reviewer"), ("ada", "admin")):
         s.store.create_annotator(name, role=role, password=PASSWORD)
     return s
@@ -310,7 +310,7 @@ def test_a_judge_run_is_refused_before_the_judge_loads(studio: Studio) -> None:
 
 @pytest.mark.model
 def test_admin_judge_run_reports_progress_and_stores_verdicts(db_path: Path, quick_judge) -> None:
-    studio = Studio(Settings(home=db_path.parent), judge_loader=lambda _spec: quick_judge)
+    studio = Studio.open(Settings(home=db_path.parent), judge_loader=lambda _spec: quick_judge)
     studio.store.create_annotator("ada", role="admin", password=PASSWORD)
     steps: list[tuple[int, int]] = []
     summary = AdminDesk(studio).judge_dataset("ada", DEMO, limit=2.0, on_progress=lambda d, t: steps.append((d, t)))
@@ -696,7 +696,7 @@ def test_a_dataset_imported_after_start_appears_in_every_picker(studio: Studio, 
 @pytest.mark.model
 def test_admin_judge_run_streams_a_visible_count(db_path: Path, quick_judge) -> None:
     """Issue 14 #4: loading, then "Judged 0 of 2" before the first batch ends, then the summary."""
-    studio = Studio(Settings(home=db_path.parent), judge_loader=lambda _spec: quick_judge)
+    studio = Studio.open(Settings(home=db_path.parent), judge_loader=lambda _spec: quick_judge)
     studio.store.create_annotator("ada", role="admin", password=PASSWORD)
     demo = _blocks(studio)
     steps = [by_id(step) for step in handler(demo, "admin_judge_run")(DEMO, 2, _as("ada"))]

@@ -15,13 +15,48 @@ from ui.errors import actor_of, guarded
 from ui.render import code
 
 
+def _listed(s: SessionsSection, desk: AdminDesk, request: gr.Request) -> dict[Any, Any]:
+    """The sessions table and the "edit session" choices."""
+    sessions = desk.sessions(actor_of(request))
+    return {s.table: sessions_frame(sessions), s.pick: gr.Dropdown(choices=[x.name for x in sessions])}
+
+
 def wire_sessions(s: SessionsSection, desk: AdminDesk) -> Callable[..., dict[Any, Any]]:
     """The section's events; returns the loader the page calls on load (sessions and gold tables)."""
     form, gold = s.form, s.gold
+    wire_load_form(s, desk)
+    wire_save_session(s, desk)
 
-    def listed(request: gr.Request) -> dict[Any, Any]:
-        sessions = desk.sessions(actor_of(request))
-        return {s.table: sessions_frame(sessions), s.pick: gr.Dropdown(choices=[x.name for x in sessions])}
+    @guarded
+    def save_gold(
+        number: float | None, verdict: str | None, why: str, dataset: str | None, request: gr.Request
+    ) -> dict:
+        desk.set_gold(actor_of(request), number, verdict, why)
+        return {
+            gold["table"]: desk.gold(actor_of(request), dataset),
+            gold["result"]: f"Comparison #{int(number or 0)} is gold.",
+        }
+
+    @guarded
+    def gold_for(dataset_name: str | None, request: gr.Request) -> Any:
+        return desk.gold(actor_of(request), dataset_name)
+
+    def on_load(dataset_name: str | None, request: gr.Request) -> dict[Any, Any]:
+        return {**_listed(s, desk, request), gold["table"]: desk.gold(actor_of(request), dataset_name)}
+
+    gold["save"].click(
+        save_gold,
+        inputs=[gold["id"], gold["verdict"], gold["explanation"], form.dataset],
+        outputs=[gold["table"], gold["result"]],
+        api_name="admin_set_gold",
+    )
+    form.dataset.change(gold_for, inputs=form.dataset, outputs=gold["table"], api_visibility="private")
+    return on_load
+
+
+def wire_load_form(s: SessionsSection, desk: AdminDesk) -> None:
+    """Load a session into the form (its assignment strategy too); show the strategy for pairwise only."""
+    form, gold = s.form, s.gold
 
     def assignment_shown(kind: str | None) -> dict[Any, Any]:
         """The strategy and audit share are shown for pairwise sessions only."""
@@ -41,6 +76,14 @@ def wire_sessions(s: SessionsSection, desk: AdminDesk) -> Callable[..., dict[Any
             form.audit_rate: gr.update(value=assignment["audit_rate"], visible=pairwise),
             gold["table"]: desk.gold(actor_of(request), found.dataset),
         }
+
+    s.load.click(load_into_form, inputs=s.pick, outputs=[*form.components, gold["table"]], api_name="admin_session")
+    form.kind.change(assignment_shown, inputs=form.kind, outputs=form.assignment, api_visibility="private")
+
+
+def wire_save_session(s: SessionsSection, desk: AdminDesk) -> None:
+    """Save the form as a session (created, or changed when the name exists); the store checks every field."""
+    form = s.form
 
     @guarded
     def save_session(
@@ -80,35 +123,8 @@ def wire_sessions(s: SessionsSection, desk: AdminDesk) -> Callable[..., dict[Any
                 **given,
             ),
         )
-        return {**listed(request), s.result: f"Saved session {code(saved.name)} on {code(saved.dataset)}."}
+        return {**_listed(s, desk, request), s.result: f"Saved session {code(saved.name)} on {code(saved.dataset)}."}
 
-    @guarded
-    def save_gold(
-        number: float | None, verdict: str | None, why: str, dataset: str | None, request: gr.Request
-    ) -> dict:
-        desk.set_gold(actor_of(request), number, verdict, why)
-        return {
-            gold["table"]: desk.gold(actor_of(request), dataset),
-            gold["result"]: f"Comparison #{int(number or 0)} is gold.",
-        }
-
-    @guarded
-    def gold_for(dataset_name: str | None, request: gr.Request) -> Any:
-        return desk.gold(actor_of(request), dataset_name)
-
-    def on_load(dataset_name: str | None, request: gr.Request) -> dict[Any, Any]:
-        return {**listed(request), gold["table"]: desk.gold(actor_of(request), dataset_name)}
-
-    s.load.click(load_into_form, inputs=s.pick, outputs=[*form.components, gold["table"]], api_name="admin_session")
     order = [form.name, form.dataset, form.overlap, form.lease_seconds, form.gold_rate, form.blind]
     order += [form.reveal_judge, form.randomize_order, form.active, form.guidelines, form.kind, *form.assignment]
     s.save.click(save_session, inputs=order, outputs=[s.table, s.pick, s.result], api_name="admin_save_session")
-    gold["save"].click(
-        save_gold,
-        inputs=[gold["id"], gold["verdict"], gold["explanation"], form.dataset],
-        outputs=[gold["table"], gold["result"]],
-        api_name="admin_set_gold",
-    )
-    form.kind.change(assignment_shown, inputs=form.kind, outputs=form.assignment, api_visibility="private")
-    form.dataset.change(gold_for, inputs=form.dataset, outputs=gold["table"], api_visibility="private")
-    return on_load
