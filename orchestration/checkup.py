@@ -23,7 +23,7 @@ from typing import Any
 import pandas as pd
 
 from analysis.checkup import CheckupResult, checkup, format_checkup
-from annotation_store import NewVerdict, Store, StoreError
+from annotation_store import NewVerdict, Store, StoreError, StoreNotFound
 from interchange.evalbiasbench import EVALBIASBENCH_ANNOTATOR, EVALBIASBENCH_DATASET, import_evalbiasbench
 from interchange.hhh_alignment import HHH_ANNOTATOR, HHH_DATASET, import_hhh_alignment
 from judge_runtime import Judge, JudgeInputError, JudgeResult, PairCase
@@ -138,8 +138,9 @@ def ensure_suite_dataset(store: Store, suite: Suite, data_dir: str | Path | None
     folder = Path(data_dir) if data_dir is not None else DEFAULT_DATA_DIR
     path = folder / suite.file
     if not path.is_file():
-        raise StoreError(
-            f"The {suite.title} file is not at {path}: give the folder that holds {suite.file} (--data DIR)."
+        raise StoreNotFound(
+            f"The {suite.title} file is not at {path}: give the folder that holds {suite.file} "
+            "(command line: --data DIR; Admin page: the data folder box)."
         )
     suite.importer(store, path)
     return True
