@@ -143,6 +143,17 @@ class DatasetsMixin(StoreBase):
         with self._read() as session:
             return list(session.scalars(select(Dataset.name).order_by(Dataset.id)))
 
+    def dataset_sizes(self) -> dict[str, int]:
+        """Comparisons per dataset, every dataset included (0 for e.g. MT-Bench questions without answers)."""
+        query = (
+            select(Dataset.name, func.count(Comparison.id))
+            .outerjoin(Comparison, Comparison.dataset_id == Dataset.id)
+            .group_by(Dataset.id, Dataset.name)
+            .order_by(Dataset.id)
+        )
+        with self._read() as session:
+            return {str(name): int(n) for name, n in session.execute(query)}
+
     # ------------------------------------------------------------------ comparisons
     def comparison_table(self, dataset: str | None = None) -> pd.DataFrame:
         """One row per comparison: id, prompt key, category, the two model names, instruction."""

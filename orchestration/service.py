@@ -408,6 +408,13 @@ class Studio:
     def dataset_names(self) -> list[str]:
         return self.store.dataset_names()
 
+    def dataset_choices(self) -> list[tuple[str, str]]:
+        """(label, name) for dataset pickers; a dataset without comparisons says what to import next."""
+        return [
+            (name if n else f"{name} (no comparisons yet: import model answers or responses)", name)
+            for name, n in self.store.dataset_sizes().items()
+        ]
+
     def default_dataset(self) -> str | None:
         names = self.store.dataset_names()
         return DEMO_DATASET_NAME if DEMO_DATASET_NAME in names else (names[0] if names else None)

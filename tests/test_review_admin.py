@@ -779,3 +779,21 @@ def test_the_dashboard_timer_sends_nothing_when_nothing_changed(studio: Studio) 
     assert "**1** human labels" in by_id(figures(DEMO, None, first[state], _as("rita")))["dashboard-summary"]
     denied = by_id(figures(DEMO, None, None, _as("ann")))
     assert "for reviewers and admins" in denied["dashboard-summary"]
+
+
+def test_a_dataset_without_comparisons_says_what_to_import_in_the_pickers(studio: Studio, shared_data: Path) -> None:
+    """Issue 14 #10: MT-Bench questions (and references) alone make a dataset with no comparisons."""
+    from orchestration import import_file
+
+    import_file(studio.store, shared_data / "mt_bench" / "question.jsonl", "mtbench-questions")
+    empty = [name for name, n in studio.store.dataset_sizes().items() if n == 0]
+    assert empty, "importing questions alone makes a dataset without comparisons"
+    demo = _blocks(studio)
+    from ui.pickers import DatasetPickers
+
+    refresh = next(f for f in demo.fns.values() if isinstance(getattr(f.fn, "__self__", None), DatasetPickers))
+    assert refresh.fn is not None
+    updates = by_id(refresh.fn(*[c.value for c in refresh.inputs]))
+    labels = dict((value, label) for value, label in ((v, lab) for lab, v in updates["case-dataset"].choices))
+    assert "no comparisons yet: import model answers" in labels[empty[0]]
+    assert "no comparisons" not in labels[DEMO]

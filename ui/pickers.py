@@ -33,7 +33,11 @@ class DatasetPickers:
         """A dataset dropdown registered for refreshes (``extra`` choices stay first)."""
         default = self.studio.default_dataset() or (extra[0] if extra else None)
         box = gr.Dropdown(
-            choices=[*extra, *self.studio.dataset_names()], value=default, label=label, elem_id=elem_id, **kwargs
+            choices=[*((e, e) for e in extra), *self.studio.dataset_choices()],
+            value=default,
+            label=label,
+            elem_id=elem_id,
+            **kwargs,
         )
         self._pickers.append(_Picker(box, extra))
         return box
@@ -49,12 +53,12 @@ class DatasetPickers:
     def updates(self, *current: Any) -> dict[gr.Dropdown, Any]:
         """New choices for every picker; the value only changes where the chosen one is gone, so no
         needless ``change`` event fires."""
-        names = self.studio.dataset_names()
+        datasets = self.studio.dataset_choices()
         default = self.studio.default_dataset()
         out: dict[gr.Dropdown, Any] = {}
         for picker, value in zip(self._pickers, current, strict=True):
-            choices = [*picker.extra, *names]
-            if value in choices:
+            choices = [*((e, e) for e in picker.extra), *datasets]
+            if value in picker.extra or value in [name for _label, name in datasets]:
                 out[picker.box] = gr.Dropdown(choices=choices)
             else:
                 out[picker.box] = gr.Dropdown(choices=choices, value=default or (picker.extra[:1] or [None])[0])
