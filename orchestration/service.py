@@ -431,10 +431,32 @@ class Studio:
         """(label, run id) of the judge runs with verdicts on ``dataset``, newest first."""
         if not dataset:
             return []
+        runs = list(reversed(self.store.judge_runs_on(dataset)))
+        default = self.default_run(dataset)
+        runs.sort(key=lambda run: run.run_id != default)  # the default first, then newest first
+        return [(f"{run.model} · {run.profile} · run {run.run_id}", run.run_id) for run in runs]
+
+    def default_run(self, dataset: str | None) -> int | None:
+        """The judge run a page opens on: the run of the judge this app is configured with (once it is
+        loaded) if it judged ``dataset``, else the run with the most parsed verdicts on it (newest on a
+        tie), so a small side run (a checkup, a decoding experiment) never hides the main one."""
+        if not dataset:
+            return None
         runs = self.store.judge_runs_on(dataset)
-        return [(f"{run.model} · {run.profile} · run {run.run_id}", run.run_id) for run in reversed(runs)]
+        if not runs:
+            return None
+        if self._judge is not None:
+            mine = [run.run_id for run in runs if run.fingerprint_key == self._judge.fingerprint_key]
+            if mine:
+                return mine[-1]
+        verdicts = self.store.judge_verdicts(dataset)
+        parsed = verdicts[verdicts["status"] == "ok"].groupby("run_id")["comparison_id"].nunique()
+        return max((run.run_id for run in runs), key=lambda run_id: (int(parsed.get(run_id, 0)), run_id))
 
     def dashboard(self, dataset: str | None = None, run_id: int | None = None, *, alpha: float = ALPHA) -> Dashboard:
-        """Figures for one dataset (default: the default dataset) and one judge run (default: the run
-        that judged most recently); see ``orchestration.dashboard``."""
-        return build_dashboard(self.store, dataset or self.default_dataset(), run_id, alpha=alpha)
+        """Figures for one dataset (default: the default dataset) and one judge run (default:
+        ``default_run``); see ``orchestration.dashboard``."""
+        dataset = dataset or self.default_dataset()
+        if run_id is None:
+            run_id = self.default_run(dataset)
+        return build_dashboard(self.store, dataset, run_id, alpha=alpha)

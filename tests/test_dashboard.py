@@ -317,3 +317,22 @@ def test_one_order_run_has_no_position_rate(store: Store) -> None:
     assert bias.note is not None and "one presentation order" in bias.note
     fig = bias_figure(bias, build_dashboard(store, DEMO, run).people_bias)
     assert any("judge position bias not measured" in a.text for a in fig.layout.annotations)
+
+
+def test_the_dashboard_opens_on_the_main_run_not_the_newest_side_run(store: Store, tmp_path) -> None:
+    """Issue 14 #10: a small later run (a checkup, a decoding experiment) must not replace the main one."""
+    ids = [int(i) for i in store.comparison_table(DEMO)["id"]]
+    main, side = _run(store, "main-judge"), _run(store, "side-run")
+    for cid in ids[:10]:
+        _verdict(store, main, cid, "1")
+    _verdict(store, side, ids[0], "2")  # newer, but one verdict
+    studio = Studio.open(Settings(home=tmp_path), store=store)
+    assert studio.default_run(DEMO) == main
+    assert studio.dashboard().run_id == main
+    assert studio.judge_run_choices(DEMO)[0][1] == main
+
+    class Configured:  # the judge this app is configured with, once loaded: its own run comes first
+        fingerprint_key = "side-run"
+
+    studio._judge = Configured()  # type: ignore[assignment]
+    assert studio.default_run(DEMO) == side
