@@ -167,9 +167,7 @@ class AdminDesk:
                 raise StoreError(f"Judge 1 to {MAX_JUDGE_LIMIT:,} comparisons, or leave it empty for all.")
         if dataset not in self.store.dataset_names():
             raise StoreError(f"There is no dataset {dataset!r}; choose one from the list.")
-        if on_progress is not None:
-            on_progress(0, self._pending(dataset, count))
-        return self.studio.judge_dataset(dataset, limit=count, on_progress=on_progress)
+        return self.studio.judge_dataset(dataset, limit=count, on_progress=on_progress)  # says (0, total) once loaded
 
     def checkup(
         self,
@@ -193,14 +191,6 @@ class AdminDesk:
                 raise StoreError(f"Check 1 to {MAX_JUDGE_LIMIT:,} pairs, or leave it empty for all.")
         folder = str(data_dir).strip() if data_dir is not None else ""
         return run_checkup(self.studio, suites=(suite,), limit=count, data_dir=folder or None, on_progress=on_progress)
-
-    def _pending(self, dataset: str, limit: int | None) -> int:
-        """How many comparisons of ``dataset`` the judge (loaded here) has not judged yet, at most ``limit``."""
-        judge = self.studio.judge()
-        run_id = self.store.ensure_judge_run(judge.fingerprint_key, judge.fingerprint)
-        done = self.store.judged_comparison_ids(run_id)
-        todo = sum(int(i) not in done for i in self.store.comparison_table(dataset)["id"])
-        return todo if limit is None else min(todo, limit)
 
     def export(
         self,

@@ -7,7 +7,6 @@ CUDA is (``bench/gpu_check.sh`` runs them with ``pytest -m cuda``).
 
 from __future__ import annotations
 
-import ast
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -279,35 +278,6 @@ def test_out_of_memory_halves_the_batch(tiny_folder: Path, monkeypatch: pytest.M
 # ------------------------------------------------------------------------------------------ structure
 
 
-def test_judge_runtime_modules_import_without_a_cycle() -> None:
-    """engine (local) and remote build on base; only factory knows both (they once imported each other)."""
-    package = Path(__file__).resolve().parent.parent / "judge_runtime"
-    graph: dict[str, set[str]] = {}
-    for path in package.glob("*.py"):
-        if path.stem == "__init__":
-            continue
-        tree = ast.parse(path.read_text())
-        graph[path.stem] = {
-            node.module.split(".")[1]
-            for node in ast.walk(tree)
-            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("judge_runtime.")
-        }
-    assert "engine" not in graph["remote"] and "remote" not in graph["engine"]
-
-    def visit(module: str, trail: tuple[str, ...]) -> None:
-        assert module not in trail, f"import cycle: {' -> '.join((*trail, module))}"
-        for dependency in graph.get(module, ()):
-            visit(dependency, (*trail, module))
-
-    for module in graph:
-        visit(module, ())
-
-
-# ------------------------------------------------------------------------------------------ CUDA
-
-
-@pytest.mark.cuda
-@needs_cuda
 def test_compiled_loop_matches_eager_on_cuda(tiny_folder: Path, tokenizer: Any) -> None:
     """CUDA graphs (reduce-overhead) against the same loop uncompiled and against generate(), float32."""
     model = load_model(tiny_folder, "cuda")
