@@ -4,7 +4,7 @@ Starts the app (``ui.create_app`` with uvicorn) in-process on a throw-away datab
 demo comparisons with the real demo judge, enters labels for two demo annotators (following the
 demo dataset's designed quality order, atlas > borealis > verbose > cirrus > drizzle, so the
 people's graph has something to show), then logs in as an annotator and as an admin and saves
-``docs/screenshots/{login,annotate,grade,case_study,dashboard,review,admin}.png``.
+``docs/screenshots/{login,annotate,grade,case_study,dashboard,review,report_card,admin}.png``.
 """
 
 from __future__ import annotations
@@ -93,6 +93,16 @@ def review(page) -> None:  # type: ignore[no-untyped-def]
     page.screenshot(path=str(OUT / "review.png"), full_page=True)
 
 
+def report_card(page) -> None:  # type: ignore[no-untyped-def]
+    """The report card of the demo dataset: answer, conclusion, caveats, reliability and win rates."""
+    page.get_by_role("tab", name="Report card").click()
+    page.wait_for_function("document.querySelector('#card-dataset input')?.value?.length > 0")
+    page.locator("#card-show").click()
+    page.wait_for_function("document.querySelector('#card-markdown').innerText.trim().length > 40", timeout=120_000)
+    page.wait_for_timeout(3000)  # plotly draws after the data arrives
+    page.screenshot(path=str(OUT / "report_card.png"), full_page=True)
+
+
 def admin(page) -> None:  # type: ignore[no-untyped-def]
     """The admin page after a short judge run (its progress bar and summary on screen)."""
     page.get_by_role("tab", name="Admin").click()
@@ -151,6 +161,7 @@ def main() -> None:
         page.wait_for_timeout(4000)  # plotly draws after the data arrives
         page.screenshot(path=str(OUT / "dashboard.png"), full_page=True)
         review(page)
+        report_card(page)
         admin(page)
         browser.close()
     server.should_exit = True

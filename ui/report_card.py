@@ -374,12 +374,16 @@ def report_card_tab(studio: Studio, demo: gr.Blocks | None = None) -> None:
     @guarded
     def fill_datasets(current: str | None, request: gr.Request) -> dict[Any, Any]:
         names = desk.datasets(actor_of(request))
-        return {dataset: gr.Dropdown(choices=names, value=current if current in names else None)}
+        default = studio.default_dataset()
+        chosen = current if current in names else (default if default in names else None)
+        return {dataset: gr.Dropdown(choices=names, value=chosen)}
 
     @guarded
     def fill_runs(name: str | None, request: gr.Request) -> dict[Any, Any]:
         runs = desk.runs(actor_of(request), name) if name else []
-        return {run: gr.Dropdown(choices=runs, value=runs[-1][1] if runs else None)}
+        ids = [run_id for _label, run_id in runs]
+        default = studio.default_run(name) if runs else None
+        return {run: gr.Dropdown(choices=runs, value=default if default in ids else (ids[-1] if ids else None))}
 
     @guarded
     def show_card(name: str | None, run_id: int | None, method: str | None, request: gr.Request) -> dict[Any, Any]:
@@ -388,7 +392,8 @@ def report_card_tab(studio: Studio, demo: gr.Blocks | None = None) -> None:
 
     def on_page_load(current: str | None, request: gr.Request) -> dict[Any, Any]:
         """Every page loads this tab (hidden unless reviewer): anyone else gets nothing, not a popup."""
-        return fill_datasets(current, request) if has_role(studio, request, "reviewer") else {}
+        # a non-empty dict: Gradio would read an empty one as the dropdown's value
+        return fill_datasets(current, request) if has_role(studio, request, "reviewer") else {dataset: gr.skip()}
 
     dataset.focus(fill_datasets, inputs=[dataset], outputs=[dataset], api_visibility="private")
     if demo is not None:
