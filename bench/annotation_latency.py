@@ -15,7 +15,7 @@ comparison on screen" minus the browser's rendering; ``rest``: ``POST /labels`` 
   submitting, which is what a session of N people looks like (p50/p95 of submit → next).
 
     .venv/bin/python bench/annotation_latency.py [--annotators 20] [--submits 15] [--think 5]
-        [--baseline /tmp/old-tree] [--paths ui,rest] [--json out.json]
+        [--baseline ../old-tree] [--paths ui,rest] [--json out.json]
 
 The machine's load (``os.getloadavg``) before and after each tree is part of the output: the numbers
 only compare within one run.

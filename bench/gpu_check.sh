@@ -31,9 +31,10 @@ log() { echo "[gpu_check $((SECONDS - START)) s] $*" | tee -a "$OUT/environment.
 
 # 1. wheels (only when the package is missing: a machine that has bitsandbytes keeps its own)
 if ! "$PY" -c "import bitsandbytes" >/dev/null 2>&1; then
-  "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --target /tmp/gpu-check-site \
+  SITE=$(mktemp -d -t gpu-check-site.XXXX)
+  "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --target "$SITE" \
     "$CARRY"/wheels/*.whl || log "wheel install FAILED"
-  export PYTHONPATH=/tmp/gpu-check-site${PYTHONPATH:+:$PYTHONPATH}
+  export PYTHONPATH="$SITE${PYTHONPATH:+:$PYTHONPATH}"
 fi
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 [ -f "$JUDGE_STUDIO_TOKENIZER/tokenizer_config.json" ] || log "no tokenizer in $JUDGE_STUDIO_TOKENIZER (bench/gpu_carry.sh)"
