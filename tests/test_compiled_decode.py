@@ -275,9 +275,8 @@ def test_out_of_memory_halves_the_batch(tiny_folder: Path, monkeypatch: pytest.M
     check_out_of_memory_back_off(tiny_judge(tiny_folder, decode_loop="static"), monkeypatch)
 
 
-# ------------------------------------------------------------------------------------------ structure
-
-
+@pytest.mark.cuda
+@needs_cuda
 def test_compiled_loop_matches_eager_on_cuda(tiny_folder: Path, tokenizer: Any) -> None:
     """CUDA graphs (reduce-overhead) against the same loop uncompiled and against generate(), float32."""
     model = load_model(tiny_folder, "cuda")
