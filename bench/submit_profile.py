@@ -7,7 +7,7 @@ Each tree runs in a child process (its own imports) over a fresh copy of the dem
 counted with SQLAlchemy's ``before_cursor_execute`` event, BEGINs separately. ``--profile`` prints a
 pyinstrument profile of the UI path (``pip install pyinstrument``).
 
-    .venv/bin/python bench/submit_profile.py [--baseline /tmp/old-tree] [--submits 40] [--profile]
+    .venv/bin/python bench/submit_profile.py [--baseline ../old-tree] [--submits 40] [--profile]
 """
 
 from __future__ import annotations
