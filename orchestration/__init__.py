@@ -25,7 +25,6 @@ from orchestration.service import (
     RatingRunSummary,
     RunSummary,
     Studio,
-    UserError,
 )
 from settings import Settings
 
@@ -63,7 +62,6 @@ __all__ = [
     "RunSummary",
     "Settings",
     "Studio",
-    "UserError",
     "dataset_metrics",
     "export_dataset",
     "format_report",

@@ -26,7 +26,6 @@ from annotation_store import (
 from judge_runtime import (
     DEMO_MODEL,
     Judge,
-    JudgeInputError,
     JudgeLoadError,
     JudgeResult,
     JudgeSpec,
@@ -34,7 +33,7 @@ from judge_runtime import (
     SingleCase,
     get_profile,
 )
-from orchestration.access import Access, AccessDenied
+from orchestration.access import Access
 from orchestration.annotation import AnnotationDesk
 from orchestration.dashboard import Dashboard, build_dashboard
 from orchestration.demo import (
@@ -45,7 +44,6 @@ from orchestration.demo import (
 from orchestration.grading import GradingDesk
 from settings import Settings, judge_spec
 
-UserError = (StoreError, JudgeInputError, JudgeLoadError, AccessDenied, ValueError)
 RATING_PROFILE = "mtbench-single"
 
 
