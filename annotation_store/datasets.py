@@ -157,26 +157,7 @@ class DatasetsMixin(StoreBase):
     # ------------------------------------------------------------------ comparisons
     def comparison_table(self, dataset: str | None = None) -> pd.DataFrame:
         """One row per comparison: id, prompt key, category, the two model names, instruction."""
-        m1, m2 = aliased(CandidateModel), aliased(CandidateModel)
-        r1, r2 = aliased(Response), aliased(Response)
-        query = (
-            select(
-                Comparison.id.label("id"),
-                Dataset.name.label("dataset"),
-                Prompt.key.label("prompt"),
-                Prompt.category.label("category"),
-                m1.name.label("model1"),
-                m2.name.label("model2"),
-                Prompt.instruction.label("instruction"),
-            )
-            .join(Dataset, Comparison.dataset_id == Dataset.id)
-            .join(Prompt, Comparison.prompt_id == Prompt.id)
-            .join(r1, Comparison.response1_id == r1.id)
-            .join(m1, r1.model_id == m1.id)
-            .join(r2, Comparison.response2_id == r2.id)
-            .join(m2, r2.model_id == m2.id)
-            .order_by(Comparison.id)
-        )
+        query = _comparison_query(with_texts=False)
         if dataset:
             query = query.where(Dataset.name == dataset)
         with self._read() as session:
@@ -251,31 +232,7 @@ class DatasetsMixin(StoreBase):
         response1, response2 (ordered by id). Kept apart from ``comparison_table`` so that the
         dashboard's frequent reads do not carry the full texts.
         """
-        m1, m2 = aliased(CandidateModel), aliased(CandidateModel)
-        r1, r2 = aliased(Response), aliased(Response)
-        query = (
-            select(
-                Comparison.id.label("id"),
-                Dataset.name.label("dataset"),
-                Prompt.key.label("prompt"),
-                Prompt.category.label("category"),
-                m1.name.label("model1"),
-                m2.name.label("model2"),
-                Prompt.instruction.label("instruction"),
-                Prompt.input.label("input"),
-                Prompt.reference.label("reference"),
-                r1.text.label("response1"),
-                r2.text.label("response2"),
-            )
-            .join(Dataset, Comparison.dataset_id == Dataset.id)
-            .join(Prompt, Comparison.prompt_id == Prompt.id)
-            .join(r1, Comparison.response1_id == r1.id)
-            .join(m1, r1.model_id == m1.id)
-            .join(r2, Comparison.response2_id == r2.id)
-            .join(m2, r2.model_id == m2.id)
-            .where(Dataset.name == dataset)
-            .order_by(Comparison.id)
-        )
+        query = _comparison_query(with_texts=True).where(Dataset.name == dataset)
         with self._read() as session:
             return pd.DataFrame(session.execute(query).mappings().all(), columns=TEXT_COLUMNS)
 
@@ -308,3 +265,37 @@ class DatasetsMixin(StoreBase):
                 session.execute(query).mappings().all(),
                 columns=["key", "category", "instruction", "input", "reference"],
             )
+
+
+def _comparison_query(*, with_texts: bool) -> Any:
+    """One row per comparison with its dataset, prompt key, category and the two model names (and, with
+    ``with_texts``, input, reference and both responses): the join ``comparison_table`` and
+    ``comparison_texts`` share, ordered by id."""
+    m1, m2 = aliased(CandidateModel), aliased(CandidateModel)
+    r1, r2 = aliased(Response), aliased(Response)
+    columns: list[Any] = [
+        Comparison.id.label("id"),
+        Dataset.name.label("dataset"),
+        Prompt.key.label("prompt"),
+        Prompt.category.label("category"),
+        m1.name.label("model1"),
+        m2.name.label("model2"),
+        Prompt.instruction.label("instruction"),
+    ]
+    if with_texts:
+        columns += [
+            Prompt.input.label("input"),
+            Prompt.reference.label("reference"),
+            r1.text.label("response1"),
+            r2.text.label("response2"),
+        ]
+    return (
+        select(*columns)
+        .join(Dataset, Comparison.dataset_id == Dataset.id)
+        .join(Prompt, Comparison.prompt_id == Prompt.id)
+        .join(r1, Comparison.response1_id == r1.id)
+        .join(m1, r1.model_id == m1.id)
+        .join(r2, Comparison.response2_id == r2.id)
+        .join(m2, r2.model_id == m2.id)
+        .order_by(Comparison.id)
+    )
