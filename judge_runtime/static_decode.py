@@ -337,7 +337,9 @@ class StaticDecoder:
         """One thread per compiled decoder: CUDA-graph trees are per thread, so every compiled call (warm-up
         included) runs on the same one, whichever of the app's threads asked for it."""
         if self._worker is None:
-            self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="judge-decode")
+            self._worker = ThreadPoolExecutor(
+                max_workers=1, thread_name_prefix="judge-decode", initializer=_own_graph_state, initargs=(self.device,)
+            )
         return self._worker
 
     def _on_worker(self, function: Callable[..., R], *args: Any) -> R:
@@ -450,6 +452,35 @@ def _until_stop(row: Sequence[int], settings: GreedySettings) -> list[int]:
         if token in settings.stop_ids:
             return list(row[: index + 1])
     return list(row)
+
+
+def _own_graph_state(device: str) -> None:
+    """Give a new decoding thread its own CUDA-graph-tree state.
+
+    Before torch 2.13 that state is a thread-local set only in the thread that first imported
+    ``torch._inductor.cudagraph_trees``, so a compiled step run from any other Python thread fails with
+    ``assert torch._C._is_key_in_tls(...)`` (pytorch/pytorch#123177, seen on torch 2.11 on an H100: the
+    second compiled judge of a process crashed). Torch 2.13 initialises it lazily; this does the same on
+    older versions and nothing on newer ones or without CUDA.
+    """
+    if not device.startswith("cuda"):
+        return
+    try:
+        import torch
+        from torch._inductor import cudagraph_trees as trees
+    except ImportError:  # pragma: no cover - torch internals moved; a newer torch handles threads itself
+        return
+    local = getattr(trees, "local", None)
+    if local is None or hasattr(local, "tree_manager_containers"):
+        return
+    if torch._C._is_key_in_tls("tree_manager_containers"):
+        return
+    from collections import defaultdict
+
+    local.tree_manager_containers = {}
+    local.tree_manager_locks = defaultdict(threading.Lock)
+    torch._C._stash_obj_in_tls("tree_manager_containers", local.tree_manager_containers)
+    torch._C._stash_obj_in_tls("tree_manager_locks", local.tree_manager_locks)
 
 
 def _reset_thread_graphs() -> None:

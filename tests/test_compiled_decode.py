@@ -275,6 +275,34 @@ def test_out_of_memory_halves_the_batch(tiny_folder: Path, monkeypatch: pytest.M
     check_out_of_memory_back_off(tiny_judge(tiny_folder, decode_loop="static"), monkeypatch)
 
 
+def test_every_decoding_thread_gets_its_own_graph_state() -> None:
+    """torch < 2.13 keeps CUDA-graph trees in a thread-local set only in the importing thread (pytorch#123177):
+    a compiled judge's worker thread must have its own, else the second compiled judge of a process crashes."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from torch._inductor import cudagraph_trees as trees
+
+    from judge_runtime.static_decode import _own_graph_state
+
+    def in_new_thread() -> bool:
+        _own_graph_state("cuda")
+        return isinstance(trees.get_obj(trees.local, "tree_manager_containers"), dict)
+
+    with ThreadPoolExecutor(1) as pool:
+        assert pool.submit(in_new_thread).result()
+
+
+@pytest.mark.cuda
+@needs_cuda
+def test_two_compiled_judges_in_one_process_on_cuda(tiny_folder: Path) -> None:
+    """Each compiled decoder records its CUDA graphs on its own thread: a second one must work too."""
+    for _ in range(2):
+        judge = load_judge(
+            model=str(tiny_folder), device="cuda", quantization="none", max_new_tokens=10, decode_loop="compiled"
+        )
+        assert len(judge.judge_many(CASES[:2])) == 2
+
+
 @pytest.mark.cuda
 @needs_cuda
 def test_compiled_loop_matches_eager_on_cuda(tiny_folder: Path, tokenizer: Any) -> None:
