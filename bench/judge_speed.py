@@ -301,6 +301,9 @@ def batched(judge: LocalJudge, clock: Clock, cases: Sequence[PairCase], size: in
         checks={
             "new_tokens_per_output": sorted(set(pooled(timed, "lengths"))),
             "batch_size_planned_from_memory": planned,
+            "prompts_outside_buckets_via_generate": sum(
+                not judge.uses_static_loop(len(judge.encode(c))) for c in cases
+            ),
             "static_cache_slots": slots,
         },
     )
@@ -613,7 +616,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="tokenizer folder for the random models (default: $JUDGE_STUDIO_TOKENIZER or the demo judge's)",
     )
     parser.add_argument("--prompt-tokens", type=int, help="lengthen prompts to about this many tokens (CUDA: 480)")
-    parser.add_argument("--buckets", default=None, help="prompt-length buckets (CUDA default: 512)")
+    parser.add_argument(
+        "--buckets",
+        default=None,
+        help="prompt-length buckets (CUDA default: 640, above the ~480-550-token prompts: a longer prompt "
+        "falls back to generate(), which the first H100 run measured by mistake with one bucket of 512)",
+    )
     parser.add_argument("--new-tokens", type=int, help="tokens every output is forced to (CUDA 64, CPU 16)")
     parser.add_argument("--batch-sizes", help="judge_many batch sizes, most important first (CUDA 128,32,64; CPU 4)")
     parser.add_argument("--forward-batch", type=int, default=32, help="pairs per forward-pass verdict batch")
@@ -628,7 +636,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     args.variants = args.variants or ("nf4:compiled,nf4-dq:compiled,none:compiled" if cuda else "none:static")
     args.new_tokens = args.new_tokens or (64 if cuda else 16)
     args.batch_sizes = [int(b) for b in (args.batch_sizes or ("128,32,64" if cuda else "4")).split(",")]
-    args.buckets = [int(b) for b in (args.buckets or ("512" if cuda else "256,512,1024")).split(",")]
+    args.buckets = [int(b) for b in (args.buckets or ("640" if cuda else "256,512,1024")).split(",")]
     if cuda and args.prompt_tokens is None:
         args.prompt_tokens = 480
     return args
