@@ -136,3 +136,18 @@ def test_another_site_cannot_read_the_token_or_add_an_admin(db_path: Path, tmp_p
         page.wait_for_timeout(3000)
         assert "trent" in _accounts(db_path)
         context.close()
+
+
+def test_api_docs_render_offline_under_the_csp(live_app, chromium) -> None:
+    """/api/v1/docs draws every endpoint from the app's own files: no request leaves for another origin and the
+    CSP (nothing from other origins) blocks nothing."""
+    page = chromium.new_page()
+    elsewhere: list[str] = []
+    console_errors: list[str] = []
+    page.on("request", lambda r: elsewhere.append(r.url) if not r.url.startswith(live_app.url) else None)
+    page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
+    page.goto(live_app.url + "api/v1/docs")
+    page.wait_for_selector(".opblock", timeout=20_000)
+    assert page.locator(".opblock").count() >= 8
+    assert page.get_by_text("/api/v1/labels").first.is_visible()
+    assert elsewhere == [] and console_errors == []

@@ -220,6 +220,11 @@ def test_openapi_schema_and_docs_describe_the_api(live_app) -> None:
     assert "Idempotency-Key" in params
     docs = httpx.get(live_app.url + "api/v1/docs")
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
+    # nothing from other origins: Swagger UI's files come from the app (works offline, under the CSP)
+    assert "cdn." not in docs.text and "https://" not in docs.text.split("<body>")[0]
+    assert "cdn." not in docs.headers["content-security-policy"]
+    script = httpx.get(live_app.url + "api/v1/docs/assets/swagger-ui-bundle.js")
+    assert script.status_code == 200 and "SwaggerUIBundle" in script.text
 
 
 def test_each_typed_error_has_one_status_and_messages_are_never_read() -> None:

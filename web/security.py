@@ -39,11 +39,12 @@ APP_CSP = (
     "media-src 'self' data: blob:; connect-src 'self'; worker-src 'self' blob:; frame-src 'self'; "
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
-# FastAPI's interactive API docs load Swagger UI from jsDelivr.
+# The interactive API docs: Swagger UI's files served by the app itself (web.server._local_docs) and the
+# inline script that starts it; nothing from other origins.
 DOCS_CSP = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: https://fastapi.tiangolo.com; "
-    "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'"
 )
 COMMON_HEADERS = {
     "X-Frame-Options": "DENY",

@@ -52,16 +52,45 @@ def _api_app(studio: Studio) -> FastAPI:
             "`judge-studio users token NAME` on the server, gives you one."
         ),
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
+        docs_url=None,  # served by _local_docs: FastAPI's own page loads Swagger UI from a CDN
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
     )
     install_error_boundary(app)
+    _local_docs(app)
     for router in ROUTERS:
         app.include_router(router)
     app.include_router(login.router)
     app.include_router(invites.router)
     return app
+
+
+def _local_docs(app: FastAPI) -> None:
+    """The interactive API docs with Swagger UI's files from the ``swagger-ui-py`` package (Swagger UI 5, which
+    reads FastAPI's OpenAPI 3.1), so the page works offline and under a CSP that allows nothing from other
+    origins. Only the package's ``static`` folder is used (found without importing the package)."""
+    import importlib.util
+
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.responses import HTMLResponse
+    from fastapi.staticfiles import StaticFiles
+
+    spec = importlib.util.find_spec("swagger_ui")
+    if spec is None or not spec.submodule_search_locations:  # pragma: no cover - a declared dependency
+        return
+    assets = f"{API_PREFIX}/docs/assets"
+    folder = Path(list(spec.submodule_search_locations)[0]) / "static"
+    app.mount(assets, StaticFiles(directory=folder), name="swagger-assets")
+
+    @app.get(f"{API_PREFIX}/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=f"{API_PREFIX}/openapi.json",
+            title="Judge Studio API",
+            swagger_js_url=f"{assets}/swagger-ui-bundle.js",
+            swagger_css_url=f"{assets}/swagger-ui.css",
+            swagger_favicon_url=f"{assets}/favicon-32x32.png",
+        )
 
 
 def create_app(studio: Studio) -> FastAPI:
