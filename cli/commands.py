@@ -28,7 +28,6 @@ def serve(settings: Settings) -> None:
 
     from judge_runtime import DEMO_MODEL
     from orchestration import Studio
-    from orchestration.access import ADMIN_PASSWORD_FILE
     from web import create_app
 
     if not is_loopback(settings.host):
@@ -47,6 +46,16 @@ def serve(settings: Settings) -> None:
         studio.warm_up_in_background()
     app = create_app(studio)
     url = f"http://{settings.host}:{settings.port}/"
+    _announce_admin(password, settings)
+    print(f"Judge Studio on {url} (REST API docs: {url}api/v1/docs); data in {settings.database}", flush=True)
+    # proxy_headers off: the app believes X-Forwarded-* only from forwarded_allow_ips (web/security.py)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", access_log=False, proxy_headers=False)
+
+
+def _announce_admin(password: str | None, settings: Settings) -> None:
+    """On the first start: the admin account's password, once."""
+    from orchestration.access import ADMIN_PASSWORD_FILE
+
     if password is not None:
         print(
             f"\nFirst start: created the admin account.\n"
@@ -54,9 +63,48 @@ def serve(settings: Settings) -> None:
             "    Add people with the Admin page, `judge-studio users add NAME` or `judge-studio users invite`.\n",
             flush=True,
         )
-    print(f"Judge Studio on {url} (REST API docs: {url}api/v1/docs); data in {settings.database}", flush=True)
-    # proxy_headers off: the app believes X-Forwarded-* only from forwarded_allow_ips (web/security.py)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", access_log=False, proxy_headers=False)
+
+
+def serve_api(settings: Settings, args: argparse.Namespace) -> None:
+    """The REST API alone in ``--workers`` uvicorn processes (no UI, no judge): for annotation front-ends and
+    scripts at a scale one process cannot take. Gradio's UI keeps its queue in one process, so it cannot be
+    spread over workers; run ``serve`` beside this for the UI. The database is opened (migrated, demo data
+    seeded) here once; each worker gets these settings through the ``JUDGE_STUDIO_*`` environment."""
+    import os
+    from dataclasses import fields
+
+    import uvicorn
+
+    from orchestration import Studio
+    from settings import ENV_PREFIX
+    from settings.table import BY_NAME
+
+    workers = args.api_workers if args.api_workers is not None else BY_NAME["api_workers"].from_env(os.environ)
+    if workers < 1:
+        raise ValueError(f"--workers must be at least 1, got {workers}.")
+    if workers > 1 and not settings.database.startswith(("postgresql", "postgres")):
+        print(
+            "Note: several workers share one SQLite file; writes wait for each other (one writer at a time). "
+            "Use PostgreSQL (--database-url postgresql+psycopg://...) for more than one writer at once.",
+            file=sys.stderr,
+            flush=True,
+        )
+    _announce_admin(Studio.open(settings).access.ensure_admin(settings.home), settings)
+    for field in fields(settings):
+        value = getattr(settings, field.name)
+        text = ("1" if value else "0") if isinstance(value, bool) else str(value)
+        os.environ[ENV_PREFIX + field.name.upper()] = text
+    print(f"REST API: http://{settings.host}:{settings.port}/api/v1/docs ({workers} workers)", flush=True)
+    uvicorn.run(
+        "web.server:worker_app",
+        factory=True,
+        workers=workers,
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        access_log=False,
+        proxy_headers=False,
+    )
 
 
 @contextmanager

@@ -30,7 +30,7 @@ from web.security import WebSecurity
 from web.sessions import SessionSigner
 from web.uploads import FileGuard
 
-__all__ = ["create_app", "web_context"]
+__all__ = ["create_api_app", "create_app", "web_context", "worker_app"]
 
 
 def _context(studio: Studio, upload_dir: str) -> WebContext:
@@ -117,10 +117,37 @@ def create_app(studio: Studio) -> FastAPI:
     )
     # innermost first: Starlette runs the last one added first
     app.add_middleware(FileGuard, web=web)
+    return _secured(app, web)
+
+
+def create_api_app(studio: Studio) -> FastAPI:
+    """The REST API (with the login and invite pages) without the Gradio UI: what each worker process of
+    ``judge-studio serve-api`` serves. Same security middleware; no uploads (the API takes none)."""
+    studio.access.throttle = LoginThrottle(studio.settings.login_attempts)
+    web = _context(studio, str(Path(studio.settings.home) / "uploads"))
+    app = _api_app(studio)
+    app.state.web = web
+    return _secured(app, web)
+
+
+def worker_app() -> FastAPI:
+    """uvicorn's app factory in each ``serve-api`` worker process. The parent process opened the database
+    first (migrations, demo data) and put every setting in the ``JUDGE_STUDIO_*`` environment, so a
+    worker only connects."""
+    from dataclasses import replace
+
+    from settings import Settings
+
+    settings = replace(Settings.from_env(), seed_demo=False, judge_demo_on_start=False)
+    return create_api_app(Studio.open(settings))
+
+
+def _secured(app: FastAPI, web: WebContext) -> FastAPI:
+    """The outer middleware, innermost first (Starlette runs the last one added first)."""
     # No origin is allowed: the app's own pages are same-origin and need no CORS. The middleware is
     # here so that Gradio's own handler (credentialed, any Origin when Host is not localhost) stands aside.
     app.add_middleware(CORSMiddleware, allow_origins=[], allow_credentials=False)
     app.add_middleware(WebSecurity, web=web, docs_prefix=f"{API_PREFIX}/docs")
-    if settings.forwarded_allow_ips:
-        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
+    if web.studio.settings.forwarded_allow_ips:
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=web.studio.settings.forwarded_allow_ips)
     return app

@@ -1,0 +1,43 @@
+"""``judge-studio serve-api --workers 2``: the REST API alone in two worker processes, as a user starts it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+from conftest import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_serve_api_runs_two_workers_that_share_one_database(tmp_path: Path) -> None:
+    port = free_port()
+    env = {**os.environ, "JUDGE_STUDIO_HOME": str(tmp_path), "JUDGE_STUDIO_JUDGE_DEMO_ON_START": "0"}
+    command = [sys.executable, "app.py", "serve-api", "--workers", "2", "--port", str(port)]
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        url = f"http://127.0.0.1:{port}/api/v1"
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{url}/openapi.json", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        else:
+            raise AssertionError("serve-api did not answer within 120 s")
+        password = (tmp_path / "initial-admin-password.txt").read_text().split()[-1]  # "admin\nPASSWORD"
+        token = httpx.post(f"{url}/tokens", json={"name": "admin", "password": password}).json()["token"]
+        auth = {"Authorization": f"Bearer {token}"}
+        # many requests: the kernel spreads them over both workers; every one sees the same data
+        names = {tuple(httpx.get(f"{url}/datasets", headers=auth).json()["datasets"]) for _ in range(20)}
+        assert names == {("judge-studio-demo",)}
+        assert httpx.get(f"{url}/datasets").status_code == 401  # no token, no data
+    finally:
+        process.terminate()
+        output, _ = process.communicate(timeout=60)
+    assert "(2 workers)" in output and output.count("Application startup complete") == 2
