@@ -234,3 +234,112 @@ def format_checkup(result: CheckupResult, title: str = "", *, label: str = "") -
         cells = [row[0].ljust(widths[0]), *(cell.rjust(width) for cell, width in zip(row[1:], widths[1:], strict=True))]
         lines.append("  ".join(cells).rstrip())
     return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- in the report
+
+
+@dataclass(frozen=True)
+class CheckupInput:
+    """One stored checkup as the report reads it: a judge run's verdicts on a checkup suite's dataset.
+
+    ``verdicts``: that run's rows on the suite's dataset (both orders, write order); ``gold``: one
+    row per pair the run judged in either order: comparison_id, verdict (the known-better side),
+    category. ``for_runs``: the report's runs this checkup describes (the same run, or the same judge
+    with its verdicts averaged over both orders: the checkup judges each order on its own)."""
+
+    suite: str
+    title: str
+    dataset: str
+    category_name: str
+    run_id: int
+    model: str
+    profile: str
+    verdicts: pd.DataFrame
+    gold: pd.DataFrame
+    for_runs: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class StoredCheckup:
+    """A checkup's figures as the report holds them (``CheckupInput`` without the rows, plus the figures)."""
+
+    suite: str
+    title: str
+    dataset: str
+    category_name: str
+    run_id: int
+    model: str
+    profile: str
+    for_runs: tuple[int, ...]
+    result: CheckupResult
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: who and where, then ``CheckupResult.to_dict``'s categories and overall."""
+        return {
+            "suite": self.suite,
+            "title": self.title,
+            "dataset": self.dataset,
+            "category_name": self.category_name,
+            "run_id": self.run_id,
+            "model": self.model,
+            "profile": self.profile,
+            "for_run_ids": list(self.for_runs),
+            **self.result.to_dict(),
+        }
+
+
+def stored_checkup_figures(given: CheckupInput, margin: float | None = None) -> StoredCheckup:
+    """The figures of one stored checkup (``checkup`` on its rows) with who and where it ran."""
+    result = checkup(given.verdicts, given.gold, margin=margin)
+    return StoredCheckup(
+        given.suite,
+        given.title,
+        given.dataset,
+        given.category_name,
+        given.run_id,
+        given.model,
+        given.profile,
+        tuple(given.for_runs),
+        result,
+    )
+
+
+CHECKUP_RULE = (
+    "per judge run that judged a checkup suite (pairs whose better response is known, e.g. EvalBiasBench: "
+    "response 1 is always the better one), each pair judged in the original and in the swapped order; "
+    "accuracy per order, pair accuracy (right in both orders), pair agreement (the same verdict after the "
+    "swap, right or not), beside a judge that always picks the response shown first; ties, uncertain and "
+    "unparsed verdicts are never right"
+)
+
+
+def checkup_json(checkups: Sequence[StoredCheckup]) -> dict[str, Any]:
+    """The report's "checkup" section: the rule in words and one entry per stored checkup."""
+    return {"rule": CHECKUP_RULE, "runs": [item.to_dict() for item in checkups]}
+
+
+def checkup_text_lines(section: Mapping[str, Any] | None) -> list[str]:
+    """The text summary's lines for the report's "checkup" section (read from its JSON): the overall
+    row per checkup beside the always-first baseline, then the weakest bias type by pair accuracy."""
+    if not section or not section.get("runs"):
+        return []
+    lines = ["Judge checkup (both orders; pair accuracy = right in both orders):"]
+    for item in section["runs"]:
+        mine, first = item["overall"]["judge"], item["overall"]["always_first"]
+        lines.append(
+            f"  {item['title']}, run {item['run_id']} ({item['model']}, profile {item['profile']}), "
+            f"{mine['pairs']} pairs: accuracy original {_percent(mine['accuracy_original'])} / swapped "
+            f"{_percent(mine['accuracy_swapped'])}, pair accuracy {_percent(mine['pair_accuracy'])}, pair "
+            f"agreement {_percent(mine['pair_agreement'])}; always first {_percent(first['accuracy_original'])} / "
+            f"{_percent(first['accuracy_swapped'])}, {_percent(first['pair_accuracy'])}, "
+            f"{_percent(first['pair_agreement'])}"
+        )
+        rated = [row for row in item["categories"] if row["judge"]["pair_accuracy"] is not None]
+        if len(rated) > 1:
+            worst = min(rated, key=lambda row: row["judge"]["pair_accuracy"])
+            lines.append(
+                f"    weakest {item['category_name']}: {worst['category']} (pair accuracy "
+                f"{_percent(worst['judge']['pair_accuracy'])} of {worst['judge']['pairs']} pairs)"
+            )
+    return lines

@@ -1,5 +1,11 @@
-"""Single-answer ratings (e.g. 1-10 scores): human vs judge, correlated at item and system level
-(CritiqueLLM's figures; SciPy's Pearson, Spearman and Kendall), and the summary the dashboard shows."""
+"""Single-answer ratings (1-10 or 1-5 scores): human vs judge, correlated at item and system level
+(CritiqueLLM's figures; SciPy's Pearson, Spearman and Kendall), and the summary the dashboard shows.
+
+People and the judge are compared only on the same scale. A 1-5 judge (Prometheus 2, Selene) next to
+people who rated 1-10 is not rescaled: a linear map 1-5 -> 1-10 would assume both scales mean the
+same thing at each end and step, which nobody checked, so the summary says so instead (``note``) and
+gives no judge column. People who rated one dataset on both scales (two sessions) are compared on
+the judge's scale; the others are counted in ``note``."""
 
 from __future__ import annotations
 
@@ -77,11 +83,12 @@ def rating_correlations(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 RATING_POINT_COLUMNS = ["response_id", "prompt", "model", "human", "n_ratings", "judge"]
+DEFAULT_SCALE = 10  # ratings stored before scales existed are 1-10
 
 
 @dataclass(frozen=True)
 class RatingSummary:
-    """Human vs judge single-answer ratings (1-10) on one dataset."""
+    """Human vs judge single-answer ratings (1..``scale``) on one dataset."""
 
     n_ratings: int  # human ratings (skips left out)
     n_responses: int  # responses with a human rating
@@ -90,27 +97,59 @@ class RatingSummary:
     judge_unparsed: int  # that run's ratings without a score
     points: pd.DataFrame  # RATING_POINT_COLUMNS: mean human rating and judge score per response
     correlations: pd.DataFrame  # analysis.rating_correlations: index item/system; pearson, spearman, kendall, n
+    scale: int = DEFAULT_SCALE  # the people's ratings summarised are 1..scale
+    judge_scale: int | None = None  # the judge run's scale (None: no run)
+    note: str = ""  # what was left out and why (other scales), in plain words; "" when nothing was
+
+
+def _scale_of(frame: pd.DataFrame) -> pd.Series:
+    """Each row's scale (frames from before scales existed have no column: 1-10)."""
+    if "scale" not in frame:
+        return pd.Series(DEFAULT_SCALE, index=frame.index)
+    return frame["scale"].fillna(DEFAULT_SCALE).astype(int)
+
+
+def _people_scale(rated: pd.DataFrame, judge_scale: int | None) -> tuple[pd.DataFrame, int, str]:
+    """The people's ratings on one scale (the judge's when they have any, else their most used), and a
+    note counting the ratings on another scale, which are left out."""
+    scales = _scale_of(rated)
+    counts = scales.value_counts()
+    scale = judge_scale if judge_scale is not None and judge_scale in counts.index else int(counts.index[0])
+    others = int((scales != scale).sum())
+    note = f"{others} human rating(s) on another scale left out (compared: 1-{scale})." if others else ""
+    return rated[scales == scale], int(scale), note
 
 
 def rating_summary(ratings: pd.DataFrame, judge_ratings: pd.DataFrame) -> RatingSummary | None:
-    """``ratings``: store.ratings; ``judge_ratings``: store.judge_ratings (both of one dataset)."""
+    """``ratings``: store.ratings; ``judge_ratings``: store.judge_ratings (both of one dataset); their
+    ``scale`` columns (10 when absent) decide what is compared (see the module docstring)."""
     rated = ratings[~ratings["skipped"].astype(bool)] if not ratings.empty else ratings
     if rated.empty:
         return None
+    run_id = name = judge_scale = None
+    if not judge_ratings.empty:
+        run_id = int(judge_ratings["run_id"].iloc[-1])
+        judge_scale = int(_scale_of(judge_ratings[judge_ratings["run_id"] == run_id]).iloc[-1])
+    rated, scale, note = _people_scale(rated, judge_scale)
     human = (
         rated.assign(rating=rated["rating"].astype(float))
         .groupby(["response_id", "prompt", "model"], as_index=False)
         .agg(human=("rating", "mean"), n_ratings=("rating", "size"))
     )
-    run_id = name = None
     unparsed = 0
     judge = pd.DataFrame(columns=["response_id", "judge"])
+    if judge_scale is not None and judge_scale != scale:
+        note = (
+            f"{note} The judge (run {run_id}) rates 1-{judge_scale} and people rated 1-{scale}: not compared, as "
+            f"one scale is not rescaled into the other. Rate the dataset with a 1-{scale} judge profile, or "
+            f"grade it in a 1-{judge_scale} session."
+        ).strip()
     if not judge_ratings.empty:
-        run_id = int(judge_ratings["run_id"].iloc[-1])
         run = judge_ratings[judge_ratings["run_id"] == run_id]
         name = str(run["judge"].iloc[-1])
         unparsed = int((run["status"] != "ok").sum())
-        judge = run[run["status"] == "ok"][["response_id", "score"]].rename(columns={"score": "judge"})
+        if judge_scale == scale:
+            judge = run[run["status"] == "ok"][["response_id", "score"]].rename(columns={"score": "judge"})
     points = human.merge(judge, on="response_id", how="left")[RATING_POINT_COLUMNS]
     points["judge"] = points["judge"].astype(float)
     paired = points.dropna(subset=["judge"]).rename(columns={"prompt": "item"})
@@ -122,4 +161,7 @@ def rating_summary(ratings: pd.DataFrame, judge_ratings: pd.DataFrame) -> Rating
         judge_unparsed=unparsed,
         points=points,
         correlations=rating_correlations(paired[["item", "model", "human", "judge"]]),
+        scale=scale,
+        judge_scale=judge_scale,
+        note=note,
     )

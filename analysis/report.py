@@ -40,6 +40,7 @@ from analysis.agreement import (
     unparsed_as_wrong,
 )
 from analysis.bias import Bias, LengthBias, SwapConsistency, length_bias, people_bias, swap_consistency
+from analysis.checkup import CheckupInput, StoredCheckup, stored_checkup_figures
 from analysis.defaults import (
     AGGREGATION,
     ALPHA,
@@ -50,6 +51,7 @@ from analysis.defaults import (
     SEED,
     UNCERTAIN_MARGIN,
 )
+from analysis.guideline_versions import GuidelineInputs, VersionAgreement, agreement_by_guideline_version
 from analysis.inter_annotator import (
     InterAnnotator,
     annotator_agreement,
@@ -120,6 +122,8 @@ class ReportInputs:
     ratings: pd.DataFrame | None = None
     judge_ratings: pd.DataFrame | None = None
     annotator_kinds: Mapping[str, str] | None = None  # annotator -> "crowd" / "expert" (the alt-test's groups)
+    checkups: Sequence[CheckupInput] = ()  # stored judge checkups that describe these runs (analysis.checkup)
+    guidelines: GuidelineInputs | None = None  # session guideline versions and labels per version
 
 
 @dataclass(frozen=True)
@@ -244,6 +248,8 @@ class Report:
     ratings: RatingSummary | None
     aggregation: AggregationComparison | None = None  # majority and Dawid-Skene side by side
     judge_vs_people: dict[int, JudgeVsPeople] = field(default_factory=dict)  # run id -> its section
+    checkups: list[StoredCheckup] = field(default_factory=list)  # the judge checkup section (analysis.checkup)
+    guideline_versions: list[VersionAgreement] = field(default_factory=list)  # agreement per guideline version
 
     def judge(self, run_id: int | None) -> JudgeSection | None:
         return next((j for j in self.judges if j.run.run_id == run_id), None)
@@ -307,6 +313,8 @@ def build_report(inputs: ReportInputs, options: ReportOptions | None = None, *, 
         ratings=_ratings(inputs),
         aggregation=aggregated,
         judge_vs_people=_judge_vs_people(inputs, majority, judges, opts, baseline, memo),
+        checkups=_checkups(inputs, opts, memo),
+        guideline_versions=_guideline_versions(inputs, judges),
     )
 
 
@@ -373,6 +381,26 @@ def _judge_vs_people(
             memo, key, functools.partial(judge_vs_people, judge.run.run_id, rows, context)
         )
     return sections
+
+
+def _checkups(inputs: ReportInputs, opts: ReportOptions, memo: Memo | None) -> list[StoredCheckup]:
+    """The judge checkup section: each stored checkup's figures (per category and overall, both orders,
+    beside always-first) at the report's uncertain margin, remembered on the rows they come from."""
+    sections = []
+    for given in inputs.checkups:
+        who = (given.suite, given.run_id, given.model, given.profile, tuple(given.for_runs))
+        key = ("checkup", *who, opts.uncertain_margin, digest(given.verdicts.astype(str)), digest(given.gold))
+        compute = functools.partial(stored_checkup_figures, given, opts.uncertain_margin)
+        sections.append(_memoised(memo, key, compute))
+    return sections
+
+
+def _guideline_versions(inputs: ReportInputs, judges: list[JudgeSection]) -> list[VersionAgreement]:
+    """Agreement per session guideline version (``analysis.guideline_versions``), each run per vote."""
+    if inputs.guidelines is None:
+        return []
+    runs = [(j.run.run_id, j.run.model, j.counted) for j in judges]
+    return agreement_by_guideline_version(inputs.guidelines, runs)
 
 
 def _ratings(inputs: ReportInputs) -> RatingSummary | None:

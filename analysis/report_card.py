@@ -96,6 +96,7 @@ def _judge_card(judge: Mapping[str, Any], report: Mapping[str, Any]) -> dict[str
         "corrected": judge["corrected"],
         "ranking": rankings(judge["corrected"]),
         "caveats": caveats,
+        "checkup": checkups_of(judge["run_id"], report),
     }
 
 
@@ -150,6 +151,7 @@ def _caveats(judge: Mapping[str, Any], report: Mapping[str, Any], test: Mapping[
     notes += _calibration_caveats(judge)
     notes += _position_caveats(judge["position_bias"], report["settings"]["alpha"])
     notes += _length_caveats(judge["length_bias"], report["people"]["length_bias"])
+    notes += _checkup_caveats(checkups_of(judge["run_id"], report))
     ranking = rankings(judge["corrected"])
     if ranking and ranking["judge_outside_corrected_interval"]:
         models = ", ".join(ranking["judge_outside_corrected_interval"])
@@ -196,3 +198,32 @@ def _length_caveats(judge: Mapping[str, Any], people: Mapping[str, Any]) -> list
         f"length bias: the judge picks the longer response in {mine:.0%} of decisive verdicts, people in "
         f"{theirs:.0%} (more than {LENGTH_MAX_EXCESS:.0%} apart)"
     ]
+
+
+def checkups_of(run_id: int, report: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The report's stored judge checkups that describe run ``run_id`` (the run itself, or the same
+    judge checked one order at a time), as the report has them."""
+    section = report.get("checkup") or {}
+    return [c for c in section.get("runs", []) if run_id == c["run_id"] or run_id in c["for_run_ids"]]
+
+
+def _checkup_caveats(checkups: list[Mapping[str, Any]]) -> list[str]:
+    """What a checkup says against trusting the judge: verdicts that change when the two responses swap
+    places, and accuracy over both orders no better than the always-first baseline's."""
+    notes = []
+    for item in checkups:
+        mine, first = item["overall"]["judge"], item["overall"]["always_first"]
+        where = f"judge checkup ({item['title']}, run {item['run_id']}, {mine['pairs']} pairs)"
+        agreement, accuracy = mine["pair_agreement"], mine["accuracy"]
+        if agreement is not None and 1 - agreement > POSITION_MAX_FLIP_RATE:
+            notes.append(
+                f"{where}: the verdict changes when the two responses swap places on {1 - agreement:.0%} of pairs "
+                f"(above {POSITION_MAX_FLIP_RATE:.0%})"
+            )
+        if accuracy is not None and first["accuracy"] is not None and accuracy <= first["accuracy"]:
+            notes.append(
+                f"{where}: right in {accuracy:.0%} of its judgments in both orders, no better than always picking "
+                f"the response shown first ({first['accuracy']:.0%}); right in both orders on "
+                f"{mine['pair_accuracy']:.0%} of pairs"
+            )
+    return notes

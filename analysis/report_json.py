@@ -18,7 +18,10 @@ import numpy as np
 import pandas as pd
 
 from analysis.agreement import Agreement
+from analysis.checkup import checkup_json
 from analysis.defaults import CONFIDENCE
+from analysis.guideline_versions import guideline_json
+from analysis.judge_versions import judge_versions_dict
 from analysis.partial_order import order_dict
 from analysis.report import Group, JudgeSection, Ranking, Report
 from analysis.report_json_people import aggregation_dict, judge_vs_people_dict
@@ -79,10 +82,13 @@ def report_dict(report: Report) -> dict[str, Any]:
             **_ranking(report.people),
         },
         "judges": [_judge(judge, report) for judge in report.judges],
+        "judge_versions": judge_versions_dict(report),
         "categories": [_group(group) for group in report.categories],
         "model_pairs": [_group(group) for group in report.model_pairs],
         "ratings": _ratings(report),
         "aggregation": aggregation_dict(report.aggregation, opts.aggregation),
+        "checkup": checkup_json(report.checkups),
+        "guideline_versions": guideline_json(report.guideline_versions),
     }
     return plain(result)
 
@@ -262,15 +268,21 @@ def _group(group: Group) -> dict[str, Any]:
 
 
 def _ratings(report: Report) -> dict[str, Any] | None:
+    """People vs judge single-answer ratings, on one scale: ``scale`` is the people's ratings compared,
+    ``judge_scale`` the judge run's; when they differ nothing is correlated and ``note`` says why (a 1-5
+    judge is never rescaled to 1-10 people), as it counts the human ratings on another scale left out."""
     ratings = report.ratings
     if ratings is None:
         return None
     return {
         "n_ratings": ratings.n_ratings,
         "n_responses": ratings.n_responses,
+        "scale": ratings.scale,
         "judge_run": ratings.judge_run,
+        "judge_scale": ratings.judge_scale,
         "judge_unparsed": ratings.judge_unparsed,
         "correlations": _table(ratings.correlations),
+        "note": ratings.note,
     }
 
 

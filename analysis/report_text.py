@@ -7,6 +7,10 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from analysis.checkup import checkup_text_lines
+from analysis.guideline_versions import guideline_text_lines
+from analysis.judge_versions import judge_version_lines
+
 NOT_A_TIME_SERIES = "labels stored at once (e.g. imported): in label order, not a time series"
 
 
@@ -33,6 +37,7 @@ def format_report(report: Mapping[str, Any]) -> str:
         )
     for judge in report["judges"]:
         lines += _judge_lines(judge, report["settings"]["baseline"], report["settings"].get("uncertain_margin"))
+    lines += judge_version_lines(report.get("judge_versions"))
     lines += _annotator_lines(report["annotators"])
     lines += _model_pair_lines(report["model_pairs"])
     order = report["people"]["partial_order"]
@@ -47,6 +52,8 @@ def format_report(report: Mapping[str, Any]) -> str:
             f"People's labels: {aggregation['used']}; majority and Dawid-Skene differ on {aggregation['n_differ']} "
             f"of {aggregation['n_comparisons']} comparisons"
         )
+    lines += checkup_text_lines(report.get("checkup"))
+    lines += guideline_text_lines(report.get("guideline_versions"))
     return "\n".join(lines)
 
 

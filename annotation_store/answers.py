@@ -33,6 +33,7 @@ from annotation_store.accounts import clean_name
 from annotation_store.assignment import ASSIGNMENT_DEFAULTS, JUDGE_UNCERTAIN_FIRST, Draw, choose, log_draw
 from annotation_store.base import StoreBase, StoreConflict, StoreForbidden, StoreNotFound
 from annotation_store.errors import StoreError
+from annotation_store.guidelines import guideline_version_in_force
 from annotation_store.models import LEASE_MIN_SECONDS, Annotator, Dataset, GoldLabel, utcnow
 from annotation_store.sessions import SESSION_DEFAULTS, find_session, session_view
 from annotation_store.views import Progress, SessionView, Submitted, Turn
@@ -62,6 +63,8 @@ class AnswerKind:
     short: str  # "label" / "rating"
     ordered: bool = False  # a left/right order is drawn per (item, annotator) and kept on the lease
     gold: bool = False  # gold items (attention checks) exist for this kind
+    # the answer checked against its session inside the write transaction (ratings: the session's scale)
+    in_session: Callable[[Pool, dict[str, Any]], None] | None = None
 
     def of(self, model: Any) -> Any:
         """The item column of ``model`` (the answers', events' or leases' table)."""
@@ -82,6 +85,7 @@ class Pool:
     seed: int | None = None
     strategy: str = str(ASSIGNMENT_DEFAULTS["strategy"])  # see ``assignment.py``
     audit_rate: float = float(str(ASSIGNMENT_DEFAULTS["audit_rate"]))
+    scale: int = 10  # grading sessions: ratings are 1..scale (``scales.py``)
 
 
 # Messages that depend on the page a session kind is answered on.
@@ -111,6 +115,7 @@ def session_pool(session: Session, kind: AnswerKind, name: str | None) -> tuple[
         gold_rate=float(row.gold_rate),
         strategy=row.strategy,
         audit_rate=float(row.audit_rate),
+        scale=int(row.scale),
     )
     return pool, session_view(row, dataset)
 
@@ -210,7 +215,7 @@ def least_covered(session: Session, kind: AnswerKind, pool: Pool, person_id: int
 def uncertain_first(session: Session, kind: AnswerKind, pool: Pool, person_id: int, now: datetime) -> Draw | None:
     """The draw of a judge-uncertain-first pool (audit share or the judge's least certain item)."""
     rows = [(int(item), int(covered)) for item, covered in session.execute(_pool_query(kind, pool, person_id, now))]
-    return choose(session, pool.dataset_id, rows, pool.audit_rate)
+    return choose(session, pool.dataset_id, rows, pool.audit_rate, kind.name)
 
 
 def answered_count(session: Session, kind: AnswerKind, pool: Pool, person_id: int) -> int:
@@ -266,7 +271,7 @@ def _pick(session: Session, kind: AnswerKind, pool: Pool, person_id: int, now: d
     if draw is None:
         return None, None
     assert pool.session_id is not None
-    log_draw(session, pool.session_id, person_id, draw)
+    log_draw(session, pool.session_id, person_id, draw, kind.name)
     return draw.item_id, (draw.drawn_by, draw.probability)
 
 
@@ -640,6 +645,8 @@ def _accept(
                 "there. Nothing was saved."
             )
         return seen
+    if k.in_session is not None:
+        k.in_session(pool, values)
     row = current_answer(session, k, item_id, who.id)
     held = check_turn(session, k, pool, who.id, item_id, row, counts=not values["skipped"])
     if k.ordered:
@@ -647,8 +654,11 @@ def _accept(
         if swapped is not None and bool(swapped) != shown:
             raise StoreConflict("The page shows an outdated left/right order; reload it. Nothing was saved.")
         values = {**values, "presented_swapped": shown}
+    if hasattr(k.row, "draw_probability"):
         source = row if row is not None and held is None else held  # an answer keeps the draw it answers
-        values["draw_probability"] = getattr(source, "draw_probability", None)
+        values = {**values, "draw_probability": getattr(source, "draw_probability", None)}
+    if pool.session_id is not None and hasattr(k.row, "guideline_version"):  # the guidelines it was given under
+        values = {**values, "guideline_version": guideline_version_in_force(session, pool.session_id)}
     return upsert_answer(session, k, row, (item_id, who.id, pool.session_id), values, key, expected_version)
 
 

@@ -41,6 +41,20 @@ independently) π_i = 1 - Π_s (1 - π_i,s). Gold comparisons are outside the de
 labelled, 0 when not. Labels given outside a judge-uncertain-first session (least-annotated
 sessions, imports) follow no known design, so then no π is given (NaN for every comparison) and
 the estimates treat the labelled items as a simple random sample, as before.
+
+**Grading sessions** (single answers rated 1..scale) route the same way, over responses instead of
+comparisons: the same audit share, the same p_t and π (their draws are logged in ``rating_draws``,
+leases and ratings keep ``draw_probability``), and the judge's uncertainty of a response, lowest
+first, is ``1 - max(d, s)`` where, with every judge run's rating put on [0, 1] as
+x = (score - 1) / (scale - 1) (so a 1-5 and a 1-10 judge compare):
+
+- d, the **disagreement of judge runs**: max x - min x over the runs that rated the response (0
+  with one run; a 1-5 run's 2 is x = 0.25, a 1-10 run's 9 is x = 0.89: d = 0.64);
+- s, the **spread of the judge's rating probabilities** (rating_mode 'expected', stored as the
+  standard deviation σ of its distribution over 1..scale): σ / ((scale - 1) / 2), the largest σ a
+  distribution on the scale can have being (scale - 1) / 2 (half on 1, half on the top score);
+- a response no run rated (or whose outputs did not parse) scores 1: nothing says "unsure".
+So a response two judges rate far apart, or one the judge hesitated over, goes first.
 """
 
 from __future__ import annotations
@@ -55,7 +69,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from annotation_store.errors import StoreError
-from annotation_store.models import AnnotationSession, Comparison, JudgeVerdict, SessionDraw
+from annotation_store.models import (
+    AnnotationSession,
+    Comparison,
+    JudgeRating,
+    JudgeVerdict,
+    Prompt,
+    RatingDraw,
+    Response,
+    SessionDraw,
+)
 
 LEAST_ANNOTATED = "least-annotated"
 JUDGE_UNCERTAIN_FIRST = "judge-uncertain-first"
@@ -131,13 +154,36 @@ def uncertainty(session: Session, dataset_id: int | None) -> dict[int, float]:
     return scores
 
 
-def choose(session: Session, dataset_id: int | None, pool: Sequence[tuple[int, int]], audit_rate: float) -> Draw | None:
+def rating_uncertainty(session: Session, dataset_id: int | None) -> dict[int, float]:
+    """The judge's uncertainty score of each rated response of the dataset, 1 - max(d, s) (see the
+    module docstring; lower: less certain)."""
+    query = (
+        select(JudgeRating.response_id, JudgeRating.score, JudgeRating.scale, JudgeRating.rating_sd)
+        .join(Response, Response.id == JudgeRating.response_id)
+        .where(JudgeRating.status == "ok", JudgeRating.score.is_not(None))
+    )
+    if dataset_id is not None:
+        query = query.join(Prompt, Prompt.id == Response.prompt_id).where(Prompt.dataset_id == dataset_id)
+    placed: dict[int, list[float]] = defaultdict(list)
+    spread: dict[int, float] = defaultdict(float)
+    for item, score, scale, sd in session.execute(query):
+        top = max(int(scale), 2) - 1
+        placed[item].append((float(score or 0.0) - 1) / top)  # status ok: never None
+        if sd is not None:
+            spread[item] = max(spread[item], min(float(sd) / (top / 2), 1.0))
+    return {item: 1.0 - max(max(xs) - min(xs), spread[item]) for item, xs in placed.items()}
+
+
+def choose(
+    session: Session, dataset_id: int | None, pool: Sequence[tuple[int, int]], audit_rate: float, kind: str = "pairwise"
+) -> Draw | None:
     """Draw one item of ``pool`` ((item id, answers and others' live leases in the session) pairs), or
     None when it is empty. Audit draws come from the not-yet-covered items (nobody has answered or
-    holds them) while there are any, then from the items still short of k."""
+    holds them) while there are any, then from the items still short of k. ``kind``: 'pairwise'
+    (comparisons) or 'single' (responses of a grading session)."""
     if not pool:
         return None
-    scores = uncertainty(session, dataset_id)
+    scores = uncertainty(session, dataset_id) if kind == "pairwise" else rating_uncertainty(session, dataset_id)
     pick = min(pool, key=lambda row: (scores.get(row[0], 1.0), row[1], row[0]))[0]
     fresh = [item for item, covered in pool if covered == 0]
     audit_pool = fresh or [item for item, _covered in pool]
@@ -149,11 +195,13 @@ def choose(session: Session, dataset_id: int | None, pool: Sequence[tuple[int, i
     return Draw(item, how, min(probability, 1.0), len(fresh), pick, audit_rate)
 
 
-def log_draw(session: Session, session_id: int, annotator_id: int, draw: Draw) -> None:
+def log_draw(session: Session, session_id: int, annotator_id: int, draw: Draw, kind: str = "pairwise") -> None:
+    """Append the draw to the session's log (``session_draws``, or ``rating_draws`` for grading)."""
+    model, item = (SessionDraw, "comparison_id") if kind == "pairwise" else (RatingDraw, "response_id")
     session.add(
-        SessionDraw(
+        model(
+            **{item: draw.item_id},
             session_id=session_id,
-            comparison_id=draw.item_id,
             annotator_id=annotator_id,
             drawn_by=draw.drawn_by,
             pool_size=draw.pool_size,
@@ -186,18 +234,18 @@ def inclusion(draws: Iterable[tuple[int, int, float]], items: Iterable[int]) -> 
     return {item: 1.0 if item in certain else 1.0 - math.exp(log_none + picked.get(item, 0.0)) for item in items}
 
 
-def session_draws(session: Session, session_id: int) -> list[tuple[int, int, float]]:
-    query = select(SessionDraw.pool_size, SessionDraw.uncertain_id, SessionDraw.audit_rate).where(
-        SessionDraw.session_id == session_id
-    )
-    return [(int(size), int(pick), float(rate)) for size, pick, rate in session.execute(query.order_by(SessionDraw.id))]
+def session_draws(session: Session, session_id: int, kind: str = "pairwise") -> list[tuple[int, int, float]]:
+    """(pool size, uncertainty pick, audit rate) of every draw of the session, in order."""
+    model = SessionDraw if kind == "pairwise" else RatingDraw
+    query = select(model.pool_size, model.uncertain_id, model.audit_rate).where(model.session_id == session_id)
+    return [(int(size), int(pick), float(rate)) for size, pick, rate in session.execute(query.order_by(model.id))]
 
 
-def uncertain_sessions(session: Session, dataset_id: int) -> list[int]:
-    """The judge-uncertain-first pairwise sessions on the dataset."""
+def uncertain_sessions(session: Session, dataset_id: int, kind: str = "pairwise") -> list[int]:
+    """The judge-uncertain-first sessions of this kind ('pairwise' or 'single') on the dataset."""
     query = select(AnnotationSession.id).where(
         AnnotationSession.dataset_id == dataset_id,
-        AnnotationSession.kind == "pairwise",
+        AnnotationSession.kind == kind,
         AnnotationSession.strategy == JUDGE_UNCERTAIN_FIRST,
     )
     return list(session.scalars(query.order_by(AnnotationSession.id)))

@@ -25,7 +25,8 @@ MAX_ANNOTATOR_NAME = 100  # the annotators.name column length
 PARSE_STATUSES = ("ok", "unparsed", "truncated", "error")
 ANNOTATOR_ROLES = ("annotator", "reviewer", "admin")
 ANNOTATOR_KINDS = ("crowd", "expert")
-RATING_RANGE = (1, 10)  # single-answer grading (MT-Bench style)
+RATING_RANGE = (1, 10)  # single-answer grading (MT-Bench style): the widest scale a rating may have
+RATING_SCALES = (10, 5)  # a grading session rates 1-10 (MT-Bench) or 1-5 (Prometheus 2); see ``scales.py``
 CONFIDENCE_RANGE = (1, 5)
 # The shortest lease a session may set: shorter leases expire while a person still reads the item, and
 # 0 s made every lease expire at once, so several people got (and labelled) the same item.
@@ -198,6 +199,9 @@ class Label(Base):
     # the probability with which the lease it answers drew the item (see ``assignment.py``); NULL
     # outside a judge-uncertain-first session
     draw_probability: Mapped[float | None] = mapped_column(Float)
+    # the session's guideline version (``GuidelineVersion.version``) in force at the latest submit;
+    # NULL outside a session
+    guideline_version: Mapped[int | None] = mapped_column()
 
 
 class LabelEvent(Base):
@@ -300,6 +304,10 @@ class AnnotationSession(Base):
     # the share of leases drawn uniformly at random (the audit share) in the latter
     strategy: Mapped[str] = mapped_column(String(40), server_default=text("'least-annotated'"))
     audit_rate: Mapped[float] = mapped_column(Float, server_default=text("0.2"))
+    # single-answer sessions: ratings are 1..scale (10 or 5), and the rubric shown to annotators and given
+    # to rubric-using judges ('': none, or the Prometheus 2 default for 1-5 sessions; see ``scales.py``)
+    scale: Mapped[int] = mapped_column(server_default=text("10"))
+    rubric: Mapped[str] = mapped_column(Text, server_default=text("''"))
 
 
 class SessionDraw(Base):
@@ -396,6 +404,8 @@ class Rating(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     session_id: Mapped[int | None] = mapped_column(ForeignKey("annotation_sessions.id"))
+    # the probability with which the lease it answers drew the response (judge-uncertain-first sessions)
+    draw_probability: Mapped[float | None] = mapped_column(Float)
 
 
 class RatingEvent(Base):
@@ -434,10 +444,29 @@ class RatingAssignment(Base):
     lease_expires_at: Mapped[datetime] = mapped_column()
     completed_at: Mapped[datetime | None] = mapped_column()
     session_id: Mapped[int | None] = mapped_column(ForeignKey("annotation_sessions.id"))
+    # judge-uncertain-first grading sessions: as ``Assignment.draw_probability``/``drawn_by``
+    draw_probability: Mapped[float | None] = mapped_column(Float)
+    drawn_by: Mapped[str | None] = mapped_column(String(20))
+
+
+class RatingDraw(Base):
+    """One draw of a judge-uncertain-first grading session (append-only): ``SessionDraw`` for responses."""
+
+    __tablename__ = "rating_draws"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("annotation_sessions.id"), index=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"))
+    annotator_id: Mapped[int] = mapped_column(ForeignKey("annotators.id", ondelete="CASCADE"))
+    drawn_by: Mapped[str] = mapped_column(String(20))  # 'audit' | 'uncertain'
+    pool_size: Mapped[int] = mapped_column()
+    uncertain_id: Mapped[int] = mapped_column()
+    audit_rate: Mapped[float] = mapped_column(Float)
+    probability: Mapped[float] = mapped_column(Float)
+    drawn_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class JudgeRating(Base):
-    """A judge run's 1-10 rating of one response (MT-Bench single-answer grading); ``score`` iff ``ok``."""
+    """A judge run's rating (1..``scale``) of one response (single-answer grading); ``score`` iff ``ok``."""
 
     __tablename__ = "judge_ratings"
     __table_args__ = (
@@ -457,3 +486,52 @@ class JudgeRating(Base):
     output_tokens: Mapped[int] = mapped_column(default=0)
     latency_s: Mapped[float] = mapped_column(default=0.0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # the profile's scale: scores are 1..scale (mtbench-single 10, prometheus2-absolute/selene-absolute 5)
+    scale: Mapped[int] = mapped_column(server_default=text("10"))
+    # rating_mode 'expected': the standard deviation of the judge's rating probabilities (its spread;
+    # NULL when the rating was parsed from text)
+    rating_sd: Mapped[float | None] = mapped_column(Float)
+
+
+class JudgePromptVersion(Base):
+    """One saved version of a user's own judge prompt (``judge_runtime.custom``). Append-only: an edit is a new
+    row with the next ``version`` of its ``name``; rows are never changed or deleted, so every judge run made
+    with a version can always be traced back to the exact text. ``hash`` (SHA-256 of the canonical JSON of
+    template, system prompt, rule, kind, chat flag and rubric) identifies the content across names."""
+
+    __tablename__ = "judge_prompts"
+    __table_args__ = (
+        UniqueConstraint("name", "version"),
+        CheckConstraint("kind IN ('pair', 'single')", name="judge_prompt_kind_value"),
+        CheckConstraint("version >= 1", name="judge_prompt_version_positive"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), index=True)
+    version: Mapped[int] = mapped_column()
+    template: Mapped[str] = mapped_column(Text)
+    system: Mapped[str] = mapped_column(Text, default="")
+    rule: Mapped[dict[str, Any]] = mapped_column()
+    kind: Mapped[str] = mapped_column(String(10), default="pair")
+    chat: Mapped[bool] = mapped_column(default=True)
+    rubric: Mapped[str] = mapped_column(Text, default="")
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class GuidelineVersion(Base):
+    """One version of a session's guidelines. Append-only: a save that changes the text adds the next
+    ``version`` (the first comes with the session), so each label's ``guideline_version`` names the exact
+    text its annotator was shown, and agreement can be read per version (``sessions.py``)."""
+
+    __tablename__ = "guideline_versions"
+    __table_args__ = (
+        UniqueConstraint("session_id", "version"),
+        CheckConstraint("version >= 1", name="guideline_version_positive"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("annotation_sessions.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column()
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(String(100))

@@ -1,11 +1,16 @@
-"""Single-answer grading (MT-Bench style): people and the judge rate one response 1-10.
+"""Single-answer grading (MT-Bench style): people and the judge rate one response 1-10 or 1-5.
 
 A mixin of ``Store``. The patterns are those of pairwise labels (``Store.save_label``,
 ``Store.lease_next``): one current rating per (response, annotator) with a version, an append-only
 event log whose idempotency keys make a retry (even a stale one) a no-op, optimistic edits with
 ``expected_version``, and leases with an overlap target, least-rated responses first. Judge ratings
 are stored per judge run (fingerprint) and response; the score is present exactly when the output
-parsed (status ``ok``), so an unparsed output is never a number.
+parsed (status ``ok``), so an unparsed output is never a number. Each judge rating keeps its
+profile's ``scale`` (10 or 5) and each person's rating the scale of the session it was given in
+(``scales.py``: a submit outside it is refused inside the write transaction), so the two are only
+compared on the same scale (``analysis.ratings``). Grading sessions may route people to the
+responses the judge is least sure of (``assignment.py``); ``rating_draw_probabilities`` gives each
+response's draw probability π, as ``Store.draw_probabilities`` does for comparisons.
 """
 
 from __future__ import annotations
@@ -14,16 +19,19 @@ import functools
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from annotation_store.answers import AnswerKind, AnswersMixin, Pool, annotator_id, dataset_id_of, history_ids, progress
+from annotation_store.assignment import JUDGE_UNCERTAIN_FIRST, inclusion, session_draws, uncertain_sessions
 from annotation_store.base import StoreBase, StoreNotFound
 from annotation_store.errors import StoreError
 from annotation_store.models import (
     CONFIDENCE_RANGE,
     PARSE_STATUSES,
     RATING_RANGE,
+    RATING_SCALES,
+    AnnotationSession,
     Annotator,
     CandidateModel,
     Dataset,
@@ -36,7 +44,8 @@ from annotation_store.models import (
     Response,
     utcnow,
 )
-from annotation_store.sessions import SESSION_DEFAULTS
+from annotation_store.scales import check_in_session
+from annotation_store.sessions import SESSION_DEFAULTS, find_session
 from annotation_store.views import JudgeRatingView, NewJudgeRating, Progress, RatingView, ResponseView
 
 MAX_COMMENT = 10_000
@@ -59,9 +68,10 @@ RATING_COLUMNS = [
     "model",
     "prompt",
     "category",
+    "scale",
 ]
 JUDGE_RATING_COLUMNS = ["response_id", "run_id", "judge", "profile", "score", "status", "created_at", "model"]
-JUDGE_RATING_COLUMNS += ["prompt", "category"]
+JUDGE_RATING_COLUMNS += ["prompt", "category", "scale", "rating_sd"]
 
 
 def _int_in(value: Any, field: str, low: int, high: int) -> int | None:
@@ -83,7 +93,8 @@ def _rating_values(
         raise StoreError("A skipped response has no rating; send rating=None with skipped=True. Nothing was saved.")
     if not skipped and rating is None:
         raise StoreError(
-            f"Choose a rating from {RATING_RANGE[0]} to {RATING_RANGE[1]} (or skip the response); nothing was saved."
+            f"Choose a rating from {RATING_RANGE[0]} to {RATING_RANGE[1]} (1 to 5 in a 1-5 session), or skip the "
+            "response; nothing was saved."
         )
     if not isinstance(comment, str) or len(comment) > MAX_COMMENT:
         raise StoreError(f"The comment must be text of at most {MAX_COMMENT} characters; nothing was saved.")
@@ -188,6 +199,7 @@ RATINGS = AnswerKind(
     check=_check_rating,
     item_model=Response,
     short="rating",
+    in_session=lambda pool, values: check_in_session(pool.scale, values),
 )
 
 
@@ -298,8 +310,10 @@ class RatingsMixin(AnswersMixin, StoreBase):
                 CandidateModel.name.label("model"),
                 Prompt.key.label("prompt"),
                 Prompt.category,
+                func.coalesce(AnnotationSession.scale, 10).label("scale"),
             )
             .join(Annotator, Rating.annotator_id == Annotator.id)
+            .outerjoin(AnnotationSession, Rating.session_id == AnnotationSession.id)
             .join(Response, Rating.response_id == Response.id)
             .join(CandidateModel, Response.model_id == CandidateModel.id)
             .join(Prompt, Response.prompt_id == Prompt.id)
@@ -335,8 +349,16 @@ class RatingsMixin(AnswersMixin, StoreBase):
         with self._read() as session:
             return set(session.scalars(select(JudgeRating.response_id).where(JudgeRating.run_id == run_id)))
 
-    def save_judge_rating(self, run_id: int, new: NewJudgeRating) -> None:
-        """Store (or replace) the run's rating of a response; a score only with status ``ok``."""
+    def save_judge_rating(
+        self, run_id: int, new: NewJudgeRating, *, scale: int = 10, rating_sd: float | None = None
+    ) -> None:
+        """Store (or replace) the run's rating of a response; a score only with status ``ok``, from 1 to
+        ``scale`` (the profile's: 10 for mtbench-single, 5 for the Prometheus 2 and Selene absolute
+        profiles). ``rating_sd``: the spread of the judge's rating probabilities (rating_mode 'expected')."""
+        if isinstance(scale, bool) or scale not in RATING_SCALES:
+            raise StoreError(f"A judge rating's scale must be 10 or 5, got {scale!r}; nothing was saved.")
+        if rating_sd is not None and not 0 <= rating_sd <= (scale - 1) / 2:
+            raise StoreError(f"The spread of the judge's ratings must be 0 to {(scale - 1) / 2:g}, got {rating_sd!r}.")
         if new.status not in PARSE_STATUSES:
             raise StoreError(f"Unknown judge status {new.status!r}; use one of {', '.join(PARSE_STATUSES)}.")
         score = new.score
@@ -346,8 +368,8 @@ class RatingsMixin(AnswersMixin, StoreBase):
             raise StoreError(
                 f"A judge score is stored exactly when the status is 'ok'; got {score!r} with {new.status!r}."
             )
-        if score is not None and not RATING_RANGE[0] <= score <= RATING_RANGE[1]:
-            raise StoreError(f"The judge's score must be from {RATING_RANGE[0]} to {RATING_RANGE[1]}, got {score!r}.")
+        if score is not None and not RATING_RANGE[0] <= score <= scale:
+            raise StoreError(f"The judge's score must be from {RATING_RANGE[0]} to {scale}, got {score!r}.")
         with self._write() as session:
             if session.get(JudgeRun, run_id) is None:
                 raise StoreNotFound(f"There is no judge run with id {run_id}; nothing was saved.")
@@ -362,6 +384,7 @@ class RatingsMixin(AnswersMixin, StoreBase):
             for key, value in new.__dict__.items():
                 setattr(row, key, value)
             row.score = None if score is None else float(score)
+            row.scale, row.rating_sd = scale, rating_sd
             row.created_at = utcnow()
 
     def latest_judge_rating(self, response_id: int) -> JudgeRatingView | None:
@@ -382,6 +405,8 @@ class RatingsMixin(AnswersMixin, StoreBase):
                 CandidateModel.name.label("model"),
                 Prompt.key.label("prompt"),
                 Prompt.category,
+                JudgeRating.scale,
+                JudgeRating.rating_sd,
             )
             .join(JudgeRun, JudgeRating.run_id == JudgeRun.id)
             .join(Response, JudgeRating.response_id == Response.id)
@@ -393,3 +418,38 @@ class RatingsMixin(AnswersMixin, StoreBase):
             query = query.join(Dataset, Prompt.dataset_id == Dataset.id).where(Dataset.name == dataset)
         with self._read() as session:
             return pd.DataFrame(session.execute(query).mappings().all(), columns=JUDGE_RATING_COLUMNS)
+
+    def judge_rating_scale(self, run_id: int, response_id: int) -> int:
+        """The scale (10 or 5) of the run's rating of the response; 10 when there is none."""
+        with self._read() as session:
+            found = session.scalar(
+                select(JudgeRating.scale).where(JudgeRating.run_id == run_id, JudgeRating.response_id == response_id)
+            )
+            return int(found) if found is not None else 10
+
+    def rating_draw_probabilities(self, dataset: str, session_name: str | None = None) -> pd.DataFrame:
+        """response_id, draw_probability π of every response of the dataset: the probability that the
+        response was drawn for people by the dataset's judge-uncertain-first grading sessions (or by
+        ``session_name`` alone); see ``assignment.py`` and ``Store.draw_probabilities``. NaN for every
+        response when that design does not explain the ratings (a least-annotated session, or ratings
+        given outside such sessions)."""
+        with self._read() as session:
+            dataset_id = dataset_id_of(session, dataset)
+            if session_name is not None:
+                row, on = find_session(session, session_name)
+                if on != dataset:
+                    raise StoreError(f"The session {session_name!r} is on {on!r}, not on {dataset!r}.")
+                ids = [row.id] if row.strategy == JUDGE_UNCERTAIN_FIRST and row.kind == "single" else []
+            else:
+                ids = uncertain_sessions(session, dataset_id, "single")
+            items = [int(i) for i in session.scalars(responses_in(dataset_id).order_by(Response.id))]
+            rated = select(Rating.id).where(Rating.skipped.is_(False), Rating.response_id.in_(responses_in(dataset_id)))
+            outside = rated.where(Rating.session_id.is_(None) | Rating.session_id.not_in(ids or [-1]))
+            mixed = session_name is None and session.scalar(select(func.count()).select_from(outside.subquery()))
+            if not ids or mixed:
+                return pd.DataFrame({"response_id": items, "draw_probability": [float("nan")] * len(items)})
+            never = dict.fromkeys(items, 1.0)
+            for session_id in ids:
+                for item, pi in inclusion(session_draws(session, session_id, "single"), items).items():
+                    never[item] *= 1.0 - pi
+        return pd.DataFrame({"response_id": items, "draw_probability": [1.0 - never[i] for i in items]})

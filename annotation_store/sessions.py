@@ -7,6 +7,7 @@ comparison) or 'single' (a 1-10 rating of one response). ``answers.py`` leases, 
 the answers; this module holds the configuration. ``strategy`` and ``audit_rate`` say how items are
 handed out (``assignment.py``: least-annotated, or judge-uncertain-first with a random audit share),
 and ``draw_probabilities`` gives the bias-corrected estimates each comparison's draw probability π.
+Grading sessions also have a ``scale`` (1-10 or 1-5) and a ``rubric`` (``scales.py``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from annotation_store.assignment import (
     ASSIGNMENT_DEFAULTS,
@@ -27,6 +28,7 @@ from annotation_store.assignment import (
 )
 from annotation_store.base import StoreBase, StoreNotFound
 from annotation_store.errors import StoreError
+from annotation_store.guidelines import guideline_version_in_force, record_guidelines
 from annotation_store.models import (
     LEASE_MIN_SECONDS,
     SESSION_KINDS,
@@ -36,7 +38,9 @@ from annotation_store.models import (
     Dataset,
     GoldLabel,
     Label,
+    Rating,
 )
+from annotation_store.scales import GRADING_DEFAULTS, check_grading, check_rubric
 from annotation_store.views import HistoryItem, Progress, SessionView
 
 # The one place each session default is written down (the settings table refers to it by name).
@@ -93,6 +97,10 @@ def session_values(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def session_view(row: AnnotationSession, dataset: str) -> SessionView:
+    """The session as the pages see it, with the number of its guideline version in force (read in the
+    row's own transaction, so the text and its number match)."""
+    owner = object_session(row)
+    version = guideline_version_in_force(owner, row.id) if owner is not None and row.id is not None else None
     return SessionView(
         row.name,
         dataset,
@@ -105,6 +113,7 @@ def session_view(row: AnnotationSession, dataset: str) -> SessionView:
         float(row.gold_rate),
         row.guidelines,
         bool(row.active),
+        version,
     )
 
 
@@ -125,18 +134,23 @@ class SessionsMixin(StoreBase):
 
     def save_session(self, name: str, dataset: str, **settings: Any) -> SessionView:
         """Create the session ``name`` on ``dataset``, or change the given settings of an existing one.
+        A save whose guidelines differ from the latest version adds the next one (``guidelines.py``; the
+        first comes with the session), recording ``edited_by=`` (who saved, optional).
 
         ``kind``: 'pairwise' (the default for a new session) or 'single' (single-answer grading).
-        ``strategy``: 'least-annotated' (the default) or 'judge-uncertain-first' (pairwise only), with
-        ``audit_rate`` the share of leases drawn at random (0.01 to 1, default 0.2); see ``assignment.py``."""
+        ``strategy``: 'least-annotated' (the default) or 'judge-uncertain-first' (either kind), with
+        ``audit_rate`` the share of leases drawn at random (0.01 to 1, default 0.2); see ``assignment.py``.
+        Single-answer sessions: ``scale`` 10 (default) or 5, ``rubric`` (optional); see ``scales.py``."""
         cleaned = (name or "").strip() if isinstance(name, str) else ""
         if not cleaned or len(cleaned) > 200:
             raise StoreError("A session needs a name of 1 to 200 characters.")
         active = settings.pop("active", None)
+        edited_by = settings.pop("edited_by", None)
         kind = settings.pop("kind", None)
         if kind is not None and kind not in SESSION_KINDS:
             raise StoreError(f"Session kind {kind!r} is not one of {', '.join(SESSION_KINDS)}; nothing was saved.")
         assignment = {key: check_assignment(key, settings.pop(key)) for key in ASSIGNMENT_DEFAULTS if key in settings}
+        grading = {key: check_grading(key, settings.pop(key)) for key in GRADING_DEFAULTS if key in settings}
         values = session_values(settings)
         with self._write() as session:
             dataset_id = session.scalar(select(Dataset.id).where(Dataset.name == dataset))
@@ -147,21 +161,18 @@ class SessionsMixin(StoreBase):
                 row = AnnotationSession(name=cleaned, dataset_id=dataset_id, kind="pairwise", active=True)
                 for key, default in SESSION_DEFAULTS.items():
                     setattr(row, key, default)
-                for key, default in ASSIGNMENT_DEFAULTS.items():
+                for key, default in {**ASSIGNMENT_DEFAULTS, **GRADING_DEFAULTS}.items():
                     setattr(row, key, default)
                 session.add(row)
+            routed = row.id is not None and row.strategy == JUDGE_UNCERTAIN_FIRST  # as stored, before this save
             row.dataset_id = dataset_id
             for key, value in {**values, **assignment}.items():
                 setattr(row, key, value)
             if active is not None:
                 row.active = bool(active)
-            if kind is not None:
-                row.kind = kind
-            if row.strategy == JUDGE_UNCERTAIN_FIRST and row.kind != "pairwise":
-                raise StoreError(
-                    "Only pairwise sessions can send people to the judge's uncertain items first; nothing was saved."
-                )
+            _set_kind_and_grading(session, row, kind, grading, routed)
             session.flush()
+            record_guidelines(session, row, edited_by if isinstance(edited_by, str) else None)
             return session_view(row, dataset)
 
     def sessions(self, *, active_only: bool = False) -> list[SessionView]:
@@ -184,6 +195,13 @@ class SessionsMixin(StoreBase):
         with self._read() as session:
             row, _dataset = find_session(session, name)
             return {"strategy": row.strategy, "audit_rate": float(row.audit_rate)}
+
+    def session_grading(self, name: str) -> dict[str, Any]:
+        """The session's rating scale and rubric as stored: {'scale': 10 | 5, 'rubric': str ('': none or,
+        on a 1-5 session, the default rubric; ``orchestration.grading.session_rubric`` resolves it)}."""
+        with self._read() as session:
+            row, _dataset = find_session(session, name)
+            return {"scale": int(row.scale), "rubric": row.rubric or ""}
 
     def draw_probabilities(self, dataset: str, session_name: str | None = None) -> pd.DataFrame:
         """comparison_id, draw_probability π of every comparison of the dataset, for the corrected
@@ -240,6 +258,38 @@ class SessionsMixin(StoreBase):
         with self._read() as session:
             rows = session.execute(query).mappings().all()
         return pd.DataFrame(rows, columns=["comparison_id", "verdict", "explanation"])
+
+
+def _set_kind_and_grading(
+    session: Session, row: AnnotationSession, kind: str | None, grading: dict[str, Any], routed: bool
+) -> None:
+    """Set the kind, scale and rubric. A judge-uncertain-first session (``routed``) keeps its kind (its
+    draws are logged per kind of item); a session with ratings keeps its scale (they would change
+    meaning); a scale and a rubric belong to single-answer sessions, the rubric fitting the scale."""
+    if kind is not None and kind != row.kind and routed:
+        raise StoreError(
+            f"The session {row.name!r} hands out items by the judge's uncertainty and logs its draws per kind "
+            "of item, so its kind cannot change; create a new session. Nothing was saved."
+        )
+    if kind is not None:
+        row.kind = kind
+    _set_grading(session, row, grading)
+    if row.kind != "single" and (row.scale != GRADING_DEFAULTS["scale"] or row.rubric):
+        raise StoreError("A rating scale and a rubric belong to single-answer sessions; nothing was saved.")
+    check_rubric(row.rubric, row.scale)
+
+
+def _set_grading(session: Session, row: AnnotationSession, grading: dict[str, Any]) -> None:
+    """Set the scale and rubric; a session with ratings keeps its scale (they would change meaning)."""
+    if "scale" in grading and row.id is not None and grading["scale"] != row.scale:
+        rated = session.scalar(select(func.count()).select_from(Rating).where(Rating.session_id == row.id))
+        if rated:
+            raise StoreError(
+                f"The session {row.name!r} already has {rated} rating(s) on its 1-{row.scale} scale; its scale "
+                "cannot change. Create a new session for another scale; nothing was saved."
+            )
+    for key, value in grading.items():
+        setattr(row, key, value)
 
 
 def _draw_frame(session: Session, dataset_id: int, session_ids: list[int], *, whole_dataset: bool) -> pd.DataFrame:

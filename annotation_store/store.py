@@ -16,7 +16,9 @@ from annotation_store.answers import AnswerKind
 from annotation_store.datasets import COMPARISON_COLUMNS, demo_pairs
 from annotation_store.db import make_engine, sqlite_url, upgrade_to_head
 from annotation_store.errors import StoreError
+from annotation_store.guidelines import GuidelinesMixin
 from annotation_store.labels import LABELS, LabelsMixin
+from annotation_store.prompts import PromptsMixin
 from annotation_store.ratings import RATINGS, RatingsMixin
 from annotation_store.sessions import SessionsMixin
 from annotation_store.verdicts import VerdictsMixin
@@ -46,7 +48,7 @@ __all__ = [
 ]
 
 
-class Store(LabelsMixin, RatingsMixin, VerdictsMixin, SessionsMixin, AccountsMixin):
+class Store(LabelsMixin, RatingsMixin, VerdictsMixin, SessionsMixin, AccountsMixin, PromptsMixin, GuidelinesMixin):
     """Open with :func:`open_store`. ``kinds``: the answer kinds by session kind, for ``lease``/``submit``."""
 
     kinds: dict[str, AnswerKind] = {LABELS.name: LABELS, RATINGS.name: RATINGS}

@@ -173,6 +173,7 @@ class SessionView:
     gold_rate: float
     guidelines: str
     active: bool
+    guideline_version: int | None = None  # the version of ``guidelines`` (``GuidelineVersion``); None: unsaved
 
 
 @dataclass(frozen=True)

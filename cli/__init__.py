@@ -32,12 +32,13 @@ USER_ERRORS = (StudioError, ValueError, JudgeLoadError)
 
 
 def _run(argv: Sequence[str]) -> None:
-    from cli import commands, data, users
+    from cli import commands, data, prompts, users
 
     args = parse_args(argv)
-    settings = settings_from(args)
+    settings = prompts.with_prompt(settings_from(args), args)
     runners = {
         "serve": lambda: commands.serve(settings),
+        "serve-api": lambda: commands.serve_api(settings, args),
         "judge": lambda: commands.judge(settings, args),
         "rate": lambda: commands.rate(settings, args),
         "evaluate": lambda: commands.evaluate(settings, args),
@@ -47,6 +48,7 @@ def _run(argv: Sequence[str]) -> None:
         "report": lambda: data.report_command(settings, args),
         "export": lambda: data.export_command(settings, args),
         "users": lambda: users.users_command(settings, args),
+        "prompts": lambda: prompts.prompts_command(settings, args),
     }
     runners[args.command]()
 

@@ -142,16 +142,20 @@ def rate(settings: Settings, args: argparse.Namespace) -> None:
     from orchestration import Studio
 
     studio = Studio.open(settings)
+    profile, session = settings.rating_profile, args.session
     expected = settings.rating_mode == "expected"
-    how = ", expected ratings from its probabilities of 1-10" if expected else ""
-    print(f"Judge: {settings.judge_model} (profile mtbench-single{how})", file=sys.stderr)
+    how = ", expected ratings from its probabilities of each score" if expected else ""
+    where = f", grading session {session!r}" if session else ""
+    print(f"Judge: {settings.judge_model} (profile {profile}{how}{where})", file=sys.stderr)
     has_responses = bool(studio.store.responses(args.dataset))  # else rate_dataset says what is wrong, at once
     # expected ratings always give a score (read from the judge's distribution): nothing to check first
     check = args.check and not expected
-    if check and has_responses and not check_rating_output(studio.rater(), ask=not args.yes):
+    if check and has_responses and not check_rating_output(studio.rater(profile, session), ask=not args.yes):
         sys.exit("judge-studio: nothing was rated.")
     with progress_bar("rating", "Rating") as progress:
-        summary = studio.rate_dataset(args.dataset, limit=args.limit, on_progress=progress)
+        summary = studio.rate_dataset(
+            args.dataset, limit=args.limit, on_progress=progress, profile=profile, session=session
+        )
     print(
         f"Rated {summary.rated} responses ({summary.unparsed} unparsed); skipped {summary.skipped} already "
         f"rated with this judge (run {summary.run_id}). Database: {settings.database}"
@@ -159,7 +163,8 @@ def rate(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def check_rating_output(rater: Judge, *, ask: bool) -> bool:
-    """Rate one short test answer before the run; warn when its output has no ``[[rating]]``.
+    """Rate one short test answer before the run; warn when its output has no rating in the profile's
+    format (``[[rating]]`` for mtbench-single, ``[RESULT] n`` for Prometheus 2, ...).
 
     A judge that cannot write the format (the 135M demo judge never does) would otherwise spend the
     whole run storing unparsed ratings with no word until the end. Returns False when the person at
@@ -173,7 +178,8 @@ def check_rating_output(rater: Judge, *, ask: bool) -> bool:
     written = " ".join(result.raw_output.split())
     cut = " (cut at --max-new-tokens: a larger limit may let it finish)" if result.parsed.status == "truncated" else ""
     print(
-        f"Warning: this judge's test rating did not parse ({result.parsed.status}{cut}: no [[rating]] in "
+        f"Warning: this judge's test rating did not parse ({result.parsed.status}{cut}: no rating in "
+        f"{rater.profile.name}'s format in "
         f"{written[:160]!r}). Its ratings will probably be stored as {result.parsed.status}, without a score; "
         f"one rating took {seconds:.1f} s here. Ctrl-C stops a run; what was rated by then is kept.",
         file=sys.stderr,

@@ -29,10 +29,31 @@ def add_settings(parser: argparse.ArgumentParser, command: str) -> None:
             continue
         kind: type = str if setting.type is Path else setting.type
         parser.add_argument(flag, dest=setting.name, type=kind, choices=setting.choices, default=None, help=help_text)
+        if setting.name == "judge_profile":
+            add_prompt_options(parser)
+
+
+def add_prompt_options(parser: argparse.ArgumentParser) -> None:
+    """``--prompt`` / ``--prompt-file`` beside ``--judge-profile``: judge with your own prompt (``cli.prompts``)."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "--prompt",
+        metavar="NAME[@HASH]",
+        help="judge with your own saved prompt instead of --judge-profile: NAME (its latest version) or "
+        "NAME@HASH (see `judge-studio prompts list`)",
+    )
+    group.add_argument(
+        "--prompt-file",
+        metavar="FILE",
+        help="judge with the prompt in this file (.json, or a text file holding the template) instead of "
+        "--judge-profile",
+    )
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
     """Defaults, then ``JUDGE_STUDIO_*`` variables, then the flags given on this command line."""
     command = args.command if args.command != "users" else f"users {args.users_command}"
+    if args.command == "prompts":
+        command = f"prompts {args.prompts_command}"
     given = {row.name: getattr(args, row.name, None) for row in rows_for(command) if row.runtime}
     return Settings.from_env(**given)

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 from cli.data import add_export, add_import, add_metrics, add_report
 from cli.options import add_settings
+from cli.prompts import add_prompts
 from cli.users import add_users
 
 DESCRIPTION = """Judge Studio: judge LLM responses with a local judge model and check the judge against people.
@@ -27,6 +28,10 @@ def _serve(parser: argparse.ArgumentParser) -> None:
     add_settings(parser, "serve")
 
 
+def _serve_api(parser: argparse.ArgumentParser) -> None:
+    add_settings(parser, "serve-api")
+
+
 def _judge(parser: argparse.ArgumentParser) -> None:
     add_settings(parser, "judge")
     parser.add_argument("--dataset", default="judge-studio-demo", help="dataset name (default the demo)")
@@ -37,6 +42,12 @@ def _rate(parser: argparse.ArgumentParser) -> None:
     add_settings(parser, "rate")
     parser.add_argument("--dataset", default="judge-studio-demo", help="dataset name (default the demo)")
     parser.add_argument("--limit", type=int, help="rate at most this many new responses")
+    parser.add_argument(
+        "--session",
+        metavar="NAME",
+        help="a grading session on the dataset: the judge must rate on its scale (1-10 or 1-5) and grades "
+        "against its rubric (rubric-using profiles: prometheus2-absolute, selene-absolute)",
+    )
     parser.add_argument(
         "--no-check",
         dest="check",
@@ -106,8 +117,9 @@ def _checkup(parser: argparse.ArgumentParser) -> None:
 #: Each command: its one-line help and the function that adds its arguments. The first is the default.
 COMMAND_TABLE: dict[str, tuple[str, AddArguments]] = {
     "serve": ("start the web app (the default command)", _serve),
+    "serve-api": ("the REST API alone, in several worker processes (no UI; PostgreSQL to scale)", _serve_api),
     "judge": ("judge a whole dataset, skipping what this judge already judged", _judge),
-    "rate": ("single-answer grading: the judge rates every response of a dataset 1-10 (mtbench-single)", _rate),
+    "rate": ("single-answer grading: the judge rates every response of a dataset (1-10, or 1-5 with a rubric)", _rate),
     "evaluate": ("PandaLM-style pipeline: judge every pair of candidate files on every input, rank them", _evaluate),
     "checkup": ("judge checkup: the judge's biases on EvalBiasBench (and HHH) pairs, judged in both orders", _checkup),
     "import": ("import a dataset, human labels or judge outputs from a file (all or nothing)", add_import),
@@ -115,6 +127,7 @@ COMMAND_TABLE: dict[str, tuple[str, AddArguments]] = {
     "report": ("the judge report card: can this judge replace people on this dataset? (Markdown or HTML)", add_report),
     "export": ("export labels (long), items (wide) or DPO pairs as JSONL, CSV or Parquet", add_export),
     "users": ("manage accounts (add, list, set, invite, token); acts as admin on this machine's database", add_users),
+    "prompts": ("your own judge prompts: add a version from a file, list versions, show one", add_prompts),
 }
 COMMANDS = tuple(COMMAND_TABLE)
 

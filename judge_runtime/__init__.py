@@ -22,6 +22,7 @@ item's own time in its batch (``JudgeResult.latency_basis``).
 """
 
 from judge_runtime.base import DEFAULT_PROFILE, Judge, JudgeProgress, JudgeResult, JudgeSpec
+from judge_runtime.custom import CustomPrompt, VerdictRule
 from judge_runtime.engine import LocalJudge
 from judge_runtime.factory import load_judge
 from judge_runtime.loading import DEMO_MODEL, JudgeLoadError
@@ -42,6 +43,8 @@ from judge_runtime.profiles import (
 from judge_runtime.remote import RemoteJudge, RemoteJudgeError
 
 __all__ = [
+    "CustomPrompt",
+    "VerdictRule",
     "Rubric",
     "get_rubric",
     "with_rubric",

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from judge_runtime.base import VERDICT_MODES, Judge, JudgeSpec, resolve_decoding
+from judge_runtime.custom import CustomPrompt, register_custom
 from judge_runtime.engine import load_local_judge
 from judge_runtime.loading import JudgeLoadError
 from judge_runtime.profiles import get_profile
@@ -17,14 +18,19 @@ from judge_runtime.remote import is_remote_model, load_remote_judge
 from judge_runtime.static_decode import DECODE_LOOPS
 
 
-def load_judge(spec: JudgeSpec | None = None, **overrides: Any) -> Judge:
+def load_judge(spec: JudgeSpec | None = None, *, custom_prompt: CustomPrompt | None = None, **overrides: Any) -> Judge:
     """Load a judge. ``load_judge(model="path/to/PandaLM-7B", profile="pandalm")``.
+
+    ``custom_prompt``: your own prompt (:mod:`judge_runtime.custom`), checked and registered here; the judge's
+    profile is then ``custom:<name>@<hash12>`` (``profile="custom"`` may be passed with it, for clarity).
 
     Local files only (demo, folder, .gguf, cached hub id), or ``model="openai:<name>@<base URL>"`` for
     an OpenAI-compatible server (see :mod:`judge_runtime.remote`). On CUDA a local judge decodes
     greedily through the compiled static-cache loop, compiled here for batch 1 (``decode_loop``).
     """
     spec = spec or JudgeSpec()
+    if custom_prompt is not None:
+        overrides["profile"] = register_custom(custom_prompt)
     if overrides:
         spec = JudgeSpec(**{**spec.__dict__, **overrides})
     if spec.verdict_mode not in VERDICT_MODES:

@@ -620,7 +620,8 @@ def _registry() -> dict[str, type[Profile]]:
 
 
 def profile_names() -> Sequence[str]:
-    return tuple(_registry())
+    """The built-in profiles (users' own prompts, ``custom:NAME@HASH``, are registered too but not listed)."""
+    return tuple(name for name in _registry() if not name.startswith("custom:"))
 
 
 def get_profile(name: str) -> Profile:

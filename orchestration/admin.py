@@ -71,8 +71,9 @@ def _setting(key: str) -> Any:
 class SessionForm:
     """The session form as the page sends it (numbers may come as floats). Defaults: the settings
     table's. ``strategy``/``audit_rate`` None: a new session gets the store's assignment defaults, an
-    existing one keeps its own (the page leaves them out for single-answer sessions, which cannot be
-    judge-uncertain-first)."""
+    existing one keeps its own (either kind may be judge-uncertain-first). ``scale``/``rubric`` belong
+    to single-answer sessions and are ignored for pairwise ones; None keeps the stored value (a new
+    session: 1-10, no rubric; ``annotation_store.scales`` says what a rubric must look like)."""
 
     name: str
     dataset: str
@@ -84,9 +85,11 @@ class SessionForm:
     gold_rate: float = _setting("gold_rate")
     guidelines: str = _setting("guidelines")
     active: bool = True
-    kind: str = "pairwise"  # or "single": single-answer grading (1-10)
+    kind: str = "pairwise"  # or "single": single-answer grading (1-10 or 1-5)
     strategy: str | None = None  # annotation_store.assignment.STRATEGIES
     audit_rate: float | None = None  # the share of leases drawn at random, 0.01 to 1
+    scale: float | int | str | None = None  # single-answer sessions: 10 (1-10) or 5 (1-5)
+    rubric: str | None = None  # single-answer sessions: "[criterion]" then "Score 1: ..." to "Score N: ..."
 
 
 def _whole(value: Any, field: str) -> int:
@@ -96,6 +99,25 @@ def _whole(value: Any, field: str) -> int:
     if int(value) != value:
         raise StoreError(f"{field} must be a whole number, got {value!r}; nothing was saved.")
     return int(value)
+
+
+def _grading(form: SessionForm) -> dict[str, Any]:
+    """A single-answer session's scale and rubric as the store takes them (``annotation_store.scales``
+    checks both and names the wrong rubric line). A radio or a script may send the scale as text."""
+    grading: dict[str, Any] = {}
+    scale = form.scale
+    if isinstance(scale, str) and scale.strip():
+        try:
+            scale = float(scale)
+        except ValueError:
+            raise StoreError(
+                f"The rating scale must be 10 (1-10) or 5 (1-5), got {scale!r}; nothing was saved."
+            ) from None
+    if scale not in (None, ""):
+        grading["scale"] = scale
+    if form.rubric is not None:
+        grading["rubric"] = form.rubric
+    return grading
 
 
 def parse_mapping_text(text: str) -> dict[str, str]:
@@ -290,6 +312,7 @@ class AdminDesk:
         if form.strategy is not None and form.strategy not in STRATEGIES:
             raise StoreError(f"Choose an assignment strategy: one of {', '.join(STRATEGIES)}; nothing was saved.")
         assignment = {"strategy": form.strategy, "audit_rate": form.audit_rate}
+        grading = _grading(form) if (form.kind or "pairwise") == "single" else {}
         return self.store.save_session(
             form.name.strip(),
             form.dataset,
@@ -302,13 +325,21 @@ class AdminDesk:
             guidelines=form.guidelines or "",
             active=bool(form.active),
             kind=form.kind or "pairwise",
+            edited_by=actor,
             **{key: value for key, value in assignment.items() if value is not None},
+            **grading,
         )
 
     def session_assignment(self, actor: str | None, name: str) -> dict[str, Any]:
         """How the session hands out items: {'strategy': ..., 'audit_rate': ...}."""
         self.access.require(actor, ADMIN)
         return self.store.session_assignment(name)
+
+    def session_grading(self, actor: str | None, name: str) -> dict[str, Any]:
+        """The session's scale and rubric as stored: {'scale': 10 | 5, 'rubric': str} ('' on a 1-5 session
+        means Prometheus 2's default; the form shows the stored text so that saving it back changes nothing)."""
+        self.access.require(actor, ADMIN)
+        return self.store.session_grading(name)
 
     def set_gold(
         self, actor: str | None, comparison_id: float | int | None, verdict: str | None, explanation: str | None

@@ -126,12 +126,15 @@ class CaseBrowser:
         *,
         decoding: str | None = None,
         max_new_tokens: int | None = None,
+        profile: str | None = None,
     ) -> Iterator[CaseProgress]:
         """Judge a stored comparison live (``Studio.stream_comparison``, optionally with other decoding
-        settings); the verdict is stored."""
+        settings or another profile, e.g. a saved custom prompt); the verdict is stored."""
         self.access.require(actor, VIEWER)
         number = comparison_number(comparison_id, "Pick a comparison first.")
-        yield from self.studio.stream_comparison(number, decoding=decoding, max_new_tokens=max_new_tokens)
+        yield from self.studio.stream_comparison(
+            number, decoding=decoding, max_new_tokens=max_new_tokens, profile=profile
+        )
 
     def stream_custom(self, actor: str | None, case: PairCase) -> Iterator[CaseProgress]:
         """Judge a pasted pair live without storing it (``Studio.stream_custom``)."""

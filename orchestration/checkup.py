@@ -24,49 +24,27 @@ import pandas as pd
 
 from analysis.checkup import CheckupResult, checkup, format_checkup
 from annotation_store import NewVerdict, Store, StoreError, StoreNotFound
-from interchange.evalbiasbench import EVALBIASBENCH_ANNOTATOR, EVALBIASBENCH_DATASET, import_evalbiasbench
-from interchange.hhh_alignment import HHH_ANNOTATOR, HHH_DATASET, import_hhh_alignment
 from judge_runtime import Judge, JudgeInputError, JudgeResult, PairCase
 from judge_runtime.profiles import swapped as swap_case
+from orchestration.checkup_suites import SUITES, Suite, checkup_pairs, judged_pairs, suite_named
 from orchestration.service import Studio, to_case, to_new_verdict
+
+__all__ = [
+    "DEFAULT_DATA_DIR",
+    "SUITES",
+    "CheckupProgress",
+    "CheckupReport",
+    "Suite",
+    "SuiteCheckup",
+    "checkup_pairs",
+    "run_checkup",
+    "stored_checkup",
+    "suite_named",
+]
 
 #: Where the suites' files are looked for when no folder is given (relative to the current directory).
 DEFAULT_DATA_DIR = Path("..") / "shared" / "data"
 
-
-@dataclass(frozen=True)
-class Suite:
-    """A public set of pairs with a known-better side: its file under the data folder and its importer."""
-
-    name: str
-    title: str
-    dataset: str
-    file: str
-    annotator: str
-    category_name: str
-    importer: Callable[..., Any]
-
-
-SUITES: dict[str, Suite] = {
-    "evalbiasbench": Suite(
-        "evalbiasbench",
-        "EvalBiasBench",
-        EVALBIASBENCH_DATASET,
-        "evalbiasbench/biasbench.json",
-        EVALBIASBENCH_ANNOTATOR,
-        "bias type",
-        import_evalbiasbench,
-    ),
-    "hhh": Suite(
-        "hhh",
-        "HHH alignment",
-        HHH_DATASET,
-        "hhh_alignment/hhh_alignment_eval.json",
-        HHH_ANNOTATOR,
-        "subset",
-        import_hhh_alignment,
-    ),
-}
 
 #: ``on_progress(suite, done, total)``: judgments finished of this suite's total.
 CheckupProgress = Callable[[str, int, int], None]
@@ -125,12 +103,6 @@ class CheckupReport:
         return "\n\n".join(suite.table(f"{self.judge} · profile {self.profile}") for suite in self.suites)
 
 
-def suite_named(name: str) -> Suite:
-    if name not in SUITES:
-        raise StoreError(f"Unknown checkup suite {name!r}; use one of {', '.join(SUITES)}.")
-    return SUITES[name]
-
-
 def ensure_suite_dataset(store: Store, suite: Suite, data_dir: str | Path | None = None) -> bool:
     """Import the suite's file into its dataset unless the database has it; True when imported now."""
     if suite.dataset in store.dataset_names():
@@ -144,23 +116,6 @@ def ensure_suite_dataset(store: Store, suite: Suite, data_dir: str | Path | None
         )
     suite.importer(store, path)
     return True
-
-
-def checkup_pairs(store: Store, suite: Suite, limit: int | None = None) -> pd.DataFrame:
-    """The pairs to score: comparison_id, verdict (the known-better side), category; with ``limit``,
-    that many taken in turn from each category (so a short checkup still sees every bias type)."""
-    labels = store.labels(suite.dataset)
-    gold = labels.loc[labels["annotator"] == suite.annotator, ["comparison_id", "verdict", "category"]]
-    if gold.empty:
-        raise StoreError(f"Dataset {suite.dataset!r} holds no labels of {suite.annotator!r}; import it again.")
-    gold = gold.sort_values("comparison_id", kind="stable").reset_index(drop=True)
-    if limit is None or limit >= len(gold):
-        return gold
-    turn = gold.groupby("category", sort=False).cumcount()
-    first_seen = gold["category"].map({name: i for i, name in enumerate(dict.fromkeys(gold["category"]))})
-    order = gold.assign(_turn=turn, _first=first_seen).sort_values(["_turn", "_first"], kind="stable")
-    chosen = order.head(max(int(limit), 0)).drop(columns=["_turn", "_first"])
-    return chosen.sort_values("comparison_id", kind="stable").reset_index(drop=True)
 
 
 def per_order_judge(judge: Judge) -> Judge:
@@ -312,10 +267,8 @@ def stored_checkup(store: Store, run_id: int, suite: str = "evalbiasbench") -> S
     if chosen.dataset not in store.dataset_names():
         return None
     verdicts = store.judge_verdicts(chosen.dataset)
-    judged = set(verdicts.loc[verdicts["run_id"] == run_id, "comparison_id"].astype(int))
-    if not judged:
+    mine = verdicts[verdicts["run_id"] == run_id]
+    if mine.empty:
         return None
-    pairs = checkup_pairs(store, chosen)
-    pairs = pairs[pairs["comparison_id"].astype(int).isin(judged)].reset_index(drop=True)
-    result = checkup(verdicts[verdicts["run_id"] == run_id], pairs)
+    result = checkup(mine, judged_pairs(store, chosen, mine))
     return SuiteCheckup(chosen.name, chosen.title, chosen.dataset, chosen.category_name, run_id, 0, 0, result)

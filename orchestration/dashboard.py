@@ -227,7 +227,8 @@ def _fingerprint(inputs: ReportInputs, alpha: float, margin: float) -> tuple[Any
         judge_ratings,
     )
     runs = tuple((run.run_id, run.model, run.averaged_orders) for run in inputs.runs)
-    return (inputs.dataset, runs, alpha, margin, *(digest(frame) for frame in frames))
+    checkups = tuple(digest(checkup.verdicts) for checkup in inputs.checkups)
+    return (inputs.dataset, runs, alpha, margin, *(digest(frame) for frame in frames), *checkups)
 
 
 def build_dashboard(

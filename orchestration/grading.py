@@ -1,20 +1,118 @@
-"""Single-answer grading sessions (MT-Bench style, 1-10): the answer desk with the 'single' kind.
+"""Single-answer grading sessions (1-10 MT-Bench style, or 1-5 Prometheus 2 style): the answer desk
+with the 'single' kind, and the judge that rates a session's dataset against the session's rubric.
 
 One response at a time (with its prompt and the reference answer where the dataset has one), leased
 from the session like every answer (``Store.lease``: overlap per session, least-rated first, leases
 that expire). Blind sessions hide the model's name; the judge's rating of the response is revealed
 only in the outcome of a submit (and only if the session reveals the judge). ← Previous reopens an
 earlier rating for editing (a new version, optimistic with ``expected_version``).
+
+Scales and rubrics (``annotation_store.scales``): each item carries its session's ``scale`` (the page
+offers 1..scale; the store refuses anything else) and ``rubric``. A 1-5 session without a rubric of its
+own uses upstream's default (prometheus-eval's ``helpfulness`` rubric, ``DEFAULT_RUBRIC_TEXT``); the
+store keeps it empty and ``session_rubric`` resolves it, here where the judge's rubrics are known.
+``rating_profile`` is how the session's rubric reaches a rubric-using judge profile
+(``prometheus2-absolute``, ``selene-absolute``): ``judge_runtime.with_rubric`` puts it into the prompt,
+so it is part of the prompt-template hash and a run under another rubric is a judge run of its own.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
-from annotation_store import JudgeRatingView, Progress, RatingView, ResponseView, SessionView, Store, Submitted, Turn
+from annotation_store import (
+    JudgeRatingView,
+    Progress,
+    RatingView,
+    ResponseView,
+    SessionView,
+    Store,
+    StoreError,
+    Submitted,
+    Turn,
+)
+from judge_runtime import Judge, JudgeInputError, JudgeResult, get_profile, get_rubric, with_rubric
+from judge_runtime.profiles import Profile
 from orchestration.access import Access
 from orchestration.annotation import AnswerDesk
+
+DEFAULT_RUBRIC_TEXT = get_rubric("helpfulness").score_rubric()  # prometheus-eval's default, as upstream
+
+
+def session_rubric(scale: int, rubric: str) -> str:
+    """The rubric a session's annotators and judge get: its own, else on a 1-5 session upstream's default
+    (``DEFAULT_RUBRIC_TEXT``), else none ('')."""
+    if rubric.strip():
+        return rubric
+    return DEFAULT_RUBRIC_TEXT if scale == 5 else ""
+
+
+def profile_scale(profile: Profile) -> int:
+    """The top of a single-answer profile's scale: 10 (mtbench-single) or 5 (Prometheus 2, Selene)."""
+    return int(profile.score_range[1]) if hasattr(profile, "score_range") else 10
+
+
+def rating_profile(name: str, scale: int | None = None, rubric: str = "") -> Profile:
+    """The single-answer profile ``name`` for a session of ``scale`` with ``rubric`` (None: no session).
+
+    A profile whose scale is not the session's is refused (its ratings could not be compared with the
+    session's); a rubric-using profile gets the session's rubric (``session_rubric``); a profile without
+    a rubric slot (``mtbench-single``) is used as it is."""
+    try:
+        profile = get_profile(name)
+    except ValueError as exc:
+        raise StoreError(str(exc)) from None
+    if profile.kind != "single":
+        raise StoreError(f"Profile {name!r} compares two responses; rating needs a single-answer profile.")
+    if scale is None:
+        return profile
+    if profile_scale(profile) != scale:
+        fitting = "mtbench-single" if scale == 10 else "prometheus2-absolute or selene-absolute"
+        raise StoreError(
+            f"Profile {name!r} rates 1-{profile_scale(profile)} but the session rates 1-{scale}: use {fitting}."
+        )
+    text = session_rubric(scale, rubric)
+    if hasattr(profile, "rubric") and text:
+        try:
+            return with_rubric(profile, text)  # type: ignore[type-var]  # a rubric-using profile
+        except ValueError as exc:
+            raise StoreError(f"The session's rubric cannot be given to {name!r}: {exc}") from None
+    return profile
+
+
+def rating_sd(result: JudgeResult, scale: int) -> float | None:
+    """The standard deviation of the judge's rating probabilities (rating_mode 'expected'), the spread
+    that judge-uncertain-first grading sessions read (``annotation_store.assignment``); None without
+    them. Probabilities outside 1..scale are left out and the rest renormalised."""
+    probabilities = {r: p for r, p in (result.rating_probabilities or {}).items() if 1 <= r <= scale and p > 0}
+    total = sum(probabilities.values())
+    if total <= 0:
+        return None
+    mean = sum(r * p for r, p in probabilities.items()) / total
+    variance = sum(p * (r - mean) ** 2 for r, p in probabilities.items()) / total
+    return min(math.sqrt(variance), (scale - 1) / 2)
+
+
+def with_profile(judge: Judge, profile: Profile) -> Judge:
+    """``judge`` (already set to ``profile.name``) grading with ``profile`` itself (a rubric filled in).
+
+    ``Judge.with_settings`` takes profile names only, so this uses the backend's ``_with_spec`` (what
+    ``with_settings`` calls). A run must record the rubric: the prompt-template hash of the result's
+    fingerprint is checked against the profile's, and a backend that does not recompute it is refused
+    rather than storing ratings under two rubrics as one run."""
+    if judge.profile == profile:
+        return judge
+    from judge_runtime.loading import prompt_template_hash
+
+    graded = judge._with_spec(judge.spec, profile, judge.decoding)
+    if graded.fingerprint.get("prompt_template_hash") != prompt_template_hash(profile):
+        raise JudgeInputError(
+            f"This judge backend ({type(judge).__name__}) does not record the rubric in its fingerprint, so "
+            "ratings under two rubrics would be one judge run; rate with a local judge, or without a rubric."
+        )
+    return graded
 
 
 @dataclass(frozen=True)
@@ -25,6 +123,8 @@ class GradingItem:
     response: ResponseView
     rating: RatingView | None  # their current rating when they come back to a response
     progress: Progress
+    scale: int = 10  # the session rates 1..scale
+    rubric: str = ""  # the session's rubric (resolved: the default on a 1-5 session without one); untrusted
 
     @property
     def id(self) -> int:
@@ -42,34 +142,45 @@ class GradeOutcome:
     judge: JudgeRatingView | None  # only when the session reveals the judge
     progress: Progress | None = None  # after the submit
     next: GradingItem | None = None  # the next lease, when asked for with the submit
+    scale: int = 10  # the session's
+    judge_scale: int = 10  # the judge's rating is 1..judge_scale
 
 
 class Single:
-    """Single-answer ratings: one response, rated 1-10 or skipped."""
+    """Single-answer ratings: one response, rated 1..scale or skipped (the session's scale and rubric
+    are read with each item)."""
 
     name = "single"
 
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def _grading(self, session: SessionView) -> tuple[int, str]:
+        found = self.store.session_grading(session.name)
+        return found["scale"], session_rubric(found["scale"], found["rubric"])
+
     def item(self, turn: Turn) -> GradingItem:
-        return GradingItem(turn.session, turn.item, turn.answer, turn.progress)
+        scale, rubric = self._grading(turn.session)
+        return GradingItem(turn.session, turn.item, turn.answer, turn.progress, scale, rubric)
 
     def outcome(self, submitted: Submitted, answer: dict[str, Any]) -> GradeOutcome:
+        judge = submitted.judge
         return GradeOutcome(
             rating=submitted.answer,
             model=submitted.item.model,
-            judge=submitted.judge,
+            judge=judge,
             progress=submitted.progress,
             next=self.item(submitted.next) if submitted.next is not None else None,
+            scale=self._grading(submitted.session)[0],
+            judge_scale=self.store.judge_rating_scale(judge.run_id, judge.response_id) if judge is not None else 10,
         )
-
-
-SINGLE = Single()
 
 
 class GradingDesk(AnswerDesk[GradingItem, GradeOutcome]):
     """The desk for single-answer ratings (the Grade page)."""
 
     def __init__(self, store: Store, access: Access) -> None:
-        super().__init__(store, access, SINGLE)
+        super().__init__(store, access, Single(store))
 
     def submit(
         self,

@@ -15,8 +15,10 @@ from typing import Any
 
 from analysis import ALPHA, N_BOOTSTRAP, JudgeRun, ReportInputs, ReportOptions, build_report, report_dict
 from analysis.defaults import AGGREGATION, AGGREGATIONS, ALT_TEST_EPSILON, SEED
+from analysis.guideline_versions import GuidelineInputs
 from annotation_store.store import JudgeRunView, Store, StoreError
 from interchange.importers import POSITION_MODELS
+from orchestration.checkup_suites import stored_checkups
 from settings.table import BY_NAME
 
 
@@ -41,7 +43,9 @@ def read_report_inputs(
 ) -> ReportInputs:
     """The rows ``build_report`` needs for ``dataset``: comparisons, labels, verdicts and runs (every
     run, or ``run_ids``), and with ``details`` the label details, gold answers and ratings the
-    dashboard also shows. Raises StoreError for a dataset without comparisons."""
+    dashboard also shows; the stored judge checkups of the dataset's judges (``checkup_suites``) and
+    its sessions' guideline versions with the labels given under each.
+    Raises StoreError for a dataset without comparisons."""
     texts = store.comparison_texts(dataset)
     if texts.empty:
         known = ", ".join(store.dataset_names()) or "none"
@@ -50,7 +54,8 @@ def read_report_inputs(
     # 1/pi in the corrected estimates; NaN everywhere when no such design applies (plain estimates)
     draws = store.draw_probabilities(dataset).rename(columns={"comparison_id": "id"})
     texts = texts.merge(draws, on="id", how="left")
-    runs = [judge_run(view) for view in store.judge_runs_on(dataset)]
+    views = store.judge_runs_on(dataset)
+    runs = [judge_run(view) for view in views]
     if run_ids is not None:
         runs = [run for run in runs if run.run_id in run_ids]
     verdicts = store.judge_verdicts(dataset)
@@ -65,7 +70,19 @@ def read_report_inputs(
         }
     accounts = store.accounts()
     kinds = {str(name): str(kind) for name, kind in zip(accounts["name"], accounts["kind"], strict=True)}
-    return ReportInputs(dataset, texts, store.labels(dataset), verdicts, runs, **extra, annotator_kinds=kinds)
+    checkups = stored_checkups(store, dataset, views)  # of every run on it, as the dashboard shows them
+    guidelines = GuidelineInputs(store.guideline_versions_frame(dataset), store.guideline_labels(dataset))
+    return ReportInputs(
+        dataset,
+        texts,
+        store.labels(dataset),
+        verdicts,
+        runs,
+        **extra,
+        annotator_kinds=kinds,
+        checkups=checkups,
+        guidelines=guidelines,
+    )
 
 
 def ranks_models(inputs: ReportInputs) -> bool:

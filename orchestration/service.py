@@ -23,6 +23,7 @@ from annotation_store import (
     VerdictView,
     open_store,
 )
+from annotation_store.store import JudgeRunView
 from judge_runtime import (
     DEMO_MODEL,
     Judge,
@@ -41,7 +42,8 @@ from orchestration.demo import (
     judge_demo_in_background,
     seed_demo,
 )
-from orchestration.grading import GradingDesk
+from orchestration.grading import GradingDesk, profile_scale, rating_profile, rating_sd, with_profile
+from orchestration.prompts import PromptDesk, ensure_profile
 from settings import Settings, judge_spec
 
 RATING_PROFILE = "mtbench-single"
@@ -61,6 +63,8 @@ class RatingRunSummary:
     skipped: int  # already rated by this judge fingerprint
     unparsed: int
     run_id: int
+    profile: str = RATING_PROFILE
+    rubric: str = ""  # the rubric the judge graded against ('' : its profile has none)
 
 
 @dataclass(frozen=True)
@@ -121,6 +125,15 @@ def to_new_verdict(comparison_id: int, result: JudgeResult) -> NewVerdict:
     )
 
 
+def judge_version(run: JudgeRunView) -> str:
+    """A run's profile with its prompt-template hash (a custom prompt's name already carries its own), so two
+    versions of one profile read differently wherever runs are listed."""
+    template = run.fingerprint.get("prompt_template_hash") if run.fingerprint else None
+    if run.profile.startswith("custom:") or not template:
+        return run.profile
+    return f"{run.profile} (template {str(template)[:8]})"
+
+
 class Studio:
     def __init__(
         self,
@@ -134,8 +147,9 @@ class Studio:
         self.access = Access(self.store)
         self.desk = AnnotationDesk(self.store, self.access)
         self.grading = GradingDesk(self.store, self.access)
+        self.prompts = PromptDesk(self.store, self.access)  # your own judge prompts (orchestration.prompts)
         self._rater: Judge | None = None
-        self._variants: dict[tuple[str | None, int | None], Judge] = {}
+        self._variants: dict[tuple[str | None, int | None, str | None], Judge] = {}
         self._judge: Judge | None = None
         self._judge_error: Exception | None = None
         self._judge_lock = threading.Lock()
@@ -153,6 +167,7 @@ class Studio:
         """The app's Studio: opens (and migrates) the store, then seeds the demo data when
         ``settings.seed_demo`` is on, as an explicit step (``orchestration.demo.seed_demo``)."""
         studio = cls(settings, store=store, judge_loader=judge_loader)
+        ensure_profile(studio.store, settings.judge_profile)  # a saved custom prompt named by the settings
         if settings.seed_demo:
             seed_demo(studio.store)
         return studio
@@ -188,10 +203,17 @@ class Studio:
         rating comes last, so constrained verdict probabilities do not apply)."""
         return replace(self.judge_spec, profile=RATING_PROFILE, verdict_mode="generate", both_orders=False)
 
-    def rater(self) -> Judge:
+    def rater(self, profile: str = RATING_PROFILE, session: str | None = None) -> Judge:
         """The judge with the ``mtbench-single`` profile: the loaded judge's model with other settings
         (``Judge.with_settings``), so the weights are in memory once; its fingerprint is the one a judge
-        loaded from :attr:`rating_spec` would have."""
+        loaded from :attr:`rating_spec` would have. Another single-answer ``profile``, or a grading
+        ``session`` (its scale and rubric: ``orchestration.grading.rating_profile``), gives that judge."""
+        if (profile, session) != (RATING_PROFILE, None):
+            grading = self.store.session_grading(session) if session else None
+            scale, rubric = (int(grading["scale"]), str(grading["rubric"])) if grading else (None, "")
+            wanted = rating_profile(profile, scale, rubric)
+            named = self.judge().with_settings(profile=profile, verdict_mode="generate", both_orders=False)
+            return with_profile(named, wanted)
         if self._rater is not None:
             return self._rater
         judge = self.judge()
@@ -210,17 +232,30 @@ class Studio:
                 self._rater = rater
             return self._rater
 
-    def judge_variant(self, *, decoding: str | None = None, max_new_tokens: int | None = None) -> Judge:
+    def judge_variant(
+        self, *, decoding: str | None = None, max_new_tokens: int | None = None, profile: str | None = None
+    ) -> Judge:
         """The loaded judge with other decoding settings (``None``: the Studio's), sharing its model.
 
         Each settings pair is built once and kept; its fingerprint differs from the judge's wherever the
-        settings do, so its verdicts are stored as a judge run of their own."""
+        settings do, so its verdicts are stored as a judge run of their own. ``profile``: another profile,
+        e.g. a saved custom prompt ``custom:NAME@HASH12`` (free generation: its verdict may come anywhere)."""
         judge = self.judge()
-        key = (decoding, None if max_new_tokens is None else int(max_new_tokens))
+        key = (decoding, None if max_new_tokens is None else int(max_new_tokens), profile or None)
         with self._judge_lock:
             variant = self._variants.get(key)
         if variant is None:
-            variant = judge.with_settings(decoding=decoding, max_new_tokens=key[1])
+            if profile and profile != judge.profile.name:
+                ensure_profile(self.store, profile)
+                variant = judge.with_settings(
+                    decoding=decoding,
+                    max_new_tokens=key[1],
+                    profile=profile,
+                    verdict_mode="generate",
+                    both_orders=False,
+                )
+            else:
+                variant = judge.with_settings(decoding=decoding, max_new_tokens=key[1])
             with self._judge_lock:
                 variant = self._variants.setdefault(key, variant)
         return variant
@@ -230,15 +265,23 @@ class Studio:
         dataset: str = DEMO_DATASET_NAME,
         limit: int | None = None,
         on_progress: Callable[[int, int], None] | None = None,
+        *,
+        profile: str = RATING_PROFILE,
+        session: str | None = None,
     ) -> RatingRunSummary:
-        """Rate every response of ``dataset`` 1-10 with the judge (profile ``mtbench-single``), skipping
-        responses this judge fingerprint already rated. Outputs without a ``[[rating]]`` are stored as
-        unparsed (no score): the 135M demo judge writes none."""
+        """Rate every response of ``dataset`` with the judge (profile ``mtbench-single``, 1-10, unless
+        ``profile`` names another single-answer profile), skipping responses this judge fingerprint
+        already rated. Outputs without a ``[[rating]]`` are stored as unparsed (no score): the 135M demo
+        judge writes none. ``session``: a grading session on ``dataset``; the profile must rate on its
+        scale, and a rubric-using profile (prometheus2-absolute, selene-absolute) grades against the
+        session's rubric."""
+        if session is not None and (found := self.store.get_session(session)).dataset != dataset:
+            raise StoreError(f"The session {session!r} is on {found.dataset!r}, not on {dataset!r}; nothing was rated.")
         responses = self.store.responses(dataset)
         if not responses:
             known = ", ".join(self.store.dataset_names()) or "none"
             raise StoreError(f"Dataset {dataset!r} has no responses (datasets: {known}).")
-        judge = self.rater()
+        judge = self.rater(profile, session)
         run_id = self.store.ensure_judge_run(judge.fingerprint_key, judge.fingerprint)
         done = self.store.rated_response_ids(run_id)
         todo = [r for r in responses if r.id not in done]
@@ -250,7 +293,8 @@ class Studio:
         def save(index: int, result: JudgeResult) -> None:
             nonlocal unparsed, finished
             new = to_new_judge_rating(todo[index].id, result)
-            self.store.save_judge_rating(run_id, new)
+            scale = profile_scale(judge.profile)
+            self.store.save_judge_rating(run_id, new, scale=scale, rating_sd=rating_sd(result, scale))
             unparsed += new.status != "ok"
             finished += 1
             if on_progress is not None:
@@ -258,7 +302,8 @@ class Studio:
 
         if todo:
             judge.rate_many([to_single_case(r) for r in todo], batch_size=self.settings.batch_size, on_result=save)
-        return RatingRunSummary(rated=len(todo), skipped=len(done), unparsed=unparsed, run_id=run_id)
+        rubric = judge.profile.rubric.score_rubric() if hasattr(judge.profile, "rubric") else ""
+        return RatingRunSummary(len(todo), len(done), unparsed, run_id, judge.profile.name, rubric)
 
     def judge_demo_in_background(self, *, limit: int | None = None) -> threading.Thread:
         """First start on the embedded default: judge the demo dataset in the background (progress in
@@ -312,14 +357,19 @@ class Studio:
         return f"Judge loading: {self.settings.judge_model} (profile {self.settings.judge_profile})…"
 
     def stream_comparison(
-        self, comparison_id: int, *, decoding: str | None = None, max_new_tokens: int | None = None
+        self,
+        comparison_id: int,
+        *,
+        decoding: str | None = None,
+        max_new_tokens: int | None = None,
+        profile: str | None = None,
     ) -> Iterator[CaseProgress]:
         """Judge a stored comparison, streaming the output; the parsed verdict is stored at the end.
 
         ``decoding`` (a preset of the judge's profile: 'fast', 'released') and ``max_new_tokens``
         default to the Studio's settings; other values run the same model as a judge run of its own."""
         comparison = self.store.get_comparison(comparison_id)
-        judge = self.judge_variant(decoding=decoding, max_new_tokens=max_new_tokens)
+        judge = self.judge_variant(decoding=decoding, max_new_tokens=max_new_tokens, profile=profile)
         run_id = self.store.ensure_judge_run(judge.fingerprint_key, judge.fingerprint)
         for step in judge.stream(to_case(comparison)):
             if step.result is None:
@@ -432,7 +482,7 @@ class Studio:
         runs = list(reversed(self.store.judge_runs_on(dataset)))
         default = self.default_run(dataset)
         runs.sort(key=lambda run: run.run_id != default)  # the default first, then newest first
-        return [(f"{run.model} · {run.profile} · run {run.run_id}", run.run_id) for run in runs]
+        return [(f"{run.model} · {judge_version(run)} · run {run.run_id}", run.run_id) for run in runs]
 
     def default_run(self, dataset: str | None) -> int | None:
         """The judge run a page opens on: the run of the judge this app is configured with (once it is

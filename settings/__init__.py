@@ -46,6 +46,7 @@ class Settings:
     verdict_mode: str = _default("verdict_mode")
     both_orders: bool = _default("both_orders")
     rating_mode: str = _default("rating_mode")
+    rating_profile: str = _default("rating_profile")
     batch_size: int = _default("batch_size")
     host: str = _default("host")
     port: int = _default("port")

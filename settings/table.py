@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from judge_runtime import Judge, JudgeSpec
+from judge_runtime import Judge, JudgeSpec, get_profile, profile_names
 from judge_runtime.loading import QUANTIZATIONS
 from judge_runtime.ratings import RATING_MODES
 from judge_runtime.static_decode import DECODE_LOOPS
@@ -30,12 +30,15 @@ ENV_PREFIX = "JUDGE_STUDIO_"
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off", ""})
 
-#: Commands whose judge can be chosen (``rate`` always uses the ``mtbench-single`` profile, free generation).
+#: Commands whose judge can be chosen (``rate`` takes a single-answer profile: ``rating_profile``).
 JUDGE_COMMANDS = ("serve", "judge", "rate", "evaluate", "checkup")
+#: The single-answer profiles ``rate --rating-profile`` takes (judge_runtime's registry, built-ins only).
+SINGLE_PROFILES = tuple(name for name in profile_names() if get_profile(name).kind == "single")
 PAIR_JUDGE_COMMANDS = ("serve", "judge", "evaluate", "checkup")
 #: Commands that open the database.
 STORE_COMMANDS = (
     "serve",
+    "serve-api",
     "judge",
     "rate",
     "checkup",
@@ -48,6 +51,9 @@ STORE_COMMANDS = (
     "users set",
     "users invite",
     "users token",
+    "prompts add",
+    "prompts list",
+    "prompts show",
 )
 
 
@@ -196,7 +202,7 @@ JUDGE = (
         "judge_profile",
         str,
         "prompt and parse format: pandalm, judgelm, mtbench-pair, prometheus2-relative, offsetbias, selene-pairwise "
-        "or arena-hard (rate always uses mtbench-single)",
+        "or arena-hard (rate: --rating-profile)",
         "judge",
         commands=PAIR_JUDGE_COMMANDS,
         **_spec("profile"),
@@ -274,6 +280,17 @@ JUDGE = (
         **_spec("rating_mode"),
     ),
     Setting(
+        "rating_profile",
+        str,
+        "rate: the single-answer profile, 1-10 (mtbench-single) or 1-5 with a rubric (prometheus2-absolute, "
+        "selene-absolute); with --session it must rate on the session's scale and grades against its rubric",
+        "judge",
+        default="mtbench-single",
+        source="orchestration.service.RATING_PROFILE",
+        commands=("rate",),
+        choices=SINGLE_PROFILES,
+    ),
+    Setting(
         "batch_size",
         int,
         "judgments per batch (on the CPU batches help little: 1 gives progress after every judgment)",
@@ -285,8 +302,25 @@ JUDGE = (
 )
 
 SERVER = (
-    Setting("host", str, "address to listen on", "server", default="127.0.0.1", commands=("serve", "users invite")),
-    Setting("port", int, "port to listen on", "server", default=7860, commands=("serve", "users invite")),
+    Setting(
+        "host",
+        str,
+        "address to listen on",
+        "server",
+        default="127.0.0.1",
+        commands=("serve", "serve-api", "users invite"),
+    ),
+    Setting("port", int, "port to listen on", "server", default=7860, commands=("serve", "serve-api", "users invite")),
+    Setting(
+        "api_workers",
+        int,
+        "worker processes of `serve-api` (the REST API alone; PostgreSQL for more than one writer at a time)",
+        "server",
+        default=2,
+        commands=("serve-api",),
+        flag="--workers",
+        runtime=False,
+    ),
     Setting(
         "seed_demo",
         bool,
@@ -314,7 +348,7 @@ NETWORK = (
         "trusted, and the start of invite links",
         "network",
         default="",
-        commands=("serve",),
+        commands=("serve", "serve-api"),
     ),
     Setting(
         "forwarded_allow_ips",
@@ -322,10 +356,12 @@ NETWORK = (
         "comma-separated proxy addresses whose X-Forwarded-* headers are believed",
         "network",
         default="",
-        commands=("serve",),
+        commands=("serve", "serve-api"),
     ),
     Setting("max_upload_mb", int, "largest file an upload may be (MB)", "network", default=20, commands=("serve",)),
-    Setting("session_hours", int, "a login lasts this many hours", "network", default=72, commands=("serve",)),
+    Setting(
+        "session_hours", int, "a login lasts this many hours", "network", default=72, commands=("serve", "serve-api")
+    ),
     Setting(
         "login_attempts",
         int,
@@ -333,7 +369,7 @@ NETWORK = (
         "so one office behind a NAT is not locked out by one person's typos)",
         "network",
         default=10,
-        commands=("serve",),
+        commands=("serve", "serve-api"),
     ),
 )
 

@@ -1,6 +1,6 @@
 """Back-end features wired into the Admin page and the layout: session form defaults from the settings
-table, the assignment strategy on the session form, upload confinement of the import, the report
-card tab by role, and the judge checkup button. Page handlers are called directly (no server) over a
+table, the assignment strategy, rating scale and rubric on the session form, upload confinement of the
+import, the report card tab by role, and the judge checkup button. Page handlers are called directly (no server) over a
 copy of the seeded database, as the page would call them."""
 
 from __future__ import annotations
@@ -117,26 +117,105 @@ def test_a_judge_uncertain_first_session_is_saved_and_loaded_back_through_the_ad
         save(*_session("Sneaky", "pairwise", JUDGE_UNCERTAIN_FIRST, 0.3), _as("rita"))
 
 
-def test_the_strategy_is_only_for_pairwise_sessions(studio: Studio) -> None:
+def test_both_kinds_take_a_strategy_and_a_routed_session_keeps_its_kind(studio: Studio) -> None:
     demo = _ui(studio)
-    shown = by_id(_fn(demo, "assignment_shown")("single"))
-    assert shown == {
-        "admin-session-strategy": gr.update(visible=False),
-        "admin-session-audit": gr.update(visible=False),
-    }
-    assert by_id(_fn(demo, "assignment_shown")("pairwise"))["admin-session-strategy"]["visible"] is True
+    assert _component(demo, "admin-session-strategy").visible is not False  # shown for either kind
+    shown = by_id(_fn(demo, "grading_shown")("single"))
+    assert shown == {"admin-session-scale": gr.update(visible=True), "admin-session-rubric": gr.update(visible=True)}
+    assert by_id(_fn(demo, "grading_shown")("pairwise"))["admin-session-scale"]["visible"] is False
 
     save = handler(demo, "admin_save_session")
-    # the hidden dropdown's value is not sent for a single-answer session
     save(*_session("Ratings", "single", JUDGE_UNCERTAIN_FIRST, 0.5), _as("ada"))
-    assert studio.store.session_assignment("Ratings")["strategy"] == LEAST_ANNOTATED
+    assert studio.store.session_assignment("Ratings") == {"strategy": JUDGE_UNCERTAIN_FIRST, "audit_rate": 0.5}
     loaded = by_id(handler(demo, "admin_session")("Ratings", _as("ada")))
-    assert loaded["admin-session-strategy"]["visible"] is False
-    # a judge-uncertain-first session cannot become a single-answer one: the store says why
+    assert loaded["admin-session-strategy"] == gr.update(value=JUDGE_UNCERTAIN_FIRST, visible=True)
+    assert loaded["admin-session-audit"]["value"] == 0.5 and loaded["admin-session-kind"] == "single"
+    # a judge-uncertain-first session logs its draws per kind of item: it cannot change kind, either way
+    with pytest.raises(gr.Error, match="its kind cannot change; create a new session"):
+        save(*_session("Ratings", "pairwise", JUDGE_UNCERTAIN_FIRST, 0.5), _as("ada"))
     save(*_session("Uncertain", "pairwise", JUDGE_UNCERTAIN_FIRST, 0.2), _as("ada"))
-    with pytest.raises(gr.Error, match="Only pairwise sessions"):
-        save(*_session("Uncertain", "single", None, None), _as("ada"))
+    with pytest.raises(gr.Error, match="its kind cannot change; create a new session"):
+        save(*_session("Uncertain", "single", JUDGE_UNCERTAIN_FIRST, 0.2), _as("ada"))
     assert studio.store.get_session("Uncertain").kind == "pairwise"
+    assert studio.store.get_session("Ratings").kind == "single"
+    # a least-annotated session may still change kind
+    save(*_session("Plain", "pairwise", LEAST_ANNOTATED, 0.2), _as("ada"))
+    save(*_session("Plain", "single", LEAST_ANNOTATED, 0.2), _as("ada"))
+    assert studio.store.get_session("Plain").kind == "single"
+
+
+# ------------------------------------------------------------------ 2b. rating scale and rubric
+
+RUBRIC = (
+    "[Does the response answer the question correctly and completely?]\n"
+    "Score 1: Wrong or off-topic.\n"
+    "Score 2: Mostly wrong, with a correct detail.\n"
+    "Score 3: Partly right; important parts missing or wrong.\n"
+    "Score 4: Right, with minor gaps.\n"
+    "Score 5: Right and complete."
+)
+
+
+def _through_gradio(demo: gr.Blocks, api_name: str, inputs: list[Any], user: str) -> dict[str | None, Any]:
+    """Call an event as Gradio does (its own argument mapping, the request put where the handler's
+    signature has it), with the inputs in the order of the event's input components."""
+    import asyncio
+
+    block_fn = next(f for f in demo.fns.values() if f.api_name == api_name)
+    assert len(inputs) == len(block_fn.inputs)
+    out = asyncio.run(demo.call_function(block_fn, list(inputs), requests=_as(user)))
+    return by_id(out["prediction"])
+
+
+def test_a_1_to_5_session_with_a_rubric_is_saved_and_loaded_back_through_the_admin_page(studio: Studio) -> None:
+    demo = _ui(studio)
+    save_ids = [c.elem_id for c in next(f for f in demo.fns.values() if f.api_name == "admin_save_session").inputs]
+    assert save_ids[-2:] == ["admin-session-scale", "admin-session-rubric"]
+    assert _component(demo, "admin-session-scale").visible is False  # a new form is pairwise
+    fields = [*_session("Graded 1-5", "single", JUDGE_UNCERTAIN_FIRST, 0.25), 5, RUBRIC]
+    saved = _through_gradio(demo, "admin_save_session", fields, "ada")
+    assert "Saved session `Graded 1-5`" in saved["admin-sessions-result"]
+    assert studio.store.session_grading("Graded 1-5") == {"scale": 5, "rubric": RUBRIC}
+    assert studio.store.get_session("Graded 1-5").kind == "single"
+    assert studio.store.session_assignment("Graded 1-5")["strategy"] == JUDGE_UNCERTAIN_FIRST
+
+    loaded = _through_gradio(demo, "admin_session", ["Graded 1-5"], "ada")
+    assert loaded["admin-session-scale"] == gr.update(value=5, visible=True)
+    assert loaded["admin-session-rubric"] == gr.update(value=RUBRIC, visible=True)
+    assert loaded["admin-session-kind"] == "single"
+    # a pairwise session loads with the grading fields hidden
+    handler(demo, "admin_save_session")(*_session("Pairs", "pairwise", None, None), _as("ada"))
+    pairs = by_id(handler(demo, "admin_session")("Pairs", _as("ada")))
+    assert pairs["admin-session-scale"]["visible"] is False and pairs["admin-session-rubric"]["visible"] is False
+
+    # what the admin saved is what graders get: the Grade page offers 1-5 and shows the rubric
+    graded = by_id(handler(demo, "next_response")("Graded 1-5", _as("ann")))
+    assert [value for _label, value in graded["grade-rating"].choices] == [str(n) for n in range(1, 6)]
+    assert "| 5 | Right and complete\\. |" in graded["grade-rubric"]
+
+
+def test_a_bad_rubric_is_refused_naming_the_wrong_line_and_nothing_is_saved(studio: Studio) -> None:
+    demo = _ui(studio)
+    save = handler(demo, "admin_save_session")
+    save(*_session("Graded", "single", None, None), _as("ada"), 5, RUBRIC)
+    wrong = RUBRIC.replace("Score 3:", "Score three:")
+    with pytest.raises(gr.Error, match=r"score line 3 should start with 'Score 3: ', got 'Score 4: Right"):
+        save(*_session("Graded", "single", None, None), _as("ada"), 5, wrong)
+    ten_needed = RUBRIC  # five score lines on a 1-10 session
+    with pytest.raises(gr.Error, match=r"1-10 session needs one line per score.*score line 6 .* got nothing"):
+        save(*_session("Graded ten", "single", None, None), _as("ada"), 10, ten_needed)
+    with pytest.raises(gr.Error, match=r"starts with its criterion in square brackets"):
+        save(*_session("Graded", "single", None, None), _as("ada"), 5, "Score 1: no")
+    with pytest.raises(gr.Error, match=r"rating scale must be 10 \(1-10\) or 5 \(1-5\), got 7"):
+        save(*_session("Graded", "single", None, None), _as("ada"), 7, "")
+    assert studio.store.session_grading("Graded") == {"scale": 5, "rubric": RUBRIC}
+    assert "Graded ten" not in [s.name for s in studio.store.sessions()]
+    # an empty rubric on a 1-5 session: Prometheus 2's default (stored empty, resolved where it is used)
+    save(*_session("Graded", "single", None, None), _as("ada"), "5", "")
+    assert studio.store.session_grading("Graded") == {"scale": 5, "rubric": ""}
+    # a pairwise session ignores the hidden grading fields
+    save(*_session("Pairs", "pairwise", None, None), _as("ada"), 5, RUBRIC)
+    assert studio.store.session_grading("Pairs") == {"scale": 10, "rubric": ""}
 
 
 # ------------------------------------------------------------------ 3. upload confinement

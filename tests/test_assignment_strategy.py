@@ -220,8 +220,8 @@ def test_assignment_settings_are_checked(studio: Studio) -> None:
         studio.store.save_session("bad", "routed", strategy="random")
     with pytest.raises(StoreError, match="audit share must be from 0.01 to 1, got 0"):
         studio.store.save_session("bad", "routed", strategy="judge-uncertain-first", audit_rate=0)
-    with pytest.raises(StoreError, match="Only pairwise sessions"):
-        studio.store.save_session("bad", "routed", kind="single", strategy="judge-uncertain-first")
+    with pytest.raises(StoreError, match="rating scale must be 10 .1-10. or 5"):  # grading sessions route too now
+        studio.store.save_session("bad", "routed", kind="single", strategy="judge-uncertain-first", scale=7)
     assert "bad" not in {s.name for s in studio.store.sessions()}
     studio.store.save_session("ok", "routed", strategy="judge-uncertain-first", audit_rate=0.1)
     assert studio.store.session_assignment("ok") == {"strategy": "judge-uncertain-first", "audit_rate": 0.1}

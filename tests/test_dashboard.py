@@ -16,6 +16,7 @@ from annotation_store import NewVerdict, Store
 from orchestration import Settings, Studio
 from orchestration.dashboard import BOTH, ONLY, OPPOSITE, REPORT_CACHE, build_dashboard
 from ui.dashboard import dashboard_outputs, summary_markdown
+from ui.dashboard_layout import FIGURE_IDS
 from ui.plots import (
     NOT_A_TIME_SERIES_AXIS,
     agreement_over_time_figure,
@@ -228,13 +229,13 @@ def test_empty_dashboard_says_what_is_missing(store: Store) -> None:
     text = summary_markdown(board)
     assert "**0** human labels" in text and "No judge run on this dataset yet" in text and "No human labels yet" in text
     outputs = dashboard_outputs(board)
-    assert len(outputs) == 13
-    for fig in outputs[1:6] + outputs[7:8] + outputs[10:11] + outputs[12:]:  # figures but biases and graphs
+    assert len(outputs) == len(FIGURE_IDS)
+    for fig in outputs[1:6] + outputs[7:8] + outputs[10:11] + outputs[12:13]:  # figures but biases and graphs
         assert len(fig.data) == 0, fig.layout.title.text
         assert fig.layout.annotations and fig.layout.annotations[0].text.startswith(("No ", "Needs "))
     assert len(bias_figure(None, board.people_bias).data) == 0
     nothing = build_dashboard(store, None, None)
-    assert nothing.counts["comparisons"] == 0 and len(dashboard_outputs(nothing)) == 13
+    assert nothing.counts["comparisons"] == 0 and len(dashboard_outputs(nothing)) == len(FIGURE_IDS)
 
 
 def test_cached_until_something_changes(small) -> None:

@@ -306,6 +306,7 @@ def test_settings_replace_keeps_the_rating_profile_apart(db_path: Path) -> None:
 # ---------------------------------------------------------------------- dashboard and page handlers
 def test_dashboard_shows_rating_correlations_only_with_human_ratings(studio: Studio) -> None:
     from ui.dashboard import dashboard_outputs, rating_markdown
+    from ui.dashboard_layout import FIGURE_IDS
 
     board = studio.dashboard(DEMO)
     assert board.ratings is None and "No single-answer ratings" in rating_markdown(board)
@@ -324,7 +325,7 @@ def test_dashboard_shows_rating_correlations_only_with_human_ratings(studio: Stu
     text = rating_markdown(board)
     assert "| level | Pearson" in text and "| item |" in text and "| system |" in text
     outputs = dashboard_outputs(board)
-    assert len(outputs) == 13 and outputs[11] == text
+    assert len(outputs) == len(FIGURE_IDS) and outputs[11] == text
 
 
 def test_grade_page_handlers_check_the_role_and_hide_the_judge_until_submit(studio: Studio) -> None:

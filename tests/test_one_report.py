@@ -5,7 +5,8 @@ The dataset: PandaLM's human test set (999 comparisons, three annotators) with t
 released PandaLM-7B and gpt-3.5 judgments (one presentation order each), and a run judged in both
 orders (gpt-3.5's verdicts as shown, PandaLM-7B's as the swapped order), so swap consistency is a
 real figure. Done-when of the house-plan issue: accuracy, kappa, per annotator, per category, swap
-consistency and the partial order agree between the three.
+consistency and the partial order agree between the three. The two-order judge also has a stored
+checkup on EvalBiasBench (issue 11 item 3): the "checkup" section and the Dashboard's table agree too.
 """
 
 from __future__ import annotations
@@ -20,15 +21,21 @@ from typing import Any
 
 import pytest
 
-from annotation_store import Store
+from analysis.checkup import checkup_json
+from analysis.report_json import plain
+from annotation_store import NewVerdict, Store
 from annotation_store.batch_import import ImportBatch, ImportJudgeRun, ImportVerdict
+from interchange.evalbiasbench import import_evalbiasbench
 from interchange.importers import import_pandalm_judgments, import_pandalm_testset, run_fingerprint
 from orchestration.dashboard import Dashboard, ReportCache, build_dashboard
+from ui.dashboard import dashboard_figures
 
 ROOT = Path(__file__).resolve().parent.parent
 DATASET = "pandalm-testset-v1"
 BOOTSTRAP = 20
 TWO_ORDERS = "two-order test judge"
+CHECKUP_PAIRS = 12
+SUITE = "evalbiasbench"
 
 
 def _import(store: Store, shared_data: Path) -> None:
@@ -55,6 +62,18 @@ def _import(store: Store, shared_data: Path) -> None:
         DATASET, "test_one_report", "existing", judge_runs=(ImportJudgeRun(key, fingerprint, tuple(rows)),)
     )
     store.import_batch(batch)
+    _checkup(store, shared_data, key, fingerprint)
+
+
+def _checkup(store: Store, shared_data: Path, key: str, fingerprint: dict[str, Any]) -> None:
+    """The two-order judge's checkup: EvalBiasBench pairs judged in both orders by the same run (as
+    ``judge-studio checkup`` stores them), so the report has a "checkup" section for that run."""
+    import_evalbiasbench(store, shared_data / "evalbiasbench" / "biasbench.json")
+    run = store.ensure_judge_run(key, fingerprint)
+    for comparison in store.comparison_table("evalbiasbench")["id"].head(CHECKUP_PAIRS):
+        # right in the original order; in the swapped order right on even ids only
+        store.save_verdict(run, NewVerdict(int(comparison), "1", "ok"))
+        store.save_verdict(run, NewVerdict(int(comparison), "1" if comparison % 2 == 0 else "2", "ok", swapped=True))
 
 
 def _cli(home: Path) -> dict[str, Any]:
@@ -140,6 +159,15 @@ def _check_dashboard(board: Dashboard, report: dict[str, Any]) -> None:
     inter = report["inter_annotator"]
     assert _same(board.inter_annotator.fleiss_kappa, inter["fleiss_kappa"])
     assert _same(board.inter_annotator.krippendorff_alpha, inter["krippendorff_alpha"])
+    # the judge checkup: the same stored checkups, figure for figure, and the run's table on the page
+    assert plain(checkup_json(board.report.checkups)) == report["checkup"]
+    mine = [c for c in report["checkup"]["runs"] if board.run_id in c["for_run_ids"]]
+    shown = dashboard_figures(board)["dashboard-checkup"]
+    for section in mine:
+        overall = section["overall"]["judge"]
+        orders = f"{overall['accuracy_original']:.0%} | {overall['accuracy_swapped']:.0%}"
+        assert f"| overall | {overall['pairs']} | {orders} |" in shown
+    assert bool(mine) != shown.startswith("_No judge checkup")
 
 
 def test_cli_rest_and_dashboard_show_the_same_figures(live_app, shared_data: Path) -> None:
@@ -150,6 +178,11 @@ def test_cli_rest_and_dashboard_show_the_same_figures(live_app, shared_data: Pat
 
     runs = {j["model"]: j for j in cli["judges"]}
     two = runs[f"{TWO_ORDERS}"]
+    (checkup,) = cli["checkup"]["runs"]  # the two-order judge's, on EvalBiasBench
+    assert (checkup["run_id"], checkup["for_run_ids"], checkup["suite"]) == (two["run_id"], [two["run_id"]], SUITE)
+    overall = checkup["overall"]["judge"]
+    assert (overall["pairs"], overall["accuracy_original"], overall["right_swapped"]) == (CHECKUP_PAIRS, 1.0, 6)
+    assert overall["pair_accuracy"] == overall["pair_agreement"] == 0.5
     assert two["position_bias"]["n_pairs"] == 974 and 0 < two["position_bias"]["consistency"] < 1
     assert runs["PandaLM-7B (released outputs)"]["position_bias"]["not_measured"].startswith("not measured")
     assert runs["PandaLM-7B (released outputs)"]["against_majority"]["accuracy"] == pytest.approx(0.6677, abs=1e-4)

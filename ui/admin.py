@@ -20,6 +20,7 @@ from ui.admin_sections.checkup import checkup_section, wire_checkup
 from ui.admin_sections.exporting import export_section, wire_export
 from ui.admin_sections.importing import import_section, wire_import
 from ui.admin_sections.judging import judge_section, wire_judge
+from ui.admin_sections.prompts import prompts_section, wire_prompts
 from ui.admin_sections.session_events import wire_sessions
 from ui.admin_sections.sessions import SESSION_HEADERS, sessions_frame, sessions_section
 from ui.errors import has_role
@@ -43,6 +44,7 @@ def admin_tab(studio: Studio, demo: gr.Blocks | None = None, pickers: DatasetPic
     importing = import_section()
     judging = judge_section(pickers)
     checkup = checkup_section()
+    prompts = prompts_section()
     exporting = export_section(pickers)
     accounts = accounts_section()
     sessions = sessions_section(pickers)
@@ -50,6 +52,7 @@ def admin_tab(studio: Studio, demo: gr.Blocks | None = None, pickers: DatasetPic
     pickers.refresh_after(wire_import(importing, desk))
     wire_judge(judging, desk)
     wire_checkup(checkup, desk)
+    wire_prompts(prompts, studio.prompts, studio, demo)
     wire_export(exporting, desk)
     accounts_table = wire_accounts(accounts, desk)
     sessions_loader = wire_sessions(sessions, desk)

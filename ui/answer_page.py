@@ -180,11 +180,19 @@ def show(kind: PageKind, page: Page, item: Any, note: str, progress: Any = None)
             page.flagged: bool(answer.flagged) if answer is not None else False,
             page.comment: answer.comment if answer is not None else "",
             page.progress: _progress(kind, item.progress),
-            page.guidelines: safe_markdown(item.session.guidelines) or "_No guidelines for this session._",
+            page.guidelines: guidelines_markdown(item.session),
         }
     )
     updates.update(kind.show_item(page, item))
     return updates
+
+
+def guidelines_markdown(session: Any) -> str:
+    """The session's guidelines, headed by the version the annotator is reading (each saved edit of the
+    guidelines is a new version, and each label records the version it was given under)."""
+    text = safe_markdown(session.guidelines) or "_No guidelines for this session._"
+    version = getattr(session, "guideline_version", None)
+    return text if version is None else f"**Guidelines, version {int(version)}**\n\n{text}"
 
 
 def _progress(kind: PageKind, p: Any) -> str:

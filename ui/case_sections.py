@@ -92,6 +92,7 @@ class CaseSections:
     judged: JudgeOutput
     orders: gr.Markdown
     custom: CustomSection
+    prompt: gr.Dropdown  # the judge's profile, or a saved custom prompt (custom:NAME@HASH12)
 
 
 def filter_section() -> FilterSection:
@@ -150,6 +151,21 @@ def decoding_controls(studio: Studio) -> tuple[gr.Button, gr.Dropdown, gr.Slider
     return run, preset, max_tokens
 
 
+def prompt_picker(studio: Studio) -> gr.Dropdown:
+    """The judge prompt for "Run judge": the settings' profile, or a saved custom prompt version."""
+    return gr.Dropdown(
+        choices=prompt_choices(studio),
+        value="",
+        label="Judge prompt",
+        elem_id="judge-prompt",
+        allow_custom_value=True,
+    )
+
+
+def prompt_choices(studio: Studio) -> list[tuple[str, str]]:
+    return [(f"{studio.settings.judge_profile} (settings)", ""), *studio.prompts.profile_choices()]
+
+
 def custom_section() -> CustomSection:
     with gr.Accordion("Judge your own pair (not stored)", open=False, elem_id="custom-section"):
         instruction = gr.Textbox(label="Instruction", lines=2, elem_id="custom-instruction")
@@ -172,8 +188,11 @@ def case_sections(studio: Studio, dataset: gr.Dropdown) -> CaseSections:
     )
     panel = comparison_panel("case")
     run, preset, max_tokens = decoding_controls(studio)
+    prompt = prompt_picker(studio)
     judged = judge_output("judge", "Judge output (streamed, shown as plain text)")
     with gr.Accordion("Every stored judge verdict (both orders)", open=True, elem_id="judge-orders-section"):
         orders = gr.Markdown(elem_id="judge-orders", line_breaks=True)
     custom = custom_section()
-    return CaseSections(dataset, status, filters, picker, panel, run, preset, max_tokens, judged, orders, custom)
+    return CaseSections(
+        dataset, status, filters, picker, panel, run, preset, max_tokens, judged, orders, custom, prompt
+    )

@@ -26,6 +26,7 @@ from ui.case_sections import (
     CaseSections,
     JudgeOutput,
     case_sections,
+    prompt_choices,
 )
 from ui.errors import actor_of, guarded, has_role
 from ui.pickers import DatasetPickers
@@ -151,13 +152,19 @@ def wire_judging(browser: CaseBrowser, studio: Studio, page: CaseSections) -> No
         comparison_id: int | None,
         decoding: str | None = None,
         new_tokens: float | None = None,
+        prompt: str | None = None,
         request: gr.Request | None = None,
     ) -> Iterator[dict[Any, Any]]:
-        """``decoding`` and ``new_tokens`` may be left out (API callers): the Studio's settings then."""
+        """``decoding``, ``new_tokens`` and ``prompt`` (a saved custom prompt, ``custom:NAME@HASH12``) may be
+        left out (API callers): the Studio's settings then."""
         if comparison_id is None:
             raise InvalidInput("Pick a comparison first.")
         steps = browser.stream(
-            actor_of(request), int(comparison_id), decoding=decoding or None, max_new_tokens=token_limit(new_tokens)
+            actor_of(request),
+            int(comparison_id),
+            decoding=decoding or None,
+            max_new_tokens=token_limit(new_tokens),
+            profile=prompt or None,
         )
         for step in steps:
             yield {**judged.progress(step), page.status: studio.judge_status()}
@@ -180,13 +187,19 @@ def wire_judging(browser: CaseBrowser, studio: Studio, page: CaseSections) -> No
     slots: dict[str, Any] = {"concurrency_id": "judge", "concurrency_limit": JUDGE_SLOTS}
     page.run.click(
         run_judge,
-        inputs=[page.picker, page.preset, page.max_tokens],
+        inputs=[page.picker, page.preset, page.max_tokens, page.prompt],
         outputs=[*judged.components, page.status],
         api_name="judge_comparison",
         **slots,
     ).then(refresh_orders, inputs=page.picker, outputs=page.orders, api_visibility="private")
     custom.run.click(
         run_custom, inputs=custom.inputs, outputs=custom.output.components, api_name="judge_custom", **slots
+    )
+    page.prompt.focus(  # prompts saved on the Admin page since the page was built
+        lambda: gr.Dropdown(choices=prompt_choices(studio)),
+        outputs=page.prompt,
+        api_visibility="private",
+        concurrency_limit=None,
     )
     gr.Timer(3.0).tick(
         judge_status, outputs=page.status, api_visibility="private", concurrency_limit=None, show_progress="hidden"

@@ -15,9 +15,13 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
+from analysis.guideline_versions import VersionAgreement
 from orchestration import Dashboard, Studio
+from orchestration.prompts import judge_versions_of
+from ui.checkup_table import checkups_markdown
 from ui.dashboard_layout import FIGURE_IDS, DashboardPage, dashboard_page
 from ui.errors import has_role
+from ui.judge_versions import versions_markdown
 from ui.pickers import DatasetPickers
 from ui.plots import (
     agreement_over_time_figure,
@@ -73,27 +77,81 @@ def summary_markdown(board: Dashboard) -> str:
 
 
 def rating_markdown(board: Dashboard) -> str:
-    """The rating-correlation table (numbers only), or a one-line empty state."""
+    """The rating-correlation table (numbers only) on one scale, or a one-line empty state; the note of
+    ``analysis.ratings`` (ratings on another scale left out, a judge on another scale not compared)."""
     r = board.ratings
     if r is None:
         return "_No single-answer ratings on this dataset yet: they appear as people rate on the Grade page._"
-    head = f"**{r.n_ratings}** human ratings on **{r.n_responses}** responses" + (
-        f" · judge run {r.judge_run} ({r.judge_unparsed} of its ratings unparsed)" if r.judge_run else ""
-    )
+    judge = ""
+    if r.judge_run is not None:
+        on = f", rating 1-{r.judge_scale}" if r.judge_scale is not None else ""
+        judge = f" · judge run {r.judge_run}{on} ({r.judge_unparsed} of its ratings unparsed)"
+    head = f"**{r.n_ratings}** human ratings on **{r.n_responses}** responses{judge} · compared on 1-{r.scale}"
+    note = [f"_{inline_text(r.note)}_"] if r.note else []
+    if r.judge_run is not None and r.judge_scale is not None and r.judge_scale != r.scale:
+        return "\n\n".join([head, *note])  # the note says why a judge on another scale is not compared
     if r.correlations.empty or r.judge_run is None:
-        return head + (
-            "\n\n_No judge score to correlate with yet: rate the dataset with the judge "
-            "(`judge-studio rate --dataset NAME`)._"
+        profiles = "" if r.scale == 10 else " --rating-profile prometheus2-absolute --session NAME"
+        return "\n\n".join(
+            [
+                head,
+                *note,
+                "_No judge score to correlate with yet: rate the dataset with the judge "
+                f"(`judge-studio rate --dataset NAME{profiles}`)._",
+            ]
         )
     rows = ["| level | Pearson | Spearman | Kendall τ | n |", "|---|---|---|---|---|"]
     for level, row in r.correlations.iterrows():
         cells = [_fmt(None if pd.isna(row[c]) else float(row[c])) for c in ("pearson", "spearman", "kendall")]
         rows.append(f"| {inline_text(level)} | {' | '.join(cells)} | {int(row['n'])} |")
-    note = (
+    explained = (
         "Item level: per prompt, across its models' responses, averaged over prompts; system level: per-model "
         "means across models. – means undefined (too few or constant ratings)."
     )
-    return "\n\n".join([head, "\n".join(rows), note])
+    return "\n\n".join([head, "\n".join(rows), *note, explained])
+
+
+def guideline_versions_markdown(board: Dashboard) -> str:
+    """Agreement per guideline version of the dataset's pairwise sessions (the report's
+    "guideline_versions" section) as one small table: a row per session and version, people's agreement
+    within it, and the judge run chosen at the top against that version's labels (the other runs are in
+    ``metrics --json``). Session and account names are untrusted: escaped."""
+    versions = board.report.guideline_versions if board.report is not None else []
+    if not versions:
+        return "_No annotation session on this dataset yet: guideline versions appear once one is saved._"
+    header = "| session | version | saved | labels | people agree (pairs) | Krippendorff α | judge: acc. · κ (n) |"
+    rows = [header, "|---|---|---|---|---|---|---|"]
+    for v in versions:
+        judged = next((j for j in v.judges if j["run_id"] == board.run_id), None)
+        judge = "–" if judged is None else f"{_fmt(judged['accuracy'])} · {_fmt(judged['cohen_kappa'])} ({judged['n']})"
+        cells = [inline_text(v.session), "unknown" if v.version is None else f"v{v.version}", _saved(v)]
+        cells += [str(v.labels), f"{_fmt(v.people_agreement)} ({v.people_pairs})", _fmt(v.krippendorff_alpha), judge]
+        rows.append("| " + " | ".join(cells) + " |")
+    explained = (
+        "Each label records the guidelines version in force when it was submitted. People agree: the share of "
+        "agreeing label pairs on the same comparison within the version; judge: the run chosen at the top, every "
+        "label of the version against its verdict. If agreement moves between versions while the judge stayed "
+        "the same, the guidelines changed what people were asked. – means undefined (too few labels, no run)."
+    )
+    return "\n\n".join(["\n".join(rows), explained])
+
+
+def _saved(version: VersionAgreement) -> str:
+    """When (date, UTC) and by whom a guideline version was saved; – when not recorded."""
+    when = (
+        ""
+        if version.created_at is None or pd.isna(version.created_at)
+        else f"{pd.Timestamp(version.created_at):%Y-%m-%d}"
+    )
+    by = version.created_by  # None, or NaN from a frame, when not recorded (versions backfilled by 0009)
+    who = f" by {inline_text(by)}" if isinstance(by, str) and by else ""
+    return (when + who).strip() or "–"
+
+
+def checkup_markdown(board: Dashboard) -> str:
+    """The stored judge checkups of the chosen run's judge (the report's "checkup" section), as tables."""
+    checkups = board.report.checkups if board.report is not None else []
+    return checkups_markdown(checkups, board.run_id)
 
 
 def dashboard_figures(board: Dashboard) -> dict[str, Any]:
@@ -117,6 +175,8 @@ def dashboard_figures(board: Dashboard) -> dict[str, Any]:
         win_table_figure(board.pairs),
         rating_markdown(board),
         rating_scatter_figure(board.ratings),
+        checkup_markdown(board),
+        guideline_versions_markdown(board),
     )
     return dict(zip(FIGURE_IDS, values, strict=True))
 
@@ -161,6 +221,8 @@ def denied_figures() -> dict[str, Any]:
     out: dict[str, Any] = {i: message_figure("", "Reviewers and admins only.") for i in FIGURE_IDS}
     out["dashboard-summary"] = ROLE_NOTE
     out["dashboard-rating-correlations"] = ""
+    out["dashboard-checkup"] = ""
+    out["dashboard-guideline-versions"] = ""
     return out
 
 
@@ -182,6 +244,9 @@ class DashboardHandlers:
         if last_key is not None and board.key == last_key:
             return {page.shown: gr.skip()}  # a non-empty dict: Gradio reads an empty one as one value
         shown = dict(SHOWN.figures(board))
+        versions = versions_markdown(judge_versions_of(self.studio.store, board.dataset))  # every run, by version
+        if versions:
+            shown["dashboard-summary"] = f"{shown['dashboard-summary']}\n\n{versions}"
         background = self.studio.background.message()  # first start: the demo judge at work
         if background:
             shown["dashboard-summary"] = f"_{inline_text(background)}_\n\n{shown['dashboard-summary']}"

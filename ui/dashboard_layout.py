@@ -1,5 +1,6 @@
 """The Dashboard page's layout: pickers, the summary, the figures (each with an ``elem_id``), the notes
-that explain them, and the timer. ``FIGURE_IDS`` is the order ``ui.dashboard.dashboard_figures`` fills."""
+that explain them, and the timer. ``FIGURE_IDS`` is the order ``ui.dashboard.dashboard_figures`` fills:
+page order, except that a figure added later is appended (callers of ``dashboard_outputs`` index it)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ FIGURE_IDS = (
     "dashboard-wins",
     "dashboard-rating-correlations",
     "dashboard-rating-scatter",
+    "dashboard-checkup",
+    "dashboard-guideline-versions",  # shown under the agreement figures; appended here so indices stay
 )
 
 EDGE_LEGEND = (
@@ -40,7 +43,7 @@ BIAS_NOTE = (
     "of decisive verdicts (people: majority labels) that chose the longer response, in characters. Swap "
     "consistency: share of comparisons the judge judged in both orders with the same verdict. 0.5 means no "
     "preference; hover for n and the binomial p-value. Rating correlations (below) compare single-answer "
-    "ratings from the Grade page with the judge's 1-10 scores."
+    "ratings from the Grade page with the judge's scores on the same scale (1-10 or 1-5; never rescaled)."
 )
 
 
@@ -74,6 +77,8 @@ def dashboard_page(pickers: DatasetPickers) -> DashboardPage:
     with gr.Row():
         categories = _plot("Agreement per category", "dashboard-categories")
         kappa = _plot("Agreement between people", "dashboard-kappa")
+    gr.Markdown("### Agreement per guideline version", elem_id="dashboard-guideline-versions-title")
+    guideline_versions = gr.Markdown(elem_id="dashboard-guideline-versions")
     annotators = _plot("Annotators", "dashboard-annotators")
     with gr.Row():
         bias = _plot("Biases", "dashboard-bias")
@@ -88,8 +93,10 @@ def dashboard_page(pickers: DatasetPickers) -> DashboardPage:
     with gr.Row():
         rating_table = gr.Markdown(elem_id="dashboard-rating-correlations")
         rating_scatter = _plot("Ratings: people vs judge", "dashboard-rating-scatter")
+    gr.Markdown("### Judge checkup: known-better pairs in both orders")
+    checkup = gr.Markdown(elem_id="dashboard-checkup")
     figures = [summary, over_time, confusion, categories, kappa, annotators, bias, ranking, judge_graph, human_graph]
-    figures += [wins, rating_table, rating_scatter]
+    figures += [wins, rating_table, rating_scatter, checkup, guideline_versions]
     assert [f.elem_id for f in figures] == list(FIGURE_IDS)
     timer = gr.Timer(5.0, active=False)  # started on page load for reviewers and admins
     return DashboardPage(dataset, judge_run, figures, gr.State(None), timer)

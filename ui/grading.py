@@ -1,9 +1,11 @@
-"""The Grade page: single-answer grading sessions (MT-Bench style), one response rated 1-10.
+"""The Grade page: single-answer grading sessions, one response rated 1-10 (MT-Bench style) or 1-5
+(Prometheus 2 style), on the session's scale.
 
 ``answer_page`` with the single kind: the instruction, input, the reference answer where the dataset
-has one, and the response; the model's name is hidden in blind sessions and the judge's rating
-appears only after the submit (if the session reveals the judge). Keys (static/shortcuts.js): Enter
-submits, S skips, F flags, ← previous.
+has one, the session's rubric (its criterion and what each score means) and the response; the rating
+buttons are 1..scale of the session shown. The model's name is hidden in blind sessions and the
+judge's rating appears only after the submit (if the session reveals the judge). Keys
+(static/shortcuts.js): Enter submits, S skips, F flags, ← previous.
 """
 
 from __future__ import annotations
@@ -12,13 +14,32 @@ from typing import Any
 
 import gradio as gr
 
+from annotation_store import StoreError
+from annotation_store.scales import parse_rubric
 from orchestration import DEMO_GRADING_SESSION, GradeOutcome, GradingItem, Studio
 from ui.answer_page import Page, PageKind, Updates, answer_page
 from ui.render import code, inline_text, quote_block
 
 RATING_CHOICES = [str(n) for n in range(1, 11)]
+SCALE_WORDS = {10: "1 = useless, 10 = excellent", 5: "1 = worst, 5 = best; see the rubric"}
 
-__all__ = ["GRADE", "RATING_CHOICES", "grading_tab", "item_markdown", "outcome_markdown"]
+__all__ = ["GRADE", "RATING_CHOICES", "grading_tab", "item_markdown", "outcome_markdown", "rubric_markdown"]
+
+
+def rating_choices(scale: int) -> list[str]:
+    return [str(n) for n in range(1, int(scale) + 1)]
+
+
+def rubric_markdown(rubric: str, scale: int) -> str:
+    """The session's rubric as a table (criterion, then what each score means); untrusted text escaped."""
+    if not rubric.strip():
+        return ""
+    try:
+        criterion, descriptions = parse_rubric(rubric, scale)
+    except StoreError:  # stored before its checks, or a scale changed: show it as it is, escaped
+        return f"**Rubric**\n\n{quote_block(rubric)}"
+    rows = [f"| {k} | {inline_text(text)} |" for k, text in enumerate(descriptions, start=1)]
+    return "\n".join([f"**Rubric** · {inline_text(criterion)}", "", "| score | what it means |", "|---|---|", *rows])
 
 
 def item_markdown(item: GradingItem) -> str:
@@ -34,33 +55,36 @@ def item_markdown(item: GradingItem) -> str:
 
 def outcome_markdown(outcome: GradeOutcome) -> str:
     saved = outcome.rating
-    what = "Skipped" if saved.skipped else f"Rated **{saved.rating}**/10"
+    what = "Skipped" if saved.skipped else f"Rated **{saved.rating}**/{int(outcome.scale)}"
     parts = [f"{what} response #{saved.response_id} (version {saved.version}). The model was {code(outcome.model)}."]
     judge = outcome.judge
     if judge is not None:
         if judge.score is None:
             parts.append(f"The judge's output on this response had no rating ({inline_text(judge.status)}).")
         else:
-            parts.append(f"The judge rated it **{judge.score:g}**/10.")
+            parts.append(f"The judge rated it **{judge.score:g}**/{int(outcome.judge_scale)}.")
     return " ".join(parts)
 
 
 def _display(page: Page) -> None:
+    rubric = gr.Markdown(elem_id="grade-rubric")
     title = gr.Markdown("### Response", elem_id="grade-response-title")
     response = gr.Markdown(elem_id="grade-response", elem_classes=["js-response"], line_breaks=True)
-    page.display = [title, response]
+    page.display = [rubric, title, response]
+
+
+def _rating_label(scale: int) -> str:
+    return f"Your rating, 1-{scale} ({SCALE_WORDS.get(scale, '')})"
 
 
 def _answer_widget(page: Page) -> None:
-    page.answer = gr.Radio(
-        RATING_CHOICES, label="Your rating (1 = useless, 10 = excellent)", elem_id="grade-rating", interactive=True
-    )
+    page.answer = gr.Radio(RATING_CHOICES, label=_rating_label(10), elem_id="grade-rating", interactive=True)
 
 
 def _show_item(page: Page, item: GradingItem | None) -> Updates:
-    title, response = page.display
+    rubric, title, response = page.display
     if item is None:
-        return {title: "### Response", response: ""}
+        return {rubric: "", title: "### Response", response: ""}
     r, saved = item.response, item.rating
     editing = f" · editing your earlier rating (version {saved.version})" if saved is not None else ""
     return {
@@ -68,7 +92,12 @@ def _show_item(page: Page, item: GradingItem | None) -> Updates:
         page.prompt: item_markdown(item),
         title: f"### Response · {code(item.model)}" if item.model is not None else "### Response",
         response: quote_block(r.text),
-        page.answer: str(saved.rating) if saved is not None and saved.rating is not None else None,
+        rubric: rubric_markdown(item.rubric, item.scale),
+        page.answer: gr.Radio(
+            choices=rating_choices(item.scale),
+            value=str(saved.rating) if saved is not None and saved.rating is not None else None,
+            label=_rating_label(item.scale),
+        ),
     }
 
 
@@ -76,7 +105,9 @@ def _answer_of(what: str, picked: Any, _swapped: bool) -> dict[str, Any]:
     if what == "skip":
         return {"rating": None, "skipped": True}
     if not picked:
-        raise gr.Error("Choose a rating from 1 to 10 first, then submit.", print_exception=False)
+        raise gr.Error(
+            "Choose a rating first (one of the buttons of the session's scale), then submit.", print_exception=False
+        )
     return {"rating": int(str(picked)), "skipped": False}
 
 

@@ -553,13 +553,21 @@ def _shorten(
 
 
 def rating_scatter_figure(ratings: RatingSummary | None) -> go.Figure:
-    """Mean human rating vs the judge's score, one point per response (1-10 on both axes)."""
-    title = "Ratings: people vs judge (1-10)"
+    """Mean human rating vs the judge's score, one point per response, both on the same scale (1-10 or
+    1-5: ``analysis.ratings`` never plots a 1-5 judge against 1-10 people, its note says why)."""
     if ratings is None:
-        return message_figure(title, "No human ratings on this dataset yet (Grade page).")
+        return message_figure("Ratings: people vs judge", "No human ratings on this dataset yet (Grade page).")
+    top = int(ratings.scale)
+    title = f"Ratings: people vs judge (1-{top})"
     points = ratings.points.dropna(subset=["judge"])
     if points.empty:
-        why = "the judge has not rated this dataset" if ratings.judge_run is None else "no judge rating parsed"
+        if ratings.judge_scale is not None and ratings.judge_scale != top:
+            title = f"Ratings: people (1-{top}) vs judge (1-{ratings.judge_scale}): not compared"
+            why = f"the judge rates 1-{ratings.judge_scale}, people 1-{top}; scales are not rescaled"
+        elif ratings.judge_run is None:
+            why = "the judge has not rated this dataset"
+        else:
+            why = "no judge rating parsed"
         return message_figure(title, f"{ratings.n_responses} responses rated by people; {why}.")
     fig = go.Figure()
     for model, group in points.groupby("model", sort=True):
@@ -574,13 +582,14 @@ def rating_scatter_figure(ratings: RatingSummary | None) -> go.Figure:
                 "(n=%{customdata[1]})<extra>%{fullData.name}</extra>",
             )
         )
-    fig.add_trace(go.Scatter(x=[1, 10], y=[1, 10], mode="lines", line=dict(color="#bbb", dash="dot"), showlegend=False))
+    diagonal = go.Scatter(x=[1, top], y=[1, top], mode="lines", line=dict(color="#bbb", dash="dot"), showlegend=False)
+    fig.add_trace(diagonal)
     fig.update_layout(
         title=title,
         height=380,
         margin=MARGIN,
-        xaxis=dict(title="judge score", range=[0.5, 10.5]),
-        yaxis=dict(title="mean human rating", range=[0.5, 10.5]),
+        xaxis=dict(title=f"judge score (1-{top})", range=[0.5, top + 0.5]),
+        yaxis=dict(title=f"mean human rating (1-{top})", range=[0.5, top + 0.5]),
         plot_bgcolor="white",
     )
     return fig

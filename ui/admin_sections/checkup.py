@@ -16,11 +16,11 @@ from typing import Any
 
 import gradio as gr
 
-from analysis.checkup import BASELINE, CheckupFigures
 from orchestration import AdminDesk
 from orchestration.admin import ADMIN, CHECKUP_SUITES
 from orchestration.checkup import DEFAULT_DATA_DIR, SUITES, CheckupReport, SuiteCheckup
 from ui.admin_sections.judging import JUDGE_SLOTS
+from ui.checkup_table import result_table
 from ui.errors import actor_of, guarded
 from ui.render import code, inline_text
 
@@ -75,32 +75,16 @@ def progress_markdown(done: int | None, total: int | None) -> str:
     return f"Judged {int(done or 0)} of {int(total)} (each pair in both orders)"
 
 
-def _percent(value: float | None) -> str:
-    return "–" if value is None else f"{100 * value:.0f}%"
-
-
-def _row(name: str, f: CheckupFigures, counts: bool = True) -> str:
-    cells = [name, str(f.pairs), _percent(f.accuracy_original), _percent(f.accuracy_swapped)]
-    cells += [_percent(f.pair_accuracy), _percent(f.pair_agreement)]
-    cells += [str(f.ties), str(f.uncertain), str(f.unparsed)] if counts else ["", "", ""]
-    return "| " + " | ".join(cells) + " |"
-
-
 def suite_markdown(suite: SuiteCheckup, judge: str) -> str:
-    """One suite's figures as a Markdown table (the rows of ``analysis.checkup.format_checkup``).
-    Category and judge names come from files and settings: shown through ``ui.render``."""
-    head = [inline_text(suite.category_name), "pairs", "original", "swapped", "pair acc.", "agreement"]
-    head += ["ties", "uncertain", "unparsed"]
+    """One suite's figures as a Markdown table (``ui.checkup_table``, the rows of
+    ``analysis.checkup.format_checkup``). Names come from files and settings: shown through ``ui.render``."""
     result = suite.result
     lines = [
         f"**{inline_text(suite.title)}** · judge {code(judge)} · run {suite.run_id} · "
         f"{result.overall.pairs} pairs, both orders · judged now {suite.judged}, already stored {suite.skipped}",
         "",
-        "| " + " | ".join(head) + " |",
-        "|" + "---|" * len(head),
+        *result_table(result, suite.category_name),
     ]
-    lines += [_row(inline_text(f.category or "(none)"), f) for f in result.judge]
-    lines.append(_row(f"_{inline_text(BASELINE)} (baseline)_", result.overall_baseline, counts=False))
     return "\n".join(lines)
 
 

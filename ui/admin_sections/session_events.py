@@ -55,12 +55,13 @@ def wire_sessions(s: SessionsSection, desk: AdminDesk) -> Callable[..., dict[Any
 
 
 def wire_load_form(s: SessionsSection, desk: AdminDesk) -> None:
-    """Load a session into the form (its assignment strategy too); show the strategy for pairwise only."""
+    """Load a session into the form (its assignment strategy, scale and rubric too); the scale and rubric
+    are shown for single-answer sessions only, the strategy for both kinds."""
     form, gold = s.form, s.gold
 
-    def assignment_shown(kind: str | None) -> dict[Any, Any]:
-        """The strategy and audit share are shown for pairwise sessions only."""
-        return {field: gr.update(visible=kind != "single") for field in form.assignment}
+    def grading_shown(kind: str | None) -> dict[Any, Any]:
+        """The scale and rubric belong to single-answer sessions: shown when the kind is 'single'."""
+        return {field: gr.update(visible=kind == "single") for field in form.grading}
 
     @guarded
     def load_into_form(name: str | None, request: gr.Request) -> dict[Any, Any]:
@@ -68,17 +69,20 @@ def wire_load_form(s: SessionsSection, desk: AdminDesk) -> None:
             raise InvalidInput("Choose a session to edit.")
         found = desk.session(actor_of(request), name)
         assignment = desk.session_assignment(actor_of(request), name)
+        grading = desk.session_grading(actor_of(request), name)
         shown = {getattr(form, f.name): getattr(found, f.name) for f in fields(SessionForm) if hasattr(found, f.name)}
-        pairwise = found.kind != "single"
+        single = found.kind == "single"
         return {
             **shown,
-            form.strategy: gr.update(value=assignment["strategy"], visible=pairwise),
-            form.audit_rate: gr.update(value=assignment["audit_rate"], visible=pairwise),
+            form.strategy: gr.update(value=assignment["strategy"], visible=True),
+            form.audit_rate: gr.update(value=assignment["audit_rate"], visible=True),
+            form.scale: gr.update(value=grading["scale"], visible=single),
+            form.rubric: gr.update(value=grading["rubric"], visible=single),
             gold["table"]: desk.gold(actor_of(request), found.dataset),
         }
 
     s.load.click(load_into_form, inputs=s.pick, outputs=[*form.components, gold["table"]], api_name="admin_session")
-    form.kind.change(assignment_shown, inputs=form.kind, outputs=form.assignment, api_visibility="private")
+    form.kind.change(grading_shown, inputs=form.kind, outputs=form.grading, api_visibility="private")
 
 
 def wire_save_session(s: SessionsSection, desk: AdminDesk) -> None:
@@ -101,10 +105,12 @@ def wire_save_session(s: SessionsSection, desk: AdminDesk) -> None:
         strategy: str | None,
         audit_rate: float | None,
         request: gr.Request,
+        scale: float | str | None = None,
+        rubric: str | None = None,
     ) -> dict[Any, Any]:
-        """Empty numbers take the settings table's defaults (``SessionForm``'s); a single-answer
-        session sends no strategy (the form hides it)."""
-        pairwise = (kind or "pairwise") == "pairwise"
+        """Empty numbers take the settings table's defaults (``SessionForm``'s). The scale and rubric come
+        after ``request`` (Gradio puts the request where the signature has it), so a script that sends the
+        thirteen fields of before keeps working; ``AdminDesk`` uses them for single-answer sessions only."""
         numbers = {"overlap": overlap, "lease_seconds": lease, "gold_rate": gold_rate}
         given = {key: value for key, value in numbers.items() if value is not None}
         saved = desk.save_session(
@@ -118,8 +124,10 @@ def wire_save_session(s: SessionsSection, desk: AdminDesk) -> None:
                 guidelines=guidelines or "",
                 active=bool(active),
                 kind=kind or "pairwise",
-                strategy=(strategy or None) if pairwise else None,
-                audit_rate=audit_rate if pairwise else None,
+                strategy=strategy or None,
+                audit_rate=audit_rate,
+                scale=scale,
+                rubric=rubric,
                 **given,
             ),
         )
@@ -127,4 +135,5 @@ def wire_save_session(s: SessionsSection, desk: AdminDesk) -> None:
 
     order = [form.name, form.dataset, form.overlap, form.lease_seconds, form.gold_rate, form.blind]
     order += [form.reveal_judge, form.randomize_order, form.active, form.guidelines, form.kind, *form.assignment]
+    order += form.grading  # after the request in the handler's signature (see its docstring)
     s.save.click(save_session, inputs=order, outputs=[s.table, s.pick, s.result], api_name="admin_save_session")

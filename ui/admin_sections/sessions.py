@@ -11,6 +11,7 @@ import pandas as pd
 from annotation_store import SessionView
 from annotation_store.assignment import ASSIGNMENT_DEFAULTS, JUDGE_UNCERTAIN_FIRST, LEAST_ANNOTATED, MIN_AUDIT_RATE
 from annotation_store.models import LEASE_MIN_SECONDS
+from annotation_store.scales import GRADING_DEFAULTS
 from annotation_store.sessions import MAX_GOLD_RATE
 from orchestration.admin import GOLD_VERDICTS
 from settings.sessions import session_defaults
@@ -27,11 +28,13 @@ SESSION_HEADERS = [
     "gold rate",
     "active",
     "kind",
+    "guidelines version",
 ]
 STRATEGY_CHOICES = [
     ("Least annotated first", LEAST_ANNOTATED),
     ("Judge-uncertain first (with random audits)", JUDGE_UNCERTAIN_FIRST),
 ]
+SCALE_CHOICES = [("1-10 (MT-Bench)", 10), ("1-5 (Prometheus 2, Selene)", 5)]
 GOLD_CHOICES = [(f"{v} · Response {v} is better" if v != "tie" else "Tie", v) for v in GOLD_VERDICTS]
 
 
@@ -42,6 +45,7 @@ def sessions_frame(sessions: list[SessionView]) -> pd.DataFrame:
     rows = [
         [s.name, s.dataset, s.overlap, yes(s.blind), yes(s.reveal_judge), yes(s.randomize_order)]
         + [s.lease_seconds, f"{s.gold_rate:.2f}", yes(s.active), s.kind]
+        + [f"v{s.guideline_version}" if s.guideline_version is not None else "–"]
         for s in sessions
     ]
     return pd.DataFrame(rows, columns=SESSION_HEADERS)
@@ -62,8 +66,10 @@ class SessionFields:
     guidelines: gr.Textbox
     active: gr.Checkbox
     kind: gr.Radio
-    strategy: gr.Dropdown  # pairwise sessions only
-    audit_rate: gr.Number  # pairwise sessions only
+    strategy: gr.Dropdown  # either kind
+    audit_rate: gr.Number  # either kind
+    scale: gr.Radio  # single-answer sessions only
+    rubric: gr.Textbox  # single-answer sessions only
 
     @property
     def components(self) -> list[Any]:
@@ -71,8 +77,13 @@ class SessionFields:
 
     @property
     def assignment(self) -> list[Any]:
-        """The fields shown only for pairwise sessions (the store refuses a strategy for single answers)."""
+        """How items are handed out (least-annotated or judge-uncertain-first): both kinds."""
         return [self.strategy, self.audit_rate]
+
+    @property
+    def grading(self) -> list[Any]:
+        """The fields shown only for single-answer sessions (the store refuses a scale or rubric elsewhere)."""
+        return [self.scale, self.rubric]
 
 
 @dataclass(frozen=True)
@@ -124,18 +135,22 @@ def session_fields(pickers: DatasetPickers) -> SessionFields:
         )
         active = gr.Checkbox(value=True, label="Active", elem_id="admin-session-active")
     kind, strategy, audit = assignment_fields()
+    scale, rubric = grading_fields()
     guidelines = gr.Textbox(
-        value=start["guidelines"], label="Guidelines (Markdown)", lines=4, elem_id="admin-session-guidelines"
+        value=start["guidelines"],
+        label="Guidelines (Markdown; each saved change is a new version, and labels record theirs)",
+        lines=4,
+        elem_id="admin-session-guidelines",
     )
     fields_ = (name, dataset, overlap, blind, reveal, randomize, lease, gold, guidelines, active, kind)
-    return SessionFields(*fields_, strategy, audit)
+    return SessionFields(*fields_, strategy, audit, scale, rubric)
 
 
 def assignment_fields() -> tuple[gr.Radio, gr.Dropdown, gr.Number]:
-    """The session's kind, and for pairwise sessions how items are handed out (``annotation_store.assignment``)."""
+    """The session's kind and how items are handed out (``annotation_store.assignment``; either kind)."""
     with gr.Row():
         kind = gr.Radio(
-            [("Pairwise (Annotate page)", "pairwise"), ("Single answers rated 1-10 (Grade page)", "single")],
+            [("Pairwise (Annotate page)", "pairwise"), ("Single answers rated 1-10 or 1-5 (Grade page)", "single")],
             value="pairwise",
             label="Kind",
             elem_id="admin-session-kind",
@@ -143,7 +158,7 @@ def assignment_fields() -> tuple[gr.Radio, gr.Dropdown, gr.Number]:
         strategy = gr.Dropdown(
             choices=STRATEGY_CHOICES,
             value=cast(str, ASSIGNMENT_DEFAULTS["strategy"]),
-            label="Assignment strategy (pairwise sessions)",
+            label="Assignment strategy",
             elem_id="admin-session-strategy",
         )
         audit = gr.Number(
@@ -155,6 +170,28 @@ def assignment_fields() -> tuple[gr.Radio, gr.Dropdown, gr.Number]:
             elem_id="admin-session-audit",
         )
     return kind, strategy, audit
+
+
+def grading_fields() -> tuple[gr.Radio, gr.Textbox]:
+    """A single-answer session's scale and rubric (``annotation_store.scales``); hidden until the kind is
+    'single' (``session_events.kind_shown``)."""
+    scale = gr.Radio(
+        SCALE_CHOICES,
+        value=GRADING_DEFAULTS["scale"],
+        label="Rating scale (single answers; fixed once the session has ratings)",
+        elem_id="admin-session-scale",
+        visible=False,
+    )
+    rubric = gr.Textbox(
+        value=GRADING_DEFAULTS["rubric"],
+        label="Rubric (optional): '[criterion]' on the first line, then 'Score 1: ...' to 'Score N: ...' for "
+        "every score of the scale; empty on a 1-5 session: Prometheus 2's default (helpfulness)",
+        placeholder="[Does the response answer the question correctly and completely?]\nScore 1: ...\n...",
+        lines=6,
+        elem_id="admin-session-rubric",
+        visible=False,
+    )
+    return scale, rubric
 
 
 def sessions_section(pickers: DatasetPickers) -> SessionsSection:

@@ -1,10 +1,15 @@
-"""``/api/v1/sessions``: the open annotation sessions, and leasing your next item in one."""
+"""``/api/v1/sessions``: the open annotation sessions (pairwise, or with ``?kind=single`` the grading
+sessions with their scale and rubric), and leasing your next item in a pairwise one."""
 
 # No ``from __future__ import annotations``: FastAPI reads the handlers' annotations at run time.
-from fastapi import APIRouter
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from orchestration import AnnotationItem
+from annotation_store import SessionView
+from orchestration import AnnotationItem, Studio
+from orchestration.grading import session_rubric
 from web.routes.common import API_PREFIX, ERRORS, Caller, LabelOut, ProgressOut, StudioDep, label_out
 
 router = APIRouter(prefix=API_PREFIX, responses=ERRORS, tags=["annotation"])
@@ -20,6 +25,23 @@ class SessionOut(BaseModel):
     randomize_order: bool
     lease_seconds: int
     guidelines: str
+    guideline_version: int | None = Field(
+        description="the number of the guidelines version in force (1, 2, ...: each saved change of the text "
+        "is a new one, and every label records the version it was given under); null if none is recorded"
+    )
+    scale: int | None = Field(
+        default=None, description="grading sessions: ratings are 1..scale (10 or 5); null for pairwise sessions"
+    )
+    rubric: str | None = Field(
+        default=None,
+        description="grading sessions: the rubric graders and a rubric-using judge grade against ('[criterion]' "
+        "then 'Score 1: ...' to 'Score N: ...'); '' when there is none; null for pairwise sessions",
+    )
+    rubric_is_default: bool | None = Field(
+        default=None,
+        description="grading sessions: true when the session has no rubric of its own and a 1-5 session uses "
+        "Prometheus 2's default (helpfulness); null for pairwise sessions",
+    )
 
 
 class ItemOut(BaseModel):
@@ -59,23 +81,46 @@ def _item_out(item: AnnotationItem) -> ItemOut:
     )
 
 
+def _session_out(studio: Studio, s: SessionView) -> SessionOut:
+    """One session as the API shows it; a grading session's scale and rubric (the default rubric of a
+    1-5 session resolved, as the Grade page shows it: ``orchestration.grading.session_rubric``)."""
+    scale: int | None = None
+    rubric: str | None = None
+    is_default: bool | None = None
+    if s.kind == "single":
+        stored = studio.store.session_grading(s.name)
+        scale, own = int(stored["scale"]), str(stored["rubric"])
+        rubric, is_default = session_rubric(scale, own), scale == 5 and not own.strip()
+    return SessionOut(
+        name=s.name,
+        dataset=s.dataset,
+        kind=s.kind,
+        overlap=s.overlap,
+        blind=s.blind,
+        reveal_judge=s.reveal_judge,
+        randomize_order=s.randomize_order,
+        lease_seconds=s.lease_seconds,
+        guidelines=s.guidelines,
+        guideline_version=s.guideline_version,
+        scale=scale,
+        rubric=rubric,
+        rubric_is_default=is_default,
+    )
+
+
 @router.get("/sessions", response_model=list[SessionOut])
-def sessions(user: Caller, studio: StudioDep) -> list[SessionOut]:
-    """The open annotation sessions (annotator+)."""
-    return [
-        SessionOut(
-            name=s.name,
-            dataset=s.dataset,
-            kind=s.kind,
-            overlap=s.overlap,
-            blind=s.blind,
-            reveal_judge=s.reveal_judge,
-            randomize_order=s.randomize_order,
-            lease_seconds=s.lease_seconds,
-            guidelines=s.guidelines,
-        )
-        for s in studio.desk.sessions(user.name)
-    ]
+def sessions(
+    user: Caller,
+    studio: StudioDep,
+    kind: Annotated[
+        Literal["pairwise", "single"],
+        Query(description="pairwise: label comparisons (the default); single: grade single answers"),
+    ] = "pairwise",
+) -> list[SessionOut]:
+    """The open annotation sessions of one kind (annotator+): pairwise, or the grading sessions with
+    their rating scale and rubric."""
+    desk = studio.grading if kind == "single" else studio.desk
+    return [_session_out(studio, s) for s in desk.sessions(user.name)]
 
 
 @router.post("/sessions/{name}/next", response_model=NextOut)

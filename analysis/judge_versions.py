@@ -1,0 +1,180 @@
+"""Judge versions: the report's judge runs grouped by profile and prompt-template hash, with agreement with
+people per version, so that a changed prompt (a user's new version, or an upstream template that moved)
+shows up as a version of its own instead of silently mixing into one figure.
+
+A version is (profile, ``prompt_template_hash``) read from each run's fingerprint: the hash of the prompts
+the profile renders for fixed probe cases, so for built-in profiles it is a hash of their template text
+too, and for a custom prompt (profile ``custom:NAME@HASH12``) it changes with every saved edit. Runs of one
+version may differ in model or decoding; the version's figures pool their verdicts: the confusion matrices
+(human label x judge verdict) of its runs are summed, and accuracy and Cohen's kappa are read from the sum
+(so a version with one run has exactly that run's figures). A run without a recorded template hash (imported
+judgments) is a version of its own: nothing says it shares a prompt with another. Each version is compared
+with the previous version of the same family (the same custom prompt name, or the same built-in profile), in
+order of first run, so drift reads as a change in accuracy.
+
+Why by hand: pooling is a sum of 3x3 tables and kappa from a table is two lines (observed vs chance
+agreement); scikit-learn's ``cohen_kappa_score`` needs the raw label pairs, which the report has already
+reduced to these tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+import pandas as pd
+
+from analysis.agreement import Agreement, human_judge_agreement
+from analysis.defaults import UNCERTAIN_MARGIN
+from analysis.verdicts import LABELS, majority_labels, verdict_that_counts
+
+if TYPE_CHECKING:
+    from analysis.report import JudgeRun, Report
+
+
+class RunFigures(Protocol):
+    """What a version needs of each run: the report's ``JudgeSection`` has it, and so does ``RunAgreement``."""
+
+    @property
+    def run(self) -> JudgeRun: ...
+
+    @property
+    def against_majority(self) -> Agreement: ...
+
+    @property
+    def per_vote(self) -> Agreement: ...
+
+
+@dataclass(frozen=True)
+class RunAgreement:
+    """One run's agreement with people and nothing else: what the dashboard's versions table needs of every run
+    without building the whole report for each (``run_agreements``)."""
+
+    run: JudgeRun
+    against_majority: Agreement
+    per_vote: Agreement
+
+
+def run_agreements(
+    runs: Sequence[JudgeRun], verdicts: pd.DataFrame, labels: pd.DataFrame, *, margin: float = UNCERTAIN_MARGIN
+) -> list[RunAgreement]:
+    """Each run's verdicts that count against the majority label and per vote, as the report computes them."""
+    majority = majority_labels(labels)
+    figures = []
+    for run in runs:
+        counted = verdict_that_counts(verdicts[verdicts["run_id"] == run.run_id], margin=margin)
+        figures.append(
+            RunAgreement(run, human_judge_agreement(majority, counted), human_judge_agreement(labels, counted))
+        )
+    return figures
+
+
+CUSTOM_PREFIX = "custom:"
+POOLING_RULE = (
+    "runs grouped by profile and prompt-template hash (from each run's fingerprint); a version's figures pool "
+    "its runs' verdicts (summed confusion matrices); change = accuracy minus the previous version of the same "
+    "custom prompt name or built-in profile"
+)
+
+
+def _family(profile: str) -> str:
+    """What versions of the same thing share: a custom prompt's name, or the built-in profile's name."""
+    if profile.startswith(CUSTOM_PREFIX):
+        return profile.removeprefix(CUSTOM_PREFIX).partition("@")[0]
+    return profile
+
+
+def _pooled(tables: Sequence[Any]) -> dict[str, Any]:
+    """n, correct, accuracy and Cohen's kappa of the summed confusion matrices (rows human, columns judge)."""
+    total = np.zeros((len(LABELS), len(LABELS)))
+    for table in tables:
+        total += table.loc[list(LABELS), list(LABELS)].to_numpy(dtype=float)
+    n = float(total.sum())
+    if n == 0:
+        return {"n": 0, "correct": 0, "accuracy": None, "cohen_kappa": None}
+    observed = float(np.trace(total)) / n
+    chance = float((total.sum(axis=1) * total.sum(axis=0)).sum()) / (n * n)
+    kappa = None if chance >= 1.0 else (observed - chance) / (1.0 - chance)
+    return {"n": int(n), "correct": int(np.trace(total)), "accuracy": observed, "cohen_kappa": kappa}
+
+
+def _label(profile: str, template_hash: str | None, run: str) -> str:
+    if profile.startswith(CUSTOM_PREFIX):
+        return profile.removeprefix(CUSTOM_PREFIX)
+    if template_hash:
+        return f"{profile} (template {template_hash[:8]})"
+    return f"{profile} (template not recorded, {run})"
+
+
+def judge_versions(judges: Sequence[RunFigures]) -> list[dict[str, Any]]:
+    """One entry per (profile, prompt-template hash), in order of its first run; see the module docstring."""
+    groups: dict[tuple[str, str | None, int | None], list[RunFigures]] = {}
+    for judge in sorted(judges, key=lambda j: j.run.run_id):
+        fingerprint: Mapping[str, Any] = judge.run.fingerprint or {}
+        profile = str(fingerprint.get("profile") or judge.run.profile or "")
+        template_hash = fingerprint.get("prompt_template_hash")
+        # no recorded template (imported judgments): nothing says two runs share a prompt, so each stands alone
+        key = (profile, str(template_hash), None) if template_hash else (profile, None, judge.run.run_id)
+        groups.setdefault(key, []).append(judge)
+    versions: list[dict[str, Any]] = []
+    last_accuracy: dict[str, float | None] = {}
+    for (profile, template_hash, _alone), runs in groups.items():
+        family = _family(profile)
+        against = _pooled([j.against_majority.confusion for j in runs])
+        previous = last_accuracy.get(family)
+        change = None if previous is None or against["accuracy"] is None else against["accuracy"] - previous
+        versions.append(
+            {
+                "version": _label(profile, template_hash, f"run {runs[0].run.run_id}"),
+                "family": family,
+                "profile": profile,
+                "custom": profile.startswith(CUSTOM_PREFIX),
+                "prompt_template_hash": template_hash,
+                "runs": [
+                    {
+                        "run_id": j.run.run_id,
+                        "model": j.run.model,
+                        "n": j.against_majority.n,
+                        "accuracy": j.against_majority.accuracy,
+                        "cohen_kappa": j.against_majority.cohen_kappa,
+                    }
+                    for j in runs
+                ],
+                "against_majority": against,
+                "per_vote": _pooled([j.per_vote.confusion for j in runs]),
+                "accuracy_change_from_previous": change,
+            }
+        )
+        if against["accuracy"] is not None:
+            last_accuracy[family] = against["accuracy"]
+    return versions
+
+
+def judge_versions_dict(report: Report) -> dict[str, Any]:
+    """The ``judge_versions`` section of ``metrics --json``: the rule and the versions."""
+    return {"rule": POOLING_RULE, "versions": judge_versions(report.judges)}
+
+
+def _num(value: Any) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def judge_version_lines(section: Mapping[str, Any] | None) -> list[str]:
+    """The text summary's lines: one per version, with its runs and the change from the previous version
+    (only with two versions or more, one of them with a recorded template)."""
+    versions = (section or {}).get("versions") or []
+    if len(versions) < 2 or not any(v["prompt_template_hash"] for v in versions):
+        return []  # one version is the judge run above; imported runs alone (no template) add nothing
+    lines = ["Judge versions (profile + prompt-template hash; agreement with the majority label, runs pooled):"]
+    for v in versions:
+        versus = v["against_majority"]
+        change = v["accuracy_change_from_previous"]
+        delta = "" if change is None else f", {change:+.3f} from the previous version"
+        runs = ", ".join(str(r["run_id"]) for r in v["runs"])
+        lines.append(
+            f"  {v['version']}: accuracy {_num(versus['accuracy'])}, kappa {_num(versus['cohen_kappa'])} "
+            f"(n={versus['n']}){delta}; run{'s' if len(v['runs']) > 1 else ''} {runs}"
+        )
+    return lines

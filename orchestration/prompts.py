@@ -1,0 +1,176 @@
+"""Your own judge prompts: save a version, list them, resolve ``NAME`` / ``NAME@HASH12``, judge with one.
+
+The judge side (checking, hashing, the profile) is ``judge_runtime.custom``; the store keeps the versions
+(``annotation_store.prompts``, append-only). This module joins them: a saved version becomes a
+:class:`CustomPrompt` registered as profile ``custom:<name>@<hash12>``, which any judge (the CLI's, the
+pipeline's, the case study's) can then load by name, and whose runs are stored under fingerprints of
+their own.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from annotation_store import Store
+from annotation_store.prompts import NewPromptVersion, PromptVersionView
+from errors import InvalidInput
+from judge_runtime.custom import (
+    CustomPrompt,
+    VerdictRule,
+    is_custom_profile,
+    prompt_from_dict,
+    register_custom,
+    split_custom_name,
+    validate,
+)
+from judge_runtime.profiles import CaseKind, get_profile
+
+if TYPE_CHECKING:
+    from orchestration.access import Access
+
+ADMIN = "admin"
+
+__all__ = [
+    "PromptDesk",
+    "judge_versions_of",
+    "ensure_profile",
+    "prompt_from_file",
+    "prompt_of",
+    "resolve_prompt",
+    "save_prompt",
+    "use_prompt",
+]
+
+
+def prompt_of(view: PromptVersionView) -> CustomPrompt:
+    """The :class:`CustomPrompt` a stored version holds (its hash is the stored one: checked in tests)."""
+    rule = VerdictRule.from_dict(view.rule, where=f"stored rule of {view.name} v{view.version}")
+    kind: CaseKind = "single" if view.kind == "single" else "pair"
+    return CustomPrompt(view.name, view.template, view.system, kind, rule, view.chat, view.rubric)
+
+
+def save_prompt(
+    store: Store, prompt: CustomPrompt, *, test_output: str | None = None, created_by: str | None = None
+) -> PromptVersionView:
+    """Check ``prompt`` (and its rule against ``test_output``) and append it as a new version of its name;
+    content saved before under this name returns that version (``created`` False), nothing is written."""
+    validate(prompt, test_output)
+    new = NewPromptVersion(
+        name=prompt.name,
+        template=prompt.template,
+        system=prompt.system,
+        rule=prompt.rule.as_dict(),
+        kind=prompt.kind,
+        chat=prompt.chat,
+        rubric=prompt.rubric,
+        hash=prompt.hash,
+        created_by=created_by,
+    )
+    return store.save_prompt_version(new)
+
+
+def resolve_prompt(store: Store, reference: str) -> CustomPrompt:
+    """``NAME`` (its latest version), ``NAME@HASH12`` (that version) or ``custom:NAME@HASH12``."""
+    name, short = split_custom_name(reference.strip())
+    if not name:
+        raise InvalidInput(f"{reference!r} names no prompt: write NAME or NAME@HASH (see `judge-studio prompts list`).")
+    return prompt_of(store.prompt_version(name, short))
+
+
+def use_prompt(store: Store, reference: str) -> str:
+    """Resolve ``reference`` and register it; returns the profile name to load a judge with."""
+    return register_custom(resolve_prompt(store, reference))
+
+
+def ensure_profile(store: Store, profile: str) -> None:
+    """Make a ``custom:NAME@HASH12`` profile loadable in this process (a new process knows only the built-in
+    ones until a saved version is registered); built-in and already registered profiles are left alone."""
+    if not is_custom_profile(profile):
+        return
+    try:
+        get_profile(profile)
+    except ValueError:
+        use_prompt(store, profile)
+
+
+def prompt_from_file(path: str | Path, *, name: str | None = None) -> CustomPrompt:
+    """A prompt from ``.json`` (an object: template, system, kind, rule, chat, rubric, name) or any other
+    file taken as the template text itself (default rule: MT-Bench's ``[[A]]``/``[[B]]``/``[[C]]`` markers)."""
+    file = Path(path).expanduser()
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InvalidInput(f"Cannot read the prompt file {str(file)!r}: {exc.strerror or exc}.") from None
+    except UnicodeDecodeError:
+        raise InvalidInput(f"The prompt file {str(file)!r} is not UTF-8 text.") from None
+    if file.suffix.lower() != ".json":
+        return CustomPrompt(name=name or file.stem, template=text)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"{file.name}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}).") from None
+    given = data.get("name") if isinstance(data, dict) else None
+    return prompt_from_dict(data, name=name or given or file.stem, where=f"prompt in {file.name}")
+
+
+def rule_from_text(text: str) -> VerdictRule:
+    """The verdict rule as typed in a form: JSON (``{"kind": "regex", ...}``), or blank for the default markers."""
+    if not text.strip():
+        return VerdictRule()
+    try:
+        data: Any = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(
+            f"The verdict rule is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); e.g. "
+            '{"kind": "markers", "markers": {"[[A]]": "1", "[[B]]": "2", "[[C]]": "tie"}}.'
+        ) from None
+    return VerdictRule.from_dict(data)
+
+
+class PromptDesk:
+    """What the Admin page does with custom prompts; every call checks the admin role first."""
+
+    def __init__(self, store: Store, access: Access) -> None:
+        self.store = store
+        self.access = access
+
+    def save(
+        self,
+        actor: str | None,
+        prompt: CustomPrompt,
+        *,
+        test_output: str | None = None,
+    ) -> PromptVersionView:
+        user = self.access.require(actor, ADMIN)
+        return save_prompt(self.store, prompt, test_output=test_output, created_by=user.name)
+
+    def versions(self, actor: str | None, name: str | None = None) -> list[PromptVersionView]:
+        self.access.require(actor, ADMIN)
+        return self.store.prompt_versions(name)
+
+    def version(self, actor: str | None, reference: str) -> PromptVersionView:
+        self.access.require(actor, ADMIN)
+        return self.store.prompt_version(*split_custom_name(reference.strip()))
+
+    def profile_choices(self) -> list[tuple[str, str]]:
+        """(label, profile name) of every saved version, newest first per name: for judge pickers (the
+        names are shown in dropdowns, never as Markdown)."""
+        views = sorted(self.store.prompt_versions(), key=lambda v: (v.name, -v.version))
+        return [(f"{v.name} v{v.version} @{v.short_id}", f"custom:{v.name}@{v.short_id}") for v in views]
+
+
+def judge_versions_of(store: Store, dataset: str | None, *, margin: float | None = None) -> list[dict[str, Any]]:
+    """The dataset's judge versions (``analysis.judge_versions``) with each run's agreement with people,
+    without building the whole report: what the dashboard shows beside its one chosen run."""
+    from analysis.judge_versions import judge_versions, run_agreements
+    from orchestration.metrics import judge_run, margin_setting
+
+    if not dataset:
+        return []
+    runs = [judge_run(view) for view in store.judge_runs_on(dataset)]
+    if len(runs) < 2:
+        return []  # one run is one version: its figures are the dashboard's own
+    figures = run_agreements(runs, store.judge_verdicts(dataset), store.labels(dataset), margin=margin_setting(margin))
+    return judge_versions(figures)
