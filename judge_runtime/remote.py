@@ -17,8 +17,9 @@ How a prompt is sent:
 
 Decoding: greedy (``temperature`` 0), the spec's ``seed``, ``max_tokens`` = the preset's new tokens; a
 repetition penalty other than 1 is sent both as vLLM's ``repetition_penalty`` and llama.cpp's
-``repeat_penalty`` (each server ignores the other's name); beam search cannot be asked for over this
-API, so the ``released`` PandaLM preset (4 beams) is refused with a message.
+``repeat_penalty`` (each server ignores the other's name), except with the one-token requests that read
+constrained verdicts; beam search cannot be asked for over this API, so the ``released`` PandaLM
+preset (4 beams) is refused with a message.
 
 Verdict probabilities: for profiles that open with their verdict word (PandaLM) ``/completions`` is
 asked for the top ``TOP_LOGPROBS`` log-probabilities per position. An offered token counts for a
@@ -29,10 +30,29 @@ when all three words are among the offered tokens (a missing word's probability 
 renormalising without it would overstate the others); otherwise they are None. In ``generate`` mode
 they are read at the first generated position that is not blank, where the verdict word is.
 ``verdict_mode="constrained"`` asks for one token with log-probabilities (and the swapped order too
-with ``both_orders``) and writes the verdict word with the most probability (in canonical order,
-summed over the orders), then lets the server continue the layout: any offered word beats every
-word that is not offered, so the choice is right even when the probabilities cannot be given. When
+with ``both_orders``) and writes the verdict word with the most probability (renormalised and
+averaged over the orders, as the local judge does; when some word's probability is unknown, the
+offered probability in canonical order summed over the orders), then lets the server continue the
+layout: any offered word beats every word that is not offered, so the choice is right even when
+the probabilities cannot be given. When
 no verdict word is offered at all, the case is generated freely and parsed like ``generate`` mode.
+
+A small judge often ranks none or only some of the verdict words among its top 20 first tokens
+(SmolLM2 on llama.cpp: "1" 15th, "2" and "T" absent), so constrained requests confine the first
+token with ``logit_bias``: +100 (the API's maximum) on each word's first token id. An equal bias
+leaves the words' relative probabilities as they were, and the chosen token is always a verdict
+word. Servers differ in which log-probabilities they report: those taken after the bias (vLLM's
+``--logprobs-mode processed_logprobs``, older vLLM) then offer all three words at the top; those
+taken from the raw logits (llama-cpp-python, vLLM's default ``raw_logprobs``) still rank the words
+among all tokens, so each word still missing is asked once more with the bias on that word alone:
+the server then picks it and always reports the log-probability of the token it picked. Either
+way p(1), p(2), p(tie) are the model's own, renormalised over the three words. The token ids come
+from the server (``POST /tokenize``: vLLM, llama.cpp's ``llama-server``; ``POST /extras/tokenize``:
+llama-cpp-python), since only the server's tokenizer is sure to match its model; a leading BOS the
+server adds is removed by tokenizing the empty text too. A server without either route falls back
+to the local tokenizer (``JudgeSpec.tokenizer``, or the served name when it is a local model), and
+with none the requests go without a bias, as before. The ids are in the fingerprint
+(``verdict_token_ids``).
 
 Expected ratings (``rating_mode="expected"``, single-answer profiles) are refused with a
 :class:`JudgeLoadError`: they need the probability of "1" then "0" (two tokens in many tokenizers)
@@ -71,6 +91,7 @@ from judge_runtime.profiles import VERDICTS, Case, Decoding, JudgeInputError, Pa
 
 REMOTE_PREFIX = "openai:"
 TOP_LOGPROBS = 20  # vLLM's default cap (--max-logprobs); llama.cpp has none; OpenAI's own API allows 5
+VERDICT_BIAS = 100.0  # logit_bias on the verdict words' first tokens: the API's maximum (vLLM clamps to +-100)
 API_KEY_ENV = "JUDGE_STUDIO_API_KEY"  # sent as a bearer token when set (vLLM --api-key, llama-server --api-key)
 _REMOTE_MODEL = re.compile(r"^openai:(?P<name>.+)@(?P<url>https?://\S+)$")
 
@@ -224,12 +245,22 @@ def renormalised(mass: dict[str, float | None]) -> dict[str, float] | None:
 
 
 def _top_entries(logprobs: Any) -> TopLogprobs:
-    """(token, top log-probabilities) per position, from a /completions ``logprobs`` object."""
+    """(token, offered log-probabilities) per position, from a /completions ``logprobs`` object.
+
+    The generated token's own log-probability (``token_logprobs``) joins the offered ones when a server
+    lists it only there: it is what a forced verdict word's probability is read from."""
     if not isinstance(logprobs, dict):
         return []
     tokens = logprobs.get("tokens") or []
     tops = logprobs.get("top_logprobs") or []
-    return [(str(token), dict(top or {})) for token, top in zip(tokens, tops, strict=False)]
+    own = logprobs.get("token_logprobs") or []
+    entries: TopLogprobs = []
+    for index, (token, top) in enumerate(zip(tokens, tops, strict=False)):
+        offered = dict(top or {})
+        if index < len(own) and own[index] is not None:
+            offered.setdefault(str(token), own[index])
+        entries.append((str(token), offered))
+    return entries
 
 
 def _generated_verdict_probabilities(entries: TopLogprobs, words: tuple[str, str, str]) -> dict[str, float] | None:
@@ -238,6 +269,72 @@ def _generated_verdict_probabilities(entries: TopLogprobs, words: tuple[str, str
         if token.strip():
             return renormalised(verdict_mass(top, words))
     return None
+
+
+# ------------------------------------------------------------------------------------------ verdict token ids
+
+
+def _tokenize_request(route: str, model: str, text: str) -> dict[str, Any]:
+    if route == "tokenize":  # vLLM reads prompt/add_special_tokens, llama-server content/add_special
+        return {"model": model, "prompt": text, "add_special_tokens": False, "content": text, "add_special": False}
+    return {"model": model, "input": text}  # llama-cpp-python's extras/tokenize (adds BOS when the model does)
+
+
+TOKENIZE_ROUTES = ("tokenize", "extras/tokenize")  # next to /v1, not under it
+
+
+def _first_token_ids(tokenized: list[list[int]]) -> list[int] | None:
+    """First token of each word, after the tokens of the empty text (a BOS) that lead every list."""
+    empty, *words = tokenized
+    firsts = []
+    for tokens in words:
+        rest = tokens[len(empty) :] if tokens[: len(empty)] == empty else tokens
+        if not rest:
+            return None
+        firsts.append(rest[0])
+    return firsts if len(set(firsts)) == len(firsts) else None
+
+
+def _server_token_ids(client: OpenAIClient, model: str, words: Sequence[str]) -> tuple[list[int], str] | None:
+    """First token ids of ``words`` from the server's own tokenizer, and the route that gave them."""
+    root = client.base_url.removesuffix("/v1")
+    for route in TOKENIZE_ROUTES:
+        tokenized: list[list[int]] = []
+        try:
+            for text in ("", *words):
+                tokens = client.post(f"{root}/{route}", _tokenize_request(route, model, text)).get("tokens")
+                if not isinstance(tokens, list) or not all(isinstance(t, int) for t in tokens):
+                    raise ValueError("no list of token ids")
+                tokenized.append(tokens)
+        except (RemoteJudgeError, ValueError, AttributeError):
+            continue  # not this server's route (404), or an answer that is not token ids
+        ids = _first_token_ids(tokenized)
+        if ids is not None:
+            return ids, f"server /{route}"
+    return None
+
+
+def verdict_token_ids(
+    client: OpenAIClient, spec: JudgeSpec, served_model: str, profile: Profile, tokenizer: Any
+) -> dict[str, Any] | None:
+    """``{"ids": {verdict: first token id}, "from": where}`` for the ``logit_bias``, or None when unknown."""
+    words = profile.verdict_words
+    if words is None:
+        return None
+    found = _server_token_ids(client, served_model, words)
+    if found is None:
+        local, name = (
+            (tokenizer, spec.tokenizer or served_model)
+            if tokenizer is not None
+            else _local_tokenizer(spec, served_model)
+        )
+        if local is None:
+            return None
+        ids = _first_token_ids([list(local(text, add_special_tokens=False)["input_ids"]) for text in ("", *words)])
+        found = None if ids is None else (ids, f"local tokenizer {name}")
+    if found is None:
+        return None
+    return {"ids": dict(zip(VERDICTS, found[0], strict=True)), "from": found[1]}
 
 
 # ------------------------------------------------------------------------------------------ the judge
@@ -264,11 +361,13 @@ class RemoteJudge(Judge):
         served_model: str,
         tokenizer: Any,
         fingerprint: dict[str, Any],
+        verdict_ids: dict[str, Any] | None = None,
     ) -> None:
         self.spec, self.profile, self.decoding, self.fingerprint = spec, profile, decoding, fingerprint
         self.client = client
         self.served_model = served_model
         self.tokenizer = tokenizer
+        self.verdict_ids = verdict_ids  # {"ids": {verdict: first token id}, "from": ...} for constrained verdicts
         self._want_probabilities = profile.verdict_words is not None
 
     def _with_spec(self, spec: JudgeSpec, profile: Profile, decoding: Decoding) -> Judge:
@@ -292,6 +391,9 @@ class RemoteJudge(Judge):
             raise JudgeInputError(
                 "Constrained verdicts need /completions with a text prompt; use verdict_mode 'generate'."
             )
+        verdict_ids = self.verdict_ids
+        if spec.verdict_mode == "constrained" and verdict_ids is None:
+            verdict_ids = verdict_token_ids(self.client, spec, self.served_model, profile, self.tokenizer)
         fp = {
             **self.fingerprint,
             "decoding": asdict(decoding),
@@ -299,7 +401,8 @@ class RemoteJudge(Judge):
             "both_orders": spec.both_orders and spec.verdict_mode == "constrained",
             "seed": spec.seed,
         }
-        return RemoteJudge(spec, profile, decoding, self.client, self.served_model, self.tokenizer, fp)
+        _describe_bias(fp, spec, profile, verdict_ids)
+        return RemoteJudge(spec, profile, decoding, self.client, self.served_model, self.tokenizer, fp, verdict_ids)
 
     # ---------------------------------------------------------------- requests
     def request_for(self, case: Case) -> RemoteRequest:
@@ -320,7 +423,16 @@ class RemoteJudge(Judge):
         """Close the HTTP connections (the judge cannot be used afterwards)."""
         self.client.close()
 
-    def _payload(self, request: RemoteRequest, *, max_tokens: int, suffix: str = "") -> dict[str, Any]:
+    def _payload(
+        self,
+        request: RemoteRequest,
+        *,
+        max_tokens: int,
+        suffix: str = "",
+        logprobs: int = TOP_LOGPROBS,
+        logit_bias: dict[str, float] | None = None,
+        penalty: bool = True,
+    ) -> dict[str, Any]:
         payload: dict[str, Any] = {
             "model": self.served_model,
             "max_tokens": max_tokens,
@@ -328,7 +440,7 @@ class RemoteJudge(Judge):
             "top_p": 1.0,
             "seed": self.spec.seed,
         }
-        if self.decoding.repetition_penalty != 1.0:
+        if self.decoding.repetition_penalty != 1.0 and penalty:
             payload["repetition_penalty"] = self.decoding.repetition_penalty  # vLLM
             payload["repeat_penalty"] = self.decoding.repetition_penalty  # llama.cpp
         if request.endpoint == "chat/completions":
@@ -337,12 +449,16 @@ class RemoteJudge(Judge):
         payload["prompt"] = (request.prompt or "") + suffix
         if self.tokenizer is not None and self.profile.uses_chat_template:
             payload["add_special_tokens"] = False  # the chat template already wrote them (vLLM extension)
-        if self._want_probabilities:
-            payload["logprobs"] = TOP_LOGPROBS
+        if self._want_probabilities and not suffix:  # after a forced verdict word nothing reads them; they cost
+            payload["logprobs"] = logprobs  # (llama-cpp-python ranks the whole vocabulary in Python per token)
+        if logit_bias:
+            payload["logit_bias"] = logit_bias
         return payload
 
-    def _complete(self, request: RemoteRequest, *, max_tokens: int, suffix: str = "") -> Completion:
-        body = self.client.post(request.endpoint, self._payload(request, max_tokens=max_tokens, suffix=suffix))
+    def _complete(self, request: RemoteRequest, *, max_tokens: int, suffix: str = "", **options: Any) -> Completion:
+        body = self.client.post(
+            request.endpoint, self._payload(request, max_tokens=max_tokens, suffix=suffix, **options)
+        )
         choice = (body.get("choices") or [{}])[0]
         usage = body.get("usage") or {}
         if request.endpoint == "chat/completions":
@@ -395,9 +511,22 @@ class RemoteJudge(Judge):
 
     # ---------------------------------------------------------------- constrained verdicts
     def _first_token_mass(self, request: RemoteRequest) -> dict[str, float | None]:
-        assert self.profile.verdict_words is not None
-        entries = self._complete(request, max_tokens=1).top_logprobs
-        return verdict_mass(entries[0][1] if entries else {}, self.profile.verdict_words)
+        """Each verdict word's probability as the first token; None for a word the server did not rank."""
+        words = self.profile.verdict_words
+        assert words is not None
+        ids = (self.verdict_ids or {}).get("ids")
+        bias = {str(token): VERDICT_BIAS for token in ids.values()} if ids else None
+        # no repetition penalty: like the local judge's, these are the model's own probabilities (a server that
+        # reports them after its processors would otherwise penalise "1" and "2", which the prompt contains)
+        entries = self._complete(request, max_tokens=1, logit_bias=bias, penalty=False).top_logprobs
+        mass = verdict_mass(entries[0][1] if entries else {}, words)
+        if ids:  # a server that reports raw log-probabilities: force each missing word and read its own
+            for verdict in [verdict for verdict, value in mass.items() if value is None]:
+                only = {str(ids[verdict]): VERDICT_BIAS}
+                forced = self._complete(request, max_tokens=1, logprobs=1, logit_bias=only, penalty=False)
+                token, offered = forced.top_logprobs[0] if forced.top_logprobs else ("", {})
+                mass[verdict] = verdict_mass({token: offered[token]} if token in offered else {}, words)[verdict]
+        return mass
 
     def _constrained_prefix(self, case: Case, request: RemoteRequest) -> tuple[str, dict[str, float] | None]:
         """The forced verdict word + layout, and the probabilities behind it; ("", None) when no word was offered."""
@@ -411,6 +540,8 @@ class RemoteJudge(Judge):
             masses.append({"1": other["2"], "2": other["1"], "tie": other["tie"]})  # in canonical order
             other_p = renormalised(other)
             probabilities = None if probabilities is None or other_p is None else average_orders(probabilities, other_p)
+        if probabilities is not None:  # the local judge's rule: the most probable word after averaging the orders
+            return forced_prefix(self.profile, probabilities), probabilities
         score: dict[str, float] = {verdict: sum(mass[verdict] or 0.0 for mass in masses) for verdict in VERDICTS}
         if not any(score.values()):
             return "", None
@@ -495,6 +626,15 @@ def _wants_expected_ratings(spec: JudgeSpec, profile: Profile) -> bool:
     return spec.rating_mode == "expected" and profile.kind == "single"
 
 
+def _describe_bias(fp: dict[str, Any], spec: JudgeSpec, profile: Profile, verdict_ids: dict[str, Any] | None) -> None:
+    """Constrained runs record the verdict token ids they biased (None: no bias, the words' top ranks only)."""
+    fp.pop("verdict_token_ids", None)
+    fp.pop("verdict_token_ids_from", None)
+    if spec.verdict_mode == "constrained" and profile.verdict_words is not None:
+        fp["verdict_token_ids"] = None if verdict_ids is None else dict(verdict_ids["ids"])
+        fp["verdict_token_ids_from"] = None if verdict_ids is None else verdict_ids["from"]
+
+
 def _versions() -> dict[str, str]:
     from importlib.metadata import version
 
@@ -549,7 +689,15 @@ def load_remote_judge(spec: JudgeSpec, profile: Profile, decoding: Decoding, *, 
     if spec.verdict_mode == "constrained" and api != "completions":
         client.close()
         raise JudgeLoadError("Constrained verdicts need /completions with a text prompt; use verdict_mode 'generate'.")
-    return RemoteJudge(spec, profile, decoding, client, served_model, tokenizer, fp)
+    verdict_ids = None
+    if spec.verdict_mode == "constrained":
+        try:
+            verdict_ids = verdict_token_ids(client, spec, served_model, profile, tokenizer)
+        except BaseException:
+            client.close()
+            raise
+    _describe_bias(fp, spec, profile, verdict_ids)
+    return RemoteJudge(spec, profile, decoding, client, served_model, tokenizer, fp, verdict_ids)
 
 
 __all__ = [
@@ -561,4 +709,5 @@ __all__ = [
     "parse_remote_model",
     "renormalised",
     "verdict_mass",
+    "verdict_token_ids",
 ]
