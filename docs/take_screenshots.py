@@ -4,7 +4,9 @@ Starts the app (``ui.create_app`` with uvicorn) in-process on a throw-away datab
 demo comparisons with the real demo judge, enters labels for two demo annotators (following the
 demo dataset's designed quality order, atlas > borealis > verbose > cirrus > drizzle, so the
 people's graph has something to show), then logs in as an annotator and as an admin and saves
-``docs/screenshots/{login,annotate,grade,case_study,dashboard,review,report_card,admin}.png``.
+``docs/screenshots/{login,annotate,grade,grade_rubric,case_study,dashboard,review,report_card,admin}.png``.
+A short judge checkup (``SHOT_CHECKUP`` EvalBiasBench pairs, both orders) fills the dashboard's checkup
+table, and a 1-5 grading session with its own rubric is shown on the Grade page.
 """
 
 from __future__ import annotations
@@ -33,6 +35,15 @@ CHROMIUM_ARGS = [
 ]
 
 
+RUBRIC_SESSION = "Rubric grading (1-5)"
+RUBRIC = """[Does the response answer the question correctly and completely?]
+Score 1: Wrong or off-topic.
+Score 2: Mostly wrong, with a correct detail.
+Score 3: Partly right; important parts missing or wrong.
+Score 4: Right, with minor gaps.
+Score 5: Right and complete."""
+
+
 def designed_label(model1: str, model2: str) -> str:
     return "1" if DESIGNED_ORDER.index(model1) < DESIGNED_ORDER.index(model2) else "2"
 
@@ -44,6 +55,10 @@ def prepare(studio: Studio, judged: int, labelled: int) -> None:
         label = designed_label(str(row["model1"]), str(row["model2"]))
         studio.submit_label(int(row["id"]), "demo-annotator-a", label)
         studio.submit_label(int(row["id"]), "demo-annotator-b", label if int(row["id"]) % 7 else "tie")
+    from orchestration.checkup import run_checkup
+
+    run_checkup(studio, limit=int(os.environ.get("SHOT_CHECKUP", "12")))
+    studio.store.save_session(RUBRIC_SESSION, "judge-studio-demo", kind="single", scale=5, overlap=3, rubric=RUBRIC)
     studio.dashboard()  # warm up: the statistics' lazy imports happen here, not in concurrent page loads
 
 
@@ -114,6 +129,18 @@ def admin(page) -> None:  # type: ignore[no-untyped-def]
     page.screenshot(path=str(OUT / "admin.png"), full_page=True)
 
 
+def grade_with_rubric(page) -> None:  # type: ignore[no-untyped-def]
+    """The 1-5 session: five buttons and the session's rubric above the response."""
+    page.reload()
+    page.get_by_role("tab", name="Grade").click()
+    page.locator("#grade-session input").click()
+    page.get_by_role("option", name=RUBRIC_SESSION).click()
+    page.locator("#start-grading").click()
+    page.wait_for_function("document.querySelector('#grade-response').innerText.trim().length > 0")
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(OUT / "grade_rubric.png"), full_page=True)
+
+
 def main() -> None:
     from playwright.sync_api import sync_playwright
 
@@ -152,6 +179,7 @@ def main() -> None:
         page.locator("#submit-rating").click()
         page.wait_for_function("document.querySelector('#grade-feedback').innerText.includes('Rated')")
         page.screenshot(path=str(OUT / "grade.png"), full_page=True)
+        grade_with_rubric(page)
         page.context.clear_cookies()
         # an admin sees every page
         log_in(page, url, "admin", "admin-pass-1")
