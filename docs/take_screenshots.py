@@ -4,7 +4,8 @@ Starts the app (``ui.create_app`` with uvicorn) in-process on a throw-away datab
 demo comparisons with the real demo judge, enters labels for two demo annotators (following the
 demo dataset's designed quality order, atlas > borealis > verbose > cirrus > drizzle, so the
 people's graph has something to show), then logs in as an annotator and as an admin and saves
-``docs/screenshots/{login,annotate,grade,grade_rubric,case_study,dashboard,review,report_card,admin}.png``.
+``docs/screenshots/{login,annotate,grade,grade_rubric,case_study,dashboard,review,report_card,admin,
+admin_prompts}.png``.
 A short judge checkup (``SHOT_CHECKUP`` EvalBiasBench pairs, both orders) fills the dashboard's checkup
 table, and a 1-5 grading session with its own rubric is shown on the Grade page.
 """
@@ -129,6 +130,17 @@ def admin(page) -> None:  # type: ignore[no-untyped-def]
     page.screenshot(path=str(OUT / "admin.png"), full_page=True)
 
 
+def admin_prompts(page) -> None:  # type: ignore[no-untyped-def]
+    """Admin -> Your own judge prompts: the example prompt saved as version 1 (its hash shown), with a test output."""
+    page.locator("#admin-prompts-section").get_by_text("Your own judge prompts").click()
+    page.locator("#admin-prompt-name textarea, #admin-prompt-name input").first.fill("careful-judge")
+    box = page.locator("#admin-prompt-test-output textarea, #admin-prompt-test-output input").first
+    box.fill("Answer B is more precise and cites the source. [[B]]")
+    page.locator("#admin-prompt-save").click()
+    page.wait_for_function("document.querySelector('#admin-prompt-result').innerText.includes('version')")
+    page.locator("#admin-prompts-section").screenshot(path=str(OUT / "admin_prompts.png"))
+
+
 def grade_with_rubric(page) -> None:  # type: ignore[no-untyped-def]
     """The 1-5 session: five buttons and the session's rubric above the response."""
     page.reload()
@@ -191,6 +203,7 @@ def main() -> None:
         review(page)
         report_card(page)
         admin(page)
+        admin_prompts(page)
         browser.close()
     server.should_exit = True
     print(f"\nScreenshots in {OUT}")
