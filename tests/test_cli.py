@@ -155,6 +155,12 @@ def test_database_commands_never_import_torch_or_gradio(tmp_path: Path) -> None:
 # -------------------------------------------------------------------------------- the demo judge
 
 
+def _interruptible() -> None:
+    """Ctrl-C as a terminal sends it: a test run started as a background job (``cmd &``) inherits SIGINT
+    ignored, and Python then installs no KeyboardInterrupt handler, so the child gets the default back."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.model
 def test_ctrl_c_prints_one_line_and_exits_130(tmp_path: Path) -> None:
     env = {**os.environ, "JUDGE_STUDIO_HOME": str(tmp_path)}
@@ -165,13 +171,18 @@ def test_ctrl_c_prints_one_line_and_exits_130(tmp_path: Path) -> None:
         stderr=subprocess.PIPE,
         text=True,
         cwd=ROOT,
+        preexec_fn=_interruptible,
     )
-    assert process.stderr is not None
-    first = process.stderr.readline()  # "Judge: ..." once the command runs (the model loads next)
-    assert first.startswith("Judge: "), first
-    time.sleep(3)  # inside torch: loading the weights or judging
-    process.send_signal(signal.SIGINT)
-    _out, rest = process.communicate(timeout=120)
+    try:
+        assert process.stderr is not None
+        first = process.stderr.readline()  # "Judge: ..." once the command runs (the model loads next)
+        assert first.startswith("Judge: "), first
+        time.sleep(3)  # inside torch: loading the weights or judging
+        process.send_signal(signal.SIGINT)
+        _out, rest = process.communicate(timeout=120)
+    finally:
+        process.kill()  # never left judging in the background when an assertion fails
+        process.wait()
     assert process.returncode == 130
     assert "Traceback" not in rest
     assert rest.strip().splitlines()[-1] == "judge-studio: interrupted."
