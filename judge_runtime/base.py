@@ -178,6 +178,30 @@ class Judge(ABC):
         new_profile, new_decoding = checked_settings(spec)
         return self._with_spec(spec, new_profile, new_decoding)
 
+    def with_profile(self, profile: Profile) -> Judge:
+        """This judge prompting with ``profile``, an instance of its own profile with other contents (a grading
+        session's rubric filled in), sharing the loaded model.
+
+        The run must record the change: a backend whose fingerprint does not carry the new profile's
+        prompt-template hash is refused, rather than storing judgments under two prompts as one run.
+        """
+        if profile == self.profile:
+            return self
+        if profile.name != self.profile.name:
+            raise JudgeInputError(
+                f"with_profile() changes a profile's contents, not which profile ({self.profile.name!r} to "
+                f"{profile.name!r}): use with_settings(profile=...)."
+            )
+        from judge_runtime.loading import prompt_template_hash
+
+        changed = self._with_spec(self.spec, profile, self.decoding)
+        if changed.fingerprint.get("prompt_template_hash") != prompt_template_hash(profile):
+            raise JudgeInputError(
+                f"This judge backend ({type(self).__name__}) does not record the prompt's change in its fingerprint, "
+                "so judgments under two prompts would be one judge run; use a local judge, or the profile as it is."
+            )
+        return changed
+
     def _with_spec(self, spec: JudgeSpec, profile: Profile, decoding: Decoding) -> Judge:
         """A judge for ``spec`` (already checked) on the same backend; subclasses share what they loaded."""
         raise JudgeInputError(f"{type(self).__name__} cannot change its settings: load a new judge instead.")

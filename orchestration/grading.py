@@ -33,7 +33,7 @@ from annotation_store import (
     Submitted,
     Turn,
 )
-from judge_runtime import Judge, JudgeInputError, JudgeResult, get_profile, get_rubric, with_rubric
+from judge_runtime import Judge, JudgeResult, get_profile, get_rubric, with_rubric
 from judge_runtime.profiles import Profile
 from orchestration.access import Access
 from orchestration.annotation import AnswerDesk
@@ -96,23 +96,9 @@ def rating_sd(result: JudgeResult, scale: int) -> float | None:
 
 
 def with_profile(judge: Judge, profile: Profile) -> Judge:
-    """``judge`` (already set to ``profile.name``) grading with ``profile`` itself (a rubric filled in).
-
-    ``Judge.with_settings`` takes profile names only, so this uses the backend's ``_with_spec`` (what
-    ``with_settings`` calls). A run must record the rubric: the prompt-template hash of the result's
-    fingerprint is checked against the profile's, and a backend that does not recompute it is refused
-    rather than storing ratings under two rubrics as one run."""
-    if judge.profile == profile:
-        return judge
-    from judge_runtime.loading import prompt_template_hash
-
-    graded = judge._with_spec(judge.spec, profile, judge.decoding)
-    if graded.fingerprint.get("prompt_template_hash") != prompt_template_hash(profile):
-        raise JudgeInputError(
-            f"This judge backend ({type(judge).__name__}) does not record the rubric in its fingerprint, so "
-            "ratings under two rubrics would be one judge run; rate with a local judge, or without a rubric."
-        )
-    return graded
+    """``judge`` (already set to ``profile.name``) grading with ``profile`` itself (a rubric filled in): see
+    ``Judge.with_profile``, which refuses a backend whose fingerprint would not record the rubric."""
+    return judge.with_profile(profile)
 
 
 @dataclass(frozen=True)
@@ -181,6 +167,13 @@ class GradingDesk(AnswerDesk[GradingItem, GradeOutcome]):
 
     def __init__(self, store: Store, access: Access) -> None:
         super().__init__(store, access, Single(store))
+
+    def scale_and_rubric(self, session_name: str) -> tuple[int, str, bool]:
+        """A grading session's scale, the rubric graders (and a rubric-using judge) get, and whether that rubric
+        is the default of a 1-5 session without its own (what the Grade page and the REST sessions show)."""
+        stored = self.store.session_grading(session_name)
+        scale, own = int(stored["scale"]), str(stored["rubric"])
+        return scale, session_rubric(scale, own), scale == 5 and not own.strip()
 
     def submit(
         self,

@@ -225,3 +225,16 @@ def test_unreachable_endpoint_missing_model_and_http_errors_say_what_happened(se
 def test_remote_model_names_parse() -> None:
     assert parse_remote_model("openai:org/model@name@http://host:8000/v1/") == ("org/model@name", "http://host:8000/v1")
     assert parse_remote_model("openai:qwen@https://judge.example/v1") == ("qwen", "https://judge.example/v1")
+
+
+def test_a_rubric_change_is_refused_where_the_fingerprint_would_not_record_it(server) -> None:
+    """``Judge.with_profile``: a grading session's rubric is part of the prompt; the remote backend's fingerprint
+    does not carry the filled-in profile's template hash, so it refuses rather than mixing two rubrics in one run."""
+    from judge_runtime import JudgeInputError, with_rubric
+
+    judge = remote(server.url, profile="prometheus2-absolute", max_new_tokens=8)
+    assert judge.with_profile(judge.profile) is judge
+    with pytest.raises(JudgeInputError, match="does not record the prompt's change"):
+        judge.with_profile(with_rubric(judge.profile, "harmlessness"))
+    with pytest.raises(JudgeInputError, match="use with_settings"):
+        judge.with_profile(get_profile("selene-absolute"))

@@ -9,7 +9,6 @@ from pydantic import BaseModel, Field
 
 from annotation_store import SessionView
 from orchestration import AnnotationItem, Studio
-from orchestration.grading import session_rubric
 from web.routes.common import API_PREFIX, ERRORS, Caller, LabelOut, ProgressOut, StudioDep, label_out
 
 router = APIRouter(prefix=API_PREFIX, responses=ERRORS, tags=["annotation"])
@@ -83,14 +82,12 @@ def _item_out(item: AnnotationItem) -> ItemOut:
 
 def _session_out(studio: Studio, s: SessionView) -> SessionOut:
     """One session as the API shows it; a grading session's scale and rubric (the default rubric of a
-    1-5 session resolved, as the Grade page shows it: ``orchestration.grading.session_rubric``)."""
+    1-5 session resolved, as the Grade page shows it: ``GradingDesk.scale_and_rubric``)."""
     scale: int | None = None
     rubric: str | None = None
     is_default: bool | None = None
     if s.kind == "single":
-        stored = studio.store.session_grading(s.name)
-        scale, own = int(stored["scale"]), str(stored["rubric"])
-        rubric, is_default = session_rubric(scale, own), scale == 5 and not own.strip()
+        scale, rubric, is_default = studio.grading.scale_and_rubric(s.name)
     return SessionOut(
         name=s.name,
         dataset=s.dataset,
