@@ -285,8 +285,10 @@ def test_every_decoding_thread_gets_its_own_graph_state() -> None:
     from judge_runtime.static_decode import _own_graph_state
 
     def in_new_thread() -> bool:
+        # a new Python thread starts without the state (torch 2.13 would create it lazily, 2.11 asserts)
+        assert not hasattr(trees.local, "tree_manager_containers")
         _own_graph_state("cuda")
-        return isinstance(trees.get_obj(trees.local, "tree_manager_containers"), dict)
+        return isinstance(trees.local.tree_manager_containers, dict)  # set here, before torch looks for it
 
     with ThreadPoolExecutor(1) as pool:
         assert pool.submit(in_new_thread).result()
