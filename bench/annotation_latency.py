@@ -61,7 +61,12 @@ def serve(tree: Path, home: Path, port: int, names: list[str]) -> None:
         studio.store.create_annotator(name, password=f"{name}-pass-1")
         tokens[name] = studio.access.api_token(name)
     server = uvicorn.Server(uvicorn.Config(create_app(studio), host="127.0.0.1", port=port, log_level="warning"))
-    threading.Thread(target=lambda: (_wait_started(server), print(json.dumps(tokens), flush=True)), daemon=True).start()
+
+    def announce() -> None:
+        _wait_started(server)
+        print(json.dumps(tokens), flush=True)
+
+    threading.Thread(target=announce, daemon=True).start()
     server.run()
 
 
@@ -92,7 +97,52 @@ def start_server(tree: Path, port: int, names: list[str]) -> tuple[subprocess.Po
 
 # ---------------------------------------------------------------------- annotators
 def ui_annotator(url: str, name: str, _token: str) -> Callable[[int], None]:
-    """A logged-in Gradio client; the returned function submits answer ``i`` (and gets the next item)."""
+    """A logged-in browser tab, as far as the server can tell: one keep-alive connection with the login
+    cookie, the page's config read once, and each submit sent through Gradio's queue protocol the way
+    the page's JavaScript sends it (``POST queue/join``, then the ``queue/data`` event stream until the
+    event completes; state inputs go as null, the server holds them). The returned function submits
+    answer ``i``; the event's output is the next comparison.
+
+    Why not ``gradio_client``: it opens a new connection (and TLS context) per request and runs a
+    reader thread per client, ~50 ms of CPU per submit on the client side, so on a 2-core machine the
+    load generator, not the server, set the ceiling (see ``ui-gradio-client``).
+    """
+    import uuid
+
+    import httpx
+
+    client = httpx.Client(base_url=url, timeout=120)
+    client.post("login", data={"username": name, "password": f"{name}-pass-1"}).raise_for_status()
+    config = client.get("config").raise_for_status().json()
+    prefix = config.get("api_prefix", "/gradio_api").strip("/")
+    states = {c["id"] for c in config["components"] if c.get("type") == "state"}
+    by_name = {d.get("api_name"): d for d in config["dependencies"]}
+    session_hash = uuid.uuid4().hex
+
+    def call(api_name: str, *values: Any) -> list[Any]:
+        dependency, given = by_name[api_name], iter(values)
+        data = [None if i in states else next(given) for i in dependency["inputs"]]
+        body = {"data": data, "fn_index": dependency["id"], "session_hash": session_hash, "trigger_id": None}
+        event_id = client.post(f"{prefix}/queue/join", json=body).raise_for_status().json()["event_id"]
+        with client.stream("GET", f"{prefix}/queue/data", params={"session_hash": session_hash}) as stream:
+            for line in stream.iter_lines():
+                message = json.loads(line[5:]) if line.startswith("data:") else {}
+                if message.get("msg") == "process_completed" and message.get("event_id") == event_id:
+                    if not message.get("success"):
+                        raise RuntimeError(f"{api_name}: {message.get('output')}")
+                    return list(message["output"]["data"])
+        raise RuntimeError(f"{api_name}: the event stream closed before the event completed")
+
+    call("next_item", SESSION)
+
+    def submit(i: int) -> None:
+        call("submit_label", SESSION, CHOICES[i % 3], 0, False, "")
+
+    return submit
+
+
+def gradio_client_annotator(url: str, name: str, _token: str) -> Callable[[int], None]:
+    """The same submit through ``gradio_client.Client`` (the figure earlier sessions reported)."""
     from gradio_client import Client
 
     client = Client(url, auth=(name, f"{name}-pass-1"), verbose=False)
@@ -130,6 +180,7 @@ def run_annotators(
 
     def work(name: str, token: str) -> None:
         rng = random.Random(name)
+        submit: Callable[[int], None] | None
         try:
             submit = make(url, name, token)
         except Exception as exc:  # reported in the table, never hidden
@@ -137,6 +188,7 @@ def run_annotators(
             submit = None
         ready.wait()
         for i in range(submits if submit is not None else 0):
+            assert submit is not None
             time.sleep(think * rng.uniform(0.5, 1.5))  # reading the item
             started = time.perf_counter()
             try:
@@ -156,6 +208,9 @@ def run_annotators(
     return {**percentiles(times), "submits_per_s": round(len(times) / (time.perf_counter() - started), 1)} | (
         {"errors": errors[:5], "n_errors": len(errors)} if errors else {}
     )
+
+
+CLIENTS = {"ui": ui_annotator, "ui-gradio-client": gradio_client_annotator, "rest": rest_annotator}
 
 
 def percentiles(values: list[float]) -> dict[str, Any]:
@@ -180,7 +235,7 @@ def measure_tree(tree: Path, port: int, args: argparse.Namespace) -> dict[str, A
     results: dict[str, Any] = {"load_before": [round(x, 2) for x in os.getloadavg()]}
     try:
         for path in paths:
-            make = ui_annotator if path == "ui" else rest_annotator
+            make = CLIENTS[path]
             for index, (load, (count, think)) in enumerate(loads.items()):
                 who = [(f"{path}-{index}-{i:02d}", tokens[f"{path}-{index}-{i:02d}"]) for i in range(count)]
                 results[f"{path}: {load}"] = run_annotators(make, url, who, args.submits, think)

@@ -104,6 +104,7 @@ def create_app(studio: Studio) -> FastAPI:
     app.state.web = web
 
     blocks = build_ui(studio)
+    _lighter_gradio_events()
     blocks.queue(default_concurrency_limit=4)
     app = gr.mount_gradio_app(
         app,
@@ -118,6 +119,27 @@ def create_app(studio: Studio) -> FastAPI:
     # innermost first: Starlette runs the last one added first
     app.add_middleware(FileGuard, web=web)
     return _secured(app, web)
+
+
+def _lighter_gradio_events() -> None:
+    """Two costs Gradio adds to every UI event that this app gains nothing from (measured with py-spy on
+    ``bench/annotation_latency.py``'s submits, ~4-5 ms of the server's ~23 ms of CPU per submit):
+
+    - its queue rebuilds a pandas summary of the last 10,000 events after each event, for Gradio's own
+      monitoring page (which this app does not serve); ``GRADIO_ANALYTICS_CACHE_FREQUENCY`` (read when the
+      queue is created) makes that once per 1,000 events;
+    - it imports matplotlib around each event to pin the "agg" backend; where matplotlib is not
+      installed (it is not a dependency) each failed import scans ``sys.path`` twice. Marking it absent
+      in ``sys.modules`` makes the import fail at once, as it would anyway.
+
+    Both are process-wide and both leave an operator's own choice alone."""
+    import importlib.util
+    import os
+    import sys
+
+    os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "1000")
+    if "matplotlib" not in sys.modules and importlib.util.find_spec("matplotlib") is None:
+        sys.modules["matplotlib"] = None  # type: ignore[assignment]
 
 
 def create_api_app(studio: Studio) -> FastAPI:
