@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from annotation_store.base import StoreBase, StoreConflict, StoreNotFound
@@ -27,6 +28,7 @@ from annotation_store.models import (
     ApiToken,
     Invite,
     Label,
+    LoginFailure,
     utcnow,
 )
 from annotation_store.views import AnnotatorView
@@ -277,6 +279,24 @@ class AccountsMixin(StoreBase):
             for token in tokens:
                 token.revoked = True
             return len(tokens)
+
+    # ------------------------------------------------------------------ failed logins (the throttle's count)
+    def login_failures(self, keys: Sequence[str], since: datetime) -> dict[str, tuple[int, datetime]]:
+        """For each key with failures at or after ``since``: (how many, the oldest of them)."""
+        with self._read() as session:
+            rows = session.execute(
+                select(LoginFailure.key, func.count(), func.min(LoginFailure.failed_at))
+                .where(LoginFailure.key.in_(list(keys)), LoginFailure.failed_at >= since)
+                .group_by(LoginFailure.key)
+            )
+            return {key: (int(n), oldest) for key, n, oldest in rows}
+
+    def record_login_failure(self, keys: Sequence[str], at: datetime, forget_before: datetime) -> None:
+        """One failure at ``at`` for each key; failures of any key older than ``forget_before`` are deleted
+        (the table holds one throttle window of failures)."""
+        with self._write() as session:
+            session.execute(delete(LoginFailure).where(LoginFailure.failed_at < forget_before))
+            session.add_all(LoginFailure(key=key[:160], failed_at=at) for key in keys)
 
 
 def _active_admins(session: Session) -> int:

@@ -355,6 +355,19 @@ class ApiToken(Base):
     revoked: Mapped[bool] = mapped_column(default=False)
 
 
+class LoginFailure(Base):
+    """One failed login, counted by the login throttle against a key: ``account:<name>`` and
+    ``address:<ip>``. In the database (not in one process's memory) so that every server process of
+    one deployment (``serve-api --workers N``) and a restarted one see the same count; rows older
+    than the throttle's window are deleted as new failures come in."""
+
+    __tablename__ = "login_failures"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(160))
+    failed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    __table_args__ = (Index("ix_login_failures_key_failed_at", "key", "failed_at"),)
+
+
 class Invite(Base):
     """A one-time link that lets someone create their own account with a preset role."""
 

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import math
 import secrets
-import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -52,60 +51,50 @@ class LoginThrottle:
     ``ADDRESS_FACTOR`` times as often: a team behind one NAT (or a proxy whose X-Forwarded-For is
     not trusted) shares one address, and one person's typos must not lock out everyone else. A
     success does not wipe the count (else an attacker with one valid account could reset their
-    address's count). Kept in memory: a restart forgets it, which costs an attacker a restart they
-    cannot cause.
+    address's count). The failures are kept in the database (``login_failures``), so every server
+    process of a deployment (``serve-api --workers N``) counts the same failures and a restart
+    forgets nothing; ``clock`` is wall-clock time for that reason (processes share no monotonic clock).
     """
 
-    MAX_KEYS = 100_000  # bounds memory under a flood of made-up names
     ADDRESS_FACTOR = 5
+    NAME_CHARS = 120  # longer names share a count (no account name is longer than 100)
 
-    def __init__(self, limit: int, window_s: float = THROTTLE_WINDOW_S, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self, store: Store, limit: int, window_s: float = THROTTLE_WINDOW_S, clock: Callable[[], float] = time.time
+    ):
+        self.store = store
         self.limit = max(1, int(limit))
         self.window_s = window_s
         self.clock = clock
-        self._failures: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
 
-    @staticmethod
-    def _keys(name: str, address: str | None) -> list[tuple[str, str]]:
-        keys = [("account", "account:" + (name or "").strip().casefold())]
+    def _keys(self, name: str, address: str | None) -> dict[str, str]:
+        keys = {"account:" + (name or "").strip().casefold()[: self.NAME_CHARS]: "account"}
         if address:
-            keys.append(("address", "address:" + address))
+            keys["address:" + address[:40]] = "address"
         return keys
 
-    def _recent(self, key: str, now: float) -> deque[float]:
-        times = self._failures.get(key)
-        if times is None:
-            return deque()
-        while times and now - times[0] >= self.window_s:
-            times.popleft()
-        if not times:
-            del self._failures[key]
-        return times
+    def _at(self, seconds: float) -> datetime:
+        return datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None)
 
     def check(self, name: str, address: str | None) -> None:
         """Raise ``LoginThrottled`` when this account or address has used up its failures."""
         now = self.clock()
-        with self._lock:
-            for what, key in self._keys(name, address):
-                times = self._recent(key, now)
-                if len(times) >= self.limit * (1 if what == "account" else self.ADDRESS_FACTOR):
-                    wait = int(times[0] + self.window_s - now) + 1
-                    whom = "for this account" if what == "account" else "from your address"
-                    minutes = max(1, math.ceil(wait / 60))
-                    raise LoginThrottled(
-                        f"Too many failed logins {whom}; try again in {minutes} minute{'s' if minutes != 1 else ''}.",
-                        retry_after=wait,
-                    )
+        keys = self._keys(name, address)
+        for key, (count, oldest) in self.store.login_failures(list(keys), self._at(now - self.window_s)).items():
+            what = keys[key]
+            if count >= self.limit * (1 if what == "account" else self.ADDRESS_FACTOR):
+                aged_out = oldest.replace(tzinfo=UTC).timestamp() + self.window_s
+                wait = max(1, int(aged_out - now) + 1)
+                whom = "for this account" if what == "account" else "from your address"
+                minutes = max(1, math.ceil(wait / 60))
+                raise LoginThrottled(
+                    f"Too many failed logins {whom}; try again in {minutes} minute{'s' if minutes != 1 else ''}.",
+                    retry_after=wait,
+                )
 
     def failed(self, name: str, address: str | None) -> None:
         now = self.clock()
-        with self._lock:
-            if len(self._failures) >= self.MAX_KEYS:
-                for key in list(self._failures):
-                    self._recent(key, now)
-            for _what, key in self._keys(name, address):
-                self._failures.setdefault(key, deque()).append(now)
+        self.store.record_login_failure(list(self._keys(name, address)), self._at(now), self._at(now - self.window_s))
 
 
 @dataclass(frozen=True)
@@ -125,7 +114,7 @@ ADMIN_PASSWORD_FILE = "initial-admin-password.txt"
 class Access:
     def __init__(self, store: Store, login_attempts: int | None = None) -> None:
         self.store = store
-        self.throttle = LoginThrottle(login_attempts or BY_NAME["login_attempts"].value())
+        self.throttle = LoginThrottle(store, login_attempts or BY_NAME["login_attempts"].value())
 
     # ------------------------------------------------------------------ identity
     def login(self, name: str, password: str) -> bool:

@@ -162,6 +162,20 @@ def test_one_address_guessing_many_accounts_is_throttled_too(app) -> None:
     assert refused.json()["detail"].startswith("Too many failed logins from your address; try again in")
 
 
+def test_failed_logins_are_still_counted_after_a_restart(db_path: Path) -> None:
+    studio = make_studio(db_path)
+    with serve_studio(studio) as url:
+        for _ in range(10):
+            assert httpx.post(url + "login", data={"username": "bob", "password": "guess"}).status_code == 401
+    studio.store.close()
+    restarted = make_studio(db_path)  # a restart (or another worker process) reads the same count
+    with serve_studio(restarted) as url:
+        refused = httpx.post(url + "login", data={"username": "bob", "password": "bob-pass-1"})
+        assert refused.status_code == 429 and "Too many failed logins for this account" in refused.json()["detail"]
+        assert httpx.post(url + "login", data={"username": "alice", "password": "alice-pass-1"}).status_code == 200
+    restarted.store.close()
+
+
 def test_a_token_for_a_name_and_password(app) -> None:
     url, _studio = app
     made = httpx.post(url + "api/v1/tokens", json={"name": "alice", "password": "alice-pass-1", "label": "laptop"})

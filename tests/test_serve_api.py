@@ -1,4 +1,5 @@
-"""``judge-studio serve-api --workers 2``: the REST API alone in two worker processes, as a user starts it."""
+"""``judge-studio serve-api --workers 2``: the REST API alone in two worker processes, as a user starts it;
+both workers share the data and the count of failed logins."""
 
 from __future__ import annotations
 
@@ -37,6 +38,11 @@ def test_serve_api_runs_two_workers_that_share_one_database(tmp_path: Path) -> N
         names = {tuple(httpx.get(f"{url}/datasets", headers=auth).json()["datasets"]) for _ in range(20)}
         assert names == {("judge-studio-demo",)}
         assert httpx.get(f"{url}/datasets").status_code == 401  # no token, no data
+        # failed logins are counted in the database: spread over both workers, ten still lock the account
+        for _ in range(10):
+            assert httpx.post(f"{url}/tokens", json={"name": "admin", "password": "guess"}).status_code == 401
+        refused = httpx.post(f"{url}/tokens", json={"name": "admin", "password": password})
+        assert refused.status_code == 429 and "Too many failed logins for this account" in refused.json()["detail"]
     finally:
         process.terminate()
         output, _ = process.communicate(timeout=60)

@@ -98,7 +98,7 @@ def create_app(studio: Studio) -> FastAPI:
     from gradio.utils import get_upload_folder
 
     settings = studio.settings
-    studio.access.throttle = LoginThrottle(settings.login_attempts)
+    studio.access.throttle = LoginThrottle(studio.store, settings.login_attempts)
     web = _context(studio, get_upload_folder())
     app = _api_app(studio)
     app.state.web = web
@@ -145,7 +145,7 @@ def _lighter_gradio_events() -> None:
 def create_api_app(studio: Studio) -> FastAPI:
     """The REST API (with the login and invite pages) without the Gradio UI: what each worker process of
     ``judge-studio serve-api`` serves. Same security middleware; no uploads (the API takes none)."""
-    studio.access.throttle = LoginThrottle(studio.settings.login_attempts)
+    studio.access.throttle = LoginThrottle(studio.store, studio.settings.login_attempts)
     web = _context(studio, str(Path(studio.settings.home) / "uploads"))
     app = _api_app(studio)
     app.state.web = web
