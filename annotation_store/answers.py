@@ -25,20 +25,23 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, true, update
+from sqlalchemy import ColumnElement, bindparam, func, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import BindParameter
 
 from annotation_store.accounts import clean_name
 from annotation_store.assignment import ASSIGNMENT_DEFAULTS, JUDGE_UNCERTAIN_FIRST, Draw, choose, log_draw
 from annotation_store.base import StoreBase, StoreConflict, StoreForbidden, StoreNotFound
 from annotation_store.errors import StoreError
-from annotation_store.guidelines import guideline_version_in_force
 from annotation_store.models import LEASE_MIN_SECONDS, Annotator, Dataset, GoldLabel, utcnow
-from annotation_store.sessions import SESSION_DEFAULTS, find_session, session_view
+from annotation_store.sessions import SESSION_DEFAULTS, find_session_in_force, session_view
 from annotation_store.views import Progress, SessionView, Submitted, Turn
 
 MAX_KEY = 100  # the idempotency_key columns' length
+Account = tuple[int, str, str, str, bool]  # (id, name, role, kind, active), as ``Store.account`` gives it
+# A caller's role check (``orchestration``'s desks): raises to refuse the account (None: no such account).
+Admit = Callable[[Account | None], None]
 
 
 @dataclass(frozen=True)
@@ -54,7 +57,7 @@ class AnswerKind:
     event_fields: tuple[str, ...]  # the answer's values the event log keeps
     noun: str  # "label on comparison" / "rating of response", for messages
     item_noun: str  # "Comparison" / "Response"
-    items_in: Callable[[int | None], Any]  # a select of the item ids of a dataset (None: all)
+    items_in: Callable[[Any], Any]  # a select of the item ids of a dataset id or bound parameter (None: all)
     read_item: Callable[[Session, int], Any]  # the item's view (ComparisonView / ResponseView) or None
     answer_view: Callable[[Any, str], Any]  # a row and its annotator's name -> LabelView / RatingView
     judge_of: Callable[[Session, int], Any]  # the latest judge opinion on the item, or None
@@ -101,7 +104,7 @@ def session_pool(session: Session, kind: AnswerKind, name: str | None) -> tuple[
     """The open session ``name`` of this kind, as a pool and a view; else a message saying why not."""
     if not name:
         raise StoreError(CHOOSE[kind.name])
-    row, dataset = find_session(session, name)
+    row, dataset, version = find_session_in_force(session, name)
     if row.kind != kind.name:
         raise StoreError(f"The session {name!r} {ANSWERED_ON[row.kind]}.")
     if not row.active:
@@ -117,12 +120,18 @@ def session_pool(session: Session, kind: AnswerKind, name: str | None) -> tuple[
         audit_rate=float(row.audit_rate),
         scale=int(row.scale),
     )
-    return pool, session_view(row, dataset)
+    return pool, session_view(row, dataset, version)
 
 
-def person(session: Session, name: str, *, create: bool = True) -> Annotator | None:
-    """The active annotator called ``name`` (created when new, for the sessionless calls)."""
+def person(session: Session, name: str, *, create: bool = True, admit: Admit | None = None) -> Annotator | None:
+    """The active annotator called ``name`` (created when new, for the sessionless calls). ``admit``:
+    the caller's role check, run on the account as read here, inside the write transaction (so the
+    caller needs no read transaction of its own before it); it raises to refuse, and with it no
+    account is created."""
     found = session.scalar(select(Annotator).where(Annotator.name == name))
+    if admit is not None:
+        admit(account_of(found))
+        create = False
     if found is None and create:
         found = Annotator(name=name)
         session.add(found)
@@ -132,12 +141,17 @@ def person(session: Session, name: str, *, create: bool = True) -> Annotator | N
     return found
 
 
+def account_of(row: Annotator | None) -> Account | None:
+    """(id, name, role, kind, active) of an annotator row, as ``Store.account`` gives it."""
+    return (row.id, row.name, row.role, row.kind, bool(row.active)) if row is not None else None
+
+
 def in_pool(column: Any, pool: Pool) -> ColumnElement[bool]:
     """Rows (answers, leases) that count in this pool: its session's, or all of them without one."""
     return column == pool.session_id if pool.session_id is not None else true()
 
 
-def live(kind: AnswerKind, now: datetime) -> ColumnElement[bool]:
+def live(kind: AnswerKind, now: Any) -> ColumnElement[bool]:
     return kind.lease.completed_at.is_(None) & (kind.lease.lease_expires_at > now)
 
 
@@ -162,43 +176,53 @@ def _held(session: Session, kind: AnswerKind, pool: Pool, person_id: int, now: d
     return session.scalars(query.order_by(kind.lease.leased_at, kind.lease.id).limit(1)).first()
 
 
-def _not_for_me(kind: AnswerKind, pool: Pool, person_id: int, now: datetime) -> Any:
+def _not_for_me(kind: AnswerKind, session_id: Any, person_id: Any, now: Any) -> Any:
     """Items this annotator may not be handed: answered or skipped (in any session: one answer per
-    item and person), or leased to them live in another session."""
+    item and person), or leased to them live in another session. ``session_id`` None: sessionless."""
     mine = select(kind.of(kind.row)).where(kind.row.annotator_id == person_id)
-    if pool.session_id is None:
+    if session_id is None:
         return mine
     elsewhere = select(kind.of(kind.lease)).where(
         kind.lease.annotator_id == person_id,
         live(kind, now),
-        kind.lease.session_id.is_distinct_from(pool.session_id),
+        kind.lease.session_id.is_distinct_from(session_id),
     )
     return mine.union(elsewhere)
 
 
-def _pool_query(kind: AnswerKind, pool: Pool, person_id: int, now: datetime) -> Any:
-    """(item id, covered) of the items this annotator may be handed: covered = answers in the pool
-    (skips do not count) plus other people's live leases there, below the overlap, not barred for
-    them. Gold comparisons are not in the pool (``gold_due`` hands them out)."""
+# The pool query's bound parameters; their values come from ``_pool_params`` on every execution.
+_P_SESSION: BindParameter[Any] = bindparam("pool_session")
+_P_PERSON: BindParameter[Any] = bindparam("pool_person")
+_P_NOW: BindParameter[Any] = bindparam("pool_now")
+_P_OVERLAP: BindParameter[Any] = bindparam("pool_overlap")
+_P_DATASET: BindParameter[Any] = bindparam("pool_dataset")
+
+
+def _build_pool_query(kind: AnswerKind, in_session: bool, in_dataset: bool) -> Any:
+    """(item id, covered) of the items an annotator may be handed: covered = answers in the pool (skips
+    do not count) plus other people's live leases there, below the overlap, not barred for them. Gold
+    comparisons are not in the pool (``gold_due`` hands them out)."""
+    session_id = _P_SESSION if in_session else None
+    here = (lambda column: column == _P_SESSION) if in_session else (lambda _column: true())
     done = (
         select(kind.of(kind.row).label("item"), func.count().label("n"))
-        .where(kind.row.skipped.is_(False), in_pool(kind.row.session_id, pool))
+        .where(kind.row.skipped.is_(False), here(kind.row.session_id))
         .group_by(kind.of(kind.row))
         .subquery()
     )
     leased = (
         select(kind.of(kind.lease).label("item"), func.count().label("n"))
-        .where(live(kind, now), kind.lease.annotator_id != person_id, in_pool(kind.lease.session_id, pool))
+        .where(live(kind, _P_NOW), kind.lease.annotator_id != _P_PERSON, here(kind.lease.session_id))
         .group_by(kind.of(kind.lease))
         .subquery()
     )
-    candidates = kind.items_in(pool.dataset_id).subquery()
+    candidates = kind.items_in(_P_DATASET if in_dataset else None).subquery()
     covered = func.coalesce(done.c.n, 0) + func.coalesce(leased.c.n, 0)
     query = (
         select(candidates.c.id, covered.label("covered"))
         .outerjoin(done, done.c.item == candidates.c.id)
         .outerjoin(leased, leased.c.item == candidates.c.id)
-        .where(candidates.c.id.not_in(_not_for_me(kind, pool, person_id, now)), covered < pool.overlap)
+        .where(candidates.c.id.not_in(_not_for_me(kind, session_id, _P_PERSON, _P_NOW)), covered < _P_OVERLAP)
         .order_by(covered, candidates.c.id)
     )
     if kind.gold:
@@ -206,43 +230,77 @@ def _pool_query(kind: AnswerKind, pool: Pool, person_id: int, now: datetime) -> 
     return query
 
 
+_POOL_QUERIES: dict[tuple[str, bool, bool, bool], Any] = {}
+
+
+def _pool_query(kind: AnswerKind, pool: Pool, *, first: bool) -> Any:
+    """The pool query of ``_build_pool_query`` for this kind and pool shape (``first``: limited to the
+    first row), built once per process: building and cache-keying that statement cost more Python
+    inside the write transaction than running it. Only the statement is kept, never data: its
+    values are bound on each execution (``_pool_params``)."""
+    shape = (kind.name, pool.session_id is not None, pool.dataset_id is not None, first)
+    query = _POOL_QUERIES.get(shape)
+    if query is None:
+        query = _build_pool_query(kind, shape[1], shape[2])
+        query = _POOL_QUERIES[shape] = query.limit(1) if first else query
+    return query
+
+
+def _pool_params(pool: Pool, person_id: int, now: datetime) -> dict[str, Any]:
+    return {
+        "pool_session": pool.session_id,
+        "pool_person": person_id,
+        "pool_now": now,
+        "pool_overlap": pool.overlap,
+        "pool_dataset": pool.dataset_id,
+    }
+
+
 def least_covered(session: Session, kind: AnswerKind, pool: Pool, person_id: int, now: datetime) -> int | None:
     """The item to lease next in a least-annotated pool: the one with the fewest answers and others'
     live leases, ties by id."""
-    return session.scalar(_pool_query(kind, pool, person_id, now).limit(1))
+    return session.scalar(_pool_query(kind, pool, first=True), _pool_params(pool, person_id, now))
 
 
 def uncertain_first(session: Session, kind: AnswerKind, pool: Pool, person_id: int, now: datetime) -> Draw | None:
     """The draw of a judge-uncertain-first pool (audit share or the judge's least certain item)."""
-    rows = [(int(item), int(covered)) for item, covered in session.execute(_pool_query(kind, pool, person_id, now))]
+    found = session.execute(_pool_query(kind, pool, first=False), _pool_params(pool, person_id, now))
+    rows = [(int(item), int(covered)) for item, covered in found]
     return choose(session, pool.dataset_id, rows, pool.audit_rate, kind.name)
 
 
 def answered_count(session: Session, kind: AnswerKind, pool: Pool, person_id: int) -> int:
     """How many items this annotator answered or skipped in the pool."""
+    return int(session.scalar(_answered_query(kind, pool, person_id)) or 0)
+
+
+def _answered_query(kind: AnswerKind, pool: Pool, person_id: int) -> Any:
     query = select(func.count()).select_from(kind.row).where(kind.row.annotator_id == person_id)
     if pool.session_id is not None:
         query = query.where(kind.row.session_id == pool.session_id)
     elif pool.dataset_id is not None:
         query = query.where(kind.of(kind.row).in_(kind.items_in(pool.dataset_id)))
-    return int(session.scalar(query) or 0)
+    return query
 
 
-def gold_due(session: Session, kind: AnswerKind, pool: Pool, person_id: int, now: datetime) -> int | None:
+def gold_due(
+    session: Session, kind: AnswerKind, pool: Pool, person_id: int, now: datetime, answered: int | None = None
+) -> int | None:
     """The gold comparison to hand out now, or None: with gold rate r > 0, one each time the
     annotator's answered count crosses a multiple of 1/r (r = 0.1: the 10th, 20th, … item), while
-    any they have not seen is left. Gold items ignore the overlap: everyone may see them."""
+    any they have not seen is left. Gold items ignore the overlap: everyone may see them.
+    ``answered``: their answered count when the caller has just read it in this transaction."""
     rate = pool.gold_rate
     if not kind.gold or rate <= 0:
         return None
-    n = answered_count(session, kind, pool, person_id)
+    n = answered if answered is not None else answered_count(session, kind, pool, person_id)
     if int((n + 1) * rate) == int(n * rate):
         return None
     query = (
         select(GoldLabel.comparison_id)
         .where(
             GoldLabel.comparison_id.in_(kind.items_in(pool.dataset_id)),
-            GoldLabel.comparison_id.not_in(_not_for_me(kind, pool, person_id, now)),
+            GoldLabel.comparison_id.not_in(_not_for_me(kind, pool.session_id, person_id, now)),
         )
         .order_by(GoldLabel.comparison_id)
         .limit(1)
@@ -259,45 +317,70 @@ def draw_order(pool: Pool, item_id: int, person_id: int) -> bool:
     return random.Random(f"{pool.seed}:{item_id}:{person_id}").random() < 0.5
 
 
-def _pick(session: Session, kind: AnswerKind, pool: Pool, person_id: int, now: datetime) -> tuple[int | None, Any]:
-    """The item to lease next and, in a judge-uncertain-first session, how it was drawn (else None)."""
+def _pick(
+    session: Session, kind: AnswerKind, pool: Pool, person_id: int, now: datetime, answered: int | None
+) -> tuple[int | None, Any, bool]:
+    """The item to lease next, how it was drawn in a judge-uncertain-first session (else None), and
+    whether it is a gold item (only ``gold_due`` hands those out: the pool query excludes them)."""
     uncertain = pool.strategy == JUDGE_UNCERTAIN_FIRST and pool.session_id is not None
-    item_id = gold_due(session, kind, pool, person_id, now)
+    item_id = gold_due(session, kind, pool, person_id, now, answered)
     if item_id is not None:
-        return item_id, ("gold", 1.0) if uncertain else None
+        return item_id, ("gold", 1.0) if uncertain else None, True
     if not uncertain:
-        return least_covered(session, kind, pool, person_id, now), None
+        return least_covered(session, kind, pool, person_id, now), None, False
     draw = uncertain_first(session, kind, pool, person_id, now)
     if draw is None:
-        return None, None
+        return None, None, False
     assert pool.session_id is not None
     log_draw(session, pool.session_id, person_id, draw, kind.name)
-    return draw.item_id, (draw.drawn_by, draw.probability)
+    return draw.item_id, (draw.drawn_by, draw.probability), False
+
+
+@dataclass(frozen=True)
+class Leased:
+    """A lease as ``take_lease`` returns it. ``picked``: drawn just now, so the annotator has no answer
+    on the item (``_not_for_me`` excluded those) and ``gold`` says whether it is a gold item; else
+    (their live lease again) both are unknown and read by ``make_turn``."""
+
+    row: Any
+    picked: bool = False
+    gold: bool = False
 
 
 def lease(session: Session, kind: AnswerKind, pool: Pool, person_id: int) -> Any:
     """Lease the next item to the annotator (their live lease again, if they hold one); returns the
     lease row, or None when nothing is left for them. Pick and lease are one write transaction."""
+    taken = take_lease(session, kind, pool, person_id)
+    return taken.row if taken is not None else None
+
+
+def take_lease(
+    session: Session, kind: AnswerKind, pool: Pool, person_id: int, answered: int | None = None
+) -> Leased | None:
+    """``lease``, saying what the pick already knows (``Leased``). ``answered``: the annotator's
+    answered count in the pool when the caller has just read it in this transaction (``gold_due``)."""
     now = utcnow()
     held = _held(session, kind, pool, person_id, now)
-    if held is None:
-        item_id, drawn = _pick(session, kind, pool, person_id, now)
-        if item_id is None:
-            return None
-        held = session.scalar(
-            select(kind.lease).where(kind.of(kind.lease) == item_id, kind.lease.annotator_id == person_id)
-        )
-        if held is None:  # a lease that expired earlier keeps its row and its presented order
-            held = kind.lease(**{kind.item: item_id}, annotator_id=person_id)
-            if kind.ordered:
-                held.presented_swapped = draw_order(pool, item_id, person_id)
-            session.add(held)
-        held.leased_at, held.session_id = now, pool.session_id
-        if hasattr(kind.lease, "draw_probability"):  # judge-uncertain-first sessions draw with a probability
-            held.drawn_by, held.draw_probability = drawn if drawn is not None else (None, None)
+    if held is not None:
+        held.lease_expires_at = now + timedelta(seconds=pool.lease_seconds)
+        session.flush()
+        return Leased(held)
+    item_id, drawn, gold = _pick(session, kind, pool, person_id, now, answered)
+    if item_id is None:
+        return None
+    mine = (kind.of(kind.lease) == item_id) & (kind.lease.annotator_id == person_id)
+    held = session.scalar(select(kind.lease).where(mine))
+    if held is None:  # a lease that expired earlier keeps its row and its presented order
+        held = kind.lease(**{kind.item: item_id}, annotator_id=person_id)
+        if kind.ordered:
+            held.presented_swapped = draw_order(pool, item_id, person_id)
+        session.add(held)
+    held.leased_at, held.session_id = now, pool.session_id
+    if hasattr(kind.lease, "draw_probability"):  # judge-uncertain-first sessions draw with a probability
+        held.drawn_by, held.draw_probability = drawn if drawn is not None else (None, None)
     held.lease_expires_at = now + timedelta(seconds=pool.lease_seconds)
     session.flush()
-    return held
+    return Leased(held, picked=True, gold=gold)
 
 
 # ---------------------------------------------------------------------- the session rules of a submit
@@ -336,12 +419,20 @@ def _is_gold(session: Session, kind: AnswerKind, item_id: int) -> bool:
 
 
 def check_turn(
-    session: Session, kind: AnswerKind, pool: Pool, person_id: int, item_id: int, row: Any, counts: bool
+    session: Session,
+    kind: AnswerKind,
+    pool: Pool,
+    person_id: int,
+    item_id: int,
+    row: Any,
+    counts: bool,
+    is_gold: bool | None = None,
 ) -> Any:
     """Refuse a submit that is not this annotator's to make in this session; returns their lease.
 
     ``row``: their current answer on the item (None: a first answer); ``counts``: the new answer
-    counts towards the overlap (not a skip)."""
+    counts towards the overlap (not a skip); ``is_gold``: whether the item is gold, when the caller
+    has read it in this transaction (None: read here when needed)."""
     noun, now = kind.item_noun, utcnow()
     held = session.scalar(
         select(kind.lease).where(kind.of(kind.lease) == item_id, kind.lease.annotator_id == person_id)
@@ -358,7 +449,9 @@ def check_turn(
             f"{noun} #{item_id} was handed to you in another session: answer it there, where it was leased "
             "(sessions differ in what they reveal). Nothing was saved."
         )
-    if counts and (row is None or row.skipped) and not _is_gold(session, kind, item_id):
+    if is_gold is None and counts and (row is None or row.skipped):
+        is_gold = _is_gold(session, kind, item_id)
+    if counts and (row is None or row.skipped) and not is_gold:
         still_mine = held is not None and held.completed_at is None and held.lease_expires_at > now
         taken = _others(session, kind, pool, item_id, person_id, now, leases=not still_mine)
         if taken >= pool.overlap:
@@ -384,6 +477,24 @@ def current_answer(session: Session, kind: AnswerKind, item_id: int, person_id: 
     return session.scalar(select(kind.row).where(kind.of(kind.row) == item_id, kind.row.annotator_id == person_id))
 
 
+def key_and_current(
+    session: Session, kind: AnswerKind, key: str | None, item_id: int, person_id: int
+) -> tuple[Any, Any]:
+    """(``seen_key(key)``, ``current_answer(item, person)``) in one SELECT: the answers matching either
+    are at most three rows (both key columns are unique, and so is (item, person)), each flagged with
+    what it matched; an event's key wins over a row's, as in ``seen_key``."""
+    mine = (kind.of(kind.row) == item_id) & (kind.row.annotator_id == person_id)
+    if not key:
+        return None, current_answer(session, kind, item_id, person_id)
+    link = getattr(kind.event, kind.event_link)
+    by_event = kind.row.id.in_(select(link).where(kind.event.idempotency_key == key))
+    by_row = kind.row.idempotency_key == key
+    query = select(kind.row, by_event.label("by_event"), by_row.label("by_row"), mine.label("mine"))
+    rows = session.execute(query.where(or_(by_event, by_row, mine))).all()
+    seen = next((r[0] for r in rows if r.by_event), None) or next((r[0] for r in rows if r.by_row), None)
+    return seen, next((r[0] for r in rows if r.mine), None)
+
+
 def upsert_answer(
     session: Session,
     kind: AnswerKind,
@@ -392,10 +503,13 @@ def upsert_answer(
     values: dict[str, Any],
     idempotency_key: str | None,
     expected_version: int | None,
+    held: Any = ...,
 ) -> Any:
     """Create or change the answer ``row`` (None: create) of ``ids`` = (item, annotator, session), log
     the change and complete the lease; returns the row. Saving exactly what is stored writes nothing;
-    ``expected_version`` (0: "no answer yet") refuses an edit when the answer changed since it was read."""
+    ``expected_version`` (0: "no answer yet") refuses an edit when the answer changed since it was read.
+    ``held``: the annotator's lease row on the item as read in this transaction (None: they have none;
+    there is at most one per item and person), completed through the ORM instead of a bulk UPDATE."""
     item_id, person_id, session_id = ids
     current = row.version if row is not None else 0
     if expected_version is not None and current != expected_version:
@@ -420,11 +534,17 @@ def upsert_answer(
     event = kind.event(**{kind.event_link: row.id, kind.item: item_id}, annotator_id=person_id, **fields)
     event.action, event.version, event.idempotency_key = action, row.version, idempotency_key
     session.add(event)
-    session.execute(  # a lease on this item is done once the annotator has answered
-        update(kind.lease)
-        .where(kind.of(kind.lease) == item_id, kind.lease.annotator_id == person_id, kind.lease.completed_at.is_(None))
-        .values(completed_at=utcnow())
-    )
+    if held is not ...:  # a lease on this item is done once the annotator has answered
+        if held is not None and held.completed_at is None:
+            held.completed_at = utcnow()
+    else:
+        session.execute(
+            update(kind.lease)
+            .where(
+                kind.of(kind.lease) == item_id, kind.lease.annotator_id == person_id, kind.lease.completed_at.is_(None)
+            )
+            .values(completed_at=utcnow())
+        )
     session.flush()
     return row
 
@@ -438,10 +558,11 @@ def checked_key(key: Any) -> str | None:
 # ---------------------------------------------------------------------- reading progress and history
 def progress(session: Session, kind: AnswerKind, pool: Pool, person_id: int | None) -> Progress:
     """``mine``: items this annotator answered or skipped in the pool; ``done``: items with at least
-    ``overlap`` answers there (skips do not count); ``total``: items in the dataset."""
+    ``overlap`` answers there (skips do not count); ``total``: items in the dataset. One SELECT of
+    three counts (one round trip: a submit reads it inside its write transaction)."""
     items = kind.items_in(pool.dataset_id)
-    total = int(session.scalar(select(func.count()).select_from(items.subquery())) or 0)
-    mine = answered_count(session, kind, pool, person_id) if person_id is not None else 0
+    total = select(func.count()).select_from(items.subquery())
+    mine = _answered_query(kind, pool, person_id) if person_id is not None else None
     per_item = (
         select(kind.of(kind.row))
         .where(kind.row.skipped.is_(False), in_pool(kind.row.session_id, pool))
@@ -450,8 +571,12 @@ def progress(session: Session, kind: AnswerKind, pool: Pool, person_id: int | No
     )
     if pool.session_id is None:
         per_item = per_item.where(kind.of(kind.row).in_(items))
-    done = int(session.scalar(select(func.count()).select_from(per_item.subquery())) or 0)
-    return Progress(mine=mine, done=done, total=total, overlap=pool.overlap)
+    done = select(func.count()).select_from(per_item.subquery())
+    counts = [q.scalar_subquery() for q in (total, mine, done) if q is not None]
+    found = session.execute(select(*counts)).one()
+    n_total, n_done = int(found[0] or 0), int(found[-1] or 0)
+    n_mine = int(found[1] or 0) if mine is not None else 0
+    return Progress(mine=n_mine, done=n_done, total=n_total, overlap=pool.overlap)
 
 
 def history_ids(session: Session, kind: AnswerKind, pool: Pool, person_id: int, limit: int) -> list[int]:
@@ -465,19 +590,32 @@ def history_ids(session: Session, kind: AnswerKind, pool: Pool, person_id: int, 
     return list(session.scalars(query.order_by(*order).limit(limit)))
 
 
-def make_turn(session: Session, kind: AnswerKind, pool: Pool, view: SessionView, who: Annotator, shown: Any) -> Turn:
+def make_turn(
+    session: Session,
+    kind: AnswerKind,
+    pool: Pool,
+    view: SessionView,
+    who: Annotator,
+    shown: Any,
+    *,
+    leased: Leased | None = None,
+    counted: Progress | None = None,
+) -> Turn:
     """The Turn of ``shown``: a lease row, or the annotator's answer row when they go back to it. The
-    left/right order is the answer's (what they saw when they answered), else the lease's."""
+    left/right order is the answer's (what they saw when they answered), else the lease's. ``leased``:
+    what the lease of ``shown`` already knows (a picked item has no answer of theirs, and whether it
+    is gold); ``counted``: the progress as just read in this transaction (leasing does not change it)."""
     item_id = kind.of(shown)
-    row = current_answer(session, kind, item_id, who.id)
+    picked = leased is not None and leased.picked
+    row = None if picked else current_answer(session, kind, item_id, who.id)
     swapped = bool(getattr(row if row is not None else shown, "presented_swapped", False)) if kind.ordered else False
     return Turn(
         session=view,
         item=kind.read_item(session, item_id),
         swapped=swapped,
-        is_gold=_is_gold(session, kind, item_id),
+        is_gold=kind.gold and leased.gold if leased is not None and picked else _is_gold(session, kind, item_id),
         answer=kind.answer_view(row, who.name) if row is not None else None,
-        progress=progress(session, kind, pool, who.id),
+        progress=counted if counted is not None else progress(session, kind, pool, who.id),
     )
 
 
@@ -492,16 +630,35 @@ class AnswersMixin(StoreBase):
             raise StoreError(f"Unknown kind of answer {name!r}; use one of {', '.join(self.kinds)}.")
         return self.kinds[name]
 
-    def lease(self, kind: str, annotator: str, session_name: str | None) -> Turn | None:
+    def lease(self, kind: str, annotator: str, session_name: str | None, *, admit: Admit | None = None) -> Turn | None:
         """Lease this annotator's next item in the session (their live lease again after a reload);
-        None when the session has nothing left for them."""
-        k, name = self._kind(kind), clean_name(annotator)
+        None when the session has nothing left for them. ``admit``: see ``submit``."""
+        k = self._kind(kind)
+        name = self._clean_or_refuse(annotator, admit)
         with self._write() as session:
+            who = person(session, name, admit=admit) if admit is not None else None  # refused before anything
             pool, view = session_pool(session, k, session_name)
-            who = person(session, name)
+            who = who if who is not None else person(session, name)
             assert who is not None
-            held = lease(session, k, pool, who.id)
-            return make_turn(session, k, pool, view, who, held) if held is not None else None
+            taken = take_lease(session, k, pool, who.id)
+            return make_turn(session, k, pool, view, who, taken.row, leased=taken) if taken is not None else None
+
+    def _clean_or_refuse(self, annotator: str, admit: Admit | None, check: Callable[[], Any] | None = None) -> str:
+        """``clean_name`` (and ``check``, the answer's validation) before any write; when they fail and
+        the caller has a role check, the account is checked first, as a caller checking the role
+        before calling would: who may not act hears that, not what is wrong with their input."""
+        try:
+            name = clean_name(annotator)
+            if check is not None:
+                check()
+            return name
+        except StoreError:
+            if admit is not None:
+                cleaned = annotator.strip() if isinstance(annotator, str) else ""
+                with self._read() as session:
+                    found = session.scalar(select(Annotator).where(Annotator.name == cleaned)) if cleaned else None
+                    admit(account_of(found))
+            raise
 
     def submit(
         self,
@@ -514,6 +671,7 @@ class AnswersMixin(StoreBase):
         idempotency_key: str | None = None,
         expected_version: int | None = None,
         then_lease: bool = False,
+        admit: Admit | None = None,
         **answer: Any,
     ) -> Submitted:
         """Store this annotator's answer on an item of the session, under the session's rules (see the
@@ -521,14 +679,20 @@ class AnswersMixin(StoreBase):
         in the same transaction. ``answer``: the kind's values (``verdict=``/``rating=``, ``skipped=``,
         ``confidence=``, ``comment=``, ``flagged=``, ``time_on_item_ms=``). ``swapped``: the left/right
         order the page showed (pairwise), refused when it is not the one leased. A repeated
-        ``idempotency_key`` stores nothing and answers with the answer as it is now."""
-        k, name = self._kind(kind), clean_name(annotator)
-        values, key = k.check(**answer), checked_key(idempotency_key)
+        ``idempotency_key`` stores nothing and answers with the answer as it is now. ``admit``: the
+        caller's role check (see ``Admit``), run on the account row this transaction reads anyway, before
+        anything else: no separate read transaction for it, and a deactivated account is refused."""
+        k, checked = self._kind(kind), dict[str, Any]()
+
+        def check() -> None:
+            checked.update(values=k.check(**answer), key=checked_key(idempotency_key))
+
+        name = self._clean_or_refuse(annotator, admit, check)
+        values, key = checked["values"], checked["key"]
         try:
             with self._write() as session:
-                return _submit(
-                    session, k, (name, session_name, item_id), values, swapped, key, expected_version, then_lease
-                )
+                where = (name, session_name, item_id)
+                return _submit(session, k, where, values, swapped, key, expected_version, then_lease, admit)
         except IntegrityError as exc:  # a concurrent first write that slipped past the write lock
             raise StoreConflict(f"The answer could not be saved because of a concurrent write: {exc.orig}") from exc
 
@@ -628,16 +792,18 @@ def dataset_id_of(session: Session, dataset: str) -> int:
 def _accept(
     session: Session,
     k: AnswerKind,
-    pool: Pool,
-    who: Annotator,
-    item_id: int,
+    where: tuple[Pool, SessionView, Annotator, int],
     values: dict[str, Any],
     swapped: bool | None,
     key: str | None,
     expected_version: int | None,
+    is_gold: bool | None = None,
 ) -> Any:
-    """Check the session's rules and write the answer; returns the answer row as stored."""
-    if key and (seen := seen_key(session, k, key)) is not None:
+    """Check the session's rules and write the answer; returns the answer row as stored. ``where``:
+    (pool, its view as read in this transaction, annotator, item); ``is_gold``: as read by the caller."""
+    pool, view, who, item_id = where
+    seen, row = key_and_current(session, k, key, item_id, who.id)
+    if seen is not None:
         _retried(session, k, seen, item_id, who.name)
         if seen.session_id != pool.session_id:  # a retry must not reveal what the other session hides
             raise StoreForbidden(
@@ -647,8 +813,7 @@ def _accept(
         return seen
     if k.in_session is not None:
         k.in_session(pool, values)
-    row = current_answer(session, k, item_id, who.id)
-    held = check_turn(session, k, pool, who.id, item_id, row, counts=not values["skipped"])
+    held = check_turn(session, k, pool, who.id, item_id, row, not values["skipped"], is_gold)
     if k.ordered:
         shown = bool((row if row is not None else held).presented_swapped)
         if swapped is not None and bool(swapped) != shown:
@@ -658,8 +823,9 @@ def _accept(
         source = row if row is not None and held is None else held  # an answer keeps the draw it answers
         values = {**values, "draw_probability": getattr(source, "draw_probability", None)}
     if pool.session_id is not None and hasattr(k.row, "guideline_version"):  # the guidelines it was given under
-        values = {**values, "guideline_version": guideline_version_in_force(session, pool.session_id)}
-    return upsert_answer(session, k, row, (item_id, who.id, pool.session_id), values, key, expected_version)
+        values = {**values, "guideline_version": view.guideline_version}  # read with the session row
+    ids = (item_id, who.id, pool.session_id)
+    return upsert_answer(session, k, row, ids, values, key, expected_version, held)
 
 
 def _submit(
@@ -671,9 +837,12 @@ def _submit(
     key: str | None,
     expected_version: int | None,
     then_lease: bool,
+    admit: Admit | None = None,
 ) -> Submitted:
-    """``AnswersMixin.submit`` inside its write transaction: the item is read once, here."""
+    """``AnswersMixin.submit`` inside its write transaction: the item, the session's guideline version,
+    the gold row and the annotator's progress are each read once, here, and handed on."""
     name, session_name, item_id = where
+    who = person(session, name, admit=admit) if admit is not None else None  # who may submit hears that first
     pool, view = session_pool(session, k, session_name)
     item = k.read_item(session, item_id)
     if item is None:
@@ -682,13 +851,14 @@ def _submit(
         raise StoreForbidden(
             f"{k.item_noun} #{item_id} is not in this session's dataset ({view.dataset!r}); nothing was saved."
         )
-    who = person(session, name)
+    who = who if who is not None else person(session, name)
     assert who is not None
-    row = _accept(session, k, pool, who, item_id, values, swapped, key, expected_version)
     gold = session.scalar(select(GoldLabel).where(GoldLabel.comparison_id == item_id)) if k.gold else None
+    row = _accept(session, k, (pool, view, who, item_id), values, swapped, key, expected_version, gold is not None)
+    counted = progress(session, k, pool, who.id)  # leasing the next item changes none of its counts
     following = None
-    if then_lease and (held := lease(session, k, pool, who.id)) is not None:
-        following = make_turn(session, k, pool, view, who, held)
+    if then_lease and (taken := take_lease(session, k, pool, who.id, counted.mine)) is not None:
+        following = make_turn(session, k, pool, view, who, taken.row, leased=taken, counted=counted)
     return Submitted(
         session=view,
         item=item,
@@ -696,7 +866,7 @@ def _submit(
         answer=k.answer_view(row, name),
         judge=k.judge_of(session, item_id) if view.reveal_judge else None,
         gold=(gold.verdict, gold.explanation) if gold is not None else None,
-        progress=following.progress if following is not None else progress(session, k, pool, who.id),
+        progress=counted,
         next=following,
     )
 

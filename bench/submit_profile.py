@@ -5,9 +5,10 @@ the desk calls it.
 
 Each tree runs in a child process (its own imports) over a fresh copy of the demo database; SQL is
 counted with SQLAlchemy's ``before_cursor_execute`` event, BEGINs separately. ``--profile`` prints a
-pyinstrument profile of the UI path (``pip install pyinstrument``).
+pyinstrument profile of the UI path (``pip install pyinstrument``); ``--statements`` prints the SQL of
+one UI submit, transaction by transaction (to see what a change saved).
 
-    .venv/bin/python bench/submit_profile.py [--baseline ../old-tree] [--submits 40] [--profile]
+    .venv/bin/python bench/submit_profile.py [--baseline ../old-tree] [--submits 40] [--profile] [--statements]
 """
 
 from __future__ import annotations
@@ -84,7 +85,31 @@ def _rest_submit(studio: Any, name: str) -> Any:
     return submit
 
 
-def measure(tree: Path, submits: int, profile: bool) -> dict[str, Any]:
+def _statement_log(studio: Any) -> None:
+    """Print the statements of one UI submit (after two warm-up submits) to stderr, with BEGIN/COMMIT."""
+    from sqlalchemy import event
+
+    studio.store.create_annotator("logged", password="logged-pass-1")
+    submit = _ui_submit(studio, "logged")
+    submit()
+    submit()
+    lines: list[str] = []
+    engine = studio.store.engine
+    handlers = {
+        "before_cursor_execute": lambda _c, _cur, stmt, *_a: lines.append("  " + " ".join(stmt.split())[:200]),
+        "begin": lambda _c: lines.append("BEGIN"),
+        "commit": lambda _c: lines.append("COMMIT"),
+    }
+    for name, handler in handlers.items():
+        event.listen(engine, name, handler)
+    submit()
+    for name, handler in handlers.items():
+        event.remove(engine, name, handler)
+    statements = sum(line.startswith("  ") for line in lines)
+    print(f"one UI submit: {statements} statements\n" + "\n".join(lines), file=sys.stderr)
+
+
+def measure(tree: Path, submits: int, profile: bool, statements: bool = False) -> dict[str, Any]:
     """Run in the child process of ``tree``."""
     sys.path.insert(0, str(tree))
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -109,6 +134,8 @@ def measure(tree: Path, submits: int, profile: bool) -> dict[str, Any]:
             "statements_per_submit": round((counts["statements"] - before["statements"]) / submits, 1),
             "transactions_per_submit": round((counts["begins"] - before["begins"]) / submits, 1),
         }
+    if statements:
+        _statement_log(studio)
     if profile:
         from pyinstrument import Profiler
 
@@ -126,17 +153,19 @@ def main() -> None:
     parser.add_argument("--baseline", type=Path)
     parser.add_argument("--submits", type=int, default=40)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--statements", action="store_true", help="print the SQL of one UI submit")
     parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
-        print(json.dumps(measure(args.measure, args.submits, args.profile)))
+        print(json.dumps(measure(args.measure, args.submits, args.profile, args.statements)))
         return
     results = {"load_before": [round(x, 2) for x in os.getloadavg()]}
     for label, tree in ([("baseline", args.baseline)] if args.baseline else []) + [("this tree", ROOT)]:
         command = [sys.executable, str(Path(__file__).resolve()), "--measure", str(tree.resolve())]
         command += ["--submits", str(args.submits)] + (["--profile"] if args.profile else [])
+        command += ["--statements"] if args.statements else []
         done = subprocess.run(command, cwd=tree, capture_output=True, text=True, check=True)
-        sys.stderr.write(done.stderr[-20000:] if args.profile else "")
+        sys.stderr.write(f"--- {label}\n" + done.stderr[-20000:] if args.profile or args.statements else "")
         results[label] = json.loads(done.stdout.strip().splitlines()[-1])
     results["load_after"] = [round(x, 2) for x in os.getloadavg()]
     print(json.dumps(results, indent=2))

@@ -97,6 +97,23 @@ class LoginThrottle:
         self.store.record_login_failure(list(self._keys(name, address)), self._at(now), self._at(now - self.window_s))
 
 
+Account = tuple[int, str, str, str, bool]  # (id, name, role, kind, active), as ``Store.account`` gives it
+
+
+def admitted(name: str | None, found: Account | None, role: str = "annotator") -> User:
+    """The one rule of who may act: ``name`` signed in, its account ``found`` (read by the caller) exists
+    and is active, and its role is at least ``role``. ``Access.require`` reads the account itself; the
+    annotation desk has the store run this on the row its write transaction reads anyway."""
+    if not name:
+        raise AccessDenied("You are not logged in: log in again (reload the page).")
+    if found is None or not found[4]:
+        raise AccessDenied(f"The account {name!r} does not exist or is deactivated; ask an admin.")
+    user = User(found[1], found[2], found[3])
+    if not user.can(role):
+        raise AccessDenied(f"This needs the {role} role; {user.name!r} is {user.role}.")
+    return user
+
+
 @dataclass(frozen=True)
 class User:
     name: str
@@ -135,18 +152,11 @@ class Access:
         return User(found.name, found.role, found.kind)
 
     def user(self, name: str | None) -> User:
-        if not name:
-            raise AccessDenied("You are not logged in: log in again (reload the page).")
-        found = self.store.account(name)
-        if found is None or not found[4]:
-            raise AccessDenied(f"The account {name!r} does not exist or is deactivated; ask an admin.")
-        return User(found[1], found[2], found[3])
+        """The signed-in account ``name`` (any active account: annotator is the lowest role)."""
+        return admitted(name, self.store.account(name) if name else None)
 
     def require(self, name: str | None, role: str = "annotator") -> User:
-        user = self.user(name)
-        if not user.can(role):
-            raise AccessDenied(f"This needs the {role} role; {user.name!r} is {user.role}.")
-        return user
+        return admitted(name, self.store.account(name) if name else None, role)
 
     def token_user(self, token: str) -> User | None:
         found = self.store.token_account(token)

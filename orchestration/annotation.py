@@ -15,6 +15,7 @@ verdict is always about (response 1, response 2) and the order shown is stored b
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -29,7 +30,7 @@ from annotation_store import (
     Turn,
     VerdictView,
 )
-from orchestration.access import Access
+from orchestration.access import Access, Account, admitted
 
 CHOICES = ("left", "right", "tie", "skip")
 ItemT = TypeVar("ItemT", covariant=True)
@@ -157,6 +158,18 @@ class AnswerDesk(Generic[ItemT, OutcomeT]):
     def _user(self, actor: str | None) -> str:
         return self.access.require(actor, "annotator").name
 
+    def _admit(self, actor: str | None, role: str = "annotator") -> Callable[[Account | None], None]:
+        """``Access.require(actor, role)`` (``admitted``) as a check the store runs on the account row it
+        reads inside its write transaction anyway (``Store.submit(admit=)``), so a submit needs no read
+        transaction before it; a missing, deactivated or too-low account is refused the same way."""
+        if not actor:
+            admitted(actor, None, role)  # raises "not logged in" (reads nothing)
+
+        def admit(found: Account | None) -> None:
+            admitted(actor, found, role)
+
+        return admit
+
     def sessions(self, actor: str | None) -> list[SessionView]:
         """The open sessions of this desk's kind."""
         self._user(actor)
@@ -164,7 +177,7 @@ class AnswerDesk(Generic[ItemT, OutcomeT]):
 
     def next_item(self, actor: str | None, session_name: str | None) -> ItemT | None:
         """Lease the next item (see ``Store.lease``); None when this annotator is done with the session."""
-        turn = self.store.lease(self.kind.name, self._user(actor), session_name)
+        turn = self.store.lease(self.kind.name, actor or "", session_name, admit=self._admit(actor))
         return self.kind.item(turn) if turn is not None else None
 
     def progress(self, actor: str | None, session_name: str | None) -> Progress:
@@ -195,13 +208,14 @@ class AnswerDesk(Generic[ItemT, OutcomeT]):
         ``then_next`` the outcome also carries the next lease, taken in the same write transaction."""
         submitted = self.store.submit(
             self.kind.name,
-            self._user(actor),
+            actor or "",
             session_name,
             item_id,
             swapped=swapped,
             idempotency_key=idempotency_key,
             expected_version=expected_version,
             then_lease=then_next,
+            admit=self._admit(actor),
             **answer,
         )
         return self.kind.outcome(submitted, answer)
