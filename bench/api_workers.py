@@ -11,7 +11,12 @@ seconds per item (p50/p95 of submit → next). PostgreSQL is a throw-away cluste
     .venv/bin/python bench/api_workers.py [--annotators 50] [--submits 10] [--think 5] [--workers 1,2]
 
 The clients run in this process's threads on the same cores as the server: on a 2-core machine the
-ratio between worker counts is the figure to read, not the absolute rate.
+ratio between worker counts is the figure to read, not the absolute rate. So that a machine with few
+cores still says what more cores would give, each back-to-back load also reports the CPU seconds per
+submit of the server's processes, of PostgreSQL's and of the clients (``psutil``), and one more
+measurement times the write transactions of a submit on PostgreSQL in one process, one client at a
+time: every write transaction holds one database-wide lock (``annotation_store/db.py``), so
+``1000 / (ms under the lock per submit)`` bounds submits/s whatever the number of workers and cores.
 """
 
 from __future__ import annotations
@@ -71,7 +76,91 @@ def start(home: Path, database_url: str, workers: int, port: int) -> subprocess.
     raise RuntimeError("serve-api did not start")
 
 
-def measure(label: str, database_url: str, workers: int, args: argparse.Namespace) -> dict[str, Any]:
+def _processes(root_pids: list[int]) -> list[Any]:
+    import psutil
+
+    found = []
+    for pid in root_pids:
+        try:
+            parent = psutil.Process(pid)
+            found += [parent, *parent.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            continue
+    return found
+
+
+def _cpu(processes: list[Any]) -> dict[int, float]:
+    seconds = {}
+    for process in processes:
+        try:
+            times = process.cpu_times()
+            seconds[process.pid] = times.user + times.system
+        except Exception:  # a process that ended (a closed connection's PostgreSQL backend)
+            continue
+    return seconds
+
+
+def cpu_per_submit(groups: dict[str, list[int]], run: Any) -> tuple[Any, dict[str, float]]:
+    """Run ``run()`` and return its result and the CPU ms per submit of each group of process trees
+    (processes that appear during the run count whole; this process is the clients)."""
+    before = {name: _cpu(_processes(pids)) for name, pids in groups.items()}
+    client_before = sum(os.times()[:2])
+    result = run()
+    used = {"clients": sum(os.times()[:2]) - client_before}
+    for name, pids in groups.items():
+        after = _cpu(_processes(pids))
+        used[name] = sum(after[pid] - before[name].get(pid, 0.0) for pid in after)
+    submits = max(1, int(result.get("n", 0)))
+    return result, {name: round(seconds * 1000 / submits, 1) for name, seconds in used.items()}
+
+
+def postmaster_pid(server: Any) -> int | None:
+    path = Path(server.data) / "postmaster.pid"
+    return int(path.read_text().split()[0]) if path.exists() else None
+
+
+def lock_held_per_submit(database_url: str, submits: int = 100) -> dict[str, float]:
+    """In this process, one annotator at a time: ms inside write transactions (which hold the database's
+    write lock) per submit of the REST path (``POST /labels`` + ``POST /sessions/{name}/next``)."""
+    from sqlalchemy import event
+
+    from orchestration import Settings, Studio
+
+    studio = Studio.open(Settings(home=Path(tempfile.mkdtemp(prefix="judge-studio-lock-")), database_url=database_url))
+    studio.store.save_session(SESSION, "judge-studio-demo", overlap=50, gold_rate=0.1)
+    held = {"s": 0.0, "opened": 0.0}
+
+    @event.listens_for(studio.store.engine, "begin")
+    def _opened(connection: Any) -> None:  # after the lock: the store's own hook ran first
+        if connection.get_execution_options().get("judge_studio_write", False):
+            held["opened"] = time.perf_counter()
+
+    @event.listens_for(studio.store.engine, "commit")
+    def _closed(connection: Any) -> None:
+        if connection.get_execution_options().get("judge_studio_write", False):
+            held["s"] += time.perf_counter() - held["opened"]
+
+    names = [f"lock-{i:03d}" for i in range(submits)]
+    for name in names:
+        studio.store.create_annotator(name, password=f"{name}-pass-1")
+    held["s"], started = 0.0, time.perf_counter()
+    for name in names:  # a new annotator each time: every submit leases and answers a fresh item
+        item = studio.desk.next_item(name, SESSION)
+        assert item is not None, "the bench session ran out of items"
+        studio.desk.submit(name, SESSION, item.comparison.id, "left", swapped=item.swapped)
+    wall = time.perf_counter() - started
+    studio.store.engine.dispose()
+    ms = held["s"] * 1000 / submits
+    return {
+        "ms_under_lock_per_submit": round(ms, 2),
+        "bound_submits_per_s": round(1000 / ms, 1),
+        "ms_per_submit": round(wall * 1000 / submits, 2),
+    }
+
+
+def measure(
+    label: str, database_url: str, workers: int, args: argparse.Namespace, db_pid: int | None = None
+) -> dict[str, Any]:
     home = Path(tempfile.mkdtemp(prefix="judge-studio-api-bench-"))
     loads = {"back to back": 0.0, f"reading ~{args.think:g} s": args.think}
     names = [f"w{workers}-{i}-{n:02d}" for i in range(len(loads)) for n in range(args.annotators)]
@@ -82,7 +171,14 @@ def measure(label: str, database_url: str, workers: int, args: argparse.Namespac
     try:
         for index, (load, think) in enumerate(loads.items()):
             who = [(name, tokens[name]) for name in names if name.startswith(f"w{workers}-{index}-")]
-            results[load] = run_annotators(rest_annotator, f"http://127.0.0.1:{port}/", who, args.submits, think)
+            groups = {"server": [process.pid]} | ({"PostgreSQL": [db_pid]} if db_pid else {})
+
+            def run(who: list[tuple[str, str]] = who, think: float = think) -> dict[str, Any]:
+                return run_annotators(rest_annotator, f"http://127.0.0.1:{port}/", who, args.submits, think)
+
+            results[load], cpu = cpu_per_submit(groups, run)
+            if think == 0.0:
+                results[load]["cpu_ms_per_submit"] = cpu
             print(label, load, results[load], file=sys.stderr, flush=True)
     finally:
         process.terminate()
@@ -110,7 +206,10 @@ def main() -> None:
     try:
         for workers in (int(w) for w in args.workers.split(",")):
             url = server.create_database(f"bench_w{workers}")
-            results[f"PostgreSQL, {workers} worker(s)"] = measure(f"pg-{workers}", url, workers, args)
+            pid = postmaster_pid(server)
+            results[f"PostgreSQL, {workers} worker(s)"] = measure(f"pg-{workers}", url, workers, args, pid)
+        results["PostgreSQL, write lock"] = lock_held_per_submit(server.create_database("bench_lock"))
+        print("lock", results["PostgreSQL, write lock"], file=sys.stderr, flush=True)
     finally:
         server.stop()
     print(json.dumps(results, indent=1))
