@@ -252,13 +252,14 @@ class AccountsMixin(StoreBase):
             session.add(ApiToken(annotator_id=person.id, token_hash=token_digest(token), label=label[:100]))
         return token
 
-    def token_account(self, token: str) -> tuple[str, str] | None:
-        """(name, role) of the active account owning this unrevoked token, else None."""
+    def token_holder(self, token: str) -> tuple[str, str, str] | None:
+        """(name, role, kind) of the active account owning this unrevoked token, else None: one query,
+        as every REST request asks it."""
         if not token:
             return None
         with self._read() as session:
             found = session.execute(
-                select(Annotator.name, Annotator.role)
+                select(Annotator.name, Annotator.role, Annotator.kind)
                 .join(ApiToken, ApiToken.annotator_id == Annotator.id)
                 .where(
                     ApiToken.token_hash == token_digest(token),
@@ -266,7 +267,7 @@ class AccountsMixin(StoreBase):
                     Annotator.active.is_(True),
                 )
             ).first()
-            return (found[0], found[1]) if found else None
+            return (found[0], found[1], found[2]) if found else None
 
     def revoke_api_tokens(self, name: str) -> int:
         cleaned = clean_name(name)

@@ -159,11 +159,8 @@ class Access:
         return admitted(name, self.store.account(name) if name else None, role)
 
     def token_user(self, token: str) -> User | None:
-        found = self.store.token_account(token)
-        if found is None:
-            return None
-        account = self.store.account(found[0])
-        return User(found[0], found[1], account[3] if account else "crowd")
+        found = self.store.token_holder(token)
+        return User(*found) if found is not None else None
 
     # ------------------------------------------------------------------ the first admin
     def ensure_admin(self, home: Path) -> str | None:

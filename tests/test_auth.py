@@ -223,4 +223,4 @@ def test_users_command_adds_lists_changes_invites_and_issues_tokens(tmp_path: Pa
         assert store.authenticate("dan", "dan-pass-2") is None  # deactivated
         assert store.account("erin") is None
         assert store.invite_role(link.rsplit("/", 1)[1]) == "reviewer"
-        assert store.token_account(secret) == ("carol", "reviewer")
+        assert store.token_holder(secret) == ("carol", "reviewer", "expert")
