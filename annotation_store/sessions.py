@@ -118,6 +118,7 @@ def session_view(row: AnnotationSession, dataset: str, version: int | None | Ell
         row.guidelines,
         bool(row.active),
         version,
+        int(row.scale),
     )
 
 

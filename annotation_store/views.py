@@ -174,6 +174,7 @@ class SessionView:
     guidelines: str
     active: bool
     guideline_version: int | None = None  # the version of ``guidelines`` (``GuidelineVersion``); None: unsaved
+    scale: int = 10  # a grading session's rating scale (10: 1-10, 5: 1-5); pairwise sessions keep 10, unused
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,18 @@ def test_sessions_rate_1_10_by_default_and_1_5_with_a_rubric(studio: Studio, db_
     assert item is not None and item.scale == 5 and item.rubric == DEFAULT_RUBRIC_TEXT
 
 
+def test_the_admin_sessions_table_shows_each_grading_session_scale(studio: Studio) -> None:
+    from orchestration.admin import AdminDesk
+    from ui.admin import sessions_frame
+
+    studio.store.create_annotator("ada", role="admin", password="ada-pass-1")
+    studio.store.save_session("five", DEMO, kind="single", scale=5, rubric=RUBRIC)
+    studio.store.save_session("ten", DEMO, kind="single")
+    table = sessions_frame(AdminDesk(studio).sessions("ada")).set_index("name")
+    assert table.loc["five", "scale"] == "1-5" and table.loc["ten", "scale"] == "1-10"
+    assert set(table.loc[table["kind"] == "pairwise", "scale"]) == {"–"}  # pairwise sessions have no scale
+
+
 @pytest.mark.parametrize(
     ("settings", "message"),
     [

@@ -28,6 +28,7 @@ SESSION_HEADERS = [
     "gold rate",
     "active",
     "kind",
+    "scale",
     "guidelines version",
 ]
 STRATEGY_CHOICES = [
@@ -44,7 +45,7 @@ def sessions_frame(sessions: list[SessionView]) -> pd.DataFrame:
 
     rows = [
         [s.name, s.dataset, s.overlap, yes(s.blind), yes(s.reveal_judge), yes(s.randomize_order)]
-        + [s.lease_seconds, f"{s.gold_rate:.2f}", yes(s.active), s.kind]
+        + [s.lease_seconds, f"{s.gold_rate:.2f}", yes(s.active), s.kind, f"1-{s.scale}" if s.kind == "single" else "–"]
         + [f"v{s.guideline_version}" if s.guideline_version is not None else "–"]
         for s in sessions
     ]
