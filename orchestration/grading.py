@@ -111,6 +111,7 @@ class GradingItem:
     progress: Progress
     scale: int = 10  # the session rates 1..scale
     rubric: str = ""  # the session's rubric (resolved: the default on a 1-5 session without one); untrusted
+    rubric_is_default: bool = False  # ``rubric`` is the default of a 1-5 session without its own
 
     @property
     def id(self) -> int:
@@ -141,13 +142,15 @@ class Single:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def _grading(self, session: SessionView) -> tuple[int, str]:
+    def _grading(self, session: SessionView) -> tuple[int, str, bool]:
+        """(scale, the rubric graders get, whether it is a 1-5 session's default): see ``session_rubric``."""
         found = self.store.session_grading(session.name)
-        return found["scale"], session_rubric(found["scale"], found["rubric"])
+        scale, own = int(found["scale"]), str(found["rubric"])
+        return scale, session_rubric(scale, own), scale == 5 and not own.strip()
 
     def item(self, turn: Turn) -> GradingItem:
-        scale, rubric = self._grading(turn.session)
-        return GradingItem(turn.session, turn.item, turn.answer, turn.progress, scale, rubric)
+        scale, rubric, is_default = self._grading(turn.session)
+        return GradingItem(turn.session, turn.item, turn.answer, turn.progress, scale, rubric, is_default)
 
     def outcome(self, submitted: Submitted, answer: dict[str, Any]) -> GradeOutcome:
         judge = submitted.judge
@@ -174,6 +177,13 @@ class GradingDesk(AnswerDesk[GradingItem, GradeOutcome]):
         stored = self.store.session_grading(session_name)
         scale, own = int(stored["scale"]), str(stored["rubric"])
         return scale, session_rubric(scale, own), scale == 5 and not own.strip()
+
+    def kind_of(self, session_name: str) -> str:
+        """The kind of the session ('pairwise' or 'single'), or NotFound: which desk answers it, for an
+        interface with one lease call for both (REST's ``POST /sessions/{name}/next``). No role check of
+        its own: kinds are no secret to anyone who may list sessions, and the lease that follows checks
+        the role inside its write transaction (one read fewer on every pairwise lease)."""
+        return self.store.get_session(session_name).kind
 
     def submit(
         self,

@@ -67,8 +67,9 @@ def _submit_out(outcome: SubmitOutcome) -> SubmitOut:
     return SubmitOut(label=label_out(outcome.label), judge=judge, gold=gold)
 
 
-def _idempotency_key(user: str, key: str | None) -> str | None:
-    """Keys are per user (two clients may both send "1"), and the stored column is 100 characters."""
+def scoped_idempotency_key(user: str, key: str | None) -> str | None:
+    """Keys are per user (two clients may both send "1"), and the stored column is 100 characters (the
+    ratings route scopes its keys the same way: ``web.routes.ratings``)."""
     if not key:
         return None
     return "api:" + hashlib.sha256(f"{user}\n{key}".encode()).hexdigest()
@@ -79,7 +80,7 @@ IdempotencyKey = Annotated[
     Header(
         alias="Idempotency-Key",
         max_length=200,
-        description="send the same key when you retry: the label is stored once and the same answer comes back",
+        description="send the same key when you retry: the answer is stored once and the same one comes back",
     ),
 ]
 
@@ -97,7 +98,7 @@ def submit_label(user: Caller, studio: StudioDep, body: LabelIn, idempotency_key
         comment=body.comment,
         flagged=body.flagged,
         time_on_item_ms=body.time_on_item_ms,
-        idempotency_key=_idempotency_key(user.name, idempotency_key),
+        idempotency_key=scoped_idempotency_key(user.name, idempotency_key),
         expected_version=body.expected_version,
     )
     return _submit_out(outcome)

@@ -1,5 +1,8 @@
 """``/api/v1/sessions``: the open annotation sessions (pairwise, or with ``?kind=single`` the grading
-sessions with their scale and rubric), and leasing your next item in a pairwise one."""
+sessions with their scale and rubric), and leasing your next item in either kind: a comparison in a
+pairwise session, a response to grade in a grading one (answered with ``POST /labels`` and
+``POST /ratings``). The lease's answer says its ``kind``, a discriminator in the OpenAPI schema; the
+pairwise answer keeps the fields it had before grading sessions were leased here."""
 
 # No ``from __future__ import annotations``: FastAPI reads the handlers' annotations at run time.
 from typing import Annotated, Literal
@@ -8,8 +11,9 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from annotation_store import SessionView
-from orchestration import AnnotationItem, Studio
+from orchestration import AnnotationItem, GradingItem, Studio
 from web.routes.common import API_PREFIX, ERRORS, Caller, LabelOut, ProgressOut, StudioDep, label_out
+from web.routes.ratings import RatingOut, rating_out
 
 router = APIRouter(prefix=API_PREFIX, responses=ERRORS, tags=["annotation"])
 
@@ -58,9 +62,42 @@ class ItemOut(BaseModel):
 
 
 class NextOut(BaseModel):
+    """The lease in a pairwise session (its fields as before grading sessions were leased here)."""
+
     done: bool = Field(description="true when this session has nothing more for you")
     item: ItemOut | None
     progress: ProgressOut | None = None
+    kind: Literal["pairwise"] = Field(description="a pairwise session: answer with POST /labels")
+
+
+class GradingItemOut(BaseModel):
+    session: str
+    response_id: int = Field(description="send it back with the rating")
+    category: str
+    instruction: str
+    input: str
+    response: str = Field(description="the answer to grade")
+    reference: str | None = Field(description="the reference answer, where the dataset has one (as the Grade page)")
+    model: str | None = Field(description="null in a blind session")
+    scale: int = Field(description="rate 1..scale (10 or 5)")
+    rubric: str = Field(description="what each score means ('' when the session has none)")
+    rubric_is_default: bool = Field(description="a 1-5 session without its own rubric: Prometheus 2's default")
+    guideline_version: int | None = Field(description="the guidelines in force, recorded with your rating")
+    current_rating: RatingOut | None = Field(description="your rating when the response comes back to you")
+    progress: ProgressOut
+
+
+class GradingNextOut(BaseModel):
+    """The lease in a grading session: a response to rate. The judge's rating is not part of it; it
+    comes only with the submit's answer, and only when the session reveals the judge."""
+
+    done: bool = Field(description="true when this session has nothing more for you")
+    item: GradingItemOut | None
+    progress: ProgressOut | None = None
+    kind: Literal["single"] = Field(description="a grading session: answer with POST /ratings")
+
+
+LeaseOut = Annotated[NextOut | GradingNextOut, Field(discriminator="kind")]
 
 
 def _item_out(item: AnnotationItem) -> ItemOut:
@@ -76,6 +113,26 @@ def _item_out(item: AnnotationItem) -> ItemOut:
         left_model=None if blind else item.left_model,
         right_model=None if blind else item.right_model,
         current_label=label_out(item.label) if item.label is not None else None,
+        progress=ProgressOut(**vars(item.progress)),
+    )
+
+
+def _grading_item_out(item: GradingItem) -> GradingItemOut:
+    r = item.response
+    return GradingItemOut(
+        session=item.session.name,
+        response_id=r.id,
+        category=r.category,
+        instruction=r.instruction,
+        input=r.input,
+        response=r.text,
+        reference=r.reference if r.reference and r.reference.strip() else None,
+        model=item.model,  # None in a blind session
+        scale=item.scale,
+        rubric=item.rubric,
+        rubric_is_default=item.rubric_is_default,
+        guideline_version=item.session.guideline_version,
+        current_rating=rating_out(item.rating) if item.rating is not None else None,
         progress=ProgressOut(**vars(item.progress)),
     )
 
@@ -120,13 +177,27 @@ def sessions(
     return [_session_out(studio, s) for s in desk.sessions(user.name)]
 
 
-@router.post("/sessions/{name}/next", response_model=NextOut)
-def next_item(user: Caller, studio: StudioDep, name: str) -> NextOut:
-    """Lease your next comparison in this session, in your left/right order (annotator+). Model names
-    are null in a blind session; the judge's verdict comes only with the submit's answer."""
+def _next_response(user: str, studio: Studio, name: str) -> GradingNextOut:
+    item = studio.grading.next_item(user, name)
+    if item is None:
+        progress = studio.grading.progress(user, name)
+        return GradingNextOut(done=True, item=None, progress=ProgressOut(**vars(progress)), kind="single")
+    out = _grading_item_out(item)
+    return GradingNextOut(done=False, item=out, progress=out.progress, kind="single")
+
+
+@router.post("/sessions/{name}/next", response_model=LeaseOut)
+def next_item(user: Caller, studio: StudioDep, name: str) -> NextOut | GradingNextOut:
+    """Lease your next item in this session (annotator+): in a pairwise session a comparison in your
+    left/right order (``kind`` "pairwise", answer with ``POST /labels``), in a grading session a
+    response to rate on the session's scale and rubric (``kind`` "single", answer with ``POST /ratings``).
+    Model names are null in a blind session; the judge's verdict or rating comes only with the submit's
+    answer, and only when the session reveals the judge."""
+    if studio.grading.kind_of(name) == "single":
+        return _next_response(user.name, studio, name)
     item = studio.desk.next_item(user.name, name)
     if item is None:
         progress = studio.desk.progress(user.name, name)
-        return NextOut(done=True, item=None, progress=ProgressOut(**vars(progress)))
+        return NextOut(done=True, item=None, progress=ProgressOut(**vars(progress)), kind="pairwise")
     out = _item_out(item)
-    return NextOut(done=False, item=out, progress=out.progress)
+    return NextOut(done=False, item=out, progress=out.progress, kind="pairwise")

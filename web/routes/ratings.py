@@ -1,0 +1,139 @@
+"""``POST /api/v1/ratings``: submit (or change) your rating of a leased response in a grading session
+(single-answer, 1-10 or 1-5), or skip it; idempotent with a key, as ``POST /labels`` is.
+
+The same rules as the Grade page (``GradingDesk`` -> ``Store.submit``, checked inside its write
+transaction): the response must be leased to you in this session (409 once the lease expired and the
+session's overlap is reached by others), be in the session's dataset (403), and the rating on the
+session's scale (400, the message names the scale). The judge's rating comes back only when the
+session reveals the judge; the model's name never does here (a blind session's lease hid it, an open
+one's lease already showed it).
+"""
+
+# No ``from __future__ import annotations``: FastAPI reads the handlers' annotations at run time.
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from annotation_store import JudgeRatingView, RatingView
+from errors import InvalidInput
+from orchestration import GradeOutcome
+from web.routes.common import API_PREFIX, ERRORS, MAX_ID, Caller, ProgressOut, StudioDep
+from web.routes.labels import IdempotencyKey, scoped_idempotency_key
+
+router = APIRouter(prefix=API_PREFIX, responses=ERRORS, tags=["annotation"])
+
+
+class RatingIn(BaseModel):
+    session: str = Field(max_length=200)
+    response_id: int = Field(description=f"1 to {MAX_ID}: the leased item's response_id")
+    rating: int | None = Field(
+        default=None,
+        description="1 to the session's scale (10 or 5: see the item's `scale`); null when you skip. A rating "
+        "outside the session's scale is refused (400) and nothing is saved",
+    )
+    skipped: bool = Field(
+        default=False, description="skip the response (send no rating); a skip does not count towards the overlap"
+    )
+    confidence: int | None = Field(default=None, ge=1, le=5)
+    comment: str = Field(default="", max_length=5000)
+    flagged: bool = False
+    time_on_item_ms: int | None = Field(default=None, ge=0, le=MAX_ID)
+    expected_version: int | None = Field(
+        default=None, ge=0, le=MAX_ID, description="edit only if your rating is still this version (0: no rating yet)"
+    )
+
+
+class RatingOut(BaseModel):
+    response_id: int
+    annotator: str
+    rating: int | None = Field(description="null when skipped")
+    skipped: bool
+    version: int
+    confidence: int | None
+    comment: str
+    flagged: bool
+    time_on_item_ms: int | None
+
+
+class JudgeRatingOut(BaseModel):
+    judge_model: str
+    score: float | None = Field(description="null when the judge's output had no rating (see `status`)")
+    scale: int = Field(description="the judge rated 1..scale")
+    status: str
+    reason: str
+
+
+class RatingSubmitOut(BaseModel):
+    rating: RatingOut
+    scale: int = Field(description="the session's: ratings are 1..scale")
+    judge: JudgeRatingOut | None = Field(description="only when the session reveals the judge")
+    progress: ProgressOut | None = Field(description="yours and the session's, after this submit")
+
+
+def rating_out(rating: RatingView) -> RatingOut:
+    return RatingOut(
+        response_id=rating.response_id,
+        annotator=rating.annotator,
+        rating=rating.rating,
+        skipped=rating.skipped,
+        version=rating.version,
+        confidence=rating.confidence,
+        comment=rating.comment,
+        flagged=rating.flagged,
+        time_on_item_ms=rating.time_on_item_ms,
+    )
+
+
+def _judge_out(judge: JudgeRatingView | None, scale: int) -> JudgeRatingOut | None:
+    if judge is None:
+        return None
+    return JudgeRatingOut(
+        judge_model=judge.judge_model, score=judge.score, scale=scale, status=judge.status, reason=judge.reason
+    )
+
+
+def _submit_out(outcome: GradeOutcome) -> RatingSubmitOut:
+    progress = ProgressOut(**vars(outcome.progress)) if outcome.progress is not None else None
+    return RatingSubmitOut(
+        rating=rating_out(outcome.rating),
+        scale=outcome.scale,
+        judge=_judge_out(outcome.judge, outcome.judge_scale),
+        progress=progress,
+    )
+
+
+def response_id_or_400(response_id: int) -> int:
+    """Ids are 64-bit: a larger one is a mistake the caller can fix, not an unknown response."""
+    if not 1 <= response_id <= MAX_ID:
+        raise InvalidInput(f"response_id must be a whole number from 1 to {MAX_ID}; got {response_id}.")
+    return response_id
+
+
+def _rating_or_skip(body: RatingIn) -> int | None:
+    """The rating to store; a skip that also sends a rating is refused (the desk would drop the rating)."""
+    if body.skipped and body.rating is not None:
+        raise InvalidInput(
+            f"Send either a rating or skipped=true, not both (got rating {body.rating} with skipped=true); "
+            "nothing was saved."
+        )
+    return body.rating
+
+
+@router.post("/ratings", response_model=RatingSubmitOut)
+def submit_rating(
+    user: Caller, studio: StudioDep, body: RatingIn, idempotency_key: IdempotencyKey = None
+) -> RatingSubmitOut:
+    """Submit (or change) your rating of a leased response in a grading session, or skip it (annotator+)."""
+    outcome = studio.grading.submit(
+        user.name,
+        body.session,
+        response_id_or_400(body.response_id),
+        _rating_or_skip(body),
+        skipped=body.skipped,
+        confidence=body.confidence,
+        comment=body.comment,
+        flagged=body.flagged,
+        time_on_item_ms=body.time_on_item_ms,
+        idempotency_key=scoped_idempotency_key(user.name, idempotency_key),
+        expected_version=body.expected_version,
+    )
+    return _submit_out(outcome)
