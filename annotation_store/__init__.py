@@ -13,6 +13,7 @@ from annotation_store.accounts import ROLE_RANK
 from annotation_store.base import StoreConflict, StoreForbidden, StoreNotFound
 from annotation_store.credentials import hash_password, verify_password
 from annotation_store.demo import DEMO_DATASET_NAME, load_demo_dataset
+from annotation_store.errors import WrongSessionKind
 from annotation_store.sessions import SESSION_DEFAULTS
 from annotation_store.store import Store, StoreError, open_store
 from annotation_store.views import (
@@ -59,6 +60,7 @@ __all__ = [
     "Store",
     "StoreError",
     "VerdictView",
+    "WrongSessionKind",
     "load_demo_dataset",
     "open_store",
 ]

@@ -33,7 +33,7 @@ from sqlalchemy.sql.elements import BindParameter
 from annotation_store.accounts import clean_name
 from annotation_store.assignment import ASSIGNMENT_DEFAULTS, JUDGE_UNCERTAIN_FIRST, Draw, choose, log_draw
 from annotation_store.base import StoreBase, StoreConflict, StoreForbidden, StoreNotFound
-from annotation_store.errors import StoreError
+from annotation_store.errors import StoreError, WrongSessionKind
 from annotation_store.models import LEASE_MIN_SECONDS, Annotator, Dataset, GoldLabel, utcnow
 from annotation_store.sessions import SESSION_DEFAULTS, find_session_in_force, session_view
 from annotation_store.views import Progress, SessionView, Submitted, Turn
@@ -106,7 +106,7 @@ def session_pool(session: Session, kind: AnswerKind, name: str | None) -> tuple[
         raise StoreError(CHOOSE[kind.name])
     row, dataset, version = find_session_in_force(session, name)
     if row.kind != kind.name:
-        raise StoreError(f"The session {name!r} {ANSWERED_ON[row.kind]}.")
+        raise WrongSessionKind(f"The session {name!r} {ANSWERED_ON[row.kind]}.", row.kind)
     if not row.active:
         raise StoreConflict(f"The session {name!r} is closed; choose another.")
     pool = Pool(

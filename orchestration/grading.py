@@ -178,13 +178,6 @@ class GradingDesk(AnswerDesk[GradingItem, GradeOutcome]):
         scale, own = int(stored["scale"]), str(stored["rubric"])
         return scale, session_rubric(scale, own), scale == 5 and not own.strip()
 
-    def kind_of(self, session_name: str) -> str:
-        """The kind of the session ('pairwise' or 'single'), or NotFound: which desk answers it, for an
-        interface with one lease call for both (REST's ``POST /sessions/{name}/next``). No role check of
-        its own: kinds are no secret to anyone who may list sessions, and the lease that follows checks
-        the role inside its write transaction (one read fewer on every pairwise lease)."""
-        return self.store.get_session(session_name).kind
-
     def submit(
         self,
         actor: str | None,

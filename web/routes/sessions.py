@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from annotation_store import SessionView
+from annotation_store import SessionView, WrongSessionKind
 from orchestration import AnnotationItem, GradingItem, Studio
 from web.routes.common import API_PREFIX, ERRORS, Caller, LabelOut, ProgressOut, StudioDep, label_out
 from web.routes.ratings import RatingOut, rating_out
@@ -193,9 +193,12 @@ def next_item(user: Caller, studio: StudioDep, name: str) -> NextOut | GradingNe
     response to rate on the session's scale and rubric (``kind`` "single", answer with ``POST /ratings``).
     Model names are null in a blind session; the judge's verdict or rating comes only with the submit's
     answer, and only when the session reveals the judge."""
-    if studio.grading.kind_of(name) == "single":
+    try:
+        item = studio.desk.next_item(user.name, name)
+    except WrongSessionKind as wrong:  # a grading session: no read to learn the kind on the pairwise path
+        if wrong.kind != "single":
+            raise
         return _next_response(user.name, studio, name)
-    item = studio.desk.next_item(user.name, name)
     if item is None:
         progress = studio.desk.progress(user.name, name)
         return NextOut(done=True, item=None, progress=ProgressOut(**vars(progress)), kind="pairwise")
