@@ -14,6 +14,10 @@ Three methods, side by side:
 * ``mace`` (Hovy et al. 2013, "Learning Whom to Trust with MACE"): crowd-kit's ``MACE``; quality
   is the estimated probability that the annotator labels knowingly rather than spamming.
 
+A reviewer's adjudication settles a comparison: ``settle`` puts the adjudicated verdict in place of
+whatever the method chose (and adds comparisons only a reviewer labelled), after aggregating, so the
+methods and every annotator-quality and inter-annotator figure still see the annotators' own labels only.
+
 Input: rows (comparison_id, annotator, verdict). The result's ``frame()`` is the one-label-per-
 comparison DataFrame (comparison_id, verdict) that the calibration, corrected-estimate and
 agreement figures take as "people".
@@ -186,3 +190,54 @@ def compare_aggregations(
     tasks = set().union(*(r.labels for r in results.values())) if results else set()
     differ = sum(1 for t in tasks if len({r.labels.get(t) for r in results.values()}) > 1)
     return AggregationComparison(results, len(tasks), differ)
+
+
+#: What the reports say about adjudications (``report_dict``'s settings, the text summary).
+ADJUDICATION_RULE = (
+    "a reviewer's adjudication is the people's label of its comparison: it overrides the majority (or the "
+    "chosen aggregation) in every people figure; inter-annotator agreement (Cohen's, Fleiss' kappa, "
+    "Krippendorff's alpha), the per-annotator table, per-vote agreement and the alt-test use the annotators' "
+    "own labels only, never adjudications"
+)
+
+
+@dataclass(frozen=True)
+class Settled:
+    """How many comparisons a reviewer's adjudication settled in the people's labels."""
+
+    n: int = 0  # comparisons whose people label is an adjudication
+    overruled: int = 0  # of those, labelled by annotators with another aggregated label
+    unlabelled: int = 0  # of those, with no annotator label (the reviewer's verdict is the only one)
+
+    @property
+    def note(self) -> str:
+        """The one line every report shows: "N comparisons settled by a reviewer's adjudication"."""
+        word = "comparison" if self.n == 1 else "comparisons"
+        return f"{self.n} {word} settled by a reviewer's adjudication"
+
+
+def settle(people: pd.DataFrame, adjudications: pd.DataFrame | None) -> tuple[pd.DataFrame, Settled]:
+    """People's one label per comparison with each adjudicated comparison's verdict put in its place.
+
+    ``people``: the aggregated labels (comparison_id, verdict, and comparison columns such as model1,
+    model2, category). ``adjudications``: comparison_id, verdict (and the same comparison columns, for
+    comparisons no annotator labelled: those rows are added at the end). Without adjudications
+    ``people`` comes back as it is (same rows, same order), so the figures of unadjudicated data do
+    not move; otherwise rows keep their order and only the verdict changes.
+    """
+    if adjudications is None or adjudications.empty:
+        return people, Settled()
+    final = dict(zip(adjudications["comparison_id"], adjudications["verdict"].astype(str), strict=True))
+    if people.empty:
+        extra = adjudications.drop(columns=["reviewer", "rationale", "created_at", "updated_at"], errors="ignore")
+        return extra.reset_index(drop=True), Settled(len(final), 0, len(final))
+    ids = people["comparison_id"]
+    mapped = ids.map(final)
+    known = mapped.notna()
+    overruled = int((known & (mapped != people["verdict"].astype(str))).sum())
+    settled = people.assign(verdict=people["verdict"].astype(str).where(~known, mapped))
+    missing = adjudications[~adjudications["comparison_id"].isin(set(ids))]
+    if not missing.empty:
+        columns = [c for c in settled.columns if c in missing.columns]
+        settled = pd.concat([settled, missing[columns]], ignore_index=True)
+    return settled, Settled(len(final), overruled, len(missing))

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 import pandas as pd
 
+from analysis.aggregation import settle
 from analysis.agreement import Agreement, human_judge_agreement
 from analysis.defaults import UNCERTAIN_MARGIN
 from analysis.verdicts import LABELS, majority_labels, verdict_that_counts
@@ -58,10 +59,16 @@ class RunAgreement:
 
 
 def run_agreements(
-    runs: Sequence[JudgeRun], verdicts: pd.DataFrame, labels: pd.DataFrame, *, margin: float = UNCERTAIN_MARGIN
+    runs: Sequence[JudgeRun],
+    verdicts: pd.DataFrame,
+    labels: pd.DataFrame,
+    *,
+    margin: float = UNCERTAIN_MARGIN,
+    adjudications: pd.DataFrame | None = None,
 ) -> list[RunAgreement]:
-    """Each run's verdicts that count against the majority label and per vote, as the report computes them."""
-    majority = majority_labels(labels)
+    """Each run's verdicts that count against the majority label (a reviewer's adjudication in its place,
+    ``analysis.aggregation.settle``) and per vote, as the report computes them."""
+    majority, _ = settle(majority_labels(labels), adjudications)
     figures = []
     for run in runs:
         counted = verdict_that_counts(verdicts[verdicts["run_id"] == run.run_id], margin=margin)

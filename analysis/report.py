@@ -6,7 +6,11 @@ and per-category agreement, swap consistency, the partial order and the rest can
 between them. Which verdict counts is ``analysis.verdicts``' rule; the defaults are
 ``analysis.defaults``'.
 
-What is in it: label distribution (majority of annotators), inter-annotator agreement, the
+People's label per comparison: the majority of annotators (or ``ReportOptions.aggregation``'s label),
+with a reviewer's adjudication in its place where there is one (``analysis.aggregation.settle``); every
+people figure reads it, while inter-annotator agreement and the per-annotator table read the labels.
+
+What is in it: label distribution (people's labels), inter-annotator agreement, the
 per-annotator table, people's biases and rankings, and per judge run: agreement with the majority
 label and per vote (accuracy with a bootstrap interval, Cohen's kappa, PandaLM's macro P/R/F1, the
 confusion matrix and per-label report, MT-Bench agreement with and without ties), agreement over
@@ -24,7 +28,7 @@ from typing import Any, TypeVar, cast
 
 import pandas as pd
 
-from analysis.aggregation import AggregationComparison
+from analysis.aggregation import AggregationComparison, Settled, settle
 from analysis.agreement import (
     AGREEMENT_BY_GROUP_COLUMNS,
     Agreement,
@@ -124,6 +128,8 @@ class ReportInputs:
     annotator_kinds: Mapping[str, str] | None = None  # annotator -> "crowd" / "expert" (the alt-test's groups)
     checkups: Sequence[CheckupInput] = ()  # stored judge checkups that describe these runs (analysis.checkup)
     guidelines: GuidelineInputs | None = None  # session guideline versions and labels per version
+    # reviewers' final labels (comparison_id, verdict, reviewer, ...): the people's label where given
+    adjudications: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -250,6 +256,7 @@ class Report:
     judge_vs_people: dict[int, JudgeVsPeople] = field(default_factory=dict)  # run id -> its section
     checkups: list[StoredCheckup] = field(default_factory=list)  # the judge checkup section (analysis.checkup)
     guideline_versions: list[VersionAgreement] = field(default_factory=list)  # agreement per guideline version
+    settled: Settled = field(default_factory=Settled)  # comparisons whose people label is an adjudication
 
     def judge(self, run_id: int | None) -> JudgeSection | None:
         return next((j for j in self.judges if j.run.run_id == run_id), None)
@@ -278,6 +285,7 @@ def build_report(inputs: ReportInputs, options: ReportOptions | None = None, *, 
     opts = options or ReportOptions()
     texts, labels = inputs.comparisons, inputs.labels
     majority, aggregated = _people_labels(labels, opts, memo)
+    majority, settled = settle(majority, inputs.adjudications)  # a reviewer's verdict is the people's label
     lengths = pd.DataFrame(
         {
             "comparison_id": texts["id"],
@@ -296,7 +304,7 @@ def build_report(inputs: ReportInputs, options: ReportOptions | None = None, *, 
         dataset=inputs.dataset,
         options=opts,
         baseline=baseline,
-        counts=_counts(inputs, majority, details),
+        counts={**_counts(inputs, majority, details), "adjudicated": settled.n},
         models=sorted(set(texts["model1"]) | set(texts["model2"])),
         label_distribution=distribution(majority["verdict"]) if not majority.empty else distribution(pd.Series()),
         annotator_distribution={
@@ -315,6 +323,7 @@ def build_report(inputs: ReportInputs, options: ReportOptions | None = None, *, 
         judge_vs_people=_judge_vs_people(inputs, majority, judges, opts, baseline, memo),
         checkups=_checkups(inputs, opts, memo),
         guideline_versions=_guideline_versions(inputs, judges),
+        settled=settled,
     )
 
 
@@ -372,7 +381,8 @@ def _judge_vs_people(
     )
     margins = tuple(sorted(opts.alt_test_epsilon.items()))
     shared = (opts.aggregation, opts.rank_models, margins, opts.alpha, baseline, opts.calibration_bins)
-    base = (*shared, digest(context.labels.astype(str)), digest(context.comparisons))
+    people_rows = digest(context.people.astype(str))  # adjudications change it, not the labels
+    base = (*shared, digest(context.labels.astype(str)), digest(context.comparisons), people_rows)
     sections: dict[int, JudgeVsPeople] = {}
     for judge in judges:
         rows = judge.counted[[c for c in VERDICT_COLUMNS if c in judge.counted]]

@@ -46,6 +46,7 @@ def judge_report_card(report: Mapping[str, Any], run_id: int | None = None) -> d
         "dataset": report["dataset"],
         "people_labels": settings["people_labels"],
         "counts": report["counts"],
+        "adjudications": report.get("adjudications"),  # people labels a reviewer settled (never inter-annotator)
         "inter_annotator": {
             "fleiss_kappa": report["inter_annotator"]["fleiss_kappa"],
             "krippendorff_alpha": report["inter_annotator"]["krippendorff_alpha"],

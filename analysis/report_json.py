@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis.aggregation import ADJUDICATION_RULE
 from analysis.agreement import Agreement
 from analysis.checkup import checkup_json
 from analysis.defaults import CONFIDENCE
@@ -59,6 +60,7 @@ def report_dict(report: Report) -> dict[str, Any]:
             "length_unit": "characters",
             "majority_rule": "most frequent label; equal top counts give tie",
             "people_labels": opts.aggregation,
+            "adjudication_rule": ADJUDICATION_RULE,
             "alt_test_epsilon": dict(opts.alt_test_epsilon),
             "calibration_bins": opts.calibration_bins,
             "verdict_rule": VERDICT_RULE,
@@ -87,6 +89,7 @@ def report_dict(report: Report) -> dict[str, Any]:
         "model_pairs": [_group(group) for group in report.model_pairs],
         "ratings": _ratings(report),
         "aggregation": aggregation_dict(report.aggregation, opts.aggregation),
+        "adjudications": {**dataclasses.asdict(report.settled), "note": report.settled.note},
         "checkup": checkup_json(report.checkups),
         "guideline_versions": guideline_json(report.guideline_versions),
     }

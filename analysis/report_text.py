@@ -24,7 +24,8 @@ def format_report(report: Mapping[str, Any]) -> str:
     lines = [
         f"Dataset {report['dataset']}: {counts['comparisons']} comparisons, {counts['labels']} labels from "
         f"{counts['annotators']} annotators, {counts['judge_runs']} judge runs, {counts['categories']} categories",
-        "Majority label: " + ", ".join(f"{k}: {v}" for k, v in report["label_distribution"].items()),
+        "People's label per comparison: " + ", ".join(f"{k}: {v}" for k, v in report["label_distribution"].items()),
+        *_adjudication_lines(report.get("adjudications")),
     ]
     inter = report["inter_annotator"]
     if inter["pairwise_cohen_kappa"]:
@@ -55,6 +56,22 @@ def format_report(report: Mapping[str, Any]) -> str:
     lines += checkup_text_lines(report.get("checkup"))
     lines += guideline_text_lines(report.get("guideline_versions"))
     return "\n".join(lines)
+
+
+def _adjudication_lines(adjudications: Mapping[str, Any] | None) -> list[str]:
+    """How many people labels a reviewer settled, and that inter-annotator agreement never reads them."""
+    if adjudications is None:
+        return []
+    detail = ""
+    if adjudications["n"]:
+        detail = (
+            f" ({adjudications['overruled']} overruling the annotators' label, {adjudications['unlabelled']} "
+            "without one)"
+        )
+    return [
+        f"{adjudications['note']}{detail}: the reviewer's verdict is the people's label there; agreement "
+        "between annotators uses their own labels only"
+    ]
 
 
 def _uncertain_text(judge: Mapping[str, Any], margin: float | None) -> str:

@@ -47,6 +47,8 @@ DISAGREEMENT_COLUMNS = [
     "judge_disagrees",
     "adjudication",
 ]
+#: ``Store.adjudications``: a reviewer's final label per comparison (the people's label in every report)
+ADJUDICATION_COLUMNS = ["comparison_id", "verdict", "reviewer", "rationale", "created_at", "updated_at"]
 DETAIL_COLUMNS = [
     "comparison_id",
     "annotator",
@@ -379,6 +381,29 @@ class LabelsMixin(AnswersMixin, DatasetsMixin):
                 return None
             row, name = found
             return AdjudicationView(comparison_id, name, row.verdict, row.rationale, row.created_at, row.updated_at)
+
+    def adjudications(self, dataset: str | None = None) -> pd.DataFrame:
+        """Every adjudication (of ``dataset``): ADJUDICATION_COLUMNS plus dataset, category, model1, model2.
+
+        The reports and exports read them here: an adjudicated verdict is the people's label of its
+        comparison (``analysis.aggregation.settle``), and ``updated_at`` changes with every edit, so a
+        cache keyed on these rows sees a changed verdict or rationale.
+        """
+        query = (
+            select(
+                Adjudication.comparison_id,
+                Adjudication.verdict,
+                Annotator.name.label("reviewer"),
+                Adjudication.rationale,
+                Adjudication.created_at,
+                Adjudication.updated_at,
+            )
+            .join(Annotator, Adjudication.reviewer_id == Annotator.id)
+            .order_by(Adjudication.comparison_id)
+        )
+        with self._read() as session:
+            frame = pd.DataFrame(session.execute(query).mappings().all(), columns=ADJUDICATION_COLUMNS)
+        return self._with_comparison_columns(frame, dataset)
 
     def disagreements(self, dataset: str | None = None) -> pd.DataFrame:
         """Comparisons to review: annotators' verdicts differ, or differ from the latest judge verdict.

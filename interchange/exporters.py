@@ -9,6 +9,13 @@
 
 ``prompt_key`` is the prompt's key in every export; ``prompt`` is only DPO's prompt text.
 
+A reviewer's adjudication (the Review page's final label) travels with its comparison: ``labels``
+and ``wide`` rows carry ``adjudication`` (the verdict), ``adjudicated_by`` (the reviewer) and
+``adjudication_rationale``, all empty when the comparison was not adjudicated; ``wide`` keeps the
+annotators' ``majority`` and adds ``people_label`` (the adjudication where there is one, else the
+majority: the label the reports use), and DPO pairs from people are made from ``people_label``, each
+pair saying who adjudicated it (``adjudicated_by``).
+
 A judge verdict whose top two probabilities lie closer than the uncertain margin is exported as
 what it counts as (``analysis.verdicts.with_outcomes``): status and outcome "uncertain", no verdict,
 the verdict it leans to in ``leaning``, and its probabilities p_1, p_2, p_tie beside it. It is never a
@@ -40,6 +47,7 @@ from typing import IO, Any, BinaryIO, TextIO, cast
 import pandas as pd
 
 from analysis import majority_labels, verdict_that_counts
+from analysis.aggregation import settle
 from analysis.defaults import UNCERTAIN_MARGIN
 from analysis.verdicts import PROBABILITY_COLUMNS, with_outcomes
 from annotation_store.store import Store, StoreError
@@ -64,6 +72,8 @@ LONG_COLUMNS = [
     "verdict",
     "status",
 ]
+#: The three columns of a comparison's adjudication (None when it has none), last in ``labels`` and ``wide``.
+ADJUDICATION_FIELDS = ["adjudication", "adjudicated_by", "adjudication_rationale"]
 #: What ``labels`` adds with ``include_judges``: how each verdict counts and the judge's probabilities.
 JUDGE_COLUMNS = ["outcome", "leaning", *PROBABILITY_COLUMNS]
 
@@ -95,6 +105,16 @@ def _run_names(verdicts: pd.DataFrame) -> dict[int, str]:
     }
 
 
+def _adjudications(store: Store, dataset: str) -> dict[int, dict[str, Any]]:
+    """Per adjudicated comparison: its ADJUDICATION_FIELDS (verdict, reviewer, rationale)."""
+    return {
+        int(row["comparison_id"]): dict(
+            zip(ADJUDICATION_FIELDS, (row["verdict"], row["reviewer"], row["rationale"]), strict=True)
+        )
+        for row in _records(store.adjudications(dataset))
+    }
+
+
 def _judge_rows(store: Store, dataset: str, margin: float) -> pd.DataFrame:
     """Every judge verdict on ``dataset`` with the uncertain rule applied (``with_outcomes``)."""
     return with_outcomes(store.judge_verdicts(dataset), margin)
@@ -105,9 +125,12 @@ def labels_long(
 ) -> list[dict[str, Any]]:
     """One row per human label (rater_kind "human"); with ``include_judges`` also one per judge
     verdict (rater_kind "judge", with run id, presentation order, parse status, outcome ("1", "2",
-    "tie", "uncertain" or the status), the leaning of an uncertain verdict and the probabilities)."""
+    "tie", "uncertain" or the status), the leaning of an uncertain verdict and the probabilities).
+    Every row of an adjudicated comparison carries its ADJUDICATION_FIELDS (None elsewhere)."""
     table = {int(item["id"]): item for item in _records(_texts(store, dataset))}
+    final = _adjudications(store, dataset)
     rows: list[dict[str, Any]] = []
+    unsettled = dict.fromkeys(ADJUDICATION_FIELDS)
 
     def base(comparison_id: int) -> dict[str, Any]:
         item = table[comparison_id]
@@ -151,20 +174,25 @@ def labels_long(
                     **{column: verdict[column] for column in PROBABILITY_COLUMNS},
                 }
             )
+    for row in rows:  # last, so the columns keep their place in every row (CSV header, JSONL keys)
+        row.update(final.get(int(row["comparison_id"]), unsettled))
     return rows
 
 
 def items_wide(store: Store, dataset: str, *, margin: float = UNCERTAIN_MARGIN) -> list[dict[str, Any]]:
-    """One row per comparison: texts, ``label:<annotator>`` per person, ``majority``, ``n_labels``
+    """One row per comparison: texts, ``label:<annotator>`` per person, ``majority`` (the annotators'),
+    ``people_label`` (the adjudication where there is one, else the majority), ``n_labels``
     and ``judge:<model>`` per judge run (its outcome: the verdict, "uncertain", or its parse status
     when it has none), plus ``judge:<model>:swapped`` for runs that also judged the swapped order, and
-    ``judge:<model>:p_1`` / ``:p_2`` / ``:p_tie`` for runs with probabilities. Empty cells: no label."""
+    ``judge:<model>:p_1`` / ``:p_2`` / ``:p_tie`` for runs with probabilities, and last the
+    ADJUDICATION_FIELDS. Empty cells: no label (no adjudication)."""
     table = _texts(store, dataset)
     labels = store.labels(dataset)
     verdicts = _judge_rows(store, dataset, margin)
     annotators = sorted(set(labels["annotator"]))
     by_label = {(int(r["comparison_id"]), str(r["annotator"])): str(r["verdict"]) for r in _records(labels)}
     majority = {int(r["comparison_id"]): str(r["verdict"]) for r in _records(majority_labels(labels))}
+    final = _adjudications(store, dataset)
     counts = labels.groupby("comparison_id").size().to_dict()
     names = _run_names(verdicts)
     swapped_runs = {int(r) for r in verdicts.loc[verdicts["swapped"], "run_id"]}
@@ -193,6 +221,8 @@ def items_wide(store: Store, dataset: str, *, margin: float = UNCERTAIN_MARGIN) 
         for name in annotators:
             row[f"label:{name}"] = by_label.get((comparison_id, name))
         row["majority"] = majority.get(comparison_id)
+        settled = final.get(comparison_id, dict.fromkeys(ADJUDICATION_FIELDS))
+        row["people_label"] = settled["adjudication"] or majority.get(comparison_id)
         row["n_labels"] = int(counts.get(comparison_id, 0))
         for run_id, name in names.items():
             row[f"judge:{name}"] = judged.get((comparison_id, run_id, False))
@@ -201,7 +231,7 @@ def items_wide(store: Store, dataset: str, *, margin: float = UNCERTAIN_MARGIN) 
             if run_id in with_probabilities:
                 found = probabilities.get((comparison_id, run_id), {})
                 row |= {f"judge:{name}:{column}": found.get(column) for column in PROBABILITY_COLUMNS}
-        rows.append(row)
+        rows.append(row | settled)
     return rows
 
 
@@ -239,11 +269,12 @@ class DpoPairs:
 
 
 def _preferences(store: Store, dataset: str, source: str, margin: float = UNCERTAIN_MARGIN) -> pd.DataFrame:
-    """The verdict that counts per comparison: the majority label, or one judge run's (analysis.verdicts;
-    an uncertain verdict is no preference)."""
+    """The verdict that counts per comparison: the people's label (the majority, or a reviewer's
+    adjudication where there is one: ``analysis.aggregation.settle``), or one judge run's
+    (analysis.verdicts; an uncertain verdict is no preference)."""
     if source == "majority":
-        labels = store.labels(dataset)
-        if labels.empty:
+        labels, final = store.labels(dataset), store.adjudications(dataset)
+        if labels.empty and final.empty:
             verdicts = store.judge_verdicts(dataset)
             runs = (
                 ", ".join(str(r) for r in dict.fromkeys(verdicts["run_id"].astype(int))) if not verdicts.empty else ""
@@ -253,7 +284,8 @@ def _preferences(store: Store, dataset: str, source: str, margin: float = UNCERT
                 f"Dataset {dataset!r} has no human labels, so there is no majority preference to export as DPO pairs. "
                 f"Export a judge run's verdicts instead with --source RUN ({hint})."
             )
-        return majority_labels(labels)
+        people, _ = settle(majority_labels(labels), final)
+        return people
     run = source.removeprefix("run:")
     if not run.isdigit():
         raise StoreError(f"DPO source {source!r} is neither 'majority' nor a judge run id.")
@@ -271,13 +303,16 @@ def dpo_pairs(
     """Preference pairs for DPO: ``prompt`` (the text: instruction, then input), ``chosen``, ``rejected``
     (TRL's layout), plus ``prompt_key`` (the prompt's key, as in the other exports) and provenance.
 
-    ``source``: "majority" (the annotators' majority label; a dataset without labels raises
-    NothingToExport naming ``--source RUN``) or a judge run id ("3" or "run:3"; its verdict that
+    ``source``: "majority" (the people's label: the annotators' majority, or a reviewer's adjudication
+    where there is one, named in ``adjudicated_by``; a dataset without either raises NothingToExport
+    naming ``--source RUN``) or a judge run id ("3" or "run:3"; its verdict that
     counts; uncertain verdicts at ``margin`` are no preference). Only decisive preferences ("1" / "2")
     make a pair. Pairs whose chosen or rejected
     response is empty or not text are left out and counted, unless ``keep_empty``.
     """
     table = {int(item["id"]): item for item in _records(_texts(store, dataset))}
+    people = source == "majority"
+    reviewers = {c: a["adjudicated_by"] for c, a in _adjudications(store, dataset).items()} if people else {}
     rows: list[dict[str, Any]] = []
     dropped = 0
     for preference in _records(_preferences(store, dataset, source, margin)):
@@ -303,6 +338,7 @@ def dpo_pairs(
                 "prompt_key": item["prompt"],
                 "category": item["category"],
                 "source": source,
+                "adjudicated_by": reviewers.get(int(preference["comparison_id"])),
             }
         )
     return DpoPairs(rows, dropped)
@@ -412,7 +448,7 @@ def export_table(
     ``margin``: the uncertain margin applied to judge verdicts (see the module docstring)."""
     if kind == "labels":
         rows = labels_long(store, dataset, include_judges=include_judges, margin=margin)
-        return ExportTable(rows, LONG_COLUMNS + (JUDGE_COLUMNS if include_judges else []))
+        return ExportTable(rows, LONG_COLUMNS + (JUDGE_COLUMNS if include_judges else []) + ADJUDICATION_FIELDS)
     if kind == "wide":
         return ExportTable(items_wide(store, dataset, margin=margin), [])
     if kind == "dpo":

@@ -214,8 +214,10 @@ def _read(store: Store, dataset: str | None, run_id: int | None) -> ReportInputs
 def _fingerprint(inputs: ReportInputs, alpha: float, margin: float) -> tuple[Any, ...]:
     """Everything the figures depend on, hashed: equal fingerprints give equal dashboards."""
     texts = inputs.comparisons
-    optional = [inputs.details, inputs.gold, inputs.ratings, inputs.judge_ratings]
-    details, gold, ratings, judge_ratings = (frame if frame is not None else pd.DataFrame() for frame in optional)
+    optional = [inputs.details, inputs.gold, inputs.ratings, inputs.judge_ratings, inputs.adjudications]
+    details, gold, ratings, judge_ratings, adjudications = (
+        frame if frame is not None else pd.DataFrame() for frame in optional
+    )
     frames = (
         texts[["id", "category", "model1", "model2"]],
         texts["response1"].str.len().to_frame().assign(len2=texts["response2"].str.len()),
@@ -225,6 +227,7 @@ def _fingerprint(inputs: ReportInputs, alpha: float, margin: float) -> tuple[Any
         gold[["comparison_id", "verdict"]] if not gold.empty else gold,
         ratings.drop(columns=["comment"], errors="ignore"),
         judge_ratings,
+        adjudications,  # a made or edited adjudication (updated_at moves) changes the people's labels
     )
     runs = tuple((run.run_id, run.model, run.averaged_orders) for run in inputs.runs)
     checkups = tuple(digest(checkup.verdicts) for checkup in inputs.checkups)
@@ -312,6 +315,7 @@ def _counts(report: Report, judge: JudgeSection | None) -> dict[str, int]:
         "multi_labelled": c["multi_labelled"],
         "skipped": c["skipped"],
         "gold": c["gold"],
+        "adjudicated": c["adjudicated"],  # comparisons whose people label is a reviewer's adjudication
         "verdicts": len(counted),
         "unparsed": int((~counted["status"].isin(["ok", "uncertain"])).sum()),
         "uncertain": int((counted["status"] == "uncertain").sum()),

@@ -44,7 +44,8 @@ def read_report_inputs(
     """The rows ``build_report`` needs for ``dataset``: comparisons, labels, verdicts and runs (every
     run, or ``run_ids``), and with ``details`` the label details, gold answers and ratings the
     dashboard also shows; the stored judge checkups of the dataset's judges (``checkup_suites``) and
-    its sessions' guideline versions with the labels given under each.
+    its sessions' guideline versions with the labels given under each; and its reviewers' adjudications
+    (each one the people's label of its comparison, ``analysis.aggregation.settle``).
     Raises StoreError for a dataset without comparisons."""
     texts = store.comparison_texts(dataset)
     if texts.empty:
@@ -82,6 +83,7 @@ def read_report_inputs(
         annotator_kinds=kinds,
         checkups=checkups,
         guidelines=guidelines,
+        adjudications=store.adjudications(dataset),
     )
 
 

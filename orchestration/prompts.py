@@ -172,5 +172,6 @@ def judge_versions_of(store: Store, dataset: str | None, *, margin: float | None
     runs = [judge_run(view) for view in store.judge_runs_on(dataset)]
     if len(runs) < 2:
         return []  # one run is one version: its figures are the dashboard's own
-    figures = run_agreements(runs, store.judge_verdicts(dataset), store.labels(dataset), margin=margin_setting(margin))
+    verdicts, labels, final = store.judge_verdicts(dataset), store.labels(dataset), store.adjudications(dataset)
+    figures = run_agreements(runs, verdicts, labels, margin=margin_setting(margin), adjudications=final)
     return judge_versions(figures)

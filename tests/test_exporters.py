@@ -142,6 +142,46 @@ def test_dpo_pairs_from_the_majority_or_a_judge(small: Store) -> None:
     assert header.startswith("prompt,chosen,rejected,")
 
 
+def test_exports_carry_the_adjudication_of_each_comparison(small: Store, tmp_path: Path) -> None:
+    """A reviewer's final label travels with its comparison: verdict, reviewer and rationale (empty when
+    none), the annotators' majority beside the people's label, and DPO pairs from the people's label."""
+    small.create_annotator("rev", role="reviewer")
+    small.adjudicate(1, "rev", "2", "=HYPERLINK(bob is right)")  # q1: majority 1, adjudicated 2
+    small.adjudicate(2, "rev", "1", "A greets")  # q2: majority tie, adjudicated 1
+    long = labels_long(small, "small", include_judges=True)
+    settled = [(r["prompt_key"], r["rater"], r["adjudication"], r["adjudicated_by"]) for r in long]
+    assert settled == [
+        ("q1", "ann", "2", "rev"),
+        ("q1", "bob", "2", "rev"),
+        ("q1", "cy", "2", "rev"),
+        ("q2", "ann", "1", "rev"),
+        ("q3", "ann", None, None),
+        ("q1", "j", "2", "rev"),
+        ("q2", "j", "1", "rev"),
+        ("q3", "j", None, None),
+    ]
+    assert list(long[0])[-3:] == ["adjudication", "adjudicated_by", "adjudication_rationale"]
+    wide = items_wide(small, "small")
+    assert [(r["majority"], r["people_label"], r["adjudication"], r["adjudication_rationale"]) for r in wide] == [
+        ("1", "2", "2", "=HYPERLINK(bob is right)"),
+        ("tie", "1", "1", "A greets"),
+        ("2", "2", None, None),
+    ]
+    table = _csv(_export(small, "small", "wide", "csv"))
+    assert (table[0]["adjudication_rationale"], table[2]["adjudicated_by"]) == ("'=HYPERLINK(bob is right)", "")
+    header = _csv(_export(small, "small", "labels", "csv", include_judges=True))[0]
+    assert list(header)[-3:] == ["adjudication", "adjudicated_by", "adjudication_rationale"]
+    pairs = dpo_pairs(small, "small").rows  # q1 now prefers response 2, q2's tie became a pair
+    assert [(p["prompt_key"], p["chosen"], p["adjudicated_by"]) for p in pairs] == [
+        ("q1", "@two", "rev"),
+        ("q2", "-hi", "rev"),
+        ("q3", "y", None),
+    ]
+    assert [p["adjudicated_by"] for p in dpo_pairs(small, "small", source="1").rows] == [None, None]
+    _parquet(small, "wide", tmp_path / "wide.parquet")
+    assert _cells(pd.read_parquet(tmp_path / "wide.parquet")["adjudicated_by"]) == ["rev", "rev", None]
+
+
 def test_unknown_dataset_kind_or_format(small: Store) -> None:
     with pytest.raises(StoreError, match=r"Dataset 'nope' has no comparisons \(datasets: small\)"):
         _export(small, "nope", "wide", "csv")

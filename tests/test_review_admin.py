@@ -29,6 +29,7 @@ from orchestration import (
     Studio,
 )
 from orchestration.browse import pair_key
+from orchestration.metrics import metrics_report
 
 PASSWORD = "correct horse battery"
 DEMO = "judge-studio-demo"
@@ -149,6 +150,9 @@ def test_reviewer_sees_a_disagreement_and_adjudicates_it(studio: Studio, db_path
     assert desk.queue("rita", DEMO).set_index("comparison_id").loc[1, "adjudication"] == "2"
     again = desk.item("rita", 1).adjudication
     assert again is not None and again.rationale == "B answers the question; A misreads it."
+    # the final label is the people's label in the reports (alice / bob split 1 / 2: a tie without it)
+    report = metrics_report(store, DEMO, n_bootstrap=0)
+    assert (report["counts"]["adjudicated"], report["label_distribution"]) == (1, {"1": 1, "2": 1, "tie": 1})
     # an admin may change it; the row is edited, not duplicated
     desk.adjudicate("ada", 1, "tie", "Both miss the second part.")
     assert _sql(db_path, "SELECT verdict, rationale FROM adjudications") == [("tie", "Both miss the second part.")]

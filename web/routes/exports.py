@@ -32,9 +32,12 @@ def export(
     kind: Annotated[Literal["labels", "wide", "dpo"], Query(description="labels (long), wide or dpo")] = "labels",
     format: Annotated[Literal["jsonl", "csv"], Query()] = "jsonl",
     judges: Annotated[bool, Query(description="labels: add every judge verdict as rows")] = False,
-    source: Annotated[str, Query(description="dpo: 'majority' or a judge run id", max_length=40)] = "majority",
+    source: Annotated[
+        str, Query(description="dpo: 'majority' (people's label, adjudications first) or a judge run id", max_length=40)
+    ] = "majority",
 ) -> Response:
-    """Labels (long), items (wide) or DPO pairs as a JSONL or CSV download (reviewer+)."""
+    """Labels (long), items (wide) or DPO pairs as a JSONL or CSV download (reviewer+). Rows of an
+    adjudicated comparison carry adjudication, adjudicated_by and adjudication_rationale (empty otherwise)."""
     studio.access.require(user.name, "reviewer")
     with tempfile.TemporaryDirectory(prefix="judge-studio-export-") as folder:
         target = Path(folder) / f"{kind}.{format}"
