@@ -85,7 +85,11 @@ def add_export(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--output", "-o", help="file to write (default: standard output; parquet needs a file)")
     parser.add_argument("--judges", action="store_true", help="labels: add every judge verdict as rows")
-    parser.add_argument("--source", default="majority", help="dpo: 'majority' (default) or a judge run id")
+    parser.add_argument(
+        "--source",
+        default="majority",
+        help="dpo: 'majority' (default: the people's label, a reviewer's adjudication first) or a judge run id",
+    )
     parser.add_argument(
         "--keep-empty", action="store_true", help="dpo: keep pairs whose chosen or rejected response is empty"
     )

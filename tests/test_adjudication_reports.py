@@ -36,6 +36,8 @@ from orchestration.dashboard import ReportCache, build_dashboard
 from orchestration.metrics import metrics_report
 from orchestration.prompts import judge_versions_of
 from orchestration.report_card import report_card
+from ui.dashboard import summary_markdown
+from ui.report_card import head_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = "judge-studio-demo"
@@ -151,6 +153,9 @@ def test_report_card_and_judge_versions_follow(case) -> None:
     _adjudicate(studio, ids)
     card = report_card(store, DEMO, run_id=ids["run"], n_bootstrap=BOOTSTRAP)
     assert card["counts"]["adjudicated"] == 3 and card["adjudications"]["note"].startswith("3 comparisons settled")
+    assert "3 comparisons settled by a reviewer's adjudication (their verdict is the people's label" in head_markdown(
+        card
+    )
     (judge,) = card["judges"]
     assert (judge["agreement"]["n"], judge["agreement"]["accuracy"]) == (4, 1.0)
     versions = {v["runs"][0]["run_id"]: v["runs"][0] for v in judge_versions_of(store, DEMO)}
@@ -170,6 +175,8 @@ def test_dashboard_follows_and_its_key_changes_with_every_adjudication(case) -> 
     desk.adjudicate("rita", ids["c1"], "2", "cyd is right")
     made = build_dashboard(store, DEMO, ids["run"], cache=cache)
     assert made.key != first.key and made.counts["adjudicated"] == 1
+    assert "1 settled by a reviewer's adjudication" in summary_markdown(made)
+    assert "settled by" not in summary_markdown(first)
     versus = made.report.judge(ids["run"]) if made.report is not None else None
     assert versus is not None and versus.against_majority.accuracy == pytest.approx(2 / 3)  # c2 tie: judge wrong
     desk.adjudicate("rita", ids["c1"], "tie", "on second thought, both miss it")

@@ -56,6 +56,7 @@ def summary_markdown(board: Dashboard) -> str:
         f"{c['skipped']} skips) · **{c['verdicts']}** judge verdicts"
         + (f" (run {board.run_id}; {c['both_orders']} also in swapped order)" if board.run_id is not None else "")
         + (f" · {c['gold']} gold comparisons" if c["gold"] else "")
+        + (f" · {c['adjudicated']} settled by a reviewer's adjudication" if c.get("adjudicated") else "")
     ]
     if board.run_id is None:
         lines.append(

@@ -57,6 +57,12 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
 
 def head_markdown(card: Mapping[str, Any]) -> str:
     counts, inter = card["counts"], card["inter_annotator"]
+    settled = card.get("adjudications") or {}
+    adjudicated = (
+        f"{settled['note']} (their verdict is the people's label there; never used for agreement between people). "
+        if settled.get("n")
+        else ""
+    )
     return "\n".join(
         [
             f"# Judge report card: {inline_text(card['dataset'])}",
@@ -65,8 +71,8 @@ def head_markdown(card: Mapping[str, Any]) -> str:
             "",
             f"{counts['comparisons']} comparisons, {counts['labels']} labels from {counts['annotators']} annotators "
             f"({counts['labelled_comparisons']} comparisons labelled). People's labels: **{card['people_labels']}** "
-            f"(one label per comparison). People agree with each other: Fleiss' κ {_num(inter['fleiss_kappa'])}, "
-            f"Krippendorff's α {_num(inter['krippendorff_alpha'])}.",
+            f"(one label per comparison). {adjudicated}People agree with each other: "
+            f"Fleiss' κ {_num(inter['fleiss_kappa'])}, Krippendorff's α {_num(inter['krippendorff_alpha'])}.",
             "",
         ]
     )
