@@ -77,7 +77,8 @@ class JudgeResult:
     prompt_tokens: int
     output_tokens: int
     latency_s: float
-    probabilities: dict[str, float] | None = None  # p("1"), p("2"), p("tie") in constrained mode
+    # p("1"), p("2"), p("tie"): constrained mode, or a custom prompt's marker rule read after the free output
+    probabilities: dict[str, float] | None = None
     # rating_mode "expected": p(rating) for the ratings 1..10 (summing to 1); parsed.score is their mean
     rating_probabilities: dict[int, float] | None = None
     # what latency_s measures: "item": from the start of its batch to this item's last token (plus its own

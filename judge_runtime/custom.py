@@ -16,6 +16,11 @@ Parsing is strict, like the built-in profiles: every well-formed marker (or rege
 the LAST one decides; a last match whose value is not in the rule's vocabulary, or no match at all,
 gives status ``unparsed`` (``truncated`` at the token limit), never a guessed verdict.
 
+Verdict probabilities (pair prompts with a marker rule, local judges): the judge writes freely, then one
+forward pass scores every marker of the rule as the continuation of the prompt + its output up to where the
+last marker starts (:func:`marker_probabilities`); markers of one verdict add up. The verdict stays the
+parsed one. A regex rule gives none (its candidate strings are not known), nor does an unparsed output.
+
 Why ``string.Formatter`` and ``re`` rather than a template library (Jinja): the built-in judges' templates
 are ``str.format`` templates, the placeholder syntax people already see in their prompts, and a
 Formatter parse tells exactly which placeholder or brace is wrong; Jinja would add loops and
@@ -367,8 +372,7 @@ class CustomProfile:
     def parse(self, text: str, *, truncated: bool = False) -> ParsedJudgment:
         rule, pair = self.prompt.rule, self.prompt.kind == "pair"
         if rule.kind == "markers":
-            matches = list(_marker_pattern(tuple(m for m, _ in rule.markers)).finditer(text))
-            last = matches[-1] if matches else None
+            last = self._last_marker(text)
             value = dict(rule.markers).get(last.group(0)) if last else None
         else:
             matches = list(re.finditer(rule.pattern, text))
@@ -388,6 +392,24 @@ class CustomProfile:
             return ParsedJudgment(None, "truncated" if truncated else "unparsed", text.strip())
         return ParsedJudgment(None, "ok", reason, score=score)
 
+    def _last_marker(self, text: str) -> re.Match[str] | None:
+        """The last well-formed marker in ``text`` (the one that decides), or None."""
+        matches = list(_marker_pattern(tuple(m for m, _ in self.prompt.rule.markers)).finditer(text))
+        return matches[-1] if matches else None
+
+    def marker_site(self, text: str, parsed: ParsedJudgment) -> MarkerSite | None:
+        """Where the verdict of ``text`` was written and what else the rule could have read there (see
+        :class:`MarkerSite`); None when there is nothing to score: a regex rule (its candidate strings are not
+        known), a single-answer prompt, or an output whose verdict did not parse."""
+        rule = self.prompt.rule
+        if rule.kind != "markers" or self.prompt.kind != "pair" or parsed.status != "ok" or parsed.verdict is None:
+            return None
+        last = self._last_marker(text)
+        if last is None:
+            return None
+        candidates = tuple((marker, _as_verdict(value.lower())) for marker, value in rule.markers)
+        return MarkerSite(text[: last.start()], candidates)
+
 
 def _value(captured: str | None, values: Sequence[tuple[str, str]]) -> str | None:
     """The verdict a regex capture stands for: through ``values`` when given, else the capture itself."""
@@ -400,6 +422,87 @@ def _value(captured: str | None, values: Sequence[tuple[str, str]]) -> str | Non
 
 def _as_verdict(text: str) -> Verdict:
     return next(v for v in VERDICTS if v == text)
+
+
+# ------------------------------------------------------------------------------------------ verdict probabilities
+
+
+@dataclass(frozen=True)
+class MarkerSite:
+    """Where a marker rule's verdict was written: ``context`` is the judge's output up to the start of the LAST
+    well-formed marker (the one ``parse`` takes), ``candidates`` every marker of the rule with its verdict."""
+
+    context: str
+    candidates: tuple[tuple[str, Verdict], ...]
+
+
+def marker_sequences(tokenizer: Any, context: str, markers: Sequence[str]) -> tuple[list[int], list[list[int]]]:
+    """The shared prefix ids of ``context`` + each marker, and each marker's own ids after it.
+
+    Each candidate is tokenized whole (``context + marker``), as the judge would read that text, and the
+    rows are cut where their tokens first differ: a boundary token that merges with the marker (" [[" in
+    "Verdict: [[A]]") then belongs to every candidate's tokens or to the shared prefix, never half to one.
+    The shared part scores the same for every candidate, so it cancels when they are normalised. Every
+    candidate keeps at least one token (a marker that is a prefix of another: see :func:`marker_probabilities`).
+    """
+    rows = [list(tokenizer(context + marker, add_special_tokens=False)["input_ids"]) for marker in markers]
+    shared = 0
+    limit = min(len(row) for row in rows) - 1
+    while shared < limit and all(row[shared] == rows[0][shared] for row in rows):
+        shared += 1
+    return rows[0][:shared], [row[shared:] for row in rows]
+
+
+def sequence_log_scores(
+    model: Any, prefix_ids: Sequence[int], sequences: Sequence[Sequence[int]], *, pad_id: int, device: str
+) -> list[float]:
+    """log P(sequence's tokens | prefix) for each sequence (the sum of its tokens' log-probabilities), from one
+    batched forward pass: one left-padded row per sequence, explicit position ids, and only the last
+    ``longest + 1`` positions' logits computed (as :func:`judge_runtime.ratings.rating_log_scores`)."""
+    import torch
+
+    from judge_runtime.batching import left_pad
+
+    rows = [list(prefix_ids) + list(seq) for seq in sequences]
+    keep = max(len(seq) for seq in sequences) + 1
+    input_ids, attention = left_pad(rows, pad_id, device)
+    positions = (attention.cumsum(-1) - 1).clamp(min=0)
+    with torch.inference_mode():
+        logits = model(
+            input_ids=input_ids, attention_mask=attention, position_ids=positions, logits_to_keep=keep
+        ).logits
+        logp = torch.log_softmax(logits[:, -keep:, :].float(), dim=-1)
+        scores = []
+        for row, seq in enumerate(sequences):
+            start = keep - len(seq) - 1  # rows end together: the logits that predict seq[0] sit here
+            scores.append(sum(float(logp[row, start + j, token]) for j, token in enumerate(seq)))
+    return scores
+
+
+def marker_probabilities(
+    model: Any, tokenizer: Any, prompt_ids: Sequence[int], site: MarkerSite, *, device: str
+) -> dict[str, float]:
+    """p("1"), p("2"), p("tie"): each marker scored as the continuation of prompt + output up to ``site``,
+    renormalised over the rule's markers; markers of one verdict add up, a verdict with no marker gets 0.
+
+    The score of a marker is the probability of its whole text (all its tokens), so "[[A]]" and "[[C]]" are
+    told apart by their middle token and "[[A>>B]]" competes with "[[A>B]]" on equal terms. A marker that is
+    a prefix of another (rare: "parse" reads the longer one) counts the longer one's probability too.
+    The caller holds the model (one forward pass of ``len(markers)`` rows).
+    """
+    import math
+
+    markers = [marker for marker, _ in site.candidates]
+    prefix, sequences = marker_sequences(tokenizer, site.context, markers)
+    scores = sequence_log_scores(
+        model, list(prompt_ids) + prefix, sequences, pad_id=int(tokenizer.pad_token_id), device=device
+    )
+    top = max(scores)
+    mass = dict.fromkeys(VERDICTS, 0.0)
+    for (_, verdict), score in zip(site.candidates, scores, strict=True):
+        mass[verdict] += math.exp(score - top)
+    total = sum(mass.values())
+    return {verdict: weight / total for verdict, weight in mass.items()}
 
 
 # ------------------------------------------------------------------------------------------ registry

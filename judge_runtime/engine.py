@@ -24,6 +24,9 @@ pass and the prefill included) to the step at which that row chose its last toke
 batch is the exception: its rows finish together, so they get the batch's time (``latency_basis``
 "batch").
 
+Custom prompts with a marker rule (:mod:`judge_runtime.custom`): after the free output, one forward pass
+scores every marker of the rule where the last one was written, giving the verdict's probabilities.
+
 Single-answer profiles with ``rating_mode="expected"``: after the judge has written its explanation,
 one forward pass reads its probabilities of the ratings 1-10 (:mod:`judge_runtime.ratings`); the
 score is their mean and the item's latency includes that pass.
@@ -55,6 +58,7 @@ from judge_runtime.batching import (
     run_in_batches,
     stop_token_ids,
 )
+from judge_runtime.custom import CustomProfile, marker_probabilities
 from judge_runtime.loading import (
     JudgeLoadError,
     fingerprint,
@@ -189,11 +193,25 @@ class LocalJudge(Judge):
             latency_basis=latency_basis,
         )
         if not self.rates_expected:
-            return result
+            return self._with_marker_probabilities(result, prompt_ids)
         rating_started = time.perf_counter()
         parsed, distribution = self.expected_rating(prompt_ids, text)
         spent = time.perf_counter() - rating_started
         return replace(result, parsed=parsed, rating_probabilities=distribution, latency_s=result.latency_s + spent)
+
+    def _with_marker_probabilities(self, result: JudgeResult, prompt_ids: Sequence[int]) -> JudgeResult:
+        """A custom prompt's marker verdict with its probabilities (:func:`judge_runtime.custom.marker_probabilities`):
+        one forward pass after the free output, its time added to the item's latency. Regex rules, unparsed
+        outputs and built-in profiles are returned as they are. The caller holds the lock (it runs the model)."""
+        if result.probabilities is not None or not isinstance(self.profile, CustomProfile):
+            return result
+        site = self.profile.marker_site(result.raw_output, result.parsed)
+        if site is None:
+            return result
+        started = time.perf_counter()
+        probabilities = marker_probabilities(self.model, self.tokenizer, prompt_ids, site, device=self.device)
+        spent = time.perf_counter() - started
+        return replace(result, probabilities=probabilities, latency_s=result.latency_s + spent)
 
     # ---------------------------------------------------------------- expected ratings
     @property
