@@ -441,7 +441,8 @@ VERDICT_READING = (
         float,
         "a judge verdict whose top two verdict probabilities lie less than this apart is shown and counted as "
         "uncertain (not a win, not a tie) in every page, export and figure; only verdicts with probabilities "
-        "(constrained / forward-pass, remote logprobs) can be; 0 turns it off (docs/NOTES.md, Uncertain verdicts)",
+        "(constrained / forward-pass, remote logprobs, custom prompts' markers scored) can be; 0 turns it off "
+        "(docs/NOTES.md, Uncertain verdicts)",
         "statistics",
         # the number itself, not load=: this is a Settings attribute, and reading analysis.defaults would
         # import the statistics at start-up (`judge-studio --help` must stay light); tests/test_uncertain.py
