@@ -9,6 +9,7 @@ seconds per item (p50/p95 of submit → next). PostgreSQL is a throw-away cluste
 (``tests/postgres.py``; as root it runs as an unprivileged user), fsync off like the tests.
 
     .venv/bin/python bench/api_workers.py [--annotators 50] [--submits 10] [--think 5] [--workers 1,2]
+        [--api-threads 40,8,4]
 
 The clients run in this process's threads on the same cores as the server: on a 2-core machine the
 ratio between worker counts is the figure to read, not the absolute rate. So that a machine with few
@@ -58,8 +59,12 @@ def seed(home: Path, database_url: str, names: list[str]) -> dict[str, str]:
     return tokens
 
 
-def start(home: Path, database_url: str, workers: int, port: int) -> subprocess.Popen[bytes]:
+def start(
+    home: Path, database_url: str, workers: int, port: int, threads: int | None = None
+) -> subprocess.Popen[bytes]:
     env = {**os.environ, "JUDGE_STUDIO_HOME": str(home), "JUDGE_STUDIO_DATABASE_URL": database_url}
+    if threads is not None:
+        env["JUDGE_STUDIO_API_THREADS"] = str(threads)
     command = [str(ROOT / ".venv/bin/judge-studio"), "serve-api", "--workers", str(workers), "--port", str(port)]
     process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     import httpx
@@ -159,14 +164,19 @@ def lock_held_per_submit(database_url: str, submits: int = 100) -> dict[str, flo
 
 
 def measure(
-    label: str, database_url: str, workers: int, args: argparse.Namespace, db_pid: int | None = None
+    label: str,
+    database_url: str,
+    workers: int,
+    args: argparse.Namespace,
+    db_pid: int | None = None,
+    threads: int | None = None,
 ) -> dict[str, Any]:
     home = Path(tempfile.mkdtemp(prefix="judge-studio-api-bench-"))
     loads = {"back to back": 0.0, f"reading ~{args.think:g} s": args.think}
     names = [f"w{workers}-{i}-{n:02d}" for i in range(len(loads)) for n in range(args.annotators)]
     tokens = seed(home, database_url, names)
     port = free_port()
-    process = start(home, database_url, workers, port)
+    process = start(home, database_url, workers, port, threads)
     results: dict[str, Any] = {"load_before": [round(x, 2) for x in os.getloadavg()]}
     try:
         for index, (load, think) in enumerate(loads.items()):
@@ -192,6 +202,9 @@ def main() -> None:
     parser.add_argument("--submits", type=int, default=10, help="submits per annotator and load")
     parser.add_argument("--think", type=float, default=5.0, help="mean reading time per item, seconds")
     parser.add_argument("--workers", default="1,2", help="worker counts to measure on PostgreSQL")
+    parser.add_argument(
+        "--api-threads", default="", help="api_threads values to compare (e.g. 40,8,4); default: the setting's"
+    )
     parser.add_argument("--json", type=Path, help="write the results here")
     args = parser.parse_args()
     from postgres import PostgresServer, find_bin_dir
@@ -200,14 +213,20 @@ def main() -> None:
     if bin_dir is None:
         sys.exit("PostgreSQL is not installed (apt-get install postgresql)")
     results: dict[str, Any] = {}
-    results["SQLite, 1 worker"] = measure("sqlite-1", "", 1, args)  # "": the file in the run's home folder
+    thread_counts: list[int | None] = [int(t) for t in args.api_threads.split(",") if t] or [None]
+    for threads in thread_counts:
+        suffix = f", {threads} threads" if threads is not None else ""
+        results[f"SQLite, 1 worker{suffix}"] = measure(f"sqlite-1{suffix}", "", 1, args, None, threads)
     server = PostgresServer(bin_dir)
     server.start()
     try:
         for workers in (int(w) for w in args.workers.split(",")):
-            url = server.create_database(f"bench_w{workers}")
-            pid = postmaster_pid(server)
-            results[f"PostgreSQL, {workers} worker(s)"] = measure(f"pg-{workers}", url, workers, args, pid)
+            for threads in thread_counts:
+                suffix = f", {threads} threads" if threads is not None else ""
+                url = server.create_database(f"bench_w{workers}_t{threads or 0}")
+                pid = postmaster_pid(server)
+                label = f"PostgreSQL, {workers} worker(s){suffix}"
+                results[label] = measure(f"pg-{workers}{suffix}", url, workers, args, pid, threads)
         results["PostgreSQL, write lock"] = lock_held_per_submit(server.create_database("bench_lock"))
         print("lock", results["PostgreSQL, write lock"], file=sys.stderr, flush=True)
     finally:

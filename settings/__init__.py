@@ -50,6 +50,7 @@ class Settings:
     batch_size: int = _default("batch_size")
     host: str = _default("host")
     port: int = _default("port")
+    api_threads: int = _default("api_threads")
     seed_demo: bool = _default("seed_demo")
     judge_demo_on_start: bool = _default("judge_demo_on_start")
     public_url: str = _default("public_url")

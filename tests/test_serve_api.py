@@ -47,3 +47,23 @@ def test_serve_api_runs_two_workers_that_share_one_database(tmp_path: Path) -> N
         process.terminate()
         output, _ = process.communicate(timeout=60)
     assert "(2 workers)" in output and output.count("Application startup complete") == 2
+
+
+def test_api_threads_sets_how_many_rest_requests_run_at_once(db_path: Path) -> None:
+    """``api_threads`` is the thread budget of the process's REST requests, in the full app and in a
+    ``serve-api`` worker (Starlette's default is 40)."""
+    import anyio.to_thread
+    from starlette.testclient import TestClient
+
+    from orchestration import Settings, Studio
+    from web.server import create_api_app, create_app
+
+    async def budget() -> float:
+        return anyio.to_thread.current_default_thread_limiter().total_tokens
+
+    for make, threads in ((create_api_app, 3), (create_app, 5)):
+        studio = Studio.open(Settings(home=db_path.parent, api_threads=threads, judge_demo_on_start=False))
+        with TestClient(make(studio)) as client:  # runs the app's lifespan, as uvicorn does
+            assert client.portal is not None and client.portal.call(budget) == threads
+            assert client.get("/api/v1/openapi.json").status_code == 200
+        studio.store.close()

@@ -12,6 +12,8 @@ downloads). See docs/SECURITY.md for the threat model.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
 import gradio as gr
@@ -55,6 +57,7 @@ def _api_app(studio: Studio) -> FastAPI:
         docs_url=None,  # served by _local_docs: FastAPI's own page loads Swagger UI from a CDN
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
+        lifespan=_thread_budget(studio.settings.api_threads),
     )
     install_error_boundary(app)
     _local_docs(app)
@@ -63,6 +66,23 @@ def _api_app(studio: Studio) -> FastAPI:
     app.include_router(login.router)
     app.include_router(invites.router)
     return app
+
+
+def _thread_budget(threads: int) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """The lifespan that sets how many threads run the REST API's (synchronous) requests at once:
+    ``api_threads``, Starlette's default being 40. Why fewer: every write transaction holds one lock for
+    the whole database, and the thread holding it shares Python's GIL with every other thread of its
+    process; with 40 runnable threads it crawls and everyone waits on it. Gradio's events have their own
+    limiter and are not affected. Measured in docs/NOTES.md ("Threads per process")."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        import anyio.to_thread
+
+        anyio.to_thread.current_default_thread_limiter().total_tokens = max(1, int(threads))
+        yield
+
+    return lifespan
 
 
 def _local_docs(app: FastAPI) -> None:
