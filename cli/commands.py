@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import socket
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -95,7 +96,7 @@ def serve_api(settings: Settings, args: argparse.Namespace) -> None:
         text = ("1" if value else "0") if isinstance(value, bool) else str(value)
         os.environ[ENV_PREFIX + field.name.upper()] = text
     print(f"REST API: http://{settings.host}:{settings.port}/api/v1/docs ({workers} workers)", flush=True)
-    uvicorn.run(
+    config = uvicorn.Config(
         "web.server:worker_app",
         factory=True,
         workers=workers,
@@ -105,6 +106,22 @@ def serve_api(settings: Settings, args: argparse.Namespace) -> None:
         access_log=False,
         proxy_headers=False,
     )
+    if workers == 1:
+        uvicorn.Server(config).run()
+        return
+    from uvicorn.supervisors import Multiprocess
+
+    Multiprocess(config, sockets=[_with_nodelay(config.bind_socket())]).run()
+
+
+def _with_nodelay(sock: socket.socket) -> socket.socket:
+    """The listening socket of ``--workers N``, marked as TCP. uvicorn binds it with ``proto`` 0; accepted
+    connections inherit that and asyncio then leaves Nagle's algorithm on, so every keep-alive request
+    after the first waited ~40 ms for the client's delayed ACK (uvicorn issue #3149: measured here, one
+    client submitting through 2 workers took ~100 ms a submit against 14 ms with 1)."""
+    if sock.family in (socket.AF_INET, socket.AF_INET6) and sock.proto == 0:
+        return socket.socket(sock.family, sock.type, socket.IPPROTO_TCP, fileno=sock.detach())
+    return sock
 
 
 @contextmanager

@@ -37,6 +37,15 @@ def test_serve_api_runs_two_workers_that_share_one_database(tmp_path: Path) -> N
         # many requests: the kernel spreads them over both workers; every one sees the same data
         names = {tuple(httpx.get(f"{url}/datasets", headers=auth).json()["datasets"]) for _ in range(20)}
         assert names == {("judge-studio-demo",)}
+        # keep-alive requests answer at once (no ~40 ms wait for a delayed ACK: the workers' listening
+        # socket is marked TCP, so asyncio sets TCP_NODELAY on each connection; uvicorn issue #3149)
+        with httpx.Client(base_url=url, headers=auth) as client:
+            times = []
+            for _ in range(15):
+                started = time.perf_counter()
+                assert client.get("/datasets").status_code == 200
+                times.append(time.perf_counter() - started)
+        assert sorted(times)[len(times) // 2] < 0.035, times
         assert httpx.get(f"{url}/datasets").status_code == 401  # no token, no data
         # failed logins are counted in the database: spread over both workers, ten still lock the account
         for _ in range(10):

@@ -68,6 +68,18 @@ def comparison_id_or_400(comparison_id: int) -> int:
     return comparison_id
 
 
+class AnswerExtrasIn(BaseModel):
+    """What a label and a rating carry besides the answer itself (``LabelIn``, ``RatingIn``)."""
+
+    confidence: int | None = Field(default=None, ge=1, le=5)
+    comment: str = Field(default="", max_length=5000)
+    flagged: bool = False
+    time_on_item_ms: int | None = Field(default=None, ge=0, le=MAX_ID)
+    expected_version: int | None = Field(
+        default=None, ge=0, le=MAX_ID, description="edit only if your answer is still this version (0: none yet)"
+    )
+
+
 class ProgressOut(BaseModel):
     mine: int = Field(description="comparisons you answered in this session's dataset")
     done: int = Field(description="comparisons with `overlap` labels")

@@ -8,23 +8,26 @@ from fastapi import APIRouter, Header
 from pydantic import BaseModel, Field
 
 from orchestration import SubmitOutcome
-from web.routes.common import API_PREFIX, ERRORS, MAX_ID, Caller, LabelOut, StudioDep, comparison_id_or_400, label_out
+from web.routes.common import (
+    API_PREFIX,
+    ERRORS,
+    MAX_ID,
+    AnswerExtrasIn,
+    Caller,
+    LabelOut,
+    StudioDep,
+    comparison_id_or_400,
+    label_out,
+)
 
 router = APIRouter(prefix=API_PREFIX, responses=ERRORS, tags=["annotation"])
 
 
-class LabelIn(BaseModel):
+class LabelIn(AnswerExtrasIn):
     session: str = Field(max_length=200)
     comparison_id: int = Field(description=f"1 to {MAX_ID}")
     choice: Literal["left", "right", "tie", "skip"] = Field(description="about what you were shown")
     swapped: bool = Field(description="as the item said")
-    confidence: int | None = Field(default=None, ge=1, le=5)
-    comment: str = Field(default="", max_length=5000)
-    flagged: bool = False
-    time_on_item_ms: int | None = Field(default=None, ge=0, le=MAX_ID)
-    expected_version: int | None = Field(
-        default=None, ge=0, le=MAX_ID, description="edit only if your label is still this version (0: no label yet)"
-    )
 
 
 class JudgeRevealOut(BaseModel):

@@ -16,13 +16,13 @@ from pydantic import BaseModel, Field
 from annotation_store import JudgeRatingView, RatingView
 from errors import InvalidInput
 from orchestration import GradeOutcome
-from web.routes.common import API_PREFIX, ERRORS, MAX_ID, Caller, ProgressOut, StudioDep
+from web.routes.common import API_PREFIX, ERRORS, MAX_ID, AnswerExtrasIn, Caller, ProgressOut, StudioDep
 from web.routes.labels import IdempotencyKey, scoped_idempotency_key
 
 router = APIRouter(prefix=API_PREFIX, responses=ERRORS, tags=["annotation"])
 
 
-class RatingIn(BaseModel):
+class RatingIn(AnswerExtrasIn):
     session: str = Field(max_length=200)
     response_id: int = Field(description=f"1 to {MAX_ID}: the leased item's response_id")
     rating: int | None = Field(
@@ -32,13 +32,6 @@ class RatingIn(BaseModel):
     )
     skipped: bool = Field(
         default=False, description="skip the response (send no rating); a skip does not count towards the overlap"
-    )
-    confidence: int | None = Field(default=None, ge=1, le=5)
-    comment: str = Field(default="", max_length=5000)
-    flagged: bool = False
-    time_on_item_ms: int | None = Field(default=None, ge=0, le=MAX_ID)
-    expected_version: int | None = Field(
-        default=None, ge=0, le=MAX_ID, description="edit only if your rating is still this version (0: no rating yet)"
     )
 
 
