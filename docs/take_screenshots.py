@@ -52,10 +52,16 @@ def designed_label(model1: str, model2: str) -> str:
 def prepare(studio: Studio, judged: int, labelled: int) -> None:
     studio.judge_dataset(limit=judged, on_progress=lambda done, total: print(f"judged {done}/{total}", end="\r"))
     table = studio.store.comparison_table().head(labelled)
+    split = []
     for row in table.to_dict("records"):
         label = designed_label(str(row["model1"]), str(row["model2"]))
         studio.submit_label(int(row["id"]), "demo-annotator-a", label)
         studio.submit_label(int(row["id"]), "demo-annotator-b", label if int(row["id"]) % 7 else "tie")
+        if int(row["id"]) % 7 == 0:
+            split.append((int(row["id"]), label))
+    studio.store.create_annotator("admin", role="admin", kind="expert", password="admin-pass-1")
+    for comparison_id, label in split[:2]:  # a reviewer settles two split comparisons (Review page)
+        studio.store.adjudicate(comparison_id, "admin", label, "The first response follows the instruction.")
     from orchestration.checkup import run_checkup
 
     run_checkup(studio, limit=int(os.environ.get("SHOT_CHECKUP", "12")))
@@ -160,7 +166,6 @@ def main() -> None:
     studio = Studio.open(Settings(home=home))
     judged = int(os.environ.get("SHOT_JUDGED", "24"))
     prepare(studio, judged=judged, labelled=90)
-    studio.store.create_annotator("admin", role="admin", kind="expert", password="admin-pass-1")
     studio.store.create_annotator("alice", password="alice-pass-1")
     port = 7870
     server = serve(studio, port)

@@ -183,11 +183,22 @@ def test_the_margin_changes_outcomes_without_rejudging(judged: Judged, monkeypat
     assert margin_setting() == 0.0
     assert _judge(metrics_report(judged.store, DEMO, n_bootstrap=5), judged.with_p)["verdicts"]["n_uncertain"] == 0
     assert build_dashboard(judged.store, DEMO, judged.with_p).counts["uncertain"] == 0
+
     monkeypatch.delenv("JUDGE_STUDIO_UNCERTAIN_MARGIN")
     board = build_dashboard(judged.store, DEMO, judged.with_p)
     assert (board.counts["uncertain"], board.counts["unparsed"], board.agreement.judge_uncertain) == (1, 0, 1)
     assert build_dashboard(judged.store, DEMO, judged.with_p, margin=0.0).counts["uncertain"] == 0
     pd.testing.assert_frame_equal(judged.store.judge_verdicts(DEMO), stored)  # nothing was re-judged or rewritten
+
+
+def test_the_dashboard_says_how_many_labels_sit_on_uncertain_verdicts(judged: Judged) -> None:
+    from ui.dashboard import summary_markdown
+
+    text = summary_markdown(build_dashboard(judged.store, DEMO, judged.with_p))
+    assert "Human vs judge over **1** labels" in text
+    assert "1 labels are on comparisons whose judge verdict is uncertain" in text
+    plain = summary_markdown(build_dashboard(judged.store, DEMO, judged.without_p))
+    assert "uncertain" not in plain
 
 
 def test_exports_carry_outcome_and_probabilities(judged: Judged) -> None:

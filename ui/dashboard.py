@@ -73,6 +73,12 @@ def summary_markdown(board: Dashboard) -> str:
             if a.judge_unparsed
             else ""
         )
+        + (
+            f" · {a.judge_uncertain} labels are on comparisons whose judge verdict is uncertain (its top two "
+            "probabilities closer than the uncertain margin; left out)"
+            if a.judge_uncertain
+            else ""
+        )
     )
     return "\n\n".join(lines)
 
