@@ -9,7 +9,7 @@ rules checked inside its write transaction. Refusals are typed (``StoreNotFound`
 ``StoreForbidden``: each a ``StoreError`` and the matching ``errors`` type).
 """
 
-from annotation_store.accounts import ROLE_RANK
+from annotation_store.accounts import ROLE_RANK, Account
 from annotation_store.base import StoreConflict, StoreForbidden, StoreNotFound
 from annotation_store.credentials import hash_password, verify_password
 from annotation_store.demo import DEMO_DATASET_NAME, load_demo_dataset
@@ -35,6 +35,7 @@ from annotation_store.views import (
 )
 
 __all__ = [
+    "Account",
     "JudgeRatingView",
     "NewJudgeRating",
     "RatingView",

@@ -34,6 +34,7 @@ from annotation_store.models import (
 from annotation_store.views import AnnotatorView
 
 ROLE_RANK = {"annotator": 0, "reviewer": 1, "admin": 2}
+Account = tuple[int, str, str, str, bool]  # (id, name, role, kind, active): ``Store.account``
 
 
 def token_digest(token: str) -> str:
@@ -106,7 +107,7 @@ class AccountsMixin(StoreBase):
                 return None
             return annotator_view(person)
 
-    def account(self, name: str) -> tuple[int, str, str, str, bool] | None:
+    def account(self, name: str) -> Account | None:
         """(id, name, role, kind, active) of the account called ``name``, or None."""
         cleaned = (name or "").strip() if isinstance(name, str) else ""
         if not cleaned:

@@ -30,7 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter
 
-from annotation_store.accounts import clean_name
+from annotation_store.accounts import Account, clean_name
 from annotation_store.assignment import ASSIGNMENT_DEFAULTS, JUDGE_UNCERTAIN_FIRST, Draw, choose, log_draw
 from annotation_store.base import StoreBase, StoreConflict, StoreForbidden, StoreNotFound
 from annotation_store.errors import StoreError, WrongSessionKind
@@ -39,7 +39,6 @@ from annotation_store.sessions import SESSION_DEFAULTS, find_session_in_force, s
 from annotation_store.views import Progress, SessionView, Submitted, Turn
 
 MAX_KEY = 100  # the idempotency_key columns' length
-Account = tuple[int, str, str, str, bool]  # (id, name, role, kind, active), as ``Store.account`` gives it
 # A caller's role check (``orchestration``'s desks): raises to refuse the account (None: no such account).
 Admit = Callable[[Account | None], None]
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from annotation_store import ROLE_RANK, Store, StoreError
+from annotation_store import ROLE_RANK, Account, Store, StoreError
 from errors import Forbidden, NotSignedIn
 from settings.table import BY_NAME
 
@@ -95,9 +95,6 @@ class LoginThrottle:
     def failed(self, name: str, address: str | None) -> None:
         now = self.clock()
         self.store.record_login_failure(list(self._keys(name, address)), self._at(now), self._at(now - self.window_s))
-
-
-Account = tuple[int, str, str, str, bool]  # (id, name, role, kind, active), as ``Store.account`` gives it
 
 
 def admitted(name: str | None, found: Account | None, role: str = "annotator") -> User:

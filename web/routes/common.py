@@ -79,6 +79,10 @@ class AnswerExtrasIn(BaseModel):
         default=None, ge=0, le=MAX_ID, description="edit only if your answer is still this version (0: none yet)"
     )
 
+    def extras(self) -> dict[str, Any]:
+        """These fields as the desks' ``submit`` keyword arguments."""
+        return {name: getattr(self, name) for name in AnswerExtrasIn.model_fields}
+
 
 class ProgressOut(BaseModel):
     mine: int = Field(description="comparisons you answered in this session's dataset")

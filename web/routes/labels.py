@@ -97,11 +97,7 @@ def submit_label(user: Caller, studio: StudioDep, body: LabelIn, idempotency_key
         comparison_id_or_400(body.comparison_id),
         body.choice,
         swapped=body.swapped,
-        confidence=body.confidence,
-        comment=body.comment,
-        flagged=body.flagged,
-        time_on_item_ms=body.time_on_item_ms,
         idempotency_key=scoped_idempotency_key(user.name, idempotency_key),
-        expected_version=body.expected_version,
+        **body.extras(),
     )
     return _submit_out(outcome)

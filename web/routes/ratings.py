@@ -122,11 +122,7 @@ def submit_rating(
         response_id_or_400(body.response_id),
         _rating_or_skip(body),
         skipped=body.skipped,
-        confidence=body.confidence,
-        comment=body.comment,
-        flagged=body.flagged,
-        time_on_item_ms=body.time_on_item_ms,
         idempotency_key=scoped_idempotency_key(user.name, idempotency_key),
-        expected_version=body.expected_version,
+        **body.extras(),
     )
     return _submit_out(outcome)
