@@ -73,7 +73,7 @@ def _thread_budget(threads: int) -> Callable[[FastAPI], AbstractAsyncContextMana
     ``api_threads``, Starlette's default being 40. Why fewer: every write transaction holds one lock for
     the whole database, and the thread holding it shares Python's GIL with every other thread of its
     process; with 40 runnable threads it crawls and everyone waits on it. Gradio's events have their own
-    limiter and are not affected. Measured in docs/NOTES.md ("Threads per process")."""
+    limiter and are not affected. Measured in docs/NOTES.md ("Several REST workers")."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
