@@ -33,6 +33,7 @@ from sqlalchemy.sql.elements import BindParameter
 from annotation_store.accounts import Account, clean_name
 from annotation_store.assignment import ASSIGNMENT_DEFAULTS, JUDGE_UNCERTAIN_FIRST, Draw, choose, log_draw
 from annotation_store.base import StoreBase, StoreConflict, StoreForbidden, StoreNotFound
+from annotation_store.db import hold_session
 from annotation_store.errors import StoreError, WrongSessionKind
 from annotation_store.models import LEASE_MIN_SECONDS, Annotator, Dataset, GoldLabel, utcnow
 from annotation_store.sessions import SESSION_DEFAULTS, find_session_in_force, session_view
@@ -104,6 +105,7 @@ def session_pool(session: Session, kind: AnswerKind, name: str | None) -> tuple[
     if not name:
         raise StoreError(CHOOSE[kind.name])
     row, dataset, version = find_session_in_force(session, name)
+    hold_session(session.connection(), row.id)  # in a session's write transaction: its lock, from here on
     if row.kind != kind.name:
         raise WrongSessionKind(f"The session {name!r} {ANSWERED_ON[row.kind]}.", row.kind)
     if not row.active:
@@ -634,13 +636,18 @@ class AnswersMixin(StoreBase):
         None when the session has nothing left for them. ``admit``: see ``submit``."""
         k = self._kind(kind)
         name = self._clean_or_refuse(annotator, admit)
-        with self._write() as session:
-            who = person(session, name, admit=admit) if admit is not None else None  # refused before anything
-            pool, view = session_pool(session, k, session_name)
-            who = who if who is not None else person(session, name)
-            assert who is not None
-            taken = take_lease(session, k, pool, who.id)
-            return make_turn(session, k, pool, view, who, taken.row, leased=taken) if taken is not None else None
+        try:
+            with self._write(in_session=True) as session:
+                who = person(session, name, admit=admit) if admit is not None else None  # refused before anything
+                pool, view = session_pool(session, k, session_name)
+                who = who if who is not None else person(session, name)
+                assert who is not None
+                taken = take_lease(session, k, pool, who.id)
+                return make_turn(session, k, pool, view, who, taken.row, leased=taken) if taken is not None else None
+        except IntegrityError as exc:  # the same person leasing one item in two sessions at the same instant
+            raise StoreConflict(
+                f"The next item could not be handed out because of a concurrent write: {exc.orig}"
+            ) from exc
 
     def _clean_or_refuse(self, annotator: str, admit: Admit | None, check: Callable[[], Any] | None = None) -> str:
         """``clean_name`` (and ``check``, the answer's validation) before any write; when they fail and
@@ -689,7 +696,7 @@ class AnswersMixin(StoreBase):
         name = self._clean_or_refuse(annotator, admit, check)
         values, key = checked["values"], checked["key"]
         try:
-            with self._write() as session:
+            with self._write(in_session=True) as session:
                 where = (name, session_name, item_id)
                 return _submit(session, k, where, values, swapped, key, expected_version, then_lease, admit)
         except IntegrityError as exc:  # a concurrent first write that slipped past the write lock

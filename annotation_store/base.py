@@ -4,6 +4,8 @@ Each entity module (datasets, verdicts, labels, ratings, sessions, accounts) is 
 ``StoreBase``; ``store.Store`` puts them together behind one facade. Writes run in one short
 transaction each that takes the write lock first (see ``db.py``), so a write is either stored
 completely or not at all, and a rule checked inside it (overlap, lease owner) cannot be raced.
+Leasing and submitting in a session take the lock of that session only (``in_session=True``; the
+session's lock is taken where the transaction reads which session it is, ``answers.session_pool``).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from contextlib import contextmanager
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from annotation_store.db import WRITE
+from annotation_store.db import IN_SESSION, WRITE
 from annotation_store.errors import StoreError
 from errors import Conflict, Forbidden, NotFound
 
@@ -40,8 +42,9 @@ class StoreBase:
         self.engine = engine
 
     @contextmanager
-    def _write(self) -> Iterator[Session]:
-        with Session(self.engine.execution_options(**WRITE), expire_on_commit=False) as session, session.begin():
+    def _write(self, *, in_session: bool = False) -> Iterator[Session]:
+        options = IN_SESSION if in_session else WRITE
+        with Session(self.engine.execution_options(**options), expire_on_commit=False) as session, session.begin():
             yield session
 
     @contextmanager

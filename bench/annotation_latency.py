@@ -154,18 +154,18 @@ def gradio_client_annotator(url: str, name: str, _token: str) -> Callable[[int],
     return submit
 
 
-def rest_annotator(url: str, _name: str, token: str) -> Callable[[int], None]:
+def rest_annotator(url: str, _name: str, token: str, session: str = SESSION) -> Callable[[int], None]:
     """A REST client with a token; the returned function submits the item on screen, then leases the next."""
     import httpx
 
     client = httpx.Client(base_url=url + "api/v1", headers={"Authorization": f"Bearer {token}"}, timeout=120)
-    shown = client.post(f"/sessions/{SESSION}/next").json()["item"]
+    shown = client.post(f"/sessions/{session}/next").json()["item"]
 
     def submit(i: int) -> None:
         nonlocal shown
-        body = {"session": SESSION, "comparison_id": shown["comparison_id"], "choice": CHOICES[i % 3]}
+        body = {"session": session, "comparison_id": shown["comparison_id"], "choice": CHOICES[i % 3]}
         client.post("/labels", json={**body, "swapped": shown["swapped"]}).raise_for_status()
-        shown = client.post(f"/sessions/{SESSION}/next").json()["item"]
+        shown = client.post(f"/sessions/{session}/next").json()["item"]
 
     return submit
 

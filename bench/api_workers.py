@@ -9,15 +9,22 @@ seconds per item (p50/p95 of submit → next). PostgreSQL is a throw-away cluste
 (``tests/postgres.py``; as root it runs as an unprivileged user), fsync off like the tests.
 
     .venv/bin/python bench/api_workers.py [--annotators 50] [--submits 10] [--think 5] [--workers 1,2]
-        [--api-threads 40,8,4]
+        [--api-threads 40,8,4] [--sessions 1,4] [--cores 1,2] [--saturation-only]
+
+``--sessions S`` spreads the annotators round-robin over S sessions on the demo dataset (a team running
+an expert and a crowd session, or one per dataset): on PostgreSQL each session has its own write lock
+(``annotation_store/db.py``), so sessions write side by side. ``--cores C`` pins the whole bench (the
+clients, PostgreSQL and the server's processes) to the first C cores for each configuration, so that
+one run says how submits/s grow with the cores given.
 
 The clients run in this process's threads on the same cores as the server: on a 2-core machine the
 ratio between worker counts is the figure to read, not the absolute rate. So that a machine with few
 cores still says what more cores would give, each back-to-back load also reports the CPU seconds per
 submit of the server's processes, of PostgreSQL's and of the clients (``psutil``), and one more
 measurement times the write transactions of a submit on PostgreSQL in one process, one client at a
-time: every write transaction holds one database-wide lock (``annotation_store/db.py``), so
-``1000 / (ms under the lock per submit)`` bounds submits/s whatever the number of workers and cores.
+time: the write transactions of one session hold its lock one after another (``annotation_store/db.py``),
+so ``1000 / (ms under the lock per submit)`` bounds the submits/s of one session whatever the number of
+workers and cores (and, on SQLite, of the whole database).
 """
 
 from __future__ import annotations
@@ -45,12 +52,17 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def seed(home: Path, database_url: str, names: list[str]) -> dict[str, str]:
-    """Demo data, the bench session and one token per annotator, written before the server starts."""
+def session_names(count: int) -> list[str]:
+    return [SESSION] + [f"{SESSION} {n}" for n in range(2, count + 1)]
+
+
+def seed(home: Path, database_url: str, names: list[str], sessions: int = 1) -> dict[str, str]:
+    """Demo data, the bench sessions and one token per annotator, written before the server starts."""
     from orchestration import Settings, Studio
 
     studio = Studio.open(Settings(home=home, database_url=database_url))
-    studio.store.save_session(SESSION, "judge-studio-demo", overlap=50, gold_rate=0.1)
+    for session in session_names(sessions):
+        studio.store.save_session(session, "judge-studio-demo", overlap=50, gold_rate=0.1)
     tokens = {}
     for name in names:
         studio.store.create_annotator(name, password=f"{name}-pass-1")
@@ -63,6 +75,7 @@ def start(
     home: Path, database_url: str, workers: int, port: int, threads: int | None = None
 ) -> subprocess.Popen[bytes]:
     env = {**os.environ, "JUDGE_STUDIO_HOME": str(home), "JUDGE_STUDIO_DATABASE_URL": database_url}
+    env["PYTHONPATH"] = str(ROOT)  # the tree this bench is in (a baseline's copy too), not the installed one
     if threads is not None:
         env["JUDGE_STUDIO_API_THREADS"] = str(threads)
     command = [str(ROOT / ".venv/bin/judge-studio"), "serve-api", "--workers", str(workers), "--port", str(port)]
@@ -163,28 +176,46 @@ def lock_held_per_submit(database_url: str, submits: int = 100) -> dict[str, flo
     }
 
 
-def measure(
-    label: str,
-    database_url: str,
-    workers: int,
-    args: argparse.Namespace,
-    db_pid: int | None = None,
-    threads: int | None = None,
-) -> dict[str, Any]:
+def pin(cores: int | None, pids: list[int]) -> None:
+    """Run this process (its threads started from now on: the clients) and the process trees ``pids`` on
+    the first ``cores`` cores (None: all of them)."""
+    import psutil
+
+    cpus = sorted(os.sched_getaffinity(0) | set(range(os.cpu_count() or 1)))
+    chosen = cpus[:cores] if cores else cpus
+    os.sched_setaffinity(0, chosen)
+    for process in _processes([pid for pid in pids if pid]):
+        try:
+            process.cpu_affinity(chosen)
+        except psutil.Error:
+            continue
+
+
+def measure(label: str, database_url: str, config: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
+    """One configuration (``workers``, ``sessions``, ``cores``, ``threads``, ``db_pid``): a fresh
+    database, the real ``serve-api``, then the loads."""
+    workers, sessions = config["workers"], config["sessions"]
     home = Path(tempfile.mkdtemp(prefix="judge-studio-api-bench-"))
-    loads = {"back to back": 0.0, f"reading ~{args.think:g} s": args.think}
+    loads = {"back to back": 0.0} | ({} if args.saturation_only else {f"reading ~{args.think:g} s": args.think})
     names = [f"w{workers}-{i}-{n:02d}" for i in range(len(loads)) for n in range(args.annotators)]
-    tokens = seed(home, database_url, names)
+    tokens = seed(home, database_url, names, sessions)
+    session_of = {name: session_names(sessions)[n % sessions] for n, name in enumerate(names)}
+    pin(config.get("cores"), [config.get("db_pid") or 0])
     port = free_port()
-    process = start(home, database_url, workers, port, threads)
+    process = start(home, database_url, workers, port, config.get("threads"))
+    pin(config.get("cores"), [process.pid])
     results: dict[str, Any] = {"load_before": [round(x, 2) for x in os.getloadavg()]}
     try:
         for index, (load, think) in enumerate(loads.items()):
             who = [(name, tokens[name]) for name in names if name.startswith(f"w{workers}-{index}-")]
+            db_pid = config.get("db_pid")
             groups = {"server": [process.pid]} | ({"PostgreSQL": [db_pid]} if db_pid else {})
 
+            def client(url: str, name: str, token: str) -> Any:
+                return rest_annotator(url, name, token, session_of[name])
+
             def run(who: list[tuple[str, str]] = who, think: float = think) -> dict[str, Any]:
-                return run_annotators(rest_annotator, f"http://127.0.0.1:{port}/", who, args.submits, think)
+                return run_annotators(client, f"http://127.0.0.1:{port}/", who, args.submits, think)
 
             results[load], cpu = cpu_per_submit(groups, run)
             if think == 0.0:
@@ -193,7 +224,36 @@ def measure(
     finally:
         process.terminate()
         process.wait(timeout=60)
+        pin(None, [config.get("db_pid") or 0])
     return results
+
+
+def _numbers(text: str) -> list[int | None]:
+    return [int(t) for t in text.split(",") if t] or [None]
+
+
+def configurations(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Every (database, cores, workers, sessions, api_threads) to measure, SQLite first (1 worker)."""
+    found = []
+    for cores in _numbers(args.cores):
+        for threads in _numbers(args.api_threads):
+            for sessions in _numbers(args.sessions):
+                found.append(
+                    {"db": "SQLite", "workers": 1, "sessions": sessions or 1, "cores": cores, "threads": threads}
+                )
+                found += [
+                    {"db": "PostgreSQL", "workers": w, "sessions": sessions or 1, "cores": cores, "threads": threads}
+                    for w in _numbers(args.workers)
+                    if w is not None and (cores is None or w <= cores)
+                ]
+    return found
+
+
+def config_label(config: dict[str, Any]) -> str:
+    parts = [config["db"], f"{config['workers']} worker(s)", f"{config['sessions']} session(s)"]
+    parts += [f"{config['cores']} core(s)"] if config["cores"] else []
+    parts += [f"{config['threads']} threads"] if config["threads"] else []
+    return ", ".join(parts)
 
 
 def main() -> None:
@@ -205,6 +265,10 @@ def main() -> None:
     parser.add_argument(
         "--api-threads", default="", help="api_threads values to compare (e.g. 40,8,4); default: the setting's"
     )
+    parser.add_argument("--sessions", default="1", help="session counts to spread the annotators over (e.g. 1,4)")
+    parser.add_argument("--cores", default="", help="core counts to pin the whole bench to (e.g. 1,2); default: all")
+    parser.add_argument("--sqlite", action=argparse.BooleanOptionalAction, default=True, help="measure SQLite too")
+    parser.add_argument("--saturation-only", action="store_true", help="only the back-to-back load")
     parser.add_argument("--json", type=Path, help="write the results here")
     args = parser.parse_args()
     from postgres import PostgresServer, find_bin_dir
@@ -213,22 +277,16 @@ def main() -> None:
     if bin_dir is None:
         sys.exit("PostgreSQL is not installed (apt-get install postgresql)")
     results: dict[str, Any] = {}
-    thread_counts: list[int | None] = [int(t) for t in args.api_threads.split(",") if t] or [None]
-    for threads in thread_counts:
-        suffix = f", {threads} threads" if threads is not None else ""
-        results[f"SQLite, 1 worker{suffix}"] = measure(f"sqlite-1{suffix}", "", 1, args, None, threads)
     server = PostgresServer(bin_dir)
     server.start()
     try:
-        for workers in (int(w) for w in args.workers.split(",")):
-            for threads in thread_counts:
-                suffix = f", {threads} threads" if threads is not None else ""
-                url = server.create_database(f"bench_w{workers}_t{threads or 0}")
-                pid = postmaster_pid(server)
-                label = f"PostgreSQL, {workers} worker(s){suffix}"
-                results[label] = measure(f"pg-{workers}{suffix}", url, workers, args, pid, threads)
-        results["PostgreSQL, write lock"] = lock_held_per_submit(server.create_database("bench_lock"))
-        print("lock", results["PostgreSQL, write lock"], file=sys.stderr, flush=True)
+        for n, config in enumerate(c for c in configurations(args) if args.sqlite or c["db"] != "SQLite"):
+            label = config_label(config)
+            url = server.create_database(f"bench_{n}") if config["db"] == "PostgreSQL" else ""
+            config["db_pid"] = postmaster_pid(server) if url else None
+            results[label] = measure(label, url, config, args)
+        results["PostgreSQL, write lock of one session"] = lock_held_per_submit(server.create_database("bench_lock"))
+        print("lock", results["PostgreSQL, write lock of one session"], file=sys.stderr, flush=True)
     finally:
         server.stop()
     print(json.dumps(results, indent=1))

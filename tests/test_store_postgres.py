@@ -308,3 +308,43 @@ def _head_revision() -> str:
     head = ScriptDirectory.from_config(config).get_current_head()
     assert head is not None
     return head
+
+
+def test_sessions_write_side_by_side_and_each_session_one_at_a_time(pg_url: str) -> None:
+    """On PostgreSQL, a writer busy in session "a" (holding what a lease or submit there holds) does not
+    hold up session "b"'s annotators; the next writer in "a" waits for it, and so does a database-wide
+    write (a settings change), which then waits for every session's writers."""
+    from annotation_store.db import PG_SESSION_LOCK_SPACE, PG_WRITE_LOCK_KEY
+
+    store = open_store(pg_url)
+    try:
+        for name in ("a", "b"):
+            store.save_session(name, DEMO_DATASET_NAME)
+        ids = dict(_sql(store, "SELECT name, id FROM annotation_sessions"))
+        done: dict[str, Any] = {}
+        with store.engine.connect() as busy:  # another process, half-way through a write in session "a"
+            busy.execute(text(f"SELECT pg_advisory_xact_lock_shared({PG_WRITE_LOCK_KEY})"))
+            busy.execute(text(f"SELECT pg_advisory_xact_lock({PG_SESSION_LOCK_SPACE}, {ids['a']})"))
+            other = threading.Thread(target=lambda: done.update(b=store.lease("pairwise", "bob", "b")))
+            other.start()
+            other.join(timeout=20)
+            assert not other.is_alive() and done["b"] is not None, "session b waited for session a's writer"
+            same = threading.Thread(target=lambda: done.update(a=store.lease("pairwise", "ann", "a")))
+            same.start()
+            same.join(timeout=1.5)
+            assert same.is_alive() and "a" not in done, "two writers in session a at once"
+            settings = threading.Thread(target=lambda: done.update(c=store.save_session("c", DEMO_DATASET_NAME)))
+            settings.start()
+            settings.join(timeout=1.5)
+            assert settings.is_alive() and "c" not in done, "a database-wide write ran beside a session's writer"
+            busy.rollback()
+        same.join(timeout=20)
+        settings.join(timeout=20)
+        assert done["a"] is not None and done["c"].name == "c"
+        assert _sql(
+            store,
+            "SELECT s.name, count(*) FROM assignments l JOIN annotation_sessions s ON s.id = l.session_id"
+            " GROUP BY s.name ORDER BY s.name",
+        ) == [("a", 1), ("b", 1)]
+    finally:
+        store.close()
