@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import random
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -33,7 +34,7 @@ from sqlalchemy.sql.elements import BindParameter
 from annotation_store.accounts import Account, clean_name
 from annotation_store.assignment import ASSIGNMENT_DEFAULTS, JUDGE_UNCERTAIN_FIRST, Draw, choose, log_draw
 from annotation_store.base import StoreBase, StoreConflict, StoreForbidden, StoreNotFound
-from annotation_store.db import hold_session
+from annotation_store.db import finer_locks, hold, hold_session, try_hold
 from annotation_store.errors import StoreError, WrongSessionKind
 from annotation_store.models import LEASE_MIN_SECONDS, Annotator, Dataset, GoldLabel, utcnow
 from annotation_store.sessions import SESSION_DEFAULTS, find_session_in_force, session_view
@@ -105,7 +106,8 @@ def session_pool(session: Session, kind: AnswerKind, name: str | None) -> tuple[
     if not name:
         raise StoreError(CHOOSE[kind.name])
     row, dataset, version = find_session_in_force(session, name)
-    hold_session(session.connection(), row.id)  # in a session's write transaction: its lock, from here on
+    if row.strategy == JUDGE_UNCERTAIN_FIRST:  # draws need the pool as it is: the whole session's lock
+        hold_session(session.connection(), row.id)
     if row.kind != kind.name:
         raise WrongSessionKind(f"The session {name!r} {ANSWERED_ON[row.kind]}.", row.kind)
     if not row.active:
@@ -231,19 +233,22 @@ def _build_pool_query(kind: AnswerKind, in_session: bool, in_dataset: bool) -> A
     return query
 
 
-_POOL_QUERIES: dict[tuple[str, bool, bool, bool], Any] = {}
+_POOL_QUERIES: dict[tuple[str, bool, bool, int | None], Any] = {}
+# With item locks (PostgreSQL): how many of the least covered items one pick looks at, and how often it
+# looks again when others are busy with all of them, before it asks the annotator to press Next again.
+CANDIDATES, PICK_ROUNDS = 16, 40
 
 
-def _pool_query(kind: AnswerKind, pool: Pool, *, first: bool) -> Any:
-    """The pool query of ``_build_pool_query`` for this kind and pool shape (``first``: limited to the
-    first row), built once per process: building and cache-keying that statement cost more Python
+def _pool_query(kind: AnswerKind, pool: Pool, *, first: int | None) -> Any:
+    """The pool query of ``_build_pool_query`` for this kind and pool shape (``first``: limited to that
+    many rows), built once per process: building and cache-keying that statement cost more Python
     inside the write transaction than running it. Only the statement is kept, never data: its
     values are bound on each execution (``_pool_params``)."""
     shape = (kind.name, pool.session_id is not None, pool.dataset_id is not None, first)
     query = _POOL_QUERIES.get(shape)
     if query is None:
         query = _build_pool_query(kind, shape[1], shape[2])
-        query = _POOL_QUERIES[shape] = query.limit(1) if first else query
+        query = _POOL_QUERIES[shape] = query.limit(first) if first else query
     return query
 
 
@@ -259,13 +264,27 @@ def _pool_params(pool: Pool, person_id: int, now: datetime) -> dict[str, Any]:
 
 def least_covered(session: Session, kind: AnswerKind, pool: Pool, person_id: int, now: datetime) -> int | None:
     """The item to lease next in a least-annotated pool: the one with the fewest answers and others'
-    live leases, ties by id."""
-    return session.scalar(_pool_query(kind, pool, first=True), _pool_params(pool, person_id, now))
+    live leases, ties by id. With item locks, the least covered item nobody else is busy with, its
+    coverage counted again under its lock (the pool query's count may predate a lease just taken)."""
+    params = _pool_params(pool, person_id, now)
+    if not finer_locks(session.connection()):
+        return session.scalar(_pool_query(kind, pool, first=1), params)
+    for round_ in range(PICK_ROUNDS):
+        rows = session.execute(_pool_query(kind, pool, first=CANDIDATES), params).all()
+        if not rows:
+            return None
+        for item_id, _covered in rows:
+            if try_hold(session.connection(), kind.item, pool.session_id, item_id) and (
+                _others(session, kind, pool, item_id, person_id, now, leases=True) < pool.overlap
+            ):
+                return int(item_id)
+        time.sleep(0.002 * (round_ + 1))  # everyone else is busy with these items: look again shortly
+    raise StoreConflict("Many annotators are being handed items at this moment; press “Next” again.")
 
 
 def uncertain_first(session: Session, kind: AnswerKind, pool: Pool, person_id: int, now: datetime) -> Draw | None:
     """The draw of a judge-uncertain-first pool (audit share or the judge's least certain item)."""
-    found = session.execute(_pool_query(kind, pool, first=False), _pool_params(pool, person_id, now))
+    found = session.execute(_pool_query(kind, pool, first=None), _pool_params(pool, person_id, now))
     rows = [(int(item), int(covered)) for item, covered in found]
     return choose(session, pool.dataset_id, rows, pool.audit_rate, kind.name)
 
@@ -642,6 +661,7 @@ class AnswersMixin(StoreBase):
                 pool, view = session_pool(session, k, session_name)
                 who = who if who is not None else person(session, name)
                 assert who is not None
+                hold(session.connection(), "person", pool.session_id, who.id)
                 taken = take_lease(session, k, pool, who.id)
                 return make_turn(session, k, pool, view, who, taken.row, leased=taken) if taken is not None else None
         except IntegrityError as exc:  # the same person leasing one item in two sessions at the same instant
@@ -859,6 +879,8 @@ def _submit(
         )
     who = who if who is not None else person(session, name)
     assert who is not None
+    hold(session.connection(), "person", pool.session_id, who.id)
+    hold(session.connection(), k.item, pool.session_id, item_id)  # the overlap of this item is checked under it
     gold = session.scalar(select(GoldLabel).where(GoldLabel.comparison_id == item_id)) if k.gold else None
     row = _accept(session, k, (pool, view, who, item_id), values, swapped, key, expected_version, gold is not None)
     counted = progress(session, k, pool, who.id)  # leasing the next item changes none of its counts

@@ -12,14 +12,17 @@ Two levels of that lock, so that annotation sessions do not wait for each other 
 
 - ``WRITE``: the database-wide lock, exclusive (imports, settings, accounts, adjudications: the same
   one-writer-at-a-time rule as SQLite's).
-- ``IN_SESSION``: the database-wide lock shared, then, once the transaction has read which session it
-  answers in, that session's own lock, exclusive (``hold_session``). Leasing and submitting in one
-  session stay one at a time, so the overlap k is exact per session, as the store's rules need; two
-  sessions write side by side. What two sessions share is one person's answer per item and their
-  lease row per item, and the unique constraints on those refuse the rare clash (one person answering
-  the same item in two sessions at the same instant) as a conflict; everything else a session's
-  write touches is its own (its leases, answers, draws, progress). Locks are always taken in that
-  order (database, then session), so they cannot deadlock each other.
+- ``IN_SESSION`` (leasing and submitting in a session): the database-wide lock shared, then finer
+  ones, exclusive, taken by ``annotation_store/answers.py`` once it knows the session, the person and
+  the item: the person's lock in that session (one request of theirs at a time), the lock of the item
+  they submit, and, when it hands out the next item, the lock of that item, tried without waiting
+  (``try_hold``: an item someone else is busy with is passed over for the next one). The overlap k is
+  checked under the item's lock, so it stays exact while annotators of one session write side by
+  side. Sessions that draw at random (judge-uncertain-first: the draw's probability needs the whole
+  pool as it is) take the session's lock instead (``hold_session``). What two sessions share is one
+  person's answer per item and their lease row per item, and the unique constraints on those refuse
+  the rare clash (one person answering the same item in two sessions at the same instant) as a
+  conflict.
 
 On SQLite both are ``BEGIN IMMEDIATE``: one writer at a time, whatever the session.
 """
@@ -84,15 +87,51 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+def _in_session(connection: Any) -> bool:
+    """An ``IN_SESSION`` write transaction on PostgreSQL (elsewhere the locks below are no-ops: an
+    exclusive transaction holds the whole database already, and SQLite has one writer at a time)."""
+    options = connection.get_execution_options()
+    return connection.dialect.name == "postgresql" and options.get("judge_studio_write", False) == "session"
+
+
 def hold_session(connection: Any, session_id: int) -> None:
-    """In an ``IN_SESSION`` write transaction on PostgreSQL, take the lock of session ``session_id``
-    (waits for that session's other writer; held until COMMIT or ROLLBACK). Nothing elsewhere: an
-    exclusive transaction holds the whole database already, and SQLite has one writer at a time."""
-    if connection.dialect.name != "postgresql":
-        return
-    if connection.get_execution_options().get("judge_studio_write", False) == "session":
+    """The lock of the whole session ``session_id`` (sessions that draw at random: ``answers.session_pool``);
+    waits for that session's other writers, held until COMMIT or ROLLBACK."""
+    if _in_session(connection):
         lock = f"SELECT pg_advisory_xact_lock({PG_SESSION_LOCK_SPACE}, {int(session_id)})"
         connection.exec_driver_sql(lock).close()
+
+
+# Tags of the finer locks in the one-bigint key space: (tag, session, id) packed into one positive bigint,
+# never equal to PG_WRITE_LOCK_KEY (its tag bits are 0).
+_LOCK_TAGS = {"person": 1, "comparison_id": 2, "response_id": 3}
+
+
+def lock_key(what: str, session_id: int | None, ident: int) -> int:
+    return (_LOCK_TAGS[what] << 56) | ((int(session_id or 0) & 0xFFFFFF) << 32) | (int(ident) & 0xFFFFFFFF)
+
+
+def finer_locks(connection: Any) -> bool:
+    """Whether this transaction locks people and items one by one (``hold``, ``try_hold``)."""
+    return _in_session(connection)
+
+
+def hold(connection: Any, what: str, session_id: int | None, ident: int) -> None:
+    """Wait for and take the lock of one person (``what`` "person") or one item ("comparison_id",
+    "response_id") in a session, until COMMIT or ROLLBACK. A transaction waits for at most one person's
+    and then one item's lock, in that order, and only tries the others (``try_hold``): whoever holds a
+    lock it waits for is never itself waiting, so these locks cannot deadlock."""
+    if _in_session(connection):
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({lock_key(what, session_id, ident)})").close()
+
+
+def try_hold(connection: Any, what: str, session_id: int | None, ident: int) -> bool:
+    """Take that lock if nobody holds it (True), else do not wait (False); always True elsewhere."""
+    if not _in_session(connection):
+        return True
+    return bool(
+        connection.exec_driver_sql(f"SELECT pg_try_advisory_xact_lock({lock_key(what, session_id, ident)})").scalar()
+    )
 
 
 def upgrade_to_head(engine: Engine) -> None:

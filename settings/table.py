@@ -324,11 +324,12 @@ SERVER = (
     Setting(
         "api_threads",
         int,
-        "REST requests one server process works on at once (the rest wait their turn); few keep Python's "
-        "lock free for the request that holds the database's write lock: 50 clients back to back on 2 cores, "
-        "4 threads instead of 40 gave 15-30% more submits/s (docs/NOTES.md)",
+        "REST requests one server process works on at once (the rest wait their turn); each waits for Python's "
+        "lock after every database round trip while the others run, so few threads per process and more "
+        "processes (serve-api --workers) go faster: 50 clients back to back on 2 cores, PostgreSQL, 2 workers, "
+        "4 threads instead of 8 gave 10-15% more submits/s (docs/NOTES.md)",
         "server",
-        default=8,
+        default=4,
         commands=("serve", "serve-api"),
     ),
     Setting(

@@ -310,29 +310,36 @@ def _head_revision() -> str:
     return head
 
 
-def test_sessions_write_side_by_side_and_each_session_one_at_a_time(pg_url: str) -> None:
-    """On PostgreSQL, a writer busy in session "a" (holding what a lease or submit there holds) does not
-    hold up session "b"'s annotators; the next writer in "a" waits for it, and so does a database-wide
-    write (a settings change), which then waits for every session's writers."""
-    from annotation_store.db import PG_SESSION_LOCK_SPACE, PG_WRITE_LOCK_KEY
+def test_annotators_write_side_by_side_and_each_item_one_at_a_time(pg_url: str) -> None:
+    """On PostgreSQL, a writer busy with one item (holding what a submit of it holds) does not hold up
+    the session's other annotators: they are handed another item at once. A second write on that item
+    waits for it, and so does a database-wide write (a settings change), which waits for every
+    session writer."""
+    from annotation_store.db import PG_WRITE_LOCK_KEY, lock_key
 
     store = open_store(pg_url)
     try:
-        for name in ("a", "b"):
-            store.save_session(name, DEMO_DATASET_NAME)
-        ids = dict(_sql(store, "SELECT name, id FROM annotation_sessions"))
+        store.save_session("a", DEMO_DATASET_NAME, overlap=1, randomize_order=False)
+        (session_id,) = _sql(store, "SELECT id FROM annotation_sessions WHERE name = 'a'")[0]
+        held = store.lease("pairwise", "ann", "a")
+        assert held is not None
         done: dict[str, Any] = {}
-        with store.engine.connect() as busy:  # another process, half-way through a write in session "a"
+        with store.engine.connect() as busy:  # another process, half-way through a write on ann's item
             busy.execute(text(f"SELECT pg_advisory_xact_lock_shared({PG_WRITE_LOCK_KEY})"))
-            busy.execute(text(f"SELECT pg_advisory_xact_lock({PG_SESSION_LOCK_SPACE}, {ids['a']})"))
-            other = threading.Thread(target=lambda: done.update(b=store.lease("pairwise", "bob", "b")))
+            busy.execute(text(f"SELECT pg_advisory_xact_lock({lock_key('comparison_id', session_id, held.item.id)})"))
+            other = threading.Thread(target=lambda: done.update(bob=store.lease("pairwise", "bob", "a")))
             other.start()
             other.join(timeout=20)
-            assert not other.is_alive() and done["b"] is not None, "session b waited for session a's writer"
-            same = threading.Thread(target=lambda: done.update(a=store.lease("pairwise", "ann", "a")))
+            assert not other.is_alive(), "an annotator waited for a writer busy with someone else's item"
+            assert done["bob"] is not None and done["bob"].item.id != held.item.id
+
+            def submit() -> None:
+                done["ann"] = store.submit("pairwise", "ann", "a", held.item.id, swapped=held.swapped, verdict="1")
+
+            same = threading.Thread(target=submit)
             same.start()
             same.join(timeout=1.5)
-            assert same.is_alive() and "a" not in done, "two writers in session a at once"
+            assert same.is_alive() and "ann" not in done, "two writers on one item at once"
             settings = threading.Thread(target=lambda: done.update(c=store.save_session("c", DEMO_DATASET_NAME)))
             settings.start()
             settings.join(timeout=1.5)
@@ -340,11 +347,7 @@ def test_sessions_write_side_by_side_and_each_session_one_at_a_time(pg_url: str)
             busy.rollback()
         same.join(timeout=20)
         settings.join(timeout=20)
-        assert done["a"] is not None and done["c"].name == "c"
-        assert _sql(
-            store,
-            "SELECT s.name, count(*) FROM assignments l JOIN annotation_sessions s ON s.id = l.session_id"
-            " GROUP BY s.name ORDER BY s.name",
-        ) == [("a", 1), ("b", 1)]
+        assert done["ann"].answer.verdict == "1" and done["c"].name == "c"
+        assert _sql(store, "SELECT comparison_id FROM labels") == [(held.item.id,)]
     finally:
         store.close()
