@@ -661,7 +661,7 @@ class AnswersMixin(StoreBase):
                 pool, view = session_pool(session, k, session_name)
                 who = who if who is not None else person(session, name)
                 assert who is not None
-                hold(session.connection(), "person", pool.session_id, who.id)
+                hold(session.connection(), pool.session_id, ("person", who.id))
                 taken = take_lease(session, k, pool, who.id)
                 return make_turn(session, k, pool, view, who, taken.row, leased=taken) if taken is not None else None
         except IntegrityError as exc:  # the same person leasing one item in two sessions at the same instant
@@ -879,8 +879,7 @@ def _submit(
         )
     who = who if who is not None else person(session, name)
     assert who is not None
-    hold(session.connection(), "person", pool.session_id, who.id)
-    hold(session.connection(), k.item, pool.session_id, item_id)  # the overlap of this item is checked under it
+    hold(session.connection(), pool.session_id, ("person", who.id), (k.item, item_id))  # k is checked under it
     gold = session.scalar(select(GoldLabel).where(GoldLabel.comparison_id == item_id)) if k.gold else None
     row = _accept(session, k, (pool, view, who, item_id), values, swapped, key, expected_version, gold is not None)
     counted = progress(session, k, pool, who.id)  # leasing the next item changes none of its counts

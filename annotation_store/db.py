@@ -116,13 +116,15 @@ def finer_locks(connection: Any) -> bool:
     return _in_session(connection)
 
 
-def hold(connection: Any, what: str, session_id: int | None, ident: int) -> None:
-    """Wait for and take the lock of one person (``what`` "person") or one item ("comparison_id",
-    "response_id") in a session, until COMMIT or ROLLBACK. A transaction waits for at most one person's
-    and then one item's lock, in that order, and only tries the others (``try_hold``): whoever holds a
-    lock it waits for is never itself waiting, so these locks cannot deadlock."""
+def hold(connection: Any, session_id: int | None, *locks: tuple[str, int]) -> None:
+    """Wait for and take, in the order given and in one round trip, the locks of a person
+    (``("person", id)``) and of an item (``("comparison_id", id)``, ``("response_id", id)``) in a
+    session, until COMMIT or ROLLBACK. A transaction waits for at most one person's and then one item's
+    lock, in that order, and only tries the others (``try_hold``): whoever holds a lock it waits for is
+    never itself waiting, so these locks cannot deadlock."""
     if _in_session(connection):
-        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({lock_key(what, session_id, ident)})").close()
+        calls = ", ".join(f"pg_advisory_xact_lock({lock_key(what, session_id, ident)})" for what, ident in locks)
+        connection.exec_driver_sql(f"SELECT {calls}").close()  # evaluated left to right
 
 
 def try_hold(connection: Any, what: str, session_id: int | None, ident: int) -> bool:

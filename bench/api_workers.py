@@ -36,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -136,6 +137,44 @@ def postmaster_pid(server: Any) -> int | None:
     return int(path.read_text().split()[0]) if path.exists() else None
 
 
+class LockWaits:
+    """Samples PostgreSQL's ``pg_stat_activity`` every 20 ms while the load runs: the share of the
+    bench database's backends in a transaction (running a statement or waiting for the app's next one)
+    that were waiting for a lock, which says whether locks or the cores limit throughput."""
+
+    def __init__(self, database_url: str) -> None:
+        self.url, self.waiting, self.busy = database_url.replace("+psycopg", ""), 0, 0
+        self.stop = False
+
+    def sample(self) -> None:
+        import psycopg
+
+        query = (
+            "SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid() AND state IN ('active', 'idle in transaction')"
+        )
+        with psycopg.connect(self.url, autocommit=True) as connection:
+            while not self.stop:
+                rows = connection.execute(query).fetchall()
+                self.busy += len(rows)
+                self.waiting += sum(1 for (locked,) in rows if locked)
+                time.sleep(0.02)
+
+    def around(self, run: Any) -> Any:
+        import threading
+
+        thread = threading.Thread(target=self.sample, daemon=True)
+        thread.start()
+        try:
+            return run()
+        finally:
+            self.stop = True
+            thread.join(timeout=10)
+
+    def share(self) -> float | None:
+        return round(100 * self.waiting / self.busy, 1) if self.busy else None
+
+
 def lock_held_per_submit(database_url: str, submits: int = 100) -> dict[str, float]:
     """In this process, one annotator at a time: ms inside write transactions per submit of the REST path
     (``POST /labels`` + ``POST /sessions/{name}/next``)."""
@@ -212,9 +251,13 @@ def measure(label: str, database_url: str, config: dict[str, Any], args: argpars
             def run(who: list[tuple[str, str]] = who, think: float = think) -> dict[str, Any]:
                 return run_annotators(client, f"http://127.0.0.1:{port}/", who, args.submits, think)
 
-            results[load], cpu = cpu_per_submit(groups, run)
+            waits = LockWaits(database_url) if database_url and think == 0.0 else None
+            results[load], cpu = cpu_per_submit(groups, partial(waits.around, run) if waits else run)
             if think == 0.0:
                 results[load]["cpu_ms_per_submit"] = cpu
+                results[load]["cores_busy"] = round(sum(cpu.values()) * results[load]["submits_per_s"] / 1000, 2)
+            if waits is not None:
+                results[load]["pct_in_transaction_waiting_for_a_lock"] = waits.share()
             print(label, load, results[load], file=sys.stderr, flush=True)
     finally:
         process.terminate()
