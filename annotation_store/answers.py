@@ -34,7 +34,7 @@ from sqlalchemy.sql.elements import BindParameter
 from annotation_store.accounts import Account, clean_name
 from annotation_store.assignment import ASSIGNMENT_DEFAULTS, JUDGE_UNCERTAIN_FIRST, Draw, choose, log_draw
 from annotation_store.base import StoreBase, StoreConflict, StoreForbidden, StoreNotFound
-from annotation_store.db import finer_locks, hold, hold_session, try_hold
+from annotation_store.db import finer_locks, hold, hold_session, try_lock
 from annotation_store.errors import StoreError, WrongSessionKind
 from annotation_store.models import LEASE_MIN_SECONDS, Annotator, Dataset, GoldLabel, utcnow
 from annotation_store.sessions import SESSION_DEFAULTS, find_session_in_force, session_view
@@ -274,9 +274,7 @@ def least_covered(session: Session, kind: AnswerKind, pool: Pool, person_id: int
         if not rows:
             return None
         for item_id, _covered in rows:
-            if try_hold(session.connection(), kind.item, pool.session_id, item_id) and (
-                _others(session, kind, pool, item_id, person_id, now, leases=True) < pool.overlap
-            ):
+            if _free_for_me(session, kind, pool, item_id, person_id, now):
                 return int(item_id)
         time.sleep(0.002 * (round_ + 1))  # everyone else is busy with these items: look again shortly
     raise StoreConflict("Many annotators are being handed items at this moment; press “Next” again.")
@@ -404,10 +402,10 @@ def take_lease(
 
 
 # ---------------------------------------------------------------------- the session rules of a submit
-def _others(session: Session, kind: AnswerKind, pool: Pool, item_id: int, person_id: int, now: datetime, leases: bool):
+def _others_expr(kind: AnswerKind, pool: Pool, item_id: int, person_id: int, now: datetime, leases: bool) -> Any:
     """Answers of others on the item in this session (skips do not count), plus, with ``leases``,
-    their live leases on it."""
-    n = session.scalar(
+    their live leases on it: one SQL expression (both counts in one round trip)."""
+    answers = (
         select(func.count())
         .select_from(kind.row)
         .where(
@@ -416,22 +414,36 @@ def _others(session: Session, kind: AnswerKind, pool: Pool, item_id: int, person
             kind.row.skipped.is_(False),
             kind.row.annotator_id != person_id,
         )
+        .scalar_subquery()
     )
-    if leases:
-        n = (n or 0) + (
-            session.scalar(
-                select(func.count())
-                .select_from(kind.lease)
-                .where(
-                    kind.of(kind.lease) == item_id,
-                    kind.lease.session_id == pool.session_id,
-                    kind.lease.annotator_id != person_id,
-                    live(kind, now),
-                )
-            )
-            or 0
+    if not leases:
+        return answers
+    held = (
+        select(func.count())
+        .select_from(kind.lease)
+        .where(
+            kind.of(kind.lease) == item_id,
+            kind.lease.session_id == pool.session_id,
+            kind.lease.annotator_id != person_id,
+            live(kind, now),
         )
-    return int(n or 0)
+        .scalar_subquery()
+    )
+    return answers + held
+
+
+def _others(session: Session, kind: AnswerKind, pool: Pool, item_id: int, person_id: int, now: datetime, leases: bool):
+    return int(session.scalar(select(_others_expr(kind, pool, item_id, person_id, now, leases))) or 0)
+
+
+def _free_for_me(session: Session, kind: AnswerKind, pool: Pool, item_id: int, person_id: int, now: datetime) -> bool:
+    """Take the item's lock if nobody holds it and, under it, count its coverage again: whether the
+    item may be leased to this annotator now. Two statements, not one: a statement reads the database
+    as it was when the statement began, so a count in the statement that takes the lock could miss a
+    lease committed by the lock's previous holder a moment before."""
+    if not session.scalar(select(try_lock(session.connection(), kind.item, pool.session_id, item_id))):
+        return False
+    return _others(session, kind, pool, item_id, person_id, now, leases=True) < pool.overlap
 
 
 def _is_gold(session: Session, kind: AnswerKind, item_id: int) -> bool:

@@ -16,7 +16,7 @@ Two levels of that lock, so that annotation sessions do not wait for each other 
   ones, exclusive, taken by ``annotation_store/answers.py`` once it knows the session, the person and
   the item: the person's lock in that session (one request of theirs at a time), the lock of the item
   they submit, and, when it hands out the next item, the lock of that item, tried without waiting
-  (``try_hold``: an item someone else is busy with is passed over for the next one). The overlap k is
+  (``try_lock``: an item someone else is busy with is passed over for the next one). The overlap k is
   checked under the item's lock, so it stays exact while annotators of one session write side by
   side. Sessions that draw at random (judge-uncertain-first: the draw's probability needs the whole
   pool as it is) take the session's lock instead (``hold_session``). What two sessions share is one
@@ -112,7 +112,7 @@ def lock_key(what: str, session_id: int | None, ident: int) -> int:
 
 
 def finer_locks(connection: Any) -> bool:
-    """Whether this transaction locks people and items one by one (``hold``, ``try_hold``)."""
+    """Whether this transaction locks people and items one by one (``hold``, ``try_lock``)."""
     return _in_session(connection)
 
 
@@ -120,20 +120,19 @@ def hold(connection: Any, session_id: int | None, *locks: tuple[str, int]) -> No
     """Wait for and take, in the order given and in one round trip, the locks of a person
     (``("person", id)``) and of an item (``("comparison_id", id)``, ``("response_id", id)``) in a
     session, until COMMIT or ROLLBACK. A transaction waits for at most one person's and then one item's
-    lock, in that order, and only tries the others (``try_hold``): whoever holds a lock it waits for is
+    lock, in that order, and only tries the others (``try_lock``): whoever holds a lock it waits for is
     never itself waiting, so these locks cannot deadlock."""
     if _in_session(connection):
         calls = ", ".join(f"pg_advisory_xact_lock({lock_key(what, session_id, ident)})" for what, ident in locks)
         connection.exec_driver_sql(f"SELECT {calls}").close()  # evaluated left to right
 
 
-def try_hold(connection: Any, what: str, session_id: int | None, ident: int) -> bool:
-    """Take that lock if nobody holds it (True), else do not wait (False); always True elsewhere."""
-    if not _in_session(connection):
-        return True
-    return bool(
-        connection.exec_driver_sql(f"SELECT pg_try_advisory_xact_lock({lock_key(what, session_id, ident)})").scalar()
-    )
+def try_lock(connection: Any, what: str, session_id: int | None, ident: int) -> Any:
+    """A SQL expression that takes that lock if nobody holds it (true), else does not wait (false); on
+    other engines, true. Read what it guards in a later statement (a statement's snapshot predates it)."""
+    from sqlalchemy import func, true
+
+    return func.pg_try_advisory_xact_lock(lock_key(what, session_id, ident)) if _in_session(connection) else true()
 
 
 def upgrade_to_head(engine: Engine) -> None:
