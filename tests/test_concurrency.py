@@ -319,12 +319,13 @@ def _session_worker(store: Store, who: str, seed: int, out: Outcome) -> None:
             out.failures.append(f"{who}: {type(exc).__name__}: {exc}")
 
 
-def run_session_race(store: Store, n: int = 50) -> None:
+def run_session_race(store: Store, n: int = 50, **settings: Any) -> None:
     """``n`` annotators (threads sharing ``store``) at once on two sessions (k = 1 and k = 2) over one
-    8-comparison dataset; then every item must hold at most k labels per session, and exactly k."""
+    8-comparison dataset; then every item must hold at most k labels per session, and exactly k.
+    ``settings``: more session settings (e.g. the assignment strategy)."""
     store.seed_dataset(TINY, pairs_per_prompt=2)
     for name, k in SESSION_LIMITS.items():
-        store.save_session(name, "tiny", overlap=k, randomize_order=False)
+        store.save_session(name, "tiny", overlap=k, randomize_order=False, **settings)
     outcomes = [Outcome(f"ann-{i:02d}") for i in range(n)]
     threads = [
         threading.Thread(target=_session_worker, args=(store, o.writer, i, o), daemon=True)

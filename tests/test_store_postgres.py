@@ -280,6 +280,12 @@ def test_fifty_annotators_never_exceed_k_per_session(any_store: Store) -> None:
     run_session_race(any_store, 50)
 
 
+def test_fifty_annotators_never_exceed_k_in_judge_uncertain_first_sessions(any_store: Store) -> None:
+    """The same race in sessions that draw judge-uncertain-first (on PostgreSQL they lock the whole
+    session rather than the item, as their draw probabilities need the pool as it is)."""
+    run_session_race(any_store, 50, strategy="judge-uncertain-first")
+
+
 def test_session_rules_refuse_with_typed_errors(any_store: Store) -> None:
     from errors import Conflict, Forbidden
 
