@@ -132,6 +132,9 @@ class Bias:
     length: LengthBias
     note: str | None = None
     n_uncertain: int = 0  # judge verdicts left out of the position figures as uncertain
+    # people: decisive labels left out of the position figures because the left/right order they were
+    # shown in was not recorded (imported labels, ``presented_swapped`` NULL); always 0 for a judge
+    n_unknown_order: int = 0
 
 
 def judge_bias(source: str, swap: SwapConsistency, length: LengthBias) -> Bias:
@@ -150,16 +153,22 @@ def judge_bias(source: str, swap: SwapConsistency, length: LengthBias) -> Bias:
 
 
 def people_bias(source: str, details: pd.DataFrame, length: LengthBias) -> Bias:
-    """People's left-position preference over every decisive label, from the order each was shown in
-    (``presented_swapped``: response 2 on the left; imported labels count as shown in canonical order).
+    """People's left-position preference over the decisive labels whose left/right order was recorded
+    (``presented_swapped``: True, response 2 on the left; False, response 1 on the left).
 
-    ``details``: label rows with verdict, skipped, presented_swapped (``Store.label_details``).
+    A label with no recorded order (``presented_swapped`` missing: imported labels, or saved by a
+    script without one) cannot say which side was chosen: counting it as shown in canonical order
+    would turn every imported "1" into "chose the left one". Such labels are left out and counted in
+    ``n_unknown_order``. ``details``: label rows with verdict, skipped, presented_swapped
+    (``Store.label_details``).
     """
     if details.empty:
         return Bias(source, 0, None, None, 0, None, length)
     decisive = details[details["verdict"].isin(DECISIVE) & ~details["skipped"].astype(bool)]
-    chose_left = (decisive["verdict"] == "1") != decisive["presented_swapped"].astype(bool)
-    n, left = len(decisive), int(chose_left.sum())
-    return Bias(
-        source, n, left / n if n else None, float(binomtest(left, n, 0.5).pvalue) if n else None, 0, None, length
-    )
+    known = decisive["presented_swapped"].notna()
+    shown = decisive[known]
+    chose_left = (shown["verdict"] == "1") != shown["presented_swapped"].astype(bool)
+    n, left = len(shown), int(chose_left.sum())
+    rate = left / n if n else None
+    p_value = float(binomtest(left, n, 0.5).pvalue) if n else None
+    return Bias(source, n, rate, p_value, 0, None, length, n_unknown_order=int((~known).sum()))

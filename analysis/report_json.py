@@ -80,6 +80,8 @@ def report_dict(report: Report) -> dict[str, Any]:
                 "n_decisive": report.people_bias.n_decisive,
                 "left_position_rate": report.people_bias.first_position_rate,
                 "p_value": report.people_bias.first_position_p_value,
+                # decisive labels without a recorded left/right order (imported): left out of the rate
+                "n_unknown_order": report.people_bias.n_unknown_order,
             },
             **_ranking(report.people),
         },

@@ -47,6 +47,7 @@ def format_report(report: Mapping[str, Any]) -> str:
         lines.append(f"People's partial order (p < {report['settings']['alpha']}): {edges}")
     if report["people"].get("ranking_note"):
         lines.append(f"Rankings {report['people']['ranking_note']}")
+    lines += _people_position_lines(report["people"]["position_bias"])
     aggregation = report.get("aggregation")
     if aggregation:
         lines.append(
@@ -56,6 +57,22 @@ def format_report(report: Mapping[str, Any]) -> str:
     lines += checkup_text_lines(report.get("checkup"))
     lines += guideline_text_lines(report.get("guideline_versions"))
     return "\n".join(lines)
+
+
+def _people_position_lines(position: Mapping[str, Any]) -> list[str]:
+    """People's left-position preference, over the labels whose left/right order was recorded, and how
+    many decisive labels had none (imported): they are left out rather than taken as canonical order."""
+    unknown = position.get("n_unknown_order", 0)
+    if not position["n_decisive"] and not unknown:
+        return []
+    rate, p_value = _num(position["left_position_rate"]), _num(position["p_value"])
+    line = (
+        f"People's position preference: share choosing the left response {rate} over {position['n_decisive']} "
+        f"decisive labels with a recorded left/right order (p = {p_value})"
+    )
+    if unknown:
+        line += f"; {unknown} decisive labels have no recorded order (imported) and are left out"
+    return [line]
 
 
 def _adjudication_lines(adjudications: Mapping[str, Any] | None) -> list[str]:

@@ -789,6 +789,10 @@ class AnswersMixin(StoreBase):
                 who = person(session, name)
                 assert who is not None
                 row = current_answer(session, k, item_id, who.id)
+                if k.ordered and row is None and "presented_swapped" not in values:  # the order its lease drew
+                    mine = (k.of(k.lease) == item_id) & (k.lease.annotator_id == who.id)
+                    drawn = session.scalar(select(k.lease.presented_swapped).where(mine))
+                    values = values if drawn is None else {**values, "presented_swapped": bool(drawn)}
                 row = upsert_answer(session, k, row, (item_id, who.id, None), values, key, expected)
                 return k.answer_view(row, name)
         except IntegrityError as exc:

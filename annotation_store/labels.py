@@ -81,6 +81,18 @@ def _flag(value: Any, field: str) -> bool:
     return value
 
 
+def _order(value: Any) -> dict[str, bool]:
+    """``presented_swapped`` as values to write: {} when the order is not known (None), so a new label
+    stores NULL (left out of people's position preference) and an edit keeps the order it was given in."""
+    if value is None:
+        return {}
+    if not isinstance(value, bool):
+        raise StoreError(
+            f"presented_swapped must be True, False or None (order not known), got {value!r}; nothing was saved."
+        )
+    return {"presented_swapped": value}
+
+
 def label_values(
     verdict: str | None,
     rating: int | None,
@@ -89,9 +101,10 @@ def label_values(
     skipped: bool,
     flagged: bool,
     time_on_item_ms: int | None,
-    presented_swapped: bool,
+    presented_swapped: bool | None,
 ) -> dict[str, Any]:
-    """Validate everything of a label but its ids, before any SQL runs (so a refusal writes nothing)."""
+    """Validate everything of a label but its ids, before any SQL runs (so a refusal writes nothing).
+    ``presented_swapped`` None: the order it was shown in is not known (nothing is written for it)."""
     if verdict is not None and verdict not in VERDICT_VALUES:
         raise StoreError(f"Label {verdict!r} is not one of {', '.join(VERDICT_VALUES)}.")
     values: dict[str, Any] = {
@@ -100,7 +113,7 @@ def label_values(
         "skipped": _flag(skipped, "skipped"),
         "flagged": _flag(flagged, "flagged"),
         "time_on_item_ms": _int_in(time_on_item_ms, "time on item (ms)", 0, MAX_TIME_ON_ITEM_MS),
-        "presented_swapped": _flag(presented_swapped, "presented_swapped"),
+        **_order(presented_swapped),
     }
     if not isinstance(comment, str) or len(comment) > MAX_COMMENT:
         raise StoreError(f"The comment must be text of at most {MAX_COMMENT} characters; nothing was saved.")
@@ -127,7 +140,7 @@ def label_view(label: Label, name: str) -> LabelView:
         skipped=bool(label.skipped),
         flagged=bool(label.flagged),
         time_on_item_ms=label.time_on_item_ms,
-        presented_swapped=bool(label.presented_swapped),
+        presented_swapped=None if label.presented_swapped is None else bool(label.presented_swapped),
     )
 
 
@@ -139,7 +152,7 @@ def _check_label(
     skipped: bool = False,
     flagged: bool = False,
     time_on_item_ms: int | None = None,
-    presented_swapped: bool = False,
+    presented_swapped: bool | None = None,
 ) -> dict[str, Any]:
     values = label_values(verdict, rating, confidence, comment, skipped, flagged, time_on_item_ms, presented_swapped)
     return {"verdict": verdict, **values}
@@ -183,7 +196,7 @@ class LabelsMixin(AnswersMixin, DatasetsMixin):
         skipped: bool = False,
         flagged: bool = False,
         time_on_item_ms: int | None = None,
-        presented_swapped: bool = False,
+        presented_swapped: bool | None = None,
         expected_version: int | None = None,
     ) -> LabelView:
         """Insert or change this annotator's label on the comparison; every change is logged.
@@ -194,7 +207,10 @@ class LabelsMixin(AnswersMixin, DatasetsMixin):
         single-answer ``rating`` (1-10), exactly one, or a skip (``skipped=True``, verdict and rating
         None). Saving exactly what is stored adds no version. ``expected_version`` makes an edit
         optimistic: it is refused when someone (another tab) changed the label since it was read;
-        ``0`` means "I expect no label yet".
+        ``0`` means "I expect no label yet". ``presented_swapped``: the left/right order the person saw
+        (True: response 2 on the left), as ``lease_next`` drew it; None (imports, scripts that know no
+        order): a new label stores NULL, which people's position preference leaves out (and counts),
+        and an edit keeps the stored order.
         """
         values = _check_label(
             verdict, rating, confidence, comment, skipped, flagged, time_on_item_ms, presented_swapped
@@ -296,7 +312,7 @@ class LabelsMixin(AnswersMixin, DatasetsMixin):
 
     def presented_swapped(self, comparison_id: int, annotator: str) -> bool | None:
         """The left/right order this annotator was shown this comparison in (their label's, else their
-        lease's), or None if they were never shown it."""
+        lease's), or None if that is not known (never shown, or a label imported without an order)."""
         name = (annotator or "").strip()
         with self._read() as session:
             for model in (Label, Assignment):

@@ -160,7 +160,8 @@ class Label(Base):
 
     A label is a pairwise ``verdict`` or a single-answer ``rating`` (exactly one of them), or a skip
     (``skipped``; then both may be NULL). ``presented_swapped`` records the left/right order the
-    annotator saw, so position bias can be measured; the verdict itself is always canonical.
+    annotator saw, so position bias can be measured; the verdict itself is always canonical. NULL: the
+    order is not known (imported labels, scripts that saved a label without one; see 0012).
     """
 
     __tablename__ = "labels"
@@ -192,7 +193,7 @@ class Label(Base):
     skipped: Mapped[bool] = mapped_column(default=False, server_default=false())
     flagged: Mapped[bool] = mapped_column(default=False, server_default=false())
     time_on_item_ms: Mapped[int | None] = mapped_column()
-    presented_swapped: Mapped[bool] = mapped_column(default=False, server_default=false())
+    presented_swapped: Mapped[bool | None] = mapped_column(default=None)
     # the annotation session the label was given in (coverage is counted per session); NULL: given
     # outside any session (imports, the sessionless API)
     session_id: Mapped[int | None] = mapped_column(ForeignKey("annotation_sessions.id"))

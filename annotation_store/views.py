@@ -122,7 +122,7 @@ class LabelView:
     skipped: bool = False
     flagged: bool = False
     time_on_item_ms: int | None = None
-    presented_swapped: bool = False
+    presented_swapped: bool | None = False  # None: the order it was shown in is not known (imported)
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,7 @@ class LabelDetail:
     flagged: bool
     confidence: int | None
     comment: str
-    presented_swapped: bool
+    presented_swapped: bool | None  # None: the order it was shown in is not known (an imported label)
     version: int
 
 
@@ -118,7 +118,7 @@ def comparison_detail(access: Access, actor: str | None, comparison_id: int) -> 
             flagged=bool(row["flagged"]),
             confidence=_int(row["confidence"]),
             comment=str(row["comment"] or ""),
-            presented_swapped=bool(row["presented_swapped"]),
+            presented_swapped=None if _missing(row["presented_swapped"]) else bool(row["presented_swapped"]),
             version=int(row["version"]),
         )
         for row in mine.to_dict("records")

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import pandas as pd
 
-from annotation_store import AdjudicationView, ComparisonView, Store, StoreError, VerdictView
+from annotation_store import AdjudicationView, ComparisonView, Store, StoreError, StoreNotFound, VerdictView
 from errors import InvalidInput, NotFound
 from orchestration.access import Access
 
@@ -55,6 +56,41 @@ class JudgeOpinion:
 
 
 @dataclass(frozen=True)
+class LabelRow:
+    """One annotator's current label on a comparison as plain values (``ReviewItem.label_rows``)."""
+
+    annotator: str
+    kind: str
+    verdict: str | None  # None when skipped
+    skipped: bool
+    flagged: bool
+    confidence: int | None
+    comment: str
+    version: int
+    updated_at: datetime | None
+
+
+@dataclass(frozen=True)
+class QueueEntry:
+    """One row of the review queue as plain values, for callers that are not a table (the REST API)."""
+
+    comparison_id: int
+    dataset: str
+    category: str
+    model1: str
+    model2: str
+    labels: dict[str, str]  # annotator -> verdict, current pairwise labels only
+    judge_verdict: str | None  # the latest original-order ``ok`` verdict of any run
+    reasons: tuple[str, ...]  # why it is queued: "people disagree" and/or "judge disagrees"
+    adjudication: str | None  # the final label so far
+
+
+def _absent(value: Any) -> bool:
+    """None, NaN or NaT: what pandas leaves in an empty cell."""
+    return value is None or (not isinstance(value, (str, dict)) and bool(pd.isna(value)))
+
+
+@dataclass(frozen=True)
 class ReviewItem:
     """Everything a reviewer needs to decide one comparison."""
 
@@ -64,6 +100,23 @@ class ReviewItem:
     latest: VerdictView | None  # the latest original-order verdict (with probabilities if any)
     adjudication: AdjudicationView | None
     gold: tuple[str, str] | None
+
+    def label_rows(self) -> tuple[LabelRow, ...]:
+        """``labels`` without pandas' NaN/NaT, for answers that are JSON rather than a table."""
+        return tuple(
+            LabelRow(
+                annotator=str(row["annotator"]),
+                kind=str(row["kind"]),
+                verdict=None if bool(row["skipped"]) or _absent(row["verdict"]) else str(row["verdict"]),
+                skipped=bool(row["skipped"]),
+                flagged=bool(row["flagged"]),
+                confidence=None if _absent(row["confidence"]) else int(row["confidence"]),
+                comment=str(row["comment"] or ""),
+                version=int(row["version"]),
+                updated_at=None if _absent(row["updated_at"]) else pd.Timestamp(row["updated_at"]).to_pydatetime(),
+            )
+            for row in self.labels.to_dict("records")
+        )
 
 
 def comparison_number(value: Any, missing: str = "Enter a comparison number or click a row of the queue.") -> int:
@@ -100,6 +153,22 @@ def judge_opinions(store: Store, comparison: ComparisonView) -> tuple[JudgeOpini
     )
 
 
+def _queue_entry(row: dict[Any, Any]) -> QueueEntry:
+    reasons = (("people disagree", row["annotators_disagree"]), ("judge disagrees", row["judge_disagrees"]))
+    labels = row["labels"] if isinstance(row["labels"], dict) else {}
+    return QueueEntry(
+        comparison_id=int(row["comparison_id"]),
+        dataset=str(row["dataset"]),
+        category=str(row["category"] or ""),
+        model1=str(row["model1"]),
+        model2=str(row["model2"]),
+        labels={str(name): str(verdict) for name, verdict in labels.items()},
+        judge_verdict=None if _absent(row["judge_verdict"]) else str(row["judge_verdict"]),
+        reasons=tuple(reason for reason, on in reasons if bool(on)),
+        adjudication=None if _absent(row["adjudication"]) else str(row["adjudication"]),
+    )
+
+
 class ReviewDesk:
     def __init__(self, store: Store, access: Access) -> None:
         self.store = store
@@ -124,6 +193,17 @@ class ReviewDesk:
             frame = frame[frame["judge_disagrees"].astype(bool)]
         return frame.reindex(columns=QUEUE_COLUMNS).reset_index(drop=True)
 
+    def queue_entries(
+        self, actor: str | None, dataset: str | None = None, *, open_only: bool = False, kind: str = "any"
+    ) -> list[QueueEntry]:
+        """``queue`` as plain rows, and a dataset that does not exist is NotFound (the page lists an
+        empty queue for a typed name; a script with a typo must not read "nothing to review")."""
+        frame = self.queue(actor, dataset, open_only=open_only, kind=kind)
+        if dataset and frame.empty and dataset not in self.store.dataset_names():
+            names = ", ".join(self.store.dataset_names()) or "none"
+            raise StoreNotFound(f"There is no dataset named {dataset!r} (datasets: {names}).")
+        return [_queue_entry(row) for row in frame.to_dict("records")]
+
     def item(self, actor: str | None, comparison_id: Any) -> ReviewItem:
         """One comparison with everything a reviewer needs; ``comparison_id`` as typed into the form."""
         self.access.require(actor, REVIEWER)
@@ -145,8 +225,10 @@ class ReviewDesk:
         """Set (or change) the final label of a comparison; the rationale is required."""
         user = self.access.require(actor, REVIEWER)
         number = comparison_number(comparison_id, "Open a comparison from the queue first; nothing was saved.")
+        if not verdict:
+            raise StoreError("Choose the final label (verdict): 1, 2 or tie; nothing was saved.")
         if verdict not in FINAL_VERDICTS:
-            raise StoreError("Choose the final label: 1, 2 or tie; nothing was saved.")
+            raise StoreError(f"The final label (verdict) must be 1, 2 or tie, not {verdict!r}; nothing was saved.")
         text = (rationale or "").strip()
         if not text:
             raise StoreError("Write a rationale (why this is the final label); nothing was saved.")

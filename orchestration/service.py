@@ -44,6 +44,7 @@ from orchestration.demo import (
 )
 from orchestration.grading import GradingDesk, profile_scale, rating_profile, rating_sd, with_profile
 from orchestration.prompts import PromptDesk, ensure_profile
+from orchestration.review import ReviewDesk
 from settings import Settings, judge_spec
 
 RATING_PROFILE = "mtbench-single"
@@ -148,6 +149,7 @@ class Studio:
         self.desk = AnnotationDesk(self.store, self.access)
         self.grading = GradingDesk(self.store, self.access)
         self.prompts = PromptDesk(self.store, self.access)  # your own judge prompts (orchestration.prompts)
+        self.review = ReviewDesk(self.store, self.access)  # disagreements and adjudications (orchestration.review)
         self._rater: Judge | None = None
         self._variants: dict[tuple[str | None, int | None, str | None], Judge] = {}
         self._judge: Judge | None = None

@@ -175,6 +175,11 @@ def _check_dashboard(board: Dashboard, report: dict[str, Any]) -> None:
     )
     assert _same(bias.swap_consistency, position["consistency"])
     assert _same(bias.first_position_rate, position["first_position_rate"])
+    # people's left-position preference, and the labels it leaves out for want of a recorded order
+    theirs = report["people"]["position_bias"]
+    people_bias = board.people_bias
+    assert (people_bias.n_decisive, people_bias.n_unknown_order) == (theirs["n_decisive"], theirs["n_unknown_order"])
+    assert _same(people_bias.first_position_rate, theirs["left_position_rate"])
     # partial orders: the judge's and the people's
     assert [list(e) for e in board.judge.order.hasse] == judge["partial_order"]["hasse"]
     assert [list(e) for e in board.people.order.hasse] == report["people"]["partial_order"]["hasse"]
@@ -216,6 +221,12 @@ def test_cli_rest_and_dashboard_show_the_same_figures(live_app, shared_data: Pat
     assert overall["pair_accuracy"] == overall["pair_agreement"] == 0.5
     assert two["position_bias"]["n_pairs"] == 974 and 0 < two["position_bias"]["consistency"] < 1
     assert runs["PandaLM-7B (released outputs)"]["position_bias"]["not_measured"].startswith("not measured")
+    # the test set's labels are imported (no recorded left/right order): none counts as "chose the left one"
+    decisive = int((store.labels(DATASET)["verdict"] != "tie").sum())
+    assert (cli["people"]["position_bias"]["n_decisive"], cli["people"]["position_bias"]["n_unknown_order"]) == (
+        0,
+        decisive,
+    )
     # the published 0.6677 against the majority, plus the comparison a reviewer settled the released judge's way
     versus = runs["PandaLM-7B (released outputs)"]["against_majority"]
     assert round(versus["accuracy"] * versus["n"]) == round(0.6677 * versus["n"]) + gained

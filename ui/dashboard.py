@@ -80,7 +80,23 @@ def summary_markdown(board: Dashboard) -> str:
             else ""
         )
     )
+    lines += _people_position_line(board)
     return "\n\n".join(lines)
+
+
+def _people_position_line(board: Dashboard) -> list[str]:
+    """People's left-position preference and how many decisive labels it leaves out for want of a
+    recorded left/right order (imported labels), so the bar in the bias figure is read with its n."""
+    bias = board.people_bias
+    if not bias.n_decisive and not bias.n_unknown_order:
+        return []
+    line = (
+        f"People's position preference: **{_fmt(bias.first_position_rate)}** of **{bias.n_decisive}** decisive "
+        "labels with a recorded left/right order chose the left response"
+    )
+    if bias.n_unknown_order:
+        line += f" · {bias.n_unknown_order} decisive labels have no recorded order (imported) and are left out"
+    return [line]
 
 
 def rating_markdown(board: Dashboard) -> str:

@@ -39,7 +39,8 @@ EDGE_LEGEND = (
 )
 BIAS_NOTE = (
     "Position: share of decisive answers that chose the response shown first (judge) or on the left "
-    "(people; imported labels have no recorded order and count as shown in canonical order). Length: share "
+    "(people: only labels whose left/right order was recorded; imported labels have none and are left out, "
+    "the summary above says how many). Length: share "
     "of decisive verdicts (people: majority labels) that chose the longer response, in characters. Swap "
     "consistency: share of comparisons the judge judged in both orders with the same verdict. 0.5 means no "
     "preference; hover for n and the binomial p-value. Rating correlations (below) compare single-answer "

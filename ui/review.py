@@ -125,7 +125,7 @@ def review_tab(studio: Studio, demo: gr.Blocks | None = None, pickers: DatasetPi
     gr.Markdown(INTRO)
     queue = queue_section(pickers or DatasetPickers(studio))
     item = item_section()
-    wire_review(ReviewDesk(studio.store, studio.access), studio, demo, queue, item)
+    wire_review(studio.review, studio, demo, queue, item)
 
 
 def wire_review(

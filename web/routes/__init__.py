@@ -4,13 +4,25 @@ docs at ``/api/v1/docs``).
 Every call but ``POST /tokens`` carries ``Authorization: Bearer <token>``: no or an unknown token is
 401, a role that may not is 403. Roles as in the UI: annotators list sessions, lease items and
 submit labels and ratings; reviewers and admins also read comparisons (with model names and judge
-verdicts), metrics and exports. Handlers only call orchestration; errors come back as ``{"detail": "..."}``
-with the status of their type (``web.errors``, the one place that maps them).
+verdicts), metrics and exports, list the review queue and set final labels (``reviews``). Handlers
+only call orchestration; errors come back as ``{"detail": "..."}`` with the status of their type
+(``web.errors``, the one place that maps them).
 """
 
 from fastapi import APIRouter
 
-from web.routes import comparisons, datasets, exports, labels, metrics, ratings, report_card, sessions, tokens
+from web.routes import (
+    comparisons,
+    datasets,
+    exports,
+    labels,
+    metrics,
+    ratings,
+    report_card,
+    reviews,
+    sessions,
+    tokens,
+)
 from web.routes.common import API_PREFIX
 
 ROUTERS: tuple[APIRouter, ...] = (
@@ -22,6 +34,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     metrics.router,
     report_card.router,
     exports.router,
+    reviews.router,
     tokens.router,
 )
 

@@ -94,9 +94,13 @@ class ProgressOut(BaseModel):
 class LabelOut(BaseModel):
     comparison_id: int
     annotator: str
-    choice: Literal["left", "right", "tie", "skip"] = Field(description="the answer in the order you saw")
+    choice: Literal["left", "right", "tie", "skip"] = Field(
+        description="the answer in the order you saw (canonical order, left = response 1, when `swapped` is null)"
+    )
     verdict: Literal["1", "2", "tie"] | None = Field(description="the stored verdict about response 1 and 2")
-    swapped: bool = Field(description="response 2 was shown on the left")
+    swapped: bool | None = Field(
+        description="response 2 was shown on the left; null: the order was not recorded (an imported label)"
+    )
     version: int
     confidence: int | None
     comment: str
@@ -105,7 +109,8 @@ class LabelOut(BaseModel):
 
 
 def label_out(label: LabelView) -> LabelOut:
-    choice = "skip" if label.skipped else presented_choice(label.verdict, label.presented_swapped)
+    # an unknown order (imported label) gives the choice in canonical order: left = response 1
+    choice = "skip" if label.skipped else presented_choice(label.verdict, bool(label.presented_swapped))
     return LabelOut(
         comparison_id=label.comparison_id,
         annotator=label.annotator,

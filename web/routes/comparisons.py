@@ -53,7 +53,9 @@ class LabelDetailOut(BaseModel):
     flagged: bool
     confidence: int | None
     comment: str
-    presented_swapped: bool
+    presented_swapped: bool | None = Field(
+        description="response 2 was shown on the left; null: the order was not recorded (an imported label)"
+    )
     version: int
 
 

@@ -1,0 +1,213 @@
+"""``/api/v1/reviews`` and ``/api/v1/adjudications``: the Review page over HTTP. The disagreement queue,
+one comparison with everything a reviewer reads before deciding, and the final label with a rationale.
+
+Reviewers and admins only: every handler goes through ``orchestration.ReviewDesk``, which asks
+``Access.require`` for the reviewer role before it reads or writes anything (the page's check), and
+the store checks the role again inside the adjudication's write transaction.
+"""
+
+# No ``from __future__ import annotations``: FastAPI reads the handlers' annotations at run time.
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Path, Query
+from pydantic import BaseModel, Field
+
+from annotation_store import AdjudicationView
+from orchestration import ReviewDesk, ReviewItem
+from orchestration.catalog import MAX_PAGE
+from orchestration.review import MAX_RATIONALE
+from web.routes.common import API_PREFIX, ERRORS, MAX_ID, Caller, StudioDep, comparison_id_or_400
+
+router = APIRouter(prefix=API_PREFIX, responses=ERRORS, tags=["review"])
+
+Verdict = Literal["1", "2", "tie"]
+Reason = Literal["people disagree", "judge disagrees"]
+
+
+def review_desk(studio: StudioDep) -> ReviewDesk:
+    """The Review page's desk (``Studio.review``)."""
+    return studio.review
+
+
+Desk = Annotated[ReviewDesk, Depends(review_desk)]
+
+
+class QueueItemOut(BaseModel):
+    comparison_id: int
+    dataset: str
+    category: str
+    model1: str
+    model2: str
+    labels: dict[str, Verdict] = Field(description="annotator -> their current pairwise verdict (skips left out)")
+    n_labels: int = Field(description="how many annotators gave a verdict")
+    judge_verdict: Verdict | None = Field(description="the latest original-order judge verdict; null when not judged")
+    reasons: list[Reason] = Field(description="why it is in the queue")
+    adjudication: Verdict | None = Field(description="the final label a reviewer set so far; null when none")
+
+
+class ReviewQueueOut(BaseModel):
+    dataset: str | None = Field(description="the dataset asked for; null: every dataset")
+    kind: str = Field(description="the disagreement filter applied")
+    open_only: bool
+    total: int = Field(description="comparisons in the queue with these filters")
+    limit: int
+    offset: int
+    items: list[QueueItemOut]
+
+
+class ReviewLabelOut(BaseModel):
+    annotator: str
+    kind: str = Field(description="the annotator's kind: crowd, expert, ...")
+    verdict: Verdict | None = Field(description="null when skipped")
+    skipped: bool
+    flagged: bool
+    confidence: int | None
+    comment: str
+    version: int
+    updated_at: datetime | None
+
+
+class JudgeOpinionOut(BaseModel):
+    run_id: int
+    judge: str = Field(description="the judge model")
+    profile: str
+    swapped: bool = Field(description="judged with response 2 shown first (the verdict is still about 1 and 2)")
+    verdict: Verdict | None = Field(description="canonical order; null unless status is ok")
+    status: str = Field(description="ok, unparsed or truncated")
+    reason: str
+    reference: str
+    probabilities: dict[str, float] | None = Field(
+        default=None, description="verdict probabilities, on the latest run's original-order verdict when stored"
+    )
+
+
+class GoldOut(BaseModel):
+    verdict: Verdict = Field(description="the gold answer of this attention-check item")
+    explanation: str
+
+
+class AdjudicationOut(BaseModel):
+    comparison_id: int
+    reviewer: str
+    verdict: Verdict = Field(description="the final label: the people's label of this comparison in every report")
+    rationale: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class ReviewItemOut(BaseModel):
+    id: int
+    dataset: str
+    prompt_key: str
+    category: str
+    instruction: str
+    input: str
+    reference: str | None
+    model1: str
+    model2: str
+    response1: str
+    response2: str
+    labels: list[ReviewLabelOut] = Field(description="every annotator's current label")
+    judge_opinions: list[JudgeOpinionOut] = Field(description="every judge run, in both orders where judged")
+    adjudication: AdjudicationOut | None
+    gold: GoldOut | None = Field(description="set when the comparison is a gold (attention-check) item")
+
+
+class AdjudicationIn(BaseModel):
+    comparison_id: int = Field(description=f"1 to {MAX_ID}")
+    verdict: str = Field(max_length=20, description='the final label: "1", "2" or "tie" (as on the Review page)')
+    rationale: str = Field(max_length=MAX_RATIONALE, description="why this is the final label (required)")
+
+
+def adjudication_out(saved: AdjudicationView) -> AdjudicationOut:
+    return AdjudicationOut(
+        comparison_id=saved.comparison_id,
+        reviewer=saved.reviewer,
+        verdict=saved.verdict,  # type: ignore[arg-type]
+        rationale=saved.rationale,
+        created_at=saved.created_at,
+        updated_at=saved.updated_at,
+    )
+
+
+def _gold_out(gold: tuple[str, str] | None) -> GoldOut | None:
+    if gold is None:
+        return None
+    return GoldOut(verdict=gold[0], explanation=gold[1])  # type: ignore[arg-type]
+
+
+def item_out(found: ReviewItem) -> ReviewItemOut:
+    c, latest = found.comparison, found.latest
+    opinions = [
+        JudgeOpinionOut(
+            **vars(o),
+            probabilities=latest.probabilities
+            if latest is not None and latest.run_id == o.run_id and not o.swapped
+            else None,
+        )
+        for o in found.opinions
+    ]
+    return ReviewItemOut(
+        id=c.id,
+        dataset=c.dataset,
+        prompt_key=c.prompt_key,
+        category=c.category,
+        instruction=c.instruction,
+        input=c.input,
+        reference=c.reference,
+        model1=c.model1,
+        model2=c.model2,
+        response1=c.response1,
+        response2=c.response2,
+        labels=[ReviewLabelOut(**vars(row)) for row in found.label_rows()],
+        judge_opinions=opinions,
+        adjudication=adjudication_out(found.adjudication) if found.adjudication is not None else None,
+        gold=_gold_out(found.gold),
+    )
+
+
+@router.get("/reviews", response_model=ReviewQueueOut)
+def review_queue(
+    user: Caller,
+    desk: Desk,
+    dataset: Annotated[
+        str | None, Query(description="dataset name; leave out for every dataset", max_length=200)
+    ] = None,
+    kind: Annotated[
+        Literal["any", "people disagree", "judge disagrees"], Query(description="which disagreements to list")
+    ] = "any",
+    open_only: Annotated[bool, Query(description="only comparisons without a final label yet")] = False,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
+) -> ReviewQueueOut:
+    """The review queue as the Review page lists it: comparisons where annotators disagree with each
+    other or with the judge (reviewer+)."""
+    entries = desk.queue_entries(user.name, dataset, open_only=open_only, kind=kind)
+    page = entries[offset : offset + limit]
+    return ReviewQueueOut(
+        dataset=dataset or None,
+        kind=kind,
+        open_only=open_only,
+        total=len(entries),
+        limit=limit,
+        offset=offset,
+        items=[QueueItemOut(**vars(e), n_labels=len(e.labels)) for e in page],
+    )
+
+
+@router.get("/reviews/{comparison_id}", response_model=ReviewItemOut)
+def review_item(
+    user: Caller, desk: Desk, comparison_id: Annotated[int, Path(ge=1, le=MAX_ID, description=f"1 to {MAX_ID}")]
+) -> ReviewItemOut:
+    """One comparison as the Review page opens it: both responses, every label with its annotator,
+    every judge opinion and the final label so far (reviewer+)."""
+    return item_out(desk.item(user.name, comparison_id))
+
+
+@router.post("/adjudications", response_model=AdjudicationOut)
+def adjudicate(user: Caller, desk: Desk, body: AdjudicationIn) -> AdjudicationOut:
+    """Set (or change) the final label of a comparison, with a rationale; returns what was stored
+    (reviewer+). It replaces the people's majority in every report."""
+    saved = desk.adjudicate(user.name, comparison_id_or_400(body.comparison_id), body.verdict, body.rationale)
+    return adjudication_out(saved)
