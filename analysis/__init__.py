@@ -8,7 +8,8 @@ verdict that counts, the both-order rule), ``agreement`` (human vs judge), ``int
 report builder) with its JSON (``report_json``) and text (``report_text``) views.
 
 Can the judge replace people (issue 12): ``calibration`` (ECE, Brier, reliability bins),
-``corrected`` (win rates and Bradley-Terry three ways, prediction-powered), ``alt_test`` (the
+``corrected`` (win rates and Bradley-Terry three ways, prediction-powered; ``corrected_ratings`` the
+same for grading sessions' mean rating per model), ``alt_test`` (the
 Alternative Annotator Test), ``aggregation`` (majority, Dawid-Skene, MACE), ``judge_vs_people``
 (those per judge run, for the report) and ``report_card`` (the card read from the report's JSON).
 """
@@ -35,6 +36,7 @@ from analysis.corrected import (
     win_rates_overall,
 )
 from analysis.corrected import bradley_terry as corrected_bradley_terry
+from analysis.corrected_ratings import CorrectedRating, CorrectedRatings, corrected_ratings
 from analysis.defaults import AGGREGATION, AGGREGATIONS, ALPHA, ALT_TEST_EPSILON, CONFIDENCE, N_BOOTSTRAP
 from analysis.inter_annotator import (
     InterAnnotator,
@@ -95,6 +97,8 @@ __all__ = [
     "Agreement",
     "Bias",
     "BootstrapCI",
+    "CorrectedRating",
+    "CorrectedRatings",
     "Edge",
     "InterAnnotator",
     "JudgeRun",
@@ -113,6 +117,7 @@ __all__ = [
     "build_report",
     "classification_report",
     "combine_orders",
+    "corrected_ratings",
     "fleiss_kappa",
     "format_report",
     "human_judge_agreement",

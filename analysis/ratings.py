@@ -5,7 +5,8 @@ People and the judge are compared only on the same scale. A 1-5 judge (Prometheu
 people who rated 1-10 is not rescaled: a linear map 1-5 -> 1-10 would assume both scales mean the
 same thing at each end and step, which nobody checked, so the summary says so instead (``note``) and
 gives no judge column. People who rated one dataset on both scales (two sessions) are compared on
-the judge's scale; the others are counted in ``note``."""
+the judge's scale; the others are counted in ``note``. On that one scale the summary also carries each
+model's mean rating three ways (people only, judge only, corrected: ``analysis.corrected_ratings``)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 from scipy import stats
+
+from analysis.corrected_ratings import CorrectedRatings, corrected_ratings
+from analysis.defaults import ALPHA
 
 
 def _row_correlations(human: npt.NDArray[np.float64], judge: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
@@ -100,6 +104,7 @@ class RatingSummary:
     scale: int = DEFAULT_SCALE  # the people's ratings summarised are 1..scale
     judge_scale: int | None = None  # the judge run's scale (None: no run)
     note: str = ""  # what was left out and why (other scales), in plain words; "" when nothing was
+    corrected: CorrectedRatings | None = None  # mean rating per model three ways (None: not computed)
 
 
 def _scale_of(frame: pd.DataFrame) -> pd.Series:
@@ -120,9 +125,36 @@ def _people_scale(rated: pd.DataFrame, judge_scale: int | None) -> tuple[pd.Data
     return rated[scales == scale], int(scale), note
 
 
-def rating_summary(ratings: pd.DataFrame, judge_ratings: pd.DataFrame) -> RatingSummary | None:
+def _corrected(
+    human: pd.DataFrame,
+    judge: pd.DataFrame,
+    scales: tuple[int, int | None],
+    draws: pd.DataFrame | None,
+    alpha: float,
+) -> CorrectedRatings:
+    """Mean rating per model three ways on the compared scale (``scales``: people's, judge run's); none
+    when the judge rates on another scale, as nothing is rescaled."""
+    scale, judge_scale = scales
+    if judge_scale is not None and judge_scale != scale:
+        why = (
+            f"the judge rates 1-{judge_scale} and people rated 1-{scale}: no judge-only or corrected means, as one "
+            "scale is not rescaled into the other"
+        )
+        return CorrectedRatings(note=why, alpha=alpha)
+    return corrected_ratings(human, judge, scale=scale, draws=draws, alpha=alpha)
+
+
+def rating_summary(
+    ratings: pd.DataFrame,
+    judge_ratings: pd.DataFrame,
+    *,
+    draws: pd.DataFrame | None = None,
+    alpha: float = ALPHA,
+) -> RatingSummary | None:
     """``ratings``: store.ratings; ``judge_ratings``: store.judge_ratings (both of one dataset); their
-    ``scale`` columns (10 when absent) decide what is compared (see the module docstring)."""
+    ``scale`` columns (10 when absent) decide what is compared (see the module docstring). ``draws``:
+    store.rating_draw_probabilities (response_id, draw_probability), the weights of the corrected means;
+    ``alpha``: their intervals are (1 - alpha) intervals."""
     rated = ratings[~ratings["skipped"].astype(bool)] if not ratings.empty else ratings
     if rated.empty:
         return None
@@ -137,7 +169,7 @@ def rating_summary(ratings: pd.DataFrame, judge_ratings: pd.DataFrame) -> Rating
         .agg(human=("rating", "mean"), n_ratings=("rating", "size"))
     )
     unparsed = 0
-    judge = pd.DataFrame(columns=["response_id", "judge"])
+    judge = pd.DataFrame(columns=["response_id", "model", "judge"])
     if judge_scale is not None and judge_scale != scale:
         note = (
             f"{note} The judge (run {run_id}) rates 1-{judge_scale} and people rated 1-{scale}: not compared, as "
@@ -149,8 +181,9 @@ def rating_summary(ratings: pd.DataFrame, judge_ratings: pd.DataFrame) -> Rating
         name = str(run["judge"].iloc[-1])
         unparsed = int((run["status"] != "ok").sum())
         if judge_scale == scale:
-            judge = run[run["status"] == "ok"][["response_id", "score"]].rename(columns={"score": "judge"})
-    points = human.merge(judge, on="response_id", how="left")[RATING_POINT_COLUMNS]
+            kept = [c for c in ("response_id", "model", "score") if c in run]  # model: the store's frames have it
+            judge = run[run["status"] == "ok"][kept].rename(columns={"score": "judge"})
+    points = human.merge(judge[["response_id", "judge"]], on="response_id", how="left")[RATING_POINT_COLUMNS]
     points["judge"] = points["judge"].astype(float)
     paired = points.dropna(subset=["judge"]).rename(columns={"prompt": "item"})
     return RatingSummary(
@@ -164,4 +197,5 @@ def rating_summary(ratings: pd.DataFrame, judge_ratings: pd.DataFrame) -> Rating
         scale=scale,
         judge_scale=judge_scale,
         note=note,
+        corrected=_corrected(human, judge, (scale, judge_scale), draws, alpha),
     )

@@ -130,6 +130,8 @@ class ReportInputs:
     guidelines: GuidelineInputs | None = None  # session guideline versions and labels per version
     # reviewers' final labels (comparison_id, verdict, reviewer, ...): the people's label where given
     adjudications: pd.DataFrame | None = None
+    # response_id, draw_probability (store.rating_draw_probabilities): weights of the corrected mean ratings
+    rating_draws: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -318,7 +320,7 @@ def build_report(inputs: ReportInputs, options: ReportOptions | None = None, *, 
         judges=judges,
         categories=_categories(texts, labels, majority, judges),
         model_pairs=_model_pairs(texts, labels, majority, judges, people) if opts.rank_models else [],
-        ratings=_ratings(inputs),
+        ratings=_ratings(inputs, opts),
         aggregation=aggregated,
         judge_vs_people=_judge_vs_people(inputs, majority, judges, opts, baseline, memo),
         checkups=_checkups(inputs, opts, memo),
@@ -413,11 +415,13 @@ def _guideline_versions(inputs: ReportInputs, judges: list[JudgeSection]) -> lis
     return agreement_by_guideline_version(inputs.guidelines, runs)
 
 
-def _ratings(inputs: ReportInputs) -> RatingSummary | None:
+def _ratings(inputs: ReportInputs, opts: ReportOptions) -> RatingSummary | None:
+    """People vs judge ratings on one scale, with each model's mean rating three ways (corrected: PPI++,
+    weighted by the grading sessions' draw probabilities where they explain the ratings)."""
     if inputs.ratings is None:
         return None
     judged = inputs.judge_ratings if inputs.judge_ratings is not None else pd.DataFrame()
-    return rating_summary(inputs.ratings, judged)
+    return rating_summary(inputs.ratings, judged, draws=inputs.rating_draws, alpha=opts.alpha)
 
 
 def _counts(inputs: ReportInputs, majority: pd.DataFrame, details: pd.DataFrame) -> dict[str, Any]:

@@ -20,6 +20,7 @@ import pandas as pd
 from analysis.aggregation import ADJUDICATION_RULE
 from analysis.agreement import Agreement
 from analysis.checkup import checkup_json
+from analysis.corrected_ratings import corrected_ratings_json
 from analysis.defaults import CONFIDENCE
 from analysis.guideline_versions import guideline_json
 from analysis.judge_versions import judge_versions_dict
@@ -288,6 +289,7 @@ def _ratings(report: Report) -> dict[str, Any] | None:
         "judge_unparsed": ratings.judge_unparsed,
         "correlations": _table(ratings.correlations),
         "note": ratings.note,
+        **corrected_ratings_json(ratings.corrected),
     }
 
 

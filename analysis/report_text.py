@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from analysis.checkup import checkup_text_lines
+from analysis.corrected_ratings import corrected_rating_lines
 from analysis.guideline_versions import guideline_text_lines
 from analysis.judge_versions import judge_version_lines
 
@@ -54,6 +55,7 @@ def format_report(report: Mapping[str, Any]) -> str:
             f"People's labels: {aggregation['used']}; majority and Dawid-Skene differ on {aggregation['n_differ']} "
             f"of {aggregation['n_comparisons']} comparisons"
         )
+    lines += corrected_rating_lines(report.get("ratings"))
     lines += checkup_text_lines(report.get("checkup"))
     lines += guideline_text_lines(report.get("guideline_versions"))
     return "\n".join(lines)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 import pandas as pd
@@ -24,11 +24,13 @@ from annotation_store.models import (
     ANNOTATOR_KINDS,
     ANNOTATOR_ROLES,
     MAX_ANNOTATOR_NAME,
+    MAX_SESSION_ID,
     Annotator,
     ApiToken,
     Invite,
     Label,
     LoginFailure,
+    RevokedSession,
     utcnow,
 )
 from annotation_store.views import AnnotatorView
@@ -299,6 +301,36 @@ class AccountsMixin(StoreBase):
         with self._write() as session:
             session.execute(delete(LoginFailure).where(LoginFailure.failed_at < forget_before))
             session.add_all(LoginFailure(key=key[:160], failed_at=at) for key in keys)
+
+    # ------------------------------------------------------------------ logged-out browser sessions
+    def revoke_browser_sessions(self, expiries: Mapping[str, datetime], forget_before: datetime) -> None:
+        """Record these session ids (each with the time its cookie expires, naive UTC) as logged out.
+
+        Idempotent: an id already recorded keeps its row. Rows whose cookie expired before
+        ``forget_before`` are deleted first (an indexed range delete), so the table holds only cookies
+        that could still be used. Under the store's write lock, so two servers logging out the same
+        session cannot both insert it."""
+        too_long = [sid for sid in expiries if not 0 < len(sid) <= MAX_SESSION_ID]
+        if too_long:
+            raise StoreError(
+                f"A session id is 1 to {MAX_SESSION_ID} characters, not {len(too_long[0])}; nothing was saved."
+            )
+        with self._write() as session:
+            session.execute(delete(RevokedSession).where(RevokedSession.expires_at < forget_before))
+            wanted = {sid: at for sid, at in expiries.items() if at >= forget_before}
+            if not wanted:
+                return
+            query = select(RevokedSession.session_id).where(RevokedSession.session_id.in_(list(wanted)))
+            known = set(session.scalars(query))
+            session.add_all(
+                RevokedSession(session_id=sid, expires_at=at) for sid, at in wanted.items() if sid not in known
+            )
+
+    def browser_session_revoked(self, session_id: str) -> bool:
+        """Whether this session id was logged out: one primary-key read, as every browser request asks it."""
+        query = select(RevokedSession.session_id).where(RevokedSession.session_id == session_id)
+        with self._read() as session:
+            return session.scalar(query) is not None  # only the key: answered from the primary key's index
 
 
 def _active_admins(session: Session) -> int:

@@ -31,6 +31,7 @@ CONFIDENCE_RANGE = (1, 5)
 # The shortest lease a session may set: shorter leases expire while a person still reads the item, and
 # 0 s made every lease expire at once, so several people got (and labelled) the same item.
 LEASE_MIN_SECONDS = 30
+MAX_SESSION_ID = 64  # revoked_sessions.session_id; a login cookie's id is 22 characters
 
 
 def utcnow() -> datetime:
@@ -367,6 +368,18 @@ class LoginFailure(Base):
     key: Mapped[str] = mapped_column(String(160))
     failed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     __table_args__ = (Index("ix_login_failures_key_failed_at", "key", "failed_at"),)
+
+
+class RevokedSession(Base):
+    """A browser session logged out before its cookie expires (``web/sessions.py``). In the database
+    (not a file in one machine's data folder) so that a logout on one app server refuses the copied
+    cookie on every other server of the deployment; rows whose cookie has expired anyway are deleted
+    as new logouts come in. ``session_id`` is the random id inside the signed cookie."""
+
+    __tablename__ = "revoked_sessions"
+    session_id: Mapped[str] = mapped_column(String(MAX_SESSION_ID), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    revoked_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Invite(Base):

@@ -215,7 +215,8 @@ def _fingerprint(inputs: ReportInputs, alpha: float, margin: float) -> tuple[Any
     """Everything the figures depend on, hashed: equal fingerprints give equal dashboards."""
     texts = inputs.comparisons
     optional = [inputs.details, inputs.gold, inputs.ratings, inputs.judge_ratings, inputs.adjudications]
-    details, gold, ratings, judge_ratings, adjudications = (
+    optional.append(inputs.rating_draws)
+    details, gold, ratings, judge_ratings, adjudications, rating_draws = (
         frame if frame is not None else pd.DataFrame() for frame in optional
     )
     frames = (
@@ -228,6 +229,7 @@ def _fingerprint(inputs: ReportInputs, alpha: float, margin: float) -> tuple[Any
         ratings.drop(columns=["comment"], errors="ignore"),
         judge_ratings,
         adjudications,  # a made or edited adjudication (updated_at moves) changes the people's labels
+        rating_draws,  # a grading lease moves the draw probabilities of the corrected mean ratings
     )
     runs = tuple((run.run_id, run.model, run.averaged_orders) for run in inputs.runs)
     checkups = tuple(digest(checkup.verdicts) for checkup in inputs.checkups)

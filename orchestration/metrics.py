@@ -68,6 +68,7 @@ def read_report_inputs(
             "gold": store.gold_labels(dataset),
             "ratings": store.ratings(dataset),
             "judge_ratings": store.judge_ratings(dataset),
+            "rating_draws": store.rating_draw_probabilities(dataset),  # weights of the corrected mean ratings
         }
     accounts = store.accounts()
     kinds = {str(name): str(kind) for name, kind in zip(accounts["name"], accounts["kind"], strict=True)}

@@ -215,9 +215,10 @@ def test_an_expired_tampered_or_foreign_cookie_is_refused(app, db_path: Path) ->
 
     url, studio = app
     hours = studio.settings.session_hours
-    old = SessionSigner(db_path.parent, hours, clock=lambda: 1_000_000.0).issue("admin")  # long expired
-    other_secret = SessionSigner(db_path.parent / "elsewhere", hours).issue("admin")
-    fresh = SessionSigner(db_path.parent, hours).issue("admin")
+    store = studio.store
+    old = SessionSigner(db_path.parent, hours, store, clock=lambda: 1_000_000.0).issue("admin")  # long expired
+    other_secret = SessionSigner(db_path.parent / "elsewhere", hours, store).issue("admin")
+    fresh = SessionSigner(db_path.parent, hours, store).issue("admin")
     payload, signature = fresh.split(".")
     tampered = payload[:-2] + ("A" if payload[-2] != "A" else "B") + payload[-1] + "." + signature
     for value in (old, other_secret, tampered):
@@ -226,7 +227,7 @@ def test_an_expired_tampered_or_foreign_cookie_is_refused(app, db_path: Path) ->
         assert client.get("gradio_api/user").json() is None
     assert httpx.Client(base_url=url, cookies={COOKIE_NAME: fresh}).get("gradio_api/user").json() == "admin"
     studio.access.update_account("admin", "rita", active=False)
-    rita = SessionSigner(db_path.parent, hours).issue("rita")
+    rita = SessionSigner(db_path.parent, hours, store).issue("rita")
     assert httpx.Client(base_url=url, cookies={COOKIE_NAME: rita}).get("config").status_code == 401
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
+from analysis.corrected import Interval
 from analysis.guideline_versions import VersionAgreement
 from orchestration import Dashboard, Studio
 from orchestration.prompts import judge_versions_of
@@ -134,6 +135,47 @@ def rating_markdown(board: Dashboard) -> str:
     return "\n\n".join([head, "\n".join(rows), *note, explained])
 
 
+def _span(interval: Interval) -> str:
+    if interval.estimate is None or interval.low is None or interval.high is None:
+        return "–"
+    return f"{interval.estimate:.2f} [{interval.low:.2f}, {interval.high:.2f}]"
+
+
+def rating_means_markdown(board: Dashboard) -> str:
+    """Each model's mean rating three ways (people only, judge only, corrected with PPI++: the report's
+    ``ratings.corrected_means``), or why there are none. Model names are untrusted: escaped."""
+    r = board.ratings
+    corrected = r.corrected if r is not None else None
+    if corrected is None:
+        return ""
+    if not corrected.means:
+        return f"_Mean rating per model: {inline_text(corrected.note)}._" if corrected.note else ""
+    level = f"{1 - corrected.alpha:.0%}"
+    rows = [
+        "| model | people only | judge only | corrected | λ | people-rated (n) | judge-rated (n) | effective labels |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for m in corrected.means:
+        lam = "–" if m.power is None else f"{m.power:.2f}"
+        worth = "–" if m.effective_labels is None else f"{m.effective_labels:.0f}"
+        cells = [inline_text(m.model), _span(m.people), _span(m.judge), _span(m.corrected), lam]
+        rows.append("| " + " | ".join([*cells, str(m.n_people), str(m.n_judge), worth]) + " |")
+    notes = [f"_{inline_text(m.model)}: {inline_text(m.note)}_" for m in corrected.means if m.note]
+    weighted = (
+        " People were sent to the responses the judge was least sure of first, so each rating is weighted by its "
+        "draw probability (1/π rated, 1/(1 - π) not rated)."
+        if corrected.weighted
+        else ""
+    )
+    explained = (
+        f"Mean rating per model on 1-{r.scale if r is not None else 10}, {level} intervals. Corrected: the judge's "
+        "score on every response it rated, with its error measured on the responses people rated "
+        "(prediction-powered inference, PPI++); λ is how much of the judge it uses (0: people only). Effective "
+        f"labels: how many people-rated responses a people-only interval would need to be as narrow.{weighted}"
+    )
+    return "\n\n".join(["\n".join(rows), *notes, explained])
+
+
 def guideline_versions_markdown(board: Dashboard) -> str:
     """Agreement per guideline version of the dataset's pairwise sessions (the report's
     "guideline_versions" section) as one small table: a row per session and version, people's agreement
@@ -200,6 +242,7 @@ def dashboard_figures(board: Dashboard) -> dict[str, Any]:
         rating_scatter_figure(board.ratings),
         checkup_markdown(board),
         guideline_versions_markdown(board),
+        rating_means_markdown(board),
     )
     return dict(zip(FIGURE_IDS, values, strict=True))
 
@@ -246,6 +289,7 @@ def denied_figures() -> dict[str, Any]:
     out["dashboard-rating-correlations"] = ""
     out["dashboard-checkup"] = ""
     out["dashboard-guideline-versions"] = ""
+    out["dashboard-rating-means"] = ""
     return out
 
 

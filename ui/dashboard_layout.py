@@ -27,6 +27,7 @@ FIGURE_IDS = (
     "dashboard-rating-scatter",
     "dashboard-checkup",
     "dashboard-guideline-versions",  # shown under the agreement figures; appended here so indices stay
+    "dashboard-rating-means",  # under the rating correlations; appended for the same reason
 )
 
 EDGE_LEGEND = (
@@ -94,10 +95,11 @@ def dashboard_page(pickers: DatasetPickers) -> DashboardPage:
     with gr.Row():
         rating_table = gr.Markdown(elem_id="dashboard-rating-correlations")
         rating_scatter = _plot("Ratings: people vs judge", "dashboard-rating-scatter")
+    rating_means = gr.Markdown(elem_id="dashboard-rating-means")
     gr.Markdown("### Judge checkup: known-better pairs in both orders")
     checkup = gr.Markdown(elem_id="dashboard-checkup")
     figures = [summary, over_time, confusion, categories, kappa, annotators, bias, ranking, judge_graph, human_graph]
-    figures += [wins, rating_table, rating_scatter, checkup, guideline_versions]
+    figures += [wins, rating_table, rating_scatter, checkup, guideline_versions, rating_means]
     assert [f.elem_id for f in figures] == list(FIGURE_IDS)
     timer = gr.Timer(5.0, active=False)  # started on page load for reviewers and admins
     return DashboardPage(dataset, judge_run, figures, gr.State(None), timer)

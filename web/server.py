@@ -40,7 +40,7 @@ def _context(studio: Studio, upload_dir: str) -> WebContext:
     public = origin_of(settings.public_url) if settings.public_url else None
     if settings.public_url and public is None:
         raise ValueError(f"public_url {settings.public_url!r} is not an http(s) URL such as https://judge.example.org")
-    signer = SessionSigner(Path(settings.home), hours=settings.session_hours)
+    signer = SessionSigner(Path(settings.home), hours=settings.session_hours, store=studio.store)
     return WebContext(studio=studio, signer=signer, upload_dir=Path(upload_dir), public_origin=public)
 
 

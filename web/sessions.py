@@ -4,10 +4,13 @@ Why signed cookies and not Gradio's login: Gradio keeps its login tokens in a di
 every restart logged everyone out. Here the cookie itself says who and since when
 (``name``, a random session id, the issue time), signed with HMAC-SHA256 under a secret kept in the
 data folder (``session-secret``, mode 600). A restart reads the same secret, so cookies stay valid
-until ``session_hours`` after login. Logging out records the session id as revoked (in
-``revoked-sessions.json`` beside the secret, until the cookie would have expired anyway), so a copy
-of the cookie stops working too. Every use also checks that the account still exists and is
-active: deactivating an account ends its sessions at once.
+until ``session_hours`` after login. Logging out records the session id as revoked in the database
+(``revoked_sessions``, until the cookie would have expired anyway), so a copy of the cookie stops
+working too, on every app server sharing that database (each of them needs the same
+``session-secret``). Older versions kept the revoked ids in ``revoked-sessions.json`` beside the
+secret; that file is imported into the table once at start and renamed ``.imported``. Every use
+also checks that the account still exists and is active: deactivating an account ends its sessions
+at once.
 
 Deleting ``session-secret`` logs everybody out.
 """
@@ -15,6 +18,7 @@ Deleting ``session-secret`` logs everybody out.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
@@ -22,12 +26,15 @@ import os
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 SECRET_FILE = "session-secret"
-REVOKED_FILE = "revoked-sessions.json"
+REVOKED_FILE = "revoked-sessions.json"  # where versions before 0013 kept logouts; imported once at start
+IMPORTED_SUFFIX = ".imported"
 COOKIE_NAME = "judge_studio_session"
 
 
@@ -66,57 +73,94 @@ class BrowserSession:
         return self.issued_at + hours * 3600
 
 
-class RevokedSessions:
-    """Session ids logged out before their expiry, in a small JSON file (re-read when another
-    process changed it, so several workers on one machine agree)."""
+class RevocationStore(Protocol):
+    """What ``RevokedSessions`` needs of the store (``annotation_store.Store`` has both)."""
 
-    def __init__(self, path: Path, clock: Callable[[], float] = time.time) -> None:
-        self.path = path
+    def revoke_browser_sessions(self, expiries: Mapping[str, datetime], forget_before: datetime) -> None: ...
+
+    def browser_session_revoked(self, session_id: str) -> bool: ...
+
+
+def _utc(seconds: float) -> datetime:
+    """Epoch seconds as the store's timestamps: naive UTC."""
+    return datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None)
+
+
+class RevokedSessions:
+    """Session ids logged out before their expiry, in the database (``revoked_sessions``), so every app
+    server of a deployment refuses a logged-out cookie, not only the one that logged it out.
+
+    Each check is one primary-key read. Only "revoked" answers are remembered in this process (a
+    logout never goes back); "not revoked" is asked every time, else a logout on another server would
+    be missed here for as long as it was remembered."""
+
+    CACHE_MAX = 10_000
+
+    def __init__(self, store: RevocationStore, clock: Callable[[], float] = time.time) -> None:
+        self.store = store
         self.clock = clock
         self._lock = threading.Lock()
-        self._ids: dict[str, float] = {}
-        self._mtime: float | None = None
+        self._known: set[str] = set()
 
-    def _reload(self) -> None:
-        try:
-            mtime = self.path.stat().st_mtime
-        except FileNotFoundError:
-            self._ids, self._mtime = {}, None
-            return
-        if mtime != self._mtime:
-            try:
-                self._ids = {str(k): float(v) for k, v in json.loads(self.path.read_text("utf-8")).items()}
-            except (ValueError, OSError):
-                self._ids = {}
-            self._mtime = mtime
+    def _remember(self, session_id: str) -> None:
+        with self._lock:
+            if len(self._known) >= self.CACHE_MAX:
+                self._known.clear()
+            self._known.add(session_id)
 
     def __contains__(self, session_id: object) -> bool:
+        if not isinstance(session_id, str):
+            return False
         with self._lock:
-            self._reload()
-            return session_id in self._ids
+            if session_id in self._known:
+                return True
+        if not self.store.browser_session_revoked(session_id):
+            return False
+        self._remember(session_id)
+        return True
 
     def add(self, session_id: str, until: float) -> None:
-        with self._lock:
-            self._reload()
-            now = self.clock()
-            self._ids = {k: v for k, v in self._ids.items() if v > now}
-            self._ids[session_id] = until
-            staging = self.path.with_name(self.path.name + f".{os.getpid()}.tmp")
-            fd = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                json.dump(self._ids, out)
-            os.replace(staging, self.path)
-            self._mtime = self.path.stat().st_mtime
+        """Log out ``session_id`` until ``until`` (epoch seconds, when its cookie expires anyway)."""
+        self.store.revoke_browser_sessions({session_id: _utc(until)}, forget_before=_utc(self.clock()))
+        self._remember(session_id)
+
+    def import_file(self, path: Path) -> int:
+        """Move the logouts of an older version (``revoked-sessions.json``: session id -> expiry in epoch
+        seconds) into the database, then rename the file to ``<name>.imported`` so it is read only once.
+        Returns how many ids the file held (expired ones are not stored). Several processes starting
+        at once may each import it: storing an id twice is a no-op, and the rename happens once."""
+        try:
+            text = path.read_text("utf-8")
+        except FileNotFoundError:
+            return 0
+        try:
+            found = json.loads(text)
+            if not isinstance(found, dict):
+                raise ValueError("not a JSON object")
+            expiries = {str(sid): _utc(float(until)) for sid, until in found.items() if 0 < len(sid) <= 64}
+        except (ValueError, TypeError, OverflowError) as exc:
+            raise ValueError(
+                f"{path} (logged-out sessions of an older version) is not a JSON object of session id -> "
+                f"expiry in seconds ({exc}); fix it, or delete it to forget those logouts."
+            ) from None
+        if expiries:
+            self.store.revoke_browser_sessions(expiries, forget_before=_utc(self.clock()))
+        with contextlib.suppress(FileNotFoundError):  # another process imported and renamed it first
+            os.replace(path, path.with_name(path.name + IMPORTED_SUFFIX))
+        return len(found)
 
 
 class SessionSigner:
     """Issues and checks session cookies (see the module's docstring)."""
 
-    def __init__(self, home: Path, hours: float, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, home: Path, hours: float, store: RevocationStore, clock: Callable[[], float] = time.time
+    ) -> None:
         self.secret = load_secret(home)
         self.hours = float(hours)
         self.clock = clock
-        self.revoked = RevokedSessions(home / REVOKED_FILE, clock)
+        self.revoked = RevokedSessions(store, clock)
+        self.revoked.import_file(home / REVOKED_FILE)
 
     @property
     def max_age(self) -> int:
