@@ -8,7 +8,7 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
-from annotation_store import LabelView
+from annotation_store import ComparisonView, LabelView
 from errors import InvalidInput, NotFound
 from orchestration import Studio, User
 from orchestration.annotation import presented_choice
@@ -66,6 +66,28 @@ def comparison_id_or_400(comparison_id: int) -> int:
     if not 1 <= comparison_id <= MAX_ID:
         raise InvalidInput(f"comparison_id must be a whole number from 1 to {MAX_ID}; got {comparison_id}.")
     return comparison_id
+
+
+class ComparisonTextOut(BaseModel):
+    """What a reviewer sees of a comparison: its texts and both models (``/comparisons/{id}``,
+    ``/reviews/{id}`` add labels and judge opinions)."""
+
+    id: int
+    dataset: str
+    prompt_key: str
+    category: str
+    instruction: str
+    input: str
+    reference: str | None
+    model1: str
+    model2: str
+    response1: str
+    response2: str
+
+
+def comparison_text(c: ComparisonView) -> dict[str, Any]:
+    """The fields of ``ComparisonTextOut`` from a stored comparison."""
+    return {name: getattr(c, name) for name in ComparisonTextOut.model_fields}
 
 
 class AnswerExtrasIn(BaseModel):

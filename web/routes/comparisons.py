@@ -9,7 +9,16 @@ from pydantic import BaseModel, Field
 
 from annotation_store import VerdictView
 from orchestration.catalog import MAX_PAGE, comparison_detail, comparison_page
-from web.routes.common import API_PREFIX, ERRORS, MAX_ID, Caller, StudioDep, comparison_id_or_404
+from web.routes.common import (
+    API_PREFIX,
+    ERRORS,
+    MAX_ID,
+    Caller,
+    ComparisonTextOut,
+    StudioDep,
+    comparison_id_or_404,
+    comparison_text,
+)
 
 router = APIRouter(prefix=API_PREFIX, responses=ERRORS, tags=["data"])
 
@@ -59,18 +68,7 @@ class LabelDetailOut(BaseModel):
     version: int
 
 
-class ComparisonOut(BaseModel):
-    id: int
-    dataset: str
-    prompt_key: str
-    category: str
-    instruction: str
-    input: str
-    reference: str | None
-    model1: str
-    model2: str
-    response1: str
-    response2: str
+class ComparisonOut(ComparisonTextOut):
     judge: JudgeOut | None
     labels: list[LabelDetailOut]
 
@@ -116,17 +114,7 @@ def comparison(user: Caller, studio: StudioDep, comparison_id: int) -> Compariso
     detail = comparison_detail(studio.access, user.name, comparison_id)
     c = detail.comparison
     return ComparisonOut(
-        id=c.id,
-        dataset=c.dataset,
-        prompt_key=c.prompt_key,
-        category=c.category,
-        instruction=c.instruction,
-        input=c.input,
-        reference=c.reference,
-        model1=c.model1,
-        model2=c.model2,
-        response1=c.response1,
-        response2=c.response2,
+        **comparison_text(c),
         judge=_judge_out(detail.judge) if detail.judge is not None else None,
         labels=[LabelDetailOut(**vars(label)) for label in detail.labels],
     )

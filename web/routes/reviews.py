@@ -17,7 +17,16 @@ from annotation_store import AdjudicationView
 from orchestration import ReviewDesk, ReviewItem
 from orchestration.catalog import MAX_PAGE
 from orchestration.review import MAX_RATIONALE
-from web.routes.common import API_PREFIX, ERRORS, MAX_ID, Caller, StudioDep, comparison_id_or_400
+from web.routes.common import (
+    API_PREFIX,
+    ERRORS,
+    MAX_ID,
+    Caller,
+    ComparisonTextOut,
+    StudioDep,
+    comparison_id_or_400,
+    comparison_text,
+)
 
 router = APIRouter(prefix=API_PREFIX, responses=ERRORS, tags=["review"])
 
@@ -96,18 +105,7 @@ class AdjudicationOut(BaseModel):
     updated_at: datetime
 
 
-class ReviewItemOut(BaseModel):
-    id: int
-    dataset: str
-    prompt_key: str
-    category: str
-    instruction: str
-    input: str
-    reference: str | None
-    model1: str
-    model2: str
-    response1: str
-    response2: str
+class ReviewItemOut(ComparisonTextOut):
     labels: list[ReviewLabelOut] = Field(description="every annotator's current label")
     judge_opinions: list[JudgeOpinionOut] = Field(description="every judge run, in both orders where judged")
     adjudication: AdjudicationOut | None
@@ -149,17 +147,7 @@ def item_out(found: ReviewItem) -> ReviewItemOut:
         for o in found.opinions
     ]
     return ReviewItemOut(
-        id=c.id,
-        dataset=c.dataset,
-        prompt_key=c.prompt_key,
-        category=c.category,
-        instruction=c.instruction,
-        input=c.input,
-        reference=c.reference,
-        model1=c.model1,
-        model2=c.model2,
-        response1=c.response1,
-        response2=c.response2,
+        **comparison_text(c),
         labels=[ReviewLabelOut(**vars(row)) for row in found.label_rows()],
         judge_opinions=opinions,
         adjudication=adjudication_out(found.adjudication) if found.adjudication is not None else None,
