@@ -71,7 +71,7 @@ RATING_COLUMNS = [
     "scale",
 ]
 JUDGE_RATING_COLUMNS = ["response_id", "run_id", "judge", "profile", "score", "status", "created_at", "model"]
-JUDGE_RATING_COLUMNS += ["prompt", "category", "scale", "rating_sd"]
+JUDGE_RATING_COLUMNS += ["prompt", "category", "scale", "rating_sd", "reason"]
 
 
 def _int_in(value: Any, field: str, low: int, high: int) -> int | None:
@@ -407,6 +407,7 @@ class RatingsMixin(AnswersMixin, StoreBase):
                 Prompt.category,
                 JudgeRating.scale,
                 JudgeRating.rating_sd,
+                JudgeRating.reason,
             )
             .join(JudgeRun, JudgeRating.run_id == JudgeRun.id)
             .join(Response, JudgeRating.response_id == Response.id)

@@ -262,6 +262,25 @@ class SessionsMixin(StoreBase):
                 session.add(row)
             row.verdict, row.explanation = verdict, explanation or ""
 
+    def remove_gold(self, comparison_id: int) -> int:
+        """Remove a comparison's gold mark (a wrong or outdated attention check); returns how many
+        answers (labels, skips aside) people gave on it, which stay.
+
+        Only the gold row goes: the labels stay and become ordinary labels. From then on the comparison
+        is in the normal pool (``answers.py`` excludes gold items only while they are gold), so those
+        labels count toward the overlap k, and gold accuracy (computed from ``gold_labels``) no longer
+        counts it. Someone holding a lease on it may find it taken when k is already reached. An unknown
+        id or a comparison that is not gold is refused (``StoreNotFound``) and nothing is written."""
+        with self._write() as session:
+            row = session.scalar(select(GoldLabel).where(GoldLabel.comparison_id == comparison_id))
+            if row is None:
+                if session.get(Comparison, comparison_id) is None:
+                    raise StoreNotFound(f"There is no comparison with id {comparison_id}; nothing was removed.")
+                raise StoreNotFound(f"Comparison #{comparison_id} is not gold; nothing was removed.")
+            session.delete(row)
+            kept = select(func.count()).select_from(Label)
+            return int(session.scalar(kept.where(Label.comparison_id == comparison_id, Label.skipped.is_(False))) or 0)
+
     def gold(self, comparison_id: int) -> tuple[str, str] | None:
         """(verdict, explanation) when the comparison is gold, else None."""
         with self._read() as session:

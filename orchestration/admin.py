@@ -356,6 +356,15 @@ class AdminDesk:
             raise StoreError("Write an explanation (annotators see it after a wrong answer); nothing was saved.")
         self.store.set_gold(number, verdict, text)
 
+    def remove_gold(self, actor: str | None, comparison_id: float | int | None) -> int:
+        """Remove a comparison's gold mark; returns how many answers people gave on it. Those answers
+        stay as ordinary labels: the item rejoins the normal pool, where they count toward the overlap,
+        and gold accuracy no longer counts it (``Store.remove_gold``)."""
+        self.access.require(actor, ADMIN)
+        if comparison_id is None:
+            raise StoreError("Enter the number of the gold comparison to unmark; nothing was removed.")
+        return self.store.remove_gold(_whole(comparison_id, "The comparison number"))
+
     def gold(self, actor: str | None, dataset: str | None) -> pd.DataFrame:
         self.access.require(actor, ADMIN)
         return self.store.gold_labels(dataset or None)

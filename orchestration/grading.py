@@ -19,6 +19,7 @@ so it is part of the prompt-template hash and a run under another rubric is a ju
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +31,7 @@ from annotation_store import (
     SessionView,
     Store,
     StoreError,
+    StoreNotFound,
     Submitted,
     Turn,
 )
@@ -211,3 +213,136 @@ class GradingDesk(AnswerDesk[GradingItem, GradeOutcome]):
             expected_version=expected_version,
             then_next=then_next,
         )
+
+
+# ---------------------------------------------------------------------- reviewers' read (REST /responses)
+MAX_RESPONSE_PAGE = 500
+
+
+@dataclass(frozen=True)
+class JudgeRatingRecord:
+    """One judge run's rating of a response as a reviewer reads it; ``rating`` is None unless ``status`` is
+    ok."""
+
+    run_id: int
+    judge_model: str
+    profile: str
+    rating: float | None
+    status: str
+    scale: int
+    rating_sd: float | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class PersonRating:
+    annotator: str
+    rating: int | None  # None: skipped
+    scale: int  # the scale of the session it was given in (10 outside sessions)
+    skipped: bool
+    flagged: bool
+    confidence: int | None
+    comment: str  # untrusted
+    version: int
+
+
+@dataclass(frozen=True)
+class ResponseSummary:
+    response: ResponseView
+    judge: JudgeRatingRecord | None  # the latest judge rating (``Store.latest_judge_rating``)
+    people: int  # current ratings by people, skips not counted
+
+
+@dataclass(frozen=True)
+class ResponsePage:
+    dataset: str
+    total: int
+    limit: int
+    offset: int
+    items: list[ResponseSummary]
+
+
+@dataclass(frozen=True)
+class ResponseDetail:
+    response: ResponseView
+    judge: JudgeRatingRecord | None  # the latest, as in the list
+    judge_ratings: list[JudgeRatingRecord]  # every run's, oldest first
+    ratings: list[PersonRating]
+
+
+def _value(value: Any) -> Any:
+    """None for a missing cell (None or NaN) of a store frame, else the value."""
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
+
+
+def _judge_record(row: Mapping[Any, Any]) -> JudgeRatingRecord:
+    """A row of ``Store.judge_ratings`` as a record."""
+    score, spread = _value(row["score"]), _value(row["rating_sd"])
+    return JudgeRatingRecord(
+        run_id=int(row["run_id"]),
+        judge_model=str(row["judge"]),
+        profile=str(row["profile"]),
+        rating=None if score is None else float(score),
+        status=str(row["status"]),
+        scale=int(row["scale"]),
+        rating_sd=None if spread is None else float(spread),
+        reason=str(row["reason"] or ""),
+    )
+
+
+def _judge_runs(store: Store, dataset: str) -> dict[int, list[JudgeRatingRecord]]:
+    """response id -> its judge ratings, oldest first (the last is the latest, as
+    ``Store.latest_judge_rating`` orders them), for every response of the dataset: one read."""
+    runs: dict[int, list[JudgeRatingRecord]] = {}
+    for row in store.judge_ratings(dataset).sort_values("created_at", kind="stable").to_dict("records"):
+        runs.setdefault(int(row["response_id"]), []).append(_judge_record(row))
+    return runs
+
+
+def response_page(access: Access, actor: str | None, dataset: str, *, limit: int = 50, offset: int = 0) -> ResponsePage:
+    """One page of a dataset's responses in id order, each with the judge's latest rating and how many
+    people rated it (reviewer+: annotators must not be anchored by the judge or see model names)."""
+    access.require(actor, "reviewer")
+    if not 1 <= limit <= MAX_RESPONSE_PAGE:
+        raise StoreError(f"limit must be between 1 and {MAX_RESPONSE_PAGE}.")
+    if offset < 0:
+        raise StoreError("offset must be 0 or more.")
+    store = access.store
+    names = store.dataset_names()
+    if dataset not in names:
+        raise StoreNotFound(f"There is no dataset named {dataset!r} (datasets: {', '.join(names) or 'none'}).")
+    responses = store.responses(dataset)
+    runs = _judge_runs(store, dataset)
+    people = store.ratings(dataset)
+    counts = people[~people["skipped"].astype(bool)]["response_id"].astype(int).value_counts().to_dict()
+    items = [
+        ResponseSummary(r, runs[r.id][-1] if runs.get(r.id) else None, int(counts.get(r.id, 0)))
+        for r in responses[offset : offset + limit]
+    ]
+    return ResponsePage(dataset=dataset, total=len(responses), limit=limit, offset=offset, items=items)
+
+
+def response_detail(access: Access, actor: str | None, response_id: int) -> ResponseDetail:
+    """One response with everything a reviewer reads: texts, model, every judge run's rating and every
+    person's rating (reviewer+; the role is checked before the id is looked up, so an annotator learns
+    nothing about which ids exist)."""
+    access.require(actor, "reviewer")
+    store = access.store
+    response = store.get_response(response_id)
+    runs = _judge_runs(store, response.dataset).get(response_id, [])
+    latest = runs[-1] if runs else None
+    people = store.ratings(response.dataset)
+    ratings = [
+        PersonRating(
+            annotator=str(r["annotator"]),
+            rating=None if _value(r["rating"]) is None else int(r["rating"]),
+            scale=int(r["scale"]),
+            skipped=bool(r["skipped"]),
+            flagged=bool(r["flagged"]),
+            confidence=None if _value(r["confidence"]) is None else int(r["confidence"]),
+            comment=str(r["comment"] or ""),
+            version=int(r["version"]),
+        )
+        for r in people[people["response_id"] == response_id].to_dict("records")
+    ]
+    return ResponseDetail(response=response, judge=latest, judge_ratings=runs, ratings=ratings)

@@ -11,8 +11,8 @@ import gradio as gr
 from errors import InvalidInput
 from orchestration import AdminDesk, SessionForm
 from ui.admin_sections.sessions import SessionsSection, sessions_frame
-from ui.errors import actor_of, guarded
-from ui.render import code
+from ui.errors import actor_of, guarded, noted
+from ui.render import code, inline_text
 
 
 def _listed(s: SessionsSection, desk: AdminDesk, request: gr.Request) -> dict[Any, Any]:
@@ -26,6 +26,7 @@ def wire_sessions(s: SessionsSection, desk: AdminDesk) -> Callable[..., dict[Any
     form, gold = s.form, s.gold
     wire_load_form(s, desk)
     wire_save_session(s, desk)
+    wire_remove_gold(s, desk)
 
     @guarded
     def save_gold(
@@ -52,6 +53,27 @@ def wire_sessions(s: SessionsSection, desk: AdminDesk) -> Callable[..., dict[Any
     )
     form.dataset.change(gold_for, inputs=form.dataset, outputs=gold["table"], api_visibility="private")
     return on_load
+
+
+def wire_remove_gold(s: SessionsSection, desk: AdminDesk) -> None:
+    """The "Remove gold mark" button: the comparison leaves the gold table and the message says what
+    becomes of the answers given on it (they stay, as ordinary labels). A mistake goes into the result line."""
+    form, gold = s.form, s.gold
+
+    @noted(gold["result"])
+    def remove_gold(number: float | None, dataset: str | None, request: gr.Request) -> dict[Any, Any]:
+        kept = desk.remove_gold(actor_of(request), number)
+        answers = f"its {kept} answer(s) stay, as ordinary labels that count toward the overlap" if kept else ""
+        message = f"Comparison #{int(number or 0)} is no longer gold; {answers or 'nobody had answered it'}. "
+        message += "It is back in the normal pool."
+        return {gold["table"]: desk.gold(actor_of(request), dataset), gold["result"]: inline_text(message)}
+
+    gold["remove"].click(
+        remove_gold,
+        inputs=[gold["id"], form.dataset],
+        outputs=[gold["table"], gold["result"]],
+        api_name="admin_remove_gold",
+    )
 
 
 def wire_load_form(s: SessionsSection, desk: AdminDesk) -> None:

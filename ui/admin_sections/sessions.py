@@ -95,7 +95,7 @@ class SessionsSection:
     form: SessionFields
     save: gr.Button
     result: gr.Markdown
-    gold: dict[str, Any]  # id, verdict, explanation, save, table, result
+    gold: dict[str, Any]  # id, verdict, explanation, save, remove, table, result
 
 
 def session_fields(pickers: DatasetPickers) -> SessionFields:
@@ -208,7 +208,10 @@ def sessions_section(pickers: DatasetPickers) -> SessionsSection:
         form = session_fields(pickers)
         save = gr.Button("Save session", variant="primary", elem_id="admin-session-save")
         result = gr.Markdown(elem_id="admin-sessions-result")
-        gr.Markdown("**Gold (attention-check) comparison**: the known answer, in the stored (canonical) order.")
+        gr.Markdown(
+            "**Gold (attention-check) comparison**: the known answer, in the stored (canonical) order. "
+            "*Remove gold mark* needs only the number: answers given on it stay, as ordinary labels."
+        )
         with gr.Row():
             gold = {
                 "id": gr.Number(label="Comparison #", precision=0, elem_id="admin-gold-id"),
@@ -217,6 +220,7 @@ def sessions_section(pickers: DatasetPickers) -> SessionsSection:
                     label="Explanation (shown after a wrong answer)", elem_id="admin-gold-explanation"
                 ),
                 "save": gr.Button("Mark as gold", elem_id="admin-gold-save"),
+                "remove": gr.Button("Remove gold mark", elem_id="admin-gold-remove"),
             }
         gold["table"] = gr.Dataframe(
             interactive=False, label="Gold items of the session's dataset", elem_id="admin-gold"

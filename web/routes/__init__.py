@@ -4,9 +4,10 @@ docs at ``/api/v1/docs``).
 Every call but ``POST /tokens`` carries ``Authorization: Bearer <token>``: no or an unknown token is
 401, a role that may not is 403. Roles as in the UI: annotators list sessions, lease items and
 submit labels and ratings; reviewers and admins also read comparisons (with model names and judge
-verdicts), metrics and exports, list the review queue and set final labels (``reviews``). Handlers
-only call orchestration; errors come back as ``{"detail": "..."}`` with the status of their type
-(``web.errors``, the one place that maps them).
+verdicts), responses (with model names, judge ratings and people's ratings), metrics and exports,
+list the review queue and set final labels (``reviews``). Handlers only call orchestration; errors
+come back as ``{"detail": "..."}`` with the status of their type (``web.errors``, the one place that
+maps them).
 """
 
 from fastapi import APIRouter
@@ -19,6 +20,7 @@ from web.routes import (
     metrics,
     ratings,
     report_card,
+    responses,
     reviews,
     sessions,
     tokens,
@@ -28,6 +30,7 @@ from web.routes.common import API_PREFIX
 ROUTERS: tuple[APIRouter, ...] = (
     datasets.router,
     comparisons.router,
+    responses.router,
     sessions.router,
     labels.router,
     ratings.router,

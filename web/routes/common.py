@@ -25,7 +25,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": Problem, "description": "no or an unknown API token"},
     403: {"model": Problem, "description": "your role may not do this"},
     400: {"model": Problem, "description": "a request you can fix (the message says how)"},
-    404: {"model": Problem, "description": "no such dataset, session or comparison"},
+    404: {"model": Problem, "description": "no such dataset, session, comparison or response"},
     409: {"model": Problem, "description": "the request clashes with what is stored now"},
 }
 
