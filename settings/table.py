@@ -327,7 +327,7 @@ SERVER = (
         "REST requests one server process works on at once (the rest wait their turn); each waits for Python's "
         "lock after every database round trip while the others run, so few threads per process and more "
         "processes (serve-api --workers) go faster: 50 clients back to back on 2 cores, PostgreSQL, 2 workers, "
-        "4 threads instead of 8 gave 10-15% more submits/s (docs/NOTES.md)",
+        "4 threads instead of 8 gave 11-16% more submits/s in one run (docs/NOTES.md)",
         "server",
         default=4,
         commands=("serve", "serve-api"),

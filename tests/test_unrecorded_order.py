@@ -10,22 +10,19 @@ dashboard and the REST API show; the migration tests build a 0011 database with 
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
-from alembic import command
-from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
-from sqlalchemy.engine import Engine
+from test_annotation_workflow import _migrate, _sql
 from test_store_postgres import pg_server, pg_template, pg_url  # noqa: F401  (PostgreSQL fixtures)
 
 from analysis.report_text import format_report
 from annotation_store import DEMO_DATASET_NAME, Store, StoreError, open_store
 from annotation_store.batch_import import ImportBatch, ImportLabel
-from annotation_store.db import MIGRATIONS, WRITE, make_engine, sqlite_url
+from annotation_store.db import MIGRATIONS, make_engine, sqlite_url
 from orchestration.dashboard import build_dashboard
 from orchestration.metrics import metrics_report
 from ui.dashboard import summary_markdown
@@ -34,20 +31,6 @@ DEMO = DEMO_DATASET_NAME
 SESSION = "order test"
 N_SESSION = 12  # session labels, each choosing the RIGHT-hand response
 N_IMPORTED = 7  # imported labels, each "1" (which the old rule read as "chose the left one")
-
-
-def _sql(path: Path, query: str, *params: Any) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(path) as connection:
-        return connection.execute(query, params).fetchall()
-
-
-def _migrate(engine: Engine, action: str, revision: str) -> None:
-    """``alembic upgrade/downgrade <revision>`` the way ``db.upgrade_to_head`` runs it."""
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.execution_options(**WRITE).begin() as connection:
-        config.attributes["connection"] = connection
-        getattr(command, action)(config, revision)
 
 
 def _label_in_session(store: Store, who: str, choose: str) -> tuple[int, bool]:
