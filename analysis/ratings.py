@@ -6,11 +6,12 @@ people who rated 1-10 is not rescaled: a linear map 1-5 -> 1-10 would assume bot
 same thing at each end and step, which nobody checked, so the summary says so instead (``note``) and
 gives no judge column. People who rated one dataset on both scales (two sessions) are compared on
 the judge's scale; the others are counted in ``note``. On that one scale the summary also carries each
-model's mean rating three ways (people only, judge only, corrected: ``analysis.corrected_ratings``)."""
+model's mean rating three ways (people only, judge only, corrected: ``analysis.corrected_ratings``).
+The summary also carries the per-grader table (``grader_table``): ratings, skips and gold checks."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -87,7 +88,12 @@ def rating_correlations(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 RATING_POINT_COLUMNS = ["response_id", "prompt", "model", "human", "n_ratings", "judge"]
+GRADER_COLUMNS = ["annotator", "ratings", "skipped", "n_gold", "gold_accuracy"]
 DEFAULT_SCALE = 10  # ratings stored before scales existed are 1-10
+
+
+def _no_graders() -> pd.DataFrame:
+    return pd.DataFrame(columns=GRADER_COLUMNS).astype({"n_gold": int, "gold_accuracy": float})
 
 
 @dataclass(frozen=True)
@@ -105,6 +111,7 @@ class RatingSummary:
     judge_scale: int | None = None  # the judge run's scale (None: no run)
     note: str = ""  # what was left out and why (other scales), in plain words; "" when nothing was
     corrected: CorrectedRatings | None = None  # mean rating per model three ways (None: not computed)
+    graders: pd.DataFrame = field(default_factory=_no_graders)  # GRADER_COLUMNS (grader_table), every scale
 
 
 def _scale_of(frame: pd.DataFrame) -> pd.Series:
@@ -144,17 +151,44 @@ def _corrected(
     return corrected_ratings(human, judge, scale=scale, draws=draws, alpha=alpha)
 
 
+def grader_table(ratings: pd.DataFrame, gold: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per grader (everyone with a rating or a skip, on any scale), sorted by name: GRADER_COLUMNS.
+
+    * ratings / skipped: their current ratings (``ratings``: store.ratings) without and with a skip;
+    * n_gold / gold_accuracy: their non-skipped ratings of gold responses (``gold``: store.gold_ratings:
+      response_id, scale, low, high) given on the gold's scale, and the share of those from ``low`` to
+      ``high`` (NaN without a check). A rating in a session on the other scale is no check: that
+      session handed the response out as an ordinary item, and its numbers mean something else.
+    """
+    if ratings.empty:
+        return _no_graders()
+    mine = ratings.assign(annotator=ratings["annotator"].astype(str), skipped=ratings["skipped"].astype(bool))
+    mine = mine.assign(rated=~mine["skipped"], scale=_scale_of(mine))
+    table = mine.groupby("annotator")[["rated", "skipped"]].sum().rename(columns={"rated": "ratings"})
+    table["n_gold"], table["gold_accuracy"] = 0, np.nan
+    if gold is not None and not gold.empty:
+        marks = gold[["response_id", "scale", "low", "high"]].astype(int)
+        checks = mine[mine["rated"]].merge(marks, on=["response_id", "scale"])
+        right = checks["rating"].astype(float).between(checks["low"], checks["high"]).groupby(checks["annotator"])
+        table["n_gold"], table["gold_accuracy"] = right.size(), right.mean()
+    table[["ratings", "skipped", "n_gold"]] = table[["ratings", "skipped", "n_gold"]].fillna(0).astype(int)
+    table["gold_accuracy"] = table["gold_accuracy"].astype(float)
+    return table.sort_index().reset_index()[GRADER_COLUMNS]
+
+
 def rating_summary(
     ratings: pd.DataFrame,
     judge_ratings: pd.DataFrame,
     *,
     draws: pd.DataFrame | None = None,
     alpha: float = ALPHA,
+    gold: pd.DataFrame | None = None,
 ) -> RatingSummary | None:
     """``ratings``: store.ratings; ``judge_ratings``: store.judge_ratings (both of one dataset); their
     ``scale`` columns (10 when absent) decide what is compared (see the module docstring). ``draws``:
     store.rating_draw_probabilities (response_id, draw_probability), the weights of the corrected means;
-    ``alpha``: their intervals are (1 - alpha) intervals."""
+    ``alpha``: their intervals are (1 - alpha) intervals; ``gold``: store.gold_ratings, the graders'
+    attention checks (``grader_table``). None when nobody has rated (skips only count as no rating)."""
     rated = ratings[~ratings["skipped"].astype(bool)] if not ratings.empty else ratings
     if rated.empty:
         return None
@@ -198,4 +232,5 @@ def rating_summary(
         judge_scale=judge_scale,
         note=note,
         corrected=_corrected(human, judge, (scale, judge_scale), draws, alpha),
+        graders=grader_table(ratings, gold),
     )

@@ -132,6 +132,9 @@ class ReportInputs:
     adjudications: pd.DataFrame | None = None
     # response_id, draw_probability (store.rating_draw_probabilities): weights of the corrected mean ratings
     rating_draws: pd.DataFrame | None = None
+    # gold responses of grading sessions (store.gold_ratings: response_id, scale, low, high, ...): the
+    # graders' attention checks in the ratings section's per-grader table
+    gold_ratings: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -417,11 +420,12 @@ def _guideline_versions(inputs: ReportInputs, judges: list[JudgeSection]) -> lis
 
 def _ratings(inputs: ReportInputs, opts: ReportOptions) -> RatingSummary | None:
     """People vs judge ratings on one scale, with each model's mean rating three ways (corrected: PPI++,
-    weighted by the grading sessions' draw probabilities where they explain the ratings)."""
+    weighted by the grading sessions' draw probabilities where they explain the ratings), and each
+    grader's ratings, skips and gold checks."""
     if inputs.ratings is None:
         return None
     judged = inputs.judge_ratings if inputs.judge_ratings is not None else pd.DataFrame()
-    return rating_summary(inputs.ratings, judged, draws=inputs.rating_draws, alpha=opts.alpha)
+    return rating_summary(inputs.ratings, judged, draws=inputs.rating_draws, alpha=opts.alpha, gold=inputs.gold_ratings)
 
 
 def _counts(inputs: ReportInputs, majority: pd.DataFrame, details: pd.DataFrame) -> dict[str, Any]:

@@ -276,7 +276,8 @@ def _group(group: Group) -> dict[str, Any]:
 def _ratings(report: Report) -> dict[str, Any] | None:
     """People vs judge single-answer ratings, on one scale: ``scale`` is the people's ratings compared,
     ``judge_scale`` the judge run's; when they differ nothing is correlated and ``note`` says why (a 1-5
-    judge is never rescaled to 1-10 people), as it counts the human ratings on another scale left out."""
+    judge is never rescaled to 1-10 people), as it counts the human ratings on another scale left out.
+    ``graders``: one row per grader (``analysis.ratings.grader_table``), the grading sessions' gold checks."""
     ratings = report.ratings
     if ratings is None:
         return None
@@ -290,6 +291,9 @@ def _ratings(report: Report) -> dict[str, Any] | None:
         "correlations": _table(ratings.correlations),
         "note": ratings.note,
         **corrected_ratings_json(ratings.corrected),
+        # per grader (every scale): ratings, skips, and their gold checks (ratings of gold responses given
+        # on the gold's scale; gold_accuracy: the share in the known range, None without a check)
+        "graders": ratings.graders.to_dict("records"),
     }
 
 

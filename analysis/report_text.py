@@ -56,9 +56,27 @@ def format_report(report: Mapping[str, Any]) -> str:
             f"of {aggregation['n_comparisons']} comparisons"
         )
     lines += corrected_rating_lines(report.get("ratings"))
+    lines += grader_gold_lines(report.get("ratings"))
     lines += checkup_text_lines(report.get("checkup"))
     lines += guideline_text_lines(report.get("guideline_versions"))
     return "\n".join(lines)
+
+
+def grader_gold_lines(ratings: Mapping[str, Any] | None) -> list[str]:
+    """The graders' attention checks in one line: how many graders were checked, how many checks, the
+    share right over all checks, and the grader with the lowest share (``--json``: ``ratings.graders``)."""
+    checked = [g for g in (ratings or {}).get("graders") or [] if g["n_gold"]]
+    if not checked:
+        return []
+    checks = sum(g["n_gold"] for g in checked)
+    right = sum(g["gold_accuracy"] * g["n_gold"] for g in checked)
+    graders = f"{len(checked)} grader{'' if len(checked) == 1 else 's'}"
+    line = f"Gold checks (grading): {graders}, {checks} check{'' if checks == 1 else 's'}, {right / checks:.0%} right"
+    if len(checked) > 1:
+        lowest = min(checked, key=lambda g: g["gold_accuracy"])  # the first by name among equals
+        n = lowest["n_gold"]
+        line += f"; lowest: {lowest['annotator']} {lowest['gold_accuracy']:.0%} ({n} check{'' if n == 1 else 's'})"
+    return [line]
 
 
 def _people_position_lines(position: Mapping[str, Any]) -> list[str]:

@@ -14,12 +14,13 @@ from annotation_store.base import StoreConflict, StoreForbidden, StoreNotFound
 from annotation_store.credentials import hash_password, verify_password
 from annotation_store.demo import DEMO_DATASET_NAME, load_demo_dataset
 from annotation_store.errors import WrongSessionKind
-from annotation_store.sessions import SESSION_DEFAULTS
+from annotation_store.sessions import SESSION_DEFAULTS, GoldMark
 from annotation_store.store import Store, StoreError, open_store
 from annotation_store.views import (
     AdjudicationView,
     AnnotatorView,
     ComparisonView,
+    GoldRatingView,
     HistoryItem,
     JudgeRatingView,
     LabelView,
@@ -36,6 +37,8 @@ from annotation_store.views import (
 
 __all__ = [
     "Account",
+    "GoldMark",
+    "GoldRatingView",
     "JudgeRatingView",
     "NewJudgeRating",
     "RatingView",

@@ -36,7 +36,7 @@ from annotation_store.assignment import ASSIGNMENT_DEFAULTS, JUDGE_UNCERTAIN_FIR
 from annotation_store.base import StoreBase, StoreConflict, StoreForbidden, StoreNotFound
 from annotation_store.db import finer_locks, hold, hold_session, try_lock
 from annotation_store.errors import StoreError, WrongSessionKind
-from annotation_store.models import LEASE_MIN_SECONDS, Annotator, Dataset, GoldLabel, utcnow
+from annotation_store.models import LEASE_MIN_SECONDS, Annotator, Dataset, utcnow
 from annotation_store.sessions import SESSION_DEFAULTS, find_session_in_force, session_view
 from annotation_store.views import Progress, SessionView, Submitted, Turn
 
@@ -66,7 +66,10 @@ class AnswerKind:
     item_model: Any  # the items' model (Comparison, Response)
     short: str  # "label" / "rating"
     ordered: bool = False  # a left/right order is drawn per (item, annotator) and kept on the lease
-    gold: bool = False  # gold items (attention checks) exist for this kind
+    # gold items (attention checks): the model of their known answers (GoldLabel, GoldRating; None: no gold
+    # for this kind), keyed by the same item column, and the view of one known answer given after a submit
+    gold: Any = None
+    gold_view: Callable[[Any], Any] | None = None
     # the answer checked against its session inside the write transaction (ratings: the session's scale)
     in_session: Callable[[Pool, dict[str, Any]], None] | None = None
 
@@ -199,6 +202,19 @@ _P_PERSON: BindParameter[Any] = bindparam("pool_person")
 _P_NOW: BindParameter[Any] = bindparam("pool_now")
 _P_OVERLAP: BindParameter[Any] = bindparam("pool_overlap")
 _P_DATASET: BindParameter[Any] = bindparam("pool_dataset")
+_P_SCALE: BindParameter[Any] = bindparam("pool_scale")
+
+
+def _gold_on(query: Any, kind: AnswerKind, scale: Any) -> Any:
+    """``query`` over the gold model kept to the marks that count in a pool of this rating ``scale`` (a
+    value or a bound parameter): every gold comparison; gold responses marked on that scale (a response
+    marked gold on 1-10 is an ordinary item in a 1-5 session)."""
+    return query.where(kind.gold.scale == scale) if hasattr(kind.gold, "scale") else query
+
+
+def gold_items(kind: AnswerKind, scale: Any) -> Any:
+    """A select of the ids of the items that are gold in a pool of this ``scale``."""
+    return _gold_on(select(kind.of(kind.gold)), kind, scale)
 
 
 def _build_pool_query(kind: AnswerKind, in_session: bool, in_dataset: bool) -> Any:
@@ -228,8 +244,8 @@ def _build_pool_query(kind: AnswerKind, in_session: bool, in_dataset: bool) -> A
         .where(candidates.c.id.not_in(_not_for_me(kind, session_id, _P_PERSON, _P_NOW)), covered < _P_OVERLAP)
         .order_by(covered, candidates.c.id)
     )
-    if kind.gold:
-        query = query.where(candidates.c.id.not_in(select(GoldLabel.comparison_id)))
+    if kind.gold is not None:
+        query = query.where(candidates.c.id.not_in(gold_items(kind, _P_SCALE)))
     return query
 
 
@@ -259,6 +275,7 @@ def _pool_params(pool: Pool, person_id: int, now: datetime) -> dict[str, Any]:
         "pool_now": now,
         "pool_overlap": pool.overlap,
         "pool_dataset": pool.dataset_id,
+        "pool_scale": pool.scale,
     }
 
 
@@ -304,26 +321,21 @@ def _answered_query(kind: AnswerKind, pool: Pool, person_id: int) -> Any:
 def gold_due(
     session: Session, kind: AnswerKind, pool: Pool, person_id: int, now: datetime, answered: int | None = None
 ) -> int | None:
-    """The gold comparison to hand out now, or None: with gold rate r > 0, one each time the
+    """The gold item to hand out now, or None: with gold rate r > 0, one each time the
     annotator's answered count crosses a multiple of 1/r (r = 0.1: the 10th, 20th, … item), while
     any they have not seen is left. Gold items ignore the overlap: everyone may see them.
     ``answered``: their answered count when the caller has just read it in this transaction."""
     rate = pool.gold_rate
-    if not kind.gold or rate <= 0:
+    if kind.gold is None or rate <= 0:
         return None
     n = answered if answered is not None else answered_count(session, kind, pool, person_id)
     if int((n + 1) * rate) == int(n * rate):
         return None
-    query = (
-        select(GoldLabel.comparison_id)
-        .where(
-            GoldLabel.comparison_id.in_(kind.items_in(pool.dataset_id)),
-            GoldLabel.comparison_id.not_in(_not_for_me(kind, pool.session_id, person_id, now)),
-        )
-        .order_by(GoldLabel.comparison_id)
-        .limit(1)
+    item = kind.of(kind.gold)
+    query = gold_items(kind, pool.scale).where(
+        item.in_(kind.items_in(pool.dataset_id)), item.not_in(_not_for_me(kind, pool.session_id, person_id, now))
     )
-    return session.scalar(query)
+    return session.scalar(query.order_by(item).limit(1))
 
 
 def draw_order(pool: Pool, item_id: int, person_id: int) -> bool:
@@ -446,8 +458,11 @@ def _free_for_me(session: Session, kind: AnswerKind, pool: Pool, item_id: int, p
     return _others(session, kind, pool, item_id, person_id, now, leases=True) < pool.overlap
 
 
-def _is_gold(session: Session, kind: AnswerKind, item_id: int) -> bool:
-    return kind.gold and session.scalar(select(GoldLabel.id).where(GoldLabel.comparison_id == item_id)) is not None
+def gold_row(session: Session, kind: AnswerKind, pool: Pool, item_id: int) -> Any:
+    """The item's known answer when it is gold in this pool (``gold_items``), else None."""
+    if kind.gold is None:
+        return None
+    return session.scalar(_gold_on(select(kind.gold).where(kind.of(kind.gold) == item_id), kind, pool.scale))
 
 
 def check_turn(
@@ -482,7 +497,7 @@ def check_turn(
             "(sessions differ in what they reveal). Nothing was saved."
         )
     if is_gold is None and counts and (row is None or row.skipped):
-        is_gold = _is_gold(session, kind, item_id)
+        is_gold = gold_row(session, kind, pool, item_id) is not None
     if counts and (row is None or row.skipped) and not is_gold:
         still_mine = held is not None and held.completed_at is None and held.lease_expires_at > now
         taken = _others(session, kind, pool, item_id, person_id, now, leases=not still_mine)
@@ -645,7 +660,7 @@ def make_turn(
         session=view,
         item=kind.read_item(session, item_id),
         swapped=swapped,
-        is_gold=kind.gold and leased.gold if leased is not None and picked else _is_gold(session, kind, item_id),
+        is_gold=leased.gold if leased is not None and picked else gold_row(session, kind, pool, item_id) is not None,
         answer=kind.answer_view(row, who.name) if row is not None else None,
         progress=counted if counted is not None else progress(session, kind, pool, who.id),
     )
@@ -896,7 +911,7 @@ def _submit(
     who = who if who is not None else person(session, name)
     assert who is not None
     hold(session.connection(), pool.session_id, ("person", who.id), (k.item, item_id))  # k is checked under it
-    gold = session.scalar(select(GoldLabel).where(GoldLabel.comparison_id == item_id)) if k.gold else None
+    gold = gold_row(session, k, pool, item_id)
     row = _accept(session, k, (pool, view, who, item_id), values, swapped, key, expected_version, gold is not None)
     counted = progress(session, k, pool, who.id)  # leasing the next item changes none of its counts
     following = None
@@ -908,7 +923,7 @@ def _submit(
         swapped=bool(getattr(row, "presented_swapped", False)),
         answer=k.answer_view(row, name),
         judge=k.judge_of(session, item_id) if view.reveal_judge else None,
-        gold=(gold.verdict, gold.explanation) if gold is not None else None,
+        gold=k.gold_view(gold) if gold is not None and k.gold_view is not None else None,
         progress=counted,
         next=following,
     )

@@ -27,6 +27,7 @@ from annotation_store.models import (
     Assignment,
     Comparison,
     Dataset,
+    GoldLabel,
     JudgeVerdict,
     Label,
     LabelEvent,
@@ -176,7 +177,8 @@ LABELS = AnswerKind(
     item_model=Comparison,
     short="label",
     ordered=True,
-    gold=True,
+    gold=GoldLabel,
+    gold_view=lambda row: (row.verdict, row.explanation),
 )
 
 

@@ -345,6 +345,24 @@ class GoldLabel(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class GoldRating(Base):
+    """A response with a known rating range on one scale (``low``..``high`` of 1..``scale``), shown in
+    grading sessions on that scale as an attention check, with feedback; an ordinary item elsewhere."""
+
+    __tablename__ = "gold_ratings"
+    __table_args__ = (
+        CheckConstraint("scale IN (5, 10)", name="gold_rating_scale"),
+        CheckConstraint("low >= 1 AND low <= high AND high <= scale", name="gold_rating_range"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"), unique=True)
+    scale: Mapped[int] = mapped_column()
+    low: Mapped[int] = mapped_column()
+    high: Mapped[int] = mapped_column()
+    explanation: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class ApiToken(Base):
     """A REST API token of one account. Only a SHA-256 of the token is stored."""
 

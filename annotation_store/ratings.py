@@ -35,6 +35,7 @@ from annotation_store.models import (
     Annotator,
     CandidateModel,
     Dataset,
+    GoldRating,
     JudgeRating,
     JudgeRun,
     Prompt,
@@ -46,7 +47,7 @@ from annotation_store.models import (
 )
 from annotation_store.scales import check_in_session
 from annotation_store.sessions import SESSION_DEFAULTS, find_session
-from annotation_store.views import JudgeRatingView, NewJudgeRating, Progress, RatingView, ResponseView
+from annotation_store.views import GoldRatingView, JudgeRatingView, NewJudgeRating, Progress, RatingView, ResponseView
 
 MAX_COMMENT = 10_000
 MAX_TIME_ON_ITEM_MS = 7 * 24 * 3600 * 1000
@@ -200,6 +201,8 @@ RATINGS = AnswerKind(
     item_model=Response,
     short="rating",
     in_session=lambda pool, values: check_in_session(pool.scale, values),
+    gold=GoldRating,
+    gold_view=lambda row: GoldRatingView(row.response_id, row.scale, row.low, row.high, row.explanation),
 )
 
 
@@ -453,4 +456,10 @@ class RatingsMixin(AnswersMixin, StoreBase):
             for session_id in ids:
                 for item, pi in inclusion(session_draws(session, session_id, "single"), items).items():
                     never[item] *= 1.0 - pi
-        return pd.DataFrame({"response_id": items, "draw_probability": [1.0 - never[i] for i in items]})
+            gold = set(session.scalars(select(GoldRating.response_id).where(GoldRating.response_id.in_(items))))
+            seen = set(
+                session.scalars(select(Rating.response_id).where(Rating.id.in_(rated), Rating.session_id.in_(ids)))
+            )
+        # gold responses are handed to everyone, not drawn: in the sample when rated there, else not
+        pis = [float(i in seen) if i in gold else 1.0 - never[i] for i in items]
+        return pd.DataFrame({"response_id": items, "draw_probability": pis})

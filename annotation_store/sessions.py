@@ -12,6 +12,8 @@ Grading sessions also have a ``scale`` (1-10 or 1-5) and a ``rubric`` (``scales.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from types import EllipsisType
 from typing import Any
 
@@ -153,6 +155,25 @@ def find_session_in_force(session: Session, name: str) -> tuple[AnnotationSessio
     return found[0], found[1], int(found[2]) if found[2] is not None else None
 
 
+#: Ids per ``IN (...)`` query of a bulk gold write (well under SQLite's and PostgreSQL's parameter limits).
+GOLD_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class GoldMark:
+    """One gold mark of a bulk write (``set_gold_many``); ``where`` is its place in the file it came
+    from ("gold.csv, row 3"), so a refusal names it."""
+
+    comparison_id: int
+    verdict: str
+    explanation: str
+    where: str = ""
+
+    @property
+    def place(self) -> str:
+        return self.where or f"The mark of comparison {self.comparison_id}"
+
+
 class SessionsMixin(StoreBase):
     """Sessions and gold labels for ``Store``."""
 
@@ -280,6 +301,68 @@ class SessionsMixin(StoreBase):
             session.delete(row)
             kept = select(func.count()).select_from(Label)
             return int(session.scalar(kept.where(Label.comparison_id == comparison_id, Label.skipped.is_(False))) or 0)
+
+    def set_gold_many(self, marks: Sequence[GoldMark]) -> tuple[int, int]:
+        """Mark many comparisons as gold in ONE write transaction, all or nothing (``judge-studio gold
+        import``); returns (added, updated). A verdict that is not 1, 2 or tie, a comparison marked twice
+        or an unknown comparison refuses the whole batch with the mark's place in the message, and
+        nothing is written. A comparison already gold gets the new answer, as ``set_gold`` does."""
+        if not marks:
+            raise StoreError("There are no gold marks to write; nothing was imported.")
+        seen: dict[int, str] = {}
+        for mark in marks:
+            if mark.verdict not in VERDICT_VALUES:
+                raise StoreError(
+                    f"{mark.place}, column 'verdict': {mark.verdict!r} is not one of {', '.join(VERDICT_VALUES)}; "
+                    "nothing was imported."
+                )
+            if mark.comparison_id in seen:
+                raise StoreError(
+                    f"{mark.place}, column 'comparison_id': comparison {mark.comparison_id} is marked already "
+                    f"({seen[mark.comparison_id]}); nothing was imported."
+                )
+            seen[mark.comparison_id] = mark.place
+        ids = list(seen)
+        with self._write() as session:
+            known: set[int] = set()
+            existing: dict[int, GoldLabel] = {}
+            for start in range(0, len(ids), GOLD_CHUNK):
+                chunk = ids[start : start + GOLD_CHUNK]
+                known.update(session.scalars(select(Comparison.id).where(Comparison.id.in_(chunk))))
+                rows = session.scalars(select(GoldLabel).where(GoldLabel.comparison_id.in_(chunk)))
+                existing.update((row.comparison_id, row) for row in rows)
+            for mark in marks:
+                if mark.comparison_id not in known:
+                    raise StoreNotFound(
+                        f"{mark.place}, column 'comparison_id': there is no comparison with id "
+                        f"{mark.comparison_id}; nothing was imported."
+                    )
+                row = existing.get(mark.comparison_id)
+                if row is None:
+                    row = GoldLabel(comparison_id=mark.comparison_id)
+                    session.add(row)
+                row.verdict, row.explanation = mark.verdict, mark.explanation
+            return len(marks) - len(existing), len(existing)
+
+    def gold_marks(self, dataset: str | None = None, comparison_id: int | None = None) -> pd.DataFrame:
+        """comparison_id, dataset, verdict, explanation of the gold comparisons (of one dataset, or of one
+        comparison), for listings across datasets (``judge-studio gold list``, REST ``/gold``); an unknown
+        dataset is refused (``StoreNotFound``) rather than listed as empty."""
+        query = (
+            select(GoldLabel.comparison_id, Dataset.name.label("dataset"), GoldLabel.verdict, GoldLabel.explanation)
+            .join(Comparison, GoldLabel.comparison_id == Comparison.id)
+            .join(Dataset, Comparison.dataset_id == Dataset.id)
+            .order_by(GoldLabel.comparison_id)
+        )
+        if dataset:
+            query = query.where(Dataset.name == dataset)
+        if comparison_id is not None:
+            query = query.where(GoldLabel.comparison_id == comparison_id)
+        with self._read() as session:
+            if dataset and session.scalar(select(Dataset.id).where(Dataset.name == dataset)) is None:
+                raise StoreNotFound(f"There is no dataset {dataset!r}.")
+            rows = session.execute(query).mappings().all()
+        return pd.DataFrame(rows, columns=["comparison_id", "dataset", "verdict", "explanation"])
 
     def gold(self, comparison_id: int) -> tuple[str, str] | None:
         """(verdict, explanation) when the comparison is gold, else None."""

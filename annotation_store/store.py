@@ -16,6 +16,7 @@ from annotation_store.answers import AnswerKind
 from annotation_store.datasets import COMPARISON_COLUMNS, demo_pairs
 from annotation_store.db import make_engine, sqlite_url, upgrade_to_head
 from annotation_store.errors import StoreError
+from annotation_store.gold_ratings import GoldRatingsMixin
 from annotation_store.guidelines import GuidelinesMixin
 from annotation_store.labels import LABELS, LabelsMixin
 from annotation_store.prompts import PromptsMixin
@@ -48,7 +49,16 @@ __all__ = [
 ]
 
 
-class Store(LabelsMixin, RatingsMixin, VerdictsMixin, SessionsMixin, AccountsMixin, PromptsMixin, GuidelinesMixin):
+class Store(
+    LabelsMixin,
+    RatingsMixin,
+    GoldRatingsMixin,
+    VerdictsMixin,
+    SessionsMixin,
+    AccountsMixin,
+    PromptsMixin,
+    GuidelinesMixin,
+):
     """Open with :func:`open_store`. ``kinds``: the answer kinds by session kind, for ``lease``/``submit``."""
 
     kinds: dict[str, AnswerKind] = {LABELS.name: LABELS, RATINGS.name: RATINGS}

@@ -213,16 +213,36 @@ class Turn:
 
 
 @dataclass(frozen=True)
+class GoldRatingView:
+    """A gold response's known answer: a rating from ``low`` to ``high`` on the 1-``scale`` scale is right."""
+
+    response_id: int
+    scale: int
+    low: int
+    high: int
+    explanation: str
+
+    def accepts(self, rating: int | None) -> bool:
+        return rating is not None and self.low <= rating <= self.high
+
+    @property
+    def answer(self) -> str:
+        """The right answer as a grader reads it: "2" or "1-2"."""
+        return str(self.low) if self.low == self.high else f"{self.low}-{self.high}"
+
+
+@dataclass(frozen=True)
 class Submitted:
     """What one accepted submit wrote and may show: the answer as stored, the item answered (for
-    its model names), the judge's opinion only when the session reveals it, the gold answer of a
-    gold item as (verdict, explanation), and (when asked for) the next lease, None when done."""
+    its model names), the judge's opinion only when the session reveals it, the known answer of a
+    gold item (pairwise: (verdict, explanation); ratings: ``GoldRatingView``), and (when asked for) the
+    next lease, None when done."""
 
     session: SessionView
     item: Any
     swapped: bool
     answer: Any
     judge: Any
-    gold: tuple[str, str] | None
+    gold: tuple[str, str] | GoldRatingView | None
     progress: Progress
     next: Turn | None = None

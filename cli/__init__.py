@@ -32,7 +32,7 @@ USER_ERRORS = (StudioError, ValueError, JudgeLoadError)
 
 
 def _run(argv: Sequence[str]) -> None:
-    from cli import commands, data, prompts, users
+    from cli import commands, data, gold, prompts, users
 
     args = parse_args(argv)
     settings = prompts.with_prompt(settings_from(args), args)
@@ -48,6 +48,7 @@ def _run(argv: Sequence[str]) -> None:
         "report": lambda: data.report_command(settings, args),
         "export": lambda: data.export_command(settings, args),
         "users": lambda: users.users_command(settings, args),
+        "gold": lambda: gold.gold_command(settings, args),
         "prompts": lambda: prompts.prompts_command(settings, args),
     }
     runners[args.command]()

@@ -52,8 +52,7 @@ def add_prompt_options(parser: argparse.ArgumentParser) -> None:
 
 def settings_from(args: argparse.Namespace) -> Settings:
     """Defaults, then ``JUDGE_STUDIO_*`` variables, then the flags given on this command line."""
-    command = args.command if args.command != "users" else f"users {args.users_command}"
-    if args.command == "prompts":
-        command = f"prompts {args.prompts_command}"
+    task = getattr(args, f"{args.command}_command", None)  # users, prompts and gold have subcommands
+    command = f"{args.command} {task}" if task else args.command
     given = {row.name: getattr(args, row.name, None) for row in rows_for(command) if row.runtime}
     return Settings.from_env(**given)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +22,7 @@ from annotation_store import SessionView, StoreError
 from annotation_store.assignment import STRATEGIES
 from annotation_store.batch_import import ImportSummary
 from annotation_store.models import ANNOTATOR_KINDS, ANNOTATOR_ROLES
+from annotation_store.sessions import GoldMark
 from orchestration.checkup import SUITES, CheckupProgress, CheckupReport, run_checkup
 from orchestration.datasets import (
     EXPORT_FORMATS,
@@ -99,6 +100,23 @@ def _whole(value: Any, field: str) -> int:
     if int(value) != value:
         raise StoreError(f"{field} must be a whole number, got {value!r}; nothing was saved.")
     return int(value)
+
+
+def removed_gold_note(comparison_id: int, kept: int) -> str:
+    """What becomes of the answers given on an unmarked comparison (Admin page and ``judge-studio gold``)."""
+    answers = f"its {kept} answer(s) stay, as ordinary labels that count toward the overlap" if kept else ""
+    message = f"Comparison #{comparison_id} is no longer gold; {answers or 'nobody had answered it'}. "
+    return message + "It is back in the normal pool."
+
+
+def _number(value: Any) -> Any:
+    """A radio's or a script's number sent as text ("10") as a number; other values unchanged."""
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            return value
+    return value
 
 
 def _grading(form: SessionForm) -> dict[str, Any]:
@@ -350,7 +368,8 @@ class AdminDesk:
             raise StoreError("Enter the comparison number to mark as gold; nothing was saved.")
         number = _whole(comparison_id, "The comparison number")
         if verdict not in GOLD_VERDICTS:
-            raise StoreError("Choose the gold answer: 1, 2 or tie; nothing was saved.")
+            given = f", not {verdict!r}" if verdict else ""
+            raise StoreError(f"Choose the gold answer (verdict): 1, 2 or tie{given}; nothing was saved.")
         text = (explanation or "").strip()
         if not text:
             raise StoreError("Write an explanation (annotators see it after a wrong answer); nothing was saved.")
@@ -368,3 +387,64 @@ class AdminDesk:
     def gold(self, actor: str | None, dataset: str | None) -> pd.DataFrame:
         self.access.require(actor, ADMIN)
         return self.store.gold_labels(dataset or None)
+
+    def set_gold_rating(
+        self, actor: str | None, response_id: Any, scale: Any, low: Any, high: Any, explanation: str | None
+    ) -> None:
+        """Mark a response as gold for grading sessions on ``scale``: ratings ``low``..``high`` are right
+        (``Store.set_gold_rating`` checks the range). Form fields may come as floats or text."""
+        self.access.require(actor, ADMIN)
+        if response_id is None:
+            raise StoreError("Enter the response number to mark as gold; nothing was saved.")
+        number = _whole(response_id, "The response number")
+        if scale is None or low is None or high is None:
+            raise StoreError("Choose the scale and the lowest and highest right rating; nothing was saved.")
+        text = (explanation or "").strip()
+        if not text:
+            raise StoreError(
+                "Write an explanation (graders see it after a rating outside the range); nothing was saved."
+            )
+        fields = ((scale, "The scale"), (low, "The lowest right rating"), (high, "The highest right rating"))
+        whole = [_whole(_number(value), field) for value, field in fields]
+        self.store.set_gold_rating(number, whole[0], whole[1], whole[2], text)
+
+    def remove_gold_rating(self, actor: str | None, response_id: Any) -> int:
+        """Remove a response's gold mark; returns how many ratings people gave it (they stay, as ordinary
+        ratings, and count toward the overlap from then on)."""
+        self.access.require(actor, ADMIN)
+        if response_id is None:
+            raise StoreError("Enter the number of the gold response to unmark; nothing was removed.")
+        return self.store.remove_gold_rating(_whole(response_id, "The response number"))
+
+    def gold_ratings(self, actor: str | None, dataset: str | None) -> pd.DataFrame:
+        """The gold responses (of one dataset) with their scale, right range and explanation: admins only."""
+        self.access.require(actor, ADMIN)
+        return self.store.gold_ratings(dataset or None)
+
+    def gold_marks(
+        self, actor: str | None, dataset: str | None = None, comparison_id: int | None = None
+    ) -> pd.DataFrame:
+        """Gold marks with their dataset (``judge-studio gold list``, REST ``/gold``): gold answers are
+        for admins only, since an annotator who read them would pass every attention check."""
+        self.access.require(actor, ADMIN)
+        return self.store.gold_marks(dataset or None, comparison_id)
+
+    def import_gold(self, actor: str | None, marks: Sequence[GoldMark]) -> tuple[int, int]:
+        """Mark many comparisons as gold at once, all or nothing; returns (added, updated). Each mark is
+        checked as ``set_gold`` checks one, and a refusal names the mark's place (file, row, column)."""
+        self.access.require(actor, ADMIN)
+        checked: list[GoldMark] = []
+        for mark in marks:
+            if mark.verdict not in GOLD_VERDICTS:
+                raise StoreError(
+                    f"{mark.place}, column 'verdict': the gold answer must be 1, 2 or tie, got {mark.verdict!r}; "
+                    "nothing was imported."
+                )
+            text = (mark.explanation or "").strip()
+            if not text:
+                raise StoreError(
+                    f"{mark.place}, column 'explanation': write an explanation (annotators see it after a wrong "
+                    "answer); nothing was imported."
+                )
+            checked.append(GoldMark(mark.comparison_id, mark.verdict, text, mark.where))
+        return self.store.set_gold_many(checked)

@@ -125,7 +125,7 @@ class Pairwise:
         label: LabelView = submitted.answer
         swapped = submitted.swapped
         judge: VerdictView | None = submitted.judge
-        gold_verdict, explanation = submitted.gold if submitted.gold is not None else (None, "")
+        gold_verdict, explanation = submitted.gold if isinstance(submitted.gold, tuple) else (None, "")
         shown = AnnotationItem(
             submitted.session, submitted.item, swapped, gold_verdict is not None, label, submitted.progress
         )

@@ -215,8 +215,8 @@ def _fingerprint(inputs: ReportInputs, alpha: float, margin: float) -> tuple[Any
     """Everything the figures depend on, hashed: equal fingerprints give equal dashboards."""
     texts = inputs.comparisons
     optional = [inputs.details, inputs.gold, inputs.ratings, inputs.judge_ratings, inputs.adjudications]
-    optional.append(inputs.rating_draws)
-    details, gold, ratings, judge_ratings, adjudications, rating_draws = (
+    optional += [inputs.rating_draws, inputs.gold_ratings]
+    details, gold, ratings, judge_ratings, adjudications, rating_draws, gold_ratings = (
         frame if frame is not None else pd.DataFrame() for frame in optional
     )
     frames = (
@@ -230,6 +230,7 @@ def _fingerprint(inputs: ReportInputs, alpha: float, margin: float) -> tuple[Any
         judge_ratings,
         adjudications,  # a made or edited adjudication (updated_at moves) changes the people's labels
         rating_draws,  # a grading lease moves the draw probabilities of the corrected mean ratings
+        gold_ratings.drop(columns=["explanation"], errors="ignore"),  # a gold mark changes the graders' checks
     )
     runs = tuple((run.run_id, run.model, run.averaged_orders) for run in inputs.runs)
     checkups = tuple(digest(checkup.verdicts) for checkup in inputs.checkups)

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from annotation_store import (
+    GoldRatingView,
     JudgeRatingView,
     Progress,
     RatingView,
@@ -133,6 +134,14 @@ class GradeOutcome:
     next: GradingItem | None = None  # the next lease, when asked for with the submit
     scale: int = 10  # the session's
     judge_scale: int = 10  # the judge's rating is 1..judge_scale
+    gold: GoldRatingView | None = None  # the known answer when the response is gold in this session
+
+    @property
+    def gold_correct(self) -> bool | None:
+        """Whether the rating is in the gold range; None when not gold or skipped."""
+        if self.gold is None or self.rating.skipped:
+            return None
+        return self.gold.accepts(self.rating.rating)
 
 
 class Single:
@@ -164,6 +173,7 @@ class Single:
             next=self.item(submitted.next) if submitted.next is not None else None,
             scale=self._grading(submitted.session)[0],
             judge_scale=self.store.judge_rating_scale(judge.run_id, judge.response_id) if judge is not None else 10,
+            gold=submitted.gold if isinstance(submitted.gold, GoldRatingView) else None,
         )
 
 

@@ -42,10 +42,10 @@ def read_report_inputs(
     store: Store, dataset: str, *, run_ids: list[int] | None = None, details: bool = False
 ) -> ReportInputs:
     """The rows ``build_report`` needs for ``dataset``: comparisons, labels, verdicts and runs (every
-    run, or ``run_ids``), and with ``details`` the label details, gold answers and ratings the
-    dashboard also shows; the stored judge checkups of the dataset's judges (``checkup_suites``) and
-    its sessions' guideline versions with the labels given under each; and its reviewers' adjudications
-    (each one the people's label of its comparison, ``analysis.aggregation.settle``).
+    run, or ``run_ids``), and with ``details`` the label details, gold answers, ratings and gold
+    responses the dashboard also shows; the stored judge checkups of the dataset's judges
+    (``checkup_suites``) and its sessions' guideline versions with the labels given under each; and its
+    reviewers' adjudications (each one the people's label of its comparison, ``analysis.aggregation.settle``).
     Raises StoreError for a dataset without comparisons."""
     texts = store.comparison_texts(dataset)
     if texts.empty:
@@ -69,6 +69,7 @@ def read_report_inputs(
             "ratings": store.ratings(dataset),
             "judge_ratings": store.judge_ratings(dataset),
             "rating_draws": store.rating_draw_probabilities(dataset),  # weights of the corrected mean ratings
+            "gold_ratings": store.gold_ratings(dataset),  # graders' attention checks (per-grader table)
         }
     accounts = store.accounts()
     kinds = {str(name): str(kind) for name, kind in zip(accounts["name"], accounts["kind"], strict=True)}

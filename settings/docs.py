@@ -34,12 +34,13 @@ def _cell(text: str) -> str:
 
 
 def _commands(commands: tuple[str, ...]) -> str:
-    """Command names as a reader types them: every ``users`` subcommand together reads as ``users``."""
-    users = [c for c in commands if c.startswith("users ")]
-    every_users = len(users) == len([c for c in STORE_COMMANDS if c.startswith("users ")])
+    """Command names as a reader types them: every subcommand of ``users`` (or ``gold``) together reads as
+    ``users`` (``gold``)."""
     shown: list[str] = []
     for command in commands:
-        name = "users" if every_users and command in users else command
+        group = command.split(" ")[0]
+        every = [c for c in STORE_COMMANDS if c.startswith(f"{group} ")]
+        name = group if every and all(c in commands for c in every) else command
         if name not in shown:
             shown.append(name)
     return ", ".join(shown)

@@ -54,6 +54,10 @@ STORE_COMMANDS = (
     "prompts add",
     "prompts list",
     "prompts show",
+    "gold list",
+    "gold set",
+    "gold remove",
+    "gold import",
 )
 
 

@@ -100,7 +100,8 @@ def test_every_flag_of_the_table_is_accepted_by_its_commands() -> None:
     parser = build_parser()
     needs = {"evaluate": ["a.json", "b.json", "--output", "out.json"], "import": ["f.json", "--format", "csv"]}
     needs |= {"metrics": ["--dataset", "d"], "export": ["--dataset", "d"], "users add": ["x"]}
-    needs |= {"users set": ["x"], "users token": ["x"]}
+    needs |= {"users set": ["x"], "users token": ["x"], "gold set": ["1", "tie", "--explanation", "x"]}
+    needs |= {"gold remove": ["1"], "gold import": ["gold.csv"]}
     samples = {bool: None, int: "3", float: "0.1", str: "x", Path: "x"}
     commands = sorted({command for row in SETTINGS_TABLE for command in row.commands})
     for command in commands:

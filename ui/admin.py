@@ -68,7 +68,14 @@ def admin_tab(studio: Studio, demo: gr.Blocks | None = None, pickers: DatasetPic
         demo.load(
             on_page_load,
             inputs=sessions.form.dataset,
-            outputs=[notice, accounts.table, sessions.table, sessions.pick, sessions.gold["table"]],
+            outputs=[
+                notice,
+                accounts.table,
+                sessions.table,
+                sessions.pick,
+                sessions.gold["table"],
+                sessions.gold_ratings["table"],
+            ],
             api_visibility="private",
             concurrency_limit=None,
         )

@@ -176,6 +176,32 @@ def rating_means_markdown(board: Dashboard) -> str:
     return "\n\n".join(["\n".join(rows), *notes, explained])
 
 
+GRADER_HEADERS = {
+    "annotator": "grader",
+    "ratings": "ratings",
+    "skipped": "skipped",
+    "n_gold": "gold checks",
+    "gold_accuracy": "gold right",
+}
+
+
+def graders_table(board: Dashboard) -> pd.DataFrame | None:
+    """The report's per-grader table (``ratings.graders``) with readable headers, None when nobody has
+    rated. Gold checks: ratings of gold responses on the gold's scale; gold right: the share in the known
+    range ("–" without a check). Names stay plain cells of a ``gr.Dataframe`` (never Markdown or HTML)."""
+    r = board.ratings
+    if r is None or r.graders.empty:
+        return None
+    table = r.graders.assign(gold_accuracy=["–" if pd.isna(a) else f"{a:.0%}" for a in r.graders["gold_accuracy"]])
+    return table.rename(columns=GRADER_HEADERS)[list(GRADER_HEADERS.values())]
+
+
+def _graders_update(board: Dashboard) -> dict[str, Any]:
+    """The per-grader table, shown only when people have rated (a pairwise dataset has no graders)."""
+    table = graders_table(board)
+    return gr.update(value=table, visible=table is not None)
+
+
 def guideline_versions_markdown(board: Dashboard) -> str:
     """Agreement per guideline version of the dataset's pairwise sessions (the report's
     "guideline_versions" section) as one small table: a row per session and version, people's agreement
@@ -243,6 +269,7 @@ def dashboard_figures(board: Dashboard) -> dict[str, Any]:
         checkup_markdown(board),
         guideline_versions_markdown(board),
         rating_means_markdown(board),
+        _graders_update(board),
     )
     return dict(zip(FIGURE_IDS, values, strict=True))
 
@@ -290,6 +317,7 @@ def denied_figures() -> dict[str, Any]:
     out["dashboard-checkup"] = ""
     out["dashboard-guideline-versions"] = ""
     out["dashboard-rating-means"] = ""
+    out["dashboard-graders"] = gr.update(value=None, visible=False)
     return out
 
 

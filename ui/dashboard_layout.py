@@ -28,6 +28,7 @@ FIGURE_IDS = (
     "dashboard-checkup",
     "dashboard-guideline-versions",  # shown under the agreement figures; appended here so indices stay
     "dashboard-rating-means",  # under the rating correlations; appended for the same reason
+    "dashboard-graders",  # under the rating means (a table, shown only when people have rated)
 )
 
 EDGE_LEGEND = (
@@ -96,10 +97,19 @@ def dashboard_page(pickers: DatasetPickers) -> DashboardPage:
         rating_table = gr.Markdown(elem_id="dashboard-rating-correlations")
         rating_scatter = _plot("Ratings: people vs judge", "dashboard-rating-scatter")
     rating_means = gr.Markdown(elem_id="dashboard-rating-means")
+    # names are untrusted: plain-text cells (datatype "str"), never Markdown or HTML
+    graders = gr.Dataframe(
+        label="Graders: ratings and gold checks",
+        interactive=False,
+        visible=False,
+        datatype="str",
+        wrap=True,
+        elem_id="dashboard-graders",
+    )
     gr.Markdown("### Judge checkup: known-better pairs in both orders")
     checkup = gr.Markdown(elem_id="dashboard-checkup")
     figures = [summary, over_time, confusion, categories, kappa, annotators, bias, ranking, judge_graph, human_graph]
-    figures += [wins, rating_table, rating_scatter, checkup, guideline_versions, rating_means]
+    figures += [wins, rating_table, rating_scatter, checkup, guideline_versions, rating_means, graders]
     assert [f.elem_id for f in figures] == list(FIGURE_IDS)
     timer = gr.Timer(5.0, active=False)  # started on page load for reviewers and admins
     return DashboardPage(dataset, judge_run, figures, gr.State(None), timer)

@@ -63,7 +63,17 @@ def outcome_markdown(outcome: GradeOutcome) -> str:
             parts.append(f"The judge's output on this response had no rating ({inline_text(judge.status)}).")
         else:
             parts.append(f"The judge rated it **{judge.score:g}**/{int(outcome.judge_scale)}.")
-    return " ".join(parts)
+    return " ".join([*parts, *_gold_feedback(outcome)])
+
+
+def _gold_feedback(outcome: GradeOutcome) -> list[str]:
+    """After a gold response: passed, or the right ratings with the admin's explanation (untrusted)."""
+    gold = outcome.gold
+    if gold is None or outcome.gold_correct is None:
+        return []
+    if outcome.gold_correct:
+        return [f"✅ **Gold check passed**: the known rating is *{gold.answer}*."]
+    return [f"❌ **Gold check**: the known rating is *{gold.answer}*. {inline_text(gold.explanation)}"]
 
 
 def _display(page: Page) -> None:

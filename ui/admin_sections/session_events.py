@@ -10,6 +10,8 @@ import gradio as gr
 
 from errors import InvalidInput
 from orchestration import AdminDesk, SessionForm
+from orchestration.admin import removed_gold_note
+from ui.admin_sections.gold_ratings import wire_gold_ratings
 from ui.admin_sections.sessions import SessionsSection, sessions_frame
 from ui.errors import actor_of, guarded, noted
 from ui.render import code, inline_text
@@ -27,6 +29,7 @@ def wire_sessions(s: SessionsSection, desk: AdminDesk) -> Callable[..., dict[Any
     wire_load_form(s, desk)
     wire_save_session(s, desk)
     wire_remove_gold(s, desk)
+    wire_gold_ratings(s.gold_ratings, form.dataset, desk)
 
     @guarded
     def save_gold(
@@ -43,7 +46,11 @@ def wire_sessions(s: SessionsSection, desk: AdminDesk) -> Callable[..., dict[Any
         return desk.gold(actor_of(request), dataset_name)
 
     def on_load(dataset_name: str | None, request: gr.Request) -> dict[Any, Any]:
-        return {**_listed(s, desk, request), gold["table"]: desk.gold(actor_of(request), dataset_name)}
+        return {
+            **_listed(s, desk, request),
+            gold["table"]: desk.gold(actor_of(request), dataset_name),
+            s.gold_ratings["table"]: desk.gold_ratings(actor_of(request), dataset_name),
+        }
 
     gold["save"].click(
         save_gold,
@@ -62,10 +69,7 @@ def wire_remove_gold(s: SessionsSection, desk: AdminDesk) -> None:
 
     @noted(gold["result"])
     def remove_gold(number: float | None, dataset: str | None, request: gr.Request) -> dict[Any, Any]:
-        kept = desk.remove_gold(actor_of(request), number)
-        answers = f"its {kept} answer(s) stay, as ordinary labels that count toward the overlap" if kept else ""
-        message = f"Comparison #{int(number or 0)} is no longer gold; {answers or 'nobody had answered it'}. "
-        message += "It is back in the normal pool."
+        message = removed_gold_note(int(number or 0), desk.remove_gold(actor_of(request), number))
         return {gold["table"]: desk.gold(actor_of(request), dataset), gold["result"]: inline_text(message)}
 
     gold["remove"].click(
@@ -101,9 +105,11 @@ def wire_load_form(s: SessionsSection, desk: AdminDesk) -> None:
             form.scale: gr.update(value=grading["scale"], visible=single),
             form.rubric: gr.update(value=grading["rubric"], visible=single),
             gold["table"]: desk.gold(actor_of(request), found.dataset),
+            s.gold_ratings["table"]: desk.gold_ratings(actor_of(request), found.dataset),
         }
 
-    s.load.click(load_into_form, inputs=s.pick, outputs=[*form.components, gold["table"]], api_name="admin_session")
+    outputs = [*form.components, gold["table"], s.gold_ratings["table"]]
+    s.load.click(load_into_form, inputs=s.pick, outputs=outputs, api_name="admin_session")
     form.kind.change(grading_shown, inputs=form.kind, outputs=form.grading, api_visibility="private")
 
 

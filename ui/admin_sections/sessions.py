@@ -1,4 +1,5 @@
-"""Admin: annotation sessions (the table, the form that creates or edits one) and gold comparisons."""
+"""Admin: annotation sessions (the table, the form that creates or edits one), gold comparisons and
+gold responses (``gold_ratings``)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from annotation_store.scales import GRADING_DEFAULTS
 from annotation_store.sessions import MAX_GOLD_RATE
 from orchestration.admin import GOLD_VERDICTS
 from settings.sessions import session_defaults
+from ui.admin_sections.gold_ratings import gold_ratings_fields
 from ui.pickers import DatasetPickers
 
 SESSION_HEADERS = [
@@ -96,6 +98,7 @@ class SessionsSection:
     save: gr.Button
     result: gr.Markdown
     gold: dict[str, Any]  # id, verdict, explanation, save, remove, table, result
+    gold_ratings: dict[str, Any]  # gold responses of grading sessions (``gold_ratings``)
 
 
 def session_fields(pickers: DatasetPickers) -> SessionFields:
@@ -226,4 +229,5 @@ def sessions_section(pickers: DatasetPickers) -> SessionsSection:
             interactive=False, label="Gold items of the session's dataset", elem_id="admin-gold"
         )
         gold["result"] = gr.Markdown(elem_id="admin-gold-result")
-    return SessionsSection(table, pick, load, form, save, result, gold)
+        gold_ratings = gold_ratings_fields()
+    return SessionsSection(table, pick, load, form, save, result, gold, gold_ratings)

@@ -5,9 +5,9 @@ Every call but ``POST /tokens`` carries ``Authorization: Bearer <token>``: no or
 401, a role that may not is 403. Roles as in the UI: annotators list sessions, lease items and
 submit labels and ratings; reviewers and admins also read comparisons (with model names and judge
 verdicts), responses (with model names, judge ratings and people's ratings), metrics and exports,
-list the review queue and set final labels (``reviews``). Handlers only call orchestration; errors
-come back as ``{"detail": "..."}`` with the status of their type (``web.errors``, the one place that
-maps them).
+list the review queue and set final labels (``reviews``); only admins read and set gold comparisons
+(``gold``). Handlers only call orchestration; errors come back as ``{"detail": "..."}`` with the
+status of their type (``web.errors``, the one place that maps them).
 """
 
 from fastapi import APIRouter
@@ -16,6 +16,7 @@ from web.routes import (
     comparisons,
     datasets,
     exports,
+    gold,
     labels,
     metrics,
     ratings,
@@ -38,6 +39,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     report_card.router,
     exports.router,
     reviews.router,
+    gold.router,
     tokens.router,
 )
 

@@ -1,0 +1,109 @@
+"""``/api/v1/gold``: the gold (attention-check) comparisons of pairwise sessions over HTTP, as a lead's
+script marks them: list them, mark one or change its answer, unmark one.
+
+Admins only. Gold answers must never reach annotators (one who read them would pass every attention
+check), so every handler goes through ``orchestration.AdminDesk``, which asks ``Access.require`` for
+the admin role before it reads or writes anything: an annotator or a reviewer gets 403 even for an id
+that does not exist or is out of range. The rows are comparisons; gold for grading sessions (rated
+responses) would be a resource of its own.
+"""
+
+# No ``from __future__ import annotations``: FastAPI reads the handlers' annotations at run time.
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field
+
+from orchestration import AdminDesk
+from orchestration.admin import ADMIN
+from web.routes.common import API_PREFIX, ERRORS, MAX_ID, Caller, StudioDep, comparison_id_or_400
+
+router = APIRouter(prefix=API_PREFIX, responses=ERRORS, tags=["gold"])
+
+Verdict = Literal["1", "2", "tie"]
+MAX_EXPLANATION = 20_000
+
+
+def admin_desk(studio: StudioDep) -> AdminDesk:
+    """The Admin page's desk: every method checks the admin role first."""
+    return AdminDesk(studio)
+
+
+Desk = Annotated[AdminDesk, Depends(admin_desk)]
+
+
+class GoldMarkOut(BaseModel):
+    comparison_id: int
+    dataset: str
+    verdict: Verdict = Field(description="the right answer, about response 1 and 2 (canonical order)")
+    explanation: str = Field(description="what annotators read after a wrong answer")
+
+
+class GoldListOut(BaseModel):
+    dataset: str | None = Field(description="the dataset asked for; null: every dataset")
+    total: int = Field(description="gold comparisons with this filter")
+    items: list[GoldMarkOut]
+
+
+class GoldMarkIn(BaseModel):
+    verdict: str = Field(max_length=20, description='the right answer: "1", "2" or "tie"')
+    explanation: str = Field(
+        max_length=MAX_EXPLANATION, description="why that answer is right (required; annotators see it after a miss)"
+    )
+
+
+class GoldRemovedOut(BaseModel):
+    answers_kept: int = Field(
+        description="answers people gave on it: they stay, as ordinary labels that count toward the overlap"
+    )
+
+
+def _checked(desk: AdminDesk, user: str, comparison_id: int) -> int:
+    """``comparison_id`` once the caller is known to be an admin (an annotator learns nothing, not even
+    that an id is out of range); 400 when it cannot be a 64-bit id."""
+    if not 1 <= comparison_id <= MAX_ID:
+        desk.access.require(user, ADMIN)
+        comparison_id_or_400(comparison_id)
+    return comparison_id
+
+
+def _marks(desk: AdminDesk, user: str, dataset: str | None = None, number: int | None = None) -> list[GoldMarkOut]:
+    rows = desk.gold_marks(user, dataset, number).to_dict("records")
+    return [
+        GoldMarkOut(
+            comparison_id=int(row["comparison_id"]),
+            dataset=str(row["dataset"]),
+            verdict=row["verdict"],
+            explanation=str(row["explanation"]),
+        )
+        for row in rows
+    ]
+
+
+@router.get("/gold", response_model=GoldListOut)
+def gold_list(
+    user: Caller,
+    desk: Desk,
+    dataset: Annotated[
+        str | None, Query(description="dataset name; leave out for every dataset", max_length=200)
+    ] = None,
+) -> GoldListOut:
+    """Every gold comparison (of one dataset) with its answer and explanation (admin)."""
+    items = _marks(desk, user.name, dataset or None)
+    return GoldListOut(dataset=dataset or None, total=len(items), items=items)
+
+
+@router.put("/gold/{comparison_id}", response_model=GoldMarkOut)
+def gold_set(user: Caller, desk: Desk, comparison_id: int, body: GoldMarkIn) -> GoldMarkOut:
+    """Mark a comparison as gold, or change its answer or explanation; returns the stored mark (admin).
+    Sessions with a gold rate hand it out as an attention check from then on."""
+    number = _checked(desk, user.name, comparison_id)
+    desk.set_gold(user.name, number, body.verdict, body.explanation)
+    return _marks(desk, user.name, number=number)[0]
+
+
+@router.delete("/gold/{comparison_id}", response_model=GoldRemovedOut)
+def gold_remove(user: Caller, desk: Desk, comparison_id: int) -> GoldRemovedOut:
+    """Unmark a gold comparison (admin). The answers people gave on it stay, as ordinary labels: it is
+    back in the normal pool, where they count toward the overlap, and gold accuracy no longer counts it."""
+    return GoldRemovedOut(answers_kept=desk.remove_gold(user.name, _checked(desk, user.name, comparison_id)))
