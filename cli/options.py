@@ -52,7 +52,8 @@ def add_prompt_options(parser: argparse.ArgumentParser) -> None:
 
 def settings_from(args: argparse.Namespace) -> Settings:
     """Defaults, then ``JUDGE_STUDIO_*`` variables, then the flags given on this command line."""
-    task = getattr(args, f"{args.command}_command", None)  # users, prompts and gold have subcommands
-    command = f"{args.command} {task}" if task else args.command
+    command = args.command  # users, prompts and gold have subcommands; gold responses has its own
+    while task := getattr(args, f"{command.replace(' ', '_')}_command", None):
+        command = f"{command} {task}"
     given = {row.name: getattr(args, row.name, None) for row in rows_for(command) if row.runtime}
     return Settings.from_env(**given)

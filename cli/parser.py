@@ -128,7 +128,10 @@ COMMAND_TABLE: dict[str, tuple[str, AddArguments]] = {
     "report": ("the judge report card: can this judge replace people on this dataset? (Markdown or HTML)", add_report),
     "export": ("export labels (long), items (wide) or DPO pairs as JSONL, CSV or Parquet", add_export),
     "users": ("manage accounts (add, list, set, invite, token); acts as admin on this machine's database", add_users),
-    "gold": ("gold comparisons (attention checks): list, set, remove, import CSV/JSONL; acts as admin", add_gold),
+    "gold": (
+        "gold comparisons and responses (attention checks): list, set, remove, import CSV/JSONL; acts as admin",
+        add_gold,
+    ),
     "prompts": ("your own judge prompts: add a version from a file, list versions, show one", add_prompts),
 }
 COMMANDS = tuple(COMMAND_TABLE)

@@ -21,6 +21,7 @@ import pandas as pd
 from annotation_store import SessionView, StoreError
 from annotation_store.assignment import STRATEGIES
 from annotation_store.batch_import import ImportSummary
+from annotation_store.gold_ratings import GoldRatingMark
 from annotation_store.models import ANNOTATOR_KINDS, ANNOTATOR_ROLES
 from annotation_store.sessions import GoldMark
 from orchestration.checkup import SUITES, CheckupProgress, CheckupReport, run_checkup
@@ -107,6 +108,13 @@ def removed_gold_note(comparison_id: int, kept: int) -> str:
     answers = f"its {kept} answer(s) stay, as ordinary labels that count toward the overlap" if kept else ""
     message = f"Comparison #{comparison_id} is no longer gold; {answers or 'nobody had answered it'}. "
     return message + "It is back in the normal pool."
+
+
+def removed_gold_rating_note(response_id: int, kept: int) -> str:
+    """What becomes of the ratings given on an unmarked gold response (Admin page, ``judge-studio gold
+    responses remove``)."""
+    ratings = f"its {kept} rating(s) stay, as ordinary ratings" if kept else "nobody had rated it"
+    return f"Response #{response_id} is no longer gold; {ratings}. It is back in the normal pool."
 
 
 def _number(value: Any) -> Any:
@@ -416,10 +424,26 @@ class AdminDesk:
             raise StoreError("Enter the number of the gold response to unmark; nothing was removed.")
         return self.store.remove_gold_rating(_whole(response_id, "The response number"))
 
-    def gold_ratings(self, actor: str | None, dataset: str | None) -> pd.DataFrame:
-        """The gold responses (of one dataset) with their scale, right range and explanation: admins only."""
+    def gold_ratings(self, actor: str | None, dataset: str | None, response_id: int | None = None) -> pd.DataFrame:
+        """The gold responses (of one dataset, or the one response) with their scale, right range and
+        explanation: admins only."""
         self.access.require(actor, ADMIN)
-        return self.store.gold_ratings(dataset or None)
+        return self.store.gold_ratings(dataset or None, response_id)
+
+    def import_gold_ratings(self, actor: str | None, marks: Sequence[GoldRatingMark]) -> tuple[int, int]:
+        """Mark many responses as gold at once, all or nothing; returns (added, updated). Each needs an
+        explanation, as ``set_gold_rating`` does; the store checks ranges and ids, naming the mark's place."""
+        self.access.require(actor, ADMIN)
+        checked: list[GoldRatingMark] = []
+        for mark in marks:
+            text = (mark.explanation or "").strip()
+            if not text:
+                raise StoreError(
+                    f"{mark.place}, column 'explanation': write an explanation (graders see it after a rating "
+                    "outside the range); nothing was imported."
+                )
+            checked.append(GoldRatingMark(mark.response_id, mark.scale, mark.low, mark.high, text, mark.where))
+        return self.store.set_gold_ratings_many(checked)
 
     def gold_marks(
         self, actor: str | None, dataset: str | None = None, comparison_id: int | None = None

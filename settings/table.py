@@ -58,6 +58,10 @@ STORE_COMMANDS = (
     "gold set",
     "gold remove",
     "gold import",
+    "gold responses list",
+    "gold responses set",
+    "gold responses remove",
+    "gold responses import",
 )
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import gradio as gr
 
 from orchestration import AdminDesk
+from orchestration.admin import removed_gold_rating_note
 from ui.errors import actor_of, guarded, noted
 from ui.render import inline_text
 
@@ -66,8 +67,7 @@ def wire_gold_ratings(gold: dict[str, Any], dataset: gr.Dropdown, desk: AdminDes
     @noted(gold["result"])
     def remove(number: float | None, dataset_name: str | None, request: gr.Request) -> dict[Any, Any]:
         kept = desk.remove_gold_rating(actor_of(request), number)
-        ratings = f"its {kept} rating(s) stay, as ordinary ratings" if kept else "nobody had rated it"
-        message = f"Response #{int(number or 0)} is no longer gold; {ratings}. It is back in the normal pool."
+        message = removed_gold_rating_note(int(number or 0), kept)
         return {gold["table"]: desk.gold_ratings(actor_of(request), dataset_name), gold["result"]: inline_text(message)}
 
     @guarded

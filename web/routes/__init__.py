@@ -6,8 +6,8 @@ Every call but ``POST /tokens`` carries ``Authorization: Bearer <token>``: no or
 submit labels and ratings; reviewers and admins also read comparisons (with model names and judge
 verdicts), responses (with model names, judge ratings and people's ratings), metrics and exports,
 list the review queue and set final labels (``reviews``); only admins read and set gold comparisons
-(``gold``). Handlers only call orchestration; errors come back as ``{"detail": "..."}`` with the
-status of their type (``web.errors``, the one place that maps them).
+and responses (``gold``, ``gold-responses``). Handlers only call orchestration; errors come back as
+``{"detail": "..."}`` with the status of their type (``web.errors``, the one place that maps them).
 """
 
 from fastapi import APIRouter

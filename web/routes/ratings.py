@@ -55,11 +55,19 @@ class JudgeRatingOut(BaseModel):
     reason: str
 
 
+class GoldRatingOut(BaseModel):
+    correct: bool | None = Field(description="whether your rating is in the known range; null when you skipped")
+    low: int = Field(description="the lowest right rating")
+    high: int = Field(description="the highest right rating")
+    explanation: str
+
+
 class RatingSubmitOut(BaseModel):
     rating: RatingOut
     scale: int = Field(description="the session's: ratings are 1..scale")
     judge: JudgeRatingOut | None = Field(description="only when the session reveals the judge")
     progress: ProgressOut | None = Field(description="yours and the session's, after this submit")
+    gold: GoldRatingOut | None = Field(default=None, description="feedback on a gold (attention-check) response")
 
 
 def rating_out(rating: RatingView) -> RatingOut:
@@ -91,7 +99,15 @@ def _submit_out(outcome: GradeOutcome) -> RatingSubmitOut:
         scale=outcome.scale,
         judge=_judge_out(outcome.judge, outcome.judge_scale),
         progress=progress,
+        gold=_gold_out(outcome),
     )
+
+
+def _gold_out(outcome: GradeOutcome) -> GoldRatingOut | None:
+    gold = outcome.gold
+    if gold is None:
+        return None
+    return GoldRatingOut(correct=outcome.gold_correct, low=gold.low, high=gold.high, explanation=gold.explanation)
 
 
 def response_id_or_400(response_id: int) -> int:
