@@ -144,8 +144,10 @@ def _joined(judge: pd.DataFrame, people: pd.DataFrame) -> pd.DataFrame:
 
 
 def _calibration_of(rows: pd.DataFrame, n_bins: int) -> Calibration:
-    has = rows["probabilities"].map(lambda p: isinstance(p, dict) and bool(p))
-    with_p = rows[has]
+    # ``.loc`` with a boolean Series: on an empty frame (a judged dataset nobody labelled yet) the mapped
+    # Series is of dtype object, and ``rows[has]`` would select columns instead of rows
+    has = rows["probabilities"].map(lambda p: isinstance(p, dict) and bool(p)).astype(bool)
+    with_p = rows.loc[has]
     return calibration(
         _probability_matrix(with_p["probabilities"]),
         with_p["human"].to_numpy(dtype=object),
