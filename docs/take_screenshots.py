@@ -7,7 +7,8 @@ people's graph has something to show), then logs in as an annotator and as an ad
 ``docs/screenshots/{login,annotate,grade,grade_rubric,case_study,dashboard,review,report_card,admin,
 admin_prompts}.png``.
 A short judge checkup (``SHOT_CHECKUP`` EvalBiasBench pairs, both orders) fills the dashboard's checkup
-table, and a 1-5 grading session with its own rubric is shown on the Grade page.
+table, a 1-5 grading session with its own rubric is shown on the Grade page, and two graders rate a
+few responses in a session with a gold response (the dashboard's graders table).
 """
 
 from __future__ import annotations
@@ -49,6 +50,27 @@ def designed_label(model1: str, model2: str) -> str:
     return "1" if DESIGNED_ORDER.index(model1) < DESIGNED_ORDER.index(model2) else "2"
 
 
+GOLD_SESSION = "Graders with gold checks"
+
+
+def grade_with_gold(studio: Studio) -> None:
+    """Two graders rate five responses each in a session with one gold response (right: 1-3 of 10)
+    at gold rate 0.25: grader-a rates it low (passes), grader-b high (fails)."""
+    first = next(r for r in studio.store.responses("judge-studio-demo") if r.model == DESIGNED_ORDER[-1])
+    why = "The response does not answer the question asked; a careful grader rates it 1-3."
+    studio.store.set_gold_rating(first.id, 10, 1, 3, why)
+    studio.store.save_session(GOLD_SESSION, "judge-studio-demo", kind="single", overlap=2, gold_rate=0.25)
+    for grader, off in (("grader-a", 0), ("grader-b", 5)):
+        studio.store.create_annotator(grader, password=f"{grader}-pass-1")
+        for _ in range(5):
+            item = studio.grading.next_item(grader, GOLD_SESSION)
+            if item is None:
+                break
+            quality = 9 - 2 * DESIGNED_ORDER.index(item.response.model)
+            rating = 2 + off if item.id == first.id else max(1, min(10, quality))
+            studio.grading.submit(grader, GOLD_SESSION, item.id, rating)
+
+
 def prepare(studio: Studio, judged: int, labelled: int) -> None:
     studio.judge_dataset(limit=judged, on_progress=lambda done, total: print(f"judged {done}/{total}", end="\r"))
     table = studio.store.comparison_table().head(labelled)
@@ -66,6 +88,7 @@ def prepare(studio: Studio, judged: int, labelled: int) -> None:
 
     run_checkup(studio, limit=int(os.environ.get("SHOT_CHECKUP", "12")))
     studio.store.save_session(RUBRIC_SESSION, "judge-studio-demo", kind="single", scale=5, overlap=3, rubric=RUBRIC)
+    grade_with_gold(studio)
     studio.dashboard()  # warm up: the statistics' lazy imports happen here, not in concurrent page loads
 
 
