@@ -160,7 +160,7 @@ def grader_table(ratings: pd.DataFrame, gold: pd.DataFrame | None = None) -> pd.
       ``high`` (NaN without a check). A rating in a session on the other scale is no check: that
       session handed the response out as an ordinary item, and its numbers mean something else.
     """
-    if ratings.empty:
+    if ratings.empty or "annotator" not in ratings:  # rows without people's names (hand-made frames)
         return _no_graders()
     mine = ratings.assign(annotator=ratings["annotator"].astype(str), skipped=ratings["skipped"].astype(bool))
     mine = mine.assign(rated=~mine["skipped"], scale=_scale_of(mine))

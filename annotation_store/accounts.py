@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import unicodedata
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
@@ -52,6 +53,43 @@ def clean_name(name: str) -> str:
     return cleaned
 
 
+def name_key(name: str) -> str:
+    """What two account names may not share: the name after Unicode NFKC normalisation (a fullwidth
+    "ａｄｍｉｎ" is "admin"), stripped and case-folded, so reviewers never see look-alike names in label tables."""
+    return unicodedata.normalize("NFKC", name).strip().casefold()
+
+
+def new_account_name(name: str) -> str:
+    """The stripped name for a new account, or a message saying what is wrong with it. Stricter than
+    ``clean_name`` (which every path uses to find an account, so existing accounts keep working): no
+    control or invisible characters (a zero-width space makes a look-alike), at least one letter or digit."""
+    cleaned = (name or "").strip() if isinstance(name, str) else ""
+    if not cleaned:
+        raise StoreError("Enter a name for the new account; nothing was saved.")
+    if len(cleaned) > MAX_ANNOTATOR_NAME:
+        raise StoreError(f"Account names are at most {MAX_ANNOTATOR_NAME} characters; nothing was saved.")
+    if any(unicodedata.category(ch).startswith("C") for ch in cleaned):
+        raise StoreError(
+            f"The name {cleaned!r} holds a control or invisible character; type it without one. Nothing was saved."
+        )
+    if not any(unicodedata.category(ch)[0] in "LN" for ch in cleaned):
+        raise StoreError(f"An account name needs a letter or a digit, not only {cleaned!r}; nothing was saved.")
+    return cleaned
+
+
+def refuse_look_alike(session: Session, cleaned: str) -> None:
+    """Inside the creating write transaction: refuse ``cleaned`` when another name has its ``name_key``
+    (``ADMIN`` next to ``admin``). Compared in Python (NFKC is not SQL) over the names only: one column
+    of a table of people, read once per account created."""
+    key = name_key(cleaned)
+    for other in session.scalars(select(Annotator.name)):
+        if other != cleaned and name_key(other) == key:
+            raise StoreConflict(
+                f"The name {cleaned!r} is too close to the existing name {other!r} (names may not differ only in "
+                "upper/lower case or character width); choose another. Nothing was saved."
+            )
+
+
 def _check_role_kind(role: str, kind: str) -> None:
     if role not in ANNOTATOR_ROLES:
         raise StoreError(f"Role {role!r} is not one of {', '.join(ANNOTATOR_ROLES)}.")
@@ -77,7 +115,7 @@ class AccountsMixin(StoreBase):
         role, kind and password; an account that already has a password is refused, so that nobody
         takes over someone else's name.
         """
-        cleaned = clean_name(name)
+        cleaned = new_account_name(name)
         if role not in ANNOTATOR_ROLES:
             raise StoreError(f"Role {role!r} is not one of {', '.join(ANNOTATOR_ROLES)}.")
         if kind not in ANNOTATOR_KINDS:
@@ -90,6 +128,7 @@ class AccountsMixin(StoreBase):
             person = session.scalar(select(Annotator).where(Annotator.name == cleaned))
             if person is not None and person.password_hash is not None:
                 raise StoreError(f"There is already an account named {cleaned!r}; nothing was saved.")
+            refuse_look_alike(session, cleaned)
             if person is None:
                 person = Annotator(name=cleaned)
                 session.add(person)
@@ -216,7 +255,7 @@ class AccountsMixin(StoreBase):
 
     def accept_invite(self, token: str, name: str, password: str) -> tuple[str, str]:
         """Create the account an invite allows; the invite is used up. Returns (name, role)."""
-        cleaned = clean_name(name)
+        cleaned = new_account_name(name)
         try:
             password_hash = hash_password(password)
         except ValueError as exc:
@@ -230,6 +269,7 @@ class AccountsMixin(StoreBase):
             person = session.scalar(select(Annotator).where(Annotator.name == cleaned))
             if person is not None and person.password_hash is not None:
                 raise StoreConflict(f"The name {cleaned!r} is taken; choose another. Nothing was saved.")
+            refuse_look_alike(session, cleaned)
             if person is None:
                 person = Annotator(name=cleaned)
                 session.add(person)

@@ -95,6 +95,8 @@ class Pool:
     scale: int = 10  # grading sessions: ratings are 1..scale (``scales.py``)
 
 
+# How a person asks for an item, in words that fit the page and the REST API alike (both raise these messages).
+ASK_NEXT = "ask for the next item (“Next” on the page, POST /sessions/{name}/next over the API)"
 # Messages that depend on the page a session kind is answered on.
 CHOOSE = {"pairwise": "Choose an annotation session first.", "single": "Choose a grading session first."}
 ANSWERED_ON = {
@@ -294,7 +296,7 @@ def least_covered(session: Session, kind: AnswerKind, pool: Pool, person_id: int
             if _free_for_me(session, kind, pool, item_id, person_id, now):
                 return int(item_id)
         time.sleep(0.002 * (round_ + 1))  # everyone else is busy with these items: look again shortly
-    raise StoreConflict("Many annotators are being handed items at this moment; press “Next” again.")
+    raise StoreConflict("Many annotators are being handed items at this moment; ask for the next item again (“Next”).")
 
 
 def uncertain_first(session: Session, kind: AnswerKind, pool: Pool, person_id: int, now: datetime) -> Draw | None:
@@ -490,7 +492,7 @@ def check_turn(
             "Nothing was saved."
         )
     if row is None and held is None:
-        raise StoreConflict(f"{noun} #{item_id} was not handed to you; press “Next” to get an item. Nothing was saved.")
+        raise StoreConflict(f"{noun} #{item_id} was not handed to you, so nothing was saved; {ASK_NEXT}.")
     if row is None and held is not None and held.session_id != pool.session_id:
         raise StoreForbidden(
             f"{noun} #{item_id} was handed to you in another session: answer it there, where it was leased "
@@ -504,8 +506,7 @@ def check_turn(
         if taken >= pool.overlap:
             raise StoreConflict(
                 f"{noun} #{item_id} is taken: your lease on it expired and it now has its {pool.overlap} "
-                f"answer(s) in this session from others (finished or in progress). Nothing was saved; press "
-                "“Next” for another item."
+                f"answer(s) in this session from others (finished or in progress). Nothing was saved; {ASK_NEXT}."
             )
     return held
 
@@ -561,8 +562,8 @@ def upsert_answer(
     current = row.version if row is not None else 0
     if expected_version is not None and current != expected_version:
         raise StoreConflict(
-            f"Your {kind.noun} #{item_id} was changed elsewhere (now version {current}, you edited version "
-            f"{expected_version}); reload it and edit again. Nothing was saved."
+            f"Your {kind.noun} #{item_id} was changed elsewhere (in another tab, window or program) after "
+            "you opened it here; open it again to see it as it is now, then edit. Nothing was saved."
         )
     if row is None:
         row = kind.row(**{kind.item: item_id}, annotator_id=person_id, session_id=session_id, **values)
@@ -800,7 +801,7 @@ class AnswersMixin(StoreBase):
                         f"There is no {k.item_noun.lower()} with id {item_id}; the {k.short} was not saved."
                     )
                 if key and (seen := seen_key(session, k, key)) is not None:
-                    return _retried(session, k, seen, item_id, name)
+                    return _retried(session, k, seen, item_id, name, key, values)
                 who = person(session, name)
                 assert who is not None
                 row = current_answer(session, k, item_id, who.id)
@@ -828,15 +829,41 @@ class AnswersMixin(StoreBase):
             return k.read_item(session, k.of(held)), bool(getattr(held, "presented_swapped", False))
 
 
-def _retried(session: Session, k: AnswerKind, seen: Any, item_id: int, name: str) -> Any:
-    """The answer an accepted earlier submission with the same key wrote (a retry stores nothing)."""
+#: What makes two submissions the same answer: a retry under one key must send these as its first try did
+#: (its comment, confidence or timing may differ; the first try's are kept).
+SAME_ANSWER = ("verdict", "rating", "skipped")
+
+
+def _retried(
+    session: Session, k: AnswerKind, seen: Any, item_id: int, name: str, key: str | None, values: dict[str, Any]
+) -> Any:
+    """The answer an accepted earlier submission with the same key wrote (a retry stores nothing). A key
+    sent again for another item or person, or with a different answer, is a client's bug: refused, so
+    it does not silently get the first answer back."""
     view = k.answer_view(seen, session.scalar(select(Annotator.name).where(Annotator.id == seen.annotator_id)) or "")
     if (k.of(seen), view.annotator) != (item_id, name):
         raise StoreConflict(
-            f"This submission's key was already used for another {k.short}; reload the page and submit again. "
-            "Nothing was saved."
+            f"This submission's key was already used for another {k.short}, so nothing was saved; send the "
+            "answer again under a new key (in the browser: reload the page)."
+        )
+    first = _keyed_answer(session, k, seen, key)
+    if first is not None and any(first[field] != values.get(field) for field in first):
+        raise StoreConflict(
+            f"This submission's key was already used for a different answer on {k.item_noun.lower()} #{item_id}, "
+            "so nothing was saved: a retry sends the same answer again, a new answer needs a new key."
         )
     return view
+
+
+def _keyed_answer(session: Session, k: AnswerKind, seen: Any, key: str | None) -> dict[str, Any] | None:
+    """The ``SAME_ANSWER`` values the submission with ``key`` wrote: its logged event's, else the answer
+    row's while the row still carries the key; None when neither says (nothing to compare)."""
+    fields = [field for field in SAME_ANSWER if field in k.event_fields]
+    logged = session.execute(select(*(getattr(k.event, f) for f in fields)).where(k.event.idempotency_key == key))
+    found = logged.first()
+    if found is not None:
+        return dict(zip(fields, found, strict=True))
+    return {field: getattr(seen, field) for field in fields} if seen.idempotency_key == key else None
 
 
 def dataset_id_of(session: Session, dataset: str) -> int:
@@ -861,7 +888,7 @@ def _accept(
     pool, view, who, item_id = where
     seen, row = key_and_current(session, k, key, item_id, who.id)
     if seen is not None:
-        _retried(session, k, seen, item_id, who.name)
+        _retried(session, k, seen, item_id, who.name, key, values)
         if seen.session_id != pool.session_id:  # a retry must not reveal what the other session hides
             raise StoreForbidden(
                 f"This submission was made in another session; {k.item_noun.lower()} #{item_id} is answered "
@@ -874,7 +901,10 @@ def _accept(
     if k.ordered:
         shown = bool((row if row is not None else held).presented_swapped)
         if swapped is not None and bool(swapped) != shown:
-            raise StoreConflict("The page shows an outdated left/right order; reload it. Nothing was saved.")
+            raise StoreConflict(
+                "This answer was given for an outdated left/right order of the item; reload the item and answer "
+                "again. Nothing was saved."
+            )
         values = {**values, "presented_swapped": shown}
     if hasattr(k.row, "draw_probability"):
         source = row if row is not None and held is None else held  # an answer keeps the draw it answers

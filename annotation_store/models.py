@@ -580,3 +580,15 @@ class GuidelineVersion(Base):
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class AppSecret(Base):
+    """A secret every app server of one deployment must share, such as the key that signs browser
+    login cookies (``web/sessions.py``, name ``session``). In the database, not in each server's data
+    folder, so that servers behind one load balancer accept each other's cookies without an admin
+    copying a file to every machine. Made once by whichever server starts first (``app_secrets.py``)."""
+
+    __tablename__ = "app_secrets"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from annotation_store.accounts import AccountsMixin
 from annotation_store.answers import AnswerKind
+from annotation_store.app_secrets import AppSecretsMixin
 from annotation_store.datasets import COMPARISON_COLUMNS, demo_pairs
 from annotation_store.db import make_engine, sqlite_url, upgrade_to_head
 from annotation_store.errors import StoreError
@@ -58,6 +59,7 @@ class Store(
     AccountsMixin,
     PromptsMixin,
     GuidelinesMixin,
+    AppSecretsMixin,
 ):
     """Open with :func:`open_store`. ``kinds``: the answer kinds by session kind, for ``lease``/``submit``."""
 

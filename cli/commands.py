@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from judge_runtime import Judge, SingleCase
+from judge_runtime.base import checked_settings
 from settings import Settings, judge_spec
 
 #: The test rating of ``rate``'s check: short, so the check costs about one rating.
@@ -39,6 +40,7 @@ def serve(settings: Settings) -> None:
             file=sys.stderr,
             flush=True,
         )
+    refuse_busy_port(settings.host, settings.port)
     studio = Studio.open(settings)
     password = studio.access.ensure_admin(settings.home)
     if settings.judge_demo_on_start and settings.seed_demo and settings.judge_model == DEMO_MODEL:
@@ -51,6 +53,28 @@ def serve(settings: Settings) -> None:
     print(f"Judge Studio on {url} (REST API docs: {url}api/v1/docs); data in {settings.database}", flush=True)
     # proxy_headers off: the app believes X-Forwarded-* only from forwarded_allow_ips (web/security.py)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", access_log=False, proxy_headers=False)
+
+
+def refuse_busy_port(host: str, port: int) -> None:
+    """Say so when another server listens on ``port``, before anything is created: uvicorn would fail
+    only later, with a raw ``[Errno 98]``, after the first start has made the admin account."""
+    import errno
+
+    from errors import Conflict
+
+    try:
+        family, kind, proto, _name, address = socket.getaddrinfo(
+            host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except (socket.gaierror, IndexError):
+        return  # a host that does not resolve: uvicorn's message names it
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds: TIME_WAIT is no clash
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise Conflict(f"Port {port} is in use (another Judge Studio?); choose another with --port.") from None
 
 
 def _announce_admin(password: str | None, settings: Settings) -> None:
@@ -90,6 +114,7 @@ def serve_api(settings: Settings, args: argparse.Namespace) -> None:
             file=sys.stderr,
             flush=True,
         )
+    refuse_busy_port(settings.host, settings.port)
     _announce_admin(Studio.open(settings).access.ensure_admin(settings.home), settings)
     for field in fields(settings):
         value = getattr(settings, field.name)
@@ -146,6 +171,7 @@ def judge(settings: Settings, args: argparse.Namespace) -> None:
     from orchestration import Studio
 
     studio = Studio.open(settings)
+    checked_settings(studio.judge_spec)  # an unknown profile or preset is said before any bar or loading
     print(f"Judge: {settings.judge_model} (profile {settings.judge_profile})", file=sys.stderr)
     with progress_bar("judgment", "Judging") as progress:
         summary = studio.judge_dataset(args.dataset, limit=args.limit, on_progress=progress)
@@ -269,6 +295,7 @@ def checkup(settings: Settings, args: argparse.Namespace) -> None:
     from orchestration.checkup import run_checkup
 
     studio = Studio.open(settings)
+    checked_settings(studio.judge_spec)  # as in `judge`: a bad setting is said before the bar and the loading
     suites = args.suite or ["evalbiasbench"]
     print(
         f"Judge: {settings.judge_model} (profile {settings.judge_profile}); checkup on {', '.join(suites)}, "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from settings import SETTINGS_TABLE, Setting, Settings, rows_for
@@ -56,4 +57,9 @@ def settings_from(args: argparse.Namespace) -> Settings:
     while task := getattr(args, f"{command.replace(' ', '_')}_command", None):
         command = f"{command} {task}"
     given = {row.name: getattr(args, row.name, None) for row in rows_for(command) if row.runtime}
-    return Settings.from_env(**given)
+    return Settings.from_env(command=command, warn=_warn, **given)
+
+
+def _warn(message: str) -> None:
+    """A setting this command does not use is wrong: say so, and run (``Settings.from_env``)."""
+    print(f"judge-studio: warning: {message}", file=sys.stderr)

@@ -127,7 +127,10 @@ COMMAND_TABLE: dict[str, tuple[str, AddArguments]] = {
     "metrics": ("agreement, rankings and biases of one dataset", add_metrics),
     "report": ("the judge report card: can this judge replace people on this dataset? (Markdown or HTML)", add_report),
     "export": ("export labels (long), items (wide) or DPO pairs as JSONL, CSV or Parquet", add_export),
-    "users": ("manage accounts (add, list, set, invite, token); acts as admin on this machine's database", add_users),
+    "users": (
+        "manage accounts (add, list, set, invite, token, sign-out-everyone); acts as admin on this machine's database",
+        add_users,
+    ),
     "gold": (
         "gold comparisons and responses (attention checks): list, set, remove, import CSV/JSONL; acts as admin",
         add_gold,

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from cli.options import add_settings
 from settings import Settings
+
+if TYPE_CHECKING:
+    from annotation_store import Store
 
 ROLES = ("annotator", "reviewer", "admin")
 KINDS = ("crowd", "expert")
@@ -16,7 +20,9 @@ def add_users(parser: argparse.ArgumentParser) -> None:
     parser.description = (
         "Passwords are never taken as arguments: type them at the prompt or pipe them with --password-stdin."
     )
-    tasks = parser.add_subparsers(dest="users_command", required=True, metavar="{add,list,set,invite,token}")
+    tasks = parser.add_subparsers(
+        dest="users_command", required=True, metavar="{add,list,set,invite,token,sign-out-everyone}"
+    )
     add = tasks.add_parser("add", help="create an account")
     add_settings(add, "users add")
     add.add_argument("name", help="the name the person logs in with")
@@ -46,6 +52,11 @@ def add_users(parser: argparse.ArgumentParser) -> None:
     add_settings(token, "users token")
     token.add_argument("name")
     token.add_argument("--label", default="cli", help="a note stored with the token")
+    everyone = tasks.add_parser(
+        "sign-out-everyone",
+        help="end every browser login on every app server of this database (API tokens keep working)",
+    )
+    add_settings(everyone, "users sign-out-everyone")
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -60,6 +71,7 @@ def _read_password(from_stdin: bool) -> str:
 
 
 def users_command(settings: Settings, args: argparse.Namespace) -> None:
+    from annotation_store.accounts import new_account_name
     from orchestration import Access
     from orchestration.datasets import open_data_store
 
@@ -68,6 +80,7 @@ def users_command(settings: Settings, args: argparse.Namespace) -> None:
         admin = Access(store).local_admin()
         task = args.users_command
         if task == "add":
+            new_account_name(args.name)  # a name that cannot be an account: said before the password prompt
             password = _read_password(args.password_stdin)
             admin.add_account(None, args.name, password, role=args.role, kind=args.kind)
             print(f"Added {args.role} {args.name!r} ({args.kind}). Database: {settings.database}")
@@ -89,8 +102,23 @@ def users_command(settings: Settings, args: argparse.Namespace) -> None:
                 f"API token for {args.name!r} (shown once): send it as 'Authorization: Bearer <token>'.",
                 file=sys.stderr,
             )
+        elif task == "sign-out-everyone":
+            _sign_out_everyone(store)
     finally:
         store.close()
+
+
+def _sign_out_everyone(store: Store) -> None:
+    """A new cookie signing secret in the database: every server reads it within a few seconds and then
+    refuses every cookie signed with the old one. API tokens are stored as digests, never signed, so
+    they are untouched; so are passwords."""
+    from annotation_store.app_secrets import SESSION_SECRET
+
+    store.rotate_shared_secret(SESSION_SECRET)
+    print(
+        "Every browser session on every app server of this database is signed out (running servers notice "
+        "within 5 seconds); API tokens still work."
+    )
 
 
 def base_url(settings: Settings, given: str | None) -> str:

@@ -120,10 +120,25 @@ def _judge_rows(store: Store, dataset: str, margin: float) -> pd.DataFrame:
     return with_outcomes(store.judge_verdicts(dataset), margin)
 
 
+def _human_labels(store: Store, dataset: str) -> pd.DataFrame:
+    """The dataset's pairwise labels with the order each was shown in (``Store.label_details``: one read
+    that carries ``presented_swapped``); skips and rating-only labels have no verdict and are left out,
+    as in ``Store.labels``."""
+    details = store.label_details(dataset)
+    return details[details["verdict"].notna()]
+
+
+def _shown_order(value: Any) -> bool | None:
+    """A label's ``presented_swapped`` as exported: True/False, or None (empty) when the order it was
+    shown in is not known (labels imported from a file, or stored before the order was recorded)."""
+    return None if _missing(value) else bool(value)
+
+
 def labels_long(
     store: Store, dataset: str, *, include_judges: bool = False, margin: float = UNCERTAIN_MARGIN
 ) -> list[dict[str, Any]]:
-    """One row per human label (rater_kind "human"); with ``include_judges`` also one per judge
+    """One row per human label (rater_kind "human"; ``swapped``: the left/right order it was shown in,
+    empty when not known, e.g. imported labels); with ``include_judges`` also one per judge
     verdict (rater_kind "judge", with run id, presentation order, parse status, outcome ("1", "2",
     "tie", "uncertain" or the status), the leaning of an uncertain verdict and the probabilities).
     Every row of an adjudicated comparison carries its ADJUDICATION_FIELDS (None elsewhere)."""
@@ -143,14 +158,14 @@ def labels_long(
             "model2": item["model2"],
         }
 
-    for label in _records(store.labels(dataset)):
+    for label in _records(_human_labels(store, dataset)):
         rows.append(
             {
                 **base(int(label["comparison_id"])),
                 "rater": label["annotator"],
                 "rater_kind": "human",
                 "run_id": None,
-                "swapped": False,
+                "swapped": _shown_order(label["presented_swapped"]),
                 "verdict": label["verdict"],
                 "status": "ok",
             }

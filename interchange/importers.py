@@ -225,12 +225,28 @@ def _jsonl_records(path: Path) -> list[_Record]:
     return records
 
 
+#: The longest CSV field read (1 GiB). Python's csv module stops at 128 KiB by default, but a model's
+#: response can be longer, and the file's size is already bounded by the upload limit; the limit is
+#: process-wide (``csv.field_size_limit``), so it is only ever raised, never lowered.
+CSV_FIELD_LIMIT = 1 << 30
+
+
 def _csv_records(path: Path) -> list[_Record]:
+    """A CSV file with a header line; strict quoting, so a stray or unclosed quote is an error naming
+    its record and line, not a field that silently swallows the rest of the file."""
     text = _open_text(path)
-    reader = csv.DictReader(text.splitlines(keepends=True))
+    csv.field_size_limit(max(csv.field_size_limit(), CSV_FIELD_LIMIT))
+    reader = csv.DictReader(text.splitlines(keepends=True), strict=True)
     records: list[_Record] = []
-    for row in reader:
-        records.append(_Record(path.name, len(records) + 1, dict(row), reader.line_num))
+    try:
+        for row in reader:
+            records.append(_Record(path.name, len(records) + 1, dict(row), reader.line_num))
+    except csv.Error as exc:  # line_num counts the lines of the records read before the bad one
+        where = "the header" if reader.line_num == 0 else f"record {len(records) + 1}"
+        raise StoreError(
+            f"{path.name}, {where} (starting at line {reader.line_num + 1}): not valid CSV ({exc}); "
+            "nothing was imported."
+        ) from None
     if reader.fieldnames is None:
         raise StoreError(f"{path.name}: the CSV file is empty (no header line).")
     return records
@@ -939,7 +955,17 @@ def _table_records(path: Path, file_format: str | None) -> list[_Record]:
     raise StoreError(f"{path.name}: unknown table format {kind!r}; use jsonl, csv or json.")
 
 
+def _no_column(record: _Record, column: str, field: str = "") -> NoReturn:
+    """A mapped column the record lacks: name the columns it has, since the mapping is the likely mistake."""
+    names = [repr(str(name)) for name in record.data]
+    has = ", ".join(names[:30]) + (f" and {len(names) - 30} more" if len(names) > 30 else "") if names else "none"
+    mapped = f" (mapped to {field})" if field and field != column else ""
+    record.fail(column, f"missing: the file has no column {column!r}{mapped}; its columns are {has}")
+
+
 def _cell(record: _Record, column: str) -> Any:
+    if column not in record.data:
+        _no_column(record, column)
     value = record.value(column)
     if isinstance(value, float) and math.isnan(value):
         return None
@@ -956,7 +982,10 @@ class _MappedRecord:
     def text(self, field: str, *, required: bool = True, nonempty: bool = False) -> str:
         if field not in self.mapping:
             return ""
-        return self.record.text(self.mapping[field], required=required, nonempty=nonempty, coerce=True)
+        column = self.mapping[field]
+        if required and column not in self.record.data:
+            _no_column(self.record, column, field)
+        return self.record.text(column, required=required, nonempty=nonempty, coerce=True)
 
 
 def _word(value: Any) -> str:
@@ -995,9 +1024,15 @@ class _TableColumns:
             raise StoreError(f"The column mapping must name a column for {', '.join(missing)}.")
         for field, constant in (("model1", self.model1), ("model2", self.model2)):
             if field not in mapping and not constant:
-                raise StoreError(f"Map {field} to a column or name the model ({field}=NAME).")
+                raise StoreError(
+                    f"Say which model wrote response {field[-1]}: map {field} to a column "
+                    f"(command line: --map {field}=COLUMN; Admin page: {field}=COLUMN in the column mapping) "
+                    f"or name the model (command line: --{field} NAME; Admin page: 'Model {field[-1]} name')."
+                )
         if "verdict" in mapping and not self.judge:
-            raise StoreError("A verdict column needs the judge's name (judge=NAME).")
+            raise StoreError(
+                "A verdict column needs the judge's name (command line: --judge NAME; Admin page: 'Judge name')."
+            )
 
 
 @dataclass

@@ -306,6 +306,11 @@ class LocalJudge(Judge):
         text = forced_prefix(self.profile, probabilities)
         return text, self.tokenizer(text, add_special_tokens=False)["input_ids"]
 
+    def busy(self) -> bool:
+        """Whether a generation holds the model now (a batch of a judge run, or someone's streamed
+        judgment): a new one waits for it. Cheap, for the pages to say so before the first token."""
+        return self._lock.locked()
+
     # ---------------------------------------------------------------- one judgment, streamed
     def stream(self, case: Case) -> Iterator[JudgeProgress]:
         """Yield the growing output text; the last item carries the parsed result."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from judge_runtime.base import VERDICT_MODES, Judge, JudgeSpec, resolve_decoding
+from judge_runtime.base import VERDICT_MODES, Judge, JudgeSpec, checked_settings, resolve_decoding
 from judge_runtime.custom import CustomPrompt, register_custom
 from judge_runtime.engine import load_local_judge
 from judge_runtime.loading import JudgeLoadError
@@ -44,6 +44,7 @@ def load_judge(spec: JudgeSpec | None = None, *, custom_prompt: CustomPrompt | N
             f"Profile {profile.name!r} writes its verdict or rating last, so one forward pass cannot pick it: "
             "use verdict_mode 'generate'."
         )
+    checked_settings(spec)  # the one check of every setting (max_new_tokens, rating mode, ...) before any loading
     if is_remote_model(spec.model):
         return load_remote_judge(spec, profile, decoding)
     return load_local_judge(spec, profile, decoding)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -33,12 +33,15 @@ from orchestration.datasets import (
     export_dataset,
     import_file,
 )
+from orchestration.review import MAX_ID
 from orchestration.service import RunSummary, Studio
 from settings.sessions import session_defaults
 
 ADMIN = "admin"
 #: Formats a single uploaded file can be imported in (``pandalm-pipeline`` needs several files).
 UPLOAD_FORMATS = tuple(f for f in IMPORT_FORMATS if f != "pandalm-pipeline")
+#: The Admin page's Format choice "from the file name" (``format_of_file``).
+AUTO_FORMAT = "auto"
 #: Formats that take a column mapping, and the fields they may map.
 TABLE_FORMATS = ("jsonl", "csv")
 ROLES = tuple(ANNOTATOR_ROLES)
@@ -101,6 +104,42 @@ def _whole(value: Any, field: str) -> int:
     if int(value) != value:
         raise StoreError(f"{field} must be a whole number, got {value!r}; nothing was saved.")
     return int(value)
+
+
+def _record_id(value: Any, noun: str) -> int:
+    """A comparison or response number from a form: whole, and one that can exist. Ids are 64-bit
+    (the Review page's ``MAX_ID``); a larger number must not reach the database driver, whose error
+    ("Python int too large to convert to SQLite INTEGER") says nothing to the admin."""
+    number = _whole(value, f"The {noun} number")
+    if number < 1:
+        raise StoreError(f"There is no {noun} #{number}: numbers start at 1; check the number.")
+    if number > MAX_ID:
+        raise StoreError(f"The {noun} number is too large (numbers go up to {MAX_ID}); check the number.")
+    return number
+
+
+def format_of_file(name: str) -> str:
+    """The import format an uploaded file's extension implies (.csv: csv, .jsonl: jsonl); a .json file
+    can be one of several formats, so the admin must choose."""
+    suffix = Path(name).suffix.lower()
+    if suffix in (".csv", ".jsonl"):
+        return suffix[1:]
+    raise StoreError(
+        f"{name}: choose the Format (a {suffix or 'file without an extension'} can be one of several: "
+        f"{', '.join(UPLOAD_FORMATS)}); nothing was imported."
+    )
+
+
+def _check_utf8(path: Path) -> None:
+    """Uploads are read as UTF-8; a file saved in another encoding gets a message naming the file as the
+    admin uploaded it (Gradio keeps its name, in a temporary folder whose path means nothing to them)."""
+    try:
+        path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise StoreError(
+            f"{path.name} is not UTF-8 text (byte {exc.start} is 0x{exc.object[exc.start]:02x}). Save it as "
+            "UTF-8 (e.g. in a spreadsheet: “CSV UTF-8”) and upload it again; nothing was imported."
+        ) from None
 
 
 def removed_gold_note(comparison_id: int, kept: int) -> str:
@@ -171,11 +210,14 @@ class AdminDesk:
         self.access.require(actor, ADMIN)
         if not request.path:
             raise StoreError("Choose a file to import first.")
-        if request.fmt not in UPLOAD_FORMATS:
-            raise StoreError(f"Choose a format: one of {', '.join(UPLOAD_FORMATS)}.")
         path = Path(request.path)
+        fmt = request.fmt if request.fmt not in ("", None, AUTO_FORMAT) else format_of_file(path.name)
+        if fmt not in UPLOAD_FORMATS:
+            raise StoreError(f"Choose a format: one of {', '.join(UPLOAD_FORMATS)}.")
         if not path.is_file():
             raise StoreError(f"The uploaded file {path.name!r} is gone; upload it again.")
+        _check_utf8(path)
+        request = replace(request, fmt=fmt)
         table = request.fmt in TABLE_FORMATS
         if request.mapping.strip() and not table:
             raise StoreError(f"A column mapping only applies to {' and '.join(TABLE_FORMATS)} files.")
@@ -374,7 +416,7 @@ class AdminDesk:
         self.access.require(actor, ADMIN)
         if comparison_id is None:
             raise StoreError("Enter the comparison number to mark as gold; nothing was saved.")
-        number = _whole(comparison_id, "The comparison number")
+        number = _record_id(comparison_id, "comparison")
         if verdict not in GOLD_VERDICTS:
             given = f", not {verdict!r}" if verdict else ""
             raise StoreError(f"Choose the gold answer (verdict): 1, 2 or tie{given}; nothing was saved.")
@@ -390,7 +432,7 @@ class AdminDesk:
         self.access.require(actor, ADMIN)
         if comparison_id is None:
             raise StoreError("Enter the number of the gold comparison to unmark; nothing was removed.")
-        return self.store.remove_gold(_whole(comparison_id, "The comparison number"))
+        return self.store.remove_gold(_record_id(comparison_id, "comparison"))
 
     def gold(self, actor: str | None, dataset: str | None) -> pd.DataFrame:
         self.access.require(actor, ADMIN)
@@ -404,7 +446,7 @@ class AdminDesk:
         self.access.require(actor, ADMIN)
         if response_id is None:
             raise StoreError("Enter the response number to mark as gold; nothing was saved.")
-        number = _whole(response_id, "The response number")
+        number = _record_id(response_id, "response")
         if scale is None or low is None or high is None:
             raise StoreError("Choose the scale and the lowest and highest right rating; nothing was saved.")
         text = (explanation or "").strip()
@@ -422,7 +464,7 @@ class AdminDesk:
         self.access.require(actor, ADMIN)
         if response_id is None:
             raise StoreError("Enter the number of the gold response to unmark; nothing was removed.")
-        return self.store.remove_gold_rating(_whole(response_id, "The response number"))
+        return self.store.remove_gold_rating(_record_id(response_id, "response"))
 
     def gold_ratings(self, actor: str | None, dataset: str | None, response_id: int | None = None) -> pd.DataFrame:
         """The gold responses (of one dataset, or the one response) with their scale, right range and

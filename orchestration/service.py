@@ -52,10 +52,47 @@ RATING_PROFILE = "mtbench-single"
 
 @dataclass(frozen=True)
 class CaseProgress:
-    """One step of a streamed judgment for the UI; ``verdict`` is set when it finished."""
+    """One step of a streamed judgment for the UI; ``verdict`` is set when it finished. ``waiting``: the
+    first step when the judge is busy with something else (what, in words); the output starts later."""
 
     text: str
     verdict: VerdictView | None = None
+    waiting: str = ""
+
+
+@dataclass
+class JudgeJob:
+    """One use of the loaded judge, running or waiting for it: what, in words, and how far it got."""
+
+    what: str
+    total: int | None = None
+    done: int = 0
+
+    def describe(self) -> str:
+        return f"{self.what} ({self.done} of {self.total} done)" if self.total else self.what
+
+
+class JudgeActivity:
+    """What the loaded judge is doing or has queued (judge runs, streamed judgments), so a page can say
+    why a judgment waits. Only words and counts, kept by the callers of the judge: no model calls."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._jobs: list[JudgeJob] = []
+
+    def start(self, what: str, total: int | None = None) -> JudgeJob:
+        job = JudgeJob(what, total)
+        with self._lock:
+            self._jobs.append(job)
+        return job
+
+    def finish(self, job: JudgeJob) -> None:
+        with self._lock:
+            self._jobs = [j for j in self._jobs if j is not job]
+
+    def describe(self) -> list[str]:
+        with self._lock:
+            return [job.describe() for job in self._jobs]
 
 
 @dataclass(frozen=True)
@@ -157,6 +194,7 @@ class Studio:
         self._judge_lock = threading.Lock()
         self._judge_loader = judge_loader
         self.background = BackgroundRun()
+        self.activity = JudgeActivity()
 
     @classmethod
     def open(
@@ -338,6 +376,21 @@ class Studio:
             choices.append((f"{name} · {search}{penalty}", name))
         return choices
 
+    def judge_busy(self) -> str | None:
+        """What keeps the loaded judge busy (a judge run, someone's judgment, what waits for it), or None
+        when it is free. Cheap (no model call): a page asks before a judgment, which would wait."""
+        judge = self._judge
+        busy = getattr(judge, "busy", None)
+        if judge is None or not callable(busy) or not busy():
+            return None
+        return "; ".join(self.activity.describe()) or "another judgment"
+
+    def _waiting(self) -> Iterator[CaseProgress]:
+        """The first step of a judgment that will wait for the judge (nothing when it is free)."""
+        busy = self.judge_busy()
+        if busy:
+            yield CaseProgress("", waiting=f"Waiting for the judge: it is busy with {busy} …")
+
     def judge_status(self) -> str:
         if self._judge is not None:
             fp = self._judge.fingerprint
@@ -373,16 +426,22 @@ class Studio:
         comparison = self.store.get_comparison(comparison_id)
         judge = self.judge_variant(decoding=decoding, max_new_tokens=max_new_tokens, profile=profile)
         run_id = self.store.ensure_judge_run(judge.fingerprint_key, judge.fingerprint)
-        for step in judge.stream(to_case(comparison)):
-            if step.result is None:
-                yield CaseProgress(step.text)
-                continue
-            self.store.save_verdict(run_id, to_new_verdict(comparison_id, step.result))
-            yield CaseProgress(step.text, self.store.latest_verdict(comparison_id))
+        yield from self._waiting()
+        job = self.activity.start(f"comparison #{comparison_id} (case study)")
+        try:
+            for step in judge.stream(to_case(comparison)):
+                if step.result is None:
+                    yield CaseProgress(step.text)
+                    continue
+                self.store.save_verdict(run_id, to_new_verdict(comparison_id, step.result))
+                yield CaseProgress(step.text, self.store.latest_verdict(comparison_id))
+        finally:
+            self.activity.finish(job)
 
     def stream_custom(self, case: PairCase) -> Iterator[CaseProgress]:
         """Judge a pasted case without storing it."""
         judge = self.judge()
+        yield from self._waiting()
         for step in judge.stream(case):
             if step.result is None:
                 yield CaseProgress(step.text)
@@ -419,7 +478,8 @@ class Studio:
             raise StoreError(f"Dataset {dataset!r} has no comparisons (datasets: {known}).")
         judge = self.judge()
         run_id = self.store.ensure_judge_run(judge.fingerprint_key, judge.fingerprint)
-        done = self.store.judged_comparison_ids(run_id)
+        # the run's judged ids span every dataset it judged: count only this dataset's as skipped
+        done = self.store.judged_comparison_ids(run_id) & {int(i) for i in table["id"]}
         todo = [int(i) for i in table["id"] if int(i) not in done]
         if limit is not None:
             todo = todo[:limit]
@@ -428,16 +488,21 @@ class Studio:
         finished = 0
         if on_progress is not None:
             on_progress(0, len(todo))  # the judge has loaded: what is left is known
+        job = self.activity.start(f"judging the dataset {dataset}", len(todo))
 
         def save(index: int, result: JudgeResult) -> None:
             nonlocal unparsed, finished
             self.store.save_verdict(run_id, to_new_verdict(todo[index], result))
             unparsed += result.parsed.status != "ok"
             finished += 1
+            job.done = finished
             if on_progress is not None:
                 on_progress(finished, len(todo))
 
-        judge.judge_many(cases, batch_size=self.settings.batch_size, on_result=save)
+        try:
+            judge.judge_many(cases, batch_size=self.settings.batch_size, on_result=save)
+        finally:
+            self.activity.finish(job)
         return RunSummary(judged=len(todo), skipped=len(done), unparsed=unparsed, run_id=run_id)
 
     # ------------------------------------------------------------------ reading

@@ -9,7 +9,7 @@ that importing ``settings`` never imports the store), the README table in ``sett
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -79,15 +79,47 @@ class Settings:
         return self.database_url or str(self.home / "judge-studio.sqlite3")
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
-        """Defaults, then ``JUDGE_STUDIO_<NAME>`` variables, then ``overrides`` that are not None."""
+    def from_env(
+        cls,
+        environ: Mapping[str, str] | None = None,
+        *,
+        command: str | None = None,
+        warn: Callable[[str], None] | None = None,
+        **overrides: Any,
+    ) -> Settings:
+        """Defaults, then ``JUDGE_STUDIO_<NAME>`` variables, then ``overrides`` that are not None (flags:
+        a number below its row's ``minimum`` is refused, naming the flag).
+
+        ``command``: the command being run. A variable it cannot read (``JUDGE_STUDIO_PORT=abc``) stops
+        a command that takes that setting, with a message naming the variable; a command that does not
+        take it (``metrics`` has no ``--port``) runs on with the default and ``warn`` gets that message.
+        Without ``command`` (the server's workers, library callers) every variable must be readable.
+        """
         env = os.environ if environ is None else environ
-        values = {f.name: BY_NAME[f.name].from_env(env) for f in fields(cls)}
+        values = {f.name: _from_env(BY_NAME[f.name], env, command, warn) for f in fields(cls)}
         values["home"] = Path(values["home"]).expanduser()
+        for name, value in overrides.items():
+            row = BY_NAME.get(name)
+            if row is not None and value is not None and row.minimum is not None:
+                row.in_range(value, row.cli_flag or name)
         values.update({k: v for k, v in overrides.items() if v is not None})
         if isinstance(values["home"], str):
             values["home"] = Path(values["home"]).expanduser()
         return cls(**values)
+
+
+def _from_env(row: Setting, env: Mapping[str, str], command: str | None, warn: Callable[[str], None] | None) -> Any:
+    """``row``'s value from ``env``; see ``Settings.from_env`` for a bad variable of a setting ``command``
+    does not take."""
+    try:
+        return row.from_env(env)
+    except ValueError as exc:
+        if command is None or not row.commands or command in row.commands:
+            raise
+        if warn is not None:
+            flag = f"does not take {row.cli_flag}" if row.cli_flag else f"does not use {row.name}"
+            warn(f"{exc} `{command}` {flag}, so it goes on with the default ({row.value()}).")
+        return row.value()
 
 
 def judge_spec(s: Settings) -> JudgeSpec:

@@ -51,6 +51,7 @@ STORE_COMMANDS = (
     "users set",
     "users invite",
     "users token",
+    "users sign-out-everyone",
     "prompts add",
     "prompts list",
     "prompts show",
@@ -87,6 +88,7 @@ class Setting:
     flag: str = ""
     choices: tuple[str, ...] | None = None
     runtime: bool = True
+    minimum: int | None = None  # the smallest value a number setting takes (flags and variables are checked)
 
     @property
     def env_var(self) -> str | None:
@@ -112,19 +114,22 @@ class Setting:
             if text.lower() in FALSE_WORDS:
                 return False
             raise ValueError(f"{where} is not a yes/no value (use 1/0, true/false, yes/no, on/off).")
-        if self.type is int:
+        if self.type in (int, float):
             try:
-                return int(text)
+                number = self.type(text)
             except ValueError:
-                raise ValueError(f"{where} is not a whole number.") from None
-        if self.type is float:
-            try:
-                return float(text)
-            except ValueError:
-                raise ValueError(f"{where} is not a number.") from None
+                raise ValueError(f"{where} is not a {'whole number' if self.type is int else 'number'}.") from None
+            return self.in_range(number, where)
         if self.type is Path:
             return Path(text).expanduser()
         return raw
+
+    def in_range(self, value: Any, where: str) -> Any:
+        """``value``, or a ValueError naming ``where`` (the flag or variable) when it is below ``minimum``:
+        checked as the value is read, so a bad ``--max-new-tokens -5`` stops before a model loads."""
+        if self.minimum is not None and value < self.minimum:
+            raise ValueError(f"{where} must be at least {self.minimum}, got {value}.")
+        return value
 
     def from_env(self, environ: Mapping[str, str]) -> Any:
         """The value ``environ`` gives this setting, or the default."""
@@ -249,6 +254,7 @@ JUDGE = (
         "new tokens the judge may write per judgment",
         "judge",
         commands=JUDGE_COMMANDS,
+        minimum=1,
         **_spec("max_new_tokens"),
     ),
     Setting("seed", int, "random seed of sampling presets", "judge", commands=JUDGE_COMMANDS, **_spec("seed")),
@@ -306,6 +312,7 @@ JUDGE = (
         load=_judge_batch_size,
         source="judge_runtime.Judge.judge_many(batch_size=...)",
         commands=JUDGE_COMMANDS,
+        minimum=1,
     ),
 )
 

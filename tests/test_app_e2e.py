@@ -84,11 +84,11 @@ def test_a_submit_without_an_item_on_screen_is_refused_with_a_message(
     running_app: str, db_path: Path, app_accounts: dict[str, str]
 ) -> None:
     client = _client(running_app, "alice", app_accounts)
-    with pytest.raises(Exception, match="there is no comparison on screen"):
-        client.predict(SESSION, "left", 0, False, "", api_name="/submit_label")
+    nothing = predict(client, "/submit_label", SESSION, "left", 0, False, "")
+    assert "there is no comparison on screen" in nothing["annotate-feedback"]
     client.predict(SESSION, api_name="/next_item")
-    with pytest.raises(Exception, match="Choose Left, Right or Tie first"):
-        client.predict(SESSION, None, 0, False, "", api_name="/submit_label")
+    unchosen = predict(client, "/submit_label", SESSION, None, 0, False, "")
+    assert "Choose Left, Right or Tie first" in unchosen["annotate-feedback"]
     assert _sql(db_path, "SELECT count(*) FROM labels") == [(0,)]
 
 

@@ -106,3 +106,23 @@ def test_a_late_submit_after_someone_took_the_item_is_refused_on_the_page(live_a
         page.locator("#submit-label").click()
         page.get_by_text("is taken").first.wait_for()
     assert [row.annotator for row in [studio.store.label_of(shown, "alice")] if row is not None] == []
+
+
+def test_a_grade_submit_without_a_rating_warns_and_the_rating_buttons_stay_clickable(live_app: Any) -> None:
+    """s7 finding 2: the refused submit used to put "Error" overlays over the whole page (the rating
+    buttons could not be clicked) and its toast showed the message in quote marks."""
+    with browser_page(live_app.url, "alice", "alice-pass-1") as page:
+        page.get_by_role("tab", name="Grade").click()
+        page.wait_for_function("document.querySelector('#grade-session input')?.value?.length > 0")
+        page.locator("#start-grading").click()
+        page.wait_for_function("document.querySelector('#grade-header').innerText.includes('Response')")
+        page.locator("#submit-rating").click()
+        page.wait_for_function("document.querySelector('#grade-feedback').innerText.includes('Choose a rating')")
+        toast = page.get_by_test_id("toast-text").filter(has_text="Choose a rating first").first
+        assert toast.inner_text().strip().startswith("Choose a rating first")  # no quote marks around it
+        page.locator("#grade-rating label").nth(6).click(timeout=5_000)  # 7: an overlay would intercept this
+        page.locator("#submit-rating").click(timeout=5_000)
+        page.wait_for_function("document.querySelector('#grade-feedback').innerText.includes('Rated')")
+        assert "Rated 7/10" in page.locator("#grade-feedback").inner_text()
+    with live_app.studio.store.engine.begin() as connection:
+        assert connection.exec_driver_sql("SELECT rating FROM ratings").fetchall() == [(7,)]

@@ -287,7 +287,13 @@ def test_parquet_has_the_rows_of_the_jsonl_export(small: Store, tmp_path: Path, 
     if kind == "labels" and options:
         judge_rows = frame[frame["rater_kind"] == "judge"]
         assert judge_rows["run_id"].tolist() == [1.0, 1.0, 1.0] and frame["run_id"].isna().sum() == 5
-        assert frame["swapped"].dtype == bool and _cells(judge_rows["verdict"]) == ["1", None, "2"]
+        # judge rows: the order judged; imported labels: no order known (null), never a made-up False
+        assert judge_rows["swapped"].tolist() == [False, False, False] and _cells(judge_rows["verdict"]) == [
+            "1",
+            None,
+            "2",
+        ]
+        assert frame.loc[frame["rater_kind"] == "human", "swapped"].isna().all()
     if kind == "wide":
         assert frame["n_labels"].tolist() == [3, 1, 1] and frame["n_labels"].dtype == "int64"
         assert (frame.at[0, "instruction"], frame.at[0, "response1"]) == ("=1+1 is?", "+2")  # text as it is

@@ -154,8 +154,9 @@ def test_the_grade_page_offers_the_session_scale_and_shows_the_rubric_escaped(st
     run = studio.store.ensure_judge_run("fp-p2", {"model": "judge-x", "profile": "prometheus2-absolute"})
     studio.store.save_judge_rating(run, NewJudgeRating(response_id, 3.0, "ok"), scale=5)
     submit = handler(demo, "submit_rating")
-    with pytest.raises(gr.Error, match="This session rates 1-5"):
-        submit("submit", "five", response_id, False, 1.0, version, key, "7", 0, False, "", alice)
+    refused = by_id(submit("submit", "five", response_id, False, 1.0, version, key, "7", 0, False, "", alice))
+    assert "This session rates 1\\-5" in refused["grade-feedback"] and refused["grade-feedback"].startswith("⚠")
+    assert studio.store.rating_of(response_id, "alice") is None  # nothing was saved
     after = by_id(submit("submit", "five", response_id, False, 1.0, version, key, "4", 0, False, "", alice))
     assert "Rated **4**/5" in after["grade-feedback"] and "judge rated it **3**/5" in after["grade-feedback"]
     ten = by_id(handler(demo, "next_response")(DEMO_GRADING_SESSION, alice))

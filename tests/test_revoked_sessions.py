@@ -7,7 +7,6 @@ migration up and down."""
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,7 +23,7 @@ from tls_harness import make_studio, serve_studio
 
 from annotation_store import StoreError, open_store
 from annotation_store.db import make_engine, sqlite_url
-from web.sessions import COOKIE_NAME, IMPORTED_SUFFIX, REVOKED_FILE, SECRET_FILE, SessionSigner, load_secret
+from web.sessions import COOKIE_NAME, IMPORTED_SUFFIX, REVOKED_FILE, SessionSigner
 
 HOURS = 12.0
 SAME_ORIGIN = {"Sec-Fetch-Site": "same-origin"}
@@ -35,7 +34,7 @@ def _sql(path: Path, query: str, *args: object) -> list[tuple[Any, ...]]:
         return connection.execute(query, args).fetchall()
 
 
-def _signed_in_user(url: str, cookie: str) -> str | None:
+def signed_in_user(url: str, cookie: str) -> str | None:
     """Who the app at ``url`` takes the bearer of ``cookie`` for (None: not signed in)."""
     with httpx.Client(base_url=url, cookies={COOKIE_NAME: cookie}, timeout=60) as client:
         user = client.get("gradio_api/user").json()
@@ -44,13 +43,12 @@ def _signed_in_user(url: str, cookie: str) -> str | None:
 
 
 @contextmanager
-def _second_server(database: str, home: Path, first_home: Path) -> Iterator[str]:
-    """Another app server on another machine: its own data folder (with the deployment's
-    ``session-secret`` copied in, as an operator does), the same database."""
+def second_server(database: str, home: Path) -> Iterator[str]:
+    """Another app server on another machine: its own data folder (nothing copied into it: the
+    signing secret is the database's, migration 0015), the same database."""
     from orchestration import Settings, Studio
 
     home.mkdir()
-    shutil.copy(first_home / SECRET_FILE, home / SECRET_FILE)
     studio = Studio.open(Settings(home=home, database_url=database))
     try:
         with serve_studio(studio) as url:
@@ -68,21 +66,20 @@ def database(request: pytest.FixtureRequest, db_path: Path) -> str:
 
 # ---------------------------------------------------------------------- several servers, restarts
 def test_a_logout_on_one_server_refuses_the_cookie_on_another(database: str, db_path: Path, tmp_path: Path) -> None:
-    load_secret(db_path.parent)
     first = make_studio(db_path, database_url=database)
     try:
         with (
             serve_studio(first) as url_a,
-            _second_server(database, tmp_path / "machine-b", db_path.parent) as url_b,
+            second_server(database, tmp_path / "machine-b") as url_b,
             httpx.Client(base_url=url_a, timeout=60) as alice,
         ):
             alice.post("login", data={"username": "alice", "password": "alice-pass-1"}).raise_for_status()
             cookie = alice.cookies[COOKIE_NAME]
-            assert _signed_in_user(url_b, cookie) == "alice"  # the same login works on both servers
+            assert signed_in_user(url_b, cookie) == "alice"  # the same login works on both servers
             out = alice.get("logout", headers=SAME_ORIGIN)
             assert out.status_code == 303 and out.headers["location"] == "/login"
-            assert _signed_in_user(url_a, cookie) is None
-            assert _signed_in_user(url_b, cookie) is None  # a copy of the cookie is refused on B too
+            assert signed_in_user(url_a, cookie) is None
+            assert signed_in_user(url_b, cookie) is None  # a copy of the cookie is refused on B too
             with httpx.Client(base_url=url_b, cookies={COOKIE_NAME: cookie}) as replayed:
                 assert 'name="password"' in replayed.get("").text  # B shows the login form
     finally:
@@ -106,8 +103,8 @@ def test_an_older_versions_logouts_are_imported_once_and_survive_restarts(db_pat
         studio = make_studio(db_path)
         try:
             with serve_studio(studio) as url:
-                assert _signed_in_user(url, logged_out) is None
-                assert _signed_in_user(url, still_in) == "alice"
+                assert signed_in_user(url, logged_out) is None
+                assert signed_in_user(url, still_in) == "alice"
         finally:
             studio.store.close()
         assert not old_file.exists() and (home / (REVOKED_FILE + IMPORTED_SUFFIX)).exists()

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -193,7 +192,8 @@ def test_a_login_survives_a_restart_until_logout(db_path: Path) -> None:
         cookie = alice.cookies[COOKIE_NAME]
         assert alice.get("gradio_api/user").json() == "alice"
     studio.store.close()
-    assert stat.S_IMODE((db_path.parent / SECRET_FILE).stat().st_mode) == 0o600
+    assert not (db_path.parent / SECRET_FILE).exists()  # the signing secret is the database's (migration 0015)
+    assert [name for (name,) in _sql(db_path, "SELECT name FROM app_secrets")] == ["session"]
 
     restarted = make_studio(db_path)  # a new process would do the same: same data folder, same database
     with serve_studio(restarted) as url:
@@ -210,14 +210,17 @@ def test_a_login_survives_a_restart_until_logout(db_path: Path) -> None:
     restarted.store.close()
 
 
-def test_an_expired_tampered_or_foreign_cookie_is_refused(app, db_path: Path) -> None:
+def test_an_expired_tampered_or_foreign_cookie_is_refused(app, db_path: Path, tmp_path: Path) -> None:
+    from annotation_store import open_store
     from web.sessions import COOKIE_NAME, SessionSigner
 
     url, studio = app
     hours = studio.settings.session_hours
     store = studio.store
     old = SessionSigner(db_path.parent, hours, store, clock=lambda: 1_000_000.0).issue("admin")  # long expired
-    other_secret = SessionSigner(db_path.parent / "elsewhere", hours, store).issue("admin")
+    elsewhere = open_store(tmp_path / "elsewhere" / "other.sqlite3")  # another deployment: its own secret
+    other_secret = SessionSigner(tmp_path / "elsewhere", hours, elsewhere).issue("admin")
+    elsewhere.close()
     fresh = SessionSigner(db_path.parent, hours, store).issue("admin")
     payload, signature = fresh.split(".")
     tampered = payload[:-2] + ("A" if payload[-2] != "A" else "B") + payload[-1] + "." + signature

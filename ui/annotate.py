@@ -12,6 +12,7 @@ from typing import Any
 
 import gradio as gr
 
+from errors import InvalidInput
 from orchestration import DEMO_SESSION, AnnotationItem, Studio, SubmitOutcome
 from orchestration.annotation import canonical_verdict, presented_choice
 from ui.answer_page import CONFIDENCE_CHOICES, Page, PageKind, Updates, answer_page, progress_html
@@ -100,7 +101,7 @@ def _answer_of(what: str, picked: str | None, swapped: bool) -> dict[str, Any]:
     if what == "skip":
         return {"verdict": None, "skipped": True}
     if picked is None:
-        raise gr.Error("Choose Left, Right or Tie first (keys 1, 2, T), then submit.", print_exception=False)
+        raise InvalidInput("Choose Left, Right or Tie first (keys 1, 2, T), then submit.")
     return {"verdict": canonical_verdict(picked, swapped), "skipped": False}
 
 

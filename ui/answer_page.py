@@ -19,8 +19,9 @@ from typing import Any
 
 import gradio as gr
 
+from errors import InvalidInput
 from orchestration import Studio
-from ui.errors import actor_of, guarded
+from ui.errors import actor_of, guarded, noted
 from ui.render import safe_markdown
 
 CONFIDENCE_CHOICES = [("–", 0), ("1 · unsure", 1), ("2", 2), ("3", 3), ("4", 4), ("5 · certain", 5)]
@@ -37,7 +38,7 @@ def progress_html(
         '<div class="js-progress">'
         f"<label>You: {mine} {verb} "
         f'<progress id="progress-mine" value="{min(mine, total)}" max="{total}"></progress></label> '
-        f"<label>Everyone: {done} of {total} {items} have {int(overlap)} answers "
+        f"<label>Everyone: {done} of {total} {items} have {int(overlap)} answer{'s' if int(overlap) != 1 else ''} "
         f'<progress id="progress-all" value="{done}" max="{total}"></progress></label>'
         "</div>"
     )
@@ -210,18 +211,20 @@ def _wire(kind: PageKind, studio: Studio, demo: gr.Blocks, page: Page) -> None:
         default = kind.default_session if kind.default_session in names else (names[0] if names else None)
         return gr.Dropdown(choices=names, value=default)
 
-    @guarded
+    # A mistake (no choice, nothing on screen, no earlier answer, a changed item) is a note in the
+    # feedback line and a toast; the page stays as it was and usable (no error overlays on the form).
+    @noted(page.feedback)
     def next_item(session_name: str | None, request: gr.Request) -> Updates:
         return show(kind, page, desk.next_item(actor_of(request), session_name), "")
 
-    @guarded
+    @noted(page.feedback)
     def go_back(session_name: str | None, current: int | None, request: gr.Request) -> Updates:
         item = desk.previous(actor_of(request), session_name, current)
         if item is None:
-            raise gr.Error(kind.no_previous, print_exception=False)
+            raise InvalidInput(kind.no_previous)
         return show(kind, page, item, "")
 
-    @guarded
+    @noted(page.feedback)
     def answer(
         what: str,
         session_name: str | None,
@@ -237,7 +240,7 @@ def _wire(kind: PageKind, studio: Studio, demo: gr.Blocks, page: Page) -> None:
         request: gr.Request,
     ) -> Updates:
         if item_id is None:
-            raise gr.Error(kind.nothing_on_screen, print_exception=False)
+            raise InvalidInput(kind.nothing_on_screen)
         values = kind.answer_of(what, picked, bool(swapped))
         elapsed = int((time.monotonic() - started) * 1000) if started else None
         values.update(

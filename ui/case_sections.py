@@ -14,6 +14,7 @@ from orchestration import CaseProgress, Studio
 from orchestration.browse import DEFAULT_LOW_CONFIDENCE
 from ui.comparison_panel import ComparisonPanel, comparison_panel
 from ui.formatting import reason_markdown, reference_markdown, verdict_markdown
+from ui.render import inline_text
 
 MIN_NEW_TOKENS, MAX_NEW_TOKENS = 16, 1024
 ANY = "(any)"
@@ -57,6 +58,8 @@ class JudgeOutput:
         }
 
     def progress(self, step: CaseProgress) -> dict[Any, Any]:
+        if step.waiting:  # queued behind another use of the judge: say so, and drop the old output
+            return {self.raw: "", self.verdict: f"⏳ {inline_text(step.waiting)}", self.reason: "", self.reference: ""}
         if step.verdict is None:
             return {self.raw: step.text, self.verdict: "_Judging…_", self.reason: "", self.reference: ""}
         return self.show(step.verdict, raw=step.text)

@@ -4,7 +4,10 @@ input and loading errors) become messages a user can act on, in one place.
 Every handler is wrapped in ``guarded`` (the error pops up as a ``gr.Error``) or ``noted(target)``
 (the message is written into a Markdown area of the page and shown as a warning toast, with no error
 state on the other outputs, so a typo in a form never leaves an overlay that blocks the form).
-Anything else is a bug: it propagates, and Gradio shows a generic error without internals.
+Anything else is a bug: it propagates out of these decorators, and ``guard_all`` (run once on the
+whole app by ``ui.layout.build_ui``) logs its traceback and shows the user only ``BUG_MESSAGE``
+(Gradio would otherwise show the bare exception text, e.g. a ``KeyError``'s column name), for every
+handler, decorated or not (timers, page loads, pickers).
 """
 
 from __future__ import annotations
@@ -12,10 +15,12 @@ from __future__ import annotations
 import functools
 import html
 import inspect
+import logging
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import gradio as gr
+from gradio_client.exceptions import AppError
 
 from errors import StudioError
 from judge_runtime import JudgeInputError, JudgeLoadError
@@ -26,11 +31,17 @@ F = TypeVar("F", bound=Callable[..., Any])
 #: What a user can fix or must wait for. Plain ``ValueError`` stays here while lower layers still
 #: raise it for bad input (e.g. a password that is too long); everything else is a bug.
 USER_ERRORS: tuple[type[BaseException], ...] = (StudioError, JudgeInputError, JudgeLoadError, ValueError)
+#: What a user sees when a handler hits a bug; the traceback goes to the server log.
+BUG_MESSAGE = "Something went wrong on the server (logged); try again, or tell an admin."
+
+log = logging.getLogger("judge_studio.ui")
 
 
 def user_message(exc: BaseException) -> str:
-    """The sentence shown to the user for a user error (the typed errors carry it as their text)."""
-    text = str(exc).strip() or type(exc).__name__
+    """The sentence shown to the user for a user error (the typed errors carry it as their text). A
+    ``gr.Error`` is a ``ValueError`` too, but its ``str()`` is the ``repr`` of its message (quote marks
+    around the text): its ``message`` is the sentence."""
+    text = (str(exc.message) if isinstance(exc, AppError) else str(exc)).strip() or type(exc).__name__
     if isinstance(exc, JudgeLoadError) and not text.lower().startswith("the judge"):
         return f"The judge could not be loaded: {text}"
     return text
@@ -42,10 +53,18 @@ def as_gr_error(exc: BaseException) -> gr.Error:
     return gr.Error(html.escape(user_message(exc), quote=False), print_exception=False)
 
 
-def _wrap(fn: F, on_error: Callable[[BaseException], Any]) -> F:
+def as_bug(fn: Callable[..., Any], exc: BaseException) -> gr.Error:
+    """A bug in a handler: the traceback to the server log, a generic popup (no internals) to the user."""
+    log.error("Unexpected error in UI handler %s", getattr(fn, "__qualname__", fn), exc_info=exc)
+    return gr.Error(BUG_MESSAGE, print_exception=False)
+
+
+def _wrap(fn: F, on_error: Callable[[BaseException], Any], *, bugs: bool = False) -> F:
     """``fn`` (a plain function or a generator) with user errors handed to ``on_error``, whose return
-    value (if it returns) becomes the handler's last update. ``functools.wraps`` keeps the signature:
-    Gradio injects ``gr.Request`` / ``gr.SelectData`` by their annotations."""
+    value (if it returns) becomes the handler's last update; with ``bugs``, any other exception
+    becomes ``as_bug``'s popup. ``functools.wraps`` keeps the signature: Gradio injects
+    ``gr.Request`` / ``gr.SelectData`` by their annotations."""
+    caught: tuple[type[BaseException], ...] = (Exception,) if bugs else ()
     if inspect.isgeneratorfunction(fn):
 
         @functools.wraps(fn)
@@ -54,6 +73,8 @@ def _wrap(fn: F, on_error: Callable[[BaseException], Any]) -> F:
                 yield from fn(*args, **kwargs)
             except USER_ERRORS as exc:
                 yield on_error(exc)
+            except caught as exc:
+                raise as_bug(fn, exc) from exc
 
         return stream  # type: ignore[return-value]
 
@@ -63,8 +84,31 @@ def _wrap(fn: F, on_error: Callable[[BaseException], Any]) -> F:
             return fn(*args, **kwargs)
         except USER_ERRORS as exc:
             return on_error(exc)
+        except caught as exc:
+            raise as_bug(fn, exc) from exc
 
     return call  # type: ignore[return-value]
+
+
+def _keep(exc: BaseException) -> Any:
+    raise exc
+
+
+def guard_all(demo: gr.Blocks) -> None:
+    """The bug boundary around every handler of ``demo`` (built with ``guarded``/``noted`` or not):
+    user errors pass through as they are; anything else is logged and shown as ``BUG_MESSAGE``.
+    Done once, after the pages are built, so that no handler can be left out."""
+    for block_fn in demo.fns.values():
+        fn = block_fn.fn
+        if fn is None or getattr(fn, "__bug_boundary__", False):
+            continue
+        if inspect.iscoroutinefunction(fn) or inspect.isasyncgenfunction(fn):
+            continue  # none of the pages' handlers is async; the sync wrapper would not await them
+        wrapped = _wrap(fn, _keep, bugs=True)
+        wrapped.__bug_boundary__ = True  # type: ignore[attr-defined]
+        if hasattr(fn, "__self__"):  # a bound method: who it belongs to stays visible
+            wrapped.__self__ = fn.__self__  # type: ignore[attr-defined]
+        block_fn.fn = wrapped
 
 
 def _raise(exc: BaseException) -> Any:
@@ -107,4 +151,15 @@ def actor_of(request: gr.Request | None) -> str | None:
     return getattr(request, "username", None) if request is not None else None
 
 
-__all__ = ["USER_ERRORS", "actor_of", "as_gr_error", "guarded", "has_role", "noted", "user_message"]
+__all__ = [
+    "BUG_MESSAGE",
+    "USER_ERRORS",
+    "actor_of",
+    "as_bug",
+    "as_gr_error",
+    "guard_all",
+    "guarded",
+    "has_role",
+    "noted",
+    "user_message",
+]

@@ -16,6 +16,7 @@ import gradio as gr
 
 from annotation_store import StoreError
 from annotation_store.scales import parse_rubric
+from errors import InvalidInput
 from orchestration import DEMO_GRADING_SESSION, GradeOutcome, GradingItem, Studio
 from ui.answer_page import Page, PageKind, Updates, answer_page
 from ui.render import code, inline_text, quote_block
@@ -115,9 +116,7 @@ def _answer_of(what: str, picked: Any, _swapped: bool) -> dict[str, Any]:
     if what == "skip":
         return {"rating": None, "skipped": True}
     if not picked:
-        raise gr.Error(
-            "Choose a rating first (one of the buttons of the session's scale), then submit.", print_exception=False
-        )
+        raise InvalidInput("Choose a rating first (one of the buttons of the session's scale), then submit.")
     return {"rating": int(str(picked)), "skipped": False}
 
 

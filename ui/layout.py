@@ -19,7 +19,7 @@ from ui.admin import admin_tab
 from ui.annotate import annotate_tab
 from ui.case_study import case_study_tab
 from ui.dashboard import dashboard_tab
-from ui.errors import USER_ERRORS, actor_of
+from ui.errors import USER_ERRORS, actor_of, guard_all
 from ui.grading import grading_tab
 from ui.pickers import DatasetPickers
 from ui.render import code, inline_text
@@ -73,6 +73,7 @@ def build_ui(studio: Studio) -> gr.Blocks:
             }
 
         demo.load(for_role, outputs=[whoami, *pages], api_visibility="private")
+    guard_all(demo)  # a bug in any handler: logged, and a generic message instead of its internals
     return demo
 
 

@@ -101,7 +101,7 @@ def queue_section(pickers: DatasetPickers) -> QueueSection:
 
 def item_section() -> ItemSection:
     with gr.Row():
-        number = gr.Number(label="Comparison #", precision=0, elem_id="review-id", scale=1)
+        number = gr.Number(label="Comparison #", precision=0, placeholder="e.g. 12", elem_id="review-id", scale=1)
         open_button = gr.Button("Open", elem_id="review-open", scale=1)
     note = gr.Markdown(elem_id="review-open-note")
     panel = comparison_panel("review")

@@ -2,17 +2,25 @@
 
 Why signed cookies and not Gradio's login: Gradio keeps its login tokens in a dict in memory, so
 every restart logged everyone out. Here the cookie itself says who and since when
-(``name``, a random session id, the issue time), signed with HMAC-SHA256 under a secret kept in the
-data folder (``session-secret``, mode 600). A restart reads the same secret, so cookies stay valid
-until ``session_hours`` after login. Logging out records the session id as revoked in the database
-(``revoked_sessions``, until the cookie would have expired anyway), so a copy of the cookie stops
-working too, on every app server sharing that database (each of them needs the same
-``session-secret``). Older versions kept the revoked ids in ``revoked-sessions.json`` beside the
-secret; that file is imported into the table once at start and renamed ``.imported``. Every use
-also checks that the account still exists and is active: deactivating an account ends its sessions
-at once.
+(``name``, a random session id, the issue time), signed with HMAC-SHA256 under the deployment's
+signing secret. That secret is kept in the database (``app_secrets``, name ``session``, migration
+0015), made by whichever app server starts first, so every server on one database (several behind a
+load balancer, or a restart on another machine) accepts the cookies of the others with nothing copied
+between machines, and cookies stay valid until ``session_hours`` after login. Older versions kept the
+secret in ``session-secret`` in each data folder: at start that file is adopted into the database if
+the database has none yet (nobody is logged out by the upgrade) and renamed ``.imported``; if the
+database already holds another secret, the database's is used and a warning names the file.
 
-Deleting ``session-secret`` logs everybody out.
+Logging out records the session id as revoked in the database (``revoked_sessions``, until the
+cookie would have expired anyway), so a copy of the cookie stops working too, on every app server
+sharing that database. Older versions kept the revoked ids in ``revoked-sessions.json``; that file
+is imported into the table once at start and renamed ``.imported``. Every use also checks that the
+account still exists and is active: deactivating an account ends its sessions at once.
+
+``judge-studio users sign-out-everyone`` logs everybody out on purpose: it replaces the secret in the
+database (``Store.rotate_shared_secret``), and every server reads the new one within
+``SECRET_REFRESH_S`` seconds. API tokens are not signed with it (they are stored as digests) and keep
+working.
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ import contextlib
 import hashlib
 import hmac
 import json
+import logging
 import os
 import secrets
 import threading
@@ -32,10 +41,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
-SECRET_FILE = "session-secret"
+from annotation_store.app_secrets import SESSION_SECRET
+
+SECRET_NAME = SESSION_SECRET  # the row of ``app_secrets`` holding the signing secret: "session"
+SECRET_REFRESH_S = 5.0  # how long a server signs with the secret it read before reading it again
+SECRET_FILE = "session-secret"  # where versions before 0015 kept it, one per data folder; adopted at start
+MAX_SECRET = 128  # app_secrets.value
 REVOKED_FILE = "revoked-sessions.json"  # where versions before 0013 kept logouts; imported once at start
 IMPORTED_SUFFIX = ".imported"
 COOKIE_NAME = "judge_studio_session"
+
+log = logging.getLogger(__name__)
 
 
 def _b64(data: bytes) -> str:
@@ -46,21 +62,71 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def load_secret(home: Path) -> bytes:
-    """The signing secret in ``home``, created (mode 600, never overwritten) on first use."""
-    home.mkdir(parents=True, exist_ok=True)
-    path = home / SECRET_FILE
+class SecretStore(Protocol):
+    """What the signing key needs of the store (``annotation_store.Store`` has it)."""
+
+    def shared_secret(self, name: str, *, adopt: str | None = None) -> str: ...
+
+
+def _old_secret(path: Path) -> str | None:
+    """The secret an older version kept in ``path`` (``session-secret``), or None if there is no file."""
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
         secret = path.read_text(encoding="ascii").strip()
-        if len(secret) < 32:
-            raise ValueError(f"{path} is too short to be a session secret; delete it to make a new one.") from None
-        return secret.encode("ascii")
-    secret = secrets.token_hex(32)
-    with os.fdopen(fd, "w", encoding="ascii") as out:
-        out.write(secret + "\n")
-    return secret.encode("ascii")
+    except FileNotFoundError:
+        return None
+    except (UnicodeError, OSError) as exc:
+        raise ValueError(f"{path} (an older version's session secret) cannot be read ({exc}); delete it.") from None
+    if not 32 <= len(secret) <= MAX_SECRET:
+        raise ValueError(
+            f"{path} (an older version's session secret) is {len(secret)} characters, not 32 to {MAX_SECRET}; "
+            "delete it (the secret in the database is used then; logins signed with the file's secret end)."
+        )
+    return secret
+
+
+def load_secret(home: Path, store: SecretStore) -> bytes:
+    """The deployment's signing secret: the database's (``app_secrets``, name ``session``), made there on
+    first use. An older version's ``session-secret`` in ``home`` is adopted when the database has none
+    yet, so its cookies stay valid, and renamed ``session-secret.imported`` (also when another server
+    adopted the same value first). A file that differs from the database's secret is left alone, and a
+    warning names it: the database wins, as every other server of the deployment uses that one."""
+    path = home / SECRET_FILE
+    old = _old_secret(path)
+    secret = store.shared_secret(SECRET_NAME, adopt=old)
+    if old is not None and old != secret:
+        log.warning(
+            "%s is not used: the database holds another session secret, which every app server uses "
+            "(logins signed with the file's secret are refused); delete the file to silence this warning.",
+            path,
+        )
+    elif old is not None:
+        with contextlib.suppress(FileNotFoundError):  # another process on this data folder renamed it first
+            os.replace(path, path.with_name(path.name + IMPORTED_SUFFIX))
+    return secret.encode("utf-8")
+
+
+class SigningKey:
+    """The signing secret as this process last read it from the database, read again when older than
+    ``SECRET_REFRESH_S`` (so ``users sign-out-everyone``, run anywhere, takes effect here) and when a
+    cookie's signature does not match (so a cookie another server signed with a newer secret is
+    accepted at once). Each read again is one primary-key read."""
+
+    def __init__(self, home: Path, store: SecretStore, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.store = store
+        self.monotonic = monotonic
+        self._current = (load_secret(home, store), monotonic())  # (secret, when read): replaced as one
+
+    def current(self) -> bytes:
+        secret, read_at = self._current
+        if self.monotonic() - read_at >= SECRET_REFRESH_S:
+            secret = self.reload()
+        return secret
+
+    def reload(self) -> bytes:
+        """Read the secret from the database now."""
+        secret = self.store.shared_secret(SECRET_NAME).encode("utf-8")
+        self._current = (secret, self.monotonic())
+        return secret
 
 
 @dataclass(frozen=True)
@@ -79,6 +145,10 @@ class RevocationStore(Protocol):
     def revoke_browser_sessions(self, expiries: Mapping[str, datetime], forget_before: datetime) -> None: ...
 
     def browser_session_revoked(self, session_id: str) -> bool: ...
+
+
+class SessionStore(RevocationStore, SecretStore, Protocol):
+    """What ``SessionSigner`` needs of the store."""
 
 
 def _utc(seconds: float) -> datetime:
@@ -153,10 +223,8 @@ class RevokedSessions:
 class SessionSigner:
     """Issues and checks session cookies (see the module's docstring)."""
 
-    def __init__(
-        self, home: Path, hours: float, store: RevocationStore, clock: Callable[[], float] = time.time
-    ) -> None:
-        self.secret = load_secret(home)
+    def __init__(self, home: Path, hours: float, store: SessionStore, clock: Callable[[], float] = time.time) -> None:
+        self.key = SigningKey(home, store)
         self.hours = float(hours)
         self.clock = clock
         self.revoked = RevokedSessions(store, clock)
@@ -166,14 +234,22 @@ class SessionSigner:
     def max_age(self) -> int:
         return int(self.hours * 3600)
 
-    def _signature(self, payload: str) -> str:
-        return _b64(hmac.new(self.secret, payload.encode("ascii"), hashlib.sha256).digest())
+    @staticmethod
+    def _signature(secret: bytes, payload: str) -> str:
+        return _b64(hmac.new(secret, payload.encode("ascii"), hashlib.sha256).digest())
+
+    def _signed(self, payload: str, signature: str) -> bool:
+        """Whether ``signature`` is the current secret's. On a mismatch the secret is read again first:
+        another server may already sign with a newer one (after ``sign_out_everyone``)."""
+        if hmac.compare_digest(signature, self._signature(self.key.current(), payload)):
+            return True
+        return hmac.compare_digest(signature, self._signature(self.key.reload(), payload))
 
     def issue(self, name: str) -> str:
         """A cookie value for ``name``, valid for ``hours`` from now."""
         body = {"u": name, "s": secrets.token_urlsafe(16), "t": int(self.clock())}
         payload = _b64(json.dumps(body, separators=(",", ":")).encode("utf-8"))
-        return f"{payload}.{self._signature(payload)}"
+        return f"{payload}.{self._signature(self.key.current(), payload)}"
 
     def read(self, value: str | None) -> BrowserSession | None:
         """The session in a cookie value: None when unsigned, tampered with, expired or logged out."""
@@ -181,7 +257,7 @@ class SessionSigner:
             return None
         payload, signature = value.split(".")
         try:
-            if not hmac.compare_digest(signature, self._signature(payload)):
+            if not self._signed(payload, signature):
                 return None
             body = json.loads(_unb64(payload))
             found = BrowserSession(str(body["u"]), str(body["s"]), int(body["t"]))

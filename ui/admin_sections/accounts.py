@@ -12,7 +12,7 @@ import pandas as pd
 from errors import InvalidInput
 from orchestration import AdminDesk
 from orchestration.admin import KINDS, ROLES
-from ui.errors import actor_of, guarded
+from ui.errors import actor_of, guarded, noted
 from ui.render import code
 
 INVITE_PATH = "/invite/"
@@ -88,14 +88,15 @@ def wire_accounts(s: AccountsSection, desk: AdminDesk) -> Callable[[gr.Request],
     def accounts_table(request: gr.Request) -> pd.DataFrame:
         return desk.accounts(actor_of(request))
 
-    @guarded
+    # The forms' mistakes replace the result line (no stale "Added …" under an error) and keep the form usable.
+    @noted(s.result)
     def add_account(name: str, password: str, role: str, kind: str, request: gr.Request) -> dict[Any, Any]:
         desk.add_account(actor_of(request), name, password, role, kind)
         note = f"Added {code(name.strip())} as {code(role)}."
-        return {s.table: accounts_table(request), s.result: note, s.new["password"]: ""}
+        return {s.table: accounts_table(request), s.result: note, s.new["name"]: "", s.new["password"]: ""}
 
     def account_change(what: str) -> Callable[..., dict[Any, Any]]:
-        @guarded
+        @noted(s.result)
         def change(name: str, role: str, request: gr.Request) -> dict[Any, Any]:
             if what == "role":
                 desk.update_account(actor_of(request), name, role=role)
@@ -107,7 +108,7 @@ def wire_accounts(s: AccountsSection, desk: AdminDesk) -> Callable[[gr.Request],
 
         return change
 
-    @guarded
+    @noted(s.result)
     def set_password(name: str, password: str, request: gr.Request) -> dict[Any, Any]:
         if not password:
             raise InvalidInput("Enter the new password.")
@@ -126,7 +127,10 @@ def wire_accounts(s: AccountsSection, desk: AdminDesk) -> Callable[[gr.Request],
     new, change, invite = s.new, s.change, s.invite
     adding = [new["name"], new["password"], new["role"], new["kind"]]
     new["add"].click(
-        add_account, inputs=adding, outputs=[s.table, s.result, new["password"]], api_name="admin_add_account"
+        add_account,
+        inputs=adding,
+        outputs=[s.table, s.result, new["name"], new["password"]],
+        api_name="admin_add_account",
     )
     for what in ("role", "deactivate", "activate"):
         change[f"{what}_button"].click(

@@ -28,7 +28,7 @@ def gold_ratings_fields() -> dict[str, Any]:
     )
     with gr.Row():
         fields: dict[str, Any] = {
-            "id": gr.Number(label="Response #", precision=0, elem_id="admin-gold-rating-id"),
+            "id": gr.Number(label="Response #", precision=0, placeholder="e.g. 12", elem_id="admin-gold-rating-id"),
             "scale": gr.Radio(choices=SCALE_CHOICES, value="10", label="Scale", elem_id="admin-gold-rating-scale"),
             "low": gr.Number(label="Lowest right rating", precision=0, elem_id="admin-gold-rating-low"),
             "high": gr.Number(label="Highest right rating", precision=0, elem_id="admin-gold-rating-high"),

@@ -14,7 +14,7 @@ import gradio as gr
 from gradio.utils import get_upload_folder
 
 from orchestration import IMPORT_FORMATS, AdminDesk, ImportRequest
-from orchestration.admin import ADMIN, TABLE_FORMATS, UPLOAD_FORMATS
+from orchestration.admin import ADMIN, AUTO_FORMAT, TABLE_FORMATS, UPLOAD_FORMATS
 from orchestration.uploads import checked_upload
 from ui.errors import actor_of, guarded
 from ui.render import inline_text
@@ -45,9 +45,12 @@ def import_section() -> ImportSection:
                 label="File", type="filepath", file_types=[".json", ".jsonl", ".csv"], elem_id="admin-import-file"
             )
             with gr.Column():
-                fmt = gr.Dropdown(
-                    choices=[(f"{name}: {IMPORT_FORMATS[name]}", name) for name in UPLOAD_FORMATS],
-                    value="jsonl",
+                fmt = gr.Dropdown(  # a .csv upload must not be read as jsonl because nobody changed this
+                    choices=[
+                        ("from the file name: .csv is csv, .jsonl is jsonl", AUTO_FORMAT),
+                        *[(f"{name}: {IMPORT_FORMATS[name]}", name) for name in UPLOAD_FORMATS],
+                    ],
+                    value=AUTO_FORMAT,
                     label="Format",
                     elem_id="admin-import-format",
                 )

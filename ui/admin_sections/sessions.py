@@ -217,7 +217,7 @@ def sessions_section(pickers: DatasetPickers) -> SessionsSection:
         )
         with gr.Row():
             gold = {
-                "id": gr.Number(label="Comparison #", precision=0, elem_id="admin-gold-id"),
+                "id": gr.Number(label="Comparison #", precision=0, placeholder="e.g. 12", elem_id="admin-gold-id"),
                 "verdict": gr.Radio(choices=GOLD_CHOICES, label="Gold answer", elem_id="admin-gold-verdict"),
                 "explanation": gr.Textbox(
                     label="Explanation (shown after a wrong answer)", elem_id="admin-gold-explanation"

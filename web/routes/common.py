@@ -27,6 +27,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": Problem, "description": "a request you can fix (the message says how)"},
     404: {"model": Problem, "description": "no such dataset, session, comparison or response"},
     409: {"model": Problem, "description": "the request clashes with what is stored now"},
+    422: {"model": Problem, "description": "the request does not fit the schema (the message names the fields)"},
 }
 
 _bearer = HTTPBearer(auto_error=False, description="an API token: `judge-studio users token NAME`")
@@ -54,6 +55,16 @@ def current_user(
 
 Caller = Annotated[User, Depends(current_user)]
 StudioDep = Annotated[Studio, Depends(get_studio)]
+
+
+def known_dataset(studio: Studio, dataset: str) -> str:
+    """``dataset`` when it exists, else NotFound (404): the routes whose reports would otherwise call an
+    unknown dataset bad input (400) answer as ``/comparisons``, ``/responses`` and ``/reviews`` do. Called
+    after the role check, so who may not read reports hears that first."""
+    names = studio.store.dataset_names()
+    if dataset not in names:
+        raise NotFound(f"There is no dataset named {dataset!r} (datasets: {', '.join(names) or 'none'}).")
+    return dataset
 
 
 def comparison_id_or_404(comparison_id: int) -> int:
