@@ -196,22 +196,24 @@ def test_a_judge_uncertain_first_session_weights_people_by_their_draw_probabilit
     assert checked >= 3
 
 
-def _cli(home: Path) -> dict[str, Any]:
+def _cli(home: Path, bootstrap: int = 20) -> dict[str, Any]:
+    """``judge-studio metrics --json`` on the demo dataset of ``home``, as a subprocess."""
     env = {**os.environ, "JUDGE_STUDIO_HOME": str(home)}
-    command = [sys.executable, "-m", "app", "metrics", "--dataset", DEMO, "--json", "--bootstrap", "20"]
+    command = [sys.executable, "-m", "app", "metrics", "--dataset", DEMO, "--json", "--bootstrap", str(bootstrap)]
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert result.returncode == 0, result.stderr
     parsed: dict[str, Any] = json.loads(result.stdout)
     return parsed
 
 
-def _rest(live_app: Any) -> dict[str, Any]:
+def _rest(live_app: Any, bootstrap: int = 20) -> dict[str, Any]:
+    """``GET /api/v1/metrics`` on the demo dataset, as a reviewer."""
     import httpx
 
     token = live_app.studio.access.api_token("rita")  # a reviewer
     response = httpx.get(
         live_app.url + "api/v1/metrics",
-        params={"dataset": DEMO, "bootstrap": 20},
+        params={"dataset": DEMO, "bootstrap": bootstrap},
         headers={"Authorization": f"Bearer {token}"},
         timeout=300,
     )

@@ -9,10 +9,6 @@ session is no check. Real SQLite copies of the seeded database; ratings go throu
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +16,7 @@ import gradio as gr
 import pandas as pd
 import pytest
 from gradio_ids import by_id, handler
+from test_corrected_ratings import _cli, _rest
 
 from analysis import format_report
 from orchestration import AdminDesk, Settings, Studio
@@ -98,30 +95,6 @@ def test_no_gold_checks_no_summary_line(studio: Studio) -> None:
     assert "Gold checks" not in format_report(report)
 
 
-def _cli(home: Path) -> dict[str, Any]:
-    env = {**os.environ, "JUDGE_STUDIO_HOME": str(home)}
-    command = [sys.executable, "-m", "app", "metrics", "--dataset", DEMO, "--json", "--bootstrap", "10"]
-    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, cwd=ROOT)
-    assert result.returncode == 0, result.stderr
-    parsed: dict[str, Any] = json.loads(result.stdout)
-    return parsed
-
-
-def _rest(live_app: Any) -> dict[str, Any]:
-    import httpx
-
-    token = live_app.studio.access.api_token("rita")  # a reviewer
-    response = httpx.get(
-        live_app.url + "api/v1/metrics",
-        params={"dataset": DEMO, "bootstrap": 10},
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=300,
-    )
-    assert response.status_code == 200, response.text
-    parsed: dict[str, Any] = response.json()
-    return parsed
-
-
 def _dashboard_graders(studio: Studio, user: str = "rita") -> Any:
     """What the Dashboard page's own handler sends to its graders table (an update: value, visible)."""
     from ui import build_ui
@@ -132,7 +105,7 @@ def _dashboard_graders(studio: Studio, user: str = "rita") -> Any:
 def test_cli_rest_and_dashboard_show_the_same_grader_table(live_app: Any) -> None:
     studio = live_app.studio
     _attention_checks(studio)
-    cli, rest = _cli(live_app.db_path.parent), _rest(live_app)
+    cli, rest = _cli(live_app.db_path.parent, bootstrap=10), _rest(live_app, bootstrap=10)
     assert cli["ratings"]["graders"] == rest["ratings"]["graders"] == EXPECTED
     shown = _dashboard_graders(studio)
     assert shown["visible"] is True
