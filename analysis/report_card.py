@@ -20,6 +20,7 @@ from analysis.defaults import (
     POSITION_MAX_FIRST_RATE_GAP,
     POSITION_MAX_FLIP_RATE,
 )
+from analysis.report_text import not_parsed, not_parsed_text
 
 QUESTION = "Can this judge replace people on this dataset?"
 ANSWERS = {True: "yes", False: "no", None: "undecided"}
@@ -87,7 +88,9 @@ def _judge_card(judge: Mapping[str, Any], report: Mapping[str, Any]) -> dict[str
             "cohen_kappa": versus["cohen_kappa"],
             "macro_f1": versus["macro_f1"],
             "per_vote_accuracy": judge["per_vote"]["accuracy"],
-            "unparsed": judge["verdicts"]["status"].get("unparsed", 0),
+            # every output without a verdict (unparsed, truncated, error), and each status apart
+            "unparsed": sum(not_parsed(judge["verdicts"]["status"]).values()),
+            "not_parsed": not_parsed(judge["verdicts"]["status"]),
             "uncertain": judge["verdicts"].get("n_uncertain", 0),
         },
         "calibration": judge["calibration"],
@@ -113,12 +116,14 @@ def rankings(corrected: Mapping[str, Any] | None) -> dict[str, Any] | None:
         ranked = [r for r in rated if r[source]["estimate"] is not None]
         return [r["model"] for r in sorted(ranked, key=lambda r: (-r[source]["estimate"], r["model"]))]
 
+    judge_order, corrected_order = order("judge"), order("corrected")
     return {
         "against": corrected["baseline"] if corrected["against_baseline"] else None,
-        "corrected": order("corrected"),
-        "judge": order("judge"),
+        "corrected": corrected_order,
+        "judge": judge_order,
         "people": order("people"),
-        "judge_matches_corrected": order("judge") == order("corrected"),
+        # None when either order is missing (no labels, no parsed verdict): there is nothing to compare
+        "judge_matches_corrected": judge_order == corrected_order if judge_order and corrected_order else None,
         "judge_outside_corrected_interval": [
             r["model"]
             for r in rated
@@ -139,9 +144,12 @@ def _caveats(judge: Mapping[str, Any], report: Mapping[str, Any], test: Mapping[
         )
     if test is not None:
         notes += [f"alternative-annotator test: {problem}" for problem in test["problems"]]
-    unparsed = judge["verdicts"]["status"].get("unparsed", 0)
+    unparsed = sum(not_parsed(judge["verdicts"]["status"]).values())
     if unparsed:
-        notes.append(f"{unparsed} of {judge['verdicts']['n']} verdicts did not parse and are left out of every figure")
+        notes.append(
+            f"{unparsed} of {judge['verdicts']['n']} judge outputs have no verdict "
+            f"({not_parsed_text(judge['verdicts']['status'])}) and are left out of every figure"
+        )
     uncertain = judge["verdicts"].get("n_uncertain", 0)
     if uncertain:
         margin = report["settings"].get("uncertain_margin")

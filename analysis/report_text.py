@@ -19,12 +19,32 @@ def _num(value: Any, digits: int = 3) -> str:
     return "n/a" if value is None else f"{value:.{digits}f}"
 
 
+def counted(n: int, word: str, plural: str | None = None) -> str:
+    """ "1 annotator", "2 annotators": a count with its noun in the right number."""
+    return f"{n} {word if n == 1 else plural or word + 's'}"
+
+
+def not_parsed(status: Mapping[str, int]) -> dict[str, int]:
+    """The judge outputs without a verdict, per status: "unparsed" always, then every other status that is
+    neither "ok" nor "uncertain" ("truncated", "error", ...) when it occurs. Why apart: a run whose every
+    output was cut at --max-new-tokens read "0 unparsed", and the cure (more tokens) differs from a
+    format the judge cannot follow."""
+    others = {k: int(v) for k, v in sorted(status.items()) if k not in ("ok", "uncertain", "unparsed") and v}
+    return {"unparsed": int(status.get("unparsed", 0)), **others}
+
+
+def not_parsed_text(status: Mapping[str, int]) -> str:
+    """ "0 unparsed", or "0 unparsed, 2 truncated": each status without a verdict, named."""
+    return ", ".join(f"{n} {name}" for name, n in not_parsed(status).items())
+
+
 def format_report(report: Mapping[str, Any]) -> str:
     """A short human-readable summary of ``metrics_report`` (``--json`` has every figure)."""
     counts = report["counts"]
     lines = [
-        f"Dataset {report['dataset']}: {counts['comparisons']} comparisons, {counts['labels']} labels from "
-        f"{counts['annotators']} annotators, {counts['judge_runs']} judge runs, {counts['categories']} categories",
+        f"Dataset {report['dataset']}: {counted(counts['comparisons'], 'comparison')}, "
+        f"{counted(counts['labels'], 'label')} from {counted(counts['annotators'], 'annotator')}, "
+        f"{counted(counts['judge_runs'], 'judge run')}, {counted(counts['categories'], 'category', 'categories')}",
         "People's label per comparison: " + ", ".join(f"{k}: {v}" for k, v in report["label_distribution"].items()),
         *_adjudication_lines(report.get("adjudications")),
     ]
@@ -118,9 +138,13 @@ def _uncertain_text(judge: Mapping[str, Any], margin: float | None) -> str:
     if not n:
         return ""
     leaning = verdicts.get("uncertain_leaning") or {}
-    lean = ", ".join(f"{v} to {'a tie' if k == 'tie' else 'response ' + k}" for k, v in leaning.items() if v)
+    lean = ", ".join(
+        f"{v} {'leans' if v == 1 else 'lean'} to {'a tie' if k == 'tie' else 'response ' + k}"
+        for k, v in leaning.items()
+        if v
+    )
     return (
-        f", {n} uncertain (top two verdict probabilities less than {_num(margin, 2)} apart; leaning {lean}; "
+        f", {n} uncertain (top two verdict probabilities less than {_num(margin, 2)} apart; {lean}; "
         "counted neither as wins nor as ties)"
     )
 
@@ -130,10 +154,10 @@ def _judge_lines(judge: Mapping[str, Any], baseline: str | None, margin: float |
     versus, vote = judge["against_majority"], judge["per_vote"]
     interval = versus["accuracy_ci95"]
     ci = f" [{_num(interval['low'])}, {_num(interval['high'])}]" if interval else ""
-    unparsed = judge["verdicts"]["status"].get("unparsed", 0)
+    missing = not_parsed_text(judge["verdicts"]["status"])
     lines = [
         f"Judge run {judge['run_id']}: {judge['model']} (profile {judge['profile']}), "
-        f"{judge['verdicts']['n']} verdicts, {unparsed} unparsed{_uncertain_text(judge, margin)}"
+        f"{counted(judge['verdicts']['n'], 'verdict')}, {missing}{_uncertain_text(judge, margin)}"
     ]
     if versus["n"]:
         lines += [

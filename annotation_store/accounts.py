@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from annotation_store.base import StoreBase, StoreConflict, StoreNotFound
@@ -196,8 +196,12 @@ class AccountsMixin(StoreBase):
         kind: str | None = None,
         active: bool | None = None,
         password: str | None = None,
-    ) -> None:
-        """Change an account's role, kind, active flag or password. The last active admin stays an admin."""
+    ) -> int | None:
+        """Change an account's role, kind, active flag or password. The last active admin stays an admin.
+
+        A new password or a deactivation also signs the account out everywhere (``_sign_out``), in the
+        same transaction: whoever knew the old password, or the person who left, keeps no browser login
+        and no API token. Returns how many API tokens that revoked, or None when nothing was signed out."""
         cleaned = clean_name(name)
         person_role = role
         _check_role_kind(role or "annotator", kind or "crowd")
@@ -220,6 +224,17 @@ class AccountsMixin(StoreBase):
                 person.active = active
             if password_hash is not None:
                 person.password_hash = password_hash
+            return _sign_out(session, person) if password_hash is not None or active is False else None
+
+    def sign_out_account(self, name: str) -> int:
+        """End every browser login of the account ``name`` on every app server and revoke its API tokens
+        (a lost laptop, a leaked token). Returns how many tokens were revoked. The password stays."""
+        cleaned = clean_name(name)
+        with self._write() as session:
+            person = session.scalar(select(Annotator).where(Annotator.name == cleaned))
+            if person is None:
+                raise StoreNotFound(f"There is no account named {cleaned!r}.")
+            return _sign_out(session, person)
 
     # ------------------------------------------------------------------ invites
     def create_invite(
@@ -313,16 +328,11 @@ class AccountsMixin(StoreBase):
             return (found[0], found[1], found[2]) if found else None
 
     def revoke_api_tokens(self, name: str) -> int:
+        """Revoke every API token of the account ``name`` (for good); returns how many were live."""
         cleaned = clean_name(name)
         with self._write() as session:
-            tokens = session.scalars(
-                select(ApiToken)
-                .join(Annotator, ApiToken.annotator_id == Annotator.id)
-                .where(Annotator.name == cleaned, ApiToken.revoked.is_(False))
-            ).all()
-            for token in tokens:
-                token.revoked = True
-            return len(tokens)
+            person = session.scalar(select(Annotator).where(Annotator.name == cleaned))
+            return _revoke_tokens(session, person.id) if person is not None else 0
 
     # ------------------------------------------------------------------ failed logins (the throttle's count)
     def login_failures(self, keys: Sequence[str], since: datetime) -> dict[str, tuple[int, datetime]]:
@@ -366,11 +376,42 @@ class AccountsMixin(StoreBase):
                 RevokedSession(session_id=sid, expires_at=at) for sid, at in wanted.items() if sid not in known
             )
 
+    def browser_session_ended(self, session_id: str, name: str, issued_at: datetime) -> bool:
+        """Whether a browser login was logged out (its id in ``revoked_sessions``) or issued at or before
+        its account was signed out (``annotators.signed_out_at``). One statement of two indexed reads,
+        as every browser request asks it."""
+        query = select(
+            exists().where(RevokedSession.session_id == session_id),
+            select(Annotator.signed_out_at).where(Annotator.name == name).scalar_subquery(),
+        )
+        with self._read() as session:
+            row = session.execute(query).one()
+        return bool(row[0]) or (row[1] is not None and issued_at <= row[1])
+
     def browser_session_revoked(self, session_id: str) -> bool:
         """Whether this session id was logged out: one primary-key read, as every browser request asks it."""
         query = select(RevokedSession.session_id).where(RevokedSession.session_id == session_id)
         with self._read() as session:
             return session.scalar(query) is not None  # only the key: answered from the primary key's index
+
+
+def _revoke_tokens(session: Session, annotator_id: int) -> int:
+    """Revoke the account's live API tokens inside the caller's write transaction; returns how many."""
+    done = session.execute(
+        update(ApiToken)
+        .where(ApiToken.annotator_id == annotator_id, ApiToken.revoked.is_(False))
+        .values(revoked=True)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(done, "rowcount", 0) or 0)
+
+
+def _sign_out(session: Session, person: Annotator) -> int:
+    """Inside the caller's write transaction: refuse every browser login of ``person`` issued until now
+    (``signed_out_at``; ``web/sessions.py`` checks it on every use) and revoke its API tokens. Returns
+    how many tokens were revoked. A later reactivation or login does not bring either back."""
+    person.signed_out_at = utcnow()
+    return _revoke_tokens(session, person.id)
 
 
 def _active_admins(session: Session) -> int:

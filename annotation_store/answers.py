@@ -18,12 +18,14 @@ can overshoot k or carry a judge's answer from a session that reveals it into on
 
 from __future__ import annotations
 
+import math
 import random
 import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import ColumnElement, bindparam, func, or_, select, true, update
@@ -36,7 +38,7 @@ from annotation_store.assignment import ASSIGNMENT_DEFAULTS, JUDGE_UNCERTAIN_FIR
 from annotation_store.base import StoreBase, StoreConflict, StoreForbidden, StoreNotFound
 from annotation_store.db import finer_locks, hold, hold_session, try_lock
 from annotation_store.errors import StoreError, WrongSessionKind
-from annotation_store.models import LEASE_MIN_SECONDS, Annotator, Dataset, utcnow
+from annotation_store.models import LEASE_MIN_SECONDS, Annotator, AppSecret, Dataset, utcnow
 from annotation_store.sessions import SESSION_DEFAULTS, find_session_in_force, session_view
 from annotation_store.views import Progress, SessionView, Submitted, Turn
 
@@ -320,24 +322,68 @@ def _answered_query(kind: AnswerKind, pool: Pool, person_id: int) -> Any:
     return query
 
 
+GOLD_SECRET = "gold-positions"  # app_secrets row: salts gold positions in sessions without a seed
+_GOLD_SALTS: dict[str, str] = {}  # database URL -> that secret, once read back from the database
+
+
+def _gold_salt(session: Session, pool: Pool) -> str:
+    """What gold positions and picks are drawn from: the pool's seed (reproducible), else a random
+    secret kept in the database (``GOLD_SECRET``), so every app server of a deployment draws the same
+    positions for one annotator and nobody can work them out from the code. Read once per process
+    and database (cached only once read back, i.e. committed), so a lease costs no extra query."""
+    if pool.seed is not None:
+        return f"seed:{pool.seed}"
+    bind = session.get_bind()
+    key = str(bind.engine.url)  # an Engine or a Connection: both know their engine
+    if key in _GOLD_SALTS:
+        return _GOLD_SALTS[key]
+    stored = session.scalar(select(AppSecret.value).where(AppSecret.name == GOLD_SECRET))
+    if stored is not None:
+        _GOLD_SALTS[key] = stored
+        return stored
+    value = secrets.token_hex(32)
+    try:
+        with session.begin_nested():  # a server made it at the same moment: theirs wins
+            session.add(AppSecret(name=GOLD_SECRET, value=value))
+    except IntegrityError:
+        value = session.scalar(select(AppSecret.value).where(AppSecret.name == GOLD_SECRET)) or value
+    return value
+
+
+def gold_block(rate: float, n: int) -> tuple[int, int, int]:
+    """(block, first count in it, its length) of answered count ``n``: block b holds the counts n with
+    floor(n * rate) == b, i.e. about 1/rate items each (in exact fractions: a float product can land
+    just below an integer and shift a block)."""
+    exact = Fraction(rate).limit_denominator(10_000)
+    block = math.floor(n * exact)
+    first = math.ceil(block / exact)
+    return block, first, math.ceil((block + 1) / exact) - first
+
+
 def gold_due(
     session: Session, kind: AnswerKind, pool: Pool, person_id: int, now: datetime, answered: int | None = None
 ) -> int | None:
-    """The gold item to hand out now, or None: with gold rate r > 0, one each time the
-    annotator's answered count crosses a multiple of 1/r (r = 0.1: the 10th, 20th, … item), while
-    any they have not seen is left. Gold items ignore the overlap: everyone may see them.
-    ``answered``: their answered count when the caller has just read it in this transaction."""
+    """The gold item to hand out now, or None. With gold rate r > 0 the annotator's answered count
+    runs through blocks of about 1/r items, and exactly one item of each block is gold (so their share
+    of gold is r) while any gold they have not seen is left. Which slot of the block, and which of
+    their unseen gold items, is drawn per (session, annotator, block) (``_gold_salt``): graders
+    cannot learn or tell each other "the 10th is a test" or "#17 is gold". Gold items ignore the
+    overlap: everyone may see them. ``answered``: their answered count when the caller has just
+    read it in this transaction."""
     rate = pool.gold_rate
     if kind.gold is None or rate <= 0:
         return None
     n = answered if answered is not None else answered_count(session, kind, pool, person_id)
-    if int((n + 1) * rate) == int(n * rate):
+    block, first, length = gold_block(rate, n)
+    draw = random.Random(f"{_gold_salt(session, pool)}:{pool.session_id}:{person_id}:{block}")
+    if n - first != draw.randrange(length):
         return None
     item = kind.of(kind.gold)
     query = gold_items(kind, pool.scale).where(
         item.in_(kind.items_in(pool.dataset_id)), item.not_in(_not_for_me(kind, pool.session_id, person_id, now))
     )
-    return session.scalar(query.order_by(item).limit(1))
+    unseen = sorted(session.scalars(query))
+    return draw.choice(unseen) if unseen else None
 
 
 def draw_order(pool: Pool, item_id: int, person_id: int) -> bool:

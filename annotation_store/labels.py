@@ -285,7 +285,8 @@ class LabelsMixin(AnswersMixin, DatasetsMixin):
         the least covered comparison first (answers plus others' live leases, below ``overlap``),
         never one this annotator answered, their live lease again after a reload, the left/right
         order drawn once per (comparison, annotator) (reproducibly with ``seed``) and kept, and with
-        ``gold_rate`` r > 0 a gold comparison each time their count crosses a multiple of 1/r.
+        ``gold_rate`` r > 0 one gold comparison in each block of 1/r items, at a place drawn from
+        ``seed`` (``answers.gold_due``).
         """
         pool = Pool(None, None, overlap, lease_seconds, randomize_order, gold_rate, seed)
         leased: tuple[ComparisonView, bool] | None = self._lease_sessionless(LABELS, annotator, dataset, pool)

@@ -154,6 +154,8 @@ class Annotator(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     password_hash: Mapped[str | None] = mapped_column(String(255))  # see credentials.py; never the password
     active: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # browser logins issued at or before this are refused (password change, deactivation, sign-out; 0016)
+    signed_out_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class Label(Base):

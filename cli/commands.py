@@ -237,7 +237,10 @@ def evaluate(settings: Settings, args: argparse.Namespace) -> None:
     from tqdm import tqdm
 
     from evaluation import EvaluationPipeline
+    from evaluation.summary import summary_text
+    from settings.table import checked_statistics
 
+    checked_statistics(args.alpha, args.n_bootstrap)  # named as flags, before any file is read or model loaded
     bars: list[Any] = []
 
     def progress(done: int, total: int) -> None:
@@ -270,6 +273,7 @@ def evaluate(settings: Settings, args: argparse.Namespace) -> None:
         judge=judge_spec(settings),
         both_orders=args.both_orders,  # None (not given): the judge's own choice
         batch_size=settings.batch_size,
+        uncertain_margin=settings.uncertain_margin,
         on_progress=progress,
         on_generate=generation_progress,
         **{k: v for k, v in given.items() if v is not None},
@@ -279,9 +283,7 @@ def evaluate(settings: Settings, args: argparse.Namespace) -> None:
     finally:  # Ctrl-C included: no bar is drawn again after the last line
         for bar in [*generating.values(), *bars]:
             bar.close()
-    print(result.win_table.to_string(index=False))
-    print()
-    print(result.ranking.to_string(index=False))
+    print(summary_text(result))
     print(f"\nResults written to {args.output}")
 
 

@@ -81,7 +81,10 @@ def add_export(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dataset", required=True, help="dataset name")
     parser.add_argument("--kind", choices=EXPORT_KINDS, default="labels", help="labels (long), wide or dpo")
     parser.add_argument(
-        "--format", choices=EXPORT_FORMATS, help="default from the output's suffix (.csv, .parquet), else jsonl"
+        "--format",
+        choices=EXPORT_FORMATS,
+        help="default from the output's suffix (.jsonl, .csv, .parquet); jsonl on standard output or a file without "
+        "a suffix; another suffix (.xlsx, .json) needs --format",
     )
     parser.add_argument("--output", "-o", help="file to write (default: standard output; parquet needs a file)")
     parser.add_argument("--judges", action="store_true", help="labels: add every judge verdict as rows")
@@ -122,7 +125,9 @@ def import_command(settings: Settings, args: argparse.Namespace) -> None:
 def _report_options(args: argparse.Namespace) -> dict[str, Any]:
     """The statistics flags given on the command line, as keywords of the report builders."""
     from orchestration.metrics import PeopleOptions
+    from settings.table import checked_statistics
 
+    checked_statistics(args.alpha, args.n_bootstrap)  # --alpha 2 made every pair "significant"
     given: dict[str, Any] = {
         k: v for k, v in (("alpha", args.alpha), ("n_bootstrap", args.n_bootstrap)) if v is not None
     }
@@ -162,6 +167,11 @@ def report_command(settings: Settings, args: argparse.Namespace) -> None:
     finally:
         store.close()
     text = card_html(card) if fmt == "html" else card_markdown(card)
+    if not card["judges"]:  # the card alone showed only people's figures, never saying why
+        note = no_judge_note(dataset)
+        print(note, file=sys.stderr)
+        if fmt == "markdown":
+            text += f"\n{note}\n"
     if args.output:
         with open(args.output, "w", encoding="utf-8") as out:
             out.write(text)
@@ -171,6 +181,14 @@ def report_command(settings: Settings, args: argparse.Namespace) -> None:
         print(text)
     except BrokenPipeError:
         reader_left()
+
+
+def no_judge_note(dataset: str) -> str:
+    """What a report card of a dataset without any judge run says instead of a judge's section."""
+    return (
+        f"No judge has judged {dataset!r} yet: run `judge-studio judge --dataset {dataset}` (or `judge-studio "
+        "checkup` for the checkup suites), then make the card again."
+    )
 
 
 def only_dataset(names: list[str]) -> str:
@@ -185,13 +203,14 @@ def only_dataset(names: list[str]) -> str:
 def export_command(settings: Settings, args: argparse.Namespace) -> None:
     from orchestration.datasets import export_dataset_summary, open_data_store
 
+    fmt = export_format(args.output, args.format)
     store = open_data_store(settings)
     try:
         summary = export_dataset_summary(
             store,
             args.dataset,
             args.kind,
-            fmt=args.format,
+            fmt=fmt,
             output=args.output,
             include_judges=args.judges,
             source=args.source,
@@ -204,6 +223,30 @@ def export_command(settings: Settings, args: argparse.Namespace) -> None:
     print(f"Exported {summary.rows} rows ({args.kind}) of {args.dataset!r}.", file=sys.stderr)
     if summary.note:
         print(summary.note, file=sys.stderr)
+
+
+#: Output suffixes and the export format each one means.
+EXPORT_SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+
+
+def export_format(output: str | None, fmt: str | None) -> str | None:
+    """The format to write: ``fmt``, else the one the output's suffix names (None: the exporter's default).
+
+    Refused before anything is read: a suffix that names no export format (``-o x.xlsx`` once got JSON
+    Lines that a spreadsheet calls corrupt) unless ``--format`` says what to write, and a ``--format``
+    that contradicts the suffix (``--format csv -o x.parquet``)."""
+    from errors import InvalidInput
+
+    suffix = os.path.splitext(output)[1].lower() if output and output != "-" else ""
+    named = EXPORT_SUFFIXES.get(suffix)
+    known = ", ".join(EXPORT_SUFFIXES)
+    if fmt is None and suffix and named is None:
+        raise InvalidInput(
+            f"Unknown output suffix {suffix!r} in {output!r}: use {known}, or choose the format with --format."
+        )
+    if fmt is not None and named is not None and named != fmt:
+        raise InvalidInput(f"--format {fmt} does not match the output {output!r} (a {suffix} file is {named}).")
+    return fmt or named
 
 
 def reader_left() -> None:

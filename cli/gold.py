@@ -38,7 +38,8 @@ RESPONSE_COLUMNS = ("response_id", "scale", "low", "high", "explanation")
 SCALES = (10, 5)
 T = TypeVar("T")
 VERDICTS = ("1", "2", "tie")
-FILE_FORMATS = ("csv", "jsonl")
+FILE_FORMATS = ("csv", "jsonl")  # jsonl: one JSON object a line, or the JSON list that ``list --json`` prints
+FILE_HELP = "a .csv file (with a header line), or a .jsonl/.json file: one JSON object a line, or a JSON list of them"
 MAX_ID = 2**63 - 1  # ids are SQL BIGINTs: a larger number cannot exist and must not reach the driver
 #: ``gold list`` shortens explanations to this many characters in its table (``--json`` has them whole).
 TABLE_WIDTH = 70
@@ -98,8 +99,8 @@ def add_gold(parser: argparse.ArgumentParser) -> None:
         "(all or nothing)",
     )
     add_settings(load, "gold import")
-    load.add_argument("file", help="a .csv file (with a header line) or a .jsonl file (one JSON object a line)")
-    load.add_argument("--format", choices=FILE_FORMATS, help="default from the file's suffix (.csv, .jsonl)")
+    load.add_argument("file", help=FILE_HELP)
+    load.add_argument("--format", choices=FILE_FORMATS, help="default from the file's suffix (.csv, .jsonl, .json)")
     add_gold_responses(
         tasks.add_parser("responses", help="gold responses of grading sessions (1-10, 1-5): list, set, remove, import")
     )
@@ -138,8 +139,8 @@ def add_gold_responses(parser: argparse.ArgumentParser) -> None:
         "(all or nothing)",
     )
     add_settings(load, "gold responses import")
-    load.add_argument("file", help="a .csv file (with a header line) or a .jsonl file (one JSON object a line)")
-    load.add_argument("--format", choices=FILE_FORMATS, help="default from the file's suffix (.csv, .jsonl)")
+    load.add_argument("file", help=FILE_HELP)
+    load.add_argument("--format", choices=FILE_FORMATS, help="default from the file's suffix (.csv, .jsonl, .json)")
 
 
 # ---------------------------------------------------------------------- reading a gold file
@@ -148,12 +149,20 @@ def add_gold_responses(parser: argparse.ArgumentParser) -> None:
 class _Row:
     """One row of a gold file and its place, so every refusal says file, row and column."""
 
-    def __init__(self, source: str, number: int, line: int, data: dict[str, Any]) -> None:
+    def __init__(
+        self, source: str, number: int, line: int | None, data: dict[str, Any], *, json_file: bool = False
+    ) -> None:
         self.source, self.number, self.line, self.data = source, number, line, data
+        self.json_file = json_file  # values are shown as JSON, as the file writes them
 
     @property
     def where(self) -> str:
+        if self.line is None:  # an item of a JSON list (``gold list --json``): the list is usually one line
+            return f"{self.source}, row {self.number} (item {self.number} of the JSON list)"
         return f"{self.source}, row {self.number} (line {self.line})"
+
+    def shown(self, value: Any) -> str:
+        return _shown(value, as_json=self.json_file)
 
     def fail(self, column: str, problem: str) -> NoReturn:
         raise InvalidInput(f"{self.where}, column {column!r}: {problem}; nothing was imported.")
@@ -168,7 +177,7 @@ class _Row:
                 self.fail(column, "missing")
         explanation = self.data["explanation"]
         if not isinstance(explanation, str):
-            self.fail("explanation", f"expected text, got {_shown(explanation)}")
+            self.fail("explanation", f"expected text, got {self.shown(explanation)}")
         return explanation
 
     def mark(self) -> GoldMark:
@@ -193,7 +202,7 @@ class _Row:
         if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
             value = int(value.strip())
         if isinstance(value, bool) or not isinstance(value, int):
-            self.fail(column, f"expected a whole number, got {_shown(value)}")
+            self.fail(column, f"expected a whole number, got {self.shown(value)}")
         if most is not None and not 1 <= value <= most:
             self.fail(column, f"expected a whole number from 1 to {most}, got {value}")
         return value
@@ -203,7 +212,7 @@ class _Row:
         if isinstance(value, int) and not isinstance(value, bool):
             return str(value)  # JSON 1 or 2; anything else is refused with the desk's message
         if not isinstance(value, str):
-            self.fail("verdict", f"expected 1, 2 or tie, got {_shown(value)}")
+            self.fail("verdict", f"expected 1, 2 or tie, got {self.shown(value)}")
         return value.strip().lower()
 
 
@@ -211,8 +220,9 @@ def _undecoded(text: str) -> bool:
     return any("\udc80" <= ch <= "\udcff" for ch in text)
 
 
-def _shown(value: Any) -> str:
-    text = repr(value)
+def _shown(value: Any, *, as_json: bool = False) -> str:
+    """A value for a message, shortened: as JSON for a JSON file (``null``, ``"1"``), else as Python shows it."""
+    text = json.dumps(value, ensure_ascii=False) if as_json else repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -247,7 +257,29 @@ def _csv_rows(path: Path, text: str, columns: tuple[str, ...], kind: str) -> Ite
         yield row
 
 
+def _json_list_rows(path: Path, text: str, columns: tuple[str, ...]) -> Iterator[_Row]:
+    """The rows of a file holding one JSON list of objects, as ``gold list --json`` prints it."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(
+            f"{path.name}, line {exc.lineno}: not valid JSON ({exc.msg}); expected a JSON list of objects or one "
+            "JSON object a line; nothing was imported."
+        ) from None
+    for number, item in enumerate(data, start=1):
+        if not isinstance(item, dict):
+            raise InvalidInput(
+                f"{path.name}, row {number} (item {number} of the JSON list): expected a JSON object with "
+                f"{', '.join(columns)}, got {_shown(item, as_json=True)}; nothing was imported."
+            )
+        yield _Row(path.name, number, None, item, json_file=True)
+
+
 def _jsonl_rows(path: Path, text: str, columns: tuple[str, ...]) -> Iterator[_Row]:
+    """One JSON object a line (JSON Lines), or, when the file starts with ``[``, one JSON list of them."""
+    if text.lstrip().startswith("["):
+        yield from _json_list_rows(path, text, columns)
+        return
     number = 0
     for line_number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -262,17 +294,19 @@ def _jsonl_rows(path: Path, text: str, columns: tuple[str, ...]) -> Iterator[_Ro
         if not isinstance(data, dict):
             raise InvalidInput(
                 f"{path.name}, row {number} (line {line_number}): expected a JSON object with "
-                f"{', '.join(columns)}, got {_shown(data)}; nothing was imported."
+                f"{', '.join(columns)}, got {_shown(data, as_json=True)}; nothing was imported."
             )
-        yield _Row(path.name, number, line_number, data)
+        yield _Row(path.name, number, line_number, data, json_file=True)
 
 
 def _read(path: Path, file_format: str | None, columns: tuple[str, ...], convert: Callable[[_Row], T]) -> list[T]:
     """Every row of a gold file, converted (``_Row.mark`` or ``rating_mark``, row by row so the first bad
     row is the one named), or a refusal naming the file, the row and the column."""
-    fmt = file_format or {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}.get(path.suffix.lower())
+    fmt = file_format or {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl"}.get(
+        path.suffix.lower()
+    )
     if fmt is None:
-        raise InvalidInput(f"{path.name}: name a .csv or .jsonl file, or give --format; nothing was imported.")
+        raise InvalidInput(f"{path.name}: name a .csv, .jsonl or .json file, or give --format; nothing was imported.")
     kind, item = ("gold", "comparison") if columns == COLUMNS else ("gold responses", "response")
     text = _text(path)
     rows = _csv_rows(path, text, columns, kind) if fmt == "csv" else _jsonl_rows(path, text, columns)
@@ -280,7 +314,7 @@ def _read(path: Path, file_format: str | None, columns: tuple[str, ...], convert
     if not marks:
         layout = {
             "csv": f"a header line naming {', '.join(columns)}, then one row per {item}",
-            "jsonl": f"one JSON object a line, with {', '.join(columns)}",
+            "jsonl": f"one JSON object a line, or a JSON list of objects, with {', '.join(columns)}",
         }
         expected = layout[fmt]
         raise InvalidInput(f"{path.name}: the file holds no {kind} rows (expected {expected}); nothing was imported.")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from cli.data import add_export, add_import, add_metrics, add_report
 from cli.gold import add_gold
@@ -25,6 +26,18 @@ a flag that is not given changes nothing."""
 AddArguments = Callable[[argparse.ArgumentParser], None]
 
 
+class AtLeastOne(argparse.Action):
+    """A count flag (``--limit``) refused below 1 as the command line is read, before a database opens or
+    a model loads: ``judge --limit -1`` once judged all but the last comparison (Python slicing)."""
+
+    def __call__(
+        self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any, option: Any = None
+    ) -> None:
+        if values < 1:
+            parser.error(f"{option} must be at least 1, got {values}.")
+        setattr(namespace, self.dest, values)
+
+
 def _serve(parser: argparse.ArgumentParser) -> None:
     add_settings(parser, "serve")
 
@@ -36,13 +49,13 @@ def _serve_api(parser: argparse.ArgumentParser) -> None:
 def _judge(parser: argparse.ArgumentParser) -> None:
     add_settings(parser, "judge")
     parser.add_argument("--dataset", default="judge-studio-demo", help="dataset name (default the demo)")
-    parser.add_argument("--limit", type=int, help="judge at most this many new comparisons")
+    parser.add_argument("--limit", type=int, action=AtLeastOne, help="judge at most this many new comparisons")
 
 
 def _rate(parser: argparse.ArgumentParser) -> None:
     add_settings(parser, "rate")
     parser.add_argument("--dataset", default="judge-studio-demo", help="dataset name (default the demo)")
-    parser.add_argument("--limit", type=int, help="rate at most this many new responses")
+    parser.add_argument("--limit", type=int, action=AtLeastOne, help="rate at most this many new responses")
     parser.add_argument(
         "--session",
         metavar="NAME",
@@ -105,7 +118,12 @@ def _checkup(parser: argparse.ArgumentParser) -> None:
         help="the pairs to check the judge on: evalbiasbench (80 pairs, six bias types; the default) or hhh "
         "(221 human-preference pairs); repeat for both",
     )
-    parser.add_argument("--limit", type=int, help="at most this many pairs per suite, taken in turn from each category")
+    parser.add_argument(
+        "--limit",
+        type=int,
+        action=AtLeastOne,
+        help="at most this many pairs per suite, taken in turn from each category",
+    )
     parser.add_argument(
         "--data",
         metavar="DIR",
@@ -128,7 +146,8 @@ COMMAND_TABLE: dict[str, tuple[str, AddArguments]] = {
     "report": ("the judge report card: can this judge replace people on this dataset? (Markdown or HTML)", add_report),
     "export": ("export labels (long), items (wide) or DPO pairs as JSONL, CSV or Parquet", add_export),
     "users": (
-        "manage accounts (add, list, set, invite, token, sign-out-everyone); acts as admin on this machine's database",
+        "manage accounts (add, list, set, invite, token, sign-out, sign-out-everyone); acts as admin on this "
+        "machine's database",
         add_users,
     ),
     "gold": (

@@ -21,7 +21,7 @@ def add_users(parser: argparse.ArgumentParser) -> None:
         "Passwords are never taken as arguments: type them at the prompt or pipe them with --password-stdin."
     )
     tasks = parser.add_subparsers(
-        dest="users_command", required=True, metavar="{add,list,set,invite,token,sign-out-everyone}"
+        dest="users_command", required=True, metavar="{add,list,set,invite,token,sign-out,sign-out-everyone}"
     )
     add = tasks.add_parser("add", help="create an account")
     add_settings(add, "users add")
@@ -30,7 +30,11 @@ def add_users(parser: argparse.ArgumentParser) -> None:
     add.add_argument("--kind", choices=KINDS, default="crowd", help="crowd or expert annotator (default crowd)")
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     add_settings(tasks.add_parser("list", help="every account with its role and label count"), "users list")
-    change = tasks.add_parser("set", help="change an account's role, kind, active flag or password")
+    change = tasks.add_parser(
+        "set",
+        help="change an account's role, kind, active flag or password "
+        "(a new password or --active no also ends its logins and revokes its API tokens)",
+    )
     add_settings(change, "users set")
     change.add_argument("name")
     change.add_argument("--role", choices=ROLES)
@@ -52,6 +56,11 @@ def add_users(parser: argparse.ArgumentParser) -> None:
     add_settings(token, "users token")
     token.add_argument("name")
     token.add_argument("--label", default="cli", help="a note stored with the token")
+    one = tasks.add_parser(
+        "sign-out", help="end one account's browser logins on every app server and revoke its API tokens"
+    )
+    add_settings(one, "users sign-out")
+    one.add_argument("name")
     everyone = tasks.add_parser(
         "sign-out-everyone",
         help="end every browser login on every app server of this database (API tokens keep working)",
@@ -89,12 +98,16 @@ def users_command(settings: Settings, args: argparse.Namespace) -> None:
         elif task == "set":
             new_password = _read_password(args.password_stdin) if args.password_stdin or args.change_password else None
             active = None if args.active is None else args.active == "yes"
-            admin.update_account(None, args.name, role=args.role, kind=args.kind, active=active, password=new_password)
-            print(f"Updated {args.name!r}.")
+            revoked = admin.update_account(
+                None, args.name, role=args.role, kind=args.kind, active=active, password=new_password
+            )
+            print(f"Updated {args.name!r}" + ("." if revoked is None else "; " + _signed_out(revoked)))
         elif task == "invite":
             secret = admin.invite(None, role=args.role, kind=args.kind, hours=args.hours)
             print(f"{base_url(settings, args.base_url)}/invite/{secret}")
             print(f"One-time link for a new {args.role}, valid {args.hours:g} hours.", file=sys.stderr)
+            if not (args.base_url or settings.public_url):  # this command cannot see which port a server runs on
+                print(LINK_GUESSED.format(port=settings.port), file=sys.stderr)
         elif task == "token":
             secret = admin.api_token(None, for_name=args.name, label=args.label)
             print(secret)
@@ -102,10 +115,19 @@ def users_command(settings: Settings, args: argparse.Namespace) -> None:
                 f"API token for {args.name!r} (shown once): send it as 'Authorization: Bearer <token>'.",
                 file=sys.stderr,
             )
+        elif task == "sign-out":
+            print(f"Signed out {args.name!r}: " + _signed_out(admin.sign_out_account(None, args.name)))
         elif task == "sign-out-everyone":
             _sign_out_everyone(store)
     finally:
         store.close()
+
+
+def _signed_out(tokens: int) -> str:
+    return (
+        f"its browser logins ended on every app server and {tokens} API token(s) were revoked "
+        "(make a new one with 'users token' if a script needs it)."
+    )
 
 
 def _sign_out_everyone(store: Store) -> None:
@@ -119,6 +141,13 @@ def _sign_out_everyone(store: Store) -> None:
         "Every browser session on every app server of this database is signed out (running servers notice "
         "within 5 seconds); API tokens still work."
     )
+
+
+LINK_GUESSED = (
+    "The link's address is this machine's host and port setting (port {port}: --port or JUDGE_STUDIO_PORT), "
+    "not read from a running server: if the server runs on another port or people reach it at another "
+    "address, give --base-url or set JUDGE_STUDIO_PUBLIC_URL."
+)
 
 
 def base_url(settings: Settings, given: str | None) -> str:

@@ -55,7 +55,8 @@ GOLD_SESSION = "Graders with gold checks"
 
 def grade_with_gold(studio: Studio) -> None:
     """Two graders rate five responses each in a session with one gold response (right: 1-3 of 10)
-    at gold rate 0.25: grader-a rates it low (passes), grader-b high (fails)."""
+    at gold rate 0.25 (one gold in each block of 4 items, at a drawn slot, so each meets it): grader-a rates
+    it low (passes), grader-b high (fails)."""
     first = next(r for r in studio.store.responses("judge-studio-demo") if r.model == DESIGNED_ORDER[-1])
     why = "The response does not answer the question asked; a careful grader rates it 1-3."
     studio.store.set_gold_rating(first.id, 10, 1, 3, why)

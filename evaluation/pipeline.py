@@ -28,7 +28,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import tempfile
+import secrets
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -50,15 +50,16 @@ from analysis import (
     build_report,
     combine_orders,
 )
-from analysis.defaults import SEED
+from analysis.defaults import SEED, UNCERTAIN_MARGIN
 from analysis.partial_order import order_dict
+from analysis.verdicts import UNCERTAIN, outcome
 from judge_runtime import Judge, JudgeInputError, JudgeLoadError, JudgeResult, JudgeSpec, PairCase
 from judge_runtime.generation import PROMPT_FORMATS, candidate_name
 from judge_runtime.loading import resolve_model_source
 from judge_runtime.profiles import swapped as swap_case
 from judge_runtime.profiles import unswap
 from settings import Settings, judge_spec
-from settings.table import BY_NAME
+from settings.table import BY_NAME, checked_statistics
 
 DEFAULT_BATCH_SIZE: int = BY_NAME["batch_size"].value()
 PARTIAL_ORDER_RULES = ("sign-test", "more-wins")
@@ -294,19 +295,48 @@ class EvaluationResult:
         """Write ``to_dict()`` as strict JSON (no NaN), creating parent folders; the file appears whole or not at all.
 
         Written to a temporary file beside the target and renamed, so a crash never leaves half a result.
+        The file gets the usual permissions (0666 less the umask, as ``open`` gives, so 0644 mostly):
+        results are shared with colleagues like the ``metrics`` JSON and the exports, and hold nothing
+        secret (``tempfile.mkstemp`` would have made them 0600).
         """
-        target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        target = check_output_path(path)
         text = json.dumps(self.to_dict(), indent=1, ensure_ascii=False, allow_nan=False)
-        handle, staging = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            staging = target.parent / f".{target.name}.{secrets.token_hex(6)}.tmp"
+            handle = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except OSError as exc:
+            raise PipelineInputError(f"Cannot write the results to {str(target)!r}: {exc.strerror}.") from exc
         try:
             with os.fdopen(handle, "w", encoding="utf-8") as out:
                 out.write(text + "\n")
             os.replace(staging, target)
         except BaseException:
-            Path(staging).unlink(missing_ok=True)
+            staging.unlink(missing_ok=True)
             raise
         return target
+
+
+def check_output_path(path: str | os.PathLike[str]) -> Path:
+    """``path`` as a Path, or a PipelineInputError naming it when results could not be written there: a
+    folder, a file standing where a parent folder should be, or a folder that cannot be written.
+
+    The pipeline checks this before generating or judging anything, so hours of judging are not lost
+    to a typo in ``--output`` (missing parent folders are created, as ``save`` documents).
+    """
+    target = Path(path)
+    if target.is_dir():
+        raise PipelineInputError(
+            f"The output {str(target)!r} is a folder: name a file, e.g. {str(target / 'results.json')!r}."
+        )
+    existing = target.parent
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise PipelineInputError(f"Cannot write the output {str(target)!r}: {str(existing)!r} is a file, not a folder.")
+    if not os.access(existing, os.W_OK | os.X_OK) or (target.exists() and not os.access(target, os.W_OK)):
+        raise PipelineInputError(f"Cannot write the output {str(target)!r}: permission denied.")
+    return target
 
 
 def _mirror(probabilities: dict[str, float] | None) -> dict[str, float] | None:
@@ -316,36 +346,40 @@ def _mirror(probabilities: dict[str, float] | None) -> dict[str, float] | None:
     return {"1": probabilities["2"], "2": probabilities["1"], "tie": probabilities["tie"]}
 
 
-def _combine_samples(samples: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Fill each two-order sample's verdict by the documented rule (``analysis.combine_orders``).
+def _combine_samples(samples: list[dict[str, Any]], margin: float) -> list[dict[str, Any]]:
+    """Fill each two-order sample's verdict by the documented rule (``analysis.combine_orders``), and
+    apply the uncertain rule (``analysis.verdicts.outcome``, the one the report and every page use).
 
     Rule: both orders agree -> that verdict; one "1" and one "2", or a tie and a decisive verdict ->
     "tie"; a sample without a parsed verdict in both orders -> verdict None, status "incomplete"
-    (a parse failure is never turned into a vote). Per-order records keep their own status.
+    (a parse failure is never turned into a vote). Per-order records keep their own status. A verdict
+    whose top two probabilities lie closer than ``margin`` (either order's, for two-order samples) gets
+    status "uncertain", verdict None and its verdict in ``leaning``: neither a win nor a tie.
     """
     per_order = _order_rows(samples)
-    if per_order.empty:
-        return samples
-    combined = combine_orders(per_order).set_index("comparison_id")
+    combined = combine_orders(per_order, margin=margin).set_index("comparison_id")
     result = []
     for index, sample in enumerate(samples):
         if index in combined.index:
-            verdict = combined.at[index, "verdict"]
+            verdict, leaning = combined.at[index, "verdict"], combined.at[index, "leaning"]
             status = str(combined.at[index, "status"])
             sample = {**sample, "verdict": verdict if verdict in LABELS else None, "status": status}
+            sample["leaning"] = leaning if leaning in LABELS else None
+        elif outcome(sample["verdict"], sample["status"], sample.get("probabilities"), margin) == UNCERTAIN:
+            sample = {**sample, "verdict": None, "status": UNCERTAIN, "leaning": sample["verdict"]}
         result.append(sample)
     return result
 
 
 def _order_rows(samples: Sequence[dict[str, Any]]) -> pd.DataFrame:
     """One row per per-order record of the two-order samples: comparison_id (the sample's index),
-    swapped, verdict (canonical order), status."""
+    swapped, verdict (canonical order), status, probabilities (canonical order, for the uncertain rule)."""
     rows = [
-        {"comparison_id": index, "swapped": order["swapped"], "verdict": order["verdict"], "status": order["status"]}
+        {**{key: order.get(key) for key in _ORDER_COLUMNS if key != "comparison_id"}, "comparison_id": index}
         for index, sample in enumerate(samples)
         for order in sample.get("orders") or []
     ]
-    return pd.DataFrame(rows, columns=["comparison_id", "swapped", "verdict", "status"])
+    return pd.DataFrame(rows, columns=_ORDER_COLUMNS)
 
 
 def _report_inputs(samples: Sequence[dict[str, Any]], judge: dict[str, Any]) -> ReportInputs:
@@ -363,7 +397,7 @@ def _report_inputs(samples: Sequence[dict[str, Any]], judge: dict[str, Any]) -> 
         }
     )
     single = [
-        {"comparison_id": i, "swapped": False, "verdict": s["verdict"], "status": s["status"]}
+        {"comparison_id": i, "swapped": False, "verdict": s["verdict"], "status": s["status"], "probabilities": None}
         for i, s in enumerate(samples)
         if not s.get("orders")
     ]
@@ -375,7 +409,7 @@ def _report_inputs(samples: Sequence[dict[str, Any]], judge: dict[str, Any]) -> 
     return ReportInputs(None, comparisons, labels, verdicts, [run])
 
 
-_ORDER_COLUMNS = ["comparison_id", "swapped", "verdict", "status"]
+_ORDER_COLUMNS = ["comparison_id", "swapped", "verdict", "status", "probabilities"]
 
 
 def aggregate(
@@ -388,6 +422,7 @@ def aggregate(
     seed: int = SEED,
     judge: dict[str, Any] | None = None,
     settings: dict[str, Any] | None = None,
+    uncertain_margin: float = UNCERTAIN_MARGIN,
 ) -> EvaluationResult:
     """The counting half of ``evaluate()``, apart so verdicts from anywhere can be summarised without a model.
 
@@ -397,13 +432,14 @@ def aggregate(
     ``analysis.build_report`` (the report behind ``metrics --json`` and the dashboard): the verdict
     that counts is the combined one where both orders were judged, and swap consistency is measured
     on the per-order verdicts, or reported as not measured when the judge averaged both orders itself
-    (``judge["fingerprint"]["both_orders"]``).
+    (``judge["fingerprint"]["both_orders"]``). ``uncertain_margin``: a verdict whose top two probabilities
+    lie closer than this is uncertain (status "uncertain", ``leaning``), neither a win nor a tie, as in
+    every page and export (``analysis.verdicts``; 0 turns it off).
     """
     if rule not in PARTIAL_ORDER_RULES:
         raise ValueError(f"Unknown partial-order rule {rule!r}; use one of {', '.join(PARTIAL_ORDER_RULES)}.")
-    if not 0 < alpha < 1:
-        raise ValueError(f"alpha must be between 0 and 1, got {alpha}.")
-    combined = _combine_samples(list(samples))
+    checked_statistics(alpha, n_bootstrap, flags=False)
+    combined = _combine_samples(list(samples), uncertain_margin)
     has_orders = any(s.get("orders") for s in combined)
     options = ReportOptions(
         alpha=alpha,
@@ -411,6 +447,7 @@ def aggregate(
         seed=seed,
         order_rule=rule,
         counted_order="combined" if has_orders else "original",
+        uncertain_margin=uncertain_margin,
     )
     report = build_report(_report_inputs(combined, judge or {}), options)
     section = report.judges[0]
@@ -540,6 +577,7 @@ class EvaluationPipeline:
         candidate_prompt_format: str = "auto",
         candidate_device: str = "auto",
         on_generate: GenerationCallback | None = None,
+        uncertain_margin: float | None = None,
     ) -> None:
         if isinstance(candidate_paths, str | os.PathLike):
             raise PipelineInputError("candidate_paths must be a list of files or models, not one path.")
@@ -553,8 +591,11 @@ class EvaluationPipeline:
             raise PipelineInputError(f"At least two candidates are needed, got {len(candidate_paths)}.")
         if rule not in PARTIAL_ORDER_RULES:
             raise ValueError(f"Unknown partial-order rule {rule!r}; use one of {', '.join(PARTIAL_ORDER_RULES)}.")
-        if not 0 < alpha < 1:
-            raise ValueError(f"alpha must be between 0 and 1, got {alpha}.")
+        checked_statistics(alpha, n_bootstrap, flags=False)
+        if uncertain_margin is None:  # JUDGE_STUDIO_UNCERTAIN_MARGIN, else the table's default (as metrics)
+            uncertain_margin = float(BY_NAME["uncertain_margin"].from_env(os.environ))
+        if not 0 <= uncertain_margin < 1:
+            raise ValueError(f"uncertain_margin must lie in [0, 1), got {uncertain_margin}.")
         candidates = [load_candidate(path) for path in candidate_paths]
         if input_data_path is not None:
             self.items = load_items(input_data_path)
@@ -564,12 +605,13 @@ class EvaluationPipeline:
             plain = [c for c in candidates if c.items is None and c.model is None]
             if plain:
                 raise PipelineInputError(
-                    f"{plain[0].path} is a plain list of responses without instructions: pass input_data_path, "
+                    f"{plain[0].path} is a plain list of responses without instructions: pass the inputs (--input; "
+                    "input_data_path in Python), "
                     "or use AlpacaEval-style records ({'instruction', 'output', 'generator'})."
                 )
             if not carriers:
                 raise PipelineInputError(
-                    "Model candidates answer the inputs: pass input_data_path "
+                    "Model candidates answer the inputs: pass them with --input (input_data_path in Python), "
                     "(a JSON list of {'instruction', 'input'} objects)."
                 )
             self.items = list(carriers[0].items or ())
@@ -577,7 +619,7 @@ class EvaluationPipeline:
         self.candidates = [_align(candidate, self.items, source) for candidate in candidates]
         _unique_names(self.candidates)
         self.input_data_path = None if input_data_path is None else Path(input_data_path)
-        self.output_data_path = None if output_data_path is None else Path(output_data_path)
+        self.output_data_path = None if output_data_path is None else check_output_path(output_data_path)
         # both_orders: None (not given) keeps the judge's own choice (the demo judge averages its
         # verdict over both orders); True judges every pair in both orders and combines the two;
         # False judges the order given only, so a judge that averages both orders is told not to.
@@ -585,6 +627,7 @@ class EvaluationPipeline:
         self.both_orders = bool(both_orders)
         self.batch_size = max(1, batch_size)
         self.alpha, self.rule, self.n_bootstrap, self.seed = alpha, rule, n_bootstrap, seed
+        self.uncertain_margin = uncertain_margin
         self.on_progress = on_progress
         self.candidate_max_new_tokens = candidate_max_new_tokens
         self.candidate_prompt_format = candidate_prompt_format
@@ -726,6 +769,7 @@ class EvaluationPipeline:
             seed=self.seed,
             judge={"fingerprint": judge.fingerprint, "fingerprint_key": judge.fingerprint_key},
             settings=self._settings(),
+            uncertain_margin=self.uncertain_margin,
         )
         if self.output_data_path is not None:
             result.save(self.output_data_path)
@@ -760,4 +804,5 @@ class EvaluationPipeline:
             "rule": self.rule,
             "n_bootstrap": self.n_bootstrap,
             "seed": self.seed,
+            "uncertain_margin": self.uncertain_margin,
         }

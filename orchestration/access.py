@@ -194,11 +194,18 @@ class Access:
         kind: str | None = None,
         active: bool | None = None,
         password: str | None = None,
-    ) -> None:
+    ) -> int | None:
+        """A new password or a deactivation also ends the account's browser logins and revokes its API
+        tokens (``Store.update_account``); returns how many tokens, or None when nobody was signed out."""
         self.require(actor, "admin")
         if password is not None and len(password) < 8:
             raise StoreError("Choose a password of at least 8 characters; nothing was saved.")
-        self.store.update_account(name, role=role, kind=kind, active=active, password=password)
+        return self.store.update_account(name, role=role, kind=kind, active=active, password=password)
+
+    def sign_out_account(self, actor: str | None, name: str) -> int:
+        """End the account's browser logins on every server and revoke its API tokens; how many tokens."""
+        self.require(actor, "admin")
+        return self.store.sign_out_account(name)
 
     def accounts(self, actor: str | None) -> pd.DataFrame:
         self.require(actor, "admin")

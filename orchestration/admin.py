@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from annotation_store import SessionView, StoreError
+from annotation_store import ComparisonView, ResponseView, SessionView, StoreError
 from annotation_store.assignment import STRATEGIES
 from annotation_store.batch_import import ImportSummary
 from annotation_store.gold_ratings import GoldRatingMark
@@ -339,13 +339,21 @@ class AdminDesk:
         role: str | None = None,
         active: bool | None = None,
         password: str | None = None,
-    ) -> None:
+    ) -> int | None:
+        """Returns how many API tokens a new password or a deactivation revoked (None: neither happened)."""
         self.access.require(actor, ADMIN)
         if not (name or "").strip():
             raise StoreError("Choose the account to change.")
         if role is not None and role not in ROLES:
             raise StoreError(f"Choose a role: one of {', '.join(ROLES)}; nothing was saved.")
-        self.access.update_account(actor, name.strip(), role=role, active=active, password=password or None)
+        return self.access.update_account(actor, name.strip(), role=role, active=active, password=password or None)
+
+    def sign_out_account(self, actor: str | None, name: str) -> int:
+        """The Admin page's "Sign out everywhere": the account's browser logins end, its API tokens are revoked."""
+        self.access.require(actor, ADMIN)
+        if not (name or "").strip():
+            raise StoreError("Choose the account to sign out.")
+        return self.access.sign_out_account(actor, name.strip())
 
     def invite(self, actor: str | None, role: str, kind: str = "crowd", hours: float = 72) -> str:
         """A one-time invite token; the page shows it as a link ``<base url>/invite/<token>``."""
@@ -471,6 +479,21 @@ class AdminDesk:
         explanation: admins only."""
         self.access.require(actor, ADMIN)
         return self.store.gold_ratings(dataset or None, response_id)
+
+    def response_preview(self, actor: str | None, response_id: Any) -> ResponseView | None:
+        """The response a gold form's number names (model, prompt, text), so an admin sees what they are
+        about to mark; None while the field is empty. An unknown number is ``NotFound``."""
+        self.access.require(actor, ADMIN)
+        if response_id is None:
+            return None
+        return self.store.get_response(_record_id(response_id, "response"))
+
+    def comparison_preview(self, actor: str | None, comparison_id: Any) -> ComparisonView | None:
+        """The comparison a gold form's number names (both responses in stored order), as above."""
+        self.access.require(actor, ADMIN)
+        if comparison_id is None:
+            return None
+        return self.store.get_comparison(_record_id(comparison_id, "comparison"))
 
     def import_gold_ratings(self, actor: str | None, marks: Sequence[GoldRatingMark]) -> tuple[int, int]:
         """Mark many responses as gold at once, all or nothing; returns (added, updated). Each needs an

@@ -317,6 +317,7 @@ class Studio:
         session's rubric."""
         if session is not None and (found := self.store.get_session(session)).dataset != dataset:
             raise StoreError(f"The session {session!r} is on {found.dataset!r}, not on {dataset!r}; nothing was rated.")
+        checked_limit(limit)
         responses = self.store.responses(dataset)
         if not responses:
             known = ", ".join(self.store.dataset_names()) or "none"
@@ -326,7 +327,7 @@ class Studio:
         done = self.store.rated_response_ids(run_id)
         todo = [r for r in responses if r.id not in done]
         if limit is not None:
-            todo = todo[: max(int(limit), 0)]
+            todo = todo[:limit]
         unparsed = 0
         finished = 0
 
@@ -471,7 +472,8 @@ class Studio:
         limit: int | None = None,
         on_progress: Callable[[int, int], None] | None = None,
     ) -> RunSummary:
-        """Judge every comparison of ``dataset`` not yet judged with this judge's fingerprint."""
+        """Judge every comparison of ``dataset`` not yet judged with this judge's fingerprint (at most ``limit``)."""
+        checked_limit(limit)
         table = self.store.comparison_table(dataset)
         if table.empty:
             known = ", ".join(self.store.dataset_names()) or "none"
@@ -575,3 +577,10 @@ class Studio:
         if run_id is None:
             run_id = self.default_run(dataset)
         return build_dashboard(self.store, dataset, run_id, alpha=alpha)
+
+
+def checked_limit(limit: int | None) -> None:
+    """Refuse a ``limit`` below 1 before anything is loaded: a negative one sliced ``todo[:-N]`` (all but the
+    last N) and 0 loaded the judge to judge nothing. The CLI refuses it earlier (``cli.parser.AtLeastOne``)."""
+    if limit is not None and limit < 1:
+        raise StoreError(f"--limit must be at least 1, got {limit}.")

@@ -51,6 +51,7 @@ STORE_COMMANDS = (
     "users set",
     "users invite",
     "users token",
+    "users sign-out",
     "users sign-out-everyone",
     "prompts add",
     "prompts list",
@@ -359,7 +360,8 @@ SERVER = (
         "judge_demo_on_start",
         bool,
         "with the demo judge: judge the demo dataset in the background on start (what is already judged is "
-        "skipped), so the dashboard, case study and review queue show real verdicts; about 5-10 minutes on 2 cores",
+        "skipped), so the dashboard, case study and review queue show real verdicts; about 5-10 minutes on 2 cores; "
+        "off, serve still loads the judge in the background at start (the first judge use does not wait)",
         "server",
         default=True,
         commands=("serve",),
@@ -422,6 +424,7 @@ STATISTICS = (
         flag="--bootstrap",
         env=False,
         runtime=False,
+        minimum=1,
     ),
     Setting(
         "aggregation",
@@ -475,7 +478,7 @@ VERDICT_READING = (
         # checks that it equals analysis.defaults.UNCERTAIN_MARGIN
         default=0.1,
         source="analysis.defaults.UNCERTAIN_MARGIN",
-        commands=("metrics",),
+        commands=("metrics", "evaluate"),
     ),
 )
 
@@ -487,3 +490,17 @@ BY_NAME: dict[str, Setting] = {row.name: row for row in SETTINGS_TABLE}
 def rows_for(command: str, rows: Iterable[Setting] = SETTINGS_TABLE) -> list[Setting]:
     """The rows whose flag ``command`` (e.g. "serve", "users invite") takes, in table order."""
     return [row for row in rows if command in row.commands]
+
+
+def checked_statistics(alpha: float | None = None, n_bootstrap: int | None = None, *, flags: bool = True) -> None:
+    """Refuse a significance level outside (0, 1) or too few bootstrap resamples, naming the flag (``flags``)
+    or the keyword: the one check behind ``metrics``, ``report``, ``evaluate`` and the pipeline, made before
+    any figure is computed or model loaded (``--alpha 2`` made every pair significant). The flag takes at
+    least the row's minimum (1); Python callers may pass ``n_bootstrap=0`` for no intervals (fast figures)."""
+    if alpha is not None and not 0 < alpha < 1:
+        raise ValueError(f"{BY_NAME['alpha'].cli_flag if flags else 'alpha'} must be between 0 and 1, got {alpha}.")
+    if n_bootstrap is not None and flags:
+        row = BY_NAME["n_bootstrap"]
+        row.in_range(n_bootstrap, row.cli_flag or row.name)
+    elif n_bootstrap is not None and n_bootstrap < 0:
+        raise ValueError(f"n_bootstrap must be at least 0 (0: no intervals), got {n_bootstrap}.")

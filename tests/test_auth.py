@@ -97,7 +97,9 @@ def test_an_invite_link_creates_an_account_once(live_app, db_path: Path, app_acc
         assert _sql(db_path, "SELECT count(*) FROM annotators WHERE name IN ('nina', ?)", hostile) == [(0,)]
 
         created = browser.post(link, data={"name": "nina", "password": "nina-pass-1", "password2": "nina-pass-1"})
-        assert created.status_code == 303 and created.headers["location"] == "/login"
+        assert created.status_code == 303 and created.headers["location"] == "/login?created=1&name=nina"
+        welcome = browser.get(live_app.url + created.headers["location"].lstrip("/")).text
+        assert "Your account was created; log in" in welcome and 'value="nina"' in welcome
 
         again = browser.post(link, data={"name": "nino", "password": "nino-pass-1", "password2": "nino-pass-1"})
         assert again.status_code == 410 and "unknown, already used or expired" in again.text

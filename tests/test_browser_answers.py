@@ -126,3 +126,65 @@ def test_a_grade_submit_without_a_rating_warns_and_the_rating_buttons_stay_click
         assert "Rated 7/10" in page.locator("#grade-feedback").inner_text()
     with live_app.studio.store.engine.begin() as connection:
         assert connection.exec_driver_sql("SELECT rating FROM ratings").fetchall() == [(7,)]
+
+
+def test_a_page_whose_login_ended_says_so_and_goes_to_the_login_page(live_app: Any) -> None:
+    """s7 lead finding 2: after a logout elsewhere (or everyone signed out, an expired login, a
+    deactivation) Gradio's requests got a bare 401 and every output showed a red "Error" pill. The
+    page's script says "You are signed out" and opens the login page, which says it again."""
+    import httpx
+
+    with browser_page(live_app.url, "alice", "alice-pass-1") as page:
+        page.get_by_role("tab", name="Grade").click()
+        page.wait_for_function("document.querySelector('#grade-session input')?.value?.length > 0")
+        page.locator("#start-grading").click()
+        page.wait_for_function("document.querySelector('#grade-header').innerText.includes('Response')")
+        page.locator("#grade-rating label").nth(5).click()
+        cookies = {c["name"]: c["value"] for c in page.context.cookies()}
+        with httpx.Client(base_url=live_app.url, cookies=cookies) as other_tab:  # the same login, logged out there
+            assert other_tab.get("logout", headers={"Sec-Fetch-Site": "same-origin"}).status_code == 303
+        page.locator("#submit-rating").click()
+        note = page.locator("#js-signed-out")
+        note.wait_for(timeout=15_000)
+        assert "You are signed out: log in again" in note.inner_text()
+        page.wait_for_url("**/login?signed_out=1", timeout=15_000)
+        body = page.locator("body").inner_text()
+        assert "You are signed out: log in again" in body and "your last answer was not saved" in body
+        page.locator("#username").wait_for()  # the login form, ready
+    with live_app.studio.store.engine.begin() as connection:
+        assert connection.exec_driver_sql("SELECT count(*) FROM ratings").fetchall() == [(0,)]
+
+
+def test_the_admin_gold_forms_start_empty_and_show_what_a_number_is(live_app: Any, tmp_path: Path) -> None:
+    """s7 lead findings 4 and 9: the number boxes start empty (their "e.g." hint shows, not 0), and a
+    number shows its response or comparison before it is marked."""
+    import os
+
+    response = live_app.studio.store.responses("judge-studio-demo")[3]
+    with browser_page(live_app.url, "admin", "admin-pass-1") as page:
+        page.get_by_role("tab", name="Admin").click()
+        page.get_by_text("Annotation sessions and gold items").click()
+        box = page.locator("#admin-gold-rating-id input")
+        box.wait_for()
+        for elem_id in ("admin-gold-id", "admin-gold-rating-id", "admin-gold-rating-low", "admin-gold-rating-high"):
+            field = page.locator(f"#{elem_id} input")
+            assert field.input_value() == "" and field.get_attribute("placeholder"), elem_id
+        page.locator("#admin-gold-rating-save").click()  # untouched boxes send nothing (not 0)
+        page.wait_for_function(
+            "document.querySelector('#admin-gold-rating-result').innerText.includes('Enter the response number')"
+        )
+        box.fill(str(response.id))
+        box.press("Enter")
+        page.wait_for_function(
+            "document.querySelector('#admin-gold-rating-preview').innerText.includes('Response #')", timeout=15_000
+        )
+        shown = page.locator("#admin-gold-rating-preview").inner_text()
+        assert f"Response #{response.id}" in shown and response.model in shown
+        assert response.text.split()[0] in shown and response.instruction.split()[0] in shown
+        comparison = page.locator("#admin-gold-id input")
+        comparison.fill("1")
+        page.locator("#admin-gold-show").click()
+        page.wait_for_function("document.querySelector('#admin-gold-preview').innerText.includes('Comparison #1')")
+        assert "Response 2" in page.locator("#admin-gold-preview").inner_text()
+        shots = os.environ.get("JUDGE_STUDIO_SCREENSHOTS")  # for a person to look at the form
+        page.screenshot(path=str(Path(shots or tmp_path) / "admin_gold_preview.png"), full_page=True)

@@ -13,6 +13,7 @@ import json
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -145,9 +146,12 @@ def test_cli_imports_csv_and_jsonl_files_and_an_import_again_edits(capsys, db_pa
         (c, "1", "Überzeugend: Antwort 1."),
         (d, "tie", "Same answer."),
     ]
-    # `gold list --json` is a file `gold import` takes back, once written one object a line
+    # `list --json > f; import f`: `gold list --json` as printed (one JSON list) imports back, as .json or .jsonl
+    listed = _cli(capsys, db_path, "list", "--json")
+    (tmp_path / "exported.json").write_text(listed, encoding="utf-8")
     exported = tmp_path / "exported.jsonl"
-    exported.write_text("\n".join(json.dumps(r) for r in json.loads(_cli(capsys, db_path, "list", "--json"))))
+    exported.write_text(listed, encoding="utf-8")
+    assert _cli(capsys, db_path, "import", str(tmp_path / "exported.json")).endswith("mark(s) changed.\n")
     assert _cli(capsys, db_path, "import", str(exported)).endswith(
         "0 comparison(s) marked gold, 4 gold mark(s) changed.\n"
     )
@@ -176,7 +180,11 @@ BAD_FILES = [
     ("empty.csv", "", "the file holds no gold rows (expected a header line naming comparison_id, verdict, explanation"),
     ("header-only.csv", HEADER, "the file holds no gold rows"),
     ("empty.jsonl", "\n\n", "the file holds no gold rows (expected one JSON object a line"),
-    ("gold.txt", "x", "name a .csv or .jsonl file, or give --format"),
+    ("gold.txt", "x", "name a .csv, .jsonl or .json file, or give --format"),
+    ("list.json", '[{{"comparison_id": {a}, "verdict": "1", "explanation": "ok"}}, 3]', 'row 2 (item 2 of the JSON list): expected a JSON object with comparison_id, verdict, explanation, got 3'),  # noqa: E501
+    ("verdict-list.json", '[{{"comparison_id": {a}, "verdict": "left", "explanation": "ok"}}]', 'row 1 (item 1 of the JSON list), column \'verdict\': the gold answer must be 1, 2 or tie, got \'left\''),  # noqa: E501
+    ("broken-list.json", '[{{"comparison_id": {a},\n', "line 2: not valid JSON"),
+    ("list.jsonl", '{{"comparison_id": {a}, "verdict": 1, "explanation": "ok"}}\n[1, 2]\n', "row 2 (line 2): expected a JSON object with comparison_id, verdict, explanation, got [1, 2]"),  # noqa: E501
 ]  # fmt: skip
 
 
@@ -312,6 +320,11 @@ def test_bad_ids_and_answers_are_400_unknown_ids_404_and_nothing_is_written(api,
     assert _gold(path) == before
 
 
+def _split(items: list[Any], is_gold: Callable[[Any], bool]) -> tuple[list[Any], list[Any]]:
+    """(the gold items, the others) of what one person was handed."""
+    return [i for i in items if is_gold(i)], [i for i in items if not is_gold(i)]
+
+
 def test_a_mark_set_over_rest_is_the_gold_check_an_annotator_then_gets(api, live_app) -> None:
     admin, alice, path = api["admin"], api["alice"], live_app.db_path
     for comparison_id, _verdict, _why in _gold(path):  # only the REST mark is gold from here on
@@ -332,8 +345,7 @@ def test_a_mark_set_over_rest_is_the_gold_check_an_annotator_then_gets(api, live
         assert submitted.status_code == 200, submitted.text
         return {"id": item["comparison_id"], **submitted.json()}
 
-    ordinary = answer("left")
-    assert ordinary["id"] != target and ordinary["gold"] is None
-    check = answer("right")  # gold rate 0.5: the 2nd item is the gold check; response 2 is the wrong answer
-    assert check["id"] == target
+    # gold rate 0.5: one of her first 2 items is the gold check, at a drawn slot; response 2 is wrong
+    (check,), (ordinary,) = _split([answer("right"), answer("right")], lambda got: got["id"] == target)
+    assert ordinary["gold"] is None
     assert check["gold"] == {"correct": False, "choice": "left", "explanation": WHY}

@@ -68,18 +68,20 @@ def test_a_gold_response_comes_at_the_gold_rate_and_the_grader_reads_the_check(s
     AdminDesk(studio).set_gold_rating("ada", gold, 10, 1, 2, WHY)
     studio.store.save_session("checks", DEMO, kind="single", overlap=1, gold_rate=0.5)
 
-    ordinary, first = _grade(studio, "alice", "checks", 6)
-    assert ordinary != gold and first.gold is None and first.gold_correct is None
+    # gold rate 0.5: exactly one of each grader's first 2 items is the gold check, at a drawn slot
+    alice = [_grade(studio, "alice", "checks", 7) for _ in range(2)]
+    assert [handed == gold for handed, _ in alice].count(True) == 1
+    (_, wrong), (_, first) = sorted(alice, key=lambda pair: pair[0] != gold)
+    assert first.gold is None and first.gold_correct is None
     assert "Gold check" not in _visible(outcome_markdown(first))
+    assert wrong.gold_correct is False
+    seen = _visible(outcome_markdown(wrong))
+    assert seen.startswith(f"Gold check failed: you rated 7; the known rating is 1-2. {WHY}")
 
-    handed, wrong = _grade(studio, "alice", "checks", 7)  # the 2nd item: gold rate 0.5
-    assert handed == gold and wrong.gold_correct is False
-    assert f"❌ Gold check: the known rating is 1-2. {WHY}" in _visible(outcome_markdown(wrong))
-
-    _, right = _grade(studio, "bob", "checks", 5)
-    handed, right = _grade(studio, "bob", "checks", 2)
-    assert handed == gold and right.gold_correct is True
-    assert "✅ Gold check passed: the known rating is 1-2." in _visible(outcome_markdown(right))
+    bob = [_grade(studio, "bob", "checks", 2) for _ in range(2)]
+    ((_, right),) = [(handed, outcome) for handed, outcome in bob if handed == gold]
+    assert right.gold_correct is True
+    assert _visible(outcome_markdown(right)).startswith("Gold check passed: you rated 2; the known rating is 1-2.")
 
 
 def test_gold_responses_ignore_the_overlap_and_stay_out_of_the_ordinary_pool(studio: Studio) -> None:
@@ -103,9 +105,9 @@ def test_a_skipped_gold_response_is_no_check_either_way(studio: Studio) -> None:
     gold = _responses(studio)[0]
     AdminDesk(studio).set_gold_rating("ada", gold, 10, 1, 2, WHY)
     studio.store.save_session("checks", DEMO, kind="single", overlap=1, gold_rate=0.5)
-    _grade(studio, "alice", "checks", 6)
-    handed, skipped = _grade(studio, "alice", "checks", None)
-    assert handed == gold and skipped.gold is not None and skipped.gold_correct is None
+    # gold rate 0.5: the check is one of her first 2 items (she skips both)
+    ((_, skipped),) = [pair for pair in (_grade(studio, "alice", "checks", None) for _ in range(2)) if pair[0] == gold]
+    assert skipped.gold is not None and skipped.gold_correct is None
     assert "Gold check" not in _visible(outcome_markdown(skipped))
 
 
@@ -133,8 +135,7 @@ def test_the_admin_marks_edits_lists_and_removes_a_gold_response(studio: Studio,
         }
     ]
     studio.store.save_session("five", DEMO, kind="single", overlap=1, gold_rate=0.5, scale=5)
-    _grade(studio, "alice", "five", 3)
-    assert _grade(studio, "alice", "five", 4)[0] == gold
+    assert gold in [_grade(studio, "alice", "five", 4)[0] for _ in range(2)]  # gold rate 0.5: 1 in each 2
     assert admin.remove_gold_rating("ada", gold) == 1  # alice's rating stays, as an ordinary one
     assert _sql(db_path, "SELECT count(*) FROM gold_ratings") == [(0,)]
     assert _sql(db_path, "SELECT rating FROM ratings WHERE response_id = ?", gold) == [(4,)]

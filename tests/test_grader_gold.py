@@ -51,7 +51,7 @@ def _grade(studio: Studio, who: str, session: str, rating: int | None) -> tuple[
 def _attention_checks(studio: Studio) -> int:
     """One gold response (right: 1-2 of 10). Carol rates it 1 in a 1-5 session (no check there); in a
     1-10 session with gold rate 0.5 alice rates it 7 (wrong) and bob 2 (right), each after an ordinary
-    rating, and bob skips one more. Returns the gold response's id."""
+    rating (in either order), and bob skips one more. Returns the gold response's id."""
     store = studio.store
     store.create_annotator(CAROL, password="carol-pass-1234")
     gold = store.responses(DEMO)[0].id
@@ -61,9 +61,13 @@ def _attention_checks(studio: Studio) -> int:
     assert handed == gold and outcome.gold is None  # an ordinary item on 1-5
     store.save_session("checks", DEMO, kind="single", overlap=1, gold_rate=0.5)
     for who, ordinary, on_gold in (("alice", 6, 7), ("bob", 5, 2)):
-        assert _grade(studio, who, "checks", ordinary)[0] != gold
-        handed, outcome = _grade(studio, who, "checks", on_gold)
-        assert handed == gold and outcome.gold_correct is (who == "bob")
+        checks = []  # gold rate 0.5: one of each grader's first 2 items is the check, at a drawn slot
+        for _ in range(2):
+            item = studio.grading.next_item(who, "checks")
+            assert item is not None
+            rating = on_gold if item.id == gold else ordinary
+            checks.append(studio.grading.submit(who, "checks", item.id, rating).gold_correct)
+        assert sorted(checks, key=str) == sorted([None, who == "bob"], key=str)
     assert _grade(studio, "bob", "checks", None)[0] != gold
     return gold
 

@@ -76,3 +76,32 @@ def test_api_threads_sets_how_many_rest_requests_run_at_once(db_path: Path) -> N
             assert client.portal is not None and client.portal.call(budget) == threads
             assert client.get("/api/v1/openapi.json").status_code == 200
         studio.store.close()
+
+
+def test_serve_api_says_at_its_root_that_it_serves_the_api_only_and_a_login_lands_there(db_path: Path) -> None:
+    """serve-api has no pages: ``/`` is a short plain answer saying so (not a 404), and the login page's
+    redirect to ``/`` after a successful login lands on it."""
+    from starlette.testclient import TestClient
+
+    from orchestration import Settings, Studio
+    from web.server import create_api_app
+
+    settings = Settings(home=db_path.parent, judge_demo_on_start=False, public_url="https://judge.example.org/")
+    studio = Studio.open(settings)
+    studio.store.create_annotator("rita", role="reviewer", password="rita-pass-1234")
+    base = "https://judge.example.org"
+    with TestClient(create_api_app(studio), base_url=base) as client:
+        assert 'action="/login"' in client.get("/").text  # not signed in: the login form, as on serve
+        logged_in = client.post(
+            "/login",
+            data={"username": "rita", "password": "rita-pass-1234"},
+            headers={"Accept": "text/html", "Origin": base},
+            follow_redirects=False,
+        )
+        assert logged_in.status_code == 303 and logged_in.headers["location"] == "/"
+        root = client.get(logged_in.headers["location"])
+        assert root.status_code == 200 and root.headers["content-type"].startswith("text/plain")
+        assert "serves the REST API only (docs: /api/v1/docs)" in root.text
+        assert "on the app server (judge-studio serve) at https://judge.example.org." in root.text
+        assert client.get("/login", follow_redirects=True).text == root.text  # signed in: on to "/"
+    studio.store.close()

@@ -190,7 +190,8 @@ def test_a_two_tab_conflict_is_said_plainly(demo: gr.Blocks) -> None:
 
 def test_the_number_boxes_start_empty(demo: gr.Blocks) -> None:
     boxes = {b.elem_id: b for b in demo.blocks.values() if isinstance(b, gr.Number)}
-    for elem_id in ("review-id", "admin-gold-id", "admin-gold-rating-id"):
+    ids = ("review-id", "admin-gold-id", "admin-gold-rating-id", "admin-gold-rating-low", "admin-gold-rating-high")
+    for elem_id in ids:
         assert boxes[elem_id].value is None and boxes[elem_id].placeholder, elem_id  # empty, with a hint (not 0)
 
 

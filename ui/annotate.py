@@ -16,7 +16,7 @@ from errors import InvalidInput
 from orchestration import DEMO_SESSION, AnnotationItem, Studio, SubmitOutcome
 from orchestration.annotation import canonical_verdict, presented_choice
 from ui.answer_page import CONFIDENCE_CHOICES, Page, PageKind, Updates, answer_page, progress_html
-from ui.formatting import prompt_markdown
+from ui.formatting import gold_first, prompt_markdown
 from ui.render import code, inline_text, quote_block
 
 CHOICE_NAMES = {"left": "Left is better", "right": "Right is better", "tie": "Tie", "skip": "Skipped"}
@@ -32,21 +32,25 @@ def feedback_markdown(outcome: SubmitOutcome) -> str:
     ]
     if outcome.item is not None:
         parts.append(f"Left was {code(outcome.item.left_model)}, right was {code(outcome.item.right_model)}.")
-    if outcome.gold_verdict is not None:
-        expected = CHOICE_NAMES[str(outcome.gold_choice)]
-        if outcome.gold_correct:
-            parts.append(f"✅ **Gold check passed**: the known answer is *{expected}*.")
-        elif outcome.gold_correct is False:
-            parts.append(
-                f"❌ **Gold check**: the known answer is *{expected}*. {inline_text(outcome.gold_explanation)}"
-            )
     if outcome.judge is not None:
         if outcome.judge.verdict is None:
             parts.append("The judge's output on this item had no verdict (unparsed).")
         else:
             agree = "agrees" if outcome.judge_choice == outcome.choice else "disagrees"
             parts.append(f"The judge said: **{CHOICE_NAMES[str(outcome.judge_choice)]}** (it {agree} with you).")
-    return " ".join(parts)
+    return gold_first(_gold_check(outcome), " ".join(parts))
+
+
+def _gold_check(outcome: SubmitOutcome) -> str:
+    """Passed or failed, what was answered against the known answer (both as shown: left/right), and on
+    a miss the admin's explanation (untrusted). Empty when the item was no check or was skipped."""
+    if outcome.gold_verdict is None or outcome.gold_correct is None:
+        return ""
+    known = CHOICE_NAMES[str(outcome.gold_choice)]
+    said = f"you answered *{CHOICE_NAMES[outcome.choice]}*; the known answer is *{known}*."
+    if outcome.gold_correct:
+        return f"**Gold check passed**: {said}"
+    return f"**Gold check failed**: {said} {inline_text(outcome.gold_explanation)}".rstrip()
 
 
 def _display(page: Page) -> None:

@@ -8,6 +8,9 @@ from annotation_store import ComparisonView, VerdictView
 from orchestration.metrics import margin_setting
 from ui.render import code, inline_text, quote_block, safe_markdown
 
+#: elem_classes of a gr.Number that starts empty: static/empty_numbers.js clears the 0 Gradio's front end
+#: shows for an empty value, so the placeholder ("e.g. 12") shows and nothing is sent until typed.
+EMPTY_NUMBER = ["js-empty-number"]
 VERDICT_NAMES = {"1": "Response 1 is better", "2": "Response 2 is better", "tie": "Tie"}
 LEANING = {"1": "Response 1", "2": "Response 2", "tie": "a tie"}
 
@@ -17,6 +20,13 @@ def prompt_markdown(c: ComparisonView) -> str:
     if c.input.strip():
         parts.append(f"**Input**\n\n{safe_markdown(c.input)}")
     return "\n\n".join(parts)
+
+
+def gold_first(check: str, rest: str) -> str:
+    """The gold check, when there is one, as a quoted paragraph above the rest of the message: the one
+    line a grader must not miss (the item it is about is already off screen). Words, not ✅/❌: browsers
+    without an emoji font show those as empty boxes."""
+    return f"> {check}\n\n{rest}" if check else rest
 
 
 UNCERTAIN_NOTE = (

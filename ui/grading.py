@@ -19,6 +19,7 @@ from annotation_store.scales import parse_rubric
 from errors import InvalidInput
 from orchestration import DEMO_GRADING_SESSION, GradeOutcome, GradingItem, Studio
 from ui.answer_page import Page, PageKind, Updates, answer_page
+from ui.formatting import gold_first
 from ui.render import code, inline_text, quote_block
 
 RATING_CHOICES = [str(n) for n in range(1, 11)]
@@ -64,17 +65,19 @@ def outcome_markdown(outcome: GradeOutcome) -> str:
             parts.append(f"The judge's output on this response had no rating ({inline_text(judge.status)}).")
         else:
             parts.append(f"The judge rated it **{judge.score:g}**/{int(outcome.judge_scale)}.")
-    return " ".join([*parts, *_gold_feedback(outcome)])
+    return gold_first(_gold_feedback(outcome), " ".join(parts))
 
 
-def _gold_feedback(outcome: GradeOutcome) -> list[str]:
-    """After a gold response: passed, or the right ratings with the admin's explanation (untrusted)."""
+def _gold_feedback(outcome: GradeOutcome) -> str:
+    """After a gold response: passed or failed, what was rated against the right ratings, and on a
+    miss the admin's explanation (untrusted)."""
     gold = outcome.gold
     if gold is None or outcome.gold_correct is None:
-        return []
+        return ""
+    rated = f"you rated {outcome.rating.rating}; the known rating is *{gold.answer}*."
     if outcome.gold_correct:
-        return [f"✅ **Gold check passed**: the known rating is *{gold.answer}*."]
-    return [f"❌ **Gold check**: the known rating is *{gold.answer}*. {inline_text(gold.explanation)}"]
+        return f"**Gold check passed**: {rated}"
+    return f"**Gold check failed**: {rated} {inline_text(gold.explanation)}".rstrip()
 
 
 def _display(page: Page) -> None:

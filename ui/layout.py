@@ -77,9 +77,13 @@ def build_ui(studio: Studio) -> gr.Blocks:
     return demo
 
 
+HEAD_SCRIPTS = ("shortcuts.js", "signed_out.js", "empty_numbers.js")
+
+
 def head_html() -> str:
-    """Keyboard shortcuts for the Annotate tab (ignored while typing in a text field)."""
-    return f"<script>{(STATIC / 'shortcuts.js').read_text(encoding='utf-8')}</script>"
+    """The page's own scripts: keyboard shortcuts (ignored while typing in a text field), and the
+    signed-out notice (a 401 from Gradio's API: "You are signed out", then the login page)."""
+    return "".join(f"<script>{(STATIC / name).read_text(encoding='utf-8')}</script>" for name in HEAD_SCRIPTS)
 
 
 def css_paths() -> list[Path]:

@@ -127,9 +127,17 @@ def _agreement_lines(judge: Mapping[str, Any]) -> list[str]:
         f"Against people's {agreement['people_labels']} label on {agreement['n']} comparisons: accuracy "
         f"{_num(agreement['accuracy'])}{ci}, Cohen's κ {_num(agreement['cohen_kappa'])}, macro F1 "
         f"{_num(agreement['macro_f1'])}; per vote {_num(agreement['per_vote_accuracy'])}; "
-        f"{agreement['unparsed']} unparsed verdicts.",
+        f"outputs without a verdict: {_not_parsed(agreement)}.",
         "",
     ]
+
+
+def _not_parsed(agreement: Mapping[str, Any]) -> str:
+    """ "0 unparsed, 2 truncated" (the card's ``not_parsed``), or the plain count of older cards."""
+    named = agreement.get("not_parsed")
+    if not named:
+        return f"{agreement['unparsed']} unparsed"
+    return ", ".join(f"{n} {name}" for name, n in named.items())
 
 
 def _calibration_lines(judge: Mapping[str, Any]) -> list[str]:
@@ -194,7 +202,10 @@ def _ranking_lines(judge: Mapping[str, Any]) -> list[str]:
     for source in ("corrected", "judge", "people"):
         order = " > ".join(inline_text(m) for m in ranking[source]) or "n/a"
         lines.append(f"- {source} order: {order}")
-    same = "the same as" if ranking["judge_matches_corrected"] else "different from"
+    matches = ranking["judge_matches_corrected"]
+    if matches is None:  # an order is missing: nothing to compare
+        return [*lines, "- no order to compare the judge's with the corrected one", ""]
+    same = "the same as" if matches else "different from"
     return [*lines, f"- the judge alone ranks the models in an order {same} the corrected one", ""]
 
 

@@ -21,6 +21,7 @@ from orchestration import ReviewDesk, Studio
 from orchestration.review import QUEUE_KINDS
 from ui.comparison_panel import ComparisonPanel, comparison_header, comparison_panel
 from ui.errors import actor_of, guarded, has_role, noted
+from ui.formatting import EMPTY_NUMBER
 from ui.pickers import DatasetPickers
 from ui.review_text import (
     LABEL_HEADERS,
@@ -101,7 +102,14 @@ def queue_section(pickers: DatasetPickers) -> QueueSection:
 
 def item_section() -> ItemSection:
     with gr.Row():
-        number = gr.Number(label="Comparison #", precision=0, placeholder="e.g. 12", elem_id="review-id", scale=1)
+        number = gr.Number(
+            label="Comparison #",
+            precision=0,
+            placeholder="e.g. 12",
+            elem_id="review-id",
+            elem_classes=EMPTY_NUMBER,
+            scale=1,
+        )
         open_button = gr.Button("Open", elem_id="review-open", scale=1)
     note = gr.Markdown(elem_id="review-open-note")
     panel = comparison_panel("review")

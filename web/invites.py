@@ -4,6 +4,7 @@ sends the person to the login page. Outside the login (the token is the credenti
 # No ``from __future__ import annotations``: FastAPI reads the handlers' annotations at run time.
 import html
 from typing import Annotated
+from urllib.parse import urlencode
 
 import fastapi
 from fastapi import Form, Request, status
@@ -24,7 +25,7 @@ _FORM = """{error}
 <input id="password2" name="password2" type="password" required minlength="8" autocomplete="new-password">
 <button type="submit" id="create-account">Create my account</button>
 </form>
-<p class="hint">After this you log in on the <a href="/">Judge Studio</a> page. The link works once.</p>
+<p class="hint">After this you log in with the name and password you chose. The link works once.</p>
 """
 
 _GONE = """<p class="error">This invite link is unknown, already used or expired.</p>
@@ -32,7 +33,7 @@ _GONE = """<p class="error">This invite link is unknown, already used or expired
 """
 
 _ROLE_WORDS = {
-    "annotator": "an annotator (you label comparisons)",
+    "annotator": "an annotator (you label comparisons and grade responses)",
     "reviewer": "a reviewer (you label, read the judge's output and settle disagreements)",
     "admin": "an admin (you manage accounts, datasets and sessions)",
 }
@@ -73,10 +74,13 @@ def invite_accept(
     if password != password2:
         return _form(role, name, "The two passwords differ; type them again.", status.HTTP_400_BAD_REQUEST)
     try:
-        access.accept_invite(token, name, password)
+        created, _role = access.accept_invite(token, name, password)
     except StudioError as exc:
         if access.invite_role(token) is None:
             return _gone()
         code = status.HTTP_409_CONFLICT if isinstance(exc, Conflict) else status.HTTP_400_BAD_REQUEST
         return _form(role, name, str(exc), code)
-    return RedirectResponse("/login", status_code=status.HTTP_303_SEE_OTHER)
+    # the login page says the account was created and fills in the name (escaped there)
+    return RedirectResponse(
+        f"/login?{urlencode({'created': 1, 'name': created})}", status_code=status.HTTP_303_SEE_OTHER
+    )

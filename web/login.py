@@ -26,7 +26,20 @@ LOGIN_MESSAGE = (
     "First start: the server printed the admin password (also in initial-admin-password.txt in its data folder)."
 )
 
-_FORM = """{error}
+#: What the login page says after ``?signed_out=1`` (the app page's script sends people here when
+#: Gradio's API answered 401) and after ``?created=1`` (an invite sign-up).
+SIGNED_OUT_NOTICE = (
+    "You are signed out: log in again. Your login ended (everyone was signed out, it expired, the account "
+    "was deactivated, or you logged out in another tab); your last answer was not saved."
+)
+CREATED_NOTICE = "Your account was created; log in with the name and password you chose."
+
+_NOTICE = (
+    '<p class="notice" role="status" id="login-notice" style="background:#fef3c7;border:1px solid #f59e0b;'
+    'padding:0.6rem;border-radius:4px">{text}</p>'
+)
+
+_FORM = """{notice}{error}
 <p>{intro}</p>
 <form method="post" action="/login" autocomplete="on">
 <label for="username">Name</label>
@@ -46,9 +59,22 @@ _LOGOUT = """<p>Log out of Judge Studio?</p>
 router = fastapi.APIRouter(include_in_schema=False)
 
 
-def login_page(name: str = "", error: str = "", status_code: int = 200) -> HTMLResponse:
-    body = _FORM.format(error=error_paragraph(error), intro=html.escape(LOGIN_MESSAGE), name=html.escape(name))
+def login_page(name: str = "", error: str = "", status_code: int = 200, notice: str = "") -> HTMLResponse:
+    """The form; ``notice`` (plain text, escaped here) says why the person is here."""
+    shown = _NOTICE.format(text=html.escape(notice)) if notice else ""
+    body = _FORM.format(
+        notice=shown, error=error_paragraph(error), intro=html.escape(LOGIN_MESSAGE), name=html.escape(name)
+    )
     return page("Log in", body, status_code)
+
+
+def _notice_of(request: Request) -> str:
+    """The notice a link to the login page asked for (fixed texts: nothing from the address is shown)."""
+    if request.query_params.get("signed_out"):
+        return SIGNED_OUT_NOTICE
+    if request.query_params.get("created"):
+        return CREATED_NOTICE
+    return ""
 
 
 def _wants_html(request: Request) -> bool:
@@ -64,7 +90,9 @@ def client_address(request: Request) -> str | None:
 def show_login(request: Request) -> Response:
     if web_context(request).user_of(request) is not None:
         return RedirectResponse("/", status_code=status.HTTP_303_SEE_OTHER)
-    return login_page()
+    # an invite sign-up passes the new name along: it fills the name field (escaped, at most 200 characters)
+    name = request.query_params.get("name", "")[:200] if request.query_params.get("created") else ""
+    return login_page(name, notice=_notice_of(request))
 
 
 @router.post("/login", response_model=None)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import gradio as gr
 from fastapi import FastAPI
+from fastapi.responses import PlainTextResponse
 from starlette.middleware.cors import CORSMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
@@ -163,13 +164,30 @@ def _lighter_gradio_events() -> None:
 
 
 def create_api_app(studio: Studio) -> FastAPI:
-    """The REST API (with the login and invite pages) without the Gradio UI: what each worker process of
-    ``judge-studio serve-api`` serves. Same security middleware; no uploads (the API takes none)."""
+    """The REST API (with the login and invite pages, and a plain ``/`` saying so) without the Gradio
+    UI: what each worker process of ``judge-studio serve-api`` serves. Same security middleware; no
+    uploads (the API takes none)."""
     studio.access.throttle = LoginThrottle(studio.store, studio.settings.login_attempts)
     web = _context(studio, str(Path(studio.settings.home) / "uploads"))
     app = _api_app(studio)
     app.state.web = web
+    _api_only_root(app, studio.settings.public_url)
     return _secured(app, web)
+
+
+def _api_only_root(app: FastAPI, public_url: str | None) -> None:
+    """``/`` on the API-only server: a short plain answer saying where things are, instead of a 404. The
+    login and invite pages stay (a login's cookie works on every server of the database, and invite
+    links may point here) and end on ``/`` as on the app server, so they land on this answer."""
+    where = f" at {public_url.rstrip('/')}" if public_url else ""
+    text = (
+        "Judge Studio: this server serves the REST API only (docs: /api/v1/docs).\n"
+        f"The pages (Grade, Annotate, Dashboard, Admin, ...) are on the app server (judge-studio serve){where}.\n"
+    )
+
+    @app.get("/", include_in_schema=False)
+    def api_only() -> PlainTextResponse:
+        return PlainTextResponse(text)
 
 
 def worker_app() -> FastAPI:

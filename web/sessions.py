@@ -15,7 +15,11 @@ Logging out records the session id as revoked in the database (``revoked_session
 cookie would have expired anyway), so a copy of the cookie stops working too, on every app server
 sharing that database. Older versions kept the revoked ids in ``revoked-sessions.json``; that file
 is imported into the table once at start and renamed ``.imported``. Every use also checks that the
-account still exists and is active: deactivating an account ends its sessions at once.
+account still exists and is active, and that the cookie was issued after the account was last signed
+out (``annotators.signed_out_at``, migration 0016: set by a password change, a deactivation and
+``judge-studio users sign-out NAME``), so those end the account's logins on every server at once, and
+reactivating the account does not bring them back. The issue time is kept to the millisecond, so a
+login right after a sign-out works.
 
 ``judge-studio users sign-out-everyone`` logs everybody out on purpose: it replaces the secret in the
 database (``Store.rotate_shared_secret``), and every server reads the new one within
@@ -31,6 +35,7 @@ import hashlib
 import hmac
 import json
 import logging
+import math
 import os
 import secrets
 import threading
@@ -133,7 +138,7 @@ class SigningKey:
 class BrowserSession:
     name: str
     session_id: str
-    issued_at: int
+    issued_at: float  # epoch seconds, to the millisecond (whole seconds in cookies of older versions)
 
     def expires_at(self, hours: float) -> float:
         return self.issued_at + hours * 3600
@@ -145,6 +150,8 @@ class RevocationStore(Protocol):
     def revoke_browser_sessions(self, expiries: Mapping[str, datetime], forget_before: datetime) -> None: ...
 
     def browser_session_revoked(self, session_id: str) -> bool: ...
+
+    def browser_session_ended(self, session_id: str, name: str, issued_at: datetime) -> bool: ...
 
 
 class SessionStore(RevocationStore, SecretStore, Protocol):
@@ -187,6 +194,17 @@ class RevokedSessions:
         if not self.store.browser_session_revoked(session_id):
             return False
         self._remember(session_id)
+        return True
+
+    def ended(self, found: BrowserSession) -> bool:
+        """Whether this login was logged out, or its account signed out after it was issued: one
+        database read (two indexed lookups), unless this process already knows it ended."""
+        with self._lock:
+            if found.session_id in self._known:
+                return True
+        if not self.store.browser_session_ended(found.session_id, found.name, _utc(found.issued_at)):
+            return False
+        self._remember(found.session_id)  # an ended login never comes back
         return True
 
     def add(self, session_id: str, until: float) -> None:
@@ -247,7 +265,8 @@ class SessionSigner:
 
     def issue(self, name: str) -> str:
         """A cookie value for ``name``, valid for ``hours`` from now."""
-        body = {"u": name, "s": secrets.token_urlsafe(16), "t": int(self.clock())}
+        # to the millisecond, rounded down: a login a moment after its account's sign-out is not refused
+        body = {"u": name, "s": secrets.token_urlsafe(16), "t": math.floor(self.clock() * 1000) / 1000}
         payload = _b64(json.dumps(body, separators=(",", ":")).encode("utf-8"))
         return f"{payload}.{self._signature(self.key.current(), payload)}"
 
@@ -260,11 +279,11 @@ class SessionSigner:
             if not self._signed(payload, signature):
                 return None
             body = json.loads(_unb64(payload))
-            found = BrowserSession(str(body["u"]), str(body["s"]), int(body["t"]))
+            found = BrowserSession(str(body["u"]), str(body["s"]), float(body["t"]))
         except (ValueError, KeyError, TypeError, UnicodeError):
             return None
         now = self.clock()
-        if not (found.issued_at - 60 <= now < found.expires_at(self.hours)) or found.session_id in self.revoked:
+        if not (found.issued_at - 60 <= now < found.expires_at(self.hours)) or self.revoked.ended(found):
             return None
         return found
 

@@ -31,12 +31,17 @@ def invite_link(request: gr.Request | None, token: str) -> str:
     return f"{scheme.split(',')[0].strip()}://{host.split(',')[0].strip()}{INVITE_PATH}{token}"
 
 
+def signed_out(tokens: int) -> str:
+    """What signing an account out did (a new password, a deactivation, "Sign out everywhere")."""
+    return f"its browser logins ended on every server and {tokens} API token(s) were revoked."
+
+
 @dataclass(frozen=True)
 class AccountsSection:
     table: gr.Dataframe
     refresh: gr.Button
     new: dict[str, Any]  # name, password, role, kind, add
-    change: dict[str, Any]  # name, role, set_role, deactivate, activate, password, set_password
+    change: dict[str, Any]  # name, role, *_button (role, deactivate, activate, sign_out), password, set_password
     invite: dict[str, Any]  # role, kind, hours, create, link
     result: gr.Markdown
 
@@ -62,6 +67,7 @@ def accounts_section() -> AccountsSection:
                 "role_button": gr.Button("Set role", elem_id="admin-set-role"),
                 "deactivate_button": gr.Button("Deactivate", variant="stop", elem_id="admin-deactivate"),
                 "activate_button": gr.Button("Reactivate", elem_id="admin-activate"),
+                "sign_out_button": gr.Button("Sign out everywhere", elem_id="admin-sign-out"),
             }
         with gr.Row():
             change["password"] = gr.Textbox(label="New password", type="password", elem_id="admin-reset-password")
@@ -101,9 +107,13 @@ def wire_accounts(s: AccountsSection, desk: AdminDesk) -> Callable[[gr.Request],
             if what == "role":
                 desk.update_account(actor_of(request), name, role=role)
                 note = f"{code(name.strip())} is now {code(role)}."
+            elif what == "sign_out":
+                tokens = desk.sign_out_account(actor_of(request), name)
+                note = f"{code(name.strip())} is signed out: {signed_out(tokens)}"
             else:
-                desk.update_account(actor_of(request), name, active=what == "activate")
+                revoked = desk.update_account(actor_of(request), name, active=what == "activate")
                 note = f"{code(name.strip())} is {'active' if what == 'activate' else 'deactivated'}."
+                note += "" if revoked is None else f" Its {signed_out(revoked).removeprefix('its ')}"
             return {s.table: accounts_table(request), s.result: note}
 
         return change
@@ -112,8 +122,9 @@ def wire_accounts(s: AccountsSection, desk: AdminDesk) -> Callable[[gr.Request],
     def set_password(name: str, password: str, request: gr.Request) -> dict[Any, Any]:
         if not password:
             raise InvalidInput("Enter the new password.")
-        desk.update_account(actor_of(request), name, password=password)
-        return {s.result: f"New password set for {code(name.strip())}.", s.change["password"]: ""}
+        revoked = desk.update_account(actor_of(request), name, password=password) or 0
+        note = f"New password set for {code(name.strip())}; {signed_out(revoked)}"
+        return {s.result: note, s.change["password"]: ""}
 
     @guarded
     def create_invite(role: str, kind: str, hours: float | None, request: gr.Request) -> dict[Any, Any]:
@@ -132,7 +143,7 @@ def wire_accounts(s: AccountsSection, desk: AdminDesk) -> Callable[[gr.Request],
         outputs=[s.table, s.result, new["name"], new["password"]],
         api_name="admin_add_account",
     )
-    for what in ("role", "deactivate", "activate"):
+    for what in ("role", "deactivate", "activate", "sign_out"):
         change[f"{what}_button"].click(
             account_change(what),
             inputs=[change["name"], change["role"]],

@@ -13,7 +13,9 @@ import gradio as gr
 
 from orchestration import AdminDesk
 from orchestration.admin import removed_gold_rating_note
+from ui.admin_sections.gold_preview import preview_box, response_preview_markdown, wire_preview
 from ui.errors import actor_of, guarded, noted
+from ui.formatting import EMPTY_NUMBER
 from ui.render import inline_text
 
 SCALE_CHOICES = [("1-10", "10"), ("1-5", "5")]
@@ -28,11 +30,34 @@ def gold_ratings_fields() -> dict[str, Any]:
     )
     with gr.Row():
         fields: dict[str, Any] = {
-            "id": gr.Number(label="Response #", precision=0, placeholder="e.g. 12", elem_id="admin-gold-rating-id"),
+            "id": gr.Number(
+                value=None,
+                label="Response #",
+                precision=0,
+                placeholder="e.g. 12",
+                elem_id="admin-gold-rating-id",
+                elem_classes=EMPTY_NUMBER,
+            ),
+            "show": gr.Button("Show", elem_id="admin-gold-rating-show", scale=0, min_width=80),
             "scale": gr.Radio(choices=SCALE_CHOICES, value="10", label="Scale", elem_id="admin-gold-rating-scale"),
-            "low": gr.Number(label="Lowest right rating", precision=0, elem_id="admin-gold-rating-low"),
-            "high": gr.Number(label="Highest right rating", precision=0, elem_id="admin-gold-rating-high"),
+            "low": gr.Number(
+                value=None,
+                label="Lowest right rating",
+                precision=0,
+                placeholder="e.g. 1",
+                elem_id="admin-gold-rating-low",
+                elem_classes=EMPTY_NUMBER,
+            ),
+            "high": gr.Number(
+                value=None,
+                label="Highest right rating",
+                precision=0,
+                placeholder="e.g. 2",
+                elem_id="admin-gold-rating-high",
+                elem_classes=EMPTY_NUMBER,
+            ),
         }
+    fields["preview"] = preview_box("admin-gold-rating-preview")
     with gr.Row():
         fields["explanation"] = gr.Textbox(
             label="Explanation (shown after a rating outside the range)", elem_id="admin-gold-rating-explanation"
@@ -79,3 +104,11 @@ def wire_gold_ratings(gold: dict[str, Any], dataset: gr.Dropdown, desk: AdminDes
     gold["save"].click(save, inputs=[*inputs, dataset], outputs=shown, api_name="admin_set_gold_rating")
     gold["remove"].click(remove, inputs=[gold["id"], dataset], outputs=shown, api_name="admin_remove_gold_rating")
     dataset.change(listed, inputs=dataset, outputs=gold["table"], api_visibility="private")
+    wire_preview(
+        gold["id"],
+        gold["show"],
+        gold["preview"],
+        desk.response_preview,
+        response_preview_markdown,
+        "admin_gold_rating_preview",
+    )

@@ -11,6 +11,7 @@ import gradio as gr
 from errors import InvalidInput
 from orchestration import AdminDesk, SessionForm
 from orchestration.admin import removed_gold_note
+from ui.admin_sections.gold_preview import comparison_preview_markdown, wire_preview
 from ui.admin_sections.gold_ratings import wire_gold_ratings
 from ui.admin_sections.sessions import SessionsSection, sessions_frame
 from ui.errors import actor_of, guarded, noted
@@ -19,8 +20,10 @@ from ui.render import code, inline_text
 
 def _listed(s: SessionsSection, desk: AdminDesk, request: gr.Request) -> dict[Any, Any]:
     """The sessions table and the "edit session" choices."""
-    sessions = desk.sessions(actor_of(request))
-    return {s.table: sessions_frame(sessions), s.pick: gr.Dropdown(choices=[x.name for x in sessions])}
+    actor = actor_of(request)
+    sessions = desk.sessions(actor)
+    assignments = {x.name: desk.session_assignment(actor, x.name) for x in sessions}  # a few sessions: one read each
+    return {s.table: sessions_frame(sessions, assignments), s.pick: gr.Dropdown(choices=[x.name for x in sessions])}
 
 
 def wire_sessions(s: SessionsSection, desk: AdminDesk) -> Callable[..., dict[Any, Any]]:
@@ -59,6 +62,14 @@ def wire_sessions(s: SessionsSection, desk: AdminDesk) -> Callable[..., dict[Any
         api_name="admin_set_gold",
     )
     form.dataset.change(gold_for, inputs=form.dataset, outputs=gold["table"], api_visibility="private")
+    wire_preview(
+        gold["id"],
+        gold["show"],
+        gold["preview"],
+        desk.comparison_preview,
+        comparison_preview_markdown,
+        "admin_gold_preview",
+    )
     return on_load
 
 

@@ -3,6 +3,7 @@ gold responses (``gold_ratings``)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any, cast
 
@@ -16,7 +17,9 @@ from annotation_store.scales import GRADING_DEFAULTS
 from annotation_store.sessions import MAX_GOLD_RATE
 from orchestration.admin import GOLD_VERDICTS
 from settings.sessions import session_defaults
+from ui.admin_sections.gold_preview import preview_box
 from ui.admin_sections.gold_ratings import gold_ratings_fields
+from ui.formatting import EMPTY_NUMBER
 from ui.pickers import DatasetPickers
 
 SESSION_HEADERS = [
@@ -31,8 +34,12 @@ SESSION_HEADERS = [
     "active",
     "kind",
     "scale",
+    "assignment",
+    "audit share",
     "guidelines version",
 ]
+#: The table's short names of the assignment strategies (the form's dropdown says more).
+STRATEGY_SHORT = {LEAST_ANNOTATED: "least annotated first", JUDGE_UNCERTAIN_FIRST: "judge-uncertain first"}
 STRATEGY_CHOICES = [
     ("Least annotated first", LEAST_ANNOTATED),
     ("Judge-uncertain first (with random audits)", JUDGE_UNCERTAIN_FIRST),
@@ -41,13 +48,27 @@ SCALE_CHOICES = [("1-10 (MT-Bench)", 10), ("1-5 (Prometheus 2, Selene)", 5)]
 GOLD_CHOICES = [(f"{v} · Response {v} is better" if v != "tie" else "Tie", v) for v in GOLD_VERDICTS]
 
 
-def sessions_frame(sessions: list[SessionView]) -> pd.DataFrame:
+def sessions_frame(
+    sessions: list[SessionView], assignments: Mapping[str, Mapping[str, Any]] | None = None
+) -> pd.DataFrame:
+    """One row a session. ``assignments`` (name -> ``AdminDesk.session_assignment``) fills the strategy
+    and the audit share (a share only where the strategy draws audits); without it they show "–"."""
+
     def yes(flag: bool) -> str:
         return "yes" if flag else "no"
+
+    def assignment(name: str) -> list[str]:
+        found = (assignments or {}).get(name)
+        if found is None:
+            return ["–", "–"]
+        strategy = str(found.get("strategy"))
+        audits = strategy == JUDGE_UNCERTAIN_FIRST and found.get("audit_rate") is not None
+        return [STRATEGY_SHORT.get(strategy, strategy), f"{float(found['audit_rate']):.2f}" if audits else "–"]
 
     rows = [
         [s.name, s.dataset, s.overlap, yes(s.blind), yes(s.reveal_judge), yes(s.randomize_order)]
         + [s.lease_seconds, f"{s.gold_rate:.2f}", yes(s.active), s.kind, f"1-{s.scale}" if s.kind == "single" else "–"]
+        + assignment(s.name)
         + [f"v{s.guideline_version}" if s.guideline_version is not None else "–"]
         for s in sessions
     ]
@@ -97,7 +118,7 @@ class SessionsSection:
     form: SessionFields
     save: gr.Button
     result: gr.Markdown
-    gold: dict[str, Any]  # id, verdict, explanation, save, remove, table, result
+    gold: dict[str, Any]  # id, show, verdict, explanation, save, remove, preview, table, result
     gold_ratings: dict[str, Any]  # gold responses of grading sessions (``gold_ratings``)
 
 
@@ -217,7 +238,15 @@ def sessions_section(pickers: DatasetPickers) -> SessionsSection:
         )
         with gr.Row():
             gold = {
-                "id": gr.Number(label="Comparison #", precision=0, placeholder="e.g. 12", elem_id="admin-gold-id"),
+                "id": gr.Number(
+                    value=None,
+                    label="Comparison #",
+                    precision=0,
+                    placeholder="e.g. 12",
+                    elem_id="admin-gold-id",
+                    elem_classes=EMPTY_NUMBER,
+                ),
+                "show": gr.Button("Show", elem_id="admin-gold-show", scale=0, min_width=80),
                 "verdict": gr.Radio(choices=GOLD_CHOICES, label="Gold answer", elem_id="admin-gold-verdict"),
                 "explanation": gr.Textbox(
                     label="Explanation (shown after a wrong answer)", elem_id="admin-gold-explanation"
@@ -225,6 +254,7 @@ def sessions_section(pickers: DatasetPickers) -> SessionsSection:
                 "save": gr.Button("Mark as gold", elem_id="admin-gold-save"),
                 "remove": gr.Button("Remove gold mark", elem_id="admin-gold-remove"),
             }
+        gold["preview"] = preview_box("admin-gold-preview")
         gold["table"] = gr.Dataframe(
             interactive=False, label="Gold items of the session's dataset", elem_id="admin-gold"
         )
