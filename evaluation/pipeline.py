@@ -611,8 +611,8 @@ class EvaluationPipeline:
                 )
             if not carriers:
                 raise PipelineInputError(
-                    "Model candidates answer the inputs: pass them with --input (input_data_path in Python), "
-                    "(a JSON list of {'instruction', 'input'} objects)."
+                    "Model candidates answer the inputs: pass them with --input (input_data_path in Python): "
+                    "a JSON list of {'instruction', 'input'} objects."
                 )
             self.items = list(carriers[0].items or ())
             source = str(carriers[0].path)

@@ -23,6 +23,7 @@ from typing import Any
 import pandas as pd
 
 from analysis.checkup import CheckupResult, checkup, format_checkup
+from analysis.report_text import counted
 from annotation_store import NewVerdict, Store, StoreError, StoreNotFound
 from judge_runtime import Judge, JudgeInputError, JudgeResult, PairCase
 from judge_runtime.profiles import swapped as swap_case
@@ -66,7 +67,7 @@ class SuiteCheckup:
     def table(self, judge_name: str = "") -> str:
         """The figures as a plain-text table, titled with the suite, the judge and the run."""
         who = f" · judge {judge_name}" if judge_name else ""
-        title = f"{self.title}{who} · run {self.run_id} · {self.result.overall.pairs} pairs, both orders"
+        title = f"{self.title}{who} · run {self.run_id} · {counted(self.result.overall.pairs, 'pair')}, both orders"
         return format_checkup(self.result, title, label=self.category_name)
 
     def to_dict(self) -> dict[str, Any]:

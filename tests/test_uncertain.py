@@ -165,7 +165,7 @@ def test_report_json_and_text_show_uncertain(judged: Judged) -> None:
     assert sum(r["uncertain"] for r in table) == 1 and sum(r["wins_a"] + r["wins_b"] + r["ties"] for r in table) == 1
     assert run["n_uncertain"] == 1 and run["length_bias"]["n_uncertain"] == 1
     text = format_report(report)
-    assert "2 verdicts, 0 unparsed, 1 uncertain" in text and "leaning 1 to response 1;" in text
+    assert "2 verdicts, 0 unparsed, 1 uncertain" in text and "1 leans to response 1;" in text
 
     plain = _judge(report, judged.without_p)  # no probabilities: every verdict counts, as before
     assert plain["verdicts"]["status"] == {"ok": 3} and plain["verdicts"]["n_uncertain"] == 0
