@@ -17,10 +17,10 @@ import pandas as pd
 import pytest
 from gradio_ids import by_id, handler
 from test_corrected_ratings import _cli, _rest
+from test_gold_ratings import _grade
 
 from analysis import format_report
 from orchestration import AdminDesk, Settings, Studio
-from orchestration.grading import GradeOutcome
 from orchestration.metrics import metrics_report
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,13 +39,6 @@ def studio(db_path: Path) -> Studio:
     for name, role in (("alice", "annotator"), ("bob", "annotator"), ("rita", "reviewer"), ("admin", "admin")):
         s.store.create_annotator(name, role=role, password=f"{name}-pass-1234")
     return s
-
-
-def _grade(studio: Studio, who: str, session: str, rating: int | None) -> tuple[int, GradeOutcome]:
-    item = studio.grading.next_item(who, session)
-    assert item is not None
-    outcome = studio.grading.submit(who, session, item.id, rating, skipped=rating is None)
-    return item.id, outcome
 
 
 def _attention_checks(studio: Studio) -> int:
