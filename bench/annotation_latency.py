@@ -171,12 +171,20 @@ def rest_annotator(url: str, _name: str, token: str, session: str = SESSION) -> 
 
 
 def run_annotators(
-    make: Callable[..., Callable[[int], None]], url: str, who: list[tuple[str, str]], submits: int, think: float
+    make: Callable[..., Callable[[int], None]],
+    url: str,
+    who: list[tuple[str, str]],
+    submits: int,
+    think: float,
+    gate: Callable[[], None] | None = None,
 ) -> dict[str, Any]:
-    """Everyone logs in first, then all start together; returns latency percentiles and submits/s."""
+    """Everyone logs in first, then all start together; returns latency percentiles and submits/s (and the
+    latencies themselves, ``times``). ``gate`` runs once everyone here is ready, before they start: client
+    processes wait there for each other (``bench/api_workers.py --client-processes``)."""
     times: list[float] = []
     errors: list[str] = []
     ready = threading.Barrier(len(who) + 1)
+    go = threading.Barrier(len(who) + 1)
 
     def work(name: str, token: str) -> None:
         rng = random.Random(name)
@@ -187,6 +195,7 @@ def run_annotators(
             errors.append(f"{name}: {type(exc).__name__}: {exc}")
             submit = None
         ready.wait()
+        go.wait()
         for i in range(submits if submit is not None else 0):
             assert submit is not None
             time.sleep(think * rng.uniform(0.5, 1.5))  # reading the item
@@ -202,10 +211,14 @@ def run_annotators(
     for thread in threads:
         thread.start()
     ready.wait()
+    if gate is not None:
+        gate()
+    go.wait()
     started = time.perf_counter()
     for thread in threads:
         thread.join(timeout=1800)
-    return {**percentiles(times), "submits_per_s": round(len(times) / (time.perf_counter() - started), 1)} | (
+    seconds = time.perf_counter() - started
+    return {**percentiles(times), "submits_per_s": round(len(times) / seconds, 1), "times": times} | (
         {"errors": errors[:5], "n_errors": len(errors)} if errors else {}
     )
 
@@ -239,6 +252,7 @@ def measure_tree(tree: Path, port: int, args: argparse.Namespace) -> dict[str, A
             for index, (load, (count, think)) in enumerate(loads.items()):
                 who = [(f"{path}-{index}-{i:02d}", tokens[f"{path}-{index}-{i:02d}"]) for i in range(count)]
                 results[f"{path}: {load}"] = run_annotators(make, url, who, args.submits, think)
+                results[f"{path}: {load}"].pop("times")
                 print(tree.name, path, load, results[f"{path}: {load}"], file=sys.stderr, flush=True)
     finally:
         process.terminate()

@@ -75,10 +75,13 @@ def start(
     home: Path, database_url: str, workers: int, port: int, threads: int | None = None
 ) -> subprocess.Popen[bytes]:
     env = {**os.environ, "JUDGE_STUDIO_HOME": str(home), "JUDGE_STUDIO_DATABASE_URL": database_url}
-    env["PYTHONPATH"] = str(ROOT)  # the tree this bench is in (a baseline's copy too), not the installed one
+    # the tree this bench is in (a baseline's copy too), not the installed one; carried wheels stay on the path
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])
     if threads is not None:
         env["JUDGE_STUDIO_API_THREADS"] = str(threads)
-    command = [str(ROOT / ".venv/bin/judge-studio"), "serve-api", "--workers", str(workers), "--port", str(port)]
+    installed = ROOT / ".venv/bin/judge-studio"
+    program = [str(installed)] if installed.exists() else [sys.executable, str(ROOT / "app.py")]
+    command = [*program, "serve-api", "--workers", str(workers), "--port", str(port)]
     process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     import httpx
 
@@ -122,9 +125,9 @@ def cpu_per_submit(groups: dict[str, list[int]], run: Any) -> tuple[Any, dict[st
     """Run ``run()`` and return its result and the CPU ms per submit of each group of process trees
     (processes that appear during the run count whole; this process is the clients)."""
     before = {name: _cpu(_processes(pids)) for name, pids in groups.items()}
-    client_before = sum(os.times()[:2])
+    client_before = sum(os.times()[:4])  # children too: the client processes, once joined
     result = run()
-    used = {"clients": sum(os.times()[:2]) - client_before}
+    used = {"clients": sum(os.times()[:4]) - client_before}
     for name, pids in groups.items():
         after = _cpu(_processes(pids))
         used[name] = sum(after[pid] - before[name].get(pid, 0.0) for pid in after)
@@ -225,6 +228,67 @@ def pin(cores: int | None, pids: list[int]) -> None:
             continue
 
 
+def _client_group(
+    url: str,
+    who: list[tuple[str, str]],
+    session_of: dict[str, str],
+    submits: int,
+    think: float,
+    gate: Any,
+    results: Any,
+) -> None:
+    """One client process: its annotators in threads, started when every process is ready (``gate``)."""
+
+    def client(base: str, name: str, token: str) -> Any:
+        return rest_annotator(base, name, token, session_of[name])
+
+    results.put(run_annotators(client, url, who, submits, think, gate=gate.wait))
+
+
+def run_clients(
+    url: str, who: list[tuple[str, str]], session_of: dict[str, str], submits: int, think: float, processes: int
+) -> dict[str, Any]:
+    """The annotators in ``processes`` client processes (threads of one Python process share one GIL, and
+    on a machine with many cores one client process caps submits/s before the server does). Their CPU
+    counts as the clients' (``os.times`` includes waited-for children)."""
+    import multiprocessing
+
+    from annotation_latency import percentiles
+
+    if processes <= 1:
+        return run_clients_here(url, who, session_of, submits, think)
+    context = multiprocessing.get_context("fork")  # before any thread of this load starts
+    gate, queue = context.Barrier(processes + 1), context.Queue()
+    groups = [who[n::processes] for n in range(processes)]
+    children = [
+        context.Process(target=_client_group, args=(url, group, session_of, submits, think, gate, queue))
+        for group in groups
+    ]
+    for child in children:
+        child.start()
+    gate.wait()
+    started = time.perf_counter()
+    parts = [queue.get(timeout=1800) for _ in children]
+    seconds = time.perf_counter() - started
+    for child in children:
+        child.join(timeout=60)
+    times = [t for part in parts for t in part["times"]]
+    errors = [e for part in parts for e in part.get("errors", [])]
+    merged = {**percentiles(times), "submits_per_s": round(len(times) / seconds, 1), "client_processes": processes}
+    return merged | ({"errors": errors[:5], "n_errors": sum(p.get("n_errors", 0) for p in parts)} if errors else {})
+
+
+def run_clients_here(
+    url: str, who: list[tuple[str, str]], session_of: dict[str, str], submits: int, think: float
+) -> dict[str, Any]:
+    def client(base: str, name: str, token: str) -> Any:
+        return rest_annotator(base, name, token, session_of[name])
+
+    result = run_annotators(client, url, who, submits, think)
+    result.pop("times")
+    return result
+
+
 def measure(label: str, database_url: str, config: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
     """One configuration (``workers``, ``sessions``, ``cores``, ``threads``, ``db_pid``): a fresh
     database, the real ``serve-api``, then the loads."""
@@ -245,14 +309,18 @@ def measure(label: str, database_url: str, config: dict[str, Any], args: argpars
             db_pid = config.get("db_pid")
             groups = {"server": [process.pid]} | ({"PostgreSQL": [db_pid]} if db_pid else {})
 
-            def client(url: str, name: str, token: str) -> Any:
-                return rest_annotator(url, name, token, session_of[name])
-
             def run(who: list[tuple[str, str]] = who, think: float = think) -> dict[str, Any]:
-                return run_annotators(client, f"http://127.0.0.1:{port}/", who, args.submits, think)
+                url = f"http://127.0.0.1:{port}/"
+                return run_clients(url, who, session_of, args.submits, think, args.client_processes)
 
             waits = LockWaits(database_url) if database_url and think == 0.0 else None
+            workers_before = _cpu(_processes([process.pid])[1:])
             results[load], cpu = cpu_per_submit(groups, partial(waits.around, run) if waits else run)
+            workers_after = _cpu(_processes([process.pid])[1:])
+            # how evenly the workers shared the load (keep-alive connections stay with the worker that took them)
+            results[load]["worker_cpu_s"] = sorted(
+                (round(workers_after[pid] - workers_before.get(pid, 0.0), 1) for pid in workers_after), reverse=True
+            )
             if think == 0.0:
                 results[load]["cpu_ms_per_submit"] = cpu
                 results[load]["cores_busy"] = round(sum(cpu.values()) * results[load]["submits_per_s"] / 1000, 2)
@@ -271,7 +339,15 @@ def _numbers(text: str) -> list[int | None]:
 
 
 def configurations(args: argparse.Namespace) -> list[dict[str, Any]]:
-    """Every (database, cores, workers, sessions, api_threads) to measure, SQLite first (1 worker)."""
+    """Every (database, cores, workers, sessions, api_threads) to measure, SQLite first (1 worker); with
+    ``--pairs`` only those (cores, workers) on PostgreSQL."""
+    if args.pairs:
+        return [
+            {"db": "PostgreSQL", "workers": int(w), "sessions": sessions or 1, "cores": int(c), "threads": threads}
+            for c, w in (pair.split(":") for pair in args.pairs.split(","))
+            for threads in _numbers(args.api_threads)
+            for sessions in _numbers(args.sessions)
+        ]
     found = []
     for cores in _numbers(args.cores):
         for threads in _numbers(args.api_threads):
@@ -305,6 +381,15 @@ def main() -> None:
     )
     parser.add_argument("--sessions", default="1", help="session counts to spread the annotators over (e.g. 1,4)")
     parser.add_argument("--cores", default="", help="core counts to pin the whole bench to (e.g. 1,2); default: all")
+    parser.add_argument(
+        "--pairs", default="", help="CORES:WORKERS list on PostgreSQL instead of --cores x --workers (e.g. 2:2,4:4,8:8)"
+    )
+    parser.add_argument(
+        "--client-processes", type=int, default=1, help="spread the annotators over this many client processes"
+    )
+    parser.add_argument(
+        "--lock", action=argparse.BooleanOptionalAction, default=True, help="time one client's write transactions"
+    )
     parser.add_argument("--sqlite", action=argparse.BooleanOptionalAction, default=True, help="measure SQLite too")
     parser.add_argument("--saturation-only", action="store_true", help="only the back-to-back load")
     parser.add_argument("--json", type=Path, help="write the results here")
@@ -323,8 +408,9 @@ def main() -> None:
             url = server.create_database(f"bench_{n}") if config["db"] == "PostgreSQL" else ""
             config["db_pid"] = postmaster_pid(server) if url else None
             results[label] = measure(label, url, config, args)
-        results["PostgreSQL, one client"] = lock_held_per_submit(server.create_database("bench_lock"))
-        print("lock", results["PostgreSQL, one client"], file=sys.stderr, flush=True)
+        if args.lock:
+            results["PostgreSQL, one client"] = lock_held_per_submit(server.create_database("bench_lock"))
+            print("lock", results["PostgreSQL, one client"], file=sys.stderr, flush=True)
     finally:
         server.stop()
     print(json.dumps(results, indent=1))

@@ -9,13 +9,16 @@
 #                        limit (FULL_WHEEL=1 keeps all of them: 43 MB).
 # .gpu-carry/tokenizer/  the demo judge's tokenizer (SmolLM2), saved as plain files: the random-weight models
 #                        there use it, and the tests find it through $JUDGE_STUDIO_TOKENIZER.
+# .gpu-carry/api-wheels/ what bench/api_check.sh needs there (issue 13: serve-api workers on PostgreSQL on
+#                        16 cores): the REST stack's packages that machine lacks, at this venv's versions, and
+#                        the pgserver wheel for its PostgreSQL 16 binaries (no package manager reaches there).
 # Model weights never travel: gpu_check.sh builds random-weight models on the GPU from a config.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-.venv/bin/python}
 CARRY=${GPU_CARRY:-.gpu-carry}
 BNB_VERSION=${BNB_VERSION:-0.50.2}
-rm -rf "$CARRY" && mkdir -p "$CARRY/wheels" "$CARRY/tokenizer"
+rm -rf "$CARRY" && mkdir -p "$CARRY/wheels" "$CARRY/tokenizer" "$CARRY/api-wheels"
 
 "$PY" -m pip download --quiet --no-deps --only-binary=:all: --implementation cp --python-version 3.12 \
   --platform manylinux_2_24_x86_64 --platform manylinux_2_28_x86_64 --platform manylinux2014_x86_64 \
@@ -53,6 +56,18 @@ from judge_runtime.loading import DEMO_MODEL, load_tokenizer
 
 load_tokenizer(DEMO_MODEL).save_pretrained(sys.argv[1])
 EOF
+
+# The REST stack (bench/api_workers.py, serve-api) at this venv's versions, minus what the GPU image has
+# (/work/.library/device/KINDS.md lists it), for CPython 3.12 there.
+API_PACKAGES="Mako SQLAlchemy alembic annotated-types fastapi krippendorff opentelemetry-api orjson psycopg
+  psycopg-binary pydantic pydantic_core python-multipart pytz starlette typing-inspection uvicorn"
+# shellcheck disable=SC2086
+PINS=$("$PY" -c 'import sys, importlib.metadata as m; print(" ".join(f"{d}=={m.version(d)}" for d in sys.argv[1:]))' \
+  $API_PACKAGES)
+# shellcheck disable=SC2086
+"$PY" -m pip download --quiet --no-deps --only-binary=:all: --implementation cp --python-version 3.12 \
+  --platform manylinux_2_17_x86_64 --platform manylinux_2_28_x86_64 --platform manylinux2014_x86_64 \
+  -d "$CARRY/api-wheels" $PINS "pgserver==${PGSERVER_VERSION:-0.1.4}"
 
 du -sh "$CARRY"/* && git check-ignore -q "$CARRY" || echo "warning: $CARRY is not git-ignored: it would be committed"
 echo "tree that travels: $(git ls-files -co --exclude-standard | xargs -d '\n' du -cb 2>/dev/null | tail -1 | cut -f1) bytes + $(du -sb "$CARRY" | cut -f1) carried (limit 67108864)"

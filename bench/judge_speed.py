@@ -7,7 +7,7 @@ output word) is only seen when the whole output is done. Output lengths are forc
 (``min_new_tokens`` = ``max_new_tokens``), so every row writes the same number of tokens.
 
 Variants (``--variants``, each ``quantization:decode_loop``; the first is measured in full, the
-others at batch 1 only unless ``--all-rows``):
+others at batch 1 and the forward verdict only unless ``--all-rows``):
 
 * ``stream`` — ``Judge.stream`` at batch 1, ``generate`` and ``constrained`` verdict modes: tokens/s
   and time until the first text is on screen (in constrained mode that is the verdict word);
@@ -61,6 +61,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a bare checkout (no pip install)
 
 from judge_runtime import DEMO_MODEL, PairCase, load_judge  # noqa: E402
+from judge_runtime.batching import run_in_batches  # noqa: E402
 from judge_runtime.engine import LocalJudge  # noqa: E402
 from judge_runtime.profiles import swapped  # noqa: E402
 
@@ -312,17 +313,31 @@ def batched(judge: LocalJudge, clock: Clock, cases: Sequence[PairCase], size: in
 def forward_both_orders(
     judge: LocalJudge, clock: Clock, cases: Sequence[PairCase], size: int, repeats: int, label: str
 ) -> Row:
-    """The verdict alone: one forward pass over ``size`` pairs, both presentation orders in the same batch."""
+    """The verdict alone: one forward pass per ``size`` pairs, both presentation orders in the same batch.
 
-    def one_pass(items: Sequence[PairCase]) -> dict[str, Any]:
+    The pairs are sorted by prompt length into batches, as ``judge_many`` sorts a dataset
+    (``judge_runtime.batching.run_in_batches``), so a batch pads to its own longest prompt; with more
+    pairs than ``size`` (``--forward-pairs``) that is how a dataset is judged. The padding share is recorded.
+    """
+    encoded = [(judge.encode(case), judge.encode(swapped(case))) for case in cases]
+    lengths = [max(len(a), len(b)) for a, b in encoded]
+
+    def one_pass(items: Sequence[int]) -> dict[str, Any]:
         sums: list[float] = []
-        for start in range(0, len(items), size):
-            chunk = items[start : start + size]
-            batch = [judge.encode(case) for case in chunk] + [judge.encode(swapped(case)) for case in chunk]
-            sums.extend(sum(p.values()) for p in judge.verdict_probabilities(batch))
-        return {"pairs": len(items), "sums": sums}
+        padded = real = 0
 
-    timed = measure(clock, repeats, one_pass, cases, warm_up=size)
+        def run(batch: list[int]) -> list[None]:
+            nonlocal padded, real
+            rows = [encoded[i][0] for i in batch] + [encoded[i][1] for i in batch]
+            padded += len(rows) * max(map(len, rows))
+            real += sum(map(len, rows))
+            sums.extend(sum(p.values()) for p in judge.verdict_probabilities(rows))
+            return [None] * len(batch)
+
+        run_in_batches([lengths[i] for i in items], size, lambda b: run([items[i] for i in b]))
+        return {"pairs": len(items), "sums": sums, "padding": 1 - real / padded}
+
+    timed = measure(clock, repeats, one_pass, list(range(len(cases))), warm_up=size)
     return Row(
         label,
         "forward verdict, both orders",
@@ -330,7 +345,11 @@ def forward_both_orders(
         pairs_per_s=rate(timed, "pairs"),
         peak_memory_mb=timed["peak_mb"],
         repeats=timed["seconds"],
-        checks={"probabilities_sum_to_1": all(abs(s - 1) < 1e-3 for s in pooled(timed, "sums"))},
+        checks={
+            "probabilities_sum_to_1": all(abs(s - 1) < 1e-3 for s in pooled(timed, "sums")),
+            "pairs": len(cases),
+            "padding_share": round(timed["counts"][-1]["padding"], 3),
+        },
     )
 
 
@@ -425,17 +444,17 @@ def measure_variant(
     free_mode = judge.with_settings(verdict_mode="generate")
     assert isinstance(free_mode, LocalJudge)
     run.attempt(name, "stream, generate", 1, 20, lambda: streamed(free_mode, clock, few, args.repeats, name))
-    if not variant.full:
-        return
-    run.attempt(name, "stream, constrained", 1, 20, lambda: streamed(judge, clock, few, args.repeats, name))
     pairs = min(args.forward_batch, len(cases))
     run.attempt(
         name,
         "forward verdict, both orders",
         pairs,
         20,
-        lambda: forward_both_orders(judge, clock, cases[:pairs], pairs, args.repeats, name),
+        lambda: forward_both_orders(judge, clock, cases[: args.forward_pairs], pairs, args.repeats, name),
     )
+    if not variant.full:
+        return
+    run.attempt(name, "stream, constrained", 1, 20, lambda: streamed(judge, clock, few, args.repeats, name))
     if judge.decoder is not None:
         dynamic = replace(free_mode, decoder=None)  # the same weights through generate(), dynamic cache
         label = f"{variant.quantization}:generate"
@@ -625,6 +644,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--new-tokens", type=int, help="tokens every output is forced to (CUDA 64, CPU 16)")
     parser.add_argument("--batch-sizes", help="judge_many batch sizes, most important first (CUDA 128,32,64; CPU 4)")
     parser.add_argument("--forward-batch", type=int, default=32, help="pairs per forward-pass verdict batch")
+    parser.add_argument(
+        "--forward-pairs",
+        type=int,
+        help="pairs judged by the forward-verdict row, sorted by length into --forward-batch batches "
+        "(CUDA: 128, a small dataset; CPU: --forward-batch)",
+    )
     parser.add_argument("--stream-prompts", type=int, default=2, help="prompts per streaming pass")
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--budget-s", type=float, default=1e9, help="skip rows that would end after this many s")
@@ -637,6 +662,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     args.new_tokens = args.new_tokens or (64 if cuda else 16)
     args.batch_sizes = [int(b) for b in (args.batch_sizes or ("128,32,64" if cuda else "4")).split(",")]
     args.buckets = [int(b) for b in (args.buckets or ("640" if cuda else "256,512,1024")).split(",")]
+    args.forward_pairs = args.forward_pairs or (4 * args.forward_batch if cuda else args.forward_batch)
     if cuda and args.prompt_tokens is None:
         args.prompt_tokens = 480
     return args
@@ -647,10 +673,12 @@ def plan(args: argparse.Namespace) -> list[dict[str, Any]]:
     steps: list[dict[str, Any]] = [{"variant": "released", "measurement": "generate, 4 beams, rep. 1.2", "batch": 1}]
     for variant in parse_variants(args.variants, args.device, args.all_rows):
         steps.append({"variant": variant.name, "measurement": "stream, generate", "batch": 1})
+        steps.append(
+            {"variant": variant.name, "measurement": "forward verdict, both orders", "batch": args.forward_batch}
+        )
         if variant.full:
             steps += [
                 {"variant": variant.name, "measurement": "stream, constrained", "batch": 1},
-                {"variant": variant.name, "measurement": "forward verdict, both orders", "batch": args.forward_batch},
                 {"variant": f"{variant.quantization}:generate", "measurement": "stream, generate", "batch": 1},
             ]
             steps += [
@@ -675,7 +703,7 @@ def run_all(run: Run, clock: Clock, scratch: Path) -> None:
     model, shape = prepare_model(args, scratch)
     run.info.update(model_shape=shape, model_prepare_s=time.perf_counter() - built)
     base = load_variant(run, model, Variant("none", "generate", full=False))
-    largest = max([*args.batch_sizes, args.forward_batch, args.stream_prompts])
+    largest = max([*args.batch_sizes, args.forward_pairs, args.stream_prompts])
     cases = bench_cases(largest, base, args.prompt_tokens)
     lengths = sorted(len(base.encode(case)) for case in cases)
     run.info["prompt_tokens"] = {"min": lengths[0], "median": lengths[len(lengths) // 2], "max": lengths[-1]}

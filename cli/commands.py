@@ -134,6 +134,11 @@ def serve_api(settings: Settings, args: argparse.Namespace) -> None:
     if workers == 1:
         uvicorn.Server(config).run()
         return
+    from cli.workers import reuse_port_supported, serve_workers
+
+    if reuse_port_supported():
+        serve_workers(config, workers)  # a socket per worker: connections spread evenly (cli/workers.py)
+        return
     from uvicorn.supervisors import Multiprocess
 
     Multiprocess(config, sockets=[_with_nodelay(config.bind_socket())]).run()

@@ -27,7 +27,11 @@ FALLBACK_USER = "nobody"
 
 
 def find_bin_dir() -> Path | None:
-    """The newest ``/usr/lib/postgresql/<version>/bin`` that has both ``initdb`` and ``pg_ctl``."""
+    """``$JUDGE_STUDIO_PG_BIN`` when set (a folder with ``initdb`` and ``pg_ctl``: the GPU machine's check uses
+    the binaries of the ``pgserver`` wheel), else the newest ``/usr/lib/postgresql/<version>/bin`` that has both."""
+    if os.environ.get("JUDGE_STUDIO_PG_BIN"):
+        chosen = Path(os.environ["JUDGE_STUDIO_PG_BIN"])
+        return chosen if (chosen / "initdb").exists() and (chosen / "pg_ctl").exists() else None
     candidates = []
     for initdb in glob.glob("/usr/lib/postgresql/*/bin/initdb"):
         bin_dir = Path(initdb).parent

@@ -16,7 +16,6 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
-import gradio as gr
 from fastapi import FastAPI
 from fastapi.responses import PlainTextResponse
 from starlette.middleware.cors import CORSMiddleware
@@ -24,7 +23,6 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from orchestration import Studio
 from orchestration.access import LoginThrottle
-from ui.layout import build_ui, css_paths, head_html
 from web import invites, login
 from web.context import WebContext, origin_of, web_context
 from web.errors import install_error_boundary
@@ -115,8 +113,12 @@ def _local_docs(app: FastAPI) -> None:
 
 
 def create_app(studio: Studio) -> FastAPI:
-    """The REST API, the login and invite pages and the Gradio UI (behind the login) in one FastAPI app."""
+    """The REST API, the login and invite pages and the Gradio UI (behind the login) in one FastAPI app.
+    Gradio and the UI are imported here, not at the top: ``serve-api``'s workers never load them."""
+    import gradio as gr
     from gradio.utils import get_upload_folder
+
+    from ui.layout import build_ui, css_paths, head_html
 
     settings = studio.settings
     studio.access.throttle = LoginThrottle(studio.store, settings.login_attempts)
