@@ -32,7 +32,8 @@ DEMO_MODEL = "smollm2-demo"
 DEMO_GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 Quantization = Literal["auto", "nf4", "nf4-dq", "fp4", "int8", "none"]
 # bitsandbytes: "nf4"/"fp4" 4-bit weights (bfloat16 compute), "nf4-dq" NF4 with double quantization (the
-# quantization constants quantized too: ~0.4 GB less on a 7B model, 10-15% slower), "int8" LLM.int8().
+# quantization constants quantized too: ~0.3 GB less on a 7B model, 18-24% slower at batch 1 on an H100 or
+# H200, docs/NOTES.md), "int8" LLM.int8().
 QUANTIZATIONS: tuple[str, ...] = ("auto", "nf4", "nf4-dq", "fp4", "int8", "none")
 BITSANDBYTES_HINT = "pip install 'bitsandbytes>=0.46'"
 
@@ -137,7 +138,7 @@ def _quantization_config(quantization: str) -> Any:
         load_in_4bit=True,
         bnb_4bit_quant_type=quantization.removesuffix("-dq"),
         bnb_4bit_compute_dtype=torch.bfloat16,
-        # off by default: double quantization costs 10-15% speed for ~0.4 GB on a 7B model
+        # off by default: double quantization costs 18-24% speed at batch 1 for ~0.3 GB on a 7B model
         bnb_4bit_use_double_quant=quantization.endswith("-dq"),
     )
 
