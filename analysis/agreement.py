@@ -12,6 +12,7 @@ milliseconds. Which judge verdict a label is paired with is ``analysis.verdicts`
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -301,18 +302,51 @@ def wilson_interval(correct: Any, n: Any, confidence: float = CONFIDENCE) -> tup
     return np.asarray(low, dtype=float), np.asarray(high, dtype=float)
 
 
+#: A percentile bootstrap of accuracy is used only when the paired labels hold at least this many
+#: agreements and this many disagreements. With fewer of either, the resamples take only a handful of
+#: values (with none, a single value: 2 agreements out of 2 resample to [1, 1]), so the percentile
+#: interval is too narrow; the usual rule for a share's sampling distribution (n p >= 5 and
+#: n (1 - p) >= 5) marks where it stops. Below it the Wilson interval, which stays honest at any n, is
+#: given instead and named as such.
+MIN_BOOTSTRAP_OUTCOMES = 5
+WILSON_FALLBACK_NOTE = (
+    f"Wilson interval: a bootstrap needs at least {MIN_BOOTSTRAP_OUTCOMES} agreements and "
+    f"{MIN_BOOTSTRAP_OUTCOMES} disagreements"
+)
+
+
 def accuracy_interval(
     reference: pd.DataFrame, verdicts: pd.DataFrame, *, n: int = N_BOOTSTRAP_ACCURACY, seed: int = SEED
 ) -> dict[str, Any] | None:
-    """Percentile-bootstrap interval (at CONFIDENCE) of accuracy over the labels paired as in
-    ``human_judge_agreement``: {"low", "high", "n"}; None with fewer than two pairs."""
+    """The interval (at CONFIDENCE) of accuracy over the labels paired as in ``human_judge_agreement``:
+    {"low", "high", "n", "method", "note"}; None without a pair.
+
+    One rule for every door (``metrics``, the report card, REST, the dashboard): a percentile
+    bootstrap ("method": "bootstrap", "note": None) when there are at least ``MIN_BOOTSTRAP_OUTCOMES``
+    agreements and disagreements, else the Wilson score interval ("method": "wilson", "note": the
+    sentence each door shows after the interval, so a reader knows why it is not a bootstrap).
+    """
     if reference.empty or verdicts.empty:
         return None
-    paired = _paired_labels(reference, verdicts)
-    if len(paired.rows) < 2:
+    agree = _paired_labels(reference, verdicts).agree()
+    total, correct = len(agree), int(agree.sum())
+    if total == 0:
         return None
-    interval = bootstrap_ci(paired.agree().astype(float), np.mean, n=n, seed=seed, alpha=1 - CONFIDENCE)
-    return None if interval is None else {"low": interval.ci_low, "high": interval.ci_high, "n": interval.n}
+    if min(correct, total - correct) >= MIN_BOOTSTRAP_OUTCOMES:
+        interval = bootstrap_ci(agree.astype(float), np.mean, n=n, seed=seed, alpha=1 - CONFIDENCE)
+        if interval is not None:
+            return {"low": interval.ci_low, "high": interval.ci_high, "n": total, "method": "bootstrap", "note": None}
+    low, high = wilson_interval(correct, total)
+    return {"low": float(low), "high": float(high), "n": total, "method": "wilson", "note": WILSON_FALLBACK_NOTE}
+
+
+def accuracy_interval_text(interval: Mapping[str, Any] | None) -> str:
+    """How every text door shows an ``accuracy_interval``: " [low, high]", then the note of a Wilson
+    fallback in brackets; "" for none. One wording, so ``metrics`` and the report card read alike."""
+    if not interval:
+        return ""
+    text = f" [{interval['low']:.3f}, {interval['high']:.3f}]"
+    return f"{text} ({interval['note']})" if interval.get("note") else text
 
 
 def unparsed_as_wrong(reference: pd.DataFrame, verdicts: pd.DataFrame) -> Agreement:

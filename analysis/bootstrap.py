@@ -36,14 +36,19 @@ def bootstrap_ci(
     Generator seeded with ``seed``, so the interval is reproducible); resamples are drawn in batches
     so that a large sample never needs n x len(values) numbers in memory at once. ``statistic``
     takes a 1-D array (and, if it accepts ``axis``, is called vectorised). NaN values are dropped.
-    None for a sample of fewer than two values.
+
+    None where the bootstrap has nothing to say: a sample of fewer than two values, a sample whose
+    values are all equal, or any sample on which every resample gives the same statistic. A
+    zero-width interval there would read as certainty, when it only means that resampling a sample
+    without spread cannot vary (2 agreements out of 2 give [1, 1]); callers show another interval
+    (``analysis.agreement.accuracy_interval`` falls back to Wilson's) or none.
     """
     data = np.asarray(values)
     if data.ndim != 1:
         data = data.ravel()
     if data.dtype.kind in "fc":
         data = data[~np.isnan(data)]
-    if data.size < 2 or n < 1:  # no spread to resample from a single value
+    if data.size < 2 or n < 1 or bool((data == data[0]).all()):  # no spread to resample
         return None
     batch = max(1, min(n, 5_000_000 // data.size))
     with warnings.catch_warnings():
@@ -57,5 +62,7 @@ def bootstrap_ci(
             method="percentile",
             rng=np.random.default_rng(seed),
         )
+    if np.ptp(result.bootstrap_distribution) == 0:  # every resample gave the same value
+        return None
     interval = result.confidence_interval
     return BootstrapCI(float(statistic(data)), float(interval.low), float(interval.high), int(data.size))

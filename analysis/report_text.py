@@ -7,6 +7,7 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from analysis.agreement import accuracy_interval_text
 from analysis.checkup import checkup_text_lines
 from analysis.corrected_ratings import corrected_rating_lines
 from analysis.guideline_versions import guideline_text_lines
@@ -152,12 +153,13 @@ def _uncertain_text(judge: Mapping[str, Any], margin: float | None) -> str:
 def _judge_lines(judge: Mapping[str, Any], baseline: str | None, margin: float | None = None) -> list[str]:
     """One judge run: agreement with people, both orders, position bias, over time, length, win rates."""
     versus, vote = judge["against_majority"], judge["per_vote"]
-    interval = versus["accuracy_ci95"]
-    ci = f" [{_num(interval['low'])}, {_num(interval['high'])}]" if interval else ""
+    ci = accuracy_interval_text(versus["accuracy_ci95"])  # a bootstrap, or Wilson's named as such
     missing = not_parsed_text(judge["verdicts"]["status"])
+    # a both-order run was imported as twice as many verdicts: say these are one per comparison
+    per = "" if judge["position_bias"]["not_measured"] else " (one per comparison; both orders below)"
     lines = [
         f"Judge run {judge['run_id']}: {judge['model']} (profile {judge['profile']}), "
-        f"{counted(judge['verdicts']['n'], 'verdict')}, {missing}{_uncertain_text(judge, margin)}"
+        f"{counted(judge['verdicts']['n'], 'verdict')}{per}, {missing}{_uncertain_text(judge, margin)}"
     ]
     if versus["n"]:
         lines += [

@@ -140,6 +140,18 @@ class ImportedRun:
     model: str
     verdicts: int
     unparsed: int
+    comparisons: int  # distinct comparisons among the verdicts (fewer when some are judged in both orders)
+
+    def describe(self) -> str:
+        """The line of one run, e.g. "400 verdicts of GPT-4 (run 3: 200 comparisons, each in both orders,
+        0 unparsed)": the import counts verdicts, ``metrics`` one verdict per comparison; naming both
+        lets a reader see the two figures as one run."""
+        orders = ""
+        if self.comparisons != self.verdicts:
+            twice = self.verdicts - self.comparisons  # each comparison has at most one verdict per order
+            both = "each" if twice == self.comparisons else f"{twice} of them"
+            orders = f": {self.comparisons} comparisons, {both} in both orders"
+        return f"{self.verdicts} verdicts of {self.model} (run {self.run_id}{orders}, {self.unparsed} unparsed)"
 
 
 @dataclass(frozen=True)
@@ -166,7 +178,7 @@ class ImportSummary:
             (self.labels, f"labels from {self.annotators} annotator(s)"),
         ]
         parts = [f"{n} {what}" for n, what in counts if n]
-        parts += [f"{r.verdicts} verdicts of {r.model} (run {r.run_id}, {r.unparsed} unparsed)" for r in self.runs]
+        parts += [run.describe() for run in self.runs]
         created = "new dataset" if self.dataset_created else "dataset"
         added = ", ".join(parts) if parts else "nothing new (already there)"
         return f"Imported {self.source} into {created} {self.dataset!r}: {added}."
@@ -489,4 +501,4 @@ class BatchWriter:
             )
         self.session.add_all(new)
         self.session.flush()
-        return ImportedRun(run.id, model, len(new), unparsed)
+        return ImportedRun(run.id, model, len(new), unparsed, len({comparison for comparison, _ in batch}))

@@ -173,10 +173,15 @@ def progress_bar(unit: str, desc: str) -> Iterator[Callable[[int, int], None]]:
 
 
 def judge(settings: Settings, args: argparse.Namespace) -> None:
+    from dataclasses import replace
+
+    from annotation_store import DEMO_DATASET_NAME
     from orchestration import Studio
 
-    studio = Studio.open(settings)
+    # the demo is seeded only when it is the dataset asked for: a typo never fills an empty database
+    studio = Studio.open(replace(settings, seed_demo=settings.seed_demo and args.dataset == DEMO_DATASET_NAME))
     checked_settings(studio.judge_spec)  # an unknown profile or preset is said before any bar or loading
+    studio.check_judge_dataset(args.dataset)  # an unknown or empty dataset too, before the model loads
     print(f"Judge: {settings.judge_model} (profile {settings.judge_profile})", file=sys.stderr)
     with progress_bar("judgment", "Judging") as progress:
         summary = studio.judge_dataset(args.dataset, limit=args.limit, on_progress=progress)
@@ -187,18 +192,22 @@ def judge(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def rate(settings: Settings, args: argparse.Namespace) -> None:
+    from dataclasses import replace
+
+    from annotation_store import DEMO_DATASET_NAME
     from orchestration import Studio
 
-    studio = Studio.open(settings)
+    # as in `judge`: the demo is seeded only when it is the dataset asked for
+    studio = Studio.open(replace(settings, seed_demo=settings.seed_demo and args.dataset == DEMO_DATASET_NAME))
     profile, session = settings.rating_profile, args.session
+    studio.responses_to_rate(args.dataset, session)  # a wrong dataset or session is said before any loading
     expected = settings.rating_mode == "expected"
     how = ", expected ratings from its probabilities of each score" if expected else ""
     where = f", grading session {session!r}" if session else ""
     print(f"Judge: {settings.judge_model} (profile {profile}{how}{where})", file=sys.stderr)
-    has_responses = bool(studio.store.responses(args.dataset))  # else rate_dataset says what is wrong, at once
     # expected ratings always give a score (read from the judge's distribution): nothing to check first
     check = args.check and not expected
-    if check and has_responses and not check_rating_output(studio.rater(profile, session), ask=not args.yes):
+    if check and not check_rating_output(studio.rater(profile, session), ask=not args.yes):
         sys.exit("judge-studio: nothing was rated.")
     with progress_bar("rating", "Rating") as progress:
         summary = studio.rate_dataset(
@@ -296,14 +305,18 @@ def checkup(settings: Settings, args: argparse.Namespace) -> None:
     """The judge checkup (``orchestration.checkup``): both orders of every pair, stored as a judge run,
     then a table per suite (or ``--json``). The figures of the 135M demo judge say nothing of quality."""
     import json
+    from dataclasses import replace
 
     from judge_runtime import DEMO_MODEL
     from orchestration import Studio
-    from orchestration.checkup import run_checkup
+    from orchestration.checkup import ensure_suite_dataset, run_checkup
+    from orchestration.checkup_suites import suite_named
 
-    studio = Studio.open(settings)
+    studio = Studio.open(replace(settings, seed_demo=False))  # the suites are datasets of their own: no demo
     checked_settings(studio.judge_spec)  # as in `judge`: a bad setting is said before the bar and the loading
     suites = args.suite or ["evalbiasbench"]
+    for name in suites:  # a missing suite file is said before the bar and the loading (it is imported once)
+        ensure_suite_dataset(studio.store, suite_named(name), args.data)
     print(
         f"Judge: {settings.judge_model} (profile {settings.judge_profile}); checkup on {', '.join(suites)}, "
         "every pair in both orders",

@@ -66,9 +66,10 @@ def add_report(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--run", type=int, help="judge run id (default: every run on the dataset)")
     parser.add_argument(
         "--format",
-        choices=("markdown", "html"),
-        help="markdown, or html with the plots (plotly.js inline, no network); default from the output's suffix "
-        "(.html, .htm), else markdown",
+        choices=("markdown", "html", "text"),
+        help="markdown, html with the plots (plotly.js inline, no network) or text (as markdown, names not "
+        "escaped: for reading in a terminal); default from the output's suffix (.html, .htm; .txt), else markdown, "
+        "and text on standard output when it is a terminal",
     )
     parser.add_argument("--output", "-o", help="file to write (default: standard output)")
     parser.add_argument("--baseline", help="model for win rates (default: the model in every comparison, if any)")
@@ -153,24 +154,25 @@ def metrics_command(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def report_command(settings: Settings, args: argparse.Namespace) -> None:
-    """The judge report card as Markdown or as one self-contained HTML page with its plots."""
+    """The judge report card as Markdown, as plain text (for a terminal) or as one self-contained HTML page
+    with its plots."""
     from orchestration.datasets import open_data_store
     from orchestration.report_card import report_card
-    from ui.report_card import card_html, card_markdown
+    from ui.report_card import card_html, card_markdown, card_text
 
     options = _report_options(args)
-    fmt = args.format or ("html" if (args.output or "").lower().endswith((".html", ".htm")) else "markdown")
+    fmt = args.format or report_format(args.output, sys.stdout.isatty())
     store = open_data_store(settings)
     try:
         dataset = args.dataset or only_dataset(store.dataset_names())
         card = report_card(store, dataset, run_id=args.run, **options)
     finally:
         store.close()
-    text = card_html(card) if fmt == "html" else card_markdown(card)
+    text = {"html": card_html, "text": card_text}.get(fmt, card_markdown)(card)
     if not card["judges"]:  # the card alone showed only people's figures, never saying why
         note = no_judge_note(dataset)
         print(note, file=sys.stderr)
-        if fmt == "markdown":
+        if fmt != "html":
             text += f"\n{note}\n"
     if args.output:
         with open(args.output, "w", encoding="utf-8") as out:
@@ -181,6 +183,17 @@ def report_command(settings: Settings, args: argparse.Namespace) -> None:
         print(text)
     except BrokenPipeError:
         reader_left()
+
+
+def report_format(output: str | None, terminal: bool) -> str:
+    """The report card's format from where it goes: a .html / .htm file is HTML, a .txt file plain text,
+    any other file Markdown (it is rendered later, so its names stay escaped), and standard output plain
+    text when it is a terminal (Markdown's backslash escapes are noise there), else Markdown (a pipe or
+    ``> card.md``)."""
+    if not output:
+        return "text" if terminal else "markdown"
+    suffix = output.lower()
+    return "html" if suffix.endswith((".html", ".htm")) else "text" if suffix.endswith(".txt") else "markdown"
 
 
 def no_judge_note(dataset: str) -> str:

@@ -24,6 +24,7 @@ from annotation_store.batch_import import ImportSummary
 from annotation_store.gold_ratings import GoldRatingMark
 from annotation_store.models import ANNOTATOR_KINDS, ANNOTATOR_ROLES
 from annotation_store.sessions import GoldMark
+from orchestration.catalog import require_dataset
 from orchestration.checkup import SUITES, CheckupProgress, CheckupReport, run_checkup
 from orchestration.datasets import (
     EXPORT_FORMATS,
@@ -255,8 +256,7 @@ class AdminDesk:
             count = _whole(limit, "The number of comparisons")
             if not 0 < count <= MAX_JUDGE_LIMIT:
                 raise StoreError(f"Judge 1 to {MAX_JUDGE_LIMIT:,} comparisons, or leave it empty for all.")
-        if dataset not in self.store.dataset_names():
-            raise StoreError(f"There is no dataset {dataset!r}; choose one from the list.")
+        require_dataset(self.store, dataset)
         return self.studio.judge_dataset(dataset, limit=count, on_progress=on_progress)  # says (0, total) once loaded
 
     def checkup(
@@ -302,8 +302,7 @@ class AdminDesk:
             raise StoreError(f"Choose what to export: one of {', '.join(EXPORT_KINDS)}.")
         if fmt not in EXPORT_FORMATS:
             raise StoreError(f"Choose a file format: one of {', '.join(EXPORT_FORMATS)}.")
-        if dataset not in self.store.dataset_names():
-            raise StoreError(f"There is no dataset {dataset!r}.")
+        require_dataset(self.store, dataset)
         folder = Path(directory) if directory is not None else Path(tempfile.mkdtemp(prefix="judge-studio-export-"))
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
         safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in dataset)[:80] or "dataset"

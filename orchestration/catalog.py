@@ -1,6 +1,13 @@
 """Reading comparisons as a reviewer does (the REST API's ``/comparisons``): model names, the judge's
 latest verdict and every label. Annotators must not see these (they would be anchored by them), so
 each function asks ``Access.require(actor, "reviewer")`` first.
+
+Also THE rule for a dataset name that is not in the database (``require_dataset``): every command and
+route that is given a dataset name (judge, rate, metrics, report card, export, comparisons, responses,
+reviews, the Admin page) raises the one NotFound with the one message, so the command line, REST (404)
+and the pages say the same thing. A dataset that exists but holds nothing of the kind asked for
+(a grading dataset given to ``judge``) is a separate, plain input error (``no_comparisons``,
+``no_responses``).
 """
 
 from __future__ import annotations
@@ -10,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from annotation_store import ComparisonView, StoreError, StoreNotFound, VerdictView
+from annotation_store import ComparisonView, Store, StoreError, StoreNotFound, VerdictView
 from orchestration.access import Access
 
 MAX_PAGE = 500
@@ -58,10 +65,37 @@ class ComparisonDetail:
     labels: list[LabelDetail]
 
 
-def _known(access: Access, dataset: str) -> None:
-    names = access.store.dataset_names()
+def require_dataset(store: Store, dataset: str) -> str:
+    """``dataset`` when the database holds it, else StoreNotFound (HTTP 404; one ``judge-studio:`` line)
+    naming the datasets there are, so a typo is seen at once. Callers check the role first: who may not
+    read a dataset hears that, not whether it exists."""
+    names = store.dataset_names()
     if dataset not in names:
         raise StoreNotFound(f"There is no dataset named {dataset!r} (datasets: {', '.join(names) or 'none'}).")
+    return dataset
+
+
+def no_comparisons(store: Store, dataset: str, doing: str) -> StoreError:
+    """The error for a dataset that exists but has no comparisons to ``doing`` ("judge", "report on"):
+    what it holds instead, so the person knows whether to rate it or import pairs into it."""
+    responses = len(store.responses(dataset))
+    held = (
+        f"it holds {responses} responses for single-answer grading (rated one at a time, not compared)"
+        if responses
+        else "import model answers or pairs of responses into it first"
+    )
+    return StoreError(f"The dataset {dataset!r} has no comparisons to {doing}: {held}.")
+
+
+def no_responses(store: Store, dataset: str) -> StoreError:
+    """The error for a dataset that exists but has no single responses to rate (a pairwise dataset)."""
+    pairs = len(store.comparison_table(dataset))
+    held = (
+        f"it holds {pairs} comparisons (pairs of responses, judged side by side, not rated)"
+        if pairs
+        else "import responses into it first"
+    )
+    return StoreError(f"The dataset {dataset!r} has no responses to rate: {held}.")
 
 
 def comparison_page(
@@ -73,7 +107,7 @@ def comparison_page(
         raise StoreError(f"limit must be between 1 and {MAX_PAGE}.")
     if offset < 0:
         raise StoreError("offset must be 0 or more.")
-    _known(access, dataset)
+    require_dataset(access.store, dataset)
     store = access.store
     table = store.comparison_table(dataset)
     page = table.iloc[offset : offset + limit]

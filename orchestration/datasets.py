@@ -46,6 +46,7 @@ from interchange.importers import (
     parse_candidates,
     parse_mapping,
 )
+from orchestration.catalog import require_dataset
 from orchestration.metrics import PeopleOptions, margin_setting, metrics_report
 from settings import Settings
 
@@ -233,7 +234,9 @@ def export_dataset_summary(
     file's suffix (.csv -> csv, .parquet / .pq -> parquet, otherwise jsonl); Parquet is binary and
     needs a file. Returns the number of rows and a note on what was left out (DPO: pairs with an
     empty or non-text response, unless ``keep_empty``). A DPO export of a dataset without labels
-    raises ``interchange.exporters.NothingToExport`` (an InvalidInput) suggesting ``--source RUN``."""
+    raises ``interchange.exporters.NothingToExport`` (an InvalidInput) suggesting ``--source RUN``;
+    an unknown dataset is NotFound (``catalog.require_dataset``), before anything else is read."""
+    require_dataset(store, dataset)
     target = None if output in (None, "-") else Path(str(output))
     suffix = target.suffix.lower() if target is not None else ""
     chosen = fmt or _SUFFIX_FORMATS.get(suffix, "jsonl")

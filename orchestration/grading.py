@@ -32,7 +32,6 @@ from annotation_store import (
     SessionView,
     Store,
     StoreError,
-    StoreNotFound,
     Submitted,
     Turn,
 )
@@ -40,6 +39,7 @@ from judge_runtime import Judge, JudgeResult, get_profile, get_rubric, with_rubr
 from judge_runtime.profiles import Profile
 from orchestration.access import Access
 from orchestration.annotation import AnswerDesk
+from orchestration.catalog import require_dataset
 
 DEFAULT_RUBRIC_TEXT = get_rubric("helpfulness").score_rubric()  # prometheus-eval's default, as upstream
 
@@ -318,9 +318,7 @@ def response_page(access: Access, actor: str | None, dataset: str, *, limit: int
     if offset < 0:
         raise StoreError("offset must be 0 or more.")
     store = access.store
-    names = store.dataset_names()
-    if dataset not in names:
-        raise StoreNotFound(f"There is no dataset named {dataset!r} (datasets: {', '.join(names) or 'none'}).")
+    require_dataset(store, dataset)
     responses = store.responses(dataset)
     runs = _judge_runs(store, dataset)
     people = store.ratings(dataset)

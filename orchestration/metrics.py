@@ -18,6 +18,7 @@ from analysis.defaults import AGGREGATION, AGGREGATIONS, ALT_TEST_EPSILON, SEED
 from analysis.guideline_versions import GuidelineInputs
 from annotation_store.store import JudgeRunView, Store, StoreError
 from interchange.importers import POSITION_MODELS
+from orchestration.catalog import no_comparisons, require_dataset
 from orchestration.checkup_suites import stored_checkups
 from settings.table import BY_NAME
 
@@ -46,11 +47,12 @@ def read_report_inputs(
     responses the dashboard also shows; the stored judge checkups of the dataset's judges
     (``checkup_suites``) and its sessions' guideline versions with the labels given under each; and its
     reviewers' adjudications (each one the people's label of its comparison, ``analysis.aggregation.settle``).
-    Raises StoreError for a dataset without comparisons."""
+    Raises StoreNotFound for an unknown dataset (``catalog.require_dataset``) and StoreError for one
+    without comparisons."""
+    require_dataset(store, dataset)
     texts = store.comparison_texts(dataset)
     if texts.empty:
-        known = ", ".join(store.dataset_names()) or "none"
-        raise StoreError(f"Dataset {dataset!r} has no comparisons (datasets: {known}).")
+        raise no_comparisons(store, dataset, "report on")
     # items drawn for people with unequal probabilities (judge-uncertain-first sessions) are weighted by
     # 1/pi in the corrected estimates; NaN everywhere when no such design applies (plain estimates)
     draws = store.draw_probabilities(dataset).rename(columns={"comparison_id": "id"})
@@ -134,7 +136,8 @@ def metrics_report(
     resamples for Bradley-Terry intervals. ``baseline``: model for AlpacaEval-style win rates; by
     default the model that takes part in every comparison, if any. ``people``: the aggregation of
     people's labels and the alternative-annotator test's margins. ``uncertain_margin``: see
-    ``margin_setting()`` (None: the environment's or the default). Raises StoreError for an unknown dataset.
+    ``margin_setting()`` (None: the environment's or the default). Raises StoreNotFound for an unknown
+    dataset, before anything is computed.
     """
     inputs = read_report_inputs(store, dataset, details=True)
     people = people or PeopleOptions()

@@ -31,7 +31,8 @@ def report_card(
 ) -> dict[str, Any]:
     """The card of ``dataset`` (every judge run, or ``run_id``) as JSON-serialisable values.
 
-    Raises StoreError for an unknown dataset and NotFound for a run that did not judge it."""
+    Raises StoreNotFound for an unknown dataset (``catalog.require_dataset``) and NotFound for a run
+    that did not judge it."""
     report = metrics_report(store, dataset, alpha=alpha, n_bootstrap=n_bootstrap, baseline=baseline, people=people)
     try:
         return judge_report_card(report, run_id)

@@ -15,9 +15,10 @@ from typing import Any
 
 import pandas as pd
 
-from annotation_store import AdjudicationView, ComparisonView, Store, StoreError, StoreNotFound, VerdictView
+from annotation_store import AdjudicationView, ComparisonView, Store, StoreError, VerdictView
 from errors import InvalidInput, NotFound
 from orchestration.access import Access
+from orchestration.catalog import require_dataset
 
 REVIEWER = "reviewer"
 FINAL_VERDICTS = ("1", "2", "tie")
@@ -199,9 +200,8 @@ class ReviewDesk:
         """``queue`` as plain rows, and a dataset that does not exist is NotFound (the page lists an
         empty queue for a typed name; a script with a typo must not read "nothing to review")."""
         frame = self.queue(actor, dataset, open_only=open_only, kind=kind)
-        if dataset and frame.empty and dataset not in self.store.dataset_names():
-            names = ", ".join(self.store.dataset_names()) or "none"
-            raise StoreNotFound(f"There is no dataset named {dataset!r} (datasets: {names}).")
+        if dataset and frame.empty:
+            require_dataset(self.store, dataset)
         return [_queue_entry(row) for row in frame.to_dict("records")]
 
     def item(self, actor: str | None, comparison_id: Any) -> ReviewItem:

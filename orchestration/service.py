@@ -36,6 +36,7 @@ from judge_runtime import (
 )
 from orchestration.access import Access
 from orchestration.annotation import AnnotationDesk
+from orchestration.catalog import no_comparisons, no_responses, require_dataset
 from orchestration.dashboard import Dashboard, build_dashboard
 from orchestration.demo import (
     BackgroundRun,
@@ -300,6 +301,18 @@ class Studio:
                 variant = self._variants.setdefault(key, variant)
         return variant
 
+    def responses_to_rate(self, dataset: str, session: str | None = None) -> list[ResponseView]:
+        """The responses ``rate_dataset`` would rate, after what it refuses before any judge loads: a
+        ``session`` on another dataset, an unknown dataset (``catalog.require_dataset``: NotFound), a
+        dataset without responses. Public so that the command line says these before its progress bar."""
+        if session is not None and (found := self.store.get_session(session)).dataset != dataset:
+            raise StoreError(f"The session {session!r} is on {found.dataset!r}, not on {dataset!r}; nothing was rated.")
+        require_dataset(self.store, dataset)
+        responses = self.store.responses(dataset)
+        if not responses:
+            raise no_responses(self.store, dataset)
+        return responses
+
     def rate_dataset(
         self,
         dataset: str = DEMO_DATASET_NAME,
@@ -315,13 +328,8 @@ class Studio:
         judge writes none. ``session``: a grading session on ``dataset``; the profile must rate on its
         scale, and a rubric-using profile (prometheus2-absolute, selene-absolute) grades against the
         session's rubric."""
-        if session is not None and (found := self.store.get_session(session)).dataset != dataset:
-            raise StoreError(f"The session {session!r} is on {found.dataset!r}, not on {dataset!r}; nothing was rated.")
         checked_limit(limit)
-        responses = self.store.responses(dataset)
-        if not responses:
-            known = ", ".join(self.store.dataset_names()) or "none"
-            raise StoreError(f"Dataset {dataset!r} has no responses (datasets: {known}).")
+        responses = self.responses_to_rate(dataset, session)
         judge = self.rater(profile, session)
         run_id = self.store.ensure_judge_run(judge.fingerprint_key, judge.fingerprint)
         done = self.store.rated_response_ids(run_id)
@@ -465,6 +473,14 @@ class Studio:
                 ),
             )
 
+    def check_judge_dataset(self, dataset: str) -> None:
+        """What ``judge_dataset`` refuses before the judge loads: an unknown dataset (NotFound, the one
+        message of ``catalog.require_dataset``) and one without comparisons (e.g. a grading dataset).
+        Public so that the command line says these before its progress bar."""
+        require_dataset(self.store, dataset)
+        if not self.store.dataset_sizes().get(dataset):
+            raise no_comparisons(self.store, dataset, "judge")
+
     def judge_dataset(
         self,
         dataset: str = DEMO_DATASET_NAME,
@@ -474,10 +490,8 @@ class Studio:
     ) -> RunSummary:
         """Judge every comparison of ``dataset`` not yet judged with this judge's fingerprint (at most ``limit``)."""
         checked_limit(limit)
+        self.check_judge_dataset(dataset)
         table = self.store.comparison_table(dataset)
-        if table.empty:
-            known = ", ".join(self.store.dataset_names()) or "none"
-            raise StoreError(f"Dataset {dataset!r} has no comparisons (datasets: {known}).")
         judge = self.judge()
         run_id = self.store.ensure_judge_run(judge.fingerprint_key, judge.fingerprint)
         # the run's judged ids span every dataset it judged: count only this dataset's as skipped

@@ -500,8 +500,10 @@ def test_bootstrap_ci_matches_scipy_percentile_bootstrap() -> None:
     assert (result.ci_low, result.ci_high) == (pytest.approx(expected.low), pytest.approx(expected.high))
     assert result.ci_low < 0.7 < result.ci_high
     assert bootstrap_ci(values, np.mean, n=500, seed=4) == result
-    constant = bootstrap_ci(np.full(10, 0.5), lambda sample: float(np.median(sample)), n=100)  # no axis: looped
-    assert constant is not None and constant.ci_low == constant.ci_high == 0.5
+    looped = bootstrap_ci(values, lambda sample: float(np.mean(sample)), n=500, seed=4)  # no axis: looped
+    assert looped is not None and (looped.ci_low, looped.ci_high) == (result.ci_low, result.ci_high)
+    # nothing to resample: no interval rather than a zero-width one (tests/test_small_samples.py)
+    assert bootstrap_ci(np.full(10, 0.5), lambda sample: float(np.median(sample)), n=100) is None
 
 
 # --- empty input -----------------------------------------------------------------------------------

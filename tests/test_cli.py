@@ -223,7 +223,7 @@ def test_rate_warns_before_the_run_when_the_test_rating_does_not_parse(tmp_path:
 def test_unknown_dataset_is_a_clear_error(tmp_path: Path) -> None:
     result = _run(tmp_path, "judge", "--dataset", "nope")
     assert result.returncode != 0
-    assert "Dataset 'nope' has no comparisons (datasets: judge-studio-demo)" in result.stderr
+    assert "There is no dataset named 'nope' (datasets: none)" in result.stderr  # the demo is not seeded for a typo
 
 
 # Three candidates of clearly different quality on the demo's kind of inputs.

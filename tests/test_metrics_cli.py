@@ -135,7 +135,7 @@ def test_text_summary_and_errors(home: Path, tmp_path: Path, shared_data: Path) 
     assert "mine.jsonl, record 2 (line 2), field 'q': the instruction and the input are both empty" in result.stderr
     unknown = _run(home, "metrics", "--dataset", "nope")
     assert unknown.returncode != 0
-    assert "judge-studio: Dataset 'nope' has no comparisons (datasets: pandalm-testset-v1)" in unknown.stderr
+    assert "judge-studio: There is no dataset named 'nope' (datasets: pandalm-testset-v1)" in unknown.stderr
 
 
 def test_export_command_writes_csv(home: Path, tmp_path: Path) -> None:

@@ -298,7 +298,7 @@ def test_export_writes_a_downloadable_file(studio: Studio, tmp_path: Path) -> No
     assert len(pd.read_parquet(parquet)) == 2
     with pytest.raises(StoreError, match="Choose what to export"):
         admin.export("ada", DEMO, "everything", "csv", directory=tmp_path)
-    with pytest.raises(StoreError, match="There is no dataset 'nope'"):
+    with pytest.raises(StoreError, match="There is no dataset named 'nope'"):
         admin.export("ada", "nope", "labels", "csv", directory=tmp_path)
 
 

@@ -44,6 +44,19 @@ def inline_text(text: object) -> str:
     return _MARKDOWN_SPECIALS.sub(r"\\\1", html.escape(flat, quote=False))
 
 
+# C0 and C1 control characters (ESC starts every ANSI sequence) and the bidirectional overrides.
+_TERMINAL_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal_text(text: object) -> str:
+    """Untrusted text placed in a line printed to a terminal (the plain-text report card): line breaks
+    become spaces and control characters are dropped, so a name from an imported file can neither
+    move the cursor, recolour or retitle the terminal nor reorder the line; nothing else is escaped
+    (a terminal shows ``_`` and ``*`` as they are). Never for text that is rendered as Markdown."""
+    flat = " ".join(str(text).split())
+    return _TERMINAL_CONTROLS.sub("", flat)
+
+
 def code(text: object) -> str:
     """Untrusted text as a Markdown code span (shown literally; backticks cannot close it)."""
     return "`" + str(text).replace("`", "\u02cb").replace("\n", " ").replace("\r", " ") + "`"

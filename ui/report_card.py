@@ -3,26 +3,28 @@
 
 Everything shown comes from ``orchestration.report_card`` (the card JSON, built from the same
 report as ``metrics --json``); this module only lays it out. Names from imported files go through
-``ui.render.inline_text`` in Markdown and ``ui.plots.plain`` in figures; the HTML file is rendered
+``ui.render.inline_text`` in Markdown (``ui.render.terminal_text`` in the terminal's plain text,
+``card_text``) and ``ui.plots.plain`` in figures; the HTML file is rendered
 from that Markdown by markdown-it with raw HTML off, and embeds plotly.js inline (no network).
 """
 
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import gradio as gr
 import plotly.graph_objects as go
 
+from analysis.agreement import accuracy_interval_text
 from analysis.defaults import AGGREGATION, AGGREGATIONS
 from orchestration import Studio
 from orchestration.metrics import PeopleOptions
 from orchestration.report_card import ReportCardDesk
 from ui.errors import actor_of, guarded, has_role
 from ui.plots import JUDGE_COLOR, MARGIN, PEOPLE_COLOR, message_figure, plain
-from ui.render import inline_text
+from ui.render import inline_text, terminal_text
 
 CORRECTED_COLOR = "#2ca02c"
 SOURCES = (
@@ -30,6 +32,8 @@ SOURCES = (
     ("judge", "judge only", JUDGE_COLOR),
     ("corrected", "corrected (PPI)", CORRECTED_COLOR),
 )
+#: How untrusted text is placed in a line of the card: ``inline_text`` for Markdown, ``terminal_text`` for a terminal.
+Escape = Callable[[object], str]
 HTML_STYLE = (
     "body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;line-height:1.45}"
     "table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #ccc;padding:.2rem .5rem}"
@@ -55,7 +59,7 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
 # --------------------------------------------------------------------------------------- Markdown
 
 
-def head_markdown(card: Mapping[str, Any]) -> str:
+def head_markdown(card: Mapping[str, Any], text: Escape = inline_text) -> str:
     counts, inter = card["counts"], card["inter_annotator"]
     settled = card.get("adjudications") or {}
     adjudicated = (
@@ -65,7 +69,7 @@ def head_markdown(card: Mapping[str, Any]) -> str:
     )
     return "\n".join(
         [
-            f"# Judge report card: {inline_text(card['dataset'])}",
+            f"# Judge report card: {text(card['dataset'])}",
             "",
             f"**{card['question']}**",
             "",
@@ -78,13 +82,13 @@ def head_markdown(card: Mapping[str, Any]) -> str:
     )
 
 
-def _alt_test_lines(judge: Mapping[str, Any]) -> list[str]:
+def _alt_test_lines(judge: Mapping[str, Any], text: Escape) -> list[str]:
     lines = ["### Alternative annotator test", ""]
     if not judge["alt_test"]:
         return [*lines, "_No people's labels to test against._", ""]
     rows = [
         [
-            inline_text(t["group"]),
+            text(t["group"]),
             f"{t['epsilon']:g}",
             str(len(t["annotators"])),
             str(t["n_items"]),
@@ -98,7 +102,7 @@ def _alt_test_lines(judge: Mapping[str, Any]) -> list[str]:
     for test in judge["alt_test"]:
         trials = [
             [
-                inline_text(a["annotator"]),
+                text(a["annotator"]),
                 str(a["n_items"]),
                 _num(a["judge_alignment"]),
                 _num(a["human_alignment"]),
@@ -108,19 +112,18 @@ def _alt_test_lines(judge: Mapping[str, Any]) -> list[str]:
             for a in test["annotators"]
         ]
         if trials:
-            lines.append(f"Leave-one-out, {inline_text(test['group'])} annotators:")
+            lines.append(f"Leave-one-out, {text(test['group'])} annotators:")
             lines.append("")
             header = ["left out", "items", "judge alignment", "annotator alignment", "p-value", "judge wins"]
             lines += _table(header, trials)
-        lines += [f"- {inline_text(problem)}" for problem in test["problems"]]
-        lines += [f"- {inline_text(name)} skipped: {inline_text(why)}" for name, why in test["skipped"].items()]
+        lines += [f"- {text(problem)}" for problem in test["problems"]]
+        lines += [f"- {text(name)} skipped: {text(why)}" for name, why in test["skipped"].items()]
     return [*lines, ""]
 
 
 def _agreement_lines(judge: Mapping[str, Any]) -> list[str]:
     agreement = judge["agreement"]
-    interval = agreement["accuracy_ci95"]
-    ci = f" [{_num(interval['low'])}, {_num(interval['high'])}]" if interval else ""
+    ci = accuracy_interval_text(agreement["accuracy_ci95"])  # a bootstrap, or Wilson's named as such
     return [
         "### Agreement with people",
         "",
@@ -140,11 +143,11 @@ def _not_parsed(agreement: Mapping[str, Any]) -> str:
     return ", ".join(f"{n} {name}" for name, n in named.items())
 
 
-def _calibration_lines(judge: Mapping[str, Any]) -> list[str]:
+def _calibration_lines(judge: Mapping[str, Any], text: Escape) -> list[str]:
     calibration = judge["calibration"]
     lines = ["### Calibration", ""]
     if calibration is None:
-        return [*lines, f"_{inline_text(judge['calibration_note'] or 'not measured')}_", ""]
+        return [*lines, f"_{text(judge['calibration_note'] or 'not measured')}_", ""]
     lines += [
         f"Over {calibration['n']} labelled comparisons with probabilities (people: {calibration['people_labels']}): "
         f"expected calibration error {_num(calibration['ece'])}, Brier score {_num(calibration['brier'])}, "
@@ -152,17 +155,17 @@ def _calibration_lines(judge: Mapping[str, Any]) -> list[str]:
         "",
     ]
     rows = [
-        [inline_text(name), str(c["n"]), _num(c["ece"]), _num(c["brier"]), _num(c["accuracy"])]
+        [text(name), str(c["n"]), _num(c["ece"]), _num(c["brier"]), _num(c["accuracy"])]
         for name, c in calibration["by_category"].items()
     ]
     return lines + (_table(["category", "n", "ECE", "Brier", "accuracy"], rows) if rows else [])
 
 
-def _bias_lines(judge: Mapping[str, Any]) -> list[str]:
+def _bias_lines(judge: Mapping[str, Any], text: Escape) -> list[str]:
     position, length = judge["position_bias"], judge["length_bias"]
     lines = ["### Position and length bias", ""]
     if position["not_measured"]:
-        lines.append(f"Position bias {inline_text(position['not_measured'])}.")
+        lines.append(f"Position bias {text(position['not_measured'])}.")
     else:
         lines.append(
             f"Both orders: the same verdict in {_num(position['consistency'])} of {position['n_pairs']} pairs; "
@@ -176,18 +179,18 @@ def _bias_lines(judge: Mapping[str, Any]) -> list[str]:
     return [*lines, ""]
 
 
-def _ranking_lines(judge: Mapping[str, Any]) -> list[str]:
+def _ranking_lines(judge: Mapping[str, Any], text: Escape) -> list[str]:
     corrected, ranking = judge["corrected"], judge["ranking"]
     lines = ["### Corrected vs naive rankings", ""]
     if corrected is None or ranking is None:
         return [*lines, "_Not ranked: the two sides of each comparison are not models._", ""]
     against = ranking["against"]
-    what = f"against {inline_text(against)}" if against else "against every model it met"
+    what = f"against {text(against)}" if against else "against every model it met"
     lines += [f"Win rate {what} (ties count half; people: {corrected['people_labels']}):", ""]
     rows = corrected["against_baseline"] or corrected["against_all"]
     table = [
         [
-            inline_text(r["model"]),
+            text(r["model"]),
             _interval(r["people"]),
             _interval(r["judge"]),
             _interval(r["corrected"]),
@@ -200,7 +203,7 @@ def _ranking_lines(judge: Mapping[str, Any]) -> list[str]:
     header = ["model", "people only", "judge only", "corrected", "labelled", "unlabelled", "effective labels"]
     lines += _table(header, table)
     for source in ("corrected", "judge", "people"):
-        order = " > ".join(inline_text(m) for m in ranking[source]) or "n/a"
+        order = " > ".join(text(m) for m in ranking[source]) or "n/a"
         lines.append(f"- {source} order: {order}")
     matches = ranking["judge_matches_corrected"]
     if matches is None:  # an order is missing: nothing to compare
@@ -209,21 +212,21 @@ def _ranking_lines(judge: Mapping[str, Any]) -> list[str]:
     return [*lines, f"- the judge alone ranks the models in an order {same} the corrected one", ""]
 
 
-def judge_markdown(judge: Mapping[str, Any]) -> str:
+def judge_markdown(judge: Mapping[str, Any], text: Escape = inline_text) -> str:
     """One run's card: answer and conclusion, then the figures it rests on, then the caveats."""
     lines = [
-        f"## Run {judge['run_id']}: {inline_text(judge['model'])} (profile {inline_text(judge['profile'])})",
+        f"## Run {judge['run_id']}: {text(judge['model'])} (profile {text(judge['profile'])})",
         "",
-        f"**Answer: {judge['answer']}.** {inline_text(judge['conclusion'])}",
+        f"**Answer: {judge['answer']}.** {text(judge['conclusion'])}",
         "",
     ]
-    lines += _alt_test_lines(judge) + _agreement_lines(judge) + _calibration_lines(judge)
-    lines += _bias_lines(judge) + _ranking_lines(judge)
-    lines += ["### Caveats", ""] + ([f"- {inline_text(c)}" for c in judge["caveats"]] or ["- none"])
+    lines += _alt_test_lines(judge, text) + _agreement_lines(judge) + _calibration_lines(judge, text)
+    lines += _bias_lines(judge, text) + _ranking_lines(judge, text)
+    lines += ["### Caveats", ""] + ([f"- {text(c)}" for c in judge["caveats"]] or ["- none"])
     return "\n".join([*lines, ""])
 
 
-def aggregation_markdown(card: Mapping[str, Any]) -> str:
+def aggregation_markdown(card: Mapping[str, Any], text: Escape = inline_text) -> str:
     """Majority vs Dawid-Skene: how often they differ and each annotator's estimated quality."""
     aggregation = card["aggregation"]
     if not aggregation:
@@ -231,7 +234,7 @@ def aggregation_markdown(card: Mapping[str, Any]) -> str:
     methods = aggregation["methods"]
     names = sorted({a["annotator"] for m in methods.values() for a in m["annotators"]})
     quality = {m: {a["annotator"]: a["accuracy"] for a in v["annotators"]} for m, v in methods.items()}
-    rows = [[inline_text(n), *(_num(quality[m].get(n)) for m in methods)] for n in names]
+    rows = [[text(n), *(_num(quality[m].get(n)) for m in methods)] for n in names]
     lines = [
         "## People's labels: aggregation side by side",
         "",
@@ -244,9 +247,23 @@ def aggregation_markdown(card: Mapping[str, Any]) -> str:
     return "\n".join([*lines, ""])
 
 
-def card_markdown(card: Mapping[str, Any]) -> str:
-    parts = [head_markdown(card), *(judge_markdown(j) for j in card["judges"]), aggregation_markdown(card)]
+def card_markdown(card: Mapping[str, Any], text: Escape = inline_text) -> str:
+    """The whole card as Markdown: names from imported files escaped (``inline_text``), so the file
+    stays safe wherever it is rendered later."""
+    parts = [
+        head_markdown(card, text),
+        *(judge_markdown(j, text) for j in card["judges"]),
+        aggregation_markdown(card, text),
+    ]
     return "\n".join(parts)
+
+
+def card_text(card: Mapping[str, Any]) -> str:
+    """The card for a terminal: the same lines as ``card_markdown`` (its headings and tables read as
+    plain text), but names shown as they are, not Markdown-escaped (``pandalm-testset-v1``, not
+    ``pandalm\\-testset\\-v1``); ``terminal_text`` still drops the control characters a name could
+    use to move the cursor or recolour the terminal. Never for a file that is rendered later."""
+    return card_markdown(card, terminal_text)
 
 
 # --------------------------------------------------------------------------------------- figures

@@ -57,16 +57,6 @@ Caller = Annotated[User, Depends(current_user)]
 StudioDep = Annotated[Studio, Depends(get_studio)]
 
 
-def known_dataset(studio: Studio, dataset: str) -> str:
-    """``dataset`` when it exists, else NotFound (404): the routes whose reports would otherwise call an
-    unknown dataset bad input (400) answer as ``/comparisons``, ``/responses`` and ``/reviews`` do. Called
-    after the role check, so who may not read reports hears that first."""
-    names = studio.store.dataset_names()
-    if dataset not in names:
-        raise NotFound(f"There is no dataset named {dataset!r} (datasets: {', '.join(names) or 'none'}).")
-    return dataset
-
-
 def comparison_id_or_404(comparison_id: int) -> int:
     if not 1 <= comparison_id <= MAX_ID:
         raise NotFound(f"There is no comparison with id {comparison_id}.")

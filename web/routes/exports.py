@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Response
 
 from orchestration import export_dataset
-from web.routes.common import API_PREFIX, ERRORS, Caller, StudioDep, known_dataset
+from web.routes.common import API_PREFIX, ERRORS, Caller, StudioDep
 
 router = APIRouter(prefix=API_PREFIX, responses=ERRORS, tags=["data"])
 EXPORT_MEDIA = {"jsonl": "application/x-ndjson", "csv": "text/csv; charset=utf-8"}
@@ -39,7 +39,6 @@ def export(
     """Labels (long), items (wide) or DPO pairs as a JSONL or CSV download (reviewer+). Rows of an
     adjudicated comparison carry adjudication, adjudicated_by and adjudication_rationale (empty otherwise)."""
     studio.access.require(user.name, "reviewer")
-    known_dataset(studio, dataset)
     with tempfile.TemporaryDirectory(prefix="judge-studio-export-") as folder:
         target = Path(folder) / f"{kind}.{format}"
         rows = export_dataset(

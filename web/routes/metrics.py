@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query
 
 from analysis.defaults import ALPHA, N_BOOTSTRAP
 from orchestration import dataset_metrics
-from web.routes.common import API_PREFIX, ERRORS, Caller, StudioDep, known_dataset
+from web.routes.common import API_PREFIX, ERRORS, Caller, StudioDep
 
 router = APIRouter(prefix=API_PREFIX, responses=ERRORS, tags=["data"])
 
@@ -23,5 +23,4 @@ def metrics(
 ) -> dict[str, Any]:
     """The full metrics report of a dataset (reviewer+)."""
     studio.access.require(user.name, "reviewer")
-    known_dataset(studio, dataset)
     return dataset_metrics(studio.store, dataset, alpha=alpha, n_bootstrap=bootstrap, baseline=baseline)

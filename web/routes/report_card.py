@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query
 from analysis.defaults import ALPHA, N_BOOTSTRAP
 from orchestration.metrics import PeopleOptions
 from orchestration.report_card import report_card as build_card
-from web.routes.common import API_PREFIX, ERRORS, Caller, StudioDep, known_dataset
+from web.routes.common import API_PREFIX, ERRORS, Caller, StudioDep
 
 router = APIRouter(prefix=API_PREFIX, responses=ERRORS, tags=["data"])
 
@@ -32,7 +32,6 @@ def report_card(
 ) -> dict[str, Any]:
     """Can this judge replace people on this dataset? Answer, conclusion, figures and caveats per run."""
     studio.access.require(user.name, "reviewer")
-    known_dataset(studio, dataset)
     people = PeopleOptions.given(aggregation, {"expert": epsilon_expert, "crowd": epsilon_crowd})
     return build_card(
         studio.store, dataset, run_id=run_id, alpha=alpha, n_bootstrap=bootstrap, baseline=baseline, people=people
