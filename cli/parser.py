@@ -143,7 +143,10 @@ COMMAND_TABLE: dict[str, tuple[str, AddArguments]] = {
     "checkup": ("judge checkup: the judge's biases on EvalBiasBench (and HHH) pairs, judged in both orders", _checkup),
     "import": ("import a dataset, human labels or judge outputs from a file (all or nothing)", add_import),
     "metrics": ("agreement, rankings and biases of one dataset", add_metrics),
-    "report": ("the judge report card: can this judge replace people on this dataset? (Markdown, HTML or plain text)", add_report),
+    "report": (
+        "the judge report card: can this judge replace people on this dataset? (Markdown, HTML or plain text)",
+        add_report,
+    ),
     "export": ("export labels (long), items (wide) or DPO pairs as JSONL, CSV or Parquet", add_export),
     "users": (
         "manage accounts (add, list, set, invite, token, sign-out, sign-out-everyone); acts as admin on this "
