@@ -306,6 +306,16 @@ ANNOTATOR_TABLE_COLUMNS = [
 ]
 
 
+def _first_answers(labels: pd.DataFrame, info: pd.DataFrame) -> pd.DataFrame:
+    """``labels`` with each verdict replaced by the label's first (non-skip) verdict where ``info``
+    (label details) records one."""
+    if info.empty or "first_verdict" not in info:
+        return labels
+    first = info[["comparison_id", "annotator", "first_verdict"]].dropna(subset=["first_verdict"])
+    merged = labels.merge(first, on=["comparison_id", "annotator"], how="left")
+    return merged.assign(verdict=merged["first_verdict"].where(merged["first_verdict"].notna(), merged["verdict"]))
+
+
 def annotator_table(
     labels: pd.DataFrame, details: pd.DataFrame | None = None, gold: pd.DataFrame | None = None
 ) -> pd.DataFrame:
@@ -315,7 +325,9 @@ def annotator_table(
       flagged items and the median time on item over non-skipped labels with a recorded time;
     * with_others / kappa_with_others / n_with_others: ``annotator_agreement``;
     * gold_accuracy / n_gold: the share of the annotator's labels on gold comparisons (``gold``:
-      comparison_id, verdict) equal to the gold answer.
+      comparison_id, verdict) equal to the gold answer, each scored by its first answer that was no skip
+      (``details``' ``first_verdict``, where given): the known answer is shown after it, so a later edit
+      would score what was shown.
 
     NaN (None for kind) where there is nothing to compare. Agreement with a judge run is per run:
     ``annotator_agreement(labels, verdicts)``.
@@ -340,7 +352,7 @@ def annotator_table(
         table["median_time_s"] = timed.groupby("annotator")["time_on_item_ms"].median() / 1000.0
     table["n_gold"], table["gold_accuracy"] = 0, np.nan
     if gold is not None and not gold.empty and not labels.empty:
-        mine = labels.assign(annotator=labels["annotator"].astype(str))
+        mine = _first_answers(labels.assign(annotator=labels["annotator"].astype(str)), info)
         graded = mine.merge(gold[["comparison_id", "verdict"]], on="comparison_id", suffixes=("", "_gold"))
         equal = (graded["verdict"].astype(str) == graded["verdict_gold"].astype(str)).groupby(graded["annotator"])
         table["n_gold"], table["gold_accuracy"] = equal.size(), equal.mean()

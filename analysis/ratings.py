@@ -158,7 +158,9 @@ def grader_table(ratings: pd.DataFrame, gold: pd.DataFrame | None = None) -> pd.
     * n_gold / gold_accuracy: their non-skipped ratings of gold responses (``gold``: store.gold_ratings:
       response_id, scale, low, high) given on the gold's scale, and the share of those from ``low`` to
       ``high`` (NaN without a check). A rating in a session on the other scale is no check: that
-      session handed the response out as an ordinary item, and its numbers mean something else.
+      session handed the response out as an ordinary item, and its numbers mean something else. Each
+      check scores the first rating given (``first_rating``, where the frame has it): the known range
+      is shown after it, so a later edit would score what was shown.
     """
     if ratings.empty or "annotator" not in ratings:  # rows without people's names (hand-made frames)
         return _no_graders()
@@ -169,7 +171,10 @@ def grader_table(ratings: pd.DataFrame, gold: pd.DataFrame | None = None) -> pd.
     if gold is not None and not gold.empty:
         marks = gold[["response_id", "scale", "low", "high"]].astype(int)
         checks = mine[mine["rated"]].merge(marks, on=["response_id", "scale"])
-        right = checks["rating"].astype(float).between(checks["low"], checks["high"]).groupby(checks["annotator"])
+        given = checks["rating"].astype(float)
+        if "first_rating" in checks:
+            given = checks["first_rating"].astype(float).fillna(given)
+        right = given.between(checks["low"], checks["high"]).groupby(checks["annotator"])
         table["n_gold"], table["gold_accuracy"] = right.size(), right.mean()
     table[["ratings", "skipped", "n_gold"]] = table[["ratings", "skipped", "n_gold"]].fillna(0).astype(int)
     table["gold_accuracy"] = table["gold_accuracy"].astype(float)

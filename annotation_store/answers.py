@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, func, or_, select, true, update
+from sqlalchemy import BigInteger, ColumnElement, bindparam, func, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter
@@ -38,7 +38,7 @@ from annotation_store.assignment import ASSIGNMENT_DEFAULTS, JUDGE_UNCERTAIN_FIR
 from annotation_store.base import StoreBase, StoreConflict, StoreForbidden, StoreNotFound
 from annotation_store.db import finer_locks, hold, hold_session, try_lock
 from annotation_store.errors import StoreError, WrongSessionKind
-from annotation_store.models import LEASE_MIN_SECONDS, Annotator, AppSecret, Dataset, utcnow
+from annotation_store.models import LEASE_MIN_SECONDS, AnnotationSession, Annotator, AppSecret, Dataset, utcnow
 from annotation_store.sessions import SESSION_DEFAULTS, find_session_in_force, session_view
 from annotation_store.views import Progress, SessionView, Submitted, Turn
 
@@ -74,6 +74,10 @@ class AnswerKind:
     gold_view: Callable[[Any], Any] | None = None
     # the answer checked against its session inside the write transaction (ratings: the session's scale)
     in_session: Callable[[Pool, dict[str, Any]], None] | None = None
+    # what a session that reveals the judge shows after an answer, for messages: the judge's answer, and in a
+    # blind session also the model name(s)
+    judge_answer: str = "the judge's verdict"
+    model_names: str = "the model names"
 
     def of(self, model: Any) -> Any:
         """The item column of ``model`` (the answers', events' or leases' table)."""
@@ -97,8 +101,13 @@ class Pool:
     scale: int = 10  # grading sessions: ratings are 1..scale (``scales.py``)
 
 
-# How a person asks for an item, in words that fit the page and the REST API alike (both raise these messages).
-ASK_NEXT = "ask for the next item (“Next” on the page, POST /sessions/{name}/next over the API)"
+# How a person gets their next item, in words that fit the page and the REST API alike (both raise these
+# messages): the page button of each kind is named as ui/annotate.py and ui/grading.py label it.
+ASK_NEXT = {
+    "pairwise": "get your next item (on the page, press “Start / next item”; over the API, POST /sessions/{name}/next)",
+    "single": "get your next item (on the page, press “Start / next response”; over the API, POST "
+    "/sessions/{name}/next)",
+}
 # Messages that depend on the page a session kind is answered on.
 CHOOSE = {"pairwise": "Choose an annotation session first.", "single": "Choose a grading session first."}
 ANSWERED_ON = {
@@ -207,6 +216,10 @@ _P_NOW: BindParameter[Any] = bindparam("pool_now")
 _P_OVERLAP: BindParameter[Any] = bindparam("pool_overlap")
 _P_DATASET: BindParameter[Any] = bindparam("pool_dataset")
 _P_SCALE: BindParameter[Any] = bindparam("pool_scale")
+_P_MUL: BindParameter[Any] = bindparam("pool_mul", type_=BigInteger)  # ``hand_out_order``'s per-person keys
+_P_ADD: BindParameter[Any] = bindparam("pool_add", type_=BigInteger)
+# A prime above every item id: ``hand_out_key`` maps ids into 0..ORDER_PRIME-1 with 64-bit products only.
+ORDER_PRIME = 2_147_483_647
 
 
 def _gold_on(query: Any, kind: AnswerKind, scale: Any) -> Any:
@@ -221,10 +234,21 @@ def gold_items(kind: AnswerKind, scale: Any) -> Any:
     return _gold_on(select(kind.of(kind.gold)), kind, scale)
 
 
-def _build_pool_query(kind: AnswerKind, in_session: bool, in_dataset: bool) -> Any:
+def hand_out_key(item: Any) -> Any:
+    """The SQL sort key that orders equally covered items for one (session, person): y = (id * mul + add)
+    mod p, then y * y mod p (``_P_MUL``/``_P_ADD`` drawn per session and person from ``_gold_salt``). In id
+    order a gold item stood out as the one out of sequence (#127, #141, #128); an affine map alone
+    would still step through ids by a fixed stride, the square scrambles that. Plain integer arithmetic
+    below 2**63, so SQLite and PostgreSQL sort alike."""
+    y = (item * _P_MUL + _P_ADD) % ORDER_PRIME
+    return (y * y) % ORDER_PRIME
+
+
+def _build_pool_query(kind: AnswerKind, in_session: bool, in_dataset: bool, shuffled: bool = False) -> Any:
     """(item id, covered) of the items an annotator may be handed: covered = answers in the pool (skips
     do not count) plus other people's live leases there, below the overlap, not barred for them. Gold
-    comparisons are not in the pool (``gold_due`` hands them out)."""
+    comparisons are not in the pool (``gold_due`` hands them out). ``shuffled``: equally covered items
+    in the person's own order (``hand_out_key``), else by id (what judge-uncertain-first draws from)."""
     session_id = _P_SESSION if in_session else None
     here = (lambda column: column == _P_SESSION) if in_session else (lambda _column: true())
     done = (
@@ -246,8 +270,9 @@ def _build_pool_query(kind: AnswerKind, in_session: bool, in_dataset: bool) -> A
         .outerjoin(done, done.c.item == candidates.c.id)
         .outerjoin(leased, leased.c.item == candidates.c.id)
         .where(candidates.c.id.not_in(_not_for_me(kind, session_id, _P_PERSON, _P_NOW)), covered < _P_OVERLAP)
-        .order_by(covered, candidates.c.id)
     )
+    ties = (hand_out_key(candidates.c.id), candidates.c.id) if shuffled else (candidates.c.id,)
+    query = query.order_by(covered, *ties)
     if kind.gold is not None:
         query = query.where(candidates.c.id.not_in(gold_items(kind, _P_SCALE)))
     return query
@@ -263,17 +288,22 @@ def _pool_query(kind: AnswerKind, pool: Pool, *, first: int | None) -> Any:
     """The pool query of ``_build_pool_query`` for this kind and pool shape (``first``: limited to that
     many rows), built once per process: building and cache-keying that statement cost more Python
     inside the write transaction than running it. Only the statement is kept, never data: its
-    values are bound on each execution (``_pool_params``)."""
+    values are bound on each execution (``_pool_params``). A limited query (``least_covered``) hands
+    equally covered items out in the person's own order; the whole pool (judge-uncertain-first's draw)
+    comes in id order, as that draw expects."""
     shape = (kind.name, pool.session_id is not None, pool.dataset_id is not None, first)
     query = _POOL_QUERIES.get(shape)
     if query is None:
-        query = _build_pool_query(kind, shape[1], shape[2])
+        query = _build_pool_query(kind, shape[1], shape[2], shuffled=first is not None)
         query = _POOL_QUERIES[shape] = query.limit(first) if first else query
     return query
 
 
-def _pool_params(pool: Pool, person_id: int, now: datetime) -> dict[str, Any]:
+def _pool_params(pool: Pool, person_id: int, now: datetime, order: tuple[int, int] = (1, 0)) -> dict[str, Any]:
+    """The pool query's values; ``order``: (mul, add) of ``hand_out_key`` (``hand_out_order``)."""
     return {
+        "pool_mul": order[0],
+        "pool_add": order[1],
         "pool_session": pool.session_id,
         "pool_person": person_id,
         "pool_now": now,
@@ -285,9 +315,10 @@ def _pool_params(pool: Pool, person_id: int, now: datetime) -> dict[str, Any]:
 
 def least_covered(session: Session, kind: AnswerKind, pool: Pool, person_id: int, now: datetime) -> int | None:
     """The item to lease next in a least-annotated pool: the one with the fewest answers and others'
-    live leases, ties by id. With item locks, the least covered item nobody else is busy with, its
+    live leases, ties in this person's own order (``hand_out_order``). With item locks, the least
+    covered item nobody else is busy with (the first free of ``CANDIDATES`` in that order), its
     coverage counted again under its lock (the pool query's count may predate a lease just taken)."""
-    params = _pool_params(pool, person_id, now)
+    params = _pool_params(pool, person_id, now, hand_out_order(session, pool, person_id))
     if not finer_locks(session.connection()):
         return session.scalar(_pool_query(kind, pool, first=1), params)
     for round_ in range(PICK_ROUNDS):
@@ -384,6 +415,14 @@ def gold_due(
     )
     unseen = sorted(session.scalars(query))
     return draw.choice(unseen) if unseen else None
+
+
+def hand_out_order(session: Session, pool: Pool, person_id: int) -> tuple[int, int]:
+    """(mul, add) of ``hand_out_key`` for this (session, person): drawn from the database's secret (or the
+    pool's seed) like the gold positions, so it is stable for the person (the same item again after a
+    lease expired), differs between people, and cannot be worked out from the code."""
+    draw = random.Random(f"{_gold_salt(session, pool)}:order:{pool.session_id}:{pool.dataset_id}:{person_id}")
+    return draw.randrange(1, ORDER_PRIME), draw.randrange(ORDER_PRIME)
 
 
 def draw_order(pool: Pool, item_id: int, person_id: int) -> bool:
@@ -538,7 +577,7 @@ def check_turn(
             "Nothing was saved."
         )
     if row is None and held is None:
-        raise StoreConflict(f"{noun} #{item_id} was not handed to you, so nothing was saved; {ASK_NEXT}.")
+        raise StoreConflict(f"{noun} #{item_id} was not handed to you, so nothing was saved; {ASK_NEXT[kind.name]}.")
     if row is None and held is not None and held.session_id != pool.session_id:
         raise StoreForbidden(
             f"{noun} #{item_id} was handed to you in another session: answer it there, where it was leased "
@@ -552,7 +591,8 @@ def check_turn(
         if taken >= pool.overlap:
             raise StoreConflict(
                 f"{noun} #{item_id} is taken: your lease on it expired and it now has its {pool.overlap} "
-                f"answer(s) in this session from others (finished or in progress). Nothing was saved; {ASK_NEXT}."
+                f"answer{'' if pool.overlap == 1 else 's'} in this session from others (finished or in progress). "
+                f"Nothing was saved; {ASK_NEXT[kind.name]}."
             )
     return held
 
@@ -703,13 +743,16 @@ def make_turn(
     picked = leased is not None and leased.picked
     row = None if picked else current_answer(session, kind, item_id, who.id)
     swapped = bool(getattr(row if row is not None else shown, "presented_swapped", False)) if kind.ordered else False
+    is_gold = leased.gold if leased is not None and picked else gold_row(session, kind, pool, item_id) is not None
+    why = final_reason(kind, view, row, is_gold)
     return Turn(
         session=view,
         item=kind.read_item(session, item_id),
         swapped=swapped,
-        is_gold=leased.gold if leased is not None and picked else gold_row(session, kind, pool, item_id) is not None,
+        is_gold=is_gold,
         answer=kind.answer_view(row, who.name) if row is not None else None,
         progress=counted if counted is not None else progress(session, kind, pool, who.id),
+        final=f"{why}." if why else "",
     )
 
 
@@ -825,6 +868,27 @@ class AnswersMixin(StoreBase):
             pool, _view = session_pool(session, k, session_name)
             who = person(session, name, create=False)
             return progress(session, k, pool, who.id if who is not None else None)
+
+    def answered_elsewhere(self, kind: str, annotator: str, session_name: str | None) -> tuple[int, int, list[str]]:
+        """(how many items of the session's dataset this annotator answered or skipped outside this session,
+        how many items it has, the names of those other sessions): one answer per item and person,
+        whatever the session, so these are never handed out here (what the "done" message explains)."""
+        k, name = self._kind(kind), clean_name(annotator)
+        with self._read() as session:
+            pool, _view = session_pool(session, k, session_name)
+            who = person(session, name, create=False)
+            total = session.scalar(select(func.count()).select_from(k.items_in(pool.dataset_id).subquery())) or 0
+            if who is None:
+                return 0, int(total), []
+            mine = (k.row.annotator_id == who.id) & k.of(k.row).in_(k.items_in(pool.dataset_id))
+            other = mine & k.row.session_id.is_distinct_from(pool.session_id)
+            n = session.scalar(select(func.count()).select_from(k.row).where(other)) or 0
+            names = session.scalars(
+                select(AnnotationSession.name)
+                .where(AnnotationSession.id.in_(select(k.row.session_id).where(other)))
+                .order_by(AnnotationSession.name)
+            )
+            return int(n), int(total), list(names)
 
     def answer_history(self, kind: str, annotator: str, session_name: str | None, limit: int = 1000) -> list[int]:
         """The items this annotator answered in the session, latest change first."""
@@ -944,6 +1008,13 @@ def _accept(
     if k.in_session is not None:
         k.in_session(pool, values)
     held = check_turn(session, k, pool, who.id, item_id, row, not values["skipped"], is_gold)
+    if row is not None and pool.session_id is not None and not row.skipped:
+        if is_gold is None:
+            is_gold = gold_row(session, k, pool, item_id) is not None
+        if why := final_reason(k, view, row, is_gold):
+            if _same_answer(row, values):  # the final answer sent again as it is (a re-submit): nothing to do
+                return row
+            raise StoreConflict(f"{why}; nothing was saved.")
     if k.ordered:
         shown = bool((row if row is not None else held).presented_swapped)
         if swapped is not None and bool(swapped) != shown:
@@ -959,6 +1030,33 @@ def _accept(
         values = {**values, "guideline_version": view.guideline_version}  # read with the session row
     ids = (item_id, who.id, pool.session_id)
     return upsert_answer(session, k, row, ids, values, key, expected_version, held)
+
+
+def final_reason(k: AnswerKind, view: SessionView, row: Any, is_gold: bool) -> str:
+    """Why this person's answer ``row`` in the session of ``view`` can no longer be changed ('': it can).
+
+    Once something about the item was shown after the answer, a changed answer would be given with
+    that knowledge: a gold item's known answer (shown after every answer that is no skip: the first
+    answer is the one its check counts), or, in a session that reveals the judge, the judge's answer
+    and (blind sessions) the model names. A skip reveals nothing (``_submit``), so it stays open."""
+    if row is None or row.skipped:
+        return ""
+    noun, item_id = k.noun, k.of(row)
+    if is_gold:
+        return (
+            f"Your {noun} #{item_id} can no longer be changed: it is an attention check and its known answer "
+            "was shown to you after your answer (the first answer is the one the check counts)"
+        )
+    if view.reveal_judge:
+        shown = f"{k.judge_answer} and {k.model_names} were" if view.blind else f"{k.judge_answer} was"
+        return f"Your {noun} #{item_id} can no longer be changed: {shown} shown to you after your answer"
+    return ""
+
+
+def _same_answer(row: Any, values: dict[str, Any]) -> bool:
+    """Whether ``values`` say what ``row`` holds (the time spent on the item aside: a page sending the
+    same answer again measured a new time)."""
+    return all(getattr(row, key) == value for key, value in values.items() if key != "time_on_item_ms")
 
 
 def _submit(
@@ -989,6 +1087,7 @@ def _submit(
     hold(session.connection(), pool.session_id, ("person", who.id), (k.item, item_id))  # k is checked under it
     gold = gold_row(session, k, pool, item_id)
     row = _accept(session, k, (pool, view, who, item_id), values, swapped, key, expected_version, gold is not None)
+    shown = not row.skipped  # a skip reveals nothing: no judge, no gold answer, no model names
     counted = progress(session, k, pool, who.id)  # leasing the next item changes none of its counts
     following = None
     if then_lease and (taken := take_lease(session, k, pool, who.id, counted.mine)) is not None:
@@ -998,10 +1097,26 @@ def _submit(
         item=item,
         swapped=bool(getattr(row, "presented_swapped", False)),
         answer=k.answer_view(row, name),
-        judge=k.judge_of(session, item_id) if view.reveal_judge else None,
-        gold=k.gold_view(gold) if gold is not None and k.gold_view is not None else None,
+        judge=k.judge_of(session, item_id) if view.reveal_judge and shown else None,
+        gold=k.gold_view(gold) if gold is not None and k.gold_view is not None and shown else None,
         progress=counted,
         next=following,
+        reveal=view.reveal_judge and shown,
+    )
+
+
+def first_answer(kind: AnswerKind, field: str) -> Any:
+    """A correlated subquery of ``field`` in the first logged answer of each current answer row that was no
+    skip (its event log keeps every version): what a gold check counts, since the known answer is shown
+    after that answer (a later edit is refused in sessions, ``final_reason``; older data may hold one).
+    NULL when the log has no such answer (rows written before the log, or only skips)."""
+    link = getattr(kind.event, kind.event_link)
+    return (
+        select(getattr(kind.event, field))
+        .where(link == kind.row.id, kind.event.skipped.is_(False))
+        .order_by(kind.event.version, kind.event.id)
+        .limit(1)
+        .scalar_subquery()
     )
 
 

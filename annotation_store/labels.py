@@ -14,7 +14,16 @@ import pandas as pd
 from sqlalchemy import select
 
 from annotation_store.accounts import clean_name
-from annotation_store.answers import AnswerKind, AnswersMixin, Pool, annotator_id, dataset_id_of, history_ids, progress
+from annotation_store.answers import (
+    AnswerKind,
+    AnswersMixin,
+    Pool,
+    annotator_id,
+    dataset_id_of,
+    first_answer,
+    history_ids,
+    progress,
+)
 from annotation_store.base import StoreForbidden, StoreNotFound
 from annotation_store.datasets import DatasetsMixin, comparisons_in, read_comparison
 from annotation_store.errors import StoreError
@@ -64,6 +73,7 @@ DETAIL_COLUMNS = [
     "version",
     "created_at",
     "updated_at",
+    "first_verdict",  # the verdict of the label's first answer that was no skip (what a gold check counts)
 ]
 
 
@@ -347,6 +357,7 @@ class LabelsMixin(AnswersMixin, DatasetsMixin):
                 Label.version,
                 Label.created_at,
                 Label.updated_at,
+                first_answer(LABELS, "verdict").label("first_verdict"),
             )
             .join(Annotator, Label.annotator_id == Annotator.id)
             .order_by(Label.id)

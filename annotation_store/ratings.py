@@ -22,7 +22,16 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from annotation_store.answers import AnswerKind, AnswersMixin, Pool, annotator_id, dataset_id_of, history_ids, progress
+from annotation_store.answers import (
+    AnswerKind,
+    AnswersMixin,
+    Pool,
+    annotator_id,
+    dataset_id_of,
+    first_answer,
+    history_ids,
+    progress,
+)
 from annotation_store.assignment import JUDGE_UNCERTAIN_FIRST, inclusion, session_draws, uncertain_sessions
 from annotation_store.base import StoreBase, StoreNotFound
 from annotation_store.errors import StoreError
@@ -70,6 +79,7 @@ RATING_COLUMNS = [
     "prompt",
     "category",
     "scale",
+    "first_rating",  # the rating of its first answer that was no skip (what a gold check counts)
 ]
 JUDGE_RATING_COLUMNS = ["response_id", "run_id", "judge", "profile", "score", "status", "created_at", "model"]
 JUDGE_RATING_COLUMNS += ["prompt", "category", "scale", "rating_sd", "reason"]
@@ -203,6 +213,8 @@ RATINGS = AnswerKind(
     in_session=lambda pool, values: check_in_session(pool.scale, values),
     gold=GoldRating,
     gold_view=lambda row: GoldRatingView(row.response_id, row.scale, row.low, row.high, row.explanation),
+    judge_answer="the judge's rating",
+    model_names="the model's name",
 )
 
 
@@ -314,6 +326,7 @@ class RatingsMixin(AnswersMixin, StoreBase):
                 Prompt.key.label("prompt"),
                 Prompt.category,
                 func.coalesce(AnnotationSession.scale, 10).label("scale"),
+                first_answer(RATINGS, "rating").label("first_rating"),
             )
             .join(Annotator, Rating.annotator_id == Annotator.id)
             .outerjoin(AnnotationSession, Rating.session_id == AnnotationSession.id)

@@ -210,6 +210,8 @@ class Turn:
     is_gold: bool
     answer: Any
     progress: Progress
+    # why ``answer`` can no longer be changed (something was revealed after it: ``answers.final_reason``); '': it can
+    final: str = ""
 
 
 @dataclass(frozen=True)
@@ -246,3 +248,6 @@ class Submitted:
     gold: tuple[str, str] | GoldRatingView | None
     progress: Progress
     next: Turn | None = None
+    # the answer was no skip and the session reveals after an answer: the judge's (in ``judge``) and, in a
+    # blind session, the item's model names may be shown; after a skip nothing is
+    reveal: bool = False

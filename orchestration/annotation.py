@@ -56,6 +56,14 @@ def presented_choice(verdict: str | None, swapped: bool) -> str | None:
     return "left" if (verdict == "1") != swapped else "right"
 
 
+def names_after(submitted: Submitted) -> bool:
+    """Whether a submit's feedback may name the item's model(s). A blind session names them only where
+    it reveals after an answer (``Submitted.reveal``: the session's reveal-judge switch, and never after
+    a skip), so one switch stops both reveals and an answer stays open to edits when neither is on
+    (``answers.final_reason``); an open session showed them already (not repeated after a skip)."""
+    return submitted.reveal or (not submitted.session.blind and not submitted.answer.skipped)
+
+
 @dataclass(frozen=True)
 class AnnotationItem:
     """One comparison as this annotator sees it."""
@@ -66,6 +74,7 @@ class AnnotationItem:
     is_gold: bool
     label: LabelView | None  # their current label when they come back to an item
     progress: Progress
+    final: str = ""  # why ``label`` can no longer be changed (something was revealed after it); '': it can
 
     @property
     def id(self) -> int:
@@ -98,7 +107,8 @@ class SubmitOutcome:
     gold_choice: str | None
     gold_explanation: str
     gold_correct: bool | None
-    item: AnnotationItem | None = None  # the item answered, as it was shown (model names for the feedback)
+    item: AnnotationItem | None = None  # the item answered, as it was shown
+    names: bool = False  # the feedback may name the models (``names_after``)
     progress: Progress | None = None  # after the submit
     next: AnnotationItem | None = None  # the next lease, when asked for with the submit
 
@@ -119,7 +129,9 @@ class Pairwise:
     name = "pairwise"
 
     def item(self, turn: Turn) -> AnnotationItem:
-        return AnnotationItem(turn.session, turn.item, turn.swapped, turn.is_gold, turn.answer, turn.progress)
+        return AnnotationItem(
+            turn.session, turn.item, turn.swapped, turn.is_gold, turn.answer, turn.progress, turn.final
+        )
 
     def outcome(self, submitted: Submitted, answer: dict[str, Any]) -> SubmitOutcome:
         label: LabelView = submitted.answer
@@ -139,6 +151,7 @@ class Pairwise:
             gold_explanation=explanation,
             gold_correct=(label.verdict == gold_verdict) if gold_verdict is not None and not label.skipped else None,
             item=shown,
+            names=names_after(submitted),
             progress=submitted.progress,
             next=self.item(submitted.next) if submitted.next is not None else None,
         )
@@ -179,6 +192,25 @@ class AnswerDesk(Generic[ItemT, OutcomeT]):
         """Lease the next item (see ``Store.lease``); None when this annotator is done with the session."""
         turn = self.store.lease(self.kind.name, actor or "", session_name, admit=self._admit(actor))
         return self.kind.item(turn) if turn is not None else None
+
+    def done_note(self, actor: str | None, session_name: str | None) -> str:
+        """What to say when ``next_item`` has nothing more for this person: '' when the session's items are
+        simply done, else that they answered items of this dataset in other sessions (each person answers
+        an item once, whatever the session), which a new session otherwise looks empty for."""
+        elsewhere, total, names = self.store.answered_elsewhere(self.kind.name, self._user(actor), session_name)
+        if elsewhere == 0:
+            return ""
+        item = "comparison" if self.kind.name == "pairwise" else "response"
+        listed = ", ".join(repr(n) for n in names)
+        where = f"in session{'s' if len(names) > 1 else ''} {listed}" if names else "outside any session"
+        if elsewhere >= total:
+            how_many = f"all {total} {item}s" if total > 1 else f"the only {item}"
+        else:
+            how_many = f"{elsewhere} of the {total} {item}s"
+        return (
+            f"You have already answered {how_many} of this dataset ({where}): each person answers "
+            f"a {item} once, whatever the session."
+        )
 
     def progress(self, actor: str | None, session_name: str | None) -> Progress:
         return self.store.answer_progress(self.kind.name, self._user(actor), session_name)

@@ -38,7 +38,7 @@ from annotation_store import (
 from judge_runtime import Judge, JudgeResult, get_profile, get_rubric, with_rubric
 from judge_runtime.profiles import Profile
 from orchestration.access import Access
-from orchestration.annotation import AnswerDesk
+from orchestration.annotation import AnswerDesk, names_after
 from orchestration.catalog import require_dataset
 
 DEFAULT_RUBRIC_TEXT = get_rubric("helpfulness").score_rubric()  # prometheus-eval's default, as upstream
@@ -115,6 +115,7 @@ class GradingItem:
     scale: int = 10  # the session rates 1..scale
     rubric: str = ""  # the session's rubric (resolved: the default on a 1-5 session without one); untrusted
     rubric_is_default: bool = False  # ``rubric`` is the default of a 1-5 session without its own
+    final: str = ""  # why ``rating`` can no longer be changed (something was revealed after it); '': it can
 
     @property
     def id(self) -> int:
@@ -128,7 +129,7 @@ class GradingItem:
 @dataclass(frozen=True)
 class GradeOutcome:
     rating: RatingView
-    model: str  # revealed after the submit
+    model: str | None  # named after the submit (``names_after``; None: not, e.g. after a skip)
     judge: JudgeRatingView | None  # only when the session reveals the judge
     progress: Progress | None = None  # after the submit
     next: GradingItem | None = None  # the next lease, when asked for with the submit
@@ -161,13 +162,13 @@ class Single:
 
     def item(self, turn: Turn) -> GradingItem:
         scale, rubric, is_default = self._grading(turn.session)
-        return GradingItem(turn.session, turn.item, turn.answer, turn.progress, scale, rubric, is_default)
+        return GradingItem(turn.session, turn.item, turn.answer, turn.progress, scale, rubric, is_default, turn.final)
 
     def outcome(self, submitted: Submitted, answer: dict[str, Any]) -> GradeOutcome:
         judge = submitted.judge
         return GradeOutcome(
             rating=submitted.answer,
-            model=submitted.item.model,
+            model=submitted.item.model if names_after(submitted) else None,
             judge=judge,
             progress=submitted.progress,
             next=self.item(submitted.next) if submitted.next is not None else None,

@@ -21,7 +21,10 @@ __all__ = ["SESSION_HELP", "SESSION_SETTINGS", "session_defaults"]
 SESSION_HELP: dict[str, str] = {
     "overlap": "new sessions: annotators per item",
     "blind": "new sessions: model names hidden while people answer",
-    "reveal_judge": "new sessions: the judge's answer shown after each submit",
+    "reveal_judge": (
+        "new sessions: after each answer (not a skip) the judge's answer and, in a blind session, the model "
+        "names are shown; such an answer is final"
+    ),
     "randomize_order": "new sessions: left/right order drawn per (comparison, annotator)",
     "lease_seconds": "new sessions: an item not answered within this many seconds returns to the pool",
     "gold_rate": "new sessions: share of gold (attention-check) comparisons, 0 to 0.5",

@@ -97,6 +97,8 @@ def test_gold_items_come_at_the_configured_rate_with_feedback(studio: Studio) ->
 
 
 def test_going_back_and_editing_makes_a_new_version_and_a_stale_edit_is_refused(studio: Studio, db_path: Path) -> None:
+    # nothing shown (no judge, no gold item): edits stay open
+    studio.store.save_session(DEMO_SESSION, "judge-studio-demo", reveal_judge=False, gold_rate=0.0)
     first = studio.desk.next_item("alice", DEMO_SESSION)
     studio.desk.submit("alice", DEMO_SESSION, first.comparison.id, "left", swapped=first.swapped)
     second = studio.desk.next_item("alice", DEMO_SESSION)
@@ -118,6 +120,8 @@ def test_going_back_and_editing_makes_a_new_version_and_a_stale_edit_is_refused(
 
 
 def test_a_late_retry_of_an_earlier_submit_does_not_overwrite_a_later_edit(studio: Studio) -> None:
+    # nothing shown (no judge, no gold item): edits stay open
+    studio.store.save_session(DEMO_SESSION, "judge-studio-demo", reveal_judge=False, gold_rate=0.0)
     item = studio.desk.next_item("alice", DEMO_SESSION)
     studio.desk.submit("alice", DEMO_SESSION, item.comparison.id, "left", swapped=item.swapped, idempotency_key="a")
     studio.desk.submit("alice", DEMO_SESSION, item.comparison.id, "right", swapped=item.swapped, idempotency_key="b")

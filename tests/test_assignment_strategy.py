@@ -207,7 +207,9 @@ def test_least_annotated_sessions_hand_out_items_as_before(studio: Studio, db_pa
         studio.desk.submit("ann-0", "plain", item.id, "left", swapped=item.swapped)
         handed.append(item.id)
     ids = sorted(int(i) for i in studio.store.comparison_table("routed")["id"])
-    assert handed == ids[:4] and view.overlap == 1  # fewest answers first, ties by id: not by the judge
+    # fewest answers first, ties in the person's own order (not by id, so a gold item does not stand out by
+    # its number; not by the judge)
+    assert len(set(handed)) == 4 and set(handed) <= set(ids) and handed != ids[:4] and view.overlap == 1
     assert _sql(db_path, "SELECT count(*) FROM session_draws") == [(0,)]
     assert _sql(db_path, "SELECT count(*) FROM labels WHERE draw_probability IS NOT NULL") == [(0,)]
     assert studio.store.draw_probabilities("routed", "plain")["draw_probability"].isna().all()

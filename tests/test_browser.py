@@ -161,6 +161,9 @@ def test_annotator_labels_three_items_with_the_keyboard_blind_to_models_and_judg
 
 
 def test_going_back_with_the_arrow_key_edits_the_earlier_label(open_page, db_path: Path) -> None:
+    store = open_store(db_path)  # nothing is shown after an answer and no gold check comes: edits stay open
+    store.save_session("Demo session", "judge-studio-demo", reveal_judge=False, gold_rate=0)
+    store.close()
     page = open_page("bob", "bob-pass-1")
     page.wait_for_function("document.querySelector('#annotate-session input')?.value === 'Demo session'")
     page.locator("#start-labelling").click()

@@ -93,7 +93,15 @@ def test_a_model_name_with_a_backtick_and_an_img_tag_shows_as_text(live_app: Any
 
 def test_a_late_submit_after_someone_took_the_item_is_refused_on_the_page(live_app: Any) -> None:
     studio = live_app.studio
-    studio.store.save_session("k1", "judge-studio-demo", overlap=1, randomize_order=False)
+    # one comparison: bob is handed it once alice's lease expired (in a bigger dataset each person has an
+    # order of their own, so bob would be handed another item first)
+    one = {
+        "name": "tiny",
+        "models": [{"name": "m-a"}, {"name": "m-b"}],
+        "prompts": [{"id": "q1", "instruction": "Say hi", "responses": {"m-a": "hi", "m-b": "hello"}}],
+    }
+    assert studio.store.seed_dataset(one, pairs_per_prompt=1)
+    studio.store.save_session("k1", "tiny", overlap=1, randomize_order=False)
     with browser_page(live_app.url, "alice", "alice-pass-1") as page:
         _open_session(page, "k1")
         shown = int(page.locator("#annotate-header").inner_text().split("#")[1].split()[0])
@@ -105,7 +113,38 @@ def test_a_late_submit_after_someone_took_the_item_is_refused_on_the_page(live_a
         page.locator("#label-2").click()
         page.locator("#submit-label").click()
         page.get_by_text("is taken").first.wait_for()
+        said = page.locator("#annotate-feedback").inner_text()
+        assert "its 1 answer in this session" in said and "press “Start / next item”" in said
     assert [row.annotator for row in [studio.store.label_of(shown, "alice")] if row is not None] == []
+
+
+def test_going_back_to_a_final_answer_shows_it_read_only_and_says_why(live_app: Any) -> None:
+    """A session that reveals the judge: after the answer the item's earlier label is final, so ←
+    Previous shows it greyed out with the reason, and Submit moves on without a new version."""
+    studio = live_app.studio
+    one = {
+        "name": "tiny",
+        "models": [{"name": "m-a"}, {"name": "m-b"}],
+        "prompts": [{"id": "q1", "instruction": "Say hi", "responses": {"m-a": "hi", "m-b": "hello"}}],
+    }
+    assert studio.store.seed_dataset(one, pairs_per_prompt=1)
+    studio.store.save_session("revealing", "tiny", overlap=1, randomize_order=False)
+    with browser_page(live_app.url, "alice", "alice-pass-1") as page:
+        _open_session(page, "revealing")
+        page.locator("#label-1").click()
+        page.wait_for_function("document.querySelector('#annotate-choice input[value=left]')?.checked === true")
+        page.locator("#submit-label").click()
+        page.wait_for_function("document.querySelector('#annotate-header').innerText.includes('Thank you')")
+        page.locator("#previous-item").click()
+        page.wait_for_function("document.querySelector('#annotate-header').innerText.includes('is final')")
+        said = page.locator("#annotate-feedback").inner_text()
+        assert "can no longer be changed: the judge's verdict and the model names were shown" in said
+        assert page.locator("#annotate-choice input[value=left]").is_checked()
+        assert page.locator("#annotate-choice input[value=right]").is_disabled()
+        page.locator("#submit-label").click()
+        page.wait_for_function("document.querySelector('#annotate-header').innerText.includes('Thank you')")
+    with studio.store.engine.begin() as connection:
+        assert connection.exec_driver_sql("SELECT verdict, version FROM labels").fetchall() == [("1", 1)]
 
 
 def test_a_grade_submit_without_a_rating_warns_and_the_rating_buttons_stay_clickable(live_app: Any) -> None:

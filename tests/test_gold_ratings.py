@@ -93,11 +93,12 @@ def test_gold_responses_ignore_the_overlap_and_stay_out_of_the_ordinary_pool(stu
 
 
 def test_a_response_marked_on_another_scale_is_an_ordinary_item(studio: Studio, db_path: Path) -> None:
-    gold = _responses(studio)[0]
-    AdminDesk(studio).set_gold_rating("ada", gold, 10, 1, 2, WHY)
     studio.store.save_session("five", DEMO, kind="single", overlap=1, gold_rate=0.5, scale=5)
-    handed, outcome = _grade(studio, "alice", "five", 4)
-    assert handed == gold and outcome.gold is None  # the lowest-numbered item of the pool, no check on 1-5
+    handed = studio.grading.next_item("alice", "five")
+    gold = handed.id  # marked gold on 1-10 while she reads it: on 1-5 it stays an ordinary item
+    AdminDesk(studio).set_gold_rating("ada", gold, 10, 1, 2, WHY)
+    outcome = studio.grading.submit("alice", "five", gold, 4)
+    assert outcome.gold is None  # no check on 1-5
     assert _sql(db_path, "SELECT rating FROM ratings WHERE response_id = ?", gold) == [(4,)]
 
 
@@ -107,7 +108,7 @@ def test_a_skipped_gold_response_is_no_check_either_way(studio: Studio) -> None:
     studio.store.save_session("checks", DEMO, kind="single", overlap=1, gold_rate=0.5)
     # gold rate 0.5: the check is one of her first 2 items (she skips both)
     ((_, skipped),) = [pair for pair in (_grade(studio, "alice", "checks", None) for _ in range(2)) if pair[0] == gold]
-    assert skipped.gold is not None and skipped.gold_correct is None
+    assert skipped.gold is None and skipped.gold_correct is None  # a skip reveals nothing, the known answer neither
     assert "Gold check" not in _visible(outcome_markdown(skipped))
 
 

@@ -47,11 +47,11 @@ def _attention_checks(studio: Studio) -> int:
     rating (in either order), and bob skips one more. Returns the gold response's id."""
     store = studio.store
     store.create_annotator(CAROL, password="carol-pass-1234")
-    gold = store.responses(DEMO)[0].id
-    AdminDesk(studio).set_gold_rating("admin", gold, 10, 1, 2, WHY)
     store.save_session("five", DEMO, kind="single", overlap=1, gold_rate=0.5, scale=5)
-    handed, outcome = _grade(studio, CAROL, "five", 1)
-    assert handed == gold and outcome.gold is None  # an ordinary item on 1-5
+    gold = studio.grading.next_item(CAROL, "five").id  # marked gold on 1-10 while carol reads it on 1-5
+    AdminDesk(studio).set_gold_rating("admin", gold, 10, 1, 2, WHY)
+    outcome = studio.grading.submit(CAROL, "five", gold, 1)
+    assert outcome.gold is None  # an ordinary item on 1-5
     store.save_session("checks", DEMO, kind="single", overlap=1, gold_rate=0.5)
     for who, ordinary, on_gold in (("alice", 6, 7), ("bob", 5, 2)):
         checks = []  # gold rate 0.5: one of each grader's first 2 items is the check, at a drawn slot

@@ -185,6 +185,7 @@ def test_grading_is_blind_and_the_judge_is_revealed_only_after_submit(studio: St
 
 
 def test_previous_reopens_an_earlier_rating_for_editing(studio: Studio) -> None:
+    studio.store.save_session(DEMO_GRADING_SESSION, "judge-studio-demo", reveal_judge=False)  # edits stay open
     first = studio.grading.next_item("alice", DEMO_GRADING_SESSION)
     studio.grading.submit("alice", DEMO_GRADING_SESSION, first.response.id, 6)
     second = studio.grading.next_item("alice", DEMO_GRADING_SESSION)

@@ -105,7 +105,8 @@ def test_annotator_gets_a_blind_item_and_the_judge_only_after_submitting(api, db
     assert result["judge"]["choice"] == ("right" if item["swapped"] else "left")
 
 
-def test_the_same_idempotency_key_twice_stores_one_label(api, db_path: Path) -> None:
+def test_the_same_idempotency_key_twice_stores_one_label(api, live_app, db_path: Path) -> None:
+    live_app.studio.store.save_session(SESSION, "judge-studio-demo", reveal_judge=False)  # edits stay open
     item = api["bob"].post(f"/sessions/{SESSION}/next").json()["item"]
     body = {
         "session": SESSION,

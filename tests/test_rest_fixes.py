@@ -55,7 +55,7 @@ def test_refusals_say_how_to_get_an_item_over_the_api_not_only_on_the_page(api, 
     )
     detail = not_leased.json()["detail"]
     assert not_leased.status_code == 409 and "was not handed to you" in detail
-    assert "POST /sessions/{name}/next" in detail and "press" not in detail
+    assert "POST /sessions/{name}/next" in detail and "press “Start / next item”" in detail  # API and page
 
     item = _lease(api["alice"])
     wrong = {"session": SESSION, "comparison_id": item["comparison_id"], "choice": "left"}

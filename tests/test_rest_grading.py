@@ -127,6 +127,7 @@ def test_a_rating_outside_the_session_s_scale_is_400_naming_the_scale(api, live_
 
 
 def test_a_retry_with_the_same_key_stores_nothing(api, live_app) -> None:
+    live_app.studio.store.save_session(FIVE, DEMO, reveal_judge=False)  # nothing shown after a rating: edits stay open
     item = _lease(api["bob"])
     first = _rate(api["bob"], item, key="bob-rating-1", rating=5, comment="spot on")
     again = _rate(api["bob"], item, key="bob-rating-1", rating=5, comment="spot on")
@@ -145,7 +146,11 @@ def test_a_retry_with_the_same_key_stores_nothing(api, live_app) -> None:
 
 
 def test_two_annotators_on_k_1_are_never_both_counted(api, live_app) -> None:
-    mine, theirs = _lease(api["alice"]), _lease(api["bob"])
+    data = {"name": "pair", "models": [{"name": "m-a"}, {"name": "m-b"}]}
+    data["prompts"] = [{"id": "q1", "instruction": "Say hi", "responses": {"m-a": "hi", "m-b": "hello"}}]
+    assert live_app.studio.store.seed_dataset(data, pairs_per_prompt=1)  # two responses: bob gets alice's back
+    live_app.studio.store.save_session("pair", "pair", kind="single", overlap=1)
+    mine, theirs = _lease(api["alice"], "pair"), _lease(api["bob"], "pair")
     assert mine["response_id"] != theirs["response_id"]  # a live lease is not handed out twice at k=1
     assert _rate(api["bob"], theirs, rating=3).status_code == 200
     _sql(
@@ -153,7 +158,7 @@ def test_two_annotators_on_k_1_are_never_both_counted(api, live_app) -> None:
         "UPDATE rating_assignments SET lease_expires_at = '2000-01-01 00:00:00' "
         "WHERE annotator_id = (SELECT id FROM annotators WHERE name = 'alice')",
     )
-    again = _lease(api["bob"])  # alice's lease ran out: her response went back to the pool, least rated first
+    again = _lease(api["bob"], "pair")  # alice's lease ran out: her response went back to the pool
     assert again["response_id"] == mine["response_id"]
     in_progress = _rate(api["alice"], mine, rating=5)
     assert in_progress.status_code == 409 and "is taken" in in_progress.json()["detail"]
@@ -161,7 +166,7 @@ def test_two_annotators_on_k_1_are_never_both_counted(api, live_app) -> None:
     finished = _rate(api["alice"], mine, rating=5)
     assert finished.status_code == 409 and "is taken" in finished.json()["detail"]
     assert JUDGE_REASON not in in_progress.text + finished.text  # a refusal reveals nothing
-    assert _ratings(live_app.db_path) == [
+    assert _ratings(live_app.db_path, "pair") == [
         ("bob", theirs["response_id"], 3, 0, 1),
         ("bob", mine["response_id"], 2, 0, 1),
     ]
@@ -207,8 +212,8 @@ def test_ids_sessions_and_kinds_are_checked(api, live_app) -> None:
     assert pairwise.status_code == 400 and "pairwise session" in pairwise.json()["detail"]
     assert _ratings(live_app.db_path) == []
 
-    leased = api["bob"].post("/sessions/Demo session/next").json()  # a pairwise lease, as before
-    assert set(leased) == {"done", "item", "progress", "kind"} and leased["kind"] == "pairwise"
+    leased = api["bob"].post("/sessions/Demo session/next").json()  # a pairwise lease, as before (+ message)
+    assert set(leased) == {"done", "item", "progress", "message", "kind"} and leased["kind"] == "pairwise"
     assert {"comparison_id", "left", "right", "swapped", "left_model", "right_model"} <= set(leased["item"])
 
 
@@ -225,7 +230,7 @@ def test_openapi_lists_the_rating_route_and_a_lease_discriminated_by_kind(live_a
     assert answer["discriminator"]["propertyName"] == "kind"
     assert set(answer["discriminator"]["mapping"]) == {"pairwise", "single"}
     components = schema["components"]["schemas"]
-    assert {"done", "item", "progress", "kind"} == set(components["NextOut"]["properties"])
+    assert {"done", "item", "progress", "message", "kind"} == set(components["NextOut"]["properties"])
     assert {"scale", "rubric", "response", "reference", "guideline_version"} <= set(
         components["GradingItemOut"]["properties"]
     )

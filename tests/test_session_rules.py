@@ -68,7 +68,8 @@ def studio(db_path: Path) -> Studio:
 
 # ---------------------------------------------------------------------- k is never exceeded
 def test_an_expired_lease_whose_item_was_taken_and_labelled_is_refused(studio: Studio, db_path: Path) -> None:
-    studio.store.save_session("k1", DEMO, overlap=1)
+    _one_item_dataset(studio)  # one item: bob is handed it once alice's lease expired (each has an own order)
+    studio.store.save_session("k1", "tiny", overlap=1)
     mine = studio.desk.next_item("alice", "k1")
     _expire(db_path, "alice")
     theirs = studio.desk.next_item("bob", "k1")
@@ -81,7 +82,8 @@ def test_an_expired_lease_whose_item_was_taken_and_labelled_is_refused(studio: S
 
 
 def test_an_expired_lease_is_refused_while_someone_else_holds_the_item(studio: Studio, db_path: Path) -> None:
-    studio.store.save_session("k1", DEMO, overlap=1)
+    _one_item_dataset(studio)  # one item: bob is handed it once alice's lease expired (each has an own order)
+    studio.store.save_session("k1", "tiny", overlap=1)
     mine = studio.desk.next_item("alice", "k1")
     _expire(db_path, "alice")
     theirs = studio.desk.next_item("bob", "k1")
@@ -101,7 +103,7 @@ def test_an_expired_lease_on_an_item_nobody_took_still_counts(studio: Studio, db
 
 
 def test_only_the_lease_holder_may_submit_and_may_edit_afterwards(studio: Studio, db_path: Path) -> None:
-    studio.store.save_session("k1", DEMO, overlap=1)
+    studio.store.save_session("k1", DEMO, overlap=1, reveal_judge=False)  # nothing shown: edits stay open
     mine = studio.desk.next_item("alice", "k1")
     with pytest.raises(Conflict, match="was not handed to you"):
         studio.desk.submit("bob", "k1", mine.id, "left", swapped=mine.swapped)
@@ -112,7 +114,8 @@ def test_only_the_lease_holder_may_submit_and_may_edit_afterwards(studio: Studio
 
 
 def test_a_skip_turned_into_an_answer_respects_k(studio: Studio, db_path: Path) -> None:
-    studio.store.save_session("k1", DEMO, overlap=1)
+    _one_item_dataset(studio)  # one item: bob is handed it once alice's lease expired (each has an own order)
+    studio.store.save_session("k1", "tiny", overlap=1)
     mine = studio.desk.next_item("alice", "k1")
     studio.desk.submit("alice", "k1", mine.id, "skip", swapped=mine.swapped)  # skips do not count
     theirs = studio.desk.next_item("bob", "k1")
@@ -181,17 +184,20 @@ def test_an_answer_in_one_session_never_reveals_what_another_hides(studio: Studi
 
 
 def test_ratings_follow_the_same_rules(studio: Studio, db_path: Path) -> None:
-    studio.store.save_session("grades blind", DEMO, kind="single", overlap=1, reveal_judge=False)
-    studio.store.save_session("grades open", DEMO, kind="single", overlap=1)
+    _one_item_dataset(studio)  # two responses
+    studio.store.save_session("grades blind", "tiny", kind="single", overlap=1, reveal_judge=False)
+    studio.store.save_session("grades open", "tiny", kind="single", overlap=1)
     item = studio.grading.next_item("alice", "grades blind")
     run = studio.store.ensure_judge_run("fp-single", {"model": "judge-x", "profile": "mtbench-single"})
     studio.store.save_judge_rating(run, NewJudgeRating(item.id, 9.0, "ok"))
     with pytest.raises(Forbidden, match="another session"):
         studio.grading.submit("alice", "grades open", item.id, 5)
     _sql(db_path, "UPDATE rating_assignments SET lease_expires_at = '2000-01-01 00:00:00'")
-    theirs = studio.grading.next_item("bob", "grades blind")
-    assert theirs.id == item.id
-    studio.grading.submit("bob", "grades blind", theirs.id, 4)
+    # two responses, k = 1, each person's own order: bob and carol, leasing one after the other, hold both
+    handed = {who: studio.grading.next_item(who, "grades blind").id for who in ("bob", "carol")}
+    assert sorted(handed.values()) == sorted(r.id for r in studio.store.responses("tiny"))
+    taker = next(who for who, got in handed.items() if got == item.id)
+    studio.grading.submit(taker, "grades blind", item.id, 4)
     with pytest.raises(Conflict, match="is taken"):
         studio.grading.submit("alice", "grades blind", item.id, 5)
     assert _sql(db_path, "SELECT count(*) FROM ratings WHERE response_id = ?", item.id) == [(1,)]
@@ -200,8 +206,9 @@ def test_ratings_follow_the_same_rules(studio: Studio, db_path: Path) -> None:
 # ---------------------------------------------------------------------- through REST
 def test_rest_refuses_with_409_and_403_and_the_refusal_carries_no_verdict(live_app: Any) -> None:
     studio, url = live_app.studio, live_app.url
-    studio.store.save_session("blind", DEMO, reveal_judge=False, overlap=1)
-    studio.store.save_session("open", DEMO, reveal_judge=True)
+    _one_item_dataset(studio)  # one item: bob is handed it once alice's lease expired (each has an own order)
+    studio.store.save_session("blind", "tiny", reveal_judge=False, overlap=1)
+    studio.store.save_session("open", "tiny", reveal_judge=True)
     token = studio.access.api_token("alice")
     client = httpx.Client(base_url=url + "api/v1", headers={"Authorization": f"Bearer {token}"}, timeout=30)
     item = client.post("/sessions/blind/next").json()["item"]

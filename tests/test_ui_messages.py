@@ -177,7 +177,9 @@ def test_progress_says_1_answer_and_2_answers() -> None:
     assert "have 2 answers <progress" in progress_html(0, 0, 126, 2)
 
 
-def test_a_two_tab_conflict_is_said_plainly(demo: gr.Blocks) -> None:
+def test_a_two_tab_conflict_is_said_plainly(demo: gr.Blocks, studio: Studio) -> None:
+    # nothing is shown after an answer and no gold check comes (its known answer would be): edits stay open
+    studio.store.save_session(DEMO_SESSION, "judge-studio-demo", reveal_judge=False, gold_rate=0)
     alice = _as("alice")
     item, swapped = _states(handler(demo, "next_item")(DEMO_SESSION, alice))[:2]
     submit = handler(demo, "submit_label")

@@ -27,10 +27,12 @@ __all__ = ["ANNOTATE", "CONFIDENCE_CHOICES", "annotate_tab", "feedback_markdown"
 def feedback_markdown(outcome: SubmitOutcome) -> str:
     """What a submit stored and may reveal. Model names and texts an admin typed are escaped."""
     saved = outcome.label
+    if saved.skipped:  # a skip reveals nothing (the store gives no judge or gold answer after one)
+        return f"Skipped comparison #{saved.comparison_id} (version {saved.version}): nothing is shown about it."
     parts = [
         f"Saved **{CHOICE_NAMES[outcome.choice]}** on comparison #{saved.comparison_id} (version {saved.version})."
     ]
-    if outcome.item is not None:
+    if outcome.item is not None and outcome.names:
         parts.append(f"Left was {code(outcome.item.left_model)}, right was {code(outcome.item.right_model)}.")
     if outcome.judge is not None:
         if outcome.judge.verdict is None:
@@ -64,10 +66,6 @@ def _display(page: Page) -> None:
     page.display = [left_title, left, right_title, right]
 
 
-def _constant(value: str) -> Any:
-    return lambda: value
-
-
 def _answer_widget(page: Page) -> None:
     with gr.Row():
         pick_left = gr.Button("1 · Left is better", elem_id="label-1")
@@ -79,8 +77,9 @@ def _answer_widget(page: Page) -> None:
         elem_id="annotate-choice",
         interactive=True,
     )
+    # set in the browser, with no round trip: "1" then Enter at once must find the choice made
     for button, value in ((pick_left, "left"), (pick_right, "right"), (pick_tie, "tie")):
-        button.click(_constant(value), outputs=page.answer, api_visibility="private", queue=False)
+        button.click(None, outputs=page.answer, js=f"() => '{value}'", api_visibility="private", queue=False)
 
 
 def _show_item(page: Page, item: AnnotationItem | None) -> Updates:
@@ -90,6 +89,8 @@ def _show_item(page: Page, item: AnnotationItem | None) -> Updates:
     c, label = item.comparison, item.label
     names = not item.session.blind
     editing = f" · editing your earlier answer (version {label.version})" if label and not label.skipped else ""
+    if label is not None and item.final:  # shown read-only: ``show`` says why in the feedback line
+        editing = f" · your answer (version {label.version}) is final"
     return {
         page.header: f"Comparison **#{c.id}** · {inline_text(c.category)}{editing}",
         page.prompt: prompt_markdown(c),
@@ -123,9 +124,10 @@ ANNOTATE = PageKind(
     concurrency_id="labels",
     nothing_on_screen="Press “Start / next item” first: there is no comparison on screen.",
     no_previous="There is no earlier label of yours in this session.",
+    # (why it came early, if it did: the desk's ``done_note``, shown under it)
     done_text="_You have answered every comparison this session has for you. Thank you!_",
     items="comparisons",
-    verb="labelled",
+    verb="answered (skips included)",
     display=_display,
     answer_widget=_answer_widget,
     show_item=_show_item,

@@ -20,16 +20,26 @@ from typing import Any
 import gradio as gr
 
 from errors import InvalidInput
-from orchestration import Studio
+from orchestration import DEMO_GRADING_SESSION, DEMO_SESSION, Studio
 from ui.errors import actor_of, guarded, noted
-from ui.render import safe_markdown
+from ui.render import inline_text, safe_markdown
 
 CONFIDENCE_CHOICES = [("–", 0), ("1 · unsure", 1), ("2", 2), ("3", 3), ("4", 4), ("5 · certain", 5)]
 Updates = dict[Any, Any]
+DEMO_SESSIONS = frozenset({DEMO_SESSION, DEMO_GRADING_SESSION})
+# Untrusted text blocks that may be right-to-left (static/judge_studio.css: each paragraph takes the
+# direction of its first strong letter, so Arabic and Hebrew read right-aligned).
+BIDI = ["js-bidi"]
 
 
 def progress_html(
-    mine: int, done: int, total: int, overlap: int, *, items: str = "comparisons", verb: str = "labelled"
+    mine: int,
+    done: int,
+    total: int,
+    overlap: int,
+    *,
+    items: str = "comparisons",
+    verb: str = "answered (skips included)",
 ) -> str:
     """Two progress bars. Only integers computed here go into this HTML, never stored text."""
     total = max(int(total), 0)
@@ -113,12 +123,21 @@ class PageKind:
 
 
 # ---------------------------------------------------------------------- sections
+def default_session(kind: PageKind, names: list[str]) -> str | None:
+    """The session the picker starts on: the first real (non-demo) open session, so that an annotator who
+    presses Start without looking works on what an admin opened; the demo only when nothing else is open."""
+    real = [name for name in names if name not in DEMO_SESSIONS]
+    if real:
+        return real[0]
+    return kind.default_session if kind.default_session in names else (names[0] if names else None)
+
+
 def _session_section(kind: PageKind, studio: Studio, page: Page) -> None:
     with gr.Row():
         names = [s.name for s in studio.store.sessions(active_only=True) if s.kind == kind.desk(studio).kind.name]
         page.sessions = gr.Dropdown(
             choices=names,
-            value=kind.default_session if kind.default_session in names else (names[0] if names else None),
+            value=default_session(kind, names),
             label=kind.session_label,
             elem_id=f"{kind.prefix}-session",
             allow_custom_value=True,  # sessions an admin opens later; the handlers check the name
@@ -129,9 +148,9 @@ def _session_section(kind: PageKind, studio: Studio, page: Page) -> None:
     with gr.Accordion("Guidelines", open=False, elem_id=f"{kind.prefix}-guidelines-box"):
         page.guidelines = gr.Markdown(elem_id=f"{kind.prefix}-guidelines")
     page.progress = gr.HTML(elem_id=f"{kind.prefix}-progress")
-    page.feedback = gr.Markdown(elem_id=f"{kind.prefix}-feedback")
-    page.header = gr.Markdown(elem_id=f"{kind.prefix}-header")
-    page.prompt = gr.Markdown(elem_id=f"{kind.prefix}-prompt")
+    page.feedback = gr.Markdown(elem_id=f"{kind.prefix}-feedback", elem_classes=BIDI)
+    page.header = gr.Markdown(elem_id=f"{kind.prefix}-header", elem_classes=BIDI)
+    page.prompt = gr.Markdown(elem_id=f"{kind.prefix}-prompt", elem_classes=BIDI)
 
 
 def _answer_section(kind: PageKind, page: Page) -> None:
@@ -159,33 +178,62 @@ def _answer_section(kind: PageKind, page: Page) -> None:
 
 
 # ---------------------------------------------------------------------- showing an item
-def show(kind: PageKind, page: Page, item: Any, note: str, progress: Any = None) -> Updates:
-    """The updates that put ``item`` (None: the session is done) on screen, with ``note`` as feedback."""
+def show(kind: PageKind, page: Page, item: Any, note: str, progress: Any = None, done: str = "") -> Updates:
+    """The updates that put ``item`` (None: the session is done) on screen, with ``note`` as feedback.
+    ``done``: the desk's ``done_note`` (plain text) under the done screen's thanks. An item whose earlier
+    answer is final (``item.final``: something was revealed after it) is shown read-only, saying why,
+    so the page never suggests that a change could still be saved (the store would refuse it)."""
     updates: Updates = {page.shown_key: uuid.uuid4().hex, page.feedback: note}
     if item is None:
         updates.update({page.shown_id: None, page.shown_swapped: False, page.shown_at: 0.0, page.shown_version: 0})
-        updates.update({page.header: kind.done_text, page.prompt: ""})
+        header = f"{kind.done_text}\n\n{inline_text(done)}" if done else kind.done_text
+        updates.update({page.header: header, page.prompt: ""})
         updates.update(kind.show_item(page, None))
-        updates.update({page.answer: None, page.confidence: 0, page.flagged: False, page.comment: ""})
+        # nothing to answer: the answer controls are greyed out until the next item (Submit says so)
+        off = {page.answer: None, page.confidence: 0, page.flagged: False, page.comment: ""}
+        updates.update({c: gr.update(value=v, interactive=False) for c, v in off.items()})
         if progress is not None:
             updates[page.progress] = _progress(kind, progress)
         return updates
     answer = item.label if hasattr(item, "label") else item.rating  # their earlier answer, if any
+    final = str(getattr(item, "final", "") or "")
+    if final:
+        said = f"_{inline_text(final)} Submit moves on and leaves it as it is._"
+        updates[page.feedback] = f"{note}\n\n{said}" if note else said
+    on = {
+        page.confidence: (answer.confidence or 0) if answer is not None else 0,
+        page.flagged: bool(answer.flagged) if answer is not None else False,
+        page.comment: answer.comment if answer is not None else "",
+    }
+    updates.update({c: gr.update(value=v, interactive=not final) for c, v in on.items()})
     updates.update(
         {
             page.shown_id: item.id,
             page.shown_swapped: bool(getattr(item, "swapped", False)),
             page.shown_at: time.monotonic(),
             page.shown_version: answer.version if answer is not None else 0,
-            page.confidence: (answer.confidence or 0) if answer is not None else 0,
-            page.flagged: bool(answer.flagged) if answer is not None else False,
-            page.comment: answer.comment if answer is not None else "",
             page.progress: _progress(kind, item.progress),
             page.guidelines: guidelines_markdown(item.session),
         }
     )
     updates.update(kind.show_item(page, item))
+    if not isinstance(updates.get(page.answer), (dict, gr.components.Component)):
+        updates[page.answer] = gr.update(value=updates.get(page.answer), interactive=not final)
     return updates
+
+
+def kept_on_screen(kind: PageKind, page: Page, item: Any, shown_id: int | None) -> Updates | None:
+    """``Start / next item`` pressed while the item it hands out is already on screen (the lease still
+    holds): the page keeps what was chosen, flagged and written on it, and says so. Showing it again
+    used to wipe the choice without a word (a focused Start took the Enter meant for Submit)."""
+    if item is None or shown_id is None or int(item.id) != int(shown_id):
+        return None
+    noun = "comparison" if kind.items == "comparisons" else "response"
+    note = (
+        f"_Still {noun} #{int(item.id)}: it stays yours until you submit or skip it, and what you chose "
+        "on the page is kept. Enter submits it; S skips it._"
+    )
+    return {page.feedback: note, page.progress: _progress(kind, item.progress)}
 
 
 def guidelines_markdown(session: Any) -> str:
@@ -208,14 +256,23 @@ def _wire(kind: PageKind, studio: Studio, demo: gr.Blocks, page: Page) -> None:
     @guarded
     def load_sessions(request: gr.Request) -> Any:
         names = [s.name for s in desk.sessions(actor_of(request))]
-        default = kind.default_session if kind.default_session in names else (names[0] if names else None)
-        return gr.Dropdown(choices=names, value=default)
+        return gr.Dropdown(choices=names, value=default_session(kind, names))
 
     # A mistake (no choice, nothing on screen, no earlier answer, a changed item) is a note in the
     # feedback line and a toast; the page stays as it was and usable (no error overlays on the form).
     @noted(page.feedback)
-    def next_item(session_name: str | None, request: gr.Request) -> Updates:
-        return show(kind, page, desk.next_item(actor_of(request), session_name), "")
+    def next_item(session_name: str | None, request: gr.Request, shown_id: int | None = None) -> Updates:
+        # (the item on screen comes last: Gradio puts the request in its place among the inputs)
+        item = desk.next_item(actor_of(request), session_name)
+        kept = kept_on_screen(kind, page, item, shown_id)
+        if kept is not None:
+            return kept
+        if item is not None:
+            return show(kind, page, item, "")
+        # the done screen shows the progress as it is now (it used to keep the last item's numbers) and
+        # why it may have come early (items this person answered in another session)
+        progress = desk.progress(actor_of(request), session_name)
+        return show(kind, page, None, "", progress, desk.done_note(actor_of(request), session_name))
 
     @noted(page.feedback)
     def go_back(session_name: str | None, current: int | None, request: gr.Request) -> Updates:
@@ -259,9 +316,10 @@ def _wire(kind: PageKind, studio: Studio, demo: gr.Blocks, page: Page) -> None:
             expected_version=int(version),
             then_next=True,
         )
-        return show(kind, page, outcome.next, kind.feedback(outcome), outcome.progress)
+        done = desk.done_note(actor_of(request), session_name) if outcome.next is None else ""
+        return show(kind, page, outcome.next, kind.feedback(outcome), outcome.progress, done)
 
-    page.start.click(next_item, inputs=page.sessions, outputs=outputs, api_name=kind.api["next"])
+    page.start.click(next_item, inputs=[page.sessions, page.shown_id], outputs=outputs, api_name=kind.api["next"])
     page.previous.click(go_back, inputs=[page.sessions, page.shown_id], outputs=outputs, api_name=kind.api["previous"])
     answer_inputs = [page.sessions, page.shown_id, page.shown_swapped, page.shown_at, page.shown_version]
     answer_inputs += [page.shown_key, page.answer, page.confidence, page.flagged, page.comment]
@@ -273,7 +331,7 @@ def _wire(kind: PageKind, studio: Studio, demo: gr.Blocks, page: Page) -> None:
             api_name=kind.api[what],
             concurrency_id=kind.concurrency_id,
             concurrency_limit=8,
-        )
+        ).then(None, js=f"() => window.judgeStudioShowFeedback && window.judgeStudioShowFeedback('{kind.prefix}')")
     demo.load(load_sessions, outputs=page.sessions, api_visibility="private")
 
 

@@ -5,7 +5,8 @@
 has one, the session's rubric (its criterion and what each score means) and the response; the rating
 buttons are 1..scale of the session shown. The model's name is hidden in blind sessions and the
 judge's rating appears only after the submit (if the session reveals the judge). Keys
-(static/shortcuts.js): Enter submits, S skips, F flags, ← previous.
+(static/shortcuts.js): a digit picks that rating (on 1-10, 0 is 10), Enter submits, S skips, F flags,
+← previous; the rating's label says which keys.
 """
 
 from __future__ import annotations
@@ -57,8 +58,11 @@ def item_markdown(item: GradingItem) -> str:
 
 def outcome_markdown(outcome: GradeOutcome) -> str:
     saved = outcome.rating
-    what = "Skipped" if saved.skipped else f"Rated **{saved.rating}**/{int(outcome.scale)}"
-    parts = [f"{what} response #{saved.response_id} (version {saved.version}). The model was {code(outcome.model)}."]
+    if saved.skipped:  # a skip reveals nothing (the store gives no judge or gold answer after one)
+        return f"Skipped response #{saved.response_id} (version {saved.version}): nothing is shown about it."
+    parts = [f"Rated **{saved.rating}**/{int(outcome.scale)} response #{saved.response_id} (version {saved.version})."]
+    if outcome.model is not None:
+        parts.append(f"The model was {code(outcome.model)}.")
     judge = outcome.judge
     if judge is not None:
         if judge.score is None:
@@ -87,8 +91,17 @@ def _display(page: Page) -> None:
     page.display = [rubric, title, response]
 
 
+def rating_keys(scale: int) -> str:
+    """The keys that pick a rating on this scale (static/shortcuts.js: a digit is that rating, 0 is 10)."""
+    scale = int(scale)
+    if scale <= 9:
+        return f"keys 1-{scale}"
+    return "keys 1-9, 0 = 10" if scale == 10 else "keys 1-9"
+
+
 def _rating_label(scale: int) -> str:
-    return f"Your rating, 1-{scale} ({SCALE_WORDS.get(scale, '')})"
+    words = SCALE_WORDS.get(scale, "")
+    return f"Your rating, 1-{scale} ({words + '; ' if words else ''}{rating_keys(scale)}; Enter submits)"
 
 
 def _answer_widget(page: Page) -> None:
@@ -101,6 +114,8 @@ def _show_item(page: Page, item: GradingItem | None) -> Updates:
         return {rubric: "", title: "### Response", response: ""}
     r, saved = item.response, item.rating
     editing = f" · editing your earlier rating (version {saved.version})" if saved is not None else ""
+    if saved is not None and item.final:  # shown read-only: ``show`` says why in the feedback line
+        editing = f" · your rating (version {saved.version}) is final"
     return {
         page.header: f"Response **#{r.id}** · {inline_text(r.category)}{editing}",
         page.prompt: item_markdown(item),
@@ -111,6 +126,7 @@ def _show_item(page: Page, item: GradingItem | None) -> Updates:
             choices=rating_choices(item.scale),
             value=str(saved.rating) if saved is not None and saved.rating is not None else None,
             label=_rating_label(item.scale),
+            interactive=not item.final,
         ),
     }
 
@@ -137,9 +153,10 @@ GRADE = PageKind(
     concurrency_id="ratings",
     nothing_on_screen="Press “Start / next response” first: no response is on screen.",
     no_previous="There is no earlier rating of yours in this session.",
+    # (why it came early, if it did: the desk's ``done_note``, shown under it)
     done_text="_You have rated every response this session has for you. Thank you!_",
     items="responses",
-    verb="rated",
+    verb="answered (skips included)",
     display=_display,
     answer_widget=_answer_widget,
     show_item=_show_item,

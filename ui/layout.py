@@ -77,12 +77,13 @@ def build_ui(studio: Studio) -> gr.Blocks:
     return demo
 
 
-HEAD_SCRIPTS = ("shortcuts.js", "signed_out.js", "empty_numbers.js")
+HEAD_SCRIPTS = ("shortcuts.js", "signed_out.js", "empty_numbers.js", "show_feedback.js")
 
 
 def head_html() -> str:
-    """The page's own scripts: keyboard shortcuts (ignored while typing in a text field), and the
-    signed-out notice (a 401 from Gradio's API: "You are signed out", then the login page)."""
+    """The page's own scripts: keyboard shortcuts (ignored while typing in a text field), the
+    signed-out notice (a 401 from Gradio's API: "You are signed out", then the login page), empty
+    number boxes, and the scroll to the feedback line after a submit (a phone stayed at the bottom)."""
     return "".join(f"<script>{(STATIC / name).read_text(encoding='utf-8')}</script>" for name in HEAD_SCRIPTS)
 
 

@@ -153,7 +153,14 @@ def session_fields(pickers: DatasetPickers) -> SessionFields:
     with gr.Row():
         blind = gr.Checkbox(value=start["blind"], label="Blind (hide model names)", elem_id="admin-session-blind")
         reveal = gr.Checkbox(
-            value=start["reveal_judge"], label="Reveal judge after submit", elem_id="admin-session-reveal"
+            value=start["reveal_judge"],
+            label="Reveal judge after each answer",
+            info=(
+                "After each answer (not a skip): the judge's verdict or rating and, in a blind session, the model "
+                "names. An answer is then final (it can't be changed knowing them). Off: they stay hidden and "
+                "people can go back and correct answers (gold items aside)."
+            ),
+            elem_id="admin-session-reveal",
         )
         randomize = gr.Checkbox(
             value=start["randomize_order"], label="Randomize left/right", elem_id="admin-session-randomize"

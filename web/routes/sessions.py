@@ -24,7 +24,10 @@ class SessionOut(BaseModel):
     kind: str
     overlap: int = Field(description="annotators per comparison")
     blind: bool = Field(description="model names hidden while labelling")
-    reveal_judge: bool = Field(description="the judge's verdict is shown after a submit")
+    reveal_judge: bool = Field(
+        description="after each answer (not a skip) the judge's verdict or rating is shown and, in a blind session, "
+        "the model names; an answer is final once they were shown (changing it is 409)"
+    )
     randomize_order: bool
     lease_seconds: int
     guidelines: str
@@ -58,6 +61,11 @@ class ItemOut(BaseModel):
     left_model: str | None = Field(description="null in a blind session")
     right_model: str | None = Field(description="null in a blind session")
     current_label: LabelOut | None = Field(description="your label when the item comes back to you")
+    final: str = Field(
+        default="",
+        description="why your earlier answer on this item can no longer be changed (the judge's answer, the model "
+        "names or a gold item's known answer was shown to you after it: a changed answer is 409); '' when it can",
+    )
     progress: ProgressOut
 
 
@@ -67,6 +75,11 @@ class NextOut(BaseModel):
     done: bool = Field(description="true when this session has nothing more for you")
     item: ItemOut | None
     progress: ProgressOut | None = None
+    message: str = Field(
+        default="",
+        description="when done: why the session may have ended early for you (you answered items of its dataset "
+        "in another session: each person answers an item once, whatever the session); '' otherwise",
+    )
     kind: Literal["pairwise"] = Field(description="a pairwise session: answer with POST /labels")
 
 
@@ -84,6 +97,11 @@ class GradingItemOut(BaseModel):
     rubric_is_default: bool = Field(description="a 1-5 session without its own rubric: Prometheus 2's default")
     guideline_version: int | None = Field(description="the guidelines in force, recorded with your rating")
     current_rating: RatingOut | None = Field(description="your rating when the response comes back to you")
+    final: str = Field(
+        default="",
+        description="why your earlier answer on this item can no longer be changed (the judge's answer, the model "
+        "names or a gold item's known answer was shown to you after it: a changed answer is 409); '' when it can",
+    )
     progress: ProgressOut
 
 
@@ -94,6 +112,11 @@ class GradingNextOut(BaseModel):
     done: bool = Field(description="true when this session has nothing more for you")
     item: GradingItemOut | None
     progress: ProgressOut | None = None
+    message: str = Field(
+        default="",
+        description="when done: why the session may have ended early for you (you answered items of its dataset "
+        "in another session: each person answers an item once, whatever the session); '' otherwise",
+    )
     kind: Literal["single"] = Field(description="a grading session: answer with POST /ratings")
 
 
@@ -113,6 +136,7 @@ def _item_out(item: AnnotationItem) -> ItemOut:
         left_model=None if blind else item.left_model,
         right_model=None if blind else item.right_model,
         current_label=label_out(item.label) if item.label is not None else None,
+        final=item.final,
         progress=ProgressOut(**vars(item.progress)),
     )
 
@@ -133,6 +157,7 @@ def _grading_item_out(item: GradingItem) -> GradingItemOut:
         rubric_is_default=item.rubric_is_default,
         guideline_version=item.session.guideline_version,
         current_rating=rating_out(item.rating) if item.rating is not None else None,
+        final=item.final,
         progress=ProgressOut(**vars(item.progress)),
     )
 
@@ -180,8 +205,9 @@ def sessions(
 def _next_response(user: str, studio: Studio, name: str) -> GradingNextOut:
     item = studio.grading.next_item(user, name)
     if item is None:
-        progress = studio.grading.progress(user, name)
-        return GradingNextOut(done=True, item=None, progress=ProgressOut(**vars(progress)), kind="single")
+        progress = ProgressOut(**vars(studio.grading.progress(user, name)))
+        message = studio.grading.done_note(user, name)
+        return GradingNextOut(done=True, item=None, progress=progress, message=message, kind="single")
     out = _grading_item_out(item)
     return GradingNextOut(done=False, item=out, progress=out.progress, kind="single")
 
@@ -192,7 +218,9 @@ def next_item(user: Caller, studio: StudioDep, name: str) -> NextOut | GradingNe
     left/right order (``kind`` "pairwise", answer with ``POST /labels``), in a grading session a
     response to rate on the session's scale and rubric (``kind`` "single", answer with ``POST /ratings``).
     Model names are null in a blind session; the judge's verdict or rating comes only with the submit's
-    answer, and only when the session reveals the judge."""
+    answer, and only when the session reveals the judge. An item you answered before comes back with
+    ``final`` saying why it can no longer be changed, if so; ``done`` comes with a ``message`` saying why
+    the session ended early for you, if it did (items answered in another session)."""
     try:
         item = studio.desk.next_item(user.name, name)
     except WrongSessionKind as wrong:  # a grading session: no read to learn the kind on the pairwise path
@@ -200,7 +228,8 @@ def next_item(user: Caller, studio: StudioDep, name: str) -> NextOut | GradingNe
             raise
         return _next_response(user.name, studio, name)
     if item is None:
-        progress = studio.desk.progress(user.name, name)
-        return NextOut(done=True, item=None, progress=ProgressOut(**vars(progress)), kind="pairwise")
+        progress = ProgressOut(**vars(studio.desk.progress(user.name, name)))
+        message = studio.desk.done_note(user.name, name)
+        return NextOut(done=True, item=None, progress=progress, message=message, kind="pairwise")
     out = _item_out(item)
     return NextOut(done=False, item=out, progress=out.progress, kind="pairwise")
