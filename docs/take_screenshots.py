@@ -214,6 +214,8 @@ def main() -> None:
         page.screenshot(path=str(OUT / "annotate.png"), full_page=True)
         page.get_by_role("tab", name="Grade").click()
         page.wait_for_function("document.querySelector('#grade-session input')?.value?.length > 0")
+        page.locator("#grade-session input").click()  # the picker starts on a session an admin made
+        page.get_by_role("option", name="Demo grading session").click()
         page.locator("#start-grading").click()
         page.wait_for_function("document.querySelector('#grade-response').innerText.trim().length > 0")
         page.locator("#grade-rating label").nth(7).click()
