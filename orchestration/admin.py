@@ -145,7 +145,10 @@ def _check_utf8(path: Path) -> None:
 
 def removed_gold_note(comparison_id: int, kept: int) -> str:
     """What becomes of the answers given on an unmarked comparison (Admin page and ``judge-studio gold``)."""
-    answers = f"its {kept} answer(s) stay, as ordinary labels that count toward the overlap" if kept else ""
+    noun = (
+        "answer stays, as an ordinary label that counts" if kept == 1 else "answers stay, as ordinary labels that count"
+    )
+    answers = f"its {kept} {noun} toward the overlap" if kept else ""
     message = f"Comparison #{comparison_id} is no longer gold; {answers or 'nobody had answered it'}. "
     return message + "It is back in the normal pool."
 
@@ -153,7 +156,8 @@ def removed_gold_note(comparison_id: int, kept: int) -> str:
 def removed_gold_rating_note(response_id: int, kept: int) -> str:
     """What becomes of the ratings given on an unmarked gold response (Admin page, ``judge-studio gold
     responses remove``)."""
-    ratings = f"its {kept} rating(s) stay, as ordinary ratings" if kept else "nobody had rated it"
+    noun = "rating stays, as an ordinary rating" if kept == 1 else "ratings stay, as ordinary ratings"
+    ratings = f"its {kept} {noun}" if kept else "nobody had rated it"
     return f"Response #{response_id} is no longer gold; {ratings}. It is back in the normal pool."
 
 

@@ -91,7 +91,7 @@ def test_cli_sets_lists_edits_and_removes_gold_marks(capsys, db_path: Path) -> N
     finally:
         store.close()
     assert _cli(capsys, db_path, "remove", str(first)) == (
-        f"Comparison #{first} is no longer gold; its 1 answer(s) stay, as ordinary labels that count toward the "
+        f"Comparison #{first} is no longer gold; its 1 answer stays, as an ordinary label that counts toward the "
         "overlap. It is back in the normal pool.\n"
     )
     assert _cli(capsys, db_path, "remove", str(second)).startswith(

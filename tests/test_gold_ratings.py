@@ -242,7 +242,7 @@ def test_the_admin_page_marks_and_unmarks_a_gold_response_and_says_what_happens(
     studio.store.save_rating(gold, "alice", 1)
     removed = by_id(unmark(float(gold), DEMO, admin))
     assert _visible(removed["admin-gold-rating-result"]) == (
-        f"Response #{gold} is no longer gold; its 1 rating(s) stay, as ordinary ratings. It is back in the normal pool."
+        f"Response #{gold} is no longer gold; its 1 rating stays, as an ordinary rating. It is back in the normal pool."
     )
     assert removed["admin-gold-ratings"].empty
     denied = by_id(mark(float(gold), "10", 1.0, 2.0, "x", DEMO, gr.Request(username="rita")))

@@ -193,7 +193,7 @@ def test_the_admin_page_removes_the_mark_refreshes_the_table_and_says_what_happe
     assert gold not in set(shown["admin-gold"]["comparison_id"])
     assert set(shown["admin-gold"]["comparison_id"]) == _gold_ids(studio) and len(shown["admin-gold"]) == 5
     assert _visible(shown["admin-gold-result"]) == (
-        f"Comparison #{gold} is no longer gold; its 1 answer(s) stay, as ordinary labels that count toward the "
+        f"Comparison #{gold} is no longer gold; its 1 answer stays, as an ordinary label that counts toward the "
         "overlap. It is back in the normal pool."
     )
     assert _sql(db_path, f"SELECT count(*) FROM labels WHERE comparison_id = {gold}") == [(2,)]

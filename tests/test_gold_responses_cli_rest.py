@@ -112,7 +112,7 @@ def test_cli_sets_lists_edits_and_removes_gold_responses(capsys, db_path: Path) 
     finally:
         store.close()
     assert _cli(capsys, db_path, "remove", str(first)) == (
-        f"Response #{first} is no longer gold; its 1 rating(s) stay, as ordinary ratings. "
+        f"Response #{first} is no longer gold; its 1 rating stays, as an ordinary rating. "
         "It is back in the normal pool.\n"
     )
     assert _cli(capsys, db_path, "remove", str(second)) == (
