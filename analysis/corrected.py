@@ -46,6 +46,7 @@ import sys
 import threading
 import warnings
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
 
@@ -383,6 +384,8 @@ def _logistic_intervals(
     with warnings.catch_warnings():  # ppi_py 0.2.3 passes penalty=None, deprecated in scikit-learn 1.8
         warnings.filterwarnings("ignore", category=FutureWarning, module=r"sklearn\.")
         low, high = ppi.ppi_logistic_ci(x, y, yhat, x_u, yhat_u, alpha=alpha, lam=lam, w=w, w_unlabeled=w_u)
+    if not (np.all(np.isfinite(low)) and np.all(np.isfinite(high))):  # a variance came out negative
+        raise np.linalg.LinAlgError("the interval is not finite")
     return [_interval(float(lo), float(hi), len(y), None) for lo, hi in zip(np.ravel(low), np.ravel(high), strict=True)]
 
 
@@ -390,14 +393,51 @@ def _classical_logistic(x: Array, y: Array, w: Array | None, alpha: float) -> li
     return _logistic_intervals(x, y, y, x, y, w, None, alpha, 0.0)
 
 
-def _bt_problems(x: Array, y: Array, models: list[str], what: str) -> list[str]:
-    """Why a Bradley-Terry fit on these rows would be singular or undefined."""
-    unseen = [m for m, used in zip(models, np.abs(x).sum(axis=0) > 0, strict=True) if not used]
+def _bt_problems(pairs: pd.DataFrame, y: Array, models: list[str], what: str) -> list[str]:
+    """Why a Bradley-Terry fit on these comparisons (model1, model2; ``y`` 1 when model1 won) has no
+    finite answer: a model never compared, models in groups never compared with each other, or
+    (Ford 1957) a group that won every comparison against the rest, whose strength runs to infinity
+    (a logistic fit then returns a huge estimate with a falsely tiny interval, or a singular matrix)."""
+    import networkx as nx
+
+    wins = nx.DiGraph()
+    wins.add_nodes_from(models)
+    for a, b, first in zip(pairs["model1"], pairs["model2"], y, strict=True):
+        wins.add_edge(a, b) if first == 1 else wins.add_edge(b, a)
+    unseen = [m for m in models if wins.degree(m) == 0]
     if unseen:
-        return [f"{what}: no comparisons for {', '.join(unseen)}, so their strength cannot be estimated"]
+        its = "its" if len(unseen) == 1 else "their"
+        return [f"{what}: no comparisons for {', '.join(unseen)}, so {its} strength cannot be estimated"]
     if len(y) < 2 or np.all(y == y[0]):
         return [f"{what}: too few comparisons, or all won by the same side"]
+    groups = list(nx.weakly_connected_components(wins))
+    if len(groups) > 1:
+        named = "; ".join(", ".join(sorted(g)) for g in sorted(groups, key=min))
+        return [
+            f"{what}: these groups of models were never compared with each other ({named}), "
+            "so strengths across them cannot be estimated"
+        ]
+    if not nx.is_strongly_connected(wins):
+        dag = nx.condensation(wins)
+        top = next(dag.nodes[n]["members"] for n in dag if dag.in_degree(n) == 0)
+        return [
+            f"{what}: {', '.join(sorted(top))} never lost a comparison to the other models, "
+            "so the strengths are unbounded; label more comparisons"
+        ]
     return []
+
+
+def _fitted(
+    problems: list[str], what: str, fit: Callable[[], list[Interval]], n: int
+) -> tuple[list[Interval], list[str]]:
+    """A fit's intervals, or blanks with the reason: the problems found before fitting, or a singular
+    matrix the checks did not foresee (the one place a numerical failure becomes a note, not a 500)."""
+    if problems:
+        return [NO_ESTIMATE] * n, problems
+    try:
+        return fit(), []
+    except np.linalg.LinAlgError:
+        return [NO_ESTIMATE] * n, [f"{what}: the fit has no stable answer on these comparisons"]
 
 
 def _bt_corrected(
@@ -448,22 +488,24 @@ def bradley_terry(
     has_p, has_j = ~np.isnan(y), ~np.isnan(yhat)
     labelled, unlabelled = has_p & has_j, has_j & ~has_p
     pi = _draw_probabilities(rows)
-    blank = [NO_ESTIMATE] * len(models)
-    problems = _bt_problems(x[has_p], y[has_p], models, "people") + _bt_problems(x[has_j], yhat[has_j], models, "judge")
-    people_fit = (
-        blank
-        if _bt_problems(x[has_p], y[has_p], models, "")
-        else _classical_logistic(x[has_p], y[has_p], None if pi is None else 1 / pi[has_p], alpha)
+    nodes = [reference, *models]
+    people_problems = _bt_problems(rows[has_p], y[has_p], nodes, "people")
+    judge_problems = _bt_problems(rows[has_j], yhat[has_j], nodes, "judge")
+    w = None if pi is None else 1 / pi[has_p]
+    people_fit, people_problems = _fitted(
+        people_problems, "people", lambda: _classical_logistic(x[has_p], y[has_p], w, alpha), len(models)
     )
-    judge_fit = (
-        blank
-        if _bt_problems(x[has_j], yhat[has_j], models, "")
-        else _classical_logistic(x[has_j], yhat[has_j], None, alpha)
+    judge_fit, judge_problems = _fitted(
+        judge_problems, "judge", lambda: _classical_logistic(x[has_j], yhat[has_j], None, alpha), len(models)
     )
-    corrected: list[Interval] = blank
+    corrected: list[Interval] = [NO_ESTIMATE] * len(models)
     effective: list[float | None] = [None] * len(models)
-    if not _bt_problems(x[labelled], y[labelled], models, ""):
-        corrected, effective = _bt_corrected(x, y, yhat, labelled, unlabelled, pi, alpha, tuned)
+    if not _bt_problems(rows[labelled], y[labelled], nodes, ""):
+        try:
+            corrected, effective = _bt_corrected(x, y, yhat, labelled, unlabelled, pi, alpha, tuned)
+        except np.linalg.LinAlgError:
+            people_problems = [*people_problems, "corrected: the fit has no stable answer on these comparisons"]
+    problems = people_problems + judge_problems
     strengths = tuple(
         CorrectedStrength(m, p, j, c, e)
         for m, p, j, c, e in zip(models, people_fit, judge_fit, corrected, effective, strict=True)

@@ -176,3 +176,45 @@ def test_bradley_terry_explains_a_model_nobody_labelled() -> None:
     assert any("no comparisons for C" in p for p in result.problems)
     assert all(s.corrected.estimate is None for s in result.strengths)
     assert all(s.judge.estimate is not None for s in result.strengths)
+
+
+def _frames(pairs: list[tuple[str, str, str]], people_ids: list[int]):
+    comparisons = pd.DataFrame(
+        {"comparison_id": range(len(pairs)), "model1": [a for a, _, _ in pairs], "model2": [b for _, b, _ in pairs]}
+    )
+    judge = pd.DataFrame({"comparison_id": range(len(pairs)), "verdict": [v for _, _, v in pairs]})
+    return comparisons, judge[judge["comparison_id"].isin(people_ids)], judge
+
+
+def test_people_who_never_compared_a_model_with_the_reference_get_a_reason_not_a_crash() -> None:
+    # people labelled only B against C: nothing ties B or C to the reference A (a singular fit before)
+    pairs = [("B", "C", "1"), ("C", "B", "2"), ("B", "C", "2"), ("C", "B", "1")]
+    pairs += [("A", "B", "1"), ("A", "C", "2"), ("B", "A", "2"), ("C", "A", "1")]
+    comparisons, people, judge = _frames(pairs, [0, 1, 2, 3])
+    result = bradley_terry(comparisons, people, judge, reference="A")
+    assert result.problems == ("people: no comparisons for A, so its strength cannot be estimated",)
+    assert all(s.people.estimate is None and s.corrected.estimate is None for s in result.strengths)
+    assert all(s.judge.estimate is not None for s in result.strengths)
+
+
+def test_groups_never_compared_with_each_other_are_named() -> None:
+    pairs = [("A", "B", "1"), ("A", "B", "2"), ("C", "D", "1"), ("C", "D", "2")]
+    comparisons, people, judge = _frames(pairs, [0, 1, 2, 3])
+    result = bradley_terry(comparisons, people, judge, reference="A")
+    assert result.problems[0] == (
+        "people: these groups of models were never compared with each other (A, B; C, D), "
+        "so strengths across them cannot be estimated"
+    )
+    assert all(s.people.estimate is None and s.judge.estimate is None for s in result.strengths)
+
+
+def test_a_model_that_never_lost_has_no_finite_strength_and_says_so() -> None:
+    # B beat A every time: the logistic fit ran to a strength of 32 with an interval 0.002 wide
+    comparisons, people, judge = _frames([("A", "B", "2"), ("B", "A", "1")] * 3, list(range(6)))
+    result = bradley_terry(comparisons, people, judge, reference="A")
+    assert result.problems == (
+        "people: B never lost a comparison to the other models, so the strengths are unbounded; label more comparisons",
+        "judge: B never lost a comparison to the other models, so the strengths are unbounded; label more comparisons",
+    )
+    (strength,) = result.strengths
+    assert strength.people.estimate is None and strength.corrected.estimate is None
