@@ -298,19 +298,11 @@ def _wire(kind: PageKind, studio: Studio, demo: gr.Blocks, page: Page) -> None:
     ) -> Updates:
         if item_id is None:
             raise InvalidInput(kind.nothing_on_screen)
-        values = kind.answer_of(what, picked, bool(swapped))
-        elapsed = int((time.monotonic() - started) * 1000) if started else None
-        values.update(
-            confidence=int(confidence) if confidence else None,
-            comment=text or "",
-            flagged=bool(flag),
-            time_on_item_ms=max(elapsed, 0) if elapsed is not None else None,
-        )
         outcome = desk.answer(
             actor_of(request),
             session_name,
             int(item_id),
-            values,
+            _answer_values(kind, (what, picked, swapped), started, confidence, flag, text),
             swapped=bool(swapped) if kind.prefix == "annotate" else None,
             idempotency_key=key,
             expected_version=int(version),
@@ -321,18 +313,40 @@ def _wire(kind: PageKind, studio: Studio, demo: gr.Blocks, page: Page) -> None:
 
     page.start.click(next_item, inputs=[page.sessions, page.shown_id], outputs=outputs, api_name=kind.api["next"])
     page.previous.click(go_back, inputs=[page.sessions, page.shown_id], outputs=outputs, api_name=kind.api["previous"])
+    _connect_answers(kind, page, answer)
+    demo.load(load_sessions, outputs=page.sessions, api_visibility="private")
+
+
+def _answer_values(
+    kind: PageKind, chosen: tuple[str, Any, bool], started: float, confidence: int | None, flag: bool, text: str
+) -> dict[str, Any]:
+    """The store's answer values from the page's fields (``chosen``: submit or skip, the choice, the
+    left/right order shown); the time on the item from when it was shown (``started``, monotonic)."""
+    what, picked, swapped = chosen
+    values = kind.answer_of(what, picked, bool(swapped))
+    elapsed = int((time.monotonic() - started) * 1000) if started else None
+    values.update(
+        confidence=int(confidence) if confidence else None,
+        comment=text or "",
+        flagged=bool(flag),
+        time_on_item_ms=max(elapsed, 0) if elapsed is not None else None,
+    )
+    return values
+
+
+def _connect_answers(kind: PageKind, page: Page, answer: Callable[..., Updates]) -> None:
+    """Submit and Skip call ``answer`` with the item on screen; the feedback is scrolled into view after."""
     answer_inputs = [page.sessions, page.shown_id, page.shown_swapped, page.shown_at, page.shown_version]
     answer_inputs += [page.shown_key, page.answer, page.confidence, page.flagged, page.comment]
     for button, what in ((page.submit, "submit"), (page.skip, "skip")):
         button.click(
             answer,
             inputs=[gr.State(what), *answer_inputs],
-            outputs=outputs,
+            outputs=page.outputs(),
             api_name=kind.api[what],
             concurrency_id=kind.concurrency_id,
             concurrency_limit=8,
         ).then(None, js=f"() => window.judgeStudioShowFeedback && window.judgeStudioShowFeedback('{kind.prefix}')")
-    demo.load(load_sessions, outputs=page.sessions, api_visibility="private")
 
 
 def answer_page(kind: PageKind, studio: Studio, demo: gr.Blocks) -> Page:
