@@ -108,13 +108,13 @@ def _why(n_people: int, n_labelled: int, n_judge: int, scale: int) -> str:
     reasons = []
     if n_people < MIN_RATINGS:
         reasons.append(
-            f"{n_people} response(s) rated by people on 1-{scale} (at least {MIN_RATINGS} needed): "
+            f"{_responses(n_people)} rated by people on 1-{scale} (at least {MIN_RATINGS} needed): "
             "no people-only or corrected mean"
         )
     elif n_labelled < MIN_RATINGS:
-        reasons.append(f"{n_labelled} response(s) rated by both people and the judge: no corrected mean")
+        reasons.append(f"{_responses(n_labelled)} rated by both people and the judge: no corrected mean")
     if n_judge < MIN_RATINGS:
-        reasons.append(f"{n_judge} judge score(s): no judge-only mean")
+        reasons.append(f"{n_judge} judge score{'' if n_judge == 1 else 's'}: no judge-only mean")
     return "; ".join(reasons)
 
 
@@ -230,3 +230,8 @@ def corrected_rating_lines(ratings: Mapping[str, Any] | None) -> list[str]:
         )
         lines.append(line + (f" - {m['note']}" if m["note"] else ""))
     return lines
+
+
+def _responses(n: int) -> str:
+    """ "1 response", "2 responses" (``analysis.report_text.counted`` imports this module)."""
+    return f"{n} response{'' if n == 1 else 's'}"

@@ -20,6 +20,7 @@ from scipy import stats
 
 from analysis.corrected_ratings import CorrectedRatings, corrected_ratings
 from analysis.defaults import ALPHA
+from analysis.report_text import counted
 
 
 def _row_correlations(human: npt.NDArray[np.float64], judge: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
@@ -128,7 +129,7 @@ def _people_scale(rated: pd.DataFrame, judge_scale: int | None) -> tuple[pd.Data
     counts = scales.value_counts()
     scale = judge_scale if judge_scale is not None and judge_scale in counts.index else int(counts.index[0])
     others = int((scales != scale).sum())
-    note = f"{others} human rating(s) on another scale left out (compared: 1-{scale})." if others else ""
+    note = f"{counted(others, 'human rating')} on another scale left out (compared: 1-{scale})." if others else ""
     return rated[scales == scale], int(scale), note
 
 

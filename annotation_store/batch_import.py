@@ -175,7 +175,7 @@ class ImportSummary:
             (self.prompts_updated, "prompts updated"),
             (self.responses, "responses"),
             (self.comparisons, "comparisons"),
-            (self.labels, f"labels from {self.annotators} annotator(s)"),
+            (self.labels, f"labels from {self.annotators} annotator{'' if self.annotators == 1 else 's'}"),
         ]
         parts = [f"{n} {what}" for n, what in counts if n]
         parts += [run.describe() for run in self.runs]

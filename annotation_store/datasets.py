@@ -124,7 +124,8 @@ class DatasetsMixin(StoreBase):
                 responses = item.get("responses", {})
                 missing = [m for m in models if not isinstance(responses.get(m), str)]
                 if missing:
-                    raise StoreError(f"{where}: no response text for model(s) {', '.join(missing)}.")
+                    noun = "model" if len(missing) == 1 else "models"
+                    raise StoreError(f"{where}: no response text for {noun} {', '.join(missing)}.")
                 rows = [Response(prompt_id=prompt.id, model_id=model_rows[m].id, text=responses[m]) for m in models]
                 session.add_all(rows)
                 session.flush()

@@ -411,7 +411,8 @@ def _set_grading(session: Session, row: AnnotationSession, grading: dict[str, An
         rated = session.scalar(select(func.count()).select_from(Rating).where(Rating.session_id == row.id))
         if rated:
             raise StoreError(
-                f"The session {row.name!r} already has {rated} rating(s) on its 1-{row.scale} scale; its scale "
+                f"The session {row.name!r} already has {rated} rating{'' if rated == 1 else 's'} on its 1-{row.scale} "
+                "scale; its scale "
                 "cannot change. Create a new session for another scale; nothing was saved."
             )
     for key, value in grading.items():

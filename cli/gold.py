@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
+from analysis.report_text import counted
 from cli.options import add_settings
 from errors import InvalidInput
 from settings import Settings
@@ -424,7 +425,8 @@ def _responses_command(settings: Settings, desk: AdminDesk, args: argparse.Names
     elif task == "import":
         path = Path(args.file)
         added, updated = desk.import_gold_ratings(actor, read_gold_responses_file(path, args.format))
-        print(f"Imported {path.name}: {added} response(s) marked gold, {updated} gold mark(s) changed.")
+        marked = f"{counted(added, 'response')} marked gold, {counted(updated, 'gold mark')} changed"
+        print(f"Imported {path.name}: {marked}.")
         print(f"Database: {settings.database}", file=sys.stderr)
 
 
@@ -452,7 +454,8 @@ def gold_command(settings: Settings, args: argparse.Namespace) -> None:
         elif task == "import":
             path = Path(args.file)
             added, updated = desk.import_gold(actor, read_gold_file(path, args.format))
-            print(f"Imported {path.name}: {added} comparison(s) marked gold, {updated} gold mark(s) changed.")
+            marked = f"{counted(added, 'comparison')} marked gold, {counted(updated, 'gold mark')} changed"
+            print(f"Imported {path.name}: {marked}.")
             print(f"Database: {settings.database}", file=sys.stderr)
     finally:
         store.close()

@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
+from analysis.report_text import counted
 from cli.options import add_settings
 from settings import Settings
 
@@ -125,7 +126,8 @@ def users_command(settings: Settings, args: argparse.Namespace) -> None:
 
 def _signed_out(tokens: int) -> str:
     return (
-        f"its browser logins ended on every app server and {tokens} API token(s) were revoked "
+        f"its browser logins ended on every app server and {counted(tokens, 'API token')} "
+        f"{'was' if tokens == 1 else 'were'} revoked "
         "(make a new one with 'users token' if a script needs it)."
     )
 

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
+from analysis.report_text import counted
 from annotation_store.batch_import import (
     ImportBatch,
     ImportComparison,
@@ -625,7 +626,7 @@ def _pairings(
 
 def _turn_text(record: _Record, field: str, turns: Any, turn: int) -> str:
     if not isinstance(turns, list) or len(turns) < turn:
-        record.fail(field, f"expected a list with at least {turn} turn(s), got {_shown(turns)}")
+        record.fail(field, f"expected a list with at least {counted(turn, 'turn')}, got {_shown(turns)}")
     value = turns[turn - 1]
     if isinstance(value, str):
         return value
@@ -1017,7 +1018,8 @@ class _TableColumns:
         unknown = [f for f in mapping if f not in TABLE_FIELDS and not f.startswith("label:")]
         if unknown:
             raise StoreError(
-                f"Unknown field(s) {', '.join(unknown)} in the column mapping; fields: {', '.join(TABLE_FIELDS)}."
+                f"Unknown {'field' if len(unknown) == 1 else 'fields'} {', '.join(unknown)} in the column mapping; "
+                f"fields: {', '.join(TABLE_FIELDS)}."
             )
         missing = [f for f in ("instruction", "response1", "response2") if f not in mapping]
         if missing:

@@ -182,7 +182,8 @@ def prompt_from_dict(data: Mapping[str, Any], *, name: str | None = None, where:
     known = {"name", "template", "system", "kind", "rule", "chat", "rubric"}
     unknown = sorted(set(data) - known)
     if unknown:
-        raise InvalidInput(f"The {where} has unknown field(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}.")
+        noun = "field" if len(unknown) == 1 else "fields"
+        raise InvalidInput(f"The {where} has unknown {noun} {', '.join(unknown)}; known: {', '.join(sorted(known))}.")
     for key in ("template", "system", "rubric"):
         if key in data and not isinstance(data[key], str):
             raise InvalidInput(f"The {where}'s {key!r} must be text, got {type(data[key]).__name__}.")
@@ -251,7 +252,8 @@ def validate(prompt: CustomPrompt, test_output: str | None = None) -> None:
         unknown = sorted({n for n in template_fields(text, where=where) if n not in allowed})
         if unknown:
             raise InvalidInput(
-                f"The {where} has unknown placeholder(s) {', '.join('{' + n + '}' for n in unknown)}; a {prompt.kind} "
+                f"The {where} has unknown {'placeholder' if len(unknown) == 1 else 'placeholders'} "
+                f"{', '.join('{' + n + '}' for n in unknown)}; a {prompt.kind} "
                 f"prompt may use {', '.join('{' + n + '}' for n in allowed)}."
             )
     used = set(template_fields(prompt.template)) | set(template_fields(prompt.system, where="system prompt"))

@@ -84,7 +84,7 @@ def test_a_new_password_ends_the_accounts_logins_and_tokens_on_every_server(
             done = _cli(tmp_path / "cli-home", location, "set", "bob", "--password-stdin", stdin="bob-new-pass-2\n")
             assert done.returncode == 0, done.stderr
             assert done.stdout.strip().startswith("Updated 'bob'; its browser logins ended on every app server")
-            assert "1 API token(s) were revoked" in done.stdout
+            assert "1 API token was revoked" in done.stdout
 
             for url in (url_a, url_b):  # at once, no refresh period: every use reads signed_out_at
                 assert signed_in_user(url, cookie) is None
@@ -109,7 +109,7 @@ def test_the_admin_pages_set_password_and_sign_out_everywhere_end_logins_and_tok
         with serve_studio(studio) as url:
             cookie, token = _login(url, "alice", "alice-pass-1"), _token(str(db_path), "alice")
             shown = _admin_event(demo, "admin_set_password", ["alice", "alice-new-pass-2"])
-            assert "its browser logins ended on every server and 1 API token(s) were revoked" in shown
+            assert "its browser logins ended on every server and 1 API token was revoked" in shown
             assert signed_in_user(url, cookie) is None and _api_status(url, token) == 401
 
             cookie = _login(url, "alice", "alice-new-pass-2")
@@ -168,7 +168,7 @@ def test_users_sign_out_ends_one_accounts_logins_and_tokens_and_no_one_elses(db_
             done = _cli(tmp_path / "cli-home", str(db_path), "sign-out", "alice")
             assert done.returncode == 0, done.stderr
             assert done.stdout.startswith("Signed out 'alice': its browser logins ended on every app server")
-            assert "2 API token(s) were revoked" in done.stdout
+            assert "2 API tokens were revoked" in done.stdout
             assert signed_in_user(url, alice[0]) is None
             assert [_api_status(url, token) for token in alice[1:]] == [401, 401]
             assert signed_in_user(url, bob[0]) == "bob" and _api_status(url, bob[1]) == 200

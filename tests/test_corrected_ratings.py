@@ -129,7 +129,7 @@ def test_too_few_people_ratings_give_none_with_a_reason_not_an_error(store: Stor
     drizzle, atlas, cirrus = means["drizzle-1b"], means["atlas-13b-chat"], means["cirrus-3b-base"]
     assert drizzle["people"]["estimate"] is None and drizzle["corrected"]["estimate"] is None
     assert drizzle["judge"]["estimate"] == 6.0 and drizzle["n_people"] == 1
-    assert drizzle["note"].startswith("1 response(s) rated by people on 1-10 (at least 2 needed)")
+    assert drizzle["note"].startswith("1 response rated by people on 1-10 (at least 2 needed)")
     assert cirrus["n_people"] == 0 and cirrus["people"]["estimate"] is None and cirrus["judge"]["n"] == 42
     assert atlas["people"]["estimate"] == pytest.approx(6.5) and atlas["corrected"]["estimate"] is not None
 
@@ -248,5 +248,5 @@ def test_cli_rest_and_dashboard_show_the_same_corrected_means(live_app: Any) -> 
             cell = "–" if interval["estimate"] is None else f"{interval['estimate']:.2f} [{interval['low']:.2f}, "
             assert cell in row, (m["model"], source, row)
     (drizzle,) = [m for m in cli["ratings"]["corrected_means"] if m["model"] == "drizzle-1b"]
-    assert drizzle["note"].startswith("0 response(s) rated by people")
+    assert drizzle["note"].startswith("0 responses rated by people")
     assert f"_{inline_text('drizzle-1b')}: {inline_text(drizzle['note'])}_" in table  # why, escaped

@@ -50,7 +50,7 @@ def _run(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
 @pytest.mark.parametrize(
     ("template", "message"),
     [
-        ("{instruction} {response1} {answer} {response2}", "unknown placeholder(s) {answer}"),
+        ("{instruction} {response1} {answer} {response2}", "unknown placeholder {answer}"),
         ("{instruction} {response1}", "never shows the judge {response2}"),
         ("{instruction} {response1} {response2", "cannot render: expected '}' before end of string"),
         ('Reply as {"verdict": 1} {response1} {response2}', 'has {"verdict": 1}, which is not a placeholder'),

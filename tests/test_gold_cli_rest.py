@@ -128,7 +128,7 @@ def test_cli_imports_csv_and_jsonl_files_and_an_import_again_edits(capsys, db_pa
         encoding="utf-8",
     )
     assert _cli(capsys, db_path, "import", str(table)) == (
-        "Imported gold.csv: 2 comparison(s) marked gold, 0 gold mark(s) changed.\n"
+        "Imported gold.csv: 2 comparisons marked gold, 0 gold marks changed.\n"
     )
     lines = tmp_path / "more.jsonl"
     rows = [
@@ -138,7 +138,7 @@ def test_cli_imports_csv_and_jsonl_files_and_an_import_again_edits(capsys, db_pa
     ]
     lines.write_text("\n".join(json.dumps(row, ensure_ascii=False) for row in rows) + "\n\n", encoding="utf-8")
     assert _cli(capsys, db_path, "import", str(lines)) == (
-        "Imported more.jsonl: 2 comparison(s) marked gold, 1 gold mark(s) changed.\n"
+        "Imported more.jsonl: 2 comparisons marked gold, 1 gold mark changed.\n"
     )
     assert _gold(db_path) == [
         (a, "1", "Response 1, fully."),
@@ -151,9 +151,9 @@ def test_cli_imports_csv_and_jsonl_files_and_an_import_again_edits(capsys, db_pa
     (tmp_path / "exported.json").write_text(listed, encoding="utf-8")
     exported = tmp_path / "exported.jsonl"
     exported.write_text(listed, encoding="utf-8")
-    assert _cli(capsys, db_path, "import", str(tmp_path / "exported.json")).endswith("mark(s) changed.\n")
+    assert _cli(capsys, db_path, "import", str(tmp_path / "exported.json")).endswith("marks changed.\n")
     assert _cli(capsys, db_path, "import", str(exported)).endswith(
-        "0 comparison(s) marked gold, 4 gold mark(s) changed.\n"
+        "0 comparisons marked gold, 4 gold marks changed.\n"
     )
     assert len(_gold(db_path)) == 4
 

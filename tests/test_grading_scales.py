@@ -214,7 +214,7 @@ def test_people_on_two_scales_are_compared_on_the_judge_scale() -> None:
     both = pd.concat([_ratings(10, [9, 2]), _ratings(5, [5, 1]).assign(response_id=[0, 1])], ignore_index=True)
     summary = rating_summary(both, _judge(5, [4, 2]))
     assert summary is not None and summary.scale == 5 and summary.n_ratings == 2
-    assert "2 human rating(s) on another scale left out (compared: 1-5)" in summary.note
+    assert "2 human ratings on another scale left out (compared: 1-5)" in summary.note
     old = rating_summary(_ratings(10, [9, 2]).drop(columns="scale"), _judge(10, [8, 3]).drop(columns="scale"))
     assert old is not None and old.scale == 10 and old.points["judge"].tolist() == [8.0, 3.0]  # no column: 1-10
 

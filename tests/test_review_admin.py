@@ -563,7 +563,7 @@ def test_page_handlers_check_the_role_and_show_untrusted_text_safely(studio: Stu
     assert "match" in listed["case-filter-count"]
 
     exported = by_id(handler(demo, "admin_export")(DEMO, "labels", "csv", False, "majority", _as("ada")))
-    assert Path(exported["admin-export-file"]).is_file() and "Wrote **2** row(s)" in exported["admin-export-result"]
+    assert Path(exported["admin-export-file"]).is_file() and "Wrote **2** rows" in exported["admin-export-result"]
     invited = by_id(handler(demo, "admin_invite")("annotator", "crowd", 24, _as("ada")))
     assert "/invite/" in invited["admin-invite-link"]
 

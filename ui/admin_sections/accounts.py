@@ -9,6 +9,7 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
+from analysis.report_text import counted
 from errors import InvalidInput
 from orchestration import AdminDesk
 from orchestration.admin import KINDS, ROLES
@@ -33,7 +34,8 @@ def invite_link(request: gr.Request | None, token: str) -> str:
 
 def signed_out(tokens: int) -> str:
     """What signing an account out did (a new password, a deactivation, "Sign out everywhere")."""
-    return f"its browser logins ended on every server and {tokens} API token(s) were revoked."
+    revoked = f"{counted(tokens, 'API token')} {'was' if tokens == 1 else 'were'} revoked"
+    return f"its browser logins ended on every server and {revoked}."
 
 
 @dataclass(frozen=True)

@@ -50,7 +50,8 @@ def wire_export(section: ExportSection, desk: AdminDesk) -> None:
         path, rows = desk.export(
             actor_of(request), dataset_name, kind, format_name, include_judges=bool(judges), source=source or "majority"
         )
-        return {section.file: str(path), section.result: f"Wrote **{rows}** row(s) to {code(path.name)}."}
+        wrote = f"Wrote **{rows}** {'row' if rows == 1 else 'rows'} to {code(path.name)}."
+        return {section.file: str(path), section.result: wrote}
 
     section.button.click(
         do_export,

@@ -11,6 +11,7 @@ from typing import Any
 
 import gradio as gr
 
+from analysis.report_text import counted
 from orchestration import AdminDesk, RunSummary
 from ui.errors import actor_of, guarded
 from ui.pickers import DatasetPickers
@@ -63,7 +64,7 @@ def judge_section(pickers: DatasetPickers) -> JudgeSection:
 
 def done_markdown(dataset: str | None, summary: RunSummary) -> str:
     return (
-        f"**Done.** Judged {summary.judged} comparison(s) of {code(dataset or '')} (run {summary.run_id}); "
+        f"**Done.** Judged {counted(summary.judged, 'comparison')} of {code(dataset or '')} (run {summary.run_id}); "
         f"{summary.skipped} already judged by this judge were skipped; {summary.unparsed} unparsed."
     )
 
