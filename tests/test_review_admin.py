@@ -708,7 +708,7 @@ def test_admin_judge_run_streams_a_visible_count(db_path: Path, quick_judge) -> 
     assert "Loading the judge" in bars[0] and "<progress" in bars[0]
     assert "Judged 0 of 2 comparisons" in bars[1] and 'value="0" max="2"' in bars[1]
     assert "Judged 2 of 2 comparisons" in bars[-1]
-    assert "**Done.** Judged 2 comparison(s)" in steps[-1]["admin-judge-result"]
+    assert "**Done.** Judged 2 comparisons" in steps[-1]["admin-judge-result"]
 
 
 def test_the_error_boundary_turns_typed_errors_into_messages_and_lets_bugs_through() -> None:
