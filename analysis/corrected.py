@@ -15,9 +15,13 @@ same as ``ppi_py``'s internal one; a test checks they agree), because ``ppi_py``
 and the report shows it.
 
 The labelled and unlabelled sets are disjoint, as ``ppi_py`` assumes (two independent samples):
-labelled = comparisons with both a people label and a judge verdict, unlabelled = judged
-comparisons nobody labelled. With every comparison labelled the unlabelled set is empty and the
-corrected estimate *is* the people-only one (the λ -> 0 limit of PPI++).
+labelled = comparisons with a people label, unlabelled = the dataset's other comparisons (of the
+model or pair). The judge's prediction is its verdict, or a fixed stand-in where it gave none
+(unparsed, or never judged): half a win for win rates (``NO_VERDICT_PREDICTION``), the tie coin
+below for Bradley-Terry. Prediction-powered intervals are valid for any fixed predictor, so this
+keeps every people label in the estimate (λ tuning gives the stand-ins the little weight they
+deserve). With every comparison labelled the unlabelled set is empty and the corrected estimate
+*is* the people-only one (the λ -> 0 limit of PPI++).
 
 Unequal draw probabilities (a session that sends people to the judge's uncertain items first):
 ``comparisons.draw_probability`` π_i is the probability that comparison i was drawn for people.
@@ -190,6 +194,12 @@ def _interval(low: float, high: float, n: int, bounds: tuple[float, float] | Non
 
 NO_ESTIMATE = Interval(None, None, None, 0)
 
+#: The judge's prediction of a win rate's outcome on a comparison where it gave no verdict (unparsed,
+#: or not judged): "half a win", as a tie counts. Any fixed predictor keeps prediction-powered
+#: intervals valid; leaving those comparisons out instead dropped people's labels on them (the
+#: corrected estimate of a fully labelled dataset then differed from the people-only one).
+NO_VERDICT_PREDICTION = 0.5
+
 
 _PPI_IMPORT = threading.Lock()
 
@@ -242,13 +252,13 @@ def corrected_mean(
     if n < 2:
         return NO_ESTIMATE, NO_ESTIMATE, None, None
     low, high = (_first(b) for b in classical_mean_ci(y, w=w, alpha=alpha))
-    people = _interval(low, high, n, bounds)
+    people = _interval(low, high, n, bounds) if np.ptp(y) > 0 or bounds is None else _constant(y, alpha)
     if len(yhat_unlabelled) == 0:
         return people, people, 0.0, float(n)
     lam = power_tuning(y, yhat, yhat_unlabelled, w, w_unlabelled) if tuned else 1.0
     bounds_ppi = ppi_mean_ci(y, yhat, yhat_unlabelled, alpha=alpha, lam=lam, w=w, w_unlabeled=w_unlabelled)
     c_low, c_high = (_first(b) for b in bounds_ppi)
-    corrected = _interval(c_low, c_high, n, bounds)
+    corrected = _interval(c_low, c_high, n, bounds) if c_high > c_low or bounds is None else people
     effective = float(n * ((high - low) / (c_high - c_low)) ** 2) if c_high > c_low else None
     return people, corrected, lam, effective
 
@@ -257,21 +267,37 @@ def _classical_mean(values: Array, w: Array | None, alpha: float) -> Interval:
     """CLT interval for a win rate from one source alone (``ppi_py.classical_mean_ci``)."""
     if len(values) < 2:
         return NO_ESTIMATE
+    if np.ptp(values) == 0:
+        return _constant(values, alpha)
     low, high = _ppi().classical_mean_ci(values, w=w, alpha=alpha)
     return _interval(_first(low), _first(high), len(values), (0.0, 1.0))
 
 
+def _constant(values: Array, alpha: float) -> Interval:
+    """A win rate whose every comparison scored the same (all wins, all losses, all ties): the CLT
+    interval has no width there ("0.000 [0.000, 0.000]" on 40 comparisons read as certainty), so the
+    Wilson score interval of the share is used, a tie counting as half a success (as accuracy falls
+    back to Wilson, ``analysis.agreement.accuracy_interval``)."""
+    from analysis.agreement import wilson_interval
+
+    n, score = len(values), float(values[0])
+    low, high = wilson_interval(score * n, n, confidence=1 - alpha)
+    return Interval(score, float(low), float(high), n)
+
+
 def _win_rate(items: _Items, model: str, opponent: str, alpha: float, tuned: bool) -> CorrectedWinRate:
-    """The three win-rate estimates for one pair (see the module docstring for the weights)."""
+    """The three win-rate estimates for one pair (see the module docstring for the weights and for
+    the judge's prediction where it gave no verdict)."""
     has_people, has_judge = ~np.isnan(items.people), ~np.isnan(items.judge)
-    labelled, unlabelled = has_people & has_judge, has_judge & ~has_people
+    labelled, unlabelled = has_people, ~has_people
+    predicted = np.where(has_judge, items.judge, NO_VERDICT_PREDICTION)
     pi = items.draw
     w_people = None if pi is None else 1 / pi[has_people]
     w, w_u = (None, None) if pi is None else (1 / pi[labelled], 1 / (1 - pi[unlabelled]))
     _, corrected, lam, effective = corrected_mean(
         items.people[labelled],
-        items.judge[labelled],
-        items.judge[unlabelled],
+        predicted[labelled],
+        predicted[unlabelled],
         w=w,
         w_unlabelled=w_u,
         alpha=alpha,
@@ -486,7 +512,8 @@ def bradley_terry(
     coin = _coin(ids)
     y, yhat = _first_won(_latest(people), ids, coin), _first_won(_latest(judge), ids, coin)
     has_p, has_j = ~np.isnan(y), ~np.isnan(yhat)
-    labelled, unlabelled = has_p & has_j, has_j & ~has_p
+    labelled, unlabelled = has_p, ~has_p
+    yhat_or_coin = np.where(has_j, yhat, coin)  # no verdict: the fair coin (a fixed predictor, as for win rates)
     pi = _draw_probabilities(rows)
     nodes = [reference, *models]
     people_problems = _bt_problems(rows[has_p], y[has_p], nodes, "people")
@@ -502,7 +529,7 @@ def bradley_terry(
     effective: list[float | None] = [None] * len(models)
     if not _bt_problems(rows[labelled], y[labelled], nodes, ""):
         try:
-            corrected, effective = _bt_corrected(x, y, yhat, labelled, unlabelled, pi, alpha, tuned)
+            corrected, effective = _bt_corrected(x, y, yhat_or_coin, labelled, unlabelled, pi, alpha, tuned)
         except np.linalg.LinAlgError:
             people_problems = [*people_problems, "corrected: the fit has no stable answer on these comparisons"]
     problems = people_problems + judge_problems

@@ -26,7 +26,8 @@ QUALITY = {
 CORRECTED_METHOD = (
     "people only: CLT interval over the people labels; judge only: CLT interval over the judge's verdicts "
     "(biased by its errors); corrected: prediction-powered inference (PPI++, ppi_py) on judge verdicts for "
-    "every item and people labels on the labelled ones; ties count half a win; effective_labels: people "
+    "every item (half a win where it gave no verdict) and people labels on the labelled ones; ties count half "
+    "a win; effective_labels: people "
     "labels a people-only interval would need to be as narrow as the corrected one"
 )
 NO_PROBABILITIES = (

@@ -218,3 +218,27 @@ def test_a_model_that_never_lost_has_no_finite_strength_and_says_so() -> None:
     )
     (strength,) = result.strengths
     assert strength.people.estimate is None and strength.corrected.estimate is None
+
+
+def test_people_labels_on_comparisons_the_judge_did_not_parse_still_count() -> None:
+    # every comparison labelled; the judge gave no verdict on 30 of them: corrected = people only
+    comparisons, people, judge = _pair(300, 0.6, seed=4, labelled=300)
+    judge = judge[judge["comparison_id"] >= 30]
+    (rate,) = win_rates_against(comparisons, people, judge, "A")
+    assert rate.n_labelled == 300 and rate.n_unlabelled == 0 and rate.people.n == 300
+    assert rate.corrected == rate.people and rate.judge.n == 270
+    # half labelled: people labels on unjudged comparisons still count, and the judge's share is tuned
+    comparisons, people, judge = _pair(600, 0.6, seed=5, labelled=300)
+    judge = judge[judge["comparison_id"] % 10 != 0]
+    (rate,) = win_rates_against(comparisons, people, judge, "A")
+    assert rate.n_labelled == 300 and rate.n_unlabelled == 300 and rate.corrected.n == 300
+
+
+def test_a_sample_that_always_scores_the_same_gets_a_wilson_interval_not_a_zero_width_one() -> None:
+    comparisons = pd.DataFrame({"comparison_id": range(40), "model1": ["A"] * 40, "model2": ["B"] * 40})
+    people = pd.DataFrame({"comparison_id": range(40), "verdict": ["1"] * 40})  # A always wins
+    judge = pd.DataFrame({"comparison_id": range(40), "verdict": ["1"] * 26 + ["2"] * 14})
+    (rate,) = win_rates_against(comparisons, people, judge, "A")
+    assert rate.model == "B" and rate.people.estimate == 0.0 and rate.people.low == 0.0
+    assert rate.people.high == pytest.approx(0.0876, abs=1e-3)  # Wilson, 0 of 40, 95 %
+    assert rate.corrected == rate.people
