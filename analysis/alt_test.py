@@ -158,7 +158,8 @@ def alt_test(
         trials.append(_trial(str(annotator), own, counts, judge, epsilon))
     trials = _with_fdr(trials, alpha)
     problems = _problems(labels, rows, trials, min_annotators, min_items)
-    omega = sum(t.judge_wins for t in trials) / len(trials) if trials else None
+    # no winning rate where the test cannot run: "0.00" read as "the judge lost to everyone"
+    omega = sum(t.judge_wins for t in trials) / len(trials) if trials and not problems else None
     rho = float(np.mean([t.judge_advantage for t in trials])) if trials else None
     passed = None if problems or omega is None else omega >= 0.5
     result = AltTestResult(
