@@ -10,7 +10,9 @@ version may differ in model or decoding; the version's figures pool their verdic
 (so a version with one run has exactly that run's figures). A run without a recorded template hash (imported
 judgments) is a version of its own: nothing says it shares a prompt with another. Each version is compared
 with the previous version of the same family (the same custom prompt name, or the same built-in profile), in
-order of first run, so drift reads as a change in accuracy.
+order of first run, so drift reads as a change in accuracy; only versions judged by the same model are
+compared (another model under the same profile is another judge), and a run without a recorded template
+is compared with none.
 
 Why by hand: pooling is a sum of 3x3 tables and kappa from a table is two lines (observed vs chance
 agreement); scikit-learn's ``cohen_kappa_score`` needs the raw label pairs, which the report has already
@@ -82,7 +84,7 @@ CUSTOM_PREFIX = "custom:"
 POOLING_RULE = (
     "runs grouped by profile and prompt-template hash (from each run's fingerprint); a version's figures pool "
     "its runs' verdicts (summed confusion matrices); change = accuracy minus the previous version of the same "
-    "custom prompt name or built-in profile"
+    "custom prompt name or built-in profile judged by the same model (none for runs without a recorded template)"
 )
 
 
@@ -126,11 +128,14 @@ def judge_versions(judges: Sequence[RunFigures]) -> list[dict[str, Any]]:
         key = (profile, str(template_hash), None) if template_hash else (profile, None, judge.run.run_id)
         groups.setdefault(key, []).append(judge)
     versions: list[dict[str, Any]] = []
-    last_accuracy: dict[str, float | None] = {}
-    for (profile, template_hash, _alone), runs in groups.items():
+    last_accuracy: dict[tuple[str, tuple[str, ...]], float | None] = {}
+    for (profile, template_hash, alone), runs in groups.items():
         family = _family(profile)
+        # a change is read against the same family judged by the same model(s): another model sharing a
+        # profile is another judge, not a new prompt version; a run with no recorded template compares with none
+        lineage = (family, tuple(sorted({str(j.run.model) for j in runs})))
         against = _pooled([j.against_majority.confusion for j in runs])
-        previous = last_accuracy.get(family)
+        previous = None if alone is not None else last_accuracy.get(lineage)
         change = None if previous is None or against["accuracy"] is None else against["accuracy"] - previous
         versions.append(
             {
@@ -154,8 +159,8 @@ def judge_versions(judges: Sequence[RunFigures]) -> list[dict[str, Any]]:
                 "accuracy_change_from_previous": change,
             }
         )
-        if against["accuracy"] is not None:
-            last_accuracy[family] = against["accuracy"]
+        if against["accuracy"] is not None and alone is None:
+            last_accuracy[lineage] = against["accuracy"]
     return versions
 
 
