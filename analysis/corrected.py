@@ -58,6 +58,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from analysis.bt_existence import unestimable
 from analysis.defaults import ALPHA
 
 Array = npt.NDArray[np.float64]
@@ -421,35 +422,12 @@ def _classical_logistic(x: Array, y: Array, w: Array | None, alpha: float) -> li
 
 def _bt_problems(pairs: pd.DataFrame, y: Array, models: list[str], what: str) -> list[str]:
     """Why a Bradley-Terry fit on these comparisons (model1, model2; ``y`` 1 when model1 won) has no
-    finite answer: a model never compared, models in groups never compared with each other, or
-    (Ford 1957) a group that won every comparison against the rest, whose strength runs to infinity
-    (a logistic fit then returns a huge estimate with a falsely tiny interval, or a singular matrix)."""
-    import networkx as nx
-
-    wins = nx.DiGraph()
-    wins.add_nodes_from(models)
-    for a, b, first in zip(pairs["model1"], pairs["model2"], y, strict=True):
-        wins.add_edge(a, b) if first == 1 else wins.add_edge(b, a)
-    unseen = [m for m in models if wins.degree(m) == 0]
-    if unseen:
-        its = "its" if len(unseen) == 1 else "their"
-        return [f"{what}: no comparisons for {', '.join(unseen)}, so {its} strength cannot be estimated"]
-    if len(y) < 2 or np.all(y == y[0]):
+    finite answer (``analysis.bt_existence``), or too few comparisons to fit at all."""
+    why = unestimable(models, zip(pairs["model1"], pairs["model2"], (float(v) for v in y), strict=True))
+    if why is not None:
+        return [f"{what}: {why}"]
+    if len(y) < 2 or np.all(y == y[0]):  # one class only: the logistic fit refuses it
         return [f"{what}: too few comparisons, or all won by the same side"]
-    groups = list(nx.weakly_connected_components(wins))
-    if len(groups) > 1:
-        named = "; ".join(", ".join(sorted(g)) for g in sorted(groups, key=min))
-        return [
-            f"{what}: these groups of models were never compared with each other ({named}), "
-            "so strengths across them cannot be estimated"
-        ]
-    if not nx.is_strongly_connected(wins):
-        dag = nx.condensation(wins)
-        top = next(dag.nodes[n]["members"] for n in dag if dag.in_degree(n) == 0)
-        return [
-            f"{what}: {', '.join(sorted(top))} never lost a comparison to the other models, "
-            "so the strengths are unbounded; label more comparisons"
-        ]
     return []
 
 

@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from analysis.bt_existence import unestimable
 from analysis.defaults import N_BOOTSTRAP, SEED
 from analysis.verdicts import LABELS, UNCERTAIN
 
@@ -181,7 +182,7 @@ def bradley_terry(
         pair_low, pair_high, estimate_low[None, :], estimate_high[None, :], n_models, prior_variance
     )[0]
     ci_low = ci_high = np.full(n_models, np.nan)
-    if n_bootstrap > 0:
+    if n_bootstrap > 0 and bradley_terry_note(rows) is None:  # unbounded: every resample has the same edge
         rng = np.random.default_rng(seed)
         resampled = [wins(rng.integers(0, n, n)) for _ in range(n_bootstrap)]
         replicates = _fit_bradley_terry(
@@ -199,6 +200,19 @@ def bradley_terry(
         {"model": [str(m) for m in models], "strength": estimate, "ci_low": ci_low, "ci_high": ci_high}
     )
     return table.sort_values(["strength", "model"], ascending=[False, True], ignore_index=True)
+
+
+def bradley_terry_note(outcomes: pd.DataFrame) -> str | None:
+    """Why ``bradley_terry``'s strengths are not estimable from these outcomes (Ford's condition,
+    ``analysis.bt_existence``; ties count half a win each way), None when they are. Where they are not,
+    the strengths shown are held finite by the prior alone and get no bootstrap interval."""
+    rows = outcomes[outcomes["verdict"].isin(LABELS) & (outcomes["model1"] != outcomes["model2"])]
+    if rows.empty:
+        return None
+    models = sorted(set(rows["model1"].astype(str)) | set(rows["model2"].astype(str)))
+    share = rows["verdict"].map({"1": 1.0, "2": 0.0, "tie": 0.5})
+    why = unestimable(models, zip(rows["model1"].astype(str), rows["model2"].astype(str), share, strict=True))
+    return None if why is None else f"{why} (the strengths shown are set by the prior alone, without intervals)"
 
 
 def common_model(comparisons: pd.DataFrame) -> str | None:

@@ -65,7 +65,7 @@ from analysis.inter_annotator import (
 )
 from analysis.judge_vs_people import JudgeVsPeople, JudgeVsPeopleInputs, aggregations, judge_vs_people
 from analysis.partial_order import PartialOrder, partial_order
-from analysis.rankings import bradley_terry, common_model, win_rate, win_table
+from analysis.rankings import bradley_terry, bradley_terry_note, common_model, win_rate, win_table
 from analysis.ratings import RatingSummary, rating_summary
 from analysis.verdicts import (
     LABELS,
@@ -170,6 +170,7 @@ class Ranking:
     win_rate: pd.DataFrame | None = None  # against the baseline, when there is one
     not_ranked: str | None = None  # why nothing was ranked, when nothing was
     uncertain: int = 0  # judge verdicts left out of every ranking figure as uncertain (the win table's column)
+    bradley_terry_note: str | None = None  # why the strengths are not estimable (``rankings.bradley_terry_note``)
 
 
 @dataclass(frozen=True)
@@ -490,6 +491,7 @@ def _ranking(
             partial_order(decided, alpha=opts.alpha, rule=opts.order_rule),
             win_rate(decided, baseline) if baseline else None,
             uncertain=len(data) - len(decided),
+            bradley_terry_note=bradley_terry_note(decided),
         ),
     )
 

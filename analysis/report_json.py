@@ -184,6 +184,7 @@ def _ranking(ranking: Ranking) -> dict[str, Any]:
         "n_uncertain": ranking.uncertain,
         "partial_order": order_dict(ranking.order) if ranked else None,
         "bradley_terry": ranking.bradley_terry.to_dict("records") if ranked else [],
+        "bradley_terry_note": ranking.bradley_terry_note if ranked else None,
         "win_rate": ranking.win_rate.to_dict("records") if ranked and ranking.win_rate is not None else None,
     }
 

@@ -7,7 +7,6 @@ last refresh of this tab, the figures are left as they are (no redraw, nothing s
 
 from __future__ import annotations
 
-import html
 import threading
 from collections import OrderedDict
 from typing import Any
@@ -33,6 +32,7 @@ from ui.plots import (
     confusion_figure,
     kappa_figure,
     message_figure,
+    note_figure,
     partial_order_figure,
     rating_scatter_figure,
     win_table_figure,
@@ -245,33 +245,63 @@ def checkup_markdown(board: Dashboard) -> str:
     return checkups_markdown(checkups, board.run_id)
 
 
+def _strength_notes(board: Dashboard) -> list[str]:
+    """Why people's or the judge's Bradley-Terry strengths are not estimable (the report's note)."""
+    sources = (("People", board.people.bradley_terry_note), ("Judge", board.judge.bradley_terry_note))
+    return [f"{who}: {note}" for who, note in sources if note]
+
+
+def ranking_figures(board: Dashboard) -> dict[str, Any]:
+    """Bradley-Terry, the judge's and people's partial orders and the win table, by elem_id; when the
+    report did not rank the sides (its ``ranking_note``, e.g. LLMBar's response positions), its note in
+    each, in the CLI's words, and no graph of the pseudo-models."""
+    note = board.people.not_ranked or board.judge.not_ranked
+    if note:
+        said = f"Rankings {note}"
+        return {
+            "dashboard-bradley-terry": note_figure("Bradley-Terry ranking", said),
+            "dashboard-judge-graph": note_figure("Judge: partial order of models", said),
+            "dashboard-human-graph": note_figure("People: partial order of models", said),
+            "dashboard-wins": note_figure("Wins per model pair", said, 200),
+        }
+    # the judge's name is untrusted: partial_order_figure makes it plain text (escaped once, there)
+    judge_title = f"Judge ({board.judge_name})" if board.judge_name else "Judge (no run yet)"
+    edges = board.order_edges
+    people = edges[edges["source"] == "people"]
+    return {
+        "dashboard-bradley-terry": bradley_terry_figure(
+            board.people.bradley_terry, board.judge.bradley_terry, _strength_notes(board)
+        ),
+        "dashboard-judge-graph": partial_order_figure(
+            board.judge_order, judge_title, board.models, edges[edges["source"] == "judge"]
+        ),
+        "dashboard-human-graph": partial_order_figure(
+            board.human_order, "People (majority label)", board.models, people
+        ),
+        "dashboard-wins": win_table_figure(board.pairs),
+    }
+
+
 def dashboard_figures(board: Dashboard) -> dict[str, Any]:
     """The page's values by elem_id (``FIGURE_IDS``, in page order, the summary first)."""
-    # plotly renders a few HTML tags in titles: a judge's name is escaped (entities show as text)
-    judge_title = f"Judge ({html.escape(board.judge_name)})" if board.judge_name else "Judge (no run yet)"
-    edges = board.order_edges
-    values = (
-        summary_markdown(board),
-        agreement_over_time_figure(board.over_time),
-        confusion_figure(board.agreement.confusion),
-        category_figure(board.categories),
-        kappa_figure(board.inter_annotator),
-        annotator_table_figure(board.annotators),
-        bias_figure(board.judge_bias, board.people_bias),
-        bradley_terry_figure(board.people.bradley_terry, board.judge.bradley_terry),
-        partial_order_figure(board.judge_order, judge_title, board.models, edges[edges["source"] == "judge"]),
-        partial_order_figure(
-            board.human_order, "People (majority label)", board.models, edges[edges["source"] == "people"]
-        ),
-        win_table_figure(board.pairs),
-        rating_markdown(board),
-        rating_scatter_figure(board.ratings),
-        checkup_markdown(board),
-        guideline_versions_markdown(board),
-        rating_means_markdown(board),
-        _graders_update(board),
-    )
-    return dict(zip(FIGURE_IDS, values, strict=True))
+    values = {
+        "dashboard-summary": summary_markdown(board),
+        "dashboard-over-time": agreement_over_time_figure(board.over_time),
+        "dashboard-confusion": confusion_figure(board.agreement.confusion),
+        "dashboard-categories": category_figure(board.categories),
+        "dashboard-kappa": kappa_figure(board.inter_annotator),
+        "dashboard-annotators": annotator_table_figure(board.annotators),
+        "dashboard-bias": bias_figure(board.judge_bias, board.people_bias),
+        **ranking_figures(board),
+        "dashboard-rating-correlations": rating_markdown(board),
+        "dashboard-rating-scatter": rating_scatter_figure(board.ratings),
+        "dashboard-checkup": checkup_markdown(board),
+        "dashboard-guideline-versions": guideline_versions_markdown(board),
+        "dashboard-rating-means": rating_means_markdown(board),
+        "dashboard-graders": _graders_update(board),
+    }
+    assert set(values) == set(FIGURE_IDS)
+    return {key: values[key] for key in FIGURE_IDS}
 
 
 def dashboard_outputs(board: Dashboard) -> tuple[Any, ...]:
@@ -321,11 +351,43 @@ def denied_figures() -> dict[str, Any]:
     return out
 
 
+class PickedDatasets:
+    """The dataset each browser tab (Gradio session) last switched its Dashboard picker to.
+
+    Why: an answer computed for the dataset a tab showed before (a slow first load, a tab.select)
+    can reach the browser after the answer for the dataset chosen since, and would put the old
+    dataset's runs in the "Judge run" picker (then Gradio rejects the run chosen for the new one).
+    Handlers ask ``stale`` once their answer is computed and send nothing when it is. Bounded: the
+    oldest tabs are forgotten (a forgotten tab's answers are simply never stale)."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self._picked: OrderedDict[str, str | None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def choose(self, request: gr.Request | None, dataset_name: str | None) -> None:
+        tab = getattr(request, "session_hash", None)
+        if tab is None:
+            return
+        with self._lock:
+            self._picked[tab] = dataset_name
+            self._picked.move_to_end(tab)
+            while len(self._picked) > self.size:
+                self._picked.popitem(last=False)
+
+    def stale(self, request: gr.Request | None, dataset_name: str | None) -> bool:
+        """True when this tab has switched to another dataset than ``dataset_name`` since."""
+        tab = getattr(request, "session_hash", None)
+        with self._lock:
+            return tab is not None and tab in self._picked and self._picked[tab] != dataset_name
+
+
 class DashboardHandlers:
     """The page's handlers: every one checks the reviewer role (a user without it gets a note)."""
 
     def __init__(self, studio: Studio, page: DashboardPage) -> None:
         self.studio, self.page = studio, page
+        self.picked = PickedDatasets()
 
     def allowed(self, request: gr.Request | None) -> bool:
         return has_role(self.studio, request, "reviewer")
@@ -336,7 +398,7 @@ class DashboardHandlers:
         if not self.allowed(request):
             return {**page.by_id(denied_figures()), page.shown: None}
         board = self.studio.dashboard(dataset_name, run_id)
-        if last_key is not None and board.key == last_key:
+        if (last_key is not None and board.key == last_key) or self.picked.stale(request, dataset_name):
             return {page.shown: gr.skip()}  # a non-empty dict: Gradio reads an empty one as one value
         shown = dict(SHOWN.figures(board))
         versions = versions_markdown(judge_versions_of(self.studio.store, board.dataset))  # every run, by version
@@ -353,15 +415,20 @@ class DashboardHandlers:
     def start_timer(self, request: gr.Request) -> gr.Timer:
         return gr.Timer(active=self.allowed(request))
 
-    def runs(self, dataset_name: str | None, current: int | None, request: gr.Request) -> gr.Dropdown:
-        """The dataset's judge runs, newest first; the chosen one is kept while it exists."""
+    def runs(self, dataset_name: str | None, current: int | None, request: gr.Request) -> Any:
+        """The dataset's judge runs, newest first; the chosen one is kept while it exists. Nothing
+        (``gr.skip()``) when the tab has switched to another dataset meanwhile: a late answer about
+        the old dataset must not replace the new one's runs."""
         if not self.allowed(request):
             return gr.Dropdown(choices=[], value=None)
         choices = self.studio.judge_run_choices(dataset_name)
+        if self.picked.stale(request, dataset_name):
+            return gr.skip()
         ids = [run for _label, run in choices]
         return gr.Dropdown(choices=choices, value=current if current in ids else (ids[0] if ids else None))
 
-    def runs_of_new_dataset(self, dataset_name: str | None, request: gr.Request) -> gr.Dropdown:
+    def runs_of_new_dataset(self, dataset_name: str | None, request: gr.Request) -> Any:
+        self.picked.choose(request, dataset_name)
         return self.runs(dataset_name, None, request)
 
 
@@ -372,13 +439,19 @@ def dashboard_tab(studio: Studio, demo: gr.Blocks, pickers: DatasetPickers, tab:
     outputs = [*page.figures, page.shown]
     inputs = [page.dataset, page.judge_run]
     quiet: dict[str, Any] = {"api_visibility": "private", "concurrency_limit": None}
+    # Every event that writes the run picker runs in one queue, one at a time and in the order the
+    # browser sent them (a quick query each): an answer about the dataset shown before then reaches the
+    # browser before the answer about the one chosen since. ``PickedDatasets`` covers the rest (events
+    # that reach the server out of order, and the figures, which are too slow to queue one at a time).
+    picker: dict[str, Any] = {"api_visibility": "private", "concurrency_id": "dashboard-run-picker"}
+    picker["concurrency_limit"] = 1
     page.timer.tick(on.figures, inputs=[*inputs, page.shown], outputs=outputs, show_progress="hidden", **quiet)
     demo.load(on.refresh, inputs=inputs, outputs=outputs, api_name="dashboard", concurrency_limit=None)
     demo.load(on.start_timer, outputs=page.timer, api_visibility="private")
     page.judge_run.change(on.refresh, inputs=inputs, outputs=outputs, **quiet)
-    page.dataset.change(on.runs_of_new_dataset, inputs=page.dataset, outputs=page.judge_run, **quiet).then(
+    page.dataset.change(on.runs_of_new_dataset, inputs=page.dataset, outputs=page.judge_run, **picker).then(
         on.refresh, inputs=inputs, outputs=outputs, **quiet
     )
-    demo.load(on.runs, inputs=inputs, outputs=page.judge_run, **quiet)
+    demo.load(on.runs, inputs=inputs, outputs=page.judge_run, **picker)
     if tab is not None:
-        tab.select(on.runs, inputs=inputs, outputs=page.judge_run, **quiet)
+        tab.select(on.runs, inputs=inputs, outputs=page.judge_run, **picker)

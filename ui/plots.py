@@ -9,6 +9,8 @@ table cells, hover text). Figures without data show a short message instead of a
 from __future__ import annotations
 
 import math
+import textwrap
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -67,6 +69,13 @@ def message_figure(title: str, message: str, height: int = 320) -> go.Figure:
         text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper", font=dict(size=13, color="#555")
     )
     return fig
+
+
+def note_figure(title: str, note: str, height: int = 320, width: int = 64) -> go.Figure:
+    """``message_figure`` for a note that may be long or carry names: plain text, wrapped into lines of
+    about ``width`` characters (plotly never wraps an annotation)."""
+    lines = textwrap.wrap(str(note), width=width) or [""]
+    return message_figure(title, "<br>".join(plain(line) for line in lines), height)
 
 
 # --------------------------------------------------------------------------- agreement
@@ -165,6 +174,7 @@ def category_figure(categories: pd.DataFrame) -> go.Figure:
             title, "No labels to compare yet: needs human labels on comparisons the judge has judged."
         )
     names = [plain(c) for c in judged["category"]]
+    ticks = [plain(_short(str(c), 40)) for c in judged["category"]]
     fig = go.Figure(
         go.Bar(
             x=names,
@@ -184,8 +194,28 @@ def category_figure(categories: pd.DataFrame) -> go.Figure:
             "%{customdata[0]} of %{customdata[1]} comparisons labelled<extra></extra>",
         )
     )
-    fig.update_layout(title=title, height=340, margin=MARGIN, yaxis=dict(range=[0, 1.05], title="accuracy"))
+    many = len(names) > 12  # plotly's automatic ticks would label only some bars: name every one
+    fig.update_layout(
+        title=title,
+        height=340 + (160 if many else 0),
+        margin=MARGIN,
+        yaxis=dict(range=[0, 1.05], title="accuracy"),
+        xaxis=dict(
+            tickmode="array",
+            tickvals=names,
+            ticktext=ticks,
+            tickangle=-90 if many else None,
+            tickfont=dict(size=10 if many else 12),
+            automargin=True,
+        ),
+    )
     return fig
+
+
+def _short(text: str, limit: int) -> str:
+    """``text`` (raw, before ``plain``) cut to ``limit`` characters (at least 4) with an ellipsis."""
+    limit = max(limit, 4)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def kappa_figure(inter: InterAnnotator) -> go.Figure:
@@ -303,7 +333,7 @@ def bias_figure(judge: Bias | None, people: Bias) -> go.Figure:
             )
         )
     if not bars:
-        return message_figure(title, "No decisive labels or judge verdicts yet.")
+        return note_figure(title, _no_bias_reason(judge, people))
     fig = go.Figure(bars)
     if judge is not None and judge.note:  # say why the judge has no position bars, rather than show none
         fig.add_annotation(
@@ -333,12 +363,32 @@ def bias_figure(judge: Bias | None, people: Bias) -> go.Figure:
     return fig
 
 
+def _no_bias_reason(judge: Bias | None, people: Bias) -> str:
+    """Why the bias figure has no bar: nothing decisive yet, or, measure by measure, why each one
+    could not be measured on the decisive answers there are."""
+    sources = [b for b in (judge, people) if b is not None]
+    if not any(b.n_decisive or b.n_unknown_order for b in sources):
+        return "No decisive labels or judge verdicts yet."
+    reasons = ["No comparison has responses of different lengths, so length bias cannot be measured."]
+    if judge is None:
+        reasons.append("No judge run yet.")
+    elif judge.note:
+        reasons.append(f"Judge position bias {judge.note.split(' (')[0]}.")
+    if people.n_unknown_order and not people.n_decisive:
+        reasons.append("People's labels have no recorded left/right order (imported), so their position is unknown.")
+    return " ".join(reasons)
+
+
 # --------------------------------------------------------------------------- rankings
 
 
-def bradley_terry_figure(people: pd.DataFrame, judge: pd.DataFrame) -> go.Figure:
-    """Bradley-Terry strengths with 95% bootstrap intervals, people's and the judge's, per model."""
+def bradley_terry_figure(people: pd.DataFrame, judge: pd.DataFrame, notes: Sequence[str] = ()) -> go.Figure:
+    """Bradley-Terry strengths with 95% bootstrap intervals, people's and the judge's, per model; ``notes``
+    (untrusted text, e.g. why strengths are not estimable) are shown under the title."""
     title = "Bradley-Terry strength (log-odds, mean 0) with 95% bootstrap intervals"
+    if notes:
+        wrapped = [line for note in notes for line in textwrap.wrap(str(note), width=110)]
+        title += "<br><span style='font-size:11px'>" + "<br>".join(plain(line) for line in wrapped) + "</span>"
     if people.empty and judge.empty:
         return message_figure("Bradley-Terry ranking", "No outcomes yet: needs human labels or judge verdicts.")
     order = list(people["model"]) + [m for m in judge["model"] if m not in set(people["model"])]
@@ -363,8 +413,8 @@ def bradley_terry_figure(people: pd.DataFrame, judge: pd.DataFrame) -> go.Figure
         )
     fig.update_layout(
         title=dict(text=title, font=dict(size=13)),
-        height=360,
-        margin=MARGIN,
+        height=360 + 14 * title.count("<br>"),
+        margin={**MARGIN, "t": MARGIN["t"] + 14 * title.count("<br>")} if notes else MARGIN,
         scattermode="group",
         yaxis_title="strength",
         legend=dict(orientation="h", y=-0.2),
@@ -422,6 +472,35 @@ def _layout(order: PartialOrder, levels: dict[str, int]) -> tuple[dict[int, list
         for i, model in enumerate(names):  # spread over the width: edge labels then stay apart
             position[model] = (0.1 + 0.8 * i / (len(names) - 1) if len(names) > 1 else 0.5, -float(level))
     return by_level, position
+
+
+GRAPH_PX, CHAR_PX = 450.0, 6.5  # a graph's plot width in its half-page column; one character of a label
+
+
+def _node_labels(
+    by_level: dict[int, list[str]], position: dict[str, tuple[float, float]]
+) -> dict[str, tuple[str, str]]:
+    """Each model's label and its place, so that names never run into each other: alone on its level,
+    beside the node (clear of the vertical arrows); else above it while the names fit between their
+    neighbours, otherwise alternately above and below (twice the room). A name longer than its room is
+    cut short with "…" (the hover text has it whole). Lengths are of the raw names (before ``plain``)."""
+    px = GRAPH_PX / 1.1  # pixels per x unit: the x axis spans [-0.05, 1.05]
+    labels: dict[str, tuple[str, str]] = {}
+    for names in by_level.values():
+        if len(names) == 1:
+            labels[names[0]] = (
+                _short(names[0], int((1.05 - position[names[0]][0]) * px / CHAR_PX) - 3),
+                "middle right",
+            )
+            continue
+        gap = (position[names[1]][0] - position[names[0]][0]) * px
+        edge = [2 * min(position[m][0] + 0.05, 1.05 - position[m][0]) * px for m in names]
+        alternate = any(len(m) * CHAR_PX > min(gap, e) for m, e in zip(names, edge, strict=True))
+        room = [min(2 * gap if alternate else gap, e) for e in edge]
+        for i, (m, r) in enumerate(zip(names, room, strict=True)):
+            place = "bottom center" if alternate and i % 2 else "top center"
+            labels[m] = (_short(m, int(r / CHAR_PX) - 1), place)
+    return labels
 
 
 def _draw_edges(
@@ -504,17 +583,19 @@ def partial_order_figure(
     by_level, position = _layout(order, levels)
     lowest = min(p[1] for p in position.values())
     _draw_edges(fig, order, position, edges, lowest)
+    labels = _node_labels(by_level, position)
     fig.add_trace(
         go.Scatter(
             x=[position[m][0] for m in position],
             y=[position[m][1] for m in position],
             mode="markers+text",
-            text=[plain(m) for m in position],
-            # alone on its level: name beside the node, clear of the vertical arrows; else above it
-            textposition=["middle right" if len(by_level[levels[m]]) == 1 else "top center" for m in position],
+            text=[plain(labels[m][0]) for m in position],
+            textposition=[labels[m][1] for m in position],
+            hovertext=[plain(m) for m in position],  # the full name, also where the label is cut short
             marker=dict(size=16, color=PEOPLE_COLOR),
             hoverinfo="text",
             showlegend=False,
+            cliponaxis=False,
         )
     )
     fig.update_yaxes(range=[lowest - 0.6, 0.6])

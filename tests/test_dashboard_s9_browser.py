@@ -1,0 +1,60 @@
+"""The Dashboard's "Judge run" picker in Debian's chromium after a quick dataset switch (s9 tester "lead",
+finding 1): the answer about the dataset shown first is made slow on purpose (3 s: PandaLM's first
+load took 6 s), the reviewer switches datasets meanwhile, and the picker must end on the new dataset's
+runs, with no "not in the list of choices" error. On the app without a judge (``live_app``)."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_browser_answers import browser_page
+
+from interchange.importers import import_table
+
+pytestmark = [pytest.mark.browser]
+
+DEMO = "judge-studio-demo"
+
+
+def _slow_for(studio: Any, dataset: str, seconds: float) -> list[str]:
+    """``studio.judge_run_choices`` answers as before, ``seconds`` late for ``dataset`` (a slow first
+    load of a large dataset); returns the datasets asked about, in order."""
+    asked: list[str] = []
+    answer = studio.judge_run_choices
+
+    def late(name: str | None) -> list[tuple[str, int]]:
+        asked.append(str(name))
+        if name == dataset:
+            time.sleep(seconds)
+        return answer(name)
+
+    studio.judge_run_choices = late
+    return asked
+
+
+def test_a_slow_answer_about_the_first_dataset_does_not_take_the_run_picker(live_app: Any, tmp_path: Path) -> None:
+    studio = live_app.studio
+    rows = [{"q": f"q{i}", "a": f"a{i}", "b": f"b{i}!", "l1": "1", "v": "2"} for i in range(6)]
+    path = tmp_path / "other.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    mapping = {"instruction": "q", "response1": "a", "response2": "b", "label:ann1": "l1", "verdict": "v"}
+    import_table(studio.store, path, mapping=mapping, model1="A", model2="B", judge="other-judge")
+    ((other_label, _other_run),) = studio.judge_run_choices("other")
+    with browser_page(live_app.url, "rita", "rita-pass-1") as page:
+        page.wait_for_timeout(1500)  # the page's own load events (the demo's runs) are answered
+        asked = _slow_for(studio, DEMO, 3.0)
+        page.get_by_role("tab", name="Dashboard").click()  # tab.select: the demo's runs, 3 s late
+        picker = page.locator("#dashboard-dataset input")
+        picker.fill("other")
+        picker.press("Enter")
+        page.wait_for_function("document.querySelector('#dashboard-summary').innerText.includes('6 comparisons')")
+        page.wait_for_timeout(5000)  # the late answer about the demo has come and gone
+        assert asked[:1] == [DEMO] and "other" in asked  # the race happened: demo asked first
+        assert picker.input_value() == "other"
+        assert page.locator("#dashboard-judge input").input_value() == other_label
+        assert "not in the list of choices" not in page.locator("body").inner_text()
+        assert "6 comparisons" in page.locator("#dashboard-summary").inner_text()
