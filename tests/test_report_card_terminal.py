@@ -23,7 +23,7 @@ DATASET = "my_pairs-v1*"
 JUDGE = "judge\x1b[31m (red)"  # a name from a file may carry a terminal escape sequence
 CSV = "question,a,b,label,verdict\n" + "".join(f"Question {i}?,answer a{i},answer b{i},1,1\n" for i in range(3))
 MAP = ["instruction=question", "response1=a", "response2=b", "label=label", "verdict=verdict"]
-PLAIN_TITLE = f"# Judge report card: {DATASET}"
+PLAIN_TITLE = f"Judge report card: {DATASET}\n" + "=" * len(f"Judge report card: {DATASET}")  # underlined
 ESCAPED_TITLE = "# Judge report card: my\\_pairs\\-v1\\*"
 
 
@@ -88,7 +88,7 @@ def _in_terminal(home: Path, *args: str) -> str:
 
 def test_a_terminal_gets_the_card_without_escapes(home: Path) -> None:
     shown = _in_terminal(home, "report", "--dataset", DATASET)
-    assert PLAIN_TITLE in shown and "## Run 1: judge[31m (red) (profile imported)" in shown
+    assert PLAIN_TITLE in shown and "\nRun 1: judge[31m (red) (profile imported)\n---" in shown
     assert "\\" not in shown  # no Markdown escape anywhere
     assert "\x1b" not in shown  # the name's escape sequence cannot recolour the terminal
     assert "accuracy 1.000 [0.439, 1.000] (Wilson interval" in shown
@@ -111,5 +111,6 @@ def test_files_and_pipes_keep_the_escaped_markdown(
     _report(home, monkeypatch, capsys, "-o", str(tmp_path / "card.txt"))
     text = (tmp_path / "card.txt").read_text(encoding="utf-8")
     assert PLAIN_TITLE in text and "\\" not in text and "\x1b" not in text
+    assert "\n|" not in text and "|---" not in text and "\n#" not in text  # tables in columns, headings underlined
     asked = _report(home, monkeypatch, capsys, "--format", "text")
     assert PLAIN_TITLE in asked and "\\" not in asked

@@ -11,6 +11,7 @@ from that Markdown by markdown-it with raw HTML off, and embeds plotly.js inline
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -263,7 +264,36 @@ def card_text(card: Mapping[str, Any]) -> str:
     plain text), but names shown as they are, not Markdown-escaped (``pandalm-testset-v1``, not
     ``pandalm\\-testset\\-v1``); ``terminal_text`` still drops the control characters a name could
     use to move the cursor or recolour the terminal. Never for a file that is rendered later."""
-    return card_markdown(card, terminal_text)
+    return terminal_layout(card_markdown(card, terminal_text))
+
+
+def terminal_layout(markdown: str) -> str:
+    """Markdown structure made for a terminal: headings underlined (``#`` with ``=``, deeper with ``-``),
+    pipe tables as aligned columns with a rule under the header. Emphasis marks (``**``, ``_``) stay as
+    they are: removing them could also remove characters of a name, which this text shows unescaped."""
+    out: list[str] = []
+    table: list[list[str]] = []
+    for line in [*markdown.splitlines(), ""]:
+        if line.startswith("|") and line.rstrip().endswith("|"):
+            if not re.fullmatch(r"\|[\s:|-]+\|", line.strip()):  # the |---| row: redrawn below the header
+                table.append([c.strip() for c in line.strip()[1:-1].split(" | ")])
+            continue
+        if table:
+            out += _columns(table)
+            table = []
+        heading = re.match(r"^(#+) (.*)$", line)
+        if heading:
+            text = heading.group(2)
+            out += [text, ("=" if len(heading.group(1)) == 1 else "-") * len(text)]
+        else:
+            out.append(line)
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _columns(rows: list[list[str]]) -> list[str]:
+    widths = [max(len(r[i]) if i < len(r) else 0 for r in rows) for i in range(max(map(len, rows)))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)).rstrip() for r in rows]
+    return [lines[0], "  ".join("-" * w for w in widths), *lines[1:]]
 
 
 # --------------------------------------------------------------------------------------- figures
