@@ -66,6 +66,7 @@ def summary_markdown(board: Dashboard) -> str:
         )
     if c["labels"] == 0:
         lines.append("_No human labels yet: the figures fill in as people label on the Annotate page._")
+    lines += _unparsed_line(c)
     lines.append(
         f"Human vs judge over **{a.n}** labels: accuracy **{_fmt(a.accuracy)}**, "
         f"Cohen's κ **{_fmt(a.cohen_kappa)}**, macro F1 **{_fmt(a.macro_f1)}**"
@@ -83,6 +84,23 @@ def summary_markdown(board: Dashboard) -> str:
     )
     lines += _people_position_line(board)
     return "\n\n".join(lines)
+
+
+def _unparsed_line(counts: dict[str, Any]) -> list[str]:
+    """The judge outputs without a verdict, said before any figure (a run that mostly failed to parse
+    showed "accuracy 0.667" with only a side note); the report card's caveat, in the same words."""
+    unparsed, total = int(counts.get("unparsed", 0)), int(counts.get("verdicts", 0))
+    if not unparsed or not total:
+        return []
+    line = (
+        f"{unparsed} of {total} judge outputs ({unparsed / total:.0%}) have no verdict and are left out of every figure"
+    )
+    if unparsed * 2 >= total:
+        return [
+            f"**Warning: {line}; the judge's figures rest on the other {total - unparsed}.** Check the judge's "
+            "profile, its verdict mode (`--verdict-mode constrained`) or `--max-new-tokens`."
+        ]
+    return [f"_{line}._"]
 
 
 def _people_position_line(board: Dashboard) -> list[str]:
