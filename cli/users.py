@@ -93,7 +93,8 @@ def users_command(settings: Settings, args: argparse.Namespace) -> None:
             new_account_name(args.name)  # a name that cannot be an account: said before the password prompt
             password = _read_password(args.password_stdin)
             admin.add_account(None, args.name, password, role=args.role, kind=args.kind)
-            print(f"Added {args.role} {args.name!r} ({args.kind}). Database: {settings.database}")
+            kind = f" ({args.kind} annotator)" if args.role == "annotator" or args.kind != "crowd" else ""
+            print(f"Added {args.role} {args.name!r}{kind}. Database: {settings.database}")
         elif task == "list":
             print(admin.accounts(None).to_string(index=False))
         elif task == "set":

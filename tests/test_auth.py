@@ -185,8 +185,11 @@ def test_users_command_adds_lists_changes_invites_and_issues_tokens(tmp_path: Pa
         tmp_path, "add", "carol", "--role", "reviewer", "--kind", "expert", "--password-stdin", stdin="carol-pass-1\n"
     )
     assert added.returncode == 0, added.stderr
-    assert "Added reviewer 'carol' (expert)" in added.stdout
-    assert _users(tmp_path, "add", "dan", "--password-stdin", stdin="dan-pass-1\n").returncode == 0
+    assert "Added reviewer 'carol' (expert annotator)" in added.stdout
+    dan = _users(tmp_path, "add", "dan", "--password-stdin", stdin="dan-pass-1\n")
+    assert dan.returncode == 0 and "Added annotator 'dan' (crowd annotator)." in dan.stdout
+    boss = _users(tmp_path / "other", "add", "boss", "--role", "admin", "--password-stdin", stdin="boss-pass-1\n")
+    assert "Added admin 'boss'. Database:" in boss.stdout  # not "(crowd)": an admin is no crowd worker
     short = _users(tmp_path, "add", "erin", "--password-stdin", stdin="short\n")
     assert short.returncode != 0 and "at least 8 characters" in short.stderr
     as_argument = _users(tmp_path, "add", "erin", "--password", "erin-pass-1")
