@@ -357,6 +357,12 @@ GOLD_SECRET = "gold-positions"  # app_secrets row: salts gold positions in sessi
 _GOLD_SALTS: dict[str, str] = {}  # database URL -> that secret, once read back from the database
 
 
+def new_salt() -> str:
+    """A fresh random ``GOLD_SECRET`` (a function of its own so that tests can pin it: with a random one
+    per database, which items a test's people are handed, and so its figures, differed from run to run)."""
+    return secrets.token_hex(32)
+
+
 def _gold_salt(session: Session, pool: Pool) -> str:
     """What gold positions and picks are drawn from: the pool's seed (reproducible), else a random
     secret kept in the database (``GOLD_SECRET``), so every app server of a deployment draws the same
@@ -372,7 +378,7 @@ def _gold_salt(session: Session, pool: Pool) -> str:
     if stored is not None:
         _GOLD_SALTS[key] = stored
         return stored
-    value = secrets.token_hex(32)
+    value = new_salt()
     try:
         with session.begin_nested():  # a server made it at the same moment: theirs wins
             session.add(AppSecret(name=GOLD_SECRET, value=value))

@@ -20,6 +20,16 @@ from annotation_store import Store, load_demo_dataset, open_store  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(autouse=True)
+def fixed_hand_out_salt(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The salt of the order in which each person meets items (and gold) is fixed in this process: the
+    app draws a random one per database, which made a test's labels, and so its figures, differ from
+    run to run (session 8's last CI run failed on it). Servers started as subprocesses still draw theirs."""
+    from annotation_store import answers
+
+    monkeypatch.setattr(answers, "new_salt", lambda: "tests-fixed-hand-out-salt")
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     path = Path(os.environ.get("JUDGE_STUDIO_SHARED_DATA", ROOT.parent / "shared" / "data"))
@@ -33,11 +43,6 @@ def seeded_db_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "seeded.sqlite3"
     store = open_store(path)
     store.seed_dataset(load_demo_dataset())
-    # A fixed salt for the order in which each person meets items (and gold): the app draws a random
-    # one per database, which made a test's labels, and so its figures, differ from run to run.
-    from annotation_store.answers import GOLD_SECRET
-
-    store.shared_secret(GOLD_SECRET, adopt="tests-fixed-hand-out-salt")
     store.close()
     return path
 
