@@ -21,8 +21,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
-from analysis.report_text import counted
-from cli.options import add_settings
+from cli.options import add_settings, counted
 from errors import InvalidInput
 from settings import Settings
 

@@ -63,3 +63,11 @@ def settings_from(args: argparse.Namespace) -> Settings:
 def _warn(message: str) -> None:
     """A setting this command does not use is wrong: say so, and run (``Settings.from_env``)."""
     print(f"judge-studio: warning: {message}", file=sys.stderr)
+
+
+def counted(n: int, word: str) -> str:
+    """``analysis.report_text.counted``, imported when a message is printed (``analysis`` pulls in pandas and
+    scikit-learn, which ``--help`` must not load)."""
+    from analysis.report_text import counted as in_words
+
+    return in_words(n, word)

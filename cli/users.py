@@ -6,8 +6,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from analysis.report_text import counted
-from cli.options import add_settings
+from cli.options import add_settings, counted
 from settings import Settings
 
 if TYPE_CHECKING:
