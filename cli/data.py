@@ -39,7 +39,8 @@ def add_import(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="FIELD=COLUMN",
         help="jsonl/csv: which column holds a field (instruction, input, response1, response2, model1, model2, "
-        "key, category, reference, label, annotator, label:<annotator>, verdict, reason); repeat",
+        "key, category, reference, label, annotator, label:<annotator>, verdict, reason); repeat. A column named "
+        "exactly like a field is read without --map (verdict only with --judge); --map wins over it",
     )
     parser.add_argument("--model1", help="jsonl/csv: name of the model of response 1 when no column holds it")
     parser.add_argument("--model2", help="jsonl/csv: name of the model of response 2 when no column holds it")
@@ -85,7 +86,8 @@ def add_export(parser: argparse.ArgumentParser) -> None:
         "--format",
         choices=EXPORT_FORMATS,
         help="default from the output's suffix (.jsonl, .csv, .parquet); jsonl on standard output or a file without "
-        "a suffix; another suffix (.xlsx, .json) needs --format",
+        "a suffix; another suffix (.json, .txt) needs --format; no format writes spreadsheets (.xlsx): a spreadsheet "
+        "opens .csv",
     )
     parser.add_argument("--output", "-o", help="file to write (default: standard output; parquet needs a file)")
     parser.add_argument("--judges", action="store_true", help="labels: add every judge verdict as rows")
@@ -239,6 +241,8 @@ def export_command(settings: Settings, args: argparse.Namespace) -> None:
 
 
 #: Output suffixes and the export format each one means.
+#: Spreadsheet files, which no export format writes (a spreadsheet opens the .csv).
+SPREADSHEET_SUFFIXES = (".xlsx", ".xls", ".xlsm", ".ods", ".numbers")
 EXPORT_SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
 
@@ -253,9 +257,16 @@ def export_format(output: str | None, fmt: str | None) -> str | None:
     suffix = os.path.splitext(output)[1].lower() if output and output != "-" else ""
     named = EXPORT_SUFFIXES.get(suffix)
     known = ", ".join(EXPORT_SUFFIXES)
+    if suffix in SPREADSHEET_SUFFIXES:  # --format csv would write CSV text that the spreadsheet calls corrupt
+        csv_name = os.path.splitext(str(output))[0] + ".csv"
+        raise InvalidInput(
+            f"Unknown output suffix {suffix!r} in {output!r}: use {known}. Export writes no {suffix} files; "
+            f"write {csv_name!r} instead: a spreadsheet opens it."
+        )
     if fmt is None and suffix and named is None:
         raise InvalidInput(
-            f"Unknown output suffix {suffix!r} in {output!r}: use {known}, or choose the format with --format."
+            f"Unknown output suffix {suffix!r} in {output!r}: use {known}, or write one of jsonl, csv, parquet "
+            "under this name with --format FORMAT."
         )
     if fmt is not None and named is not None and named != fmt:
         raise InvalidInput(f"--format {fmt} does not match the output {output!r} (a {suffix} file is {named}).")

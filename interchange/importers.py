@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import difflib
 import hashlib
 import json
 import math
@@ -184,24 +185,75 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _open_text(path: Path) -> str:
+_BOM = b"\xef\xbb\xbf"
+
+
+def not_utf8_message(name: str, raw: bytes, exc: UnicodeDecodeError, again: str = "import it again") -> str:
+    """What a file that is not UTF-8 gets, on the command line and on the Admin page alike: the file, the
+    line and byte of the first bad byte, and how to fix it. ``raw``: the file's bytes; ``exc``: from
+    decoding them as ``utf-8-sig`` (which drops a leading BOM, so its offset lacks those 3 bytes).
+    ``again``: "import it again" (command line) or "upload it again" (Admin page)."""
+    offset = exc.start + (len(_BOM) if raw.startswith(_BOM) else 0)
+    line = raw.count(b"\n", 0, offset) + 1
+    return (
+        f"{name} is not UTF-8 text (line {line}: byte {offset} is 0x{raw[offset]:02x}). Save it as "
+        f"UTF-8 (e.g. in a spreadsheet: “CSV UTF-8”) and {again}; nothing was imported."
+    )
+
+
+def read_utf8(path: Path, again: str = "import it again") -> str:
+    """A file's text (a leading BOM dropped); a missing, unreadable or non-UTF-8 file is a StoreError whose
+    message names the file by its name (``not_utf8_message`` for the encoding). The Admin page's upload
+    check can call this with ``again="upload it again"``."""
     try:
-        return path.read_text(encoding="utf-8-sig")
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise StoreError(f"{path}: no such file.") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise StoreError(f"{path}: cannot be read ({exc}).") from None
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot be read ({exc.strerror or exc}).") from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise StoreError(not_utf8_message(path.name, raw, exc, again)) from None
+
+
+def _open_text(path: Path) -> str:
+    return read_utf8(path)
 
 
 def _json_list(path: Path, what: str) -> list[Any]:
     """A JSON file holding a list (``what`` says of what, for the message when it is not one)."""
+    text = _open_text(path)
     try:
-        data = json.loads(_open_text(path))
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise StoreError(f"{path.name}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}).") from None
+        hint = _json_lines_hint(text) if exc.msg == "Extra data" else ""
+        raise StoreError(
+            f"{path.name}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}).{hint}"
+        ) from None
     if not isinstance(data, list):
         raise StoreError(f"{path.name}: expected a JSON list of {what}, got {type(data).__name__}.")
     return data
+
+
+#: The formats that read JSON Lines (one JSON object a line), for the hint when a JSON format gets such a file.
+JSON_LINES_FORMATS = ("jsonl", "mtbench-questions", "mtbench-reference", "mtbench-answers")
+
+
+def _json_lines_hint(text: str) -> str:
+    """ " This looks like JSON Lines ..." when the text's first two non-blank lines are each one JSON value
+    (FastChat's ``question.jsonl`` given to a JSON-list format stops at line 2 with "Extra data")."""
+    lines = [line for line in text.splitlines() if line.strip()][:2]
+    try:
+        whole = len(lines) == 2 and all(isinstance(json.loads(line), dict) for line in lines)
+    except json.JSONDecodeError:
+        whole = False
+    if not whole:
+        return ""
+    return (
+        " This looks like JSON Lines (one JSON object a line), but this format reads one JSON list; "
+        f"choose a JSON Lines format: {', '.join(JSON_LINES_FORMATS)}."
+    )
 
 
 def _json_records(path: Path) -> list[_Record]:
@@ -234,23 +286,46 @@ CSV_FIELD_LIMIT = 1 << 30
 
 def _csv_records(path: Path) -> list[_Record]:
     """A CSV file with a header line; strict quoting, so a stray or unclosed quote is an error naming
-    its record and line, not a field that silently swallows the rest of the file."""
+    its record and line, not a field that silently swallows the rest of the file. A row with more or
+    fewer fields than the header is refused by its line (``csv.DictReader`` would fill the gap with
+    None or put the extras under a None column, and the message would blame a field instead)."""
     text = _open_text(path)
     csv.field_size_limit(max(csv.field_size_limit(), CSV_FIELD_LIMIT))
-    reader = csv.DictReader(text.splitlines(keepends=True), strict=True)
+    reader = csv.reader(text.splitlines(keepends=True), strict=True)
+    header: list[str] | None = None
     records: list[_Record] = []
+    last = 0  # the line the previous row ended on
     try:
         for row in reader:
-            records.append(_Record(path.name, len(records) + 1, dict(row), reader.line_num))
+            first, last = last + 1, reader.line_num
+            if not row:  # a blank line, as DictReader skips
+                continue
+            if header is None:
+                header = _csv_header(path.name, row)
+                continue
+            if len(row) != len(header):
+                lines = f"line {last}" if first == last else f"lines {first}-{last}"
+                raise StoreError(
+                    f"{path.name}, record {len(records) + 1}: {lines} {'has' if first == last else 'have'} "
+                    f"{len(row)} fields; the header has {len(header)}; nothing was imported."
+                )
+            records.append(_Record(path.name, len(records) + 1, dict(zip(header, row, strict=True)), last))
     except csv.Error as exc:  # line_num counts the lines of the records read before the bad one
-        where = "the header" if reader.line_num == 0 else f"record {len(records) + 1}"
+        where = "the header" if header is None else f"record {len(records) + 1}"
         raise StoreError(
-            f"{path.name}, {where} (starting at line {reader.line_num + 1}): not valid CSV ({exc}); "
-            "nothing was imported."
+            f"{path.name}, {where} (starting at line {last + 1}): not valid CSV ({exc}); nothing was imported."
         ) from None
-    if reader.fieldnames is None:
+    if header is None:
         raise StoreError(f"{path.name}: the CSV file is empty (no header line).")
     return records
+
+
+def _csv_header(name: str, row: list[str]) -> list[str]:
+    """The header's column names; one named twice is refused (a dict would keep only its last value)."""
+    twice = sorted({column for column in row if row.count(column) > 1})
+    if twice:
+        raise StoreError(f"{name}, line 1: the header names column {twice[0]!r} twice; nothing was imported.")
+    return row
 
 
 def _as_record(source: str, number: int, item: Any, line: int | None = None) -> _Record:
@@ -956,10 +1031,15 @@ def _table_records(path: Path, file_format: str | None) -> list[_Record]:
     raise StoreError(f"{path.name}: unknown table format {kind!r}; use jsonl, csv or json.")
 
 
+def _column_list(columns: Sequence[Any]) -> str:
+    """ "'id', 'q', 'a'": a file's column names for a message (the first 30, then how many more)."""
+    names = [repr(str(name)) for name in columns]
+    return ", ".join(names[:30]) + (f" and {len(names) - 30} more" if len(names) > 30 else "")
+
+
 def _no_column(record: _Record, column: str, field: str = "") -> NoReturn:
     """A mapped column the record lacks: name the columns it has, since the mapping is the likely mistake."""
-    names = [repr(str(name)) for name in record.data]
-    has = ", ".join(names[:30]) + (f" and {len(names) - 30} more" if len(names) > 30 else "") if names else "none"
+    has = _column_list(list(record.data)) or "none"
     mapped = f" (mapped to {field})" if field and field != column else ""
     record.fail(column, f"missing: the file has no column {column!r}{mapped}; its columns are {has}")
 
@@ -973,6 +1053,25 @@ def _cell(record: _Record, column: str) -> Any:
     return value
 
 
+#: Fields that name something (an item, a model, a person): a JSON number is read as its text, since
+#: many files number their items (PandaLM's ``idx``, FastChat's ``question_id``) and checkpoints (``step``).
+#: Every other field holds text someone wrote: a number, list, object or true/false there is a mistake in
+#: the file (a list stored as the text '["list"]' would be judged as such), so it is refused.
+_NAME_FIELDS = ("key", "model1", "model2", "annotator")
+#: Fields whose null means "empty" (a missing input or category); a null instruction or response is refused.
+_OPTIONAL_FIELDS = ("input", "category", "reference", "reason")
+
+
+def _kind(value: Any) -> str:
+    """A JSON value's kind for a message: "a list (['x'])", "a number (123)", "null", "true"."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    kind = "a list" if isinstance(value, list) else "an object" if isinstance(value, dict) else "a number"
+    return f"{kind} ({_shown(value)})"
+
+
 @dataclass(frozen=True)
 class _MappedRecord:
     """A table record read through the column mapping: fields by name, messages by column."""
@@ -984,9 +1083,21 @@ class _MappedRecord:
         if field not in self.mapping:
             return ""
         column = self.mapping[field]
-        if required and column not in self.record.data:
-            _no_column(self.record, column, field)
-        return self.record.text(column, required=required, nonempty=nonempty, coerce=True)
+        if column not in self.record.data:
+            if required:
+                _no_column(self.record, column, field)
+            return ""
+        value = self.record.data[column]
+        if value is None and field in _OPTIONAL_FIELDS:
+            return ""
+        if isinstance(value, int) and not isinstance(value, bool) and field in _NAME_FIELDS:
+            value = str(value)
+        if not isinstance(value, str):
+            empty = ' (write "" for an empty response)' if value is None and field.startswith("response") else ""
+            self.record.fail(column, f"expected text, got {_kind(value)}{empty}")
+        if nonempty and not value.strip():
+            self.record.fail(column, f"expected non-empty text, got {_shown(value)}")
+        return value
 
 
 def _word(value: Any) -> str:
@@ -1021,9 +1132,41 @@ class _TableColumns:
                 f"Unknown {'field' if len(unknown) == 1 else 'fields'} {', '.join(unknown)} in the column mapping; "
                 f"fields: {', '.join(TABLE_FIELDS)}."
             )
+        if "verdict" in mapping and not self.judge:
+            raise StoreError(
+                "A verdict column needs the judge's name (command line: --judge NAME; Admin page: 'Judge name')."
+            )
+
+    def by_name(self, columns: Sequence[str]) -> tuple[_TableColumns, list[str]]:
+        """The mapping completed with the file's columns named exactly like a field (``instruction``,
+        ``response1``, ...), so a file in our own field names needs no mapping; and the notes to show.
+
+        What the user said wins: a field already mapped, a column already used, ``--model1`` /
+        ``--model2`` given as names, or ``label:<name>`` columns (then a ``label`` column is no person's).
+        A ``verdict`` column needs a judge's name, so without ``--judge`` it is left out, with a note."""
+        mapping, notes = dict(self.mapping), []
+        used = set(mapping.values())
+        skip = {"model1"} if self.model1 else set()
+        skip |= {"model2"} if self.model2 else set()
+        skip |= {"label"} if any(f.startswith("label:") for f in mapping) else set()
+        skip |= {"annotator"} if self.annotator != "imported" else set()
+        if not self.judge:
+            skip |= {"verdict", "reason"}
+            if "verdict" in columns and "verdict" not in used and "verdict" not in mapping:
+                notes.append("The column 'verdict' was not imported: name its judge (--judge NAME) to import it.")
+        found = [f for f in TABLE_FIELDS if f in columns and f not in mapping and f not in used and f not in skip]
+        found = [f for f in found if f != "reason" or "verdict" in mapping or "verdict" in found]
+        if found:
+            notes.insert(0, f"Columns read by their names: {', '.join(found)}.")
+        mapping.update({f: f for f in found})
+        return dataclasses.replace(self, mapping=mapping), notes
+
+    def check_file(self, source: str, columns: Sequence[str]) -> None:
+        """Refuse a mapping that leaves a required field without a column, naming the file's columns."""
+        mapping = self.mapping
         missing = [f for f in ("instruction", "response1", "response2") if f not in mapping]
         if missing:
-            raise StoreError(f"The column mapping must name a column for {', '.join(missing)}.")
+            raise StoreError(_unmapped(source, missing, columns))
         for field, constant in (("model1", self.model1), ("model2", self.model2)):
             if field not in mapping and not constant:
                 raise StoreError(
@@ -1031,10 +1174,34 @@ class _TableColumns:
                     f"(command line: --map {field}=COLUMN; Admin page: {field}=COLUMN in the column mapping) "
                     f"or name the model (command line: --{field} NAME; Admin page: 'Model {field[-1]} name')."
                 )
-        if "verdict" in mapping and not self.judge:
-            raise StoreError(
-                "A verdict column needs the judge's name (command line: --judge NAME; Admin page: 'Judge name')."
-            )
+
+
+def _unmapped(source: str, missing: Sequence[str], columns: Sequence[str]) -> str:
+    """The message for required fields without a column: the file's columns and the --map lines to add
+    (with a column whose name is close to the field's, e.g. ``Instruction``, when the file has one)."""
+    lines = []
+    for field in missing:
+        same = [str(c) for c in columns if str(c).lower() == field]
+        close = same or difflib.get_close_matches(field, [str(c) for c in columns], n=1, cutoff=0.75)
+        lines.append(f"--map {field}={close[0] if close else 'COLUMN'}")
+    shown = _column_list(columns)
+    return (
+        f"{source}: no column for {', '.join(missing)} (a column named like the field is read by itself); "
+        f"the file's columns are {shown or 'none'}. Add {' '.join(lines)} (Admin page: "
+        f"{', '.join(line.removeprefix('--map ') for line in lines)} in the column mapping); nothing was imported."
+    )
+
+
+@dataclass(frozen=True)
+class TableImportSummary(ImportSummary):
+    """A table import's summary and what the reading noticed without refusing the file (duplicate
+    records skipped, empty responses, columns read by their names): the command line and the Admin
+    page both print ``describe()``, so both show the notes."""
+
+    notes: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        return " ".join((super().describe(), *self.notes))
 
 
 @dataclass
@@ -1045,11 +1212,12 @@ class ParsedTable:
     collected: _Collected
     verdicts: list[ImportVerdict]
     judge: str | None
+    notes: list[str] = dataclasses.field(default_factory=list)
 
     def write(self, store: Store, dataset: str | None = None) -> ImportSummary:
         """Everything in one transaction (``Store.import_batch``): dataset ``dataset`` or the file's name."""
         runs = (_judge_run(str(self.judge), "imported", self.path.name, self.verdicts),) if self.verdicts else ()
-        return self.collected.write(
+        summary = self.collected.write(
             store,
             self.path,
             dataset or self.path.stem,
@@ -1057,6 +1225,41 @@ class ParsedTable:
             description=f"imported from {self.path.name}",
             judge_runs=runs,
         )
+        fields = {f.name: getattr(summary, f.name) for f in dataclasses.fields(summary)}
+        return TableImportSummary(**fields, notes=tuple(self.notes))
+
+
+def _file_columns(records: Sequence[_Record]) -> list[str]:
+    """The columns of a table: a CSV's header, or every key of a JSON(L) file's records in first-seen order."""
+    return list(dict.fromkeys(str(name) for record in records for name in record.data))
+
+
+def _without_duplicates(records: Sequence[_Record]) -> tuple[list[_Record], str]:
+    """The records less exact repeats of an earlier one (the same line twice, e.g. from concatenated
+    files), and the note saying which were skipped. A repeated key with other text is not a repeat: the
+    store refuses that one, naming both."""
+    first: dict[str, _Record] = {}
+    kept, repeats = [], []
+    for record in records:
+        seen = first.setdefault(json.dumps(record.data, sort_keys=True, default=str), record)
+        if seen is record:
+            kept.append(record)
+        else:
+            repeats.append(f"{_place(record)} repeats {_place(seen)}")
+    if not repeats:
+        return kept, ""
+    shown = ", ".join(repeats[:5]) + (f" and {len(repeats) - 5} more" if len(repeats) > 5 else "")
+    return kept, f"{counted(len(repeats), 'duplicate record')} skipped ({shown})."
+
+
+def _place(record: _Record) -> str:
+    return f"line {record.line}" if record.line else f"record {record.number}"
+
+
+def _empty_responses(out: _Collected) -> str:
+    """The note on empty responses (kept: a model may answer nothing, as 54 of PandaLM's test set do)."""
+    empty = {(r.prompt_key, r.model) for r in out.responses if not r.text.strip()}
+    return f"{counted(len(empty), 'empty response')} (kept as empty text)." if empty else ""
 
 
 def _table_item(record: _Record, columns: _TableColumns, out: _Collected) -> tuple[str, str, str]:
@@ -1139,20 +1342,24 @@ def read_table(
 ) -> ParsedTable:
     """Read and check a generic table (see ``import_table``) without touching the store."""
     words = {k.lower(): v for k, v in (label_words or LABEL_WORDS).items()}
-    columns = _TableColumns(mapping, model1, model2, annotator, judge, words)
-    columns.check()
+    given = _TableColumns(mapping, model1, model2, annotator, judge, words)
+    given.check()
     file, records = _read(Path(path), lambda found: _table_records(found, file_format))
+    columns, notes = given.by_name(_file_columns(records))
+    columns.check_file(file.name, _file_columns(records))
+    records, repeated = _without_duplicates(records)
     out = _Collected()
     verdicts: list[ImportVerdict] = []
     judged: dict[tuple[str, str, str], Any] = {}
     for record in records:
         item = _table_item(record, columns, out)
         _table_labels(record, columns, item, out)
-        if "verdict" in mapping:
+        if "verdict" in columns.mapping:
             verdict = _table_verdict(record, columns, item, judged)
             if verdict is not None:
                 verdicts.append(verdict)
-    return ParsedTable(file, out, verdicts, judge)
+    notes += [note for note in (repeated, _empty_responses(out)) if note]
+    return ParsedTable(file, out, verdicts, judge, notes)
 
 
 def import_table(

@@ -24,6 +24,7 @@ from annotation_store.batch_import import ImportSummary
 from annotation_store.gold_ratings import GoldRatingMark
 from annotation_store.models import ANNOTATOR_KINDS, ANNOTATOR_ROLES
 from annotation_store.sessions import GoldMark
+from interchange.importers import read_utf8
 from orchestration.catalog import require_dataset
 from orchestration.checkup import SUITES, CheckupProgress, CheckupReport, run_checkup
 from orchestration.datasets import (
@@ -134,13 +135,7 @@ def format_of_file(name: str) -> str:
 def _check_utf8(path: Path) -> None:
     """Uploads are read as UTF-8; a file saved in another encoding gets a message naming the file as the
     admin uploaded it (Gradio keeps its name, in a temporary folder whose path means nothing to them)."""
-    try:
-        path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise StoreError(
-            f"{path.name} is not UTF-8 text (byte {exc.start} is 0x{exc.object[exc.start]:02x}). Save it as "
-            "UTF-8 (e.g. in a spreadsheet: “CSV UTF-8”) and upload it again; nothing was imported."
-        ) from None
+    read_utf8(path, again="upload it again")  # the command line's message (file, line, byte), for an upload
 
 
 def removed_gold_note(comparison_id: int, kept: int) -> str:
@@ -226,11 +221,6 @@ class AdminDesk:
         table = request.fmt in TABLE_FORMATS
         if request.mapping.strip() and not table:
             raise StoreError(f"A column mapping only applies to {' and '.join(TABLE_FORMATS)} files.")
-        if table and not request.mapping.strip():
-            raise StoreError(
-                "A jsonl/csv import needs a column mapping, e.g. "
-                "instruction=question, response1=a, response2=b, model1=model_a, model2=model_b."
-            )
         options = ImportOptions(
             dataset=request.dataset.strip() or None,
             judge=request.judge.strip() or None,

@@ -270,7 +270,7 @@ def test_admin_imports_a_table_and_a_bad_file_changes_nothing(studio: Studio, db
     assert _counts(db_path) == before
     assert "bad" not in studio.dataset_names()
 
-    with pytest.raises(StoreError, match="needs a column mapping"):
+    with pytest.raises(StoreError, match=r"no column for instruction.*the file.s columns are"):  # listed, with the fix
         admin.import_dataset("ada", ImportRequest(good, "csv"))
     with pytest.raises(StoreError, match="only applies to jsonl and csv"):
         admin.import_dataset("ada", ImportRequest(good, "alpacaeval-outputs", mapping="instruction=q"))
