@@ -150,8 +150,9 @@ class ImportedRun:
         if self.comparisons != self.verdicts:
             twice = self.verdicts - self.comparisons  # each comparison has at most one verdict per order
             both = "each" if twice == self.comparisons else f"{twice} of them"
-            orders = f": {self.comparisons} comparisons, {both} in both orders"
-        return f"{self.verdicts} verdicts of {self.model} (run {self.run_id}{orders}, {self.unparsed} unparsed)"
+            orders = f": {self.comparisons} comparison{'' if self.comparisons == 1 else 's'}, {both} in both orders"
+        verdicts = f"{self.verdicts} verdict{'' if self.verdicts == 1 else 's'}"
+        return f"{verdicts} of {self.model} (run {self.run_id}{orders}, {self.unparsed} unparsed)"
 
 
 @dataclass(frozen=True)
@@ -170,14 +171,15 @@ class ImportSummary:
     runs: tuple[ImportedRun, ...]
 
     def describe(self) -> str:
+        # the plural inline: this layer may not import analysis.report_text.counted
         counts = [
-            (self.prompts, "new prompts"),
-            (self.prompts_updated, "prompts updated"),
-            (self.responses, "responses"),
-            (self.comparisons, "comparisons"),
-            (self.labels, f"labels from {self.annotators} annotator{'' if self.annotators == 1 else 's'}"),
+            (self.prompts, "new prompt{s}"),
+            (self.prompts_updated, "prompt{s} updated"),
+            (self.responses, "response{s}"),
+            (self.comparisons, "comparison{s}"),
+            (self.labels, f"label{{s}} from {self.annotators} annotator{'' if self.annotators == 1 else 's'}"),
         ]
-        parts = [f"{n} {what}" for n, what in counts if n]
+        parts = [f"{n} {what.format(s='' if n == 1 else 's')}" for n, what in counts if n]
         parts += [run.describe() for run in self.runs]
         created = "new dataset" if self.dataset_created else "dataset"
         added = ", ".join(parts) if parts else "nothing new (already there)"

@@ -12,7 +12,7 @@ import socket
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 from judge_runtime import Judge, SingleCase
@@ -176,19 +176,42 @@ def judge(settings: Settings, args: argparse.Namespace) -> None:
     from dataclasses import replace
 
     from annotation_store import DEMO_DATASET_NAME
+    from judge_runtime.factory import check_model_spec
+    from judge_runtime.remote import is_remote_model
     from orchestration import Studio
+    from orchestration.service import run_summary_text
 
     # the demo is seeded only when it is the dataset asked for: a typo never fills an empty database
     studio = Studio.open(replace(settings, seed_demo=settings.seed_demo and args.dataset == DEMO_DATASET_NAME))
     checked_settings(studio.judge_spec)  # an unknown profile or preset is said before any bar or loading
+    check_model_spec(studio.judge_spec)  # a malformed openai:NAME@URL too
     studio.check_judge_dataset(args.dataset)  # an unknown or empty dataset too, before the model loads
+    if is_remote_model(studio.judge_spec.model):
+        studio.judge()  # a remote judge "loads" in a request: an unreachable or wrong URL is said first as well
     print(f"Judge: {settings.judge_model} (profile {settings.judge_profile})", file=sys.stderr)
-    with progress_bar("judgment", "Judging") as progress:
+    with lazy_progress_bar("judgment", "Judging", settings.batch_size) as progress:
         summary = studio.judge_dataset(args.dataset, limit=args.limit, on_progress=progress)
-    print(
-        f"Judged {summary.judged} comparisons ({summary.unparsed} unparsed); skipped {summary.skipped} already "
-        f"judged with this judge (run {summary.run_id}). Database: {settings.database}"
-    )
+    print(f"{run_summary_text(summary, args.dataset)} Database: {settings.database}")
+
+
+@contextmanager
+def lazy_progress_bar(unit: str, desc: str, batch_size: int) -> Iterator[Callable[[int, int], None]]:
+    """``progress_bar``, drawn only at the first ``on_progress`` call (a run with nothing to do draws none),
+    after a line saying when the bar first moves: on a CPU a batch of 8 takes minutes, and a bar at 0 for
+    that long looks stuck."""
+    from orchestration.service import batch_note
+
+    with ExitStack() as stack:
+        bar: list[Callable[[int, int], None]] = []
+
+        def progress(done: int, total: int) -> None:
+            if not bar:
+                if note := batch_note(total - done, batch_size):
+                    print(note, file=sys.stderr)
+                bar.append(stack.enter_context(progress_bar(unit, desc)))
+            bar[0](done, total)
+
+        yield progress
 
 
 def rate(settings: Settings, args: argparse.Namespace) -> None:

@@ -23,8 +23,8 @@ item's own time in its batch (``JudgeResult.latency_basis``).
 
 from judge_runtime.base import DEFAULT_PROFILE, Judge, JudgeProgress, JudgeResult, JudgeSpec
 from judge_runtime.custom import CustomPrompt, VerdictRule
-from judge_runtime.engine import LocalJudge
-from judge_runtime.factory import load_judge
+from judge_runtime.engine import LocalJudge, PromptTooLong
+from judge_runtime.factory import load_judge, planned_fingerprint_key
 from judge_runtime.loading import DEMO_MODEL, JudgeLoadError
 from judge_runtime.open_judges import Rubric, get_rubric, with_rubric
 from judge_runtime.profiles import (
@@ -61,6 +61,7 @@ __all__ = [
     "LocalJudge",
     "PairCase",
     "PairTurn",
+    "PromptTooLong",
     "ParsedJudgment",
     "RemoteJudge",
     "RemoteJudgeError",
@@ -69,5 +70,6 @@ __all__ = [
     "Verdict",
     "get_profile",
     "load_judge",
+    "planned_fingerprint_key",
     "profile_names",
 ]

@@ -61,6 +61,7 @@ from judge_runtime.batching import (
 from judge_runtime.custom import CustomProfile, marker_probabilities
 from judge_runtime.loading import (
     JudgeLoadError,
+    ModelSource,
     fingerprint,
     load_model_and_tokenizer,
     prompt_template_hash,
@@ -96,6 +97,18 @@ from judge_runtime.static_decode import (
     row_bytes,
     unsupported_generation_settings,
 )
+
+
+class PromptTooLong(JudgeInputError):
+    """A case whose prompt and new tokens do not fit the judge's context: refused before the model runs on it,
+    so a dataset run can store it as an error and judge the rest (``tokens``, ``limit`` for the summary)."""
+
+    def __init__(self, tokens: int, new_tokens: int, limit: int) -> None:
+        super().__init__(
+            f"The prompt is {tokens} tokens; with {new_tokens} new tokens it exceeds "
+            f"the judge's context of {limit} tokens. Shorten the responses."
+        )
+        self.tokens, self.limit = tokens, limit
 
 
 @dataclass
@@ -151,10 +164,7 @@ class LocalJudge(Judge):
             ids = self.tokenizer(prompt.text)["input_ids"]
         limit = getattr(self.model.config, "max_position_embeddings", None)
         if limit and len(ids) + self.decoding.max_new_tokens > limit:
-            raise JudgeInputError(
-                f"The prompt is {len(ids)} tokens; with {self.decoding.max_new_tokens} new tokens it exceeds "
-                f"the judge's context of {limit} tokens. Shorten the responses."
-            )
+            raise PromptTooLong(len(ids), self.decoding.max_new_tokens, int(limit))
         return list(ids)
 
     def validate(self, case: Case) -> None:
@@ -558,14 +568,24 @@ def build_decoder(model: Any, device: str, loop: str, spec: JudgeSpec, decoding:
     return StaticDecoder(model, device, cache_len, tuple(sorted(spec.prompt_buckets)), compiled=loop == "compiled")
 
 
-def load_local_judge(spec: JudgeSpec, profile: Profile, decoding: Decoding) -> LocalJudge:
-    """Load the model in ``spec`` from local files; with the compiled loop, compile batch 1 now (streaming)."""
+@dataclass(frozen=True)
+class LocalPlan:
+    """What loading ``spec`` will use, worked out from the files without loading the weights."""
+
+    source: ModelSource
+    device: str
+    quantization: str
+    loop: str
+    fingerprint: dict[str, Any]
+
+
+def plan_local_judge(spec: JudgeSpec, profile: Profile, decoding: Decoding) -> LocalPlan:
+    """The source, device, quantization, decode loop and fingerprint of the judge ``spec`` names, without its
+    weights: a run can tell which comparisons this judge already judged (and that nothing is left) first."""
     source = resolve_model_source(spec.model)
     device = resolve_device(spec.device)
     quantization = resolve_quantization(spec.quantization, device, source)
     loop = resolve_decode_loop(spec.decode_loop, device)
-    model, tokenizer = load_model_and_tokenizer(source, device, quantization)
-    verdict_ids = _verdict_token_ids(profile, tokenizer) if spec.verdict_mode == "constrained" else None
     fp = fingerprint(
         source=source,
         quantization=quantization,
@@ -578,6 +598,15 @@ def load_local_judge(spec: JudgeSpec, profile: Profile, decoding: Decoding) -> L
         decode_loop=loop,
         rating_mode=spec.rating_mode if profile.kind == "single" else "parse",
     )
+    return LocalPlan(source, device, quantization, loop, fp)
+
+
+def load_local_judge(spec: JudgeSpec, profile: Profile, decoding: Decoding) -> LocalJudge:
+    """Load the model in ``spec`` from local files; with the compiled loop, compile batch 1 now (streaming)."""
+    plan = plan_local_judge(spec, profile, decoding)
+    source, device, quantization, loop, fp = plan.source, plan.device, plan.quantization, plan.loop, plan.fingerprint
+    model, tokenizer = load_model_and_tokenizer(source, device, quantization)
+    verdict_ids = _verdict_token_ids(profile, tokenizer) if spec.verdict_mode == "constrained" else None
     decoder = build_decoder(model, device, loop, spec, decoding)
     judge = LocalJudge(spec, profile, decoding, model, tokenizer, device, fp, verdict_ids, decoder=decoder)
     if decoder is not None and decoder.compiled:

@@ -11,10 +11,10 @@ from typing import Any
 
 from judge_runtime.base import VERDICT_MODES, Judge, JudgeSpec, checked_settings, resolve_decoding
 from judge_runtime.custom import CustomPrompt, register_custom
-from judge_runtime.engine import load_local_judge
-from judge_runtime.loading import JudgeLoadError
-from judge_runtime.profiles import get_profile
-from judge_runtime.remote import is_remote_model, load_remote_judge
+from judge_runtime.engine import load_local_judge, plan_local_judge
+from judge_runtime.loading import JudgeLoadError, fingerprint_key
+from judge_runtime.profiles import JudgeInputError, get_profile
+from judge_runtime.remote import is_remote_model, load_remote_judge, parse_remote_model
 from judge_runtime.static_decode import DECODE_LOOPS
 
 
@@ -48,3 +48,23 @@ def load_judge(spec: JudgeSpec | None = None, *, custom_prompt: CustomPrompt | N
     if is_remote_model(spec.model):
         return load_remote_judge(spec, profile, decoding)
     return load_local_judge(spec, profile, decoding)
+
+
+def planned_fingerprint_key(spec: JudgeSpec) -> str | None:
+    """The fingerprint key the judge ``spec`` names will have once loaded, worked out without its weights (a
+    local model: file names, sizes and digest only), so a run can skip what it already judged before loading.
+    None for a remote judge (its fingerprint needs the server) or a custom prompt not registered yet."""
+    if is_remote_model(spec.model):
+        return None
+    try:
+        profile, decoding = checked_settings(spec)
+    except JudgeInputError:
+        return None
+    return fingerprint_key(plan_local_judge(spec, profile, decoding).fingerprint)
+
+
+def check_model_spec(spec: JudgeSpec) -> None:
+    """Refuse a malformed ``openai:<name>@<URL>`` (its form, a scheme other than http/https) without any network
+    call or loading, so a command says it before its first line of output."""
+    if is_remote_model(spec.model):
+        parse_remote_model(spec.model)

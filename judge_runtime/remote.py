@@ -107,6 +107,12 @@ def is_remote_model(model: str) -> bool:
 def parse_remote_model(model: str) -> tuple[str, str]:
     """``"openai:<name>@<base URL>"`` -> (served model name, base URL without a trailing slash)."""
     match = _REMOTE_MODEL.match(model.strip())
+    scheme = re.match(r"^openai:.+@(?P<scheme>[A-Za-z][\w+.-]*)://", model.strip())
+    if match is None and scheme is not None:
+        raise JudgeLoadError(
+            f"Remote judge {model!r}: the base URL's scheme is {scheme.group('scheme')!r}; an OpenAI-compatible "
+            "server is reached over http or https only, e.g. 'openai:qwen2.5-7b-instruct@http://127.0.0.1:8000/v1'."
+        )
     if match is None:
         raise JudgeLoadError(
             f"Remote judge {model!r} is not of the form 'openai:<served model name>@<base URL>', "
@@ -175,9 +181,12 @@ class OpenAIClient:
     def _check(self, path: str, response: Any) -> None:
         if response.status_code >= 400:
             response.read()
+            hint = ""
+            if response.status_code == 404 and path == "models" and not self.base_url.endswith("/v1"):
+                hint = f" (does the URL end in /v1? OpenAI-compatible servers answer at {self.base_url}/v1)"
             raise RemoteJudgeError(
                 f"The judge endpoint {self.base_url} answered HTTP {response.status_code} to {path}: "
-                f"{_server_message(response)}"
+                f"{_server_message(response)}{hint}"
             )
 
     def get(self, path: str) -> Any:

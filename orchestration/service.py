@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from analysis.defaults import ALPHA
+from analysis.report_text import counted, not_parsed_text
 from annotation_store import (
     DEMO_DATASET_NAME,
     ComparisonView,
@@ -27,12 +28,15 @@ from annotation_store.store import JudgeRunView
 from judge_runtime import (
     DEMO_MODEL,
     Judge,
+    JudgeInputError,
     JudgeLoadError,
     JudgeResult,
     JudgeSpec,
     PairCase,
+    PromptTooLong,
     SingleCase,
     get_profile,
+    planned_fingerprint_key,
 )
 from orchestration.access import Access
 from orchestration.annotation import AnnotationDesk
@@ -107,11 +111,64 @@ class RatingRunSummary:
 
 
 @dataclass(frozen=True)
+class Refusal:
+    """A comparison the judge refused before running (stored with status "error"): which, and why."""
+
+    comparison_id: int
+    key: str
+    too_long: bool  # the prompt does not fit the judge's context (else: an empty text, a wrong kind)
+    reason: str
+
+
+@dataclass(frozen=True)
 class RunSummary:
     judged: int
     skipped: int
-    unparsed: int
+    unparsed: int  # every judgment without a verdict ("unparsed", "truncated", "error"): see ``statuses``
     run_id: int
+    statuses: dict[str, int] = field(default_factory=dict)  # judgments made now, per status
+    refused: tuple[Refusal, ...] = ()
+
+
+def run_summary_text(summary: RunSummary, dataset: str) -> str:
+    """What a judge run did, in words (the CLI's last line; plain text, for pages to escape): each status
+    without a verdict named apart ("truncated" is not "unparsed": their cures differ), and the comparisons
+    refused before judging, with their keys, so that one of a thousand can be found."""
+    if not summary.judged:
+        return (
+            f"Nothing to judge: {counted(summary.skipped, 'comparison')} of {dataset!r} already judged with this "
+            f"judge (run {summary.run_id})."
+        )
+    lines = [
+        f"Judged {counted(summary.judged, 'comparison')} of {dataset!r} ({not_parsed_text(summary.statuses)}); "
+        f"skipped {summary.skipped} already judged with this judge (run {summary.run_id})."
+    ]
+    too_long = [r for r in summary.refused if r.too_long]
+    other = [r for r in summary.refused if not r.too_long]
+    if too_long:
+        lines.append(f"{counted(len(too_long), 'comparison')} too long for the judge's context: {_keys(too_long)}.")
+    if other:
+        lines.append(f"{counted(len(other), 'comparison')} refused: " + "; ".join(r.reason for r in other[:3]) + ".")
+    if summary.refused:
+        lines.append('They are stored with status "error" and the reason; the others were judged.')
+    return "\n".join(lines)
+
+
+def batch_note(left: int, batch_size: int) -> str:
+    """When a judge run's progress first moves, said before it starts ('' when after each judgment): results
+    come per batch, and on a CPU a batch of 8 takes minutes. Batches stay: on the CPU 4 demo judgments took
+    126 s in one batch of 8 against 268 s one at a time (s9, a loaded 2-core machine)."""
+    if left <= 1 or batch_size <= 1:
+        return ""
+    return (
+        f"Judging {counted(left, 'comparison')} in batches of {batch_size}: the progress moves after each batch "
+        "(--batch-size 1: after each judgment, but slower in all)."
+    )
+
+
+def _keys(refused: list[Refusal], shown: int = 5) -> str:
+    keys = ", ".join(f"{r.key} (#{r.comparison_id})" for r in refused[:shown])
+    return keys + (f" and {len(refused) - shown} more" if len(refused) > shown else "")
 
 
 def to_case(comparison: ComparisonView) -> PairCase:
@@ -488,38 +545,80 @@ class Studio:
         limit: int | None = None,
         on_progress: Callable[[int, int], None] | None = None,
     ) -> RunSummary:
-        """Judge every comparison of ``dataset`` not yet judged with this judge's fingerprint (at most ``limit``)."""
+        """Judge every comparison of ``dataset`` not yet judged with this judge's fingerprint (at most ``limit``).
+
+        What is left is worked out before the weights load (``planned_fingerprint_key``): a dataset already
+        judged returns at once, with no ``on_progress`` call. A comparison the judge refuses (too long for its
+        context, an empty response) is stored with status "error" and the reason, and the others are judged."""
         checked_limit(limit)
         self.check_judge_dataset(dataset)
-        table = self.store.comparison_table(dataset)
+        ids = [int(i) for i in self.store.comparison_table(dataset)["id"]]
+        planned = self._planned_run(dataset)
+        if planned is not None:
+            todo, skipped = self._todo(planned, ids, limit)
+            if not todo:
+                return RunSummary(judged=0, skipped=skipped, unparsed=0, run_id=planned)
         judge = self.judge()
         run_id = self.store.ensure_judge_run(judge.fingerprint_key, judge.fingerprint)
-        # the run's judged ids span every dataset it judged: count only this dataset's as skipped
-        done = self.store.judged_comparison_ids(run_id) & {int(i) for i in table["id"]}
-        todo = [int(i) for i in table["id"] if int(i) not in done]
-        if limit is not None:
-            todo = todo[:limit]
-        cases = [to_case(self.store.get_comparison(i)) for i in todo]
-        unparsed = 0
-        finished = 0
+        todo, skipped = self._todo(run_id, ids, limit)
+        cases, refused = self._screened(judge, run_id, todo)
+        statuses: dict[str, int] = {"error": len(refused)} if refused else {}
         if on_progress is not None:
-            on_progress(0, len(todo))  # the judge has loaded: what is left is known
+            on_progress(len(refused), len(todo))  # the judge has loaded: what is left is known
         job = self.activity.start(f"judging the dataset {dataset}", len(todo))
+        job.done = len(refused)
+        order = list(cases)
 
         def save(index: int, result: JudgeResult) -> None:
-            nonlocal unparsed, finished
-            self.store.save_verdict(run_id, to_new_verdict(todo[index], result))
-            unparsed += result.parsed.status != "ok"
-            finished += 1
-            job.done = finished
+            self.store.save_verdict(run_id, to_new_verdict(order[index], result))
+            statuses[result.parsed.status] = statuses.get(result.parsed.status, 0) + 1
+            job.done += 1
             if on_progress is not None:
-                on_progress(finished, len(todo))
+                on_progress(job.done, len(todo))
 
         try:
-            judge.judge_many(cases, batch_size=self.settings.batch_size, on_result=save)
+            if cases:
+                judge.judge_many(list(cases.values()), batch_size=self.settings.batch_size, on_result=save)
         finally:
             self.activity.finish(job)
-        return RunSummary(judged=len(todo), skipped=len(done), unparsed=unparsed, run_id=run_id)
+        unparsed = sum(n for status, n in statuses.items() if status != "ok")
+        return RunSummary(len(todo), skipped, unparsed, run_id, statuses, tuple(refused.values()))
+
+    def _planned_run(self, dataset: str) -> int | None:
+        """The stored run of the judge the settings name, found without loading it (None: not known yet)."""
+        if self._judge is not None:
+            key: str | None = self._judge.fingerprint_key
+        elif self._judge_loader is None:
+            key = planned_fingerprint_key(self.judge_spec)
+        else:
+            key = None  # a loader given by the caller (tests, the app): only it knows its fingerprint
+        return next((run.run_id for run in self.store.judge_runs_on(dataset) if run.fingerprint_key == key), None)
+
+    def _todo(self, run_id: int, ids: list[int], limit: int | None) -> tuple[list[int], int]:
+        """The comparisons ``ids`` run ``run_id`` has not judged (at most ``limit``), and how many it has.
+        The run's judged ids span every dataset it judged: only this dataset's count as skipped."""
+        done = self.store.judged_comparison_ids(run_id) & set(ids)
+        todo = [i for i in ids if i not in done]
+        return (todo if limit is None else todo[:limit]), len(done)
+
+    def _screened(self, judge: Judge, run_id: int, todo: list[int]) -> tuple[dict[int, PairCase], dict[int, Refusal]]:
+        """The cases to judge, checked before the model runs (``Judge.validate``: the prompt is tokenised, so its
+        length is known); one the judge refuses is stored with status "error" and the reason as its output."""
+        cases: dict[int, PairCase] = {}
+        refused: dict[int, Refusal] = {}
+        for comparison_id in todo:
+            comparison = self.store.get_comparison(comparison_id)
+            try:
+                judge.validate(case := to_case(comparison))
+                cases[comparison_id] = case
+            except JudgeInputError as exc:
+                why = f"Comparison #{comparison_id} (key {comparison.prompt_key}): {exc}"
+                self.store.save_verdict(
+                    run_id, NewVerdict(comparison_id=comparison_id, verdict=None, status="error", raw_output=why)
+                )
+                too_long = isinstance(exc, PromptTooLong)
+                refused[comparison_id] = Refusal(comparison_id, comparison.prompt_key, too_long, str(exc))
+        return cases, refused
 
     # ------------------------------------------------------------------ reading
     def case(self, comparison_id: int) -> tuple[ComparisonView, VerdictView | None]:

@@ -308,7 +308,8 @@ JUDGE = (
     Setting(
         "batch_size",
         int,
-        "judgments per batch (on the CPU batches help little: 1 gives progress after every judgment)",
+        "judgments per batch (on the CPU too a batch is faster than one at a time; 1 gives progress after every "
+        "judgment, at that cost)",
         "judge",
         load=_judge_batch_size,
         source="judge_runtime.Judge.judge_many(batch_size=...)",

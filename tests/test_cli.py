@@ -198,7 +198,7 @@ def test_judge_command_stores_verdicts_and_a_second_run_skips_them(tmp_path: Pat
         assert db.execute("SELECT count(*) FROM judge_verdicts").fetchone() == (2,)
     second = _run(tmp_path, "judge", "--limit", "1", "--max-new-tokens", "48")
     assert second.returncode == 0, second.stderr
-    assert "Judged 1 comparisons" in second.stdout and "skipped 2 already judged" in second.stdout
+    assert "Judged 1 comparison of" in second.stdout and "skipped 2 already judged" in second.stdout
     with sqlite3.connect(tmp_path / "judge-studio.sqlite3") as db:
         assert db.execute("SELECT count(*) FROM judge_verdicts").fetchone() == (3,)
         assert db.execute("SELECT count(*) FROM judge_runs").fetchone() == (1,)
