@@ -81,7 +81,12 @@ def add_export(parser: argparse.ArgumentParser) -> None:
 
     add_settings(parser, "export")
     parser.add_argument("--dataset", required=True, help="dataset name")
-    parser.add_argument("--kind", choices=EXPORT_KINDS, default="labels", help="labels (long), wide or dpo")
+    parser.add_argument(
+        "--kind",
+        choices=EXPORT_KINDS,
+        default="labels",
+        help="labels (long), wide, dpo, or judgments (each judge verdict with its reasons and reference answer)",
+    )
     parser.add_argument(
         "--format",
         choices=EXPORT_FORMATS,

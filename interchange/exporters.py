@@ -53,7 +53,7 @@ from analysis.verdicts import PROBABILITY_COLUMNS, with_outcomes
 from annotation_store.store import Store, StoreError
 from errors import InvalidInput
 
-EXPORT_KINDS = ("labels", "wide", "dpo")
+EXPORT_KINDS = ("labels", "wide", "dpo", "judgments")
 EXPORT_FORMATS = ("jsonl", "csv", "parquet")
 BINARY_FORMATS = ("parquet",)
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -191,6 +191,58 @@ def labels_long(
             )
     for row in rows:  # last, so the columns keep their place in every row (CSV header, JSONL keys)
         row.update(final.get(int(row["comparison_id"]), unsettled))
+    return rows
+
+
+#: The columns of a ``judgments`` export, in order.
+JUDGMENT_COLUMNS = [
+    "dataset",
+    "comparison_id",
+    "prompt_key",
+    "category",
+    "model1",
+    "model2",
+    "judge",
+    "run_id",
+    "profile",
+    "swapped",
+    "status",
+    "verdict",
+    *JUDGE_COLUMNS,
+    "reason",
+    "reference",
+]
+
+
+def judgments(store: Store, dataset: str, *, margin: float = UNCERTAIN_MARGIN) -> list[dict[str, Any]]:
+    """One row per stored judge verdict with what the judge said: its verdict, status, outcome (the
+    uncertain rule applied), leaning and probabilities as in ``labels_long``, and its reasons and
+    reference answer, which no other export carries (the texts a demo of the judge's explanations needs)."""
+    table = {int(item["id"]): item for item in _records(_texts(store, dataset))}
+    verdicts = _judge_rows(store, dataset, margin)
+    names = _run_names(verdicts) if not verdicts.empty else {}
+    rows = []
+    for verdict in _records(verdicts):
+        item = table[int(verdict["comparison_id"])]
+        rows.append(
+            {
+                "dataset": dataset,
+                "comparison_id": int(verdict["comparison_id"]),
+                "prompt_key": item["prompt"],
+                "category": item["category"],
+                "model1": item["model1"],
+                "model2": item["model2"],
+                "judge": names[int(verdict["run_id"])],
+                "run_id": int(verdict["run_id"]),
+                "profile": verdict["profile"],
+                "swapped": bool(verdict["swapped"]),
+                "status": verdict["status"],
+                "verdict": verdict["verdict"],
+                **{column: verdict[column] for column in JUDGE_COLUMNS},
+                "reason": verdict["reason"],
+                "reference": verdict["reference"],
+            }
+        )
     return rows
 
 
@@ -466,6 +518,8 @@ def export_table(
         return ExportTable(rows, LONG_COLUMNS + (JUDGE_COLUMNS if include_judges else []) + ADJUDICATION_FIELDS)
     if kind == "wide":
         return ExportTable(items_wide(store, dataset, margin=margin), [])
+    if kind == "judgments":
+        return ExportTable(judgments(store, dataset, margin=margin), JUDGMENT_COLUMNS)
     if kind == "dpo":
         pairs = dpo_pairs(store, dataset, source=source, keep_empty=keep_empty, margin=margin)
         return ExportTable(pairs.rows, ["prompt", "chosen", "rejected"], pairs.note, pairs.dropped)

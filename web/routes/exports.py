@@ -29,7 +29,10 @@ def export(
     user: Caller,
     studio: StudioDep,
     dataset: Annotated[str, Query(description="dataset name", max_length=200)],
-    kind: Annotated[Literal["labels", "wide", "dpo"], Query(description="labels (long), wide or dpo")] = "labels",
+    kind: Annotated[
+        Literal["labels", "wide", "dpo", "judgments"],
+        Query(description="labels (long), wide, dpo, or judgments (each judge verdict with its reasons)"),
+    ] = "labels",
     format: Annotated[Literal["jsonl", "csv"], Query()] = "jsonl",
     judges: Annotated[bool, Query(description="labels: add every judge verdict as rows")] = False,
     source: Annotated[
