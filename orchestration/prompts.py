@@ -154,6 +154,14 @@ class PromptDesk:
         self.access.require(actor, ADMIN)
         return self.store.prompt_version(*split_custom_name(reference.strip()))
 
+    @staticmethod
+    def builtin_pair_choices(current: str) -> list[tuple[str, str]]:
+        """(label, name) of the built-in pairwise profiles other than ``current`` (the server's), for the
+        Case study's prompt picker: another prompt format on the same loaded model, no restart."""
+        from judge_runtime import get_profile, profile_names
+
+        return [(name, name) for name in profile_names() if name != current and get_profile(name).kind == "pair"]
+
     def profile_choices(self) -> list[tuple[str, str]]:
         """(label, profile name) of every saved version, newest first per name: for judge pickers (the
         names are shown in dropdowns, never as Markdown)."""

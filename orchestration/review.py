@@ -9,6 +9,7 @@ Gradio here.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -54,6 +55,7 @@ class JudgeOpinion:
     status: str
     reason: str
     reference: str
+    probabilities: dict[str, float] | None = None  # {"1", "2", "tie"} in canonical order; None: none given
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,7 @@ def judge_opinions(store: Store, comparison: ComparisonView) -> tuple[JudgeOpini
             status=str(row["status"]),
             reason=str(row["reason"] or ""),
             reference=str(row["reference"] or ""),
+            probabilities=_probabilities(row),
         )
         for row in frame.to_dict("records")
     )
@@ -235,3 +238,10 @@ class ReviewDesk:
         if len(text) > MAX_RATIONALE:
             raise StoreError(f"The rationale is at most {MAX_RATIONALE:,} characters; nothing was saved.")
         return self.store.adjudicate(number, user.name, verdict, text)
+
+
+def _probabilities(row: Mapping[Any, Any]) -> dict[str, float] | None:
+    """A verdict row's p_1 / p_2 / p_tie as ``VerdictView.probabilities`` gives them (None: the judge gave none)."""
+    if pd.isna(row["p_1"]):
+        return None
+    return {"1": float(row["p_1"]), "2": float(row["p_2"] or 0.0), "tie": float(row["p_tie"] or 0.0)}

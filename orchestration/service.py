@@ -48,7 +48,7 @@ from orchestration.demo import (
     seed_demo,
 )
 from orchestration.grading import GradingDesk, profile_scale, rating_profile, rating_sd, with_profile
-from orchestration.prompts import PromptDesk, ensure_profile
+from orchestration.prompts import PromptDesk, ensure_profile, is_custom_profile
 from orchestration.review import ReviewDesk
 from settings import Settings, judge_spec
 
@@ -345,11 +345,15 @@ class Studio:
         if variant is None:
             if profile and profile != judge.profile.name:
                 ensure_profile(self.store, profile)
+                # a built-in profile gets the verdict mode "auto" gives it (constrained for the demo judge
+                # where the verdict words come first); a custom prompt's verdict may come anywhere
+                custom = is_custom_profile(profile)
+                mode = "generate" if custom else replace(self.settings, judge_profile=profile).resolved_verdict_mode
                 variant = judge.with_settings(
                     decoding=decoding,
                     max_new_tokens=key[1],
                     profile=profile,
-                    verdict_mode="generate",
+                    verdict_mode=mode,
                     both_orders=False,
                 )
             else:

@@ -320,9 +320,17 @@ def test_admin_page_saves_versions_and_refuses_bad_prompts(db_path: Path) -> Non
     loaded = by_id(handler(demo, "admin_prompt_load")(f"careful@{PROMPT.short_id}", ada))
     assert loaded["admin-prompt-template"] == TEMPLATE and loaded["admin-prompt-system"] == PROMPT.system
     assert len(studio.store.prompt_versions("careful")) == 2  # refusals wrote nothing
-    # the case study's judge prompt picker offers every saved version (newest first)
+    # the case study's judge prompt picker offers the server's profile, the other built-in pairwise ones
+    # (another prompt format on the same model, no restart; no single-answer one), every saved version
     choices = prompt_choices(studio)
-    assert choices[0][1] == "" and choices[2] == (f"careful v1 @{PROMPT.short_id}", PROMPT.profile_name)
+    values = [value for _label, value in choices]
+    assert values[0] == "" and {"mtbench-pair", "arena-hard", "judgelm"} <= set(values)
+    assert "pandalm" not in values and "mtbench-single" not in values
+    custom = values.index(PROMPT.profile_name)
+    assert choices[custom - 1 : custom + 1] == [
+        ("careful v2 @" + studio.store.prompt_versions("careful")[-1].short_id, values[custom - 1]),
+        (f"careful v1 @{PROMPT.short_id}", PROMPT.profile_name),
+    ]
 
 
 def test_the_dashboard_and_run_picker_show_each_judge_version(db_path: Path) -> None:

@@ -14,7 +14,7 @@ from orchestration import CaseProgress, Studio
 from orchestration.browse import DEFAULT_LOW_CONFIDENCE
 from ui.comparison_panel import ComparisonPanel, comparison_panel
 from ui.formatting import reason_markdown, reference_markdown, verdict_markdown
-from ui.render import inline_text
+from ui.render import inline_text, plain_text
 
 MIN_NEW_TOKENS, MAX_NEW_TOKENS = 16, 1024
 ANY = "(any)"
@@ -51,7 +51,7 @@ class JudgeOutput:
 
     def show(self, v: VerdictView | None, raw: str | None = None) -> dict[Any, Any]:
         return {
-            self.raw: raw if raw is not None else (v.raw_output if v else ""),
+            self.raw: plain_text(raw if raw is not None else (v.raw_output if v else "")),
             self.verdict: verdict_markdown(v),
             self.reason: reason_markdown(v.reason) if v else "",
             self.reference: reference_markdown(v.reference) if v else "",
@@ -61,7 +61,7 @@ class JudgeOutput:
         if step.waiting:  # queued behind another use of the judge: say so, and drop the old output
             return {self.raw: "", self.verdict: f"⏳ {inline_text(step.waiting)}", self.reason: "", self.reference: ""}
         if step.verdict is None:
-            return {self.raw: step.text, self.verdict: "_Judging…_", self.reason: "", self.reference: ""}
+            return {self.raw: plain_text(step.text), self.verdict: "_Judging…_", self.reason: "", self.reference: ""}
         return self.show(step.verdict, raw=step.text)
 
     def clear(self) -> dict[Any, Any]:
@@ -134,7 +134,7 @@ def judge_output(prefix: str, label: str) -> JudgeOutput:
 
 
 def decoding_controls(studio: Studio) -> tuple[gr.Button, gr.Dropdown, gr.Slider]:
-    with gr.Row(equal_height=True):
+    with gr.Row(equal_height=False):  # the open Decoding accordion must not stretch the button
         run = gr.Button("Run judge", variant="primary", elem_id="run-judge", scale=1)
         with gr.Accordion("Decoding", open=False, elem_id="judge-decoding"), gr.Row():
             preset = gr.Dropdown(
@@ -166,7 +166,11 @@ def prompt_picker(studio: Studio) -> gr.Dropdown:
 
 
 def prompt_choices(studio: Studio) -> list[tuple[str, str]]:
-    return [(f"{studio.settings.judge_profile} (settings)", ""), *studio.prompts.profile_choices()]
+    """The server's profile, the other built-in pairwise profiles (the same loaded model in another
+    prompt format: MT-Bench, Arena-Hard, JudgeLM, ...; no restart), then every saved custom prompt."""
+    current = studio.settings.judge_profile
+    builtin = studio.prompts.builtin_pair_choices(current)
+    return [(f"{current} (settings)", ""), *builtin, *studio.prompts.profile_choices()]
 
 
 def custom_section() -> CustomSection:

@@ -28,7 +28,7 @@ from ui.case_sections import (
     case_sections,
     prompt_choices,
 )
-from ui.errors import actor_of, guarded, has_role
+from ui.errors import actor_of, guarded, has_role, noted
 from ui.pickers import DatasetPickers
 from ui.review_text import opinions_markdown
 
@@ -147,7 +147,7 @@ def wire_judging(browser: CaseBrowser, studio: Studio, page: CaseSections) -> No
     """The judge run on the shown comparison, the pasted pair (its own outputs) and the status line."""
     judged, custom = page.judged, page.custom
 
-    @guarded
+    @noted(judged.verdict)  # a refusal (no comparison, a prompt too long) is a note, not an error overlay
     def run_judge(
         comparison_id: int | None,
         decoding: str | None = None,
@@ -169,7 +169,7 @@ def wire_judging(browser: CaseBrowser, studio: Studio, page: CaseSections) -> No
         for step in steps:
             yield {**judged.progress(step), page.status: studio.judge_status()}
 
-    @guarded
+    @noted(custom.output.verdict)  # e.g. an empty instruction: the form stays as it was
     def run_custom(instruction: str, input_: str, r1: str, r2: str, request: gr.Request) -> Iterator[dict[Any, Any]]:
         for step in browser.stream_custom(actor_of(request), PairCase(instruction, r1, r2, input=input_)):
             yield custom.output.progress(step)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from analysis.verdicts import outcome
 from annotation_store import ComparisonView, VerdictView
 from orchestration.metrics import margin_setting
-from ui.render import code, inline_text, quote_block, safe_markdown
+from ui.render import code, inline_text, quote_block
 
 #: elem_classes of a gr.Number that starts empty: static/empty_numbers.js clears the 0 Gradio's front end
 #: shows for an empty value, so the placeholder ("e.g. 12") shows and nothing is sent until typed.
@@ -16,9 +16,9 @@ LEANING = {"1": "Response 1", "2": "Response 2", "tie": "a tie"}
 
 
 def prompt_markdown(c: ComparisonView) -> str:
-    parts = [f"**Instruction**\n\n{safe_markdown(c.instruction)}"]
+    parts = [f"**Instruction**\n\n{quote_block(c.instruction)}"]
     if c.input.strip():
-        parts.append(f"**Input**\n\n{safe_markdown(c.input)}")
+        parts.append(f"**Input**\n\n{quote_block(c.input)}")
     return "\n\n".join(parts)
 
 
@@ -33,6 +33,20 @@ UNCERTAIN_NOTE = (
     "the judge's top two verdicts are less than {margin:.2f} apart in probability: shown, but counted "
     "neither as a win nor as a tie (setting `uncertain_margin`)"
 )
+
+
+def verdict_words(
+    verdict: str | None, status: str, probabilities: dict[str, float] | None, margin: float | None = None
+) -> str:
+    """One verdict in a few words by the one uncertain rule (``analysis.verdicts.outcome`` with the
+    ``uncertain_margin`` setting): what the header says, for the lines of a list."""
+    margin = margin_setting() if margin is None else margin
+    shown = outcome(verdict, status, probabilities, margin)
+    if shown == "uncertain":
+        return f"Uncertain: leaning to {LEANING[str(verdict)]}"
+    if status != "ok" or shown not in VERDICT_NAMES:
+        return f"⚠ {inline_text(status)} (no verdict)"
+    return VERDICT_NAMES[shown]
 
 
 def verdict_markdown(v: VerdictView | None, margin: float | None = None) -> str:

@@ -11,6 +11,52 @@ from __future__ import annotations
 import html
 import re
 
+#: How much of one untrusted block (a response, an instruction, a reason) a page shows. A response may be
+#: megabytes (README) and the browser renders Markdown on its main thread: 5 MB froze the Case study for
+#: a minute. A module constant, not a setting: ``settings/table.py`` has another owner (it could move).
+DISPLAY_LIMIT_BYTES = 100_000
+SHOWN_NOTE = "_Shown: the first {shown} of {total}; the judge and the exports use the whole text._"
+
+# Bidirectional embeddings, overrides and isolates: each can make text show in another order than it
+# has (``\u202e`` shows "abc" as "cba"), so a name or response could look unlike what it is. The marks
+# (LRM, RLM, ALM) only steer neutral characters and are common in right-to-left text: the web keeps
+# them; a terminal (no bidi-aware layout to trust) drops both. The one place for the rule.
+BIDI_CONTROLS = "\u202a-\u202e\u2066-\u2069"
+BIDI_MARKS = "\u200e\u200f\u061c"
+_BIDI = re.compile(f"[{BIDI_CONTROLS}]")
+
+
+def visible_bidi(text: str) -> str:
+    """``text`` with each bidi control shown as a marker (``⟨U+202E⟩``) instead of acting on the text
+    around it; right-to-left letters and marks are left as they are. Every web helper below uses it."""
+    return _BIDI.sub(lambda m: f"⟨U+{ord(m.group()):04X}⟩", text)
+
+
+def _size(n_bytes: int) -> str:
+    return f"{n_bytes / 1e6:.1f} MB" if n_bytes >= 1_000_000 else f"{round(n_bytes / 1e3)} KB"
+
+
+def _close_fence(text: str) -> str:
+    """A cut inside a fenced code block would leave it open (the note below would show as code)."""
+    fences = re.findall(r"^(```|~~~)", text, re.MULTILINE)
+    return f"{text}\n{fences[-1]}" if len(fences) % 2 else text
+
+
+def cut_for_display(text: str, limit: int = DISPLAY_LIMIT_BYTES) -> tuple[str, str]:
+    """The start of ``text`` a page shows (at most ``limit`` UTF-8 bytes, ending at a line break when
+    one is in the last half) and the note that says so ("" when the whole text fits)."""
+    if len(text) * 4 <= limit:  # no character takes more than 4 bytes: fits, without encoding
+        return text, ""
+    encoded = text.encode("utf-8")
+    if len(encoded) <= limit:
+        return text, ""
+    head = encoded[:limit].decode("utf-8", errors="ignore")
+    line_end = head.rfind("\n")
+    head = head[:line_end] if line_end > len(head) // 2 else head
+    note = SHOWN_NOTE.format(shown=_size(limit), total=_size(len(encoded)))
+    return _close_fence(head), note
+
+
 _FENCE = re.compile(r"(^```.*?^```[ \t]*$|^~~~.*?^~~~[ \t]*$)", re.MULTILINE | re.DOTALL)
 _CODE_SPAN = re.compile(r"(`+)(?:(?!\1).)+?\1", re.DOTALL)
 
@@ -26,9 +72,11 @@ def _escape_outside_code_spans(text: str) -> str:
 
 
 def safe_markdown(text: str | None) -> str:
+    """Untrusted text as a Markdown block: HTML shows as text, code stays literal, bidi controls show
+    as markers. Shown whole: use ``quote_block`` for text that may be long."""
     if not text:
         return ""
-    parts = _FENCE.split(text)
+    parts = _FENCE.split(visible_bidi(text))
     # split() with one group alternates: outside, fence, outside, fence, ...
     return "".join(part if i % 2 else _escape_outside_code_spans(part) for i, part in enumerate(parts))
 
@@ -40,12 +88,18 @@ def inline_text(text: object) -> str:
     """Untrusted text (a model, dataset, session or account name, a comment) placed inside a line of
     Markdown: HTML and Markdown syntax are escaped and line breaks become spaces, so the text can
     neither open a tag nor close the span, link or heading around it. The one helper for that."""
-    flat = " ".join(str(text).split())
+    flat = " ".join(plain_text(text).split())
     return _MARKDOWN_SPECIALS.sub(r"\\\1", html.escape(flat, quote=False))
 
 
+def plain_text(text: object) -> str:
+    """Untrusted text for a plain-text place on a web page (a ``gr.Dataframe`` cell, a textbox):
+    nothing to escape there but the bidi controls, shown as markers."""
+    return visible_bidi(str(text))
+
+
 # C0 and C1 control characters (ESC starts every ANSI sequence) and the bidirectional overrides.
-_TERMINAL_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_TERMINAL_CONTROLS = re.compile(f"[\x00-\x1f\x7f-\x9f{BIDI_MARKS}{BIDI_CONTROLS}]")
 
 
 def terminal_text(text: object) -> str:
@@ -59,8 +113,13 @@ def terminal_text(text: object) -> str:
 
 def code(text: object) -> str:
     """Untrusted text as a Markdown code span (shown literally; backticks cannot close it)."""
-    return "`" + str(text).replace("`", "\u02cb").replace("\n", " ").replace("\r", " ") + "`"
+    return "`" + plain_text(text).replace("`", "\u02cb").replace("\n", " ").replace("\r", " ") + "`"
 
 
 def quote_block(text: str | None, empty: str = "_(empty)_") -> str:
-    return safe_markdown(text) if text and text.strip() else empty
+    """A response, prompt or reason as a page shows it: ``safe_markdown`` of at most
+    ``DISPLAY_LIMIT_BYTES``, with a note under a cut text; ``empty`` when there is no text."""
+    if not text or not text.strip():
+        return empty
+    shown, note = cut_for_display(text)
+    return f"{safe_markdown(shown)}\n\n{note}" if note else safe_markdown(shown)

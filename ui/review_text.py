@@ -9,8 +9,9 @@ import pandas as pd
 
 from annotation_store import AdjudicationView, VerdictView
 from orchestration import JudgeOpinion
-from ui.formatting import VERDICT_NAMES
-from ui.render import code, inline_text, quote_block
+from orchestration.metrics import margin_setting
+from ui.formatting import VERDICT_NAMES, verdict_words
+from ui.render import code, inline_text, plain_text, quote_block
 
 QUEUE_HEADERS = ["#", "dataset", "category", "model 1", "model 2", "labels", "judge", "why", "final"]
 LABEL_HEADERS = ["annotator", "kind", "verdict", "confidence", "flagged", "comment", "version", "updated"]
@@ -35,11 +36,11 @@ def queue_frame(frame: pd.DataFrame) -> pd.DataFrame:
         rows.append(
             [
                 int(row["comparison_id"]),
-                str(row["dataset"]),
-                str(row["category"] or ""),
-                str(row["model1"]),
-                str(row["model2"]),
-                " · ".join(f"{name}: {verdict_word(v)}" for name, v in labels.items()),
+                plain_text(row["dataset"]),
+                plain_text(row["category"] or ""),
+                plain_text(row["model1"]),
+                plain_text(row["model2"]),
+                plain_text(" · ".join(f"{name}: {verdict_word(v)}" for name, v in labels.items())),
                 verdict_word(row["judge_verdict"]),
                 ", ".join(w for w, on in reasons if bool(on)),
                 verdict_word(row["adjudication"]),
@@ -56,12 +57,12 @@ def labels_frame(labels: pd.DataFrame) -> pd.DataFrame:
         updated = "" if _missing(row["updated_at"]) else str(row["updated_at"])[:19]
         rows.append(
             [
-                str(row["annotator"]),
-                str(row["kind"]),
+                plain_text(row["annotator"]),
+                plain_text(row["kind"]),
                 verdict,
                 confidence,
                 "yes" if bool(row["flagged"]) else "",
-                str(row["comment"] or ""),
+                plain_text(row["comment"] or ""),
                 int(row["version"]),
                 updated,
             ]
@@ -69,26 +70,29 @@ def labels_frame(labels: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=LABEL_HEADERS)
 
 
-def probabilities_text(verdict: VerdictView | None) -> str:
-    if verdict is None or not verdict.probabilities:
+def probabilities_text(probabilities: dict[str, float] | None) -> str:
+    if not probabilities:
         return ""
-    p = verdict.probabilities
+    p = probabilities
     return f"p(1) {p.get('1', 0.0):.2f} · p(2) {p.get('2', 0.0):.2f} · p(tie) {p.get('tie', 0.0):.2f}"
 
 
-def _run_markdown(mine: list[JudgeOpinion], latest: VerdictView | None) -> str:
+def opinion_probabilities(o: JudgeOpinion, latest: VerdictView | None) -> dict[str, float] | None:
+    """The run's own probabilities in this order (each stored verdict row carries its own); the latest
+    verdict's only where its row has none."""
+    if o.probabilities is None and latest is not None and latest.run_id == o.run_id and not o.swapped:
+        return latest.probabilities
+    return o.probabilities
+
+
+def _run_markdown(mine: list[JudgeOpinion], latest: VerdictView | None, margin: float) -> str:
     head = mine[0]
     lines = [f"#### Judge {code(head.judge)} · profile {code(head.profile)} · run {head.run_id}"]
     for o in mine:
         order = "swapped order (response 2 shown first)" if o.swapped else "original order"
-        if o.status == "ok":
-            shown = VERDICT_NAMES.get(str(o.verdict), inline_text(o.verdict))
-        else:
-            shown = f"⚠ {inline_text(o.status)} (no verdict)"
-        probs = ""
-        if latest is not None and latest.run_id == o.run_id and not o.swapped and latest.probabilities:
-            probs = f" · {probabilities_text(latest)}"
-        lines.append(f"- **{order}**: {shown}{probs}")
+        p = opinion_probabilities(o, latest)
+        probs = f" · {probabilities_text(p)}" if p else ""
+        lines.append(f"- **{order}**: {verdict_words(o.verdict, o.status, p, margin)}{probs}")
         if o.reason.strip():
             lines.append(f"\n{quote_block(o.reason)}\n")
     verdicts = {o.verdict for o in mine if o.status == "ok"}
@@ -103,8 +107,8 @@ def opinions_markdown(opinions: tuple[JudgeOpinion, ...], latest: VerdictView | 
     """Every judge run's verdict in the original and the swapped order, with its reason."""
     if not opinions:
         return "_No judge verdict stored for this comparison._"
-    runs = dict.fromkeys(o.run_id for o in opinions)
-    return "\n\n".join(_run_markdown([o for o in opinions if o.run_id == run], latest) for run in runs)
+    runs, margin = dict.fromkeys(o.run_id for o in opinions), margin_setting()
+    return "\n\n".join(_run_markdown([o for o in opinions if o.run_id == run], latest, margin) for run in runs)
 
 
 def adjudication_markdown(adjudication: AdjudicationView | None) -> str:

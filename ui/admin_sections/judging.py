@@ -13,7 +13,8 @@ import gradio as gr
 
 from analysis.report_text import counted
 from orchestration import AdminDesk, RunSummary
-from ui.errors import actor_of, guarded
+from ui.errors import actor_of, noted
+from ui.formatting import EMPTY_NUMBER
 from ui.pickers import DatasetPickers
 from ui.render import code
 
@@ -54,7 +55,13 @@ def judge_section(pickers: DatasetPickers) -> JudgeSection:
         with gr.Row():
             dataset = pickers.add("admin-judge-dataset", allow_custom_value=True)
             limit = gr.Number(
-                label="At most (empty: all)", precision=0, minimum=0, elem_id="admin-judge-limit", value=None
+                label="At most (empty: all)",
+                precision=0,
+                minimum=0,
+                value=None,
+                placeholder="all",
+                elem_id="admin-judge-limit",
+                elem_classes=EMPTY_NUMBER,  # Gradio's front end shows 0 for an empty box (docs/NOTES.md)
             )
             button = gr.Button("Start judge run", variant="primary", elem_id="admin-judge-run")
         progress = gr.HTML(elem_id="admin-judge-progress")
@@ -70,7 +77,7 @@ def done_markdown(dataset: str | None, summary: RunSummary) -> str:
 
 
 def wire_judge(section: JudgeSection, desk: AdminDesk) -> Any:
-    @guarded
+    @noted(section.result)  # a refusal (no dataset, a prompt too long) is a note: no error overlay
     def run_judge(dataset_name: str | None, limit: float | None, request: gr.Request) -> Iterator[dict[Any, Any]]:
         steps: queue.Queue[tuple[int, int] | None] = queue.Queue()
         outcome: dict[str, Any] = {}
