@@ -11,12 +11,12 @@ from typing import Any
 
 import gradio as gr
 
-from analysis.report_text import counted
 from orchestration import AdminDesk, RunSummary
+from orchestration.service import batch_note, run_summary_text
 from ui.errors import actor_of, noted
 from ui.formatting import EMPTY_NUMBER
 from ui.pickers import DatasetPickers
-from ui.render import code
+from ui.render import inline_text
 
 JUDGE_SLOTS = 1  # shares the "judge" queue with the case study: one generation at a time
 
@@ -70,10 +70,10 @@ def judge_section(pickers: DatasetPickers) -> JudgeSection:
 
 
 def done_markdown(dataset: str | None, summary: RunSummary) -> str:
-    return (
-        f"**Done.** Judged {counted(summary.judged, 'comparison')} of {code(dataset or '')} (run {summary.run_id}); "
-        f"{summary.skipped} already judged by this judge were skipped; {summary.unparsed} unparsed."
-    )
+    """The CLI's summary (``run_summary_text``: each status apart, comparisons refused as too long with
+    their keys), escaped: it quotes the dataset name."""
+    lines = run_summary_text(summary, dataset or "").split("\n")
+    return "**Done.** " + "\n\n".join(inline_text(line) for line in lines)
 
 
 def wire_judge(section: JudgeSection, desk: AdminDesk) -> Any:
@@ -94,8 +94,11 @@ def wire_judge(section: JudgeSection, desk: AdminDesk) -> Any:
 
         threading.Thread(target=work, name="admin-judge-run", daemon=True).start()
         yield {section.progress: progress_html(None, None), section.result: ""}
+        first = True
         while (step := steps.get()) is not None:
-            yield {section.progress: progress_html(*step)}
+            note = batch_note(step[1] - step[0], desk.studio.settings.batch_size) if first else None
+            yield {section.progress: progress_html(*step)} | ({section.result: inline_text(note)} if note else {})
+            first = False
         if "error" in outcome:
             yield {section.progress: ""}
             raise outcome["error"]
