@@ -1,4 +1,4 @@
-"""The Dashboard fixes of session 9 (tester "lead", /work/notes/s9/lead.md), as a reviewer sees them:
+"""The Dashboard fixes of session 9 (a lead checking the figures on real data), as a reviewer sees them:
 the page's own handlers (outputs found by elem_id) over real SQLite copies of the seeded database,
 with data imported as the CLI imports it.
 
