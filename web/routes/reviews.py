@@ -87,7 +87,7 @@ class JudgeOpinionOut(BaseModel):
     reason: str
     reference: str
     probabilities: dict[str, float] | None = Field(
-        default=None, description="verdict probabilities, on the latest run's original-order verdict when stored"
+        default=None, description="this verdict's probabilities (canonical order), when the judge gave them"
     )
 
 
@@ -136,16 +136,8 @@ def _gold_out(gold: tuple[str, str] | None) -> GoldOut | None:
 
 
 def item_out(found: ReviewItem) -> ReviewItemOut:
-    c, latest = found.comparison, found.latest
-    opinions = [
-        JudgeOpinionOut(
-            **vars(o),
-            probabilities=latest.probabilities
-            if latest is not None and latest.run_id == o.run_id and not o.swapped
-            else None,
-        )
-        for o in found.opinions
-    ]
+    c = found.comparison
+    opinions = [JudgeOpinionOut(**vars(o)) for o in found.opinions]  # each stored verdict's own probabilities
     return ReviewItemOut(
         **comparison_text(c),
         labels=[ReviewLabelOut(**vars(row)) for row in found.label_rows()],
