@@ -130,7 +130,7 @@ def test_bad_dataset_is_refused_whole(store: Store, db_path: Path) -> None:
             {"id": "p2", "instruction": "Say bye", "responses": {"a": "bye"}},
         ],
     }
-    with pytest.raises(StoreError, match=r"prompts\[1\]: no response text for model\(s\) b"):
+    with pytest.raises(StoreError, match=r"prompts\[1\]: no response text for model b\."):
         store.seed_dataset(data)
     assert _sql(db_path, "SELECT count(*) FROM datasets WHERE name = 'broken'") == [(0,)]
     assert _sql(db_path, "SELECT count(*) FROM prompts WHERE key = 'p1'") == [(0,)]

@@ -198,7 +198,7 @@ def test_bad_dataset_is_refused_whole(any_store: Store) -> None:
             {"id": "p2", "instruction": "Say bye", "responses": {"a": "bye"}},
         ],
     }
-    with pytest.raises(StoreError, match=r"prompts\[1\]: no response text for model\(s\) b"):
+    with pytest.raises(StoreError, match=r"prompts\[1\]: no response text for model b\."):
         any_store.seed_dataset(data)
     assert _sql(any_store, "SELECT count(*) FROM datasets WHERE name = 'broken'") == [(0,)]
     assert _sql(any_store, "SELECT count(*) FROM prompts WHERE key = 'p1'") == [(0,)]

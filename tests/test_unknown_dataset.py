@@ -119,7 +119,7 @@ def test_rest_answers_404_with_the_same_line_after_the_role_check(live_app, path
 def test_judge_without_a_dataset_still_seeds_and_judges_the_demo_on_a_fresh_install(tmp_path: Path) -> None:
     result = _run(tmp_path, "judge", "--limit", "1")
     assert result.returncode == 0, result.stderr
-    assert "Judged 1 comparisons" in result.stdout
+    assert "Judged 1 comparison of" in result.stdout
     with sqlite3.connect(tmp_path / DATABASE) as db:
         assert db.execute("SELECT name FROM datasets").fetchall() == [(DEMO,)]
         assert db.execute("SELECT count(*) FROM judge_verdicts").fetchone()[0] >= 1
