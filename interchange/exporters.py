@@ -58,13 +58,10 @@ EXPORT_FORMATS = ("jsonl", "csv", "parquet")
 BINARY_FORMATS = ("parquet",)
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
+#: What every row of ``labels`` and ``judgments`` says about its comparison (``_comparison_fields``).
+COMPARISON_COLUMNS = ["dataset", "comparison_id", "prompt_key", "category", "model1", "model2"]
 LONG_COLUMNS = [
-    "dataset",
-    "comparison_id",
-    "prompt_key",
-    "category",
-    "model1",
-    "model2",
+    *COMPARISON_COLUMNS,
     "rater",
     "rater_kind",
     "run_id",
@@ -134,6 +131,18 @@ def _shown_order(value: Any) -> bool | None:
     return None if _missing(value) else bool(value)
 
 
+def _comparison_fields(dataset: str, item: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``COMPARISON_COLUMNS`` of one row, from the comparison's row of ``Store.comparison_texts``."""
+    return {
+        "dataset": dataset,
+        "comparison_id": int(item["id"]),
+        "prompt_key": item["prompt"],
+        "category": item["category"],
+        "model1": item["model1"],
+        "model2": item["model2"],
+    }
+
+
 def labels_long(
     store: Store, dataset: str, *, include_judges: bool = False, margin: float = UNCERTAIN_MARGIN
 ) -> list[dict[str, Any]]:
@@ -148,15 +157,7 @@ def labels_long(
     unsettled = dict.fromkeys(ADJUDICATION_FIELDS)
 
     def base(comparison_id: int) -> dict[str, Any]:
-        item = table[comparison_id]
-        return {
-            "dataset": dataset,
-            "comparison_id": comparison_id,
-            "prompt_key": item["prompt"],
-            "category": item["category"],
-            "model1": item["model1"],
-            "model2": item["model2"],
-        }
+        return _comparison_fields(dataset, table[comparison_id])
 
     for label in _records(_human_labels(store, dataset)):
         rows.append(
@@ -196,12 +197,7 @@ def labels_long(
 
 #: The columns of a ``judgments`` export, in order.
 JUDGMENT_COLUMNS = [
-    "dataset",
-    "comparison_id",
-    "prompt_key",
-    "category",
-    "model1",
-    "model2",
+    *COMPARISON_COLUMNS,
     "judge",
     "run_id",
     "profile",
@@ -223,15 +219,9 @@ def judgments(store: Store, dataset: str, *, margin: float = UNCERTAIN_MARGIN) -
     names = _run_names(verdicts) if not verdicts.empty else {}
     rows = []
     for verdict in _records(verdicts):
-        item = table[int(verdict["comparison_id"])]
         rows.append(
             {
-                "dataset": dataset,
-                "comparison_id": int(verdict["comparison_id"]),
-                "prompt_key": item["prompt"],
-                "category": item["category"],
-                "model1": item["model1"],
-                "model2": item["model2"],
+                **_comparison_fields(dataset, table[int(verdict["comparison_id"])]),
                 "judge": names[int(verdict["run_id"])],
                 "run_id": int(verdict["run_id"]),
                 "profile": verdict["profile"],
