@@ -24,7 +24,9 @@ VERDICT_VALUES = ("1", "2", "tie")
 MAX_ANNOTATOR_NAME = 100  # the annotators.name column length
 PARSE_STATUSES = ("ok", "unparsed", "truncated", "error")
 ANNOTATOR_ROLES = ("annotator", "reviewer", "admin")
-ANNOTATOR_KINDS = ("crowd", "expert")
+# The alternative-annotator test's groups (``analysis.defaults.ALT_TEST_EPSILON``: crowd 0.1, skilled 0.15,
+# expert 0.2). "skilled" since migration 0017; the CHECK constraints below list the same values.
+ANNOTATOR_KINDS = ("crowd", "skilled", "expert")
 RATING_RANGE = (1, 10)  # single-answer grading (MT-Bench style): the widest scale a rating may have
 RATING_SCALES = (10, 5)  # a grading session rates 1-10 (MT-Bench) or 1-5 (Prometheus 2); see ``scales.py``
 CONFIDENCE_RANGE = (1, 5)
@@ -145,7 +147,7 @@ class Annotator(Base):
     __tablename__ = "annotators"
     __table_args__ = (
         CheckConstraint("role IN ('annotator', 'reviewer', 'admin')", name="annotator_role_value"),
-        CheckConstraint("kind IN ('crowd', 'expert')", name="annotator_kind_value"),
+        CheckConstraint("kind IN ('crowd', 'skilled', 'expert')", name="annotator_kind_value"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
@@ -408,7 +410,7 @@ class Invite(Base):
     __tablename__ = "invites"
     __table_args__ = (
         CheckConstraint("role IN ('annotator', 'reviewer', 'admin')", name="invite_role_value"),
-        CheckConstraint("kind IN ('crowd', 'expert')", name="invite_kind_value"),
+        CheckConstraint("kind IN ('crowd', 'skilled', 'expert')", name="invite_kind_value"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)

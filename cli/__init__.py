@@ -11,8 +11,12 @@ status 130.
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
+from contextlib import suppress
+from typing import Any, NoReturn
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach a model hub
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -56,11 +60,42 @@ def _run(argv: Sequence[str]) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Run one command line; a problem the user can fix ends with one ``judge-studio: ...`` line."""
+    previous = _stop_on_ctrl_c()
     try:
         _run(sys.argv[1:] if argv is None else argv)
-    except KeyboardInterrupt:
-        # one line, no traceback from whatever torch or SQLite was doing; a progress bar's line is ended first
-        print(f"{chr(10) if sys.stderr.isatty() else ''}judge-studio: interrupted.", file=sys.stderr, flush=True)
-        sys.exit(INTERRUPTED)
+    except KeyboardInterrupt:  # raised by code rather than by Ctrl-C (which ends in the handler)
+        _interrupted()
     except USER_ERRORS as exc:
         sys.exit(f"judge-studio: {exc}")
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+
+def _stop_on_ctrl_c() -> Any:
+    """Make Ctrl-C end the command in its handler; the handler it replaces (None off the main thread).
+
+    Python's own handler raises KeyboardInterrupt in whatever code runs at that moment, and when that is
+    a weak-reference callback or a ``__del__`` (SQLAlchemy runs one as objects are collected) Python
+    prints "Exception ignored" and drops it: the judge went on judging (seen once in 25 interrupts). So
+    the handler does not raise: it ends the process. Nothing is half-written by that: the store commits
+    each batch in one transaction, which SQLite and PostgreSQL roll back when the process dies inside it.
+    Servers (uvicorn) put their own handlers in place while they run.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGINT, lambda _signum, _frame: _interrupted())
+
+
+def _interrupted() -> NoReturn:
+    """Ctrl-C: one line, no traceback from whatever torch or SQLite was doing, and exit 130 at once.
+
+    ``os._exit``, not ``sys.exit``: a normal exit first waits for the weight-loading and decoding
+    threads (1-5 s measured), and a second Ctrl-C meanwhile would end in a traceback.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    newline = chr(10) if sys.stderr.isatty() else ""  # a progress bar's line is ended first
+    with suppress(OSError, ValueError, RuntimeError):  # a broken pipe, or stderr mid-write: exit all the same
+        print(f"{newline}judge-studio: interrupted.", file=sys.stderr, flush=True)
+        sys.stdout.flush()
+    os._exit(INTERRUPTED)

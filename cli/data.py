@@ -139,7 +139,8 @@ def _report_options(args: argparse.Namespace) -> dict[str, Any]:
     given: dict[str, Any] = {
         k: v for k, v in (("alpha", args.alpha), ("n_bootstrap", args.n_bootstrap)) if v is not None
     }
-    epsilons = {"expert": args.alt_test_epsilon_expert, "crowd": args.alt_test_epsilon_crowd}
+    # --alt-test-epsilon-crowd / -skilled / -expert: one flag per kind of the settings table
+    epsilons = {kind: getattr(args, f"alt_test_epsilon_{kind}", None) for kind in ("crowd", "skilled", "expert")}
     return {**given, "baseline": args.baseline, "people": PeopleOptions.given(args.aggregation, epsilons)}
 
 

@@ -13,7 +13,9 @@ if TYPE_CHECKING:
     from annotation_store import Store
 
 ROLES = ("annotator", "reviewer", "admin")
-KINDS = ("crowd", "expert")
+# annotation_store.models.ANNOTATOR_KINDS (not imported: argparse is built before any SQLAlchemy import;
+# tests/test_skilled_kind.py checks the two agree). The alternative-annotator test's groups.
+KINDS = ("crowd", "skilled", "expert")
 
 
 def add_users(parser: argparse.ArgumentParser) -> None:
@@ -27,7 +29,9 @@ def add_users(parser: argparse.ArgumentParser) -> None:
     add_settings(add, "users add")
     add.add_argument("name", help="the name the person logs in with")
     add.add_argument("--role", choices=ROLES, default="annotator", help="default annotator")
-    add.add_argument("--kind", choices=KINDS, default="crowd", help="crowd or expert annotator (default crowd)")
+    add.add_argument(
+        "--kind", choices=KINDS, default="crowd", help="crowd, skilled or expert annotator (default crowd)"
+    )
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     add_settings(tasks.add_parser("list", help="every account with its role and label count"), "users list")
     change = tasks.add_parser(
@@ -38,14 +42,14 @@ def add_users(parser: argparse.ArgumentParser) -> None:
     add_settings(change, "users set")
     change.add_argument("name")
     change.add_argument("--role", choices=ROLES)
-    change.add_argument("--kind", choices=KINDS)
+    change.add_argument("--kind", choices=KINDS, help="crowd, skilled or expert")
     change.add_argument("--active", choices=["yes", "no"], help="no: the account can no longer log in")
     change.add_argument("--password-stdin", action="store_true", help="read a new password from standard input")
     change.add_argument("--change-password", action="store_true", help="prompt for a new password")
     invite = tasks.add_parser("invite", help="print a one-time link that lets someone create their own account")
     add_settings(invite, "users invite")
     invite.add_argument("--role", choices=ROLES, default="annotator", help="default annotator")
-    invite.add_argument("--kind", choices=KINDS, default="crowd", help="default crowd")
+    invite.add_argument("--kind", choices=KINDS, default="crowd", help="crowd, skilled or expert (default crowd)")
     invite.add_argument("--hours", type=float, default=72, help="how long the link works (default 72)")
     invite.add_argument(
         "--base-url",

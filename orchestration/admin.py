@@ -332,6 +332,7 @@ class AdminDesk:
         role: str | None = None,
         active: bool | None = None,
         password: str | None = None,
+        kind: str | None = None,
     ) -> int | None:
         """Returns how many API tokens a new password or a deactivation revoked (None: neither happened)."""
         self.access.require(actor, ADMIN)
@@ -339,7 +340,11 @@ class AdminDesk:
             raise StoreError("Choose the account to change.")
         if role is not None and role not in ROLES:
             raise StoreError(f"Choose a role: one of {', '.join(ROLES)}; nothing was saved.")
-        return self.access.update_account(actor, name.strip(), role=role, active=active, password=password or None)
+        if kind is not None and kind not in KINDS:
+            raise StoreError(f"Choose a kind: one of {', '.join(KINDS)}; nothing was saved.")
+        return self.access.update_account(
+            actor, name.strip(), role=role, kind=kind, active=active, password=password or None
+        )
 
     def sign_out_account(self, actor: str | None, name: str) -> int:
         """The Admin page's "Sign out everywhere": the account's browser logins end, its API tokens are revoked."""

@@ -100,7 +100,7 @@ def ranks_models(inputs: ReportInputs) -> bool:
 @dataclass(frozen=True)
 class PeopleOptions:
     """How people's labels are read for the "can the judge replace people?" figures (settings table:
-    ``aggregation``, ``alt_test_epsilon_expert``, ``alt_test_epsilon_crowd``)."""
+    ``aggregation``, ``alt_test_epsilon_expert``, ``alt_test_epsilon_skilled``, ``alt_test_epsilon_crowd``)."""
 
     aggregation: str = AGGREGATION
     alt_test_epsilon: Mapping[str, float] = field(default_factory=lambda: dict(ALT_TEST_EPSILON))

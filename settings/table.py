@@ -452,6 +452,17 @@ STATISTICS = (
         runtime=False,
     ),
     Setting(
+        "alt_test_epsilon_skilled",
+        float,
+        "margin epsilon of the alternative-annotator test against skilled annotators (Calderon et al. 2025)",
+        "statistics",
+        load=_epsilon("skilled"),
+        source="analysis.defaults.ALT_TEST_EPSILON",
+        commands=("metrics", "report"),
+        env=False,
+        runtime=False,
+    ),
+    Setting(
         "alt_test_epsilon_crowd",
         float,
         "margin epsilon of the alternative-annotator test against crowd annotators (Calderon et al. 2025)",

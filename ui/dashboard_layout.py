@@ -10,6 +10,7 @@ from typing import Any
 import gradio as gr
 
 from ui.pickers import DatasetPickers
+from ui.tables import plain_table
 
 FIGURE_IDS = (
     "dashboard-summary",
@@ -98,7 +99,7 @@ def dashboard_page(pickers: DatasetPickers) -> DashboardPage:
         rating_scatter = _plot("Ratings: people vs judge", "dashboard-rating-scatter")
     rating_means = gr.Markdown(elem_id="dashboard-rating-means")
     # names are untrusted: plain-text cells (datatype "str"), never Markdown or HTML
-    graders = gr.Dataframe(
+    graders = plain_table(
         label="Graders: ratings and gold checks",
         interactive=False,
         visible=False,

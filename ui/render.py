@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterable
 
 #: How much of one untrusted block (a response, an instruction, a reason) a page shows. A response may be
 #: megabytes (README) and the browser renders Markdown on its main thread: 5 MB froze the Case study for
@@ -30,6 +31,12 @@ def visible_bidi(text: str) -> str:
     """``text`` with each bidi control shown as a marker (``⟨U+202E⟩``) instead of acting on the text
     around it; right-to-left letters and marks are left as they are. Every web helper below uses it."""
     return _BIDI.sub(lambda m: f"⟨U+{ord(m.group()):04X}⟩", text)
+
+
+def visible_cells(rows: Iterable[Iterable[object]]) -> list[list[object]]:
+    """A table's rows with every text cell through ``visible_bidi`` (numbers and the like unchanged): the
+    rule for table cells, applied to every table's value by ``ui.tables.plain_table``."""
+    return [[visible_bidi(cell) if isinstance(cell, str) else cell for cell in row] for row in rows]
 
 
 def _size(n_bytes: int) -> str:

@@ -33,6 +33,7 @@ from ui.review_text import (
     queue_frame,
     saved_note,
 )
+from ui.tables import plain_table
 
 __all__ = ["actor_of", "comparison_header", "opinions_markdown", "review_tab"]
 
@@ -88,7 +89,7 @@ def queue_section(pickers: DatasetPickers) -> QueueSection:
         open_only = gr.Checkbox(value=True, label="Only not yet adjudicated", elem_id="review-open-only", scale=1)
         refresh = gr.Button("Refresh queue", elem_id="review-refresh", scale=1)
     count = gr.Markdown(elem_id="review-count")
-    queue = gr.Dataframe(
+    queue = plain_table(
         headers=QUEUE_HEADERS,
         datatype="str",
         interactive=False,
@@ -113,7 +114,7 @@ def item_section() -> ItemSection:
         open_button = gr.Button("Open", elem_id="review-open", scale=1)
     note = gr.Markdown(elem_id="review-open-note")
     panel = comparison_panel("review")
-    labels = gr.Dataframe(
+    labels = plain_table(
         headers=LABEL_HEADERS, datatype="str", interactive=False, wrap=True, label="Labels", elem_id="review-labels"
     )
     judge = gr.Markdown(elem_id="review-judge", line_breaks=True)

@@ -15,6 +15,7 @@ from orchestration import AdminDesk
 from orchestration.admin import KINDS, ROLES
 from ui.errors import actor_of, guarded, noted
 from ui.render import code
+from ui.tables import plain_table
 
 INVITE_PATH = "/invite/"
 
@@ -43,14 +44,14 @@ class AccountsSection:
     table: gr.Dataframe
     refresh: gr.Button
     new: dict[str, Any]  # name, password, role, kind, add
-    change: dict[str, Any]  # name, role, *_button (role, deactivate, activate, sign_out), password, set_password
+    change: dict[str, Any]  # name, role, *_button (role, deactivate, activate, sign_out), kind, set_kind, password, …
     invite: dict[str, Any]  # role, kind, hours, create, link
     result: gr.Markdown
 
 
 def accounts_section() -> AccountsSection:
     with gr.Accordion("Accounts", open=False, elem_id="admin-accounts-section"):
-        table = gr.Dataframe(interactive=False, label="Accounts", elem_id="admin-accounts", wrap=True)
+        table = plain_table(interactive=False, label="Accounts", elem_id="admin-accounts", wrap=True)
         refresh = gr.Button("Refresh", elem_id="admin-accounts-refresh", size="sm")
         gr.Markdown("**Add an account**")
         with gr.Row():
@@ -71,6 +72,10 @@ def accounts_section() -> AccountsSection:
                 "activate_button": gr.Button("Reactivate", elem_id="admin-activate"),
                 "sign_out_button": gr.Button("Sign out everywhere", elem_id="admin-sign-out"),
             }
+        with gr.Row():
+            # the alternative-annotator test groups people by kind (crowd, skilled, expert), each with its margin
+            change["kind"] = gr.Dropdown(choices=list(KINDS), value="crowd", label="Kind", elem_id="admin-change-kind")
+            change["set_kind"] = gr.Button("Set kind", elem_id="admin-set-kind")
         with gr.Row():
             change["password"] = gr.Textbox(label="New password", type="password", elem_id="admin-reset-password")
             change["set_password"] = gr.Button("Set password", elem_id="admin-set-password")
@@ -100,7 +105,7 @@ def wire_accounts(s: AccountsSection, desk: AdminDesk) -> Callable[[gr.Request],
     @noted(s.result)
     def add_account(name: str, password: str, role: str, kind: str, request: gr.Request) -> dict[Any, Any]:
         desk.add_account(actor_of(request), name, password, role, kind)
-        note = f"Added {code(name.strip())} as {code(role)}."
+        note = f"Added {code(name.strip())} as {code(role)} ({code(kind)} annotator)."
         return {s.table: accounts_table(request), s.result: note, s.new["name"]: "", s.new["password"]: ""}
 
     def account_change(what: str) -> Callable[..., dict[Any, Any]]:
@@ -121,6 +126,11 @@ def wire_accounts(s: AccountsSection, desk: AdminDesk) -> Callable[[gr.Request],
         return change
 
     @noted(s.result)
+    def set_kind(name: str, kind: str, request: gr.Request) -> dict[Any, Any]:
+        desk.update_account(actor_of(request), name, kind=kind)
+        return {s.table: accounts_table(request), s.result: f"{code(name.strip())} is now a {code(kind)} annotator."}
+
+    @noted(s.result)
     def set_password(name: str, password: str, request: gr.Request) -> dict[Any, Any]:
         if not password:
             raise InvalidInput("Enter the new password.")
@@ -133,7 +143,7 @@ def wire_accounts(s: AccountsSection, desk: AdminDesk) -> Callable[[gr.Request],
         token = desk.invite(actor_of(request), role, kind, 72 if hours is None else hours)
         return {
             s.invite["link"]: invite_link(request, token),
-            s.result: f"Invite for a new {code(role)} created; it works once.",
+            s.result: f"Invite for a new {code(role)} ({code(kind)} annotator) created; it works once.",
         }
 
     s.refresh.click(accounts_table, outputs=s.table, api_name="admin_accounts")
@@ -152,6 +162,9 @@ def wire_accounts(s: AccountsSection, desk: AdminDesk) -> Callable[[gr.Request],
             outputs=[s.table, s.result],
             api_name=f"admin_account_{what}",
         )
+    change["set_kind"].click(
+        set_kind, inputs=[change["name"], change["kind"]], outputs=[s.table, s.result], api_name="admin_set_kind"
+    )
     change["set_password"].click(
         set_password,
         inputs=[change["name"], change["password"]],

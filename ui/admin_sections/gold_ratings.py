@@ -17,6 +17,7 @@ from ui.admin_sections.gold_preview import preview_box, response_preview_markdow
 from ui.errors import actor_of, guarded, noted
 from ui.formatting import EMPTY_NUMBER
 from ui.render import inline_text
+from ui.tables import plain_table
 
 SCALE_CHOICES = [("1-10", "10"), ("1-5", "5")]
 
@@ -64,7 +65,7 @@ def gold_ratings_fields() -> dict[str, Any]:
         )
         fields["save"] = gr.Button("Mark response as gold", elem_id="admin-gold-rating-save")
         fields["remove"] = gr.Button("Remove gold mark", elem_id="admin-gold-rating-remove")
-    fields["table"] = gr.Dataframe(
+    fields["table"] = plain_table(
         interactive=False, label="Gold responses of the session's dataset", elem_id="admin-gold-ratings"
     )
     fields["result"] = gr.Markdown(elem_id="admin-gold-rating-result")

@@ -22,6 +22,7 @@ from judge_runtime.custom import DEFAULT_MARKERS
 from orchestration.prompts import PromptDesk, rule_from_text
 from ui.errors import actor_of, has_role, noted
 from ui.render import code, inline_text
+from ui.tables import plain_table
 
 VERSION_HEADERS = ["name", "version", "hash", "kind", "saved", "by"]
 EXAMPLE_TEMPLATE = (
@@ -84,7 +85,7 @@ def prompts_section() -> PromptSection:
         with gr.Row():
             load_ref = gr.Textbox(label="Edit a saved version: NAME or NAME@HASH", elem_id="admin-prompt-ref", scale=3)
             load = gr.Button("Load into the form", elem_id="admin-prompt-load", scale=1)
-        table = gr.Dataframe(
+        table = plain_table(
             headers=VERSION_HEADERS, interactive=False, label="Saved versions", elem_id="admin-prompt-versions"
         )
     return PromptSection(name, kind, system, template, rule, test_output, save, result, load_ref, load, table)

@@ -21,6 +21,7 @@ from ui.admin_sections.gold_preview import preview_box
 from ui.admin_sections.gold_ratings import gold_ratings_fields
 from ui.formatting import EMPTY_NUMBER
 from ui.pickers import DatasetPickers
+from ui.tables import plain_table
 
 SESSION_HEADERS = [
     "name",
@@ -228,7 +229,7 @@ def grading_fields() -> tuple[gr.Radio, gr.Textbox]:
 
 def sessions_section(pickers: DatasetPickers) -> SessionsSection:
     with gr.Accordion("Annotation sessions and gold items", open=False, elem_id="admin-sessions-section"):
-        table = gr.Dataframe(
+        table = plain_table(
             headers=SESSION_HEADERS, interactive=False, label="Sessions", elem_id="admin-sessions", wrap=True
         )
         with gr.Row():
@@ -262,7 +263,7 @@ def sessions_section(pickers: DatasetPickers) -> SessionsSection:
                 "remove": gr.Button("Remove gold mark", elem_id="admin-gold-remove"),
             }
         gold["preview"] = preview_box("admin-gold-preview")
-        gold["table"] = gr.Dataframe(
+        gold["table"] = plain_table(
             interactive=False, label="Gold items of the session's dataset", elem_id="admin-gold"
         )
         gold["result"] = gr.Markdown(elem_id="admin-gold-result")

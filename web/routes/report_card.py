@@ -28,11 +28,14 @@ def report_card(
     baseline: Annotated[str | None, Query(description="model for win rates", max_length=200)] = None,
     aggregation: Annotated[str | None, Query(description="people's labels: majority or dawid-skene")] = None,
     epsilon_expert: Annotated[float | None, Query(ge=0, lt=1, description="alt-test margin, experts")] = None,
+    epsilon_skilled: Annotated[float | None, Query(ge=0, lt=1, description="alt-test margin, skilled")] = None,
     epsilon_crowd: Annotated[float | None, Query(ge=0, lt=1, description="alt-test margin, crowd")] = None,
 ) -> dict[str, Any]:
     """Can this judge replace people on this dataset? Answer, conclusion, figures and caveats per run."""
     studio.access.require(user.name, "reviewer")
-    people = PeopleOptions.given(aggregation, {"expert": epsilon_expert, "crowd": epsilon_crowd})
+    people = PeopleOptions.given(
+        aggregation, {"expert": epsilon_expert, "skilled": epsilon_skilled, "crowd": epsilon_crowd}
+    )
     return build_card(
         studio.store, dataset, run_id=run_id, alpha=alpha, n_bootstrap=bootstrap, baseline=baseline, people=people
     )
