@@ -1,5 +1,7 @@
 """Biases of a judge and of people: position (swap consistency, first-position preference) and
-length (AlpacaEval's check), each with an exact binomial test against 0.5 (SciPy)."""
+length (AlpacaEval's check), each with an exact binomial test against 0.5 (SciPy); and, for a judge
+that judged one order only, its share of "response 1" verdicts beside people's on the same
+comparisons (``response_one_share``, exact McNemar test)."""
 
 from __future__ import annotations
 
@@ -172,3 +174,69 @@ def people_bias(source: str, details: pd.DataFrame, length: LengthBias) -> Bias:
     rate = left / n if n else None
     p_value = float(binomtest(left, n, 0.5).pvalue) if n else None
     return Bias(source, n, rate, p_value, 0, None, length, n_unknown_order=int((~known).sum()))
+
+
+#: Why the response-1 share is not measured for a run that averaged both orders into one verdict.
+AVERAGED_RESPONSE_ONE = (
+    "not measured: the judge averaged both orders into one verdict, so response 1 was not simply the one shown first"
+)
+#: How to read the response-1 share: every view of it says this (report card, dashboard, text summary).
+RESPONSE_ONE_READING = (
+    "A judge share above people's suggests it favours the response shown first, but this is evidence, not a swap "
+    "test: response 1 may really be the better one where the judge and people disagree. Judge both orders to "
+    "measure position bias."
+)
+
+
+@dataclass(frozen=True)
+class ResponseOneShare:
+    """A judge's share of "response 1" verdicts beside people's, on the same comparisons.
+
+    Why: most runs judge in one presentation order (response 1 shown first), so swap consistency cannot
+    be measured. People saw the two sides in their own random order, so their share of "1" on the same
+    comparisons is the base rate of response 1 being the better one; a judge share above it is evidence
+    (not proof: see ``RESPONSE_ONE_READING``) that the judge favours the response shown first.
+    """
+
+    n: int  # comparisons where the judge (original order) and people both chose "1" or "2"
+    judge_rate: float | None  # the judge's share of "1" on those comparisons
+    people_rate: float | None  # people's share of "1" on the same comparisons
+    difference: float | None  # judge_rate - people_rate (= (judge_1_people_2 - judge_2_people_1) / n)
+    judge_1_people_2: int  # discordant: the judge chose response 1, people response 2
+    judge_2_people_1: int  # discordant: the judge chose response 2, people response 1
+    p_value: float | None  # exact McNemar test (two-sided binomial on the discordant comparisons, 0.5)
+    n_uncertain: int = 0  # comparisons people decided whose original-order judge verdict is uncertain (left out)
+    not_measured: str | None = None  # why nothing was measured (an averaged-orders run), None when measured
+
+
+def response_one_share(judge: pd.DataFrame, people: pd.DataFrame, *, averaged_orders: bool = False) -> ResponseOneShare:
+    """The judge's share of "1" beside people's on the comparisons where both chose a side, with the
+    exact McNemar test of the difference.
+
+    ``judge``: one verdict per comparison judged in the ORIGINAL order (response 1 shown first:
+    ``verdict_that_counts(order="original")``), columns comparison_id, verdict, optional status
+    (only "ok" counts; "uncertain" ones are counted in ``n_uncertain``). ``people``: comparison_id,
+    verdict (the people's label per comparison: majority or adjudication). Ties, unparsed and missing
+    on either side are left out.
+
+    The test: judge and people verdicts are paired per comparison, so the difference of the two shares
+    is (b - c) / n with b, c the two kinds of disagreement; McNemar's exact test is the two-sided
+    binomial test of b out of b + c against 0.5 (SciPy's ``binomtest``, exact at any count; the
+    chi-square McNemar is poor below ~25 disagreements; statsmodels' ``mcnemar(exact=True)`` gives the
+    same p-value, checked in tests). No disagreement at all: p = 1.
+    """
+    if averaged_orders:
+        return ResponseOneShare(0, None, None, None, 0, 0, None, not_measured=AVERAGED_RESPONSE_ONE)
+    status = judge["status"] if "status" in judge.columns else pd.Series("ok", index=judge.index)
+    theirs = people.loc[people["verdict"].isin(DECISIVE), ["comparison_id", "verdict"]]
+    n_uncertain = int(((status == UNCERTAIN) & judge["comparison_id"].isin(theirs["comparison_id"])).sum())
+    mine = judge.loc[(status == "ok") & judge["verdict"].isin(DECISIVE), ["comparison_id", "verdict"]]
+    both = mine.merge(theirs, on="comparison_id", suffixes=("_judge", "_people"))
+    n = len(both)
+    if n == 0:
+        return ResponseOneShare(0, None, None, None, 0, 0, None, n_uncertain)
+    judge_1, people_1 = both["verdict_judge"] == "1", both["verdict_people"] == "1"
+    b, c = int((judge_1 & ~people_1).sum()), int((~judge_1 & people_1).sum())
+    p_value = float(binomtest(b, b + c, 0.5).pvalue) if b + c else 1.0
+    judge_rate, people_rate = float(judge_1.mean()), float(people_1.mean())
+    return ResponseOneShare(n, judge_rate, people_rate, (b - c) / n, b, c, p_value, n_uncertain)

@@ -43,7 +43,16 @@ from analysis.agreement import (
     spans_real_time,
     unparsed_as_wrong,
 )
-from analysis.bias import Bias, LengthBias, SwapConsistency, length_bias, people_bias, swap_consistency
+from analysis.bias import (
+    Bias,
+    LengthBias,
+    ResponseOneShare,
+    SwapConsistency,
+    length_bias,
+    people_bias,
+    response_one_share,
+    swap_consistency,
+)
 from analysis.checkup import CheckupInput, StoredCheckup, stored_checkup_figures
 from analysis.defaults import (
     AGGREGATION,
@@ -200,6 +209,9 @@ class JudgeSection:
     both_orders: BothOrders | None
     length: LengthBias
     ranking: Ranking
+    # the original-order verdicts' share of "response 1" beside people's on the same comparisons: the
+    # position evidence a one-order run can give (``analysis.bias.response_one_share``)
+    response_one: ResponseOneShare
 
     @property
     def bias(self) -> Bias:
@@ -546,7 +558,16 @@ def _judge(run: JudgeRun, verdicts: pd.DataFrame, context: _Context) -> JudgeSec
         both_orders=_both_orders(verdicts, swapped, counted, context) if not swapped.empty else None,
         length=_length(voted, context.lengths.drop(columns=["model1", "model2"])),
         ranking=_ranking(JUDGE, voted, opts, context.baseline, context.memo),
+        response_one=_response_one(run, verdicts, majority, margin),
     )
+
+
+def _response_one(run: JudgeRun, verdicts: pd.DataFrame, majority: pd.DataFrame, margin: float) -> ResponseOneShare:
+    """The judge's share of "response 1" in the order it was shown first (the original order, whatever
+    order counts for agreement) beside the people's label on the same comparisons."""
+    original = verdict_that_counts(verdicts, order="original", margin=margin)
+    people = majority.reindex(columns=["comparison_id", "verdict"])  # no labels yet: an empty frame
+    return response_one_share(original, people, averaged_orders=run.averaged_orders)
 
 
 def _both_orders(verdicts: pd.DataFrame, swapped: pd.DataFrame, counted: pd.DataFrame, context: _Context) -> BothOrders:

@@ -96,6 +96,7 @@ def _judge_card(judge: Mapping[str, Any], report: Mapping[str, Any]) -> dict[str
         "calibration": judge["calibration"],
         "calibration_note": judge.get("calibration_note"),
         "position_bias": judge["position_bias"],
+        "response_1_share": judge["response_1_share"],
         "length_bias": {"judge": judge["length_bias"], "people": report["people"]["length_bias"]},
         "corrected": judge["corrected"],
         "ranking": rankings(judge["corrected"]),
@@ -159,6 +160,8 @@ def _caveats(judge: Mapping[str, Any], report: Mapping[str, Any], test: Mapping[
         )
     notes += _calibration_caveats(judge)
     notes += _position_caveats(judge["position_bias"], report["settings"]["alpha"])
+    if judge["both_orders"] is None:  # one order: the response-1 share is the only position evidence
+        notes += _response_one_caveats(judge["response_1_share"], report["settings"]["alpha"])
     notes += _length_caveats(judge["length_bias"], report["people"]["length_bias"])
     notes += _checkup_caveats(checkups_of(judge["run_id"], report))
     ranking = rankings(judge["corrected"])
@@ -197,6 +200,20 @@ def _position_caveats(position: Mapping[str, Any], alpha: float) -> list[str]:
             f"(more than {POSITION_MAX_FIRST_RATE_GAP:.0%} from 50%, p = {p_value:.2g})"
         )
     return notes
+
+
+def _response_one_caveats(share: Mapping[str, Any], alpha: float) -> list[str]:
+    """A one-order run whose share of "response 1" lies more than the first-rate gap from people's on
+    the same comparisons, significantly (exact McNemar): possible position bias, said as evidence."""
+    difference, p_value = share["difference"], share["p_value"]
+    if difference is None or p_value is None or abs(difference) <= POSITION_MAX_FIRST_RATE_GAP or p_value >= alpha:
+        return []
+    return [
+        f"possible position bias: judged in one order, the judge picks response 1 (shown first) in "
+        f"{share['judge_rate']:.0%} of {share['n']} comparisons, people in {share['people_rate']:.0%} of the same "
+        f"(more than {POSITION_MAX_FIRST_RATE_GAP:.0%} apart, exact McNemar p = {p_value:.2g}); evidence, not a "
+        "swap test: response 1 may really be better where they disagree"
+    ]
 
 
 def _length_caveats(judge: Mapping[str, Any], people: Mapping[str, Any]) -> list[str]:

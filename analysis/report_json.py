@@ -19,6 +19,7 @@ import pandas as pd
 
 from analysis.aggregation import ADJUDICATION_RULE
 from analysis.agreement import Agreement
+from analysis.bias import RESPONSE_ONE_READING
 from analysis.checkup import checkup_json
 from analysis.corrected_ratings import corrected_ratings_json
 from analysis.defaults import CONFIDENCE
@@ -219,6 +220,8 @@ def _judge(judge: JudgeSection, report: Report) -> dict[str, Any]:
         "over_time": judge.over_time.to_dict("records"),
         "over_time_is_time_series": judge.over_time_is_time_series,
         "position_bias": position,
+        # one-order position evidence: the judge's share of "1" beside people's on the same comparisons
+        "response_1_share": {**dataclasses.asdict(judge.response_one), "reading": RESPONSE_ONE_READING},
         "both_orders": None,
         "length_bias": dataclasses.asdict(judge.length),
         **_ranking(judge.ranking),

@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from analysis.agreement import accuracy_interval_text
+from analysis.bias import RESPONSE_ONE_READING
 from analysis.checkup import checkup_text_lines
 from analysis.corrected_ratings import corrected_rating_lines
 from analysis.guideline_versions import guideline_text_lines
@@ -214,12 +215,38 @@ def _replace_people_lines(judge: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+def response_one_text(share: Mapping[str, Any], *, both_orders: bool) -> str:
+    """The response-1 share in one plain sentence (numbers only, no Markdown), as the text summary, the
+    report card and the dashboard all say it. One-order runs get the reading (evidence, not a swap test);
+    a both-order run's swap figures are the measure, so there it is only "the original order alone"."""
+    if share["not_measured"]:
+        return f"Share of response-1 verdicts {share['not_measured']}."
+    lead = "In the original order alone, the judge" if both_orders else "Judged in one order, the judge"
+    unsure = share.get("n_uncertain", 0)
+    left_out = f" ({counted(unsure, 'uncertain judge verdict')} left out)" if unsure else ""
+    if not share["n"]:
+        return (
+            "No share of response-1 verdicts: no comparison has both a judge verdict of 1 or 2 in the original "
+            f"order and a people label of 1 or 2{left_out}."
+        )
+    split = share["judge_1_people_2"] + share["judge_2_people_1"]
+    sentence = (
+        f"{lead} chose response 1 (shown first) in {_num(share['judge_rate'])} of the {share['n']} comparisons where "
+        f"it and people both chose a side{left_out}; people chose response 1 in {_num(share['people_rate'])} of "
+        f"them (difference {share['difference']:+.3f}; exact McNemar p = {_num(share['p_value'])} over the {split} "
+        f"they disagree on: {share['judge_1_people_2']} judge 1 / people 2, {share['judge_2_people_1']} judge 2 / "
+        "people 1)."
+    )
+    return sentence if both_orders else f"{sentence} {RESPONSE_ONE_READING}"
+
+
 def _position_lines(judge: Mapping[str, Any]) -> list[str]:
     """Both orders (swapped-order accuracy, the mean of the two orders, the combined verdict) and
-    position bias, or why position bias was not measured."""
+    position bias, or why position bias was not measured (then the response-1 share beside people's)."""
     position, both = judge["position_bias"], judge["both_orders"]
+    share = f"  {response_one_text(judge['response_1_share'], both_orders=both is not None)}"
     if position["not_measured"]:
-        return [f"  position bias {position['not_measured']}"]
+        return [f"  position bias {position['not_measured']}", share]
     lines = [
         f"  both orders: consistency {_num(position['consistency'])} over {position['n_pairs']} pairs, first-position "
         f"rate {_num(position['first_position_rate'])} of {position['n_decisive']} decisive verdicts"
@@ -231,7 +258,7 @@ def _position_lines(judge: Mapping[str, Any]) -> list[str]:
             f"orders {_num(both['mean_of_orders_accuracy'])}, combined (agree, else tie) {_num(combined['accuracy'])} "
             f"(n={combined['n']})"
         )
-    return lines
+    return [*lines, share]
 
 
 SUMMARY_ROWS = 10  # the text summary lists at most this many annotators / model pairs (--json has all)

@@ -39,6 +39,7 @@ from analysis import (
     human_judge_agreement,
 )
 from analysis.agreement import OVER_TIME_COLUMNS
+from analysis.bias import ResponseOneShare
 from analysis.partial_order import EDGE_COLUMNS, order_edges
 from analysis.rankings import PAIR_COLUMNS, pair_table
 from analysis.report import JUDGE, PEOPLE, JudgeSection, Ranking, digest
@@ -62,6 +63,7 @@ __all__ = [
     "Ranking",
     "RatingSummary",
     "ReportCache",
+    "ResponseOneShare",
     "build_dashboard",
 ]
 
@@ -107,6 +109,9 @@ class Dashboard:
     ratings: RatingSummary | None = None  # None: no human ratings on this dataset
     over_time_is_time_series: bool = False  # False: labels stored at once (imported), shown in label order
     report: Report | None = None  # everything above comes from this report (None: no dataset)
+    # the run's share of "response 1" (original order) beside people's on the same comparisons; None without a run
+    judge_response_one: ResponseOneShare | None = None
+    judged_both_orders: bool = False  # the run has its own swapped-order verdicts (swap figures measured)
 
     @property
     def judge_order(self) -> PartialOrder:
@@ -297,6 +302,8 @@ def _compute(inputs: ReportInputs, levels: tuple[float, float], cache: ReportCac
         ratings=report.ratings,
         over_time_is_time_series=judge.over_time_is_time_series if judge else False,
         report=report,
+        judge_response_one=judge.response_one if judge else None,
+        judged_both_orders=judge is not None and judge.both_orders is not None,
     )
 
 

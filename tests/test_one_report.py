@@ -14,6 +14,7 @@ agreement between annotators.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -175,6 +176,11 @@ def _check_dashboard(board: Dashboard, report: dict[str, Any]) -> None:
     )
     assert _same(bias.swap_consistency, position["consistency"])
     assert _same(bias.first_position_rate, position["first_position_rate"])
+    # the run's share of "response 1" (original order) beside people's on the same comparisons
+    assert board.judge_response_one is not None
+    share = {k: v for k, v in judge["response_1_share"].items() if k != "reading"}
+    assert share.keys() == dataclasses.asdict(board.judge_response_one).keys()
+    assert all(_same(getattr(board.judge_response_one, k), v) for k, v in share.items())
     # people's left-position preference, and the labels it leaves out for want of a recorded order
     theirs = report["people"]["position_bias"]
     people_bias = board.people_bias
@@ -203,9 +209,13 @@ def _check_dashboard(board: Dashboard, report: dict[str, Any]) -> None:
 def test_cli_rest_and_dashboard_show_the_same_figures(live_app, shared_data: Path) -> None:
     store = live_app.studio.store
     _import(store, shared_data)
+    for n in (1, 2, 3):  # PandaLM's annotators as skilled annotators: the alt-test's margin 0.15
+        store.update_account(f"pandalm-annotator{n}", kind="skilled")
     gained = _adjudicate(store)
     cli, rest = _cli(live_app.db_path.parent), _rest(live_app)
     assert cli == rest  # the same report, figure for figure
+    for judge in cli["judges"]:
+        assert [(t["group"], t["epsilon"]) for t in judge["alt_test"]] == [("skilled", 0.15)], judge["model"]
     assert (cli["counts"]["adjudicated"], cli["adjudications"]["overruled"], cli["adjudications"]["unlabelled"]) == (
         2,
         1,
@@ -221,6 +231,17 @@ def test_cli_rest_and_dashboard_show_the_same_figures(live_app, shared_data: Pat
     assert overall["pair_accuracy"] == overall["pair_agreement"] == 0.5
     assert two["position_bias"]["n_pairs"] == 974 and 0 < two["position_bias"]["consistency"] < 1
     assert runs["PandaLM-7B (released outputs)"]["position_bias"]["not_measured"].startswith("not measured")
+    # one order: the judge's share of "response 1" beside people's on the same comparisons: 819 both decided,
+    # 100 vs 84 disagreements in the files, one of the 84 settled PandaLM-7B's way by the reviewer
+    share = runs["PandaLM-7B (released outputs)"]["response_1_share"]
+    assert (share["n"], share["judge_1_people_2"], share["judge_2_people_1"]) == (819, 100, 83)
+    assert (round(share["judge_rate"], 3), round(share["people_rate"], 3), round(share["p_value"], 3)) == (
+        0.486,
+        0.465,
+        0.237,
+    )
+    # the two-order run's original order (gpt-3.5's verdicts): its own share, beside its swap figures
+    assert (two["response_1_share"]["n"], two["response_1_share"]["judge_1_people_2"]) == (849, 86)
     # the test set's labels are imported (no recorded left/right order): none counts as "chose the left one"
     decisive = int((store.labels(DATASET)["verdict"] != "tie").sum())
     assert (cli["people"]["position_bias"]["n_decisive"], cli["people"]["position_bias"]["n_unknown_order"]) == (

@@ -7,6 +7,7 @@ last refresh of this tab, the figures are left as they are (no redraw, nothing s
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections import OrderedDict
 from typing import Any
@@ -16,6 +17,7 @@ import pandas as pd
 
 from analysis.corrected import Interval
 from analysis.guideline_versions import VersionAgreement
+from analysis.report_text import response_one_text
 from orchestration import Dashboard, Studio
 from orchestration.prompts import judge_versions_of
 from ui.checkup_table import checkups_markdown
@@ -83,6 +85,7 @@ def summary_markdown(board: Dashboard) -> str:
         )
     )
     lines += _people_position_line(board)
+    lines += _response_one_line(board)
     return "\n\n".join(lines)
 
 
@@ -116,6 +119,17 @@ def _people_position_line(board: Dashboard) -> list[str]:
     if bias.n_unknown_order:
         line += f" · {bias.n_unknown_order} decisive labels have no recorded order (imported) and are left out"
     return [line]
+
+
+def _response_one_line(board: Dashboard) -> list[str]:
+    """The run's share of "response 1" beside people's on the same comparisons (the report's sentence,
+    the report card's words): the position evidence a one-order run can give; the bars in the bias
+    figure are these two shares."""
+    share = board.judge_response_one
+    if share is None or (share.n == 0 and share.not_measured is None and not board.counts["labels"]):
+        return []
+    said = response_one_text(dataclasses.asdict(share), both_orders=board.judged_both_orders)
+    return [f"Share of response-1 verdicts, judge vs people: {said}"]
 
 
 def rating_markdown(board: Dashboard) -> str:
@@ -309,7 +323,7 @@ def dashboard_figures(board: Dashboard) -> dict[str, Any]:
         "dashboard-categories": category_figure(board.categories),
         "dashboard-kappa": kappa_figure(board.inter_annotator),
         "dashboard-annotators": annotator_table_figure(board.annotators),
-        "dashboard-bias": bias_figure(board.judge_bias, board.people_bias),
+        "dashboard-bias": bias_figure(board.judge_bias, board.people_bias, board.judge_response_one),
         **ranking_figures(board),
         "dashboard-rating-correlations": rating_markdown(board),
         "dashboard-rating-scatter": rating_scatter_figure(board.ratings),

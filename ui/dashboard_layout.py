@@ -45,7 +45,10 @@ BIAS_NOTE = (
     "(people: only labels whose left/right order was recorded; imported labels have none and are left out, "
     "the summary above says how many). Length: share "
     "of decisive verdicts (people: majority labels) that chose the longer response, in characters. Swap "
-    "consistency: share of comparisons the judge judged in both orders with the same verdict. 0.5 means no "
+    "consistency: share of comparisons the judge judged in both orders with the same verdict. Response 1: on the "
+    "comparisons where both the judge and people chose a side, the judge's share of 'response 1' (the one it was "
+    "shown first) and people's share (the base rate); for a run judged in one order it is evidence of a position "
+    "preference, not a swap test. 0.5 means no "
     "preference; hover for n and the binomial p-value. Rating correlations (below) compare single-answer "
     "ratings from the Grade page with the judge's scores on the same scale (1-10 or 1-5; never rescaled)."
 )

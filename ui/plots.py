@@ -29,8 +29,10 @@ from analysis import (
     model_levels,
     spans_real_time,
 )
+from analysis.bias import ResponseOneShare
 
 PEOPLE_COLOR, JUDGE_COLOR = "#4f6bed", "#e8833a"
+JUDGE_SOURCE = "judge"  # Bias.source of a judge run (analysis.report.JUDGE)
 EDGE_STYLES = {  # status of an edge compared with the other graph -> (color, dash, legend text)
     BOTH: ("#444444", "solid", "same order in both graphs"),
     ONLY: ("#e8833a", "dash", "only in this graph (the other does not order the two)"),
@@ -299,68 +301,109 @@ def annotator_table_figure(annotators: pd.DataFrame) -> go.Figure:
 # --------------------------------------------------------------------------- biases
 
 
-def bias_figure(judge: Bias | None, people: Bias) -> go.Figure:
-    """Position preference, length preference and swap consistency of the judge next to people's.
+NO_PREFERENCE_NOTE = "Dotted line: 0.5, no preference (response 1: compare the judge's bar with people's)."
+BIAS_MEASURES = (
+    "picks the first / left response",
+    "picks the longer response",
+    "same verdict in both orders",
+    "picks response 1<br>(vs people, same comparisons)",
+)
+
+
+def _response_one_bar(share: ResponseOneShare | None, source: str) -> tuple[float | None, str]:
+    """The judge's (original order) or people's share of "response 1" on the comparisons where both
+    chose a side, and its hover note: n and the exact McNemar p-value of the difference."""
+    if share is None:
+        return None, ""
+    value = share.judge_rate if source == JUDGE_SOURCE else share.people_rate
+    return value, f"n={share.n} comparisons both decided, McNemar p={_num(share.p_value, 3)}"
+
+
+def bias_figure(judge: Bias | None, people: Bias, response_one: ResponseOneShare | None = None) -> go.Figure:
+    """Position preference, length preference and swap consistency of the judge next to people's, and
+    the judge's share of "response 1" next to people's on the same comparisons (``response_one``: the
+    position evidence of a run judged in one order; people's bar is the base rate to compare with).
 
     Each bar is a share (0.5 = no preference for the two preference rates); hover gives n and the
-    exact binomial p-value. A source without data for a measure has no bar there.
+    exact binomial (McNemar for response 1) p-value. A source without data for a measure has no bar
+    there; a measure with no bar at all is explained in a note above the bars.
     """
     title = "Biases: judge vs people"
-    measures = ["picks the first / left response", "picks the longer response", "same verdict in both orders"]
-    bars: list[go.Bar] = []
-    for bias, color in ((judge, JUDGE_COLOR), (people, PEOPLE_COLOR)):
-        if bias is None:
-            continue
-        values = [bias.first_position_rate, bias.length.longer_rate, bias.swap_consistency]
-        notes = [
-            f"n={bias.n_decisive}, p={_num(bias.first_position_p_value, 3)}",
-            f"n={bias.length.n}, p={_num(bias.length.p_value, 3)}",
-            f"n={bias.swap_pairs}",
-        ]
-        keep = [i for i, v in enumerate(values) if not _is_missing(v)]
-        if not keep:
-            continue
-        bars.append(
-            go.Bar(
-                name="judge" if bias.source == "judge" else "people",
-                x=[measures[i] for i in keep],
-                y=[values[i] for i in keep],
-                text=[f"{values[i]:.2f}" for i in keep],
-                textposition="outside",
-                customdata=[notes[i] for i in keep],
-                hovertemplate="%{x}: %{y:.3f} (%{customdata})<extra>%{fullData.name}</extra>",
-                marker_color=color,
-            )
-        )
+    bars = [
+        bar
+        for bias, color in ((judge, JUDGE_COLOR), (people, PEOPLE_COLOR))
+        if (bar := _bias_bar(bias, color, response_one)) is not None
+    ]
     if not bars:
         return note_figure(title, _no_bias_reason(judge, people))
     fig = go.Figure(bars)
-    if judge is not None and judge.note:  # say why the judge has no position bars, rather than show none
-        fig.add_annotation(
-            text=plain(f"judge position bias {judge.note.split(' (')[0]}"),
-            showarrow=False,
-            x=0,
-            y=1.0,
-            xref="paper",
-            yref="paper",
-            xanchor="left",
-            font=dict(size=10, color="#555"),
-        )
-    fig.add_hline(
-        y=0.5,
-        line=dict(dash="dot", color="#888"),
-        annotation_text="0.5: no preference",
-        annotation_position="top right",
+    # why a measure has no bar (rather than show none), then how to read the line: above the bars, where
+    # no label of the line can cover a bar's value
+    notes = [*_missing_notes(judge, people, bars), NO_PREFERENCE_NOTE]
+    fig.add_annotation(
+        text="<br>".join(plain(note) for note in notes),
+        showarrow=False,
+        x=0,
+        y=1.0,
+        xref="paper",
+        yref="paper",
+        xanchor="left",
+        yanchor="bottom",
+        align="left",
+        font=dict(size=10, color="#555"),
     )
+    fig.add_hline(y=0.5, line=dict(dash="dot", color="#888"))
     fig.update_layout(
         title=title,
         barmode="group",
-        height=340,
-        margin=MARGIN,
+        height=340 + 14 * len(notes),
+        margin={**MARGIN, "t": MARGIN["t"] + 14 * len(notes)},
         yaxis=dict(range=[0, 1.12], title="share"),
         legend=dict(orientation="h", y=-0.15),
     )
     return fig
+
+
+def _bias_bar(bias: Bias | None, color: str, response_one: ResponseOneShare | None) -> go.Bar | None:
+    """One source's bars (judge or people): the measures it has a figure for, with n and p on hover."""
+    if bias is None:
+        return None
+    share, share_note = _response_one_bar(response_one, bias.source)
+    values = [bias.first_position_rate, bias.length.longer_rate, bias.swap_consistency, share]
+    notes = [
+        f"n={bias.n_decisive}, p={_num(bias.first_position_p_value, 3)}",
+        f"n={bias.length.n}, p={_num(bias.length.p_value, 3)}",
+        f"n={bias.swap_pairs}",
+        share_note,
+    ]
+    keep = [i for i, v in enumerate(values) if not _is_missing(v)]
+    if not keep:
+        return None
+    return go.Bar(
+        name="judge" if bias.source == JUDGE_SOURCE else "people",
+        x=[BIAS_MEASURES[i] for i in keep],
+        y=[values[i] for i in keep],
+        text=[f"{values[i]:.2f}" for i in keep],
+        textposition="outside",
+        customdata=[notes[i] for i in keep],
+        hovertemplate="%{x}: %{y:.3f} (%{customdata})<extra>%{fullData.name}</extra>",
+        marker_color=color,
+    )
+
+
+def _missing_notes(judge: Bias | None, people: Bias, bars: Sequence[go.Bar]) -> list[str]:
+    """Why measures are missing from a figure that has bars (``_no_bias_reason``'s reasons, one a line):
+    a one-order run now always has its response-1 bars, and the panel must still say why length or
+    position has none."""
+    shown = {x for bar in bars for x in bar.x}
+    notes = []
+    if BIAS_MEASURES[1] not in shown:
+        notes.append("No comparison has responses of different lengths, so length bias cannot be measured.")
+    if judge is not None and judge.note:
+        notes.append(f"judge position bias {judge.note.split(' (')[0]}")
+    if people.n_unknown_order and not people.n_decisive:
+        notes.append("People's labels have no recorded left/right order (imported), so their position is unknown.")
+    return notes
 
 
 def _no_bias_reason(judge: Bias | None, people: Bias) -> str:

@@ -20,6 +20,7 @@ import plotly.graph_objects as go
 
 from analysis.agreement import accuracy_interval_text
 from analysis.defaults import AGGREGATION, AGGREGATIONS
+from analysis.report_text import response_one_text
 from orchestration import Studio
 from orchestration.metrics import PeopleOptions
 from orchestration.report_card import ReportCardDesk
@@ -173,6 +174,8 @@ def _bias_lines(judge: Mapping[str, Any], text: Escape) -> list[str]:
             f"the response shown first wins {_num(position['first_position_rate'])} of "
             f"{position['n_decisive']} decisive verdicts (p = {_num(position['first_position_p_value'])})."
         )
+    # its own paragraph; our own numbers and words only (no name from a file): nothing to escape
+    lines += ["", response_one_text(judge["response_1_share"], both_orders=not position["not_measured"]), ""]
     lines.append(
         f"The judge prefers the longer response in {_num(length['judge']['longer_rate'])} of "
         f"{length['judge']['n']} decisive verdicts; people in {_num(length['people']['longer_rate'])}."
