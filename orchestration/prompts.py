@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from orchestration.access import Access
 
 ADMIN = "admin"
+REVIEWER = "reviewer"  # runs the judge on the Case study page, with any saved prompt
 
 __all__ = [
     "PromptDesk",
@@ -161,6 +162,12 @@ class PromptDesk:
         from judge_runtime import get_profile, profile_names
 
         return [(name, name) for name in profile_names() if name != current and get_profile(name).kind == "pair"]
+
+    def judge_choices(self, actor: str | None) -> list[tuple[str, str]]:
+        """``profile_choices`` for the Case study's prompt picker: reviewers and admins only (the names
+        say what the admins are evaluating; annotators never pick a judge prompt)."""
+        self.access.require(actor, REVIEWER)
+        return self.profile_choices()
 
     def profile_choices(self) -> list[tuple[str, str]]:
         """(label, profile name) of every saved version, newest first per name: for judge pickers (the

@@ -322,7 +322,7 @@ def test_admin_page_saves_versions_and_refuses_bad_prompts(db_path: Path) -> Non
     assert len(studio.store.prompt_versions("careful")) == 2  # refusals wrote nothing
     # the case study's judge prompt picker offers the server's profile, the other built-in pairwise ones
     # (another prompt format on the same model, no restart; no single-answer one), every saved version
-    choices = prompt_choices(studio)
+    choices = prompt_choices(studio, "ada")
     values = [value for _label, value in choices]
     assert values[0] == "" and {"mtbench-pair", "arena-hard", "judgelm"} <= set(values)
     assert "pandalm" not in values and "mtbench-single" not in values

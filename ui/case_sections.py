@@ -10,6 +10,7 @@ from typing import Any
 import gradio as gr
 
 from annotation_store import VerdictView
+from errors import Forbidden
 from orchestration import CaseProgress, Studio
 from orchestration.browse import DEFAULT_LOW_CONFIDENCE
 from ui.comparison_panel import ComparisonPanel, comparison_panel
@@ -155,9 +156,11 @@ def decoding_controls(studio: Studio) -> tuple[gr.Button, gr.Dropdown, gr.Slider
 
 
 def prompt_picker(studio: Studio) -> gr.Dropdown:
-    """The judge prompt for "Run judge": the settings' profile, or a saved custom prompt version."""
+    """The judge prompt for "Run judge": the settings' profile, or a saved custom prompt version. Built
+    once into ``/config``, which every signed-in user reads: no saved prompt here; the picker's focus
+    event lists them for a reviewer or admin."""
     return gr.Dropdown(
-        choices=prompt_choices(studio),
+        choices=prompt_choices(studio, None),
         value="",
         label="Judge prompt",
         elem_id="judge-prompt",
@@ -165,12 +168,17 @@ def prompt_picker(studio: Studio) -> gr.Dropdown:
     )
 
 
-def prompt_choices(studio: Studio) -> list[tuple[str, str]]:
+def prompt_choices(studio: Studio, actor: str | None) -> list[tuple[str, str]]:
     """The server's profile, the other built-in pairwise profiles (the same loaded model in another
-    prompt format: MT-Bench, Arena-Hard, JudgeLM, ...; no restart), then every saved custom prompt."""
+    prompt format: MT-Bench, Arena-Hard, JudgeLM, ...; no restart), then every saved custom prompt if
+    ``actor`` is a reviewer or admin (none for anyone else, or without an actor)."""
     current = studio.settings.judge_profile
     builtin = studio.prompts.builtin_pair_choices(current)
-    return [(f"{current} (settings)", ""), *builtin, *studio.prompts.profile_choices()]
+    try:
+        saved = studio.prompts.judge_choices(actor) if actor is not None else []
+    except Forbidden:
+        saved = []
+    return [(f"{current} (settings)", ""), *builtin, *saved]
 
 
 def custom_section() -> CustomSection:

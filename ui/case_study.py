@@ -195,8 +195,12 @@ def wire_judging(browser: CaseBrowser, studio: Studio, page: CaseSections) -> No
     custom.run.click(
         run_custom, inputs=custom.inputs, outputs=custom.output.components, api_name="judge_custom", **slots
     )
-    page.prompt.focus(  # prompts saved on the Admin page since the page was built
-        lambda: gr.Dropdown(choices=prompt_choices(studio)),
+
+    def saved_prompts(request: gr.Request) -> gr.Dropdown:
+        return gr.Dropdown(choices=prompt_choices(studio, actor_of(request)))
+
+    page.prompt.focus(  # the saved prompts (reviewers and admins), including those saved since page load
+        saved_prompts,
         outputs=page.prompt,
         api_visibility="private",
         concurrency_limit=None,

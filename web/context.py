@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -17,6 +18,10 @@ from web.sessions import COOKIE_NAME, SessionSigner
 
 ACCOUNT_CHECK_S = 5.0  # how long "this account is active" is believed before asking the database again
 DEFAULT_PORTS = {"http": 80, "https": 443}
+# Hosts a request may name besides public_url's: the machine itself (admin scripts, health checks, a
+# proxy that sends the upstream address as Host). A DNS-rebinding page cannot send these: its Host is
+# the attacker's own name.
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 def origin_of(url: str) -> str | None:
@@ -62,6 +67,37 @@ class FileOwners:
             return user is not None and user in self._owners.get(self._key(path), ())
 
 
+class EventOwners:
+    """Which signed-in user a Gradio session hash (``s:...``) or event id (``e:...``) belongs to.
+
+    Gradio keys its event streams, state and cancellation by these client-chosen or random strings
+    alone; the first signed-in user to use one owns it and every other user is refused. Bounded
+    (least recently used dropped first): a dropped key is owned again by whoever uses it next, which
+    needs the random string, as before."""
+
+    MAX_KEYS = 100_000
+
+    def __init__(self, max_keys: int = MAX_KEYS) -> None:
+        self._owners: OrderedDict[str, str] = OrderedDict()
+        self._max = max_keys
+        self._lock = threading.Lock()
+
+    def claim(self, key: str, user: str) -> bool:
+        """True if ``key`` is ``user``'s (it is now, if it was nobody's); False if another user's."""
+        with self._lock:
+            owner = self._owners.get(key)
+            if owner is None:
+                if len(self._owners) >= self._max:
+                    self._owners.popitem(last=False)
+                self._owners[key] = user
+                return True
+            self._owners.move_to_end(key)
+            return owner == user
+
+    def __len__(self) -> int:
+        return len(self._owners)
+
+
 @dataclass
 class WebContext:
     studio: Studio
@@ -69,6 +105,7 @@ class WebContext:
     upload_dir: Path
     public_origin: str | None = None
     files: FileOwners = field(default_factory=FileOwners)
+    events: EventOwners = field(default_factory=EventOwners)
     _active: dict[str, float] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -109,6 +146,21 @@ class WebContext:
             if found:
                 origins.add(found)
         return origins
+
+    def host_problem(self, conn: HTTPConnection) -> str | None:
+        """Why this request's Host is not one this app answers for, or None. Only with ``public_url``:
+        its host name, or loopback (any port). Stops DNS rebinding: a page of another site that makes
+        its own name point at this server sends that name as Host."""
+        if not self.public_origin:
+            return None
+        public = urlsplit(self.public_origin).hostname or ""
+        try:
+            host = urlsplit(f"//{conn.headers.get('host', '')}").hostname or ""
+        except ValueError:
+            host = ""
+        if host in {public, *LOOPBACK_HOSTS}:
+            return None
+        return f"This server answers only for {public} (public_url), not for the host {host[:100]!r}."
 
     def is_https(self, conn: HTTPConnection) -> bool:
         if conn.url.scheme == "https":

@@ -11,6 +11,9 @@
   reflected any ``Origin`` with ``Access-Control-Allow-Credentials``.
 - **Gradio's ``/gradio_api/token`` is gone** (it returned the session token as JSON; our session
   cookie is HttpOnly and nothing in the page needs it).
+- **Only this app's Host** when ``public_url`` is set: a request naming another host (DNS rebinding:
+  another site's name pointed at this server) is answered 400 before anything else runs; loopback
+  names are accepted for scripts on the server and proxies that send the upstream address.
 - **Pages need a login**: a browser asking for the app's page without a valid session gets the
   login form instead (Gradio's own check answers its API routes with 401).
 - **Headers on every answer**: a Content-Security-Policy with ``frame-ancestors 'none'``,
@@ -20,6 +23,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from starlette.datastructures import MutableHeaders
 from starlette.requests import HTTPConnection
@@ -77,7 +81,7 @@ def cross_site_problem(conn: HTTPConnection, web: WebContext) -> str | None:
     return None  # not sent by a browser (curl, gradio_client, scripts): nothing to forge
 
 
-async def _send_json(send: Send, status: int, detail: str, extra: dict[str, str] | None = None) -> None:
+async def _send_json(send: Send, status: int, detail: Any, extra: dict[str, str] | None = None) -> None:
     body = json.dumps({"detail": detail}).encode("utf-8")
     headers = {"content-type": "application/json", "content-length": str(len(body)), **COMMON_HEADERS, **(extra or {})}
     await send(
@@ -104,6 +108,10 @@ class WebSecurity:
             return
         conn = HTTPConnection(scope)
         path: str = scope["path"]
+        wrong_host = self.web.host_problem(conn)
+        if wrong_host is not None:
+            await _send_json(send, 400, wrong_host)
+            return
         if path in BLOCKED_PATHS:
             await _send_json(send, 404, "Not Found")
             return
