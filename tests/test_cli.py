@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import free_port
 
 from cli import parse_args, settings_from
 from settings import Settings
@@ -186,6 +187,36 @@ def test_ctrl_c_prints_one_line_and_exits_130(tmp_path: Path) -> None:
     assert process.returncode == 130, rest  # what it printed, should it ever end otherwise
     assert "Traceback" not in rest
     assert rest.strip().splitlines()[-1] == "judge-studio: interrupted."
+
+
+@pytest.mark.model
+def test_ctrl_c_stops_serve_while_the_demo_judge_judges(tmp_path: Path) -> None:
+    """uvicorn shuts the server down on Ctrl-C, then raises the signal again for the command's own handler:
+    one line and 130, never an abort from torch's threads (the demo judge is judging in the background)."""
+    env = {**os.environ, "JUDGE_STUDIO_HOME": str(tmp_path)}
+    command = [sys.executable, "-m", "app", "serve", "--port", str(free_port())]
+    process = subprocess.Popen(
+        command,
+        env=env,
+        cwd=ROOT,
+        preexec_fn=_interruptible,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        while "Judge Studio on" not in (line := process.stdout.readline()):
+            assert line, "the server ended before it started"
+        time.sleep(15)  # the demo judge loads and starts judging in the background
+        process.send_signal(signal.SIGINT)
+        out, _ = process.communicate(timeout=120)
+    finally:
+        process.kill()
+        process.wait()
+    assert process.returncode == 130, out
+    assert out.strip().splitlines()[-1] == "judge-studio: interrupted."
+    assert "terminate called" not in out and "Traceback" not in out
 
 
 @pytest.mark.model
