@@ -28,9 +28,11 @@ from annotation_store.models import (
     MAX_SESSION_ID,
     Annotator,
     ApiToken,
+    Assignment,
     Invite,
     Label,
     LoginFailure,
+    RatingAssignment,
     RevokedSession,
     utcnow,
 )
@@ -138,15 +140,22 @@ class AccountsMixin(StoreBase):
 
     def authenticate(self, name: str, password: str) -> AnnotatorView | None:
         """The active account with this name and password, else None (never says which part was wrong)."""
+        return self.check_login(name, password)[0]
+
+    def check_login(self, name: str, password: str) -> tuple[AnnotatorView | None, bool]:
+        """(the active account with this name and password, else None; whether the name and password are
+        right but the account is deactivated). Only the right password learns that the account is
+        deactivated (so the person asks an admin instead of resetting a password that works); a wrong
+        name or password never says which part was wrong."""
         cleaned = (name or "").strip() if isinstance(name, str) else ""
         with self._read() as session:
             person = session.scalar(select(Annotator).where(Annotator.name == cleaned)) if cleaned else None
             if person is None or person.password_hash is None:
                 dummy_verify(password)  # the same time as a wrong password: names are not probed by timing
-                return None
-            if not verify_password(password, person.password_hash) or not person.active:
-                return None
-            return annotator_view(person)
+                return None, False
+            if not verify_password(password, person.password_hash):
+                return None, False
+            return (annotator_view(person), False) if person.active else (None, True)
 
     def account(self, name: str) -> Account | None:
         """(id, name, role, kind, active) of the account called ``name``, or None."""
@@ -224,6 +233,8 @@ class AccountsMixin(StoreBase):
                 person.active = active
             if password_hash is not None:
                 person.password_hash = password_hash
+            if active is False:
+                release_leases(session, person.id)
             return _sign_out(session, person) if password_hash is not None or active is False else None
 
     def sign_out_account(self, name: str) -> int:
@@ -404,6 +415,22 @@ def _revoke_tokens(session: Session, annotator_id: int) -> int:
         .execution_options(synchronize_session=False)
     )
     return int(getattr(done, "rowcount", 0) or 0)
+
+
+def release_leases(session: Session, annotator_id: int) -> int:
+    """Inside the caller's write transaction: end the account's live leases (comparisons and responses) at
+    once, so that a deactivated person's items go back to the pool now instead of when the lease
+    expires (15 minutes by default; a session stood "not done" meanwhile). Returns how many."""
+    now, released = utcnow(), 0
+    for lease in (Assignment, RatingAssignment):
+        done = session.execute(
+            update(lease)
+            .where(lease.annotator_id == annotator_id, lease.completed_at.is_(None), lease.lease_expires_at > now)
+            .values(lease_expires_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        released += int(getattr(done, "rowcount", 0) or 0)
+    return released
 
 
 def _sign_out(session: Session, person: Annotator) -> int:

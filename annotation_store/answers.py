@@ -30,7 +30,7 @@ from typing import Any
 
 from sqlalchemy import BigInteger, ColumnElement, bindparam, func, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import BindParameter
 
 from annotation_store.accounts import Account, clean_name
@@ -40,7 +40,7 @@ from annotation_store.db import finer_locks, hold, hold_session, try_lock
 from annotation_store.errors import StoreError, WrongSessionKind
 from annotation_store.models import LEASE_MIN_SECONDS, AnnotationSession, Annotator, AppSecret, Dataset, utcnow
 from annotation_store.sessions import SESSION_DEFAULTS, find_session_in_force, session_view
-from annotation_store.views import Progress, SessionView, Submitted, Turn
+from annotation_store.views import Progress, SessionView, Standing, Submitted, Turn
 
 MAX_KEY = 100  # the idempotency_key columns' length
 # A caller's role check (``orchestration``'s desks): raises to refuse the account (None: no such account).
@@ -489,8 +489,8 @@ def take_lease(
         session.flush()
         return Leased(held)
     item_id, drawn, gold = _pick(session, kind, pool, person_id, now, answered)
-    if item_id is None:
-        return None
+    if item_id is None:  # nothing fresh is left: a skip of theirs that still needs an answer, once
+        return _offer_skipped(session, kind, pool, person_id, now)
     mine = (kind.of(kind.lease) == item_id) & (kind.lease.annotator_id == person_id)
     held = session.scalar(select(kind.lease).where(mine))
     if held is None:  # a lease that expired earlier keeps its row and its presented order
@@ -504,6 +504,95 @@ def take_lease(
     held.lease_expires_at = now + timedelta(seconds=pool.lease_seconds)
     session.flush()
     return Leased(held, picked=True, gold=gold)
+
+
+# ---------------------------------------------------------------------- skipped items
+# A skip means "not now": it stays open (the person may answer it later, ``final_reason``) and does not
+# count towards the overlap k. The rule, the same for comparisons and responses:
+# - while a person has fresh items (the pool query), skips never come back: they are done with those;
+# - once nothing fresh is left, /next hands them back their own skips **that still need an answer**
+#   (fewer than k answers in the session, counting others' live leases), oldest skip first, each
+#   **once**: a skipped item counts as offered again when its lease was taken after the skip
+#   (``lease.leased_at > answer.created_at``), so skipping it a second time means "I cannot answer
+#   this" and it never comes back by itself (no endless loop of skips);
+# - skips that still need an answer after that are named on the done screen and in the REST
+#   ``message`` (``open_skips``): the person reaches them with ← Previous or POST /labels (/ratings)
+#   with the item's id; the lead sees them in the session's standing (``session_standing``).
+def _others_on(kind: AnswerKind, pool: Pool, person_id: int, now: datetime, leases: bool) -> Any:
+    """Correlated: others' answers (no skips) on the item of the outer ``kind.row`` in this session,
+    plus, with ``leases``, others' live leases on it."""
+    other = aliased(kind.row)
+    answers = (
+        select(func.count())
+        .select_from(other)
+        .where(
+            kind.of(other) == kind.of(kind.row),
+            other.session_id == pool.session_id,
+            other.skipped.is_(False),
+            other.annotator_id != person_id,
+        )
+        .scalar_subquery()
+    )
+    if not leases:
+        return answers
+    held = (
+        select(func.count())
+        .select_from(kind.lease)
+        .where(
+            kind.of(kind.lease) == kind.of(kind.row),
+            kind.lease.session_id == pool.session_id,
+            kind.lease.annotator_id != person_id,
+            live(kind, now),
+        )
+        .scalar_subquery()
+    )
+    return answers + held
+
+
+def open_skip_ids(session: Session, kind: AnswerKind, pool: Pool, person_id: int, now: datetime, offer: bool) -> list:
+    """This person's skips in the session that still need an answer (fewer than k answers by others),
+    oldest skip first. ``offer``: only those not offered to them again yet, with others' live leases
+    counted too (what ``_offer_skipped`` may hand out now)."""
+    row, lease = kind.row, kind.lease
+    query = select(kind.of(row)).where(
+        row.annotator_id == person_id,
+        row.session_id == pool.session_id,
+        row.skipped.is_(True),
+        _others_on(kind, pool, person_id, now, leases=offer) < pool.overlap,
+    )
+    if offer:
+        again = select(lease.id).where(
+            kind.of(lease) == kind.of(row), lease.annotator_id == person_id, lease.leased_at > row.created_at
+        )
+        query = query.where(~again.exists())
+    return [int(item) for item in session.scalars(query.order_by(row.updated_at, row.id))]
+
+
+def _offer_skipped(session: Session, kind: AnswerKind, pool: Pool, person_id: int, now: datetime) -> Leased | None:
+    """Lease back the oldest skip of this person that still needs an answer and was not offered again yet
+    (see the rule above), or None. Its lease row is reused (its order and draw probability kept: the
+    answer still answers the draw that first handed the item out); ``Leased.picked`` is False, so the
+    turn carries their skip (the page edits that answer, version and all)."""
+    if pool.session_id is None:
+        return None
+    for item_id in open_skip_ids(session, kind, pool, person_id, now, offer=True):
+        if finer_locks(session.connection()) and not _free_for_me(session, kind, pool, item_id, person_id, now):
+            continue  # someone else is being handed it at this moment
+        held = session.scalar(
+            select(kind.lease).where(kind.of(kind.lease) == item_id, kind.lease.annotator_id == person_id)
+        )
+        if held is None:  # a skip written without a lease (older data): a lease in the order it was seen
+            held = kind.lease(**{kind.item: item_id}, annotator_id=person_id)
+            if kind.ordered:
+                held.presented_swapped = bool(
+                    getattr(current_answer(session, kind, item_id, person_id), "presented_swapped", False)
+                )
+            session.add(held)
+        held.leased_at, held.session_id, held.completed_at = now, pool.session_id, None
+        held.lease_expires_at = now + timedelta(seconds=pool.lease_seconds)
+        session.flush()
+        return Leased(held)
+    return None
 
 
 # ---------------------------------------------------------------------- the session rules of a submit
@@ -663,6 +752,8 @@ def upsert_answer(
         session.add(row)
         action = "created"
     elif all(getattr(row, key) == value for key, value in values.items()):
+        if held is not ... and held is not None and held.completed_at is None:  # a skip offered again, skipped
+            held.completed_at = utcnow()  # again as it was: the lease is done all the same
         return row
     else:
         row.version, row.updated_at, row.idempotency_key = row.version + 1, utcnow(), idempotency_key
@@ -717,6 +808,52 @@ def progress(session: Session, kind: AnswerKind, pool: Pool, person_id: int | No
     n_total, n_done = int(found[0] or 0), int(found[-1] or 0)
     n_mine = int(found[1] or 0) if mine is not None else 0
     return Progress(mine=n_mine, done=n_done, total=n_total, overlap=pool.overlap)
+
+
+def standing(session: Session, kind: AnswerKind, pool: Pool, now: datetime) -> Standing:
+    """``Standing`` of a session pool: its items, answers, skips and live leases read once, sorted here."""
+    items = [int(i) for i in session.scalars(kind.items_in(pool.dataset_id))]
+    rows = session.execute(
+        select(kind.of(kind.row), kind.row.annotator_id, kind.row.skipped).where(kind.row.session_id == pool.session_id)
+    ).all()
+    leases = session.execute(
+        select(kind.of(kind.lease), kind.lease.annotator_id).where(
+            kind.lease.session_id == pool.session_id, live(kind, now)
+        )
+    ).all()
+    taking_part = {int(who) for _item, who, *_rest in [*rows, *leases]}
+    if taking_part:
+        active = select(Annotator.id).where(Annotator.id.in_(taking_part), Annotator.active.is_(True))
+        taking_part = {int(who) for who in session.scalars(active)}
+    seen: dict[int, set[int]] = {}  # item -> people taking part who answered or skipped it (in any session)
+    if taking_part:
+        mine = select(kind.of(kind.row), kind.row.annotator_id).where(
+            kind.row.annotator_id.in_(taking_part), kind.of(kind.row).in_(kind.items_in(pool.dataset_id))
+        )
+        for item, who in session.execute(mine):
+            seen.setdefault(int(item), set()).add(int(who))
+    answers: dict[int, int] = {}
+    skippers: dict[int, set[int]] = {}
+    for item, who, skipped in rows:
+        if skipped:
+            skippers.setdefault(int(item), set()).add(int(who))
+        else:
+            answers[int(item)] = answers.get(int(item), 0) + 1
+    leased = {int(item) for item, _who in leases}
+    counts = {"leased": 0, "skipped": 0, "needs_people": 0, "waiting": 0}
+    for item in items:
+        if answers.get(item, 0) >= pool.overlap:
+            continue
+        if item in leased:
+            counts["leased"] += 1
+        elif taking_part - seen.get(item, set()):
+            counts["waiting"] += 1
+        elif skippers.get(item, set()) & taking_part:
+            counts["skipped"] += 1
+        else:
+            counts["needs_people"] += 1
+    done = sum(1 for item in items if answers.get(item, 0) >= pool.overlap)
+    return Standing(done=done, total=len(items), overlap=pool.overlap, **counts)
 
 
 def history_ids(session: Session, kind: AnswerKind, pool: Pool, person_id: int, limit: int) -> list[int]:
@@ -895,6 +1032,24 @@ class AnswersMixin(StoreBase):
                 .order_by(AnnotationSession.name)
             )
             return int(n), int(total), list(names)
+
+    def open_skips(self, kind: str, annotator: str, session_name: str | None) -> list[int]:
+        """The items this annotator skipped in the session that still need an answer (fewer than k answers
+        by others), oldest skip first: what the done screen names (see "skipped items" above)."""
+        k, name = self._kind(kind), clean_name(annotator)
+        with self._read() as session:
+            pool, _view = session_pool(session, k, session_name)
+            who = person(session, name, create=False)
+            return open_skip_ids(session, k, pool, who.id, utcnow(), offer=False) if who is not None else []
+
+    def session_standing(self, session_name: str) -> Standing:
+        """Where the session (open or closed, of either kind) stands, and why items are not done
+        (``Standing``), for its lead."""
+        with self._read() as session:
+            row, _dataset, _version = find_session_in_force(session, session_name)
+            k = self._kind(row.kind)
+            pool = Pool(dataset_id=row.dataset_id, session_id=row.id, overlap=row.overlap, scale=int(row.scale))
+            return standing(session, k, pool, utcnow())
 
     def answer_history(self, kind: str, annotator: str, session_name: str | None, limit: int = 1000) -> list[int]:
         """The items this annotator answered in the session, latest change first."""

@@ -181,9 +181,16 @@ class ImportSummary:
         ]
         parts = [f"{n} {what.format(s='' if n == 1 else 's')}" for n, what in counts if n]
         parts += [run.describe() for run in self.runs]
+        if self.nothing_new:  # the same file again: not "Imported ..." when nothing was (the CLI and Admin page)
+            return f"{self.source} was already imported into dataset {self.dataset!r}: nothing new (already there)."
         created = "new dataset" if self.dataset_created else "dataset"
-        added = ", ".join(parts) if parts else "nothing new (already there)"
-        return f"Imported {self.source} into {created} {self.dataset!r}: {added}."
+        return f"Imported {self.source} into {created} {self.dataset!r}: {', '.join(parts)}."
+
+    @property
+    def nothing_new(self) -> bool:
+        """Whether the import added nothing: everything in the file was already there (imported before)."""
+        counts = (self.prompts, self.prompts_updated, self.responses, self.comparisons, self.labels)
+        return not self.dataset_created and not any(counts) and not self.runs
 
 
 def _import_text(value: Any, what: str, limit: int, where: str) -> str:

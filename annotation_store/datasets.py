@@ -17,6 +17,7 @@ from annotation_store.base import StoreBase, StoreNotFound
 from annotation_store.batch_import import BatchWriter, ImportBatch, ImportSummary, get_or_create_model
 from annotation_store.errors import StoreError
 from annotation_store.models import (
+    AnnotationSession,
     Annotator,
     CandidateModel,
     Comparison,
@@ -143,6 +144,27 @@ class DatasetsMixin(StoreBase):
     def dataset_names(self) -> list[str]:
         with self._read() as session:
             return list(session.scalars(select(Dataset.name).order_by(Dataset.id)))
+
+    def working_dataset(self, demo: str) -> str | None:
+        """The dataset a page's picker opens on: the one people most likely work on now. In order: the
+        dataset of the newest open pairwise session not on ``demo`` (most pages are about comparisons:
+        Review, Case study, the labels export), else of the newest open session of any kind not on
+        ``demo``, else the newest dataset other than ``demo``, else ``demo`` (a fresh database), else
+        None (no dataset at all). Newest: the highest id (ids grow as rows are created)."""
+        with self._read() as session:
+            open_sessions = (
+                select(Dataset.name, AnnotationSession.kind)
+                .join(AnnotationSession, AnnotationSession.dataset_id == Dataset.id)
+                .where(AnnotationSession.active.is_(True), Dataset.name != demo)
+                .order_by(AnnotationSession.id.desc())
+            )
+            found = session.execute(open_sessions).all()
+            pairwise = [name for name, kind in found if kind == "pairwise"]
+            if pairwise or found:
+                return str((pairwise or [found[0][0]])[0])
+            names = list(session.scalars(select(Dataset.name).order_by(Dataset.id.desc())))
+        others = [name for name in names if name != demo]
+        return others[0] if others else (demo if demo in names else None)
 
     def dataset_sizes(self) -> dict[str, int]:
         """Comparisons per dataset, every dataset included (0 for e.g. MT-Bench questions without answers)."""

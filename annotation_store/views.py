@@ -189,6 +189,42 @@ class Progress:
 
 
 @dataclass(frozen=True)
+class Standing:
+    """Where a session stands, for its lead (``Store.session_standing``): ``done`` of ``total`` items have
+    ``overlap`` answers (skips do not count), and why each other item is not done. Counted over the
+    people taking part (active accounts with an answer, skip or lease in the session):
+
+    - ``leased``: someone holds a live lease on it now (a deactivated person's lease is released);
+    - ``skipped``: nobody holds it, every person taking part has answered or skipped it, and at least
+      one skipped it (only those who skipped it can still finish it: they are offered it again once);
+    - ``needs_people``: nobody holds it and every person taking part answered it (new people are needed);
+    - ``waiting``: someone taking part has not seen it yet (it comes to them by itself)."""
+
+    done: int
+    total: int
+    overlap: int
+    leased: int = 0
+    skipped: int = 0
+    needs_people: int = 0
+    waiting: int = 0
+
+    def text(self) -> str:
+        """ "57 of 60 done; 2 skipped by everyone left, 1 leased" (the parts that are not 0)."""
+        each = "1 answer" if self.overlap == 1 else f"{self.overlap} answers"
+        head = f"{self.done} of {self.total} done ({each} each)"
+        parts = [
+            f"{self.skipped} skipped by everyone left" if self.skipped else "",
+            f"{self.leased} leased" if self.leased else "",
+            f"{self.needs_people} answered by everyone left (needs new people)" if self.needs_people else "",
+            f"{self.waiting} waiting for people who have not seen {'it' if self.waiting == 1 else 'them'}"
+            if self.waiting
+            else "",
+        ]
+        said = ", ".join(part for part in parts if part)
+        return f"{head}; {said}" if said else head
+
+
+@dataclass(frozen=True)
 class HistoryItem:
     comparison_id: int
     verdict: str | None

@@ -30,6 +30,10 @@ class WrongPassword(NotSignedIn):
     """The name or the password is wrong (never says which), or the account is deactivated."""
 
 
+class AccountDeactivated(WrongPassword):
+    """The name and password are right but the account is deactivated (said only to the right password)."""
+
+
 class LoginThrottled(Forbidden):
     """Too many failed logins for this account or from this address lately; ``retry_after`` in seconds."""
 
@@ -140,11 +144,15 @@ class Access:
         """The account for this name and password, throttled per account and per address.
 
         Raises ``LoginThrottled`` (even for the right password) after too many recent failures and
-        ``WrongPassword`` for a wrong name or password; a wrong attempt counts against both."""
+        ``WrongPassword`` for a wrong name or password; a wrong attempt counts against both. The right
+        password of a deactivated account hears so (``AccountDeactivated``), and counts as a failure as
+        before (a deactivated account cannot be used to probe passwords faster)."""
         self.throttle.check(name, address)
-        found = self.store.authenticate(name, password)
+        found, deactivated = self.store.check_login(name, password)
         if found is None:
             self.throttle.failed(name, address)
+            if deactivated:
+                raise AccountDeactivated("This account is deactivated: ask an admin to reactivate it.")
             raise WrongPassword("Incorrect name or password.")
         return User(found.name, found.role, found.kind)
 

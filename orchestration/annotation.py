@@ -24,6 +24,7 @@ from annotation_store import (
     LabelView,
     Progress,
     SessionView,
+    Standing,
     Store,
     StoreError,
     Submitted,
@@ -33,6 +34,8 @@ from annotation_store import (
 from orchestration.access import Access, Account, admitted
 
 CHOICES = ("left", "right", "tie", "skip")
+SKIPS_LISTED = 10  # the done note names at most this many skipped items (then "…")
+SKIPPED_LEAD = "You skipped "  # how ``skipped_note`` begins (the pages put it first, under their own heading)
 ItemT = TypeVar("ItemT", covariant=True)
 OutcomeT = TypeVar("OutcomeT", covariant=True)
 
@@ -195,9 +198,38 @@ class AnswerDesk(Generic[ItemT, OutcomeT]):
 
     def done_note(self, actor: str | None, session_name: str | None) -> str:
         """What to say when ``next_item`` has nothing more for this person: '' when the session's items are
-        simply done, else that they answered items of this dataset in other sessions (each person answers
-        an item once, whatever the session), which a new session otherwise looks empty for."""
-        elsewhere, total, names = self.store.answered_elsewhere(self.kind.name, self._user(actor), session_name)
+        simply done; else the skips of theirs that still need an answer (``skipped_note``), and that they
+        answered items of this dataset in other sessions (each person answers an item once, whatever the
+        session), which a new session otherwise looks empty for."""
+        user = self._user(actor)
+        notes = [
+            self.skipped_note(self.store.open_skips(self.kind.name, user, session_name)),
+            self._elsewhere(user, session_name),
+        ]
+        return " ".join(note for note in notes if note)
+
+    def skipped_note(self, skipped: list[int]) -> str:
+        """ "You skipped N comparisons that still need an answer: #.., #..", and how to get back to them.
+        The store offers each skip again once when nothing fresh is left (``annotation_store.answers``,
+        "skipped items"), so these came back and were skipped again, or others hold them right now."""
+        if not skipped:
+            return ""
+        item = "comparison" if self.kind.name == "pairwise" else "response"
+        n = len(skipped)
+        listed = ", ".join(f"#{i}" for i in skipped[:SKIPS_LISTED]) + (", …" if n > SKIPS_LISTED else "")
+        route = (
+            "POST /labels with its comparison_id"
+            if self.kind.name == "pairwise"
+            else "POST /ratings with its response_id"
+        )
+        return (
+            f"{SKIPPED_LEAD}{n} {item}{'s' if n != 1 else ''} that still need{'s' if n == 1 else ''} an answer: "
+            f"{listed}. A skipped {item} comes back once when nothing new is left; to answer one now, go back "
+            f"to it with “← Previous” (over the API: {route} and your answer)."
+        )
+
+    def _elsewhere(self, user: str, session_name: str | None) -> str:
+        elsewhere, total, names = self.store.answered_elsewhere(self.kind.name, user, session_name)
         if elsewhere == 0:
             return ""
         item = "comparison" if self.kind.name == "pairwise" else "response"
@@ -211,6 +243,11 @@ class AnswerDesk(Generic[ItemT, OutcomeT]):
             f"You have already answered {how_many} of this dataset ({where}): each person answers "
             f"a {item} once, whatever the session."
         )
+
+    def standing(self, actor: str | None, session_name: str) -> Standing:
+        """Where a session stands and why items are not done (``Standing``; admin): for its lead."""
+        self.access.require(actor, "admin")
+        return self.store.session_standing(session_name)
 
     def progress(self, actor: str | None, session_name: str | None) -> Progress:
         return self.store.answer_progress(self.kind.name, self._user(actor), session_name)

@@ -183,12 +183,17 @@ class ReviewDesk:
     ) -> pd.DataFrame:
         """The comparisons to review (``QUEUE_COLUMNS``; ``labels`` maps annotator -> verdict).
 
-        ``open_only``: only those without an adjudication yet. ``kind``: one of ``QUEUE_KINDS``.
+        ``open_only``: only those without an adjudication yet. ``kind``: one of ``QUEUE_KINDS``. Gold
+        comparisons are left out: their answer is known (the admin set it), so people disagreeing on one
+        is an attention-check result (the Dashboard's gold accuracy), not a question for a reviewer, and
+        a final label there would only repeat or contradict the gold answer. They still open by number.
         """
         self.access.require(actor, REVIEWER)
         if kind not in QUEUE_KINDS:
             raise StoreError(f"Queue filter {kind!r} is not one of {', '.join(QUEUE_KINDS)}.")
         frame = self.store.disagreements(dataset or None)
+        gold = set(self.store.gold_labels(dataset or None)["comparison_id"].astype(int))
+        frame = frame[~frame["comparison_id"].astype(int).isin(gold)]
         if open_only:
             frame = frame[frame["adjudication"].isna()]
         if kind == "people disagree":

@@ -21,12 +21,15 @@ import gradio as gr
 
 from errors import InvalidInput
 from orchestration import DEMO_GRADING_SESSION, DEMO_SESSION, Studio
+from orchestration.annotation import SKIPPED_LEAD
 from ui.errors import actor_of, guarded, noted
 from ui.render import inline_text, safe_markdown
 
 CONFIDENCE_CHOICES = [("–", 0), ("1 · unsure", 1), ("2", 2), ("3", 3), ("4", 4), ("5 · certain", 5)]
 Updates = dict[Any, Any]
 DEMO_SESSIONS = frozenset({DEMO_SESSION, DEMO_GRADING_SESSION})
+# the done screen's heading while skips of the person's still need an answer (the note under it names them)
+NOTHING_NEW = "_Nothing new is left for you in this session._"
 # Untrusted text blocks that may be right-to-left (static/judge_studio.css: each paragraph takes the
 # direction of its first strong letter, so Arabic and Hebrew read right-aligned).
 BIDI = ["js-bidi"]
@@ -186,7 +189,9 @@ def show(kind: PageKind, page: Page, item: Any, note: str, progress: Any = None,
     updates: Updates = {page.shown_key: uuid.uuid4().hex, page.feedback: note}
     if item is None:
         updates.update({page.shown_id: None, page.shown_swapped: False, page.shown_at: 0.0, page.shown_version: 0})
-        header = f"{kind.done_text}\n\n{inline_text(done)}" if done else kind.done_text
+        # with skips of theirs still open, "you have answered every ..." would not be true
+        thanks = NOTHING_NEW if done.startswith(SKIPPED_LEAD) else kind.done_text
+        header = f"{thanks}\n\n{inline_text(done)}" if done else thanks
         updates.update({page.header: header, page.prompt: ""})
         updates.update(kind.show_item(page, None))
         # nothing to answer: the answer controls are greyed out until the next item (Submit says so)
@@ -197,6 +202,10 @@ def show(kind: PageKind, page: Page, item: Any, note: str, progress: Any = None,
         return updates
     answer = item.label if hasattr(item, "label") else item.rating  # their earlier answer, if any
     final = str(getattr(item, "final", "") or "")
+    if answer is not None and answer.skipped:  # a skip comes back once at the end (or through ← Previous)
+        noun = kind.items.rstrip("s")
+        said = f"_You skipped this {noun} earlier: answer it now, or skip it again._"
+        updates[page.feedback] = f"{note}\n\n{said}" if note else said
     if final:
         said = f"_{inline_text(final)} Submit moves on and leaves it as it is._"
         updates[page.feedback] = f"{note}\n\n{said}" if note else said

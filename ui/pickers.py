@@ -64,13 +64,28 @@ class DatasetPickers:
                 out[picker.box] = gr.Dropdown(choices=choices, value=default or (picker.extra[:1] or [None])[0])
         return out
 
+    def opened(self, *current: Any) -> dict[gr.Dropdown, Any]:
+        """On page load: new choices and every picker on today's default dataset (``Studio.default_dataset``).
+        A dropdown's value is fixed when the app is built (a fresh database: the demo); kept on load, the
+        pickers opened on the demo long after an admin's own sessions existed (tester "team", finding 7)."""
+        datasets = self.studio.dataset_choices()
+        default = self.studio.default_dataset()
+        return {
+            picker.box: gr.Dropdown(
+                choices=[*((e, e) for e in picker.extra), *datasets],
+                value=default or (picker.extra[:1] or [None])[0],
+            )
+            for picker, _value in zip(self._pickers, current, strict=True)
+        }
+
     def wire(self, demo: gr.Blocks, tabs: list[gr.Tab]) -> None:
-        """Refresh on page load, when one of ``tabs`` is opened and after each ``refresh_after`` event."""
+        """Open on today's default on page load; refresh when one of ``tabs`` is opened and after each
+        ``refresh_after`` event (keeping what was chosen)."""
         if not self._pickers:
             return
         boxes = self.boxes
         options: dict[str, Any] = {"api_visibility": "private", "concurrency_limit": None, "show_progress": "hidden"}
-        demo.load(self.updates, inputs=boxes, outputs=boxes, **options)
+        demo.load(self.opened, inputs=boxes, outputs=boxes, **options)
         for tab in tabs:
             tab.select(self.updates, inputs=boxes, outputs=boxes, **options)
         for event in self._after:

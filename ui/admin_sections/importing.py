@@ -104,6 +104,7 @@ def wire_import(section: ImportSection, desk: AdminDesk) -> Any:
             annotator=annotator or "",
         )
         summary = desk.import_dataset(actor_of(request), form)
-        return {section.result: f"**Imported.** {inline_text(summary.describe())}"}
+        said = "**Nothing new.**" if summary.nothing_new else "**Imported.**"  # the same file again adds nothing
+        return {section.result: f"{said} {inline_text(summary.describe())}"}
 
     return section.button.click(do_import, inputs=section.inputs, outputs=section.result, api_name="admin_import")

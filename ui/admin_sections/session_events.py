@@ -23,7 +23,9 @@ def _listed(s: SessionsSection, desk: AdminDesk, request: gr.Request) -> dict[An
     actor = actor_of(request)
     sessions = desk.sessions(actor)
     assignments = {x.name: desk.session_assignment(actor, x.name) for x in sessions}  # a few sessions: one read each
-    return {s.table: sessions_frame(sessions, assignments), s.pick: gr.Dropdown(choices=[x.name for x in sessions])}
+    standings = {x.name: desk.studio.desk.standing(actor, x.name).text() for x in sessions}
+    frame = sessions_frame(sessions, assignments, standings)
+    return {s.table: frame, s.pick: gr.Dropdown(choices=[x.name for x in sessions])}
 
 
 def wire_sessions(s: SessionsSection, desk: AdminDesk) -> Callable[..., dict[Any, Any]]:

@@ -38,6 +38,7 @@ SESSION_HEADERS = [
     "assignment",
     "audit share",
     "guidelines version",
+    "progress",
 ]
 #: The table's short names of the assignment strategies (the form's dropdown says more).
 STRATEGY_SHORT = {LEAST_ANNOTATED: "least annotated first", JUDGE_UNCERTAIN_FIRST: "judge-uncertain first"}
@@ -50,10 +51,14 @@ GOLD_CHOICES = [(f"{v} · Response {v} is better" if v != "tie" else "Tie", v) f
 
 
 def sessions_frame(
-    sessions: list[SessionView], assignments: Mapping[str, Mapping[str, Any]] | None = None
+    sessions: list[SessionView],
+    assignments: Mapping[str, Mapping[str, Any]] | None = None,
+    standings: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """One row a session. ``assignments`` (name -> ``AdminDesk.session_assignment``) fills the strategy
-    and the audit share (a share only where the strategy draws audits); without it they show "–"."""
+    and the audit share (a share only where the strategy draws audits); without it they show "–".
+    ``standings`` (name -> ``Standing.text()``): how far the session is and why items are not done
+    ("57 of 60 done (3 answers each); 2 skipped by everyone left, 1 leased"), else "–"."""
 
     def yes(flag: bool) -> str:
         return "yes" if flag else "no"
@@ -71,6 +76,7 @@ def sessions_frame(
         + [s.lease_seconds, f"{s.gold_rate:.2f}", yes(s.active), s.kind, f"1-{s.scale}" if s.kind == "single" else "–"]
         + assignment(s.name)
         + [f"v{s.guideline_version}" if s.guideline_version is not None else "–"]
+        + [(standings or {}).get(s.name, "–")]
         for s in sessions
     ]
     return pd.DataFrame(rows, columns=SESSION_HEADERS)

@@ -220,7 +220,9 @@ def next_item(user: Caller, studio: StudioDep, name: str) -> NextOut | GradingNe
     Model names are null in a blind session; the judge's verdict or rating comes only with the submit's
     answer, and only when the session reveals the judge. An item you answered before comes back with
     ``final`` saying why it can no longer be changed, if so; ``done`` comes with a ``message`` saying why
-    the session ended early for you, if it did (items answered in another session)."""
+    the session ended early for you, if it did (items answered in another session), and naming your skips
+    that still need an answer. A skip comes back once, with ``current_label`` "skip", when nothing new is
+    left for you; skipped again, it is only named in ``message`` (answer it with ``POST /labels``)."""
     try:
         item = studio.desk.next_item(user.name, name)
     except WrongSessionKind as wrong:  # a grading session: no read to learn the kind on the pairwise path
