@@ -12,6 +12,7 @@ milliseconds. Which judge verdict a label is paired with is ``analysis.verdicts`
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.metrics import accuracy_score, cohen_kappa_score, confusion_matrix, precision_recall_fscore_support
 
 from analysis.bootstrap import bootstrap_ci
@@ -151,6 +153,23 @@ def _present(human: Any, judge: Any) -> list[str]:
     return [label for label in LABELS if label in seen]
 
 
+def cohen_kappa(human: Any, judge: Any, weight: Any) -> float | None:
+    """scikit-learn's Cohen's kappa over the weighted (human, judge) cells, or None where it is undefined:
+    when the cells it counts (labels among LABELS, positive weight) hold one label only, on both sides,
+    chance agreement is 1 and kappa is 0 / 0. Checked here rather than left to scikit-learn, which
+    returns NaN and prints an UndefinedMetricWarning on the terminal of ``metrics`` and the server's log
+    (a cell outside LABELS, e.g. an odd verdict, made the old check on every label miss the case)."""
+    known = set(LABELS)
+    counted = [(str(h), str(j)) for h, j, w in zip(human, judge, weight, strict=True) if w > 0]
+    seen = {h for h, j in counted if h in known and j in known} | {j for h, j in counted if h in known and j in known}
+    if len(seen) < 2:
+        return None
+    with warnings.catch_warnings():  # a NaN is read as None below, so scikit-learn's warning says nothing new
+        warnings.simplefilter("ignore", UndefinedMetricWarning)
+        kappa = float(cohen_kappa_score(human, judge, labels=LABELS, sample_weight=weight))
+    return None if np.isnan(kappa) else kappa
+
+
 def human_judge_agreement(labels: pd.DataFrame, verdicts: pd.DataFrame) -> Agreement:
     """Compare every human label with the judge's latest verdict on the same comparison.
 
@@ -165,11 +184,7 @@ def human_judge_agreement(labels: pd.DataFrame, verdicts: pd.DataFrame) -> Agree
     if cells.n == 0:
         return Agreement(0, None, None, empty, cells.unparsed, judge_uncertain=cells.uncertain)
     human, judge, weight = cells.human, cells.judge, cells.weight
-    kappa = (
-        float(cohen_kappa_score(human, judge, labels=LABELS, sample_weight=weight))
-        if len(set(human) | set(judge)) > 1
-        else None
-    )
+    kappa = cohen_kappa(human, judge, weight)
     matrix = pd.DataFrame(
         confusion_matrix(human, judge, labels=LABELS, sample_weight=weight), index=LABELS, columns=LABELS
     )

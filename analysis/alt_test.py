@@ -14,7 +14,7 @@ share of items where the judge's score >= the annotator's: it compares judges wi
 
 This follows the authors' reference implementation (github.com/nitaytech/AltTest,
 ``alt_test_example.ipynb``): accuracy as the alignment score, items kept only when at least two
-people labelled them, annotators with fewer than 30 such items skipped (the t-test's normality
+people labelled them, annotators with fewer than 30 such items left out (the t-test's normality
 needs about 30), ε defaults from the paper's FAQ: 0.2 for experts, 0.15 for skilled annotators,
 0.1 for crowd workers. The paper recommends at least three annotators (with two, the "remaining
 annotators" is a single person and there is no consensus to represent); below that the figures are
@@ -26,8 +26,9 @@ verdict), the judge's. Imports nothing of Judge Studio's own.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -61,7 +62,7 @@ class AltTestResult:
     annotator_kind: str | None
     n_items: int  # items with a judge verdict and at least two people's labels
     annotators: tuple[AnnotatorTrial, ...]
-    skipped: dict[str, str]  # annotator -> why they were left out
+    skipped: dict[str, str]  # annotator -> why they were left out of the test (not annotation skips)
     winning_rate: float | None  # omega: share of tested annotators the judge wins against
     advantage_probability: float | None  # rho: mean judge_advantage over tested annotators
     passed: bool | None  # None when the minimum requirements are unmet
@@ -137,12 +138,16 @@ def alt_test(
     alpha: float = ALPHA,
     min_annotators: int = MIN_ANNOTATORS,
     min_items: int = MIN_ITEMS,
+    judge_gap: str | None = None,
 ) -> AltTestResult:
     """Run the alternative-annotator test of the judge's ``verdicts`` against people's ``labels``.
 
     ``epsilon`` defaults to the paper's value for ``annotator_kind`` ("expert" 0.2, "skilled" 0.15,
-    "crowd" 0.1). Annotators with fewer than ``min_items`` shared items are skipped; with fewer than
-    ``min_annotators`` tested, ``passed`` is None and ``problems`` says why."""
+    "crowd" 0.1). Annotators with fewer than ``min_items`` shared items are left out; with fewer than
+    ``min_annotators`` tested, ``passed`` is None and ``problems`` says why, the real cause first.
+    ``judge_gap`` is the caller's sentence on why comparisons lack a decisive judge verdict (uncertain,
+    unparsed: this module sees only decisive verdicts); it leads the problems when missing verdicts
+    are what stop the test."""
     if epsilon is None:
         if annotator_kind not in EPSILON:
             raise ValueError(f"give epsilon, or an annotator_kind among {', '.join(EPSILON)}")
@@ -152,12 +157,14 @@ def alt_test(
     for annotator, own in rows.groupby("annotator", sort=True):
         if len(own) < min_items:
             skipped[str(annotator)] = (
-                f"labelled {len(own)} items shared with another annotator; the test needs {min_items}"
+                f"labelled {len(own)} comparisons that another person also labelled and the judge decided; "
+                f"the test needs {min_items}"
             )
             continue
         trials.append(_trial(str(annotator), own, counts, judge, epsilon))
     trials = _with_fdr(trials, alpha)
-    problems = _problems(labels, rows, trials, min_annotators, min_items)
+    coverage = _Coverage.of(labels, judge, len(trials), annotator_kind, min_annotators, min_items)
+    problems = coverage.problems(judge_gap)
     # no winning rate where the test cannot run: "0.00" read as "the judge lost to everyone"
     omega = sum(t.judge_wins for t in trials) / len(trials) if trials and not problems else None
     rho = float(np.mean([t.judge_advantage for t in trials])) if trials else None
@@ -168,33 +175,81 @@ def alt_test(
     return replace(result, conclusion=_conclusion(result))
 
 
-def _problems(
-    labels: pd.DataFrame, rows: pd.DataFrame, trials: list[AnnotatorTrial], min_annotators: int, min_items: int
-) -> list[str]:
-    if len(trials) >= min_annotators:
-        return []
-    everyone = labels["annotator"].nunique() if not labels.empty else 0
-    why = (
-        f"not enough annotators: the test needs at least {min_annotators} people who each labelled at least "
-        f"{min_items} items that another person and the judge also labelled; {len(trials)} qualify "
-        f"(of {everyone} who labelled anything, {rows['comparison_id'].nunique()} items have two or more labels)"
-    )
-    problem = [why]
-    if min_annotators >= 3:
-        problem.append(
-            "with fewer than three annotators the “remaining annotators” are a single person, so the test "
-            "measures agreement with that person rather than with a consensus (Calderon et al. 2025, FAQ)"
+@dataclass(frozen=True)
+class _Coverage:
+    """What stops the test, counted: the people, the items two or more of them labelled, how many of
+    those the judge decided, and who would qualify with a judge verdict on every item. Why counted
+    apart: "0 qualify" alone blamed the annotators when the judge's uncertain verdicts were the cause."""
+
+    who: str  # "crowd annotators", "annotators"
+    people: tuple[str, ...]  # everyone in the group who labelled anything
+    shared: int  # comparisons two or more of them labelled
+    decided: int  # of those, with a decisive judge verdict
+    tested: int
+    qualify_without_judge: int  # annotators with min_items shared comparisons, judge or not
+    min_annotators: int
+    min_items: int
+
+    @classmethod
+    def of(
+        cls,
+        labels: pd.DataFrame,
+        judge: pd.Series,
+        tested: int,
+        annotator_kind: str | None,
+        min_annotators: int,
+        min_items: int,
+    ) -> _Coverage:
+        rows = labels.dropna(subset=["verdict"]).drop_duplicates(["comparison_id", "annotator"])
+        rows = rows.assign(annotator=rows["annotator"].astype(str))
+        rows = rows[rows.groupby("comparison_id")["annotator"].transform("size") >= 2]
+        shared = set(rows["comparison_id"])
+        per_person = rows.groupby("annotator").size()
+        people = tuple(sorted(labels["annotator"].astype(str).unique())) if not labels.empty else ()
+        return cls(
+            who=f"{annotator_kind} annotators" if annotator_kind else "annotators",
+            people=people,
+            shared=len(shared),
+            decided=len(shared & set(judge.index)),
+            tested=tested,
+            qualify_without_judge=int((per_person >= min_items).sum()),
+            min_annotators=min_annotators,
+            min_items=min_items,
         )
-    return problem
+
+    def problems(self, judge_gap: str | None) -> list[str]:
+        """The unmet requirements, each once and the real cause first."""
+        if self.tested >= self.min_annotators:
+            return []
+        if len(self.people) < self.min_annotators:  # can never run on this group, whatever the judge did
+            names = f" ({', '.join(self.people)})" if self.people else ""
+            return [
+                f"only {len(self.people)} {self.who}{names}: the test needs at least {self.min_annotators} people, "
+                "so that the “remaining annotators” are more than one person (Calderon et al. 2025, FAQ)"
+            ]
+        gap = judge_gap or (
+            f"the judge gave a decisive verdict on {self.decided} of the {self.shared} comparisons that two or "
+            f"more {self.who} labelled"
+        )
+        people = (
+            f"{self.tested} of {len(self.people)} {self.who} labelled at least {self.min_items} comparisons that "
+            f"another of them labelled and the judge decided; the test needs at least {self.min_annotators} "
+            "people who did"
+        )
+        if self.decided == self.shared:
+            return [people]
+        if self.qualify_without_judge >= self.min_annotators:  # enough people: the judge's gaps stop it
+            return [gap, people]
+        return [people, gap]
 
 
 def _conclusion(result: AltTestResult) -> str:
     """One plain-language paragraph for the report card."""
-    who = f"{result.annotator_kind} annotators" if result.annotator_kind else "the annotators"
+    who = f"{result.annotator_kind} annotators" if result.annotator_kind else "annotators"
     margin = f"margin ε = {result.epsilon:g}, FDR level α = {result.alpha:g}"
     if result.winning_rate is None or result.passed is None:
         reasons = "; ".join(result.problems) or "no annotator could be tested"
-        return f"The alternative-annotator test could not decide whether the judge can replace {who}: {reasons}."
+        return f"The alternative-annotator test could not decide whether the judge can replace the {who}: {reasons}."
     wins = sum(t.judge_wins for t in result.annotators)
     figures = (
         f"it aligned with the remaining people at least as well as the left-out person (within the margin) "
@@ -206,6 +261,19 @@ def _conclusion(result: AltTestResult) -> str:
     return f"The judge fails the alternative-annotator test and should not replace these {who} yet: {figures}."
 
 
+def notes(tests: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The lines to show under the groups' table (the report's JSON ``alt_test`` list): each problem
+    once, though several groups share it (the judge's missing verdicts stop every group), and who was
+    left out of a group that did run. Why here: the card, the text summary and any other page word it
+    the same, and "skipped" (annotation skips) is never used for "left out of the test"."""
+    lines: list[str] = []
+    for test in tests:
+        lines += [p for p in test["problems"] if p not in lines]
+        if test["annotators"]:  # the test ran on someone: who it could not use is worth a line each
+            lines += [f"{name} left out of the {test['group']} test: {why}" for name, why in test["skipped"].items()]
+    return lines
+
+
 def alt_test_by_kind(
     labels: pd.DataFrame,
     verdicts: pd.DataFrame,
@@ -214,6 +282,7 @@ def alt_test_by_kind(
     alpha: float = ALPHA,
     min_annotators: int = MIN_ANNOTATORS,
     min_items: int = MIN_ITEMS,
+    judge_gap: str | None = None,
 ) -> dict[str, AltTestResult]:
     """The test per annotator kind (column ``annotator_kind`` of ``labels``: "expert", "skilled",
     "crowd"), each kind against its own members with its own ε (the paper's defaults unless given)."""
@@ -228,5 +297,6 @@ def alt_test_by_kind(
             alpha=alpha,
             min_annotators=min_annotators,
             min_items=min_items,
+            judge_gap=judge_gap,
         )
     return results

@@ -159,8 +159,10 @@ def corrected_ratings(
     ``judge``: response_id, [model,] judge (the compared run's parsed scores on the same scale; without a
     model column only the responses people rated are placed); ``draws``:
     response_id, draw_probability (the store's ``rating_draw_probabilities``; None or NaN: unweighted)."""
-    if judge.empty:
-        return CorrectedRatings(note="no judge score on this scale yet: no judge-only or corrected means", alpha=alpha)
+    note = ""
+    if judge.empty:  # a grading study without a judge still gets each model's people-only mean
+        judge = pd.DataFrame({"response_id": pd.Series(dtype="int64"), "judge": pd.Series(dtype=float)})
+        note = "no judge score on this scale yet: people-only means, no judge-only or corrected means"
     named = [frame[["response_id", "model"]] for frame in (people, judge) if "model" in frame]
     rows = pd.concat(named, ignore_index=True).dropna(subset=["model"]).drop_duplicates("response_id")
     rows = rows.merge(people[["response_id", "human"]], on="response_id", how="left")
@@ -171,7 +173,7 @@ def corrected_ratings(
         _model(str(name), group, None if pi is None else group["pi"].to_numpy(dtype=float), scale, alpha)
         for name, group in rows.groupby("model", sort=True)
     )
-    return CorrectedRatings(means, weighted=pi is not None, alpha=alpha)
+    return CorrectedRatings(means, weighted=pi is not None, note=note, alpha=alpha)
 
 
 def _interval_dict(interval: Interval) -> dict[str, Any]:

@@ -74,13 +74,20 @@ def _coded_labels(labels: pd.DataFrame) -> _CodedLabels | None:
 def others_majority(labels: pd.DataFrame) -> pd.DataFrame:
     """Each label next to the majority label of the OTHER annotators of its comparison.
 
-    The majority rule is ``majority_labels``' (most frequent; equal top counts give "tie"), applied
-    to the comparison's labels minus this annotator's. Labels on comparisons nobody else labelled
-    are left out. Input columns: comparison_id, annotator, verdict (the last row counts when an
-    annotator labelled a comparison twice). Output columns: comparison_id, annotator, verdict,
-    others (that majority), n_others (how many other labels it is taken from).
+    The majority is the most frequent of the comparison's labels minus this annotator's. Where the
+    others split (two or more labels share the top count: one says 1, one says 2 at overlap 3), they
+    have no majority: ``others`` is None and ``split`` True, and ``annotator_agreement`` leaves the
+    row out and counts it. Why not "tie", as ``majority_labels`` does for the people's label: scoring
+    a split as the label "tie" marked nearly every annotator wrong on it, so at overlap 3 an expert
+    who always matched the truth scored like the crowd (tester report s10, finding 4). Leaving items
+    without a strict plurality out is how a majority-vote reference is usually kept honest
+    (crowd-kit's MajorityVote only breaks such ties at random, which would add noise instead).
+    Labels on comparisons nobody else labelled are left out. Input columns: comparison_id,
+    annotator, verdict (the last row counts when an annotator labelled a comparison twice). Output
+    columns: comparison_id, annotator, verdict, others (that majority, or None), n_others (how many
+    other labels it is taken from), split.
     """
-    columns = ["comparison_id", "annotator", "verdict", "others", "n_others"]
+    columns = ["comparison_id", "annotator", "verdict", "others", "n_others", "split"]
     coded = _coded_labels(labels)
     if coded is None:
         return pd.DataFrame(columns=columns)
@@ -90,7 +97,8 @@ def others_majority(labels: pd.DataFrame) -> pd.DataFrame:
     n_others = others.sum(axis=1)
     top = others == others.max(axis=1, keepdims=True)
     names = np.array([str(v) for v in coded.values], dtype=object)
-    majority = np.where(top.sum(axis=1) == 1, names[top.argmax(axis=1)], "tie")
+    split = top.sum(axis=1) > 1
+    majority = np.where(split, None, names[top.argmax(axis=1)])
     keep = n_others > 0
     return pd.DataFrame(
         {
@@ -99,6 +107,7 @@ def others_majority(labels: pd.DataFrame) -> pd.DataFrame:
             "verdict": names[coded.value[keep]],
             "others": majority[keep],
             "n_others": n_others[keep].astype(int),
+            "split": split[keep],
         }
     )
 
@@ -107,18 +116,19 @@ def annotator_agreement(labels: pd.DataFrame, verdicts: pd.DataFrame | None = No
     """Per annotator: label count, agreement with the others' majority and (optionally) with a judge.
 
     * with the others (``others_majority``): over the annotator's labels on comparisons someone else
-      labelled too, the share equal to the other annotators' majority label (``with_others``) and
-      Cohen's kappa between the two;
+      labelled too and where the others have a majority, the share equal to it (``with_others``) and
+      Cohen's kappa between the two; ``others_split`` counts the labels left out because the others
+      split;
     * with the judge (when ``verdicts`` is given): ``human_judge_agreement`` on the annotator's
       labels alone (same pairing: the judge's latest parsed verdict per comparison).
 
     Computed for every annotator at once (``analysis.agreement.grouped_agreement``: scikit-learn's
     formulas on per-annotator confusion matrices; equal to calling scikit-learn per annotator).
     Output columns, one row per annotator sorted by name: annotator, labels, n_with_others,
-    with_others, kappa_with_others, and with verdicts also n_with_judge, with_judge,
+    with_others, kappa_with_others, others_split, and with verdicts also n_with_judge, with_judge,
     kappa_with_judge. NaN where undefined.
     """
-    columns = ["annotator", "labels", "n_with_others", "with_others", "kappa_with_others"]
+    columns = ["annotator", "labels", "n_with_others", "with_others", "kappa_with_others", "others_split"]
     if verdicts is not None:
         columns += ["n_with_judge", "with_judge", "kappa_with_judge"]
     if labels.empty:
@@ -126,7 +136,9 @@ def annotator_agreement(labels: pd.DataFrame, verdicts: pd.DataFrame | None = No
     who = labels["annotator"].astype(str)
     names = sorted(str(name) for name in pd.unique(who))
     index = pd.Index(names)
-    compared = others_majority(labels)
+    everything = others_majority(labels)
+    compared = everything[~everything["split"].astype(bool)]
+    split = everything["split"].astype(bool).groupby(everything["annotator"].astype(str)).sum()
     group = index.get_indexer(pd.Index(compared["annotator"].astype(str)))
     others = grouped_agreement(label_codes(compared["verdict"]), label_codes(compared["others"]), group, len(names))
     table = pd.DataFrame(
@@ -136,6 +148,7 @@ def annotator_agreement(labels: pd.DataFrame, verdicts: pd.DataFrame | None = No
             "n_with_others": others["n"].astype(int),
             "with_others": others["accuracy"],
             "kappa_with_others": others["cohen_kappa"],
+            "others_split": split.reindex(index).fillna(0).to_numpy(dtype=int),
         }
     )
     if verdicts is not None:
@@ -300,6 +313,7 @@ ANNOTATOR_TABLE_COLUMNS = [
     "n_with_others",
     "with_others",
     "kappa_with_others",
+    "others_split",
     "n_gold",
     "gold_accuracy",
     "median_time_s",
@@ -323,7 +337,7 @@ def annotator_table(
 
     * labels: current pairwise labels; with ``details`` (``Store.label_details``) also kind, skips,
       flagged items and the median time on item over non-skipped labels with a recorded time;
-    * with_others / kappa_with_others / n_with_others: ``annotator_agreement``;
+    * with_others / kappa_with_others / n_with_others / others_split: ``annotator_agreement``;
     * gold_accuracy / n_gold: the share of the annotator's labels on gold comparisons (``gold``:
       comparison_id, verdict) equal to the gold answer, each scored by its first answer that was no skip
       (``details``' ``first_verdict``, where given): the known answer is shown after it, so a later edit
@@ -356,7 +370,7 @@ def annotator_table(
         graded = mine.merge(gold[["comparison_id", "verdict"]], on="comparison_id", suffixes=("", "_gold"))
         equal = (graded["verdict"].astype(str) == graded["verdict_gold"].astype(str)).groupby(graded["annotator"])
         table["n_gold"], table["gold_accuracy"] = equal.size(), equal.mean()
-    counts = ["labels", "skipped", "flagged", "n_with_others", "n_gold"]
+    counts = ["labels", "skipped", "flagged", "n_with_others", "others_split", "n_gold"]
     table[counts] = table[counts].fillna(0).astype(int)
     rates = ["with_others", "kappa_with_others", "gold_accuracy", "median_time_s"]
     table[rates] = table[rates].astype(float)

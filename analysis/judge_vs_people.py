@@ -32,7 +32,7 @@ from analysis.corrected import (
     win_rates_overall,
 )
 from analysis.defaults import AGGREGATIONS, ALPHA, ALT_TEST_EPSILON, CALIBRATION_BINS, DEFAULT_ANNOTATOR_KIND
-from analysis.verdicts import VOTED
+from analysis.verdicts import UNCERTAIN, VOTED
 
 #: The alt-test group of every annotator together, run when the labels carry several kinds.
 ALL_KINDS = "all"
@@ -103,16 +103,50 @@ def _calibration(
     return has, calibration_report(frame, people, n_bins=n_bins)
 
 
+def judge_gap(labels: pd.DataFrame, counted: pd.DataFrame, uncertain_margin: float | None = None) -> str | None:
+    """Why comparisons that two or more people labelled lack a decisive judge verdict, counted per
+    reason: "the judge gave a decisive verdict on 1 of the 60 comparisons ... (59 uncertain at margin
+    0.1; see --uncertain-margin)". None when none lacks one. Said once for the whole dataset, so every
+    alt-test group that it stops words it the same and a page can show it once."""
+    rows = labels.dropna(subset=["verdict"]).drop_duplicates(["comparison_id", "annotator"])
+    shared = rows.groupby("comparison_id").size()
+    shared_ids = set(shared[shared >= 2].index)
+    if not shared_ids:
+        return None
+    statuses = counted.drop_duplicates("comparison_id", keep="last").set_index("comparison_id")
+    status = statuses["status"] if "status" in statuses.columns else pd.Series("ok", index=statuses.index)
+    status = status.where(statuses["verdict"].notna() | (status != "ok"), "unparsed")
+    of_shared = status[status.index.isin(shared_ids)].astype(str)
+    decided = int((of_shared == "ok").sum())
+    if decided == len(shared_ids):
+        return None
+    why = of_shared[of_shared != "ok"].value_counts()
+    parts = [
+        f"{n} uncertain at margin {uncertain_margin:g}; see --uncertain-margin"
+        if name == UNCERTAIN and uncertain_margin is not None
+        else f"{n} {name}"
+        for name, n in why.items()
+    ]
+    if len(shared_ids) > len(of_shared):
+        parts.append(f"{len(shared_ids) - len(of_shared)} not judged")
+    return (
+        f"the judge gave a decisive verdict on {decided} of the {len(shared_ids)} comparisons that two or more "
+        f"people labelled ({'; '.join(parts)})"
+    )
+
+
 def alt_tests(
     labels: pd.DataFrame,
     verdicts: pd.DataFrame,
     *,
     epsilons: Mapping[str, float] | None = None,
     alpha: float = ALPHA,
+    gap: str | None = None,
 ) -> tuple[AltTestGroup, ...]:
     """The test per annotator kind (column ``annotator_kind``; unknown kinds count as
     DEFAULT_ANNOTATOR_KIND), and with several kinds also everyone together at the smallest ε of
-    those kinds (the strictest margin: a mixed panel is only as lenient as its strictest member)."""
+    those kinds (the strictest margin: a mixed panel is only as lenient as its strictest member).
+    ``gap``: ``judge_gap``'s sentence, given to every group."""
     if labels.empty:
         return ()
     epsilons = dict(ALT_TEST_EPSILON, **(epsilons or {}))
@@ -124,11 +158,11 @@ def alt_tests(
     judged = verdicts[["comparison_id", "verdict"]]
     groups = [
         AltTestGroup(kind, result)
-        for kind, result in alt_test_by_kind(labelled, judged, epsilons=epsilons, alpha=alpha).items()
+        for kind, result in alt_test_by_kind(labelled, judged, epsilons=epsilons, alpha=alpha, judge_gap=gap).items()
     ]
     if len(groups) > 1:
         epsilon = min(epsilons.get(g.group, epsilons["expert"]) for g in groups)
-        everyone = alt_test(labelled, judged, annotator_kind=None, epsilon=epsilon, alpha=alpha)
+        everyone = alt_test(labelled, judged, annotator_kind=None, epsilon=epsilon, alpha=alpha, judge_gap=gap)
         groups.append(AltTestGroup(ALL_KINDS, everyone))
     return tuple(groups)
 
@@ -173,6 +207,7 @@ class JudgeVsPeopleInputs:
     epsilons: Mapping[str, float] | None = None
     alpha: float = ALPHA
     n_bins: int = CALIBRATION_BINS
+    uncertain_margin: float | None = None  # the report's, named where uncertain verdicts stop the alt-test
 
 
 def _with_leaning(counted: pd.DataFrame) -> pd.DataFrame:
@@ -211,6 +246,12 @@ def judge_vs_people(run_id: int, counted: pd.DataFrame, inputs: JudgeVsPeopleInp
         people_aggregation=inputs.people_aggregation,
         n_with_probabilities=n_probabilities,
         calibration=calibration,
-        alt_tests=alt_tests(inputs.labels, parsed, epsilons=inputs.epsilons, alpha=inputs.alpha),
+        alt_tests=alt_tests(
+            inputs.labels,
+            parsed,
+            epsilons=inputs.epsilons,
+            alpha=inputs.alpha,
+            gap=judge_gap(inputs.labels, counted, inputs.uncertain_margin) if not inputs.labels.empty else None,
+        ),
         corrected=corrected,
     )

@@ -396,9 +396,19 @@ def _judge_vs_people(
         epsilons=dict(opts.alt_test_epsilon),
         alpha=opts.alpha,
         n_bins=opts.calibration_bins,
+        uncertain_margin=opts.uncertain_margin,
     )
     margins = tuple(sorted(opts.alt_test_epsilon.items()))
-    shared = (opts.aggregation, opts.rank_models, margins, opts.alpha, baseline, opts.calibration_bins)
+    # the uncertain margin is named in the alt-test's reasons
+    shared = (
+        opts.aggregation,
+        opts.rank_models,
+        margins,
+        opts.alpha,
+        baseline,
+        opts.calibration_bins,
+        opts.uncertain_margin,
+    )
     people_rows = digest(context.people.astype(str))  # adjudications change it, not the labels
     base = (*shared, digest(context.labels.astype(str)), digest(context.comparisons), people_rows)
     sections: dict[int, JudgeVsPeople] = {}

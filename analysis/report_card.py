@@ -47,6 +47,9 @@ def judge_report_card(report: Mapping[str, Any], run_id: int | None = None) -> d
         "dataset": report["dataset"],
         "people_labels": settings["people_labels"],
         "counts": report["counts"],
+        # a grading-only dataset: the one line said instead of every pairwise part, and its ratings section
+        "pairwise_note": report.get("pairwise_note"),
+        "ratings": report.get("ratings"),
         "adjudications": report.get("adjudications"),  # people labels a reviewer settled (never inter-annotator)
         "inter_annotator": {
             "fleiss_kappa": report["inter_annotator"]["fleiss_kappa"],

@@ -34,6 +34,12 @@ VERDICT_RULE = (
     "per judge run and comparison, the latest verdict in the original presentation order; outputs "
     "without a verdict are counted as unparsed and left out of agreement"
 )
+#: The report's one line, in place of every pairwise figure, for a dataset without comparisons (a grading
+#: study's dataset: its responses are rated one at a time, and its figures are the "ratings" section).
+NO_COMPARISONS = (
+    "This dataset has no comparisons (pairs of responses), so it has no pairwise figures (labels, agreement, "
+    "judge verdicts, rankings); only its single-answer ratings are reported."
+)
 BOTH_ORDERS_RULE = (
     "both orders agree -> that verdict; otherwise tie; an uncertain verdict in either order -> uncertain; "
     "a missing parsed verdict in either order -> incomplete"
@@ -73,6 +79,7 @@ def report_dict(report: Report) -> dict[str, Any]:
             f"order, Wilson {CONFIDENCE:.0%} interval",
         },
         "counts": report.counts,
+        "pairwise_note": None if report.counts["comparisons"] else NO_COMPARISONS,  # a grading-only dataset
         "label_distribution": report.label_distribution,
         "annotators": _annotators(report),
         "inter_annotator": _inter_annotator(report),
@@ -113,10 +120,11 @@ def _annotators(report: Report) -> list[dict[str, Any]]:
             "flagged": row["flagged"],
             "distribution": report.annotator_distribution.get(name, dict.fromkeys(LABELS, 0)),
             "with_others": {
-                "rule": "majority of the other annotators' labels on the same comparison",
+                "rule": "majority of the other annotators' labels on the same comparison; left out where they split",
                 "n": row["n_with_others"],
                 "accuracy": row["with_others"],
                 "cohen_kappa": row["kappa_with_others"],
+                "n_split": row["others_split"],  # labels left out: the others had no majority
             },
             "gold": {"n": row["n_gold"], "accuracy": row["gold_accuracy"]},
             "median_time_s": row["median_time_s"],

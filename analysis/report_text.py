@@ -43,6 +43,16 @@ def not_parsed_text(status: Mapping[str, int]) -> str:
 def format_report(report: Mapping[str, Any]) -> str:
     """A short human-readable summary of ``metrics_report`` (``--json`` has every figure)."""
     counts = report["counts"]
+    if report.get("pairwise_note"):  # a grading-only dataset: one line for the pairwise parts, then its ratings
+        ratings = report.get("ratings")
+        return "\n".join(
+            [
+                f"Dataset {report['dataset']}: {report['pairwise_note']}",
+                *rating_lines(ratings),
+                *corrected_rating_lines(ratings),
+                *grader_gold_lines(ratings),
+            ]
+        )
     lines = [
         f"Dataset {report['dataset']}: {counted(counts['comparisons'], 'comparison')}, "
         f"{counted(counts['labels'], 'label')} from {counted(counts['annotators'], 'annotator')}, "
@@ -82,6 +92,30 @@ def format_report(report: Mapping[str, Any]) -> str:
     lines += checkup_text_lines(report.get("checkup"))
     lines += guideline_text_lines(report.get("guideline_versions"))
     return "\n".join(lines)
+
+
+def rating_lines(ratings: Mapping[str, Any] | None) -> list[str]:
+    """The single-answer ratings in a few lines: how many, on which scale, each grader's ratings, skips and
+    gold checks, and the correlations with the judge's scores when a run rated on the same scale."""
+    if not ratings:
+        return []
+    graders = ratings.get("graders") or []
+    lines = [
+        f"Single-answer ratings: {counted(ratings['n_ratings'], 'rating')} of "
+        f"{counted(ratings['n_responses'], 'response')} (compared on 1-{ratings['scale']}) from "
+        f"{counted(len(graders), 'grader')}"
+    ]
+    for g in graders:
+        gold = f", gold checks {round(g['gold_accuracy'] * g['n_gold'])} of {g['n_gold']} right" if g["n_gold"] else ""
+        lines.append(f"  {g['annotator']}: {counted(g['ratings'], 'rating')}, {g['skipped']} skipped{gold}")
+    for level, row in (ratings.get("correlations") or {}).items():
+        lines.append(
+            f"Ratings vs judge run {ratings['judge_run']} ({level} level, n {row['n']}): "
+            f"Pearson {_num(row['pearson'])}, Spearman {_num(row['spearman'])}, Kendall {_num(row['kendall'])}"
+        )
+    if ratings.get("note"):
+        lines.append(f"Ratings: {ratings['note']}")
+    return lines
 
 
 def grader_gold_lines(ratings: Mapping[str, Any] | None) -> list[str]:
@@ -290,7 +324,13 @@ def _annotator_lines(annotators: list[dict[str, Any]]) -> list[str]:
         annotators,
         lambda person: (
             f"{person['name']}: {person['labels']} labels; others {_num(person['with_others']['accuracy'])} "
-            f"(n={person['with_others']['n']}, kappa {_num(person['with_others']['cohen_kappa'])})"
+            f"(n={person['with_others']['n']}, kappa {_num(person['with_others']['cohen_kappa'])}"
+            + (
+                f"; {person['with_others']['n_split']} left out: the others split"
+                if person["with_others"].get("n_split")
+                else ""
+            )
+            + ")"
         ),
     )
 

@@ -85,7 +85,8 @@ def add_export(parser: argparse.ArgumentParser) -> None:
         "--kind",
         choices=EXPORT_KINDS,
         default="labels",
-        help="labels (long), wide, dpo, or judgments (each judge verdict with its reasons and reference answer)",
+        help="labels (long), wide, dpo, judgments (each judge verdict with its reasons and reference answer), or "
+        "ratings (each single-answer rating or skip, with its gold range and session)",
     )
     parser.add_argument(
         "--format",
@@ -95,7 +96,9 @@ def add_export(parser: argparse.ArgumentParser) -> None:
         "opens .csv",
     )
     parser.add_argument("--output", "-o", help="file to write (default: standard output; parquet needs a file)")
-    parser.add_argument("--judges", action="store_true", help="labels: add every judge verdict as rows")
+    parser.add_argument(
+        "--judges", action="store_true", help="labels: add every judge verdict as rows; ratings: every judge rating"
+    )
     parser.add_argument(
         "--source",
         default="majority",
@@ -173,11 +176,11 @@ def report_command(settings: Settings, args: argparse.Namespace) -> None:
     store = open_data_store(settings)
     try:
         dataset = args.dataset or only_dataset(store.dataset_names())
-        card = report_card(store, dataset, run_id=args.run, **options)
+        card = report_card(store, dataset, run_id=args.run, **options, uncertain_margin=args.uncertain_margin)
     finally:
         store.close()
     text = {"html": card_html, "text": card_text}.get(fmt, card_markdown)(card)
-    if not card["judges"]:  # the card alone showed only people's figures, never saying why
+    if not card["judges"] and not card.get("pairwise_note"):  # (a grading-only dataset's card says why itself)
         note = no_judge_note(dataset)
         print(note, file=sys.stderr)
         if fmt != "html":

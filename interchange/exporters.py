@@ -1,6 +1,7 @@
 """Exports of a dataset's labels and verdicts, as JSONL, CSV or Parquet.
 
-* ``labels``: long format, one row per label (and, on request, per judge verdict);
+* ``labels``: long format, one row per label or skip (and, on request, per judge verdict);
+* ``ratings``: one row per single-answer rating or skip (and, on request, per judge rating);
 * ``wide``: one row per comparison with its texts, every annotator's label, the majority and every
   judge run's verdict (a second column per run for the swapped order when it exists);
 * ``dpo``: preference pairs ``prompt, chosen, rejected`` (TRL's DPO layout) from the majority label
@@ -51,13 +52,20 @@ from analysis.aggregation import settle
 from analysis.defaults import UNCERTAIN_MARGIN
 from analysis.verdicts import PROBABILITY_COLUMNS, with_outcomes
 from annotation_store.store import Store, StoreError
+from annotation_store.views import ResponseView
 from errors import InvalidInput
 
-EXPORT_KINDS = ("labels", "wide", "dpo", "judgments")
+EXPORT_KINDS = ("labels", "wide", "dpo", "judgments", "ratings")
 EXPORT_FORMATS = ("jsonl", "csv", "parquet")
 BINARY_FORMATS = ("parquet",)
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
+#: What ``labels`` adds after ``status`` and the JUDGE_COLUMNS (``_label_details``): the person's kind (crowd /
+#: skilled / expert; empty for a judge), the skip, the first answer (what a gold check scores), the comparison's
+#: gold answer, and the rest of what the label holds. ``rater_kind`` stays "human" / "judge": readers filter
+#: judge rows on it.
+LABEL_DETAIL_COLUMNS = ["annotator_kind", "skipped", "first_verdict", "gold", "gold_answer", "confidence", "comment"]
+LABEL_DETAIL_COLUMNS += ["time_on_item_ms", "created_at", "updated_at"]
 #: What every row of ``labels`` and ``judgments`` says about its comparison (``_comparison_fields``).
 COMPARISON_COLUMNS = ["dataset", "comparison_id", "prompt_key", "category", "model1", "model2"]
 LONG_COLUMNS = [
@@ -84,11 +92,17 @@ def _missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
+def _when(value: Any) -> str | None:
+    """A stored time as ISO 8601 text (UTC, as stored), so CSV, JSONL and Parquet hold the same value."""
+    return None if _missing(value) or value is pd.NaT else pd.Timestamp(value).isoformat()
+
+
 def _texts(store: Store, dataset: str) -> pd.DataFrame:
     table = store.comparison_texts(dataset)
     if table.empty:
         known = ", ".join(store.dataset_names()) or "none"
-        raise StoreError(f"Dataset {dataset!r} has no comparisons (datasets: {known}).")
+        rated = " Its responses' ratings are the ratings export (kind ratings)." if store.responses(dataset) else ""
+        raise StoreError(f"Dataset {dataset!r} has no comparisons (datasets: {known}).{rated}")
     return table
 
 
@@ -118,11 +132,34 @@ def _judge_rows(store: Store, dataset: str, margin: float) -> pd.DataFrame:
 
 
 def _human_labels(store: Store, dataset: str) -> pd.DataFrame:
-    """The dataset's pairwise labels with the order each was shown in (``Store.label_details``: one read
-    that carries ``presented_swapped``); skips and rating-only labels have no verdict and are left out,
-    as in ``Store.labels``."""
+    """The dataset's pairwise labels and skips with the order each was shown in (``Store.label_details``:
+    one read that carries ``presented_swapped``, the person's kind, comment and times); answers with
+    neither a verdict nor a skip (rating-only rows) are left out, as in ``Store.labels``."""
     details = store.label_details(dataset)
-    return details[details["verdict"].notna()]
+    return details[details["verdict"].notna() | details["skipped"].astype(bool)]
+
+
+def _gold_answers(store: Store, dataset: str) -> dict[int, str]:
+    """comparison id -> its gold answer ("1", "2", "tie") for the dataset's gold comparisons."""
+    return {int(row["comparison_id"]): str(row["verdict"]) for row in _records(store.gold_labels(dataset))}
+
+
+def _label_details(label: Mapping[str, Any] | None, gold: str | None) -> dict[str, Any]:
+    """The LABEL_DETAIL_COLUMNS of one row: a person's label (``label``: a ``label_details`` row) or a
+    judge's verdict (None: only the comparison's gold answer)."""
+    found = label or {}
+    return {
+        "annotator_kind": found.get("kind"),
+        "skipped": bool(found.get("skipped")),
+        "first_verdict": found.get("first_verdict"),
+        "gold": gold is not None,
+        "gold_answer": gold,
+        "confidence": _whole(found.get("confidence")),
+        "comment": found.get("comment"),
+        "time_on_item_ms": _whole(found.get("time_on_item_ms")),
+        "created_at": _when(found.get("created_at")),
+        "updated_at": _when(found.get("updated_at")),
+    }
 
 
 def _shown_order(value: Any) -> bool | None:
@@ -146,39 +183,40 @@ def _comparison_fields(dataset: str, item: Mapping[str, Any]) -> dict[str, Any]:
 def labels_long(
     store: Store, dataset: str, *, include_judges: bool = False, margin: float = UNCERTAIN_MARGIN
 ) -> list[dict[str, Any]]:
-    """One row per human label (rater_kind "human"; ``swapped``: the left/right order it was shown in,
-    empty when not known, e.g. imported labels); with ``include_judges`` also one per judge
-    verdict (rater_kind "judge", with run id, presentation order, parse status, outcome ("1", "2",
-    "tie", "uncertain" or the status), the leaning of an uncertain verdict and the probabilities).
-    Every row of an adjudicated comparison carries its ADJUDICATION_FIELDS (None elsewhere)."""
+    """One row per human label or skip (rater_kind "human", ``annotator_kind`` the person's kind; a skip has
+    status "skipped" and no verdict; ``swapped``: the left/right order it was shown in, empty when not
+    known, e.g. imported labels); with ``include_judges`` also one per judge verdict (rater_kind "judge",
+    with run id, presentation order, parse status, outcome ("1", "2", "tie", "uncertain" or the status),
+    the leaning of an uncertain verdict and the probabilities). Every row carries its comparison's gold
+    answer (``gold``, ``gold_answer``; a gold check scores ``first_verdict``), and every row of an
+    adjudicated comparison its ADJUDICATION_FIELDS (None elsewhere)."""
     table = {int(item["id"]): item for item in _records(_texts(store, dataset))}
-    final = _adjudications(store, dataset)
+    final, gold = _adjudications(store, dataset), _gold_answers(store, dataset)
     rows: list[dict[str, Any]] = []
     unsettled = dict.fromkeys(ADJUDICATION_FIELDS)
-
-    def base(comparison_id: int) -> dict[str, Any]:
-        return _comparison_fields(dataset, table[comparison_id])
-
     for label in _records(_human_labels(store, dataset)):
+        comparison_id = int(label["comparison_id"])
         rows.append(
             {
-                **base(int(label["comparison_id"])),
+                **_comparison_fields(dataset, table[comparison_id]),
                 "rater": label["annotator"],
                 "rater_kind": "human",
                 "run_id": None,
                 "swapped": _shown_order(label["presented_swapped"]),
                 "verdict": label["verdict"],
-                "status": "ok",
+                "status": "skipped" if label["verdict"] is None else "ok",
             }
             | ({"outcome": label["verdict"], **dict.fromkeys(JUDGE_COLUMNS[1:])} if include_judges else {})
+            | _label_details(label, gold.get(comparison_id))
         )
     if include_judges:
         verdicts = _judge_rows(store, dataset, margin)
         names = _run_names(verdicts)
         for verdict in _records(verdicts):
+            comparison_id = int(verdict["comparison_id"])
             rows.append(
                 {
-                    **base(int(verdict["comparison_id"])),
+                    **_comparison_fields(dataset, table[comparison_id]),
                     "rater": names[int(verdict["run_id"])],
                     "rater_kind": "judge",
                     "run_id": int(verdict["run_id"]),
@@ -188,6 +226,7 @@ def labels_long(
                     "outcome": verdict["outcome"],
                     "leaning": verdict["leaning"],
                     **{column: verdict[column] for column in PROBABILITY_COLUMNS},
+                    **_label_details(None, gold.get(comparison_id)),
                 }
             )
     for row in rows:  # last, so the columns keep their place in every row (CSV header, JSONL keys)
@@ -233,6 +272,156 @@ def judgments(store: Store, dataset: str, *, margin: float = UNCERTAIN_MARGIN) -
                 "reference": verdict["reference"],
             }
         )
+    return rows
+
+
+#: The columns of a ``ratings`` export, in order (``ratings_long``). ``created_at`` is a judge rating's time; a
+#: person's rating has it where the store's ratings read carries it (``updated_at``: its last save).
+RATING_EXPORT_COLUMNS = ["dataset", "response_id", "prompt_key", "category", "model", "instruction", "rater"]
+RATING_EXPORT_COLUMNS += ["rater_kind", "annotator_kind", "run_id", "rating", "scale", "status", "skipped"]
+RATING_EXPORT_COLUMNS += ["first_rating", "gold", "gold_low", "gold_high", "session", "guideline_version"]
+RATING_EXPORT_COLUMNS += ["flagged", "confidence", "comment", "time_on_item_ms", "version", "created_at", "updated_at"]
+#: What ``ratings`` adds with ``include_judges`` (judge rows only): the spread of its rating and its reasons.
+JUDGE_RATING_EXPORT_COLUMNS = ["rating_sd", "reason"]
+
+
+def _responses(store: Store, dataset: str) -> dict[int, ResponseView]:
+    """response id -> its ``ResponseView`` (prompt key, category, instruction, model); a dataset without
+    responses is refused, naming the datasets there are (as ``_texts`` does for comparisons)."""
+    found = {int(view.id): view for view in store.responses(dataset)}
+    if not found:
+        known = ", ".join(store.dataset_names()) or "none"
+        raise StoreError(
+            f"Dataset {dataset!r} has no responses, so it has no ratings to export (datasets: {known}); "
+            "pairwise answers are in the labels export."
+        )
+    return found
+
+
+def _rating_fields(dataset: str, view: ResponseView) -> dict[str, Any]:
+    """What every ``ratings`` row says about its response."""
+    return {
+        "dataset": dataset,
+        "response_id": int(view.id),
+        "prompt_key": view.prompt_key,
+        "category": view.category,
+        "model": view.model,
+        "instruction": view.instruction,
+    }
+
+
+def _gold_ranges(store: Store, dataset: str) -> dict[tuple[int, int], tuple[int, int]]:
+    """(response id, scale) -> (low, high): the known right ratings of the dataset's gold responses. A
+    rating is a gold check only on the gold's own scale (``analysis.ratings.grader_table``)."""
+    return {
+        (int(row["response_id"]), int(row["scale"])): (int(row["low"]), int(row["high"]))
+        for row in _records(store.gold_ratings(dataset))
+    }
+
+
+def _rating_sessions(store: Store, dataset: str, raters: Iterable[str], limit: int) -> dict[tuple[int, str], str]:
+    """(response id, rater) -> the grading session of the dataset each rating was last submitted in
+    (``Store.answer_history``); ratings given outside a session are not in it."""
+    found: dict[tuple[int, str], str] = {}
+    for view in store.sessions():
+        if view.dataset == dataset and view.kind == "single":
+            for rater in raters:
+                found |= {
+                    (int(item), rater): view.name for item in store.answer_history("single", rater, view.name, limit)
+                }
+    return found
+
+
+def _version_at(versions: Sequence[Any], when: Any) -> int | None:
+    """The session's guideline version in force at ``when`` (a rating's last save): the latest saved at or
+    before it (None: none was). Ratings do not record their version, unlike labels, so it is read off the
+    versions' save times (``Store.guideline_versions``)."""
+    saved = [v.version for v in versions if _missing(when) or v.created_at <= pd.Timestamp(when).to_pydatetime()]
+    return max(saved) if saved else None
+
+
+def _whole(value: Any) -> int | None:
+    """A count or a rating read from a frame (NaN where missing, float in a column with NaN) as an int."""
+    return None if _missing(value) else int(value)
+
+
+def ratings_long(store: Store, dataset: str, *, include_judges: bool = False) -> list[dict[str, Any]]:
+    """One row per person's rating or skip of a response (RATING_EXPORT_COLUMNS: rater_kind "human",
+    ``annotator_kind`` crowd / skilled / expert; a skip has status "skipped" and no rating), with the
+    response's gold range where it is a gold response on the rating's scale (a gold check scores
+    ``first_rating``); with ``include_judges`` also one per judge rating (rater_kind "judge", the run's
+    model as rater, its score as rating, parse status, plus JUDGE_RATING_EXPORT_COLUMNS)."""
+    responses = _responses(store, dataset)
+    gold = _gold_ranges(store, dataset)
+    kinds = {str(n): str(k) for n, k in zip(store.accounts()["name"], store.accounts()["kind"], strict=True)}
+    frame = store.ratings(dataset)
+    raters = sorted({str(name) for name in frame["annotator"]})
+    sessions = _rating_sessions(store, dataset, raters, len(frame) + 1)
+    versions = {name: store.guideline_versions(name) for name in set(sessions.values())}
+    rows: list[dict[str, Any]] = []
+    for rating in _records(frame):
+        response_id, scale = int(rating["response_id"]), int(rating["scale"])
+        low, high = gold.get((response_id, scale), (None, None))
+        session = sessions.get((response_id, str(rating["annotator"])))
+        version = _version_at(versions[session], rating["updated_at"]) if session is not None else None
+        skipped = bool(rating["skipped"])
+        rows.append(
+            {
+                **_rating_fields(dataset, responses[response_id]),
+                "rater": rating["annotator"],
+                "rater_kind": "human",
+                "annotator_kind": kinds.get(str(rating["annotator"])),
+                "run_id": None,
+                "rating": _whole(rating["rating"]),
+                "scale": scale,
+                "status": "skipped" if skipped else "ok",
+                "skipped": skipped,
+                "first_rating": _whole(rating.get("first_rating")),
+                "gold": low is not None,
+                "gold_low": low,
+                "gold_high": high,
+                "session": session,
+                "guideline_version": version,
+                "flagged": bool(rating["flagged"]),
+                "confidence": _whole(rating["confidence"]),
+                "comment": rating["comment"],
+                "time_on_item_ms": _whole(rating["time_on_item_ms"]),
+                "version": _whole(rating["version"]),
+                "created_at": _when(rating.get("created_at")),
+                "updated_at": _when(rating["updated_at"]),
+            }
+            | (dict.fromkeys(JUDGE_RATING_EXPORT_COLUMNS) if include_judges else {})  # every row the same keys
+        )
+    if include_judges:
+        rows += _judge_rating_rows(store, dataset, responses, gold)
+    return rows
+
+
+def _judge_rating_rows(
+    store: Store, dataset: str, responses: Mapping[int, ResponseView], gold: Mapping[tuple[int, int], tuple[int, int]]
+) -> list[dict[str, Any]]:
+    """The ``ratings`` rows of every stored judge rating of the dataset (oldest first)."""
+    judged = store.judge_ratings(dataset)
+    names = _run_names(judged) if not judged.empty else {}
+    rows = []
+    for score in _records(judged):
+        response_id, scale = int(score["response_id"]), int(score["scale"])
+        low, high = gold.get((response_id, scale), (None, None))
+        row = dict.fromkeys(RATING_EXPORT_COLUMNS) | {
+            **_rating_fields(dataset, responses[response_id]),
+            "rater": names[int(score["run_id"])],
+            "rater_kind": "judge",
+            "run_id": int(score["run_id"]),
+            "rating": score["score"],
+            "scale": scale,
+            "status": score["status"],
+            "skipped": False,
+            "gold": low is not None,
+            "gold_low": low,
+            "gold_high": high,
+            "created_at": _when(score["created_at"]),
+        }
+        rows.append(row | {"rating_sd": score["rating_sd"], "reason": score["reason"]})
     return rows
 
 
@@ -505,11 +694,15 @@ def export_table(
     ``margin``: the uncertain margin applied to judge verdicts (see the module docstring)."""
     if kind == "labels":
         rows = labels_long(store, dataset, include_judges=include_judges, margin=margin)
-        return ExportTable(rows, LONG_COLUMNS + (JUDGE_COLUMNS if include_judges else []) + ADJUDICATION_FIELDS)
+        judged = JUDGE_COLUMNS if include_judges else []
+        return ExportTable(rows, LONG_COLUMNS + judged + LABEL_DETAIL_COLUMNS + ADJUDICATION_FIELDS)
     if kind == "wide":
         return ExportTable(items_wide(store, dataset, margin=margin), [])
     if kind == "judgments":
         return ExportTable(judgments(store, dataset, margin=margin), JUDGMENT_COLUMNS)
+    if kind == "ratings":
+        columns = RATING_EXPORT_COLUMNS + (JUDGE_RATING_EXPORT_COLUMNS if include_judges else [])
+        return ExportTable(ratings_long(store, dataset, include_judges=include_judges), columns)
     if kind == "dpo":
         pairs = dpo_pairs(store, dataset, source=source, keep_empty=keep_empty, margin=margin)
         return ExportTable(pairs.rows, ["prompt", "chosen", "rejected"], pairs.note, pairs.dropped)

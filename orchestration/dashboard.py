@@ -43,7 +43,7 @@ from analysis.bias import ResponseOneShare
 from analysis.partial_order import EDGE_COLUMNS, order_edges
 from analysis.rankings import PAIR_COLUMNS, pair_table
 from analysis.report import JUDGE, PEOPLE, JudgeSection, Ranking, digest
-from annotation_store import Store
+from annotation_store import Store, StoreError
 from orchestration.metrics import margin_setting, ranks_models, read_report_inputs
 
 __all__ = [
@@ -77,6 +77,7 @@ ANNOTATOR_COLUMNS = [
     "flagged",
     "n_with_others",
     "with_others",
+    "others_split",
     "n_with_judge",
     "with_judge",
     "n_gold",
@@ -203,9 +204,12 @@ def _empty_inputs(dataset: str | None) -> ReportInputs:
 def _read(store: Store, dataset: str | None, run_id: int | None) -> ReportInputs:
     """The dataset's rows with only one judge run: ``run_id`` if it judged the dataset, else the run
     that judged most recently (None when none did)."""
-    if dataset is None or store.comparison_texts(dataset).empty:
+    if dataset is None:
         return _empty_inputs(dataset)
-    inputs = read_report_inputs(store, dataset, details=True)
+    try:  # a grading-only dataset (responses, no comparisons) has its ratings section; the rest is empty
+        inputs = read_report_inputs(store, dataset, details=True)
+    except StoreError:  # unknown, or neither comparisons nor responses: the empty dashboard
+        return _empty_inputs(dataset)
     verdicts = inputs.verdicts
     if verdicts.empty:
         return inputs

@@ -48,15 +48,16 @@ def read_report_inputs(
     (``checkup_suites``) and its sessions' guideline versions with the labels given under each; and its
     reviewers' adjudications (each one the people's label of its comparison, ``analysis.aggregation.settle``).
     Raises StoreNotFound for an unknown dataset (``catalog.require_dataset``) and StoreError for one
-    without comparisons."""
+    with neither comparisons nor responses. A grading-only dataset (responses, no comparisons) is read
+    with empty pairwise rows: its report is the ratings section (``analysis.report_json.NO_COMPARISONS``)."""
     require_dataset(store, dataset)
     texts = store.comparison_texts(dataset)
-    if texts.empty:
+    if texts.empty and not store.responses(dataset):  # a grading-only dataset has its ratings to report
         raise no_comparisons(store, dataset, "report on")
     # items drawn for people with unequal probabilities (judge-uncertain-first sessions) are weighted by
     # 1/pi in the corrected estimates; NaN everywhere when no such design applies (plain estimates)
     draws = store.draw_probabilities(dataset).rename(columns={"comparison_id": "id"})
-    texts = texts.merge(draws, on="id", how="left")
+    texts = texts.merge(draws.astype({"id": texts["id"].dtype}), on="id", how="left")
     views = store.judge_runs_on(dataset)
     runs = [judge_run(view) for view in views]
     if run_ids is not None:
@@ -92,9 +93,10 @@ def read_report_inputs(
 
 
 def ranks_models(inputs: ReportInputs) -> bool:
-    """False when the two sides of every comparison are response positions rather than models (LLMBar)."""
+    """False when the two sides of every comparison are response positions rather than models (LLMBar);
+    True without comparisons (a grading-only dataset: nothing is ranked, and no positions are to blame)."""
     models = set(inputs.comparisons["model1"]) | set(inputs.comparisons["model2"])
-    return not models <= set(POSITION_MODELS)
+    return not models or not models <= set(POSITION_MODELS)
 
 
 @dataclass(frozen=True)

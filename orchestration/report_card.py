@@ -28,12 +28,22 @@ def report_card(
     n_bootstrap: int = N_BOOTSTRAP,
     baseline: str | None = None,
     people: PeopleOptions | None = None,
+    uncertain_margin: float | None = None,
 ) -> dict[str, Any]:
     """The card of ``dataset`` (every judge run, or ``run_id``) as JSON-serialisable values.
+    ``uncertain_margin``: ``metrics_report``'s (None: the environment's, else the settings table's).
 
     Raises StoreNotFound for an unknown dataset (``catalog.require_dataset``) and NotFound for a run
     that did not judge it."""
-    report = metrics_report(store, dataset, alpha=alpha, n_bootstrap=n_bootstrap, baseline=baseline, people=people)
+    report = metrics_report(
+        store,
+        dataset,
+        alpha=alpha,
+        n_bootstrap=n_bootstrap,
+        baseline=baseline,
+        people=people,
+        uncertain_margin=uncertain_margin,
+    )
     try:
         return judge_report_card(report, run_id)
     except LookupError as exc:

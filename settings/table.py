@@ -431,7 +431,7 @@ STATISTICS = (
         "aggregation",
         str,
         "how people's labels become one label per comparison for every people figure: majority or "
-        "dawid-skene (annotator-quality weighted; checked against analysis.defaults.AGGREGATIONS); both "
+        "dawid-skene (annotator-quality weighted); both "
         "are always shown side by side",
         "statistics",
         load=_aggregation,
@@ -490,7 +490,7 @@ VERDICT_READING = (
         # checks that it equals analysis.defaults.UNCERTAIN_MARGIN
         default=0.1,
         source="analysis.defaults.UNCERTAIN_MARGIN",
-        commands=("metrics", "evaluate"),
+        commands=("metrics", "evaluate", "report"),
     ),
 )
 

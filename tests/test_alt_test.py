@@ -62,7 +62,8 @@ def test_too_few_annotators_or_items_is_explained_not_decided() -> None:
     labels, _ = _people(annotators=2)
     result = alt_test(labels, _majority_judge(labels))
     assert result.passed is None and len(result.annotators) == 2 and result.winning_rate is None  # not "0.00"
-    assert "not enough annotators" in result.problems[0] and "could not decide" in result.conclusion
+    assert result.problems[0].startswith("only 2 expert annotators (person0, person1)")
+    assert "could not decide" in result.conclusion
     few, _ = _people(n_items=20, annotators=4)
     small = alt_test(few, _majority_judge(few))
     assert small.passed is None and small.annotators == () and small.winning_rate is None

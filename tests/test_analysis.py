@@ -144,10 +144,11 @@ def test_annotator_agreement_with_the_others_and_the_judge_by_hand() -> None:
     verdicts = _verdicts([(1, "1", "ok"), (2, "2", "ok"), (3, None, "unparsed"), (4, "1", "ok")])
     table = annotator_agreement(labels, verdicts).set_index("annotator")
     assert table["labels"].to_dict() == {"a": 3, "b": 3, "c": 1}
-    # a: c1 others {b: 1, c: 2} -> tie (a said 1: no); c2 others {b: 2} (a said 1: no); c3 nobody else
-    # b: c1 others {a: 1, c: 2} -> tie (no); c2 others {a: 1} (b said 2: no); c4 nobody else
+    # a: c1 others {b: 1, c: 2} split -> left out; c2 others {b: 2} (a said 1: no); c3 nobody else
+    # b: c1 others {a: 1, c: 2} split -> left out; c2 others {a: 1} (b said 2: no); c4 nobody else
     # c: c1 others {a: 1, b: 1} -> 1 (c said 2: no)
-    assert table["n_with_others"].to_dict() == {"a": 2, "b": 2, "c": 1}
+    assert table["n_with_others"].to_dict() == {"a": 1, "b": 1, "c": 1}
+    assert table["others_split"].to_dict() == {"a": 1, "b": 1, "c": 0}
     assert table["with_others"].to_dict() == {"a": 0.0, "b": 0.0, "c": 0.0}
     # vs the judge: a c1 yes, c2 no (c3 unparsed); b c1 yes, c2 yes, c4 no; c c1 no
     assert table["n_with_judge"].to_dict() == {"a": 2, "b": 3, "c": 1}
@@ -160,4 +161,5 @@ def test_annotator_agreement_with_the_others_and_the_judge_by_hand() -> None:
         "n_with_others",
         "with_others",
         "kappa_with_others",
+        "others_split",
     ]

@@ -95,12 +95,13 @@ def test_per_annotator_table_by_hand(small) -> None:
     assert table["labels"].to_dict() == {"ann": 3, "bob": 2, "cyd": 2}
     assert table["skipped"].to_dict() == {"ann": 0, "bob": 1, "cyd": 0}
     assert table["kind"].to_dict() == {"ann": "crowd", "bob": "crowd", "cyd": "crowd"}
-    # others' majority (equal top counts give "tie"):
-    #   ann: c1 {1, 2} -> tie vs 1 no; c2 {tie, tie} -> tie vs 2 no            -> 0/2
-    #   bob: c1 {1, 2} -> tie vs 1 no; c2 {2, tie} -> tie vs tie yes           -> 1/2
-    #   cyd: c1 {1, 1} -> 1 vs 2 no;   c2 {2, tie} -> tie vs tie yes           -> 1/2
-    assert table["n_with_others"].to_dict() == {"ann": 2, "bob": 2, "cyd": 2}
-    assert table["with_others"].to_dict() == pytest.approx({"ann": 0.0, "bob": 0.5, "cyd": 0.5})
+    # others' majority (where the others split there is none: the label is left out and counted):
+    #   ann: c1 {1, 2} split;          c2 {tie, tie} -> tie vs 2 no            -> 0/1, 1 split
+    #   bob: c1 {1, 2} split;          c2 {2, tie} split                       -> 0/0, 2 split
+    #   cyd: c1 {1, 1} -> 1 vs 2 no;   c2 {2, tie} split                       -> 0/1, 1 split
+    assert table["n_with_others"].to_dict() == {"ann": 1, "bob": 0, "cyd": 1}
+    assert table.at["ann", "with_others"] == table.at["cyd", "with_others"] == 0.0
+    assert math.isnan(table.at["bob", "with_others"])
     # judge: c1 "1", c2 "2", c3 unparsed (left out)
     assert table["n_with_judge"].to_dict() == {"ann": 2, "bob": 2, "cyd": 2}
     assert table["with_judge"].to_dict() == pytest.approx({"ann": 1.0, "bob": 0.5, "cyd": 0.0})
@@ -249,7 +250,7 @@ def test_cached_until_something_changes(small) -> None:
     store.save_label(ids["c2"], "ann", "tie")  # an edit: same number of labels, another verdict
     second = build_dashboard(store, DEMO, ids["run"])
     assert second.key != first.key
-    assert second.annotators.set_index("annotator").at["ann", "with_others"] == pytest.approx(0.5)
+    assert second.annotators.set_index("annotator").at["ann", "with_others"] == pytest.approx(1.0)  # c2 tie = tie
 
 
 def test_studio_dashboard_delegates(store: Store, tmp_path) -> None:

@@ -152,7 +152,8 @@ def test_report_per_annotator_model_pair_and_over_time(report: dict[str, Any]) -
     names = [a["name"] for a in report["annotators"]]
     assert names == [f"pandalm-annotator{n}" for n in (1, 2, 3)]
     for person in report["annotators"]:
-        assert person["labels"] == 999 and person["with_others"]["n"] == 999  # every item has three labels
+        # every item has three labels; where the other two split, the item is left out and counted
+        assert person["labels"] == 999 and person["with_others"]["n"] + person["with_others"]["n_split"] == 999
         assert 0.85 < person["with_others"]["accuracy"] < 1 and 0.75 < person["with_others"]["cohen_kappa"] < 1
         assert [j["n"] for j in person["judges"]] == [999, 974]  # PandaLM-7B, gpt-3.5 (25 unparsed)
     assert len(report["model_pairs"]) == 10  # every pair of the five models
@@ -294,15 +295,15 @@ def test_breakdowns_by_hand(tmp_path: Path) -> None:
     json.dumps(report, allow_nan=False)
     # majority: q1 "1", q2 "2", q3 "tie" (1 / tie split), q4 "2"; the judge says 1, 2, 1, 1
     people = {p["name"]: p for p in report["annotators"]}
-    # ann vs the others' majority: q1 (bob 1, cy 2 -> tie) vs 1 no; q2 (bob 2) yes; q3 (bob 1) vs tie no;
-    # q4 has no other label. kappa: ann 1/2/tie vs others tie/2/1, p_o = p_e = 1/3 -> 0
+    # ann vs the others' majority: q1 (bob 1, cy 2: the others split, no majority) left out and counted;
+    # q2 (bob 2) yes; q3 (bob 1) vs tie no; q4 has no other label.
+    # kappa: ann 2/tie vs others 2/1, p_o = 1/2, p_e = 1/4 -> 1/3
     assert people["ann"]["labels"] == 4
-    assert people["ann"]["with_others"] | {"rule": ""} == {"rule": "", "n": 3, "accuracy": 1 / 3, "cohen_kappa": 0.0}
-    # bob 1/2/1 vs others tie/2/tie: p_o = 1/3, p_e = (1/3)(1/3) = 1/9, kappa = (2/9) / (8/9) = 0.25
-    assert (people["bob"]["with_others"]["accuracy"], people["bob"]["with_others"]["cohen_kappa"]) == (
-        pytest.approx(1 / 3),
-        pytest.approx(0.25),
-    )
+    expected = {"rule": "", "n": 2, "accuracy": 1 / 2, "cohen_kappa": 1 / 3, "n_split": 1}
+    assert people["ann"]["with_others"] | {"rule": ""} == pytest.approx(expected)
+    # bob: q1 (ann 1, cy 2: split) left out; 2/1 vs others 2/tie: p_o = 1/2, p_e = 1/4, kappa = 1/3
+    bob = people["bob"]["with_others"]
+    assert (bob["n"], bob["n_split"], bob["accuracy"], bob["cohen_kappa"]) == (2, 1, 0.5, pytest.approx(1 / 3))
     assert (people["cy"]["with_others"]["n"], people["cy"]["with_others"]["accuracy"]) == (1, 0.0)
     # vs the judge: ann 1,2,tie,2 vs 1,2,1,1 -> 2/4; p_e = .25 * .75 + .5 * .25 = .3125, kappa = .1875 / .6875
     (ann_judge,) = people["ann"]["judges"]
@@ -326,6 +327,6 @@ def test_breakdowns_by_hand(tmp_path: Path) -> None:
     assert [p["accuracy"] for p in points] == pytest.approx([1, 1, 2 / 3, 3 / 4, 4 / 5, 4 / 6, 5 / 7, 5 / 8])
     assert (points[-1]["low"], points[-1]["high"]) == pytest.approx((0.305742, 0.863156), abs=1e-6)  # Wilson, 5/8
     text = format_report(report)
-    assert "  ann: 4 labels; others 0.333 (n=3, kappa 0.000); run 1 0.500 (n=4)" in text
+    assert "  ann: 4 labels; others 0.500 (n=2, kappa 0.333; 1 left out: the others split); run 1 0.500 (n=4)" in text
     assert "  A vs C: 1 comparisons, 1 / 0 / 0; run 1 1.000 (n=1)" in text
     assert "per vote over time (labels: accuracy): 2: 1.000 [0.342, 1.000], 4: 0.750" in text

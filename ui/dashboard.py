@@ -17,6 +17,7 @@ import pandas as pd
 
 from analysis.corrected import Interval
 from analysis.guideline_versions import VersionAgreement
+from analysis.report_json import NO_COMPARISONS
 from analysis.report_text import response_one_text
 from orchestration import Dashboard, Studio
 from orchestration.prompts import judge_versions_of
@@ -53,6 +54,8 @@ def _fmt(x: float | None) -> str:
 def summary_markdown(board: Dashboard) -> str:
     """Numbers only (no names from imported files), with what is missing said in words."""
     c, a = board.counts, board.agreement
+    if board.dataset is not None and not c["comparisons"]:  # a grading-only dataset: one line, not empty figures
+        return f"**0** comparisons · {NO_COMPARISONS}"
     lines = [
         f"**{c['comparisons']}** comparisons · **{c['labels']}** human labels from **{c['annotators']}** "
         f"annotators on **{c['labelled_comparisons']}** comparisons ({c['multi_labelled']} labelled twice or more, "
@@ -193,6 +196,7 @@ def rating_means_markdown(board: Dashboard) -> str:
         cells = [inline_text(m.model), _span(m.people), _span(m.judge), _span(m.corrected), lam]
         rows.append("| " + " | ".join([*cells, str(m.n_people), str(m.n_judge), worth]) + " |")
     notes = [f"_{inline_text(m.model)}: {inline_text(m.note)}_" for m in corrected.means if m.note]
+    notes += [f"_{inline_text(corrected.note)}._"] if corrected.note else []  # e.g. no judge: people only
     weighted = (
         " People were sent to the responses the judge was least sure of first, so each rating is weighted by its "
         "draw probability (1/π rated, 1/(1 - π) not rated)."
@@ -240,6 +244,8 @@ def guideline_versions_markdown(board: Dashboard) -> str:
     within it, and the judge run chosen at the top against that version's labels (the other runs are in
     ``metrics --json``). Session and account names are untrusted: escaped."""
     versions = board.report.guideline_versions if board.report is not None else []
+    if board.dataset is not None and not board.counts["comparisons"]:
+        return "_Guideline versions are measured on pairwise labels: this dataset has no comparisons._"
     if not versions:
         return "_No annotation session on this dataset yet: guideline versions appear once one is saved._"
     header = "| session | version | saved | labels | people agree (pairs) | Krippendorff α | judge: acc. · κ (n) |"

@@ -264,6 +264,10 @@ def annotator_table_figure(annotators: pd.DataFrame) -> go.Figure:
     def share(values: pd.Series, counts: pd.Series) -> list[str]:
         return [f"{_num(v)} (n={n})" if n else "–" for v, n in zip(values, counts, strict=True)]
 
+    def with_split(cells: list[str], split: pd.Series) -> list[str]:
+        """Labels left out because the others had no majority (they split) are counted beside the share."""
+        return [f"{c}, {int(k)} split" if not _is_missing(k) and k else c for c, k in zip(cells, split, strict=True)]
+
     header = [
         "annotator",
         "kind",
@@ -281,7 +285,7 @@ def annotator_table_figure(annotators: pd.DataFrame) -> go.Figure:
         annotators["labels"].tolist(),
         annotators["skipped"].tolist(),
         annotators["flagged"].tolist(),
-        share(annotators["with_others"], annotators["n_with_others"]),
+        with_split(share(annotators["with_others"], annotators["n_with_others"]), annotators["others_split"]),
         share(annotators["with_judge"], annotators["n_with_judge"]),
         share(annotators["gold_accuracy"], annotators["n_gold"]),
         ["–" if _is_missing(t) else f"{t:.1f} s" for t in annotators["median_time_s"]],

@@ -19,6 +19,7 @@ import gradio as gr
 import plotly.graph_objects as go
 
 from analysis.agreement import accuracy_interval_text
+from analysis.alt_test import notes
 from analysis.defaults import AGGREGATION, AGGREGATIONS
 from analysis.report_text import response_one_text
 from orchestration import Studio
@@ -63,6 +64,8 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
 
 def head_markdown(card: Mapping[str, Any], text: Escape = inline_text) -> str:
     counts, inter = card["counts"], card["inter_annotator"]
+    if card.get("pairwise_note"):  # a grading-only dataset: one line for the pairwise parts, not empty figures
+        return "\n".join([f"# Judge report card: {text(card['dataset'])}", "", card["pairwise_note"], ""])
     settled = card.get("adjudications") or {}
     adjudicated = (
         f"{settled['note']} (their verdict is the people's label there; never used for agreement between people). "
@@ -118,8 +121,7 @@ def _alt_test_lines(judge: Mapping[str, Any], text: Escape) -> list[str]:
             lines.append("")
             header = ["left out", "items", "judge alignment", "annotator alignment", "p-value", "judge wins"]
             lines += _table(header, trials)
-        lines += [f"- {text(problem)}" for problem in test["problems"]]
-        lines += [f"- {text(name)} skipped: {text(why)}" for name, why in test["skipped"].items()]
+    lines += [f"- {text(note)}" for note in notes(judge["alt_test"])]  # each problem once, "left out"
     return [*lines, ""]
 
 
@@ -251,6 +253,49 @@ def aggregation_markdown(card: Mapping[str, Any], text: Escape = inline_text) ->
     return "\n".join([*lines, ""])
 
 
+def ratings_markdown(card: Mapping[str, Any], text: Escape = inline_text) -> str:
+    """The single-answer ratings of the report (its ``ratings`` section, as ``metrics --json`` has it): each
+    grader's ratings, skips and gold checks, each model's mean rating (people only, judge only, corrected)
+    and the correlations with the judge's scores. Empty when nobody has rated."""
+    ratings = card.get("ratings") or {}
+    graders = ratings.get("graders") or []
+    if not graders:
+        return "_Nobody has rated a response of this dataset yet._\n" if card.get("pairwise_note") else ""
+    lines = [
+        "## Single-answer ratings",
+        "",
+        f"{ratings['n_ratings']} ratings of {ratings['n_responses']} responses, compared on 1-{ratings['scale']}.",
+        "",
+    ]
+    rows = [
+        [text(g["annotator"]), str(g["ratings"]), str(g["skipped"]), str(g["n_gold"])]
+        + ["–" if g["gold_accuracy"] is None else f"{g['gold_accuracy']:.0%}"]
+        for g in graders
+    ]
+    lines += _table(["grader", "ratings", "skipped", "gold checks", "gold right"], rows)
+    means = [
+        [text(m["model"]), _interval(m["people"]), _interval(m["judge"]), _interval(m["corrected"]), str(m["n_people"])]
+        + [str(m["n_judge"])]
+        for m in ratings.get("corrected_means") or []
+    ]
+    if means:
+        header = ["model", "people only", "judge only", "corrected", "people-rated", "judge-rated"]
+        lines += ["Mean rating per model:", "", *_table(header, means)]
+    if ratings.get("corrected_note"):
+        lines += [f"_{text(ratings['corrected_note'])}._", ""]
+    correlations = ratings.get("correlations") or {}
+    if correlations:
+        rows = [
+            [text(level), *(_num(c[k]) for k in ("pearson", "spearman", "kendall")), str(c["n"])]
+            for level, c in correlations.items()
+        ]
+        lines += [f"Ratings vs judge run {ratings['judge_run']}:", ""]
+        lines += _table(["level", "Pearson", "Spearman", "Kendall τ", "n"], rows)
+    if ratings.get("note"):
+        lines += [f"_{text(ratings['note'])}_", ""]
+    return "\n".join(lines)
+
+
 def card_markdown(card: Mapping[str, Any], text: Escape = inline_text) -> str:
     """The whole card as Markdown: names from imported files escaped (``inline_text``), so the file
     stays safe wherever it is rendered later."""
@@ -258,6 +303,7 @@ def card_markdown(card: Mapping[str, Any], text: Escape = inline_text) -> str:
         head_markdown(card, text),
         *(judge_markdown(j, text) for j in card["judges"]),
         aggregation_markdown(card, text),
+        ratings_markdown(card, text),
     ]
     return "\n".join(parts)
 
@@ -391,6 +437,7 @@ def card_html(card: Mapping[str, Any]) -> str:
             body.append(figure.to_html(full_html=False, include_plotlyjs=include))
             include = False
     body.append(render(aggregation_markdown(card)))
+    body.append(render(ratings_markdown(card)))
     title = html.escape(f"Judge report card: {card['dataset']}")
     return (
         f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
@@ -413,12 +460,17 @@ def card_view(
             message_figure("Win rates three ways", empty),
         )
     card = desk.card(actor, dataset, run_id, PeopleOptions.given(aggregation))
+    if card.get("pairwise_note"):  # a grading-only dataset: no judge verdicts, no pairwise figures
+        none = "No comparisons in this dataset."
+        markdown = head_markdown(card) + "\n" + ratings_markdown(card)
+        return markdown, message_figure("Reliability diagram", none), message_figure("Win rates three ways", none)
     if not card["judges"]:
         none = "No judge run on this dataset."
         markdown = head_markdown(card) + "\n_No judge has judged this dataset yet._"
         return markdown, message_figure("Reliability diagram", none), message_figure("Win rates three ways", none)
     judge = card["judges"][0]
-    markdown = "\n".join([head_markdown(card), judge_markdown(judge), aggregation_markdown(card)])
+    parts = [head_markdown(card), judge_markdown(judge), aggregation_markdown(card), ratings_markdown(card)]
+    markdown = "\n".join(parts)
     return markdown, reliability_figure(judge), corrected_figure(judge)
 
 

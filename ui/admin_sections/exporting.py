@@ -1,4 +1,4 @@
-"""Admin: export labels, wide tables or preference pairs of a dataset as a downloadable file."""
+"""Admin: export labels, wide tables, preference pairs, judgments or ratings of a dataset as a downloadable file."""
 
 from __future__ import annotations
 
@@ -26,13 +26,15 @@ class ExportSection:
 
 
 def export_section(pickers: DatasetPickers) -> ExportSection:
-    with gr.Accordion("Export labels", open=False, elem_id="admin-export-section"):
+    with gr.Accordion("Export labels and ratings", open=False, elem_id="admin-export-section"):
         with gr.Row():
             dataset = pickers.add("admin-export-dataset", allow_custom_value=True)
             kind = gr.Radio(choices=list(EXPORT_KINDS), value="labels", label="What", elem_id="admin-export-kind")
             fmt = gr.Radio(choices=list(EXPORT_FORMATS), value="csv", label="Format", elem_id="admin-export-format")
         with gr.Row():
-            judges = gr.Checkbox(label="labels: add judge verdicts as rows", elem_id="admin-export-judges")
+            judges = gr.Checkbox(
+                label="labels, ratings: add the judge's verdicts or scores as rows", elem_id="admin-export-judges"
+            )
             source = gr.Textbox(
                 value="majority", label="dpo: source ('majority' or a judge run id)", elem_id="admin-export-source"
             )

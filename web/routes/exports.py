@@ -1,5 +1,5 @@
-"""``GET /api/v1/export``: labels (long), items (wide) or DPO pairs as a JSONL or CSV download. The file
-is written to a private temporary folder and streamed to the caller only; nothing stays on disk."""
+"""``GET /api/v1/export``: labels (long), items (wide), DPO pairs, judgments or ratings as a JSONL or CSV
+download. The file is written to a private temporary folder and streamed to the caller only; nothing stays on disk."""
 
 # No ``from __future__ import annotations``: FastAPI reads the handlers' annotations at run time.
 import tempfile
@@ -30,16 +30,21 @@ def export(
     studio: StudioDep,
     dataset: Annotated[str, Query(description="dataset name", max_length=200)],
     kind: Annotated[
-        Literal["labels", "wide", "dpo", "judgments"],
-        Query(description="labels (long), wide, dpo, or judgments (each judge verdict with its reasons)"),
+        Literal["labels", "wide", "dpo", "judgments", "ratings"],
+        Query(
+            description="labels (long), wide, dpo, judgments (each judge verdict with its reasons), or ratings "
+            "(each single-answer rating or skip, with its gold range)"
+        ),
     ] = "labels",
     format: Annotated[Literal["jsonl", "csv"], Query()] = "jsonl",
-    judges: Annotated[bool, Query(description="labels: add every judge verdict as rows")] = False,
+    judges: Annotated[
+        bool, Query(description="labels: add every judge verdict as rows; ratings: every judge rating")
+    ] = False,
     source: Annotated[
         str, Query(description="dpo: 'majority' (people's label, adjudications first) or a judge run id", max_length=40)
     ] = "majority",
 ) -> Response:
-    """Labels (long), items (wide) or DPO pairs as a JSONL or CSV download (reviewer+). Rows of an
+    """Labels (long), items (wide), DPO pairs, judgments or ratings as a JSONL or CSV download (reviewer+). Rows of an
     adjudicated comparison carry adjudication, adjudicated_by and adjudication_rationale (empty otherwise)."""
     studio.access.require(user.name, "reviewer")
     with tempfile.TemporaryDirectory(prefix="judge-studio-export-") as folder:

@@ -30,6 +30,9 @@ def report_card(
     epsilon_expert: Annotated[float | None, Query(ge=0, lt=1, description="alt-test margin, experts")] = None,
     epsilon_skilled: Annotated[float | None, Query(ge=0, lt=1, description="alt-test margin, skilled")] = None,
     epsilon_crowd: Annotated[float | None, Query(ge=0, lt=1, description="alt-test margin, crowd")] = None,
+    uncertain_margin: Annotated[
+        float | None, Query(ge=0, lt=1, description="judge verdicts closer than this are uncertain (0: off)")
+    ] = None,
 ) -> dict[str, Any]:
     """Can this judge replace people on this dataset? Answer, conclusion, figures and caveats per run."""
     studio.access.require(user.name, "reviewer")
@@ -37,5 +40,12 @@ def report_card(
         aggregation, {"expert": epsilon_expert, "skilled": epsilon_skilled, "crowd": epsilon_crowd}
     )
     return build_card(
-        studio.store, dataset, run_id=run_id, alpha=alpha, n_bootstrap=bootstrap, baseline=baseline, people=people
+        studio.store,
+        dataset,
+        run_id=run_id,
+        alpha=alpha,
+        n_bootstrap=bootstrap,
+        baseline=baseline,
+        people=people,
+        uncertain_margin=uncertain_margin,
     )
