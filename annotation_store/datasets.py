@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+from collections.abc import Collection
 from typing import Any
 
 import pandas as pd
@@ -145,12 +146,13 @@ class DatasetsMixin(StoreBase):
         with self._read() as session:
             return list(session.scalars(select(Dataset.name).order_by(Dataset.id)))
 
-    def working_dataset(self, demo: str) -> str | None:
+    def working_dataset(self, demo: str, aside: Collection[str] = ()) -> str | None:
         """The dataset a page's picker opens on: the one people most likely work on now. In order: the
         dataset of the newest open pairwise session not on ``demo`` (most pages are about comparisons:
         Review, Case study, the labels export), else of the newest open session of any kind not on
-        ``demo``, else the newest dataset other than ``demo``, else ``demo`` (a fresh database), else
-        None (no dataset at all). Newest: the highest id (ids grow as rows are created)."""
+        ``demo``, else the newest dataset other than ``demo`` and the ``aside`` ones (datasets the app
+        imports for itself, e.g. a judge checkup's suite), else ``demo`` (a fresh database), else None
+        (no dataset at all). Newest: the highest id (ids grow as rows are created)."""
         with self._read() as session:
             open_sessions = (
                 select(Dataset.name, AnnotationSession.kind)
@@ -163,7 +165,7 @@ class DatasetsMixin(StoreBase):
             if pairwise or found:
                 return str((pairwise or [found[0][0]])[0])
             names = list(session.scalars(select(Dataset.name).order_by(Dataset.id.desc())))
-        others = [name for name in names if name != demo]
+        others = [name for name in names if name != demo and name not in aside]
         return others[0] if others else (demo if demo in names else None)
 
     def dataset_sizes(self) -> dict[str, int]:

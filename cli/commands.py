@@ -13,11 +13,14 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from judge_runtime import Judge, SingleCase
 from judge_runtime.base import checked_settings
 from settings import Settings, judge_spec
+
+if TYPE_CHECKING:
+    from orchestration import Studio
 
 #: The test rating of ``rate``'s check: short, so the check costs about one rating.
 CHECK_QUESTION = "What is the capital of France?"
@@ -43,16 +46,52 @@ def serve(settings: Settings) -> None:
     refuse_busy_port(settings.host, settings.port)
     studio = Studio.open(settings)
     password = studio.access.ensure_admin(settings.home)
+    said = warn_unloadable_judge(studio)  # a missing model path: said now, not only on the Case study page
+    on_error = None if said else say_background_failure
     if settings.judge_demo_on_start and settings.seed_demo and settings.judge_model == DEMO_MODEL:
-        studio.judge_demo_in_background()  # first start: real verdicts to look at (loads the judge too)
+        studio.judge_demo_in_background(on_error=on_error)  # first start: real verdicts (loads the judge too)
     else:
-        studio.warm_up_in_background()
+        studio.warm_up_in_background(on_error=on_error)
     app = create_app(studio)
     url = f"http://{settings.host}:{settings.port}/"
     _announce_admin(password, settings)
     print(f"Judge Studio on {url} (REST API docs: {url}api/v1/docs); data in {settings.database}", flush=True)
     # proxy_headers off: the app believes X-Forwarded-* only from forwarded_allow_ips (web/security.py)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", access_log=False, proxy_headers=False)
+
+
+def warn_unloadable_judge(studio: Studio) -> bool:
+    """Warn on the console when the judge's settings cannot work (the checks ``judge`` makes before loading:
+    the profile, the other settings, the model's path or form); True when warned. The server still starts:
+    annotation needs no judge."""
+    from errors import StudioError
+    from judge_runtime.factory import check_model_spec, check_profile_kind
+
+    settings = studio.settings
+    try:
+        check_profile_kind(settings.judge_profile, "pair")
+        checked_settings(studio.judge_spec)
+        check_model_spec(studio.judge_spec)
+    except (StudioError, ValueError) as exc:
+        print(
+            f"Warning: the judge cannot be loaded: {str(exc).rstrip('.')}. The Case study and judge runs will fail "
+            "until this is fixed (--judge-model, --judge-profile or their JUDGE_STUDIO_* variables); the server "
+            "starts all the same, for annotation.",
+            file=sys.stderr,
+            flush=True,
+        )
+        return True
+    return False
+
+
+def say_background_failure(exc: Exception) -> None:
+    """The judge's background load (or the demo judging) failed: said on the console as well as on the pages."""
+    print(
+        f"Warning: the judge failed in the background: {str(exc).rstrip('.')}. The Case study and judge runs "
+        "will fail until this is fixed; annotation works.",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def refuse_busy_port(host: str, port: int) -> None:
@@ -183,8 +222,9 @@ def judge(settings: Settings, args: argparse.Namespace) -> None:
 
     # the demo is seeded only when it is the dataset asked for: a typo never fills an empty database
     studio = Studio.open(replace(settings, seed_demo=settings.seed_demo and args.dataset == DEMO_DATASET_NAME))
+    pairwise_profile(settings.judge_profile, "judge")  # mtbench-single once stored a run of errors
     checked_settings(studio.judge_spec)  # an unknown profile or preset is said before any bar or loading
-    check_model_spec(studio.judge_spec)  # a malformed openai:NAME@URL too
+    check_model_spec(studio.judge_spec)  # a malformed openai:NAME@URL or a missing model path too
     studio.check_judge_dataset(args.dataset)  # an unknown or empty dataset too, before the model loads
     if is_remote_model(studio.judge_spec.model):
         studio.judge()  # a remote judge "loads" in a request: an unreachable or wrong URL is said first as well
@@ -214,15 +254,30 @@ def lazy_progress_bar(unit: str, desc: str, batch_size: int) -> Iterator[Callabl
         yield progress
 
 
+def pairwise_profile(name: str, command: str) -> None:
+    """Refuse a single-answer profile for ``judge``, ``evaluate`` and ``checkup`` before anything loads, pointing
+    at ``rate``; an unknown profile is listed against the pairwise ones only."""
+    from judge_runtime.factory import check_profile_kind
+
+    instead = f" as `{command}` does"
+    if not name.startswith("custom:"):  # your own prompt: `rate` takes built-in profiles only
+        instead += f": to rate each response alone, run `judge-studio rate --rating-profile {name}`"
+    check_profile_kind(name, "pair", instead=instead)
+
+
 def rate(settings: Settings, args: argparse.Namespace) -> None:
     from dataclasses import replace
 
     from annotation_store import DEMO_DATASET_NAME
+    from judge_runtime.factory import check_profile_kind
     from orchestration import Studio
 
+    profile, session = settings.rating_profile, args.session
+    # a pairwise profile from JUDGE_STUDIO_RATING_PROFILE (the flag's choices do not see it), before anything opens
+    instead = f" as `rate` does: to compare two responses, run `judge-studio judge --judge-profile {profile}`"
+    check_profile_kind(profile, "single", instead=instead)
     # as in `judge`: the demo is seeded only when it is the dataset asked for
     studio = Studio.open(replace(settings, seed_demo=settings.seed_demo and args.dataset == DEMO_DATASET_NAME))
-    profile, session = settings.rating_profile, args.session
     studio.responses_to_rate(args.dataset, session)  # a wrong dataset or session is said before any loading
     expected = settings.rating_mode == "expected"
     how = ", expected ratings from its probabilities of each score" if expected else ""
@@ -278,6 +333,7 @@ def evaluate(settings: Settings, args: argparse.Namespace) -> None:
     from settings.table import checked_statistics
 
     checked_statistics(args.alpha, args.n_bootstrap)  # named as flags, before any file is read or model loaded
+    pairwise_profile(settings.judge_profile, "evaluate")
     bars: list[Any] = []
 
     def progress(done: int, total: int) -> None:
@@ -336,6 +392,7 @@ def checkup(settings: Settings, args: argparse.Namespace) -> None:
     from orchestration.checkup_suites import suite_named
 
     studio = Studio.open(replace(settings, seed_demo=False))  # the suites are datasets of their own: no demo
+    pairwise_profile(settings.judge_profile, "checkup")
     checked_settings(studio.judge_spec)  # as in `judge`: a bad setting is said before the bar and the loading
     suites = args.suite or ["evalbiasbench"]
     for name in suites:  # a missing suite file is said before the bar and the loading (it is imported once)

@@ -423,10 +423,24 @@ def _responses_command(settings: Settings, desk: AdminDesk, args: argparse.Names
         print(removed_gold_rating_note(args.response_id, desk.remove_gold_rating(actor, args.response_id)))
     elif task == "import":
         path = Path(args.file)
-        added, updated = desk.import_gold_ratings(actor, read_gold_responses_file(path, args.format))
-        marked = f"{counted(added, 'response')} marked gold, {counted(updated, 'gold mark')} changed"
-        print(f"Imported {path.name}: {marked}.")
+        marks = read_gold_responses_file(path, args.format)
+        rows: Any = desk.gold_ratings(actor, None).itertuples(index=False)
+        before = {int(r.response_id): (int(r.scale), int(r.low), int(r.high), r.explanation) for r in rows}
+        same = sum(before.get(m.response_id) == (m.scale, m.low, m.high, (m.explanation or "").strip()) for m in marks)
+        added, updated = desk.import_gold_ratings(actor, marks)
+        print(f"Imported {path.name}: {import_counts(added, updated, same, 'response')}.")
         print(f"Database: {settings.database}", file=sys.stderr)
+
+
+def import_counts(added: int, updated: int, unchanged: int, noun: str) -> str:
+    """What a gold import did, in words. The store counts every mark that was gold already as updated;
+    ``unchanged`` of them (read before the import) held the same answer and explanation, so re-importing
+    ``gold list --json`` says "nothing new", as ``import`` does, rather than "7 gold marks changed"."""
+    changed = max(0, updated - unchanged)
+    if not added and not changed:
+        return f"nothing new ({counted(unchanged, 'gold mark')} already there, unchanged)"
+    said = f"{counted(added, noun)} marked gold, {counted(changed, 'gold mark')} changed"
+    return said + (f", {unchanged} unchanged" if unchanged else "")
 
 
 def gold_command(settings: Settings, args: argparse.Namespace) -> None:
@@ -452,9 +466,12 @@ def gold_command(settings: Settings, args: argparse.Namespace) -> None:
             print(removed_gold_note(args.comparison_id, desk.remove_gold(actor, args.comparison_id)))
         elif task == "import":
             path = Path(args.file)
-            added, updated = desk.import_gold(actor, read_gold_file(path, args.format))
-            marked = f"{counted(added, 'comparison')} marked gold, {counted(updated, 'gold mark')} changed"
-            print(f"Imported {path.name}: {marked}.")
+            marks = read_gold_file(path, args.format)
+            rows: Any = desk.gold_marks(actor).itertuples(index=False)
+            before = {int(r.comparison_id): (r.verdict, r.explanation) for r in rows}
+            same = sum(before.get(m.comparison_id) == (m.verdict, (m.explanation or "").strip()) for m in marks)
+            added, updated = desk.import_gold(actor, marks)
+            print(f"Imported {path.name}: {import_counts(added, updated, same, 'comparison')}.")
             print(f"Database: {settings.database}", file=sys.stderr)
     finally:
         store.close()

@@ -26,6 +26,32 @@ a flag that is not given changes nothing."""
 AddArguments = Callable[[argparse.ArgumentParser], None]
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, naming a mistyped option first: ``import --fromat csv`` answered only "the following arguments
+    are required: --format" (argparse checks required arguments before it reports unknown ones), so the typo
+    itself was never named. Now: "unrecognized argument --fromat; did you mean --format?"."""
+
+    def parse_known_args(self, args: Sequence[str] | None = None, namespace: Any = None) -> Any:  # type: ignore[override]  # argparse's overloads, one behaviour
+        if args is not None and not self._subparsers:  # a command's own parser: every argument is its own
+            self._name_unknown_options(args)
+        return super().parse_known_args(args, namespace)
+
+    def _name_unknown_options(self, args: Sequence[str]) -> None:
+        import difflib
+
+        known = [option for option in self._option_string_actions if option.startswith("--")]
+        for arg in args:
+            if arg == "--":  # what follows is positional
+                return
+            if not arg.startswith("--") or len(arg) < 3:
+                continue
+            name = arg.split("=", 1)[0]
+            if any(option.startswith(name) for option in known):  # exact, or an abbreviation argparse takes
+                continue
+            close = difflib.get_close_matches(name, known, n=1)
+            self.error(f"unrecognized argument {name}" + (f"; did you mean {close[0]}?" if close else ""))
+
+
 class AtLeastOne(argparse.Action):
     """A count flag (``--limit``) refused below 1 as the command line is read, before a database opens or
     a model loads: ``judge --limit -1`` once judged all but the last comparison (Python slicing)."""
@@ -147,7 +173,11 @@ COMMAND_TABLE: dict[str, tuple[str, AddArguments]] = {
         "the judge report card: can this judge replace people on this dataset? (Markdown, HTML or plain text)",
         add_report,
     ),
-    "export": ("export labels (long), items (wide) or DPO pairs as JSONL, CSV or Parquet", add_export),
+    "export": (
+        "export labels (long), items (wide), DPO pairs, judge verdicts with reasons (judgments) or ratings as JSONL, "
+        "CSV or Parquet",
+        add_export,
+    ),
     "users": (
         "manage accounts (add, list, set, invite, token, sign-out, sign-out-everyone); acts as admin on this "
         "machine's database",
@@ -165,9 +195,7 @@ COMMANDS = tuple(COMMAND_TABLE)
 def build_parser(commands: Iterable[str] | None = None) -> argparse.ArgumentParser:
     """The parser with every command listed; ``commands`` (default all) get their arguments."""
     wanted = set(COMMANDS if commands is None else commands)
-    parser = argparse.ArgumentParser(
-        prog="judge-studio", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = Parser(prog="judge-studio", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", metavar="{" + ",".join(COMMANDS) + "}")
     for name, (help_text, add_arguments) in COMMAND_TABLE.items():
         command = sub.add_parser(name, help=help_text, description=help_text)

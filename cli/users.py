@@ -72,13 +72,31 @@ def add_users(parser: argparse.ArgumentParser) -> None:
     add_settings(everyone, "users sign-out-everyone")
 
 
+#: Passwords shorter than this are refused (the store refuses them too; said here before the second prompt).
+MIN_PASSWORD = 8
+NO_TERMINAL = "judge-studio: no terminal to ask for the password: pipe it with --password-stdin."
+
+
 def _read_password(from_stdin: bool) -> str:
+    """The new password: from standard input, or typed twice at a terminal.
+
+    Without a terminal (a pipe, a cron job) the prompt is refused in one line: getpass would fall back to
+    reading the pipe with an "echoed" warning, take its first line and then die at end of input with a
+    traceback. A short first password is refused before the second prompt, not after both."""
     if from_stdin:
         return sys.stdin.readline().rstrip("\r\n")
+    if not sys.stdin.isatty():
+        sys.exit(NO_TERMINAL)
     import getpass
 
-    first = getpass.getpass("Password (at least 8 characters): ")
-    if getpass.getpass("The same password again: ") != first:
+    try:
+        first = getpass.getpass(f"Password (at least {MIN_PASSWORD} characters): ")
+        if len(first) < MIN_PASSWORD:
+            sys.exit(f"judge-studio: choose a password of at least {MIN_PASSWORD} characters; nothing was saved.")
+        again = getpass.getpass("The same password again: ")
+    except EOFError:  # Ctrl-D at the prompt
+        sys.exit("\njudge-studio: no password given; nothing was saved.")
+    if again != first:
         sys.exit("judge-studio: the two passwords differ; nothing was saved.")
     return first
 

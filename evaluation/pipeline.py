@@ -29,6 +29,7 @@ import dataclasses
 import json
 import os
 import secrets
+import sys
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -54,6 +55,7 @@ from analysis.defaults import SEED, UNCERTAIN_MARGIN
 from analysis.partial_order import order_dict
 from analysis.verdicts import UNCERTAIN, outcome
 from judge_runtime import Judge, JudgeInputError, JudgeLoadError, JudgeResult, JudgeSpec, PairCase
+from judge_runtime.factory import check_profile_kind
 from judge_runtime.generation import PROMPT_FORMATS, candidate_name
 from judge_runtime.loading import resolve_model_source
 from judge_runtime.profiles import swapped as swap_case
@@ -551,7 +553,9 @@ class EvaluationPipeline:
     demo judge averages its verdict over both orders); True also judges every pair with the responses
     swapped, in the same batches, and combines the two verdicts (see :func:`aggregate`); False judges
     the order given only (position bias included). ``output_data_path``,
-    when given, is written by ``evaluate()`` (upstream never wrote it).
+    when given, is written by ``evaluate()`` (upstream never wrote it). ``progress``: a tqdm bar on
+    standard error while responses are generated and judged, where no ``on_generate`` / ``on_progress``
+    callback takes its place (as the CLI draws; minutes pass on a CPU); False draws none.
 
     ``candidate_paths`` entries are JSON files of responses or models (see the module docstring);
     model candidates generate with ``candidate_max_new_tokens``, ``candidate_prompt_format`` ("auto":
@@ -578,6 +582,7 @@ class EvaluationPipeline:
         candidate_device: str = "auto",
         on_generate: GenerationCallback | None = None,
         uncertain_margin: float | None = None,
+        progress: bool = True,
     ) -> None:
         if isinstance(candidate_paths, str | os.PathLike):
             raise PipelineInputError("candidate_paths must be a list of files or models, not one path.")
@@ -624,7 +629,10 @@ class EvaluationPipeline:
         # verdict over both orders); True judges every pair in both orders and combines the two;
         # False judges the order given only, so a judge that averages both orders is told not to.
         self.judge_source = judge if both_orders is not False else _one_order(judge)
+        _check_pairwise(self.judge_source)  # before any generation or loading
+        self.both_orders_given = both_orders
         self.both_orders = bool(both_orders)
+        self.progress = progress
         self.batch_size = max(1, batch_size)
         self.alpha, self.rule, self.n_bootstrap, self.seed = alpha, rule, n_bootstrap, seed
         self.uncertain_margin = uncertain_margin
@@ -653,6 +661,9 @@ class EvaluationPipeline:
         from judge_runtime.generation import load_generator
 
         progress = on_generate or self.on_generate
+        bars: dict[str, Any] = {}
+        if progress is None and self.progress:
+            progress = _generation_bars(bars)
         prompts = [(item.instruction, item.input) for item in self.items]
         generated: dict[str, list[str]] = {}
         for position, candidate in enumerate(self.candidates):
@@ -677,6 +688,8 @@ class EvaluationPipeline:
                 self.generation[name] = generator.description
             finally:
                 generator.close()
+                if name in bars:
+                    bars.pop(name).close()
             self.candidates[position] = dataclasses.replace(candidate, outputs=tuple(outputs))
             generated[name] = outputs
         return generated
@@ -745,9 +758,12 @@ class EvaluationPipeline:
             if progress is not None:
                 progress(done, total)
 
-        # without a progress callback the judge draws its own bar on a terminal (the three-line API)
+        # without a progress callback the judge draws its own tqdm bar on standard error (``progress=False``: none)
         on_result = tick if progress is not None else None
-        results = judge.judge_many(cases, batch_size=self.batch_size, on_result=on_result) if cases else []
+        bar = progress is None and self.progress
+        results = (
+            judge.judge_many(cases, batch_size=self.batch_size, on_result=on_result, progress=bar) if cases else []
+        )
         per_sample: dict[int, dict[bool, JudgeResult]] = defaultdict(dict)
         for (index, is_swapped), judged in zip(owners, results, strict=True):
             per_sample[index][is_swapped] = judged
@@ -768,7 +784,7 @@ class EvaluationPipeline:
             n_bootstrap=self.n_bootstrap,
             seed=self.seed,
             judge={"fingerprint": judge.fingerprint, "fingerprint_key": judge.fingerprint_key},
-            settings=self._settings(),
+            settings=self._settings(judge),
             uncertain_margin=self.uncertain_margin,
         )
         if self.output_data_path is not None:
@@ -792,13 +808,31 @@ class EvaluationPipeline:
         except JudgeInputError:
             return judge
 
-    def _settings(self) -> dict[str, Any]:
+    def _orders(self, judge: Judge) -> str:
+        """How each pair's verdict came about, in words: ``settings.both_orders`` says what was asked and
+        ``judge.fingerprint.both_orders`` whether each verdict averages both orders, and a reader once took the
+        two for a contradiction (true beside false when the flag was not given)."""
+        if self.both_orders:
+            return (
+                "both orders, judged apart: each pair judged as given and swapped, the two verdicts combined "
+                "(agree: that verdict, else tie); swap consistency measured"
+            )
+        if judge.fingerprint.get("both_orders"):
+            return (
+                "both orders, averaged by the judge: one verdict per pair from its probabilities averaged over the "
+                "two orders; swap consistency not measured"
+            )
+        return "one order: each pair judged as given only (position bias included)"
+
+    def _settings(self, judge: Judge) -> dict[str, Any]:
         return {
             "input_data_path": None if self.input_data_path is None else str(self.input_data_path),
             "candidate_paths": {c.name: str(c.path) for c in self.candidates},
             "candidate_generation": self.generation,
             "n_inputs": len(self.items),
-            "both_orders": self.both_orders,
+            # as given: None (not given) left the judge's own choice, which judge.fingerprint.both_orders records
+            "both_orders": self.both_orders_given,
+            "orders": self._orders(judge),
             "batch_size": self.batch_size,
             "alpha": self.alpha,
             "rule": self.rule,
@@ -806,3 +840,32 @@ class EvaluationPipeline:
             "seed": self.seed,
             "uncertain_margin": self.uncertain_margin,
         }
+
+
+def _check_pairwise(source: Judge | JudgeSpec | str | None) -> None:
+    """Refuse a single-answer judge (mtbench-single, ...) before anything is generated or loaded."""
+    if isinstance(source, Judge):
+        if source.profile.kind == "pair":
+            return
+        name = source.profile.name
+    else:
+        name = (source if isinstance(source, JudgeSpec) else default_judge_spec(source)).profile
+    check_profile_kind(
+        name,
+        "pair",
+        instead=": the pipeline compares candidates in pairs; rate single responses with Judge.rate_many "
+        "(judge-studio rate)",
+    )
+
+
+def _generation_bars(bars: dict[str, Any]) -> GenerationCallback:
+    """``on_generate`` that draws a tqdm bar per model candidate on standard error, kept in ``bars``."""
+    from tqdm import tqdm
+
+    def progress(name: str, done: int, total: int) -> None:
+        if name not in bars:
+            bars[name] = tqdm(total=total, unit="response", desc=f"Generating {name}", file=sys.stderr)
+        bars[name].n = done
+        bars[name].refresh()
+
+    return progress

@@ -224,10 +224,12 @@ def _open_text(path: Path) -> str:
 def _json_list(path: Path, what: str) -> list[Any]:
     """A JSON file holding a list (``what`` says of what, for the message when it is not one)."""
     text = _open_text(path)
+    if not text.strip():
+        raise StoreError(f"{path.name}: the file is empty (a JSON list of {what} was expected); nothing was imported.")
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        hint = _json_lines_hint(text) if exc.msg == "Extra data" else ""
+        hint = _json_lines_hint(text) if exc.msg == "Extra data" else _csv_hint(text)
         raise StoreError(
             f"{path.name}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}).{hint}"
         ) from None
@@ -256,6 +258,41 @@ def _json_lines_hint(text: str) -> str:
     )
 
 
+#: The formats that read one JSON list (or object), for the hint when a CSV format gets such a file.
+JSON_FORMATS = tuple(name for name in IMPORT_FORMATS if name not in (*JSON_LINES_FORMATS, "csv"))
+
+
+def _csv_hint(text: str) -> str:
+    """ " This looks like CSV ..." when a JSON reader stops at the very start of a text whose first line holds
+    commas or tabs and does not start as JSON does (a spreadsheet's CSV given to a JSON format)."""
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    if not first or first[0] in '[{"' or ("," not in first and "\t" not in first):
+        return ""
+    return " This looks like CSV (a header line of columns), not JSON: choose the csv format, with a column mapping."
+
+
+def _json_hint(text: str) -> str:
+    """ " This looks like JSON ..." for a CSV reader given a JSON list or object, or JSON Lines ('' otherwise):
+    a JSON file read as CSV failed with "line 3 has 2 fields; the header has 1", which does not help."""
+    start = text.lstrip()[:1]
+    if start not in ("[", "{"):
+        return ""
+    try:
+        json.loads(text)
+    except json.JSONDecodeError:
+        if _json_lines_hint(text) or (start == "{" and _one_json_object(text.lstrip().splitlines()[0])):
+            return f" This looks like JSON Lines, not CSV: choose a JSON Lines format: {', '.join(JSON_LINES_FORMATS)}."
+        return ""
+    return f" This looks like JSON, not CSV: choose a JSON format: {', '.join(JSON_FORMATS)}."
+
+
+def _one_json_object(line: str) -> bool:
+    try:
+        return isinstance(json.loads(line), dict)
+    except json.JSONDecodeError:
+        return False
+
+
 def _json_records(path: Path) -> list[_Record]:
     """A JSON file holding a list of objects."""
     return [_as_record(path.name, number, item) for number, item in enumerate(_json_list(path, "records"), start=1)]
@@ -264,15 +301,21 @@ def _json_records(path: Path) -> list[_Record]:
 def _jsonl_records(path: Path) -> list[_Record]:
     """A JSON-lines file (FastChat's layouts); blank lines are skipped."""
     records: list[_Record] = []
-    for line_number, line in enumerate(_open_text(path).splitlines(), start=1):
+    text = _open_text(path)
+    if not text.strip():
+        raise StoreError(
+            f"{path.name}: the file is empty (JSON Lines, one object a line, was expected); nothing was imported."
+        )
+    for line_number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         number = len(records) + 1
         try:
             item = json.loads(line)
         except json.JSONDecodeError as exc:
+            hint = _csv_hint(text) if number == 1 else ""
             raise StoreError(
-                f"{path.name}, record {number} (line {line_number}): not valid JSON ({exc.msg})."
+                f"{path.name}, record {number} (line {line_number}): not valid JSON ({exc.msg}).{hint}"
             ) from None
         records.append(_as_record(path.name, number, item, line_number))
     return records
@@ -290,6 +333,8 @@ def _csv_records(path: Path) -> list[_Record]:
     fewer fields than the header is refused by its line (``csv.DictReader`` would fill the gap with
     None or put the extras under a None column, and the message would blame a field instead)."""
     text = _open_text(path)
+    if hint := _json_hint(text):
+        raise StoreError(f"{path.name}: not a CSV file.{hint} Nothing was imported.")
     csv.field_size_limit(max(csv.field_size_limit(), CSV_FIELD_LIMIT))
     reader = csv.reader(text.splitlines(keepends=True), strict=True)
     header: list[str] | None = None

@@ -12,8 +12,8 @@ from typing import Any
 from judge_runtime.base import VERDICT_MODES, Judge, JudgeSpec, checked_settings, resolve_decoding
 from judge_runtime.custom import CustomPrompt, register_custom
 from judge_runtime.engine import load_local_judge, plan_local_judge
-from judge_runtime.loading import JudgeLoadError, fingerprint_key
-from judge_runtime.profiles import JudgeInputError, get_profile
+from judge_runtime.loading import JudgeLoadError, fingerprint_key, resolve_model_source
+from judge_runtime.profiles import CaseKind, JudgeInputError, get_profile, profile_names
 from judge_runtime.remote import is_remote_model, load_remote_judge, parse_remote_model
 from judge_runtime.static_decode import DECODE_LOOPS
 
@@ -64,7 +64,35 @@ def planned_fingerprint_key(spec: JudgeSpec) -> str | None:
 
 
 def check_model_spec(spec: JudgeSpec) -> None:
-    """Refuse a malformed ``openai:<name>@<URL>`` (its form, a scheme other than http/https) without any network
-    call or loading, so a command says it before its first line of output."""
+    """Refuse a judge model that cannot be loaded, without loading it: a malformed ``openai:<name>@<URL>`` (its
+    form, a scheme other than http/https; no network call) or a local model that is not there (a missing path or
+    .gguf file, a folder without config.json, an id not in the Hugging Face cache), so a command says it before
+    its first line of output, and ``serve`` can warn at start."""
     if is_remote_model(spec.model):
         parse_remote_model(spec.model)
+    else:
+        resolve_model_source(spec.model)
+
+
+def profiles_of_kind(kind: CaseKind) -> tuple[str, ...]:
+    """The built-in profiles that compare two responses (``"pair"``) or rate one (``"single"``)."""
+    return tuple(name for name in profile_names() if get_profile(name).kind == kind)
+
+
+def check_profile_kind(name: str, kind: CaseKind, *, instead: str = "") -> None:
+    """Refuse, before anything loads, a profile of the other kind, and an unknown one with only the profiles of
+    ``kind`` listed: a single-answer profile given to a pairwise command once loaded the model and stored a run
+    whose every verdict was an error. ``instead`` ends the message (what to use instead, in the caller's words).
+    """
+    try:
+        profile = get_profile(name)
+    except ValueError:
+        names = ", ".join(profiles_of_kind(kind))
+        raise JudgeInputError(f"Unknown judge profile {name!r}; choose one of: {names}.") from None
+    if profile.kind != kind:
+        what = (
+            "rates one response; it cannot compare two"
+            if kind == "pair"
+            else "compares two responses; it cannot rate one"
+        )
+        raise JudgeInputError(f"Profile {name!r} {what}{instead}.")

@@ -638,13 +638,14 @@ def render(profile: Profile, case: Case) -> Prompt:
     if profile.kind == "single":
         if not isinstance(case, SingleCase):
             raise JudgeInputError(
-                f"Profile {profile.name!r} rates one response (a SingleCase, Judge.rate); it cannot compare two."
+                f"Profile {profile.name!r} rates one response; it cannot compare two: choose a pairwise profile "
+                "to compare, or rate each response alone (judge-studio rate)."
             )
         return profile.build_prompt(case)  # type: ignore[arg-type]  # kind "single": build_prompt(SingleCase)
     if not isinstance(case, PairCase):
         raise JudgeInputError(
-            f"Profile {profile.name!r} compares two responses (a PairCase, Judge.judge); "
-            "use profile 'mtbench-single' to rate one response."
+            f"Profile {profile.name!r} compares two responses; it cannot rate one: use a single-answer profile "
+            "(mtbench-single) to rate one response."
         )
     return profile.build_prompt(case)  # type: ignore[arg-type]  # kind "pair": build_prompt(PairCase)
 

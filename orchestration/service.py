@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from analysis.defaults import ALPHA
 from analysis.report_text import counted, not_parsed_text
@@ -148,7 +149,8 @@ def run_summary_text(summary: RunSummary, dataset: str) -> str:
     if too_long:
         lines.append(f"{counted(len(too_long), 'comparison')} too long for the judge's context: {_keys(too_long)}.")
     if other:
-        lines.append(f"{counted(len(other), 'comparison')} refused: " + "; ".join(r.reason for r in other[:3]) + ".")
+        reasons = "; ".join(r.reason.rstrip(".") for r in other[:3])  # each may end in a full stop of its own
+        lines.append(f"{counted(len(other), 'comparison')} refused: {reasons}.")
     if summary.refused:
         lines.append('They are stored with status "error" and the reason; the others were judged.')
     return "\n".join(lines)
@@ -415,18 +417,32 @@ class Studio:
         rubric = judge.profile.rubric.score_rubric() if hasattr(judge.profile, "rubric") else ""
         return RatingRunSummary(len(todo), len(done), unparsed, run_id, judge.profile.name, rubric)
 
-    def judge_demo_in_background(self, *, limit: int | None = None) -> threading.Thread:
+    def judge_demo_in_background(
+        self, *, limit: int | None = None, on_error: Callable[[Exception], None] | None = None
+    ) -> threading.Thread:
         """First start on the embedded default: judge the demo dataset in the background (progress in
-        ``self.background``), so the dashboard, case study and review queue have real verdicts."""
-        return judge_demo_in_background(self.judge_dataset, self.background, limit=limit)
+        ``self.background``), so the dashboard, case study and review queue have real verdicts.
+        ``on_error``: told when it stops on an error (``serve`` says it on the console, not only on the pages)."""
 
-    def warm_up_in_background(self) -> threading.Thread:
-        """Load the judge now so the first click does not wait for it."""
+        def judge_dataset(*args: Any, **kwargs: Any) -> object:
+            try:
+                return self.judge_dataset(*args, **kwargs)
+            except Exception as exc:
+                if on_error is not None:
+                    on_error(exc)
+                raise
+
+        return judge_demo_in_background(judge_dataset, self.background, limit=limit)
+
+    def warm_up_in_background(self, *, on_error: Callable[[Exception], None] | None = None) -> threading.Thread:
+        """Load the judge now so the first click does not wait for it; ``on_error`` is told when it fails."""
 
         def load() -> None:
             try:
                 self.judge()
-            except Exception:  # reported by judge_status() and on the next use
+            except Exception as exc:  # reported by judge_status(), on the next use, and to on_error
+                if on_error is not None:
+                    on_error(exc)
                 return
 
         thread = threading.Thread(target=load, name="judge-warm-up", daemon=True)
@@ -650,8 +666,11 @@ class Studio:
         ]
 
     def default_dataset(self) -> str | None:
-        names = self.store.dataset_names()
-        return DEMO_DATASET_NAME if DEMO_DATASET_NAME in names else (names[0] if names else None)
+        """The dataset pickers open on: the one people work on now (``Store.working_dataset``: the newest
+        open session's, else the newest import), the demo only when nothing else is there."""
+        from orchestration.checkup_suites import SUITES  # a checkup's suite is the app's own import
+
+        return self.store.working_dataset(DEMO_DATASET_NAME, aside=[suite.dataset for suite in SUITES.values()])
 
     def comparison_choices(self, dataset: str | None) -> list[tuple[str, int]]:
         """(label, comparison id) for a picker: ``#id · prompt · model 1 vs model 2``."""

@@ -309,7 +309,8 @@ def test_evaluate_ranks_the_same_whatever_the_order_of_its_files(tmp_path: Path)
     assert _ranking(forward) == _ranking(backward)
     # without the judge's both-orders averaging nearly every verdict was "1" (the first file won 10-0)
     assert {s["verdict"] for s in forward["samples"]} != {"1"}
-    assert forward["judge"]["fingerprint"]["both_orders"] is True and forward["settings"]["both_orders"] is False
+    assert forward["judge"]["fingerprint"]["both_orders"] is True and forward["settings"]["both_orders"] is None
+    assert forward["settings"]["orders"].startswith("both orders, averaged by the judge")
 
 
 def test_evaluate_command_checks_its_candidates(tmp_path: Path) -> None:

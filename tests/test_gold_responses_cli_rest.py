@@ -191,8 +191,9 @@ def test_cli_imports_csv_and_jsonl_files_and_an_import_again_edits(capsys, db_pa
     (tmp_path / "exported.json").write_text(listed, encoding="utf-8")
     exported = tmp_path / "exported.jsonl"
     exported.write_text(listed, encoding="utf-8")
-    assert _cli(capsys, db_path, "import", str(tmp_path / "exported.json")).endswith("marks changed.\n")
-    assert _cli(capsys, db_path, "import", str(exported)).endswith("0 responses marked gold, 4 gold marks changed.\n")
+    unchanged = "nothing new (4 gold marks already there, unchanged).\n"
+    assert _cli(capsys, db_path, "import", str(tmp_path / "exported.json")).endswith(unchanged)
+    assert _cli(capsys, db_path, "import", str(exported)).endswith(unchanged)
     assert len(_gold(db_path)) == 4
 
 

@@ -43,6 +43,8 @@ def studio(db_path: Path) -> Studio:
 # ---------------------------------------------------------------------- 7. the pickers' default
 def test_pickers_open_on_the_dataset_of_the_newest_open_session(studio: Studio) -> None:
     assert studio.default_dataset() == DEMO  # a fresh database: the demo
+    _seed(studio, "evalbiasbench")  # a judge checkup imports its suite: the app's own data, not the team's
+    assert studio.default_dataset() == DEMO
     with gr.Blocks():
         pickers = DatasetPickers(studio)
         box = pickers.add("some-dataset")
