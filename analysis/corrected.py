@@ -253,7 +253,7 @@ def corrected_mean(
     if n < 2:
         return NO_ESTIMATE, NO_ESTIMATE, None, None
     low, high = (_first(b) for b in classical_mean_ci(y, w=w, alpha=alpha))
-    people = _interval(low, high, n, bounds) if np.ptp(y) > 0 or bounds is None else _constant(y, alpha)
+    people = _interval(low, high, n, bounds) if np.ptp(y) > 0 or bounds is None else _constant(y, alpha, bounds)
     if len(yhat_unlabelled) == 0:
         return people, people, 0.0, float(n)
     lam = power_tuning(y, yhat, yhat_unlabelled, w, w_unlabelled) if tuned else 1.0
@@ -274,16 +274,19 @@ def _classical_mean(values: Array, w: Array | None, alpha: float) -> Interval:
     return _interval(_first(low), _first(high), len(values), (0.0, 1.0))
 
 
-def _constant(values: Array, alpha: float) -> Interval:
-    """A win rate whose every comparison scored the same (all wins, all losses, all ties): the CLT
-    interval has no width there ("0.000 [0.000, 0.000]" on 40 comparisons read as certainty), so the
-    Wilson score interval of the share is used, a tie counting as half a success (as accuracy falls
-    back to Wilson, ``analysis.agreement.accuracy_interval``)."""
+def _constant(values: Array, alpha: float, bounds: tuple[float, float] = (0.0, 1.0)) -> Interval:
+    """A mean whose every item scored the same (a win rate of all wins, losses or ties; ratings all 4):
+    the CLT interval has no width there ("0.000 [0.000, 0.000]" on 40 comparisons read as certainty), so
+    the Wilson score interval of the value's share of the ``bounds`` is used and mapped back, a tie
+    counting as half a success (as accuracy falls back to Wilson, ``analysis.agreement.accuracy_interval``).
+    For ratings on 1-5 the share is (rating - 1) / 4: the widest a mean of values in those bounds can
+    vary is when each is at a bound, so this is the Bernoulli worst case, not a narrower guess."""
     from analysis.agreement import wilson_interval
 
-    n, score = len(values), float(values[0])
-    low, high = wilson_interval(score * n, n, confidence=1 - alpha)
-    return Interval(score, float(low), float(high), n)
+    lo, hi = bounds
+    n, value = len(values), float(values[0])
+    low, high = wilson_interval((value - lo) / (hi - lo) * n, n, confidence=1 - alpha)
+    return Interval(value, lo + (hi - lo) * float(low), lo + (hi - lo) * float(high), n)
 
 
 def _win_rate(items: _Items, model: str, opponent: str, alpha: float, tuned: bool) -> CorrectedWinRate:

@@ -212,6 +212,8 @@ def corrected_ratings_json(result: CorrectedRatings | None) -> dict[str, Any]:
 def _span(interval: Mapping[str, Any]) -> str:
     if interval["estimate"] is None:
         return "n/a"
+    if interval["low"] is None or interval["high"] is None:
+        return f"{interval['estimate']:.2f} (no interval)"
     return f"{interval['estimate']:.2f} [{interval['low']:.2f}, {interval['high']:.2f}]"
 
 

@@ -250,3 +250,19 @@ def test_cli_rest_and_dashboard_show_the_same_corrected_means(live_app: Any) -> 
     (drizzle,) = [m for m in cli["ratings"]["corrected_means"] if m["model"] == "drizzle-1b"]
     assert drizzle["note"].startswith("0 responses rated by people")
     assert f"_{inline_text('drizzle-1b')}: {inline_text(drizzle['note'])}_" in table  # why, escaped
+
+
+def test_ratings_that_are_all_the_same_get_a_real_interval_and_the_card_shows_it() -> None:
+    """A model whose every rating is 4 (two graders agreeing, no judge yet): the CLT interval has no width
+    and statsmodels' Wilson got a share of 4 (NaN, and the Report card crashed formatting None). Now the
+    Wilson interval of the rating's share of 1-5, mapped back: finite, inside the scale, around 4."""
+    from ui.report_card import _interval
+
+    people = pd.DataFrame({"response_id": [1, 2, 3], "model": ["m", "m", "n"], "human": [4.0, 4.0, 2.0]})
+    judge = pd.DataFrame({"response_id": pd.Series(dtype="int64"), "judge": pd.Series(dtype=float)})
+    found = corrected_ratings_json(corrected_ratings(people, judge, scale=5))
+    (m,) = [row for row in found["corrected_means"] if row["model"] == "m"]
+    assert m["people"]["estimate"] == 4.0 and 1.0 <= m["people"]["low"] < 4.0 < m["people"]["high"] <= 5.0
+    assert _interval(m["people"]).startswith("4.000 [")
+    json.dumps(found, allow_nan=False)
+    assert _interval({"estimate": 4.0, "low": None, "high": None}) == "4.000 (no interval)"

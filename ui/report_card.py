@@ -51,6 +51,8 @@ def _num(value: Any, digits: int = 3) -> str:
 def _interval(part: Mapping[str, Any]) -> str:
     if part["estimate"] is None:
         return "n/a"
+    if part["low"] is None or part["high"] is None:
+        return f"{part['estimate']:.3f} (no interval)"
     return f"{part['estimate']:.3f} [{part['low']:.3f}, {part['high']:.3f}]"
 
 
