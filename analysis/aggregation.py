@@ -102,12 +102,16 @@ def _majority(counts: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
 
 
 def _leave_one_out_quality(data: pd.DataFrame) -> tuple[AnnotatorQuality, ...]:
-    """Each annotator's agreement with the majority of the others on comparisons with >= 1 other label."""
+    """Each annotator's agreement with the majority of the others on comparisons with >= 1 other label
+    and a single top label among them: where the others split there is no majority, and the item is left
+    out, as ``analysis.inter_annotator.others_majority`` does (one rule for every "agrees with the
+    others" figure; counting a split as the label "tie" marked nearly everyone wrong there)."""
     counts = data.groupby(["task", "label"]).size().unstack(fill_value=0)
     rows = []
     for worker, own in data.groupby("worker", sort=True):
         others = counts.loc[own["task"]].to_numpy() - (own["label"].to_numpy()[:, None] == counts.columns.to_numpy())
-        keep = others.sum(axis=1) > 0
+        top = others == others.max(axis=1, keepdims=True)
+        keep = (others.sum(axis=1) > 0) & (top.sum(axis=1) == 1)
         majority, _ = _majority(pd.DataFrame(others[keep], columns=counts.columns))
         agree = majority.to_numpy() == own["label"].to_numpy()[keep]
         per_label = {str(k): float(agree[majority.to_numpy() == k].mean()) for k in sorted(set(majority))}

@@ -223,8 +223,9 @@ class _Coverage:
             return []
         if len(self.people) < self.min_annotators:  # can never run on this group, whatever the judge did
             names = f" ({', '.join(self.people)})" if self.people else ""
+            who = self.who.removesuffix("s") if len(self.people) == 1 else self.who  # "1 expert annotator"
             return [
-                f"only {len(self.people)} {self.who}{names}: the test needs at least {self.min_annotators} people, "
+                f"only {len(self.people)} {who}{names}: the test needs at least {self.min_annotators} people, "
                 "so that the “remaining annotators” are more than one person (Calderon et al. 2025, FAQ)"
             ]
         gap = judge_gap or (

@@ -518,37 +518,6 @@ def take_lease(
 # - skips that still need an answer after that are named on the done screen and in the REST
 #   ``message`` (``open_skips``): the person reaches them with ← Previous or POST /labels (/ratings)
 #   with the item's id; the lead sees them in the session's standing (``session_standing``).
-def _others_on(kind: AnswerKind, pool: Pool, person_id: int, now: datetime, leases: bool) -> Any:
-    """Correlated: others' answers (no skips) on the item of the outer ``kind.row`` in this session,
-    plus, with ``leases``, others' live leases on it."""
-    other = aliased(kind.row)
-    answers = (
-        select(func.count())
-        .select_from(other)
-        .where(
-            kind.of(other) == kind.of(kind.row),
-            other.session_id == pool.session_id,
-            other.skipped.is_(False),
-            other.annotator_id != person_id,
-        )
-        .scalar_subquery()
-    )
-    if not leases:
-        return answers
-    held = (
-        select(func.count())
-        .select_from(kind.lease)
-        .where(
-            kind.of(kind.lease) == kind.of(kind.row),
-            kind.lease.session_id == pool.session_id,
-            kind.lease.annotator_id != person_id,
-            live(kind, now),
-        )
-        .scalar_subquery()
-    )
-    return answers + held
-
-
 def open_skip_ids(session: Session, kind: AnswerKind, pool: Pool, person_id: int, now: datetime, offer: bool) -> list:
     """This person's skips in the session that still need an answer (fewer than k answers by others),
     oldest skip first. ``offer``: only those not offered to them again yet, with others' live leases
@@ -558,7 +527,7 @@ def open_skip_ids(session: Session, kind: AnswerKind, pool: Pool, person_id: int
         row.annotator_id == person_id,
         row.session_id == pool.session_id,
         row.skipped.is_(True),
-        _others_on(kind, pool, person_id, now, leases=offer) < pool.overlap,
+        _others_expr(kind, pool, kind.of(kind.row), person_id, now, leases=offer) < pool.overlap,
     )
     if offer:
         again = select(lease.id).where(
@@ -596,17 +565,19 @@ def _offer_skipped(session: Session, kind: AnswerKind, pool: Pool, person_id: in
 
 
 # ---------------------------------------------------------------------- the session rules of a submit
-def _others_expr(kind: AnswerKind, pool: Pool, item_id: int, person_id: int, now: datetime, leases: bool) -> Any:
+def _others_expr(kind: AnswerKind, pool: Pool, item: Any, person_id: int, now: datetime, leases: bool) -> Any:
     """Answers of others on the item in this session (skips do not count), plus, with ``leases``,
-    their live leases on it: one SQL expression (both counts in one round trip)."""
+    their live leases on it: one SQL expression (both counts in one round trip). ``item``: an item's
+    id, or the outer query's item column (``kind.of(kind.row)``: correlated, once per row)."""
+    other = aliased(kind.row)
     answers = (
         select(func.count())
-        .select_from(kind.row)
+        .select_from(other)
         .where(
-            kind.of(kind.row) == item_id,
-            kind.row.session_id == pool.session_id,
-            kind.row.skipped.is_(False),
-            kind.row.annotator_id != person_id,
+            kind.of(other) == item,
+            other.session_id == pool.session_id,
+            other.skipped.is_(False),
+            other.annotator_id != person_id,
         )
         .scalar_subquery()
     )
@@ -616,7 +587,7 @@ def _others_expr(kind: AnswerKind, pool: Pool, item_id: int, person_id: int, now
         select(func.count())
         .select_from(kind.lease)
         .where(
-            kind.of(kind.lease) == item_id,
+            kind.of(kind.lease) == item,
             kind.lease.session_id == pool.session_id,
             kind.lease.annotator_id != person_id,
             live(kind, now),
@@ -853,7 +824,9 @@ def standing(session: Session, kind: AnswerKind, pool: Pool, now: datetime) -> S
         else:
             counts["needs_people"] += 1
     done = sum(1 for item in items if answers.get(item, 0) >= pool.overlap)
-    return Standing(done=done, total=len(items), overlap=pool.overlap, **counts)
+    if not taking_part:  # nobody yet: every open item waits for its first people
+        counts = {"leased": counts["leased"], "skipped": 0, "needs_people": 0, "waiting": len(items) - done}
+    return Standing(done=done, total=len(items), overlap=pool.overlap, started=bool(taking_part), **counts)
 
 
 def history_ids(session: Session, kind: AnswerKind, pool: Pool, person_id: int, limit: int) -> list[int]:

@@ -198,7 +198,8 @@ class Standing:
     - ``skipped``: nobody holds it, every person taking part has answered or skipped it, and at least
       one skipped it (only those who skipped it can still finish it: they are offered it again once);
     - ``needs_people``: nobody holds it and every person taking part answered it (new people are needed);
-    - ``waiting``: someone taking part has not seen it yet (it comes to them by itself)."""
+    - ``waiting``: someone taking part has not seen it yet (it comes to them by itself).
+    With nobody taking part yet (``started`` False) every open item is ``waiting``."""
 
     done: int
     total: int
@@ -207,15 +208,19 @@ class Standing:
     skipped: int = 0
     needs_people: int = 0
     waiting: int = 0
+    started: bool = True
 
     def text(self) -> str:
-        """ "57 of 60 done; 2 skipped by everyone left, 1 leased" (the parts that are not 0)."""
+        """ "57 of 60 done; 2 left only to people who skipped them, 1 leased" (the parts that are not 0)."""
         each = "1 answer" if self.overlap == 1 else f"{self.overlap} answers"
         head = f"{self.done} of {self.total} done ({each} each)"
+        if not self.started:
+            return f"{head}; nobody has started yet"
+        them = "it" if self.skipped == 1 else "them"
         parts = [
-            f"{self.skipped} skipped by everyone left" if self.skipped else "",
+            f"{self.skipped} left only to people who skipped {them}" if self.skipped else "",
             f"{self.leased} leased" if self.leased else "",
-            f"{self.needs_people} answered by everyone left (needs new people)" if self.needs_people else "",
+            f"{self.needs_people} answered by everyone taking part (needs new people)" if self.needs_people else "",
             f"{self.waiting} waiting for people who have not seen {'it' if self.waiting == 1 else 'them'}"
             if self.waiting
             else "",

@@ -128,7 +128,8 @@ def users_command(settings: Settings, args: argparse.Namespace) -> None:
         elif task == "invite":
             secret = admin.invite(None, role=args.role, kind=args.kind, hours=args.hours)
             print(f"{base_url(settings, args.base_url)}/invite/{secret}")
-            print(f"One-time link for a new {args.role}, valid {args.hours:g} hours.", file=sys.stderr)
+            hours = f"{args.hours:g} hour{'' if args.hours == 1 else 's'}"
+            print(f"One-time link for a new {args.role}, valid {hours}.", file=sys.stderr)
             if not (args.base_url or settings.public_url):  # this command cannot see which port a server runs on
                 print(LINK_GUESSED.format(port=settings.port), file=sys.stderr)
         elif task == "token":

@@ -11,6 +11,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
+import pytest
 from test_alt_reasons import _study
 
 from analysis import ReportOptions, build_report, report_dict
@@ -64,3 +65,15 @@ def test_undefined_kappa_is_none_and_warns_nobody() -> None:
         warnings.simplefilter("error")  # scikit-learn's UndefinedMetricWarning would raise here
         agreement = human_judge_agreement(labels, verdicts)
     assert agreement.cohen_kappa is None and agreement.n == 3
+
+
+def test_the_aggregation_table_scores_agreement_with_the_others_by_the_same_rule() -> None:
+    """The report card's "aggregation side by side" table (majority's per-annotator quality) counted the
+    items where the others split as misses while metrics and the dashboard left them out: one rule now."""
+    from analysis.aggregation import majority
+
+    labels = _overlap_three()
+    table = annotator_agreement(labels).set_index("annotator")
+    quality = {q.annotator: q.accuracy for q in majority(labels).annotators}
+    for name in ("expert", "crowd1", "crowd2"):
+        assert quality[name] == pytest.approx(table.loc[name, "with_others"])

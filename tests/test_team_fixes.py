@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import gradio as gr
 import pytest
@@ -55,10 +56,34 @@ def test_pickers_open_on_the_dataset_of_the_newest_open_session(studio: Studio) 
     studio.store.save_session("Team pairwise", "team-pairs", overlap=3)
     studio.store.save_session("Team grading", "alpaca-grade", kind="single")  # newer, but grading
     assert studio.default_dataset() == "team-pairs"  # pairwise pages (Review, Case study, Export) first
-    opened = pickers.opened(DEMO)[box]  # what the page load puts in the picker built on the demo
+    opened = pickers.opened(gr.Request(username="rita"), DEMO)[box]  # what a reviewer's page load puts there
     assert opened.value == "team-pairs"
     studio.store.save_session("Team pairwise", "team-pairs", active=False)
     assert studio.default_dataset() == "alpaca-grade"  # the only open session left that is not the demo's
+
+
+def test_a_page_load_leaves_the_pickers_of_pages_the_person_cannot_open_alone(studio: Studio) -> None:
+    """A new value fires a picker's change handlers, which refuse the role: an annotator saw four red
+    "This needs the reviewer/admin role" popups on every page load once the default was not the demo."""
+    import asyncio
+
+    with gr.Blocks() as demo:
+        pickers = DatasetPickers(studio)
+        review, admin = pickers.add("review-dataset"), pickers.add("admin-dataset", role="admin")
+        tab = gr.Tab("x")
+        pickers.wire(demo, [tab])
+    _seed(studio, "team-pairs")
+    studio.store.save_session("Team pairwise", "team-pairs", overlap=3)
+    load = next(f for f in demo.fns.values() if f.fn is not None and f.fn.__name__ == "opened")
+
+    def page_load(name: str) -> list[Any]:  # as Gradio runs it: the request is put in by Gradio
+        out = asyncio.run(demo.call_function(load, [DEMO, DEMO], requests=gr.Request(username=name)))
+        return [getattr(out["prediction"][box], "value", out["prediction"][box]) for box in (review, admin)]
+
+    skipped = gr.skip()
+    assert page_load("alice") == [skipped, skipped]  # annotator: neither page is theirs
+    assert page_load("rita")[0] == "team-pairs" and page_load("rita")[1] == skipped
+    assert page_load("ada") == ["team-pairs", "team-pairs"]
 
 
 # ---------------------------------------------------------------------- 10. the same file again
@@ -112,6 +137,8 @@ def test_the_admin_sessions_table_says_why_a_session_is_not_done(studio: Studio)
 
     first, second = _seed(studio, "team-pairs")
     studio.store.save_session("Team pairwise", "team-pairs", overlap=1)
+    # nobody yet: not "2 answered by everyone taking part (needs new people)", vacuously true of nobody
+    assert studio.desk.standing("ada", "Team pairwise").text() == "0 of 2 done (1 answer each); nobody has started yet"
     item = studio.desk.next_item("alice", "Team pairwise")
     studio.desk.submit("alice", "Team pairwise", item.id, "skip", swapped=item.swapped)
     other = studio.desk.next_item("alice", "Team pairwise")
@@ -123,7 +150,7 @@ def test_the_admin_sessions_table_says_why_a_session_is_not_done(studio: Studio)
     assert table.loc["Team pairwise", "progress"] == "1 of 2 done (1 answer each); 1 leased"
     studio.store.update_account("bob", active=False)  # bob leaves: his lease goes back at once
     assert studio.desk.standing("ada", "Team pairwise").text() == (
-        "1 of 2 done (1 answer each); 1 skipped by everyone left"
+        "1 of 2 done (1 answer each); 1 left only to people who skipped it"
     )
     with pytest.raises(Exception, match="needs the admin role"):
         studio.desk.standing("alice", "Team pairwise")

@@ -18,7 +18,7 @@ import pandas as pd
 from analysis.corrected import Interval
 from analysis.guideline_versions import VersionAgreement
 from analysis.report_json import NO_COMPARISONS
-from analysis.report_text import response_one_text
+from analysis.report_text import counted, response_one_text
 from orchestration import Dashboard, Studio
 from orchestration.prompts import judge_versions_of
 from ui.checkup_table import checkups_markdown
@@ -58,10 +58,11 @@ def summary_markdown(board: Dashboard) -> str:
         return f"**0** comparisons · {NO_COMPARISONS}"
     lines = [
         f"**{c['comparisons']}** comparisons · **{c['labels']}** human labels from **{c['annotators']}** "
-        f"annotators on **{c['labelled_comparisons']}** comparisons ({c['multi_labelled']} labelled twice or more, "
-        f"{c['skipped']} skips) · **{c['verdicts']}** judge verdicts"
+        f"{'annotator' if c['annotators'] == 1 else 'annotators'} on **{c['labelled_comparisons']}** comparisons "
+        f"({c['multi_labelled']} labelled twice or more, {counted(c['skipped'], 'skip')}) · **{c['verdicts']}** "
+        "judge verdicts"
         + (f" (run {board.run_id}; {c['both_orders']} also in swapped order)" if board.run_id is not None else "")
-        + (f" · {c['gold']} gold comparisons" if c["gold"] else "")
+        + (f" · {counted(c['gold'], 'gold comparison')}" if c["gold"] else "")
         + (f" · {c['adjudicated']} settled by a reviewer's adjudication" if c.get("adjudicated") else "")
     ]
     if board.run_id is None:

@@ -15,12 +15,14 @@ from typing import Any
 import gradio as gr
 
 from orchestration import Studio
+from ui.errors import has_role
 
 
 @dataclass
 class _Picker:
     box: gr.Dropdown
     extra: tuple[str, ...]  # fixed choices listed before the datasets, e.g. "(all datasets)"
+    role: str  # who may open its page: on load, the others' pickers are left alone (no change event)
 
 
 class DatasetPickers:
@@ -29,8 +31,16 @@ class DatasetPickers:
         self._pickers: list[_Picker] = []
         self._after: list[Any] = []
 
-    def add(self, elem_id: str, *, label: str = "Dataset", extra: tuple[str, ...] = (), **kwargs: Any) -> gr.Dropdown:
-        """A dataset dropdown registered for refreshes (``extra`` choices stay first)."""
+    def add(
+        self,
+        elem_id: str,
+        *,
+        label: str = "Dataset",
+        extra: tuple[str, ...] = (),
+        role: str = "reviewer",
+        **kwargs: Any,
+    ) -> gr.Dropdown:
+        """A dataset dropdown registered for refreshes (``extra`` choices stay first) on a page for ``role``."""
         default = self.studio.default_dataset() or (extra[0] if extra else None)
         box = gr.Dropdown(
             choices=[*((e, e) for e in extra), *self.studio.dataset_choices()],
@@ -39,7 +49,7 @@ class DatasetPickers:
             elem_id=elem_id,
             **kwargs,
         )
-        self._pickers.append(_Picker(box, extra))
+        self._pickers.append(_Picker(box, extra, role))
         return box
 
     @property
@@ -64,10 +74,12 @@ class DatasetPickers:
                 out[picker.box] = gr.Dropdown(choices=choices, value=default or (picker.extra[:1] or [None])[0])
         return out
 
-    def opened(self, *current: Any) -> dict[gr.Dropdown, Any]:
+    def opened(self, request: gr.Request, *current: Any) -> dict[gr.Dropdown, Any]:
         """On page load: new choices and every picker on today's default dataset (``Studio.default_dataset``).
         A dropdown's value is fixed when the app is built (a fresh database: the demo); kept on load, the
-        pickers opened on the demo long after an admin's own sessions existed (tester "team", finding 7)."""
+        pickers opened on the demo long after an admin's own sessions existed (tester "team", finding 7).
+        Pickers on pages the caller may not open are left alone: a new value fires their ``change``
+        handlers, which refuse the role (annotators saw four red error popups on every page load)."""
         datasets = self.studio.dataset_choices()
         default = self.studio.default_dataset()
         return {
@@ -75,6 +87,8 @@ class DatasetPickers:
                 choices=[*((e, e) for e in picker.extra), *datasets],
                 value=default or (picker.extra[:1] or [None])[0],
             )
+            if has_role(self.studio, request, picker.role)
+            else gr.skip()
             for picker, _value in zip(self._pickers, current, strict=True)
         }
 

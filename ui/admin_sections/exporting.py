@@ -28,7 +28,7 @@ class ExportSection:
 def export_section(pickers: DatasetPickers) -> ExportSection:
     with gr.Accordion("Export labels and ratings", open=False, elem_id="admin-export-section"):
         with gr.Row():
-            dataset = pickers.add("admin-export-dataset", allow_custom_value=True)
+            dataset = pickers.add("admin-export-dataset", allow_custom_value=True, role="admin")
             kind = gr.Radio(choices=list(EXPORT_KINDS), value="labels", label="What", elem_id="admin-export-kind")
             fmt = gr.Radio(choices=list(EXPORT_FORMATS), value="csv", label="Format", elem_id="admin-export-format")
         with gr.Row():

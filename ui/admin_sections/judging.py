@@ -53,7 +53,7 @@ def judge_section(pickers: DatasetPickers) -> JudgeSection:
             "The judge loads on first use; the case study waits while a run holds the judge."
         )
         with gr.Row():
-            dataset = pickers.add("admin-judge-dataset", allow_custom_value=True)
+            dataset = pickers.add("admin-judge-dataset", allow_custom_value=True, role="admin")
             limit = gr.Number(
                 label="At most (empty: all)",
                 precision=0,

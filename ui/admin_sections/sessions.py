@@ -58,7 +58,7 @@ def sessions_frame(
     """One row a session. ``assignments`` (name -> ``AdminDesk.session_assignment``) fills the strategy
     and the audit share (a share only where the strategy draws audits); without it they show "–".
     ``standings`` (name -> ``Standing.text()``): how far the session is and why items are not done
-    ("57 of 60 done (3 answers each); 2 skipped by everyone left, 1 leased"), else "–"."""
+    ("57 of 60 done (3 answers each); 2 left only to people who skipped them, 1 leased"), else "–"."""
 
     def yes(flag: bool) -> str:
         return "yes" if flag else "no"
@@ -134,7 +134,7 @@ def session_fields(pickers: DatasetPickers) -> SessionFields:
     start = session_defaults()
     with gr.Row():
         name = gr.Textbox(label="Session name", elem_id="admin-session-name")
-        dataset = pickers.add("admin-session-dataset", allow_custom_value=True)
+        dataset = pickers.add("admin-session-dataset", allow_custom_value=True, role="admin")
         overlap = gr.Number(
             value=start["overlap"],
             precision=0,
