@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from analysis.agreement import accuracy_interval_text
+from analysis.alt_test import notes as alt_test_notes
 from analysis.bias import RESPONSE_ONE_READING
 from analysis.checkup import checkup_text_lines
 from analysis.corrected_ratings import corrected_rating_lines
@@ -232,6 +233,7 @@ def _replace_people_lines(judge: Mapping[str, Any]) -> list[str]:
         f"{_num(test['advantage_probability'], 2)} over {len(test['annotators'])} annotators"
         for test in judge.get("alt_test") or []
     ]
+    lines += [f"    {note}" for note in alt_test_notes(judge.get("alt_test") or [])]  # why, each once
     calibration = judge.get("calibration")
     if calibration is not None:
         lines.append(

@@ -672,8 +672,9 @@ def _picker_choices(demo: gr.Blocks) -> dict[str | None, list[Any]]:
 
     refresh = next(f for f in demo.fns.values() if isinstance(getattr(f.fn, "__self__", None), DatasetPickers))
     current = [c.value for c in refresh.inputs]
-    assert refresh.fn is not None
-    return {k: [value for _label, value in v.choices] for k, v in by_id(refresh.fn(*current)).items()}
+    assert refresh.fn is not None and refresh.fn.__name__ == "opened"
+    admin = gr.Request(username="ada")
+    return {k: [value for _label, value in v.choices] for k, v in by_id(refresh.fn(admin, *current)).items()}
 
 
 def test_a_dataset_imported_after_start_appears_in_every_picker(studio: Studio, tmp_path: Path) -> None:
@@ -797,7 +798,7 @@ def test_a_dataset_without_comparisons_says_what_to_import_in_the_pickers(studio
 
     refresh = next(f for f in demo.fns.values() if isinstance(getattr(f.fn, "__self__", None), DatasetPickers))
     assert refresh.fn is not None
-    updates = by_id(refresh.fn(*[c.value for c in refresh.inputs]))
+    updates = by_id(refresh.fn(gr.Request(username="ada"), *[c.value for c in refresh.inputs]))
     labels = dict((value, label) for value, label in ((v, lab) for lab, v in updates["case-dataset"].choices))
     assert "no comparisons yet: import model answers" in labels[empty[0]]
     assert "no comparisons" not in labels[DEMO]
