@@ -82,15 +82,19 @@ class DatasetPickers:
         handlers, which refuse the role (annotators saw four red error popups on every page load)."""
         datasets = self.studio.dataset_choices()
         default = self.studio.default_dataset()
-        return {
-            picker.box: gr.Dropdown(
-                choices=[*((e, e) for e in picker.extra), *datasets],
-                value=default or (picker.extra[:1] or [None])[0],
+        out: dict[gr.Dropdown, Any] = {}
+        for picker, value in zip(self._pickers, current, strict=True):
+            if not has_role(self.studio, request, picker.role):
+                out[picker.box] = gr.skip()
+                continue
+            choices = [*((e, e) for e in picker.extra), *datasets]
+            chosen = default or (picker.extra[:1] or [None])[0]
+            # the value only when it changes: a value sent again fires the picker's change handlers, which
+            # queued behind the page's own load events and lost a quick switch of dataset (chromium test)
+            out[picker.box] = (
+                gr.Dropdown(choices=choices) if chosen == value else gr.Dropdown(choices=choices, value=chosen)
             )
-            if has_role(self.studio, request, picker.role)
-            else gr.skip()
-            for picker, _value in zip(self._pickers, current, strict=True)
-        }
+        return out
 
     def wire(self, demo: gr.Blocks, tabs: list[gr.Tab]) -> None:
         """Open on today's default on page load; refresh when one of ``tabs`` is opened and after each
