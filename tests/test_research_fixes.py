@@ -83,7 +83,8 @@ def _evaluate(home: Path, folder: Path, judge: Path, output: str, *extra: str) -
 @pytest.mark.parametrize("command", ["judge", "rate", "checkup"])
 def test_a_limit_below_one_is_refused_before_anything_runs(pairs_home: Path, tiny_judge: Path, command: str) -> None:
     for limit in ("-1", "0"):
-        result = _run(pairs_home, command, "--dataset", "pairs", "--judge-model", str(tiny_judge), "--limit", limit)
+        dataset = [] if command == "checkup" else ["--dataset", "pairs"]  # checkup has no --dataset: said first
+        result = _run(pairs_home, command, *dataset, "--judge-model", str(tiny_judge), "--limit", limit)
         assert result.returncode == 2, result.stdout
         assert f"--limit must be at least 1, got {limit}." in result.stderr
     assert _verdicts(pairs_home) == []  # `judge --limit -1` judged all but the last comparison
