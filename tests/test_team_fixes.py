@@ -12,25 +12,13 @@ from typing import Any
 import gradio as gr
 import pytest
 from gradio_ids import by_id, handler
+from test_session_finish import _dataset as _seed
 
 from cli import main as cli_main
 from orchestration import AdminDesk, Settings, Studio
 from ui.pickers import DatasetPickers
 
 DEMO = "judge-studio-demo"
-
-
-def _seed(studio: Studio, name: str, prompts: int = 2) -> list[int]:
-    data = {
-        "name": name,
-        "models": [{"name": "m-a"}, {"name": "m-b"}],
-        "prompts": [
-            {"id": f"q{i}", "instruction": f"Say hi {i}", "responses": {"m-a": f"hi {i}", "m-b": f"hello {i}"}}
-            for i in range(prompts)
-        ],
-    }
-    assert studio.store.seed_dataset(data, pairs_per_prompt=1)
-    return sorted(int(i) for i in studio.store.comparison_table(name)["id"])
 
 
 @pytest.fixture
