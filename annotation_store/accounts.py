@@ -32,6 +32,7 @@ from annotation_store.models import (
     Invite,
     Label,
     LoginFailure,
+    Rating,
     RatingAssignment,
     RevokedSession,
     utcnow,
@@ -178,8 +179,10 @@ class AccountsMixin(StoreBase):
             return found is not None
 
     def accounts(self) -> pd.DataFrame:
-        """Every account: name, role, kind, active, can_log_in, labels (how many current labels)."""
+        """Every account: name, role, kind, active, can_log_in, labels and ratings (how many current answers of
+        each sort, skips included: a grader's work shows in ``ratings``, a pairwise annotator's in ``labels``)."""
         counts = select(Label.annotator_id, func.count().label("n")).group_by(Label.annotator_id).subquery()
+        rated = select(Rating.annotator_id, func.count().label("n")).group_by(Rating.annotator_id).subquery()
         query = (
             select(
                 Annotator.name,
@@ -188,13 +191,15 @@ class AccountsMixin(StoreBase):
                 Annotator.active,
                 Annotator.password_hash.is_not(None).label("can_log_in"),
                 func.coalesce(counts.c.n, 0).label("labels"),
+                func.coalesce(rated.c.n, 0).label("ratings"),
             )
             .outerjoin(counts, counts.c.annotator_id == Annotator.id)
+            .outerjoin(rated, rated.c.annotator_id == Annotator.id)
             .order_by(Annotator.name)
         )
         with self._read() as session:
             rows = session.execute(query).mappings().all()
-        frame = pd.DataFrame(rows, columns=["name", "role", "kind", "active", "can_log_in", "labels"])
+        frame = pd.DataFrame(rows, columns=["name", "role", "kind", "active", "can_log_in", "labels", "ratings"])
         return frame.astype({"active": bool, "can_log_in": bool})
 
     def update_account(

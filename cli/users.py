@@ -33,7 +33,7 @@ def add_users(parser: argparse.ArgumentParser) -> None:
         "--kind", choices=KINDS, default="crowd", help="crowd, skilled or expert annotator (default crowd)"
     )
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
-    add_settings(tasks.add_parser("list", help="every account with its role and label count"), "users list")
+    add_settings(tasks.add_parser("list", help="every account, its role, and its labels and ratings"), "users list")
     change = tasks.add_parser(
         "set",
         help="change an account's role, kind, active flag or password "
