@@ -78,6 +78,9 @@ class AnswerKind:
     # blind session also the model name(s)
     judge_answer: str = "the judge's verdict"
     model_names: str = "the model names"
+    # the judge's answers' model (JudgeVerdict, JudgeRating), keyed by the same item column: whether the item
+    # had one when an answer was saved (``judged_when``), so a refused edit names only what was shown
+    judge_rows: Any = None
 
     def of(self, model: Any) -> Any:
         """The item column of ``model`` (the answers', events' or leases' table)."""
@@ -706,7 +709,9 @@ def upsert_answer(
     held: Any = ...,
 ) -> Any:
     """Create or change the answer ``row`` (None: create) of ``ids`` = (item, annotator, session), log
-    the change and complete the lease; returns the row. Saving exactly what is stored writes nothing;
+    the change and complete the lease; returns the row. Saving what is stored writes nothing, the time on
+    the item aside (``_same_answer``): a skip skipped again, on the page (which measures a new time) or
+    over REST (which sends none), is the same answer, not a new version, so both keep one rule;
     ``expected_version`` (0: "no answer yet") refuses an edit when the answer changed since it was read.
     ``held``: the annotator's lease row on the item as read in this transaction (None: they have none;
     there is at most one per item and person), completed through the ORM instead of a bulk UPDATE."""
@@ -722,7 +727,7 @@ def upsert_answer(
         row.idempotency_key = idempotency_key
         session.add(row)
         action = "created"
-    elif all(getattr(row, key) == value for key, value in values.items()):
+    elif _same_answer(row, values):
         if held is not ... and held is not None and held.completed_at is None:  # a skip offered again, skipped
             held.completed_at = utcnow()  # again as it was: the lease is done all the same
         return row
@@ -860,7 +865,7 @@ def make_turn(
     row = None if picked else current_answer(session, kind, item_id, who.id)
     swapped = bool(getattr(row if row is not None else shown, "presented_swapped", False)) if kind.ordered else False
     is_gold = leased.gold if leased is not None and picked else gold_row(session, kind, pool, item_id) is not None
-    why = final_reason(kind, view, row, is_gold)
+    why = final_reason(session, kind, view, row, is_gold)
     return Turn(
         session=view,
         item=kind.read_item(session, item_id),
@@ -1145,7 +1150,7 @@ def _accept(
     if row is not None and pool.session_id is not None and not row.skipped:
         if is_gold is None:
             is_gold = gold_row(session, k, pool, item_id) is not None
-        if why := final_reason(k, view, row, is_gold):
+        if why := final_reason(session, k, view, row, is_gold):
             if _same_answer(row, values):  # the final answer sent again as it is (a re-submit): nothing to do
                 return row
             raise StoreConflict(f"{why}; nothing was saved.")
@@ -1166,13 +1171,15 @@ def _accept(
     return upsert_answer(session, k, row, ids, values, key, expected_version, held)
 
 
-def final_reason(k: AnswerKind, view: SessionView, row: Any, is_gold: bool) -> str:
+def final_reason(session: Session, k: AnswerKind, view: SessionView, row: Any, is_gold: bool) -> str:
     """Why this person's answer ``row`` in the session of ``view`` can no longer be changed ('': it can).
 
     Once something about the item was shown after the answer, a changed answer would be given with
     that knowledge: a gold item's known answer (shown after every answer that is no skip: the first
     answer is the one its check counts), or, in a session that reveals the judge, the judge's answer
-    and (blind sessions) the model names. A skip reveals nothing (``_submit``), so it stays open."""
+    (where the item has one: the latest judge opinion, ``k.judge_of``) and, in blind sessions, the
+    model names. The reason names only what was shown; where nothing was (an open session and no judge
+    answer on the item), the answer stays open. A skip reveals nothing (``_submit``), so it stays open."""
     if row is None or row.skipped:
         return ""
     noun, item_id = k.noun, k.of(row)
@@ -1181,10 +1188,28 @@ def final_reason(k: AnswerKind, view: SessionView, row: Any, is_gold: bool) -> s
             f"Your {noun} #{item_id} can no longer be changed: it is an attention check and its known answer "
             "was shown to you after your answer (the first answer is the one the check counts)"
         )
-    if view.reveal_judge:
-        shown = f"{k.judge_answer} and {k.model_names} were" if view.blind else f"{k.judge_answer} was"
-        return f"Your {noun} #{item_id} can no longer be changed: {shown} shown to you after your answer"
-    return ""
+    if not view.reveal_judge:
+        return ""
+    judged = judged_when(session, k, item_id, row.updated_at)
+    shown = [what for what, was in ((k.judge_answer, judged), (k.model_names, view.blind)) if was]
+    if not shown:
+        return ""
+    were = "were" if len(shown) > 1 or shown[0].endswith("s") else "was"  # "the model names" / "the model's name"
+    said = " and ".join(shown)
+    return f"Your {noun} #{item_id} can no longer be changed: {said} {were} shown to you after your answer"
+
+
+def judged_when(session: Session, k: AnswerKind, item_id: int, when: Any) -> bool:
+    """Whether the item had a judge answer that a reveal shows (``k.judge_of``: the latest of any run, a
+    verdict in its original order) by ``when``, the last save of an answer (each save showed it): one
+    judged later was never shown after that answer."""
+    table = k.judge_rows
+    if table is None or when is None:
+        return k.judge_of(session, item_id) is not None
+    query = select(table.id).where(getattr(table, k.item) == item_id, table.created_at <= when)
+    if hasattr(table, "swapped"):
+        query = query.where(table.swapped.is_(False))
+    return session.scalar(query.limit(1)) is not None
 
 
 def _same_answer(row: Any, values: dict[str, Any]) -> bool:

@@ -183,6 +183,7 @@ LABELS = AnswerKind(
     read_item=read_comparison,
     answer_view=label_view,
     judge_of=read_latest_verdict,
+    judge_rows=JudgeVerdict,
     check=_check_label,
     item_model=Comparison,
     short="label",

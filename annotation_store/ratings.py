@@ -207,6 +207,7 @@ RATINGS = AnswerKind(
     read_item=read_response,
     answer_view=rating_view,
     judge_of=read_latest_judge_rating,
+    judge_rows=JudgeRating,
     check=_check_rating,
     item_model=Response,
     short="rating",

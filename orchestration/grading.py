@@ -191,6 +191,13 @@ class GradingDesk(AnswerDesk[GradingItem, GradeOutcome]):
         scale, own = int(stored["scale"]), str(stored["rubric"])
         return scale, session_rubric(scale, own), scale == 5 and not own.strip()
 
+    def scale_of(self, actor: str | None, session_name: str | None) -> int | None:
+        """The rating scale of the open grading session ``session_name`` (annotator+), so the Grade page's
+        rating row follows the session chosen before any response is leased; None when there is no such
+        open session (a typed name, or one closed since): the page then names no scale."""
+        found = [s.scale for s in self.sessions(actor) if s.name == session_name]
+        return int(found[0]) if found else None
+
     def submit(
         self,
         actor: str | None,

@@ -95,7 +95,8 @@ def test_an_earlier_answer_that_is_final_shows_read_only_and_says_why(demo: gr.B
     submit("submit", "One", shown, False, 1.0, 0, "k-1", "left", 0, False, "", alice)  # the judge is revealed
     back = by_id(handler(demo, "previous_item")("One", None, alice))
     assert "your answer (version 1) is final" in back["annotate-header"] and "editing" not in back["annotate-header"]
-    assert "can no longer be changed: the judge's verdict and the model names were" in _read(back["annotate-feedback"])
+    # no judge verdict on the item: only the model names were shown (s11: the reason names only what was shown)
+    assert "can no longer be changed: the model names were shown" in _read(back["annotate-feedback"])
     assert "Submit moves on" in back["annotate-feedback"]
     assert back["annotate-choice"]["interactive"] is False and back["annotate-choice"]["value"] == "left"
     assert back["annotate-comment"]["interactive"] is False
@@ -112,6 +113,6 @@ def test_a_final_rating_shows_read_only_on_the_grade_page(demo: gr.Blocks, studi
     handler(demo, "submit_rating")("submit", "Rate", shown, False, 1.0, 0, "r-1", "7", 0, False, "", alice)
     back = by_id(handler(demo, "previous_rating")("Rate", None, alice))
     assert "your rating (version 1) is final" in back["grade-header"]
-    said = "can no longer be changed: the judge's rating and the model's name were shown"
+    said = "can no longer be changed: the model's name was shown"  # no judge rating on the response
     assert said in _read(back["grade-feedback"])
     assert back["grade-rating"].interactive is False and back["grade-rating"].value == "7"

@@ -15,7 +15,15 @@ import gradio as gr
 from errors import InvalidInput
 from orchestration import DEMO_SESSION, AnnotationItem, Studio, SubmitOutcome
 from orchestration.annotation import canonical_verdict, presented_choice
-from ui.answer_page import CONFIDENCE_CHOICES, Page, PageKind, Updates, answer_page, progress_html
+from ui.answer_page import (
+    CONFIDENCE_CHOICES,
+    Page,
+    PageKind,
+    Updates,
+    answer_page,
+    category_part,
+    progress_html,
+)
 from ui.formatting import gold_first, prompt_markdown
 from ui.render import code, inline_text, quote_block
 
@@ -89,10 +97,12 @@ def _show_item(page: Page, item: AnnotationItem | None) -> Updates:
     c, label = item.comparison, item.label
     names = not item.session.blind
     editing = f" · editing your earlier answer (version {label.version})" if label and not label.skipped else ""
+    if label is not None and label.skipped:  # a skip is no answer: ``show`` says "answer it now, or skip it again"
+        editing = " · you skipped this earlier"
     if label is not None and item.final:  # shown read-only: ``show`` says why in the feedback line
         editing = f" · your answer (version {label.version}) is final"
     return {
-        page.header: f"Comparison **#{c.id}** · {inline_text(c.category)}{editing}",
+        page.header: f"Comparison **#{c.id}**{category_part(c.category)}{editing}",
         page.prompt: prompt_markdown(c),
         left_title: f"### Left · {code(item.left_model)}" if names else "### Left",
         left: quote_block(item.left),

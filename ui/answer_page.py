@@ -22,7 +22,7 @@ import gradio as gr
 from errors import InvalidInput
 from orchestration import DEMO_GRADING_SESSION, DEMO_SESSION, Studio
 from orchestration.annotation import SKIPPED_LEAD
-from ui.errors import actor_of, guarded, noted
+from ui.errors import actor_of, guarded, has_role, noted
 from ui.render import inline_text, safe_markdown
 
 CONFIDENCE_CHOICES = [("–", 0), ("1 · unsure", 1), ("2", 2), ("3", 3), ("4", 4), ("5 · certain", 5)]
@@ -123,6 +123,9 @@ class PageKind:
     show_item: Callable[[Page, Any], Updates]  # the item's own updates (header, prompt, display, answer)
     answer_of: Callable[[str, Any, bool], dict[str, Any]]  # (submit|skip, picked, swapped) -> answer values
     feedback: Callable[[Any], str]  # a submit's outcome as Markdown (untrusted text escaped)
+    # the answer widget for a session chosen before Start (page, studio, actor, session name): the Grade page's
+    # rating row follows the session's scale; None: the widget does not depend on the session
+    before_start: Callable[[Page, Studio, str | None, str | None], Updates] | None = None
 
 
 # ---------------------------------------------------------------------- sections
@@ -152,8 +155,19 @@ def _session_section(kind: PageKind, studio: Studio, page: Page) -> None:
         page.guidelines = gr.Markdown(elem_id=f"{kind.prefix}-guidelines")
     page.progress = gr.HTML(elem_id=f"{kind.prefix}-progress")
     page.feedback = gr.Markdown(elem_id=f"{kind.prefix}-feedback", elem_classes=BIDI)
-    page.header = gr.Markdown(elem_id=f"{kind.prefix}-header", elem_classes=BIDI)
+    page.header = gr.Markdown(start_hint(kind), elem_id=f"{kind.prefix}-header", elem_classes=BIDI)
     page.prompt = gr.Markdown(elem_id=f"{kind.prefix}-prompt", elem_classes=BIDI)
+
+
+def category_part(category: str) -> str:
+    """ " · <category>" for an item's header, escaped; '' for an item without one (was " ·  · ")."""
+    return f" · {inline_text(category)}" if (category or "").strip() else ""
+
+
+def start_hint(kind: PageKind) -> str:
+    """What the header says before the first item (where that item will appear): an empty page gave no
+    clue that Start hands out the first item."""
+    return f"_Choose the session above and press “{kind.start[0]}”: the first {kind.items.rstrip('s')} appears here._"
 
 
 def _answer_section(kind: PageKind, page: Page) -> None:
@@ -263,9 +277,20 @@ def _wire(kind: PageKind, studio: Studio, demo: gr.Blocks, page: Page) -> None:
     outputs = page.outputs()
 
     @guarded
-    def load_sessions(request: gr.Request) -> Any:
+    def load_sessions(request: gr.Request) -> Updates:
         names = [s.name for s in desk.sessions(actor_of(request))]
-        return gr.Dropdown(choices=names, value=default_session(kind, names))
+        chosen = default_session(kind, names)
+        updates: Updates = {page.sessions: gr.Dropdown(choices=names, value=chosen)}
+        if kind.before_start is not None:  # the picked value may equal the built one: no change event then
+            updates.update(kind.before_start(page, studio, actor_of(request), chosen))
+        return updates
+
+    def session_chosen(session_name: str | None, shown_id: int | None, request: gr.Request) -> Updates:
+        """A session chosen (or set by the page load) before Start: the answer widget follows it. An item
+        on screen keeps its own widget; someone without the role gets nothing (no popup on page load)."""
+        if kind.before_start is None or shown_id is not None or not has_role(studio, request, "annotator"):
+            return {page.answer: gr.skip()}
+        return kind.before_start(page, studio, actor_of(request), session_name)
 
     # A mistake (no choice, nothing on screen, no earlier answer, a changed item) is a note in the
     # feedback line and a toast; the page stays as it was and usable (no error overlays on the form).
@@ -323,7 +348,12 @@ def _wire(kind: PageKind, studio: Studio, demo: gr.Blocks, page: Page) -> None:
     page.start.click(next_item, inputs=[page.sessions, page.shown_id], outputs=outputs, api_name=kind.api["next"])
     page.previous.click(go_back, inputs=[page.sessions, page.shown_id], outputs=outputs, api_name=kind.api["previous"])
     _connect_answers(kind, page, answer)
-    demo.load(load_sessions, outputs=page.sessions, api_visibility="private")
+    loaded = [page.sessions, page.answer] if kind.before_start is not None else [page.sessions]
+    demo.load(load_sessions, outputs=loaded, api_visibility="private")
+    if kind.before_start is not None:
+        page.sessions.change(
+            session_chosen, inputs=[page.sessions, page.shown_id], outputs=page.answer, api_visibility="private"
+        )
 
 
 def _answer_values(

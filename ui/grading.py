@@ -19,7 +19,7 @@ from annotation_store import StoreError
 from annotation_store.scales import parse_rubric
 from errors import InvalidInput
 from orchestration import DEMO_GRADING_SESSION, GradeOutcome, GradingItem, Studio
-from ui.answer_page import Page, PageKind, Updates, answer_page
+from ui.answer_page import Page, PageKind, Updates, answer_page, category_part
 from ui.formatting import gold_first
 from ui.render import code, inline_text, quote_block
 
@@ -104,8 +104,21 @@ def _rating_label(scale: int) -> str:
     return f"Your rating, 1-{scale} ({words + '; ' if words else ''}{rating_keys(scale)}; Enter submits)"
 
 
+# before a session is known (the page load fills in the default session's scale, ``_before_start``)
+NO_SCALE_LABEL = "Your rating (choose a grading session: its scale's buttons appear here)"
+
+
 def _answer_widget(page: Page) -> None:
-    page.answer = gr.Radio(RATING_CHOICES, label=_rating_label(10), elem_id="grade-rating", interactive=True)
+    page.answer = gr.Radio([], label=NO_SCALE_LABEL, elem_id="grade-rating", interactive=True)
+
+
+def _before_start(page: Page, studio: Studio, actor: str | None, session_name: str | None) -> Updates:
+    """The rating row for the session chosen before Start: its scale's buttons and keys (a 1-5 session
+    showed "1-10 ... 0 = 10" until Start); no scale named when the name is no open grading session."""
+    scale = studio.grading.scale_of(actor, session_name) if session_name else None
+    if scale is None:
+        return {page.answer: gr.Radio(choices=[], value=None, label=NO_SCALE_LABEL)}
+    return {page.answer: gr.Radio(choices=rating_choices(scale), value=None, label=_rating_label(scale))}
 
 
 def _show_item(page: Page, item: GradingItem | None) -> Updates:
@@ -114,10 +127,12 @@ def _show_item(page: Page, item: GradingItem | None) -> Updates:
         return {rubric: "", title: "### Response", response: ""}
     r, saved = item.response, item.rating
     editing = f" · editing your earlier rating (version {saved.version})" if saved is not None else ""
+    if saved is not None and saved.skipped:  # a skip is no rating: ``show`` says "answer it now, or skip it again"
+        editing = " · you skipped this earlier"
     if saved is not None and item.final:  # shown read-only: ``show`` says why in the feedback line
         editing = f" · your rating (version {saved.version}) is final"
     return {
-        page.header: f"Response **#{r.id}** · {inline_text(r.category)}{editing}",
+        page.header: f"Response **#{r.id}**{category_part(r.category)}{editing}",
         page.prompt: item_markdown(item),
         title: f"### Response · {code(item.model)}" if item.model is not None else "### Response",
         response: quote_block(r.text),
@@ -162,6 +177,7 @@ GRADE = PageKind(
     show_item=_show_item,
     answer_of=_answer_of,
     feedback=outcome_markdown,
+    before_start=_before_start,
 )
 
 

@@ -488,9 +488,9 @@ def report_card_tab(studio: Studio, demo: gr.Blocks | None = None) -> None:
         )
         show = gr.Button("Show the report card", variant="primary", elem_id="card-show", scale=1)
     card = gr.Markdown(elem_id="card-markdown")
-    with gr.Row():
-        reliability = gr.Plot(label="Reliability diagram", elem_id="card-reliability")
-        corrected = gr.Plot(label="Win rates three ways", elem_id="card-corrected")
+    with gr.Row():  # hidden until the button draws them (two empty frames said nothing)
+        reliability = gr.Plot(label="Reliability diagram", elem_id="card-reliability", visible=False)
+        corrected = gr.Plot(label="Win rates three ways", elem_id="card-corrected", visible=False)
 
     @guarded
     def fill_datasets(current: str | None, request: gr.Request) -> dict[Any, Any]:
@@ -509,7 +509,7 @@ def report_card_tab(studio: Studio, demo: gr.Blocks | None = None) -> None:
     @guarded
     def show_card(name: str | None, run_id: int | None, method: str | None, request: gr.Request) -> dict[Any, Any]:
         text, diagram, rates = card_view(desk, actor_of(request), name, run_id, method)
-        return {card: text, reliability: diagram, corrected: rates}
+        return {card: text, reliability: gr.Plot(diagram, visible=True), corrected: gr.Plot(rates, visible=True)}
 
     def on_page_load(current: str | None, request: gr.Request) -> dict[Any, Any]:
         """Every page loads this tab (hidden unless reviewer): anyone else gets nothing, not a popup."""
