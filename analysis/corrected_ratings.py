@@ -209,12 +209,18 @@ def corrected_ratings_json(result: CorrectedRatings | None) -> dict[str, Any]:
     }
 
 
-def _span(interval: Mapping[str, Any]) -> str:
+MEAN_RATING_DIGITS = 2  # a mean rating on 1-5 or 1-10: hundredths are already finer than the intervals
+
+
+def rating_span(interval: Mapping[str, Any]) -> str:
+    """A mean rating with its interval, "3.17 [2.87, 3.46]": the one rule (``MEAN_RATING_DIGITS`` places)
+    for the CLI text, the report card and the Dashboard (they showed 2 and 3 places; s10 retest)."""
     if interval["estimate"] is None:
         return "n/a"
     if interval["low"] is None or interval["high"] is None:
-        return f"{interval['estimate']:.2f} (no interval)"
-    return f"{interval['estimate']:.2f} [{interval['low']:.2f}, {interval['high']:.2f}]"
+        return f"{interval['estimate']:.{MEAN_RATING_DIGITS}f} (no interval)"
+    estimate, low, high = (f"{interval[k]:.{MEAN_RATING_DIGITS}f}" for k in ("estimate", "low", "high"))
+    return f"{estimate} [{low}, {high}]"
 
 
 def corrected_rating_lines(ratings: Mapping[str, Any] | None) -> list[str]:
@@ -229,8 +235,8 @@ def corrected_rating_lines(ratings: Mapping[str, Any] | None) -> list[str]:
     for m in ratings["corrected_means"]:
         lam = "n/a" if m["lambda"] is None else f"{m['lambda']:.2f}"
         line = (
-            f"  {m['model']}: people {_span(m['people'])} (n {m['n_people']}), judge {_span(m['judge'])} "
-            f"(n {m['n_judge']}), corrected {_span(m['corrected'])} (lambda {lam})"
+            f"  {m['model']}: people {rating_span(m['people'])} (n {m['n_people']}), judge {rating_span(m['judge'])} "
+            f"(n {m['n_judge']}), corrected {rating_span(m['corrected'])} (lambda {lam})"
         )
         lines.append(line + (f" - {m['note']}" if m["note"] else ""))
     return lines

@@ -95,6 +95,9 @@ def _judge_card(judge: Mapping[str, Any], report: Mapping[str, Any]) -> dict[str
             "unparsed": sum(not_parsed(judge["verdicts"]["status"]).values()),
             "not_parsed": not_parsed(judge["verdicts"]["status"]),
             "uncertain": judge["verdicts"].get("n_uncertain", 0),
+            # comparisons of the agreement above whose verdict is uncertain (the line says "(N uncertain left
+            # out)" with ``analysis.report_text.uncertain_left_out``, as the CLI text and the Dashboard do)
+            "uncertain_left_out": versus.get("judge_uncertain", 0),
         },
         "calibration": judge["calibration"],
         "calibration_note": judge.get("calibration_note"),

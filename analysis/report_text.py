@@ -27,6 +27,14 @@ def counted(n: int, word: str, plural: str | None = None) -> str:
     return f"{n} {word if n == 1 else plural or word + 's'}"
 
 
+def uncertain_left_out(n: int) -> str:
+    """ " (N uncertain left out)" after an agreement figure that left out N items whose judge verdict is
+    uncertain, or "" when none was: the one wording of the CLI text, the report card and the Dashboard
+    (the caveats said it, the agreement line did not; s10 testers). N comes from the report's
+    ``judge_uncertain`` of that figure (``against_majority`` or ``per_vote``)."""
+    return f" ({int(n)} uncertain left out)" if n else ""
+
+
 def not_parsed(status: Mapping[str, int]) -> dict[str, int]:
     """The judge outputs without a verdict, per status: "unparsed" always, then every other status that is
     neither "ok" nor "uncertain" ("truncated", "error", ...) when it occurs. Why apart: a run whose every
@@ -201,10 +209,11 @@ def _judge_lines(judge: Mapping[str, Any], baseline: str | None, margin: float |
         lines += [
             f"  vs majority (n={versus['n']}): accuracy {_num(versus['accuracy'])}{ci}, kappa "
             f"{_num(versus['cohen_kappa'])}, macro P/R/F1 {_num(versus['macro_precision'])} / "
-            f"{_num(versus['macro_recall'])} / {_num(versus['macro_f1'])}",
+            f"{_num(versus['macro_recall'])} / {_num(versus['macro_f1'])}"
+            f"{uncertain_left_out(versus.get('judge_uncertain', 0))}",
             f"  per vote (n={vote['n']}): accuracy {_num(vote['accuracy'])}, MT-Bench agreement with ties "
             f"{_num(vote['mtbench_agreement']['with_ties'])}, without ties "
-            f"{_num(vote['mtbench_agreement']['without_ties'])}",
+            f"{_num(vote['mtbench_agreement']['without_ties'])}{uncertain_left_out(vote.get('judge_uncertain', 0))}",
         ]
     lines += _position_lines(judge)
     if judge["over_time"]:

@@ -113,6 +113,14 @@ class Dashboard:
     # the run's share of "response 1" (original order) beside people's on the same comparisons; None without a run
     judge_response_one: ResponseOneShare | None = None
     judged_both_orders: bool = False  # the run has its own swapped-order verdicts (swap figures measured)
+    # the dataset's grading sessions as (name, rating scale), oldest first: the page's ``rate`` hint names one
+    grading_sessions: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def pairwise(self) -> bool:
+        """Whether the pairwise panels apply: False for a dataset without comparisons (grading-only or
+        empty), whose page shows its ratings section right under the headline."""
+        return self.dataset is None or bool(self.counts["comparisons"])
 
     @property
     def judge_order(self) -> PartialOrder:
@@ -266,8 +274,20 @@ def build_dashboard(
     memory = cache if cache is not None else REPORT_CACHE
     inputs = _read(store, dataset, run_id)
     chosen = margin_setting(margin)
-    key = _fingerprint(inputs, alpha, chosen)
-    return memory.board(key, lambda: _compute(inputs, (alpha, chosen), memory, f"{hash(key) & 0xFFFFFFFFFFFF:012x}"))
+    sessions = _grading_sessions(store, dataset)
+    key = (*_fingerprint(inputs, alpha, chosen), sessions)
+    name = f"{hash(key) & 0xFFFFFFFFFFFF:012x}"
+    return memory.board(
+        key, lambda: dataclasses.replace(_compute(inputs, (alpha, chosen), memory, name), grading_sessions=sessions)
+    )
+
+
+def _grading_sessions(store: Store, dataset: str | None) -> tuple[tuple[str, int], ...]:
+    """(name, scale) of the grading sessions on ``dataset``: the ``rate`` hint of a dataset whose ratings
+    have no judge score yet names a real one (``--session``) instead of a placeholder."""
+    if dataset is None:
+        return ()
+    return tuple((s.name, s.scale) for s in store.sessions() if s.dataset == dataset and s.kind == "single")
 
 
 # --------------------------------------------------------------------------- reshaping the report

@@ -659,11 +659,15 @@ class Studio:
         return self.store.dataset_names()
 
     def dataset_choices(self) -> list[tuple[str, str]]:
-        """(label, name) for dataset pickers; a dataset without comparisons says what to import next."""
-        return [
-            (name if n else f"{name} (no comparisons yet: import model answers or responses)", name)
-            for name, n in self.store.dataset_sizes().items()
-        ]
+        """(label, name) for every dataset picker (the Report card's too): a dataset with responses but no
+        comparisons is "(ratings only)" (a grading study needs nothing more imported); only a truly empty
+        one says what to import next (s10 retest, finding 5)."""
+        sizes = self.store.dataset_sizes()
+        return [(dataset_label(name, n, bool(n) or self._has_responses(name)), name) for name, n in sizes.items()]
+
+    def _has_responses(self, dataset: str) -> bool:
+        """Whether a dataset without comparisons holds responses (read only for those, usually few)."""
+        return not self.store.response_table(dataset).empty
 
     def default_dataset(self) -> str | None:
         """The dataset pickers open on: the one people work on now (``Store.working_dataset``: the newest
@@ -720,3 +724,15 @@ def checked_limit(limit: int | None) -> None:
     last N) and 0 loaded the judge to judge nothing. The CLI refuses it earlier (``cli.parser.AtLeastOne``)."""
     if limit is not None and limit < 1:
         raise StoreError(f"--limit must be at least 1, got {limit}.")
+
+
+RATINGS_ONLY = "ratings only"
+NOTHING_YET = "no comparisons yet: import model answers or responses"
+
+
+def dataset_label(name: str, comparisons: int, has_responses: bool) -> str:
+    """A dataset as every picker lists it: the plain name when it has comparisons, "(ratings only)" when
+    it holds responses without comparisons (a grading study), the import hint only when it is empty."""
+    if comparisons:
+        return name
+    return f"{name} ({RATINGS_ONLY if has_responses else NOTHING_YET})"

@@ -140,7 +140,7 @@ def test_dashboard_shows_agreement_after_labels_and_verdicts(running_app: str, a
     _item(alice, "/next_item", SESSION)
     alice.predict(SESSION, "right", 0, False, "", api_name="/submit_label")
     after = predict(client, "/dashboard", "judge-studio-demo", None)
-    assert "**1** human labels from **1** annotator on" in after["dashboard-summary"]
+    assert "**1** human label from **1** annotator on" in after["dashboard-summary"]
 
 
 def test_simultaneous_annotators_get_leased_items_within_the_overlap_and_every_label_lands_once(

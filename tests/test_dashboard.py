@@ -258,7 +258,7 @@ def test_studio_dashboard_delegates(store: Store, tmp_path) -> None:
     store.save_label(int(store.comparison_table(DEMO)["id"].iloc[0]), "ann", "1")
     board = studio.dashboard()
     assert board.dataset == DEMO and board.counts["labels"] == 1 and board.counts["annotators"] == 1
-    assert "**1** human labels from **1** annotator on" in summary_markdown(board)
+    assert "**1** human label from **1** annotator on" in summary_markdown(board)
 
 
 def test_plot_functions_draw_the_expected_traces(small) -> None:

@@ -198,7 +198,7 @@ def test_a_1_5_judge_is_not_compared_with_1_10_people_and_says_so() -> None:
     assert summary.points["judge"].isna().all() and summary.correlations.empty
     assert "rates 1-5 and people rated 1-10: not compared" in summary.note
     figure = rating_scatter_figure(summary)
-    assert "people (1-10) vs judge (1-5): not compared" in figure.layout.title.text
+    assert "people (1-10) vs judge (1-5): not compared" in figure.layout.title.text.replace("<br>", " ")
     same = rating_summary(_ratings(5, [5, 1, 4, 2]), _judge(5, [5, 1, 4, 2]))
     assert same is not None and same.scale == 5 and same.note == ""
     assert same.points["judge"].tolist() == [5.0, 1.0, 4.0, 2.0]

@@ -781,7 +781,7 @@ def test_the_dashboard_timer_sends_nothing_when_nothing_changed(studio: Studio) 
     # only the state, left as it is (Gradio reads an empty dict as a single value and fails)
     assert list(again) == [state] and isinstance(again[state], dict) and again[state].get("__type__") == "update"
     studio.store.save_label(1, "alice", "1")
-    assert "**1** human labels" in by_id(figures(DEMO, None, first[state], _as("rita")))["dashboard-summary"]
+    assert "**1** human label from" in by_id(figures(DEMO, None, first[state], _as("rita")))["dashboard-summary"]
     denied = by_id(figures(DEMO, None, None, _as("ann")))
     assert "for reviewers and admins" in denied["dashboard-summary"]
 

@@ -8,6 +8,7 @@ last refresh of this tab, the figures are left as they are (no redraw, nothing s
 from __future__ import annotations
 
 import dataclasses
+import shlex
 import threading
 from collections import OrderedDict
 from typing import Any
@@ -16,9 +17,10 @@ import gradio as gr
 import pandas as pd
 
 from analysis.corrected import Interval
+from analysis.corrected_ratings import rating_span
 from analysis.guideline_versions import VersionAgreement
 from analysis.report_json import NO_COMPARISONS
-from analysis.report_text import counted, response_one_text
+from analysis.report_text import counted, response_one_text, uncertain_left_out
 from orchestration import Dashboard, Studio
 from orchestration.prompts import judge_versions_of
 from ui.checkup_table import checkups_markdown
@@ -40,7 +42,7 @@ from ui.plots import (
     rating_scatter_figure,
     win_table_figure,
 )
-from ui.render import inline_text
+from ui.render import code, inline_text
 
 ROLE_NOTE = (
     "_The dashboard shows model names, judge verdicts and every annotator's figures: it is for reviewers and admins._"
@@ -51,16 +53,21 @@ def _fmt(x: float | None) -> str:
     return "–" if x is None else f"{x:.3f}"
 
 
+def _bold(n: int, word: str) -> str:
+    """ "**1** comparison", "**2** comparisons": ``counted`` with the number in bold."""
+    return f"**{n}** {word if n == 1 else word + 's'}"
+
+
 def summary_markdown(board: Dashboard) -> str:
     """Numbers only (no names from imported files), with what is missing said in words."""
     c, a = board.counts, board.agreement
     if board.dataset is not None and not c["comparisons"]:  # a grading-only dataset: one line, not empty figures
         return f"**0** comparisons · {NO_COMPARISONS}"
     lines = [
-        f"**{c['comparisons']}** comparisons · **{c['labels']}** human labels from **{c['annotators']}** "
-        f"{'annotator' if c['annotators'] == 1 else 'annotators'} on **{c['labelled_comparisons']}** comparisons "
-        f"({c['multi_labelled']} labelled twice or more, {counted(c['skipped'], 'skip')}) · **{c['verdicts']}** "
-        "judge verdicts"
+        f"{_bold(c['comparisons'], 'comparison')} · {_bold(c['labels'], 'human label')} from "
+        f"{_bold(c['annotators'], 'annotator')} on {_bold(c['labelled_comparisons'], 'comparison')} "
+        f"({c['multi_labelled']} labelled twice or more, {counted(c['skipped'], 'skip')}) · "
+        f"{_bold(c['verdicts'], 'judge verdict')}"
         + (f" (run {board.run_id}; {c['both_orders']} also in swapped order)" if board.run_id is not None else "")
         + (f" · {counted(c['gold'], 'gold comparison')}" if c["gold"] else "")
         + (f" · {c['adjudicated']} settled by a reviewer's adjudication" if c.get("adjudicated") else "")
@@ -74,16 +81,15 @@ def summary_markdown(board: Dashboard) -> str:
         lines.append("_No human labels yet: the figures fill in as people label on the Annotate page._")
     lines += _unparsed_line(c)
     lines.append(
-        f"Human vs judge over **{a.n}** labels: accuracy **{_fmt(a.accuracy)}**, "
-        f"Cohen's κ **{_fmt(a.cohen_kappa)}**, macro F1 **{_fmt(a.macro_f1)}**"
+        f"Human vs judge over **{a.n}** {'label' if a.n == 1 else 'labels'}{uncertain_left_out(a.judge_uncertain)}: "
+        f"accuracy **{_fmt(a.accuracy)}**, Cohen's κ **{_fmt(a.cohen_kappa)}**, macro F1 **{_fmt(a.macro_f1)}**"
         + (
-            f" · {a.judge_unparsed} labels are on comparisons whose judge output has no verdict (left out)"
+            f" · {counted(a.judge_unparsed, 'label')} on comparisons whose judge output has no verdict (left out)"
             if a.judge_unparsed
             else ""
         )
         + (
-            f" · {a.judge_uncertain} labels are on comparisons whose judge verdict is uncertain (its top two "
-            "probabilities closer than the uncertain margin; left out)"
+            " · uncertain: the judge's top two verdict probabilities lie closer than the uncertain margin"
             if a.judge_uncertain
             else ""
         )
@@ -136,6 +142,20 @@ def _response_one_line(board: Dashboard) -> list[str]:
     return [f"Share of response-1 verdicts, judge vs people: {said}"]
 
 
+def rate_command(board: Dashboard) -> str:
+    """The ``judge-studio rate`` line for this dataset, ready to paste into a shell: its real name and, on
+    a 1-5 scale, a real grading session on that scale (the newest; ``NAME`` only when there is none),
+    each quoted for the shell (a name may hold spaces or quotes). Placeholders in a code span broke the
+    hint's sentence (s10 retest, finding 6)."""
+    scale = board.ratings.scale if board.ratings is not None else 10
+    words = ["judge-studio", "rate", "--dataset", shlex.quote(board.dataset or "NAME")]
+    if scale != 10:
+        on_scale = [name for name, s in board.grading_sessions if s == scale]
+        session = shlex.quote(on_scale[-1]) if on_scale else "NAME"
+        words += ["--rating-profile", "prometheus2-absolute", "--session", session]
+    return " ".join(words)
+
+
 def rating_markdown(board: Dashboard) -> str:
     """The rating-correlation table (numbers only) on one scale, or a one-line empty state; the note of
     ``analysis.ratings`` (ratings on another scale left out, a judge on another scale not compared)."""
@@ -151,15 +171,8 @@ def rating_markdown(board: Dashboard) -> str:
     if r.judge_run is not None and r.judge_scale is not None and r.judge_scale != r.scale:
         return "\n\n".join([head, *note])  # the note says why a judge on another scale is not compared
     if r.correlations.empty or r.judge_run is None:
-        profiles = "" if r.scale == 10 else " --rating-profile prometheus2-absolute --session NAME"
-        return "\n\n".join(
-            [
-                head,
-                *note,
-                "_No judge score to correlate with yet: rate the dataset with the judge "
-                f"(`judge-studio rate --dataset NAME{profiles}`)._",
-            ]
-        )
+        hint = "_No judge score to correlate with yet: rate this dataset with the judge, for example:_"
+        return "\n\n".join([head, *note, hint, code(rate_command(board))])
     rows = ["| level | Pearson | Spearman | Kendall τ | n |", "|---|---|---|---|---|"]
     for level, row in r.correlations.iterrows():
         cells = [_fmt(None if pd.isna(row[c]) else float(row[c])) for c in ("pearson", "spearman", "kendall")]
@@ -172,9 +185,9 @@ def rating_markdown(board: Dashboard) -> str:
 
 
 def _span(interval: Interval) -> str:
-    if interval.estimate is None or interval.low is None or interval.high is None:
-        return "–"
-    return f"{interval.estimate:.2f} [{interval.low:.2f}, {interval.high:.2f}]"
+    """A mean rating and its interval by the report's one rule (``analysis.corrected_ratings.rating_span``);
+    "–" without an estimate, the page's mark for undefined."""
+    return "–" if interval.estimate is None else rating_span(dataclasses.asdict(interval))
 
 
 def rating_means_markdown(board: Dashboard) -> str:
@@ -435,7 +448,7 @@ class DashboardHandlers:
         """The figures; when nothing changed since ``last_key`` (this tab's last view), nothing is sent."""
         page = self.page
         if not self.allowed(request):
-            return {**page.by_id(denied_figures()), page.shown: None}
+            return {**page.by_id(denied_figures()), page.pairwise: gr.Column(visible=True), page.shown: None}
         board = self.studio.dashboard(dataset_name, run_id)
         if (last_key is not None and board.key == last_key) or self.picked.stale(request, dataset_name):
             return {page.shown: gr.skip()}  # a non-empty dict: Gradio reads an empty one as one value
@@ -446,7 +459,8 @@ class DashboardHandlers:
         background = self.studio.background.message()  # first start: the demo judge at work
         if background:
             shown["dashboard-summary"] = f"_{inline_text(background)}_\n\n{shown['dashboard-summary']}"
-        return {**page.by_id(shown), page.shown: board.key}
+        # a dataset without comparisons: no empty pairwise panels above its ratings (they return with one that has)
+        return {**page.by_id(shown), page.pairwise: gr.Column(visible=board.pairwise), page.shown: board.key}
 
     def refresh(self, dataset_name: str | None, run_id: int | None, request: gr.Request) -> dict[Any, Any]:
         return self.figures(dataset_name, run_id, None, request)
@@ -475,7 +489,7 @@ def dashboard_tab(studio: Studio, demo: gr.Blocks, pickers: DatasetPickers, tab:
     """The page; ``tab``: when given, opening it refreshes the judge-run picker (new runs appear)."""
     page = dashboard_page(pickers)
     on = DashboardHandlers(studio, page)
-    outputs = [*page.figures, page.shown]
+    outputs = [*page.figures, page.pairwise, page.shown]
     inputs = [page.dataset, page.judge_run]
     quiet: dict[str, Any] = {"api_visibility": "private", "concurrency_limit": None}
     # Every event that writes the run picker runs in one queue, one at a time and in the order the

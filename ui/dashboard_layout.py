@@ -59,6 +59,7 @@ class DashboardPage:
     dataset: gr.Dropdown
     judge_run: gr.Dropdown
     figures: list[Any]  # in FIGURE_IDS order
+    pairwise: gr.Column  # every pairwise panel, shown only when the dataset has comparisons
     shown: gr.State  # this tab's last Dashboard.key: skip redrawing when nothing changed
     timer: gr.Timer
 
@@ -73,31 +74,33 @@ def _plot(label: str, elem_id: str) -> gr.Plot:
 
 
 def dashboard_page(pickers: DatasetPickers) -> DashboardPage:
-    with gr.Row():
+    with gr.Row(elem_classes="js-stack"):  # stacked on a phone: side by side, both cut the names
         dataset = pickers.add("dashboard-dataset", scale=1)
         # filled on page load for reviewers and admins (run names carry judge model names)
         judge_run = gr.Dropdown(choices=[], value=None, label="Judge run", elem_id="dashboard-judge", scale=2)
     summary = gr.Markdown(elem_id="dashboard-summary")
-    with gr.Row():
-        over_time = _plot("Agreement over time", "dashboard-over-time")
-        confusion = _plot("Confusion matrix", "dashboard-confusion")
-    with gr.Row():
-        categories = _plot("Agreement per category", "dashboard-categories")
-        kappa = _plot("Agreement between people", "dashboard-kappa")
-    gr.Markdown("### Agreement per guideline version", elem_id="dashboard-guideline-versions-title")
-    guideline_versions = gr.Markdown(elem_id="dashboard-guideline-versions")
-    annotators = _plot("Annotators", "dashboard-annotators")
-    with gr.Row():
-        bias = _plot("Biases", "dashboard-bias")
-        ranking = _plot("Bradley-Terry ranking", "dashboard-bradley-terry")
-    gr.Markdown(BIAS_NOTE, elem_id="dashboard-bias-note")
-    with gr.Row():
-        judge_graph = _plot("Judge: partial order of models", "dashboard-judge-graph")
-        human_graph = _plot("People: partial order of models", "dashboard-human-graph")
-    gr.Markdown(EDGE_LEGEND.format(alpha=0.05), elem_id="dashboard-graph-legend")
-    wins = _plot("Wins per model pair", "dashboard-wins")
+    # the pairwise panels: hidden for a dataset without comparisons (its ratings section comes first)
+    with gr.Column(elem_id="dashboard-pairwise") as pairwise:
+        with gr.Row():
+            over_time = _plot("Agreement over time", "dashboard-over-time")
+            confusion = _plot("Confusion matrix", "dashboard-confusion")
+        with gr.Row():
+            categories = _plot("Agreement per category", "dashboard-categories")
+            kappa = _plot("Agreement between people", "dashboard-kappa")
+        gr.Markdown("### Agreement per guideline version", elem_id="dashboard-guideline-versions-title")
+        guideline_versions = gr.Markdown(elem_id="dashboard-guideline-versions")
+        annotators = _plot("Annotators", "dashboard-annotators")
+        with gr.Row():
+            bias = _plot("Biases", "dashboard-bias")
+            ranking = _plot("Bradley-Terry ranking", "dashboard-bradley-terry")
+        gr.Markdown(BIAS_NOTE, elem_id="dashboard-bias-note")
+        with gr.Row():
+            judge_graph = _plot("Judge: partial order of models", "dashboard-judge-graph")
+            human_graph = _plot("People: partial order of models", "dashboard-human-graph")
+        gr.Markdown(EDGE_LEGEND.format(alpha=0.05), elem_id="dashboard-graph-legend")
+        wins = _plot("Wins per model pair", "dashboard-wins")
     gr.Markdown("### Single-answer ratings: people vs judge")
-    with gr.Row():
+    with gr.Row(elem_classes="js-stack"):
         rating_table = gr.Markdown(elem_id="dashboard-rating-correlations")
         rating_scatter = _plot("Ratings: people vs judge", "dashboard-rating-scatter")
     rating_means = gr.Markdown(elem_id="dashboard-rating-means")
@@ -116,4 +119,4 @@ def dashboard_page(pickers: DatasetPickers) -> DashboardPage:
     figures += [wins, rating_table, rating_scatter, checkup, guideline_versions, rating_means, graders]
     assert [f.elem_id for f in figures] == list(FIGURE_IDS)
     timer = gr.Timer(5.0, active=False)  # started on page load for reviewers and admins
-    return DashboardPage(dataset, judge_run, figures, gr.State(None), timer)
+    return DashboardPage(dataset, judge_run, figures, pairwise, gr.State(None), timer)

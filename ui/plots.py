@@ -39,6 +39,7 @@ EDGE_STYLES = {  # status of an edge compared with the other graph -> (color, da
     OPPOSITE: ("#d62728", "dot", "the other graph orders the two the opposite way"),
 }
 MARGIN = dict(l=10, r=10, t=50, b=10)
+PHONE_LINE = 42  # characters of a title or a note line that fit a 390 px phone's figure at plotly's sizes
 
 
 def plain(text: Any) -> str:
@@ -56,13 +57,24 @@ def _is_missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
+def fitted(text: str, width: int = PHONE_LINE) -> str:
+    """Plain plotly text (no tags but ``<br>``) broken into lines of at most ``width`` characters at spaces:
+    plotly never wraps a title or an annotation, so on a 390 px phone a long one ran off both sides."""
+    parts = str(text).split("<br>")
+    lines = [textwrap.wrap(part, width, break_long_words=False, break_on_hyphens=False) or [""] for part in parts]
+    return "<br>".join(line for part in lines for line in part)
+
+
 def message_figure(title: str, message: str, height: int = 320) -> go.Figure:
-    """An empty-state figure: the title and a short explanation instead of empty axes."""
+    """An empty-state figure: the title and a short explanation instead of empty axes, each broken into
+    lines that fit a phone (``fitted``)."""
     fig = go.Figure()
+    title = fitted(title)
+    message = fitted(message)
     fig.update_layout(
         title=title,
         height=height,
-        margin=MARGIN,
+        margin={**MARGIN, "t": MARGIN["t"] + 20 * title.count("<br>")},
         xaxis=dict(visible=False),
         yaxis=dict(visible=False),
         plot_bgcolor="white",
@@ -73,7 +85,7 @@ def message_figure(title: str, message: str, height: int = 320) -> go.Figure:
     return fig
 
 
-def note_figure(title: str, note: str, height: int = 320, width: int = 64) -> go.Figure:
+def note_figure(title: str, note: str, height: int = 320, width: int = PHONE_LINE) -> go.Figure:
     """``message_figure`` for a note that may be long or carry names: plain text, wrapped into lines of
     about ``width`` characters (plotly never wraps an annotation)."""
     lines = textwrap.wrap(str(note), width=width) or [""]
@@ -250,7 +262,11 @@ def kappa_figure(inter: InterAnnotator) -> go.Figure:
             colorbar=dict(title="κ"),
         )
     )
-    fig.update_layout(title=dict(text=title, font=dict(size=13)), height=360, margin=MARGIN)
+    title = fitted(title, 52)  # 13 px: a few more characters a line
+    top = MARGIN["t"] + 16 * title.count("<br>")
+    fig.update_layout(
+        title=dict(text=title, font=dict(size=13)), height=360 + top - MARGIN["t"], margin={**MARGIN, "t": top}
+    )
     fig.update_yaxes(autorange="reversed")
     return fig
 
@@ -432,9 +448,9 @@ def _no_bias_reason(judge: Bias | None, people: Bias) -> str:
 def bradley_terry_figure(people: pd.DataFrame, judge: pd.DataFrame, notes: Sequence[str] = ()) -> go.Figure:
     """Bradley-Terry strengths with 95% bootstrap intervals, people's and the judge's, per model; ``notes``
     (untrusted text, e.g. why strengths are not estimable) are shown under the title."""
-    title = "Bradley-Terry strength (log-odds, mean 0) with 95% bootstrap intervals"
+    title = fitted("Bradley-Terry strength (log-odds, mean 0) with 95% bootstrap intervals", 52)
     if notes:
-        wrapped = [line for note in notes for line in textwrap.wrap(str(note), width=110)]
+        wrapped = [line for note in notes for line in textwrap.wrap(str(note), width=60)]
         title += "<br><span style='font-size:11px'>" + "<br>".join(plain(line) for line in wrapped) + "</span>"
     if people.empty and judge.empty:
         return message_figure("Bradley-Terry ranking", "No outcomes yet: needs human labels or judge verdicts.")
@@ -461,7 +477,7 @@ def bradley_terry_figure(people: pd.DataFrame, judge: pd.DataFrame, notes: Seque
     fig.update_layout(
         title=dict(text=title, font=dict(size=13)),
         height=360 + 14 * title.count("<br>"),
-        margin={**MARGIN, "t": MARGIN["t"] + 14 * title.count("<br>")} if notes else MARGIN,
+        margin={**MARGIN, "t": MARGIN["t"] + 14 * title.count("<br>")},
         scattermode="group",
         yaxis_title="strength",
         legend=dict(orientation="h", y=-0.2),

@@ -1,0 +1,180 @@
+"""Session 11, task "dash" (s10 retest items 5, 6, 10): what a reviewer reads on the Dashboard and in the
+pickers for a grading-only dataset, the agreement line's uncertain count, one rounding rule for mean
+ratings, and plurals.
+
+- A grading-only dataset (responses and ratings, no comparisons) hides the nine empty pairwise panels
+  (the page's own refresh handler sends ``visible=False`` for their column), and they come back for a
+  dataset with comparisons; the ``rate`` hint names the real dataset and grading session, quoted for a shell.
+- Pickers: "(ratings only)" for such a dataset, the import hint only for a truly empty one.
+- The agreement line says "(N uncertain left out)" in the CLI text, the report card's data and the
+  Dashboard, with N from the report.
+- Mean ratings: 2 places in the CLI text and on the Dashboard, from one function.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+import pytest
+from gradio_ids import by_id, handler
+
+from analysis import format_report, judge_report_card
+from analysis.corrected_ratings import rating_span
+from annotation_store import NewVerdict
+from cli import main
+from interchange.importers import import_alpacaeval_outputs
+from orchestration import Settings, Studio, import_file
+from orchestration.dashboard import REPORT_CACHE, ReportCache, build_dashboard
+from orchestration.metrics import metrics_report
+from ui.dashboard import SHOWN, dashboard_figures, summary_markdown
+from ui.render import code
+
+DEMO = "judge-studio-demo"
+GRADING = "alpaca grade's"  # a space and a quote: the hint must quote it for a shell
+SESSION = "Alpaca grading"
+COIN_FLIP = (0.46, 0.46, 0.08)  # top two 0 apart: uncertain at the default margin
+
+
+@pytest.fixture(autouse=True)
+def fresh_caches():
+    REPORT_CACHE.clear()
+    SHOWN.reset()
+    yield
+    REPORT_CACHE.clear()
+    SHOWN.reset()
+
+
+@pytest.fixture
+def studio(db_path: Path) -> Studio:
+    s = Studio.open(Settings(home=db_path.parent))
+    s.store.create_annotator("rita", role="reviewer", password="rita-pass-1")
+    s.store.create_annotator("alice", role="annotator", password="alice-pass-1")
+    return s
+
+
+def grading_only(studio: Studio, shared_data: Path, folder: Path, responses: int = 6) -> list[int]:
+    """``responses`` alpaca-7b outputs as a dataset of their own, a 1-5 grading session on it, and alice's
+    rating of each (no judge): the retest's "alpaca-grade". Returns the response ids."""
+    outputs = json.loads((shared_data / "alpaca_eval" / "alpaca-7b" / "model_outputs.json").read_text("utf-8"))
+    source = folder / "alpaca_slice.json"
+    source.write_text(json.dumps(outputs[:responses]), encoding="utf-8")
+    import_alpacaeval_outputs(studio.store, source, dataset=GRADING)
+    studio.store.save_session(SESSION, GRADING, kind="single", overlap=1, scale=5)
+    ids = [r.id for r in studio.store.responses(GRADING)]
+    for n in range(responses):
+        item = studio.grading.next_item("alice", SESSION)
+        assert item is not None
+        studio.grading.submit("alice", SESSION, item.id, 1 + n % 5)
+    return ids
+
+
+def _shown(studio: Studio, dataset: str, run: int | None = None) -> dict[str | None, Any]:
+    from ui import build_ui
+
+    return by_id(handler(build_ui(studio), "dashboard")(dataset, run, gr.Request(username="rita")))
+
+
+def test_a_grading_only_dashboard_hides_the_pairwise_panels_and_names_itself(
+    studio: Studio, shared_data: Path, tmp_path: Path
+) -> None:
+    grading_only(studio, shared_data, tmp_path)
+    shown = _shown(studio, GRADING)
+    assert shown["dashboard-pairwise"].visible is False  # no nine empty panels above the ratings
+    assert shown["dashboard-summary"].startswith("**0** comparisons · This dataset has no comparisons")
+    ratings = shown["dashboard-rating-correlations"]
+    assert ratings.startswith("**6** human ratings on **6** responses")
+    command = f"judge-studio rate --dataset {shlex.quote(GRADING)} --rating-profile prometheus2-absolute "
+    command += f"--session {shlex.quote(SESSION)}"
+    assert shlex.split(command)[3] == GRADING and shlex.split(command)[-1] == SESSION  # pastes as it reads
+    assert ratings.endswith(
+        "_No judge score to correlate with yet: rate this dataset with the judge, for example:_\n\n" + code(command)
+    )
+    assert "NAME" not in ratings
+    # a dataset with comparisons: the panels come back
+    back = _shown(studio, DEMO)
+    assert back["dashboard-pairwise"].visible is True
+
+
+def test_pickers_say_ratings_only_for_responses_and_the_import_hint_only_when_empty(
+    studio: Studio, shared_data: Path, tmp_path: Path
+) -> None:
+    grading_only(studio, shared_data, tmp_path, responses=2)
+    import_file(studio.store, shared_data / "mt_bench" / "question.jsonl", "mtbench-questions")
+    labels = {name: label for label, name in studio.dataset_choices()}
+    assert labels[GRADING] == f"{GRADING} (ratings only)"
+    (empty,) = [name for name, n in studio.store.dataset_sizes().items() if n == 0 and name != GRADING]
+    assert labels[empty] == f"{empty} (no comparisons yet: import model answers or responses)"  # questions only
+    assert labels[DEMO] == DEMO
+    from ui.pickers import DatasetPickers
+
+    pickers = DatasetPickers(studio)
+    with gr.Blocks():
+        box = pickers.add("some-dataset")
+    assert dict(box.choices) == {label: name for label, name in studio.dataset_choices()}  # one labelling
+
+
+def _uncertain_run(studio: Studio) -> int:
+    """Six demo comparisons labelled by ann, judged once each; the second at a coin flip (uncertain)."""
+    store = studio.store
+    ids = store.comparison_table(DEMO)["id"].astype(int).tolist()[:6]
+    run = store.ensure_judge_run("constrained-judge", {"model": "constrained-judge", "profile": "pandalm"})
+    for n, comparison in enumerate(ids):
+        store.save_label(comparison, "ann", "1", presented_swapped=False)
+        p = COIN_FLIP if n == 1 else (0.8, 0.1, 0.1)
+        store.save_verdict(run, NewVerdict(comparison, "1", "ok", p_1=p[0], p_2=p[1], p_tie=p[2]))
+    return run
+
+
+def test_the_agreement_line_says_how_many_uncertain_verdicts_it_left_out(studio: Studio) -> None:
+    run = _uncertain_run(studio)
+    report = metrics_report(studio.store, DEMO, n_bootstrap=0)
+    (judge,) = [j for j in report["judges"] if j["run_id"] == run]
+    assert (judge["against_majority"]["judge_uncertain"], judge["per_vote"]["judge_uncertain"]) == (1, 1)
+    text = format_report(report)
+    run_lines = text.split(f"Judge run {run}:")[1].splitlines()
+    assert run_lines[1].startswith("  vs majority (n=5)") and run_lines[1].endswith(" (1 uncertain left out)")
+    assert run_lines[2].startswith("  per vote (n=5)") and run_lines[2].endswith(" (1 uncertain left out)")
+    (card,) = [j for j in judge_report_card(report)["judges"] if j["run_id"] == run]
+    assert (card["agreement"]["n"], card["agreement"]["uncertain_left_out"]) == (5, 1)
+    summary = summary_markdown(build_dashboard(studio.store, DEMO, run, cache=ReportCache()))
+    assert "Human vs judge over **5** labels (1 uncertain left out): accuracy **1.000**" in summary
+    # nothing uncertain: nothing said
+    other = studio.store.ensure_judge_run("sure-judge", {"model": "sure-judge", "profile": "pandalm"})
+    for comparison in studio.store.comparison_table(DEMO)["id"].astype(int).tolist()[:6]:
+        studio.store.save_verdict(other, NewVerdict(comparison, "1", "ok"))
+    plain = format_report(metrics_report(studio.store, DEMO, n_bootstrap=0)).split(f"Judge run {other}:")[1]
+    assert "uncertain left out" not in plain.split("Judge run")[0]
+    assert "uncertain left out" not in summary_markdown(build_dashboard(studio.store, DEMO, other, cache=ReportCache()))
+
+
+def test_mean_ratings_have_two_places_in_the_cli_text_and_on_the_dashboard(
+    studio: Studio, shared_data: Path, tmp_path: Path
+) -> None:
+    grading_only(studio, shared_data, tmp_path)
+    assert rating_span({"estimate": 3.16666, "low": 2.8681, "high": 3.4649}) == "3.17 [2.87, 3.46]"
+    report = metrics_report(studio.store, GRADING, n_bootstrap=0)
+    (mean,) = report["ratings"]["corrected_means"]
+    span = rating_span(mean["people"])
+    assert f"people {span} (n 6)" in format_report(report)
+    table = dashboard_figures(build_dashboard(studio.store, GRADING, cache=ReportCache()))["dashboard-rating-means"]
+    assert f"| alpaca\\-7b | {span} |" in table
+
+
+def test_one_of_each_is_said_in_the_singular(
+    studio: Studio, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    store = studio.store
+    first, second = store.comparison_table(DEMO)["id"].astype(int).tolist()[:2]
+    store.save_label(first, "ann", "1", presented_swapped=False)
+    store.save_label(second, "ann", None, skipped=True)
+    run = store.ensure_judge_run("one-judge", {"model": "one-judge", "profile": "pandalm"})
+    store.save_verdict(run, NewVerdict(first, "1", "ok"))
+    summary = summary_markdown(build_dashboard(store, DEMO, run, cache=ReportCache()))
+    assert "**1** human label from **1** annotator on **1** comparison (0 labelled twice or more, 1 skip)" in summary
+    assert "**1** judge verdict (run" in summary and "Human vs judge over **1** label:" in summary
+    main(["users", "invite", "--home", str(tmp_path), "--hours", "1", "--base-url", "https://j.example.org/"])
+    assert "valid 1 hour." in capsys.readouterr().err
