@@ -179,6 +179,18 @@ class DatasetsMixin(StoreBase):
         with self._read() as session:
             return {str(name): int(n) for name, n in session.execute(query)}
 
+    def datasets_with_responses(self) -> set[str]:
+        """The datasets that hold at least one response (one query, no texts read): the pickers label a
+        dataset without comparisons "(ratings only)" when it has responses, an import hint when empty."""
+        query = (
+            select(Dataset.name)
+            .join(Prompt, Prompt.dataset_id == Dataset.id)
+            .join(Response, Response.prompt_id == Prompt.id)
+            .distinct()
+        )
+        with self._read() as session:
+            return {str(name) for name in session.scalars(query)}
+
     # ------------------------------------------------------------------ comparisons
     def comparison_table(self, dataset: str | None = None) -> pd.DataFrame:
         """One row per comparison: id, prompt key, category, the two model names, instruction."""

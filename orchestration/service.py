@@ -663,11 +663,8 @@ class Studio:
         comparisons is "(ratings only)" (a grading study needs nothing more imported); only a truly empty
         one says what to import next (s10 retest, finding 5)."""
         sizes = self.store.dataset_sizes()
-        return [(dataset_label(name, n, bool(n) or self._has_responses(name)), name) for name, n in sizes.items()]
-
-    def _has_responses(self, dataset: str) -> bool:
-        """Whether a dataset without comparisons holds responses (read only for those, usually few)."""
-        return not self.store.response_table(dataset).empty
+        answered = self.store.datasets_with_responses() if not all(sizes.values()) else set()
+        return [(dataset_label(name, n, name in answered), name) for name, n in sizes.items()]
 
     def default_dataset(self) -> str | None:
         """The dataset pickers open on: the one people work on now (``Store.working_dataset``: the newest

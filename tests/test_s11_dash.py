@@ -178,3 +178,26 @@ def test_one_of_each_is_said_in_the_singular(
     assert "**1** judge verdict (run" in summary and "Human vs judge over **1** label:" in summary
     main(["users", "invite", "--home", str(tmp_path), "--hours", "1", "--base-url", "https://j.example.org/"])
     assert "valid 1 hour." in capsys.readouterr().err
+
+
+def test_the_report_card_page_says_the_same_as_the_cli_and_dashboard(
+    studio: Studio, shared_data: Path, tmp_path: Path
+) -> None:
+    """The Report card page (its own Markdown) follows the three rules: the agreement line's uncertain
+    count, mean ratings at 2 places, and the pickers' dataset labels."""
+    from ui import build_ui
+    from ui.report_card import card_markdown
+
+    run = _uncertain_run(studio)
+    card = judge_report_card(metrics_report(studio.store, DEMO, n_bootstrap=0))
+    (judge,) = [j for j in card["judges"] if j["run_id"] == run]
+    assert "on 5 comparisons: accuracy" in card_markdown({**card, "judges": [judge]})
+    assert "(1 uncertain left out); per vote" in card_markdown({**card, "judges": [judge]})
+    grading_only(studio, shared_data, tmp_path)
+    graded = judge_report_card(metrics_report(studio.store, GRADING, n_bootstrap=0))
+    (mean,) = graded["ratings"]["corrected_means"]
+    assert f"| alpaca\\-7b | {rating_span(mean['people'])} |" in card_markdown(graded)
+    demo = build_ui(studio)
+    (fill,) = [f.fn for f in demo.fns.values() if getattr(f.fn, "__name__", "") == "fill_datasets"]
+    choices = dict(by_id(fill(None, gr.Request(username="rita")))["card-dataset"].choices)
+    assert choices[f"{GRADING} (ratings only)"] == GRADING and choices[DEMO] == DEMO

@@ -20,8 +20,9 @@ import plotly.graph_objects as go
 
 from analysis.agreement import accuracy_interval_text
 from analysis.alt_test import notes
+from analysis.corrected_ratings import rating_span
 from analysis.defaults import AGGREGATION, AGGREGATIONS
-from analysis.report_text import response_one_text
+from analysis.report_text import response_one_text, uncertain_left_out
 from orchestration import Studio
 from orchestration.metrics import PeopleOptions
 from orchestration.report_card import ReportCardDesk
@@ -135,7 +136,8 @@ def _agreement_lines(judge: Mapping[str, Any]) -> list[str]:
         "",
         f"Against people's {agreement['people_labels']} label on {agreement['n']} comparisons: accuracy "
         f"{_num(agreement['accuracy'])}{ci}, Cohen's κ {_num(agreement['cohen_kappa'])}, macro F1 "
-        f"{_num(agreement['macro_f1'])}; per vote {_num(agreement['per_vote_accuracy'])}; "
+        f"{_num(agreement['macro_f1'])}{uncertain_left_out(agreement.get('uncertain_left_out', 0))}; per vote "
+        f"{_num(agreement['per_vote_accuracy'])}; "
         f"outputs without a verdict: {_not_parsed(agreement)}.",
         "",
     ]
@@ -276,7 +278,7 @@ def ratings_markdown(card: Mapping[str, Any], text: Escape = inline_text) -> str
     ]
     lines += _table(["grader", "ratings", "skipped", "gold checks", "gold right"], rows)
     means = [
-        [text(m["model"]), _interval(m["people"]), _interval(m["judge"]), _interval(m["corrected"]), str(m["n_people"])]
+        [text(m["model"]), *(rating_span(m[part]) for part in ("people", "judge", "corrected")), str(m["n_people"])]
         + [str(m["n_judge"])]
         for m in ratings.get("corrected_means") or []
     ]
@@ -494,10 +496,11 @@ def report_card_tab(studio: Studio, demo: gr.Blocks | None = None) -> None:
 
     @guarded
     def fill_datasets(current: str | None, request: gr.Request) -> dict[Any, Any]:
-        names = desk.datasets(actor_of(request))
+        names = set(desk.datasets(actor_of(request)))  # the role's datasets, labelled as every picker does
+        choices = [choice for choice in studio.dataset_choices() if choice[1] in names]
         default = studio.default_dataset()
         chosen = current if current in names else (default if default in names else None)
-        return {dataset: gr.Dropdown(choices=names, value=chosen)}
+        return {dataset: gr.Dropdown(choices=choices, value=chosen)}
 
     @guarded
     def fill_runs(name: str | None, request: gr.Request) -> dict[Any, Any]:
