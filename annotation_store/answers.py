@@ -1237,8 +1237,8 @@ def _submit(
     item = k.read_item(session, item_id)
     if item is None:
         raise StoreNotFound(f"There is no {k.item_noun.lower()} with id {item_id}; nothing was saved.")
-    if item.dataset != view.dataset:
-        raise StoreForbidden(
+    if item.dataset != view.dataset:  # not found in this session, as an unknown id (REST answers both alike)
+        raise StoreNotFound(
             f"{k.item_noun} #{item_id} is not in this session's dataset ({view.dataset!r}); nothing was saved."
         )
     who = who if who is not None else person(session, name)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 from sqlalchemy import func, select
@@ -24,6 +24,16 @@ GOLD_RATING_COLUMNS = ["response_id", "dataset", "model", "scale", "low", "high"
 #: How many ids one ``IN (...)`` query of ``set_gold_ratings_many`` holds (SQLite allows 32766 since 3.32).
 GOLD_CHUNK = 500
 _RIGHT = {"low": "lowest right rating", "high": "highest right rating"}
+
+
+class GoldImportCounts(NamedTuple):
+    """What a bulk gold write did (``set_gold_many``, ``set_gold_ratings_many``): marks new, marks that were gold
+    with another answer, range or explanation, and marks already there as they are. Counted inside the write's
+    transaction: a count read before it could be stale by the time it commits (another admin's import)."""
+
+    added: int
+    changed: int
+    unchanged: int
 
 
 @dataclass(frozen=True)
@@ -80,10 +90,10 @@ class GoldRatingsMixin(StoreBase):
                 session.add(row)
             row.scale, row.low, row.high, row.explanation = scale, low, high, explanation or ""
 
-    def set_gold_ratings_many(self, marks: Sequence[GoldRatingMark]) -> tuple[int, int]:
+    def set_gold_ratings_many(self, marks: Sequence[GoldRatingMark]) -> GoldImportCounts:
         """Mark many responses as gold in ONE write transaction, all or nothing (``judge-studio gold responses
-        import``); returns (added, updated). A bad range, a response marked twice or an unknown response
-        refuses the whole batch with the mark's place and column in the message, and nothing is written.
+        import``); returns what it did (``GoldImportCounts``). A bad range, a response marked twice or an unknown
+        response refuses the whole batch with the mark's place and column in the message, and nothing is written.
         A response already gold gets the new mark (its scale included), as ``set_gold_rating`` does."""
         if not marks:
             raise StoreError("There are no gold responses to write; nothing was imported.")
@@ -107,6 +117,7 @@ class GoldRatingsMixin(StoreBase):
                 known.update(session.scalars(select(Response.id).where(Response.id.in_(chunk))))
                 rows = session.scalars(select(GoldRating).where(GoldRating.response_id.in_(chunk)))
                 existing.update((row.response_id, row) for row in rows)
+            unchanged = 0
             for mark in marks:
                 if mark.response_id not in known:
                     raise StoreNotFound(
@@ -117,8 +128,15 @@ class GoldRatingsMixin(StoreBase):
                 if row is None:
                     row = GoldRating(response_id=mark.response_id)
                     session.add(row)
+                else:
+                    unchanged += (row.scale, row.low, row.high, row.explanation) == (
+                        mark.scale,
+                        mark.low,
+                        mark.high,
+                        mark.explanation,
+                    )
                 row.scale, row.low, row.high, row.explanation = mark.scale, mark.low, mark.high, mark.explanation
-            return len(marks) - len(existing), len(existing)
+            return GoldImportCounts(len(marks) - len(existing), len(existing) - unchanged, unchanged)
 
     def remove_gold_rating(self, response_id: int) -> int:
         """Remove a response's gold mark; returns how many ratings people gave it, which stay as

@@ -31,6 +31,7 @@ from annotation_store.assignment import (
 )
 from annotation_store.base import StoreBase, StoreNotFound
 from annotation_store.errors import StoreError
+from annotation_store.gold_ratings import GoldImportCounts
 from annotation_store.guidelines import guideline_version_in_force, record_guidelines
 from annotation_store.models import (
     LEASE_MIN_SECONDS,
@@ -302,11 +303,12 @@ class SessionsMixin(StoreBase):
             kept = select(func.count()).select_from(Label)
             return int(session.scalar(kept.where(Label.comparison_id == comparison_id, Label.skipped.is_(False))) or 0)
 
-    def set_gold_many(self, marks: Sequence[GoldMark]) -> tuple[int, int]:
+    def set_gold_many(self, marks: Sequence[GoldMark]) -> GoldImportCounts:
         """Mark many comparisons as gold in ONE write transaction, all or nothing (``judge-studio gold
-        import``); returns (added, updated). A verdict that is not 1, 2 or tie, a comparison marked twice
-        or an unknown comparison refuses the whole batch with the mark's place in the message, and
-        nothing is written. A comparison already gold gets the new answer, as ``set_gold`` does."""
+        import``); returns what it did (``GoldImportCounts``, counted in the transaction). A verdict that is
+        not 1, 2 or tie, a comparison marked twice or an unknown comparison refuses the whole batch with the
+        mark's place in the message, and nothing is written. A comparison already gold gets the new answer,
+        as ``set_gold`` does."""
         if not marks:
             raise StoreError("There are no gold marks to write; nothing was imported.")
         seen: dict[int, str] = {}
@@ -331,6 +333,7 @@ class SessionsMixin(StoreBase):
                 known.update(session.scalars(select(Comparison.id).where(Comparison.id.in_(chunk))))
                 rows = session.scalars(select(GoldLabel).where(GoldLabel.comparison_id.in_(chunk)))
                 existing.update((row.comparison_id, row) for row in rows)
+            unchanged = 0
             for mark in marks:
                 if mark.comparison_id not in known:
                     raise StoreNotFound(
@@ -341,8 +344,10 @@ class SessionsMixin(StoreBase):
                 if row is None:
                     row = GoldLabel(comparison_id=mark.comparison_id)
                     session.add(row)
+                elif (row.verdict, row.explanation) == (mark.verdict, mark.explanation):
+                    unchanged += 1
                 row.verdict, row.explanation = mark.verdict, mark.explanation
-            return len(marks) - len(existing), len(existing)
+            return GoldImportCounts(len(marks) - len(existing), len(existing) - unchanged, unchanged)
 
     def gold_marks(self, dataset: str | None = None, comparison_id: int | None = None) -> pd.DataFrame:
         """comparison_id, dataset, verdict, explanation of the gold comparisons (of one dataset, or of one

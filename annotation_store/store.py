@@ -17,6 +17,7 @@ from annotation_store.app_secrets import AppSecretsMixin
 from annotation_store.datasets import COMPARISON_COLUMNS, demo_pairs
 from annotation_store.db import make_engine, sqlite_url, upgrade_to_head
 from annotation_store.errors import StoreError
+from annotation_store.extra_reads import ExtraReadsMixin
 from annotation_store.gold_ratings import GoldRatingsMixin
 from annotation_store.guidelines import GuidelinesMixin
 from annotation_store.labels import LABELS, LabelsMixin
@@ -54,6 +55,7 @@ class Store(
     LabelsMixin,
     RatingsMixin,
     GoldRatingsMixin,
+    ExtraReadsMixin,
     VerdictsMixin,
     SessionsMixin,
     AccountsMixin,

@@ -94,8 +94,17 @@ def _interrupted() -> NoReturn:
     threads (1-5 s measured), and a second Ctrl-C meanwhile would end in a traceback.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    newline = chr(10) if sys.stderr.isatty() else ""  # a progress bar's line is ended first
+    # a progress bar's line (or a terminal's "^C") is ended first, so the line stands on its own
+    newline = chr(10) if _bar_drawn() or sys.stderr.isatty() else ""
     with suppress(OSError, ValueError, RuntimeError):  # a broken pipe, or stderr mid-write: exit all the same
         print(f"{newline}judge-studio: interrupted.", file=sys.stderr, flush=True)
         sys.stdout.flush()
     os._exit(INTERRUPTED)
+
+
+def _bar_drawn() -> bool:
+    """Whether a tqdm bar is open (``tqdm._instances``: the bars it redraws; tqdm's own ``tqdm.write`` reads
+    it the same way). Its line has no end until it closes, and ``os._exit`` closes none, so without this
+    "judge-studio: interrupted." landed after "Rating: 0/6 [...]" on the same line (a log, a pipe)."""
+    tqdm = sys.modules.get("tqdm")  # never imported here: a command without a bar did not load it
+    return bool(getattr(getattr(tqdm, "tqdm", None), "_instances", None))

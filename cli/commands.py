@@ -48,9 +48,10 @@ def serve(settings: Settings) -> None:
     password = studio.access.ensure_admin(settings.home)
     said = warn_unloadable_judge(studio)  # a missing model path: said now, not only on the Case study page
     on_error = None if said else say_background_failure
-    if settings.judge_demo_on_start and settings.seed_demo and settings.judge_model == DEMO_MODEL:
-        studio.judge_demo_in_background(on_error=on_error)  # first start: real verdicts (loads the judge too)
-    else:
+    demo = settings.judge_model == DEMO_MODEL
+    if settings.judge_demo_on_start and settings.seed_demo and demo:
+        judge_demo_logged(studio, on_error)  # first start: real verdicts (loads the judge too)
+    elif settings.judge_demo_on_start or not demo:  # turned off, the demo judge's weights load at its first use
         studio.warm_up_in_background(on_error=on_error)
     app = create_app(studio)
     url = f"http://{settings.host}:{settings.port}/"
@@ -58,6 +59,45 @@ def serve(settings: Settings) -> None:
     print(f"Judge Studio on {url} (REST API docs: {url}api/v1/docs); data in {settings.database}", flush=True)
     # proxy_headers off: the app believes X-Forwarded-* only from forwarded_allow_ips (web/security.py)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", access_log=False, proxy_headers=False)
+
+
+def judge_demo_logged(studio: Studio, on_error: Callable[[Exception], None] | None) -> None:
+    """``Studio.judge_demo_in_background`` with a line on the server's console (uvicorn's log) when it starts
+    and when it is done ("Demo judge: judged 12 comparisons in 41 s"): the pages show its progress, but the
+    console said nothing unless it failed. uvicorn's logging is set up here, before ``uvicorn.run`` sets it up
+    again the same way, so the first line is not dropped (it may come before the server's own lines)."""
+    import logging
+    import logging.config
+
+    from uvicorn.config import LOGGING_CONFIG
+
+    from orchestration.demo import judge_demo_in_background
+
+    logging.config.dictConfig(LOGGING_CONFIG)
+    log = logging.getLogger("uvicorn.error")
+
+    def judge_dataset(*args: Any, **kwargs: Any) -> object:
+        log.info("Demo judge: judging the dataset %s in the background (the pages show its progress).", args[0])
+        started = time.perf_counter()
+        try:
+            summary = studio.judge_dataset(*args, **kwargs)
+        except Exception as exc:
+            if on_error is not None:
+                on_error(exc)
+            raise
+        seconds = time.perf_counter() - started
+        log.info("Demo judge: %s in %.0f s.", demo_judged_text(summary.judged, summary.skipped), seconds)
+        return summary
+
+    judge_demo_in_background(judge_dataset, studio.background)
+
+
+def demo_judged_text(judged: int, skipped: int) -> str:
+    """What the demo judge did at start, in words: a restart after a finished first start judges nothing."""
+    from cli.options import counted
+
+    done = f"judged {counted(judged, 'comparison')}"
+    return done + (f" ({skipped} judged before, skipped)" if skipped else "")
 
 
 def warn_unloadable_judge(studio: Studio) -> bool:
@@ -194,14 +234,19 @@ def _with_nodelay(sock: socket.socket) -> socket.socket:
 
 
 @contextmanager
-def progress_bar(unit: str, desc: str) -> Iterator[Callable[[int, int], None]]:
-    """A tqdm bar on standard error, as the ``on_progress(done, total)`` callback that moves it.
+def progress_bar(unit: str, desc: str, total: int = 0) -> Iterator[Callable[[int, int], None]]:
+    """A tqdm bar on standard error, as the ``on_progress(done, total)`` callback that moves it. ``unit``
+    is singular; the bar says " ratings/s" (tqdm puts the unit right after the number). ``total``: what is
+    to do when known before the first call, so a bar waiting for its first batch says "0/6", not "0".
 
     Closed on the way out, Ctrl-C included, so that the bar is not drawn again after the last line.
     """
     from tqdm import tqdm
 
-    with tqdm(total=0, unit=unit, desc=desc) as bar:
+    # tqdm's own layout, but the rate always per second ("0.08 ratings/s"): slower than one a second it would
+    # say "12.28s/ ratings" instead
+    layout = "{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}, {rate_noinv_fmt}]"
+    with tqdm(total=total, unit=f" {unit}s", desc=desc, bar_format=layout) as bar:
 
         def progress(done: int, total: int) -> None:
             bar.total = total
@@ -287,7 +332,8 @@ def rate(settings: Settings, args: argparse.Namespace) -> None:
     check = args.check and not expected
     if check and not check_rating_output(studio.rater(profile, session), ask=not args.yes):
         sys.exit("judge-studio: nothing was rated.")
-    with progress_bar("rating", "Rating") as progress:
+    total = rating_total(studio, args.dataset, args.limit, profile, session)
+    with progress_bar("rating", "Rating", total) as progress:
         summary = studio.rate_dataset(
             args.dataset, limit=args.limit, on_progress=progress, profile=profile, session=session
         )
@@ -295,6 +341,21 @@ def rate(settings: Settings, args: argparse.Namespace) -> None:
         f"Rated {summary.rated} responses ({summary.unparsed} unparsed); skipped {summary.skipped} already "
         f"rated with this judge (run {summary.run_id}). Database: {settings.database}"
     )
+
+
+def rating_total(studio: Studio, dataset: str, limit: int | None, profile: str, session: str | None) -> int:
+    """How many responses ``rate`` will rate, worked out before the judge loads (as ``judge`` does): the
+    dataset's responses less those this judge's stored run rated, at most ``limit``. A grading session's
+    judge (its scale and rubric are in the fingerprint) is not planned without loading: all its responses."""
+    from dataclasses import replace
+
+    from judge_runtime.factory import planned_fingerprint_key
+
+    ids = {int(view.id) for view in studio.responses_to_rate(dataset, session)}
+    key = None if session else planned_fingerprint_key(replace(studio.rating_spec, profile=profile))
+    run_id = studio.store.judge_run_id(key) if key else None
+    left = len(ids - studio.store.rated_response_ids(run_id)) if run_id is not None else len(ids)
+    return left if limit is None else min(left, limit)
 
 
 def check_rating_output(rater: Judge, *, ask: bool) -> bool:

@@ -27,7 +27,7 @@ from settings import Settings
 
 if TYPE_CHECKING:
     from annotation_store import GoldMark
-    from annotation_store.gold_ratings import GoldRatingMark
+    from annotation_store.gold_ratings import GoldImportCounts, GoldRatingMark
     from orchestration import AdminDesk
 
 #: The columns a gold file holds (others are ignored, e.g. ``dataset`` from ``gold list --json``).
@@ -424,18 +424,20 @@ def _responses_command(settings: Settings, desk: AdminDesk, args: argparse.Names
     elif task == "import":
         path = Path(args.file)
         marks = read_gold_responses_file(path, args.format)
-        rows: Any = desk.gold_ratings(actor, None).itertuples(index=False)
-        before = {int(r.response_id): (int(r.scale), int(r.low), int(r.high), r.explanation) for r in rows}
-        same = sum(before.get(m.response_id) == (m.scale, m.low, m.high, (m.explanation or "").strip()) for m in marks)
-        added, updated = desk.import_gold_ratings(actor, marks)
-        print(f"Imported {path.name}: {import_counts(added, updated, same, 'response')}.")
+        print(f"Imported {path.name}: {gold_import_text(desk.import_gold_ratings(actor, marks), 'response')}.")
         print(f"Database: {settings.database}", file=sys.stderr)
 
 
+def gold_import_text(counts: GoldImportCounts, noun: str) -> str:
+    """``import_counts`` of what the store counted inside the import's transaction (``GoldImportCounts``): a
+    count read before it could be stale by the time it commits, e.g. another admin's import in between."""
+    return import_counts(counts.added, counts.changed + counts.unchanged, counts.unchanged, noun)
+
+
 def import_counts(added: int, updated: int, unchanged: int, noun: str) -> str:
-    """What a gold import did, in words. The store counts every mark that was gold already as updated;
-    ``unchanged`` of them (read before the import) held the same answer and explanation, so re-importing
-    ``gold list --json`` says "nothing new", as ``import`` does, rather than "7 gold marks changed"."""
+    """What a gold import did, in words: ``updated`` marks were gold already, ``unchanged`` of them with the same
+    answer and explanation, so re-importing ``gold list --json`` says "nothing new", as ``import`` does, rather
+    than "7 gold marks changed"."""
     changed = max(0, updated - unchanged)
     if not added and not changed:
         return f"nothing new ({counted(unchanged, 'gold mark')} already there, unchanged)"
@@ -467,11 +469,7 @@ def gold_command(settings: Settings, args: argparse.Namespace) -> None:
         elif task == "import":
             path = Path(args.file)
             marks = read_gold_file(path, args.format)
-            rows: Any = desk.gold_marks(actor).itertuples(index=False)
-            before = {int(r.comparison_id): (r.verdict, r.explanation) for r in rows}
-            same = sum(before.get(m.comparison_id) == (m.verdict, (m.explanation or "").strip()) for m in marks)
-            added, updated = desk.import_gold(actor, marks)
-            print(f"Imported {path.name}: {import_counts(added, updated, same, 'comparison')}.")
+            print(f"Imported {path.name}: {gold_import_text(desk.import_gold(actor, marks), 'comparison')}.")
             print(f"Database: {settings.database}", file=sys.stderr)
     finally:
         store.close()

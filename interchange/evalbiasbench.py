@@ -23,7 +23,15 @@ from pathlib import Path
 
 from annotation_store.batch_import import ImportLabel, ImportPrompt, ImportSummary
 from annotation_store.store import Store, StoreError
-from interchange.importers import EVALBIASBENCH_MODELS, _Collected, _decisive_label, _open_text, _Record, _shown
+from interchange.importers import (
+    EVALBIASBENCH_MODELS,
+    _Collected,
+    _decisive_label,
+    _open_text,
+    _Record,
+    _shown,
+    not_json_message,
+)
 
 EVALBIASBENCH_DATASET = "evalbiasbench"
 EVALBIASBENCH_ANNOTATOR = "evalbiasbench-gold"
@@ -58,10 +66,11 @@ class ParsedPairs:
 
 def _subset_records(path: Path) -> list[tuple[str, _Record]]:
     """(subset name, record) for every record, numbered through the whole file."""
+    text = _open_text(path)
     try:
-        data = json.loads(_open_text(path))
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise StoreError(f"{path.name}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}).") from None
+        raise StoreError(not_json_message(path.name, text, exc)) from None
     if not isinstance(data, dict):
         raise StoreError(f"{path.name}: expected a JSON object of bias subsets, got {type(data).__name__}.")
     records: list[tuple[str, _Record]] = []

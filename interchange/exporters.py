@@ -62,10 +62,11 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 #: What ``labels`` adds after ``status`` and the JUDGE_COLUMNS (``_label_details``): the person's kind (crowd /
 #: skilled / expert; empty for a judge), the skip, the first answer (what a gold check scores), the comparison's
-#: gold answer, and the rest of what the label holds. ``rater_kind`` stays "human" / "judge": readers filter
-#: judge rows on it.
-LABEL_DETAIL_COLUMNS = ["annotator_kind", "skipped", "first_verdict", "gold", "gold_answer", "confidence", "comment"]
-LABEL_DETAIL_COLUMNS += ["time_on_item_ms", "created_at", "updated_at"]
+#: gold answer, the session it was last given in with the guideline version then (empty outside a session, e.g.
+#: imported labels, and for a judge), and the rest of what the label holds. ``rater_kind`` stays "human" /
+#: "judge": readers filter judge rows on it.
+LABEL_DETAIL_COLUMNS = ["annotator_kind", "skipped", "first_verdict", "gold", "gold_answer", "session"]
+LABEL_DETAIL_COLUMNS += ["guideline_version", "confidence", "comment", "time_on_item_ms", "created_at", "updated_at"]
 #: What every row of ``labels`` and ``judgments`` says about its comparison (``_comparison_fields``).
 COMPARISON_COLUMNS = ["dataset", "comparison_id", "prompt_key", "category", "model1", "model2"]
 LONG_COLUMNS = [
@@ -93,8 +94,12 @@ def _missing(value: Any) -> bool:
 
 
 def _when(value: Any) -> str | None:
-    """A stored time as ISO 8601 text (UTC, as stored), so CSV, JSONL and Parquet hold the same value."""
-    return None if _missing(value) or value is pd.NaT else pd.Timestamp(value).isoformat()
+    """A stored time as ISO 8601 text with its UTC offset ("+00:00"), so CSV, JSONL and Parquet hold the same
+    value and a reader need not guess the zone: the store keeps naive UTC (``models.utcnow``)."""
+    if _missing(value) or value is pd.NaT:
+        return None
+    stamp = pd.Timestamp(value)
+    return (stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")).isoformat()
 
 
 def _texts(store: Store, dataset: str) -> pd.DataFrame:
@@ -136,6 +141,7 @@ def _human_labels(store: Store, dataset: str) -> pd.DataFrame:
     one read that carries ``presented_swapped``, the person's kind, comment and times); answers with
     neither a verdict nor a skip (rating-only rows) are left out, as in ``Store.labels``."""
     details = store.label_details(dataset)
+    details = details.merge(store.label_sessions(dataset), on=["comparison_id", "annotator"], how="left")
     return details[details["verdict"].notna() | details["skipped"].astype(bool)]
 
 
@@ -145,8 +151,8 @@ def _gold_answers(store: Store, dataset: str) -> dict[int, str]:
 
 
 def _label_details(label: Mapping[str, Any] | None, gold: str | None) -> dict[str, Any]:
-    """The LABEL_DETAIL_COLUMNS of one row: a person's label (``label``: a ``label_details`` row) or a
-    judge's verdict (None: only the comparison's gold answer)."""
+    """The LABEL_DETAIL_COLUMNS of one row: a person's label (``label``: a ``label_details`` row with its
+    ``label_sessions`` columns) or a judge's verdict (None: only the comparison's gold answer)."""
     found = label or {}
     return {
         "annotator_kind": found.get("kind"),
@@ -154,6 +160,8 @@ def _label_details(label: Mapping[str, Any] | None, gold: str | None) -> dict[st
         "first_verdict": found.get("first_verdict"),
         "gold": gold is not None,
         "gold_answer": gold,
+        "session": found.get("session"),
+        "guideline_version": _whole(found.get("guideline_version")),
         "confidence": _whole(found.get("confidence")),
         "comment": found.get("comment"),
         "time_on_item_ms": _whole(found.get("time_on_item_ms")),
@@ -275,8 +283,8 @@ def judgments(store: Store, dataset: str, *, margin: float = UNCERTAIN_MARGIN) -
     return rows
 
 
-#: The columns of a ``ratings`` export, in order (``ratings_long``). ``created_at`` is a judge rating's time; a
-#: person's rating has it where the store's ratings read carries it (``updated_at``: its last save).
+#: The columns of a ``ratings`` export, in order (``ratings_long``). ``created_at``: a judge rating's time, a
+#: person's first save of the rating (``Store.rating_times``); ``updated_at``: its last save.
 RATING_EXPORT_COLUMNS = ["dataset", "response_id", "prompt_key", "category", "model", "instruction", "rater"]
 RATING_EXPORT_COLUMNS += ["rater_kind", "annotator_kind", "run_id", "rating", "scale", "status", "skipped"]
 RATING_EXPORT_COLUMNS += ["first_rating", "gold", "gold_low", "gold_high", "session", "guideline_version"]
@@ -354,7 +362,9 @@ def ratings_long(store: Store, dataset: str, *, include_judges: bool = False) ->
     responses = _responses(store, dataset)
     gold = _gold_ranges(store, dataset)
     kinds = {str(n): str(k) for n, k in zip(store.accounts()["name"], store.accounts()["kind"], strict=True)}
-    frame = store.ratings(dataset)
+    frame = store.ratings(dataset).merge(store.rating_times(dataset), on=["response_id", "annotator"], how="left")
+    if frame.empty and not include_judges:
+        _refuse_pairwise_only(store, dataset)
     raters = sorted({str(name) for name in frame["annotator"]})
     sessions = _rating_sessions(store, dataset, raters, len(frame) + 1)
     versions = {name: store.guideline_versions(name) for name in set(sessions.values())}
@@ -387,14 +397,26 @@ def ratings_long(store: Store, dataset: str, *, include_judges: bool = False) ->
                 "comment": rating["comment"],
                 "time_on_item_ms": _whole(rating["time_on_item_ms"]),
                 "version": _whole(rating["version"]),
-                "created_at": _when(rating.get("created_at")),
+                "created_at": _when(rating["created_at"]),
                 "updated_at": _when(rating["updated_at"]),
             }
             | (dict.fromkeys(JUDGE_RATING_EXPORT_COLUMNS) if include_judges else {})  # every row the same keys
         )
     if include_judges:
         rows += _judge_rating_rows(store, dataset, responses, gold)
+        if not rows:
+            _refuse_pairwise_only(store, dataset)
     return rows
+
+
+def _refuse_pairwise_only(store: Store, dataset: str) -> None:
+    """Refuse a ratings export of a dataset with comparisons but not one rating, as the labels export refuses
+    a dataset without comparisons (``_texts``): a silent 0-row file reads as "nobody answered"."""
+    if not store.comparison_texts(dataset).empty:
+        raise StoreError(
+            f"Dataset {dataset!r} has comparisons but no ratings, so there is nothing to export as ratings; "
+            "its pairwise answers are in the labels export (kind labels)."
+        )
 
 
 def _judge_rating_rows(

@@ -229,10 +229,7 @@ def _json_list(path: Path, what: str) -> list[Any]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        hint = _json_lines_hint(text) if exc.msg == "Extra data" else _csv_hint(text)
-        raise StoreError(
-            f"{path.name}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}).{hint}"
-        ) from None
+        raise StoreError(not_json_message(path.name, text, exc)) from None
     if not isinstance(data, list):
         raise StoreError(f"{path.name}: expected a JSON list of {what}, got {type(data).__name__}.")
     return data
@@ -240,6 +237,13 @@ def _json_list(path: Path, what: str) -> list[Any]:
 
 #: The formats that read JSON Lines (one JSON object a line), for the hint when a JSON format gets such a file.
 JSON_LINES_FORMATS = ("jsonl", "mtbench-questions", "mtbench-reference", "mtbench-answers")
+
+
+def not_json_message(name: str, text: str, exc: json.JSONDecodeError) -> str:
+    """The refusal of a file a JSON-list (or object) format cannot read: where it stopped, the hint when it looks
+    like JSON Lines or CSV, and "Nothing was imported." (every JSON format's reader says it so)."""
+    hint = _json_lines_hint(text) if exc.msg == "Extra data" else _csv_hint(text)
+    return f"{name}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}).{hint}{NOTHING_IMPORTED}"
 
 
 def _json_lines_hint(text: str) -> str:
@@ -252,14 +256,20 @@ def _json_lines_hint(text: str) -> str:
         whole = False
     if not whole:
         return ""
-    return (
-        " This looks like JSON Lines (one JSON object a line), but this format reads one JSON list; "
-        f"choose a JSON Lines format: {', '.join(JSON_LINES_FORMATS)}."
-    )
+    formats = ", ".join(JSON_LINES_FORMATS)
+    return f" This looks like JSON Lines, not one JSON list: choose a JSON Lines format: {formats}."
 
 
-#: The formats that read one JSON list (or object), for the hint when a CSV format gets such a file.
-JSON_FORMATS = tuple(name for name in IMPORT_FORMATS if name not in (*JSON_LINES_FORMATS, "csv"))
+#: The formats that read one JSON list (or object), for the hint when a CSV format gets such a file: this
+#: module's and the two benchmark readers' (``interchange.evalbiasbench``, ``interchange.hhh_alignment``,
+#: named here because they import this module; ``orchestration.datasets.IMPORT_FORMATS`` lists all).
+JSON_FORMATS = (
+    *(name for name in IMPORT_FORMATS if name not in (*JSON_LINES_FORMATS, "csv")),
+    "evalbiasbench",
+    "hhh-alignment",
+)
+#: How every "wrong kind of file" message ends (after its hint), as the other refusals of a file say it.
+NOTHING_IMPORTED = " Nothing was imported."
 
 
 def _csv_hint(text: str) -> str:
@@ -314,9 +324,8 @@ def _jsonl_records(path: Path) -> list[_Record]:
             item = json.loads(line)
         except json.JSONDecodeError as exc:
             hint = _csv_hint(text) if number == 1 else ""
-            raise StoreError(
-                f"{path.name}, record {number} (line {line_number}): not valid JSON ({exc.msg}).{hint}"
-            ) from None
+            where = f"{path.name}, record {number} (line {line_number})"
+            raise StoreError(f"{where}: not valid JSON ({exc.msg}).{hint}{NOTHING_IMPORTED}") from None
         records.append(_as_record(path.name, number, item, line_number))
     return records
 
@@ -334,7 +343,7 @@ def _csv_records(path: Path) -> list[_Record]:
     None or put the extras under a None column, and the message would blame a field instead)."""
     text = _open_text(path)
     if hint := _json_hint(text):
-        raise StoreError(f"{path.name}: not a CSV file.{hint} Nothing was imported.")
+        raise StoreError(f"{path.name}: not a CSV file.{hint}{NOTHING_IMPORTED}")
     csv.field_size_limit(max(csv.field_size_limit(), CSV_FIELD_LIMIT))
     reader = csv.reader(text.splitlines(keepends=True), strict=True)
     header: list[str] | None = None

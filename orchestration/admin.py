@@ -21,7 +21,7 @@ import pandas as pd
 from annotation_store import ComparisonView, ResponseView, SessionView, StoreError
 from annotation_store.assignment import STRATEGIES
 from annotation_store.batch_import import ImportSummary
-from annotation_store.gold_ratings import GoldRatingMark
+from annotation_store.gold_ratings import GoldImportCounts, GoldRatingMark
 from annotation_store.models import ANNOTATOR_KINDS, ANNOTATOR_ROLES
 from annotation_store.sessions import GoldMark
 from interchange.importers import read_utf8
@@ -493,8 +493,8 @@ class AdminDesk:
             return None
         return self.store.get_comparison(_record_id(comparison_id, "comparison"))
 
-    def import_gold_ratings(self, actor: str | None, marks: Sequence[GoldRatingMark]) -> tuple[int, int]:
-        """Mark many responses as gold at once, all or nothing; returns (added, updated). Each needs an
+    def import_gold_ratings(self, actor: str | None, marks: Sequence[GoldRatingMark]) -> GoldImportCounts:
+        """Mark many responses as gold at once, all or nothing; returns what it did. Each needs an
         explanation, as ``set_gold_rating`` does; the store checks ranges and ids, naming the mark's place."""
         self.access.require(actor, ADMIN)
         checked: list[GoldRatingMark] = []
@@ -516,8 +516,8 @@ class AdminDesk:
         self.access.require(actor, ADMIN)
         return self.store.gold_marks(dataset or None, comparison_id)
 
-    def import_gold(self, actor: str | None, marks: Sequence[GoldMark]) -> tuple[int, int]:
-        """Mark many comparisons as gold at once, all or nothing; returns (added, updated). Each mark is
+    def import_gold(self, actor: str | None, marks: Sequence[GoldMark]) -> GoldImportCounts:
+        """Mark many comparisons as gold at once, all or nothing; returns what it did. Each mark is
         checked as ``set_gold`` checks one, and a refusal names the mark's place (file, row, column)."""
         self.access.require(actor, ADMIN)
         checked: list[GoldMark] = []

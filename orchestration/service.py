@@ -495,6 +495,8 @@ class Studio:
             )
         if self._judge_error is not None:
             return f"Judge failed to load: {self._judge_error}"
+        if not self._judge_lock.locked():  # nothing loads it now (e.g. serve --no-judge-demo-on-start)
+            return f"Judge: {self.settings.judge_model} (profile {self.settings.judge_profile}) loads at its first use."
         return f"Judge loading: {self.settings.judge_model} (profile {self.settings.judge_profile})…"
 
     def stream_comparison(

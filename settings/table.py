@@ -362,7 +362,8 @@ SERVER = (
         bool,
         "with the demo judge: judge the demo dataset in the background on start (what is already judged is "
         "skipped), so the dashboard, case study and review queue show real verdicts; about 5-10 minutes on 2 cores; "
-        "off, serve still loads the judge in the background at start (the first judge use does not wait)",
+        "off, the demo judge loads at its first use (another judge model still loads in the background at start, "
+        "so its first use does not wait)",
         "server",
         default=True,
         commands=("serve",),

@@ -215,9 +215,9 @@ def test_json_lines_given_to_a_json_format_gets_a_hint(tmp_path: Path, capsys: p
     except SystemExit as exit_:
         error = str(exit_.code)
     assert error == (
-        "judge-studio: question.jsonl: not valid JSON (line 2, column 1: Extra data). This looks like JSON Lines "
-        "(one JSON object a line), but this format reads one JSON list; choose a JSON Lines format: jsonl, "
-        "mtbench-questions, mtbench-reference, mtbench-answers."
+        "judge-studio: question.jsonl: not valid JSON (line 2, column 1: Extra data). This looks like JSON Lines, "
+        "not one JSON list: choose a JSON Lines format: jsonl, mtbench-questions, mtbench-reference, mtbench-answers. "
+        "Nothing was imported."
     )
 
 

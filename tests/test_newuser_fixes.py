@@ -274,7 +274,8 @@ def test_a_file_of_the_other_kind_gets_a_hint(tmp_path: Path) -> None:
     )
     assert "This looks like JSON Lines, not CSV: choose a JSON Lines format: jsonl, " in said["lines.jsonl"]
     assert said["votes.csv"].endswith(
-        "This looks like CSV (a header line of columns), not JSON: choose the csv format, with a column mapping."
+        "This looks like CSV (a header line of columns), not JSON: choose the csv format, with a column mapping. "
+        "Nothing was imported."
     )
     assert said["empty.json"] == (
         "judge-studio: empty.json: the file is empty (a JSON list of records was expected); nothing was imported."

@@ -198,7 +198,8 @@ def test_ids_sessions_and_kinds_are_checked(api, live_app) -> None:
     wrong_session = _rate(api["alice"], {**item, "session": "Other five"}, rating=3)
     assert wrong_session.status_code == 403 and "another session" in wrong_session.json()["detail"]
     unknown = _rate(api["alice"], {**item, "response_id": 987654321}, rating=3)
-    assert unknown.status_code == 404 and "no response with id 987654321" in unknown.json()["detail"]
+    # answered as a response not leased to you (s11): a 404 here told which ids exist
+    assert unknown.status_code == 409 and "#987654321 was not handed to you" in unknown.json()["detail"]
     for huge in (2**63, 10**30):
         too_big = _rate(api["alice"], {**item, "response_id": huge}, rating=3)
         assert too_big.status_code == 400 and "response_id must be a whole number" in too_big.json()["detail"]

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from annotation_store import NewJudgeRating, NewVerdict, StoreError
-from errors import Conflict, Forbidden
+from errors import Conflict, Forbidden, NotFound
 from orchestration import Settings, Studio
 
 DEMO = "judge-studio-demo"
@@ -157,7 +157,7 @@ def test_a_submit_under_a_session_of_another_dataset_is_refused(studio: Studio, 
     _one_item_dataset(studio)
     studio.store.save_session("tiny session", "tiny")
     demo_item = studio.desk.next_item("alice", "Demo session")
-    with pytest.raises(Forbidden, match="not in this session's dataset"):
+    with pytest.raises(NotFound, match="not in this session's dataset"):
         studio.desk.submit("alice", "tiny session", demo_item.id, "left", swapped=demo_item.swapped)
     assert _sql(db_path, "SELECT count(*) FROM labels") == [(0,)]
 

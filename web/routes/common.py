@@ -2,6 +2,8 @@
 label shapes that both the sessions and the labels routes answer with."""
 
 # No ``from __future__ import annotations``: FastAPI reads the annotations at run time.
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, HTTPException, Request, status
@@ -9,7 +11,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
 from annotation_store import ComparisonView, LabelView
-from errors import InvalidInput, NotFound
+from annotation_store.answers import ASK_NEXT
+from errors import Conflict, InvalidInput, NotFound
 from orchestration import Studio, User
 from orchestration.annotation import presented_choice
 
@@ -61,6 +64,19 @@ def comparison_id_or_404(comparison_id: int) -> int:
     if not 1 <= comparison_id <= MAX_ID:
         raise NotFound(f"There is no comparison with id {comparison_id}.")
     return comparison_id
+
+
+@contextmanager
+def unknown_as_not_handed(studio: Studio, session: str, noun: str, item_id: int) -> Iterator[None]:
+    """A submit of an item that does not exist answers as one that exists but was not leased to the caller
+    (409, the store's wording): a 404 for one and a 409 for the other told which ids exist. An unknown
+    session is still a 404 that names it."""
+    try:
+        yield
+    except NotFound:
+        studio.store.get_session(session)  # NotFound: the session is what is unknown, and says so
+        kind = "pairwise" if noun == "Comparison" else "single"
+        raise Conflict(f"{noun} #{item_id} was not handed to you, so nothing was saved; {ASK_NEXT[kind]}.") from None
 
 
 def comparison_id_or_400(comparison_id: int) -> int:

@@ -18,6 +18,7 @@ from web.routes.common import (
     StudioDep,
     comparison_id_or_400,
     label_out,
+    unknown_as_not_handed,
 )
 
 router = APIRouter(prefix=API_PREFIX, responses=ERRORS, tags=["annotation"])
@@ -90,14 +91,17 @@ IdempotencyKey = Annotated[
 
 @router.post("/labels", response_model=SubmitOut)
 def submit_label(user: Caller, studio: StudioDep, body: LabelIn, idempotency_key: IdempotencyKey = None) -> SubmitOut:
-    """Submit (or change) your label on a leased comparison (annotator+)."""
-    outcome = studio.desk.submit(
-        user.name,
-        body.session,
-        comparison_id_or_400(body.comparison_id),
-        body.choice,
-        swapped=body.swapped,
-        idempotency_key=scoped_idempotency_key(user.name, idempotency_key),
-        **body.extras(),
-    )
+    """Submit (or change) your label on a leased comparison (annotator+). An id that does not exist answers
+    409 like one not leased to you, so the answer does not tell which ids exist."""
+    comparison_id = comparison_id_or_400(body.comparison_id)
+    with unknown_as_not_handed(studio, body.session, "Comparison", comparison_id):
+        outcome = studio.desk.submit(
+            user.name,
+            body.session,
+            comparison_id,
+            body.choice,
+            swapped=body.swapped,
+            idempotency_key=scoped_idempotency_key(user.name, idempotency_key),
+            **body.extras(),
+        )
     return _submit_out(outcome)

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from analysis.defaults import ALPHA, N_BOOTSTRAP
-from orchestration import dataset_metrics
+from orchestration.metrics import metrics_report
 from web.routes.common import API_PREFIX, ERRORS, Caller, StudioDep
 
 router = APIRouter(prefix=API_PREFIX, responses=ERRORS, tags=["data"])
@@ -20,7 +20,13 @@ def metrics(
     alpha: Annotated[float, Query(gt=0, lt=1, description="significance level of the partial order")] = ALPHA,
     bootstrap: Annotated[int, Query(ge=0, le=2000, description="Bradley-Terry bootstrap resamples")] = N_BOOTSTRAP,
     baseline: Annotated[str | None, Query(description="model for win rates", max_length=200)] = None,
+    uncertain_margin: Annotated[
+        float | None, Query(ge=0, lt=1, description="judge verdicts closer than this are uncertain (0: off)")
+    ] = None,
 ) -> dict[str, Any]:
-    """The full metrics report of a dataset (reviewer+)."""
+    """The full metrics report of a dataset (reviewer+). ``uncertain_margin`` as ``/report-card`` takes it
+    (default: the server's setting), so the two answer with the same figures for the same margin."""
     studio.access.require(user.name, "reviewer")
-    return dataset_metrics(studio.store, dataset, alpha=alpha, n_bootstrap=bootstrap, baseline=baseline)
+    return metrics_report(
+        studio.store, dataset, alpha=alpha, n_bootstrap=bootstrap, baseline=baseline, uncertain_margin=uncertain_margin
+    )

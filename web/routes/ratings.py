@@ -16,7 +16,16 @@ from pydantic import BaseModel, Field
 from annotation_store import JudgeRatingView, RatingView
 from errors import InvalidInput
 from orchestration import GradeOutcome
-from web.routes.common import API_PREFIX, ERRORS, MAX_ID, AnswerExtrasIn, Caller, ProgressOut, StudioDep
+from web.routes.common import (
+    API_PREFIX,
+    ERRORS,
+    MAX_ID,
+    AnswerExtrasIn,
+    Caller,
+    ProgressOut,
+    StudioDep,
+    unknown_as_not_handed,
+)
 from web.routes.labels import IdempotencyKey, scoped_idempotency_key
 
 router = APIRouter(prefix=API_PREFIX, responses=ERRORS, tags=["annotation"])
@@ -131,14 +140,17 @@ def _rating_or_skip(body: RatingIn) -> int | None:
 def submit_rating(
     user: Caller, studio: StudioDep, body: RatingIn, idempotency_key: IdempotencyKey = None
 ) -> RatingSubmitOut:
-    """Submit (or change) your rating of a leased response in a grading session, or skip it (annotator+)."""
-    outcome = studio.grading.submit(
-        user.name,
-        body.session,
-        response_id_or_400(body.response_id),
-        _rating_or_skip(body),
-        skipped=body.skipped,
-        idempotency_key=scoped_idempotency_key(user.name, idempotency_key),
-        **body.extras(),
-    )
+    """Submit (or change) your rating of a leased response in a grading session, or skip it (annotator+). An id
+    that does not exist answers 409 like one not leased to you, as ``POST /labels`` does."""
+    response_id = response_id_or_400(body.response_id)
+    with unknown_as_not_handed(studio, body.session, "Response", response_id):
+        outcome = studio.grading.submit(
+            user.name,
+            body.session,
+            response_id,
+            _rating_or_skip(body),
+            skipped=body.skipped,
+            idempotency_key=scoped_idempotency_key(user.name, idempotency_key),
+            **body.extras(),
+        )
     return _submit_out(outcome)
