@@ -49,6 +49,8 @@ class Parser(argparse.ArgumentParser):
             if any(option.startswith(name) for option in known):  # exact, or an abbreviation argparse takes
                 continue
             close = difflib.get_close_matches(name, known, n=1)
+            if close and name.startswith(close[0]):  # --dataset is no typo of --data: another option, not here
+                self.error(f"unrecognized argument {name}: {self.prog} has no such option (see {self.prog} --help)")
             self.error(f"unrecognized argument {name}" + (f"; did you mean {close[0]}?" if close else ""))
 
 

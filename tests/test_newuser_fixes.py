@@ -350,6 +350,11 @@ def test_a_mistyped_flag_is_named_before_a_missing_one(tmp_path: Path) -> None:
     assert metrics.stderr.strip().endswith("unrecognized argument --datset; did you mean --dataset?")
     nested = _run(tmp_path, "users", "add", "alice", "--passwrd-stdin")
     assert nested.stderr.strip().endswith("unrecognized argument --passwrd-stdin; did you mean --password-stdin?")
+    other = _run(tmp_path, "checkup", "--dataset", "x")  # another command's option, not a typo of --data
+    assert other.returncode == 2 and "did you mean" not in other.stderr
+    assert other.stderr.strip().endswith(
+        "unrecognized argument --dataset: judge-studio checkup has no such option (see judge-studio checkup --help)"
+    )
     # abbreviations argparse accepts still work, and values after -- are not options
     assert "unrecognized" not in _run(tmp_path, "import", "x.json", "--form", "csv").stderr
 
