@@ -29,10 +29,13 @@ On SQLite both are ``BEGIN IMMEDIATE``: one writer at a time, whatever the sessi
 
 from __future__ import annotations
 
+import contextlib
+import os
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 WRITE = {"judge_studio_write": True}
@@ -48,6 +51,40 @@ PG_POOL_SIZE = 24
 
 def sqlite_url(path: str | Path) -> str:
     return f"sqlite:///{Path(path).expanduser().resolve()}"
+
+
+def private_sqlite_file(path: Path) -> None:
+    """Create a new SQLite file readable by its owner only (0600), in folders made 0700 where they are
+    missing: the file holds the key that signs login cookies (``app_secrets``), so a copy of it lets one
+    forge a cookie for any active account. SQLite creates the -wal and -shm files with the database
+    file's mode, so they follow. A file or folder that already exists is left as it is (the owner may
+    have chosen its mode: a group-readable team folder, a backup job); ``loose_permissions`` says so."""
+    missing = [folder for folder in (path.parent, *path.parent.parents) if not folder.exists()]
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=0o700)
+        except FileExistsError:  # another process made it first
+            continue
+    with contextlib.suppress(FileExistsError):  # SQLite takes an empty file as a new database
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
+def loose_permissions(location: str) -> str | None:
+    """A warning when the SQLite database (or its -wal/-shm file) can be read or written by other users of
+    this machine, else None (PostgreSQL, a missing file, or a system without POSIX modes). Said once at
+    serve; files are not changed behind the owner's back."""
+    if os.name != "posix" or ("://" in location and not location.startswith("sqlite")):
+        return None
+    path = Path(make_url(location).database or "") if "://" in location else Path(location).expanduser()
+    loose = [f for f in (path, Path(f"{path}-wal"), Path(f"{path}-shm")) if f.is_file() and f.stat().st_mode & 0o077]
+    if not loose:
+        return None
+    modes = ", ".join(f"{f.name} {f.stat().st_mode & 0o777:o}" for f in loose)
+    return (
+        f"Warning: other users of this machine can read the database ({modes}), which holds the key that "
+        f"signs login cookies: with a copy they could sign in as anyone. Run: chmod 600 {path}* && "
+        f"chmod 700 {path.parent}"
+    )
 
 
 def make_engine(url: str) -> Engine:
@@ -67,6 +104,9 @@ def make_engine(url: str) -> Engine:
                     connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock{shared}({PG_WRITE_LOCK_KEY})").close()
 
         return engine
+    database = make_url(url).database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        private_sqlite_file(Path(database).expanduser())
     engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
     @event.listens_for(engine, "connect")

@@ -71,11 +71,8 @@ class Store(
 def open_store(location: str | Path) -> Store:
     """Open (creating and migrating if needed) a store: a SQLite file path or a SQLAlchemy URL."""
     text = str(location)
-    if "://" in text:
-        url = text
-    else:
-        Path(text).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        url = sqlite_url(text)
+    # a new SQLite file is made 0600 in folders made 0700 by make_engine (db.private_sqlite_file)
+    url = text if "://" in text else sqlite_url(text)
     engine = make_engine(url)
     upgrade_to_head(engine)
     return Store(engine)

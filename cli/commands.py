@@ -46,6 +46,7 @@ def serve(settings: Settings) -> None:
     refuse_busy_port(settings.host, settings.port)
     studio = Studio.open(settings)
     password = studio.access.ensure_admin(settings.home)
+    warn_loose_permissions(settings)
     said = warn_unloadable_judge(studio)  # a missing model path: said now, not only on the Case study page
     on_error = None if said else say_background_failure
     demo = settings.judge_model == DEMO_MODEL
@@ -98,6 +99,15 @@ def demo_judged_text(judged: int, skipped: int) -> str:
 
     done = f"judged {counted(judged, 'comparison')}"
     return done + (f" ({skipped} judged before, skipped)" if skipped else "")
+
+
+def warn_loose_permissions(settings: Settings) -> None:
+    """Say once, at start, when other users of this machine can read the SQLite database (it holds the key
+    that signs login cookies); new files are made 0600 in 0700 folders, an existing one is not changed."""
+    from annotation_store.db import loose_permissions
+
+    if warning := loose_permissions(settings.database):
+        print(warning, file=sys.stderr, flush=True)
 
 
 def warn_unloadable_judge(studio: Studio) -> bool:
@@ -195,6 +205,7 @@ def serve_api(settings: Settings, args: argparse.Namespace) -> None:
         )
     refuse_busy_port(settings.host, settings.port)
     _announce_admin(Studio.open(settings).access.ensure_admin(settings.home), settings)
+    warn_loose_permissions(settings)
     for field in fields(settings):
         value = getattr(settings, field.name)
         text = ("1" if value else "0") if isinstance(value, bool) else str(value)

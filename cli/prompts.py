@@ -56,7 +56,7 @@ def prompts_command(settings: Settings, args: argparse.Namespace) -> None:
         if args.prompts_command == "add":
             prompt = prompt_from_file(args.file, name=args.name)
             view = save_prompt(store, prompt, test_output=args.test_output)
-            what = "Saved" if view.created else "Unchanged (this text is already saved as)"
+            what = "Saved" if view.created else "Unchanged: this text is already saved as"
             print(
                 f"{what} {view.name} version {view.version}: hash {view.short_id}; "
                 f"judge with --prompt {view.name}@{view.short_id}"

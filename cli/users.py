@@ -10,7 +10,10 @@ from cli.options import add_settings, counted
 from settings import Settings
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from annotation_store import Store
+    from orchestration import Access
 
 ROLES = ("annotator", "reviewer", "admin")
 # annotation_store.models.ANNOTATOR_KINDS (not imported: argparse is built before any SQLAlchemy import;
@@ -111,13 +114,13 @@ def users_command(settings: Settings, args: argparse.Namespace) -> None:
         admin = Access(store).local_admin()
         task = args.users_command
         if task == "add":
-            new_account_name(args.name)  # a name that cannot be an account: said before the password prompt
+            _refuse_taken_name(admin, new_account_name(args.name))  # said before the password prompt
             password = _read_password(args.password_stdin)
             admin.add_account(None, args.name, password, role=args.role, kind=args.kind)
             kind = f" ({args.kind} annotator)" if args.role == "annotator" or args.kind != "crowd" else ""
             print(f"Added {args.role} {args.name!r}{kind}. Database: {settings.database}")
         elif task == "list":
-            print(admin.accounts(None).to_string(index=False))
+            print(_accounts_text(admin.accounts(None)))
         elif task == "set":
             new_password = _read_password(args.password_stdin) if args.password_stdin or args.change_password else None
             active = None if args.active is None else args.active == "yes"
@@ -145,6 +148,35 @@ def users_command(settings: Settings, args: argparse.Namespace) -> None:
             _sign_out_everyone(store)
     finally:
         store.close()
+
+
+def _refuse_taken_name(admin: Access, cleaned: str) -> None:
+    """Refuse a name that is taken or too close to a taken one before the password is asked for: at a
+    terminal the password is typed twice, and learning only then that the name is refused wastes both.
+    The store checks it again in its write transaction (``accounts.refuse_look_alike``, same words)."""
+    from annotation_store import StoreConflict, StoreError
+    from annotation_store.accounts import name_key
+
+    for other in admin.accounts(None)["name"]:
+        if other == cleaned:
+            raise StoreError(f"There is already an account named {cleaned!r}; nothing was saved.")
+        if name_key(other) == name_key(cleaned):
+            raise StoreConflict(
+                f"The name {cleaned!r} is too close to the existing name {other!r} (names may not differ only in "
+                "upper/lower case or character width); choose another. Nothing was saved."
+            )
+
+
+def _accounts_text(accounts: pd.DataFrame) -> str:
+    """The account list as a terminal table (names left-aligned under their header), or a sentence when
+    there is none (a pandas "Empty DataFrame" says nothing to a user)."""
+    if accounts.empty:
+        return "No accounts yet: add one with `judge-studio users add NAME` (or start the app: it creates admin)."
+    text = accounts.astype(str)
+    widths = {c: max(len(str(c)), *(len(v) for v in text[c])) for c in text.columns}
+    lines = ["  ".join(str(c).ljust(widths[c]) for c in text.columns).rstrip()]
+    lines += ["  ".join(row[c].ljust(widths[c]) for c in text.columns).rstrip() for _i, row in text.iterrows()]
+    return "\n".join(lines)
 
 
 def _signed_out(tokens: int) -> str:

@@ -195,8 +195,10 @@ def not_utf8_message(name: str, raw: bytes, exc: UnicodeDecodeError, again: str 
     ``again``: "import it again" (command line) or "upload it again" (Admin page)."""
     offset = exc.start + (len(_BOM) if raw.startswith(_BOM) else 0)
     line = raw.count(b"\n", 0, offset) + 1
+    column = offset - (raw.rfind(b"\n", 0, offset) + 1) + 1  # in bytes, from 1: "byte 35" alone read as in-line
     return (
-        f"{name} is not UTF-8 text (line {line}: byte {offset} is 0x{raw[offset]:02x}). Save it as "
+        f"{name} is not UTF-8 text (line {line}, column {column}: byte 0x{raw[offset]:02x}, byte {offset} of the "
+        f"file). Save it as "
         f"UTF-8 (e.g. in a spreadsheet: “CSV UTF-8”) and {again}; nothing was imported."
     )
 

@@ -179,7 +179,7 @@ class Access:
         else:
             self.store.create_annotator(FIRST_ADMIN, role="admin", kind="expert", password=password)
         path = home / ADMIN_PASSWORD_FILE
-        home.mkdir(parents=True, exist_ok=True)
+        home.mkdir(mode=0o700, parents=True, exist_ok=True)  # the owner's only, as db.private_sqlite_file makes it
         path.write_text(f"{FIRST_ADMIN}\n{password}\n", encoding="utf-8")
         path.chmod(0o600)
         return password

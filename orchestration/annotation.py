@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
+from analysis.verdicts import UNCERTAIN, outcome
 from annotation_store import (
     ComparisonView,
     LabelView,
@@ -32,6 +33,7 @@ from annotation_store import (
     VerdictView,
 )
 from orchestration.access import Access, Account, admitted
+from orchestration.metrics import margin_setting
 
 CHOICES = ("left", "right", "tie", "skip")
 SKIPS_LISTED = 10  # the done note names at most this many skipped items (then "…")
@@ -105,7 +107,7 @@ class SubmitOutcome:
     label: LabelView
     choice: str  # as the annotator saw it
     judge: VerdictView | None  # only when the session reveals it
-    judge_choice: str | None  # the judge's verdict in the annotator's left/right terms
+    judge_choice: str | None  # the judge's verdict in the annotator's left/right terms (an uncertain one's leaning)
     gold_verdict: str | None  # the gold answer (canonical) when the item is gold
     gold_choice: str | None
     gold_explanation: str
@@ -114,6 +116,16 @@ class SubmitOutcome:
     names: bool = False  # the feedback may name the models (``names_after``)
     progress: Progress | None = None  # after the submit
     next: AnnotationItem | None = None  # the next lease, when asked for with the submit
+    judge_uncertain: bool = False  # the judge's verdict is uncertain (``judge_is_uncertain``): no win, no agreement
+
+
+def judge_is_uncertain(judge: VerdictView | None) -> bool:
+    """Whether a revealed verdict is uncertain by the one rule every page and figure uses
+    (``analysis.verdicts.outcome`` at the ``uncertain_margin`` setting), so the answer pages never call
+    a coin flip a win ("it agrees with you") that the Dashboard then leaves out."""
+    if judge is None:
+        return False
+    return outcome(judge.verdict, judge.status, judge.probabilities, margin_setting()) == UNCERTAIN
 
 
 class AnswerKind(Protocol, Generic[ItemT, OutcomeT]):
@@ -149,6 +161,7 @@ class Pairwise:
             choice="skip" if label.skipped else (presented_choice(label.verdict, swapped) or "skip"),
             judge=judge,
             judge_choice=presented_choice(judge.verdict, swapped) if judge is not None else None,
+            judge_uncertain=judge_is_uncertain(judge),
             gold_verdict=gold_verdict,
             gold_choice=presented_choice(gold_verdict, swapped),
             gold_explanation=explanation,

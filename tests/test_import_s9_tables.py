@@ -198,8 +198,10 @@ def test_a_file_that_is_not_utf8_names_its_line_and_byte(
         main(["import", str(file), "--format", fmt, "--home", str(tmp_path), *maps])
     except SystemExit as exit_:
         error = str(exit_.code)
+    column = byte - data.rfind(b"\n", 0, byte)  # from 1: a position in the line, the byte's own kept beside it
     assert error == (
-        f"judge-studio: {name} is not UTF-8 text (line {line}: byte {byte} is 0x{data[byte]:02x}). Save it as UTF-8 "
+        f"judge-studio: {name} is not UTF-8 text (line {line}, column {column}: byte 0x{data[byte]:02x}, byte {byte} "
+        "of the file). Save it as UTF-8 "
         "(e.g. in a spreadsheet: “CSV UTF-8”) and import it again; nothing was imported."
     )
     assert _prompts(tmp_path) == []

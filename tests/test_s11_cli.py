@@ -41,6 +41,10 @@ GRADING = "s11 grading"
 PAIRS = "s11 pairs"
 
 
+def _studio_at(home: Path) -> Studio:
+    return Studio.open(Settings(home=home, judge_demo_on_start=False))
+
+
 def _studio(db_path: Path) -> Studio:
     return Studio.open(Settings(home=db_path.parent, judge_demo_on_start=False))
 
@@ -300,9 +304,16 @@ def test_serve_says_on_its_console_when_the_demo_judge_starts(tmp_path: Path) ->
 def test_serve_without_the_demo_judging_loads_no_weights_at_start(tmp_path: Path) -> None:
     """With --no-judge-demo-on-start the demo judge loads at its first use: 10 s after the server is up,
     torch (imported only to load a judge) is not mapped into the process."""
+    database = tmp_path / "judge-studio.sqlite3"
+    _studio_at(tmp_path).store.close()
+    database.chmod(0o644)  # made readable by others after the fact: said at start, not changed
     process, lines = _serve_until(tmp_path, "--no-judge-demo-on-start", wanted="Judge Studio on")
     try:
         assert any("Judge Studio on" in line for line in lines), lines
+        assert any(
+            "other users of this machine can read the database (judge-studio.sqlite3 644" in line for line in lines
+        )
+        assert database.stat().st_mode & 0o777 == 0o644
         time.sleep(10)
         maps = Path(f"/proc/{process.pid}/maps").read_text()
         assert "libtorch" not in maps and not any("Demo judge" in line for line in lines)

@@ -19,6 +19,9 @@ from ui.render import inline_text, plain_text
 
 MIN_NEW_TOKENS, MAX_NEW_TOKENS = 16, 1024
 ANY = "(any)"
+#: How many comparisons the picker lists before more load as one scrolls (Gradio's ``num_choices_shown``):
+#: the filter count says so past it, so "126 match" beside a list that ends at #100 is not a puzzle.
+PICKER_SHOWN = 100
 
 
 @dataclass(frozen=True)
@@ -199,7 +202,13 @@ def case_sections(studio: Studio, dataset: gr.Dropdown) -> CaseSections:
     filters = filter_section()
     # filled per user on page load (the choices name the models); any id may be asked for, the handler checks
     picker = gr.Dropdown(
-        choices=[], value=None, label="Comparison", elem_id="case-picker", scale=4, allow_custom_value=True
+        choices=[],
+        value=None,
+        label="Comparison",
+        elem_id="case-picker",
+        scale=4,
+        allow_custom_value=True,
+        num_choices_shown=PICKER_SHOWN,
     )
     panel = comparison_panel("case")
     run, preset, max_tokens = decoding_controls(studio)

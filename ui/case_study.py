@@ -23,6 +23,7 @@ from ui.case_sections import (
     ANY,
     MAX_NEW_TOKENS,
     MIN_NEW_TOKENS,
+    PICKER_SHOWN,
     CaseSections,
     JudgeOutput,
     case_sections,
@@ -74,6 +75,11 @@ def wire_browsing(browser: CaseBrowser, studio: Studio, demo: gr.Blocks, page: C
         value = current if current in ids else (ids[0] if ids else None)
         n = len(choices)
         note = f"**{n}** comparison{'s' if n != 1 else ''} match." if n else "_No comparison matches the filters._"
+        if n > PICKER_SHOWN:
+            note += (
+                f" The picker lists the first {PICKER_SHOWN} (scroll down in it for the rest): type a number to go "
+                "straight to one, or narrow the filters."
+            )
         return {picker: gr.Dropdown(choices=choices, value=value), filters.count: note}
 
     @guarded

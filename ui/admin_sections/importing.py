@@ -16,7 +16,7 @@ from gradio.utils import get_upload_folder
 from orchestration import IMPORT_FORMATS, AdminDesk, ImportRequest
 from orchestration.admin import ADMIN, AUTO_FORMAT, TABLE_FORMATS, UPLOAD_FORMATS
 from orchestration.uploads import checked_upload
-from ui.errors import actor_of, guarded
+from ui.errors import actor_of, noted
 from ui.render import inline_text
 
 
@@ -80,7 +80,10 @@ def import_section() -> ImportSection:
 def wire_import(section: ImportSection, desk: AdminDesk) -> Any:
     """The import event (the caller refreshes the dataset pickers after it succeeds)."""
 
-    @guarded
+    # A mistake is written under the form (and shown as a warning), as the Accounts form does: a long
+    # column-mapping hint must stay readable after the toast is gone. (The picker refresh that follows a
+    # refused import changes nothing: no dataset was added.)
+    @noted(section.result)
     def do_import(
         path: str | None,
         format_name: str,

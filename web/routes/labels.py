@@ -33,9 +33,13 @@ class LabelIn(AnswerExtrasIn):
 
 class JudgeRevealOut(BaseModel):
     judge_model: str
-    verdict: Literal["1", "2", "tie"] | None
+    verdict: Literal["1", "2", "tie"] | None = Field(description="null when uncertain or unparsed (see `status`)")
     choice: Literal["left", "right", "tie"] | None = Field(description="the judge's verdict in your left/right terms")
-    status: str
+    status: str = Field(description='"ok", "uncertain" (as the report counts it: no win, no tie) or why none')
+    uncertain: bool = Field(description="top two probabilities closer than the server's `uncertain_margin`")
+    leaning: Literal["1", "2", "tie"] | None = Field(description="an uncertain verdict's side (else null)")
+    leaning_choice: Literal["left", "right", "tie"] | None = Field(description="`leaning` in your left/right terms")
+    probabilities: dict[str, float] | None = Field(description='{"1", "2", "tie"}; null when the judge gave none')
     reason: str
 
 
@@ -54,11 +58,16 @@ class SubmitOut(BaseModel):
 def _submit_out(outcome: SubmitOutcome) -> SubmitOut:
     judge = None
     if outcome.judge is not None:
+        unsure = outcome.judge_uncertain  # as the report's rows: verdict moves to ``leaning``, status "uncertain"
         judge = JudgeRevealOut(
             judge_model=outcome.judge.judge_model,
-            verdict=outcome.judge.verdict,  # type: ignore[arg-type]
-            choice=outcome.judge_choice,  # type: ignore[arg-type]
-            status=outcome.judge.status,
+            verdict=None if unsure else outcome.judge.verdict,  # type: ignore[arg-type]
+            choice=None if unsure else outcome.judge_choice,  # type: ignore[arg-type]
+            status="uncertain" if unsure else outcome.judge.status,
+            uncertain=unsure,
+            leaning=outcome.judge.verdict if unsure else None,  # type: ignore[arg-type]
+            leaning_choice=outcome.judge_choice if unsure else None,  # type: ignore[arg-type]
+            probabilities=outcome.judge.probabilities,
             reason=outcome.judge.reason,
         )
     gold = None
