@@ -136,6 +136,7 @@ class GradeOutcome:
     scale: int = 10  # the session's
     judge_scale: int = 10  # the judge's rating is 1..judge_scale
     gold: GoldRatingView | None = None  # the known answer when the response is gold in this session
+    judge_revealed: bool = False  # the session showed the judge's rating after this answer (None: it had none)
 
     @property
     def gold_correct(self) -> bool | None:
@@ -175,6 +176,7 @@ class Single:
             scale=self._grading(submitted.session)[0],
             judge_scale=self.store.judge_rating_scale(judge.run_id, judge.response_id) if judge is not None else 10,
             gold=submitted.gold if isinstance(submitted.gold, GoldRatingView) else None,
+            judge_revealed=submitted.reveal,
         )
 
 

@@ -3,10 +3,13 @@
 // Grade tab: a digit picks that rating (1-9; 0 is 10 on a 1-10 scale), S skip, F flag, Enter submit, ← previous.
 // Keys act only on visible elements. Keys typed into a text field (the comment box, the session picker) are
 // left alone; so are keys with Ctrl, Alt or Cmd.
-// Enter submits once an answer is chosen, wherever the focus is (a button clicked before, the answer's radio):
-// a focused button used to take the Enter, so "1, Enter" after clicking Start re-ran Start and wiped the
-// choice. With no answer chosen, a focused button keeps its own Enter (Tab to Start, Enter), and Enter
-// elsewhere presses Submit, which says what to choose. Only a focused Skip / Submit keeps its Enter always.
+// Enter acts on the focused control when the keyboard put the focus there (Tab, Shift+Tab): Previous goes
+// back, a tab switches, the Guidelines accordion toggles, Log out logs out (s11: they all submitted the
+// answer instead). Enter submits when the focus is on nothing interactive (the page), on a radio or box of
+// the answer, or on a choice button with an answer chosen. A button focused by a mouse click shows no focus
+// ring, so Enter there submits once an answer is chosen (s8: "1, Enter" after clicking Start re-ran Start and
+// wiped the choice). A focused Skip / Submit always keeps its Enter. A key that picks an answer scrolls the
+// choice into view when it is off screen (s11: pressing 1 showed no visible change).
 (() => {
   const TEXT_INPUTS = ["text", "search", "number", "password", "email", "url", "tel", "date", "time"];
   const isTextField = (el) =>
@@ -24,6 +27,26 @@
     return !!box && !!box.querySelector("input:checked");
   };
   const OWN_ENTER = ["submit-label", "submit-rating", "skip-item", "skip-rating"];
+  const CHOICE_BUTTONS = ["label-1", "label-2", "label-tie"];
+  const INTERACTIVE = "button, a[href], summary, select, [role=tab], [role=button], [role=link], [tabindex]";
+  // the control a pointer last pressed (its focus shows no ring); a Tab or Shift+Tab forgets it
+  let pointerFocus = null;
+  document.addEventListener("pointerdown", (event) => {
+    pointerFocus = event.target instanceof Element ? event.target.closest(INTERACTIVE) : null;
+  }, true);
+  // whether Enter on this focused element is its own (true) or may submit the answer (false)
+  const ownsEnter = (target) => {
+    if (!target || target === document.body || target === document.documentElement) return false;
+    if (target.tagName === "INPUT") return false; // a radio or box: Enter does nothing of its own there
+    if (OWN_ENTER.includes(target.id)) return true;
+    if (!chosen()) return !!target.closest(INTERACTIVE); // nothing chosen: Enter on Start starts
+    if (CHOICE_BUTTONS.includes(target.id)) return false;
+    return !!target.closest(INTERACTIVE) && pointerFocus !== target;
+  };
+  const showChoice = () => {
+    const box = answerBox();
+    if (box) box.scrollIntoView({ block: "nearest", behavior: "instant" });
+  };
   const ids = {
     "1": "label-1",
     "2": "label-2",
@@ -48,10 +71,9 @@
     const target = event.target;
     if (isTextField(target)) return;
     if (event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.key === "Tab") pointerFocus = null;
     const onControl = target && ["BUTTON", "INPUT"].includes(target.tagName);
-    if (event.key === "Enter" && target && target.tagName === "BUTTON") {
-      if (OWN_ENTER.includes(target.id) || !chosen()) return; // the focused button's own click
-    }
+    if (event.key === "Enter" && ownsEnter(target)) return; // the focused control's own Enter
     // a focused radio moves its choice with the arrow keys, and a focused button or box takes Space
     if (onControl && target.tagName === "INPUT" && event.key.startsWith("Arrow")) return;
     let element = null;
@@ -67,6 +89,9 @@
     if (visible(element) || (element && element.type === "radio")) {
       event.preventDefault();
       element.click();
+      if (event.key !== "Enter" && (ratingFor(event.key) !== null || CHOICE_BUTTONS.includes(element.id))) {
+        requestAnimationFrame(showChoice); // after the choice is drawn
+      }
     }
   });
 })();

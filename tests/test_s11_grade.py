@@ -201,3 +201,19 @@ def test_the_report_card_figures_are_hidden_until_the_button_draws_them(demo: gr
     assert "Judge report card" in shown["card-markdown"]
     for elem_id in ("card-reliability", "card-corrected"):
         assert shown[elem_id].visible is True and shown[elem_id].value is not None
+
+
+def test_a_revealing_grading_session_says_when_the_judge_has_not_rated(studio: Studio) -> None:
+    """The demo grading session reveals the judge, but nothing rates the demo on start: the line after a
+    rating said nothing about the judge (s11 docs tester, finding 11)."""
+    from ui.grading import outcome_markdown
+
+    item = studio.grading.next_item("alice", DEMO_GRADING_SESSION)
+    assert item is not None
+    said = outcome_markdown(studio.grading.submit("alice", DEMO_GRADING_SESSION, item.id, 7))
+    assert said.endswith("The judge has not rated this response yet (an admin can run `judge-studio rate`).")
+    closed = "closed grades"
+    studio.store.save_session(closed, "judge-studio-demo", kind="single", overlap=1, reveal_judge=False)
+    other = studio.grading.next_item("bob", closed)
+    assert other is not None
+    assert "judge" not in outcome_markdown(studio.grading.submit("bob", closed, other.id, 7))

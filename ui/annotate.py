@@ -45,10 +45,25 @@ def feedback_markdown(outcome: SubmitOutcome) -> str:
     if outcome.judge is not None:
         if outcome.judge.verdict is None:
             parts.append("The judge's output on this item had no verdict (unparsed).")
+        elif outcome.judge_uncertain:
+            parts.append(_uncertain_line(outcome))
         else:
             agree = "agrees" if outcome.judge_choice == outcome.choice else "disagrees"
             parts.append(f"The judge said: **{CHOICE_NAMES[str(outcome.judge_choice)]}** (it {agree} with you).")
     return gold_first(_gold_check(outcome), " ".join(parts))
+
+
+def _uncertain_line(outcome: SubmitOutcome) -> str:
+    """An uncertain verdict as the Case study shows it ("Uncertain: leaning to ..."), in the annotator's
+    left/right terms, with no agrees/disagrees: every figure leaves it out, so it is no win to agree with."""
+    p = (outcome.judge.probabilities if outcome.judge is not None else None) or {}
+    swapped = outcome.item.swapped if outcome.item is not None else False
+    left, right = (p.get("2", 0.0), p.get("1", 0.0)) if swapped else (p.get("1", 0.0), p.get("2", 0.0))
+    leaning = {"left": "Left", "right": "Right", "tie": "a tie"}.get(str(outcome.judge_choice), "?")
+    return (
+        f"The judge was **uncertain**: leaning to {leaning} (p(left) {left:.2f} · p(right) {right:.2f} · "
+        f"p(tie) {p.get('tie', 0.0):.2f}), so it counts neither as a win nor as a tie (setting `uncertain_margin`)."
+    )
 
 
 def _gold_check(outcome: SubmitOutcome) -> str:
@@ -79,6 +94,7 @@ def _answer_widget(page: Page) -> None:
         pick_left = gr.Button("1 · Left is better", elem_id="label-1")
         pick_tie = gr.Button("T · Tie", elem_id="label-tie")
         pick_right = gr.Button("2 · Right is better", elem_id="label-2")
+    page.picks = [pick_left, pick_tie, pick_right]
     page.answer = gr.Radio(
         [("Left is better", "left"), ("Tie", "tie"), ("Right is better", "right")],
         label="Your answer",

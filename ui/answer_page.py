@@ -71,6 +71,7 @@ class Page:
     prompt: Any = None
     display: list[Any] = field(default_factory=list)  # the item: titles and texts, in order
     answer: Any = None  # the kind's answer widget (left/right/tie radio, 1-10 radio)
+    picks: list[Any] = field(default_factory=list)  # its quick-pick buttons, if any (1 / T / 2)
     confidence: Any = None
     flagged: Any = None
     comment: Any = None
@@ -95,7 +96,12 @@ class Page:
             self.feedback,
             self.progress,
             self.guidelines,
+            *self.buttons(),
         ]
+
+    def buttons(self) -> list[Any]:
+        """What answers the item on screen: greyed out on the done screen, usable again with an item."""
+        return [*self.picks, self.submit, self.skip]
 
 
 @dataclass(frozen=True)
@@ -172,7 +178,7 @@ def start_hint(kind: PageKind) -> str:
 
 def _answer_section(kind: PageKind, page: Page) -> None:
     kind.answer_widget(page)
-    with gr.Row():
+    with gr.Row(elem_classes=["js-stack"]):  # on a phone Flag gets its own row (its label was one word a line)
         page.confidence = gr.Radio(
             CONFIDENCE_CHOICES,
             value=0,
@@ -208,9 +214,11 @@ def show(kind: PageKind, page: Page, item: Any, note: str, progress: Any = None,
         header = f"{thanks}\n\n{inline_text(done)}" if done else thanks
         updates.update({page.header: header, page.prompt: ""})
         updates.update(kind.show_item(page, None))
-        # nothing to answer: the answer controls are greyed out until the next item (Submit says so)
+        # nothing to answer: the answer controls and buttons are greyed out until the next item (on the
+        # Annotate page the choice buttons and Submit stayed live, and Submit said "press Start": s11 a11y 6)
         off = {page.answer: None, page.confidence: 0, page.flagged: False, page.comment: ""}
         updates.update({c: gr.update(value=v, interactive=False) for c, v in off.items()})
+        updates.update({button: gr.update(interactive=False) for button in page.buttons()})
         if progress is not None:
             updates[page.progress] = _progress(kind, progress)
         return updates
@@ -229,6 +237,10 @@ def show(kind: PageKind, page: Page, item: Any, note: str, progress: Any = None,
         page.comment: answer.comment if answer is not None else "",
     }
     updates.update({c: gr.update(value=v, interactive=not final) for c, v in on.items()})
+    # a final answer is read-only: its choice buttons grey out like its radio; Submit and Skip move on
+    updates.update(
+        {button: gr.update(interactive=not final or button in (page.submit, page.skip)) for button in page.buttons()}
+    )
     updates.update(
         {
             page.shown_id: item.id,

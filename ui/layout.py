@@ -28,6 +28,9 @@ from ui.review import review_tab
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 TITLE = "# Judge Studio\nJudge LLM responses with a local judge model, and check the judge against people."
+# A fixed link, no user text: Gradio's Markdown opens every link in a new tab (target=_blank), so "Log out"
+# logged out a second tab and left this one looking signed in (s11 a11y finding 2).
+LOG_OUT = '<a href="/logout" id="logout-link" class="js-logout">Log out</a>'
 
 
 def build_ui(studio: Studio) -> gr.Blocks:
@@ -38,7 +41,11 @@ def build_ui(studio: Studio) -> gr.Blocks:
     with gr.Blocks(title="Judge Studio") as demo:
         with gr.Row():
             gr.Markdown(TITLE, elem_id="app-title")
-            whoami = gr.Markdown(elem_id="whoami", elem_classes=["js-whoami"])
+            with gr.Column(elem_classes=["js-whoami-box"]):
+                whoami = gr.Markdown(elem_id="whoami", elem_classes=["js-whoami"])
+                log_out = gr.HTML(
+                    LOG_OUT, elem_id="whoami-logout", elem_classes=["js-whoami"], visible=False, js_on_load=None
+                )
         with gr.Tabs():
             with gr.Tab("Annotate", id="annotate", elem_id="tab-annotate"):
                 annotate_tab(studio, demo)
@@ -61,10 +68,12 @@ def build_ui(studio: Studio) -> gr.Blocks:
             try:
                 user = studio.access.user(actor_of(request))
             except USER_ERRORS:
-                return {whoami: "_Not signed in._", **{tab: gr.Tab(visible=False) for tab in pages}}
+                hidden = {tab: gr.Tab(visible=False) for tab in pages}
+                return {whoami: "_Not signed in._", log_out: gr.HTML(visible=False), **hidden}
             reviewer, admin = user.can("reviewer"), user.can("admin")
             return {
-                whoami: f"Signed in as **{inline_text(user.name)}** ({code(user.role)}) · [Log out](/logout)",
+                whoami: f"Signed in as **{inline_text(user.name)}** ({code(user.role)})",
+                log_out: gr.HTML(visible=True),
                 case_tab: gr.Tab(visible=reviewer),
                 dash_tab: gr.Tab(visible=reviewer),
                 review_page: gr.Tab(visible=reviewer),
@@ -72,18 +81,19 @@ def build_ui(studio: Studio) -> gr.Blocks:
                 admin_page: gr.Tab(visible=admin),
             }
 
-        demo.load(for_role, outputs=[whoami, *pages], api_visibility="private")
+        demo.load(for_role, outputs=[whoami, log_out, *pages], api_visibility="private")
     guard_all(demo)  # a bug in any handler: logged, and a generic message instead of its internals
     return demo
 
 
-HEAD_SCRIPTS = ("shortcuts.js", "signed_out.js", "empty_numbers.js", "show_feedback.js")
+HEAD_SCRIPTS = ("shortcuts.js", "signed_out.js", "empty_numbers.js", "show_feedback.js", "a11y.js")
 
 
 def head_html() -> str:
     """The page's own scripts: keyboard shortcuts (ignored while typing in a text field), the
     signed-out notice (a 401 from Gradio's API: "You are signed out", then the login page), empty
-    number boxes, and the scroll to the feedback line after a submit (a phone stayed at the bottom)."""
+    number boxes, the scroll to the feedback line after a submit (a phone stayed at the bottom), and
+    what Gradio's widgets lack for keyboards and screen readers (radio groups, live feedback)."""
     return "".join(f"<script>{(STATIC / name).read_text(encoding='utf-8')}</script>" for name in HEAD_SCRIPTS)
 
 
