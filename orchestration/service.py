@@ -713,6 +713,8 @@ class Studio:
         """Figures for one dataset (default: the default dataset) and one judge run (default:
         ``default_run``); see ``orchestration.dashboard``."""
         dataset = dataset or self.default_dataset()
+        if run_id is not None and dataset and run_id not in {run.run_id for run in self.store.judge_runs_on(dataset)}:
+            run_id = None  # a run of the dataset shown before (a page's tick in flight while it changed)
         if run_id is None:
             run_id = self.default_run(dataset)
         return build_dashboard(self.store, dataset, run_id, alpha=alpha)

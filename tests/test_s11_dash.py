@@ -201,3 +201,27 @@ def test_the_report_card_page_says_the_same_as_the_cli_and_dashboard(
     (fill,) = [f.fn for f in demo.fns.values() if getattr(f.fn, "__name__", "") == "fill_datasets"]
     choices = dict(by_id(fill(None, gr.Request(username="rita")))["card-dataset"].choices)
     assert choices[f"{GRADING} (ratings only)"] == GRADING and choices[DEMO] == DEMO
+
+
+def test_a_run_of_the_dataset_shown_before_gets_the_new_datasets_default(studio: Studio) -> None:
+    """A timer tick in flight while the dataset changes sends the previous dataset's run: Gradio refused it
+    with a traceback in the server log ("Value: 1 is not in the list of choices: [6]", s11 docs tester);
+    now the picker takes it and the Dashboard shows the new dataset's default run."""
+    from ui import build_ui
+
+    old = _uncertain_run(studio)
+    store = studio.store
+    assert store.seed_dataset(_tiny_dataset(), pairs_per_prompt=1)
+    (comparison,) = store.comparison_table("tiny-two")["id"].astype(int).tolist()
+    new = store.ensure_judge_run("other-judge", {"model": "other-judge", "profile": "pandalm"})
+    store.save_verdict(new, NewVerdict(comparison, "2", "ok"))
+    board = studio.dashboard("tiny-two", old)
+    assert (board.dataset, board.run_id) == ("tiny-two", new)
+    picker = [c for c in build_ui(studio).blocks.values() if getattr(c, "elem_id", None) == "dashboard-judge"]
+    assert picker[0].allow_custom_value  # the stale value reaches the handler instead of a traceback
+
+
+def _tiny_dataset() -> dict[str, Any]:
+    """One prompt answered by two models: one comparison (``seed_dataset``'s layout)."""
+    prompt = {"id": "q1", "instruction": "Hi?", "responses": {"m1": "a", "m2": "b"}}
+    return {"name": "tiny-two", "models": [{"name": "m1"}, {"name": "m2"}], "prompts": [prompt]}

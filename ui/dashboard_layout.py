@@ -77,7 +77,12 @@ def dashboard_page(pickers: DatasetPickers) -> DashboardPage:
     with gr.Row(elem_classes="js-stack"):  # stacked on a phone: side by side, both cut the names
         dataset = pickers.add("dashboard-dataset", scale=1)
         # filled on page load for reviewers and admins (run names carry judge model names)
-        judge_run = gr.Dropdown(choices=[], value=None, label="Judge run", elem_id="dashboard-judge", scale=2)
+        # allow_custom_value: a timer tick in flight while the dataset changes sends the previous dataset's run,
+        # which Gradio refused with a traceback in the server log ("Value: 1 is not in the list of choices:
+        # [6]"); the handlers take any run id (``Studio.dashboard``: one of another dataset shows the default run)
+        judge_run = gr.Dropdown(
+            choices=[], value=None, label="Judge run", elem_id="dashboard-judge", scale=2, allow_custom_value=True
+        )
     summary = gr.Markdown(elem_id="dashboard-summary")
     # the pairwise panels: hidden for a dataset without comparisons (its ratings section comes first)
     with gr.Column(elem_id="dashboard-pairwise") as pairwise:
