@@ -87,6 +87,7 @@ def format_report(report: Mapping[str, Any]) -> str:
     if order is not None and report["counts"]["labels"]:
         edges = ", ".join(f"{a} > {b}" for a, b in order["hasse"]) or "no significant differences"
         lines.append(f"People's partial order (p < {report['settings']['alpha']}): {edges}")
+        lines += borderline_lines(report)
     if report["people"].get("ranking_note"):
         lines.append(f"Rankings {report['people']['ranking_note']}")
     lines += _people_position_lines(report["people"]["position_bias"])
@@ -227,6 +228,36 @@ def _judge_lines(judge: Mapping[str, Any], baseline: str | None, margin: float |
             f"{_num(rate['win_rate'])} (n={rate['n']}, draws count half)"
         )
     return lines + _replace_people_lines(judge)
+
+
+def borderline_lines(report: Mapping[str, Any]) -> list[str]:
+    """Where the two answers to "is A better than B?" disagree, say why instead of leaving three figures
+    to contradict each other (s11 researcher, 20 labels): a people-only win rate whose interval leaves out
+    0.5 (a normal approximation, ties counting half) against a partial order with no edge between the two
+    (an exact two-sided sign test, ties left out). Both are right; at this sample size it is borderline."""
+    order, table = report["people"]["partial_order"], report["people"]["win_table"]
+    corrected = next((j["corrected"] for j in report["judges"] if j.get("corrected")), None)
+    if order is None or corrected is None or not corrected["against_baseline"]:
+        return []
+    ordered = {frozenset((e["winner"], e["loser"])) for e in order["edges"]}
+    lines = []
+    for row in corrected["against_baseline"]:
+        people, pair = row["people"], frozenset((row["model"], corrected["baseline"]))
+        if people["low"] is None or people["high"] is None or pair in ordered or people["low"] <= 0.5 <= people["high"]:
+            continue
+        counts = next((r for r in table if frozenset((r["model_a"], r["model_b"])) == pair), None)
+        if counts is None:
+            continue
+        a_wins = counts["wins_a"] if counts["model_a"] == row["model"] else counts["wins_b"]
+        b_wins = counts["wins_b"] if counts["model_a"] == row["model"] else counts["wins_a"]
+        lines.append(
+            f"  Borderline: {row['model']} vs {corrected['baseline']} ({a_wins} wins, {b_wins} losses, "
+            f"{counted(int(counts['ties']), 'tie')}): the people-only win rate's interval "
+            f"{_interval(people)} leaves out 0.5 (a normal approximation, ties counting half), but the exact "
+            "sign test of the partial order (ties left out) finds no significant difference: label more "
+            "comparisons before calling it."
+        )
+    return lines
 
 
 def _interval(part: Mapping[str, Any]) -> str:

@@ -225,3 +225,26 @@ def _tiny_dataset() -> dict[str, Any]:
     """One prompt answered by two models: one comparison (``seed_dataset``'s layout)."""
     prompt = {"id": "q1", "instruction": "Hi?", "responses": {"m1": "a", "m2": "b"}}
     return {"name": "tiny-two", "models": [{"name": "m1"}, {"name": "m2"}], "prompts": [prompt]}
+
+
+def test_a_borderline_difference_is_said_where_the_interval_and_the_sign_test_disagree(studio: Studio) -> None:
+    """20 labels, 14 wins for B, 5 for A, 1 tie (the s11 researcher's numbers): the people-only win rate's
+    normal interval leaves out 0.5, the exact sign test (p = 0.064) orders nothing. The text says why."""
+    store = studio.store
+    prompts = [
+        {"id": f"p{i}", "instruction": f"Q{i}?", "responses": {"ckpt-A": f"a{i}", "ckpt-B": f"b{i}"}} for i in range(20)
+    ]
+    assert store.seed_dataset(
+        {"name": "ckpts", "models": [{"name": "ckpt-A"}, {"name": "ckpt-B"}], "prompts": prompts}, pairs_per_prompt=1
+    )
+    table = store.comparison_table("ckpts")
+    run = store.ensure_judge_run("j", {"model": "j", "profile": "pandalm"})
+    winners = ["ckpt-B"] * 14 + ["ckpt-A"] * 5 + [None]
+    for (_, row), winner in zip(table.iterrows(), winners, strict=True):
+        verdict = "tie" if winner is None else ("1" if row["model1"] == winner else "2")
+        store.save_label(int(row["id"]), "ann", verdict, presented_swapped=False)
+        store.save_verdict(run, NewVerdict(int(row["id"]), verdict, "ok"))
+    text = format_report(metrics_report(store, "ckpts", n_bootstrap=0, baseline="ckpt-A"))
+    assert "People's partial order (p < 0.05): no significant differences" in text
+    assert "  Borderline: ckpt-B vs ckpt-A (14 wins, 5 losses, 1 tie): the people-only win rate's interval " in text
+    assert "leaves out 0.5 (a normal approximation, ties counting half), but the exact sign test" in text
