@@ -9,6 +9,9 @@
 //   regions, so a screen reader says what a submit did.
 // - The Annotate choice buttons show which answer is chosen (aria-pressed and a class), mirrored from the radio.
 // - The session picker selects its text when focused, so typing a name replaces it ("Phone pairsDemo").
+// - Names that read oddly (finding 12): the answer buttons show "1 · Left is better", read "1 dot Left is
+//   better", so they are named "Left is better (key 1)"; the copy buttons in code blocks had no name at all
+//   ("Copy code"), and each dropdown's arrow icon was an unnamed image (hidden: the combobox says it all).
 // Written by hand: this is page glue for Gradio's markup, with no library that does it.
 (() => {
   const GROUPS = ["annotate-choice", "annotate-confidence", "grade-rating", "grade-confidence"];
@@ -16,6 +19,15 @@
   const PICKS = { "label-1": "left", "label-2": "right", "label-tie": "tie" };
   const PICKERS = ["annotate-session", "grade-session"];
   const NONE_WORDS = "No confidence given"; // the confidence option shown as "–" (read as "en dash")
+  const BUTTON_NAMES = {
+    "label-1": "Left is better (key 1)",
+    "label-tie": "Tie (key T)",
+    "label-2": "Right is better (key 2)",
+    "submit-label": "Submit (Enter)",
+    "submit-rating": "Submit (Enter)",
+    "skip-item": "Skip (key S)",
+    "skip-rating": "Skip (key S)",
+  };
 
   const set = (el, name, value) => {
     if (el.getAttribute(name) !== value) el.setAttribute(name, value);
@@ -59,6 +71,12 @@
       }
     }
     mirrorChoice();
+    for (const [id, name] of Object.entries(BUTTON_NAMES)) {
+      const button = document.getElementById(id);
+      if (button) set(button, "aria-label", name);
+    }
+    for (const copy of document.querySelectorAll("button.copy_code_button")) set(copy, "aria-label", "Copy code");
+    for (const arrow of document.querySelectorAll("svg.dropdown-arrow")) set(arrow, "aria-hidden", "true");
   };
   const later = () => {
     if (!queued) {

@@ -214,8 +214,9 @@ def test_partial_order_differences_between_judge_and_people(store: Store) -> Non
     assert set(bt["model"]) == {"atlas-13b-chat", "drizzle-1b", "borealis-7b-dpo", "cirrus-3b-base", "verbose-7b-sft"}
     assert bt["ci_low"].isna().all() and bt["ci_high"].isna().all()
     assert "so strengths across them cannot be estimated" in str(board.judge.bradley_terry_note)
-    shown = bradley_terry_figure(board.people.bradley_terry, bt, ["Judge: <b>x</b> never lost"]).layout.title.text
-    assert "Judge: &lt;b&gt;x&lt;/b&gt; never lost" in shown  # the note under the title, as plain text
+    noted = bradley_terry_figure(board.people.bradley_terry, bt, ["Judge: <b>x</b> never lost"])
+    shown = noted.layout.annotations[0].text  # the note between the title and the plot, as plain text
+    assert "Judge: &lt;b&gt;x&lt;/b&gt; never lost" in shown and "Judge" not in noted.layout.title.text
 
     # drawn: the judge's graph has one solid, one dashed and one dotted edge, each with its legend entry
     judge_edges = board.order_edges[board.order_edges["source"] == "judge"]

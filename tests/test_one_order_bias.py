@@ -227,7 +227,7 @@ def test_the_dashboard_shows_the_share_beside_peoples(studio: Studio) -> None:
     assert bars["judge"][RESPONSE_ONE] == pytest.approx(5 / 6) and bars["people"][RESPONSE_ONE] == pytest.approx(2 / 6)
     hover = dict(zip(shown["dashboard-bias"].data[0].x, shown["dashboard-bias"].data[0].customdata, strict=True))
     assert hover[RESPONSE_ONE] == "n=6 comparisons both decided, McNemar p=0.250"
-    notes = " ".join(a.text for a in shown["dashboard-bias"].layout.annotations)
+    notes = " ".join(a.text.replace("<br>", " ") for a in shown["dashboard-bias"].layout.annotations)  # wrapped lines
     assert "judge position bias not measured: judged in one presentation order only" in notes
     # the same figure as the report (metrics --json, REST /metrics)
     report = metrics_report(store, DEMO, n_bootstrap=0)

@@ -77,7 +77,7 @@ def test_a_logout_on_one_server_refuses_the_cookie_on_another(database: str, db_
             cookie = alice.cookies[COOKIE_NAME]
             assert signed_in_user(url_b, cookie) == "alice"  # the same login works on both servers
             out = alice.get("logout", headers=SAME_ORIGIN)
-            assert out.status_code == 303 and out.headers["location"] == "/login"
+            assert out.status_code == 303 and out.headers["location"] == "/login?logged_out=1"
             assert signed_in_user(url_a, cookie) is None
             assert signed_in_user(url_b, cookie) is None  # a copy of the cookie is refused on B too
             with httpx.Client(base_url=url_b, cookies={COOKIE_NAME: cookie}) as replayed:

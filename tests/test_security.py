@@ -202,7 +202,7 @@ def test_a_login_survives_a_restart_until_logout(db_path: Path) -> None:
         assert again.get("config").status_code == 200
         assert "gradio_config" in again.get("").text
         out = again.get("logout", headers={"Sec-Fetch-Site": "same-origin"})
-        assert out.status_code == 303 and out.headers["location"] == "/login"
+        assert out.status_code == 303 and out.headers["location"] == "/login?logged_out=1"
         replayed = httpx.Client(base_url=url, cookies={COOKIE_NAME: cookie})  # a copy kept by an attacker
         assert replayed.get("gradio_api/user").json() is None
         assert replayed.get("config").status_code == 401

@@ -90,7 +90,8 @@ def _display(page: Page) -> None:
 
 
 def _answer_widget(page: Page) -> None:
-    with gr.Row():
+    # js-answer-bar: on a phone this row and Submit's stay at the bottom of the screen (static/judge_studio.css)
+    with gr.Row(elem_classes=["js-answer-bar", "js-choice-bar"]):
         pick_left = gr.Button("1 · Left is better", elem_id="label-1")
         pick_tie = gr.Button("T · Tie", elem_id="label-tie")
         pick_right = gr.Button("2 · Right is better", elem_id="label-2")

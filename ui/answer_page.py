@@ -189,7 +189,7 @@ def _answer_section(kind: PageKind, page: Page) -> None:
         )
         page.flagged = gr.Checkbox(label=kind.flag_label, elem_id=f"{kind.prefix}-flag", scale=1)
     page.comment = gr.Textbox(label="Comment (optional)", lines=1, max_lines=4, elem_id=f"{kind.prefix}-comment")
-    with gr.Row():
+    with gr.Row(elem_classes=["js-answer-bar", "js-submit-bar"]):  # on a phone: kept at the screen's bottom
         page.submit = gr.Button("Enter · Submit", variant="primary", elem_id=kind.submit_id)
         page.skip = gr.Button(kind.skip[0], elem_id=kind.skip[1])
     # per-tab state: only ids and small values; every answer goes to the database on submit

@@ -55,7 +55,7 @@ def _fmt(x: float | None) -> str:
 
 def _bold(n: int, word: str) -> str:
     """ "**1** comparison", "**2** comparisons": ``counted`` with the number in bold."""
-    return f"**{n}** {word if n == 1 else word + 's'}"
+    return "**{}** {}".format(*counted(n, word).split(" ", 1))
 
 
 def summary_markdown(board: Dashboard) -> str:
@@ -106,7 +106,8 @@ def _unparsed_line(counts: dict[str, Any]) -> list[str]:
     if not unparsed or not total:
         return []
     line = (
-        f"{unparsed} of {total} judge outputs ({unparsed / total:.0%}) have no verdict and are left out of every figure"
+        f"{unparsed} of {counted(total, 'judge output')} ({unparsed / total:.0%}) have no verdict and are left "
+        "out of every figure"
     )
     if unparsed * 2 >= total:
         return [
@@ -127,7 +128,9 @@ def _people_position_line(board: Dashboard) -> list[str]:
         "labels with a recorded left/right order chose the left response"
     )
     if bias.n_unknown_order:
-        line += f" · {bias.n_unknown_order} decisive labels have no recorded order (imported) and are left out"
+        has, are = ("has", "is") if bias.n_unknown_order == 1 else ("have", "are")
+        unknown = counted(bias.n_unknown_order, "decisive label")
+        line += f" · {unknown} {has} no recorded order (imported) and {are} left out"
     return [line]
 
 
@@ -166,7 +169,8 @@ def rating_markdown(board: Dashboard) -> str:
     if r.judge_run is not None:
         on = f", rating 1-{r.judge_scale}" if r.judge_scale is not None else ""
         judge = f" · judge run {r.judge_run}{on} ({r.judge_unparsed} of its ratings unparsed)"
-    head = f"**{r.n_ratings}** human ratings on **{r.n_responses}** responses{judge} · compared on 1-{r.scale}"
+    rated = f"{_bold(r.n_ratings, 'human rating')} on {_bold(r.n_responses, 'response')}"
+    head = f"{rated}{judge} · compared on 1-{r.scale}"
     note = [f"_{inline_text(r.note)}_"] if r.note else []
     if r.judge_run is not None and r.judge_scale is not None and r.judge_scale != r.scale:
         return "\n\n".join([head, *note])  # the note says why a judge on another scale is not compared

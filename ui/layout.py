@@ -93,8 +93,10 @@ def head_html() -> str:
     """The page's own scripts: keyboard shortcuts (ignored while typing in a text field), the
     signed-out notice (a 401 from Gradio's API: "You are signed out", then the login page), empty
     number boxes, the scroll to the feedback line after a submit (a phone stayed at the bottom), and
-    what Gradio's widgets lack for keyboards and screen readers (radio groups, live feedback)."""
-    return "".join(f"<script>{(STATIC / name).read_text(encoding='utf-8')}</script>" for name in HEAD_SCRIPTS)
+    what Gradio's widgets lack for keyboards and screen readers (radio groups, live feedback); and the
+    few style rules that Gradio's scoping of ``css_paths`` would not let reach the page's box (page.css)."""
+    style = f"<style>{(STATIC / 'page.css').read_text(encoding='utf-8')}</style>"
+    return style + "".join(f"<script>{(STATIC / name).read_text(encoding='utf-8')}</script>" for name in HEAD_SCRIPTS)
 
 
 def css_paths() -> list[Path]:

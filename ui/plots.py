@@ -30,6 +30,7 @@ from analysis import (
     spans_real_time,
 )
 from analysis.bias import ResponseOneShare
+from analysis.report_text import counted
 
 PEOPLE_COLOR, JUDGE_COLOR = "#4f6bed", "#e8833a"
 JUDGE_SOURCE = "judge"  # Bias.source of a judge run (analysis.report.JUDGE)
@@ -40,6 +41,8 @@ EDGE_STYLES = {  # status of an edge compared with the other graph -> (color, da
 }
 MARGIN = dict(l=10, r=10, t=50, b=10)
 PHONE_LINE = 42  # characters of a title or a note line that fit a 390 px phone's figure at plotly's sizes
+NOTE_LINE = 54  # characters of a 10 px note line (``notes_above``, from the plot's left edge) that fit it
+NOTE_PX, TITLE_PAD = 14, 36  # a 10 px note line's height; the space above a title (clear of the block label)
 
 
 def plain(text: Any) -> str:
@@ -92,6 +95,38 @@ def note_figure(title: str, note: str, height: int = 320, width: int = PHONE_LIN
     return message_figure(title, "<br>".join(plain(line) for line in lines), height)
 
 
+def notes_above(fig: go.Figure, title: str, notes: Sequence[str], title_size: int = 17) -> int:
+    """Put ``title`` at the top of ``fig`` and ``notes`` (untrusted plain text, one a paragraph) between it
+    and the plot, each broken into lines that fit a phone (``fitted``); returns the top margin they take.
+    Why: plotly wraps neither a title nor an annotation, so the Biases note ran off the figure's right edge,
+    and the Bradley-Terry notes, set in a multi-line title, grew down over the plot and its top point (s11
+    docs tester). Here the title hangs from the top edge and the notes stand on the plot's top edge, and the
+    margin between is sized from their line counts, so neither can reach the plot."""
+    title = fitted(title, PHONE_LINE if title_size > 13 else 52)
+    title_px = round(title_size * 1.45) * (title.count("<br>") + 1)
+    text = fitted("<br>".join(plain(note) for note in notes), NOTE_LINE) if notes else ""
+    notes_px = NOTE_PX * (text.count("<br>") + 1) if text else 0
+    if text:
+        fig.add_annotation(
+            text=text,
+            showarrow=False,
+            x=0,
+            y=1.0,
+            xref="paper",
+            yref="paper",
+            xanchor="left",
+            yanchor="bottom",
+            align="left",
+            font=dict(size=10, color="#555"),
+        )
+    top = TITLE_PAD + title_px + 8 + notes_px + 4
+    fig.update_layout(
+        title=dict(text=title, font=dict(size=title_size), y=1, yref="container", yanchor="top", pad=dict(t=TITLE_PAD)),
+        margin={**MARGIN, "t": top},
+    )
+    return top
+
+
 # --------------------------------------------------------------------------- agreement
 
 
@@ -111,7 +146,7 @@ def agreement_over_time_figure(over_time: pd.DataFrame, confidence: float = CONF
     times = pd.to_datetime(over_time["time"])
     by_time = spans_real_time(times)  # labels imported at once have no labelling times worth plotting
     x = times if by_time else over_time["n"]
-    hover = "%{customdata} labels compared<br>accuracy %{y:.3f}<extra></extra>"
+    hover = "%{customdata} compared<br>accuracy %{y:.3f}<extra></extra>"
     fig = go.Figure()
     fig.add_trace(
         go.Scatter(x=x, y=over_time["high"], mode="lines", line=dict(width=0), hoverinfo="skip", showlegend=False)
@@ -135,7 +170,7 @@ def agreement_over_time_figure(over_time: pd.DataFrame, confidence: float = CONF
             mode="lines+markers",
             line=dict(color=PEOPLE_COLOR),
             name="accuracy so far",
-            customdata=over_time["n"],
+            customdata=[counted(int(n), "label") for n in over_time["n"]],
             hovertemplate=hover,
         )
     )
@@ -236,7 +271,7 @@ def kappa_figure(inter: InterAnnotator) -> go.Figure:
     """Pairwise Cohen's kappa between annotators, with Fleiss' kappa and Krippendorff's alpha in the title."""
     title = (
         f"Between people: Fleiss' κ {_num(inter.fleiss_kappa, 3)} · Krippendorff's α "
-        f"{_num(inter.krippendorff_alpha, 3)} · {inter.multi_labelled} comparisons labelled twice or more"
+        f"{_num(inter.krippendorff_alpha, 3)} · {counted(inter.multi_labelled, 'comparison')} labelled twice or more"
     )
     kappa = inter.pairwise_kappa
     if inter.multi_labelled == 0 or kappa.empty or len(kappa) < 2:
@@ -254,8 +289,8 @@ def kappa_figure(inter: InterAnnotator) -> go.Figure:
             y=names,
             text=text,
             texttemplate="%{text}",
-            customdata=shared,
-            hovertemplate="%{y} · %{x}<br>Cohen's κ %{text} over %{customdata} shared comparisons<extra></extra>",
+            customdata=[[counted(int(n), "shared comparison") for n in row] for row in shared],
+            hovertemplate="%{y} · %{x}<br>Cohen's κ %{text} over %{customdata}<extra></extra>",
             colorscale="RdBu",
             zmin=-1,
             zmax=1,
@@ -336,7 +371,7 @@ def _response_one_bar(share: ResponseOneShare | None, source: str) -> tuple[floa
     if share is None:
         return None, ""
     value = share.judge_rate if source == JUDGE_SOURCE else share.people_rate
-    return value, f"n={share.n} comparisons both decided, McNemar p={_num(share.p_value, 3)}"
+    return value, f"n={counted(share.n, 'comparison')} both decided, McNemar p={_num(share.p_value, 3)}"
 
 
 def bias_figure(judge: Bias | None, people: Bias, response_one: ResponseOneShare | None = None) -> go.Figure:
@@ -359,25 +394,11 @@ def bias_figure(judge: Bias | None, people: Bias, response_one: ResponseOneShare
     fig = go.Figure(bars)
     # why a measure has no bar (rather than show none), then how to read the line: above the bars, where
     # no label of the line can cover a bar's value
-    notes = [*_missing_notes(judge, people, bars), NO_PREFERENCE_NOTE]
-    fig.add_annotation(
-        text="<br>".join(plain(note) for note in notes),
-        showarrow=False,
-        x=0,
-        y=1.0,
-        xref="paper",
-        yref="paper",
-        xanchor="left",
-        yanchor="bottom",
-        align="left",
-        font=dict(size=10, color="#555"),
-    )
+    top = notes_above(fig, title, [*_missing_notes(judge, people, bars), NO_PREFERENCE_NOTE])
     fig.add_hline(y=0.5, line=dict(dash="dot", color="#888"))
     fig.update_layout(
-        title=title,
         barmode="group",
-        height=340 + 14 * len(notes),
-        margin={**MARGIN, "t": MARGIN["t"] + 14 * len(notes)},
+        height=290 + top,
         yaxis=dict(range=[0, 1.12], title="share"),
         legend=dict(orientation="h", y=-0.15),
     )
@@ -448,10 +469,7 @@ def _no_bias_reason(judge: Bias | None, people: Bias) -> str:
 def bradley_terry_figure(people: pd.DataFrame, judge: pd.DataFrame, notes: Sequence[str] = ()) -> go.Figure:
     """Bradley-Terry strengths with 95% bootstrap intervals, people's and the judge's, per model; ``notes``
     (untrusted text, e.g. why strengths are not estimable) are shown under the title."""
-    title = fitted("Bradley-Terry strength (log-odds, mean 0) with 95% bootstrap intervals", 52)
-    if notes:
-        wrapped = [line for note in notes for line in textwrap.wrap(str(note), width=60)]
-        title += "<br><span style='font-size:11px'>" + "<br>".join(plain(line) for line in wrapped) + "</span>"
+    title = "Bradley-Terry strength (log-odds, mean 0) with 95% bootstrap intervals"
     if people.empty and judge.empty:
         return message_figure("Bradley-Terry ranking", "No outcomes yet: needs human labels or judge verdicts.")
     order = list(people["model"]) + [m for m in judge["model"] if m not in set(people["model"])]
@@ -474,10 +492,9 @@ def bradley_terry_figure(people: pd.DataFrame, judge: pd.DataFrame, notes: Seque
                 hovertemplate="%{x}: %{y:.2f}<extra>" + name + "</extra>",
             )
         )
+    top = notes_above(fig, title, notes, title_size=13)
     fig.update_layout(
-        title=dict(text=title, font=dict(size=13)),
-        height=360 + 14 * title.count("<br>"),
-        margin={**MARGIN, "t": MARGIN["t"] + 14 * title.count("<br>")},
+        height=310 + top,
         scattermode="group",
         yaxis_title="strength",
         legend=dict(orientation="h", y=-0.2),
@@ -712,7 +729,7 @@ def rating_scatter_figure(ratings: RatingSummary | None) -> go.Figure:
             why = "the judge has not rated this dataset"
         else:
             why = "no judge rating parsed"
-        return message_figure(title, f"{ratings.n_responses} responses rated by people; {why}.")
+        return message_figure(title, f"{counted(ratings.n_responses, 'response')} rated by people; {why}.")
     fig = go.Figure()
     for model, group in points.groupby("model", sort=True):
         fig.add_trace(

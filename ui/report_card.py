@@ -22,7 +22,7 @@ from analysis.agreement import accuracy_interval_text
 from analysis.alt_test import notes
 from analysis.corrected_ratings import rating_span
 from analysis.defaults import AGGREGATION, AGGREGATIONS
-from analysis.report_text import response_one_text, uncertain_left_out
+from analysis.report_text import counted, response_one_text, uncertain_left_out
 from orchestration import Studio
 from orchestration.metrics import PeopleOptions
 from orchestration.report_card import ReportCardDesk
@@ -81,8 +81,9 @@ def head_markdown(card: Mapping[str, Any], text: Escape = inline_text) -> str:
             "",
             f"**{card['question']}**",
             "",
-            f"{counts['comparisons']} comparisons, {counts['labels']} labels from {counts['annotators']} annotators "
-            f"({counts['labelled_comparisons']} comparisons labelled). People's labels: **{card['people_labels']}** "
+            f"{counted(counts['comparisons'], 'comparison')}, {counted(counts['labels'], 'label')} from "
+            f"{counted(counts['annotators'], 'annotator')} ({counted(counts['labelled_comparisons'], 'comparison')} "
+            f"labelled). People's labels: **{card['people_labels']}** "
             f"(one label per comparison). {adjudicated}People agree with each other: "
             f"Fleiss' κ {_num(inter['fleiss_kappa'])}, Krippendorff's α {_num(inter['krippendorff_alpha'])}.",
             "",
@@ -134,7 +135,7 @@ def _agreement_lines(judge: Mapping[str, Any]) -> list[str]:
     return [
         "### Agreement with people",
         "",
-        f"Against people's {agreement['people_labels']} label on {agreement['n']} comparisons: accuracy "
+        f"Against people's {agreement['people_labels']} label on {counted(agreement['n'], 'comparison')}: accuracy "
         f"{_num(agreement['accuracy'])}{ci}, Cohen's κ {_num(agreement['cohen_kappa'])}, macro F1 "
         f"{_num(agreement['macro_f1'])}{uncertain_left_out(agreement.get('uncertain_left_out', 0))}; per vote "
         f"{_num(agreement['per_vote_accuracy'])}; "
@@ -157,7 +158,8 @@ def _calibration_lines(judge: Mapping[str, Any], text: Escape) -> list[str]:
     if calibration is None:
         return [*lines, f"_{text(judge['calibration_note'] or 'not measured')}_", ""]
     lines += [
-        f"Over {calibration['n']} labelled comparisons with probabilities (people: {calibration['people_labels']}): "
+        f"Over {counted(calibration['n'], 'labelled comparison')} with probabilities "
+        f"(people: {calibration['people_labels']}): "
         f"expected calibration error {_num(calibration['ece'])}, Brier score {_num(calibration['brier'])}, "
         f"accuracy {_num(calibration['accuracy'])} at mean confidence {_num(calibration['mean_confidence'])}.",
         "",
@@ -176,15 +178,16 @@ def _bias_lines(judge: Mapping[str, Any], text: Escape) -> list[str]:
         lines.append(f"Position bias {text(position['not_measured'])}.")
     else:
         lines.append(
-            f"Both orders: the same verdict in {_num(position['consistency'])} of {position['n_pairs']} pairs; "
+            f"Both orders: the same verdict in {_num(position['consistency'])} of "
+            f"{counted(position['n_pairs'], 'pair')}; "
             f"the response shown first wins {_num(position['first_position_rate'])} of "
-            f"{position['n_decisive']} decisive verdicts (p = {_num(position['first_position_p_value'])})."
+            f"{counted(position['n_decisive'], 'decisive verdict')} (p = {_num(position['first_position_p_value'])})."
         )
     # its own paragraph; our own numbers and words only (no name from a file): nothing to escape
     lines += ["", response_one_text(judge["response_1_share"], both_orders=not position["not_measured"]), ""]
     lines.append(
         f"The judge prefers the longer response in {_num(length['judge']['longer_rate'])} of "
-        f"{length['judge']['n']} decisive verdicts; people in {_num(length['people']['longer_rate'])}."
+        f"{counted(length['judge']['n'], 'decisive verdict')}; people in {_num(length['people']['longer_rate'])}."
     )
     return [*lines, ""]
 
@@ -249,7 +252,8 @@ def aggregation_markdown(card: Mapping[str, Any], text: Escape = inline_text) ->
         "## People's labels: aggregation side by side",
         "",
         f"Used for every people figure: **{aggregation['used']}**. The methods give different labels on "
-        f"{aggregation['n_differ']} of {aggregation['n_comparisons']} comparisons. Estimated annotator quality:",
+        f"{aggregation['n_differ']} of {counted(aggregation['n_comparisons'], 'comparison')}. "
+        "Estimated annotator quality:",
         "",
         *_table(["annotator", *methods], rows),
     ]
@@ -268,7 +272,8 @@ def ratings_markdown(card: Mapping[str, Any], text: Escape = inline_text) -> str
     lines = [
         "## Single-answer ratings",
         "",
-        f"{ratings['n_ratings']} ratings of {ratings['n_responses']} responses, compared on 1-{ratings['scale']}.",
+        f"{counted(ratings['n_ratings'], 'rating')} of {counted(ratings['n_responses'], 'response')}, "
+        f"compared on 1-{ratings['scale']}.",
         "",
     ]
     rows = [
@@ -368,12 +373,11 @@ def reliability_figure(judge: Mapping[str, Any]) -> go.Figure:
             x=[(b["low"] + b["high"]) / 2 for b in bins],
             y=[b["accuracy"] for b in bins],
             width=[b["high"] - b["low"] for b in bins],
-            customdata=[[b["count"], b["confidence"]] for b in bins],
+            customdata=[[counted(b["count"], "verdict"), b["confidence"]] for b in bins],
             marker_color=JUDGE_COLOR,
             opacity=0.75,
             name="accuracy in bin",
-            hovertemplate="confidence %{customdata[1]:.2f}: accuracy %{y:.2f} "
-            "over %{customdata[0]} verdicts<extra></extra>",
+            hovertemplate="confidence %{customdata[1]:.2f}: accuracy %{y:.2f} over %{customdata[0]}<extra></extra>",
         )
     )
     figure.update_layout(
@@ -484,7 +488,7 @@ def report_card_tab(studio: Studio, demo: gr.Blocks | None = None) -> None:
     desk = ReportCardDesk(studio)
     with gr.Row():
         dataset = gr.Dropdown(label="Dataset", choices=[], elem_id="card-dataset", scale=2)
-        run = gr.Dropdown(label="Judge run", choices=[], elem_id="card-run", scale=2)
+        run = gr.Dropdown(label="Judge run", choices=[], elem_id="card-run", scale=3)  # run names are long
         aggregation = gr.Radio(
             choices=list(AGGREGATIONS), value=AGGREGATION, label="People's labels", elem_id="card-aggregation"
         )

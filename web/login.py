@@ -33,6 +33,8 @@ SIGNED_OUT_NOTICE = (
     "was deactivated, or you logged out in another tab); your last answer was not saved."
 )
 CREATED_NOTICE = "Your account was created; log in with the name and password you chose."
+#: After "Log out" (``/login?logged_out=1``): the person asked for it, so it says only that it worked.
+LOGGED_OUT_NOTICE = "You are logged out."
 
 _NOTICE = (
     '<p class="notice" role="status" id="login-notice" style="background:#fef3c7;border:1px solid #f59e0b;'
@@ -74,6 +76,8 @@ def _notice_of(request: Request) -> str:
         return SIGNED_OUT_NOTICE
     if request.query_params.get("created"):
         return CREATED_NOTICE
+    if request.query_params.get("logged_out"):
+        return LOGGED_OUT_NOTICE
     return ""
 
 
@@ -123,7 +127,8 @@ def _logged_out(request: Request) -> Response:
     found = web.signer.revoke(request.cookies.get(COOKIE_NAME))
     if found is not None:
         web.forget_account(found.name)
-    response = RedirectResponse("/login", status_code=status.HTTP_303_SEE_OTHER)
+    # a fixed flag, never text from the request: the login page maps it to its own sentence
+    response = RedirectResponse("/login?logged_out=1", status_code=status.HTTP_303_SEE_OTHER)
     web.clear_session(response, request)
     return response
 
