@@ -157,7 +157,8 @@ def alt_test(
     for annotator, own in rows.groupby("annotator", sort=True):
         if len(own) < min_items:
             skipped[str(annotator)] = (
-                f"labelled {len(own)} comparisons that another person also labelled and the judge decided; "
+                f"labelled {len(own)} comparison{'' if len(own) == 1 else 's'} that another person also labelled "
+                "and the judge decided; "
                 f"the test needs {min_items}"
             )
             continue

@@ -20,7 +20,7 @@ from analysis.defaults import (
     POSITION_MAX_FIRST_RATE_GAP,
     POSITION_MAX_FLIP_RATE,
 )
-from analysis.report_text import not_parsed, not_parsed_text
+from analysis.report_text import counted, not_parsed, not_parsed_text
 
 QUESTION = "Can this judge replace people on this dataset?"
 ANSWERS = {True: "yes", False: "no", None: "undecided"}
@@ -146,7 +146,8 @@ def _caveats(judge: Mapping[str, Any], report: Mapping[str, Any], test: Mapping[
     labelled = report["counts"]["labelled_comparisons"]
     if labelled < CARD_MIN_LABELLED:
         notes.append(
-            f"too few labels: {labelled} comparisons have a people label (fewer than {CARD_MIN_LABELLED}); "
+            f"too few labels: {counted(labelled, 'comparison')} {'has' if labelled == 1 else 'have'} a people label "
+            f"(fewer than {CARD_MIN_LABELLED}); "
             "every figure that compares with people is tentative"
         )
     if test is not None:
@@ -154,14 +155,18 @@ def _caveats(judge: Mapping[str, Any], report: Mapping[str, Any], test: Mapping[
     unparsed = sum(not_parsed(judge["verdicts"]["status"]).values())
     if unparsed:
         notes.append(
-            f"{unparsed} of {judge['verdicts']['n']} judge outputs have no verdict "
-            f"({not_parsed_text(judge['verdicts']['status'])}) and are left out of every figure"
+            f"{unparsed} of {counted(judge['verdicts']['n'], 'judge output')} "
+            f"{'has' if unparsed == 1 else 'have'} no verdict "
+            f"({not_parsed_text(judge['verdicts']['status'])}) and {'is' if unparsed == 1 else 'are'} left out of "
+            "every figure"
         )
     uncertain = judge["verdicts"].get("n_uncertain", 0)
     if uncertain:
         margin = report["settings"].get("uncertain_margin")
         notes.append(
-            f"{uncertain} of {judge['verdicts']['n']} verdicts are uncertain (the top two verdict probabilities lie "
+            f"{uncertain} of {counted(judge['verdicts']['n'], 'verdict')} "
+            f"{'is' if uncertain == 1 else 'are'} uncertain "
+            "(the top two verdict probabilities lie "
             f"less than {margin:g} apart): shown as uncertain and left out of agreement, win tables and rankings"
         )
     notes += _calibration_caveats(judge)

@@ -193,6 +193,9 @@ def test_the_report_card_page_says_the_same_as_the_cli_and_dashboard(
     (judge,) = [j for j in card["judges"] if j["run_id"] == run]
     assert "on 5 comparisons: accuracy" in card_markdown({**card, "judges": [judge]})
     assert "(1 uncertain left out); per vote" in card_markdown({**card, "judges": [judge]})
+    from ui.report_card import UNCERTAIN_COUNTED
+
+    assert UNCERTAIN_COUNTED in card_markdown({**card, "judges": [judge]})  # why calibration's accuracy differs
     grading_only(studio, shared_data, tmp_path)
     graded = judge_report_card(metrics_report(studio.store, GRADING, n_bootstrap=0))
     (mean,) = graded["ratings"]["corrected_means"]

@@ -152,6 +152,13 @@ def _not_parsed(agreement: Mapping[str, Any]) -> str:
     return ", ".join(f"{n} {name}" for name, n in named.items())
 
 
+# why this accuracy differs from the agreement line's: calibration judges the probabilities themselves
+UNCERTAIN_COUNTED = (
+    " (uncertain verdicts count here by where they lean, since calibration measures the probabilities "
+    "themselves; the agreement above leaves them out)."
+)
+
+
 def _calibration_lines(judge: Mapping[str, Any], text: Escape) -> list[str]:
     calibration = judge["calibration"]
     lines = ["### Calibration", ""]
@@ -161,7 +168,8 @@ def _calibration_lines(judge: Mapping[str, Any], text: Escape) -> list[str]:
         f"Over {counted(calibration['n'], 'labelled comparison')} with probabilities "
         f"(people: {calibration['people_labels']}): "
         f"expected calibration error {_num(calibration['ece'])}, Brier score {_num(calibration['brier'])}, "
-        f"accuracy {_num(calibration['accuracy'])} at mean confidence {_num(calibration['mean_confidence'])}.",
+        f"accuracy {_num(calibration['accuracy'])} at mean confidence {_num(calibration['mean_confidence'])}"
+        + (UNCERTAIN_COUNTED if judge["agreement"].get("uncertain") else "."),
         "",
     ]
     rows = [
