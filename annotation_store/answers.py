@@ -730,6 +730,8 @@ def upsert_answer(
     elif _same_answer(row, values):
         if held is not ... and held is not None and held.completed_at is None:  # a skip offered again, skipped
             held.completed_at = utcnow()  # again as it was: the lease is done all the same
+        if row.skipped:  # no new version, but the newest for "← Previous" (it orders by the last save), as
+            row.updated_at = utcnow()  # the done screen sends people back to their skips that way
         return row
     else:
         row.version, row.updated_at, row.idempotency_key = row.version + 1, utcnow(), idempotency_key

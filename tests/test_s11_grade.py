@@ -135,6 +135,8 @@ def test_a_returning_skip_says_it_was_skipped_and_a_second_skip_keeps_version_1(
     query = "SELECT r.version, r.skipped FROM ratings r JOIN annotators a ON a.id = r.annotator_id "
     assert _sql(db_path, query + "WHERE a.name = 'alice' AND r.response_id = ?", skipped) == [(1, 1)]
     assert _sql(db_path, "SELECT COUNT(*) FROM rating_events WHERE response_id = ?", skipped) == [(1,)]
+    back_to = studio.grading.previous("alice", "grades", None)  # the done screen: "go back to it with ← Previous"
+    assert back_to is not None and back_to.id == skipped  # the newest answer, one press away (s11 retest R1)
 
 
 def test_a_returning_skipped_comparison_says_so_in_its_header(demo: gr.Blocks, studio: Studio) -> None:
