@@ -8,6 +8,7 @@ the reads that reviews, exports and the dashboard need.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -75,6 +76,15 @@ DETAIL_COLUMNS = [
     "updated_at",
     "first_verdict",  # the verdict of the label's first answer that was no skip (what a gold check counts)
 ]
+
+
+#: ``disagreements``' rule for a judge verdict: (verdict, {"1", "2", "tie"} probabilities or None) -> counts
+VerdictCounts = Callable[[str | None, dict[str, float] | None], bool]
+
+
+def _probabilities(p_1: float | None, p_2: float | None, p_tie: float | None) -> dict[str, float] | None:
+    """A verdict's probabilities as ``VerdictView.probabilities`` reads them (None: the judge gave none)."""
+    return None if p_1 is None else {"1": p_1, "2": p_2 or 0.0, "tie": p_tie or 0.0}
 
 
 def _int_in(value: Any, field: str, low: int, high: int) -> int | None:
@@ -436,8 +446,11 @@ class LabelsMixin(AnswersMixin, DatasetsMixin):
             frame = pd.DataFrame(session.execute(query).mappings().all(), columns=ADJUDICATION_COLUMNS)
         return self._with_comparison_columns(frame, dataset)
 
-    def disagreements(self, dataset: str | None = None) -> pd.DataFrame:
+    def disagreements(self, dataset: str | None = None, *, counts: VerdictCounts | None = None) -> pd.DataFrame:
         """Comparisons to review: annotators' verdicts differ, or differ from the latest judge verdict.
+
+        ``counts(verdict, probabilities)``: whether a judge verdict counts as an answer (the caller's rule:
+        an uncertain one does not, ``analysis.verdicts.outcome``); one that does not is no disagreement.
 
         One row per such comparison: comparison_id, labels (annotator -> verdict), n_labels,
         judge_verdict (latest original-order ``ok`` verdict of any run, or None), annotators_disagree,
@@ -451,7 +464,9 @@ class LabelsMixin(AnswersMixin, DatasetsMixin):
             .order_by(Label.comparison_id, Label.id)
         )
         verdicts = (
-            select(JudgeVerdict.comparison_id, JudgeVerdict.verdict)
+            select(
+                JudgeVerdict.comparison_id, JudgeVerdict.verdict, JudgeVerdict.p_1, JudgeVerdict.p_2, JudgeVerdict.p_tie
+            )
             .where(JudgeVerdict.swapped.is_(False), JudgeVerdict.status == "ok")
             .order_by(JudgeVerdict.created_at, JudgeVerdict.id)
         )
@@ -459,7 +474,10 @@ class LabelsMixin(AnswersMixin, DatasetsMixin):
             by_item: dict[int, dict[str, str | None]] = {}
             for comparison_id, name, verdict in session.execute(labels):
                 by_item.setdefault(comparison_id, {})[name] = verdict
-            judged: dict[int, str | None] = {c: v for c, v in session.execute(verdicts)}  # later rows win: latest
+            judged: dict[int, str | None] = {  # later rows win: the latest
+                c: v if counts is None or counts(v, _probabilities(p1, p2, pt)) else None
+                for c, v, p1, p2, pt in session.execute(verdicts)
+            }
             final = {c: v for c, v in session.execute(select(Adjudication.comparison_id, Adjudication.verdict))}
         rows = []
         for comparison_id, given in by_item.items():

@@ -16,7 +16,7 @@ import pandas as pd
 
 from annotation_store import ComparisonView, StoreError, VerdictView
 from judge_runtime import PairCase
-from orchestration.review import JudgeOpinion, comparison_number, judge_opinions
+from orchestration.review import JudgeOpinion, comparison_number, decisive_verdict, judge_opinions
 from orchestration.service import CaseProgress, Studio
 
 VIEWER = "reviewer"
@@ -90,7 +90,7 @@ class CaseBrowser:
             keys = [pair_key(str(a), str(b)) for a, b in zip(table["model1"], table["model2"], strict=True)]
             table = table[pd.Series(keys, index=table.index, dtype=object) == wanted.model_pair]
         if wanted.judge_disagrees and not table.empty:
-            queue = self.store.disagreements(wanted.dataset or None)
+            queue = self.store.disagreements(wanted.dataset or None, counts=decisive_verdict())
             against = set(queue.loc[queue["judge_disagrees"].astype(bool), "comparison_id"].astype(int))
             table = table[table["id"].astype(int).isin(against)]
         if wanted.unparsed and not table.empty:

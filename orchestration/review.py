@@ -9,21 +9,33 @@ Gradio here.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import pandas as pd
 
+from analysis.verdicts import outcome
 from annotation_store import AdjudicationView, ComparisonView, Store, StoreError, VerdictView
 from errors import InvalidInput, NotFound
 from orchestration.access import Access
 from orchestration.catalog import require_dataset
+from orchestration.metrics import margin_setting
 
 REVIEWER = "reviewer"
 FINAL_VERDICTS = ("1", "2", "tie")
 MAX_RATIONALE = 10_000
+
+
+def decisive_verdict() -> Callable[[str | None, dict[str, float] | None], bool]:
+    """The store's ``disagreements`` rule: a judge verdict counts only when it is decisive at the uncertain
+    margin (``analysis.verdicts.outcome``, the rule of every figure): an uncertain one is no answer for
+    people to disagree with, so the review queue and the Case study's filter leave it out."""
+    margin = margin_setting()
+    return lambda verdict, probabilities: outcome(verdict, "ok", probabilities, margin) == verdict
+
+
 #: Which disagreements the queue lists.
 QUEUE_KINDS = ("any", "people disagree", "judge disagrees")
 QUEUE_COLUMNS = [
@@ -191,7 +203,7 @@ class ReviewDesk:
         self.access.require(actor, REVIEWER)
         if kind not in QUEUE_KINDS:
             raise StoreError(f"Queue filter {kind!r} is not one of {', '.join(QUEUE_KINDS)}.")
-        frame = self.store.disagreements(dataset or None)
+        frame = self.store.disagreements(dataset or None, counts=decisive_verdict())
         gold = set(self.store.gold_labels(dataset or None)["comparison_id"].astype(int))
         frame = frame[~frame["comparison_id"].astype(int).isin(gold)]
         if open_only:

@@ -171,3 +171,22 @@ def test_users_list_and_add_say_it_in_words(tmp_path: Path) -> None:
     assert "too close to the existing name 'alice'" in refused and "at least 8 characters" not in refused
     listed = _cli(home, "users", "list").splitlines()
     assert listed[0].startswith("name ") and listed[1].startswith("alice ")  # left-aligned under its header
+
+
+def test_an_uncertain_verdict_is_no_disagreement_in_the_review_queue_or_the_case_filter(studio: Studio) -> None:
+    """The queue listed comparisons whose judge verdict was uncertain (0.479 vs 0.484) as "judge disagrees"
+    (s11 retest B1), though every figure leaves such a verdict out."""
+    from orchestration.browse import CaseBrowser, CaseFilter
+
+    store = studio.store
+    store.create_annotator("rita", role="reviewer", password=PASSWORD)
+    unsure, sure = store.comparison_table("judge-studio-demo")["id"].astype(int).tolist()[20:22]
+    run = store.ensure_judge_run("fp-queue", {"model": "judge-q", "profile": "pandalm"})
+    for comparison in (unsure, sure):
+        store.save_label(comparison, "alice", "1", presented_swapped=False)
+    store.save_verdict(run, NewVerdict(unsure, "2", "ok", p_1=0.479, p_2=0.484, p_tie=0.037))
+    store.save_verdict(run, NewVerdict(sure, "2", "ok", p_1=0.1, p_2=0.8, p_tie=0.1))
+    queued = studio.review.queue("rita", "judge-studio-demo", kind="judge disagrees")
+    assert set(queued["comparison_id"].astype(int)) == {sure}
+    wanted = CaseFilter(dataset="judge-studio-demo", judge_disagrees=True)
+    assert [number for _label, number in CaseBrowser(studio).comparisons("rita", wanted)] == [sure]
