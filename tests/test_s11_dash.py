@@ -251,3 +251,18 @@ def test_a_borderline_difference_is_said_where_the_interval_and_the_sign_test_di
     assert "People's partial order (p < 0.05): no significant differences" in text
     assert "  Borderline: ckpt-B vs ckpt-A (14 wins, 5 losses, 1 tie): the people-only win rate's interval " in text
     assert "leaves out 0.5 (a normal approximation, ties counting half), but the exact sign test" in text
+
+
+def test_panels_say_uncertain_verdicts_are_left_out_when_every_label_sits_on_one(studio: Studio) -> None:
+    """Every label on an uncertain verdict: the summary counted them, the panels said "needs human labels on
+    comparisons the judge has judged" though the judge had judged them all (s11 retest B2)."""
+    store = studio.store
+    run = store.ensure_judge_run("unsure-judge", {"model": "unsure-judge", "profile": "pandalm"})
+    for comparison in store.comparison_table(DEMO)["id"].astype(int).tolist()[:3]:
+        store.save_label(comparison, "ann", "1", presented_swapped=False)
+        p = COIN_FLIP
+        store.save_verdict(run, NewVerdict(comparison, "1", "ok", p_1=p[0], p_2=p[1], p_tie=p[2]))
+    shown = dashboard_figures(build_dashboard(store, DEMO, run, cache=ReportCache()))
+    for panel in ("dashboard-over-time", "dashboard-confusion", "dashboard-categories"):
+        said = " ".join(a.text for a in shown[panel].layout.annotations).replace("<br>", " ")
+        assert "comparisons with a decisive judge verdict (uncertain ones are left out" in said, panel

@@ -45,6 +45,14 @@ NOTE_LINE = 54  # characters of a 10 px note line (``notes_above``, from the plo
 NOTE_PX, TITLE_PAD = 14, 36  # a 10 px note line's height; the space above a title (clear of the block label)
 
 
+# the empty panels' one sentence: uncertain verdicts are left out of every figure, so labels that all sit on
+# uncertain verdicts leave nothing to compare (it said "... the judge has judged", s11 retest B2)
+NOTHING_TO_COMPARE = (
+    "No labels to compare yet: needs human labels on comparisons with a decisive judge verdict "
+    "(uncertain ones are left out; the summary counts them)."
+)
+
+
 def plain(text: Any) -> str:
     """Text for plotly as it is: escape what plotly would read as markup (``<b>``, ``<a href>``, entities)."""
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -140,9 +148,7 @@ def agreement_over_time_figure(over_time: pd.DataFrame, confidence: float = CONF
     labels stored at once (an import) are plotted in label order, and the axis says so."""
     title = "Human vs judge accuracy over time"
     if over_time.empty:
-        return message_figure(
-            title, "No labels to compare yet: needs human labels on comparisons the judge has judged."
-        )
+        return message_figure(title, NOTHING_TO_COMPARE)
     times = pd.to_datetime(over_time["time"])
     by_time = spans_real_time(times)  # labels imported at once have no labelling times worth plotting
     x = times if by_time else over_time["n"]
@@ -188,9 +194,7 @@ def agreement_over_time_figure(over_time: pd.DataFrame, confidence: float = CONF
 def confusion_figure(confusion: pd.DataFrame) -> go.Figure:
     title = "People (rows) vs judge (columns)"
     if int(np.asarray(confusion.values).sum()) == 0:
-        return message_figure(
-            title, "No labels to compare yet: needs human labels on comparisons the judge has judged."
-        )
+        return message_figure(title, NOTHING_TO_COMPARE)
     names = {"1": "Response 1", "2": "Response 2", "tie": "Tie"}
     fig = go.Figure(
         go.Heatmap(
@@ -219,9 +223,7 @@ def category_figure(categories: pd.DataFrame) -> go.Figure:
     title = "Human vs judge accuracy per category"
     judged = categories[categories["n"] > 0] if not categories.empty else categories
     if judged.empty:
-        return message_figure(
-            title, "No labels to compare yet: needs human labels on comparisons the judge has judged."
-        )
+        return message_figure(title, NOTHING_TO_COMPARE)
     names = [plain(c) for c in judged["category"]]
     ticks = [plain(_short(str(c), 40)) for c in judged["category"]]
     fig = go.Figure(
