@@ -41,7 +41,7 @@ def test_next_says_why_a_session_is_done_early_and_items_carry_final(live_app: A
             rated = {"session": "rates", "response_id": lease["item"]["response_id"], "rating": 5}
             assert alice.post("/ratings", json=rated).status_code == 200
             lease = alice.post("/sessions/rates/next").json()
-        assert lease["message"] == ""  # done in this very session: nothing to add
+        assert lease["message"] == "You have rated every response this session has for you."  # the page's line
     with _client(live_app, "bob") as bob:
         fresh = bob.post("/sessions/second/next").json()
         assert fresh["done"] is False and fresh["message"] == ""

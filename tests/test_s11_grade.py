@@ -213,7 +213,7 @@ def test_a_revealing_grading_session_says_when_the_judge_has_not_rated(studio: S
     item = studio.grading.next_item("alice", DEMO_GRADING_SESSION)
     assert item is not None
     said = outcome_markdown(studio.grading.submit("alice", DEMO_GRADING_SESSION, item.id, 7))
-    assert said.endswith("The judge has not rated this response yet (an admin can run `judge-studio rate`).")
+    assert said.endswith("The judge has not rated this response yet.")
     closed = "closed grades"
     studio.store.save_session(closed, "judge-studio-demo", kind="single", overlap=1, reveal_judge=False)
     other = studio.grading.next_item("bob", closed)

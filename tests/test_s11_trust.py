@@ -60,6 +60,12 @@ def test_an_uncertain_verdict_is_said_as_uncertain_on_the_annotate_page(studio: 
     assert "0.49" in said and "0.48" in said  # the probabilities beside it, as the Case study shows them
 
 
+def test_two_probabilities_that_round_alike_get_a_third_place(studio: Studio) -> None:
+    _judge_everything(studio, 0.462, 0.458)  # both "0.46" at two places: "leaning to Left" read as a bug
+    said = _answer_left(studio)
+    assert "0.462" in said and "0.458" in said
+
+
 def test_a_clear_verdict_still_agrees_or_disagrees(studio: Studio) -> None:
     _judge_everything(studio, 0.8, 0.1)
     said = _answer_left(studio)

@@ -60,9 +60,11 @@ def _uncertain_line(outcome: SubmitOutcome) -> str:
     swapped = outcome.item.swapped if outcome.item is not None else False
     left, right = (p.get("2", 0.0), p.get("1", 0.0)) if swapped else (p.get("1", 0.0), p.get("2", 0.0))
     leaning = {"left": "Left", "right": "Right", "tie": "a tie"}.get(str(outcome.judge_choice), "?")
+    tie = p.get("tie", 0.0)
+    places = 3 if len({f"{x:.2f}" for x in (left, right, tie)}) < 3 else 2  # "0.46 · 0.46" read as a bug
     return (
-        f"The judge was **uncertain**: leaning to {leaning} (p(left) {left:.2f} · p(right) {right:.2f} · "
-        f"p(tie) {p.get('tie', 0.0):.2f}), so it counts neither as a win nor as a tie (setting `uncertain_margin`)."
+        f"The judge was **uncertain**: leaning to {leaning} (p(left) {left:.{places}f} · p(right) {right:.{places}f} "
+        f"· p(tie) {tie:.{places}f}), so it counts neither as a win nor as a tie (setting `uncertain_margin`)."
     )
 
 

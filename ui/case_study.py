@@ -77,7 +77,7 @@ def wire_browsing(browser: CaseBrowser, studio: Studio, demo: gr.Blocks, page: C
         note = f"**{n}** comparison{'s' if n != 1 else ''} match." if n else "_No comparison matches the filters._"
         if n > PICKER_SHOWN:
             note += (
-                f" The picker lists the first {PICKER_SHOWN} (scroll down in it for the rest): type a number to go "
+                f" The picker shows {PICKER_SHOWN} at a time (more load as you scroll in it): type a number to go "
                 "straight to one, or narrow the filters."
             )
         return {picker: gr.Dropdown(choices=choices, value=value), filters.count: note}

@@ -70,7 +70,7 @@ def outcome_markdown(outcome: GradeOutcome) -> str:
         else:
             parts.append(f"The judge rated it **{judge.score:g}**/{int(outcome.judge_scale)}.")
     elif outcome.judge_revealed:  # the session shows the judge, which has not rated this response
-        parts.append("The judge has not rated this response yet (an admin can run `judge-studio rate`).")
+        parts.append("The judge has not rated this response yet.")
     return gold_first(_gold_feedback(outcome), " ".join(parts))
 
 

@@ -15,6 +15,10 @@ from orchestration import AnnotationItem, GradingItem, Studio
 from web.routes.common import API_PREFIX, ERRORS, Caller, LabelOut, ProgressOut, StudioDep, label_out
 from web.routes.ratings import RatingOut, rating_out
 
+# ``done``'s message when nothing else is to be said: the pages' "Thank you" line (a client showed nothing)
+ALL_ANSWERED = "You have answered every comparison this session has for you."
+ALL_RATED = "You have rated every response this session has for you."
+
 router = APIRouter(prefix=API_PREFIX, responses=ERRORS, tags=["annotation"])
 
 
@@ -206,7 +210,7 @@ def _next_response(user: str, studio: Studio, name: str) -> GradingNextOut:
     item = studio.grading.next_item(user, name)
     if item is None:
         progress = ProgressOut(**vars(studio.grading.progress(user, name)))
-        message = studio.grading.done_note(user, name)
+        message = studio.grading.done_note(user, name) or ALL_RATED
         return GradingNextOut(done=True, item=None, progress=progress, message=message, kind="single")
     out = _grading_item_out(item)
     return GradingNextOut(done=False, item=out, progress=out.progress, kind="single")
@@ -231,7 +235,7 @@ def next_item(user: Caller, studio: StudioDep, name: str) -> NextOut | GradingNe
         return _next_response(user.name, studio, name)
     if item is None:
         progress = ProgressOut(**vars(studio.desk.progress(user.name, name)))
-        message = studio.desk.done_note(user.name, name)
+        message = studio.desk.done_note(user.name, name) or ALL_ANSWERED
         return NextOut(done=True, item=None, progress=progress, message=message, kind="pairwise")
     out = _item_out(item)
     return NextOut(done=False, item=out, progress=out.progress, kind="pairwise")
