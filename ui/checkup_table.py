@@ -58,6 +58,6 @@ def checkups_markdown(checkups: Sequence[StoredCheckup], run_id: int | None) -> 
     if not chosen:
         return (
             "_No judge checkup of this judge yet: run `judge-studio checkup` or the Admin page's "
-            "**Judge checkup** (EvalBiasBench in both orders); its figures appear here._"
+            "Judge checkup section (EvalBiasBench in both orders); its figures appear here._"
         )
     return "\n\n".join([*(stored_markdown(c) for c in chosen), f"_{HOW_TO_READ}_"])
