@@ -1,18 +1,20 @@
-"""Judge versions: the report's judge runs grouped by profile and prompt-template hash, with agreement with
-people per version, so that a changed prompt (a user's new version, or an upstream template that moved)
-shows up as a version of its own instead of silently mixing into one figure.
+"""Judge versions: the report's judge runs grouped by profile, prompt-template hash and judge model, with
+agreement with people per version, so that a changed prompt (a user's new version, or an upstream template
+that moved) shows up as a version of its own instead of silently mixing into one figure.
 
-A version is (profile, ``prompt_template_hash``) read from each run's fingerprint: the hash of the prompts
-the profile renders for fixed probe cases, so for built-in profiles it is a hash of their template text
-too, and for a custom prompt (profile ``custom:NAME@HASH12``) it changes with every saved edit. Runs of one
-version may differ in model or decoding; the version's figures pool their verdicts: the confusion matrices
-(human label x judge verdict) of its runs are summed, and accuracy and Cohen's kappa are read from the sum
-(so a version with one run has exactly that run's figures). A run without a recorded template hash (imported
-judgments) is a version of its own: nothing says it shares a prompt with another. Each version is compared
-with the previous version of the same family (the same custom prompt name, or the same built-in profile), in
-order of first run, so drift reads as a change in accuracy; only versions judged by the same model are
-compared (another model under the same profile is another judge), and a run without a recorded template
-is compared with none.
+A version is (profile, ``prompt_template_hash``, judge model) read from each run's fingerprint: the hash
+of the prompts the profile renders for fixed probe cases, so for built-in profiles it is a hash of their template
+text too, and for a custom prompt (profile ``custom:NAME@HASH12``) it changes with every saved edit; the model
+as the fingerprint names it (a local model's name, or a server's ``served name @ endpoint``), so a local demo
+run and a run of the same profile on a server, or PandaLM-7B and the demo model under ``pandalm``, are two
+versions, never one pooled figure. Runs of one version may still differ in decoding, quantization or library
+versions; the version's figures pool their verdicts: the confusion matrices (human label x judge verdict) of its
+runs are summed, and accuracy and Cohen's kappa are read from the sum (so a version with one run has exactly
+that run's figures; a comparison judged by two of its runs counts twice, once per run, as ``runs`` lists).
+A run without a recorded template hash (imported judgments) is a version of its own: nothing says it shares a
+prompt with another. Each version is compared with the previous version of the same family (the same custom
+prompt name, or the same built-in profile) judged by the same model, in order of first run, so drift reads as
+a change in accuracy; a run without a recorded template is compared with none.
 
 Why by hand: pooling is a sum of 3x3 tables and kappa from a table is two lines (observed vs chance
 agreement); scikit-learn's ``cohen_kappa_score`` needs the raw label pairs, which the report has already
@@ -82,9 +84,10 @@ def run_agreements(
 
 CUSTOM_PREFIX = "custom:"
 POOLING_RULE = (
-    "runs grouped by profile and prompt-template hash (from each run's fingerprint); a version's figures pool "
-    "its runs' verdicts (summed confusion matrices); change = accuracy minus the previous version of the same "
-    "custom prompt name or built-in profile judged by the same model (none for runs without a recorded template)"
+    "runs grouped by profile, prompt-template hash and judge model (from each run's fingerprint: a local model's "
+    "name, or a server's 'served name @ endpoint'); a version's figures pool its runs' verdicts (summed confusion "
+    "matrices); change = accuracy minus the previous version of the same custom prompt name or built-in profile "
+    "judged by the same model (none for runs without a recorded template)"
 )
 
 
@@ -109,37 +112,54 @@ def _pooled(tables: Sequence[Any]) -> dict[str, Any]:
     return {"n": int(n), "correct": int(np.trace(total)), "accuracy": observed, "cohen_kappa": kappa}
 
 
-def _label(profile: str, template_hash: str | None, run: str) -> str:
+def _prompt_label(profile: str, template_hash: str | None, run: str) -> str:
+    """The prompt half of a version's name: a custom prompt as the guide, the dashboard and ``--judge-profile``
+    write it (``custom:NAME@HASH12``), a built-in profile with its template hash."""
     if profile.startswith(CUSTOM_PREFIX):
-        return profile.removeprefix(CUSTOM_PREFIX)
+        return profile
     if template_hash:
         return f"{profile} (template {template_hash[:8]})"
     return f"{profile} (template not recorded, {run})"
 
 
+def model_identity(run: JudgeRun) -> str:
+    """The judge model as the run's fingerprint names it (the store's run name is the same text)."""
+    fingerprint: Mapping[str, Any] = run.fingerprint or {}
+    return str(fingerprint.get("model") or run.model or "")
+
+
+def _group_key(judge: RunFigures) -> tuple[str, str | None, str, int | None]:
+    """(profile, template hash, model, run id when the run stands alone): a run without a recorded template
+    (imported judgments) stands alone, as nothing says two such runs share a prompt."""
+    fingerprint: Mapping[str, Any] = judge.run.fingerprint or {}
+    profile = str(fingerprint.get("profile") or judge.run.profile or "")
+    template_hash = fingerprint.get("prompt_template_hash")
+    model = model_identity(judge.run)
+    return (profile, str(template_hash), model, None) if template_hash else (profile, None, model, judge.run.run_id)
+
+
 def judge_versions(judges: Sequence[RunFigures]) -> list[dict[str, Any]]:
-    """One entry per (profile, prompt-template hash), in order of its first run; see the module docstring."""
-    groups: dict[tuple[str, str | None, int | None], list[RunFigures]] = {}
+    """One entry per (profile, prompt-template hash, judge model), in order of its first run; see the module
+    docstring. ``version`` names the prompt and the model ("pandalm (template dd1675b8) on SmolLM2-135M")."""
+    groups: dict[tuple[str, str | None, str, int | None], list[RunFigures]] = {}
     for judge in sorted(judges, key=lambda j: j.run.run_id):
-        fingerprint: Mapping[str, Any] = judge.run.fingerprint or {}
-        profile = str(fingerprint.get("profile") or judge.run.profile or "")
-        template_hash = fingerprint.get("prompt_template_hash")
-        # no recorded template (imported judgments): nothing says two runs share a prompt, so each stands alone
-        key = (profile, str(template_hash), None) if template_hash else (profile, None, judge.run.run_id)
-        groups.setdefault(key, []).append(judge)
+        groups.setdefault(_group_key(judge), []).append(judge)
     versions: list[dict[str, Any]] = []
-    last_accuracy: dict[tuple[str, tuple[str, ...]], float | None] = {}
-    for (profile, template_hash, alone), runs in groups.items():
+    last_accuracy: dict[tuple[str, str], float | None] = {}
+    for (profile, template_hash, model, alone), runs in groups.items():
         family = _family(profile)
-        # a change is read against the same family judged by the same model(s): another model sharing a
+        # a change is read against the same family judged by the same model: another model sharing a
         # profile is another judge, not a new prompt version; a run with no recorded template compares with none
-        lineage = (family, tuple(sorted({str(j.run.model) for j in runs})))
+        lineage = (family, model)
         against = _pooled([j.against_majority.confusion for j in runs])
         previous = None if alone is not None else last_accuracy.get(lineage)
         change = None if previous is None or against["accuracy"] is None else against["accuracy"] - previous
+        prompt = _prompt_label(profile, template_hash, f"run {runs[0].run.run_id}")
         versions.append(
             {
-                "version": _label(profile, template_hash, f"run {runs[0].run.run_id}"),
+                "version": f"{prompt} on {model}" if model else prompt,
+                "prompt": prompt,
+                "model": model,
                 "family": family,
                 "profile": profile,
                 "custom": profile.startswith(CUSTOM_PREFIX),
@@ -179,7 +199,9 @@ def judge_version_lines(section: Mapping[str, Any] | None) -> list[str]:
     versions = (section or {}).get("versions") or []
     if len(versions) < 2 or not any(v["prompt_template_hash"] for v in versions):
         return []  # one version is the judge run above; imported runs alone (no template) add nothing
-    lines = ["Judge versions (profile + prompt-template hash; agreement with the majority label, runs pooled):"]
+    lines = [
+        "Judge versions (profile + prompt-template hash + judge model; agreement with the majority label, runs pooled):"
+    ]
     for v in versions:
         versus = v["against_majority"]
         change = v["accuracy_change_from_previous"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from annotation_store.base import StoreNotFound
@@ -61,9 +61,14 @@ class VerdictsMixin(DatasetsMixin):
                 run_id = run.id
             return run_id
 
-    def judged_comparison_ids(self, run_id: int) -> set[int]:
+    def judged_comparison_ids(self, run_id: int, *, errors: bool = True) -> set[int]:
+        """The comparisons the run has a verdict row on; ``errors=False`` leaves out those stored only as
+        "error" (refused before judging), which a new run of the judge tries again."""
+        query = select(JudgeVerdict.comparison_id).where(JudgeVerdict.run_id == run_id)
+        if not errors:
+            query = query.where(JudgeVerdict.status != "error")
         with self._read() as session:
-            return set(session.scalars(select(JudgeVerdict.comparison_id).where(JudgeVerdict.run_id == run_id)))
+            return set(session.scalars(query))
 
     def save_verdict(self, run_id: int, new: NewVerdict) -> None:
         """Store (or replace) the run's verdict on a comparison."""
@@ -117,11 +122,11 @@ class VerdictsMixin(DatasetsMixin):
     def judge_verdicts(self, dataset: str) -> pd.DataFrame:
         """Every verdict of every judge run on ``dataset``, in both presentation orders.
 
-        Columns: comparison_id, run_id, judge, profile, swapped, verdict, status, reason, reference,
-        p_1, p_2, p_tie (the verdict words' probabilities in canonical order; NaN when the judge gave
-        none), plus dataset, category, model1, model2. ``verdicts()`` only gives the original order;
-        metrics need both for swap consistency, exports need every run side by side, and the
-        probabilities decide at read time which verdicts are uncertain (``analysis.verdicts``).
+        Columns: comparison_id, run_id, judge, profile, swapped, verdict, status, reason (an "error"'s: why
+        it was refused, kept in its raw output), reference, p_1, p_2, p_tie (the verdict words' probabilities in
+        canonical order; NaN when the judge gave none), plus dataset, category, model1, model2. ``verdicts()``
+        only gives the original order; metrics need both for swap consistency, exports need every run side by
+        side, and the probabilities decide at read time which verdicts are uncertain (``analysis.verdicts``).
         """
         query = (
             select(
@@ -132,7 +137,13 @@ class VerdictsMixin(DatasetsMixin):
                 JudgeVerdict.swapped,
                 JudgeVerdict.verdict,
                 JudgeVerdict.status,
-                JudgeVerdict.reason,
+                case(
+                    (
+                        JudgeVerdict.status == "error",
+                        func.coalesce(func.nullif(JudgeVerdict.reason, ""), JudgeVerdict.raw_output),
+                    ),
+                    else_=JudgeVerdict.reason,
+                ).label("reason"),
                 JudgeVerdict.reference,
                 JudgeVerdict.p_1,
                 JudgeVerdict.p_2,

@@ -260,9 +260,13 @@ def progress_bar(unit: str, desc: str, total: int = 0) -> Iterator[Callable[[int
     with tqdm(total=total, unit=f" {unit}s", desc=desc, bar_format=layout) as bar:
 
         def progress(done: int, total: int) -> None:
-            bar.total = total
-            bar.n = done
-            bar.refresh()
+            if (done, total) == (bar.n, bar.total):
+                return  # nothing moved: in a log file each redraw is a line of its own ("0/2" twice)
+            bar.total, bar.n = total, done
+            if total and done >= total:
+                bar.close()  # drawn once at 100%, not again when the bar closes on the way out
+            else:
+                bar.refresh()
 
         yield progress
 
@@ -272,7 +276,7 @@ def judge(settings: Settings, args: argparse.Namespace) -> None:
 
     from annotation_store import DEMO_DATASET_NAME
     from judge_runtime.factory import check_model_spec
-    from judge_runtime.remote import is_remote_model
+    from judge_runtime.remote import RemoteJudgeError, is_remote_model
     from orchestration import Studio
     from orchestration.service import run_summary_text
 
@@ -285,26 +289,73 @@ def judge(settings: Settings, args: argparse.Namespace) -> None:
     if is_remote_model(studio.judge_spec.model):
         studio.judge()  # a remote judge "loads" in a request: an unreachable or wrong URL is said first as well
     print(f"Judge: {settings.judge_model} (profile {settings.judge_profile})", file=sys.stderr)
-    with lazy_progress_bar("judgment", "Judging", settings.batch_size) as progress:
-        summary = studio.judge_dataset(args.dataset, limit=args.limit, on_progress=progress)
+    stored: list[int] = []  # verdicts of this run stored so far, [] until the judge has loaded
+
+    with lazy_progress_bar("judgment", "Judging", settings.batch_size, hint=free_text_hint(settings)) as progress:
+
+        def tracked(done: int, total: int) -> None:
+            stored[:] = [done]
+            progress(done, total)
+
+        try:
+            summary = studio.judge_dataset(args.dataset, limit=args.limit, on_progress=tracked)
+        except RemoteJudgeError as exc:
+            if not stored:
+                raise
+            raise RemoteJudgeError(stopped_text(exc, stored[0])) from exc
     print(f"{run_summary_text(summary, args.dataset)} Database: {settings.database}")
 
 
+def stopped_text(exc: Exception, stored: int) -> str:
+    """A judge run that stopped half-way (a server gone): what was kept, and that the same command continues."""
+    from cli.options import counted
+
+    return (
+        f"{exc} {counted(stored, 'verdict')} of this run {'was' if stored == 1 else 'were'} stored before it "
+        "stopped; run the same command again to continue (what is stored is skipped)."
+    )
+
+
+def free_text_hint(settings: Settings) -> str:
+    """The line said before a custom prompt's bar on the CPU ('' otherwise): such a prompt generates its
+    reasoning and verdict freely, up to --max-new-tokens per comparison, about 20 times slower on the CPU demo
+    judge than a built-in profile's constrained verdict (s11: 4 comparisons in 6 minutes against 12 in 4)."""
+    from judge_runtime.remote import is_remote_model
+
+    if not settings.judge_profile.startswith("custom:") or is_remote_model(settings.judge_model):
+        return ""
+    if settings.device == "auto":
+        import torch  # loaded with the judge in a moment anyway
+
+        if torch.cuda.is_available():
+            return ""
+    elif settings.device != "cpu":
+        return ""
+    tokens = settings.max_new_tokens
+    return (
+        f"Free-text generation on the CPU: up to {tokens} tokens per comparison; try --limit 4 "
+        f"--max-new-tokens {min(64, tokens)} first."
+    )
+
+
 @contextmanager
-def lazy_progress_bar(unit: str, desc: str, batch_size: int) -> Iterator[Callable[[int, int], None]]:
-    """``progress_bar``, drawn only at the first ``on_progress`` call (a run with nothing to do draws none),
-    after a line saying when the bar first moves: on a CPU a batch of 8 takes minutes, and a bar at 0 for
-    that long looks stuck."""
+def lazy_progress_bar(unit: str, desc: str, batch_size: int, *, hint: str = "") -> Iterator[Callable[[int, int], None]]:
+    """``progress_bar``, drawn only at the first ``on_progress`` call (a run with nothing to do draws none)
+    with that call's total (so it never reads "0/0"), after a line saying when the bar first moves (on a CPU a
+    batch of 8 takes minutes, and a bar at 0 for that long looks stuck) and ``hint``, when given."""
     from orchestration.service import batch_note
 
     with ExitStack() as stack:
         bar: list[Callable[[int, int], None]] = []
 
         def progress(done: int, total: int) -> None:
+            if not bar and not total:
+                return  # nothing goes to the judge (every case refused): no "0/0" bar
             if not bar:
-                if note := batch_note(total - done, batch_size):
-                    print(note, file=sys.stderr)
-                bar.append(stack.enter_context(progress_bar(unit, desc)))
+                for line in (batch_note(total - done, batch_size), hint):
+                    if line:
+                        print(line, file=sys.stderr)
+                bar.append(stack.enter_context(progress_bar(unit, desc, total)))
             bar[0](done, total)
 
         yield progress
@@ -406,14 +457,8 @@ def evaluate(settings: Settings, args: argparse.Namespace) -> None:
 
     checked_statistics(args.alpha, args.n_bootstrap)  # named as flags, before any file is read or model loaded
     pairwise_profile(settings.judge_profile, "evaluate")
-    bars: list[Any] = []
-
-    def progress(done: int, total: int) -> None:
-        if not bars:
-            bars.append(tqdm(total=total, unit="judgment", desc="Judging"))
-        bars[0].n = done
-        bars[0].refresh()
-
+    bars = ExitStack()  # the judging bar is `judge`'s (one bar, each state drawn once), opened at its first call
+    progress = bars.enter_context(lazy_progress_bar("judgment", "Judging", settings.batch_size))
     generating: dict[str, Any] = {}
 
     def generation_progress(name: str, done: int, total: int) -> None:
@@ -446,8 +491,9 @@ def evaluate(settings: Settings, args: argparse.Namespace) -> None:
     try:
         result = pipeline.evaluate()
     finally:  # Ctrl-C included: no bar is drawn again after the last line
-        for bar in [*generating.values(), *bars]:
+        for bar in generating.values():
             bar.close()
+        bars.close()
     print(summary_text(result))
     print(f"\nResults written to {args.output}")
 

@@ -53,6 +53,7 @@ from analysis import (
 )
 from analysis.defaults import SEED, UNCERTAIN_MARGIN
 from analysis.partial_order import order_dict
+from analysis.report_text import counted
 from analysis.verdicts import UNCERTAIN, outcome
 from judge_runtime import Judge, JudgeInputError, JudgeLoadError, JudgeResult, JudgeSpec, PairCase
 from judge_runtime.factory import check_profile_kind
@@ -202,7 +203,8 @@ def _align(candidate: Candidate, items: Sequence[Item], source: str) -> Candidat
         return candidate
     if len(candidate.outputs) != len(items):
         raise PipelineInputError(
-            f"{candidate.path} has {len(candidate.outputs)} responses but {source} has {len(items)} inputs: "
+            f"{candidate.path} has {counted(len(candidate.outputs), 'response')} but {source} has "
+            f"{counted(len(items), 'input')}: "
             "every candidate needs exactly one response per input."
         )
     if candidate.items is None or [i.instruction for i in candidate.items] == [i.instruction for i in items]:
@@ -249,10 +251,10 @@ class EvaluationResult:
     """What ``evaluate()`` found. ``samples`` holds one dict per (candidate pair, input).
 
     Each sample: item, model1, model2, instruction, input, response1, response2, verdict ("1": model1
-    better, "2": model2 better, "tie", or None), status ("ok", "unparsed", "truncated", "invalid" for
-    a case the judge refused, "incomplete" when a two-order sample lacks a parsed verdict in either
-    order), reason, reference, probabilities, raw_output, tokens and latency; with both orders also
-    ``orders``: the two per-order records, verdicts mapped back to canonical order.
+    better, "2": model2 better, "tie", or None), status ("ok", "unparsed", "truncated", "error" for
+    a case the judge refused (the word ``judge`` stores; why: ``error``), "incomplete" when a two-order
+    sample lacks a parsed verdict in either order), reason, reference, probabilities, raw_output, tokens and
+    latency; with both orders also ``orders``: the two per-order records, verdicts mapped back to canonical order.
     """
 
     candidates: list[str]
@@ -490,7 +492,7 @@ def _result_fields(result: JudgeResult) -> dict[str, Any]:
 # A sample the judge refused (empty response, too long for the model): same keys, no judgment.
 _NOT_JUDGED: dict[str, Any] = {
     "verdict": None,
-    "status": "invalid",
+    "status": "error",  # the word `judge` stores for the same case
     "reason": "",
     "reference": "",
     "probabilities": None,

@@ -112,13 +112,11 @@ def _texts(store: Store, dataset: str) -> pd.DataFrame:
 
 
 def _run_names(verdicts: pd.DataFrame) -> dict[int, str]:
-    """A column name per judge run: its model, with the run id when two runs share a model."""
+    """A name per judge run: its model and always its run id ("SmolLM2-135M-Instruct #1"), so that a column
+    keeps its name when a second run of the same model is added (a script reading ``judge:NAME #1`` does not
+    break on the next export) and two runs of one model (two prompt versions) never share a name."""
     runs = verdicts.drop_duplicates("run_id")[["run_id", "judge"]]
-    shared = set(runs["judge"][runs["judge"].duplicated()])
-    return {
-        int(row["run_id"]): f"{row['judge']} #{row['run_id']}" if row["judge"] in shared else str(row["judge"])
-        for row in _records(runs)
-    }
+    return {int(row["run_id"]): f"{row['judge']} #{row['run_id']}" for row in _records(runs)}
 
 
 def _adjudications(store: Store, dataset: str) -> dict[int, dict[str, Any]]:
@@ -450,9 +448,10 @@ def _judge_rating_rows(
 def items_wide(store: Store, dataset: str, *, margin: float = UNCERTAIN_MARGIN) -> list[dict[str, Any]]:
     """One row per comparison: texts, ``label:<annotator>`` per person, ``majority`` (the annotators'),
     ``people_label`` (the adjudication where there is one, else the majority), ``n_labels``
-    and ``judge:<model>`` per judge run (its outcome: the verdict, "uncertain", or its parse status
-    when it has none), plus ``judge:<model>:swapped`` for runs that also judged the swapped order, and
-    ``judge:<model>:p_1`` / ``:p_2`` / ``:p_tie`` for runs with probabilities, and last the
+    and ``judge:<model> #<run id>`` per judge run (its outcome: the verdict, "uncertain", or its parse status
+    when it has none; always with the run id, ``_run_names``), plus ``judge:<model> #<run id>:swapped`` for runs
+    that also judged the swapped order, and ``judge:<model> #<run id>:p_1`` / ``:p_2`` / ``:p_tie`` for runs with
+    probabilities, and last the
     ADJUDICATION_FIELDS. Empty cells: no label (no adjudication)."""
     table = _texts(store, dataset)
     labels = store.labels(dataset)

@@ -1308,6 +1308,17 @@ def _without_duplicates(records: Sequence[_Record]) -> tuple[list[_Record], str]
     return kept, f"{counted(len(repeats), 'duplicate record')} skipped ({shown})."
 
 
+def _same_key_same_text(record: _Record, prompt: ImportPrompt, texts: dict[str, tuple[str, str, _Record]]) -> None:
+    """Refuse one key given two texts in the same file, naming both lines: the store would name only the
+    second and call the first "already stored", though an import that fails writes nothing."""
+    instruction, context, first = texts.setdefault(prompt.key, (prompt.instruction, prompt.input, record))
+    if first is not record and (instruction, context) != (prompt.instruction, prompt.input):
+        raise StoreError(
+            f"{record.source}: key {prompt.key!r} on {_place(first)} and {_place(record)} with different "
+            "instructions or inputs (one key is one prompt: give each its own key). Nothing was imported."
+        )
+
+
 def _place(record: _Record) -> str:
     return f"line {record.line}" if record.line else f"record {record.number}"
 
@@ -1407,8 +1418,10 @@ def read_table(
     out = _Collected()
     verdicts: list[ImportVerdict] = []
     judged: dict[tuple[str, str, str], Any] = {}
+    texts: dict[str, tuple[str, str, _Record]] = {}
     for record in records:
         item = _table_item(record, columns, out)
+        _same_key_same_text(record, out.prompts[-1], texts)
         _table_labels(record, columns, item, out)
         if "verdict" in columns.mapping:
             verdict = _table_verdict(record, columns, item, judged)

@@ -149,11 +149,21 @@ def run_summary_text(summary: RunSummary, dataset: str) -> str:
     if too_long:
         lines.append(f"{counted(len(too_long), 'comparison')} too long for the judge's context: {_keys(too_long)}.")
     if other:
-        reasons = "; ".join(r.reason.rstrip(".") for r in other[:3])  # each may end in a full stop of its own
-        lines.append(f"{counted(len(other), 'comparison')} refused: {reasons}.")
+        lines.append(f"{counted(len(other), 'comparison')} refused: {_reasons(other)}.")
     if summary.refused:
-        lines.append('They are stored with status "error" and the reason; the others were judged.')
+        lines.append(
+            'They are stored with status "error" and the reason (export --kind judgments, column reason); the '
+            "others were judged. A run of the same judge tries them again."
+        )
     return "\n".join(lines)
+
+
+def _reasons(refused: list[Refusal], shown: int = 3) -> str:
+    """Each refusal's key and reason ("w1 (#21): The response2 is empty: ..."), the first few of them."""
+    # each reason may end in a full stop of its own
+    parts = [f"{r.key} (#{r.comparison_id}): {r.reason.rstrip('.')}" for r in refused[:shown]]
+    more = f"; and {len(refused) - shown} more ({_keys(refused[shown:])})" if len(refused) > shown else ""
+    return "; ".join(parts) + more
 
 
 def batch_note(left: int, batch_size: int) -> str:
@@ -585,10 +595,10 @@ class Studio:
         todo, skipped = self._todo(run_id, ids, limit)
         cases, refused = self._screened(judge, run_id, todo)
         statuses: dict[str, int] = {"error": len(refused)} if refused else {}
-        if on_progress is not None:
-            on_progress(len(refused), len(todo))  # the judge has loaded: what is left is known
-        job = self.activity.start(f"judging the dataset {dataset}", len(todo))
-        job.done = len(refused)
+        # progress counts what goes to the model: a refused comparison is not a judgment made in no time
+        if on_progress is not None and cases:
+            on_progress(0, len(cases))  # the judge has loaded: what is left is known
+        job = self.activity.start(f"judging the dataset {dataset}", len(cases))
         order = list(cases)
 
         def save(index: int, result: JudgeResult) -> None:
@@ -596,7 +606,7 @@ class Studio:
             statuses[result.parsed.status] = statuses.get(result.parsed.status, 0) + 1
             job.done += 1
             if on_progress is not None:
-                on_progress(job.done, len(todo))
+                on_progress(job.done, len(cases))
 
         try:
             if cases:
@@ -618,8 +628,11 @@ class Studio:
 
     def _todo(self, run_id: int, ids: list[int], limit: int | None) -> tuple[list[int], int]:
         """The comparisons ``ids`` run ``run_id`` has not judged (at most ``limit``), and how many it has.
-        The run's judged ids span every dataset it judged: only this dataset's count as skipped."""
-        done = self.store.judged_comparison_ids(run_id) & set(ids)
+        The run's judged ids span every dataset it judged: only this dataset's count as skipped. A stored
+        "error" (an empty response, a prompt too long) is not judged: it is tried again, so a fixed input
+        or a judge that now takes it gets a verdict, and a refusal still there is named again in the summary
+        instead of hiding behind "already judged"."""
+        done = self.store.judged_comparison_ids(run_id, errors=False) & set(ids)
         todo = [i for i in ids if i not in done]
         return (todo if limit is None else todo[:limit]), len(done)
 

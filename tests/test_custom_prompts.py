@@ -271,7 +271,7 @@ def test_metrics_json_gives_agreement_per_judge_version(db_path: Path) -> None:
     store.close()
     section = report["judge_versions"]
     versions = {v["version"]: v for v in section["versions"]}
-    first, second = versions[f"careful@{v1.short_id}"], versions[f"careful@{v2.short_id}"]
+    first, second = versions[f"custom:careful@{v1.short_id} on demo"], versions[f"custom:careful@{v2.short_id} on demo"]
     assert first["custom"] and first["family"] == "careful" and first["prompt_template_hash"]
     assert first["against_majority"]["n"] == 3 and first["against_majority"]["accuracy"] == pytest.approx(1 / 3)
     assert second["against_majority"]["n"] == 4 and second["against_majority"]["accuracy"] == pytest.approx(1.0)
@@ -280,7 +280,8 @@ def test_metrics_json_gives_agreement_per_judge_version(db_path: Path) -> None:
     judged = {j["run_id"]: j["against_majority"]["accuracy"] for j in report["judges"]}
     assert judged[run_ids[v1]] == pytest.approx(first["against_majority"]["accuracy"])  # one run: its own figures
     text = format_report(report)
-    assert f"careful@{v2.short_id}: accuracy 1.000" in text and "+0.667 from the previous version" in text
+    assert f"custom:careful@{v2.short_id} on demo: accuracy 1.000" in text
+    assert "+0.667 from the previous version" in text
 
 
 # ------------------------------------------------------------------------------------------ the pages
@@ -357,7 +358,7 @@ def test_the_dashboard_and_run_picker_show_each_judge_version(db_path: Path) -> 
     refresh = handler(build_ui(studio), "dashboard")
     summary = by_id(refresh("judge-studio-demo", run_id, gr.Request(username="rita")))["dashboard-summary"]
     assert "**Judge versions**" in summary
-    assert f"| careful@{versions[0].short_id} | 1 (demo) | 2 | 1.000 |" in summary
-    assert f"| careful@{versions[1].short_id} | 2 (demo) | 2 | 0.000 |" in summary and "| -1.000 |" in summary
+    assert f"| custom:careful@{versions[0].short_id} on demo | 1 | 2 | 1.000 |" in summary
+    assert f"| custom:careful@{versions[1].short_id} on demo | 2 | 2 | 0.000 |" in summary and "| -1.000 |" in summary
     labels = [label for label, _ in studio.judge_run_choices("judge-studio-demo")]
     assert any(f"custom:careful@{versions[1].short_id}" in label for label in labels)

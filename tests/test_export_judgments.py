@@ -40,7 +40,7 @@ def test_each_verdict_with_its_reasons_and_reference(tmp_path: Path) -> None:
     rows = [json.loads(line) for line in _written(store, "jsonl").splitlines()]
     assert [r["prompt_key"] for r in rows] == ["q1", "q2"] and list(rows[0]) == JUDGMENT_COLUMNS
     assert rows[0]["p_1"] is None and "leaning" in rows[0]  # probability columns, empty: none were stored
-    assert (rows[0]["judge"], rows[0]["status"], rows[0]["outcome"]) == ("careful-judge", "ok", "1")
+    assert (rows[0]["judge"], rows[0]["status"], rows[0]["outcome"]) == ("careful-judge #1", "ok", "1")
     assert (rows[0]["reason"], rows[0]["model1"], rows[0]["model2"]) == ("Response 1 answers it.", "ckpt-a", "ckpt-b")
     assert rows[1]["status"] == "unparsed" and rows[1]["verdict"] is None
     table = list(csv.DictReader(io.StringIO(_written(store, "csv"))))

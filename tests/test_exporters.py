@@ -115,7 +115,7 @@ def test_wide_has_every_annotator_the_majority_and_the_judge(small: Store) -> No
         "1",
         3,
     )
-    assert (first["judge:j"], rows[1]["judge:j"], rows[1]["label:bob"]) == ("1", "unparsed", None)
+    assert (first["judge:j #1"], rows[1]["judge:j #1"], rows[1]["label:bob"]) == ("1", "unparsed", None)
     # JSONL keeps the texts exactly; CSV neutralizes cells a spreadsheet would run as formulas
     jsonl = json.loads(_export(small, "small", "wide", "jsonl").splitlines()[0])
     assert (jsonl["instruction"], jsonl["response1"], jsonl["response2"]) == ("=1+1 is?", "+2", "@two")
@@ -156,9 +156,9 @@ def test_exports_carry_the_adjudication_of_each_comparison(small: Store, tmp_pat
         ("q1", "cy", "2", "rev"),
         ("q2", "ann", "1", "rev"),
         ("q3", "ann", None, None),
-        ("q1", "j", "2", "rev"),
-        ("q2", "j", "1", "rev"),
-        ("q3", "j", None, None),
+        ("q1", "j #1", "2", "rev"),
+        ("q2", "j #1", "1", "rev"),
+        ("q3", "j #1", None, None),
     ]
     assert list(long[0])[-3:] == ["adjudication", "adjudicated_by", "adjudication_rationale"]
     wide = items_wide(small, "small")
@@ -205,7 +205,7 @@ def test_pandalm_exports_have_every_item_and_vote(shared_data: Path, tmp_path: P
         "label:pandalm-annotator1",
         "label:pandalm-annotator2",
         "label:pandalm-annotator3",
-        "judge:PandaLM-7B (released outputs)",
+        "judge:PandaLM-7B (released outputs) #1",
     ]
     # every decisive majority label, no ties; pairs with an empty or non-text (JSON true) response are left
     # out and counted (issue 14 #8: the file has 1 empty chosen and 51 empty rejected responses, and `true`s)
@@ -252,7 +252,7 @@ def test_llmbar_wide_has_a_column_per_presentation_order(shared_data: Path, tmp_
     import_llmbar_results(store, folder / "GPT-4" / "result.json")
     wide = items_wide(store, "llmbar-mt-bench")
     raw = json.loads((folder / "GPT-4" / "result.json").read_text(encoding="utf-8"))
-    assert [(r["judge:GPT-4 (released outputs)"], r["judge:GPT-4 (released outputs):swapped"]) for r in wide] == [
+    assert [(r["judge:GPT-4 (released outputs) #1"], r["judge:GPT-4 (released outputs) #1:swapped"]) for r in wide] == [
         (r["results"][-1]["swap = False"]["winner"], r["results"][-1]["swap = True"]["winner"]) for r in raw
     ]
     store.close()

@@ -436,11 +436,11 @@ def test_jsonl_with_one_label_column_per_person(empty: Store, tmp_path: Path) ->
     [
         (CSV_TEXT.replace("B,ann", "maybe,ann"), MAPPING, r"votes.csv, record 3 \(line 4, key q2\), field 'winner'"),
         (CSV_TEXT, {**MAPPING, "instruction": "prompt"}, r"votes.csv, record 1 \(line 2, key q1\), field 'prompt'"),
-        (CSV_TEXT.replace("q2,Add 2+2,4", "q1,Add 2+2,4"), MAPPING, r"record 3 \(line 4, key q1\), field 'judge_says'"),
+        (CSV_TEXT.replace("q2,Add 2+2,4", "q1,Add 2+2,4"), MAPPING, r"key 'q1' on line 2 and line 4 with different"),
         (
             CSV_TEXT.replace("q2,Add 2+2,4", "q1,Add 2+2,4").replace(",1\n", ",garbage\n"),
             MAPPING,
-            r"record 3 \(line 4, key q1\): prompt 'q1' of",
+            r"votes.csv: key 'q1' on line 2 and line 4 with different instructions or inputs",
         ),
         (CSV_TEXT.replace(",hi,=HYP", ",hey,=HYP", 1), MAPPING, r"record 2 \(line 3, key q1\): a different response"),
         (CSV_TEXT, {**MAPPING, "colour": "x"}, "Unknown field"),

@@ -36,4 +36,4 @@ def test_a_new_template_for_the_same_model_shows_the_change() -> None:
 def test_imported_runs_without_a_template_compare_with_nothing() -> None:
     versions = judge_versions([_run(1, "PandaLM-7B", None, 6, 4), _run(2, "PandaLM-7B", None, 9, 1)])
     assert [v["accuracy_change_from_previous"] for v in versions] == [None, None]
-    assert versions[0]["version"] == "pandalm (template not recorded, run 1)"
+    assert versions[0]["version"] == "pandalm (template not recorded, run 1) on PandaLM-7B"

@@ -33,7 +33,7 @@ def test_the_demo_judge_skips_one_over_long_comparison_and_judges_the_rest(tmp_p
     assert stored[2] is not None and stored[2].status == "error"
     assert "key q2" in stored[2].raw_output and "context of 8192 tokens" in stored[2].raw_output
     assert all(v is not None and v.status != "error" and v.raw_output for i, v in stored.items() if i != 2)
-    assert steps[0] == (1, 3) and steps[-1] == (3, 3)  # the refused one counts as done at once
+    assert steps[0] == (0, 2) and steps[-1] == (2, 2)  # the refused one is no judgment: not in the bar
     assert "1 comparison too long for the judge's context: q2 (#2)." in run_summary_text(summary, "big")
 
     # the Case study's single comparison still says why, as an error

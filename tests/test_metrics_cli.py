@@ -145,7 +145,8 @@ def test_export_command_writes_csv(home: Path, tmp_path: Path) -> None:
     with output.open(encoding="utf-8", newline="") as stream:
         rows = list(csv.DictReader(stream))
     assert len(rows) == 999
-    assert {"majority", "judge:PandaLM-7B (released outputs)", "judge:gpt-3.5-turbo (released outputs)"} <= set(rows[0])
+    judges = {"judge:PandaLM-7B (released outputs) #1", "judge:gpt-3.5-turbo (released outputs) #2"}
+    assert {"majority", *judges} <= set(rows[0])
 
 
 def test_report_per_annotator_model_pair_and_over_time(report: dict[str, Any]) -> None:

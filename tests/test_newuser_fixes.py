@@ -160,7 +160,7 @@ def test_a_refused_comparison_is_said_in_user_words_with_one_full_stop() -> None
     assert "SingleCase" not in reason and "Judge.rate" not in reason and reason.endswith(".")
     summary = RunSummary(1, 0, 1, 6, {"error": 1}, (Refusal(9, "q-1", False, reason),))
     text = run_summary_text(summary, "votes")
-    assert f"1 comparison refused: {reason}" in text and ".." not in text
+    assert f"1 comparison refused: q-1 (#9): {reason}" in text and ".." not in text
 
 
 def test_the_pipeline_refuses_a_single_answer_profile_before_loading(tmp_path: Path) -> None:

@@ -66,7 +66,7 @@ def test_ratings_export_in_every_door(live_app, shared_data: Path, tmp_path: Pat
     assert (edited["rating"], edited["comment"], edited["guideline_version"], edited["version"]) == (4, FORMULA, 2, 2)
     assert {r["guideline_version"] for r in people if r is not edited} == {1}
     assert edited["instruction"] == studio.store.get_response(first).instruction
-    assert {(r["rater"], r["run_id"], r["status"]) for r in judged} == {("grader-x", run, "ok")}
+    assert {(r["rater"], r["run_id"], r["status"]) for r in judged} == {(f"grader-x #{run}", run, "ok")}
 
     # REST (CSV) and the Admin page write the same rows; the formula is neutralised in CSV
     token = studio.access.api_token("rita")

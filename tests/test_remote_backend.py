@@ -191,7 +191,7 @@ def test_pipeline_runs_with_a_remote_judge(server, tmp_path: Path) -> None:
     (tmp_path / "b.json").write_text(json.dumps(["5", ""]))  # an empty response: refused, not sent
     spec = JudgeSpec(model=f"openai:{SERVED}@{server.url}", verdict_mode="generate", max_new_tokens=8)
     result = EvaluationPipeline([tmp_path / "a.json", tmp_path / "b.json"], inputs, judge=spec).evaluate()
-    assert [s["status"] for s in result.samples][1] == "invalid"
+    assert [s["status"] for s in result.samples][1] == "error"
     assert result.samples[0]["status"] in {"ok", "unparsed", "truncated"} and result.samples[0]["raw_output"]
     assert result.judge["fingerprint"]["backend"] == "openai-compatible"
 

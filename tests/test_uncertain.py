@@ -220,8 +220,9 @@ def test_exports_carry_outcome_and_probabilities(judged: Judged) -> None:
     assert (coin_csv["outcome"], coin_csv["p_1"]) == (UNCERTAIN, "0.46")
 
     wide = {r["comparison_id"]: r for r in items_wide(judged.store, DEMO)}
-    assert wide[judged.coin]["judge:constrained"] == UNCERTAIN and wide[judged.coin]["judge:constrained:p_1"] == 0.46
-    assert wide[judged.coin]["judge:generated"] == "1" and "judge:generated:p_1" not in wide[judged.coin]
+    constrained, generated = f"judge:constrained #{judged.with_p}", f"judge:generated #{judged.without_p}"
+    assert wide[judged.coin][constrained] == UNCERTAIN and wide[judged.coin][f"{constrained}:p_1"] == 0.46
+    assert wide[judged.coin][generated] == "1" and f"{generated}:p_1" not in wide[judged.coin]
     pairs = dpo_pairs(judged.store, DEMO, source=str(judged.with_p)).rows
     assert [p["comparison_id"] for p in pairs] == [judged.clear]  # a coin flip is no preference to train on
 

@@ -1,4 +1,4 @@
-"""The dashboard's "judge versions" table: agreement with people per (profile, prompt-template hash)
+"""The dashboard's "judge versions" table: agreement with people per (profile, prompt-template hash, model)
 (``analysis.judge_versions``), so a new prompt version's effect shows next to the others.
 
 Profile, prompt and model names come from settings and files: shown through ``ui.render`` only.
@@ -23,14 +23,15 @@ def versions_markdown(versions: list[dict[str, Any]]) -> str:
     if len(versions) < 2:
         return ""
     rows = [
-        "**Judge versions** (profile + prompt-template hash; agreement with the majority label, runs pooled)",
+        "**Judge versions** (profile + prompt-template hash + judge model; agreement with the majority label, "
+        "runs pooled)",
         "",
         "| version | runs | n | accuracy | Cohen's κ | change from previous |",
         "|---|---|---|---|---|---|",
     ]
     for v in versions:
         versus = v["against_majority"]
-        runs = ", ".join(f"{r['run_id']} ({inline_text(str(r['model']))})" for r in v["runs"])
+        runs = ", ".join(str(r["run_id"]) for r in v["runs"])  # the model is in the version's name
         rows.append(
             f"| {inline_text(v['version'])} | {runs} | {versus['n']} | {_num(versus['accuracy'])} | "
             f"{_num(versus['cohen_kappa'])} | {_num(v['accuracy_change_from_previous'], signed=True)} |"
