@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from typing import TYPE_CHECKING, Any
 
+from cli.options import counted
 from judge_runtime import Judge, SingleCase
 from judge_runtime.base import checked_settings
 from settings import Settings, judge_spec
@@ -54,6 +55,8 @@ def serve(settings: Settings) -> None:
         judge_demo_logged(studio, on_error)  # first start: real verdicts (loads the judge too)
     elif settings.judge_demo_on_start or not demo:  # turned off, the demo judge's weights load at its first use
         studio.warm_up_in_background(on_error=on_error)
+    else:  # said as the start and end of the demo judging are, so a quiet console is no puzzle
+        print("Demo judging off (--no-judge-demo-on-start): the demo judge loads at its first use.", flush=True)
     app = create_app(studio)
     url = f"http://{settings.host}:{settings.port}/"
     _announce_admin(password, settings)
@@ -95,8 +98,6 @@ def judge_demo_logged(studio: Studio, on_error: Callable[[Exception], None] | No
 
 def demo_judged_text(judged: int, skipped: int) -> str:
     """What the demo judge did at start, in words: a restart after a finished first start judges nothing."""
-    from cli.options import counted
-
     done = f"judged {counted(judged, 'comparison')}"
     return done + (f" ({skipped} judged before, skipped)" if skipped else "")
 
@@ -308,8 +309,6 @@ def judge(settings: Settings, args: argparse.Namespace) -> None:
 
 def stopped_text(exc: Exception, stored: int) -> str:
     """A judge run that stopped half-way (a server gone): what was kept, and that the same command continues."""
-    from cli.options import counted
-
     return (
         f"{exc} {counted(stored, 'verdict')} of this run {'was' if stored == 1 else 'were'} stored before it "
         "stopped; run the same command again to continue (what is stored is skipped)."
@@ -400,7 +399,7 @@ def rate(settings: Settings, args: argparse.Namespace) -> None:
             args.dataset, limit=args.limit, on_progress=progress, profile=profile, session=session
         )
     print(
-        f"Rated {summary.rated} responses ({summary.unparsed} unparsed); skipped {summary.skipped} already "
+        f"Rated {counted(summary.rated, 'response')} ({summary.unparsed} unparsed); skipped {summary.skipped} already "
         f"rated with this judge (run {summary.run_id}). Database: {settings.database}"
     )
 
@@ -445,7 +444,11 @@ def check_rating_output(rater: Judge, *, ask: bool) -> bool:
     )
     if not ask or not sys.stdin.isatty():
         return True
-    return input("Rate anyway? [y/N] ").strip().lower() in {"y", "yes"}
+    try:
+        return input("Rate anyway? [y/N] ").strip().lower() in {"y", "yes"}
+    except EOFError:  # Ctrl-D (end of input) is "no", not a traceback
+        print(file=sys.stderr)
+        return False
 
 
 def evaluate(settings: Settings, args: argparse.Namespace) -> None:

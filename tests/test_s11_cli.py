@@ -314,6 +314,7 @@ def test_serve_without_the_demo_judging_loads_no_weights_at_start(tmp_path: Path
             "other users of this machine can read the database (judge-studio.sqlite3 644" in line for line in lines
         )
         assert database.stat().st_mode & 0o777 == 0o644
+        assert "Demo judging off (--no-judge-demo-on-start): the demo judge loads at its first use." in lines
         time.sleep(10)
         maps = Path(f"/proc/{process.pid}/maps").read_text()
         assert "libtorch" not in maps and not any("Demo judge" in line for line in lines)
