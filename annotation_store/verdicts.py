@@ -124,7 +124,8 @@ class VerdictsMixin(DatasetsMixin):
 
         Columns: comparison_id, run_id, judge, profile, swapped, verdict, status, reason (an "error"'s: why
         it was refused, kept in its raw output), reference, p_1, p_2, p_tie (the verdict words' probabilities in
-        canonical order; NaN when the judge gave none), plus dataset, category, model1, model2. ``verdicts()``
+        canonical order; NaN when the judge gave none), created_at (when it was judged), plus dataset, category,
+        model1, model2. ``verdicts()``
         only gives the original order; metrics need both for swap consistency, exports need every run side by
         side, and the probabilities decide at read time which verdicts are uncertain (``analysis.verdicts``).
         """
@@ -148,6 +149,7 @@ class VerdictsMixin(DatasetsMixin):
                 JudgeVerdict.p_1,
                 JudgeVerdict.p_2,
                 JudgeVerdict.p_tie,
+                JudgeVerdict.created_at,
             )
             .join(JudgeRun, JudgeVerdict.run_id == JudgeRun.id)
             .join(Comparison, JudgeVerdict.comparison_id == Comparison.id)
@@ -156,7 +158,7 @@ class VerdictsMixin(DatasetsMixin):
             .order_by(JudgeVerdict.id)
         )
         columns = ["comparison_id", "run_id", "judge", "profile", "swapped", "verdict", "status", "reason", "reference"]
-        columns += ["p_1", "p_2", "p_tie"]
+        columns += ["p_1", "p_2", "p_tie", "created_at"]
         with self._read() as session:
             frame = pd.DataFrame(session.execute(query).mappings().all(), columns=columns)
         frame["swapped"] = frame["swapped"].astype(bool)

@@ -233,6 +233,7 @@ def labels_long(
                     "leaning": verdict["leaning"],
                     **{column: verdict[column] for column in PROBABILITY_COLUMNS},
                     **_label_details(None, gold.get(comparison_id)),
+                    "created_at": _when(verdict["created_at"]),  # when it was judged (a person's: first save)
                 }
             )
     for row in rows:  # last, so the columns keep their place in every row (CSV header, JSONL keys)

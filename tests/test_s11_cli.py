@@ -328,3 +328,15 @@ def test_the_judge_status_says_it_loads_at_first_use_when_nothing_loads_it(db_pa
     studio = _studio(db_path)
     assert studio.judge_status().endswith("loads at its first use.")
     assert "loading" not in studio.judge_status()
+
+
+def test_judge_rows_of_the_labels_export_say_when_they_were_judged(db_path: Path) -> None:
+    """``export --kind labels --judges``: judge rows had an empty ``created_at`` (s11 retest, polish 7)."""
+    from annotation_store import NewVerdict
+
+    store = _studio(db_path).store
+    comparison = int(store.comparison_table(DEMO)["id"].iloc[0])
+    run = store.ensure_judge_run("fp-times", {"model": "judge-t", "profile": "pandalm"})
+    store.save_verdict(run, NewVerdict(comparison, "1", "ok"))
+    (row,) = [r for r in export_table(store, DEMO, "labels", include_judges=True).rows if r["rater_kind"] == "judge"]
+    assert _utc(row["created_at"]).year >= 2026
