@@ -171,3 +171,17 @@ def running_app(db_path: Path, demo_judge) -> Iterator[str]:
     with serve_app(db_path, judge_loader=lambda _spec: demo_judge) as app:
         app.studio.judge()
         yield app.url
+
+
+@pytest.fixture
+def fresh_dashboard_caches() -> Iterator[None]:
+    """The dashboard's process-wide caches (reports, figures already sent) empty before and after a test:
+    a figure cached by another test's database would be sent instead of this one's."""
+    from orchestration.dashboard import REPORT_CACHE
+    from ui.dashboard import SHOWN
+
+    REPORT_CACHE.clear()
+    SHOWN.reset()
+    yield
+    REPORT_CACHE.clear()
+    SHOWN.reset()

@@ -27,9 +27,8 @@ from analysis.report_text import format_report
 from annotation_store import NewVerdict
 from interchange.importers import import_llmbar_dataset, import_llmbar_results, import_table
 from orchestration import Settings, Studio
-from orchestration.dashboard import CATEGORY_COLUMNS, REPORT_CACHE
+from orchestration.dashboard import CATEGORY_COLUMNS
 from orchestration.metrics import metrics_report
-from ui.dashboard import SHOWN
 from ui.plots import CHAR_PX, GRAPH_PX, category_figure, partial_order_figure
 
 DEMO = "judge-studio-demo"
@@ -37,13 +36,7 @@ PICKER = "dashboard-judge"
 RANKING_IDS = ("dashboard-bradley-terry", "dashboard-judge-graph", "dashboard-human-graph", "dashboard-wins")
 
 
-@pytest.fixture(autouse=True)
-def fresh_caches():
-    REPORT_CACHE.clear()
-    SHOWN.reset()
-    yield
-    REPORT_CACHE.clear()
-    SHOWN.reset()
+pytestmark = pytest.mark.usefixtures("fresh_dashboard_caches")
 
 
 @pytest.fixture

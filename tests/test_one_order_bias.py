@@ -37,9 +37,8 @@ from analysis.report_text import format_report
 from annotation_store import NewVerdict
 from interchange.importers import import_llmbar_dataset, import_llmbar_results
 from orchestration import Settings, Studio
-from orchestration.dashboard import REPORT_CACHE, build_dashboard
+from orchestration.dashboard import build_dashboard
 from orchestration.metrics import metrics_report
-from ui.dashboard import SHOWN
 from ui.plots import BIAS_MEASURES
 from ui.report_card import card_markdown, card_text
 
@@ -60,13 +59,7 @@ CASES: list[tuple[int, str | None, tuple[float, float, float] | None, list[str]]
 P_VALUE = 14 / 64
 
 
-@pytest.fixture(autouse=True)
-def fresh_caches():
-    REPORT_CACHE.clear()
-    SHOWN.reset()
-    yield
-    REPORT_CACHE.clear()
-    SHOWN.reset()
+pytestmark = pytest.mark.usefixtures("fresh_dashboard_caches")
 
 
 def _inputs(*, swapped_too: bool = False, averaged: bool = False) -> ReportInputs:

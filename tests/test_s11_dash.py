@@ -28,9 +28,9 @@ from annotation_store import NewVerdict
 from cli import main
 from interchange.importers import import_alpacaeval_outputs
 from orchestration import Settings, Studio, import_file
-from orchestration.dashboard import REPORT_CACHE, ReportCache, build_dashboard
+from orchestration.dashboard import ReportCache, build_dashboard
 from orchestration.metrics import metrics_report
-from ui.dashboard import SHOWN, dashboard_figures, summary_markdown
+from ui.dashboard import dashboard_figures, summary_markdown
 from ui.render import code
 
 DEMO = "judge-studio-demo"
@@ -39,13 +39,7 @@ SESSION = "Alpaca grading"
 COIN_FLIP = (0.46, 0.46, 0.08)  # top two 0 apart: uncertain at the default margin
 
 
-@pytest.fixture(autouse=True)
-def fresh_caches():
-    REPORT_CACHE.clear()
-    SHOWN.reset()
-    yield
-    REPORT_CACHE.clear()
-    SHOWN.reset()
+pytestmark = pytest.mark.usefixtures("fresh_dashboard_caches")
 
 
 @pytest.fixture

