@@ -239,7 +239,7 @@ def test_judge_command_stores_verdicts_and_a_second_run_skips_them(tmp_path: Pat
 def test_rate_warns_before_the_run_when_the_test_rating_does_not_parse(tmp_path: Path) -> None:
     result = _run(tmp_path, "rate", "--limit", "1", "--max-new-tokens", "16")
     assert result.returncode == 0, result.stderr
-    assert "Rated 1 responses" in result.stdout and "Rating" in result.stderr
+    assert "Rated 1 response (" in result.stdout and "Rating" in result.stderr
     warning = result.stderr.find("Warning: this judge's test rating did not parse")
     assert 0 <= warning < result.stderr.find("Rating"), result.stderr  # the warning comes before the run
     with sqlite3.connect(tmp_path / "judge-studio.sqlite3") as db:

@@ -89,9 +89,10 @@ def test_an_over_long_comparison_is_stored_as_an_error_and_the_others_are_judged
 
     second = _run(tmp_path, *judge)
     assert second.returncode == 0, second.stderr
-    assert "Nothing to judge: 3 comparisons of 'big' already judged with this judge (run 1)." in second.stdout
-    assert "Judging" not in second.stderr  # no empty bar
-    assert "Loading weights" in first.stderr and "Loading weights" not in second.stderr
+    # a stored error is no verdict: the same judge tries it again (a fixed input would be judged) and names it
+    assert "Judged 1 comparison of 'big' (0 unparsed, 1 error); skipped 2 already judged" in second.stdout
+    assert "1 comparison too long for the judge's context: q2 (#2)." in second.stdout
+    assert "Judging: " not in second.stderr  # everything left was refused: no bar drawn
 
 
 def test_a_dataset_of_only_over_long_comparisons_leaves_no_empty_run(tmp_path: Path, tiny_judge: Path) -> None:

@@ -73,7 +73,7 @@ def test_rate_grades_a_1_5_session_against_its_rubric(tmp_path: Path) -> None:
     result = _run(tmp_path, *args, "--max-new-tokens", "16", "--no-check")
     assert result.returncode == 0, result.stderr
     assert "profile prometheus2-absolute, grading session 'Five'" in result.stderr
-    assert "Rated 1 responses" in result.stdout
+    assert "Rated 1 response (" in result.stdout
     with sqlite3.connect(tmp_path / "judge-studio.sqlite3") as db:
         ((profile, fingerprint),) = db.execute("SELECT profile, fingerprint FROM judge_runs").fetchall()
         ((scale, status, score),) = db.execute("SELECT scale, status, score FROM judge_ratings").fetchall()
