@@ -24,6 +24,7 @@ from annotation_store.labels import LABELS, LabelsMixin
 from annotation_store.prompts import PromptsMixin
 from annotation_store.ratings import RATINGS, RatingsMixin
 from annotation_store.sessions import SessionsMixin
+from annotation_store.unfinished import UnfinishedMixin
 from annotation_store.verdicts import VerdictsMixin
 from annotation_store.views import (
     AdjudicationView,
@@ -58,6 +59,7 @@ class Store(
     ExtraReadsMixin,
     VerdictsMixin,
     SessionsMixin,
+    UnfinishedMixin,
     AccountsMixin,
     PromptsMixin,
     GuidelinesMixin,

@@ -11,6 +11,8 @@ import hashlib
 import importlib.util
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -210,7 +212,44 @@ def load_tokenizer(model: str) -> Any:
     return tokenizer
 
 
+# How many ``library_bars_hidden`` blocks are open (the command line's own bar is on screen): > 0, a judge
+# loaded here draws none of transformers' bars ("Loading weights").
+_BARS_HIDDEN = [0]
+
+
+@contextmanager
+def library_bars_hidden() -> Iterator[None]:
+    """Inside, a judge loaded here draws no transformers progress bar ("Loading weights"): the command
+    line's own bar ("Rating 0/12") is on screen, and a second bar under it garbled both. Only the
+    command line asks for it; Python callers (and the served app, whose logs show it) keep the library's
+    default. Cheap: transformers is not imported until a judge loads."""
+    _BARS_HIDDEN[0] += 1
+    try:
+        yield
+    finally:
+        _BARS_HIDDEN[0] -= 1
+
+
+@contextmanager
+def _transformers_bars_off() -> Iterator[None]:
+    """transformers' (and the Hub's) progress bars off, put back as they were after."""
+    from transformers.utils import logging as hf_logging
+
+    was_on = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_on:
+            hf_logging.enable_progress_bar()
+
+
 def _load(source: ModelSource, dtype: Any, qconfig: Any, device: str) -> tuple[Any, Any]:
+    with _transformers_bars_off() if _BARS_HIDDEN[0] else nullcontext():
+        return _load_files(source, dtype, qconfig, device)
+
+
+def _load_files(source: ModelSource, dtype: Any, qconfig: Any, device: str) -> tuple[Any, Any]:
     from transformers import AutoModelForCausalLM, AutoTokenizer, GgufConfig
 
     common: dict[str, Any] = {"local_files_only": source.local_files_only}

@@ -24,6 +24,7 @@ from annotation_store.batch_import import ImportSummary
 from annotation_store.gold_ratings import GoldImportCounts, GoldRatingMark
 from annotation_store.models import ANNOTATOR_KINDS, ANNOTATOR_ROLES
 from annotation_store.sessions import GoldMark
+from annotation_store.unfinished import Unfinished
 from interchange.importers import read_utf8
 from orchestration.catalog import require_dataset
 from orchestration.checkup import SUITES, CheckupProgress, CheckupReport, run_checkup
@@ -52,6 +53,8 @@ GOLD_VERDICTS = ("1", "2", "tie")
 MAX_JUDGE_LIMIT = 1_000_000
 #: The checkup suites the Admin page offers (``orchestration.checkup.SUITES``).
 CHECKUP_SUITES = tuple(SUITES)
+#: How many unfinished items of a session the Admin page lists (``AdminDesk.unfinished``; the count is of all).
+UNFINISHED_LISTED = 500
 
 
 @dataclass(frozen=True)
@@ -408,6 +411,16 @@ class AdminDesk:
         """How the session hands out items: {'strategy': ..., 'audit_rate': ...}."""
         self.access.require(actor, ADMIN)
         return self.store.session_assignment(name)
+
+    def unfinished(self, actor: str | None, name: str | None, limit: int | None = UNFINISHED_LISTED) -> Unfinished:
+        """The session's items that still lack answers, one by one (``Store.session_unfinished``): answers so
+        far and needed, skips, who holds each now and since when; at most ``limit`` listed (None: all)."""
+        self.access.require(actor, ADMIN)
+        if not (name or "").strip():
+            raise StoreError("Choose a session.")
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+            raise StoreError(f"The number of items to list must be a whole number of at least 1, got {limit!r}.")
+        return self.store.session_unfinished(str(name).strip(), limit)
 
     def session_grading(self, actor: str | None, name: str) -> dict[str, Any]:
         """The session's scale and rubric as stored: {'scale': 10 | 5, 'rubric': str} ('' on a 1-5 session

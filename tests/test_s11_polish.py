@@ -154,7 +154,8 @@ def test_on_a_phone_the_answer_bar_is_on_screen_and_logging_out_says_so(live_app
         comment_bottom = page.evaluate(IN_VIEW, "#annotate-comment")[1]
         assert page.evaluate(IN_VIEW, ".js-submit-bar")[0] >= comment_bottom - 1
         choice_bottom = page.evaluate(IN_VIEW, ".js-choice-bar")[1]
-        assert choice_bottom <= page.evaluate(IN_VIEW, "#annotate-choice")[0] + 1
+        # above the confidence row (s12: on a phone the "Your answer" radio repeating these buttons is hidden)
+        assert choice_bottom <= page.evaluate(IN_VIEW, "#annotate-confidence")[0] + 1
         page.locator("#label-2").click()
         page.locator("#submit-label").click()
         page.wait_for_function("document.querySelector('#annotate-feedback').innerText.includes('Saved')")

@@ -13,7 +13,7 @@ from orchestration import AdminDesk, SessionForm
 from orchestration.admin import removed_gold_note
 from ui.admin_sections.gold_preview import comparison_preview_markdown, wire_preview
 from ui.admin_sections.gold_ratings import wire_gold_ratings
-from ui.admin_sections.sessions import SessionsSection, sessions_frame
+from ui.admin_sections.sessions import SessionsSection, sessions_frame, unfinished_frame, unfinished_note
 from ui.errors import actor_of, guarded, noted
 from ui.render import code, inline_text
 
@@ -32,6 +32,7 @@ def wire_sessions(s: SessionsSection, desk: AdminDesk) -> Callable[..., dict[Any
     """The section's events; returns the loader the page calls on load (sessions and gold tables)."""
     form, gold = s.form, s.gold
     wire_load_form(s, desk)
+    wire_unfinished(s, desk)
     wire_save_session(s, desk)
     wire_remove_gold(s, desk)
     wire_gold_ratings(s.gold_ratings, form.dataset, desk)
@@ -73,6 +74,27 @@ def wire_sessions(s: SessionsSection, desk: AdminDesk) -> Callable[..., dict[Any
         "admin_gold_preview",
     )
     return on_load
+
+
+def wire_unfinished(s: SessionsSection, desk: AdminDesk) -> None:
+    """The "List unfinished items" button: the picked session's items that still lack answers, one by one
+    (answers so far, skips, who holds each now), read through ``AdminDesk.unfinished``."""
+    parts = s.unfinished
+
+    @noted(parts["note"])  # no session chosen, or an unknown one: said in the note, the table stays
+    def list_unfinished(name: str | None, request: gr.Request) -> dict[Any, Any]:
+        found = desk.unfinished(actor_of(request), name)
+        return {
+            parts["note"]: unfinished_note(found),
+            parts["table"]: gr.update(value=unfinished_frame(found), visible=bool(found.items)),
+        }
+
+    parts["show"].click(
+        list_unfinished,
+        inputs=s.pick,
+        outputs=[parts["note"], parts["table"]],
+        api_name="admin_session_unfinished",
+    )
 
 
 def wire_remove_gold(s: SessionsSection, desk: AdminDesk) -> None:

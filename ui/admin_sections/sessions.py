@@ -15,12 +15,14 @@ from annotation_store.assignment import ASSIGNMENT_DEFAULTS, JUDGE_UNCERTAIN_FIR
 from annotation_store.models import LEASE_MIN_SECONDS
 from annotation_store.scales import GRADING_DEFAULTS
 from annotation_store.sessions import MAX_GOLD_RATE
+from annotation_store.unfinished import Unfinished, UnfinishedItem
 from orchestration.admin import GOLD_VERDICTS
 from settings.sessions import session_defaults
 from ui.admin_sections.gold_preview import preview_box
 from ui.admin_sections.gold_ratings import gold_ratings_fields
 from ui.formatting import EMPTY_NUMBER
 from ui.pickers import DatasetPickers
+from ui.render import inline_text
 from ui.tables import plain_table
 
 SESSION_HEADERS = [
@@ -82,6 +84,41 @@ def sessions_frame(
     return pd.DataFrame(rows, columns=SESSION_HEADERS)
 
 
+#: The unfinished-items table (``unfinished_frame``): one row an item that lacks answers in the session.
+UNFINISHED_HEADERS = ["item #", "prompt", "instruction (start)", "answers", "skips", "leased to (since, UTC)"]
+
+
+def _holders(item: UnfinishedItem) -> str:
+    """ "alice since 2025-05-01 09:30" for each live lease on the item, "–" when nobody holds it."""
+    return "; ".join(f"{h.name} since {h.since:%Y-%m-%d %H:%M}" for h in item.leased_to) or "–"
+
+
+def unfinished_frame(found: Unfinished) -> pd.DataFrame:
+    """One row an unfinished item: its number (a comparison's in a pairwise session, a response's in a
+    grading one), prompt key and instruction start, answers so far of those needed, skips, who holds it now."""
+    rows = [
+        [i.item_id, i.prompt_key, i.instruction, f"{i.answers} of {i.needed}", i.skips, _holders(i)]
+        for i in found.items
+    ]
+    return pd.DataFrame(rows, columns=UNFINISHED_HEADERS)
+
+
+def unfinished_note(found: Unfinished) -> str:
+    """What the table shows: "2 comparisons of session 'pairs' still need answers (2 each)", and when
+    the list is cut, how many of them it lists."""
+    noun = "comparison" if found.kind == "pairwise" else "response"
+    name = inline_text(found.session)
+    if found.total == 0:
+        return f"Every {noun} of session {name} has its answers ({found.overlap} each): nothing is unfinished."
+    many = found.total != 1
+    head = (
+        f"{found.total} {noun}{'s' if many else ''} of session {name} still need{'' if many else 's'} answers "
+        f"({found.overlap} each)"
+    )
+    shown = len(found.items)
+    return f"{head}; the first {shown} are listed." if shown < found.total else f"{head}."
+
+
 @dataclass(frozen=True)
 class SessionFields:
     """The form, in ``SessionForm``'s field order (so a form's values map to it by name)."""
@@ -127,6 +164,7 @@ class SessionsSection:
     result: gr.Markdown
     gold: dict[str, Any]  # id, show, verdict, explanation, save, remove, preview, table, result
     gold_ratings: dict[str, Any]  # gold responses of grading sessions (``gold_ratings``)
+    unfinished: dict[str, Any]  # show (button), note, table: the picked session's unfinished items
 
 
 def session_fields(pickers: DatasetPickers) -> SessionFields:
@@ -240,9 +278,26 @@ def sessions_section(pickers: DatasetPickers) -> SessionsSection:
         )
         with gr.Row():
             pick = gr.Dropdown(
-                choices=[], label="Edit session", elem_id="admin-session-pick", scale=3, allow_custom_value=True
+                choices=[],
+                label="Session (to edit, or to list its unfinished items)",
+                elem_id="admin-session-pick",
+                scale=3,
+                allow_custom_value=True,
             )
             load = gr.Button("Load into the form", elem_id="admin-session-load", scale=1)
+            show = gr.Button("List unfinished items", elem_id="admin-session-unfinished-show", scale=1)
+        unfinished = {
+            "show": show,
+            "note": gr.Markdown(elem_id="admin-session-unfinished-note"),
+            "table": plain_table(
+                headers=UNFINISHED_HEADERS,
+                interactive=False,
+                label="Unfinished items (fewer answers than the session needs; skips do not count)",
+                elem_id="admin-session-unfinished",
+                wrap=True,
+                visible=False,
+            ),
+        }
         form = session_fields(pickers)
         save = gr.Button("Save session", variant="primary", elem_id="admin-session-save")
         result = gr.Markdown(elem_id="admin-sessions-result")
@@ -274,4 +329,4 @@ def sessions_section(pickers: DatasetPickers) -> SessionsSection:
         )
         gold["result"] = gr.Markdown(elem_id="admin-gold-result")
         gold_ratings = gold_ratings_fields()
-    return SessionsSection(table, pick, load, form, save, result, gold, gold_ratings)
+    return SessionsSection(table, pick, load, form, save, result, gold, gold_ratings, unfinished)

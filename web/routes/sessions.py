@@ -5,13 +5,15 @@ pairwise session, a response to grade in a grading one (answered with ``POST /la
 pairwise answer keeps the fields it had before grading sessions were leased here."""
 
 # No ``from __future__ import annotations``: FastAPI reads the handlers' annotations at run time.
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from annotation_store import SessionView, WrongSessionKind
-from orchestration import AnnotationItem, GradingItem, Studio
+from orchestration import AdminDesk, AnnotationItem, GradingItem, Studio
+from orchestration.admin import UNFINISHED_LISTED
 from web.routes.common import API_PREFIX, ERRORS, Caller, LabelOut, ProgressOut, StudioDep, label_out
 from web.routes.ratings import RatingOut, rating_out
 
@@ -122,6 +124,29 @@ class GradingNextOut(BaseModel):
         "in another session: each person answers an item once, whatever the session); '' otherwise",
     )
     kind: Literal["single"] = Field(description="a grading session: answer with POST /ratings")
+
+
+class HolderOut(BaseModel):
+    name: str = Field(description="the account holding a live lease on the item")
+    since: datetime = Field(description="when they were handed it (UTC)")
+
+
+class UnfinishedItemOut(BaseModel):
+    item_id: int = Field(description="a comparison id (pairwise session) or a response id (grading session)")
+    prompt_key: str
+    instruction: str = Field(description="the start of the prompt's instruction ('…' where it was cut)")
+    answers: int = Field(description="answers in this session so far (skips do not count)")
+    needed: int = Field(description="answers the session needs per item (its overlap)")
+    skips: int = Field(description="skips in this session (each owed an answer only by the person who skipped)")
+    leased_to: list[HolderOut] = Field(description="live leases on the item now, oldest first")
+
+
+class UnfinishedOut(BaseModel):
+    session: str
+    kind: Literal["pairwise", "single"]
+    overlap: int
+    total: int = Field(description="unfinished items in the session (all of them, however many are listed)")
+    items: list[UnfinishedItemOut] = Field(description="the first `limit` of them, in item order")
 
 
 LeaseOut = Annotated[NextOut | GradingNextOut, Field(discriminator="kind")]
@@ -239,3 +264,29 @@ def next_item(user: Caller, studio: StudioDep, name: str) -> NextOut | GradingNe
         return NextOut(done=True, item=None, progress=progress, message=message, kind="pairwise")
     out = _item_out(item)
     return NextOut(done=False, item=out, progress=out.progress, kind="pairwise")
+
+
+@router.get("/sessions/{name}/unfinished", response_model=UnfinishedOut)
+def unfinished(
+    user: Caller,
+    studio: StudioDep,
+    name: str,
+    limit: Annotated[int, Query(ge=1, le=100_000, description="list at most this many items")] = UNFINISHED_LISTED,
+) -> UnfinishedOut:
+    """The session's items that still lack answers, one by one (admin; open or closed, either kind): each
+    item's answers so far and needed, its skips and who holds a live lease on it now, and since when."""
+    found = AdminDesk(studio).unfinished(user.name, name, limit)
+    items = [
+        UnfinishedItemOut(
+            item_id=i.item_id,
+            prompt_key=i.prompt_key,
+            instruction=i.instruction,
+            answers=i.answers,
+            needed=i.needed,
+            skips=i.skips,
+            leased_to=[HolderOut(name=h.name, since=h.since.replace(tzinfo=UTC)) for h in i.leased_to],
+        )
+        for i in found.items
+    ]
+    kind: Literal["pairwise", "single"] = "single" if found.kind == "single" else "pairwise"
+    return UnfinishedOut(session=found.session, kind=kind, overlap=found.overlap, total=found.total, items=items)
