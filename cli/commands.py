@@ -251,21 +251,24 @@ def progress_bar(unit: str, desc: str, total: int = 0) -> Iterator[Callable[[int
     is singular; the bar says " ratings/s" (tqdm puts the unit right after the number). ``total``: what is
     to do when known before the first call, so a bar waiting for its first batch says "0/6", not "0".
 
-    Closed on the way out, Ctrl-C included, so that the bar is not drawn again after the last line.
+    Closed on the way out, Ctrl-C included, so that the bar is not drawn again after the last line. While it
+    is on screen a judge that loads draws no bar of its own (transformers' "Loading weights" printed under it).
     """
     from tqdm import tqdm
+
+    from judge_runtime.loading import library_bars_hidden
 
     # tqdm's own layout, but the rate always per second ("0.08 ratings/s"): slower than one a second it would
     # say "12.28s/ ratings" instead
     layout = "{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}, {rate_noinv_fmt}]"
-    with tqdm(total=total, unit=f" {unit}s", desc=desc, bar_format=layout) as bar:
+    with library_bars_hidden(), tqdm(total=total, unit=f" {unit}s", desc=desc, bar_format=layout) as bar:
 
         def progress(done: int, total: int) -> None:
             if (done, total) == (bar.n, bar.total):
                 return  # nothing moved: in a log file each redraw is a line of its own ("0/2" twice)
             bar.total, bar.n = total, done
-            if total and done >= total:
-                bar.close()  # drawn once at 100%, not again when the bar closes on the way out
+            if done >= total:
+                bar.close()  # drawn once at 100% (or 0/0), not again when the bar closes on the way out
             else:
                 bar.refresh()
 
@@ -393,30 +396,14 @@ def rate(settings: Settings, args: argparse.Namespace) -> None:
     check = args.check and not expected
     if check and not check_rating_output(studio.rater(profile, session), ask=not args.yes):
         sys.exit("judge-studio: nothing was rated.")
-    total = rating_total(studio, args.dataset, args.limit, profile, session)
-    with progress_bar("rating", "Rating", total) as progress:
-        summary = studio.rate_dataset(
-            args.dataset, limit=args.limit, on_progress=progress, profile=profile, session=session
-        )
+    # one plan, worked out before the judge loads, gives the bar its total and the run what it rates
+    plan = studio.plan_rating(args.dataset, args.limit, profile=profile, session=session)
+    with progress_bar("rating", "Rating", plan.total) as progress:
+        summary = studio.rate_planned(plan, on_progress=progress)
     print(
         f"Rated {counted(summary.rated, 'response')} ({summary.unparsed} unparsed); skipped {summary.skipped} already "
         f"rated with this judge (run {summary.run_id}). Database: {settings.database}"
     )
-
-
-def rating_total(studio: Studio, dataset: str, limit: int | None, profile: str, session: str | None) -> int:
-    """How many responses ``rate`` will rate, worked out before the judge loads (as ``judge`` does): the
-    dataset's responses less those this judge's stored run rated, at most ``limit``. A grading session's
-    judge (its scale and rubric are in the fingerprint) is not planned without loading: all its responses."""
-    from dataclasses import replace
-
-    from judge_runtime.factory import planned_fingerprint_key
-
-    ids = {int(view.id) for view in studio.responses_to_rate(dataset, session)}
-    key = None if session else planned_fingerprint_key(replace(studio.rating_spec, profile=profile))
-    run_id = studio.store.judge_run_id(key) if key else None
-    left = len(ids - studio.store.rated_response_ids(run_id)) if run_id is not None else len(ids)
-    return left if limit is None else min(left, limit)
 
 
 def check_rating_output(rater: Judge, *, ask: bool) -> bool:

@@ -117,6 +117,7 @@ class SubmitOutcome:
     progress: Progress | None = None  # after the submit
     next: AnnotationItem | None = None  # the next lease, when asked for with the submit
     judge_uncertain: bool = False  # the judge's verdict is uncertain (``judge_is_uncertain``): no win, no agreement
+    notice: str = ""  # the guidelines changed while the item was open (``guidelines_notice``); '' when not
 
 
 def judge_is_uncertain(judge: VerdictView | None) -> bool:
@@ -126,6 +127,16 @@ def judge_is_uncertain(judge: VerdictView | None) -> bool:
     if judge is None:
         return False
     return outcome(judge.verdict, judge.status, judge.probabilities, margin_setting()) == UNCERTAIN
+
+
+def guidelines_notice(submitted: Submitted) -> str:
+    """The line that tells an annotator the session's guidelines changed since the item they just answered
+    was handed out (their answer is recorded under the version they could read then, the next item comes
+    under the new one); '' when they did not."""
+    now, then = submitted.session.guideline_version, submitted.answered_under
+    if now is None or then is None or now <= then:
+        return ""
+    return f"The guidelines changed (version {now}): open Guidelines to read them before your next answer."
 
 
 class AnswerKind(Protocol, Generic[ItemT, OutcomeT]):
@@ -170,6 +181,7 @@ class Pairwise:
             names=names_after(submitted),
             progress=submitted.progress,
             next=self.item(submitted.next) if submitted.next is not None else None,
+            notice=guidelines_notice(submitted),
         )
 
 
@@ -202,7 +214,18 @@ class AnswerDesk(Generic[ItemT, OutcomeT]):
     def sessions(self, actor: str | None) -> list[SessionView]:
         """The open sessions of this desk's kind."""
         self._user(actor)
+        return self.open_sessions()
+
+    def open_sessions(self) -> list[SessionView]:
+        """The open sessions of this desk's kind, with no role check: for a page's session picker, built once
+        for everyone (each handler checks the caller and the name picked)."""
         return [s for s in self.store.sessions(active_only=True) if s.kind == self.kind.name]
+
+    def require_session(self, session_name: str) -> None:
+        """Raise NotFound, naming it, when there is no session ``session_name`` (of any kind). No role check:
+        the REST routes ask it after a submit the store refused (``web.routes.common.unknown_as_not_handed``),
+        to tell an unknown session (404) from an item not handed to the caller (409)."""
+        self.store.get_session(session_name)
 
     def next_item(self, actor: str | None, session_name: str | None) -> ItemT | None:
         """Lease the next item (see ``Store.lease``); None when this annotator is done with the session."""
@@ -309,6 +332,15 @@ class AnnotationDesk(AnswerDesk[AnnotationItem, SubmitOutcome]):
     def __init__(self, store: Store, access: Access) -> None:
         super().__init__(store, access, PAIRWISE)
 
+    def _shown_order(self, actor: str | None, session_name: str | None, comparison_id: int) -> bool:
+        """The left/right order the comparison was handed to ``actor`` in (their answer's, else their lease's);
+        False where there is none: the submit then refuses it with its own message, the store checking the
+        order again inside its write transaction."""
+        try:
+            return self.store.reopen(self.kind.name, actor or "", session_name, comparison_id).swapped
+        except StoreError:
+            return False
+
     def submit(
         self,
         actor: str | None,
@@ -316,7 +348,7 @@ class AnnotationDesk(AnswerDesk[AnnotationItem, SubmitOutcome]):
         comparison_id: int,
         choice: str,
         *,
-        swapped: bool,
+        swapped: bool | None,
         confidence: int | None = None,
         comment: str = "",
         flagged: bool = False,
@@ -325,7 +357,10 @@ class AnnotationDesk(AnswerDesk[AnnotationItem, SubmitOutcome]):
         expected_version: int | None = None,
         then_next: bool = False,
     ) -> SubmitOutcome:
-        """Submit a choice about what was shown (``swapped``: the order the page showed)."""
+        """Submit a choice about what was shown (``swapped``: the order the page showed; None: the order
+        the lease drew, read here, as REST clients are not told it: it would tell which side is response 1)."""
+        if swapped is None:
+            swapped = self._shown_order(actor, session_name, comparison_id)
         answer = {
             "verdict": canonical_verdict(choice, swapped),
             "skipped": choice == "skip",

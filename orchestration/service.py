@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any
 
 from analysis.defaults import ALPHA
@@ -51,6 +52,7 @@ from orchestration.demo import (
 from orchestration.grading import GradingDesk, profile_scale, rating_profile, rating_sd, with_profile
 from orchestration.prompts import PromptDesk, ensure_profile, is_custom_profile
 from orchestration.review import ReviewDesk
+from orchestration.stopping import RunSwitch
 from settings import Settings, judge_spec
 
 RATING_PROFILE = "mtbench-single"
@@ -64,6 +66,7 @@ class CaseProgress:
     text: str
     verdict: VerdictView | None = None
     waiting: str = ""
+    setup: str = ""  # the judge setup this judgment runs with (``setup_words``), on every step
 
 
 @dataclass
@@ -109,6 +112,29 @@ class RatingRunSummary:
     run_id: int
     profile: str = RATING_PROFILE
     rubric: str = ""  # the rubric the judge graded against ('' : its profile has none)
+
+
+@dataclass(frozen=True)
+class RatingPlan:
+    """What a rating run rates, worked out before the judge loads (``Studio.plan_rating``): the responses ``todo``
+    (at most the limit), after ``skipped`` responses of the dataset that the judge's stored run rated already.
+    ``key``: the fingerprint key it was worked out for; None when that is known only once the judge loads (a
+    grading session's scale and rubric, a remote judge), so nothing is skipped yet. ``Studio.rate_planned``
+    rates exactly ``todo`` when the loaded judge has that key, and plans again (saying the new total through
+    ``on_progress``) when not, so a progress bar's total and what is rated are one count."""
+
+    dataset: str
+    profile: str
+    session: str | None
+    limit: int | None
+    responses: tuple[ResponseView, ...]  # every response of the dataset (what the run may rate)
+    key: str | None
+    todo: tuple[ResponseView, ...]
+    skipped: int  # this dataset's responses the run rated already
+
+    @property
+    def total(self) -> int:
+        return len(self.todo)
 
 
 @dataclass(frozen=True)
@@ -159,7 +185,7 @@ def run_summary_text(summary: RunSummary, dataset: str) -> str:
 
 
 def _reasons(refused: list[Refusal], shown: int = 3) -> str:
-    """Each refusal's key and reason ("w1 (#21): The response2 is empty: ..."), the first few of them."""
+    """Each refusal's key and reason ("w1 (#21): Response 2 is empty: ..."), the first few of them."""
     # each reason may end in a full stop of its own
     parts = [f"{r.key} (#{r.comparison_id}): {r.reason.rstrip('.')}" for r in refused[:shown]]
     more = f"; and {len(refused) - shown} more ({_keys(refused[shown:])})" if len(refused) > shown else ""
@@ -233,6 +259,42 @@ def to_new_verdict(comparison_id: int, result: JudgeResult) -> NewVerdict:
     )
 
 
+def setup_words(fp: dict[str, Any]) -> str:
+    """A judge's setup in words, from its fingerprint: profile, how the verdict is found, decoding."""
+    decoding = fp.get("decoding") or {}
+    both = " (both orders)" if fp.get("both_orders") else ""
+    return (
+        f"profile {fp.get('profile')} · verdict {fp.get('verdict_mode')}{both} "
+        f"· greedy={not decoding.get('do_sample')} beams={decoding.get('num_beams')} "
+        f"max_new_tokens={decoding.get('max_new_tokens')}"
+    )
+
+
+def custom_verdict(judge: Judge, result: JudgeResult) -> VerdictView:
+    """A pasted pair's judgment as the page shows one (nothing stored: comparison and run 0)."""
+    parsed = result.parsed
+    return VerdictView(
+        comparison_id=0,
+        run_id=0,
+        judge_model=str(judge.fingerprint["model"]),
+        profile=judge.profile.name,
+        verdict=parsed.verdict,
+        status=parsed.status,
+        reason=parsed.reason,
+        reference=parsed.reference,
+        raw_output=result.raw_output,
+        latency_s=result.latency_s,
+        probabilities=result.probabilities,
+    )
+
+
+def _close(steps: Iterator[Any]) -> None:
+    """End a judge's stream now (a generator's ``close``): its generation stops and the model's lock is freed."""
+    close = getattr(steps, "close", None)
+    if callable(close):
+        close()
+
+
 def judge_version(run: JudgeRunView) -> str:
     """A run's profile with its prompt-template hash (a custom prompt's name already carries its own), so two
     versions of one profile read differently wherever runs are listed."""
@@ -261,7 +323,8 @@ class Studio:
         self._variants: dict[tuple[str | None, int | None, str | None], Judge] = {}
         self._judge: Judge | None = None
         self._judge_error: Exception | None = None
-        self._judge_lock = threading.Lock()
+        self._judge_lock = threading.Lock()  # also held briefly for the rater's and the variants' lookups
+        self._judge_loading = threading.Event()  # set exactly while the judge's model loads (judge_status)
         self._judge_loader = judge_loader
         self.background = BackgroundRun()
         self.activity = JudgeActivity()
@@ -299,12 +362,15 @@ class Studio:
                     from judge_runtime import load_judge
 
                     self._judge_loader = load_judge
+                self._judge_loading.set()
                 try:
                     self._judge = self._judge_loader(self.judge_spec)
                     self._judge_error = None
                 except Exception as exc:
                     self._judge_error = exc
                     raise
+                finally:
+                    self._judge_loading.clear()
             return self._judge
 
     @property
@@ -386,6 +452,39 @@ class Studio:
             raise no_responses(self.store, dataset)
         return responses
 
+    def plan_rating(
+        self,
+        dataset: str = DEMO_DATASET_NAME,
+        limit: int | None = None,
+        *,
+        profile: str = RATING_PROFILE,
+        session: str | None = None,
+    ) -> RatingPlan:
+        """What ``rate_dataset`` will rate, worked out before the judge loads (as ``judge_dataset`` does): the
+        dataset's responses less those this judge's stored run rated, at most ``limit``. Refuses what
+        ``responses_to_rate`` refuses. A grading session's judge (its scale and rubric are in the fingerprint)
+        is not planned without loading: all its responses, until ``rate_planned`` loads it."""
+        checked_limit(limit)
+        responses = tuple(self.responses_to_rate(dataset, session))
+        key = self._planned_rating_key(profile, session)
+        run_id = self.store.judge_run_id(key) if key else None
+        return self._rating_plan(RatingPlan(dataset, profile, session, limit, responses, key, (), 0), key, run_id)
+
+    def _planned_rating_key(self, profile: str, session: str | None) -> str | None:
+        """The fingerprint key of the rating judge, without loading it (None: known once it loads)."""
+        if self._judge is not None:
+            return self.rater(profile, session).fingerprint_key  # loaded: the rater is the judge's settings
+        if session is not None or self._judge_loader is not None:
+            return None  # a session's rubric, or a loader given by the caller (tests, the app): known once loaded
+        return planned_fingerprint_key(replace(self.rating_spec, profile=profile))
+
+    def _rating_plan(self, plan: RatingPlan, key: str | None, run_id: int | None) -> RatingPlan:
+        """``plan`` worked out for the judge with fingerprint ``key`` and stored run ``run_id`` (None: none yet)."""
+        done = self.store.rated_response_ids(run_id) if run_id is not None else set()
+        left = [r for r in plan.responses if r.id not in done]
+        todo = left if plan.limit is None else left[: plan.limit]
+        return replace(plan, key=key, todo=tuple(todo), skipped=len(plan.responses) - len(left))
+
     def rate_dataset(
         self,
         dataset: str = DEMO_DATASET_NAME,
@@ -400,15 +499,22 @@ class Studio:
         already rated. Outputs without a ``[[rating]]`` are stored as unparsed (no score): the 135M demo
         judge writes none. ``session``: a grading session on ``dataset``; the profile must rate on its
         scale, and a rubric-using profile (prometheus2-absolute, selene-absolute) grades against the
-        session's rubric."""
-        checked_limit(limit)
-        responses = self.responses_to_rate(dataset, session)
-        judge = self.rater(profile, session)
+        session's rubric. ``plan_rating`` then ``rate_planned``: a caller that shows the total first does the same."""
+        plan = self.plan_rating(dataset, limit, profile=profile, session=session)
+        return self.rate_planned(plan, on_progress)
+
+    def rate_planned(self, plan: RatingPlan, on_progress: Callable[[int, int], None] | None = None) -> RatingRunSummary:
+        """Rate ``plan.todo`` (``plan_rating``). When the loaded judge's fingerprint is not the one planned for
+        (a grading session's judge, a remote one), what is left is worked out again for its stored run and said
+        through ``on_progress(0, total)`` before the first rating, so the caller's total is the one rated."""
+        judge = self.rater(plan.profile, plan.session)
         run_id = self.store.ensure_judge_run(judge.fingerprint_key, judge.fingerprint)
-        done = self.store.rated_response_ids(run_id)
-        todo = [r for r in responses if r.id not in done]
-        if limit is not None:
-            todo = todo[:limit]
+        if judge.fingerprint_key != plan.key:
+            before = plan.total
+            plan = self._rating_plan(plan, judge.fingerprint_key, run_id)
+            if on_progress is not None and plan.total != before:
+                on_progress(0, plan.total)
+        todo = plan.todo
         unparsed = 0
         finished = 0
 
@@ -425,7 +531,7 @@ class Studio:
         if todo:
             judge.rate_many([to_single_case(r) for r in todo], batch_size=self.settings.batch_size, on_result=save)
         rubric = judge.profile.rubric.score_rubric() if hasattr(judge.profile, "rubric") else ""
-        return RatingRunSummary(len(todo), len(done), unparsed, run_id, judge.profile.name, rubric)
+        return RatingRunSummary(len(todo), plan.skipped, unparsed, run_id, judge.profile.name, rubric)
 
     def judge_demo_in_background(
         self, *, limit: int | None = None, on_error: Callable[[Exception], None] | None = None
@@ -488,6 +594,7 @@ class Studio:
             yield CaseProgress("", waiting=f"Waiting for the judge: it is busy with {busy} …")
 
     def judge_status(self) -> str:
+        loading = self._judge_loading.is_set()  # read first: a load that ends meanwhile has set _judge or the error
         if self._judge is not None:
             fp = self._judge.fingerprint
             demo_note = (
@@ -498,16 +605,15 @@ class Studio:
             background = self.background.message()
             return (
                 (f"{background} · " if background else "")
-                + f"Judge ready: {fp['model']} · profile {fp['profile']} · quantization {fp['quantization']} "
-                f"· {fp['device_type']} · verdict {fp['verdict_mode']}"
-                f"{' (both orders)' if fp['both_orders'] else ''} · greedy={not fp['decoding']['do_sample']} "
-                f"beams={fp['decoding']['num_beams']} max_new_tokens={fp['decoding']['max_new_tokens']}{demo_note}"
+                + f"Judge ready: {fp['model']} · quantization {fp['quantization']} · {fp['device_type']} · the "
+                f"settings' setup: {setup_words(fp)}{demo_note}"
             )
+        if loading:  # a load now, a retry after a failed one too
+            return f"Judge loading: {self.settings.judge_model} (profile {self.settings.judge_profile})…"
         if self._judge_error is not None:
             return f"Judge failed to load: {self._judge_error}"
-        if not self._judge_lock.locked():  # nothing loads it now (e.g. serve --no-judge-demo-on-start)
-            return f"Judge: {self.settings.judge_model} (profile {self.settings.judge_profile}) loads at its first use."
-        return f"Judge loading: {self.settings.judge_model} (profile {self.settings.judge_profile})…"
+        # nothing loads it now (e.g. serve --no-judge-demo-on-start)
+        return f"Judge: {self.settings.judge_model} (profile {self.settings.judge_profile}) loads at its first use."
 
     def stream_comparison(
         self,
@@ -516,51 +622,63 @@ class Studio:
         decoding: str | None = None,
         max_new_tokens: int | None = None,
         profile: str | None = None,
+        switch: RunSwitch | None = None,
     ) -> Iterator[CaseProgress]:
         """Judge a stored comparison, streaming the output; the parsed verdict is stored at the end.
 
         ``decoding`` (a preset of the judge's profile: 'fast', 'released') and ``max_new_tokens``
-        default to the Studio's settings; other values run the same model as a judge run of its own."""
+        default to the Studio's settings; other values run the same model as a judge run of its own.
+        ``switch``: a Stop (``RunSwitch.stop``) ends the generation at its next token and stores nothing."""
         comparison = self.store.get_comparison(comparison_id)
         judge = self.judge_variant(decoding=decoding, max_new_tokens=max_new_tokens, profile=profile)
         run_id = self.store.ensure_judge_run(judge.fingerprint_key, judge.fingerprint)
+        setup = setup_words(judge.fingerprint)
+        switch = switch or RunSwitch()
         yield from self._waiting()
         job = self.activity.start(f"comparison #{comparison_id} (case study)")
+        steps = judge.stream(to_case(comparison))
         try:
-            for step in judge.stream(to_case(comparison)):
+            for step in steps:
+                if switch.stopped:
+                    return
                 if step.result is None:
-                    yield CaseProgress(step.text)
+                    yield CaseProgress(step.text, setup=setup)
                     continue
-                self.store.save_verdict(run_id, to_new_verdict(comparison_id, step.result))
-                yield CaseProgress(step.text, self.store.latest_verdict(comparison_id))
+                verdict = switch.finish(partial(self._store_streamed, run_id, comparison_id, step.result))
+                if verdict is not None:
+                    yield CaseProgress(step.text, verdict, setup=setup)
         finally:
+            _close(steps)  # stopped (or the page gone): the generation ends now and frees the judge
             self.activity.finish(job)
 
-    def stream_custom(self, case: PairCase) -> Iterator[CaseProgress]:
-        """Judge a pasted case without storing it."""
-        judge = self.judge()
+    def _store_streamed(self, run_id: int, comparison_id: int, result: JudgeResult) -> VerdictView:
+        self.store.save_verdict(run_id, to_new_verdict(comparison_id, result))
+        stored = self.store.latest_verdict(comparison_id)
+        assert stored is not None
+        return stored
+
+    def stream_custom(
+        self, case: PairCase, *, profile: str | None = None, switch: RunSwitch | None = None
+    ) -> Iterator[CaseProgress]:
+        """Judge a pasted case without storing it; ``profile``: another profile or a saved custom prompt
+        (as ``stream_comparison``); ``switch``: a Stop ends the generation at its next token."""
+        judge = self.judge_variant(profile=profile) if profile else self.judge()
+        setup = setup_words(judge.fingerprint)
+        switch = switch or RunSwitch()
         yield from self._waiting()
-        for step in judge.stream(case):
-            if step.result is None:
-                yield CaseProgress(step.text)
-                continue
-            parsed, result = step.result.parsed, step.result
-            yield CaseProgress(
-                step.text,
-                VerdictView(
-                    comparison_id=0,
-                    run_id=0,
-                    judge_model=str(judge.fingerprint["model"]),
-                    profile=judge.profile.name,
-                    verdict=parsed.verdict,
-                    status=parsed.status,
-                    reason=parsed.reason,
-                    reference=parsed.reference,
-                    raw_output=result.raw_output,
-                    latency_s=result.latency_s,
-                    probabilities=result.probabilities,
-                ),
-            )
+        steps = judge.stream(case)
+        try:
+            for step in steps:
+                if switch.stopped:
+                    return
+                if step.result is None:
+                    yield CaseProgress(step.text, setup=setup)
+                    continue
+                verdict = switch.finish(partial(custom_verdict, judge, step.result))
+                if verdict is not None:
+                    yield CaseProgress(step.text, verdict, setup=setup)
+        finally:
+            _close(steps)
 
     def check_judge_dataset(self, dataset: str) -> None:
         """What ``judge_dataset`` refuses before the judge loads: an unknown dataset (NotFound, the one

@@ -90,6 +90,19 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def two_model_dataset(store: Store, name: str, n: int = 2) -> list[int]:
+    """A dataset ``name`` of ``n`` prompts ("Say hi i") answered by model-alpha ("hi i") and model-beta
+    ("hello i"): ``n`` comparisons, whose ids it returns in order, and ``2n`` responses."""
+    models = ("model-alpha", "model-beta")
+    prompts = [
+        {"id": f"q{i}", "instruction": f"Say hi {i}", "responses": {models[0]: f"hi {i}", models[1]: f"hello {i}"}}
+        for i in range(n)
+    ]
+    data = {"name": name, "models": [{"name": m} for m in models], "prompts": prompts}
+    assert store.seed_dataset(data, pairs_per_prompt=1)
+    return sorted(int(i) for i in store.comparison_table(name)["id"])
+
+
 # Accounts of the running app: name -> (password, role). Annotators are crowd, the rest expert.
 APP_ACCOUNTS = {
     "admin": ("admin-pass-1", "admin"),

@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from conftest import two_model_dataset
 from sqlalchemy import text
 from test_store_postgres import any_store, location, pg_server, pg_template, pg_url  # noqa: F401  (fixtures)
 
@@ -23,18 +24,6 @@ from ui.grading import outcome_markdown
 
 SECRET = "JUDGE_SECRET_REASON"
 DEMO = "judge-studio-demo"
-
-
-def _dataset(studio: Studio, name: str, n: int) -> list[int]:
-    """A dataset of ``n`` prompts answered by two models: ``n`` comparisons (returned), ``2n`` responses."""
-    models = ("model-alpha", "model-beta")
-    prompts = [
-        {"id": f"q{i}", "instruction": f"Say hi {i}", "responses": {models[0]: f"hi {i}", models[1]: f"hello {i}"}}
-        for i in range(n)
-    ]
-    data = {"name": name, "models": [{"name": m} for m in models], "prompts": prompts}
-    assert studio.store.seed_dataset(data, pairs_per_prompt=1)
-    return sorted(int(i) for i in studio.store.comparison_table(name)["id"])
 
 
 def _judge_everything(studio: Studio, dataset: str) -> None:
@@ -61,14 +50,14 @@ def studio(db_path: Path) -> Studio:
 # ---------------------------------------------------------------------- skips reveal nothing; reveals are final
 def test_a_skip_reveals_nothing_over_rest_and_an_answer_after_a_reveal_is_final(live_app: Any) -> None:
     studio, url = live_app.studio, live_app.url
-    _dataset(studio, "secrets", 2)
+    two_model_dataset(studio.store, "secrets", 2)
     _judge_everything(studio, "secrets")
     studio.store.save_session("reveal", "secrets", blind=True, reveal_judge=True)
     studio.store.save_session("grades", "secrets", kind="single", blind=True, reveal_judge=True)
     token = studio.access.api_token("alice")
     client = httpx.Client(base_url=url + "api/v1", headers={"Authorization": f"Bearer {token}"}, timeout=30)
     item = client.post("/sessions/reveal/next").json()["item"]
-    body = {"session": "reveal", "comparison_id": item["comparison_id"], "swapped": item["swapped"]}
+    body = {"session": "reveal", "comparison_id": item["comparison_id"]}
     skipped = client.post("/labels", json={**body, "choice": "skip"})
     assert skipped.status_code == 200 and skipped.json()["judge"] is None and skipped.json()["gold"] is None
     assert SECRET not in skipped.text and "model-alpha" not in skipped.text
@@ -93,7 +82,7 @@ def test_a_skip_reveals_nothing_over_rest_and_an_answer_after_a_reveal_is_final(
 
 
 def test_the_pages_say_only_that_a_skip_was_skipped(studio: Studio) -> None:
-    _dataset(studio, "secrets", 2)
+    two_model_dataset(studio.store, "secrets", 2)
     _judge_everything(studio, "secrets")
     studio.store.save_session("reveal", "secrets", blind=True, reveal_judge=True)
     studio.store.save_session("grades", "secrets", kind="single", blind=True, reveal_judge=True)
@@ -111,7 +100,7 @@ def test_the_pages_say_only_that_a_skip_was_skipped(studio: Studio) -> None:
 
 def test_without_the_judge_reveal_a_blind_session_names_no_models_and_edits_stay_open(studio: Studio) -> None:
     """One switch: a session that does not reveal the judge does not name the models after an answer either."""
-    _dataset(studio, "secrets", 2)
+    two_model_dataset(studio.store, "secrets", 2)
     _judge_everything(studio, "secrets")
     studio.store.save_session("quiet", "secrets", blind=True, reveal_judge=False)
     item = studio.desk.next_item("alice", "quiet")
@@ -123,7 +112,7 @@ def test_without_the_judge_reveal_a_blind_session_names_no_models_and_edits_stay
 
 # ---------------------------------------------------------------------- gold checks count the first answer
 def test_a_failed_gold_check_cannot_be_fixed_and_the_report_counts_the_first_answer(studio: Studio) -> None:
-    ids = _dataset(studio, "checks", 2)
+    ids = two_model_dataset(studio.store, "checks", 2)
     gold = ids[0]
     studio.store.set_gold(gold, "1", "model-alpha says hi, as asked")
     studio.store.save_session("checks", "checks", gold_rate=0.5, reveal_judge=False, overlap=1)
@@ -145,7 +134,7 @@ def test_a_failed_gold_check_cannot_be_fixed_and_the_report_counts_the_first_ans
 
 
 def test_a_graders_gold_check_counts_the_first_rating(studio: Studio) -> None:
-    _dataset(studio, "graded", 1)
+    two_model_dataset(studio.store, "graded", 1)
     gold, other = (r.id for r in studio.store.responses("graded"))
     studio.store.set_gold_rating(gold, 10, 1, 2, "hi is a poor answer here")
     studio.store.save_session("grades", "graded", kind="single", gold_rate=0.5, reveal_judge=False)
@@ -186,7 +175,7 @@ def test_items_come_in_an_order_of_each_persons_own_on_both_engines(any_store: S
 
 # ---------------------------------------------------------------------- a session empty because of another
 def test_a_new_session_on_a_dataset_answered_elsewhere_says_so(studio: Studio) -> None:
-    _dataset(studio, "small", 2)
+    two_model_dataset(studio.store, "small", 2)
     studio.store.save_session("first", "small")
     studio.store.save_session("second", "small")
     for _ in range(2):

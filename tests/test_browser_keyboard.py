@@ -7,6 +7,8 @@ read right-aligned. On the app without a judge (``live_app``), with the helpers 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -82,14 +84,22 @@ def test_enter_submits_after_a_click_on_start_a_choice_button_or_previous(live_a
     assert _labels(live_app.db_path, "alice") == [("1", 1), ("2", 1), ("2", 2)]
 
 
-def test_a_number_key_picks_the_rating_and_enter_submits_on_the_grade_page(live_app: Any) -> None:
-    """Finding 8: number keys did nothing and Enter on the focused rating radio was ignored."""
-    live_app.studio.store.save_session("Grade five", "judge-studio-demo", kind="single", scale=5)
-    with browser_page(live_app.url, "alice", "alice-pass-1") as page:
+@contextmanager
+def grading_page(live_app: Any, name: str, password: str, session: str = "Grade five") -> Iterator[Any]:
+    """A 1-5 grading session ``session`` on the demo data, opened before ``name`` signs in; their page on the
+    Grade tab, its picker on that session, Start pressed: the first response is on screen."""
+    live_app.studio.store.save_session(session, "judge-studio-demo", kind="single", scale=5)
+    with browser_page(live_app.url, name, password) as page:
         page.get_by_role("tab", name="Grade").click()
-        page.wait_for_function("document.querySelector('#grade-session input')?.value === 'Grade five'")
+        page.wait_for_function("(s) => document.querySelector('#grade-session input')?.value === s", arg=session)
         page.locator("#start-grading").click()
         page.wait_for_function("document.querySelector('#grade-header').innerText.includes('Response')")
+        yield page
+
+
+def test_a_number_key_picks_the_rating_and_enter_submits_on_the_grade_page(live_app: Any) -> None:
+    """Finding 8: number keys did nothing and Enter on the focused rating radio was ignored."""
+    with grading_page(live_app, "alice", "alice-pass-1") as page:
         assert "keys 1-5" in page.locator("#grade-rating").inner_text()  # the hint names the keys
         page.locator("#grade-rating input[value='2']").click()  # the focus on a rating radio
         page.keyboard.press("9")  # not on a 1-5 scale: nothing changes

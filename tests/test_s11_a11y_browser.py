@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from test_browser_answers import _open_session, browser_page
-from test_browser_keyboard import CHECKED, HEADER, _labels, _saved, _start
+from test_browser_keyboard import CHECKED, HEADER, _labels, _saved, _start, grading_page
 
 pytestmark = [pytest.mark.browser]
 
@@ -75,12 +75,7 @@ def test_log_out_leaves_in_the_same_tab(live_app: Any) -> None:
 def test_a_rating_row_is_one_named_group_with_arrow_keys(live_app: Any) -> None:
     """Finding 3: every radio had a name of its own ("radio 1 of 1", a Tab stop each, no arrow keys), and
     rating 3 and confidence 3 could not be told apart. Finding 4: the outcome line is a live region."""
-    live_app.studio.store.save_session("Grade five", "judge-studio-demo", kind="single", scale=5)
-    with browser_page(live_app.url, "alice", "alice-pass-1") as page:
-        page.get_by_role("tab", name="Grade").click()
-        page.wait_for_function("document.querySelector('#grade-session input')?.value === 'Grade five'")
-        page.locator("#start-grading").click()
-        page.wait_for_function("document.querySelector('#grade-header').innerText.includes('Response')")
+    with grading_page(live_app, "alice", "alice-pass-1") as page:
         rating = page.get_by_role("radiogroup", name="Your rating, 1-5", exact=False)
         confidence = page.get_by_role("radiogroup", name="Confidence (optional)")
         rating.get_by_role("radio", name="2", exact=True).click()

@@ -212,19 +212,21 @@ def test_a_gold_import_is_counted_inside_its_transaction(db_path: Path, tmp_path
 
 
 def test_rate_counts_what_is_left_before_the_judge_loads(db_path: Path, tmp_path: Path) -> None:
-    from cli.commands import rating_total
     from judge_runtime.factory import planned_fingerprint_key
+
+    def rating_total(dataset: str, limit: int | None, profile: str) -> int:
+        return studio.plan_rating(dataset, limit, profile=profile).total
 
     studio = _studio(db_path)
     responses = _grading_dataset(studio, tmp_path)
-    assert rating_total(studio, GRADE, None, "mtbench-single", None) == 3
-    assert rating_total(studio, GRADE, 2, "mtbench-single", None) == 2
+    assert rating_total(GRADE, None, "mtbench-single") == 3
+    assert rating_total(GRADE, 2, "mtbench-single") == 2
     key = planned_fingerprint_key(studio.rating_spec)
     assert key is not None
     run = studio.store.ensure_judge_run(key, {"model": "demo", "profile": "mtbench-single"})
     studio.store.save_judge_rating(run, NewJudgeRating(responses[0], 5.0, "ok"))
-    assert rating_total(studio, GRADE, None, "mtbench-single", None) == 2  # this judge rated one already
-    assert rating_total(studio, GRADE, None, "prometheus2-absolute", None) == 3  # another judge did not
+    assert rating_total(GRADE, None, "mtbench-single") == 2  # this judge rated one already
+    assert rating_total(GRADE, None, "prometheus2-absolute") == 3  # another judge did not
     assert studio._judge is None  # nothing was loaded to count
 
 

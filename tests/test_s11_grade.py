@@ -19,23 +19,13 @@ from typing import Any
 import gradio as gr
 import httpx
 import pytest
+from conftest import two_model_dataset
 from gradio_ids import by_id, handler
 
 from annotation_store import NewVerdict
 from orchestration import DEMO_GRADING_SESSION, DEMO_SESSION, Settings, Studio
 
 PAIRS = "tiny-pairs"
-
-
-def _dataset(studio: Studio, n: int = 2) -> None:
-    """``n`` prompts answered by two models: ``n`` comparisons and ``2n`` responses."""
-    models = ("model-alpha", "model-beta")
-    prompts = [
-        {"id": f"q{i}", "instruction": f"Say hi {i}", "responses": {models[0]: f"hi {i}", models[1]: f"hello {i}"}}
-        for i in range(n)
-    ]
-    data = {"name": PAIRS, "models": [{"name": m} for m in models], "prompts": prompts}
-    assert studio.store.seed_dataset(data, pairs_per_prompt=1)
 
 
 def _sql(path: Path, query: str, *args: Any) -> list[tuple[Any, ...]]:
@@ -67,7 +57,7 @@ def studio(db_path: Path) -> Studio:
     for name in ("alice", "bob"):
         s.store.create_annotator(name, password=f"{name}-pass-1")
     s.store.create_annotator("rita", role="reviewer", password="rita-pass-1")
-    _dataset(s)
+    two_model_dataset(s.store, PAIRS)
     return s
 
 
@@ -155,7 +145,7 @@ def test_a_returning_skipped_comparison_says_so_in_its_header(demo: gr.Blocks, s
 # ---------------------------------------------------------------------- 3, 4: over REST
 def test_rest_skips_and_refused_edits_say_only_what_was_shown(live_app: Any) -> None:
     studio, url = live_app.studio, live_app.url
-    _dataset(studio, 3)
+    two_model_dataset(studio.store, PAIRS, 3)
     studio.store.save_session("blind", PAIRS, blind=True, reveal_judge=True, overlap=2)
     studio.store.save_session("open", PAIRS, blind=False, reveal_judge=True, overlap=2)
     studio.store.save_session("rated", PAIRS, kind="single", blind=True, reveal_judge=True)
@@ -166,7 +156,7 @@ def test_rest_skips_and_refused_edits_say_only_what_was_shown(live_app: Any) -> 
 
     alice, bob = client("alice"), client("bob")
     item = alice.post("/sessions/blind/next").json()["item"]
-    body = {"session": "blind", "comparison_id": item["comparison_id"], "swapped": item["swapped"]}
+    body = {"session": "blind", "comparison_id": item["comparison_id"]}
     for _ in range(2):  # a skip sent twice is one answer
         assert alice.post("/labels", json={**body, "choice": "skip"}).json()["label"]["version"] == 1
     answered = alice.post("/labels", json={**body, "choice": "left"}).json()
@@ -178,7 +168,7 @@ def test_rest_skips_and_refused_edits_say_only_what_was_shown(live_app: Any) -> 
     )
     # an open session with no judge verdict shows nothing after the answer: it stays open to edits
     mine = bob.post("/sessions/open/next").json()["item"]
-    opened = {"session": "open", "comparison_id": mine["comparison_id"], "swapped": mine["swapped"]}
+    opened = {"session": "open", "comparison_id": mine["comparison_id"]}
     assert bob.post("/labels", json={**opened, "choice": "left"}).json()["judge"] is None
     edited = bob.post("/labels", json={**opened, "choice": "tie"})
     assert edited.status_code == 200 and edited.json()["label"]["version"] == 2

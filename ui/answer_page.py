@@ -82,10 +82,12 @@ class Page:
     shown_at: Any = None
     shown_version: Any = None
     shown_key: Any = None
+    shown_session: Any = None  # the session of the item on screen (the picker may since show another)
 
     def outputs(self) -> list[Any]:
         """What showing an item updates (this order is also what ``gradio_client`` returns)."""
         states = [self.shown_id, self.shown_swapped, self.shown_at, self.shown_version, self.shown_key]
+        states.append(self.shown_session)
         answer = [self.answer, self.confidence, self.flagged, self.comment]
         return [
             *states,
@@ -146,17 +148,21 @@ def default_session(kind: PageKind, names: list[str]) -> str | None:
 
 def _session_section(kind: PageKind, studio: Studio, page: Page) -> None:
     with gr.Row():
-        names = [s.name for s in studio.store.sessions(active_only=True) if s.kind == kind.desk(studio).kind.name]
+        names = [s.name for s in kind.desk(studio).open_sessions()]
+        # no value until the page load sets the person's own (``load_sessions``), and Start and Previous
+        # greyed out until then: a value built into the page (the demo, when the session was opened after the
+        # server started) was shown for about a second, and a Start pressed then leased an item of the demo
+        # session under the real session's name (s12 crowd finding 1)
         page.sessions = gr.Dropdown(
             choices=names,
-            value=default_session(kind, names),
+            value=None,
             label=kind.session_label,
             elem_id=f"{kind.prefix}-session",
             allow_custom_value=True,  # sessions an admin opens later; the handlers check the name
             scale=3,
         )
-        page.start = gr.Button(kind.start[0], variant="primary", elem_id=kind.start[1], scale=1)
-        page.previous = gr.Button("← Previous", elem_id=kind.previous_id, scale=1)
+        page.start = gr.Button(kind.start[0], variant="primary", elem_id=kind.start[1], scale=1, interactive=False)
+        page.previous = gr.Button("← Previous", elem_id=kind.previous_id, scale=1, interactive=False)
     with gr.Accordion("Guidelines", open=False, elem_id=f"{kind.prefix}-guidelines-box"):
         page.guidelines = gr.Markdown(elem_id=f"{kind.prefix}-guidelines")
     page.progress = gr.HTML(elem_id=f"{kind.prefix}-progress")
@@ -198,6 +204,7 @@ def _answer_section(kind: PageKind, page: Page) -> None:
     page.shown_at = gr.State(0.0)
     page.shown_version = gr.State(0)
     page.shown_key = gr.State(lambda: uuid.uuid4().hex)
+    page.shown_session = gr.State(None)
 
 
 # ---------------------------------------------------------------------- showing an item
@@ -209,6 +216,7 @@ def show(kind: PageKind, page: Page, item: Any, note: str, progress: Any = None,
     updates: Updates = {page.shown_key: uuid.uuid4().hex, page.feedback: note}
     if item is None:
         updates.update({page.shown_id: None, page.shown_swapped: False, page.shown_at: 0.0, page.shown_version: 0})
+        updates[page.shown_session] = None
         # with skips of theirs still open, "you have answered every ..." would not be true
         thanks = NOTHING_NEW if done.startswith(SKIPPED_LEAD) else kind.done_text
         header = f"{thanks}\n\n{inline_text(done)}" if done else thanks
@@ -247,6 +255,7 @@ def show(kind: PageKind, page: Page, item: Any, note: str, progress: Any = None,
             page.shown_swapped: bool(getattr(item, "swapped", False)),
             page.shown_at: time.monotonic(),
             page.shown_version: answer.version if answer is not None else 0,
+            page.shown_session: item.session.name,
             page.progress: _progress(kind, item.progress),
             page.guidelines: guidelines_markdown(item.session),
         }
@@ -271,6 +280,32 @@ def kept_on_screen(kind: PageKind, page: Page, item: Any, shown_id: int | None) 
     return {page.feedback: note, page.progress: _progress(kind, item.progress)}
 
 
+def picked_another(kind: PageKind, page: Page, shown_id: int, shown_session: str, picked: str | None) -> Updates:
+    """The picker changed to another session while an item of ``shown_session`` is on screen: the item
+    leaves the page (a session's name over another session's item misled, and its submit was refused),
+    and the page says how to get it back (its lease still holds)."""
+    noun = kind.items.rstrip("s")
+    note = (
+        f"_You picked {inline_text(picked or '')}: press “{kind.start[0]}” for its first {noun}. "
+        f"{noun.capitalize()} #{int(shown_id)} of {inline_text(shown_session)} stays yours for a while: "
+        f"pick that session again and press “{kind.start[0]}” to go on with it._"
+    )
+    updates: Updates = {page.shown_id: None, page.shown_swapped: False, page.shown_at: 0.0, page.shown_version: 0}
+    updates.update({page.shown_session: None, page.feedback: note, page.header: start_hint(kind), page.prompt: ""})
+    updates.update(kind.show_item(page, None))
+    off = {page.answer: None, page.confidence: 0, page.flagged: False, page.comment: ""}
+    updates.update({c: gr.update(value=v, interactive=False) for c, v in off.items()})
+    updates.update({button: gr.update(interactive=False) for button in page.buttons()})
+    return updates
+
+
+def guidelines_of(sessions: list[Any], name: str | None) -> str:
+    """The guidelines of the session ``name`` among ``sessions`` (shown as soon as it is picked, before
+    Start: the panel used to stay empty until the first item); '' for no such session."""
+    found = next((s for s in sessions if s.name == name), None)
+    return guidelines_markdown(found) if found is not None else ""
+
+
 def guidelines_markdown(session: Any) -> str:
     """The session's guidelines, headed by the version the annotator is reading (each saved edit of the
     guidelines is a new version, and each label records the version it was given under)."""
@@ -289,20 +324,37 @@ def _wire(kind: PageKind, studio: Studio, demo: gr.Blocks, page: Page) -> None:
     outputs = page.outputs()
 
     @guarded
-    def load_sessions(request: gr.Request) -> Updates:
-        names = [s.name for s in desk.sessions(actor_of(request))]
-        chosen = default_session(kind, names)
+    def load_sessions(request: gr.Request, current: str | None = None) -> Updates:
+        """The person's sessions into the picker, and Start usable from now on. A session already picked
+        (typed before the load came back) stays picked; else the default one."""
+        sessions = desk.sessions(actor_of(request))
+        names = [s.name for s in sessions]
+        chosen = current if current in names else default_session(kind, names)
         updates: Updates = {page.sessions: gr.Dropdown(choices=names, value=chosen)}
+        updates.update({page.start: gr.update(interactive=True), page.previous: gr.update(interactive=True)})
+        updates[page.guidelines] = guidelines_of(sessions, chosen)
         if kind.before_start is not None:  # the picked value may equal the built one: no change event then
             updates.update(kind.before_start(page, studio, actor_of(request), chosen))
         return updates
 
-    def session_chosen(session_name: str | None, shown_id: int | None, request: gr.Request) -> Updates:
-        """A session chosen (or set by the page load) before Start: the answer widget follows it. An item
-        on screen keeps its own widget; someone without the role gets nothing (no popup on page load)."""
-        if kind.before_start is None or shown_id is not None or not has_role(studio, request, "annotator"):
+    def session_chosen(
+        session_name: str | None, shown_id: int | None, request: gr.Request, shown_session: str | None = None
+    ) -> Updates:
+        """A session chosen (or set by the page load) before Start: its guidelines show, and the answer
+        widget follows it. An item of the same session on screen keeps its own widget; an item of another
+        session leaves the page (``picked_another``); someone without the role gets nothing (no popup)."""
+        if not has_role(studio, request, "annotator"):
             return {page.answer: gr.skip()}
-        return kind.before_start(page, studio, actor_of(request), session_name)
+        if shown_id is not None and shown_session and session_name != shown_session:
+            updates = picked_another(kind, page, int(shown_id), shown_session, session_name)
+        elif shown_id is not None:
+            return {page.answer: gr.skip()}
+        else:
+            updates = {}
+        updates[page.guidelines] = guidelines_of(desk.sessions(actor_of(request)), session_name)
+        if kind.before_start is not None:
+            updates.update(kind.before_start(page, studio, actor_of(request), session_name))
+        return updates
 
     # A mistake (no choice, nothing on screen, no earlier answer, a changed item) is a note in the
     # feedback line and a toast; the page stays as it was and usable (no error overlays on the form).
@@ -357,15 +409,26 @@ def _wire(kind: PageKind, studio: Studio, demo: gr.Blocks, page: Page) -> None:
         done = desk.done_note(actor_of(request), session_name) if outcome.next is None else ""
         return show(kind, page, outcome.next, kind.feedback(outcome), outcome.progress, done)
 
-    page.start.click(next_item, inputs=[page.sessions, page.shown_id], outputs=outputs, api_name=kind.api["next"])
-    page.previous.click(go_back, inputs=[page.sessions, page.shown_id], outputs=outputs, api_name=kind.api["previous"])
+    # after Start / Previous / a submit the focus goes to the new item's header and, on a phone, the header
+    # is scrolled to the screen's top (static/show_feedback.js): a Start reached with Tab kept the focus, so
+    # every Enter pressed Start again (s12 crowd finding 2), and on a phone the item was below the fold (8)
+    shown_js = f"() => window.judgeStudioShowItem && window.judgeStudioShowItem('{kind.prefix}')"
+    page.start.click(next_item, inputs=[page.sessions, page.shown_id], outputs=outputs, api_name=kind.api["next"]).then(
+        None, js=shown_js
+    )
+    page.previous.click(
+        go_back, inputs=[page.sessions, page.shown_id], outputs=outputs, api_name=kind.api["previous"]
+    ).then(None, js=shown_js)
     _connect_answers(kind, page, answer)
-    loaded = [page.sessions, page.answer] if kind.before_start is not None else [page.sessions]
-    demo.load(load_sessions, outputs=loaded, api_visibility="private")
-    if kind.before_start is not None:
-        page.sessions.change(
-            session_chosen, inputs=[page.sessions, page.shown_id], outputs=page.answer, api_visibility="private"
-        )
+    loaded = [page.sessions, page.start, page.previous, page.guidelines]
+    loaded += [page.answer] if kind.before_start is not None else []
+    demo.load(load_sessions, inputs=[page.sessions], outputs=loaded, api_visibility="private")
+    page.sessions.change(
+        session_chosen,
+        inputs=[page.sessions, page.shown_id, page.shown_session],
+        outputs=outputs,
+        api_visibility="private",
+    )
 
 
 def _answer_values(
@@ -397,7 +460,7 @@ def _connect_answers(kind: PageKind, page: Page, answer: Callable[..., Updates])
             api_name=kind.api[what],
             concurrency_id=kind.concurrency_id,
             concurrency_limit=8,
-        ).then(None, js=f"() => window.judgeStudioShowFeedback && window.judgeStudioShowFeedback('{kind.prefix}')")
+        ).then(None, js=f"() => window.judgeStudioShowItem && window.judgeStudioShowItem('{kind.prefix}')")
 
 
 def answer_page(kind: PageKind, studio: Studio, demo: gr.Blocks) -> Page:

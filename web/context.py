@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
 
+from errors import Forbidden
 from orchestration import Studio
 from web.sessions import COOKIE_NAME, SessionSigner
 
@@ -122,8 +123,9 @@ class WebContext:
         with self._lock:
             if self._active.get(name, 0.0) > now:
                 return True
-        found = self.studio.store.account(name)
-        if found is None or not found[4]:
+        try:
+            self.studio.access.user(name)
+        except Forbidden:  # no such account, or a deactivated one
             return False
         with self._lock:
             if len(self._active) > 10_000:

@@ -74,8 +74,9 @@ def unknown_as_not_handed(studio: Studio, session: str, noun: str, item_id: int)
     try:
         yield
     except NotFound:
-        studio.store.get_session(session)  # NotFound: the session is what is unknown, and says so
         kind = "pairwise" if noun == "Comparison" else "single"
+        desk = studio.desk if kind == "pairwise" else studio.grading
+        desk.require_session(session)  # NotFound: the session is what is unknown, and says so
         raise Conflict(f"{noun} #{item_id} was not handed to you, so nothing was saved; {ASK_NEXT[kind]}.") from None
 
 
@@ -134,11 +135,10 @@ class LabelOut(BaseModel):
     comparison_id: int
     annotator: str
     choice: Literal["left", "right", "tie", "skip"] = Field(
-        description="the answer in the order you saw (canonical order, left = response 1, when `swapped` is null)"
-    )
-    verdict: Literal["1", "2", "tie"] | None = Field(description="the stored verdict about response 1 and 2")
-    swapped: bool | None = Field(
-        description="response 2 was shown on the left; null: the order was not recorded (an imported label)"
+        description="the answer in the order you saw (canonical order, left = response 1, when the order was not "
+        "recorded). Neither the stored verdict about response 1 and 2 nor the left/right order is given to the "
+        "annotator: with the choice they would tell which side is the dataset's response 1 (reviewers read both "
+        "from GET /comparisons/{id} and the exports)"
     )
     version: int
     confidence: int | None
@@ -154,8 +154,6 @@ def label_out(label: LabelView) -> LabelOut:
         comparison_id=label.comparison_id,
         annotator=label.annotator,
         choice=choice or "skip",  # type: ignore[arg-type]
-        verdict=label.verdict,  # type: ignore[arg-type]
-        swapped=label.presented_swapped,
         version=label.version,
         confidence=label.confidence,
         comment=label.comment,

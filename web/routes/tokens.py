@@ -35,5 +35,5 @@ async def create_token(request: Request, studio: StudioDep, body: TokenIn) -> To
     address = request.client.host if request.client else None
     # password hashing (scrypt) takes tens of milliseconds: keep it off the event loop
     user = await anyio.to_thread.run_sync(studio.access.sign_in, body.name, body.password, address)
-    token = await anyio.to_thread.run_sync(studio.store.create_api_token, user.name, body.label or "REST login")
+    token = await anyio.to_thread.run_sync(studio.access.api_token, user.name, None, body.label or "REST login")
     return TokenOut(token=token, name=user.name, role=user.role)
