@@ -10,6 +10,8 @@
 // ring, so Enter there submits once an answer is chosen (s8: "1, Enter" after clicking Start re-ran Start and
 // wiped the choice). A focused Skip / Submit always keeps its Enter. A key that picks an answer scrolls the
 // choice into view when it is off screen (s11: pressing 1 showed no visible change).
+// After Start (and every new item) the focus is on the item's header (s12), so "Tab to Start, Enter, 2,
+// Enter" submits.
 (() => {
   const TEXT_INPUTS = ["text", "search", "number", "password", "email", "url", "tel", "date", "time"];
   const isTextField = (el) =>
@@ -28,7 +30,10 @@
   };
   const OWN_ENTER = ["submit-label", "submit-rating", "skip-item", "skip-rating"];
   const CHOICE_BUTTONS = ["label-1", "label-2", "label-tie"];
-  const INTERACTIVE = "button, a[href], summary, select, [role=tab], [role=button], [role=link], [tabindex]";
+  // (an element made focusable only by script, tabindex=-1, has no Enter of its own: after Start the focus is
+  // on the item's header, static/show_feedback.js, and Enter there submits)
+  const INTERACTIVE =
+    'button, a[href], summary, select, [role=tab], [role=button], [role=link], [tabindex]:not([tabindex="-1"])';
   // the control a pointer last pressed (its focus shows no ring); a Tab or Shift+Tab forgets it
   let pointerFocus = null;
   document.addEventListener("pointerdown", (event) => {

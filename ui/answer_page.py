@@ -322,39 +322,7 @@ def _progress(kind: PageKind, p: Any) -> str:
 def _wire(kind: PageKind, studio: Studio, demo: gr.Blocks, page: Page) -> None:
     desk = kind.desk(studio)
     outputs = page.outputs()
-
-    @guarded
-    def load_sessions(request: gr.Request, current: str | None = None) -> Updates:
-        """The person's sessions into the picker, and Start usable from now on. A session already picked
-        (typed before the load came back) stays picked; else the default one."""
-        sessions = desk.sessions(actor_of(request))
-        names = [s.name for s in sessions]
-        chosen = current if current in names else default_session(kind, names)
-        updates: Updates = {page.sessions: gr.Dropdown(choices=names, value=chosen)}
-        updates.update({page.start: gr.update(interactive=True), page.previous: gr.update(interactive=True)})
-        updates[page.guidelines] = guidelines_of(sessions, chosen)
-        if kind.before_start is not None:  # the picked value may equal the built one: no change event then
-            updates.update(kind.before_start(page, studio, actor_of(request), chosen))
-        return updates
-
-    def session_chosen(
-        session_name: str | None, shown_id: int | None, request: gr.Request, shown_session: str | None = None
-    ) -> Updates:
-        """A session chosen (or set by the page load) before Start: its guidelines show, and the answer
-        widget follows it. An item of the same session on screen keeps its own widget; an item of another
-        session leaves the page (``picked_another``); someone without the role gets nothing (no popup)."""
-        if not has_role(studio, request, "annotator"):
-            return {page.answer: gr.skip()}
-        if shown_id is not None and shown_session and session_name != shown_session:
-            updates = picked_another(kind, page, int(shown_id), shown_session, session_name)
-        elif shown_id is not None:
-            return {page.answer: gr.skip()}
-        else:
-            updates = {}
-        updates[page.guidelines] = guidelines_of(desk.sessions(actor_of(request)), session_name)
-        if kind.before_start is not None:
-            updates.update(kind.before_start(page, studio, actor_of(request), session_name))
-        return updates
+    _wire_sessions(kind, studio, demo, page)
 
     # A mistake (no choice, nothing on screen, no earlier answer, a changed item) is a note in the
     # feedback line and a toast; the page stays as it was and usable (no error overlays on the form).
@@ -420,13 +388,53 @@ def _wire(kind: PageKind, studio: Studio, demo: gr.Blocks, page: Page) -> None:
         go_back, inputs=[page.sessions, page.shown_id], outputs=outputs, api_name=kind.api["previous"]
     ).then(None, js=shown_js)
     _connect_answers(kind, page, answer)
+
+
+def _wire_sessions(kind: PageKind, studio: Studio, demo: gr.Blocks, page: Page) -> None:
+    """The session picker: filled by the page load (which makes Start usable), and a pick shows the
+    session's guidelines (and, on the Grade page, its rating scale)."""
+    desk = kind.desk(studio)
+
+    @guarded
+    def load_sessions(request: gr.Request, current: str | None = None) -> Updates:
+        """The person's sessions into the picker, and Start usable from now on. A session already picked
+        (typed before the load came back) stays picked; else the default one."""
+        sessions = desk.sessions(actor_of(request))
+        names = [s.name for s in sessions]
+        chosen = current if current in names else default_session(kind, names)
+        updates: Updates = {page.sessions: gr.Dropdown(choices=names, value=chosen)}
+        updates.update({page.start: gr.update(interactive=True), page.previous: gr.update(interactive=True)})
+        updates[page.guidelines] = guidelines_of(sessions, chosen)
+        if kind.before_start is not None:  # the picked value may equal the built one: no change event then
+            updates.update(kind.before_start(page, studio, actor_of(request), chosen))
+        return updates
+
+    def session_chosen(
+        session_name: str | None, shown_id: int | None, request: gr.Request, shown_session: str | None = None
+    ) -> Updates:
+        """A session chosen (or set by the page load) before Start: its guidelines show, and the answer
+        widget follows it. An item of the same session on screen keeps its own widget; an item of another
+        session leaves the page (``picked_another``); someone without the role gets nothing (no popup)."""
+        if not has_role(studio, request, "annotator"):
+            return {page.answer: gr.skip()}
+        if shown_id is not None and shown_session and session_name != shown_session:
+            updates = picked_another(kind, page, int(shown_id), shown_session, session_name)
+        elif shown_id is not None:
+            return {page.answer: gr.skip()}
+        else:
+            updates = {}
+        updates[page.guidelines] = guidelines_of(desk.sessions(actor_of(request)), session_name)
+        if kind.before_start is not None:
+            updates.update(kind.before_start(page, studio, actor_of(request), session_name))
+        return updates
+
     loaded = [page.sessions, page.start, page.previous, page.guidelines]
     loaded += [page.answer] if kind.before_start is not None else []
     demo.load(load_sessions, inputs=[page.sessions], outputs=loaded, api_visibility="private")
     page.sessions.change(
         session_chosen,
         inputs=[page.sessions, page.shown_id, page.shown_session],
-        outputs=outputs,
+        outputs=page.outputs(),
         api_visibility="private",
     )
 
