@@ -38,6 +38,7 @@ from annotation_store.assignment import ASSIGNMENT_DEFAULTS, JUDGE_UNCERTAIN_FIR
 from annotation_store.base import StoreBase, StoreConflict, StoreForbidden, StoreNotFound
 from annotation_store.db import finer_locks, hold, hold_session, try_lock
 from annotation_store.errors import StoreError, WrongSessionKind
+from annotation_store.guidelines import guideline_version_at
 from annotation_store.models import LEASE_MIN_SECONDS, AnnotationSession, Annotator, AppSecret, Dataset, utcnow
 from annotation_store.sessions import SESSION_DEFAULTS, find_session_in_force, session_view
 from annotation_store.views import Progress, SessionView, Standing, Submitted, Turn
@@ -1168,9 +1169,22 @@ def _accept(
         source = row if row is not None and held is None else held  # an answer keeps the draw it answers
         values = {**values, "draw_probability": getattr(source, "draw_probability", None)}
     if pool.session_id is not None and hasattr(k.row, "guideline_version"):  # the guidelines it was given under
-        values = {**values, "guideline_version": view.guideline_version}  # read with the session row
+        values = {**values, "guideline_version": _version_read(session, pool.session_id, view, held)}
     ids = (item_id, who.id, pool.session_id)
     return upsert_answer(session, k, row, ids, values, key, expected_version, held)
+
+
+def _version_read(session: Session, session_id: int, view: SessionView, held: Any) -> int | None:
+    """The guideline version an answer was given under: the one in force when its item was handed out (an
+    open lease's time, ``guideline_version_at``), so a version saved while the item was open is not
+    recorded for it; an edit of an earlier answer (no open lease) is given under the version in force now
+    (``view``, read with the session row)."""
+    if held is None or held.completed_at is not None or held.leased_at is None:
+        return view.guideline_version
+    if view.guideline_version is None or view.guideline_version <= 1:  # never changed: no SELECT to know it
+        return view.guideline_version
+    at_lease = guideline_version_at(session, session_id, held.leased_at)
+    return at_lease if at_lease is not None else view.guideline_version
 
 
 def final_reason(session: Session, k: AnswerKind, view: SessionView, row: Any, is_gold: bool) -> str:
@@ -1263,6 +1277,7 @@ def _submit(
         progress=counted,
         next=following,
         reveal=view.reveal_judge and shown,
+        answered_under=getattr(row, "guideline_version", None),
     )
 
 

@@ -1,15 +1,19 @@
 """Session guideline versions: every saved change of a session's guidelines is kept, numbered per
-session from 1, and each label records the version in force when it was submitted.
+session from 1, and each label records the version in force when its item was handed out (the lease's
+time: what the annotator could read while answering, even when a new version was saved before they
+submitted).
 
 Why: guidelines edited half-way change what people are asked, so agreement before and after the
 edit is not comparable. ``record_guidelines`` runs inside the session save's transaction (a new
 version only when the text differs from the latest one); ``answers.py`` stamps each submitted label
-with ``guideline_version_in_force`` inside the submit's transaction; the report reads
+with ``guideline_version_at`` its lease's time inside the submit's transaction (the one rule: the latest
+version saved at or before that time, ``version_at`` for rows already read, e.g. the ratings export); the report reads
 ``guideline_labels`` and ``guideline_versions_frame`` to show agreement per version.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -38,6 +42,23 @@ class GuidelineVersionView:
 def guideline_version_in_force(session: Session, session_id: int) -> int | None:
     """The latest guideline version of the session (None before its first save)."""
     found = session.scalar(select(func.max(GuidelineVersion.version)).where(GuidelineVersion.session_id == session_id))
+    return int(found) if found is not None else None
+
+
+def version_at(versions: Iterable[tuple[int, datetime]], when: datetime | None) -> int | None:
+    """The version in force at ``when`` among ``versions`` ((version, saved at) pairs of one session): the
+    latest saved at or before it (None: none was; ``when`` None: the latest of all)."""
+    saved = [int(v) for v, at in versions if when is None or at <= when]
+    return max(saved) if saved else None
+
+
+def guideline_version_at(session: Session, session_id: int, when: datetime | None) -> int | None:
+    """``version_at`` read in the database: the session's guideline version in force at ``when`` (a
+    lease's time), i.e. the latest saved at or before it; None when none was (``when`` None: the latest)."""
+    query = select(func.max(GuidelineVersion.version)).where(GuidelineVersion.session_id == session_id)
+    if when is not None:
+        query = query.where(GuidelineVersion.created_at <= when)
+    found = session.scalar(query)
     return int(found) if found is not None else None
 
 

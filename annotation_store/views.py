@@ -292,3 +292,6 @@ class Submitted:
     # the answer was no skip and the session reveals after an answer: the judge's (in ``judge``) and, in a
     # blind session, the item's model names may be shown; after a skip nothing is
     reveal: bool = False
+    # the guideline version the answer was recorded under (the one in force when its item was handed out);
+    # older than ``session.guideline_version``: the guidelines changed while the annotator had the item
+    answered_under: int | None = None

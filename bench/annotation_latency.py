@@ -164,7 +164,7 @@ def rest_annotator(url: str, _name: str, token: str, session: str = SESSION) -> 
     def submit(i: int) -> None:
         nonlocal shown
         body = {"session": session, "comparison_id": shown["comparison_id"], "choice": CHOICES[i % 3]}
-        client.post("/labels", json={**body, "swapped": shown["swapped"]}).raise_for_status()
+        client.post("/labels", json=body).raise_for_status()
         shown = client.post(f"/sessions/{session}/next").json()["item"]
 
     return submit

@@ -581,14 +581,16 @@ def import_pandalm_judgments(
         )
     seen: dict[int, int] = {}
     verdicts: list[ImportVerdict] = []
+    absent: list[_Record] = []
     for record in records:
         idx = record.integer("idx")
         record.ident = f"idx {idx}"
         if idx in seen:
             record.fail("idx", f"idx {idx} already appears in record {seen[idx]}")
         seen[idx] = record.number
-        if str(idx) not in items:
-            record.fail("idx", f"dataset {dataset!r} has no item with idx {idx}")
+        if str(idx) not in items:  # a slice of the test set: its verdicts are imported, the rest named
+            absent.append(record)
+            continue
         model1, model2 = items[str(idx)]
         result = record.value(field)
         verdict = _pandalm_verdict(result)
@@ -605,10 +607,35 @@ def import_pandalm_judgments(
                 where=record.where,
             )
         )
+    note = _left_out(absent, verdicts, "idx", dataset, "an idx")
     model = f"{judge or default_judge} (released outputs)"
     run = _judge_run(model, "pandalm", path.name, verdicts)
     hint = " (import testset-v1.json with --format pandalm-testset first)"
-    return _Collected().write(store, path, dataset, "existing", missing_hint=hint, judge_runs=(run,))
+    return _noted(_Collected().write(store, path, dataset, "existing", missing_hint=hint, judge_runs=(run,)), note)
+
+
+def _left_out(absent: Sequence[_Record], verdicts: Sequence[ImportVerdict], field: str, dataset: str, what: str) -> str:
+    """The one rule of the judgment importers for records whose item the dataset lacks (a judgments file of
+    a whole benchmark imported into a slice of it): the others' verdicts are imported and these are left
+    out, named in the summary's note; a file none of whose records matches is refused (the wrong dataset or
+    file), naming its first record. ``what``: the item a record names ("an idx"). Returns the note ('':
+    every record matched)."""
+    if not absent:
+        return ""
+    first = absent[0]
+    if not verdicts:
+        first.fail(field, f"dataset {dataset!r} has no item for this record nor for any other; nothing was imported")
+    n, shown = len(absent), f"record {first.number}" + (f", {first.ident}" if first.ident else "")
+    records = "1 record names" if n == 1 else f"{n} records name"
+    return f"{records} {what} that dataset {dataset!r} does not have (first: {shown}); left out."
+
+
+def _noted(summary: ImportSummary, note: str) -> ImportSummary:
+    """``summary`` with ``note`` after its counts (``TableImportSummary.describe``); as it is when ''."""
+    if not note:
+        return summary
+    fields = {f.name: getattr(summary, f.name) for f in dataclasses.fields(summary)}
+    return TableImportSummary(**fields, notes=(note,))
 
 
 # ---------------------------------------------------------------------- LLMBar
@@ -667,14 +694,16 @@ def import_llmbar_results(
         for row in table.itertuples()
     }
     verdicts: list[ImportVerdict] = []
+    absent: list[_Record] = []
     for record in records:
         texts = (
             record.text("input", nonempty=True),
             record.text("output_1", coerce=True),
             record.text("output_2", coerce=True),
         )
-        if texts not in items:
-            record.fail("input", f"dataset {dataset!r} has no comparison with this input and these two outputs")
+        if texts not in items:  # a slice of LLMBar's set: its verdicts are imported, the rest named
+            absent.append(record)
+            continue
         key, model1, model2 = items[texts]
         results = record.value("results")
         if not isinstance(results, list) or not results or not isinstance(results[-1], dict):
@@ -704,10 +733,11 @@ def import_llmbar_results(
                     where=record.where,
                 )
             )
+    note = _left_out(absent, verdicts, "input", dataset, "a comparison (input and both outputs)")
     model = f"{judge_name} (released outputs)"
     run = _judge_run(model, "llmbar-vanilla-norules", path.name, verdicts)
     hint = " (import LLMBar's dataset.json with --format llmbar-dataset first)"
-    return _Collected().write(store, path, dataset, "existing", missing_hint=hint, judge_runs=(run,))
+    return _noted(_Collected().write(store, path, dataset, "existing", missing_hint=hint, judge_runs=(run,)), note)
 
 
 # ---------------------------------------------------------------------- pairing new answers with stored ones

@@ -338,7 +338,6 @@ def test_a_mark_set_over_rest_is_the_gold_check_an_annotator_then_gets(api, live
             "session": "checks",
             "comparison_id": item["comparison_id"],
             "choice": choice,
-            "swapped": item["swapped"],
         }
         submitted = alice.post("/labels", json=body)
         assert submitted.status_code == 200, submitted.text

@@ -58,7 +58,8 @@ def test_an_edit_that_changes_the_text_is_a_new_version_and_labels_record_theirs
     store.save_session("rules", "judge-studio-demo", guidelines="Prefer the correct answer.")
     assert store.get_session("rules").guideline_version == 1
     store.save_session("rules", "judge-studio-demo", guidelines="Prefer the correct, shorter answer.", edited_by="ada")
-    studio.desk.submit("bob", "rules", item.comparison.id, "tie", swapped=item.swapped)  # read v1, submitted under v2
+    submitted = studio.desk.submit("bob", "rules", item.comparison.id, "tie", swapped=item.swapped)  # read v1
+    assert submitted.notice.startswith("The guidelines changed (version 2)")  # v2 was saved while bob had it
 
     versions = store.guideline_versions("rules")
     assert [(v.version, v.text, v.created_by) for v in versions] == [
@@ -73,7 +74,7 @@ def test_an_edit_that_changes_the_text_is_a_new_version_and_labels_record_theirs
         "SELECT a.name, l.comparison_id, l.guideline_version FROM labels l JOIN annotators a ON a.id = l.annotator_id "
         "JOIN annotation_sessions s ON s.id = l.session_id WHERE s.name = 'rules' ORDER BY l.id",
     )
-    assert stored == [("alice", first, 1), ("bob", int(item.comparison.id), 2)]
+    assert stored == [("alice", first, 1), ("bob", int(item.comparison.id), 1)]  # the version bob was handed it under
     assert [v.version for v in store.guideline_versions() if v.session == DEMO_SESSION] == [1]  # seeded with one
     with pytest.raises(StoreError, match="no annotation session 'nope'"):
         store.guideline_versions("nope")

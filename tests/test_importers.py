@@ -229,13 +229,19 @@ def test_cmp_key_splits_on_the_underscore_between_known_model_names(empty: Store
     assert table[["model1", "model2"]].values.tolist() == [["gpt_neo-1.3b", "llama-7b"], ["llama-7b", "gpt_neo-1.3b"]]
 
 
-def test_a_judgment_of_an_unknown_item_stops_the_whole_file(empty: Store, db: Path, tmp_path: Path) -> None:
+def test_judgments_of_items_the_dataset_lacks_are_left_out_and_named(empty: Store, db: Path, tmp_path: Path) -> None:
     import_pandalm_testset(empty, _write_json(tmp_path / "testset.json", [_pandalm_record(i) for i in range(3)]))
     before = _row_counts(db)
-    judgments = [{"idx": i, "gpt_result": "1", "gpt_reason": "", "gpt_reference": ""} for i in (0, 1, 9)]
-    with pytest.raises(StoreError, match=r"gpt.json, record 3 \(idx 9\), field 'idx': .* has no item with idx 9"):
-        import_pandalm_judgments(empty, _write_json(tmp_path / "gpt.json", judgments))
+    unknown = [{"idx": i, "gpt_result": "1", "gpt_reason": "", "gpt_reference": ""} for i in (9, 10)]
+    with pytest.raises(StoreError, match=r"gpt.json, record 1 \(idx 9\), field 'idx': .* has no item for this record"):
+        import_pandalm_judgments(empty, _write_json(tmp_path / "gpt.json", unknown))  # none matches: refused
     assert _row_counts(db) == before
+    judgments = [{"idx": i, "gpt_result": "1", "gpt_reason": "", "gpt_reference": ""} for i in (0, 1, 9)]
+    slice_of = import_pandalm_judgments(empty, _write_json(tmp_path / "slice.json", judgments))
+    assert slice_of.runs[0].verdicts == 2
+    assert "1 record names an idx that dataset 'pandalm-testset-v1' does not have (first: record 3, idx 9)" in (
+        slice_of.describe()
+    )
     judgments[2] = {"idx": 2, "gpt_result": {"odd": 1}}
     summary = import_pandalm_judgments(empty, _write_json(tmp_path / "gpt.json", judgments), judge="gpt-4")
     assert (summary.runs[0].model, summary.runs[0].unparsed) == ("gpt-4 (released outputs)", 1)
@@ -266,15 +272,20 @@ def test_llmbar_results_must_match_the_dataset_texts(shared_data: Path, empty: S
     import_llmbar_dataset(empty, folder / "dataset.json")
     before = _row_counts(db)
     raw = json.loads((folder / "GPT-4" / "result.json").read_text(encoding="utf-8"))[:5]
-    raw[3]["output_1"] += " (edited)"
+    edited = [{**record, "output_1": record["output_1"] + " (edited)"} for record in raw]
     (tmp_path / "GPT-4").mkdir()
-    with pytest.raises(StoreError, match=r"result.json, record 4, field 'input': .* no comparison with this input"):
-        import_llmbar_results(empty, _write_json(tmp_path / "GPT-4" / "result.json", raw))
-    raw[3] = json.loads((folder / "GPT-4" / "result.json").read_text(encoding="utf-8"))[3]
+    with pytest.raises(StoreError, match=r"result.json, record 1, field 'input': dataset .* has no item"):
+        import_llmbar_results(empty, _write_json(tmp_path / "GPT-4" / "result.json", edited))  # none matches
     del raw[1]["results"][-1]["swap = True"]
     with pytest.raises(StoreError, match=r"record 2, field 'results\[-1\]\[\"swap = True\"\]'"):
         import_llmbar_results(empty, _write_json(tmp_path / "GPT-4" / "result.json", raw))
     assert _row_counts(db) == before
+    raw[1], raw[3] = edited[1], edited[3]  # two records the dataset lacks: the other three are imported
+    summary = import_llmbar_results(empty, _write_json(tmp_path / "GPT-4" / "result.json", raw))
+    assert summary.runs[0].verdicts == 6 and "2 records name a comparison (input and both outputs) that dataset " in (
+        summary.describe()
+    )
+    assert "(first: record 2); left out." in summary.describe()
 
 
 # ---------------------------------------------------------------------- MT-Bench

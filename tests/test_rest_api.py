@@ -91,18 +91,20 @@ def test_annotator_gets_a_blind_item_and_the_judge_only_after_submitting(api, db
         "WHERE a.name = 'alice' AND s.comparison_id = ?",
         item["comparison_id"],
     )
-    assert stored == [(int(item["swapped"]),)]
+    assert "swapped" not in item  # the order would tell which side is the dataset's response 1
+    swapped = bool(stored[0][0])
 
     answer = api["alice"].post(
         "/labels",
-        json={"session": SESSION, "comparison_id": item["comparison_id"], "choice": "left", "swapped": item["swapped"]},
+        json={"session": SESSION, "comparison_id": item["comparison_id"], "choice": "left"},
     )
     assert answer.status_code == 200, answer.text
     result = answer.json()
     assert result["label"]["choice"] == "left"
-    assert result["label"]["verdict"] == ("2" if item["swapped"] else "1")
+    assert "verdict" not in result["label"] and "swapped" not in result["label"]
+    assert _sql(db_path, "SELECT verdict FROM labels") == [("2" if swapped else "1",)]
     assert result["judge"]["reason"] == JUDGE_REASON and result["judge"]["verdict"] == "1"
-    assert result["judge"]["choice"] == ("right" if item["swapped"] else "left")
+    assert result["judge"]["choice"] == ("right" if swapped else "left")
 
 
 def test_the_same_idempotency_key_twice_stores_one_label(api, live_app, db_path: Path) -> None:
@@ -112,7 +114,6 @@ def test_the_same_idempotency_key_twice_stores_one_label(api, live_app, db_path:
         "session": SESSION,
         "comparison_id": item["comparison_id"],
         "choice": "tie",
-        "swapped": item["swapped"],
         "confidence": 4,
         "comment": "both fine",
         "time_on_item_ms": 5200,
@@ -161,7 +162,7 @@ def test_labels_a_user_can_fix_are_refused_with_a_message(api, db_path: Path) ->
 
 def test_reviewer_reads_comparisons_metrics_and_exports(api) -> None:
     item = api["alice"].post(f"/sessions/{SESSION}/next").json()["item"]
-    label = {"session": SESSION, "comparison_id": item["comparison_id"], "choice": "right", "swapped": item["swapped"]}
+    label = {"session": SESSION, "comparison_id": item["comparison_id"], "choice": "right"}
     assert api["alice"].post("/labels", json=label).status_code == 200
 
     page = api["rita"].get("/comparisons", params={"dataset": "judge-studio-demo", "limit": 10, "offset": 0})
@@ -176,7 +177,8 @@ def test_reviewer_reads_comparisons_metrics_and_exports(api) -> None:
     detail = api["rita"].get(f"/comparisons/{item['comparison_id']}").json()
     assert detail["response1"] and detail["model2"] in MODELS
     assert detail["judge"]["reason"] == JUDGE_REASON
-    assert [(x["annotator"], x["verdict"]) for x in detail["labels"]] == [("alice", "1" if item["swapped"] else "2")]
+    (mine,) = detail["labels"]  # a reviewer reads the stored verdict and the order alice saw
+    assert mine["annotator"] == "alice" and mine["verdict"] == ("1" if mine["presented_swapped"] else "2")
     assert api["rita"].get("/comparisons/9999").status_code == 404
     missing = api["rita"].get("/comparisons", params={"dataset": "nope"})
     assert missing.status_code == 404 and "no dataset named 'nope'" in missing.json()["detail"]

@@ -59,7 +59,8 @@ def test_refusals_say_how_to_get_an_item_over_the_api_not_only_on_the_page(api, 
 
     item = _lease(api["alice"])
     wrong = {"session": SESSION, "comparison_id": item["comparison_id"], "choice": "left"}
-    outdated = api["alice"].post("/labels", json={**wrong, "swapped": not item["swapped"]})
+    (drawn,) = _sql(db_path, "SELECT presented_swapped FROM assignments WHERE comparison_id = ?", item["comparison_id"])
+    outdated = api["alice"].post("/labels", json={**wrong, "swapped": not drawn[0]})  # an older client's field
     assert outdated.status_code == 409
     assert "outdated left/right order" in outdated.json()["detail"] and "page" not in outdated.json()["detail"]
     assert _sql(db_path, "SELECT count(*) FROM labels") == [(0,)]
@@ -68,7 +69,7 @@ def test_refusals_say_how_to_get_an_item_over_the_api_not_only_on_the_page(api, 
 # ---------------------------------------------------------------------- schema errors: one string, no input
 def test_schema_errors_are_one_string_naming_the_field_and_never_echo_the_input(api, live_app) -> None:
     item = _lease(api["bob"])
-    body = {"session": SESSION, "comparison_id": item["comparison_id"], "choice": "left", "swapped": item["swapped"]}
+    body = {"session": SESSION, "comparison_id": item["comparison_id"], "choice": "left"}
     huge = api["bob"].post("/labels", json={**body, "comment": "x" * 300_000})
     assert huge.status_code == 422
     detail = huge.json()["detail"]
@@ -103,7 +104,7 @@ def test_an_unknown_dataset_is_404_on_every_report_route(api, path: str) -> None
 # ---------------------------------------------------------------------- an idempotency key reused
 def test_an_idempotency_key_sent_with_another_answer_is_refused(api, db_path: Path) -> None:
     item = _lease(api["bob"])
-    body = {"session": SESSION, "comparison_id": item["comparison_id"], "choice": "tie", "swapped": item["swapped"]}
+    body = {"session": SESSION, "comparison_id": item["comparison_id"], "choice": "tie"}
     key = {"Idempotency-Key": "bob-key-1"}
     assert api["bob"].post("/labels", json=body, headers=key).status_code == 200
     other = api["bob"].post("/labels", json={**body, "choice": "right"}, headers=key)

@@ -88,12 +88,13 @@ def test_rest_labels_carries_what_makes_the_verdict_uncertain(live_app) -> None:
     ) as api:
         item = api.post(f"/sessions/{DEMO_SESSION}/next").json()["item"]
         body = {"session": DEMO_SESSION, "comparison_id": item["comparison_id"], "choice": "left"}
-        answer = api.post("/labels", json={**body, "swapped": item["swapped"]})
+        answer = api.post("/labels", json=body)
+    swapped = live_app.studio.store.reopen("pairwise", "alice", DEMO_SESSION, item["comparison_id"]).swapped
     assert answer.status_code == 200, answer.text
     judge = answer.json()["judge"]
     assert judge["status"] == "uncertain" and judge["uncertain"] is True
     assert judge["verdict"] is None and judge["choice"] is None  # no win to agree with
-    assert judge["leaning"] == "1" and judge["leaning_choice"] == ("right" if item["swapped"] else "left")
+    assert judge["leaning"] == "1" and judge["leaning_choice"] == ("right" if swapped else "left")
     assert judge["probabilities"] == pytest.approx({"1": 0.480, "2": 0.464, "tie": 0.056})
 
 

@@ -161,8 +161,8 @@ def test_rest_next_offers_the_skip_again_then_names_it(live_app: Any) -> None:
     [only] = _dataset(live_app.studio, prompts=1)
     live_app.studio.store.save_session("pairs", "two", overlap=1)
     with _client(live_app, "alice") as alice:
-        item = alice.post("/sessions/pairs/next").json()["item"]
-        skip = {"session": "pairs", "comparison_id": only, "choice": "skip", "swapped": item["swapped"]}
+        assert alice.post("/sessions/pairs/next").json()["item"]["comparison_id"] == only
+        skip = {"session": "pairs", "comparison_id": only, "choice": "skip"}
         assert alice.post("/labels", json=skip).status_code == 200
         again = alice.post("/sessions/pairs/next").json()
         assert again["done"] is False and again["item"]["current_label"]["choice"] == "skip"

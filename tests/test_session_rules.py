@@ -214,7 +214,7 @@ def test_rest_refuses_with_409_and_403_and_the_refusal_carries_no_verdict(live_a
     item = client.post("/sessions/blind/next").json()["item"]
     run = studio.store.ensure_judge_run("fp", {"model": "judge-x"})
     studio.store.save_verdict(run, NewVerdict(item["comparison_id"], "2", "ok", reason="the secret reason"))
-    body = {"comparison_id": item["comparison_id"], "choice": "left", "swapped": item["swapped"]}
+    body = {"comparison_id": item["comparison_id"], "choice": "left"}
     refused = client.post("/labels", json={**body, "session": "open"})
     assert refused.status_code == 403 and "another session" in refused.json()["detail"]
     assert "judge" not in refused.text and "secret" not in refused.text

@@ -24,7 +24,7 @@ from ui.answer_page import (
     category_part,
     progress_html,
 )
-from ui.formatting import gold_first, prompt_markdown
+from ui.formatting import gold_first, probability_places, prompt_markdown
 from ui.render import code, inline_text, quote_block
 
 CHOICE_NAMES = {"left": "Left is better", "right": "Right is better", "tie": "Tie", "skip": "Skipped"}
@@ -50,7 +50,7 @@ def feedback_markdown(outcome: SubmitOutcome) -> str:
         else:
             agree = "agrees" if outcome.judge_choice == outcome.choice else "disagrees"
             parts.append(f"The judge said: **{CHOICE_NAMES[str(outcome.judge_choice)]}** (it {agree} with you).")
-    return gold_first(_gold_check(outcome), " ".join(parts))
+    return gold_first(_gold_check(outcome), " ".join([*parts, outcome.notice]).strip())  # notice: guidelines changed
 
 
 def _uncertain_line(outcome: SubmitOutcome) -> str:
@@ -61,7 +61,7 @@ def _uncertain_line(outcome: SubmitOutcome) -> str:
     left, right = (p.get("2", 0.0), p.get("1", 0.0)) if swapped else (p.get("1", 0.0), p.get("2", 0.0))
     leaning = {"left": "Left", "right": "Right", "tie": "a tie"}.get(str(outcome.judge_choice), "?")
     tie = p.get("tie", 0.0)
-    places = 3 if len({f"{x:.2f}" for x in (left, right, tie)}) < 3 else 2  # "0.46 · 0.46" read as a bug
+    places = probability_places(left, right, tie)  # "0.46 · 0.46" read as a bug
     return (
         f"The judge was **uncertain**: leaning to {leaning} (p(left) {left:.{places}f} · p(right) {right:.{places}f} "
         f"· p(tie) {tie:.{places}f}), so it counts neither as a win nor as a tie (setting `uncertain_margin`)."

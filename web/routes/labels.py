@@ -28,7 +28,11 @@ class LabelIn(AnswerExtrasIn):
     session: str = Field(max_length=200)
     comparison_id: int = Field(description=f"1 to {MAX_ID}")
     choice: Literal["left", "right", "tie", "skip"] = Field(description="about what you were shown")
-    swapped: bool = Field(description="as the item said")
+    swapped: bool | None = Field(
+        default=None,
+        description="optional, for older clients: the left/right order is the one your lease drew (a value "
+        "that differs from it is 409); leave it out",
+    )
 
 
 class JudgeRevealOut(BaseModel):
@@ -53,6 +57,11 @@ class SubmitOut(BaseModel):
     label: LabelOut
     judge: JudgeRevealOut | None = Field(description="only when the session reveals the judge")
     gold: GoldOut | None = Field(description="feedback on an attention-check item")
+    notice: str = Field(
+        default="",
+        description="e.g. 'The guidelines changed (version 3): ...' when the session's guidelines changed while "
+        "you had the item (your label records the version in force when it was handed to you); '' otherwise",
+    )
 
 
 def _submit_out(outcome: SubmitOutcome) -> SubmitOut:
@@ -77,7 +86,7 @@ def _submit_out(outcome: SubmitOutcome) -> SubmitOut:
             choice=outcome.gold_choice,  # type: ignore[arg-type]
             explanation=outcome.gold_explanation,
         )
-    return SubmitOut(label=label_out(outcome.label), judge=judge, gold=gold)
+    return SubmitOut(label=label_out(outcome.label), judge=judge, gold=gold, notice=outcome.notice)
 
 
 def scoped_idempotency_key(user: str, key: str | None) -> str | None:

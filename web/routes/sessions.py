@@ -63,7 +63,6 @@ class ItemOut(BaseModel):
     input: str
     left: str
     right: str
-    swapped: bool = Field(description="send it back with the label")
     left_model: str | None = Field(description="null in a blind session")
     right_model: str | None = Field(description="null in a blind session")
     current_label: LabelOut | None = Field(description="your label when the item comes back to you")
@@ -161,7 +160,6 @@ def _item_out(item: AnnotationItem) -> ItemOut:
         input=item.comparison.input,
         left=item.left,
         right=item.right,
-        swapped=item.swapped,
         left_model=None if blind else item.left_model,
         right_model=None if blind else item.right_model,
         current_label=label_out(item.label) if item.label is not None else None,
@@ -243,15 +241,16 @@ def _next_response(user: str, studio: Studio, name: str) -> GradingNextOut:
 
 @router.post("/sessions/{name}/next", response_model=LeaseOut)
 def next_item(user: Caller, studio: StudioDep, name: str) -> NextOut | GradingNextOut:
-    """Lease your next item in this session (annotator+): in a pairwise session a comparison in your
-    left/right order (``kind`` "pairwise", answer with ``POST /labels``), in a grading session a
-    response to rate on the session's scale and rubric (``kind`` "single", answer with ``POST /ratings``).
-    Model names are null in a blind session; the judge's verdict or rating comes only with the submit's
-    answer, and only when the session reveals the judge. An item you answered before comes back with
-    ``final`` saying why it can no longer be changed, if so; ``done`` comes with a ``message`` saying why
-    the session ended early for you, if it did (items answered in another session), and naming your skips
-    that still need an answer. A skip comes back once, with ``current_label`` "skip", when nothing new is
-    left for you; skipped again, it is only named in ``message`` (answer it with ``POST /labels``)."""
+    """Lease your next item in this session (annotator+): in a pairwise session a comparison in your left/right
+    order (``kind`` "pairwise", answer with ``POST /labels``), in a grading session a response to rate on the
+    session's scale and rubric (``kind`` "single", answer with ``POST /ratings``). The left/right order is the one
+    drawn for you and kept with the lease (no ``swapped``: it would tell which side is the dataset's response 1);
+    model names are null in a blind session; the judge's verdict or rating comes only with the submit's answer, and
+    only when the session reveals the judge. An item you answered before comes back with ``final`` saying why it can
+    no longer be changed, if so; ``done`` comes with a ``message`` saying why the session ended early for you, if it
+    did (items answered in another session), and naming your skips that still need an answer. A skip comes back
+    once, with ``current_label`` "skip", when nothing new is left for you; skipped again, it is only named in
+    ``message`` (answer it with ``POST /labels``)."""
     try:
         item = studio.desk.next_item(user.name, name)
     except WrongSessionKind as wrong:  # a grading session: no read to learn the kind on the pairwise path
