@@ -12,11 +12,12 @@ import hashlib
 import secrets
 import unicodedata
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import pandas as pd
 from sqlalchemy import delete, exists, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from annotation_store.base import StoreBase, StoreConflict, StoreNotFound
 from annotation_store.credentials import dummy_verify, hash_password, verify_password
@@ -37,10 +38,23 @@ from annotation_store.models import (
     RevokedSession,
     utcnow,
 )
+from annotation_store.password_rules import refuse_weak_password
 from annotation_store.views import AnnotatorView
 
 ROLE_RANK = {"annotator": 0, "reviewer": 1, "admin": 2}
 Account = tuple[int, str, str, str, bool]  # (id, name, role, kind, active): ``Store.account``
+
+
+@dataclass(frozen=True)
+class OpenInvite:
+    """An invite link that still works, as an admin may see it (never its token)."""
+
+    id: int
+    role: str
+    kind: str
+    created_by: str | None  # None: made on the command line, or its creator's account is gone
+    created_at: datetime  # UTC, naive (as stored)
+    expires_at: datetime
 
 
 def token_digest(token: str) -> str:
@@ -93,6 +107,16 @@ def refuse_look_alike(session: Session, cleaned: str) -> None:
             )
 
 
+def refuse_taken_name(session: Session, cleaned: str, taken: str) -> None:
+    """Inside the creating write transaction: the one rule for a new account's name, on every path (``users
+    add``, the Admin page's "Add account", an invite): refuse ``cleaned`` (with the message ``taken``) when any
+    annotator has it, an imported one without a password included (else a newcomer would own their labels),
+    and when another name is too close to it (``refuse_look_alike``)."""
+    if session.scalar(select(Annotator.id).where(Annotator.name == cleaned)) is not None:
+        raise StoreConflict(taken)
+    refuse_look_alike(session, cleaned)
+
+
 def _check_role_kind(role: str, kind: str) -> None:
     if role not in ANNOTATOR_ROLES:
         raise StoreError(f"Role {role!r} is not one of {', '.join(ANNOTATOR_ROLES)}.")
@@ -114,27 +138,26 @@ class AccountsMixin(StoreBase):
     ) -> AnnotatorView:
         """Create an account. Only a scrypt hash of ``password`` is stored (see ``credentials.py``).
 
-        A name that so far only labelled without an account (``save_label`` creates those) gets the
-        role, kind and password; an account that already has a password is refused, so that nobody
-        takes over someone else's name.
+        Every existing name is taken, an annotator's without a password (imported labels, ``save_label``)
+        included, so that nobody takes over someone else's labels by naming a new account after them; an
+        admin who means to let that person log in gives the existing name a password (``users set NAME
+        --password-stdin``, ``update_account``). The password must pass ``password_rules``.
         """
         cleaned = new_account_name(name)
         if role not in ANNOTATOR_ROLES:
             raise StoreError(f"Role {role!r} is not one of {', '.join(ANNOTATOR_ROLES)}.")
         if kind not in ANNOTATOR_KINDS:
             raise StoreError(f"Kind {kind!r} is not one of {', '.join(ANNOTATOR_KINDS)}.")
+        if password is not None:
+            refuse_weak_password(password, cleaned)
         try:
             password_hash = hash_password(password) if password is not None else None
         except ValueError as exc:
             raise StoreError(f"Annotator {cleaned!r}: {exc} Nothing was saved.") from exc
         with self._write() as session:
-            person = session.scalar(select(Annotator).where(Annotator.name == cleaned))
-            if person is not None and person.password_hash is not None:
-                raise StoreError(f"There is already an account named {cleaned!r}; nothing was saved.")
-            refuse_look_alike(session, cleaned)
-            if person is None:
-                person = Annotator(name=cleaned)
-                session.add(person)
+            refuse_taken_name(session, cleaned, f"There is already an account named {cleaned!r}; nothing was saved.")
+            person = Annotator(name=cleaned)
+            session.add(person)
             person.role, person.kind, person.password_hash, person.active = role, kind, password_hash, True
             session.flush()
             return annotator_view(person)
@@ -179,8 +202,9 @@ class AccountsMixin(StoreBase):
             return found is not None
 
     def accounts(self) -> pd.DataFrame:
-        """Every account: name, role, kind, active, can_log_in, labels and ratings (how many current answers of
-        each sort, skips included: a grader's work shows in ``ratings``, a pairwise annotator's in ``labels``)."""
+        """Every account: name, role, kind, active, can_log_in (has a password and is active), labels and ratings
+        (how many current answers of each sort, skips included: a grader's work shows in ``ratings``, a pairwise
+        annotator's in ``labels``)."""
         counts = select(Label.annotator_id, func.count().label("n")).group_by(Label.annotator_id).subquery()
         rated = select(Rating.annotator_id, func.count().label("n")).group_by(Rating.annotator_id).subquery()
         query = (
@@ -189,7 +213,7 @@ class AccountsMixin(StoreBase):
                 Annotator.role,
                 Annotator.kind,
                 Annotator.active,
-                Annotator.password_hash.is_not(None).label("can_log_in"),
+                (Annotator.password_hash.is_not(None) & Annotator.active.is_(True)).label("can_log_in"),
                 func.coalesce(counts.c.n, 0).label("labels"),
                 func.coalesce(rated.c.n, 0).label("ratings"),
             )
@@ -219,6 +243,8 @@ class AccountsMixin(StoreBase):
         cleaned = clean_name(name)
         person_role = role
         _check_role_kind(role or "annotator", kind or "crowd")
+        if password is not None:
+            refuse_weak_password(password, cleaned)
         try:
             password_hash = hash_password(password) if password is not None else None
         except ValueError as exc:
@@ -287,23 +313,19 @@ class AccountsMixin(StoreBase):
     def accept_invite(self, token: str, name: str, password: str) -> tuple[str, str]:
         """Create the account an invite allows; the invite is used up. Returns (name, role)."""
         cleaned = new_account_name(name)
+        refuse_weak_password(password, cleaned)
         try:
             password_hash = hash_password(password)
         except ValueError as exc:
             raise StoreError(f"{exc} Nothing was saved.") from exc
-        if len(password) < 8:
-            raise StoreError("Choose a password of at least 8 characters; nothing was saved.")
         with self._write() as session:
             invite = session.scalar(select(Invite).where(Invite.token_hash == token_digest(token or "")))
             if invite is None or invite.used_at is not None or invite.expires_at < utcnow():
                 raise StoreError("This invite link is unknown, used or expired; ask an admin for a new one.")
-            person = session.scalar(select(Annotator).where(Annotator.name == cleaned))
-            if person is not None and person.password_hash is not None:
-                raise StoreConflict(f"The name {cleaned!r} is taken; choose another. Nothing was saved.")
-            refuse_look_alike(session, cleaned)
-            if person is None:
-                person = Annotator(name=cleaned)
-                session.add(person)
+            # every existing name is taken, an imported annotator's (no password) included (s12 ops finding 2)
+            refuse_taken_name(session, cleaned, f"The name {cleaned!r} is taken; choose another. Nothing was saved.")
+            person = Annotator(name=cleaned)
+            session.add(person)
             person.role, person.kind, person.password_hash, person.active = (
                 invite.role,
                 invite.kind,
@@ -313,6 +335,42 @@ class AccountsMixin(StoreBase):
             session.flush()
             invite.used_at, invite.used_by = utcnow(), person.id
             return person.name, person.role
+
+    def open_invites(self) -> list[OpenInvite]:
+        """The invites that still work (unused, unexpired), oldest first; never their tokens (only digests
+        are stored anyway)."""
+        creator = aliased(Annotator)
+        with self._read() as session:
+            rows = session.execute(
+                select(Invite, creator.name)
+                .outerjoin(creator, creator.id == Invite.created_by)
+                .where(Invite.used_at.is_(None), Invite.expires_at > utcnow())
+                .order_by(Invite.created_at, Invite.id)
+            ).all()
+            return [
+                OpenInvite(invite.id, invite.role, invite.kind, name, invite.created_at, invite.expires_at)
+                for invite, name in rows
+            ]
+
+    def revoke_invite(self, invite_id: int) -> OpenInvite:
+        """Delete an unused, unexpired invite: its link answers "unknown, used or expired" from now on.
+        Used invites stay (they say who created which account)."""
+        creator = aliased(Annotator)
+        with self._write() as session:
+            row = session.execute(
+                select(Invite, creator.name)
+                .outerjoin(creator, creator.id == Invite.created_by)
+                .where(Invite.id == invite_id, Invite.used_at.is_(None), Invite.expires_at > utcnow())
+            ).first()
+            if row is None:
+                raise StoreNotFound(
+                    f"There is no open invite #{invite_id} (it may be used or expired already); "
+                    "`judge-studio users invites` lists the open ones. Nothing was changed."
+                )
+            invite, name = row
+            revoked = OpenInvite(invite.id, invite.role, invite.kind, name, invite.created_at, invite.expires_at)
+            session.delete(invite)
+            return revoked
 
     # ------------------------------------------------------------------ API tokens
     def create_api_token(self, name: str, label: str = "") -> str:
@@ -360,6 +418,16 @@ class AccountsMixin(StoreBase):
                 .group_by(LoginFailure.key)
             )
             return {key: (int(n), oldest) for key, n, oldest in rows}
+
+    def clear_login_failures(self, keys: Sequence[str]) -> int:
+        """Forget every failure counted against these keys (an admin's unlock or password reset); how many."""
+        with self._write() as session:
+            done = session.execute(
+                delete(LoginFailure)
+                .where(LoginFailure.key.in_([key[:160] for key in keys]))
+                .execution_options(synchronize_session=False)
+            )
+            return int(getattr(done, "rowcount", 0) or 0)
 
     def record_login_failure(self, keys: Sequence[str], at: datetime, forget_before: datetime) -> None:
         """One failure at ``at`` for each key; failures of any key older than ``forget_before`` are deleted

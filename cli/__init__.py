@@ -29,6 +29,8 @@ from judge_runtime import JudgeLoadError  # noqa: E402
 __all__ = ["build_parser", "command_argv", "main", "parse_args", "settings_from"]
 
 INTERRUPTED = 130  # 128 + SIGINT, as shells report it
+TERMINATED = 143  # 128 + SIGTERM
+BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for `cmd | head` when cmd dies of SIGPIPE
 #: Errors whose message tells the user what to fix (a bad file, an unknown dataset, a wrong setting):
 #: the typed errors, input errors (ValueError: the store's, the judge's, the pipeline's) and a judge
 #: that cannot be loaded.
@@ -36,7 +38,7 @@ USER_ERRORS = (StudioError, ValueError, JudgeLoadError)
 
 
 def _run(argv: Sequence[str]) -> None:
-    from cli import commands, data, gold, prompts, users
+    from cli import backup, commands, data, datasets, gold, prompts, users
 
     args = parse_args(argv)
     settings = prompts.with_prompt(settings_from(args), args)
@@ -54,6 +56,8 @@ def _run(argv: Sequence[str]) -> None:
         "users": lambda: users.users_command(settings, args),
         "gold": lambda: gold.gold_command(settings, args),
         "prompts": lambda: prompts.prompts_command(settings, args),
+        "backup": lambda: backup.backup_command(settings, args),
+        "datasets": lambda: datasets.datasets_command(settings, args),
     }
     runners[args.command]()
 
@@ -63,43 +67,66 @@ def main(argv: Sequence[str] | None = None) -> None:
     previous = _stop_on_ctrl_c()
     try:
         _run(sys.argv[1:] if argv is None else argv)
+        sys.stdout.flush()  # here, not at exit: a reader gone (`| head`) is answered below, not by a traceback
     except KeyboardInterrupt:  # raised by code rather than by Ctrl-C (which ends in the handler)
         _interrupted()
+    except BrokenPipeError:
+        _reader_gone()
     except USER_ERRORS as exc:
         sys.exit(f"judge-studio: {exc}")
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGINT, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
-def _stop_on_ctrl_c() -> Any:
-    """Make Ctrl-C end the command in its handler; the handler it replaces (None off the main thread).
+def _reader_gone() -> NoReturn:
+    """``judge-studio gold list | head -5``: the reader closed the pipe. Exit quietly, as ``cat`` does: what
+    was still buffered goes to /dev/null (else Python's flush at exit prints "Exception ignored ... BrokenPipe")."""
+    with suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    sys.exit(BROKEN_PIPE)
+
+
+def _stop_on_ctrl_c() -> dict[int, Any]:
+    """Make Ctrl-C (and SIGTERM: ``timeout``, ``systemctl stop``, ``kill``) end the command in its handler; the
+    handlers it replaces, by signal (none off the main thread).
 
     Python's own handler raises KeyboardInterrupt in whatever code runs at that moment, and when that is
     a weak-reference callback or a ``__del__`` (SQLAlchemy runs one as objects are collected) Python
     prints "Exception ignored" and drops it: the judge went on judging (seen once in 25 interrupts). So
     the handler does not raise: it ends the process. Nothing is half-written by that: the store commits
     each batch in one transaction, which SQLite and PostgreSQL roll back when the process dies inside it.
-    Servers (uvicorn) put their own handlers in place while they run.
+    Servers (uvicorn) put their own handlers in place while they run. SIGTERM gets its own line
+    ("judge-studio: stopped (SIGTERM).", exit 143): it used to kill a `judge` run with its log ending at the bar.
     """
     if threading.current_thread() is not threading.main_thread():
-        return None
-    return signal.signal(signal.SIGINT, lambda _signum, _frame: _interrupted())
+        return {}
+    return {
+        signal.SIGINT: signal.signal(signal.SIGINT, lambda _signum, _frame: _interrupted()),
+        signal.SIGTERM: signal.signal(signal.SIGTERM, lambda _signum, _frame: _interrupted(terminated=True)),
+    }
 
 
-def _interrupted() -> NoReturn:
-    """Ctrl-C: one line, no traceback from whatever torch or SQLite was doing, and exit 130 at once.
+def _interrupted(*, terminated: bool = False) -> NoReturn:
+    """Ctrl-C: one line, no traceback from whatever torch or SQLite was doing, and exit 130 at once
+    (SIGTERM: its own line, exit 143).
 
     ``os._exit``, not ``sys.exit``: a normal exit first waits for the weight-loading and decoding
     threads (1-5 s measured), and a second Ctrl-C meanwhile would end in a traceback.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     # a progress bar's line (or a terminal's "^C") is ended first, so the line stands on its own
     newline = chr(10) if _bar_drawn() or sys.stderr.isatty() else ""
     with suppress(OSError, ValueError, RuntimeError):  # a broken pipe, or stderr mid-write: exit all the same
-        print(f"{newline}judge-studio: interrupted.", file=sys.stderr, flush=True)
+        print(
+            f"{newline}judge-studio: {'stopped (SIGTERM)' if terminated else 'interrupted'}.",
+            file=sys.stderr,
+            flush=True,
+        )
         sys.stdout.flush()
-    os._exit(INTERRUPTED)
+    os._exit(TERMINATED if terminated else INTERRUPTED)
 
 
 def _bar_drawn() -> bool:

@@ -35,6 +35,7 @@ def serve(settings: Settings) -> None:
     from judge_runtime import DEMO_MODEL
     from orchestration import Studio
     from web import create_app
+    from web.server import log_config
 
     if not is_loopback(settings.host):
         print(
@@ -61,8 +62,18 @@ def serve(settings: Settings) -> None:
     url = f"http://{settings.host}:{settings.port}/"
     _announce_admin(password, settings)
     print(f"Judge Studio on {url} (REST API docs: {url}api/v1/docs); data in {settings.database}", flush=True)
+    for line in network_lines(settings):
+        print(line, flush=True)
     # proxy_headers off: the app believes X-Forwarded-* only from forwarded_allow_ips (web/security.py)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", access_log=False, proxy_headers=False)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        log_config=log_config(),  # uvicorn's, plus the security log (logins, accounts, refused requests)
+        access_log=False,
+        proxy_headers=False,
+    )
 
 
 def judge_demo_logged(studio: Studio, on_error: Callable[[Exception], None] | None) -> None:
@@ -104,11 +115,44 @@ def demo_judged_text(judged: int, skipped: int) -> str:
 
 def warn_loose_permissions(settings: Settings) -> None:
     """Say once, at start, when other users of this machine can read the SQLite database (it holds the key
-    that signs login cookies); new files are made 0600 in 0700 folders, an existing one is not changed."""
+    that signs login cookies) or open its folder; new files are made 0600 in 0700 folders, an existing one
+    is not changed."""
     from annotation_store.db import loose_permissions
 
-    if warning := loose_permissions(settings.database):
+    if warning := loose_permissions(settings.database) or loose_folder(settings.database):
         print(warning, file=sys.stderr, flush=True)
+
+
+def loose_folder(location: str) -> str | None:
+    """A warning when the SQLite database's folder, made by its owner (this user), is open to others (a folder
+    made beforehand with 0755): the files in it are 0600, but a copy or a restored backup made there with a
+    looser mode would be readable at once. A shared folder of someone else's (``/tmp``) is not ours to judge."""
+    import os
+
+    from annotation_store.backup import sqlite_path
+
+    path = sqlite_path(location)
+    if os.name != "posix" or path is None or not path.parent.is_dir():
+        return None
+    folder = path.parent.resolve()
+    mode = folder.stat()
+    if mode.st_uid != os.getuid() or not mode.st_mode & 0o077:
+        return None
+    return (
+        f"Warning: other users of this machine can open the data folder {folder} (mode {mode.st_mode & 0o777:o}), "
+        "which holds the database and the key that signs login cookies; the files in it are private now, but a "
+        f"copy made there may not be. Run: chmod 700 {folder}"
+    )
+
+
+def network_lines(settings: Settings) -> list[str]:
+    """The start banner's word on the proxy settings in effect, so the admin can check them at a glance."""
+    lines = []
+    if settings.public_url:
+        lines.append(f"Public address {settings.public_url} (public_url): the one origin trusted, and invite links.")
+    if settings.forwarded_allow_ips:
+        lines.append(f"X-Forwarded-* headers trusted from {settings.forwarded_allow_ips} (forwarded_allow_ips).")
+    return lines
 
 
 def warn_unloadable_judge(studio: Studio) -> bool:
@@ -193,6 +237,7 @@ def serve_api(settings: Settings, args: argparse.Namespace) -> None:
     from orchestration import Studio
     from settings import ENV_PREFIX
     from settings.table import BY_NAME
+    from web.server import log_config
 
     workers = args.api_workers if args.api_workers is not None else BY_NAME["api_workers"].from_env(os.environ)
     if workers < 1:
@@ -212,6 +257,8 @@ def serve_api(settings: Settings, args: argparse.Namespace) -> None:
         text = ("1" if value else "0") if isinstance(value, bool) else str(value)
         os.environ[ENV_PREFIX + field.name.upper()] = text
     print(f"REST API: http://{settings.host}:{settings.port}/api/v1/docs ({workers} workers)", flush=True)
+    for line in network_lines(settings):
+        print(line, flush=True)
     config = uvicorn.Config(
         "web.server:worker_app",
         factory=True,
@@ -219,6 +266,7 @@ def serve_api(settings: Settings, args: argparse.Namespace) -> None:
         host=settings.host,
         port=settings.port,
         log_level="info",
+        log_config=log_config(),
         access_log=False,
         proxy_headers=False,
     )

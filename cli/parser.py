@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
+from cli.backup import add_backup
+from cli.datasets import add_datasets
 from cli.data import add_export, add_import, add_metrics, add_report
 from cli.gold import add_gold
 from cli.options import add_settings
@@ -190,6 +192,8 @@ COMMAND_TABLE: dict[str, tuple[str, AddArguments]] = {
         add_gold,
     ),
     "prompts": ("your own judge prompts: add a version from a file, list versions, show one", add_prompts),
+    "datasets": ("list the datasets, or delete one with everything that belongs only to it", add_datasets),
+    "backup": ("copy the SQLite database to a file, consistent while servers run (PostgreSQL: pg_dump)", add_backup),
 }
 COMMANDS = tuple(COMMAND_TABLE)
 
@@ -207,11 +211,42 @@ def build_parser(commands: Iterable[str] | None = None) -> argparse.ArgumentPars
 
 
 def command_argv(argv: Sequence[str]) -> list[str]:
-    """``argv`` with the default command named when it starts with an option (``--port 8080``) or is empty."""
+    """``argv`` with the default command named when it starts with an option (``--port 8080``) or is empty.
+
+    Options written before a command (``--home DIR users list``, as an admin writes a global option) are
+    moved after it (``users list --home DIR``): argparse read them as ``serve``'s and then refused
+    "users list" (s12). The command's own parser then says if it does not take one of them."""
     args = list(argv)
     if not args or (args[0].startswith("-") and args[0] not in ("-h", "--help")):
+        named = _command_after_options(args)
+        if named is not None:
+            leading, command, rest = args[:named], args[named], args[named + 1 :]
+            end = rest.index("--") if "--" in rest else len(rest)  # after "--" everything is positional
+            return [command, *rest[:end], *leading, *rest[end:]]
         return [COMMANDS[0], *args]
     return args
+
+
+class _Probe(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise ValueError(message)
+
+
+def _command_after_options(args: Sequence[str]) -> int | None:
+    """Where a command name stands after leading options that are ``serve``'s flags with their values
+    (``--host judge`` is a host named "judge", not the command), else None."""
+    probe = _Probe(add_help=False, allow_abbrev=False)
+    add_settings(probe, "serve")
+    for at, arg in enumerate(args):
+        if at == 0 or arg not in COMMANDS:
+            continue
+        try:
+            _known, extra = probe.parse_known_args(args[:at])
+        except ValueError:  # an option missing its value ("--host judge": the host), a bad value
+            continue
+        if not extra:
+            return at
+    return None
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:

@@ -10,9 +10,13 @@ from cli.options import add_settings, counted
 from settings import Settings
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from datetime import datetime
+
     import pandas as pd
 
     from annotation_store import Store
+    from annotation_store.accounts import OpenInvite
     from orchestration import Access
 
 ROLES = ("annotator", "reviewer", "admin")
@@ -26,7 +30,9 @@ def add_users(parser: argparse.ArgumentParser) -> None:
         "Passwords are never taken as arguments: type them at the prompt or pipe them with --password-stdin."
     )
     tasks = parser.add_subparsers(
-        dest="users_command", required=True, metavar="{add,list,set,invite,token,sign-out,sign-out-everyone}"
+        dest="users_command",
+        required=True,
+        metavar="{add,list,set,invite,invites,revoke-invite,token,sign-out,sign-out-everyone,unlock}",
     )
     add = tasks.add_parser("add", help="create an account")
     add_settings(add, "users add")
@@ -73,6 +79,10 @@ def add_users(parser: argparse.ArgumentParser) -> None:
         help="end every browser login on every app server of this database (API tokens keep working)",
     )
     add_settings(everyone, "users sign-out-everyone")
+    unlock = tasks.add_parser("unlock", help="forget an account's failed logins, so a locked account may log in now")
+    add_settings(unlock, "users unlock")
+    unlock.add_argument("name")
+    add_invite_commands(tasks)
 
 
 #: Passwords shorter than this are refused (the store refuses them too; said here before the second prompt).
@@ -128,6 +138,7 @@ def users_command(settings: Settings, args: argparse.Namespace) -> None:
                 None, args.name, role=args.role, kind=args.kind, active=active, password=new_password
             )
             print(f"Updated {args.name!r}" + ("." if revoked is None else "; " + _signed_out(revoked)))
+            _forget_first_password(settings, args.name, new_password)
         elif task == "invite":
             secret = admin.invite(None, role=args.role, kind=args.kind, hours=args.hours)
             print(f"{base_url(settings, args.base_url)}/invite/{secret}")
@@ -144,10 +155,71 @@ def users_command(settings: Settings, args: argparse.Namespace) -> None:
             )
         elif task == "sign-out":
             print(f"Signed out {args.name!r}: " + _signed_out(admin.sign_out_account(None, args.name)))
+        elif task == "unlock":
+            print(f"Unlocked {args.name!r}: {counted(admin.unlock(None, args.name), 'failed login')} forgotten.")
         elif task == "sign-out-everyone":
             _sign_out_everyone(store)
+        elif task in INVITE_COMMANDS:
+            invite_command(admin, args)
     finally:
         store.close()
+
+
+def _forget_first_password(settings: Settings, name: str, password: str | None) -> None:
+    from orchestration.access import ADMIN_PASSWORD_FILE
+    from orchestration.admin import forget_first_password
+
+    if forget_first_password(settings.home, name, password):
+        print(f"Removed {settings.home / ADMIN_PASSWORD_FILE}: it held the old password.", file=sys.stderr)
+
+
+INVITE_COMMANDS = ("invites", "revoke-invite")
+
+
+def add_invite_commands(tasks: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]  # argparse's private type
+    """``users invites`` (the links that still work) and ``users revoke-invite ID``."""
+    listed = tasks.add_parser(
+        "invites", help="the invite links that still work: number, role, who made it, when, until when (no tokens)"
+    )
+    add_settings(listed, "users invites")
+    revoke = tasks.add_parser(
+        "revoke-invite", help="make an invite link stop working (its number from 'users invites')"
+    )
+    add_settings(revoke, "users revoke-invite")
+    revoke.add_argument("id", type=int, metavar="ID", help="the invite's number, as 'users invites' lists it")
+
+
+def invite_command(admin: Access, args: argparse.Namespace) -> None:
+    from orchestration.admin import open_invites, revoke_invite
+
+    if args.users_command == "invites":
+        print(invites_text(open_invites(admin, None)))
+        return
+    gone = revoke_invite(admin, None, args.id)
+    article = "an" if gone.role[0] in "aeiou" else "a"
+    print(
+        f"Revoked invite #{gone.id} ({article} {gone.role} link, valid until {_utc(gone.expires_at)}): "
+        "it no longer works."
+    )
+
+
+def _utc(moment: datetime) -> str:
+    return f"{moment:%Y-%m-%d %H:%M} UTC"
+
+
+def invites_text(invites: Sequence[OpenInvite]) -> str:
+    """The open invites as a terminal table, or a sentence when there is none."""
+    if not invites:
+        return "No open invite links (make one with `judge-studio users invite`)."
+    header = ("id", "role", "kind", "created_by", "created", "expires")
+    rows = [
+        (str(i.id), i.role, i.kind, i.created_by or "(command line)", _utc(i.created_at), _utc(i.expires_at))
+        for i in invites
+    ]
+    widths = [max(len(header[c]), *(len(row[c]) for row in rows)) for c in range(len(header))]
+    return "\n".join(
+        "  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip() for line in [header, *rows]
+    )
 
 
 def _refuse_taken_name(admin: Access, cleaned: str) -> None:
@@ -192,8 +264,10 @@ def _sign_out_everyone(store: Store) -> None:
     refuses every cookie signed with the old one. API tokens are stored as digests, never signed, so
     they are untouched; so are passwords."""
     from annotation_store.app_secrets import SESSION_SECRET
+    from orchestration.access import SECURITY_LOG
 
     store.rotate_shared_secret(SESSION_SECRET)
+    SECURITY_LOG.info("every browser session signed out (users sign-out-everyone)")
     print(
         "Every browser session on every app server of this database is signed out (running servers notice "
         "within 5 seconds); API tokens still work."

@@ -19,13 +19,15 @@ from typing import Any
 import pandas as pd
 
 from annotation_store import ComparisonView, ResponseView, SessionView, StoreError
+from annotation_store.accounts import OpenInvite
 from annotation_store.assignment import STRATEGIES
 from annotation_store.batch_import import ImportSummary
 from annotation_store.gold_ratings import GoldImportCounts, GoldRatingMark
 from annotation_store.models import ANNOTATOR_KINDS, ANNOTATOR_ROLES
 from annotation_store.sessions import GoldMark
 from annotation_store.unfinished import Unfinished
-from interchange.importers import read_utf8
+from interchange.importers import add_mapping, read_utf8
+from orchestration.access import ADMIN_PASSWORD_FILE, FIRST_ADMIN, Access
 from orchestration.catalog import require_dataset
 from orchestration.checkup import SUITES, CheckupProgress, CheckupReport, run_checkup
 from orchestration.datasets import (
@@ -197,8 +199,30 @@ def parse_mapping_text(text: str) -> dict[str, str]:
         field, sep, column = part.partition("=")
         if not sep or not field.strip() or not column.strip():
             raise StoreError(f"Column mapping {part.strip()!r} is not FIELD=COLUMN; nothing was imported.")
-        mapping[field.strip()] = column.strip()
+        add_mapping(mapping, field.strip(), column.strip())  # a field mapped twice is refused
     return mapping
+
+
+def open_invites(access: Access, actor: str | None) -> list[OpenInvite]:
+    """Admins only (the Admin page and ``judge-studio users invites``): the open invites, oldest first."""
+    access.require(actor, ADMIN)
+    return access.store.open_invites()
+
+
+def revoke_invite(access: Access, actor: str | None, invite_id: Any) -> OpenInvite:
+    """Admins only: revoke the open invite ``invite_id`` (its number in the list); returns what it was."""
+    access.require(actor, ADMIN)
+    return access.store.revoke_invite(_record_id(invite_id, "invite"))
+
+
+def forget_first_password(home: Path, name: str, password: str | None) -> bool:
+    """The first admin's password file (``initial-admin-password.txt``) is removed once that account gets a new
+    password: it would hold a dead password, and the file's existence is no longer news. True when removed."""
+    path = Path(home) / ADMIN_PASSWORD_FILE
+    if not password or name.strip() != FIRST_ADMIN or not path.is_file():
+        return False
+    path.unlink(missing_ok=True)
+    return True
 
 
 class AdminDesk:
@@ -345,9 +369,11 @@ class AdminDesk:
             raise StoreError(f"Choose a role: one of {', '.join(ROLES)}; nothing was saved.")
         if kind is not None and kind not in KINDS:
             raise StoreError(f"Choose a kind: one of {', '.join(KINDS)}; nothing was saved.")
-        return self.access.update_account(
+        revoked = self.access.update_account(
             actor, name.strip(), role=role, kind=kind, active=active, password=password or None
         )
+        forget_first_password(self.studio.settings.home, name, password)
+        return revoked
 
     def sign_out_account(self, actor: str | None, name: str) -> int:
         """The Admin page's "Sign out everywhere": the account's browser logins end, its API tokens are revoked."""
@@ -366,6 +392,14 @@ class AdminDesk:
         if isinstance(hours, bool) or not isinstance(hours, (int, float)) or not math.isfinite(hours):
             raise StoreError("The invite's validity must be a number of hours.")
         return self.access.invite(actor, role=role, kind=kind, hours=float(hours))
+
+    def open_invites(self, actor: str | None) -> list[OpenInvite]:
+        """The invite links that still work (role, kind, who made it, when, until when); never a token."""
+        return open_invites(self.access, actor)
+
+    def revoke_invite(self, actor: str | None, invite_id: Any) -> OpenInvite:
+        """Make an open invite link stop working (a link pasted into the wrong chat)."""
+        return revoke_invite(self.access, actor, invite_id)
 
     # ------------------------------------------------------------------ sessions and gold
     def sessions(self, actor: str | None) -> list[SessionView]:

@@ -53,6 +53,9 @@ STORE_COMMANDS = (
     "users token",
     "users sign-out",
     "users sign-out-everyone",
+    "users invites",
+    "users revoke-invite",
+    "users unlock",
     "prompts add",
     "prompts list",
     "prompts show",
@@ -64,6 +67,9 @@ STORE_COMMANDS = (
     "gold responses set",
     "gold responses remove",
     "gold responses import",
+    "backup",
+    "datasets list",
+    "datasets delete",
 )
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import PlainTextResponse
@@ -136,12 +137,48 @@ def create_app(studio: Studio) -> FastAPI:
         auth_dependency=web.user_of,
         head=head_html(),
         css_paths=css_paths(),
-        footer_links=["api"],
+        # no footer: Gradio's "Use via API" listed every UI endpoint (admin ones too) to annotators (s12); the
+        # REST API's docs are at /api/v1/docs
+        footer_links=[],
         max_file_size=f"{max(1, settings.max_upload_mb)}mb",
     )
     # innermost first: Starlette runs the last one added first
-    app.add_middleware(FileGuard, web=web)
+    app.add_middleware(FileGuard, web=web, runnable=_runnable(blocks))
     return _secured(app, web)
+
+
+def log_config() -> dict[str, Any]:
+    """uvicorn's logging configuration plus the security log (``orchestration.access.SECURITY_LOG``: logins,
+    account and invite changes, refused requests) on the same console, one line per event, with its time."""
+    import copy
+
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["formatters"]["security"] = {
+        "()": "uvicorn.logging.DefaultFormatter",
+        "fmt": "%(levelprefix)s %(asctime)s security: %(message)s",
+        "datefmt": "%Y-%m-%d %H:%M:%S",
+        "use_colors": None,
+    }
+    config["handlers"]["security"] = {
+        "formatter": "security",
+        "class": "logging.StreamHandler",
+        "stream": "ext://sys.stderr",
+    }
+    config["loggers"]["judge_studio.security"] = {"handlers": ["security"], "level": "INFO", "propagate": False}
+    return config
+
+
+def _runnable(blocks: Any) -> Callable[[int], bool]:
+    """Whether a Gradio ``fn_index`` names one of the page's functions that runs on the server (a call naming
+    another one made Gradio log a 12-line traceback: ``web/uploads.py`` answers it 400 instead)."""
+
+    def runnable(index: int) -> bool:
+        found = blocks.fns.get(index)
+        return found is not None and found.fn is not None
+
+    return runnable
 
 
 def _lighter_gradio_events() -> None:
