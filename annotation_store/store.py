@@ -14,6 +14,7 @@ from pathlib import Path
 from annotation_store.accounts import AccountsMixin
 from annotation_store.answers import AnswerKind
 from annotation_store.app_secrets import AppSecretsMixin
+from annotation_store.dataset_removal import DatasetRemovalMixin
 from annotation_store.datasets import COMPARISON_COLUMNS, demo_pairs
 from annotation_store.db import make_engine, sqlite_url, upgrade_to_head
 from annotation_store.errors import StoreError
@@ -64,6 +65,7 @@ class Store(
     PromptsMixin,
     GuidelinesMixin,
     AppSecretsMixin,
+    DatasetRemovalMixin,
 ):
     """Open with :func:`open_store`. ``kinds``: the answer kinds by session kind, for ``lease``/``submit``."""
 
@@ -75,6 +77,19 @@ def open_store(location: str | Path) -> Store:
     text = str(location)
     # a new SQLite file is made 0600 in folders made 0700 by make_engine (db.private_sqlite_file)
     url = text if "://" in text else sqlite_url(text)
-    engine = make_engine(url)
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    try:
+        engine = make_engine(url)
+    except (ArgumentError, NoSuchModuleError) as exc:  # one line naming the setting, not a traceback (s12)
+        raise StoreError(
+            f"The database URL {text!r} (--database-url, JUDGE_STUDIO_DATABASE_URL) cannot be opened: {exc}. "
+            "Use e.g. postgresql+psycopg://user@host/db, or leave it empty for SQLite in the data directory."
+        ) from None
+    except OSError as exc:
+        raise StoreError(
+            f"The data directory for {text!r} (--home, JUDGE_STUDIO_HOME) cannot be created: "
+            f"{exc.strerror or exc}. Choose a folder you can write to."
+        ) from None
     upgrade_to_head(engine)
     return Store(engine)

@@ -41,7 +41,12 @@ GOLD_RATIONALE = (
 
 
 def seed_demo(store: Store) -> None:
-    """The demo dataset and its two sessions, once (a second call adds nothing)."""
+    """The demo dataset and its two sessions, once (a second call adds nothing). A database that holds
+    other datasets but not the demo one gets nothing: an admin deleted the demo dataset, and it must not
+    come back on the next start (only an empty database is seeded afresh)."""
+    datasets = store.dataset_names()
+    if datasets and DEMO_DATASET_NAME not in datasets:
+        return
     data = load_demo_dataset()
     store.seed_dataset(data)
     names = {s.name for s in store.sessions()}

@@ -96,6 +96,7 @@ class Setting:
     choices: tuple[str, ...] | None = None
     runtime: bool = True
     minimum: int | None = None  # the smallest value a number setting takes (flags and variables are checked)
+    maximum: int | None = None  # the largest (a port: 65535)
 
     @property
     def env_var(self) -> str | None:
@@ -135,7 +136,11 @@ class Setting:
         """``value``, or a ValueError naming ``where`` (the flag or variable) when it is below ``minimum``:
         checked as the value is read, so a bad ``--max-new-tokens -5`` stops before a model loads."""
         if self.minimum is not None and value < self.minimum:
+            if self.maximum is not None:
+                raise ValueError(f"{where} must be from {self.minimum} to {self.maximum}, got {value}.")
             raise ValueError(f"{where} must be at least {self.minimum}, got {value}.")
+        if self.maximum is not None and value > self.maximum:
+            raise ValueError(f"{where} must be from {self.minimum} to {self.maximum}, got {value}.")
         return value
 
     def from_env(self, environ: Mapping[str, str]) -> Any:
@@ -333,7 +338,16 @@ SERVER = (
         default="127.0.0.1",
         commands=("serve", "serve-api", "users invite"),
     ),
-    Setting("port", int, "port to listen on", "server", default=7860, commands=("serve", "serve-api", "users invite")),
+    Setting(
+        "port",
+        int,
+        "port to listen on (1-65535)",
+        "server",
+        default=7860,
+        commands=("serve", "serve-api", "users invite"),
+        minimum=1,
+        maximum=65535,
+    ),
     Setting(
         "api_workers",
         int,
@@ -394,7 +408,15 @@ NETWORK = (
         default="",
         commands=("serve", "serve-api"),
     ),
-    Setting("max_upload_mb", int, "largest file an upload may be (MB)", "network", default=20, commands=("serve",)),
+    Setting(
+        "max_upload_mb",
+        int,
+        "largest file an upload may be (MB)",
+        "network",
+        default=20,
+        commands=("serve",),
+        minimum=1,
+    ),
     Setting(
         "session_hours", int, "a login lasts this many hours", "network", default=72, commands=("serve", "serve-api")
     ),

@@ -17,6 +17,7 @@ import pandas as pd
 from orchestration import AdminDesk, Studio
 from ui.admin_sections.accounts import accounts_section, invite_link, wire_accounts
 from ui.admin_sections.checkup import checkup_section, wire_checkup
+from ui.admin_sections.dataset_removal import removal_section, wire_removal
 from ui.admin_sections.exporting import export_section, wire_export
 from ui.admin_sections.importing import import_section, wire_import
 from ui.admin_sections.judging import judge_section, wire_judge
@@ -42,6 +43,7 @@ def admin_tab(studio: Studio, demo: gr.Blocks | None = None, pickers: DatasetPic
     )
     notice = gr.Markdown(elem_id="admin-notice")
     importing = import_section()
+    removal = removal_section(pickers)
     judging = judge_section(pickers)
     checkup = checkup_section()
     prompts = prompts_section()
@@ -50,6 +52,7 @@ def admin_tab(studio: Studio, demo: gr.Blocks | None = None, pickers: DatasetPic
     sessions = sessions_section(pickers)
 
     pickers.refresh_after(wire_import(importing, desk))
+    pickers.refresh_after(wire_removal(removal, studio))
     wire_judge(judging, desk)
     wire_checkup(checkup, desk)
     wire_prompts(prompts, studio.prompts, studio, demo)
