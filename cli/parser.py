@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NoReturn
 
 from cli.backup import add_backup
-from cli.datasets import add_datasets
 from cli.data import add_export, add_import, add_metrics, add_report
+from cli.datasets import add_datasets
 from cli.gold import add_gold
 from cli.options import add_settings
 from cli.prompts import add_prompts
