@@ -51,6 +51,7 @@ from analysis import majority_labels, verdict_that_counts
 from analysis.aggregation import settle
 from analysis.defaults import UNCERTAIN_MARGIN
 from analysis.verdicts import PROBABILITY_COLUMNS, with_outcomes
+from annotation_store.guidelines import version_at
 from annotation_store.store import Store, StoreError
 from annotation_store.views import ResponseView
 from errors import InvalidInput
@@ -342,9 +343,9 @@ def _rating_sessions(store: Store, dataset: str, raters: Iterable[str], limit: i
 def _version_at(versions: Sequence[Any], when: Any) -> int | None:
     """The session's guideline version in force at ``when`` (a rating's last save): the latest saved at or
     before it (None: none was). Ratings do not record their version, unlike labels, so it is read off the
-    versions' save times (``Store.guideline_versions``)."""
-    saved = [v.version for v in versions if _missing(when) or v.created_at <= pd.Timestamp(when).to_pydatetime()]
-    return max(saved) if saved else None
+    versions' save times (``Store.guideline_versions``) by the one rule, ``guidelines.version_at``."""
+    at = None if _missing(when) else pd.Timestamp(when).to_pydatetime()
+    return version_at(((v.version, v.created_at) for v in versions), at)
 
 
 def _whole(value: Any) -> int | None:
@@ -685,7 +686,10 @@ def write_rows(
         for row in rows:
             text.write(json.dumps(dict(row), ensure_ascii=False, default=str) + "\n")
         return len(rows)
-    writer = csv.DictWriter(text, fieldnames=_header(rows, columns), lineterminator="\n")
+    # "\r\n" (RFC 4180): the writer quotes a cell holding any character of its line terminator, so a bare
+    # "\r" in model output is quoted too; with "\n" alone it was not, and a reader splitting rows at CR put
+    # the rest of the cell (a formula, past the "'" guard) at the start of a new row (s12 ops finding 1)
+    writer = csv.DictWriter(text, fieldnames=_header(rows, columns), lineterminator="\r\n")
     writer.writeheader()
     for row in rows:
         writer.writerow({key: neutralize("" if value is None else value) for key, value in row.items()})

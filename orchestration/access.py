@@ -7,19 +7,25 @@ annotator < reviewer < admin (a reviewer may also label; an admin may do everyth
 
 from __future__ import annotations
 
+import logging
 import math
 import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
 
-from annotation_store import ROLE_RANK, Account, Store, StoreError
-from errors import Forbidden, NotSignedIn
+from annotation_store import ROLE_RANK, Account, Store
+from errors import Forbidden, NotFound, NotSignedIn
 from settings.table import BY_NAME
+
+#: One line per login (success, failure, refusal while locked), account, role, invite and sign-out event, and
+#: per cross-site request refused (``web/security.py``); ``serve`` and ``serve-api`` print it on their console.
+#: Names are written with ``%r`` (a name cannot forge a line); never a password, a token or an invite link.
+SECURITY_LOG = logging.getLogger("judge_studio.security")
 
 
 class AccessDenied(Forbidden):
@@ -100,6 +106,21 @@ class LoginThrottle:
         now = self.clock()
         self.store.record_login_failure(list(self._keys(name, address)), self._at(now), self._at(now - self.window_s))
 
+    def unlock(self, name: str) -> int:
+        """Forget the account's failed logins (an admin's unlock or password reset); how many there were."""
+        return self.store.clear_login_failures([key for key, what in self._keys(name, None).items()])
+
+    def locked_until(self, names: list[str]) -> dict[str, datetime]:
+        """For each of these accounts that is locked now: when it unlocks (naive UTC)."""
+        now = self.clock()
+        keys = {next(iter(self._keys(name, None))): name for name in names}
+        found = self.store.login_failures(list(keys), self._at(now - self.window_s))
+        return {
+            keys[key]: oldest + timedelta(seconds=self.window_s)
+            for key, (count, oldest) in found.items()
+            if count >= self.limit
+        }
+
 
 def admitted(name: str | None, found: Account | None, role: str = "annotator") -> User:
     """The one rule of who may act: ``name`` signed in, its account ``found`` (read by the caller) exists
@@ -147,13 +168,20 @@ class Access:
         ``WrongPassword`` for a wrong name or password; a wrong attempt counts against both. The right
         password of a deactivated account hears so (``AccountDeactivated``), and counts as a failure as
         before (a deactivated account cannot be used to probe passwords faster)."""
-        self.throttle.check(name, address)
+        try:
+            self.throttle.check(name, address)
+        except LoginThrottled:
+            SECURITY_LOG.warning("login refused (locked: too many failed logins) for %r from %s", name, address)
+            raise
         found, deactivated = self.store.check_login(name, password)
         if found is None:
             self.throttle.failed(name, address)
+            why = "account deactivated" if deactivated else "wrong name or password"
+            SECURITY_LOG.warning("login failed (%s) for %r from %s", why, name, address)
             if deactivated:
                 raise AccountDeactivated("This account is deactivated: ask an admin to reactivate it.")
             raise WrongPassword("Incorrect name or password.")
+        SECURITY_LOG.info("login: %r (%s) from %s", found.name, found.role, address)
         return User(found.name, found.role, found.kind)
 
     def user(self, name: str | None) -> User:
@@ -188,10 +216,10 @@ class Access:
     def add_account(
         self, actor: str | None, name: str, password: str, role: str = "annotator", kind: str = "crowd"
     ) -> None:
-        self.require(actor, "admin")
-        if not password or len(password) < 8:
-            raise StoreError("Choose a password of at least 8 characters; nothing was saved.")
-        self.store.create_annotator(name, role=role, kind=kind, password=password)
+        user = self.require(actor, "admin")
+        # the store refuses a taken name and a weak password (``password_rules``) for every path alike
+        self.store.create_annotator(name, role=role, kind=kind, password=password or "")
+        SECURITY_LOG.info("account created: %r (%s, %s) by %r", name.strip(), role, kind, user.name)
 
     def update_account(
         self,
@@ -204,28 +232,62 @@ class Access:
         password: str | None = None,
     ) -> int | None:
         """A new password or a deactivation also ends the account's browser logins and revokes its API
-        tokens (``Store.update_account``); returns how many tokens, or None when nobody was signed out."""
-        self.require(actor, "admin")
-        if password is not None and len(password) < 8:
-            raise StoreError("Choose a password of at least 8 characters; nothing was saved.")
-        return self.store.update_account(name, role=role, kind=kind, active=active, password=password)
+        tokens (``Store.update_account``); returns how many tokens, or None when nobody was signed out.
+        A new password also unlocks the account (its failed logins are forgotten): an admin's reset is
+        how a locked-out person gets back in."""
+        user = self.require(actor, "admin")
+        revoked = self.store.update_account(name, role=role, kind=kind, active=active, password=password)
+        changes = [
+            f"{what} {value}"
+            for what, value in (("role", role), ("kind", kind), ("active", active))
+            if value is not None
+        ]
+        if password is not None:
+            self.throttle.unlock(name)
+            changes.append("password set (failed logins cleared)")
+        SECURITY_LOG.info("account changed: %r: %s by %r", name.strip(), ", ".join(changes) or "nothing", user.name)
+        return revoked
+
+    def unlock(self, actor: str | None, name: str) -> int:
+        """Forget the account's failed logins, so it may log in again at once; how many were forgotten."""
+        user = self.require(actor, "admin")
+        if self.store.account(name) is None:
+            raise NotFound(f"There is no account named {name.strip()!r}.")
+        forgotten = self.throttle.unlock(name)
+        SECURITY_LOG.info("account unlocked: %r (%d failed logins forgotten) by %r", name.strip(), forgotten, user.name)
+        return forgotten
 
     def sign_out_account(self, actor: str | None, name: str) -> int:
         """End the account's browser logins on every server and revoke its API tokens; how many tokens."""
-        self.require(actor, "admin")
-        return self.store.sign_out_account(name)
+        user = self.require(actor, "admin")
+        revoked = self.store.sign_out_account(name)
+        SECURITY_LOG.info("account signed out everywhere: %r (%d API tokens) by %r", name.strip(), revoked, user.name)
+        return revoked
 
     def accounts(self, actor: str | None) -> pd.DataFrame:
+        """Every account (``Store.accounts``); ``can_log_in`` says "locked until HH:MM UTC" for an account
+        locked by failed logins (an admin's password reset or ``unlock`` ends that)."""
         self.require(actor, "admin")
-        return self.store.accounts()
+        table = self.store.accounts()
+        locked = self.throttle.locked_until(list(table["name"]))
+        if locked:
+            table["can_log_in"] = [
+                f"locked until {locked[name]:%H:%M} UTC" if name in locked and can else bool(can)
+                for name, can in zip(table["name"], table["can_log_in"], strict=True)
+            ]
+        return table
 
     def invite(self, actor: str | None, role: str = "annotator", kind: str = "crowd", hours: float = 72) -> str:
         """A one-time invite token (the UI turns it into a link ``/invite/<token>``)."""
         user = self.require(actor, "admin")
-        return self.store.create_invite(role=role, kind=kind, created_by=user.name, hours=hours)
+        token = self.store.create_invite(role=role, kind=kind, created_by=user.name, hours=hours)
+        SECURITY_LOG.info("invite created: %s (%s) valid %g hours, by %r", role, kind, hours, user.name)
+        return token
 
-    def accept_invite(self, token: str, name: str, password: str) -> tuple[str, str]:
-        return self.store.accept_invite(token, name, password)
+    def accept_invite(self, token: str, name: str, password: str, address: str | None = None) -> tuple[str, str]:
+        created, role = self.store.accept_invite(token, name, password)
+        SECURITY_LOG.info("invite used: new account %r (%s) from %s", created, role, address)
+        return created, role
 
     def invite_role(self, token: str) -> str | None:
         """The role an unused, unexpired invite grants (for the invite page), else None."""

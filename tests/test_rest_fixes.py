@@ -164,14 +164,20 @@ def test_look_alike_names_are_refused_on_the_invite_page_and_the_admin_page(live
     assert _sql(db_path, "SELECT name FROM annotators WHERE name = 'Ünal'") == [("Ünal",)]
 
 
-def test_the_store_refuses_look_alikes_but_a_name_that_only_labelled_may_get_its_account(db_path: Path) -> None:
+def test_the_store_refuses_look_alikes_and_a_name_that_only_labelled_gets_a_password_from_an_admin(
+    db_path: Path,
+) -> None:
     store = open_store(db_path)
     try:
         store.create_annotator("carol", password="carol-pass-1")
         with pytest.raises(StoreConflict, match="too close to the existing name 'carol'"):
             store.create_annotator("CAROL", password="carol-pass-2")
         store.save_label(1, "Zed", "1")  # a name that labelled without an account (imports, scripts)
-        assert store.create_annotator("Zed", password="zed-pass-1").has_password
+        # s12 ops finding 2: a new account never takes it (nor its labels); an admin gives it a password
+        with pytest.raises(StoreConflict, match="There is already an account named 'Zed'"):
+            store.create_annotator("Zed", password="zed-pass-1")
+        store.update_account("Zed", password="zed-pass-1")  # `users set Zed --password-stdin`
+        assert store.authenticate("Zed", "zed-pass-1") is not None
         with pytest.raises(StoreConflict, match="'Zed'"):
             store.create_annotator("zed", password="zed-pass-2")
         assert store.account("CAROL") is None and store.account("zed") is None

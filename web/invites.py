@@ -74,7 +74,8 @@ def invite_accept(
     if password != password2:
         return _form(role, name, "The two passwords differ; type them again.", status.HTTP_400_BAD_REQUEST)
     try:
-        created, _role = access.accept_invite(token, name, password)
+        address = request.client.host if request.client else None  # a trusted proxy's X-Forwarded-For applied
+        created, _role = access.accept_invite(token, name, password, address)
     except StudioError as exc:
         if access.invite_role(token) is None:
             return _gone()

@@ -16,13 +16,16 @@ from fastapi import Form, Request, status
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from errors import StudioError
-from web.context import web_context
+from web.context import origin_of, web_context
 from web.errors import error_response, status_of
 from web.pages import error_paragraph, page
 from web.sessions import COOKIE_NAME
 
-LOGIN_MESSAGE = (
-    "Log in with the name and password an admin gave you, or the account you created from an invite link. "
+LOGIN_MESSAGE = "Log in with the name and password an admin gave you, or the account you created from an invite link."
+#: Added to ``LOGIN_MESSAGE`` only while the first admin is the one account that can log in (nobody has been
+#: given an account yet) and the page is no invite sign-up's, sign-out's or logout's: an annotator who had just
+#: created an account from an invite read about the admin password (s12 crowd finding 13).
+FIRST_START_HINT = (
     "First start: the server printed the admin password (also in initial-admin-password.txt in its data folder)."
 )
 
@@ -61,12 +64,14 @@ _LOGOUT = """<p>Log out of Judge Studio?</p>
 router = fastapi.APIRouter(include_in_schema=False)
 
 
-def login_page(name: str = "", error: str = "", status_code: int = 200, notice: str = "") -> HTMLResponse:
-    """The form; ``notice`` (plain text, escaped here) says why the person is here."""
+def login_page(
+    name: str = "", error: str = "", status_code: int = 200, notice: str = "", first_start: bool = False
+) -> HTMLResponse:
+    """The form; ``notice`` (plain text, escaped here) says why the person is here; ``first_start``: add
+    where the first admin's password is (``FIRST_START_HINT``)."""
     shown = _NOTICE.format(text=html.escape(notice)) if notice else ""
-    body = _FORM.format(
-        notice=shown, error=error_paragraph(error), intro=html.escape(LOGIN_MESSAGE), name=html.escape(name)
-    )
+    intro = f"{LOGIN_MESSAGE} {FIRST_START_HINT}" if first_start else LOGIN_MESSAGE
+    body = _FORM.format(notice=shown, error=error_paragraph(error), intro=html.escape(intro), name=html.escape(name))
     return page("Log in", body, status_code)
 
 
@@ -79,6 +84,15 @@ def _notice_of(request: Request) -> str:
     if request.query_params.get("logged_out"):
         return LOGGED_OUT_NOTICE
     return ""
+
+
+def _first_start(request: Request) -> bool:
+    """Whether the login page should say where the first admin's password is: no notice asked for (an invite
+    sign-up, a sign-out, a logout) and no account but the first admin's can log in yet."""
+    if _notice_of(request):
+        return False
+    accounts = web_context(request).studio.store.accounts()
+    return int(accounts["can_log_in"].sum()) <= 1
 
 
 def _wants_html(request: Request) -> bool:
@@ -96,7 +110,7 @@ def show_login(request: Request) -> Response:
         return RedirectResponse("/", status_code=status.HTTP_303_SEE_OTHER)
     # an invite sign-up passes the new name along: it fills the name field (escaped, at most 200 characters)
     name = request.query_params.get("name", "")[:200] if request.query_params.get("created") else ""
-    return login_page(name, notice=_notice_of(request))
+    return login_page(name, notice=_notice_of(request), first_start=_first_start(request))
 
 
 @router.post("/login", response_model=None)
@@ -111,7 +125,11 @@ async def log_in(
         user = await anyio.to_thread.run_sync(web.studio.access.sign_in, username, password, client_address(request))
     except StudioError as exc:
         if _wants_html(request):
-            return login_page(username, str(exc), status_of(exc))
+            shown = login_page(username, str(exc), status_of(exc))
+            retry_after = getattr(exc, "retry_after", None)  # a throttled login: as the JSON answer says it
+            if retry_after is not None:
+                shown.headers["Retry-After"] = str(retry_after)
+            return shown
         return error_response(exc)
     response: Response
     if _wants_html(request):
@@ -135,8 +153,18 @@ def _logged_out(request: Request) -> Response:
 
 @router.get("/logout", response_model=None)
 def log_out_link(request: Request) -> Response:
-    """The app's "Log out" link. A link on another site could point here too: then ask first."""
-    if request.headers.get("sec-fetch-site", "same-origin") not in {"same-origin", "none"}:
+    """The app's "Log out" link (same tab). A link on another site could point here too: then ask first
+    (the form posts, and a POST passes the cross-site check). Logged out at once only when the browser says
+    the link was on this app's own page: ``Sec-Fetch-Site: same-origin``, or, from a browser that does not
+    send that header, a ``Referer`` of this origin (the app's pages send it: ``Referrer-Policy: same-origin``).
+    A request with neither (a script, or a link typed or bookmarked) gets the page with the button."""
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site is not None:
+        same = fetch_site == "same-origin"
+    else:
+        referer = request.headers.get("referer", "")
+        same = bool(referer) and origin_of(referer) in web_context(request).own_origins(request)
+    if not same:
         return page("Log out", _LOGOUT)
     return _logged_out(request)
 

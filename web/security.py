@@ -3,7 +3,8 @@
 - **Cross-site requests are refused.** A state-changing request (anything but GET, HEAD, OPTIONS)
   that a browser sends from another origin is answered 403 before it reaches a handler: its
   ``Origin`` (or, without one, its ``Referer``) must be this app's own origin (``public_url``, or
-  the scheme and Host it was sent to), and ``Sec-Fetch-Site`` must not say cross-site. Requests
+  the scheme and Host it was sent to), and ``Sec-Fetch-Site`` must not say cross-site or same-site
+  (whatever the Origin says). Each refusal is a line in the security log. Requests
   that carry ``Authorization: Bearer`` are exempt: a browser never adds that header by itself, so
   they cannot be forged by another site (and the REST API accepts nothing else).
 - **No CORS at all.** The parent app configures Starlette's ``CORSMiddleware`` allowing no origin
@@ -29,6 +30,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from orchestration.access import SECURITY_LOG
 from web.context import WebContext, origin_of
 from web.login import login_page
 
@@ -65,6 +67,8 @@ def cross_site_problem(conn: HTTPConnection, web: WebContext) -> str | None:
     headers = conn.headers
     if headers.get("authorization", "").lower().startswith("bearer "):
         return None
+    if headers.get("sec-fetch-site") in {"cross-site", "same-site"}:  # whatever the Origin says (s12 ops 10)
+        return "This request came from another site; Judge Studio only accepts its own pages."
     own = web.own_origins(conn)
     origin = headers.get("origin")
     if origin is not None:
@@ -76,8 +80,6 @@ def cross_site_problem(conn: HTTPConnection, web: WebContext) -> str | None:
         if origin_of(referer) in own:
             return None
         return "This request came from another site (its Referer); Judge Studio only accepts its own pages."
-    if headers.get("sec-fetch-site") in {"cross-site", "same-site"}:
-        return "This request came from another site; Judge Studio only accepts its own pages."
     return None  # not sent by a browser (curl, gradio_client, scripts): nothing to forge
 
 
@@ -118,6 +120,14 @@ class WebSecurity:
         if scope["method"] not in SAFE_METHODS:
             problem = cross_site_problem(conn, self.web)
             if problem is not None:
+                SECURITY_LOG.warning(
+                    "cross-site request refused: %s %.200r (Origin %.100r, Sec-Fetch-Site %.20r) from %s",
+                    scope["method"],
+                    path,
+                    conn.headers.get("origin"),
+                    conn.headers.get("sec-fetch-site"),
+                    conn.client.host if conn.client else None,
+                )
                 await _send_json(send, 403, problem)
                 return
         elif path in LOGIN_PAGES and scope["method"] in {"GET", "HEAD"} and self.web.user_of(conn) is None:

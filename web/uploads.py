@@ -14,6 +14,8 @@ Gradio app, closes these:
   ``MAX_CALL_BODY`` (else 413), parsed (a large one in a worker thread; nesting deeper than
   ``MAX_DEPTH`` is 400), and each ``FileData`` in it must lie in the upload folder and belong to the
   caller, else 403 with a message and no handler runs.
+- A call naming a function (``fn_index``) that the page has no server-side function for is answered 400
+  in one line (Gradio would log a 12-line traceback for each one: a signed-in user could bury the log).
 - **Session hashes and event ids** belong to the first signed-in user who uses them (``queue/join``,
   ``queue/data``, ``heartbeat``, ``cancel``, ``call``, ``reset``): another user gets 403.
 - Event results (the queue's event stream and direct calls): each ``FileData`` handed out is
@@ -27,7 +29,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -37,6 +39,7 @@ import anyio.to_thread
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from orchestration.access import SECURITY_LOG
 from orchestration.uploads import is_inside
 from web.context import WebContext
 from web.security import _send_json
@@ -100,9 +103,10 @@ def parse_call(body: bytes) -> tuple[Any, list[dict[str, Any]]] | str:
 class FileGuard:
     """The ASGI middleware described in the module's docstring."""
 
-    def __init__(self, app: ASGIApp, web: WebContext) -> None:
+    def __init__(self, app: ASGIApp, web: WebContext, runnable: Callable[[int], bool] | None = None) -> None:
         self.app = app
         self.web = web
+        self.runnable = runnable  # whether a ``fn_index`` names a function the server runs (None: not checked)
         self._parsers: anyio.CapacityLimiter | None = None  # made in the server's event loop
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -188,6 +192,11 @@ class FileGuard:
         event = payload.get("event_id") if isinstance(payload, dict) else None
         if isinstance(event, str) and not self.web.events.claim("e:" + event, user):
             return 403, "This event belongs to another user; reload the page."
+        if isinstance(payload, dict) and "fn_index" in payload and self.runnable is not None:
+            index = payload["fn_index"]
+            if type(index) is not int or not self.runnable(index):
+                SECURITY_LOG.warning("Gradio call refused: no server function %.40r (from %r)", index, user)
+                return 400, "This page has no such server function (fn_index); nothing was run. Reload the page."
         for item in files:
             name = Path(item["path"]).name
             if not is_inside(Path(item["path"]), self.web.upload_dir):
