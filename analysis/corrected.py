@@ -274,6 +274,15 @@ def _classical_mean(values: Array, w: Array | None, alpha: float) -> Interval:
     return _interval(_first(low), _first(high), len(values), (0.0, 1.0))
 
 
+def classical_interval(values: Array, alpha: float = ALPHA, w: Array | None = None) -> Interval:
+    """The people-only (classical) interval of a win rate from its per-comparison scores, as this module
+    computes it for the corrected section: ``ppi_py``'s CLT interval (SD with ddof 0, the convention of its
+    prediction-powered intervals too: so with every comparison labelled the corrected interval *is* this one),
+    clipped to [0, 1], Wilson's when every score is the same. Its SE is ``analysis.rankings.win_rate``'s
+    ``standard_error`` (unweighted), so the printed interval is win_rate ± z·standard_error."""
+    return _classical_mean(values, w, alpha)
+
+
 def _constant(values: Array, alpha: float, bounds: tuple[float, float] = (0.0, 1.0)) -> Interval:
     """A mean whose every item scored the same (a win rate of all wins, losses or ties; ratings all 4):
     the CLT interval has no width there ("0.000 [0.000, 0.000]" on 40 comparisons read as certainty), so

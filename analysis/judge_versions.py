@@ -7,14 +7,19 @@ of the prompts the profile renders for fixed probe cases, so for built-in profil
 text too, and for a custom prompt (profile ``custom:NAME@HASH12``) it changes with every saved edit; the model
 as the fingerprint names it (a local model's name, or a server's ``served name @ endpoint``), so a local demo
 run and a run of the same profile on a server, or PandaLM-7B and the demo model under ``pandalm``, are two
-versions, never one pooled figure. Runs of one version may still differ in decoding, quantization or library
-versions; the version's figures pool their verdicts: the confusion matrices (human label x judge verdict) of its
-runs are summed, and accuracy and Cohen's kappa are read from the sum (so a version with one run has exactly
-that run's figures; a comparison judged by two of its runs counts twice, once per run, as ``runs`` lists).
+versions, never one pooled figure. The fingerprint's quantization (``nf4``, ``int8``, ``none``, a server's
+``server``), decoding (greedy, beam search, sampling, the new-token limit, repetition penalty) and verdict mode
+(generated or constrained) split versions too (session 12: a comparison judged by an NF4 and a bf16 run of one
+model counted twice in one version); a version whose prompt and model another version shares is named with its
+setup ("..., nf4, greedy"), and ``setup`` names it in every version. Runs of one version may still differ in
+device, seed or library versions; the version's figures pool their verdicts: the confusion matrices (human label x
+judge verdict) of its runs are summed, and accuracy and Cohen's kappa are read from the sum (so a version with one
+run has exactly that run's figures; a comparison judged by two of its runs counts twice, once per run, as
+``runs`` lists).
 A run without a recorded template hash (imported judgments) is a version of its own: nothing says it shares a
 prompt with another. Each version is compared with the previous version of the same family (the same custom
-prompt name, or the same built-in profile) judged by the same model, in order of first run, so drift reads as
-a change in accuracy; a run without a recorded template is compared with none.
+prompt name, or the same built-in profile) judged by the same model with the same setup, in order of first run,
+so a prompt's drift reads as a change in accuracy; a run without a recorded template is compared with none.
 
 Why by hand: pooling is a sum of 3x3 tables and kappa from a table is two lines (observed vs chance
 agreement); scikit-learn's ``cohen_kappa_score`` needs the raw label pairs, which the report has already
@@ -84,11 +89,14 @@ def run_agreements(
 
 CUSTOM_PREFIX = "custom:"
 POOLING_RULE = (
-    "runs grouped by profile, prompt-template hash and judge model (from each run's fingerprint: a local model's "
-    "name, or a server's 'served name @ endpoint'); a version's figures pool its runs' verdicts (summed confusion "
-    "matrices); change = accuracy minus the previous version of the same custom prompt name or built-in profile "
-    "judged by the same model (none for runs without a recorded template)"
+    "runs grouped by profile, prompt-template hash, judge model (from each run's fingerprint: a local model's "
+    "name, or a server's 'served name @ endpoint'), quantization, decoding and verdict mode (setup: named in "
+    "the version when another version shares its prompt and model); a version's figures pool its runs' verdicts "
+    "(summed confusion matrices); change = accuracy minus the previous version of the same custom prompt name or "
+    "built-in profile judged by the same model with the same setup (none for runs without a recorded template)"
 )
+#: A version's header wherever versions are listed (the text summary, the Dashboard).
+GROUPED_BY = "profile + prompt-template hash + judge model + quantization and decoding"
 
 
 def _family(profile: str) -> str:
@@ -128,38 +136,102 @@ def model_identity(run: JudgeRun) -> str:
     return str(fingerprint.get("model") or run.model or "")
 
 
-def _group_key(judge: RunFigures) -> tuple[str, str | None, str, int | None]:
-    """(profile, template hash, model, run id when the run stands alone): a run without a recorded template
-    (imported judgments) stands alone, as nothing says two such runs share a prompt."""
+Setup = tuple[tuple[str, str], ...]  # (part, label) in naming order: what the fingerprint says beyond prompt and model
+GroupKey = tuple[str, str | None, str, Setup, int | None]
+
+
+def _quantization(value: Any) -> str:
+    return {"none": "not quantized", "server": "server's weights"}.get(str(value), str(value))
+
+
+def _strategy(decoding: Mapping[str, Any]) -> str:
+    if decoding.get("do_sample"):
+        return "sampling"
+    beams = int(decoding.get("num_beams") or 1)
+    return f"beam search ({beams} beams)" if beams > 1 else "greedy"
+
+
+def setup_of(fingerprint: Mapping[str, Any]) -> Setup:
+    """What a run's fingerprint says about quantization, decoding and verdict mode, as (part, label) pairs
+    ("quantization": "nf4", "strategy": "greedy", ...); parts the fingerprint does not record are left out."""
+    parts: list[tuple[str, str]] = []
+    if fingerprint.get("quantization") is not None:
+        parts.append(("quantization", _quantization(fingerprint["quantization"])))
+    decoding = fingerprint.get("decoding")
+    if isinstance(decoding, Mapping):
+        parts.append(("strategy", _strategy(decoding)))
+        if decoding.get("max_new_tokens") is not None:
+            parts.append(("max_new_tokens", f"up to {decoding['max_new_tokens']} new tokens"))
+        if decoding.get("repetition_penalty") is not None:
+            parts.append(("repetition_penalty", f"repetition penalty {float(decoding['repetition_penalty']):g}"))
+    if fingerprint.get("verdict_mode"):
+        parts.append(("verdict_mode", f"{fingerprint['verdict_mode']} verdicts"))
+    return tuple(parts)
+
+
+#: The setup parts a version always names when it needs its setup (the others only where versions differ in them).
+ALWAYS_NAMED = ("quantization", "strategy")
+
+
+def _setup_label(setup: Setup, siblings: Sequence[Setup]) -> str:
+    """The setup as a reader tells versions of one prompt and model apart: quantization and decoding strategy
+    ("nf4, greedy"), and any other part (token limit, repetition penalty, verdict mode) where they differ."""
+    mine, differ = dict(setup), set()
+    for other in map(dict, siblings):
+        differ |= {part for part in mine.keys() | other.keys() if mine.get(part) != other.get(part)}
+    return ", ".join(label for part, label in setup if part in ALWAYS_NAMED or part in differ)
+
+
+def _recorded_setup(fingerprint: Mapping[str, Any]) -> dict[str, Any]:
+    """The fingerprint's own values behind a version's setup (the same for every run of the version)."""
+    return {key: fingerprint.get(key) for key in ("quantization", "decoding", "verdict_mode")}
+
+
+def _group_key(judge: RunFigures) -> GroupKey:
+    """(profile, template hash, model, setup, run id when the run stands alone): a run without a recorded
+    template (imported judgments) stands alone, as nothing says two such runs share a prompt."""
     fingerprint: Mapping[str, Any] = judge.run.fingerprint or {}
     profile = str(fingerprint.get("profile") or judge.run.profile or "")
     template_hash = fingerprint.get("prompt_template_hash")
     model = model_identity(judge.run)
-    return (profile, str(template_hash), model, None) if template_hash else (profile, None, model, judge.run.run_id)
+    setup = setup_of(fingerprint)
+    if template_hash:
+        return (profile, str(template_hash), model, setup, None)
+    return (profile, None, model, setup, judge.run.run_id)
 
 
 def judge_versions(judges: Sequence[RunFigures]) -> list[dict[str, Any]]:
-    """One entry per (profile, prompt-template hash, judge model), in order of its first run; see the module
-    docstring. ``version`` names the prompt and the model ("pandalm (template dd1675b8) on SmolLM2-135M")."""
-    groups: dict[tuple[str, str | None, str, int | None], list[RunFigures]] = {}
+    """One entry per (profile, prompt-template hash, judge model, setup), in order of its first run; see the
+    module docstring. ``version`` names the prompt and the model ("pandalm (template dd1675b8) on SmolLM2-135M"),
+    and the setup when another version shares both ("... on SmolLM2-135M (nf4, greedy)")."""
+    groups: dict[GroupKey, list[RunFigures]] = {}
     for judge in sorted(judges, key=lambda j: j.run.run_id):
         groups.setdefault(_group_key(judge), []).append(judge)
+    setups: dict[tuple[str, str | None, str, int | None], list[Setup]] = {}
+    for profile, template_hash, model, setup, alone in groups:
+        setups.setdefault((profile, template_hash, model, alone), []).append(setup)
     versions: list[dict[str, Any]] = []
-    last_accuracy: dict[tuple[str, str], float | None] = {}
-    for (profile, template_hash, model, alone), runs in groups.items():
+    last_accuracy: dict[tuple[str, str, Setup], float | None] = {}
+    for (profile, template_hash, model, setup, alone), runs in groups.items():
         family = _family(profile)
-        # a change is read against the same family judged by the same model: another model sharing a
-        # profile is another judge, not a new prompt version; a run with no recorded template compares with none
-        lineage = (family, model)
+        # a change is read against the same family judged by the same model with the same setup: another model
+        # sharing a profile is another judge, another quantization or decoding another setup, not a new prompt
+        # version; a run with no recorded template compares with none
+        lineage = (family, model, setup)
         against = _pooled([j.against_majority.confusion for j in runs])
         previous = None if alone is not None else last_accuracy.get(lineage)
         change = None if previous is None or against["accuracy"] is None else against["accuracy"] - previous
         prompt = _prompt_label(profile, template_hash, f"run {runs[0].run.run_id}")
+        siblings = setups[(profile, template_hash, model, alone)]
+        label = _setup_label(setup, siblings)
+        name = f"{prompt} on {model}" if model else prompt
         versions.append(
             {
-                "version": f"{prompt} on {model}" if model else prompt,
+                "version": f"{name} ({label})" if len(siblings) > 1 and label else name,
                 "prompt": prompt,
                 "model": model,
+                "setup": _setup_label(setup, []),  # quantization and decoding strategy ("nf4, greedy")
+                **_recorded_setup(runs[0].run.fingerprint or {}),
                 "family": family,
                 "profile": profile,
                 "custom": profile.startswith(CUSTOM_PREFIX),
@@ -199,9 +271,7 @@ def judge_version_lines(section: Mapping[str, Any] | None) -> list[str]:
     versions = (section or {}).get("versions") or []
     if len(versions) < 2 or not any(v["prompt_template_hash"] for v in versions):
         return []  # one version is the judge run above; imported runs alone (no template) add nothing
-    lines = [
-        "Judge versions (profile + prompt-template hash + judge model; agreement with the majority label, runs pooled):"
-    ]
+    lines = [f"Judge versions ({GROUPED_BY}; agreement with the majority label, runs pooled):"]
     for v in versions:
         versus = v["against_majority"]
         change = v["accuracy_change_from_previous"]

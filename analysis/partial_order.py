@@ -36,6 +36,13 @@ class PartialOrder:
     cycles: list[list[str]] = field(default_factory=list)
 
 
+def sign_test_p(wins: int, losses: int) -> float:
+    """The exact two-sided sign test of ``wins`` against ``losses`` (ties left out; SciPy's ``binomtest``);
+    1.0 when nothing was decisive."""
+    decisive = wins + losses
+    return float(binomtest(max(wins, losses), decisive, 0.5).pvalue) if decisive else 1.0
+
+
 def partial_order(outcomes: pd.DataFrame, *, alpha: float = ALPHA, rule: str = "sign-test") -> PartialOrder:
     """A beats B when A won significantly more decisive comparisons against B.
 
@@ -54,7 +61,7 @@ def partial_order(outcomes: pd.DataFrame, *, alpha: float = ALPHA, rule: str = "
         decisive = wins_a + wins_b
         if decisive == 0 or wins_a == wins_b:
             continue
-        p_value = float(binomtest(max(wins_a, wins_b), decisive, 0.5).pvalue)
+        p_value = sign_test_p(wins_a, wins_b)
         if rule == "sign-test" and p_value >= alpha:
             continue
         if wins_a > wins_b:

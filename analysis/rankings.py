@@ -9,6 +9,7 @@ no win rate, strength or order ever reads them as a win or a tie.
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -57,7 +58,15 @@ def win_rate(outcomes: pd.DataFrame, baseline: str) -> pd.DataFrame:
     unparsed verdicts ignored). Output, one row per model compared with the baseline, best first:
     model, n, wins, losses, ties, win_rate = (wins + ties / 2) / n (a fraction; AlpacaEval prints
     it x 100), standard_error = standard error of the mean of per-comparison scores 1 / 0.5 / 0
-    (pandas' sem, ddof=1, AlpacaEval's standard_error).
+    with ddof=0 (pandas' ``sem(ddof=0)``: the scores' population SD / sqrt(n); None below 2 comparisons).
+
+    Why ddof=0 and not AlpacaEval's ddof=1: every win-rate interval the report prints is ``ppi_py``'s CLT
+    interval (``classical_mean_ci``: people only and judge only, and the prediction-powered one is built on
+    the same convention), which divides by n; kept as the library computes it, so the corrected interval
+    equals the people-only one when every comparison is labelled. This SE is the one those intervals use:
+    the people-only interval is win_rate ± z·standard_error (clipped to [0, 1]; Wilson's when every score
+    is the same), not two figures 2.6% apart at n = 20 (s11 researcher). AlpacaEval's ddof=1 SE is
+    standard_error · sqrt(n / (n - 1)): 0.06% larger at its 805 instructions.
     """
     columns = ["model", "n", "wins", "losses", "ties", "win_rate", "standard_error"]
     if outcomes.empty:
@@ -84,10 +93,16 @@ def win_rate(outcomes: pd.DataFrame, baseline: str) -> pd.DataFrame:
         losses=("loss", "sum"),
         ties=("tie", "sum"),
         win_rate=("score", "mean"),
-        standard_error=("score", "sem"),
+        standard_error=("score", _standard_error),
     )
     table = table.astype({"n": int, "wins": int, "losses": int, "ties": int})
     return table.sort_values(["win_rate", "model"], ascending=[False, True], ignore_index=True)[columns]
+
+
+def _standard_error(scores: pd.Series) -> float:
+    """pandas' standard error of the mean with ddof=0 (``sem(ddof=0)``, written out for the type checker; see
+    ``win_rate``); NaN below two scores, where the report gives no interval either."""
+    return float(scores.std(ddof=0)) / math.sqrt(len(scores)) if len(scores) >= 2 else float("nan")
 
 
 def _fit_bradley_terry(

@@ -53,6 +53,7 @@ from analysis.bias import (
     response_one_share,
     swap_consistency,
 )
+from analysis.borderline import Borderline, borderline
 from analysis.checkup import CheckupInput, StoredCheckup, stored_checkup_figures
 from analysis.defaults import (
     AGGREGATION,
@@ -180,6 +181,8 @@ class Ranking:
     not_ranked: str | None = None  # why nothing was ranked, when nothing was
     uncertain: int = 0  # judge verdicts left out of every ranking figure as uncertain (the win table's column)
     bradley_terry_note: str | None = None  # why the strengths are not estimable (``rankings.bradley_terry_note``)
+    # people's only: win rates whose interval leaves out 0.5 where the partial order's sign test orders nothing
+    borderline: tuple[Borderline, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -501,21 +504,23 @@ def _ranking(
         return Ranking(source, 0, wins, bt, empty_order, None)
     data = outcomes[["model1", "model2", "verdict"]].astype(str).reset_index(drop=True)
     decided = data[data["verdict"] != UNCERTAIN].reset_index(drop=True)
-    key = ("ranking", opts.alpha, opts.order_rule, opts.n_bootstrap, opts.seed, baseline, digest(data))
-    return _memoised(
-        memo,
-        key,
-        lambda: Ranking(
+    key = ("ranking", source, opts.alpha, opts.order_rule, opts.n_bootstrap, opts.seed, baseline, digest(data))
+
+    def rank() -> Ranking:
+        order, wins = partial_order(decided, alpha=opts.alpha, rule=opts.order_rule), win_table(data)
+        return Ranking(
             source,
             len(decided),
-            win_table(data),
+            wins,
             bradley_terry(decided, n_bootstrap=opts.n_bootstrap, seed=opts.seed),
-            partial_order(decided, alpha=opts.alpha, rule=opts.order_rule),
+            order,
             win_rate(decided, baseline) if baseline else None,
             uncertain=len(data) - len(decided),
             bradley_terry_note=bradley_terry_note(decided),
-        ),
-    )
+            borderline=borderline(wins, order, baseline, opts.alpha) if source == PEOPLE else (),
+        )
+
+    return _memoised(memo, key, rank)
 
 
 @dataclass(frozen=True)

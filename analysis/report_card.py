@@ -56,6 +56,8 @@ def judge_report_card(report: Mapping[str, Any], run_id: int | None = None) -> d
             "krippendorff_alpha": report["inter_annotator"]["krippendorff_alpha"],
         },
         "aggregation": report["aggregation"],
+        # people's win rates whose interval and sign test disagree (``people.borderline``; analysis.borderline)
+        "borderline": report["people"].get("borderline") or [],
         "thresholds": {**THRESHOLDS, "alpha": settings["alpha"]},
         "judges": [_judge_card(judge, report) for judge in judges],
     }

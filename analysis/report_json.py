@@ -20,6 +20,7 @@ import pandas as pd
 from analysis.aggregation import ADJUDICATION_RULE
 from analysis.agreement import Agreement
 from analysis.bias import RESPONSE_ONE_READING
+from analysis.borderline import RULE as BORDERLINE_RULE
 from analysis.checkup import checkup_json
 from analysis.corrected_ratings import corrected_ratings_json
 from analysis.defaults import CONFIDENCE
@@ -39,6 +40,15 @@ VERDICT_RULE = (
 NO_COMPARISONS = (
     "This dataset has no comparisons (pairs of responses), so it has no pairwise figures (labels, agreement, "
     "judge verdicts, rankings); only its single-answer ratings are reported."
+)
+#: What ``people.win_rate`` / ``judges[].win_rate`` rows hold, and how their standard error relates to the
+#: printed intervals (``analysis.rankings.win_rate``).
+WIN_RATE_RULE = (
+    "win_rate = (wins + ties / 2) / n against the baseline; standard_error = population SD of the per-comparison "
+    "scores 1 / 0.5 / 0 (ddof 0) / sqrt(n), the SE of the report's CLT intervals (ppi_py's classical_mean_ci): "
+    "the people-only interval is win_rate ± z·standard_error, z for alpha two-sided, clipped to [0, 1] (Wilson's "
+    "when every score is the same; weighted by 1/draw probability in the corrected section when draws were "
+    "unequal). AlpacaEval's standard_error (ddof 1) is this times sqrt(n / (n - 1))"
 )
 BOTH_ORDERS_RULE = (
     "both orders agree -> that verdict; otherwise tie; an uncertain verdict in either order -> uncertain; "
@@ -75,6 +85,8 @@ def report_dict(report: Report) -> dict[str, Any]:
             "both_orders_rule": BOTH_ORDERS_RULE,
             "uncertain_margin": opts.uncertain_margin,
             "uncertain_rule": uncertain_rule(opts.uncertain_margin),
+            "win_rate_rule": WIN_RATE_RULE,
+            "borderline_rule": BORDERLINE_RULE,
             "over_time": f"cumulative per-vote accuracy at up to {opts.over_time_points} points in label time "
             f"order, Wilson {CONFIDENCE:.0%} interval",
         },
@@ -93,6 +105,8 @@ def report_dict(report: Report) -> dict[str, Any]:
                 "n_unknown_order": report.people_bias.n_unknown_order,
             },
             **_ranking(report.people),
+            # pairs whose people-only interval leaves out 0.5 while the sign test orders nothing (analysis.borderline)
+            "borderline": [dataclasses.asdict(b) for b in report.people.borderline],
         },
         "judges": [_judge(judge, report) for judge in report.judges],
         "judge_versions": judge_versions_dict(report),

@@ -24,7 +24,9 @@ QUALITY = {
     "mace": "estimated probability that the annotator labels knowingly rather than at random (MACE)",
 }
 CORRECTED_METHOD = (
-    "people only: CLT interval over the people labels; judge only: CLT interval over the judge's verdicts "
+    "people only: CLT interval over the people labels (ppi_py's classical_mean_ci: estimate ± z·SE, SE with "
+    "ddof 0, the standard_error of people.win_rate when draws were equal); judge only: CLT interval over the "
+    "judge's verdicts "
     "(biased by its errors); corrected: prediction-powered inference (PPI++, ppi_py) on judge verdicts for "
     "every item (half a win where it gave no verdict) and people labels on the labelled ones; ties count half "
     "a win; effective_labels: people "

@@ -10,6 +10,7 @@ from typing import Any
 from analysis.agreement import accuracy_interval_text
 from analysis.alt_test import notes as alt_test_notes
 from analysis.bias import RESPONSE_ONE_READING
+from analysis.borderline import borderline_text
 from analysis.checkup import checkup_text_lines
 from analysis.corrected_ratings import corrected_rating_lines
 from analysis.guideline_versions import guideline_text_lines
@@ -232,32 +233,9 @@ def _judge_lines(judge: Mapping[str, Any], baseline: str | None, margin: float |
 
 def borderline_lines(report: Mapping[str, Any]) -> list[str]:
     """Where the two answers to "is A better than B?" disagree, say why instead of leaving three figures
-    to contradict each other (s11 researcher, 20 labels): a people-only win rate whose interval leaves out
-    0.5 (a normal approximation, ties counting half) against a partial order with no edge between the two
-    (an exact two-sided sign test, ties left out). Both are right; at this sample size it is borderline."""
-    order, table = report["people"]["partial_order"], report["people"]["win_table"]
-    corrected = next((j["corrected"] for j in report["judges"] if j.get("corrected")), None)
-    if order is None or corrected is None or not corrected["against_baseline"]:
-        return []
-    ordered = {frozenset((e["winner"], e["loser"])) for e in order["edges"]}
-    lines = []
-    for row in corrected["against_baseline"]:
-        people, pair = row["people"], frozenset((row["model"], corrected["baseline"]))
-        if people["low"] is None or people["high"] is None or pair in ordered or people["low"] <= 0.5 <= people["high"]:
-            continue
-        counts = next((r for r in table if frozenset((r["model_a"], r["model_b"])) == pair), None)
-        if counts is None:
-            continue
-        a_wins = counts["wins_a"] if counts["model_a"] == row["model"] else counts["wins_b"]
-        b_wins = counts["wins_b"] if counts["model_a"] == row["model"] else counts["wins_a"]
-        lines.append(
-            f"  Borderline: {row['model']} vs {corrected['baseline']} ({a_wins} wins, {b_wins} losses, "
-            f"{counted(int(counts['ties']), 'tie')}): the people-only win rate's interval "
-            f"{_interval(people)} leaves out 0.5 (a normal approximation, ties counting half), but the exact "
-            "sign test of the partial order (ties left out) finds no significant difference: label more "
-            "comparisons before calling it."
-        )
-    return lines
+    to contradict each other (s11 researcher, 20 labels): the report's ``people.borderline`` (found once in
+    ``analysis.borderline``; the card and the Dashboard print the same sentence)."""
+    return [f"  {borderline_text(entry)}" for entry in report["people"].get("borderline") or []]
 
 
 def _interval(part: Mapping[str, Any]) -> str:

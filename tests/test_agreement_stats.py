@@ -429,9 +429,10 @@ def test_win_rate_by_hand() -> None:
     table = win_rate(outcomes, "B").set_index("model")
     assert table.loc["A", ["n", "wins", "losses", "ties"]].tolist() == [4, 2, 1, 1]
     assert table.loc["A", "win_rate"] == pytest.approx((2 + 0.5) / 4)
-    # scores 1, 0, 0.5, 1: sample sd = sqrt(0.6875 / 3); standard error = sd / sqrt(4)
-    assert table.loc["A", "standard_error"] == pytest.approx(math.sqrt(0.6875 / 3) / 2)
-    assert table.loc["A", "standard_error"] == pytest.approx(stats.sem([1, 0, 0.5, 1]))
+    # scores 1, 0, 0.5, 1: population sd = sqrt(0.6875 / 4); standard error = sd / sqrt(4) (ddof 0, the SE
+    # of the report's CLT intervals, ppi_py's classical_mean_ci; AlpacaEval's ddof 1 is sqrt(4 / 3) larger)
+    assert table.loc["A", "standard_error"] == pytest.approx(math.sqrt(0.6875 / 4) / 2)
+    assert table.loc["A", "standard_error"] == pytest.approx(stats.sem([1, 0, 0.5, 1], ddof=0))
     assert table.loc["C", "win_rate"] == 0.0 and list(table.index) == ["A", "C"]
 
 

@@ -16,6 +16,7 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
+from analysis.borderline import borderline_text
 from analysis.corrected import Interval
 from analysis.corrected_ratings import rating_span
 from analysis.guideline_versions import VersionAgreement
@@ -27,7 +28,7 @@ from ui.checkup_table import checkups_markdown
 from ui.dashboard_layout import FIGURE_IDS, DashboardPage, dashboard_page
 from ui.errors import has_role
 from ui.judge_versions import versions_markdown
-from ui.pickers import DatasetPickers
+from ui.pickers import DatasetPickers, shown_choices
 from ui.plots import (
     agreement_over_time_figure,
     annotator_table_figure,
@@ -59,7 +60,7 @@ def _bold(n: int, word: str) -> str:
 
 
 def summary_markdown(board: Dashboard) -> str:
-    """Numbers only (no names from imported files), with what is missing said in words."""
+    """Numbers, with what is missing said in words; model names only in the borderline lines, escaped."""
     c, a = board.counts, board.agreement
     if board.dataset is not None and not c["comparisons"]:  # a grading-only dataset: one line, not empty figures
         return f"**0** comparisons · {NO_COMPARISONS}"
@@ -96,7 +97,14 @@ def summary_markdown(board: Dashboard) -> str:
     )
     lines += _people_position_line(board)
     lines += _response_one_line(board)
+    lines += _borderline_lines(board)
     return "\n\n".join(lines)
+
+
+def _borderline_lines(board: Dashboard) -> list[str]:
+    """People's win rates whose interval leaves out 0.5 while the partial order's sign test orders nothing
+    (the report's ``people.borderline``), in the text summary's and the card's sentence; names escaped."""
+    return [borderline_text(dataclasses.asdict(entry), inline_text) for entry in board.people.borderline]
 
 
 def _unparsed_line(counts: dict[str, Any]) -> list[str]:
@@ -482,7 +490,9 @@ class DashboardHandlers:
         if self.picked.stale(request, dataset_name):
             return gr.skip()
         ids = [run for _label, run in choices]
-        return gr.Dropdown(choices=choices, value=current if current in ids else (ids[0] if ids else None))
+        return gr.Dropdown(
+            choices=shown_choices(choices), value=current if current in ids else (ids[0] if ids else None)
+        )
 
     def runs_of_new_dataset(self, dataset_name: str | None, request: gr.Request) -> Any:
         self.picked.choose(request, dataset_name)

@@ -1,5 +1,5 @@
-"""The dashboard's "judge versions" table: agreement with people per (profile, prompt-template hash, model)
-(``analysis.judge_versions``), so a new prompt version's effect shows next to the others.
+"""The dashboard's "judge versions" table: agreement with people per (profile, prompt-template hash, model,
+quantization and decoding) (``analysis.judge_versions``), so a new prompt version's effect shows next to the others.
 
 Profile, prompt and model names come from settings and files: shown through ``ui.render`` only.
 """
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from analysis.judge_versions import GROUPED_BY
 from ui.render import inline_text
 
 
@@ -23,8 +24,7 @@ def versions_markdown(versions: list[dict[str, Any]]) -> str:
     if len(versions) < 2:
         return ""
     rows = [
-        "**Judge versions** (profile + prompt-template hash + judge model; agreement with the majority label, "
-        "runs pooled)",
+        f"**Judge versions** ({GROUPED_BY}; agreement with the majority label, runs pooled)",
         "",
         "| version | runs | n | accuracy | Cohen's κ | change from previous |",
         "|---|---|---|---|---|---|",

@@ -20,6 +20,7 @@ import plotly.graph_objects as go
 
 from analysis.agreement import accuracy_interval_text
 from analysis.alt_test import notes
+from analysis.borderline import borderline_text
 from analysis.corrected_ratings import rating_span
 from analysis.defaults import AGGREGATION, AGGREGATIONS
 from analysis.report_text import counted, response_one_text, uncertain_left_out
@@ -27,7 +28,8 @@ from orchestration import Studio
 from orchestration.metrics import PeopleOptions
 from orchestration.report_card import ReportCardDesk
 from ui.errors import actor_of, guarded, has_role
-from ui.plots import JUDGE_COLOR, MARGIN, PEOPLE_COLOR, message_figure, plain
+from ui.pickers import shown_choices
+from ui.plots import JUDGE_COLOR, MARGIN, PEOPLE_COLOR, message_figure, notes_above, plain
 from ui.render import inline_text, terminal_text
 
 CORRECTED_COLOR = "#2ca02c"
@@ -87,6 +89,7 @@ def head_markdown(card: Mapping[str, Any], text: Escape = inline_text) -> str:
             f"(one label per comparison). {adjudicated}People agree with each other: "
             f"Fleiss' κ {_num(inter['fleiss_kappa'])}, Krippendorff's α {_num(inter['krippendorff_alpha'])}.",
             "",
+            *[f"{borderline_text(entry, text)}\n" for entry in card.get("borderline") or []],
         ]
     )
 
@@ -399,8 +402,32 @@ def reliability_figure(judge: Mapping[str, Any]) -> go.Figure:
     return figure
 
 
+#: Why a series of the win-rate figure has no point for a model (its interval's estimate is None: fewer
+#: than two observations behind it, ``analysis.corrected``).
+MISSING_POINT = {
+    "people": "fewer than two people labels on these comparisons",
+    "judge": "the judge has no decisive verdict on these comparisons (fewer than two; uncertain verdicts and "
+    "outputs without a verdict are left out)",
+    "corrected": "fewer than two people labels to correct the judge's verdicts with",
+}
+
+
+def missing_series_notes(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """One note per series with a missing point, said above the figure: it drew two series without a word
+    when the judge had no decisive verdict (s11 researcher). Plain text; ``notes_above`` makes it safe."""
+    notes = []
+    for key, name, _color in SOURCES:
+        missing = [str(r["model"]) for r in rows if r[key]["estimate"] is None]
+        if not missing:
+            continue
+        where = "not drawn" if len(missing) == len(rows) else "no point for " + ", ".join(missing)
+        notes.append(f"{name.capitalize()}: {where}: {MISSING_POINT[key]}.")
+    return notes
+
+
 def corrected_figure(judge: Mapping[str, Any]) -> go.Figure:
-    """Each model's win rate three ways, with its interval: people only, judge only, corrected."""
+    """Each model's win rate three ways, with its interval: people only, judge only, corrected; a series
+    without a point for some model is named above the figure with the reason (``missing_series_notes``)."""
     title = "Win rates three ways"
     corrected = judge["corrected"]
     rows = (corrected["against_baseline"] or corrected["against_all"]) if corrected else []
@@ -409,6 +436,8 @@ def corrected_figure(judge: Mapping[str, Any]) -> go.Figure:
     figure = go.Figure()
     for offset, (key, name, color) in zip((-0.2, 0.0, 0.2), SOURCES, strict=True):
         shown = [(i, r[key]) for i, r in enumerate(rows) if r[key]["estimate"] is not None]
+        if not shown:  # an empty trace would still take a legend entry: the note above says why it is missing
+            continue
         figure.add_trace(
             go.Scatter(
                 x=[i + offset for i, _ in shown],
@@ -426,12 +455,12 @@ def corrected_figure(judge: Mapping[str, Any]) -> go.Figure:
             )
         )
     against = corrected["baseline"] if corrected and corrected["against_baseline"] else "every model met"
+    people = plain(corrected["people_labels"] if corrected else "")
+    top = notes_above(figure, f"{title} against {plain(against)} (people: {people})", missing_series_notes(rows))
     figure.update_layout(
-        title=f"{title} against {plain(against)} (people: {plain(corrected['people_labels'] if corrected else '')})",
         xaxis=dict(tickvals=list(range(len(rows))), ticktext=[plain(r["model"]) for r in rows]),
         yaxis=dict(title="win rate (ties half)", range=[0, 1]),
-        margin=MARGIN,
-        height=380,
+        height=380 + max(0, top - MARGIN["t"]),
     )
     return figure
 
@@ -512,14 +541,18 @@ def report_card_tab(studio: Studio, demo: gr.Blocks | None = None) -> None:
         choices = [choice for choice in studio.dataset_choices() if choice[1] in names]
         default = studio.default_dataset()
         chosen = current if current in names else (default if default in names else None)
-        return {dataset: gr.Dropdown(choices=choices, value=chosen)}
+        return {dataset: gr.Dropdown(choices=shown_choices(choices), value=chosen)}
 
     @guarded
     def fill_runs(name: str | None, request: gr.Request) -> dict[Any, Any]:
         runs = desk.runs(actor_of(request), name) if name else []
         ids = [run_id for _label, run_id in runs]
         default = studio.default_run(name) if runs else None
-        return {run: gr.Dropdown(choices=runs, value=default if default in ids else (ids[-1] if ids else None))}
+        return {
+            run: gr.Dropdown(
+                choices=shown_choices(runs), value=default if default in ids else (ids[-1] if ids else None)
+            )
+        }
 
     @guarded
     def show_card(name: str | None, run_id: int | None, method: str | None, request: gr.Request) -> dict[Any, Any]:

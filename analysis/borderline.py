@@ -1,0 +1,97 @@
+"""Borderline differences: where the two answers to "is A better than B?" disagree (s11 researcher, 20 labels).
+
+People's win rate of one model against another has a normal-approximation interval (ties counting half:
+``ppi_py``'s CLT interval, the people-only interval the report prints); the partial order asks an exact
+two-sided sign test (ties left out). Both are right, and at small samples they can disagree: the interval
+leaves out 0.5 while the sign test finds no significant difference. Saying so, with the counts, the interval
+and the sign test's p, keeps three figures from contradicting each other without a word.
+
+Found once here, inside the report builder (``analysis.report._ranking``, people's ranking only), and read
+from the report by the text summary, ``metrics --json`` / REST ``/metrics`` (``people.borderline``), the
+report card and the Dashboard; ``borderline_text`` is the one sentence all of them print.
+
+The interval is computed from people's own win / loss / tie counts (the ones the sign test reads), unweighted:
+with equal draw probabilities it is exactly the corrected section's people-only interval; a session that drew
+comparisons with unequal probabilities weights that one by 1/π (a population estimate), while the sign test and
+this interval both describe the labelled comparisons as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analysis.corrected import Interval, classical_interval
+from analysis.partial_order import PartialOrder, sign_test_p
+
+RULE = (
+    "a model's people-only win rate against another (the baseline where one of the two is) whose interval "
+    "(normal approximation, ties counting half: win_rate ± z·standard_error, Wilson's when every comparison "
+    "scored the same) leaves out 0.5 while the partial order's exact two-sided sign test (ties left out) "
+    "orders the two models at no significance"
+)
+
+
+@dataclass(frozen=True)
+class Borderline:
+    """One pair the interval and the sign test answer differently: ``model``'s win rate against ``opponent``."""
+
+    model: str
+    opponent: str
+    wins: int
+    losses: int
+    ties: int
+    estimate: float
+    low: float
+    high: float
+    sign_test_p: float
+
+
+def win_rate_interval(wins: int, losses: int, ties: int, alpha: float) -> Interval:
+    """The people-only interval of a win rate from its counts: the scores 1 / 0 / 0.5 handed to the same
+    computation as the corrected section's people-only interval (``analysis.corrected.classical_interval``)."""
+    scores = np.repeat(np.array([1.0, 0.0, 0.5]), [wins, losses, ties])
+    return classical_interval(scores, alpha)
+
+
+def borderline(wins: pd.DataFrame, order: PartialOrder, baseline: str | None, alpha: float) -> tuple[Borderline, ...]:
+    """Every model pair of ``wins`` (``analysis.rankings.win_table``'s rows) whose people-only win rate has an
+    interval without 0.5 while ``order`` (the same outcomes' partial order) has no edge between the two.
+
+    Each pair is said from the side of its model against the baseline when one of the two is the baseline (the
+    win rates the report prints), otherwise from the side with more wins; every pair is looked at, so two
+    checkpoints compared without a common baseline (the Dashboard's default) are covered too."""
+    ordered = {frozenset((edge.winner, edge.loser)) for edge in order.edges}
+    found = []
+    for row in wins.to_dict("records"):
+        a, b = str(row["model_a"]), str(row["model_b"])
+        wins_a, wins_b, ties = int(row["wins_a"]), int(row["wins_b"]), int(row["ties"])
+        if frozenset((a, b)) in ordered:
+            continue
+        if a == baseline or (b != baseline and wins_b > wins_a):
+            a, b, wins_a, wins_b = b, a, wins_b, wins_a
+        interval = win_rate_interval(wins_a, wins_b, ties, alpha)
+        if interval.estimate is None or interval.low is None or interval.high is None:
+            continue
+        if interval.low <= 0.5 <= interval.high:
+            continue
+        low, high, p_value = interval.low, interval.high, sign_test_p(wins_a, wins_b)
+        found.append(Borderline(a, b, wins_a, wins_b, ties, interval.estimate, low, high, p_value))
+    return tuple(found)
+
+
+def borderline_text(entry: Mapping[str, Any], name: Callable[[object], str] = str) -> str:
+    """The one sentence of a borderline pair (``people.borderline``'s entry), for the text summary, the card
+    and the Dashboard; ``name`` places the model names (``ui.render.inline_text`` in Markdown)."""
+    ties = int(entry["ties"])
+    return (
+        f"Borderline: {name(entry['model'])} vs {name(entry['opponent'])} ({entry['wins']} wins, "
+        f"{entry['losses']} losses, {ties} {'tie' if ties == 1 else 'ties'}): the people-only win rate's interval "
+        f"{entry['estimate']:.3f} [{entry['low']:.3f}, {entry['high']:.3f}] leaves out 0.5 (a normal approximation, "
+        f"ties counting half), but the exact sign test of the partial order (ties left out) finds no significant "
+        f"difference (p = {entry['sign_test_p']:.3f}): label more comparisons before calling it."
+    )
