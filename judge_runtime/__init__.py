@@ -25,7 +25,7 @@ from judge_runtime.base import DEFAULT_PROFILE, Judge, JudgeProgress, JudgeResul
 from judge_runtime.custom import CustomPrompt, VerdictRule
 from judge_runtime.engine import LocalJudge, PromptTooLong
 from judge_runtime.factory import load_judge, planned_fingerprint_key
-from judge_runtime.loading import DEMO_MODEL, JudgeLoadError
+from judge_runtime.loading import DEMO_DISPLAY_NAME, DEMO_MODEL, JudgeLoadError
 from judge_runtime.open_judges import Rubric, get_rubric, with_rubric
 from judge_runtime.profiles import (
     VERDICTS,
@@ -49,6 +49,7 @@ __all__ = [
     "get_rubric",
     "with_rubric",
     "DEFAULT_PROFILE",
+    "DEMO_DISPLAY_NAME",
     "DEMO_MODEL",
     "VERDICTS",
     "Decoding",

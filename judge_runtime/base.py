@@ -119,7 +119,7 @@ def check_case(profile: Profile, case: Case) -> None:
     for name, text in required_fields(case).items():
         if not str(text).strip():
             needs = "a response" if isinstance(case, SingleCase) else "two responses"
-            raise JudgeInputError(f"The {name} is empty: the judge needs an instruction and {needs}.")
+            raise JudgeInputError(f"{name[0].upper()}{name[1:]} is empty: the judge needs an instruction and {needs}.")
 
 
 class Judge(ABC):
@@ -267,7 +267,9 @@ class Judge(ABC):
             return self._run_many(cases, batch_size, on_result)
         from tqdm import tqdm
 
-        with tqdm(total=len(cases), unit=unit, desc=f"Judge ({unit}s)", file=sys.stderr) as bar:
+        from judge_runtime.batching import ticking
+
+        with tqdm(total=len(cases), unit=unit, desc=f"Judge ({unit}s)", file=sys.stderr) as bar, ticking(bar):
 
             def tick(index: int, result: JudgeResult) -> None:
                 bar.update(1)

@@ -374,13 +374,15 @@ class LocalJudge(Judge):
     def _stream_generate(
         self, ids: list[int], started: float, prefix: str, probabilities: dict[str, float] | None
     ) -> Iterator[JudgeProgress]:
-        """``generate`` in a worker thread feeding transformers' text streamer."""
+        """``generate`` in a worker thread feeding transformers' text streamer. Closing this generator early (a
+        Stop, a closed page) ends ``generate`` at its next step, before the model's lock is let go."""
         import torch
-        from transformers import TextIteratorStreamer
+        from transformers import StoppingCriteriaList, TextIteratorStreamer
 
         input_ids = torch.tensor([ids], device=self.device)
         streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
         holder: dict[str, Any] = {}
+        stop = StopWhenSet()
 
         def run() -> None:
             try:
@@ -390,6 +392,7 @@ class LocalJudge(Judge):
                         input_ids=input_ids,
                         attention_mask=torch.ones_like(input_ids),
                         streamer=streamer,
+                        stopping_criteria=StoppingCriteriaList([stop]),
                         **self._generate_kwargs(),
                     )
             except BaseException as exc:  # surfaced in the caller's thread below
@@ -399,10 +402,13 @@ class LocalJudge(Judge):
         worker = threading.Thread(target=run, daemon=True)
         worker.start()
         text = prefix
-        for piece in streamer:
-            text += piece
-            yield JudgeProgress(text)
-        worker.join()
+        try:
+            for piece in streamer:
+                text += piece
+                yield JudgeProgress(text)
+        finally:
+            stop.event.set()  # a no-op once generate has ended; else it ends at its next step
+            worker.join()
         if "error" in holder:
             raise holder["error"]
         new_tokens = holder["out"][0][len(ids) :].tolist()
@@ -502,6 +508,19 @@ class LocalJudge(Judge):
         ended = time.perf_counter()
         width = input_ids.shape[1]
         return [row[width:].tolist() for row in out], [t if t is not None else ended for t in timer.finished_at]
+
+
+class StopWhenSet:
+    """A ``generate`` stopping criterion that stops every row once ``event`` is set (a streamed judgment closed)."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+
+    def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+        import torch
+
+        stopped = self.event.is_set()
+        return torch.full((input_ids.shape[0],), stopped, dtype=torch.bool, device=input_ids.device)
 
 
 class RowFinishTimer:

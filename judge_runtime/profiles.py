@@ -651,18 +651,21 @@ def render(profile: Profile, case: Case) -> Prompt:
 
 
 def required_fields(case: Case) -> dict[str, str]:
-    """The texts a case cannot do without, by name (checked before any generation)."""
+    """The texts a case cannot do without, by the name the pages' forms give them (checked before any generation)."""
     if isinstance(case, SingleCase):
-        fields = {"instruction": case.instruction, "response": case.response}
+        fields = {"the instruction": case.instruction, "the response": case.response}
         if case.first_turn is not None:
-            fields |= {"first-turn question": case.first_turn.question, "first-turn answer": case.first_turn.answer}
+            fields |= {
+                "the first-turn question": case.first_turn.question,
+                "the first-turn answer": case.first_turn.answer,
+            }
         return fields
-    fields = {"instruction": case.instruction, "response1": case.response1, "response2": case.response2}
+    fields = {"the instruction": case.instruction, "Response 1": case.response1, "Response 2": case.response2}
     if case.first_turn is not None:
         turn = case.first_turn
         fields |= {
-            "first-turn question": turn.question,
-            "first-turn response1": turn.response1,
-            "first-turn response2": turn.response2,
+            "the first-turn question": turn.question,
+            "the first turn's Response 1": turn.response1,
+            "the first turn's Response 2": turn.response2,
         }
     return fields

@@ -18,6 +18,7 @@ from annotation_store import ComparisonView, StoreError, VerdictView
 from judge_runtime import PairCase
 from orchestration.review import JudgeOpinion, comparison_number, decisive_verdict, judge_opinions
 from orchestration.service import CaseProgress, Studio
+from orchestration.stopping import StopSwitches
 
 VIEWER = "reviewer"
 DEFAULT_LOW_CONFIDENCE = 0.6
@@ -65,11 +66,21 @@ def top_probability(verdict: VerdictView | None) -> float | None:
     return max(verdict.probabilities.values())
 
 
+@dataclass(frozen=True)
+class StopOutcome:
+    """What a Stop did: ``running`` False when no run of that page and form was known; ``finished``, the
+    verdict of a run that had ended before the Stop (stored, for a stored comparison); None: stopped, unstored."""
+
+    running: bool
+    finished: VerdictView | None
+
+
 class CaseBrowser:
     def __init__(self, studio: Studio) -> None:
         self.studio = studio
         self.store = studio.store
         self.access = studio.access
+        self.switches = StopSwitches()
 
     def options(self, actor: str | None, dataset: str | None) -> FilterOptions:
         self.access.require(actor, VIEWER)
@@ -127,16 +138,42 @@ class CaseBrowser:
         decoding: str | None = None,
         max_new_tokens: int | None = None,
         profile: str | None = None,
+        run_key: str | None = None,
     ) -> Iterator[CaseProgress]:
         """Judge a stored comparison live (``Studio.stream_comparison``, optionally with other decoding
-        settings or another profile, e.g. a saved custom prompt); the verdict is stored."""
+        settings or another profile, e.g. a saved custom prompt); the verdict is stored unless ``stop``
+        (with the same ``run_key``: a page and its form) comes first."""
         self.access.require(actor, VIEWER)
         number = comparison_number(comparison_id, "Pick a comparison first.")
-        yield from self.studio.stream_comparison(
-            number, decoding=decoding, max_new_tokens=max_new_tokens, profile=profile
-        )
+        switch = self.switches.take(run_key)
+        try:
+            yield from self.studio.stream_comparison(
+                number, decoding=decoding, max_new_tokens=max_new_tokens, profile=profile, switch=switch
+            )
+        finally:
+            switch.ended.set()
 
-    def stream_custom(self, actor: str | None, case: PairCase) -> Iterator[CaseProgress]:
-        """Judge a pasted pair live without storing it (``Studio.stream_custom``)."""
+    def stream_custom(
+        self, actor: str | None, case: PairCase, *, profile: str | None = None, run_key: str | None = None
+    ) -> Iterator[CaseProgress]:
+        """Judge a pasted pair live without storing it (``Studio.stream_custom``), with the settings' profile
+        or ``profile``; ``stop`` with the same ``run_key`` ends it."""
         self.access.require(actor, VIEWER)
-        yield from self.studio.stream_custom(case)
+        switch = self.switches.take(run_key)
+        try:
+            yield from self.studio.stream_custom(case, profile=profile, switch=switch)
+        finally:
+            switch.ended.set()
+
+    def arm(self, actor: str | None, run_key: str) -> None:
+        """A run of ``run_key`` was asked for (its button pressed): a Stop from now on stops it, even before it
+        leaves the queue."""
+        self.access.require(actor, VIEWER)
+        self.switches.arm(run_key)
+
+    def stop(self, actor: str | None, run_key: str) -> StopOutcome:
+        """Stop the latest run started with ``run_key``: it ends at its next token and stores nothing, unless it
+        had finished already (then its verdict, stored for a stored comparison)."""
+        self.access.require(actor, VIEWER)
+        running, finished = self.switches.stop(run_key)
+        return StopOutcome(running=running, finished=finished)

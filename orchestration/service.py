@@ -198,8 +198,11 @@ def batch_note(left: int, batch_size: int) -> str:
     126 s in one batch of 8 against 268 s one at a time (s9, a loaded 2-core machine)."""
     if left <= 1 or batch_size <= 1:
         return ""
+    from judge_runtime.batching import batches_in_words
+
+    when = "when the batch is done" if batch_size >= left else "after each batch"  # the batch capped at the total
     return (
-        f"Judging {counted(left, 'comparison')} in batches of {batch_size}: the progress moves after each batch "
+        f"Judging {counted(left, 'comparison')} {batches_in_words(left, batch_size)}: the progress moves {when} "
         "(--batch-size 1: after each judgment, but slower in all)."
     )
 
@@ -635,6 +638,8 @@ class Studio:
         setup = setup_words(judge.fingerprint)
         switch = switch or RunSwitch()
         yield from self._waiting()
+        if switch.stopped:  # stopped before it left the queue: it never runs
+            return
         job = self.activity.start(f"comparison #{comparison_id} (case study)")
         steps = judge.stream(to_case(comparison))
         try:
@@ -666,6 +671,8 @@ class Studio:
         setup = setup_words(judge.fingerprint)
         switch = switch or RunSwitch()
         yield from self._waiting()
+        if switch.stopped:
+            return
         steps = judge.stream(case)
         try:
             for step in steps:
@@ -840,15 +847,22 @@ class Studio:
         parsed = verdicts[verdicts["status"] == "ok"].groupby("run_id")["comparison_id"].nunique()
         return max((run.run_id for run in runs), key=lambda run_id: (int(parsed.get(run_id, 0)), run_id))
 
-    def dashboard(self, dataset: str | None = None, run_id: int | None = None, *, alpha: float = ALPHA) -> Dashboard:
+    def dashboard(
+        self,
+        dataset: str | None = None,
+        run_id: int | None = None,
+        *,
+        alpha: float = ALPHA,
+        labels_from: str | None = None,
+    ) -> Dashboard:
         """Figures for one dataset (default: the default dataset) and one judge run (default:
-        ``default_run``); see ``orchestration.dashboard``."""
+        ``default_run``), people's labels kept to ``labels_from`` (None: all); see ``orchestration.dashboard``."""
         dataset = dataset or self.default_dataset()
         if run_id is not None and dataset and run_id not in {run.run_id for run in self.store.judge_runs_on(dataset)}:
             run_id = None  # a run of the dataset shown before (a page's tick in flight while it changed)
         if run_id is None:
             run_id = self.default_run(dataset)
-        return build_dashboard(self.store, dataset, run_id, alpha=alpha)
+        return build_dashboard(self.store, dataset, run_id, alpha=alpha, labels_from=labels_from)
 
 
 def checked_limit(limit: int | None) -> None:

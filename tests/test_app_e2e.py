@@ -115,7 +115,7 @@ def test_case_study_judges_once_with_the_real_model_and_stores_the_verdict(
     assert raw.strip()
     # the demo judge's verdicts are mostly coin flips: shown as uncertain, with the probabilities
     assert any(head in verdict for head in ("### Verdict: Response", "### Verdict: Tie", "### Uncertain: leaning"))
-    assert "p(1)" in verdict and "Reason" in reason and "Reference answer" in reference
+    assert "p(1)" in verdict and "Reason" in reason and "Judge's reference answer" in reference
     assert "Judge ready: SmolLM2-135M-Instruct" in status and "verdict constrained (both orders)" in status
     stored = _sql(
         db_path,

@@ -123,8 +123,10 @@ def test_each_stored_run_shows_its_own_probabilities(studio: Studio, demo: gr.Bl
     _verdict(studio, latest, 2, "2", (0.10, 0.85, 0.05))
     orders = by_id(handler(demo, "show_comparison")(2, _as("rita")))["judge-orders"]
     older_part, latest_part = orders.split(f"run {latest}")
-    assert "**original order**: Uncertain: leaning to Response 1 · p(1) 0.50 · p(2) 0.50" in older_part
-    assert "**swapped order (response 2 shown first)**: Response 1 is better · p(1) 0.90" in older_part
+    assert (
+        "**original order**: Uncertain: leaning to Response 1 · p(1) 0.500 · p(2) 0.500" in older_part
+    )  # 3 decimals: alike at 2
+    assert "**swapped order (response 2 shown first)**: Response 1 is better · p(1) 0.900" in older_part
     assert "**original order**: Response 2 is better · p(1) 0.10 · p(2) 0.85" in latest_part
 
 
@@ -170,7 +172,9 @@ def test_refused_judge_actions_are_notes_not_errors(demo: gr.Blocks) -> None:
     no_pick = [by_id(step) for step in handler(demo, "judge_comparison")(None, None, None, None, _as("rita"))]
     assert no_pick == [{"judge-verdict": "⚠ Pick a comparison first\\."}]
     custom = handler(demo, "judge_custom")
-    refused = [by_id(step) for step in custom("", "", "", "", _as("ann"))]  # an annotator: needs the reviewer role
+    refused = [
+        by_id(step) for step in custom("", "", "", "", None, _as("ann"))
+    ]  # an annotator: needs the reviewer role
     assert list(refused[0]) == ["custom-verdict"] and "reviewer role" in refused[0]["custom-verdict"]
     admin = [by_id(step) for step in handler(demo, "admin_judge_run")("no-such-data", None, _as("ada"))]
     note = admin[-1]["admin-judge-result"]

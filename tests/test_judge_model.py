@@ -36,7 +36,7 @@ def test_fingerprint_names_everything_that_decides_the_output(demo_judge) -> Non
 
 
 def test_empty_response_is_refused_before_generation(demo_judge) -> None:
-    with pytest.raises(JudgeInputError, match="response2 is empty"):
+    with pytest.raises(JudgeInputError, match="Response 2 is empty"):
         demo_judge.judge(PairCase("Say hi", "hi", "   "))
 
 

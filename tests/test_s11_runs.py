@@ -107,7 +107,7 @@ def test_a_refused_comparison_is_named_exported_and_tried_again(tmp_path: Path, 
     judge = ("judge", "--judge-model", str(tiny_judge), "--max-new-tokens", "2", "--dataset", "weird")
     first = _run(tmp_path, *judge)
     assert first.returncode == 0, first.stderr
-    assert "1 comparison refused: w1 (#2): The response2 is empty" in first.stdout
+    assert "1 comparison refused: w1 (#2): Response 2 is empty" in first.stdout
     assert "0/0" not in first.stderr and "/3" not in first.stderr  # the bar counts the two that go to the model
     assert "Judging 2 comparisons" in first.stderr and "2/2" in first.stderr
 
@@ -115,13 +115,13 @@ def test_a_refused_comparison_is_named_exported_and_tried_again(tmp_path: Path, 
     assert exported.returncode == 0, exported.stderr
     rows = {r["prompt_key"]: r for r in csv.DictReader(io.StringIO(exported.stdout))}
     assert rows["w1"]["status"] == "error"
-    assert rows["w1"]["reason"].startswith("Comparison #2 (key w1): The response2 is empty")  # was empty
+    assert rows["w1"]["reason"].startswith("Comparison #2 (key w1): Response 2 is empty")  # was empty
     assert rows["w0"]["judge"].endswith(" #1")
 
     again = _run(tmp_path, *judge)  # the error is tried again, and said again; the two judged are skipped
     assert again.returncode == 0, again.stderr
     assert "1 error); skipped 2 already judged" in again.stdout and "Judged 1 comparison of 'weird'" in again.stdout
-    assert "w1 (#2): The response2 is empty" in again.stdout
+    assert "w1 (#2): Response 2 is empty" in again.stdout
 
     wide = _run(tmp_path, "export", "--dataset", "weird", "--kind", "wide", "--format", "jsonl")
     first_row = json.loads(wide.stdout.splitlines()[0])

@@ -15,6 +15,7 @@ from orchestration import CaseProgress, Studio
 from orchestration.browse import DEFAULT_LOW_CONFIDENCE
 from ui.comparison_panel import ComparisonPanel, comparison_panel
 from ui.formatting import reason_markdown, reference_markdown, verdict_markdown
+from ui.pickers import shown_choices
 from ui.render import inline_text, plain_text
 
 MIN_NEW_TOKENS, MAX_NEW_TOKENS = 16, 1024
@@ -53,20 +54,26 @@ class JudgeOutput:
     def components(self) -> list[Any]:
         return [self.raw, self.verdict, self.reason, self.reference]
 
-    def show(self, v: VerdictView | None, raw: str | None = None) -> dict[Any, Any]:
+    def show(self, v: VerdictView | None, raw: str | None = None, setup: str = "") -> dict[Any, Any]:
+        """``setup``: the judge setup the run used, in words (a streamed run's; a stored verdict shows its profile)."""
         return {
             self.raw: plain_text(raw if raw is not None else (v.raw_output if v else "")),
-            self.verdict: verdict_markdown(v),
-            self.reason: reason_markdown(v.reason) if v else "",
-            self.reference: reference_markdown(v.reference) if v else "",
+            self.verdict: verdict_markdown(v, setup=setup),
+            self.reason: reason_markdown(v) if v else "",
+            self.reference: reference_markdown(v) if v else "",
         }
 
     def progress(self, step: CaseProgress) -> dict[Any, Any]:
         if step.waiting:  # queued behind another use of the judge: say so, and drop the old output
             return {self.raw: "", self.verdict: f"⏳ {inline_text(step.waiting)}", self.reason: "", self.reference: ""}
         if step.verdict is None:
-            return {self.raw: plain_text(step.text), self.verdict: "_Judging…_", self.reason: "", self.reference: ""}
-        return self.show(step.verdict, raw=step.text)
+            judging = f"_Judging… ({inline_text(step.setup)}); **Stop** ends it and stores nothing._"
+            return {self.raw: plain_text(step.text), self.verdict: judging, self.reason: "", self.reference: ""}
+        return self.show(step.verdict, raw=step.text, setup=step.setup)
+
+    def stopped(self, note: str) -> dict[Any, Any]:
+        """A stopped run: the output streamed so far stays in the box; ``note`` says nothing was stored."""
+        return {self.verdict: note, self.reason: "", self.reference: ""}
 
     def clear(self) -> dict[Any, Any]:
         return dict.fromkeys(self.components, "")
@@ -79,6 +86,8 @@ class CustomSection:
     response1: gr.Textbox
     response2: gr.Textbox
     run: gr.Button
+    stop: gr.Button
+    prompt: gr.Dropdown  # this form's own judge prompt (the one above is for "Run judge")
     output: JudgeOutput
 
     @property
@@ -94,6 +103,7 @@ class CaseSections:
     picker: gr.Dropdown
     panel: ComparisonPanel
     run: gr.Button
+    stop: gr.Button
     preset: gr.Dropdown
     max_tokens: gr.Slider
     judged: JudgeOutput
@@ -137,9 +147,18 @@ def judge_output(prefix: str, label: str) -> JudgeOutput:
     return JudgeOutput(raw, verdict, reason, reference)
 
 
-def decoding_controls(studio: Studio) -> tuple[gr.Button, gr.Dropdown, gr.Slider]:
-    with gr.Row(equal_height=False):  # the open Decoding accordion must not stretch the button
+@dataclass(frozen=True)
+class RunControls:
+    run: gr.Button
+    stop: gr.Button
+    preset: gr.Dropdown
+    max_tokens: gr.Slider
+
+
+def decoding_controls(studio: Studio) -> RunControls:
+    with gr.Row(equal_height=False):  # the open Decoding accordion must not stretch the buttons
         run = gr.Button("Run judge", variant="primary", elem_id="run-judge", scale=1)
+        stop = stop_button("stop-judge")
         with gr.Accordion("Decoding", open=False, elem_id="judge-decoding"), gr.Row():
             preset = gr.Dropdown(
                 choices=studio.decoding_choices(),
@@ -155,18 +174,25 @@ def decoding_controls(studio: Studio) -> tuple[gr.Button, gr.Dropdown, gr.Slider
                 label="Max new tokens",
                 elem_id="judge-max-new-tokens",
             )
-    return run, preset, max_tokens
+    return RunControls(run, stop, preset, max_tokens)
 
 
-def prompt_picker(studio: Studio) -> gr.Dropdown:
-    """The judge prompt for "Run judge": the settings' profile, or a saved custom prompt version. Built
-    once into ``/config``, which every signed-in user reads: no saved prompt here; the picker's focus
-    event lists them for a reviewer or admin."""
+def stop_button(elem_id: str) -> gr.Button:
+    """Stop: enabled only while a run streams (its Run button is disabled meanwhile)."""
+    return gr.Button("Stop", variant="stop", elem_id=elem_id, scale=0, min_width=90, interactive=False)
+
+
+def prompt_picker(
+    studio: Studio, label: str = "Judge prompt (for Run judge)", elem_id: str = "judge-prompt"
+) -> gr.Dropdown:
+    """A judge prompt: the settings' profile, another built-in pairwise profile or a saved custom prompt
+    version. Built once into ``/config``, which every signed-in user reads: no saved prompt here; the
+    picker's focus event lists them for a reviewer or admin."""
     return gr.Dropdown(
         choices=prompt_choices(studio, None),
         value="",
-        label="Judge prompt",
-        elem_id="judge-prompt",
+        label=label,
+        elem_id=elem_id,
         allow_custom_value=True,
     )
 
@@ -181,19 +207,24 @@ def prompt_choices(studio: Studio, actor: str | None) -> list[tuple[str, str]]:
         saved = studio.prompts.judge_choices(actor) if actor is not None else []
     except Forbidden:
         saved = []
-    return [(f"{current} (settings)", ""), *builtin, *saved]
+    return shown_choices([(f"{current} (settings)", ""), *builtin, *saved])
 
 
-def custom_section() -> CustomSection:
+def custom_section(studio: Studio) -> CustomSection:
     with gr.Accordion("Judge your own pair (not stored)", open=False, elem_id="custom-section"):
         instruction = gr.Textbox(label="Instruction", lines=2, elem_id="custom-instruction")
         input_ = gr.Textbox(label="Input (optional)", lines=2, elem_id="custom-input")
         with gr.Row():
             r1 = gr.Textbox(label="Response 1", lines=5, elem_id="custom-response-1")
             r2 = gr.Textbox(label="Response 2", lines=5, elem_id="custom-response-2")
-        run = gr.Button("Judge this pair", elem_id="judge-custom")
+        prompt = prompt_picker(
+            studio, "Judge prompt for this pair (its own: the one above is for Run judge)", "custom-prompt"
+        )
+        with gr.Row(equal_height=False):
+            run = gr.Button("Judge this pair", elem_id="judge-custom", scale=1)
+            stop = stop_button("stop-custom")
         output = judge_output("custom", "Judge output for your pair (streamed, plain text)")
-    return CustomSection(instruction, input_, r1, r2, run, output)
+    return CustomSection(instruction, input_, r1, r2, run, stop, prompt, output)
 
 
 def case_sections(studio: Studio, dataset: gr.Dropdown) -> CaseSections:
@@ -210,13 +241,29 @@ def case_sections(studio: Studio, dataset: gr.Dropdown) -> CaseSections:
         allow_custom_value=True,
         num_choices_shown=PICKER_SHOWN,
     )
-    panel = comparison_panel("case")
-    run, preset, max_tokens = decoding_controls(studio)
+    panel = comparison_panel("case", with_reference=True)
+    controls = decoding_controls(studio)
     prompt = prompt_picker(studio)
     judged = judge_output("judge", "Judge output (streamed, shown as plain text)")
-    with gr.Accordion("Every stored judge verdict (both orders)", open=True, elem_id="judge-orders-section"):
+    with gr.Accordion(
+        "Every stored judge verdict, by run (a swapped-order verdict too where the run stored one)",
+        open=True,
+        elem_id="judge-orders-section",
+    ):
         orders = gr.Markdown(elem_id="judge-orders", line_breaks=True)
-    custom = custom_section()
+    custom = custom_section(studio)
     return CaseSections(
-        dataset, status, filters, picker, panel, run, preset, max_tokens, judged, orders, custom, prompt
+        dataset,
+        status,
+        filters,
+        picker,
+        panel,
+        controls.run,
+        controls.stop,
+        controls.preset,
+        controls.max_tokens,
+        judged,
+        orders,
+        custom,
+        prompt,
     )

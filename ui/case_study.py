@@ -30,7 +30,7 @@ from ui.case_sections import (
     prompt_choices,
 )
 from ui.errors import actor_of, guarded, has_role, noted
-from ui.pickers import DatasetPickers
+from ui.pickers import DatasetPickers, shown_choices
 from ui.review_text import opinions_markdown
 
 JUDGE_SLOTS = 1  # one generation at a time on one CPU/GPU
@@ -80,7 +80,7 @@ def wire_browsing(browser: CaseBrowser, studio: Studio, demo: gr.Blocks, page: C
                 f" The picker shows {PICKER_SHOWN} at a time (more load as you scroll in it): type a number to go "
                 "straight to one, or narrow the filters."
             )
-        return {picker: gr.Dropdown(choices=choices, value=value), filters.count: note}
+        return {picker: gr.Dropdown(choices=shown_choices(choices), value=value), filters.count: note}
 
     @guarded
     def filter_comparisons(
@@ -104,8 +104,8 @@ def wire_browsing(browser: CaseBrowser, studio: Studio, demo: gr.Blocks, page: C
         options = browser.options(actor, dataset_name)
         choices = browser.comparisons(actor, CaseFilter(dataset=dataset_name or None))
         return {
-            filters.category: gr.Dropdown(choices=[ANY, *options.categories], value=ANY),
-            filters.pair: gr.Dropdown(choices=[(ANY, ANY), *options.model_pairs], value=ANY),
+            filters.category: gr.Dropdown(choices=shown_choices([ANY, *options.categories]), value=ANY),
+            filters.pair: gr.Dropdown(choices=shown_choices([(ANY, ANY), *options.model_pairs]), value=ANY),
             **dict.fromkeys((filters.disagree, filters.unparsed, filters.low), False),
             **listed(choices, None),
         }
@@ -149,6 +149,25 @@ def token_limit(new_tokens: float | None) -> int | None:
     return int(new_tokens)
 
 
+STOPPED = (
+    "### Stopped: nothing was stored\n\nThe output so far is in the box above; press **Run judge** to judge again."
+)
+STOPPED_CUSTOM = (
+    "### Stopped: nothing was stored\n\n(A pasted pair is never stored.) Press **Judge this pair** to judge again."
+)
+
+
+def run_key(request: gr.Request | None, form: str) -> str | None:
+    """Which run a Stop stops: this browser tab's (Gradio's session hash, with the account) run of ``form``."""
+    session = getattr(request, "session_hash", None) if request is not None else None
+    return f"{actor_of(request)}\x1f{session}\x1f{form}" if session else None
+
+
+def buttons(run: gr.Button, stop: gr.Button, *, running: bool) -> dict[Any, Any]:
+    """Run disabled and Stop enabled while a run streams; the other way round otherwise."""
+    return {run: gr.Button(interactive=not running), stop: gr.Button(interactive=running)}
+
+
 def wire_judging(browser: CaseBrowser, studio: Studio, page: CaseSections) -> None:
     """The judge run on the shown comparison, the pasted pair (its own outputs) and the status line."""
     judged, custom = page.judged, page.custom
@@ -171,13 +190,19 @@ def wire_judging(browser: CaseBrowser, studio: Studio, page: CaseSections) -> No
             decoding=decoding or None,
             max_new_tokens=token_limit(new_tokens),
             profile=prompt or None,
+            run_key=run_key(request, "comparison"),
         )
         for step in steps:
             yield {**judged.progress(step), page.status: studio.judge_status()}
 
     @noted(custom.output.verdict)  # e.g. an empty instruction: the form stays as it was
-    def run_custom(instruction: str, input_: str, r1: str, r2: str, request: gr.Request) -> Iterator[dict[Any, Any]]:
-        for step in browser.stream_custom(actor_of(request), PairCase(instruction, r1, r2, input=input_)):
+    def run_custom(
+        instruction: str, input_: str, r1: str, r2: str, prompt: str | None = None, request: gr.Request | None = None
+    ) -> Iterator[dict[Any, Any]]:
+        """``prompt``: the form's own judge prompt ("" or left out: the settings' profile)."""
+        case = PairCase(instruction, r1, r2, input=input_)
+        key = run_key(request, "custom")
+        for step in browser.stream_custom(actor_of(request), case, profile=prompt or None, run_key=key):
             yield custom.output.progress(step)
 
     @guarded
@@ -191,29 +216,71 @@ def wire_judging(browser: CaseBrowser, studio: Studio, page: CaseSections) -> No
         return studio.judge_status() if has_role(studio, request, "reviewer") else ""
 
     slots: dict[str, Any] = {"concurrency_id": "judge", "concurrency_limit": JUDGE_SLOTS}
-    page.run.click(
+    judging = wire_stop(browser, page.run, page.stop, judged, "comparison", STOPPED).success(
         run_judge,
         inputs=[page.picker, page.preset, page.max_tokens, page.prompt],
         outputs=[*judged.components, page.status],
         api_name="judge_comparison",
         **slots,
-    ).then(refresh_orders, inputs=page.picker, outputs=page.orders, api_visibility="private")
-    custom.run.click(
-        run_custom, inputs=custom.inputs, outputs=custom.output.components, api_name="judge_custom", **slots
     )
+    judging.then(
+        lambda: buttons(page.run, page.stop, running=False), outputs=[page.run, page.stop], api_visibility="private"
+    ).then(refresh_orders, inputs=page.picker, outputs=page.orders, api_visibility="private")
+    page.stop.click(None, cancels=[judging])  # the page stops listening; the server's run is stopped by wire_stop
+    custom_judging = wire_stop(browser, custom.run, custom.stop, custom.output, "custom", STOPPED_CUSTOM).success(
+        run_custom,
+        inputs=[*custom.inputs, custom.prompt],
+        outputs=custom.output.components,
+        api_name="judge_custom",
+        **slots,
+    )
+    custom_judging.then(
+        lambda: buttons(custom.run, custom.stop, running=False),
+        outputs=[custom.run, custom.stop],
+        api_visibility="private",
+    )
+    custom.stop.click(None, cancels=[custom_judging])
 
     def saved_prompts(request: gr.Request) -> gr.Dropdown:
         return gr.Dropdown(choices=prompt_choices(studio, actor_of(request)))
 
-    page.prompt.focus(  # the saved prompts (reviewers and admins), including those saved since page load
-        saved_prompts,
-        outputs=page.prompt,
-        api_visibility="private",
-        concurrency_limit=None,
-    )
+    for picker in (page.prompt, custom.prompt):  # the saved prompts (reviewers, admins), those saved since too
+        picker.focus(saved_prompts, outputs=picker, api_visibility="private", concurrency_limit=None)
     gr.Timer(3.0).tick(
         judge_status, outputs=page.status, api_visibility="private", concurrency_limit=None, show_progress="hidden"
     )
+
+
+def wire_stop(
+    browser: CaseBrowser, run: gr.Button, stop: gr.Button, output: JudgeOutput, form: str, stopped: str
+) -> Any:
+    """Run's first step (disable Run, enable Stop, and arm the run's switch, so a Stop pressed even before the
+    run leaves the queue stops it) and Stop's handler: the server's run ends at its next token and stores
+    nothing; a run that had finished already keeps its verdict (shown). Returns the first step's event."""
+
+    @guarded
+    def arm(request: gr.Request) -> dict[Any, Any]:
+        key = run_key(request, form)
+        if key is not None:
+            browser.arm(actor_of(request), key)
+        return buttons(run, stop, running=True)
+
+    @guarded
+    def stop_run(request: gr.Request) -> dict[Any, Any]:
+        key = run_key(request, form)
+        done = browser.stop(actor_of(request), key) if key is not None else None
+        idle = buttons(run, stop, running=False)
+        if done is not None and done.finished is not None:  # it ended first: show what it ended with
+            return {**output.show(done.finished, raw=done.finished.raw_output), **idle}
+        return {**output.stopped(stopped), **idle}
+
+    stop.click(
+        stop_run,
+        outputs=[output.verdict, output.reason, output.reference, output.raw, run, stop],
+        api_name=f"stop_{form}",
+        queue=False,
+    )
+    return run.click(arm, outputs=[run, stop], api_visibility="private", queue=False)
 
 
 __all__ = ["JudgeOutput", "case_study_tab"]

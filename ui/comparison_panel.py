@@ -1,5 +1,6 @@
 """One comparison shown side by side (header, prompt, the two responses under their model names), as
-the Case study and Review pages show it. Every untrusted string goes through ``ui.render``."""
+the Case study (with the dataset's reference answer) and Review pages show it. Every untrusted string
+goes through ``ui.render``."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ class ComparisonPanel:
     left: gr.Markdown
     right_title: gr.Markdown
     right: gr.Markdown
+    with_reference: bool = False  # the dataset's reference answer under the instruction (the Case study)
 
     @property
     def components(self) -> list[gr.Markdown]:
@@ -40,7 +42,7 @@ class ComparisonPanel:
     def show(self, c: ComparisonView, *, header_extra: str = "") -> dict[Any, Any]:
         return {
             self.header: comparison_header(c) + header_extra,
-            self.prompt: prompt_markdown(c),
+            self.prompt: prompt_markdown(c, reference=self.with_reference),
             self.left_title: response_title(1, c.model1),
             self.left: quote_block(c.response1),
             self.right_title: response_title(2, c.model2),
@@ -58,7 +60,7 @@ class ComparisonPanel:
         }
 
 
-def comparison_panel(prefix: str) -> ComparisonPanel:
+def comparison_panel(prefix: str, *, with_reference: bool = False) -> ComparisonPanel:
     header = gr.Markdown(elem_id=f"{prefix}-header")
     prompt = gr.Markdown(elem_id=f"{prefix}-prompt", elem_classes=["js-prompt"])
     with gr.Row(equal_height=False):
@@ -68,4 +70,4 @@ def comparison_panel(prefix: str) -> ComparisonPanel:
         with gr.Column():
             right_title = gr.Markdown(response_title(2), elem_id=f"{prefix}-response-2-title")
             right = gr.Markdown(elem_id=f"{prefix}-response-2", elem_classes=["js-response"], line_breaks=True)
-    return ComparisonPanel(header, prompt, left_title, left, right_title, right)
+    return ComparisonPanel(header, prompt, left_title, left, right_title, right, with_reference)

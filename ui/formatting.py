@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from analysis.verdicts import outcome
 from annotation_store import ComparisonView, VerdictView
+from judge_runtime import DEMO_DISPLAY_NAME
 from orchestration.metrics import margin_setting
-from ui.render import code, inline_text, quote_block
+from ui.render import code, cut_for_display, inline_text, quote_block
 
 #: elem_classes of a gr.Number that starts empty: static/empty_numbers.js clears the 0 Gradio's front end
 #: shows for an empty value, so the placeholder ("e.g. 12") shows and nothing is sent until typed.
@@ -15,11 +16,41 @@ VERDICT_NAMES = {"1": "Response 1 is better", "2": "Response 2 is better", "tie"
 LEANING = {"1": "Response 1", "2": "Response 2", "tie": "a tie"}
 
 
-def prompt_markdown(c: ComparisonView) -> str:
+DEMO_CAVEAT = "the 135M demo judge's reasons are not meaningful: it is for trying the app"
+
+
+def prompt_markdown(c: ComparisonView, *, reference: bool = False) -> str:
+    """Instruction and input; with ``reference``, the dataset's reference answer too where it has one (what a
+    judge profile that takes a reference is given)."""
     parts = [f"**Instruction**\n\n{quote_block(c.instruction)}"]
     if c.input.strip():
         parts.append(f"**Input**\n\n{quote_block(c.input)}")
+    if reference and c.reference and c.reference.strip():
+        parts.append(f"**Reference answer (from the dataset)**\n\n{quote_block(c.reference)}")
     return "\n\n".join(parts)
+
+
+def probability_places(*values: float) -> int:
+    """Decimals to show probabilities with: 3 when two of them round alike at 2 ("leaning to Response 1" beside
+    "p(1) 0.36 · p(2) 0.36" reads as a bug), else 2. The one rule (Case study, Annotate feedback)."""
+    return 3 if len({f"{x:.2f}" for x in values}) < len(values) else 2
+
+
+def probabilities_line(p: dict[str, float]) -> str:
+    """``p(1) 0.62 · p(2) 0.30 · p(tie) 0.08``, at ``probability_places`` decimals (0 where one is missing)."""
+    p1, p2, tie = (p.get(key, 0.0) for key in ("1", "2", "tie"))
+    places = probability_places(p1, p2, tie)
+    return f"p(1) {p1:.{places}f} · p(2) {p2:.{places}f} · p(tie) {tie:.{places}f}"
+
+
+def plain_block(text: str | None, empty: str = "_(empty)_") -> str:
+    """Untrusted text shown as plain text in a Markdown component: every line through ``inline_text`` (no
+    heading, list, emphasis or tag can form), the line breaks kept (a component with ``line_breaks=True``)."""
+    if not text or not text.strip():
+        return empty
+    shown, note = cut_for_display(text)
+    lines = "\n".join(inline_text(line) for line in shown.splitlines())
+    return f"{lines}\n\n{note}" if note else lines
 
 
 def gold_first(check: str, rest: str) -> str:
@@ -49,8 +80,15 @@ def verdict_words(
     return VERDICT_NAMES[shown]
 
 
-def verdict_markdown(v: VerdictView | None, margin: float | None = None) -> str:
-    """The verdict as people should read it: an uncertain one says so, with the probabilities beside it."""
+def judge_line(v: VerdictView, setup: str = "") -> str:
+    """Which judge, with which setup (``setup``: the run's, in words; else the profile), and how long it took."""
+    how = inline_text(setup) if setup else f"profile {code(v.profile)}"
+    return f"Judge: {code(v.judge_model)} · {how} · {v.latency_s:.1f} s"
+
+
+def verdict_markdown(v: VerdictView | None, margin: float | None = None, setup: str = "") -> str:
+    """The verdict as people should read it: an uncertain one says so, with the probabilities beside it;
+    ``setup``: the judge setup the run used, in words (the Studio's ``setup_words``)."""
     if v is None:
         return "_Not judged yet: press **Run judge**._"
     margin = margin_setting() if margin is None else margin
@@ -58,29 +96,33 @@ def verdict_markdown(v: VerdictView | None, margin: float | None = None) -> str:
         p = v.probabilities or {}
         return (
             f"### Uncertain: leaning to {LEANING[str(v.verdict)]}\n\n"
-            f"p(1) {p['1']:.2f} · p(2) {p['2']:.2f} · p(tie) {p['tie']:.2f}: {UNCERTAIN_NOTE.format(margin=margin)}\n\n"
-            f"Judge: {code(v.judge_model)} · profile {code(v.profile)} · {v.latency_s:.1f} s"
+            f"{probabilities_line(p)}: {UNCERTAIN_NOTE.format(margin=margin)}\n\n{judge_line(v, setup)}"
         )
     if v.status != "ok":
         shown = {
             "unparsed": "Unparsed: the judge's output has no verdict in its format",
             "truncated": "Truncated: the output hit the token limit before a verdict",
         }
-        judge = f"Judge: {code(v.judge_model)} · profile {code(v.profile)}"
-        return f"### ⚠ {shown.get(v.status, inline_text(v.status))}\n\n{judge}"
-    probs = ""
-    if v.probabilities:
-        p = v.probabilities
-        probs = f" · p(1) {p['1']:.2f} · p(2) {p['2']:.2f} · p(tie) {p['tie']:.2f}"
-    return (
-        f"### Verdict: {VERDICT_NAMES[str(v.verdict)]}\n\n"
-        f"Judge: {code(v.judge_model)} · profile {code(v.profile)} · {v.latency_s:.1f} s{probs}"
-    )
+        return f"### ⚠ {shown.get(v.status, inline_text(v.status))}\n\n{judge_line(v, setup)}"
+    probs = f" · {probabilities_line(v.probabilities)}" if v.probabilities else ""
+    return f"### Verdict: {VERDICT_NAMES[str(v.verdict)]}\n\n{judge_line(v, setup)}{probs}"
 
 
-def reason_markdown(text: str) -> str:
-    return f"**Reason**\n\n{quote_block(text, '_(none given)_')}"
+def is_demo_judge(judge_model: str) -> bool:
+    return judge_model == DEMO_DISPLAY_NAME
 
 
-def reference_markdown(text: str) -> str:
-    return f"**Reference answer**\n\n{quote_block(text, '_(none given)_')}"
+def reason_markdown(v: VerdictView) -> str:
+    """The judge's reason; where the output has no verdict, the output itself as plain text under a heading that
+    says so (not as a reason); by the demo judge's reason, the caveat that it means nothing."""
+    if v.status in ("unparsed", "truncated"):
+        return f"**Raw output (no verdict found)**\n\n{plain_block(v.raw_output or v.reason)}"
+    if v.status != "ok":
+        return f"**Why there is no verdict**\n\n{plain_block(v.reason, '_(no reason recorded)_')}"
+    caveat = f" · _{DEMO_CAVEAT}_" if is_demo_judge(v.judge_model) else ""
+    return f"**Reason**{caveat}\n\n{quote_block(v.reason, '_(none given)_')}"
+
+
+def reference_markdown(v: VerdictView) -> str:
+    """The reference answer the judge wrote itself (PandaLM's layout has one); not the dataset's."""
+    return f"**Judge's reference answer**\n\n{quote_block(v.reference, '_(none written)_')}"

@@ -10,7 +10,7 @@ import pandas as pd
 from annotation_store import AdjudicationView, VerdictView
 from orchestration import JudgeOpinion
 from orchestration.metrics import margin_setting
-from ui.formatting import VERDICT_NAMES, verdict_words
+from ui.formatting import VERDICT_NAMES, probabilities_line, verdict_words
 from ui.render import code, inline_text, plain_text, quote_block
 
 QUEUE_HEADERS = ["#", "dataset", "category", "model 1", "model 2", "labels", "judge", "why", "final"]
@@ -71,10 +71,7 @@ def labels_frame(labels: pd.DataFrame) -> pd.DataFrame:
 
 
 def probabilities_text(probabilities: dict[str, float] | None) -> str:
-    if not probabilities:
-        return ""
-    p = probabilities
-    return f"p(1) {p.get('1', 0.0):.2f} · p(2) {p.get('2', 0.0):.2f} · p(tie) {p.get('tie', 0.0):.2f}"
+    return probabilities_line(probabilities) if probabilities else ""
 
 
 def opinion_probabilities(o: JudgeOpinion, latest: VerdictView | None) -> dict[str, float] | None:
