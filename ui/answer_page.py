@@ -23,6 +23,7 @@ from errors import InvalidInput
 from orchestration import DEMO_GRADING_SESSION, DEMO_SESSION, Studio
 from orchestration.annotation import SKIPPED_LEAD
 from ui.errors import actor_of, guarded, has_role, noted
+from ui.pickers import shown_choices
 from ui.render import inline_text, safe_markdown
 
 CONFIDENCE_CHOICES = [("–", 0), ("1 · unsure", 1), ("2", 2), ("3", 3), ("4", 4), ("5 · certain", 5)]
@@ -154,7 +155,7 @@ def _session_section(kind: PageKind, studio: Studio, page: Page) -> None:
         # server started) was shown for about a second, and a Start pressed then leased an item of the demo
         # session under the real session's name (s12 crowd finding 1)
         page.sessions = gr.Dropdown(
-            choices=names,
+            choices=shown_choices(names),
             value=None,
             label=kind.session_label,
             elem_id=f"{kind.prefix}-session",
@@ -402,7 +403,7 @@ def _wire_sessions(kind: PageKind, studio: Studio, demo: gr.Blocks, page: Page) 
         sessions = desk.sessions(actor_of(request))
         names = [s.name for s in sessions]
         chosen = current if current in names else default_session(kind, names)
-        updates: Updates = {page.sessions: gr.Dropdown(choices=names, value=chosen)}
+        updates: Updates = {page.sessions: gr.Dropdown(choices=shown_choices(names), value=chosen)}
         updates.update({page.start: gr.update(interactive=True), page.previous: gr.update(interactive=True)})
         updates[page.guidelines] = guidelines_of(sessions, chosen)
         if kind.before_start is not None:  # the picked value may equal the built one: no change event then

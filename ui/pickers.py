@@ -5,10 +5,17 @@ The pages ask ``DatasetPickers.add`` for their dropdowns instead of baking ``stu
 into the page when it is built; ``wire`` refreshes all of them when a page loads, when a tab is opened
 and after the events named with ``refresh_after`` (the Admin page's import). A picker keeps what the
 user chose while it still exists; an empty or vanished choice falls back to the default dataset.
+
+Every picker's choices, these and the other pages' (sessions, comparisons, model pairs, categories, judge
+runs, prompts), go through ``shown_choices``: a label built from untrusted names shows bidi controls as
+markers (the one rule, ``ui.render.plain_text``) and line breaks as ``⏎``, while the value handed back to
+the handlers stays the name itself (s12 tester "badinput", finding 5: "evil" showed as "live").
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +23,28 @@ import gradio as gr
 
 from orchestration import Studio
 from ui.errors import has_role
+from ui.render import plain_text
+
+#: What a line break in a name shows as in a picker (a space would make "gpt\n4" look like "gpt 4").
+LINE_BREAK_MARK = "⏎"
+_LINE_BREAK = re.compile(r"\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
+
+
+def choice_label(text: object) -> str:
+    """Untrusted text (a name, a key, a label built from them) as a picker shows it: bidi controls as
+    markers (``ui.render.plain_text``, the rule of every web page) and each line break as ``⏎``. A picker
+    shows its labels as text, so HTML needs no escaping (``<b>`` shows as ``<b>``)."""
+    return _LINE_BREAK.sub(LINE_BREAK_MARK, plain_text(text))
+
+
+def shown_choices(choices: Iterable[Any]) -> list[tuple[str, Any]]:
+    """A Dropdown's, Radio's or CheckboxGroup's choices with every label through ``choice_label``, as
+    (label, value) pairs: a bare choice is its own value, so the value handed back to the handlers is the
+    name unchanged (picking a name with a marker still selects its row)."""
+    pairs = (
+        choice if isinstance(choice, tuple | list) and len(choice) == 2 else (choice, choice) for choice in choices
+    )
+    return [(choice_label(label), value) for label, value in pairs]
 
 
 @dataclass
@@ -43,7 +72,7 @@ class DatasetPickers:
         """A dataset dropdown registered for refreshes (``extra`` choices stay first) on a page for ``role``."""
         default = self.studio.default_dataset() or (extra[0] if extra else None)
         box = gr.Dropdown(
-            choices=[*((e, e) for e in extra), *self.studio.dataset_choices()],
+            choices=shown_choices([*extra, *self.studio.dataset_choices()]),
             value=default,
             label=label,
             elem_id=elem_id,
@@ -67,7 +96,7 @@ class DatasetPickers:
         default = self.studio.default_dataset()
         out: dict[gr.Dropdown, Any] = {}
         for picker, value in zip(self._pickers, current, strict=True):
-            choices = [*((e, e) for e in picker.extra), *datasets]
+            choices = shown_choices([*picker.extra, *datasets])
             if value in picker.extra or value in [name for _label, name in datasets]:
                 out[picker.box] = gr.Dropdown(choices=choices)
             else:
@@ -87,7 +116,7 @@ class DatasetPickers:
             if not has_role(self.studio, request, picker.role):
                 out[picker.box] = gr.skip()
                 continue
-            choices = [*((e, e) for e in picker.extra), *datasets]
+            choices = shown_choices([*picker.extra, *datasets])
             chosen = default or (picker.extra[:1] or [None])[0]
             # the value only when it changes: a value sent again fires the picker's change handlers, which
             # queued behind the page's own load events and lost a quick switch of dataset (chromium test)

@@ -15,6 +15,7 @@ from ui.admin_sections.gold_preview import comparison_preview_markdown, wire_pre
 from ui.admin_sections.gold_ratings import wire_gold_ratings
 from ui.admin_sections.sessions import SessionsSection, sessions_frame, unfinished_frame, unfinished_note
 from ui.errors import actor_of, guarded, noted
+from ui.pickers import shown_choices
 from ui.render import code, inline_text
 
 
@@ -25,7 +26,7 @@ def _listed(s: SessionsSection, desk: AdminDesk, request: gr.Request) -> dict[An
     assignments = {x.name: desk.session_assignment(actor, x.name) for x in sessions}  # a few sessions: one read each
     standings = {x.name: desk.studio.desk.standing(actor, x.name).text() for x in sessions}
     frame = sessions_frame(sessions, assignments, standings)
-    return {s.table: frame, s.pick: gr.Dropdown(choices=[x.name for x in sessions])}
+    return {s.table: frame, s.pick: gr.Dropdown(choices=shown_choices(x.name for x in sessions))}
 
 
 def wire_sessions(s: SessionsSection, desk: AdminDesk) -> Callable[..., dict[Any, Any]]:
