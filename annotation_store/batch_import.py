@@ -404,6 +404,12 @@ class BatchWriter:
             if item.annotator not in people:
                 name = _import_text(item.annotator, "the annotator name", MAX_ANNOTATOR_NAME, item.where).strip()
                 person = self.session.scalar(select(Annotator).where(Annotator.name == name))
+                if person is not None and (person.password_hash is not None or person.role != "annotator"):
+                    raise StoreError(  # a file must not put answers in a reviewer's (or the admin's) name
+                        f"{item.where}: annotator {name!r} is a login account: imported labels may only go to "
+                        "imported annotators; rename it with --map annotator=... (or --annotator NAME) or in the "
+                        "file. Nothing was imported."
+                    )
                 if person is None:
                     person = Annotator(name=name)
                     self.session.add(person)

@@ -125,6 +125,7 @@ class _Record:
     data: dict[str, Any]
     line: int | None = None
     ident: str = ""
+    file_columns: frozenset[str] = frozenset()  # a table's columns (any record's), for "this record has no ..."
 
     @property
     def where(self) -> str:
@@ -186,6 +187,7 @@ def _shown(value: Any) -> str:
 
 
 _BOM = b"\xef\xbb\xbf"
+PARQUET_MAGIC = b"PAR1"  # a Parquet file's first (and last) four bytes
 
 
 def not_utf8_message(name: str, raw: bytes, exc: UnicodeDecodeError, again: str = "import it again") -> str:
@@ -213,6 +215,12 @@ def read_utf8(path: Path, again: str = "import it again") -> str:
         raise StoreError(f"{path}: no such file.") from None
     except OSError as exc:
         raise StoreError(f"{path}: cannot be read ({exc.strerror or exc}).") from None
+    if raw.startswith(PARQUET_MAGIC):  # export writes Parquet; import reads text (CSV, JSON, JSON Lines)
+        raise StoreError(
+            f"{path.name} is a Parquet file: import reads CSV, JSON and JSON Lines, not Parquet. Convert it first, "
+            f"e.g. python -c \"import pandas as pd; pd.read_parquet('{path.name}').to_json('{path.stem}.jsonl', "
+            f"orient='records', lines=True, force_ascii=False)\", and import the .jsonl file; nothing was imported."
+        )
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -229,7 +237,7 @@ def _json_list(path: Path, what: str) -> list[Any]:
     if not text.strip():
         raise StoreError(f"{path.name}: the file is empty (a JSON list of {what} was expected); nothing was imported.")
     try:
-        data = json.loads(text)
+        data = _loads(text)
     except json.JSONDecodeError as exc:
         raise StoreError(not_json_message(path.name, text, exc)) from None
     if not isinstance(data, list):
@@ -245,7 +253,21 @@ def not_json_message(name: str, text: str, exc: json.JSONDecodeError) -> str:
     """The refusal of a file a JSON-list (or object) format cannot read: where it stopped, the hint when it looks
     like JSON Lines or CSV, and "Nothing was imported." (every JSON format's reader says it so)."""
     hint = _json_lines_hint(text) if exc.msg == "Extra data" else _csv_hint(text)
+    if isinstance(exc, _DuplicateKeyError):  # no position known; the key says which
+        return f"{name}: {exc.msg} (one of them would be lost).{NOTHING_IMPORTED}"
     return f"{name}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}).{hint}{NOTHING_IMPORTED}"
+
+
+def _json_list_hint(text: str) -> str:
+    """ " This is one JSON list, not JSON Lines ..." when the whole text is one JSON list (LLMBar's
+    dataset.json given to a JSON Lines format stopped at line 1 with "not valid JSON (Expecting value)")."""
+    if text.lstrip()[:1] != "[":
+        return ""
+    try:
+        whole = isinstance(json.loads(text), list)
+    except json.JSONDecodeError:
+        whole = False
+    return f" This is one JSON list, not JSON Lines: choose --format {' / '.join(JSON_FORMATS)}." if whole else ""
 
 
 def _json_lines_hint(text: str) -> str:
@@ -310,8 +332,9 @@ def _json_records(path: Path) -> list[_Record]:
     return [_as_record(path.name, number, item) for number, item in enumerate(_json_list(path, "records"), start=1)]
 
 
-def _jsonl_records(path: Path) -> list[_Record]:
-    """A JSON-lines file (FastChat's layouts); blank lines are skipped."""
+def _jsonl_records(path: Path, *, lists: bool = False) -> list[_Record]:
+    """A JSON-lines file (FastChat's layouts); blank lines are skipped. ``lists``: a file that is one JSON
+    list of objects is read as its records (the generic ``jsonl`` table); otherwise it is refused with a hint."""
     records: list[_Record] = []
     text = _open_text(path)
     if not text.strip():
@@ -323,13 +346,52 @@ def _jsonl_records(path: Path) -> list[_Record]:
             continue
         number = len(records) + 1
         try:
-            item = json.loads(line)
+            item = _loads(line)
         except json.JSONDecodeError as exc:
-            hint = _csv_hint(text) if number == 1 else ""
-            where = f"{path.name}, record {number} (line {line_number})"
+            if number == 1 and lists and _json_list_hint(text):
+                return [_as_record(path.name, n, item) for n, item in enumerate(_loads(text), start=1)]
+            hint = (_json_list_hint(text) or _csv_hint(text)) if number == 1 else ""
+            if isinstance(exc, _DuplicateKeyError):
+                where = f"{path.name}, record {number} (line {line_number})"
+                raise StoreError(f"{where}: {exc.msg} (one of them would be lost).{NOTHING_IMPORTED}") from None
+            where = f"{path.name}, record {number} (line {line_number}, column {exc.colno})"
             raise StoreError(f"{where}: not valid JSON ({exc.msg}).{hint}{NOTHING_IMPORTED}") from None
+        if number == 1 and isinstance(item, list) and not lists:  # a one-line JSON list
+            raise StoreError(
+                f"{path.name}, record 1 (line {line_number}): expected a JSON object, got a list."
+                f"{_json_list_hint(text)}{NOTHING_IMPORTED}"
+            )
+        if number == 1 and isinstance(item, list) and lists and _json_list_hint(text):
+            return [_as_record(path.name, n, entry) for n, entry in enumerate(item, start=1)]
         records.append(_as_record(path.name, number, item, line_number))
     return records
+
+
+class _DuplicateKey(ValueError):
+    """A JSON object naming one key twice (json keeps the last value without a word)."""
+
+
+class _DuplicateKeyError(json.JSONDecodeError):
+    """``_DuplicateKey`` as the JSON error every reader reports (its position is not known: the hook sees
+    only the object's pairs)."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise _DuplicateKey(key)
+        seen[key] = value
+    return seen
+
+
+def _loads(text: str) -> Any:
+    """``json.loads`` refusing an object that names a key twice, as a JSONDecodeError (so every reader's
+    message says where): ``{"instruction": "first", "instruction": "second"}`` imported "second" silently."""
+    try:
+        return json.loads(text, object_pairs_hook=_unique_keys)
+    except _DuplicateKey as exc:
+        raise _DuplicateKeyError(f"the key {exc.args[0]!r} appears twice in one object", text, 0) from None
 
 
 #: The longest CSV field read (1 GiB). Python's csv module stops at 128 KiB by default, but a model's
@@ -378,16 +440,40 @@ def _csv_records(path: Path) -> list[_Record]:
 
 def _csv_header(name: str, row: list[str]) -> list[str]:
     """The header's column names; one named twice is refused (a dict would keep only its last value)."""
+    separator = _other_separator(row)
+    if separator:
+        raise StoreError(
+            f"{name}: this looks {separator}-separated (the header line is one column, {_shown(row[0])}): save it "
+            "as CSV UTF-8 with commas (a spreadsheet: “CSV UTF-8 (comma delimited)”) and import it again; "
+            "nothing was imported."
+        )
     twice = sorted({column for column in row if row.count(column) > 1})
     if twice:
         raise StoreError(f"{name}, line 1: the header names column {twice[0]!r} twice; nothing was imported.")
     return row
 
 
+_SEPARATORS = {";": "semicolon", "\t": "tab", "|": "pipe"}
+
+
+def _other_separator(header: list[str]) -> str:
+    """ "semicolon" / "tab" / "pipe" when a header read with commas is one column that another separator
+    splits (European spreadsheets write semicolons; TSV files tabs); '' otherwise."""
+    if len(header) != 1:
+        return ""
+    try:
+        found = csv.Sniffer().sniff(header[0], delimiters="".join(_SEPARATORS)).delimiter
+    except csv.Error:
+        return ""
+    return _SEPARATORS.get(found, "") if len(header[0].split(found)) > 1 else ""
+
+
 def _as_record(source: str, number: int, item: Any, line: int | None = None) -> _Record:
     if not isinstance(item, dict):
         place = f"{source}, record {number}" + (f" (line {line})" if line else "")
-        raise StoreError(f"{place}: expected a JSON object, got {_shown(item)}.")
+        shown = json.dumps(item, ensure_ascii=False)
+        shown = shown if len(shown) <= 60 else shown[:57] + "..."
+        raise StoreError(f"{place}: expected a JSON object, got {shown}.{NOTHING_IMPORTED}")
     return _Record(source, number, item, line)
 
 
@@ -667,7 +753,11 @@ def import_llmbar_dataset(
         out.pair(key, first, second, where)
         out.labels.append(ImportLabel(key, model1, model2, annotator, _decisive_label(record, "label"), where))
     description = f"LLMBar MT-Bench pairs ({path.name}), human majority labels, ties removed"
-    return out.write(store, path, dataset, "new", description=description)
+    summary = out.write(store, path, dataset, "new", description=description)
+    if not records[0].has("results"):
+        return summary
+    # a judge's result.json repeats the pairs and labels: its verdicts are the part this format leaves out
+    return _noted(summary, "This file also holds a judge's verdicts: import them with --format llmbar-results.")
 
 
 def import_llmbar_results(
@@ -903,7 +993,7 @@ def import_mtbench_answers(
         record.ident = f"question_id {key}"
         if key not in known:
             record.fail("question_id", f"dataset {name!r} has no question {key}")
-        answerer = model or record.text("model_id", nonempty=True)
+        answerer = (model or record.text("model_id", nonempty=True)).strip()
         if (key, answerer) in seen:
             record.fail("question_id", f"{answerer} already answered question {key} in record {seen[(key, answerer)]}")
         seen[(key, answerer)] = record.number
@@ -942,7 +1032,7 @@ def import_alpacaeval_outputs(
     for record in records:
         instruction = record.text("instruction", nonempty=True)
         key = alpaca_prompt_key(instruction)
-        generator = model or record.text("generator", nonempty=True)
+        generator = (model or record.text("generator", nonempty=True)).strip()
         if (key, generator) in seen:
             record.fail(
                 "instruction", f"{generator} already answered this instruction in record {seen[(key, generator)]}"
@@ -988,15 +1078,15 @@ def import_alpacaeval_annotations(
     for record in records:
         instruction = record.text("instruction", nonempty=True)
         key, where = alpaca_prompt_key(instruction), record.where
-        generator1 = record.text("generator_1", nonempty=True)
-        generator2 = record.text("generator_2", nonempty=True)
+        generator1 = record.text("generator_1", nonempty=True).strip()
+        generator2 = record.text("generator_2", nonempty=True).strip()
         if generator1 == generator2:
             record.fail("generator_2", f"both outputs are from {generator1!r}")
         category = record.text("dataset", required=False)
         out.prompts.append(ImportPrompt(key, instruction, category=category, where=where))
         first = (generator1, record.text("output_1", coerce=True))
         out.pair(key, first, (generator2, record.text("output_2", coerce=True)), where)
-        annotator = record.text("annotator", nonempty=True)
+        annotator = record.text("annotator", nonempty=True).strip()
         verdict = _alpaca_preference(record)
         latency = record.data.get("time_per_example")
         raw = record.data.get("raw_completion")
@@ -1103,13 +1193,74 @@ def parse_candidates(values: Iterable[str]) -> list[tuple[str, str]]:
     return parsed
 
 
+# ---------------------------------------------------------------------- which real file is it?
+
+#: Released files told apart by their first record's fields: (fields it has, fields it lacks, what it is, the
+#: formats that read it). The first that fits names the file in ``looks_like``.
+_LAYOUTS: tuple[tuple[frozenset[str], frozenset[str], str, tuple[str, ...]], ...] = tuple(
+    (frozenset(has.split()), frozenset(lacks.split()), what, tuple(formats.split()))
+    for has, lacks, what, formats in (
+        ("idx cmp_key annotator1", "", "PandaLM's test set (testset-v1.json)", "pandalm-testset"),
+        ("idx pandalm_result", "", "PandaLM-7B's released judgments", "pandalm-judgments"),
+        ("idx gpt_result", "", "gpt-3.5's released PandaLM judgments", "pandalm-judgments"),
+        ("input output_1 output_2 results", "", "an LLMBar judge's result.json", "llmbar-results"),
+        ("input output_1 output_2 label", "results", "LLMBar's dataset.json", "llmbar-dataset"),
+        ("question_id turns", "", "MT-Bench questions (question.jsonl)", "mtbench-questions"),
+        ("question_id choices", "", "MT-Bench answers", "mtbench-answers mtbench-reference"),
+        (
+            "instruction output_1 output_2 generator_1 preference",
+            "",
+            "AlpacaEval annotations.json",
+            "alpacaeval-annotations",
+        ),
+        ("instruction output generator", "", "AlpacaEval model_outputs.json", "alpacaeval-outputs"),
+        (
+            "chosen_instruction rejected_instruction source",
+            "",
+            "HHH alignment (hhh_alignment_eval.json)",
+            "hhh-alignment",
+        ),
+        ("bias instruction response1 response2", "", "EvalBiasBench (biasbench.json)", "evalbiasbench"),
+    )
+)
+
+
+def _first_object(text: str) -> dict[str, Any] | None:
+    """The first record of a JSON list, of EvalBiasBench's object of lists, or of JSON Lines (None: none)."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        line = next((line for line in text.splitlines() if line.strip()), "")
+        return _first_object(line) if line.strip() and line.strip() != text.strip() else None
+    if isinstance(data, dict) and data and all(isinstance(v, list) for v in data.values()):
+        data = next(iter(data.values()))
+    if isinstance(data, list):
+        data = data[0] if data else None
+    return data if isinstance(data, dict) else None
+
+
+def looks_like(path: str | Path, fmt: str) -> str:
+    """ " This looks like X: try --format Y." when ``path`` is a released benchmark file that another format
+    than ``fmt`` reads (the hint a refused import adds); '' when it is not recognised or ``fmt`` reads it."""
+    try:
+        raw = Path(path).read_bytes()
+        first = _first_object(raw.decode("utf-8-sig")) if not raw.startswith(PARQUET_MAGIC) else None
+    except (OSError, UnicodeDecodeError):
+        return ""
+    fields = set(first or ())
+    for has, lacks, what, formats in _LAYOUTS:
+        if has <= fields and not lacks & fields:
+            return "" if fmt in formats else f" This looks like {what}: try --format {' or '.join(formats)}."
+    return ""
+
+
 # ---------------------------------------------------------------------- generic tables
 
 
 def _table_records(path: Path, file_format: str | None) -> list[_Record]:
     kind = (file_format or path.suffix.lstrip(".")).lower()
     if kind in {"jsonl", "ndjson"}:
-        return _jsonl_records(path)
+        return _jsonl_records(path, lists=True)
     if kind == "csv":
         return _csv_records(path)
     if kind == "json":
@@ -1127,7 +1278,12 @@ def _no_column(record: _Record, column: str, field: str = "") -> NoReturn:
     """A mapped column the record lacks: name the columns it has, since the mapping is the likely mistake."""
     has = _column_list(list(record.data)) or "none"
     mapped = f" (mapped to {field})" if field and field != column else ""
-    record.fail(column, f"missing: the file has no column {column!r}{mapped}; its columns are {has}")
+    if column in record.file_columns:  # other records have it: this one lacks it (a JSON Lines record)
+        raise StoreError(
+            f"{record.where} has no {column!r}{mapped}, which other records of the file have; this record's fields "
+            f"are {has}. Nothing was imported."
+        )
+    record.fail(column, f"missing: the file has no column {column!r}{mapped}; its columns are {has}.{NOTHING_IMPORTED}")
 
 
 def _cell(record: _Record, column: str) -> Any:
@@ -1218,6 +1374,15 @@ class _TableColumns:
                 f"Unknown {'field' if len(unknown) == 1 else 'fields'} {', '.join(unknown)} in the column mapping; "
                 f"fields: {', '.join(TABLE_FIELDS)}."
             )
+        by_column: dict[str, list[str]] = {}
+        for name, column in mapping.items():
+            by_column.setdefault(column, []).append(name)
+        shared = next(((column, names) for column, names in by_column.items() if len(names) > 1), None)
+        if shared:
+            raise StoreError(
+                f"Column {shared[0]!r} is mapped to {' and '.join(shared[1])}: a column holds one field (map each "
+                "field to its own column); nothing was imported."
+            )
         if "verdict" in mapping and not self.judge:
             raise StoreError(
                 "A verdict column needs the judge's name (command line: --judge NAME; Admin page: 'Judge name')."
@@ -1251,8 +1416,9 @@ class _TableColumns:
         """Refuse a mapping that leaves a required field without a column, naming the file's columns."""
         mapping = self.mapping
         missing = [f for f in ("instruction", "response1", "response2") if f not in mapping]
-        if missing:
-            raise StoreError(_unmapped(source, missing, columns))
+        if missing:  # a column already read as another field is no suggestion (both responses the same text)
+            used = set(mapping.values())
+            raise StoreError(_unmapped(source, missing, columns, [c for c in columns if c not in used]))
         for field, constant in (("model1", self.model1), ("model2", self.model2)):
             if field not in mapping and not constant:
                 raise StoreError(
@@ -1262,13 +1428,14 @@ class _TableColumns:
                 )
 
 
-def _unmapped(source: str, missing: Sequence[str], columns: Sequence[str]) -> str:
+def _unmapped(source: str, missing: Sequence[str], columns: Sequence[str], free: Sequence[str]) -> str:
     """The message for required fields without a column: the file's columns and the --map lines to add
-    (with a column whose name is close to the field's, e.g. ``Instruction``, when the file has one)."""
+    (with a column whose name is close to the field's, e.g. ``Instruction``, when the file has one among
+    ``free``, the columns no other field reads)."""
     lines = []
     for field in missing:
-        same = [str(c) for c in columns if str(c).lower() == field]
-        close = same or difflib.get_close_matches(field, [str(c) for c in columns], n=1, cutoff=0.75)
+        same = [str(c) for c in free if str(c).lower() == field]
+        close = same or difflib.get_close_matches(field, [str(c) for c in free], n=1, cutoff=0.75)
         lines.append(f"--map {field}={close[0] if close else 'COLUMN'}")
     shown = _column_list(columns)
     return (
@@ -1285,9 +1452,17 @@ class TableImportSummary(ImportSummary):
     page both print ``describe()``, so both show the notes."""
 
     notes: tuple[str, ...] = ()
+    existing: int | None = None  # comparisons the dataset held before, when it existed (None: created now)
 
     def describe(self) -> str:
-        return " ".join((super().describe(), *self.notes))
+        said = super().describe()
+        if self.existing is not None and not self.dataset_created and not self.nothing_new:
+            plain = f"Imported {self.source} into dataset {self.dataset!r}:"
+            there = f"{counted(self.existing, 'comparison')} already there"
+            said = said.replace(
+                plain, f"Imported {self.source}, added to the existing dataset {self.dataset!r} ({there}):"
+            )
+        return " ".join((said, *self.notes))
 
 
 @dataclass
@@ -1301,18 +1476,24 @@ class ParsedTable:
     notes: list[str] = dataclasses.field(default_factory=list)
 
     def write(self, store: Store, dataset: str | None = None) -> ImportSummary:
-        """Everything in one transaction (``Store.import_batch``): dataset ``dataset`` or the file's name."""
+        """Everything in one transaction (``Store.import_batch``): dataset ``dataset`` or the file's name.
+
+        Only a dataset named explicitly is added to when it exists: the name taken from the file's name
+        (``eval.csv`` -> ``eval``) matching a dataset is refused, since two teams' ``eval.csv`` would
+        otherwise become one mixed dataset without a word."""
+        name = dataset or self.path.stem
+        sizes = store.dataset_sizes()
+        if not dataset and name in sizes:
+            raise StoreError(
+                f"{self.path.name}: dataset {name!r} already exists ({counted(sizes[name], 'comparison')}): give "
+                f"--dataset {name} to add to it, or another name (Admin page: 'Dataset name'); nothing was imported."
+            )
         runs = (_judge_run(str(self.judge), "imported", self.path.name, self.verdicts),) if self.verdicts else ()
         summary = self.collected.write(
-            store,
-            self.path,
-            dataset or self.path.stem,
-            "any",
-            description=f"imported from {self.path.name}",
-            judge_runs=runs,
+            store, self.path, name, "any", description=f"imported from {self.path.name}", judge_runs=runs
         )
         fields = {f.name: getattr(summary, f.name) for f in dataclasses.fields(summary)}
-        return TableImportSummary(**fields, notes=tuple(self.notes))
+        return TableImportSummary(**fields, notes=tuple(self.notes), existing=sizes.get(name))
 
 
 def _file_columns(records: Sequence[_Record]) -> list[str]:
@@ -1363,10 +1544,11 @@ def _table_item(record: _Record, columns: _TableColumns, out: _Collected) -> tup
     """One record's prompt, responses and comparison; returns (key, model1, model2)."""
     mapping = columns.mapping
     row = _MappedRecord(record, mapping)
-    key = row.text("key", nonempty=True) if "key" in mapping else str(record.number)
+    # names are trimmed, as annotator names are: "m-a " and " m-a" are one model, "w1 " and "w1" one prompt
+    key = row.text("key", nonempty=True).strip() if "key" in mapping else str(record.number)
     record.ident = f"key {key}" if "key" in mapping else ""
-    first = row.text("model1", nonempty=True) if "model1" in mapping else str(columns.model1)
-    second = row.text("model2", nonempty=True) if "model2" in mapping else str(columns.model2)
+    first = row.text("model1", nonempty=True).strip() if "model1" in mapping else str(columns.model1).strip()
+    second = row.text("model2", nonempty=True).strip() if "model2" in mapping else str(columns.model2).strip()
     if first == second:
         record.fail(mapping.get("model2", "model2"), f"both responses are from {first!r}")
     instruction, context = row.text("instruction"), row.text("input", required=False)
@@ -1386,8 +1568,10 @@ def _table_item(record: _Record, columns: _TableColumns, out: _Collected) -> tup
     return key, first, second
 
 
-def _table_labels(record: _Record, columns: _TableColumns, item: tuple[str, str, str], out: _Collected) -> None:
-    """The record's labels: one per label column with a label word (an empty cell is no label)."""
+def _table_labels(record: _Record, columns: _TableColumns, item: tuple[str, str, str], out: _Collected) -> bool:
+    """The record's labels: one per label column with a label word (an empty cell is no label). Returns whether
+    the record has a label column but no label in it (the import line counts those records)."""
+    before = len(out.labels)
     for person, column in columns.people:
         raw = _cell(record, column)
         if _word(raw) == "":
@@ -1397,6 +1581,7 @@ def _table_labels(record: _Record, columns: _TableColumns, item: tuple[str, str,
         row = _MappedRecord(record, columns.mapping)
         who = person or (row.text("annotator", nonempty=True) if "annotator" in columns.mapping else columns.annotator)
         out.labels.append(ImportLabel(*item, who, columns.words[_word(raw)], record.where))
+    return bool(columns.people) and len(out.labels) == before
 
 
 def _table_verdict(
@@ -1442,21 +1627,30 @@ def read_table(
     given = _TableColumns(mapping, model1, model2, annotator, judge, words)
     given.check()
     file, records = _read(Path(path), lambda found: _table_records(found, file_format))
-    columns, notes = given.by_name(_file_columns(records))
-    columns.check_file(file.name, _file_columns(records))
+    found = _file_columns(records)
+    every = frozenset(found)
+    for record in records:
+        record.file_columns = every
+    columns, notes = given.by_name(found)
+    columns.check_file(file.name, found)
+    if "" in found:  # a CSV header cell left empty (a spreadsheet's stray column, pandas' index)
+        notes.append(f"Column {found.index('') + 1} has no name in the header and was not read.")
     records, repeated = _without_duplicates(records)
     out = _Collected()
     verdicts: list[ImportVerdict] = []
     judged: dict[tuple[str, str, str], Any] = {}
     texts: dict[str, tuple[str, str, _Record]] = {}
+    unlabelled = 0
     for record in records:
         item = _table_item(record, columns, out)
         _same_key_same_text(record, out.prompts[-1], texts)
-        _table_labels(record, columns, item, out)
+        unlabelled += _table_labels(record, columns, item, out)
         if "verdict" in columns.mapping:
             verdict = _table_verdict(record, columns, item, judged)
             if verdict is not None:
                 verdicts.append(verdict)
+    if unlabelled:  # an empty or null label cell is no label: say how many records have none
+        notes.append(f"{counted(unlabelled, 'record')} without a label (an empty label cell is no label).")
     notes += [note for note in (repeated, _empty_responses(out)) if note]
     return ParsedTable(file, out, verdicts, judge, notes)
 
@@ -1508,5 +1702,16 @@ def parse_mapping(pairs: Iterable[str]) -> dict[str, str]:
         field, sep, column = pair.partition("=")
         if not sep or not field.strip() or not column:
             raise StoreError(f"Column mapping {pair!r} is not FIELD=COLUMN.")
-        mapping[field.strip()] = column
+        add_mapping(mapping, field.strip(), column)
     return mapping
+
+
+def add_mapping(mapping: dict[str, str], field: str, column: str) -> None:
+    """``mapping[field] = column``, refusing a field mapped twice (the last one silently won before): the
+    command line's ``--map`` and the Admin page's column mapping both read their pairs through this."""
+    if field in mapping:
+        raise StoreError(
+            f"{field} is mapped twice (to column {mapping[field]!r} and to column {column!r}): map each field to "
+            "one column; nothing was imported."
+        )
+    mapping[field] = column

@@ -43,6 +43,7 @@ from interchange.importers import (
     import_pandalm_pipeline,
     import_pandalm_testset,
     import_table,
+    looks_like,
     parse_candidates,
     parse_mapping,
 )
@@ -121,7 +122,19 @@ _FLAGS = {"mapping": "--map", "candidates": "--candidate"}  # options whose flag
 
 
 def import_file(store: Store, path: str | Path, fmt: str, options: ImportOptions | None = None) -> ImportSummary:
-    """Import one file in one of ``IMPORT_FORMATS``; all or nothing (see interchange.importers)."""
+    """Import one file in one of ``IMPORT_FORMATS``; all or nothing (see interchange.importers). A refusal of a
+    released benchmark file given the wrong format ends with "This looks like X: try --format Y."."""
+    try:
+        return _import_file(store, path, fmt, options)
+    except StoreError as exc:
+        hint = looks_like(path, fmt) if fmt in IMPORT_FORMATS and len(exc.args) == 1 else ""
+        if hint and isinstance(exc.args[0], str):
+            said = exc.args[0].rstrip()
+            exc.args = (said + ("" if said.endswith(".") else ".") + hint,)
+        raise
+
+
+def _import_file(store: Store, path: str | Path, fmt: str, options: ImportOptions | None) -> ImportSummary:
     if fmt not in IMPORT_FORMATS:
         raise StoreError(f"Unknown import format {fmt!r}; use one of {', '.join(IMPORT_FORMATS)}.")
     opts = options or ImportOptions()

@@ -200,7 +200,7 @@ def test_a_wrong_column_mapping_lists_the_columns_the_file_has(tmp_path: Path) -
     assert result.returncode == 1
     assert result.stderr.strip() == (
         "judge-studio: wrongcols.csv, record 1 (line 2, key q1), field 'question': missing: the file has no column "
-        "'question' (mapped to instruction); its columns are 'id', 'q', 'a', 'b'"
+        "'question' (mapped to instruction); its columns are 'id', 'q', 'a', 'b'. Nothing was imported."
     )
 
 

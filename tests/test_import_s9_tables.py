@@ -98,7 +98,7 @@ def test_a_verdict_column_without_a_judge_is_left_out_with_a_note(
     assert error == ""
     assert "The column 'verdict' was not imported: name its judge (--judge NAME) to import it." in out
     assert _rows(tmp_path, "SELECT count(*) FROM judge_verdicts") == [(0,)]
-    out, error = _import(tmp_path, file, *MAP, "--judge", "mine", capsys=capsys)
+    out, error = _import(tmp_path, file, *MAP, "--judge", "mine", "--dataset", "v", capsys=capsys)
     assert error == "" and "verdict" in out
     assert _rows(tmp_path, "SELECT verdict FROM judge_verdicts") == [("1",)]
 
@@ -219,7 +219,7 @@ def test_json_lines_given_to_a_json_format_gets_a_hint(tmp_path: Path, capsys: p
     assert error == (
         "judge-studio: question.jsonl: not valid JSON (line 2, column 1: Extra data). This looks like JSON Lines, "
         "not one JSON list: choose a JSON Lines format: jsonl, mtbench-questions, mtbench-reference, mtbench-answers. "
-        "Nothing was imported."
+        "Nothing was imported. This looks like MT-Bench questions (question.jsonl): try --format mtbench-questions."
     )
 
 

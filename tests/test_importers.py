@@ -423,10 +423,13 @@ def test_long_csv_with_a_column_mapping(empty: Store, db: Path, tmp_path: Path) 
     assert sorted(labels[["annotator", "verdict"]].values.tolist()) == [["ann", "1"], ["ann", "2"], ["bob", "tie"]]
     assert _sql(db, "SELECT text FROM responses WHERE text LIKE '=%'") == [('=HYPERLINK("x")',)]
     before = _row_counts(db)
-    with pytest.raises(StoreError, match="already imported"):
+    with pytest.raises(StoreError, match="already exists"):  # the name from the file's name: not added to
         import_table(empty, path, mapping=MAPPING, judge="my-judge")
+    with pytest.raises(StoreError, match="already imported"):
+        import_table(empty, path, mapping=MAPPING, judge="my-judge", dataset="votes")
     without_verdicts = {k: v for k, v in MAPPING.items() if k != "verdict"}
-    assert import_table(empty, path, mapping=without_verdicts).describe().endswith("nothing new (already there).")
+    again = import_table(empty, path, mapping=without_verdicts, dataset="votes")
+    assert again.describe().endswith("nothing new (already there).")
     assert _row_counts(db) == before
 
 
