@@ -7,6 +7,7 @@ day-to-day API and this module as the bulk path.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -199,7 +200,17 @@ def _import_text(value: Any, what: str, limit: int, where: str) -> str:
         raise StoreError(f"{where}: {what} must be a non-empty string, got {value!r}.")
     if len(value) > limit:
         raise StoreError(f"{where}: {what} is longer than {limit} characters: {value[:40]!r}…")
+    bad = next((ch for ch in value if unicodedata.category(ch) == "Cc" or ch in _DIRECTION_CONTROLS), None)
+    if bad is not None:
+        raise StoreError(
+            f"{where}: {what} {value[:60]!r} holds a control character (U+{ord(bad):04X}: a line break, tab or "
+            "text-direction control); names are one line of plain text. Nothing was imported."
+        )
     return value
+
+
+# Controls that reorder text (an override shows "evil" as "live"); right-to-left marks (U+200E/F) are kept.
+_DIRECTION_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 class BatchWriter:

@@ -150,7 +150,11 @@ def test_right_to_left_text_is_unchanged() -> None:
 def test_a_reversing_model_name_and_response_show_their_markers_on_the_pages(
     studio: Studio, demo: gr.Blocks, tmp_path: Path
 ) -> None:
-    cid = _import(studio, tmp_path, [{"q": "Hi", "a": "a", "b": RLO}], "hostile", model2="gpt\u202e4ipa")
+    cid = _import(studio, tmp_path, [{"q": "Hi", "a": "a", "b": RLO}], "hostile", model2="gpt4ipa")
+    # Imports refuse a direction control in a name since session 12; a database written before keeps its names,
+    # and the pages still show the marker for them.
+    with studio.store.engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE candidate_models SET name = ? WHERE name = 'gpt4ipa'", ("gpt\u202e4ipa",))
     case = by_id(handler(demo, "show_comparison")(cid, _as("rita")))
     assert "⟨U+202E⟩RLO override⟨U+202C⟩ end." in case["case-response-2"]
     assert "`gpt⟨U+202E⟩4ipa`" in case["case-response-2-title"]
