@@ -185,25 +185,57 @@ def fleiss_kappa(labels: pd.DataFrame) -> float | None:
     Fleiss' kappa needs the same number of ratings for every subject, so it uses ONLY the
     comparisons labelled by the modal number of annotators (the most common count among
     comparisons with at least two labels; a tie between counts goes to the larger count). Which
-    annotators gave the labels does not matter. Use krippendorff_alpha for all comparisons.
+    annotators gave the labels does not matter. Use krippendorff_alpha for all comparisons;
+    ``fleiss_basis`` also says how many comparisons the kappa read (the reports print that n).
     None when undefined (no comparison labelled twice, or every label the same value).
     """
+    return fleiss_basis(labels).kappa
+
+
+@dataclass(frozen=True)
+class FleissBasis:
+    """Fleiss' kappa and what it was computed on: ``comparisons`` comparisons with ``labels_each`` labels
+    each (the modal count), out of ``multi_labelled`` comparisons labelled twice or more."""
+
+    kappa: float | None
+    comparisons: int = 0
+    labels_each: int = 0
+    multi_labelled: int = 0
+
+
+def fleiss_basis(labels: pd.DataFrame) -> FleissBasis:
+    """``fleiss_kappa`` with the comparisons it used (see there for the rule)."""
     coded = _coded_labels(labels)
     if coded is None:
-        return None
+        return FleissBasis(None)
     counts = coded.value_counts()
     raters = counts.sum(axis=1)
     comparisons_per_count = np.bincount(raters)
     comparisons_per_count[:2] = 0
+    multi = int(comparisons_per_count.sum())
     if not comparisons_per_count.any():
-        return None
+        return FleissBasis(None)
     modal = len(comparisons_per_count) - 1 - int(np.argmax(comparisons_per_count[::-1]))
     # Imported here: statsmodels adds ~0.3 s to the app's start-up and only this function needs it.
     from statsmodels.stats.inter_rater import fleiss_kappa as statsmodels_fleiss_kappa
 
     with np.errstate(divide="ignore", invalid="ignore"):
         kappa = float(statsmodels_fleiss_kappa(counts[raters == modal], method="fleiss"))
-    return kappa if np.isfinite(kappa) else None
+    used = int(comparisons_per_count[modal])
+    return FleissBasis(kappa if np.isfinite(kappa) else None, used, modal, multi)
+
+
+def fleiss_basis_words(comparisons: int, labels_each: int, multi_labelled: int, alpha_word: str = "α") -> str:
+    """What Fleiss' kappa was computed on, in the words every report prints beside it:
+    "48 comparisons with 5 labels each; Krippendorff's α uses all 60" (the second half only when the
+    kappa left comparisons out). Empty when no kappa was computed."""
+    if not comparisons:
+        return ""
+    noun = "comparison" if comparisons == 1 else "comparisons"
+    words = f"{comparisons} {noun} with {labels_each} labels each"
+    if multi_labelled > comparisons:
+        words += f"; Krippendorff's {alpha_word} uses all {multi_labelled}"
+    return words
 
 
 def _label_pairs(coded: _CodedLabels) -> tuple[npt.NDArray[np.int64], ...]:
@@ -284,6 +316,13 @@ class InterAnnotator:
     krippendorff_alpha: float | None  # nominal, every comparison labelled twice or more
     pairwise_kappa: pd.DataFrame  # annotator x annotator Cohen's kappa (NaN: nothing shared / undefined)
     shared: pd.DataFrame  # annotator x annotator: comparisons both labelled
+    fleiss_comparisons: int = 0  # the comparisons Fleiss' kappa read (those with the modal number of labels)
+    fleiss_labels_each: int = 0  # that modal number
+
+    @property
+    def fleiss_basis(self) -> str:
+        """ "48 comparisons with 5 labels each; Krippendorff's α uses all 60" ("" without a kappa)."""
+        return fleiss_basis_words(self.fleiss_comparisons, self.fleiss_labels_each, self.multi_labelled)
 
 
 def inter_annotator(labels: pd.DataFrame) -> InterAnnotator:
@@ -299,8 +338,15 @@ def inter_annotator(labels: pd.DataFrame) -> InterAnnotator:
     incidence.data[:] = 1.0  # (duplicates were summed: count each comparison once)
     shared = pd.DataFrame((incidence @ incidence.T).toarray(), index=names, columns=names).astype(int)
     shared = shared.reindex(index=kappa.index, columns=kappa.columns)
+    fleiss = fleiss_basis(labels)
     return InterAnnotator(
-        int((per_comparison >= 2).sum()), fleiss_kappa(labels), krippendorff_alpha(labels), kappa, shared
+        int((per_comparison >= 2).sum()),
+        fleiss.kappa,
+        krippendorff_alpha(labels),
+        kappa,
+        shared,
+        fleiss.comparisons if fleiss.kappa is not None else 0,
+        fleiss.labels_each if fleiss.kappa is not None else 0,
     )
 
 
@@ -328,6 +374,23 @@ def _first_answers(labels: pd.DataFrame, info: pd.DataFrame) -> pd.DataFrame:
     first = info[["comparison_id", "annotator", "first_verdict"]].dropna(subset=["first_verdict"])
     merged = labels.merge(first, on=["comparison_id", "annotator"], how="left")
     return merged.assign(verdict=merged["first_verdict"].where(merged["first_verdict"].notna(), merged["verdict"]))
+
+
+def _gold_checks_taken(graded: pd.DataFrame, info: pd.DataFrame) -> pd.DataFrame:
+    """The labels on gold comparisons that were gold checks: given in a session, or shown through a lease
+    (a recorded left/right order), or saved once the comparison was gold. A label imported from a file
+    (no session, no order) before the comparison was marked gold was never a check, and scoring it gave
+    imported annotators "1.00 (n=4)" for checks they never took (tester report s12 "crowd", finding 3).
+    Without ``info``'s session and gold_marked_at columns (``Store.label_sources``) every label counts."""
+    needed = {"session", "gold_marked_at", "presented_swapped", "created_at"}
+    if info.empty or not needed <= set(info.columns):
+        return graded
+    source = info[["comparison_id", "annotator", *sorted(needed)]]
+    merged = graded.merge(source, on=["comparison_id", "annotator"], how="left")
+    marked = pd.to_datetime(merged["gold_marked_at"])
+    after_mark = pd.to_datetime(merged["created_at"]) >= marked
+    taken = merged["session"].notna() | merged["presented_swapped"].notna() | after_mark.fillna(False)
+    return graded[taken.to_numpy(dtype=bool)]
 
 
 def annotator_table(
@@ -368,6 +431,7 @@ def annotator_table(
     if gold is not None and not gold.empty and not labels.empty:
         mine = _first_answers(labels.assign(annotator=labels["annotator"].astype(str)), info)
         graded = mine.merge(gold[["comparison_id", "verdict"]], on="comparison_id", suffixes=("", "_gold"))
+        graded = _gold_checks_taken(graded, info)
         equal = (graded["verdict"].astype(str) == graded["verdict_gold"].astype(str)).groupby(graded["annotator"])
         table["n_gold"], table["gold_accuracy"] = equal.size(), equal.mean()
     counts = ["labels", "skipped", "flagged", "n_with_others", "others_split", "n_gold"]

@@ -74,6 +74,7 @@ from analysis.inter_annotator import (
     krippendorff_alpha,
 )
 from analysis.judge_vs_people import JudgeVsPeople, JudgeVsPeopleInputs, aggregations, judge_vs_people
+from analysis.label_scope import LabelScope
 from analysis.partial_order import PartialOrder, partial_order
 from analysis.rankings import bradley_terry, bradley_terry_note, common_model, win_rate, win_table
 from analysis.ratings import RatingSummary, rating_summary
@@ -145,6 +146,8 @@ class ReportInputs:
     # gold responses of grading sessions (store.gold_ratings: response_id, scale, low, high, ...): the
     # graders' attention checks in the ratings section's per-grader table
     gold_ratings: pd.DataFrame | None = None
+    # whose labels ``labels`` and ``details`` hold (all, one session's, the imported ones): named in the report
+    label_scope: LabelScope | None = None
 
 
 @dataclass(frozen=True)
@@ -278,6 +281,7 @@ class Report:
     checkups: list[StoredCheckup] = field(default_factory=list)  # the judge checkup section (analysis.checkup)
     guideline_versions: list[VersionAgreement] = field(default_factory=list)  # agreement per guideline version
     settled: Settled = field(default_factory=Settled)  # comparisons whose people label is an adjudication
+    label_scope: LabelScope | None = None  # whose labels the people figures read (None: all, not said)
 
     def judge(self, run_id: int | None) -> JudgeSection | None:
         return next((j for j in self.judges if j.run.run_id == run_id), None)
@@ -345,6 +349,7 @@ def build_report(inputs: ReportInputs, options: ReportOptions | None = None, *, 
         checkups=_checkups(inputs, opts, memo),
         guideline_versions=_guideline_versions(inputs, judges),
         settled=settled,
+        label_scope=inputs.label_scope,
     )
 
 

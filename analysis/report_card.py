@@ -47,12 +47,14 @@ def judge_report_card(report: Mapping[str, Any], run_id: int | None = None) -> d
         "dataset": report["dataset"],
         "people_labels": settings["people_labels"],
         "counts": report["counts"],
+        "labels_from": report.get("labels_from"),  # whose labels the people figures read (analysis.label_scope)
         # a grading-only dataset: the one line said instead of every pairwise part, and its ratings section
         "pairwise_note": report.get("pairwise_note"),
         "ratings": report.get("ratings"),
         "adjudications": report.get("adjudications"),  # people labels a reviewer settled (never inter-annotator)
         "inter_annotator": {
             "fleiss_kappa": report["inter_annotator"]["fleiss_kappa"],
+            "fleiss_basis": report["inter_annotator"].get("fleiss_basis"),
             "krippendorff_alpha": report["inter_annotator"]["krippendorff_alpha"],
         },
         "aggregation": report["aggregation"],

@@ -91,6 +91,8 @@ def report_dict(report: Report) -> dict[str, Any]:
             f"order, Wilson {CONFIDENCE:.0%} interval",
         },
         "counts": report.counts,
+        # whose labels the people figures read (--labels-from / labels_from=): scope, its counts, the line said
+        "labels_from": report.label_scope.as_dict() if report.label_scope is not None else None,
         "pairwise_note": None if report.counts["comparisons"] else NO_COMPARISONS,  # a grading-only dataset
         "label_distribution": report.label_distribution,
         "annotators": _annotators(report),
@@ -175,6 +177,10 @@ def _inter_annotator(report: Report) -> dict[str, Any]:
         "pairwise_cohen_kappa": pairs,
         "cohen_kappa_matrix": {a: {b: matrix.loc[a, b] for b in names} for a in names},
         "fleiss_kappa": inter.fleiss_kappa,
+        # Fleiss' kappa needs equal label counts: it reads only the comparisons with the modal count
+        "fleiss_comparisons": inter.fleiss_comparisons,
+        "fleiss_labels_each": inter.fleiss_labels_each,
+        "fleiss_basis": inter.fleiss_basis or None,
         "krippendorff_alpha": inter.krippendorff_alpha,
     }
 

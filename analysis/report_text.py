@@ -50,6 +50,12 @@ def not_parsed_text(status: Mapping[str, int]) -> str:
     return ", ".join(f"{n} {name}" for name, n in not_parsed(status).items())
 
 
+def _scope_lines(scope: Mapping[str, Any] | None) -> list[str]:
+    """Whose labels the people figures read ("People: labels from session 'X' (116 labels, 3 annotators)"),
+    or that the imported labels are included; nothing for all labels when none is imported."""
+    return [str(scope["line"])] if scope and scope.get("line") else []
+
+
 def format_report(report: Mapping[str, Any]) -> str:
     """A short human-readable summary of ``metrics_report`` (``--json`` has every figure)."""
     counts = report["counts"]
@@ -67,6 +73,7 @@ def format_report(report: Mapping[str, Any]) -> str:
         f"Dataset {report['dataset']}: {counted(counts['comparisons'], 'comparison')}, "
         f"{counted(counts['labels'], 'label')} from {counted(counts['annotators'], 'annotator')}, "
         f"{counted(counts['judge_runs'], 'judge run')}, {counted(counts['categories'], 'category', 'categories')}",
+        *_scope_lines(report.get("labels_from")),
         "People's label per comparison: " + ", ".join(f"{k}: {v}" for k, v in report["label_distribution"].items()),
         *_adjudication_lines(report.get("adjudications")),
     ]
@@ -76,8 +83,10 @@ def format_report(report: Mapping[str, Any]) -> str:
             f"{p['annotator_a']} / {p['annotator_b']} {_num(p['cohen_kappa'])}" for p in inter["pairwise_cohen_kappa"]
         )
         lines.append(f"Cohen's kappa between annotators: {kappas}")
+        basis = f" ({inter['fleiss_basis']})" if inter.get("fleiss_basis") else ""
         lines.append(
-            f"Fleiss' kappa {_num(inter['fleiss_kappa'])}, Krippendorff's alpha {_num(inter['krippendorff_alpha'])}"
+            f"Fleiss' kappa {_num(inter['fleiss_kappa'])}{basis}, "
+            f"Krippendorff's alpha {_num(inter['krippendorff_alpha'])}"
         )
     for judge in report["judges"]:
         lines += _judge_lines(judge, report["settings"]["baseline"], report["settings"].get("uncertain_margin"))

@@ -33,6 +33,7 @@ from annotation_store.models import (
     RATING_RANGE,
     VERDICT_VALUES,
     Adjudication,
+    AnnotationSession,
     Annotator,
     Assignment,
     Comparison,
@@ -382,6 +383,32 @@ class LabelsMixin(AnswersMixin, DatasetsMixin):
         with self._read() as session:
             rows = session.execute(query).mappings().all()
         return pd.DataFrame(rows, columns=DETAIL_COLUMNS)
+
+    def label_sources(self, dataset: str) -> pd.DataFrame:
+        """Where each current label of ``dataset`` came from: comparison_id, annotator, session (the name
+        of the session it was given in; None: given in no session, e.g. imported from a file) and
+        gold_marked_at (when its comparison was marked gold; NaT: not gold). The reports read it to scope
+        people's figures to one session or to the imported labels, and to tell a gold check someone took
+        from a label that only lies on a comparison marked gold later."""
+        query = (
+            select(
+                Label.comparison_id,
+                Annotator.name.label("annotator"),
+                AnnotationSession.name.label("session"),
+                GoldLabel.created_at.label("gold_marked_at"),
+            )
+            .join(Annotator, Label.annotator_id == Annotator.id)
+            .join(Comparison, Label.comparison_id == Comparison.id)
+            .join(Dataset, Comparison.dataset_id == Dataset.id)
+            .outerjoin(AnnotationSession, Label.session_id == AnnotationSession.id)
+            .outerjoin(GoldLabel, GoldLabel.comparison_id == Label.comparison_id)
+            .where(Dataset.name == dataset)
+            .order_by(Label.id)
+        )
+        with self._read() as session:
+            rows = session.execute(query).mappings().all()
+        frame = pd.DataFrame(rows, columns=["comparison_id", "annotator", "session", "gold_marked_at"])
+        return frame.assign(gold_marked_at=pd.to_datetime(frame["gold_marked_at"]))
 
     def adjudicate(self, comparison_id: int, reviewer: str, verdict: str, rationale: str) -> AdjudicationView:
         """Store (or change) the final label of a comparison; only reviewers and admins may.

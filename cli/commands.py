@@ -304,12 +304,14 @@ def progress_bar(unit: str, desc: str, total: int = 0) -> Iterator[Callable[[int
     """
     from tqdm import tqdm
 
+    from judge_runtime.batching import ticking
     from judge_runtime.loading import library_bars_hidden
 
     # tqdm's own layout, but the rate always per second ("0.08 ratings/s"): slower than one a second it would
     # say "12.28s/ ratings" instead
     layout = "{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}, {rate_noinv_fmt}]"
-    with library_bars_hidden(), tqdm(total=total, unit=f" {unit}s", desc=desc, bar_format=layout) as bar:
+    # ticking: the elapsed time moves while a batch runs (a bar at 0/6 for minutes looked hung)
+    with library_bars_hidden(), tqdm(total=total, unit=f" {unit}s", desc=desc, bar_format=layout) as bar, ticking(bar):
 
         def progress(done: int, total: int) -> None:
             if (done, total) == (bar.n, bar.total):

@@ -59,6 +59,7 @@ def add_metrics(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dataset", required=True, help="dataset name")
     parser.add_argument("--json", action="store_true", help="print one JSON object with every figure")
     parser.add_argument("--baseline", help="model for win rates (default: the model in every comparison, if any)")
+    add_labels_from(parser)
 
 
 def add_report(parser: argparse.ArgumentParser) -> None:
@@ -74,6 +75,16 @@ def add_report(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--output", "-o", help="file to write (default: standard output)")
     parser.add_argument("--baseline", help="model for win rates (default: the model in every comparison, if any)")
+    add_labels_from(parser)
+
+
+def add_labels_from(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--labels-from",
+        metavar="SESSION|imported|all",
+        help="whose labels the people figures read: all (default), imported (labels given in no session, e.g. a "
+        "benchmark's own annotators) or one session's name (session:NAME for a session named all or imported)",
+    )
 
 
 def add_export(parser: argparse.ArgumentParser) -> None:
@@ -144,7 +155,12 @@ def _report_options(args: argparse.Namespace) -> dict[str, Any]:
     }
     # --alt-test-epsilon-crowd / -skilled / -expert: one flag per kind of the settings table
     epsilons = {kind: getattr(args, f"alt_test_epsilon_{kind}", None) for kind in ("crowd", "skilled", "expert")}
-    return {**given, "baseline": args.baseline, "people": PeopleOptions.given(args.aggregation, epsilons)}
+    return {
+        **given,
+        "baseline": args.baseline,
+        "people": PeopleOptions.given(args.aggregation, epsilons),
+        "labels_from": args.labels_from,
+    }
 
 
 def metrics_command(settings: Settings, args: argparse.Namespace) -> None:

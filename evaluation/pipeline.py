@@ -51,6 +51,7 @@ from analysis import (
     build_report,
     combine_orders,
 )
+from analysis.bt_existence import unestimable
 from analysis.defaults import SEED, UNCERTAIN_MARGIN
 from analysis.partial_order import order_dict
 from analysis.report_text import counted
@@ -265,6 +266,8 @@ class EvaluationResult:
     consistency: SwapConsistency | None = None
     judge: dict[str, Any] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)
+    # why the Bradley-Terry strengths do not exist (``ranking`` then lists every candidate with nulls); None: they do
+    ranking_note: str | None = None
 
     @property
     def status_counts(self) -> dict[str, int]:
@@ -291,6 +294,7 @@ class EvaluationResult:
             "consistency": None if self.consistency is None else dataclasses.asdict(self.consistency),
             "win_table": _json_records(self.win_table),
             "ranking": _json_records(self.ranking),
+            "ranking_note": self.ranking_note,
             "partial_order": order_dict(self.partial_order),
             "samples": self.samples,
         }
@@ -459,16 +463,43 @@ def aggregate(
     everyone = sorted(set(candidates) | set(order.models))
     if everyone != order.models:  # a candidate without any parsed verdict still belongs in the order
         order = dataclasses.replace(order, models=everyone)
+    ranking, ranking_note = _every_candidate_ranked(section.ranking.bradley_terry, combined, everyone)
     return EvaluationResult(
         candidates=list(candidates),
         samples=combined,
         win_table=section.ranking.wins,
-        ranking=section.ranking.bradley_terry,
+        ranking=ranking,
+        ranking_note=ranking_note,
         partial_order=order,
         consistency=section.position if has_orders else None,
         judge=judge or {},
         settings=settings or {},
     )
+
+
+def _every_candidate_ranked(
+    strengths: pd.DataFrame, samples: Sequence[dict[str, Any]], candidates: Sequence[str]
+) -> tuple[pd.DataFrame, str | None]:
+    """The Bradley-Terry table with every candidate in it, and why there are no strengths when there are
+    none. Whether strengths exist is the report's rule (``analysis.bt_existence``: Ford's condition on the
+    win graph of the verdicts that count), applied to every candidate, so a candidate without a verdict that
+    counts is not left out while the others show "0.0 [0.0, 0.0]" as if certain (tester report s12
+    "presenter", finding 3). Where they do not exist: strength and interval null for everyone, and the note."""
+    columns = ["model", "strength", "ci_low", "ci_high"]
+    counted = [s for s in samples if s.get("status") == "ok" and s.get("verdict") in ("1", "2", "tie")]
+    share = {"1": 1.0, "2": 0.0, "tie": 0.5}
+    outcomes = [(str(s["model1"]), str(s["model2"]), share[str(s["verdict"])]) for s in counted]
+    outcomes = [o for o in outcomes if o[0] != o[1]]
+    why = unestimable(list(candidates), outcomes) if candidates else None
+    if why is None and len(strengths) == len(candidates):
+        return strengths, None
+    if why is None:  # cannot happen (a candidate without outcomes is unestimable), kept total
+        why = "not every candidate has a verdict that counts"
+    if not counted:
+        why = "no verdict counts (every one uncertain, unparsed or refused)"
+    note = f"not estimable: {why}"
+    table = pd.DataFrame({"model": sorted(str(c) for c in candidates)}).reindex(columns=columns)
+    return table.astype({"strength": float, "ci_low": float, "ci_high": float}), note
 
 
 # ------------------------------------------------------------------------------------------ pipeline

@@ -90,8 +90,11 @@ def summary_text(result: EvaluationResult) -> str:
         "Win / lose / tie per pair of candidates (verdicts that count):",
         _table(result.win_table),
         "",
-        f"Bradley-Terry strength, 95% percentile-bootstrap interval{resamples}:",
-        _table(result.ranking),
+        *(
+            [f"Bradley-Terry strengths {result.ranking_note}."]
+            if result.ranking_note
+            else [f"Bradley-Terry strength, 95% percentile-bootstrap interval{resamples}:", _table(result.ranking)]
+        ),
         "",
         _order_line(result),
     ]

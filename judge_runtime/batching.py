@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import sys
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 R = TypeVar("R")
@@ -29,7 +32,7 @@ def run_in_batches(
     order = sorted(range(len(lengths)), key=lambda i: lengths[i])
     results: dict[int, R] = {}
     position = 0
-    size = max(1, batch_size)
+    size = max(1, min(batch_size, len(order)))  # 6 items at batch size 8: one batch of 6 (planned and warmed as 6)
     while position < len(order):
         batch = order[position : position + size]
         if group_of is not None:
@@ -97,3 +100,46 @@ def stop_token_ids(model: Any, tokenizer: Any) -> set[int]:
     configured = getattr(model.generation_config, "eos_token_id", None)
     ids = configured if isinstance(configured, list) else [configured]
     return {int(i) for i in [*ids, tokenizer.eos_token_id] if i is not None}
+
+
+def batches_in_words(total: int, batch_size: int) -> str:
+    """ "in one batch of 6" (the batch size capped at the total, as ``run_in_batches`` runs it) or "in
+    batches of 8"."""
+    size = max(1, min(batch_size, total))
+    return f"in one batch of {size}" if size >= total else f"in batches of {size}"
+
+
+def effective_batch_size(total: int, batch_size: int) -> int:
+    """The batch size ``run_in_batches`` uses for ``total`` items: ``batch_size`` capped at the total."""
+    return max(1, min(batch_size, total))
+
+
+@contextmanager
+def ticking(bar: Any, every: float = 1.0, *, stream: Any = None) -> Iterator[None]:
+    """Redraw a tqdm ``bar`` every ``every`` seconds while the block runs, so its elapsed time moves while a
+    batch is being judged (a bar at "0/6 [00:00<?]" for minutes looked hung; tester report s12 "presenter",
+    finding 4). Only on a terminal (``stream``, default standard error): in a log file each redraw is a line.
+    tqdm's redraw takes the bar's own lock, so it is safe beside the updates of the judging thread."""
+    shown = stream if stream is not None else sys.stderr
+    try:
+        terminal = bool(shown is not None and shown.isatty())
+    except (AttributeError, ValueError):
+        terminal = False
+    if not terminal or every <= 0:
+        yield
+        return
+    done = threading.Event()
+
+    def redraw() -> None:
+        while not done.wait(every):
+            if getattr(bar, "disable", False):
+                return  # closed (tqdm marks a closed bar disabled)
+            bar.refresh()
+
+    worker = threading.Thread(target=redraw, name="progress-bar-ticker", daemon=True)
+    worker.start()
+    try:
+        yield
+    finally:
+        done.set()
+        worker.join(timeout=every + 1)

@@ -40,10 +40,12 @@ from analysis import (
 )
 from analysis.agreement import OVER_TIME_COLUMNS
 from analysis.bias import ResponseOneShare
+from analysis.label_scope import ALL
 from analysis.partial_order import EDGE_COLUMNS, order_edges
 from analysis.rankings import PAIR_COLUMNS, pair_table
 from analysis.report import JUDGE, PEOPLE, JudgeSection, Ranking, digest
 from annotation_store import Store, StoreError
+from annotation_store.base import StoreNotFound
 from orchestration.metrics import margin_setting, ranks_models, read_report_inputs
 
 __all__ = [
@@ -209,13 +211,17 @@ def _empty_inputs(dataset: str | None) -> ReportInputs:
     )
 
 
-def _read(store: Store, dataset: str | None, run_id: int | None) -> ReportInputs:
+def _read(store: Store, dataset: str | None, run_id: int | None, labels_from: str | None = None) -> ReportInputs:
     """The dataset's rows with only one judge run: ``run_id`` if it judged the dataset, else the run
-    that judged most recently (None when none did)."""
+    that judged most recently (None when none did); people's labels kept to ``labels_from``'s scope."""
     if dataset is None:
         return _empty_inputs(dataset)
     try:  # a grading-only dataset (responses, no comparisons) has its ratings section; the rest is empty
-        inputs = read_report_inputs(store, dataset, details=True)
+        inputs = read_report_inputs(store, dataset, details=True, labels_from=labels_from)
+    except StoreNotFound:
+        if labels_from in (None, ALL):
+            return _empty_inputs(dataset)
+        raise  # a session that is not on the dataset: said, not shown as an empty dashboard
     except StoreError:  # unknown, or neither comparisons nor responses: the empty dashboard
         return _empty_inputs(dataset)
     verdicts = inputs.verdicts
@@ -262,6 +268,7 @@ def build_dashboard(
     *,
     cache: ReportCache | None = None,
     margin: float | None = None,
+    labels_from: str | None = None,
 ) -> Dashboard:
     """Every figure of the Dashboard page for ``dataset`` and one judge run of it.
 
@@ -269,13 +276,14 @@ def build_dashboard(
     that judged most recently is used (``Dashboard.run_id`` says which). ``alpha``: significance level
     of the partial orders' sign tests. ``dataset=None`` gives the empty dashboard. ``cache``: where
     figures are remembered (default: the app's ``REPORT_CACHE``). ``margin``: the uncertain margin
-    (``orchestration.metrics.margin_setting``; None: the environment's or the default).
+    (``orchestration.metrics.margin_setting``; None: the environment's or the default). ``labels_from``:
+    whose labels the people figures read (``orchestration.metrics.label_scope_of``; None: every label).
     """
     memory = cache if cache is not None else REPORT_CACHE
-    inputs = _read(store, dataset, run_id)
+    inputs = _read(store, dataset, run_id, labels_from)
     chosen = margin_setting(margin)
     sessions = _grading_sessions(store, dataset)
-    key = (*_fingerprint(inputs, alpha, chosen), sessions)
+    key = (*_fingerprint(inputs, alpha, chosen), sessions, inputs.label_scope)
     name = f"{hash(key) & 0xFFFFFFFFFFFF:012x}"
     return memory.board(
         key, lambda: dataclasses.replace(_compute(inputs, (alpha, chosen), memory, name), grading_sessions=sessions)

@@ -13,9 +13,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import pandas as pd
+
 from analysis import ALPHA, N_BOOTSTRAP, JudgeRun, ReportInputs, ReportOptions, build_report, report_dict
 from analysis.defaults import AGGREGATION, AGGREGATIONS, ALT_TEST_EPSILON, SEED
 from analysis.guideline_versions import GuidelineInputs
+from analysis.label_scope import ALL, IMPORTED, SESSION, LabelScope
+from annotation_store.base import StoreNotFound
 from annotation_store.store import JudgeRunView, Store, StoreError
 from interchange.importers import POSITION_MODELS
 from orchestration.catalog import no_comparisons, require_dataset
@@ -39,14 +43,82 @@ def judge_run(view: JudgeRunView) -> JudgeRun:
     return JudgeRun(view.run_id, view.model, view.profile, view.fingerprint_key, dict(view.fingerprint))
 
 
+def label_scope_of(store: Store, dataset: str, labels_from: str | None) -> tuple[str, str | None]:
+    """(kind, session) of ``labels_from``: None or "all" (every label), "imported" (labels given in no
+    session), a session's name on ``dataset`` or "session:NAME" (a session named "all" or "imported").
+    Raises StoreNotFound for a session that is not on the dataset, naming the ones that are."""
+    given = (labels_from or ALL).strip()
+    if given in (ALL, IMPORTED):
+        return given, None
+    name = given.removeprefix("session:").strip()
+    on_dataset = [s.name for s in store.sessions() if s.dataset == dataset]
+    if name not in on_dataset:
+        known = ", ".join(repr(n) for n in on_dataset) or "none"
+        raise StoreNotFound(
+            f"Dataset {dataset!r} has no session {name!r} to take labels from (its sessions: {known}); "
+            "use 'all' for every label or 'imported' for the labels given in no session."
+        )
+    return SESSION, name
+
+
+def _scoped(frame: pd.DataFrame, sources: pd.DataFrame, kind: str, session: str | None) -> pd.DataFrame:
+    """The rows of ``frame`` (comparison_id, annotator, ...) whose label lies in the scope."""
+    if kind == ALL or frame.empty:
+        return frame
+    keys = ["comparison_id", "annotator"]
+    where = frame[keys].astype({"annotator": str}).merge(sources[[*keys, "session"]], on=keys, how="left")["session"]
+    keep = where.isna() if kind == IMPORTED else where.eq(str(session))
+    return frame[keep.to_numpy(dtype=bool)].reset_index(drop=True)
+
+
+def _scope_labels(
+    store: Store, dataset: str, labels_from: str | None, frames: dict[str, Any]
+) -> tuple[dict[str, Any], LabelScope]:
+    """``frames`` (labels, and details and guidelines where read) kept to ``labels_from``'s labels,
+    details carrying each label's session and gold mark time (``analysis.inter_annotator``'s gold checks),
+    and the scope with what it holds. The analysis then runs on the kept rows as on any others."""
+    kind, session = label_scope_of(store, dataset, labels_from)
+    sources = store.label_sources(dataset).astype({"annotator": str})
+    labels = frames["labels"]
+    if "details" in frames:
+        info = frames["details"].astype({"annotator": str})
+        frames["details"] = info.merge(sources, on=["comparison_id", "annotator"], how="left")
+    imported = _scoped(labels, sources, IMPORTED, None)
+    for name in ("labels", "details"):
+        if name in frames:
+            frames[name] = _scoped(frames[name], sources, kind, session)
+    guidelines: GuidelineInputs = frames["guidelines"]
+    if kind != ALL:
+        given = guidelines.labels
+        kept = given[given["session"] == session] if kind == SESSION else given.iloc[0:0]
+        frames["guidelines"] = GuidelineInputs(guidelines.versions, kept.reset_index(drop=True))
+    scoped = frames["labels"]
+    scope = LabelScope(
+        kind,
+        session,
+        len(scoped),
+        int(scoped["annotator"].nunique()),
+        len(imported),
+        int(imported["annotator"].nunique()),
+    )
+    return frames, scope
+
+
 def read_report_inputs(
-    store: Store, dataset: str, *, run_ids: list[int] | None = None, details: bool = False
+    store: Store,
+    dataset: str,
+    *,
+    run_ids: list[int] | None = None,
+    details: bool = False,
+    labels_from: str | None = None,
 ) -> ReportInputs:
     """The rows ``build_report`` needs for ``dataset``: comparisons, labels, verdicts and runs (every
     run, or ``run_ids``), and with ``details`` the label details, gold answers, ratings and gold
     responses the dashboard also shows; the stored judge checkups of the dataset's judges
     (``checkup_suites``) and its sessions' guideline versions with the labels given under each; and its
     reviewers' adjudications (each one the people's label of its comparison, ``analysis.aggregation.settle``).
+    ``labels_from`` keeps people's labels to one scope (``label_scope_of``: all, one session's, the imported
+    ones) before anything is computed; adjudications and ratings are kept whatever the scope.
     Raises StoreNotFound for an unknown dataset (``catalog.require_dataset``) and StoreError for one
     with neither comparisons nor responses. A grading-only dataset (responses, no comparisons) is read
     with empty pairwise rows: its report is the ratings section (``analysis.report_json.NO_COMPARISONS``)."""
@@ -67,7 +139,7 @@ def read_report_inputs(
     extra: dict[str, Any] = {}
     if details:
         extra = {
-            "details": store.label_details(dataset),
+            "details": store.label_details(dataset).astype({"annotator": str}),
             "gold": store.gold_labels(dataset),
             "ratings": store.ratings(dataset),
             "judge_ratings": store.judge_ratings(dataset),
@@ -78,17 +150,22 @@ def read_report_inputs(
     kinds = {str(name): str(kind) for name, kind in zip(accounts["name"], accounts["kind"], strict=True)}
     checkups = stored_checkups(store, dataset, views)  # of every run on it, as the dashboard shows them
     guidelines = GuidelineInputs(store.guideline_versions_frame(dataset), store.guideline_labels(dataset))
+    frames: dict[str, Any] = {"labels": store.labels(dataset), "guidelines": guidelines}
+    frames.update({name: extra.pop(name) for name in ("details",) if name in extra})
+    frames, scope = _scope_labels(store, dataset, labels_from, frames)
     return ReportInputs(
         dataset,
         texts,
-        store.labels(dataset),
+        frames["labels"],
         verdicts,
         runs,
         **extra,
+        details=frames.get("details"),
         annotator_kinds=kinds,
         checkups=checkups,
-        guidelines=guidelines,
+        guidelines=frames["guidelines"],
         adjudications=store.adjudications(dataset),
+        label_scope=scope,
     )
 
 
@@ -131,6 +208,7 @@ def metrics_report(
     seed: int = SEED,
     people: PeopleOptions | None = None,
     uncertain_margin: float | None = None,
+    labels_from: str | None = None,
 ) -> dict[str, Any]:
     """Every figure for ``dataset`` as one JSON-serialisable dict (``analysis.report_dict``).
 
@@ -138,10 +216,11 @@ def metrics_report(
     resamples for Bradley-Terry intervals. ``baseline``: model for AlpacaEval-style win rates; by
     default the model that takes part in every comparison, if any. ``people``: the aggregation of
     people's labels and the alternative-annotator test's margins. ``uncertain_margin``: see
-    ``margin_setting()`` (None: the environment's or the default). Raises StoreNotFound for an unknown
-    dataset, before anything is computed.
+    ``margin_setting()`` (None: the environment's or the default). ``labels_from``: whose labels the
+    people figures read (``label_scope_of``; None: every label). Raises StoreNotFound for an unknown
+    dataset or session, before anything is computed.
     """
-    inputs = read_report_inputs(store, dataset, details=True)
+    inputs = read_report_inputs(store, dataset, details=True, labels_from=labels_from)
     people = people or PeopleOptions()
     options = ReportOptions(
         alpha=alpha,

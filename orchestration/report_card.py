@@ -16,7 +16,7 @@ from errors import NotFound
 from orchestration.metrics import PeopleOptions, metrics_report
 from orchestration.service import Studio
 
-__all__ = ["ReportCardDesk", "report_card"]
+__all__ = ["ReportCardDesk", "label_scopes", "report_card"]
 
 
 def report_card(
@@ -29,9 +29,11 @@ def report_card(
     baseline: str | None = None,
     people: PeopleOptions | None = None,
     uncertain_margin: float | None = None,
+    labels_from: str | None = None,
 ) -> dict[str, Any]:
     """The card of ``dataset`` (every judge run, or ``run_id``) as JSON-serialisable values.
     ``uncertain_margin``: ``metrics_report``'s (None: the environment's, else the settings table's).
+    ``labels_from``: whose labels count (``metrics.label_scope_of``; None: every label).
 
     Raises StoreNotFound for an unknown dataset (``catalog.require_dataset``) and NotFound for a run
     that did not judge it."""
@@ -43,6 +45,7 @@ def report_card(
         baseline=baseline,
         people=people,
         uncertain_margin=uncertain_margin,
+        labels_from=labels_from,
     )
     try:
         return judge_report_card(report, run_id)
@@ -66,8 +69,26 @@ class ReportCardDesk:
         runs = self.studio.store.judge_runs_on(dataset)
         return [(f"run {r.run_id}: {r.model} ({r.profile})", r.run_id) for r in runs]
 
+    def label_scopes(self, actor: str | None, dataset: str) -> list[str]:
+        """The sessions on ``dataset`` whose labels a report can be kept to, oldest first."""
+        return label_scopes(self.studio, actor, dataset)
+
     def card(
-        self, actor: str | None, dataset: str, run_id: int | None = None, people: PeopleOptions | None = None
+        self,
+        actor: str | None,
+        dataset: str,
+        run_id: int | None = None,
+        people: PeopleOptions | None = None,
+        labels_from: str | None = None,
     ) -> dict[str, Any]:
         self.studio.access.require(actor, "reviewer")
-        return report_card(self.studio.store, dataset, run_id=run_id, people=people)
+        return report_card(self.studio.store, dataset, run_id=run_id, people=people, labels_from=labels_from)
+
+
+def label_scopes(studio: Studio, actor: str | None, dataset: str | None) -> list[str]:
+    """The names of the pairwise sessions on ``dataset`` (the Dashboard's and Report card's "Labels from"
+    choices beside every label and the imported ones); reviewers and admins only."""
+    studio.access.require(actor, "reviewer")
+    if not dataset:
+        return []
+    return [s.name for s in studio.store.sessions() if s.dataset == dataset and s.kind == "pairwise"]

@@ -83,7 +83,7 @@ def test_an_over_long_comparison_is_stored_as_an_error_and_the_others_are_judged
     for name in ("unparsed", "truncated"):
         assert f"{made.count(name)} {name}" in first.stdout
     assert "1 error" in first.stdout and "Judged 3 comparisons of 'big'" in first.stdout
-    assert "Judging 2 comparisons in batches of 8: the progress moves after each batch" in first.stderr
+    assert "Judging 2 comparisons in one batch of 2: the progress moves when the batch is done" in first.stderr
     with sqlite3.connect(tmp_path / "judge-studio.sqlite3") as db:
         assert db.execute("SELECT count(*) FROM judge_runs").fetchone() == (1,)
 

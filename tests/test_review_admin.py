@@ -688,6 +688,7 @@ def test_a_dataset_imported_after_start_appears_in_every_picker(studio: Studio, 
         "admin-judge-dataset",
         "admin-export-dataset",
         "admin-session-dataset",
+        "admin-delete-dataset",
     }
     assert all("later" not in choices for choices in before.values())
     AdminDesk(studio).import_dataset(
@@ -769,11 +770,15 @@ def test_the_dashboard_timer_sends_nothing_when_nothing_changed(studio: Studio) 
     from ui.dashboard import DashboardHandlers
 
     demo = _blocks(studio)
-    figures = next(
+    tick = next(  # the timer's handler: (dataset, run, labels from, last key, request)
         f.fn
         for f in demo.fns.values()
-        if isinstance(getattr(f.fn, "__self__", None), DashboardHandlers) and f.fn.__name__ == "figures"
+        if isinstance(getattr(f.fn, "__self__", None), DashboardHandlers) and f.fn.__name__ == "tick"
     )
+
+    def figures(dataset: str, run: int | None, last: Any, request: gr.Request) -> Any:
+        return tick(dataset, run, "all", last, request)
+
     first = figures(DEMO, None, None, _as("rita"))
     assert "**0** human labels" in by_id(first)["dashboard-summary"]
     (state,) = [c for c in first if isinstance(c, gr.State)]

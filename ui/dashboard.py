@@ -22,11 +22,13 @@ from analysis.corrected_ratings import rating_span
 from analysis.guideline_versions import VersionAgreement
 from analysis.report_json import NO_COMPARISONS
 from analysis.report_text import counted, response_one_text, uncertain_left_out
+from errors import NotFound
 from orchestration import Dashboard, Studio
 from orchestration.prompts import judge_versions_of
+from orchestration.report_card import label_scopes
 from ui.checkup_table import checkups_markdown
-from ui.dashboard_layout import FIGURE_IDS, DashboardPage, dashboard_page
-from ui.errors import has_role
+from ui.dashboard_layout import FIGURE_IDS, DashboardPage, dashboard_page, labels_from_choices
+from ui.errors import actor_of, has_role
 from ui.judge_versions import versions_markdown
 from ui.pickers import DatasetPickers, shown_choices
 from ui.plots import (
@@ -73,6 +75,9 @@ def summary_markdown(board: Dashboard) -> str:
         + (f" · {counted(c['gold'], 'gold comparison')}" if c["gold"] else "")
         + (f" · {c['adjudicated']} settled by a reviewer's adjudication" if c.get("adjudicated") else "")
     ]
+    scope = board.report.label_scope if board.report is not None else None
+    if scope is not None and scope.line():  # whose labels these are, or that imported ones are included
+        lines.append(f"_{inline_text(scope.line() or '')}_")
     if board.run_id is None:
         lines.append(
             "_No judge run on this dataset yet: judge comparisons on the Case study page or with "
@@ -457,11 +462,26 @@ class DashboardHandlers:
         return has_role(self.studio, request, "reviewer")
 
     def figures(self, dataset_name: str | None, run_id: int | None, last_key: str | None, request: gr.Request) -> dict:
-        """The figures; when nothing changed since ``last_key`` (this tab's last view), nothing is sent."""
+        """The figures of every person's labels; see ``tick``."""
+        return self.tick(dataset_name, run_id, None, last_key, request)
+
+    def tick(
+        self,
+        dataset_name: str | None,
+        run_id: int | None,
+        labels_from: str | None,
+        last_key: str | None,
+        request: gr.Request,
+    ) -> dict:
+        """The figures; when nothing changed since ``last_key`` (this tab's last view), nothing is sent.
+        ``labels_from``: whose labels the people figures read ("all", "imported" or a session's name)."""
         page = self.page
         if not self.allowed(request):
             return {**page.by_id(denied_figures()), page.pairwise: gr.Column(visible=True), page.shown: None}
-        board = self.studio.dashboard(dataset_name, run_id)
+        try:
+            board = self.studio.dashboard(dataset_name, run_id, labels_from=labels_from)
+        except NotFound:  # a tick in flight while the dataset changed: the last dataset's session
+            return {page.shown: gr.skip()}
         if (last_key is not None and board.key == last_key) or self.picked.stale(request, dataset_name):
             return {page.shown: gr.skip()}  # a non-empty dict: Gradio reads an empty one as one value
         shown = dict(SHOWN.figures(board))
@@ -475,7 +495,22 @@ class DashboardHandlers:
         return {**page.by_id(shown), page.pairwise: gr.Column(visible=board.pairwise), page.shown: board.key}
 
     def refresh(self, dataset_name: str | None, run_id: int | None, request: gr.Request) -> dict[Any, Any]:
-        return self.figures(dataset_name, run_id, None, request)
+        """Every figure, of every person's labels (the page's load: its "Labels from" starts at all people)."""
+        return self.tick(dataset_name, run_id, None, None, request)
+
+    def refresh_scoped(
+        self, dataset_name: str | None, run_id: int | None, labels_from: str | None, request: gr.Request
+    ) -> dict[Any, Any]:
+        """Every figure, people's labels kept to ``labels_from``."""
+        return self.tick(dataset_name, run_id, labels_from, None, request)
+
+    def scopes(self, dataset_name: str | None, request: gr.Request) -> Any:
+        """The "Labels from" choices of the dataset (all people, each of its sessions, imported labels),
+        back at "all people" (a new dataset's sessions are others)."""
+        if not self.allowed(request) or self.picked.stale(request, dataset_name):
+            return gr.skip()
+        sessions = label_scopes(self.studio, actor_of(request), dataset_name or self.studio.default_dataset())
+        return gr.Dropdown(choices=labels_from_choices(sessions), value="all")
 
     def start_timer(self, request: gr.Request) -> gr.Timer:
         return gr.Timer(active=self.allowed(request))
@@ -504,7 +539,7 @@ def dashboard_tab(studio: Studio, demo: gr.Blocks, pickers: DatasetPickers, tab:
     page = dashboard_page(pickers)
     on = DashboardHandlers(studio, page)
     outputs = [*page.figures, page.pairwise, page.shown]
-    inputs = [page.dataset, page.judge_run]
+    inputs = [page.dataset, page.judge_run, page.labels_from]
     quiet: dict[str, Any] = {"api_visibility": "private", "concurrency_limit": None}
     # Every event that writes the run picker runs in one queue, one at a time and in the order the
     # browser sent them (a quick query each): an answer about the dataset shown before then reaches the
@@ -512,13 +547,15 @@ def dashboard_tab(studio: Studio, demo: gr.Blocks, pickers: DatasetPickers, tab:
     # that reach the server out of order, and the figures, which are too slow to queue one at a time).
     picker: dict[str, Any] = {"api_visibility": "private", "concurrency_id": "dashboard-run-picker"}
     picker["concurrency_limit"] = 1
-    page.timer.tick(on.figures, inputs=[*inputs, page.shown], outputs=outputs, show_progress="hidden", **quiet)
-    demo.load(on.refresh, inputs=inputs, outputs=outputs, api_name="dashboard", concurrency_limit=None)
+    page.timer.tick(on.tick, inputs=[*inputs, page.shown], outputs=outputs, show_progress="hidden", **quiet)
+    demo.load(on.refresh, inputs=inputs[:2], outputs=outputs, api_name="dashboard", concurrency_limit=None)
     demo.load(on.start_timer, outputs=page.timer, api_visibility="private")
-    page.judge_run.change(on.refresh, inputs=inputs, outputs=outputs, **quiet)
+    page.judge_run.change(on.refresh_scoped, inputs=inputs, outputs=outputs, **quiet)
+    page.labels_from.input(on.refresh_scoped, inputs=inputs, outputs=outputs, **quiet)
     page.dataset.change(on.runs_of_new_dataset, inputs=page.dataset, outputs=page.judge_run, **picker).then(
-        on.refresh, inputs=inputs, outputs=outputs, **quiet
-    )
-    demo.load(on.runs, inputs=inputs, outputs=page.judge_run, **picker)
+        on.scopes, inputs=page.dataset, outputs=page.labels_from, **quiet
+    ).then(on.refresh_scoped, inputs=inputs, outputs=outputs, **quiet)
+    demo.load(on.runs, inputs=inputs[:2], outputs=page.judge_run, **picker)
+    demo.load(on.scopes, inputs=page.dataset, outputs=page.labels_from, **quiet)
     if tab is not None:
-        tab.select(on.runs, inputs=inputs, outputs=page.judge_run, **picker)
+        tab.select(on.runs, inputs=inputs[:2], outputs=page.judge_run, **picker)

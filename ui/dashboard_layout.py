@@ -62,11 +62,36 @@ class DashboardPage:
     pairwise: gr.Column  # every pairwise panel, shown only when the dataset has comparisons
     shown: gr.State  # this tab's last Dashboard.key: skip redrawing when nothing changed
     timer: gr.Timer
+    # whose labels the people figures read: "all", "imported" or a session of the dataset (orchestration.metrics)
+    labels_from: gr.Dropdown
 
     def by_id(self, values: dict[str, Any]) -> dict[Any, Any]:
         """elem_id -> value as component -> value (the form a handler returns)."""
         components = {c.elem_id: c for c in self.figures}
         return {components[key]: value for key, value in values.items()}
+
+
+#: the "Labels from" picker's fixed choices (label, value); each session of the dataset comes between them
+EVERY_LABEL, IMPORTED_LABELS = ("all people", "all"), ("imported labels", "imported")
+
+
+def labels_from_choices(sessions: list[str]) -> list[tuple[str, str]]:
+    """ "all people", each session ("session 'X'"), "imported labels": the Dashboard's and Report card's
+    "Labels from" choices. A session named "all" or "imported" is passed as "session:NAME"."""
+    named = [(f"session {name!r}", f"session:{name}" if name in ("all", "imported") else name) for name in sessions]
+    return [EVERY_LABEL, *named, IMPORTED_LABELS]
+
+
+def labels_from_picker(elem_id: str) -> gr.Dropdown:
+    """Whose labels the people figures read; filled with the dataset's sessions when it is chosen."""
+    return gr.Dropdown(
+        choices=labels_from_choices([]),
+        value="all",
+        label="Labels from",
+        elem_id=elem_id,
+        scale=1,
+        allow_custom_value=True,  # a tick in flight while the dataset changes sends the last dataset's session
+    )
 
 
 def _plot(label: str, elem_id: str) -> gr.Plot:
@@ -83,6 +108,7 @@ def dashboard_page(pickers: DatasetPickers) -> DashboardPage:
         judge_run = gr.Dropdown(
             choices=[], value=None, label="Judge run", elem_id="dashboard-judge", scale=2, allow_custom_value=True
         )
+        labels_from = labels_from_picker("dashboard-labels-from")
     summary = gr.Markdown(elem_id="dashboard-summary")
     # the pairwise panels: hidden for a dataset without comparisons (its ratings section comes first)
     with gr.Column(elem_id="dashboard-pairwise") as pairwise:
@@ -124,4 +150,4 @@ def dashboard_page(pickers: DatasetPickers) -> DashboardPage:
     figures += [wins, rating_table, rating_scatter, checkup, guideline_versions, rating_means, graders]
     assert [f.elem_id for f in figures] == list(FIGURE_IDS)
     timer = gr.Timer(5.0, active=False)  # started on page load for reviewers and admins
-    return DashboardPage(dataset, judge_run, figures, pairwise, gr.State(None), timer)
+    return DashboardPage(dataset, judge_run, figures, pairwise, gr.State(None), timer, labels_from)

@@ -27,6 +27,7 @@ from analysis.report_text import counted, response_one_text, uncertain_left_out
 from orchestration import Studio
 from orchestration.metrics import PeopleOptions
 from orchestration.report_card import ReportCardDesk
+from ui.dashboard_layout import labels_from_choices, labels_from_picker
 from ui.errors import actor_of, guarded, has_role
 from ui.pickers import shown_choices
 from ui.plots import JUDGE_COLOR, MARGIN, PEOPLE_COLOR, message_figure, notes_above, plain
@@ -67,6 +68,18 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
 # --------------------------------------------------------------------------------------- Markdown
 
 
+def _scope_lines(card: Mapping[str, Any], text: Escape) -> list[str]:
+    """Whose labels the card counts (a session's, the imported ones), or that imported labels are included."""
+    scope = card.get("labels_from") or {}
+    return [f"_{text(str(scope['line']))}_", ""] if scope.get("line") else []
+
+
+def _fleiss_basis(inter: Mapping[str, Any]) -> str:
+    """ " (48 comparisons with 5 labels each; Krippendorff's α uses all 60)": what Fleiss' kappa read."""
+    basis = inter.get("fleiss_basis")
+    return f" ({basis})" if basis else ""
+
+
 def head_markdown(card: Mapping[str, Any], text: Escape = inline_text) -> str:
     counts, inter = card["counts"], card["inter_annotator"]
     if card.get("pairwise_note"):  # a grading-only dataset: one line for the pairwise parts, not empty figures
@@ -87,8 +100,10 @@ def head_markdown(card: Mapping[str, Any], text: Escape = inline_text) -> str:
             f"{counted(counts['annotators'], 'annotator')} ({counted(counts['labelled_comparisons'], 'comparison')} "
             f"labelled). People's labels: **{card['people_labels']}** "
             f"(one label per comparison). {adjudicated}People agree with each other: "
-            f"Fleiss' κ {_num(inter['fleiss_kappa'])}, Krippendorff's α {_num(inter['krippendorff_alpha'])}.",
+            f"Fleiss' κ {_num(inter['fleiss_kappa'])}{_fleiss_basis(inter)}, "
+            f"Krippendorff's α {_num(inter['krippendorff_alpha'])}.",
             "",
+            *_scope_lines(card, text),
             *[f"{borderline_text(entry, text)}\n" for entry in card.get("borderline") or []],
         ]
     )
@@ -494,7 +509,12 @@ def card_html(card: Mapping[str, Any]) -> str:
 
 
 def card_view(
-    desk: ReportCardDesk, actor: str | None, dataset: str | None, run_id: int | None, aggregation: str | None
+    desk: ReportCardDesk,
+    actor: str | None,
+    dataset: str | None,
+    run_id: int | None,
+    aggregation: str | None,
+    labels_from: str | None = None,
 ) -> tuple[str, go.Figure, go.Figure]:
     """The page's content for one run: Markdown, reliability diagram, win rates three ways."""
     if not dataset:
@@ -504,7 +524,7 @@ def card_view(
             message_figure("Reliability diagram", empty),
             message_figure("Win rates three ways", empty),
         )
-    card = desk.card(actor, dataset, run_id, PeopleOptions.given(aggregation))
+    card = desk.card(actor, dataset, run_id, PeopleOptions.given(aggregation), labels_from)
     if card.get("pairwise_note"):  # a grading-only dataset: no judge verdicts, no pairwise figures
         none = "No comparisons in this dataset."
         markdown = head_markdown(card) + "\n" + ratings_markdown(card)
@@ -529,6 +549,7 @@ def report_card_tab(studio: Studio, demo: gr.Blocks | None = None) -> None:
         aggregation = gr.Radio(
             choices=list(AGGREGATIONS), value=AGGREGATION, label="People's labels", elem_id="card-aggregation"
         )
+        labels_from = labels_from_picker("card-labels-from")
         show = gr.Button("Show the report card", variant="primary", elem_id="card-show", scale=1)
     card = gr.Markdown(elem_id="card-markdown")
     with gr.Row():  # hidden until the button draws them (two empty frames said nothing)
@@ -548,15 +569,20 @@ def report_card_tab(studio: Studio, demo: gr.Blocks | None = None) -> None:
         runs = desk.runs(actor_of(request), name) if name else []
         ids = [run_id for _label, run_id in runs]
         default = studio.default_run(name) if runs else None
+        sessions = desk.label_scopes(actor_of(request), name) if name else []
         return {
             run: gr.Dropdown(
                 choices=shown_choices(runs), value=default if default in ids else (ids[-1] if ids else None)
-            )
+            ),
+            labels_from: gr.Dropdown(choices=labels_from_choices(sessions), value="all"),
         }
 
     @guarded
-    def show_card(name: str | None, run_id: int | None, method: str | None, request: gr.Request) -> dict[Any, Any]:
-        text, diagram, rates = card_view(desk, actor_of(request), name, run_id, method)
+    def show_card(
+        name: str | None, run_id: int | None, method: str | None, request: gr.Request, scope: str | None = None
+    ) -> dict[Any, Any]:
+        """``scope``: the "Labels from" picker's value (after the request: Gradio passes it in its place)."""
+        text, diagram, rates = card_view(desk, actor_of(request), name, run_id, method, scope)
         return {card: text, reliability: gr.Plot(diagram, visible=True), corrected: gr.Plot(rates, visible=True)}
 
     def on_page_load(current: str | None, request: gr.Request) -> dict[Any, Any]:
@@ -567,7 +593,10 @@ def report_card_tab(studio: Studio, demo: gr.Blocks | None = None) -> None:
     dataset.focus(fill_datasets, inputs=[dataset], outputs=[dataset], api_visibility="private")
     if demo is not None:
         demo.load(on_page_load, inputs=[dataset], outputs=[dataset], api_visibility="private")
-    dataset.change(fill_runs, inputs=[dataset], outputs=[run], api_visibility="private")
+    dataset.change(fill_runs, inputs=[dataset], outputs=[run, labels_from], api_visibility="private")
     show.click(
-        show_card, inputs=[dataset, run, aggregation], outputs=[card, reliability, corrected], api_name="report_card"
+        show_card,
+        inputs=[dataset, run, aggregation, labels_from],
+        outputs=[card, reliability, corrected],
+        api_name="report_card",
     )

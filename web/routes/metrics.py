@@ -9,6 +9,10 @@ from analysis.defaults import ALPHA, N_BOOTSTRAP
 from orchestration.metrics import metrics_report
 from web.routes.common import API_PREFIX, ERRORS, Caller, StudioDep
 
+LABELS_FROM = (
+    "whose labels the people figures read: 'all' (default), 'imported' (labels given in no session) or a "
+    "session's name on the dataset ('session:NAME' for a session named 'all' or 'imported')"
+)
 router = APIRouter(prefix=API_PREFIX, responses=ERRORS, tags=["data"])
 
 
@@ -23,10 +27,17 @@ def metrics(
     uncertain_margin: Annotated[
         float | None, Query(ge=0, lt=1, description="judge verdicts closer than this are uncertain (0: off)")
     ] = None,
+    labels_from: Annotated[str | None, Query(description=LABELS_FROM, max_length=210)] = None,
 ) -> dict[str, Any]:
     """The full metrics report of a dataset (reviewer+). ``uncertain_margin`` as ``/report-card`` takes it
     (default: the server's setting), so the two answer with the same figures for the same margin."""
     studio.access.require(user.name, "reviewer")
     return metrics_report(
-        studio.store, dataset, alpha=alpha, n_bootstrap=bootstrap, baseline=baseline, uncertain_margin=uncertain_margin
+        studio.store,
+        dataset,
+        alpha=alpha,
+        n_bootstrap=bootstrap,
+        baseline=baseline,
+        uncertain_margin=uncertain_margin,
+        labels_from=labels_from,
     )

@@ -13,6 +13,7 @@ from analysis.defaults import ALPHA, N_BOOTSTRAP
 from orchestration.metrics import PeopleOptions
 from orchestration.report_card import report_card as build_card
 from web.routes.common import API_PREFIX, ERRORS, Caller, StudioDep
+from web.routes.metrics import LABELS_FROM
 
 router = APIRouter(prefix=API_PREFIX, responses=ERRORS, tags=["data"])
 
@@ -33,6 +34,7 @@ def report_card(
     uncertain_margin: Annotated[
         float | None, Query(ge=0, lt=1, description="judge verdicts closer than this are uncertain (0: off)")
     ] = None,
+    labels_from: Annotated[str | None, Query(description=LABELS_FROM, max_length=210)] = None,
 ) -> dict[str, Any]:
     """Can this judge replace people on this dataset? Answer, conclusion, figures and caveats per run."""
     studio.access.require(user.name, "reviewer")
@@ -48,4 +50,5 @@ def report_card(
         baseline=baseline,
         people=people,
         uncertain_margin=uncertain_margin,
+        labels_from=labels_from,
     )
