@@ -110,7 +110,7 @@ def test_accounts_log_in_and_no_plaintext_is_stored(store: Store, db_path: Path)
     assert store.authenticate("rita", "wrong") is None
     assert store.authenticate("nobody", "s3cret-pass") is None
     with pytest.raises(StoreError, match="already an account"):
-        store.create_annotator("rita", password="other")
+        store.create_annotator("rita", password="another-pass-9")
     with pytest.raises(StoreError, match="Role 'boss'"):
         store.create_annotator("sam", role="boss")
     with pytest.raises(StoreError, match="Kind 'robot'"):
