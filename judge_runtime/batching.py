@@ -32,8 +32,9 @@ def run_in_batches(
     order = sorted(range(len(lengths)), key=lambda i: lengths[i])
     results: dict[int, R] = {}
     position = 0
-    size = max(1, min(batch_size, len(order)))  # 6 items at batch size 8: one batch of 6 (planned and warmed as 6)
+    requested = max(1, batch_size)
     while position < len(order):
+        size = min(requested, len(order))  # 6 items at batch size 8: one batch of 6 (planned and warmed as 6)
         batch = order[position : position + size]
         if group_of is not None:
             first = group_of(lengths[batch[0]])
@@ -46,7 +47,8 @@ def run_in_batches(
             if on_oom is not None:
                 on_oom()
             torch.cuda.empty_cache()
-            size = max(1, size // 2)
+            # halve the batch size asked for (8 -> 4 -> 2, as without the cap), always below the size that failed
+            requested = max(1, min(requested // 2, size - 1))
             continue
         for index, result in zip(batch, batch_results, strict=True):
             results[index] = result

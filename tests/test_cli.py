@@ -292,8 +292,10 @@ def _record(saved: dict[str, Any]) -> dict[frozenset[str], dict[str, int]]:
 
 
 def _ranking(saved: dict[str, Any]) -> list[str]:
-    """Candidates from the strongest (Bradley-Terry) down."""
-    return [row["model"] for row in sorted(saved["ranking"], key=lambda row: -row["strength"])]
+    """Candidates from the strongest (Bradley-Terry) down; where strengths do not exist (null, with a
+    ``ranking_note``) by name, so two runs compare alike."""
+    rows = sorted(saved["ranking"], key=lambda row: (row["strength"] is None, -(row["strength"] or 0), row["model"]))
+    return [row["model"] for row in rows]
 
 
 @pytest.mark.model
