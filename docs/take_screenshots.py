@@ -127,6 +127,8 @@ def case_study(page, judged: int) -> None:  # type: ignore[no-untyped-def]
     page.get_by_text("Not judged yet").first.wait_for()
     page.locator("#run-judge").click()
     page.locator("#judge-verdict h3").first.wait_for(timeout=600_000)  # a verdict, or why there is none
+    page.wait_for_function("!document.querySelector('#run-judge')?.disabled", timeout=60_000)  # Run back, Stop off
+    page.wait_for_timeout(500)
     page.screenshot(path=str(OUT / "case_study.png"), full_page=True)
 
 
