@@ -215,7 +215,8 @@ def test_ids_sessions_and_kinds_are_checked(api, live_app) -> None:
 
     leased = api["bob"].post("/sessions/Demo session/next").json()  # a pairwise lease, as before (+ message)
     assert set(leased) == {"done", "item", "progress", "message", "kind"} and leased["kind"] == "pairwise"
-    assert {"comparison_id", "left", "right", "swapped", "left_model", "right_model"} <= set(leased["item"])
+    assert {"comparison_id", "left", "right", "left_model", "right_model"} <= set(leased["item"])
+    assert "swapped" not in leased["item"]  # the order drawn stays with the lease (it would name response 1)
 
 
 def test_openapi_lists_the_rating_route_and_a_lease_discriminated_by_kind(live_app) -> None:
