@@ -194,13 +194,14 @@ class ImportSummary:
         return not self.dataset_created and not any(counts) and not self.runs
 
 
-def _import_text(value: Any, what: str, limit: int, where: str) -> str:
+def _import_text(value: Any, what: str, limit: int, where: str, *, one_line: bool = True) -> str:
     """A non-empty name or key that fits its column (PostgreSQL enforces the lengths, SQLite does not)."""
     if not isinstance(value, str) or not value.strip():
         raise StoreError(f"{where}: {what} must be a non-empty string, got {value!r}.")
     if len(value) > limit:
         raise StoreError(f"{where}: {what} is longer than {limit} characters: {value[:40]!r}…")
     bad = next((ch for ch in value if unicodedata.category(ch) == "Cc" or ch in _DIRECTION_CONTROLS), None)
+    bad = bad if one_line else None  # a judge model's name is a fingerprint field, shown only through the markers
     if bad is not None:
         raise StoreError(
             f"{where}: {what} {value[:60]!r} holds a control character (U+{ord(bad):04X}: a line break, tab or "
@@ -469,7 +470,8 @@ class BatchWriter:
 
     def _judge_run(self, item: ImportJudgeRun) -> ImportedRun:
         fingerprint = item.fingerprint
-        model = _import_text(str(fingerprint.get("model", "")), "the judge model", 500, self.batch.source)
+        named = str(fingerprint.get("model", ""))
+        model = _import_text(named, "the judge model", 500, self.batch.source, one_line=False)
         run = self.session.scalar(select(JudgeRun).where(JudgeRun.fingerprint_key == item.fingerprint_key))
         if run is None:
             run = JudgeRun(
