@@ -291,6 +291,26 @@ def custom_verdict(judge: Judge, result: JudgeResult) -> VerdictView:
     )
 
 
+def _switched_stream(
+    steps: Iterator[Any], switch: RunSwitch, setup: str, finish: Callable[[JudgeResult], Any]
+) -> Iterator[CaseProgress]:
+    """The streamed steps of one judgment as progress, ending at the next token once ``switch`` is stopped;
+    the final result goes through ``finish`` (store it, or read the verdict) inside ``switch.finish``, so
+    "stopped" and "finished" are decided under one lock. The generation is closed however the loop ends."""
+    try:
+        for step in steps:
+            if switch.stopped:
+                return
+            if step.result is None:
+                yield CaseProgress(step.text, setup=setup)
+                continue
+            verdict = switch.finish(partial(finish, step.result))
+            if verdict is not None:
+                yield CaseProgress(step.text, verdict, setup=setup)
+    finally:
+        _close(steps)  # stopped (or the page gone): the generation ends now and frees the judge
+
+
 def _close(steps: Iterator[Any]) -> None:
     """End a judge's stream now (a generator's ``close``): its generation stops and the model's lock is freed."""
     close = getattr(steps, "close", None)
@@ -641,19 +661,10 @@ class Studio:
         if switch.stopped:  # stopped before it left the queue: it never runs
             return
         job = self.activity.start(f"comparison #{comparison_id} (case study)")
-        steps = judge.stream(to_case(comparison))
         try:
-            for step in steps:
-                if switch.stopped:
-                    return
-                if step.result is None:
-                    yield CaseProgress(step.text, setup=setup)
-                    continue
-                verdict = switch.finish(partial(self._store_streamed, run_id, comparison_id, step.result))
-                if verdict is not None:
-                    yield CaseProgress(step.text, verdict, setup=setup)
+            store = partial(self._store_streamed, run_id, comparison_id)
+            yield from _switched_stream(judge.stream(to_case(comparison)), switch, setup, store)
         finally:
-            _close(steps)  # stopped (or the page gone): the generation ends now and frees the judge
             self.activity.finish(job)
 
     def _store_streamed(self, run_id: int, comparison_id: int, result: JudgeResult) -> VerdictView:
@@ -673,19 +684,7 @@ class Studio:
         yield from self._waiting()
         if switch.stopped:
             return
-        steps = judge.stream(case)
-        try:
-            for step in steps:
-                if switch.stopped:
-                    return
-                if step.result is None:
-                    yield CaseProgress(step.text, setup=setup)
-                    continue
-                verdict = switch.finish(partial(custom_verdict, judge, step.result))
-                if verdict is not None:
-                    yield CaseProgress(step.text, verdict, setup=setup)
-        finally:
-            _close(steps)
+        yield from _switched_stream(judge.stream(case), switch, setup, partial(custom_verdict, judge))
 
     def check_judge_dataset(self, dataset: str) -> None:
         """What ``judge_dataset`` refuses before the judge loads: an unknown dataset (NotFound, the one
