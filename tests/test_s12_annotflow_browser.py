@@ -53,8 +53,9 @@ def _labels(path: Path, name: str) -> list[tuple[Any, ...]]:
 
 def test_start_pressed_at_once_after_login_leases_an_item_of_the_session_shown(live_app: Any) -> None:
     two_model_dataset(live_app.studio.store, PAIRS, n=3)
-    # opened after the server started: the page as built knows only the demo session
-    live_app.studio.store.save_session("Crowd", PAIRS, guidelines="Prefer the shorter answer.")
+    # opened after the server started: the page as built knows only the demo session; left/right as stored,
+    # so "Right is better" is response 2 (a randomized order made this test pass or fail by chance)
+    live_app.studio.store.save_session("Crowd", PAIRS, guidelines="Prefer the shorter answer.", randomize_order=False)
     with browser_page(live_app.url, "alice", "alice-pass-1") as page:
         page.locator("#start-labelling").click()  # as soon as it shows (Playwright waits until it is usable)
         page.wait_for_function(f"{HEADER}.includes('Comparison')")
