@@ -40,7 +40,7 @@ from annotation_store.db import finer_locks, hold, hold_session, try_lock
 from annotation_store.errors import StoreError, WrongSessionKind
 from annotation_store.guidelines import guideline_version_at
 from annotation_store.models import LEASE_MIN_SECONDS, AnnotationSession, Annotator, AppSecret, Dataset, utcnow
-from annotation_store.sessions import SESSION_DEFAULTS, find_session_in_force, session_view
+from annotation_store.sessions import DEPTH, SESSION_DEFAULTS, find_session_in_force, session_view
 from annotation_store.views import Progress, SessionView, Standing, Submitted, Turn
 
 MAX_KEY = 100  # the idempotency_key columns' length
@@ -103,6 +103,7 @@ class Pool:
     strategy: str = str(ASSIGNMENT_DEFAULTS["strategy"])  # see ``assignment.py``
     audit_rate: float = float(str(ASSIGNMENT_DEFAULTS["audit_rate"]))
     scale: int = 10  # grading sessions: ratings are 1..scale (``scales.py``)
+    fill: str = SESSION_DEFAULTS["fill"]  # "breadth": least covered first; "depth": most covered short of k first
 
 
 # How a person gets their next item, in words that fit the page and the REST API alike (both raise these
@@ -139,6 +140,7 @@ def session_pool(session: Session, kind: AnswerKind, name: str | None) -> tuple[
         lease_seconds=row.lease_seconds,
         randomize_order=bool(row.randomize_order),
         gold_rate=float(row.gold_rate),
+        fill=row.fill,
         strategy=row.strategy,
         audit_rate=float(row.audit_rate),
         scale=int(row.scale),
@@ -248,11 +250,15 @@ def hand_out_key(item: Any) -> Any:
     return (y * y) % ORDER_PRIME
 
 
-def _build_pool_query(kind: AnswerKind, in_session: bool, in_dataset: bool, shuffled: bool = False) -> Any:
+def _build_pool_query(
+    kind: AnswerKind, in_session: bool, in_dataset: bool, shuffled: bool = False, depth: bool = False
+) -> Any:
     """(item id, covered) of the items an annotator may be handed: covered = answers in the pool (skips
     do not count) plus other people's live leases there, below the overlap, not barred for them. Gold
-    comparisons are not in the pool (``gold_due`` hands them out). ``shuffled``: equally covered items
-    in the person's own order (``hand_out_key``), else by id (what judge-uncertain-first draws from)."""
+    comparisons are not in the pool (``gold_due`` hands them out). Least covered first, or with
+    ``depth`` (a session's fill "depth") most covered first, so items reach the overlap one after
+    another. ``shuffled``: equally covered items in the person's own order (``hand_out_key``), else by
+    id (what judge-uncertain-first draws from)."""
     session_id = _P_SESSION if in_session else None
     here = (lambda column: column == _P_SESSION) if in_session else (lambda _column: true())
     done = (
@@ -276,13 +282,13 @@ def _build_pool_query(kind: AnswerKind, in_session: bool, in_dataset: bool, shuf
         .where(candidates.c.id.not_in(_not_for_me(kind, session_id, _P_PERSON, _P_NOW)), covered < _P_OVERLAP)
     )
     ties = (hand_out_key(candidates.c.id), candidates.c.id) if shuffled else (candidates.c.id,)
-    query = query.order_by(covered, *ties)
+    query = query.order_by(covered.desc() if depth else covered, *ties)
     if kind.gold is not None:
         query = query.where(candidates.c.id.not_in(gold_items(kind, _P_SCALE)))
     return query
 
 
-_POOL_QUERIES: dict[tuple[str, bool, bool, int | None], Any] = {}
+_POOL_QUERIES: dict[tuple[str, bool, bool, int | None, bool], Any] = {}
 # With item locks (PostgreSQL): how many of the least covered items one pick looks at, and how often it
 # looks again when others are busy with all of them, before it asks the annotator to press Next again.
 CANDIDATES, PICK_ROUNDS = 16, 40
@@ -294,11 +300,13 @@ def _pool_query(kind: AnswerKind, pool: Pool, *, first: int | None) -> Any:
     inside the write transaction than running it. Only the statement is kept, never data: its
     values are bound on each execution (``_pool_params``). A limited query (``least_covered``) hands
     equally covered items out in the person's own order; the whole pool (judge-uncertain-first's draw)
-    comes in id order, as that draw expects."""
-    shape = (kind.name, pool.session_id is not None, pool.dataset_id is not None, first)
+    comes in id order, as that draw expects. A limited query of a depth pool (fill "depth") puts the most
+    covered items first."""
+    depth = first is not None and pool.fill == DEPTH
+    shape = (kind.name, pool.session_id is not None, pool.dataset_id is not None, first, depth)
     query = _POOL_QUERIES.get(shape)
     if query is None:
-        query = _build_pool_query(kind, shape[1], shape[2], shuffled=first is not None)
+        query = _build_pool_query(kind, shape[1], shape[2], shuffled=first is not None, depth=depth)
         query = _POOL_QUERIES[shape] = query.limit(first) if first else query
     return query
 
@@ -319,9 +327,10 @@ def _pool_params(pool: Pool, person_id: int, now: datetime, order: tuple[int, in
 
 def least_covered(session: Session, kind: AnswerKind, pool: Pool, person_id: int, now: datetime) -> int | None:
     """The item to lease next in a least-annotated pool: the one with the fewest answers and others'
-    live leases, ties in this person's own order (``hand_out_order``). With item locks, the least
-    covered item nobody else is busy with (the first free of ``CANDIDATES`` in that order), its
-    coverage counted again under its lock (the pool query's count may predate a lease just taken)."""
+    live leases (fill "depth": the most, still short of the overlap), ties in this person's own order
+    (``hand_out_order``). With item locks, the first such item nobody else is busy with (the first free
+    of ``CANDIDATES`` in that order), its coverage counted again under its lock (the pool query's count
+    may predate a lease just taken)."""
     params = _pool_params(pool, person_id, now, hand_out_order(session, pool, person_id))
     if not finer_locks(session.connection()):
         return session.scalar(_pool_query(kind, pool, first=1), params)

@@ -8,10 +8,14 @@ day-to-day API and this module as the bulk path.
 from __future__ import annotations
 
 import unicodedata
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from annotation_store.errors import StoreError
@@ -135,6 +139,37 @@ class ImportBatch:
     judge_runs: tuple[ImportJudgeRun, ...] = ()
 
 
+#: ``on_progress(done, total)`` of an import: rows written so far of the batch's rows (prompts, reference
+#: answers, responses, comparisons, labels, verdicts; a row already there counts as it is checked).
+ImportProgress = Callable[[int, int], None]
+
+#: The progress callback of the imports run inside ``import_progress`` (the readers in interchange build the
+#: batch and call ``Store.import_batch`` themselves: a context, not a parameter threaded through each of them).
+_ON_PROGRESS: ContextVar[ImportProgress | None] = ContextVar("import_progress", default=None)
+
+#: Rows between two progress reports (each one a flush of the rows added since, in the same transaction).
+PROGRESS_EVERY = 2000
+
+#: The fewest verdicts for which two runs with the very same verdicts are flagged (below, a coincidence).
+SAME_RUN_MIN = 10
+
+
+@contextmanager
+def import_progress(on_progress: ImportProgress | None) -> Iterator[None]:
+    """Report the progress of every ``Store.import_batch`` inside the block to ``on_progress`` (None: none).
+    The reports come from inside the write transaction; an import refused later still writes nothing."""
+    token = _ON_PROGRESS.set(on_progress)
+    try:
+        yield
+    finally:
+        _ON_PROGRESS.reset(token)
+
+
+def current_import_progress() -> ImportProgress | None:
+    """The callback of the enclosing ``import_progress`` block (None outside one)."""
+    return _ON_PROGRESS.get()
+
+
 @dataclass(frozen=True)
 class ImportedRun:
     run_id: int
@@ -142,6 +177,16 @@ class ImportedRun:
     verdicts: int
     unparsed: int
     comparisons: int  # distinct comparisons among the verdicts (fewer when some are judged in both orders)
+    same_as: str = ""  # "'NAME' (run N)": an earlier run on the dataset with exactly these verdicts ('' when none)
+
+    @property
+    def warning(self) -> str:
+        """What an import says (not refuses) when this run repeats an earlier one under another name."""
+        if not self.same_as:
+            return ""
+        return (
+            f"These verdicts are identical to judge run {self.same_as} on this dataset: imported twice under two names?"
+        )
 
     def describe(self) -> str:
         """The line of one run, e.g. "400 verdicts of GPT-4 (run 3: 200 comparisons, each in both orders,
@@ -185,7 +230,20 @@ class ImportSummary:
         if self.nothing_new:  # the same file again: not "Imported ..." when nothing was (the CLI and Admin page)
             return f"{self.source} was already imported into dataset {self.dataset!r}: nothing new (already there)."
         created = "new dataset" if self.dataset_created else "dataset"
-        return f"Imported {self.source} into {created} {self.dataset!r}: {', '.join(parts)}."
+        return " ".join(
+            (f"Imported {self.source} into {created} {self.dataset!r}: {', '.join(parts)}.", *self.warnings)
+        )
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """What the import noticed but did not refuse (a judge run identical to an earlier one), each a sentence
+        starting "Warning:"; ``describe`` ends with them, so the command line and the Admin page show them."""
+        several = len(self.runs) > 1
+        return tuple(
+            f"Warning: {f'{run.model} (run {run.run_id}): ' if several else ''}{run.warning}"
+            for run in self.runs
+            if run.warning
+        )
 
     @property
     def nothing_new(self) -> bool:
@@ -219,9 +277,13 @@ class BatchWriter:
 
     Each step loads what the dataset already holds once (dicts keyed by prompt key and model name),
     so an import of thousands of records costs a few queries, not one per record.
+
+    ``on_progress(done, total)``: the rows of the batch checked and written so far; with it, each step flushes
+    every ``PROGRESS_EVERY`` rows (the flush is most of an import's time) and reports, still in the one
+    transaction (default: the enclosing ``import_progress`` block's callback).
     """
 
-    def __init__(self, session: Session, batch: ImportBatch) -> None:
+    def __init__(self, session: Session, batch: ImportBatch, on_progress: ImportProgress | None = None) -> None:
         self.session = session
         self.batch = batch
         self.dataset_created = False
@@ -229,14 +291,24 @@ class BatchWriter:
         self.models: dict[str, CandidateModel] = {}
         self.responses: dict[tuple[str, str], Response] = {}
         self.comparisons: dict[tuple[str, str, str], int] = {}
+        self.on_progress = on_progress if on_progress is not None else current_import_progress()
+        self.total = sum(
+            map(len, (batch.prompts, batch.references, batch.responses, batch.comparisons, batch.labels))
+        ) + sum(len(run.verdicts) for run in batch.judge_runs)
+        self.done, self.reported = 0, -1  # -1: nothing reported yet (the first report is 0 of the total)
+        self.dataset_id = 0
+        self.runs_written: set[int] = set()  # runs this batch writes: never "an earlier run" to one another
 
     def run(self) -> ImportSummary:
         dataset = self._dataset()
+        self.dataset_id = dataset.id
+        self._report()
         prompts, updated = self._prompts(dataset)
         responses = self._responses()
         comparisons = self._comparisons(dataset)
         labels, annotators = self._labels()
         runs = tuple(self._judge_run(run) for run in self.batch.judge_runs)
+        self._report()
         return ImportSummary(
             dataset=dataset.name,
             source=self.batch.source,
@@ -249,6 +321,20 @@ class BatchWriter:
             annotators=annotators,
             runs=runs,
         )
+
+    # -------------------------------------------------------------- progress
+    def _count(self, flush: Callable[[], None] | None = None) -> None:
+        """One row of the batch done; every ``PROGRESS_EVERY`` rows (only with ``on_progress``) the rows added
+        since are flushed (``flush``: the step's own, default the session's) and the progress reported."""
+        self.done += 1
+        if self.on_progress is not None and self.done - self.reported >= PROGRESS_EVERY:
+            (flush or self.session.flush)()
+            self._report()
+
+    def _report(self) -> None:
+        if self.on_progress is not None and self.done != self.reported:
+            self.reported = self.done
+            self.on_progress(self.done, self.total)
 
     # -------------------------------------------------------------- steps
     def _dataset(self) -> Dataset:
@@ -286,6 +372,7 @@ class BatchWriter:
         created: set[str] = set()
         updated: set[str] = set()
         for item in self.batch.prompts:
+            self._count()
             key = _import_text(item.key, "the prompt key", 200, item.where)
             if not isinstance(item.instruction, str) or not isinstance(item.input, str):
                 raise StoreError(f"{item.where}: the instruction and the input must be text.")
@@ -321,6 +408,7 @@ class BatchWriter:
                 row.reference = item.reference
                 updated.add(key)
         for ref in self.batch.references:
+            self._count()
             row = self.prompts.get(ref.prompt_key)
             if row is None:
                 raise StoreError(f"{ref.where}: dataset {dataset.name!r} has no prompt {ref.prompt_key!r}.")
@@ -328,6 +416,7 @@ class BatchWriter:
                 row.reference = ref.reference
                 updated.add(ref.prompt_key)
         self.session.flush()
+        self._report()
         return len(created), len(updated - created)
 
     def _model(self, name: str, where: str) -> CandidateModel:
@@ -344,6 +433,7 @@ class BatchWriter:
         self.session.flush()  # ids of the models created just now
         created = 0
         for item in self.batch.responses:
+            self._count()
             prompt = self.prompts.get(item.prompt_key)
             if prompt is None:
                 raise StoreError(f"{item.where}: dataset {self.batch.dataset!r} has no prompt {item.prompt_key!r}.")
@@ -361,6 +451,7 @@ class BatchWriter:
                     "stored."
                 )
         self.session.flush()
+        self._report()
         return created
 
     def _comparisons(self, dataset: Dataset) -> int:
@@ -376,6 +467,7 @@ class BatchWriter:
             self.comparisons[key] = comparison_id
         new: dict[tuple[str, str, str], Comparison] = {}
         for item in self.batch.comparisons:
+            self._count()
             key = (item.prompt_key, item.model1, item.model2)
             if key in self.comparisons or key in new:
                 continue
@@ -396,6 +488,7 @@ class BatchWriter:
             self.session.add(row)
             new[key] = row
         self.session.flush()
+        self._report()
         self.comparisons.update({key: row.id for key, row in new.items()})
         return len(new)
 
@@ -435,8 +528,18 @@ class BatchWriter:
             )
             if label.comparison_id in ids
         }
-        new: list[Label] = []
+        new: list[Label] = []  # added and not yet flushed (with their events)
+        written, labelled_by = 0, set[int]()
+
+        def flush() -> None:
+            nonlocal written
+            self._store_labels(new)
+            written += len(new)
+            labelled_by.update(label.annotator_id for label in new)
+            new.clear()
+
         for item in self.batch.labels:
+            self._count(flush)
             if item.verdict not in VERDICT_VALUES:
                 raise StoreError(f"{item.where}: label {item.verdict!r} is not one of {', '.join(VERDICT_VALUES)}.")
             comparison_id = self._comparison_id(item.prompt_key, item.model1, item.model2, item.where)
@@ -451,7 +554,13 @@ class BatchWriter:
                 )
             stored[(comparison_id, person.id)] = item.verdict
             new.append(Label(comparison_id=comparison_id, annotator_id=person.id, verdict=item.verdict))
-        self.session.add_all(new)
+        flush()
+        self._report()
+        return written, len(labelled_by)
+
+    def _store_labels(self, labels: list[Label]) -> None:
+        """Write ``labels`` and their "created" events (the events need the labels' ids: two flushes)."""
+        self.session.add_all(labels)
         self.session.flush()
         self.session.add_all(
             LabelEvent(
@@ -462,11 +571,9 @@ class BatchWriter:
                 verdict=label.verdict,
                 version=1,
             )
-            for label in new
+            for label in labels
         )
         self.session.flush()
-        labelled_by = {label.annotator_id for label in new}
-        return len(new), len(labelled_by)
 
     def _judge_run(self, item: ImportJudgeRun) -> ImportedRun:
         fingerprint = item.fingerprint
@@ -490,10 +597,10 @@ class BatchWriter:
             )
             if comparison_id in ids
         }
-        new: list[JudgeVerdict] = []
         batch: set[tuple[int, bool]] = set()
         unparsed = 0
         for verdict in item.verdicts:
+            self._count()
             if verdict.status not in PARSE_STATUSES:
                 raise StoreError(f"{verdict.where}: unknown judge status {verdict.status!r}.")
             if (verdict.status == "ok") != (verdict.verdict in VERDICT_VALUES):
@@ -514,7 +621,7 @@ class BatchWriter:
                 )
             batch.add(key)
             unparsed += verdict.status != "ok"
-            new.append(
+            self.session.add(
                 JudgeVerdict(
                     run_id=run.id,
                     comparison_id=comparison_id,
@@ -527,6 +634,43 @@ class BatchWriter:
                     latency_s=verdict.latency_s,
                 )
             )
-        self.session.add_all(new)
         self.session.flush()
-        return ImportedRun(run.id, model, len(new), unparsed, len({comparison for comparison, _ in batch}))
+        self._report()
+        self.runs_written.add(run.id)
+        comparisons = len({comparison for comparison, _ in batch})
+        return ImportedRun(run.id, model, len(batch), unparsed, comparisons, same_as=self._same_run(run.id))
+
+    def _verdicts_on_dataset(self, run_ids: Any) -> dict[int, Counter[tuple[int, bool, str | None]]]:
+        """Each of ``run_ids``' verdicts on this dataset as (comparison id, swapped, verdict), counted."""
+        rows = self.session.execute(
+            select(JudgeVerdict.run_id, JudgeVerdict.comparison_id, JudgeVerdict.swapped, JudgeVerdict.verdict)
+            .join(Comparison, JudgeVerdict.comparison_id == Comparison.id)
+            .where(Comparison.dataset_id == self.dataset_id, JudgeVerdict.run_id.in_(run_ids))
+        )
+        found: dict[int, Counter[tuple[int, bool, str | None]]] = {}
+        for run_id, comparison_id, swapped, verdict in rows:
+            found.setdefault(run_id, Counter())[(comparison_id, bool(swapped), verdict)] += 1
+        return found
+
+    def _same_run(self, run_id: int) -> str:
+        """An earlier judge run on this dataset whose verdicts are exactly those of ``run_id`` (the same
+        comparisons in the same orders, the same verdict on each, at least ``SAME_RUN_MIN`` of them), as
+        "'NAME' (run N)"; '' when none. The same file imported under a second --judge name stores the same
+        judgments twice, and every figure would count that judge twice without a word."""
+        counts = self.session.execute(
+            select(JudgeVerdict.run_id, func.count())
+            .join(Comparison, JudgeVerdict.comparison_id == Comparison.id)
+            .where(Comparison.dataset_id == self.dataset_id)
+            .group_by(JudgeVerdict.run_id)
+        ).all()
+        size = dict(counts).get(run_id, 0)
+        others = [other for other, n in counts if n == size and other not in self.runs_written]
+        if size < SAME_RUN_MIN or not others:
+            return ""
+        verdicts = self._verdicts_on_dataset([run_id, *others])
+        mine = verdicts.get(run_id)
+        same = min((other for other in others if verdicts.get(other) == mine), default=None)
+        if same is None:
+            return ""
+        name = self.session.get(JudgeRun, same)
+        return f"{name.model if name is not None else ''!r} (run {same})"

@@ -15,7 +15,7 @@ reported is exactly what was deleted.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from sqlalchemy import Select, delete, func, or_, select
@@ -64,6 +64,17 @@ class DatasetContents:
     adjudications: int
     sessions: int
     open_sessions: list[str]
+
+    def counts(self) -> dict[str, int]:
+        """The counts (``DELETED_COUNTS``, in their order): what deleting the dataset removes, by kind."""
+        return {name: getattr(self, name) for name in DELETED_COUNTS}
+
+
+#: The counts ``DatasetContents`` holds, in its order (every field but the name and the open sessions): the one
+#: list the REST answer of ``DELETE /api/v1/datasets/{name}`` (``web/routes/datasets.py``) is built from.
+DELETED_COUNTS: tuple[str, ...] = tuple(
+    f.name for f in fields(DatasetContents) if f.name not in ("name", "open_sessions")
+)
 
 
 class _Scope:

@@ -9,8 +9,10 @@ answer flow) so the export columns can grow without changing what those reads re
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from annotation_store.base import StoreBase
 from annotation_store.models import (
@@ -31,6 +33,26 @@ RATING_TIME_COLUMNS = ["response_id", "annotator", "created_at"]
 LABEL_SESSION_COLUMNS = ["comparison_id", "annotator", "session", "guideline_version"]
 
 
+def label_session_rows(dataset: str, *extra: Any) -> Select[Any]:
+    """One row per current label of ``dataset``, in the order they were first given: comparison_id, annotator,
+    session (its name; None: given outside one), then ``extra`` columns (``label_sessions``, ``label_sources``).
+    A caller may outer-join more tables on ``Label``."""
+    return (
+        select(
+            Label.comparison_id,
+            Annotator.name.label("annotator"),
+            AnnotationSession.name.label("session"),
+            *extra,
+        )
+        .join(Annotator, Label.annotator_id == Annotator.id)
+        .outerjoin(AnnotationSession, Label.session_id == AnnotationSession.id)
+        .join(Comparison, Label.comparison_id == Comparison.id)
+        .join(Dataset, Comparison.dataset_id == Dataset.id)
+        .where(Dataset.name == dataset)
+        .order_by(Label.id)
+    )
+
+
 class ExtraReadsMixin(StoreBase):
     def rating_times(self, dataset: str) -> pd.DataFrame:
         """RATING_TIME_COLUMNS: when each current rating (or skip) of ``dataset`` was first saved."""
@@ -49,20 +71,7 @@ class ExtraReadsMixin(StoreBase):
     def label_sessions(self, dataset: str) -> pd.DataFrame:
         """LABEL_SESSION_COLUMNS: the session each current label of ``dataset`` was last given in and the
         guideline version in force then (both None for a label given outside a session, e.g. imported)."""
-        query = (
-            select(
-                Label.comparison_id,
-                Annotator.name.label("annotator"),
-                AnnotationSession.name.label("session"),
-                Label.guideline_version,
-            )
-            .join(Annotator, Label.annotator_id == Annotator.id)
-            .outerjoin(AnnotationSession, Label.session_id == AnnotationSession.id)
-            .join(Comparison, Label.comparison_id == Comparison.id)
-            .join(Dataset, Comparison.dataset_id == Dataset.id)
-            .where(Dataset.name == dataset)
-            .order_by(Label.id)
-        )
+        query = label_session_rows(dataset, Label.guideline_version)
         with self._read() as session:
             return pd.DataFrame(session.execute(query).mappings().all(), columns=LABEL_SESSION_COLUMNS)
 

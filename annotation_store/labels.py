@@ -9,6 +9,7 @@ the reads that reviews, exports and the dashboard need.
 from __future__ import annotations
 
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 import pandas as pd
@@ -28,12 +29,12 @@ from annotation_store.answers import (
 from annotation_store.base import StoreForbidden, StoreNotFound
 from annotation_store.datasets import DatasetsMixin, comparisons_in, read_comparison
 from annotation_store.errors import StoreError
+from annotation_store.extra_reads import label_session_rows
 from annotation_store.models import (
     CONFIDENCE_RANGE,
     RATING_RANGE,
     VERDICT_VALUES,
     Adjudication,
-    AnnotationSession,
     Annotator,
     Assignment,
     Comparison,
@@ -390,20 +391,8 @@ class LabelsMixin(AnswersMixin, DatasetsMixin):
         gold_marked_at (when its comparison was marked gold; NaT: not gold). The reports read it to scope
         people's figures to one session or to the imported labels, and to tell a gold check someone took
         from a label that only lies on a comparison marked gold later."""
-        query = (
-            select(
-                Label.comparison_id,
-                Annotator.name.label("annotator"),
-                AnnotationSession.name.label("session"),
-                GoldLabel.created_at.label("gold_marked_at"),
-            )
-            .join(Annotator, Label.annotator_id == Annotator.id)
-            .join(Comparison, Label.comparison_id == Comparison.id)
-            .join(Dataset, Comparison.dataset_id == Dataset.id)
-            .outerjoin(AnnotationSession, Label.session_id == AnnotationSession.id)
-            .outerjoin(GoldLabel, GoldLabel.comparison_id == Label.comparison_id)
-            .where(Dataset.name == dataset)
-            .order_by(Label.id)
+        query = label_session_rows(dataset, GoldLabel.created_at.label("gold_marked_at")).outerjoin(
+            GoldLabel, GoldLabel.comparison_id == Label.comparison_id
         )
         with self._read() as session:
             rows = session.execute(query).mappings().all()
@@ -473,11 +462,19 @@ class LabelsMixin(AnswersMixin, DatasetsMixin):
             frame = pd.DataFrame(session.execute(query).mappings().all(), columns=ADJUDICATION_COLUMNS)
         return self._with_comparison_columns(frame, dataset)
 
-    def disagreements(self, dataset: str | None = None, *, counts: VerdictCounts | None = None) -> pd.DataFrame:
+    def disagreements(
+        self,
+        dataset: str | None = None,
+        *,
+        counts: VerdictCounts | None = None,
+        kept: AbstractSet[tuple[int, str]] | None = None,
+    ) -> pd.DataFrame:
         """Comparisons to review: annotators' verdicts differ, or differ from the latest judge verdict.
 
         ``counts(verdict, probabilities)``: whether a judge verdict counts as an answer (the caller's rule:
         an uncertain one does not, ``analysis.verdicts.outcome``); one that does not is no disagreement.
+        ``kept``: the (comparison_id, annotator) labels that count (the Review queue's "Labels from" scope);
+        None: every label. The others are left out of ``labels`` and of both disagreements.
 
         One row per such comparison: comparison_id, labels (annotator -> verdict), n_labels,
         judge_verdict (latest original-order ``ok`` verdict of any run, or None), annotators_disagree,
@@ -500,6 +497,8 @@ class LabelsMixin(AnswersMixin, DatasetsMixin):
         with self._read() as session:
             by_item: dict[int, dict[str, str | None]] = {}
             for comparison_id, name, verdict in session.execute(labels):
+                if kept is not None and (comparison_id, name) not in kept:
+                    continue
                 by_item.setdefault(comparison_id, {})[name] = verdict
             judged: dict[int, str | None] = {  # later rows win: the latest
                 c: v if counts is None or counts(v, _probabilities(p1, p2, pt)) else None

@@ -310,6 +310,8 @@ class AnnotationSession(Base):
     # the share of leases drawn uniformly at random (the audit share) in the latter
     strategy: Mapped[str] = mapped_column(String(40), server_default=text("'least-annotated'"))
     audit_rate: Mapped[float] = mapped_column(Float, server_default=text("0.2"))
+    # 'breadth' (least-annotated first) or 'depth' (each item filled to the overlap first); ``sessions.FILL_ORDERS``
+    fill: Mapped[str] = mapped_column(String(10), server_default=text("'breadth'"))
     # single-answer sessions: ratings are 1..scale (10 or 5), and the rubric shown to annotators and given
     # to rubric-using judges ('': none, or the Prometheus 2 default for 1-5 sessions; see ``scales.py``)
     scale: Mapped[int] = mapped_column(server_default=text("10"))

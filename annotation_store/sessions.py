@@ -48,6 +48,11 @@ from annotation_store.models import (
 from annotation_store.scales import GRADING_DEFAULTS, check_grading, check_rubric
 from annotation_store.views import HistoryItem, Progress, SessionView
 
+# ``fill``: "breadth" hands out the least-annotated item first (every item gets one answer before any gets
+# a second); "depth" the most-covered item still short of the overlap (items reach k answers one after
+# another, so agreement shows early). Either way nobody gets an item twice; gold items and leases as ever.
+BREADTH, DEPTH = "breadth", "depth"
+FILL_ORDERS = (BREADTH, DEPTH)
 # The one place each session default is written down (the settings table refers to it by name).
 SESSION_DEFAULTS: dict[str, Any] = {
     "overlap": 1,  # annotators per item
@@ -57,13 +62,14 @@ SESSION_DEFAULTS: dict[str, Any] = {
     "lease_seconds": 900,  # an item not answered within this returns to the pool
     "gold_rate": 0.0,  # share of gold (attention-check) comparisons
     "guidelines": "",
+    "fill": BREADTH,  # the order items are handed out in (``FILL_ORDERS``)
 }
 MAX_OVERLAP = 50
 MAX_LEASE_SECONDS = 7 * 24 * 3600
 MAX_GOLD_RATE = 0.5
 MAX_GUIDELINES = 50_000
 
-__all__ = ["HistoryItem", "Progress", "SESSION_DEFAULTS", "SessionView", "SessionsMixin"]
+__all__ = ["FILL_ORDERS", "HistoryItem", "Progress", "SESSION_DEFAULTS", "SessionView", "SessionsMixin"]
 
 
 def _whole(value: Any) -> bool:
@@ -85,6 +91,12 @@ def _check_setting(key: str, value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= MAX_GOLD_RATE:
             raise StoreError(f"The gold rate must be a share from 0 to {MAX_GOLD_RATE}, got {value!r}.")
         return float(value)
+    elif key == "fill":
+        if value not in FILL_ORDERS:
+            raise StoreError(
+                f"The fill order must be 'breadth' (every item gets one answer before any gets a second) or "
+                f"'depth' (items are filled to the overlap one after another), got {value!r}; nothing was saved."
+            )
     elif key == "guidelines":
         if not isinstance(value, str) or len(value) > MAX_GUIDELINES:
             raise StoreError(f"Guidelines must be text of at most {MAX_GUIDELINES:,} characters.")
@@ -122,6 +134,7 @@ def session_view(row: AnnotationSession, dataset: str, version: int | None | Ell
         bool(row.active),
         version,
         int(row.scale),
+        row.fill,
     )
 
 
@@ -175,6 +188,17 @@ class GoldMark:
         return self.where or f"The mark of comparison {self.comparison_id}"
 
 
+def _check_fill(row: AnnotationSession) -> None:
+    """Depth fill orders the least-annotated hand-out; a judge-uncertain-first session draws by the judge's
+    uncertainty (with known draw probabilities), which a fill order would change: refuse the pair."""
+    if row.fill == DEPTH and row.strategy == JUDGE_UNCERTAIN_FIRST:
+        raise StoreError(
+            "The fill order 'depth' works with the least-annotated strategy only: a judge-uncertain-first "
+            "session draws items by the judge's uncertainty and its audit share. Choose fill 'breadth' or the "
+            "least-annotated strategy; nothing was saved."
+        )
+
+
 class SessionsMixin(StoreBase):
     """Sessions and gold labels for ``Store``."""
 
@@ -184,6 +208,8 @@ class SessionsMixin(StoreBase):
         first comes with the session), recording ``edited_by=`` (who saved, optional).
 
         ``kind``: 'pairwise' (the default for a new session) or 'single' (single-answer grading).
+        ``fill``: 'breadth' (the default: least-annotated item first) or 'depth' (each item filled to the
+        overlap first, so agreement shows early); see ``FILL_ORDERS``.
         ``strategy``: 'least-annotated' (the default) or 'judge-uncertain-first' (either kind), with
         ``audit_rate`` the share of leases drawn at random (0.01 to 1, default 0.2); see ``assignment.py``.
         Single-answer sessions: ``scale`` 10 (default) or 5, ``rubric`` (optional); see ``scales.py``."""
@@ -216,6 +242,7 @@ class SessionsMixin(StoreBase):
                 setattr(row, key, value)
             if active is not None:
                 row.active = bool(active)
+            _check_fill(row)
             _set_kind_and_grading(session, row, kind, grading, routed)
             session.flush()
             record_guidelines(session, row, edited_by if isinstance(edited_by, str) else None)

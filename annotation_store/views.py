@@ -175,6 +175,7 @@ class SessionView:
     active: bool
     guideline_version: int | None = None  # the version of ``guidelines`` (``GuidelineVersion``); None: unsaved
     scale: int = 10  # a grading session's rating scale (10: 1-10, 5: 1-5); pairwise sessions keep 10, unused
+    fill: str = "breadth"  # the order items are handed out in: "breadth" or "depth" (``sessions.FILL_ORDERS``)
 
 
 @dataclass(frozen=True)

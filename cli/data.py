@@ -10,6 +10,8 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from cli.options import add_settings
@@ -51,6 +53,12 @@ def add_import(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="MODEL=FILE",
         help="pandalm-pipeline: a candidate model and its JSON list of responses, one per input in order; repeat",
+    )
+    parser.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="a progress bar of the rows written on standard error (default: only when it is a terminal)",
     )
 
 
@@ -138,10 +146,27 @@ def import_command(settings: Settings, args: argparse.Namespace) -> None:
     )
     store = open_data_store(settings)
     try:
-        summary = import_file(store, args.file, args.format, options)
+        with _import_bar(args.progress) as progress:
+            summary = import_file(store, args.file, args.format, options, on_progress=progress)
     finally:
         store.close()
-    print(f"{summary.describe()} Database: {settings.database}")
+    print(f"{summary.describe()} Database: {settings.database_shown}")
+
+
+def _import_bar(asked: bool | None) -> AbstractContextManager[Callable[[int, int], None] | None]:
+    """``rate``'s bar (``cli.commands.progress_bar``, drawn at the first report), counting the rows an import
+    writes, when ``asked`` (--progress) or, by default, when standard error is a terminal: 50,000 rows took
+    minutes without a word (s13). None: no bar (--no-progress, or a log or a pipe)."""
+    if asked is None:
+        try:
+            asked = sys.stderr.isatty()
+        except (AttributeError, ValueError):  # replaced or closed
+            asked = False
+    if not asked:
+        return nullcontext(None)
+    from cli.commands import lazy_progress_bar
+
+    return lazy_progress_bar("row", "Importing", 1)  # batch size 1: no "in batches" line before it
 
 
 def _report_options(args: argparse.Namespace) -> dict[str, Any]:

@@ -1137,9 +1137,10 @@ def import_pandalm_pipeline(
     candidates is compared on every input (the earlier-named candidate shown first, as PandaLM's
     ``combinations`` order); candidates added to a dataset that already holds other candidates'
     responses are also compared with those. ``dataset`` defaults to the input file's name without
-    suffix. Importing the same files again adds nothing. A record that is not so (an input without
-    an instruction, a candidate with more or fewer responses than inputs, a response that is not
-    text) stops the import with the file, record number and field; nothing of it is kept.
+    suffix; only a dataset named with ``dataset`` is added to when it exists (``refuse_unnamed_existing``,
+    as the table import). Importing the same files again into the named dataset adds nothing. A record
+    that is not so (an input without an instruction, a candidate with more or fewer responses than
+    inputs, a response that is not text) stops the import with the file, record number and field; nothing of it is kept.
     """
     path = Path(path)
     if not candidates:
@@ -1153,6 +1154,7 @@ def import_pandalm_pipeline(
         raise StoreError(f"{path.name}: candidate {repeated[0]!r} is named twice; give each candidate its own name.")
     path, records = _read(path)
     name = dataset or path.stem
+    refuse_unnamed_existing(store, path, dataset)
     out = _Collected()
     out.prompts = [_pandalm_prompt(record, str(record.number - 1)) for record in records]
     answers: dict[str, list[ImportResponse]] = {}
@@ -1465,6 +1467,20 @@ class TableImportSummary(ImportSummary):
         return " ".join((said, *self.notes))
 
 
+def refuse_unnamed_existing(store: Store, path: Path, dataset: str | None) -> dict[str, int]:
+    """Refuse adding to an existing dataset that was not named: without ``dataset`` (--dataset, Admin page
+    'Dataset name') the file's name (``eval.csv`` -> ``eval``) is the dataset's, and two teams' ``eval.csv``
+    would otherwise become one mixed dataset without a word. Returns every dataset's comparison count."""
+    sizes = store.dataset_sizes()
+    name = path.stem
+    if not dataset and name in sizes:
+        raise StoreError(
+            f"{path.name}: dataset {name!r} already exists ({counted(sizes[name], 'comparison')}): give "
+            f"--dataset {name} to add to it, or another name (Admin page: 'Dataset name'); nothing was imported."
+        )
+    return sizes
+
+
 @dataclass
 class ParsedTable:
     """A generic table read and checked, not yet written: what ``import_table`` hands to the store."""
@@ -1482,12 +1498,7 @@ class ParsedTable:
         (``eval.csv`` -> ``eval``) matching a dataset is refused, since two teams' ``eval.csv`` would
         otherwise become one mixed dataset without a word."""
         name = dataset or self.path.stem
-        sizes = store.dataset_sizes()
-        if not dataset and name in sizes:
-            raise StoreError(
-                f"{self.path.name}: dataset {name!r} already exists ({counted(sizes[name], 'comparison')}): give "
-                f"--dataset {name} to add to it, or another name (Admin page: 'Dataset name'); nothing was imported."
-            )
+        sizes = refuse_unnamed_existing(store, self.path, dataset)
         runs = (_judge_run(str(self.judge), "imported", self.path.name, self.verdicts),) if self.verdicts else ()
         summary = self.collected.write(
             store, self.path, name, "any", description=f"imported from {self.path.name}", judge_runs=runs

@@ -155,6 +155,14 @@ class Access:
         self.store = store
         self.throttle = LoginThrottle(store, login_attempts or BY_NAME["login_attempts"].value())
 
+    def limit_logins(self, attempts: int) -> None:
+        """Throttle logins after ``attempts`` failures (the server's ``login_attempts`` setting)."""
+        self.throttle = LoginThrottle(self.store, attempts)
+
+    def first_start(self) -> bool:
+        """Whether no account but the first admin's can log in yet (the login page then says where its password is)."""
+        return int(self.store.accounts()["can_log_in"].sum()) <= 1
+
     # ------------------------------------------------------------------ identity
     def login(self, name: str, password: str) -> bool:
         """True for an active account with this password (no throttling: for the command line and

@@ -102,6 +102,9 @@ class SessionForm:
     audit_rate: float | None = None  # the share of leases drawn at random, 0.01 to 1
     scale: float | int | str | None = None  # single-answer sessions: 10 (1-10) or 5 (1-5)
     rubric: str | None = None  # single-answer sessions: "[criterion]" then "Score 1: ..." to "Score N: ..."
+    # the order items are handed out in: "breadth" or "depth" (``annotation_store.sessions.FILL_ORDERS``);
+    # None: a new session gets the store's default ("breadth"), an existing one keeps its own
+    fill: str | None = None
 
 
 def _whole(value: Any, field: str) -> int:
@@ -422,7 +425,7 @@ class AdminDesk:
             raise StoreError(f"The gold rate must be a share from 0 to 0.5, got {gold_rate!r}; nothing was saved.")
         if form.strategy is not None and form.strategy not in STRATEGIES:
             raise StoreError(f"Choose an assignment strategy: one of {', '.join(STRATEGIES)}; nothing was saved.")
-        assignment = {"strategy": form.strategy, "audit_rate": form.audit_rate}
+        assignment = {"strategy": form.strategy, "audit_rate": form.audit_rate, "fill": form.fill}
         grading = _grading(form) if (form.kind or "pairwise") == "single" else {}
         return self.store.save_session(
             form.name.strip(),

@@ -16,7 +16,7 @@ from typing import Any
 
 from analysis import ALPHA, N_BOOTSTRAP, format_report
 from annotation_store import Store, StoreError, open_store
-from annotation_store.batch_import import ImportSummary
+from annotation_store.batch_import import ImportProgress, ImportSummary, import_progress
 from interchange.evalbiasbench import import_evalbiasbench
 from interchange.exporters import (
     BINARY_FORMATS,
@@ -121,11 +121,21 @@ _FORMAT_OPTIONS: dict[str, set[str]] = {
 _FLAGS = {"mapping": "--map", "candidates": "--candidate"}  # options whose flag is not --<name>
 
 
-def import_file(store: Store, path: str | Path, fmt: str, options: ImportOptions | None = None) -> ImportSummary:
+def import_file(
+    store: Store,
+    path: str | Path,
+    fmt: str,
+    options: ImportOptions | None = None,
+    *,
+    on_progress: ImportProgress | None = None,
+) -> ImportSummary:
     """Import one file in one of ``IMPORT_FORMATS``; all or nothing (see interchange.importers). A refusal of a
-    released benchmark file given the wrong format ends with "This looks like X: try --format Y."."""
+    released benchmark file given the wrong format ends with "This looks like X: try --format Y.".
+    ``on_progress(done, total)``: the rows written so far, once the file is read and checked (none for a file
+    refused before it is written)."""
     try:
-        return _import_file(store, path, fmt, options)
+        with import_progress(on_progress):
+            return _import_file(store, path, fmt, options)
     except StoreError as exc:
         hint = looks_like(path, fmt) if fmt in IMPORT_FORMATS and len(exc.args) == 1 else ""
         if hint and isinstance(exc.args[0], str):

@@ -43,20 +43,22 @@ def judge_run(view: JudgeRunView) -> JudgeRun:
     return JudgeRun(view.run_id, view.model, view.profile, view.fingerprint_key, dict(view.fingerprint))
 
 
-def label_scope_of(store: Store, dataset: str, labels_from: str | None) -> tuple[str, str | None]:
+def label_scope_of(store: Store, dataset: str | None, labels_from: str | None) -> tuple[str, str | None]:
     """(kind, session) of ``labels_from``: None or "all" (every label), "imported" (labels given in no
-    session), a session's name on ``dataset`` or "session:NAME" (a session named "all" or "imported").
+    session), a session's name on ``dataset`` (None: on any dataset, as the Review queue of every dataset
+    takes it) or "session:NAME" (a session named "all" or "imported").
     Raises StoreNotFound for a session that is not on the dataset, naming the ones that are."""
     given = (labels_from or ALL).strip()
     if given in (ALL, IMPORTED):
         return given, None
     name = given.removeprefix("session:").strip()
-    on_dataset = [s.name for s in store.sessions() if s.dataset == dataset]
+    on_dataset = [s.name for s in store.sessions() if dataset is None or s.dataset == dataset]
     if name not in on_dataset:
         known = ", ".join(repr(n) for n in on_dataset) or "none"
+        held = f"Dataset {dataset!r} has" if dataset is not None else "There is"
         raise StoreNotFound(
-            f"Dataset {dataset!r} has no session {name!r} to take labels from (its sessions: {known}); "
-            "use 'all' for every label or 'imported' for the labels given in no session."
+            f"{held} no session {name!r} to take labels from ({'its ' if dataset is not None else ''}sessions: "
+            f"{known}); use 'all' for every label or 'imported' for the labels given in no session."
         )
     return SESSION, name
 
@@ -79,29 +81,39 @@ def _scope_labels(
     and the scope with what it holds. The analysis then runs on the kept rows as on any others."""
     kind, session = label_scope_of(store, dataset, labels_from)
     sources = store.label_sources(dataset).astype({"annotator": str})
-    labels = frames["labels"]
     if "details" in frames:
         info = frames["details"].astype({"annotator": str})
-        frames["details"] = info.merge(sources, on=["comparison_id", "annotator"], how="left")
-    imported = _scoped(labels, sources, IMPORTED, None)
-    for name in ("labels", "details"):
-        if name in frames:
-            frames[name] = _scoped(frames[name], sources, kind, session)
+        info = info.merge(sources, on=["comparison_id", "annotator"], how="left")
+        frames["details"] = _scoped(info, sources, kind, session)
+    frames["labels"], scope = _scope_held(frames["labels"], sources, kind, session)
     guidelines: GuidelineInputs = frames["guidelines"]
     if kind != ALL:
         given = guidelines.labels
         kept = given[given["session"] == session] if kind == SESSION else given.iloc[0:0]
         frames["guidelines"] = GuidelineInputs(guidelines.versions, kept.reset_index(drop=True))
-    scoped = frames["labels"]
-    scope = LabelScope(
-        kind,
-        session,
-        len(scoped),
-        int(scoped["annotator"].nunique()),
-        len(imported),
-        int(imported["annotator"].nunique()),
-    )
     return frames, scope
+
+
+def _scope_held(
+    labels: pd.DataFrame, sources: pd.DataFrame, kind: str, session: str | None
+) -> tuple[pd.DataFrame, LabelScope]:
+    """``labels`` kept to the scope, and the scope with what it holds (and the imported labels among all)."""
+    scoped = _scoped(labels, sources, kind, session)
+    imported = _scoped(labels, sources, IMPORTED, None)
+    held = (len(scoped), int(scoped["annotator"].nunique()), len(imported), int(imported["annotator"].nunique()))
+    return scoped, LabelScope(kind, session, *held)
+
+
+def scoped_labels(store: Store, dataset: str | None, labels_from: str | None) -> tuple[pd.DataFrame, LabelScope]:
+    """The current pairwise labels (``Store.labels``) of ``dataset`` (None: of every dataset) kept to
+    ``labels_from``'s scope (``label_scope_of``), and the scope with what it holds, counted as the reports
+    count it: the Review queue's scope. Raises StoreNotFound for a session that is not on the dataset."""
+    kind, session = label_scope_of(store, dataset, labels_from)
+    labels = store.labels(dataset)
+    names = [dataset] if dataset else sorted({str(name) for name in labels["dataset"]})
+    found = [store.label_sources(name) for name in names]
+    sources = pd.concat(found, ignore_index=True) if found else store.label_sources(dataset or "")
+    return _scope_held(labels, sources.astype({"annotator": str}), kind, session)
 
 
 def read_report_inputs(

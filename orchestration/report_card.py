@@ -7,14 +7,16 @@ conclusion, the caveats), so its figures cannot disagree with theirs.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from analysis.defaults import ALPHA, N_BOOTSTRAP
 from analysis.report_card import judge_report_card
 from annotation_store.store import Store
 from errors import NotFound
 from orchestration.metrics import PeopleOptions, metrics_report
-from orchestration.service import Studio
+
+if TYPE_CHECKING:  # the Studio calls ``report_card`` (``Studio.report_card``): no import at run time
+    from orchestration.service import Studio
 
 __all__ = ["ReportCardDesk", "label_scopes", "report_card"]
 
@@ -82,7 +84,7 @@ class ReportCardDesk:
         labels_from: str | None = None,
     ) -> dict[str, Any]:
         self.studio.access.require(actor, "reviewer")
-        return report_card(self.studio.store, dataset, run_id=run_id, people=people, labels_from=labels_from)
+        return self.studio.report_card(dataset, run_id=run_id, people=people, labels_from=labels_from)
 
 
 def label_scopes(studio: Studio, actor: str | None, dataset: str | None) -> list[str]:

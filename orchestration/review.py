@@ -16,12 +16,13 @@ from typing import Any
 
 import pandas as pd
 
+from analysis.label_scope import ALL, LabelScope
 from analysis.verdicts import outcome
 from annotation_store import AdjudicationView, ComparisonView, Store, StoreError, VerdictView
 from errors import InvalidInput, NotFound
 from orchestration.access import Access
 from orchestration.catalog import require_dataset
-from orchestration.metrics import margin_setting
+from orchestration.metrics import margin_setting, scoped_labels
 
 REVIEWER = "reviewer"
 FINAL_VERDICTS = ("1", "2", "tie")
@@ -191,19 +192,49 @@ class ReviewDesk:
         self.access = access
 
     def queue(
-        self, actor: str | None, dataset: str | None = None, *, open_only: bool = False, kind: str = "any"
+        self,
+        actor: str | None,
+        dataset: str | None = None,
+        *,
+        open_only: bool = False,
+        kind: str = "any",
+        labels_from: str | None = None,
     ) -> pd.DataFrame:
-        """The comparisons to review (``QUEUE_COLUMNS``; ``labels`` maps annotator -> verdict).
+        """The comparisons to review (``QUEUE_COLUMNS``; ``labels`` maps annotator -> verdict); see
+        ``scoped_queue``."""
+        return self.scoped_queue(actor, dataset, open_only=open_only, kind=kind, labels_from=labels_from)[0]
 
-        ``open_only``: only those without an adjudication yet. ``kind``: one of ``QUEUE_KINDS``. Gold
+    def scoped_queue(
+        self,
+        actor: str | None,
+        dataset: str | None = None,
+        *,
+        open_only: bool = False,
+        kind: str = "any",
+        labels_from: str | None = None,
+    ) -> tuple[pd.DataFrame, LabelScope]:
+        """The comparisons to review (``QUEUE_COLUMNS``; ``labels`` maps annotator -> verdict), and whose
+        labels it reads with what they hold (``LabelScope``: its ``line`` is the reports' notice).
+
+        ``open_only``: only those without an adjudication yet. ``kind``: one of ``QUEUE_KINDS``.
+        ``labels_from``: whose labels count, as the reports take it (``orchestration.metrics.label_scope_of``:
+        None or "all", "imported", a session's name): people disagree, or the judge disagrees with them,
+        among those labels alone, and only those are listed. Gold
         comparisons are left out: their answer is known (the admin set it), so people disagreeing on one
         is an attention-check result (the Dashboard's gold accuracy), not a question for a reviewer, and
         a final label there would only repeat or contradict the gold answer. They still open by number.
+        Raises NotFound for a session that is not on the dataset.
         """
         self.access.require(actor, REVIEWER)
         if kind not in QUEUE_KINDS:
             raise StoreError(f"Queue filter {kind!r} is not one of {', '.join(QUEUE_KINDS)}.")
-        frame = self.store.disagreements(dataset or None, counts=decisive_verdict())
+        labels, scope = scoped_labels(self.store, dataset or None, labels_from)
+        kept = (
+            None
+            if scope.kind == ALL
+            else {(int(c), str(a)) for c, a in zip(labels["comparison_id"], labels["annotator"], strict=True)}
+        )
+        frame = self.store.disagreements(dataset or None, counts=decisive_verdict(), kept=kept)
         gold = set(self.store.gold_labels(dataset or None)["comparison_id"].astype(int))
         frame = frame[~frame["comparison_id"].astype(int).isin(gold)]
         if open_only:
@@ -212,17 +243,35 @@ class ReviewDesk:
             frame = frame[frame["annotators_disagree"].astype(bool)]
         elif kind == "judge disagrees":
             frame = frame[frame["judge_disagrees"].astype(bool)]
-        return frame.reindex(columns=QUEUE_COLUMNS).reset_index(drop=True)
+        return frame.reindex(columns=QUEUE_COLUMNS).reset_index(drop=True), scope
 
     def queue_entries(
-        self, actor: str | None, dataset: str | None = None, *, open_only: bool = False, kind: str = "any"
+        self,
+        actor: str | None,
+        dataset: str | None = None,
+        *,
+        open_only: bool = False,
+        kind: str = "any",
+        labels_from: str | None = None,
     ) -> list[QueueEntry]:
-        """``queue`` as plain rows, and a dataset that does not exist is NotFound (the page lists an
+        """``queue`` as plain rows; see ``scoped_entries``."""
+        return self.scoped_entries(actor, dataset, open_only=open_only, kind=kind, labels_from=labels_from)[0]
+
+    def scoped_entries(
+        self,
+        actor: str | None,
+        dataset: str | None = None,
+        *,
+        open_only: bool = False,
+        kind: str = "any",
+        labels_from: str | None = None,
+    ) -> tuple[list[QueueEntry], LabelScope]:
+        """``scoped_queue`` as plain rows, and a dataset that does not exist is NotFound (the page lists an
         empty queue for a typed name; a script with a typo must not read "nothing to review")."""
-        frame = self.queue(actor, dataset, open_only=open_only, kind=kind)
+        frame, scope = self.scoped_queue(actor, dataset, open_only=open_only, kind=kind, labels_from=labels_from)
         if dataset and frame.empty:
             require_dataset(self.store, dataset)
-        return [_queue_entry(row) for row in frame.to_dict("records")]
+        return [_queue_entry(row) for row in frame.to_dict("records")], scope
 
     def item(self, actor: str | None, comparison_id: Any) -> ReviewItem:
         """One comparison with everything a reviewer needs; ``comparison_id`` as typed into the form."""

@@ -7,12 +7,14 @@ verdicts and store rows into the figures the dashboard shows. No Gradio here.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from functools import partial
+from pathlib import Path
 from typing import Any
 
-from analysis.defaults import ALPHA
+from analysis.defaults import ALPHA, N_BOOTSTRAP
 from analysis.report_text import counted, not_parsed_text
 from annotation_store import (
     DEMO_DATASET_NAME,
@@ -36,6 +38,7 @@ from judge_runtime import (
     JudgeSpec,
     PairCase,
     PromptTooLong,
+    RemoteJudgeError,
     SingleCase,
     get_profile,
     planned_fingerprint_key,
@@ -44,13 +47,17 @@ from orchestration.access import Access
 from orchestration.annotation import AnnotationDesk
 from orchestration.catalog import no_comparisons, no_responses, require_dataset
 from orchestration.dashboard import Dashboard, build_dashboard
+from orchestration.dataset_admin import DatasetAdmin
+from orchestration.datasets import export_dataset
 from orchestration.demo import (
     BackgroundRun,
     judge_demo_in_background,
     seed_demo,
 )
 from orchestration.grading import GradingDesk, profile_scale, rating_profile, rating_sd, with_profile
-from orchestration.prompts import PromptDesk, ensure_profile, is_custom_profile
+from orchestration.metrics import PeopleOptions, metrics_report
+from orchestration.prompts import PromptDesk, ensure_profile, is_custom_profile, judge_versions_of
+from orchestration.report_card import report_card
 from orchestration.review import ReviewDesk
 from orchestration.stopping import RunSwitch
 from settings import Settings, judge_spec
@@ -192,12 +199,20 @@ def _reasons(refused: list[Refusal], shown: int = 3) -> str:
     return "; ".join(parts) + more
 
 
-def batch_note(left: int, batch_size: int) -> str:
+def batch_note(left: int, batch_size: int, *, remote: bool = False) -> str:
     """When a judge run's progress first moves, said before it starts ('' when after each judgment): results
     come per batch, and on a CPU a batch of 8 takes minutes. Batches stay: on the CPU 4 demo judgments took
-    126 s in one batch of 8 against 268 s one at a time (s9, a loaded 2-core machine)."""
+    126 s in one batch of 8 against 268 s one at a time (s9, a loaded 2-core machine). A ``remote`` judge
+    (a server) has no batches: ``batch_size`` requests at a time, each judgment counted when its answer comes
+    (the local judge's note on it was untrue: s13 pgteam, finding 10)."""
     if left <= 1 or batch_size <= 1:
         return ""
+    if remote:
+        at_once = min(batch_size, left)
+        return (
+            f"Judging {counted(left, 'comparison')} on the judge server, {at_once} requests at a time "
+            "(--batch-size): the progress moves after each judgment."
+        )
     from judge_runtime.batching import batches_in_words
 
     when = "when the batch is done" if batch_size >= left else "after each batch"  # the batch capped at the total
@@ -342,10 +357,12 @@ class Studio:
         self.grading = GradingDesk(self.store, self.access)
         self.prompts = PromptDesk(self.store, self.access)  # your own judge prompts (orchestration.prompts)
         self.review = ReviewDesk(self.store, self.access)  # disagreements and adjudications (orchestration.review)
+        self.datasets = DatasetAdmin(self.store, self.access)  # a dataset's contents and its deletion (admin)
         self._rater: Judge | None = None
         self._variants: dict[tuple[str | None, int | None, str | None], Judge] = {}
         self._judge: Judge | None = None
         self._judge_error: Exception | None = None
+        self._judge_lost: str | None = None  # when a streamed judgment last lost the judge's server (judge_status)
         self._judge_lock = threading.Lock()  # also held briefly for the rater's and the variants' lookups
         self._judge_loading = threading.Event()  # set exactly while the judge's model loads (judge_status)
         self._judge_loader = judge_loader
@@ -626,9 +643,11 @@ class Studio:
                 else ""
             )
             background = self.background.message()
+            lost = self._judge_lost
+            state = f"⚠ Judge not answering since {lost} (the next judgment tries again)" if lost else "Judge ready"
             return (
                 (f"{background} · " if background else "")
-                + f"Judge ready: {fp['model']} · quantization {fp['quantization']} · {fp['device_type']} · the "
+                + f"{state}: {fp['model']} · quantization {fp['quantization']} · {fp['device_type']} · the "
                 f"settings' setup: {setup_words(fp)}{demo_note}"
             )
         if loading:  # a load now, a retry after a failed one too
@@ -663,9 +682,22 @@ class Studio:
         job = self.activity.start(f"comparison #{comparison_id} (case study)")
         try:
             store = partial(self._store_streamed, run_id, comparison_id)
-            yield from _switched_stream(judge.stream(to_case(comparison)), switch, setup, store)
+            yield from _switched_stream(self._answering(judge.stream(to_case(comparison))), switch, setup, store)
         finally:
             self.activity.finish(job)
+
+    def _answering(self, steps: Iterator[Any]) -> Iterator[Any]:
+        """A judge's stream, noting for ``judge_status`` whether its server answered: a server lost half-way says
+        so in the header too (it read "Judge ready" beside the error), until a judgment finishes again. Nothing
+        of a streamed judgment is stored before its end, which the error says."""
+        try:
+            yield from steps
+        except RemoteJudgeError as exc:
+            if not exc.lost:
+                raise
+            self._judge_lost = time.strftime("%H:%M:%S")
+            raise RemoteJudgeError(f"{exc} Nothing was stored.", lost=True, reason=exc.reason) from exc
+        self._judge_lost = None
 
     def _store_streamed(self, run_id: int, comparison_id: int, result: JudgeResult) -> VerdictView:
         self.store.save_verdict(run_id, to_new_verdict(comparison_id, result))
@@ -684,7 +716,7 @@ class Studio:
         yield from self._waiting()
         if switch.stopped:
             return
-        yield from _switched_stream(judge.stream(case), switch, setup, partial(custom_verdict, judge))
+        yield from _switched_stream(self._answering(judge.stream(case)), switch, setup, partial(custom_verdict, judge))
 
     def check_judge_dataset(self, dataset: str) -> None:
         """What ``judge_dataset`` refuses before the judge loads: an unknown dataset (NotFound, the one
@@ -862,6 +894,75 @@ class Studio:
         if run_id is None:
             run_id = self.default_run(dataset)
         return build_dashboard(self.store, dataset, run_id, alpha=alpha, labels_from=labels_from)
+
+    # ------------------------------------------------------------------ reports and exports (roles: the caller's)
+    def metrics(
+        self,
+        dataset: str,
+        *,
+        alpha: float = ALPHA,
+        n_bootstrap: int = N_BOOTSTRAP,
+        baseline: str | None = None,
+        uncertain_margin: float | None = None,
+        labels_from: str | None = None,
+    ) -> dict[str, Any]:
+        """The full metrics report of ``dataset`` (``orchestration.metrics.metrics_report``: REST ``/metrics``)."""
+        return metrics_report(
+            self.store,
+            dataset,
+            alpha=alpha,
+            n_bootstrap=n_bootstrap,
+            baseline=baseline,
+            uncertain_margin=uncertain_margin,
+            labels_from=labels_from,
+        )
+
+    def report_card(
+        self,
+        dataset: str,
+        *,
+        run_id: int | None = None,
+        alpha: float = ALPHA,
+        n_bootstrap: int = N_BOOTSTRAP,
+        baseline: str | None = None,
+        people: PeopleOptions | None = None,
+        uncertain_margin: float | None = None,
+        labels_from: str | None = None,
+    ) -> dict[str, Any]:
+        """The judge report card of ``dataset`` (``orchestration.report_card.report_card``: REST ``/report-card``,
+        the Report card page)."""
+        return report_card(
+            self.store,
+            dataset,
+            run_id=run_id,
+            alpha=alpha,
+            n_bootstrap=n_bootstrap,
+            baseline=baseline,
+            people=people,
+            uncertain_margin=uncertain_margin,
+            labels_from=labels_from,
+        )
+
+    def export(
+        self,
+        dataset: str,
+        kind: str,
+        *,
+        fmt: str | None = None,
+        output: str | Path | None = None,
+        include_judges: bool = False,
+        source: str = "majority",
+    ) -> int:
+        """Write one export of ``dataset`` to ``output`` (``orchestration.datasets.export_dataset``: REST
+        ``/export``); returns the number of rows."""
+        return export_dataset(
+            self.store, dataset, kind, fmt=fmt, output=output, include_judges=include_judges, source=source
+        )
+
+    def judge_versions(self, dataset: str | None) -> list[dict[str, Any]]:
+        """The dataset's judge versions with each run's agreement with people (``prompts.judge_versions_of``:
+        the Dashboard, beside its one chosen run)."""
+        return judge_versions_of(self.store, dataset)
 
 
 def checked_limit(limit: int | None) -> None:

@@ -29,6 +29,10 @@ SESSION_HELP: dict[str, str] = {
     "lease_seconds": "new sessions: an item not answered within this many seconds returns to the pool",
     "gold_rate": "new sessions: share of gold (attention-check) comparisons, 0 to 0.5",
     "guidelines": "new sessions: guidelines shown above every item",
+    "fill": (
+        "new sessions: the order items are handed out in: breadth (every item gets one answer before any gets "
+        "a second) or depth (items are filled to the overlap one after another, so agreement shows early)"
+    ),
 }
 
 

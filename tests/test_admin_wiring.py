@@ -170,9 +170,9 @@ def _through_gradio(demo: gr.Blocks, api_name: str, inputs: list[Any], user: str
 def test_a_1_to_5_session_with_a_rubric_is_saved_and_loaded_back_through_the_admin_page(studio: Studio) -> None:
     demo = _ui(studio)
     save_ids = [c.elem_id for c in next(f for f in demo.fns.values() if f.api_name == "admin_save_session").inputs]
-    assert save_ids[-2:] == ["admin-session-scale", "admin-session-rubric"]
+    assert save_ids[-3:] == ["admin-session-scale", "admin-session-rubric", "admin-session-fill"]
     assert _component(demo, "admin-session-scale").visible is False  # a new form is pairwise
-    fields = [*_session("Graded 1-5", "single", JUDGE_UNCERTAIN_FIRST, 0.25), 5, RUBRIC]
+    fields = [*_session("Graded 1-5", "single", JUDGE_UNCERTAIN_FIRST, 0.25), 5, RUBRIC, "breadth"]
     saved = _through_gradio(demo, "admin_save_session", fields, "ada")
     assert "Saved session `Graded 1-5`" in saved["admin-sessions-result"]
     assert studio.store.session_grading("Graded 1-5") == {"scale": 5, "rubric": RUBRIC}

@@ -63,3 +63,44 @@ def test_architecture_page_names_every_package_and_the_readme_layout_matches() -
     on_disk = {p.name for p in ROOT.iterdir() if (p / "__init__.py").is_file()}
     undocumented = on_disk - set(PACKAGES) - {"tests", "bench", "docs"}
     assert not undocumented, f"packages missing from this page: {undocumented}"
+
+
+#: Where web/ or ui/ code may still read ``.store`` (file, the stripped source line): each with its reason. The rule
+#: (docs/ARCHITECTURE.md): web and ui call orchestration's ``Studio`` or its desks, never the store.
+STORE_EXCEPTIONS = {
+    ("web/sessions.py", "self.store = store"): "the login's own signing secret and logouts, through the narrow "
+    "SessionStore protocol SigningKey and RevokedSessions are given (no use case to orchestrate)",
+    ("web/sessions.py", 'secret = self.store.shared_secret(SECRET_NAME).encode("utf-8")'): "as above",
+    ("web/sessions.py", "if not self.store.browser_session_revoked(session_id):"): "as above",
+    (
+        "web/sessions.py",
+        "if not self.store.browser_session_ended(found.session_id, found.name, _utc(found.issued_at)):",
+    ): "as above",
+    (
+        "web/sessions.py",
+        "self.store.revoke_browser_sessions({session_id: _utc(until)}, forget_before=_utc(self.clock()))",
+    ): "as above",
+    ("web/sessions.py", "self.store.revoke_browser_sessions(expiries, forget_before=_utc(self.clock()))"): "as above",
+    (
+        "web/server.py",
+        "signer = SessionSigner(Path(settings.home), hours=settings.session_hours, store=studio.store)",
+    ): "hands the SessionSigner above its SessionStore (the browser-session tables)",
+}
+
+
+def _store_reads() -> Iterator[tuple[str, str, int]]:
+    """Every ``<something>.store`` in the code of web/ and ui/ (not in comments or docstrings): file, line, number."""
+    for package in ("web", "ui"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            lines = path.read_text(encoding="utf-8").splitlines()
+            for node in ast.walk(ast.parse("\n".join(lines))):
+                if isinstance(node, ast.Attribute) and node.attr == "store":
+                    yield path.relative_to(ROOT).as_posix(), lines[node.lineno - 1].strip(), node.lineno
+
+
+def test_web_and_ui_reach_the_store_only_through_orchestration() -> None:
+    found = list(_store_reads())
+    unexplained = [f"{path}:{number} {line}" for path, line, number in found if (path, line) not in STORE_EXCEPTIONS]
+    assert not unexplained, "call the Studio or one of its desks instead of the store:\n" + "\n".join(unexplained)
+    stale = set(STORE_EXCEPTIONS) - {(path, line) for path, line, _ in found}
+    assert not stale, f"these exceptions are gone from the code: drop them from STORE_EXCEPTIONS: {sorted(stale)}"

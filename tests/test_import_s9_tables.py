@@ -7,11 +7,11 @@ the user reads and what the SQLite database holds: a refused file writes nothing
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import cli_import, home_rows, jsonl_file
 
 from cli import main
 
@@ -19,31 +19,8 @@ MAP = ["--map", "key=id", "--map", "response1=a", "--map", "response2=b", "--map
 ROW = {"id": "q1", "instruction": "Hi", "input": "", "a": "x", "b": "y", "ma": "A", "mb": "B"}
 
 
-def _jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
-    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
-    return path
-
-
-def _import(home: Path, file: Path, *args: str, capsys: pytest.CaptureFixture[str]) -> tuple[str, str]:
-    """Run ``judge-studio import``; returns (what it printed, the one-line error or "")."""
-    fmt = file.suffix.lstrip(".")
-    try:
-        main(["import", str(file), "--format", fmt, "--home", str(home), *args])
-    except SystemExit as exit_:
-        return capsys.readouterr().out, str(exit_.code)
-    return capsys.readouterr().out, ""
-
-
-def _rows(home: Path, sql: str) -> list[tuple[Any, ...]]:
-    database = home / "judge-studio.sqlite3"
-    if not database.exists():
-        return []
-    with sqlite3.connect(database) as db:
-        return db.execute(sql).fetchall()
-
-
 def _prompts(home: Path) -> list[tuple[Any, ...]]:
-    return _rows(home, "SELECT key, instruction, input FROM prompts ORDER BY id")
+    return home_rows(home, "SELECT key, instruction, input FROM prompts ORDER BY id")
 
 
 # ------------------------------------------------------------------ finding 7: columns named like fields
@@ -51,7 +28,7 @@ def _prompts(home: Path) -> list[tuple[Any, ...]]:
 
 def test_columns_named_like_fields_map_themselves(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     rows = [{**ROW, "instruction": "Say hi", "input": "to Ann"}, {**ROW, "id": "q2", "instruction": "Count"}]
-    out, error = _import(tmp_path, _jsonl(tmp_path / "pairs.jsonl", rows), *MAP, capsys=capsys)
+    out, error = cli_import(tmp_path, jsonl_file(tmp_path / "pairs.jsonl", rows), *MAP, capsys=capsys)
     assert error == ""
     assert "Columns read by their names: instruction, input." in out
     assert _prompts(tmp_path) == [("q1", "Say hi", "to Ann"), ("q2", "Count", "")]
@@ -61,8 +38,8 @@ def test_an_explicit_map_wins_over_a_column_of_the_same_name(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     rows = [{**ROW, "instruction": "not this", "question": "this one"}]
-    file = _jsonl(tmp_path / "own.jsonl", rows)
-    out, error = _import(tmp_path, file, *MAP, "--map", "instruction=question", capsys=capsys)
+    file = jsonl_file(tmp_path / "own.jsonl", rows)
+    out, error = cli_import(tmp_path, file, *MAP, "--map", "instruction=question", capsys=capsys)
     assert error == ""
     assert "Columns read by their names: input." in out
     assert _prompts(tmp_path) == [("q1", "this one", "")]
@@ -71,17 +48,17 @@ def test_an_explicit_map_wins_over_a_column_of_the_same_name(
 def test_a_file_in_our_own_field_names_needs_no_map(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     file = tmp_path / "own.csv"
     file.write_text("key,instruction,response1,response2,model1,model2\nk1,Hi,x,y,A,B\n", encoding="utf-8")
-    out, error = _import(tmp_path, file, capsys=capsys)
+    out, error = cli_import(tmp_path, file, capsys=capsys)
     assert error == ""
     assert "1 comparison" in out
-    assert _rows(tmp_path, "SELECT text FROM responses ORDER BY id") == [("x",), ("y",)]
+    assert home_rows(tmp_path, "SELECT text FROM responses ORDER BY id") == [("x",), ("y",)]
 
 
 def test_an_unmapped_field_lists_the_columns_and_the_map_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    file = _jsonl(tmp_path / "pairs.jsonl", [{"id": "q1", "Instruction": "Hi", "a": "x", "b": "y"}])
-    _, error = _import(tmp_path, file, "--map", "response1=a", "--map", "response2=b", capsys=capsys)
+    file = jsonl_file(tmp_path / "pairs.jsonl", [{"id": "q1", "Instruction": "Hi", "a": "x", "b": "y"}])
+    _, error = cli_import(tmp_path, file, "--map", "response1=a", "--map", "response2=b", capsys=capsys)
     assert error == (
         "judge-studio: pairs.jsonl: no column for instruction (a column named like the field is read by itself); "
         "the file's columns are 'id', 'Instruction', 'a', 'b'. Add --map instruction=Instruction (Admin page: "
@@ -93,14 +70,14 @@ def test_an_unmapped_field_lists_the_columns_and_the_map_line(
 def test_a_verdict_column_without_a_judge_is_left_out_with_a_note(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    file = _jsonl(tmp_path / "v.jsonl", [{**ROW, "verdict": "1"}])
-    out, error = _import(tmp_path, file, *MAP, capsys=capsys)
+    file = jsonl_file(tmp_path / "v.jsonl", [{**ROW, "verdict": "1"}])
+    out, error = cli_import(tmp_path, file, *MAP, capsys=capsys)
     assert error == ""
     assert "The column 'verdict' was not imported: name its judge (--judge NAME) to import it." in out
-    assert _rows(tmp_path, "SELECT count(*) FROM judge_verdicts") == [(0,)]
-    out, error = _import(tmp_path, file, *MAP, "--judge", "mine", "--dataset", "v", capsys=capsys)
+    assert home_rows(tmp_path, "SELECT count(*) FROM judge_verdicts") == [(0,)]
+    out, error = cli_import(tmp_path, file, *MAP, "--judge", "mine", "--dataset", "v", capsys=capsys)
     assert error == "" and "verdict" in out
-    assert _rows(tmp_path, "SELECT verdict FROM judge_verdicts") == [("1",)]
+    assert home_rows(tmp_path, "SELECT verdict FROM judge_verdicts") == [("1",)]
 
 
 # ------------------------------------------------------------------ finding 8: types, nulls, repeats, short rows
@@ -120,31 +97,31 @@ def test_a_verdict_column_without_a_judge_is_left_out_with_a_note(
 def test_a_wrong_type_is_refused_with_record_line_and_field(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], change: dict[str, Any], problem: str
 ) -> None:
-    file = _jsonl(tmp_path / "typed.jsonl", [ROW, {**ROW, "id": "q2", **change}])
-    _, error = _import(tmp_path, file, *MAP, capsys=capsys)
+    file = jsonl_file(tmp_path / "typed.jsonl", [ROW, {**ROW, "id": "q2", **change}])
+    _, error = cli_import(tmp_path, file, *MAP, capsys=capsys)
     assert error == f"judge-studio: typed.jsonl, record 2 (line 2, key q2), {problem}"
     assert _prompts(tmp_path) == []
 
 
 def test_numeric_keys_and_model_names_are_read_as_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Items and checkpoints are often numbered (PandaLM's idx, a training step); names, not texts."""
-    file = _jsonl(tmp_path / "numbers.jsonl", [{**ROW, "id": 7, "ma": 1000, "mb": 2000, "input": None}])
-    _, error = _import(tmp_path, file, *MAP, capsys=capsys)
+    file = jsonl_file(tmp_path / "numbers.jsonl", [{**ROW, "id": 7, "ma": 1000, "mb": 2000, "input": None}])
+    _, error = cli_import(tmp_path, file, *MAP, capsys=capsys)
     assert error == ""
     assert _prompts(tmp_path) == [("7", "Hi", "")]
-    assert _rows(tmp_path, "SELECT name FROM candidate_models ORDER BY name") == [("1000",), ("2000",)]
+    assert home_rows(tmp_path, "SELECT name FROM candidate_models ORDER BY name") == [("1000",), ("2000",)]
 
 
 def test_empty_responses_are_kept_and_counted(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     rows = [{**ROW, "a": ""}, {**ROW, "id": "q2", "a": " ", "b": ""}]
-    out, error = _import(tmp_path, _jsonl(tmp_path / "empty.jsonl", rows), *MAP, capsys=capsys)
+    out, error = cli_import(tmp_path, jsonl_file(tmp_path / "empty.jsonl", rows), *MAP, capsys=capsys)
     assert error == ""
     assert "3 empty responses (kept as empty text)." in out
 
 
 def test_a_repeated_line_is_skipped_and_said(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     rows = [ROW, ROW, {**ROW, "id": "q2"}, {**ROW, "id": "q2"}]
-    out, error = _import(tmp_path, _jsonl(tmp_path / "dup.jsonl", rows), *MAP, capsys=capsys)
+    out, error = cli_import(tmp_path, jsonl_file(tmp_path / "dup.jsonl", rows), *MAP, capsys=capsys)
     assert error == ""
     assert "2 duplicate records skipped (line 2 repeats line 1, line 4 repeats line 3)." in out
     assert [key for key, *_ in _prompts(tmp_path)] == ["q1", "q2"]
@@ -163,7 +140,7 @@ def test_a_csv_row_with_other_than_the_header_s_fields_names_its_line(
 ) -> None:
     file = tmp_path / "rows.csv"
     file.write_text("id,instruction,input,a,b,ma,mb\n" + body, encoding="utf-8")
-    _, error = _import(tmp_path, file, *MAP, capsys=capsys)
+    _, error = cli_import(tmp_path, file, *MAP, capsys=capsys)
     assert error == f"judge-studio: rows.csv, {problem}; nothing was imported."
     assert _prompts(tmp_path) == []
 
@@ -171,7 +148,7 @@ def test_a_csv_row_with_other_than_the_header_s_fields_names_its_line(
 def test_a_csv_header_naming_a_column_twice_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     file = tmp_path / "twice.csv"
     file.write_text("id,instruction,a,a,b,ma,mb\nq1,Hi,x,z,y,A,B\n", encoding="utf-8")
-    _, error = _import(tmp_path, file, *MAP, capsys=capsys)
+    _, error = cli_import(tmp_path, file, *MAP, capsys=capsys)
     assert error == "judge-studio: twice.csv, line 1: the header names column 'a' twice; nothing was imported."
     assert _prompts(tmp_path) == []
 
@@ -211,7 +188,7 @@ def test_a_file_that_is_not_utf8_names_its_line_and_byte(
 
 
 def test_json_lines_given_to_a_json_format_gets_a_hint(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    file = _jsonl(tmp_path / "question.jsonl", [{"question_id": 81, "turns": ["a"]}, {"question_id": 82}])
+    file = jsonl_file(tmp_path / "question.jsonl", [{"question_id": 81, "turns": ["a"]}, {"question_id": 82}])
     try:
         main(["import", str(file), "--format", "pandalm-judgments", "--home", str(tmp_path)])
     except SystemExit as exit_:

@@ -509,11 +509,12 @@ def test_pandalm_pipeline_inputs_and_candidates(empty: Store, db: Path, tmp_path
     assert table.iloc[3]["input"] == "" and table.iloc[3]["category"] == ""
     counts = _row_counts(db)
     assert (counts["prompts"], counts["candidate_models"], counts["responses"], counts["comparisons"]) == (3, 3, 9, 9)
-    # the same files again add nothing; a fourth candidate later is compared with the three stored ones
-    again = import_pandalm_pipeline(empty, inputs, candidates=candidates)
+    # the same files again (into the dataset named: s13) add nothing; a fourth candidate later is compared with
+    # the three stored ones
+    again = import_pandalm_pipeline(empty, inputs, candidates=candidates, dataset="inputs")
     assert (again.prompts, again.responses, again.comparisons) == (0, 0, 0) and _row_counts(db) == counts
     _, more = _pipeline_files(tmp_path, d=_responses("d"))
-    added = import_pandalm_pipeline(empty, inputs, candidates=more)
+    added = import_pandalm_pipeline(empty, inputs, candidates=more, dataset="inputs")
     assert (added.responses, added.comparisons) == (3, 9)
     pairs = empty.comparison_texts("inputs")[["model1", "model2"]].drop_duplicates()
     assert set(map(tuple, pairs.to_numpy().tolist())) == {("a", "b"), ("a", "c"), ("b", "c")} | {

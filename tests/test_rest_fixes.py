@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import socket
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+from helpers import sql_rows
 
 from annotation_store import StoreConflict, StoreError, open_store
 from orchestration import AdminDesk, SessionForm
@@ -23,11 +23,6 @@ from orchestration import AdminDesk, SessionForm
 ROOT = Path(__file__).resolve().parent.parent
 SESSION = "Demo session"
 DEMO = "judge-studio-demo"
-
-
-def _sql(path: Path, query: str, *args: object) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(path) as connection:
-        return connection.execute(query, args).fetchall()
 
 
 @pytest.fixture
@@ -59,11 +54,13 @@ def test_refusals_say_how_to_get_an_item_over_the_api_not_only_on_the_page(api, 
 
     item = _lease(api["alice"])
     wrong = {"session": SESSION, "comparison_id": item["comparison_id"], "choice": "left"}
-    (drawn,) = _sql(db_path, "SELECT presented_swapped FROM assignments WHERE comparison_id = ?", item["comparison_id"])
+    (drawn,) = sql_rows(
+        db_path, "SELECT presented_swapped FROM assignments WHERE comparison_id = ?", item["comparison_id"]
+    )
     outdated = api["alice"].post("/labels", json={**wrong, "swapped": not drawn[0]})  # an older client's field
     assert outdated.status_code == 409
     assert "outdated left/right order" in outdated.json()["detail"] and "page" not in outdated.json()["detail"]
-    assert _sql(db_path, "SELECT count(*) FROM labels") == [(0,)]
+    assert sql_rows(db_path, "SELECT count(*) FROM labels") == [(0,)]
 
 
 # ---------------------------------------------------------------------- schema errors: one string, no input
@@ -121,8 +118,8 @@ def test_an_idempotency_key_sent_with_another_answer_is_refused(api, db_path: Pa
         retry.status_code == 200 and retry.json()["label"]["choice"] == "tie" and retry.json()["label"]["comment"] == ""
     )
     query = "SELECT l.verdict, l.version, l.comment FROM labels l JOIN annotators a ON a.id = l.annotator_id"
-    assert _sql(db_path, query + " WHERE a.name = 'bob'") == [("tie", 1, "")]
-    assert _sql(db_path, "SELECT count(*) FROM label_events") == [(1,)]
+    assert sql_rows(db_path, query + " WHERE a.name = 'bob'") == [("tie", 1, "")]
+    assert sql_rows(db_path, "SELECT count(*) FROM label_events") == [(1,)]
 
 
 def test_a_rating_key_sent_with_another_rating_is_refused(api, live_app, db_path: Path) -> None:
@@ -136,12 +133,12 @@ def test_a_rating_key_sent_with_another_rating_is_refused(api, live_app, db_path
     assert changed.status_code == 409 and "different answer on response" in changed.json()["detail"]
     again = api["alice"].post("/ratings", json=body, headers=key)
     assert again.status_code == 200 and again.json()["rating"]["rating"] == 7
-    assert _sql(db_path, "SELECT rating, version FROM ratings") == [(7, 1)]
+    assert sql_rows(db_path, "SELECT rating, version FROM ratings") == [(7, 1)]
 
 
 # ---------------------------------------------------------------------- account names
 def test_look_alike_names_are_refused_on_the_invite_page_and_the_admin_page(live_app, db_path: Path) -> None:
-    before = _sql(db_path, "SELECT count(*) FROM annotators")
+    before = sql_rows(db_path, "SELECT count(*) FROM annotators")
     token = live_app.studio.access.invite("admin", role="annotator", hours=1)
     with httpx.Client() as browser:
         form = {"password": "look-alike-1", "password2": "look-alike-1"}
@@ -158,10 +155,10 @@ def test_look_alike_names_are_refused_on_the_invite_page_and_the_admin_page(live
     ):
         with pytest.raises(StoreError, match=says):
             admin.add_account("admin", name, "pass-word-1")
-    assert _sql(db_path, "SELECT count(*) FROM annotators") == before
+    assert sql_rows(db_path, "SELECT count(*) FROM annotators") == before
     assert live_app.studio.access.invite_role(token) == "annotator"  # the invite is still unused
     admin.add_account("admin", "Ünal", "pass-word-1")  # letters beyond ASCII are fine
-    assert _sql(db_path, "SELECT name FROM annotators WHERE name = 'Ünal'") == [("Ünal",)]
+    assert sql_rows(db_path, "SELECT name FROM annotators WHERE name = 'Ünal'") == [("Ünal",)]
 
 
 def test_the_store_refuses_look_alikes_and_a_name_that_only_labelled_gets_a_password_from_an_admin(

@@ -7,60 +7,36 @@ checks what the user reads and what the SQLite database holds: a refused file wr
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
-from typing import Any
 
 import pytest
+from helpers import cli_import, home_rows, jsonl_file
 
 from annotation_store import StoreError, open_store
-from cli import main
 from orchestration.admin import parse_mapping_text
 from orchestration.datasets import ImportOptions, import_file
 
 ROW = {"key": "k1", "instruction": "Hi", "response1": "x", "response2": "y", "model1": "A", "model2": "B"}
 
 
-def _jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
-    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
-    return path
-
-
-def _import(home: Path, file: Path, *args: str, capsys: pytest.CaptureFixture[str], fmt: str = "") -> tuple[str, str]:
-    """Run ``judge-studio import``; returns (what it printed, the one-line error or "")."""
-    try:
-        main(["import", str(file), "--format", fmt or file.suffix.lstrip("."), "--home", str(home), *args])
-    except SystemExit as exit_:
-        return capsys.readouterr().out, str(exit_.code)
-    return capsys.readouterr().out, ""
-
-
-def _rows(home: Path, sql: str) -> list[tuple[Any, ...]]:
-    database = home / "judge-studio.sqlite3"
-    if not database.exists():
-        return []
-    with sqlite3.connect(database) as db:
-        return db.execute(sql).fetchall()
-
-
 # ------------------------------------------------------------------ 2: --map mistakes
 
 
 def test_one_column_mapped_to_two_fields_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    file = _jsonl(tmp_path / "votes.jsonl", [{"q": "Hi", "a": "x", "b": "y", "ma": "A", "mb": "B"}])
+    file = jsonl_file(tmp_path / "votes.jsonl", [{"q": "Hi", "a": "x", "b": "y", "ma": "A", "mb": "B"}])
     maps = ["--map", "instruction=a", "--map", "response1=a", "--map", "response2=b", "--model1", "A", "--model2", "B"]
-    _, error = _import(tmp_path, file, *maps, capsys=capsys)
+    _, error = cli_import(tmp_path, file, *maps, capsys=capsys)
     assert "Column 'a' is mapped to instruction and response1" in error
-    assert _rows(tmp_path, "SELECT count(*) FROM prompts") in ([], [(0,)])
+    assert home_rows(tmp_path, "SELECT count(*) FROM prompts") in ([], [(0,)])
 
 
 def test_one_field_mapped_twice_is_refused_on_the_command_line_and_the_admin_page(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    file = _jsonl(tmp_path / "votes.jsonl", [{**ROW, "question": "Hello"}])
-    _, error = _import(tmp_path, file, "--map", "instruction=question", "--map", "instruction=key", capsys=capsys)
+    file = jsonl_file(tmp_path / "votes.jsonl", [{**ROW, "question": "Hello"}])
+    _, error = cli_import(tmp_path, file, "--map", "instruction=question", "--map", "instruction=key", capsys=capsys)
     assert "instruction is mapped twice (to column 'question' and to column 'key')" in error
-    assert _rows(tmp_path, "SELECT count(*) FROM prompts") in ([], [(0,)])
+    assert home_rows(tmp_path, "SELECT count(*) FROM prompts") in ([], [(0,)])
     with pytest.raises(StoreError, match="instruction is mapped twice"):
         parse_mapping_text("instruction=question, response1=a, instruction=b")
 
@@ -71,22 +47,22 @@ def test_one_field_mapped_twice_is_refused_on_the_command_line_and_the_admin_pag
 def test_a_file_named_like_an_existing_dataset_is_added_only_when_named(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    first = _jsonl(tmp_path / "crlf.jsonl", [ROW])
+    first = jsonl_file(tmp_path / "crlf.jsonl", [ROW])
     other = tmp_path / "other"
     other.mkdir()
-    second = _jsonl(other / "crlf.jsonl", [{**ROW, "key": "k2", "instruction": "Bye"}])
-    out, error = _import(tmp_path, first, capsys=capsys)
+    second = jsonl_file(other / "crlf.jsonl", [{**ROW, "key": "k2", "instruction": "Bye"}])
+    out, error = cli_import(tmp_path, first, capsys=capsys)
     assert error == "" and "new dataset 'crlf'" in out
-    out, error = _import(tmp_path, second, capsys=capsys)
+    out, error = cli_import(tmp_path, second, capsys=capsys)
     assert error == (
         "judge-studio: crlf.jsonl: dataset 'crlf' already exists (1 comparison): give --dataset crlf to add to it, "
         "or another name (Admin page: 'Dataset name'); nothing was imported."
     )
-    assert _rows(tmp_path, "SELECT key FROM prompts ORDER BY id") == [("k1",)]
-    out, error = _import(tmp_path, second, "--dataset", "crlf", capsys=capsys)
+    assert home_rows(tmp_path, "SELECT key FROM prompts ORDER BY id") == [("k1",)]
+    out, error = cli_import(tmp_path, second, "--dataset", "crlf", capsys=capsys)
     assert error == ""
     assert "Imported crlf.jsonl, added to the existing dataset 'crlf' (1 comparison already there): 1 new prompt" in out
-    assert _rows(tmp_path, "SELECT key FROM prompts ORDER BY id") == [("k1",), ("k2",)]
+    assert home_rows(tmp_path, "SELECT key FROM prompts ORDER BY id") == [("k1",), ("k2",)]
 
 
 # ------------------------------------------------------------------ 4: names trimmed
@@ -97,10 +73,10 @@ def test_model_names_and_keys_are_trimmed(tmp_path: Path, capsys: pytest.Capture
         {**ROW, "key": "w1 ", "model1": "m-a ", "model2": "m-b"},
         {**ROW, "key": "w2", "instruction": "Other", "model1": " m-a", "model2": "m-b"},
     ]
-    _, error = _import(tmp_path, _jsonl(tmp_path / "ws.jsonl", rows), capsys=capsys)
+    _, error = cli_import(tmp_path, jsonl_file(tmp_path / "ws.jsonl", rows), capsys=capsys)
     assert error == ""
-    assert _rows(tmp_path, "SELECT name FROM candidate_models ORDER BY name") == [("m-a",), ("m-b",)]
-    assert _rows(tmp_path, "SELECT key FROM prompts ORDER BY key") == [("w1",), ("w2",)]
+    assert home_rows(tmp_path, "SELECT name FROM candidate_models ORDER BY name") == [("m-a",), ("m-b",)]
+    assert home_rows(tmp_path, "SELECT key FROM prompts ORDER BY key") == [("w1",), ("w2",)]
 
 
 # ------------------------------------------------------------------ 6: labels under login accounts
@@ -110,7 +86,7 @@ def test_labels_attributed_to_a_login_account_are_refused(tmp_path: Path) -> Non
     store = open_store(tmp_path / "db.sqlite3")
     try:
         store.create_annotator("boss", role="admin", password="correct horse battery")
-        file = _jsonl(tmp_path / "annot.jsonl", [{**ROW, "label": "1", "annotator": "boss "}])
+        file = jsonl_file(tmp_path / "annot.jsonl", [{**ROW, "label": "1", "annotator": "boss "}])
         with pytest.raises(StoreError) as caught:
             import_file(store, file, "jsonl")
         assert "record 1 (line 1, key k1): annotator 'boss' is a login account: imported labels may only go to " in (
@@ -130,17 +106,17 @@ def test_no_suggestion_of_a_column_already_read_as_another_field(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     row = {k: v for k, v in ROW.items() if k != "response2"}
-    _, error = _import(tmp_path, _jsonl(tmp_path / "noresp2.jsonl", [row]), capsys=capsys)
+    _, error = cli_import(tmp_path, jsonl_file(tmp_path / "noresp2.jsonl", [row]), capsys=capsys)
     assert "no column for response2" in error and "Add --map response2=COLUMN " in error
     assert "response2=response1" not in error
 
 
 def test_one_record_lacking_a_field_is_named_as_that_record(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     rows = [ROW, {k: v for k, v in ROW.items() if k != "response1"} | {"key": "k2"}]
-    _, error = _import(tmp_path, _jsonl(tmp_path / "one.jsonl", rows), capsys=capsys)
+    _, error = cli_import(tmp_path, jsonl_file(tmp_path / "one.jsonl", rows), capsys=capsys)
     assert error.startswith("judge-studio: one.jsonl, record 2 (line 2, key k2) has no 'response1', which other")
     assert error.endswith("Nothing was imported.") and "the file has no column" not in error
-    assert _rows(tmp_path, "SELECT count(*) FROM prompts") in ([], [(0,)])
+    assert home_rows(tmp_path, "SELECT count(*) FROM prompts") in ([], [(0,)])
 
 
 # ------------------------------------------------------------------ 11: the wrong format for a real file
@@ -149,17 +125,17 @@ def test_one_record_lacking_a_field_is_named_as_that_record(tmp_path: Path, caps
 def test_a_json_list_given_to_a_json_lines_format_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     file = tmp_path / "dataset.json"
     file.write_text(json.dumps([{"input": "q", "output_1": "a", "output_2": "b", "label": 1}], indent=1), "utf-8")
-    _, error = _import(tmp_path, file, capsys=capsys, fmt="mtbench-questions")
+    _, error = cli_import(tmp_path, file, capsys=capsys, fmt="mtbench-questions")
     assert "This is one JSON list, not JSON Lines: choose --format pandalm-testset / " in error
     assert error.endswith("This looks like LLMBar's dataset.json: try --format llmbar-dataset.")
-    _, error = _import(tmp_path, file, capsys=capsys, fmt="pandalm-testset")
+    _, error = cli_import(tmp_path, file, capsys=capsys, fmt="pandalm-testset")
     assert error.endswith("field 'idx': missing. This looks like LLMBar's dataset.json: try --format llmbar-dataset.")
 
 
 def test_a_json_list_of_records_is_read_as_a_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     file = tmp_path / "list.json"
     file.write_text(json.dumps([ROW]), encoding="utf-8")
-    out, error = _import(tmp_path, file, capsys=capsys, fmt="jsonl")
+    out, error = cli_import(tmp_path, file, capsys=capsys, fmt="jsonl")
     assert error == "" and "1 comparison" in out
 
 
@@ -169,7 +145,7 @@ def test_llmbar_results_imported_as_the_dataset_mention_the_verdicts(
     record = {"input": "q", "output_1": "a", "output_2": "b", "label": 1, "results": [{}]}
     file = tmp_path / "result.json"
     file.write_text(json.dumps([record]), encoding="utf-8")
-    out, error = _import(tmp_path, file, capsys=capsys, fmt="llmbar-dataset")
+    out, error = cli_import(tmp_path, file, capsys=capsys, fmt="llmbar-dataset")
     assert error == ""
     assert "This file also holds a judge's verdicts: import them with --format llmbar-results." in out
 
@@ -180,7 +156,7 @@ def test_llmbar_results_imported_as_the_dataset_mention_the_verdicts(
 def test_parquet_is_named_as_parquet(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     file = tmp_path / "t.parquet"
     file.write_bytes(b"PAR1\x15\x04\x80\x00" + b"\x00" * 20 + b"PAR1")
-    _, error = _import(tmp_path, file, capsys=capsys, fmt="csv")
+    _, error = cli_import(tmp_path, file, capsys=capsys, fmt="csv")
     assert error.startswith("judge-studio: t.parquet is a Parquet file: import reads CSV, JSON and JSON Lines")
     assert "not UTF-8" not in error
 
@@ -191,14 +167,14 @@ def test_a_semicolon_or_tab_separated_file_is_named(
 ) -> None:
     file = tmp_path / "s.csv"
     file.write_text("\n".join(separator.join(line) for line in (ROW.keys(), ROW.values())) + "\n", encoding="utf-8")
-    _, error = _import(tmp_path, file, capsys=capsys)
+    _, error = cli_import(tmp_path, file, capsys=capsys)
     assert f"s.csv: this looks {word}-separated" in error and "save it as CSV UTF-8 with commas" in error
 
 
 def test_a_column_without_a_header_name_is_noted(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     file = tmp_path / "e.csv"
     file.write_text(",".join([*ROW, ""]) + "\n" + ",".join([*ROW.values(), "lost"]) + "\n", encoding="utf-8")
-    out, error = _import(tmp_path, file, capsys=capsys)
+    out, error = cli_import(tmp_path, file, capsys=capsys)
     assert error == "" and "Column 7 has no name in the header and was not read." in out
 
 
@@ -208,16 +184,16 @@ def test_a_column_without_a_header_name_is_noted(tmp_path: Path, capsys: pytest.
 def test_a_key_twice_in_one_json_object_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     file = tmp_path / "dup.jsonl"
     file.write_text(json.dumps(ROW)[:-1] + ', "instruction": "second"}\n', encoding="utf-8")
-    _, error = _import(tmp_path, file, capsys=capsys)
+    _, error = cli_import(tmp_path, file, capsys=capsys)
     assert error == (
         "judge-studio: dup.jsonl, record 1 (line 1): the key 'instruction' appears twice in one object "
         "(one of them would be lost). Nothing was imported."
     )
-    assert _rows(tmp_path, "SELECT count(*) FROM prompts") in ([], [(0,)])
+    assert home_rows(tmp_path, "SELECT count(*) FROM prompts") in ([], [(0,)])
 
 
 def test_records_without_a_label_are_counted(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     rows = [{**ROW, "label": "1"}, {**ROW, "key": "k2", "label": ""}, {**ROW, "key": "k3", "label": None}]
-    out, error = _import(tmp_path, _jsonl(tmp_path / "lab.jsonl", rows), capsys=capsys)
+    out, error = cli_import(tmp_path, jsonl_file(tmp_path / "lab.jsonl", rows), capsys=capsys)
     assert error == "" and "1 label from 1 annotator" in out
     assert "2 records without a label (an empty label cell is no label)." in out

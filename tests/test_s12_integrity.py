@@ -6,11 +6,10 @@ database, labels through the annotation desk, the real PandaLM files from ../sha
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
-from typing import Any
 
 import pytest
+from helpers import sql_rows
 
 from annotation_store import Store, StoreError
 from interchange.importers import import_pandalm_judgments, import_pandalm_testset
@@ -19,11 +18,6 @@ from ui.annotate import feedback_markdown
 
 DEMO = "judge-studio-demo"
 SESSION = "drifting"
-
-
-def _sql(path: Path, query: str, *args: object) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(path) as connection:
-        return connection.execute(query, args).fetchall()
 
 
 @pytest.fixture
@@ -42,7 +36,7 @@ def test_a_label_records_the_guidelines_in_force_when_its_item_was_handed_out(st
     store.save_session(SESSION, DEMO, overlap=2, reveal_judge=False, guidelines="v3: prefer the shorter one")
     outcome = studio.desk.submit("crowd2", SESSION, item.comparison.id, "left", swapped=item.swapped, then_next=True)
 
-    stored = _sql(
+    stored = sql_rows(
         db_path,
         "SELECT l.guideline_version FROM labels l JOIN annotators a ON a.id = l.annotator_id "
         "WHERE a.name = 'crowd2' AND l.comparison_id = ?",
@@ -56,7 +50,7 @@ def test_a_label_records_the_guidelines_in_force_when_its_item_was_handed_out(st
     assert outcome.next is not None
     following = studio.desk.submit("crowd2", SESSION, outcome.next.comparison.id, "tie", swapped=outcome.next.swapped)
     assert following.notice == "" and "guidelines changed" not in feedback_markdown(following)
-    assert _sql(
+    assert sql_rows(
         db_path, "SELECT guideline_version FROM labels WHERE comparison_id = ?", outcome.next.comparison.id
     ) == [(3,)]
     # the per-version report reads the stored versions: v2 now has its label
@@ -87,7 +81,7 @@ def test_rest_next_hands_annotators_no_order_and_labels_need_none(live_app, db_p
             seen.append(item["comparison_id"])
         again = api.post(f"/sessions/{SESSION}/next").json()["item"]
         assert "swapped" not in json.dumps(again)
-    rows = _sql(
+    rows = sql_rows(
         db_path,
         "SELECT l.presented_swapped, l.verdict FROM labels l JOIN annotators a ON a.id = l.annotator_id "
         "WHERE a.name = 'alice' ORDER BY l.id",
@@ -117,7 +111,7 @@ def test_released_judgments_import_into_a_slice_and_say_what_was_left_out(
         "939 records name an idx that dataset 'pandalm-slice60' does not have (first: record 61, idx 60); left out."
         in said
     )
-    stored = _sql(
+    stored = sql_rows(
         db_path,
         "SELECT count(*) FROM judge_verdicts v JOIN comparisons c ON c.id = v.comparison_id "
         "JOIN datasets d ON d.id = c.dataset_id WHERE d.name = 'pandalm-slice60'",
@@ -131,7 +125,7 @@ def test_a_judgments_file_with_no_item_of_the_dataset_is_refused(
     records = json.loads((shared_data / "pandalm" / "pandalm-7b-testset-v1.json").read_text())
     other = tmp_path / "others.json"
     other.write_text(json.dumps(records[100:110]))
-    before = _sql(db_path, "SELECT count(*) FROM judge_verdicts")
+    before = sql_rows(db_path, "SELECT count(*) FROM judge_verdicts")
     with pytest.raises(StoreError, match=r"record 1 \(idx 100\), field 'idx': dataset 'pandalm-slice60' has no item"):
         import_pandalm_judgments(store, other, dataset="pandalm-slice60")
-    assert _sql(db_path, "SELECT count(*) FROM judge_verdicts") == before
+    assert sql_rows(db_path, "SELECT count(*) FROM judge_verdicts") == before

@@ -20,6 +20,7 @@ from ui.admin_sections.checkup import checkup_section, wire_checkup
 from ui.admin_sections.dataset_removal import removal_section, wire_removal
 from ui.admin_sections.exporting import export_section, wire_export
 from ui.admin_sections.importing import import_section, wire_import
+from ui.admin_sections.invites import INVITE_HEADERS
 from ui.admin_sections.judging import judge_section, wire_judge
 from ui.admin_sections.prompts import prompts_section, wire_prompts
 from ui.admin_sections.session_events import wire_sessions
@@ -57,15 +58,25 @@ def admin_tab(studio: Studio, demo: gr.Blocks | None = None, pickers: DatasetPic
     wire_checkup(checkup, desk)
     wire_prompts(prompts, studio.prompts, studio, demo)
     wire_export(exporting, desk)
-    accounts_table = wire_accounts(accounts, desk)
+    accounts_table, invites_view = wire_accounts(accounts, desk)
     sessions_loader = wire_sessions(sessions, desk)
 
     def on_page_load(dataset_name: str | None, request: gr.Request) -> dict[Any, Any]:
         """Fill the tables for an admin; anyone else gets a note instead of an error popup."""
         if not has_role(studio, request, "admin"):
             empty = pd.DataFrame()
-            return {notice: ROLE_NOTE, accounts.table: empty, sessions.table: pd.DataFrame(columns=SESSION_HEADERS)}
-        return {notice: "", accounts.table: accounts_table(request), **sessions_loader(dataset_name, request)}
+            return {
+                notice: ROLE_NOTE,
+                accounts.table: empty,
+                accounts.invites.table: pd.DataFrame(columns=list(INVITE_HEADERS)),
+                sessions.table: pd.DataFrame(columns=SESSION_HEADERS),
+            }
+        return {
+            notice: "",
+            accounts.table: accounts_table(request),
+            **invites_view(request),
+            **sessions_loader(dataset_name, request),
+        }
 
     if demo is not None:
         demo.load(
@@ -74,6 +85,8 @@ def admin_tab(studio: Studio, demo: gr.Blocks | None = None, pickers: DatasetPic
             outputs=[
                 notice,
                 accounts.table,
+                accounts.invites.table,
+                accounts.invites.pick,
                 sessions.table,
                 sessions.pick,
                 sessions.gold["table"],

@@ -24,7 +24,6 @@ from analysis.report_json import NO_COMPARISONS
 from analysis.report_text import counted, response_one_text, uncertain_left_out
 from errors import NotFound
 from orchestration import Dashboard, Studio
-from orchestration.prompts import judge_versions_of
 from orchestration.report_card import label_scopes
 from ui.checkup_table import checkups_markdown
 from ui.dashboard_layout import FIGURE_IDS, DashboardPage, dashboard_page, labels_from_choices
@@ -485,7 +484,7 @@ class DashboardHandlers:
         if (last_key is not None and board.key == last_key) or self.picked.stale(request, dataset_name):
             return {page.shown: gr.skip()}  # a non-empty dict: Gradio reads an empty one as one value
         shown = dict(SHOWN.figures(board))
-        versions = versions_markdown(judge_versions_of(self.studio.store, board.dataset))  # every run, by version
+        versions = versions_markdown(self.studio.judge_versions(board.dataset))  # every run, by version
         if versions:
             shown["dashboard-summary"] = f"{shown['dashboard-summary']}\n\n{versions}"
         background = self.studio.background.message()  # first start: the demo judge at work

@@ -86,13 +86,14 @@ def build_ui(studio: Studio) -> gr.Blocks:
     return demo
 
 
-HEAD_SCRIPTS = ("shortcuts.js", "signed_out.js", "empty_numbers.js", "show_feedback.js", "a11y.js")
+HEAD_SCRIPTS = ("shortcuts.js", "signed_out.js", "empty_numbers.js", "show_feedback.js", "drafts.js", "a11y.js")
 
 
 def head_html() -> str:
     """The page's own scripts: keyboard shortcuts (ignored while typing in a text field), the
     signed-out notice (a 401 from Gradio's API: "You are signed out", then the login page), empty
-    number boxes, the scroll to the feedback line after a submit (a phone stayed at the bottom), and
+    number boxes, the scroll to the feedback line after a submit (a phone stayed at the bottom), the draft of the
+    answer being written (sessionStorage: a reload kept neither the choice nor the comment), and
     what Gradio's widgets lack for keyboards and screen readers (radio groups, live feedback); and the
     few style rules that Gradio's scoping of ``css_paths`` would not let reach the page's box (page.css)."""
     style = f"<style>{(STATIC / 'page.css').read_text(encoding='utf-8')}</style>"

@@ -17,12 +17,16 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
+from analysis.label_scope import LabelScope
 from orchestration import ReviewDesk, Studio
+from orchestration.report_card import label_scopes
 from orchestration.review import QUEUE_KINDS
 from ui.comparison_panel import ComparisonPanel, comparison_header, comparison_panel
+from ui.dashboard_layout import labels_from_choices, labels_from_picker
 from ui.errors import actor_of, guarded, has_role, noted
 from ui.formatting import EMPTY_NUMBER
 from ui.pickers import DatasetPickers
+from ui.render import inline_text
 from ui.review_text import (
     LABEL_HEADERS,
     QUEUE_HEADERS,
@@ -55,10 +59,12 @@ class QueueSection:
     refresh: gr.Button
     count: gr.Markdown
     queue: gr.Dataframe
+    # whose labels the disagreements read: "all", "imported" or a session (the Dashboard's picker and choices)
+    labels_from: gr.Dropdown
 
     @property
     def filters(self) -> list[Any]:
-        return [self.dataset, self.kind, self.open_only]
+        return [self.dataset, self.kind, self.open_only, self.labels_from]
 
 
 @dataclass(frozen=True)
@@ -86,6 +92,7 @@ def queue_section(pickers: DatasetPickers) -> QueueSection:
     with gr.Row():
         dataset = pickers.add("review-dataset", extra=(ALL_DATASETS,), scale=2, allow_custom_value=True)
         kind = gr.Radio(choices=list(QUEUE_KINDS), value="any", label="Disagreement", elem_id="review-kind", scale=2)
+        labels_from = labels_from_picker("review-labels-from")
         open_only = gr.Checkbox(value=True, label="Only not yet adjudicated", elem_id="review-open-only", scale=1)
         refresh = gr.Button("Refresh queue", elem_id="review-refresh", scale=1)
     count = gr.Markdown(elem_id="review-count")
@@ -98,7 +105,15 @@ def queue_section(pickers: DatasetPickers) -> QueueSection:
         elem_id="review-queue",
         label="Review queue",
     )
-    return QueueSection(dataset, kind, open_only, refresh, count, queue)
+    return QueueSection(dataset, kind, open_only, refresh, count, queue, labels_from)
+
+
+def count_markdown(n: int, scope: LabelScope | None) -> str:
+    """How many comparisons the queue lists, and (as the reports say it) whose labels it read: the
+    notice that imported labels are mixed in, or the one session's or the imported labels alone."""
+    text = f"**{n}** comparison{'s' if n != 1 else ''} to review" if n else "_Nothing to review here._"
+    line = scope.line() if scope is not None else None
+    return f"{text}\n\n_{inline_text(line)}_" if line else text
 
 
 def item_section() -> ItemSection:
@@ -142,24 +157,37 @@ def wire_review(
 ) -> None:
     """The page's handlers and events (api_names kept for the tests and scripts that call them)."""
 
-    def listed(dataset_name: str | None, kind_name: str, only_open: bool, request: gr.Request) -> dict[Any, Any]:
-        frame = desk.queue(
+    def listed(
+        dataset_name: str | None, kind_name: str, only_open: bool, request: gr.Request, scope: str | None = None
+    ) -> dict[Any, Any]:
+        """``scope``: the "Labels from" picker's value (after the request: Gradio passes it in its place)."""
+        frame, held = desk.scoped_queue(
             actor_of(request),
             None if dataset_name in (None, ALL_DATASETS) else dataset_name,
             open_only=bool(only_open),
             kind=kind_name or "any",
+            labels_from=scope,
         )
-        n = len(frame)
-        text = f"**{n}** comparison{'s' if n != 1 else ''} to review" if n else "_Nothing to review here._"
-        return {queue.queue: queue_frame(frame), queue.count: text}
+        return {queue.queue: queue_frame(frame), queue.count: count_markdown(len(frame), held)}
 
     load_queue = guarded(listed)
 
-    def load_on_page(dataset_name: str | None, kind_name: str, only_open: bool, request: gr.Request) -> dict:
+    def load_on_page(
+        dataset_name: str | None, kind_name: str, only_open: bool, request: gr.Request, scope: str | None = None
+    ) -> dict:
         """Like ``load_queue``, but a user without the role gets a note, not an error popup."""
         if not has_role(studio, request, "reviewer"):
             return {queue.queue: pd.DataFrame(columns=QUEUE_HEADERS), queue.count: ROLE_NOTE}
-        return load_queue(dataset_name, kind_name, only_open, request)
+        return load_queue(dataset_name, kind_name, only_open, request, scope)
+
+    def scopes(dataset_name: str | None, request: gr.Request) -> Any:
+        """The "Labels from" choices of the dataset (the Dashboard's: all people, each of its sessions,
+        imported labels), back at all people; every dataset's queue: all people or imported labels."""
+        if not has_role(studio, request, "reviewer"):
+            return gr.skip()
+        named = None if dataset_name in (None, ALL_DATASETS) else dataset_name
+        sessions = label_scopes(studio, actor_of(request), named)
+        return gr.Dropdown(choices=labels_from_choices(sessions), value="all")
 
     @noted(item.note)
     def show(comparison_id: float | None, request: gr.Request) -> dict[Any, Any]:
@@ -194,26 +222,36 @@ def wire_review(
         kind_name: str,
         only_open: bool,
         request: gr.Request,
+        scope: str | None = None,
     ) -> dict[Any, Any]:
         saved = desk.adjudicate(actor_of(request), comparison_id, verdict, why)
         return {
             item.current: adjudication_markdown(saved),
             item.feedback: saved_note(saved),
-            **listed(dataset_name, kind_name, only_open, request),
+            **listed(dataset_name, kind_name, only_open, request, scope),
         }
 
-    wire_queue(queue, load_queue, load_on_page, demo)
+    wire_queue(queue, load_queue, load_on_page, scopes, demo)
     wire_item(queue, item, show, pick, adjudicate)
 
 
-def wire_queue(queue: QueueSection, load_queue: Any, load_on_page: Any, demo: gr.Blocks | None) -> None:
-    fast: dict[str, Any] = {"concurrency_limit": None}
+def wire_queue(queue: QueueSection, load_queue: Any, load_on_page: Any, scopes: Any, demo: gr.Blocks | None) -> None:
+    fast: dict[str, Any] = {"concurrency_limit": None, "api_visibility": "private"}
     lists = [queue.queue, queue.count]
-    queue.refresh.click(load_queue, inputs=queue.filters, outputs=lists, api_name="review_queue", **fast)
-    for control in queue.filters:
-        control.change(load_queue, inputs=queue.filters, outputs=lists, api_visibility="private", **fast)
+    queue.refresh.click(
+        load_queue, inputs=queue.filters, outputs=lists, api_name="review_queue", concurrency_limit=None
+    )
+    for control in (queue.kind, queue.open_only):
+        control.change(load_queue, inputs=queue.filters, outputs=lists, **fast)
+    # a new dataset has other sessions: the picker goes back to all people before the queue is read
+    # (as on the Dashboard); only a person's own pick of the picker (``input``) reads the queue again
+    queue.dataset.change(scopes, inputs=queue.dataset, outputs=queue.labels_from, **fast).then(
+        load_queue, inputs=queue.filters, outputs=lists, **fast
+    )
+    queue.labels_from.input(load_queue, inputs=queue.filters, outputs=lists, **fast)
     if demo is not None:
-        demo.load(load_on_page, inputs=queue.filters, outputs=lists, api_visibility="private", **fast)
+        demo.load(load_on_page, inputs=queue.filters, outputs=lists, **fast)
+        demo.load(scopes, inputs=queue.dataset, outputs=queue.labels_from, **fast)
 
 
 def wire_item(queue: QueueSection, item: ItemSection, show: Any, pick: Any, adjudicate: Any) -> None:

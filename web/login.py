@@ -91,8 +91,7 @@ def _first_start(request: Request) -> bool:
     sign-up, a sign-out, a logout) and no account but the first admin's can log in yet."""
     if _notice_of(request):
         return False
-    accounts = web_context(request).studio.store.accounts()
-    return int(accounts["can_log_in"].sum()) <= 1
+    return web_context(request).studio.access.first_start()
 
 
 def _wants_html(request: Request) -> bool:

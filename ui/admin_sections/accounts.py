@@ -13,6 +13,7 @@ from analysis.report_text import counted
 from errors import InvalidInput
 from orchestration import AdminDesk
 from orchestration.admin import KINDS, ROLES
+from ui.admin_sections.invites import InvitesBlock, invites_block, wire_invites
 from ui.errors import actor_of, guarded, noted
 from ui.render import code
 from ui.tables import plain_table
@@ -47,6 +48,7 @@ class AccountsSection:
     change: dict[str, Any]  # name, role, *_button (role, deactivate, activate, sign_out), kind, set_kind, password, …
     invite: dict[str, Any]  # role, kind, hours, create, link
     result: gr.Markdown
+    invites: InvitesBlock  # the open invite links, and revoking one
 
 
 def accounts_section() -> AccountsSection:
@@ -91,11 +93,16 @@ def accounts_section() -> AccountsSection:
             label="Invite link (shown once; send it to the person)", interactive=False, elem_id="admin-invite-link"
         )
         result = gr.Markdown(elem_id="admin-accounts-result")
-    return AccountsSection(table, refresh, new, change, invite, result)
+        invites = invites_block()
+    return AccountsSection(table, refresh, new, change, invite, result, invites)
 
 
-def wire_accounts(s: AccountsSection, desk: AdminDesk) -> Callable[[gr.Request], pd.DataFrame]:
-    """The section's events; returns the table loader (the page fills it on load)."""
+def wire_accounts(
+    s: AccountsSection, desk: AdminDesk
+) -> tuple[Callable[[gr.Request], pd.DataFrame], Callable[[gr.Request], dict[Any, Any]]]:
+    """The section's events; returns the accounts table's loader and the open invites' (the page fills both
+    on load)."""
+    invites_view = wire_invites(s.invites, desk, s.result)
 
     @guarded
     def accounts_table(request: gr.Request) -> pd.DataFrame:
@@ -144,6 +151,7 @@ def wire_accounts(s: AccountsSection, desk: AdminDesk) -> Callable[[gr.Request],
         return {
             s.invite["link"]: invite_link(request, token),
             s.result: f"Invite for a new {code(role)} ({code(kind)} annotator) created; it works once.",
+            **invites_view(request),  # the new link's row (its number, to revoke it) without a refresh
         }
 
     s.refresh.click(accounts_table, outputs=s.table, api_name="admin_accounts")
@@ -174,7 +182,7 @@ def wire_accounts(s: AccountsSection, desk: AdminDesk) -> Callable[[gr.Request],
     invite["create"].click(
         create_invite,
         inputs=[invite["role"], invite["kind"], invite["hours"]],
-        outputs=[invite["link"], s.result],
+        outputs=[invite["link"], s.result, s.invites.table, s.invites.pick],
         api_name="admin_invite",
     )
-    return accounts_table
+    return accounts_table, invites_view

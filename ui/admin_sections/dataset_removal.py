@@ -14,7 +14,7 @@ from typing import Any
 import gradio as gr
 
 from orchestration import Studio
-from orchestration.dataset_admin import DatasetAdmin, contents_text
+from orchestration.dataset_admin import contents_text
 from ui.errors import actor_of, noted
 from ui.pickers import DatasetPickers
 from ui.render import inline_text
@@ -53,7 +53,7 @@ def removal_section(pickers: DatasetPickers) -> RemovalSection:
 
 def wire_removal(section: RemovalSection, studio: Studio) -> Any:
     """The two events; returns the delete event (the caller refreshes the dataset pickers after it)."""
-    desk = DatasetAdmin(studio.store, studio.access)
+    desk = studio.datasets
 
     @noted(section.result)
     def show(name: str | None, request: gr.Request) -> dict[Any, Any]:

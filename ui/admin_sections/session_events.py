@@ -171,10 +171,12 @@ def wire_save_session(s: SessionsSection, desk: AdminDesk) -> None:
         request: gr.Request,
         scale: float | str | None = None,
         rubric: str | None = None,
+        fill: str | None = None,
     ) -> dict[Any, Any]:
-        """Empty numbers take the settings table's defaults (``SessionForm``'s). The scale and rubric come
-        after ``request`` (Gradio puts the request where the signature has it), so a script that sends the
-        thirteen fields of before keeps working; ``AdminDesk`` uses them for single-answer sessions only."""
+        """Empty numbers take the settings table's defaults (``SessionForm``'s). The scale, rubric and fill
+        order come after ``request`` (Gradio puts the request where the signature has it), so a script that
+        sends the thirteen fields of before keeps working (no fill: a session keeps its own, a new one gets
+        "breadth"); ``AdminDesk`` uses the scale and rubric for single-answer sessions only."""
         numbers = {"overlap": overlap, "lease_seconds": lease, "gold_rate": gold_rate}
         given = {key: value for key, value in numbers.items() if value is not None}
         saved = desk.save_session(
@@ -192,6 +194,7 @@ def wire_save_session(s: SessionsSection, desk: AdminDesk) -> None:
                 audit_rate=audit_rate,
                 scale=scale,
                 rubric=rubric,
+                fill=fill or None,
                 **given,
             ),
         )
@@ -199,5 +202,5 @@ def wire_save_session(s: SessionsSection, desk: AdminDesk) -> None:
 
     order = [form.name, form.dataset, form.overlap, form.lease_seconds, form.gold_rate, form.blind]
     order += [form.reveal_judge, form.randomize_order, form.active, form.guidelines, form.kind, *form.assignment]
-    order += form.grading  # after the request in the handler's signature (see its docstring)
+    order += [*form.grading, form.fill]  # after the request in the handler's signature (see its docstring)
     s.save.click(save_session, inputs=order, outputs=[s.table, s.pick, s.result], api_name="admin_save_session")

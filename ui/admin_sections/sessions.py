@@ -14,7 +14,7 @@ from annotation_store import SessionView
 from annotation_store.assignment import ASSIGNMENT_DEFAULTS, JUDGE_UNCERTAIN_FIRST, LEAST_ANNOTATED, MIN_AUDIT_RATE
 from annotation_store.models import LEASE_MIN_SECONDS
 from annotation_store.scales import GRADING_DEFAULTS
-from annotation_store.sessions import MAX_GOLD_RATE
+from annotation_store.sessions import BREADTH, DEPTH, MAX_GOLD_RATE
 from annotation_store.unfinished import Unfinished, UnfinishedItem
 from orchestration.admin import GOLD_VERDICTS
 from settings.sessions import session_defaults
@@ -39,6 +39,7 @@ SESSION_HEADERS = [
     "scale",
     "assignment",
     "audit share",
+    "fill",
     "guidelines version",
     "progress",
 ]
@@ -48,6 +49,13 @@ STRATEGY_CHOICES = [
     ("Least annotated first", LEAST_ANNOTATED),
     ("Judge-uncertain first (with random audits)", JUDGE_UNCERTAIN_FIRST),
 ]
+#: The table's short names of the fill orders; the form's radio and its note say more.
+FILL_SHORT = {BREADTH: "breadth", DEPTH: "depth (fill each item first)"}
+FILL_CHOICES = [("Breadth", BREADTH), ("Depth", DEPTH)]
+FILL_INFO = (
+    "Breadth: every item gets one answer before any gets a second. Depth: items are filled to the overlap one "
+    "after another, so agreement shows early."
+)
 SCALE_CHOICES = [("1-10 (MT-Bench)", 10), ("1-5 (Prometheus 2, Selene)", 5)]
 GOLD_CHOICES = [(f"{v} · Response {v} is better" if v != "tie" else "Tie", v) for v in GOLD_VERDICTS]
 
@@ -77,6 +85,7 @@ def sessions_frame(
         [s.name, s.dataset, s.overlap, yes(s.blind), yes(s.reveal_judge), yes(s.randomize_order)]
         + [s.lease_seconds, f"{s.gold_rate:.2f}", yes(s.active), s.kind, f"1-{s.scale}" if s.kind == "single" else "–"]
         + assignment(s.name)
+        + [FILL_SHORT.get(s.fill, s.fill)]
         + [f"v{s.guideline_version}" if s.guideline_version is not None else "–"]
         + [(standings or {}).get(s.name, "–")]
         for s in sessions
@@ -138,6 +147,7 @@ class SessionFields:
     audit_rate: gr.Number  # either kind
     scale: gr.Radio  # single-answer sessions only
     rubric: gr.Textbox  # single-answer sessions only
+    fill: gr.Radio  # either kind: breadth or depth
 
     @property
     def components(self) -> list[Any]:
@@ -212,6 +222,7 @@ def session_fields(pickers: DatasetPickers) -> SessionFields:
         )
         active = gr.Checkbox(value=True, label="Active", elem_id="admin-session-active")
     kind, strategy, audit = assignment_fields()
+    fill = gr.Radio(FILL_CHOICES, value=start["fill"], label="Fill order", info=FILL_INFO, elem_id="admin-session-fill")
     scale, rubric = grading_fields()
     guidelines = gr.Textbox(
         value=start["guidelines"],
@@ -220,7 +231,7 @@ def session_fields(pickers: DatasetPickers) -> SessionFields:
         elem_id="admin-session-guidelines",
     )
     fields_ = (name, dataset, overlap, blind, reveal, randomize, lease, gold, guidelines, active, kind)
-    return SessionFields(*fields_, strategy, audit, scale, rubric)
+    return SessionFields(*fields_, strategy, audit, scale, rubric, fill)
 
 
 def assignment_fields() -> tuple[gr.Radio, gr.Dropdown, gr.Number]:

@@ -2,10 +2,12 @@
 delete one with everything that belongs only to it (admin; ``orchestration.dataset_admin``)."""
 
 # No ``from __future__ import annotations``: FastAPI reads the handlers' annotations at run time.
-from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from typing import Any
 
-from orchestration.dataset_admin import DatasetAdmin
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field, create_model
+
+from annotation_store.dataset_removal import DELETED_COUNTS
 from web.routes.common import API_PREFIX, ERRORS, Caller, StudioDep
 
 router = APIRouter(prefix=API_PREFIX, responses=ERRORS, tags=["data"])
@@ -15,21 +17,16 @@ class DatasetList(BaseModel):
     datasets: list[str]
 
 
-class DatasetDeleted(BaseModel):
-    """What was deleted with the dataset; accounts are never deleted."""
+COUNT_NOTES = {"judge_runs": "judge runs that had verdicts or ratings on the dataset"}  # the schema's descriptions
 
-    dataset: str
-    prompts: int
-    responses: int
-    comparisons: int
-    labels: int
-    ratings: int
-    judge_verdicts: int
-    judge_ratings: int
-    judge_runs: int = Field(description="judge runs that had verdicts or ratings on the dataset")
-    gold_marks: int
-    adjudications: int
-    sessions: int
+#: The dataset's name, then every count of ``DatasetContents`` in its order (``DELETED_COUNTS``: the store's one list).
+_COUNT_FIELDS: dict[str, Any] = {name: (int, Field(description=COUNT_NOTES.get(name))) for name in DELETED_COUNTS}
+DatasetDeleted: type[BaseModel] = create_model(
+    "DatasetDeleted",
+    __doc__="What was deleted with the dataset; accounts are never deleted.",
+    dataset=(str, ...),
+    **_COUNT_FIELDS,
+)
 
 
 @router.get("/datasets", response_model=DatasetList)
@@ -45,22 +42,9 @@ def delete_dataset(
     studio: StudioDep,
     name: str,
     force: bool = Query(False, description="delete even while a session on the dataset is open (else 409)"),
-) -> DatasetDeleted:
+) -> dict[str, Any]:
     """Delete a dataset and everything that belongs only to it: prompts, responses, comparisons, labels,
     ratings, judge verdicts and ratings, gold marks, adjudications, its sessions (admin; one transaction).
     409 while one of its sessions is open, unless ``force``. Returns the counts deleted."""
-    c = DatasetAdmin(studio.store, studio.access).delete(user.name, name, force=force)
-    return DatasetDeleted(
-        dataset=c.name,
-        prompts=c.prompts,
-        responses=c.responses,
-        comparisons=c.comparisons,
-        labels=c.labels,
-        ratings=c.ratings,
-        judge_verdicts=c.judge_verdicts,
-        judge_ratings=c.judge_ratings,
-        judge_runs=c.judge_runs,
-        gold_marks=c.gold_marks,
-        adjudications=c.adjudications,
-        sessions=c.sessions,
-    )
+    deleted = studio.datasets.delete(user.name, name, force=force)
+    return {"dataset": deleted.name, **deleted.counts()}

@@ -8,7 +8,6 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 
-from orchestration import export_dataset
 from web.routes.common import API_PREFIX, ERRORS, Caller, StudioDep
 
 router = APIRouter(prefix=API_PREFIX, responses=ERRORS, tags=["data"])
@@ -49,9 +48,7 @@ def export(
     studio.access.require(user.name, "reviewer")
     with tempfile.TemporaryDirectory(prefix="judge-studio-export-") as folder:
         target = Path(folder) / f"{kind}.{format}"
-        rows = export_dataset(
-            studio.store, dataset, kind, fmt=format, output=target, include_judges=judges, source=source
-        )
+        rows = studio.export(dataset, kind, fmt=format, output=target, include_judges=judges, source=source)
         content = target.read_bytes()
     filename = f"{_safe_filename(dataset)}-{kind}.{format}"
     return Response(

@@ -6,7 +6,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from analysis.defaults import ALPHA, N_BOOTSTRAP
-from orchestration.metrics import metrics_report
 from web.routes.common import API_PREFIX, ERRORS, Caller, StudioDep
 
 LABELS_FROM = (
@@ -32,8 +31,7 @@ def metrics(
     """The full metrics report of a dataset (reviewer+). ``uncertain_margin`` as ``/report-card`` takes it
     (default: the server's setting), so the two answer with the same figures for the same margin."""
     studio.access.require(user.name, "reviewer")
-    return metrics_report(
-        studio.store,
+    return studio.metrics(
         dataset,
         alpha=alpha,
         n_bootstrap=bootstrap,

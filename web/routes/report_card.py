@@ -11,7 +11,6 @@ from fastapi import APIRouter, Query
 
 from analysis.defaults import ALPHA, N_BOOTSTRAP
 from orchestration.metrics import PeopleOptions
-from orchestration.report_card import report_card as build_card
 from web.routes.common import API_PREFIX, ERRORS, Caller, StudioDep
 from web.routes.metrics import LABELS_FROM
 
@@ -41,8 +40,7 @@ def report_card(
     people = PeopleOptions.given(
         aggregation, {"expert": epsilon_expert, "skilled": epsilon_skilled, "crowd": epsilon_crowd}
     )
-    return build_card(
-        studio.store,
+    return studio.report_card(
         dataset,
         run_id=run_id,
         alpha=alpha,

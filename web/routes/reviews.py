@@ -27,6 +27,7 @@ from web.routes.common import (
     comparison_id_or_400,
     comparison_text,
 )
+from web.routes.metrics import LABELS_FROM
 
 router = APIRouter(prefix=API_PREFIX, responses=ERRORS, tags=["review"])
 
@@ -55,10 +56,23 @@ class QueueItemOut(BaseModel):
     adjudication: Verdict | None = Field(description="the final label a reviewer set so far; null when none")
 
 
+class LabelsFromOut(BaseModel):
+    """Whose labels the queue reads, as ``/metrics`` says it in its ``labels_from``."""
+
+    scope: Literal["all", "session", "imported"]
+    session: str | None = Field(description="the session whose labels count; null unless scope is session")
+    labels: int = Field(description="pairwise labels in the scope")
+    annotators: int = Field(description="annotators who gave them")
+    imported_labels: int = Field(description="labels given in no session (imported), whatever the scope")
+    imported_annotators: int
+    line: str | None = Field(description="the reports' line on whose labels count; null: all, none imported")
+
+
 class ReviewQueueOut(BaseModel):
     dataset: str | None = Field(description="the dataset asked for; null: every dataset")
     kind: str = Field(description="the disagreement filter applied")
     open_only: bool
+    labels_from: LabelsFromOut = Field(description="whose labels the disagreements are read from")
     total: int = Field(description="comparisons in the queue with these filters")
     limit: int
     offset: int
@@ -160,15 +174,18 @@ def review_queue(
     open_only: Annotated[bool, Query(description="only comparisons without a final label yet")] = False,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
+    labels_from: Annotated[str | None, Query(description=LABELS_FROM, max_length=210)] = None,
 ) -> ReviewQueueOut:
     """The review queue as the Review page lists it: comparisons where annotators disagree with each
-    other or with the judge (reviewer+)."""
-    entries = desk.queue_entries(user.name, dataset, open_only=open_only, kind=kind)
+    other or with the judge (reviewer+), among the labels ``labels_from`` keeps (as ``/metrics``
+    takes it; without a dataset a session is looked up on every dataset)."""
+    entries, scope = desk.scoped_entries(user.name, dataset, open_only=open_only, kind=kind, labels_from=labels_from)
     page = entries[offset : offset + limit]
     return ReviewQueueOut(
         dataset=dataset or None,
         kind=kind,
         open_only=open_only,
+        labels_from=LabelsFromOut.model_validate(scope.as_dict()),
         total=len(entries),
         limit=limit,
         offset=offset,

@@ -1,0 +1,160 @@
+// Judge Studio: the answer being written on the Annotate / Grade page survives a reload (session 13, "invitesdraft").
+// A reload (or a crashed tab restored) showed the item again with the chosen answer and the comment gone. The page
+// keeps a draft in the tab's sessionStorage (this tab only, gone when the tab closes; never sent to the server):
+// - keyed by the page (annotate / grade), the signed-in account, the session picked and the item's number from its
+//   header ("Comparison #12", "Response #7"), so a draft is only ever put back onto that same item of that session;
+// - written after every change (a click, a key, typing) and when the page is left, while an answerable item is on
+//   screen (not the done screen, not a read-only final answer);
+// - put back when that item is shown again (after Start / ← Previous: window.judgeStudioShowItem, called by the
+//   events' `.then(js=...)` in ui/answer_page.py), by clicking the chosen radio and setting the comment box's
+//   .value (never as HTML);
+// - removed when Submit or Skip is pressed for the item (and not written again until the page has shown the
+//   result: a refused submit keeps what is on the page, and the next change writes it again).
+(() => {
+  const PAGES = {
+    annotate: { answer: "annotate-choice", buttons: ["submit-label", "skip-item"] },
+    grade: { answer: "grade-rating", buttons: ["submit-rating", "skip-rating"] },
+  };
+  const PREFIX = "judge-studio-draft";
+  const NUMBER = /^\s*(?:Comparison|Response)\s+#(\d+)\b/;
+  const PENDING_MS = 15000; // a submit whose result never came back stops holding the drafts after this
+  let pendingUntil = 0;
+  let timer = null;
+
+  const byId = (id) => document.getElementById(id);
+  const visible = (el) => !!el && el.offsetParent !== null;
+  const storage = () => {
+    try {
+      return window.sessionStorage;
+    } catch (_error) {
+      return null; // storage switched off: no drafts, the page works as before
+    }
+  };
+  // the page on screen: the one whose answer widget is visible
+  const pageOnScreen = () => Object.keys(PAGES).find((prefix) => visible(byId(PAGES[prefix].answer))) || null;
+  const account = () => ((byId("whoami") || {}).innerText || "").trim();
+  const keyOf = (prefix) => {
+    const header = byId(`${prefix}-header`);
+    const picker = document.querySelector(`#${prefix}-session input`);
+    const found = header ? NUMBER.exec(header.innerText || "") : null;
+    const user = account();
+    if (!found || !picker || !picker.value || !user) return null;
+    return JSON.stringify([PREFIX, prefix, user, picker.value, Number(found[1])]);
+  };
+  const radios = (prefix) => [...document.querySelectorAll(`#${PAGES[prefix].answer} input[type=radio]`)];
+  const commentBox = (prefix) => document.querySelector(`#${prefix}-comment textarea`);
+  const answerable = (prefix) => {
+    const inputs = radios(prefix);
+    return inputs.length > 0 && inputs.every((input) => !input.disabled);
+  };
+  const onScreen = (prefix) => {
+    const checked = radios(prefix).find((input) => input.checked);
+    const box = commentBox(prefix);
+    return { choice: checked ? checked.value : null, comment: box ? box.value : "" };
+  };
+  const read = (key) => {
+    const store = storage();
+    if (!store || !key) return null;
+    try {
+      const draft = JSON.parse(store.getItem(key) || "null");
+      if (!draft || typeof draft !== "object") return null;
+      const choice = typeof draft.choice === "string" ? draft.choice : null;
+      const comment = typeof draft.comment === "string" ? draft.comment : "";
+      return choice || comment ? { choice, comment } : null;
+    } catch (_error) {
+      return null;
+    }
+  };
+  const remove = (key) => {
+    const store = storage();
+    if (store && key) store.removeItem(key);
+  };
+
+  // (``leaving``: the page is being left, so what it shows is written even while a restore is checking)
+  const save = (leaving) => {
+    timer = null;
+    if (Date.now() < pendingUntil || (restoring && leaving !== true)) return;
+    const prefix = pageOnScreen();
+    const key = prefix ? keyOf(prefix) : null;
+    const store = storage();
+    if (!key || !store || !answerable(prefix)) return;
+    const draft = onScreen(prefix);
+    try {
+      if (draft.choice || draft.comment) store.setItem(key, JSON.stringify(draft));
+      else store.removeItem(key);
+    } catch (_error) {
+      // storage full or refused: keep the page working without a draft
+    }
+  };
+  const saveSoon = () => {
+    if (timer !== null) clearTimeout(timer);
+    timer = setTimeout(save, 150);
+  };
+  for (const type of ["input", "change", "keyup"]) document.addEventListener(type, saveSoon, true);
+  document.addEventListener(
+    "click",
+    (event) => {
+      const target = event.target instanceof Element ? event.target.closest("button") : null;
+      const prefix = target && Object.keys(PAGES).find((p) => PAGES[p].buttons.includes(target.id));
+      if (prefix) {
+        // Submit / Skip: the item is answered (or refused, and then the next change writes the draft again)
+        if (timer !== null) clearTimeout(timer);
+        timer = null;
+        remove(keyOf(prefix));
+        pendingUntil = Date.now() + PENDING_MS;
+        return;
+      }
+      saveSoon();
+    },
+    true,
+  );
+  window.addEventListener("pagehide", () => save(true));
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "hidden") save(true);
+  });
+
+  // put the draft of the item on screen back (tries for a moment: the rating buttons of a Grade session are
+  // drawn after its scale is known), then checks twice that the page kept it; no draft is written meanwhile (so a
+  // value Gradio writes late cannot replace the draft), and what is on the page is written once it is done
+  let restoring = 0; // the run of the restore under way (0: none)
+  let runs = 0;
+  const apply = (prefix, key) => {
+    const draft = read(key);
+    if (!draft) return true;
+    const shown = onScreen(prefix);
+    if (draft.choice && shown.choice !== draft.choice) {
+      const input = radios(prefix).find((radio) => radio.value === draft.choice);
+      if (!input) return false;
+      input.click();
+    }
+    const box = commentBox(prefix);
+    if (box && draft.comment && box.value !== draft.comment) {
+      box.value = draft.comment; // as text: .value, never HTML
+      box.dispatchEvent(new Event("input", { bubbles: true }));
+    }
+    return true;
+  };
+  const restore = (prefix, tries, checks, run) => {
+    if (run !== restoring) return; // a newer item was shown meanwhile
+    const key = keyOf(prefix);
+    const done = !!key && answerable(prefix) && apply(prefix, key);
+    if ((!done && tries > 0) || (done && checks > 0)) {
+      setTimeout(() => restore(prefix, done ? tries : tries - 1, done ? checks - 1 : checks, run), done ? 200 : 60);
+      return;
+    }
+    restoring = 0;
+    save(); // what was chosen or typed meanwhile
+  };
+
+  const shown = window.judgeStudioShowItem;
+  window.judgeStudioShowItem = (prefix) => {
+    if (typeof shown === "function") shown(prefix);
+    if (!PAGES[prefix]) return;
+    pendingUntil = 0;
+    // after Gradio has written the new item into the page
+    const run = ++runs;
+    restoring = run;
+    requestAnimationFrame(() => setTimeout(() => restore(prefix, 15, 2, run), 0));
+  };
+  window.judgeStudioShowFeedback = window.judgeStudioShowItem;
+})();
