@@ -27,7 +27,7 @@ from annotation_store.models import ANNOTATOR_KINDS, ANNOTATOR_ROLES
 from annotation_store.sessions import GoldMark
 from annotation_store.unfinished import Unfinished
 from interchange.importers import add_mapping, read_utf8
-from orchestration.access import ADMIN_PASSWORD_FILE, FIRST_ADMIN, Access
+from orchestration.access import ADMIN_PASSWORD_FILE, FIRST_ADMIN, SECURITY_LOG, Access
 from orchestration.catalog import require_dataset
 from orchestration.checkup import SUITES, CheckupProgress, CheckupReport, run_checkup
 from orchestration.datasets import (
@@ -214,8 +214,10 @@ def open_invites(access: Access, actor: str | None) -> list[OpenInvite]:
 
 def revoke_invite(access: Access, actor: str | None, invite_id: Any) -> OpenInvite:
     """Admins only: revoke the open invite ``invite_id`` (its number in the list); returns what it was."""
-    access.require(actor, ADMIN)
-    return access.store.revoke_invite(_record_id(invite_id, "invite"))
+    user = access.require(actor, ADMIN)
+    revoked = access.store.revoke_invite(_record_id(invite_id, "invite"))
+    SECURITY_LOG.info("invite revoked: #%d (%s, %s) by %r", revoked.id, revoked.role, revoked.kind, user.name)
+    return revoked
 
 
 def forget_first_password(home: Path, name: str, password: str | None) -> bool:

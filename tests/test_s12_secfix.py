@@ -154,7 +154,12 @@ def test_account_and_invite_events_are_logged(app, caplog: pytest.LogCaptureFixt
     assert "account changed: 'nora': active False by 'admin'" in lines
     assert "invite created: reviewer (crowd) valid 72 hours, by 'admin'" in lines
     assert "invite used: new account 'newbie' (reviewer) from 127.0.0.1" in lines
-    assert not any(token in line or "pass-1" in line for line in lines)
+    spare = studio.access.invite("admin", role="annotator", kind="skilled")
+    (opened,) = admin.open_invites("admin")
+    admin.revoke_invite("admin", opened.id)
+    lines = [record.getMessage() for record in caplog.records if record.name == SECURITY]
+    assert f"invite revoked: #{opened.id} (annotator, skilled) by 'admin'" in lines
+    assert not any(secret in line or "pass-1" in line for line in lines for secret in (token, spare))
 
 
 # ---------------------------------------------------------------------- 6: password rules
