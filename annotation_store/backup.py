@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shlex
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from annotation_store.db import shown_url
 from annotation_store.errors import StoreError
 
 
@@ -41,12 +43,16 @@ def sqlite_path(location: str) -> Path | None:
 
 
 def pg_dump_hint(location: str, target: str | Path) -> str:
-    """The ``pg_dump`` command for a PostgreSQL database (its password never printed)."""
-    url = make_url(location).set(drivername="postgresql")
-    shown = url.render_as_string(hide_password=True).replace(":***@", "@")
+    """The ``pg_dump`` command for a PostgreSQL database: its password never printed (``shown_url``, then
+    the mask dropped: pg_dump reads it from PGPASSWORD or ~/.pgpass), in a subshell with ``umask 077`` so
+    the dump is made 0600 like a SQLite backup (pg_dump itself makes it 0644, readable by everyone: s13)."""
+    plain = make_url(location).set(drivername="postgresql").render_as_string(hide_password=False)
+    shown = shown_url(plain).replace(":***@", "@")
     return (
         f"judge-studio backup copies SQLite files; for PostgreSQL use pg_dump (password from PGPASSWORD or "
-        f"~/.pgpass): pg_dump --format=custom --file {target} '{shown}'. Nothing was written."
+        f"~/.pgpass): (umask 077 && pg_dump --format=custom --file {shlex.quote(str(target))} '{shown}'). "
+        "umask 077 makes the dump readable by you only: it holds every password hash and the key that signs "
+        "login cookies. Nothing was written."
     )
 
 

@@ -31,11 +31,15 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+
+from errors import Unavailable
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 WRITE = {"judge_studio_write": True}
@@ -51,6 +55,59 @@ PG_POOL_SIZE = 24
 
 def sqlite_url(path: str | Path) -> str:
     return f"sqlite:///{Path(path).expanduser().resolve()}"
+
+
+# The password of a URL SQLAlchemy cannot read: from the first ":" after the user name to the last "@".
+_PASSWORD_IN_URL = re.compile(r"(://[^:/@]*):.*@")
+
+
+def shown_url(location: str | Path) -> str:
+    """The database setting as it may be printed or logged: a URL with its password as ``***``
+    (``postgresql+psycopg://js:***@host:5432/db``), a SQLite path as it is. Every message that names the
+    database goes through this one function (s13: ``serve``'s banner and every command's "Database:" line
+    printed the password, so it sat in server logs and on shared screens)."""
+    text = str(location)
+    if "://" not in text:
+        return text
+    try:
+        url = make_url(text)
+    except Exception:  # not a URL SQLAlchemy reads (the message about it names it): mask by hand
+        return _PASSWORD_IN_URL.sub(r"\1:***@", text)
+    if "@" in (url.host or ""):  # an unescaped "@" in the password: part of it was read as the host
+        return _PASSWORD_IN_URL.sub(r"\1:***@", text)
+    return url.render_as_string(hide_password=True)
+
+
+def _password_in_host(location: str) -> bool:
+    try:
+        return "@" in (make_url(location).host or "")
+    except Exception:
+        return False
+
+
+# SQLSTATE classes of a server not reached or a login refused: 08 connection exception, 28 invalid
+# authorization (wrong password, no such role), 3D000 no such database, 57P0x shutting down or starting.
+_NOT_REACHED = ("08", "28", "3D", "57P")
+
+
+def unreachable_error(location: str | Path, exc: BaseException) -> Unavailable | None:
+    """The one-line error for a database server that cannot be reached or refuses the login (SQLAlchemy's
+    ``OperationalError`` on PostgreSQL: connection refused, no such host, wrong password, no such role or
+    database), naming the database without its password; None for any other error (a lock timeout, a
+    serialization failure; SQLite's errors). The CLI's error boundary and ``open_store`` use it."""
+    if not isinstance(exc, OperationalError) or "://" not in str(location) or str(location).startswith("sqlite"):
+        return None
+    state = getattr(exc.orig, "sqlstate", None)  # None: the connection itself failed (psycopg sets none)
+    if state is not None and not str(state).startswith(_NOT_REACHED):
+        return None
+    lines = [line.strip() for line in str(exc.orig or exc).splitlines() if line.strip()]
+    said = (lines[0] if lines else type(exc).__name__).rstrip(".")
+    if _password_in_host(str(location)):  # the driver's line names that "host": a piece of the password
+        said = 'the password holds an "@", which ends it early: write it as %40 in the URL'
+    return Unavailable(
+        f"Could not reach the database at {shown_url(location)}: {said}. "
+        "Is the server running and are the name and password right?"
+    )
 
 
 def private_sqlite_file(path: Path) -> None:
@@ -89,10 +146,13 @@ def loose_permissions(location: str) -> str | None:
 
 def make_engine(url: str) -> Engine:
     if not url.startswith("sqlite"):
+        parsed = make_url(url)
+        if parsed.drivername in {"postgresql", "postgres"}:  # psycopg (3) is the driver installed, whatever
+            parsed = parsed.set(drivername="postgresql+psycopg")  # SQLAlchemy's default (2.0: psycopg2)
         # Enough pooled connections for every thread that may be in a transaction at once (REST's
         # ``api_threads``, the UI's event workers): past the pool's size SQLAlchemy opens a connection per
         # transaction and closes it after, and a PostgreSQL connection costs a process fork and a login.
-        engine = create_engine(url, pool_pre_ping=True, pool_size=PG_POOL_SIZE, max_overflow=PG_POOL_SIZE)
+        engine = create_engine(parsed, pool_pre_ping=True, pool_size=PG_POOL_SIZE, max_overflow=PG_POOL_SIZE)
         if engine.dialect.name == "postgresql":
 
             @event.listens_for(engine, "begin")

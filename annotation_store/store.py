@@ -16,7 +16,7 @@ from annotation_store.answers import AnswerKind
 from annotation_store.app_secrets import AppSecretsMixin
 from annotation_store.dataset_removal import DatasetRemovalMixin
 from annotation_store.datasets import COMPARISON_COLUMNS, demo_pairs
-from annotation_store.db import make_engine, sqlite_url, upgrade_to_head
+from annotation_store.db import make_engine, shown_url, sqlite_url, unreachable_error, upgrade_to_head
 from annotation_store.errors import StoreError
 from annotation_store.extra_reads import ExtraReadsMixin
 from annotation_store.gold_ratings import GoldRatingsMixin
@@ -77,13 +77,14 @@ def open_store(location: str | Path) -> Store:
     text = str(location)
     # a new SQLite file is made 0600 in folders made 0700 by make_engine (db.private_sqlite_file)
     url = text if "://" in text else sqlite_url(text)
-    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
     try:
         engine = make_engine(url)
-    except (ArgumentError, NoSuchModuleError) as exc:  # one line naming the setting, not a traceback (s12)
+    except (ArgumentError, NoSuchModuleError, ValueError, ImportError) as exc:  # one line naming the setting
         raise StoreError(
-            f"The database URL {text!r} (--database-url, JUDGE_STUDIO_DATABASE_URL) cannot be opened: {exc}. "
+            f"The database URL '{shown_url(text)}' (--database-url, JUDGE_STUDIO_DATABASE_URL) cannot be opened: "
+            f"{str(exc).replace(text, shown_url(text))}. "
             "Use e.g. postgresql+psycopg://user@host/db, or leave it empty for SQLite in the data directory."
         ) from None
     except OSError as exc:
@@ -91,5 +92,11 @@ def open_store(location: str | Path) -> Store:
             f"The data directory for {text!r} (--home, JUDGE_STUDIO_HOME) cannot be created: "
             f"{exc.strerror or exc}. Choose a folder you can write to."
         ) from None
-    upgrade_to_head(engine)
+    try:
+        upgrade_to_head(engine)  # the first connection: a server that is down or refuses the login says so here
+    except OperationalError as exc:
+        engine.dispose()
+        if (error := unreachable_error(text, exc)) is None:
+            raise
+        raise error from None
     return Store(engine)

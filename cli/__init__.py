@@ -10,13 +10,14 @@ status 130.
 
 from __future__ import annotations
 
+import argparse
 import os
 import signal
 import sys
 import threading
 from collections.abc import Sequence
 from contextlib import suppress
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach a model hub
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -25,6 +26,9 @@ from cli.options import settings_from  # noqa: E402
 from cli.parser import build_parser, command_argv, parse_args  # noqa: E402
 from errors import StudioError  # noqa: E402
 from judge_runtime import JudgeLoadError  # noqa: E402
+
+if TYPE_CHECKING:
+    from settings import Settings
 
 __all__ = ["build_parser", "command_argv", "main", "parse_args", "settings_from"]
 
@@ -38,10 +42,31 @@ USER_ERRORS = (StudioError, ValueError, JudgeLoadError)
 
 
 def _run(argv: Sequence[str]) -> None:
-    from cli import backup, commands, data, datasets, gold, prompts, users
+    from cli import prompts
 
     args = parse_args(argv)
-    settings = prompts.with_prompt(settings_from(args), args)
+    settings = settings_from(args)
+    try:
+        _run_command(args, prompts.with_prompt(settings, args))
+    except Exception as exc:  # a database server down or refusing the login: one line, not 127 (s13)
+        if (error := _database_unreachable(settings.database, exc)) is None:
+            raise
+        raise error from None
+
+
+def _database_unreachable(location: str, exc: Exception) -> StudioError | None:
+    """``annotation_store.db.unreachable_error``'s one-line error for ``exc``, or None (for a command that opened
+    no database, without importing SQLAlchemy)."""
+    if "sqlalchemy" not in sys.modules:
+        return None
+    from annotation_store.db import unreachable_error
+
+    return unreachable_error(location, exc)
+
+
+def _run_command(args: argparse.Namespace, settings: Settings) -> None:
+    from cli import backup, commands, data, datasets, gold, prompts, users
+
     runners = {
         "serve": lambda: commands.serve(settings),
         "serve-api": lambda: commands.serve_api(settings, args),

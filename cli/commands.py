@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from typing import TYPE_CHECKING, Any
 
-from cli.options import counted
+from cli.options import counted, shown_database
 from judge_runtime import Judge, SingleCase
 from judge_runtime.base import checked_settings
 from settings import Settings, judge_spec
@@ -61,7 +61,7 @@ def serve(settings: Settings) -> None:
     app = create_app(studio)
     url = f"http://{settings.host}:{settings.port}/"
     _announce_admin(password, settings)
-    print(f"Judge Studio on {url} (REST API docs: {url}api/v1/docs); data in {settings.database}", flush=True)
+    print(f"Judge Studio on {url} (REST API docs: {url}api/v1/docs); data in {shown_database(settings)}", flush=True)
     for line in network_lines(settings):
         print(line, flush=True)
     # proxy_headers off: the app believes X-Forwarded-* only from forwarded_allow_ips (web/security.py)
@@ -345,7 +345,9 @@ def judge(settings: Settings, args: argparse.Namespace) -> None:
     print(f"Judge: {settings.judge_model} (profile {settings.judge_profile})", file=sys.stderr)
     stored: list[int] = []  # verdicts of this run stored so far, [] until the judge has loaded
 
-    with lazy_progress_bar("judgment", "Judging", settings.batch_size, hint=free_text_hint(settings)) as progress:
+    remote = is_remote_model(settings.judge_model)
+    bar = lazy_progress_bar("judgment", "Judging", settings.batch_size, hint=free_text_hint(settings), remote=remote)
+    with bar as progress:
 
         def tracked(done: int, total: int) -> None:
             stored[:] = [done]
@@ -357,7 +359,7 @@ def judge(settings: Settings, args: argparse.Namespace) -> None:
             if not stored:
                 raise
             raise RemoteJudgeError(stopped_text(exc, stored[0])) from exc
-    print(f"{run_summary_text(summary, args.dataset)} Database: {settings.database}")
+    print(f"{run_summary_text(summary, args.dataset)} Database: {shown_database(settings)}")
 
 
 def stopped_text(exc: Exception, stored: int) -> str:
@@ -391,10 +393,13 @@ def free_text_hint(settings: Settings) -> str:
 
 
 @contextmanager
-def lazy_progress_bar(unit: str, desc: str, batch_size: int, *, hint: str = "") -> Iterator[Callable[[int, int], None]]:
+def lazy_progress_bar(
+    unit: str, desc: str, batch_size: int, *, hint: str = "", remote: bool = False
+) -> Iterator[Callable[[int, int], None]]:
     """``progress_bar``, drawn only at the first ``on_progress`` call (a run with nothing to do draws none)
     with that call's total (so it never reads "0/0"), after a line saying when the bar first moves (on a CPU a
-    batch of 8 takes minutes, and a bar at 0 for that long looks stuck) and ``hint``, when given."""
+    batch of 8 takes minutes, and a bar at 0 for that long looks stuck; a ``remote`` judge's moves after each
+    judgment) and ``hint``, when given."""
     from orchestration.service import batch_note
 
     with ExitStack() as stack:
@@ -404,7 +409,7 @@ def lazy_progress_bar(unit: str, desc: str, batch_size: int, *, hint: str = "") 
             if not bar and not total:
                 return  # nothing goes to the judge (every case refused): no "0/0" bar
             if not bar:
-                for line in (batch_note(total - done, batch_size), hint):
+                for line in (batch_note(total - done, batch_size, remote=remote), hint):
                     if line:
                         print(line, file=sys.stderr)
                 bar.append(stack.enter_context(progress_bar(unit, desc, total)))
@@ -452,7 +457,7 @@ def rate(settings: Settings, args: argparse.Namespace) -> None:
         summary = studio.rate_planned(plan, on_progress=progress)
     print(
         f"Rated {counted(summary.rated, 'response')} ({summary.unparsed} unparsed); skipped {summary.skipped} already "
-        f"rated with this judge (run {summary.run_id}). Database: {settings.database}"
+        f"rated with this judge (run {summary.run_id}). Database: {shown_database(settings)}"
     )
 
 
@@ -498,7 +503,10 @@ def evaluate(settings: Settings, args: argparse.Namespace) -> None:
     checked_statistics(args.alpha, args.n_bootstrap)  # named as flags, before any file is read or model loaded
     pairwise_profile(settings.judge_profile, "evaluate")
     bars = ExitStack()  # the judging bar is `judge`'s (one bar, each state drawn once), opened at its first call
-    progress = bars.enter_context(lazy_progress_bar("judgment", "Judging", settings.batch_size))
+    from judge_runtime.remote import is_remote_model
+
+    remote = is_remote_model(settings.judge_model)
+    progress = bars.enter_context(lazy_progress_bar("judgment", "Judging", settings.batch_size, remote=remote))
     generating: dict[str, Any] = {}
 
     def generation_progress(name: str, done: int, total: int) -> None:
@@ -580,7 +588,7 @@ def checkup(settings: Settings, args: argparse.Namespace) -> None:
         )
     if settings.judge_model == DEMO_MODEL:
         print("Note: the 135M demo judge is for trying the app, not a judge of quality.")
-    print(f"Database: {settings.database}")
+    print(f"Database: {shown_database(settings)}")
 
 
 def is_loopback(host: str) -> bool:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
-from cli.options import add_settings
+from cli.options import add_settings, shown_database
 from settings import Settings
 
 
@@ -76,10 +76,11 @@ def add_report(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--run", type=int, help="judge run id (default: every run on the dataset)")
     parser.add_argument(
         "--format",
-        choices=("markdown", "html", "text"),
-        help="markdown, html with the plots (plotly.js inline, no network) or text (as markdown, names not "
-        "escaped: for reading in a terminal); default from the output's suffix (.html, .htm; .txt), else markdown, "
-        "and text on standard output when it is a terminal",
+        choices=("markdown", "html", "text", "json"),
+        help="markdown, html with the plots (plotly.js inline, no network), text (as markdown, names not "
+        "escaped: for reading in a terminal) or json (the card's figures, as REST /api/v1/report-card returns "
+        "them); default from the output's suffix (.html, .htm; .txt; .json), else markdown, and text on standard "
+        "output when it is a terminal",
     )
     parser.add_argument("--output", "-o", help="file to write (default: standard output)")
     parser.add_argument("--baseline", help="model for win rates (default: the model in every comparison, if any)")
@@ -150,7 +151,7 @@ def import_command(settings: Settings, args: argparse.Namespace) -> None:
             summary = import_file(store, args.file, args.format, options, on_progress=progress)
     finally:
         store.close()
-    print(f"{summary.describe()} Database: {settings.database_shown}")
+    print(f"{summary.describe()} Database: {shown_database(settings)}")
 
 
 def _import_bar(asked: bool | None) -> AbstractContextManager[Callable[[int, int], None] | None]:
@@ -206,11 +207,11 @@ def metrics_command(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def report_command(settings: Settings, args: argparse.Namespace) -> None:
-    """The judge report card as Markdown, as plain text (for a terminal) or as one self-contained HTML page
-    with its plots."""
+    """The judge report card as Markdown, as plain text (for a terminal), as one self-contained HTML page
+    with its plots, or as JSON: the very object REST ``/report-card`` returns (``orchestration.report_card``,
+    the builder ``Studio.report_card`` calls), so a script needs no server (s13 researcher, finding 6)."""
     from orchestration.datasets import open_data_store
     from orchestration.report_card import report_card
-    from ui.report_card import card_html, card_markdown, card_text
 
     options = _report_options(args)
     fmt = args.format or report_format(args.output, sys.stdout.isatty())
@@ -220,11 +221,11 @@ def report_command(settings: Settings, args: argparse.Namespace) -> None:
         card = report_card(store, dataset, run_id=args.run, **options, uncertain_margin=args.uncertain_margin)
     finally:
         store.close()
-    text = {"html": card_html, "text": card_text}.get(fmt, card_markdown)(card)
+    text = card_in(card, fmt)
     if not card["judges"] and not card.get("pairwise_note"):  # (a grading-only dataset's card says why itself)
         note = no_judge_note(dataset)
         print(note, file=sys.stderr)
-        if fmt != "html":
+        if fmt not in ("html", "json"):
             text += f"\n{note}\n"
     if args.output:
         with open(args.output, "w", encoding="utf-8") as out:
@@ -237,14 +238,26 @@ def report_command(settings: Settings, args: argparse.Namespace) -> None:
         reader_left()
 
 
+def card_in(card: dict[str, Any], fmt: str) -> str:
+    """The card in ``fmt``. JSON first and without the page module: ``ui.report_card`` imports Gradio (about 6 s
+    of a ``report``'s start on a loaded 2-core machine, s13), which the JSON does not need."""
+    if fmt == "json":
+        return json.dumps(card, ensure_ascii=False, allow_nan=False)
+    from ui.report_card import card_html, card_markdown, card_text
+
+    return str({"html": card_html, "text": card_text}.get(fmt, card_markdown)(card))
+
+
 def report_format(output: str | None, terminal: bool) -> str:
     """The report card's format from where it goes: a .html / .htm file is HTML, a .txt file plain text,
-    any other file Markdown (it is rendered later, so its names stay escaped), and standard output plain
-    text when it is a terminal (Markdown's backslash escapes are noise there), else Markdown (a pipe or
-    ``> card.md``)."""
+    a .json file JSON, any other file Markdown (it is rendered later, so its names stay escaped), and standard
+    output plain text when it is a terminal (Markdown's backslash escapes are noise there), else Markdown (a
+    pipe or ``> card.md``)."""
     if not output:
         return "text" if terminal else "markdown"
     suffix = output.lower()
+    if suffix.endswith(".json"):
+        return "json"
     return "html" if suffix.endswith((".html", ".htm")) else "text" if suffix.endswith(".txt") else "markdown"
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from cli.options import add_settings
+from cli.options import add_settings, shown_database
 from settings import Settings
 
 LIST_COLUMNS = ("name", "comparisons", "responses", "labels", "ratings", "judge runs")
@@ -68,7 +68,7 @@ def datasets_command(settings: Settings, args: argparse.Namespace) -> None:
             sys.exit("judge-studio: not confirmed; nothing was deleted.")
         deleted = desk.delete(None, args.name, force=args.force)
         print(f"Deleted the dataset {args.name!r}: {contents_text(deleted)}.")
-        print(f"Database: {settings.database}", file=sys.stderr)
+        print(f"Database: {shown_database(settings)}", file=sys.stderr)
     finally:
         store.close()
 

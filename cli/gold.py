@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
-from cli.options import add_settings, counted
+from cli.options import add_settings, counted, shown_database
 from errors import InvalidInput
 from settings import Settings
 
@@ -425,7 +425,7 @@ def _responses_command(settings: Settings, desk: AdminDesk, args: argparse.Names
         path = Path(args.file)
         marks = read_gold_responses_file(path, args.format)
         print(f"Imported {path.name}: {gold_import_text(desk.import_gold_ratings(actor, marks), 'response')}.")
-        print(f"Database: {settings.database}", file=sys.stderr)
+        print(f"Database: {shown_database(settings)}", file=sys.stderr)
 
 
 def gold_import_text(counts: GoldImportCounts, noun: str) -> str:
@@ -470,6 +470,6 @@ def gold_command(settings: Settings, args: argparse.Namespace) -> None:
             path = Path(args.file)
             marks = read_gold_file(path, args.format)
             print(f"Imported {path.name}: {gold_import_text(desk.import_gold(actor, marks), 'comparison')}.")
-            print(f"Database: {settings.database}", file=sys.stderr)
+            print(f"Database: {shown_database(settings)}", file=sys.stderr)
     finally:
         store.close()

@@ -65,6 +65,14 @@ def _warn(message: str) -> None:
     print(f"judge-studio: warning: {message}", file=sys.stderr)
 
 
+def shown_database(settings: Settings) -> str:
+    """Where the data is, as every message shows it: a URL's password as ``***``
+    (``annotation_store.db.shown_url``; s13: "Database: postgresql+psycopg://js:jspass@..." was printed)."""
+    from annotation_store.db import shown_url
+
+    return shown_url(settings.database)
+
+
 def counted(n: int, word: str) -> str:
     """``analysis.report_text.counted``, imported when a message is printed (``analysis`` pulls in pandas and
     scikit-learn, which ``--help`` must not load)."""

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from cli.options import add_settings, counted
+from cli.options import add_settings, counted, shown_database
 from settings import Settings
 
 if TYPE_CHECKING:
@@ -128,7 +128,7 @@ def users_command(settings: Settings, args: argparse.Namespace) -> None:
             password = _read_password(args.password_stdin)
             admin.add_account(None, args.name, password, role=args.role, kind=args.kind)
             kind = f" ({args.kind} annotator)" if args.role == "annotator" or args.kind != "crowd" else ""
-            print(f"Added {args.role} {args.name!r}{kind}. Database: {settings.database}")
+            print(f"Added {args.role} {args.name!r}{kind}. Database: {shown_database(settings)}")
         elif task == "list":
             print(_accounts_text(admin.accounts(None)))
         elif task == "set":

@@ -7,7 +7,8 @@ state on the other outputs, so a typo in a form never leaves an overlay that blo
 Anything else is a bug: it propagates out of these decorators, and ``guard_all`` (run once on the
 whole app by ``ui.layout.build_ui``) logs its traceback and shows the user only ``BUG_MESSAGE``
 (Gradio would otherwise show the bare exception text, e.g. a ``KeyError``'s column name), for every
-handler, decorated or not (timers, page loads, pickers).
+handler, decorated or not (timers, page loads, pickers). A database that cannot be reached takes the
+same path but is no bug: the user sees ``UNREACHABLE_MESSAGE`` ("...nothing was saved...") instead.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any, TypeVar
 import gradio as gr
 from gradio_client.exceptions import AppError
 
+from annotation_store.outage import OUTAGE, UNREACHABLE_MESSAGE, unreachable
 from errors import StudioError
 from judge_runtime import JudgeInputError, JudgeLoadError
 from ui.render import inline_text
@@ -54,7 +56,12 @@ def as_gr_error(exc: BaseException) -> gr.Error:
 
 
 def as_bug(fn: Callable[..., Any], exc: BaseException) -> gr.Error:
-    """A bug in a handler: the traceback to the server log, a generic popup (no internals) to the user."""
+    """A bug in a handler: the traceback to the server log, a generic popup (no internals) to the user.
+    A database that cannot be reached is no bug: the user reads that nothing was saved, and the log gets
+    one line per outage (``annotation_store.outage``), not a traceback per click."""
+    if unreachable(exc):
+        OUTAGE.refused(exc, f"UI handler {getattr(fn, '__qualname__', fn)}")
+        return gr.Error(UNREACHABLE_MESSAGE, print_exception=False)
     log.error("Unexpected error in UI handler %s", getattr(fn, "__qualname__", fn), exc_info=exc)
     return gr.Error(BUG_MESSAGE, print_exception=False)
 

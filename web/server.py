@@ -23,10 +23,10 @@ from starlette.middleware.cors import CORSMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from orchestration import Studio
-from orchestration.access import LoginThrottle
 from web import invites, login
 from web.context import WebContext, origin_of, web_context
 from web.errors import install_error_boundary
+from web.outage import install_outage_boundary
 from web.routes import API_PREFIX, ROUTERS
 from web.security import WebSecurity
 from web.sessions import SessionSigner
@@ -122,7 +122,7 @@ def create_app(studio: Studio) -> FastAPI:
     from ui.layout import build_ui, css_paths, head_html
 
     settings = studio.settings
-    studio.access.throttle = LoginThrottle(studio.store, settings.login_attempts)
+    studio.access.limit_logins(settings.login_attempts)
     web = _context(studio, get_upload_folder())
     app = _api_app(studio)
     app.state.web = web
@@ -167,6 +167,8 @@ def log_config() -> dict[str, Any]:
         "stream": "ext://sys.stderr",
     }
     config["loggers"]["judge_studio.security"] = {"handlers": ["security"], "level": "INFO", "propagate": False}
+    # a database outage: one line when it starts, at most one a minute while it lasts, one when it ends
+    config["loggers"]["judge_studio.database"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
     return config
 
 
@@ -206,7 +208,7 @@ def create_api_app(studio: Studio) -> FastAPI:
     """The REST API (with the login and invite pages, and a plain ``/`` saying so) without the Gradio
     UI: what each worker process of ``judge-studio serve-api`` serves. Same security middleware; no
     uploads (the API takes none)."""
-    studio.access.throttle = LoginThrottle(studio.store, studio.settings.login_attempts)
+    studio.access.limit_logins(studio.settings.login_attempts)
     web = _context(studio, str(Path(studio.settings.home) / "uploads"))
     app = _api_app(studio)
     app.state.web = web
@@ -247,6 +249,8 @@ def _secured(app: FastAPI, web: WebContext) -> FastAPI:
     # here so that Gradio's own handler (credentialed, any Origin when Host is not localhost) stands aside.
     app.add_middleware(CORSMiddleware, allow_origins=[], allow_credentials=False)
     app.add_middleware(WebSecurity, web=web, docs_prefix=f"{API_PREFIX}/docs")
+    # around all of it (and inside the mounted Gradio app): an unreachable database is a 503 with a message
+    install_outage_boundary(app)
     if web.studio.settings.forwarded_allow_ips:
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=web.studio.settings.forwarded_allow_ips)
     return app
