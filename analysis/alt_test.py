@@ -68,6 +68,8 @@ class AltTestResult:
     passed: bool | None  # None when the minimum requirements are unmet
     problems: tuple[str, ...]  # unmet requirements, in plain words
     conclusion: str
+    n_people: int = 0  # everyone in the group who labelled (``annotators`` are those tested)
+    min_annotators: int = MIN_ANNOTATORS  # the people the test needs
 
 
 def _tables(labels: pd.DataFrame, verdicts: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
@@ -171,7 +173,19 @@ def alt_test(
     rho = float(np.mean([t.judge_advantage for t in trials])) if trials else None
     passed = None if problems or omega is None else omega >= 0.5
     result = AltTestResult(
-        epsilon, alpha, annotator_kind, len(counts), tuple(trials), skipped, omega, rho, passed, tuple(problems), ""
+        epsilon,
+        alpha,
+        annotator_kind,
+        len(counts),
+        tuple(trials),
+        skipped,
+        omega,
+        rho,
+        passed,
+        tuple(problems),
+        "",
+        n_people=len(coverage.people),
+        min_annotators=min_annotators,
     )
     return replace(result, conclusion=_conclusion(result))
 

@@ -20,7 +20,7 @@ from analysis.defaults import (
     POSITION_MAX_FIRST_RATE_GAP,
     POSITION_MAX_FLIP_RATE,
 )
-from analysis.report_text import counted, not_parsed, not_parsed_text
+from analysis.report_text import counted, has_people_labels, not_parsed, not_parsed_text
 
 QUESTION = "Can this judge replace people on this dataset?"
 ANSWERS = {True: "yes", False: "no", None: "undecided"}
@@ -82,6 +82,8 @@ def _judge_card(judge: Mapping[str, Any], report: Mapping[str, Any]) -> dict[str
     versus = judge["against_majority"]
     return {
         "run_id": judge["run_id"],
+        # False: no comparison has a people label; the card says so once and leaves out the empty figures
+        "people_labelled": has_people_labels(report["counts"]),
         "model": judge["model"],
         "profile": judge["profile"],
         "answer": ANSWERS[passed],
@@ -109,15 +111,26 @@ def _judge_card(judge: Mapping[str, Any], report: Mapping[str, Any]) -> dict[str
         "response_1_share": judge["response_1_share"],
         "length_bias": {"judge": judge["length_bias"], "people": report["people"]["length_bias"]},
         "corrected": judge["corrected"],
-        "ranking": rankings(judge["corrected"]),
+        "ranking": rankings(judge["corrected"], judge.get("partial_order"), report["people"].get("partial_order")),
         "caveats": caveats,
         "checkup": checkups_of(judge["run_id"], report),
     }
 
 
-def rankings(corrected: Mapping[str, Any] | None) -> dict[str, Any] | None:
+def rankings(
+    corrected: Mapping[str, Any] | None,
+    judge_order: Mapping[str, Any] | None = None,
+    people_order: Mapping[str, Any] | None = None,
+) -> dict[str, Any] | None:
     """Models ordered by corrected win rate (against the baseline when there is one, else against
-    every model met), with the judge-only and people-only orders beside it."""
+    every model met), with the judge-only and people-only orders beside it.
+
+    ``judge_order`` and ``people_order`` are the report's partial orders (``order_dict``) of the judge run
+    and of the people: two models are *separated* in an order when its partial order orders them or their
+    win-rate intervals do not overlap (the corrected order reads the people's partial order, since the
+    corrected estimate rests on their labels). ``not_separated`` lists, per order, the pairs it leaves
+    unordered; ``swaps`` the pairs the judge and the corrected orders put the other way round, each with
+    whether either side separates the two (a swap neither separates is not a real difference: s13 tester)."""
     if corrected is None:
         return None
     rows = corrected["against_baseline"] or corrected["against_all"]
@@ -127,14 +140,35 @@ def rankings(corrected: Mapping[str, Any] | None) -> dict[str, Any] | None:
         ranked = [r for r in rated if r[source]["estimate"] is not None]
         return [r["model"] for r in sorted(ranked, key=lambda r: (-r[source]["estimate"], r["model"]))]
 
-    judge_order, corrected_order = order("judge"), order("corrected")
+    orders = {source: order(source) for source in ("corrected", "judge", "people")}
+    graphs = {"corrected": people_order, "judge": judge_order, "people": people_order}
+    by_model = {r["model"]: r for r in rated}
+
+    def separated(source: str, a: str, b: str) -> bool:
+        return _ordered(graphs[source], a, b) or _apart(by_model[a][source], by_model[b][source])
+
+    not_separated = {
+        source: [[a, b] for i, a in enumerate(ranked) for b in ranked[i + 1 :] if not separated(source, a, b)]
+        for source, ranked in orders.items()
+    }
+    judge_rank = {m: i for i, m in enumerate(orders["judge"])}
+    swaps = [
+        {"judge_above": b, "corrected_above": a, "separated": separated("judge", a, b) or separated("corrected", a, b)}
+        for i, a in enumerate(orders["corrected"])
+        for b in orders["corrected"][i + 1 :]
+        if a in judge_rank and b in judge_rank and judge_rank[b] < judge_rank[a]
+    ]
+    judge_ranked, corrected_ranked = orders["judge"], orders["corrected"]
+    both = bool(judge_ranked and corrected_ranked)
     return {
         "against": corrected["baseline"] if corrected["against_baseline"] else None,
-        "corrected": corrected_order,
-        "judge": judge_order,
-        "people": order("people"),
+        **orders,
         # None when either order is missing (no labels, no parsed verdict): there is nothing to compare
-        "judge_matches_corrected": judge_order == corrected_order if judge_order and corrected_order else None,
+        "judge_matches_corrected": judge_ranked == corrected_ranked if both else None,
+        "not_separated": not_separated,
+        "swaps": swaps,
+        # the orders differ where one of them separates the two models (None: nothing to compare)
+        "judge_differs_where_separated": any(s["separated"] for s in swaps) if both else None,
         "judge_outside_corrected_interval": [
             r["model"]
             for r in rated
@@ -144,11 +178,41 @@ def rankings(corrected: Mapping[str, Any] | None) -> dict[str, Any] | None:
     }
 
 
+def _ordered(order: Mapping[str, Any] | None, a: str, b: str) -> bool:
+    """Does the partial order put one of ``a`` and ``b`` above the other (by an edge or a path), one way only?"""
+    if not order:
+        return False
+    below: dict[str, set[str]] = {}
+    for edge in order["edges"]:
+        below.setdefault(edge["winner"], set()).add(edge["loser"])
+
+    def reaches(start: str, goal: str) -> bool:
+        seen, todo = {start}, [start]
+        while todo:
+            for nxt in below.get(todo.pop(), ()):
+                if nxt == goal:
+                    return True
+                if nxt not in seen:
+                    seen.add(nxt)
+                    todo.append(nxt)
+        return False
+
+    return reaches(a, b) != reaches(b, a)  # both ways: a cycle, which orders nothing
+
+
+def _apart(first: Mapping[str, Any], second: Mapping[str, Any]) -> bool:
+    """Do two win-rate intervals leave a gap between them? False when either has no interval."""
+    bounds = (first["low"], first["high"], second["low"], second["high"])
+    if any(bound is None for bound in bounds):
+        return False
+    return bool(first["high"] < second["low"] or second["high"] < first["low"])
+
+
 def _caveats(judge: Mapping[str, Any], report: Mapping[str, Any], test: Mapping[str, Any] | None) -> list[str]:
     """The caveats that apply to this run, in plain words (thresholds from ``analysis.defaults``)."""
     notes: list[str] = []
     labelled = report["counts"]["labelled_comparisons"]
-    if labelled < CARD_MIN_LABELLED:
+    if 0 < labelled < CARD_MIN_LABELLED:  # none at all: the card says so once, in its head (NO_PEOPLE_LABELS)
         notes.append(
             f"too few labels: {counted(labelled, 'comparison')} {'has' if labelled == 1 else 'have'} a people label "
             f"(fewer than {CARD_MIN_LABELLED}); "
@@ -188,6 +252,12 @@ def _caveats(judge: Mapping[str, Any], report: Mapping[str, Any], test: Mapping[
     return notes
 
 
+def _points(gap: float) -> str:
+    """A gap between two shares in percentage points ("10 percentage points"), not "10%": 62% is 12 points from
+    50%, not 12% of it (s13 tester)."""
+    return f"{100 * gap:g} percentage points"
+
+
 def _calibration_caveats(judge: Mapping[str, Any]) -> list[str]:
     calibration = judge["calibration"]
     if calibration is None:
@@ -212,7 +282,7 @@ def _position_caveats(position: Mapping[str, Any], alpha: float) -> list[str]:
     if rate is not None and p_value is not None and abs(rate - 0.5) > POSITION_MAX_FIRST_RATE_GAP and p_value < alpha:
         notes.append(
             f"position bias: the response shown first wins {rate:.0%} of decisive verdicts "
-            f"(more than {POSITION_MAX_FIRST_RATE_GAP:.0%} from 50%, p = {p_value:.2g})"
+            f"(more than {_points(POSITION_MAX_FIRST_RATE_GAP)} from 50%, p = {p_value:.2g})"
         )
     return notes
 
@@ -226,7 +296,7 @@ def _response_one_caveats(share: Mapping[str, Any], alpha: float) -> list[str]:
     return [
         f"possible position bias: judged in one order, the judge picks response 1 (shown first) in "
         f"{share['judge_rate']:.0%} of {share['n']} comparisons, people in {share['people_rate']:.0%} of the same "
-        f"(more than {POSITION_MAX_FIRST_RATE_GAP:.0%} apart, exact McNemar p = {p_value:.2g}); evidence, not a "
+        f"(more than {_points(POSITION_MAX_FIRST_RATE_GAP)} apart, exact McNemar p = {p_value:.2g}); evidence, not a "
         "swap test: response 1 may really be better where they disagree"
     ]
 
@@ -237,7 +307,7 @@ def _length_caveats(judge: Mapping[str, Any], people: Mapping[str, Any]) -> list
         return []
     return [
         f"length bias: the judge picks the longer response in {mine:.0%} of decisive verdicts, people in "
-        f"{theirs:.0%} (more than {LENGTH_MAX_EXCESS:.0%} apart)"
+        f"{theirs:.0%} (more than {_points(LENGTH_MAX_EXCESS)} apart)"
     ]
 
 

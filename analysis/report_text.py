@@ -17,6 +17,16 @@ from analysis.guideline_versions import guideline_text_lines
 from analysis.judge_versions import judge_version_lines
 
 NOT_A_TIME_SERIES = "labels stored at once (e.g. imported): in label order, not a time series"
+#: Said once instead of empty people figures ("1: 0, 2: 0, tie: 0", "accuracy n/a over 0 comparisons") when no
+#: comparison has a people label (AlpacaEval's released annotations: s13 tester); the CLI text and the card.
+NO_PEOPLE_LABELS = "No people's labels on this dataset: figures against people are left out."
+#: People's position preference when no decisive label has a recorded left/right order (imported labels only).
+NO_POSITION_LABELS = "People's position preference: no decisive labels to measure it."
+
+
+def has_people_labels(counts: Mapping[str, Any]) -> bool:
+    """Does any comparison have a people label (the report's ``counts``; older reports: any label)?"""
+    return bool(counts.get("labelled_comparisons", counts.get("labels", 0)))
 
 
 def _num(value: Any, digits: int = 3) -> str:
@@ -74,9 +84,15 @@ def format_report(report: Mapping[str, Any]) -> str:
         f"{counted(counts['labels'], 'label')} from {counted(counts['annotators'], 'annotator')}, "
         f"{counted(counts['judge_runs'], 'judge run')}, {counted(counts['categories'], 'category', 'categories')}",
         *_scope_lines(report.get("labels_from")),
-        "People's label per comparison: " + ", ".join(f"{k}: {v}" for k, v in report["label_distribution"].items()),
-        *_adjudication_lines(report.get("adjudications")),
     ]
+    people = has_people_labels(counts)
+    if people:
+        lines.append(
+            "People's label per comparison: " + ", ".join(f"{k}: {v}" for k, v in report["label_distribution"].items())
+        )
+        lines += _adjudication_lines(report.get("adjudications"))
+    else:  # one line, not empty people figures
+        lines.append(NO_PEOPLE_LABELS)
     inter = report["inter_annotator"]
     if inter["pairwise_cohen_kappa"]:
         kappas = "; ".join(
@@ -89,7 +105,9 @@ def format_report(report: Mapping[str, Any]) -> str:
             f"Krippendorff's alpha {_num(inter['krippendorff_alpha'])}"
         )
     for judge in report["judges"]:
-        lines += _judge_lines(judge, report["settings"]["baseline"], report["settings"].get("uncertain_margin"))
+        lines += _judge_lines(
+            judge, report["settings"]["baseline"], report["settings"].get("uncertain_margin"), people=people
+        )
     lines += judge_version_lines(report.get("judge_versions"))
     lines += _annotator_lines(report["annotators"])
     lines += _model_pair_lines(report["model_pairs"])
@@ -98,6 +116,7 @@ def format_report(report: Mapping[str, Any]) -> str:
         edges = ", ".join(f"{a} > {b}" for a, b in order["hasse"]) or "no significant differences"
         lines.append(f"People's partial order (p < {report['settings']['alpha']}): {edges}")
         lines += borderline_lines(report)
+    lines += _judge_order_lines(report)
     if report["people"].get("ranking_note"):
         lines.append(f"Rankings {report['people']['ranking_note']}")
     lines += _people_position_lines(report["people"]["position_bias"])
@@ -161,14 +180,36 @@ def _people_position_lines(position: Mapping[str, Any]) -> list[str]:
     unknown = position.get("n_unknown_order", 0)
     if not position["n_decisive"] and not unknown:
         return []
+    if not position["n_decisive"]:  # nothing measured: say so, not "n/a over 0 decisive labels"
+        return [f"{NO_POSITION_LABELS} {unrecorded_order_text(unknown)}."]
     rate, p_value = _num(position["left_position_rate"]), _num(position["p_value"])
     line = (
         f"People's position preference: share choosing the left response {rate} over {position['n_decisive']} "
         f"decisive labels with a recorded left/right order (p = {p_value})"
     )
     if unknown:
-        line += f"; {unknown} decisive labels have no recorded order (imported) and are left out"
+        line += f"; {unrecorded_order_text(unknown)}"
     return [line]
+
+
+def unrecorded_order_text(n: int) -> str:
+    """ "2671 decisive labels have no recorded order (imported) and are left out": the labels people's position
+    preference cannot read (the CLI text and the Dashboard)."""
+    has, are = ("has", "is") if n == 1 else ("have", "are")
+    return f"{counted(n, 'decisive label')} {has} no recorded order (imported) and {are} left out"
+
+
+def _judge_order_lines(report: Mapping[str, Any]) -> list[str]:
+    """Each judge run's partial order beside the people's (``--json``: ``judges[].partial_order``), in the same
+    words: a CLI user comparing checkpoints needs the judge's graph too (s13 tester)."""
+    alpha = report["settings"]["alpha"]
+    lines = []
+    for judge in report["judges"]:
+        order = judge.get("partial_order")
+        if order is not None:
+            edges = ", ".join(f"{a} > {b}" for a, b in order["hasse"]) or "no significant differences"
+            lines.append(f"Judge run {judge['run_id']}'s partial order (p < {alpha}): {edges}")
+    return lines
 
 
 def _adjudication_lines(adjudications: Mapping[str, Any] | None) -> list[str]:
@@ -205,8 +246,11 @@ def _uncertain_text(judge: Mapping[str, Any], margin: float | None) -> str:
     )
 
 
-def _judge_lines(judge: Mapping[str, Any], baseline: str | None, margin: float | None = None) -> list[str]:
-    """One judge run: agreement with people, both orders, position bias, over time, length, win rates."""
+def _judge_lines(
+    judge: Mapping[str, Any], baseline: str | None, margin: float | None = None, *, people: bool = True
+) -> list[str]:
+    """One judge run: agreement with people, both orders, position bias, over time, length, win rates.
+    ``people=False`` (no people labels): the figures against people are left out, not printed empty."""
     versus, vote = judge["against_majority"], judge["per_vote"]
     ci = accuracy_interval_text(versus["accuracy_ci95"])  # a bootstrap, or Wilson's named as such
     missing = not_parsed_text(judge["verdicts"]["status"])
@@ -226,7 +270,7 @@ def _judge_lines(judge: Mapping[str, Any], baseline: str | None, margin: float |
             f"{_num(vote['mtbench_agreement']['with_ties'])}, without ties "
             f"{_num(vote['mtbench_agreement']['without_ties'])}{uncertain_left_out(vote.get('judge_uncertain', 0))}",
         ]
-    lines += _position_lines(judge)
+    lines += _position_lines(judge, people=people)
     if judge["over_time"]:
         note = "" if judge["over_time_is_time_series"] else f"; {NOT_A_TIME_SERIES}"
         lines.append("  per vote over time (labels: accuracy): " + _over_time_text(judge["over_time"]) + note)
@@ -237,7 +281,7 @@ def _judge_lines(judge: Mapping[str, Any], baseline: str | None, margin: float |
             f"  win rate of {rate['model']} against {baseline}: "
             f"{_num(rate['win_rate'])} (n={rate['n']}, draws count half)"
         )
-    return lines + _replace_people_lines(judge)
+    return lines + _replace_people_lines(judge, people=people)
 
 
 def borderline_lines(report: Mapping[str, Any]) -> list[str]:
@@ -251,15 +295,30 @@ def _interval(part: Mapping[str, Any]) -> str:
     return f"{_num(part['estimate'])} [{_num(part['low'])}, {_num(part['high'])}]"
 
 
-def _replace_people_lines(judge: Mapping[str, Any]) -> list[str]:
-    """Can the judge replace people: the alternative-annotator test, calibration, corrected win rates."""
-    lines = [
-        f"  alt-test ({test['group']} annotators, epsilon {test['epsilon']:g}): "
+def alt_test_line(test: Mapping[str, Any]) -> str:
+    """One group's alternative-annotator test. Its people counted as they are: "over 0 annotators" was printed
+    for a group of 1 expert (it counted those tested), so a group too small says "1 expert annotator (needs
+    3)" and one with people left out "2 of 3 annotators tested" (s13 researcher, finding 7)."""
+    head = f"  alt-test ({test['group']} annotators, epsilon {test['epsilon']:g}): "
+    tested = len(test["annotators"])
+    people = int(test.get("n_people", tested))
+    needs = int(test.get("min_annotators", 0))
+    if people < needs:  # never testable on this group, whatever the judge did
+        who = "annotator" if test["group"] == "all" else f"{test['group']} annotator"  # (judge_vs_people.ALL_KINDS)
+        return head + f"not testable, {counted(people, who)} (needs {needs})"
+    over = counted(tested, "annotator") if tested == people else f"{tested} of {counted(people, 'annotator')} tested"
+    return (
+        head
         + {True: "passed", False: "failed", None: "not testable"}[test["passed"]]
         + f", winning rate {_num(test['winning_rate'], 2)}, advantage probability "
-        f"{_num(test['advantage_probability'], 2)} over {len(test['annotators'])} annotators"
-        for test in judge.get("alt_test") or []
-    ]
+        f"{_num(test['advantage_probability'], 2)} over {over}"
+    )
+
+
+def _replace_people_lines(judge: Mapping[str, Any], *, people: bool = True) -> list[str]:
+    """Can the judge replace people: the alternative-annotator test, calibration, corrected win rates (without
+    people labels only the judge's own win rate with its interval: the people and corrected ones are empty)."""
+    lines = [alt_test_line(test) for test in judge.get("alt_test") or []]
     lines += [f"    {note}" for note in alt_test_notes(judge.get("alt_test") or [])]  # why, each once
     calibration = judge.get("calibration")
     if calibration is not None:
@@ -271,6 +330,9 @@ def _replace_people_lines(judge: Mapping[str, Any]) -> list[str]:
         rows = corrected["against_baseline"] or corrected["against_all"]
         against = corrected["baseline"] if corrected["against_baseline"] else "all others"
         for row in rows[:SUMMARY_ROWS]:
+            if not people:
+                lines.append(f"  win rate of {row['model']} against {against}, judge only: {_interval(row['judge'])}")
+                continue
             lines.append(
                 f"  win rate of {row['model']} against {against} (people: {corrected['people_labels']}): people "
                 f"{_interval(row['people'])}, judge {_interval(row['judge'])}, corrected {_interval(row['corrected'])}"
@@ -303,13 +365,14 @@ def response_one_text(share: Mapping[str, Any], *, both_orders: bool) -> str:
     return sentence if both_orders else f"{sentence} {RESPONSE_ONE_READING}"
 
 
-def _position_lines(judge: Mapping[str, Any]) -> list[str]:
+def _position_lines(judge: Mapping[str, Any], *, people: bool = True) -> list[str]:
     """Both orders (swapped-order accuracy, the mean of the two orders, the combined verdict) and
-    position bias, or why position bias was not measured (then the response-1 share beside people's)."""
+    position bias, or why position bias was not measured (then the response-1 share beside people's,
+    when there are people labels to set it beside)."""
     position, both = judge["position_bias"], judge["both_orders"]
-    share = f"  {response_one_text(judge['response_1_share'], both_orders=both is not None)}"
+    share = [f"  {response_one_text(judge['response_1_share'], both_orders=both is not None)}"] if people else []
     if position["not_measured"]:
-        return [f"  position bias {position['not_measured']}", share]
+        return [f"  position bias {position['not_measured']}", *share]
     lines = [
         f"  both orders: consistency {_num(position['consistency'])} over {position['n_pairs']} pairs, first-position "
         f"rate {_num(position['first_position_rate'])} of {position['n_decisive']} decisive verdicts"
@@ -321,7 +384,7 @@ def _position_lines(judge: Mapping[str, Any]) -> list[str]:
             f"orders {_num(both['mean_of_orders_accuracy'])}, combined (agree, else tie) {_num(combined['accuracy'])} "
             f"(n={combined['n']})"
         )
-    return [*lines, share]
+    return [*lines, *share]
 
 
 SUMMARY_ROWS = 10  # the text summary lists at most this many annotators / model pairs (--json has all)

@@ -215,6 +215,7 @@ class ImportSummary:
     labels: int
     annotators: int
     runs: tuple[ImportedRun, ...]
+    annotators_created: int = 0  # of ``annotators``, the accounts this import created (kind "crowd", the default)
 
     def describe(self) -> str:
         # the plural inline: this layer may not import analysis.report_text.counted
@@ -231,7 +232,22 @@ class ImportSummary:
             return f"{self.source} was already imported into dataset {self.dataset!r}: nothing new (already there)."
         created = "new dataset" if self.dataset_created else "dataset"
         return " ".join(
-            (f"Imported {self.source} into {created} {self.dataset!r}: {', '.join(parts)}.", *self.warnings)
+            (
+                f"Imported {self.source} into {created} {self.dataset!r}: {', '.join(parts)}.",
+                *self._kind_note(),
+                *self.warnings,
+            )
+        )
+
+    def _kind_note(self) -> tuple[str, ...]:
+        """New annotators become "crowd", which picks the alternative-annotator test's margin (crowd's is the
+        strictest): said, with the command that changes it (it was silent: s13 researcher, finding 7)."""
+        n = self.annotators_created
+        if not n:
+            return ()
+        return (
+            f"{n} annotator{' was' if n == 1 else 's were'} imported as crowd, which sets the alternative-annotator "
+            "test's margin (change with `judge-studio users set NAME --kind expert|skilled`, or on the Admin page).",
         )
 
     @property
@@ -298,6 +314,7 @@ class BatchWriter:
         self.done, self.reported = 0, -1  # -1: nothing reported yet (the first report is 0 of the total)
         self.dataset_id = 0
         self.runs_written: set[int] = set()  # runs this batch writes: never "an earlier run" to one another
+        self.annotators_created = 0  # imported annotators added now (ImportSummary's kind note)
 
     def run(self) -> ImportSummary:
         dataset = self._dataset()
@@ -320,6 +337,7 @@ class BatchWriter:
             labels=labels,
             annotators=annotators,
             runs=runs,
+            annotators_created=self.annotators_created,
         )
 
     # -------------------------------------------------------------- progress
@@ -518,6 +536,7 @@ class BatchWriter:
                 if person is None:
                     person = Annotator(name=name)
                     self.session.add(person)
+                    self.annotators_created += 1
                 people[item.annotator] = person
         self.session.flush()
         ids = set(self.comparisons.values())

@@ -230,9 +230,20 @@ class PandaLMProfile:
         return _finish(
             verdict,
             truncated=truncated,
-            reason=reason.group(1) if reason else "",
+            reason=_without_verdict_line(reason.group(1)) if reason else "",
             reference=reference.group(1) if reference else "",
         )
+
+
+def _without_verdict_line(reason: str) -> str:
+    """The reason without a first line that is only a verdict word ("1\\nThe sentence ..."): a model that
+    writes its verdict again after "### Reason:" (the small demo model does, after the forced "1\\n\\n### Reason: "
+    of a constrained verdict, on the local and the remote judge alike) has not begun its reason with it (s13
+    pgteam, finding 11). A reason that is nothing but the word is kept: it is all the model wrote."""
+    first, newline, rest = reason.lstrip().partition("\n")
+    if newline and rest.strip() and _PANDALM_VERDICT.match(first):
+        return rest
+    return reason
 
 
 # ---------------------------------------------------------------------------------------------- MT-Bench

@@ -97,7 +97,26 @@ _REMOTE_MODEL = re.compile(r"^openai:(?P<name>.+)@(?P<url>https?://\S+)$")
 
 
 class RemoteJudgeError(JudgeLoadError):
-    """The judge endpoint could not be reached or refused a request; the message names the endpoint and why."""
+    """The judge endpoint could not be reached or refused a request; the message names the endpoint and why.
+    ``lost``: the connection failed (refused, cut, timed out), as opposed to an answer the server refused;
+    ``reason``: the transport's own words for it."""
+
+    def __init__(self, message: str, *, lost: bool = False, reason: str = "") -> None:
+        super().__init__(message)
+        self.lost = lost
+        self.reason = reason
+
+
+def stopped_answering(base_url: str, tokens: int, reason: str) -> str:
+    """What a judgment that lost its server half-way says (the judge had loaded and answered before, so it is
+    not a loading error): the address, how far the output got, and the transport's reason."""
+    where = (
+        f"after {tokens} token{'s' if tokens != 1 else ''} of this judgment"
+        if tokens
+        else "before this judgment's output began"
+    )
+    because = f" ({reason})" if reason else ""
+    return f"The judge server at {base_url} stopped answering {where}{because}: is it still running?"
 
 
 def is_remote_model(model: str) -> bool:
@@ -169,14 +188,17 @@ class OpenAIClient:
     def _error(self, path: str, exc: Exception) -> RemoteJudgeError:
         import httpx
 
+        reason = str(exc)
         if isinstance(exc, httpx.ConnectError):
-            return RemoteJudgeError(
+            message = (
                 f"Cannot reach the judge endpoint {self.base_url} ({exc}): is the server (vLLM, llama-server) "
                 "running at that address?"
             )
-        if isinstance(exc, httpx.TimeoutException):
-            return RemoteJudgeError(f"The judge endpoint {self.base_url} did not answer {path} in time ({exc}).")
-        return RemoteJudgeError(f"Request to the judge endpoint {self.base_url}/{path} failed: {exc}")
+        elif isinstance(exc, httpx.TimeoutException):
+            message = f"The judge endpoint {self.base_url} did not answer {path} in time ({exc})."
+        else:
+            message = f"Request to the judge endpoint {self.base_url}/{path} failed: {exc}"
+        return RemoteJudgeError(message, lost=True, reason=reason)
 
     def _check(self, path: str, response: Any) -> None:
         if response.status_code >= 400:
@@ -565,18 +587,30 @@ class RemoteJudge(Judge):
         return self._result(completion, started, prefix, probabilities)
 
     def stream(self, case: Case) -> Iterator[JudgeProgress]:
+        """The judgment as it streams. A server lost on the way (killed, restarted, the network cut) is a
+        :class:`RemoteJudgeError` that says so, with how far the output got (tester report s13 pgteam, finding
+        4: it read "The judge could not be loaded" although the judge had loaded and streamed a verdict)."""
         request = self.request_for(case)
         started = time.perf_counter()
-        prefix, probabilities = self._constrained_prefix(case, request)
-        if prefix:
-            yield JudgeProgress(prefix)
-        text = prefix
-        for item in self._stream(request, suffix=prefix):
-            if isinstance(item, str):
-                text += item
-                yield JudgeProgress(text)
-            else:
-                yield JudgeProgress(text, self._result(item, started, prefix, probabilities))
+        tokens = 0
+        try:
+            prefix, probabilities = self._constrained_prefix(case, request)
+            if prefix:
+                tokens = 1  # the verdict word the server chose
+                yield JudgeProgress(prefix)
+            text = prefix
+            for item in self._stream(request, suffix=prefix):
+                if isinstance(item, str):
+                    text += item
+                    tokens += 1
+                    yield JudgeProgress(text)
+                else:
+                    yield JudgeProgress(text, self._result(item, started, prefix, probabilities))
+        except RemoteJudgeError as exc:
+            if not exc.lost:
+                raise
+            message = stopped_answering(self.client.base_url, tokens, exc.reason)
+            raise RemoteJudgeError(message, lost=True, reason=exc.reason) from exc
 
     def _run_many(self, cases: Sequence[Case], batch_size: int, on_result: ResultCallback | None) -> list[JudgeResult]:
         for case in cases:  # refuse a bad case before sending anything

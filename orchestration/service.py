@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -16,6 +16,7 @@ from typing import Any
 
 from analysis.defaults import ALPHA, N_BOOTSTRAP
 from analysis.report_text import counted, not_parsed_text
+from analysis.verdicts import UNCERTAIN, VOTED, outcome
 from annotation_store import (
     DEMO_DATASET_NAME,
     ComparisonView,
@@ -160,8 +161,9 @@ class RunSummary:
     skipped: int
     unparsed: int  # every judgment without a verdict ("unparsed", "truncated", "error"): see ``statuses``
     run_id: int
-    statuses: dict[str, int] = field(default_factory=dict)  # judgments made now, per status
+    statuses: dict[str, int] = field(default_factory=dict)  # judgments made now, per outcome status (+ "uncertain")
     refused: tuple[Refusal, ...] = ()
+    margin: float | None = None  # the uncertain margin the statuses were counted at (``analysis.verdicts.outcome``)
 
 
 def run_summary_text(summary: RunSummary, dataset: str) -> str:
@@ -174,8 +176,9 @@ def run_summary_text(summary: RunSummary, dataset: str) -> str:
             f"judge (run {summary.run_id})."
         )
     lines = [
-        f"Judged {counted(summary.judged, 'comparison')} of {dataset!r} ({not_parsed_text(summary.statuses)}); "
+        f"Judged {counted(summary.judged, 'comparison')} of {dataset!r} ({outcome_counts_text(summary.statuses)}); "
         f"skipped {summary.skipped} already judged with this judge (run {summary.run_id})."
+        + uncertain_note(summary.statuses.get(UNCERTAIN, 0), summary.margin)
     ]
     too_long = [r for r in summary.refused if r.too_long]
     other = [r for r in summary.refused if not r.too_long]
@@ -189,6 +192,25 @@ def run_summary_text(summary: RunSummary, dataset: str) -> str:
             "others were judged. A run of the same judge tries them again."
         )
     return "\n".join(lines)
+
+
+def outcome_counts_text(statuses: Mapping[str, int]) -> str:
+    """ "0 ok, 4 uncertain, 0 unparsed" (then any other status without a verdict): the counts ``evaluate``'s
+    status line gives, so ``judge`` no longer said "(0 unparsed)" alone over 4 uncertain verdicts (s13
+    researcher, finding 2)."""
+    return f"{statuses.get('ok', 0)} ok, {statuses.get(UNCERTAIN, 0)} uncertain, {not_parsed_text(statuses)}"
+
+
+def uncertain_note(n: int, margin: float | None) -> str:
+    """ " 4 uncertain: ..." after a run's counts, why they count for nothing ('' when none is uncertain)."""
+    if not n:
+        return ""
+    within = f" less than {margin:g} apart" if margin is not None else " too close"
+    return (
+        f" {n} uncertain: the top two verdict probabilities lie{within}, so they count neither as wins nor as "
+        "ties (read when figures are made: --uncertain-margin of metrics and report, or "
+        "JUDGE_STUDIO_UNCERTAIN_MARGIN; 0 turns it off)."
+    )
 
 
 def _reasons(refused: list[Refusal], shown: int = 3) -> str:
@@ -255,6 +277,17 @@ def to_new_judge_rating(response_id: int, result: JudgeResult) -> NewJudgeRating
         prompt_tokens=result.prompt_tokens,
         output_tokens=result.output_tokens,
         latency_s=result.latency_s,
+    )
+
+
+def run_status(result: JudgeResult, margin: float) -> str:
+    """A judgment's status as every figure reads it: its parser's status, "uncertain" when the verdict's top two
+    probabilities lie less than ``margin`` apart (``analysis.verdicts.outcome``, the one rule)."""
+    parsed = result.parsed
+    return (
+        UNCERTAIN
+        if outcome(parsed.verdict, parsed.status, result.probabilities, margin) == UNCERTAIN
+        else parsed.status
     )
 
 
@@ -751,6 +784,7 @@ class Studio:
         todo, skipped = self._todo(run_id, ids, limit)
         cases, refused = self._screened(judge, run_id, todo)
         statuses: dict[str, int] = {"error": len(refused)} if refused else {}
+        margin = self.settings.uncertain_margin
         # progress counts what goes to the model: a refused comparison is not a judgment made in no time
         if on_progress is not None and cases:
             on_progress(0, len(cases))  # the judge has loaded: what is left is known
@@ -759,7 +793,8 @@ class Studio:
 
         def save(index: int, result: JudgeResult) -> None:
             self.store.save_verdict(run_id, to_new_verdict(order[index], result))
-            statuses[result.parsed.status] = statuses.get(result.parsed.status, 0) + 1
+            status = run_status(result, margin)
+            statuses[status] = statuses.get(status, 0) + 1
             job.done += 1
             if on_progress is not None:
                 on_progress(job.done, len(cases))
@@ -769,8 +804,8 @@ class Studio:
                 judge.judge_many(list(cases.values()), batch_size=self.settings.batch_size, on_result=save)
         finally:
             self.activity.finish(job)
-        unparsed = sum(n for status, n in statuses.items() if status != "ok")
-        return RunSummary(len(todo), skipped, unparsed, run_id, statuses, tuple(refused.values()))
+        unparsed = sum(n for status, n in statuses.items() if status not in VOTED)
+        return RunSummary(len(todo), skipped, unparsed, run_id, statuses, tuple(refused.values()), margin)
 
     def _planned_run(self, dataset: str) -> int | None:
         """The stored run of the judge the settings name, found without loading it (None: not known yet)."""

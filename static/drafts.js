@@ -2,7 +2,13 @@
 // A reload (or a crashed tab restored) showed the item again with the chosen answer and the comment gone. The page
 // keeps a draft in the tab's sessionStorage (this tab only, gone when the tab closes; never sent to the server):
 // - keyed by the page (annotate / grade), the signed-in account, the session picked and the item's number from its
-//   header ("Comparison #12", "Response #7"), so a draft is only ever put back onto that same item of that session;
+//   header ("Comparison #12", "Response #7"), so a draft is only ever put back onto that same item of that session
+//   for that same account; the account is the opaque value the server writes into the Log out link
+//   (data-account, ui/layout.py draft_owner), never the displayed name (`rita  x` and `rita x` display alike:
+//   s13 redteam finding 2). The left/right choice is stored as shown: the order of an item is drawn once per
+//   account and item and kept on its lease, so the same account sees the same order when it comes back;
+// - all drafts are removed when Log out is pressed, and another account's drafts are removed as soon as the page
+//   knows who is signed in;
 // - written after every change (a click, a key, typing) and when the page is left, while an answerable item is on
 //   screen (not the done screen, not a read-only final answer);
 // - put back when that item is shown again (after Start / ← Previous: window.judgeStudioShowItem, called by the
@@ -32,7 +38,42 @@
   };
   // the page on screen: the one whose answer widget is visible
   const pageOnScreen = () => Object.keys(PAGES).find((prefix) => visible(byId(PAGES[prefix].answer))) || null;
-  const account = () => ((byId("whoami") || {}).innerText || "").trim();
+  // the drafts' keys in this tab (JSON arrays starting with PREFIX)
+  const draftKeys = (store) => {
+    const keys = [];
+    for (let i = 0; i < store.length; i += 1) {
+      const key = store.key(i);
+      if (key && key.startsWith(`["${PREFIX}",`)) keys.push(key);
+    }
+    return keys;
+  };
+  // remove the drafts not written by ``keep`` (all of them when ``keep`` is null)
+  const forget = (keep) => {
+    const store = storage();
+    if (!store) return;
+    for (const key of draftKeys(store)) {
+      let owner = null;
+      try {
+        owner = JSON.parse(key)[2];
+      } catch (_error) {
+        owner = null;
+      }
+      if (keep === null || owner !== keep) store.removeItem(key);
+    }
+  };
+  let loggingOut = false;
+  let swept = "";
+  // the signed-in account ("" until the page knows it); another account's drafts go the first time it is known
+  const account = () => {
+    if (loggingOut) return "";
+    const link = byId("logout-link");
+    const user = link && link.dataset ? link.dataset.account || "" : "";
+    if (user && user !== swept) {
+      forget(user);
+      swept = user;
+    }
+    return user;
+  };
   const keyOf = (prefix) => {
     const header = byId(`${prefix}-header`);
     const picker = document.querySelector(`#${prefix}-session input`);
@@ -94,6 +135,14 @@
   document.addEventListener(
     "click",
     (event) => {
+      if (event.target instanceof Element && event.target.closest("#logout-link")) {
+        // Log out: no draft outlives it (a shared computer's next person must not find it)
+        if (timer !== null) clearTimeout(timer);
+        timer = null;
+        loggingOut = true;
+        forget(null);
+        return;
+      }
       const target = event.target instanceof Element ? event.target.closest("button") : null;
       const prefix = target && Object.keys(PAGES).find((p) => PAGES[p].buttons.includes(target.id));
       if (prefix) {
@@ -109,6 +158,10 @@
     true,
   );
   window.addEventListener("pagehide", () => save(true));
+  // back to this page from the log-out confirmation (the browser's page cache): drafts may be written again
+  window.addEventListener("pageshow", (event) => {
+    if (event.persisted) loggingOut = false;
+  });
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState === "hidden") save(true);
   });

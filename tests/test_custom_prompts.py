@@ -358,7 +358,9 @@ def test_the_dashboard_and_run_picker_show_each_judge_version(db_path: Path) -> 
     refresh = handler(build_ui(studio), "dashboard")
     summary = by_id(refresh("judge-studio-demo", run_id, gr.Request(username="rita")))["dashboard-summary"]
     assert "**Judge versions**" in summary
-    assert f"| custom:careful@{versions[0].short_id} on demo | 1 | 2 | 1.000 |" in summary
-    assert f"| custom:careful@{versions[1].short_id} on demo | 2 | 2 | 0.000 |" in summary and "| -1.000 |" in summary
+    assert f"| custom:careful@{versions[0].short_id} on demo | run 1 | 2 | 1.000 |" in summary
+    assert (
+        f"| custom:careful@{versions[1].short_id} on demo | run 2 | 2 | 0.000 |" in summary and "| -1.000 |" in summary
+    )
     labels = [label for label, _ in studio.judge_run_choices("judge-studio-demo")]
     assert any(f"custom:careful@{versions[1].short_id}" in label for label in labels)

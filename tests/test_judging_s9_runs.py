@@ -90,7 +90,10 @@ def test_an_over_long_comparison_is_stored_as_an_error_and_the_others_are_judged
     second = _run(tmp_path, *judge)
     assert second.returncode == 0, second.stderr
     # a stored error is no verdict: the same judge tries it again (a fixed input would be judged) and names it
-    assert "Judged 1 comparison of 'big' (0 unparsed, 1 error); skipped 2 already judged" in second.stdout
+    assert (
+        "Judged 1 comparison of 'big' (0 ok, 0 uncertain, 0 unparsed, 1 error); skipped 2 already judged"
+        in second.stdout
+    )
     assert "1 comparison too long for the judge's context: q2 (#2)." in second.stdout
     assert "Judging: " not in second.stderr  # everything left was refused: no bar drawn
 
@@ -99,7 +102,7 @@ def test_a_dataset_of_only_over_long_comparisons_leaves_no_empty_run(tmp_path: P
     assert _import(tmp_path, [("long1", "Question?", "a", LONG)], "only").returncode == 0
     result = _run(tmp_path, "judge", "--dataset", "only", "--judge-model", str(tiny_judge), "--max-new-tokens", "2")
     assert result.returncode == 0, result.stderr
-    assert "Judged 1 comparison of 'only' (0 unparsed, 1 error)" in result.stdout
+    assert "Judged 1 comparison of 'only' (0 ok, 0 uncertain, 0 unparsed, 1 error)" in result.stdout
     assert "too long for the judge's context: long1 (#1)" in result.stdout
     assert _statuses(tmp_path)["long1"][0] == "error"
 

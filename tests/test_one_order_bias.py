@@ -183,8 +183,8 @@ def test_the_card_flags_a_one_order_judge_far_above_people_as_evidence() -> None
     (caveat,) = [c for c in judge_report_card(report)["judges"][0]["caveats"] if c.startswith("possible position")]
     assert caveat == (
         "possible position bias: judged in one order, the judge picks response 1 (shown first) in 90% of 40 "
-        "comparisons, people in 50% of the same (more than 10% apart, exact McNemar p = 3.1e-05); evidence, not a "
-        "swap test: response 1 may really be better where they disagree"
+        "comparisons, people in 50% of the same (more than 10 percentage points apart, exact McNemar p = 3.1e-05); "
+        "evidence, not a swap test: response 1 may really be better where they disagree"
     )
     both = _report(_forty(swapped_too=True))  # the swap figures measure it: no evidence caveat on top
     assert not [c for c in judge_report_card(both)["judges"][0]["caveats"] if c.startswith("possible position")]

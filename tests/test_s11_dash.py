@@ -135,7 +135,10 @@ def test_the_agreement_line_says_how_many_uncertain_verdicts_it_left_out(studio:
     (card,) = [j for j in judge_report_card(report)["judges"] if j["run_id"] == run]
     assert (card["agreement"]["n"], card["agreement"]["uncertain_left_out"]) == (5, 1)
     summary = summary_markdown(build_dashboard(studio.store, DEMO, run, cache=ReportCache()))
-    assert "Human vs judge over **5** labels (1 uncertain left out): accuracy **1.000**" in summary
+    assert (
+        "per label (each person's label on its own) over **5** labels (1 uncertain left out): accuracy **1.000**"
+        in summary
+    )
     # nothing uncertain: nothing said
     other = studio.store.ensure_judge_run("sure-judge", {"model": "sure-judge", "profile": "pandalm"})
     for comparison in studio.store.comparison_table(DEMO)["id"].astype(int).tolist()[:6]:
@@ -169,7 +172,10 @@ def test_one_of_each_is_said_in_the_singular(
     store.save_verdict(run, NewVerdict(first, "1", "ok"))
     summary = summary_markdown(build_dashboard(store, DEMO, run, cache=ReportCache()))
     assert "**1** human label from **1** annotator on **1** comparison (0 labelled twice or more, 1 skip)" in summary
-    assert "**1** judge verdict (run" in summary and "Human vs judge over **1** label:" in summary
+    assert (
+        "**1** judge verdict (run" in summary
+        and "per label (each person's label on its own) over **1** label:" in summary
+    )
     main(["users", "invite", "--home", str(tmp_path), "--hours", "1", "--base-url", "https://j.example.org/"])
     assert "valid 1 hour." in capsys.readouterr().err
 

@@ -195,7 +195,7 @@ def test_the_dashboard_says_how_many_labels_sit_on_uncertain_verdicts(judged: Ju
     from ui.dashboard import summary_markdown
 
     text = summary_markdown(build_dashboard(judged.store, DEMO, judged.with_p))
-    assert "Human vs judge over **1** label (1 uncertain left out): accuracy" in text
+    assert "per label (each person's label on its own) over **1** label (1 uncertain left out): accuracy" in text
     plain = summary_markdown(build_dashboard(judged.store, DEMO, judged.without_p))
     assert "uncertain" not in plain
 

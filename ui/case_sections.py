@@ -23,6 +23,8 @@ ANY = "(any)"
 #: How many comparisons the picker lists before more load as one scrolls (Gradio's ``num_choices_shown``):
 #: the filter count says so past it, so "126 match" beside a list that ends at #100 is not a puzzle.
 PICKER_SHOWN = 100
+#: What the verdict area says from the click on Run until the judgment starts streaming.
+PENDING = "_Starting the judge… (the previous result is cleared)_"
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,10 @@ class JudgeOutput:
             judging = f"_Judging… ({inline_text(step.setup)}); **Stop** ends it and stores nothing._"
             return {self.raw: plain_text(step.text), self.verdict: judging, self.reason: "", self.reference: ""}
         return self.show(step.verdict, raw=step.text, setup=step.setup)
+
+    def pending(self) -> dict[Any, Any]:
+        """Run pressed: the previous output cleared at once, before the run leaves the queue."""
+        return {**self.clear(), self.verdict: PENDING}
 
     def stopped(self, note: str) -> dict[Any, Any]:
         """A stopped run: the output streamed so far stays in the box; ``note`` says nothing was stored."""

@@ -254,8 +254,10 @@ def wire_judging(browser: CaseBrowser, studio: Studio, page: CaseSections) -> No
 def wire_stop(
     browser: CaseBrowser, run: gr.Button, stop: gr.Button, output: JudgeOutput, form: str, stopped: str
 ) -> Any:
-    """Run's first step (disable Run, enable Stop, and arm the run's switch, so a Stop pressed even before the
-    run leaves the queue stops it) and Stop's handler: the server's run ends at its next token and stores
+    """Run's first step, outside the queue so it shows at once (disable Run, enable Stop, clear the previous
+    result: it stayed beside Gradio's "processing" for up to 35 s while the run waited in the queue and read
+    as the new one, s13 pgteam finding 9; and arm the run's switch, so a Stop pressed even before the run
+    leaves the queue stops it) and Stop's handler: the server's run ends at its next token and stores
     nothing; a run that had finished already keeps its verdict (shown). Returns the first step's event."""
 
     @guarded
@@ -263,7 +265,7 @@ def wire_stop(
         key = run_key(request, form)
         if key is not None:
             browser.arm(actor_of(request), key)
-        return buttons(run, stop, running=True)
+        return {**output.pending(), **buttons(run, stop, running=True)}
 
     @guarded
     def stop_run(request: gr.Request) -> dict[Any, Any]:
@@ -280,7 +282,7 @@ def wire_stop(
         api_name=f"stop_{form}",
         queue=False,
     )
-    return run.click(arm, outputs=[run, stop], api_visibility="private", queue=False)
+    return run.click(arm, outputs=[*output.components, run, stop], api_visibility="private", queue=False)
 
 
 __all__ = ["JudgeOutput", "case_study_tab"]

@@ -16,12 +16,19 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
+from analysis.agreement import accuracy_interval_text
 from analysis.borderline import borderline_text
 from analysis.corrected import Interval
 from analysis.corrected_ratings import rating_span
 from analysis.guideline_versions import VersionAgreement
 from analysis.report_json import NO_COMPARISONS
-from analysis.report_text import counted, response_one_text, uncertain_left_out
+from analysis.report_text import (
+    NO_POSITION_LABELS,
+    counted,
+    response_one_text,
+    uncertain_left_out,
+    unrecorded_order_text,
+)
 from errors import NotFound
 from orchestration import Dashboard, Studio
 from orchestration.report_card import label_scopes
@@ -86,8 +93,10 @@ def summary_markdown(board: Dashboard) -> str:
         lines.append("_No human labels yet: the figures fill in as people label on the Annotate page._")
     lines += _unparsed_line(c)
     lines.append(
-        f"Human vs judge over **{a.n}** {'label' if a.n == 1 else 'labels'}{uncertain_left_out(a.judge_uncertain)}: "
-        f"accuracy **{_fmt(a.accuracy)}**, Cohen's κ **{_fmt(a.cohen_kappa)}**, macro F1 **{_fmt(a.macro_f1)}**"
+        _headline(board)
+        + f"per label (each person's label on its own) over **{a.n}** {'label' if a.n == 1 else 'labels'}"
+        f"{uncertain_left_out(a.judge_uncertain)}: accuracy **{_fmt(a.accuracy)}**, Cohen's κ "
+        f"**{_fmt(a.cohen_kappa)}**, macro F1 **{_fmt(a.macro_f1)}**"
         + (
             f" · {counted(a.judge_unparsed, 'label')} on comparisons whose judge output has no verdict (left out)"
             if a.judge_unparsed
@@ -103,6 +112,23 @@ def summary_markdown(board: Dashboard) -> str:
     lines += _response_one_line(board)
     lines += _borderline_lines(board)
     return "\n\n".join(lines)
+
+
+def _headline(board: Dashboard) -> str:
+    """ "Human vs judge against people's majority label over **999** comparisons: accuracy **0.668** [0.639, 0.697],
+    ... · ": the report's headline figure with its interval, the one the report card and ``metrics`` lead with
+    (the page showed only the per-label figure, unnamed, beside the card's other number: s13 tester); read from
+    the report, never recomputed. "Human vs judge, " alone when the run has no comparison with a people label."""
+    judge = board.report.judge(board.run_id) if board.report is not None else None
+    if judge is None or not judge.against_majority.n:
+        return "Human vs judge, "
+    versus, people = judge.against_majority, board.report.options.aggregation if board.report else ""
+    return (
+        f"Human vs judge against people's {people} label over **{versus.n}** "
+        f"{'comparison' if versus.n == 1 else 'comparisons'}{uncertain_left_out(versus.judge_uncertain)}: "
+        f"accuracy **{_fmt(versus.accuracy)}**{accuracy_interval_text(judge.accuracy_ci)}, Cohen's κ "
+        f"**{_fmt(versus.cohen_kappa)}**, macro F1 **{_fmt(versus.macro_f1)}** · "
+    )
 
 
 def _borderline_lines(board: Dashboard) -> list[str]:
@@ -135,14 +161,14 @@ def _people_position_line(board: Dashboard) -> list[str]:
     bias = board.people_bias
     if not bias.n_decisive and not bias.n_unknown_order:
         return []
+    if not bias.n_decisive:  # nothing measured: say so, not "– of 0 decisive labels" (s13 tester)
+        return [f"{NO_POSITION_LABELS} {unrecorded_order_text(bias.n_unknown_order)}."]
     line = (
         f"People's position preference: **{_fmt(bias.first_position_rate)}** of **{bias.n_decisive}** decisive "
         "labels with a recorded left/right order chose the left response"
     )
     if bias.n_unknown_order:
-        has, are = ("has", "is") if bias.n_unknown_order == 1 else ("have", "are")
-        unknown = counted(bias.n_unknown_order, "decisive label")
-        line += f" · {unknown} {has} no recorded order (imported) and {are} left out"
+        line += f" · {unrecorded_order_text(bias.n_unknown_order)}"
     return [line]
 
 

@@ -18,22 +18,35 @@ def _num(value: Any, signed: bool = False) -> str:
     return f"{value:+.3f}" if signed else f"{value:.3f}"
 
 
+#: What the table lists, said in its header: the pairwise judge runs with verdicts on the dataset (a ``rate``
+#: run grades single answers with ratings, which the Grading sections show). The runs column holds the runs'
+#: ids, as ``metrics`` writes them ("run 2"): a bare "2" under "runs" read as a count of two runs (s13 pgteam,
+#: finding 6).
+SCOPE = "pairwise verdict runs only: `rate` runs' ratings are not in it"
+
+
+def runs_cell(runs: list[dict[str, Any]]) -> str:
+    """``run 2`` or ``runs 2, 5``: the version's runs by id, never a bare number that reads as a count."""
+    ids = ", ".join(str(r["run_id"]) for r in runs)
+    return f"run{'s' if len(runs) > 1 else ''} {ids}"
+
+
 def versions_markdown(versions: list[dict[str, Any]]) -> str:
     """A Markdown table, one row per judge version (``orchestration.prompts.judge_versions_of``); empty with
     fewer than two versions (one version's figures are the summary's own)."""
     if len(versions) < 2:
         return ""
     rows = [
-        f"**Judge versions** ({GROUPED_BY}; agreement with the majority label, runs pooled)",
+        f"**Judge versions** ({SCOPE}; {GROUPED_BY}; agreement with the majority label, runs pooled; "
+        "n: comparisons compared)",
         "",
-        "| version | runs | n | accuracy | Cohen's κ | change from previous |",
+        "| version | judge runs (ids) | n | accuracy | Cohen's κ | change from previous |",
         "|---|---|---|---|---|---|",
     ]
     for v in versions:
         versus = v["against_majority"]
-        runs = ", ".join(str(r["run_id"]) for r in v["runs"])  # the model is in the version's name
-        rows.append(
-            f"| {inline_text(v['version'])} | {runs} | {versus['n']} | {_num(versus['accuracy'])} | "
+        rows.append(  # the model is in the version's name
+            f"| {inline_text(v['version'])} | {runs_cell(v['runs'])} | {versus['n']} | {_num(versus['accuracy'])} | "
             f"{_num(versus['cohen_kappa'])} | {_num(v['accuracy_change_from_previous'], signed=True)} |"
         )
     return "\n".join(rows)

@@ -9,6 +9,7 @@ opened and after an import, so new datasets appear without a restart.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,20 @@ TITLE = "# Judge Studio\nJudge LLM responses with a local judge model, and check
 # A fixed link, no user text: Gradio's Markdown opens every link in a new tab (target=_blank), so "Log out"
 # logged out a second tab and left this one looking signed in (s11 a11y finding 2).
 LOG_OUT = '<a href="/logout" id="logout-link" class="js-logout">Log out</a>'
+
+
+def draft_owner(name: str) -> str:
+    """The signed-in account as ``static/drafts.js`` keys its drafts: an opaque value of the exact account name
+    (names are unique as stored; ``rita  x`` and ``rita x`` are two accounts that display alike, s13 redteam
+    finding 2), hex digits only, so it is safe in an attribute. Not a secret and grants nothing: sessionStorage
+    is the tab's own; it only keeps one account's drafts from being put back for another."""
+    return hashlib.sha256(f"judge-studio-draft\0{name}".encode()).hexdigest()[:20]
+
+
+def log_out_link(name: str) -> str:
+    """``LOG_OUT`` carrying ``draft_owner(name)`` as ``data-account`` (drafts.js reads it, and clears the drafts
+    when the link is pressed)."""
+    return LOG_OUT.replace(' class="js-logout"', f' class="js-logout" data-account="{draft_owner(name)}"')
 
 
 def build_ui(studio: Studio) -> gr.Blocks:
@@ -73,7 +88,7 @@ def build_ui(studio: Studio) -> gr.Blocks:
             reviewer, admin = user.can("reviewer"), user.can("admin")
             return {
                 whoami: f"Signed in as **{inline_text(user.name)}** ({code(user.role)})",
-                log_out: gr.HTML(visible=True),
+                log_out: gr.HTML(log_out_link(user.name), visible=True),
                 case_tab: gr.Tab(visible=reviewer),
                 dash_tab: gr.Tab(visible=reviewer),
                 review_page: gr.Tab(visible=reviewer),

@@ -192,7 +192,9 @@ def agreement_over_time_figure(over_time: pd.DataFrame, confidence: float = CONF
 
 
 def confusion_figure(confusion: pd.DataFrame) -> go.Figure:
-    title = "People (rows) vs judge (columns)"
+    """The Dashboard's per-label confusion matrix: every person's label on its own against the judge's verdict
+    (it sums to the labels, not the comparisons; the title says so: s13 tester)."""
+    title = "People (rows) vs judge (columns), per label"
     if int(np.asarray(confusion.values).sum()) == 0:
         return message_figure(title, NOTHING_TO_COMPARE)
     names = {"1": "Response 1", "2": "Response 2", "tie": "Tie"}

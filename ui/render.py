@@ -75,36 +75,112 @@ def _as_text(text: str) -> str:
     return html.escape(text, quote=False).replace("![", "!\\[")
 
 
-def _escape_outside_code_spans(text: str) -> str:
+# What the page's Markdown renderer (marked, GFM) makes a link of by itself: an address with a scheme or "www.", and
+# an e-mail address. Its address runs to the next space or "<", so an escaped ``&gt;&lt;/iframe`` after it was
+# taken into the link (s13 redteam finding 6).
+_LINKED = re.compile(r"(?:https?://|ftp://|www\.)[^\s<>`]+", re.IGNORECASE)
+_LINK_TRAILING = ".,:;!?'\")]}*_~"
+_LINK_DESTINATION = re.compile(r"(?:\]\(\s*|\]:\s*|\[)$")  # [text](here, [ref]: here, [here: already Markdown's
+
+
+def _bare_address(match: re.Match[str]) -> str:
+    """The address ``match`` found, less the sentence's trailing punctuation ("" when none is left)."""
+    address = match.group().rstrip(_LINK_TRAILING)
+    return "" if address.lower() in ("http://", "https://", "ftp://", "www.") else address
+
+
+def _plain_links(text: str) -> str:
+    """Untrusted text (model output, prompts, responses, comments): no link at all, every address visible.
+    Markdown's link brackets are escaped (``[x](https://…)`` shows as written), an address becomes a code span
+    (shown as it is, never a link), an e-mail address's ``@`` is escaped (no mailto link)."""
     out, last = [], 0
-    for match in _CODE_SPAN.finditer(text):
-        out.append(_as_text(text[last : match.start()]))
-        out.append(match.group(0))
-        last = match.end()
+    for match in _LINKED.finditer(text):
+        address = _bare_address(match)
+        if address:
+            out += [_unlinked(text[last : match.start()]), code(address)]
+            last = match.start() + len(address)
+    out.append(_unlinked(text[last:]))
+    return "".join(out)
+
+
+def _unlinked(text: str) -> str:
+    """``_as_text`` that can start no link: every ``[`` (so ``![`` too) and ``@`` escaped."""
+    return html.escape(text, quote=False).replace("[", "\\[").replace("@", "\\@")
+
+
+def _bounded_links(text: str) -> str:
+    """Text whose links stay links (a session's guidelines, written by an admin): a bare address becomes an
+    autolink (``<https://…>``), so the escaped HTML after it (``<iframe src=https://x></iframe>``) stays text
+    and out of the address; addresses that are already a Markdown link's are left to it."""
+    out, last = [], 0
+    for match in _LINKED.finditer(text):
+        address = _bare_address(match)
+        if not address or _LINK_DESTINATION.search(text[last : match.start()]):
+            continue
+        if "://" not in address:  # "www.…" (no autolink form): only where HTML follows it needs it one
+            if not text.startswith(("<", ">"), match.start() + len(address)):
+                continue
+            address_link = f"<http://{address}>"
+        else:
+            address_link = f"<{address}>"
+        out += [_as_text(text[last : match.start()]), address_link]
+        last = match.start() + len(address)
     out.append(_as_text(text[last:]))
     return "".join(out)
 
 
-def safe_markdown(text: str | None) -> str:
+def _escape_outside_code_spans(text: str, links: bool) -> str:
+    escape = _bounded_links if links else _plain_links
+    out, last = [], 0
+    for match in _CODE_SPAN.finditer(text):
+        out.append(escape(text[last : match.start()]))
+        out.append(match.group(0))
+        last = match.end()
+    out.append(escape(text[last:]))
+    return "".join(out)
+
+
+def safe_markdown(text: str | None, *, links: bool = True) -> str:
     """Untrusted text as a Markdown block: HTML shows as text, images as their alt text and address (never
-    fetched), code stays literal, bidi controls show as markers. Shown whole: use ``quote_block`` for text
-    that may be long."""
+    fetched), code stays literal, bidi controls show as markers. ``links``: Markdown links and addresses stay
+    links (guidelines an admin wrote); without, none is a link and every address shows as code (what a model,
+    a dataset or a person wrote: ``quote_block``). Shown whole: use ``quote_block`` for text that may be long."""
     if not text:
         return ""
     parts = _FENCE.split(visible_bidi(text))
     # split() with one group alternates: outside, fence, outside, fence, ...
-    return "".join(part if i % 2 else _escape_outside_code_spans(part) for i, part in enumerate(parts))
+    return "".join(part if i % 2 else _escape_outside_code_spans(part, links) for i, part in enumerate(parts))
 
 
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
 
 
-def inline_text(text: object) -> str:
-    """Untrusted text (a model, dataset, session or account name, a comment) placed inside a line of
-    Markdown: HTML and Markdown syntax are escaped and line breaks become spaces, so the text can
-    neither open a tag nor close the span, link or heading around it. The one helper for that."""
-    flat = " ".join(plain_text(text).split())
+# A web address inside untrusted text: the Markdown renderer links it before it reads escapes, so an escaped
+# address showed its backslashes and linked to them ("http://127\.0\.0\.1", s13 pgteam findings 4 and 5).
+# Trailing punctuation ("…/v1." "(…/v1)") is the sentence's, as in GitHub's autolinks.
+_URL = re.compile(r"(?:https?://|www\.)[^\s<>`|]+", re.IGNORECASE)
+_URL_TRAILING = ".,:;!?'\")]}*_~"
+
+
+def _escaped(flat: str) -> str:
     return _MARKDOWN_SPECIALS.sub(r"\\\1", html.escape(flat, quote=False))
+
+
+def inline_text(text: object) -> str:
+    """Untrusted text (a model, dataset, session or account name, a comment, a message) placed inside a line
+    of Markdown: HTML and Markdown syntax are escaped and line breaks become spaces, so the text can
+    neither open a tag nor close the span, link or heading around it; a web address in it becomes a code
+    span (shown as it is, never a link). The one helper for that."""
+    flat = " ".join(plain_text(text).split())
+    out, last = [], 0
+    for match in _URL.finditer(flat):
+        address = match.group().rstrip(_URL_TRAILING)
+        if not address or address.lower() in ("http://", "https://", "www."):
+            continue
+        out += [_escaped(flat[last : match.start()]), code(address)]
+        last = match.start() + len(address)
+    out.append(_escaped(flat[last:]))
+    return "".join(out)
 
 
 def plain_text(text: object) -> str:
@@ -132,9 +208,11 @@ def code(text: object) -> str:
 
 
 def quote_block(text: str | None, empty: str = "_(empty)_") -> str:
-    """A response, prompt or reason as a page shows it: ``safe_markdown`` of at most
+    """A response, prompt, reason or comment as a page shows it: ``safe_markdown`` without links (an address
+    shows as code, never a link a model or dataset put in front of annotators) of at most
     ``DISPLAY_LIMIT_BYTES``, with a note under a cut text; ``empty`` when there is no text."""
     if not text or not text.strip():
         return empty
     shown, note = cut_for_display(text)
-    return f"{safe_markdown(shown)}\n\n{note}" if note else safe_markdown(shown)
+    block = safe_markdown(shown, links=False)
+    return f"{block}\n\n{note}" if note else block

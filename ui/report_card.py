@@ -23,7 +23,7 @@ from analysis.alt_test import notes
 from analysis.borderline import borderline_text
 from analysis.corrected_ratings import rating_span
 from analysis.defaults import AGGREGATION, AGGREGATIONS
-from analysis.report_text import counted, response_one_text, uncertain_left_out
+from analysis.report_text import NO_PEOPLE_LABELS, counted, has_people_labels, response_one_text, uncertain_left_out
 from orchestration import Studio
 from orchestration.metrics import PeopleOptions
 from orchestration.report_card import ReportCardDesk
@@ -84,6 +84,17 @@ def head_markdown(card: Mapping[str, Any], text: Escape = inline_text) -> str:
     counts, inter = card["counts"], card["inter_annotator"]
     if card.get("pairwise_note"):  # a grading-only dataset: one line for the pairwise parts, not empty figures
         return "\n".join([f"# Judge report card: {text(card['dataset'])}", "", card["pairwise_note"], ""])
+    if not has_people_labels(counts):  # one line, not "0 labels ... Fleiss' κ n/a"
+        return "\n".join(
+            [
+                f"# Judge report card: {text(card['dataset'])}",
+                "",
+                f"**{card['question']}**",
+                "",
+                f"{counted(counts['comparisons'], 'comparison')}. {NO_PEOPLE_LABELS}",
+                "",
+            ]
+        )
     settled = card.get("adjudications") or {}
     adjudicated = (
         f"{settled['note']} (their verdict is the people's label there; never used for agreement between people). "
@@ -148,6 +159,8 @@ def _alt_test_lines(judge: Mapping[str, Any], text: Escape) -> list[str]:
 
 
 def _agreement_lines(judge: Mapping[str, Any]) -> list[str]:
+    if not judge.get("people_labelled", True):  # the head said it: no section of empty figures
+        return []
     agreement = judge["agreement"]
     ci = accuracy_interval_text(agreement["accuracy_ci95"])  # a bootstrap, or Wilson's named as such
     return [
@@ -209,12 +222,15 @@ def _bias_lines(judge: Mapping[str, Any], text: Escape) -> list[str]:
             f"the response shown first wins {_num(position['first_position_rate'])} of "
             f"{counted(position['n_decisive'], 'decisive verdict')} (p = {_num(position['first_position_p_value'])})."
         )
+    longer = (
+        f"The judge prefers the longer response in {_num(length['judge']['longer_rate'])} of "
+        f"{counted(length['judge']['n'], 'decisive verdict')}"
+    )
+    if not judge.get("people_labelled", True):  # nothing of people's to set beside the judge's
+        return [*lines, "", f"{longer}.", ""]
     # its own paragraph; our own numbers and words only (no name from a file): nothing to escape
     lines += ["", response_one_text(judge["response_1_share"], both_orders=not position["not_measured"]), ""]
-    lines.append(
-        f"The judge prefers the longer response in {_num(length['judge']['longer_rate'])} of "
-        f"{counted(length['judge']['n'], 'decisive verdict')}; people in {_num(length['people']['longer_rate'])}."
-    )
+    lines.append(f"{longer}; people in {_num(length['people']['longer_rate'])}.")
     return [*lines, ""]
 
 
@@ -225,8 +241,12 @@ def _ranking_lines(judge: Mapping[str, Any], text: Escape) -> list[str]:
         return [*lines, "_Not ranked: the two sides of each comparison are not models._", ""]
     against = ranking["against"]
     what = f"against {text(against)}" if against else "against every model it met"
-    lines += [f"Win rate {what} (ties count half; people: {corrected['people_labels']}):", ""]
     rows = corrected["against_baseline"] or corrected["against_all"]
+    if not judge.get("people_labelled", True):  # the judge's own win rates only: the other columns would be empty
+        lines = ["### Win rates, judge only", "", f"Win rate {what} (ties count half):", ""]
+        table = [[text(r["model"]), _interval(r["judge"]), str(r["n_unlabelled"])] for r in rows]
+        return lines + _table(["model", "judge only", "comparisons"], table)
+    lines += [f"Win rate {what} (ties count half; people: {corrected['people_labels']}):", ""]
     table = [
         [
             text(r["model"]),
@@ -241,14 +261,54 @@ def _ranking_lines(judge: Mapping[str, Any], text: Escape) -> list[str]:
     ]
     header = ["model", "people only", "judge only", "corrected", "labelled", "unlabelled", "effective labels"]
     lines += _table(header, table)
+    apart = ranking.get("not_separated") or {}
     for source in ("corrected", "judge", "people"):
         order = " > ".join(text(m) for m in ranking[source]) or "n/a"
-        lines.append(f"- {source} order: {order}")
+        lines.append(f"- {source} order: {order}{_not_separated(apart.get(source), text)}")
+    if any(apart.values()):
+        lines.append(f"- {NOT_SEPARATED_MEANS}")
+    return [*lines, f"- {_order_comparison(ranking, text)}", ""]
+
+
+#: What "not separated" beside an order means (the card's ``ranking.not_separated``, ``analysis.report_card.rankings``).
+NOT_SEPARATED_MEANS = (
+    "not separated: two models whose win-rate intervals overlap and that the partial order (the people's for the "
+    "people and corrected orders, the judge's for the judge order) leaves unordered; their places in the order "
+    "above could as well be the other way round"
+)
+
+
+def _pairs_text(pairs: Sequence[Sequence[str]], text: Escape) -> str:
+    return ", ".join(f"{text(a)} and {text(b)}" for a, b in pairs)
+
+
+def _not_separated(pairs: Sequence[Sequence[str]] | None, text: Escape) -> str:
+    """ " (not separated: bloom-7b and pythia-6.9b, ...)" after an order printed as a chain, or ""."""
+    return f" (not separated: {_pairs_text(pairs, text)})" if pairs else ""
+
+
+def _order_comparison(ranking: Mapping[str, Any], text: Escape) -> str:
+    """The judge's order against the corrected one, said only where the data separate the models: a swap of two
+    models neither order tells apart is no difference (s13 tester: bloom-7b and pythia-6.9b, p = 0.92)."""
     matches = ranking["judge_matches_corrected"]
     if matches is None:  # an order is missing: nothing to compare
-        return [*lines, "- no order to compare the judge's with the corrected one", ""]
-    same = "the same as" if matches else "different from"
-    return [*lines, f"- the judge alone ranks the models in an order {same} the corrected one", ""]
+        return "no order to compare the judge's with the corrected one"
+    if matches:
+        return "the judge alone ranks the models in the same order as the corrected one"
+    swaps = ranking.get("swaps")
+    if swaps is None:  # a card from before the partial orders were read: the plain comparison
+        return "the judge alone ranks the models in an order different from the corrected one"
+    loose = [(s["judge_above"], s["corrected_above"]) for s in swaps if not s["separated"]]
+    real = [s for s in swaps if s["separated"]]
+    apart = f"models neither can tell apart ({_pairs_text(loose, text)})"
+    if not real:
+        return f"the judge's order and the corrected order differ only between {apart}"
+    where = "; ".join(
+        f"it puts {text(s['judge_above'])} above {text(s['corrected_above'])}, the corrected order the other way round"
+        for s in real
+    )
+    sentence = f"the judge's order differs from the corrected one where they separate the models: {where}"
+    return sentence + (f"; elsewhere only between {apart}" if loose else "")
 
 
 def judge_markdown(judge: Mapping[str, Any], text: Escape = inline_text) -> str:

@@ -49,6 +49,18 @@ INTRO = (
     "rationale. For reviewers and admins."
 )
 ROLE_NOTE = "_The review queue is for reviewers and admins._"
+PICK_A_ROW = "⚠ Click a row of the queue."
+
+
+class RowPick(gr.EventData):
+    """A click on a queue row, as ``gr.SelectData`` but read safely: Gradio builds the handler's event argument
+    before calling it, and ``gr.SelectData`` with no event data (a hand-made API call) failed there with
+    "'NoneType' object is not subscriptable" (s13 redteam finding 7); here ``index`` is then ``None`` and the
+    handler answers ``PICK_A_ROW``."""
+
+    def __init__(self, target: Any, data: Any) -> None:
+        super().__init__(target, data)
+        self.index: Any = data.get("index") if isinstance(data, dict) else None
 
 
 @dataclass(frozen=True)
@@ -205,12 +217,12 @@ def wire_review(
             item.feedback: "",
         }
 
-    def pick(frame: pd.DataFrame, evt: gr.SelectData, request: gr.Request) -> dict[Any, Any]:
-        row = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
+    def pick(frame: pd.DataFrame, evt: RowPick, request: gr.Request) -> dict[Any, Any]:
+        row = evt.index[0] if isinstance(evt.index, (list, tuple)) and evt.index else evt.index
         try:
             comparison_id = int(str(frame.iloc[int(row), 0]))
-        except (IndexError, ValueError, TypeError):
-            return {item.note: "⚠ Click a row of the queue."}
+        except (IndexError, ValueError, TypeError, AttributeError):
+            return {item.note: PICK_A_ROW}
         return show(comparison_id, request)
 
     @noted(item.feedback)

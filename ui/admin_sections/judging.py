@@ -11,6 +11,7 @@ from typing import Any
 
 import gradio as gr
 
+from judge_runtime.remote import is_remote_model
 from orchestration import AdminDesk, RunSummary
 from orchestration.service import batch_note, run_summary_text
 from ui.errors import actor_of, noted
@@ -93,10 +94,11 @@ def wire_judge(section: JudgeSection, desk: AdminDesk) -> Any:
                 steps.put(None)
 
         threading.Thread(target=work, name="admin-judge-run", daemon=True).start()
+        remote = is_remote_model(desk.studio.settings.judge_model)  # a server: no batches (batch_note)
         yield {section.progress: progress_html(None, None), section.result: ""}
         first = True
         while (step := steps.get()) is not None:
-            note = batch_note(step[1] - step[0], desk.studio.settings.batch_size) if first else None
+            note = batch_note(step[1] - step[0], desk.studio.settings.batch_size, remote=remote) if first else None
             yield {section.progress: progress_html(*step)} | ({section.result: inline_text(note)} if note else {})
             first = False
         if "error" in outcome:
