@@ -19,7 +19,7 @@ import pandas as pd
 from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.orm import Session, aliased
 
-from annotation_store.base import StoreBase, StoreConflict, StoreNotFound
+from annotation_store.base import StoreBase, StoreNotFound
 from annotation_store.credentials import dummy_verify, hash_password, verify_password
 from annotation_store.errors import StoreError
 from annotation_store.models import (
@@ -38,6 +38,7 @@ from annotation_store.models import (
     RevokedSession,
     utcnow,
 )
+from annotation_store.names import collapse_spaces, refuse_name
 from annotation_store.password_rules import refuse_weak_password
 from annotation_store.views import AnnotatorView
 
@@ -70,17 +71,12 @@ def clean_name(name: str) -> str:
     return cleaned
 
 
-def name_key(name: str) -> str:
-    """What two account names may not share: the name after Unicode NFKC normalisation (a fullwidth
-    "ａｄｍｉｎ" is "admin"), stripped and case-folded, so reviewers never see look-alike names in label tables."""
-    return unicodedata.normalize("NFKC", name).strip().casefold()
-
-
 def new_account_name(name: str) -> str:
-    """The stripped name for a new account, or a message saying what is wrong with it. Stricter than
-    ``clean_name`` (which every path uses to find an account, so existing accounts keep working): no
-    control or invisible characters (a zero-width space makes a look-alike), at least one letter or digit."""
-    cleaned = (name or "").strip() if isinstance(name, str) else ""
+    """The stripped name for a new account (each run of spaces one space: ``names.collapse_spaces``), or a
+    message saying what is wrong with it. Stricter than ``clean_name`` (which every path uses to find an
+    account, so existing accounts keep working): no control or invisible characters (a zero-width space makes
+    a look-alike), at least one letter or digit. ``refuse_taken_name`` then compares it with every name."""
+    cleaned = collapse_spaces(name) if isinstance(name, str) else ""
     if not cleaned:
         raise StoreError("Enter a name for the new account; nothing was saved.")
     if len(cleaned) > MAX_ANNOTATOR_NAME:
@@ -94,27 +90,13 @@ def new_account_name(name: str) -> str:
     return cleaned
 
 
-def refuse_look_alike(session: Session, cleaned: str) -> None:
-    """Inside the creating write transaction: refuse ``cleaned`` when another name has its ``name_key``
-    (``ADMIN`` next to ``admin``). Compared in Python (NFKC is not SQL) over the names only: one column
-    of a table of people, read once per account created."""
-    key = name_key(cleaned)
-    for other in session.scalars(select(Annotator.name)):
-        if other != cleaned and name_key(other) == key:
-            raise StoreConflict(
-                f"The name {cleaned!r} is too close to the existing name {other!r} (names may not differ only in "
-                "upper/lower case or character width); choose another. Nothing was saved."
-            )
-
-
 def refuse_taken_name(session: Session, cleaned: str, taken: str) -> None:
     """Inside the creating write transaction: the one rule for a new account's name, on every path (``users
-    add``, the Admin page's "Add account", an invite): refuse ``cleaned`` (with the message ``taken``) when any
-    annotator has it, an imported one without a password included (else a newcomer would own their labels),
-    and when another name is too close to it (``refuse_look_alike``)."""
-    if session.scalar(select(Annotator.id).where(Annotator.name == cleaned)) is not None:
-        raise StoreConflict(taken)
-    refuse_look_alike(session, cleaned)
+    add``, the Admin page's "Add account", an invite): ``names.refuse_name`` over every annotator's name, an
+    imported one without a password included (else a newcomer would own their labels or pass for them).
+    Compared in Python (skeletons are not SQL) over the names only: one column of a table of people, read once
+    per account created."""
+    refuse_name(cleaned, session.scalars(select(Annotator.name)), taken)
 
 
 def _check_role_kind(role: str, kind: str) -> None:

@@ -126,9 +126,9 @@ def users_command(settings: Settings, args: argparse.Namespace) -> None:
         if task == "add":
             _refuse_taken_name(admin, new_account_name(args.name))  # said before the password prompt
             password = _read_password(args.password_stdin)
-            admin.add_account(None, args.name, password, role=args.role, kind=args.kind)
+            added = admin.add_account(None, args.name, password, role=args.role, kind=args.kind)
             kind = f" ({args.kind} annotator)" if args.role == "annotator" or args.kind != "crowd" else ""
-            print(f"Added {args.role} {args.name!r}{kind}. Database: {shown_database(settings)}")
+            print(f"Added {args.role} {added!r}{kind}. Database: {shown_database(settings)}")
         elif task == "list":
             print(_accounts_text(admin.accounts(None)))
         elif task == "set":
@@ -223,20 +223,14 @@ def invites_text(invites: Sequence[OpenInvite]) -> str:
 
 
 def _refuse_taken_name(admin: Access, cleaned: str) -> None:
-    """Refuse a name that is taken or too close to a taken one before the password is asked for: at a
-    terminal the password is typed twice, and learning only then that the name is refused wastes both.
-    The store checks it again in its write transaction (``accounts.refuse_look_alike``, same words)."""
-    from annotation_store import StoreConflict, StoreError
-    from annotation_store.accounts import name_key
+    """Refuse a name that is taken, looks like a taken one or mixes scripts before the password is asked for:
+    at a terminal the password is typed twice, and learning only then that the name is refused wastes both.
+    The same rule (``annotation_store.names.refuse_name``) runs again in the store's write transaction."""
+    from annotation_store.names import refuse_name
 
-    for other in admin.accounts(None)["name"]:
-        if other == cleaned:
-            raise StoreError(f"There is already an account named {cleaned!r}; nothing was saved.")
-        if name_key(other) == name_key(cleaned):
-            raise StoreConflict(
-                f"The name {cleaned!r} is too close to the existing name {other!r} (names may not differ only in "
-                "upper/lower case or character width); choose another. Nothing was saved."
-            )
+    refuse_name(
+        cleaned, admin.accounts(None)["name"], f"There is already an account named {cleaned!r}; nothing was saved."
+    )
 
 
 def _accounts_text(accounts: pd.DataFrame) -> str:

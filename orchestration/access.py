@@ -48,6 +48,10 @@ class LoginThrottled(Forbidden):
         self.retry_after = retry_after
 
 
+class InviteThrottled(LoginThrottled):
+    """Too many wrong invite links from this address lately; ``retry_after`` in seconds."""
+
+
 THROTTLE_WINDOW_S = 15 * 60
 
 
@@ -105,6 +109,32 @@ class LoginThrottle:
     def failed(self, name: str, address: str | None) -> None:
         now = self.clock()
         self.store.record_login_failure(list(self._keys(name, address)), self._at(now), self._at(now - self.window_s))
+
+    # Wrong invite links: counted per address only (there is no account yet), ``limit`` of them in the window
+    # (a person with a mistyped or used link fails once or twice; a scan fails hundreds of times), in the same
+    # table under their own key, so a scan neither locks anyone's logins nor is forgotten by a restart.
+    def _invite_key(self, address: str | None) -> list[str]:
+        return ["invite:" + address[:40]] if address else []
+
+    def check_invites(self, address: str | None) -> None:
+        """Raise ``InviteThrottled`` when this address has tried ``limit`` wrong invite links in the window."""
+        keys = self._invite_key(address)
+        now = self.clock()
+        for count, oldest in self.store.login_failures(keys, self._at(now - self.window_s)).values():
+            if count >= self.limit:
+                wait = max(1, int(oldest.replace(tzinfo=UTC).timestamp() + self.window_s - now) + 1)
+                minutes = max(1, math.ceil(wait / 60))
+                raise InviteThrottled(
+                    f"Too many unknown, used or expired invite links from your address; try again in {minutes} "
+                    f"minute{'s' if minutes != 1 else ''}, with the link exactly as you were sent it.",
+                    retry_after=wait,
+                )
+
+    def invite_failed(self, address: str | None) -> None:
+        keys = self._invite_key(address)
+        if keys:
+            now = self.clock()
+            self.store.record_login_failure(keys, self._at(now), self._at(now - self.window_s))
 
     def unlock(self, name: str) -> int:
         """Forget the account's failed logins (an admin's unlock or password reset); how many there were."""
@@ -223,11 +253,13 @@ class Access:
     # ------------------------------------------------------------------ managing accounts (admin)
     def add_account(
         self, actor: str | None, name: str, password: str, role: str = "annotator", kind: str = "crowd"
-    ) -> None:
+    ) -> str:
+        """Create an account; returns its name as stored (stripped, each run of spaces one space)."""
         user = self.require(actor, "admin")
-        # the store refuses a taken name and a weak password (``password_rules``) for every path alike
-        self.store.create_annotator(name, role=role, kind=kind, password=password or "")
-        SECURITY_LOG.info("account created: %r (%s, %s) by %r", name.strip(), role, kind, user.name)
+        # the store refuses a taken or look-alike name and a weak password (``password_rules``) for every path alike
+        created = self.store.create_annotator(name, role=role, kind=kind, password=password or "").name
+        SECURITY_LOG.info("account created: %r (%s, %s) by %r", created, role, kind, user.name)
+        return created
 
     def update_account(
         self,
@@ -298,8 +330,24 @@ class Access:
         return created, role
 
     def invite_role(self, token: str) -> str | None:
-        """The role an unused, unexpired invite grants (for the invite page), else None."""
+        """The role an unused, unexpired invite grants, else None (not counted: see ``open_invite``)."""
         return self.store.invite_role(token)
+
+    def open_invite(self, token: str, address: str | None = None) -> str | None:
+        """The invite page's look-up: the role the invite grants, else None. Throttled per address like the
+        logins (``InviteThrottled`` after ``login_attempts`` wrong links in 15 minutes, the right link included);
+        a wrong link is counted and logged (WARNING, with the address; never the token), so a scan of invite
+        links shows in the security log as failed logins do."""
+        try:
+            self.throttle.check_invites(address)
+        except InviteThrottled:
+            SECURITY_LOG.warning("invite link refused (locked: too many wrong invite links) from %s", address)
+            raise
+        role = self.store.invite_role(token)
+        if role is None:
+            self.throttle.invite_failed(address)
+            SECURITY_LOG.warning("invite link failed (unknown, used or expired) from %s", address)
+        return role
 
     def api_token(self, actor: str | None, for_name: str | None = None, label: str = "") -> str:
         """A REST API token: for yourself, or (admins) for anyone."""

@@ -143,12 +143,12 @@ def test_look_alike_names_are_refused_on_the_invite_page_and_the_admin_page(live
     with httpx.Client() as browser:
         form = {"password": "look-alike-1", "password2": "look-alike-1"}
         upper = browser.post(f"{live_app.url}invite/{token}", data={"name": " ADMIN ", **form})
-        assert upper.status_code == 409 and "too close to the existing name &#x27;admin&#x27;" in upper.text
+        assert upper.status_code == 409 and "looks like the existing name &#x27;admin&#x27;" in upper.text
         wide = browser.post(f"{live_app.url}invite/{token}", data={"name": "Ａｌｉｃｅ", **form})  # fullwidth
         assert wide.status_code == 409 and "&#x27;alice&#x27;" in wide.text
     admin = live_app.studio.access
     for name, says in (
-        ("Bob", "too close to the existing name 'bob'"),
+        ("Bob", "looks like the existing name 'bob'"),
         ("ri\u200bta", "control or invisible character"),
         ("🙂🙂", "needs a letter or a digit"),
         ("   ", "Enter a name for the new account"),
@@ -167,7 +167,7 @@ def test_the_store_refuses_look_alikes_and_a_name_that_only_labelled_gets_a_pass
     store = open_store(db_path)
     try:
         store.create_annotator("carol", password="carol-pass-1")
-        with pytest.raises(StoreConflict, match="too close to the existing name 'carol'"):
+        with pytest.raises(StoreConflict, match="looks like the existing name 'carol'"):
             store.create_annotator("CAROL", password="carol-pass-2")
         store.save_label(1, "Zed", "1")  # a name that labelled without an account (imports, scripts)
         # s12 ops finding 2: a new account never takes it (nor its labels); an admin gives it a password

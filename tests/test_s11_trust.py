@@ -175,7 +175,7 @@ def test_users_list_and_add_say_it_in_words(tmp_path: Path) -> None:
     assert _cli(home, "users", "list").strip().startswith("No accounts yet: add one with")
     assert "Added annotator 'alice'" in _cli(home, "users", "add", "alice", "--password-stdin", stdin="good-pass-1\n")
     refused = _cli(home, "users", "add", "Alice", "--password-stdin", stdin="short\n")  # the name first
-    assert "too close to the existing name 'alice'" in refused and "at least 8 characters" not in refused
+    assert "looks like the existing name 'alice'" in refused and "at least 8 characters" not in refused
     listed = _cli(home, "users", "list").splitlines()
     assert listed[0].startswith("name ") and listed[1].startswith("alice ")  # left-aligned under its header
 

@@ -11,6 +11,7 @@ from fastapi import Form, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from errors import Conflict, StudioError
+from orchestration.access import LoginThrottled
 from web.context import web_context
 from web.pages import error_paragraph, page
 
@@ -51,9 +52,22 @@ def _gone() -> HTMLResponse:
     return page("Invite link not valid", _GONE, status.HTTP_410_GONE)
 
 
+def _throttled(exc: LoginThrottled) -> HTMLResponse:
+    shown = page("Too many invite links tried", error_paragraph(str(exc)), status.HTTP_429_TOO_MANY_REQUESTS)
+    shown.headers["Retry-After"] = str(exc.retry_after)
+    return shown
+
+
+def _address(request: Request) -> str | None:
+    return request.client.host if request.client else None  # a trusted proxy's X-Forwarded-For applied
+
+
 @router.get("/invite/{token}", response_class=HTMLResponse)
 def invite_form(request: Request, token: str) -> HTMLResponse:
-    role = web_context(request).studio.access.invite_role(token)
+    try:  # a wrong link is counted and logged; too many from one address answer 429 (``Access.open_invite``)
+        role = web_context(request).studio.access.open_invite(token, _address(request))
+    except LoginThrottled as exc:
+        return _throttled(exc)
     return _gone() if role is None else _form(role)
 
 
@@ -66,7 +80,10 @@ def invite_accept(
     password2: Annotated[str, Form(max_length=1000)] = "",
 ) -> HTMLResponse | RedirectResponse:
     access = web_context(request).studio.access
-    role = access.invite_role(token)
+    try:
+        role = access.open_invite(token, _address(request))
+    except LoginThrottled as exc:
+        return _throttled(exc)
     if role is None:
         return _gone()
     if not name.strip():
@@ -74,8 +91,7 @@ def invite_accept(
     if password != password2:
         return _form(role, name, "The two passwords differ; type them again.", status.HTTP_400_BAD_REQUEST)
     try:
-        address = request.client.host if request.client else None  # a trusted proxy's X-Forwarded-For applied
-        created, _role = access.accept_invite(token, name, password, address)
+        created, _role = access.accept_invite(token, name, password, _address(request))
     except StudioError as exc:
         if access.invite_role(token) is None:
             return _gone()

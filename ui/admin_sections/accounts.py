@@ -21,8 +21,12 @@ from ui.tables import plain_table
 INVITE_PATH = "/invite/"
 
 
-def invite_link(request: gr.Request | None, token: str) -> str:
-    """``<scheme>://<host>/invite/<token>`` for the host the admin reached the app on."""
+def invite_link(request: gr.Request | None, token: str, public_url: str | None = None) -> str:
+    """``<public_url>/invite/<token>`` when ``public_url`` is set (as ``users invite`` prints it: an admin on an
+    SSH tunnel must not send a loopback link), else ``<scheme>://<host>/invite/<token>`` for the host the admin
+    reached the app on."""
+    if public_url:
+        return f"{public_url.rstrip('/')}{INVITE_PATH}{token}"
     headers: Any = getattr(request, "headers", None) or {}
     host = headers.get("x-forwarded-host") or headers.get("host")
     scheme = headers.get("x-forwarded-proto")
@@ -111,8 +115,8 @@ def wire_accounts(
     # The forms' mistakes replace the result line (no stale "Added …" under an error) and keep the form usable.
     @noted(s.result)
     def add_account(name: str, password: str, role: str, kind: str, request: gr.Request) -> dict[Any, Any]:
-        desk.add_account(actor_of(request), name, password, role, kind)
-        note = f"Added {code(name.strip())} as {code(role)} ({code(kind)} annotator)."
+        added = desk.add_account(actor_of(request), name, password, role, kind)
+        note = f"Added {code(added)} as {code(role)} ({code(kind)} annotator)."
         return {s.table: accounts_table(request), s.result: note, s.new["name"]: "", s.new["password"]: ""}
 
     def account_change(what: str) -> Callable[..., dict[Any, Any]]:
@@ -149,7 +153,7 @@ def wire_accounts(
     def create_invite(role: str, kind: str, hours: float | None, request: gr.Request) -> dict[Any, Any]:
         token = desk.invite(actor_of(request), role, kind, 72 if hours is None else hours)
         return {
-            s.invite["link"]: invite_link(request, token),
+            s.invite["link"]: invite_link(request, token, desk.studio.settings.public_url),
             s.result: f"Invite for a new {code(role)} ({code(kind)} annotator) created; it works once.",
             **invites_view(request),  # the new link's row (its number, to revoke it) without a refresh
         }
