@@ -348,13 +348,13 @@ class AdminDesk:
     def accounts(self, actor: str | None) -> pd.DataFrame:
         return self.access.accounts(actor)
 
-    def add_account(self, actor: str | None, name: str, password: str, role: str, kind: str) -> None:
+    def add_account(self, actor: str | None, name: str, password: str, role: str, kind: str) -> str:
         self.access.require(actor, ADMIN)
         if role not in ROLES:
             raise StoreError(f"Choose a role: one of {', '.join(ROLES)}; nothing was saved.")
         if kind not in KINDS:
             raise StoreError(f"Choose a kind: one of {', '.join(KINDS)}; nothing was saved.")
-        self.access.add_account(actor, (name or "").strip(), password or "", role=role, kind=kind)
+        return self.access.add_account(actor, (name or "").strip(), password or "", role=role, kind=kind)
 
     def update_account(
         self,
