@@ -9,11 +9,21 @@
 //   account and item and kept on its lease, so the same account sees the same order when it comes back;
 // - all drafts are removed when Log out is pressed, and another account's drafts are removed as soon as the page
 //   knows who is signed in;
-// - written after every change (a click, a key, typing) and when the page is left, while an answerable item is on
-//   screen (not the done screen, not a read-only final answer);
+// - written only after the person changed something on the item (a click, a key, typing: trusted events, not the
+//   page showing an item or putting a draft back) and the answer on screen differs from what the item showed; then
+//   after every change and when the page is left, while an answerable item is on screen (not the done screen, not a
+//   read-only final answer). ← Previous to an answer, changing nothing, writes no draft (s13 newfeat finding 1: the
+//   untouched draft was put back later over a newer answer, and Submit saved it as the next version);
+// - each draft records what the item showed when it was written (`base`: the stored answer's version from the
+//   header, "(version N)", or "new" when unanswered), and is put back only while the item shows that same state;
+//   when the item now shows a newer answer (changed in another tab, on another computer, over REST) the draft is
+//   dropped and the feedback line says so (as text). Drafts written before this rule (no `base`) are put back
+//   only onto an unanswered item;
 // - put back when that item is shown again (after Start / ← Previous: window.judgeStudioShowItem, called by the
 //   events' `.then(js=...)` in ui/answer_page.py), by clicking the chosen radio and setting the comment box's
 //   .value (never as HTML);
+// - the login page (web/login.py) removes every draft of the tab too, so a session ended by typing /logout or by
+//   an expired login leaves nothing behind for the next person;
 // - removed when Submit or Skip is pressed for the item (and not written again until the page has shown the
 //   result: a refused submit keeps what is on the page, and the next change writes it again).
 (() => {
@@ -23,6 +33,9 @@
   };
   const PREFIX = "judge-studio-draft";
   const NUMBER = /^\s*(?:Comparison|Response)\s+#(\d+)\b/;
+  const VERSION = /\(version (\d+)\)/;
+  const DROPPED = "Your unsent draft was dropped: this answer was changed elsewhere";
+  const NAV = ["start-labelling", "start-grading", "previous-item", "previous-rating", "logout-link"];
   const PENDING_MS = 15000; // a submit whose result never came back stops holding the drafts after this
   let pendingUntil = 0;
   let timer = null;
@@ -82,6 +95,12 @@
     if (!found || !picker || !picker.value || !user) return null;
     return JSON.stringify([PREFIX, prefix, user, picker.value, Number(found[1])]);
   };
+  // what the item on screen shows: the stored answer's version ("(version N)" in its header) or "new"
+  const baseOf = (prefix) => {
+    const header = byId(`${prefix}-header`);
+    const found = header ? VERSION.exec(header.innerText || "") : null;
+    return found ? Number(found[1]) : "new";
+  };
   const radios = (prefix) => [...document.querySelectorAll(`#${PAGES[prefix].answer} input[type=radio]`)];
   const commentBox = (prefix) => document.querySelector(`#${prefix}-comment textarea`);
   const answerable = (prefix) => {
@@ -101,7 +120,8 @@
       if (!draft || typeof draft !== "object") return null;
       const choice = typeof draft.choice === "string" ? draft.choice : null;
       const comment = typeof draft.comment === "string" ? draft.comment : "";
-      return choice || comment ? { choice, comment } : null;
+      const base = draft.base === "new" || Number.isInteger(draft.base) ? draft.base : null;
+      return choice || comment ? { choice, comment, base } : null;
     } catch (_error) {
       return null;
     }
@@ -111,6 +131,11 @@
     if (store && key) store.removeItem(key);
   };
 
+  // the item the person last changed something on (its draft key), and what that item showed before any change
+  // (``shownAs``: its key, and its choice and comment as the server sent them)
+  let touched = null;
+  let shownAs = null;
+  const same = (a, b) => a.choice === b.choice && a.comment === b.comment;
   // (``leaving``: the page is being left, so what it shows is written even while a restore is checking)
   const save = (leaving) => {
     timer = null;
@@ -118,15 +143,34 @@
     const prefix = pageOnScreen();
     const key = prefix ? keyOf(prefix) : null;
     const store = storage();
-    if (!key || !store || !answerable(prefix)) return;
+    if (!key || !store || !answerable(prefix) || touched !== key) return; // nothing changed by the person
     const draft = onScreen(prefix);
     try {
-      if (draft.choice || draft.comment) store.setItem(key, JSON.stringify(draft));
-      else store.removeItem(key);
+      if ((draft.choice || draft.comment) && !(shownAs && shownAs.key === key && same(draft, shownAs))) {
+        store.setItem(key, JSON.stringify({ ...draft, base: baseOf(prefix) }));
+      } else {
+        store.removeItem(key); // nothing chosen, or back to what the item showed: nothing to keep
+      }
     } catch (_error) {
       // storage full or refused: keep the page working without a draft
     }
   };
+  // a change made by the person (a trusted event, not on a button that moves between items or submits)
+  const touch = (event) => {
+    if (!event.isTrusted || !(event.target instanceof Element)) return;
+    const target = event.target;
+    if (target.closest("#annotate-session, #grade-session, [role=tab]")) return;
+    const button = target.closest("button, a");
+    if (button && NAV.includes(button.id)) return;
+    if (event.type === "keydown") {
+      const typing = target.closest("textarea, input");
+      if (typing || !/^[0-9tTfF]$/.test(event.key)) return; // typing shows as "input"; keys: the shortcuts
+    }
+    const prefix = pageOnScreen();
+    const key = prefix ? keyOf(prefix) : null;
+    if (key) touched = key;
+  };
+  for (const type of ["input", "change", "keydown", "click"]) document.addEventListener(type, touch, true);
   const saveSoon = () => {
     if (timer !== null) clearTimeout(timer);
     timer = setTimeout(save, 150);
@@ -144,6 +188,12 @@
         return;
       }
       const target = event.target instanceof Element ? event.target.closest("button") : null;
+      if (target && NAV.includes(target.id)) {
+        // Start / ← Previous: what was changed on the item being left is written now, before the next one shows
+        if (timer !== null) clearTimeout(timer);
+        save();
+        return;
+      }
       const prefix = target && Object.keys(PAGES).find((p) => PAGES[p].buttons.includes(target.id));
       if (prefix) {
         // Submit / Skip: the item is answered (or refused, and then the next change writes the draft again)
@@ -171,9 +221,33 @@
   // value Gradio writes late cannot replace the draft), and what is on the page is written once it is done
   let restoring = 0; // the run of the restore under way (0: none)
   let runs = 0;
+  // the note that a draft was dropped, added to the feedback line as text (Gradio may redraw the line: put back)
+  let dropped = null; // { prefix, text }
+  const showDropped = () => {
+    if (!dropped) return;
+    const area = byId(`${dropped.prefix}-feedback`);
+    if (!area) return;
+    const id = `${dropped.prefix}-draft-dropped`;
+    if (byId(id)) return;
+    const line = document.createElement("p");
+    line.id = id;
+    line.textContent = dropped.text; // as text, never HTML
+    const prose = area.querySelector(".prose, .md") || area;
+    prose.appendChild(line);
+  };
   const apply = (prefix, key) => {
     const draft = read(key);
     if (!draft) return true;
+    const base = baseOf(prefix);
+    if (draft.base !== base && !(draft.base === null && base === "new")) {
+      // written on another state of the item than it shows now: the stored answer wins
+      remove(key);
+      if (base !== "new" && (draft.base === "new" || draft.base === null || base > draft.base)) {
+        dropped = { prefix, text: `${DROPPED} (version ${base}).` };
+        showDropped();
+      }
+      return true;
+    }
     const shown = onScreen(prefix);
     if (draft.choice && shown.choice !== draft.choice) {
       const input = radios(prefix).find((radio) => radio.value === draft.choice);
@@ -190,12 +264,15 @@
   const restore = (prefix, tries, checks, run) => {
     if (run !== restoring) return; // a newer item was shown meanwhile
     const key = keyOf(prefix);
-    const done = !!key && answerable(prefix) && apply(prefix, key);
+    const ready = !!key && answerable(prefix);
+    if (ready && !(shownAs && shownAs.key === key)) shownAs = { key, ...onScreen(prefix) }; // before any draft
+    const done = ready && apply(prefix, key);
     if ((!done && tries > 0) || (done && checks > 0)) {
       setTimeout(() => restore(prefix, done ? tries : tries - 1, done ? checks - 1 : checks, run), done ? 200 : 60);
       return;
     }
     restoring = 0;
+    showDropped();
     save(); // what was chosen or typed meanwhile
   };
 
@@ -204,6 +281,9 @@
     if (typeof shown === "function") shown(prefix);
     if (!PAGES[prefix]) return;
     pendingUntil = 0;
+    touched = null; // a new item (or the same one again, as the server sent it): nothing changed on it yet
+    shownAs = null;
+    dropped = null;
     // after Gradio has written the new item into the page
     const run = ++runs;
     restoring = run;

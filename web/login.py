@@ -7,6 +7,8 @@ Failed logins are throttled per account and per address (``Access.sign_in``).
 """
 
 # No ``from __future__ import annotations``: FastAPI reads the handlers' annotations at run time.
+import base64
+import hashlib
 import html
 from typing import Annotated
 
@@ -18,7 +20,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from errors import StudioError
 from web.context import origin_of, web_context
 from web.errors import error_response, status_of
-from web.pages import error_paragraph, page
+from web.pages import PAGE_HEADERS, error_paragraph, page
 from web.sessions import COOKIE_NAME
 
 LOGIN_MESSAGE = "Log in with the name and password an admin gave you, or the account you created from an invite link."
@@ -61,6 +63,18 @@ _LOGOUT = """<p>Log out of Judge Studio?</p>
 <p class="hint"><a href="/">Back to Judge Studio</a></p>
 """
 
+#: The login page removes the answer drafts ``static/drafts.js`` keeps in the tab's sessionStorage: whoever is
+#: here is signed out (Log out, ``/logout`` typed, an expired login), and the next person at this computer must
+#: not find the last one's unsent comment (s13 redteam). Inline, allowed by its hash alone (no other script runs).
+_CLEAR_DRAFTS = (
+    "try{const s=window.sessionStorage;for(const k of Object.keys(s))"
+    "if(k.startsWith('[\"judge-studio-draft\",'))s.removeItem(k)}catch(e){}"
+)
+_CLEAR_HASH = base64.b64encode(hashlib.sha256(_CLEAR_DRAFTS.encode()).digest()).decode()
+LOGIN_CSP = PAGE_HEADERS["Content-Security-Policy"].replace(
+    "default-src 'none';", f"default-src 'none'; script-src 'sha256-{_CLEAR_HASH}';", 1
+)
+
 router = fastapi.APIRouter(include_in_schema=False)
 
 
@@ -72,7 +86,9 @@ def login_page(
     shown = _NOTICE.format(text=html.escape(notice)) if notice else ""
     intro = f"{LOGIN_MESSAGE} {FIRST_START_HINT}" if first_start else LOGIN_MESSAGE
     body = _FORM.format(notice=shown, error=error_paragraph(error), intro=html.escape(intro), name=html.escape(name))
-    return page("Log in", body, status_code)
+    response = page("Log in", f"{body}<script>{_CLEAR_DRAFTS}</script>\n", status_code)
+    response.headers["Content-Security-Policy"] = LOGIN_CSP
+    return response
 
 
 def _notice_of(request: Request) -> str:

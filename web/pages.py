@@ -1,6 +1,7 @@
 """The few plain HTML pages outside Gradio (login, logout, invites): one template, escaped values only.
 
-They load nothing (no script, no remote style), may not be framed, and send no Referer elsewhere.
+They load nothing (no remote script or style; the login page runs one inline script, allowed by its hash, that
+removes the answer drafts), may not be framed, and send no Referer elsewhere.
 """
 
 from __future__ import annotations
