@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
 import krippendorff
 import numpy as np
@@ -201,6 +202,7 @@ class FleissBasis:
     comparisons: int = 0
     labels_each: int = 0
     multi_labelled: int = 0
+    comparison_ids: tuple[Any, ...] = ()  # the comparisons it read
 
 
 def fleiss_basis(labels: pd.DataFrame) -> FleissBasis:
@@ -222,17 +224,32 @@ def fleiss_basis(labels: pd.DataFrame) -> FleissBasis:
     with np.errstate(divide="ignore", invalid="ignore"):
         kappa = float(statsmodels_fleiss_kappa(counts[raters == modal], method="fleiss"))
     used = int(comparisons_per_count[modal])
-    return FleissBasis(kappa if np.isfinite(kappa) else None, used, modal, multi)
+    read = tuple(coded.comparisons.to_numpy()[: len(raters)][raters == modal].tolist())
+    return FleissBasis(kappa if np.isfinite(kappa) else None, used, modal, multi, read)
 
 
-def fleiss_basis_words(comparisons: int, labels_each: int, multi_labelled: int, alpha_word: str = "α") -> str:
+#: Where the labels Fleiss' kappa read come from, said when every label is counted but some are imported
+#: (s13 newfeat 7: κ 1.000 over the 12 items only PandaLM's three annotators labelled, while the session's
+#: people disagreed): ``InterAnnotator.fleiss_source``.
+FLEISS_SOURCE_WORDS = {
+    "imported": "all of them imported labels: for the sessions' own people see κ by pair, or choose a session",
+    "sessions": "all of them labels from sessions: choose 'imported labels' for the imported ones",
+}
+
+
+def fleiss_basis_words(
+    comparisons: int, labels_each: int, multi_labelled: int, alpha_word: str = "α", source: str | None = None
+) -> str:
     """What Fleiss' kappa was computed on, in the words every report prints beside it:
     "48 comparisons with 5 labels each; Krippendorff's α uses all 60" (the second half only when the
-    kappa left comparisons out). Empty when no kappa was computed."""
+    kappa left comparisons out), and, over all labels with imported ones among them, where the labels it
+    read come from (``source``: ``FLEISS_SOURCE_WORDS``). Empty when no kappa was computed."""
     if not comparisons:
         return ""
     noun = "comparison" if comparisons == 1 else "comparisons"
     words = f"{comparisons} {noun} with {labels_each} labels each"
+    if source in FLEISS_SOURCE_WORDS:
+        words += f", {FLEISS_SOURCE_WORDS[source]}"
     if multi_labelled > comparisons:
         words += f"; Krippendorff's {alpha_word} uses all {multi_labelled}"
     return words
@@ -318,15 +335,33 @@ class InterAnnotator:
     shared: pd.DataFrame  # annotator x annotator: comparisons both labelled
     fleiss_comparisons: int = 0  # the comparisons Fleiss' kappa read (those with the modal number of labels)
     fleiss_labels_each: int = 0  # that modal number
+    # over labels of both kinds: "imported" / "sessions" when every label Fleiss read is of one kind, else None
+    fleiss_source: str | None = None
 
     @property
     def fleiss_basis(self) -> str:
         """ "48 comparisons with 5 labels each; Krippendorff's α uses all 60" ("" without a kappa)."""
-        return fleiss_basis_words(self.fleiss_comparisons, self.fleiss_labels_each, self.multi_labelled)
+        return fleiss_basis_words(
+            self.fleiss_comparisons, self.fleiss_labels_each, self.multi_labelled, source=self.fleiss_source
+        )
 
 
-def inter_annotator(labels: pd.DataFrame) -> InterAnnotator:
-    """Every inter-annotator figure of ``labels`` (comparison_id, annotator, verdict)."""
+def fleiss_source(labels: pd.DataFrame, read: tuple[Any, ...], imported: frozenset[tuple[int, str]]) -> str | None:
+    """Where the labels on the comparisons Fleiss' kappa ``read`` come from: "imported" when every one of them
+    is in ``imported`` ((comparison_id, annotator) of the labels given in no session), "sessions" when none
+    is, None when both kinds are there (or nothing was read)."""
+    if not read or not imported:
+        return None
+    rows = labels[labels["comparison_id"].isin(read)]
+    keys = zip(rows["comparison_id"].astype(int), rows["annotator"].astype(str), strict=True)
+    kinds = {key in imported for key in keys}
+    return {frozenset({True}): "imported", frozenset({False}): "sessions"}.get(frozenset(kinds))
+
+
+def inter_annotator(labels: pd.DataFrame, imported: frozenset[tuple[int, str]] | None = None) -> InterAnnotator:
+    """Every inter-annotator figure of ``labels`` (comparison_id, annotator, verdict). ``imported``: the
+    imported labels' keys when ``labels`` mixes them with sessions' labels (``LabelScope.mixed``), so that
+    Fleiss' kappa can say when it read one kind only (``fleiss_source``)."""
     if labels.empty:
         return InterAnnotator(0, None, None, pd.DataFrame(), pd.DataFrame())
     per_comparison = labels.groupby("comparison_id").size()
@@ -347,6 +382,7 @@ def inter_annotator(labels: pd.DataFrame) -> InterAnnotator:
         shared,
         fleiss.comparisons if fleiss.kappa is not None else 0,
         fleiss.labels_each if fleiss.kappa is not None else 0,
+        fleiss_source(labels, fleiss.comparison_ids, imported) if imported and fleiss.kappa is not None else None,
     )
 
 

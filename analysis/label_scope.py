@@ -9,7 +9,7 @@ says, in the report's words, what it holds.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 ALL, SESSION, IMPORTED = "all", "session", "imported"
 #: what ``labels_from`` accepts besides a session's name (``session:NAME`` names a session called so)
@@ -23,7 +23,10 @@ class LabelScope:
     kind: ALL, SESSION (``session`` names it) or IMPORTED (labels given in no session: imported from a
     file, or saved outside any session). labels / annotators: the pairwise labels in the scope and who
     gave them; imported_labels / imported_annotators: the dataset's labels given in no session, whatever
-    the scope (the all-labels summary says they are included).
+    the scope (the all-labels summary says they are included). dataset_labels: every pairwise label of
+    the dataset, whatever the scope (an empty scope says the dataset has labels elsewhere: s13 newfeat 6).
+    imported_keys: the (comparison_id, annotator) of the imported labels, for saying when a figure over
+    all labels rests on imported labels alone (Fleiss' kappa: ``analysis.inter_annotator``).
     """
 
     kind: str = ALL
@@ -32,6 +35,8 @@ class LabelScope:
     annotators: int = 0
     imported_labels: int = 0
     imported_annotators: int = 0
+    dataset_labels: int = 0
+    imported_keys: frozenset[tuple[int, str]] = field(default=frozenset(), compare=False, repr=False)
 
     @property
     def name(self) -> str:
@@ -53,6 +58,33 @@ class LabelScope:
             )
         return None
 
+    @property
+    def mixed(self) -> bool:
+        """All labels, some imported and some given in sessions: figures may rest on either alone."""
+        return self.kind == ALL and 0 < self.imported_labels < self.labels
+
+    def what(self) -> str:
+        """ "labels from session 'X'", "imported labels" or "people's labels": what the scope holds."""
+        if self.kind == SESSION:
+            return f"labels from session '{self.session}'"
+        return "imported labels" if self.kind == IMPORTED else "people's labels"
+
+    def empty_elsewhere(self) -> int:
+        """The dataset's labels outside this scope when the scope holds none (0 otherwise)."""
+        return self.dataset_labels if self.kind != ALL and not self.labels else 0
+
+    def no_labels_text(self) -> str | None:
+        """Instead of "No people's labels on this dataset" when only the scope is empty: "No labels from
+        session 'X' yet (the dataset has 76 labels from other sources: choose 'all people' to see them)."
+        None when the dataset itself has no label (or the scope has some)."""
+        elsewhere = self.empty_elsewhere()
+        if not elsewhere:
+            return None
+        return (
+            f"No {self.what()} yet (the dataset has {_counted(elsewhere, 'label')} from other sources: "
+            "choose 'all people' to see them)."
+        )
+
     def as_dict(self) -> dict[str, object]:
         return {
             "scope": self.kind,
@@ -61,6 +93,8 @@ class LabelScope:
             "annotators": self.annotators,
             "imported_labels": self.imported_labels,
             "imported_annotators": self.imported_annotators,
+            "dataset_labels": self.dataset_labels,
+            "no_labels": self.no_labels_text(),
             "line": self.line(),
         }
 

@@ -337,7 +337,7 @@ def build_report(inputs: ReportInputs, options: ReportOptions | None = None, *, 
         },
         annotators=annotator_table(labels, inputs.details, inputs.gold),
         annotator_judges={j.run.run_id: annotator_agreement(labels, j.counted).set_index("annotator") for j in judges},
-        inter_annotator=inter_annotator(labels),
+        inter_annotator=inter_annotator(labels, _mixed_keys(inputs.label_scope)),
         people=people,
         people_bias=people_bias(PEOPLE, details, _length(majority, lengths.drop(columns=["model1", "model2"]))),
         judges=judges,
@@ -718,3 +718,8 @@ def _model_pairs(
         ]
         groups.append(dataclasses.replace(group, judges=runs, people_wins=people_wins.get(name, none)))
     return groups
+
+
+def _mixed_keys(scope: LabelScope | None) -> frozenset[tuple[int, str]] | None:
+    """The imported labels' keys when the report counts every label and some are imported (None otherwise)."""
+    return scope.imported_keys if scope is not None and scope.mixed else None

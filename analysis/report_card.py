@@ -20,7 +20,7 @@ from analysis.defaults import (
     POSITION_MAX_FIRST_RATE_GAP,
     POSITION_MAX_FLIP_RATE,
 )
-from analysis.report_text import counted, has_people_labels, not_parsed, not_parsed_text
+from analysis.report_text import counted, has_people_labels, no_people_conclusion, not_parsed, not_parsed_text
 
 QUESTION = "Can this judge replace people on this dataset?"
 ANSWERS = {True: "yes", False: "no", None: "undecided"}
@@ -76,7 +76,7 @@ def _judge_card(judge: Mapping[str, Any], report: Mapping[str, Any]) -> dict[str
     test = primary_alt_test(judge)
     passed = test["passed"] if test is not None else None
     caveats = _caveats(judge, report, test)
-    conclusion = test["conclusion"] if test is not None else "No people's labels: the judge cannot be tested."
+    conclusion = test["conclusion"] if test is not None else no_people_conclusion(report.get("labels_from"))
     if caveats:
         conclusion += f" {len(caveats)} caveat{'s' if len(caveats) != 1 else ''} apply (below)."
     versus = judge["against_majority"]

@@ -181,6 +181,8 @@ def _inter_annotator(report: Report) -> dict[str, Any]:
         "fleiss_comparisons": inter.fleiss_comparisons,
         "fleiss_labels_each": inter.fleiss_labels_each,
         "fleiss_basis": inter.fleiss_basis or None,
+        # over every label with imported ones among them: "imported" / "sessions" when Fleiss read one kind only
+        "fleiss_source": inter.fleiss_source,
         "krippendorff_alpha": inter.krippendorff_alpha,
     }
 

@@ -24,6 +24,21 @@ NO_PEOPLE_LABELS = "No people's labels on this dataset: figures against people a
 NO_POSITION_LABELS = "People's position preference: no decisive labels to measure it."
 
 
+def no_people_text(scope: Mapping[str, Any] | None) -> str:
+    """The one line said when no comparison has a people label: ``NO_PEOPLE_LABELS``, or, when only the chosen
+    "Labels from" scope is empty (the report's ``labels_from``, ``LabelScope.no_labels_text``), that the dataset
+    has labels elsewhere: "No labels from session 'X' yet (the dataset has 76 labels from other sources: choose
+    'all people' to see them)." (s13 newfeat 6: it said "No people's labels on this dataset".)"""
+    return str((scope or {}).get("no_labels") or NO_PEOPLE_LABELS)
+
+
+def no_people_conclusion(scope: Mapping[str, Any] | None) -> str:
+    """The report card's conclusion without people labels: the judge cannot be tested (against this scope)."""
+    if (scope or {}).get("no_labels"):
+        return "No labels in the chosen scope: the judge cannot be tested against them (choose 'all people')."
+    return "No people's labels: the judge cannot be tested."
+
+
 def has_people_labels(counts: Mapping[str, Any]) -> bool:
     """Does any comparison have a people label (the report's ``counts``; older reports: any label)?"""
     return bool(counts.get("labelled_comparisons", counts.get("labels", 0)))
@@ -92,7 +107,7 @@ def format_report(report: Mapping[str, Any]) -> str:
         )
         lines += _adjudication_lines(report.get("adjudications"))
     else:  # one line, not empty people figures
-        lines.append(NO_PEOPLE_LABELS)
+        lines.append(no_people_text(report.get("labels_from")))
     inter = report["inter_annotator"]
     if inter["pairwise_cohen_kappa"]:
         kappas = "; ".join(

@@ -101,7 +101,8 @@ def _scope_held(
     scoped = _scoped(labels, sources, kind, session)
     imported = _scoped(labels, sources, IMPORTED, None)
     held = (len(scoped), int(scoped["annotator"].nunique()), len(imported), int(imported["annotator"].nunique()))
-    return scoped, LabelScope(kind, session, *held)
+    keys = frozenset(zip(imported["comparison_id"].astype(int), imported["annotator"].astype(str), strict=True))
+    return scoped, LabelScope(kind, session, *held, dataset_labels=len(labels), imported_keys=keys)
 
 
 def scoped_labels(store: Store, dataset: str | None, labels_from: str | None) -> tuple[pd.DataFrame, LabelScope]:

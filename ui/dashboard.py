@@ -529,6 +529,21 @@ class DashboardHandlers:
         """Every figure, people's labels kept to ``labels_from``."""
         return self.tick(dataset_name, run_id, labels_from, None, request)
 
+    @staticmethod
+    def updating(labels_from: str | None) -> str:
+        """The line shown while the figures of a newly chosen "Labels from" scope are read."""
+        return "_Updating the figures for the chosen labels…_"
+
+    def updated(self, dataset_name: str | None, labels_from: str | None, request: gr.Request) -> str:
+        """The line after the figures were read: nothing, or that a typed scope is none of the picker's
+        (the figures then still show the last scope, which the tick keeps)."""
+        if not self.allowed(request) or labels_from in (None, "", "all", "imported"):
+            return ""
+        sessions = label_scopes(self.studio, actor_of(request), dataset_name or self.studio.default_dataset())
+        if str(labels_from).removeprefix("session:") in sessions:
+            return ""
+        return f"⚠ {inline_text(labels_from)} is none of the choices: the figures still show the last one."
+
     def scopes(self, dataset_name: str | None, request: gr.Request) -> Any:
         """The "Labels from" choices of the dataset (all people, each of its sessions, imported labels),
         back at "all people" (a new dataset's sessions are others)."""
@@ -576,7 +591,14 @@ def dashboard_tab(studio: Studio, demo: gr.Blocks, pickers: DatasetPickers, tab:
     demo.load(on.refresh, inputs=inputs[:2], outputs=outputs, api_name="dashboard", concurrency_limit=None)
     demo.load(on.start_timer, outputs=page.timer, api_visibility="private")
     page.judge_run.change(on.refresh_scoped, inputs=inputs, outputs=outputs, **quiet)
-    page.labels_from.input(on.refresh_scoped, inputs=inputs, outputs=outputs, **quiet)
+    # a new scope takes seconds to read (over 6 s on a loaded 2-core machine, s13 newfeat 8) and the timer's
+    # hidden ticks hid the figures' spinner: a line says so first, the figures show Gradio's progress, the
+    # line goes (or says the scope is unknown: a typed value never changes the figures silently)
+    page.labels_from.input(
+        on.updating, inputs=page.labels_from, outputs=page.status, show_progress="hidden", **quiet
+    ).then(on.refresh_scoped, inputs=inputs, outputs=outputs, show_progress="full", **quiet).then(
+        on.updated, inputs=inputs[::2], outputs=page.status, show_progress="hidden", **quiet
+    )
     page.dataset.change(on.runs_of_new_dataset, inputs=page.dataset, outputs=page.judge_run, **picker).then(
         on.scopes, inputs=page.dataset, outputs=page.labels_from, **quiet
     ).then(on.refresh_scoped, inputs=inputs, outputs=outputs, **quiet)

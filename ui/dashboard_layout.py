@@ -64,6 +64,8 @@ class DashboardPage:
     timer: gr.Timer
     # whose labels the people figures read: "all", "imported" or a session of the dataset (orchestration.metrics)
     labels_from: gr.Dropdown
+    # "Updating the figures…" while a new "Labels from" scope is read (several seconds on a loaded machine)
+    status: gr.Markdown | None = None
 
     def by_id(self, values: dict[str, Any]) -> dict[Any, Any]:
         """elem_id -> value as component -> value (the form a handler returns)."""
@@ -82,15 +84,19 @@ def labels_from_choices(sessions: list[str]) -> list[tuple[str, str]]:
     return [EVERY_LABEL, *named, IMPORTED_LABELS]
 
 
-def labels_from_picker(elem_id: str) -> gr.Dropdown:
-    """Whose labels the people figures read; filled with the dataset's sessions when it is chosen."""
+def labels_from_picker(elem_id: str, *, custom: bool = True, scale: int = 1) -> gr.Dropdown:
+    """Whose labels the people figures read; filled with the dataset's sessions when it is chosen. Wide enough
+    for "session 'Expert study'" (it showed "sessio…": s13 newfeat 8). ``custom``: the Dashboard's takes any
+    value (a timer tick in flight while the dataset changes sends the last dataset's session); the pages
+    without a timer take only their choices (typed text was taken as a session's name)."""
     return gr.Dropdown(
         choices=labels_from_choices([]),
         value="all",
         label="Labels from",
         elem_id=elem_id,
-        scale=1,
-        allow_custom_value=True,  # a tick in flight while the dataset changes sends the last dataset's session
+        scale=scale,
+        min_width=240,
+        allow_custom_value=custom,
     )
 
 
@@ -109,6 +115,7 @@ def dashboard_page(pickers: DatasetPickers) -> DashboardPage:
             choices=[], value=None, label="Judge run", elem_id="dashboard-judge", scale=2, allow_custom_value=True
         )
         labels_from = labels_from_picker("dashboard-labels-from")
+    status = gr.Markdown(elem_id="dashboard-status")
     summary = gr.Markdown(elem_id="dashboard-summary")
     # the pairwise panels: hidden for a dataset without comparisons (its ratings section comes first)
     with gr.Column(elem_id="dashboard-pairwise") as pairwise:
@@ -150,4 +157,4 @@ def dashboard_page(pickers: DatasetPickers) -> DashboardPage:
     figures += [wins, rating_table, rating_scatter, checkup, guideline_versions, rating_means, graders]
     assert [f.elem_id for f in figures] == list(FIGURE_IDS)
     timer = gr.Timer(5.0, active=False)  # started on page load for reviewers and admins
-    return DashboardPage(dataset, judge_run, figures, pairwise, gr.State(None), timer, labels_from)
+    return DashboardPage(dataset, judge_run, figures, pairwise, gr.State(None), timer, labels_from, status)

@@ -23,7 +23,13 @@ from analysis.alt_test import notes
 from analysis.borderline import borderline_text
 from analysis.corrected_ratings import rating_span
 from analysis.defaults import AGGREGATION, AGGREGATIONS
-from analysis.report_text import NO_PEOPLE_LABELS, counted, has_people_labels, response_one_text, uncertain_left_out
+from analysis.report_text import (
+    counted,
+    has_people_labels,
+    no_people_text,
+    response_one_text,
+    uncertain_left_out,
+)
 from orchestration import Studio
 from orchestration.metrics import PeopleOptions
 from orchestration.report_card import ReportCardDesk
@@ -91,8 +97,9 @@ def head_markdown(card: Mapping[str, Any], text: Escape = inline_text) -> str:
                 "",
                 f"**{card['question']}**",
                 "",
-                f"{counted(counts['comparisons'], 'comparison')}. {NO_PEOPLE_LABELS}",
+                f"{counted(counts['comparisons'], 'comparison')}. {text(no_people_text(card.get('labels_from')))}",
                 "",
+                *_scope_lines(card, text),  # whose labels (none here), as the Dashboard says it
             ]
         )
     settled = card.get("adjudications") or {}
@@ -606,11 +613,12 @@ def report_card_tab(studio: Studio, demo: gr.Blocks | None = None) -> None:
     with gr.Row():
         dataset = gr.Dropdown(label="Dataset", choices=[], elem_id="card-dataset", scale=2)
         run = gr.Dropdown(label="Judge run", choices=[], elem_id="card-run", scale=3)  # run names are long
+        show = gr.Button("Show the report card", variant="primary", elem_id="card-show", scale=1)
+    with gr.Row():  # a row of its own: beside three pickers and the button the scope read "sessio…"
         aggregation = gr.Radio(
             choices=list(AGGREGATIONS), value=AGGREGATION, label="People's labels", elem_id="card-aggregation"
         )
-        labels_from = labels_from_picker("card-labels-from")
-        show = gr.Button("Show the report card", variant="primary", elem_id="card-show", scale=1)
+        labels_from = labels_from_picker("card-labels-from", custom=False, scale=2)
     card = gr.Markdown(elem_id="card-markdown")
     with gr.Row():  # hidden until the button draws them (two empty frames said nothing)
         reliability = gr.Plot(label="Reliability diagram", elem_id="card-reliability", visible=False)

@@ -104,7 +104,7 @@ def queue_section(pickers: DatasetPickers) -> QueueSection:
     with gr.Row():
         dataset = pickers.add("review-dataset", extra=(ALL_DATASETS,), scale=2, allow_custom_value=True)
         kind = gr.Radio(choices=list(QUEUE_KINDS), value="any", label="Disagreement", elem_id="review-kind", scale=2)
-        labels_from = labels_from_picker("review-labels-from")
+        labels_from = labels_from_picker("review-labels-from", custom=False)  # typed text is no scope
         open_only = gr.Checkbox(value=True, label="Only not yet adjudicated", elem_id="review-open-only", scale=1)
         refresh = gr.Button("Refresh queue", elem_id="review-refresh", scale=1)
     count = gr.Markdown(elem_id="review-count")

@@ -88,12 +88,15 @@ def wire_unfinished(s: SessionsSection, desk: AdminDesk) -> None:
         return {
             parts["note"]: unfinished_note(found),
             parts["table"]: gr.update(value=unfinished_frame(found), visible=bool(found.items)),
+            # the sessions table's progress read now too: it still said "1 leased" from the page's load while
+            # the list below showed two (s13 newfeat 9)
+            s.table: _listed(s, desk, request)[s.table],
         }
 
     parts["show"].click(
         list_unfinished,
         inputs=s.pick,
-        outputs=[parts["note"], parts["table"]],
+        outputs=[parts["note"], parts["table"], s.table],
         api_name="admin_session_unfinished",
     )
 
