@@ -19,7 +19,7 @@ import pandas as pd
 from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.orm import Session, aliased
 
-from annotation_store.base import StoreBase, StoreNotFound
+from annotation_store.base import StoreBase, StoreConflict, StoreNotFound
 from annotation_store.credentials import dummy_verify, hash_password, verify_password
 from annotation_store.errors import StoreError
 from annotation_store.models import (
@@ -265,30 +265,41 @@ class AccountsMixin(StoreBase):
         self, *, role: str = "annotator", kind: str = "crowd", created_by: str | None = None, hours: float = 72
     ) -> str:
         """A one-time invite token (show it once, as a link); only its digest is stored."""
+        return self.new_invite(role=role, kind=kind, created_by=created_by, hours=hours)[1]
+
+    def new_invite(
+        self, *, role: str = "annotator", kind: str = "crowd", created_by: str | None = None, hours: float = 72
+    ) -> tuple[OpenInvite, str]:
+        """A one-time invite and its token (show it once, as a link): the invite says its number (never reused:
+        revoked invites stay as rows, see ``revoke_invite``), so the admin can tell which link to revoke."""
         _check_role_kind(role, kind)
         if not 0 < hours <= 24 * 90:
             raise StoreError("An invite is valid for more than 0 hours and at most 90 days.")
-        token = secrets.token_urlsafe(32)
+        token, now = secrets.token_urlsafe(32), utcnow()
         with self._write() as session:
             creator = (
-                session.scalar(select(Annotator.id).where(Annotator.name == created_by.strip())) if created_by else None
+                session.scalar(select(Annotator).where(Annotator.name == created_by.strip())) if created_by else None
             )
-            session.add(
-                Invite(
-                    token_hash=token_digest(token),
-                    role=role,
-                    kind=kind,
-                    created_by=creator,
-                    expires_at=utcnow() + timedelta(hours=hours),
-                )
+            invite = Invite(
+                token_hash=token_digest(token),
+                role=role,
+                kind=kind,
+                created_by=creator.id if creator else None,
+                created_at=now,
+                expires_at=now + timedelta(hours=hours),
             )
-        return token
+            session.add(invite)
+            session.flush()
+            made = OpenInvite(
+                invite.id, role, kind, creator.name if creator else None, invite.created_at, invite.expires_at
+            )
+        return made, token
 
     def invite_role(self, token: str) -> str | None:
         """The role an unused, unexpired invite grants, else None."""
         with self._read() as session:
             invite = session.scalar(select(Invite).where(Invite.token_hash == token_digest(token or "")))
-            if invite is None or invite.used_at is not None or invite.expires_at < utcnow():
+            if invite is None or invite.used_at is not None or invite.expires_at <= utcnow():
                 return None
             return invite.role
 
@@ -302,7 +313,7 @@ class AccountsMixin(StoreBase):
             raise StoreError(f"{exc} Nothing was saved.") from exc
         with self._write() as session:
             invite = session.scalar(select(Invite).where(Invite.token_hash == token_digest(token or "")))
-            if invite is None or invite.used_at is not None or invite.expires_at < utcnow():
+            if invite is None or invite.used_at is not None or invite.expires_at <= utcnow():
                 raise StoreError("This invite link is unknown, used or expired; ask an admin for a new one.")
             # every existing name is taken, an imported annotator's (no password) included (s12 ops finding 2)
             refuse_taken_name(session, cleaned, f"The name {cleaned!r} is taken; choose another. Nothing was saved.")
@@ -335,23 +346,34 @@ class AccountsMixin(StoreBase):
             ]
 
     def revoke_invite(self, invite_id: int) -> OpenInvite:
-        """Delete an unused, unexpired invite: its link answers "unknown, used or expired" from now on.
-        Used invites stay (they say who created which account)."""
+        """Make an unused, unexpired invite stop working now: its link answers "unknown, used or expired" from
+        now on. The row stays, its ``expires_at`` set to the moment of revoking, so its number is never given to
+        another invite (SQLite reuses the id of a deleted last row), and revoking the same number again says it
+        was done already instead of stopping a newer link. Used invites stay too (they say who created which
+        account)."""
         creator = aliased(Annotator)
         with self._write() as session:
             row = session.execute(
                 select(Invite, creator.name)
                 .outerjoin(creator, creator.id == Invite.created_by)
-                .where(Invite.id == invite_id, Invite.used_at.is_(None), Invite.expires_at > utcnow())
+                .where(Invite.id == invite_id)
             ).first()
             if row is None:
                 raise StoreNotFound(
-                    f"There is no open invite #{invite_id} (it may be used or expired already); "
-                    "`judge-studio users invites` lists the open ones. Nothing was changed."
+                    f"There is no invite #{invite_id}; `judge-studio users invites` lists the open ones. "
+                    "Nothing was changed."
                 )
             invite, name = row
+            now = utcnow()
+            if invite.used_at is not None:
+                raise StoreConflict(f"Invite #{invite_id} was already used; nothing changed.")
+            if invite.expires_at <= now:
+                raise StoreConflict(
+                    f"Invite #{invite_id} was already revoked or expired (it stopped working "
+                    f"{invite.expires_at:%Y-%m-%d %H:%M} UTC); nothing changed."
+                )
             revoked = OpenInvite(invite.id, invite.role, invite.kind, name, invite.created_at, invite.expires_at)
-            session.delete(invite)
+            invite.expires_at = now
             return revoked
 
     # ------------------------------------------------------------------ API tokens

@@ -140,10 +140,14 @@ def users_command(settings: Settings, args: argparse.Namespace) -> None:
             print(f"Updated {args.name!r}" + ("." if revoked is None else "; " + _signed_out(revoked)))
             _forget_first_password(settings, args.name, new_password)
         elif task == "invite":
-            secret = admin.invite(None, role=args.role, kind=args.kind, hours=args.hours)
-            print(f"{base_url(settings, args.base_url)}/invite/{secret}")
+            made, secret = admin.new_invite(None, role=args.role, kind=args.kind, hours=args.hours)
+            print(f"{base_url(settings, args.base_url)}/invite/{secret}")  # the link alone on stdout, for scripts
             hours = f"{args.hours:g} hour{'' if args.hours == 1 else 's'}"
-            print(f"One-time link for a new {args.role}, valid {hours}.", file=sys.stderr)
+            print(
+                f"Invite #{made.id} ({made.role}, {made.kind}, valid {hours} until {_utc(made.expires_at)}): the link "
+                f"above works once; `judge-studio users revoke-invite {made.id}` stops it.",
+                file=sys.stderr,
+            )
             if not (args.base_url or settings.public_url):  # this command cannot see which port a server runs on
                 print(LINK_GUESSED.format(port=settings.port), file=sys.stderr)
         elif task == "token":
@@ -190,17 +194,13 @@ def add_invite_commands(tasks: argparse._SubParsersAction) -> None:  # type: ign
 
 
 def invite_command(admin: Access, args: argparse.Namespace) -> None:
-    from orchestration.admin import open_invites, revoke_invite
+    from orchestration.admin import invite_summary, open_invites, revoke_invite
 
     if args.users_command == "invites":
         print(invites_text(open_invites(admin, None)))
         return
     gone = revoke_invite(admin, None, args.id)
-    article = "an" if gone.role[0] in "aeiou" else "a"
-    print(
-        f"Revoked invite #{gone.id} ({article} {gone.role} link, valid until {_utc(gone.expires_at)}): "
-        "it no longer works."
-    )
+    print(f"Revoked invite #{gone.id} ({invite_summary(gone)}): it no longer works.")
 
 
 def _utc(moment: datetime) -> str:

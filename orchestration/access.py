@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from annotation_store import ROLE_RANK, Account, Store
+from annotation_store.accounts import OpenInvite
 from errors import Forbidden, NotFound, NotSignedIn
 from settings.table import BY_NAME
 
@@ -319,10 +320,16 @@ class Access:
 
     def invite(self, actor: str | None, role: str = "annotator", kind: str = "crowd", hours: float = 72) -> str:
         """A one-time invite token (the UI turns it into a link ``/invite/<token>``)."""
+        return self.new_invite(actor, role, kind, hours)[1]
+
+    def new_invite(
+        self, actor: str | None, role: str = "annotator", kind: str = "crowd", hours: float = 72
+    ) -> tuple[OpenInvite, str]:
+        """A one-time invite (its number, to revoke it later) and its token; the log line names the number."""
         user = self.require(actor, "admin")
-        token = self.store.create_invite(role=role, kind=kind, created_by=user.name, hours=hours)
-        SECURITY_LOG.info("invite created: %s (%s) valid %g hours, by %r", role, kind, hours, user.name)
-        return token
+        made, token = self.store.new_invite(role=role, kind=kind, created_by=user.name, hours=hours)
+        SECURITY_LOG.info("invite created: #%d %s (%s) valid %g hours, by %r", made.id, role, kind, hours, user.name)
+        return made, token
 
     def accept_invite(self, token: str, name: str, password: str, address: str | None = None) -> tuple[str, str]:
         created, role = self.store.accept_invite(token, name, password)

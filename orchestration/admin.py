@@ -212,6 +212,23 @@ def open_invites(access: Access, actor: str | None) -> list[OpenInvite]:
     return access.store.open_invites()
 
 
+#: The longest an invite link may work (the store's rule: more than 0 hours, at most 90 days).
+MAX_INVITE_HOURS = 24 * 90
+#: Who made an invite when no account did (``judge-studio users invite``, or the account is gone).
+COMMAND_LINE = "(command line)"
+
+
+def invite_summary(invite: OpenInvite, quoted: Callable[[str], str] = str) -> str:
+    """One invite in words, the same on the Admin page and the command line: "an annotator link for a crowd
+    annotator, made by admin, valid until 2026-12-01 19:06 UTC". ``quoted`` marks the names (the page passes
+    ``ui.render.code``: a creator's name is untrusted text)."""
+    article = "an" if invite.role[:1] in "aeiou" else "a"
+    return (
+        f"{article} {quoted(invite.role)} link for a {quoted(invite.kind)} annotator, made by "
+        f"{quoted(invite.created_by or COMMAND_LINE)}, valid until {invite.expires_at:%Y-%m-%d %H:%M} UTC"
+    )
+
+
 def revoke_invite(access: Access, actor: str | None, invite_id: Any) -> OpenInvite:
     """Admins only: revoke the open invite ``invite_id`` (its number in the list); returns what it was."""
     user = access.require(actor, ADMIN)
@@ -389,14 +406,22 @@ class AdminDesk:
 
     def invite(self, actor: str | None, role: str, kind: str = "crowd", hours: float = 72) -> str:
         """A one-time invite token; the page shows it as a link ``<base url>/invite/<token>``."""
+        return self.new_invite(actor, role, kind, hours)[1]
+
+    def new_invite(
+        self, actor: str | None, role: str, kind: str = "crowd", hours: float | None = 72
+    ) -> tuple[OpenInvite, str]:
+        """A one-time invite (its number and validity, for the page's note) and its token."""
         self.access.require(actor, ADMIN)
         if role not in ROLES:
             raise StoreError(f"Choose a role: one of {', '.join(ROLES)}.")
         if kind not in KINDS:
             raise StoreError(f"Choose a kind: one of {', '.join(KINDS)}.")
+        if hours is None:  # an emptied "Valid for" field: never a silent default
+            raise StoreError(f"Enter how many hours the link is valid (more than 0, at most {MAX_INVITE_HOURS}).")
         if isinstance(hours, bool) or not isinstance(hours, (int, float)) or not math.isfinite(hours):
             raise StoreError("The invite's validity must be a number of hours.")
-        return self.access.invite(actor, role=role, kind=kind, hours=float(hours))
+        return self.access.new_invite(actor, role=role, kind=kind, hours=float(hours))
 
     def open_invites(self, actor: str | None) -> list[OpenInvite]:
         """The invite links that still work (role, kind, who made it, when, until when); never a token."""

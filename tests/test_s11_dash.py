@@ -177,7 +177,7 @@ def test_one_of_each_is_said_in_the_singular(
         and "per label (each person's label on its own) over **1** label:" in summary
     )
     main(["users", "invite", "--home", str(tmp_path), "--hours", "1", "--base-url", "https://j.example.org/"])
-    assert "valid 1 hour." in capsys.readouterr().err
+    assert "valid 1 hour until " in capsys.readouterr().err
 
 
 def test_the_report_card_page_says_the_same_as_the_cli_and_dashboard(

@@ -141,7 +141,7 @@ def test_open_invites_are_listed_without_tokens_and_a_revoked_one_stops_working(
     assert f"Revoked invite #{listed[0].id} (an admin link" in capsys.readouterr().out
     main(["users", "invites", "--home", str(home)])
     assert [row.split()[1] for row in capsys.readouterr().out.splitlines()[1:]] == ["annotator"]
-    with pytest.raises(SystemExit, match=f"There is no open invite #{listed[0].id}"):
+    with pytest.raises(SystemExit, match=f"Invite #{listed[0].id} was already revoked or expired"):
         main(["users", "revoke-invite", str(listed[0].id), "--home", str(home)])
 
     studio = _studio(home)

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from gradio_ids import by_id, event_output_ids, handler
 
-from errors import Forbidden, NotFound
+from errors import Conflict, Forbidden
 from orchestration import AdminDesk, Settings, Studio
 
 PASSWORD = "a-long-test-password"
@@ -70,7 +70,7 @@ def test_the_desk_lists_open_invites_without_tokens_and_revokes_one(studio: Stud
     assert (gone.id, gone.role) == (listed[1].id, "reviewer")
     assert [i.id for i in desk.open_invites("ada")] == [listed[0].id]
     assert studio.access.invite_role(revoked) is None and studio.access.invite_role(kept) == "annotator"
-    with pytest.raises(NotFound, match=f"no open invite #{gone.id}"):
+    with pytest.raises(Conflict, match=f"Invite #{gone.id} was already revoked or expired"):
         desk.revoke_invite("ada", gone.id)
 
     for outsider in ("rita", "ann", None):
@@ -78,7 +78,8 @@ def test_the_desk_lists_open_invites_without_tokens_and_revokes_one(studio: Stud
             desk.open_invites(outsider)
         with pytest.raises(Forbidden):
             desk.revoke_invite(outsider, listed[0].id)
-    assert _sql(db_path, "SELECT id FROM invites WHERE used_at IS NULL") == [(listed[0].id,)]
+    # the revoked row stays (its number is never given again), expired at the moment it was revoked
+    assert _sql(db_path, "SELECT id FROM invites WHERE used_at IS NULL ORDER BY id") == [(i.id,) for i in listed]
 
 
 # ---------------------------------------------------------------------- the page
@@ -97,10 +98,12 @@ def test_creating_an_invite_lists_it_and_revoking_it_names_it(studio: Studio, db
 
     created = by_id(handler(demo, "admin_invite")("annotator", "skilled", 24, _as("ada")))
     token = created["admin-invite-link"].rsplit("/", 1)[1]
-    assert created["admin-accounts-result"].startswith("Invite for a new `annotator` (`skilled` annotator) created")
     table: pd.DataFrame = created["admin-invites"]
     assert list(table.columns) == ["id", "role", "kind", "created_by", "created", "expires"]
     (number,) = [row for (row,) in _sql(db_path, "SELECT id FROM invites")]
+    assert created["admin-accounts-result"].startswith(
+        f"Invite #{number} for a new `annotator` (`skilled` annotator) created, valid until "
+    )
     row = table.iloc[0].to_dict()
     assert (row["id"], row["role"], row["kind"], row["created_by"]) == (number, "annotator", "skilled", "ada")
     assert row["created"].endswith(" UTC") and row["expires"].endswith(" UTC")
@@ -123,12 +126,12 @@ def test_creating_an_invite_lists_it_and_revoking_it_names_it(studio: Studio, db
     assert studio.access.invite_role(token) is None and studio.access.invite_role(other) == "reviewer"
 
     again = by_id(handler(demo, "admin_revoke_invite")(number, _as("ada")))
-    assert again["admin-accounts-result"].startswith(f"⚠ There is no open invite \\#{number}")
+    assert again["admin-accounts-result"].startswith(f"⚠ Invite \\#{number} was already revoked or expired")
     nothing = by_id(handler(demo, "admin_revoke_invite")(None, _as("ada")))
     assert "Choose the invite to revoke" in nothing["admin-accounts-result"] and set(nothing) == {
         "admin-accounts-result"
     }
-    assert len(_sql(db_path, "SELECT id FROM invites")) == 1
+    assert len(_sql(db_path, "SELECT id FROM invites")) == 2  # the revoked one is kept, no longer open
 
 
 def test_the_invite_list_and_revoke_refuse_non_admins(studio: Studio, db_path: Path) -> None:

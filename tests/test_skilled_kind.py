@@ -241,7 +241,7 @@ def test_the_admin_page_adds_changes_and_invites_skilled_annotators(db_path: Pat
         assert "Choose a kind: one of crowd, skilled, expert" in wrong["admin-accounts-result"]
 
         invited = _admin_event(demo, "admin_invite", ["annotator", "skilled", 24])
-        assert invited["admin-accounts-result"].startswith("Invite for a new `annotator` (`skilled` annotator)")
+        assert "for a new `annotator` (`skilled` annotator) created" in invited["admin-accounts-result"]
         assert _sql(db_path, "SELECT kind FROM invites") == [("skilled",)]
     finally:
         studio.store.close()

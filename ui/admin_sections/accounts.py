@@ -13,7 +13,7 @@ from analysis.report_text import counted
 from errors import InvalidInput
 from orchestration import AdminDesk
 from orchestration.admin import KINDS, ROLES
-from ui.admin_sections.invites import InvitesBlock, invites_block, wire_invites
+from ui.admin_sections.invites import InvitesBlock, invites_block, utc, wire_invites
 from ui.errors import actor_of, guarded, noted
 from ui.render import code
 from ui.tables import plain_table
@@ -149,14 +149,22 @@ def wire_accounts(
         note = f"New password set for {code(name.strip())}; {signed_out(revoked)}"
         return {s.result: note, s.change["password"]: ""}
 
-    @guarded
-    def create_invite(role: str, kind: str, hours: float | None, request: gr.Request) -> dict[Any, Any]:
-        token = desk.invite(actor_of(request), role, kind, 72 if hours is None else hours)
+    @noted(s.result)
+    def make_invite(role: str, kind: str, hours: float | None, request: gr.Request) -> dict[Any, Any]:
+        made, token = desk.new_invite(actor_of(request), role, kind, hours)  # an emptied hours field is refused
+        note = (
+            f"Invite #{made.id} for a new {code(role)} ({code(kind)} annotator) created, valid until "
+            f"{utc(made.expires_at)}; it works once. To stop it, revoke #{made.id} below."
+        )
         return {
             s.invite["link"]: invite_link(request, token, desk.studio.settings.public_url),
-            s.result: f"Invite for a new {code(role)} ({code(kind)} annotator) created; it works once.",
+            s.result: note,
             **invites_view(request),  # the new link's row (its number, to revoke it) without a refresh
         }
+
+    def create_invite(role: str, kind: str, hours: float | None, request: gr.Request) -> dict[Any, Any]:
+        # a refused create empties the link box: the link of an earlier success must not read as this one's
+        return {s.invite["link"]: "", **make_invite(role, kind, hours, request)}
 
     s.refresh.click(accounts_table, outputs=s.table, api_name="admin_accounts")
     new, change, invite = s.new, s.change, s.invite

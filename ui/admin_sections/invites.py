@@ -19,6 +19,7 @@ import pandas as pd
 from annotation_store.accounts import OpenInvite
 from errors import InvalidInput
 from orchestration import AdminDesk
+from orchestration.admin import COMMAND_LINE, invite_summary
 from ui.errors import actor_of, guarded, noted
 from ui.pickers import shown_choices
 from ui.render import code
@@ -26,7 +27,6 @@ from ui.tables import plain_table
 
 #: The columns of ``judge-studio users invites``.
 INVITE_HEADERS = ("id", "role", "kind", "created_by", "created", "expires")
-COMMAND_LINE = "(command line)"
 
 
 @dataclass(frozen=True)
@@ -85,11 +85,7 @@ def wire_invites(b: InvitesBlock, desk: AdminDesk, result: gr.Markdown) -> Any:
         if picked is None or picked == "":
             raise InvalidInput("Choose the invite to revoke (the list shows the links that still work).")
         gone = desk.revoke_invite(actor_of(request), picked)
-        article = "an" if gone.role[:1] in "aeiou" else "a"
-        note = (
-            f"Revoked invite #{gone.id} ({article} {code(gone.role)} link for a {code(gone.kind)} annotator, made by "
-            f"{code(gone.created_by or COMMAND_LINE)}, valid until {utc(gone.expires_at)}): it no longer works."
-        )
+        note = f"Revoked invite #{gone.id} ({invite_summary(gone, code)}): it no longer works."
         return {**invites_view(request), result: note}
 
     b.refresh.click(list_invites, outputs=[b.table, b.pick], api_name="admin_invites")
