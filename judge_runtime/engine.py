@@ -399,7 +399,7 @@ class LocalJudge(Judge):
                 holder["error"] = exc
                 streamer.end()
 
-        worker = threading.Thread(target=run, daemon=True)
+        worker = threading.Thread(target=run, name="judge-generate", daemon=True)
         worker.start()
         text = prefix
         try:
