@@ -70,7 +70,7 @@ def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[str, object]:
         ("postgresql+psycopg://js:js@pass@127.0.0.1/db", "postgresql+psycopg://js:***@127.0.0.1/db"),  # "@" unescaped
         ("postgresql+psycopg://js:jspass@127.0.0.1:1x/db", "postgresql+psycopg://js:***@127.0.0.1:1x/db"),  # unreadable
         ("/home/me/.judge-studio/judge-studio.sqlite3", "/home/me/.judge-studio/judge-studio.sqlite3"),
-        ("sqlite:////tmp/x.sqlite3", "sqlite:////tmp/x.sqlite3"),
+        ("sqlite:////srv/x.sqlite3", "sqlite:////srv/x.sqlite3"),
     ],
 )
 def test_shown_url_masks_the_password_and_nothing_else(location: str, shown: str) -> None:
@@ -301,4 +301,4 @@ def test_only_a_server_not_reached_or_a_refused_login_gets_the_message() -> None
     assert error is not None and str(error).startswith(f"{UNREACHABLE}postgresql+psycopg://js:***@db.example/js: ")
     for busy in (psycopg.errors.LockNotAvailable("could not obtain lock"), psycopg.errors.SerializationFailure("x")):
         assert unreachable_error(url, OperationalError("UPDATE ...", None, busy)) is None
-    assert unreachable_error("/tmp/js.sqlite3", refused) is None  # SQLite: no server to reach
+    assert unreachable_error("/srv/js.sqlite3", refused) is None  # SQLite: no server to reach
