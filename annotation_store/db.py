@@ -39,6 +39,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+from annotation_store.outage import pg_state_unreachable
 from errors import Unavailable
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -85,11 +86,6 @@ def _password_in_host(location: str) -> bool:
         return False
 
 
-# SQLSTATE classes of a server not reached or a login refused: 08 connection exception, 28 invalid
-# authorization (wrong password, no such role), 3D000 no such database, 57P0x shutting down or starting.
-_NOT_REACHED = ("08", "28", "3D", "57P")
-
-
 def unreachable_error(location: str | Path, exc: BaseException) -> Unavailable | None:
     """The one-line error for a database server that cannot be reached or refuses the login (SQLAlchemy's
     ``OperationalError`` on PostgreSQL: connection refused, no such host, wrong password, no such role or
@@ -98,7 +94,7 @@ def unreachable_error(location: str | Path, exc: BaseException) -> Unavailable |
     if not isinstance(exc, OperationalError) or "://" not in str(location) or str(location).startswith("sqlite"):
         return None
     state = getattr(exc.orig, "sqlstate", None)  # None: the connection itself failed (psycopg sets none)
-    if state is not None and not str(state).startswith(_NOT_REACHED):
+    if not pg_state_unreachable(state, opening=True):
         return None
     lines = [line.strip() for line in str(exc.orig or exc).splitlines() if line.strip()]
     said = (lines[0] if lines else type(exc).__name__).rstrip(".")

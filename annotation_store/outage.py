@@ -36,8 +36,18 @@ LOG_EVERY_S = 60.0
 
 # PostgreSQL SQLSTATEs of a lost or refused connection: class 08 (connection exception), and the server
 # shutting down (57P01 admin shutdown, 57P02 crash shutdown) or starting (57P03 cannot connect now).
-_PG_SHUTDOWN = frozenset({"57P01", "57P02", "57P03"})
+_PG_LOST = ("08", "57P01", "57P02", "57P03")
+# When a connection is first opened, a refused login counts too: class 28 (wrong password, no such role) and
+# 3D (no such database); later, on a working server, they cannot happen.
+_PG_LOGIN_REFUSED = ("28", "3D")
 _SQLITE_UNREACHABLE = ("unable to open database file", "disk i/o error")
+
+
+def pg_state_unreachable(state: object, *, opening: bool = False) -> bool:
+    """Whether a PostgreSQL error's SQLSTATE (None: the driver could not even connect) means the server was not
+    reached; ``opening``: while a connection is first opened (``db.unreachable_error``), a refused login too.
+    The one rule for both the start-up message and the outage boundary."""
+    return state is None or str(state).startswith(_PG_LOST + (_PG_LOGIN_REFUSED if opening else ()))
 
 
 def _driver_unreachable(exc: BaseException) -> bool:
@@ -48,8 +58,7 @@ def _driver_unreachable(exc: BaseException) -> bool:
     if kind.__module__.split(".")[0] in {"psycopg", "psycopg2"} and any(
         base.__name__ == "OperationalError" for base in kind.__mro__
     ):
-        state = getattr(exc, "sqlstate", None) or getattr(exc, "pgcode", None)
-        return state is None or str(state).startswith("08") or str(state) in _PG_SHUTDOWN
+        return pg_state_unreachable(getattr(exc, "sqlstate", None) or getattr(exc, "pgcode", None))
     return False
 
 
