@@ -14,9 +14,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from analysis.label_scope import LabelScope
 from annotation_store import ComparisonView, StoreError, VerdictView
 from judge_runtime import PairCase
-from orchestration.review import JudgeOpinion, comparison_number, decisive_verdict, judge_opinions
+from orchestration.review import JudgeOpinion, comparison_number, judge_opinions, scoped_disagreements
 from orchestration.service import CaseProgress, Studio
 from orchestration.stopping import StopSwitches
 
@@ -41,10 +42,21 @@ class CaseFilter:
     dataset: str | None = None
     category: str | None = None
     model_pair: str | None = None  # a ``pair_key``
-    judge_disagrees: bool = False  # some annotator's label differs from the latest judge verdict
+    judge_disagrees: bool = False  # some annotator's label (in ``labels_from``) differs from the latest judge verdict
     unparsed: bool = False  # some stored judge output (any run, either order) has no verdict
     low_confidence: bool = False  # the latest verdict's top probability is below ``threshold``
     threshold: float = DEFAULT_LOW_CONFIDENCE
+    # whose labels ``judge_disagrees`` reads: None or "all" (every label), "imported", a session's name (the
+    # reports' and the Review queue's "Labels from", ``orchestration.metrics.label_scope_of``)
+    labels_from: str | None = None
+
+
+@dataclass(frozen=True)
+class CaseMatches:
+    """The comparisons that pass a ``CaseFilter``, and whose labels its "people disagree with the judge" read."""
+
+    choices: list[tuple[str, int]]  # (label, comparison id), by id
+    scope: LabelScope | None  # None: the filter was off (no label was read)
 
 
 @dataclass(frozen=True)
@@ -89,8 +101,9 @@ class CaseBrowser:
         keys = sorted({pair_key(str(a), str(b)) for a, b in zip(table["model1"], table["model2"], strict=True)})
         return FilterOptions(categories, [(pair_label(k), k) for k in keys])
 
-    def comparisons(self, actor: str | None, wanted: CaseFilter) -> list[tuple[str, int]]:
-        """(label, comparison id) of the comparisons that pass every filter, by id."""
+    def comparisons(self, actor: str | None, wanted: CaseFilter) -> CaseMatches:
+        """The comparisons that pass every filter, by id; "people disagree with the judge" counts only the
+        labels in ``wanted.labels_from`` (a session not on the dataset is NotFound, as in the Review queue)."""
         self.access.require(actor, VIEWER)
         if wanted.low_confidence and not 0 < wanted.threshold <= 1:
             raise StoreError(f"The confidence threshold must be above 0 and at most 1, got {wanted.threshold!r}.")
@@ -100,8 +113,9 @@ class CaseBrowser:
         if wanted.model_pair:
             keys = [pair_key(str(a), str(b)) for a, b in zip(table["model1"], table["model2"], strict=True)]
             table = table[pd.Series(keys, index=table.index, dtype=object) == wanted.model_pair]
-        if wanted.judge_disagrees and not table.empty:
-            queue = self.store.disagreements(wanted.dataset or None, counts=decisive_verdict())
+        scope = None
+        if wanted.judge_disagrees:
+            queue, scope = scoped_disagreements(self.store, wanted.dataset or None, wanted.labels_from)
             against = set(queue.loc[queue["judge_disagrees"].astype(bool), "comparison_id"].astype(int))
             table = table[table["id"].astype(int).isin(against)]
         if wanted.unparsed and not table.empty:
@@ -123,7 +137,7 @@ class CaseBrowser:
         names = (
             "#" + table["id"].astype(str) + " · " + table["prompt"] + " · " + table["model1"] + " vs " + table["model2"]
         )
-        return list(zip(names.tolist(), table["id"].astype(int).tolist(), strict=True))
+        return CaseMatches(list(zip(names.tolist(), table["id"].astype(int).tolist(), strict=True)), scope)
 
     def detail(self, actor: str | None, comparison_id: object) -> CaseDetail:
         self.access.require(actor, VIEWER)

@@ -117,6 +117,18 @@ def scoped_labels(store: Store, dataset: str | None, labels_from: str | None) ->
     return _scope_held(labels, sources.astype({"annotator": str}), kind, session)
 
 
+def scope_rows(
+    store: Store, dataset: str, labels_from: str | None, rows: pd.DataFrame
+) -> tuple[pd.DataFrame, LabelScope]:
+    """``rows`` (labels of ``dataset``: comparison_id, annotator and any other columns, e.g. one comparison's
+    ``Store.label_details``) kept to ``labels_from``'s scope, and the scope with what the given rows hold
+    (``dataset_labels``: every row given): the Review item's scope. Raises StoreNotFound as ``label_scope_of``."""
+    kind, session = label_scope_of(store, dataset, labels_from)
+    return _scope_held(
+        rows.reset_index(drop=True), store.label_sources(dataset).astype({"annotator": str}), kind, session
+    )
+
+
 def read_report_inputs(
     store: Store,
     dataset: str,

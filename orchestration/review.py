@@ -16,13 +16,13 @@ from typing import Any
 
 import pandas as pd
 
-from analysis.label_scope import ALL, LabelScope
+from analysis.label_scope import ALL, IMPORTED, SESSION, LabelScope
 from analysis.verdicts import outcome
 from annotation_store import AdjudicationView, ComparisonView, Store, StoreError, VerdictView
 from errors import InvalidInput, NotFound
 from orchestration.access import Access
 from orchestration.catalog import require_dataset
-from orchestration.metrics import margin_setting, scoped_labels
+from orchestration.metrics import margin_setting, scope_rows, scoped_labels
 
 REVIEWER = "reviewer"
 FINAL_VERDICTS = ("1", "2", "tie")
@@ -116,6 +116,14 @@ class ReviewItem:
     latest: VerdictView | None  # the latest original-order verdict (with probabilities if any)
     adjudication: AdjudicationView | None
     gold: tuple[str, str] | None
+    # whose labels ``labels`` holds (the queue's "Labels from"), counted on this comparison: ``scope.labels``
+    # rows listed, ``scope.dataset_labels`` every current label of the comparison, skips included
+    scope: LabelScope = LabelScope()
+
+    @property
+    def outside(self) -> int:
+        """How many of the comparison's current labels the scope leaves out of ``labels``."""
+        return max(self.scope.dataset_labels - self.scope.labels, 0)
 
     def label_rows(self) -> tuple[LabelRow, ...]:
         """``labels`` without pandas' NaN/NaT, for answers that are JSON rather than a table."""
@@ -186,6 +194,54 @@ def _queue_entry(row: dict[Any, Any]) -> QueueEntry:
     )
 
 
+@dataclass(frozen=True)
+class ReviewQueue:
+    """The review queue (``ReviewDesk.queue``): its rows and whose labels they were read from."""
+
+    rows: pd.DataFrame  # QUEUE_COLUMNS
+    scope: LabelScope
+
+    def entries(self) -> list[QueueEntry]:
+        """The rows as plain values, for callers that are not a table (the REST API)."""
+        return [_queue_entry(row) for row in self.rows.to_dict("records")]
+
+
+def scoped_disagreements(store: Store, dataset: str | None, labels_from: str | None) -> tuple[pd.DataFrame, LabelScope]:
+    """``Store.disagreements`` among the labels ``labels_from`` keeps (``orchestration.metrics.scoped_labels``;
+    None or "all": every label) and the judge verdicts that count (``decisive_verdict``), with the scope and
+    what it holds: the Review queue's rows and the Case study's "people disagree with the judge" filter.
+    Raises NotFound for a session that is not on the dataset (any dataset when ``dataset`` is None)."""
+    labels, scope = scoped_labels(store, dataset, labels_from)
+    kept = (
+        None
+        if scope.kind == ALL
+        else {(int(c), str(a)) for c, a in zip(labels["comparison_id"], labels["annotator"], strict=True)}
+    )
+    return store.disagreements(dataset, counts=decisive_verdict(), kept=kept), scope
+
+
+def _labels_word(n: int) -> str:
+    return f"{n} label" if n == 1 else f"{n} labels"
+
+
+def item_scope_line(item: ReviewItem) -> str:
+    """Which labels an opened comparison lists and how many lie outside the scope, in words: "Labels from
+    session 'team': 2 labels; 3 more labels outside this scope." (the Review page and REST's ``line``)."""
+    scope = item.scope
+    held = _labels_word(scope.labels) if scope.labels else "none on this comparison"
+    if scope.kind == SESSION:
+        text = f"Labels from session '{scope.session}': {held}"
+    elif scope.kind == IMPORTED:
+        text = f"Imported labels only (given in no session): {held}"
+    else:
+        text = f"Labels from all people: {held}"
+        if scope.imported_labels:
+            text += f", {scope.imported_labels} of them imported (given in no session)"
+    if item.outside:
+        text += f"; {item.outside} more {'label' if item.outside == 1 else 'labels'} outside this scope"
+    return text + "."
+
+
 class ReviewDesk:
     def __init__(self, store: Store, access: Access) -> None:
         self.store = store
@@ -199,42 +255,26 @@ class ReviewDesk:
         open_only: bool = False,
         kind: str = "any",
         labels_from: str | None = None,
-    ) -> pd.DataFrame:
-        """The comparisons to review (``QUEUE_COLUMNS``; ``labels`` maps annotator -> verdict); see
-        ``scoped_queue``."""
-        return self.scoped_queue(actor, dataset, open_only=open_only, kind=kind, labels_from=labels_from)[0]
-
-    def scoped_queue(
-        self,
-        actor: str | None,
-        dataset: str | None = None,
-        *,
-        open_only: bool = False,
-        kind: str = "any",
-        labels_from: str | None = None,
-    ) -> tuple[pd.DataFrame, LabelScope]:
-        """The comparisons to review (``QUEUE_COLUMNS``; ``labels`` maps annotator -> verdict), and whose
-        labels it reads with what they hold (``LabelScope``: its ``line`` is the reports' notice).
+        strict: bool = False,
+    ) -> ReviewQueue:
+        """The comparisons to review (``ReviewQueue.rows``: ``QUEUE_COLUMNS``, ``labels`` maps annotator ->
+        verdict), and whose labels it reads with what they hold (``ReviewQueue.scope``: its ``line`` is the
+        reports' notice); ``ReviewQueue.entries()`` gives the rows as plain values (the REST API).
 
         ``open_only``: only those without an adjudication yet. ``kind``: one of ``QUEUE_KINDS``.
         ``labels_from``: whose labels count, as the reports take it (``orchestration.metrics.label_scope_of``:
         None or "all", "imported", a session's name): people disagree, or the judge disagrees with them,
-        among those labels alone, and only those are listed. Gold
-        comparisons are left out: their answer is known (the admin set it), so people disagreeing on one
-        is an attention-check result (the Dashboard's gold accuracy), not a question for a reviewer, and
-        a final label there would only repeat or contradict the gold answer. They still open by number.
-        Raises NotFound for a session that is not on the dataset.
+        among those labels alone, and only those are listed. ``strict``: a dataset that does not exist is
+        NotFound (REST: a script with a typo must not read "nothing to review"); the page lists an empty
+        queue for a typed name. Gold comparisons are left out: their answer is known (the admin set it), so
+        people disagreeing on one is an attention-check result (the Dashboard's gold accuracy), not a
+        question for a reviewer, and a final label there would only repeat or contradict the gold answer.
+        They still open by number. Raises NotFound for a session that is not on the dataset.
         """
         self.access.require(actor, REVIEWER)
         if kind not in QUEUE_KINDS:
             raise StoreError(f"Queue filter {kind!r} is not one of {', '.join(QUEUE_KINDS)}.")
-        labels, scope = scoped_labels(self.store, dataset or None, labels_from)
-        kept = (
-            None
-            if scope.kind == ALL
-            else {(int(c), str(a)) for c, a in zip(labels["comparison_id"], labels["annotator"], strict=True)}
-        )
-        frame = self.store.disagreements(dataset or None, counts=decisive_verdict(), kept=kept)
+        frame, scope = scoped_disagreements(self.store, dataset or None, labels_from)
         gold = set(self.store.gold_labels(dataset or None)["comparison_id"].astype(int))
         frame = frame[~frame["comparison_id"].astype(int).isin(gold)]
         if open_only:
@@ -243,49 +283,30 @@ class ReviewDesk:
             frame = frame[frame["annotators_disagree"].astype(bool)]
         elif kind == "judge disagrees":
             frame = frame[frame["judge_disagrees"].astype(bool)]
-        return frame.reindex(columns=QUEUE_COLUMNS).reset_index(drop=True), scope
-
-    def queue_entries(
-        self,
-        actor: str | None,
-        dataset: str | None = None,
-        *,
-        open_only: bool = False,
-        kind: str = "any",
-        labels_from: str | None = None,
-    ) -> list[QueueEntry]:
-        """``queue`` as plain rows; see ``scoped_entries``."""
-        return self.scoped_entries(actor, dataset, open_only=open_only, kind=kind, labels_from=labels_from)[0]
-
-    def scoped_entries(
-        self,
-        actor: str | None,
-        dataset: str | None = None,
-        *,
-        open_only: bool = False,
-        kind: str = "any",
-        labels_from: str | None = None,
-    ) -> tuple[list[QueueEntry], LabelScope]:
-        """``scoped_queue`` as plain rows, and a dataset that does not exist is NotFound (the page lists an
-        empty queue for a typed name; a script with a typo must not read "nothing to review")."""
-        frame, scope = self.scoped_queue(actor, dataset, open_only=open_only, kind=kind, labels_from=labels_from)
-        if dataset and frame.empty:
+        if strict and dataset and frame.empty:
             require_dataset(self.store, dataset)
-        return [_queue_entry(row) for row in frame.to_dict("records")], scope
+        return ReviewQueue(frame.reindex(columns=QUEUE_COLUMNS).reset_index(drop=True), scope)
 
-    def item(self, actor: str | None, comparison_id: Any) -> ReviewItem:
-        """One comparison with everything a reviewer needs; ``comparison_id`` as typed into the form."""
+    def item(self, actor: str | None, comparison_id: Any, labels_from: str | None = None) -> ReviewItem:
+        """One comparison with everything a reviewer needs; ``comparison_id`` as typed into the form.
+
+        ``labels_from``: whose labels it lists, as the queue takes it (None or "all": every label); a session
+        must be one on the comparison's dataset (NotFound otherwise, with the queue's message). The item says
+        how many of its labels the scope leaves out (``ReviewItem.outside``, ``item_scope_line``)."""
         self.access.require(actor, REVIEWER)
         comparison = self.store.get_comparison(comparison_number(comparison_id))
         details = self.store.label_details(comparison.dataset)
-        labels = details[details["comparison_id"] == comparison.id].reindex(columns=LABEL_COLUMNS)
+        labels, scope = scope_rows(
+            self.store, comparison.dataset, labels_from, details[details["comparison_id"] == comparison.id]
+        )
         return ReviewItem(
             comparison=comparison,
-            labels=labels.reset_index(drop=True),
+            labels=labels.reindex(columns=LABEL_COLUMNS).reset_index(drop=True),
             opinions=judge_opinions(self.store, comparison),
             latest=self.store.latest_verdict(comparison.id),
             adjudication=self.store.adjudication(comparison.id),
             gold=self.store.gold(comparison.id),
+            scope=scope,
         )
 
     def adjudicate(

@@ -56,7 +56,7 @@ def _import(studio: Studio, tmp_path: Path, rows: list[dict[str, str]], name: st
     import_table(
         studio.store, path, mapping={"instruction": "q", "response1": "a", "response2": "b"}, model1="A", model2=model2
     )
-    return min(i for _label, i in CaseBrowser(studio).comparisons("rita", CaseFilter(dataset=name)))
+    return min(i for _label, i in CaseBrowser(studio).comparisons("rita", CaseFilter(dataset=name)).choices)
 
 
 # ------------------------------------------------------------------ finding 2: a 5 MB response

@@ -123,11 +123,11 @@ def test_reviewer_sees_a_disagreement_and_adjudicates_it(studio: Studio, db_path
     _verdict(studio, run, 3, "1")
     desk = ReviewDesk(store, studio.access)
 
-    queue = desk.queue("rita", DEMO)
+    queue = desk.queue("rita", DEMO).rows
     assert sorted(queue["comparison_id"]) == [1, 2]  # 3: everybody agrees with the judge
-    assert list(desk.queue("rita", DEMO, kind="people disagree")["comparison_id"]) == [1]
-    assert list(desk.queue("rita", DEMO, kind="judge disagrees")["comparison_id"]) == [2]
-    assert desk.queue("rita", "no-such-dataset").empty
+    assert list(desk.queue("rita", DEMO, kind="people disagree").rows["comparison_id"]) == [1]
+    assert list(desk.queue("rita", DEMO, kind="judge disagrees").rows["comparison_id"]) == [2]
+    assert desk.queue("rita", "no-such-dataset").rows.empty
 
     item = desk.item("rita", 1)
     assert item.comparison.id == 1 and item.adjudication is None
@@ -146,8 +146,8 @@ def test_reviewer_sees_a_disagreement_and_adjudicates_it(studio: Studio, db_path
         "SELECT j.comparison_id, a.name, j.verdict, j.rationale FROM adjudications j "
         "JOIN annotators a ON a.id = j.reviewer_id",
     ) == [(1, "rita", "2", "B answers the question; A misreads it.")]
-    assert list(desk.queue("rita", DEMO, open_only=True)["comparison_id"]) == [2]
-    assert desk.queue("rita", DEMO).set_index("comparison_id").loc[1, "adjudication"] == "2"
+    assert list(desk.queue("rita", DEMO, open_only=True).rows["comparison_id"]) == [2]
+    assert desk.queue("rita", DEMO).rows.set_index("comparison_id").loc[1, "adjudication"] == "2"
     again = desk.item("rita", 1).adjudication
     assert again is not None and again.rationale == "B answers the question; A misreads it."
     # the final label is the people's label in the reports (alice / bob split 1 / 2: a tie without it)
@@ -357,7 +357,7 @@ def test_invite_link_uses_the_host_the_admin_came_from() -> None:
 
     class Proxied:
         headers = {"host": "10.0.0.5", "x-forwarded-host": "judge.example.org", "x-forwarded-proto": "https"}
-        url = "http://10.0.0.5/x"
+        url = "https://10.0.0.5/x"  # the scheme a trusted proxy's X-Forwarded-Proto gave the request (web/proxy.py)
 
     assert invite_link(FakeRequest(), "T0K") == "http://studio.example:7860/invite/T0K"  # type: ignore[arg-type]
     assert invite_link(Proxied(), "T0K") == "https://judge.example.org/invite/T0K"  # type: ignore[arg-type]
@@ -426,7 +426,7 @@ def test_case_filters_return_the_right_comparisons(studio: Studio, tmp_path: Pat
     admin = AdminDesk(studio)
     admin.import_dataset("ada", ImportRequest(_write_csv(tmp_path / "cases.csv", _table(8)), "csv", mapping=MAPPING))
     browser = CaseBrowser(studio)
-    ids = [i for _, i in browser.comparisons("rita", CaseFilter(dataset="cases"))]
+    ids = [i for _, i in browser.comparisons("rita", CaseFilter(dataset="cases")).choices]
     assert len(ids) == 8
     table = studio.store.comparison_table("cases").set_index("id")
 
@@ -435,7 +435,7 @@ def test_case_filters_return_the_right_comparisons(studio: Studio, tmp_path: Pat
     assert [label for label, _ in options.model_pairs] == ["alpha vs beta", "alpha vs gamma", "beta vs gamma"]
 
     def listed(**kw: Any) -> list[int]:
-        return [i for _, i in browser.comparisons("rita", CaseFilter(dataset="cases", **kw))]
+        return [i for _, i in browser.comparisons("rita", CaseFilter(dataset="cases", **kw)).choices]
 
     math = [i for i in ids if table.loc[i, "category"] == "math"]
     assert listed(category="math") == math and len(math) == 4

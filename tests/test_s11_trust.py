@@ -193,7 +193,7 @@ def test_an_uncertain_verdict_is_no_disagreement_in_the_review_queue_or_the_case
         store.save_label(comparison, "alice", "1", presented_swapped=False)
     store.save_verdict(run, NewVerdict(unsure, "2", "ok", p_1=0.479, p_2=0.484, p_tie=0.037))
     store.save_verdict(run, NewVerdict(sure, "2", "ok", p_1=0.1, p_2=0.8, p_tie=0.1))
-    queued = studio.review.queue("rita", "judge-studio-demo", kind="judge disagrees")
+    queued = studio.review.queue("rita", "judge-studio-demo", kind="judge disagrees").rows
     assert set(queued["comparison_id"].astype(int)) == {sure}
     wanted = CaseFilter(dataset="judge-studio-demo", judge_disagrees=True)
-    assert [number for _label, number in CaseBrowser(studio).comparisons("rita", wanted)] == [sure]
+    assert [number for _label, number in CaseBrowser(studio).comparisons("rita", wanted).choices] == [sure]

@@ -100,7 +100,7 @@ def studio(db_path: Path, tmp_path: Path) -> tuple[Studio, list[int]]:
 
 
 def _reasons(studio: Studio, labels_from: str | None, **kw: Any) -> dict[int, tuple[str, ...]]:
-    entries = studio.review.queue_entries("rita", DATASET, labels_from=labels_from, **kw)
+    entries = studio.review.queue("rita", DATASET, labels_from=labels_from, **kw).entries()
     return {e.comparison_id: e.reasons for e in entries}
 
 
@@ -115,20 +115,20 @@ def test_the_queue_reads_only_the_labels_in_scope(studio: tuple[Studio, list[int
     assert _reasons(s, "imported", kind=JUDGE) == {c4: (JUDGE,), c5: (JUDGE,)}
     assert c0 not in _reasons(s, None)
 
-    entries = {e.comparison_id: e for e in s.review.queue_entries("rita", DATASET, labels_from=SESSION)}
+    entries = {e.comparison_id: e for e in s.review.queue("rita", DATASET, labels_from=SESSION).entries()}
     assert entries[c3].labels == {"ann": "1", "bob": "2"}  # only the session's labels are listed
-    imported = {e.comparison_id: e for e in s.review.queue_entries("rita", DATASET, labels_from="imported")}
+    imported = {e.comparison_id: e for e in s.review.queue("rita", DATASET, labels_from="imported").entries()}
     assert imported[c5].labels == dict.fromkeys(IMPORTED, "2")
 
-    frame, scope = s.review.scoped_queue("rita", DATASET)
-    assert scope.line() == NOTICE and len(frame) == 5
-    _frame, team = s.review.scoped_queue("rita", DATASET, labels_from=SESSION)
+    found = s.review.queue("rita", DATASET)
+    assert found.scope.line() == NOTICE and len(found.rows) == 5
+    team = s.review.queue("rita", DATASET, labels_from=SESSION).scope
     assert team.line() == "People: labels from session 'team' (12 labels, 2 annotators)"
 
 
 def test_every_datasets_queue_takes_a_session_and_an_unknown_one_is_refused(studio: tuple[Studio, list[int]]) -> None:
     s, (_c0, _c1, _c2, c3, c4, _c5) = studio
-    assert {e.comparison_id for e in s.review.queue_entries("rita", None, labels_from=SESSION)} == {c3, c4}
+    assert {e.comparison_id for e in s.review.queue("rita", None, labels_from=SESSION).entries()} == {c3, c4}
     with pytest.raises(NotFound, match="has no session 'nobody'.*'team'"):
         s.review.queue("rita", DATASET, labels_from="nobody")
     with pytest.raises(NotFound, match="There is no session 'nobody'"):

@@ -112,10 +112,11 @@ def test_the_review_queue_leaves_gold_comparisons_out(studio: Studio) -> None:
     for comparison in (gold, plain):  # people disagree on both
         studio.store.save_label(comparison, "alice", "1")
         studio.store.save_label(comparison, "bob", "2")
-    assert set(studio.review.queue("rita", "team-pairs")["comparison_id"]) == {gold, plain}
+    assert set(studio.review.queue("rita", "team-pairs").rows["comparison_id"]) == {gold, plain}
     studio.store.set_gold(gold, "1", "the first answer is right")
-    assert list(studio.review.queue("rita", "team-pairs")["comparison_id"]) == [plain]
-    assert [e.comparison_id for e in studio.review.queue_entries("rita", None)] == [plain]  # REST's rows too
+    assert list(studio.review.queue("rita", "team-pairs").rows["comparison_id"]) == [plain]
+    rest_rows = studio.review.queue("rita", None, strict=True).entries()  # REST's rows too
+    assert [e.comparison_id for e in rest_rows] == [plain]
     assert studio.review.item("rita", gold).gold == ("1", "the first answer is right")  # still opens by number
 
 

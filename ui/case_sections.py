@@ -14,6 +14,7 @@ from errors import Forbidden
 from orchestration import CaseProgress, Studio
 from orchestration.browse import DEFAULT_LOW_CONFIDENCE
 from ui.comparison_panel import ComparisonPanel, comparison_panel
+from ui.dashboard_layout import labels_from_picker
 from ui.formatting import reason_markdown, reference_markdown, verdict_markdown
 from ui.pickers import shown_choices
 from ui.render import inline_text, plain_text
@@ -37,6 +38,9 @@ class FilterSection:
     threshold: gr.Slider
     apply: gr.Button
     count: gr.Markdown
+    # whose labels "People disagree with the judge" reads: "all", "imported" or a session of the dataset (the
+    # Dashboard's and the Review page's "Labels from"); not in ``inputs`` (a new dataset sets its choices)
+    labels_from: gr.Dropdown
 
     @property
     def inputs(self) -> list[Any]:
@@ -128,7 +132,9 @@ def filter_section() -> FilterSection:
                 choices=[ANY], value=ANY, label="Model pair", elem_id="case-filter-pair", allow_custom_value=True
             )
         with gr.Row():
-            disagree = gr.Checkbox(label="People disagree with the judge", elem_id="case-filter-disagree")
+            disagree = gr.Checkbox(label="People disagree with the judge", elem_id="case-filter-disagree", scale=1)
+            labels_from = labels_from_picker("case-labels-from", custom=False, scale=2)  # typed text is no scope
+        with gr.Row():
             unparsed = gr.Checkbox(label="Judge output unparsed", elem_id="case-filter-unparsed")
             low = gr.Checkbox(label="Low judge confidence", elem_id="case-filter-low")
             threshold = gr.Slider(
@@ -141,7 +147,7 @@ def filter_section() -> FilterSection:
             )
         apply = gr.Button("Apply filters", elem_id="case-filter-apply")
     count = gr.Markdown(elem_id="case-filter-count")
-    return FilterSection(category, pair, disagree, unparsed, low, threshold, apply, count)
+    return FilterSection(category, pair, disagree, unparsed, low, threshold, apply, count, labels_from)
 
 
 def judge_output(prefix: str, label: str) -> JudgeOutput:

@@ -15,10 +15,12 @@ from typing import Any
 
 import gradio as gr
 
+from analysis.label_scope import LabelScope
 from errors import InvalidInput
 from judge_runtime import PairCase
 from orchestration import CaseBrowser, CaseFilter, Studio
-from orchestration.browse import DEFAULT_LOW_CONFIDENCE
+from orchestration.browse import DEFAULT_LOW_CONFIDENCE, CaseMatches
+from orchestration.report_card import label_scopes
 from ui.case_sections import (
     ANY,
     MAX_NEW_TOKENS,
@@ -29,8 +31,10 @@ from ui.case_sections import (
     case_sections,
     prompt_choices,
 )
+from ui.dashboard_layout import labels_from_choices
 from ui.errors import actor_of, guarded, has_role, noted
 from ui.pickers import DatasetPickers, shown_choices
+from ui.render import inline_text
 from ui.review_text import opinions_markdown
 
 JUDGE_SLOTS = 1  # one generation at a time on one CPU/GPU
@@ -53,8 +57,10 @@ def case_filter(
     unparsed: bool,
     low_confidence: bool,
     below: float | None,
+    labels_from: str | None = None,
 ) -> CaseFilter:
-    """The filter form as a ``CaseFilter`` ("(any)" and empty mean no filter)."""
+    """The filter form as a ``CaseFilter`` ("(any)" and empty mean no filter; ``labels_from``: the "Labels
+    from" picker, whose labels "people disagree with the judge" reads)."""
     return CaseFilter(
         dataset=dataset or None,
         category=None if category in (None, "", ANY) else category,
@@ -63,14 +69,23 @@ def case_filter(
         unparsed=bool(unparsed),
         low_confidence=bool(low_confidence),
         threshold=DEFAULT_LOW_CONFIDENCE if below is None else float(below),
+        labels_from=labels_from or None,
     )
+
+
+def scope_note(scope: LabelScope | None) -> str:
+    """Under the count, when "People disagree with the judge" read labels: whose, as the Review queue says it
+    (imported labels mixed in, one session's or the imported labels alone, or an empty scope)."""
+    said = None if scope is None else (scope.no_labels_text() or scope.line())
+    return f"\n\n_{inline_text(said)}_" if said else ""
 
 
 def wire_browsing(browser: CaseBrowser, studio: Studio, demo: gr.Blocks, page: CaseSections) -> None:
     """Filters, the comparison picker and showing one comparison."""
     filters, picker, panel, judged = page.filters, page.picker, page.panel, page.judged
 
-    def listed(choices: list[tuple[str, int]], current: int | None) -> dict[Any, Any]:
+    def listed(found: CaseMatches, current: int | None) -> dict[Any, Any]:
+        choices = found.choices
         ids = [i for _, i in choices]
         value = current if current in ids else (ids[0] if ids else None)
         n = len(choices)
@@ -80,6 +95,7 @@ def wire_browsing(browser: CaseBrowser, studio: Studio, demo: gr.Blocks, page: C
                 f" The picker shows {PICKER_SHOWN} at a time (more load as you scroll in it): type a number to go "
                 "straight to one, or narrow the filters."
             )
+        note += scope_note(found.scope)
         return {picker: gr.Dropdown(choices=shown_choices(choices), value=value), filters.count: note}
 
     @guarded
@@ -93,17 +109,23 @@ def wire_browsing(browser: CaseBrowser, studio: Studio, demo: gr.Blocks, page: C
         below: float | None,
         current: int | None,
         request: gr.Request,
+        scope: str | None = None,
     ) -> dict[Any, Any]:
-        chosen = case_filter(dataset_name, category_name, pair_key, against_judge, no_verdict, low_confidence, below)
+        """``scope``: the "Labels from" picker's value (after the request, as on the Review page)."""
+        wanted = (dataset_name, category_name, pair_key, against_judge, no_verdict, low_confidence, below, scope)
+        chosen = case_filter(*wanted)
         return listed(browser.comparisons(actor_of(request), chosen), current)
 
     @guarded
     def for_dataset(dataset_name: str | None, request: gr.Request) -> dict[Any, Any]:
-        """A new dataset: its categories and model pairs, every comparison (filters reset)."""
+        """A new dataset: its categories and model pairs, its sessions as "Labels from" choices (back at all
+        people, the Dashboard's default), every comparison (filters reset)."""
         actor = actor_of(request)
         options = browser.options(actor, dataset_name)
         choices = browser.comparisons(actor, CaseFilter(dataset=dataset_name or None))
+        sessions = label_scopes(studio, actor, dataset_name or None)
         return {
+            filters.labels_from: gr.Dropdown(choices=labels_from_choices(sessions), value="all"),
             filters.category: gr.Dropdown(choices=shown_choices([ANY, *options.categories]), value=ANY),
             filters.pair: gr.Dropdown(choices=shown_choices([(ANY, ANY), *options.model_pairs]), value=ANY),
             **dict.fromkeys((filters.disagree, filters.unparsed, filters.low), False),
@@ -126,8 +148,8 @@ def wire_browsing(browser: CaseBrowser, studio: Studio, demo: gr.Blocks, page: C
             page.orders: opinions_markdown(detail.opinions, detail.latest),
         }
 
-    dataset_outputs = [*filters.inputs[:-1], picker, filters.count]
-    filter_inputs = [page.dataset, *filters.inputs, picker]
+    dataset_outputs = [*filters.inputs[:-1], filters.labels_from, picker, filters.count]
+    filter_inputs = [page.dataset, *filters.inputs, picker, filters.labels_from]
     page.dataset.change(for_dataset, inputs=page.dataset, outputs=dataset_outputs, api_visibility="private")
     filters.apply.click(
         filter_comparisons,

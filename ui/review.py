@@ -20,7 +20,7 @@ import pandas as pd
 from analysis.label_scope import LabelScope
 from orchestration import ReviewDesk, Studio
 from orchestration.report_card import label_scopes
-from orchestration.review import QUEUE_KINDS
+from orchestration.review import QUEUE_KINDS, ReviewItem, item_scope_line
 from ui.comparison_panel import ComparisonPanel, comparison_header, comparison_panel
 from ui.dashboard_layout import labels_from_choices, labels_from_picker
 from ui.errors import actor_of, guarded, has_role, noted
@@ -85,6 +85,7 @@ class ItemSection:
     open: gr.Button
     note: gr.Markdown
     panel: ComparisonPanel
+    scope: gr.Markdown  # whose labels the table lists (the queue's "Labels from") and how many lie outside it
     labels: gr.Dataframe
     judge: gr.Markdown
     current: gr.Markdown
@@ -92,12 +93,13 @@ class ItemSection:
     rationale: gr.Textbox
     save: gr.Button
     feedback: gr.Markdown
+    opened: gr.State  # the comparison shown (its labels are listed again when "Labels from" changes)
 
     @property
     def shown(self) -> list[Any]:
         """Everything opening a comparison may change."""
-        fixed = [self.number, self.note, self.labels, self.judge, self.current, self.final, self.rationale]
-        return [*fixed, *self.panel.components, self.feedback]
+        fixed = [self.number, self.note, self.scope, self.labels, self.judge, self.current, self.final]
+        return [*fixed, self.rationale, *self.panel.components, self.feedback, self.opened]
 
 
 def queue_section(pickers: DatasetPickers) -> QueueSection:
@@ -141,6 +143,7 @@ def item_section() -> ItemSection:
         open_button = gr.Button("Open", elem_id="review-open", scale=1)
     note = gr.Markdown(elem_id="review-open-note")
     panel = comparison_panel("review")
+    scope = gr.Markdown(elem_id="review-labels-scope")
     labels = plain_table(
         headers=LABEL_HEADERS, datatype="str", interactive=False, wrap=True, label="Labels", elem_id="review-labels"
     )
@@ -153,7 +156,17 @@ def item_section() -> ItemSection:
         )
     save = gr.Button("Save final label", variant="primary", elem_id="review-save")
     feedback = gr.Markdown(elem_id="review-feedback")
-    return ItemSection(number, open_button, note, panel, labels, judge, current, final, rationale, save, feedback)
+    opened = gr.State(None)
+    return ItemSection(
+        number, open_button, note, panel, scope, labels, judge, current, final, rationale, save, feedback, opened
+    )
+
+
+def scope_markdown(found: ReviewItem) -> str:
+    """The line above an opened comparison's labels: whose labels it lists (the "Labels from" picker's scope)
+    and how many of its labels lie outside it, with how to see them."""
+    line = inline_text(item_scope_line(found))
+    return f"_{line} Choose 'all people' in Labels from to see them._" if found.outside else f"_{line}_"
 
 
 def review_tab(studio: Studio, demo: gr.Blocks | None = None, pickers: DatasetPickers | None = None) -> None:
@@ -173,14 +186,14 @@ def wire_review(
         dataset_name: str | None, kind_name: str, only_open: bool, request: gr.Request, scope: str | None = None
     ) -> dict[Any, Any]:
         """``scope``: the "Labels from" picker's value (after the request: Gradio passes it in its place)."""
-        frame, held = desk.scoped_queue(
+        found = desk.queue(
             actor_of(request),
             None if dataset_name in (None, ALL_DATASETS) else dataset_name,
             open_only=bool(only_open),
             kind=kind_name or "any",
             labels_from=scope,
         )
-        return {queue.queue: queue_frame(frame), queue.count: count_markdown(len(frame), held)}
+        return {queue.queue: queue_frame(found.rows), queue.count: count_markdown(len(found.rows), found.scope)}
 
     load_queue = guarded(listed)
 
@@ -202,28 +215,40 @@ def wire_review(
         return gr.Dropdown(choices=labels_from_choices(sessions), value="all")
 
     @noted(item.note)
-    def show(comparison_id: float | None, request: gr.Request) -> dict[Any, Any]:
-        found = desk.item(actor_of(request), comparison_id)
+    def show(comparison_id: float | None, request: gr.Request, scope: str | None = None) -> dict[Any, Any]:
+        """``scope``: the "Labels from" picker's value, as the queue takes it (after the request)."""
+        found = desk.item(actor_of(request), comparison_id, labels_from=scope)
         adjudication = found.adjudication
         return {
             **item.panel.show(found.comparison, header_extra=gold_note(found.gold)),
             item.number: found.comparison.id,
             item.note: "",
+            item.scope: scope_markdown(found),
             item.labels: labels_frame(found.labels),
             item.judge: opinions_markdown(found.opinions, found.latest),
             item.current: adjudication_markdown(adjudication),
             item.final: adjudication.verdict if adjudication else None,
             item.rationale: adjudication.rationale if adjudication else "",
             item.feedback: "",
+            item.opened: found.comparison.id,
         }
 
-    def pick(frame: pd.DataFrame, evt: RowPick, request: gr.Request) -> dict[Any, Any]:
+    @noted(item.note)
+    def relabel(opened: int | None, request: gr.Request, scope: str | None = None) -> dict[Any, Any]:
+        """A new "Labels from" scope: the shown comparison's labels in it (the rest of the form, a rationale
+        being written included, stays as it is); nothing when no comparison is shown."""
+        if opened is None:
+            return {}
+        found = desk.item(actor_of(request), opened, labels_from=scope)
+        return {item.note: "", item.scope: scope_markdown(found), item.labels: labels_frame(found.labels)}
+
+    def pick(frame: pd.DataFrame, evt: RowPick, request: gr.Request, scope: str | None = None) -> dict[Any, Any]:
         row = evt.index[0] if isinstance(evt.index, (list, tuple)) and evt.index else evt.index
         try:
             comparison_id = int(str(frame.iloc[int(row), 0]))
         except (IndexError, ValueError, TypeError, AttributeError):
             return {item.note: PICK_A_ROW}
-        return show(comparison_id, request)
+        return show(comparison_id, request, scope)
 
     @noted(item.feedback)
     def adjudicate(
@@ -244,7 +269,7 @@ def wire_review(
         }
 
     wire_queue(queue, load_queue, load_on_page, scopes, demo)
-    wire_item(queue, item, show, pick, adjudicate)
+    wire_item(queue, item, show, pick, adjudicate, relabel)
 
 
 def wire_queue(queue: QueueSection, load_queue: Any, load_on_page: Any, scopes: Any, demo: gr.Blocks | None) -> None:
@@ -266,12 +291,18 @@ def wire_queue(queue: QueueSection, load_queue: Any, load_on_page: Any, scopes: 
         demo.load(scopes, inputs=queue.dataset, outputs=queue.labels_from, **fast)
 
 
-def wire_item(queue: QueueSection, item: ItemSection, show: Any, pick: Any, adjudicate: Any) -> None:
+def wire_item(queue: QueueSection, item: ItemSection, show: Any, pick: Any, adjudicate: Any, relabel: Any) -> None:
     fast: dict[str, Any] = {"concurrency_limit": None}
     shown = item.shown
-    item.open.click(show, inputs=item.number, outputs=shown, api_name="review_item", **fast)
-    item.number.submit(show, inputs=item.number, outputs=shown, api_visibility="private", **fast)
-    queue.queue.select(pick, inputs=queue.queue, outputs=shown, api_visibility="private", **fast)
+    opening = [item.number, queue.labels_from]  # the item lists the labels of the queue's scope
+    item.open.click(show, inputs=opening, outputs=shown, api_name="review_item", **fast)
+    item.number.submit(show, inputs=opening, outputs=shown, api_visibility="private", **fast)
+    queue.queue.select(pick, inputs=[queue.queue, queue.labels_from], outputs=shown, api_visibility="private", **fast)
+    # the picker's every change (a person's pick, or back to all people for a new dataset) relists the shown labels
+    relisted = [item.note, item.scope, item.labels]
+    queue.labels_from.change(
+        relabel, inputs=[item.opened, queue.labels_from], outputs=relisted, api_visibility="private", **fast
+    )
     item.save.click(
         adjudicate,
         inputs=[item.number, item.final, item.rationale, *queue.filters],

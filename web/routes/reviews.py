@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from annotation_store import AdjudicationView
 from orchestration import ReviewDesk, ReviewItem
 from orchestration.catalog import MAX_PAGE
-from orchestration.review import MAX_RATIONALE
+from orchestration.review import MAX_RATIONALE, item_scope_line
 from web.routes.common import (
     API_PREFIX,
     ERRORS,
@@ -119,8 +119,24 @@ class AdjudicationOut(BaseModel):
     updated_at: datetime
 
 
+class ItemLabelsFromOut(BaseModel):
+    """Whose labels an item lists (``labels_from``), counted on this comparison."""
+
+    scope: Literal["all", "session", "imported"]
+    session: str | None = Field(description="the session whose labels are listed; null unless scope is session")
+    labels: int = Field(description="this comparison's current labels in the scope (the ones listed, skips included)")
+    outside: int = Field(description="this comparison's current labels outside the scope (not listed)")
+    imported_labels: int = Field(
+        description="this comparison's labels given in no session (imported), whatever the scope"
+    )
+    line: str = Field(description="the Review page's line: which labels are listed and how many lie outside")
+
+
 class ReviewItemOut(ComparisonTextOut):
-    labels: list[ReviewLabelOut] = Field(description="every annotator's current label")
+    labels: list[ReviewLabelOut] = Field(
+        description="the annotators' current labels in the labels_from scope (every annotator's by default)"
+    )
+    labels_from: ItemLabelsFromOut = Field(description="whose labels are listed, and how many lie outside")
     judge_opinions: list[JudgeOpinionOut] = Field(description="every judge run, in both orders where judged")
     adjudication: AdjudicationOut | None
     gold: GoldOut | None = Field(description="set when the comparison is a gold (attention-check) item")
@@ -155,6 +171,14 @@ def item_out(found: ReviewItem) -> ReviewItemOut:
     return ReviewItemOut(
         **comparison_text(c),
         labels=[ReviewLabelOut(**vars(row)) for row in found.label_rows()],
+        labels_from=ItemLabelsFromOut(
+            scope=found.scope.kind,  # type: ignore[arg-type]
+            session=found.scope.session,
+            labels=found.scope.labels,
+            outside=found.outside,
+            imported_labels=found.scope.imported_labels,
+            line=item_scope_line(found),
+        ),
         judge_opinions=opinions,
         adjudication=adjudication_out(found.adjudication) if found.adjudication is not None else None,
         gold=_gold_out(found.gold),
@@ -179,13 +203,14 @@ def review_queue(
     """The review queue as the Review page lists it: comparisons where annotators disagree with each
     other or with the judge (reviewer+), among the labels ``labels_from`` keeps (as ``/metrics``
     takes it; without a dataset a session is looked up on every dataset)."""
-    entries, scope = desk.scoped_entries(user.name, dataset, open_only=open_only, kind=kind, labels_from=labels_from)
+    found = desk.queue(user.name, dataset, open_only=open_only, kind=kind, labels_from=labels_from, strict=True)
+    entries = found.entries()
     page = entries[offset : offset + limit]
     return ReviewQueueOut(
         dataset=dataset or None,
         kind=kind,
         open_only=open_only,
-        labels_from=LabelsFromOut.model_validate(scope.as_dict()),
+        labels_from=LabelsFromOut.model_validate(found.scope.as_dict()),
         total=len(entries),
         limit=limit,
         offset=offset,
@@ -195,11 +220,15 @@ def review_queue(
 
 @router.get("/reviews/{comparison_id}", response_model=ReviewItemOut)
 def review_item(
-    user: Caller, desk: Desk, comparison_id: Annotated[int, Path(ge=1, le=MAX_ID, description=f"1 to {MAX_ID}")]
+    user: Caller,
+    desk: Desk,
+    comparison_id: Annotated[int, Path(ge=1, le=MAX_ID, description=f"1 to {MAX_ID}")],
+    labels_from: Annotated[str | None, Query(description=LABELS_FROM, max_length=210)] = None,
 ) -> ReviewItemOut:
-    """One comparison as the Review page opens it: both responses, every label with its annotator,
-    every judge opinion and the final label so far (reviewer+)."""
-    return item_out(desk.item(user.name, comparison_id))
+    """One comparison as the Review page opens it: both responses, the labels in ``labels_from``'s scope
+    (as ``/reviews`` takes it; a session must be on the comparison's dataset) with their annotators and how
+    many lie outside it, every judge opinion and the final label so far (reviewer+)."""
+    return item_out(desk.item(user.name, comparison_id, labels_from=labels_from))
 
 
 @router.post("/adjudications", response_model=AdjudicationOut)
