@@ -200,7 +200,7 @@ def compare_aggregations(
 ADJUDICATION_RULE = (
     "a reviewer's adjudication is the people's label of its comparison: it overrides the majority (or the "
     "chosen aggregation) in every people figure; inter-annotator agreement (Cohen's, Fleiss' kappa, "
-    "Krippendorff's alpha), the per-annotator table, per-vote agreement and the alt-test use the annotators' "
+    "Krippendorff's alpha), the per-annotator table, per-label agreement and the alt-test use the annotators' "
     "own labels only, never adjudications"
 )
 

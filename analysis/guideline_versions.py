@@ -139,7 +139,7 @@ def agreement_by_guideline_version(
 GUIDELINE_RULE = (
     "per annotation session and guideline version: the labels submitted under that version (a label "
     "records the version in force at its latest submit), agreement between people on the same comparison "
-    "within the version (share of agreeing label pairs, Krippendorff's alpha) and each judge run per vote "
+    "within the version (share of agreeing label pairs, Krippendorff's alpha) and each judge run per label "
     "(every label of the version against the run's verdict that counts)"
 )
 
@@ -162,7 +162,7 @@ def guideline_text_lines(section: Mapping[str, Any] | None) -> list[str]:
         per_session[item["session"]] = per_session.get(item["session"], 0) + 1
     if not any(count > 1 for count in per_session.values()):
         return []
-    lines = ["Agreement per guideline version (people: agreeing label pairs; judge runs: per vote):"]
+    lines = ["Agreement per guideline version (people: agreeing label pairs; judge runs: per label):"]
     for item in versions:
         if per_session[item["session"]] < 2:
             continue

@@ -87,7 +87,7 @@ def report_dict(report: Report) -> dict[str, Any]:
             "uncertain_rule": uncertain_rule(opts.uncertain_margin),
             "win_rate_rule": WIN_RATE_RULE,
             "borderline_rule": BORDERLINE_RULE,
-            "over_time": f"cumulative per-vote accuracy at up to {opts.over_time_points} points in label time "
+            "over_time": f"cumulative per-label accuracy at up to {opts.over_time_points} points in label time "
             f"order, Wilson {CONFIDENCE:.0%} interval",
         },
         "counts": report.counts,

@@ -281,14 +281,14 @@ def _judge_lines(
             f"{_num(versus['cohen_kappa'])}, macro P/R/F1 {_num(versus['macro_precision'])} / "
             f"{_num(versus['macro_recall'])} / {_num(versus['macro_f1'])}"
             f"{uncertain_left_out(versus.get('judge_uncertain', 0))}",
-            f"  per vote (n={vote['n']}): accuracy {_num(vote['accuracy'])}, MT-Bench agreement with ties "
+            f"  per label (n={vote['n']}): accuracy {_num(vote['accuracy'])}, MT-Bench agreement with ties "
             f"{_num(vote['mtbench_agreement']['with_ties'])}, without ties "
             f"{_num(vote['mtbench_agreement']['without_ties'])}{uncertain_left_out(vote.get('judge_uncertain', 0))}",
         ]
     lines += _position_lines(judge, people=people)
     if judge["over_time"]:
         note = "" if judge["over_time_is_time_series"] else f"; {NOT_A_TIME_SERIES}"
-        lines.append("  per vote over time (labels: accuracy): " + _over_time_text(judge["over_time"]) + note)
+        lines.append("  per label over time (labels: accuracy): " + _over_time_text(judge["over_time"]) + note)
     bias = judge["length_bias"]
     lines.append(f"  prefers the longer response in {_num(bias['longer_rate'])} of {bias['n']} decisive verdicts")
     for rate in judge["win_rate"] or []:

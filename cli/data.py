@@ -54,6 +54,11 @@ def add_import(parser: argparse.ArgumentParser) -> None:
         metavar="MODEL=FILE",
         help="pandalm-pipeline: a candidate model and its JSON list of responses, one per input in order; repeat",
     )
+    add_progress_flag(parser)
+
+
+def add_progress_flag(parser: argparse.ArgumentParser) -> None:
+    """``--progress/--no-progress`` of ``import`` and ``gold [responses] import`` (``import_bar``)."""
     parser.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,
@@ -147,17 +152,18 @@ def import_command(settings: Settings, args: argparse.Namespace) -> None:
     )
     store = open_data_store(settings)
     try:
-        with _import_bar(args.progress) as progress:
+        with import_bar(args.progress) as progress:
             summary = import_file(store, args.file, args.format, options, on_progress=progress)
     finally:
         store.close()
     print(f"{summary.describe()} Database: {shown_database(settings)}")
 
 
-def _import_bar(asked: bool | None) -> AbstractContextManager[Callable[[int, int], None] | None]:
+def import_bar(asked: bool | None) -> AbstractContextManager[Callable[[int, int], None] | None]:
     """``rate``'s bar (``cli.commands.progress_bar``, drawn at the first report), counting the rows an import
-    writes, when ``asked`` (--progress) or, by default, when standard error is a terminal: 50,000 rows took
-    minutes without a word (s13). None: no bar (--no-progress, or a log or a pipe)."""
+    (``import``, ``gold [responses] import``) writes, when ``asked`` (--progress) or, by default, when standard
+    error is a terminal: 50,000 rows took minutes without a word (s13). None: no bar (--no-progress, or a log or
+    a pipe)."""
     if asked is None:
         try:
             asked = sys.stderr.isatty()
@@ -239,11 +245,12 @@ def report_command(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def card_in(card: dict[str, Any], fmt: str) -> str:
-    """The card in ``fmt``. JSON first and without the page module: ``ui.report_card`` imports Gradio (about 6 s
-    of a ``report``'s start on a loaded 2-core machine, s13), which the JSON does not need."""
+    """The card in ``fmt``: JSON as it is; Markdown, plain text and HTML from ``ui.card_document``, which imports
+    no Gradio (the page, ``ui.report_card``, does: about 6 s of every ``report``'s start on a loaded 2-core
+    machine, s13; ``tests/test_s14_reportfast.py``)."""
     if fmt == "json":
         return json.dumps(card, ensure_ascii=False, allow_nan=False)
-    from ui.report_card import card_html, card_markdown, card_text
+    from ui.card_document import card_html, card_markdown, card_text
 
     return str({"html": card_html, "text": card_text}.get(fmt, card_markdown)(card))
 

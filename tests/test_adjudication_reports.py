@@ -36,8 +36,8 @@ from orchestration.dashboard import ReportCache, build_dashboard
 from orchestration.metrics import metrics_report
 from orchestration.prompts import judge_versions_of
 from orchestration.report_card import report_card
+from ui.card_document import head_markdown
 from ui.dashboard import summary_markdown
-from ui.report_card import head_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = "judge-studio-demo"

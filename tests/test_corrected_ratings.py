@@ -256,7 +256,7 @@ def test_ratings_that_are_all_the_same_get_a_real_interval_and_the_card_shows_it
     """A model whose every rating is 4 (two graders agreeing, no judge yet): the CLT interval has no width
     and statsmodels' Wilson got a share of 4 (NaN, and the Report card crashed formatting None). Now the
     Wilson interval of the rating's share of 1-5, mapped back: finite, inside the scale, around 4."""
-    from ui.report_card import _interval
+    from ui.card_document import _interval
 
     people = pd.DataFrame({"response_id": [1, 2, 3], "model": ["m", "m", "n"], "human": [4.0, 4.0, 2.0]})
     judge = pd.DataFrame({"response_id": pd.Series(dtype="int64"), "judge": pd.Series(dtype=float)})

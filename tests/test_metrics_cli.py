@@ -179,7 +179,7 @@ def test_report_per_annotator_model_pair_and_over_time(report: dict[str, Any]) -
     assert "position bias not measured: judged in one presentation order only" in text
     assert "Annotators (labels; accuracy vs the others' majority" in text
     assert "  pandalm-annotator1: 999 labels; others " in text and "Model pairs (" in text
-    assert "per vote over time (labels: accuracy): " in text
+    assert "per label over time (labels: accuracy): " in text
 
 
 def test_export_command_writes_parquet(home: Path, tmp_path: Path) -> None:
@@ -330,4 +330,4 @@ def test_breakdowns_by_hand(tmp_path: Path) -> None:
     text = format_report(report)
     assert "  ann: 4 labels; others 0.500 (n=2, kappa 0.333; 1 left out: the others split); run 1 0.500 (n=4)" in text
     assert "  A vs C: 1 comparisons, 1 / 0 / 0; run 1 1.000 (n=1)" in text
-    assert "per vote over time (labels: accuracy): 2: 1.000 [0.342, 1.000], 4: 0.750" in text
+    assert "per label over time (labels: accuracy): 2: 1.000 [0.342, 1.000], 4: 0.750" in text

@@ -39,8 +39,8 @@ from interchange.importers import import_llmbar_dataset, import_llmbar_results
 from orchestration import Settings, Studio
 from orchestration.dashboard import build_dashboard
 from orchestration.metrics import metrics_report
+from ui.card_document import card_markdown, card_text
 from ui.plots import BIAS_MEASURES
-from ui.report_card import card_markdown, card_text
 
 DEMO = "judge-studio-demo"
 RESPONSE_ONE = BIAS_MEASURES[3]

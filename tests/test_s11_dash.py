@@ -131,7 +131,7 @@ def test_the_agreement_line_says_how_many_uncertain_verdicts_it_left_out(studio:
     text = format_report(report)
     run_lines = text.split(f"Judge run {run}:")[1].splitlines()
     assert run_lines[1].startswith("  vs majority (n=5)") and run_lines[1].endswith(" (1 uncertain left out)")
-    assert run_lines[2].startswith("  per vote (n=5)") and run_lines[2].endswith(" (1 uncertain left out)")
+    assert run_lines[2].startswith("  per label (n=5)") and run_lines[2].endswith(" (1 uncertain left out)")
     (card,) = [j for j in judge_report_card(report)["judges"] if j["run_id"] == run]
     assert (card["agreement"]["n"], card["agreement"]["uncertain_left_out"]) == (5, 1)
     summary = summary_markdown(build_dashboard(studio.store, DEMO, run, cache=ReportCache()))
@@ -186,14 +186,16 @@ def test_the_report_card_page_says_the_same_as_the_cli_and_dashboard(
     """The Report card page (its own Markdown) follows the three rules: the agreement line's uncertain
     count, mean ratings at 2 places, and the pickers' dataset labels."""
     from ui import build_ui
-    from ui.report_card import card_markdown
+    from ui.card_document import card_markdown
 
     run = _uncertain_run(studio)
     card = judge_report_card(metrics_report(studio.store, DEMO, n_bootstrap=0))
     (judge,) = [j for j in card["judges"] if j["run_id"] == run]
     assert "on 5 comparisons: accuracy" in card_markdown({**card, "judges": [judge]})
-    assert "(1 uncertain left out); per vote" in card_markdown({**card, "judges": [judge]})
-    from ui.report_card import UNCERTAIN_COUNTED
+    assert "(1 uncertain left out); per label (each person's label on its own)" in card_markdown(
+        {**card, "judges": [judge]}
+    )
+    from ui.card_document import UNCERTAIN_COUNTED
 
     assert UNCERTAIN_COUNTED in card_markdown({**card, "judges": [judge]})  # why calibration's accuracy differs
     grading_only(studio, shared_data, tmp_path)

@@ -163,9 +163,9 @@ def test_card_and_dashboard_take_the_scope(scoped: Any) -> None:
     whole = build_dashboard(store, DATASET, cache=ReportCache())
     assert set(whole.annotators["annotator"]) == set(TEAM) | set(IMPORTED)
 
+    from ui.card_document import head_markdown
     from ui.dashboard import summary_markdown
     from ui.dashboard_layout import labels_from_choices
-    from ui.report_card import head_markdown
 
     n = card["labels_from"]["labels"]
 

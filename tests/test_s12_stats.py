@@ -23,8 +23,8 @@ from annotation_store import NewVerdict
 from orchestration import Settings, Studio
 from orchestration.dashboard import ReportCache, build_dashboard
 from orchestration.metrics import metrics_report
+from ui.card_document import card_markdown, card_text, corrected_figure
 from ui.dashboard import summary_markdown
-from ui.report_card import card_markdown, card_text, corrected_figure
 
 DATASET = "ckpts"
 COIN_FLIP = (0.46, 0.46, 0.08)  # top two 0 apart: uncertain at the default margin

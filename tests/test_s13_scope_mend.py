@@ -32,7 +32,7 @@ from interchange.importers import import_pandalm_testset
 from orchestration import Settings, Studio
 from orchestration.metrics import metrics_report
 from orchestration.report_card import report_card
-from ui.report_card import card_markdown, card_text
+from ui.card_document import card_markdown, card_text
 
 EMPTY = "Old breadth"
 EMPTY_SAYS = (

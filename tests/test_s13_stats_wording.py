@@ -30,9 +30,9 @@ from interchange.importers import (
 )
 from orchestration.dashboard import ReportCache, build_dashboard
 from orchestration.metrics import metrics_report
+from ui.card_document import card_text, judge_markdown
 from ui.dashboard import summary_markdown
 from ui.plots import confusion_figure
-from ui.report_card import card_text, judge_markdown
 
 PANDALM = "pandalm-testset-v1"
 PANDA_JUDGE = "PandaLM-7B (released outputs)"

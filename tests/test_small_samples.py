@@ -22,7 +22,7 @@ from analysis.bootstrap import bootstrap_ci
 from annotation_store import open_store
 from interchange.importers import import_table
 from orchestration.metrics import metrics_report
-from ui.report_card import card_markdown
+from ui.card_document import card_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 MAP = {"instruction": "question", "response1": "a", "response2": "b", "label": "label", "verdict": "verdict"}
