@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, aliased
 
 from annotation_store.base import StoreBase, StoreConflict, StoreNotFound
@@ -39,6 +40,7 @@ from annotation_store.models import (
     utcnow,
 )
 from annotation_store.names import collapse_spaces, refuse_name
+from annotation_store.outage import unreachable
 from annotation_store.password_rules import refuse_weak_password
 from annotation_store.views import AnnotatorView
 
@@ -56,6 +58,39 @@ class OpenInvite:
     created_by: str | None  # None: made on the command line, or its creator's account is gone
     created_at: datetime  # UTC, naive (as stored)
     expires_at: datetime
+
+
+#: A new API token's lifetime when none is asked for (the ``token_days`` setting's default) and the longest
+#: one may ask for (``POST /api/v1/tokens``'s ``expires_in_days``, ``users token --token-days``).
+DEFAULT_TOKEN_DAYS = 90
+MAX_TOKEN_DAYS = 365
+#: A token's ``last_used_at`` is written at most once per this many seconds: a REST request whose token was
+#: stamped less than a minute ago writes nothing (a write per request would serialise every GET on SQLite).
+TOKEN_TOUCH_S = 60
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """An API token as its owner or an admin may see it (never the secret: only its digest is stored)."""
+
+    id: int
+    account: str
+    label: str
+    created_at: datetime  # UTC, naive (as stored)
+    expires_at: datetime
+    last_used_at: datetime | None  # None: not used since it was made (or since migration 0019)
+
+
+@dataclass(frozen=True)
+class TokenBearer:
+    """The unrevoked token of an active account that a request carries, expired or not (``token_bearer``)."""
+
+    name: str
+    role: str
+    kind: str
+    token_id: int
+    expires_at: datetime
+    last_used_at: datetime | None
 
 
 def token_digest(token: str) -> str:
@@ -377,25 +412,55 @@ class AccountsMixin(StoreBase):
             return revoked
 
     # ------------------------------------------------------------------ API tokens
-    def create_api_token(self, name: str, label: str = "") -> str:
+    def create_api_token(self, name: str, label: str = "", days: int = DEFAULT_TOKEN_DAYS) -> str:
         """A new REST API token for the account ``name`` (shown once; only its digest is stored)."""
+        return self.new_api_token(name, label, days)[1]
+
+    def new_api_token(self, name: str, label: str = "", days: int = DEFAULT_TOKEN_DAYS) -> tuple[TokenInfo, str]:
+        """A new REST API token for the account ``name``, working ``days`` days (1 to ``MAX_TOKEN_DAYS``):
+        what it is (its number, to revoke it) and the secret (shown once; only its digest is stored)."""
         cleaned = clean_name(name)
-        token = "js_" + secrets.token_urlsafe(32)
+        if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_TOKEN_DAYS:
+            raise StoreError(f"An API token works 1 to {MAX_TOKEN_DAYS} days, not {days!r}; no token was made.")
+        token, now = "js_" + secrets.token_urlsafe(32), utcnow()
         with self._write() as session:
             person = session.scalar(select(Annotator).where(Annotator.name == cleaned))
             if person is None or not person.active:
                 raise StoreNotFound(f"There is no active account named {cleaned!r}.")
-            session.add(ApiToken(annotator_id=person.id, token_hash=token_digest(token), label=label[:100]))
-        return token
+            made = ApiToken(
+                annotator_id=person.id,
+                token_hash=token_digest(token),
+                label=(label or "")[:100],
+                created_at=now,
+                expires_at=now + timedelta(days=days),
+            )
+            session.add(made)
+            session.flush()
+            return TokenInfo(made.id, person.name, made.label, now, made.expires_at, None), token
 
     def token_holder(self, token: str) -> tuple[str, str, str] | None:
-        """(name, role, kind) of the active account owning this unrevoked token, else None: one query,
-        as every REST request asks it."""
+        """(name, role, kind) of the active account owning this unrevoked, unexpired token, else None."""
+        found = self.token_bearer(token)
+        if found is None or found.expires_at <= utcnow():
+            return None
+        return found.name, found.role, found.kind
+
+    def token_bearer(self, token: str) -> TokenBearer | None:
+        """The active account owning this unrevoked token, with the token's number, expiry and last use (an
+        expired token included, so the caller can say it expired); None for an unknown or revoked token or a
+        deactivated account. One query, as every REST request asks it."""
         if not token:
             return None
         with self._read() as session:
             found = session.execute(
-                select(Annotator.name, Annotator.role, Annotator.kind)
+                select(
+                    Annotator.name,
+                    Annotator.role,
+                    Annotator.kind,
+                    ApiToken.id,
+                    ApiToken.expires_at,
+                    ApiToken.last_used_at,
+                )
                 .join(ApiToken, ApiToken.annotator_id == Annotator.id)
                 .where(
                     ApiToken.token_hash == token_digest(token),
@@ -403,7 +468,66 @@ class AccountsMixin(StoreBase):
                     Annotator.active.is_(True),
                 )
             ).first()
-            return (found[0], found[1], found[2]) if found else None
+            return TokenBearer(*found) if found else None
+
+    def touch_api_token(self, token_id: int, now: datetime) -> bool:
+        """Stamp the token's ``last_used_at`` with ``now`` unless it was stamped less than ``TOKEN_TOUCH_S``
+        ago (another process may have done it meanwhile); whether it wrote. A shared write (``in_session``):
+        on PostgreSQL it waits only for whole-database writers (an import), never for people's answers."""
+        recent = now - timedelta(seconds=TOKEN_TOUCH_S)
+        try:
+            with self._write(in_session=True) as session:
+                done = session.execute(
+                    update(ApiToken)
+                    .where(
+                        ApiToken.id == token_id,
+                        (ApiToken.last_used_at.is_(None)) | (ApiToken.last_used_at <= recent),
+                    )
+                    .values(last_used_at=now)
+                    .execution_options(synchronize_session=False)
+                )
+                return bool(getattr(done, "rowcount", 0))
+        except OperationalError as exc:  # contention ("database is locked"): the next request stamps it
+            if unreachable(exc):
+                raise
+            return False
+
+    def api_tokens(self, name: str | None = None) -> list[TokenInfo]:
+        """The tokens that still work (unrevoked, unexpired) of the account ``name`` (every account's: None),
+        by account and then oldest first; never their secrets. An unknown ``name`` is a ``StoreNotFound``."""
+        query = (
+            select(ApiToken, Annotator.name)
+            .join(Annotator, Annotator.id == ApiToken.annotator_id)
+            .where(ApiToken.revoked.is_(False), ApiToken.expires_at > utcnow())
+            .order_by(Annotator.name, ApiToken.created_at, ApiToken.id)
+        )
+        with self._read() as session:
+            if name is not None:
+                cleaned = clean_name(name)
+                if session.scalar(select(Annotator.id).where(Annotator.name == cleaned)) is None:
+                    raise StoreNotFound(f"There is no account named {cleaned!r}.")
+                query = query.where(Annotator.name == cleaned)
+            return [_token_info(token, owner) for token, owner in session.execute(query).all()]
+
+    def revoke_api_token(self, token_id: int, owner: str | None = None) -> TokenInfo | None:
+        """Revoke one token that still works, for good: the token ``token_id`` of the account ``owner`` (any
+        account's: None, for admins). Returns what it was, or None when there is no such working token (an
+        unknown number, another account's, revoked or expired: one answer, so an owner learns nothing about
+        numbers that are not theirs)."""
+        query = (
+            select(ApiToken, Annotator.name)
+            .join(Annotator, Annotator.id == ApiToken.annotator_id)
+            .where(ApiToken.id == token_id, ApiToken.revoked.is_(False), ApiToken.expires_at > utcnow())
+        )
+        if owner is not None:
+            query = query.where(Annotator.name == clean_name(owner))
+        with self._write() as session:
+            row = session.execute(query).first()
+            if row is None:
+                return None
+            token, name = row
+            token.revoked = True
+            return _token_info(token, name)
 
     def revoke_api_tokens(self, name: str) -> int:
         """Revoke every API token of the account ``name`` (for good); returns how many were live."""
@@ -481,6 +605,10 @@ class AccountsMixin(StoreBase):
         query = select(RevokedSession.session_id).where(RevokedSession.session_id == session_id)
         with self._read() as session:
             return session.scalar(query) is not None  # only the key: answered from the primary key's index
+
+
+def _token_info(token: ApiToken, owner: str) -> TokenInfo:
+    return TokenInfo(token.id, owner, token.label, token.created_at, token.expires_at, token.last_used_at)
 
 
 def _revoke_tokens(session: Session, annotator_id: int) -> int:

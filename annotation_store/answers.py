@@ -116,8 +116,8 @@ ASK_NEXT = {
 # Messages that depend on the page a session kind is answered on.
 CHOOSE = {"pairwise": "Choose an annotation session first.", "single": "Choose a grading session first."}
 ANSWERED_ON = {
-    "pairwise": "is a pairwise session: label it on the Annotate page",
-    "single": "grades single responses: open it on the Grade page",
+    "pairwise": "is a pairwise session: label it on the Annotate page (over the API, POST /api/v1/labels)",
+    "single": "grades single responses: rate them on the Grade page (over the API, POST /api/v1/ratings)",
 }
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from annotation_store.db import IN_SESSION, WRITE
@@ -40,6 +40,8 @@ class StoreBase:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        #: Set when the store was opened read-only (``open_store(..., reading=True)``): the note to show.
+        self.read_only_note: str | None = None
 
     @contextmanager
     def _write(self, *, in_session: bool = False) -> Iterator[Session]:
@@ -51,6 +53,11 @@ class StoreBase:
     def _read(self) -> Iterator[Session]:
         with Session(self.engine) as session, session.begin():
             yield session
+
+    def ping(self) -> None:
+        """One trivial query (``SELECT 1``); raises when the database does not answer (the health check)."""
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
 
     def close(self) -> None:
         self.engine.dispose()

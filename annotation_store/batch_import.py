@@ -170,6 +170,24 @@ def current_import_progress() -> ImportProgress | None:
     return _ON_PROGRESS.get()
 
 
+def rows_progress(session: Session, total: int) -> Callable[[int], None]:
+    """``tick(done)`` for a bulk write other than ``BatchWriter``'s (the gold imports, ``Store.set_gold_many`` and
+    ``set_gold_ratings_many``): inside an ``import_progress`` block it reports 0 of ``total`` now, then, every
+    ``PROGRESS_EVERY`` rows and at the last one, flushes the rows added since (still in the one transaction) and
+    reports them; outside one it does nothing."""
+    on_progress = current_import_progress()
+    if on_progress is None:
+        return lambda done: None
+    on_progress(0, total)
+
+    def tick(done: int) -> None:
+        if done % PROGRESS_EVERY == 0 or done == total:
+            session.flush()
+            on_progress(done, total)
+
+    return tick
+
+
 @dataclass(frozen=True)
 class ImportedRun:
     run_id: int

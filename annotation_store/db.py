@@ -32,6 +32,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,12 @@ IN_SESSION = {"judge_studio_write": "session"}
 PG_WRITE_LOCK_KEY = 0x4A53545752  # the bytes "JSTWR"
 PG_SESSION_LOCK_SPACE = 0x4A535353  # the bytes "JSSS"
 PG_POOL_SIZE = 24
+# How long opening a PostgreSQL connection may take before it fails (psycopg's own default is 130 s, the
+# operating system's TCP give-up time): a server that drops packets (a firewall, a host that went away)
+# otherwise holds each request that needs a new connection for two minutes. Failing after this many seconds
+# is an outage like a refused connection (503, ``annotation_store/outage.py``). A ``connect_timeout`` in
+# the database URL (``...?connect_timeout=30``) or the ``PGCONNECT_TIMEOUT`` environment variable wins.
+PG_CONNECT_TIMEOUT_S = 10
 
 
 def sqlite_url(path: str | Path) -> str:
@@ -140,6 +147,14 @@ def loose_permissions(location: str) -> str | None:
     )
 
 
+def pg_connect_args(query: Mapping[str, Any]) -> dict[str, Any]:
+    """What ``make_engine`` adds to a PostgreSQL connection's parameters: ``connect_timeout``
+    (``PG_CONNECT_TIMEOUT_S``) unless the URL's query or ``PGCONNECT_TIMEOUT`` sets one."""
+    if "connect_timeout" in query or os.environ.get("PGCONNECT_TIMEOUT", "").strip():
+        return {}
+    return {"connect_timeout": PG_CONNECT_TIMEOUT_S}
+
+
 def make_engine(url: str) -> Engine:
     if not url.startswith("sqlite"):
         parsed = make_url(url)
@@ -148,7 +163,13 @@ def make_engine(url: str) -> Engine:
         # Enough pooled connections for every thread that may be in a transaction at once (REST's
         # ``api_threads``, the UI's event workers): past the pool's size SQLAlchemy opens a connection per
         # transaction and closes it after, and a PostgreSQL connection costs a process fork and a login.
-        engine = create_engine(parsed, pool_pre_ping=True, pool_size=PG_POOL_SIZE, max_overflow=PG_POOL_SIZE)
+        engine = create_engine(
+            parsed,
+            pool_pre_ping=True,
+            pool_size=PG_POOL_SIZE,
+            max_overflow=PG_POOL_SIZE,
+            connect_args=pg_connect_args(parsed.query),
+        )
         if engine.dialect.name == "postgresql":
 
             @event.listens_for(engine, "begin")
@@ -164,12 +185,14 @@ def make_engine(url: str) -> Engine:
     if database and database != ":memory:" and not database.startswith("file:"):
         private_sqlite_file(Path(database).expanduser())
     engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+    read_only = "mode=ro" in url
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # let the "begin" hook below emit BEGIN
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        if not read_only:  # a read-only file keeps the journal mode it has (storage.read_only_url)
+            cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")

@@ -17,6 +17,7 @@ import pandas as pd
 from sqlalchemy import func, select
 
 from annotation_store.base import StoreBase, StoreNotFound
+from annotation_store.batch_import import rows_progress
 from annotation_store.errors import StoreError
 from annotation_store.models import RATING_SCALES, CandidateModel, Dataset, GoldRating, Prompt, Rating, Response
 
@@ -117,8 +118,8 @@ class GoldRatingsMixin(StoreBase):
                 known.update(session.scalars(select(Response.id).where(Response.id.in_(chunk))))
                 rows = session.scalars(select(GoldRating).where(GoldRating.response_id.in_(chunk)))
                 existing.update((row.response_id, row) for row in rows)
-            unchanged = 0
-            for mark in marks:
+            unchanged, tick = 0, rows_progress(session, len(marks))
+            for done, mark in enumerate(marks, start=1):
                 if mark.response_id not in known:
                     raise StoreNotFound(
                         f"{mark.place}, column 'response_id': there is no response with id {mark.response_id}; "
@@ -136,6 +137,7 @@ class GoldRatingsMixin(StoreBase):
                         mark.explanation,
                     )
                 row.scale, row.low, row.high, row.explanation = mark.scale, mark.low, mark.high, mark.explanation
+                tick(done)
             return GoldImportCounts(len(marks) - len(existing), len(existing) - unchanged, unchanged)
 
     def remove_gold_rating(self, response_id: int) -> int:

@@ -30,6 +30,7 @@ from annotation_store.assignment import (
     uncertain_sessions,
 )
 from annotation_store.base import StoreBase, StoreNotFound
+from annotation_store.batch_import import rows_progress
 from annotation_store.errors import StoreError
 from annotation_store.gold_ratings import GoldImportCounts
 from annotation_store.guidelines import guideline_version_in_force, record_guidelines
@@ -360,8 +361,8 @@ class SessionsMixin(StoreBase):
                 known.update(session.scalars(select(Comparison.id).where(Comparison.id.in_(chunk))))
                 rows = session.scalars(select(GoldLabel).where(GoldLabel.comparison_id.in_(chunk)))
                 existing.update((row.comparison_id, row) for row in rows)
-            unchanged = 0
-            for mark in marks:
+            unchanged, tick = 0, rows_progress(session, len(marks))
+            for done, mark in enumerate(marks, start=1):
                 if mark.comparison_id not in known:
                     raise StoreNotFound(
                         f"{mark.place}, column 'comparison_id': there is no comparison with id "
@@ -374,6 +375,7 @@ class SessionsMixin(StoreBase):
                 elif (row.verdict, row.explanation) == (mark.verdict, mark.explanation):
                     unchanged += 1
                 row.verdict, row.explanation = mark.verdict, mark.explanation
+                tick(done)
             return GoldImportCounts(len(marks) - len(existing), len(existing) - unchanged, unchanged)
 
     def gold_marks(self, dataset: str | None = None, comparison_id: int | None = None) -> pd.DataFrame:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from annotation_store import storage
 from annotation_store.accounts import AccountsMixin
 from annotation_store.answers import AnswerKind
 from annotation_store.app_secrets import AppSecretsMixin
@@ -72,9 +73,16 @@ class Store(
     kinds: dict[str, AnswerKind] = {LABELS.name: LABELS, RATINGS.name: RATINGS}
 
 
-def open_store(location: str | Path) -> Store:
-    """Open (creating and migrating if needed) a store: a SQLite file path or a SQLAlchemy URL."""
+def open_store(location: str | Path, *, reading: bool = False) -> Store:
+    """Open (creating and migrating if needed) a store: a SQLite file path or a SQLAlchemy URL.
+
+    ``reading``: the caller only reads (``datasets list``, ``export``, ``metrics``, ``report``); a SQLite file
+    whose file or folder cannot be written is then opened read-only, without migrations, and the store's
+    ``read_only_note`` says so (s14: a read-only snapshot could not even be exported)."""
     text = str(location)
+    storage.remember(text)
+    if reading and (path := storage.sqlite_path(text)) is not None and path.is_file() and not storage.writable(path):
+        return _open_read_only(path)
     # a new SQLite file is made 0600 in folders made 0700 by make_engine (db.private_sqlite_file)
     url = text if "://" in text else sqlite_url(text)
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
@@ -100,3 +108,30 @@ def open_store(location: str | Path) -> Store:
             raise
         raise error from None
     return Store(engine)
+
+
+def _open_read_only(path: Path) -> Store:
+    """The SQLite file at ``path`` opened for reading only (``storage.read_only_url``), migrations skipped."""
+    from sqlalchemy import text as sql
+
+    engine = make_engine(storage.read_only_url(path))
+    with engine.connect() as connection:
+        revision = connection.execute(sql("SELECT version_num FROM alembic_version")).scalar()
+    store = Store(engine)
+    older = "" if revision == _head_revision() else f" (its tables are of an older version, {revision}: some figures may fail)"
+    store.read_only_note = (
+        f"Opened {path} read-only: its folder or file is not writable, so nothing is written and the database was "
+        f"not migrated{older}."
+    )
+    return store
+
+
+def _head_revision() -> str | None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from annotation_store.db import MIGRATIONS
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return ScriptDirectory.from_config(config).get_current_head()

@@ -49,18 +49,32 @@ def _run(argv: Sequence[str]) -> None:
     try:
         _run_command(args, prompts.with_prompt(settings, args))
     except Exception as exc:  # a database server down or refusing the login: one line, not 127 (s13)
-        if (error := _database_unreachable(settings.database, exc)) is None:
+        if (error := _database_unreachable(settings.database, exc, args.command)) is None:
             raise
         raise error from None
 
 
-def _database_unreachable(location: str, exc: Exception) -> StudioError | None:
-    """``annotation_store.db.unreachable_error``'s one-line error for ``exc``, or None (for a command that opened
+#: What a full disk or a read-only folder left of the data, by command (the rest: "nothing was written").
+_NOTHING = {
+    "import": "nothing was imported (the import is all or nothing)",
+    "judge": "the batch being stored was not saved (earlier batches were)",
+    "rate": "the batch being stored was not saved (earlier batches were)",
+}
+
+
+def _database_unreachable(location: str, exc: Exception, command: str = "") -> StudioError | None:
+    """``annotation_store.db.unreachable_error``'s one-line error for ``exc``, or the one line for a full disk or a
+    read-only data folder (``annotation_store.storage.storage_problem``, s14), or None (for a command that opened
     no database, without importing SQLAlchemy)."""
     if "sqlalchemy" not in sys.modules:
         return None
     from annotation_store.db import unreachable_error
+    from annotation_store.storage import storage_problem
+    from errors import Unavailable
 
+    nothing = _NOTHING.get(command, "nothing was written")
+    if (problem := storage_problem(exc, location, nothing=nothing, again="run it again", on_cli=True)) is not None:
+        return Unavailable(problem)
     return unreachable_error(location, exc)
 
 

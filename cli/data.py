@@ -14,7 +14,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
-from cli.options import add_settings, shown_database
+from cli.options import add_settings, open_for_reading, shown_database
 from settings import Settings
 
 
@@ -196,11 +196,11 @@ def _report_options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def metrics_command(settings: Settings, args: argparse.Namespace) -> None:
-    from orchestration.datasets import format_report, open_data_store
+    from orchestration.datasets import format_report
     from orchestration.metrics import metrics_report
 
     options = _report_options(args)
-    store = open_data_store(settings)
+    store = open_for_reading(settings)
     try:
         # the uncertain margin: --uncertain-margin, else JUDGE_STUDIO_UNCERTAIN_MARGIN, else the table's default
         report = metrics_report(store, args.dataset, **options, uncertain_margin=args.uncertain_margin)
@@ -216,12 +216,11 @@ def report_command(settings: Settings, args: argparse.Namespace) -> None:
     """The judge report card as Markdown, as plain text (for a terminal), as one self-contained HTML page
     with its plots, or as JSON: the very object REST ``/report-card`` returns (``orchestration.report_card``,
     the builder ``Studio.report_card`` calls), so a script needs no server (s13 researcher, finding 6)."""
-    from orchestration.datasets import open_data_store
     from orchestration.report_card import report_card
 
     options = _report_options(args)
     fmt = args.format or report_format(args.output, sys.stdout.isatty())
-    store = open_data_store(settings)
+    store = open_for_reading(settings)
     try:
         dataset = args.dataset or only_dataset(store.dataset_names())
         card = report_card(store, dataset, run_id=args.run, **options, uncertain_margin=args.uncertain_margin)
@@ -286,10 +285,10 @@ def only_dataset(names: list[str]) -> str:
 
 
 def export_command(settings: Settings, args: argparse.Namespace) -> None:
-    from orchestration.datasets import export_dataset_summary, open_data_store
+    from orchestration.datasets import export_dataset_summary
 
     fmt = export_format(args.output, args.format)
-    store = open_data_store(settings)
+    store = open_for_reading(settings)
     try:
         summary = export_dataset_summary(
             store,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from cli.options import add_settings, shown_database
+from cli.options import add_settings, open_for_reading, shown_database
 from settings import Settings
 
 LIST_COLUMNS = ("name", "comparisons", "responses", "labels", "ratings", "judge runs")
@@ -44,7 +44,7 @@ def datasets_command(settings: Settings, args: argparse.Namespace) -> None:
     from orchestration.dataset_admin import DatasetAdmin, contents_text
     from orchestration.datasets import open_data_store
 
-    store = open_data_store(settings)
+    store = open_for_reading(settings) if args.datasets_command == "list" else open_data_store(settings)
     try:
         access = Access(store).local_admin()
         desk = DatasetAdmin(store, access)

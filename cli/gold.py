@@ -18,9 +18,11 @@ import csv
 import json
 import sys
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
+from cli.data import add_progress_flag, import_bar
 from cli.options import add_settings, counted, shown_database
 from errors import InvalidInput
 from settings import Settings
@@ -101,6 +103,7 @@ def add_gold(parser: argparse.ArgumentParser) -> None:
     add_settings(load, "gold import")
     load.add_argument("file", help=FILE_HELP)
     load.add_argument("--format", choices=FILE_FORMATS, help="default from the file's suffix (.csv, .jsonl, .json)")
+    add_progress_flag(load)
     add_gold_responses(
         tasks.add_parser("responses", help="gold responses of grading sessions (1-10, 1-5): list, set, remove, import")
     )
@@ -141,6 +144,7 @@ def add_gold_responses(parser: argparse.ArgumentParser) -> None:
     add_settings(load, "gold responses import")
     load.add_argument("file", help=FILE_HELP)
     load.add_argument("--format", choices=FILE_FORMATS, help="default from the file's suffix (.csv, .jsonl, .json)")
+    add_progress_flag(load)
 
 
 # ---------------------------------------------------------------------- reading a gold file
@@ -424,8 +428,21 @@ def _responses_command(settings: Settings, desk: AdminDesk, args: argparse.Names
     elif task == "import":
         path = Path(args.file)
         marks = read_gold_responses_file(path, args.format)
-        print(f"Imported {path.name}: {gold_import_text(desk.import_gold_ratings(actor, marks), 'response')}.")
+        with _rows_bar(args.progress):
+            counts = desk.import_gold_ratings(actor, marks)
+        print(f"Imported {path.name}: {gold_import_text(counts, 'response')}.")
         print(f"Database: {shown_database(settings)}", file=sys.stderr)
+
+
+@contextmanager
+def _rows_bar(asked: bool | None) -> Iterator[None]:
+    """``import``'s bar (``cli.data.import_bar``: --progress, or standard error a terminal) of the gold marks
+    written, fed by the store's write (``import_progress``) as ``import``'s is: a 50,000-row gold file was
+    minutes without a word."""
+    from orchestration.datasets import import_progress
+
+    with import_bar(asked) as progress, import_progress(progress):
+        yield
 
 
 def gold_import_text(counts: GoldImportCounts, noun: str) -> str:
@@ -469,7 +486,9 @@ def gold_command(settings: Settings, args: argparse.Namespace) -> None:
         elif task == "import":
             path = Path(args.file)
             marks = read_gold_file(path, args.format)
-            print(f"Imported {path.name}: {gold_import_text(desk.import_gold(actor, marks), 'comparison')}.")
+            with _rows_bar(args.progress):
+                counts = desk.import_gold(actor, marks)
+            print(f"Imported {path.name}: {gold_import_text(counts, 'comparison')}.")
             print(f"Database: {shown_database(settings)}", file=sys.stderr)
     finally:
         store.close()

@@ -5,8 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from settings import SETTINGS_TABLE, Setting, Settings, rows_for
+
+if TYPE_CHECKING:
+    from annotation_store import Store
 
 
 def _shown(setting: Setting) -> str:
@@ -71,6 +75,17 @@ def shown_database(settings: Settings) -> str:
     from annotation_store.db import shown_url
 
     return shown_url(settings.database)
+
+
+def open_for_reading(settings: Settings) -> Store:
+    """The store for a command that only reads (``datasets list``, ``export``, ``metrics``, ``report``): on a
+    read-only data folder it is opened read-only, with one note on stderr."""
+    from orchestration.datasets import open_data_store
+
+    store = open_data_store(settings, reading=True)
+    if store.read_only_note:
+        print(f"judge-studio: note: {store.read_only_note}", file=sys.stderr)
+    return store
 
 
 def counted(n: int, word: str) -> str:

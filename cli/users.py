@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import argparse
 import sys
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from cli.options import add_settings, counted, shown_database
 from settings import Settings
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterator, Sequence
     from datetime import datetime
 
     import pandas as pd
 
     from annotation_store import Store
-    from annotation_store.accounts import OpenInvite
+    from annotation_store.accounts import OpenInvite, TokenInfo
     from orchestration import Access
 
 ROLES = ("annotator", "reviewer", "admin")
@@ -32,7 +33,7 @@ def add_users(parser: argparse.ArgumentParser) -> None:
     tasks = parser.add_subparsers(
         dest="users_command",
         required=True,
-        metavar="{add,list,set,invite,invites,revoke-invite,token,sign-out,sign-out-everyone,unlock}",
+        metavar="{add,list,set,invite,invites,revoke-invite,token,tokens,revoke-token,sign-out,sign-out-everyone,unlock}",
     )
     add = tasks.add_parser("add", help="create an account")
     add_settings(add, "users add")
@@ -83,6 +84,7 @@ def add_users(parser: argparse.ArgumentParser) -> None:
     add_settings(unlock, "users unlock")
     unlock.add_argument("name")
     add_invite_commands(tasks)
+    add_token_commands(tasks)
 
 
 #: Passwords shorter than this are refused (the store refuses them too; said here before the second prompt).
@@ -115,6 +117,37 @@ def _read_password(from_stdin: bool) -> str:
 
 
 def users_command(settings: Settings, args: argparse.Namespace) -> None:
+    with security_log_printed():
+        _users_command(settings, args)
+
+
+@contextmanager
+def security_log_printed() -> Iterator[None]:
+    """The security log (``orchestration.access.SECURITY_LOG``) printed on this command's stderr while it runs,
+    one line per event in the servers' format (``SECURITY_FORMAT``): what ``users add|set|invite|revoke-invite|
+    unlock|sign-out|sign-out-everyone`` change is logged as the Admin page's changes are, the actor being
+    ``'(command line)'`` (``LOCAL_ADMIN``) where the page names the admin. Before session 14 the command's
+    process had no handler for it, so these lines were dropped. The logger is left as it was afterwards."""
+    import logging
+
+    from uvicorn.logging import DefaultFormatter
+
+    from orchestration.access import SECURITY_DATEFMT, SECURITY_FORMAT, SECURITY_LOG
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(DefaultFormatter(SECURITY_FORMAT, SECURITY_DATEFMT, use_colors=sys.stderr.isatty()))
+    level = SECURITY_LOG.level
+    SECURITY_LOG.addHandler(handler)
+    if not SECURITY_LOG.isEnabledFor(logging.INFO):
+        SECURITY_LOG.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        SECURITY_LOG.removeHandler(handler)
+        SECURITY_LOG.setLevel(level)
+
+
+def _users_command(settings: Settings, args: argparse.Namespace) -> None:
     from annotation_store.accounts import new_account_name
     from orchestration import Access
     from orchestration.datasets import open_data_store
@@ -151,10 +184,11 @@ def users_command(settings: Settings, args: argparse.Namespace) -> None:
             if not (args.base_url or settings.public_url):  # this command cannot see which port a server runs on
                 print(LINK_GUESSED.format(port=settings.port), file=sys.stderr)
         elif task == "token":
-            secret = admin.api_token(None, for_name=args.name, label=args.label)
+            issued, secret = admin.new_api_token(None, for_name=args.name, label=args.label, days=settings.token_days)
             print(secret)
             print(
-                f"API token for {args.name!r} (shown once): send it as 'Authorization: Bearer <token>'.",
+                f"API token #{issued.id} for {args.name!r} (shown once), valid until {_utc(issued.expires_at)}: send "
+                f"it as 'Authorization: Bearer <token>'; `judge-studio users revoke-token {issued.id}` stops it.",
                 file=sys.stderr,
             )
         elif task == "sign-out":
@@ -165,6 +199,8 @@ def users_command(settings: Settings, args: argparse.Namespace) -> None:
             _sign_out_everyone(store)
         elif task in INVITE_COMMANDS:
             invite_command(admin, args)
+        elif task in TOKEN_COMMANDS:
+            token_command(admin, args)
     finally:
         store.close()
 
@@ -201,6 +237,56 @@ def invite_command(admin: Access, args: argparse.Namespace) -> None:
         return
     gone = revoke_invite(admin, None, args.id)
     print(f"Revoked invite #{gone.id} ({invite_summary(gone)}): it no longer works.")
+
+
+TOKEN_COMMANDS = ("tokens", "revoke-token")
+
+
+def add_token_commands(tasks: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]  # argparse's private type
+    """``users tokens NAME`` (an account's API tokens that still work) and ``users revoke-token ID``."""
+    listed = tasks.add_parser(
+        "tokens", help="an account's API tokens that still work: number, label, created, expires, last used"
+    )
+    add_settings(listed, "users tokens")
+    listed.add_argument("name")
+    revoke = tasks.add_parser("revoke-token", help="make one API token stop working (its number from 'users tokens')")
+    add_settings(revoke, "users revoke-token")
+    revoke.add_argument("id", type=int, metavar="ID", help="the token's number, as 'users tokens' lists it")
+
+
+def token_command(admin: Access, args: argparse.Namespace) -> None:
+    if args.users_command == "tokens":
+        print(tokens_text(admin.account_tokens(None, args.name), args.name))
+        return
+    gone = admin.revoke_token(None, args.id)
+    print(f"Revoked API token #{gone.id} of {gone.account!r} (label {gone.label!r}): it no longer works.")
+
+
+def tokens_text(tokens: Sequence[TokenInfo], name: str) -> str:
+    """An account's working API tokens as a terminal table, or a sentence when there is none."""
+    if not tokens:
+        return f"{name.strip()!r} has no API token that still works (make one with `judge-studio users token`)."
+    header = ("id", "label", "created", "expires", "last_used")
+    rows = [
+        (
+            str(t.id),
+            _printable(t.label),
+            _utc(t.created_at),
+            _utc(t.expires_at),
+            _utc(t.last_used_at) if t.last_used_at else "-",
+        )
+        for t in tokens
+    ]
+    widths = [max(len(header[c]), *(len(row[c]) for row in rows)) for c in range(len(header))]
+    return "\n".join(
+        "  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip() for line in [header, *rows]
+    )
+
+
+def _printable(text: str) -> str:
+    """A label as one terminal line: control and invisible characters shown as ``?`` (a label is typed by
+    whoever made the token, and must not move the cursor or forge a line of the table)."""
+    return "".join(ch if ch.isprintable() else "?" for ch in text)
 
 
 def _utc(moment: datetime) -> str:
@@ -258,10 +344,10 @@ def _sign_out_everyone(store: Store) -> None:
     refuses every cookie signed with the old one. API tokens are stored as digests, never signed, so
     they are untouched; so are passwords."""
     from annotation_store.app_secrets import SESSION_SECRET
-    from orchestration.access import SECURITY_LOG
+    from orchestration.access import LOCAL_ADMIN, SECURITY_LOG
 
     store.rotate_shared_secret(SESSION_SECRET)
-    SECURITY_LOG.info("every browser session signed out (users sign-out-everyone)")
+    SECURITY_LOG.info("every browser session signed out (users sign-out-everyone) by %r", LOCAL_ADMIN)
     print(
         "Every browser session on every app server of this database is signed out (running servers notice "
         "within 5 seconds); API tokens still work."

@@ -19,14 +19,19 @@ from pathlib import Path
 import pandas as pd
 
 from annotation_store import ROLE_RANK, Account, Store
-from annotation_store.accounts import OpenInvite
+from annotation_store.accounts import TOKEN_TOUCH_S, OpenInvite, TokenInfo
 from errors import Forbidden, NotFound, NotSignedIn
 from settings.table import BY_NAME
 
 #: One line per login (success, failure, refusal while locked), account, role, invite and sign-out event, and
-#: per cross-site request refused (``web/security.py``); ``serve`` and ``serve-api`` print it on their console.
+#: per cross-site request refused (``web/security.py``); ``serve`` and ``serve-api`` print it on their console,
+#: the ``users`` commands on their stderr (actor ``'(command line)'``).
 #: Names are written with ``%r`` (a name cannot forge a line); never a password, a token or an invite link.
 SECURITY_LOG = logging.getLogger("judge_studio.security")
+#: How a security line is printed (uvicorn's formatter: ``INFO:     2026-05-04 10:16:40 security: ...``), by the
+#: servers (``web.server.log_config``) and by the ``users`` commands (``cli.users.security_log_printed``) alike.
+SECURITY_FORMAT = "%(levelprefix)s %(asctime)s security: %(message)s"
+SECURITY_DATEFMT = "%Y-%m-%d %H:%M:%S"
 
 
 class AccessDenied(Forbidden):
@@ -39,6 +44,10 @@ class WrongPassword(NotSignedIn):
 
 class AccountDeactivated(WrongPassword):
     """The name and password are right but the account is deactivated (said only to the right password)."""
+
+
+class TokenExpired(NotSignedIn):
+    """The request's API token is known and unrevoked but past its ``expires_at`` (HTTP 401, saying so)."""
 
 
 class LoginThrottled(Forbidden):
@@ -231,8 +240,27 @@ class Access:
         return admitted(name, self.store.account(name) if name else None, role)
 
     def token_user(self, token: str) -> User | None:
+        """The account of a working API token (unrevoked, unexpired, its account active), else None; reads only."""
         found = self.store.token_holder(token)
         return User(*found) if found is not None else None
+
+    def token_caller(self, token: str, clock: Callable[[], datetime] | None = None) -> TokenCaller | None:
+        """The REST caller of this API token: its account and the token's number; None for an unknown or revoked
+        token (or a deactivated account); ``TokenExpired`` (saying when) for an expired one. Stamps the token's
+        last use, at most once per ``TOKEN_TOUCH_S`` seconds (so a busy script writes once a minute, not once
+        a request)."""
+        found = self.store.token_bearer(token)
+        if found is None:
+            return None
+        now = (clock or _utcnow)()
+        if found.expires_at <= now:
+            raise TokenExpired(
+                f"This API token expired on {found.expires_at:%Y-%m-%d %H:%M} UTC; create a new one with "
+                "POST /api/v1/tokens."
+            )
+        if found.last_used_at is None or now - found.last_used_at >= timedelta(seconds=TOKEN_TOUCH_S):
+            self.store.touch_api_token(found.token_id, now)
+        return TokenCaller(User(found.name, found.role, found.kind), found.token_id)
 
     # ------------------------------------------------------------------ the first admin
     def ensure_admin(self, home: Path) -> str | None:
@@ -356,13 +384,67 @@ class Access:
             SECURITY_LOG.warning("invite link failed (unknown, used or expired) from %s", address)
         return role
 
-    def api_token(self, actor: str | None, for_name: str | None = None, label: str = "") -> str:
-        """A REST API token: for yourself, or (admins) for anyone."""
+    def api_token(
+        self, actor: str | None, for_name: str | None = None, label: str = "", days: int | None = None
+    ) -> str:
+        """A REST API token (the secret, shown once): for yourself, or (admins) for anyone."""
+        return self.new_api_token(actor, for_name, label, days)[1]
+
+    def new_api_token(
+        self, actor: str | None, for_name: str | None = None, label: str = "", days: int | None = None
+    ) -> tuple[TokenInfo, str]:
+        """A REST API token for yourself, or (admins) for anyone, working ``days`` days (None: the ``token_days``
+        setting's default; the server and ``users token`` pass theirs): what it is and the secret (shown once).
+        Logged (its number, label and expiry; never the secret)."""
         user = self.require(actor, "annotator")
         target = for_name or user.name
         if target != user.name:
             self.require(actor, "admin")
-        return self.store.create_api_token(target, label)
+        lifetime = int(BY_NAME["token_days"].value()) if days is None else days
+        made, secret = self.store.new_api_token(target, label, lifetime)
+        SECURITY_LOG.info(
+            "API token created: #%d for %r (label %r, expires %s UTC) by %r",
+            made.id,
+            made.account,
+            made.label,
+            f"{made.expires_at:%Y-%m-%d %H:%M}",
+            user.name,
+        )
+        return made, secret
+
+    def my_tokens(self, actor: str | None) -> list[TokenInfo]:
+        """The caller's own API tokens that still work (never the secrets)."""
+        user = self.require(actor, "annotator")
+        return self.store.api_tokens(user.name)
+
+    def revoke_my_token(self, actor: str | None, token_id: int) -> TokenInfo:
+        """Revoke one of the caller's own working tokens; ``NotFound`` for any other number (another account's
+        included: the answer does not tell whether that number exists)."""
+        user = self.require(actor, "annotator")
+        gone = self.store.revoke_api_token(token_id, owner=user.name) if 1 <= token_id < 2**63 else None
+        if gone is None:
+            raise NotFound(
+                f"You have no working API token #{token_id}; GET /api/v1/tokens lists yours. Nothing was changed."
+            )
+        _log_revoked(gone, user.name)
+        return gone
+
+    def account_tokens(self, actor: str | None, name: str | None = None) -> list[TokenInfo]:
+        """Admins only: the working API tokens of the account ``name`` (every account's: None)."""
+        self.require(actor, "admin")
+        return self.store.api_tokens(name)
+
+    def revoke_token(self, actor: str | None, token_id: int) -> TokenInfo:
+        """Admins only: revoke any account's working API token ``token_id`` (a leaked CI token)."""
+        user = self.require(actor, "admin")
+        gone = self.store.revoke_api_token(token_id) if 1 <= token_id < 2**63 else None
+        if gone is None:
+            raise NotFound(
+                f"There is no working API token #{token_id} (unknown, revoked or expired); "
+                "`judge-studio users tokens NAME` lists an account's tokens. Nothing was changed."
+            )
+        _log_revoked(gone, user.name)
+        return gone
 
     # ------------------------------------------------------------------ the command line
     def local_admin(self) -> Access:
@@ -370,6 +452,22 @@ class Access:
         someone who can read the database file anyway, so it acts as an admin without logging in.
         Never hand this object to a web handler."""
         return LocalAdmin(self.store)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)  # naive UTC, as the store keeps times
+
+
+def _log_revoked(token: TokenInfo, by: str) -> None:
+    SECURITY_LOG.info("API token revoked: #%d of %r (label %r) by %r", token.id, token.account, token.label, by)
+
+
+@dataclass(frozen=True)
+class TokenCaller:
+    """Who a REST request's API token belongs to, and which token it is (``DELETE /api/v1/tokens/current``)."""
+
+    user: User
+    token_id: int
 
 
 LOCAL_ADMIN = "(command line)"

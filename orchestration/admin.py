@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from annotation_store import ComparisonView, ResponseView, SessionView, StoreError
-from annotation_store.accounts import OpenInvite
+from annotation_store.accounts import OpenInvite, TokenInfo
 from annotation_store.assignment import STRATEGIES
 from annotation_store.batch_import import ImportSummary
 from annotation_store.gold_ratings import GoldImportCounts, GoldRatingMark
@@ -254,8 +254,11 @@ class AdminDesk:
         self.access = studio.access
 
     # ------------------------------------------------------------------ datasets
-    def import_dataset(self, actor: str | None, request: ImportRequest) -> ImportSummary:
-        """Import one uploaded file; all or nothing (a bad record names the file, record and field)."""
+    def import_dataset(
+        self, actor: str | None, request: ImportRequest, *, on_progress: Callable[[int, int], None] | None = None
+    ) -> ImportSummary:
+        """Import one uploaded file; all or nothing (a bad record names the file, record and field).
+        ``on_progress(done, total)``: the rows written so far (``import_file``'s; the Admin page's bar)."""
         self.access.require(actor, ADMIN)
         if not request.path:
             raise StoreError("Choose a file to import first.")
@@ -278,7 +281,7 @@ class AdminDesk:
             model2=request.model2.strip() or None,
             annotator=request.annotator.strip() or None,
         )
-        return import_file(self.store, path, request.fmt, options)
+        return import_file(self.store, path, request.fmt, options, on_progress=on_progress)
 
     def judge_dataset(
         self,
@@ -431,6 +434,14 @@ class AdminDesk:
         """Make an open invite link stop working (a link pasted into the wrong chat)."""
         return revoke_invite(self.access, actor, invite_id)
 
+    def api_tokens(self, actor: str | None) -> list[TokenInfo]:
+        """Every account's API tokens that still work (account, number, label, created, expires, last used)."""
+        return self.access.account_tokens(actor)
+
+    def revoke_api_token(self, actor: str | None, token_id: Any) -> TokenInfo:
+        """Make one API token stop working (a leaked CI token), leaving the account's other logins alone."""
+        return self.access.revoke_token(actor, _record_id(token_id, "API token"))
+
     # ------------------------------------------------------------------ sessions and gold
     def sessions(self, actor: str | None) -> list[SessionView]:
         self.access.require(actor, ADMIN)
@@ -553,6 +564,8 @@ class AdminDesk:
         """The gold responses (of one dataset, or the one response) with their scale, right range and
         explanation: admins only."""
         self.access.require(actor, ADMIN)
+        if dataset:
+            require_dataset(self.store, dataset)  # the one wording of an unknown dataset, with the names there are
         return self.store.gold_ratings(dataset or None, response_id)
 
     def response_preview(self, actor: str | None, response_id: Any) -> ResponseView | None:
@@ -591,6 +604,8 @@ class AdminDesk:
         """Gold marks with their dataset (``judge-studio gold list``, REST ``/gold``): gold answers are
         for admins only, since an annotator who read them would pass every attention check."""
         self.access.require(actor, ADMIN)
+        if dataset:
+            require_dataset(self.store, dataset)  # the one wording of an unknown dataset, with the names there are
         return self.store.gold_marks(dataset or None, comparison_id)
 
     def import_gold(self, actor: str | None, marks: Sequence[GoldMark]) -> GoldImportCounts:

@@ -63,6 +63,7 @@ __all__ = [
     "export_dataset_summary",
     "format_report",
     "import_file",
+    "import_progress",
     "open_data_store",
     "parse_mapping",
 ]
@@ -76,9 +77,10 @@ IMPORT_FORMATS: dict[str, str] = {
 }
 
 
-def open_data_store(settings: Settings) -> Store:
-    """The store alone (no judge, no demo seeding)."""
-    return open_store(settings.database)
+def open_data_store(settings: Settings, *, reading: bool = False) -> Store:
+    """The store alone (no judge, no demo seeding); ``reading``: for a command that only reads, which then works
+    on a read-only data folder too (``store.read_only_note`` says so)."""
+    return open_store(settings.database, reading=reading)
 
 
 @dataclass(frozen=True)

@@ -418,6 +418,11 @@ class Studio:
             seed_demo(studio.store)
         return studio
 
+    def check_database(self) -> None:
+        """Raises when the database does not answer a trivial query (``annotation_store.outage.unreachable`` tells
+        an outage from a bug): what ``GET /healthz`` asks (``web/health.py``)."""
+        self.store.ping()
+
     # ------------------------------------------------------------------ the judge
     @property
     def judge_spec(self) -> JudgeSpec:

@@ -56,7 +56,9 @@ class Settings:
     public_url: str = _default("public_url")
     forwarded_allow_ips: str = _default("forwarded_allow_ips")
     max_upload_mb: int = _default("max_upload_mb")
+    max_request_mb: int = _default("max_request_mb")
     session_hours: int = _default("session_hours")
+    token_days: int = _default("token_days")
     login_attempts: int = _default("login_attempts")
     uncertain_margin: float = _default("uncertain_margin")
 

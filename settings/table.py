@@ -51,6 +51,8 @@ STORE_COMMANDS = (
     "users set",
     "users invite",
     "users token",
+    "users tokens",
+    "users revoke-token",
     "users sign-out",
     "users sign-out-everyone",
     "users invites",
@@ -414,11 +416,33 @@ NETWORK = (
         "largest file an upload may be (MB)",
         "network",
         default=20,
-        commands=("serve",),
+        commands=("serve", "serve-api"),
         minimum=1,
     ),
     Setting(
+        "max_request_mb",
+        int,
+        "largest request body a signed-in caller may send to the REST API and the pages (MB); without a login "
+        "or an API token: 64 KB; Gradio's own calls: 8 MB; file uploads: max_upload_mb",
+        "network",
+        default=2,
+        commands=("serve", "serve-api"),
+        minimum=1,
+        maximum=1024,
+    ),
+    Setting(
         "session_hours", int, "a login lasts this many hours", "network", default=72, commands=("serve", "serve-api")
+    ),
+    Setting(
+        "token_days",
+        int,
+        "a new REST API token works this many days (POST /api/v1/tokens may ask for 1 to 365: expires_in_days)",
+        "network",
+        default=90,  # annotation_store.accounts.DEFAULT_TOKEN_DAYS (not imported: evaluation reads this table and
+        # must not import the store; tests/test_s14_tokens.py checks the two agree)
+        commands=("serve", "serve-api", "users token"),
+        minimum=1,
+        maximum=365,  # annotation_store.accounts.MAX_TOKEN_DAYS (tests/test_s14_tokens.py checks they agree)
     ),
     Setting(
         "login_attempts",

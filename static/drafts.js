@@ -1,6 +1,7 @@
 // Judge Studio: the answer being written on the Annotate / Grade page survives a reload (session 13, "invitesdraft").
 // A reload (or a crashed tab restored) showed the item again with the chosen answer and the comment gone. The page
 // keeps a draft in the tab's sessionStorage (this tab only, gone when the tab closes; never sent to the server):
+// the choice (or rating), the comment, the confidence and the flag (the last two since session 14, "drafts2");
 // - keyed by the page (annotate / grade), the signed-in account, the session picked and the item's number from its
 //   header ("Comparison #12", "Response #7"), so a draft is only ever put back onto that same item of that session
 //   for that same account; the account is the opaque value the server writes into the Log out link
@@ -15,15 +16,20 @@
 //   read-only final answer). ← Previous to an answer, changing nothing, writes no draft (s13 newfeat finding 1: the
 //   untouched draft was put back later over a newer answer, and Submit saved it as the next version);
 // - each draft records what the item showed when it was written (`base`: the stored answer's version from the
-//   header, "(version N)", or "new" when unanswered), and is put back only while the item shows that same state;
+//   header, "(version N)", or "new" when unanswered; a skipped item's header shows its skip's version too, since
+//   session 14: a skip, an answer and a skip again elsewhere made the draft look current), and is put back only
+//   while the item shows that same state;
 //   when the item now shows a newer answer (changed in another tab, on another computer, over REST) the draft is
 //   dropped and the feedback line says so (as text). Drafts written before this rule (no `base`) are put back
 //   only onto an unanswered item;
 // - put back when that item is shown again (after Start / ← Previous: window.judgeStudioShowItem, called by the
-//   events' `.then(js=...)` in ui/answer_page.py), by clicking the chosen radio and setting the comment box's
-//   .value (never as HTML);
+//   events' `.then(js=...)` in ui/answer_page.py), by clicking the chosen radio, confidence and flag and setting
+//   the comment box's .value (never as HTML);
 // - the login page (web/login.py) removes every draft of the tab too, so a session ended by typing /logout or by
-//   an expired login leaves nothing behind for the next person;
+//   an expired login leaves nothing behind for the next person; and a tab left open on the app page asks the server
+//   whether its login still holds (GET /login/state: when the tab is shown again or gets the focus, every minute,
+//   and before a draft is put back; only while it keeps a draft) and removes every draft when it has ended or the
+//   cookie is now another account's (session 14);
 // - removed when Submit or Skip is pressed for the item (and not written again until the page has shown the
 //   result: a refused submit keeps what is on the page, and the next change writes it again).
 (() => {
@@ -37,6 +43,9 @@
   const DROPPED = "Your unsent draft was dropped: this answer was changed elsewhere";
   const NAV = ["start-labelling", "start-grading", "previous-item", "previous-rating", "logout-link"];
   const PENDING_MS = 15000; // a submit whose result never came back stops holding the drafts after this
+  const CHECK_URL = "/login/state"; // whether the login still holds (web/login_state.py)
+  const CHECK_EVERY_MS = 60000; // how often a tab that keeps a draft asks
+  const CHECK_TIMEOUT_MS = 5000;
   let pendingUntil = 0;
   let timer = null;
 
@@ -75,10 +84,11 @@
     }
   };
   let loggingOut = false;
+  let ended = false; // the login check found this tab's login ended (or another account's cookie): no drafts now
   let swept = "";
   // the signed-in account ("" until the page knows it); another account's drafts go the first time it is known
   const account = () => {
-    if (loggingOut) return "";
+    if (loggingOut || ended) return "";
     const link = byId("logout-link");
     const user = link && link.dataset ? link.dataset.account || "" : "";
     if (user && user !== swept) {
@@ -86,6 +96,51 @@
       swept = user;
     }
     return user;
+  };
+  // Whether the tab's login still holds (GET /login/state, web/login_state.py): asked only while the tab keeps a
+  // draft; on 401 (or a redirect), or when the cookie is another account's than the page's Log out link says
+  // (another person logged in in this browser meanwhile), every draft of the tab goes and none is written or put
+  // back until the page is loaded again. A failed or slow request (network, server down) changes nothing.
+  let checking = null; // the check under way (a promise), or null
+  const endDrafts = () => {
+    ended = true;
+    if (timer !== null) clearTimeout(timer);
+    timer = null;
+    forget(null);
+  };
+  const checkLogin = () => {
+    const store = storage();
+    if (checking) return checking;
+    if (ended || loggingOut || !store || draftKeys(store).length === 0 || typeof window.fetch !== "function") {
+      return Promise.resolve();
+    }
+    const page = account();
+    const stop = typeof AbortController === "function" ? new AbortController() : null;
+    const late = setTimeout(() => stop && stop.abort(), CHECK_TIMEOUT_MS);
+    checking = window
+      .fetch(CHECK_URL, {
+        method: "GET",
+        credentials: "same-origin",
+        cache: "no-store",
+        redirect: "manual",
+        headers: { Accept: "application/json" },
+        signal: stop ? stop.signal : undefined,
+      })
+      .then(async (response) => {
+        if (response.status === 401 || response.type === "opaqueredirect") {
+          endDrafts();
+          return;
+        }
+        if (!response.ok) return;
+        const state = await response.json();
+        if (!state || state.signed_in !== true || (page && state.account !== page)) endDrafts();
+      })
+      .catch(() => {}) // cannot tell: keep the drafts
+      .finally(() => {
+        clearTimeout(late);
+        checking = null;
+      });
+    return checking;
   };
   const keyOf = (prefix) => {
     const header = byId(`${prefix}-header`);
@@ -107,11 +162,23 @@
     const inputs = radios(prefix);
     return inputs.length > 0 && inputs.every((input) => !input.disabled);
   };
+  const confidences = (prefix) => [...document.querySelectorAll(`#${prefix}-confidence input[type=radio]`)];
+  const flagBox = (prefix) => document.querySelector(`#${prefix}-flag input[type=checkbox]`);
   const onScreen = (prefix) => {
     const checked = radios(prefix).find((input) => input.checked);
     const box = commentBox(prefix);
-    return { choice: checked ? checked.value : null, comment: box ? box.value : "" };
+    const sure = confidences(prefix).find((input) => input.checked);
+    const flag = flagBox(prefix);
+    return {
+      choice: checked ? checked.value : null,
+      comment: box ? box.value : "",
+      confidence: sure ? sure.value : null,
+      flagged: flag ? flag.checked : null,
+    };
   };
+  // something worth keeping: a choice, a comment, a confidence other than "–" (0), the flag
+  const kept = (draft) =>
+    !!(draft.choice || draft.comment || (draft.confidence && draft.confidence !== "0") || draft.flagged);
   const read = (key) => {
     const store = storage();
     if (!store || !key) return null;
@@ -120,8 +187,12 @@
       if (!draft || typeof draft !== "object") return null;
       const choice = typeof draft.choice === "string" ? draft.choice : null;
       const comment = typeof draft.comment === "string" ? draft.comment : "";
+      // (drafts written before session 14 have neither: the page's confidence and flag are left as shown)
+      const confidence = typeof draft.confidence === "string" ? draft.confidence : null;
+      const flagged = typeof draft.flagged === "boolean" ? draft.flagged : null;
       const base = draft.base === "new" || Number.isInteger(draft.base) ? draft.base : null;
-      return choice || comment ? { choice, comment, base } : null;
+      const found = { choice, comment, confidence, flagged, base };
+      return kept(found) ? found : null;
     } catch (_error) {
       return null;
     }
@@ -135,7 +206,8 @@
   // (``shownAs``: its key, and its choice and comment as the server sent them)
   let touched = null;
   let shownAs = null;
-  const same = (a, b) => a.choice === b.choice && a.comment === b.comment;
+  const same = (a, b) =>
+    a.choice === b.choice && a.comment === b.comment && a.confidence === b.confidence && a.flagged === b.flagged;
   // (``leaving``: the page is being left, so what it shows is written even while a restore is checking)
   const save = (leaving) => {
     timer = null;
@@ -146,7 +218,7 @@
     if (!key || !store || !answerable(prefix) || touched !== key) return; // nothing changed by the person
     const draft = onScreen(prefix);
     try {
-      if ((draft.choice || draft.comment) && !(shownAs && shownAs.key === key && same(draft, shownAs))) {
+      if (kept(draft) && !(shownAs && shownAs.key === key && same(draft, shownAs))) {
         store.setItem(key, JSON.stringify({ ...draft, base: baseOf(prefix) }));
       } else {
         store.removeItem(key); // nothing chosen, or back to what the item showed: nothing to keep
@@ -214,7 +286,10 @@
   });
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState === "hidden") save(true);
+    else checkLogin(); // back to a tab left open: did its login end meanwhile?
   });
+  window.addEventListener("focus", () => checkLogin());
+  setInterval(() => checkLogin(), CHECK_EVERY_MS);
 
   // put the draft of the item on screen back (tries for a moment: the rating buttons of a Grade session are
   // drawn after its scale is known), then checks twice that the page kept it; no draft is written meanwhile (so a
@@ -254,8 +329,16 @@
       if (!input) return false;
       input.click();
     }
+    if (draft.confidence !== null && shown.confidence !== draft.confidence) {
+      const input = confidences(prefix).find((radio) => radio.value === draft.confidence);
+      if (!input) return false;
+      input.click();
+    }
+    const flag = flagBox(prefix);
+    if (draft.flagged !== null && flag && flag.checked !== draft.flagged) flag.click();
     const box = commentBox(prefix);
-    if (box && draft.comment && box.value !== draft.comment) {
+    // (a draft that keeps the flag keeps the whole answer: a comment cleared by the person is put back cleared)
+    if (box && (draft.comment || draft.flagged !== null) && box.value !== draft.comment) {
       box.value = draft.comment; // as text: .value, never HTML
       box.dispatchEvent(new Event("input", { bubbles: true }));
     }
@@ -263,6 +346,11 @@
   };
   const restore = (prefix, tries, checks, run) => {
     if (run !== restoring) return; // a newer item was shown meanwhile
+    if (checking) {
+      // no draft is put back before the login check says whose it may be (at most CHECK_TIMEOUT_MS)
+      setTimeout(() => restore(prefix, tries, checks, run), 50);
+      return;
+    }
     const key = keyOf(prefix);
     const ready = !!key && answerable(prefix);
     if (ready && !(shownAs && shownAs.key === key)) shownAs = { key, ...onScreen(prefix) }; // before any draft
@@ -287,6 +375,7 @@
     // after Gradio has written the new item into the page
     const run = ++runs;
     restoring = run;
+    checkLogin();
     requestAnimationFrame(() => setTimeout(() => restore(prefix, 15, 2, run), 0));
   };
   window.judgeStudioShowFeedback = window.judgeStudioShowItem;

@@ -9,7 +9,9 @@
 // the answer, or on a choice button with an answer chosen. A button focused by a mouse click shows no focus
 // ring, so Enter there submits once an answer is chosen (s8: "1, Enter" after clicking Start re-ran Start and
 // wiped the choice). A focused Skip / Submit always keeps its Enter. A key that picks an answer scrolls the
-// choice into view when it is off screen (s11: pressing 1 showed no visible change).
+// choice into view when it is off screen (s11: pressing 1 showed no visible change); on a phone that is the
+// sticky row of choice buttons, not the hidden radio (s14). In a response box or code block that has the focus
+// (static/a11y.js) the arrow keys scroll it and Enter submits.
 // After Start (and every new item) the focus is on the item's header (s12), so "Tab to Start, Enter, 2,
 // Enter" submits.
 (() => {
@@ -39,18 +41,39 @@
   document.addEventListener("pointerdown", (event) => {
     pointerFocus = event.target instanceof Element ? event.target.closest(INTERACTIVE) : null;
   }, true);
+  // s14 a11yscroll: a response box or code block the keyboard scrolls (static/a11y.js): its arrows are its own
+  const inScrollRegion = (el) => !!el && el instanceof Element && el.matches("[data-scroll-region]");
   // whether Enter on this focused element is its own (true) or may submit the answer (false)
   const ownsEnter = (target) => {
     if (!target || target === document.body || target === document.documentElement) return false;
     if (target.tagName === "INPUT") return false; // a radio or box: Enter does nothing of its own there
+    if (inScrollRegion(target)) return false; // a response being read: Enter submits, as on the page
     if (OWN_ENTER.includes(target.id)) return true;
     if (!chosen()) return !!target.closest(INTERACTIVE); // nothing chosen: Enter on Start starts
     if (CHOICE_BUTTONS.includes(target.id)) return false;
     return !!target.closest(INTERACTIVE) && pointerFocus !== target;
   };
-  const showChoice = () => {
+  // s14 a11yscroll: the control that shows the choice is the answer widget where it is on screen, else (a
+  // phone: the "Your answer" radio is hidden from sight, page.css) the sticky row of choice buttons. The page
+  // moves only when that control is off screen: on a phone it scrolled to the hidden radio near the top
+  // (a11y finding 2: from the Right response back up to the session picker).
+  const shown = (el) => {
+    if (!visible(el) || getComputedStyle(el).visibility === "hidden") return false;
+    const box = el.getBoundingClientRect();
+    return box.width > 2 && box.height > 2 && getComputedStyle(el.closest(".form") || el).clipPath === "none";
+  };
+  const choiceControl = (picked) => {
     const box = answerBox();
-    if (box) box.scrollIntoView({ block: "nearest", behavior: "instant" });
+    if (shown(box)) return box;
+    const bar = picked && picked.closest(".js-answer-bar");
+    return shown(bar) ? bar : null;
+  };
+  const showChoice = (picked) => {
+    const control = choiceControl(picked);
+    if (!control) return;
+    const box = control.getBoundingClientRect();
+    if (box.top >= 0 && box.bottom <= window.innerHeight) return;
+    control.scrollIntoView({ block: "nearest", behavior: "instant" });
   };
   const ids = {
     "1": "label-1",
@@ -81,6 +104,7 @@
     if (event.key === "Enter" && ownsEnter(target)) return; // the focused control's own Enter
     // a focused radio moves its choice with the arrow keys, and a focused button or box takes Space
     if (onControl && target.tagName === "INPUT" && event.key.startsWith("Arrow")) return;
+    if (inScrollRegion(target) && event.key.startsWith("Arrow")) return; // ArrowLeft scrolls, not ← Previous
     let element = null;
     if (event.key === "f" || event.key === "F") {
       const boxes = ["#annotate-flag", "#grade-flag"].map((id) => document.querySelector(`${id} input[type=checkbox]`));
@@ -95,7 +119,7 @@
       event.preventDefault();
       element.click();
       if (event.key !== "Enter" && (ratingFor(event.key) !== null || CHOICE_BUTTONS.includes(element.id))) {
-        requestAnimationFrame(showChoice); // after the choice is drawn
+        requestAnimationFrame(() => showChoice(element)); // after the choice is drawn
       }
     }
   });

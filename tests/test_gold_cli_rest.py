@@ -77,7 +77,7 @@ def test_cli_sets_lists_edits_and_removes_gold_marks(capsys, db_path: Path) -> N
         {"comparison_id": first, "dataset": DEMO, "verdict": "1", "explanation": "Response 1 is right,\nsee step 2"},
         {"comparison_id": second, "dataset": DEMO, "verdict": "tie", "explanation": "Both say the same."},
     ]
-    assert "There is no dataset 'elsewhere'" in _refused(capsys, db_path, "list", "--dataset", "elsewhere")
+    assert "There is no dataset named 'elsewhere'" in _refused(capsys, db_path, "list", "--dataset", "elsewhere")
 
     _cli(capsys, db_path, "set", str(first), "2", "--explanation", "On reflection, response 2.")  # edits
     assert _gold(db_path)[0] == (first, "2", "On reflection, response 2.")

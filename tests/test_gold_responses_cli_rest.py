@@ -98,7 +98,7 @@ def test_cli_sets_lists_edits_and_removes_gold_responses(capsys, db_path: Path) 
         "explanation": "Off,\ntopic",
     }
     assert [row["response_id"] for row in listed] == [first, second]
-    assert "There is no dataset 'elsewhere'" in _refused(capsys, db_path, "list", "--dataset", "elsewhere")
+    assert "There is no dataset named 'elsewhere'" in _refused(capsys, db_path, "list", "--dataset", "elsewhere")
 
     _cli(capsys, db_path, "set", str(first), "--scale", "5", "--right", "1 - 3", "--explanation", "On 1-5 now.")
     assert _gold(db_path)[0] == (first, 5, 1, 3, "On 1-5 now.")  # edited, its scale included

@@ -100,7 +100,7 @@ def test_both_pages_say_where_the_first_item_appears_before_start(demo: gr.Block
     grade = _component(demo, "grade-header").value
     assert grade == "_Choose the session above and press “Start / next response”: the first response appears here._"
     started = by_id(handler(demo, "next_item")(DEMO_SESSION, ALICE))  # Start replaces the hint by the item
-    assert started["annotate-header"].startswith("Comparison **#")
+    assert started["annotate-header"].startswith("## Comparison **#")
 
 
 # ---------------------------------------------------------------------- 2, 3: a skip that comes back
@@ -117,8 +117,9 @@ def test_a_returning_skip_says_it_was_skipped_and_a_second_skip_keeps_version_1(
         fresh = _state(next_response("grades", ALICE))
         handler(demo, "submit_rating")("submit", "grades", fresh, False, 1.0, 0, f"r-{n}", "6", 0, False, "", ALICE)
     back = by_id(next_response("grades", ALICE))  # nothing fresh is left: the skip comes back once
-    assert back["grade-header"].startswith(f"Response **#{skipped}**")
-    assert back["grade-header"].endswith(" · you skipped this earlier") and "editing" not in back["grade-header"]
+    assert back["grade-header"].startswith(f"## Response **#{skipped}**")
+    assert back["grade-header"].endswith(" · you skipped this earlier (version 1)")  # its version: s14 drafts2
+    assert "editing" not in back["grade-header"]
     assert "You skipped this response earlier: answer it now, or skip it again." in back["grade-feedback"]
     again = by_id(answer("skip", "grades", skipped, False, 1.0, 1, "s-2", None, 0, False, "", ALICE))
     assert f"Skipped response #{skipped} (version 1)" in again["grade-feedback"]  # was "(version 2)"
@@ -137,7 +138,7 @@ def test_a_returning_skipped_comparison_says_so_in_its_header(demo: gr.Blocks, s
     fresh = _state(next_item("pairs", ALICE))
     handler(demo, "submit_label")("submit", "pairs", fresh, False, 1.0, 0, "k-2", "left", 0, False, "", ALICE)
     back = by_id(next_item("pairs", ALICE))
-    assert back["annotate-header"] == f"Comparison **#{skipped}** · you skipped this earlier"
+    assert back["annotate-header"] == f"## Comparison **#{skipped}** · you skipped this earlier (version 1)"
     again = by_id(answer("skip", "pairs", skipped, False, 1.0, 1, "k-3", None, 0, False, "", ALICE))
     assert f"Skipped comparison #{skipped} (version 1)" in again["annotate-feedback"]
 

@@ -200,6 +200,18 @@ def test_a_closed_pipe_ends_the_command_quietly(tmp_path: Path) -> None:
     assert done.returncode == 141
 
 
+def _wait_for_sigterm_handler(pid: int, limit: float = 120.0) -> None:
+    """Until the process has its SIGTERM handler installed (bit 15 of SigCgt in /proc/PID/status)."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        status = Path(f"/proc/{pid}/status").read_text()
+        caught = int(next(line.split()[1] for line in status.splitlines() if line.startswith("SigCgt:")), 16)
+        if caught & (1 << (signal.SIGTERM - 1)):
+            return
+        time.sleep(0.1)
+    raise AssertionError("the command never installed its SIGTERM handler")
+
+
 def test_sigterm_prints_one_last_line(tmp_path: Path) -> None:
     home = tmp_path / "home"
     _studio(home).store.close()
@@ -212,7 +224,8 @@ def test_sigterm_prints_one_last_line(tmp_path: Path) -> None:
         cwd=ROOT,
     )
     try:
-        time.sleep(4)  # started and reading
+        _wait_for_sigterm_handler(process.pid)  # under load the start takes 20 s; a fixed sleep was too short
+        time.sleep(0.5)  # then reading its password
         process.send_signal(signal.SIGTERM)
         _out, err = process.communicate(timeout=60)
     finally:

@@ -100,7 +100,8 @@ def test_a_draft_made_on_an_older_version_is_dropped_with_a_note(live_app: Any) 
         page.locator("#annotate-comment textarea").fill("my unsent edit")
         page.wait_for_function(f"{DRAFT_KEYS}.length === 1")
         stored = json.loads(page.evaluate(f"sessionStorage.getItem({DRAFT_KEYS}[0])"))
-        assert stored == {"choice": "tie", "comment": "my unsent edit", "base": 1}
+        # (the confidence and the flag are kept too since session 14: "0" is "–", none chosen)
+        assert stored == {"choice": "tie", "comment": "my unsent edit", "confidence": "0", "flagged": False, "base": 1}
 
         live_app.studio.store.save_label(int(first[1:]), "alice", "1", comment=ELSEWHERE)  # version 2
         page.reload()

@@ -25,6 +25,7 @@ from ui.admin_sections.judging import judge_section, wire_judge
 from ui.admin_sections.prompts import prompts_section, wire_prompts
 from ui.admin_sections.session_events import wire_sessions
 from ui.admin_sections.sessions import SESSION_HEADERS, sessions_frame, sessions_section
+from ui.admin_sections.tokens import TOKEN_HEADERS
 from ui.errors import has_role
 from ui.pickers import DatasetPickers
 
@@ -69,6 +70,7 @@ def admin_tab(studio: Studio, demo: gr.Blocks | None = None, pickers: DatasetPic
                 notice: ROLE_NOTE,
                 accounts.table: empty,
                 accounts.invites.table: pd.DataFrame(columns=list(INVITE_HEADERS)),
+                accounts.tokens.table: pd.DataFrame(columns=list(TOKEN_HEADERS)),
                 sessions.table: pd.DataFrame(columns=SESSION_HEADERS),
             }
         return {
@@ -87,6 +89,8 @@ def admin_tab(studio: Studio, demo: gr.Blocks | None = None, pickers: DatasetPic
                 accounts.table,
                 accounts.invites.table,
                 accounts.invites.pick,
+                accounts.tokens.table,
+                accounts.tokens.pick,
                 sessions.table,
                 sessions.pick,
                 sessions.gold["table"],

@@ -32,14 +32,19 @@ CHOICE_NAMES = {"left": "Left is better", "right": "Right is better", "tie": "Ti
 __all__ = ["ANNOTATE", "CONFIDENCE_CHOICES", "annotate_tab", "feedback_markdown", "progress_html"]
 
 
-def feedback_markdown(outcome: SubmitOutcome) -> str:
-    """What a submit stored and may reveal. Model names and texts an admin typed are escaped."""
+def feedback_markdown(outcome: SubmitOutcome, kept: bool = False) -> str:
+    """What a submit stored and may reveal. Model names and texts an admin typed are escaped. ``kept``: the
+    submit wrote nothing new (the answer as stored, e.g. a final one opened with ← Previous): no "Saved"."""
     saved = outcome.label
     if saved.skipped:  # a skip reveals nothing (the store gives no judge or gold answer after one)
         return f"Skipped comparison #{saved.comparison_id} (version {saved.version}): nothing is shown about it."
     parts = [
         f"Saved **{CHOICE_NAMES[outcome.choice]}** on comparison #{saved.comparison_id} (version {saved.version})."
     ]
+    if kept:  # "Saved ... (version 1)" read as saved again (s14 a11y 10); final: something was revealed after it
+        final = outcome.gold_verdict is not None or outcome.judge is not None
+        final = final or (outcome.names and outcome.item is not None and outcome.item.session.blind)
+        parts = [f"Moved on; your {'final ' if final else ''}answer (version {saved.version}) was kept."]
     if outcome.item is not None and outcome.names:
         parts.append(f"Left was {code(outcome.item.left_model)}, right was {code(outcome.item.right_model)}.")
     if outcome.judge is not None:
@@ -117,11 +122,11 @@ def _show_item(page: Page, item: AnnotationItem | None) -> Updates:
     names = not item.session.blind
     editing = f" · editing your earlier answer (version {label.version})" if label and not label.skipped else ""
     if label is not None and label.skipped:  # a skip is no answer: ``show`` says "answer it now, or skip it again"
-        editing = " · you skipped this earlier"
+        editing = f" · you skipped this earlier (version {label.version})"  # drafts.js compares it
     if label is not None and item.final:  # shown read-only: ``show`` says why in the feedback line
         editing = f" · your answer (version {label.version}) is final"
     return {
-        page.header: f"Comparison **#{c.id}**{category_part(c.category)}{editing}",
+        page.header: f"## Comparison **#{c.id}**{category_part(c.category)}{editing}",  # the item's H2 (s14 a11y 7)
         page.prompt: prompt_markdown(c),
         left_title: f"### Left · {code(item.left_model)}" if names else "### Left",
         left: quote_block(item.left),

@@ -131,7 +131,9 @@ class PageKind:
     answer_widget: Callable[[Page], None]  # builds page.answer (and its quick-pick buttons)
     show_item: Callable[[Page, Any], Updates]  # the item's own updates (header, prompt, display, answer)
     answer_of: Callable[[str, Any, bool], dict[str, Any]]  # (submit|skip, picked, swapped) -> answer values
-    feedback: Callable[[Any], str]  # a submit's outcome as Markdown (untrusted text escaped)
+    # a submit's outcome as Markdown (untrusted text escaped); ``kept``: nothing new was written (the answer on
+    # screen submitted as it was stored, e.g. a final one opened with ← Previous): no "Saved" then (s14 a11y 10)
+    feedback: Callable[[Any, bool], str]
     # the answer widget for a session chosen before Start (page, studio, actor, session name): the Grade page's
     # rating row follows the session's scale; None: the widget does not depend on the session
     before_start: Callable[[Page, Studio, str | None, str | None], Updates] | None = None
@@ -376,7 +378,9 @@ def _wire(kind: PageKind, studio: Studio, demo: gr.Blocks, page: Page) -> None:
             then_next=True,
         )
         done = desk.done_note(actor_of(request), session_name) if outcome.next is None else ""
-        return show(kind, page, outcome.next, kind.feedback(outcome), outcome.progress, done)
+        stored = outcome.label if kind.prefix == "annotate" else outcome.rating
+        kept = int(version) > 0 and int(stored.version) == int(version)  # no new version: nothing was saved
+        return show(kind, page, outcome.next, kind.feedback(outcome, kept), outcome.progress, done)
 
     # after Start / Previous / a submit the focus goes to the new item's header and, on a phone, the header
     # is scrolled to the screen's top (static/show_feedback.js): a Start reached with Tab kept the focus, so

@@ -22,9 +22,9 @@ DEMO_CAVEAT = "the 135M demo judge's reasons are not meaningful: it is for tryin
 def prompt_markdown(c: ComparisonView, *, reference: bool = False) -> str:
     """Instruction and input; with ``reference``, the dataset's reference answer too where it has one (what a
     judge profile that takes a reference is given)."""
-    parts = [f"**Instruction**\n\n{quote_block(c.instruction)}"]
+    parts = [f"### Instruction\n\n{quote_block(c.instruction)}"]  # headings under the item's H2 (s14 a11y 7)
     if c.input.strip():
-        parts.append(f"**Input**\n\n{quote_block(c.input)}")
+        parts.append(f"### Input\n\n{quote_block(c.input)}")
     if reference and c.reference and c.reference.strip():
         parts.append(f"**Reference answer (from the dataset)**\n\n{quote_block(c.reference)}")
     return "\n\n".join(parts)

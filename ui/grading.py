@@ -48,19 +48,22 @@ def rubric_markdown(rubric: str, scale: int) -> str:
 def item_markdown(item: GradingItem) -> str:
     """Instruction, input and reference answer (untrusted text, sanitized)."""
     r = item.response
-    parts = [f"**Instruction**\n\n{quote_block(r.instruction)}"]
+    parts = [f"### Instruction\n\n{quote_block(r.instruction)}"]  # headings under the item's H2 (s14 a11y 7)
     if r.input.strip():
-        parts.append(f"**Input**\n\n{quote_block(r.input)}")
+        parts.append(f"### Input\n\n{quote_block(r.input)}")
     if r.reference and r.reference.strip():
         parts.append(f"**Reference answer**\n\n{quote_block(r.reference)}")
     return "\n\n".join(parts)
 
 
-def outcome_markdown(outcome: GradeOutcome) -> str:
+def outcome_markdown(outcome: GradeOutcome, kept: bool = False) -> str:
     saved = outcome.rating
     if saved.skipped:  # a skip reveals nothing (the store gives no judge or gold answer after one)
         return f"Skipped response #{saved.response_id} (version {saved.version}): nothing is shown about it."
     parts = [f"Rated **{saved.rating}**/{int(outcome.scale)} response #{saved.response_id} (version {saved.version})."]
+    if kept:  # nothing new was written: no "Rated" (s14 a11y 10); final: something was revealed after it
+        final = outcome.gold is not None or outcome.judge is not None or outcome.judge_revealed
+        parts = [f"Moved on; your {'final ' if final else ''}rating (version {saved.version}) was kept."]
     if outcome.model is not None:
         parts.append(f"The model was {code(outcome.model)}.")
     judge = outcome.judge
@@ -130,11 +133,11 @@ def _show_item(page: Page, item: GradingItem | None) -> Updates:
     r, saved = item.response, item.rating
     editing = f" · editing your earlier rating (version {saved.version})" if saved is not None else ""
     if saved is not None and saved.skipped:  # a skip is no rating: ``show`` says "answer it now, or skip it again"
-        editing = " · you skipped this earlier"
+        editing = f" · you skipped this earlier (version {saved.version})"  # drafts.js compares it
     if saved is not None and item.final:  # shown read-only: ``show`` says why in the feedback line
         editing = f" · your rating (version {saved.version}) is final"
     return {
-        page.header: f"Response **#{r.id}**{category_part(r.category)}{editing}",
+        page.header: f"## Response **#{r.id}**{category_part(r.category)}{editing}",  # the item's H2 (s14 a11y 7)
         page.prompt: item_markdown(item),
         title: f"### Response · {code(item.model)}" if item.model is not None else "### Response",
         response: quote_block(r.text),

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import anyio
+import anyio.to_thread
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
 
@@ -18,6 +20,9 @@ from orchestration import Studio
 from web.sessions import COOKIE_NAME, SessionSigner
 
 ACCOUNT_CHECK_S = 5.0  # how long "this account is active" is believed before asking the database again
+# Worker threads that check session cookies at once (``WebContext.signed_in_user``), apart from the REST API's
+# ``api_threads``: a page or Gradio call does not wait for a slow export to free a thread.
+SESSION_CHECK_THREADS = 8
 DEFAULT_PORTS = {"http": 80, "https": 443}
 # Hosts a request may name besides public_url's: the machine itself (admin scripts, health checks, a
 # proxy that sends the upstream address as Host). A DNS-rebinding page cannot send these: its Host is
@@ -109,6 +114,7 @@ class WebContext:
     events: EventOwners = field(default_factory=EventOwners)
     _active: dict[str, float] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _checkers: anyio.CapacityLimiter | None = None  # made in the server's event loop, on first use
 
     # ------------------------------------------------------------------ who is asking
     def user_of(self, conn: HTTPConnection) -> str | None:
@@ -117,6 +123,23 @@ class WebContext:
         if session is None:
             return None
         return session.name if self._active_account(session.name) else None
+
+    async def signed_in_user(self, conn: HTTPConnection) -> str | None:
+        """``user_of`` for the async middleware and Gradio's login check, run in a worker thread: it reads the
+        database (is the cookie logged out, is the account active), and a database connect that hangs must
+        not stop the event loop, and with it every other request, until the connect gives up (s14). An
+        unreachable database still raises here, for ``web/outage.py`` to answer 503."""
+        if not conn.cookies.get(COOKIE_NAME):
+            return None  # nothing to look up: no thread needed
+        if self._checkers is None:
+            self._checkers = anyio.CapacityLimiter(SESSION_CHECK_THREADS)
+        return await anyio.to_thread.run_sync(self.user_of, conn, limiter=self._checkers)
+
+    async def may(self, name: str, role: str) -> bool:
+        """Whether the account ``name`` has ``role`` (or a higher one), read in a worker thread as above."""
+        if self._checkers is None:
+            self._checkers = anyio.CapacityLimiter(SESSION_CHECK_THREADS)
+        return await anyio.to_thread.run_sync(lambda: self.studio.access.user(name).can(role), limiter=self._checkers)
 
     def _active_account(self, name: str) -> bool:
         now = time.monotonic()

@@ -19,11 +19,11 @@ _FORM = """{error}
 <p>{intro}</p>
 <form method="post" autocomplete="off">
 <label for="name">Your name (how you log in)</label>
-<input id="name" name="name" required maxlength="100" value="{name}" autocomplete="username">
+<input id="name" name="name" required maxlength="100" value="{name}" autocomplete="username"{name_attrs}>
 <label for="password">Password (at least 8 characters)</label>
-<input id="password" name="password" type="password" required minlength="8" autocomplete="new-password">
+<input id="password" name="password" type="password" required minlength="8" autocomplete="new-password"{password_attrs}>
 <label for="password2">The same password again</label>
-<input id="password2" name="password2" type="password" required minlength="8" autocomplete="new-password">
+<input id="password2" name="password2" type="password" required minlength="8" autocomplete="new-password"{password2_attrs}>
 <button type="submit" id="create-account">Create my account</button>
 </form>
 <p class="hint">After this you log in with the name and password you chose. The link works once.</p>
@@ -42,9 +42,30 @@ _ROLE_WORDS = {
 router = fastapi.APIRouter(include_in_schema=False)
 
 
-def _form(role: str, name: str = "", error: str = "", status_code: int = 200) -> HTMLResponse:
+#: The fields an error is about (s14 a11y finding 12): they are marked aria-invalid and the first takes the focus
+#: (autofocus: the page's CSP runs no script), so the person is not left on the page's top after "The two passwords
+#: differ"; with no error, the name field has the focus.
+FIELDS = ("name", "password", "password2")
+
+
+def _focus_attributes(wrong: tuple[str, ...]) -> dict[str, str]:
+    focus = wrong[0] if wrong else "name"
+    return {
+        f"{field}_attrs": (' aria-invalid="true"' if field in wrong else "") + (" autofocus" if field == focus else "")
+        for field in FIELDS
+    }
+
+
+def _form(
+    role: str, name: str = "", error: str = "", status_code: int = 200, wrong: tuple[str, ...] = ()
+) -> HTMLResponse:
     intro = f"You were invited to Judge Studio as {_ROLE_WORDS.get(role, 'a new user')}. Choose your name and password."
-    body = _FORM.format(error=error_paragraph(error), intro=html.escape(intro), name=html.escape(name, quote=True))
+    body = _FORM.format(
+        error=error_paragraph(error),
+        intro=html.escape(intro),
+        name=html.escape(name, quote=True),
+        **_focus_attributes(wrong),
+    )
     return page("Create your account", body, status_code)
 
 
@@ -87,16 +108,19 @@ def invite_accept(
     if role is None:
         return _gone()
     if not name.strip():
-        return _form(role, name, "Choose a name to log in with.", status.HTTP_400_BAD_REQUEST)
+        return _form(role, name, "Choose a name to log in with.", status.HTTP_400_BAD_REQUEST, ("name",))
     if password != password2:
-        return _form(role, name, "The two passwords differ; type them again.", status.HTTP_400_BAD_REQUEST)
+        wrong = ("password", "password2")
+        return _form(role, name, "The two passwords differ; type them again.", status.HTTP_400_BAD_REQUEST, wrong)
     try:
         created, _role = access.accept_invite(token, name, password, _address(request))
     except StudioError as exc:
         if access.invite_role(token) is None:
             return _gone()
         code = status.HTTP_409_CONFLICT if isinstance(exc, Conflict) else status.HTTP_400_BAD_REQUEST
-        return _form(role, name, str(exc), code)
+        # a password the rules refuse, else the name (taken, or not allowed)
+        wrong = ("password", "password2") if "password" in str(exc).lower() else ("name",)
+        return _form(role, name, str(exc), code, wrong)
     # the login page says the account was created and fills in the name (escaped there)
     return RedirectResponse(
         f"/login?{urlencode({'created': 1, 'name': created})}", status_code=status.HTTP_303_SEE_OTHER

@@ -41,19 +41,17 @@ CREATED_NOTICE = "Your account was created; log in with the name and password yo
 #: After "Log out" (``/login?logged_out=1``): the person asked for it, so it says only that it worked.
 LOGGED_OUT_NOTICE = "You are logged out."
 
-_NOTICE = (
-    '<p class="notice" role="status" id="login-notice" style="background:#fef3c7;border:1px solid #f59e0b;'
-    'padding:0.6rem;border-radius:4px">{text}</p>'
-)
+_NOTICE = '<p class="notice" role="status" id="login-notice">{text}</p>'  # its colours: web/pages.py (dark too)
 
 _FORM = """{notice}{error}
 <p>{intro}</p>
 <form method="post" action="/login" autocomplete="on">
 <label for="username">Name</label>
 <input id="username" name="username" type="text" required maxlength="200" value="{name}"
- autocomplete="username" autofocus>
+ autocomplete="username"{name_focus}>
 <label for="password">Password</label>
-<input id="password" name="password" type="password" required maxlength="1000" autocomplete="current-password">
+<input id="password" name="password" type="password" required maxlength="1000" autocomplete="current-password"
+{password_focus}>
 <button type="submit" id="login">Login</button>
 </form>
 """
@@ -85,7 +83,11 @@ def login_page(
     where the first admin's password is (``FIRST_START_HINT``)."""
     shown = _NOTICE.format(text=html.escape(notice)) if notice else ""
     intro = f"{LOGIN_MESSAGE} {FIRST_START_HINT}" if first_start else LOGIN_MESSAGE
-    body = _FORM.format(notice=shown, error=error_paragraph(error), intro=html.escape(intro), name=html.escape(name))
+    # the name filled in (after an invite sign-up, or a failed login): the password takes the focus (s14 a11y 12)
+    focus = {"name_focus": "", "password_focus": " autofocus"} if name else {"name_focus": " autofocus", "password_focus": ""}
+    body = _FORM.format(
+        notice=shown, error=error_paragraph(error), intro=html.escape(intro), name=html.escape(name), **focus
+    )
     response = page("Log in", f"{body}<script>{_CLEAR_DRAFTS}</script>\n", status_code)
     response.headers["Content-Security-Policy"] = LOGIN_CSP
     return response

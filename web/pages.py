@@ -35,6 +35,19 @@ input {{ width: 100%; padding: 0.5rem; font-size: 1rem; box-sizing: border-box; 
 button {{ margin-top: 1.2rem; padding: 0.6rem 1.2rem; font-size: 1rem; }}
 .error {{ background: #fee2e2; border: 1px solid #f87171; padding: 0.6rem; border-radius: 4px; }}
 .hint {{ color: #6b7280; font-size: 0.9rem; }}
+.notice {{ background: #fef3c7; border: 1px solid #f59e0b; padding: 0.6rem; border-radius: 4px; }}
+input:focus-visible, button:focus-visible, a:focus-visible {{ outline: 3px solid #2563eb; outline-offset: 2px; }}
+@media (prefers-color-scheme: dark) {{
+  html {{ color-scheme: dark; }}
+  body {{ background: #0b0f19; color: #e5e7eb; }}
+  input {{ background: #1f2937; color: #f9fafb; border: 1px solid #6b7280; }}
+  button {{ background: #374151; color: #f9fafb; border: 1px solid #9ca3af; }}
+  a {{ color: #93c5fd; }}
+  .error {{ background: #450a0a; border-color: #f87171; color: #fecaca; }}
+  .notice {{ background: #422006; border-color: #f59e0b; color: #fde68a; }}
+  .hint {{ color: #9ca3af; }}
+  input:focus-visible, button:focus-visible, a:focus-visible {{ outline-color: #93c5fd; }}
+}}
 </style>
 </head>
 <body>

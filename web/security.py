@@ -130,7 +130,7 @@ class WebSecurity:
                 )
                 await _send_json(send, 403, problem)
                 return
-        elif path in LOGIN_PAGES and scope["method"] in {"GET", "HEAD"} and self.web.user_of(conn) is None:
+        elif path in LOGIN_PAGES and scope["method"] in {"GET", "HEAD"} and await self.web.signed_in_user(conn) is None:
             await login_page()(scope, receive, send)
             return
         csp = DOCS_CSP if path.startswith(self.docs_prefix) else APP_CSP

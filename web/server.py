@@ -5,9 +5,10 @@
 ``create_app(studio)`` returns a FastAPI app; ``judge-studio serve`` runs it with uvicorn. Routes are
 added before Gradio is mounted at ``/``: Starlette matches in order, so ``/api/v1``, ``/login``,
 ``/logout`` and ``/invite`` are ours, never the UI's. The middleware, outermost first: a trusted
-proxy's X-Forwarded-* (only with ``settings.forwarded_allow_ips``), ``WebSecurity`` (cross-site
-requests, headers, the login form), CORS allowing no other origin, ``FileGuard`` (uploads and
-downloads). See docs/SECURITY.md for the threat model.
+proxy's X-Forwarded-* (only from ``settings.forwarded_allow_ips``; ``TrustedProxy``), ``no-store`` on
+private answers (``NoStore``), the outage boundary, ``/healthz`` (``Health``), ``WebSecurity`` (cross-site
+requests, headers, the login form), request body sizes (``BodyLimit``), CORS allowing no other origin,
+``FileGuard`` (uploads and downloads). See docs/SECURITY.md for the threat model.
 """
 
 from __future__ import annotations
@@ -20,13 +21,17 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.responses import PlainTextResponse
 from starlette.middleware.cors import CORSMiddleware
-from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from orchestration import Studio
 from web import invites, login
+from web.caching import NoStore
 from web.context import WebContext, origin_of, web_context
 from web.errors import install_error_boundary
+from web.health import Health
+from web.limits import BodyLimit
+from web.methods import install_method_answers
 from web.outage import install_outage_boundary
+from web.proxy import TrustedProxy
 from web.routes import API_PREFIX, ROUTERS
 from web.security import WebSecurity
 from web.sessions import SessionSigner
@@ -65,6 +70,7 @@ def _api_app(studio: Studio) -> FastAPI:
         app.include_router(router)
     app.include_router(login.router)
     app.include_router(invites.router)
+    install_method_answers(app, API_PREFIX)  # the last /api/v1 route: a wrong method is a 405, not Gradio's 404
     return app
 
 
@@ -127,6 +133,9 @@ def create_app(studio: Studio) -> FastAPI:
     app = _api_app(studio)
     app.state.web = web
 
+    from web import login_state  # the draft script's login check (imports the UI: app server only)
+
+    app.include_router(login_state.router)  # before Gradio is mounted at "/"
     blocks = build_ui(studio)
     _lighter_gradio_events()
     blocks.queue(default_concurrency_limit=4)
@@ -134,7 +143,7 @@ def create_app(studio: Studio) -> FastAPI:
         app,
         blocks,
         path="/",
-        auth_dependency=web.user_of,
+        auth_dependency=web.signed_in_user,  # async: the database read runs off the event loop
         head=head_html(),
         css_paths=css_paths(),
         # no footer: Gradio's "Use via API" listed every UI endpoint (admin ones too) to annotators (s12); the
@@ -154,11 +163,13 @@ def log_config() -> dict[str, Any]:
 
     from uvicorn.config import LOGGING_CONFIG
 
+    from orchestration.access import SECURITY_DATEFMT, SECURITY_FORMAT
+
     config = copy.deepcopy(LOGGING_CONFIG)
     config["formatters"]["security"] = {
         "()": "uvicorn.logging.DefaultFormatter",
-        "fmt": "%(levelprefix)s %(asctime)s security: %(message)s",
-        "datefmt": "%Y-%m-%d %H:%M:%S",
+        "fmt": SECURITY_FORMAT,
+        "datefmt": SECURITY_DATEFMT,
         "use_colors": None,
     }
     config["handlers"]["security"] = {
@@ -206,8 +217,8 @@ def _lighter_gradio_events() -> None:
 
 def create_api_app(studio: Studio) -> FastAPI:
     """The REST API (with the login and invite pages, and a plain ``/`` saying so) without the Gradio
-    UI: what each worker process of ``judge-studio serve-api`` serves. Same security middleware; no
-    uploads (the API takes none)."""
+    UI: what each worker process of ``judge-studio serve-api`` serves. Same security middleware; the one
+    upload is REST's ``POST /datasets/import`` (``max_upload_mb``)."""
     studio.access.limit_logins(studio.settings.login_attempts)
     web = _context(studio, str(Path(studio.settings.home) / "uploads"))
     app = _api_app(studio)
@@ -248,9 +259,12 @@ def _secured(app: FastAPI, web: WebContext) -> FastAPI:
     # No origin is allowed: the app's own pages are same-origin and need no CORS. The middleware is
     # here so that Gradio's own handler (credentialed, any Origin when Host is not localhost) stands aside.
     app.add_middleware(CORSMiddleware, allow_origins=[], allow_credentials=False)
+    app.add_middleware(BodyLimit, web=web)  # request bodies held to a size before they are read (web/limits.py)
     app.add_middleware(WebSecurity, web=web, docs_prefix=f"{API_PREFIX}/docs")
+    app.add_middleware(Health, studio=web.studio)  # GET /healthz, for any Host (web/health.py)
     # around all of it (and inside the mounted Gradio app): an unreachable database is a 503 with a message
     install_outage_boundary(app)
-    if web.studio.settings.forwarded_allow_ips:
-        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=web.studio.settings.forwarded_allow_ips)
+    app.add_middleware(NoStore)  # Cache-Control: no-store but on static assets (web/caching.py)
+    # X-Forwarded-* believed only from forwarded_allow_ips, X-Forwarded-Host only as public_url's host (web/proxy.py)
+    app.add_middleware(TrustedProxy, trusted=web.studio.settings.forwarded_allow_ips, public_origin=web.public_origin)
     return app

@@ -114,7 +114,7 @@ class FileGuard:
         if scope["type"] != "http" or not path.startswith(GRADIO_API):
             await self.app(scope, receive, send)
             return
-        user = self.web.user_of(HTTPConnection(scope))
+        user = await self.web.signed_in_user(HTTPConnection(scope))
         if user is None:
             if path in ANONYMOUS_OK:
                 await self.app(scope, receive, send)
@@ -129,7 +129,7 @@ class FileGuard:
             await self.app(scope, receive, send)
             return
         if scope["method"] == "POST" and path.rstrip("/") == "/gradio_api/upload":
-            if not self.web.studio.access.user(user).can(UPLOAD_ROLE):
+            if not await self.web.may(user, UPLOAD_ROLE):
                 await _send_json(send, 403, "Only admins upload files (Admin → Import); nothing was stored.")
                 return
             await self.app(scope, receive, self._recording(send, user, whole_body=True))

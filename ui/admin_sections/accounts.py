@@ -14,6 +14,7 @@ from errors import InvalidInput
 from orchestration import AdminDesk
 from orchestration.admin import KINDS, ROLES
 from ui.admin_sections.invites import InvitesBlock, invites_block, utc, wire_invites
+from ui.admin_sections.tokens import TokensBlock, tokens_block, wire_tokens
 from ui.errors import actor_of, guarded, noted
 from ui.render import code
 from ui.tables import plain_table
@@ -24,15 +25,15 @@ INVITE_PATH = "/invite/"
 def invite_link(request: gr.Request | None, token: str, public_url: str | None = None) -> str:
     """``<public_url>/invite/<token>`` when ``public_url`` is set (as ``users invite`` prints it: an admin on an
     SSH tunnel must not send a loopback link), else ``<scheme>://<host>/invite/<token>`` for the host the admin
-    reached the app on."""
+    reached the app on, as the server sees it (``web/proxy.py``): the scheme of the request's URL (a trusted
+    proxy's X-Forwarded-Proto already in it) and an X-Forwarded-Host only if it is still there (the server
+    removes one that a client who is not a trusted proxy sent), never the raw headers (s14 integrator 5)."""
     if public_url:
         return f"{public_url.rstrip('/')}{INVITE_PATH}{token}"
     headers: Any = getattr(request, "headers", None) or {}
     host = headers.get("x-forwarded-host") or headers.get("host")
-    scheme = headers.get("x-forwarded-proto")
-    if not scheme:
-        url = str(getattr(request, "url", "") or "")
-        scheme = url.split("://", 1)[0] if "://" in url else "http"
+    url = str(getattr(request, "url", "") or "")
+    scheme = url.split("://", 1)[0] if url.startswith(("http://", "https://")) else "http"
     if not host:
         return f"{INVITE_PATH}{token}"
     return f"{scheme.split(',')[0].strip()}://{host.split(',')[0].strip()}{INVITE_PATH}{token}"
@@ -53,6 +54,7 @@ class AccountsSection:
     invite: dict[str, Any]  # role, kind, hours, create, link
     result: gr.Markdown
     invites: InvitesBlock  # the open invite links, and revoking one
+    tokens: TokensBlock  # the API tokens that still work, and revoking one
 
 
 def accounts_section() -> AccountsSection:
@@ -98,15 +100,27 @@ def accounts_section() -> AccountsSection:
         )
         result = gr.Markdown(elem_id="admin-accounts-result")
         invites = invites_block()
-    return AccountsSection(table, refresh, new, change, invite, result, invites)
+        tokens = tokens_block()
+    return AccountsSection(table, refresh, new, change, invite, result, invites, tokens)
+
+
+def _lists(s: AccountsSection, desk: AdminDesk) -> tuple[Any, Any, Callable[[gr.Request | None], dict[Any, Any]]]:
+    """The invite and token blocks' events; their loaders, and one that fills both (the page's load)."""
+    open_invites_view = wire_invites(s.invites, desk, s.result)
+    tokens_view = wire_tokens(s.tokens, desk, s.result)
+
+    def invites_view(request: gr.Request | None) -> dict[Any, Any]:
+        return {**open_invites_view(request), **tokens_view(request)}
+
+    return open_invites_view, tokens_view, invites_view
 
 
 def wire_accounts(
     s: AccountsSection, desk: AdminDesk
 ) -> tuple[Callable[[gr.Request], pd.DataFrame], Callable[[gr.Request], dict[Any, Any]]]:
-    """The section's events; returns the accounts table's loader and the open invites' (the page fills both
-    on load)."""
-    invites_view = wire_invites(s.invites, desk, s.result)
+    """The section's events; returns the accounts table's loader and the open invites' and API tokens' (the
+    page fills them on load)."""
+    open_invites_view, tokens_view, invites_view = _lists(s, desk)
 
     @guarded
     def accounts_table(request: gr.Request) -> pd.DataFrame:
@@ -132,7 +146,7 @@ def wire_accounts(
                 revoked = desk.update_account(actor_of(request), name, active=what == "activate")
                 note = f"{code(name.strip())} is {'active' if what == 'activate' else 'deactivated'}."
                 note += "" if revoked is None else f" Its {signed_out(revoked).removeprefix('its ')}"
-            return {s.table: accounts_table(request), s.result: note}
+            return {s.table: accounts_table(request), s.result: note, **tokens_view(request)}
 
         return change
 
@@ -159,7 +173,7 @@ def wire_accounts(
         return {
             s.invite["link"]: invite_link(request, token, desk.studio.settings.public_url),
             s.result: note,
-            **invites_view(request),  # the new link's row (its number, to revoke it) without a refresh
+            **open_invites_view(request),  # the new link's row (its number, to revoke it) without a refresh
         }
 
     def create_invite(role: str, kind: str, hours: float | None, request: gr.Request) -> dict[Any, Any]:
@@ -179,7 +193,7 @@ def wire_accounts(
         change[f"{what}_button"].click(
             account_change(what),
             inputs=[change["name"], change["role"]],
-            outputs=[s.table, s.result],
+            outputs=[s.table, s.result, s.tokens.table, s.tokens.pick],
             api_name=f"admin_account_{what}",
         )
     change["set_kind"].click(

@@ -2,11 +2,13 @@
 
 The file must lie in Gradio's upload folder (``orchestration.uploads.checked_upload``): the web layer
 already refuses other paths, and this handler checks again so a request that reaches it another way
-cannot make the import read a file of the server's.
+cannot make the import read a file of the server's. While it writes, the page shows a bar of the rows
+written (``gr.Progress``, fed by ``AdminDesk.import_dataset``'s ``on_progress``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,6 +79,16 @@ def import_section() -> ImportSection:
     return ImportSection(upload, fmt, dataset, judge, mapping, model1, model2, annotator, button, result)
 
 
+def rows_bar(progress: Callable[..., Any]) -> Callable[[int, int], None]:
+    """The page's bar (Gradio's ``gr.Progress``) fed by the rows an import writes: the same ``on_progress(done,
+    total)`` reports, from inside the import's write transaction, that draw ``judge-studio import``'s bar."""
+
+    def shown(done: int, total: int) -> None:
+        progress((done, total), desc="Importing: rows written", unit="rows")
+
+    return shown
+
+
 def wire_import(section: ImportSection, desk: AdminDesk) -> Any:
     """The import event (the caller refreshes the dataset pickers after it succeeds)."""
 
@@ -94,6 +106,7 @@ def wire_import(section: ImportSection, desk: AdminDesk) -> Any:
         model2: str,
         annotator: str,
         request: gr.Request,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008 (Gradio finds the bar by this default)
     ) -> dict[Any, Any]:
         desk.access.require(actor_of(request), ADMIN)  # who asks first, then what they name
         form = ImportRequest(
@@ -106,7 +119,7 @@ def wire_import(section: ImportSection, desk: AdminDesk) -> Any:
             model2=model2 or "",
             annotator=annotator or "",
         )
-        summary = desk.import_dataset(actor_of(request), form)
+        summary = desk.import_dataset(actor_of(request), form, on_progress=rows_bar(progress))
         said = "**Nothing new.**" if summary.nothing_new else "**Imported.**"  # the same file again adds nothing
         return {section.result: f"{said} {inline_text(summary.describe())}"}
 

@@ -6,7 +6,8 @@ Every call but ``POST /tokens`` carries ``Authorization: Bearer <token>``: no or
 submit labels and ratings; reviewers and admins also read comparisons (with model names and judge
 verdicts), responses (with model names, judge ratings and people's ratings), metrics and exports,
 list the review queue and set final labels (``reviews``); only admins read and set gold comparisons
-and responses (``gold``, ``gold-responses``). Handlers only call orchestration; errors come back as
+and responses (``gold``, ``gold-responses``) and import dataset files (``POST /datasets/import``, a multipart
+upload). Handlers only call orchestration; errors come back as
 ``{"detail": "..."}`` with the status of their type (``web.errors``, the one place that maps them).
 """
 
@@ -17,6 +18,7 @@ from web.routes import (
     datasets,
     exports,
     gold,
+    imports,
     labels,
     metrics,
     ratings,
@@ -30,6 +32,7 @@ from web.routes.common import API_PREFIX
 
 ROUTERS: tuple[APIRouter, ...] = (
     datasets.router,
+    imports.router,
     comparisons.router,
     responses.router,
     sessions.router,

@@ -6,15 +6,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any, Literal
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from annotation_store import ComparisonView, LabelView
 from annotation_store.answers import ASK_NEXT
 from errors import Conflict, InvalidInput, NotFound
 from orchestration import Studio, User
+from orchestration.access import TokenExpired
 from orchestration.annotation import presented_choice
+from web.errors import UnknownParameter
 
 API_PREFIX = "/api/v1"
 MAX_ID = 2**63 - 1  # ids are 64-bit signed integers in every database we support
@@ -24,14 +26,47 @@ class Problem(BaseModel):
     detail: str = Field(description="what went wrong, in words a person can act on")
 
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": Problem, "description": "no or an unknown API token"},
-    403: {"model": Problem, "description": "your role may not do this"},
-    400: {"model": Problem, "description": "a request you can fix (the message says how)"},
-    404: {"model": Problem, "description": "no such dataset, session, comparison or response"},
-    409: {"model": Problem, "description": "the request clashes with what is stored now"},
-    422: {"model": Problem, "description": "the request does not fit the schema (the message names the fields)"},
+_RETRY_AFTER = {"Retry-After": {"description": "seconds to wait before trying again", "schema": {"type": "integer"}}}
+
+#: Every error status a REST route can answer, with what it means; ``answers`` picks a route's own.
+STATUS_NOTES: dict[int, str] = {
+    400: "a request you can fix (the message says how)",
+    401: "no, an unknown or an expired API token",
+    403: "your role may not do this",
+    404: "no such dataset, session, comparison or response",
+    409: "the request clashes with what is stored now",
+    413: "the body is larger than the server reads (nothing was read)",
+    415: "the body was not sent as JSON: send it with Content-Type: application/json",
+    422: "the request does not fit the schema: the message names the field or query parameter (a wrong type, "
+    "a field or query parameter the route does not take, a body that is not valid JSON)",
+    429: "too many failed logins lately (Retry-After says when to try again)",
+    503: "the database cannot be reached, or the judge is not loaded; try again after Retry-After seconds",
 }
+#: Statuses every route can answer: a request that does not fit (422) and a database that cannot be reached (503).
+ALWAYS = (422, 503)
+
+
+def answers(*codes: int, notes: dict[int, str] | None = None) -> dict[int | str, dict[str, Any]]:
+    """The ``responses=`` of one route: the error statuses it can answer (``codes``, plus ``ALWAYS``),
+    each with its meaning (``notes`` words one for this route, say what a 404 is of), and the
+    ``Retry-After`` header where the answer carries one (429, 503)."""
+    table: dict[int | str, dict[str, Any]] = {}
+    for code in sorted({*codes, *ALWAYS}):
+        entry: dict[str, Any] = {"model": Problem, "description": (notes or {}).get(code, STATUS_NOTES[code])}
+        if code in (429, 503):
+            entry["headers"] = _RETRY_AFTER
+        table[code] = entry
+    return table
+
+
+#: Every status but 413, 415 and 429, for a router not yet giving each route its own (``answers``).
+ERRORS = answers(400, 401, 403, 404, 409)
+
+#: The 404 of a route whose query names a dataset.
+DATASET_404 = {404: "no such dataset"}
+
+#: What a JSON body adds: too large (413) and not sent as JSON (415).
+BODY = (413, 415)
 
 _bearer = HTTPBearer(auto_error=False, description="an API token: `judge-studio users token NAME`")
 
@@ -45,18 +80,70 @@ def current_user(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> User:
     """The account of the Bearer token; 401 without a valid one (REST never reads the session cookie,
-    so no other site can make a browser call it)."""
-    user = get_studio(request).access.token_user(credentials.credentials) if credentials is not None else None
-    if user is None:
+    so no other site can make a browser call it), and a 401 that says so for an expired one. The token's
+    number is kept on ``request.state.api_token_id`` (``DELETE /tokens/current``)."""
+    try:
+        caller = get_studio(request).access.token_caller(credentials.credentials) if credentials is not None else None
+    except TokenExpired as exc:
+        raise HTTPException(
+            status_code=status.HTTP_401_UNAUTHORIZED, detail=str(exc), headers={"WWW-Authenticate": "Bearer"}
+        ) from None
+    if caller is None:
         raise HTTPException(
             status_code=status.HTTP_401_UNAUTHORIZED,
             detail="Send a valid API token as 'Authorization: Bearer <token>' (judge-studio users token NAME).",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    return user
+    request.state.api_token_id = caller.token_id
+    return caller.user
 
 
 Caller = Annotated[User, Depends(current_user)]
+
+
+_QUERY_NAMES: dict[int, tuple[str, ...]] = {}
+
+
+def _query_names(route: Any) -> tuple[str, ...]:
+    """The query parameters ``route`` declares, its dependencies' included (read once per route)."""
+    key = id(route)
+    if key not in _QUERY_NAMES:
+        _QUERY_NAMES[key] = tuple(dict.fromkeys(_declared(getattr(route, "dependant", None))))
+    return _QUERY_NAMES[key]
+
+
+def _declared(dependant: Any) -> Iterator[str]:
+    """The query parameters' names of a FastAPI ``Dependant`` and its sub-dependencies."""
+    if dependant is None:
+        return
+    yield from (param.alias for param in dependant.query_params)
+    for sub in dependant.dependencies:
+        yield from _declared(sub)
+
+
+def known_query_only(request: Request) -> None:
+    """422 for a query parameter the route does not declare, naming it and the ones it takes: a typo'd or
+    unsupported filter (``?category=math``) must not look as if it worked. Every REST router runs it
+    (``api_router``), so no route lists its parameters twice."""
+    allowed = _query_names(request.scope.get("route"))
+    unknown = [name for name in dict.fromkeys(request.query_params.keys()) if name not in allowed]
+    if unknown:
+        raise UnknownParameter(unknown, allowed)
+
+
+def api_router(tag: str) -> APIRouter:
+    """A REST router: the ``/api/v1`` prefix, its OpenAPI tag and the unknown-query-parameter check.
+    Each route gives its own error statuses with ``responses=answers(...)``."""
+    return APIRouter(prefix=API_PREFIX, tags=[tag], dependencies=[Depends(known_query_only)])
+
+
+class RequestIn(BaseModel):
+    """The base of every REST request body: types as declared (``true`` is not 1, ``"75"`` is not a number)
+    and no field the model does not name (a typo'd field is 422 naming it, not silently dropped)."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+
 StudioDep = Annotated[Studio, Depends(get_studio)]
 
 
@@ -108,7 +195,7 @@ def comparison_text(c: ComparisonView) -> dict[str, Any]:
     return {name: getattr(c, name) for name in ComparisonTextOut.model_fields}
 
 
-class AnswerExtrasIn(BaseModel):
+class AnswerExtrasIn(RequestIn):
     """What a label and a rating carry besides the answer itself (``LabelIn``, ``RatingIn``)."""
 
     confidence: int | None = Field(default=None, ge=1, le=5)

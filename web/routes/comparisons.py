@@ -4,23 +4,24 @@ every label (reviewers and admins: annotators must not be anchored by them)."""
 # No ``from __future__ import annotations``: FastAPI reads the handlers' annotations at run time.
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from pydantic import BaseModel, Field
 
 from annotation_store import VerdictView
 from orchestration.catalog import MAX_PAGE, comparison_detail, comparison_page
 from web.routes.common import (
-    API_PREFIX,
-    ERRORS,
+    DATASET_404,
     MAX_ID,
     Caller,
     ComparisonTextOut,
     StudioDep,
+    answers,
+    api_router,
     comparison_id_or_404,
     comparison_text,
 )
 
-router = APIRouter(prefix=API_PREFIX, responses=ERRORS, tags=["data"])
+router = api_router("data")
 
 
 class ComparisonSummaryOut(BaseModel):
@@ -86,7 +87,7 @@ def _judge_out(v: VerdictView) -> JudgeOut:
     )
 
 
-@router.get("/comparisons", response_model=ComparisonPageOut)
+@router.get("/comparisons", response_model=ComparisonPageOut, responses=answers(401, 403, 404, notes=DATASET_404))
 def comparisons(
     user: Caller,
     studio: StudioDep,
@@ -105,7 +106,11 @@ def comparisons(
     )
 
 
-@router.get("/comparisons/{comparison_id}", response_model=ComparisonOut)
+@router.get(
+    "/comparisons/{comparison_id}",
+    response_model=ComparisonOut,
+    responses=answers(401, 403, 404, notes={404: "no such comparison"}),
+)
 def comparison(user: Caller, studio: StudioDep, comparison_id: int) -> ComparisonOut:
     """One comparison: both responses, models, the judge's latest verdict and every label (reviewer+)."""
     if not 1 <= comparison_id <= MAX_ID:

@@ -4,13 +4,13 @@ delete one with everything that belongs only to it (admin; ``orchestration.datas
 # No ``from __future__ import annotations``: FastAPI reads the handlers' annotations at run time.
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from pydantic import BaseModel, Field, create_model
 
 from annotation_store.dataset_removal import DELETED_COUNTS
-from web.routes.common import API_PREFIX, ERRORS, Caller, StudioDep
+from web.routes.common import Caller, StudioDep, answers, api_router
 
-router = APIRouter(prefix=API_PREFIX, responses=ERRORS, tags=["data"])
+router = api_router("data")
 
 
 class DatasetList(BaseModel):
@@ -29,14 +29,18 @@ DatasetDeleted: type[BaseModel] = create_model(
 )
 
 
-@router.get("/datasets", response_model=DatasetList)
+@router.get("/datasets", response_model=DatasetList, responses=answers(401))
 def datasets(user: Caller, studio: StudioDep) -> DatasetList:
     """Names of the stored datasets (any role)."""
     studio.access.require(user.name, "annotator")
     return DatasetList(datasets=studio.dataset_names())
 
 
-@router.delete("/datasets/{name:path}", response_model=DatasetDeleted)
+@router.delete(
+    "/datasets/{name:path}",
+    response_model=DatasetDeleted,
+    responses=answers(401, 403, 404, 409, notes={404: "no such dataset", 409: "a session on the dataset is open"}),
+)
 def delete_dataset(
     user: Caller,
     studio: StudioDep,

@@ -6,11 +6,11 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 
-from web.routes.common import API_PREFIX, ERRORS, Caller, StudioDep
+from web.routes.common import DATASET_404, Caller, StudioDep, answers, api_router
 
-router = APIRouter(prefix=API_PREFIX, responses=ERRORS, tags=["data"])
+router = api_router("data")
 EXPORT_MEDIA = {"jsonl": "application/x-ndjson", "csv": "text/csv; charset=utf-8"}
 
 
@@ -22,7 +22,10 @@ def _safe_filename(name: str) -> str:
 @router.get(
     "/export",
     response_class=Response,
-    responses={200: {"content": {media: {} for media in EXPORT_MEDIA.values()}}},
+    responses={
+        200: {"content": {media: {} for media in EXPORT_MEDIA.values()}},
+        **answers(400, 401, 403, 404, notes=DATASET_404),
+    },
 )
 def export(
     user: Caller,

@@ -12,16 +12,26 @@ that does not exist or is out of range, or a range that is wrong.
 # No ``from __future__ import annotations``: FastAPI reads the handlers' annotations at run time.
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 from pydantic import BaseModel, Field
 
 from annotation_store.gold_ratings import gold_range_problem
 from errors import InvalidInput
 from orchestration import AdminDesk
 from orchestration.admin import ADMIN
-from web.routes.common import API_PREFIX, ERRORS, MAX_ID, Caller, StudioDep, comparison_id_or_400
+from web.routes.common import (
+    BODY,
+    DATASET_404,
+    MAX_ID,
+    Caller,
+    RequestIn,
+    StudioDep,
+    answers,
+    api_router,
+    comparison_id_or_400,
+)
 
-router = APIRouter(prefix=API_PREFIX, responses=ERRORS, tags=["gold"])
+router = api_router("gold")
 
 Verdict = Literal["1", "2", "tie"]
 MAX_EXPLANATION = 20_000
@@ -48,7 +58,7 @@ class GoldListOut(BaseModel):
     items: list[GoldMarkOut]
 
 
-class GoldMarkIn(BaseModel):
+class GoldMarkIn(RequestIn):
     verdict: str = Field(max_length=20, description='the right answer: "1", "2" or "tie"')
     explanation: str = Field(
         max_length=MAX_EXPLANATION, description="why that answer is right (required; annotators see it after a miss)"
@@ -83,7 +93,7 @@ def _marks(desk: AdminDesk, user: str, dataset: str | None = None, number: int |
     ]
 
 
-@router.get("/gold", response_model=GoldListOut)
+@router.get("/gold", response_model=GoldListOut, responses=answers(401, 403, 404, notes=DATASET_404))
 def gold_list(
     user: Caller,
     desk: Desk,
@@ -96,7 +106,11 @@ def gold_list(
     return GoldListOut(dataset=dataset or None, total=len(items), items=items)
 
 
-@router.put("/gold/{comparison_id}", response_model=GoldMarkOut)
+@router.put(
+    "/gold/{comparison_id}",
+    response_model=GoldMarkOut,
+    responses=answers(400, 401, 403, 404, *BODY, notes={404: "no such comparison"}),
+)
 def gold_set(user: Caller, desk: Desk, comparison_id: int, body: GoldMarkIn) -> GoldMarkOut:
     """Mark a comparison as gold, or change its answer or explanation; returns the stored mark (admin).
     Sessions with a gold rate hand it out as an attention check from then on."""
@@ -105,7 +119,11 @@ def gold_set(user: Caller, desk: Desk, comparison_id: int, body: GoldMarkIn) -> 
     return _marks(desk, user.name, number=number)[0]
 
 
-@router.delete("/gold/{comparison_id}", response_model=GoldRemovedOut)
+@router.delete(
+    "/gold/{comparison_id}",
+    response_model=GoldRemovedOut,
+    responses=answers(400, 401, 403, 404, notes={404: "no such comparison, or it is not gold"}),
+)
 def gold_remove(user: Caller, desk: Desk, comparison_id: int) -> GoldRemovedOut:
     """Unmark a gold comparison (admin). The answers people gave on it stay, as ordinary labels: it is
     back in the normal pool, where they count toward the overlap, and gold accuracy no longer counts it."""
@@ -131,7 +149,7 @@ class GoldResponseListOut(BaseModel):
     items: list[GoldResponseOut]
 
 
-class GoldResponseIn(BaseModel):
+class GoldResponseIn(RequestIn):
     scale: int = Field(description="10 or 5: the scale of the grading sessions that check it")
     low: int = Field(description="the lowest right rating, 1 to scale")
     high: int = Field(description="the highest right rating, low to scale (low = high: one right rating)")
@@ -173,7 +191,7 @@ def _gold_responses(
     ]
 
 
-@router.get("/gold-responses", response_model=GoldResponseListOut)
+@router.get("/gold-responses", response_model=GoldResponseListOut, responses=answers(401, 403, 404, notes=DATASET_404))
 def gold_responses_list(
     user: Caller,
     desk: Desk,
@@ -186,7 +204,11 @@ def gold_responses_list(
     return GoldResponseListOut(dataset=dataset or None, total=len(items), items=items)
 
 
-@router.put("/gold-responses/{response_id}", response_model=GoldResponseOut)
+@router.put(
+    "/gold-responses/{response_id}",
+    response_model=GoldResponseOut,
+    responses=answers(400, 401, 403, 404, *BODY, notes={404: "no such response"}),
+)
 def gold_response_set(user: Caller, desk: Desk, response_id: int, body: GoldResponseIn) -> GoldResponseOut:
     """Mark a response as gold on a scale with the right ratings low..high, or change its mark; returns
     the stored mark (admin). Grading sessions on that scale with a gold rate hand it out from then on;
@@ -200,7 +222,11 @@ def gold_response_set(user: Caller, desk: Desk, response_id: int, body: GoldResp
     return _gold_responses(desk, user.name, number=number)[0]
 
 
-@router.delete("/gold-responses/{response_id}", response_model=GoldResponseRemovedOut)
+@router.delete(
+    "/gold-responses/{response_id}",
+    response_model=GoldResponseRemovedOut,
+    responses=answers(400, 401, 403, 404, notes={404: "no such response, or it is not gold"}),
+)
 def gold_response_remove(user: Caller, desk: Desk, response_id: int) -> GoldResponseRemovedOut:
     """Unmark a gold response (admin). The ratings people gave it stay, as ordinary ratings: it is back
     in the normal pool, where they count toward the overlap."""

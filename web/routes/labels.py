@@ -4,24 +4,25 @@
 import hashlib
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header
+from fastapi import Header
 from pydantic import BaseModel, Field
 
 from orchestration import SubmitOutcome
 from web.routes.common import (
-    API_PREFIX,
-    ERRORS,
+    BODY,
     MAX_ID,
     AnswerExtrasIn,
     Caller,
     LabelOut,
     StudioDep,
+    answers,
+    api_router,
     comparison_id_or_400,
     label_out,
     unknown_as_not_handed,
 )
 
-router = APIRouter(prefix=API_PREFIX, responses=ERRORS, tags=["annotation"])
+router = api_router("annotation")
 
 
 class LabelIn(AnswerExtrasIn):
@@ -53,9 +54,20 @@ class GoldOut(BaseModel):
     explanation: str
 
 
+class ModelsOut(BaseModel):
+    left_model: str = Field(description="the model whose response you saw on the left")
+    right_model: str
+
+
 class SubmitOut(BaseModel):
     label: LabelOut
     judge: JudgeRevealOut | None = Field(description="only when the session reveals the judge")
+    models: ModelsOut | None = Field(
+        default=None,
+        description="the two models, where the Annotate page names them after this answer: in an open session "
+        "after an answer (null after a skip: the item named them already); in a blind session only where it "
+        "reveals the judge (this label then can no longer be changed: the names were shown), never after a skip",
+    )
     gold: GoldOut | None = Field(description="feedback on an attention-check item")
     notice: str = Field(
         default="",
@@ -86,7 +98,10 @@ def _submit_out(outcome: SubmitOutcome) -> SubmitOut:
             choice=outcome.gold_choice,  # type: ignore[arg-type]
             explanation=outcome.gold_explanation,
         )
-    return SubmitOut(label=label_out(outcome.label), judge=judge, gold=gold, notice=outcome.notice)
+    models = None
+    if outcome.names and outcome.item is not None:  # the page's rule (``names_after``), from one place
+        models = ModelsOut(left_model=outcome.item.left_model, right_model=outcome.item.right_model)
+    return SubmitOut(label=label_out(outcome.label), judge=judge, models=models, gold=gold, notice=outcome.notice)
 
 
 def scoped_idempotency_key(user: str, key: str | None) -> str | None:
@@ -107,7 +122,19 @@ IdempotencyKey = Annotated[
 ]
 
 
-@router.post("/labels", response_model=SubmitOut)
+@router.post(
+    "/labels",
+    response_model=SubmitOut,
+    responses=answers(
+        400,
+        401,
+        403,
+        404,
+        409,
+        *BODY,
+        notes={404: "no such session", 409: "not handed to you, or no longer yours to change (the message says why)"},
+    ),
+)
 def submit_label(user: Caller, studio: StudioDep, body: LabelIn, idempotency_key: IdempotencyKey = None) -> SubmitOut:
     """Submit (or change) your label on a leased comparison (annotator+). An id that does not exist answers
     409 like one not leased to you, so the answer does not tell which ids exist."""

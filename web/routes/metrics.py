@@ -3,19 +3,19 @@
 # No ``from __future__ import annotations``: FastAPI reads the handlers' annotations at run time.
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from analysis.defaults import ALPHA, N_BOOTSTRAP
-from web.routes.common import API_PREFIX, ERRORS, Caller, StudioDep
+from web.routes.common import DATASET_404, Caller, StudioDep, answers, api_router
 
 LABELS_FROM = (
     "whose labels the people figures read: 'all' (default), 'imported' (labels given in no session) or a "
     "session's name on the dataset ('session:NAME' for a session named 'all' or 'imported')"
 )
-router = APIRouter(prefix=API_PREFIX, responses=ERRORS, tags=["data"])
+router = api_router("data")
 
 
-@router.get("/metrics", response_model=dict[str, Any])
+@router.get("/metrics", response_model=dict[str, Any], responses=answers(400, 401, 403, 404, notes=DATASET_404))
 def metrics(
     user: Caller,
     studio: StudioDep,

@@ -5,30 +5,31 @@ The same rules as the Grade page (``GradingDesk`` -> ``Store.submit``, checked i
 transaction): the response must be leased to you in this session (409 once the lease expired and the
 session's overlap is reached by others), be in the session's dataset (403), and the rating on the
 session's scale (400, the message names the scale). The judge's rating comes back only when the
-session reveals the judge; the model's name never does here (a blind session's lease hid it, an open
-one's lease already showed it).
+session reveals the judge; the model's name (``model``) where the Grade page names it after the answer
+(``orchestration.annotation.names_after``: a blind session that reveals the judge, whose rating then can no
+longer be changed, or an open session's answer), so a rating locked "because the model's name was shown" was.
 """
 
 # No ``from __future__ import annotations``: FastAPI reads the handlers' annotations at run time.
-from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from annotation_store import JudgeRatingView, RatingView
 from errors import InvalidInput
 from orchestration import GradeOutcome
 from web.routes.common import (
-    API_PREFIX,
-    ERRORS,
+    BODY,
     MAX_ID,
     AnswerExtrasIn,
     Caller,
     ProgressOut,
     StudioDep,
+    answers,
+    api_router,
     unknown_as_not_handed,
 )
 from web.routes.labels import IdempotencyKey, scoped_idempotency_key
 
-router = APIRouter(prefix=API_PREFIX, responses=ERRORS, tags=["annotation"])
+router = api_router("annotation")
 
 
 class RatingIn(AnswerExtrasIn):
@@ -75,6 +76,11 @@ class RatingSubmitOut(BaseModel):
     rating: RatingOut
     scale: int = Field(description="the session's: ratings are 1..scale")
     judge: JudgeRatingOut | None = Field(description="only when the session reveals the judge")
+    model: str | None = Field(
+        default=None,
+        description="the response's model, where the Grade page names it after this answer (an open session's "
+        "answer; in a blind session only where it reveals the judge, and never after a skip)",
+    )
     progress: ProgressOut | None = Field(description="yours and the session's, after this submit")
     gold: GoldRatingOut | None = Field(default=None, description="feedback on a gold (attention-check) response")
 
@@ -107,6 +113,7 @@ def _submit_out(outcome: GradeOutcome) -> RatingSubmitOut:
         rating=rating_out(outcome.rating),
         scale=outcome.scale,
         judge=_judge_out(outcome.judge, outcome.judge_scale),
+        model=outcome.model,
         progress=progress,
         gold=_gold_out(outcome),
     )
@@ -136,7 +143,19 @@ def _rating_or_skip(body: RatingIn) -> int | None:
     return body.rating
 
 
-@router.post("/ratings", response_model=RatingSubmitOut)
+@router.post(
+    "/ratings",
+    response_model=RatingSubmitOut,
+    responses=answers(
+        400,
+        401,
+        403,
+        404,
+        409,
+        *BODY,
+        notes={404: "no such session", 409: "not handed to you, or no longer yours to change (the message says why)"},
+    ),
+)
 def submit_rating(
     user: Caller, studio: StudioDep, body: RatingIn, idempotency_key: IdempotencyKey = None
 ) -> RatingSubmitOut:

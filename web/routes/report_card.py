@@ -7,17 +7,17 @@ The same card as the Report card page and ``judge-studio report``, built from th
 # No ``from __future__ import annotations``: FastAPI reads the handlers' annotations at run time.
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from analysis.defaults import ALPHA, N_BOOTSTRAP
 from orchestration.metrics import PeopleOptions
-from web.routes.common import API_PREFIX, ERRORS, Caller, StudioDep
+from web.routes.common import DATASET_404, Caller, StudioDep, answers, api_router
 from web.routes.metrics import LABELS_FROM
 
-router = APIRouter(prefix=API_PREFIX, responses=ERRORS, tags=["data"])
+router = api_router("data")
 
 
-@router.get("/report-card", response_model=dict[str, Any])
+@router.get("/report-card", response_model=dict[str, Any], responses=answers(400, 401, 403, 404, notes=DATASET_404))
 def report_card(
     user: Caller,
     studio: StudioDep,

@@ -6,13 +6,13 @@ pairwise counterpart is ``/comparisons``; the reader is ``orchestration.grading`
 # No ``from __future__ import annotations``: FastAPI reads the handlers' annotations at run time.
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import Path, Query
 from pydantic import BaseModel, Field
 
 from orchestration.grading import MAX_RESPONSE_PAGE, JudgeRatingRecord, response_detail, response_page
-from web.routes.common import API_PREFIX, ERRORS, MAX_ID, Caller, StudioDep
+from web.routes.common import DATASET_404, MAX_ID, Caller, StudioDep, answers, api_router
 
-router = APIRouter(prefix=API_PREFIX, responses=ERRORS, tags=["data"])
+router = api_router("data")
 
 
 class JudgeRunRatingOut(BaseModel):
@@ -77,7 +77,7 @@ def _judge_out(record: JudgeRatingRecord | None) -> JudgeRunRatingOut | None:
     return JudgeRunRatingOut(**vars(record)) if record is not None else None
 
 
-@router.get("/responses", response_model=ResponsePageOut)
+@router.get("/responses", response_model=ResponsePageOut, responses=answers(401, 403, 404, notes=DATASET_404))
 def responses(
     user: Caller,
     studio: StudioDep,
@@ -104,7 +104,11 @@ def responses(
     return ResponsePageOut(dataset=page.dataset, total=page.total, limit=page.limit, offset=page.offset, items=items)
 
 
-@router.get("/responses/{response_id}", response_model=ResponseOut)
+@router.get(
+    "/responses/{response_id}",
+    response_model=ResponseOut,
+    responses=answers(401, 403, 404, notes={404: "no such response"}),
+)
 def response(
     user: Caller, studio: StudioDep, response_id: Annotated[int, Path(ge=1, le=MAX_ID, description=f"1 to {MAX_ID}")]
 ) -> ResponseOut:

@@ -10,7 +10,7 @@ the store checks the role again inside the adjudication's write transaction.
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import Depends, Path, Query
 from pydantic import BaseModel, Field
 
 from annotation_store import AdjudicationView
@@ -18,18 +18,20 @@ from orchestration import ReviewDesk, ReviewItem
 from orchestration.catalog import MAX_PAGE
 from orchestration.review import MAX_RATIONALE, item_scope_line
 from web.routes.common import (
-    API_PREFIX,
-    ERRORS,
+    BODY,
     MAX_ID,
     Caller,
     ComparisonTextOut,
+    RequestIn,
     StudioDep,
+    answers,
+    api_router,
     comparison_id_or_400,
     comparison_text,
 )
 from web.routes.metrics import LABELS_FROM
 
-router = APIRouter(prefix=API_PREFIX, responses=ERRORS, tags=["review"])
+router = api_router("review")
 
 Verdict = Literal["1", "2", "tie"]
 Reason = Literal["people disagree", "judge disagrees"]
@@ -142,7 +144,7 @@ class ReviewItemOut(ComparisonTextOut):
     gold: GoldOut | None = Field(description="set when the comparison is a gold (attention-check) item")
 
 
-class AdjudicationIn(BaseModel):
+class AdjudicationIn(RequestIn):
     comparison_id: int = Field(description=f"1 to {MAX_ID}")
     verdict: str = Field(max_length=20, description='the final label: "1", "2" or "tie" (as on the Review page)')
     rationale: str = Field(max_length=MAX_RATIONALE, description="why this is the final label (required)")
@@ -185,7 +187,11 @@ def item_out(found: ReviewItem) -> ReviewItemOut:
     )
 
 
-@router.get("/reviews", response_model=ReviewQueueOut)
+@router.get(
+    "/reviews",
+    response_model=ReviewQueueOut,
+    responses=answers(400, 401, 403, 404, notes={404: "no such dataset or labels_from session"}),
+)
 def review_queue(
     user: Caller,
     desk: Desk,
@@ -218,7 +224,11 @@ def review_queue(
     )
 
 
-@router.get("/reviews/{comparison_id}", response_model=ReviewItemOut)
+@router.get(
+    "/reviews/{comparison_id}",
+    response_model=ReviewItemOut,
+    responses=answers(400, 401, 403, 404, notes={404: "no such comparison or labels_from session"}),
+)
 def review_item(
     user: Caller,
     desk: Desk,
@@ -231,7 +241,11 @@ def review_item(
     return item_out(desk.item(user.name, comparison_id, labels_from=labels_from))
 
 
-@router.post("/adjudications", response_model=AdjudicationOut)
+@router.post(
+    "/adjudications",
+    response_model=AdjudicationOut,
+    responses=answers(400, 401, 403, 404, *BODY, notes={404: "no such comparison"}),
+)
 def adjudicate(user: Caller, desk: Desk, body: AdjudicationIn) -> AdjudicationOut:
     """Set (or change) the final label of a comparison, with a rationale; returns what was stored
     (reviewer+). It replaces the people's majority in every report."""

@@ -8,20 +8,20 @@ pairwise answer keeps the fields it had before grading sessions were leased here
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from pydantic import BaseModel, Field
 
 from annotation_store import SessionView, WrongSessionKind
 from orchestration import AdminDesk, AnnotationItem, GradingItem, Studio
 from orchestration.admin import UNFINISHED_LISTED
-from web.routes.common import API_PREFIX, ERRORS, Caller, LabelOut, ProgressOut, StudioDep, label_out
+from web.routes.common import Caller, LabelOut, ProgressOut, StudioDep, answers, api_router, label_out
 from web.routes.ratings import RatingOut, rating_out
 
 # ``done``'s message when nothing else is to be said: the pages' "Thank you" line (a client showed nothing)
 ALL_ANSWERED = "You have answered every comparison this session has for you."
 ALL_RATED = "You have rated every response this session has for you."
 
-router = APIRouter(prefix=API_PREFIX, responses=ERRORS, tags=["annotation"])
+router = api_router("annotation")
 
 
 class SessionOut(BaseModel):
@@ -214,7 +214,7 @@ def _session_out(studio: Studio, s: SessionView) -> SessionOut:
     )
 
 
-@router.get("/sessions", response_model=list[SessionOut])
+@router.get("/sessions", response_model=list[SessionOut], responses=answers(401))
 def sessions(
     user: Caller,
     studio: StudioDep,
@@ -239,7 +239,21 @@ def _next_response(user: str, studio: Studio, name: str) -> GradingNextOut:
     return GradingNextOut(done=False, item=out, progress=out.progress, kind="single")
 
 
-@router.post("/sessions/{name}/next", response_model=LeaseOut)
+@router.post(
+    "/sessions/{name}/next",
+    response_model=LeaseOut,
+    responses=answers(
+        401,
+        403,
+        404,
+        409,
+        notes={
+            403: "your account may not answer in this session",
+            404: "no such session",
+            409: "the session is closed",
+        },
+    ),
+)
 def next_item(user: Caller, studio: StudioDep, name: str) -> NextOut | GradingNextOut:
     """Lease your next item in this session (annotator+): in a pairwise session a comparison in your left/right
     order (``kind`` "pairwise", answer with ``POST /labels``), in a grading session a response to rate on the
@@ -265,7 +279,11 @@ def next_item(user: Caller, studio: StudioDep, name: str) -> NextOut | GradingNe
     return NextOut(done=False, item=out, progress=out.progress, kind="pairwise")
 
 
-@router.get("/sessions/{name}/unfinished", response_model=UnfinishedOut)
+@router.get(
+    "/sessions/{name}/unfinished",
+    response_model=UnfinishedOut,
+    responses=answers(401, 403, 404, notes={404: "no such session"}),
+)
 def unfinished(
     user: Caller,
     studio: StudioDep,

@@ -1,0 +1,148 @@
+"""How large a request body the app reads (s14 integrator finding 1: a 200 MB anonymous ``POST /api/v1/tokens``
+was read and parsed in full, the server's memory growing by 600 MB, before its 422).
+
+``BodyLimit`` (ASGI middleware) holds every request outside Gradio's API to a limit, before its body is read:
+
+- **without a login or an API token**: ``ANONYMOUS_BODY`` (64 KB; a token request, the login form and an
+  invite form are a few hundred bytes);
+- **signed in** (a valid ``Authorization: Bearer`` token or session cookie): ``max_request_mb`` (the settings
+  table; the largest real bodies, a gold explanation of 20,000 characters or a review's rationale, are well
+  under 1 MB even with every character escaped);
+- **file uploads** (``UPLOAD_ROUTES``): ``max_upload_mb``, signed in.
+
+A ``Content-Length`` over the limit is answered ``413 {"detail": ...}`` at once, nothing read; a body without
+one (chunked) is counted while it streams and cut at the limit, also with a 413. Who is signed in is only
+looked up when a body could be over the anonymous limit (a declared length over it, or none), so a small
+request costs nothing more. Gradio's API (``/gradio_api/``) keeps its own caps (``web/uploads.py``: anonymous
+calls refused before reading, 8 MB calls, ``max_upload_mb`` uploads).
+"""
+
+from __future__ import annotations
+
+import anyio
+import anyio.to_thread
+from starlette.exceptions import HTTPException
+from starlette.requests import HTTPConnection
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from web.context import WebContext
+from web.security import _send_json
+from web.sessions import COOKIE_NAME
+
+ANONYMOUS_BODY = 64 * 1024
+#: (method, path) of the routes that take a file, held to ``max_upload_mb`` instead of ``max_request_mb``.
+UPLOAD_ROUTES = frozenset({("POST", "/api/v1/datasets/import")})
+GRADIO_API = "/gradio_api/"  # capped by web/uploads.py (FileGuard) and Gradio's max_file_size
+CHECK_THREADS = 4  # token lookups for large bodies at once
+
+
+class BodyTooLarge(HTTPException):
+    """Raised by the counting ``receive`` when a streamed body passes the limit: FastAPI passes an
+    ``HTTPException`` raised while it reads the body through (any other error became a 400), and its
+    handler answers 413 ``{"detail": ...}``; ``BodyLimit`` answers it where nothing else did."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(status_code=413, detail=detail, headers={"Connection": "close"})
+
+
+def _size(limit: int) -> str:
+    return f"{limit // (1024 * 1024)} MB" if limit >= 1024 * 1024 else f"{limit // 1024} KB"
+
+
+def too_large(limit: int, signed_in: bool, setting: str) -> str:
+    """The 413's message: the limit, and what it depends on."""
+    if signed_in:
+        return f"This request's body is larger than {_size(limit)} ({setting}); nothing was read or stored."
+    return (
+        f"This request's body is larger than {_size(limit)}, the limit without a login or an API token; "
+        "nothing was read or stored."
+    )
+
+
+class BodyLimit:
+    """The ASGI middleware described in the module's docstring."""
+
+    def __init__(self, app: ASGIApp, web: WebContext) -> None:
+        self.app = app
+        self.web = web
+        self._checkers: anyio.CapacityLimiter | None = None  # made in the server's event loop
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("path", "").startswith(GRADIO_API):
+            await self.app(scope, receive, send)
+            return
+        declared = _content_length(scope)
+        if declared == 0:
+            await self.app(scope, _counting(receive, ANONYMOUS_BODY, "", signed_in=False), send)
+            return
+        limit, setting, signed_in = ANONYMOUS_BODY, "", False
+        if declared is None or declared > ANONYMOUS_BODY:
+            signed_in = await self._signed_in(HTTPConnection(scope))
+            if signed_in:
+                limit, setting = self._signed_in_limit(scope)
+        if declared is not None and declared > limit:
+            await _send_json(send, 413, too_large(limit, signed_in, setting), {"Connection": "close"})
+            return
+        started = False
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, _counting(receive, limit, setting, signed_in=signed_in), watched)
+        except BodyTooLarge as exc:  # read by something that let it through (FastAPI's routes answer it)
+            if started:
+                raise
+            await _send_json(send, 413, exc.detail, {"Connection": "close"})
+
+    def _signed_in_limit(self, scope: Scope) -> tuple[int, str]:
+        settings = self.web.studio.settings
+        if (scope["method"], scope["path"].rstrip("/")) in UPLOAD_ROUTES:
+            return max(1, settings.max_upload_mb) * 1024 * 1024, "max_upload_mb"
+        return max(1, settings.max_request_mb) * 1024 * 1024, "max_request_mb"
+
+    async def _signed_in(self, conn: HTTPConnection) -> bool:
+        """Whether the request carries a valid API token or session cookie (read off the event loop)."""
+        authorization = conn.headers.get("authorization", "")
+        if authorization[:7].lower() == "bearer ":
+            if self._checkers is None:
+                self._checkers = anyio.CapacityLimiter(CHECK_THREADS)
+            token = authorization[7:].strip()
+            found = await anyio.to_thread.run_sync(self.web.studio.access.token_user, token, limiter=self._checkers)
+            if found is not None:
+                return True
+        if conn.cookies.get(COOKIE_NAME):
+            return await self.web.signed_in_user(conn) is not None
+        return False
+
+
+def _content_length(scope: Scope) -> int | None:
+    """The declared body length: 0 for a request without a body (neither ``Content-Length`` nor
+    ``Transfer-Encoding``: most GETs), None for one whose length is not known before it is read (chunked)."""
+    chunked = False
+    for name, value in scope.get("headers", []):
+        if name == b"content-length":
+            return int(value) if value.isdigit() else None
+        chunked = chunked or name == b"transfer-encoding"
+    return None if chunked else 0
+
+
+def _counting(receive: Receive, limit: int, setting: str, *, signed_in: bool) -> Receive:
+    """``receive`` that counts the body's bytes and raises ``BodyTooLarge`` past ``limit``."""
+    seen = 0
+
+    async def counted() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise BodyTooLarge(too_large(limit, signed_in, setting))
+        return message
+
+    return counted
+
+
+__all__ = ["ANONYMOUS_BODY", "UPLOAD_ROUTES", "BodyLimit", "BodyTooLarge", "too_large"]
