@@ -8,6 +8,7 @@ from fastapi import Query
 from pydantic import BaseModel, Field, create_model
 
 from annotation_store.dataset_removal import DELETED_COUNTS
+from orchestration.dataset_admin import NO_UNDO
 from web.routes.common import Caller, StudioDep, answers, api_router
 
 router = api_router("data")
@@ -40,6 +41,11 @@ def datasets(user: Caller, studio: StudioDep) -> DatasetList:
     "/datasets/{name:path}",
     response_model=DatasetDeleted,
     responses=answers(401, 403, 404, 409, notes={404: "no such dataset", 409: "a session on the dataset is open"}),
+    description=(
+        "Delete a dataset and everything that belongs only to it: prompts, responses, comparisons, labels, ratings, "
+        "judge verdicts and ratings, gold marks, adjudications, its sessions (admin; one transaction). 409 while "
+        f"one of its sessions is open, unless `force`. Returns the counts deleted. {NO_UNDO}"
+    ),
 )
 def delete_dataset(
     user: Caller,
@@ -47,8 +53,6 @@ def delete_dataset(
     name: str,
     force: bool = Query(False, description="delete even while a session on the dataset is open (else 409)"),
 ) -> dict[str, Any]:
-    """Delete a dataset and everything that belongs only to it: prompts, responses, comparisons, labels,
-    ratings, judge verdicts and ratings, gold marks, adjudications, its sessions (admin; one transaction).
-    409 while one of its sessions is open, unless ``force``. Returns the counts deleted."""
+    """Delete a dataset (the route's ``description`` says what goes, and that it cannot be undone)."""
     deleted = studio.datasets.delete(user.name, name, force=force)
     return {"dataset": deleted.name, **deleted.counts()}
