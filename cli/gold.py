@@ -437,8 +437,7 @@ def _responses_command(settings: Settings, desk: AdminDesk, args: argparse.Names
 @contextmanager
 def _rows_bar(asked: bool | None) -> Iterator[None]:
     """``import``'s bar (``cli.data.import_bar``: --progress, or standard error a terminal) of the gold marks
-    written, fed by the store's write (``import_progress``) as ``import``'s is: a 50,000-row gold file was
-    minutes without a word."""
+    written, fed from inside the store's one write transaction (``import_progress``) as ``import``'s is."""
     from orchestration.datasets import import_progress
 
     with import_bar(asked) as progress, import_progress(progress):
