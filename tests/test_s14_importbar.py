@@ -305,3 +305,18 @@ def test_rest_import_with_a_cookie_from_another_site_is_refused(studio: Studio, 
         )
         assert own.status_code == 401
     assert _counts(home) == before
+
+
+def test_rest_import_sent_as_json_is_told_to_send_a_form_not_json(studio: Studio, home: Path) -> None:
+    """The 415 names the form the import takes; JSON routes keep the JSON advice."""
+    before = _counts(home)
+    bearer = {"Authorization": f"Bearer {studio.access.api_token('ada')}"}
+    with TestClient(_api(studio)) as client:
+        answer = client.post("/api/v1/datasets/import", headers=bearer, json={"file": CSV})
+        labels = client.post("/api/v1/labels", headers={**bearer, "Content-Type": "text/plain"}, content=b'{"a": 1}')
+    assert answer.status_code == 415, answer.text
+    assert answer.json()["detail"] == (
+        "Send the body as multipart/form-data (the file in the field 'file'); this request sent 'application/json'."
+    )
+    assert labels.status_code == 415 and "Content-Type: application/json" in labels.json()["detail"]
+    assert _counts(home) == before

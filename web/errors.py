@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, cast
 
-from fastapi import FastAPI, Request, status
+from fastapi import FastAPI, Request, params, status
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -127,13 +127,24 @@ _UNREADABLE: tuple[tuple[type[BaseException], str], ...] = (
 JSON_ONLY = "Send the body as JSON with Content-Type: application/json"
 
 
+FORM_ONLY = "Send the body as multipart/form-data (the file in the field 'file')"
+
+
+def _takes_form(request: Request) -> bool:
+    """Whether the request's route reads a form (``File``/``Form`` parameters: the REST import), not JSON."""
+    dependant = getattr(request.scope.get("route"), "dependant", None)
+    return any(isinstance(field.field_info, params.Form) for field in getattr(dependant, "body_params", ()))
+
+
 def not_sent_as_json(request: Request) -> str:
-    """The 415's message: which header to send, and what this request said (its media type only)."""
+    """The 415's message: which header to send (JSON, or a form for the import route), and what this request
+    said (its media type only)."""
+    wanted = FORM_ONLY if _takes_form(request) else JSON_ONLY
     sent = request.headers.get("content-type", "").split(";")[0].strip()
     if not sent:
-        return f"{JSON_ONLY}; this request sent no Content-Type."
+        return f"{wanted}; this request sent no Content-Type."
     shown = "".join(ch for ch in sent[:60] if ch.isprintable())
-    return f"{JSON_ONLY}; this request sent {shown!r}."
+    return f"{wanted}; this request sent {shown!r}."
 
 
 def _unprocessable(detail: str) -> JSONResponse:
@@ -142,7 +153,9 @@ def _unprocessable(detail: str) -> JSONResponse:
 
 async def _handle(request: Request, exc: Exception) -> Response:
     if isinstance(exc, RequestValidationError):
-        if isinstance(exc.body, bytes | bytearray) and exc.body:  # FastAPI reads JSON only for a JSON media type
+        sent = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        wrong_form = _takes_form(request) and sent not in ("multipart/form-data", "application/x-www-form-urlencoded")
+        if wrong_form or (isinstance(exc.body, bytes | bytearray) and exc.body):  # JSON is read for JSON types only
             return JSONResponse(
                 {"detail": not_sent_as_json(request)}, status_code=status.HTTP_415_UNSUPPORTED_MEDIA_TYPE
             )
