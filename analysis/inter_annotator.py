@@ -9,6 +9,7 @@ the tallies (weighted cells, count tables), so a million labels take well under 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -203,6 +204,7 @@ class FleissBasis:
     labels_each: int = 0
     multi_labelled: int = 0
     comparison_ids: tuple[Any, ...] = ()  # the comparisons it read
+    left_out: tuple[tuple[int, int], ...] = ()  # (labels each, comparisons) of the other counts, most first
 
 
 def fleiss_basis(labels: pd.DataFrame) -> FleissBasis:
@@ -225,7 +227,9 @@ def fleiss_basis(labels: pd.DataFrame) -> FleissBasis:
         kappa = float(statsmodels_fleiss_kappa(counts[raters == modal], method="fleiss"))
     used = int(comparisons_per_count[modal])
     read = tuple(coded.comparisons.to_numpy()[: len(raters)][raters == modal].tolist())
-    return FleissBasis(kappa if np.isfinite(kappa) else None, used, modal, multi, read)
+    others = [(int(n), int(k)) for k, n in enumerate(comparisons_per_count) if n and k != modal]
+    left_out = tuple((k, n) for n, k in sorted(others, key=lambda pair: (-pair[0], pair[1])))
+    return FleissBasis(kappa if np.isfinite(kappa) else None, used, modal, multi, read, left_out)
 
 
 #: Where the labels Fleiss' kappa read come from, said when every label is counted but some are imported
@@ -237,22 +241,41 @@ FLEISS_SOURCE_WORDS = {
 }
 
 
+#: Why Fleiss' kappa leaves comparisons out (statsmodels' ``fleiss_kappa`` takes a table with the same number of
+#: ratings per subject; Krippendorff's α, reported beside it, takes any number).
+FLEISS_NEEDS = "Fleiss' kappa needs the same number of labels on each"
+
+
 def fleiss_basis_words(
-    comparisons: int, labels_each: int, multi_labelled: int, alpha_word: str = "α", source: str | None = None
+    comparisons: int,
+    labels_each: int,
+    multi_labelled: int,
+    alpha_word: str = "α",
+    source: str | None = None,
+    left_out: Sequence[tuple[int, int]] = (),
 ) -> str:
-    """What Fleiss' kappa was computed on, in the words every report prints beside it:
-    "48 comparisons with 5 labels each; Krippendorff's α uses all 60" (the second half only when the
-    kappa left comparisons out), and, over all labels with imported ones among them, where the labels it
-    read come from (``source``: ``FLEISS_SOURCE_WORDS``). Empty when no kappa was computed."""
+    """What Fleiss' kappa was computed on, in the words every report prints beside it: "48 comparisons with 5
+    labels each" when it read every comparison labelled twice or more, else why it did not and what it left out
+    (s14 steward: "702 comparisons with 3 labels each" of 999 said neither): "702 of 999 comparisons, those with
+    3 labels each: Fleiss' kappa needs the same number of labels on each; 297 with 4 labels left out;
+    Krippendorff's α uses all 999". ``left_out``: (labels each, comparisons) of the other counts. Over all labels
+    with imported ones among them, where the labels it read come from (``source``: ``FLEISS_SOURCE_WORDS``).
+    Empty when no kappa was computed."""
     if not comparisons:
         return ""
-    noun = "comparison" if comparisons == 1 else "comparisons"
-    words = f"{comparisons} {noun} with {labels_each} labels each"
-    if source in FLEISS_SOURCE_WORDS:
-        words += f", {FLEISS_SOURCE_WORDS[source]}"
-    if multi_labelled > comparisons:
-        words += f"; Krippendorff's {alpha_word} uses all {multi_labelled}"
-    return words
+    source_words = f", {FLEISS_SOURCE_WORDS[source]}" if source in FLEISS_SOURCE_WORDS else ""
+    if multi_labelled <= comparisons:
+        noun = "comparison" if comparisons == 1 else "comparisons"
+        return f"{comparisons} {noun} with {labels_each} labels each{source_words}"
+    if left_out:
+        groups = [f"{n} with {k} labels" for k, n in left_out]
+        dropped = ", ".join(groups[:-1]) + (" and " if len(groups) > 1 else "") + groups[-1]
+    else:  # a caller that does not know the other counts
+        dropped = f"{multi_labelled - comparisons} with other counts"
+    return (
+        f"{comparisons} of {multi_labelled} comparisons, those with {labels_each} labels each{source_words}: "
+        f"{FLEISS_NEEDS}; {dropped} left out; Krippendorff's {alpha_word} uses all {multi_labelled}"
+    )
 
 
 def _label_pairs(coded: _CodedLabels) -> tuple[npt.NDArray[np.int64], ...]:
@@ -337,12 +360,17 @@ class InterAnnotator:
     fleiss_labels_each: int = 0  # that modal number
     # over labels of both kinds: "imported" / "sessions" when every label Fleiss read is of one kind, else None
     fleiss_source: str | None = None
+    fleiss_left_out: tuple[tuple[int, int], ...] = ()  # (labels each, comparisons) Fleiss' kappa left out
 
     @property
     def fleiss_basis(self) -> str:
-        """ "48 comparisons with 5 labels each; Krippendorff's α uses all 60" ("" without a kappa)."""
+        """ "48 comparisons with 5 labels each", or what it left out and why (``fleiss_basis_words``)."""
         return fleiss_basis_words(
-            self.fleiss_comparisons, self.fleiss_labels_each, self.multi_labelled, source=self.fleiss_source
+            self.fleiss_comparisons,
+            self.fleiss_labels_each,
+            self.multi_labelled,
+            source=self.fleiss_source,
+            left_out=self.fleiss_left_out,
         )
 
 
@@ -383,6 +411,7 @@ def inter_annotator(labels: pd.DataFrame, imported: frozenset[tuple[int, str]] |
         fleiss.comparisons if fleiss.kappa is not None else 0,
         fleiss.labels_each if fleiss.kappa is not None else 0,
         fleiss_source(labels, fleiss.comparison_ids, imported) if imported and fleiss.kappa is not None else None,
+        fleiss.left_out if fleiss.kappa is not None else (),
     )
 
 

@@ -23,6 +23,7 @@ from sqlalchemy.engine import make_url
 
 from annotation_store.db import shown_url
 from annotation_store.errors import StoreError
+from annotation_store.storage import read_only_uri
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,8 @@ def _copy(source: Path, partial: Path) -> None:
     """The backup API into ``partial`` (created 0600 before SQLite opens it), then checked."""
     os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     # read-only: a backup never creates, migrates or checkpoints the live database
-    src = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+    # (on a read-only folder: immutable, since SQLite cannot make the -shm file there; storage.read_only_uri)
+    src = sqlite3.connect(read_only_uri(source.resolve()), uri=True, timeout=30)
     dest = sqlite3.connect(partial)
     try:
         src.backup(dest)  # every page in one step: one read transaction, so one consistent state

@@ -118,7 +118,11 @@ def _open_read_only(path: Path) -> Store:
     with engine.connect() as connection:
         revision = connection.execute(sql("SELECT version_num FROM alembic_version")).scalar()
     store = Store(engine)
-    older = "" if revision == _head_revision() else f" (its tables are of an older version, {revision}: some figures may fail)"
+    older = (
+        ""
+        if revision == _head_revision()
+        else f" (its tables are of an older version, {revision}: some figures may fail)"
+    )
     store.read_only_note = (
         f"Opened {path} read-only: its folder or file is not writable, so nothing is written and the database was "
         f"not migrated{older}."

@@ -66,8 +66,8 @@ def _database_unreachable(location: str, exc: Exception, command: str = "") -> S
     """``annotation_store.db.unreachable_error``'s one-line error for ``exc``, or the one line for a full disk or a
     read-only data folder (``annotation_store.storage.storage_problem``, s14), or None (for a command that opened
     no database, without importing SQLAlchemy)."""
-    if "sqlalchemy" not in sys.modules:
-        return None
+    if "sqlalchemy" not in sys.modules or isinstance(exc, USER_ERRORS):  # a typed error says its own sentence
+        return None  # (backup's "failed: database or disk is full" is about the backup's disk, not the database's)
     from annotation_store.db import unreachable_error
     from annotation_store.storage import storage_problem
     from errors import Unavailable

@@ -16,6 +16,7 @@ from contextlib import ExitStack, contextmanager
 from typing import TYPE_CHECKING, Any
 
 from cli.options import counted, shown_database
+from errors import joined
 from judge_runtime import Judge, SingleCase
 from judge_runtime.base import checked_settings
 from settings import Settings, judge_spec
@@ -293,11 +294,45 @@ def _with_nodelay(sock: socket.socket) -> socket.socket:
     return sock
 
 
+class BatchClock:
+    """The postfix of a judging bar while a batch runs (s14 steward: "0/2 ... ? judgments/s" for minutes on a slow
+    CPU): "batch 1/3 running 45 s, 37 tokens", the tokens being the generation steps of the batch so far
+    (``judge_runtime.batching.GENERATION_STEPS``). Read by the bar's ticker once a second, on a terminal only."""
+
+    def __init__(self, batch_size: int, clock: Callable[[], float] = time.monotonic) -> None:
+        from judge_runtime.batching import GENERATION_STEPS
+
+        self.batch_size, self.clock, self.counter = batch_size, clock, GENERATION_STEPS
+        self.done, self.total = 0, 0
+        self.started, self.steps = clock(), self.counter.steps
+
+    def moved(self, done: int, total: int) -> None:
+        """A batch ended (or the total is known): the next one starts now."""
+        self.done, self.total = done, total
+        self.started, self.steps = self.clock(), self.counter.steps
+
+    def __call__(self) -> str:
+        from judge_runtime.remote import SERVER_WAIT
+
+        waiting = SERVER_WAIT.text()  # a remote judge's request waiting for its answer (s14 judgeeng, finding 8)
+        if waiting:
+            return waiting
+        if self.batch_size <= 0 or not self.total or self.done >= self.total:
+            return ""
+        size = max(1, min(self.batch_size, self.total))
+        batches = -(-self.total // size)
+        words = f"batch {min(self.done // size + 1, batches)}/{batches} running {self.clock() - self.started:.0f} s"
+        tokens = self.counter.steps - self.steps
+        return f"{words}, {tokens} tokens" if tokens > 0 else words
+
+
 @contextmanager
-def progress_bar(unit: str, desc: str, total: int = 0) -> Iterator[Callable[[int, int], None]]:
+def progress_bar(unit: str, desc: str, total: int = 0, *, batch_size: int = 0) -> Iterator[Callable[[int, int], None]]:
     """A tqdm bar on standard error, as the ``on_progress(done, total)`` callback that moves it. ``unit``
     is singular; the bar says " ratings/s" (tqdm puts the unit right after the number). ``total``: what is
     to do when known before the first call, so a bar waiting for its first batch says "0/6", not "0".
+    ``batch_size`` (a local judge's): the bar's postfix says which batch runs, for how long and how many tokens
+    it has generated (``BatchClock``).
 
     Closed on the way out, Ctrl-C included, so that the bar is not drawn again after the last line. While it
     is on screen a judge that loads draws no bar of its own (transformers' "Loading weights" printed under it).
@@ -309,13 +344,22 @@ def progress_bar(unit: str, desc: str, total: int = 0) -> Iterator[Callable[[int
 
     # tqdm's own layout, but the rate always per second ("0.08 ratings/s"): slower than one a second it would
     # say "12.28s/ ratings" instead
-    layout = "{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}, {rate_noinv_fmt}]"
-    # ticking: the elapsed time moves while a batch runs (a bar at 0/6 for minutes looked hung)
-    with library_bars_hidden(), tqdm(total=total, unit=f" {unit}s", desc=desc, bar_format=layout) as bar, ticking(bar):
+    layout = "{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}, {rate_noinv_fmt}{postfix}]"
+    clock = BatchClock(batch_size)
+    clock.moved(0, total)
+    # ticking: the elapsed time and the batch's postfix move while a batch runs (a bar at 0/6 for minutes looked hung)
+    with (
+        library_bars_hidden(),
+        tqdm(total=total, unit=f" {unit}s", desc=desc, bar_format=layout) as bar,
+        ticking(bar, postfix=clock),
+    ):
 
         def progress(done: int, total: int) -> None:
             if (done, total) == (bar.n, bar.total):
                 return  # nothing moved: in a log file each redraw is a line of its own ("0/2" twice)
+            clock.moved(done, total)
+            if bar.postfix:  # the ticker's (a terminal): now the next batch's
+                bar.set_postfix_str(clock(), refresh=False)
             bar.total, bar.n = total, done
             if done >= total:
                 bar.close()  # drawn once at 100% (or 0/0), not again when the bar closes on the way out
@@ -356,7 +400,7 @@ def judge(settings: Settings, args: argparse.Namespace) -> None:
         try:
             summary = studio.judge_dataset(args.dataset, limit=args.limit, on_progress=tracked)
         except RemoteJudgeError as exc:
-            if not stored:
+            if not stored or not stored[0]:  # nothing of this run stored (a new run is then not kept either)
                 raise
             raise RemoteJudgeError(stopped_text(exc, stored[0])) from exc
     print(f"{run_summary_text(summary, args.dataset)} Database: {shown_database(settings)}")
@@ -364,9 +408,10 @@ def judge(settings: Settings, args: argparse.Namespace) -> None:
 
 def stopped_text(exc: Exception, stored: int) -> str:
     """A judge run that stopped half-way (a server gone): what was kept, and that the same command continues."""
-    return (
-        f"{exc} {counted(stored, 'verdict')} of this run {'was' if stored == 1 else 'were'} stored before it "
-        "stopped; run the same command again to continue (what is stored is skipped)."
+    return joined(
+        str(exc),
+        f"{counted(stored, 'verdict')} of this run {'was' if stored == 1 else 'were'} stored before it "
+        "stopped; run the same command again to continue (what is stored is skipped).",
     )
 
 
@@ -412,7 +457,7 @@ def lazy_progress_bar(
                 for line in (batch_note(total - done, batch_size, remote=remote), hint):
                     if line:
                         print(line, file=sys.stderr)
-                bar.append(stack.enter_context(progress_bar(unit, desc, total)))
+                bar.append(stack.enter_context(progress_bar(unit, desc, total, batch_size=0 if remote else batch_size)))
             bar[0](done, total)
 
         yield progress
@@ -453,7 +498,7 @@ def rate(settings: Settings, args: argparse.Namespace) -> None:
         sys.exit("judge-studio: nothing was rated.")
     # one plan, worked out before the judge loads, gives the bar its total and the run what it rates
     plan = studio.plan_rating(args.dataset, args.limit, profile=profile, session=session)
-    with progress_bar("rating", "Rating", plan.total) as progress:
+    with progress_bar("rating", "Rating", plan.total, batch_size=settings.batch_size) as progress:
         summary = studio.rate_planned(plan, on_progress=progress)
     print(
         f"Rated {counted(summary.rated, 'response')} ({summary.unparsed} unparsed); skipped {summary.skipped} already "

@@ -41,7 +41,7 @@ def _table(rows: list[tuple[str, ...]]) -> str:
 def datasets_command(settings: Settings, args: argparse.Namespace) -> None:
     """Run ``datasets list`` or ``datasets delete``."""
     from orchestration import Access
-    from orchestration.dataset_admin import DatasetAdmin, contents_text
+    from orchestration.dataset_admin import NO_UNDO, DatasetAdmin, contents_text
     from orchestration.datasets import open_data_store
 
     store = open_for_reading(settings) if args.datasets_command == "list" else open_data_store(settings)
@@ -61,7 +61,7 @@ def datasets_command(settings: Settings, args: argparse.Namespace) -> None:
             print(_table(rows))
             return
         contents = desk.contents(None, args.name)
-        print(f"Deleting the dataset {args.name!r} deletes {contents_text(contents)}. Accounts stay.")
+        print(f"Deleting the dataset {args.name!r} deletes {contents_text(contents)}. Accounts stay. {NO_UNDO}")
         if contents.open_sessions and not args.force:  # the store refuses it too; say so before asking
             desk.delete(None, args.name)
         if not args.yes and not _confirmed(args.name):

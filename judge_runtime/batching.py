@@ -116,12 +116,32 @@ def effective_batch_size(total: int, batch_size: int) -> int:
     return max(1, min(batch_size, total))
 
 
+class StepCounter:
+    """Generation steps taken in this process: every step of a batch's ``generate`` (``engine.RowFinishTimer``)
+    and of the static decoding loop adds one, so a progress bar can show that a batch is working (s14 steward:
+    "0/2 ... ? judgments/s" for minutes on a slow CPU). One integer add per step, read without a lock (only
+    its growth is shown)."""
+
+    def __init__(self) -> None:
+        self.steps = 0
+
+    def step(self) -> None:
+        self.steps += 1
+
+
+#: The process's one counter (``StepCounter``).
+GENERATION_STEPS = StepCounter()
+
+
 @contextmanager
-def ticking(bar: Any, every: float = 1.0, *, stream: Any = None) -> Iterator[None]:
+def ticking(
+    bar: Any, every: float = 1.0, *, stream: Any = None, postfix: Callable[[], str] | None = None
+) -> Iterator[None]:
     """Redraw a tqdm ``bar`` every ``every`` seconds while the block runs, so its elapsed time moves while a
     batch is being judged (a bar at "0/6 [00:00<?]" for minutes looked hung; tester report s12 "presenter",
-    finding 4). Only on a terminal (``stream``, default standard error): in a log file each redraw is a line.
-    tqdm's redraw takes the bar's own lock, so it is safe beside the updates of the judging thread."""
+    finding 4), with ``postfix()`` as its postfix when given ("batch 1/3 running 45 s, 37 tokens"). Only on a
+    terminal (``stream``, default standard error): in a log file each redraw is a line. tqdm's redraw takes
+    the bar's own lock, so it is safe beside the updates of the judging thread."""
     shown = stream if stream is not None else sys.stderr
     try:
         terminal = bool(shown is not None and shown.isatty())
@@ -136,6 +156,8 @@ def ticking(bar: Any, every: float = 1.0, *, stream: Any = None) -> Iterator[Non
         while not done.wait(every):
             if getattr(bar, "disable", False):
                 return  # closed (tqdm marks a closed bar disabled)
+            if postfix is not None:
+                bar.set_postfix_str(postfix(), refresh=False)
             bar.refresh()
 
     worker = threading.Thread(target=redraw, name="progress-bar-ticker", daemon=True)

@@ -51,6 +51,7 @@ from judge_runtime.base import (
     forced_prefix,
 )
 from judge_runtime.batching import (
+    GENERATION_STEPS,
     decode_until_stop,
     free_cuda_bytes,
     left_pad,
@@ -539,6 +540,7 @@ class RowFinishTimer:
         import torch
 
         now = time.perf_counter()
+        GENERATION_STEPS.step()  # a progress bar's sign of life (batching.StepCounter)
         for row, token in enumerate(input_ids[:, -1].tolist()[: len(self.finished_at)]):
             if self.finished_at[row] is None and int(token) in self._stop_ids:
                 self.finished_at[row] = now

@@ -38,6 +38,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from judge_runtime.batching import GENERATION_STEPS
+
 R = TypeVar("R")
 _DONE = object()  # the end of a stream handed over from the decoder's thread
 
@@ -290,6 +292,7 @@ class StaticDecoder:
         for tokens in self.decode(batch, settings, check_every=FINISHED_CHECK_EVERY):
             steps.append(tokens)
             times.append(time.perf_counter())
+            GENERATION_STEPS.step()  # a progress bar's sign of life (batching.StepCounter)
         if not steps:
             return [[] for _ in batch], [time.perf_counter()] * len(batch)
         table = torch.stack(steps, dim=1)[: len(batch)].tolist()

@@ -14,7 +14,11 @@ from annotation_store import Store, StoreError
 from annotation_store.dataset_removal import DatasetContents
 from orchestration.access import Access
 
-__all__ = ["DatasetAdmin", "DatasetContents", "contents_text"]
+__all__ = ["NO_UNDO", "DatasetAdmin", "DatasetContents", "contents_text"]
+
+#: Said wherever a delete is confirmed (the CLI's prompt, the Admin page, the REST route's description): the point
+#: of no return names the one lossless copy (s14 steward: exports do not import back).
+NO_UNDO = "This cannot be undone; `judge-studio backup FILE` makes a copy first."
 
 
 def contents_text(c: DatasetContents) -> str:

@@ -197,8 +197,12 @@ def test_fleiss_says_the_comparisons_it_read(scoped: Any) -> None:
     used = int((per == modal).sum())
     assert (inter["fleiss_comparisons"], inter["fleiss_labels_each"]) == (used, modal)
     expected = f"{used} comparisons with {modal} labels each"
-    if multi > used:
-        expected += f"; Krippendorff's α uses all {multi}"
+    if multi > used:  # s14: why, and what was left out (tests/test_s14_diskerr_more.py)
+        left = (per[per >= 2] != modal).sum()
+        expected = f"{used} of {multi} comparisons, those with {modal} labels each: Fleiss' kappa needs the same"
+        assert f"{left} with" in inter["fleiss_basis"] and f"Krippendorff's α uses all {multi}" in inter["fleiss_basis"]
+        assert inter["fleiss_basis"].startswith(expected)
+        expected = inter["fleiss_basis"]
     assert inter["fleiss_basis"] == expected
     from orchestration.datasets import format_report
 
@@ -212,7 +216,10 @@ def test_fleiss_basis_words_by_hand() -> None:
     labels = pd.DataFrame(rows, columns=["comparison_id", "annotator", "verdict"])
     basis = fleiss_basis(labels)
     assert (basis.comparisons, basis.labels_each, basis.multi_labelled) == (8, 5, 10)
-    assert fleiss_basis_words(8, 5, 10) == "8 comparisons with 5 labels each; Krippendorff's α uses all 10"
+    assert fleiss_basis_words(8, 5, 10, left_out=basis.left_out) == (
+        "8 of 10 comparisons, those with 5 labels each: Fleiss' kappa needs the same number of labels on each; "
+        "2 with 4 labels left out; Krippendorff's α uses all 10"
+    )
     assert fleiss_basis_words(10, 5, 10) == "10 comparisons with 5 labels each"
     assert np.isfinite(basis.kappa)
 

@@ -24,6 +24,7 @@ import gradio as gr
 from gradio_client.exceptions import AppError
 
 from annotation_store.outage import OUTAGE, UNREACHABLE_MESSAGE, unreachable
+from annotation_store.storage import storage_problem
 from errors import StudioError
 from judge_runtime import JudgeInputError, JudgeLoadError
 from ui.render import inline_text
@@ -59,6 +60,9 @@ def as_bug(fn: Callable[..., Any], exc: BaseException) -> gr.Error:
     """A bug in a handler: the traceback to the server log, a generic popup (no internals) to the user.
     A database that cannot be reached is no bug: the user reads that nothing was saved, and the log gets
     one line per outage (``annotation_store.outage``), not a traceback per click."""
+    if (problem := storage_problem(exc)) is not None:  # a full disk or a read-only data folder: no bug either
+        log.warning("%s (UI handler %s)", problem, getattr(fn, "__qualname__", fn))
+        return gr.Error(problem, print_exception=False)
     if unreachable(exc):
         OUTAGE.refused(exc, f"UI handler {getattr(fn, '__qualname__', fn)}")
         return gr.Error(UNREACHABLE_MESSAGE, print_exception=False)

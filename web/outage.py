@@ -16,6 +16,8 @@ before (typed errors: ``web/errors.py``).
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import FastAPI
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse, Response
@@ -23,6 +25,7 @@ from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from annotation_store.outage import OUTAGE, RETRY_AFTER_S, UNREACHABLE_MESSAGE, unreachable
+from annotation_store.storage import FULL, storage_problem, storage_problem_kind
 from web.login import login_page
 from web.pages import error_paragraph, page
 
@@ -34,24 +37,35 @@ _HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
 }
+log = logging.getLogger("judge_studio.database")
 _AGAIN = '<p class="hint"><a href="/">Back to Judge Studio</a> (try again in a moment)</p>'
 
 
-def outage_response(scope: Scope) -> Response:
-    """The answer to a request that found the database unreachable (see the module's docstring)."""
+def outage_response(scope: Scope, message: str = UNREACHABLE_MESSAGE, status: int = 503) -> Response:
+    """The answer to a request that found the database unreachable (see the module's docstring), or, with
+    ``message`` and ``status``, its disk full (507) or its folder read-only (503)."""
     path: str = scope.get("path", "")
     if "/gradio_api/" in f"{path}/":
-        return JSONResponse({"detail": UNREACHABLE_MESSAGE}, status_code=500, headers=_HEADERS)
+        return JSONResponse({"detail": message}, status_code=500, headers=_HEADERS)
     wants_page = "text/html" in Headers(scope=scope).get("accept", "")
     if wants_page and not path.startswith("/api/"):
         shown = (
-            login_page(error=UNREACHABLE_MESSAGE, status_code=503)
+            login_page(error=message, status_code=status)
             if path.rstrip("/") == "/login"
-            else page("Try again in a moment", error_paragraph(UNREACHABLE_MESSAGE) + _AGAIN, 503)
+            else page("Try again in a moment", error_paragraph(message) + _AGAIN, status)
         )
         shown.headers.update(_HEADERS)
         return shown
-    return JSONResponse({"detail": UNREACHABLE_MESSAGE}, status_code=503, headers=_HEADERS)
+    return JSONResponse({"detail": message}, status_code=status, headers=_HEADERS)
+
+
+def storage_response(scope: Scope, exc: BaseException) -> Response | None:
+    """The answer to a request whose write found the disk full (507 Insufficient Storage) or the data folder
+    read-only (503), with ``annotation_store.storage``'s one line; None for any other error."""
+    if (message := storage_problem(exc)) is None:
+        return None
+    log.warning("%s (%s %s)", message, scope.get("method", ""), _logged_path(scope.get("path", "")))
+    return outage_response(scope, message, 507 if storage_problem_kind(exc) == FULL else 503)
 
 
 def _logged_path(path: str) -> str:
@@ -81,6 +95,9 @@ class DatabaseOutage:
         try:
             await self.app(scope, receive, watched)
         except Exception as exc:
+            if not started and (answer := storage_response(scope, exc)) is not None:
+                await answer(scope, receive, send)
+                return
             if started or not unreachable(exc):
                 raise
             OUTAGE.refused(exc, f"{scope.get('method', '')} {_logged_path(scope.get('path', ''))}")
@@ -98,4 +115,4 @@ def install_outage_boundary(app: FastAPI) -> None:
     OUTAGE.watch()
 
 
-__all__ = ["DatabaseOutage", "install_outage_boundary", "outage_response"]
+__all__ = ["DatabaseOutage", "install_outage_boundary", "outage_response", "storage_response"]

@@ -14,7 +14,7 @@ from typing import Any
 import gradio as gr
 
 from orchestration import Studio
-from orchestration.dataset_admin import contents_text
+from orchestration.dataset_admin import NO_UNDO, contents_text
 from ui.errors import actor_of, noted
 from ui.pickers import DatasetPickers
 from ui.render import inline_text
@@ -34,7 +34,7 @@ def removal_section(pickers: DatasetPickers) -> RemovalSection:
     with gr.Accordion("Delete a dataset", open=False, elem_id="admin-delete-section"):
         gr.Markdown(
             "Deletes the dataset with its comparisons, responses, labels, ratings, judge verdicts, gold marks, "
-            "adjudications and sessions. Accounts stay. This cannot be undone: make a backup first."
+            f"adjudications and sessions. Accounts stay. {NO_UNDO}"
         )
         with gr.Row():
             dataset = pickers.add("admin-delete-dataset", label="Dataset to delete", role="admin")
@@ -61,7 +61,7 @@ def wire_removal(section: RemovalSection, studio: Studio) -> Any:
         said = f"Deleting {inline_text(repr(contents.name))} deletes {inline_text(contents_text(contents))}."
         if contents.open_sessions:
             said += " **It has open sessions**: tick the box to delete it anyway."
-        return {section.result: f"{said} Type its name to confirm."}
+        return {section.result: f"{said} {NO_UNDO} Type its name to confirm."}
 
     @noted(section.result)
     def delete(name: str | None, typed: str | None, force: bool, request: gr.Request) -> dict[Any, Any]:
