@@ -9,7 +9,10 @@ says, in the report's words, what it holds.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+
+import pandas as pd
 
 ALL, SESSION, IMPORTED = "all", "session", "imported"
 #: what ``labels_from`` accepts besides a session's name (``session:NAME`` names a session called so)
@@ -101,3 +104,44 @@ class LabelScope:
 
 def _counted(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+# ---------------------------------------------------------------------- the time of a label (one rule)
+
+
+def imported_label(session: object) -> bool:
+    """Is a label with this session (its name; None or NaN: given in no session) an imported one? The one rule
+    for a label's time: a label given in no session (imported from a file, or saved by a script) was stored at
+    its import, so its ``created_at`` is the import's time, not when a person gave it (s14 steward, finding 3).
+    The labels export leaves its ``created_at`` empty and marks it ``imported``; the over-time figure leaves it
+    out (``timed_labels``)."""
+    return session is None or (isinstance(session, float) and math.isnan(session))
+
+
+def timed_labels(labels: pd.DataFrame, scope: LabelScope | None) -> tuple[pd.DataFrame, int]:
+    """The labels whose times say when people gave them, for a figure over time, and how many were left out.
+
+    Where the labels mix imported ones (``scope.imported_keys``: given in no session) with labels given in
+    sessions, the imported ones are left out and counted (``import_time_note`` says so). Where every label is
+    imported, all are kept and none counted: the figure is then in label order, never a time series
+    (``all_imported``)."""
+    if scope is None or not scope.imported_keys or labels.empty:
+        return labels, 0
+    keys = zip(labels["comparison_id"].astype(int), labels["annotator"].astype(str), strict=True)
+    imported = pd.Series([key in scope.imported_keys for key in keys], index=labels.index, dtype=bool)
+    if imported.all() or not imported.any():
+        return labels, 0
+    return labels[~imported].reset_index(drop=True), int(imported.sum())
+
+
+def all_imported(labels: pd.DataFrame, scope: LabelScope | None) -> bool:
+    """Are all of ``labels`` imported (given in no session)? Their times are then import times."""
+    if scope is None or labels.empty:
+        return False
+    keys = zip(labels["comparison_id"].astype(int), labels["annotator"].astype(str), strict=True)
+    return all(key in scope.imported_keys for key in keys)
+
+
+def import_time_note(left_out: int) -> str:
+    """ "12 imported labels left out: they carry their import time" ('' when none was)."""
+    return f"{_counted(left_out, 'imported label')} left out: they carry their import time" if left_out else ""

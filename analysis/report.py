@@ -74,7 +74,7 @@ from analysis.inter_annotator import (
     krippendorff_alpha,
 )
 from analysis.judge_vs_people import JudgeVsPeople, JudgeVsPeopleInputs, aggregations, judge_vs_people
-from analysis.label_scope import LabelScope
+from analysis.label_scope import LabelScope, all_imported, timed_labels
 from analysis.partial_order import PartialOrder, partial_order
 from analysis.rankings import bradley_terry, bradley_terry_note, common_model, win_rate, win_table
 from analysis.ratings import RatingSummary, rating_summary
@@ -218,6 +218,8 @@ class JudgeSection:
     # the original-order verdicts' share of "response 1" beside people's on the same comparisons: the
     # position evidence a one-order run can give (``analysis.bias.response_one_share``)
     response_one: ResponseOneShare
+    # imported labels left out of ``over_time`` (they carry their import time: ``label_scope.timed_labels``)
+    over_time_left_out: int = 0
 
     @property
     def bias(self) -> Bias:
@@ -321,7 +323,9 @@ def build_report(inputs: ReportInputs, options: ReportOptions | None = None, *, 
         }
     )
     baseline = opts.baseline or (common_model(texts) if not texts.empty else None)
-    context = _Context(labels, majority, lengths, opts, baseline, memo)
+    timed, left_out = timed_labels(labels, inputs.label_scope)
+    untimed = all_imported(labels, inputs.label_scope)
+    context = _Context(labels, majority, lengths, opts, baseline, memo, (timed, left_out, untimed))
     judges = [_judge(run, inputs.verdicts[inputs.verdicts["run_id"] == run.run_id], context) for run in inputs.runs]
     details = inputs.details if inputs.details is not None else pd.DataFrame()
     people = _ranking(PEOPLE, majority, opts, baseline, memo)
@@ -538,6 +542,10 @@ class _Context:
     options: ReportOptions
     baseline: str | None
     memo: Memo | None
+    # the labels over time reads (``label_scope.timed_labels``), how many imported ones it left out (recounted
+    # per run: those it would have compared), and whether the labels' times are import times (every label
+    # imported: never a time series)
+    timed: tuple[pd.DataFrame, int, bool] | None = None
 
 
 def _judge(run: JudgeRun, verdicts: pd.DataFrame, context: _Context) -> JudgeSection:
@@ -554,7 +562,11 @@ def _judge(run: JudgeRun, verdicts: pd.DataFrame, context: _Context) -> JudgeSec
     swapped = verdict_that_counts(verdicts, order="swapped", margin=margin)
     voted = counted[counted["status"].isin(VOTED)]
     voted = voted.assign(verdict=voted["verdict"].where(voted["status"] == "ok", UNCERTAIN))
-    over_time = agreement_over_time(labels, counted, points=opts.over_time_points)
+    timed, left_out, untimed = context.timed if context.timed is not None else (labels, 0, False)
+    over_time = agreement_over_time(timed, counted, points=opts.over_time_points)
+    per_vote = human_judge_agreement(labels, counted)
+    if left_out:  # the imported labels the figure would have compared: every compared label less the timed ones
+        left_out = per_vote.n - (int(over_time["n"].iloc[-1]) if not over_time.empty else 0)
     orders = verdicts[
         [c for c in ("comparison_id", "swapped", "verdict", "status", "p_1", "p_2", "p_tie") if c in verdicts]
     ]
@@ -570,15 +582,16 @@ def _judge(run: JudgeRun, verdicts: pd.DataFrame, context: _Context) -> JudgeSec
         accuracy_ci=accuracy_interval(majority, counted, seed=opts.seed),
         classification=classification_report(majority, counted),
         unparsed_as_wrong=unparsed_as_wrong(majority, counted),
-        per_vote=human_judge_agreement(labels, counted),
+        per_vote=per_vote,
         mtbench=mtbench_agreement(labels, counted),
         over_time=over_time,
-        over_time_is_time_series=spans_real_time(over_time["time"]) if not over_time.empty else False,
+        over_time_is_time_series=not untimed and not over_time.empty and spans_real_time(over_time["time"]),
         position=position,
         both_orders=_both_orders(verdicts, swapped, counted, context) if not swapped.empty else None,
         length=_length(voted, context.lengths.drop(columns=["model1", "model2"])),
         ranking=_ranking(JUDGE, voted, opts, context.baseline, context.memo),
         response_one=_response_one(run, verdicts, majority, margin),
+        over_time_left_out=left_out,
     )
 
 

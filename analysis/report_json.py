@@ -26,6 +26,7 @@ from analysis.corrected_ratings import corrected_ratings_json
 from analysis.defaults import CONFIDENCE
 from analysis.guideline_versions import guideline_json
 from analysis.judge_versions import judge_versions_dict
+from analysis.label_scope import import_time_note
 from analysis.partial_order import order_dict
 from analysis.report import Group, JudgeSection, Ranking, Report
 from analysis.report_json_people import aggregation_dict, judge_vs_people_dict
@@ -249,6 +250,9 @@ def _judge(judge: JudgeSection, report: Report) -> dict[str, Any]:
         "per_vote": {**agreement_dict(judge.per_vote), "mtbench_agreement": dataclasses.asdict(judge.mtbench)},
         "over_time": judge.over_time.to_dict("records"),
         "over_time_is_time_series": judge.over_time_is_time_series,
+        # imported labels carry their import time: left out of over_time where session labels exist
+        "over_time_left_out": judge.over_time_left_out,
+        "over_time_note": import_time_note(judge.over_time_left_out) or None,
         "position_bias": position,
         # one-order position evidence: the judge's share of "1" beside people's on the same comparisons
         "response_1_share": {**dataclasses.asdict(judge.response_one), "reading": RESPONSE_ONE_READING},

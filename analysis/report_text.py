@@ -288,6 +288,7 @@ def _judge_lines(
     lines += _position_lines(judge, people=people)
     if judge["over_time"]:
         note = "" if judge["over_time_is_time_series"] else f"; {NOT_A_TIME_SERIES}"
+        note += f" ({judge['over_time_note']})" if judge.get("over_time_note") else ""
         lines.append("  per label over time (labels: accuracy): " + _over_time_text(judge["over_time"]) + note)
     bias = judge["length_bias"]
     lines.append(f"  prefers the longer response in {_num(bias['longer_rate'])} of {bias['n']} decisive verdicts")

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from annotation_store.errors import StoreError
 from annotation_store.models import (
+    ANNOTATOR_KINDS,
     MAX_ANNOTATOR_NAME,
     PARSE_STATUSES,
     VERDICT_VALUES,
@@ -109,6 +110,10 @@ class ImportVerdict:
     raw_output: str = ""
     latency_s: float = 0.0
     where: str = ""
+    # verdict-word probabilities (canonical order) where the file gives them (a wide export's ``:p_1`` columns)
+    p_1: float | None = None
+    p_2: float | None = None
+    p_tie: float | None = None
 
 
 @dataclass(frozen=True)
@@ -137,6 +142,9 @@ class ImportBatch:
     comparisons: tuple[ImportComparison, ...] = ()
     labels: tuple[ImportLabel, ...] = ()
     judge_runs: tuple[ImportJudgeRun, ...] = ()
+    # (annotator, kind) the file gives its annotators (a wide export's ``annotator_kinds``): the kind of the
+    # accounts this import creates (an existing account keeps its own); others become "crowd"
+    annotator_kinds: tuple[tuple[str, str], ...] = ()
 
 
 #: ``on_progress(done, total)`` of an import: rows written so far of the batch's rows (prompts, reference
@@ -234,6 +242,7 @@ class ImportSummary:
     annotators: int
     runs: tuple[ImportedRun, ...]
     annotators_created: int = 0  # of ``annotators``, the accounts this import created (kind "crowd", the default)
+    annotators_kinded: int = 0  # accounts this import created with the kind the file gives them (not crowd)
 
     def describe(self) -> str:
         # the plural inline: this layer may not import analysis.report_text.counted
@@ -260,12 +269,18 @@ class ImportSummary:
     def _kind_note(self) -> tuple[str, ...]:
         """New annotators become "crowd", which picks the alternative-annotator test's margin (crowd's is the
         strictest): said, with the command that changes it (it was silent: s13 researcher, finding 7)."""
-        n = self.annotators_created
+        n, kinded = self.annotators_created, self.annotators_kinded
+        given = (
+            (f"{kinded} annotator{' was' if kinded == 1 else 's were'} imported with the kind the file gives.",)
+            if kinded
+            else ()
+        )
         if not n:
-            return ()
+            return given
         return (
             f"{n} annotator{' was' if n == 1 else 's were'} imported as crowd, which sets the alternative-annotator "
             "test's margin (change with `judge-studio users set NAME --kind expert|skilled`, or on the Admin page).",
+            *given,
         )
 
     @property
@@ -332,7 +347,8 @@ class BatchWriter:
         self.done, self.reported = 0, -1  # -1: nothing reported yet (the first report is 0 of the total)
         self.dataset_id = 0
         self.runs_written: set[int] = set()  # runs this batch writes: never "an earlier run" to one another
-        self.annotators_created = 0  # imported annotators added now (ImportSummary's kind note)
+        self.annotators_created = 0  # imported annotators added now as crowd (ImportSummary's kind note)
+        self.annotators_kinded = 0  # imported annotators added now with the file's kind (not crowd)
 
     def run(self) -> ImportSummary:
         dataset = self._dataset()
@@ -356,6 +372,7 @@ class BatchWriter:
             annotators=annotators,
             runs=runs,
             annotators_created=self.annotators_created,
+            annotators_kinded=self.annotators_kinded,
         )
 
     # -------------------------------------------------------------- progress
@@ -552,9 +569,7 @@ class BatchWriter:
                         "file. Nothing was imported."
                     )
                 if person is None:
-                    person = Annotator(name=name)
-                    self.session.add(person)
-                    self.annotators_created += 1
+                    person = self._new_annotator(name, item.where)
                 people[item.annotator] = person
         self.session.flush()
         ids = set(self.comparisons.values())
@@ -594,6 +609,22 @@ class BatchWriter:
         flush()
         self._report()
         return written, len(labelled_by)
+
+    def _new_annotator(self, name: str, where: str) -> Annotator:
+        """An imported annotator, of the kind the batch gives it (``annotator_kinds``), else crowd."""
+        kind = dict(self.batch.annotator_kinds).get(name, "crowd")
+        if kind not in ANNOTATOR_KINDS:
+            raise StoreError(
+                f"{where}: annotator {name!r} has kind {kind!r}, not one of {', '.join(ANNOTATOR_KINDS)}. "
+                "Nothing was imported."
+            )
+        person = Annotator(name=name, kind=kind)
+        self.session.add(person)
+        if kind == "crowd":
+            self.annotators_created += 1
+        else:
+            self.annotators_kinded += 1
+        return person
 
     def _store_labels(self, labels: list[Label]) -> None:
         """Write ``labels`` and their "created" events (the events need the labels' ids: two flushes)."""
@@ -669,6 +700,9 @@ class BatchWriter:
                     reference=verdict.reference,
                     raw_output=verdict.raw_output,
                     latency_s=verdict.latency_s,
+                    p_1=verdict.p_1,
+                    p_2=verdict.p_2,
+                    p_tie=verdict.p_tie,
                 )
             )
         self.session.flush()

@@ -50,6 +50,7 @@ import pandas as pd
 from analysis import majority_labels, verdict_that_counts
 from analysis.aggregation import settle
 from analysis.defaults import UNCERTAIN_MARGIN
+from analysis.label_scope import imported_label
 from analysis.verdicts import PROBABILITY_COLUMNS, with_outcomes
 from annotation_store.guidelines import version_at
 from annotation_store.store import Store, StoreError
@@ -65,8 +66,10 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 #: skilled / expert; empty for a judge), the skip, the first answer (what a gold check scores), the comparison's
 #: gold answer, the session it was last given in with the guideline version then (empty outside a session, e.g.
 #: imported labels, and for a judge), and the rest of what the label holds. ``rater_kind`` stays "human" /
-#: "judge": readers filter judge rows on it.
-LABEL_DETAIL_COLUMNS = ["annotator_kind", "skipped", "first_verdict", "gold", "gold_answer", "session"]
+#: "judge": readers filter judge rows on it. ``imported``: the label was given in no session (imported from a
+#: file; ``analysis.label_scope.imported_label``, the one rule): its ``created_at`` is empty, since the time it
+#: holds is its import's, and its ``updated_at`` is when it was stored (empty for a judge's verdict).
+LABEL_DETAIL_COLUMNS = ["annotator_kind", "skipped", "first_verdict", "gold", "gold_answer", "session", "imported"]
 LABEL_DETAIL_COLUMNS += ["guideline_version", "confidence", "comment", "time_on_item_ms", "created_at", "updated_at"]
 #: What every row of ``labels`` and ``judgments`` says about its comparison (``_comparison_fields``).
 COMPARISON_COLUMNS = ["dataset", "comparison_id", "prompt_key", "category", "model1", "model2"]
@@ -153,6 +156,7 @@ def _label_details(label: Mapping[str, Any] | None, gold: str | None) -> dict[st
     """The LABEL_DETAIL_COLUMNS of one row: a person's label (``label``: a ``label_details`` row with its
     ``label_sessions`` columns) or a judge's verdict (None: only the comparison's gold answer)."""
     found = label or {}
+    imported = label is not None and imported_label(found.get("session"))
     return {
         "annotator_kind": found.get("kind"),
         "skipped": bool(found.get("skipped")),
@@ -160,11 +164,12 @@ def _label_details(label: Mapping[str, Any] | None, gold: str | None) -> dict[st
         "gold": gold is not None,
         "gold_answer": gold,
         "session": found.get("session"),
+        "imported": imported if label is not None else None,
         "guideline_version": _whole(found.get("guideline_version")),
         "confidence": _whole(found.get("confidence")),
         "comment": found.get("comment"),
         "time_on_item_ms": _whole(found.get("time_on_item_ms")),
-        "created_at": _when(found.get("created_at")),
+        "created_at": None if imported else _when(found.get("created_at")),
         "updated_at": _when(found.get("updated_at")),
     }
 
@@ -242,6 +247,29 @@ def labels_long(
     return rows
 
 
+#: What a ``judgments`` row says about its run's fingerprint (``Store.judge_runs_on``): its key, the parts a
+#: steward traces a verdict by (empty where the run's fingerprint has none, e.g. imported outputs or a remote
+#: judge's weights) and the whole fingerprint as JSON text (sorted keys: decoding, versions, seed, ...).
+FINGERPRINT_PARTS = ("weights_digest", "quantization", "prompt_template_hash")
+FINGERPRINT_COLUMNS = ["fingerprint_key", *(f"fingerprint_{part}" for part in FINGERPRINT_PARTS), "fingerprint"]
+
+
+def _fingerprints(store: Store, dataset: str) -> dict[int, dict[str, Any]]:
+    """run id -> its FINGERPRINT_COLUMNS, for every run that judged ``dataset``."""
+    found = {}
+    for view in store.judge_runs_on(dataset):
+        print_ = dict(view.fingerprint)
+        parts = {f"fingerprint_{part}": _part(print_.get(part)) for part in FINGERPRINT_PARTS}
+        whole = json.dumps(print_, sort_keys=True, ensure_ascii=False, default=str)
+        found[int(view.run_id)] = {"fingerprint_key": view.fingerprint_key, **parts, "fingerprint": whole}
+    return found
+
+
+def _part(value: Any) -> Any:
+    """One fingerprint part as a cell: text or a number as it is, anything else as its JSON text."""
+    return value if value is None or isinstance(value, (str, int, float)) else json.dumps(value, sort_keys=True)
+
+
 #: The columns of a ``judgments`` export, in order.
 JUDGMENT_COLUMNS = [
     *COMPARISON_COLUMNS,
@@ -254,16 +282,20 @@ JUDGMENT_COLUMNS = [
     *JUDGE_COLUMNS,
     "reason",
     "reference",
+    *FINGERPRINT_COLUMNS,
 ]
 
 
 def judgments(store: Store, dataset: str, *, margin: float = UNCERTAIN_MARGIN) -> list[dict[str, Any]]:
     """One row per stored judge verdict with what the judge said: its verdict, status, outcome (the
     uncertain rule applied), leaning and probabilities as in ``labels_long``, and its reasons and
-    reference answer, which no other export carries (the texts a demo of the judge's explanations needs)."""
+    reference answer, which no other export carries (the texts a demo of the judge's explanations needs),
+    and its run's fingerprint (FINGERPRINT_COLUMNS: which weights, quantization and prompt template gave it)."""
     table = {int(item["id"]): item for item in _records(_texts(store, dataset))}
     verdicts = _judge_rows(store, dataset, margin)
     names = _run_names(verdicts) if not verdicts.empty else {}
+    prints = _fingerprints(store, dataset) if not verdicts.empty else {}
+    unknown = dict.fromkeys(FINGERPRINT_COLUMNS)
     rows = []
     for verdict in _records(verdicts):
         rows.append(
@@ -278,6 +310,7 @@ def judgments(store: Store, dataset: str, *, margin: float = UNCERTAIN_MARGIN) -
                 **{column: verdict[column] for column in JUDGE_COLUMNS},
                 "reason": verdict["reason"],
                 "reference": verdict["reference"],
+                **prints.get(int(verdict["run_id"]), unknown),
             }
         )
     return rows
@@ -453,10 +486,16 @@ def items_wide(store: Store, dataset: str, *, margin: float = UNCERTAIN_MARGIN) 
     and ``judge:<model> #<run id>`` per judge run (its outcome: the verdict, "uncertain", or its parse status
     when it has none; always with the run id, ``_run_names``), plus ``judge:<model> #<run id>:swapped`` for runs
     that also judged the swapped order, and ``judge:<model> #<run id>:p_1`` / ``:p_2`` / ``:p_tie`` for runs with
-    probabilities, and last the
-    ADJUDICATION_FIELDS. Empty cells: no label (no adjudication)."""
+    probabilities (``...:swapped:p_1`` ... for the swapped order's), ``annotator_kinds`` (each annotator's kind,
+    as JSON text: the same on every row, so ``import`` restores the kinds), and last the
+    ADJUDICATION_FIELDS. Empty cells: no label (no adjudication).
+
+    ``import`` reads this layout back by itself (``interchange.importers``: the texts, every ``label:`` column,
+    every judge run, the kinds); what it cannot carry (confidence, comments, times, sessions, skips, reasons,
+    run fingerprints) is in the labels and judgments exports, and only ``backup`` keeps everything."""
     table = _texts(store, dataset)
     labels = store.labels(dataset)
+    kinds = _annotator_kinds(store, labels)
     verdicts = _judge_rows(store, dataset, margin)
     annotators = sorted(set(labels["annotator"]))
     by_label = {(int(r["comparison_id"]), str(r["annotator"])): str(r["verdict"]) for r in _records(labels)}
@@ -467,9 +506,9 @@ def items_wide(store: Store, dataset: str, *, margin: float = UNCERTAIN_MARGIN) 
     swapped_runs = {int(r) for r in verdicts.loc[verdicts["swapped"], "run_id"]}
     records = _records(verdicts)
     judged = {(int(r["comparison_id"]), int(r["run_id"]), bool(r["swapped"])): r["outcome"] for r in records}
-    with_probabilities = {int(r["run_id"]) for r in records if r["p_1"] is not None}
+    with_probabilities = {(int(r["run_id"]), bool(r["swapped"])) for r in records if r["p_1"] is not None}
     probabilities = {
-        (int(r["comparison_id"]), int(r["run_id"])): r for r in records if not r["swapped"] and r["p_1"] is not None
+        (int(r["comparison_id"]), int(r["run_id"]), bool(r["swapped"])): r for r in records if r["p_1"] is not None
     }
     rows: list[dict[str, Any]] = []
     for item in _records(table):
@@ -493,15 +532,28 @@ def items_wide(store: Store, dataset: str, *, margin: float = UNCERTAIN_MARGIN) 
         settled = final.get(comparison_id, dict.fromkeys(ADJUDICATION_FIELDS))
         row["people_label"] = settled["adjudication"] or majority.get(comparison_id)
         row["n_labels"] = int(counts.get(comparison_id, 0))
+        row["annotator_kinds"] = kinds
         for run_id, name in names.items():
             row[f"judge:{name}"] = judged.get((comparison_id, run_id, False))
             if run_id in swapped_runs:
                 row[f"judge:{name}:swapped"] = judged.get((comparison_id, run_id, True))
-            if run_id in with_probabilities:
-                found = probabilities.get((comparison_id, run_id), {})
-                row |= {f"judge:{name}:{column}": found.get(column) for column in PROBABILITY_COLUMNS}
+            for swapped, order in ((False, ""), (True, ":swapped")):
+                if (run_id, swapped) in with_probabilities:
+                    found = probabilities.get((comparison_id, run_id, swapped), {})
+                    row |= {f"judge:{name}{order}:{column}": found.get(column) for column in PROBABILITY_COLUMNS}
         rows.append(row | settled)
     return rows
+
+
+def _annotator_kinds(store: Store, labels: pd.DataFrame) -> str | None:
+    """The wide export's ``annotator_kinds``: {annotator: crowd / skilled / expert} of the labels' annotators as
+    JSON text (sorted; None without labels), so an import of the file gives them their kinds back."""
+    names = sorted({str(name) for name in labels["annotator"]})
+    if not names:
+        return None
+    accounts = store.accounts()
+    kinds = {str(n): str(k) for n, k in zip(accounts["name"], accounts["kind"], strict=True)}
+    return json.dumps({name: kinds.get(name, "crowd") for name in names}, ensure_ascii=False)
 
 
 def _prompt_text(instruction: str, context: str) -> str:

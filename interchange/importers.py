@@ -16,7 +16,11 @@ Formats (``IMPORT_FORMATS``):
 * ``mtbench-questions`` / ``mtbench-reference`` / ``mtbench-answers``: FastChat's jsonl layouts.
 * ``alpacaeval-outputs`` / ``alpacaeval-annotations``: AlpacaEval's ``model_outputs.json`` and
   ``annotations.json`` (preference 1 or 2; 0 means the outputs are identical, a draw, stored as a tie).
-* ``jsonl`` / ``csv``: any table, with a column mapping.
+* ``jsonl`` / ``csv``: any table, with a column mapping. A file made by ``export --kind wide`` is read by
+  itself (``WIDE_EXPORT_COLUMNS``): ``prompt_key`` as the key, every ``label:NAME`` column as NAME's labels,
+  every ``judge:MODEL #N`` column (with ``:swapped`` and the probabilities) as one judge run, and
+  ``annotator_kinds`` as the kinds of the annotators it creates. Every column an import does not read is
+  named in its summary ("Columns not read: ...").
 
 Judge outputs become judge runs whose fingerprint names the released outputs and the file, e.g.
 ``{"model": "PandaLM-7B (released outputs)", "profile": "pandalm", "source": "pandalm-7b-testset-v1.json"}``.
@@ -31,12 +35,14 @@ import difflib
 import hashlib
 import json
 import math
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
 from analysis.report_text import counted
+from analysis.verdicts import PROBABILITY_COLUMNS
 from annotation_store.batch_import import (
     ImportBatch,
     ImportComparison,
@@ -1490,6 +1496,8 @@ class ParsedTable:
     verdicts: list[ImportVerdict]
     judge: str | None
     notes: list[str] = dataclasses.field(default_factory=list)
+    runs: list[ImportJudgeRun] = dataclasses.field(default_factory=list)  # a wide export's judge runs
+    annotator_kinds: dict[str, str] = dataclasses.field(default_factory=dict)  # a wide export's kinds
 
     def write(self, store: Store, dataset: str | None = None) -> ImportSummary:
         """Everything in one transaction (``Store.import_batch``): dataset ``dataset`` or the file's name.
@@ -1501,7 +1509,13 @@ class ParsedTable:
         sizes = refuse_unnamed_existing(store, self.path, dataset)
         runs = (_judge_run(str(self.judge), "imported", self.path.name, self.verdicts),) if self.verdicts else ()
         summary = self.collected.write(
-            store, self.path, name, "any", description=f"imported from {self.path.name}", judge_runs=runs
+            store,
+            self.path,
+            name,
+            "any",
+            description=f"imported from {self.path.name}",
+            judge_runs=(*runs, *self.runs),
+            annotator_kinds=tuple(self.annotator_kinds.items()),
         )
         fields = {f.name: getattr(summary, f.name) for f in dataclasses.fields(summary)}
         return TableImportSummary(**fields, notes=tuple(self.notes), existing=sizes.get(name))
@@ -1642,7 +1656,9 @@ def read_table(
     every = frozenset(found)
     for record in records:
         record.file_columns = every
-    columns, notes = given.by_name(found)
+    wide = _WideExport.of(found, given)
+    columns, notes = (wide.columns if wide else given).by_name(found)
+    notes += wide.notes(given, found) if wide else []
     columns.check_file(file.name, found)
     if "" in found:  # a CSV header cell left empty (a spreadsheet's stray column, pandas' index)
         notes.append(f"Column {found.index('') + 1} has no name in the header and was not read.")
@@ -1660,10 +1676,168 @@ def read_table(
             verdict = _table_verdict(record, columns, item, judged)
             if verdict is not None:
                 verdicts.append(verdict)
+        if wide:
+            wide.read(record, item)
     if unlabelled:  # an empty or null label cell is no label: say how many records have none
         notes.append(f"{counted(unlabelled, 'record')} without a label (an empty label cell is no label).")
-    notes += [note for note in (repeated, _empty_responses(out)) if note]
-    return ParsedTable(file, out, verdicts, judge, notes)
+    guarded = _formula_guards(records, columns) if wide and file.suffix.lower() == ".csv" else ""
+    notes += [note for note in (repeated, _empty_responses(out), _not_read(found, columns, wide, notes)) if note]
+    notes += [guarded] if guarded else []
+    if not wide:
+        return ParsedTable(file, out, verdicts, judge, notes)
+    return ParsedTable(file, out, verdicts, judge, notes, wide.runs(file.name), wide.kinds)
+
+
+# ---------------------------------------------------------------------- the wide export, read back
+
+#: The columns every ``export --kind wide`` file has (``interchange.exporters.items_wide``): a table with all of
+#: them is read as one by itself (``_WideExport``), the user's ``--map`` pairs winning as for any table.
+WIDE_EXPORT_COLUMNS = ("prompt_key", "model1", "model2", "response1", "response2", "majority", "people_label")
+#: A judge run's column in the wide export: ``judge:<model> #<run id>`` (``exporters._run_names``).
+_WIDE_JUDGE = re.compile(r"judge:(?P<model>.+) #(?P<run>\d+)")
+_WIDE_STATUSES = ("unparsed", "truncated", "error")  # a judge's outcome without a verdict (its parse status)
+#: Why the wide export's own figures are not read (a note after "Columns not read").
+_WIDE_DERIVED = "the majority, people_label and n_labels are recomputed from the labels; adjudications are not imported"
+
+
+@dataclass
+class _WideExport:
+    """How a wide export's own columns are read: the mapping completed with ``prompt_key`` as the key and each
+    ``label:NAME`` column as NAME's labels, its judge columns (unless a ``verdict`` column was mapped) with
+    the verdicts read so far, and the annotators' kinds (``annotator_kinds``)."""
+
+    columns: _TableColumns
+    judges: list[str]  # the ``judge:<model> #<run id>`` columns read, in file order
+    verdicts: dict[str, list[ImportVerdict]] = dataclasses.field(default_factory=dict)
+    kinds: dict[str, str] = dataclasses.field(default_factory=dict)
+
+    @classmethod
+    def of(cls, found: Sequence[str], given: _TableColumns) -> _WideExport | None:
+        """The reading of a file with the wide export's header (None for any other table)."""
+        if not set(WIDE_EXPORT_COLUMNS) <= set(found):
+            return None
+        mapping = dict(given.mapping)
+        used = set(mapping.values())
+        if "key" not in mapping and "prompt_key" not in used:
+            mapping["key"] = "prompt_key"
+        for column in found:
+            if column.startswith("label:") and column[6:].strip() and column not in used and column not in mapping:
+                mapping[column] = column
+        judges = [] if "verdict" in mapping else [c for c in found if _WIDE_JUDGE.fullmatch(c) and c not in used]
+        return cls(dataclasses.replace(given, mapping=mapping), judges)
+
+    def read(self, record: _Record, item: tuple[str, str, str]) -> None:
+        """The record's judge verdicts (both orders) and, from the first record giving them, the kinds."""
+        for column in self.judges:
+            for order, swapped in ((column, False), (f"{column}:swapped", True)):
+                verdict = _wide_verdict(record, order, item, swapped)
+                if verdict is not None:
+                    self.verdicts.setdefault(column, []).append(verdict)
+        if not self.kinds and record.data.get("annotator_kinds") not in (None, ""):
+            self.kinds = _wide_kinds(record)
+
+    def runs(self, source: str) -> list[ImportJudgeRun]:
+        """One judge run per judge column with verdicts, named by its model; the column is in its fingerprint,
+        so two runs of one model (two prompt versions) stay two runs."""
+        runs = []
+        for column in self.judges:
+            if self.verdicts.get(column):
+                model = _WIDE_JUDGE.fullmatch(column)["model"]  # type: ignore[index]
+                fingerprint = {"model": model, "profile": "imported", "source": source, "column": column}
+                key = hashlib.sha256(json.dumps(fingerprint, sort_keys=True).encode()).hexdigest()[:20]
+                runs.append(ImportJudgeRun(key, fingerprint, tuple(self.verdicts[column])))
+        return runs
+
+    def notes(self, given: _TableColumns, found: Sequence[str]) -> list[str]:
+        """What the import line says it read as the wide export's own columns (beyond those read by name)."""
+        added = [f for f in self.columns.mapping if f not in given.mapping]
+        read = ["prompt_key as the key"] if "key" in added else []
+        read += [_column_list([self.columns.mapping[f] for f in added if f.startswith("label:")])] if added else []
+        read += [_column_list(self.judges)] if self.judges else []
+        read += ["annotator_kinds"] if "annotator_kinds" in found else []
+        return [f"Read as a wide export: {', '.join(part for part in read if part)}."] if any(read) else []
+
+    def read_columns(self) -> set[str]:
+        """The columns this reading consumes beyond the mapping: the judges' (both orders, probabilities)."""
+        orders = [order for column in self.judges for order in (column, f"{column}:swapped")]
+        return {"annotator_kinds", *orders, *(f"{order}:{p}" for order in orders for p in PROBABILITY_COLUMNS)}
+
+
+def _wide_probability(record: _Record, column: str) -> float | None:
+    value = record.data.get(column)
+    if value is None or value == "" or (isinstance(value, float) and math.isnan(value)):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        record.fail(column, f"expected a probability, got {_shown(value)}")
+    if not 0.0 <= number <= 1.0:
+        record.fail(column, f"expected a probability between 0 and 1, got {_shown(value)}")
+    return number
+
+
+def _wide_verdict(record: _Record, column: str, item: tuple[str, str, str], swapped: bool) -> ImportVerdict | None:
+    """One judge cell of a wide export (its outcome: "1", "2", "tie", "uncertain" or a parse status; empty: not
+    judged) with its probabilities. An uncertain outcome is the verdict its probabilities lean to (the
+    uncertain rule is applied again when figures are computed), so it needs them."""
+    word = _word(record.data.get(column))
+    if not word:
+        return None
+    p_1, p_2, p_tie = (_wide_probability(record, f"{column}:{p}") for p in PROBABILITY_COLUMNS)
+    verdict: str | None = word if word in ("1", "2", "tie") else None
+    status = "ok" if verdict else word
+    if word == "uncertain":
+        if None in (p_1, p_2, p_tie):
+            record.fail(column, f"'uncertain' needs its probabilities ({column}:p_1, :p_2, :p_tie)")
+        verdict, status = max(zip((p_1, p_2, p_tie), ("1", "2", "tie"), strict=True))[1], "ok"
+    elif not verdict and word not in _WIDE_STATUSES:
+        record.fail(column, f"expected 1, 2, tie, uncertain or {', '.join(_WIDE_STATUSES)}, got {_shown(word)}")
+    return ImportVerdict(*item, verdict, status, swapped=swapped, p_1=p_1, p_2=p_2, p_tie=p_tie, where=record.where)
+
+
+def _wide_kinds(record: _Record) -> dict[str, str]:
+    """The ``annotator_kinds`` cell: {annotator: kind} (JSON text, or an object in JSON Lines)."""
+    value = record.data["annotator_kinds"]
+    try:
+        kinds = json.loads(value) if isinstance(value, str) else value
+    except json.JSONDecodeError:
+        kinds = None
+    if not isinstance(kinds, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in kinds.items()):
+        record.fail("annotator_kinds", f"expected a JSON object of annotator names and kinds, got {_shown(value)}")
+    return {name.strip(): kind for name, kind in kinds.items()}
+
+
+#: What a CSV export puts before a cell a spreadsheet would run as a formula (``exporters.neutralize``).
+_GUARDED = tuple(f"'{prefix}" for prefix in ("=", "+", "-", "@", "\t", "\r"))
+
+
+def _formula_guards(records: Sequence[_Record], columns: _TableColumns) -> str:
+    """The note on a CSV wide export's texts that start with the apostrophe the CSV export puts before a
+    would-be formula: they are kept as written (the apostrophe cannot be told from one the text had)."""
+    texts = [
+        columns.mapping[f]
+        for f in ("instruction", "input", "reference", "response1", "response2")
+        if f in columns.mapping
+    ]
+    cells = sum(1 for r in records for c in texts if c in r.data and str(r.data[c] or "").startswith(_GUARDED))
+    if not cells:
+        return ""
+    return (
+        f"{counted(cells, 'text')} start with the apostrophe the CSV export puts before = + - @ (a spreadsheet "
+        "formula guard): kept as written; import the JSONL export for the exact texts."
+    )
+
+
+def _not_read(found: Sequence[str], columns: _TableColumns, wide: _WideExport | None, notes: Sequence[str]) -> str:
+    """ "Columns not read: 'a', 'b'." naming every column of the file the import leaves out (a column without a
+    name, or the 'verdict' column a note already names, aside): nothing is dropped without a word."""
+    read = set(columns.mapping.values()) | (wide.read_columns() if wide else set())
+    named = {"verdict"} if any("'verdict' was not imported" in note for note in notes) else set()
+    left = [column for column in found if column and column not in read and column not in named]
+    if not left:
+        return ""
+    why = f" ({_WIDE_DERIVED})" if wide else ""
+    return f"Columns not read: {_column_list(left)}{why}."
 
 
 def import_table(

@@ -40,7 +40,7 @@ from analysis import (
 )
 from analysis.agreement import OVER_TIME_COLUMNS
 from analysis.bias import ResponseOneShare
-from analysis.label_scope import ALL
+from analysis.label_scope import ALL, import_time_note
 from analysis.partial_order import EDGE_COLUMNS, order_edges
 from analysis.rankings import PAIR_COLUMNS, pair_table
 from analysis.report import JUDGE, PEOPLE, JudgeSection, Ranking, digest
@@ -117,6 +117,8 @@ class Dashboard:
     judged_both_orders: bool = False  # the run has its own swapped-order verdicts (swap figures measured)
     # the dataset's grading sessions as (name, rating scale), oldest first: the page's ``rate`` hint names one
     grading_sessions: tuple[tuple[str, int], ...] = ()
+    # "N imported labels left out: they carry their import time" ('' when over_time left none out)
+    over_time_note: str = ""
 
     @property
     def pairwise(self) -> bool:
@@ -336,6 +338,7 @@ def _compute(inputs: ReportInputs, levels: tuple[float, float], cache: ReportCac
         report=report,
         judge_response_one=judge.response_one if judge else None,
         judged_both_orders=judge is not None and judge.both_orders is not None,
+        over_time_note=import_time_note(judge.over_time_left_out) if judge else "",
     )
 
 

@@ -380,7 +380,9 @@ def dashboard_figures(board: Dashboard) -> dict[str, Any]:
     """The page's values by elem_id (``FIGURE_IDS``, in page order, the summary first)."""
     values = {
         "dashboard-summary": summary_markdown(board),
-        "dashboard-over-time": agreement_over_time_figure(board.over_time),
+        "dashboard-over-time": agreement_over_time_figure(
+            board.over_time, note=board.over_time_note, time_series=board.over_time_is_time_series
+        ),
         "dashboard-confusion": confusion_figure(board.agreement.confusion),
         "dashboard-categories": category_figure(board.categories),
         "dashboard-kappa": kappa_figure(board.inter_annotator),

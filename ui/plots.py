@@ -141,16 +141,21 @@ def notes_above(fig: go.Figure, title: str, notes: Sequence[str], title_size: in
 NOT_A_TIME_SERIES_AXIS = "labels compared, in label order (stored at once, e.g. imported: not a time series)"
 
 
-def agreement_over_time_figure(over_time: pd.DataFrame, confidence: float = CONFIDENCE) -> go.Figure:
+def agreement_over_time_figure(
+    over_time: pd.DataFrame, confidence: float = CONFIDENCE, *, note: str = "", time_series: bool | None = None
+) -> go.Figure:
     """Cumulative human-vs-judge accuracy as labels came in, with its Wilson interval as a band.
 
-    Against time only when the labels span real labelling time (``analysis.spans_real_time``);
-    labels stored at once (an import) are plotted in label order, and the axis says so."""
-    title = "Human vs judge accuracy over time"
+    Against time only when the labels span real labelling time (``analysis.spans_real_time``; ``time_series``:
+    the report's own answer, False when every label is imported); labels stored at once (an import) are
+    plotted in label order, and the axis says so. ``note``: a line under the title (the imported labels
+    left out, ``Dashboard.over_time_note``)."""
+    title = "Human vs judge accuracy over time" + (f"<br><sup>{note}</sup>" if note else "")
     if over_time.empty:
         return message_figure(title, NOTHING_TO_COMPARE)
     times = pd.to_datetime(over_time["time"])
-    by_time = spans_real_time(times)  # labels imported at once have no labelling times worth plotting
+    # labels imported at once have no labelling times worth plotting
+    by_time = spans_real_time(times) if time_series is None else time_series
     x = times if by_time else over_time["n"]
     hover = "%{customdata} compared<br>accuracy %{y:.3f}<extra></extra>"
     fig = go.Figure()
