@@ -225,7 +225,7 @@ def test_rest_import_by_an_admin_writes_the_rows_and_answers_the_summary(studio:
         spec = client.get("/api/v1/openapi.json", headers=bearer).json()
         post = spec["paths"]["/api/v1/datasets/import"]["post"]
         assert "multipart/form-data" in post["requestBody"]["content"]
-        assert {"403", "413"} <= set(post["responses"]) and "Import one dataset file" in post["description"]
+        assert {"403", "413", "415"} <= set(post["responses"]) and "Import one dataset file" in post["description"]
 
 
 def test_rest_import_is_refused_to_a_non_admin_with_nothing_written(studio: Studio, home: Path) -> None:

@@ -35,10 +35,12 @@ IMPORT_ANSWERS = answers(
     401,
     403,
     413,
+    415,
     notes={
         400: "the file cannot be imported (the message names the file, the line and the column); nothing was written",
         403: "only admins import",
         413: "the file is larger than max_upload_mb; nothing was read or stored",
+        415: "the body was not sent as multipart/form-data (the file in the field 'file')",
     },
 )
 
