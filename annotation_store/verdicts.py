@@ -6,13 +6,22 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import case, func, select
+from sqlalchemy import case, delete, func, select
 from sqlalchemy.orm import Session
 
 from annotation_store.base import StoreNotFound
 from annotation_store.datasets import DatasetsMixin
 from annotation_store.errors import StoreError
-from annotation_store.models import PARSE_STATUSES, VERDICT_VALUES, Comparison, Dataset, JudgeRun, JudgeVerdict, utcnow
+from annotation_store.models import (
+    PARSE_STATUSES,
+    VERDICT_VALUES,
+    Comparison,
+    Dataset,
+    JudgeRating,
+    JudgeRun,
+    JudgeVerdict,
+    utcnow,
+)
 from annotation_store.views import JudgeRunView, NewVerdict, VerdictView
 
 
@@ -60,6 +69,22 @@ class VerdictsMixin(DatasetsMixin):
                 session.flush()
                 run_id = run.id
             return run_id
+
+    def drop_run_of_errors(self, run_id: int) -> bool:
+        """Delete the judge run ``run_id`` and its verdicts, in one transaction, when it holds nothing but "error"
+        verdicts (refusals, which a new run stores again) and no ratings; True when it was deleted. For a run a
+        command just created and whose judge then failed before judging anything (tester report s14 judgeeng,
+        finding 9: every bad endpoint left a run of errors in `metrics`)."""
+        with self._write() as session:
+            judged = session.scalar(
+                select(JudgeVerdict.id).where(JudgeVerdict.run_id == run_id, JudgeVerdict.status != "error").limit(1)
+            )
+            rated = session.scalar(select(JudgeRating.id).where(JudgeRating.run_id == run_id).limit(1))
+            if judged is not None or rated is not None or session.get(JudgeRun, run_id) is None:
+                return False
+            session.execute(delete(JudgeVerdict).where(JudgeVerdict.run_id == run_id))
+            session.execute(delete(JudgeRun).where(JudgeRun.id == run_id))
+            return True
 
     def judged_comparison_ids(self, run_id: int, *, errors: bool = True) -> set[int]:
         """The comparisons the run has a verdict row on; ``errors=False`` leaves out those stored only as

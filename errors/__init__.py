@@ -36,4 +36,32 @@ class Unavailable(StudioError):
     """A resource the request needs cannot be used right now, e.g. the judge failed to load (HTTP 503)."""
 
 
-__all__ = ["Conflict", "Forbidden", "InvalidInput", "NotFound", "NotSignedIn", "StudioError", "Unavailable"]
+_CLOSERS = "\"')]}»”’"
+
+
+def sentence(text: str) -> str:
+    """``text`` ended as a sentence: a full stop added unless it already ends with one (or ! ? …), looking
+    past closing quotes and brackets (``... (is it running?)`` is left alone, ``{"error": "nope"}`` gets one)."""
+    text = text.rstrip()
+    if not text or text.rstrip(_CLOSERS).endswith((".", "!", "?", "…")):
+        return text
+    return text + "."
+
+
+def joined(*parts: str) -> str:
+    """Messages said one after the other, each ended as a sentence (tester report s14 judgeeng, finding 7: "CUDA out
+    of memory 0 verdicts of this run were stored" ran two sentences together); empty parts are left out."""
+    return " ".join(sentence(part) for part in parts if part and part.strip())
+
+
+__all__ = [
+    "Conflict",
+    "Forbidden",
+    "InvalidInput",
+    "NotFound",
+    "NotSignedIn",
+    "StudioError",
+    "Unavailable",
+    "joined",
+    "sentence",
+]

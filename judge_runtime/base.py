@@ -66,6 +66,8 @@ class JudgeSpec:
     # probabilities of the ratings 1-10 after its explanation and gives their mean (G-Eval style; local judges
     # only). Pairwise profiles ignore it. See judge_runtime.ratings.
     rating_mode: str = "parse"
+    # remote judges only: seconds one request may wait for the server's answer before the run stops with a message
+    remote_timeout_s: float = 600.0
 
 
 @dataclass(frozen=True)

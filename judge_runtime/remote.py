@@ -70,9 +70,11 @@ import json
 import math
 import os
 import re
+import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -94,6 +96,8 @@ TOP_LOGPROBS = 20  # vLLM's default cap (--max-logprobs); llama.cpp has none; Op
 VERDICT_BIAS = 100.0  # logit_bias on the verdict words' first tokens: the API's maximum (vLLM clamps to +-100)
 API_KEY_ENV = "JUDGE_STUDIO_API_KEY"  # sent as a bearer token when set (vLLM --api-key, llama-server --api-key)
 _REMOTE_MODEL = re.compile(r"^openai:(?P<name>.+)@(?P<url>https?://\S+)$")
+#: Seconds one request may wait for the server's answer (the ``remote_timeout_s`` setting's default).
+DEFAULT_TIMEOUT_S: float = JudgeSpec.remote_timeout_s
 
 
 class RemoteJudgeError(JudgeLoadError):
@@ -132,6 +136,12 @@ def parse_remote_model(model: str) -> tuple[str, str]:
             f"Remote judge {model!r}: the base URL's scheme is {scheme.group('scheme')!r}; an OpenAI-compatible "
             "server is reached over http or https only, e.g. 'openai:qwen2.5-7b-instruct@http://127.0.0.1:8000/v1'."
         )
+    address = re.match(r"^openai:.+@(?P<url>\S+)$", model.strip())
+    if match is None and address is not None and "://" not in address.group("url"):
+        raise JudgeLoadError(
+            f"Remote judge {model!r}: the base URL has no scheme; add http:// or https:// "
+            f"(got {address.group('url')!r}), e.g. 'openai:qwen2.5-7b-instruct@http://127.0.0.1:8000/v1'."
+        )
     if match is None:
         raise JudgeLoadError(
             f"Remote judge {model!r} is not of the form 'openai:<served model name>@<base URL>', "
@@ -157,6 +167,86 @@ class Completion:
     top_logprobs: TopLogprobs
 
 
+class ServerWait:
+    """The requests to a judge server now waiting for its answer, so that a progress bar can say how long the oldest
+    has waited ("waiting for the judge server, 45 s"; tester report s14 judgeeng, finding 8: a server that hung was
+    waited on in silence for 10 minutes). Thread-safe: the requests of a batch run in threads of their own."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._started: dict[int, float] = {}
+        self._next = 0
+
+    @contextmanager
+    def request(self) -> Iterator[None]:
+        """Counts the block as one request waiting for its answer."""
+        with self._lock:
+            key, self._next = self._next, self._next + 1
+            self._started[key] = self.clock()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._started.pop(key, None)
+
+    def waited(self) -> float | None:
+        """Seconds the oldest request now waiting has waited; None when none waits."""
+        with self._lock:
+            oldest = min(self._started.values(), default=None)
+        return None if oldest is None else max(0.0, self.clock() - oldest)
+
+    def text(self) -> str:
+        """The progress bar's words while a request waits ('' when none does)."""
+        waited = self.waited()
+        return "" if waited is None else f"waiting for the judge server, {waited:.0f} s"
+
+
+#: The process's one record of requests waiting for a judge server (``ServerWait``), read by the judging bars.
+SERVER_WAIT = ServerWait()
+
+
+def waiting_for_server() -> Any:
+    return SERVER_WAIT.request()
+
+
+def not_openai(base_url: str, path: str, body: Any) -> RemoteJudgeError:
+    """The one message for JSON of the wrong shape (tester report s14 judgeeng, finding 3: a traceback ending
+    "'str' object has no attribute 'get'"): what was expected where, and the start of what came."""
+    what, expected = {
+        "models": ("an OpenAI models list", "data[].id"),
+        "chat/completions": ("an OpenAI chat completions answer", "choices[0].message.content"),
+    }.get(path, ("an OpenAI completions answer", "choices[0].text"))
+    got = json.dumps(body, ensure_ascii=False)
+    got = got if len(got) <= 80 else got[:80] + "…"
+    return RemoteJudgeError(
+        f"The judge server at {base_url} answered JSON that is not {what} (expected {expected}; got {got})."
+    )
+
+
+def _choice(base_url: str, path: str, body: Any) -> dict[str, Any]:
+    """``choices[0]`` of a (streamed piece of a) completions answer, its text or message checked; raises
+    :func:`not_openai` for any other shape."""
+    choices = body.get("choices") if isinstance(body, dict) else None
+    choice = choices[0] if isinstance(choices, list) and choices and isinstance(choices[0], dict) else None
+    if choice is None:
+        raise not_openai(base_url, path, body)
+    if path == "chat/completions":
+        message = choice.get("message", choice.get("delta"))
+        if not isinstance(message, dict) or not isinstance(message.get("content") or "", str):
+            raise not_openai(base_url, path, body)
+    elif not isinstance(choice.get("text"), str):
+        raise not_openai(base_url, path, body)
+    return choice
+
+
+def _usage(body: dict[str, Any], name: str) -> int | None:
+    """A token count of the answer's ``usage`` (None when the server reports none, or not as a number)."""
+    usage = body.get("usage")
+    value = usage.get(name) if isinstance(usage, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def _server_message(response: Any) -> str:
     try:
         body = response.json()
@@ -173,11 +263,12 @@ def _server_message(response: Any) -> str:
 class OpenAIClient:
     """The few calls a judge needs, with errors that say which endpoint failed and how."""
 
-    def __init__(self, base_url: str, *, timeout_s: float = 600.0) -> None:
+    def __init__(self, base_url: str, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
         import httpx
 
         headers = {"Authorization": f"Bearer {os.environ[API_KEY_ENV]}"} if os.environ.get(API_KEY_ENV) else {}
         self.base_url = base_url
+        self.timeout_s = timeout_s
         self._http = httpx.Client(
             base_url=base_url + "/", headers=headers, timeout=httpx.Timeout(timeout_s, connect=10.0)
         )
@@ -195,7 +286,10 @@ class OpenAIClient:
                 "running at that address?"
             )
         elif isinstance(exc, httpx.TimeoutException):
-            message = f"The judge endpoint {self.base_url} did not answer {path} in time ({exc})."
+            message = (
+                f"The judge endpoint {self.base_url} did not answer {path} in time ({exc or 'timed out'}; "
+                f"the limit is {self.timeout_s:g} s a request: --remote-timeout-s)."
+            )
         else:
             message = f"Request to the judge endpoint {self.base_url}/{path} failed: {exc}"
         return RemoteJudgeError(message, lost=True, reason=reason)
@@ -211,25 +305,41 @@ class OpenAIClient:
                 f"{_server_message(response)}{hint}"
             )
 
+    def _json(self, response: Any) -> Any:
+        """The answer's JSON, or a :class:`RemoteJudgeError` saying what came instead (a web server's HTML page
+        on that port: tester report s14 judgeeng, finding 4, read "Expecting value: line 1 column 1")."""
+        try:
+            return json.loads(response.content)
+        except ValueError:
+            kind = str(response.headers.get("content-type") or "an answer").split(";")[0].strip() or "an answer"
+            lines = [line.strip() for line in response.text.splitlines() if line.strip()]
+            first = lines[0][:80] if lines else ""
+            raise RemoteJudgeError(
+                f"The judge server at {self.base_url} answered {kind}, not JSON (first line: {first!r}); is the URL "
+                "the server's /v1 address?"
+            ) from None
+
     def get(self, path: str) -> Any:
         import httpx
 
-        try:
-            response = self._http.get(path)
-        except httpx.HTTPError as exc:
-            raise self._error(path, exc) from exc
+        with waiting_for_server():
+            try:
+                response = self._http.get(path)
+            except httpx.HTTPError as exc:
+                raise self._error(path, exc) from exc
         self._check(path, response)
-        return response.json()
+        return self._json(response)
 
     def post(self, path: str, payload: dict[str, Any]) -> Any:
         import httpx
 
-        try:
-            response = self._http.post(path, json=payload)
-        except httpx.HTTPError as exc:
-            raise self._error(path, exc) from exc
+        with waiting_for_server():
+            try:
+                response = self._http.post(path, json=payload)
+            except httpx.HTTPError as exc:
+                raise self._error(path, exc) from exc
         self._check(path, response)
-        return response.json()
+        return self._json(response)
 
     def stream(self, path: str, payload: dict[str, Any]) -> Iterator[dict[str, Any]]:
         """Server-sent events of a streamed request, one JSON object each, until ``[DONE]``."""
@@ -244,8 +354,16 @@ class OpenAIClient:
                     data = line[len("data:") :].strip()
                     if data == "[DONE]":
                         return
-                    event = json.loads(data)
-                    if isinstance(event, dict) and event.get("error"):
+                    try:
+                        event = json.loads(data)
+                    except ValueError:
+                        raise RemoteJudgeError(
+                            f"The judge server at {self.base_url} streamed a line that is not JSON "
+                            f"({data[:80]!r}); is the URL the server's /v1 address?"
+                        ) from None
+                    if not isinstance(event, dict):
+                        raise not_openai(self.base_url, path, event)
+                    if event.get("error"):
                         raise RemoteJudgeError(
                             f"The judge endpoint {self.base_url} failed while streaming: {event['error']}"
                         )
@@ -287,7 +405,7 @@ def _top_entries(logprobs: Any) -> TopLogprobs:
     own = logprobs.get("token_logprobs") or []
     entries: TopLogprobs = []
     for index, (token, top) in enumerate(zip(tokens, tops, strict=False)):
-        offered = dict(top or {})
+        offered = {str(key): value for key, value in top.items()} if isinstance(top, dict) else {}
         if index < len(own) and own[index] is not None:
             offered.setdefault(str(token), own[index])
         entries.append((str(token), offered))
@@ -490,14 +608,18 @@ class RemoteJudge(Judge):
         body = self.client.post(
             request.endpoint, self._payload(request, max_tokens=max_tokens, suffix=suffix, **options)
         )
-        choice = (body.get("choices") or [{}])[0]
-        usage = body.get("usage") or {}
+        choice = _choice(self.client.base_url, request.endpoint, body)  # the one check of the answer's shape
         if request.endpoint == "chat/completions":
-            text, entries = str((choice.get("message") or {}).get("content") or ""), []
+            text, entries = str(choice["message"].get("content") or ""), []
         else:
-            text, entries = str(choice.get("text") or ""), _top_entries(choice.get("logprobs"))
+            text, entries = choice["text"], _top_entries(choice.get("logprobs"))
+        finish = choice.get("finish_reason")
         return Completion(
-            text, choice.get("finish_reason"), usage.get("prompt_tokens"), usage.get("completion_tokens"), entries
+            text,
+            finish if isinstance(finish, str) else None,
+            _usage(body, "prompt_tokens"),
+            _usage(body, "completion_tokens"),
+            entries,
         )
 
     def _stream(self, request: RemoteRequest, *, suffix: str = "") -> Iterator[str | Completion]:
@@ -509,9 +631,11 @@ class RemoteJudge(Judge):
         usage: dict[str, Any] = {}
         entries: TopLogprobs = []
         for event in self.client.stream(request.endpoint, payload):
-            usage = event.get("usage") or usage
-            for choice in event.get("choices") or []:
-                piece = str(((choice.get("delta") or {}).get("content") if chat else choice.get("text")) or "")
+            usage = event["usage"] if isinstance(event.get("usage"), dict) else usage
+            for index in range(len(event.get("choices") or [])):  # the last event may hold the usage alone
+                choice = _choice(self.client.base_url, request.endpoint, {"choices": event["choices"][index:]})
+                said = choice.get("delta", choice.get("message")) if chat else None
+                piece = str((said.get("content") if said is not None else choice["text"]) or "")
                 if not chat:
                     entries += _top_entries(choice.get("logprobs"))
                 finish = choice.get("finish_reason") or finish
@@ -636,7 +760,9 @@ class RemoteJudge(Judge):
 
 def _served_entry(client: OpenAIClient, name: str) -> dict[str, Any]:
     listing = client.get("models")
-    entries = [entry for entry in (listing.get("data") or []) if isinstance(entry, dict)]
+    if not isinstance(listing, dict) or not isinstance(listing.get("data"), list):
+        raise not_openai(client.base_url, "models", listing)
+    entries = [entry for entry in listing["data"] if isinstance(entry, dict)]
     for entry in entries:
         if entry.get("id") == name:
             return entry
@@ -684,8 +810,11 @@ def _versions() -> dict[str, str]:
     return {"httpx": version("httpx")}
 
 
-def load_remote_judge(spec: JudgeSpec, profile: Profile, decoding: Decoding, *, timeout_s: float = 600.0) -> Judge:
-    """Connect to the endpoint in ``spec.model``, check it serves the model, and describe it in a fingerprint."""
+def load_remote_judge(
+    spec: JudgeSpec, profile: Profile, decoding: Decoding, *, timeout_s: float | None = None
+) -> Judge:
+    """Connect to the endpoint in ``spec.model``, check it serves the model, and describe it in a fingerprint.
+    ``timeout_s``: how long one request may wait for its answer (default ``spec.remote_timeout_s``)."""
     served_model, base_url = parse_remote_model(spec.model)
     if _wants_expected_ratings(spec, profile):
         raise JudgeLoadError(EXPECTED_RATINGS_NEED_LOCAL)
@@ -696,7 +825,7 @@ def load_remote_judge(spec: JudgeSpec, profile: Profile, decoding: Decoding, *, 
         )
     if decoding.do_sample:
         raise JudgeLoadError("Remote judges decode greedily (temperature 0); sampling presets are not supported.")
-    client = OpenAIClient(base_url, timeout_s=timeout_s)
+    client = OpenAIClient(base_url, timeout_s=timeout_s or spec.remote_timeout_s)
     try:
         entry = _served_entry(client, served_model)
         # only chat profiles need a tokenizer here (for its chat template); plain prompts are tokenized by the server
@@ -744,7 +873,9 @@ def load_remote_judge(spec: JudgeSpec, profile: Profile, decoding: Decoding, *, 
 
 
 __all__ = [
+    "DEFAULT_TIMEOUT_S",
     "REMOTE_PREFIX",
+    "SERVER_WAIT",
     "RemoteJudge",
     "RemoteJudgeError",
     "is_remote_model",

@@ -30,6 +30,7 @@ from annotation_store import (
     open_store,
 )
 from annotation_store.store import JudgeRunView
+from errors import joined
 from judge_runtime import (
     DEMO_MODEL,
     Judge,
@@ -64,6 +65,8 @@ from orchestration.stopping import RunSwitch
 from settings import Settings, judge_spec
 
 RATING_PROFILE = "mtbench-single"
+#: Said after the error of a judge run that stopped before its first verdict and was deleted (``judge_dataset``).
+RUN_NOT_KEPT = "Nothing was stored; the run was not kept."
 
 
 @dataclass(frozen=True)
@@ -785,6 +788,7 @@ class Studio:
             if not todo:
                 return RunSummary(judged=0, skipped=skipped, unparsed=0, run_id=planned)
         judge = self.judge()
+        new_run = self.store.judge_run_id(judge.fingerprint_key) is None
         run_id = self.store.ensure_judge_run(judge.fingerprint_key, judge.fingerprint)
         todo, skipped = self._todo(run_id, ids, limit)
         cases, refused = self._screened(judge, run_id, todo)
@@ -807,6 +811,14 @@ class Studio:
         try:
             if cases:
                 judge.judge_many(list(cases.values()), batch_size=self.settings.batch_size, on_result=save)
+        except (Exception, KeyboardInterrupt) as exc:
+            # a run this call made whose judge failed before its first verdict (a bad endpoint, a server that hung
+            # until Ctrl-C) holds at most refusals, which the next run stores again: it is not kept (s14 judgeeng 9)
+            if not (new_run and not job.done and self.store.drop_run_of_errors(run_id)):
+                raise
+            if isinstance(exc, RemoteJudgeError):
+                raise RemoteJudgeError(joined(str(exc), RUN_NOT_KEPT), lost=exc.lost, reason=exc.reason) from exc
+            raise
         finally:
             self.activity.finish(job)
         unparsed = sum(n for status, n in statuses.items() if status not in VOTED)

@@ -48,6 +48,7 @@ class Settings:
     rating_mode: str = _default("rating_mode")
     rating_profile: str = _default("rating_profile")
     batch_size: int = _default("batch_size")
+    remote_timeout_s: float = _default("remote_timeout_s")
     host: str = _default("host")
     port: int = _default("port")
     api_threads: int = _default("api_threads")
@@ -138,4 +139,5 @@ def judge_spec(s: Settings) -> JudgeSpec:
         verdict_mode=s.resolved_verdict_mode,
         both_orders=s.both_orders,
         rating_mode=s.rating_mode,
+        remote_timeout_s=s.remote_timeout_s,
     )

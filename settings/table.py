@@ -329,6 +329,17 @@ JUDGE = (
         commands=JUDGE_COMMANDS,
         minimum=1,
     ),
+    Setting(
+        "remote_timeout_s",
+        float,
+        "remote judges (openai:NAME@URL): seconds one request may wait for the server's answer before the run "
+        "stops with a message (what is stored is kept; the same command continues). While a request waits, the "
+        "judging bar says so",
+        "judge",
+        commands=JUDGE_COMMANDS,
+        minimum=1,
+        **_spec("remote_timeout_s"),
+    ),
 )
 
 SERVER = (
