@@ -75,14 +75,19 @@ def add_metrics(parser: argparse.ArgumentParser) -> None:
     add_labels_from(parser)
 
 
+#: Other names ``report --format`` takes for its formats (``md`` was refused: s14 newfeat 1).
+REPORT_FORMAT_ALIASES = {"md": "markdown", "htm": "html", "txt": "text"}
+
+
 def add_report(parser: argparse.ArgumentParser) -> None:
     add_settings(parser, "report")
     parser.add_argument("--dataset", help="dataset name (may be left out when the database holds only one)")
     parser.add_argument("--run", type=int, help="judge run id (default: every run on the dataset)")
     parser.add_argument(
         "--format",
+        type=lambda name: REPORT_FORMAT_ALIASES.get(name.strip().lower(), name.strip().lower()),
         choices=("markdown", "html", "text", "json"),
-        help="markdown, html with the plots (plotly.js inline, no network), text (as markdown, names not "
+        help="markdown (or md), html with the plots (plotly.js inline, no network), text (as markdown, names not "
         "escaped: for reading in a terminal) or json (the card's figures, as REST /api/v1/report-card returns "
         "them); default from the output's suffix (.html, .htm; .txt; .json), else markdown, and text on standard "
         "output when it is a terminal",

@@ -27,8 +27,8 @@ REPORT_THRICE = """
 import sys
 from cli import main
 out = sys.argv[1]
-for fmt in ("markdown", "text", "html"):
-    main(["report", "--dataset", sys.argv[2], "--format", fmt, "--bootstrap", "20", "-o", f"{out}.{fmt}"])
+for fmt, name in (("md", "markdown"), ("text", "text"), ("html", "html")):  # md: the README's alias
+    main(["report", "--dataset", sys.argv[2], "--format", fmt, "--bootstrap", "20", "-o", f"{out}.{name}"])
 print("loaded:", sorted(m for m in ("gradio", "ui.layout", "ui.report_card", "plotly") if m in sys.modules))
 """
 
