@@ -327,24 +327,20 @@
     const input = event.target;
     const picker = input instanceof HTMLInputElement && input.closest(PICKERS.map((id) => `#${id}`).join(", "));
     const to = event.relatedTarget; // null: a click on the list itself, or the window left: left alone
-    if (!picker || !to || picker.contains(to) || input.getAttribute("aria-expanded") !== "true") return;
-    input.dispatchEvent(new KeyboardEvent("keydown", { key: "Escape", code: "Escape", bubbles: true }));
+    if (!picker || !to || picker.contains(to)) return;
+    // after Gradio's own blur handling (which closes the list and opens it again)
+    setTimeout(() => {
+      if (input.getAttribute("aria-expanded") !== "true" || picker.contains(document.activeElement)) return;
+      input.dispatchEvent(new KeyboardEvent("keydown", { key: "Escape", code: "Escape", bubbles: true }));
+    }, 50);
   });
 
-  let queued = false;
-  const later = () => {
-    if (!queued) {
-      queued = true;
-      queueMicrotask(() => {
-        queued = false;
-        quiet();
-      });
-    }
-  };
   const start = () => {
     skipLink();
     quiet();
-    new MutationObserver(later).observe(document.body, { subtree: true, childList: true, characterData: true });
+    // at once (a MutationObserver's callback already takes a batch of changes): a toast or Gradio's announcer
+    // is hidden before the page renders, so it is never in the accessibility tree with its text
+    new MutationObserver(quiet).observe(document.body, { subtree: true, childList: true, characterData: true });
   };
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();

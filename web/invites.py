@@ -21,9 +21,11 @@ _FORM = """{error}
 <label for="name">Your name (how you log in)</label>
 <input id="name" name="name" required maxlength="100" value="{name}" autocomplete="username"{name_attrs}>
 <label for="password">Password (at least 8 characters)</label>
-<input id="password" name="password" type="password" required minlength="8" autocomplete="new-password"{password_attrs}>
+<input id="password" name="password" type="password" required minlength="8" autocomplete="new-password"
+{password_attrs}>
 <label for="password2">The same password again</label>
-<input id="password2" name="password2" type="password" required minlength="8" autocomplete="new-password"{password2_attrs}>
+<input id="password2" name="password2" type="password" required minlength="8" autocomplete="new-password"
+{password2_attrs}>
 <button type="submit" id="create-account">Create my account</button>
 </form>
 <p class="hint">After this you log in with the name and password you chose. The link works once.</p>
@@ -110,8 +112,8 @@ def invite_accept(
     if not name.strip():
         return _form(role, name, "Choose a name to log in with.", status.HTTP_400_BAD_REQUEST, ("name",))
     if password != password2:
-        wrong = ("password", "password2")
-        return _form(role, name, "The two passwords differ; type them again.", status.HTTP_400_BAD_REQUEST, wrong)
+        both = ("password", "password2")
+        return _form(role, name, "The two passwords differ; type them again.", status.HTTP_400_BAD_REQUEST, both)
     try:
         created, _role = access.accept_invite(token, name, password, _address(request))
     except StudioError as exc:
@@ -119,7 +121,7 @@ def invite_accept(
             return _gone()
         code = status.HTTP_409_CONFLICT if isinstance(exc, Conflict) else status.HTTP_400_BAD_REQUEST
         # a password the rules refuse, else the name (taken, or not allowed)
-        wrong = ("password", "password2") if "password" in str(exc).lower() else ("name",)
+        wrong: tuple[str, ...] = ("password", "password2") if "password" in str(exc).lower() else ("name",)
         return _form(role, name, str(exc), code, wrong)
     # the login page says the account was created and fills in the name (escaped there)
     return RedirectResponse(

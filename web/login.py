@@ -84,7 +84,7 @@ def login_page(
     shown = _NOTICE.format(text=html.escape(notice)) if notice else ""
     intro = f"{LOGIN_MESSAGE} {FIRST_START_HINT}" if first_start else LOGIN_MESSAGE
     # the name filled in (after an invite sign-up, or a failed login): the password takes the focus (s14 a11y 12)
-    focus = {"name_focus": "", "password_focus": " autofocus"} if name else {"name_focus": " autofocus", "password_focus": ""}
+    focus = {"name_focus": "" if name else " autofocus", "password_focus": " autofocus" if name else ""}
     body = _FORM.format(
         notice=shown, error=error_paragraph(error), intro=html.escape(intro), name=html.escape(name), **focus
     )
