@@ -478,7 +478,22 @@ def _counts(inputs: ReportInputs, majority: pd.DataFrame, details: pd.DataFrame)
         "skipped": int(details["skipped"].astype(bool).sum()) if not details.empty else 0,
         "gold": len(inputs.gold) if inputs.gold is not None else 0,
         "judge_runs": len(inputs.runs),
+        "empty_responses": empty_responses(texts),
     }
+
+
+def empty_responses(texts: pd.DataFrame) -> dict[str, Any]:
+    """Comparisons with an empty (or blank) response: the judge refuses them (status ``error``), so they are in
+    no win rate, agreement figure or ranking and a model that answers nothing is never beaten there.
+    ``by_model``: how many empty responses each model gave (a comparison with two counts for both)."""
+    if texts.empty or "response1" not in texts or "response2" not in texts:
+        return {"n": 0, "by_model": {}}
+    blank = [texts[f"response{i}"].fillna("").astype(str).str.strip() == "" for i in (1, 2)]
+    by_model: dict[str, int] = {}
+    for i, empty in enumerate(blank, start=1):
+        for model, n in texts.loc[empty, f"model{i}"].astype(str).value_counts().items():
+            by_model[str(model)] = by_model.get(str(model), 0) + int(n)
+    return {"n": int((blank[0] | blank[1]).sum()), "by_model": dict(sorted(by_model.items(), key=lambda kv: -kv[1]))}
 
 
 def _length(outcomes: pd.DataFrame, lengths: pd.DataFrame) -> LengthBias:

@@ -21,7 +21,12 @@ NOT_A_TIME_SERIES = "labels stored at once (e.g. imported): in label order, not 
 #: comparison has a people label (AlpacaEval's released annotations: s13 tester); the CLI text and the card.
 NO_PEOPLE_LABELS = "No people's labels on this dataset: figures against people are left out."
 #: People's position preference when no decisive label has a recorded left/right order (imported labels only).
-NO_POSITION_LABELS = "People's position preference: no decisive labels to measure it."
+#: It reads the side of the screen a label was given on, not response 1/2 of the dataset (the judge block's "people
+#: chose response 1 in ..."), so both lines can be right together; the line says so (s14 judgeeng).
+NO_POSITION_LABELS = (
+    "People's position preference (the side of the screen they chose, not response 1 or 2 of the dataset): "
+    "no decisive labels with a recorded left/right order to measure it."
+)
 
 
 def no_people_text(scope: Mapping[str, Any] | None) -> str:
@@ -75,6 +80,20 @@ def not_parsed_text(status: Mapping[str, int]) -> str:
     return ", ".join(f"{n} {name}" for name, n in not_parsed(status).items())
 
 
+def empty_responses_text(counts: Mapping[str, Any], name: Callable[[str], str] = str) -> str:
+    """ "3 comparisons left out: a response was empty (ckpt-a: 2, ckpt-b: 1)", or "" when none was: the judge
+    refuses an empty response, so those comparisons count in no figure (the CLI text and the card; ``name``
+    places each model name: the card's escaping)."""
+    empty = counts.get("empty_responses") or {}
+    if not empty.get("n"):
+        return ""
+    models = ", ".join(f"{name(model)}: {n}" for model, n in empty["by_model"].items())
+    return (
+        f"{counted(empty['n'], 'comparison')} left out: a response was empty ({models}); the judge refuses an empty "
+        "response, so an empty answer is counted as no loss"
+    )
+
+
 def _scope_lines(scope: Mapping[str, Any] | None) -> list[str]:
     """Whose labels the people figures read ("People: labels from session 'X' (116 labels, 3 annotators)"),
     or that the imported labels are included; nothing for all labels when none is imported."""
@@ -99,6 +118,7 @@ def format_report(report: Mapping[str, Any]) -> str:
         f"{counted(counts['labels'], 'label')} from {counted(counts['annotators'], 'annotator')}, "
         f"{counted(counts['judge_runs'], 'judge run')}, {counted(counts['categories'], 'category', 'categories')}",
         *_scope_lines(report.get("labels_from")),
+        *[line for line in [empty_responses_text(counts)] if line],
     ]
     people = has_people_labels(counts)
     if people:

@@ -23,7 +23,11 @@ def add_prompts(parser: argparse.ArgumentParser) -> None:
     add = tasks.add_parser("add", help="save a prompt from a file as a new version of NAME (kept forever)")
     add_settings(add, "prompts add")
     # required, but checked when the command runs, so that the settings' flags parse on their own (tests)
-    add.add_argument("--name", help="the prompt's name (letters, digits, '.', '_', '-'); required")
+    add.add_argument(
+        "--name",
+        help="the prompt's name (letters, digits, '.', '_', '-'); default: the file's 'name' field, else the "
+        "file's name without its extension",
+    )
     add.add_argument(
         "--file",
         help="a .json prompt (template, system, kind, rule, chat, rubric) or a text file holding the template; "
@@ -44,9 +48,9 @@ def prompts_command(settings: Settings, args: argparse.Namespace) -> None:
     from cli.data import reader_left
     from judge_runtime.custom import split_custom_name
     from orchestration.datasets import open_data_store
-    from orchestration.prompts import prompt_from_file, prompt_of, save_prompt
+    from orchestration.prompts import prompt_from_file, prompt_of, prompt_warnings, save_prompt
 
-    needed = {"add": ("name", "file"), "show": ("reference",)}.get(args.prompts_command, ())
+    needed = {"add": ("file",), "show": ("reference",)}.get(args.prompts_command, ())
     missing = [name for name in needed if not getattr(args, name)]
     if missing:
         what = ", ".join(f"--{name}" if name != "reference" else "NAME[@HASH]" for name in missing)
@@ -56,6 +60,7 @@ def prompts_command(settings: Settings, args: argparse.Namespace) -> None:
         if args.prompts_command == "add":
             prompt = prompt_from_file(args.file, name=args.name)
             view = save_prompt(store, prompt, test_output=args.test_output)
+            print_warnings(prompt_warnings(prompt))
             what = "Saved" if view.created else "Unchanged: this text is already saved as"
             print(
                 f"{what} {view.name} version {view.version}: hash {view.short_id}; "
@@ -86,6 +91,12 @@ def prompts_command(settings: Settings, args: argparse.Namespace) -> None:
         store.close()
 
 
+def print_warnings(notes: list[str]) -> None:
+    """A saved or loaded prompt's warnings (``prompt_warnings``), one line each on stderr."""
+    for note in notes:
+        print(f"judge-studio: warning: {note}", file=sys.stderr)
+
+
 def with_prompt(settings: Settings, args: argparse.Namespace) -> Settings:
     """``settings`` with ``judge_profile`` set to the custom prompt that ``--prompt``/``--prompt-file`` name
     (checked and registered in this process); unchanged when neither is given."""
@@ -96,11 +107,12 @@ def with_prompt(settings: Settings, args: argparse.Namespace) -> Settings:
         sys.exit("judge-studio: give --judge-profile or --prompt/--prompt-file, not both.")
     from judge_runtime.custom import register_custom
     from orchestration.datasets import open_data_store
-    from orchestration.prompts import prompt_from_file, save_prompt, use_prompt
+    from orchestration.prompts import prompt_from_file, prompt_warnings, save_prompt, use_prompt
 
     if file:
         prompt = prompt_from_file(file)
         profile = register_custom(prompt)
+        print_warnings(prompt_warnings(prompt))
         if args.command in STORE_COMMANDS:  # kept as a version, so its runs name a stored text
             store = open_data_store(settings)
             try:

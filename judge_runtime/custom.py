@@ -256,6 +256,8 @@ def validate(prompt: CustomPrompt, test_output: str | None = None) -> None:
                 f"{', '.join('{' + n + '}' for n in unknown)}; a {prompt.kind} "
                 f"prompt may use {', '.join('{' + n + '}' for n in allowed)}."
             )
+    for where, text in (("template", prompt.template), ("system prompt", prompt.system)):
+        _refuse_doubled_braces(text, where)
     used = set(template_fields(prompt.template)) | set(template_fields(prompt.system, where="system prompt"))
     missing = [n for n in REQUIRED[prompt.kind] if n not in used]
     if missing:
@@ -271,6 +273,62 @@ def validate(prompt: CustomPrompt, test_output: str | None = None) -> None:
                 f"The verdict rule finds no {'verdict' if prompt.kind == 'pair' else 'score'} in the test output "
                 f"({_describe(prompt.rule)}); the last 120 characters were {test_output.strip()[-120:]!r}."
             )
+
+
+# "{{ instruction }}" / "{{instruction}}" as Jinja (HF chat templates, many published judge prompts) writes a
+# placeholder: in this format "{{" and "}}" are literal braces, so the judge would read "{ instruction }".
+_LITERAL_PLACEHOLDER = re.compile(
+    r"\{\s*(" + "|".join(sorted(set(PAIR_PLACEHOLDERS + SINGLE_PLACEHOLDERS))) + r")\s*\}"
+)
+
+
+def _refuse_doubled_braces(text: str, where: str) -> None:
+    """Refuse ``{{ name }}`` where ``name`` is a placeholder: it renders the literal text ``{ name }``, so every
+    verdict would be made without that text (e.g. without the task). Found in the rendered text (placeholders
+    replaced by a blank), so ``{{{instruction}}}`` (braces around the instruction) is still allowed."""
+    if "{{" not in text:
+        return
+    blank = dict.fromkeys(PAIR_PLACEHOLDERS + SINGLE_PLACEHOLDERS, "\0")
+    try:
+        rendered = text.format_map(blank)
+    except (KeyError, ValueError, IndexError):  # reported by template_fields
+        return
+    found = _LITERAL_PLACEHOLDER.search(rendered)
+    if found is None:
+        return
+    line = rendered.count("\n", 0, found.start()) + 1
+    name = found.group(1)
+    written = text.splitlines()[line - 1] if text.splitlines() else text
+    shown = next((m.group(0) for m in re.finditer(r"\{\{\s*" + name + r"\s*\}\}", written)), "{{" + name + "}}")
+    raise InvalidInput(
+        f"Line {line} of the {where}: `{shown}` is a literal brace pair in this format (the judge would read "
+        f"`{found.group(0)}`, not the {name}); write `{{{name}}}` to insert the {name}."
+    )
+
+
+def prompt_warnings(prompt: CustomPrompt) -> list[str]:
+    """What a valid prompt (see :func:`validate`) does that is allowed but probably not meant; shown when it is
+    saved, never a refusal: a template that never shows the judge the task, a one-character marker."""
+    notes = []
+    try:
+        used = set(template_fields(prompt.template)) | set(template_fields(prompt.system, where="system prompt"))
+    except InvalidInput:
+        used = set()
+    if "instruction" not in used:
+        notes.append(
+            "The template never shows the judge {instruction}: every verdict of this prompt is made without the "
+            "task. Add {instruction} unless that is what you want."
+        )
+    if prompt.rule.kind == "markers":
+        short = [marker for marker, _ in prompt.rule.markers if len(marker.strip()) == 1]
+        if short:
+            shown = ", ".join(repr(m) for m in short)
+            notes.append(
+                f"The verdict rule has a marker of one character ({shown}): a marker of one letter matches inside "
+                "words, so any such character in the judge's reasoning counts as a verdict (the last one decides). "
+                "Use a marker like [[A]]."
+            )
+    return notes
 
 
 def _check_rule(rule: VerdictRule, kind: CaseKind) -> None:

@@ -581,8 +581,10 @@ _PROMETHEUS_SCORE = re.compile(
 )
 # "[RESULT] A", "[RESULT] (B)", "[RESULT] Response A", ending the line; any word is a marker ("[RESULT]
 # Tie" is one, outside the vocabulary A/B). Labels are case-sensitive, and "[RESULT] A or B" is no marker.
+# Nothing but a closing bracket or quote may follow the label: upstream's relative regex ("(A|B)(?:\])?\s*$")
+# takes no full stop either, so "[RESULT] A." is no marker.
 _PROMETHEUS_LABEL = re.compile(
-    r"(?i:\[RESULT\])\s*:?[ \t]*[(\[\"']?[ \t]*(?:Response[ \t]+)?([A-Za-z]+)[ \t]*[)\]\"']?[ \t]*\.?[ \t]*$",
+    r"(?i:\[RESULT\])\s*:?[ \t]*[(\[\"']?[ \t]*(?:Response[ \t]+)?([A-Za-z]+)[ \t]*[)\]\"']?[ \t]*$",
     re.MULTILINE,
 )
 _PROMETHEUS_AB: dict[str, Pick] = {"A": ("1", None), "B": ("2", None)}

@@ -413,7 +413,12 @@ class MTBenchPairProfile:
         if not markers:
             return _finish(None, truncated=truncated, reason=text)
         last = markers[-1]
-        return _finish(_MTBENCH_TO_VERDICT[last.group(1)], truncated=truncated, reason=text[: last.start()])
+        # what the judge wrote after its verdict ("[[B]] then [[Tie]]", an afterthought) stays in the reason;
+        # a bare full stop or quote after the marker is not kept
+        reason, after = text[: last.start()].strip(), text[last.end() :].strip()
+        if re.search(r"\w", after):
+            reason = f"{reason}\n{after}".strip()
+        return _finish(_MTBENCH_TO_VERDICT[last.group(1)], truncated=truncated, reason=reason)
 
 
 # ------------------------------------------------------------------------------- MT-Bench single grading

@@ -74,7 +74,7 @@ def test_an_empty_session_says_the_dataset_has_labels_elsewhere_in_the_text(stud
 def test_the_card_of_an_empty_session_says_so_with_its_scope_line(studio: Studio) -> None:
     card = report_card(studio.store, DATASET, labels_from=EMPTY)
     shown = card_text(card)
-    assert EMPTY_SAYS in shown and f"_{EMPTY_LINE}_" in shown and NO_PEOPLE_LABELS not in shown
+    assert EMPTY_SAYS in shown and f"\n{EMPTY_LINE}\n" in shown and NO_PEOPLE_LABELS not in shown  # no _italics_
     assert "No labels in the chosen scope: the judge cannot be tested against them (choose 'all people')." in shown
     assert "No people's labels: the judge cannot be tested" not in shown
     markdown = card_markdown(card)

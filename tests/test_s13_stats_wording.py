@@ -156,7 +156,10 @@ def test_peoples_position_preference_says_nothing_was_measured(pandalm: Store, r
     assert "n/a over 0 decisive labels" not in text
     board = build_dashboard(pandalm, PANDALM, _run_of(report, PANDA_JUDGE), cache=ReportCache())
     summary = summary_markdown(board)
-    assert NO_POSITION_LABELS == "People's position preference: no decisive labels to measure it."
+    assert NO_POSITION_LABELS == (
+        "People's position preference (the side of the screen they chose, not response 1 or 2 of the dataset): "
+        "no decisive labels with a recorded left/right order to measure it."
+    )
     assert f"{NO_POSITION_LABELS} 2671 decisive labels have no recorded order (imported) and are left out." in summary
     assert "of **0** decisive" not in summary
 

@@ -25,6 +25,7 @@ from analysis.borderline import borderline_text
 from analysis.corrected_ratings import rating_span
 from analysis.report_text import (
     counted,
+    empty_responses_text,
     has_people_labels,
     no_people_text,
     response_one_text,
@@ -116,6 +117,7 @@ def head_markdown(card: Mapping[str, Any], text: Escape = inline_text) -> str:
             f"Krippendorff's α {_num(inter['krippendorff_alpha'])}.",
             "",
             *_scope_lines(card, text),
+            *[f"{line}.\n" for line in [empty_responses_text(counts, text)] if line],
             *[f"{borderline_text(entry, text)}\n" for entry in card.get("borderline") or []],
         ]
     )
@@ -408,17 +410,45 @@ def card_text(card: Mapping[str, Any]) -> str:
     """The card for a terminal: the same lines as ``card_markdown`` (its headings and tables read as
     plain text), but names shown as they are, not Markdown-escaped (``pandalm-testset-v1``, not
     ``pandalm\\-testset\\-v1``); ``terminal_text`` still drops the control characters a name could
-    use to move the cursor or recolour the terminal. Never for a file that is rendered later."""
-    return terminal_layout(card_markdown(card, terminal_text))
+    use to move the cursor or recolour the terminal. Never for a file that is rendered later.
+
+    Each placed text is fenced by ``_SHOWN_START``/``_SHOWN_END`` (control characters, which
+    ``terminal_text`` has removed from the text itself), so ``terminal_layout`` drops the card's own emphasis
+    marks (``**``, ``_``) and never a character of a name."""
+    return terminal_layout(card_markdown(card, _fenced_terminal_text))
+
+
+_SHOWN_START, _SHOWN_END = "\x02", "\x03"
+_SHOWN = re.compile(f"{_SHOWN_START}([^{_SHOWN_END}]*){_SHOWN_END}")
+_BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
+_ITALIC = re.compile(r"(?<![\w\\])_(?=\S)(.+?)(?<=\S)_(?!\w)")
+
+
+def _fenced_terminal_text(text: object) -> str:
+    return _SHOWN_START + terminal_text(text) + _SHOWN_END
+
+
+def _without_emphasis(line: str) -> str:
+    """``line`` with the card's own ``**bold**`` and ``_italic_`` marks removed; fenced texts (names, notes)
+    are set aside first and put back as they are, without their fences."""
+    shown: list[str] = []
+
+    def aside(match: re.Match[str]) -> str:
+        shown.append(match.group(1))
+        return f"{_SHOWN_START}{len(shown) - 1}{_SHOWN_END}"
+
+    bare = _ITALIC.sub(r"\1", _BOLD.sub(r"\1", _SHOWN.sub(aside, line)))
+    restored = _SHOWN.sub(lambda m: shown[int(m.group(1))], bare)
+    return restored.replace(_SHOWN_START, "").replace(_SHOWN_END, "")  # a fence cut by a line break
 
 
 def terminal_layout(markdown: str) -> str:
     """Markdown structure made for a terminal: headings underlined (``#`` with ``=``, deeper with ``-``),
-    pipe tables as aligned columns with a rule under the header. Emphasis marks (``**``, ``_``) stay as
-    they are: removing them could also remove characters of a name, which this text shows unescaped."""
+    pipe tables as aligned columns with a rule under the header, emphasis marks (``**``, ``_``) removed
+    from the card's own words; the fenced texts (see ``card_text``) keep every character."""
     out: list[str] = []
     table: list[list[str]] = []
-    for line in [*markdown.splitlines(), ""]:
+    for line in [*map(_without_emphasis, markdown.splitlines()), ""]:
         if line.startswith("|") and line.rstrip().endswith("|"):
             if not re.fullmatch(r"\|[\s:|-]+\|", line.strip()):  # the |---| row: redrawn below the header
                 table.append([c.strip() for c in line.strip()[1:-1].split(" | ")])

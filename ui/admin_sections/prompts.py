@@ -19,7 +19,7 @@ import pandas as pd
 
 from judge_runtime import CustomPrompt
 from judge_runtime.custom import DEFAULT_MARKERS
-from orchestration.prompts import PromptDesk, rule_from_text
+from orchestration.prompts import PromptDesk, prompt_warnings, rule_from_text
 from ui.errors import actor_of, has_role, noted
 from ui.render import code, inline_text
 from ui.tables import plain_table
@@ -117,6 +117,7 @@ def wire_prompts(section: PromptSection, desk: PromptDesk, studio: Any, demo: gr
             f"{what} {inline_text(view.name)} version {view.version} · hash {code(view.short_id)} · judge with "
             f"{code('--prompt ' + view.name + '@' + view.short_id)}"
         )
+        message += "".join(f"\n\n**Warning:** {inline_text(note)}" for note in prompt_warnings(prompt))
         return {section.result: message, section.table: versions_frame(desk, actor_of(request))}
 
     @noted(section.result)
