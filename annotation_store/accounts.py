@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, aliased
 
 from annotation_store.base import StoreBase, StoreConflict, StoreNotFound
 from annotation_store.credentials import dummy_verify, hash_password, verify_password
+from annotation_store.db import NOWAIT_IN_SESSION
 from annotation_store.errors import StoreError
 from annotation_store.models import (
     ANNOTATOR_KINDS,
@@ -472,11 +473,15 @@ class AccountsMixin(StoreBase):
 
     def touch_api_token(self, token_id: int, now: datetime) -> bool:
         """Stamp the token's ``last_used_at`` with ``now`` unless it was stamped less than ``TOKEN_TOUCH_S``
-        ago (another process may have done it meanwhile); whether it wrote. A shared write (``in_session``):
-        on PostgreSQL it waits only for whole-database writers (an import), never for people's answers."""
+        ago (another process may have done it meanwhile); whether it wrote. Best effort, never waiting: it runs
+        on every REST request's path, so while another writer holds the database (an import, a judge batch)
+        it gives up at once (``NOWAIT_IN_SESSION``) and a later request stamps it."""
         recent = now - timedelta(seconds=TOKEN_TOUCH_S)
         try:
-            with self._write(in_session=True) as session:
+            with (
+                Session(self.engine.execution_options(**NOWAIT_IN_SESSION), expire_on_commit=False) as session,
+                session.begin(),
+            ):
                 done = session.execute(
                     update(ApiToken)
                     .where(

@@ -46,6 +46,12 @@ from errors import Unavailable
 MIGRATIONS = Path(__file__).parent / "migrations"
 WRITE = {"judge_studio_write": True}
 IN_SESSION = {"judge_studio_write": "session"}
+# A best-effort shared write that never waits for the write lock (a token's last-use stamp on a REST read):
+# SQLite's BEGIN IMMEDIATE and PostgreSQL's locks give up at once when another writer holds them
+# (``OperationalError``: the caller skips the write).
+NOWAIT_IN_SESSION = {"judge_studio_write": "session", "judge_studio_nowait": True}
+SQLITE_BUSY_TIMEOUT_MS = 30000
+PG_NOWAIT_LOCK_TIMEOUT = "50ms"
 # Keys of the PostgreSQL advisory locks that write transactions hold; any constants work, they only have to
 # be the same for every Judge Studio process on the database (advisory locks are per database). The
 # session locks are (PG_SESSION_LOCK_SPACE, session id), in the two-integer key space, apart from the
@@ -177,6 +183,8 @@ def make_engine(url: str) -> Engine:
                 # Released by COMMIT or ROLLBACK; a second writer waits here, before it has read anything.
                 write = connection.get_execution_options().get("judge_studio_write", False)
                 if write:
+                    if connection.get_execution_options().get("judge_studio_nowait", False):
+                        connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{PG_NOWAIT_LOCK_TIMEOUT}'").close()
                     shared = "_shared" if write == "session" else ""
                     connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock{shared}({PG_WRITE_LOCK_KEY})").close()
 
@@ -193,15 +201,23 @@ def make_engine(url: str) -> Engine:
         cursor = dbapi_connection.cursor()
         if not read_only:  # a read-only file keeps the journal mode it has (storage.read_only_url)
             cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        write = connection.get_execution_options().get("judge_studio_write", False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        options = connection.get_execution_options()
+        write = options.get("judge_studio_write", False)
+        if not (write and options.get("judge_studio_nowait", False)):
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+            return
+        connection.exec_driver_sql("PRAGMA busy_timeout=0")  # busy: fail at once, not after 30 s
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        finally:  # the lock is held (or not taken): the pooled connection waits as usual again
+            connection.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
 
     return engine
 

@@ -34,6 +34,7 @@ CONFIDENCE_RANGE = (1, 5)
 # 0 s made every lease expire at once, so several people got (and labelled) the same item.
 LEASE_MIN_SECONDS = 30
 MAX_SESSION_ID = 64  # revoked_sessions.session_id; a login cookie's id is 22 characters
+MAX_TOKEN_LABEL = 100  # api_tokens.label: POST /api/v1/tokens and `users token --label` refuse a longer one
 
 
 def utcnow() -> datetime:
@@ -378,7 +379,7 @@ class ApiToken(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     annotator_id: Mapped[int] = mapped_column(ForeignKey("annotators.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    label: Mapped[str] = mapped_column(String(100), default="")
+    label: Mapped[str] = mapped_column(String(MAX_TOKEN_LABEL), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked: Mapped[bool] = mapped_column(default=False)
     expires_at: Mapped[datetime] = mapped_column()

@@ -21,7 +21,7 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from sqlalchemy import Engine, event
@@ -62,8 +62,10 @@ def _driver_unreachable(exc: BaseException) -> bool:
     return False
 
 
-def unreachable(exc: BaseException) -> bool:
-    """Whether ``exc`` (or what it was raised from) means the database could not be reached."""
+def causes(exc: BaseException, *, groups: bool = True) -> Iterator[BaseException]:
+    """``exc`` and what it was raised from, each once: the driver's exception inside a ``DBAPIError``
+    (``orig``), ``__cause__``, and (``groups``) an exception group's members; depth first, the one walk for
+    ``unreachable`` here and the storage rule (``annotation_store/storage.py``)."""
     seen: set[int] = set()
     pending: list[BaseException | None] = [exc]
     while pending:
@@ -71,17 +73,24 @@ def unreachable(exc: BaseException) -> bool:
         if found is None or id(found) in seen:
             continue
         seen.add(id(found))
+        yield found
+        if isinstance(found, DBAPIError):
+            pending.append(found.orig)
+        if groups and isinstance(found, BaseExceptionGroup):
+            pending.extend(found.exceptions)
+        pending.append(found.__cause__)
+
+
+def unreachable(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what it was raised from) means the database could not be reached."""
+    for found in causes(exc):
         if isinstance(found, DisconnectionError):
             return True
         if isinstance(found, DBAPIError):
             if found.connection_invalidated:
                 return True
-            pending.append(found.orig)
         elif _driver_unreachable(found):
             return True
-        if isinstance(found, BaseExceptionGroup):
-            pending.extend(found.exceptions)
-        pending.append(found.__cause__)
     return False
 
 
@@ -163,4 +172,4 @@ class Outage:
 #: The process's one outage log (logger ``judge_studio.database``).
 OUTAGE = Outage(logging.getLogger("judge_studio.database"))
 
-__all__ = ["LOG_EVERY_S", "OUTAGE", "RETRY_AFTER_S", "UNREACHABLE_MESSAGE", "Outage", "unreachable"]
+__all__ = ["LOG_EVERY_S", "OUTAGE", "RETRY_AFTER_S", "UNREACHABLE_MESSAGE", "Outage", "causes", "unreachable"]

@@ -10,9 +10,9 @@ None for anything else. Nothing was written in either case: the transaction was 
 "unable to open database file" counts as read-only only when the file or its folder is in fact not writable;
 otherwise it stays an outage (``annotation_store/outage.py``).
 
-A read-only data folder can still be read: ``read_only_url`` opens the SQLite file with ``mode=ro`` (and
-``immutable=1`` when no write-ahead log is left beside it, because SQLite cannot make the -shm file in a
-read-only folder), and ``open_store(..., reading=True)`` uses it, skipping the migrations.
+A read-only data folder can still be read: ``read_only_url`` opens the SQLite file with ``mode=ro`` (and, on a
+read-only mount, ``immutable=1`` when no write-ahead log is left beside it, because SQLite cannot make the -shm
+file there), and ``open_store(..., reading=True)`` uses it, skipping the migrations.
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ from urllib.parse import quote
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
+
+from annotation_store.outage import causes
 
 FULL = "full"
 READ_ONLY = "read-only"
@@ -74,13 +76,24 @@ def writable(path: Path) -> bool:
     return folder_ok and (not path.exists() or os.access(path, os.W_OK))
 
 
+def read_only_mount(path: Path) -> bool:
+    """Whether the file system holding ``path`` (or its folder) is mounted read-only (``ST_RDONLY``): nobody can
+    be writing the database there."""
+    where = path if path.exists() else path.parent
+    try:
+        return bool(os.statvfs(where).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+
+
 def read_only_uri(path: Path) -> str:
-    """SQLite's URI that opens ``path`` for reading only: ``mode=ro``, and, where the file or its folder is not
-    writable and no write-ahead log is beside it, ``immutable=1`` (SQLite cannot create the -shm file in a
-    read-only folder; with a -wal file left behind, its -shm is there too and ``mode=ro`` reads the log's
-    pages). A writable database is read with ``mode=ro`` alone: others may be writing it."""
+    """SQLite's URI that opens ``path`` for reading only: ``mode=ro``, and, on a read-only mount with no write-ahead
+    log beside the file, ``immutable=1`` (SQLite cannot create the -shm file there; with a -wal file left behind,
+    its -shm is there too and ``mode=ro`` reads the log's pages). Anywhere else ``mode=ro`` alone, even where this
+    process may not write: another user's server may be writing it, and ``immutable=1`` would read stale pages
+    (review s14, finding 4); a folder this process cannot write without a -shm file is then "unable to open"."""
     wal = Path(f"{path}-wal")
-    frozen = not writable(path) and not (wal.exists() and wal.stat().st_size > 0)
+    frozen = read_only_mount(path) and not (wal.exists() and wal.stat().st_size > 0)
     return f"file:{quote(str(path))}?mode=ro{'&immutable=1' if frozen else ''}"
 
 
@@ -106,18 +119,10 @@ def _kind_of(found: BaseException) -> str | None:
 
 
 def _kind(exc: BaseException) -> str | None:
-    seen: set[int] = set()
-    pending: list[BaseException | None] = [exc]
-    while pending:
-        found = pending.pop()
-        if found is None or id(found) in seen:
-            continue
-        seen.add(id(found))
-        if isinstance(found, DBAPIError):
-            pending.append(found.orig)
-        elif (kind := _kind_of(found)) is not None:
+    """The first kind ``_kind_of`` finds in ``exc`` or what it was raised from (``outage.causes``)."""
+    for found in causes(exc, groups=False):
+        if not isinstance(found, DBAPIError) and (kind := _kind_of(found)) is not None:
             return kind
-        pending.append(found.__cause__)
     return None
 
 
@@ -164,6 +169,7 @@ __all__ = [
     "FULL",
     "READING_COMMANDS",
     "READ_ONLY",
+    "read_only_mount",
     "read_only_uri",
     "read_only_url",
     "remember",

@@ -224,15 +224,18 @@ def not_openai(base_url: str, path: str, body: Any) -> RemoteJudgeError:
     )
 
 
-def _choice(base_url: str, path: str, body: Any) -> dict[str, Any]:
+def _choice(base_url: str, path: str, body: Any, *, streamed: bool = False) -> dict[str, Any]:
     """``choices[0]`` of a (streamed piece of a) completions answer, its text or message checked; raises
-    :func:`not_openai` for any other shape."""
+    :func:`not_openai` for any other shape. A streamed chat piece may hold neither ``delta`` nor ``message``
+    (a last chunk with only ``finish_reason``): an empty piece (review s14, finding 7)."""
     choices = body.get("choices") if isinstance(body, dict) else None
     choice = choices[0] if isinstance(choices, list) and choices and isinstance(choices[0], dict) else None
     if choice is None:
         raise not_openai(base_url, path, body)
     if path == "chat/completions":
         message = choice.get("message", choice.get("delta"))
+        if message is None and streamed and "message" not in choice and "delta" not in choice:
+            return choice
         if not isinstance(message, dict) or not isinstance(message.get("content") or "", str):
             raise not_openai(base_url, path, body)
     elif not isinstance(choice.get("text"), str):
@@ -633,8 +636,9 @@ class RemoteJudge(Judge):
         for event in self.client.stream(request.endpoint, payload):
             usage = event["usage"] if isinstance(event.get("usage"), dict) else usage
             for index in range(len(event.get("choices") or [])):  # the last event may hold the usage alone
-                choice = _choice(self.client.base_url, request.endpoint, {"choices": event["choices"][index:]})
-                said = choice.get("delta", choice.get("message")) if chat else None
+                piece_of = {"choices": event["choices"][index:]}
+                choice = _choice(self.client.base_url, request.endpoint, piece_of, streamed=True)
+                said = (choice.get("delta", choice.get("message")) or {}) if chat else None
                 piece = str((said.get("content") if said is not None else choice["text"]) or "")
                 if not chat:
                     entries += _top_entries(choice.get("logprobs"))

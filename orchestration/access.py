@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from annotation_store import ROLE_RANK, Account, Store
-from annotation_store.accounts import TOKEN_TOUCH_S, OpenInvite, TokenInfo
+from annotation_store.accounts import TOKEN_TOUCH_S, OpenInvite, TokenBearer, TokenInfo
 from errors import Forbidden, NotFound, NotSignedIn
 from settings.table import BY_NAME
 
@@ -249,18 +249,28 @@ class Access:
         token (or a deactivated account); ``TokenExpired`` (saying when) for an expired one. Stamps the token's
         last use, at most once per ``TOKEN_TOUCH_S`` seconds (so a busy script writes once a minute, not once
         a request)."""
-        found = self.store.token_bearer(token)
+        now = (clock or _utcnow)()
+        found = self._working_bearer(token, now)
         if found is None:
             return None
-        now = (clock or _utcnow)()
-        if found.expires_at <= now:
+        if found.last_used_at is None or now - found.last_used_at >= timedelta(seconds=TOKEN_TOUCH_S):
+            self.store.touch_api_token(found.token_id, now)
+        return TokenCaller(User(found.name, found.role, found.kind), found.token_id)
+
+    def token_checked(self, token: str) -> User | None:
+        """``token_caller`` without stamping the token's last use (reads only): the account of a working token,
+        None for an unknown or revoked one, ``TokenExpired`` for an expired one (the body limit asks it)."""
+        found = self._working_bearer(token, _utcnow())
+        return User(found.name, found.role, found.kind) if found is not None else None
+
+    def _working_bearer(self, token: str, now: datetime) -> TokenBearer | None:
+        found = self.store.token_bearer(token)
+        if found is not None and found.expires_at <= now:
             raise TokenExpired(
                 f"This API token expired on {found.expires_at:%Y-%m-%d %H:%M} UTC; create a new one with "
                 "POST /api/v1/tokens."
             )
-        if found.last_used_at is None or now - found.last_used_at >= timedelta(seconds=TOKEN_TOUCH_S):
-            self.store.touch_api_token(found.token_id, now)
-        return TokenCaller(User(found.name, found.role, found.kind), found.token_id)
+        return found
 
     # ------------------------------------------------------------------ the first admin
     def ensure_admin(self, home: Path) -> str | None:

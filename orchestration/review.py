@@ -224,9 +224,14 @@ def _labels_word(n: int) -> str:
     return f"{n} label" if n == 1 else f"{n} labels"
 
 
+#: How to see the labels outside a scope (the "Labels from" picker; REST's ``labels_from=all``).
+OUTSIDE_HINT = "Choose 'all people' in Labels from to see them."
+
+
 def item_scope_line(item: ReviewItem) -> str:
     """Which labels an opened comparison lists and how many lie outside the scope, in words: "Labels from
-    session 'team': 2 labels; 3 more labels outside this scope." (the Review page and REST's ``line``)."""
+    session 'team': 2 labels; 3 more labels outside this scope. Choose 'all people' in Labels from to see them."
+    (the Review page and REST's ``line``, one sentence for both)."""
     scope = item.scope
     held = _labels_word(scope.labels) if scope.labels else "none on this comparison"
     if scope.kind == SESSION:
@@ -238,7 +243,8 @@ def item_scope_line(item: ReviewItem) -> str:
         if scope.imported_labels:
             text += f", {scope.imported_labels} of them imported (given in no session)"
     if item.outside:
-        text += f"; {item.outside} more {'label' if item.outside == 1 else 'labels'} outside this scope"
+        more = f"{item.outside} more {'label' if item.outside == 1 else 'labels'}"
+        return f"{text}; {more} outside this scope. {OUTSIDE_HINT}"
     return text + "."
 
 

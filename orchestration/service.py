@@ -99,6 +99,33 @@ class JudgeActivity:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._jobs: list[JudgeJob] = []
+        # the judge runs callers are using (run id: how many), so a failed call deletes its new run only
+        # when no other call of this process judges into it (``drop_unshared_run``)
+        self._runs_lock = threading.Lock()
+        self._runs: dict[int, int] = {}
+
+    def claim_run(self, ensure: Callable[[], int]) -> int:
+        """The run ``ensure`` finds or creates (``store.ensure_judge_run``), counted as in use until
+        ``release_run``; under the same lock as ``drop_unshared_run``, so a run is never deleted between
+        another call finding it and counting it."""
+        with self._runs_lock:
+            run_id = ensure()
+            self._runs[run_id] = self._runs.get(run_id, 0) + 1
+            return run_id
+
+    def release_run(self, run_id: int) -> None:
+        with self._runs_lock:
+            left = self._runs.get(run_id, 0) - 1
+            if left > 0:
+                self._runs[run_id] = left
+            else:
+                self._runs.pop(run_id, None)
+
+    def drop_unshared_run(self, run_id: int, drop: Callable[[int], bool]) -> bool:
+        """``drop(run_id)`` (delete the run) unless another call besides the asking one uses it; whether it
+        was deleted."""
+        with self._runs_lock:
+            return self._runs.get(run_id, 0) <= 1 and drop(run_id)
 
     def start(self, what: str, total: int | None = None) -> JudgeJob:
         job = JudgeJob(what, total)
@@ -714,18 +741,21 @@ class Studio:
         ``switch``: a Stop (``RunSwitch.stop``) ends the generation at its next token and stores nothing."""
         comparison = self.store.get_comparison(comparison_id)
         judge = self.judge_variant(decoding=decoding, max_new_tokens=max_new_tokens, profile=profile)
-        run_id = self.store.ensure_judge_run(judge.fingerprint_key, judge.fingerprint)
-        setup = setup_words(judge.fingerprint)
-        switch = switch or RunSwitch()
-        yield from self._waiting()
-        if switch.stopped:  # stopped before it left the queue: it never runs
-            return
-        job = self.activity.start(f"comparison #{comparison_id} (case study)")
+        run_id = self.activity.claim_run(partial(self.store.ensure_judge_run, judge.fingerprint_key, judge.fingerprint))
         try:
-            store = partial(self._store_streamed, run_id, comparison_id)
-            yield from _switched_stream(self._answering(judge.stream(to_case(comparison))), switch, setup, store)
+            setup = setup_words(judge.fingerprint)
+            switch = switch or RunSwitch()
+            yield from self._waiting()
+            if switch.stopped:  # stopped before it left the queue: it never runs
+                return
+            job = self.activity.start(f"comparison #{comparison_id} (case study)")
+            try:
+                store = partial(self._store_streamed, run_id, comparison_id)
+                yield from _switched_stream(self._answering(judge.stream(to_case(comparison))), switch, setup, store)
+            finally:
+                self.activity.finish(job)
         finally:
-            self.activity.finish(job)
+            self.activity.release_run(run_id)
 
     def _answering(self, steps: Iterator[Any]) -> Iterator[Any]:
         """A judge's stream, noting for ``judge_status`` whether its server answered: a server lost half-way says
@@ -789,7 +819,23 @@ class Studio:
                 return RunSummary(judged=0, skipped=skipped, unparsed=0, run_id=planned)
         judge = self.judge()
         new_run = self.store.judge_run_id(judge.fingerprint_key) is None
-        run_id = self.store.ensure_judge_run(judge.fingerprint_key, judge.fingerprint)
+        run_id = self.activity.claim_run(partial(self.store.ensure_judge_run, judge.fingerprint_key, judge.fingerprint))
+        try:
+            return self._judge_into(judge, run_id, new_run, dataset, ids, limit, on_progress)
+        finally:
+            self.activity.release_run(run_id)
+
+    def _judge_into(
+        self,
+        judge: Judge,
+        run_id: int,
+        new_run: bool,
+        dataset: str,
+        ids: list[int],
+        limit: int | None,
+        on_progress: Callable[[int, int], None] | None,
+    ) -> RunSummary:
+        """``judge_dataset`` once its judge has loaded and ``run_id`` is claimed."""
         todo, skipped = self._todo(run_id, ids, limit)
         cases, refused = self._screened(judge, run_id, todo)
         statuses: dict[str, int] = {"error": len(refused)} if refused else {}
@@ -814,7 +860,11 @@ class Studio:
         except (Exception, KeyboardInterrupt) as exc:
             # a run this call made whose judge failed before its first verdict (a bad endpoint, a server that hung
             # until Ctrl-C) holds at most refusals, which the next run stores again: it is not kept (s14 judgeeng 9)
-            if not (new_run and not job.done and self.store.drop_run_of_errors(run_id)):
+            # ... unless another call (the UI, a second dataset with this judge) is judging into it (review s14, 2)
+            dropped = (
+                new_run and not job.done and self.activity.drop_unshared_run(run_id, self.store.drop_run_of_errors)
+            )
+            if not dropped:
                 raise
             if isinstance(exc, RemoteJudgeError):
                 raise RemoteJudgeError(joined(str(exc), RUN_NOT_KEPT), lost=exc.lost, reason=exc.reason) from exc

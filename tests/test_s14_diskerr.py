@@ -162,6 +162,7 @@ def test_reading_commands_open_a_read_only_folder_read_only(
 ) -> None:
     home = _home(tmp_path, seeded_db_template)
     monkeypatch.setattr(storage, "writable", lambda _path: False)
+    monkeypatch.setattr(storage, "read_only_mount", lambda _path: True)  # immutable=1 only there (review s14, 4)
     main(["datasets", "list", "--home", str(home)])
     out, err = capsys.readouterr()
     assert "judge-studio-demo" in out

@@ -21,13 +21,12 @@ import gradio as gr
 import pytest
 from fastapi.testclient import TestClient
 from gradio_ids import by_id, handler
-from helpers import home_rows, jsonl_file
+from helpers import PASSWORD, accounts_studio, api_app, closing, home_rows, jsonl_file, seeded_home
 
 from annotation_store.batch_import import PROGRESS_EVERY
 from cli import main
-from orchestration import AdminDesk, Settings, Studio
+from orchestration import AdminDesk, Studio
 
-PASSWORD = "a-long-test-password"
 MB = 1024 * 1024
 TABLES = ("datasets", "prompts", "responses", "comparisons", "labels", "judge_runs", "judge_verdicts", "gold_labels")
 
@@ -120,24 +119,16 @@ def test_a_refused_gold_import_with_a_bar_writes_nothing(tmp_path: Path, capsys:
 
 @pytest.fixture
 def home(seeded_db_template: Path, tmp_path: Path) -> Path:
-    folder = tmp_path / "home"
-    folder.mkdir()
-    shutil.copy(seeded_db_template, folder / "judge-studio.sqlite3")
-    return folder
+    return seeded_home(seeded_db_template, tmp_path)
 
 
 def _studio(home: Path, **settings: Any) -> Studio:
-    studio = Studio.open(Settings(home=home, **settings))
-    studio.store.create_annotator("crowdy", role="annotator", password=PASSWORD)
-    studio.store.create_annotator("ada", role="admin", password=PASSWORD)
-    return studio
+    return accounts_studio(home, (("crowdy", "annotator"), ("ada", "admin")), **settings)
 
 
 @pytest.fixture
 def studio(home: Path) -> Iterator[Studio]:
-    s = _studio(home)
-    yield s
-    s.store.close()
+    yield from closing(_studio(home))
 
 
 def _counts(home: Path) -> dict[str, int]:
@@ -180,19 +171,13 @@ def test_admin_import_feeds_the_page_progress_bar(studio: Studio, tmp_path: Path
 # ---------------------------------------------------------------------- 3. REST import
 
 
-def _api(studio: Studio) -> Any:
-    from web.server import create_api_app
-
-    return create_api_app(studio)
-
-
 CSV = "id,question,a,b,model_a,model_b,label\nq1,Why?,yes,no,m1,m2,1\nq2,How?,so,not so,m1,m2,2\n"
 MAPPING = "key=id, instruction=question, response1=a, response2=b, model1=model_a, model2=model_b"
 
 
 def test_rest_import_by_an_admin_writes_the_rows_and_answers_the_summary(studio: Studio, home: Path) -> None:
     bearer = {"Authorization": f"Bearer {studio.access.api_token('ada')}"}
-    with TestClient(_api(studio)) as client:
+    with TestClient(api_app(studio)) as client:
         answer = client.post(
             "/api/v1/datasets/import",
             headers=bearer,
@@ -230,7 +215,7 @@ def test_rest_import_by_an_admin_writes_the_rows_and_answers_the_summary(studio:
 
 def test_rest_import_is_refused_to_a_non_admin_with_nothing_written(studio: Studio, home: Path) -> None:
     before = _counts(home)
-    with TestClient(_api(studio)) as client:
+    with TestClient(api_app(studio)) as client:
         answer = client.post(
             "/api/v1/datasets/import",
             headers={"Authorization": f"Bearer {studio.access.api_token('crowdy')}"},
@@ -247,7 +232,7 @@ def test_rest_import_of_a_bad_file_names_the_line_and_writes_nothing(studio: Stu
     bearer = {"Authorization": f"Bearer {studio.access.api_token('ada')}"}
     good = '{"instruction": "Q", "response1": "a", "response2": "b", "model1": "A", "model2": "B"}\n'
     before = _counts(home)
-    with TestClient(_api(studio)) as client:
+    with TestClient(api_app(studio)) as client:
         answer = client.post(
             "/api/v1/datasets/import",
             headers=bearer,
@@ -266,7 +251,7 @@ def test_rest_import_over_max_upload_mb_is_a_413_with_nothing_written(home: Path
         bearer = {"Authorization": f"Bearer {studio.access.api_token('ada')}"}
         before = _counts(home)
         big = CSV.encode() + b"q3,x,y,z,m1,m2,1\n" * (MB // 16)
-        with TestClient(_api(studio)) as client:
+        with TestClient(api_app(studio)) as client:
             answer = client.post(
                 "/api/v1/datasets/import",
                 headers=bearer,
@@ -284,7 +269,7 @@ def test_rest_import_over_max_upload_mb_is_a_413_with_nothing_written(home: Path
 
 def test_rest_import_with_a_cookie_from_another_site_is_refused(studio: Studio, home: Path) -> None:
     before = _counts(home)
-    with TestClient(_api(studio)) as client:
+    with TestClient(api_app(studio)) as client:
         login = client.post("/login", data={"username": "ada", "password": PASSWORD}, follow_redirects=False)
         assert login.status_code == 200 and client.cookies, login.text  # a signed-in browser: its cookie is kept
         for origin in ("https://evil.example", None):
@@ -311,7 +296,7 @@ def test_rest_import_sent_as_json_is_told_to_send_a_form_not_json(studio: Studio
     """The 415 names the form the import takes; JSON routes keep the JSON advice."""
     before = _counts(home)
     bearer = {"Authorization": f"Bearer {studio.access.api_token('ada')}"}
-    with TestClient(_api(studio)) as client:
+    with TestClient(api_app(studio)) as client:
         answer = client.post("/api/v1/datasets/import", headers=bearer, json={"file": CSV})
         labels = client.post("/api/v1/labels", headers={**bearer, "Content-Type": "text/plain"}, content=b'{"a": 1}')
     assert answer.status_code == 415, answer.text

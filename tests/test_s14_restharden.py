@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,11 +19,11 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from helpers import PASSWORD, accounts_studio, api_app, closing, seeded_home
 
 from annotation_store.outage import OUTAGE
-from orchestration import Settings, Studio
+from orchestration import Studio
 
-PASSWORD = "a-long-test-password"
 PUBLIC = "https://judge.example.org"
 MB = 1024 * 1024
 
@@ -37,25 +36,17 @@ def no_outage_left() -> Iterator[None]:
 
 
 def _studio(home: Path, **settings: Any) -> Studio:
-    studio = Studio.open(Settings(home=home, **settings))
-    studio.store.create_annotator("alice", role="annotator", password=PASSWORD)
-    studio.store.create_annotator("ada", role="admin", password=PASSWORD)
-    return studio
+    return accounts_studio(home, (("alice", "annotator"), ("ada", "admin")), **settings)
 
 
 @pytest.fixture
 def home(seeded_db_template: Path, tmp_path: Path) -> Path:
-    folder = tmp_path / "home"
-    folder.mkdir()
-    shutil.copy(seeded_db_template, folder / "judge-studio.sqlite3")
-    return folder
+    return seeded_home(seeded_db_template, tmp_path)
 
 
 @pytest.fixture
 def studio(home: Path) -> Iterator[Studio]:
-    s = _studio(home)
-    yield s
-    s.store.close()
+    yield from closing(_studio(home))
 
 
 class Unread:
@@ -81,17 +72,11 @@ def _post(app: Any, path: str, body: Unread, headers: dict[str, str]) -> httpx.R
     return asyncio.run(go())
 
 
-def _api(studio: Studio) -> Any:
-    from web.server import create_api_app
-
-    return create_api_app(studio)
-
-
 # ---------------------------------------------------------------------- 1. body sizes
 
 
 def test_a_huge_anonymous_body_is_a_413_before_a_byte_is_read(studio: Studio) -> None:
-    app = _api(studio)
+    app = api_app(studio)
     answer = _post(app, "/api/v1/tokens", Unread(chunks=0), {"Content-Length": str(200 * MB)})
     assert answer.status_code == 413
     assert answer.json() == {
@@ -106,7 +91,7 @@ def test_a_huge_anonymous_body_is_a_413_before_a_byte_is_read(studio: Studio) ->
 
 def test_a_chunked_anonymous_body_is_cut_at_the_limit(studio: Studio) -> None:
     body = Unread(chunks=100)  # 1.6 MB on offer
-    answer = _post(_api(studio), "/api/v1/tokens", body, {})
+    answer = _post(api_app(studio), "/api/v1/tokens", body, {})
     assert answer.status_code == 413, answer.text
     assert "larger than 64 KB" in answer.json()["detail"]
     assert body.sent <= 64 * 1024 + body.size  # read up to the limit, then cut
@@ -114,7 +99,7 @@ def test_a_chunked_anonymous_body_is_cut_at_the_limit(studio: Studio) -> None:
 
 
 def test_small_bodies_pass_and_a_signed_in_caller_gets_max_request_mb(studio: Studio) -> None:
-    app = _api(studio)
+    app = api_app(studio)
     with TestClient(app) as client:
         answer = client.post("/api/v1/tokens", json={"name": "alice", "password": PASSWORD, "label": "ci"})
         assert answer.status_code == 201, answer.text
@@ -138,7 +123,7 @@ def test_max_request_mb_is_the_setting(home: Path) -> None:
     studio = _studio(home, max_request_mb=5)
     bearer = {"Authorization": f"Bearer {studio.access.api_token('alice')}"}
     try:
-        app = _api(studio)
+        app = api_app(studio)
         with TestClient(app) as client:  # 3 MB, under 5: read, and answered by the route (415: not sent as JSON)
             assert client.post("/api/v1/labels", headers=bearer, content=b"x" * (3 * MB)).status_code == 415
         over = _post(app, "/api/v1/labels", Unread(0), {**bearer, "Content-Length": str(6 * MB)})
@@ -152,7 +137,7 @@ def test_max_request_mb_is_the_setting(home: Path) -> None:
 
 def test_private_answers_are_no_store_and_static_assets_keep_their_caching(studio: Studio) -> None:
     token = studio.access.api_token("ada")
-    with TestClient(_api(studio)) as client:
+    with TestClient(api_app(studio)) as client:
         minted = client.post("/api/v1/tokens", json={"name": "alice", "password": PASSWORD})
         assert minted.status_code == 201 and minted.headers["cache-control"] == "no-store"
         for path in ("/api/v1/sessions", "/api/v1/datasets", "/api/v1/comparisons/1", "/api/v1/openapi.json"):
@@ -165,7 +150,7 @@ def test_private_answers_are_no_store_and_static_assets_keep_their_caching(studi
 
 
 def test_a_wrong_method_on_a_rest_route_is_a_405_with_allow(studio: Studio) -> None:
-    with TestClient(_api(studio)) as client:
+    with TestClient(api_app(studio)) as client:
         _assert_405s(client)
 
 
@@ -189,7 +174,7 @@ def test_healthz_says_ok_and_503_while_the_database_is_gone(home: Path) -> None:
     studio = _studio(home, public_url=PUBLIC)
     away = home.with_name("home-away")
     try:
-        with TestClient(_api(studio), base_url=PUBLIC) as client:
+        with TestClient(api_app(studio), base_url=PUBLIC) as client:
             for host in ("judge.example.org", "10.0.0.5:7860"):  # a load balancer probes with the server's address
                 ok = client.get("/healthz", headers={"Host": host})
                 assert (ok.status_code, ok.json()) == (200, {"status": "ok"})
@@ -243,8 +228,10 @@ def test_the_invite_link_believes_forwarded_headers_only_from_the_trusted_proxy(
     assert _get(_echo_invite_link(""), "127.0.0.1", spoof) == "http://studio.local:7860/invite/T0K"
     app = _echo_invite_link("127.0.0.1")
     assert _get(app, "127.0.0.5", spoof) == "http://studio.local:7860/invite/T0K"  # not the proxy
-    proxied = {"X-Forwarded-Host": "judge.example.org", "X-Forwarded-Proto": "https"}
-    assert _get(app, "127.0.0.1", proxied) == "https://judge.example.org/invite/T0K"
+    proxied = {"X-Forwarded-Host": "studio.local", "X-Forwarded-Proto": "https"}
+    assert _get(app, "127.0.0.1", proxied) == "https://studio.local/invite/T0K"
+    # without public_url, a forwarded host other than the request's Host is dropped (review s14, finding 3)
+    assert _get(app, "127.0.0.1", spoof) == "https://studio.local:7860/invite/T0K"
 
 
 def test_gradio_root_ignores_a_forwarded_host_that_is_not_public_url(home: Path) -> None:

@@ -28,9 +28,15 @@ from orchestration import CaseBrowser, CaseFilter, Settings, Studio
 from orchestration.review import item_scope_line
 from ui.dashboard_layout import labels_from_choices
 
-TEAM_LINE = "Labels from session 'team': 2 labels; 3 more labels outside this scope."
+TEAM_LINE = (
+    "Labels from session 'team': 2 labels; 3 more labels outside this scope. "
+    "Choose 'all people' in Labels from to see them."
+)
 ALL_LINE = "Labels from all people: 5 labels, 3 of them imported (given in no session)."
-IMPORTED_LINE = "Imported labels only (given in no session): 3 labels; 2 more labels outside this scope."
+IMPORTED_LINE = (
+    "Imported labels only (given in no session): 3 labels; 2 more labels outside this scope. "
+    "Choose 'all people' in Labels from to see them."
+)
 
 
 @pytest.fixture

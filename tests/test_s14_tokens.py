@@ -8,7 +8,6 @@ Real SQLite files, the real ASGI app, the real migrations."""
 from __future__ import annotations
 
 import logging
-import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 import pytest
 from conftest import two_model_dataset
 from fastapi.testclient import TestClient
+from helpers import PASSWORD, accounts_studio, api_app, closing, seeded_home
 from sqlalchemy import text
 from test_annotation_workflow import _migrate, _schema_diff
 
@@ -24,13 +24,11 @@ from annotation_store.accounts import DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS, token_
 from annotation_store.db import make_engine, sqlite_url
 from cli import main
 from errors import Forbidden, NotFound
-from orchestration import Settings, Studio
+from orchestration import Studio
 from orchestration.access import TokenExpired
 from orchestration.admin import AdminDesk
 from settings.table import BY_NAME
 from ui.admin_sections.tokens import TOKEN_HEADERS, tokens_frame
-
-PASSWORD = "a-long-test-password"
 
 
 def _now() -> datetime:
@@ -38,31 +36,21 @@ def _now() -> datetime:
 
 
 def _studio(home: Path, **settings: Any) -> Studio:
-    studio = Studio.open(Settings(home=home, **settings))
-    for name, role in (("alice", "annotator"), ("bob", "annotator"), ("ada", "admin")):
-        studio.store.create_annotator(name, role=role, password=PASSWORD)
-    return studio
+    return accounts_studio(home, (("alice", "annotator"), ("bob", "annotator"), ("ada", "admin")), **settings)
 
 
 @pytest.fixture
 def home(seeded_db_template: Path, tmp_path: Path) -> Path:
-    folder = tmp_path / "home"
-    folder.mkdir()
-    shutil.copy(seeded_db_template, folder / "judge-studio.sqlite3")
-    return folder
+    return seeded_home(seeded_db_template, tmp_path)
 
 
 @pytest.fixture
 def studio(home: Path) -> Iterator[Studio]:
-    s = _studio(home)
-    yield s
-    s.store.close()
+    yield from closing(_studio(home))
 
 
 def _client(studio: Studio) -> TestClient:
-    from web.server import create_api_app
-
-    return TestClient(create_api_app(studio))
+    return TestClient(api_app(studio))
 
 
 def _bearer(token: str) -> dict[str, str]:
@@ -84,7 +72,7 @@ def test_a_rest_token_has_an_expiry_is_listed_and_is_revoked_one_at_a_time(studi
         assert made.status_code == 201, made.text
         first = made.json()
         assert (first["name"], first["role"], first["label"]) == ("alice", "annotator", "ci bot")
-        expires = datetime.fromisoformat(first["expires_at"])
+        expires = datetime.fromisoformat(first["expires_at"]).replace(tzinfo=None)  # "...Z": UTC
         assert abs(expires - (_now() + timedelta(days=7))) < timedelta(minutes=1)
         second = client.post("/api/v1/tokens", json={"name": "alice", "password": PASSWORD}).json()
         assert second["label"] == "REST login"
@@ -143,7 +131,7 @@ def test_the_default_lifetime_is_the_token_days_setting(home: Path) -> None:
     try:
         with _client(studio) as client:
             made = client.post("/api/v1/tokens", json={"name": "alice", "password": PASSWORD}).json()
-        expires = datetime.fromisoformat(made["expires_at"])
+        expires = datetime.fromisoformat(made["expires_at"]).replace(tzinfo=None)
         assert abs(expires - (_now() + timedelta(days=30))) < timedelta(minutes=1)
     finally:
         studio.store.close()

@@ -165,8 +165,7 @@ def item_section() -> ItemSection:
 def scope_markdown(found: ReviewItem) -> str:
     """The line above an opened comparison's labels: whose labels it lists (the "Labels from" picker's scope)
     and how many of its labels lie outside it, with how to see them."""
-    line = inline_text(item_scope_line(found))
-    return f"_{line} Choose 'all people' in Labels from to see them._" if found.outside else f"_{line}_"
+    return f"_{inline_text(item_scope_line(found))}_"
 
 
 def review_tab(studio: Studio, demo: gr.Blocks | None = None, pickers: DatasetPickers | None = None) -> None:

@@ -33,7 +33,7 @@ class UnknownParameter(InvalidInput):
         names = ", ".join(_quoted(name) for name in list(unknown)[:MAX_LISTED])
         noun = "parameter" if len(unknown) == 1 else "parameters"
         takes = f"this route takes: {', '.join(allowed)}" if allowed else "this route takes none"
-        super().__init__(f"Unknown query {noun} {names}; {takes}.")
+        super().__init__(f"The request does not fit the API: unknown query {noun} {names}; {takes}.")
 
 
 def _quoted(name: str) -> str:

@@ -25,6 +25,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from orchestration.access import TokenExpired
 from web.context import WebContext
 from web.security import _send_json
 from web.sessions import COOKIE_NAME
@@ -33,6 +34,7 @@ ANONYMOUS_BODY = 64 * 1024
 #: (method, path) of the routes that take a file, held to ``max_upload_mb`` instead of ``max_request_mb``.
 UPLOAD_ROUTES = frozenset({("POST", "/api/v1/datasets/import")})
 GRADIO_API = "/gradio_api/"  # capped by web/uploads.py (FileGuard) and Gradio's max_file_size
+REST_PREFIX = "/api/"  # where an expired token is answered 401 (web/routes/common.py current_user)
 CHECK_THREADS = 4  # token lookups for large bodies at once
 
 
@@ -77,7 +79,11 @@ class BodyLimit:
             return
         limit, setting, signed_in = ANONYMOUS_BODY, "", False
         if declared is None or declared > ANONYMOUS_BODY:
-            signed_in = await self._signed_in(HTTPConnection(scope))
+            try:
+                signed_in = await self._signed_in(HTTPConnection(scope))
+            except TokenExpired as exc:  # say the token expired (as REST's 401 does), not the anonymous limit
+                await _send_json(send, 401, str(exc), {"WWW-Authenticate": "Bearer", "Connection": "close"})
+                return
             if signed_in:
                 limit, setting = self._signed_in_limit(scope)
         if declared is not None and declared > limit:
@@ -104,13 +110,20 @@ class BodyLimit:
         return max(1, settings.max_request_mb) * 1024 * 1024, "max_request_mb"
 
     async def _signed_in(self, conn: HTTPConnection) -> bool:
-        """Whether the request carries a valid API token or session cookie (read off the event loop)."""
+        """Whether the request carries a valid API token or session cookie (read off the event loop);
+        ``TokenExpired`` for an expired API token sent to the REST API."""
         authorization = conn.headers.get("authorization", "")
         if authorization[:7].lower() == "bearer ":
             if self._checkers is None:
                 self._checkers = anyio.CapacityLimiter(CHECK_THREADS)
             token = authorization[7:].strip()
-            found = await anyio.to_thread.run_sync(self.web.studio.access.token_user, token, limiter=self._checkers)
+            check = self.web.studio.access.token_checked
+            try:
+                found = await anyio.to_thread.run_sync(check, token, limiter=self._checkers)
+            except TokenExpired:
+                if conn.url.path.startswith(REST_PREFIX):
+                    raise
+                found = None
             if found is not None:
                 return True
         if conn.cookies.get(COOKIE_NAME):

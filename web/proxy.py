@@ -11,7 +11,10 @@ after it (Gradio, the Admin page's invite links) can read it:
 - from a client that is not a trusted proxy: every ``X-Forwarded-Host``, ``X-Forwarded-Proto`` and
   ``X-Forwarded-For`` (and ``Forwarded``);
 - from a trusted proxy, with ``public_url`` set: an ``X-Forwarded-Host`` that is not ``public_url``'s host (the
-  Host header is held to the same rule by ``web/security.py``).
+  Host header is held to the same rule by ``web/security.py``);
+- from a trusted proxy, without ``public_url``: an ``X-Forwarded-Host`` that is not the request's own Host (a
+  client's own header passed on by the proxy; review s14, finding 3). Set ``public_url`` when the proxy sends
+  the app another Host than the public one.
 """
 
 from __future__ import annotations
@@ -49,19 +52,21 @@ class TrustedProxy(ProxyHeadersMiddleware):
             client = scope.get("client")
             believed = self.trusted and client is not None and client[0] in self.trusted_hosts
             headers = scope.get("headers", [])
-            kept = [(name, value) for name, value in headers if self._kept(name, value, believed)]
+            host = next((value for name, value in headers if name == b"host"), b"")
+            kept = [(name, value) for name, value in headers if self._kept(name, value, believed, host)]
             if len(kept) != len(headers):
                 scope = {**scope, "headers": kept}
         await super().__call__(scope, receive, send)  # type: ignore[arg-type]
 
-    def _kept(self, name: bytes, value: bytes, believed: bool) -> bool:
+    def _kept(self, name: bytes, value: bytes, believed: bool, host: bytes) -> bool:
         if name not in FORWARDED:
             return True
         if not believed:
             return False
-        if name != FORWARDED_HOST or self.public_host is None:
+        if name != FORWARDED_HOST:
             return True
-        return host_of(value.decode("latin-1")) == self.public_host
+        wanted = self.public_host if self.public_host is not None else host_of(host.decode("latin-1"))
+        return wanted is not None and host_of(value.decode("latin-1")) == wanted
 
 
 __all__ = ["TrustedProxy", "host_of"]

@@ -68,6 +68,18 @@ DATASET_404 = {404: "no such dataset"}
 #: What a JSON body adds: too large (413) and not sent as JSON (415).
 BODY = (413, 415)
 
+#: The statuses of submitting an answer, ``POST /labels`` and ``POST /ratings`` alike (a JSON body; 409 for an item
+#: not leased to you, or an answer that may no longer change).
+SUBMIT_ANSWERS = answers(
+    400,
+    401,
+    403,
+    404,
+    409,
+    *BODY,
+    notes={404: "no such session", 409: "not handed to you, or no longer yours to change (the message says why)"},
+)
+
 _bearer = HTTPBearer(auto_error=False, description="an API token: `judge-studio users token NAME`")
 
 

@@ -72,6 +72,10 @@ class ImportOut(BaseModel):
     labels: int
     annotators: int = Field(description="annotators whose labels were added")
     annotators_created: int = Field(description="of them, accounts this import created (kind crowd)")
+    annotators_kinded: int = Field(
+        description="of them, accounts this import created with the kind the file gives them (not crowd); "
+        "annotators_created + annotators_kinded is every account it created"
+    )
     judge_runs: list[ImportedRunOut]
     warnings: list[str] = Field(description='what the import noticed but did not refuse, each starting "Warning:"')
 
@@ -148,6 +152,7 @@ def import_dataset(
         nothing_new=summary.nothing_new,
         rows_written=written,
         annotators_created=summary.annotators_created,
+        annotators_kinded=summary.annotators_kinded,
         judge_runs=runs,
         warnings=list(summary.warnings),
         **counts,

@@ -9,13 +9,12 @@ from pydantic import BaseModel, Field
 
 from orchestration import SubmitOutcome
 from web.routes.common import (
-    BODY,
     MAX_ID,
+    SUBMIT_ANSWERS,
     AnswerExtrasIn,
     Caller,
     LabelOut,
     StudioDep,
-    answers,
     api_router,
     comparison_id_or_400,
     label_out,
@@ -125,15 +124,7 @@ IdempotencyKey = Annotated[
 @router.post(
     "/labels",
     response_model=SubmitOut,
-    responses=answers(
-        400,
-        401,
-        403,
-        404,
-        409,
-        *BODY,
-        notes={404: "no such session", 409: "not handed to you, or no longer yours to change (the message says why)"},
-    ),
+    responses=SUBMIT_ANSWERS,
 )
 def submit_label(user: Caller, studio: StudioDep, body: LabelIn, idempotency_key: IdempotencyKey = None) -> SubmitOut:
     """Submit (or change) your label on a leased comparison (annotator+). An id that does not exist answers

@@ -17,13 +17,12 @@ from annotation_store import JudgeRatingView, RatingView
 from errors import InvalidInput
 from orchestration import GradeOutcome
 from web.routes.common import (
-    BODY,
     MAX_ID,
+    SUBMIT_ANSWERS,
     AnswerExtrasIn,
     Caller,
     ProgressOut,
     StudioDep,
-    answers,
     api_router,
     unknown_as_not_handed,
 )
@@ -146,15 +145,7 @@ def _rating_or_skip(body: RatingIn) -> int | None:
 @router.post(
     "/ratings",
     response_model=RatingSubmitOut,
-    responses=answers(
-        400,
-        401,
-        403,
-        404,
-        409,
-        *BODY,
-        notes={404: "no such session", 409: "not handed to you, or no longer yours to change (the message says why)"},
-    ),
+    responses=SUBMIT_ANSWERS,
 )
 def submit_rating(
     user: Caller, studio: StudioDep, body: RatingIn, idempotency_key: IdempotencyKey = None

@@ -10,16 +10,33 @@ carries (a REST logout). Admins see and revoke every account's tokens on the Adm
 """
 
 # No ``from __future__ import annotations``: FastAPI reads the handlers' annotations at run time.
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Annotated
 
 import anyio.to_thread
 from fastapi import Path, Request, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PlainSerializer, WithJsonSchema
 
 from annotation_store.accounts import MAX_TOKEN_DAYS, TokenInfo
+from annotation_store.models import MAX_TOKEN_LABEL
 from web.routes.common import BODY, MAX_ID, Caller, RequestIn, StudioDep, answers, api_router
 
 router = api_router("access")
+
+
+def utc_seconds(moment: datetime) -> str:
+    """ISO 8601 UTC with a 'Z' and whole seconds (``2026-11-28T22:42:41Z``); the store keeps naive UTC."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.replace(microsecond=0).isoformat() + "Z"
+
+
+#: A token's time as JSON shows it: UTC, 'Z', whole seconds (one serializer for every time this route answers).
+UtcTime = Annotated[
+    datetime,
+    PlainSerializer(utc_seconds, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time", "examples": ["2026-11-28T22:42:41Z"]}),
+]
 
 
 class TokenIn(RequestIn):
@@ -27,7 +44,7 @@ class TokenIn(RequestIn):
     password: str = Field(max_length=1000)
     label: str = Field(
         default="",
-        max_length=100,
+        max_length=MAX_TOKEN_LABEL,
         description="what the token is for (GET /tokens lists it; admins see it on the Admin page and with "
         "`judge-studio users tokens NAME`)",
     )
@@ -46,7 +63,7 @@ class TokenOut(BaseModel):
     name: str
     role: str
     label: str
-    expires_at: datetime = Field(description="UTC; after it the token answers 401 (make a new one)")
+    expires_at: UtcTime = Field(description="UTC; after it the token answers 401 (make a new one)")
 
 
 class TokenInfoOut(BaseModel):
@@ -54,9 +71,9 @@ class TokenInfoOut(BaseModel):
 
     id: int
     label: str
-    created_at: datetime = Field(description="UTC")
-    expires_at: datetime = Field(description="UTC")
-    last_used_at: datetime | None = Field(
+    created_at: UtcTime = Field(description="UTC")
+    expires_at: UtcTime = Field(description="UTC")
+    last_used_at: UtcTime | None = Field(
         description="UTC, to the minute (stamped at most once a minute); null: not used yet"
     )
 
