@@ -9,8 +9,8 @@
 9. A run this command created whose judge failed before its first verdict is not kept ("Nothing was stored; the run
    was not kept."); a run holding verdicts is never dropped.
 
-The servers are small threaded ``http.server`` servers answering as the tester's fake servers
-(/work/notes/s14/judgeeng/remote/junk.py) did.
+The servers are small threaded ``http.server`` servers answering as the session 14 tester's fake servers did
+(wrong-shaped JSON, an HTML page, a 500, a slow answer).
 """
 
 from __future__ import annotations

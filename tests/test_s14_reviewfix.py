@@ -1,4 +1,4 @@
-"""Session 14 review of the day's changes (/work/notes/s14/review.md), one test per finding fixed.
+"""Session 14 review of the day's changes (a reviewer's seven findings), one test per finding fixed.
 
 1. A REST token's last-use stamp never waits for another writer: it is skipped while the database is busy.
 2. A failed judge run is not deleted while another judging call of the process uses the run.
