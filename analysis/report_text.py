@@ -81,16 +81,17 @@ def not_parsed_text(status: Mapping[str, int]) -> str:
 
 
 def empty_responses_text(counts: Mapping[str, Any], name: Callable[[str], str] = str) -> str:
-    """ "3 comparisons left out: a response was empty (ckpt-a: 2, ckpt-b: 1)", or "" when none was: the judge
-    refuses an empty response, so those comparisons count in no figure (the CLI text and the card; ``name``
-    places each model name: the card's escaping)."""
+    """ "3 comparisons left out of the judge's figures: a response was empty (ckpt-a: 2, ckpt-b: 1)", or "" when
+    none was: the judge refuses an empty response, so those comparisons count in none of its figures (people's
+    figures still count them) (the CLI text and the card; ``name`` places each model name: the card's
+    escaping)."""
     empty = counts.get("empty_responses") or {}
     if not empty.get("n"):
         return ""
     models = ", ".join(f"{name(model)}: {n}" for model, n in empty["by_model"].items())
     return (
-        f"{counted(empty['n'], 'comparison')} left out: a response was empty ({models}); the judge refuses an empty "
-        "response, so an empty answer is counted as no loss"
+        f"{counted(empty['n'], 'comparison')} left out of the judge's figures: a response was empty ({models}); "
+        "the judge refuses an empty response, so an empty answer is counted as no loss"
     )
 
 

@@ -212,9 +212,21 @@ def metrics_command(settings: Settings, args: argparse.Namespace) -> None:
     finally:
         store.close()
     try:
-        print(json.dumps(report, ensure_ascii=False, allow_nan=False) if args.json else format_report(report))
+        print(
+            json.dumps(report, ensure_ascii=False, allow_nan=False)
+            if args.json
+            else terminal_lines(format_report(report))
+        )
     except BrokenPipeError:
         reader_left()
+
+
+def terminal_lines(text: str) -> str:
+    """``text`` for a terminal, line by line (``ui.render.without_controls``: names from an imported file hold no
+    control characters, so they can neither recolour nor move the cursor); spaces and columns are kept."""
+    from ui.render import without_controls
+
+    return "\n".join(without_controls(line) for line in text.split("\n"))
 
 
 def report_command(settings: Settings, args: argparse.Namespace) -> None:

@@ -130,12 +130,18 @@ def security_log_printed() -> Iterator[None]:
     process had no handler for it, so these lines were dropped. The logger is left as it was afterwards."""
     import logging
 
-    from uvicorn.logging import DefaultFormatter
-
     from orchestration.access import SECURITY_DATEFMT, SECURITY_FORMAT, SECURITY_LOG
 
+    class LevelPrefix(logging.Formatter):
+        """uvicorn's ``levelprefix`` ("INFO:" padded to 9 characters) without importing uvicorn (a database
+        command imports no server: tests/test_cli.py), and without its colours."""
+
+        def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802  (logging's name)
+            record.__dict__["levelprefix"] = f"{record.levelname}:".ljust(9)
+            return super().formatMessage(record)
+
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(DefaultFormatter(SECURITY_FORMAT, SECURITY_DATEFMT, use_colors=sys.stderr.isatty()))
+    handler.setFormatter(LevelPrefix(SECURITY_FORMAT, SECURITY_DATEFMT))
     level = SECURITY_LOG.level
     SECURITY_LOG.addHandler(handler)
     if not SECURITY_LOG.isEnabledFor(logging.INFO):

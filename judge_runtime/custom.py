@@ -32,6 +32,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import logging
 import re
 import string
 from collections.abc import Mapping, Sequence
@@ -233,8 +234,10 @@ def template_fields(template: str, *, where: str = "template") -> list[str]:
     return names
 
 
-def validate(prompt: CustomPrompt, test_output: str | None = None) -> None:
-    """Refuse a prompt that cannot render or a rule that cannot read ``test_output``; say what is wrong."""
+def validate(prompt: CustomPrompt, test_output: str | None = None, *, stored: bool = False) -> None:
+    """Refuse a prompt that cannot render or a rule that cannot read ``test_output``; say what is wrong.
+    ``stored``: a version saved before, which cannot change: what was allowed when it was saved (``{{ name }}``)
+    is left to :func:`stored_prompt_warnings`, so such a version still loads."""
     if not NAME_PATTERN.fullmatch(prompt.name or ""):
         raise InvalidInput(
             f"Prompt name {prompt.name!r}: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit."
@@ -257,7 +260,8 @@ def validate(prompt: CustomPrompt, test_output: str | None = None) -> None:
                 f"prompt may use {', '.join('{' + n + '}' for n in allowed)}."
             )
     for where, text in (("template", prompt.template), ("system prompt", prompt.system)):
-        _refuse_doubled_braces(text, where)
+        if not stored:
+            _refuse_doubled_braces(text, where)
     used = set(template_fields(prompt.template)) | set(template_fields(prompt.system, where="system prompt"))
     missing = [n for n in REQUIRED[prompt.kind] if n not in used]
     if missing:
@@ -276,34 +280,68 @@ def validate(prompt: CustomPrompt, test_output: str | None = None) -> None:
 
 
 # "{{ instruction }}" / "{{instruction}}" as Jinja (HF chat templates, many published judge prompts) writes a
-# placeholder: in this format "{{" and "}}" are literal braces, so the judge would read "{ instruction }".
-_LITERAL_PLACEHOLDER = re.compile(
-    r"\{\s*(" + "|".join(sorted(set(PAIR_PLACEHOLDERS + SINGLE_PLACEHOLDERS))) + r")\s*\}"
-)
+# placeholder: in this format "{{" and "}}" are literal braces, so the judge would read "{ instruction }". Jinja's
+# whitespace control ("{{- instruction -}}"), filters ("{{ instruction|trim }}") and any case count too.
+_KNOWN_NAMES = sorted(set(PAIR_PLACEHOLDERS + SINGLE_PLACEHOLDERS))
+_LITERAL_PLACEHOLDER = re.compile(r"\{\s*-?\s*(" + "|".join(_KNOWN_NAMES) + r")\s*(?:\|[^{}]*?)?-?\s*\}", re.IGNORECASE)
 
 
-def _refuse_doubled_braces(text: str, where: str) -> None:
-    """Refuse ``{{ name }}`` where ``name`` is a placeholder: it renders the literal text ``{ name }``, so every
-    verdict would be made without that text (e.g. without the task). Found in the rendered text (placeholders
-    replaced by a blank), so ``{{{instruction}}}`` (braces around the instruction) is still allowed."""
+@dataclass(frozen=True)
+class DoubledBraces:
+    """A Jinja-style ``{{ name }}`` in a template: where, as written, and what the judge reads instead."""
+
+    where: str
+    line: int
+    name: str  # the placeholder meant, in lower case
+    written: str  # "{{ instruction }}"
+    read: str  # "{ instruction }"
+
+
+def doubled_braces(text: str, where: str = "template") -> DoubledBraces | None:
+    """The first ``{{ name }}`` (any case, Jinja's ``-`` and ``|filter``) in ``text`` where ``name`` is a
+    placeholder: it renders the literal text ``{ name }``, so every verdict would be made without that text.
+    Found in the rendered text (placeholders replaced by a blank), so ``{{{instruction}}}`` (braces around the
+    instruction) and JSON examples are not."""
     if "{{" not in text:
-        return
+        return None
     blank = dict.fromkeys(PAIR_PLACEHOLDERS + SINGLE_PLACEHOLDERS, "\0")
     try:
         rendered = text.format_map(blank)
     except (KeyError, ValueError, IndexError):  # reported by template_fields
-        return
+        return None
     found = _LITERAL_PLACEHOLDER.search(rendered)
     if found is None:
-        return
+        return None
     line = rendered.count("\n", 0, found.start()) + 1
-    name = found.group(1)
-    written = text.splitlines()[line - 1] if text.splitlines() else text
-    shown = next((m.group(0) for m in re.finditer(r"\{\{\s*" + name + r"\s*\}\}", written)), "{{" + name + "}}")
+    written_line = text.splitlines()[line - 1] if text.splitlines() else text
+    source = re.compile(r"\{\{\s*-?\s*" + found.group(1) + r"\s*(?:\|[^{}]*?)?-?\s*\}\}", re.IGNORECASE)
+    shown = next((m.group(0) for m in source.finditer(written_line)), "{{" + found.group(1) + "}}")
+    return DoubledBraces(where, line, found.group(1).lower(), shown, found.group(0))
+
+
+def _refuse_doubled_braces(text: str, where: str) -> None:
+    """Refuse a new prompt's ``{{ name }}`` (see :func:`doubled_braces`)."""
+    found = doubled_braces(text, where)
+    if found is None:
+        return
     raise InvalidInput(
-        f"Line {line} of the {where}: `{shown}` is a literal brace pair in this format (the judge would read "
-        f"`{found.group(0)}`, not the {name}); write `{{{name}}}` to insert the {name}."
+        f"Line {found.line} of the {where}: `{found.written}` is a literal brace pair in this format (the judge "
+        f"would read `{found.read}`, not the {found.name}); write `{{{found.name}}}` to insert the {found.name}."
     )
+
+
+def stored_prompt_warnings(prompt: CustomPrompt) -> list[str]:
+    """What a stored version does that a new one may no longer do: ``{{ name }}`` (refused when saved since
+    session 14, accepted before). A stored version cannot change, so it still loads, with this warning."""
+    notes = []
+    for where, text in (("template", prompt.template), ("system prompt", prompt.system)):
+        found = doubled_braces(text, where)
+        if found is not None:
+            notes.append(
+                f"Prompt {prompt.name!r} (version {prompt.short_id}) writes `{found.written}`, which the judge "
+                f"reads as `{found.read}`; save a corrected version and judge with it."
+            )
+    return notes
 
 
 def prompt_warnings(prompt: CustomPrompt) -> list[str]:
@@ -567,12 +605,20 @@ def marker_probabilities(
 
 # ------------------------------------------------------------------------------------------ registry
 
+_log = logging.getLogger(__name__)
+_WARNED: set[str] = set()  # stored versions whose warnings were logged in this process
 
-def register_custom(prompt: CustomPrompt, *, test_output: str | None = None) -> str:
+
+def register_custom(prompt: CustomPrompt, *, test_output: str | None = None, stored: bool = False) -> str:
     """Check ``prompt`` and make it loadable by name (``get_profile``, ``load_judge(profile=...)``); returns
     the profile name ``custom:<name>@<hash12>``. Registering the same prompt again changes nothing: the name
-    carries the hash, so two versions never share a name."""
-    validate(prompt, test_output)
+    carries the hash, so two versions never share a name. ``stored``: a saved version (see :func:`validate`);
+    its :func:`stored_prompt_warnings` are logged, once per version and process."""
+    validate(prompt, test_output, stored=stored)
+    if stored and prompt.hash not in _WARNED:
+        _WARNED.add(prompt.hash)
+        for note in stored_prompt_warnings(prompt):
+            _log.warning("%s", note)
     factory = functools.partial(CustomProfile, prompt)
     register_profiles({prompt.profile_name: factory})  # type: ignore[dict-item]  # a factory, called like the classes
     return prompt.profile_name

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ from annotation_store import NewVerdict, Store, StoreError, StoreNotFound
 from judge_runtime import Judge, JudgeInputError, JudgeResult, PairCase
 from judge_runtime.profiles import swapped as swap_case
 from orchestration.checkup_suites import SUITES, Suite, checkup_pairs, judged_pairs, suite_named
-from orchestration.service import Studio, to_case, to_new_verdict
+from orchestration.service import JudgeActivity, Studio, to_case, to_new_verdict
 
 __all__ = [
     "DEFAULT_DATA_DIR",
@@ -156,13 +157,35 @@ def judge_both_orders(
     *,
     batch_size: int = 1,
     on_progress: Callable[[int, int], None] | None = None,
+    activity: JudgeActivity | None = None,
 ) -> tuple[int, int, int]:
     """Judge comparisons ``ids`` in both orders with ``judge`` (one order at a time) into its run.
 
     Returns (run id, judgments made now, judgments already stored). A case the judge refuses (an empty
     response, too long for its context) is stored with status "error" and the reason, never as a verdict.
+    ``activity``: the Studio's, to count the run as in use while judging (``JudgeActivity.claim_run``), so
+    that a failing ``judge_dataset`` of the same process does not delete it meanwhile (review 2 of s14, 3).
     """
-    run_id = store.ensure_judge_run(judge.fingerprint_key, judge.fingerprint)
+    ensure = partial(store.ensure_judge_run, judge.fingerprint_key, judge.fingerprint)
+    if activity is None:
+        return _judge_both_orders(store, judge, ensure(), dataset, ids, batch_size, on_progress)
+    run_id = activity.claim_run(ensure)
+    try:
+        return _judge_both_orders(store, judge, run_id, dataset, ids, batch_size, on_progress)
+    finally:
+        activity.release_run(run_id)
+
+
+def _judge_both_orders(
+    store: Store,
+    judge: Judge,
+    run_id: int,
+    dataset: str,
+    ids: Sequence[int],
+    batch_size: int,
+    on_progress: Callable[[int, int], None] | None,
+) -> tuple[int, int, int]:
+    """``judge_both_orders`` once its run is found (and claimed)."""
     todo = _todo(store, run_id, dataset, ids)
     cases: list[PairCase] = []
     owners: list[tuple[int, bool]] = []
@@ -233,6 +256,7 @@ def run_checkup(
         batch_size = source.settings.batch_size if isinstance(source, Studio) else 1
     if margin is None and isinstance(source, Studio):
         margin = source.settings.uncertain_margin
+    activity = source.activity if isinstance(source, Studio) else None  # the Admin page's checkup, in-process
     chosen = [suite_named(name) for name in dict.fromkeys(suites)]
     if not chosen:
         raise StoreError(f"Name at least one checkup suite ({', '.join(SUITES)}).")
@@ -250,7 +274,7 @@ def run_checkup(
 
         ids = pairs["comparison_id"].astype(int).tolist()
         run_id, judged, skipped = judge_both_orders(
-            store, one_order, suite.dataset, ids, batch_size=batch_size, on_progress=progress
+            store, one_order, suite.dataset, ids, batch_size=batch_size, on_progress=progress, activity=activity
         )
         result = suite_result(store, suite, run_id, pairs, margin)
         results.append(

@@ -24,6 +24,7 @@ from judge_runtime.custom import (
     prompt_warnings,
     register_custom,
     split_custom_name,
+    stored_prompt_warnings,
     validate,
 )
 from judge_runtime.profiles import CaseKind, get_profile
@@ -43,6 +44,7 @@ __all__ = [
     "prompt_warnings",
     "resolve_prompt",
     "save_prompt",
+    "stored_prompt_warnings",
     "use_prompt",
 ]
 
@@ -83,8 +85,9 @@ def resolve_prompt(store: Store, reference: str) -> CustomPrompt:
 
 
 def use_prompt(store: Store, reference: str) -> str:
-    """Resolve ``reference`` and register it; returns the profile name to load a judge with."""
-    return register_custom(resolve_prompt(store, reference))
+    """Resolve ``reference`` and register it; returns the profile name to load a judge with. A stored version
+    loads even with what only a new one is refused for (``{{ instruction }}``): that is logged as a warning."""
+    return register_custom(resolve_prompt(store, reference), stored=True)
 
 
 def ensure_profile(store: Store, profile: str) -> None:

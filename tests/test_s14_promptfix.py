@@ -208,8 +208,8 @@ def test_comparisons_with_an_empty_response_are_counted_and_said() -> None:
     counts = {"empty_responses": empty_responses(texts)}
     assert counts["empty_responses"] == {"n": 3, "by_model": {"ckpt-a": 3, "ckpt-b": 1}}
     assert empty_responses_text(counts) == (
-        "3 comparisons left out: a response was empty (ckpt-a: 3, ckpt-b: 1); the judge refuses an empty "
-        "response, so an empty answer is counted as no loss"
+        "3 comparisons left out of the judge's figures: a response was empty (ckpt-a: 3, ckpt-b: 1); the judge "
+        "refuses an empty response, so an empty answer is counted as no loss"
     )
     assert empty_responses_text({"empty_responses": {"n": 0, "by_model": {}}}) == ""
 
@@ -244,9 +244,9 @@ def test_the_report_text_json_and_card_say_how_many_comparisons_an_empty_respons
     )
     inputs = ReportInputs("edge", texts, labels, verdicts, [JudgeRun(7, "j", "pandalm", "k", {})])
     report = report_dict(build_report(inputs, ReportOptions(n_bootstrap=0)))
-    said = "1 comparison left out: a response was empty (ckpt_a: 1)"
+    said = "1 comparison left out of the judge's figures: a response was empty (ckpt_a: 1)"
     assert report["counts"]["empty_responses"] == {"n": 1, "by_model": {"ckpt_a": 1}}
     assert said in format_report(report)
     card = judge_report_card(report)
     assert said in card_text(card)
-    assert "1 comparison left out: a response was empty (ckpt\\_a: 1)" in card_markdown(card)
+    assert "1 comparison left out of the judge's figures: a response was empty (ckpt\\_a: 1)" in card_markdown(card)

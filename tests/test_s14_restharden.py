@@ -228,8 +228,10 @@ def test_the_invite_link_believes_forwarded_headers_only_from_the_trusted_proxy(
     assert _get(_echo_invite_link(""), "127.0.0.1", spoof) == "http://studio.local:7860/invite/T0K"
     app = _echo_invite_link("127.0.0.1")
     assert _get(app, "127.0.0.5", spoof) == "http://studio.local:7860/invite/T0K"  # not the proxy
-    proxied = {"X-Forwarded-Host": "studio.local", "X-Forwarded-Proto": "https"}
+    proxied = {"Host": "studio.local", "X-Forwarded-Host": "studio.local", "X-Forwarded-Proto": "https"}
     assert _get(app, "127.0.0.1", proxied) == "https://studio.local/invite/T0K"
+    # the port counts too (review 2 of s14, finding 2): Host studio.local:7860 is not studio.local
+    assert _get(app, "127.0.0.1", proxied | {"Host": "studio.local:7860"}) == "https://studio.local:7860/invite/T0K"
     # without public_url, a forwarded host other than the request's Host is dropped (review s14, finding 3)
     assert _get(app, "127.0.0.1", spoof) == "https://studio.local:7860/invite/T0K"
 

@@ -198,8 +198,13 @@ def terminal_text(text: object) -> str:
     become spaces and control characters are dropped, so a name from an imported file can neither
     move the cursor, recolour or retitle the terminal nor reorder the line; nothing else is escaped
     (a terminal shows ``_`` and ``*`` as they are). Never for text that is rendered as Markdown."""
-    flat = " ".join(str(text).split())
-    return _TERMINAL_CONTROLS.sub("", flat)
+    return without_controls(" ".join(str(text).split()))
+
+
+def without_controls(line: str) -> str:
+    """One line printed to a terminal with its control and bidi characters dropped and nothing else changed
+    (spaces kept, so a report's columns stay aligned): ``terminal_text`` for a name, this for a whole line."""
+    return _TERMINAL_CONTROLS.sub("", line)
 
 
 def code(text: object) -> str:

@@ -10,11 +10,14 @@ after it (Gradio, the Admin page's invite links) can read it:
 
 - from a client that is not a trusted proxy: every ``X-Forwarded-Host``, ``X-Forwarded-Proto`` and
   ``X-Forwarded-For`` (and ``Forwarded``);
-- from a trusted proxy, with ``public_url`` set: an ``X-Forwarded-Host`` that is not ``public_url``'s host (the
-  Host header is held to the same rule by ``web/security.py``);
-- from a trusted proxy, without ``public_url``: an ``X-Forwarded-Host`` that is not the request's own Host (a
-  client's own header passed on by the proxy; review s14, finding 3). Set ``public_url`` when the proxy sends
-  the app another Host than the public one.
+- from a trusted proxy, with ``public_url`` set: an ``X-Forwarded-Host`` that is not ``public_url``'s host and
+  port (the Host header's host name is held to the same rule by ``web/security.py``);
+- from a trusted proxy, without ``public_url``: an ``X-Forwarded-Host`` that is not the request's own Host, host
+  and port (a client's own header passed on by the proxy; review s14, finding 3). Set ``public_url`` when the
+  proxy sends the app another Host than the public one.
+
+The port counts (review 2 of s14, finding 2: ``public.example:6666`` had passed as ``public.example``); a
+scheme's default port (80 for http, 443 for https) is the same as none.
 """
 
 from __future__ import annotations
@@ -28,14 +31,22 @@ FORWARDED = frozenset({b"x-forwarded-host", b"x-forwarded-proto", b"x-forwarded-
 FORWARDED_HOST = b"x-forwarded-host"
 
 
-def host_of(value: str) -> str | None:
-    """The host name (lower-case, no port) of a Host or X-Forwarded-Host value; None for a list or nonsense."""
+DEFAULT_PORTS = {"http": 80, "ws": 80, "https": 443, "wss": 443}
+
+
+def host_of(value: str, scheme: str = "http") -> tuple[str, int | None] | None:
+    """The host name (lower-case) and port of a Host or X-Forwarded-Host value, the port None when absent or
+    ``scheme``'s default; None for a list or nonsense."""
     if "," in value:
         return None
     try:
-        return urlsplit(f"//{value.strip()}").hostname or None
+        parts = urlsplit(f"//{value.strip()}")
+        host, port = parts.hostname, parts.port
     except ValueError:
         return None
+    if not host:
+        return None
+    return host, None if port == DEFAULT_PORTS.get(scheme.lower()) else port
 
 
 class TrustedProxy(ProxyHeadersMiddleware):
@@ -45,28 +56,43 @@ class TrustedProxy(ProxyHeadersMiddleware):
     def __init__(self, app: ASGIApp, trusted: str, public_origin: str | None) -> None:
         super().__init__(app, trusted_hosts=trusted or [])  # type: ignore[arg-type]
         self.trusted = bool(trusted)
-        self.public_host = urlsplit(public_origin).hostname if public_origin else None
+        public = urlsplit(public_origin) if public_origin else None
+        self.public_scheme = public.scheme if public is not None else ""
+        self.public_host = host_of(public.netloc, public.scheme) if public is not None else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # type: ignore[override]
         if scope["type"] in {"http", "websocket"}:
             client = scope.get("client")
             believed = self.trusted and client is not None and client[0] in self.trusted_hosts
             headers = scope.get("headers", [])
-            host = next((value for name, value in headers if name == b"host"), b"")
-            kept = [(name, value) for name, value in headers if self._kept(name, value, believed, host)]
+            wanted, scheme = self._wanted_host(scope, headers, believed)
+            kept = [(name, value) for name, value in headers if self._kept(name, value, believed, wanted, scheme)]
             if len(kept) != len(headers):
                 scope = {**scope, "headers": kept}
         await super().__call__(scope, receive, send)  # type: ignore[arg-type]
 
-    def _kept(self, name: bytes, value: bytes, believed: bool, host: bytes) -> bool:
+    def _wanted_host(
+        self, scope: Scope, headers: list[tuple[bytes, bytes]], believed: bool
+    ) -> tuple[tuple[str, int | None] | None, str]:
+        """The (host, port) an X-Forwarded-Host must name, and the scheme whose default port is no port:
+        ``public_url``'s, else the request's Host with the scheme a browser sees (the proxy's, else the request's)."""
+        if self.public_host is not None:
+            return self.public_host, self.public_scheme
+        proto = next((value for name, value in headers if name == b"x-forwarded-proto"), b"")
+        scheme = proto.decode("latin-1").split(",")[0].strip() if believed and proto else str(scope.get("scheme", ""))
+        host = next((value for name, value in headers if name == b"host"), b"")
+        return host_of(host.decode("latin-1"), scheme), scheme
+
+    def _kept(
+        self, name: bytes, value: bytes, believed: bool, wanted: tuple[str, int | None] | None, scheme: str
+    ) -> bool:
         if name not in FORWARDED:
             return True
         if not believed:
             return False
         if name != FORWARDED_HOST:
             return True
-        wanted = self.public_host if self.public_host is not None else host_of(host.decode("latin-1"))
-        return wanted is not None and host_of(value.decode("latin-1")) == wanted
+        return wanted is not None and host_of(value.decode("latin-1"), scheme) == wanted
 
 
 __all__ = ["TrustedProxy", "host_of"]
