@@ -105,7 +105,10 @@ def test_labels_export_has_the_session_and_guideline_version_of_each_label(db_pa
     rows = {r["comparison_id"]: r for r in export_table(store, DEMO, "labels", include_judges=True).rows}
     assert (rows[item.comparison.id]["session"], rows[item.comparison.id]["guideline_version"]) == (PAIRS, 1)
     assert (rows[outside]["session"], rows[outside]["guideline_version"]) == (None, None)
-    assert _utc(rows[outside]["created_at"]) <= _utc(rows[outside]["updated_at"])
+    # a label given in no session counts as imported (s14): no label time, only when it was stored
+    assert (rows[outside]["imported"], rows[outside]["created_at"]) == (True, None)
+    assert _utc(rows[item.comparison.id]["created_at"]) <= _utc(rows[item.comparison.id]["updated_at"])
+    assert _utc(rows[outside]["updated_at"])
 
 
 # ------------------------------------------------------------------ 3: a ratings export of a pairwise dataset
