@@ -86,7 +86,7 @@ def test_previous_without_a_change_writes_no_draft_and_the_newer_answer_wins(liv
         assert page.locator("#annotate-comment textarea").input_value() == ELSEWHERE
 
         page.locator("#submit-label").click()  # the same answer: no new version
-        page.wait_for_function(f"{FEEDBACK}.includes('Saved')")
+        page.wait_for_function(f"{FEEDBACK}.includes('was kept')")
     assert _label(live_app.db_path, first) == ("1", ELSEWHERE, 2)
 
 
@@ -116,7 +116,7 @@ def test_a_draft_made_on_an_older_version_is_dropped_with_a_note(live_app: Any) 
         assert page.evaluate("document.querySelector('#annotate-feedback b, #annotate-feedback img') === null")
 
         page.locator("#submit-label").click()
-        page.wait_for_function(f"{FEEDBACK}.includes('Saved')")
+        page.wait_for_function(f"{FEEDBACK}.includes('was kept')")
     assert _label(live_app.db_path, first) == ("1", ELSEWHERE, 2), "the newer answer was not overwritten"
 
 
