@@ -62,7 +62,12 @@ def save_prompt(
     """Check ``prompt`` (and its rule against ``test_output``) and append it as a new version of its name;
     content saved before under this name returns that version (``created`` False), nothing is written."""
     validate(prompt, test_output)
-    new = NewPromptVersion(
+    return store.save_prompt_version(prompt_version(prompt, created_by))
+
+
+def prompt_version(prompt: CustomPrompt, created_by: str | None) -> NewPromptVersion:
+    """The store's row for ``prompt`` (unchecked: ``save_prompt`` validates first)."""
+    return NewPromptVersion(
         name=prompt.name,
         template=prompt.template,
         system=prompt.system,
@@ -73,7 +78,6 @@ def save_prompt(
         hash=prompt.hash,
         created_by=created_by,
     )
-    return store.save_prompt_version(new)
 
 
 def resolve_prompt(store: Store, reference: str) -> CustomPrompt:

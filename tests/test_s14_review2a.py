@@ -10,12 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from annotation_store.prompts import NewPromptVersion
 from cli import main
 from errors import InvalidInput
 from judge_runtime.custom import CustomPrompt, stored_prompt_warnings, validate
 from judge_runtime.profiles import get_profile
-from orchestration.prompts import save_prompt
+from orchestration.prompts import prompt_version, save_prompt
 from orchestration.service import Studio
 from settings import Settings
 
@@ -24,19 +23,7 @@ CAREFUL = "[Question]\n{instruction}\n\n[Answer A]\n{response1}\n\n[Answer B]\n{
 
 def _store_unchecked(studio: Studio, prompt: CustomPrompt) -> str:
     """Save ``prompt`` as a version the way a release before s14 could (no check of ``{{ name }}``)."""
-    view = studio.store.save_prompt_version(
-        NewPromptVersion(
-            name=prompt.name,
-            template=prompt.template,
-            system=prompt.system,
-            rule=prompt.rule.as_dict(),
-            kind=prompt.kind,
-            chat=prompt.chat,
-            rubric=prompt.rubric,
-            hash=prompt.hash,
-            created_by=None,
-        )
-    )
+    view = studio.store.save_prompt_version(prompt_version(prompt, None))
     assert view.short_id == prompt.short_id
     return prompt.profile_name
 
