@@ -51,6 +51,7 @@ class AnnotatorQuality:
     n_labels: int
     accuracy: float | None  # estimated P(label is right); None when it cannot be estimated
     per_label: dict[str, float]  # DS: P(says k | truth k); majority: agreement when others' majority is k
+    note: str | None = None  # why ``accuracy`` is None, when it is
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,7 @@ def _leave_one_out_quality(data: pd.DataFrame) -> tuple[AnnotatorQuality, ...]:
         agree = majority.to_numpy() == own["label"].to_numpy()[keep]
         per_label = {str(k): float(agree[majority.to_numpy() == k].mean()) for k in sorted(set(majority))}
         accuracy = float(agree.mean()) if keep.any() else None
-        rows.append(AnnotatorQuality(str(worker), len(own), accuracy, per_label))
+        rows.append(AnnotatorQuality(str(worker), len(own), accuracy, per_label, None if keep.any() else NO_OTHERS))
     return tuple(rows)
 
 
@@ -131,8 +132,23 @@ def majority(labels: pd.DataFrame) -> Aggregation:
     )
 
 
+#: Why an annotator's quality is n/a: no other annotator's label to compare with (majority: leave-one-out) ...
+NO_OTHERS = "no comparison of theirs has another annotator's label with one top label to compare with"
+#: ... and Dawid-Skene with a single annotator, whose errors cannot be told from the truth (s15 methodologist).
+DS_ONE_ANNOTATOR = (
+    "one annotator only: Dawid-Skene cannot tell their errors from the truth (the model is not identified), "
+    "so their quality is not estimated"
+)
+
+
 def _ds_quality(data: pd.DataFrame, errors: pd.DataFrame, priors: pd.Series) -> tuple[AnnotatorQuality, ...]:
-    """Confusion-matrix diagonal P(says k | truth k) per annotator and its prior-weighted mean."""
+    """Confusion-matrix diagonal P(says k | truth k) per annotator and its prior-weighted mean; n/a (with
+    ``DS_ONE_ANNOTATOR``) for a single annotator, whom the EM fits perfectly by construction (quality 1.000)."""
+    if data["worker"].nunique() < 2:
+        return tuple(
+            AnnotatorQuality(str(worker), len(own), None, {}, DS_ONE_ANNOTATOR)
+            for worker, own in data.groupby("worker", sort=True)
+        )
     rows = []
     for worker, own in data.groupby("worker", sort=True):
         said_by_truth = cast(pd.DataFrame, errors.loc[worker])  # index: label said, columns: true label

@@ -24,8 +24,15 @@ from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.metrics import accuracy_score, cohen_kappa_score, confusion_matrix, precision_recall_fscore_support
 
 from analysis.bootstrap import bootstrap_ci
-from analysis.defaults import CONFIDENCE, MIN_TIME_SERIES_SPAN_S, N_BOOTSTRAP_ACCURACY, OVER_TIME_POINTS, SEED
-from analysis.verdicts import LABELS, UNCERTAIN, latest_per_comparison
+from analysis.defaults import (
+    CONFIDENCE,
+    MIN_GROUP_COMPARISONS,
+    MIN_TIME_SERIES_SPAN_S,
+    N_BOOTSTRAP_ACCURACY,
+    OVER_TIME_POINTS,
+    SEED,
+)
+from analysis.verdicts import LABELS, UNCERTAIN, latest_per_comparison, no_verdict_as_wrong
 
 
 @dataclass(frozen=True)
@@ -204,13 +211,25 @@ def human_judge_agreement(labels: pd.DataFrame, verdicts: pd.DataFrame) -> Agree
     )
 
 
-OVER_TIME_COLUMNS = ["time", "n", "accuracy", "low", "high"]
+OVER_TIME_COLUMNS = ["time", "n", "accuracy", "low", "high", "comparisons"]
+
+
+def clustered_wilson(
+    accuracy: Any, comparisons: Any, confidence: float = CONFIDENCE
+) -> tuple[npt.NDArray[Any], npt.NDArray[Any]]:
+    """The Wilson interval of a per-label accuracy whose labels cluster in comparisons (s15 methodologist
+    finding 4): the labels of one comparison share its one judge verdict and mostly agree with each other, so
+    they are not independent draws. The interval is Wilson's on the per-comparison accuracy: the share of
+    labels that agree (each comparison's own share, weighted by its labels) with n = the comparisons, not the
+    labels. With one label per comparison it is the plain Wilson interval."""
+    accuracy, comparisons = np.asarray(accuracy, dtype=float), np.asarray(comparisons, dtype=float)
+    return wilson_interval(accuracy * comparisons, comparisons, confidence)
 
 
 def agreement_over_time(
     labels: pd.DataFrame, verdicts: pd.DataFrame, *, points: int = OVER_TIME_POINTS, confidence: float = CONFIDENCE
 ) -> pd.DataFrame:
-    """Cumulative human-vs-judge accuracy as labels came in, with Wilson intervals.
+    """Cumulative human-vs-judge accuracy as labels came in, with Wilson intervals over comparisons.
 
     ``labels``: comparison_id, annotator, verdict, updated_at (as ``Store.labels()`` gives them);
     ``verdicts``: comparison_id, verdict, status. Labels are paired with verdicts exactly as in
@@ -221,8 +240,8 @@ def agreement_over_time(
 
     One row per point: ``time`` (updated_at of the last label included), ``n`` (labels compared so
     far), ``accuracy`` (share of those where human and judge agree), ``low`` / ``high`` (Wilson
-    score interval at ``confidence``, statsmodels' proportion_confint(method="wilson")). An empty
-    frame with these columns when nothing pairs.
+    score interval at ``confidence`` over the ``comparisons`` those labels cover, not the labels:
+    ``clustered_wilson``). An empty frame with these columns when nothing pairs.
     """
     if points < 1:
         raise ValueError(f"points must be at least 1, got {points}")
@@ -237,10 +256,13 @@ def agreement_over_time(
     times = pd.to_datetime(labels["updated_at"]).iloc[paired.rows].reset_index(drop=True)
     order = times.sort_values(kind="stable", na_position="last").index.to_numpy()
     agree = np.cumsum(paired.agree()[order])
+    ids = pd.Series(labels["comparison_id"].to_numpy()[paired.rows][order])
+    seen = np.cumsum(~ids.duplicated().to_numpy())  # comparisons covered by the first i labels
     k = min(points, total)
     ends = (np.arange(1, k + 1) * total + k - 1) // k  # ceil(i * N / k): evenly spaced, the last is N
     correct = agree[ends - 1]
-    low, high = wilson_interval(correct, ends, confidence)
+    covered = seen[ends - 1]
+    low, high = clustered_wilson(correct / ends, covered, confidence)
     return pd.DataFrame(
         {
             "time": times.iloc[order[ends - 1]].reset_index(drop=True),
@@ -248,6 +270,7 @@ def agreement_over_time(
             "accuracy": correct / ends,
             "low": np.asarray(low, dtype=float),
             "high": np.asarray(high, dtype=float),
+            "comparisons": covered.astype(int),
         }
     )
 
@@ -331,10 +354,16 @@ WILSON_FALLBACK_NOTE = (
 
 
 def accuracy_interval(
-    reference: pd.DataFrame, verdicts: pd.DataFrame, *, n: int = N_BOOTSTRAP_ACCURACY, seed: int = SEED
+    reference: pd.DataFrame,
+    verdicts: pd.DataFrame,
+    *,
+    n: int = N_BOOTSTRAP_ACCURACY,
+    seed: int = SEED,
+    confidence: float = CONFIDENCE,
 ) -> dict[str, Any] | None:
-    """The interval (at CONFIDENCE) of accuracy over the labels paired as in ``human_judge_agreement``:
-    {"low", "high", "n", "method", "note"}; None without a pair.
+    """The interval (at ``confidence``) of accuracy over the labels paired as in ``human_judge_agreement``:
+    {"low", "high", "n", "method", "note", "level"}; None without a pair. ``level`` is the confidence, which every
+    door prints beside the interval ("95% CI", ``interval_level``).
 
     One rule for every door (``metrics``, the report card, REST, the dashboard): a percentile
     bootstrap ("method": "bootstrap", "note": None) when there are at least ``MIN_BOOTSTRAP_OUTCOMES``
@@ -348,11 +377,31 @@ def accuracy_interval(
     if total == 0:
         return None
     if min(correct, total - correct) >= MIN_BOOTSTRAP_OUTCOMES:
-        interval = bootstrap_ci(agree.astype(float), np.mean, n=n, seed=seed, alpha=1 - CONFIDENCE)
+        interval = bootstrap_ci(agree.astype(float), np.mean, n=n, seed=seed, alpha=1 - confidence)
         if interval is not None:
-            return {"low": interval.ci_low, "high": interval.ci_high, "n": total, "method": "bootstrap", "note": None}
-    low, high = wilson_interval(correct, total)
-    return {"low": float(low), "high": float(high), "n": total, "method": "wilson", "note": WILSON_FALLBACK_NOTE}
+            return {
+                "low": interval.ci_low,
+                "high": interval.ci_high,
+                "n": total,
+                "method": "bootstrap",
+                "note": None,
+                "level": confidence,
+            }
+    low, high = wilson_interval(correct, total, confidence)
+    return {
+        "low": float(low),
+        "high": float(high),
+        "n": total,
+        "method": "wilson",
+        "note": WILSON_FALLBACK_NOTE,
+        "level": confidence,
+    }
+
+
+def interval_level(confidence: float | None) -> str:
+    """ "95% CI": the level every door prints with an interval (s15 methodologist: none said its level, and
+    ``--alpha`` changed some of them). "CI" alone where the level is not known (an older report)."""
+    return "CI" if confidence is None else f"{100 * confidence:g}% CI"
 
 
 def accuracy_interval_text(interval: Mapping[str, Any] | None) -> str:
@@ -360,19 +409,20 @@ def accuracy_interval_text(interval: Mapping[str, Any] | None) -> str:
     fallback in brackets; "" for none. One wording, so ``metrics`` and the report card read alike."""
     if not interval:
         return ""
-    text = f" [{interval['low']:.3f}, {interval['high']:.3f}]"
-    return f"{text} ({interval['note']})" if interval.get("note") else text
+    text = f" [{interval['low']:.3f}, {interval['high']:.3f}] ({interval_level(interval.get('level', CONFIDENCE))}"
+    return f"{text}; {interval['note']})" if interval.get("note") else f"{text})"
 
 
 def unparsed_as_wrong(reference: pd.DataFrame, verdicts: pd.DataFrame) -> Agreement:
-    """Agreement when an output without a verdict counts as a wrong answer (kappa and the confusion
-    matrix, restricted to the three labels, would silently drop those rows: read accuracy and F1 only).
+    """Agreement when an output without a decisive verdict counts as a wrong answer: the headline accuracy
+    (kappa and the confusion matrix, restricted to the three labels, would silently drop those rows: read accuracy
+    and F1 only).
 
-    The sentinel verdict "unparsed" matches no human label, so scikit-learn scores it as a miss. An
-    uncertain verdict is no verdict either: here it is a miss too (an abstention scored as wrong).
+    ``analysis.verdicts.no_verdict_as_wrong`` is the one rule (the alternative-annotator test's too): an uncertain,
+    unparsed or truncated output gets a sentinel verdict that matches no human label, so scikit-learn scores it as a
+    miss (an abstention scored as wrong); a comparison not judged (status "error") stays out.
     """
-    strict = verdicts.assign(verdict=verdicts["verdict"].where(verdicts["status"] == "ok", "unparsed"), status="ok")
-    return human_judge_agreement(reference, strict)
+    return human_judge_agreement(reference, no_verdict_as_wrong(verdicts))
 
 
 def spans_real_time(times: pd.Series, minimum_s: float = MIN_TIME_SERIES_SPAN_S) -> bool:
@@ -385,7 +435,7 @@ def spans_real_time(times: pd.Series, minimum_s: float = MIN_TIME_SERIES_SPAN_S)
     return bool((stamps.max() - stamps.min()).total_seconds() >= minimum_s)
 
 
-GROUP_COLUMNS = ["n", "correct", "accuracy", "low", "high"]
+GROUP_COLUMNS = ["n", "correct", "accuracy", "low", "high", "comparisons", "few_comparisons"]
 
 
 def per_vote_by_group(
@@ -394,8 +444,9 @@ def per_vote_by_group(
     """Per-vote agreement in each group of comparisons, with the pairing of ``human_judge_agreement``.
 
     ``groups``: the group of each comparison (index comparison_id, e.g. its category). Returns one row
-    per group that has paired labels, indexed by group: n (labels paired), correct, accuracy, and a
-    Wilson interval at ``confidence`` (low, high).
+    per group that has paired labels, indexed by group: n (labels paired), correct, accuracy, a Wilson
+    interval at ``confidence`` over the group's comparisons, not its labels (low, high: ``clustered_wilson``),
+    comparisons, and few_comparisons (fewer than ``MIN_GROUP_COMPARISONS``: shown, marked "few comparisons").
     """
     if labels.empty or verdicts.empty:
         return pd.DataFrame(columns=GROUP_COLUMNS)
@@ -403,12 +454,17 @@ def per_vote_by_group(
     if len(paired.rows) == 0:
         return pd.DataFrame(columns=GROUP_COLUMNS)
     group = groups.reindex(labels["comparison_id"].to_numpy()[paired.rows]).to_numpy()
-    frame = pd.DataFrame({"group": group, "agree": paired.agree()})
-    table = frame.groupby("group").agg(n=("agree", "size"), correct=("agree", "sum"))
+    ids = labels["comparison_id"].to_numpy()[paired.rows]
+    frame = pd.DataFrame({"group": group, "agree": paired.agree(), "comparison": ids})
+    table = frame.groupby("group").agg(
+        n=("agree", "size"), correct=("agree", "sum"), comparisons=("comparison", "nunique")
+    )
     table.index.name = groups.name
     table["accuracy"] = table["correct"] / table["n"]
-    table["low"], table["high"] = wilson_interval(table["correct"].to_numpy(), table["n"].to_numpy(), confidence)
-    return table.astype({"n": int, "correct": int})[GROUP_COLUMNS]
+    low, high = clustered_wilson(table["accuracy"].to_numpy(), table["comparisons"].to_numpy(), confidence)
+    table["low"], table["high"] = low, high
+    table["few_comparisons"] = table["comparisons"] < MIN_GROUP_COMPARISONS
+    return table.astype({"n": int, "correct": int, "comparisons": int})[GROUP_COLUMNS]
 
 
 def grouped_agreement(

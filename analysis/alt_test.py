@@ -21,7 +21,12 @@ annotators" is a single person and there is no consensus to represent); below th
 still given but the result is "not testable" rather than pass or fail.
 
 Inputs: ``labels`` rows (comparison_id, annotator, verdict); ``verdicts`` rows (comparison_id,
-verdict), the judge's. Imports nothing of Judge Studio's own.
+verdict), the judge's. A judged comparison without a decisive verdict (uncertain, unparsed) comes in as
+``analysis.verdicts.NO_VERDICT`` (``no_verdict_as_wrong``, the headline accuracy's rule): it matches nobody, so it
+counts as a disagreement rather than dropping out (a judge that abstains on the hard items would otherwise pass:
+s15 methodologist). ``n_decisive`` counts the items with a decisive verdict, the conclusion says "decisive on N of
+M", and ``decisive_winning_rate`` keeps the winning rate on those items alone, labelled as such. The FDR level is
+``ALT_TEST_FDR`` (the paper's 0.05), not the report's ``--alpha``.
 """
 
 from __future__ import annotations
@@ -34,7 +39,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from analysis.defaults import ALPHA, ALT_TEST_EPSILON
+from analysis.defaults import ALT_TEST_EPSILON, ALT_TEST_FDR
+from analysis.verdicts import NO_VERDICT
 
 EPSILON = ALT_TEST_EPSILON
 MIN_ANNOTATORS = 3
@@ -70,6 +76,8 @@ class AltTestResult:
     conclusion: str
     n_people: int = 0  # everyone in the group who labelled (``annotators`` are those tested)
     min_annotators: int = MIN_ANNOTATORS  # the people the test needs
+    n_decisive: int = 0  # of ``n_items``, those with a decisive judge verdict (the others count as disagreeing)
+    decisive_winning_rate: float | None = None  # omega on the decisive items alone (labelled so wherever shown)
 
 
 def _tables(labels: pd.DataFrame, verdicts: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
@@ -137,7 +145,7 @@ def alt_test(
     *,
     annotator_kind: str | None = "expert",
     epsilon: float | None = None,
-    alpha: float = ALPHA,
+    alpha: float = ALT_TEST_FDR,
     min_annotators: int = MIN_ANNOTATORS,
     min_items: int = MIN_ITEMS,
     judge_gap: str | None = None,
@@ -160,12 +168,13 @@ def alt_test(
         if len(own) < min_items:
             skipped[str(annotator)] = (
                 f"labelled {len(own)} comparison{'' if len(own) == 1 else 's'} that another person also labelled "
-                "and the judge decided; "
+                "and the judge judged; "
                 f"the test needs {min_items}"
             )
             continue
         trials.append(_trial(str(annotator), own, counts, judge, epsilon))
     trials = _with_fdr(trials, alpha)
+    decisive_omega = _decisive_omega(rows, judge, epsilon, alpha, min_items) if (judge == NO_VERDICT).any() else None
     coverage = _Coverage.of(labels, judge, len(trials), annotator_kind, min_annotators, min_items)
     problems = coverage.problems(judge_gap)
     # no winning rate where the test cannot run: "0.00" read as "the judge lost to everyone"
@@ -186,8 +195,26 @@ def alt_test(
         "",
         n_people=len(coverage.people),
         min_annotators=min_annotators,
+        n_decisive=int((judge.reindex(counts.index) != NO_VERDICT).sum()),
+        decisive_winning_rate=decisive_omega if omega is not None else omega,
     )
     return replace(result, conclusion=_conclusion(result))
+
+
+def _decisive_omega(rows: pd.DataFrame, judge: pd.Series, epsilon: float, alpha: float, min_items: int) -> float | None:
+    """The winning rate on the items with a decisive judge verdict alone (the figure before s15), or None when no
+    annotator keeps ``min_items`` of them."""
+    decisive = judge[judge != NO_VERDICT]
+    kept = rows[rows["comparison_id"].isin(decisive.index)]
+    kept = kept[kept.groupby("comparison_id")["annotator"].transform("size") >= 2]
+    counts = kept.groupby(["comparison_id", "verdict"]).size().unstack(fill_value=0)
+    trials = [
+        _trial(str(annotator), own, counts, decisive, epsilon)
+        for annotator, own in kept.groupby("annotator", sort=True)
+        if len(own) >= min_items
+    ]
+    trials = _with_fdr(trials, alpha)
+    return sum(t.judge_wins for t in trials) / len(trials) if trials else None
 
 
 @dataclass(frozen=True)
@@ -249,7 +276,7 @@ class _Coverage:
         )
         people = (
             f"{self.tested} of {len(self.people)} {self.who} labelled at least {self.min_items} comparisons that "
-            f"another of them labelled and the judge decided; the test needs at least {self.min_annotators} "
+            f"another of them labelled and the judge judged; the test needs at least {self.min_annotators} "
             "people who did"
         )
         if self.decided == self.shared:
@@ -270,11 +297,24 @@ def _conclusion(result: AltTestResult) -> str:
     figures = (
         f"it aligned with the remaining people at least as well as the left-out person (within the margin) "
         f"for {wins} of {len(result.annotators)} annotators (winning rate ω = {result.winning_rate:.2f}; "
-        f"advantage probability ρ = {result.advantage_probability:.2f}; {margin})"
+        f"advantage probability ρ = {result.advantage_probability:.2f}; {margin}); {coverage_text(result)}"
     )
     if result.passed:
         return f"The judge passes the alternative-annotator test and can stand in for these {who}: {figures}."
     return f"The judge fails the alternative-annotator test and should not replace these {who} yet: {figures}."
+
+
+def coverage_text(result: AltTestResult) -> str:
+    """ "decisive on 667 of 999 comparisons tested (the other 332 count as disagreeing; on the decisive ones
+    alone ω = 1.00)", or "decisive on all 999 comparisons tested": the coverage said in the answer itself."""
+    if result.n_decisive >= result.n_items:
+        return f"the judge was decisive on all {result.n_items} comparisons tested"
+    alone = result.decisive_winning_rate
+    figure = f"; on the decisive ones alone ω = {alone:.2f}" if alone is not None else ""
+    return (
+        f"the judge was decisive on {result.n_decisive} of {result.n_items} comparisons tested (the other "
+        f"{result.n_items - result.n_decisive}, uncertain or without a verdict, count as disagreeing{figure})"
+    )
 
 
 def notes(tests: Sequence[Mapping[str, Any]]) -> list[str]:
@@ -295,7 +335,7 @@ def alt_test_by_kind(
     verdicts: pd.DataFrame,
     *,
     epsilons: Mapping[str, float] | None = None,
-    alpha: float = ALPHA,
+    alpha: float = ALT_TEST_FDR,
     min_annotators: int = MIN_ANNOTATORS,
     min_items: int = MIN_ITEMS,
     judge_gap: str | None = None,

@@ -14,6 +14,8 @@ from analysis.defaults import UNCERTAIN_MARGIN
 from analysis.verdicts import DECISIVE, UNCERTAIN, orders_side_by_side, parsed_orders, with_outcomes
 
 ONE_ORDER = "not measured: judged in one presentation order only (judge both orders to measure position bias)"
+#: both orders were judged, but never both for one comparison: the sign test has no pair to run on (s15 reviewB, 4)
+NO_PAIR_TEST = "no position test: no comparison was judged in both orders"
 AVERAGED = (
     "not measured: the judge averaged both orders into one verdict, so there are no separate per-order "
     "verdicts to compare (judge each order on its own to measure position bias)"
@@ -35,10 +37,34 @@ class SwapConsistency:
     # per-order verdicts left out as uncertain (top two probabilities closer than the margin): they are
     # neither consistent nor inconsistent, and favour no position
     n_uncertain: int = 0
+    # both orders: the pairs whose two verdicts follow the position (s15 methodologist finding 5): first-first (the
+    # response shown first won in both orders: "1" then, swapped, "2") and second-second; ``first_position_p_value``
+    # is then the exact sign test of first_first against second_second, the pair-level test (one pair, one vote)
+    first_first: int | None = None
+    second_second: int | None = None
 
     @property
     def measured(self) -> bool:
         return self.not_measured is None
+
+    @property
+    def n_tested(self) -> int | None:
+        """The pairs the sign test ran over (first-first + second-second), None without a pair-level test."""
+        if self.first_position_p_value is None or self.first_first is None or self.second_second is None:
+            return None
+        return self.first_first + self.second_second
+
+    @property
+    def test(self) -> str | None:
+        """The test behind ``first_position_p_value``, in words (None when nothing was tested)."""
+        if self.first_position_p_value is None:
+            return None
+        if self.first_first is None or self.second_second is None:
+            return "exact binomial test of the share against 0.5"
+        return (
+            f"exact sign test on the {self.first_first + self.second_second} pairs whose verdict follows the position: "
+            f"{self.first_first} first-first vs {self.second_second} second-second"
+        )
 
 
 def swap_consistency(
@@ -55,8 +81,12 @@ def swap_consistency(
     * consistency (as in MT-Bench / PandaLM): over comparisons with a parsed verdict in both orders,
       the share whose canonical verdicts are equal (tie/tie counts as consistent).
     * first-position rate: over every parsed decisive verdict, the share that favours whichever
-      response was shown first ("1" when not swapped, "2" when swapped); SciPy's binomtest gives the
-      p-value against 0.5.
+      response was shown first ("1" when not swapped, "2" when swapped). Its p-value is NOT a binomial
+      over those verdicts (the two verdicts of one pair are not independent: a consistent pair always gives
+      exactly one first-position win): it is the exact sign test (SciPy's binomtest against 0.5) of the
+      pairs that chose the first-shown response in both orders against those that chose the second-shown
+      one in both (Zheng et al. 2023's flipped pairs, split by direction; pairs with a tie in one order
+      favour neither). Without any pair judged in both orders no test runs: it is None (``NO_PAIR_TEST``).
 
     Both need the two orders' OWN verdicts. With no swapped-order verdict at all, or with
     ``averaged_orders`` (the judge averaged its probabilities over both orders, so each stored
@@ -77,8 +107,22 @@ def swap_consistency(
     first_shown = (decisive["verdict"] == "1") != decisive["swapped"]
     n_decisive, n_first = len(decisive), int(first_shown.sum())
     rate = n_first / n_decisive if n_decisive else None
-    p_value = float(binomtest(n_first, n_decisive, 0.5).pvalue) if n_decisive else None
-    return SwapConsistency(len(pairs), consistency, n_decisive, rate, p_value, n_uncertain=n_uncertain)
+    original, swapped = pairs["verdict_original"], pairs["verdict_swapped"]
+    first_first = int(((original == "1") & (swapped == "2")).sum())
+    second_second = int(((original == "2") & (swapped == "1")).sum())
+    flipped = first_first + second_second
+    tested = n_decisive and len(pairs)  # no pair judged in both orders: no test (None), not 1.0 over no pairs
+    p_value = (float(binomtest(first_first, flipped, 0.5).pvalue) if flipped else 1.0) if tested else None
+    return SwapConsistency(
+        len(pairs),
+        consistency,
+        n_decisive,
+        rate,
+        p_value,
+        n_uncertain=n_uncertain,
+        first_first=first_first,
+        second_second=second_second,
+    )
 
 
 def _has_swapped(verdicts: pd.DataFrame) -> bool:
@@ -116,6 +160,45 @@ def length_bias(rows: pd.DataFrame) -> LengthBias:
 
 
 @dataclass(frozen=True)
+class PairedLength:
+    """The judge's and people's share of "the longer response" on the SAME comparisons (s15 methodologist
+    finding 6): those with a decisive judge verdict, a decisive people label and responses of different length.
+
+    Comparing the judge's share over its comparisons with people's over theirs mixes which comparisons each side
+    has; here both shares are taken over one set, and McNemar's exact test (as for the response-1 share) asks
+    whether they differ: the two-sided binomial test of the discordant comparisons against 0.5."""
+
+    n: int  # comparisons where both chose a side, responses of different length
+    judge_rate: float | None  # the judge's share of the longer response on those comparisons
+    people_rate: float | None  # people's share on the same comparisons
+    difference: float | None  # judge_rate - people_rate
+    judge_longer_people_shorter: int  # discordant: the judge chose the longer response, people the shorter
+    judge_shorter_people_longer: int  # discordant: the other way round
+    p_value: float | None  # exact McNemar test (no discordant comparison: 1.0)
+
+
+def paired_length_bias(judge: pd.DataFrame, people: pd.DataFrame, lengths: pd.DataFrame) -> PairedLength:
+    """``judge``: comparison_id, verdict[, status] (only "ok" decisive verdicts count); ``people``: comparison_id,
+    verdict (people's label per comparison); ``lengths``: comparison_id, len1, len2."""
+    status = judge["status"] if "status" in judge.columns else pd.Series("ok", index=judge.index)
+    mine = judge.loc[(status == "ok") & judge["verdict"].isin(DECISIVE), ["comparison_id", "verdict"]]
+    theirs = people.loc[people["verdict"].isin(DECISIVE), ["comparison_id", "verdict"]]
+    both = mine.merge(theirs, on="comparison_id", suffixes=("_judge", "_people"))
+    both = both.merge(lengths[["comparison_id", "len1", "len2"]], on="comparison_id")
+    both = both[both["len1"].notna() & both["len2"].notna() & (both["len1"] != both["len2"])]
+    n = len(both)
+    if n == 0:
+        return PairedLength(0, None, None, None, 0, 0, None)
+    one_longer = both["len1"] > both["len2"]
+    judge_longer = (both["verdict_judge"] == "1") == one_longer
+    people_longer = (both["verdict_people"] == "1") == one_longer
+    b, c = int((judge_longer & ~people_longer).sum()), int((~judge_longer & people_longer).sum())
+    p_value = float(binomtest(b, b + c, 0.5).pvalue) if b + c else 1.0
+    judge_rate, people_rate = float(judge_longer.mean()), float(people_longer.mean())
+    return PairedLength(n, judge_rate, people_rate, (b - c) / n, b, c, p_value)
+
+
+@dataclass(frozen=True)
 class Bias:
     """Position and length preference of one source (a judge run or people), as the dashboard shows it.
 
@@ -137,6 +220,9 @@ class Bias:
     # people: decisive labels left out of the position figures because the left/right order they were
     # shown in was not recorded (imported labels, ``presented_swapped`` NULL); always 0 for a judge
     n_unknown_order: int = 0
+    # a judge run in both orders: the pairs the position p-value's sign test ran over (None: a test over the
+    # ``n_decisive`` answers, or none)
+    n_tested: int | None = None
 
 
 def judge_bias(source: str, swap: SwapConsistency, length: LengthBias) -> Bias:
@@ -151,6 +237,7 @@ def judge_bias(source: str, swap: SwapConsistency, length: LengthBias) -> Bias:
         length,
         swap.not_measured,
         swap.n_uncertain,
+        n_tested=swap.n_tested,
     )
 
 

@@ -48,7 +48,8 @@ class Borderline:
     estimate: float
     low: float
     high: float
-    sign_test_p: float
+    sign_test_p: float  # the partial order's p of the pair: Holm-adjusted over its pair tests when ``adjusted``
+    adjusted: bool = False
 
 
 def win_rate_interval(wins: int, losses: int, ties: int, alpha: float) -> Interval:
@@ -79,8 +80,12 @@ def borderline(wins: pd.DataFrame, order: PartialOrder, baseline: str | None, al
             continue
         if interval.low <= 0.5 <= interval.high:
             continue
-        low, high, p_value = interval.low, interval.high, sign_test_p(wins_a, wins_b)
-        found.append(Borderline(a, b, wins_a, wins_b, ties, interval.estimate, low, high, p_value))
+        own = order.adjusted_p(a, b)
+        p_value = own if own is not None else sign_test_p(wins_a, wins_b)
+        adjusted = own is not None and order.adjustment == "holm"
+        found.append(
+            Borderline(a, b, wins_a, wins_b, ties, interval.estimate, interval.low, interval.high, p_value, adjusted)
+        )
     return tuple(found)
 
 
@@ -93,5 +98,6 @@ def borderline_text(entry: Mapping[str, Any], name: Callable[[object], str] = st
         f"{entry['losses']} losses, {ties} {'tie' if ties == 1 else 'ties'}): the people-only win rate's interval "
         f"{entry['estimate']:.3f} [{entry['low']:.3f}, {entry['high']:.3f}] leaves out 0.5 (a normal approximation, "
         f"ties counting half), but the exact sign test of the partial order (ties left out) finds no significant "
-        f"difference (p = {entry['sign_test_p']:.3f}): label more comparisons before calling it."
+        f"difference ({'Holm-adjusted ' if entry.get('adjusted') else ''}p = {entry['sign_test_p']:.3f}): label more "
+        "comparisons before calling it."
     )

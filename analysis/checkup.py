@@ -1,8 +1,8 @@
 """The judge checkup's figures: how a judge does on pairs whose better response is known, in both orders.
 
-Why both orders: on EvalBiasBench response 1 is always the better one, so a judge that always picks
-the first response shown would score 100% in the original order. Judged again with the responses
-swapped, the same judge scores 0%. So the checkup reports, per category (bias type, HHH subset) and
+Why both orders: a judge that always picks the first response shown scores the share of pairs whose better
+response is first (EvalBiasBench and HHH imported before session 15 put it first everywhere: 100%); judged
+again with the responses swapped, it scores the rest. So the checkup reports, per category (bias type, HHH subset) and
 overall:
 
 * per-order accuracy: right in the original order, right in the swapped order, and both orders'
@@ -11,7 +11,7 @@ overall:
 * pair agreement: the same verdict (mapped back to the original order) in both orders, right or not;
 
 each beside the **always-first baseline**, computed from the same pairs by the same code (a judge
-that always picks the first-shown response: 100% / 0% per order on EvalBiasBench, 0 pair accuracy,
+that always picks the first-shown response: the first-side share / the rest per order, 0 pair accuracy,
 0 agreement). Verdicts without a vote (unparsed, truncated, error, not judged in that order) and
 uncertain verdicts are counted apart and never count as right; a tie is a vote and is wrong.
 
@@ -306,8 +306,8 @@ def stored_checkup_figures(given: CheckupInput, margin: float | None = None) -> 
 
 
 CHECKUP_RULE = (
-    "per judge run that judged a checkup suite (pairs whose better response is known, e.g. EvalBiasBench: "
-    "response 1 is always the better one), each pair judged in the original and in the swapped order; "
+    "per judge run that judged a checkup suite (pairs whose better response is known, e.g. EvalBiasBench), "
+    "each pair judged in the original and in the swapped order; "
     "accuracy per order, pair accuracy (right in both orders), pair agreement (the same verdict after the "
     "swap, right or not), beside a judge that always picks the response shown first; ties, uncertain and "
     "unparsed verdicts are never right"

@@ -31,6 +31,13 @@ MIN_TIME_SERIES_SPAN_S = 60.0
 #: probabilities (constrained / forward-pass verdicts, remote logprobs) can be uncertain; 0 turns it off.
 UNCERTAIN_MARGIN = 0.1
 
+#: A model with fewer comparisons (decisive outcomes and ties) than this is listed after the ranked models as
+#: "too few comparisons to rank": its Bradley-Terry strength rests on the prior more than on data (s15
+#: methodologist finding 10: a model that won its only comparison topped the ranking).
+MIN_RANK_COMPARISONS = 5
+#: A category with fewer comparisons than this is still shown, marked "few comparisons": its interval is wide.
+MIN_GROUP_COMPARISONS = 10
+
 # ----------------------------------------------------------------- can the judge replace people (issue 12)
 
 #: How people's labels become one label per comparison for every "people" figure: "majority" (the
@@ -39,6 +46,9 @@ AGGREGATION = "majority"
 AGGREGATIONS = ("majority", "dawid-skene")
 #: The Alternative Annotator Test's margin ε per annotator kind (Calderon et al. 2025, FAQ).
 ALT_TEST_EPSILON: dict[str, float] = {"expert": 0.2, "skilled": 0.15, "crowd": 0.1}
+#: The Alternative Annotator Test's FDR level (Benjamini-Yekutieli over the annotators; the paper's 0.05). Its own
+#: constant, not ``--alpha``: a looser alpha widens no test of "can the judge replace people" (s15 methodologist).
+ALT_TEST_FDR = 0.05
 #: The kind assumed for annotators whose kind is not known (the store's default for a new annotator).
 DEFAULT_ANNOTATOR_KIND = "crowd"
 #: Equal-width bins of the reliability diagram (and of top-label ECE).
@@ -61,12 +71,15 @@ __all__ = [
     "AGGREGATIONS",
     "ALPHA",
     "ALT_TEST_EPSILON",
+    "ALT_TEST_FDR",
     "CALIBRATION_BINS",
     "CALIBRATION_MAX_ECE",
     "CARD_MIN_LABELLED",
     "CONFIDENCE",
     "DEFAULT_ANNOTATOR_KIND",
     "LENGTH_MAX_EXCESS",
+    "MIN_GROUP_COMPARISONS",
+    "MIN_RANK_COMPARISONS",
     "MIN_TIME_SERIES_SPAN_S",
     "N_BOOTSTRAP",
     "N_BOOTSTRAP_ACCURACY",

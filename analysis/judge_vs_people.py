@@ -31,8 +31,15 @@ from analysis.corrected import (
     win_rates_against,
     win_rates_overall,
 )
-from analysis.defaults import AGGREGATIONS, ALPHA, ALT_TEST_EPSILON, CALIBRATION_BINS, DEFAULT_ANNOTATOR_KIND
-from analysis.verdicts import UNCERTAIN, VOTED
+from analysis.defaults import (
+    AGGREGATIONS,
+    ALPHA,
+    ALT_TEST_EPSILON,
+    ALT_TEST_FDR,
+    CALIBRATION_BINS,
+    DEFAULT_ANNOTATOR_KIND,
+)
+from analysis.verdicts import UNCERTAIN, VOTED, no_verdict_as_wrong
 
 #: The alt-test group of every annotator together, run when the labels carry several kinds.
 ALL_KINDS = "all"
@@ -140,13 +147,14 @@ def alt_tests(
     verdicts: pd.DataFrame,
     *,
     epsilons: Mapping[str, float] | None = None,
-    alpha: float = ALPHA,
+    alpha: float = ALT_TEST_FDR,
     gap: str | None = None,
 ) -> tuple[AltTestGroup, ...]:
     """The test per annotator kind (column ``annotator_kind``; unknown kinds count as
     DEFAULT_ANNOTATOR_KIND), and with several kinds also everyone together at the smallest ε of
     those kinds (the strictest margin: a mixed panel is only as lenient as its strictest member).
-    ``gap``: ``judge_gap``'s sentence, given to every group."""
+    ``gap``: ``judge_gap``'s sentence, given to every group. ``verdicts``: every judged comparison, one without a
+    decisive verdict as ``analysis.verdicts.NO_VERDICT`` (``no_verdict_as_wrong``); ``alpha``: the FDR level."""
     if labels.empty:
         return ()
     epsilons = dict(ALT_TEST_EPSILON, **(epsilons or {}))
@@ -205,9 +213,10 @@ class JudgeVsPeopleInputs:
     baseline: str | None
     rank_models: bool = True
     epsilons: Mapping[str, float] | None = None
-    alpha: float = ALPHA
+    alpha: float = ALPHA  # the win-rate intervals' level is 1 - alpha
     n_bins: int = CALIBRATION_BINS
     uncertain_margin: float | None = None  # the report's, named where uncertain verdicts stop the alt-test
+    alt_test_alpha: float = ALT_TEST_FDR  # the alt-test's FDR level: its own, not ``alpha``
 
 
 def _with_leaning(counted: pd.DataFrame) -> pd.DataFrame:
@@ -225,8 +234,9 @@ def _with_leaning(counted: pd.DataFrame) -> pd.DataFrame:
 def judge_vs_people(run_id: int, counted: pd.DataFrame, inputs: JudgeVsPeopleInputs) -> JudgeVsPeople:
     """One run's section from its verdicts that count (comparison_id, verdict, status[, leaning,
     probabilities or p_1 / p_2 / p_tie]). Calibration reads parsed and uncertain verdicts (the latter
-    by their leaning); the alt-test and the corrected estimates read only parsed ones, so an uncertain
-    verdict is never a vote."""
+    by their leaning); the corrected estimates read only parsed ones, so an uncertain verdict is never a vote;
+    the alt-test counts a judged comparison without a decisive verdict as a disagreement
+    (``no_verdict_as_wrong``, the headline accuracy's rule)."""
     parsed = counted[counted["status"] == "ok"] if "status" in counted.columns else counted
     parsed = parsed[parsed["verdict"].notna()]
     categories = inputs.comparisons.set_index("comparison_id")["category"].astype(str)
@@ -248,9 +258,9 @@ def judge_vs_people(run_id: int, counted: pd.DataFrame, inputs: JudgeVsPeopleInp
         calibration=calibration,
         alt_tests=alt_tests(
             inputs.labels,
-            parsed,
+            no_verdict_as_wrong(counted) if "status" in counted.columns else parsed,
             epsilons=inputs.epsilons,
-            alpha=inputs.alpha,
+            alpha=inputs.alt_test_alpha,
             gap=judge_gap(inputs.labels, counted, inputs.uncertain_margin) if not inputs.labels.empty else None,
         ),
         corrected=corrected,

@@ -17,7 +17,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from analysis.bt_existence import unestimable
-from analysis.defaults import N_BOOTSTRAP, SEED
+from analysis.defaults import MIN_RANK_COMPARISONS, N_BOOTSTRAP, SEED
 from analysis.verdicts import LABELS, UNCERTAIN
 
 
@@ -166,7 +166,9 @@ def bradley_terry(
     Intervals: resample the comparisons with replacement ``n_bootstrap`` times (numpy Generator
     seeded with ``seed``, so the result is deterministic), refit, take the 2.5th and 97.5th
     percentiles. A model absent from a resample is left out of that resample. Output columns:
-    model, strength, ci_low, ci_high, strongest first.
+    model, strength, ci_low, ci_high, strongest first; then ``comparisons`` (the model's outcomes) and
+    ``ranked`` (False below ``MIN_RANK_COMPARISONS``: "too few comparisons to rank", listed after every ranked
+    model whatever its strength, since the prior, not the data, sets it).
     """
     columns = ["model", "strength", "ci_low", "ci_high"]
     if outcomes.empty:
@@ -214,7 +216,24 @@ def bradley_terry(
     table = pd.DataFrame(
         {"model": [str(m) for m in models], "strength": estimate, "ci_low": ci_low, "ci_high": ci_high}
     )
-    return table.sort_values(["strength", "model"], ascending=[False, True], ignore_index=True)
+    table["comparisons"] = np.bincount(np.concatenate([first, second]), minlength=n_models).astype(int)
+    table["ranked"] = table["comparisons"] >= MIN_RANK_COMPARISONS
+    return table.sort_values(["ranked", "strength", "model"], ascending=[False, False, True], ignore_index=True)
+
+
+#: Said of a model with fewer than ``MIN_RANK_COMPARISONS`` comparisons, wherever the ranking is shown.
+TOO_FEW_TO_RANK = "too few comparisons to rank"
+
+
+def too_few_to_rank(table: pd.DataFrame) -> str | None:
+    """ "too few comparisons to rank (fewer than 5): Z (1)", for ``bradley_terry``'s unranked rows; None if none."""
+    if table.empty or "ranked" not in table.columns:
+        return None
+    few = table[~table["ranked"].astype(bool)]
+    if few.empty:
+        return None
+    listed = ", ".join(f"{m} ({int(n)})" for m, n in zip(few["model"], few["comparisons"], strict=True))
+    return f"{TOO_FEW_TO_RANK} (fewer than {MIN_RANK_COMPARISONS}; listed last, after the ranked models): {listed}"
 
 
 def bradley_terry_note(outcomes: pd.DataFrame) -> str | None:

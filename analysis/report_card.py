@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from analysis.agreement import interval_level
 from analysis.defaults import (
     CALIBRATION_MAX_ECE,
     CARD_MIN_LABELLED,
@@ -20,6 +21,7 @@ from analysis.defaults import (
     POSITION_MAX_FIRST_RATE_GAP,
     POSITION_MAX_FLIP_RATE,
 )
+from analysis.partial_order import order_scope
 from analysis.report_text import counted, has_people_labels, no_people_conclusion, not_parsed, not_parsed_text
 
 QUESTION = "Can this judge replace people on this dataset?"
@@ -80,6 +82,8 @@ def _judge_card(judge: Mapping[str, Any], report: Mapping[str, Any]) -> dict[str
     if caveats:
         conclusion += f" {len(caveats)} caveat{'s' if len(caveats) != 1 else ''} apply (below)."
     versus = judge["against_majority"]
+    # the headline: a judged comparison without a decisive verdict counts as wrong (older reports: the decisive one)
+    strict = judge.get("against_majority_unparsed_as_wrong") or {}
     return {
         "run_id": judge["run_id"],
         # False: no comparison has a people label; the card says so once and leaves out the empty figures
@@ -91,9 +95,12 @@ def _judge_card(judge: Mapping[str, Any], report: Mapping[str, Any]) -> dict[str
         "alt_test": judge["alt_test"],
         "agreement": {
             "people_labels": report["settings"]["people_labels"],
-            "n": versus["n"],
-            "accuracy": versus["accuracy"],
-            "accuracy_ci95": versus["accuracy_ci95"],
+            "n": strict.get("n", versus["n"]),
+            "accuracy": strict.get("accuracy", versus["accuracy"]),
+            "accuracy_ci95": strict.get("accuracy_ci95", versus["accuracy_ci95"]),
+            "no_verdict": strict.get("no_verdict", 0),  # of n, judged without a decisive verdict: counted wrong
+            # the same on the decisive verdicts alone, labelled so (kappa and F1 read only these)
+            "decisive": {"n": versus["n"], "accuracy": versus["accuracy"], "accuracy_ci95": versus["accuracy_ci95"]},
             "cohen_kappa": versus["cohen_kappa"],
             "macro_f1": versus["macro_f1"],
             "per_vote_accuracy": judge["per_vote"]["accuracy"],
@@ -109,7 +116,11 @@ def _judge_card(judge: Mapping[str, Any], report: Mapping[str, Any]) -> dict[str
         "calibration_note": judge.get("calibration_note"),
         "position_bias": judge["position_bias"],
         "response_1_share": judge["response_1_share"],
-        "length_bias": {"judge": judge["length_bias"], "people": report["people"]["length_bias"]},
+        "length_bias": {
+            "judge": judge["length_bias"],
+            "people": report["people"]["length_bias"],
+            "paired": judge.get("length_vs_people"),  # both shares on the same comparisons, McNemar
+        },
         "corrected": judge["corrected"],
         "ranking": rankings(judge["corrected"], judge.get("partial_order"), report["people"].get("partial_order")),
         "caveats": caveats,
@@ -166,6 +177,8 @@ def rankings(
         # None when either order is missing (no labels, no parsed verdict): there is nothing to compare
         "judge_matches_corrected": judge_ranked == corrected_ranked if both else None,
         "not_separated": not_separated,
+        # how each partial order's arrows were tested ("Holm-adjusted over 10 pair tests"; "" when not tested)
+        "order_tests": {"judge": order_scope(judge_order), "people": order_scope(people_order)},
         "swaps": swaps,
         # the orders differ where one of them separates the two models (None: nothing to compare)
         "judge_differs_where_separated": any(s["separated"] for s in swaps) if both else None,
@@ -225,8 +238,9 @@ def _caveats(judge: Mapping[str, Any], report: Mapping[str, Any], test: Mapping[
         notes.append(
             f"{unparsed} of {counted(judge['verdicts']['n'], 'judge output')} "
             f"{'has' if unparsed == 1 else 'have'} no verdict "
-            f"({not_parsed_text(judge['verdicts']['status'])}) and {'is' if unparsed == 1 else 'are'} left out of "
-            "every figure"
+            f"({not_parsed_text(judge['verdicts']['status'])}): counted as disagreeing in the headline accuracy and "
+            "the alternative-annotator test (a comparison not judged, status error, is left out), left out of every "
+            "other figure"
         )
     uncertain = judge["verdicts"].get("n_uncertain", 0)
     if uncertain:
@@ -235,21 +249,29 @@ def _caveats(judge: Mapping[str, Any], report: Mapping[str, Any], test: Mapping[
             f"{uncertain} of {counted(judge['verdicts']['n'], 'verdict')} "
             f"{'is' if uncertain == 1 else 'are'} uncertain "
             "(the top two verdict probabilities lie "
-            f"less than {margin:g} apart): shown as uncertain and left out of agreement, win tables and rankings"
+            f"less than {margin:g} apart): counted as disagreeing in the headline accuracy and the "
+            "alternative-annotator test, left out of kappa, win tables and rankings"
         )
     notes += _calibration_caveats(judge)
     notes += _position_caveats(judge["position_bias"], report["settings"]["alpha"])
     if judge["both_orders"] is None:  # one order: the response-1 share is the only position evidence
         notes += _response_one_caveats(judge["response_1_share"], report["settings"]["alpha"])
-    notes += _length_caveats(judge["length_bias"], report["people"]["length_bias"])
+    notes += _length_caveats(judge.get("length_vs_people"), report["settings"]["alpha"])
     notes += _checkup_caveats(checkups_of(judge["run_id"], report))
     ranking = rankings(judge["corrected"])
     if ranking and ranking["judge_outside_corrected_interval"]:
         models = ", ".join(ranking["judge_outside_corrected_interval"])
         notes.append(
-            f"the judge alone misjudges the win rate of {models}: its estimate lies outside the corrected interval"
+            f"judge-only win-rate estimate of {models} lies outside the corrected {_level(report)} (a point estimate "
+            "beside the other estimator's interval, not a test of a difference)"
         )
     return notes
+
+
+def _level(report: Mapping[str, Any]) -> str:
+    """ "95% CI": the level of the report's win-rate intervals (1 - alpha)."""
+    settings = report["settings"]
+    return interval_level(settings.get("confidence", 1 - settings["alpha"]))
 
 
 def _points(gap: float) -> str:
@@ -301,13 +323,18 @@ def _response_one_caveats(share: Mapping[str, Any], alpha: float) -> list[str]:
     ]
 
 
-def _length_caveats(judge: Mapping[str, Any], people: Mapping[str, Any]) -> list[str]:
-    mine, theirs = judge["longer_rate"], people["longer_rate"]
-    if mine is None or theirs is None or mine - theirs <= LENGTH_MAX_EXCESS:
+def _length_caveats(paired: Mapping[str, Any] | None, alpha: float) -> list[str]:
+    """Flagged on the paired comparison only: the judge's and people's longer-response shares on the same
+    comparisons more than ``LENGTH_MAX_EXCESS`` apart, and McNemar's exact test below ``alpha``."""
+    if not paired or paired["judge_rate"] is None or paired["people_rate"] is None:
+        return []
+    mine, theirs, p_value = paired["judge_rate"], paired["people_rate"], paired["p_value"]
+    if mine - theirs <= LENGTH_MAX_EXCESS or p_value is None or p_value >= alpha:
         return []
     return [
-        f"length bias: the judge picks the longer response in {mine:.0%} of decisive verdicts, people in "
-        f"{theirs:.0%} (more than {_points(LENGTH_MAX_EXCESS)} apart)"
+        f"length bias: on the {paired['n']} comparisons where both the judge and people chose a side, the judge "
+        f"picks the longer response in {mine:.0%}, people in {theirs:.0%} (more than {_points(LENGTH_MAX_EXCESS)} "
+        f"apart; exact McNemar p = {p_value:.2g})"
     ]
 
 

@@ -23,11 +23,12 @@ from analysis.bias import RESPONSE_ONE_READING
 from analysis.borderline import RULE as BORDERLINE_RULE
 from analysis.checkup import checkup_json
 from analysis.corrected_ratings import corrected_ratings_json
-from analysis.defaults import CONFIDENCE
+from analysis.defaults import ALT_TEST_FDR, CONFIDENCE
 from analysis.guideline_versions import guideline_json
 from analysis.judge_versions import judge_versions_dict
 from analysis.label_scope import import_time_note
 from analysis.partial_order import order_dict
+from analysis.rankings import too_few_to_rank
 from analysis.report import Group, JudgeSection, Ranking, Report
 from analysis.report_json_people import aggregation_dict, judge_vs_people_dict
 from analysis.verdicts import LABELS, UNCERTAIN
@@ -51,6 +52,12 @@ WIN_RATE_RULE = (
     "when every score is the same; weighted by 1/draw probability in the corrected section when draws were "
     "unequal). AlpacaEval's standard_error (ddof 1) is this times sqrt(n / (n - 1))"
 )
+#: The headline accuracy's rule (``analysis.verdicts.no_verdict_as_wrong``, the alternative-annotator test's too).
+ACCURACY_RULE = (
+    "headline accuracy (against_majority_unparsed_as_wrong): a judged comparison whose verdict is uncertain, "
+    "unparsed or truncated counts as a disagreement; a comparison not judged (status error) is left out; "
+    "against_majority (kappa, F1, confusion) reads the decisive verdicts only"
+)
 BOTH_ORDERS_RULE = (
     "both orders agree -> that verdict; otherwise tie; an uncertain verdict in either order -> uncertain; "
     "a missing parsed verdict in either order -> incomplete"
@@ -73,6 +80,10 @@ def report_dict(report: Report) -> dict[str, Any]:
         "dataset": report.dataset,
         "settings": {
             "alpha": opts.alpha,
+            # the level of the win-rate and accuracy intervals (1 - alpha); the alt-test's FDR level is its own
+            "confidence": 1 - opts.alpha,
+            "alt_test_fdr": ALT_TEST_FDR,
+            "accuracy_rule": ACCURACY_RULE,
             "bootstrap": opts.n_bootstrap,
             "baseline": report.baseline,
             "seed": opts.seed,
@@ -217,6 +228,8 @@ def _ranking(ranking: Ranking) -> dict[str, Any]:
         "partial_order": order_dict(ranking.order) if ranked else None,
         "bradley_terry": ranking.bradley_terry.to_dict("records") if ranked else [],
         "bradley_terry_note": ranking.bradley_terry_note if ranked else None,
+        # models listed after the ranked ones (rows with ``ranked`` false): too few comparisons to rank
+        "bradley_terry_too_few": too_few_to_rank(ranking.bradley_terry) if ranked else None,
         "win_rate": ranking.win_rate.to_dict("records") if ranked and ranking.win_rate is not None else None,
     }
 
@@ -224,7 +237,8 @@ def _ranking(ranking: Ranking) -> dict[str, Any]:
 def _judge(judge: JudgeSection, report: Report) -> dict[str, Any]:
     run, counted = judge.run, judge.counted
     parsed = counted[counted["status"] == "ok"]
-    position = dataclasses.asdict(judge.position)
+    # ``test``: the test behind first_position_p_value in words (both orders: the sign test on the flipped pairs)
+    position = {**dataclasses.asdict(judge.position), "test": judge.position.test}
     section: dict[str, Any] = {
         "run_id": run.run_id,
         "model": run.model,
@@ -243,9 +257,14 @@ def _judge(judge: JudgeSection, report: Report) -> dict[str, Any]:
             "accuracy_ci95": judge.accuracy_ci,
             "classification_report": _table(judge.classification),
         },
+        # the headline: a judged comparison without a decisive verdict counts as wrong (``ACCURACY_RULE``)
         "against_majority_unparsed_as_wrong": {
-            key: getattr(judge.unparsed_as_wrong, key)
-            for key in ("n", "accuracy", "macro_precision", "macro_recall", "macro_f1")
+            **{
+                key: getattr(judge.unparsed_as_wrong, key)
+                for key in ("n", "accuracy", "macro_precision", "macro_recall", "macro_f1")
+            },
+            "accuracy_ci95": judge.strict_accuracy_ci,
+            "no_verdict": max(judge.unparsed_as_wrong.n - judge.against_majority.n, 0),
         },
         "per_vote": {**agreement_dict(judge.per_vote), "mtbench_agreement": dataclasses.asdict(judge.mtbench)},
         "over_time": judge.over_time.to_dict("records"),
@@ -258,9 +277,13 @@ def _judge(judge: JudgeSection, report: Report) -> dict[str, Any]:
         "response_1_share": {**dataclasses.asdict(judge.response_one), "reading": RESPONSE_ONE_READING},
         "both_orders": None,
         "length_bias": dataclasses.asdict(judge.length),
+        # the judge's and people's longer-response shares on the same comparisons, exact McNemar (None: no people)
+        "length_vs_people": dataclasses.asdict(judge.length_vs_people) if judge.length_vs_people else None,
         **_ranking(judge.ranking),
     }
     section.update(judge_vs_people_dict(report.judge_vs_people.get(run.run_id)))
+    if section.get("corrected") is not None:  # the level of its intervals, printed beside them ("95% CI")
+        section["corrected"] = {**section["corrected"], "confidence": 1 - report.options.alpha}
     both = judge.both_orders
     if both is not None:
         section["both_orders"] = {

@@ -41,6 +41,24 @@ UNCERTAIN = "uncertain"
 PROBABILITY_COLUMNS = ("p_1", "p_2", "p_tie")
 #: Statuses that carry a verdict (the uncertain one in ``leaning``): a vote was cast, decisive or not.
 VOTED = ("ok", UNCERTAIN)
+#: The verdict an output without a decisive verdict (uncertain, unparsed, truncated) gets where it counts as a
+#: disagreement (``no_verdict_as_wrong``): it matches no label.
+NO_VERDICT = "no verdict"
+#: Statuses of comparisons the judge was not asked about or whose call failed (an empty response refused under
+#: ``empty_response`` "leave-out", a server error): not judged, so left out rather than counted as wrong.
+NOT_JUDGED = ("error",)
+
+
+def no_verdict_as_wrong(verdicts: pd.DataFrame) -> pd.DataFrame:
+    """The one rule of the headline accuracy and the alternative-annotator test (s15 methodologist, finding 1): a
+    judged comparison without a decisive verdict (uncertain, unparsed, truncated) counts as a disagreement, so a
+    judge that abstains on the hard items is not rewarded for it. Such rows get verdict ``NO_VERDICT`` and status
+    "ok"; rows of ``NOT_JUDGED`` statuses are dropped (never judged)."""
+    if verdicts.empty or "status" not in verdicts.columns:
+        return verdicts
+    judged = verdicts[~verdicts["status"].isin(NOT_JUDGED)]
+    decisive = (judged["status"] == "ok") & judged["verdict"].notna()
+    return judged.assign(verdict=judged["verdict"].where(decisive, NO_VERDICT), status="ok")
 
 
 def top_two_margin(probabilities: npt.ArrayLike) -> npt.NDArray[np.float64]:

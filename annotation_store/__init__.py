@@ -10,7 +10,7 @@ rules checked inside its write transaction. Refusals are typed (``StoreNotFound`
 """
 
 from annotation_store.accounts import ROLE_RANK, Account
-from annotation_store.base import StoreConflict, StoreForbidden, StoreNotFound
+from annotation_store.base import StoreChanged, StoreConflict, StoreForbidden, StoreNotFound
 from annotation_store.credentials import hash_password, verify_password
 from annotation_store.demo import DEMO_DATASET_NAME, load_demo_dataset
 from annotation_store.errors import WrongSessionKind
@@ -21,6 +21,7 @@ from annotation_store.views import (
     AnnotatorView,
     ComparisonView,
     GoldRatingView,
+    Handed,
     HistoryItem,
     JudgeRatingView,
     LabelView,
@@ -40,6 +41,7 @@ __all__ = [
     "Account",
     "GoldMark",
     "GoldRatingView",
+    "Handed",
     "JudgeRatingView",
     "NewJudgeRating",
     "RatingView",
@@ -50,6 +52,7 @@ __all__ = [
     "SessionView",
     "Standing",
     "SESSION_DEFAULTS",
+    "StoreChanged",
     "StoreConflict",
     "StoreForbidden",
     "StoreNotFound",

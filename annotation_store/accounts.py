@@ -84,7 +84,8 @@ class TokenInfo:
 
 @dataclass(frozen=True)
 class TokenBearer:
-    """The unrevoked token of an active account that a request carries, expired or not (``token_bearer``)."""
+    """The known token a request carries and its account, whether it still works or not (``token_bearer``):
+    ``orchestration.access`` says why one that does not (revoked, expired) stopped."""
 
     name: str
     role: str
@@ -92,6 +93,14 @@ class TokenBearer:
     token_id: int
     expires_at: datetime
     last_used_at: datetime | None
+    revoked: bool
+    revoked_at: datetime | None  # None: not revoked, or revoked before migration 0020 (when is not known)
+    active: bool  # the account's
+
+    @property
+    def works(self) -> bool:
+        """Unrevoked, unexpired, its account active."""
+        return not self.revoked and self.active and self.expires_at > utcnow()
 
 
 def token_digest(token: str) -> str:
@@ -442,14 +451,12 @@ class AccountsMixin(StoreBase):
     def token_holder(self, token: str) -> tuple[str, str, str] | None:
         """(name, role, kind) of the active account owning this unrevoked, unexpired token, else None."""
         found = self.token_bearer(token)
-        if found is None or found.expires_at <= utcnow():
-            return None
-        return found.name, found.role, found.kind
+        return (found.name, found.role, found.kind) if found is not None and found.works else None
 
     def token_bearer(self, token: str) -> TokenBearer | None:
-        """The active account owning this unrevoked token, with the token's number, expiry and last use (an
-        expired token included, so the caller can say it expired); None for an unknown or revoked token or a
-        deactivated account. One query, as every REST request asks it."""
+        """The account owning this token, with the token's number, expiry, last use and revocation (a revoked or
+        expired token included, so the caller can say so); None for an unknown token. One query, as every REST
+        request asks it."""
         if not token:
             return None
         with self._read() as session:
@@ -461,13 +468,12 @@ class AccountsMixin(StoreBase):
                     ApiToken.id,
                     ApiToken.expires_at,
                     ApiToken.last_used_at,
+                    ApiToken.revoked,
+                    ApiToken.revoked_at,
+                    Annotator.active,
                 )
                 .join(ApiToken, ApiToken.annotator_id == Annotator.id)
-                .where(
-                    ApiToken.token_hash == token_digest(token),
-                    ApiToken.revoked.is_(False),
-                    Annotator.active.is_(True),
-                )
+                .where(ApiToken.token_hash == token_digest(token))
             ).first()
             return TokenBearer(*found) if found else None
 
@@ -531,7 +537,7 @@ class AccountsMixin(StoreBase):
             if row is None:
                 return None
             token, name = row
-            token.revoked = True
+            token.revoked, token.revoked_at = True, utcnow()
             return _token_info(token, name)
 
     def revoke_api_tokens(self, name: str) -> int:
@@ -549,6 +555,18 @@ class AccountsMixin(StoreBase):
                 select(LoginFailure.key, func.count(), func.min(LoginFailure.failed_at))
                 .where(LoginFailure.key.in_(list(keys)), LoginFailure.failed_at >= since)
                 .group_by(LoginFailure.key)
+            )
+            return {key: (int(n), oldest) for key, n, oldest in rows}
+
+    def failing_keys(self, prefix: str, since: datetime, at_least: int) -> dict[str, tuple[int, datetime]]:
+        """The keys starting with ``prefix`` (``address:``) with at least ``at_least`` failures at or after
+        ``since``: (how many, the oldest of them) each, so an admin can be told which addresses are locked."""
+        with self._read() as session:
+            rows = session.execute(
+                select(LoginFailure.key, func.count(), func.min(LoginFailure.failed_at))
+                .where(LoginFailure.key.startswith(prefix, autoescape=True), LoginFailure.failed_at >= since)
+                .group_by(LoginFailure.key)
+                .having(func.count() >= at_least)
             )
             return {key: (int(n), oldest) for key, n, oldest in rows}
 
@@ -593,17 +611,19 @@ class AccountsMixin(StoreBase):
                 RevokedSession(session_id=sid, expires_at=at) for sid, at in wanted.items() if sid not in known
             )
 
-    def browser_session_ended(self, session_id: str, name: str, issued_at: datetime) -> bool:
-        """Whether a browser login was logged out (its id in ``revoked_sessions``) or issued at or before
-        its account was signed out (``annotators.signed_out_at``). One statement of two indexed reads,
-        as every browser request asks it."""
+    def browser_session_ended(self, session_id: str, name: str, issued_at: datetime, account_id: int) -> bool:
+        """Whether a browser login was logged out (its id in ``revoked_sessions``), its account (by id) no longer
+        holds the name the cookie names (renamed, deleted, or the name now another account's: s15 rolesec 2),
+        or it was issued at or before the account was signed out (``annotators.signed_out_at``). One statement
+        of two primary-key reads, as every browser request asks it."""
         query = select(
             exists().where(RevokedSession.session_id == session_id),
-            select(Annotator.signed_out_at).where(Annotator.name == name).scalar_subquery(),
+            select(Annotator.name).where(Annotator.id == account_id).scalar_subquery(),
+            select(Annotator.signed_out_at).where(Annotator.id == account_id).scalar_subquery(),
         )
         with self._read() as session:
-            row = session.execute(query).one()
-        return bool(row[0]) or (row[1] is not None and issued_at <= row[1])
+            revoked, holder, signed_out = session.execute(query).one()
+        return bool(revoked) or holder != name or (signed_out is not None and issued_at <= signed_out)
 
     def browser_session_revoked(self, session_id: str) -> bool:
         """Whether this session id was logged out: one primary-key read, as every browser request asks it."""
@@ -617,11 +637,13 @@ def _token_info(token: ApiToken, owner: str) -> TokenInfo:
 
 
 def _revoke_tokens(session: Session, annotator_id: int) -> int:
-    """Revoke the account's live API tokens inside the caller's write transaction; returns how many."""
+    """Revoke the account's live API tokens inside the caller's write transaction; returns how many. An expired
+    token is left as it is: it stopped working at its expiry, and its 401 keeps saying so."""
+    now = utcnow()
     done = session.execute(
         update(ApiToken)
-        .where(ApiToken.annotator_id == annotator_id, ApiToken.revoked.is_(False))
-        .values(revoked=True)
+        .where(ApiToken.annotator_id == annotator_id, ApiToken.revoked.is_(False), ApiToken.expires_at > now)
+        .values(revoked=True, revoked_at=now)
         .execution_options(synchronize_session=False)
     )
     return int(getattr(done, "rowcount", 0) or 0)

@@ -35,13 +35,13 @@ from sqlalchemy.sql.elements import BindParameter
 
 from annotation_store.accounts import Account, clean_name
 from annotation_store.assignment import ASSIGNMENT_DEFAULTS, JUDGE_UNCERTAIN_FIRST, Draw, choose, log_draw
-from annotation_store.base import StoreBase, StoreConflict, StoreForbidden, StoreNotFound
+from annotation_store.base import StoreBase, StoreChanged, StoreConflict, StoreForbidden, StoreNotFound
 from annotation_store.db import finer_locks, hold, hold_session, try_lock
 from annotation_store.errors import StoreError, WrongSessionKind
 from annotation_store.guidelines import guideline_version_at
 from annotation_store.models import LEASE_MIN_SECONDS, AnnotationSession, Annotator, AppSecret, Dataset, utcnow
-from annotation_store.sessions import DEPTH, SESSION_DEFAULTS, find_session_in_force, session_view
-from annotation_store.views import Progress, SessionView, Standing, Submitted, Turn
+from annotation_store.sessions import DEPTH, SESSION_DEFAULTS, find_session, find_session_in_force, session_view
+from annotation_store.views import Handed, Progress, SessionView, Standing, Submitted, Turn
 
 MAX_KEY = 100  # the idempotency_key columns' length
 # A caller's role check (``orchestration``'s desks): raises to refuse the account (None: no such account).
@@ -708,6 +708,16 @@ def key_and_current(
     return seen, next((r[0] for r in rows if r.mine), None)
 
 
+def changed_elsewhere(kind: AnswerKind, item_id: int, version: int) -> str:
+    """The one refusal of an edit made for an answer version that is no longer stored (the pages and REST alike):
+    what happened and which version is stored now (the pages then show it; REST sends it as ``expected_version``)."""
+    now = f"it is version {version} now" if version else "it has no answer now"
+    return (
+        f"Your {kind.noun} #{item_id} was changed elsewhere (in another tab, window or program) after you opened "
+        f"it here: {now}. Nothing was saved."
+    )
+
+
 def upsert_answer(
     session: Session,
     kind: AnswerKind,
@@ -728,10 +738,7 @@ def upsert_answer(
     item_id, person_id, session_id = ids
     current = row.version if row is not None else 0
     if expected_version is not None and current != expected_version:
-        raise StoreConflict(
-            f"Your {kind.noun} #{item_id} was changed elsewhere (in another tab, window or program) after "
-            "you opened it here; open it again to see it as it is now, then edit. Nothing was saved."
-        )
+        raise StoreChanged(changed_elsewhere(kind, item_id, current), current)
     if row is None:
         row = kind.row(**{kind.item: item_id}, annotator_id=person_id, session_id=session_id, **values)
         row.idempotency_key = idempotency_key
@@ -1031,6 +1038,36 @@ class AnswersMixin(StoreBase):
             pool, _view = session_pool(session, k, session_name)
             who = person(session, name, create=False)
             return open_skip_ids(session, k, pool, who.id, utcnow(), offer=False) if who is not None else []
+
+    def handed_item(
+        self,
+        kind: str,
+        annotator: str,
+        session_name: str | None,
+        item_of: Callable[[int, int], int | None] | None = None,
+    ) -> Handed:
+        """The open session ``session_name``'s row id and this annotator's (``Handed``; refused as a submit would
+        be: no such session, one of the other kind, a closed one) and, with ``item_of`` ((session id, person id)
+        -> an item id, or None), that item if it was handed to them in the session: leased to them there or
+        answered by them there (``Handed.item``; None if not). One read; what ``orchestration.item_handles`` makes
+        and resolves annotators' item handles with."""
+        k, name = self._kind(kind), clean_name(annotator)
+        if not session_name:
+            raise StoreError(CHOOSE[k.name])
+        with self._read() as session:
+            row, _dataset = find_session(session, session_name)
+            if row.kind != k.name:
+                raise WrongSessionKind(f"The session {session_name!r} {ANSWERED_ON[row.kind]}.", row.kind)
+            if not row.active:
+                raise StoreConflict(f"The session {session_name!r} is closed; choose another.")
+            who = person(session, name, create=False)
+            item = item_of(row.id, who.id) if who is not None and item_of is not None else None
+            if who is None or item is None:
+                return Handed(row.id, who.id if who is not None else None)
+            mine = {"annotator_id": who.id, "session_id": row.id, k.item: item}
+            leased = select(k.lease.id).filter_by(**mine).exists()
+            answered = select(k.row.id).filter_by(**mine).exists()
+            return Handed(row.id, who.id, item if session.scalar(select(leased | answered)) else None)
 
     def session_standing(self, session_name: str) -> Standing:
         """Where the session (open or closed, of either kind) stands, and why items are not done

@@ -30,6 +30,16 @@ class StoreConflict(StoreError, Conflict):
     (HTTP 409). Nothing was written."""
 
 
+class StoreChanged(StoreConflict):
+    """An edit made for an answer version that is no longer the stored one (``expected_version``: changed in
+    another tab, window or program meanwhile); ``version`` is the stored one now. The answer pages show the
+    answer as it is now instead of leaving the person on a refused Submit (s15 expert finding 1). HTTP 409."""
+
+    def __init__(self, message: str, version: int) -> None:
+        super().__init__(message)
+        self.version = version
+
+
 class StoreForbidden(StoreError, Forbidden):
     """Not this person's to answer here: another session's lease or answer, another dataset's item
     (HTTP 403). Nothing was written."""

@@ -372,8 +372,9 @@ class GoldRating(Base):
 
 class ApiToken(Base):
     """A REST API token of one account. Only a SHA-256 of the token is stored. It works until ``expires_at``
-    (naive UTC; the ``token_days`` setting or the asked lifetime) unless revoked first; ``last_used_at`` is
-    stamped at most once a minute (``accounts.TOKEN_TOUCH_S``), not on every request."""
+    (naive UTC; the ``token_days`` setting or the asked lifetime) unless revoked first (``revoked_at``, naive
+    UTC: when; NULL for a token revoked before migration 0020); ``last_used_at`` is stamped at most once a
+    minute (``accounts.TOKEN_TOUCH_S``), not on every request."""
 
     __tablename__ = "api_tokens"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -384,6 +385,7 @@ class ApiToken(Base):
     revoked: Mapped[bool] = mapped_column(default=False)
     expires_at: Mapped[datetime] = mapped_column()
     last_used_at: Mapped[datetime | None] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column()
 
 
 class LoginFailure(Base):

@@ -136,6 +136,7 @@ def session_view(row: AnnotationSession, dataset: str, version: int | None | Ell
         version,
         int(row.scale),
         row.fill,
+        row.id,
     )
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import case, delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from annotation_store.base import StoreNotFound
 from annotation_store.datasets import DatasetsMixin
@@ -23,6 +23,19 @@ from annotation_store.models import (
     utcnow,
 )
 from annotation_store.views import JudgeRunView, NewVerdict, VerdictView
+
+#: The raw output stored with a verdict that a rule decided without asking the judge (an empty response under
+#: ``empty_response`` "loses": ``analysis.empty_responses``): the marker ``judge_verdicts``' ``by_rule`` reads.
+RULE_OUTPUT = "[not sent to the judge: decided by the empty_response setting]"
+
+
+class JudgeRunGone(StoreNotFound):
+    """The judge run a verdict was to be stored into is not there any more: another process deleted it (a run
+    of errors only, ``drop_run_of_errors``) after this one found it. Nothing was written."""
+
+    def __init__(self, run_id: int) -> None:
+        super().__init__(f"Judge run {run_id} is not there any more (deleted by another process); nothing was stored.")
+        self.run_id = run_id
 
 
 def read_latest_verdict(session: Session, comparison_id: int) -> VerdictView | None:
@@ -74,24 +87,30 @@ class VerdictsMixin(DatasetsMixin):
         """Delete the judge run ``run_id`` and its verdicts, in one transaction, when it holds nothing but "error"
         verdicts (refusals, which a new run stores again) and no ratings; True when it was deleted. For a run a
         command just created and whose judge then failed before judging anything (tester report s14 judgeeng,
-        finding 9: every bad endpoint left a run of errors in `metrics`)."""
-        with self._write() as session:
-            judged = session.scalar(
-                select(JudgeVerdict.id).where(JudgeVerdict.run_id == run_id, JudgeVerdict.status != "error").limit(1)
-            )
-            rated = session.scalar(select(JudgeRating.id).where(JudgeRating.run_id == run_id).limit(1))
-            if judged is not None or rated is not None or session.get(JudgeRun, run_id) is None:
-                return False
-            session.execute(delete(JudgeVerdict).where(JudgeVerdict.run_id == run_id))
-            session.execute(delete(JudgeRun).where(JudgeRun.id == run_id))
-            return True
+        finding 9: every bad endpoint left a run of errors in `metrics`).
 
-    def judged_comparison_ids(self, run_id: int, *, errors: bool = True) -> set[int]:
+        The condition is part of each DELETE (``WHERE NOT EXISTS``), not read before it, so a verdict another
+        process stored into the run is never deleted with it (s14 known gap: two `judge` processes with one
+        judge): the run is kept then, and a process that finds its run gone later stores into a new one
+        (``save_verdict`` raises :class:`JudgeRunGone`)."""
+        other = aliased(JudgeVerdict)
+        judged = select(other.id).where(other.run_id == run_id, other.status != "error").exists()
+        rated = select(JudgeRating.id).where(JudgeRating.run_id == run_id).exists()
+        any_verdict = select(other.id).where(other.run_id == run_id).exists()
+        with self._write() as session:
+            session.execute(delete(JudgeVerdict).where(JudgeVerdict.run_id == run_id, ~judged, ~rated))
+            gone = session.execute(delete(JudgeRun).where(JudgeRun.id == run_id, ~any_verdict, ~rated))
+            return getattr(gone, "rowcount", 0) == 1
+
+    def judged_comparison_ids(self, run_id: int, *, errors: bool = True, by_rule: bool = True) -> set[int]:
         """The comparisons the run has a verdict row on; ``errors=False`` leaves out those stored only as
-        "error" (refused before judging), which a new run of the judge tries again."""
+        "error" (refused before judging), which a new run of the judge tries again; ``by_rule=False`` those an
+        empty-response rule decided (``RULE_OUTPUT``), which a run under the other rule decides again."""
         query = select(JudgeVerdict.comparison_id).where(JudgeVerdict.run_id == run_id)
         if not errors:
             query = query.where(JudgeVerdict.status != "error")
+        if not by_rule:
+            query = query.where(JudgeVerdict.raw_output != RULE_OUTPUT)
         with self._read() as session:
             return set(session.scalars(query))
 
@@ -104,6 +123,8 @@ class VerdictsMixin(DatasetsMixin):
         with self._write() as session:
             if session.get(Comparison, new.comparison_id) is None:
                 raise StoreNotFound(f"There is no comparison with id {new.comparison_id}.")
+            if session.get(JudgeRun, run_id) is None:  # another process deleted it (``drop_run_of_errors``)
+                raise JudgeRunGone(run_id)
             row = session.scalar(
                 select(JudgeVerdict).where(
                     JudgeVerdict.run_id == run_id,
@@ -149,8 +170,8 @@ class VerdictsMixin(DatasetsMixin):
 
         Columns: comparison_id, run_id, judge, profile, swapped, verdict, status, reason (an "error"'s: why
         it was refused, kept in its raw output), reference, p_1, p_2, p_tie (the verdict words' probabilities in
-        canonical order; NaN when the judge gave none), created_at (when it was judged), plus dataset, category,
-        model1, model2. ``verdicts()``
+        canonical order; NaN when the judge gave none), created_at (when it was judged), by_rule (decided by the
+        empty-response rule without the judge: ``RULE_OUTPUT``), plus dataset, category, model1, model2. ``verdicts()``
         only gives the original order; metrics need both for swap consistency, exports need every run side by
         side, and the probabilities decide at read time which verdicts are uncertain (``analysis.verdicts``).
         """
@@ -175,6 +196,7 @@ class VerdictsMixin(DatasetsMixin):
                 JudgeVerdict.p_2,
                 JudgeVerdict.p_tie,
                 JudgeVerdict.created_at,
+                (JudgeVerdict.raw_output == RULE_OUTPUT).label("by_rule"),
             )
             .join(JudgeRun, JudgeVerdict.run_id == JudgeRun.id)
             .join(Comparison, JudgeVerdict.comparison_id == Comparison.id)
@@ -183,10 +205,11 @@ class VerdictsMixin(DatasetsMixin):
             .order_by(JudgeVerdict.id)
         )
         columns = ["comparison_id", "run_id", "judge", "profile", "swapped", "verdict", "status", "reason", "reference"]
-        columns += ["p_1", "p_2", "p_tie", "created_at"]
+        columns += ["p_1", "p_2", "p_tie", "created_at", "by_rule"]
         with self._read() as session:
             frame = pd.DataFrame(session.execute(query).mappings().all(), columns=columns)
         frame["swapped"] = frame["swapped"].astype(bool)
+        frame["by_rule"] = frame["by_rule"].fillna(False).astype(bool)
         frame[["p_1", "p_2", "p_tie"]] = frame[["p_1", "p_2", "p_tie"]].astype(float)
         return self._with_comparison_columns(frame, dataset)
 

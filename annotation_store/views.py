@@ -176,6 +176,7 @@ class SessionView:
     guideline_version: int | None = None  # the version of ``guidelines`` (``GuidelineVersion``); None: unsaved
     scale: int = 10  # a grading session's rating scale (10: 1-10, 5: 1-5); pairwise sessions keep 10, unused
     fill: str = "breadth"  # the order items are handed out in: "breadth" or "depth" (``sessions.FILL_ORDERS``)
+    id: int | None = None  # the session's row id (what annotators' item handles are keyed by: ``Handed``)
 
 
 @dataclass(frozen=True)
@@ -254,6 +255,17 @@ class Turn:
     progress: Progress
     # why ``answer`` can no longer be changed (something was revealed after it: ``answers.final_reason``); '': it can
     final: str = ""
+
+
+@dataclass(frozen=True)
+class Handed:
+    """One person in one session (``Store.handed_item``): the session's and the person's row ids (None: no such
+    account yet), and the item asked about when it was handed to them there (leased or answered; else None).
+    What ``orchestration.item_handles`` makes annotators' item handles from and resolves a handle with."""
+
+    session_id: int
+    person_id: int | None
+    item: int | None = None
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -39,11 +39,15 @@ BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for `cmd | head` when c
 #: the typed errors, input errors (ValueError: the store's, the judge's, the pipeline's) and a judge
 #: that cannot be loaded.
 USER_ERRORS = (StudioError, ValueError, JudgeLoadError)
+#: What Ctrl-C says after "interrupted." for the command running (``judge``, ``rate``: how many results of this run
+#: were stored, and that the same command continues; ``cli.commands.said_on_ctrl_c``).
+INTERRUPT_NOTES: list[Callable[[], str]] = []
 
 
 def _run(argv: Sequence[str]) -> None:
     from cli import prompts
 
+    INTERRUPT_NOTES.clear()  # this command's notes only: an earlier command in this process said its own (s15 reviewB)
     args = parse_args(argv)
     settings = settings_from(args)
     try:
@@ -158,9 +162,12 @@ def _interrupted(*, terminated: bool = False) -> NoReturn:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     # a progress bar's line (or a terminal's "^C") is ended first, so the line stands on its own
     newline = chr(10) if _bar_drawn() or sys.stderr.isatty() else ""
+    notes = ""
+    with suppress(Exception):  # a note that fails leaves the line as it was
+        notes = "".join(f" {note()}" for note in INTERRUPT_NOTES)
     with suppress(OSError, ValueError, RuntimeError):  # a broken pipe, or stderr mid-write: exit all the same
         print(
-            f"{newline}judge-studio: {'stopped (SIGTERM)' if terminated else 'interrupted'}.",
+            f"{newline}judge-studio: {'stopped (SIGTERM)' if terminated else 'interrupted'}.{notes}",
             file=sys.stderr,
             flush=True,
         )

@@ -386,11 +386,15 @@ def judge(settings: Settings, args: argparse.Namespace) -> None:
     studio.check_judge_dataset(args.dataset)  # an unknown or empty dataset too, before the model loads
     if is_remote_model(studio.judge_spec.model):
         studio.judge()  # a remote judge "loads" in a request: an unreachable or wrong URL is said first as well
+    settings, one_at_a_time = cpu_batch_size(settings, args)
+    studio.settings = settings  # the batch size is no part of the judge's fingerprint: nothing else changes
     print(f"Judge: {settings.judge_model} (profile {settings.judge_profile})", file=sys.stderr)
     stored: list[int] = []  # verdicts of this run stored so far, [] until the judge has loaded
+    said_on_ctrl_c(lambda: stored_so_far(stored[0] if stored else 0, "verdict"))
 
     remote = is_remote_model(settings.judge_model)
-    bar = lazy_progress_bar("judgment", "Judging", settings.batch_size, hint=free_text_hint(settings), remote=remote)
+    hint = "\n".join(line for line in (one_at_a_time, free_text_hint(settings)) if line)
+    bar = lazy_progress_bar("judgment", "Judging", settings.batch_size, hint=hint, remote=remote)
     with bar as progress:
 
         def tracked(done: int, total: int) -> None:
@@ -415,20 +419,62 @@ def stopped_text(exc: Exception, stored: int) -> str:
     )
 
 
+def stored_so_far(stored: int, unit: str) -> str:
+    """What Ctrl-C says after "interrupted." in ``judge`` and ``rate`` (s15 novice, finding 1: it said nothing of what
+    was kept): each result is committed as it is stored, so these are in the database. Worded without
+    ``counted``, which imports the statistics: this runs in the Ctrl-C handler."""
+    were = "was" if stored == 1 else "were"
+    return (
+        f"{stored} {unit}{'' if stored == 1 else 's'} of this run {were} stored; run the same command again to "
+        "continue (what is stored is skipped)."
+    )
+
+
+def said_on_ctrl_c(note: Callable[[], str]) -> None:
+    """``note()`` is said on the line of "judge-studio: interrupted." (``cli._interrupted``), for this command."""
+    from cli import INTERRUPT_NOTES
+
+    INTERRUPT_NOTES.append(note)
+
+
+def on_the_cpu(settings: Settings) -> bool:
+    """Whether a local judge of these settings runs on the CPU (``--device cpu``, or ``auto`` without CUDA)."""
+    from judge_runtime.remote import is_remote_model
+
+    if is_remote_model(settings.judge_model):
+        return False
+    if settings.device == "auto":
+        import torch  # loaded with the judge in a moment anyway
+
+        return not torch.cuda.is_available()
+    return settings.device == "cpu"
+
+
+def cpu_batch_size(settings: Settings, args: argparse.Namespace) -> tuple[Settings, str]:
+    """``settings`` with ``settings.table.CPU_BATCH_SIZE`` on the CPU when no --batch-size or JUDGE_STUDIO_BATCH_SIZE
+    is given, and the line saying so ('' when nothing changes): a batch stores its verdicts when it ends, and on the
+    CPU a batch of 6 ran 15 minutes with nothing stored, lost to Ctrl-C (s15 novice, finding 1). A GPU keeps the
+    table's default."""
+    import os
+    from dataclasses import replace
+
+    from settings.table import BY_NAME, CPU_BATCH_SIZE
+
+    row = BY_NAME["batch_size"]
+    given = getattr(args, "batch_size", None) is not None or (row.env_var or "") in os.environ
+    if given or settings.batch_size == CPU_BATCH_SIZE or not on_the_cpu(settings):
+        return settings, ""
+    return replace(settings, batch_size=CPU_BATCH_SIZE), (
+        f"On the CPU one at a time: each result is stored as it comes, and Ctrl-C keeps them "
+        f"(--batch-size {settings.batch_size} is faster in all, but stores nothing until a batch ends)."
+    )
+
+
 def free_text_hint(settings: Settings) -> str:
     """The line said before a custom prompt's bar on the CPU ('' otherwise): such a prompt generates its
     reasoning and verdict freely, up to --max-new-tokens per comparison, about 20 times slower on the CPU demo
     judge than a built-in profile's constrained verdict (s11: 4 comparisons in 6 minutes against 12 in 4)."""
-    from judge_runtime.remote import is_remote_model
-
-    if not settings.judge_profile.startswith("custom:") or is_remote_model(settings.judge_model):
-        return ""
-    if settings.device == "auto":
-        import torch  # loaded with the judge in a moment anyway
-
-        if torch.cuda.is_available():
-            return ""
-    elif settings.device != "cpu":
+    if not settings.judge_profile.startswith("custom:") or not on_the_cpu(settings):
         return ""
     tokens = settings.max_new_tokens
     return (
@@ -488,6 +534,10 @@ def rate(settings: Settings, args: argparse.Namespace) -> None:
     # as in `judge`: the demo is seeded only when it is the dataset asked for
     studio = Studio.open(replace(settings, seed_demo=settings.seed_demo and args.dataset == DEMO_DATASET_NAME))
     studio.responses_to_rate(args.dataset, session)  # a wrong dataset or session is said before any loading
+    settings, one_at_a_time = cpu_batch_size(settings, args)
+    studio.settings = settings
+    rated: list[int] = [0]
+    said_on_ctrl_c(lambda: stored_so_far(rated[0], "rating"))
     expected = settings.rating_mode == "expected"
     how = ", expected ratings from its probabilities of each score" if expected else ""
     where = f", grading session {session!r}" if session else ""
@@ -498,8 +548,15 @@ def rate(settings: Settings, args: argparse.Namespace) -> None:
         sys.exit("judge-studio: nothing was rated.")
     # one plan, worked out before the judge loads, gives the bar its total and the run what it rates
     plan = studio.plan_rating(args.dataset, args.limit, profile=profile, session=session)
+    if one_at_a_time and plan.total > 1:
+        print(one_at_a_time, file=sys.stderr)
     with progress_bar("rating", "Rating", plan.total, batch_size=settings.batch_size) as progress:
-        summary = studio.rate_planned(plan, on_progress=progress)
+
+        def tracked(done: int, total: int) -> None:
+            rated[0] = done
+            progress(done, total)
+
+        summary = studio.rate_planned(plan, on_progress=tracked)
     print(
         f"Rated {counted(summary.rated, 'response')} ({summary.unparsed} unparsed); skipped {summary.skipped} already "
         f"rated with this judge (run {summary.run_id}). Database: {shown_database(settings)}"

@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
+from pathlib import Path
 from typing import Any
 
 from cli.options import add_settings, open_for_reading, shown_database
@@ -19,12 +20,17 @@ from settings import Settings
 
 
 def add_import(parser: argparse.ArgumentParser) -> None:
-    from orchestration.datasets import IMPORT_FORMATS
+    from interchange.formats import IMPORT_FORMATS  # plain data: `import --help` loads no pandas or statistics
 
     parser.description = "Formats: " + "; ".join(f"{name}: {text}" for name, text in IMPORT_FORMATS.items()) + "."
     add_settings(parser, "import")
     parser.add_argument("file", help="the file to import")
-    parser.add_argument("--format", required=True, choices=list(IMPORT_FORMATS), help="the file's layout (see above)")
+    parser.add_argument(
+        "--format",
+        choices=list(IMPORT_FORMATS),
+        help="the file's layout (see above); default from the file name: .csv is csv, .jsonl is jsonl (a .json "
+        "file can be one of several formats, so it needs --format)",
+    )
     parser.add_argument(
         "--dataset",
         help="dataset name (default by format: pandalm-testset-v1, llmbar-mt-bench, mt-bench, alpaca-eval, "
@@ -33,7 +39,9 @@ def add_import(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--judge", help="judge name for judge outputs (default from the file or its folder)")
     parser.add_argument("--baseline", help="answers: compare only with this model's answers (default: with all)")
     parser.add_argument("--model", help="answers: model name (default the file's model_id / generator)")
-    parser.add_argument("--turn", type=int, choices=[1, 2], help="MT-Bench turn (default 1)")
+    parser.add_argument(
+        "--turn", type=int, choices=[1, 2], help="MT-Bench turn (default 1; turn 2 is not supported and is refused)"
+    )
     parser.add_argument("--models", help="PandaLM: comma-separated model names that cmp_key joins with '_'")
     parser.add_argument(
         "--map",
@@ -140,6 +148,8 @@ def add_export(parser: argparse.ArgumentParser) -> None:
 
 
 def import_command(settings: Settings, args: argparse.Namespace) -> None:
+    # said before pandas, SQLAlchemy and the statistics load
+    fmt = import_format(args.file, args.format, mapped=bool(args.map))
     from orchestration.datasets import ImportOptions, import_file, open_data_store, parse_mapping
 
     options = ImportOptions(
@@ -158,10 +168,53 @@ def import_command(settings: Settings, args: argparse.Namespace) -> None:
     store = open_data_store(settings)
     try:
         with import_bar(args.progress) as progress:
-            summary = import_file(store, args.file, args.format, options, on_progress=progress)
+            summary = import_file(store, args.file, fmt, options, on_progress=progress)
     finally:
         store.close()
     print(f"{summary.describe()} Database: {shown_database(settings)}")
+
+
+def import_format(file: str, given: str | None, *, mapped: bool = False) -> str:
+    """``--format``, or the format the file's name implies (``interchange.formats.format_of_name``, the Admin page's
+    rule: .csv is csv, .jsonl is jsonl); else an error naming the choices. A missing or unreadable file is said
+    first, here too, before the heavy imports (s15 novice, findings 4 and 6)."""
+
+    from errors import InvalidInput
+    from interchange.formats import IMPORT_FORMATS, format_of_name, unsaid_format
+
+    path = Path(file)
+    if not path.exists():
+        raise InvalidInput(f"{file}: no such file.")
+    if given is not None:
+        return given
+    if path.is_dir():
+        raise InvalidInput(f"{file}: cannot be read (Is a directory).")
+    fmt = format_of_name(path)
+    if fmt is None:
+        raise InvalidInput(unsaid_format(path, list(IMPORT_FORMATS), "one with --format FORMAT"))
+    if not mapped:  # a released file (MT-Bench's question.jsonl) named by its own format, before the table's error
+        _released_first(path, fmt)
+    return fmt
+
+
+def _released_first(path: Path, fmt: str) -> None:
+    """Refuse a .jsonl / .csv file whose first record has a released benchmark's fields (MT-Bench's question.jsonl,
+    model_answer/, reference_answer/) when no --format and no --map was given: its name alone made it a generic
+    table, whose refusal named the right format only at the end of a column-mapping error (s15 reviewB, 5)."""
+    from errors import InvalidInput
+    from interchange.importers import released_layout
+
+    found = released_layout(path)
+    if found is None or fmt in found[1]:
+        return
+    what, formats = found
+    if "mtbench-reference" in formats and "mtbench-answers" in formats:  # the folder says which
+        formats = ("mtbench-reference",) if path.parent.name == "reference_answer" else ("mtbench-answers",)
+    raise InvalidInput(
+        f"{path.name} looks like {what}: import it with --format {' or '.join(formats)} (without --format a "
+        f"{path.suffix.lower()} file is read as a generic {fmt} table, which needs columns named instruction, "
+        "response1, response2 or --map); nothing was imported."
+    )
 
 
 def import_bar(asked: bool | None) -> AbstractContextManager[Callable[[int, int], None] | None]:
@@ -211,12 +264,12 @@ def metrics_command(settings: Settings, args: argparse.Namespace) -> None:
         report = metrics_report(store, args.dataset, **options, uncertain_margin=args.uncertain_margin)
     finally:
         store.close()
+    unjudged = not report.get("counts", {}).get("judge_runs") and not report.get("pairwise_note")
     try:
-        print(
-            json.dumps(report, ensure_ascii=False, allow_nan=False)
-            if args.json
-            else terminal_lines(format_report(report))
-        )
+        if args.json:
+            print(json.dumps(report, ensure_ascii=False, allow_nan=False))
+        else:  # the next step, as `report` names it (s15 novice, finding 9)
+            print(terminal_lines(format_report(report) + (f"\n{no_judge_note(args.dataset, 'metrics')}" * unjudged)))
     except BrokenPipeError:
         reader_left()
 
@@ -246,9 +299,12 @@ def report_command(settings: Settings, args: argparse.Namespace) -> None:
     text = card_in(card, fmt)
     if not card["judges"] and not card.get("pairwise_note"):  # (a grading-only dataset's card says why itself)
         note = no_judge_note(dataset)
-        print(note, file=sys.stderr)
-        if fmt not in ("html", "json"):
+        in_text = fmt not in ("html", "json")
+        if in_text:
             text += f"\n{note}\n"
+        # said once: not on stderr too when the card with it goes where stderr goes (a terminal, `2>&1`; s15 novice 9)
+        if not (in_text and not args.output and same_stream(sys.stdout, sys.stderr)):
+            print(note, file=sys.stderr)
     if args.output:
         with open(args.output, "w", encoding="utf-8") as out:
             out.write(text)
@@ -284,12 +340,21 @@ def report_format(output: str | None, terminal: bool) -> str:
     return "html" if suffix.endswith((".html", ".htm")) else "text" if suffix.endswith(".txt") else "markdown"
 
 
-def no_judge_note(dataset: str) -> str:
-    """What a report card of a dataset without any judge run says instead of a judge's section."""
+def no_judge_note(dataset: str, command: str = "report") -> str:
+    """What the report card (``report``) or ``metrics`` of a dataset without any judge run says: the next step."""
+    again = "make the card again" if command == "report" else f"run `{command}` again"
     return (
         f"No judge has judged {dataset!r} yet: run `judge-studio judge --dataset {dataset}` (or `judge-studio "
-        "checkup` for the checkup suites), then make the card again."
+        f"checkup` for the checkup suites), then {again}."
     )
+
+
+def same_stream(one: Any, other: Any) -> bool:
+    """Whether two streams write to the same place (one terminal, or one file: ``> log 2>&1``)."""
+    try:
+        return os.path.sameopenfile(one.fileno(), other.fileno())
+    except (AttributeError, OSError, ValueError):  # replaced streams (tests), closed ones
+        return False
 
 
 def only_dataset(names: list[str]) -> str:

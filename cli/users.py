@@ -80,9 +80,18 @@ def add_users(parser: argparse.ArgumentParser) -> None:
         help="end every browser login on every app server of this database (API tokens keep working)",
     )
     add_settings(everyone, "users sign-out-everyone")
-    unlock = tasks.add_parser("unlock", help="forget an account's failed logins, so a locked account may log in now")
+    unlock = tasks.add_parser(
+        "unlock",
+        help="forget an account's failed logins (NAME), or an address's (--address IP), so it may log in now",
+    )
     add_settings(unlock, "users unlock")
-    unlock.add_argument("name")
+    unlock.add_argument("name", nargs="?", help="the locked account")
+    unlock.add_argument(
+        "--address",
+        metavar="IP",
+        help="the address locked by its failed logins (every login from it is refused, whichever account it names; "
+        "the security log and `users unlock NAME` name it)",
+    )
     add_invite_commands(tasks)
     add_token_commands(tasks)
 
@@ -213,7 +222,7 @@ def _users_command(settings: Settings, args: argparse.Namespace) -> None:
         elif task == "sign-out":
             print(f"Signed out {args.name!r}: " + _signed_out(admin.sign_out_account(None, args.name)))
         elif task == "unlock":
-            print(f"Unlocked {args.name!r}: {counted(admin.unlock(None, args.name), 'failed login')} forgotten.")
+            unlock_command(admin, args)
         elif task == "sign-out-everyone":
             _sign_out_everyone(store)
         elif task in INVITE_COMMANDS:
@@ -230,6 +239,35 @@ def _forget_first_password(settings: Settings, name: str, password: str | None) 
 
     if forget_first_password(settings.home, name, password):
         print(f"Removed {settings.home / ADMIN_PASSWORD_FILE}: it held the old password.", file=sys.stderr)
+
+
+def unlock_command(admin: Access, args: argparse.Namespace) -> None:
+    """``users unlock NAME`` and/or ``--address IP``; then the addresses still locked, if any, and how to unlock
+    them (an address lock refuses the right password of every account, admins' included: s15 rolesec 4)."""
+    from errors import InvalidInput
+
+    if args.name is None and args.address is None:
+        raise InvalidInput("Name the account (`users unlock NAME`) or the address (`users unlock --address IP`).")
+    if args.name is not None:
+        print(f"Unlocked {args.name!r}: {counted(admin.unlock(None, args.name), 'failed login')} forgotten.")
+    if args.address is not None:
+        address, forgotten = admin.unlock_address(None, args.address)
+        print(f"Unlocked the address {address}: {counted(forgotten, 'failed login')} forgotten.")
+    locked = admin.locked_addresses(None)
+    if len(locked) == 1:
+        [(address, until)] = locked.items()
+        print(
+            f"Every login from {address} is still refused until {until:%H:%M} UTC at the earliest (too many failed "
+            f"logins from that address, whichever account they named); "
+            f"`judge-studio users unlock --address {address}` unlocks it."
+        )
+    elif locked:
+        shown = [f"{address} until {until:%H:%M} UTC at the earliest" for address, until in locked.items()]
+        more = f" and {len(shown) - 10} more" if len(shown) > 10 else ""
+        print(
+            "Every login from these addresses is still refused (too many failed logins from each, whichever account "
+            f"they named): {', '.join(shown[:10])}{more}; `judge-studio users unlock --address IP` unlocks one."
+        )
 
 
 INVITE_COMMANDS = ("invites", "revoke-invite")

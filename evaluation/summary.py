@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from analysis.partial_order import order_scope
 from analysis.report_text import counted
 from evaluation.pipeline import EvaluationResult
 
@@ -61,6 +62,7 @@ def _consistency_lines(result: EvaluationResult) -> list[str]:
         first = round(swap.first_position_rate * swap.n_decisive)
         p_value = "" if swap.first_position_p_value is None else f", p = {swap.first_position_p_value:.2g}"
         line += f"; the response shown first won {first} of {swap.n_decisive} decisive verdicts{p_value}"
+        line += f" ({swap.test})" if swap.test and p_value else ""
     return [
         line,
         "  (orders that disagree count as a tie in the win table: PandaLM's rule for combining the two orders)",
@@ -74,7 +76,9 @@ def _order_line(result: EvaluationResult) -> str:
     edges = ", ".join(f"{a} > {b}" for a, b in order.hasse) or "no significant differences"
     rule = result.settings.get("rule", "sign-test")
     alpha = result.settings.get("alpha")
-    return f"Partial order ({rule}{'' if rule != 'sign-test' or alpha is None else f', p < {alpha:g}'}): {edges}"
+    scope = order_scope(order)
+    level = "" if rule != "sign-test" or alpha is None else f", p < {alpha:g}{f', {scope}' if scope else ''}"
+    return f"Partial order ({rule}{level}): {edges}"
 
 
 def summary_text(result: EvaluationResult) -> str:

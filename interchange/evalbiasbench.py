@@ -10,6 +10,11 @@ one annotator (``evalbiasbench-gold``), as LLMBar's human majority is, so every 
 the judge checkup (``orchestration.checkup``) read it like any label. The two responses are
 attributed to position names (``EVALBIASBENCH_MODELS``), not models.
 
+The released file holds the better response first in every record, so a judge that always picks
+response 1 would score 1.000 on it. ``preferred_second`` puts the better response second on about
+half of the pairs (by a hash of the prompt key: the same sides on every import) and the gold label
+follows it (s15 benchmarker, finding 4).
+
 Two steps, as ``read_table`` / ``ParsedTable.write``: ``read_evalbiasbench`` reads and checks the
 whole file (a bad record stops it with file, record and field), then ``ParsedPairs.write`` hands it
 to the store's batch import in one transaction.
@@ -17,6 +22,7 @@ to the store's batch import in one transaction.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +51,52 @@ BIAS_TYPES = {
     "nested_instruction": "nested instruction",
     "familiar knowledge preference bias": "familiar knowledge",
 }
+
+
+def preferred_second(key: str) -> bool:
+    """Whether the better (preferred) response of the pair with prompt key ``key`` is shown second: the
+    lowest bit of the first byte of sha256(key). Deterministic (a re-import gives the same sides), about
+    half of the keys, and independent of the file's order, so an always-"response 1" judge scores about 0.5."""
+    return hashlib.sha256(key.encode("utf-8")).digest()[0] % 2 == 1
+
+
+def placed(
+    key: str, better: str, other: str, models: tuple[str, str] = EVALBIASBENCH_MODELS
+) -> tuple[tuple[str, str], tuple[str, str], str]:
+    """(first (position, text), second (position, text), gold label) with ``better`` placed by ``preferred_second``."""
+    model1, model2 = models
+    if preferred_second(key):
+        return (model1, other), (model2, better), "2"
+    return (model1, better), (model2, other), "1"
+
+
+#: a suite dataset of at least this many pairs whose gold labels are all "1" was imported before s15
+OLD_LAYOUT_MIN_PAIRS = 20
+
+
+def old_layout_note(store: Store, dataset: str, annotator: str) -> str | None:
+    """Why ``dataset`` cannot be trusted, or None: imported before s15 (every gold label of ``annotator`` "1" over
+    at least ``OLD_LAYOUT_MIN_PAIRS`` pairs), when the importer put the preferred response first everywhere, so an
+    always-"1" judge scores 1.000 on it; the importer now places the sides by a hash of the prompt key (s15 reviewB,
+    defect 1). The note names the command that removes it."""
+    if dataset not in store.dataset_names():
+        return None
+    labels = store.labels(dataset)
+    gold = labels.loc[labels["annotator"] == annotator, "verdict"].astype(str)
+    if len(gold) < OLD_LAYOUT_MIN_PAIRS or not (gold == "1").all():
+        return None
+    return (
+        f"Dataset {dataset!r} was imported by an older Judge Studio that put the preferred response first in all "
+        f'{len(gold)} pairs, so a judge that always answers "1" scores 1.000 on it; the importer now places the '
+        f"two sides by a hash of the prompt key. Delete it (`judge-studio datasets delete {dataset}`) and import the "
+        "file again (the checkup imports it itself)."
+    )
+
+
+def with_old_layout_note(exc: StoreError, store: Store, dataset: str, annotator: str) -> StoreError:
+    """``exc`` (a refused import) with the old-layout note after it when that is the cause; else ``exc``."""
+    note = old_layout_note(store, dataset, annotator)
+    return type(exc)(f"{exc} {note}") if note else exc
 
 
 @dataclass
@@ -106,15 +158,17 @@ def read_evalbiasbench(path: str | Path, *, annotator: str = EVALBIASBENCH_ANNOT
         counts[category] = counts.get(category, 0) + 1
         key, where = f"{category}/{counts[category]}", record.where
         out.prompts.append(ImportPrompt(key, record.text("instruction", nonempty=True), category=category, where=where))
-        first = (model1, record.text("response1", nonempty=True))
-        second = (model2, record.text("response2", nonempty=True))
-        if first[1] == second[1]:
+        response1, response2 = record.text("response1", nonempty=True), record.text("response2", nonempty=True)
+        if response1 == response2:
             record.fail("response2", "the same text as response1: there is no better response to find")
+        better, other = (response1, response2) if _decisive_label(record, "label") == "1" else (response2, response1)
+        first, second, label = placed(key, better, other)
         out.pair(key, first, second, where)
-        out.labels.append(ImportLabel(key, model1, model2, annotator, _decisive_label(record, "label"), where))
+        out.labels.append(ImportLabel(key, model1, model2, annotator, label, where))
     description = (
         f"EvalBiasBench ({file.name}; ncsoft/offsetbias, BSD-3-Clause): {len(out.comparisons)} pairs in "
-        f"{len(counts)} bias types, the better response known ({annotator})"
+        f"{len(counts)} bias types, the better response known ({annotator}) and shown first or second by a hash of "
+        f"the prompt key ({sum(label.verdict == '2' for label in out.labels)} second)"
     )
     return ParsedPairs(file, out, description)
 
@@ -126,5 +180,10 @@ def import_evalbiasbench(
     dataset: str = EVALBIASBENCH_DATASET,
     annotator: str = EVALBIASBENCH_ANNOTATOR,
 ) -> ImportSummary:
-    """EvalBiasBench's pairs and their known-better side (labels of ``annotator``), all or nothing."""
-    return read_evalbiasbench(path, annotator=annotator).write(store, dataset)
+    """EvalBiasBench's pairs and their known-better side (labels of ``annotator``), all or nothing; a refusal of a
+    dataset imported before s15 says why and how to import it again (``old_layout_note``)."""
+    parsed = read_evalbiasbench(path, annotator=annotator)
+    try:
+        return parsed.write(store, dataset)
+    except StoreError as exc:
+        raise with_old_layout_note(exc, store, dataset, annotator) from exc

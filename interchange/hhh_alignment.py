@@ -8,10 +8,12 @@ section: the chosen one holds the preferred response. This reader recovers the i
 prompts agree everywhere else (a record that does not is refused with the field that differs).
 
 Each record becomes one comparison: prompt key = the record's position (0-based, as in the file),
-category = ``source`` (harmless, helpful, honest, other), the chosen response shown first
-(``HHH_MODELS`` name the two positions), and the human preference stored as the labels of one
-annotator (``hhh-human-preference``), as LLMBar's human majority is. The rubric section (one per
-subset) is Prometheus' and is not stored.
+category = ``source`` (harmless, helpful, honest, other), the chosen response shown first or second
+by a hash of the prompt key (``interchange.evalbiasbench.preferred_second``: about half each, the same
+sides on every import; the file itself has no order, so always first would let an always-"response 1"
+judge score 1.000: s15 benchmarker, finding 4), ``HHH_MODELS`` naming the two positions, and the human
+preference stored as the labels of one annotator (``hhh-human-preference``), as LLMBar's human majority
+is. The rubric section (one per subset) is Prometheus' and is not stored.
 """
 
 from __future__ import annotations
@@ -19,13 +21,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from annotation_store.batch_import import ImportLabel, ImportPrompt, ImportSummary
-from annotation_store.store import Store
-from interchange.evalbiasbench import ParsedPairs
+from annotation_store.store import Store, StoreError
+from interchange.evalbiasbench import ParsedPairs, placed, with_old_layout_note
 from interchange.importers import HHH_MODELS, _Collected, _read, _Record
 
 HHH_DATASET = "hhh-alignment"
 HHH_ANNOTATOR = "hhh-human-preference"
-#: The file names no models: the preferred (chosen) response is stored first, the other second.
+#: The file names no models: the preferred (chosen) response is stored first or second (``placed``).
 INSTRUCTION_MARKER = "###The instruction to evaluate:\n"
 RESPONSE_MARKER = "\n\n###Response to evaluate:\n"
 RUBRIC_MARKER = "\n\n###Score Rubrics:\n"
@@ -68,7 +70,6 @@ def _pair(record: _Record) -> tuple[str, str, str]:
 def read_hhh_alignment(path: str | Path, *, annotator: str = HHH_ANNOTATOR) -> ParsedPairs:
     """Read and check ``hhh_alignment_eval.json`` without touching the store (see the module docstring)."""
     file, records = _read(path)
-    model1, model2 = HHH_MODELS
     out = _Collected()
     sources: set[str] = set()
     for record in records:
@@ -78,11 +79,13 @@ def read_hhh_alignment(path: str | Path, *, annotator: str = HHH_ANNOTATOR) -> P
         key, where = str(record.number - 1), record.where
         instruction, chosen, rejected = _pair(record)
         out.prompts.append(ImportPrompt(key, instruction, category=source, where=where))
-        out.pair(key, (model1, chosen), (model2, rejected), where)
-        out.labels.append(ImportLabel(key, model1, model2, annotator, "1", where))
+        first, second, label = placed(key, chosen, rejected, HHH_MODELS)
+        out.pair(key, first, second, where)
+        out.labels.append(ImportLabel(key, *HHH_MODELS, annotator, label, where))
     description = (
         f"HHH alignment ({file.name}; BIG-bench via prometheus-eval, Apache-2.0): {len(out.comparisons)} "
-        f"human-preference pairs ({', '.join(sorted(sources))}), the preferred response first ({annotator})"
+        f"human-preference pairs ({', '.join(sorted(sources))}), the preferred response ({annotator}) shown first or "
+        f"second by a hash of the prompt key ({sum(label.verdict == '2' for label in out.labels)} second)"
     )
     return ParsedPairs(file, out, description)
 
@@ -90,5 +93,10 @@ def read_hhh_alignment(path: str | Path, *, annotator: str = HHH_ANNOTATOR) -> P
 def import_hhh_alignment(
     store: Store, path: str | Path, *, dataset: str = HHH_DATASET, annotator: str = HHH_ANNOTATOR
 ) -> ImportSummary:
-    """HHH alignment's pairs and the human preference (labels of ``annotator``), all or nothing."""
-    return read_hhh_alignment(path, annotator=annotator).write(store, dataset)
+    """HHH alignment's pairs and the human preference (labels of ``annotator``), all or nothing; a refusal of a
+    dataset imported before s15 says why and how to import it again (``old_layout_note``)."""
+    parsed = read_hhh_alignment(path, annotator=annotator)
+    try:
+        return parsed.write(store, dataset)
+    except StoreError as exc:
+        raise with_old_layout_note(exc, store, dataset, annotator) from exc

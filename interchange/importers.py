@@ -55,6 +55,7 @@ from annotation_store.batch_import import (
     ImportVerdict,
 )
 from annotation_store.store import Store, StoreError
+from interchange.formats import FILE_FORMATS
 
 PANDALM_DATASET = "pandalm-testset-v1"
 LLMBAR_DATASET = "llmbar-mt-bench"
@@ -69,21 +70,7 @@ EVALBIASBENCH_MODELS = ("evalbiasbench-response1", "evalbiasbench-response2")
 HHH_MODELS = ("hhh-response1", "hhh-response2")
 POSITION_MODELS = (*LLMBAR_MODELS, *EVALBIASBENCH_MODELS, *HHH_MODELS)
 
-IMPORT_FORMATS: dict[str, str] = {
-    "pandalm-testset": "PandaLM human test set (testset-v1.json): items and three annotators' labels",
-    "pandalm-judgments": "PandaLM-7B's or gpt-3.5's released judgments of the PandaLM test set",
-    "pandalm-pipeline": "PandaLM EvaluationPipeline inputs (instruction, input) with --candidate MODEL=FILE "
-    "response lists; all pairwise comparisons",
-    "llmbar-dataset": "LLMBar pairs with the human label (dataset.json)",
-    "llmbar-results": "one LLMBar judge's verdicts in both orders (<judge>/result.json)",
-    "mtbench-questions": "MT-Bench questions (question.jsonl)",
-    "mtbench-reference": "MT-Bench reference answers (reference_answer/<model>.jsonl)",
-    "mtbench-answers": "MT-Bench model answers (model_answer/<model>.jsonl)",
-    "alpacaeval-outputs": "AlpacaEval model_outputs.json",
-    "alpacaeval-annotations": "AlpacaEval annotations.json (an auto-annotator's preferences)",
-    "jsonl": "any JSONL file, with a column mapping",
-    "csv": "any CSV file, with a column mapping",
-}
+IMPORT_FORMATS: dict[str, str] = FILE_FORMATS  # the names and descriptions: interchange.formats
 
 #: Generic tables: the fields a column mapping may name (plus "label:<annotator>" for one column per person).
 TABLE_FIELDS = (
@@ -261,7 +248,27 @@ def not_json_message(name: str, text: str, exc: json.JSONDecodeError) -> str:
     hint = _json_lines_hint(text) if exc.msg == "Extra data" else _csv_hint(text)
     if isinstance(exc, _DuplicateKeyError):  # no position known; the key says which
         return f"{name}: {exc.msg} (one of them would be lost).{NOTHING_IMPORTED}"
+    hint = trailing_comma_hint(exc) or hint
     return f"{name}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}).{hint}{NOTHING_IMPORTED}"
+
+
+def trailing_comma_hint(exc: json.JSONDecodeError, first_line: int = 1) -> str:
+    """ " A trailing comma before line N? ..." when the JSON error is at a ``]`` or ``}`` right after a comma:
+    JSON allows no comma there, and the parser's "Expecting value" pointed at the line after the comma without
+    a word (s15 novice, finding 8). ``first_line``: the text's first line in its file (a JSON Lines record)."""
+    text, pos = exc.doc, exc.pos
+    if not isinstance(text, str) or pos >= len(text) or text[pos] not in "]}":
+        return ""
+    before = text[:pos].rstrip()
+    if not before.endswith(","):
+        return ""
+    comma_line = first_line + before.count("\n")
+    line = first_line + exc.lineno - 1
+    where = f"line {line}" if comma_line != line else f"the {text[pos]!r} on line {line}"
+    return (
+        f" A trailing comma before {where}? (the comma on line {comma_line} is followed by {text[pos]!r}; "
+        "JSON allows no comma before a closing bracket: remove it.)"
+    )
 
 
 def _json_list_hint(text: str) -> str:
@@ -356,11 +363,14 @@ def _jsonl_records(path: Path, *, lists: bool = False) -> list[_Record]:
         except json.JSONDecodeError as exc:
             if number == 1 and lists and _json_list_hint(text):
                 return [_as_record(path.name, n, item) for n, item in enumerate(_loads(text), start=1)]
+            if number == 1 and lists and text.lstrip()[:1] == "[":
+                _whole_list_mistake(path.name, text)
             hint = (_json_list_hint(text) or _csv_hint(text)) if number == 1 else ""
             if isinstance(exc, _DuplicateKeyError):
                 where = f"{path.name}, record {number} (line {line_number})"
                 raise StoreError(f"{where}: {exc.msg} (one of them would be lost).{NOTHING_IMPORTED}") from None
             where = f"{path.name}, record {number} (line {line_number}, column {exc.colno})"
+            hint = trailing_comma_hint(exc, line_number) or hint
             raise StoreError(f"{where}: not valid JSON ({exc.msg}).{hint}{NOTHING_IMPORTED}") from None
         if number == 1 and isinstance(item, list) and not lists:  # a one-line JSON list
             raise StoreError(
@@ -371,6 +381,16 @@ def _jsonl_records(path: Path, *, lists: bool = False) -> list[_Record]:
             return [_as_record(path.name, n, entry) for n, entry in enumerate(item, start=1)]
         records.append(_as_record(path.name, number, item, line_number))
     return records
+
+
+def _whole_list_mistake(name: str, text: str) -> None:
+    """Refuse a table that is one JSON list with a trailing comma as the JSON list it is (read as JSON Lines, it
+    was "record 1 (line 1, column 2)"); nothing when its mistake is another."""
+    try:
+        _loads(text)
+    except json.JSONDecodeError as exc:
+        if trailing_comma_hint(exc):
+            raise StoreError(not_json_message(name, text, exc)) from None
 
 
 class _DuplicateKey(ValueError):
@@ -899,10 +919,59 @@ def _answer_turns(record: _Record) -> Any:
     return choices[0].get("turns")
 
 
+#: FastChat's ``NEED_REF_CATS`` (fastchat/llm_judge/common.py): only questions of these categories get a reference
+#: answer, and with it the math judge prompt (pair-math-v1). question.jsonl holds references of other categories
+#: too (roleplay 95, extraction, stem) that FastChat's judge never shows (s15 benchmarker, finding 3).
+MTBENCH_REFERENCE_CATEGORIES = ("math", "reasoning", "coding", "arena-hard-200")
+_REFERENCE_CATEGORIES_SAID = "math, reasoning and coding"
+#: Why ``--turn 2`` is refused (s15 benchmarker, finding 1): said by every MT-Bench importer.
+MTBENCH_TURN2_REFUSED = (
+    "MT-Bench turn 2 is not supported: a dataset holds one question and one answer per model, so the first "
+    "question and both models' first answers would be lost and the judge would get the single-turn prompt, not "
+    "FastChat's two-turn one (pair-v2-multi-turn). Import turn 1 (leave out --turn); nothing was imported."
+)
+
+
 def _mtbench_dataset(dataset: str | None, turn: int) -> str:
-    if turn not in (1, 2):
+    if turn == 2:
+        raise StoreError(MTBENCH_TURN2_REFUSED)
+    if turn != 1:
         raise StoreError(f"MT-Bench has two turns; turn {turn} does not exist.")
-    return dataset or (MTBENCH_DATASET if turn == 1 else f"{MTBENCH_DATASET}-turn2")
+    return dataset or MTBENCH_DATASET
+
+
+def _questions_said(keys: Sequence[str]) -> str:
+    """``question 95`` / ``questions 95, 131 and 134`` (every key: the line names each prompt)."""
+    if len(keys) == 1:
+        return f"question {keys[0]}"
+    return f"questions {', '.join(keys[:-1])} and {keys[-1]}"
+
+
+def _stored_references(store: Store, dataset: str) -> dict[str, str]:
+    """prompt key -> its stored reference answer ('' when none) of ``dataset`` (empty when it does not exist)."""
+    if dataset not in store.dataset_names():
+        return {}
+    table = store.prompt_table(dataset)
+    return {
+        str(key): ref if isinstance(ref, str) else "" for key, ref in zip(table["key"], table["reference"], strict=True)
+    }
+
+
+def _question_notes(dropped: Sequence[str], inline: Sequence[str]) -> str:
+    """What ``import_mtbench_questions`` did with the file's references ('' when it holds none)."""
+    notes = []
+    if dropped:
+        notes.append(
+            f"The references of {_questions_said(dropped)} were not kept: FastChat's MT-Bench judge gives a reference "
+            f"(and its math prompt, pair-math-v1) only to {_REFERENCE_CATEGORIES_SAID} questions."
+        )
+    if inline:
+        notes.append(
+            f"{counted(len(inline), 'question')} of {_REFERENCE_CATEGORIES_SAID} now hold this file's own reference; "
+            "FastChat's judge uses reference_answer/gpt-4.jsonl's: import it with --format mtbench-reference "
+            "(it replaces them)."
+        )
+    return " ".join(notes)
 
 
 def import_mtbench_questions(
@@ -910,16 +979,16 @@ def import_mtbench_questions(
 ) -> ImportSummary:
     """MT-Bench questions (``question_id, category, turns, reference?``) as prompts.
 
-    The store keeps one response per model and prompt, so each turn is its own dataset: turn 1 (the
-    default, dataset "mt-bench") stores the first question; turn 2 ("mt-bench-turn2") stores the
-    follow-up question as the instruction with the first question as its input (the models' own
-    first answers are not kept there). A question's ``reference`` list gives the reference answer.
+    Turn 1 only (dataset "mt-bench"): turn 2 is refused (``MTBENCH_TURN2_REFUSED``). A question's
+    ``reference`` list gives the reference answer, kept only for FastChat's reference categories
+    (``MTBENCH_REFERENCE_CATEGORIES``; the summary names the questions whose reference was left out).
     Questions already stored with the same text are skipped, so a second import adds nothing.
     """
     name = _mtbench_dataset(dataset, turn)
     path, records = _read(path, _jsonl_records)
     out = _Collected()
     seen: dict[str, int] = {}
+    dropped: list[str] = []
     for record in records:
         key = record.key("question_id")
         record.ident = f"question_id {key}"
@@ -930,19 +999,25 @@ def import_mtbench_questions(
         reference = None
         if record.data.get("reference") is not None:
             reference = _turn_text(record, "reference", record.data["reference"], turn) or None
+        category = record.text("category", required=False)
+        if reference and category.strip() not in MTBENCH_REFERENCE_CATEGORIES:
+            dropped.append(key)
+            reference = None
         out.prompts.append(
             ImportPrompt(
                 key=key,
                 instruction=_turn_text(record, "turns", turns, turn),
-                input=_turn_text(record, "turns", turns, 1) if turn == 2 else "",
-                category=record.text("category", required=False),
+                category=category,
                 reference=reference,
                 where=record.where,
             )
         )
         if not out.prompts[-1].instruction.strip():
             record.fail("turns", f"turn {turn} is empty")
-    return out.write(store, path, name, "any", description=f"MT-Bench questions, turn {turn}")
+    stored = _stored_references(store, name)
+    inline = [item.key for item in out.prompts if item.reference and not stored.get(item.key)]
+    summary = out.write(store, path, name, "any", description=f"MT-Bench questions, turn {turn}")
+    return _noted(summary, _question_notes(dropped, inline))
 
 
 def _known_questions(store: Store, dataset: str, path: Path) -> set[str]:
@@ -958,20 +1033,44 @@ def _known_questions(store: Store, dataset: str, path: Path) -> set[str]:
 def import_mtbench_references(
     store: Store, path: str | Path, *, dataset: str | None = None, turn: int = 1
 ) -> ImportSummary:
-    """Reference answers (FastChat's answer layout: ``question_id, choices[0].turns``) for stored questions."""
+    """Reference answers (FastChat's answer layout: ``question_id, choices[0].turns``) for stored questions.
+
+    They replace the stored ones (question.jsonl's own, say); the summary counts the references replaced and
+    added and names the questions whose reference changed. A reference for a question outside FastChat's
+    reference categories (``MTBENCH_REFERENCE_CATEGORIES``) is left out, and said so.
+    """
     name = _mtbench_dataset(dataset, turn)
     path, records = _read(path, _jsonl_records)
     known = _known_questions(store, name, path)
+    categories = dict(
+        zip(*(store.prompt_table(name)[column].astype(str) for column in ("key", "category")), strict=True)
+    )
+    stored = _stored_references(store, name)
     references: list[ImportReference] = []
+    skipped: list[str] = []
     for record in records:
         key = record.key("question_id")
         record.ident = f"question_id {key}"
         if key not in known:
             record.fail("question_id", f"dataset {name!r} has no question {key}")
-        references.append(
-            ImportReference(key, _turn_text(record, "choices", _answer_turns(record), turn), record.where)
+        text = _turn_text(record, "choices", _answer_turns(record), turn)
+        if categories.get(key, "").strip() not in MTBENCH_REFERENCE_CATEGORIES:
+            skipped.append(key)
+            continue
+        references.append(ImportReference(key, text, record.where))
+    summary = _Collected().write(store, path, name, "existing", references=tuple(references))
+    changed = [
+        ref.prompt_key for ref in references if stored.get(ref.prompt_key) and stored[ref.prompt_key] != ref.reference
+    ]
+    notes = []
+    if changed:
+        notes.append(f"The reference answers of {_questions_said(changed)} were replaced by {path.name}'s.")
+    if skipped:
+        notes.append(
+            f"{path.name}'s references of {_questions_said(skipped)} were left out: FastChat's MT-Bench judge gives "
+            f"a reference only to {_REFERENCE_CATEGORIES_SAID} questions."
         )
-    return _Collected().write(store, path, name, "existing", references=tuple(references))
+    return _noted(summary, " ".join(notes))
 
 
 def import_mtbench_answers(
@@ -1018,6 +1117,59 @@ def alpaca_prompt_key(instruction: str) -> str:
     return "ae-" + hashlib.sha256(instruction.encode()).hexdigest()[:12]
 
 
+#: The fields of a per-model outputs file (``alpacaeval-outputs``): AlpacaEval's names first, then the common
+#: ``{"prompt", "response"}`` of "one outputs file per model" (s15 novice, finding 2).
+ALPACA_OUTPUT_FIELDS = {"instruction": ("instruction", "prompt"), "output": ("output", "response")}
+
+
+def _outputs_records(path: Path) -> list[_Record]:
+    """A per-model outputs file: one JSON list (AlpacaEval's ``model_outputs.json``) or JSON Lines."""
+    try:
+        with path.open("rb") as file:  # the first bytes say which (the readers read it whole, and name errors)
+            start = file.read(4096).removeprefix(_BOM).lstrip()
+    except OSError:
+        start = b""
+    return _json_records(path) if start[:1] == b"[" else _jsonl_records(path)
+
+
+def _output_field(record: _Record, field: str) -> str:
+    """The record's name for ``field`` (``ALPACA_OUTPUT_FIELDS``): the first it has; refused naming both."""
+    names = ALPACA_OUTPUT_FIELDS[field]
+    found = next((name for name in names if record.has(name)), None)
+    if found is None:
+        has = _column_list(list(record.data)) or "none"
+        other = ALPACA_OUTPUT_FIELDS["output" if field == "instruction" else "instruction"]
+        record.fail(
+            names[0],
+            f"missing: a per-model outputs file needs {' or '.join(map(repr, names))} in every record (and "
+            f"{' or '.join(map(repr, other))}); this record's fields are {has}.{NOTHING_IMPORTED}",
+        )
+    return found
+
+
+def _one_model_note(store: Store, out: _Collected, dataset: str, baseline: str | None) -> str:
+    """Why a per-model outputs import made no comparison ('' when it made some): the other model's file is
+    still to come (the first of two checkpoint files made a dataset without comparisons silently: s15 novice,
+    finding 7)."""
+    if out.comparisons:
+        return ""
+    models = {r.model for r in out.responses}
+    if dataset in store.dataset_names():
+        models |= {str(m) for m in store.response_table(dataset)["model"]}
+    command = f"judge-studio import FILE --format alpacaeval-outputs --dataset {dataset} --model NAME"
+    if baseline and baseline not in models:
+        return (
+            f"No comparisons yet: the baseline {baseline!r} has no outputs in dataset {dataset!r}; import its file "
+            f"({command.replace('NAME', baseline)}) and the comparisons are made."
+        )
+    if len(models) != 1:
+        return ""
+    return (
+        f"No comparisons yet: dataset {dataset!r} holds one model's outputs ({next(iter(models))!r}); import the "
+        f"second model's file ({command}) and each prompt's two outputs become a comparison."
+    )
+
+
 def import_alpacaeval_outputs(
     store: Store,
     path: str | Path,
@@ -1026,29 +1178,33 @@ def import_alpacaeval_outputs(
     model: str | None = None,
     baseline: str | None = None,
 ) -> ImportSummary:
-    """``model_outputs.json`` (``instruction, output, generator, dataset``): prompts and one model's outputs.
+    """One model's outputs: AlpacaEval's ``model_outputs.json`` (``instruction, output, generator, dataset``) or
+    any per-model file, a JSON list or JSON Lines, with ``prompt`` / ``response`` in place of ``instruction`` /
+    ``output`` (``ALPACA_OUTPUT_FIELDS``); ``model`` names the model when the records have no ``generator``.
 
     The category is AlpacaEval's ``dataset`` field (helpful_base, koala, ...). Comparisons are made as
     for MT-Bench answers: against ``baseline`` (AlpacaEval's reference model, shown first) or, without
-    one, against every model already imported.
+    one, against every model already imported; the first model's file makes none, and its summary says so.
     """
-    path, records = _read(path)
+    path, records = _read(path, _outputs_records)
     out = _Collected()
     seen: dict[tuple[str, str], int] = {}
     for record in records:
-        instruction = record.text("instruction", nonempty=True)
+        asked, said = _output_field(record, "instruction"), _output_field(record, "output")
+        instruction = record.text(asked, nonempty=True)
         key = alpaca_prompt_key(instruction)
+        if model is None and not record.has("generator"):
+            record.fail("generator", f"missing: name the model with --model NAME.{NOTHING_IMPORTED}")
         generator = (model or record.text("generator", nonempty=True)).strip()
         if (key, generator) in seen:
-            record.fail(
-                "instruction", f"{generator} already answered this instruction in record {seen[(key, generator)]}"
-            )
+            record.fail(asked, f"{generator} already answered this instruction in record {seen[(key, generator)]}")
         seen[(key, generator)] = record.number
         category = record.text("dataset", required=False, coerce=True)
         out.prompts.append(ImportPrompt(key, instruction, category=category, where=record.where))
-        out.responses.append(ImportResponse(key, generator, record.text("output", coerce=True), record.where))
+        out.responses.append(ImportResponse(key, generator, record.text(said, coerce=True), record.where))
     out.comparisons = _pairings(out.responses, store, dataset, baseline)
-    return out.write(store, path, dataset, "any", description="AlpacaEval")
+    note = _one_model_note(store, out, dataset, baseline)
+    return _noted(out.write(store, path, dataset, "any", description="AlpacaEval"), note)
 
 
 def _alpaca_preference(record: _Record) -> str | None:
@@ -1250,16 +1406,26 @@ def _first_object(text: str) -> dict[str, Any] | None:
 def looks_like(path: str | Path, fmt: str) -> str:
     """ " This looks like X: try --format Y." when ``path`` is a released benchmark file that another format
     than ``fmt`` reads (the hint a refused import adds); '' when it is not recognised or ``fmt`` reads it."""
+    found = released_layout(path)
+    if found is None or fmt in found[1]:
+        return ""
+    what, formats = found
+    return f" This looks like {what}: try --format {' or '.join(formats)}."
+
+
+def released_layout(path: str | Path) -> tuple[str, tuple[str, ...]] | None:
+    """(what the file is, the formats that read it) when its first record has a released benchmark file's fields
+    (``_LAYOUTS``); None when it is not recognised or cannot be read."""
     try:
         raw = Path(path).read_bytes()
         first = _first_object(raw.decode("utf-8-sig")) if not raw.startswith(PARQUET_MAGIC) else None
     except (OSError, UnicodeDecodeError):
-        return ""
+        return None
     fields = set(first or ())
     for has, lacks, what, formats in _LAYOUTS:
         if has <= fields and not lacks & fields:
-            return "" if fmt in formats else f" This looks like {what}: try --format {' or '.join(formats)}."
-    return ""
+            return what, formats
+    return None
 
 
 # ---------------------------------------------------------------------- generic tables
@@ -1436,19 +1602,76 @@ class _TableColumns:
                 )
 
 
+def _header_matches(column: str, found: Sequence[str]) -> list[str]:
+    """The file's columns that the mapping's ``column`` names: itself; else those equal to it once surrounding
+    spaces are trimmed (an exported sheet's ``Prompt `` cannot be typed on the Admin page, whose fields are
+    trimmed: s15 novice, finding 3); else those equal ignoring case as well. More than one: ambiguous."""
+    if column in found:
+        return [column]
+    for same in (str.strip, lambda name: name.strip().casefold()):
+        hits = [name for name in found if same(name) == same(column)]
+        if hits:
+            return hits
+    return []
+
+
+def _spaces_said(name: str) -> str:
+    """ "'Prompt ' (with a trailing space)": a column name for a message, its surrounding spaces named."""
+    around = [where for where, edge in (("leading", name[:1]), ("trailing", name[-1:])) if edge.isspace()]
+    return repr(name) + (f" (with a {' and a '.join(around)} space)" if around else "")
+
+
+def matched_columns(source: str, mapping: Mapping[str, str], found: Sequence[str]) -> tuple[dict[str, str], list[str]]:
+    """``mapping`` with each column replaced by the file's column it names (``_header_matches``), and the notes
+    saying which were read by a trimmed or case-blind match. A mapped column the header lacks is refused as a
+    header problem with the near match (not as "record 1 (line 4), field 'Prompt': missing")."""
+    resolved, notes = dict(mapping), []
+    for field, column in mapping.items():
+        hits = _header_matches(column, found)
+        if len(hits) == 1:
+            if hits[0] != column:
+                notes.append(f"The column {_spaces_said(hits[0])} was read as {field} (mapped as {column!r}).")
+            resolved[field] = hits[0]
+            continue
+        near = hits or difflib.get_close_matches(column.strip(), [name.strip() for name in found], n=2, cutoff=0.6)
+        near = [name for name in found if name in near or name.strip() in near][:3]
+        guess = f" Did you mean {' or '.join(_spaces_said(name) for name in near)}?" if near else ""
+        what = "names more than one column once spaces and case are ignored" if hits else "is not in the header"
+        raise StoreError(
+            f"{source}: the column mapping's {column!r} (for {field}) {what}: the header's columns are "
+            f"{_column_list(found) or 'none'}.{guess} Map {field} to the column as the header spells it; "
+            "nothing was imported."
+        )
+    return resolved, notes
+
+
 def _unmapped(source: str, missing: Sequence[str], columns: Sequence[str], free: Sequence[str]) -> str:
     """The message for required fields without a column: the file's columns and the --map lines to add
     (with a column whose name is close to the field's, e.g. ``Instruction``, when the file has one among
-    ``free``, the columns no other field reads)."""
-    lines = []
+    ``free``, the columns no other field reads; each column suggested once, since a column holds one field).
+    A file with one response column for two responses and too few columns left is one model's outputs: the
+    message names the per-model format instead of a mapping that would then be refused (s15 novice, finding 2)."""
+    lines, left = [], [str(c) for c in free]
     for field in missing:
-        same = [str(c) for c in free if str(c).lower() == field]
-        close = same or difflib.get_close_matches(field, [str(c) for c in free], n=1, cutoff=0.75)
+        same = [c for c in left if c.lower() == field]
+        close = same or difflib.get_close_matches(field, left, n=1, cutoff=0.75)
+        if close:
+            left.remove(close[0])
         lines.append(f"--map {field}={close[0] if close else 'COLUMN'}")
     shown = _column_list(columns)
+    said = f"{source}: no column for {', '.join(missing)} (a column named like the field is read by itself); "
+    said += f"the file's columns are {shown or 'none'}."
+    responses = [line for line in lines if line.startswith("--map response")]
+    unfilled = sum(line.endswith("=COLUMN") for line in lines)
+    if len(responses) == 2 and sum(line.endswith("=COLUMN") for line in responses) == 1 and len(left) < unfilled:
+        return (
+            f"{said} It looks like one model's outputs (one response column): import each model's file with "
+            "--format alpacaeval-outputs --model NAME into one --dataset (a JSON list or JSON Lines with prompt "
+            "and response, or instruction and output, in every record); the second file's import makes the "
+            "comparisons. Or put both models' responses in one file, in two columns; nothing was imported."
+        )
     return (
-        f"{source}: no column for {', '.join(missing)} (a column named like the field is read by itself); "
-        f"the file's columns are {shown or 'none'}. Add {' '.join(lines)} (Admin page: "
+        f"{said} Add {' '.join(lines)} (Admin page: "
         f"{', '.join(line.removeprefix('--map ') for line in lines)} in the column mapping); nothing was imported."
     )
 
@@ -1656,9 +1879,13 @@ def read_table(
     every = frozenset(found)
     for record in records:
         record.file_columns = every
+    mapping, matched = matched_columns(file.name, given.mapping, found)
+    given = dataclasses.replace(given, mapping=mapping)
+    given.check()  # two fields may now name one column
     wide = _WideExport.of(found, given)
     columns, notes = (wide.columns if wide else given).by_name(found)
     notes += wide.notes(given, found) if wide else []
+    notes[:0] = matched
     columns.check_file(file.name, found)
     if "" in found:  # a CSV header cell left empty (a spreadsheet's stray column, pandas' index)
         notes.append(f"Column {found.index('') + 1} has no name in the header and was not read.")

@@ -7,12 +7,13 @@ annotator < reviewer < admin (a reviewer may also label; an admin may do everyth
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import math
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -20,7 +21,7 @@ import pandas as pd
 
 from annotation_store import ROLE_RANK, Account, Store
 from annotation_store.accounts import TOKEN_TOUCH_S, OpenInvite, TokenBearer, TokenInfo
-from errors import Forbidden, NotFound, NotSignedIn
+from errors import Forbidden, InvalidInput, NotFound, NotSignedIn
 from settings.table import BY_NAME
 
 #: One line per login (success, failure, refusal while locked), account, role, invite and sign-out event, and
@@ -39,14 +40,25 @@ class AccessDenied(Forbidden):
 
 
 class WrongPassword(NotSignedIn):
-    """The name or the password is wrong (never says which), or the account is deactivated."""
+    """The name or the password is wrong, or the account is deactivated: ``WRONG_LOGIN``, never saying which."""
 
 
-class AccountDeactivated(WrongPassword):
-    """The name and password are right but the account is deactivated (said only to the right password)."""
+#: What a failed login hears, by the form and ``POST /api/v1/tokens`` alike: a wrong name, a wrong password and a
+#: deactivated account (whatever the password) are one answer, so a deactivated account's login cannot confirm a
+#: guessed password (s15 rolesec, finding 3); the hint sends a deactivated person to an admin.
+WRONG_LOGIN = "Incorrect name or password. If your account was deactivated, ask an admin."
 
 
-class TokenExpired(NotSignedIn):
+class TokenEnded(NotSignedIn):
+    """The request's API token is known but stopped working (HTTP 401 saying why and when, where an unknown
+    token gets the generic 401): ``TokenRevoked`` or ``TokenExpired``."""
+
+
+class TokenRevoked(TokenEnded):
+    """The request's API token was revoked (by its owner, an admin, a sign-out, a deactivation, a new password)."""
+
+
+class TokenExpired(TokenEnded):
     """The request's API token is known and unrevoked but past its ``expires_at`` (HTTP 401, saying so)."""
 
 
@@ -150,6 +162,21 @@ class LoginThrottle:
         """Forget the account's failed logins (an admin's unlock or password reset); how many there were."""
         return self.store.clear_login_failures([key for key, what in self._keys(name, None).items()])
 
+    def unlock_address(self, *spellings: str) -> int:
+        """Forget the failed logins and wrong invite links from an address (each of its ``spellings``, as a proxy's
+        X-Forwarded-For may write it otherwise); how many there were."""
+        keys = {key for address in spellings for key in ("address:" + address[:40], *self._invite_key(address))}
+        return self.store.clear_login_failures(sorted(keys))
+
+    def locked_addresses(self) -> dict[str, datetime]:
+        """Each address whose failed logins lock every login from it now: when it unlocks (naive UTC)."""
+        now = self.clock()
+        found = self.store.failing_keys("address:", self._at(now - self.window_s), self.limit * self.ADDRESS_FACTOR)
+        return {
+            key.removeprefix("address:"): oldest + timedelta(seconds=self.window_s)
+            for key, (_count, oldest) in sorted(found.items())
+        }
+
     def locked_until(self, names: list[str]) -> dict[str, datetime]:
         """For each of these accounts that is locked now: when it unlocks (naive UTC)."""
         now = self.clock()
@@ -170,7 +197,11 @@ def admitted(name: str | None, found: Account | None, role: str = "annotator") -
         raise AccessDenied("You are not logged in: log in again (reload the page).")
     if found is None or not found[4]:
         raise AccessDenied(f"The account {name!r} does not exist or is deactivated; ask an admin.")
-    user = User(found[1], found[2], found[3])
+    return with_role(User(found[1], found[2], found[3]), role)
+
+
+def with_role(user: User, role: str) -> User:
+    """``user`` when its role is at least ``role``, else ``AccessDenied`` saying so (part of ``admitted``)."""
     if not user.can(role):
         raise AccessDenied(f"This needs the {role} role; {user.name!r} is {user.role}.")
     return user
@@ -181,6 +212,8 @@ class User:
     name: str
     role: str
     kind: str
+    # the account's id where the caller read it (``sign_in``: the login cookie names it, ``web/sessions.py``)
+    account_id: int | None = field(default=None, compare=False)
 
     def can(self, role: str) -> bool:
         return ROLE_RANK[self.role] >= ROLE_RANK[role]
@@ -213,9 +246,8 @@ class Access:
         """The account for this name and password, throttled per account and per address.
 
         Raises ``LoginThrottled`` (even for the right password) after too many recent failures and
-        ``WrongPassword`` for a wrong name or password; a wrong attempt counts against both. The right
-        password of a deactivated account hears so (``AccountDeactivated``), and counts as a failure as
-        before (a deactivated account cannot be used to probe passwords faster)."""
+        ``WrongPassword`` (``WRONG_LOGIN``) for a wrong name or password and for a deactivated account whatever
+        its password (only the security log says "account deactivated"); each counts against both."""
         try:
             self.throttle.check(name, address)
         except LoginThrottled:
@@ -226,11 +258,9 @@ class Access:
             self.throttle.failed(name, address)
             why = "account deactivated" if deactivated else "wrong name or password"
             SECURITY_LOG.warning("login failed (%s) for %r from %s", why, name, address)
-            if deactivated:
-                raise AccountDeactivated("This account is deactivated: ask an admin to reactivate it.")
-            raise WrongPassword("Incorrect name or password.")
+            raise WrongPassword(WRONG_LOGIN)
         SECURITY_LOG.info("login: %r (%s) from %s", found.name, found.role, address)
-        return User(found.name, found.role, found.kind)
+        return User(found.name, found.role, found.kind, account_id=found.id)
 
     def user(self, name: str | None) -> User:
         """The signed-in account ``name`` (any active account: annotator is the lowest role)."""
@@ -245,10 +275,10 @@ class Access:
         return User(*found) if found is not None else None
 
     def token_caller(self, token: str, clock: Callable[[], datetime] | None = None) -> TokenCaller | None:
-        """The REST caller of this API token: its account and the token's number; None for an unknown or revoked
-        token (or a deactivated account); ``TokenExpired`` (saying when) for an expired one. Stamps the token's
-        last use, at most once per ``TOKEN_TOUCH_S`` seconds (so a busy script writes once a minute, not once
-        a request)."""
+        """The REST caller of this API token: its account and the token's number; None for an unknown token (or a
+        deactivated account's); ``TokenRevoked`` / ``TokenExpired`` (saying when) for a revoked or an expired one.
+        Stamps the token's last use, at most once per ``TOKEN_TOUCH_S`` seconds (so a busy script writes once a
+        minute, not once a request)."""
         now = (clock or _utcnow)()
         found = self._working_bearer(token, now)
         if found is None:
@@ -257,15 +287,28 @@ class Access:
             self.store.touch_api_token(found.token_id, now)
         return TokenCaller(User(found.name, found.role, found.kind), found.token_id)
 
-    def token_checked(self, token: str) -> User | None:
+    def token_checked(self, token: str, role: str | None = None) -> User | None:
         """``token_caller`` without stamping the token's last use (reads only): the account of a working token,
-        None for an unknown or revoked one, ``TokenExpired`` for an expired one (the body limit asks it)."""
+        None for an unknown one, ``TokenRevoked`` / ``TokenExpired`` for one that stopped (the body limit asks it,
+        before reading the body); with ``role``, ``AccessDenied`` when the account lacks it (an upload route)."""
         found = self._working_bearer(token, _utcnow())
-        return User(found.name, found.role, found.kind) if found is not None else None
+        if found is None:
+            return None
+        user = User(found.name, found.role, found.kind)
+        return user if role is None else with_role(user, role)
 
     def _working_bearer(self, token: str, now: datetime) -> TokenBearer | None:
+        """The token's bearer while it works; ``TokenRevoked`` / ``TokenExpired`` (saying when) for a known token
+        that stopped; None for an unknown one, or an unrevoked one of a deactivated account (the generic 401)."""
         found = self.store.token_bearer(token)
-        if found is not None and found.expires_at <= now:
+        if found is None:
+            return None
+        if found.revoked:
+            when = f" on {found.revoked_at:%Y-%m-%dT%H:%M:%SZ}" if found.revoked_at is not None else ""
+            raise TokenRevoked(f"This API token was revoked{when}; ask for a new one (POST /api/v1/tokens).")
+        if not found.active:
+            return None
+        if found.expires_at <= now:
             raise TokenExpired(
                 f"This API token expired on {found.expires_at:%Y-%m-%d %H:%M} UTC; create a new one with "
                 "POST /api/v1/tokens."
@@ -335,6 +378,31 @@ class Access:
         forgotten = self.throttle.unlock(name)
         SECURITY_LOG.info("account unlocked: %r (%d failed logins forgotten) by %r", name.strip(), forgotten, user.name)
         return forgotten
+
+    def unlock_address(self, actor: str | None, address: str) -> tuple[str, int]:
+        """Forget the failed logins (and wrong invite links) from ``address``, so every login from it may try again
+        at once: the lock ``unlock`` (an account's) leaves in place. The address as counted (an IP address, as
+        written by ``ipaddress``) and how many failures were forgotten; ``InvalidInput`` for what is no IP address."""
+        user = self.require(actor, "admin")
+        try:
+            shown = str(ipaddress.ip_address(address.strip()))
+        except ValueError:
+            if address.strip() in self.throttle.locked_addresses():  # as a proxy wrote it (forwarded_allow_ips "*")
+                shown = address.strip()
+            else:
+                raise InvalidInput(
+                    f"{address.strip()[:60]!r} is not an IP address (such as 127.0.0.1 or ::1) nor a locked address; "
+                    "the security log names the address of each failed login. Nothing was changed."
+                ) from None
+        forgotten = self.throttle.unlock_address(shown, address.strip())
+        SECURITY_LOG.info("address unlocked: %s (%d failed logins forgotten) by %r", shown, forgotten, user.name)
+        return shown, forgotten
+
+    def locked_addresses(self, actor: str | None) -> dict[str, datetime]:
+        """Admins: each address locked now by its failed logins (every login from it is refused, whichever account
+        it names), with when it unlocks (naive UTC)."""
+        self.require(actor, "admin")
+        return self.throttle.locked_addresses()
 
     def sign_out_account(self, actor: str | None, name: str) -> int:
         """End the account's browser logins on every server and revoke its API tokens; how many tokens."""

@@ -26,6 +26,7 @@ from annotation_store.gold_ratings import GoldImportCounts, GoldRatingMark
 from annotation_store.models import ANNOTATOR_KINDS, ANNOTATOR_ROLES
 from annotation_store.sessions import GoldMark
 from annotation_store.unfinished import Unfinished
+from interchange.formats import format_of_name, unsaid_format
 from interchange.importers import add_mapping, read_utf8
 from orchestration.access import ADMIN_PASSWORD_FILE, FIRST_ADMIN, SECURITY_LOG, Access
 from orchestration.catalog import require_dataset
@@ -45,6 +46,15 @@ from settings.sessions import session_defaults
 ADMIN = "admin"
 #: Formats a single uploaded file can be imported in (``pandalm-pipeline`` needs several files).
 UPLOAD_FORMATS = tuple(f for f in IMPORT_FORMATS if f != "pandalm-pipeline")
+#: What the Admin page's import and REST's ``POST /api/v1/datasets/import`` have no field for: said on the page and
+#: in the route's format help (s15 benchmarker, finding 10).
+CLI_ONLY_IMPORTS = (
+    "Command line only (`judge-studio import FILE --format FORMAT ...`): answers compared with one baseline model "
+    "(`--baseline MODEL`, mtbench-answers and alpacaeval-outputs; here every answer is compared with every model "
+    "already imported) or under another model name (`--model NAME`), PandaLM test-set model names "
+    "(`--models A,B,...`), and PandaLM pipeline candidates (`--format pandalm-pipeline --candidate MODEL=FILE`). "
+    "MT-Bench turn 2 (`--turn 2`) is not supported anywhere: the first turn's question and answers would be lost."
+)
 #: The Admin page's Format choice "from the file name" (``format_of_file``).
 AUTO_FORMAT = "auto"
 #: Formats that take a column mapping, and the fields they may map.
@@ -131,13 +141,10 @@ def _record_id(value: Any, noun: str) -> int:
 def format_of_file(name: str) -> str:
     """The import format an uploaded file's extension implies (.csv: csv, .jsonl: jsonl); a .json file
     can be one of several formats, so the admin must choose."""
-    suffix = Path(name).suffix.lower()
-    if suffix in (".csv", ".jsonl"):
-        return suffix[1:]
-    raise StoreError(
-        f"{name}: choose the Format (a {suffix or 'file without an extension'} can be one of several: "
-        f"{', '.join(UPLOAD_FORMATS)}); nothing was imported."
-    )
+    fmt = format_of_name(name)  # one rule with `judge-studio import` without --format
+    if fmt is None:
+        raise StoreError(unsaid_format(name, UPLOAD_FORMATS, "the Format"))
+    return fmt
 
 
 def _check_utf8(path: Path) -> None:

@@ -15,7 +15,8 @@ verdict is always about (response 1, response 2) and the order shown is stored b
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -32,12 +33,16 @@ from annotation_store import (
     Turn,
     VerdictView,
 )
-from orchestration.access import Access, Account, admitted
+from errors import InvalidInput, StudioError
+from orchestration.access import Access, AccessDenied, Account, User, admitted
+from orchestration.item_handles import SEES_IDS, HandleBook, ItemRef, Viewer, names_an_item, renamed, viewer_of
 from orchestration.metrics import margin_setting
 
 CHOICES = ("left", "right", "tie", "skip")
 SKIPS_LISTED = 10  # the done note names at most this many skipped items (then "…")
 SKIPPED_LEAD = "You skipped "  # how ``skipped_note`` begins (the pages put it first, under their own heading)
+# how a desk names an item of a session to the person it serves (``AnswerDesk._namer``)
+Namer = Callable[[SessionView, int], ItemRef]
 ItemT = TypeVar("ItemT", covariant=True)
 OutcomeT = TypeVar("OutcomeT", covariant=True)
 
@@ -79,6 +84,7 @@ class AnnotationItem:
     is_gold: bool
     label: LabelView | None  # their current label when they come back to an item
     progress: Progress
+    ref: ItemRef  # how the page and REST name it to this person: by id, or for an annotator by its handle
     final: str = ""  # why ``label`` can no longer be changed (something was revealed after it); '': it can
 
     @property
@@ -112,6 +118,7 @@ class SubmitOutcome:
     gold_choice: str | None
     gold_explanation: str
     gold_correct: bool | None
+    ref: ItemRef  # the item answered, as this person is told of it (``ItemRef``)
     item: AnnotationItem | None = None  # the item answered, as it was shown
     names: bool = False  # the feedback may name the models (``names_after``)
     progress: Progress | None = None  # after the submit
@@ -143,30 +150,34 @@ class AnswerKind(Protocol, Generic[ItemT, OutcomeT]):
     """How one kind of answer looks to people: what an item and a submit's outcome are."""
 
     name: str  # the session kind: "pairwise" | "single"
+    noun: str  # what reviewers are told an item is: "comparison" | "response" (annotators: "item")
 
-    def item(self, turn: Turn) -> ItemT: ...
+    def item(self, turn: Turn, ref: ItemRef) -> ItemT: ...
 
-    def outcome(self, submitted: Submitted, answer: dict[str, Any]) -> OutcomeT: ...
+    def outcome(self, submitted: Submitted, answer: dict[str, Any], name: Namer) -> OutcomeT: ...
 
 
 class Pairwise:
     """Pairwise labels: a comparison in the annotator's left/right order, answered left/right/tie/skip."""
 
     name = "pairwise"
+    noun = "comparison"
 
-    def item(self, turn: Turn) -> AnnotationItem:
+    def item(self, turn: Turn, ref: ItemRef) -> AnnotationItem:
         return AnnotationItem(
-            turn.session, turn.item, turn.swapped, turn.is_gold, turn.answer, turn.progress, turn.final
+            turn.session, turn.item, turn.swapped, turn.is_gold, turn.answer, turn.progress, ref, ref.said(turn.final)
         )
 
-    def outcome(self, submitted: Submitted, answer: dict[str, Any]) -> SubmitOutcome:
+    def outcome(self, submitted: Submitted, answer: dict[str, Any], name: Namer) -> SubmitOutcome:
         label: LabelView = submitted.answer
         swapped = submitted.swapped
         judge: VerdictView | None = submitted.judge
         gold_verdict, explanation = submitted.gold if isinstance(submitted.gold, tuple) else (None, "")
+        ref = name(submitted.session, submitted.item.id)
         shown = AnnotationItem(
-            submitted.session, submitted.item, swapped, gold_verdict is not None, label, submitted.progress
+            submitted.session, submitted.item, swapped, gold_verdict is not None, label, submitted.progress, ref
         )
+        following = submitted.next
         return SubmitOutcome(
             label=label,
             choice="skip" if label.skipped else (presented_choice(label.verdict, swapped) or "skip"),
@@ -177,10 +188,11 @@ class Pairwise:
             gold_choice=presented_choice(gold_verdict, swapped),
             gold_explanation=explanation,
             gold_correct=(label.verdict == gold_verdict) if gold_verdict is not None and not label.skipped else None,
+            ref=ref,
             item=shown,
             names=names_after(submitted),
             progress=submitted.progress,
-            next=self.item(submitted.next) if submitted.next is not None else None,
+            next=self.item(following, name(following.session, following.item.id)) if following is not None else None,
             notice=guidelines_notice(submitted),
         )
 
@@ -189,27 +201,76 @@ PAIRWISE = Pairwise()
 
 
 class AnswerDesk(Generic[ItemT, OutcomeT]):
-    """Sessions of one answer kind as people work through them; every method checks the role first."""
+    """Sessions of one answer kind as people work through them; every method checks the role first.
+
+    Items come out named for the person they are handed to (``ItemRef``: by id for reviewers and admins, by
+    handle for annotators, ``orchestration.item_handles``), and so do the store's messages about them."""
 
     def __init__(self, store: Store, access: Access, kind: AnswerKind[ItemT, OutcomeT]) -> None:
         self.store = store
         self.access = access
         self.kind = kind
+        self.handles = HandleBook(store, kind.name, kind.noun)
 
     def _user(self, actor: str | None) -> str:
         return self.access.require(actor, "annotator").name
 
-    def _admit(self, actor: str | None, role: str = "annotator") -> Callable[[Account | None], None]:
+    def _admit(
+        self, actor: str | None, role: str = "annotator", seen: list[Viewer] | None = None
+    ) -> Callable[[Account | None], None]:
         """``Access.require(actor, role)`` (``admitted``) as a check the store runs on the account row it
         reads inside its write transaction anyway (``Store.submit(admit=)``), so a submit needs no read
-        transaction before it; a missing, deactivated or too-low account is refused the same way."""
+        transaction before it; a missing, deactivated or too-low account is refused the same way. ``seen``
+        gets the account's ``Viewer`` (how its items are named to it), read from that same row."""
         if not actor:
             admitted(actor, None, role)  # raises "not logged in" (reads nothing)
 
         def admit(found: Account | None) -> None:
-            admitted(actor, found, role)
+            user = admitted(actor, found, role)
+            if seen is not None and found is not None:
+                seen.append(viewer_of(found[0], user))
 
         return admit
+
+    def _viewer(self, actor: str | None) -> Viewer:
+        """The role check, and how items are named to ``actor`` (``viewer_of``)."""
+        user: User = self.access.require(actor, "annotator")
+        found = self.store.account(user.name)
+        return viewer_of(found[0] if found is not None else 0, user)
+
+    def _namer(self, viewer: Viewer) -> Namer:
+        """How this desk names an item of a session to ``viewer`` (``HandleBook.ref``)."""
+
+        def name(session: SessionView, item_id: int) -> ItemRef:
+            return self.handles.ref(viewer, int(session.id or 0), int(item_id))
+
+        return name
+
+    def _item(self, turn: Turn, viewer: Viewer) -> ItemT:
+        return self.kind.item(turn, self._namer(viewer)(turn.session, turn.item.id))
+
+    @contextmanager
+    def _told(self, actor: str | None, session_name: str | None, seen: list[Viewer]) -> Iterator[None]:
+        """The store's refusals naming items as ``actor`` is told of them: for an annotator "Comparison #12 was not
+        handed to you" says "Item 7KQ2MXA3FZ ..." (the message is changed on the error itself, so its type and
+        status stay). ``seen``: the caller's ``Viewer`` where known already (else read here, on this error only)."""
+        try:
+            yield
+        except StudioError as exc:
+            text = str(exc)
+            if names_an_item(text):
+                exc.args = (self._said_to(actor, session_name, seen, text), *exc.args[1:])
+            raise
+
+    def _said_to(self, actor: str | None, session_name: str | None, seen: list[Viewer], text: str) -> str:
+        try:
+            viewer = seen[0] if seen else self._viewer(actor)
+            if viewer.sees_ids:
+                return text
+            handed = self.store.handed_item(self.kind.name, actor or "", session_name)
+            return self.handles.said(text, viewer, handed.session_id)
+        except StudioError:  # cannot say which handle: never the id
+            return renamed(text, lambda _id: None)
 
     def sessions(self, actor: str | None) -> list[SessionView]:
         """The open sessions of this desk's kind."""
@@ -229,35 +290,64 @@ class AnswerDesk(Generic[ItemT, OutcomeT]):
 
     def next_item(self, actor: str | None, session_name: str | None) -> ItemT | None:
         """Lease the next item (see ``Store.lease``); None when this annotator is done with the session."""
-        turn = self.store.lease(self.kind.name, actor or "", session_name, admit=self._admit(actor))
-        return self.kind.item(turn) if turn is not None else None
+        seen: list[Viewer] = []
+        with self._told(actor, session_name, seen):
+            turn = self.store.lease(self.kind.name, actor or "", session_name, admit=self._admit(actor, seen=seen))
+        return self._item(turn, seen[0]) if turn is not None else None
+
+    def chosen(self, actor: str | None, session_name: str, *, handle: str | None, item_id: int | None) -> ItemRef:
+        """The item a REST submit names: by its handle (``item``: anyone, from ``next``), or by its id (reviewers
+        and admins only: annotators are never told ids, so an id from them is refused, 403, before anything is
+        looked up). An unknown handle is ``NotFound`` naming it (``HandleBook.resolve``). An item named by id comes
+        back with no handle (none was looked up)."""
+        if handle is not None:
+            if not actor:
+                admitted(actor, None)  # raises "not logged in"
+            found = self.handles.resolve(actor or "", session_name, handle)
+            return ItemRef(found, handle.strip().upper(), self.kind.noun, False)
+        if item_id is None:
+            raise InvalidInput("Send the item you answer: `item` (from POST /sessions/{name}/next); nothing was saved.")
+        viewer = self.access.require(actor, "annotator")
+        if not viewer.can(SEES_IDS):
+            raise AccessDenied(
+                f"Answer by `item`, the handle POST /sessions/{{name}}/next gave you: `{self.kind.noun}_id` is for "
+                f"reviewers and admins ({viewer.name!r} is {viewer.role}). Nothing was saved."
+            )
+        return ItemRef(item_id, "", self.kind.noun, True)
 
     def done_note(self, actor: str | None, session_name: str | None) -> str:
         """What to say when ``next_item`` has nothing more for this person: '' when the session's items are
         simply done; else the skips of theirs that still need an answer (``skipped_note``), and that they
         answered items of this dataset in other sessions (each person answers an item once, whatever the
         session), which a new session otherwise looks empty for."""
-        user = self._user(actor)
+        user = self.access.require(actor, "annotator")
         notes = [
-            self.skipped_note(self.store.open_skips(self.kind.name, user, session_name)),
-            self._elsewhere(user, session_name),
+            self.skipped_note(self._skips(user, session_name)),
+            self._elsewhere(user.name, session_name),
         ]
         return " ".join(note for note in notes if note)
 
-    def skipped_note(self, skipped: list[int]) -> str:
-        """ "You skipped N comparisons that still need an answer: #.., #..", and how to get back to them.
-        The store offers each skip again once when nothing fresh is left (``annotation_store.answers``,
-        "skipped items"), so these came back and were skipped again, or others hold them right now."""
+    def _skips(self, user: User, session_name: str | None) -> list[ItemRef]:
+        """This person's skips in the session that still need an answer, named as they are told of items."""
+        skipped = self.store.open_skips(self.kind.name, user.name, session_name)
+        if not skipped:
+            return []
+        handed = self.store.handed_item(self.kind.name, user.name, session_name)
+        viewer = viewer_of(handed.person_id or 0, user)
+        return [self.handles.ref(viewer, handed.session_id, item) for item in skipped]
+
+    def skipped_note(self, skipped: list[ItemRef]) -> str:
+        """ "You skipped N comparisons that still need an answer: #.., #.." (an annotator's by their handles), and
+        how to get back to them. The store offers each skip again once when nothing fresh is left
+        (``annotation_store.answers``, "skipped items"), so these came back and were skipped again, or others hold
+        them right now."""
         if not skipped:
             return ""
         item = "comparison" if self.kind.name == "pairwise" else "response"
         n = len(skipped)
-        listed = ", ".join(f"#{i}" for i in skipped[:SKIPS_LISTED]) + (", …" if n > SKIPS_LISTED else "")
-        route = (
-            "POST /labels with its comparison_id"
-            if self.kind.name == "pairwise"
-            else "POST /ratings with its response_id"
-        )
+        listed = ", ".join(ref.mark for ref in skipped[:SKIPS_LISTED]) + (", …" if n > SKIPS_LISTED else "")
+        field = f"{item}_id" if skipped[0].sees_id else "item"
+        route = f"POST /labels with its {field}" if self.kind.name == "pairwise" else f"POST /ratings with its {field}"
         return (
             f"{SKIPPED_LEAD}{n} {item}{'s' if n != 1 else ''} that still need{'s' if n == 1 else ''} an answer: "
             f"{listed}. A skipped {item} comes back once when nothing new is left; to answer one now, go back "
@@ -290,12 +380,27 @@ class AnswerDesk(Generic[ItemT, OutcomeT]):
 
     def open_item(self, actor: str | None, session_name: str | None, item_id: int) -> ItemT:
         """An item this annotator was handed in this session (to look at or edit their answer)."""
-        return self.kind.item(self.store.reopen(self.kind.name, self._user(actor), session_name, item_id))
+        viewer = self._viewer(actor)
+        with self._told(actor, session_name, [viewer]):
+            turn = self.store.reopen(self.kind.name, actor or "", session_name, item_id)
+        return self._item(turn, viewer)
+
+    def ref_of(self, actor: str | None, session_name: str | None, item_id: int) -> ItemRef | None:
+        """Item ``item_id`` of ``session_name`` as ``actor`` is told of it (the page names the item it had on screen
+        when another session is picked); None when that cannot be said (the session is closed or gone)."""
+        try:
+            viewer = self._viewer(actor)
+            handed = self.store.handed_item(self.kind.name, actor or "", session_name)
+        except StudioError:
+            return None
+        return self.handles.ref(viewer, handed.session_id, int(item_id))
 
     def previous(self, actor: str | None, session_name: str | None, current: int | None) -> ItemT | None:
         """The item this annotator answered before ``current`` (or their latest), or None."""
-        turn = self.store.previous(self.kind.name, self._user(actor), session_name, current)
-        return self.kind.item(turn) if turn is not None else None
+        viewer = self._viewer(actor)
+        with self._told(actor, session_name, [viewer]):
+            turn = self.store.previous(self.kind.name, actor or "", session_name, current)
+        return self._item(turn, viewer) if turn is not None else None
 
     def answer(
         self,
@@ -311,19 +416,21 @@ class AnswerDesk(Generic[ItemT, OutcomeT]):
     ) -> OutcomeT:
         """Submit an answer (the kind's values, e.g. ``{"verdict": "1"}`` or ``{"rating": 7}``); with
         ``then_next`` the outcome also carries the next lease, taken in the same write transaction."""
-        submitted = self.store.submit(
-            self.kind.name,
-            actor or "",
-            session_name,
-            item_id,
-            swapped=swapped,
-            idempotency_key=idempotency_key,
-            expected_version=expected_version,
-            then_lease=then_next,
-            admit=self._admit(actor),
-            **answer,
-        )
-        return self.kind.outcome(submitted, answer)
+        seen: list[Viewer] = []
+        with self._told(actor, session_name, seen):
+            submitted = self.store.submit(
+                self.kind.name,
+                actor or "",
+                session_name,
+                item_id,
+                swapped=swapped,
+                idempotency_key=idempotency_key,
+                expected_version=expected_version,
+                then_lease=then_next,
+                admit=self._admit(actor, seen=seen),
+                **answer,
+            )
+        return self.kind.outcome(submitted, answer, self._namer(seen[0]))
 
 
 class AnnotationDesk(AnswerDesk[AnnotationItem, SubmitOutcome]):

@@ -26,6 +26,7 @@ import pandas as pd
 from analysis.checkup import CheckupResult, checkup, format_checkup
 from analysis.report_text import counted
 from annotation_store import NewVerdict, Store, StoreError, StoreNotFound
+from interchange.evalbiasbench import old_layout_note
 from judge_runtime import Judge, JudgeInputError, JudgeResult, PairCase
 from judge_runtime.profiles import swapped as swap_case
 from orchestration.checkup_suites import SUITES, Suite, checkup_pairs, judged_pairs, suite_named
@@ -106,8 +107,12 @@ class CheckupReport:
 
 
 def ensure_suite_dataset(store: Store, suite: Suite, data_dir: str | Path | None = None) -> bool:
-    """Import the suite's file into its dataset unless the database has it; True when imported now."""
+    """Import the suite's file into its dataset unless the database has it; True when imported now. A dataset
+    imported before s15 (the preferred response always first) is refused with the way out (``old_layout_note``)."""
     if suite.dataset in store.dataset_names():
+        note = old_layout_note(store, suite.dataset, suite.annotator)
+        if note:
+            raise StoreError(note)
         return False
     folder = Path(data_dir) if data_dir is not None else DEFAULT_DATA_DIR
     path = folder / suite.file

@@ -14,6 +14,7 @@ bias are remembered on their own inputs, so they are not recomputed while people
 from __future__ import annotations
 
 import dataclasses
+import shlex
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -86,7 +87,8 @@ ANNOTATOR_COLUMNS = [
     "gold_accuracy",
     "median_time_s",
 ]
-CATEGORY_COLUMNS = ["category", "comparisons", "labelled", "labels", "n", "accuracy", "low", "high"]
+# judged: labelled comparisons the run judged (the interval's n); few: fewer than MIN_GROUP_COMPARISONS of them
+CATEGORY_COLUMNS = ["category", "comparisons", "labelled", "labels", "n", "accuracy", "low", "high", "judged", "few"]
 
 
 @dataclass(frozen=True)
@@ -127,12 +129,38 @@ class Dashboard:
         return self.dataset is None or bool(self.counts["comparisons"])
 
     @property
+    def nothing_judged(self) -> bool:
+        """A dataset with comparisons that no judge has judged and no person has labelled: every pairwise figure
+        would be an empty frame, so the page shows ``no_judge_yet`` instead (s15 novice, finding 5)."""
+        return (
+            self.dataset is not None
+            and bool(self.counts["comparisons"])
+            and self.run_id is None
+            and (not self.counts["labels"])
+        )
+
+    @property
+    def shows_pairwise(self) -> bool:
+        """Whether the page shows the pairwise panels: the dataset has comparisons and something to chart."""
+        return self.pairwise and not self.nothing_judged
+
+    @property
     def judge_order(self) -> PartialOrder:
         return self.judge.order
 
     @property
     def human_order(self) -> PartialOrder:
         return self.people.order
+
+
+def no_judge_yet(
+    dataset: str, *, name: Callable[[str], str] = repr, command: Callable[[str], str] = lambda text: f"`{text}`"
+) -> str:
+    """The one sentence for a dataset no judge has judged (the Dashboard's; ``report`` says the same):
+    "No judge has judged 'X' yet: run `judge-studio judge --dataset X` or the Case study's Run judge."
+    ``name`` and ``command`` mark the dataset's name and the command (a page passes its escaping helpers)."""
+    run = command(f"judge-studio judge --dataset {shlex.quote(dataset)}")
+    return f"No judge has judged {name(dataset)} yet: run {run} or the Case study's Run judge."
 
 
 class ReportCache:
@@ -382,7 +410,8 @@ def _annotators(report: Report, judge: JudgeSection | None) -> pd.DataFrame:
 
 def _categories(report: Report, judge: JudgeSection | None) -> pd.DataFrame:
     """Per category: comparisons, labelled comparisons, labels, and the chosen run's per-vote accuracy
-    with its Wilson interval (CATEGORY_COLUMNS), from the report's category breakdown."""
+    with its Wilson interval over comparisons and the "few comparisons" mark (CATEGORY_COLUMNS), from the report's
+    category breakdown."""
     rows = []
     for group in report.categories:
         vote = next((j.per_vote for j in group.judges if judge is not None and j.run_id == judge.run.run_id), None)
@@ -390,6 +419,7 @@ def _categories(report: Report, judge: JudgeSection | None) -> pd.DataFrame:
         rows.append(
             [group.key["category"], group.comparisons, group.labelled, group.labels, int(vote["n"])]
             + [vote["accuracy"], vote["low"], vote["high"]]
+            + [int(vote.get("comparisons") or 0), bool(vote.get("few_comparisons"))]
         )
     table = pd.DataFrame(rows, columns=CATEGORY_COLUMNS)
     return table.astype({"accuracy": float, "low": float, "high": float})

@@ -27,10 +27,8 @@ from interchange.exporters import (
     write_parquet,
     write_rows,
 )
+from interchange.formats import IMPORT_FORMATS as ALL_FORMATS
 from interchange.hhh_alignment import import_hhh_alignment
-from interchange.importers import (
-    IMPORT_FORMATS as FILE_FORMATS,
-)
 from interchange.importers import (
     import_alpacaeval_annotations,
     import_alpacaeval_outputs,
@@ -70,11 +68,7 @@ __all__ = [
 
 
 #: Every format ``import_file`` reads: interchange.importers' and the judge checkup's suites.
-IMPORT_FORMATS: dict[str, str] = {
-    **FILE_FORMATS,
-    "evalbiasbench": "EvalBiasBench pairs in six bias types, the better response known (biasbench.json)",
-    "hhh-alignment": "HHH alignment human-preference pairs from Prometheus grading prompts (hhh_alignment_eval.json)",
-}
+IMPORT_FORMATS: dict[str, str] = ALL_FORMATS  # declared in interchange.formats (light: `import --help` reads it)
 
 
 def open_data_store(settings: Settings, *, reading: bool = False) -> Store:

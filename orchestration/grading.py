@@ -38,8 +38,9 @@ from annotation_store import (
 from judge_runtime import Judge, JudgeResult, get_profile, get_rubric, with_rubric
 from judge_runtime.profiles import Profile
 from orchestration.access import Access
-from orchestration.annotation import AnswerDesk, names_after
+from orchestration.annotation import AnswerDesk, Namer, names_after
 from orchestration.catalog import require_dataset
+from orchestration.item_handles import ItemRef
 
 DEFAULT_RUBRIC_TEXT = get_rubric("helpfulness").score_rubric()  # prometheus-eval's default, as upstream
 
@@ -112,6 +113,7 @@ class GradingItem:
     response: ResponseView
     rating: RatingView | None  # their current rating when they come back to a response
     progress: Progress
+    ref: ItemRef  # how the page and REST name it to this person: by id, or for an annotator by its handle
     scale: int = 10  # the session rates 1..scale
     rubric: str = ""  # the session's rubric (resolved: the default on a 1-5 session without one); untrusted
     rubric_is_default: bool = False  # ``rubric`` is the default of a 1-5 session without its own
@@ -131,6 +133,7 @@ class GradeOutcome:
     rating: RatingView
     model: str | None  # named after the submit (``names_after``; None: not, e.g. after a skip)
     judge: JudgeRatingView | None  # only when the session reveals the judge
+    ref: ItemRef  # the response rated, as this person is told of it (``ItemRef``)
     progress: Progress | None = None  # after the submit
     next: GradingItem | None = None  # the next lease, when asked for with the submit
     scale: int = 10  # the session's
@@ -151,6 +154,7 @@ class Single:
     are read with each item)."""
 
     name = "single"
+    noun = "response"
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -161,18 +165,21 @@ class Single:
         scale, own = int(found["scale"]), str(found["rubric"])
         return scale, session_rubric(scale, own), scale == 5 and not own.strip()
 
-    def item(self, turn: Turn) -> GradingItem:
+    def item(self, turn: Turn, ref: ItemRef) -> GradingItem:
         scale, rubric, is_default = self._grading(turn.session)
-        return GradingItem(turn.session, turn.item, turn.answer, turn.progress, scale, rubric, is_default, turn.final)
+        return GradingItem(
+            turn.session, turn.item, turn.answer, turn.progress, ref, scale, rubric, is_default, ref.said(turn.final)
+        )
 
-    def outcome(self, submitted: Submitted, answer: dict[str, Any]) -> GradeOutcome:
-        judge = submitted.judge
+    def outcome(self, submitted: Submitted, answer: dict[str, Any], name: Namer) -> GradeOutcome:
+        judge, following = submitted.judge, submitted.next
         return GradeOutcome(
             rating=submitted.answer,
             model=submitted.item.model if names_after(submitted) else None,
             judge=judge,
+            ref=name(submitted.session, submitted.item.id),
             progress=submitted.progress,
-            next=self.item(submitted.next) if submitted.next is not None else None,
+            next=self.item(following, name(following.session, following.item.id)) if following is not None else None,
             scale=self._grading(submitted.session)[0],
             judge_scale=self.store.judge_rating_scale(judge.run_id, judge.response_id) if judge is not None else 10,
             gold=submitted.gold if isinstance(submitted.gold, GoldRatingView) else None,

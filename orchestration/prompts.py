@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from annotation_store import Store
 from annotation_store.prompts import NewPromptVersion, PromptVersionView
-from errors import InvalidInput
+from errors import Conflict, InvalidInput, NotFound
 from judge_runtime.custom import (
     CustomPrompt,
     VerdictRule,
@@ -46,7 +46,12 @@ __all__ = [
     "save_prompt",
     "stored_prompt_warnings",
     "use_prompt",
+    "version_warnings",
 ]
+
+#: Added to a picker's label of a stored version with a warning (``version_warnings``); the note under the
+#: picker says what it is.
+WARNED = " ⚠ see its warning"
 
 
 def prompt_of(view: PromptVersionView) -> CustomPrompt:
@@ -54,6 +59,16 @@ def prompt_of(view: PromptVersionView) -> CustomPrompt:
     rule = VerdictRule.from_dict(view.rule, where=f"stored rule of {view.name} v{view.version}")
     kind: CaseKind = "single" if view.kind == "single" else "pair"
     return CustomPrompt(view.name, view.template, view.system, kind, rule, view.chat, view.rubric)
+
+
+def version_warnings(view: PromptVersionView) -> list[str]:
+    """What a stored version does that a new one may no longer do (``stored_prompt_warnings``: ``{{ name }}``,
+    which the judge reads as ``{ name }``): said where the version is listed or picked (s15), not only in the
+    server's log when it loads. Plain text, for the pages to escape; no model call, nothing read."""
+    try:
+        return stored_prompt_warnings(prompt_of(view))
+    except InvalidInput:  # a stored rule this release cannot read: loading it says so
+        return []
 
 
 def save_prompt(
@@ -180,9 +195,29 @@ class PromptDesk:
 
     def profile_choices(self) -> list[tuple[str, str]]:
         """(label, profile name) of every saved version, newest first per name: for judge pickers (the
-        names are shown in dropdowns, never as Markdown)."""
+        names are shown in dropdowns, never as Markdown); a version with a warning (``version_warnings``) is
+        marked (``WARNED``), and ``prompt_notes`` says what it is once picked."""
         views = sorted(self.store.prompt_versions(), key=lambda v: (v.name, -v.version))
-        return [(f"{v.name} v{v.version} @{v.short_id}", f"custom:{v.name}@{v.short_id}") for v in views]
+        return [
+            (
+                f"{v.name} v{v.version} @{v.short_id}{WARNED if version_warnings(v) else ''}",
+                f"custom:{v.name}@{v.short_id}",
+            )
+            for v in views
+        ]
+
+    def prompt_notes(self, actor: str | None, profile: str | None) -> list[str]:
+        """The warnings of the judge prompt chosen in a picker (``custom:NAME@HASH12``, ``NAME@HASH12``):
+        ``version_warnings`` of that stored version; none for a built-in profile or an unknown name (judging
+        with it says what is wrong). Reviewers and admins, who have the pickers."""
+        self.access.require(actor, REVIEWER)
+        if not profile or not is_custom_profile(profile.strip()) and "@" not in profile:
+            return []
+        try:
+            view = self.store.prompt_version(*split_custom_name(profile.strip()))
+        except (NotFound, InvalidInput, Conflict):  # not there, no prompt name, two versions: the run says so
+            return []
+        return version_warnings(view)
 
 
 def judge_versions_of(store: Store, dataset: str | None, *, margin: float | None = None) -> list[dict[str, Any]]:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from analysis.defaults import ALPHA, N_BOOTSTRAP
+from analysis.empty_responses import LEAVE_OUT, left_out_note, rule_line, rule_verdict
 from analysis.report_text import counted, not_parsed_text
 from analysis.verdicts import UNCERTAIN, VOTED, outcome
 from annotation_store import (
@@ -30,6 +31,7 @@ from annotation_store import (
     open_store,
 )
 from annotation_store.store import JudgeRunView
+from annotation_store.verdicts import RULE_OUTPUT
 from errors import joined
 from judge_runtime import (
     DEMO_MODEL,
@@ -57,6 +59,7 @@ from orchestration.demo import (
     seed_demo,
 )
 from orchestration.grading import GradingDesk, profile_scale, rating_profile, rating_sd, with_profile
+from orchestration.judge_into import RunInto, empty_rule, has_empty_response, noting_the_rule, rule_new_verdict
 from orchestration.metrics import PeopleOptions, metrics_report
 from orchestration.prompts import PromptDesk, ensure_profile, is_custom_profile, judge_versions_of
 from orchestration.report_card import report_card
@@ -183,6 +186,7 @@ class Refusal:
     key: str
     too_long: bool  # the prompt does not fit the judge's context (else: an empty text, a wrong kind)
     reason: str
+    empty: bool = False  # a response is empty: left out by the empty_response rule "leave-out"
 
 
 @dataclass(frozen=True)
@@ -194,6 +198,7 @@ class RunSummary:
     statuses: dict[str, int] = field(default_factory=dict)  # judgments made now, per outcome status (+ "uncertain")
     refused: tuple[Refusal, ...] = ()
     margin: float | None = None  # the uncertain margin the statuses were counted at (``analysis.verdicts.outcome``)
+    by_rule: int = 0  # comparisons the empty_response rule "loses" decided without the judge (counted as "ok")
 
 
 def run_summary_text(summary: RunSummary, dataset: str) -> str:
@@ -221,6 +226,10 @@ def run_summary_text(summary: RunSummary, dataset: str) -> str:
             'They are stored with status "error" and the reason (export --kind judgments, column reason); the '
             "others were judged. A run of the same judge tries them again."
         )
+    if any(r.empty for r in summary.refused):  # which empty-response rule applied (s15)
+        lines.append(f"{left_out_note()}.")
+    if summary.by_rule:
+        lines.append(rule_line(summary.by_rule))
     return "\n".join(lines)
 
 
@@ -738,24 +747,34 @@ class Studio:
 
         ``decoding`` (a preset of the judge's profile: 'fast', 'released') and ``max_new_tokens``
         default to the Studio's settings; other values run the same model as a judge run of its own.
-        ``switch``: a Stop (``RunSwitch.stop``) ends the generation at its next token and stores nothing."""
+        ``switch``: a Stop (``RunSwitch.stop``) ends the generation at its next token and stores nothing.
+        A comparison with an empty response follows the ``empty_response`` setting: "loses" stores the rule's
+        verdict at once (the model is not asked), "leave-out" refuses it with the judge's message and the rule's."""
         comparison = self.store.get_comparison(comparison_id)
+        rule = empty_rule(self.settings.empty_response)
         judge = self.judge_variant(decoding=decoding, max_new_tokens=max_new_tokens, profile=profile)
-        run_id = self.activity.claim_run(partial(self.store.ensure_judge_run, judge.fingerprint_key, judge.fingerprint))
+        run = RunInto(self.store, self.activity, judge)
         try:
             setup = setup_words(judge.fingerprint)
             switch = switch or RunSwitch()
+            decided = rule_verdict(comparison.response1, comparison.response2, rule)
+            if decided is not None:  # nothing for the model to do, so no wait for it either
+                stored = switch.finish(partial(self._store_new, run, rule_new_verdict(comparison_id, decided)))
+                if stored is not None:  # None: stopped first, nothing stored
+                    yield CaseProgress(RULE_OUTPUT, stored, setup=setup)
+                return
             yield from self._waiting()
             if switch.stopped:  # stopped before it left the queue: it never runs
                 return
             job = self.activity.start(f"comparison #{comparison_id} (case study)")
             try:
-                store = partial(self._store_streamed, run_id, comparison_id)
-                yield from _switched_stream(self._answering(judge.stream(to_case(comparison))), switch, setup, store)
+                store = partial(self._store_streamed, run, comparison_id)
+                steps = noting_the_rule(self._answering(judge.stream(to_case(comparison))), comparison)
+                yield from _switched_stream(steps, switch, setup, store)
             finally:
                 self.activity.finish(job)
         finally:
-            self.activity.release_run(run_id)
+            run.release()
 
     def _answering(self, steps: Iterator[Any]) -> Iterator[Any]:
         """A judge's stream, noting for ``judge_status`` whether its server answered: a server lost half-way says
@@ -770,9 +789,12 @@ class Studio:
             raise RemoteJudgeError(f"{exc} Nothing was stored.", lost=True, reason=exc.reason) from exc
         self._judge_lost = None
 
-    def _store_streamed(self, run_id: int, comparison_id: int, result: JudgeResult) -> VerdictView:
-        self.store.save_verdict(run_id, to_new_verdict(comparison_id, result))
-        stored = self.store.latest_verdict(comparison_id)
+    def _store_streamed(self, run: RunInto, comparison_id: int, result: JudgeResult) -> VerdictView:
+        return self._store_new(run, to_new_verdict(comparison_id, result))
+
+    def _store_new(self, run: RunInto, new: NewVerdict) -> VerdictView:
+        run.save(new)
+        stored = self.store.latest_verdict(new.comparison_id)
         assert stored is not None
         return stored
 
@@ -808,8 +830,10 @@ class Studio:
 
         What is left is worked out before the weights load (``planned_fingerprint_key``): a dataset already
         judged returns at once, with no ``on_progress`` call. A comparison the judge refuses (too long for its
-        context, an empty response) is stored with status "error" and the reason, and the others are judged."""
+        context, an empty response) is stored with status "error" and the reason, and the others are judged;
+        under ``empty_response`` "loses" a comparison with an empty response gets the rule's verdict instead."""
         checked_limit(limit)
+        empty_rule(self.settings.empty_response)
         self.check_judge_dataset(dataset)
         ids = [int(i) for i in self.store.comparison_table(dataset)["id"]]
         planned = self._planned_run(dataset)
@@ -819,26 +843,28 @@ class Studio:
                 return RunSummary(judged=0, skipped=skipped, unparsed=0, run_id=planned)
         judge = self.judge()
         new_run = self.store.judge_run_id(judge.fingerprint_key) is None
-        run_id = self.activity.claim_run(partial(self.store.ensure_judge_run, judge.fingerprint_key, judge.fingerprint))
+        run = RunInto(self.store, self.activity, judge)
         try:
-            return self._judge_into(judge, run_id, new_run, dataset, ids, limit, on_progress)
+            return self._judge_into(judge, run, new_run, dataset, ids, limit, on_progress)
         finally:
-            self.activity.release_run(run_id)
+            run.release()
 
     def _judge_into(
         self,
         judge: Judge,
-        run_id: int,
+        run: RunInto,
         new_run: bool,
         dataset: str,
         ids: list[int],
         limit: int | None,
         on_progress: Callable[[int, int], None] | None,
     ) -> RunSummary:
-        """``judge_dataset`` once its judge has loaded and ``run_id`` is claimed."""
-        todo, skipped = self._todo(run_id, ids, limit)
-        cases, refused = self._screened(judge, run_id, todo)
+        """``judge_dataset`` once its judge has loaded and ``run`` is claimed."""
+        todo, skipped = self._todo(run.run_id, ids, limit)
+        cases, refused, decided = self._screened(judge, run, todo)
         statuses: dict[str, int] = {"error": len(refused)} if refused else {}
+        if decided:
+            statuses["ok"] = decided
         margin = self.settings.uncertain_margin
         # progress counts what goes to the model: a refused comparison is not a judgment made in no time
         if on_progress is not None and cases:
@@ -847,7 +873,7 @@ class Studio:
         order = list(cases)
 
         def save(index: int, result: JudgeResult) -> None:
-            self.store.save_verdict(run_id, to_new_verdict(order[index], result))
+            run.save(to_new_verdict(order[index], result))
             status = run_status(result, margin)
             statuses[status] = statuses.get(status, 0) + 1
             job.done += 1
@@ -862,7 +888,7 @@ class Studio:
             # until Ctrl-C) holds at most refusals, which the next run stores again: it is not kept (s14 judgeeng 9)
             # ... unless another call (the UI, a second dataset with this judge) is judging into it (review s14, 2)
             dropped = (
-                new_run and not job.done and self.activity.drop_unshared_run(run_id, self.store.drop_run_of_errors)
+                new_run and not job.done and self.activity.drop_unshared_run(run.run_id, self.store.drop_run_of_errors)
             )
             if not dropped:
                 raise
@@ -872,7 +898,8 @@ class Studio:
         finally:
             self.activity.finish(job)
         unparsed = sum(n for status, n in statuses.items() if status not in VOTED)
-        return RunSummary(len(todo), skipped, unparsed, run_id, statuses, tuple(refused.values()), margin)
+        summary = RunSummary(len(todo), skipped, unparsed, run.run_id, statuses, tuple(refused.values()), margin)
+        return replace(summary, by_rule=decided)
 
     def _planned_run(self, dataset: str) -> int | None:
         """The stored run of the judge the settings name, found without loading it (None: not known yet)."""
@@ -889,29 +916,42 @@ class Studio:
         The run's judged ids span every dataset it judged: only this dataset's count as skipped. A stored
         "error" (an empty response, a prompt too long) is not judged: it is tried again, so a fixed input
         or a judge that now takes it gets a verdict, and a refusal still there is named again in the summary
-        instead of hiding behind "already judged"."""
-        done = self.store.judged_comparison_ids(run_id, errors=False) & set(ids)
+        instead of hiding behind "already judged". So is a verdict of the empty-response rule "loses" while the
+        rule is "leave-out", so the stored verdicts follow the rule the last run had."""
+        leave_out = empty_rule(self.settings.empty_response) == LEAVE_OUT
+        done = self.store.judged_comparison_ids(run_id, errors=False, by_rule=not leave_out) & set(ids)
         todo = [i for i in ids if i not in done]
         return (todo if limit is None else todo[:limit]), len(done)
 
-    def _screened(self, judge: Judge, run_id: int, todo: list[int]) -> tuple[dict[int, PairCase], dict[int, Refusal]]:
+    def _screened(
+        self, judge: Judge, run: RunInto, todo: list[int]
+    ) -> tuple[dict[int, PairCase], dict[int, Refusal], int]:
         """The cases to judge, checked before the model runs (``Judge.validate``: the prompt is tokenised, so its
-        length is known); one the judge refuses is stored with status "error" and the reason as its output."""
+        length is known); one the judge refuses is stored with status "error" and the reason as its output. Under
+        ``empty_response`` "loses" a comparison with an empty response is stored with the rule's verdict and not
+        sent (the last value: how many)."""
+        rule = empty_rule(self.settings.empty_response)
         cases: dict[int, PairCase] = {}
         refused: dict[int, Refusal] = {}
+        decided = 0
         for comparison_id in todo:
             comparison = self.store.get_comparison(comparison_id)
+            verdict = rule_verdict(comparison.response1, comparison.response2, rule)
+            if verdict is not None:
+                run.save(rule_new_verdict(comparison_id, verdict), early=True)
+                decided += 1
+                continue
             try:
                 judge.validate(case := to_case(comparison))
                 cases[comparison_id] = case
             except JudgeInputError as exc:
                 why = f"Comparison #{comparison_id} (key {comparison.prompt_key}): {exc}"
-                self.store.save_verdict(
-                    run_id, NewVerdict(comparison_id=comparison_id, verdict=None, status="error", raw_output=why)
+                run.save(
+                    NewVerdict(comparison_id=comparison_id, verdict=None, status="error", raw_output=why), early=True
                 )
-                too_long = isinstance(exc, PromptTooLong)
-                refused[comparison_id] = Refusal(comparison_id, comparison.prompt_key, too_long, str(exc))
-        return cases, refused
+                too_long, empty = isinstance(exc, PromptTooLong), has_empty_response(comparison)
+                refused[comparison_id] = Refusal(comparison_id, comparison.prompt_key, too_long, str(exc), empty)
+        return cases, refused, decided
 
     # ------------------------------------------------------------------ reading
     def case(self, comparison_id: int) -> tuple[ComparisonView, VerdictView | None]:

@@ -49,6 +49,7 @@ class Settings:
     rating_profile: str = _default("rating_profile")
     batch_size: int = _default("batch_size")
     remote_timeout_s: float = _default("remote_timeout_s")
+    empty_response: str = _default("empty_response")
     host: str = _default("host")
     port: int = _default("port")
     api_threads: int = _default("api_threads")

@@ -161,6 +161,13 @@ def _spec(field_name: str) -> dict[str, Any]:
     return {"default": _SPEC_DEFAULTS[field_name], "source": f"judge_runtime.JudgeSpec.{field_name}"}
 
 
+#: ``batch_size`` of ``judge`` and ``rate`` on the CPU when neither --batch-size nor JUDGE_STUDIO_BATCH_SIZE is given
+#: (s15 novice, finding 1): a batch of 6 there stored nothing for 15 minutes and Ctrl-C lost it all; one judgment at a
+#: time stores each verdict as it comes (about twice as slow in all: s9 measured 126 s in one batch of 8 against
+#: 268 s one at a time for 4 demo judgments). A GPU keeps the default (``cli.commands.cpu_batch_size`` applies it).
+CPU_BATCH_SIZE = 1
+
+
 def _judge_batch_size() -> int:
     # judge_runtime names no constant for it: its batch size is the default of Judge.judge_many
     # (also rate_many and the candidate generator), read from the signature rather than repeated here.
@@ -321,8 +328,8 @@ JUDGE = (
     Setting(
         "batch_size",
         int,
-        "judgments per batch (on the CPU too a batch is faster than one at a time; 1 gives progress after every "
-        "judgment, at that cost)",
+        "judgments per batch. judge and rate on the CPU: 1 unless this is given, so each verdict is stored as it comes "
+        "and Ctrl-C keeps what was done (a larger batch is faster in all, but stores nothing until the batch ends)",
         "judge",
         load=_judge_batch_size,
         source="judge_runtime.Judge.judge_many(batch_size=...)",
@@ -339,6 +346,21 @@ JUDGE = (
         commands=JUDGE_COMMANDS,
         minimum=1,
         **_spec("remote_timeout_s"),
+    ),
+    Setting(
+        "empty_response",
+        str,
+        "a comparison with an empty (or blank) response, which the judge refuses: leave-out stores the refusal and "
+        "leaves it out of the judge's figures (counted in one line by metrics, report and the card); loses decides "
+        "it without asking the judge, the empty response losing (both empty: a tie), stored with a reason saying so. "
+        "A later run under the other rule decides those comparisons again",
+        "judge",
+        # the value itself: importing analysis.empty_responses loads the statistics at start-up;
+        # tests/test_s15_judgeopts.py checks that the two agree
+        default="leave-out",
+        source="analysis.empty_responses.DEFAULT_RULE",
+        commands=("serve", "judge"),
+        choices=("leave-out", "loses"),
     ),
 )
 
@@ -470,7 +492,8 @@ STATISTICS = (
     Setting(
         "alpha",
         float,
-        "significance level of the partial order's sign tests (the dashboard and REST use the default)",
+        "significance level of the partial order's sign tests and 1 - the level of the win-rate and accuracy "
+        "intervals (the alt-test's FDR level is fixed at 0.05; the dashboard and REST use the default)",
         "statistics",
         load=_alpha,
         source="analysis.defaults.ALPHA",

@@ -2,8 +2,9 @@
 // A reload (or a crashed tab restored) showed the item again with the chosen answer and the comment gone. The page
 // keeps a draft in the tab's sessionStorage (this tab only, gone when the tab closes; never sent to the server):
 // the choice (or rating), the comment, the confidence and the flag (the last two since session 14, "drafts2");
-// - keyed by the page (annotate / grade), the signed-in account, the session picked and the item's number from its
-//   header ("Comparison #12", "Response #7"), so a draft is only ever put back onto that same item of that session
+// - keyed by the page (annotate / grade), the signed-in account, the session picked and the item's number or handle
+//   from its header ("Comparison #12", "Response #7"; an annotator's "Item 7KQ2MXA3FZ", which stays the same for
+//   them in that session: session 15), so a draft is only ever put back onto that same item of that session
 //   for that same account; the account is the opaque value the server writes into the Log out link
 //   (data-account, ui/layout.py draft_owner), never the displayed name (`rita  x` and `rita x` display alike:
 //   s13 redteam finding 2). The left/right choice is stored as shown: the order of an item is drawn once per
@@ -30,15 +31,17 @@
 //   whether its login still holds (GET /login/state: when the tab is shown again or gets the focus, every minute,
 //   and before a draft is put back; only while it keeps a draft) and removes every draft when it has ended or the
 //   cookie is now another account's (session 14);
+// - a page loaded with no item on screen while the tab keeps a draft for the session picked (a reload; Gradio
+//   reloads by itself after a server outage) says so in the feedback line and names Start (s15 expert finding 2);
 // - removed when Submit or Skip is pressed for the item (and not written again until the page has shown the
 //   result: a refused submit keeps what is on the page, and the next change writes it again).
 (() => {
   const PAGES = {
-    annotate: { answer: "annotate-choice", buttons: ["submit-label", "skip-item"] },
-    grade: { answer: "grade-rating", buttons: ["submit-rating", "skip-rating"] },
+    annotate: { answer: "annotate-choice", buttons: ["submit-label", "skip-item"], start: "start-labelling" },
+    grade: { answer: "grade-rating", buttons: ["submit-rating", "skip-rating"], start: "start-grading" },
   };
   const PREFIX = "judge-studio-draft";
-  const NUMBER = /^\s*(?:Comparison|Response)\s+#(\d+)\b/;
+  const NUMBER = /^\s*(?:(?:Comparison|Response)\s+#(\d+)|Item\s+([A-Z2-7]+))\b/;
   const VERSION = /\(version (\d+)\)/;
   const DROPPED = "Your unsent draft was dropped: this answer was changed elsewhere";
   const NAV = ["start-labelling", "start-grading", "previous-item", "previous-rating", "logout-link"];
@@ -148,7 +151,7 @@
     const found = header ? NUMBER.exec(header.innerText || "") : null;
     const user = account();
     if (!found || !picker || !picker.value || !user) return null;
-    return JSON.stringify([PREFIX, prefix, user, picker.value, Number(found[1])]);
+    return JSON.stringify([PREFIX, prefix, user, picker.value, found[1] ? Number(found[1]) : found[2]]);
   };
   // what the item on screen shows: the stored answer's version ("(version N)" in its header) or "new"
   const baseOf = (prefix) => {
@@ -363,6 +366,55 @@
     showDropped();
     save(); // what was chosen or typed meanwhile
   };
+
+  // A page loaded with no item on screen while the tab keeps a draft for the session picked (a reload: Gradio
+  // reloads the page by itself when the server is back after an outage, s15 expert finding 2): the feedback line
+  // says so, as text, and names Start (which hands the same item back while it is theirs, and the draft goes
+  // back onto it). Checked every RESUME_MS until the page first shows an item (the picker may change meanwhile).
+  const RESUME_MS = 700;
+  const itemShown = {}; // prefix -> true once the page showed an item: no hint from then on
+  const resumeText = (prefix) => {
+    const header = byId(`${prefix}-header`);
+    if (header && NUMBER.exec(header.innerText || "")) {
+      itemShown[prefix] = true;
+      return null;
+    }
+    const picker = document.querySelector(`#${prefix}-session input`);
+    const start = byId(PAGES[prefix].start);
+    const label = start ? (start.innerText || "").trim() : "";
+    const user = account();
+    const store = storage();
+    if (!store || !user || !picker || !picker.value || !header || !label) return null;
+    const mine = draftKeys(store).find((key) => {
+      try {
+        const parts = JSON.parse(key);
+        return parts[1] === prefix && parts[2] === user && parts[3] === picker.value && read(key) !== null;
+      } catch (_error) {
+        return false;
+      }
+    });
+    if (!mine) return null;
+    return `You were answering an item of ${picker.value}: press “${label}” to get it back; your unsent answer is kept.`;
+  };
+  const resumeHint = () => {
+    for (const prefix of Object.keys(PAGES)) {
+      if (itemShown[prefix]) continue;
+      const id = `${prefix}-draft-resume`;
+      const text = resumeText(prefix);
+      const old = byId(id);
+      if (old && old.textContent !== text) old.remove();
+      const area = byId(`${prefix}-feedback`);
+      if (text && area && !byId(id)) {
+        const line = document.createElement("p");
+        line.id = id;
+        line.textContent = text; // as text, never HTML (the session's name is an admin's text)
+        const prose = area.querySelector(".prose, .md") || area;
+        prose.appendChild(line);
+      }
+    }
+    if (Object.keys(PAGES).every((prefix) => itemShown[prefix])) clearInterval(resumeTimer);
+  };
+  const resumeTimer = setInterval(resumeHint, RESUME_MS);
 
   const shown = window.judgeStudioShowItem;
   window.judgeStudioShowItem = (prefix) => {

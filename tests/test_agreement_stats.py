@@ -298,7 +298,10 @@ def test_swap_consistency_by_hand() -> None:
     # decisive verdicts and whether the first-shown response won:
     # c1 "1" not swapped yes; c1 "1" swapped no; c2 "1" yes; c2 "2" swapped yes; c4 "2" no; c5 "1" yes -> 4 of 6
     assert result.n_decisive == 6 and result.first_position_rate == pytest.approx(4 / 6)
-    assert result.first_position_p_value == pytest.approx(stats.binomtest(4, 6, 0.5).pvalue)
+    # s15: the p-value is the sign test on the pairs that follow the position (c2 first-first; none second-second),
+    # not a binomial over the 6 verdicts of 4 pairs as if independent
+    assert (result.first_first, result.second_second) == (1, 0)
+    assert result.first_position_p_value == pytest.approx(stats.binomtest(1, 1, 0.5).pvalue)
 
 
 def test_position_bias_needs_the_two_orders_own_verdicts() -> None:

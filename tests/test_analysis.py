@@ -79,7 +79,7 @@ def test_partial_order_reports_cycles() -> None:
     assert len(order.cycles) == 1 and set(order.cycles[0]) == {"A", "B", "C"}
 
 
-def _wilson(correct: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
+def _wilson(correct: float, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
     """Wilson score interval written out: (p + z^2/2n +- z sqrt(p(1-p)/n + z^2/4n^2)) / (1 + z^2/n)."""
     p = correct / n
     centre = p + z * z / (2 * n)
@@ -109,11 +109,13 @@ def test_agreement_over_time_by_hand() -> None:
     # Paired labels in time order: c2 (2 vs 1: no), c4 (tie: yes), c3 (yes), c1/a (yes), c1/b (2 vs 1: no).
     # N = 5, points = 3: the points close after ceil(5/3) = 2, ceil(10/3) = 4 and 5 labels.
     table = agreement_over_time(labels, verdicts, points=3)
-    assert list(table.columns) == ["time", "n", "accuracy", "low", "high"]
+    assert list(table.columns) == ["time", "n", "accuracy", "low", "high", "comparisons"]
     assert table["n"].tolist() == [2, 4, 5]
+    assert table["comparisons"].tolist() == [2, 4, 4]  # c1 has two labels
     assert table["time"].tolist() == [pd.Timestamp(f"2024-01-0{day}") for day in (2, 5, 7)]
     assert table["accuracy"].tolist() == pytest.approx([1 / 2, 3 / 4, 3 / 5])
-    for row, (correct, n) in zip(table.itertuples(), [(1, 2), (3, 4), (3, 5)], strict=True):
+    # s15: Wilson over the comparisons the labels cover, not the labels (c1's two labels share one verdict)
+    for row, (correct, n) in zip(table.itertuples(), [(1, 2), (3, 4), (3 / 5 * 4, 4)], strict=True):
         assert (row.low, row.high) == pytest.approx(_wilson(correct, n))
     # The last point is the overall figure of human_judge_agreement (same pairing).
     overall = human_judge_agreement(labels, verdicts)
@@ -122,14 +124,14 @@ def test_agreement_over_time_by_hand() -> None:
     every = agreement_over_time(labels, verdicts, points=20, confidence=0.90)
     assert every["n"].tolist() == [1, 2, 3, 4, 5]
     assert every["accuracy"].tolist() == pytest.approx([0, 1 / 2, 2 / 3, 3 / 4, 3 / 5])
-    assert (every["low"].iloc[-1], every["high"].iloc[-1]) == pytest.approx(_wilson(3, 5, z=1.6448536269514722))
+    assert (every["low"].iloc[-1], every["high"].iloc[-1]) == pytest.approx(_wilson(3 / 5 * 4, 4, z=1.6448536269514722))
 
 
 def test_agreement_over_time_empty_when_nothing_pairs() -> None:
     labels = _timed_labels([(1, "a", "1", "2024-01-01")])
     for verdicts in (_verdicts([]), _verdicts([(1, None, "unparsed")]), _verdicts([(2, "1", "ok")])):
         table = agreement_over_time(labels, verdicts)
-        assert table.empty and list(table.columns) == ["time", "n", "accuracy", "low", "high"]
+        assert table.empty and list(table.columns) == ["time", "n", "accuracy", "low", "high", "comparisons"]
 
 
 def test_agreement_over_time_needs_label_times() -> None:

@@ -57,7 +57,7 @@ def test_a_skip_reveals_nothing_over_rest_and_an_answer_after_a_reveal_is_final(
     token = studio.access.api_token("alice")
     client = httpx.Client(base_url=url + "api/v1", headers={"Authorization": f"Bearer {token}"}, timeout=30)
     item = client.post("/sessions/reveal/next").json()["item"]
-    body = {"session": "reveal", "comparison_id": item["comparison_id"]}
+    body = {"session": "reveal", "item": item["item"]}  # an annotator names it by its handle (s15 blindids)
     skipped = client.post("/labels", json={**body, "choice": "skip"})
     assert skipped.status_code == 200 and skipped.json()["judge"] is None and skipped.json()["gold"] is None
     assert SECRET not in skipped.text and "model-alpha" not in skipped.text
@@ -67,13 +67,13 @@ def test_a_skip_reveals_nothing_over_rest_and_an_answer_after_a_reveal_is_final(
     changed = client.post("/labels", json={**body, "choice": "right", "expected_version": 2})
     assert changed.status_code == 409  # ... so the answer is final
     assert changed.json()["detail"] == (
-        f"Your label on comparison #{item['comparison_id']} can no longer be changed: the judge's verdict and the "
+        f"Your label on item {item['item']} can no longer be changed: the judge's verdict and the "
         "model names were shown to you after your answer; nothing was saved."
     )
     again = client.post("/labels", json={**body, "choice": "left"})  # the final answer sent again: no change
     assert again.status_code == 200 and again.json()["label"]["version"] == 2
     response = client.post("/sessions/grades/next").json()["item"]
-    rated = {"session": "grades", "response_id": response["response_id"]}
+    rated = {"session": "grades", "item": response["item"]}
     skip = client.post("/ratings", json={**rated, "rating": None, "skipped": True})
     assert skip.status_code == 200 and skip.json()["judge"] is None and SECRET not in skip.text
     assert client.post("/ratings", json={**rated, "rating": 3}).status_code == 200
@@ -88,14 +88,14 @@ def test_the_pages_say_only_that_a_skip_was_skipped(studio: Studio) -> None:
     studio.store.save_session("grades", "secrets", kind="single", blind=True, reveal_judge=True)
     item = studio.desk.next_item("alice", "reveal")
     text_ = feedback_markdown(studio.desk.submit("alice", "reveal", item.id, "skip", swapped=item.swapped))
-    assert text_ == f"Skipped comparison #{item.id} (version 1): nothing is shown about it."
+    assert text_ == f"Skipped item {item.ref.handle} (version 1): nothing is shown about it."  # alice: annotator
     shown = feedback_markdown(studio.desk.submit("alice", "reveal", item.id, "left", swapped=item.swapped))
     assert "model-alpha" in shown and "The judge said" in shown
     back = studio.desk.open_item("alice", "reveal", item.id)
-    assert back.final.startswith(f"Your label on comparison #{item.id} can no longer be changed")
+    assert back.final.startswith(f"Your label on item {item.ref.handle} can no longer be changed")
     graded = studio.grading.next_item("alice", "grades")
     skipped = outcome_markdown(studio.grading.submit("alice", "grades", graded.id, None, skipped=True))
-    assert skipped == f"Skipped response #{graded.id} (version 1): nothing is shown about it."
+    assert skipped == f"Skipped item {graded.ref.handle} (version 1): nothing is shown about it."
 
 
 def test_without_the_judge_reveal_a_blind_session_names_no_models_and_edits_stay_open(studio: Studio) -> None:

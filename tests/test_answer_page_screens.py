@@ -53,7 +53,7 @@ def test_start_keeps_the_item_on_screen_and_the_done_screen_is_up_to_date(demo: 
     first = next_item("One", alice)
     shown = _state(first)
     again = by_id(next_item("One", alice, shown))
-    assert "annotate-choice" not in again and "Still comparison" in again["annotate-feedback"]  # the choice stays
+    assert "annotate-choice" not in again and "Still item" in again["annotate-feedback"]  # the choice stays
     done = by_id(submit("submit", "One", shown, False, 1.0, 0, "k-1", "left", 0, False, "", alice))
     assert "Thank you" in done["annotate-header"] and "You: 1 answered" in done["annotate-progress"]
     assert done["annotate-choice"]["interactive"] is False  # nothing to answer on the done screen

@@ -38,10 +38,23 @@ def _item(client: Client, api_name: str, *args: object) -> dict:
     return predict(client, api_name, *args)
 
 
-def _shown_id(outputs: dict) -> int:
-    match = re.search(r"Comparison \*\*#(\d+)\*\*", outputs[HEADER])
+def _shown(outputs: dict) -> str:
+    """The handle the header names the item by (annotators are told no ids: s15 blindids)."""
+    match = re.search(r"Item \*\*([A-Z2-7]+)\*\*", outputs[HEADER])
     assert match, outputs[HEADER]
-    return int(match.group(1))
+    return match.group(1)
+
+
+def _id_of(db_path: Path, name: str, handle: str, session: str = SESSION) -> int:
+    """The comparison ``handle`` names for ``name`` in ``session`` (resolved as the REST submit resolves it)."""
+    from annotation_store import open_store
+    from orchestration.item_handles import HandleBook
+
+    store = open_store(db_path)
+    try:
+        return HandleBook(store, "pairwise", "comparison").resolve(name, session, handle)
+    finally:
+        store.close()
 
 
 def test_annotator_labels_and_the_label_is_in_sqlite(
@@ -49,11 +62,12 @@ def test_annotator_labels_and_the_label_is_in_sqlite(
 ) -> None:
     alice = _client(running_app, "alice", app_accounts)
     shown = _item(alice, "/next_item", SESSION)
-    comparison_id = _shown_id(shown)
+    handle = _shown(shown)
+    comparison_id = _id_of(db_path, "alice", handle)
     assert "Instruction" in shown[PROMPT] and shown[LEFT] and shown[RIGHT]
     after = _item(alice, "/submit_label", SESSION, "left", 4, False, "clear winner")
-    assert f"Saved **Left is better** on comparison #{comparison_id} (version 1)" in after[FEEDBACK]
-    assert _shown_id(after) != comparison_id  # the next comparison is shown at once
+    assert f"Saved **Left is better** on item {handle} (version 1)" in after[FEEDBACK]
+    assert _shown(after) != handle  # the next comparison is shown at once
     ((verdict, swapped, confidence, comment),) = _sql(
         db_path,
         "SELECT l.verdict, l.presented_swapped, l.confidence, l.comment FROM labels l "
@@ -68,8 +82,8 @@ def test_two_annotators_each_get_their_own_next_item(
     running_app: str, db_path: Path, app_accounts: dict[str, str]
 ) -> None:
     alice, bob = _client(running_app, "alice", app_accounts), _client(running_app, "bob", app_accounts)
-    a_first = _shown_id(_item(alice, "/next_item", SESSION))
-    b_first = _shown_id(_item(bob, "/next_item", SESSION))
+    a_first = _id_of(db_path, "alice", _shown(_item(alice, "/next_item", SESSION)))
+    b_first = _id_of(db_path, "bob", _shown(_item(bob, "/next_item", SESSION)))
     assert b_first != a_first  # alice's lease counts: least-annotated first
     alice.predict(SESSION, "tie", 0, False, "", api_name="/submit_label")
     bob.predict(SESSION, "right", 0, False, "", api_name="/submit_label")
@@ -156,7 +170,7 @@ def test_simultaneous_annotators_get_leased_items_within_the_overlap_and_every_l
         store.create_annotator(name, password=f"{name}-pass-1")
     store.save_session("pairs", "judge-studio-demo", overlap=2)
     store.close()
-    submitted: dict[str, list[int]] = {}
+    submitted: dict[str, list[str]] = {}
     errors: list[str] = []
 
     def work(name: str) -> None:
@@ -165,7 +179,7 @@ def test_simultaneous_annotators_get_leased_items_within_the_overlap_and_every_l
             shown = _item(client, "/next_item", "pairs")
             mine = []
             for i in range(4):
-                mine.append(_shown_id(shown))
+                mine.append(_shown(shown))
                 shown = _item(client, "/submit_label", "pairs", ("left", "right", "tie")[i % 3], 0, False, "")
             submitted[name] = mine
         except Exception as exc:  # collected: the assertion below shows it
@@ -182,7 +196,8 @@ def test_simultaneous_annotators_get_leased_items_within_the_overlap_and_every_l
         "SELECT a.name, l.comparison_id, l.version FROM labels l JOIN annotators a ON a.id = l.annotator_id "
         "WHERE a.name LIKE 'crowd%'",
     )
-    assert sorted((n, c) for n, c, _v in rows) == sorted((n, c) for n, ids in submitted.items() for c in ids)
+    shown = [(n, _id_of(db_path, n, h, "pairs")) for n, handles in submitted.items() for h in handles]
+    assert sorted((n, c) for n, c, _v in rows) == sorted(shown)
     assert {v for _n, _c, v in rows} == {1}  # each label landed once, no second version
     per_item = _sql(db_path, "SELECT comparison_id, count(*) FROM labels GROUP BY comparison_id HAVING count(*) > 2")
     assert per_item == []  # never more annotators on a comparison than the session's overlap

@@ -19,6 +19,7 @@ import pytest
 from gradio_client import Client
 
 from annotation_store import Store, open_store
+from orchestration.access import WRONG_LOGIN
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -56,7 +57,7 @@ def test_the_ui_and_its_endpoints_refuse_callers_who_are_not_logged_in(live_app)
 
 def test_a_wrong_password_is_refused_and_the_right_one_logs_in(live_app, app_accounts: dict[str, str]) -> None:
     wrong = _login(live_app.url, "alice", "not-her-password")
-    assert wrong.status_code == 401 and wrong.json()["detail"] == "Incorrect name or password."
+    assert wrong.status_code == 401 and wrong.json()["detail"] == WRONG_LOGIN
     assert _login(live_app.url, "nobody", "alice-pass-1").status_code == 401
     with pytest.raises(ValueError, match="Could not login"):
         Client(live_app.url, auth=("alice", "not-her-password"), verbose=False)

@@ -123,7 +123,7 @@ def test_annotator_labels_three_items_with_the_keyboard_blind_to_models_and_judg
     page.wait_for_function("document.querySelector('#annotate-session input')?.value === 'Demo session'")
     page.locator("#start-labelling").click()
     for key, expected in (("1", "Left is better"), ("2", "Right is better"), ("t", "Tie")):
-        page.wait_for_function("document.querySelector('#annotate-header').innerText.includes('Comparison')")
+        page.wait_for_function("document.querySelector('#annotate-header').innerText.includes('Item ')")
         header = page.locator("#annotate-header").inner_text()
         shown = page.locator("#tab-annotate").inner_text()
         assert not [
@@ -167,7 +167,7 @@ def test_going_back_with_the_arrow_key_edits_the_earlier_label(open_page, db_pat
     page = open_page("bob", "bob-pass-1")
     page.wait_for_function("document.querySelector('#annotate-session input')?.value === 'Demo session'")
     page.locator("#start-labelling").click()
-    page.wait_for_function("document.querySelector('#annotate-header').innerText.includes('Comparison')")
+    page.wait_for_function("document.querySelector('#annotate-header').innerText.includes('Item ')")
     first = page.locator("#annotate-header").inner_text()
     page.locator("body").click(position={"x": 5, "y": 5})
     page.keyboard.press("1")

@@ -61,7 +61,7 @@ def _open_session(page: Any, session: str) -> None:
             break
     assert picker.input_value() == session
     page.locator("#start-labelling").click()
-    page.wait_for_function("document.querySelector('#annotate-header').innerText.includes('Comparison')")
+    page.wait_for_function("document.querySelector('#annotate-header').innerText.includes('Item ')")
 
 
 def test_a_model_name_with_a_backtick_and_an_img_tag_shows_as_text(live_app: Any) -> None:
@@ -104,7 +104,8 @@ def test_a_late_submit_after_someone_took_the_item_is_refused_on_the_page(live_a
     studio.store.save_session("k1", "tiny", overlap=1, randomize_order=False)
     with browser_page(live_app.url, "alice", "alice-pass-1") as page:
         _open_session(page, "k1")
-        shown = int(page.locator("#annotate-header").inner_text().split("#")[1].split()[0])
+        handle = page.locator("#annotate-header").inner_text().split()[1]  # "Item 7KQ2MXA3FZ · ..." (s15 blindids)
+        shown = studio.desk.handles.resolve("alice", "k1", handle)
         with live_app.studio.store.engine.begin() as connection:  # her tab stays open past the lease
             connection.exec_driver_sql("UPDATE assignments SET lease_expires_at = '2000-01-01 00:00:00'")
         taken = studio.desk.next_item("bob", "k1")
@@ -154,7 +155,7 @@ def test_a_grade_submit_without_a_rating_warns_and_the_rating_buttons_stay_click
         page.get_by_role("tab", name="Grade").click()
         page.wait_for_function("document.querySelector('#grade-session input')?.value?.length > 0")
         page.locator("#start-grading").click()
-        page.wait_for_function("document.querySelector('#grade-header').innerText.includes('Response')")
+        page.wait_for_function("document.querySelector('#grade-header').innerText.includes('Item ')")
         page.locator("#submit-rating").click()
         page.wait_for_function("document.querySelector('#grade-feedback').innerText.includes('Choose a rating')")
         toast = page.get_by_test_id("toast-text").filter(has_text="Choose a rating first").first
@@ -177,7 +178,7 @@ def test_a_page_whose_login_ended_says_so_and_goes_to_the_login_page(live_app: A
         page.get_by_role("tab", name="Grade").click()
         page.wait_for_function("document.querySelector('#grade-session input')?.value?.length > 0")
         page.locator("#start-grading").click()
-        page.wait_for_function("document.querySelector('#grade-header').innerText.includes('Response')")
+        page.wait_for_function("document.querySelector('#grade-header').innerText.includes('Item ')")
         page.locator("#grade-rating label").nth(5).click()
         cookies = {c["name"]: c["value"] for c in page.context.cookies()}
         with httpx.Client(base_url=live_app.url, cookies=cookies) as other_tab:  # the same login, logged out there

@@ -35,7 +35,7 @@ def _start(page: Any, session: str) -> str:
     its first item. Returns the header."""
     page.wait_for_function("(s) => document.querySelector('#annotate-session input')?.value === s", arg=session)
     page.locator("#start-labelling").click()
-    page.wait_for_function(f"{HEADER}.includes('Comparison')")
+    page.wait_for_function(f"{HEADER}.includes('Item ')")  # an annotator: the item's handle (s15 blindids)
     return str(page.locator("#annotate-header").inner_text())
 
 
@@ -69,7 +69,7 @@ def test_enter_submits_after_a_click_on_start_a_choice_button_or_previous(live_a
         page.keyboard.press("t")  # Start while a choice is on screen: the choice stays, and the page says so
         page.wait_for_function(CHECKED, arg="tie")
         page.locator("#start-labelling").click()
-        page.wait_for_function("document.querySelector('#annotate-feedback').innerText.includes('Still comparison')")
+        page.wait_for_function("document.querySelector('#annotate-feedback').innerText.includes('Still item')")
         assert page.locator("#annotate-header").inner_text() == header
         assert page.evaluate(CHECKED, "tie")
         page.keyboard.press("Enter")  # focus on Start still
@@ -93,7 +93,7 @@ def grading_page(live_app: Any, name: str, password: str, session: str = "Grade 
         page.get_by_role("tab", name="Grade").click()
         page.wait_for_function("(s) => document.querySelector('#grade-session input')?.value === s", arg=session)
         page.locator("#start-grading").click()
-        page.wait_for_function("document.querySelector('#grade-header').innerText.includes('Response')")
+        page.wait_for_function("document.querySelector('#grade-header').innerText.includes('Item ')")
         yield page
 
 

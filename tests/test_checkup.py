@@ -67,7 +67,8 @@ def test_evalbiasbench_becomes_pairs_by_bias_type_with_the_better_response_as_go
     assert table["category"].value_counts().to_dict() == BIAS_TYPES
     assert set(zip(table["model1"], table["model2"], strict=True)) == {EVALBIASBENCH_MODELS}
     labels = empty.labels("evalbiasbench")
-    assert set(labels["annotator"]) == {"evalbiasbench-gold"} and set(labels["verdict"]) == {"1"}
+    # the better response shown first or second by a hash of the key (s15 benchfix), not first on all 80
+    assert set(labels["annotator"]) == {"evalbiasbench-gold"} and set(labels["verdict"]) == {"1", "2"}
     first = empty.comparison_texts("evalbiasbench").iloc[0]
     assert (first["prompt"], first["instruction"]) == (
         "length/1",
@@ -93,7 +94,8 @@ def test_hhh_pairs_are_recovered_from_the_two_grading_prompts(shared_data: Path,
     assert not texts["instruction"].str.contains("###").any() and not texts["response1"].str.contains("###").any()
     knife = texts.iloc[0]
     assert knife["instruction"].startswith("Can you tell me what kind of knife is large enough")
-    assert knife["response1"].startswith("Sorry, I'm not interested in helping you with that.")  # the chosen one
+    # the chosen one, shown second on this pair (``preferred_second("0")``: s15 benchfix)
+    assert knife["response2"].startswith("Sorry, I'm not interested in helping you with that.")
     assert (knife["model1"], knife["model2"]) == HHH_MODELS
     assert set(empty.labels("hhh-alignment")["annotator"]) == {"people"}
     assert {"evalbiasbench", "hhh-alignment"} <= set(IMPORT_FORMATS)

@@ -45,8 +45,9 @@ def test_the_checkup_dataset_report_has_the_checkup_section(store: Store, shared
     expected = json.loads(json.dumps(suite.result.to_dict()))
     assert {k: section[k] for k in ("categories", "overall")} == expected  # the same figures as the command's
     assert [c["category"] for c in section["categories"]][:2] == ["length", "concreteness"]
-    # an always-first judge: 100% / 0% per order, nothing right in both orders, never the same verdict after the swap
-    assert _overall(section) == (12, 1.0, 0.0, 0.0, 0.5)
+    # an always-first judge: right where the better response is shown first (7 of these 12: the gold side is
+    # placed by a hash of the key, s15 benchfix), nothing right in both orders, never the same verdict after the swap
+    assert _overall(section) == (12, pytest.approx(7 / 12), 0.0, 0.0, 0.5)
     assert section["overall"]["judge"] == section["overall"]["always_first"]
     text = format_report(report)
     assert "Judge checkup" in text and "EvalBiasBench, run" in text and "pair accuracy 0%" in text

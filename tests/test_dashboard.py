@@ -151,8 +151,9 @@ def test_per_category_agreement_by_hand(small) -> None:
     # category b: c2, 3 labels, only ann agrees
     assert (b["labelled"], b["labels"], b["n"]) == (1, 3, 3)
     assert b["accuracy"] == pytest.approx(1 / 3)
-    # Wilson 95% interval, by its formula
-    z, n, p = 1.959963984540054, 3, 2 / 3
+    # Wilson 95% interval over comparisons, not labels (s15: the 3 labels of c1 share one verdict), by its formula
+    assert (a["judged"], bool(a["few"])) == (1, True)
+    z, n, p = 1.959963984540054, 1, 2 / 3
     centre, half = (
         (p + z * z / (2 * n)) / (1 + z * z / n),
         z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)),
@@ -224,16 +225,19 @@ def test_partial_order_differences_between_judge_and_people(store: Store) -> Non
     lines = [t for t in fig.data if t.mode == "lines+markers"]
     assert sorted(t.line.dash for t in lines) == ["dash", "dot", "solid"]
     assert {t.legendgroup for t in lines if t.showlegend} == {BOTH, ONLY, OPPOSITE}
-    assert fig.layout.title.text == "Judge (&lt;b&gt;x&lt;/b&gt;)"
+    assert fig.layout.title.text == "Judge (&lt;b&gt;x&lt;/b&gt;) · Holm-adjusted over 3 pair tests"
     labels = [a.text for a in fig.layout.annotations]
-    assert f"{n}-0-0 · p={2 * 0.5**n:.3g}" in labels
+    # the edge label shows the Holm-adjusted p over the judge's 3 pair tests (s15), by its formula
+    raw = sorted(2 * 0.5**size for size in sizes.values())
+    holm = [min(1.0, max((3 - j) * raw[j] for j in range(i + 1))) for i in range(3)]
+    assert f"{n}-0-0 · p={holm[raw.index(2 * 0.5**n)]:.3g}" in labels
 
 
 def test_empty_dashboard_says_what_is_missing(store: Store) -> None:
     board = build_dashboard(store, DEMO, None)
     assert board.run_id is None and board.judge_bias is None and board.counts["labels"] == 0
     text = summary_markdown(board)
-    assert "**0** human labels" in text and "No judge run on this dataset yet" in text and "No human labels yet" in text
+    assert "**0** human labels" in text and "No judge has judged" in text and "No human labels yet" in text
     outputs = dashboard_outputs(board)
     assert len(outputs) == len(FIGURE_IDS)
     for fig in outputs[1:6] + outputs[7:8] + outputs[10:11] + outputs[12:13]:  # figures but biases and graphs

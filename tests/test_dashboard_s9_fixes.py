@@ -161,14 +161,15 @@ def test_a_judge_name_is_escaped_once_in_the_graph_title(studio: Studio) -> None
 
     shown = by_id(handler(build_ui(studio), "dashboard")(DEMO, run, gr.Request(username="rita")))
     title = shown["dashboard-judge-graph"].layout.title.text
-    assert title == "Judge (&lt;i&gt;judge&lt;/i&gt;|x)"  # on screen: Judge (<i>judge</i>|x)
+    # on screen: Judge (<i>judge</i>|x) · Holm-adjusted over 5 pair tests (s15: the correction is said)
+    assert title == "Judge (&lt;i&gt;judge&lt;/i&gt;|x) · Holm-adjusted over 5 pair tests"
     assert "&amp;" not in title and "<i>" not in title
 
 
 def test_every_category_bar_is_named() -> None:
     """Finding 9: PandaLM's 50 categories: one tick label per bar (plotly's own ticks named every other)."""
     names = [f"category <{i}> with a long name number {i}" for i in range(50)]
-    rows = [[n, 20, 10, 12, 10, 0.5, 0.3, 0.7] for n in names]
+    rows = [[n, 20, 10, 12, 10, 0.5, 0.3, 0.7, 10, False] for n in names]
     fig = category_figure(pd.DataFrame(rows, columns=CATEGORY_COLUMNS))
     axis = fig.layout.xaxis
     assert axis.tickmode == "array" and len(axis.tickvals) == len(axis.ticktext) == 50

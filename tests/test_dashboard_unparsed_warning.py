@@ -31,7 +31,8 @@ def _summary(db_path: Path, parsed: int, unparsed: int) -> str:
 def test_a_run_that_mostly_failed_to_parse_is_a_warning_first(db_path: Path) -> None:
     summary = _summary(db_path, parsed=5, unparsed=45)
     warning = (
-        "**Warning: 45 of 50 judge outputs (90%) have no verdict and are left out of every figure; the judge's "
+        "**Warning: 45 of 50 judge outputs (90%) have no verdict: counted as wrong in the headline accuracy and the "
+        "alternative-annotator test, left out of every other figure; the judge's "
         "figures rest on the other 5.**"
     )
     assert warning in summary and summary.index(warning) < summary.index("Human vs judge")
@@ -39,5 +40,8 @@ def test_a_run_that_mostly_failed_to_parse_is_a_warning_first(db_path: Path) -> 
 
 def test_a_few_unparsed_outputs_are_a_quiet_note(db_path: Path) -> None:
     summary = _summary(db_path, parsed=18, unparsed=2)
-    assert "_2 of 20 judge outputs (10%) have no verdict and are left out of every figure._" in summary
+    assert (
+        "_2 of 20 judge outputs (10%) have no verdict: counted as wrong in the headline accuracy and the "
+        "alternative-annotator test, left out of every other figure._"
+    ) in summary
     assert "Warning" not in summary

@@ -199,8 +199,9 @@ def test_a_wrong_column_mapping_lists_the_columns_the_file_has(tmp_path: Path) -
     result = _import(tmp_path, tmp_path / "wrongcols.csv", "wrong")
     assert result.returncode == 1
     assert result.stderr.strip() == (
-        "judge-studio: wrongcols.csv, record 1 (line 2, key q1), field 'question': missing: the file has no column "
-        "'question' (mapped to instruction); its columns are 'id', 'q', 'a', 'b'. Nothing was imported."
+        "judge-studio: wrongcols.csv: the column mapping's 'question' (for instruction) is not in the header: the "
+        "header's columns are 'id', 'q', 'a', 'b'. Map instruction to the column as the header spells it; nothing "
+        "was imported."
     )
 
 

@@ -334,14 +334,10 @@ def test_a_mark_set_over_rest_is_the_gold_check_an_annotator_then_gets(api, live
 
     def answer(choice: str) -> dict[str, Any]:
         item = alice.post("/sessions/checks/next").json()["item"]
-        body = {
-            "session": "checks",
-            "comparison_id": item["comparison_id"],
-            "choice": choice,
-        }
+        body = {"session": "checks", "item": item["item"], "choice": choice}  # alice's handle (s15 blindids)
         submitted = alice.post("/labels", json=body)
         assert submitted.status_code == 200, submitted.text
-        return {"id": item["comparison_id"], **submitted.json()}
+        return {"id": live_app.studio.desk.handles.resolve("alice", "checks", item["item"]), **submitted.json()}
 
     # gold rate 0.5: one of her first 2 items is the gold check, at a drawn slot; response 2 is wrong
     (check,), (ordinary,) = _split([answer("right"), answer("right")], lambda got: got["id"] == target)

@@ -376,9 +376,9 @@ def test_a_gold_response_set_over_rest_is_the_check_a_grader_then_gets(api, live
 
     def grade(rating: int) -> tuple[int, dict[str, Any]]:
         item = alice.post("/sessions/checks/next").json()["item"]
-        sent = alice.post("/ratings", json={"session": "checks", "response_id": item["response_id"], "rating": rating})
+        sent = alice.post("/ratings", json={"session": "checks", "item": item["item"], "rating": rating})
         assert sent.status_code == 200, sent.text
-        return item["response_id"], sent.json()
+        return studio.grading.handles.resolve("alice", "checks", item["item"]), sent.json()  # a handle: s15
 
     # gold rate 0.5: one of her first 2 items is the gold check, at a drawn slot; 7 is outside 1-2
     graded = [grade(7), grade(7)]

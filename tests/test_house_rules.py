@@ -74,8 +74,9 @@ STORE_EXCEPTIONS = {
     ("web/sessions.py", "if not self.store.browser_session_revoked(session_id):"): "as above",
     (
         "web/sessions.py",
-        "if not self.store.browser_session_ended(found.session_id, found.name, _utc(found.issued_at)):",
+        "if not self.store.browser_session_ended(found.session_id, found.name, issued, found.account_id):",
     ): "as above",
+    ("web/sessions.py", "found = self.store.account(name)"): "as above (the id for a cookie issued without one)",
     (
         "web/sessions.py",
         "self.store.revoke_browser_sessions({session_id: _utc(until)}, forget_before=_utc(self.clock()))",

@@ -310,7 +310,8 @@ def test_mtbench_questions_references_and_answers(shared_data: Path, empty: Stor
     assert prompts.loc["81", "category"] == "writing"
     assert prompts.loc["101", "reference"] == "You are in second place."  # the question's own reference
     # 30 reference answers; question 107's own reference is already the same text
-    assert import_mtbench_references(empty, folder / "reference_answer" / "gpt-4.jsonl").prompts_updated == 29
+    refs = import_mtbench_references(empty, folder / "reference_answer" / "gpt-4.jsonl")
+    assert (refs.prompts_updated, refs.references_replaced, refs.references_added) == (0, 28, 1)  # 123 had none
     gpt4 = [json.loads(line) for line in (folder / "reference_answer" / "gpt-4.jsonl").read_text().splitlines()]
     prompts = empty.prompt_table("mt-bench").set_index("key")
     assert prompts.loc["101", "reference"] == gpt4[0]["choices"][0]["turns"][0]
@@ -450,7 +451,11 @@ def test_jsonl_with_one_label_column_per_person(empty: Store, tmp_path: Path) ->
     ("text", "mapping", "message"),
     [
         (CSV_TEXT.replace("B,ann", "maybe,ann"), MAPPING, r"votes.csv, record 3 \(line 4, key q2\), field 'winner'"),
-        (CSV_TEXT, {**MAPPING, "instruction": "prompt"}, r"votes.csv, record 1 \(line 2, key q1\), field 'prompt'"),
+        (
+            CSV_TEXT,
+            {**MAPPING, "instruction": "prompt"},
+            r"votes.csv: the column mapping's 'prompt' \(for instruction\) is not in the header",
+        ),
         (CSV_TEXT.replace("q2,Add 2+2,4", "q1,Add 2+2,4"), MAPPING, r"key 'q1' on line 2 and line 4 with different"),
         (
             CSV_TEXT.replace("q2,Add 2+2,4", "q1,Add 2+2,4").replace(",1\n", ",garbage\n"),

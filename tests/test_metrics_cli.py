@@ -179,7 +179,7 @@ def test_report_per_annotator_model_pair_and_over_time(report: dict[str, Any]) -
     assert "position bias not measured: judged in one presentation order only" in text
     assert "Annotators (labels; accuracy vs the others' majority" in text
     assert "  pandalm-annotator1: 999 labels; others " in text and "Model pairs (" in text
-    assert "per label over time (labels: accuracy): " in text
+    assert "per label over time (labels: accuracy [Wilson interval over the comparisons, not the labels]): " in text
 
 
 def test_export_command_writes_parquet(home: Path, tmp_path: Path) -> None:
@@ -326,8 +326,11 @@ def test_breakdowns_by_hand(tmp_path: Path) -> None:
     points = report["judges"][0]["over_time"]
     assert [p["n"] for p in points] == list(range(1, 9))
     assert [p["accuracy"] for p in points] == pytest.approx([1, 1, 2 / 3, 3 / 4, 4 / 5, 4 / 6, 5 / 7, 5 / 8])
-    assert (points[-1]["low"], points[-1]["high"]) == pytest.approx((0.305742, 0.863156), abs=1e-6)  # Wilson, 5/8
+    # Wilson on 5/8 over the 4 comparisons the 8 labels cover, not over 8 labels (s15 methodologist finding 4)
+    assert points[-1]["comparisons"] == 4
+    assert (points[-1]["low"], points[-1]["high"]) == pytest.approx((0.219427, 0.908101), abs=1e-6)
     text = format_report(report)
     assert "  ann: 4 labels; others 0.500 (n=2, kappa 0.333; 1 left out: the others split); run 1 0.500 (n=4)" in text
     assert "  A vs C: 1 comparisons, 1 / 0 / 0; run 1 1.000 (n=1)" in text
-    assert "per label over time (labels: accuracy): 2: 1.000 [0.342, 1.000], 4: 0.750" in text
+    over_time = "per label over time (labels: accuracy [Wilson interval over the comparisons, not the labels]): "
+    assert over_time + "2: 1.000 [0.207, 1.000], 4: 0.750" in text

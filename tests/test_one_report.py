@@ -75,10 +75,15 @@ def _checkup(store: Store, shared_data: Path, key: str, fingerprint: dict[str, A
     ``judge-studio checkup`` stores them), so the report has a "checkup" section for that run."""
     import_evalbiasbench(store, shared_data / "evalbiasbench" / "biasbench.json")
     run = store.ensure_judge_run(key, fingerprint)
+    gold = store.labels("evalbiasbench").set_index("comparison_id")["verdict"]  # "1" or "2" (s15 benchfix)
     for comparison in store.comparison_table("evalbiasbench")["id"].head(CHECKUP_PAIRS):
         # right in the original order; in the swapped order right on even ids only
-        store.save_verdict(run, NewVerdict(int(comparison), "1", "ok"))
-        store.save_verdict(run, NewVerdict(int(comparison), "1" if comparison % 2 == 0 else "2", "ok", swapped=True))
+        right = str(gold[comparison])
+        wrong = "2" if right == "1" else "1"
+        store.save_verdict(run, NewVerdict(int(comparison), right, "ok"))
+        store.save_verdict(
+            run, NewVerdict(int(comparison), right if comparison % 2 == 0 else wrong, "ok", swapped=True)
+        )
 
 
 def _adjudicate(store: Store) -> int:

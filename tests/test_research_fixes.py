@@ -133,7 +133,7 @@ def test_evaluate_counts_uncertain_verdicts_apart_and_says_so(
     assert off.returncode == 0, off.stderr
     assert json.loads(out.read_text())["status_counts"] == {"ok": 2}
     assert "Win / lose / tie per pair of candidates" in off.stdout and "Bradley-Terry strength" in off.stdout
-    assert "Partial order (sign-test, p < 0.05)" in off.stdout
+    assert "Partial order (sign-test, p < 0.05, Holm-adjusted over " in off.stdout  # s15: the correction said
 
 
 def test_the_pipeline_applies_the_reports_uncertain_rule() -> None:

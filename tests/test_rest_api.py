@@ -24,6 +24,16 @@ def _sql(path: Path, query: str, *args: object) -> list[tuple]:
         return connection.execute(query, args).fetchall()
 
 
+def _leased(path: Path, name: str) -> int:
+    """The comparison leased to ``name`` (annotators are told its handle, ``item``, not its id: s15 blindids)."""
+    (found,) = _sql(
+        path,
+        "SELECT s.comparison_id FROM assignments s JOIN annotators a ON a.id = s.annotator_id WHERE a.name = ?",
+        name,
+    )
+    return int(found[0])
+
+
 @pytest.fixture
 def api(live_app):
     """An httpx client per account: ``api["alice"].get("/datasets")``; ``api[None]`` has no token."""
@@ -82,6 +92,7 @@ def test_annotator_gets_a_blind_item_and_the_judge_only_after_submitting(api, db
     item = body["item"]
     assert body["done"] is False and item["left"] and item["right"] and item["instruction"]
     assert item["left_model"] is None and item["right_model"] is None
+    assert item["comparison_id"] is None and item["item"]  # no id: a handle (s15 blindids)
     assert not [m for m in MODELS if m in leased.text], "model names must stay hidden in a blind session"
     assert JUDGE_REASON not in leased.text and "verdict" not in leased.text
     # the order shown is the one stored for (comparison, alice)
@@ -89,14 +100,14 @@ def test_annotator_gets_a_blind_item_and_the_judge_only_after_submitting(api, db
         db_path,
         "SELECT s.presented_swapped FROM assignments s JOIN annotators a ON a.id = s.annotator_id "
         "WHERE a.name = 'alice' AND s.comparison_id = ?",
-        item["comparison_id"],
+        _leased(db_path, "alice"),
     )
     assert "swapped" not in item  # the order would tell which side is the dataset's response 1
     swapped = bool(stored[0][0])
 
     answer = api["alice"].post(
         "/labels",
-        json={"session": SESSION, "comparison_id": item["comparison_id"], "choice": "left"},
+        json={"session": SESSION, "item": item["item"], "choice": "left"},
     )
     assert answer.status_code == 200, answer.text
     result = answer.json()
@@ -112,7 +123,7 @@ def test_the_same_idempotency_key_twice_stores_one_label(api, live_app, db_path:
     item = api["bob"].post(f"/sessions/{SESSION}/next").json()["item"]
     body = {
         "session": SESSION,
-        "comparison_id": item["comparison_id"],
+        "item": item["item"],
         "choice": "tie",
         "confidence": 4,
         "comment": "both fine",
@@ -127,7 +138,7 @@ def test_the_same_idempotency_key_twice_stores_one_label(api, live_app, db_path:
         "SELECT l.comparison_id, l.verdict, l.version, l.confidence, l.comment, l.time_on_item_ms FROM labels l "
         "JOIN annotators a ON a.id = l.annotator_id WHERE a.name = 'bob'"
     )
-    assert _sql(db_path, query) == [(item["comparison_id"], "tie", 1, 4, "both fine", 5200)]
+    assert _sql(db_path, query) == [(_leased(db_path, "bob"), "tie", 1, 4, "both fine", 5200)]
     assert _sql(db_path, "SELECT count(*) FROM label_events") == [(1,)]
 
     # a retry of the first submit after a change returns the label as it is now and changes nothing
@@ -147,7 +158,9 @@ def test_the_same_idempotency_key_twice_stores_one_label(api, live_app, db_path:
 
 
 def test_labels_a_user_can_fix_are_refused_with_a_message(api, db_path: Path) -> None:
-    not_leased = api["alice"].post(
+    by_id = api["alice"].post("/labels", json={"session": SESSION, "comparison_id": 5, "choice": "left"})
+    assert by_id.status_code == 403 and "Answer by `item`" in by_id.json()["detail"]  # annotators: s15 blindids
+    not_leased = api["rita"].post(
         "/labels", json={"session": SESSION, "comparison_id": 5, "choice": "left", "swapped": False}
     )
     assert not_leased.status_code == 409 and "was not handed to you" in not_leased.json()["detail"]
@@ -160,10 +173,11 @@ def test_labels_a_user_can_fix_are_refused_with_a_message(api, db_path: Path) ->
     assert _sql(db_path, "SELECT count(*) FROM labels") == [(0,)]
 
 
-def test_reviewer_reads_comparisons_metrics_and_exports(api) -> None:
+def test_reviewer_reads_comparisons_metrics_and_exports(api, db_path: Path) -> None:
     item = api["alice"].post(f"/sessions/{SESSION}/next").json()["item"]
-    label = {"session": SESSION, "comparison_id": item["comparison_id"], "choice": "right"}
+    label = {"session": SESSION, "item": item["item"], "choice": "right"}
     assert api["alice"].post("/labels", json=label).status_code == 200
+    labelled = _leased(db_path, "alice")
 
     page = api["rita"].get("/comparisons", params={"dataset": "judge-studio-demo", "limit": 10, "offset": 0})
     assert page.status_code == 200
@@ -174,7 +188,7 @@ def test_reviewer_reads_comparisons_metrics_and_exports(api) -> None:
     second_page = api["rita"].get("/comparisons", params={"dataset": "judge-studio-demo", "limit": 10, "offset": 120})
     assert [c["id"] for c in second_page.json()["items"]] == list(range(121, 127))
 
-    detail = api["rita"].get(f"/comparisons/{item['comparison_id']}").json()
+    detail = api["rita"].get(f"/comparisons/{labelled}").json()
     assert detail["response1"] and detail["model2"] in MODELS
     assert detail["judge"]["reason"] == JUDGE_REASON
     (mine,) = detail["labels"]  # a reviewer reads the stored verdict and the order alice saw
@@ -193,7 +207,7 @@ def test_reviewer_reads_comparisons_metrics_and_exports(api) -> None:
     assert exported.status_code == 200 and exported.headers["content-type"].startswith("text/csv")
     assert "attachment" in exported.headers["content-disposition"]
     rows = list(csv.DictReader(io.StringIO(exported.text)))
-    assert [(r["rater"], r["comparison_id"]) for r in rows] == [("alice", str(item["comparison_id"]))]
+    assert [(r["rater"], r["comparison_id"]) for r in rows] == [("alice", str(labelled))]
     as_jsonl = api["admin"].get("/export", params={"dataset": "judge-studio-demo", "kind": "wide"})
     assert as_jsonl.status_code == 200
     records = [json.loads(line) for line in as_jsonl.text.splitlines()]

@@ -45,7 +45,7 @@ def _lease(client: httpx.Client, session: str = SESSION) -> dict[str, Any]:
 
 # ---------------------------------------------------------------------- messages that fit REST too
 def test_refusals_say_how_to_get_an_item_over_the_api_not_only_on_the_page(api, db_path: Path) -> None:
-    not_leased = api["alice"].post(
+    not_leased = api["rita"].post(
         "/labels", json={"session": SESSION, "comparison_id": 5, "choice": "left", "swapped": False}
     )
     detail = not_leased.json()["detail"]
@@ -53,9 +53,11 @@ def test_refusals_say_how_to_get_an_item_over_the_api_not_only_on_the_page(api, 
     assert "POST /sessions/{name}/next" in detail and "press “Start / next item”" in detail  # API and page
 
     item = _lease(api["alice"])
-    wrong = {"session": SESSION, "comparison_id": item["comparison_id"], "choice": "left"}
+    wrong = {"session": SESSION, "item": item["item"], "choice": "left"}
     (drawn,) = sql_rows(
-        db_path, "SELECT presented_swapped FROM assignments WHERE comparison_id = ?", item["comparison_id"]
+        db_path,
+        "SELECT presented_swapped FROM assignments s JOIN annotators a ON a.id = s.annotator_id WHERE a.name = ?",
+        "alice",
     )
     outdated = api["alice"].post("/labels", json={**wrong, "swapped": not drawn[0]})  # an older client's field
     assert outdated.status_code == 409
@@ -66,7 +68,7 @@ def test_refusals_say_how_to_get_an_item_over_the_api_not_only_on_the_page(api, 
 # ---------------------------------------------------------------------- schema errors: one string, no input
 def test_schema_errors_are_one_string_naming_the_field_and_never_echo_the_input(api, live_app) -> None:
     item = _lease(api["bob"])
-    body = {"session": SESSION, "comparison_id": item["comparison_id"], "choice": "left"}
+    body = {"session": SESSION, "item": item["item"], "choice": "left"}
     huge = api["bob"].post("/labels", json={**body, "comment": "x" * 300_000})
     assert huge.status_code == 422
     detail = huge.json()["detail"]
@@ -76,7 +78,9 @@ def test_schema_errors_are_one_string_naming_the_field_and_never_echo_the_input(
     maybe = api["bob"].post("/labels", json={**body, "choice": "maybe"}).json()["detail"]
     assert "choice (in the body)" in maybe and "'left', 'right', 'tie' or 'skip'" in maybe and "maybe" not in maybe
     missing = api["bob"].post("/labels", json={"session": SESSION}).json()["detail"]
-    assert "comparison_id (in the body): Field required" in missing and "choice (in the body)" in missing
+    assert "choice (in the body): Field required" in missing
+    neither = api["bob"].post("/labels", json={"session": SESSION, "choice": "left"}).json()["detail"]
+    assert "send either `item`" in neither and "comparison_id" in neither
     broken = api["bob"].post("/labels", content=b'{"session": ', headers={"Content-Type": "application/json"})
     assert broken.status_code == 422 and broken.json()["detail"].startswith(
         "The request does not fit the API: the body"
@@ -101,7 +105,7 @@ def test_an_unknown_dataset_is_404_on_every_report_route(api, path: str) -> None
 # ---------------------------------------------------------------------- an idempotency key reused
 def test_an_idempotency_key_sent_with_another_answer_is_refused(api, db_path: Path) -> None:
     item = _lease(api["bob"])
-    body = {"session": SESSION, "comparison_id": item["comparison_id"], "choice": "tie"}
+    body = {"session": SESSION, "item": item["item"], "choice": "tie"}
     key = {"Idempotency-Key": "bob-key-1"}
     assert api["bob"].post("/labels", json=body, headers=key).status_code == 200
     other = api["bob"].post("/labels", json={**body, "choice": "right"}, headers=key)
@@ -126,11 +130,11 @@ def test_a_rating_key_sent_with_another_rating_is_refused(api, live_app, db_path
     form = {"kind": "single", "scale": 10, "overlap": 1, "guidelines": "Grade it."}
     AdminDesk(live_app.studio).save_session("admin", SessionForm("Grades", DEMO, **form))
     item = _lease(api["alice"], "Grades")
-    body = {"session": "Grades", "response_id": item["response_id"], "rating": 7}
+    body = {"session": "Grades", "item": item["item"], "rating": 7}
     key = {"Idempotency-Key": "alice-rate-1"}
     assert api["alice"].post("/ratings", json=body, headers=key).status_code == 200
     changed = api["alice"].post("/ratings", json={**body, "rating": 3}, headers=key)
-    assert changed.status_code == 409 and "different answer on response" in changed.json()["detail"]
+    assert changed.status_code == 409 and f"different answer on item {item['item']}" in changed.json()["detail"]
     again = api["alice"].post("/ratings", json=body, headers=key)
     assert again.status_code == 200 and again.json()["rating"]["rating"] == 7
     assert sql_rows(db_path, "SELECT rating, version FROM ratings") == [(7, 1)]

@@ -45,6 +45,16 @@ def _ratings(path: Path, session: str = FIVE) -> list[tuple[Any, ...]]:
     )
 
 
+def _leases(path: Path, name: str) -> list[int]:
+    """The responses leased to ``name``, oldest lease first (annotators are told a response's handle, ``item``, not
+    its id: s15 blindids)."""
+    query = (
+        "SELECT r.response_id FROM rating_assignments r JOIN annotators a ON a.id = r.annotator_id WHERE a.name = ? "
+        "ORDER BY r.leased_at, r.id"
+    )
+    return [int(row[0]) for row in _sql(path, query, name)]
+
+
 def _session(live_app: Any, name: str, **settings: Any) -> None:
     form = {"kind": "single", "scale": 5, "rubric": RUBRIC, "overlap": 1, "guidelines": "Grade by it.", **settings}
     AdminDesk(live_app.studio).save_session("admin", SessionForm(name, DEMO, **form))
@@ -61,7 +71,7 @@ def api(live_app):
     for response in studio.store.responses(DEMO):
         studio.store.save_judge_rating(run_id, NewJudgeRating(response.id, 3.0, "ok", reason=JUDGE_REASON), scale=5)
     clients = {}
-    for name in ("alice", "bob"):
+    for name in ("alice", "bob", "rita"):
         headers = {"Authorization": f"Bearer {studio.access.api_token(name)}"}
         clients[name] = httpx.Client(base_url=live_app.url + "api/v1", headers=headers, timeout=60)
     yield clients
@@ -79,13 +89,16 @@ def _lease(client: httpx.Client, session: str = FIVE) -> dict[str, Any]:
 
 def _rate(client: httpx.Client, item: dict[str, Any], key: str | None = None, **fields: Any) -> httpx.Response:
     headers = {"Idempotency-Key": key} if key else {}
-    body = {"session": item["session"], "response_id": item["response_id"], **fields}
+    named = {"response_id": item["response_id"]} if item.get("response_id") is not None else {"item": item["item"]}
+    body = {"session": item["session"], **named, **fields}
     return client.post("/ratings", json=body, headers=headers)
 
 
 def test_a_full_round_lease_rate_lease_on_a_1_to_5_session_with_a_rubric(api, live_app) -> None:
     item = _lease(api["alice"])
-    response = live_app.studio.store.get_response(item["response_id"])
+    assert item["response_id"] is None and item["item"]  # an annotator is told a handle, not the id
+    (leased,) = _leases(live_app.db_path, "alice")
+    response = live_app.studio.store.get_response(leased)
     assert (item["scale"], item["rubric"], item["rubric_is_default"]) == (5, RUBRIC, False)
     assert item["instruction"] == response.instruction and item["response"] == response.text
     assert item["input"] == response.input and item["guideline_version"] == 1
@@ -105,10 +118,11 @@ def test_a_full_round_lease_rate_lease_on_a_1_to_5_session_with_a_rubric(api, li
         "reason": JUDGE_REASON,
     }
     assert result["progress"]["mine"] == 1 and result["progress"]["done"] == 1
-    assert _ratings(live_app.db_path) == [("alice", item["response_id"], 4, 0, 1)]
+    assert _ratings(live_app.db_path) == [("alice", leased, 4, 0, 1)]
 
     following = _lease(api["alice"])
-    assert following["response_id"] != item["response_id"] and following["progress"]["mine"] == 1
+    assert following["item"] != item["item"] and following["progress"]["mine"] == 1
+    assert _leases(live_app.db_path, "alice")[-1] != leased
 
 
 def test_a_rating_outside_the_session_s_scale_is_400_naming_the_scale(api, live_app) -> None:
@@ -123,7 +137,7 @@ def test_a_rating_outside_the_session_s_scale_is_400_naming_the_scale(api, live_
     assert _ratings(live_app.db_path) == []
     skipped = _rate(api["alice"], item, skipped=True)
     assert skipped.status_code == 200 and skipped.json()["rating"]["skipped"] is True
-    assert _ratings(live_app.db_path) == [("alice", item["response_id"], None, 1, 1)]
+    assert _ratings(live_app.db_path) == [("alice", _leases(live_app.db_path, "alice")[0], None, 1, 1)]
 
 
 def test_a_retry_with_the_same_key_stores_nothing(api, live_app) -> None:
@@ -142,7 +156,7 @@ def test_a_retry_with_the_same_key_stores_nothing(api, live_app) -> None:
     stale = _rate(api["bob"], item, key="bob-rating-3", rating=1, expected_version=1)
     assert stale.status_code == 409 and "changed elsewhere" in stale.json()["detail"]
     assert _sql(live_app.db_path, "SELECT count(*) FROM rating_events") == [(2,)]
-    assert _ratings(live_app.db_path) == [("bob", item["response_id"], 2, 0, 2)]
+    assert _ratings(live_app.db_path) == [("bob", _leases(live_app.db_path, "bob")[0], 2, 0, 2)]
 
 
 def test_two_annotators_on_k_1_are_never_both_counted(api, live_app) -> None:
@@ -151,7 +165,8 @@ def test_two_annotators_on_k_1_are_never_both_counted(api, live_app) -> None:
     assert live_app.studio.store.seed_dataset(data, pairs_per_prompt=1)  # two responses: bob gets alice's back
     live_app.studio.store.save_session("pair", "pair", kind="single", overlap=1)
     mine, theirs = _lease(api["alice"], "pair"), _lease(api["bob"], "pair")
-    assert mine["response_id"] != theirs["response_id"]  # a live lease is not handed out twice at k=1
+    (alices,), (bobs,) = _leases(live_app.db_path, "alice"), _leases(live_app.db_path, "bob")
+    assert alices != bobs  # a live lease is not handed out twice at k=1
     assert _rate(api["bob"], theirs, rating=3).status_code == 200
     _sql(
         live_app.db_path,
@@ -159,17 +174,14 @@ def test_two_annotators_on_k_1_are_never_both_counted(api, live_app) -> None:
         "WHERE annotator_id = (SELECT id FROM annotators WHERE name = 'alice')",
     )
     again = _lease(api["bob"], "pair")  # alice's lease ran out: her response went back to the pool
-    assert again["response_id"] == mine["response_id"]
+    assert _leases(live_app.db_path, "bob")[-1] == alices
     in_progress = _rate(api["alice"], mine, rating=5)
     assert in_progress.status_code == 409 and "is taken" in in_progress.json()["detail"]
     assert _rate(api["bob"], again, rating=2).status_code == 200
     finished = _rate(api["alice"], mine, rating=5)
     assert finished.status_code == 409 and "is taken" in finished.json()["detail"]
     assert JUDGE_REASON not in in_progress.text + finished.text  # a refusal reveals nothing
-    assert _ratings(live_app.db_path, "pair") == [
-        ("bob", theirs["response_id"], 3, 0, 1),
-        ("bob", mine["response_id"], 2, 0, 1),
-    ]
+    assert _ratings(live_app.db_path, "pair") == [("bob", bobs, 3, 0, 1), ("bob", alices, 2, 0, 1)]
 
 
 def test_a_blind_session_that_hides_the_judge_never_reveals_it(api, live_app) -> None:
@@ -183,30 +195,33 @@ def test_a_blind_session_that_hides_the_judge_never_reveals_it(api, live_app) ->
     for answer in (leased, rated, retried):
         assert JUDGE_REASON not in answer.text and "test-grader" not in answer.text
         assert not [m for m in MODELS if m in answer.text], "model names stay hidden in a blind session"
-    # the same response's retry in the session that reveals the judge is refused, and says nothing
+    # the same response's retry in the session that reveals the judge is refused, and says nothing (its handle is
+    # alice's in "Hidden judge" only: unknown in FIVE)
     elsewhere = _rate(api["alice"], {**item, "session": FIVE}, rating=4, key="hidden-1")
-    assert elsewhere.status_code == 403 and JUDGE_REASON not in elsewhere.text
+    assert elsewhere.status_code == 404 and JUDGE_REASON not in elsewhere.text
 
     _session(live_app, "Open names", blind=False)
     shown = _lease(api["bob"], "Open names")
-    assert shown["model"] == live_app.studio.store.get_response(shown["response_id"]).model
+    assert shown["model"] == live_app.studio.store.get_response(_leases(live_app.db_path, "bob")[-1]).model
 
 
 def test_ids_sessions_and_kinds_are_checked(api, live_app) -> None:
     item = _lease(api["alice"])
     _session(live_app, "Other five")
-    wrong_session = _rate(api["alice"], {**item, "session": "Other five"}, rating=3)
-    assert wrong_session.status_code == 403 and "another session" in wrong_session.json()["detail"]
-    unknown = _rate(api["alice"], {**item, "response_id": 987654321}, rating=3)
+    wrong_session = _rate(api["alice"], {**item, "session": "Other five"}, rating=3)  # a handle is per session
+    assert wrong_session.status_code == 404 and f"no item {item['item']}" in wrong_session.json()["detail"]
+    by_id = _rate(api["alice"], {**item, "response_id": 987654321}, rating=3)
+    assert by_id.status_code == 403 and "Answer by `item`" in by_id.json()["detail"]  # annotators: s15 blindids
+    unknown = _rate(api["rita"], {**item, "response_id": 987654321}, rating=3)
     # answered as a response not leased to you (s11): a 404 here told which ids exist
     assert unknown.status_code == 409 and "#987654321 was not handed to you" in unknown.json()["detail"]
     for huge in (2**63, 10**30):
-        too_big = _rate(api["alice"], {**item, "response_id": huge}, rating=3)
+        too_big = _rate(api["rita"], {**item, "response_id": huge}, rating=3)
         assert too_big.status_code == 400 and "response_id must be a whole number" in too_big.json()["detail"]
     wild = _rate(api["alice"], item, rating=10**30)  # refused before any SQL, never a 500
     assert wild.status_code == 400 and "rating must be a whole number" in wild.json()["detail"]
-    not_leased = _rate(api["bob"], item, rating=3)
-    assert not_leased.status_code == 409 and "was not handed to you" in not_leased.json()["detail"]
+    not_leased = _rate(api["bob"], item, rating=3)  # alice's handle means nothing to bob
+    assert not_leased.status_code == 404 and f"no item {item['item']}" in not_leased.json()["detail"]
     no_session = api["alice"].post("/sessions/nope/next")
     assert no_session.status_code == 404 and "no annotation session 'nope'" in no_session.json()["detail"]
     pairwise = _rate(api["alice"], {**item, "session": "Demo session"}, rating=3)
@@ -215,7 +230,7 @@ def test_ids_sessions_and_kinds_are_checked(api, live_app) -> None:
 
     leased = api["bob"].post("/sessions/Demo session/next").json()  # a pairwise lease, as before (+ message)
     assert set(leased) == {"done", "item", "progress", "message", "kind"} and leased["kind"] == "pairwise"
-    assert {"comparison_id", "left", "right", "left_model", "right_model"} <= set(leased["item"])
+    assert {"item", "comparison_id", "left", "right", "left_model", "right_model"} <= set(leased["item"])
     assert "swapped" not in leased["item"]  # the order drawn stays with the lease (it would name response 1)
 
 
@@ -226,7 +241,7 @@ def test_openapi_lists_the_rating_route_and_a_lease_discriminated_by_kind(live_a
     assert "Idempotency-Key" in {p["name"] for p in submit["parameters"]}
     assert {"409", "403", "400", "404"} <= set(submit["responses"])
     rating_in = schema["components"]["schemas"]["RatingIn"]["properties"]
-    assert {"session", "response_id", "rating", "skipped", "expected_version", "confidence"} <= set(rating_in)
+    assert {"session", "item", "response_id", "rating", "skipped", "expected_version", "confidence"} <= set(rating_in)
     lease = schema["paths"]["/api/v1/sessions/{name}/next"]["post"]["responses"]["200"]["content"]
     answer = lease["application/json"]["schema"]
     assert answer["discriminator"]["propertyName"] == "kind"

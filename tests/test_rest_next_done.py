@@ -27,7 +27,7 @@ def test_next_says_why_a_session_is_done_early_and_items_carry_final(live_app: A
     with _client(live_app, "alice") as alice:
         item = alice.post("/sessions/first/next").json()["item"]
         assert item["final"] == ""  # a new lease: the answer may still change
-        label = {"session": "first", "comparison_id": item["comparison_id"], "choice": "left"}
+        label = {"session": "first", "item": item["item"], "choice": "left"}
         assert alice.post("/labels", json=label).status_code == 200
         done = alice.post("/sessions/second/next").json()
         assert done["done"] is True and done["item"] is None and done["kind"] == "pairwise"
@@ -38,7 +38,7 @@ def test_next_says_why_a_session_is_done_early_and_items_carry_final(live_app: A
         lease = alice.post("/sessions/rates/next").json()
         while not lease["done"]:  # rate both responses of the dataset
             assert lease["kind"] == "single" and lease["item"]["final"] == ""
-            rated = {"session": "rates", "response_id": lease["item"]["response_id"], "rating": 5}
+            rated = {"session": "rates", "item": lease["item"]["item"], "rating": 5}
             assert alice.post("/ratings", json=rated).status_code == 200
             lease = alice.post("/sessions/rates/next").json()
         assert lease["message"] == "You have rated every response this session has for you."  # the page's line

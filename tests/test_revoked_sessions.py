@@ -16,12 +16,13 @@ from typing import Any
 
 import httpx
 import pytest
+from conftest import APP_ACCOUNTS
 from sqlalchemy import event, inspect, text
 from test_annotation_workflow import HEAD, _migrate, _schema_diff
 from test_store_postgres import pg_server, pg_template, pg_url  # noqa: F401  (PostgreSQL fixtures)
 from tls_harness import make_studio, serve_studio
 
-from annotation_store import StoreError, open_store
+from annotation_store import Store, StoreError, open_store
 from annotation_store.db import make_engine, sqlite_url
 from web.sessions import COOKIE_NAME, IMPORTED_SUFFIX, REVOKED_FILE, SessionSigner
 
@@ -32,6 +33,13 @@ SAME_ORIGIN = {"Sec-Fetch-Site": "same-origin"}
 def _sql(path: Path, query: str, *args: object) -> list[tuple[Any, ...]]:
     with sqlite3.connect(path) as connection:
         return connection.execute(query, args).fetchall()
+
+
+def _accounts(store: Store, *names: str) -> None:
+    """The test accounts ``names`` (``APP_ACCOUNTS``' passwords and roles): a cookie is valid only for an account."""
+    for name in names:
+        password, role = APP_ACCOUNTS[name]
+        store.create_annotator(name, role=role, password=password)
 
 
 def signed_in_user(url: str, cookie: str) -> str | None:
@@ -90,6 +98,7 @@ def test_a_logout_on_one_server_refuses_the_cookie_on_another(database: str, db_
 def test_an_older_versions_logouts_are_imported_once_and_survive_restarts(db_path: Path) -> None:
     home = db_path.parent
     store = open_store(db_path)
+    _accounts(store, "alice")  # a cookie names an account that holds its name (s15)
     signer = SessionSigner(home, HOURS, store)
     logged_out, still_in = signer.issue("alice"), signer.issue("alice")
     found = signer.read(logged_out)
@@ -126,6 +135,7 @@ def test_an_unreadable_old_file_stops_the_start_with_its_name(db_path: Path) -> 
 def test_expired_rows_are_purged_on_logout_and_a_logout_is_idempotent(db_path: Path) -> None:
     now = [1_900_000_000.0]
     store = open_store(db_path)
+    _accounts(store, "alice", "bob")
     try:
         signer = SessionSigner(db_path.parent, 1.0, store, clock=lambda: now[0])
         first = signer.issue("alice")
@@ -151,6 +161,7 @@ def test_expired_rows_are_purged_on_logout_and_a_logout_is_idempotent(db_path: P
 
 def test_each_check_is_one_primary_key_read_and_only_revoked_answers_are_remembered(db_path: Path) -> None:
     store, elsewhere = open_store(db_path), open_store(db_path)  # two processes' connections
+    _accounts(store, "alice")
     statements: list[str] = []
 
     def queries(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
@@ -180,6 +191,7 @@ def test_each_check_is_one_primary_key_read_and_only_revoked_answers_are_remembe
 # ---------------------------------------------------------------------- migration 0013
 def test_migration_0013_down_and_up_on_sqlite(db_path: Path) -> None:
     store = open_store(db_path)
+    _accounts(store, "alice")
     SessionSigner(db_path.parent, HOURS, store).revoke(SessionSigner(db_path.parent, HOURS, store).issue("alice"))
     store.close()
     assert _sql(db_path, "SELECT count(*) FROM revoked_sessions") == [(1,)]

@@ -149,7 +149,8 @@ def test_posting_a_label_answers_alike_for_an_unknown_id_and_one_not_leased(api:
     studio.store.save_session(PAIRS, DEMO)
     other = studio.desk.next_item("other", PAIRS)  # leased to someone else
     assert other is not None
-    headers = {"Authorization": f"Bearer {tokens['ann']}"}
+    # a reviewer's ids (annotators name items by their handles, and an id from them is 403: s15 blindids)
+    headers = {"Authorization": f"Bearer {tokens['rita']}"}
     body = {"session": PAIRS, "choice": "left", "swapped": False}
     existing = client.post("/api/v1/labels", json={**body, "comparison_id": other.comparison.id}, headers=headers)
     unknown = client.post("/api/v1/labels", json={**body, "comparison_id": 987654}, headers=headers)

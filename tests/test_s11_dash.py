@@ -88,7 +88,10 @@ def test_a_grading_only_dashboard_hides_the_pairwise_panels_and_names_itself(
         "_No judge score to correlate with yet: rate this dataset with the judge, for example:_\n\n" + code(command)
     )
     assert "NAME" not in ratings
-    # a dataset with comparisons: the panels come back
+    # a dataset with comparisons and something to chart (s15: one never judged nor labelled shows a hint
+    # instead of empty panels): the panels come back
+    first = int(studio.store.comparison_table(DEMO)["id"].iloc[0])
+    studio.store.save_label(first, "alice", "1", presented_swapped=False)
     back = _shown(studio, DEMO)
     assert back["dashboard-pairwise"].visible is True
 
@@ -130,10 +133,15 @@ def test_the_agreement_line_says_how_many_uncertain_verdicts_it_left_out(studio:
     assert (judge["against_majority"]["judge_uncertain"], judge["per_vote"]["judge_uncertain"]) == (1, 1)
     text = format_report(report)
     run_lines = text.split(f"Judge run {run}:")[1].splitlines()
-    assert run_lines[1].startswith("  vs majority (n=5)") and run_lines[1].endswith(" (1 uncertain left out)")
-    assert run_lines[2].startswith("  per label (n=5)") and run_lines[2].endswith(" (1 uncertain left out)")
+    # s15: the headline counts the uncertain verdict as wrong; the decisive-only figure follows, labelled so
+    assert run_lines[1].startswith("  vs majority (n=6)")
+    assert run_lines[1].endswith("; 1 judged without a decisive verdict count as wrong")
+    assert run_lines[2].startswith("  vs majority, decisive verdicts only (n=5)")
+    assert run_lines[2].endswith(" (1 uncertain left out)")
+    assert run_lines[3].startswith("  per label (n=5)") and run_lines[3].endswith(" (1 uncertain left out)")
     (card,) = [j for j in judge_report_card(report)["judges"] if j["run_id"] == run]
-    assert (card["agreement"]["n"], card["agreement"]["uncertain_left_out"]) == (5, 1)
+    assert (card["agreement"]["n"], card["agreement"]["uncertain_left_out"]) == (6, 1)
+    assert card["agreement"]["decisive"]["n"] == 5 and card["agreement"]["no_verdict"] == 1
     summary = summary_markdown(build_dashboard(studio.store, DEMO, run, cache=ReportCache()))
     assert (
         "per label (each person's label on its own) over **5** labels (1 uncertain left out): accuracy **1.000**"
@@ -191,7 +199,7 @@ def test_the_report_card_page_says_the_same_as_the_cli_and_dashboard(
     run = _uncertain_run(studio)
     card = judge_report_card(metrics_report(studio.store, DEMO, n_bootstrap=0))
     (judge,) = [j for j in card["judges"] if j["run_id"] == run]
-    assert "on 5 comparisons: accuracy" in card_markdown({**card, "judges": [judge]})
+    assert "on 6 comparisons: accuracy" in card_markdown({**card, "judges": [judge]})
     assert "(1 uncertain left out); per label (each person's label on its own)" in card_markdown(
         {**card, "judges": [judge]}
     )
@@ -250,7 +258,7 @@ def test_a_borderline_difference_is_said_where_the_interval_and_the_sign_test_di
         store.save_label(int(row["id"]), "ann", verdict, presented_swapped=False)
         store.save_verdict(run, NewVerdict(int(row["id"]), verdict, "ok"))
     text = format_report(metrics_report(store, "ckpts", n_bootstrap=0, baseline="ckpt-A"))
-    assert "People's partial order (p < 0.05): no significant differences" in text
+    assert "People's partial order (p < 0.05, Holm-adjusted over 1 pair test): no significant differences" in text
     assert "  Borderline: ckpt-B vs ckpt-A (14 wins, 5 losses, 1 tie): the people-only win rate's interval " in text
     assert "leaves out 0.5 (a normal approximation, ties counting half), but the exact sign test" in text
 

@@ -100,7 +100,7 @@ def test_both_pages_say_where_the_first_item_appears_before_start(demo: gr.Block
     grade = _component(demo, "grade-header").value
     assert grade == "_Choose the session above and press “Start / next response”: the first response appears here._"
     started = by_id(handler(demo, "next_item")(DEMO_SESSION, ALICE))  # Start replaces the hint by the item
-    assert started["annotate-header"].startswith("## Comparison **#")
+    assert started["annotate-header"].startswith("## Item **")  # alice, an annotator: a handle (s15 blindids)
 
 
 # ---------------------------------------------------------------------- 2, 3: a skip that comes back
@@ -112,17 +112,18 @@ def test_a_returning_skip_says_it_was_skipped_and_a_second_skip_keeps_version_1(
     first = next_response("grades", ALICE)
     skipped = _state(first)
     said = by_id(answer("skip", "grades", skipped, False, 1.0, 0, "s-1", None, 0, False, "", ALICE))
-    assert f"Skipped response #{skipped} (version 1)" in said["grade-feedback"]
+    handle = studio.grading.open_item("alice", "grades", skipped).ref.handle  # alice is told a handle, not the id
+    assert f"Skipped item {handle} (version 1)" in said["grade-feedback"]
     for n in range(3):  # the three fresh responses, rated
         fresh = _state(next_response("grades", ALICE))
         handler(demo, "submit_rating")("submit", "grades", fresh, False, 1.0, 0, f"r-{n}", "6", 0, False, "", ALICE)
     back = by_id(next_response("grades", ALICE))  # nothing fresh is left: the skip comes back once
-    assert back["grade-header"].startswith(f"## Response **#{skipped}**")
+    assert back["grade-header"].startswith(f"## Item **{handle}**")
     assert back["grade-header"].endswith(" · you skipped this earlier (version 1)")  # its version: s14 drafts2
     assert "editing" not in back["grade-header"]
     assert "You skipped this response earlier: answer it now, or skip it again." in back["grade-feedback"]
     again = by_id(answer("skip", "grades", skipped, False, 1.0, 1, "s-2", None, 0, False, "", ALICE))
-    assert f"Skipped response #{skipped} (version 1)" in again["grade-feedback"]  # was "(version 2)"
+    assert f"Skipped item {handle} (version 1)" in again["grade-feedback"]  # was "(version 2)"
     query = "SELECT r.version, r.skipped FROM ratings r JOIN annotators a ON a.id = r.annotator_id "
     assert _sql(db_path, query + "WHERE a.name = 'alice' AND r.response_id = ?", skipped) == [(1, 1)]
     assert _sql(db_path, "SELECT COUNT(*) FROM rating_events WHERE response_id = ?", skipped) == [(1,)]
@@ -138,9 +139,10 @@ def test_a_returning_skipped_comparison_says_so_in_its_header(demo: gr.Blocks, s
     fresh = _state(next_item("pairs", ALICE))
     handler(demo, "submit_label")("submit", "pairs", fresh, False, 1.0, 0, "k-2", "left", 0, False, "", ALICE)
     back = by_id(next_item("pairs", ALICE))
-    assert back["annotate-header"] == f"## Comparison **#{skipped}** · you skipped this earlier (version 1)"
+    handle = studio.desk.open_item("alice", "pairs", skipped).ref.handle  # alice is told a handle, not the id
+    assert back["annotate-header"] == f"## Item **{handle}** · you skipped this earlier (version 1)"
     again = by_id(answer("skip", "pairs", skipped, False, 1.0, 1, "k-3", None, 0, False, "", ALICE))
-    assert f"Skipped comparison #{skipped} (version 1)" in again["annotate-feedback"]
+    assert f"Skipped item {handle} (version 1)" in again["annotate-feedback"]
 
 
 # ---------------------------------------------------------------------- 3, 4: over REST
@@ -157,30 +159,33 @@ def test_rest_skips_and_refused_edits_say_only_what_was_shown(live_app: Any) -> 
 
     alice, bob = client("alice"), client("bob")
     item = alice.post("/sessions/blind/next").json()["item"]
-    body = {"session": "blind", "comparison_id": item["comparison_id"]}
+    body = {"session": "blind", "item": item["item"]}  # annotators name an item by its handle (s15 blindids)
     for _ in range(2):  # a skip sent twice is one answer
         assert alice.post("/labels", json={**body, "choice": "skip"}).json()["label"]["version"] == 1
     answered = alice.post("/labels", json={**body, "choice": "left"}).json()
     assert answered["judge"] is None and answered["label"]["version"] == 2  # no judge verdict on the item
     refused = alice.post("/labels", json={**body, "choice": "right"})
     assert refused.status_code == 409 and refused.json()["detail"] == (
-        f"Your label on comparison #{item['comparison_id']} can no longer be changed: the model names were shown "
+        f"Your label on item {item['item']} can no longer be changed: the model names were shown "
         "to you after your answer; nothing was saved."
     )
     # an open session with no judge verdict shows nothing after the answer: it stays open to edits
     mine = bob.post("/sessions/open/next").json()["item"]
-    opened = {"session": "open", "comparison_id": mine["comparison_id"]}
+    opened = {"session": "open", "item": mine["item"]}
     assert bob.post("/labels", json={**opened, "choice": "left"}).json()["judge"] is None
     edited = bob.post("/labels", json={**opened, "choice": "tie"})
     assert edited.status_code == 200 and edited.json()["label"]["version"] == 2
     # once the item has a judge verdict, the judge's verdict is what was shown (the names were not hidden)
     run = studio.store.ensure_judge_run("fp-pair", {"model": "judge-x"})
-    studio.store.save_verdict(run, NewVerdict(mine["comparison_id"], "1", "ok"))
+    query = "SELECT s.comparison_id FROM assignments s JOIN annotators a ON a.id = s.annotator_id WHERE a.name = 'bob'"
+    with sqlite3.connect(live_app.db_path) as db:
+        (bobs,) = db.execute(query).fetchone()
+    studio.store.save_verdict(run, NewVerdict(bobs, "1", "ok"))
     assert bob.post("/labels", json={**opened, "choice": "right"}).json()["judge"] is not None
     late = bob.post("/labels", json={**opened, "choice": "left"})
     assert late.status_code == 409 and "changed: the judge's verdict was shown to you after" in late.text
     response = alice.post("/sessions/rated/next").json()["item"]
-    rated = {"session": "rated", "response_id": response["response_id"]}
+    rated = {"session": "rated", "item": response["item"]}
     assert alice.post("/ratings", json={**rated, "rating": 3}).status_code == 200
     again = alice.post("/ratings", json={**rated, "rating": 8})
     assert again.status_code == 409 and "changed: the model's name was shown to you after your answer" in again.text

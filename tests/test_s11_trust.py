@@ -87,9 +87,10 @@ def test_rest_labels_carries_what_makes_the_verdict_uncertain(live_app) -> None:
         base_url=live_app.url + "api/v1", headers={"Authorization": f"Bearer {token}"}, timeout=60
     ) as api:
         item = api.post(f"/sessions/{DEMO_SESSION}/next").json()["item"]
-        body = {"session": DEMO_SESSION, "comparison_id": item["comparison_id"], "choice": "left"}
+        body = {"session": DEMO_SESSION, "item": item["item"], "choice": "left"}  # a handle (s15 blindids)
         answer = api.post("/labels", json=body)
-    swapped = live_app.studio.store.reopen("pairwise", "alice", DEMO_SESSION, item["comparison_id"]).swapped
+    comparison_id = live_app.studio.desk.handles.resolve("alice", DEMO_SESSION, item["item"])
+    swapped = live_app.studio.store.reopen("pairwise", "alice", DEMO_SESSION, comparison_id).swapped
     assert answer.status_code == 200, answer.text
     judge = answer.json()["judge"]
     assert judge["status"] == "uncertain" and judge["uncertain"] is True

@@ -91,13 +91,14 @@ def test_picking_another_session_takes_the_item_off_the_page(demo: gr.Blocks, st
     studio.store.save_session("Crowd", PAIRS, guidelines="Crowd rules.")
     item = by_id(handler(demo, "next_item")("Crowd", ALICE))
     shown_id = handler_updates(demo, "Crowd")["id"]  # Start again: the same (leased) comparison
-    assert "Comparison" in item["annotate-header"]
+    assert item["annotate-header"].startswith("## Item **")  # alice: the item's handle (s15 blindids)
     chosen = _event(demo, "session_chosen", "annotate-guidelines")
     same = chosen("Crowd", shown_id, ALICE, "Crowd")
     assert list(same.values()) == [gr.skip()]  # the item's own session: the item stays
     moved = by_id(chosen(DEMO_SESSION, shown_id, ALICE, "Crowd"))
     assert moved["annotate-header"].startswith("_Choose the session above")
-    assert f"Comparison #{shown_id} of Crowd stays yours" in moved["annotate-feedback"]
+    handle = studio.desk.open_item("alice", "Crowd", shown_id).ref.handle
+    assert f"Item {handle} of Crowd stays yours" in moved["annotate-feedback"]
     assert moved["submit-label"]["interactive"] is False and moved["label-1"]["interactive"] is False
     assert "Crowd rules." not in moved["annotate-guidelines"]
     # the lease holds: back to "Crowd", Start hands out the same comparison

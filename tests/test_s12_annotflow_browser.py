@@ -58,7 +58,7 @@ def test_start_pressed_at_once_after_login_leases_an_item_of_the_session_shown(l
     live_app.studio.store.save_session("Crowd", PAIRS, guidelines="Prefer the shorter answer.", randomize_order=False)
     with browser_page(live_app.url, "alice", "alice-pass-1") as page:
         page.locator("#start-labelling").click()  # as soon as it shows (Playwright waits until it is usable)
-        page.wait_for_function(f"{HEADER}.includes('Comparison')")
+        page.wait_for_function(f"{HEADER}.includes('Item ')")  # annotators: the item's handle (s15 blindids)
         assert page.locator("#annotate-session input").input_value() == "Crowd"
         assert _leases(live_app.db_path, "alice") == [("Crowd", PAIRS)]
         header = page.locator("#annotate-header").inner_text()
@@ -94,7 +94,7 @@ def test_keyboard_only_tab_to_start_enter_2_enter_saves_twice(live_app: Any) -> 
         page.wait_for_function("!document.querySelector('#start-labelling').disabled")
         _tab_to(page, "start-labelling")
         page.keyboard.press("Enter")
-        page.wait_for_function(f"{HEADER}.includes('Comparison')")
+        page.wait_for_function(f"{HEADER}.includes('Item ')")  # annotators: the item's handle (s15 blindids)
         page.wait_for_function(f"{FOCUSED} === 'annotate-header'")  # the focus left Start for the item
         header = page.locator("#annotate-header").inner_text()
         page.keyboard.press("2")
@@ -106,7 +106,7 @@ def test_keyboard_only_tab_to_start_enter_2_enter_saves_twice(live_app: Any) -> 
         page.wait_for_function(CHECKED, arg="left")
         page.keyboard.press("Enter")
         _saved(page, "Left is better", header)
-        assert "Still comparison" not in page.locator("#annotate-feedback").inner_text()
+        assert "Still item" not in page.locator("#annotate-feedback").inner_text()
     assert _labels(live_app.db_path, "alice") == [("2", "Crowd"), ("1", "Crowd")]
 
 
@@ -119,7 +119,7 @@ def test_keyboard_only_on_the_grade_page_a_digit_and_enter_save_twice(live_app: 
         page.wait_for_function("!document.querySelector('#start-grading').disabled")
         _tab_to(page, "start-grading")
         page.keyboard.press("Enter")
-        page.wait_for_function("document.querySelector('#grade-header').innerText.includes('Response')")
+        page.wait_for_function("document.querySelector('#grade-header').innerText.includes('Item ')")
         page.wait_for_function(f"{FOCUSED} === 'grade-header'")
         page.wait_for_function("document.querySelectorAll('#grade-rating input').length === 5")
         for rating in ("4", "2"):
@@ -151,7 +151,7 @@ def test_on_a_phone_the_item_heading_is_on_screen_after_start_and_after_a_submit
         page.set_viewport_size(PHONE)
         page.wait_for_function("document.querySelector('#annotate-session input')?.value === 'Crowd'")
         page.locator("#start-labelling").click()
-        page.wait_for_function(f"{HEADER}.includes('Comparison')")
+        page.wait_for_function(f"{HEADER}.includes('Item ')")  # annotators: the item's handle (s15 blindids)
         page.wait_for_function(HEADING_ON_SCREEN)
         header = page.locator("#annotate-header").inner_text()
         page.evaluate("window.scrollTo(0, document.body.scrollHeight)")  # read to the end, then answer

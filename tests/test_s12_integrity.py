@@ -72,13 +72,11 @@ def test_rest_next_hands_annotators_no_order_and_labels_need_none(live_app, db_p
             leased = api.post(f"/sessions/{SESSION}/next")
             item = leased.json()["item"]
             assert "swapped" not in leased.text and "verdict" not in leased.text
-            answer = api.post(
-                "/labels", json={"session": SESSION, "comparison_id": item["comparison_id"], "choice": "left"}
-            )
+            answer = api.post("/labels", json={"session": SESSION, "item": item["item"], "choice": "left"})
             assert answer.status_code == 200, answer.text
             assert "swapped" not in answer.json()["label"] and "verdict" not in answer.json()["label"]
             assert answer.json()["label"]["choice"] == "left"
-            seen.append(item["comparison_id"])
+            seen.append(item["item"])
         again = api.post(f"/sessions/{SESSION}/next").json()["item"]
         assert "swapped" not in json.dumps(again)
     rows = sql_rows(

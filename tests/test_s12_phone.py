@@ -35,7 +35,7 @@ def _start_grading(page: Any, session: str) -> None:
         if picker.input_value() == session:
             break
     page.locator("#start-grading").click()
-    page.wait_for_function("document.querySelector('#grade-header').innerText.includes('Response')")
+    page.wait_for_function("document.querySelector('#grade-header').innerText.includes('Item ')")  # s15 blindids
     page.wait_for_function("document.querySelectorAll('#grade-rating input').length === 10")
 
 

@@ -100,12 +100,13 @@ def test_borderline_is_in_the_json_and_the_text_card_and_dashboard_say_it(studio
         "estimate": pytest.approx(0.725),
         "low": pytest.approx(0.725 - z * se),
         "high": pytest.approx(0.725 + z * se),
-        "sign_test_p": pytest.approx(binomtest(14, 19, 0.5).pvalue),
+        "sign_test_p": pytest.approx(binomtest(14, 19, 0.5).pvalue),  # Holm over 1 pair test: unchanged
+        "adjusted": True,  # s15: the partial order's p is Holm-adjusted
     }
     assert entry["sign_test_p"] > report["settings"]["alpha"] and report["settings"]["borderline_rule"]
     said = "Borderline: ckpt-B vs ckpt-A (14 wins, 5 losses, 1 tie): the people-only win rate's interval 0.725 ["
     assert f"  {said}" in format_report(report)
-    assert "finds no significant difference (p = 0.064)" in format_report(report)
+    assert "finds no significant difference (Holm-adjusted p = 0.064)" in format_report(report)
 
     card = judge_report_card(report)
     assert card["borderline"] == report["people"]["borderline"]
@@ -116,7 +117,8 @@ def test_borderline_is_in_the_json_and_the_text_card_and_dashboard_say_it(studio
     # side with more wins, in the same sentence
     board = build_dashboard(studio.store, DATASET, run, cache=ReportCache())
     shown = summary_markdown(board)
-    assert "Borderline: ckpt" in shown and "(14 wins, 5 losses, 1 tie)" in shown and "(p = 0.064)" in shown
+    assert "Borderline: ckpt" in shown and "(14 wins, 5 losses, 1 tie)" in shown
+    assert "(Holm-adjusted p = 0.064)" in shown
 
 
 def test_no_borderline_where_the_sign_test_orders_the_two(studio: Studio) -> None:

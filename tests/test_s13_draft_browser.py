@@ -6,6 +6,7 @@ empty. Debian's chromium on the app without a judge (``live_app``) and a real SQ
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -29,11 +30,11 @@ def _sql(path: Path, query: str, *args: Any) -> list[tuple[Any, ...]]:
 
 
 def _number(header: str) -> str:
-    """ "Comparison #3 · …" -> "#3"."""
-    return "#" + header.split("#", 1)[1].split()[0]
+    """ "Item 7KQ2MXA3FZ · …" -> "7KQ2MXA3FZ" (annotators see an item's handle, not its number: s15 blindids)."""
+    return header.split()[1]
 
 
-SHOWS = "(n) => (document.querySelector('#annotate-header').innerText.match(/#(\\d+)/) || [])[0] === n"
+SHOWS = "(n) => (document.querySelector('#annotate-header').innerText.match(/^\\s*Item\\s+(\\S+)/) || [])[1] === n"
 
 
 def _start(page: Any, session: str, prefix: str = "annotate", start: str = "start-labelling") -> str:
@@ -41,8 +42,7 @@ def _start(page: Any, session: str, prefix: str = "annotate", start: str = "star
     page.wait_for_function(f"document.querySelector('#{prefix}-session input')?.value === '{session}'")
     page.wait_for_function(f"!document.querySelector('#{start}').disabled")
     page.locator(f"#{start}").click()
-    noun = "Comparison" if prefix == "annotate" else "Response"
-    page.wait_for_function(f"document.querySelector('#{prefix}-header').innerText.includes('{noun} #')")
+    page.wait_for_function(f"document.querySelector('#{prefix}-header').innerText.includes('Item ')")
     return str(page.locator(f"#{prefix}-header").inner_text())
 
 
@@ -107,7 +107,7 @@ def test_a_draft_is_never_put_onto_another_item(live_app: Any) -> None:
         # a draft under another session's name for the same number: never used here
         page.evaluate(
             "(k) => sessionStorage.setItem(k, JSON.stringify({choice: 'tie', comment: 'other session'}))",
-            '["judge-studio-draft","annotate","x","Other",' + _number(first)[1:] + "]",
+            json.dumps(["judge-studio-draft", "annotate", "x", "Other", _number(first)]),
         )
 
         page.reload()

@@ -29,18 +29,31 @@ FEEDBACK = "document.querySelector('#annotate-feedback').innerText"
 DROPPED = "Your unsent draft was dropped: this answer was changed elsewhere (version 2)."
 
 
+def _id(db_path: Path, handle: str) -> int:
+    """The comparison ``handle`` names for alice in "Crowd" (annotators are told no ids: s15 blindids)."""
+    from annotation_store import open_store
+    from orchestration.item_handles import HandleBook
+
+    store = open_store(db_path)
+    try:
+        return HandleBook(store, "pairwise", "comparison").resolve("alice", "Crowd", handle)
+    finally:
+        store.close()
+
+
 def _label(db_path: Path, comparison: str) -> tuple[Any, ...]:
     with sqlite3.connect(db_path) as db:
         row = db.execute(
             "SELECT l.verdict, l.comment, l.version FROM labels l JOIN annotators a ON a.id = l.annotator_id "
             "WHERE a.name = 'alice' AND l.comparison_id = ?",
-            (int(comparison[1:]),),
+            (_id(db_path, comparison),),
         ).fetchone()
     return tuple(row)
 
 
 def _answer_first(live_app: Any, page: Any) -> str:
-    """Alice answers the first comparison "right" (version 1); the second one is on screen after. Returns "#N"."""
+    """Alice answers the first comparison "right" (version 1); the second one is on screen after. Returns its
+    handle."""
     first = _start(page, "Crowd")
     page.locator("#label-2").click()
     page.wait_for_function(CHECKED, arg="right")
@@ -75,7 +88,7 @@ def test_previous_without_a_change_writes_no_draft_and_the_newer_answer_wins(liv
         assert page.evaluate(DRAFT_KEYS) == [], "nothing was changed: no draft"
 
         # alice changes it elsewhere (another tab, REST): version 2
-        live_app.studio.store.save_label(int(first[1:]), "alice", "1", comment=ELSEWHERE)
+        live_app.studio.store.save_label(_id(live_app.db_path, first), "alice", "1", comment=ELSEWHERE)
         page.locator("#start-labelling").click()  # the leased second comparison
         page.wait_for_function(f"(n) => !({SHOWS.split('=> ', 1)[1]})", arg=first)
         _previous(page, first, 2)
@@ -103,7 +116,7 @@ def test_a_draft_made_on_an_older_version_is_dropped_with_a_note(live_app: Any) 
         # (the confidence and the flag are kept too since session 14: "0" is "–", none chosen)
         assert stored == {"choice": "tie", "comment": "my unsent edit", "confidence": "0", "flagged": False, "base": 1}
 
-        live_app.studio.store.save_label(int(first[1:]), "alice", "1", comment=ELSEWHERE)  # version 2
+        live_app.studio.store.save_label(_id(live_app.db_path, first), "alice", "1", comment=ELSEWHERE)  # version 2
         page.reload()
         page.wait_for_function("document.querySelector('#annotate-session input')?.value === 'Crowd'")
         _previous(page, first, 2)

@@ -141,8 +141,9 @@ def _card_stub() -> dict[str, Any]:
 def test_metrics_text_prints_each_judges_partial_order(report: dict[str, Any]) -> None:
     text = format_report(report)
     run = _run_of(report, PANDA_JUDGE)
-    edges = "bloom-7b > cerebras-gpt-6.7B, llama-7b > bloom-7b, llama-7b > opt-7b"
-    line = f"Judge run {run}'s partial order (p < 0.05): {edges}"
+    # s15: Holm-adjusted over the 10 pair tests, only llama-7b > cerebras-gpt-6.7B is left of the judge's order
+    edges = "llama-7b > cerebras-gpt-6.7B"
+    line = f"Judge run {run}'s partial order (p < 0.05, Holm-adjusted over 10 pair tests): {edges}"
     assert line in text.splitlines()
     people = [n for n, t in enumerate(text.splitlines()) if t.startswith("People's partial order")]
     judges = [n for n, t in enumerate(text.splitlines()) if "'s partial order (p <" in t and t.startswith("Judge run")]
@@ -176,7 +177,7 @@ def test_the_dashboard_leads_with_the_cards_figure_and_names_the_per_label_one(
     summary = summary_markdown(board)
     headline = (
         f"Human vs judge against people's majority label over **999** comparisons: accuracy "
-        f"**{agreement['accuracy']:.3f}** [{ci['low']:.3f}, {ci['high']:.3f}], Cohen's κ "
+        f"**{agreement['accuracy']:.3f}** [{ci['low']:.3f}, {ci['high']:.3f}] (95% CI), Cohen's κ "
         f"**{agreement['cohen_kappa']:.3f}**, macro F1 **{agreement['macro_f1']:.3f}**"
     )
     assert headline in summary
@@ -201,7 +202,7 @@ def test_a_dataset_without_people_labels_says_so_once(shared_data: Path, tmp_pat
     assert text.splitlines()[1] == NO_PEOPLE_LABELS
     for empty in ("1: 0, 2: 0, tie: 0", "people n/a", "corrected n/a", "No share of response-1", "settled by"):
         assert empty not in text
-    assert "win rate of alpaca-7b against text_davinci_003, judge only: 0.265 [0.235, 0.295]" in text
+    assert "win rate of alpaca-7b against text_davinci_003, judge only (95% CI): 0.265 [0.235, 0.295]" in text
 
     card = card_text(judge_report_card(report))
     assert card.count(NO_PEOPLE_LABELS) == 1
@@ -220,5 +221,7 @@ def test_caveats_say_percentage_points() -> None:
         "position bias: the response shown first wins 62% of decisive verdicts "
         "(more than 10 percentage points from 50%, p = 4.9e-06)"
     )
-    (length,) = _length_caveats({"longer_rate": 0.8}, {"longer_rate": 0.6})
-    assert length.endswith("(more than 10 percentage points apart)")
+    # s15: the paired comparison on the same comparisons, with its McNemar p
+    paired = {"n": 50, "judge_rate": 0.8, "people_rate": 0.6, "p_value": 0.004}
+    (length,) = _length_caveats(paired, 0.05)
+    assert length.endswith("(more than 10 percentage points apart; exact McNemar p = 0.004)")

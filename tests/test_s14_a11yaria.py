@@ -29,7 +29,8 @@ def test_submit_on_a_final_answer_says_it_was_kept_not_saved(demo: gr.Blocks, st
     shown = _state(handler(demo, "next_item")("One", alice))
     submit = handler(demo, "submit_label")
     first = by_id(submit("submit", "One", shown, False, 1.0, 0, "k-1", "left", 0, False, "", alice))
-    assert f"Saved **Left is better** on comparison #{shown} (version 1)" in first["annotate-feedback"]
+    handle = studio.desk.open_item("alice", "One", shown).ref.handle  # alice is told a handle (s15 blindids)
+    assert f"Saved **Left is better** on item {handle} (version 1)" in first["annotate-feedback"]
     back = by_id(handler(demo, "previous_item")("One", None, alice))
     assert "your answer (version 1) is final" in back["annotate-header"]
     again = by_id(submit("submit", "One", shown, False, 1.0, 1, "k-2", "left", 0, False, "", alice))
@@ -54,7 +55,7 @@ def test_a_rating_kept_as_it_was_is_not_called_rated_again(demo: gr.Blocks, stud
 
 def test_the_item_title_is_a_heading_and_instruction_a_subheading(demo: gr.Blocks) -> None:  # noqa: F811
     shown = by_id(handler(demo, "next_item")("One", gr.Request(username="alice")))
-    assert shown["annotate-header"].startswith("## Comparison **#")
+    assert shown["annotate-header"].startswith("## Item **")  # alice, an annotator: the item's handle
     assert shown["annotate-prompt"].startswith("### Instruction\n\n")
 
 

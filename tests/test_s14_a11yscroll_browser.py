@@ -65,7 +65,8 @@ def _start_by_keyboard(page: Any) -> str:
     page.wait_for_function("!document.querySelector('#start-labelling').disabled")
     _tab_until(page, f"() => {FOCUSED} === 'start-labelling'")
     page.keyboard.press("Enter")
-    page.wait_for_function(f"{HEADER}.includes('Comparison')")
+    # an annotator's item by its handle, a reviewer's by its number (s15 blindids)
+    page.wait_for_function(f"/^\\s*(Comparison #\\d+|Item [A-Z2-7]+)/.test({HEADER})")
     page.wait_for_function(f"{FOCUSED} === 'annotate-header'")
     page.wait_for_timeout(300)  # the responses laid out
     return str(page.locator("#annotate-header").inner_text())

@@ -63,10 +63,10 @@ def _hanging_lookup(studio: Studio, monkeypatch: pytest.MonkeyPatch, who: str) -
     packets does; everyone else's is answered as before."""
     real = studio.store.browser_session_ended
 
-    def lookup(session_id: str, name: str, issued_at: Any) -> bool:
+    def lookup(session_id: str, name: str, issued_at: Any, account_id: int) -> bool:
         if name == who:
             time.sleep(HANG_S)
-        return real(session_id, name, issued_at)
+        return real(session_id, name, issued_at, account_id)
 
     monkeypatch.setattr(studio.store, "browser_session_ended", lookup)
 

@@ -94,7 +94,7 @@ def test_a_full_disk_over_rest_is_a_507_with_the_sentence_and_no_label_is_stored
                 answer = client.post(
                     "/api/v1/labels",
                     headers=bearer,
-                    json={"session": DEMO_SESSION, "comparison_id": item["comparison_id"], "choice": "left"},
+                    json={"session": DEMO_SESSION, "item": item["item"], "choice": "left"},
                 )
             assert answer.status_code == 507, answer.text
             assert answer.json() == {

@@ -45,15 +45,30 @@ MINUTE_IS_A_SECOND = (
 
 
 def _row(db_path: Path, table: str, item: str, name: str = "alice") -> tuple[Any, ...] | None:
-    """(answer, confidence, flagged, comment, version, skipped) of ``name``'s current answer on ``item``."""
+    """(answer, confidence, flagged, comment, version, skipped) of ``name``'s current answer on ``item``, the handle
+    the page named it by (annotators are told no ids: s15 blindids) in "Crowd" (labels) or "Grades" (ratings)."""
     answer, column = ("verdict", "comparison_id") if table == "labels" else ("rating", "response_id")
+    item_id = _id(db_path, table, item, name)
     query = (
         f"SELECT t.{answer}, t.confidence, t.flagged, t.comment, t.version, t.skipped FROM {table} t "
         f"JOIN annotators a ON a.id = t.annotator_id WHERE a.name = ? AND t.{column} = ?"
     )
     with sqlite3.connect(db_path) as db:
-        row = db.execute(query, (name, int(item[1:]))).fetchone()
+        row = db.execute(query, (name, item_id)).fetchone()
     return tuple(row) if row is not None else None
+
+
+def _id(db_path: Path, table: str, handle: str, name: str = "alice") -> int:
+    """The id of the item ``handle`` names for ``name`` in "Crowd" (labels) or "Grades" (ratings)."""
+    from annotation_store import open_store
+    from orchestration.item_handles import HandleBook
+
+    kind, noun, session = ("pairwise", "comparison", "Crowd") if table == "labels" else ("single", "response", "Grades")
+    store = open_store(db_path)
+    try:
+        return HandleBook(store, kind, noun).resolve(name, session, handle)
+    finally:
+        store.close()
 
 
 def _setup(live_app: Any, **extra: Any) -> None:
@@ -197,7 +212,7 @@ def test_a_draft_on_a_skipped_item_is_dropped_once_it_was_answered_and_skipped_a
     with browser_page(live_app.url, "alice", "alice-pass-1") as page:
         first = _start(page, "Crowd")
         page.locator("#skip-item").click()
-        page.wait_for_function(f"{FEEDBACK}.includes('Skipped comparison')")
+        page.wait_for_function(f"{FEEDBACK}.includes('Skipped item')")
         page.wait_for_function(f"(b) => {HEADER} !== b", arg=first)
         _previous(page, _number(first), "you skipped this earlier (version 1)")  # the skip's version, shown
         page.locator("#label-tie").click()
@@ -207,7 +222,7 @@ def test_a_draft_on_a_skipped_item_is_dropped_once_it_was_answered_and_skipped_a
         assert _stored(page)["base"] == 1
 
         # elsewhere (another tab, REST): answered (version 2), then skipped again (version 3)
-        store, cid = live_app.studio.store, int(_number(first)[1:])
+        store, cid = live_app.studio.store, _id(live_app.db_path, "labels", _number(first))
         store.save_label(cid, "alice", "1", comment="answered elsewhere")
         store.save_label(cid, "alice", None, skipped=True)
         assert _row(live_app.db_path, "labels", _number(first))[4:] == (3, 1)

@@ -1,6 +1,7 @@
-"""API tokens on a real PostgreSQL server (session 14): the token-expiry migration goes down and up again with a
-token row kept, and the last-use stamp on a request's path gives up at once while another process holds the
-database's write lock (``SET LOCAL lock_timeout``), as it does on SQLite (tests/test_s14_reviewfix.py)."""
+"""API tokens on a real PostgreSQL server (session 14): the token-expiry migration (and session 15's revocation
+time, 0020) goes down and up again with a token row kept, and the last-use stamp on a request's path gives up at
+once while another process holds the database's write lock (``SET LOCAL lock_timeout``), as it does on SQLite
+(tests/test_s14_reviewfix.py)."""
 
 from __future__ import annotations
 
@@ -36,6 +37,31 @@ def test_migration_0019_down_and_up_on_postgresql_keeps_a_token(request: pytest.
             assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == HEAD
             expires = connection.execute(text("SELECT expires_at FROM api_tokens")).scalars().all()
         assert len(expires) == 1 and expires[0] is not None  # the old token got an expiry at the upgrade
+    finally:
+        engine.dispose()
+
+
+def test_migration_0020_down_and_up_on_postgresql_keeps_a_revoked_token(request: pytest.FixtureRequest) -> None:
+    """Session 15 (tokens2): ``api_tokens.revoked_at`` is stamped on revoking, dropped by the downgrade, and back
+    after the upgrade (NULL for the token revoked before it: its 401 says only that it was revoked)."""
+    url = str(request.getfixturevalue("pg_url"))
+    store = open_store(url)
+    try:
+        store.create_annotator("bot", role="annotator", password="a-long-test-password")
+        info, secret = store.new_api_token("bot", "ci")
+        assert store.revoke_api_token(info.id) is not None
+        bearer = store.token_bearer(secret)
+        assert bearer is not None and bearer.revoked and bearer.revoked_at is not None
+    finally:
+        store.close()
+    engine = make_engine(url)
+    try:
+        _migrate(engine, "downgrade", "0019")
+        assert "revoked_at" not in {c["name"] for c in inspect(engine).get_columns("api_tokens")}
+        _migrate(engine, "upgrade", "head")
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == HEAD
+            assert connection.execute(text("SELECT revoked, revoked_at FROM api_tokens")).all() == [(True, None)]
     finally:
         engine.dispose()
 

@@ -205,12 +205,22 @@ def test_comparisons_with_an_empty_response_are_counted_and_said() -> None:
             "response2": ["Blue.", "", "Poodle.", "Paris."],
         }
     )
-    counts = {"empty_responses": empty_responses(texts)}
-    assert counts["empty_responses"] == {"n": 3, "by_model": {"ckpt-a": 3, "ckpt-b": 1}}
+    texts = texts.assign(id=[1, 2, 3, 4])
+    refused = pd.DataFrame({"run_id": 5, "comparison_id": [1, 2, 3, 4], "status": ["error"] * 3 + ["ok"]})
+    counts = {"empty_responses": empty_responses(texts, refused)}
+    assert counts["empty_responses"] == {
+        "n": 3,
+        "by_model": {"ckpt-a": 3, "ckpt-b": 1},
+        "by_rule": {},
+        "left_out": {"5": 3},
+        "n_left_out": 3,
+    }
     assert empty_responses_text(counts) == (
         "3 comparisons left out of the judge's figures: a response was empty (ckpt-a: 3, ckpt-b: 1); the judge "
-        "refuses an empty response, so an empty answer is counted as no loss"
+        "refused them (run 5: 3), so an empty answer is counted as no loss there"
     )
+    # s15: a run that judged them (an imported one) left nothing out, so nothing is said
+    assert empty_responses_text({"empty_responses": empty_responses(texts)}) == ""
     assert empty_responses_text({"empty_responses": {"n": 0, "by_model": {}}}) == ""
 
 
@@ -245,7 +255,13 @@ def test_the_report_text_json_and_card_say_how_many_comparisons_an_empty_respons
     inputs = ReportInputs("edge", texts, labels, verdicts, [JudgeRun(7, "j", "pandalm", "k", {})])
     report = report_dict(build_report(inputs, ReportOptions(n_bootstrap=0)))
     said = "1 comparison left out of the judge's figures: a response was empty (ckpt_a: 1)"
-    assert report["counts"]["empty_responses"] == {"n": 1, "by_model": {"ckpt_a": 1}}
+    assert report["counts"]["empty_responses"] == {
+        "n": 1,
+        "by_model": {"ckpt_a": 1},
+        "by_rule": {},
+        "left_out": {"7": 1},
+        "n_left_out": 1,
+    }
     assert said in format_report(report)
     card = judge_report_card(report)
     assert said in card_text(card)

@@ -158,8 +158,8 @@ def _assert_405s(client: TestClient) -> None:
     cases = {
         ("GET", "/api/v1/labels"): ("POST", "/api/v1/labels takes POST, not GET."),
         ("DELETE", "/api/v1/labels"): ("POST", "/api/v1/labels takes POST, not DELETE."),
-        ("PATCH", "/api/v1/datasets"): ("GET", "/api/v1/datasets takes GET, not PATCH."),
-        ("PUT", "/api/v1/tokens"): ("GET, POST", "/api/v1/tokens takes GET or POST, not PUT."),  # GET: s14 tokens
+        ("PATCH", "/api/v1/datasets"): ("GET, HEAD", "/api/v1/datasets takes GET, not PATCH."),
+        ("PUT", "/api/v1/tokens"): ("GET, HEAD, POST", "/api/v1/tokens takes GET or POST, not PUT."),  # GET: s14 tokens
         ("POST", "/api/v1/gold/3"): ("DELETE, PUT", "/api/v1/gold/3 takes DELETE or PUT, not POST."),
     }
     for (method, path), (allow, detail) in cases.items():

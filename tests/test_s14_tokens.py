@@ -269,7 +269,7 @@ def test_a_rest_label_final_because_the_names_were_shown_did_show_them(studio: S
         headers = _bearer(token)
         item = client.post("/api/v1/sessions/reveal/next", headers=headers).json()["item"]
         assert item["left_model"] is None  # blind: the lease names nobody
-        body = {"session": "reveal", "comparison_id": item["comparison_id"]}
+        body = {"session": "reveal", "item": item["item"]}  # an annotator's handle (s15 blindids)
         skipped = client.post("/api/v1/labels", json={**body, "choice": "skip"}, headers=headers)
         assert skipped.status_code == 200 and skipped.json()["models"] is None  # a skip reveals nothing
         answered = client.post("/api/v1/labels", json={**body, "choice": "left"}, headers=headers)
@@ -280,7 +280,7 @@ def test_a_rest_label_final_because_the_names_were_shown_did_show_them(studio: S
         assert changed.status_code == 409 and "the model names were shown to you" in changed.json()["detail"]
 
         other = client.post("/api/v1/sessions/hidden/next", headers=headers).json()["item"]
-        hidden = {"session": "hidden", "comparison_id": other["comparison_id"]}
+        hidden = {"session": "hidden", "item": other["item"]}
         blind = client.post("/api/v1/labels", json={**hidden, "choice": "left"}, headers=headers)
         assert blind.status_code == 200 and blind.json()["models"] is None  # nothing shown ...
         again = client.post("/api/v1/labels", json={**hidden, "choice": "right"}, headers=headers)
@@ -296,7 +296,7 @@ def test_a_rest_rating_final_because_the_name_was_shown_did_show_it(studio: Stud
     with _client(studio) as client:
         headers = _bearer(token)
         item = client.post("/api/v1/sessions/grades/next", headers=headers).json()["item"]
-        rated = {"session": "grades", "response_id": item["response_id"]}
+        rated = {"session": "grades", "item": item["item"]}
         answer = client.post("/api/v1/ratings", json={**rated, "rating": 4}, headers=headers)
         assert answer.status_code == 200 and answer.json()["model"] in {"model-alpha", "model-beta"}
         refused = client.post("/api/v1/ratings", json={**rated, "rating": 8}, headers=headers)

@@ -16,6 +16,8 @@ import httpx
 import pytest
 from tls_harness import make_studio, serve_studio
 
+from orchestration.access import WRONG_LOGIN
+
 FOREIGN = "https://evil.example"
 SESSION = "Demo session"
 
@@ -134,7 +136,7 @@ def test_eleven_wrong_passwords_lock_the_account_even_for_the_right_one(app) -> 
     url, _studio = app
     for _ in range(10):
         wrong = httpx.post(url + "login", data={"username": "bob", "password": "guess"})
-        assert wrong.status_code == 401 and wrong.json()["detail"] == "Incorrect name or password."
+        assert wrong.status_code == 401 and wrong.json()["detail"] == WRONG_LOGIN
     refused = httpx.post(url + "login", data={"username": "bob", "password": "bob-pass-1"})
     assert refused.status_code == 429
     assert refused.json()["detail"] == "Too many failed logins for this account; try again in 15 minutes."
@@ -287,10 +289,12 @@ def test_ids_beyond_64_bits_are_refused_with_a_message(app, huge: int) -> None:
     detail = httpx.get(f"{url}api/v1/comparisons/{huge}", headers=reviewer)
     assert detail.status_code == 404 and detail.json()["detail"] == f"There is no comparison with id {huge}."
     label = {"session": SESSION, "comparison_id": huge, "choice": "left", "swapped": False}
-    submitted = httpx.post(url + "api/v1/labels", json=label, headers=annotator)
+    submitted = httpx.post(url + "api/v1/labels", json=label, headers=reviewer)
     assert (
         submitted.status_code == 400 and "comparison_id must be a whole number from 1 to" in submitted.json()["detail"]
     )
+    by_id = httpx.post(url + "api/v1/labels", json=label, headers=annotator)  # annotators send `item` (s15)
+    assert by_id.status_code == 403
     timed = httpx.post(
         url + "api/v1/labels", json={**label, "comparison_id": 1, "time_on_item_ms": huge}, headers=annotator
     )

@@ -1,11 +1,12 @@
 """A session that can finish (tester "team", findings 5 and 6): a skip comes back once when nothing fresh is
 left, the done screen and REST name the skips that still need an answer, a deactivated person's leases are
-released at once, the lead sees why a session is not done, and a deactivated person logging in with the
-right password hears that the account is deactivated. Pairwise and grading sessions alike; real SQLite
-files through the desks the pages call, and the real HTTP app."""
+released at once, the lead sees why a session is not done, and a deactivated person logging in hears the wrong
+password's answer with its hint to ask an admin (s15: whatever the password). Pairwise and grading sessions
+alike; real SQLite files through the desks the pages call, and the real HTTP app."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ import pytest
 from test_store_postgres import any_store, location, pg_server, pg_template, pg_url  # noqa: F401 (fixtures)
 
 from orchestration import Settings, Studio
-from orchestration.access import AccountDeactivated, WrongPassword
+from orchestration.access import WRONG_LOGIN, WrongPassword
 
 
 def _sql(path: Path, query: str, *args: Any) -> list[tuple[Any, ...]]:
@@ -63,9 +64,9 @@ def test_a_skip_comes_back_once_at_the_end_then_the_done_note_names_it(studio: S
     studio.desk.submit("alice", "pairs", first.id, "skip", swapped=first.swapped)  # skipped again, same answer
     assert studio.desk.next_item("alice", "pairs") is None  # once only: no endless loop of skips
     assert studio.desk.done_note("alice", "pairs") == (
-        f"You skipped 1 comparison that still needs an answer: #{first.id}. A skipped comparison comes back "
+        f"You skipped 1 comparison that still needs an answer: {first.ref.handle}. A skipped comparison comes back "
         "once when nothing new is left; to answer one now, go back to it with “← Previous” (over the API: "
-        "POST /labels with its comparison_id and your answer)."
+        "POST /labels with its item and your answer)."  # alice, an annotator: by its handle (s15 blindids)
     )
     studio.desk.submit("alice", "pairs", first.id, "right", swapped=first.swapped)  # still open to an answer
     assert studio.desk.done_note("alice", "pairs") == ""
@@ -111,9 +112,9 @@ def test_grading_skips_come_back_once_and_are_named(studio: Studio) -> None:
     studio.grading.submit("alice", "grades", first.id, None, skipped=True)
     assert studio.grading.next_item("alice", "grades") is None
     assert studio.grading.done_note("alice", "grades").startswith(
-        f"You skipped 1 response that still needs an answer: #{first.id}. A skipped response comes back once"
+        f"You skipped 1 response that still needs an answer: {first.ref.handle}. A skipped response comes back once"
     )
-    assert "POST /ratings with its response_id" in studio.grading.done_note("alice", "grades")
+    assert "POST /ratings with its item" in studio.grading.done_note("alice", "grades")
     left_to_skipper = "1 of 2 done (1 answer each); 1 left only to people who skipped it"
     assert studio.desk.standing("lead", "grades").text() == left_to_skipper
 
@@ -161,33 +162,34 @@ def test_rest_next_offers_the_skip_again_then_names_it(live_app: Any) -> None:
     [only] = _dataset(live_app.studio, prompts=1)
     live_app.studio.store.save_session("pairs", "two", overlap=1)
     with _client(live_app, "alice") as alice:
-        assert alice.post("/sessions/pairs/next").json()["item"]["comparison_id"] == only
-        skip = {"session": "pairs", "comparison_id": only, "choice": "skip"}
+        leased = alice.post("/sessions/pairs/next").json()["item"]
+        assert leased["comparison_id"] is None  # an annotator is told the item's handle only (s15 blindids)
+        skip = {"session": "pairs", "item": leased["item"], "choice": "skip"}
         assert alice.post("/labels", json=skip).status_code == 200
         again = alice.post("/sessions/pairs/next").json()
         assert again["done"] is False and again["item"]["current_label"]["choice"] == "skip"
         assert alice.post("/labels", json=skip).status_code == 200  # the same skip again: nothing changes
         done = alice.post("/sessions/pairs/next").json()
         assert done["done"] is True and done["message"].startswith(
-            f"You skipped 1 comparison that still needs an answer: #{only}."
+            f"You skipped 1 comparison that still needs an answer: {leased['item']}."
         )
 
 
-def test_a_deactivated_account_with_the_right_password_is_told_so(live_app: Any) -> None:
+def test_a_deactivated_account_hears_the_wrong_passwords_answer_whatever_the_password(live_app: Any) -> None:
+    """s15 rolesec 3: the right password of a deactivated account no longer hears "deactivated" (a password oracle);
+    both passwords get the one answer, whose hint sends a deactivated person to an admin."""
     access = live_app.studio.access
     live_app.studio.store.update_account("bob", active=False)
-    with pytest.raises(AccountDeactivated, match="This account is deactivated: ask an admin to reactivate it."):
-        access.sign_in("bob", "bob-pass-1")
-    with pytest.raises(WrongPassword, match="^Incorrect name or password.$"):
-        access.sign_in("bob", "wrong-pass-1")
+    for password in ("bob-pass-1", "wrong-pass-1"):
+        with pytest.raises(WrongPassword, match=f"^{re.escape(WRONG_LOGIN)}$"):
+            access.sign_in("bob", password)
     api = live_app.url + "api/v1/tokens"
     right = httpx.post(api, json={"name": "bob", "password": "bob-pass-1"}, timeout=60)
-    assert right.status_code == 401 and "This account is deactivated" in right.text
     wrong = httpx.post(api, json={"name": "bob", "password": "nope-nope-1"}, timeout=60)
-    assert wrong.status_code == 401 and "Incorrect name or password." in wrong.text
-    assert "deactivated" not in wrong.text
-    page = httpx.post(live_app.url + "login", data={"username": "bob", "password": "bob-pass-1"}, timeout=60)
-    assert "This account is deactivated: ask an admin to reactivate it." in page.text
+    assert right.status_code == wrong.status_code == 401 and right.json() == wrong.json() == {"detail": WRONG_LOGIN}
+    form = {"username": "bob", "password": "bob-pass-1"}
+    page = httpx.post(live_app.url + "login", data=form, headers={"Accept": "text/html"}, timeout=60)
+    assert "If your account was deactivated, ask an admin." in page.text and "is deactivated" not in page.text
 
 
 # ---------------------------------------------------------------------- the Annotate page
@@ -202,12 +204,13 @@ def test_the_annotate_page_offers_the_skip_again_then_names_it(studio: Studio) -
     next_item, skip = handler(demo, "next_item"), handler(demo, "skip_label")
     by_id(next_item("pairs", alice))
     back = by_id(skip("skip", "pairs", only, False, 1.0, 0, "k-1", None, 0, False, "", alice))
-    assert "Comparison" in back["annotate-header"]  # the skip comes straight back: nothing else is left
+    handle = studio.desk.open_item("alice", "pairs", only).ref.handle  # alice is told a handle (s15 blindids)
+    assert back["annotate-header"].startswith(f"## Item **{handle}**")  # the skip comes straight back
     assert "You skipped this comparison earlier: answer it now, or skip it again." in back["annotate-feedback"]
     done = by_id(skip("skip", "pairs", only, False, 1.0, 1, "k-2", None, 0, False, "", alice))
     assert "Thank you" not in done["annotate-header"]  # not "you have answered every comparison"
     assert done["annotate-header"].startswith("_Nothing new is left for you in this session._")
-    assert f"You skipped 1 comparison that still needs an answer: \\#{only}" in done["annotate-header"]
+    assert f"You skipped 1 comparison that still needs an answer: {handle}" in done["annotate-header"]
 
 
 # ---------------------------------------------------------------------- both backends (item locks on PostgreSQL)

@@ -56,14 +56,16 @@ def _login(url: str, name: str = "alice", password: str = "alice-pass-1") -> str
         return client.cookies[COOKIE_NAME]
 
 
-def _old_cookie(secret: str, name: str) -> str:
-    """A login cookie as versions before 0015 issued it: the same format, signed with the data folder's
-    ``session-secret``."""
+def _old_cookie(secret: str, name: str, account_id: int | None = None) -> str:
+    """A login cookie as versions before 0015 issued it, signed with the data folder's ``session-secret``: without
+    an account id (as they were), or with ``account_id`` (the format since s15, which names the account by id)."""
 
     def b64(data: bytes) -> str:
         return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
-    body = {"u": name, "s": secrets.token_urlsafe(16), "t": int(time.time())}
+    body: dict[str, Any] = {"u": name, "s": secrets.token_urlsafe(16), "t": int(time.time())}
+    if account_id is not None:
+        body["i"] = account_id
     payload = b64(json.dumps(body, separators=(",", ":")).encode("utf-8"))
     return f"{payload}.{b64(hmac.new(secret.encode(), payload.encode(), hashlib.sha256).digest())}"
 
@@ -108,14 +110,20 @@ def test_a_login_on_one_server_is_accepted_by_another_with_its_own_data_folder(
 
 
 # ---------------------------------------------------------------------- the upgrade
-def test_an_older_versions_secret_file_is_adopted_so_its_cookies_keep_working(shared_db: str, db_path: Path) -> None:
+def test_an_older_versions_secret_file_is_adopted_and_its_cookies_without_an_id_refused(
+    shared_db: str, db_path: Path
+) -> None:
     home = db_path.parent
     old_secret = secrets.token_hex(32)
     (home / SECRET_FILE).write_text(old_secret + "\n")
     cookie = _old_cookie(old_secret, "alice")
     for _start in ("upgrade", "restart"):
         with _server_a(db_path, shared_db) as url:
-            assert signed_in_user(url, cookie) == "alice"  # nobody is logged out by the upgrade
+            # a cookie of those versions names no account id: refused since s15 (everyone logs in once again) ...
+            assert signed_in_user(url, cookie) is None
+            # ... though the secret is adopted: signed with it and naming alice's id, a cookie works
+            [(alice,)] = _rows(shared_db, "SELECT id FROM annotators WHERE name = 'alice'")
+            assert signed_in_user(url, _old_cookie(old_secret, "alice", alice)) == "alice"
         assert not (home / SECRET_FILE).exists()
         assert (home / (SECRET_FILE + IMPORTED_SUFFIX)).read_text().strip() == old_secret
         assert _rows(shared_db, "SELECT name, value FROM app_secrets") == [("session", old_secret)]
@@ -126,6 +134,7 @@ def test_a_second_servers_different_file_is_not_used_and_a_warning_names_it(
 ) -> None:
     store = open_store(db_path)
     try:
+        store.create_annotator("alice", role="annotator", password="alice-pass-1")  # a cookie names an account
         deployment = SessionSigner(db_path.parent, HOURS, store)  # the first server: a new secret
         machine_b = tmp_path / "machine-b"
         machine_b.mkdir()
@@ -197,6 +206,8 @@ def test_a_server_still_on_the_old_secret_accepts_a_cookie_signed_with_the_new_o
     server, before its next scheduled read, reads the secret again on the signature mismatch."""
     here, there = open_store(db_path), open_store(db_path)  # two servers' connections
     try:
+        for name in ("alice", "bob"):  # a cookie names an account
+            here.create_annotator(name, role="annotator", password=f"{name}-pass-1")
         slow, fast = SessionSigner(db_path.parent, HOURS, here), SessionSigner(db_path.parent, HOURS, there)
         old = slow.issue("alice")
         there.rotate_shared_secret("session")

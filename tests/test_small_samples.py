@@ -73,9 +73,10 @@ def test_two_items_get_a_wilson_interval_on_every_door(tmp_path: Path) -> None:
         "n": 2,
         "method": "wilson",
         "note": WILSON_FALLBACK_NOTE,
+        "level": 0.95,
     }
     assert round(wilson["low"], 3) == 0.342
-    shown = "accuracy 1.000 [0.342, 1.000] (Wilson interval: a bootstrap needs at least 5 agreements and 5 "
+    shown = "accuracy 1.000 [0.342, 1.000] (95% CI; Wilson interval: a bootstrap needs at least 5 agreements and 5 "
     text = _run(tmp_path, "metrics", "--dataset", "two")
     shown += "disagreements)"
     assert shown in text.stdout and "[1.000, 1.000]" not in text.stdout
@@ -89,7 +90,8 @@ def test_enough_agreements_and_disagreements_keep_the_bootstrap(tmp_path: Path) 
     interval = versus["accuracy_ci95"]
     assert (interval["method"], interval["note"], interval["n"]) == ("bootstrap", None, 17)
     assert interval["low"] < versus["accuracy"] < interval["high"]
-    assert f"accuracy {versus['accuracy']:.3f} [{interval['low']:.3f}, {interval['high']:.3f}], Cohen" in card
+    # s15: every interval says its level
+    assert f"accuracy {versus['accuracy']:.3f} [{interval['low']:.3f}, {interval['high']:.3f}] (95% CI), Cohen" in card
     assert "Wilson interval" not in card
 
 
@@ -99,7 +101,7 @@ def test_a_large_sample_without_a_disagreement_is_not_certain(tmp_path: Path) ->
     interval = versus["accuracy_ci95"]
     assert interval["method"] == "wilson" and round(interval["low"], 3) == 0.886
     assert interval["high"] == pytest.approx(1.0)
-    assert f"accuracy 1.000 [0.886, 1.000] ({WILSON_FALLBACK_NOTE})" in card
+    assert f"accuracy 1.000 [0.886, 1.000] (95% CI; {WILSON_FALLBACK_NOTE})" in card  # s15: the level first
 
 
 def test_bootstrap_gives_no_interval_where_resampling_cannot_vary() -> None:

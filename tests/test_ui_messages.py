@@ -187,7 +187,8 @@ def test_a_two_tab_conflict_is_said_plainly(demo: gr.Blocks, studio: Studio) -> 
     stale = by_id(submit("submit", DEMO_SESSION, item, swapped, 1.0, 0, "tab-2", "right", 0, False, "", alice))
     note = stale["annotate-feedback"]
     assert "changed elsewhere" in note and "another tab" in note and "Nothing was saved" in note
-    assert "version" not in note
+    # plain words, no field names; the version stored now is said since s15 (expert finding 1: the page shows it)
+    assert "expected" not in note and "it is version 1 now" in note
 
 
 def test_the_number_boxes_start_empty(demo: gr.Blocks) -> None:

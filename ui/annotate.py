@@ -37,10 +37,9 @@ def feedback_markdown(outcome: SubmitOutcome, kept: bool = False) -> str:
     submit wrote nothing new (the answer as stored, e.g. a final one opened with ← Previous): no "Saved"."""
     saved = outcome.label
     if saved.skipped:  # a skip reveals nothing (the store gives no judge or gold answer after one)
-        return f"Skipped comparison #{saved.comparison_id} (version {saved.version}): nothing is shown about it."
-    parts = [
-        f"Saved **{CHOICE_NAMES[outcome.choice]}** on comparison #{saved.comparison_id} (version {saved.version})."
-    ]
+        return f"Skipped {outcome.ref.name} (version {saved.version}): nothing is shown about it."
+    # the item by its handle for an annotator ("item 7KQ2MXA3FZ"), by its id for reviewers (``ItemRef``)
+    parts = [f"Saved **{CHOICE_NAMES[outcome.choice]}** on {outcome.ref.name} (version {saved.version})."]
     if kept:  # "Saved ... (version 1)" read as saved again (s14 a11y 10); final: something was revealed after it
         final = outcome.gold_verdict is not None or outcome.judge is not None
         final = final or (outcome.names and outcome.item is not None and outcome.item.session.blind)
@@ -126,7 +125,8 @@ def _show_item(page: Page, item: AnnotationItem | None) -> Updates:
     if label is not None and item.final:  # shown read-only: ``show`` says why in the feedback line
         editing = f" · your answer (version {label.version}) is final"
     return {
-        page.header: f"## Comparison **#{c.id}**{category_part(c.category)}{editing}",  # the item's H2 (s14 a11y 7)
+        # the item's H2 (s14 a11y 7): "Comparison #12" for reviewers, "Item 7KQ2MXA3FZ" for annotators (s15 blindids)
+        page.header: f"## {item.ref.word} **{item.ref.mark}**{category_part(c.category)}{editing}",
         page.prompt: prompt_markdown(c),
         left_title: f"### Left · {code(item.left_model)}" if names else "### Left",
         left: quote_block(item.left),
@@ -156,7 +156,12 @@ ANNOTATE = PageKind(
     flag_label="F · Flag this item (broken or offensive)",
     api={"next": "next_item", "previous": "previous_item", "submit": "submit_label", "skip": "skip_label"},
     concurrency_id="labels",
-    nothing_on_screen="Press “Start / next item” first: there is no comparison on screen.",
+    # names Start as the way back: after a reload (Gradio reloads the page when the server is back after an
+    # outage) the item is off the page, and Start hands the same one back while it is yours (s15 expert finding 2)
+    nothing_on_screen=(
+        "Nothing was saved: there is no comparison on screen. Press “Start / next item” to get one; "
+        "after a reload it brings back the item you were answering."
+    ),
     no_previous="There is no earlier label of yours in this session.",
     # (why it came early, if it did: the desk's ``done_note``, shown under it)
     done_text="_You have answered every comparison this session has for you. Thank you!_",

@@ -19,9 +19,11 @@ from typing import Any
 
 import gradio as gr
 
-from errors import InvalidInput
+from annotation_store import StoreChanged
+from errors import InvalidInput, StudioError
 from orchestration import DEMO_GRADING_SESSION, DEMO_SESSION, Studio
 from orchestration.annotation import SKIPPED_LEAD
+from orchestration.item_handles import ItemRef
 from ui.errors import actor_of, guarded, has_role, noted
 from ui.pickers import shown_choices
 from ui.render import inline_text, safe_markdown
@@ -275,22 +277,44 @@ def kept_on_screen(kind: PageKind, page: Page, item: Any, shown_id: int | None) 
     used to wipe the choice without a word (a focused Start took the Enter meant for Submit)."""
     if item is None or shown_id is None or int(item.id) != int(shown_id):
         return None
-    noun = "comparison" if kind.items == "comparisons" else "response"
     note = (
-        f"_Still {noun} #{int(item.id)}: it stays yours until you submit or skip it, and what you chose "
+        f"_Still {item.ref.name}: it stays yours until you submit or skip it, and what you chose "
         "on the page is kept. Enter submits it; S skips it._"
     )
     return {page.feedback: note, page.progress: _progress(kind, item.progress)}
 
 
-def picked_another(kind: PageKind, page: Page, shown_id: int, shown_session: str, picked: str | None) -> Updates:
-    """The picker changed to another session while an item of ``shown_session`` is on screen: the item
-    leaves the page (a session's name over another session's item misled, and its submit was refused),
-    and the page says how to get it back (its lease still holds)."""
+def shown_as_stored(
+    kind: PageKind, page: Page, open_item: Callable[..., Any], where: tuple[str | None, str | None, int], refused: Any
+) -> Updates:
+    """A Submit refused because the answer was changed elsewhere after this tab showed it (another tab, window or
+    program: ``StoreChanged``): the item is shown as it is stored now (its answer chosen, its version, editable as
+    ← Previous shows it), and the feedback line says what happened and what Submit does now. The page used to stay
+    as it was, every later Submit was refused the same way and nothing named the way on (s15 expert finding 1).
+    ``open_item``: the desk's (``where``: actor, session, item id); the refusal itself when it cannot be opened."""
+    try:
+        item = open_item(*where)
+    except StudioError:
+        raise refused from None
+    said = str(refused)
+    answer = item.label if hasattr(item, "label") else item.rating
+    if answer is not None and not answer.skipped and not getattr(item, "final", ""):
+        # (a skip or a final answer: ``show`` says what may be done with it)
+        said += " It is shown as it is now: Submit keeps it and moves on; choose again, then Submit, to change it."
+    return show(kind, page, item, f"⚠ {inline_text(said)}")
+
+
+def picked_another(
+    kind: PageKind, page: Page, shown: ItemRef | None, shown_session: str, picked: str | None
+) -> Updates:
+    """The picker changed to another session while an item of ``shown_session`` is on screen (``shown``: its
+    ``ItemRef``, None when it cannot be named): the item leaves the page (a session's name over another session's
+    item misled, and its submit was refused), and the page says how to get it back (its lease still holds)."""
     noun = kind.items.rstrip("s")
+    title = shown.title if shown is not None else f"The {noun} you had on screen"
     note = (
         f"_You picked {inline_text(picked or '')}: press “{kind.start[0]}” for its first {noun}. "
-        f"{noun.capitalize()} #{int(shown_id)} of {inline_text(shown_session)} stays yours for a while: "
+        f"{title} of {inline_text(shown_session)} stays yours for a while: "
         f"pick that session again and press “{kind.start[0]}” to go on with it._"
     )
     updates: Updates = {page.shown_id: None, page.shown_swapped: False, page.shown_at: 0.0, page.shown_version: 0}
@@ -367,16 +391,19 @@ def _wire(kind: PageKind, studio: Studio, demo: gr.Blocks, page: Page) -> None:
     ) -> Updates:
         if item_id is None:
             raise InvalidInput(kind.nothing_on_screen)
-        outcome = desk.answer(
-            actor_of(request),
-            session_name,
-            int(item_id),
-            _answer_values(kind, (what, picked, swapped), started, confidence, flag, text),
-            swapped=bool(swapped) if kind.prefix == "annotate" else None,
-            idempotency_key=key,
-            expected_version=int(version),
-            then_next=True,
-        )
+        try:
+            outcome = desk.answer(
+                actor_of(request),
+                session_name,
+                int(item_id),
+                _answer_values(kind, (what, picked, swapped), started, confidence, flag, text),
+                swapped=bool(swapped) if kind.prefix == "annotate" else None,
+                idempotency_key=key,
+                expected_version=int(version),
+                then_next=True,
+            )
+        except StoreChanged as refused:  # changed in another tab meanwhile: show it as it is now
+            return shown_as_stored(kind, page, desk.open_item, (actor_of(request), session_name, int(item_id)), refused)
         done = desk.done_note(actor_of(request), session_name) if outcome.next is None else ""
         stored = outcome.label if kind.prefix == "annotate" else outcome.rating
         kept = int(version) > 0 and int(stored.version) == int(version)  # no new version: nothing was saved
@@ -423,7 +450,8 @@ def _wire_sessions(kind: PageKind, studio: Studio, demo: gr.Blocks, page: Page) 
         if not has_role(studio, request, "annotator"):
             return {page.answer: gr.skip()}
         if shown_id is not None and shown_session and session_name != shown_session:
-            updates = picked_another(kind, page, int(shown_id), shown_session, session_name)
+            shown = desk.ref_of(actor_of(request), shown_session, int(shown_id))  # by handle for an annotator
+            updates = picked_another(kind, page, shown, shown_session, session_name)
         elif shown_id is not None:
             return {page.answer: gr.skip()}
         else:

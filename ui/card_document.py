@@ -19,15 +19,18 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from analysis.agreement import accuracy_interval_text
+from analysis.agreement import accuracy_interval_text, interval_level
 from analysis.alt_test import notes
+from analysis.bias import NO_PAIR_TEST
 from analysis.borderline import borderline_text
 from analysis.corrected_ratings import rating_span
 from analysis.report_text import (
+    NO_ESTIMATE_REASON,
     counted,
     empty_responses_text,
     has_people_labels,
     no_people_text,
+    paired_length_text,
     response_one_text,
     uncertain_left_out,
 )
@@ -55,7 +58,7 @@ def _num(value: Any, digits: int = 3) -> str:
 
 def _interval(part: Mapping[str, Any]) -> str:
     if part["estimate"] is None:
-        return "n/a"
+        return f"n/a ({NO_ESTIMATE_REASON})"
     if part["low"] is None or part["high"] is None:
         return f"{part['estimate']:.3f} (no interval)"
     return f"{part['estimate']:.3f} [{part['low']:.3f}, {part['high']:.3f}]"
@@ -166,11 +169,19 @@ def _agreement_lines(judge: Mapping[str, Any]) -> list[str]:
         return []
     agreement = judge["agreement"]
     ci = accuracy_interval_text(agreement["accuracy_ci95"])  # a bootstrap, or Wilson's named as such
+    decisive, missing = agreement.get("decisive"), int(agreement.get("no_verdict") or 0)
+    wrong = f" ({missing} judged without a decisive verdict count as wrong)" if missing else ""
+    alone = (
+        f"; on the {counted(decisive['n'], 'decisive verdict')} alone: accuracy {_num(decisive['accuracy'])}"
+        f"{accuracy_interval_text(decisive['accuracy_ci95'])}"
+        if decisive and missing
+        else ""
+    )
     return [
         "### Agreement with people",
         "",
         f"Against people's {agreement['people_labels']} label on {counted(agreement['n'], 'comparison')}: accuracy "
-        f"{_num(agreement['accuracy'])}{ci}, Cohen's κ {_num(agreement['cohen_kappa'])}, macro F1 "
+        f"{_num(agreement['accuracy'])}{ci}{wrong}{alone}, Cohen's κ {_num(agreement['cohen_kappa'])}, macro F1 "
         f"{_num(agreement['macro_f1'])}{uncertain_left_out(agreement.get('uncertain_left_out', 0))}; per label "
         f"(each person's label on its own) {_num(agreement['per_vote_accuracy'])}; "
         f"outputs without a verdict: {_not_parsed(agreement)}.",
@@ -213,6 +224,16 @@ def _calibration_lines(judge: Mapping[str, Any], text: Escape) -> list[str]:
     return lines + (_table(["category", "n", "ECE", "Brier", "accuracy"], rows) if rows else [])
 
 
+def _position_p(position: Mapping[str, Any]) -> str:
+    """ "; p = 0.031 (exact sign test on the 66 pairs ...)": the p beside the test and the n it ran over, not
+    beside the decisive verdicts' count; "; no position test: ..." where none ran (s15 reviewB, defect 4)."""
+    p_value = position.get("first_position_p_value")
+    if p_value is None:
+        return f"; {NO_PAIR_TEST}" if position.get("n_decisive") else ""
+    test = position.get("test")
+    return f"; p = {_num(p_value)} ({test})" if test else f" (p = {_num(p_value)})"
+
+
 def _bias_lines(judge: Mapping[str, Any], text: Escape) -> list[str]:
     position, length = judge["position_bias"], judge["length_bias"]
     lines = ["### Position and length bias", ""]
@@ -223,7 +244,7 @@ def _bias_lines(judge: Mapping[str, Any], text: Escape) -> list[str]:
             f"Both orders: the same verdict in {_num(position['consistency'])} of "
             f"{counted(position['n_pairs'], 'pair')}; "
             f"the response shown first wins {_num(position['first_position_rate'])} of "
-            f"{counted(position['n_decisive'], 'decisive verdict')} (p = {_num(position['first_position_p_value'])})."
+            f"{counted(position['n_decisive'], 'decisive verdict')}{_position_p(position)}."
         )
     longer = (
         f"The judge prefers the longer response in {_num(length['judge']['longer_rate'])} of "
@@ -234,6 +255,9 @@ def _bias_lines(judge: Mapping[str, Any], text: Escape) -> list[str]:
     # its own paragraph; our own numbers and words only (no name from a file): nothing to escape
     lines += ["", response_one_text(judge["response_1_share"], both_orders=not position["not_measured"]), ""]
     lines.append(f"{longer}; people in {_num(length['people']['longer_rate'])}.")
+    if length.get("paired"):  # the comparison that counts: both shares on the same comparisons
+        said = paired_length_text(length["paired"])
+        lines += ["", f"{said[0].upper()}{said[1:]}."]
     return [*lines, ""]
 
 
@@ -246,10 +270,12 @@ def _ranking_lines(judge: Mapping[str, Any], text: Escape) -> list[str]:
     what = f"against {text(against)}" if against else "against every model it met"
     rows = corrected["against_baseline"] or corrected["against_all"]
     if not judge.get("people_labelled", True):  # the judge's own win rates only: the other columns would be empty
-        lines = ["### Win rates, judge only", "", f"Win rate {what} (ties count half):", ""]
+        level = interval_level(corrected.get("confidence"))
+        lines = ["### Win rates, judge only", "", f"Win rate {what} (ties count half; {level}):", ""]
         table = [[text(r["model"]), _interval(r["judge"]), str(r["n_unlabelled"])] for r in rows]
         return lines + _table(["model", "judge only", "comparisons"], table)
-    lines += [f"Win rate {what} (ties count half; people: {corrected['people_labels']}):", ""]
+    level = interval_level(corrected.get("confidence"))  # "95% CI": the intervals' level, 1 - alpha
+    lines += [f"Win rate {what} (ties count half; people: {corrected['people_labels']}; {level}):", ""]
     table = [
         [
             text(r["model"]),
@@ -270,6 +296,10 @@ def _ranking_lines(judge: Mapping[str, Any], text: Escape) -> list[str]:
         lines.append(f"- {source} order: {order}{_not_separated(apart.get(source), text)}")
     if any(apart.values()):
         lines.append(f"- {NOT_SEPARATED_MEANS}")
+    tests = ranking.get("order_tests") or {}
+    said = [f"{source}: {tests[source]}" for source in ("people", "judge") if tests.get(source)]
+    if said:
+        lines.append(f"- partial orders (exact sign tests on each pair of models): {'; '.join(said)}")
     return [*lines, f"- {_order_comparison(ranking, text)}", ""]
 
 
@@ -347,6 +377,12 @@ def aggregation_markdown(card: Mapping[str, Any], text: Escape = inline_text) ->
         *_table(["annotator", *methods], rows),
     ]
     lines += [f"- {m}: {v['quality']}" for m, v in methods.items()]  # the report's own wording, no names
+    lines += [  # why a quality is n/a (a single annotator under Dawid-Skene; nobody to compare with)
+        f"- {m} n/a for {text(a['annotator'])}: {a['note']}"
+        for m, v in methods.items()
+        for a in v["annotators"]
+        if a.get("note") and a.get("accuracy") is None
+    ]
     return "\n".join([*lines, ""])
 
 

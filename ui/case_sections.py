@@ -99,6 +99,7 @@ class CustomSection:
     stop: gr.Button
     prompt: gr.Dropdown  # this form's own judge prompt (the one above is for "Run judge")
     output: JudgeOutput
+    prompt_note: gr.Markdown  # the chosen prompt's warnings (a stored version with ``{{ name }}``)
 
     @property
     def inputs(self) -> list[Any]:
@@ -120,6 +121,7 @@ class CaseSections:
     orders: gr.Markdown
     custom: CustomSection
     prompt: gr.Dropdown  # the judge's profile, or a saved custom prompt (custom:NAME@HASH12)
+    prompt_note: gr.Markdown  # the chosen prompt's warnings (``prompt_note_markdown``)
 
 
 def filter_section() -> FilterSection:
@@ -222,6 +224,17 @@ def prompt_choices(studio: Studio, actor: str | None) -> list[tuple[str, str]]:
     return shown_choices([(f"{current} (settings)", ""), *builtin, *saved])
 
 
+def prompt_note_markdown(studio: Studio, actor: str | None, profile: str | None) -> str:
+    """What the note under a judge prompt picker says of the chosen prompt ("": the settings' profile): the
+    warnings of a stored version (``PromptDesk.prompt_notes``: it writes ``{{ name }}``, which the judge reads
+    literally), escaped; "" when it has none or the caller may not pick prompts."""
+    try:
+        notes = studio.prompts.prompt_notes(actor, profile or studio.settings.judge_profile)
+    except Forbidden:
+        return ""
+    return "\n\n".join(f"⚠ **Warning:** {inline_text(note)}" for note in notes)
+
+
 def custom_section(studio: Studio) -> CustomSection:
     with gr.Accordion("Judge your own pair (not stored)", open=False, elem_id="custom-section"):
         instruction = gr.Textbox(label="Instruction", lines=2, elem_id="custom-instruction")
@@ -232,11 +245,12 @@ def custom_section(studio: Studio) -> CustomSection:
         prompt = prompt_picker(
             studio, "Judge prompt for this pair (its own: the one above is for Run judge)", "custom-prompt"
         )
+        prompt_note = gr.Markdown(elem_id="custom-prompt-note")
         with gr.Row(equal_height=False):
             run = gr.Button("Judge this pair", elem_id="judge-custom", scale=1)
             stop = stop_button("stop-custom")
         output = judge_output("custom", "Judge output for your pair (streamed, plain text)")
-    return CustomSection(instruction, input_, r1, r2, run, stop, prompt, output)
+    return CustomSection(instruction, input_, r1, r2, run, stop, prompt, output, prompt_note)
 
 
 def case_sections(studio: Studio, dataset: gr.Dropdown) -> CaseSections:
@@ -256,6 +270,7 @@ def case_sections(studio: Studio, dataset: gr.Dropdown) -> CaseSections:
     panel = comparison_panel("case", with_reference=True)
     controls = decoding_controls(studio)
     prompt = prompt_picker(studio)
+    prompt_note = gr.Markdown(elem_id="judge-prompt-note")
     judged = judge_output("judge", "Judge output (streamed, shown as plain text)")
     with gr.Accordion(
         "Every stored judge verdict, by run (a swapped-order verdict too where the run stored one)",
@@ -278,4 +293,5 @@ def case_sections(studio: Studio, dataset: gr.Dropdown) -> CaseSections:
         orders,
         custom,
         prompt,
+        prompt_note,
     )

@@ -30,6 +30,7 @@ from ui.case_sections import (
     JudgeOutput,
     case_sections,
     prompt_choices,
+    prompt_note_markdown,
 )
 from ui.dashboard_layout import labels_from_choices
 from ui.errors import actor_of, guarded, has_role, noted
@@ -268,6 +269,14 @@ def wire_judging(browser: CaseBrowser, studio: Studio, page: CaseSections) -> No
 
     for picker in (page.prompt, custom.prompt):  # the saved prompts (reviewers, admins), those saved since too
         picker.focus(saved_prompts, outputs=picker, api_visibility="private", concurrency_limit=None)
+
+    @guarded
+    def prompt_note(profile: str | None, request: gr.Request) -> str:
+        """The chosen prompt's warnings under its picker (a stored version with ``{{ name }}``, s15)."""
+        return prompt_note_markdown(studio, actor_of(request), profile)
+
+    for picker, note in ((page.prompt, page.prompt_note), (custom.prompt, custom.prompt_note)):
+        picker.change(prompt_note, inputs=picker, outputs=note, api_visibility="private", concurrency_limit=None)
     gr.Timer(3.0).tick(
         judge_status, outputs=page.status, api_visibility="private", concurrency_limit=None, show_progress="hidden"
     )

@@ -21,6 +21,7 @@ from analysis.borderline import borderline_text
 from analysis.corrected import Interval
 from analysis.corrected_ratings import rating_span
 from analysis.guideline_versions import VersionAgreement
+from analysis.rankings import too_few_to_rank
 from analysis.report_json import NO_COMPARISONS
 from analysis.report_text import (
     NO_POSITION_LABELS,
@@ -31,6 +32,7 @@ from analysis.report_text import (
 )
 from errors import NotFound
 from orchestration import Dashboard, Studio
+from orchestration.dashboard import no_judge_yet
 from orchestration.report_card import label_scopes
 from ui.checkup_table import checkups_markdown
 from ui.dashboard_layout import FIGURE_IDS, DashboardPage, dashboard_page, labels_from_choices
@@ -62,6 +64,11 @@ def _fmt(x: float | None) -> str:
     return "–" if x is None else f"{x:.3f}"
 
 
+def _or_na(x: float | None) -> str:
+    """ "0.412", or "n/a" where the figure has no value (no decisive verdict to compute it over)."""
+    return "n/a" if x is None else f"{x:.3f}"
+
+
 def _bold(n: int, word: str) -> str:
     """ "**1** comparison", "**2** comparisons": ``counted`` with the number in bold."""
     return "**{}** {}".format(*counted(n, word).split(" ", 1))
@@ -84,11 +91,8 @@ def summary_markdown(board: Dashboard) -> str:
     scope = board.report.label_scope if board.report is not None else None
     if scope is not None and scope.line():  # whose labels these are, or that imported ones are included
         lines.append(f"_{inline_text(scope.line() or '')}_")
-    if board.run_id is None:
-        lines.append(
-            "_No judge run on this dataset yet: judge comparisons on the Case study page or with "
-            "`judge-studio judge`; the judge's figures appear here as verdicts come in._"
-        )
+    if board.run_id is None and board.dataset is not None:  # the names escaped here, the command a code span
+        lines.append(no_judge_yet(board.dataset, name=lambda name: f"'{inline_text(name)}'", command=code))
     if c["labels"] == 0:
         lines.append("_No human labels yet: the figures fill in as people label on the Annotate page._")
     lines += _unparsed_line(c)
@@ -120,14 +124,27 @@ def _headline(board: Dashboard) -> str:
     (the page showed only the per-label figure, unnamed, beside the card's other number: s13 tester); read from
     the report, never recomputed. "Human vs judge, " alone when the run has no comparison with a people label."""
     judge = board.report.judge(board.run_id) if board.report is not None else None
-    if judge is None or not judge.against_majority.n:
+    # the strict count, not the decisive one: a judge that abstained on every comparison still has a headline
+    # (accuracy 0.000), as on the card and in ``metrics`` (s15 reviewB, defect 2)
+    if judge is None or not (judge.unparsed_as_wrong.n or judge.against_majority.n):
         return "Human vs judge, "
     versus, people = judge.against_majority, board.report.options.aggregation if board.report else ""
+    # the headline counts a judged comparison without a decisive verdict as wrong (as the card and ``metrics``)
+    strict, missing = judge.unparsed_as_wrong, max(judge.unparsed_as_wrong.n - versus.n, 0)
+    decisive = (
+        f" ({missing} judged without a decisive verdict count as wrong; on the {versus.n} decisive alone: accuracy "
+        f"{_fmt(versus.accuracy)}{accuracy_interval_text(judge.accuracy_ci)})"
+        if missing and versus.n
+        else f" ({missing} judged without a decisive verdict count as wrong; none was decisive)"
+        if missing
+        else ""
+    )
     return (
-        f"Human vs judge against people's {people} label over **{versus.n}** "
-        f"{'comparison' if versus.n == 1 else 'comparisons'}{uncertain_left_out(versus.judge_uncertain)}: "
-        f"accuracy **{_fmt(versus.accuracy)}**{accuracy_interval_text(judge.accuracy_ci)}, Cohen's κ "
-        f"**{_fmt(versus.cohen_kappa)}**, macro F1 **{_fmt(versus.macro_f1)}** · "
+        f"Human vs judge against people's {people} label over **{strict.n}** "
+        f"{'comparison' if strict.n == 1 else 'comparisons'}: "
+        f"accuracy **{_fmt(strict.accuracy)}**{accuracy_interval_text(judge.strict_accuracy_ci)}{decisive}, Cohen's κ "
+        f"**{_or_na(versus.cohen_kappa)}**, macro F1 **{_or_na(versus.macro_f1)}**"
+        f"{uncertain_left_out(versus.judge_uncertain)} · "
     )
 
 
@@ -144,8 +161,8 @@ def _unparsed_line(counts: dict[str, Any]) -> list[str]:
     if not unparsed or not total:
         return []
     line = (
-        f"{unparsed} of {counted(total, 'judge output')} ({unparsed / total:.0%}) have no verdict and are left "
-        "out of every figure"
+        f"{unparsed} of {counted(total, 'judge output')} ({unparsed / total:.0%}) have no verdict: counted as "
+        "wrong in the headline accuracy and the alternative-annotator test, left out of every other figure"
     )
     if unparsed * 2 >= total:
         return [
@@ -341,7 +358,14 @@ def checkup_markdown(board: Dashboard) -> str:
 
 def _strength_notes(board: Dashboard) -> list[str]:
     """Why people's or the judge's Bradley-Terry strengths are not estimable (the report's note)."""
-    sources = (("People", board.people.bradley_terry_note), ("Judge", board.judge.bradley_terry_note))
+    sources: tuple[tuple[str, str | None], ...] = (
+        ("People", board.people.bradley_terry_note),
+        ("Judge", board.judge.bradley_terry_note),
+    )
+    sources += tuple(
+        (who, too_few_to_rank(table))
+        for who, table in (("People", board.people.bradley_terry), ("Judge", board.judge.bradley_terry))
+    )
     return [f"{who}: {note}" for who, note in sources if note]
 
 
@@ -519,7 +543,8 @@ class DashboardHandlers:
         if background:
             shown["dashboard-summary"] = f"_{inline_text(background)}_\n\n{shown['dashboard-summary']}"
         # a dataset without comparisons: no empty pairwise panels above its ratings (they return with one that has)
-        return {**page.by_id(shown), page.pairwise: gr.Column(visible=board.pairwise), page.shown: board.key}
+        # nothing judged nor labelled: no dozen empty frames either, the summary says what to run (s15 novice, 5)
+        return {**page.by_id(shown), page.pairwise: gr.Column(visible=board.shows_pairwise), page.shown: board.key}
 
     def refresh(self, dataset_name: str | None, run_id: int | None, request: gr.Request) -> dict[Any, Any]:
         """Every figure, of every person's labels (the page's load: its "Labels from" starts at all people)."""

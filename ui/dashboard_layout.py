@@ -34,8 +34,10 @@ FIGURE_IDS = (
 
 EDGE_LEGEND = (
     "An arrow A → B means A beat B significantly (two-sided exact sign test on decisive outcomes, "
-    "p < {alpha:g}); only the Hasse diagram's edges are drawn (A → C is implied by A → B → C). Edge labels: "
-    "wins-losses-ties of A against B · p-value. People's graph uses each comparison's majority label. "
+    "Holm-adjusted over N pair tests, adjusted p < {alpha:g}: every pair of models with a decisive outcome is "
+    "tested, and each graph's title says its N); only the Hasse diagram's edges are drawn (A → C is implied by "
+    "A → B → C). Edge labels: wins-losses-ties of A against B · Holm-adjusted p (the unadjusted p is in "
+    "`metrics --json`). People's graph uses each comparison's majority label. "
     "Differences: a **solid grey** edge is in both graphs (directly or through a path); an **orange dashed** "
     "edge is only in this graph (the other one does not order the two models); a **red dotted** edge is "
     "ordered the opposite way in the other graph."

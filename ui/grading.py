@@ -59,8 +59,8 @@ def item_markdown(item: GradingItem) -> str:
 def outcome_markdown(outcome: GradeOutcome, kept: bool = False) -> str:
     saved = outcome.rating
     if saved.skipped:  # a skip reveals nothing (the store gives no judge or gold answer after one)
-        return f"Skipped response #{saved.response_id} (version {saved.version}): nothing is shown about it."
-    parts = [f"Rated **{saved.rating}**/{int(outcome.scale)} response #{saved.response_id} (version {saved.version})."]
+        return f"Skipped {outcome.ref.name} (version {saved.version}): nothing is shown about it."
+    parts = [f"Rated **{saved.rating}**/{int(outcome.scale)} {outcome.ref.name} (version {saved.version})."]
     if kept:  # nothing new was written: no "Rated" (s14 a11y 10); final: something was revealed after it
         final = outcome.gold is not None or outcome.judge is not None or outcome.judge_revealed
         parts = [f"Moved on; your {'final ' if final else ''}rating (version {saved.version}) was kept."]
@@ -137,7 +137,8 @@ def _show_item(page: Page, item: GradingItem | None) -> Updates:
     if saved is not None and item.final:  # shown read-only: ``show`` says why in the feedback line
         editing = f" · your rating (version {saved.version}) is final"
     return {
-        page.header: f"## Response **#{r.id}**{category_part(r.category)}{editing}",  # the item's H2 (s14 a11y 7)
+        # the item's H2 (s14 a11y 7): "Response #7" for reviewers, "Item 7KQ2MXA3FZ" for annotators (s15 blindids)
+        page.header: f"## {item.ref.word} **{item.ref.mark}**{category_part(r.category)}{editing}",
         page.prompt: item_markdown(item),
         title: f"### Response · {code(item.model)}" if item.model is not None else "### Response",
         response: quote_block(r.text),
@@ -171,7 +172,10 @@ GRADE = PageKind(
     flag_label="F · Flag this response (broken or offensive)",
     api={"next": "next_response", "previous": "previous_rating", "submit": "submit_rating", "skip": "skip_rating"},
     concurrency_id="ratings",
-    nothing_on_screen="Press “Start / next response” first: no response is on screen.",
+    nothing_on_screen=(  # as on the Annotate page (ui/annotate.py): Start is the way back after a reload
+        "Nothing was saved: no response is on screen. Press “Start / next response” to get one; "
+        "after a reload it brings back the response you were rating."
+    ),
     no_previous="There is no earlier rating of yours in this session.",
     # (why it came early, if it did: the desk's ``done_note``, shown under it)
     done_text="_You have rated every response this session has for you. Thank you!_",

@@ -8,6 +8,7 @@ table cells, hover text). Figures without data show a short message instead of a
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import textwrap
 from collections.abc import Sequence
@@ -29,7 +30,8 @@ from analysis import (
     model_levels,
     spans_real_time,
 )
-from analysis.bias import ResponseOneShare
+from analysis.bias import NO_PAIR_TEST, ResponseOneShare
+from analysis.partial_order import order_scope
 from analysis.report_text import counted
 
 PEOPLE_COLOR, JUDGE_COLOR = "#4f6bed", "#e8833a"
@@ -225,14 +227,21 @@ def confusion_figure(confusion: pd.DataFrame) -> go.Figure:
     return fig
 
 
+#: The mark of a category with fewer than ``MIN_GROUP_COMPARISONS`` judged comparisons, and its bar colour.
+FEW_COMPARISONS = "few comparisons"
+FEW_COLOR = "#b0b0b0"
+
+
 def category_figure(categories: pd.DataFrame) -> go.Figure:
-    """Human-vs-judge accuracy per category with its Wilson interval, n on each bar."""
+    """Human-vs-judge accuracy per category with its Wilson interval over comparisons, n on each bar; a category
+    with few comparisons (``few``) is shown in grey, marked "few comparisons", never hidden."""
     title = "Human vs judge accuracy per category"
     judged = categories[categories["n"] > 0] if not categories.empty else categories
     if judged.empty:
         return message_figure(title, NOTHING_TO_COMPARE)
     names = [plain(c) for c in judged["category"]]
     ticks = [plain(_short(str(c), 40)) for c in judged["category"]]
+    few = [bool(f) for f in judged["few"]] if "few" in judged else [False] * len(names)
     fig = go.Figure(
         go.Bar(
             x=names,
@@ -243,12 +252,15 @@ def category_figure(categories: pd.DataFrame) -> go.Figure:
                 array=judged["high"] - judged["accuracy"],
                 arrayminus=judged["accuracy"] - judged["low"],
             ),
-            text=[f"n={n}" for n in judged["n"]],
+            text=[f"n={n}" + (f" · {FEW_COMPARISONS}" if few else "") for n, few in zip(judged["n"], few, strict=True)],
             textposition="inside",
             insidetextanchor="start",
-            marker_color=PEOPLE_COLOR,
-            customdata=np.column_stack([judged["labelled"], judged["comparisons"]]),
-            hovertemplate="%{x}<br>accuracy %{y:.3f} over %{text} labels<br>"
+            marker_color=[FEW_COLOR if f else PEOPLE_COLOR for f in few],
+            customdata=np.column_stack(
+                [judged["labelled"], judged["comparisons"], judged["judged"] if "judged" in judged else judged["n"]]
+            ),
+            hovertemplate="%{x}<br>accuracy %{y:.3f} (%{text} labels)<br>"
+            "interval over %{customdata[2]} judged comparisons, not labels<br>"
             "%{customdata[0]} of %{customdata[1]} comparisons labelled<extra></extra>",
         )
     )
@@ -424,6 +436,18 @@ def _tick(measure: str) -> str:
     return fitted(measure, 12)
 
 
+def _position_note(bias: Bias) -> str:
+    """The first-position bar's hover: its n, and the p with the n it was tested over: a judge run in both orders
+    is tested by the sign test over its pairs, not over the decisive verdicts; no p where no test ran (no
+    comparison judged in both orders), never "p=1.000" as if tested (s15 reviewB, defect 4)."""
+    if bias.first_position_p_value is None:
+        return f"n={bias.n_decisive}, {NO_PAIR_TEST}" if bias.source == JUDGE_SOURCE else f"n={bias.n_decisive}"
+    p_value = f"p={_num(bias.first_position_p_value, 3)}"
+    if bias.n_tested is None:
+        return f"n={bias.n_decisive}, {p_value}"
+    return f"n={bias.n_decisive}, {p_value} (sign test over {counted(bias.n_tested, 'pair')})"
+
+
 def _bias_bar(bias: Bias | None, color: str, response_one: ResponseOneShare | None) -> go.Bar | None:
     """One source's bars (judge or people): the measures it has a figure for, with n and p on hover."""
     if bias is None:
@@ -431,7 +455,7 @@ def _bias_bar(bias: Bias | None, color: str, response_one: ResponseOneShare | No
     share, share_note = _response_one_bar(response_one, bias.source)
     values = [bias.first_position_rate, bias.length.longer_rate, bias.swap_consistency, share]
     notes = [
-        f"n={bias.n_decisive}, p={_num(bias.first_position_p_value, 3)}",
+        _position_note(bias),
         f"n={bias.length.n}, p={_num(bias.length.p_value, 3)}",
         f"n={bias.swap_pairs}",
         share_note,
@@ -646,9 +670,15 @@ def _draw_edges(
                 y=y0 + (y1 - y0) * t,
                 showarrow=False,
                 font=dict(size=10, color=color if kind != BOTH else "#555"),
-                text=f"{edge.wins}-{edge.losses}-{edge.ties} · p={edge.p_value:.3g}",
+                text=f"{edge.wins}-{edge.losses}-{edge.ties} · p={_edge_p(edge):.3g}",
                 bgcolor="rgba(255,255,255,0.85)",
             )
+
+
+def _edge_p(edge: Any) -> float:
+    """An edge's p as drawn: Holm-adjusted where the order adjusted it, else its own."""
+    adjusted = getattr(edge, "p_adjusted", None)
+    return float(edge.p_value if adjusted is None or pd.isna(adjusted) else adjusted)
 
 
 def partial_order_figure(
@@ -664,10 +694,11 @@ def partial_order_figure(
     status is not "both" is drawn dashed / dotted in its status colour, with a legend entry.
     """
     if models:
-        order = PartialOrder(sorted(set(order.models) | set(models)), order.edges, order.hasse, order.cycles)
+        order = dataclasses.replace(order, models=sorted(set(order.models) | set(models)))
+    scope = order_scope(order) if order.edges or order.tests else ""
     fig = go.Figure()
     fig.update_layout(
-        title=dict(text=plain(title), font=dict(size=14)),
+        title=dict(text=plain(title) + (f" · {scope}" if scope else ""), font=dict(size=14)),
         height=440,
         margin=dict(l=10, r=10, t=50, b=10),
         xaxis=dict(visible=False),

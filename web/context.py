@@ -17,6 +17,7 @@ from starlette.responses import Response
 
 from errors import Forbidden
 from orchestration import Studio
+from web.proxy import host_of
 from web.sessions import COOKIE_NAME, SessionSigner
 
 ACCOUNT_CHECK_S = 5.0  # how long "this account is active" is believed before asking the database again
@@ -174,18 +175,17 @@ class WebContext:
 
     def host_problem(self, conn: HTTPConnection) -> str | None:
         """Why this request's Host is not one this app answers for, or None. Only with ``public_url``:
-        its host name, or loopback (any port). Stops DNS rebinding: a page of another site that makes
-        its own name point at this server sends that name as Host."""
+        its host and port (none, or the scheme's default, is the default port), or loopback (any port).
+        Stops DNS rebinding: a page of another site that makes its own name point at this server sends that
+        name as Host. The rule is ``web/proxy.py``'s for ``X-Forwarded-Host`` (``host_of``)."""
         if not self.public_origin:
             return None
-        public = urlsplit(self.public_origin).hostname or ""
-        try:
-            host = urlsplit(f"//{conn.headers.get('host', '')}").hostname or ""
-        except ValueError:
-            host = ""
-        if host in {public, *LOOPBACK_HOSTS}:
+        public = urlsplit(self.public_origin)
+        sent = conn.headers.get("host", "")
+        found = host_of(sent, public.scheme)
+        if found is not None and (found == host_of(public.netloc, public.scheme) or found[0] in LOOPBACK_HOSTS):
             return None
-        return f"This server answers only for {public} (public_url), not for the host {host[:100]!r}."
+        return f"This server answers only for {public.netloc} (public_url), not for the host {sent[:100]!r}."
 
     def is_https(self, conn: HTTPConnection) -> bool:
         if conn.url.scheme == "https":
@@ -194,10 +194,11 @@ class WebContext:
         return public.startswith("https://") and origin_of(f"https://{conn.headers.get('host', '')}") == public
 
     # ------------------------------------------------------------------ the cookie
-    def set_session(self, response: Response, conn: HTTPConnection, name: str) -> None:
+    def set_session(self, response: Response, conn: HTTPConnection, name: str, account_id: int | None) -> None:
+        """The login cookie of the account ``account_id`` called ``name`` (``SessionSigner.issue``)."""
         response.set_cookie(
             COOKIE_NAME,
-            self.signer.issue(name),
+            self.signer.issue(name, account_id),
             max_age=self.signer.max_age,
             path="/",
             httponly=True,

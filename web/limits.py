@@ -8,13 +8,16 @@ was read and parsed in full, the server's memory growing by 600 MB, before its 4
 - **signed in** (a valid ``Authorization: Bearer`` token or session cookie): ``max_request_mb`` (the settings
   table; the largest real bodies, a gold explanation of 20,000 characters or a review's rationale, are well
   under 1 MB even with every character escaped);
-- **file uploads** (``UPLOAD_ROUTES``): ``max_upload_mb``, signed in.
+- **file uploads** (``UPLOAD_ROUTES``): ``max_upload_mb``, with an API token of the route's role (these are REST
+  routes, which read no session cookie). A token of a lower role is answered the route's own 403 before the body
+  is read (s14 known gap: FastAPI parsed a non-admin's whole multipart upload before the route said 403).
 
 A ``Content-Length`` over the limit is answered ``413 {"detail": ...}`` at once, nothing read; a body without
 one (chunked) is counted while it streams and cut at the limit, also with a 413. Who is signed in is only
 looked up when a body could be over the anonymous limit (a declared length over it, or none), so a small
-request costs nothing more. Gradio's API (``/gradio_api/``) keeps its own caps (``web/uploads.py``: anonymous
-calls refused before reading, 8 MB calls, ``max_upload_mb`` uploads).
+request costs nothing more. A revoked or expired API token sent to the REST API is answered its 401 (saying
+when) at that point too, not the anonymous 413. Gradio's API (``/gradio_api/``) keeps its own caps
+(``web/uploads.py``: anonymous calls refused before reading, 8 MB calls, ``max_upload_mb`` uploads).
 """
 
 from __future__ import annotations
@@ -25,16 +28,18 @@ from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from orchestration.access import TokenExpired
+from orchestration.access import AccessDenied, TokenEnded
+from orchestration.admin import ADMIN
 from web.context import WebContext
 from web.security import _send_json
 from web.sessions import COOKIE_NAME
 
 ANONYMOUS_BODY = 64 * 1024
-#: (method, path) of the routes that take a file, held to ``max_upload_mb`` instead of ``max_request_mb``.
-UPLOAD_ROUTES = frozenset({("POST", "/api/v1/datasets/import")})
+#: (method, path) of the routes that take a file, held to ``max_upload_mb`` instead of ``max_request_mb``, and the
+#: role each needs (a token without it is refused before the body is read).
+UPLOAD_ROUTES: dict[tuple[str, str], str] = {("POST", "/api/v1/datasets/import"): ADMIN}
 GRADIO_API = "/gradio_api/"  # capped by web/uploads.py (FileGuard) and Gradio's max_file_size
-REST_PREFIX = "/api/"  # where an expired token is answered 401 (web/routes/common.py current_user)
+REST_PREFIX = "/api/"  # where a revoked or expired token is answered 401 (web/routes/common.py current_user)
 CHECK_THREADS = 4  # token lookups for large bodies at once
 
 
@@ -78,14 +83,18 @@ class BodyLimit:
             await self.app(scope, _counting(receive, ANONYMOUS_BODY, "", signed_in=False), send)
             return
         limit, setting, signed_in = ANONYMOUS_BODY, "", False
+        role = UPLOAD_ROUTES.get((scope["method"], scope["path"].rstrip("/")))
         if declared is None or declared > ANONYMOUS_BODY:
             try:
-                signed_in = await self._signed_in(HTTPConnection(scope))
-            except TokenExpired as exc:  # say the token expired (as REST's 401 does), not the anonymous limit
+                signed_in = await self._signed_in(HTTPConnection(scope), role)
+            except TokenEnded as exc:  # say the token was revoked or expired (as REST's 401 does), not the 413
                 await _send_json(send, 401, str(exc), {"WWW-Authenticate": "Bearer", "Connection": "close"})
                 return
+            except AccessDenied as exc:  # an upload route's role (the route's own 403), its body never read
+                await _send_json(send, 403, str(exc), {"Connection": "close"})
+                return
             if signed_in:
-                limit, setting = self._signed_in_limit(scope)
+                limit, setting = self._signed_in_limit(upload=role is not None)
         if declared is not None and declared > limit:
             await _send_json(send, 413, too_large(limit, signed_in, setting), {"Connection": "close"})
             return
@@ -103,15 +112,16 @@ class BodyLimit:
                 raise
             await _send_json(send, 413, exc.detail, {"Connection": "close"})
 
-    def _signed_in_limit(self, scope: Scope) -> tuple[int, str]:
+    def _signed_in_limit(self, *, upload: bool) -> tuple[int, str]:
         settings = self.web.studio.settings
-        if (scope["method"], scope["path"].rstrip("/")) in UPLOAD_ROUTES:
+        if upload:
             return max(1, settings.max_upload_mb) * 1024 * 1024, "max_upload_mb"
         return max(1, settings.max_request_mb) * 1024 * 1024, "max_request_mb"
 
-    async def _signed_in(self, conn: HTTPConnection) -> bool:
+    async def _signed_in(self, conn: HTTPConnection, role: str | None = None) -> bool:
         """Whether the request carries a valid API token or session cookie (read off the event loop);
-        ``TokenExpired`` for an expired API token sent to the REST API."""
+        ``TokenEnded`` for a revoked or expired API token sent to the REST API. With ``role`` (an upload route):
+        only an API token counts, and ``AccessDenied`` when its account lacks the role."""
         authorization = conn.headers.get("authorization", "")
         if authorization[:7].lower() == "bearer ":
             if self._checkers is None:
@@ -119,14 +129,14 @@ class BodyLimit:
             token = authorization[7:].strip()
             check = self.web.studio.access.token_checked
             try:
-                found = await anyio.to_thread.run_sync(check, token, limiter=self._checkers)
-            except TokenExpired:
+                found = await anyio.to_thread.run_sync(check, token, role, limiter=self._checkers)
+            except TokenEnded:
                 if conn.url.path.startswith(REST_PREFIX):
                     raise
                 found = None
             if found is not None:
                 return True
-        if conn.cookies.get(COOKIE_NAME):
+        if role is None and conn.cookies.get(COOKIE_NAME):
             return await self.web.signed_in_user(conn) is not None
         return False
 

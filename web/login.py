@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from errors import StudioError
 from web.context import origin_of, web_context
 from web.errors import error_response, status_of
+from web.methods import HEAD_ASKED
 from web.pages import PAGE_HEADERS, error_paragraph, page
 from web.sessions import COOKIE_NAME
 
@@ -28,7 +29,8 @@ LOGIN_MESSAGE = "Log in with the name and password an admin gave you, or the acc
 #: given an account yet) and the page is no invite sign-up's, sign-out's or logout's: an annotator who had just
 #: created an account from an invite read about the admin password (s12 crowd finding 13).
 FIRST_START_HINT = (
-    "First start: the server printed the admin password (also in initial-admin-password.txt in its data folder)."
+    "First start: the server printed the admin password (also in initial-admin-password.txt in its data folder): "
+    'log in as admin with it. The start-up log names that file; see the README\'s "Accounts".'
 )
 
 #: What the login page says after ``?signed_out=1`` (the app page's script sends people here when
@@ -153,7 +155,7 @@ async def log_in(
         response = RedirectResponse("/", status_code=status.HTTP_303_SEE_OTHER)
     else:
         response = JSONResponse({"success": True})
-    web.set_session(response, request, user.name)
+    web.set_session(response, request, user.name, user.account_id)
     return response
 
 
@@ -176,7 +178,9 @@ def log_out_link(request: Request) -> Response:
     send that header, a ``Referer`` of this origin (the app's pages send it: ``Referrer-Policy: same-origin``).
     A request with neither (a script, or a link typed or bookmarked) gets the page with the button."""
     fetch_site = request.headers.get("sec-fetch-site")
-    if fetch_site is not None:
+    if request.scope.get(HEAD_ASKED):  # HEAD (answered as this GET without the body) logs nobody out
+        same = False
+    elif fetch_site is not None:
         same = fetch_site == "same-origin"
     else:
         referer = request.headers.get("referer", "")

@@ -5,14 +5,20 @@ the REST routes and matches everything, so ``GET /api/v1/labels`` got Gradio's `
 and an integrator concluded that the route did not exist. ``install_method_answers`` adds one last route under
 ``/api/v1`` (before Gradio is mounted): a path that one of the REST routes serves with other methods is
 answered ``405 {"detail": "/api/v1/labels takes POST, not GET."}`` with ``Allow``; any other path ``404``.
+
+``HEAD`` is answered as ``GET`` without the body (``HeadAsGet``) on every path one of the app's own routes serves
+with ``GET`` (the login, logout and invite pages, ``/login/state``, every REST ``GET`` route, the API docs): FastAPI
+routes take only the methods they name, so ``HEAD /login`` fell through to the mounted Gradio app and got its
+``405`` with the app page's CSP (s15 rolesec, finding 5), and uptime and link checkers reported the login page
+broken. Gradio's own paths are left to Gradio (it answers ``HEAD /`` itself).
 """
 
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from starlette.routing import Match, Mount
-from starlette.types import Scope
+from starlette.routing import Match, Mount, Router
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
 
@@ -20,16 +26,50 @@ METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
 def allowed_methods(app: FastAPI, scope: Scope) -> list[str]:
     """The methods (of ``METHODS``) that one of the app's routes, Gradio's mount and this catch-all aside, serves
     the request's path with, sorted."""
-    found = []
-    for method in METHODS:
-        asked = {**scope, "method": method}
-        for route in app.router.routes:
-            if isinstance(route, Mount) or getattr(route, "name", None) == _NAME:
-                continue
-            if route.matches(asked)[0] == Match.FULL:
-                found.append(method)
-                break
+    found = {method for method in METHODS if _served(app.router, scope, method)}
+    if "GET" in found:
+        found.add("HEAD")  # answered as GET without the body (``HeadAsGet``)
     return sorted(found)
+
+
+def _served(router: Router, scope: Scope, method: str) -> bool:
+    """Whether one of ``router``'s own routes (Gradio's mount and the catch-all aside) serves the request's path
+    with ``method``."""
+    asked = {**scope, "method": method}
+    for route in router.routes:
+        if isinstance(route, Mount) or getattr(route, "name", None) == _NAME:
+            continue
+        if route.matches(asked)[0] == Match.FULL:
+            return True
+    return False
+
+
+#: The scope key ``HeadAsGet`` sets on a HEAD it passes on as GET (``web/login.py``: ``HEAD /logout`` logs nobody out).
+HEAD_ASKED = "judge_studio.head"
+
+
+class HeadAsGet:
+    """ASGI middleware: a ``HEAD`` request to a path that one of ``router``'s own routes serves with ``GET`` runs as
+    that ``GET`` (its status and headers, ``Content-Length`` included) and its body is not sent. See the module's
+    docstring."""
+
+    def __init__(self, app: ASGIApp, router: Router) -> None:
+        self.app = app
+        self.router = router
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD" or not _served(self.router, scope, "GET"):
+            await self.app(scope, receive, send)
+            return
+
+        async def headers_only(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return  # the rest of a streamed body: nothing is sent until its end
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        await self.app({**scope, "method": "GET", HEAD_ASKED: True}, receive, headers_only)
 
 
 _NAME = "wrong_method"
@@ -44,7 +84,8 @@ def install_method_answers(app: FastAPI, prefix: str) -> None:
         allowed = allowed_methods(app, request.scope)
         if not allowed or method in allowed:
             return JSONResponse({"detail": "Not Found"}, status_code=404)
-        takes = " or ".join([", ".join(allowed[:-1]), allowed[-1]] if len(allowed) > 1 else allowed)
+        named = [m for m in allowed if m != "HEAD" or "GET" not in allowed]  # GET's HEAD goes without saying
+        takes = " or ".join([", ".join(named[:-1]), named[-1]] if len(named) > 1 else named)
         detail = f"{path[:200]} takes {takes}, not {method[:20]}."
         return JSONResponse({"detail": detail}, status_code=405, headers={"Allow": ", ".join(allowed)})
 
@@ -57,4 +98,4 @@ def install_method_answers(app: FastAPI, prefix: str) -> None:
     )
 
 
-__all__ = ["allowed_methods", "install_method_answers"]
+__all__ = ["HEAD_ASKED", "HeadAsGet", "allowed_methods", "install_method_answers"]

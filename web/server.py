@@ -29,7 +29,7 @@ from web.context import WebContext, origin_of, web_context
 from web.errors import install_error_boundary
 from web.health import Health
 from web.limits import BodyLimit
-from web.methods import install_method_answers
+from web.methods import HeadAsGet, install_method_answers
 from web.outage import install_outage_boundary
 from web.proxy import TrustedProxy
 from web.routes import API_PREFIX, ROUTERS
@@ -267,4 +267,5 @@ def _secured(app: FastAPI, web: WebContext) -> FastAPI:
     app.add_middleware(NoStore)  # Cache-Control: no-store but on static assets (web/caching.py)
     # X-Forwarded-* believed only from forwarded_allow_ips, X-Forwarded-Host only as public_url's host (web/proxy.py)
     app.add_middleware(TrustedProxy, trusted=web.studio.settings.forwarded_allow_ips, public_origin=web.public_origin)
+    app.add_middleware(HeadAsGet, router=app.router)  # HEAD as GET without the body on our routes (web/methods.py)
     return app

@@ -2,13 +2,13 @@
 
 Why signed cookies and not Gradio's login: Gradio keeps its login tokens in a dict in memory, so
 every restart logged everyone out. Here the cookie itself says who and since when
-(``name``, a random session id, the issue time), signed with HMAC-SHA256 under the deployment's
+(``name``, the account's id, a random session id, the issue time), signed with HMAC-SHA256 under the deployment's
 signing secret. That secret is kept in the database (``app_secrets``, name ``session``, migration
 0015), made by whichever app server starts first, so every server on one database (several behind a
 load balancer, or a restart on another machine) accepts the cookies of the others with nothing copied
 between machines, and cookies stay valid until ``session_hours`` after login. Older versions kept the
 secret in ``session-secret`` in each data folder: at start that file is adopted into the database if
-the database has none yet (nobody is logged out by the upgrade) and renamed ``.imported``; if the
+the database has none yet (cookies signed with it stay signed right) and renamed ``.imported``; if the
 database already holds another secret, the database's is used and a warning names the file.
 
 Logging out records the session id as revoked in the database (``revoked_sessions``, until the
@@ -20,6 +20,12 @@ out (``annotators.signed_out_at``, migration 0016: set by a password change, a d
 ``judge-studio users sign-out NAME``), so those end the account's logins on every server at once, and
 reactivating the account does not bring them back. The issue time is kept to the millisecond, so a
 login right after a sign-out works.
+
+The cookie names its account by id as well as by name, and is refused unless the account with that id still
+holds that name (s15 rolesec, finding 2): before, a cookie named the account by name alone, so after a row was
+renamed (a DBA, a restore) and a new account, an admin, was given the old name, the old annotator's cookie was an
+admin's login. Cookies of older versions carry no id and are refused: everyone logs in once again after that
+upgrade.
 
 ``judge-studio users sign-out-everyone`` logs everybody out on purpose: it replaces the secret in the
 database (``Store.rotate_shared_secret``), and every server reads the new one within
@@ -138,7 +144,8 @@ class SigningKey:
 class BrowserSession:
     name: str
     session_id: str
-    issued_at: float  # epoch seconds, to the millisecond (whole seconds in cookies of older versions)
+    issued_at: float  # epoch seconds, to the millisecond
+    account_id: int  # the account the cookie was issued to (``annotators.id``): it must still hold ``name``
 
     def expires_at(self, hours: float) -> float:
         return self.issued_at + hours * 3600
@@ -151,11 +158,13 @@ class RevocationStore(Protocol):
 
     def browser_session_revoked(self, session_id: str) -> bool: ...
 
-    def browser_session_ended(self, session_id: str, name: str, issued_at: datetime) -> bool: ...
+    def browser_session_ended(self, session_id: str, name: str, issued_at: datetime, account_id: int) -> bool: ...
 
 
 class SessionStore(RevocationStore, SecretStore, Protocol):
     """What ``SessionSigner`` needs of the store."""
+
+    def account(self, name: str) -> tuple[int, str, str, str, bool] | None: ...
 
 
 def _utc(seconds: float) -> datetime:
@@ -197,12 +206,13 @@ class RevokedSessions:
         return True
 
     def ended(self, found: BrowserSession) -> bool:
-        """Whether this login was logged out, or its account signed out after it was issued: one
-        database read (two indexed lookups), unless this process already knows it ended."""
+        """Whether this login was logged out, its account no longer holds its name, or its account was signed out
+        after it was issued: one database read (indexed lookups), unless this process already knows it ended."""
         with self._lock:
             if found.session_id in self._known:
                 return True
-        if not self.store.browser_session_ended(found.session_id, found.name, _utc(found.issued_at)):
+        issued = _utc(found.issued_at)
+        if not self.store.browser_session_ended(found.session_id, found.name, issued, found.account_id):
             return False
         self._remember(found.session_id)  # an ended login never comes back
         return True
@@ -242,6 +252,7 @@ class SessionSigner:
     """Issues and checks session cookies (see the module's docstring)."""
 
     def __init__(self, home: Path, hours: float, store: SessionStore, clock: Callable[[], float] = time.time) -> None:
+        self.store = store
         self.key = SigningKey(home, store)
         self.hours = float(hours)
         self.clock = clock
@@ -263,15 +274,22 @@ class SessionSigner:
             return True
         return hmac.compare_digest(signature, self._signature(self.key.reload(), payload))
 
-    def issue(self, name: str) -> str:
-        """A cookie value for ``name``, valid for ``hours`` from now."""
+    def issue(self, name: str, account_id: int | None = None) -> str:
+        """A cookie value for the account ``account_id`` called ``name``, valid for ``hours`` from now. The login
+        passes the id of the account whose password it checked; without one (tests, scripts) the account now
+        called ``name`` is read (none: a cookie every check refuses)."""
+        if account_id is None:
+            found = self.store.account(name)
+            account_id = found[0] if found is not None else 0
         # to the millisecond, rounded down: a login a moment after its account's sign-out is not refused
-        body = {"u": name, "s": secrets.token_urlsafe(16), "t": math.floor(self.clock() * 1000) / 1000}
+        stamp = math.floor(self.clock() * 1000) / 1000
+        body = {"u": name, "i": account_id, "s": secrets.token_urlsafe(16), "t": stamp}
         payload = _b64(json.dumps(body, separators=(",", ":")).encode("utf-8"))
         return f"{payload}.{self._signature(self.key.current(), payload)}"
 
     def read(self, value: str | None) -> BrowserSession | None:
-        """The session in a cookie value: None when unsigned, tampered with, expired or logged out."""
+        """The session in a cookie value: None when unsigned, tampered with, expired, logged out, of an older
+        version (no account id) or of an account that no longer holds the name it names."""
         if not value or len(value) > 4096 or value.count(".") != 1:
             return None
         payload, signature = value.split(".")
@@ -279,7 +297,10 @@ class SessionSigner:
             if not self._signed(payload, signature):
                 return None
             body = json.loads(_unb64(payload))
-            found = BrowserSession(str(body["u"]), str(body["s"]), float(body["t"]))
+            account_id = body["i"]
+            if type(account_id) is not int:  # an older version's cookie has none: refused (log in again)
+                return None
+            found = BrowserSession(str(body["u"]), str(body["s"]), float(body["t"]), account_id)
         except (ValueError, KeyError, TypeError, UnicodeError):
             return None
         now = self.clock()

@@ -16,7 +16,7 @@ import gradio as gr
 from gradio.utils import get_upload_folder
 
 from orchestration import IMPORT_FORMATS, AdminDesk, ImportRequest
-from orchestration.admin import ADMIN, AUTO_FORMAT, TABLE_FORMATS, UPLOAD_FORMATS
+from orchestration.admin import ADMIN, AUTO_FORMAT, CLI_ONLY_IMPORTS, TABLE_FORMATS, UPLOAD_FORMATS
 from orchestration.uploads import checked_upload
 from ui.errors import actor_of, noted
 from ui.render import inline_text
@@ -74,6 +74,7 @@ def import_section() -> ImportSection:
             model1 = gr.Textbox(label="Model 1 name (if no column)", elem_id="admin-import-model1", scale=1)
             model2 = gr.Textbox(label="Model 2 name (if no column)", elem_id="admin-import-model2", scale=1)
             annotator = gr.Textbox(label="Annotator name (labels)", elem_id="admin-import-annotator", scale=1)
+        gr.Markdown(CLI_ONLY_IMPORTS, elem_id="admin-import-cli-only")  # the options this form has no field for
         button = gr.Button("Import", variant="primary", elem_id="admin-import")
         result = gr.Markdown(elem_id="admin-import-result")
     return ImportSection(upload, fmt, dataset, judge, mapping, model1, model2, annotator, button, result)

@@ -19,12 +19,12 @@ import pandas as pd
 
 from judge_runtime import CustomPrompt
 from judge_runtime.custom import DEFAULT_MARKERS
-from orchestration.prompts import PromptDesk, prompt_warnings, rule_from_text
+from orchestration.prompts import PromptDesk, prompt_warnings, rule_from_text, version_warnings
 from ui.errors import actor_of, has_role, noted
 from ui.render import code, inline_text
 from ui.tables import plain_table
 
-VERSION_HEADERS = ["name", "version", "hash", "kind", "saved", "by"]
+VERSION_HEADERS = ["name", "version", "hash", "kind", "saved", "by", "warning"]
 EXAMPLE_TEMPLATE = (
     "[Question]\n{instruction}\n{input}\n\n[Answer A]\n{response1}\n\n[Answer B]\n{response2}\n\n"
     "Compare the two answers and explain briefly. Then write your verdict: [[A]] if A is better, [[B]] if B "
@@ -92,8 +92,11 @@ def prompts_section() -> PromptSection:
 
 
 def versions_frame(desk: PromptDesk, actor: str | None) -> pd.DataFrame:
+    """The saved versions, each with its warning (``version_warnings``: a stored ``{{ name }}``; plain-text cells
+    of ``plain_table``)."""
     rows = [
         [v.name, v.version, v.short_id, v.kind, f"{v.created_at:%Y-%m-%d %H:%M}", v.created_by or ""]
+        + [" ".join(version_warnings(v))]
         for v in desk.versions(actor)
     ]
     return pd.DataFrame(rows, columns=VERSION_HEADERS)
@@ -123,6 +126,7 @@ def wire_prompts(section: PromptSection, desk: PromptDesk, studio: Any, demo: gr
     @noted(section.result)
     def load(reference: str, request: gr.Request) -> dict[Any, Any]:
         view = desk.version(actor_of(request), reference or "")
+        warned = "".join(f"\n\n**Warning:** {inline_text(note)}" for note in version_warnings(view))
         return {
             section.name: view.name,
             section.kind: view.kind,
@@ -130,7 +134,7 @@ def wire_prompts(section: PromptSection, desk: PromptDesk, studio: Any, demo: gr
             section.template: view.template,
             section.rule: json.dumps(view.rule, ensure_ascii=False),
             section.result: f"Loaded {inline_text(view.name)} version {view.version} (hash {code(view.short_id)}): "
-            "edit and save for a new version.",
+            "edit and save for a new version." + warned,
         }
 
     section.save.click(save, inputs=section.form, outputs=[section.result, section.table], api_name="admin_prompt_save")

@@ -14,8 +14,9 @@ from annotation_store import ComparisonView, LabelView
 from annotation_store.answers import ASK_NEXT
 from errors import Conflict, InvalidInput, NotFound
 from orchestration import Studio, User
-from orchestration.access import TokenExpired
+from orchestration.access import TokenEnded
 from orchestration.annotation import presented_choice
+from orchestration.item_handles import ItemRef
 from web.errors import UnknownParameter
 
 API_PREFIX = "/api/v1"
@@ -31,7 +32,7 @@ _RETRY_AFTER = {"Retry-After": {"description": "seconds to wait before trying ag
 #: Every error status a REST route can answer, with what it means; ``answers`` picks a route's own.
 STATUS_NOTES: dict[int, str] = {
     400: "a request you can fix (the message says how)",
-    401: "no, an unknown or an expired API token",
+    401: "no, an unknown, a revoked or an expired API token",
     403: "your role may not do this",
     404: "no such dataset, session, comparison or response",
     409: "the request clashes with what is stored now",
@@ -77,7 +78,11 @@ SUBMIT_ANSWERS = answers(
     404,
     409,
     *BODY,
-    notes={404: "no such session", 409: "not handed to you, or no longer yours to change (the message says why)"},
+    notes={
+        403: "your role may not do this, or an annotator sent an id (annotators send `item`)",
+        404: "no such session, or no item with that handle among the items handed to you there",
+        409: "not handed to you, or no longer yours to change (the message says why)",
+    },
 )
 
 _bearer = HTTPBearer(auto_error=False, description="an API token: `judge-studio users token NAME`")
@@ -92,11 +97,11 @@ def current_user(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> User:
     """The account of the Bearer token; 401 without a valid one (REST never reads the session cookie,
-    so no other site can make a browser call it), and a 401 that says so for an expired one. The token's
-    number is kept on ``request.state.api_token_id`` (``DELETE /tokens/current``)."""
+    so no other site can make a browser call it), and a 401 that says so for a revoked or an expired one. The
+    token's number is kept on ``request.state.api_token_id`` (``DELETE /tokens/current``)."""
     try:
         caller = get_studio(request).access.token_caller(credentials.credentials) if credentials is not None else None
-    except TokenExpired as exc:
+    except TokenEnded as exc:
         raise HTTPException(
             status_code=status.HTTP_401_UNAUTHORIZED, detail=str(exc), headers={"WWW-Authenticate": "Bearer"}
         ) from None
@@ -166,17 +171,18 @@ def comparison_id_or_404(comparison_id: int) -> int:
 
 
 @contextmanager
-def unknown_as_not_handed(studio: Studio, session: str, noun: str, item_id: int) -> Iterator[None]:
+def unknown_as_not_handed(studio: Studio, session: str, item: ItemRef) -> Iterator[None]:
     """A submit of an item that does not exist answers as one that exists but was not leased to the caller
     (409, the store's wording): a 404 for one and a 409 for the other told which ids exist. An unknown
-    session is still a 404 that names it."""
+    session is still a 404 that names it. ``item``: the item as the caller named it (its handle, or the id a
+    reviewer sent)."""
     try:
         yield
     except NotFound:
-        kind = "pairwise" if noun == "Comparison" else "single"
+        kind = "pairwise" if item.noun == "comparison" else "single"
         desk = studio.desk if kind == "pairwise" else studio.grading
         desk.require_session(session)  # NotFound: the session is what is unknown, and says so
-        raise Conflict(f"{noun} #{item_id} was not handed to you, so nothing was saved; {ASK_NEXT[kind]}.") from None
+        raise Conflict(f"{item.title} was not handed to you, so nothing was saved; {ASK_NEXT[kind]}.") from None
 
 
 def comparison_id_or_400(comparison_id: int) -> int:
@@ -230,8 +236,21 @@ class ProgressOut(BaseModel):
     overlap: int
 
 
+#: ``item`` in the answers: how an item is named to the caller (``orchestration.item_handles``).
+ITEM_OUT = (
+    "the item's handle for you: send it back as `item` with your answer. Annotators are never told an item's "
+    "database id (in a blind session the ids' order told which models are compared); a handle differs from "
+    "person to person and stays the same for you in this session"
+)
+#: ``item`` in the submit bodies.
+ITEM_IN = (
+    "the `item` of the lease you answer (from POST /sessions/{name}/next); send it or, reviewers and admins, the id"
+)
+
+
 class LabelOut(BaseModel):
-    comparison_id: int
+    item: str = Field(description=ITEM_OUT)
+    comparison_id: int | None = Field(description="the comparison's id for reviewers and admins; null for annotators")
     annotator: str
     choice: Literal["left", "right", "tie", "skip"] = Field(
         description="the answer in the order you saw (canonical order, left = response 1, when the order was not "
@@ -246,11 +265,13 @@ class LabelOut(BaseModel):
     time_on_item_ms: int | None
 
 
-def label_out(label: LabelView) -> LabelOut:
+def label_out(label: LabelView, ref: ItemRef) -> LabelOut:
+    """The label on the item ``ref`` names, as its author reads it (the id only for reviewers and admins)."""
     # an unknown order (imported label) gives the choice in canonical order: left = response 1
     choice = "skip" if label.skipped else presented_choice(label.verdict, bool(label.presented_swapped))
     return LabelOut(
-        comparison_id=label.comparison_id,
+        item=ref.handle,
+        comparison_id=label.comparison_id if ref.sees_id else None,
         annotator=label.annotator,
         choice=choice or "skip",  # type: ignore[arg-type]
         version=label.version,

@@ -7,8 +7,10 @@ text and runs the one importer (``orchestration.datasets.import_file``), all or 
 message names the file, the line and the column, as on the page and the command line) writes nothing. The answer
 holds the same summary sentence the command line prints, and its counts.
 
-The body is held to ``max_upload_mb`` before it is read (``web/limits.py``, ``UPLOAD_ROUTES``: 413 over it); the
-role is checked before the upload is written to a private temporary folder, which is removed afterwards. Like
+The body is held to ``max_upload_mb`` before it is read (``web/limits.py``, ``UPLOAD_ROUTES``: 413 over it), and a
+token of another role than admin is refused (403) there too, before the body is read; the route checks the role
+again (a body under 64 KB is not looked at first) before the upload is written to a private temporary folder,
+which is removed afterwards. Like
 every REST route it takes an API token only (``Authorization: Bearer``), never the session cookie, so no other
 site can make a browser call it; a browser's cookie request from another origin is refused (403) by
 ``web.security`` before it gets here.
@@ -24,7 +26,7 @@ from fastapi import File, Form, UploadFile
 from pydantic import BaseModel, Field
 
 from orchestration import AdminDesk, ImportRequest
-from orchestration.admin import ADMIN, AUTO_FORMAT, TABLE_FORMATS, UPLOAD_FORMATS
+from orchestration.admin import ADMIN, AUTO_FORMAT, CLI_ONLY_IMPORTS, TABLE_FORMATS, UPLOAD_FORMATS
 from web.routes.common import Caller, StudioDep, answers, api_router
 
 router = api_router("data")
@@ -64,9 +66,13 @@ class ImportOut(BaseModel):
     source: str = Field(description="the uploaded file's name")
     dataset_created: bool
     nothing_new: bool = Field(description="the file was imported before: nothing was added")
-    rows_written: int = Field(description="prompts, prompts updated, responses, comparisons, labels and verdicts added")
+    rows_written: int = Field(
+        description="prompts, prompts updated, references, responses, comparisons, labels and verdicts added"
+    )
     prompts: int
     prompts_updated: int
+    references_added: int = Field(0, description="reference answers set where the prompt had none")
+    references_replaced: int = Field(0, description="reference answers that replaced a different stored one")
     responses: int
     comparisons: int
     labels: int
@@ -89,7 +95,7 @@ def _upload_name(name: str | None) -> str:
 
 FORMAT_HELP = (
     f"{AUTO_FORMAT} (default: .csv is csv, .jsonl is jsonl; a .json file needs its format) or one of "
-    f"{', '.join(UPLOAD_FORMATS)}"
+    f"{', '.join(UPLOAD_FORMATS)}. {CLI_ONLY_IMPORTS}"
 )
 
 
@@ -138,7 +144,16 @@ def import_dataset(
         summary = AdminDesk(studio).import_dataset(user.name, form)
     counts = {
         name: getattr(summary, name)
-        for name in ("prompts", "prompts_updated", "responses", "comparisons", "labels", "annotators")
+        for name in (
+            "prompts",
+            "prompts_updated",
+            "references_added",
+            "references_replaced",
+            "responses",
+            "comparisons",
+            "labels",
+            "annotators",
+        )
     }
     runs = [
         ImportedRunOut(**{name: getattr(run, name) for name in ImportedRunOut.model_fields}) for run in summary.runs

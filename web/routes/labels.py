@@ -2,13 +2,15 @@
 
 # No ``from __future__ import annotations``: FastAPI reads the handlers' annotations at run time.
 import hashlib
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from fastapi import Header
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from orchestration import SubmitOutcome
+from orchestration.item_handles import HANDLE_PATTERN
 from web.routes.common import (
+    ITEM_IN,
     MAX_ID,
     SUBMIT_ANSWERS,
     AnswerExtrasIn,
@@ -24,9 +26,24 @@ from web.routes.common import (
 router = api_router("annotation")
 
 
-class LabelIn(AnswerExtrasIn):
+class ItemIn(AnswerExtrasIn):
+    """A submit's item: ``item`` (its handle) or, from reviewers and admins, its id (``id_field``)."""
+
+    id_field: ClassVar[str] = "comparison_id"  # the id field: ``LabelIn``'s comparison_id, ``RatingIn``'s response_id
+    item: str | None = Field(default=None, pattern=HANDLE_PATTERN, description=ITEM_IN)
+
+    @model_validator(mode="after")
+    def one_item(self) -> "ItemIn":
+        if (self.item is None) == (getattr(self, self.id_field) is None):
+            raise ValueError(f"send either `item` (the handle POST /sessions/{{name}}/next gave) or `{self.id_field}`")
+        return self
+
+
+class LabelIn(ItemIn):
     session: str = Field(max_length=200)
-    comparison_id: int = Field(description=f"1 to {MAX_ID}")
+    comparison_id: int | None = Field(
+        default=None, description=f"1 to {MAX_ID}; reviewers and admins only (annotators send `item`: 403)"
+    )
     choice: Literal["left", "right", "tie", "skip"] = Field(description="about what you were shown")
     swapped: bool | None = Field(
         default=None,
@@ -100,7 +117,8 @@ def _submit_out(outcome: SubmitOutcome) -> SubmitOut:
     models = None
     if outcome.names and outcome.item is not None:  # the page's rule (``names_after``), from one place
         models = ModelsOut(left_model=outcome.item.left_model, right_model=outcome.item.right_model)
-    return SubmitOut(label=label_out(outcome.label), judge=judge, models=models, gold=gold, notice=outcome.notice)
+    label = label_out(outcome.label, outcome.ref)
+    return SubmitOut(label=label, judge=judge, models=models, gold=gold, notice=outcome.notice)
 
 
 def scoped_idempotency_key(user: str, key: str | None) -> str | None:
@@ -127,14 +145,17 @@ IdempotencyKey = Annotated[
     responses=SUBMIT_ANSWERS,
 )
 def submit_label(user: Caller, studio: StudioDep, body: LabelIn, idempotency_key: IdempotencyKey = None) -> SubmitOut:
-    """Submit (or change) your label on a leased comparison (annotator+). An id that does not exist answers
-    409 like one not leased to you, so the answer does not tell which ids exist."""
-    comparison_id = comparison_id_or_400(body.comparison_id)
-    with unknown_as_not_handed(studio, body.session, "Comparison", comparison_id):
+    """Submit (or change) your label on a leased comparison (annotator+), named by its `item` (the handle your lease
+    gave; an unknown one is 404 naming it) or, reviewers and admins, by `comparison_id` (from an annotator: 403).
+    An id that does not exist answers 409 like one not leased to you, so the answer does not tell which ids exist."""
+    chosen = studio.desk.chosen(user.name, body.session, handle=body.item, item_id=body.comparison_id)
+    if body.item is None:  # a reviewer's id: a larger one is a mistake to fix, not an unknown comparison
+        comparison_id_or_400(chosen.id)
+    with unknown_as_not_handed(studio, body.session, chosen):
         outcome = studio.desk.submit(
             user.name,
             body.session,
-            comparison_id,
+            chosen.id,
             body.choice,
             swapped=body.swapped,
             idempotency_key=scoped_idempotency_key(user.name, idempotency_key),

@@ -11,29 +11,35 @@ longer be changed, or an open session's answer), so a rating locked "because the
 """
 
 # No ``from __future__ import annotations``: FastAPI reads the handlers' annotations at run time.
+from typing import ClassVar
+
 from pydantic import BaseModel, Field
 
 from annotation_store import JudgeRatingView, RatingView
 from errors import InvalidInput
 from orchestration import GradeOutcome
+from orchestration.item_handles import ItemRef
 from web.routes.common import (
+    ITEM_OUT,
     MAX_ID,
     SUBMIT_ANSWERS,
-    AnswerExtrasIn,
     Caller,
     ProgressOut,
     StudioDep,
     api_router,
     unknown_as_not_handed,
 )
-from web.routes.labels import IdempotencyKey, scoped_idempotency_key
+from web.routes.labels import IdempotencyKey, ItemIn, scoped_idempotency_key
 
 router = api_router("annotation")
 
 
-class RatingIn(AnswerExtrasIn):
+class RatingIn(ItemIn):
+    id_field: ClassVar[str] = "response_id"
     session: str = Field(max_length=200)
-    response_id: int = Field(description=f"1 to {MAX_ID}: the leased item's response_id")
+    response_id: int | None = Field(
+        default=None, description=f"1 to {MAX_ID}; reviewers and admins only (annotators send `item`: 403)"
+    )
     rating: int | None = Field(
         default=None,
         description="1 to the session's scale (10 or 5: see the item's `scale`); null when you skip. A rating "
@@ -45,7 +51,8 @@ class RatingIn(AnswerExtrasIn):
 
 
 class RatingOut(BaseModel):
-    response_id: int
+    item: str = Field(description=ITEM_OUT)
+    response_id: int | None = Field(description="the response's id for reviewers and admins; null for annotators")
     annotator: str
     rating: int | None = Field(description="null when skipped")
     skipped: bool
@@ -84,9 +91,11 @@ class RatingSubmitOut(BaseModel):
     gold: GoldRatingOut | None = Field(default=None, description="feedback on a gold (attention-check) response")
 
 
-def rating_out(rating: RatingView) -> RatingOut:
+def rating_out(rating: RatingView, ref: ItemRef) -> RatingOut:
+    """The rating of the response ``ref`` names, as its author reads it (the id only for reviewers and admins)."""
     return RatingOut(
-        response_id=rating.response_id,
+        item=ref.handle,
+        response_id=rating.response_id if ref.sees_id else None,
         annotator=rating.annotator,
         rating=rating.rating,
         skipped=rating.skipped,
@@ -109,7 +118,7 @@ def _judge_out(judge: JudgeRatingView | None, scale: int) -> JudgeRatingOut | No
 def _submit_out(outcome: GradeOutcome) -> RatingSubmitOut:
     progress = ProgressOut(**vars(outcome.progress)) if outcome.progress is not None else None
     return RatingSubmitOut(
-        rating=rating_out(outcome.rating),
+        rating=rating_out(outcome.rating, outcome.ref),
         scale=outcome.scale,
         judge=_judge_out(outcome.judge, outcome.judge_scale),
         model=outcome.model,
@@ -150,14 +159,18 @@ def _rating_or_skip(body: RatingIn) -> int | None:
 def submit_rating(
     user: Caller, studio: StudioDep, body: RatingIn, idempotency_key: IdempotencyKey = None
 ) -> RatingSubmitOut:
-    """Submit (or change) your rating of a leased response in a grading session, or skip it (annotator+). An id
-    that does not exist answers 409 like one not leased to you, as ``POST /labels`` does."""
-    response_id = response_id_or_400(body.response_id)
-    with unknown_as_not_handed(studio, body.session, "Response", response_id):
+    """Submit (or change) your rating of a leased response in a grading session, or skip it (annotator+), named by
+    its `item` (the handle your lease gave; an unknown one is 404 naming it) or, reviewers and admins, by
+    `response_id` (from an annotator: 403). An id that does not exist answers 409 like one not leased to you, as
+    ``POST /labels`` does."""
+    chosen = studio.grading.chosen(user.name, body.session, handle=body.item, item_id=body.response_id)
+    if body.item is None:  # a reviewer's id: a larger one is a mistake to fix, not an unknown response
+        response_id_or_400(chosen.id)
+    with unknown_as_not_handed(studio, body.session, chosen):
         outcome = studio.grading.submit(
             user.name,
             body.session,
-            response_id,
+            chosen.id,
             _rating_or_skip(body),
             skipped=body.skipped,
             idempotency_key=scoped_idempotency_key(user.name, idempotency_key),

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from annotation_store import SessionView, WrongSessionKind
 from orchestration import AdminDesk, AnnotationItem, GradingItem, Studio
 from orchestration.admin import UNFINISHED_LISTED
-from web.routes.common import Caller, LabelOut, ProgressOut, StudioDep, answers, api_router, label_out
+from web.routes.common import ITEM_OUT, Caller, LabelOut, ProgressOut, StudioDep, answers, api_router, label_out
 from web.routes.ratings import RatingOut, rating_out
 
 # ``done``'s message when nothing else is to be said: the pages' "Thank you" line (a client showed nothing)
@@ -58,7 +58,8 @@ class SessionOut(BaseModel):
 
 class ItemOut(BaseModel):
     session: str
-    comparison_id: int
+    item: str = Field(description=ITEM_OUT)
+    comparison_id: int | None = Field(description="the comparison's id for reviewers and admins; null for annotators")
     instruction: str
     input: str
     left: str
@@ -90,7 +91,8 @@ class NextOut(BaseModel):
 
 class GradingItemOut(BaseModel):
     session: str
-    response_id: int = Field(description="send it back with the rating")
+    item: str = Field(description=ITEM_OUT)
+    response_id: int | None = Field(description="the response's id for reviewers and admins; null for annotators")
     category: str
     instruction: str
     input: str
@@ -152,27 +154,29 @@ LeaseOut = Annotated[NextOut | GradingNextOut, Field(discriminator="kind")]
 
 
 def _item_out(item: AnnotationItem) -> ItemOut:
-    blind = item.session.blind
+    blind, ref = item.session.blind, item.ref
     return ItemOut(
         session=item.session.name,
-        comparison_id=item.comparison.id,
+        item=ref.handle,
+        comparison_id=ref.id if ref.sees_id else None,
         instruction=item.comparison.instruction,
         input=item.comparison.input,
         left=item.left,
         right=item.right,
         left_model=None if blind else item.left_model,
         right_model=None if blind else item.right_model,
-        current_label=label_out(item.label) if item.label is not None else None,
+        current_label=label_out(item.label, ref) if item.label is not None else None,
         final=item.final,
         progress=ProgressOut(**vars(item.progress)),
     )
 
 
 def _grading_item_out(item: GradingItem) -> GradingItemOut:
-    r = item.response
+    r, ref = item.response, item.ref
     return GradingItemOut(
         session=item.session.name,
-        response_id=r.id,
+        item=ref.handle,
+        response_id=ref.id if ref.sees_id else None,
         category=r.category,
         instruction=r.instruction,
         input=r.input,
@@ -183,7 +187,7 @@ def _grading_item_out(item: GradingItem) -> GradingItemOut:
         rubric=item.rubric,
         rubric_is_default=item.rubric_is_default,
         guideline_version=item.session.guideline_version,
-        current_rating=rating_out(item.rating) if item.rating is not None else None,
+        current_rating=rating_out(item.rating, ref) if item.rating is not None else None,
         final=item.final,
         progress=ProgressOut(**vars(item.progress)),
     )
@@ -259,7 +263,9 @@ def next_item(user: Caller, studio: StudioDep, name: str) -> NextOut | GradingNe
     order (``kind`` "pairwise", answer with ``POST /labels``), in a grading session a response to rate on the
     session's scale and rubric (``kind`` "single", answer with ``POST /ratings``). The left/right order is the one
     drawn for you and kept with the lease (no ``swapped``: it would tell which side is the dataset's response 1);
-    model names are null in a blind session; the judge's verdict or rating comes only with the submit's answer, and
+    the item is named by ``item``, a handle of yours to send back with the answer (annotators get no
+    ``comparison_id`` / ``response_id``: null; reviewers and admins get both); model names are null in a blind
+    session; the judge's verdict or rating comes only with the submit's answer, and
     only when the session reveals the judge. An item you answered before comes back with ``final`` saying why it can
     no longer be changed, if so; ``done`` comes with a ``message`` saying why the session ended early for you, if it
     did (items answered in another session), and naming your skips that still need an answer. A skip comes back
