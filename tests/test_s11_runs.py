@@ -109,7 +109,8 @@ def test_a_refused_comparison_is_named_exported_and_tried_again(tmp_path: Path, 
     assert first.returncode == 0, first.stderr
     assert "1 comparison refused: w1 (#2): Response 2 is empty" in first.stdout
     assert "0/0" not in first.stderr and "/3" not in first.stderr  # the bar counts the two that go to the model
-    assert "Judging 2 comparisons" in first.stderr and "2/2" in first.stderr
+    # on the CPU one at a time since s15 (novice 1): no batch line, each verdict stored as it comes
+    assert "On the CPU one at a time" in first.stderr and "2/2" in first.stderr
 
     exported = _run(tmp_path, "export", "--dataset", "weird", "--kind", "judgments", "--format", "csv")
     assert exported.returncode == 0, exported.stderr

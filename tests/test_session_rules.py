@@ -212,18 +212,19 @@ def test_rest_refuses_with_409_and_403_and_the_refusal_carries_no_verdict(live_a
     token = studio.access.api_token("alice")
     client = httpx.Client(base_url=url + "api/v1", headers={"Authorization": f"Bearer {token}"}, timeout=30)
     item = client.post("/sessions/blind/next").json()["item"]
+    comparison_id = studio.desk.handles.resolve("alice", "blind", item["item"])  # alice is told a handle (s15)
     run = studio.store.ensure_judge_run("fp", {"model": "judge-x"})
-    studio.store.save_verdict(run, NewVerdict(item["comparison_id"], "2", "ok", reason="the secret reason"))
-    body = {"comparison_id": item["comparison_id"], "choice": "left"}
-    refused = client.post("/labels", json={**body, "session": "open"})
-    assert refused.status_code == 403 and "another session" in refused.json()["detail"]
+    studio.store.save_verdict(run, NewVerdict(comparison_id, "2", "ok", reason="the secret reason"))
+    body = {"item": item["item"], "choice": "left"}
+    refused = client.post("/labels", json={**body, "session": "open"})  # her handle names nothing there
+    assert refused.status_code == 404 and f"no item {item['item']}" in refused.json()["detail"]
     assert "judge" not in refused.text and "secret" not in refused.text
     _expire(live_app.db_path, "alice")
     bob = studio.access.api_token("bob")
     taken = client.post("/sessions/blind/next", headers={"Authorization": f"Bearer {bob}"}).json()["item"]
-    assert taken["comparison_id"] == item["comparison_id"]
+    assert studio.desk.handles.resolve("bob", "blind", taken["item"]) == comparison_id
     late = client.post("/labels", json={**body, "session": "blind"})
-    assert late.status_code == 409 and "is taken" in late.json()["detail"]
+    assert late.status_code == 409 and f"Item {item['item']} is taken" in late.json()["detail"]
 
 
 # ---------------------------------------------------------------------- untrusted names on the page
