@@ -1,4 +1,4 @@
-"""Session 15, reviewBfix: defects 1-6 of /work/notes/s15/reviewB.md.
+"""Session 15, reviewBfix: defects 1-6 of the session 15 review of the statistics, import and CLI changes.
 
 1. A suite dataset imported before s15 (the preferred response first in every pair) is refused by the checkup and
    a refused re-import says why, naming `judge-studio datasets delete NAME`.

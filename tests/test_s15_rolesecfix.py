@@ -1,4 +1,4 @@
-"""The access-control auditor's findings 2-5 of session 15 (/work/notes/s15/rolesec.md), mended:
+"""The access-control auditor's findings 2-5 of session 15, mended:
 
 2. a login cookie names its account by id as well as by name: after a rename done in the database and a new account
    (an admin) given the old name, the old cookie is refused; a cookie of an older version (no id) is refused too;

@@ -1,4 +1,4 @@
-"""Session 15, stats1: the methodologist's findings 1, 3, 7, 8 and 9 (/work/notes/s15/methodologist.md).
+"""Session 15, stats1: the methodologist's findings 1, 3, 7, 8 and 9 (the session 15 methods audit).
 
 1. A judge that abstains (uncertain or unparsed) where it would be wrong no longer gets "Answer: yes": such items
    count as disagreeing in the alternative-annotator test and the headline accuracy, and the answer says the

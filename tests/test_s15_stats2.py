@@ -1,4 +1,4 @@
-"""Session 15, stats2: the methodologist's findings 2, 4, 5, 6 and 10 (/work/notes/s15/methodologist.md).
+"""Session 15, stats2: the methodologist's findings 2, 4, 5, 6 and 10 (the session 15 methods audit).
 
 2. The partial order's arrows are Holm-adjusted over the pair tests, and every place that names its alpha says so;
    the unadjusted p stays in the JSON.
