@@ -91,7 +91,7 @@ def test_a_terminal_gets_the_card_without_escapes(home: Path) -> None:
     assert PLAIN_TITLE in shown and "\nRun 1: judge[31m (red) (profile imported)\n---" in shown
     assert "\\" not in shown  # no Markdown escape anywhere
     assert "\x1b" not in shown  # the name's escape sequence cannot recolour the terminal
-    assert "accuracy 1.000 [0.439, 1.000] (Wilson interval" in shown
+    assert "accuracy 1.000 [0.439, 1.000] (95% CI; Wilson interval" in shown
 
 
 def _report(home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str) -> str:
