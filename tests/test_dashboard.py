@@ -225,7 +225,7 @@ def test_partial_order_differences_between_judge_and_people(store: Store) -> Non
     lines = [t for t in fig.data if t.mode == "lines+markers"]
     assert sorted(t.line.dash for t in lines) == ["dash", "dot", "solid"]
     assert {t.legendgroup for t in lines if t.showlegend} == {BOTH, ONLY, OPPOSITE}
-    assert fig.layout.title.text == "Judge (&lt;b&gt;x&lt;/b&gt;) · Holm-adjusted over 3 pair tests"
+    assert fig.layout.title.text == "Judge (&lt;b&gt;x&lt;/b&gt;)<br><sup>Holm-adjusted over 3 pair tests</sup>"
     labels = [a.text for a in fig.layout.annotations]
     # the edge label shows the Holm-adjusted p over the judge's 3 pair tests (s15), by its formula
     raw = sorted(2 * 0.5**size for size in sizes.values())

@@ -162,7 +162,7 @@ def test_a_judge_name_is_escaped_once_in_the_graph_title(studio: Studio) -> None
     shown = by_id(handler(build_ui(studio), "dashboard")(DEMO, run, gr.Request(username="rita")))
     title = shown["dashboard-judge-graph"].layout.title.text
     # on screen: Judge (<i>judge</i>|x) · Holm-adjusted over 5 pair tests (s15: the correction is said)
-    assert title == "Judge (&lt;i&gt;judge&lt;/i&gt;|x) · Holm-adjusted over 5 pair tests"
+    assert title == "Judge (&lt;i&gt;judge&lt;/i&gt;|x)<br><sup>Holm-adjusted over 5 pair tests</sup>"
     assert "&amp;" not in title and "<i>" not in title
 
 

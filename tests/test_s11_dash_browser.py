@@ -92,6 +92,9 @@ def test_grading_only_hides_the_pairwise_panels_and_the_phone_reads_well(
         assert top is not None and top["y"] < 900, top
         page.screenshot(path=str(shots / "grading-only.png"), full_page=True)
 
+        # something to chart (s15: a dataset never judged nor labelled shows a hint instead of empty panels)
+        store = live_app.studio.store
+        store.save_label(int(store.comparison_table(DEMO)["id"].iloc[0]), "alice", "1", presented_swapped=False)
         _choose(page, DEMO, "126 comparisons")
         assert page.locator("#dashboard-pairwise").is_visible()
         assert page.locator("#dashboard-confusion").is_visible()

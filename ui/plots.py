@@ -698,9 +698,10 @@ def partial_order_figure(
     scope = order_scope(order) if order.edges or order.tests else ""
     fig = go.Figure()
     fig.update_layout(
-        title=dict(text=plain(title) + (f" · {scope}" if scope else ""), font=dict(size=14)),
+        # the correction on a line of its own, smaller: on one line it ran past a phone's figure (s15)
+        title=dict(text=plain(title) + (f"<br><sup>{scope}</sup>" if scope else ""), font=dict(size=14)),
         height=440,
-        margin=dict(l=10, r=10, t=50, b=10),
+        margin=dict(l=10, r=10, t=66 if scope else 50, b=10),
         xaxis=dict(visible=False),
         yaxis=dict(visible=False),
         plot_bgcolor="white",
