@@ -175,10 +175,11 @@ def test_alt_test_line_counts_the_groups_people_not_only_those_tested() -> None:
     )
     # three people, all tested: "over 3 annotators"; one of four left out: "3 of 4 annotators tested"
     tested = {"group": "crowd", "epsilon": 0.1, "passed": True, "winning_rate": 1.0, "advantage_probability": 0.9}
+    tested["alpha"] = 0.05  # the FDR level, said at the end of the line since s15
     three = alt_test_line({**tested, "annotators": [{}] * 3, "n_people": 3, "min_annotators": 3})
-    assert three.endswith("passed, winning rate 1.00, advantage probability 0.90 over 3 annotators")
+    assert three.endswith("passed, winning rate 1.00, advantage probability 0.90 over 3 annotators, FDR level 0.05")
     four = alt_test_line({**tested, "annotators": [{}] * 3, "n_people": 4, "min_annotators": 3})
-    assert four.endswith("over 3 of 4 annotators tested")
+    assert four.endswith("over 3 of 4 annotators tested, FDR level 0.05")
 
 
 def test_imported_annotators_are_said_to_be_crowd_and_one_set_to_expert_counts(
