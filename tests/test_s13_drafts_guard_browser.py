@@ -38,6 +38,13 @@ def _draft(page: Any) -> str:
     return header
 
 
+def _comparison(live_app: Any, name: str, header: str) -> int:
+    """The comparison ``header``'s handle names for ``name`` in "Crowd" (handles differ per person: s15 blindids)."""
+    from orchestration.item_handles import HandleBook
+
+    return HandleBook(live_app.studio.store, "pairwise", "comparison").resolve(name, "Crowd", _number(header))
+
+
 def _crowd(live_app: Any) -> None:
     """Two people per item, one item order: bob is handed the comparison alice left a draft on."""
     two_model_dataset(live_app.studio.store, PAIRS, n=3)
@@ -66,7 +73,9 @@ def test_log_out_clears_the_draft_and_the_next_account_finds_nothing(live_app: A
 
         _login(page, live_app.url, "bob", "bob-pass-1")
         again = _start(page, "Crowd")
-        assert _number(again) == _number(header), "the same comparison, so a leaked draft would land on it"
+        assert _comparison(live_app, "bob", again) == _comparison(live_app, "alice", header), (
+            "the same comparison, so a leaked draft would land on it"
+        )
         _nothing_restored(page, "annotate", "annotate-choice")
         assert SECRET not in page.content()
 
@@ -84,12 +93,12 @@ def test_another_accounts_draft_is_dropped_without_a_log_out(live_app: Any) -> N
         # (a draft under the old display-text key, as written before this fix, is never read either)
         page.evaluate(
             "(k) => sessionStorage.setItem(k, JSON.stringify({choice: 'left', comment: 'old style'}))",
-            '["judge-studio-draft","annotate","Signed in as bob (annotator)","Crowd",' + _number(header)[1:] + "]",
+            '["judge-studio-draft","annotate","Signed in as bob (annotator)","Crowd",' + str(_comparison(live_app, "alice", header)) + "]",
         )
 
         _login(page, live_app.url, "bob", "bob-pass-1")
         again = _start(page, "Crowd")
-        assert _number(again) == _number(header)
+        assert _comparison(live_app, "bob", again) == _comparison(live_app, "alice", header)
         _nothing_restored(page, "annotate", "annotate-choice")
         left = page.evaluate(DRAFT_KEYS)
         assert all(draft_owner("alice") not in key for key in left), (kept, left)
