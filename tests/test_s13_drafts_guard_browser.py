@@ -93,7 +93,9 @@ def test_another_accounts_draft_is_dropped_without_a_log_out(live_app: Any) -> N
         # (a draft under the old display-text key, as written before this fix, is never read either)
         page.evaluate(
             "(k) => sessionStorage.setItem(k, JSON.stringify({choice: 'left', comment: 'old style'}))",
-            '["judge-studio-draft","annotate","Signed in as bob (annotator)","Crowd",' + str(_comparison(live_app, "alice", header)) + "]",
+            '["judge-studio-draft","annotate","Signed in as bob (annotator)","Crowd",'
+            + str(_comparison(live_app, "alice", header))
+            + "]",
         )
 
         _login(page, live_app.url, "bob", "bob-pass-1")
