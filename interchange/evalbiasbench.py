@@ -106,14 +106,19 @@ class ParsedPairs:
     path: Path
     collected: _Collected
     description: str
+    annotator: str  # whose labels are the known-better side (what ``old_layout_note`` looks at)
 
     @property
     def pairs(self) -> int:
         return len(self.collected.comparisons)
 
     def write(self, store: Store, dataset: str) -> ImportSummary:
-        """Everything in one transaction; a dataset of that name already there is refused (imported before)."""
-        return self.collected.write(store, self.path, dataset, "new", description=self.description)
+        """Everything in one transaction; a dataset of that name already there is refused (imported before), and
+        the refusal of one imported before s15 says why and how to import it again (``old_layout_note``)."""
+        try:
+            return self.collected.write(store, self.path, dataset, "new", description=self.description)
+        except StoreError as exc:
+            raise with_old_layout_note(exc, store, dataset, self.annotator) from exc
 
 
 def _subset_records(path: Path) -> list[tuple[str, _Record]]:
@@ -170,7 +175,7 @@ def read_evalbiasbench(path: str | Path, *, annotator: str = EVALBIASBENCH_ANNOT
         f"{len(counts)} bias types, the better response known ({annotator}) and shown first or second by a hash of "
         f"the prompt key ({sum(label.verdict == '2' for label in out.labels)} second)"
     )
-    return ParsedPairs(file, out, description)
+    return ParsedPairs(file, out, description, annotator)
 
 
 def import_evalbiasbench(
@@ -182,8 +187,4 @@ def import_evalbiasbench(
 ) -> ImportSummary:
     """EvalBiasBench's pairs and their known-better side (labels of ``annotator``), all or nothing; a refusal of a
     dataset imported before s15 says why and how to import it again (``old_layout_note``)."""
-    parsed = read_evalbiasbench(path, annotator=annotator)
-    try:
-        return parsed.write(store, dataset)
-    except StoreError as exc:
-        raise with_old_layout_note(exc, store, dataset, annotator) from exc
+    return read_evalbiasbench(path, annotator=annotator).write(store, dataset)

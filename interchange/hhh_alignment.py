@@ -21,8 +21,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from annotation_store.batch_import import ImportLabel, ImportPrompt, ImportSummary
-from annotation_store.store import Store, StoreError
-from interchange.evalbiasbench import ParsedPairs, placed, with_old_layout_note
+from annotation_store.store import Store
+from interchange.evalbiasbench import ParsedPairs, placed
 from interchange.importers import HHH_MODELS, _Collected, _read, _Record
 
 HHH_DATASET = "hhh-alignment"
@@ -87,7 +87,7 @@ def read_hhh_alignment(path: str | Path, *, annotator: str = HHH_ANNOTATOR) -> P
         f"human-preference pairs ({', '.join(sorted(sources))}), the preferred response ({annotator}) shown first or "
         f"second by a hash of the prompt key ({sum(label.verdict == '2' for label in out.labels)} second)"
     )
-    return ParsedPairs(file, out, description)
+    return ParsedPairs(file, out, description, annotator)
 
 
 def import_hhh_alignment(
@@ -95,8 +95,4 @@ def import_hhh_alignment(
 ) -> ImportSummary:
     """HHH alignment's pairs and the human preference (labels of ``annotator``), all or nothing; a refusal of a
     dataset imported before s15 says why and how to import it again (``old_layout_note``)."""
-    parsed = read_hhh_alignment(path, annotator=annotator)
-    try:
-        return parsed.write(store, dataset)
-    except StoreError as exc:
-        raise with_old_layout_note(exc, store, dataset, annotator) from exc
+    return read_hhh_alignment(path, annotator=annotator).write(store, dataset)
