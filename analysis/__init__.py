@@ -13,8 +13,15 @@ same for grading sessions' mean rating per model), ``alt_test`` (the
 Alternative Annotator Test), ``aggregation`` (majority, Dawid-Skene, MACE), ``judge_vs_people``
 (those per judge run, for the report) and ``report_card`` (the card read from the report's JSON).
 
+``wording`` (counts in words) is plain text for the importers and the CLI.
+
 The names below load on first use (PEP 562), so ``from analysis.defaults import ALPHA`` (the settings
-table, ``judge-studio metrics --help``) does not import scikit-learn and SciPy with every module here.
+table, every ``--help``) and ``analysis.wording`` (the CLI) do not import pandas and numpy with every module
+here; scikit-learn, SciPy, statsmodels, networkx, krippendorff, crowdkit and ppi_py are imported inside the
+functions that use them (``tests/test_house_rules.py``), so even a module loaded here loads none of them.
+An eager ``__init__`` would name the same functions but cost every ``--help`` pandas (``tests/test_cli.py``).
+``_Package`` keeps the three names that are also submodules' names (``partial_order``, ``alt_test``,
+``judge_vs_people``) the functions once the submodule is imported (``tests/test_s15_lazy_analysis.py``).
 """
 
 from __future__ import annotations

@@ -20,8 +20,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from sklearn.exceptions import UndefinedMetricWarning
-from sklearn.metrics import accuracy_score, cohen_kappa_score, confusion_matrix, precision_recall_fscore_support
 
 from analysis.bootstrap import bootstrap_ci
 from analysis.defaults import (
@@ -166,6 +164,9 @@ def cohen_kappa(human: Any, judge: Any, weight: Any) -> float | None:
     chance agreement is 1 and kappa is 0 / 0. Checked here rather than left to scikit-learn, which
     returns NaN and prints an UndefinedMetricWarning on the terminal of ``metrics`` and the server's log
     (a cell outside LABELS, e.g. an odd verdict, made the old check on every label miss the case)."""
+    from sklearn.exceptions import UndefinedMetricWarning
+    from sklearn.metrics import cohen_kappa_score
+
     known = set(LABELS)
     counted = [(str(h), str(j)) for h, j, w in zip(human, judge, weight, strict=True) if w > 0]
     seen = {h for h, j in counted if h in known and j in known} | {j for h, j in counted if h in known and j in known}
@@ -184,6 +185,8 @@ def human_judge_agreement(labels: pd.DataFrame, verdicts: pd.DataFrame) -> Agree
     precision_recall_fscore_support with average="macro", zero_division=0) on the distinct
     (human, judge) pairs weighted by their counts, which equals computing it on every label.
     """
+    from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
+
     empty = pd.DataFrame(0, index=LABELS, columns=LABELS)
     if labels.empty or verdicts.empty:
         return Agreement(0, None, None, empty, 0)
@@ -214,22 +217,40 @@ def human_judge_agreement(labels: pd.DataFrame, verdicts: pd.DataFrame) -> Agree
 OVER_TIME_COLUMNS = ["time", "n", "accuracy", "low", "high", "comparisons"]
 
 
+def kish_effective_n(labels: Any, squares: Any) -> npt.NDArray[np.float64]:
+    """Kish's effective number of comparisons, (sum n_i)^2 / sum n_i^2, from ``labels`` = sum n_i and ``squares``
+    = sum n_i^2 (n_i: the labels of comparison i; arrays or numbers). It equals the number of comparisons when
+    each has the same number of labels, and is smaller when the counts vary."""
+    labels, squares = np.asarray(labels, dtype=float), np.asarray(squares, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(squares > 0, labels**2 / np.where(squares > 0, squares, 1.0), 0.0)
+
+
 def clustered_wilson(
-    accuracy: Any, comparisons: Any, confidence: float = CONFIDENCE
+    accuracy: Any, effective_n: Any, confidence: float = CONFIDENCE
 ) -> tuple[npt.NDArray[Any], npt.NDArray[Any]]:
     """The Wilson interval of a per-label accuracy whose labels cluster in comparisons (s15 methodologist
-    finding 4): the labels of one comparison share its one judge verdict and mostly agree with each other, so
-    they are not independent draws. The interval is Wilson's on the per-comparison accuracy: the share of
-    labels that agree (each comparison's own share, weighted by its labels) with n = the comparisons, not the
-    labels. With one label per comparison it is the plain Wilson interval."""
-    accuracy, comparisons = np.asarray(accuracy, dtype=float), np.asarray(comparisons, dtype=float)
-    return wilson_interval(accuracy * comparisons, comparisons, confidence)
+    finding 4), at n = ``effective_n``: Kish's effective number of comparisons (``kish_effective_n``).
+
+    The accuracy is the share of labels that agree with the judge: the mean of each comparison's own share
+    weighted by its labels n_i. The labels of one comparison share its one judge verdict and mostly agree with
+    each other, so they are not independent draws. At the worst case (every label of a comparison agrees with
+    the others, ICC = 1) the variance of that weighted mean is p(1 - p) * sum n_i^2 / (sum n_i)^2, which is
+    the variance of a share over (sum n_i)^2 / sum n_i^2 independent draws; for any other pattern of agreement
+    within comparisons it is at most that, so the interval never claims more than the data hold. Using the
+    number of comparisons instead (s15) was right only when every comparison had the same number of labels:
+    with 20 comparisons of 5 labels and 80 of 1 a nominal 95% interval covered the truth 87% of the time
+    (review16; about 95% at Kish's n, tests/test_s16_statsfix.py). A comparison-level bootstrap was not used:
+    the per-category figures often have fewer than 10 comparisons, where percentile intervals are too narrow,
+    while Wilson's stays honest at any n. With one label per comparison it is the plain Wilson interval."""
+    accuracy, effective_n = np.asarray(accuracy, dtype=float), np.asarray(effective_n, dtype=float)
+    return wilson_interval(accuracy * effective_n, effective_n, confidence)
 
 
 def agreement_over_time(
     labels: pd.DataFrame, verdicts: pd.DataFrame, *, points: int = OVER_TIME_POINTS, confidence: float = CONFIDENCE
 ) -> pd.DataFrame:
-    """Cumulative human-vs-judge accuracy as labels came in, with Wilson intervals over comparisons.
+    """Cumulative human-vs-judge accuracy as labels came in, with Wilson intervals over effective comparisons.
 
     ``labels``: comparison_id, annotator, verdict, updated_at (as ``Store.labels()`` gives them);
     ``verdicts``: comparison_id, verdict, status. Labels are paired with verdicts exactly as in
@@ -240,8 +261,9 @@ def agreement_over_time(
 
     One row per point: ``time`` (updated_at of the last label included), ``n`` (labels compared so
     far), ``accuracy`` (share of those where human and judge agree), ``low`` / ``high`` (Wilson
-    score interval at ``confidence`` over the ``comparisons`` those labels cover, not the labels:
-    ``clustered_wilson``). An empty frame with these columns when nothing pairs.
+    score interval at ``confidence`` over the effective number of the ``comparisons`` those labels cover,
+    not the labels: ``clustered_wilson`` at ``kish_effective_n``). An empty frame with these columns when
+    nothing pairs.
     """
     if points < 1:
         raise ValueError(f"points must be at least 1, got {points}")
@@ -258,11 +280,13 @@ def agreement_over_time(
     agree = np.cumsum(paired.agree()[order])
     ids = pd.Series(labels["comparison_id"].to_numpy()[paired.rows][order])
     seen = np.cumsum(~ids.duplicated().to_numpy())  # comparisons covered by the first i labels
+    # sum n_i^2 over the first i labels: a comparison's k-th label adds k^2 - (k - 1)^2 = 2k - 1
+    squares = np.cumsum(2 * ids.groupby(ids).cumcount().to_numpy() + 1)
     k = min(points, total)
     ends = (np.arange(1, k + 1) * total + k - 1) // k  # ceil(i * N / k): evenly spaced, the last is N
     correct = agree[ends - 1]
     covered = seen[ends - 1]
-    low, high = clustered_wilson(correct / ends, covered, confidence)
+    low, high = clustered_wilson(correct / ends, kish_effective_n(ends, squares[ends - 1]), confidence)
     return pd.DataFrame(
         {
             "time": times.iloc[order[ends - 1]].reset_index(drop=True),
@@ -283,6 +307,8 @@ def classification_report(labels: pd.DataFrame, verdicts: pd.DataFrame) -> pd.Da
     (labels "1", "2", "tie"; zero_division=0, so a label never predicted scores 0, not NaN).
     Rows: "1", "2", "tie", "macro avg"; columns: precision, recall, f1, support.
     """
+    from sklearn.metrics import precision_recall_fscore_support
+
     columns = ["precision", "recall", "f1", "support"]
     if labels.empty or verdicts.empty:
         return pd.DataFrame(columns=columns)
@@ -317,6 +343,8 @@ def mtbench_agreement(labels: pd.DataFrame, verdicts: pd.DataFrame) -> MTBenchAg
     is the share of pairs that are equal; "without ties" drops every pair in which either vote is
     "tie" (FastChat's ``ban=["tie"]``). Shares computed by scikit-learn's accuracy_score.
     """
+    from sklearn.metrics import accuracy_score
+
     if labels.empty or verdicts.empty:
         return MTBenchAgreement(0, None, 0, None)
     cells = _judged_cells(labels, verdicts)
@@ -445,8 +473,9 @@ def per_vote_by_group(
 
     ``groups``: the group of each comparison (index comparison_id, e.g. its category). Returns one row
     per group that has paired labels, indexed by group: n (labels paired), correct, accuracy, a Wilson
-    interval at ``confidence`` over the group's comparisons, not its labels (low, high: ``clustered_wilson``),
-    comparisons, and few_comparisons (fewer than ``MIN_GROUP_COMPARISONS``: shown, marked "few comparisons").
+    interval at ``confidence`` over the effective number of the group's comparisons, not its labels (low, high:
+    ``clustered_wilson`` at ``kish_effective_n``), comparisons, and few_comparisons (fewer than
+    ``MIN_GROUP_COMPARISONS``: shown, marked "few comparisons").
     """
     if labels.empty or verdicts.empty:
         return pd.DataFrame(columns=GROUP_COLUMNS)
@@ -461,7 +490,10 @@ def per_vote_by_group(
     )
     table.index.name = groups.name
     table["accuracy"] = table["correct"] / table["n"]
-    low, high = clustered_wilson(table["accuracy"].to_numpy(), table["comparisons"].to_numpy(), confidence)
+    per_comparison = frame.groupby(["group", "comparison"]).size()
+    squares = (per_comparison**2).groupby(level="group").sum().reindex(table.index)
+    effective = kish_effective_n(table["n"].to_numpy(), squares.to_numpy())
+    low, high = clustered_wilson(table["accuracy"].to_numpy(), effective, confidence)
     table["low"], table["high"] = low, high
     table["few_comparisons"] = table["comparisons"] < MIN_GROUP_COMPARISONS
     return table.astype({"n": int, "correct": int, "comparisons": int})[GROUP_COLUMNS]

@@ -8,7 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pandas as pd
-from scipy.stats import binomtest
 
 from analysis.defaults import UNCERTAIN_MARGIN
 from analysis.verdicts import DECISIVE, UNCERTAIN, orders_side_by_side, parsed_orders, with_outcomes
@@ -20,6 +19,14 @@ AVERAGED = (
     "not measured: the judge averaged both orders into one verdict, so there are no separate per-order "
     "verdicts to compare (judge each order on its own to measure position bias)"
 )
+
+
+def _sign_test(successes: int, trials: int) -> float:
+    """The exact two-sided binomial test's p-value of ``successes`` out of ``trials`` against 0.5 (SciPy's
+    ``binomtest``, imported here: SciPy takes a second to load, and the commands that never test need not)."""
+    from scipy.stats import binomtest
+
+    return float(binomtest(successes, trials, 0.5).pvalue)
 
 
 @dataclass(frozen=True)
@@ -112,7 +119,7 @@ def swap_consistency(
     second_second = int(((original == "2") & (swapped == "1")).sum())
     flipped = first_first + second_second
     tested = n_decisive and len(pairs)  # no pair judged in both orders: no test (None), not 1.0 over no pairs
-    p_value = (float(binomtest(first_first, flipped, 0.5).pvalue) if flipped else 1.0) if tested else None
+    p_value = (_sign_test(first_first, flipped) if flipped else 1.0) if tested else None
     return SwapConsistency(
         len(pairs),
         consistency,
@@ -156,7 +163,7 @@ def length_bias(rows: pd.DataFrame) -> LengthBias:
     if n == 0:
         return LengthBias(0, None, None, n_uncertain)
     longer = int(((data["verdict"] == "1") == (data["len1"] > data["len2"])).sum())
-    return LengthBias(n, longer / n, float(binomtest(longer, n, 0.5).pvalue), n_uncertain)
+    return LengthBias(n, longer / n, _sign_test(longer, n), n_uncertain)
 
 
 @dataclass(frozen=True)
@@ -193,7 +200,7 @@ def paired_length_bias(judge: pd.DataFrame, people: pd.DataFrame, lengths: pd.Da
     judge_longer = (both["verdict_judge"] == "1") == one_longer
     people_longer = (both["verdict_people"] == "1") == one_longer
     b, c = int((judge_longer & ~people_longer).sum()), int((~judge_longer & people_longer).sum())
-    p_value = float(binomtest(b, b + c, 0.5).pvalue) if b + c else 1.0
+    p_value = _sign_test(b, b + c) if b + c else 1.0
     judge_rate, people_rate = float(judge_longer.mean()), float(people_longer.mean())
     return PairedLength(n, judge_rate, people_rate, (b - c) / n, b, c, p_value)
 
@@ -259,7 +266,7 @@ def people_bias(source: str, details: pd.DataFrame, length: LengthBias) -> Bias:
     chose_left = (shown["verdict"] == "1") != shown["presented_swapped"].astype(bool)
     n, left = len(shown), int(chose_left.sum())
     rate = left / n if n else None
-    p_value = float(binomtest(left, n, 0.5).pvalue) if n else None
+    p_value = _sign_test(left, n) if n else None
     return Bias(source, n, rate, p_value, 0, None, length, n_unknown_order=int((~known).sum()))
 
 
@@ -324,6 +331,6 @@ def response_one_share(judge: pd.DataFrame, people: pd.DataFrame, *, averaged_or
         return ResponseOneShare(0, None, None, None, 0, 0, None, n_uncertain)
     judge_1, people_1 = both["verdict_judge"] == "1", both["verdict_people"] == "1"
     b, c = int((judge_1 & ~people_1).sum()), int((~judge_1 & people_1).sum())
-    p_value = float(binomtest(b, b + c, 0.5).pvalue) if b + c else 1.0
+    p_value = _sign_test(b, b + c) if b + c else 1.0
     judge_rate, people_rate = float(judge_1.mean()), float(people_1.mean())
     return ResponseOneShare(n, judge_rate, people_rate, (b - c) / n, b, c, p_value, n_uncertain)

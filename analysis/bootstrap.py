@@ -9,7 +9,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats
 
 from analysis.defaults import CONFIDENCE, SEED
 
@@ -43,6 +42,8 @@ def bootstrap_ci(
     without spread cannot vary (2 agreements out of 2 give [1, 1]); callers show another interval
     (``analysis.agreement.accuracy_interval`` falls back to Wilson's) or none.
     """
+    from scipy import stats  # here, not at the top: SciPy takes a second to load
+
     data = np.asarray(values)
     if data.ndim != 1:
         data = data.ravel()

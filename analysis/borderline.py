@@ -4,7 +4,9 @@ People's win rate of one model against another has a normal-approximation interv
 ``ppi_py``'s CLT interval, the people-only interval the report prints); the partial order asks an exact
 two-sided sign test (ties left out). Both are right, and at small samples they can disagree: the interval
 leaves out 0.5 while the sign test finds no significant difference. Saying so, with the counts, the interval
-and the sign test's p, keeps three figures from contradicting each other without a word.
+and the sign test's p, keeps three figures from contradicting each other without a word. Since s15 an arrow needs
+the Holm-adjusted p below alpha while the interval is the pair's own; a pair significant on its own but not after
+Holm's adjustment is said as such (multiplicity), not with the advice to label more comparisons (review16).
 
 Found once here, inside the report builder (``analysis.report._ranking``, people's ranking only), and read
 from the report by the text summary, ``metrics --json`` / REST ``/metrics`` (``people.borderline``), the
@@ -50,6 +52,12 @@ class Borderline:
     high: float
     sign_test_p: float  # the partial order's p of the pair: Holm-adjusted over its pair tests when ``adjusted``
     adjusted: bool = False
+    # the pair's own (unadjusted) sign-test p and the pair tests Holm adjusted over; ``only_holm``: the pair is
+    # significant on its own (p below alpha) and only Holm's adjustment takes the arrow away (multiplicity, not
+    # the sample size: review16 finding 3)
+    own_p: float | None = None
+    tests: int = 0
+    only_holm: bool = False
 
 
 def win_rate_interval(wins: int, losses: int, ties: int, alpha: float) -> Interval:
@@ -81,10 +89,25 @@ def borderline(wins: pd.DataFrame, order: PartialOrder, baseline: str | None, al
         if interval.low <= 0.5 <= interval.high:
             continue
         own = order.adjusted_p(a, b)
-        p_value = own if own is not None else sign_test_p(wins_a, wins_b)
+        alone = sign_test_p(wins_a, wins_b)
+        p_value = own if own is not None else alone
         adjusted = own is not None and order.adjustment == "holm"
         found.append(
-            Borderline(a, b, wins_a, wins_b, ties, interval.estimate, interval.low, interval.high, p_value, adjusted)
+            Borderline(
+                a,
+                b,
+                wins_a,
+                wins_b,
+                ties,
+                interval.estimate,
+                interval.low,
+                interval.high,
+                p_value,
+                adjusted,
+                own_p=alone,
+                tests=order.tests,
+                only_holm=adjusted and alone < alpha,
+            )
         )
     return tuple(found)
 
@@ -93,11 +116,22 @@ def borderline_text(entry: Mapping[str, Any], name: Callable[[object], str] = st
     """The one sentence of a borderline pair (``people.borderline``'s entry), for the text summary, the card
     and the Dashboard; ``name`` places the model names (``ui.render.inline_text`` in Markdown)."""
     ties = int(entry["ties"])
-    return (
+    head = (
         f"Borderline: {name(entry['model'])} vs {name(entry['opponent'])} ({entry['wins']} wins, "
         f"{entry['losses']} losses, {ties} {'tie' if ties == 1 else 'ties'}): the people-only win rate's interval "
         f"{entry['estimate']:.3f} [{entry['low']:.3f}, {entry['high']:.3f}] leaves out 0.5 (a normal approximation, "
-        f"ties counting half), but the exact sign test of the partial order (ties left out) finds no significant "
+        "ties counting half), but "
+    )
+    if entry.get("only_holm"):  # multiplicity, not the sample size: more labels are not what it lacks
+        tests = int(entry["tests"])
+        family = f"{tests} pair {'test' if tests == 1 else 'tests'}"
+        return head + (
+            f"the exact sign test of the partial order (ties left out) finds the difference significant on its own "
+            f"(p = {entry['own_p']:.3f}), not after Holm's adjustment over {family} "
+            f"(adjusted p = {entry['sign_test_p']:.3f}), so the partial order draws no arrow between them."
+        )
+    return head + (
+        f"the exact sign test of the partial order (ties left out) finds no significant "
         f"difference ({'Holm-adjusted ' if entry.get('adjusted') else ''}p = {entry['sign_test_p']:.3f}): label more "
         "comparisons before calling it."
     )

@@ -13,12 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import krippendorff
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy import sparse
-from sklearn.metrics import cohen_kappa_score
 
 from analysis.agreement import _tally, agreement_by_group, grouped_agreement, label_codes
 
@@ -169,6 +166,8 @@ def krippendorff_alpha(labels: pd.DataFrame) -> float | None:
     with fewer than two labels carry no pairable values and are left out (they would add nothing).
     None when alpha is undefined (no comparison labelled twice, or a single label value in use).
     """
+    import krippendorff
+
     coded = _coded_labels(labels)
     if coded is None or len(coded.values) < 2:
         return None
@@ -317,6 +316,8 @@ def pairwise_cohen_kappa(labels: pd.DataFrame) -> pd.DataFrame:
     scikit-learn's cohen_kappa_score computes each entry from that pair's label cross-tabulation
     (weighted cells), so the cost is one vectorised pass over label pairs plus one call per pair.
     """
+    from sklearn.metrics import cohen_kappa_score
+
     coded = _coded_labels(labels)
     if coded is None:
         return pd.DataFrame()
@@ -390,6 +391,8 @@ def inter_annotator(labels: pd.DataFrame, imported: frozenset[tuple[int, str]] |
     """Every inter-annotator figure of ``labels`` (comparison_id, annotator, verdict). ``imported``: the
     imported labels' keys when ``labels`` mixes them with sessions' labels (``LabelScope.mixed``), so that
     Fleiss' kappa can say when it read one kind only (``fleiss_source``)."""
+    from scipy import sparse
+
     if labels.empty:
         return InterAnnotator(0, None, None, pd.DataFrame(), pd.DataFrame())
     per_comparison = labels.groupby("comparison_id").size()

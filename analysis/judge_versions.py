@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.aggregation import settle
-from analysis.agreement import Agreement, human_judge_agreement
+from analysis.agreement import Agreement, human_judge_agreement, unparsed_as_wrong
 from analysis.defaults import UNCERTAIN_MARGIN
 from analysis.verdicts import LABELS, majority_labels, verdict_that_counts
 
@@ -56,15 +56,20 @@ class RunFigures(Protocol):
     @property
     def per_vote(self) -> Agreement: ...
 
+    @property
+    def unparsed_as_wrong(self) -> Agreement: ...
+
 
 @dataclass(frozen=True)
 class RunAgreement:
     """One run's agreement with people and nothing else: what the dashboard's versions table needs of every run
-    without building the whole report for each (``run_agreements``)."""
+    without building the whole report for each (``run_agreements``). ``unparsed_as_wrong``: the headline accuracy
+    (an output without a decisive verdict counts as wrong, ``analysis.verdicts.no_verdict_as_wrong``)."""
 
     run: JudgeRun
     against_majority: Agreement
     per_vote: Agreement
+    unparsed_as_wrong: Agreement
 
 
 def run_agreements(
@@ -82,7 +87,12 @@ def run_agreements(
     for run in runs:
         counted = verdict_that_counts(verdicts[verdicts["run_id"] == run.run_id], margin=margin)
         figures.append(
-            RunAgreement(run, human_judge_agreement(majority, counted), human_judge_agreement(labels, counted))
+            RunAgreement(
+                run,
+                human_judge_agreement(majority, counted),
+                human_judge_agreement(labels, counted),
+                unparsed_as_wrong(majority, counted),
+            )
         )
     return figures
 
@@ -92,7 +102,9 @@ POOLING_RULE = (
     "runs grouped by profile, prompt-template hash, judge model (from each run's fingerprint: a local model's "
     "name, or a server's 'served name @ endpoint'), quantization, decoding and verdict mode (setup: named in "
     "the version when another version shares its prompt and model); a version's figures pool its runs' verdicts "
-    "(summed confusion matrices); change = accuracy minus the previous version of the same custom prompt name or "
+    "(summed confusion matrices); accuracy is the headline one (an output without a decisive verdict counts as "
+    "wrong, n: every judged comparison), kappa is over decisive verdicts; change = headline accuracy minus the "
+    "previous version of the same custom prompt name or "
     "built-in profile judged by the same model with the same setup (none for runs without a recorded template)"
 )
 #: A version's header wherever versions are listed (the text summary, the Dashboard).
@@ -118,6 +130,29 @@ def _pooled(tables: Sequence[Any]) -> dict[str, Any]:
     chance = float((total.sum(axis=1) * total.sum(axis=0)).sum()) / (n * n)
     kappa = None if chance >= 1.0 else (observed - chance) / (1.0 - chance)
     return {"n": int(n), "correct": int(np.trace(total)), "accuracy": observed, "cohen_kappa": kappa}
+
+
+def _headline(judges: Sequence[RunFigures]) -> dict[str, Any]:
+    """n, correct and accuracy of the runs' headline figures pooled (``unparsed_as_wrong``: an output without a
+    decisive verdict counts as wrong, the rule of every headline accuracy; s16 judgeshopper, finding 3)."""
+    n = correct = 0
+    for judge in judges:
+        strict = getattr(judge, "unparsed_as_wrong", None) or judge.against_majority
+        if strict.n and strict.accuracy is not None:
+            n += int(strict.n)
+            correct += round(float(strict.accuracy) * int(strict.n))
+    return {"n": n, "correct": correct, "accuracy": correct / n if n else None}
+
+
+def headline_of(version: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A version's headline figures (``headline``); a version saved before session 16 had only the decisive ones."""
+    return version.get("headline") or version["against_majority"]
+
+
+def versions_shown(versions: Sequence[Mapping[str, Any]]) -> bool:
+    """The one rule of the CLI text and the Dashboard: the versions table is shown with two versions or more (one
+    version is the judge run itself), imported runs without a recorded template included (s16 judgeshopper, 3)."""
+    return len(versions) >= 2
 
 
 def _prompt_label(profile: str, template_hash: str | None, run: str) -> str:
@@ -219,8 +254,9 @@ def judge_versions(judges: Sequence[RunFigures]) -> list[dict[str, Any]]:
         # version; a run with no recorded template compares with none
         lineage = (family, model, setup)
         against = _pooled([j.against_majority.confusion for j in runs])
+        headline = _headline(runs)
         previous = None if alone is not None else last_accuracy.get(lineage)
-        change = None if previous is None or against["accuracy"] is None else against["accuracy"] - previous
+        change = None if previous is None or headline["accuracy"] is None else headline["accuracy"] - previous
         prompt = _prompt_label(profile, template_hash, f"run {runs[0].run.run_id}")
         siblings = setups[(profile, template_hash, model, alone)]
         label = _setup_label(setup, siblings)
@@ -243,16 +279,18 @@ def judge_versions(judges: Sequence[RunFigures]) -> list[dict[str, Any]]:
                         "n": j.against_majority.n,
                         "accuracy": j.against_majority.accuracy,
                         "cohen_kappa": j.against_majority.cohen_kappa,
+                        "headline": _headline([j]),
                     }
                     for j in runs
                 ],
-                "against_majority": against,
+                "headline": headline,  # the accuracy every table shows (no verdict counts as wrong)
+                "against_majority": against,  # decisive verdicts only: its kappa is the table's
                 "per_vote": _pooled([j.per_vote.confusion for j in runs]),
                 "accuracy_change_from_previous": change,
             }
         )
-        if against["accuracy"] is not None and alone is None:
-            last_accuracy[lineage] = against["accuracy"]
+        if headline["accuracy"] is not None and alone is None:
+            last_accuracy[lineage] = headline["accuracy"]
     return versions
 
 
@@ -267,18 +305,23 @@ def _num(value: Any) -> str:
 
 def judge_version_lines(section: Mapping[str, Any] | None) -> list[str]:
     """The text summary's lines: one per version, with its runs and the change from the previous version
-    (only with two versions or more, one of them with a recorded template)."""
+    (``versions_shown``: two versions or more, as on the Dashboard). Accuracy is the headline one with its n (no
+    verdict counts as wrong), kappa the decisive verdicts' (with their n when it differs)."""
     versions = (section or {}).get("versions") or []
-    if len(versions) < 2 or not any(v["prompt_template_hash"] for v in versions):
-        return []  # one version is the judge run above; imported runs alone (no template) add nothing
-    lines = [f"Judge versions ({GROUPED_BY}; agreement with the majority label, runs pooled):"]
+    if not versions_shown(versions):
+        return []  # one version is the judge run above
+    lines = [
+        f"Judge versions ({GROUPED_BY}; agreement with the majority label, runs pooled; accuracy: no verdict counts "
+        "as wrong; kappa: decisive verdicts):"
+    ]
     for v in versions:
-        versus = v["against_majority"]
+        versus, headline = v["against_majority"], headline_of(v)
         change = v["accuracy_change_from_previous"]
         delta = "" if change is None else f", {change:+.3f} from the previous version"
         runs = ", ".join(str(r["run_id"]) for r in v["runs"])
+        decisive = f" over {versus['n']} decisive" if versus["n"] != headline["n"] else ""
         lines.append(
-            f"  {v['version']}: accuracy {_num(versus['accuracy'])}, kappa {_num(versus['cohen_kappa'])} "
-            f"(n={versus['n']}){delta}; run{'s' if len(v['runs']) > 1 else ''} {runs}"
+            f"  {v['version']}: accuracy {_num(headline['accuracy'])} (n={headline['n']}), kappa "
+            f"{_num(versus['cohen_kappa'])}{decisive}{delta}; run{'s' if len(v['runs']) > 1 else ''} {runs}"
         )
     return lines

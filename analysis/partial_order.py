@@ -9,14 +9,15 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 import pandas as pd
-from scipy.stats import binomtest
 
 from analysis.defaults import ALPHA
 from analysis.rankings import win_table
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,8 @@ class PartialOrder:
 def sign_test_p(wins: int, losses: int) -> float:
     """The exact two-sided sign test of ``wins`` against ``losses`` (ties left out; SciPy's ``binomtest``);
     1.0 when nothing was decisive."""
+    from scipy.stats import binomtest  # here, not at the top: SciPy takes a second to load
+
     decisive = wins + losses
     return float(binomtest(max(wins, losses), decisive, 0.5).pvalue) if decisive else 1.0
 
@@ -82,6 +85,8 @@ def partial_order(
     unadjusted ``p_value`` beside ``p_adjusted``.
     ``rule="more-wins"``: PandaLM's rule, A beats B whenever it has more wins (no significance).
     """
+    import networkx as nx
+
     if rule not in {"sign-test", "more-wins"}:
         raise ValueError(f"Unknown partial-order rule {rule!r}; use 'sign-test' or 'more-wins'.")
     if adjust not in ADJUSTMENTS:
@@ -134,6 +139,8 @@ def order_scope(order: PartialOrder | Mapping[str, Any] | None) -> str:
 
 def model_levels(order: PartialOrder) -> dict[str, int]:
     """Layer of each model for drawing: 0 for models nobody beats, then longest path from the top."""
+    import networkx as nx
+
     graph = nx.DiGraph()
     graph.add_nodes_from(order.models)
     graph.add_edges_from(order.hasse)
@@ -175,6 +182,8 @@ def order_edges(orders: dict[str, PartialOrder], *, compare: bool) -> pd.DataFra
     the other graph does not order the two; ``opposite``: it puts the loser above the winner. With
     ``compare=False`` (one source has no outcomes at all) every status is ``both``.
     """
+    import networkx as nx
+
     (first, first_order), (second, second_order) = orders.items()
     rows = []
     for source, order, other in ((first, first_order, second_order), (second, second_order, first_order)):
@@ -194,4 +203,6 @@ def order_edges(orders: dict[str, PartialOrder], *, compare: bool) -> pd.DataFra
 
 
 def _path(graph: nx.DiGraph, source: str, target: str) -> bool:
+    import networkx as nx
+
     return source in graph and target in graph and bool(nx.has_path(graph, source, target))

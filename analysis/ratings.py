@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy import stats
 
 from analysis.corrected_ratings import CorrectedRatings, corrected_ratings
 from analysis.defaults import ALPHA
@@ -29,6 +28,8 @@ def _row_correlations(human: npt.NDArray[np.float64], judge: npt.NDArray[np.floa
     SciPy computes them along axis 1: pearsonr; spearmanr as pearsonr of scipy.stats.rankdata ranks
     (the definition of Spearman's rho; scipy's spearmanr has no row-wise mode); kendalltau.
     """
+    from scipy import stats  # here, not at the top: SciPy takes a second to load
+
     pearson = stats.pearsonr(human, judge, axis=1).statistic
     spearman = stats.pearsonr(stats.rankdata(human, axis=1), stats.rankdata(judge, axis=1), axis=1).statistic
     kendall = stats.kendalltau(human, judge, axis=1).statistic
@@ -78,6 +79,8 @@ def rating_correlations(rows: pd.DataFrame) -> pd.DataFrame:
     means = data.groupby("model")[["human", "judge"]].mean()
     system_row: list[float] = [np.nan, np.nan, np.nan, len(means)]
     if len(means) >= 2 and means["human"].nunique() > 1 and means["judge"].nunique() > 1:
+        from scipy import stats
+
         h_means, j_means = means["human"].to_numpy(float), means["judge"].to_numpy(float)
         system_row[:3] = [
             stats.pearsonr(h_means, j_means).statistic,

@@ -77,6 +77,7 @@ from analysis.inter_annotator import (
     krippendorff_alpha,
 )
 from analysis.judge_vs_people import JudgeVsPeople, JudgeVsPeopleInputs, aggregations, judge_vs_people
+from analysis.judges_compared import judges_compared
 from analysis.label_scope import LabelScope, all_imported, timed_labels
 from analysis.partial_order import PartialOrder, partial_order
 from analysis.rankings import bradley_terry, bradley_terry_note, common_model, win_rate, win_table
@@ -254,7 +255,7 @@ class GroupJudge:
     run_id: int
     model: str
     against_majority: dict[str, Any]  # n, judge_unparsed, accuracy, cohen_kappa, macro_f1
-    # n, correct, accuracy, low, high (Wilson over the comparisons, not the labels), comparisons, few_comparisons
+    # n, correct, accuracy, low, high (Wilson over the effective comparisons, not labels), comparisons, few_comparisons
     per_vote: dict[str, Any]
     wins: dict[str, int] | None = None  # model pairs: the run's wins / ties
 
@@ -295,6 +296,8 @@ class Report:
     guideline_versions: list[VersionAgreement] = field(default_factory=list)  # agreement per guideline version
     settled: Settled = field(default_factory=Settled)  # comparisons whose people label is an adjudication
     label_scope: LabelScope | None = None  # whose labels the people figures read (None: all, not said)
+    # two runs or more on the same labelled comparisons, paired (``analysis.judges_compared``); None otherwise
+    judges_compared: dict[str, Any] | None = None
 
     def judge(self, run_id: int | None) -> JudgeSection | None:
         return next((j for j in self.judges if j.run.run_id == run_id), None)
@@ -365,6 +368,7 @@ def build_report(inputs: ReportInputs, options: ReportOptions | None = None, *, 
         guideline_versions=_guideline_versions(inputs, judges),
         settled=settled,
         label_scope=inputs.label_scope,
+        judges_compared=judges_compared(judges, majority, confidence=1 - opts.alpha, seed=opts.seed),
     )
 
 

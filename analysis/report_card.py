@@ -22,7 +22,15 @@ from analysis.defaults import (
     POSITION_MAX_FLIP_RATE,
 )
 from analysis.partial_order import order_scope
-from analysis.report_text import counted, has_people_labels, no_people_conclusion, not_parsed, not_parsed_text
+from analysis.report_text import (
+    counted,
+    has_people_labels,
+    headline_interval,
+    no_people_conclusion,
+    not_parsed,
+    not_parsed_text,
+    older_report_interval_note,
+)
 
 QUESTION = "Can this judge replace people on this dataset?"
 ANSWERS = {True: "yes", False: "no", None: "undecided"}
@@ -64,7 +72,19 @@ def judge_report_card(report: Mapping[str, Any], run_id: int | None = None) -> d
         "borderline": report["people"].get("borderline") or [],
         "thresholds": {**THRESHOLDS, "alpha": settings["alpha"]},
         "judges": [_judge_card(judge, report) for judge in judges],
+        # judge runs compared in pairs (analysis.judges_compared); a one-run card keeps the pairs with its run
+        "judges_compared": _compared(report.get("judges_compared"), run_id),
     }
+
+
+def _compared(section: Mapping[str, Any] | None, run_id: int | None) -> Mapping[str, Any] | None:
+    """The report's ``judges_compared``, or its pairs that include run ``run_id``; None without a pair."""
+    if not section:
+        return None
+    pairs = [
+        p for p in section["pairs"] if run_id is None or run_id in (p["reference"]["run_id"], p["other"]["run_id"])
+    ]
+    return {**section, "pairs": pairs} if pairs else None
 
 
 def primary_alt_test(judge: Mapping[str, Any]) -> Mapping[str, Any] | None:
@@ -97,7 +117,9 @@ def _judge_card(judge: Mapping[str, Any], report: Mapping[str, Any]) -> dict[str
             "people_labels": report["settings"]["people_labels"],
             "n": strict.get("n", versus["n"]),
             "accuracy": strict.get("accuracy", versus["accuracy"]),
-            "accuracy_ci95": strict.get("accuracy_ci95", versus["accuracy_ci95"]),
+            # its own interval; None in a report saved before s15 (never the decisive one's: review16 finding 2)
+            "accuracy_ci95": headline_interval(judge),
+            "interval_note": older_report_interval_note(judge),  # " (no interval in this older report)" or ""
             "no_verdict": strict.get("no_verdict", 0),  # of n, judged without a decisive verdict: counted wrong
             # the same on the decisive verdicts alone, labelled so (kappa and F1 read only these)
             "decisive": {"n": versus["n"], "accuracy": versus["accuracy"], "accuracy_ci95": versus["accuracy_ci95"]},

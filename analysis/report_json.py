@@ -124,6 +124,8 @@ def report_dict(report: Report) -> dict[str, Any]:
         },
         "judges": [_judge(judge, report) for judge in report.judges],
         "judge_versions": judge_versions_dict(report),
+        # each run against the best by headline accuracy, paired (analysis.judges_compared); None under two runs
+        "judges_compared": report.judges_compared,
         "categories": [_group(group) for group in report.categories],
         "model_pairs": [_group(group) for group in report.model_pairs],
         "ratings": _ratings(report),

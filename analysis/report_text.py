@@ -16,7 +16,9 @@ from analysis.corrected_ratings import corrected_rating_lines
 from analysis.empty_responses import LOSES
 from analysis.guideline_versions import guideline_text_lines
 from analysis.judge_versions import judge_version_lines
+from analysis.judges_compared import judges_compared_lines
 from analysis.partial_order import order_scope
+from analysis.wording import counted  # kept importable from here: the report's modules and the UI use it
 
 NOT_A_TIME_SERIES = "labels stored at once (e.g. imported): in label order, not a time series"
 #: Said once instead of empty people figures ("1: 0, 2: 0, tie: 0", "accuracy n/a over 0 comparisons") when no
@@ -53,11 +55,6 @@ def has_people_labels(counts: Mapping[str, Any]) -> bool:
 
 def _num(value: Any, digits: int = 3) -> str:
     return "n/a" if value is None else f"{value:.{digits}f}"
-
-
-def counted(n: int, word: str, plural: str | None = None) -> str:
-    """ "1 annotator", "2 annotators": a count with its noun in the right number."""
-    return f"{n} {word if n == 1 else plural or word + 's'}"
 
 
 def uncertain_left_out(n: int) -> str:
@@ -170,6 +167,7 @@ def format_report(report: Mapping[str, Any]) -> str:
         lines += _judge_lines(
             judge, report["settings"]["baseline"], report["settings"].get("uncertain_margin"), people=people
         )
+    lines += judges_compared_lines(report.get("judges_compared"))
     lines += judge_version_lines(report.get("judge_versions"))
     lines += _annotator_lines(report["annotators"])
     lines += _model_pair_lines(report["model_pairs"])
@@ -344,9 +342,8 @@ def _judge_lines(
         note = "" if judge["over_time_is_time_series"] else f"; {NOT_A_TIME_SERIES}"
         note += f" ({judge['over_time_note']})" if judge.get("over_time_note") else ""
         lines.append(
-            "  per label over time (labels: accuracy [Wilson interval over the comparisons, not the labels]): "
-            + _over_time_text(judge["over_time"])
-            + note
+            "  per label over time (labels: accuracy [Wilson interval over the effective number of comparisons, "
+            "not the labels]): " + _over_time_text(judge["over_time"]) + note
         )
     bias = judge["length_bias"]
     lines.append(f"  prefers the longer response in {_num(bias['longer_rate'])} of {bias['n']} decisive verdicts")
@@ -365,10 +362,38 @@ def headline_accuracy_text(judge: Mapping[str, Any]) -> str:
     as wrong": the headline accuracy (``against_majority_unparsed_as_wrong``), where an uncertain or unparsed
     verdict is a disagreement, as in the alternative-annotator test (s15 methodologist, finding 1)."""
     strict = judge.get("against_majority_unparsed_as_wrong") or judge["against_majority"]
-    ci = accuracy_interval_text(strict.get("accuracy_ci95") or judge["against_majority"]["accuracy_ci95"])
+    ci = accuracy_interval_text(headline_interval(judge)) or older_report_interval_note(judge)
     missing = int(strict.get("no_verdict") or 0)
     note = f"; {missing} judged without a decisive verdict count as wrong" if missing else ""
     return f"  vs majority (n={strict['n']}): accuracy {_num(strict['accuracy'])}{ci}{note}"
+
+
+#: Said after the headline accuracy of a report saved before session 15, which kept no interval for it.
+OLDER_REPORT_NO_INTERVAL = "no interval in this older report"
+
+
+def headline_interval(judge: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The interval of the headline accuracy (``against_majority_unparsed_as_wrong``), never another figure's
+    (review16 finding 2). A report saved before session 15 kept none for it: there the decisive-only interval is
+    given only where it is the same figure (no output without a decisive verdict: the same n and accuracy, so the
+    same labels), else None. Older still (no headline figure at all): the headline is the decisive figure itself."""
+    versus = judge["against_majority"]
+    strict = judge.get("against_majority_unparsed_as_wrong")
+    if not strict:
+        return versus.get("accuracy_ci95")
+    if "accuracy_ci95" in strict:
+        return strict["accuracy_ci95"]
+    same = strict.get("n") == versus.get("n") and strict.get("accuracy") == versus.get("accuracy")
+    return versus.get("accuracy_ci95") if same else None
+
+
+def older_report_interval_note(judge: Mapping[str, Any]) -> str:
+    """ " (no interval in this older report)" where ``headline_interval`` has none because the report predates
+    the headline's own interval (and has labels to compare), else ""."""
+    strict = judge.get("against_majority_unparsed_as_wrong") or {}
+    if not strict or "accuracy_ci95" in strict or not strict.get("n") or headline_interval(judge) is not None:
+        return ""
+    return f" ({OLDER_REPORT_NO_INTERVAL})"
 
 
 def borderline_lines(report: Mapping[str, Any]) -> list[str]:

@@ -11,12 +11,12 @@ from __future__ import annotations
 import hashlib
 import secrets
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy import ColumnElement, delete, exists, func, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, aliased
 
@@ -47,6 +47,10 @@ from annotation_store.views import AnnotatorView
 
 ROLE_RANK = {"annotator": 0, "reviewer": 1, "admin": 2}
 Account = tuple[int, str, str, str, bool]  # (id, name, role, kind, active): ``Store.account``
+#: How long before its account's ``created_at`` a login cookie's issue time may be and still count: cookies are
+#: stamped to the millisecond, rounded down, and app servers' clocks may differ a little; an older cookie was
+#: issued to an account that no longer exists (``browser_session_ended``).
+COOKIE_BEFORE_ACCOUNT_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -548,27 +552,42 @@ class AccountsMixin(StoreBase):
             return _revoke_tokens(session, person.id) if person is not None else 0
 
     # ------------------------------------------------------------------ failed logins (the throttle's count)
-    def login_failures(self, keys: Sequence[str], since: datetime) -> dict[str, tuple[int, datetime]]:
-        """For each key with failures at or after ``since``: (how many, the oldest of them)."""
-        with self._read() as session:
-            rows = session.execute(
-                select(LoginFailure.key, func.count(), func.min(LoginFailure.failed_at))
-                .where(LoginFailure.key.in_(list(keys)), LoginFailure.failed_at >= since)
-                .group_by(LoginFailure.key)
-            )
-            return {key: (int(n), oldest) for key, n, oldest in rows}
-
     def failing_keys(self, prefix: str, since: datetime, at_least: int) -> dict[str, tuple[int, datetime]]:
         """The keys starting with ``prefix`` (``address:``) with at least ``at_least`` failures at or after
-        ``since``: (how many, the oldest of them) each, so an admin can be told which addresses are locked."""
+        ``since``: (how many, when the ``at_least``-th newest of them was made: see ``failures_over``) each, so an
+        admin can be told which addresses are locked and until when."""
+        which = LoginFailure.key.startswith(prefix, autoescape=True)
+        return self._past_limit(which, since, lambda _key: at_least, at_least)
+
+    def failures_over(self, limits: Mapping[str, int], since: datetime) -> dict[str, tuple[int, datetime]]:
+        """For each key of ``limits`` with at least ``limits[key]`` failures at or after ``since``: (how many, when
+        the ``limits[key]``-th newest of them was made). The key has fewer failures than its limit once that one
+        is older than the window: it is the oldest only when the count is exactly the limit (s16 review 5)."""
+        return self._past_limit(LoginFailure.key.in_(list(limits)), since, limits.get, max(limits.values(), default=0))
+
+    def _past_limit(
+        self, which: ColumnElement[bool], since: datetime, limit_of: Callable[[str], int | None], most: int
+    ) -> dict[str, tuple[int, datetime]]:
+        """``failing_keys`` and ``failures_over``: one statement, each key's failures in the window ranked newest
+        first, read down to rank ``most`` (the largest limit) and kept where the rank is the key's limit."""
+        newest_first = func.row_number().over(
+            partition_by=LoginFailure.key, order_by=(LoginFailure.failed_at.desc(), LoginFailure.id.desc())
+        )
+        ranked = (
+            select(
+                LoginFailure.key,
+                LoginFailure.failed_at,
+                newest_first.label("rank"),
+                func.count().over(partition_by=LoginFailure.key).label("total"),
+            )
+            .where(which, LoginFailure.failed_at >= since)
+            .subquery()
+        )
         with self._read() as session:
             rows = session.execute(
-                select(LoginFailure.key, func.count(), func.min(LoginFailure.failed_at))
-                .where(LoginFailure.key.startswith(prefix, autoescape=True), LoginFailure.failed_at >= since)
-                .group_by(LoginFailure.key)
-                .having(func.count() >= at_least)
+                select(ranked.c.key, ranked.c.total, ranked.c.failed_at, ranked.c.rank).where(ranked.c.rank <= most)
             )
-            return {key: (int(n), oldest) for key, n, oldest in rows}
+            return {key: (int(total), at) for key, total, at, rank in rows if rank == limit_of(key)}
 
     def clear_login_failures(self, keys: Sequence[str]) -> int:
         """Forget every failure counted against these keys (an admin's unlock or password reset); how many."""
@@ -614,16 +633,21 @@ class AccountsMixin(StoreBase):
     def browser_session_ended(self, session_id: str, name: str, issued_at: datetime, account_id: int) -> bool:
         """Whether a browser login was logged out (its id in ``revoked_sessions``), its account (by id) no longer
         holds the name the cookie names (renamed, deleted, or the name now another account's: s15 rolesec 2),
-        or it was issued at or before the account was signed out (``annotators.signed_out_at``). One statement
-        of two primary-key reads, as every browser request asks it."""
+        it was issued at or before the account was signed out (``annotators.signed_out_at``), or it was issued
+        before the account was made (``COOKIE_BEFORE_ACCOUNT_S`` of slack): an account that took over a deleted
+        one's row id and name (SQLite reuses the highest row id) is not signed in by the old cookie (s16 review 6).
+        One statement of three primary-key reads, as every browser request asks it."""
+        of_account = Annotator.id == account_id
         query = select(
             exists().where(RevokedSession.session_id == session_id),
-            select(Annotator.name).where(Annotator.id == account_id).scalar_subquery(),
-            select(Annotator.signed_out_at).where(Annotator.id == account_id).scalar_subquery(),
+            select(Annotator.name).where(of_account).scalar_subquery(),
+            select(Annotator.signed_out_at).where(of_account).scalar_subquery(),
+            select(Annotator.created_at).where(of_account).scalar_subquery(),
         )
         with self._read() as session:
-            revoked, holder, signed_out = session.execute(query).one()
-        return bool(revoked) or holder != name or (signed_out is not None and issued_at <= signed_out)
+            revoked, holder, signed_out, created = session.execute(query).one()
+        before = created is not None and issued_at < created - timedelta(seconds=COOKIE_BEFORE_ACCOUNT_S)
+        return bool(revoked) or holder != name or (signed_out is not None and issued_at <= signed_out) or before
 
     def browser_session_revoked(self, session_id: str) -> bool:
         """Whether this session id was logged out: one primary-key read, as every browser request asks it."""

@@ -41,6 +41,7 @@ from annotation_store.errors import StoreError, WrongSessionKind
 from annotation_store.guidelines import guideline_version_at
 from annotation_store.models import LEASE_MIN_SECONDS, AnnotationSession, Annotator, AppSecret, Dataset, utcnow
 from annotation_store.sessions import DEPTH, SESSION_DEFAULTS, find_session, find_session_in_force, session_view
+from annotation_store.set_aside import counted
 from annotation_store.views import Handed, Progress, SessionView, Standing, Submitted, Turn
 
 MAX_KEY = 100  # the idempotency_key columns' length
@@ -263,13 +264,18 @@ def _build_pool_query(
     here = (lambda column: column == _P_SESSION) if in_session else (lambda _column: true())
     done = (
         select(kind.of(kind.row).label("item"), func.count().label("n"))
-        .where(kind.row.skipped.is_(False), here(kind.row.session_id))
+        .where(kind.row.skipped.is_(False), here(kind.row.session_id), counted(kind.row.annotator_id))
         .group_by(kind.of(kind.row))
         .subquery()
     )
     leased = (
         select(kind.of(kind.lease).label("item"), func.count().label("n"))
-        .where(live(kind, _P_NOW), kind.lease.annotator_id != _P_PERSON, here(kind.lease.session_id))
+        .where(
+            live(kind, _P_NOW),
+            kind.lease.annotator_id != _P_PERSON,
+            here(kind.lease.session_id),
+            counted(kind.lease.annotator_id),
+        )
         .group_by(kind.of(kind.lease))
         .subquery()
     )
@@ -591,6 +597,7 @@ def _others_expr(kind: AnswerKind, pool: Pool, item: Any, person_id: int, now: d
             other.session_id == pool.session_id,
             other.skipped.is_(False),
             other.annotator_id != person_id,
+            counted(other.annotator_id),
         )
         .scalar_subquery()
     )
@@ -604,6 +611,7 @@ def _others_expr(kind: AnswerKind, pool: Pool, item: Any, person_id: int, now: d
             kind.lease.session_id == pool.session_id,
             kind.lease.annotator_id != person_id,
             live(kind, now),
+            counted(kind.lease.annotator_id),
         )
         .scalar_subquery()
     )
@@ -791,7 +799,7 @@ def progress(session: Session, kind: AnswerKind, pool: Pool, person_id: int | No
     mine = _answered_query(kind, pool, person_id) if person_id is not None else None
     per_item = (
         select(kind.of(kind.row))
-        .where(kind.row.skipped.is_(False), in_pool(kind.row.session_id, pool))
+        .where(kind.row.skipped.is_(False), in_pool(kind.row.session_id, pool), counted(kind.row.annotator_id))
         .group_by(kind.of(kind.row))
         .having(func.count() >= pool.overlap)
     )
@@ -806,10 +814,16 @@ def progress(session: Session, kind: AnswerKind, pool: Pool, person_id: int | No
 
 
 def standing(session: Session, kind: AnswerKind, pool: Pool, now: datetime) -> Standing:
-    """``Standing`` of a session pool: its items, answers, skips and live leases read once, sorted here."""
-    items = [int(i) for i in session.scalars(kind.items_in(pool.dataset_id))]
+    """``Standing`` of a session pool: its items, answers, skips and live leases read once, sorted here. Gold
+    items are counted apart (``Standing.gold``): each person gets them at the gold rate, whatever the overlap
+    (``gold_due``), so they are neither "done" nor "waiting" (s16 campaign 7: gold #127 "1 of 3" needing answers)."""
+    gold = set(session.scalars(gold_items(kind, pool.scale))) if kind.gold is not None else set()
+    every = [int(i) for i in session.scalars(kind.items_in(pool.dataset_id))]
+    items = [i for i in every if i not in gold]
     rows = session.execute(
-        select(kind.of(kind.row), kind.row.annotator_id, kind.row.skipped).where(kind.row.session_id == pool.session_id)
+        select(kind.of(kind.row), kind.row.annotator_id, kind.row.skipped).where(
+            kind.row.session_id == pool.session_id, counted(kind.row.annotator_id)
+        )
     ).all()
     leases = session.execute(
         select(kind.of(kind.lease), kind.lease.annotator_id).where(
@@ -834,7 +848,9 @@ def standing(session: Session, kind: AnswerKind, pool: Pool, now: datetime) -> S
             skippers.setdefault(int(item), set()).add(int(who))
         else:
             answers[int(item)] = answers.get(int(item), 0) + 1
-    leased = {int(item) for item, _who in leases}
+    leased = {int(item) for item, _who in leases if int(item) not in gold}
+    checks = [i for i in every if i in gold]
+    gold_answers = sum(answers.get(i, 0) for i in checks)
     counts = {"leased": 0, "skipped": 0, "needs_people": 0, "waiting": 0}
     for item in items:
         if answers.get(item, 0) >= pool.overlap:
@@ -850,7 +866,15 @@ def standing(session: Session, kind: AnswerKind, pool: Pool, now: datetime) -> S
     done = sum(1 for item in items if answers.get(item, 0) >= pool.overlap)
     if not taking_part:  # nobody yet: every open item waits for its first people
         counts = {"leased": counts["leased"], "skipped": 0, "needs_people": 0, "waiting": len(items) - done}
-    return Standing(done=done, total=len(items), overlap=pool.overlap, started=bool(taking_part), **counts)
+    return Standing(
+        done=done,
+        total=len(items),
+        overlap=pool.overlap,
+        started=bool(taking_part),
+        gold=len(checks),
+        gold_answers=gold_answers,
+        **counts,
+    )
 
 
 def history_ids(session: Session, kind: AnswerKind, pool: Pool, person_id: int, limit: int) -> list[int]:

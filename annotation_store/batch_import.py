@@ -204,27 +204,44 @@ class ImportedRun:
     unparsed: int
     comparisons: int  # distinct comparisons among the verdicts (fewer when some are judged in both orders)
     same_as: str = ""  # "'NAME' (run N)": an earlier run on the dataset with exactly these verdicts ('' when none)
+    # verdicts the run held on this dataset before (> 0: these were added to an existing run, e.g. a session
+    # extended with more pairs of the same judge)
+    before: int = 0
+    # why the verdicts are not in the earlier run of the same judge on this dataset ('' when they are or none):
+    # "Not added to run N of the same judge, which already has verdicts on K of these ..."
+    not_added: str = ""
 
     @property
     def warning(self) -> str:
-        """What an import says (not refuses) when this run repeats an earlier one under another name."""
-        if not self.same_as:
-            return ""
-        return (
-            f"These verdicts are identical to judge run {self.same_as} on this dataset: imported twice under two names?"
-        )
+        """What an import says (not refuses): this run repeats an earlier one under another name, or it is the
+        same judge as an earlier run on the dataset, kept apart because that run already judged some of it."""
+        said = []
+        if self.not_added:
+            said.append(f"{self.not_added}: stored as run {self.run_id}, which the figures show apart.")
+        if self.same_as:
+            said.append(
+                f"These verdicts are identical to judge run {self.same_as} on this dataset: imported twice under two "
+                "names?"
+            )
+        return " ".join(said)
 
     def describe(self) -> str:
         """The line of one run, e.g. "400 verdicts of GPT-4 (run 3: 200 comparisons, each in both orders,
         0 unparsed)": the import counts verdicts, ``metrics`` one verdict per comparison; naming both
-        lets a reader see the two figures as one run."""
+        lets a reader see the two figures as one run. Verdicts added to a run the dataset had: "20 verdicts of
+        GPT-4 added to run 1 (now 60 verdicts; 0 of the new unparsed)"."""
         orders = ""
         if self.comparisons != self.verdicts:
             twice = self.verdicts - self.comparisons  # each comparison has at most one verdict per order
             both = "each" if twice == self.comparisons else f"{twice} of them"
-            orders = f": {self.comparisons} comparison{'' if self.comparisons == 1 else 's'}, {both} in both orders"
+            orders = f"{self.comparisons} comparison{'' if self.comparisons == 1 else 's'}, {both} in both orders"
         verdicts = f"{self.verdicts} verdict{'' if self.verdicts == 1 else 's'}"
-        return f"{verdicts} of {self.model} (run {self.run_id}{orders}, {self.unparsed} unparsed)"
+        if self.before:
+            parts = (orders, f"now {self.before + self.verdicts} verdicts", f"{self.unparsed} of the new unparsed")
+            return f"{verdicts} of {self.model} added to run {self.run_id} ({'; '.join(p for p in parts if p)})"
+        return (
+            f"{verdicts} of {self.model} (run {self.run_id}{f': {orders}' if orders else ''}, {self.unparsed} unparsed)"
+        )
 
 
 @dataclass(frozen=True)
@@ -328,6 +345,36 @@ def _import_text(value: Any, what: str, limit: int, where: str, *, one_line: boo
 
 # Controls that reorder text (an override shows "evil" as "live"); right-to-left marks (U+200E/F) are kept.
 _DIRECTION_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+#: The fingerprint field of an imported run that names the file its verdicts came from (``interchange.importers``
+#: ``run_fingerprint``): where the verdicts were read, not who gave them.
+SOURCE_FIELD = "source"
+#: Fields of an imported run's fingerprint that say where and how its verdicts were read (the file, its layout:
+#: "imported (AlpacaEval file layout)", or "alpaca_eval" in runs imported before session 16), not which judge.
+READ_FROM_FIELDS = (SOURCE_FIELD, "profile")
+
+
+def _same_judge(run: JudgeRun, item: ImportJudgeRun) -> bool:
+    """Whether stored ``run`` and imported ``item`` are the same judge read from two files: both imported (a
+    ``SOURCE_FIELD``), fingerprints equal but for ``READ_FROM_FIELDS`` (so: the judge's name and a wide export's
+    column). A live judge's run (no file in its fingerprint) is continued by ``judge`` through its own fingerprint,
+    never by an import."""
+    mine, theirs = dict(item.fingerprint), dict(run.fingerprint or {})
+    if SOURCE_FIELD not in mine or SOURCE_FIELD not in theirs:
+        return False
+    for field in READ_FROM_FIELDS:
+        mine.pop(field, None)
+        theirs.pop(field, None)
+    return mine == theirs
+
+
+def _said(verdict: ImportVerdict) -> tuple[str | None, str]:
+    return verdict.verdict, verdict.status
+
+
+def _differ(held: dict[tuple[int, bool], tuple[str | None, str]], keyed: dict[tuple[int, bool], ImportVerdict]) -> bool:
+    return any(said != _said(keyed[key]) for key, said in held.items())
 
 
 class BatchWriter:
@@ -664,19 +711,10 @@ class BatchWriter:
         self.session.flush()
 
     def _judge_run(self, item: ImportJudgeRun) -> ImportedRun:
-        fingerprint = item.fingerprint
-        named = str(fingerprint.get("model", ""))
+        named = str(item.fingerprint.get("model", ""))
         model = _import_text(named, "the judge model", 500, self.batch.source, one_line=False)
-        run = self.session.scalar(select(JudgeRun).where(JudgeRun.fingerprint_key == item.fingerprint_key))
-        if run is None:
-            run = JudgeRun(
-                fingerprint_key=item.fingerprint_key,
-                fingerprint=fingerprint,
-                model=model,
-                profile=str(fingerprint.get("profile", "")),
-            )
-            self.session.add(run)
-            self.session.flush()
+        keyed = self._keyed_verdicts(item, model)
+        run, before, note = self._run_for(item, model, keyed)
         ids = set(self.comparisons.values())
         stored = {
             (comparison_id, bool(swapped))
@@ -685,34 +723,19 @@ class BatchWriter:
             )
             if comparison_id in ids
         }
-        batch: set[tuple[int, bool]] = set()
         unparsed = 0
-        for verdict in item.verdicts:
+        for key, verdict in keyed.items():
             self._count()
-            if verdict.status not in PARSE_STATUSES:
-                raise StoreError(f"{verdict.where}: unknown judge status {verdict.status!r}.")
-            if (verdict.status == "ok") != (verdict.verdict in VERDICT_VALUES):
-                raise StoreError(
-                    f"{verdict.where}: verdict {verdict.verdict!r} does not fit status {verdict.status!r}."
-                )
-            comparison_id = self._comparison_id(verdict.prompt_key, verdict.model1, verdict.model2, verdict.where)
-            key = (comparison_id, verdict.swapped)
-            if key in batch:
-                raise StoreError(
-                    f"{verdict.where}: a second verdict of {model!r} on the same comparison and presentation order "
-                    "in one import."
-                )
             if key in stored:
                 raise StoreError(
                     f"{verdict.where}: judge run {model!r} (run {run.id}) already has this verdict on dataset "
                     f"{self.batch.dataset!r}: {self.batch.source} was already imported; nothing was written."
                 )
-            batch.add(key)
             unparsed += verdict.status != "ok"
             self.session.add(
                 JudgeVerdict(
                     run_id=run.id,
-                    comparison_id=comparison_id,
+                    comparison_id=key[0],
                     swapped=verdict.swapped,
                     verdict=verdict.verdict,
                     status=verdict.status,
@@ -728,8 +751,95 @@ class BatchWriter:
         self.session.flush()
         self._report()
         self.runs_written.add(run.id)
-        comparisons = len({comparison for comparison, _ in batch})
-        return ImportedRun(run.id, model, len(batch), unparsed, comparisons, same_as=self._same_run(run.id))
+        comparisons = len({comparison for comparison, _ in keyed})
+        return ImportedRun(
+            run.id, model, len(keyed), unparsed, comparisons, self._same_run(run.id), before=before, not_added=note
+        )
+
+    def _keyed_verdicts(self, item: ImportJudgeRun, model: str) -> dict[tuple[int, bool], ImportVerdict]:
+        """The run's verdicts, checked, by (comparison id, swapped): one per comparison and order in one import."""
+        keyed: dict[tuple[int, bool], ImportVerdict] = {}
+        for verdict in item.verdicts:
+            if verdict.status not in PARSE_STATUSES:
+                raise StoreError(f"{verdict.where}: unknown judge status {verdict.status!r}.")
+            if (verdict.status == "ok") != (verdict.verdict in VERDICT_VALUES):
+                raise StoreError(
+                    f"{verdict.where}: verdict {verdict.verdict!r} does not fit status {verdict.status!r}."
+                )
+            comparison_id = self._comparison_id(verdict.prompt_key, verdict.model1, verdict.model2, verdict.where)
+            key = (comparison_id, verdict.swapped)
+            if key in keyed:
+                raise StoreError(
+                    f"{verdict.where}: a second verdict of {model!r} on the same comparison and presentation order "
+                    "in one import."
+                )
+            keyed[key] = verdict
+        return keyed
+
+    def _run_for(
+        self, item: ImportJudgeRun, model: str, keyed: dict[tuple[int, bool], ImportVerdict]
+    ) -> tuple[JudgeRun, int, str]:
+        """The run these verdicts go into, the verdicts it held on this dataset before, and why they did not go
+        into the run of the same judge ('' when they did, or there is none). The rule of ``judge``, which
+        continues its judge's run and judges only what that run has not judged: a run of the same judge (the
+        same fingerprint but for the file, ``same_judge``) that holds verdicts on this dataset, none on these
+        comparisons in these orders, takes them (an extended session: s16 campaign, finding 2). One that holds
+        some of them keeps the present behaviour: all of them already there, the same, is the file imported
+        again (refused); otherwise these verdicts become a run of their own, with a warning saying so."""
+        counts = self._run_sizes()
+        exact = self.session.scalar(select(JudgeRun).where(JudgeRun.fingerprint_key == item.fingerprint_key))
+        if exact is not None and counts.get(exact.id):
+            return exact, counts[exact.id], ""  # the same file (name) again: its run, as before
+        note = ""
+        same = self.session.scalars(
+            select(JudgeRun).where(JudgeRun.id.in_(list(counts)), JudgeRun.model == model).order_by(JudgeRun.id)
+        ).all()
+        earlier = next((run for run in same if run.id not in self.runs_written and _same_judge(run, item)), None)
+        if earlier is not None:
+            held = self._held(earlier.id, keyed)
+            if not held:
+                return earlier, counts[earlier.id], ""
+            if len(held) == len(keyed) and all(held[key] == _said(verdict) for key, verdict in keyed.items()):
+                raise StoreError(
+                    f"{self.batch.source}: judge run {model!r} (run {earlier.id}) already has these verdicts on "
+                    f"dataset {self.batch.dataset!r}: {self.batch.source} was already imported; nothing was written."
+                )
+            note = (
+                f"Not added to run {earlier.id} of the same judge, which already has verdicts on {len(held)} of "
+                f"these {len(keyed)} (comparison, order) pairs{' (some different)' if _differ(held, keyed) else ''}"
+            )
+        if exact is None:
+            exact = JudgeRun(
+                fingerprint_key=item.fingerprint_key,
+                fingerprint=item.fingerprint,
+                model=model,
+                profile=str(item.fingerprint.get("profile", "")),
+            )
+            self.session.add(exact)
+            self.session.flush()
+        return exact, counts.get(exact.id, 0), note
+
+    def _run_sizes(self) -> dict[int, int]:
+        """Verdicts per judge run on this dataset (runs without any left out)."""
+        rows = self.session.execute(
+            select(JudgeVerdict.run_id, func.count())
+            .join(Comparison, JudgeVerdict.comparison_id == Comparison.id)
+            .where(Comparison.dataset_id == self.dataset_id)
+            .group_by(JudgeVerdict.run_id)
+        )
+        return {run_id: n for run_id, n in rows}
+
+    def _held(
+        self, run_id: int, keyed: dict[tuple[int, bool], ImportVerdict]
+    ) -> dict[tuple[int, bool], tuple[str | None, str]]:
+        """What run ``run_id`` holds of ``keyed``: (verdict, status) by (comparison id, swapped)."""
+        rows = self.session.execute(
+            select(JudgeVerdict.comparison_id, JudgeVerdict.swapped, JudgeVerdict.verdict, JudgeVerdict.status)
+            .join(Comparison, JudgeVerdict.comparison_id == Comparison.id)
+            .where(JudgeVerdict.run_id == run_id, Comparison.dataset_id == self.dataset_id)
+        )
+        found = {(comparison, bool(swapped)): (verdict, status) for comparison, swapped, verdict, status in rows}
+        return {key: said for key, said in found.items() if key in keyed}
 
     def _verdicts_on_dataset(self, run_ids: Any) -> dict[int, Counter[tuple[int, bool, str | None]]]:
         """Each of ``run_ids``' verdicts on this dataset as (comparison id, swapped, verdict), counted."""

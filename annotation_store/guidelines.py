@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from annotation_store.base import StoreBase, StoreNotFound
 from annotation_store.models import AnnotationSession, Annotator, Dataset, GuidelineVersion, Label
+from annotation_store.set_aside import counted
 
 GUIDELINE_LABEL_COLUMNS = ["comparison_id", "annotator", "verdict", "session", "guideline_version"]
 GUIDELINE_VERSION_COLUMNS = ["session", "version", "created_at", "created_by", "chars"]
@@ -116,7 +117,7 @@ class GuidelinesMixin(StoreBase):
             .join(Annotator, Label.annotator_id == Annotator.id)
             .join(AnnotationSession, Label.session_id == AnnotationSession.id)
             .join(Dataset, AnnotationSession.dataset_id == Dataset.id)
-            .where(Dataset.name == dataset, Label.verdict.is_not(None))
+            .where(Dataset.name == dataset, Label.verdict.is_not(None), counted(Label.annotator_id))
             .order_by(Label.id)
         )
         with self._read() as session:

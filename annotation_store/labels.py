@@ -46,6 +46,7 @@ from annotation_store.models import (
     utcnow,
 )
 from annotation_store.sessions import SESSION_DEFAULTS
+from annotation_store.set_aside import counted, set_aside_mark
 from annotation_store.verdicts import read_latest_verdict
 from annotation_store.views import AdjudicationView, ComparisonView, HistoryItem, LabelView, Progress
 
@@ -262,7 +263,7 @@ class LabelsMixin(AnswersMixin, DatasetsMixin):
         query = (
             select(Label.comparison_id, Annotator.name.label("annotator"), Label.verdict, Label.updated_at)
             .join(Annotator, Label.annotator_id == Annotator.id)
-            .where(Label.verdict.is_not(None))
+            .where(Label.verdict.is_not(None), counted(Label.annotator_id))
             .order_by(Label.id)
         )
         with self._read() as session:
@@ -353,8 +354,10 @@ class LabelsMixin(AnswersMixin, DatasetsMixin):
 
     # ------------------------------------------------------------------ progress and history
 
-    def label_details(self, dataset: str | None = None) -> pd.DataFrame:
-        """Every current label with all it holds: DETAIL_COLUMNS."""
+    def label_details(self, dataset: str | None = None, *, with_set_aside: bool = False) -> pd.DataFrame:
+        """Every current label that counts with all it holds: DETAIL_COLUMNS. ``with_set_aside`` (the raw labels
+        export): the labels of accounts whose answers are set aside too, and a ``set_aside`` column (True/False)."""
+        mark = [set_aside_mark(Label.annotator_id).label("set_aside")] if with_set_aside else []
         query = (
             select(
                 Label.comparison_id,
@@ -371,10 +374,13 @@ class LabelsMixin(AnswersMixin, DatasetsMixin):
                 Label.created_at,
                 Label.updated_at,
                 first_answer(LABELS, "verdict").label("first_verdict"),
+                *mark,
             )
             .join(Annotator, Label.annotator_id == Annotator.id)
             .order_by(Label.id)
         )
+        if not with_set_aside:
+            query = query.where(counted(Label.annotator_id))
         if dataset:
             query = (
                 query.join(Comparison, Label.comparison_id == Comparison.id)
@@ -383,7 +389,8 @@ class LabelsMixin(AnswersMixin, DatasetsMixin):
             )
         with self._read() as session:
             rows = session.execute(query).mappings().all()
-        return pd.DataFrame(rows, columns=DETAIL_COLUMNS)
+        frame = pd.DataFrame(rows, columns=[*DETAIL_COLUMNS, *(["set_aside"] if with_set_aside else [])])
+        return frame.astype({"set_aside": bool}) if with_set_aside else frame
 
     def label_sources(self, dataset: str) -> pd.DataFrame:
         """Where each current label of ``dataset`` came from: comparison_id, annotator, session (the name
@@ -394,6 +401,7 @@ class LabelsMixin(AnswersMixin, DatasetsMixin):
         query = label_session_rows(dataset, GoldLabel.created_at.label("gold_marked_at")).outerjoin(
             GoldLabel, GoldLabel.comparison_id == Label.comparison_id
         )
+        query = query.where(counted(Label.annotator_id))
         with self._read() as session:
             rows = session.execute(query).mappings().all()
         frame = pd.DataFrame(rows, columns=["comparison_id", "annotator", "session", "gold_marked_at"])
@@ -484,7 +492,7 @@ class LabelsMixin(AnswersMixin, DatasetsMixin):
         labels = (
             select(Label.comparison_id, Annotator.name, Label.verdict)
             .join(Annotator, Label.annotator_id == Annotator.id)
-            .where(Label.verdict.is_not(None))
+            .where(Label.verdict.is_not(None), counted(Label.annotator_id))
             .order_by(Label.comparison_id, Label.id)
         )
         verdicts = (

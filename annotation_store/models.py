@@ -159,6 +159,8 @@ class Annotator(Base):
     active: Mapped[bool] = mapped_column(default=True, server_default=true())
     # browser logins issued at or before this are refused (password change, deactivation, sign-out; 0016)
     signed_out_at: Mapped[datetime | None] = mapped_column(default=None)
+    # when an admin set this account's answers aside (None: they count; ``set_aside.counted``, 0021)
+    labels_set_aside_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class Label(Base):

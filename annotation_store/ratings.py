@@ -56,6 +56,7 @@ from annotation_store.models import (
 )
 from annotation_store.scales import check_in_session
 from annotation_store.sessions import SESSION_DEFAULTS, find_session
+from annotation_store.set_aside import counted
 from annotation_store.views import GoldRatingView, JudgeRatingView, NewJudgeRating, Progress, RatingView, ResponseView
 
 MAX_COMMENT = 10_000
@@ -334,6 +335,7 @@ class RatingsMixin(AnswersMixin, StoreBase):
             .join(Response, Rating.response_id == Response.id)
             .join(CandidateModel, Response.model_id == CandidateModel.id)
             .join(Prompt, Response.prompt_id == Prompt.id)
+            .where(counted(Rating.annotator_id))
             .order_by(Rating.id)
         )
         if dataset:

@@ -26,6 +26,7 @@ from annotation_store.labels import LABELS, LabelsMixin
 from annotation_store.prompts import PromptsMixin
 from annotation_store.ratings import RATINGS, RatingsMixin
 from annotation_store.sessions import SessionsMixin
+from annotation_store.set_aside import SetAsideMixin
 from annotation_store.unfinished import UnfinishedMixin
 from annotation_store.verdicts import VerdictsMixin
 from annotation_store.views import (
@@ -67,6 +68,7 @@ class Store(
     GuidelinesMixin,
     AppSecretsMixin,
     DatasetRemovalMixin,
+    SetAsideMixin,
 ):
     """Open with :func:`open_store`. ``kinds``: the answer kinds by session kind, for ``lease``/``submit``."""
 

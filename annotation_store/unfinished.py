@@ -11,9 +11,10 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from annotation_store.answers import AnswerKind, AnswersMixin, live
+from annotation_store.answers import AnswerKind, AnswersMixin, gold_items, live
 from annotation_store.models import Annotator, Prompt, utcnow
 from annotation_store.sessions import find_session_in_force
+from annotation_store.set_aside import counted
 
 #: How much of an item's instruction is listed (the rest is cut, with "…").
 INSTRUCTION_START = 80
@@ -43,22 +44,25 @@ class UnfinishedItem:
 @dataclass(frozen=True)
 class Unfinished:
     """``total`` unfinished items of the session (``kind`` "pairwise" or "single"); ``items``: the first
-    ``limit`` of them in item order (all of them without a limit)."""
+    ``limit`` of them in item order (all of them without a limit). Gold items are not among them (people get
+    them at the gold rate, not to the overlap): ``gold`` says how many the dataset has."""
 
     session: str
     kind: str
     overlap: int
     total: int
     items: tuple[UnfinishedItem, ...]
+    gold: int = 0
 
 
-def _unfinished_query(kind: AnswerKind, session_id: int, dataset_id: int, overlap: int) -> Any:
-    """(item id, prompt key, instruction start, answers, skips) of the session's items below ``overlap``."""
+def _unfinished_query(kind: AnswerKind, session_id: int, dataset_id: int, overlap: int, scale: int) -> Any:
+    """(item id, prompt key, instruction start, answers, skips) of the session's items below ``overlap``, gold
+    items left out (``gold_items``: handed out at the gold rate, never to the overlap)."""
     item = kind.of(kind.row)
     here = kind.row.session_id == session_id
     answers = (
         select(item.label("item"), func.count().label("n"))
-        .where(here, kind.row.skipped.is_(False))
+        .where(here, kind.row.skipped.is_(False), counted(kind.row.annotator_id))
         .group_by(item)
         .subquery()
     )
@@ -67,7 +71,7 @@ def _unfinished_query(kind: AnswerKind, session_id: int, dataset_id: int, overla
     model = kind.item_model
     answered = func.coalesce(answers.c.n, 0)
     start = func.substr(Prompt.instruction, 1, INSTRUCTION_START + 1)
-    return (
+    query = (
         select(model.id, Prompt.key, start, answered, func.coalesce(skipped.c.n, 0))
         .join(Prompt, model.prompt_id == Prompt.id)
         .outerjoin(answers, answers.c.item == model.id)
@@ -75,6 +79,16 @@ def _unfinished_query(kind: AnswerKind, session_id: int, dataset_id: int, overla
         .where(Prompt.dataset_id == dataset_id, answered < overlap)
         .order_by(model.id)
     )
+    return query.where(model.id.not_in(gold_items(kind, scale))) if kind.gold is not None else query
+
+
+def _gold_count(session: Any, kind: AnswerKind, dataset_id: int, scale: int) -> int:
+    """How many of the dataset's items are gold in a pool of this ``scale``."""
+    if kind.gold is None:
+        return 0
+    items = kind.items_in(dataset_id)
+    query = select(func.count()).select_from(gold_items(kind, scale).where(kind.of(kind.gold).in_(items)).subquery())
+    return int(session.scalar(query) or 0)
 
 
 def _cut(text: str | None) -> str:
@@ -90,7 +104,7 @@ class UnfinishedMixin(AnswersMixin):
         with self._read() as session:
             row, _dataset, _version = find_session_in_force(session, session_name)
             k = self._kind(row.kind)
-            query = _unfinished_query(k, row.id, row.dataset_id, row.overlap)
+            query = _unfinished_query(k, row.id, row.dataset_id, row.overlap, int(row.scale))
             total = int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
             found = session.execute(query.limit(limit) if limit is not None else query).all()
             ids = [int(r[0]) for r in found]
@@ -116,4 +130,5 @@ class UnfinishedMixin(AnswersMixin):
                 )
                 for item_id, key, start, answered, skips in found
             )
-            return Unfinished(session_name, row.kind, int(row.overlap), total, items)
+            gold = _gold_count(session, k, row.dataset_id, int(row.scale))
+            return Unfinished(session_name, row.kind, int(row.overlap), total, items, gold)

@@ -165,7 +165,7 @@ class VerdictsMixin(DatasetsMixin):
             )
         return self._with_comparison_columns(frame, dataset)
 
-    def judge_verdicts(self, dataset: str) -> pd.DataFrame:
+    def judge_verdicts(self, dataset: str, *, with_raw_output: bool = False) -> pd.DataFrame:
         """Every verdict of every judge run on ``dataset``, in both presentation orders.
 
         Columns: comparison_id, run_id, judge, profile, swapped, verdict, status, reason (an "error"'s: why
@@ -174,6 +174,7 @@ class VerdictsMixin(DatasetsMixin):
         empty-response rule without the judge: ``RULE_OUTPUT``), plus dataset, category, model1, model2. ``verdicts()``
         only gives the original order; metrics need both for swap consistency, exports need every run side by
         side, and the probabilities decide at read time which verdicts are uncertain (``analysis.verdicts``).
+        ``with_raw_output`` adds ``raw_output`` (the judge's text as it came: the judgments export).
         """
         query = (
             select(
@@ -206,6 +207,9 @@ class VerdictsMixin(DatasetsMixin):
         )
         columns = ["comparison_id", "run_id", "judge", "profile", "swapped", "verdict", "status", "reason", "reference"]
         columns += ["p_1", "p_2", "p_tie", "created_at", "by_rule"]
+        if with_raw_output:
+            query = query.add_columns(JudgeVerdict.raw_output)
+            columns.append("raw_output")
         with self._read() as session:
             frame = pd.DataFrame(session.execute(query).mappings().all(), columns=columns)
         frame["swapped"] = frame["swapped"].astype(bool)

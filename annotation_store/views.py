@@ -201,7 +201,9 @@ class Standing:
       one skipped it (only those who skipped it can still finish it: they are offered it again once);
     - ``needs_people``: nobody holds it and every person taking part answered it (new people are needed);
     - ``waiting``: someone taking part has not seen it yet (it comes to them by itself).
-    With nobody taking part yet (``started`` False) every open item is ``waiting``."""
+    With nobody taking part yet (``started`` False) every open item is ``waiting``. Gold items are not among
+    ``total``: ``gold`` of them, with ``gold_answers`` answers in the session (people get them at the gold rate,
+    not to the overlap)."""
 
     done: int
     total: int
@@ -211,9 +213,24 @@ class Standing:
     needs_people: int = 0
     waiting: int = 0
     started: bool = True
+    gold: int = 0
+    gold_answers: int = 0
 
     def text(self) -> str:
-        """ "57 of 60 done; 2 left only to people who skipped them, 1 leased" (the parts that are not 0)."""
+        """ "57 of 60 done; 2 left only to people who skipped them, 1 leased" (the parts that are not 0), then
+        the gold checks apart: "4 gold checks apart (answered 21 times)"."""
+        return self._text() + self._gold_text()
+
+    def _gold_text(self) -> str:
+        if not self.gold:
+            return ""
+        checks = "1 gold check" if self.gold == 1 else f"{self.gold} gold checks"
+        times = {0: "not answered yet", 1: "answered once"}.get(
+            self.gold_answers, f"answered {self.gold_answers} times"
+        )
+        return f"; {checks} apart ({times})"
+
+    def _text(self) -> str:
         each = "1 answer" if self.overlap == 1 else f"{self.overlap} answers"
         head = f"{self.done} of {self.total} done ({each} each)"
         if not self.started:

@@ -133,7 +133,12 @@ def add_export(parser: argparse.ArgumentParser) -> None:
         "a suffix; another suffix (.json, .txt) needs --format; no format writes spreadsheets (.xlsx): a spreadsheet "
         "opens .csv",
     )
-    parser.add_argument("--output", "-o", help="file to write (default: standard output; parquet needs a file)")
+    parser.add_argument(
+        "--output",
+        "-o",
+        help="file to write (default: standard output; parquet needs a file); a file that is there is overwritten, "
+        "and only once the export is complete (a failed export leaves it as it was)",
+    )
     parser.add_argument(
         "--judges", action="store_true", help="labels: add every judge verdict as rows; ratings: every judge rating"
     )
@@ -386,7 +391,8 @@ def export_command(settings: Settings, args: argparse.Namespace) -> None:
         reader_left()
     finally:
         store.close()
-    print(f"Exported {summary.rows} rows ({args.kind}) of {args.dataset!r}.", file=sys.stderr)
+    replaced = " (replaced the file that was there)" if summary.replaced else ""
+    print(f"Exported {summary.rows} rows ({args.kind}) of {args.dataset!r}{replaced}.", file=sys.stderr)
     if summary.note:
         print(summary.note, file=sys.stderr)
 

@@ -90,7 +90,11 @@ def add_gold(parser: argparse.ArgumentParser) -> None:
     mark.add_argument("comparison_id", metavar="ID", type=_comparison_id, help="the comparison's id")
     mark.add_argument("verdict", choices=VERDICTS, help="the right answer: response 1, response 2 or tie")
     mark.add_argument(
-        "--explanation", required=True, help="why that answer is right (annotators see it after a wrong answer)"
+        "--explanation",
+        required=True,
+        help="why that answer is right (annotators see it after a wrong answer); refer to the responses by "
+        "content, or as Response 1/2: annotators see them as left/right in their own order and are told which "
+        "side each was on",
     )
     unmark = tasks.add_parser("remove", help="unmark a gold comparison; the answers given on it stay as labels")
     add_settings(unmark, "gold remove")

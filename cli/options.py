@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from analysis.wording import counted  # noqa: F401 (for cli.users, gold, commands: plain words, no pandas)
 from settings import SETTINGS_TABLE, Setting, Settings, rows_for
 
 if TYPE_CHECKING:
@@ -86,11 +87,3 @@ def open_for_reading(settings: Settings) -> Store:
     if store.read_only_note:
         print(f"judge-studio: note: {store.read_only_note}", file=sys.stderr)
     return store
-
-
-def counted(n: int, word: str) -> str:
-    """``analysis.report_text.counted``, imported when a message is printed (``analysis`` pulls in pandas and
-    scikit-learn, which ``--help`` must not load)."""
-    from analysis.report_text import counted as in_words
-
-    return in_words(n, word)

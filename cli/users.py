@@ -33,7 +33,8 @@ def add_users(parser: argparse.ArgumentParser) -> None:
     tasks = parser.add_subparsers(
         dest="users_command",
         required=True,
-        metavar="{add,list,set,invite,invites,revoke-invite,token,tokens,revoke-token,sign-out,sign-out-everyone,unlock}",
+        metavar="{add,list,set,set-aside,invite,invites,revoke-invite,token,tokens,revoke-token,sign-out,sign-out-everyone,"
+        "unlock}",
     )
     add = tasks.add_parser("add", help="create an account")
     add_settings(add, "users add")
@@ -56,6 +57,14 @@ def add_users(parser: argparse.ArgumentParser) -> None:
     change.add_argument("--active", choices=["yes", "no"], help="no: the account can no longer log in")
     change.add_argument("--password-stdin", action="store_true", help="read a new password from standard input")
     change.add_argument("--change-password", action="store_true", help="prompt for a new password")
+    aside = tasks.add_parser(
+        "set-aside",
+        help="set an account's labels and ratings aside (kept, not deleted): they leave every figure, majority, "
+        "review queue and export and stop filling a session's overlap; --undo counts them again",
+    )
+    add_settings(aside, "users set-aside")
+    aside.add_argument("name", help="the account whose answers to set aside")
+    aside.add_argument("--undo", action="store_true", help="count the account's answers again")
     invite = tasks.add_parser("invite", help="print a one-time link that lets someone create their own account")
     add_settings(invite, "users invite")
     invite.add_argument("--role", choices=ROLES, default="annotator", help="default annotator")
@@ -177,6 +186,7 @@ def _refuse_long_label(label: str) -> None:
 def _users_command(settings: Settings, args: argparse.Namespace) -> None:
     from annotation_store.accounts import new_account_name
     from orchestration import Access
+    from orchestration.admin import accounts_marked, set_aside_text, set_labels_aside, still_counting
     from orchestration.datasets import open_data_store
 
     store = open_data_store(settings)
@@ -190,7 +200,10 @@ def _users_command(settings: Settings, args: argparse.Namespace) -> None:
             kind = f" ({args.kind} annotator)" if args.role == "annotator" or args.kind != "crowd" else ""
             print(f"Added {args.role} {added!r}{kind}. Database: {shown_database(settings)}")
         elif task == "list":
-            print(_accounts_text(admin.accounts(None)))
+            print(_accounts_text(accounts_marked(admin, None)))
+        elif task == "set-aside":
+            found, changed = set_labels_aside(admin, None, args.name, undo=args.undo)
+            print(set_aside_text(found, changed, args.undo))
         elif task == "set":
             new_password = _read_password(args.password_stdin) if args.password_stdin or args.change_password else None
             active = None if args.active is None else args.active == "yes"
@@ -198,6 +211,8 @@ def _users_command(settings: Settings, args: argparse.Namespace) -> None:
                 None, args.name, role=args.role, kind=args.kind, active=active, password=new_password
             )
             print(f"Updated {args.name!r}" + ("." if revoked is None else "; " + _signed_out(revoked)))
+            if active is False and (hint := still_counting(admin, args.name, on_page=False)):
+                print(hint, file=sys.stderr)
             _forget_first_password(settings, args.name, new_password)
         elif task == "invite":
             made, secret = admin.new_invite(None, role=args.role, kind=args.kind, hours=args.hours)

@@ -25,10 +25,17 @@ a new margin needs no re-judging.
 
 CSV cells that start with ``=``, ``+``, ``-``, ``@`` (or a tab or carriage return) get a leading
 apostrophe: model outputs are untrusted text, and a spreadsheet would otherwise run such a cell as a
-formula (CSV injection, OWASP). JSONL is written as it is: it is not opened by spreadsheets.
+formula (CSV injection, OWASP). JSONL is written as it is: it is not opened by spreadsheets. Booleans are
+``true`` / ``false`` in both (and an empty CSV cell is a null).
 
-Parquet (pyarrow) keeps each column's type: numbers stay numbers, a missing value is a null, and a
-column of dicts (or lists) becomes a struct (or list) column, which pandas reads back as dicts (a
+Every export kind has one column set (``wide`` adds a column per annotator and per judge run) and one type
+per column (``column_type``), whatever the data and whatever ``--judges`` says: ``labels`` always has
+``outcome``, ``leaning`` and the probabilities, ``ratings`` ``rating_sd`` and ``reason`` (empty without
+judges). A file is written all or nothing (``write_file``).
+
+Parquet (pyarrow) keeps each column's type: numbers stay numbers, a missing value is a null; an export's
+columns are nullable int64, bool, double or string as ``column_type`` says (never ``null``-typed); any
+other column of dicts (or lists) becomes a struct (or list) column, which pandas reads back as dicts (a
 key missing from a row's dict reads back as None). A column whose values pyarrow cannot give one
 type (e.g. text in one row and a dict in another) is stored as text holding each value's JSON.
 Parquet is binary, so it is written to a file or binary stream, never to a text stream.
@@ -36,10 +43,15 @@ Parquet is binary, so it is written to a file or binary stream, never to a text 
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import errno
 import io
 import json
 import math
+import os
+import secrets
+import stat
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,6 +83,9 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 #: holds is its import's, and its ``updated_at`` is when it was stored (empty for a judge's verdict).
 LABEL_DETAIL_COLUMNS = ["annotator_kind", "skipped", "first_verdict", "gold", "gold_answer", "session", "imported"]
 LABEL_DETAIL_COLUMNS += ["guideline_version", "confidence", "comment", "time_on_item_ms", "created_at", "updated_at"]
+#: True for a label of an account whose answers an admin set aside (``users set-aside``): listed here, left out of
+#: every figure, majority and the other exports (``annotation_store.set_aside``); empty on a judge's row.
+LABEL_DETAIL_COLUMNS += ["set_aside"]
 #: What every row of ``labels`` and ``judgments`` says about its comparison (``_comparison_fields``).
 COMPARISON_COLUMNS = ["dataset", "comparison_id", "prompt_key", "category", "model1", "model2"]
 LONG_COLUMNS = [
@@ -133,16 +148,18 @@ def _adjudications(store: Store, dataset: str) -> dict[int, dict[str, Any]]:
     }
 
 
-def _judge_rows(store: Store, dataset: str, margin: float) -> pd.DataFrame:
-    """Every judge verdict on ``dataset`` with the uncertain rule applied (``with_outcomes``)."""
-    return with_outcomes(store.judge_verdicts(dataset), margin)
+def _judge_rows(store: Store, dataset: str, margin: float, *, raw: bool = False) -> pd.DataFrame:
+    """Every judge verdict on ``dataset`` with the uncertain rule applied (``with_outcomes``); ``raw``: with
+    each verdict's ``raw_output`` (the judgments export)."""
+    verdicts = store.judge_verdicts(dataset, with_raw_output=True) if raw else store.judge_verdicts(dataset)
+    return with_outcomes(verdicts, margin)
 
 
 def _human_labels(store: Store, dataset: str) -> pd.DataFrame:
     """The dataset's pairwise labels and skips with the order each was shown in (``Store.label_details``:
     one read that carries ``presented_swapped``, the person's kind, comment and times); answers with
     neither a verdict nor a skip (rating-only rows) are left out, as in ``Store.labels``."""
-    details = store.label_details(dataset)
+    details = store.label_details(dataset, with_set_aside=True)
     details = details.merge(store.label_sessions(dataset), on=["comparison_id", "annotator"], how="left")
     return details[details["verdict"].notna() | details["skipped"].astype(bool)]
 
@@ -171,6 +188,7 @@ def _label_details(label: Mapping[str, Any] | None, gold: str | None) -> dict[st
         "time_on_item_ms": _whole(found.get("time_on_item_ms")),
         "created_at": None if imported else _when(found.get("created_at")),
         "updated_at": _when(found.get("updated_at")),
+        "set_aside": bool(found.get("set_aside")) if label is not None else None,
     }
 
 
@@ -218,7 +236,7 @@ def labels_long(
                 "verdict": label["verdict"],
                 "status": "skipped" if label["verdict"] is None else "ok",
             }
-            | ({"outcome": label["verdict"], **dict.fromkeys(JUDGE_COLUMNS[1:])} if include_judges else {})
+            | {"outcome": label["verdict"], **dict.fromkeys(JUDGE_COLUMNS[1:])}  # every export the same columns
             | _label_details(label, gold.get(comparison_id))
         )
     if include_judges:
@@ -282,6 +300,8 @@ JUDGMENT_COLUMNS = [
     *JUDGE_COLUMNS,
     "reason",
     "reference",
+    "raw_output",
+    "judged_at",
     *FINGERPRINT_COLUMNS,
 ]
 
@@ -290,9 +310,11 @@ def judgments(store: Store, dataset: str, *, margin: float = UNCERTAIN_MARGIN) -
     """One row per stored judge verdict with what the judge said: its verdict, status, outcome (the
     uncertain rule applied), leaning and probabilities as in ``labels_long``, and its reasons and
     reference answer, which no other export carries (the texts a demo of the judge's explanations needs),
+    its ``raw_output`` (the judge's text as it came, before parsing; for a verdict decided by the
+    ``empty_response`` rule, the marker saying so), ``judged_at`` (when it was stored, ISO 8601 UTC)
     and its run's fingerprint (FINGERPRINT_COLUMNS: which weights, quantization and prompt template gave it)."""
     table = {int(item["id"]): item for item in _records(_texts(store, dataset))}
-    verdicts = _judge_rows(store, dataset, margin)
+    verdicts = _judge_rows(store, dataset, margin, raw=True)
     names = _run_names(verdicts) if not verdicts.empty else {}
     prints = _fingerprints(store, dataset) if not verdicts.empty else {}
     unknown = dict.fromkeys(FINGERPRINT_COLUMNS)
@@ -310,6 +332,8 @@ def judgments(store: Store, dataset: str, *, margin: float = UNCERTAIN_MARGIN) -
                 **{column: verdict[column] for column in JUDGE_COLUMNS},
                 "reason": verdict["reason"],
                 "reference": verdict["reference"],
+                "raw_output": verdict["raw_output"],
+                "judged_at": _when(verdict["created_at"]),
                 **prints.get(int(verdict["run_id"]), unknown),
             }
         )
@@ -433,7 +457,7 @@ def ratings_long(store: Store, dataset: str, *, include_judges: bool = False) ->
                 "created_at": _when(rating["created_at"]),
                 "updated_at": _when(rating["updated_at"]),
             }
-            | (dict.fromkeys(JUDGE_RATING_EXPORT_COLUMNS) if include_judges else {})  # every row the same keys
+            | dict.fromkeys(JUDGE_RATING_EXPORT_COLUMNS)  # every row and every export the same keys
         )
     if include_judges:
         rows += _judge_rating_rows(store, dataset, responses, gold)
@@ -688,26 +712,98 @@ def _writable(kind: Any) -> bool:
     return True
 
 
+#: The one type of every column the exports write (Parquet: int64, bool, double, string; all nullable), so the same
+#: command gives the same schema whatever the data: a column no row fills is typed as here, not ``null``. ``wide``'s
+#: per-annotator and per-run columns are typed by their prefix (``column_type``). ``rating`` is a double: a judge's
+#: rating may be fractional (``rating_mode`` "expected"), a person's is a whole number.
+COLUMN_TYPES: dict[str, str] = {
+    **dict.fromkeys(["comparison_id", "response_id", "run_id", "scale", "n_labels", "guideline_version"], "int"),
+    **dict.fromkeys(["confidence", "time_on_item_ms", "first_rating", "gold_low", "gold_high", "version"], "int"),
+    **dict.fromkeys(["swapped", "skipped", "gold", "imported", "set_aside", "flagged"], "bool"),
+    **dict.fromkeys([*PROBABILITY_COLUMNS, "rating", "rating_sd"], "float"),
+}
+_PROBABILITY_SUFFIXES = tuple(f":{column}" for column in PROBABILITY_COLUMNS)
+_CONVERT: dict[str, Any] = {"int": int, "bool": bool, "float": float}
+
+
+#: The columns of ``wide`` that every dataset has (its per-annotator and per-run columns come between) and of ``dpo``.
+WIDE_COLUMNS = ["comparison_id", "dataset", "prompt_key", "category", "instruction", "input", "reference", "model1"]
+WIDE_COLUMNS += ["model2", "response1", "response2", "majority", "people_label", "n_labels", "annotator_kinds"]
+DPO_COLUMNS = ["prompt", "chosen", "rejected", "chosen_model", "rejected_model", "comparison_id", "dataset"]
+DPO_COLUMNS += ["prompt_key", "category", "source", "adjudicated_by"]
+
+
+def column_type(name: str) -> str | None:
+    """An export column's type: "int", "bool", "float" or "str" (``COLUMN_TYPES``; every other column of an export
+    kind is text; ``wide``: ``label:NAME`` is text, ``judge:RUN:p_1`` ... a double, any other ``judge:`` column
+    text). None: not an export's column (``parquet_table`` infers its type)."""
+    if name in COLUMN_TYPES:
+        return COLUMN_TYPES[name]
+    if name.startswith("judge:") and name.endswith(_PROBABILITY_SUFFIXES):
+        return "float"
+    if name.startswith(("label:", "judge:")) or name in _export_columns():
+        return "str"
+    return None
+
+
+def _export_columns() -> set[str]:
+    """Every fixed column of the five export kinds."""
+    return {
+        *LONG_COLUMNS,
+        *JUDGE_COLUMNS,
+        *LABEL_DETAIL_COLUMNS,
+        *ADJUDICATION_FIELDS,
+        *JUDGMENT_COLUMNS,
+        *RATING_EXPORT_COLUMNS,
+        *JUDGE_RATING_EXPORT_COLUMNS,
+        *WIDE_COLUMNS,
+        *DPO_COLUMNS,
+    }
+
+
+def _typed(values: Sequence[Any], kind: str) -> list[Any]:
+    """``values`` as the Python values of one column type (None for a missing one; text as it is, any other
+    value in a text column as its JSON text)."""
+    if kind == "str":
+        return [None if _missing(v) else v if isinstance(v, str) else json.dumps(v, ensure_ascii=False) for v in values]
+    return [None if _missing(v) else _CONVERT[kind](v) for v in values]
+
+
 def parquet_table(rows: Sequence[Mapping[str, Any]], columns: Iterable[str] = ()) -> Any:
     """The rows as a pyarrow Table (column order as in CSV; a key missing from a row is a null).
 
-    pyarrow infers each column's type (dicts -> struct, lists -> list); a column it cannot type, or
-    that Parquet cannot store, holds each non-null value's JSON text instead.
+    Every export column gets its one type (``column_type``: nullable int64, bool, double or string), so
+    the schema does not depend on the data. Any other column (or one whose values do not fit its type)
+    keeps pyarrow's inference (dicts -> struct, lists -> list); one it cannot type, or that
+    Parquet cannot store, holds each non-null value's JSON text, and one of nulls only is text.
     """
     import pyarrow as pa
 
+    arrow = {"int": pa.int64(), "bool": pa.bool_(), "float": pa.float64(), "str": pa.string()}
     arrays = {}
     for name in _header(rows, columns):
         values = [row.get(name) for row in rows]
+        kind = column_type(name)
         try:
-            array = pa.array(values)
-        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            array = None if kind is None else pa.array(_typed(values, kind), type=arrow[kind])
+        except (TypeError, ValueError, OverflowError, pa.ArrowInvalid, pa.ArrowTypeError):
             array = None
-        if array is None or not _writable(array.type):
-            text = [None if v is None else json.dumps(v, ensure_ascii=False, default=str) for v in values]
-            array = pa.array(text, type=pa.string())
-        arrays[name] = array
+        arrays[name] = _inferred(values) if array is None else array
     return pa.table(arrays)
+
+
+def _inferred(values: Sequence[Any]) -> Any:
+    """A column pyarrow types from its values (see ``parquet_table``)."""
+    import pyarrow as pa
+
+    try:
+        array = pa.array(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        array = None
+    if array is None or not _writable(array.type) or pa.types.is_null(array.type):
+        text = [None if v is None else json.dumps(v, ensure_ascii=False, default=str) for v in values]
+        array = pa.array(text, type=pa.string())
+    return array
 
 
 def write_parquet(rows: Sequence[Mapping[str, Any]], target: str | Path | BinaryIO, columns: Iterable[str] = ()) -> int:
@@ -744,8 +840,87 @@ def write_rows(
     writer = csv.DictWriter(text, fieldnames=_header(rows, columns), lineterminator="\r\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({key: neutralize("" if value is None else value) for key, value in row.items()})
+        writer.writerow({key: _csv_cell(value) for key, value in row.items()})
     return len(rows)
+
+
+def _csv_cell(value: Any) -> Any:
+    """One CSV cell: empty for a missing value, ``true`` / ``false`` for a boolean (as JSONL writes it, and
+    what R's ``read.csv`` and pandas read as logical), a formula-looking text neutralized."""
+    if value is None:
+        return ""
+    if isinstance(value, bool) or type(value).__name__ == "bool_":
+        return "true" if value else "false"
+    return neutralize(value)
+
+
+@dataclass(frozen=True)
+class Written:
+    """What ``write_file`` did: the rows written, and whether a file that was there was replaced."""
+
+    rows: int
+    replaced: bool = False
+
+
+def write_file(rows: Sequence[Mapping[str, Any]], target: Path, fmt: str, columns: Iterable[str] = ()) -> Written:
+    """Write rows to the file ``target`` in ``fmt``, all or nothing: into a new temporary file in the same
+    folder, which replaces ``target`` (``os.replace``) only once it is complete. A failure (a full disk)
+    removes the temporary file and leaves a file that was there as it was; it is a StoreError naming
+    ``target``. A target that is there and not a regular file (a device such as /dev/stdout, a pipe) is
+    written as it is. A file that was there is replaced (as the shell's ``>`` does): ``Written.replaced``."""
+    path = Path(os.path.realpath(target)) if target.is_symlink() else target
+    try:
+        before = path.stat()
+    except FileNotFoundError:
+        before = None
+    except OSError as exc:
+        raise _cannot_write(target, exc, "") from exc
+    if before is not None and not stat.S_ISREG(before.st_mode):
+        try:
+            return Written(_write_path(rows, path, fmt, columns))
+        except OSError as exc:
+            raise _cannot_write(target, exc, "") from exc
+    kept = f" {target} was left as it was." if before is not None else " No file was written."
+    try:
+        temp = _temp_beside(path)
+    except OSError as exc:
+        raise _cannot_write(target, exc, kept) from exc
+    try:
+        count = _write_path(rows, temp, fmt, columns)
+        if before is not None:  # keep the replaced file's permissions, as writing into it would
+            os.chmod(temp, stat.S_IMODE(before.st_mode))
+        os.replace(temp, path)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            temp.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise _cannot_write(target, exc, kept) from exc
+        raise
+    return Written(count, replaced=before is not None)
+
+
+def _cannot_write(target: Path, exc: OSError, kept: str) -> StoreError:
+    why = exc.strerror or (os.strerror(exc.errno) if exc.errno else str(exc)) or type(exc).__name__
+    return StoreError(f"Cannot write {target}: {why}.{kept}")
+
+
+def _temp_beside(path: Path) -> Path:
+    """A new empty file beside ``path`` (hidden, ``.NAME.XXXXXXXX.part``; made with the usual permissions)."""
+    for _ in range(20):
+        temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
+        try:
+            os.close(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        except FileExistsError:
+            continue
+        return temp
+    raise FileExistsError(errno.EEXIST, "No temporary file name was free", str(path.parent))
+
+
+def _write_path(rows: Sequence[Mapping[str, Any]], path: Path, fmt: str, columns: Iterable[str]) -> int:
+    if fmt in BINARY_FORMATS:
+        return write_parquet(rows, path, columns)
+    with path.open("w", encoding="utf-8", newline="") as stream:
+        return write_rows(rows, stream, fmt, columns)
 
 
 @dataclass(frozen=True)
@@ -772,14 +947,13 @@ def export_table(
     ``margin``: the uncertain margin applied to judge verdicts (see the module docstring)."""
     if kind == "labels":
         rows = labels_long(store, dataset, include_judges=include_judges, margin=margin)
-        judged = JUDGE_COLUMNS if include_judges else []
-        return ExportTable(rows, LONG_COLUMNS + judged + LABEL_DETAIL_COLUMNS + ADJUDICATION_FIELDS)
+        return ExportTable(rows, LONG_COLUMNS + JUDGE_COLUMNS + LABEL_DETAIL_COLUMNS + ADJUDICATION_FIELDS)
     if kind == "wide":
         return ExportTable(items_wide(store, dataset, margin=margin), [])
     if kind == "judgments":
         return ExportTable(judgments(store, dataset, margin=margin), JUDGMENT_COLUMNS)
     if kind == "ratings":
-        columns = RATING_EXPORT_COLUMNS + (JUDGE_RATING_EXPORT_COLUMNS if include_judges else [])
+        columns = RATING_EXPORT_COLUMNS + JUDGE_RATING_EXPORT_COLUMNS
         return ExportTable(ratings_long(store, dataset, include_judges=include_judges), columns)
     if kind == "dpo":
         pairs = dpo_pairs(store, dataset, source=source, keep_empty=keep_empty, margin=margin)

@@ -23,8 +23,11 @@ Formats (``IMPORT_FORMATS``):
   named in its summary ("Columns not read: ...").
 
 Judge outputs become judge runs whose fingerprint names the released outputs and the file, e.g.
-``{"model": "PandaLM-7B (released outputs)", "profile": "pandalm", "source": "pandalm-7b-testset-v1.json"}``.
-Outputs without a verdict (gpt-3.5's "garbage") are stored as unparsed, never as ties.
+``{"model": "PandaLM-7B (released outputs)", "profile": "imported (PandaLM file layout)", "source":
+"pandalm-7b-testset-v1.json"}`` (``IMPORTED_PROFILES``: not made with Judge Studio's ``pandalm`` profile).
+Outputs without a verdict (gpt-3.5's "garbage") are stored as unparsed, never as ties. Verdicts of a judge that
+already has a run on the dataset (the same name, read from another file) go into that run when it has none on
+those comparisons (``annotation_store.batch_import``, ``BatchWriter._run_for``: the rule of ``judge``).
 """
 
 from __future__ import annotations
@@ -41,8 +44,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
-from analysis.report_text import counted
 from analysis.verdicts import PROBABILITY_COLUMNS
+from analysis.wording import counted
 from annotation_store.batch_import import (
     ImportBatch,
     ImportComparison,
@@ -549,9 +552,21 @@ def run_fingerprint(model: str, profile: str, source: str) -> tuple[str, dict[st
     return hashlib.sha256(json.dumps(fingerprint, sort_keys=True).encode()).hexdigest()[:20], fingerprint
 
 
-def _judge_run(model: str, profile: str, source: str, verdicts: Iterable[ImportVerdict]) -> ImportJudgeRun:
-    key, fingerprint = run_fingerprint(model, profile, source)
-    return ImportJudgeRun(key, fingerprint, tuple(verdicts))
+#: The profile of a run made by importing released outputs, per file layout: those outputs were not made with Judge
+#: Studio's profile of the layout's name (gpt-3.5's PandaLM judgments read "profile pandalm": s16 judgeshopper, 5).
+IMPORTED_PROFILES = {
+    "pandalm": "imported (PandaLM file layout)",
+    "llmbar-vanilla-norules": "imported (LLMBar file layout)",
+    "alpaca_eval": "imported (AlpacaEval file layout)",
+}
+
+
+def _judge_run(model: str, layout: str, source: str, verdicts: Iterable[ImportVerdict]) -> ImportJudgeRun:
+    """An imported run: its profile says the outputs were imported, and in which file layout (``IMPORTED_PROFILES``);
+    its key stays the one the layout's name gave before session 16, so a file imported again into an older home
+    still maps to the run it made there."""
+    key, fingerprint = run_fingerprint(model, layout, source)
+    return ImportJudgeRun(key, {**fingerprint, "profile": IMPORTED_PROFILES.get(layout, layout)}, tuple(verdicts))
 
 
 def _comparison_keys(store: Store, dataset: str) -> dict[str, tuple[str, str]]:

@@ -11,6 +11,7 @@ import hashlib
 import importlib.util
 import json
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, replace
@@ -401,7 +402,7 @@ def fingerprint(
     return {
         "model": source.display_name,
         "weights_digest": weights_digest(source),
-        "quantization": quantization,
+        "quantization": quantization_note(quantization, source, device),
         "device_type": device.split(":")[0],
         "profile": profile.name,
         "prompt_template_hash": prompt_template_hash(profile),
@@ -414,5 +415,22 @@ def fingerprint(
     }
 
 
+def quantization_note(quantization: str, source: ModelSource, device: str) -> str:
+    """The fingerprint's ``quantization``: the setting, and for GGUF weights (which load only with "none") what
+    happens to them: "none (GGUF Q4_1 weights dequantized to float32 at load)" (bfloat16 on a GPU, as
+    ``load_model_and_tokenizer`` loads them), so a methods section does not read "none" beside a "Q4_1" model."""
+    if source.gguf_file is None or quantization != "none":
+        return quantization
+    found = re.search(r"[.-]((?:I?Q\d\w*)|F16|BF16|F32)\.gguf$", source.gguf_file, re.IGNORECASE)
+    kind = f"{found.group(1).upper()} " if found else ""
+    dtype = "float32" if device == "cpu" else "bfloat16"
+    return f"none (GGUF {kind}weights dequantized to {dtype} at load)"
+
+
 def fingerprint_key(fp: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(fp, sort_keys=True).encode()).hexdigest()[:20]
+    """The run's key: a hash of the fingerprint, with ``quantization`` read up to its note ("none (GGUF ...)" keys
+    as "none"), so runs stored before the note was written keep their key and a judge run resumes them."""
+    keyed = dict(fp)
+    if isinstance(keyed.get("quantization"), str):
+        keyed["quantization"] = keyed["quantization"].split(" (", 1)[0]
+    return hashlib.sha256(json.dumps(keyed, sort_keys=True).encode()).hexdigest()[:20]

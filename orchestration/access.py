@@ -83,7 +83,7 @@ class LoginThrottle:
     Why both: per account stops guessing one person's password from many addresses; per address
     stops one machine trying one password on many accounts. At ``limit`` failures of an account
     within the window every further attempt on it is refused before the password is even checked,
-    the right password included, until the oldest failure ages out. An address may fail
+    the right password included, until so many age out that fewer than ``limit`` are left. An address may fail
     ``ADDRESS_FACTOR`` times as often: a team behind one NAT (or a proxy whose X-Forwarded-For is
     not trusted) shares one address, and one person's typos must not lock out everyone else. A
     success does not wipe the count (else an attacker with one valid account could reset their
@@ -112,21 +112,41 @@ class LoginThrottle:
     def _at(self, seconds: float) -> datetime:
         return datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None)
 
-    def check(self, name: str, address: str | None) -> None:
-        """Raise ``LoginThrottled`` when this account or address has used up its failures."""
+    def _limit(self, what: str) -> int:
+        """How many failures in the window lock a key of this kind (``account``, ``address``, ``invite``)."""
+        return self.limit * (self.ADDRESS_FACTOR if what == "address" else 1)
+
+    def _locked(self, keys: dict[str, str]) -> dict[str, float]:
+        """Each of ``keys`` (key -> its kind) locked now, with when it unlocks (epoch seconds).
+
+        A key is locked while the window holds at least its limit of failures, so it unlocks when its failures in
+        the window drop to one below the limit: when the limit-th newest of them (the oldest only when the count
+        is exactly the limit) ages out, not the oldest (s16 review finding 5: a burst far over the limit)."""
+        if not keys:
+            return {}
         now = self.clock()
+        limits = {key: self._limit(what) for key, what in keys.items()}
+        found = self.store.failures_over(limits, self._at(now - self.window_s))
+        return {key: at.replace(tzinfo=UTC).timestamp() + self.window_s for key, (_count, at) in found.items()}
+
+    def _wait(self, until: float) -> tuple[int, int]:
+        """(seconds, whole minutes rounded up) until ``until`` (epoch seconds): a ``Retry-After`` and its words."""
+        wait = max(1, int(until - self.clock()) + 1)
+        return wait, max(1, math.ceil(wait / 60))
+
+    def check(self, name: str, address: str | None) -> None:
+        """Raise ``LoginThrottled`` when this account or address has used up its failures, saying when the login
+        may be tried again (``_locked``)."""
         keys = self._keys(name, address)
-        for key, (count, oldest) in self.store.login_failures(list(keys), self._at(now - self.window_s)).items():
-            what = keys[key]
-            if count >= self.limit * (1 if what == "account" else self.ADDRESS_FACTOR):
-                aged_out = oldest.replace(tzinfo=UTC).timestamp() + self.window_s
-                wait = max(1, int(aged_out - now) + 1)
-                whom = "for this account" if what == "account" else "from your address"
-                minutes = max(1, math.ceil(wait / 60))
-                raise LoginThrottled(
-                    f"Too many failed logins {whom}; try again in {minutes} minute{'s' if minutes != 1 else ''}.",
-                    retry_after=wait,
-                )
+        locked = self._locked(keys)
+        if locked:  # both locked: the one that lasts longer, as the login is refused until then
+            key = max(keys, key=lambda key: locked.get(key, -math.inf))
+            wait, minutes = self._wait(locked[key])
+            whom = "for this account" if keys[key] == "account" else "from your address"
+            raise LoginThrottled(
+                f"Too many failed logins {whom}; try again in {minutes} minute{'s' if minutes != 1 else ''}.",
+                retry_after=wait,
+            )
 
     def failed(self, name: str, address: str | None) -> None:
         now = self.clock()
@@ -140,17 +160,13 @@ class LoginThrottle:
 
     def check_invites(self, address: str | None) -> None:
         """Raise ``InviteThrottled`` when this address has tried ``limit`` wrong invite links in the window."""
-        keys = self._invite_key(address)
-        now = self.clock()
-        for count, oldest in self.store.login_failures(keys, self._at(now - self.window_s)).values():
-            if count >= self.limit:
-                wait = max(1, int(oldest.replace(tzinfo=UTC).timestamp() + self.window_s - now) + 1)
-                minutes = max(1, math.ceil(wait / 60))
-                raise InviteThrottled(
-                    f"Too many unknown, used or expired invite links from your address; try again in {minutes} "
-                    f"minute{'s' if minutes != 1 else ''}, with the link exactly as you were sent it.",
-                    retry_after=wait,
-                )
+        for until in self._locked(dict.fromkeys(self._invite_key(address), "invite")).values():
+            wait, minutes = self._wait(until)
+            raise InviteThrottled(
+                f"Too many unknown, used or expired invite links from your address; try again in {minutes} "
+                f"minute{'s' if minutes != 1 else ''}, with the link exactly as you were sent it.",
+                retry_after=wait,
+            )
 
     def invite_failed(self, address: str | None) -> None:
         keys = self._invite_key(address)
@@ -169,24 +185,18 @@ class LoginThrottle:
         return self.store.clear_login_failures(sorted(keys))
 
     def locked_addresses(self) -> dict[str, datetime]:
-        """Each address whose failed logins lock every login from it now: when it unlocks (naive UTC)."""
+        """Each address whose failed logins lock every login from it now: when it unlocks (naive UTC; ``_locked``)."""
         now = self.clock()
-        found = self.store.failing_keys("address:", self._at(now - self.window_s), self.limit * self.ADDRESS_FACTOR)
+        found = self.store.failing_keys("address:", self._at(now - self.window_s), self._limit("address"))
         return {
-            key.removeprefix("address:"): oldest + timedelta(seconds=self.window_s)
-            for key, (_count, oldest) in sorted(found.items())
+            key.removeprefix("address:"): at + timedelta(seconds=self.window_s)
+            for key, (_count, at) in sorted(found.items())
         }
 
     def locked_until(self, names: list[str]) -> dict[str, datetime]:
-        """For each of these accounts that is locked now: when it unlocks (naive UTC)."""
-        now = self.clock()
+        """For each of these accounts that is locked now: when it unlocks (naive UTC; ``_locked``)."""
         keys = {next(iter(self._keys(name, None))): name for name in names}
-        found = self.store.login_failures(list(keys), self._at(now - self.window_s))
-        return {
-            keys[key]: oldest + timedelta(seconds=self.window_s)
-            for key, (count, oldest) in found.items()
-            if count >= self.limit
-        }
+        return {keys[key]: self._at(until) for key, until in self._locked(dict.fromkeys(keys, "account")).items()}
 
 
 def admitted(name: str | None, found: Account | None, role: str = "annotator") -> User:

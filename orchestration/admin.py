@@ -25,6 +25,7 @@ from annotation_store.batch_import import ImportSummary
 from annotation_store.gold_ratings import GoldImportCounts, GoldRatingMark
 from annotation_store.models import ANNOTATOR_KINDS, ANNOTATOR_ROLES
 from annotation_store.sessions import GoldMark
+from annotation_store.set_aside import SetAside
 from annotation_store.unfinished import Unfinished
 from interchange.formats import format_of_name, unsaid_format
 from interchange.importers import add_mapping, read_utf8
@@ -244,6 +245,80 @@ def revoke_invite(access: Access, actor: str | None, invite_id: Any) -> OpenInvi
     return revoked
 
 
+#: ``accounts_marked``'s column: "yes" for an account whose answers are set aside (``set_labels_aside``).
+SET_ASIDE_COLUMN = "labels_set_aside"
+
+
+def accounts_marked(access: Access, actor: str | None) -> pd.DataFrame:
+    """Admins only: every account (``Access.accounts``) with ``SET_ASIDE_COLUMN`` ("yes"/"no"): the Admin page's
+    table and ``judge-studio users list``."""
+    table = access.accounts(actor)
+    aside = access.store.set_aside_accounts()
+    return table.assign(**{SET_ASIDE_COLUMN: ["yes" if name in aside else "no" for name in table["name"]]})
+
+
+def set_labels_aside(access: Access, actor: str | None, name: str, *, undo: bool = False) -> tuple[SetAside, bool]:
+    """Admins only: set the account's labels and ratings aside (``undo``: count them again); nothing is deleted.
+    Set aside, they leave every figure, majority, the Review queue and the exports but the raw labels export
+    (``set_aside`` true there), and stop filling the session's overlap: their items go back to the pool
+    (``annotation_store.set_aside``). Returns the account's answers and whether anything changed."""
+    user = access.require(actor, ADMIN)
+    if not (name or "").strip():
+        raise StoreError("Choose the account whose labels to set aside.")
+    found, changed = access.store.set_labels_aside(name.strip(), undo=undo)
+    what = "counted again" if undo else "set aside"
+    SECURITY_LOG.info(
+        "account's answers %s: %r (%d labels, %d ratings) by %r",
+        what,
+        found.name,
+        found.labels,
+        found.ratings,
+        user.name,
+    )
+    return found, changed
+
+
+def _answers_text(found: SetAside) -> str:
+    parts = [
+        f"{n} {word}{'' if n == 1 else 's'}" for n, word in ((found.labels, "label"), (found.ratings, "rating")) if n
+    ]
+    return " and ".join(parts) or "no labels"
+
+
+def set_aside_text(found: SetAside, changed: bool, undo: bool) -> str:
+    """What ``set_labels_aside`` did, in one sentence (the page and the command line)."""
+    answers = _answers_text(found)
+    one = found.labels + found.ratings == 1
+    if undo:
+        verb = "counts" if one else "count"
+        head = f"{found.name}'s {answers} {verb} again" if changed else f"{found.name}'s {answers} already {verb}"
+        return head + ": they are back in every figure, majority, export and the session's overlap."
+    if not changed:
+        undo_it = f"`judge-studio users set-aside {found.name} --undo`"
+        return (
+            f"{found.name}'s {answers} {'was' if one else 'were'} already set aside; count them again with {undo_it}."
+        )
+    return (
+        f"{found.name}'s {answers} {'is' if one else 'are'} set aside (kept in the database, not deleted): "
+        "they no longer count in figures, "
+        "majorities, the Review queue or exports (the raw labels export lists them with set_aside true), and the "
+        "items they answered go back to the pool for another annotator. Undo with "
+        f"`judge-studio users set-aside {found.name} --undo` or “Count labels again”."
+    )
+
+
+def still_counting(access: Access, name: str, *, on_page: bool = True) -> str:
+    """After a deactivation: "ann4's 15 labels still count; set them aside with ..." ("" when it has none, or they
+    are set aside already). A deactivation ends logins and leases, never what the person answered."""
+    found = access.store.answers_of(name.strip())
+    if found.set_aside_at is not None or not (found.labels or found.ratings):
+        return ""
+    command = f"`judge-studio users set-aside {found.name}`"
+    how = f"“Set labels aside” (or {command})" if on_page else command
+    verb = "counts" if found.labels + found.ratings == 1 else "count"
+    return f"{found.name}'s {_answers_text(found)} still {verb}; set them aside with {how}."
+
+
 def forget_first_password(home: Path, name: str, password: str | None) -> bool:
     """The first admin's password file (``initial-admin-password.txt``) is removed once that account gets a new
     password: it would hold a dead password, and the file's existence is no longer news. True when removed."""
@@ -373,7 +448,17 @@ class AdminDesk:
 
     # ------------------------------------------------------------------ accounts
     def accounts(self, actor: str | None) -> pd.DataFrame:
-        return self.access.accounts(actor)
+        return accounts_marked(self.access, actor)
+
+    def set_labels_aside(self, actor: str | None, name: str, *, undo: bool = False) -> str:
+        """The Admin page's "Set labels aside" / "Count labels again": what it did, in one sentence."""
+        found, changed = set_labels_aside(self.access, actor, name, undo=undo)
+        return set_aside_text(found, changed, undo)
+
+    def still_counting(self, actor: str | None, name: str) -> str:
+        """After the page's Deactivate: the account's answers that still count, and how to set them aside."""
+        self.access.require(actor, ADMIN)
+        return still_counting(self.access, name)
 
     def add_account(self, actor: str | None, name: str, password: str, role: str, kind: str) -> str:
         self.access.require(actor, ADMIN)

@@ -15,6 +15,7 @@ verdict is always about (response 1, response 2) and the order shown is stored b
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -64,6 +65,23 @@ def presented_choice(verdict: str | None, swapped: bool) -> str | None:
     if verdict == "tie":
         return "tie"
     return "left" if (verdict == "1") != swapped else "right"
+
+
+#: "Response 1", "response #2", "Response 2's": how an admin names a response in a gold explanation (the gold
+#: form and ``gold set`` take the answer in the stored order, Response 1 / Response 2).
+_RESPONSE_NAMED = re.compile(r"\bresponse\s*#?\s*[12]\b", re.IGNORECASE)
+
+
+def explained_for(explanation: str, swapped: bool) -> str:
+    """A gold explanation as one annotator reads it: where it names "Response 1" or "Response 2" (the stored
+    order the admin wrote it in), a note saying which side each was on for this person, who saw them in their
+    own left/right order ("the known answer is Right" next to "Response 1 is right" read as a contradiction:
+    s16 campaign 3). Unchanged when it names neither (an explanation by content needs no map)."""
+    text = explanation.strip()
+    if not text or not _RESPONSE_NAMED.search(text):
+        return explanation
+    first, second = ("right", "left") if swapped else ("left", "right")
+    return f"{text} (Response 1 is the one you saw on the {first}, Response 2 the one on the {second}.)"
 
 
 def names_after(submitted: Submitted) -> bool:
@@ -186,7 +204,7 @@ class Pairwise:
             judge_uncertain=judge_is_uncertain(judge),
             gold_verdict=gold_verdict,
             gold_choice=presented_choice(gold_verdict, swapped),
-            gold_explanation=explanation,
+            gold_explanation=explained_for(explanation, swapped),
             gold_correct=(label.verdict == gold_verdict) if gold_verdict is not None and not label.skipped else None,
             ref=ref,
             item=shown,

@@ -87,7 +87,8 @@ ANNOTATOR_COLUMNS = [
     "gold_accuracy",
     "median_time_s",
 ]
-# judged: labelled comparisons the run judged (the interval's n); few: fewer than MIN_GROUP_COMPARISONS of them
+# judged: labelled comparisons the run judged (the interval is over their Kish effective number);
+# few: fewer than MIN_GROUP_COMPARISONS of them
 CATEGORY_COLUMNS = ["category", "comparisons", "labelled", "labels", "n", "accuracy", "low", "high", "judged", "few"]
 
 
@@ -371,9 +372,10 @@ def _compute(inputs: ReportInputs, levels: tuple[float, float], cache: ReportCac
 
 
 def _no_ranking(report: Report) -> Ranking:
-    """The judge's empty ranking when there is no run (same models, no outcomes)."""
+    """The judge's empty ranking when there is no run (same models, no outcomes, no pair tested: people's
+    "Holm-adjusted over N pair tests" is not the judge's, s16)."""
     people = report.people
-    order = dataclasses.replace(people.order, edges=[], hasse=[], cycles=[])
+    order = dataclasses.replace(people.order, edges=[], hasse=[], cycles=[], tests=0, p_adjusted={})
     return Ranking(JUDGE, 0, people.wins.iloc[0:0], people.bradley_terry.iloc[0:0], order, None, people.not_ranked)
 
 

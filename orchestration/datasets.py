@@ -24,7 +24,7 @@ from interchange.exporters import (
     EXPORT_KINDS,
     NothingToExport,
     export_table,
-    write_parquet,
+    write_file,
     write_rows,
 )
 from interchange.formats import IMPORT_FORMATS as ALL_FORMATS
@@ -211,6 +211,7 @@ def dataset_metrics(
 class ExportSummary:
     rows: int  # rows written
     note: str = ""  # what was left out and how to keep it (DPO pairs with an empty response); "" when nothing
+    replaced: bool = False  # the output file was there before and was replaced
 
 
 def export_dataset(
@@ -251,8 +252,9 @@ def export_dataset_summary(
 ) -> ExportSummary:
     """Write one export to ``output`` (a file; None or "-" for stdout). The format defaults to the
     file's suffix (.csv -> csv, .parquet / .pq -> parquet, otherwise jsonl); Parquet is binary and
-    needs a file. Returns the number of rows and a note on what was left out (DPO: pairs with an
-    empty or non-text response, unless ``keep_empty``). A DPO export of a dataset without labels
+    needs a file, which is written all or nothing (``interchange.exporters.write_file``) and replaced when it
+    is there (``ExportSummary.replaced``). Returns the number of rows and a note on what was left out (DPO:
+    pairs with an empty or non-text response, unless ``keep_empty``). A DPO export of a dataset without labels
     raises ``interchange.exporters.NothingToExport`` (an InvalidInput) suggesting ``--source RUN``;
     an unknown dataset is NotFound (``catalog.require_dataset``), before anything else is read."""
     require_dataset(store, dataset)
@@ -276,15 +278,11 @@ def export_dataset_summary(
         margin=margin_setting(),
     )
     rows, columns = table.rows, table.columns
-    if target is None:  # rows are built first, so a failure never leaves a truncated file behind
+    if target is None:
         return ExportSummary(write_rows(rows, sys.stdout, chosen, columns), table.note)
-    try:
-        if chosen in BINARY_FORMATS:  # the table is built before the file is opened, as above
-            return ExportSummary(write_parquet(rows, target, columns), table.note)
-        with target.open("w", encoding="utf-8", newline="") as stream:
-            return ExportSummary(write_rows(rows, stream, chosen, columns), table.note)
-    except OSError as exc:
-        raise StoreError(f"Cannot write {target}: {exc.strerror or exc}.") from exc
+    # all or nothing: a temporary file beside the target replaces it once complete (a full disk leaves it as it was)
+    written = write_file(rows, target, chosen, columns)
+    return ExportSummary(written.rows, table.note, written.replaced)
 
 
 _SUFFIX_FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}

@@ -47,6 +47,9 @@ _VALUE = {c: n for n, c in enumerate(_BASE32)}
 _BLOCKS = {HANDLE_LENGTH: 50, WIDE_LENGTH: 64}  # characters -> block bits
 # how the store's messages name an item: "Comparison #12", "label on comparison #12", "with id 12"
 _NAMED = re.compile(r"\b([Cc]omparison|[Rr]esponse) (?:#|with id )(\d+)\b")
+# a store message about an item of another session (answers.py: "handed to you in another session", "answered ...
+# in another session", "This submission was made in another session"): its items are named "this item"
+_ELSEWHERE = re.compile(r"\banother session\b")
 
 
 class HandleStore(Protocol):
@@ -113,7 +116,14 @@ class ItemRef:
 
 def renamed(text: str, ref_of: Callable[[int], ItemRef | None]) -> str:
     """``text`` with every item the store named by id ("Comparison #12", "comparison with id 12") named by
-    ``ref_of(id)`` instead, capitalised as it was; an id ``ref_of`` does not know becomes "this item"."""
+    ``ref_of(id)`` instead, capitalised as it was; an id ``ref_of`` does not know becomes "this item".
+
+    A message about another session ("... was handed to you in another session: answer it there") names its item
+    "this item" whatever ``ref_of`` says: a handle is the item's in one session, and ``ref_of`` gives the one of
+    the session the request named, so the person would look "there" for a handle the item does not have there
+    (s16 review finding 4). The item is the one the request named, so "this item" is exact."""
+    if _ELSEWHERE.search(text):
+        ref_of = _unknown
 
     def one(found: re.Match[str]) -> str:
         ref = ref_of(int(found.group(2)))
@@ -121,6 +131,10 @@ def renamed(text: str, ref_of: Callable[[int], ItemRef | None]) -> str:
         return said[0].upper() + said[1:] if found.group(1)[0].isupper() else said
 
     return _NAMED.sub(one, text)
+
+
+def _unknown(_item_id: int) -> ItemRef | None:
+    return None
 
 
 def names_an_item(text: str) -> bool:

@@ -43,6 +43,20 @@ def judge_run(view: JudgeRunView) -> JudgeRun:
     return JudgeRun(view.run_id, view.model, view.profile, view.fingerprint_key, dict(view.fingerprint))
 
 
+def judges_compared_of(store: Store, dataset: str | None, *, margin: float | None = None) -> dict[str, Any] | None:
+    """The dataset's judge runs compared in pairs (``analysis.judges_compared``), without building the whole
+    report: what the Dashboard shows beside its one chosen run; None under two runs."""
+    from analysis.judges_compared import judges_compared_of_rows
+
+    if not dataset:
+        return None
+    runs = [judge_run(view) for view in store.judge_runs_on(dataset)]
+    if len(runs) < 2:
+        return None
+    verdicts, labels, final = store.judge_verdicts(dataset), store.labels(dataset), store.adjudications(dataset)
+    return judges_compared_of_rows(runs, verdicts, labels, margin=margin_setting(margin), adjudications=final)
+
+
 def label_scope_of(store: Store, dataset: str | None, labels_from: str | None) -> tuple[str, str | None]:
     """(kind, session) of ``labels_from``: None or "all" (every label), "imported" (labels given in no
     session), a session's name on ``dataset`` (None: on any dataset, as the Review queue of every dataset

@@ -9,6 +9,7 @@ Gradio here.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -39,6 +40,13 @@ def decisive_verdict() -> Callable[[str | None, dict[str, float] | None], bool]:
 
 #: Which disagreements the queue lists.
 QUEUE_KINDS = ("any", "people disagree", "judge disagrees")
+#: The queue's reasons (``queue_reasons``): people's labels differ; the judge differs from the people's majority
+#: (with no majority: from every side that tied); people are split evenly and the judge is on one of the sides.
+PEOPLE_DISAGREE, JUDGE_DISAGREES, JUDGE_SIDES = (
+    "people disagree",
+    "judge disagrees",
+    "no majority; judge sides with one",
+)
 QUEUE_COLUMNS = [
     "comparison_id",
     "dataset",
@@ -51,6 +59,7 @@ QUEUE_COLUMNS = [
     "annotators_disagree",
     "judge_disagrees",
     "adjudication",
+    "reasons",
 ]
 MAX_ID = 2**63 - 1  # ids are SQL BIGINTs: anything larger cannot exist (and must not reach the driver)
 LABEL_COLUMNS = ["annotator", "kind", "verdict", "skipped", "flagged", "confidence", "comment", "version", "updated_at"]
@@ -97,7 +106,7 @@ class QueueEntry:
     model2: str
     labels: dict[str, str]  # annotator -> verdict, current pairwise labels only
     judge_verdict: str | None  # the latest original-order ``ok`` verdict of any run
-    reasons: tuple[str, ...]  # why it is queued: "people disagree" and/or "judge disagrees"
+    reasons: tuple[str, ...]  # why it is queued (``queue_reasons``): "people disagree", "judge disagrees", ...
     adjudication: str | None  # the final label so far
 
 
@@ -178,8 +187,45 @@ def judge_opinions(store: Store, comparison: ComparisonView) -> tuple[JudgeOpini
     )
 
 
+def people_sides(labels: Mapping[str, Any]) -> set[str]:
+    """The verdicts given most often among ``labels`` (annotator -> verdict): one, the people's majority
+    (plurality), or several when they tied; empty without labels."""
+    counts = Counter(str(v) for v in labels.values() if not _absent(v))
+    most = max(counts.values(), default=0)
+    return {verdict for verdict, n in counts.items() if n == most}
+
+
+def queue_reasons(labels: Mapping[str, Any], judge: Any, people_disagree: bool) -> tuple[str, ...]:
+    """Why a comparison is in the review queue, the one rule of the Review page and REST's ``reasons``:
+    "people disagree" when their labels differ; "judge disagrees" only when the judge's verdict differs from
+    the people's majority ("ann4: 2 · ann5: 1 · ann3: 1 | judge 1" is no judge disagreement: s16 campaign 6),
+    or, when the people tied, from every side that tied; a judge on one side of a tie: "no majority; judge
+    sides with one". A judge verdict that does not count (uncertain, none) gives no judge reason."""
+    reasons = [PEOPLE_DISAGREE] if people_disagree else []
+    sides = people_sides(labels)
+    if _absent(judge) or not sides:
+        return tuple(reasons)
+    if str(judge) not in sides:
+        reasons.append(JUDGE_DISAGREES)
+    elif len(sides) > 1:
+        reasons.append(JUDGE_SIDES)
+    return tuple(reasons)
+
+
+def _with_reasons(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` (``Store.disagreements``) with ``reasons`` (``queue_reasons``) and ``judge_disagrees`` read as
+    "with the people's majority" (the store's column: "with someone", which the queue keeps for membership)."""
+    frame = frame.copy()
+    reasons = [
+        queue_reasons(row["labels"] if isinstance(row["labels"], dict) else {}, row["judge_verdict"], bool(among))
+        for row, among in zip(frame.to_dict("records"), frame["annotators_disagree"], strict=True)
+    ]
+    frame["reasons"] = pd.Series(reasons, index=frame.index, dtype=object)
+    frame["judge_disagrees"] = [JUDGE_DISAGREES in r for r in reasons]
+    return frame
+
+
 def _queue_entry(row: dict[Any, Any]) -> QueueEntry:
-    reasons = (("people disagree", row["annotators_disagree"]), ("judge disagrees", row["judge_disagrees"]))
     labels = row["labels"] if isinstance(row["labels"], dict) else {}
     return QueueEntry(
         comparison_id=int(row["comparison_id"]),
@@ -189,7 +235,7 @@ def _queue_entry(row: dict[Any, Any]) -> QueueEntry:
         model2=str(row["model2"]),
         labels={str(name): str(verdict) for name, verdict in labels.items()},
         judge_verdict=None if _absent(row["judge_verdict"]) else str(row["judge_verdict"]),
-        reasons=tuple(reason for reason, on in reasons if bool(on)),
+        reasons=tuple(row["reasons"]),
         adjudication=None if _absent(row["adjudication"]) else str(row["adjudication"]),
     )
 
@@ -282,7 +328,7 @@ class ReviewDesk:
             raise StoreError(f"Queue filter {kind!r} is not one of {', '.join(QUEUE_KINDS)}.")
         frame, scope = scoped_disagreements(self.store, dataset or None, labels_from)
         gold = set(self.store.gold_labels(dataset or None)["comparison_id"].astype(int))
-        frame = frame[~frame["comparison_id"].astype(int).isin(gold)]
+        frame = _with_reasons(frame[~frame["comparison_id"].astype(int).isin(gold)])
         if open_only:
             frame = frame[frame["adjudication"].isna()]
         if kind == "people disagree":

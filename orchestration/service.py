@@ -60,7 +60,7 @@ from orchestration.demo import (
 )
 from orchestration.grading import GradingDesk, profile_scale, rating_profile, rating_sd, with_profile
 from orchestration.judge_into import RunInto, empty_rule, has_empty_response, noting_the_rule, rule_new_verdict
-from orchestration.metrics import PeopleOptions, metrics_report
+from orchestration.metrics import PeopleOptions, judges_compared_of, metrics_report
 from orchestration.prompts import PromptDesk, ensure_profile, is_custom_profile, judge_versions_of
 from orchestration.report_card import report_card
 from orchestration.review import ReviewDesk
@@ -995,12 +995,12 @@ class Studio:
         return list(zip(names.tolist(), table["id"].astype(int).tolist(), strict=True))
 
     def judge_run_choices(self, dataset: str | None) -> list[tuple[str, int]]:
-        """(label, run id) of the judge runs with verdicts on ``dataset``, newest first."""
+        """(label, run id) of the judge runs with verdicts on ``dataset``, in run-id order (s16 judgeshopper,
+        finding 7: the default first, then newest first, read 1, 3, 2); which one a page opens on is
+        ``default_run``."""
         if not dataset:
             return []
-        runs = list(reversed(self.store.judge_runs_on(dataset)))
-        default = self.default_run(dataset)
-        runs.sort(key=lambda run: run.run_id != default)  # the default first, then newest first
+        runs = sorted(self.store.judge_runs_on(dataset), key=lambda run: run.run_id)
         return [(f"{run.model} · {judge_version(run)} · run {run.run_id}", run.run_id) for run in runs]
 
     def default_run(self, dataset: str | None) -> int | None:
@@ -1105,6 +1105,11 @@ class Studio:
         """The dataset's judge versions with each run's agreement with people (``prompts.judge_versions_of``:
         the Dashboard, beside its one chosen run)."""
         return judge_versions_of(self.store, dataset)
+
+    def judges_compared(self, dataset: str | None) -> dict[str, Any] | None:
+        """The dataset's judge runs compared in pairs (``metrics.judges_compared_of``: the Dashboard's "Judges
+        compared" table); None under two runs."""
+        return judges_compared_of(self.store, dataset)
 
 
 def checked_limit(limit: int | None) -> None:

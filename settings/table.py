@@ -49,6 +49,7 @@ STORE_COMMANDS = (
     "users add",
     "users list",
     "users set",
+    "users set-aside",
     "users invite",
     "users token",
     "users tokens",

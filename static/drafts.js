@@ -33,8 +33,16 @@
 //   cookie is now another account's (session 14);
 // - a page loaded with no item on screen while the tab keeps a draft for the session picked (a reload; Gradio
 //   reloads by itself after a server outage) says so in the feedback line and names Start (s15 expert finding 2);
-// - removed when Submit or Skip is pressed for the item (and not written again until the page has shown the
-//   result: a refused submit keeps what is on the page, and the next change writes it again).
+// - removed when the server has answered a Submit or Skip of the item (and not written again until the page has
+//   shown the result: a refused submit keeps what is on the page, and the next change writes it again). Until then
+//   (session 16, "outagesubmit") the draft is kept, marked as being sent (`unsent: "sending"`): a Submit pressed while
+//   the app server was down (restarting) removed the draft at the click, and only Gradio's toast said that nothing
+//   was saved. static/unreachable.js tells when Gradio's request for the event could not reach the server
+//   ("refused": the draft is marked `unsent: "refused"`) or the connection was lost before the answer came
+//   ("lost"); the page then says in a banner above the feedback line (`#annotate-unsent` / `#grade-unsent`,
+//   role=alert) that the answer was not saved and is kept in the tab. After the reload Gradio does when the server is
+//   back, the banner names Start, and once Start has put the draft back it says the answer is not saved yet until
+//   Submit is pressed again.
 (() => {
   const PAGES = {
     annotate: { answer: "annotate-choice", buttons: ["submit-label", "skip-item"], start: "start-labelling" },
@@ -46,6 +54,8 @@
   const DROPPED = "Your unsent draft was dropped: this answer was changed elsewhere";
   const NAV = ["start-labelling", "start-grading", "previous-item", "previous-rating", "logout-link"];
   const PENDING_MS = 15000; // a submit whose result never came back stops holding the drafts after this
+  const LOST_CHECK_MS = 2500; // a Submit whose request was never answered, while Gradio says the server is lost
+  const UNSENT = ["sending", "refused", "lost"]; // a draft's `unsent`: pressed and not answered; not sent; unknown
   const CHECK_URL = "/login/state"; // whether the login still holds (web/login_state.py)
   const CHECK_EVERY_MS = 60000; // how often a tab that keeps a draft asks
   const CHECK_TIMEOUT_MS = 5000;
@@ -194,7 +204,9 @@
       const confidence = typeof draft.confidence === "string" ? draft.confidence : null;
       const flagged = typeof draft.flagged === "boolean" ? draft.flagged : null;
       const base = draft.base === "new" || Number.isInteger(draft.base) ? draft.base : null;
-      const found = { choice, comment, confidence, flagged, base };
+      const unsent = UNSENT.includes(draft.unsent) ? draft.unsent : null; // a Submit / Skip not answered
+      const press = draft.press === "Skip" ? "Skip" : "Submit";
+      const found = { choice, comment, confidence, flagged, base, unsent, press };
       return kept(found) ? found : null;
     } catch (_error) {
       return null;
@@ -222,7 +234,9 @@
     const draft = onScreen(prefix);
     try {
       if (kept(draft) && !(shownAs && shownAs.key === key && same(draft, shownAs))) {
-        store.setItem(key, JSON.stringify({ ...draft, base: baseOf(prefix) }));
+        const was = read(key); // a draft whose Submit never reached the server stays marked as not saved
+        const mark = was && was.unsent && was.unsent !== "sending" ? { unsent: was.unsent, press: was.press } : {};
+        store.setItem(key, JSON.stringify({ ...draft, base: baseOf(prefix), ...mark }));
       } else {
         store.removeItem(key); // nothing chosen, or back to what the item showed: nothing to keep
       }
@@ -271,17 +285,119 @@
       }
       const prefix = target && Object.keys(PAGES).find((p) => PAGES[p].buttons.includes(target.id));
       if (prefix) {
-        // Submit / Skip: the item is answered (or refused, and then the next change writes the draft again)
+        // Submit / Skip: the item is answered (or refused, and then the next change writes the draft again); the
+        // draft stays, marked as being sent, until the server answers (removed then) or cannot be reached
         if (timer !== null) clearTimeout(timer);
         timer = null;
-        remove(keyOf(prefix));
-        pendingUntil = Date.now() + PENDING_MS;
+        send(prefix, PAGES[prefix].buttons[1] === target.id ? "Skip" : "Submit");
         return;
       }
       saveSoon();
     },
     true,
   );
+  // A Submit / Skip that did not reach the server (session 16, "outagesubmit"). ``sending``: the one pressed and not
+  // answered yet ({ prefix, key, press, joined }); static/unreachable.js says whether Gradio's request for it was
+  // taken ("joined"), could not be sent ("refused"), or whether the connection was lost.
+  let sending = null;
+  let serverLost = false; // Gradio's "Connection to the server was lost" notice is up
+  const write = (key, draft) => {
+    const store = storage();
+    if (!store || !key) return;
+    try {
+      store.setItem(key, JSON.stringify(draft));
+    } catch (_error) {
+      // storage full or refused: the banner still says the answer was not saved
+    }
+  };
+  const send = (prefix, press) => {
+    const key = keyOf(prefix);
+    const draft = onScreen(prefix);
+    const had = read(key);
+    // what the person chose or typed (or a draft put back) is kept until the server has answered
+    if (key && kept(draft) && (touched === key || had) && !(shownAs && shownAs.key === key && same(draft, shownAs))) {
+      write(key, { ...draft, base: baseOf(prefix), unsent: "sending", press });
+    } else {
+      remove(key);
+    }
+    pendingUntil = Date.now() + PENDING_MS;
+    const pressed = { prefix, key, press, joined: false };
+    sending = pressed;
+    setTimeout(() => {
+      // no request left the page (Gradio had already lost the server): nothing reached it
+      if (sending === pressed && !pressed.joined && serverLost) fail("refused");
+    }, LOST_CHECK_MS);
+  };
+  const fail = (how) => {
+    const { prefix, key, press } = sending;
+    sending = null;
+    pendingUntil = 0;
+    const draft = read(key);
+    if (draft) write(key, { ...draft, unsent: how, press });
+    touched = key; // what is changed on the item from now on is written again
+    banner(prefix, how === "refused" ? notSent(press) : notAnswered(press), true);
+  };
+  window.addEventListener("judge-studio-server", (event) => {
+    const state = event.detail && event.detail.state;
+    if (state === "lost") serverLost = true;
+    if (state === "joined") serverLost = false;
+    if (!sending) return;
+    if (state === "joined") sending.joined = true;
+    else if (state === "refused" && !sending.joined) fail("refused");
+    else if (state === "lost") fail(sending.joined ? "lost" : "refused");
+  });
+  // the banner above the feedback line (role=alert, as text): kept there while Gradio redraws the page
+  const banners = {}; // prefix -> text
+  // why a draft is marked: its Submit / Skip was not sent, or not answered ("sending": the page was reloaded first)
+  const reason = (how, press) =>
+    how === "refused" ? `your last ${press} did not reach the server` : `the server did not answer your last ${press}`;
+  // after a reload, before Start: what happened, and the way back
+  const resumeUnsent = (draft, label) =>
+    draft.unsent === "refused"
+      ? `Not saved: ${reason(draft.unsent, draft.press)}. Your answer is kept in this tab: press “${label}” to get ` +
+        `the item back, then press ${draft.press}.`
+      : `Not confirmed: ${reason(draft.unsent, draft.press)}, so it may not have been saved. Your answer is kept in ` +
+        `this tab: press “${label}”; if the item comes back, press ${draft.press} again.`;
+  const notSent = (press) =>
+    press === "Skip"
+      ? "Not skipped: the server could not be reached. Your answer is kept in this tab; press Skip again when the server is back."
+      : "Not saved: the server could not be reached. Your answer is kept in this tab; press Submit again when the server is back.";
+  const notAnswered = (press) =>
+    `Not confirmed: the connection to the server was lost before it answered your ${press}, so it may not have been ` +
+    `saved. Your answer is kept in this tab; press ${press} again when the server is back.`;
+  const placeBanner = (prefix) => {
+    const id = `${prefix}-unsent`;
+    const text = banners[prefix];
+    let note = byId(id);
+    if (!text) {
+      if (note) note.remove();
+      return null;
+    }
+    const anchor = byId(`${prefix}-feedback`);
+    if (!anchor || !anchor.parentNode) return null;
+    if (!note) {
+      note = document.createElement("div");
+      note.id = id;
+      note.setAttribute("role", "alert");
+      note.style.cssText =
+        "margin:6px 0;padding:10px 14px;font-weight:bold;background:#fff4d6;color:#5c3b00;" +
+        "border:2px solid #c98a00;border-radius:6px";
+    }
+    if (note.textContent !== text) note.textContent = text; // as text, never HTML
+    if (note.nextSibling !== anchor) anchor.parentNode.insertBefore(note, anchor);
+    return note;
+  };
+  const banner = (prefix, text, show) => {
+    if (text) banners[prefix] = text;
+    else delete banners[prefix];
+    const note = placeBanner(prefix);
+    if (note && show) {
+      const box = note.getBoundingClientRect();
+      if (box.top < 0 || box.bottom > window.innerHeight) note.scrollIntoView({ block: "center" });
+    }
+  };
+  setInterval(() => Object.keys(banners).forEach(placeBanner), 500);
+
   window.addEventListener("pagehide", () => save(true));
   // back to this page from the log-out confirmation (the browser's page cache): drafts may be written again
   window.addEventListener("pageshow", (event) => {
@@ -320,7 +436,9 @@
     if (draft.base !== base && !(draft.base === null && base === "new")) {
       // written on another state of the item than it shows now: the stored answer wins
       remove(key);
-      if (base !== "new" && (draft.base === "new" || draft.base === null || base > draft.base)) {
+      // (a draft whose Submit got no answer: the newer answer is most likely that Submit's own, saved after all)
+      const own = draft.unsent === "sending" || draft.unsent === "lost";
+      if (!own && base !== "new" && (draft.base === "new" || draft.base === null || base > draft.base)) {
         dropped = { prefix, text: `${DROPPED} (version ${base}).` };
         showDropped();
       }
@@ -344,6 +462,10 @@
     if (box && (draft.comment || draft.flagged !== null) && box.value !== draft.comment) {
       box.value = draft.comment; // as text: .value, never HTML
       box.dispatchEvent(new Event("input", { bubbles: true }));
+    }
+    if (draft.unsent) {
+      const then = draft.press === "Skip" ? "Press Skip again to skip it." : "Press Submit to save it.";
+      banner(prefix, `Not saved yet: your answer was put back from this tab because ${reason(draft.unsent, draft.press)}. ${then}`);
     }
     return true;
   };
@@ -385,7 +507,7 @@
     const user = account();
     const store = storage();
     if (!store || !user || !picker || !picker.value || !header || !label) return null;
-    const mine = draftKeys(store).find((key) => {
+    const mine = draftKeys(store).filter((key) => {
       try {
         const parts = JSON.parse(key);
         return parts[1] === prefix && parts[2] === user && parts[3] === picker.value && read(key) !== null;
@@ -393,14 +515,27 @@
         return false;
       }
     });
-    if (!mine) return null;
-    return `You were answering an item of ${picker.value}: press “${label}” to get it back; your unsent answer is kept.`;
+    if (mine.length === 0) return null;
+    // a Submit that did not reach the server (or was not answered): said in the banner, not the feedback line
+    const unsent = mine.map(read).find((draft) => draft && draft.unsent);
+    if (unsent) return { text: resumeUnsent(unsent, label), unsent: true };
+    return {
+      text: `You were answering an item of ${picker.value}: press “${label}” to get it back; your unsent answer is kept.`,
+      unsent: false,
+    };
   };
+  const resumeBanner = {}; // prefix -> the banner's text while it is resumeHint's
   const resumeHint = () => {
     for (const prefix of Object.keys(PAGES)) {
       if (itemShown[prefix]) continue;
       const id = `${prefix}-draft-resume`;
-      const text = resumeText(prefix);
+      const found = resumeText(prefix);
+      const text = found && !found.unsent ? found.text : null;
+      const note = found && found.unsent ? found.text : null;
+      if (note !== (resumeBanner[prefix] || null) && (banners[prefix] || null) === (resumeBanner[prefix] || null)) {
+        banner(prefix, note);
+        resumeBanner[prefix] = note;
+      }
       const old = byId(id);
       if (old && old.textContent !== text) old.remove();
       const area = byId(`${prefix}-feedback`);
@@ -420,6 +555,12 @@
   window.judgeStudioShowItem = (prefix) => {
     if (typeof shown === "function") shown(prefix);
     if (!PAGES[prefix]) return;
+    if (sending && sending.prefix === prefix) {
+      remove(sending.key); // the server answered the Submit / Skip (saved, or refused with its reason on the page)
+      sending = null;
+    }
+    banner(prefix, null); // the item shown now: put back with its draft when that is one not saved yet
+    resumeBanner[prefix] = null;
     pendingUntil = 0;
     touched = null; // a new item (or the same one again, as the server sent it): nothing changed on it yet
     shownAs = null;

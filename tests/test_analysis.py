@@ -79,7 +79,7 @@ def test_partial_order_reports_cycles() -> None:
     assert len(order.cycles) == 1 and set(order.cycles[0]) == {"A", "B", "C"}
 
 
-def _wilson(correct: float, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
+def _wilson(correct: float, n: float, z: float = 1.959963984540054) -> tuple[float, float]:
     """Wilson score interval written out: (p + z^2/2n +- z sqrt(p(1-p)/n + z^2/4n^2)) / (1 + z^2/n)."""
     p = correct / n
     centre = p + z * z / (2 * n)
@@ -114,8 +114,10 @@ def test_agreement_over_time_by_hand() -> None:
     assert table["comparisons"].tolist() == [2, 4, 4]  # c1 has two labels
     assert table["time"].tolist() == [pd.Timestamp(f"2024-01-0{day}") for day in (2, 5, 7)]
     assert table["accuracy"].tolist() == pytest.approx([1 / 2, 3 / 4, 3 / 5])
-    # s15: Wilson over the comparisons the labels cover, not the labels (c1's two labels share one verdict)
-    for row, (correct, n) in zip(table.itertuples(), [(1, 2), (3, 4), (3 / 5 * 4, 4)], strict=True):
+    # s15: Wilson over the comparisons the labels cover, not the labels (c1's two labels share one verdict);
+    # s16: at their Kish effective number (sum n_i)^2 / sum n_i^2: 5^2 / (1 + 1 + 1 + 4) = 25/7 at the last point
+    kish = 25 / 7
+    for row, (correct, n) in zip(table.itertuples(), [(1, 2), (3, 4), (3 / 5 * kish, kish)], strict=True):
         assert (row.low, row.high) == pytest.approx(_wilson(correct, n))
     # The last point is the overall figure of human_judge_agreement (same pairing).
     overall = human_judge_agreement(labels, verdicts)
@@ -124,7 +126,9 @@ def test_agreement_over_time_by_hand() -> None:
     every = agreement_over_time(labels, verdicts, points=20, confidence=0.90)
     assert every["n"].tolist() == [1, 2, 3, 4, 5]
     assert every["accuracy"].tolist() == pytest.approx([0, 1 / 2, 2 / 3, 3 / 4, 3 / 5])
-    assert (every["low"].iloc[-1], every["high"].iloc[-1]) == pytest.approx(_wilson(3 / 5 * 4, 4, z=1.6448536269514722))
+    assert (every["low"].iloc[-1], every["high"].iloc[-1]) == pytest.approx(
+        _wilson(3 / 5 * kish, kish, z=1.6448536269514722)
+    )
 
 
 def test_agreement_over_time_empty_when_nothing_pairs() -> None:

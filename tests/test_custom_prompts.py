@@ -275,13 +275,15 @@ def test_metrics_json_gives_agreement_per_judge_version(db_path: Path) -> None:
     assert first["custom"] and first["family"] == "careful" and first["prompt_template_hash"]
     assert first["against_majority"]["n"] == 3 and first["against_majority"]["accuracy"] == pytest.approx(1 / 3)
     assert second["against_majority"]["n"] == 4 and second["against_majority"]["accuracy"] == pytest.approx(1.0)
-    assert second["accuracy_change_from_previous"] == pytest.approx(2 / 3)
+    # the change reads the headline accuracy (no verdict counts as wrong: 1/4 -> 4/4), as the table shows (s16)
+    assert first["headline"] == {"n": 4, "correct": 1, "accuracy": 0.25}
+    assert second["accuracy_change_from_previous"] == pytest.approx(0.75)
     assert [r["run_id"] for r in second["runs"]] == [run_ids[v2]]
     judged = {j["run_id"]: j["against_majority"]["accuracy"] for j in report["judges"]}
     assert judged[run_ids[v1]] == pytest.approx(first["against_majority"]["accuracy"])  # one run: its own figures
     text = format_report(report)
     assert f"custom:careful@{v2.short_id} on demo: accuracy 1.000" in text
-    assert "+0.667 from the previous version" in text
+    assert "+0.750 from the previous version" in text
 
 
 # ------------------------------------------------------------------------------------------ the pages

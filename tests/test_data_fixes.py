@@ -93,7 +93,7 @@ def test_the_labels_export_says_the_order_each_label_was_shown_in(labelled: Path
         import csv
 
         rows: list[dict[str, Any]] = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
-        shown = {"True": True, "False": False, "": None}
+        shown = {"true": True, "false": False, "": None}
         exported = {(int(r["comparison_id"]), r["rater"]): shown[r["swapped"]] for r in rows}
     else:
         rows = (

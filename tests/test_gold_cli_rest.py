@@ -342,4 +342,6 @@ def test_a_mark_set_over_rest_is_the_gold_check_an_annotator_then_gets(api, live
     # gold rate 0.5: one of her first 2 items is the gold check, at a drawn slot; response 2 is wrong
     (check,), (ordinary,) = _split([answer("right"), answer("right")], lambda got: got["id"] == target)
     assert ordinary["gold"] is None
-    assert check["gold"] == {"correct": False, "choice": "left", "explanation": WHY}
+    # the explanation names "response 1": she is told which side it was on for her (s16 campaign 3)
+    mapped = f"{WHY} (Response 1 is the one you saw on the left, Response 2 the one on the right.)"
+    assert check["gold"] == {"correct": False, "choice": "left", "explanation": mapped}

@@ -105,3 +105,52 @@ def test_web_and_ui_reach_the_store_only_through_orchestration() -> None:
     assert not unexplained, "call the Studio or one of its desks instead of the store:\n" + "\n".join(unexplained)
     stale = set(STORE_EXCEPTIONS) - {(path, line) for path, line, _ in found}
     assert not stale, f"these exceptions are gone from the code: drop them from STORE_EXCEPTIONS: {sorted(stale)}"
+
+
+#: Libraries imported only inside the functions that use them (docs/ARCHITECTURE.md): each takes from a tenth of a
+#: second (networkx) to seconds (torch, scikit-learn with SciPy) to load, and ``users list``, ``gold list``, every
+#: ``--help`` and each of the tests' hundreds of CLI subprocesses use none of them (s16 lazyimports: ``users list``
+#: spent 1.5 s of its 2.5 s importing scikit-learn and SciPy through ``analysis.agreement``).
+HEAVY_LIBRARIES = {"torch", "transformers", "bitsandbytes", "sklearn", "scipy", "statsmodels", "networkx"}
+HEAVY_LIBRARIES |= {"krippendorff", "crowdkit", "ppi_py"}
+
+
+def _module_level_imports(tree: ast.Module) -> Iterator[tuple[int, str]]:
+    """(line, top-level name) of every import run when the module is imported: not in a function, and not under
+    ``if TYPE_CHECKING:`` (its ``else`` does run)."""
+    pending: list[ast.AST] = list(tree.body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            continue
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            pending.extend(node.orelse)
+            continue
+        if isinstance(node, ast.Import):
+            yield from ((node.lineno, alias.name.split(".")[0]) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            yield node.lineno, node.module.split(".")[0]
+        pending.extend(ast.iter_child_nodes(node))
+
+
+def test_heavy_libraries_are_imported_inside_the_functions_that_use_them() -> None:
+    found = [
+        f"{path.relative_to(ROOT)}:{line} imports {name} at module level"
+        for path in _sources()
+        for line, name in _module_level_imports(ast.parse(path.read_text(encoding="utf-8")))
+        if name in HEAVY_LIBRARIES
+    ]
+    assert not found, "import these inside the functions that use them:\n" + "\n".join(sorted(found))
+
+
+def test_the_heavy_import_rule_sees_a_module_level_import_and_not_a_functions() -> None:
+    source = (
+        "from typing import TYPE_CHECKING\nimport sklearn.metrics\nif TYPE_CHECKING:\n    import scipy\n"
+        "else:\n    import torch\nclass A:\n    from scipy import stats\ndef f():\n    import networkx\n"
+    )
+    assert sorted(_module_level_imports(ast.parse(source))) == [
+        (1, "typing"),
+        (2, "sklearn"),
+        (6, "torch"),
+        (8, "scipy"),
+    ]

@@ -43,8 +43,8 @@ def test_a_both_order_run_reads_as_one_run_at_import_and_in_metrics(shared_data:
     metrics = _run(tmp_path, "metrics", "--dataset", DATASET)
     assert metrics.returncode == 0, metrics.stderr
     assert (
-        "Judge run 1: GPT-4 (released outputs) (profile llmbar-vanilla-norules), 200 verdicts (one per comparison; "
-        "both orders below), 0 unparsed" in metrics.stdout
+        "Judge run 1: GPT-4 (released outputs) (profile imported (LLMBar file layout)), 200 verdicts (one per "
+        "comparison; both orders below), 0 unparsed" in metrics.stdout
     )
     assert "both orders: consistency 0.870 over 200 pairs" in metrics.stdout
 

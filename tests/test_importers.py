@@ -138,11 +138,12 @@ def test_released_judgments_become_judge_runs_and_garbage_stays_unparsed(
     assert (gpt.runs[0].verdicts, gpt.runs[0].unparsed) == (999, 25)
     rows = _sql(db, "SELECT model, profile, fingerprint_key, fingerprint FROM judge_runs ORDER BY id")
     assert [(model, profile) for model, profile, _, _ in rows] == [
-        ("PandaLM-7B (released outputs)", "pandalm"),
-        ("gpt-3.5-turbo (released outputs)", "pandalm"),
+        ("PandaLM-7B (released outputs)", "imported (PandaLM file layout)"),
+        ("gpt-3.5-turbo (released outputs)", "imported (PandaLM file layout)"),
     ]
+    # the key is the one the layout's name gave before session 16 (a file imported again maps to its run)
     key, fingerprint = run_fingerprint("PandaLM-7B (released outputs)", "pandalm", "pandalm-7b-testset-v1.json")
-    assert (rows[0][2], json.loads(rows[0][3])) == (key, fingerprint)
+    assert (rows[0][2], json.loads(rows[0][3])) == (key, {**fingerprint, "profile": "imported (PandaLM file layout)"})
     assert len(key) == 20
     # "garbage" is kept as unparsed with its raw output, never turned into a tie
     assert _sql(

@@ -29,7 +29,9 @@ def test_streamed_and_batched_judgments_are_the_same_output(quick_judge) -> None
 def test_fingerprint_names_everything_that_decides_the_output(demo_judge) -> None:
     fp = demo_judge.fingerprint
     assert fp["model"].startswith("SmolLM2-135M-Instruct")
-    assert fp["quantization"] == "none" and fp["device_type"] == "cpu"
+    assert (
+        fp["quantization"] == "none (GGUF Q4_1 weights dequantized to float32 at load)" and fp["device_type"] == "cpu"
+    )
     assert {"profile", "prompt_template_hash", "decoding", "seed", "versions", "weights_digest"} <= set(fp)
     assert "torch" in fp["versions"] and "transformers" in fp["versions"]
     assert len(demo_judge.fingerprint_key) == 20

@@ -4,7 +4,7 @@ httpx, API tokens, and the SQLite file checked afterwards; the same role rules a
 
 The case, on a copy of the seeded demo database (labels and verdicts written through the store):
 
-    c1: alice 1 · bob 2      judge 1 (swapped order: 2)   people disagree (and the judge with bob)
+    c1: alice 1 · bob 2      judge 1 (swapped order: 2)   people disagree, no majority (the judge sides with alice)
     c2: alice tie            judge 1                       the judge disagrees
 """
 
@@ -99,7 +99,7 @@ def test_a_reviewer_lists_the_queue_reads_an_item_and_settles_it(case, live_app)
         "labels": {"alice": "1", "bob": "2"},
         "n_labels": 2,
         "judge_verdict": "1",
-        "reasons": ["people disagree", "judge disagrees"],
+        "reasons": ["people disagree", "no majority; judge sides with one"],  # not "judge disagrees" (s16)
         "adjudication": None,
     }
     assert (second["comparison_id"], second["labels"], second["reasons"]) == (c2, {"alice": "tie"}, ["judge disagrees"])

@@ -70,9 +70,9 @@ def test_a_local_and_a_remote_run_of_one_profile_are_two_versions(tmp_path: Path
     cli.main(["metrics", "--dataset", "pairs", "--uncertain-margin", "0"])
     text = capsys.readouterr().out
     assert "pandalm (template dd1675b8) on SmolLM2-135M-Instruct: accuracy 1.000" in text
-    assert "(n=6); run 1" in text  # was one pooled line: accuracy 0.750 (n=8); runs 1, 2
-    assert "pandalm (template dd1675b8) on smol @ http://127.0.0.1:7931/v1: accuracy 0.000" in text
-    assert "(n=2); run 2" in text and "runs 1, 2" not in text
+    assert "accuracy 1.000 (n=6), kappa" in text  # was one pooled line: accuracy 0.750 (n=8); runs 1, 2
+    assert "pandalm (template dd1675b8) on smol @ http://127.0.0.1:7931/v1: accuracy 0.000 (n=2)" in text
+    assert "; run 2" in text and "runs 1, 2" not in text
 
 
 def test_a_custom_prompt_version_is_named_as_the_guide_names_it() -> None:

@@ -102,6 +102,10 @@ def test_borderline_is_in_the_json_and_the_text_card_and_dashboard_say_it(studio
         "high": pytest.approx(0.725 + z * se),
         "sign_test_p": pytest.approx(binomtest(14, 19, 0.5).pvalue),  # Holm over 1 pair test: unchanged
         "adjusted": True,  # s15: the partial order's p is Holm-adjusted
+        # s16: the pair's own p and the family; not significant even on its own, so not a multiplicity case
+        "own_p": pytest.approx(binomtest(14, 19, 0.5).pvalue),
+        "tests": 1,
+        "only_holm": False,
     }
     assert entry["sign_test_p"] > report["settings"]["alpha"] and report["settings"]["borderline_rule"]
     said = "Borderline: ckpt-B vs ckpt-A (14 wins, 5 losses, 1 tie): the people-only win rate's interval 0.725 ["

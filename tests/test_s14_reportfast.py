@@ -89,7 +89,8 @@ def test_metrics_text_says_per_label_where_it_said_per_vote(store: Store) -> Non
     assert (judge["per_vote"]["n"], judge["per_vote"]["accuracy"]) == (12, 0.75)  # the JSON key stays
     text = format_report(report)
     assert "  per label (n=12): accuracy 0.750, MT-Bench agreement" in text
-    assert "  per label over time (labels: accuracy [Wilson interval over the comparisons, not the labels]): " in text
+    over_time = "  per label over time (labels: accuracy [Wilson interval over the effective number of comparisons, "
+    assert over_time + "not the labels]): " in text
     assert "per vote" not in text and "per-vote" not in report["settings"]["over_time"]
 
 

@@ -136,7 +136,7 @@ def test_imported_labels_have_no_label_time_in_the_labels_export(
 ) -> None:
     home = _home(tmp_path, capsys)
     table = list(csv.DictReader(_export(home, "labels", "csv", tmp_path / "labels.csv").open(encoding="utf-8")))
-    assert {(r["rater"], r["imported"], r["created_at"]) for r in table} == {("ann1", "True", ""), ("ann2", "True", "")}
+    assert {(r["rater"], r["imported"], r["created_at"]) for r in table} == {("ann1", "true", ""), ("ann2", "true", "")}
     assert all(r["updated_at"] for r in table)  # when it was stored (its import)
 
 

@@ -23,6 +23,7 @@ from ui.admin_sections.importing import import_section, wire_import
 from ui.admin_sections.invites import INVITE_HEADERS
 from ui.admin_sections.judging import judge_section, wire_judge
 from ui.admin_sections.prompts import prompts_section, wire_prompts
+from ui.admin_sections.session_events import refresh_after as refresh_sessions_after
 from ui.admin_sections.session_events import wire_sessions
 from ui.admin_sections.sessions import SESSION_HEADERS, sessions_frame, sessions_section
 from ui.admin_sections.tokens import TOKEN_HEADERS
@@ -53,7 +54,8 @@ def admin_tab(studio: Studio, demo: gr.Blocks | None = None, pickers: DatasetPic
     accounts = accounts_section()
     sessions = sessions_section(pickers)
 
-    pickers.refresh_after(wire_import(importing, desk))
+    imported = wire_import(importing, desk)
+    pickers.refresh_after(imported)
     pickers.refresh_after(wire_removal(removal, studio))
     wire_judge(judging, desk)
     wire_checkup(checkup, desk)
@@ -61,6 +63,7 @@ def admin_tab(studio: Studio, demo: gr.Blocks | None = None, pickers: DatasetPic
     wire_export(exporting, desk)
     accounts_table, invites_view = wire_accounts(accounts, desk)
     sessions_loader = wire_sessions(sessions, desk)
+    refresh_sessions_after(imported, sessions, desk)  # the progress column counts the imported items at once
 
     def on_page_load(dataset_name: str | None, request: gr.Request) -> dict[Any, Any]:
         """Fill the tables for an admin; anyone else gets a note instead of an error popup."""

@@ -24,6 +24,7 @@ from analysis.alt_test import notes
 from analysis.bias import NO_PAIR_TEST
 from analysis.borderline import borderline_text
 from analysis.corrected_ratings import rating_span
+from analysis.judges_compared import difference_text, p_text
 from analysis.report_text import (
     NO_ESTIMATE_REASON,
     counted,
@@ -168,7 +169,8 @@ def _agreement_lines(judge: Mapping[str, Any]) -> list[str]:
     if not judge.get("people_labelled", True):  # the head said it: no section of empty figures
         return []
     agreement = judge["agreement"]
-    ci = accuracy_interval_text(agreement["accuracy_ci95"])  # a bootstrap, or Wilson's named as such
+    # a bootstrap, or Wilson's named as such; none in a report saved before s15 (its "interval_note" says so)
+    ci = accuracy_interval_text(agreement["accuracy_ci95"]) or agreement.get("interval_note", "")
     decisive, missing = agreement.get("decisive"), int(agreement.get("no_verdict") or 0)
     wrong = f" ({missing} judged without a decisive verdict count as wrong)" if missing else ""
     alone = (
@@ -430,11 +432,46 @@ def ratings_markdown(card: Mapping[str, Any], text: Escape = inline_text) -> str
     return "\n".join(lines)
 
 
+def judges_compared_markdown(
+    section: Mapping[str, Any] | None, text: Escape = inline_text, heading: str = "## Judges compared"
+) -> str:
+    """ "Judges compared": each run against the best by headline accuracy on the comparisons both judged
+    (``analysis.judges_compared``), a small table and one sentence per pair; "" without a pair. The report card
+    and the Dashboard show it; model names from files pass through ``text``."""
+    if not section or not section.get("pairs"):
+        return ""
+    rows = [
+        [
+            f"{text(p['reference']['model'])} (run {p['reference']['run_id']}) vs "
+            f"{text(p['other']['model'])} (run {p['other']['run_id']})",
+            str(p["n"]),
+            f"{_num(p['accuracy_reference'])} vs {_num(p['accuracy_other'])}",
+            difference_text(p),
+            f"{p_text(p)} ({p['only_reference_right']} vs {p['only_other_right']})",
+            "n/a" if p["kappa_difference"] is None else f"{p['kappa_difference']:+.3f}",
+            "n/a" if p["macro_f1_difference"] is None else f"{p['macro_f1_difference']:+.3f}",
+        ]
+        for p in section["pairs"]
+    ]
+    header = ["judges", "n (shared)", "accuracy", "difference", "exact McNemar p (discordant)", "Δκ", "Δ macro F1"]
+    lines = [
+        heading,
+        "",
+        "Paired on the comparisons both runs judged; accuracy: no verdict counts as wrong; κ and macro F1 over "
+        "decisive verdicts; differences: first run minus second.",
+        "",
+        *_table(header, rows),
+    ]
+    lines += [f"- {text(p['sentence'])}" for p in section["pairs"]]
+    return "\n".join([*lines, ""])
+
+
 def card_markdown(card: Mapping[str, Any], text: Escape = inline_text) -> str:
     """The whole card as Markdown: names from imported files escaped (``inline_text``), so the file
     stays safe wherever it is rendered later."""
     parts = [
         head_markdown(card, text),
+        judges_compared_markdown(card.get("judges_compared"), text),
         *(judge_markdown(j, text) for j in card["judges"]),
         aggregation_markdown(card, text),
         ratings_markdown(card, text),
@@ -616,7 +653,7 @@ def card_html(card: Mapping[str, Any]) -> str:
     from markdown_it import MarkdownIt
 
     render = MarkdownIt("commonmark", {"html": False}).enable("table").render
-    body = [render(head_markdown(card))]
+    body = [render(head_markdown(card)), render(judges_compared_markdown(card.get("judges_compared")))]
     include: bool | str = True
     for judge in card["judges"]:
         body.append(render(judge_markdown(judge)))

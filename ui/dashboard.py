@@ -34,6 +34,7 @@ from errors import NotFound
 from orchestration import Dashboard, Studio
 from orchestration.dashboard import no_judge_yet
 from orchestration.report_card import label_scopes
+from ui.card_document import judges_compared_markdown
 from ui.checkup_table import checkups_markdown
 from ui.dashboard_layout import FIGURE_IDS, DashboardPage, dashboard_page, labels_from_choices
 from ui.errors import actor_of, has_role
@@ -50,6 +51,7 @@ from ui.plots import (
     message_figure,
     note_figure,
     partial_order_figure,
+    plain,
     rating_scatter_figure,
     win_table_figure,
 )
@@ -369,6 +371,16 @@ def _strength_notes(board: Dashboard) -> list[str]:
     return [f"{who}: {note}" for who, note in sources if note]
 
 
+def judge_graph(board: Dashboard, edges: pd.DataFrame) -> Any:
+    """The judge's partial order beside people's; with no judge run, only that sentence and what to do
+    (``no_judge_yet``), never people's "Holm-adjusted over N pair tests" (s16)."""
+    if board.judge_name is None:
+        told = no_judge_yet(board.dataset, command=str) if board.dataset else "No judge run yet."
+        return message_figure("Judge (no run yet)", plain(told), 440)  # lines broken at spaces only
+    # the judge's name is untrusted: partial_order_figure makes it plain text (escaped once, there)
+    return partial_order_figure(board.judge_order, f"Judge ({board.judge_name})", board.models, edges)
+
+
 def ranking_figures(board: Dashboard) -> dict[str, Any]:
     """Bradley-Terry, the judge's and people's partial orders and the win table, by elem_id; when the
     report did not rank the sides (its ``ranking_note``, e.g. LLMBar's response positions), its note in
@@ -382,17 +394,13 @@ def ranking_figures(board: Dashboard) -> dict[str, Any]:
             "dashboard-human-graph": note_figure("People: partial order of models", said),
             "dashboard-wins": note_figure("Wins per model pair", said, 200),
         }
-    # the judge's name is untrusted: partial_order_figure makes it plain text (escaped once, there)
-    judge_title = f"Judge ({board.judge_name})" if board.judge_name else "Judge (no run yet)"
     edges = board.order_edges
     people = edges[edges["source"] == "people"]
     return {
         "dashboard-bradley-terry": bradley_terry_figure(
             board.people.bradley_terry, board.judge.bradley_terry, _strength_notes(board)
         ),
-        "dashboard-judge-graph": partial_order_figure(
-            board.judge_order, judge_title, board.models, edges[edges["source"] == "judge"]
-        ),
+        "dashboard-judge-graph": judge_graph(board, edges[edges["source"] == "judge"]),
         "dashboard-human-graph": partial_order_figure(
             board.human_order, "People (majority label)", board.models, people
         ),
@@ -537,8 +545,10 @@ class DashboardHandlers:
             return {page.shown: gr.skip()}  # a non-empty dict: Gradio reads an empty one as one value
         shown = dict(SHOWN.figures(board))
         versions = versions_markdown(self.studio.judge_versions(board.dataset))  # every run, by version
-        if versions:
-            shown["dashboard-summary"] = f"{shown['dashboard-summary']}\n\n{versions}"
+        compared = judges_compared_markdown(self.studio.judges_compared(board.dataset), heading="**Judges compared**")
+        for block in (compared, versions):  # every run, paired; every run, by version
+            if block:
+                shown["dashboard-summary"] = f"{shown['dashboard-summary']}\n\n{block}"
         background = self.studio.background.message()  # first start: the demo judge at work
         if background:
             shown["dashboard-summary"] = f"_{inline_text(background)}_\n\n{shown['dashboard-summary']}"
@@ -583,7 +593,8 @@ class DashboardHandlers:
         return gr.Timer(active=self.allowed(request))
 
     def runs(self, dataset_name: str | None, current: int | None, request: gr.Request) -> Any:
-        """The dataset's judge runs, newest first; the chosen one is kept while it exists. Nothing
+        """The dataset's judge runs in run-id order; the chosen one is kept while it exists, else the page opens on
+        ``default_run`` (the configured judge's run, or the one with the most verdicts). Nothing
         (``gr.skip()``) when the tab has switched to another dataset meanwhile: a late answer about
         the old dataset must not replace the new one's runs."""
         if not self.allowed(request):
@@ -592,8 +603,9 @@ class DashboardHandlers:
         if self.picked.stale(request, dataset_name):
             return gr.skip()
         ids = [run for _label, run in choices]
+        default = self.studio.default_run(dataset_name) if current not in ids else current
         return gr.Dropdown(
-            choices=shown_choices(choices), value=current if current in ids else (ids[0] if ids else None)
+            choices=shown_choices(choices), value=default if default in ids else (ids[0] if ids else None)
         )
 
     def runs_of_new_dataset(self, dataset_name: str | None, request: gr.Request) -> Any:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from analysis.judge_versions import GROUPED_BY
+from analysis.judge_versions import GROUPED_BY, headline_of, versions_shown
 from ui.render import inline_text
 
 
@@ -33,20 +33,23 @@ def runs_cell(runs: list[dict[str, Any]]) -> str:
 
 def versions_markdown(versions: list[dict[str, Any]]) -> str:
     """A Markdown table, one row per judge version (``orchestration.prompts.judge_versions_of``); empty with
-    fewer than two versions (one version's figures are the summary's own)."""
-    if len(versions) < 2:
+    fewer than two versions (one version's figures are the summary's own: ``versions_shown``, the CLI's rule too).
+    Accuracy is the headline one with its n (an output without a decisive verdict counts as wrong), kappa the
+    decisive verdicts' (s16 judgeshopper, finding 3: the table showed gpt-3.5's decisive-only 0.716, n=974)."""
+    if not versions_shown(versions):
         return ""
     rows = [
         f"**Judge versions** ({SCOPE}; {GROUPED_BY}; agreement with the majority label, runs pooled; "
-        "n: comparisons compared)",
+        "n: comparisons judged; accuracy: no verdict counts as wrong)",
         "",
-        "| version | judge runs (ids) | n | accuracy | Cohen's κ | change from previous |",
+        "| version | judge runs (ids) | n | accuracy | Cohen's κ (decisive verdicts) | change from previous |",
         "|---|---|---|---|---|---|",
     ]
     for v in versions:
-        versus = v["against_majority"]
+        versus, headline = v["against_majority"], headline_of(v)
         rows.append(  # the model is in the version's name
-            f"| {inline_text(v['version'])} | {runs_cell(v['runs'])} | {versus['n']} | {_num(versus['accuracy'])} | "
-            f"{_num(versus['cohen_kappa'])} | {_num(v['accuracy_change_from_previous'], signed=True)} |"
+            f"| {inline_text(v['version'])} | {runs_cell(v['runs'])} | {headline['n']} | "
+            f"{_num(headline['accuracy'])} | {_num(versus['cohen_kappa'])} | "
+            f"{_num(v['accuracy_change_from_previous'], signed=True)} |"
         )
     return "\n".join(rows)

@@ -34,6 +34,17 @@ TITLE = "# Judge Studio\nJudge LLM responses with a local judge model, and check
 LOG_OUT = '<a href="/logout" id="logout-link" class="js-logout">Log out</a>'
 
 
+#: The tabs a role below the one named cannot open, by their ``elem_id``: ``for_role`` hides them, and
+#: ``web/role_markup.py`` blanks their components' words in the page a lower role is sent (s16).
+TAB_ROLES = {
+    "tab-case": "reviewer",
+    "tab-dashboard": "reviewer",
+    "tab-review": "reviewer",
+    "tab-report-card": "reviewer",
+    "tab-admin": "admin",
+}
+
+
 def draft_owner(name: str) -> str:
     """The signed-in account as ``static/drafts.js`` keys its drafts: an opaque value of the exact account name
     (names are unique as stored; ``rita  x`` and ``rita x`` are two accounts that display alike, s13 redteam
@@ -85,15 +96,10 @@ def build_ui(studio: Studio) -> gr.Blocks:
             except USER_ERRORS:
                 hidden = {tab: gr.Tab(visible=False) for tab in pages}
                 return {whoami: "_Not signed in._", log_out: gr.HTML(visible=False), **hidden}
-            reviewer, admin = user.can("reviewer"), user.can("admin")
             return {
                 whoami: f"Signed in as **{inline_text(user.name)}** ({code(user.role)})",
                 log_out: gr.HTML(log_out_link(user.name), visible=True),
-                case_tab: gr.Tab(visible=reviewer),
-                dash_tab: gr.Tab(visible=reviewer),
-                review_page: gr.Tab(visible=reviewer),
-                card_page: gr.Tab(visible=reviewer),
-                admin_page: gr.Tab(visible=admin),
+                **{tab: gr.Tab(visible=user.can(TAB_ROLES[str(tab.elem_id)])) for tab in pages},
             }
 
         demo.load(for_role, outputs=[whoami, log_out, *pages], api_visibility="private")
@@ -101,12 +107,21 @@ def build_ui(studio: Studio) -> gr.Blocks:
     return demo
 
 
-HEAD_SCRIPTS = ("shortcuts.js", "signed_out.js", "empty_numbers.js", "show_feedback.js", "drafts.js", "a11y.js")
+HEAD_SCRIPTS = (
+    "shortcuts.js",
+    "signed_out.js",
+    "unreachable.js",
+    "empty_numbers.js",
+    "show_feedback.js",
+    "drafts.js",
+    "a11y.js",
+)
 
 
 def head_html() -> str:
     """The page's own scripts: keyboard shortcuts (ignored while typing in a text field), the
-    signed-out notice (a 401 from Gradio's API: "You are signed out", then the login page), empty
+    signed-out notice (a 401 from Gradio's API: "You are signed out", then the login page), a request of Gradio's
+    that could not reach the server (unreachable.js: drafts.js then says the answer was not saved and keeps it), empty
     number boxes, the scroll to the feedback line after a submit (a phone stayed at the bottom), the draft of the
     answer being written (sessionStorage: a reload kept neither the choice nor the comment), and
     what Gradio's widgets lack for keyboards and screen readers (radio groups, live feedback); and the

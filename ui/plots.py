@@ -233,7 +233,8 @@ FEW_COLOR = "#b0b0b0"
 
 
 def category_figure(categories: pd.DataFrame) -> go.Figure:
-    """Human-vs-judge accuracy per category with its Wilson interval over comparisons, n on each bar; a category
+    """Human-vs-judge accuracy per category with its Wilson interval over the effective number of comparisons
+    (``analysis.agreement.clustered_wilson``), n (labels) on each bar; a category
     with few comparisons (``few``) is shown in grey, marked "few comparisons", never hidden."""
     title = "Human vs judge accuracy per category"
     judged = categories[categories["n"] > 0] if not categories.empty else categories
@@ -252,15 +253,19 @@ def category_figure(categories: pd.DataFrame) -> go.Figure:
                 array=judged["high"] - judged["accuracy"],
                 arrayminus=judged["accuracy"] - judged["low"],
             ),
-            text=[f"n={n}" + (f" · {FEW_COMPARISONS}" if few else "") for n, few in zip(judged["n"], few, strict=True)],
+            text=[
+                f"n={n} labels" + (f" · {FEW_COMPARISONS}" if few else "")
+                for n, few in zip(judged["n"], few, strict=True)
+            ],
             textposition="inside",
             insidetextanchor="start",
             marker_color=[FEW_COLOR if f else PEOPLE_COLOR for f in few],
             customdata=np.column_stack(
                 [judged["labelled"], judged["comparisons"], judged["judged"] if "judged" in judged else judged["n"]]
             ),
-            hovertemplate="%{x}<br>accuracy %{y:.3f} (%{text} labels)<br>"
-            "interval over %{customdata[2]} judged comparisons, not labels<br>"
+            hovertemplate="%{x}<br>accuracy %{y:.3f} (%{text})<br>"
+            "interval: Wilson over the effective number of comparisons (Kish's, from the labels<br>"
+            "of each of the %{customdata[2]} judged comparisons), not over the labels<br>"
             "%{customdata[0]} of %{customdata[1]} comparisons labelled<extra></extra>",
         )
     )

@@ -22,6 +22,7 @@ from ui.card_document import (
     corrected_figure,
     head_markdown,
     judge_markdown,
+    judges_compared_markdown,
     ratings_markdown,
     reliability_figure,
 )
@@ -57,7 +58,8 @@ def card_view(
         markdown = head_markdown(card) + "\n_No judge has judged this dataset yet._"
         return markdown, message_figure("Reliability diagram", none), message_figure("Win rates three ways", none)
     judge = card["judges"][0]
-    parts = [head_markdown(card), judge_markdown(judge), aggregation_markdown(card), ratings_markdown(card)]
+    compared = judges_compared_markdown(card.get("judges_compared"))  # this run paired with the best (or others)
+    parts = [head_markdown(card), compared, judge_markdown(judge), aggregation_markdown(card), ratings_markdown(card)]
     markdown = "\n".join(parts)
     return markdown, reliability_figure(judge), corrected_figure(judge)
 

@@ -32,7 +32,6 @@ def queue_frame(frame: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for row in frame.to_dict("records"):
         labels: dict[str, Any] = row["labels"] if isinstance(row["labels"], dict) else {}
-        reasons = (("people disagree", row["annotators_disagree"]), ("judge disagrees", row["judge_disagrees"]))
         rows.append(
             [
                 int(row["comparison_id"]),
@@ -42,7 +41,7 @@ def queue_frame(frame: pd.DataFrame) -> pd.DataFrame:
                 plain_text(row["model2"]),
                 plain_text(" · ".join(f"{name}: {verdict_word(v)}" for name, v in labels.items())),
                 verdict_word(row["judge_verdict"]),
-                ", ".join(w for w, on in reasons if bool(on)),
+                ", ".join(row["reasons"]),  # ``orchestration.review.queue_reasons``: the REST reasons too
                 verdict_word(row["adjudication"]),
             ]
         )

@@ -10,6 +10,7 @@ Failed logins are throttled per account and per address (``Access.sign_in``).
 import base64
 import hashlib
 import html
+from pathlib import Path
 from typing import Annotated
 
 import anyio.to_thread
@@ -18,6 +19,7 @@ from fastapi import Form, Request, status
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from errors import StudioError
+from orchestration.access import ADMIN_PASSWORD_FILE
 from web.context import origin_of, web_context
 from web.errors import error_response, status_of
 from web.methods import HEAD_ASKED
@@ -108,10 +110,15 @@ def _notice_of(request: Request) -> str:
 
 def _first_start(request: Request) -> bool:
     """Whether the login page should say where the first admin's password is: no notice asked for (an invite
-    sign-up, a sign-out, a logout) and no account but the first admin's can log in yet."""
+    sign-up, a sign-out, a logout), no account but the first admin's can log in yet, and the password the server
+    printed still holds: its file (``initial-admin-password.txt``) is removed when that account gets a new password
+    (Admin page, ``users set``), and is never written when the admin was made otherwise (``users add``), so the
+    hint no longer points at a password that does not work (s16). No login is recorded, so "the admin never
+    logged in" itself cannot be told."""
     if _notice_of(request):
         return False
-    return web_context(request).studio.access.first_start()
+    studio = web_context(request).studio
+    return studio.access.first_start() and (Path(studio.settings.home) / ADMIN_PASSWORD_FILE).is_file()
 
 
 def _wants_html(request: Request) -> bool:

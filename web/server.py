@@ -125,7 +125,8 @@ def create_app(studio: Studio) -> FastAPI:
     import gradio as gr
     from gradio.utils import get_upload_folder
 
-    from ui.layout import build_ui, css_paths, head_html
+    from ui.layout import TAB_ROLES, build_ui, css_paths, head_html
+    from web.role_markup import RoleMarkup
 
     settings = studio.settings
     studio.access.limit_logins(settings.login_attempts)
@@ -153,6 +154,8 @@ def create_app(studio: Studio) -> FastAPI:
     )
     # innermost first: Starlette runs the last one added first
     app.add_middleware(FileGuard, web=web, runnable=_runnable(blocks))
+    # a role's page carries no words of the tabs it cannot open (web/role_markup.py)
+    app.add_middleware(RoleMarkup, web=web, blocks=blocks, tab_roles=TAB_ROLES)
     return _secured(app, web)
 
 

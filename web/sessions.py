@@ -25,7 +25,9 @@ The cookie names its account by id as well as by name, and is refused unless the
 holds that name (s15 rolesec, finding 2): before, a cookie named the account by name alone, so after a row was
 renamed (a DBA, a restore) and a new account, an admin, was given the old name, the old annotator's cookie was an
 admin's login. Cookies of older versions carry no id and are refused: everyone logs in once again after that
-upgrade.
+upgrade. A cookie issued before its account was made (``annotators.created_at``, a second of slack) is refused
+too (s16 review, finding 6): SQLite hands a deleted row's id to the next account when it was the highest, so an
+account deleted in the database (the app deletes none) and made again under its name would otherwise accept it.
 
 ``judge-studio users sign-out-everyone`` logs everybody out on purpose: it replaces the secret in the
 database (``Store.rotate_shared_secret``), and every server reads the new one within
@@ -207,7 +209,8 @@ class RevokedSessions:
 
     def ended(self, found: BrowserSession) -> bool:
         """Whether this login was logged out, its account no longer holds its name, or its account was signed out
-        after it was issued: one database read (indexed lookups), unless this process already knows it ended."""
+        after it was issued or made after it (``Store.browser_session_ended``): one database read (indexed
+        lookups), unless this process already knows it ended."""
         with self._lock:
             if found.session_id in self._known:
                 return True

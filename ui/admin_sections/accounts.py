@@ -16,7 +16,7 @@ from orchestration.admin import KINDS, ROLES
 from ui.admin_sections.invites import InvitesBlock, invites_block, utc, wire_invites
 from ui.admin_sections.tokens import TokensBlock, tokens_block, wire_tokens
 from ui.errors import actor_of, guarded, noted
-from ui.render import code
+from ui.render import code, safe_markdown
 from ui.tables import plain_table
 
 INVITE_PATH = "/invite/"
@@ -43,6 +43,19 @@ def signed_out(tokens: int) -> str:
     """What signing an account out did (a new password, a deactivation, "Sign out everywhere")."""
     revoked = f"{counted(tokens, 'API token')} {'was' if tokens == 1 else 'were'} revoked"
     return f"its browser logins ended on every server and {revoked}."
+
+
+def _activity_change(desk: AdminDesk, what: str, name: str, actor: str | None) -> str:
+    """Deactivate / Reactivate (a deactivation says whether the account's labels still count), or Set labels aside /
+    Count labels again (kept in the database either way): what it did, as Markdown."""
+    if what in ("set_aside", "count_again"):
+        return safe_markdown(desk.set_labels_aside(actor, name, undo=what == "count_again"), links=False)
+    revoked = desk.update_account(actor, name, active=what == "activate")
+    note = f"{code(name.strip())} is {'active' if what == 'activate' else 'deactivated'}."
+    note += "" if revoked is None else f" Its {signed_out(revoked).removeprefix('its ')}"
+    if what == "deactivate" and (left := desk.still_counting(actor, name)):
+        note += " " + safe_markdown(left, links=False)
+    return note
 
 
 @dataclass(frozen=True)
@@ -78,6 +91,9 @@ def accounts_section() -> AccountsSection:
                 "role_button": gr.Button("Set role", elem_id="admin-set-role"),
                 "deactivate_button": gr.Button("Deactivate", variant="stop", elem_id="admin-deactivate"),
                 "activate_button": gr.Button("Reactivate", elem_id="admin-activate"),
+                # kept, never deleted: left out of figures, majorities, exports and the session's overlap
+                "set_aside_button": gr.Button("Set labels aside", elem_id="admin-set-aside"),
+                "count_again_button": gr.Button("Count labels again", elem_id="admin-count-again"),
                 "sign_out_button": gr.Button("Sign out everywhere", elem_id="admin-sign-out"),
             }
         with gr.Row():
@@ -143,9 +159,7 @@ def wire_accounts(
                 tokens = desk.sign_out_account(actor_of(request), name)
                 note = f"{code(name.strip())} is signed out: {signed_out(tokens)}"
             else:
-                revoked = desk.update_account(actor_of(request), name, active=what == "activate")
-                note = f"{code(name.strip())} is {'active' if what == 'activate' else 'deactivated'}."
-                note += "" if revoked is None else f" Its {signed_out(revoked).removeprefix('its ')}"
+                note = _activity_change(desk, what, name, actor_of(request))
             return {s.table: accounts_table(request), s.result: note, **tokens_view(request)}
 
         return change
@@ -189,7 +203,7 @@ def wire_accounts(
         outputs=[s.table, s.result, new["name"], new["password"]],
         api_name="admin_add_account",
     )
-    for what in ("role", "deactivate", "activate", "sign_out"):
+    for what in ("role", "deactivate", "activate", "sign_out", "set_aside", "count_again"):
         change[f"{what}_button"].click(
             account_change(what),
             inputs=[change["name"], change["role"]],

@@ -26,7 +26,7 @@ class ExportSection:
 
 
 def export_section(pickers: DatasetPickers) -> ExportSection:
-    with gr.Accordion("Export labels and ratings", open=False, elem_id="admin-export-section"):
+    with gr.Accordion("Export a dataset", open=False, elem_id="admin-export-section"):
         with gr.Row():
             dataset = pickers.add("admin-export-dataset", allow_custom_value=True, role="admin")
             kind = gr.Radio(choices=list(EXPORT_KINDS), value="labels", label="What", elem_id="admin-export-kind")

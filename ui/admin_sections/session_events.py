@@ -14,7 +14,7 @@ from orchestration.admin import removed_gold_note
 from ui.admin_sections.gold_preview import comparison_preview_markdown, wire_preview
 from ui.admin_sections.gold_ratings import wire_gold_ratings
 from ui.admin_sections.sessions import SessionsSection, sessions_frame, unfinished_frame, unfinished_note
-from ui.errors import actor_of, guarded, noted
+from ui.errors import actor_of, guarded, has_role, noted
 from ui.pickers import shown_choices
 from ui.render import code, inline_text
 
@@ -75,6 +75,26 @@ def wire_sessions(s: SessionsSection, desk: AdminDesk) -> Callable[..., dict[Any
         "admin_gold_preview",
     )
     return on_load
+
+
+def refresh_after(event: Any, s: SessionsSection, desk: AdminDesk) -> None:
+    """Read the sessions table (and its picker) again once ``event`` (the Admin page's import) has run: an import
+    adds items to the sessions on that dataset, and the table still said "15 of 40 done" until a reload
+    (s16 campaign 7). Two outputs, no API name (the page's own refresh)."""
+
+    @guarded
+    def sessions_after_import(request: gr.Request) -> dict[Any, Any]:
+        if not has_role(desk.studio, request, "admin"):  # a refused import: nothing to read again, no second popup
+            return {}
+        return _listed(s, desk, request)
+
+    event.success(
+        sessions_after_import,
+        outputs=[s.table, s.pick],
+        api_visibility="private",
+        concurrency_limit=None,
+        show_progress="hidden",
+    )
 
 
 def wire_unfinished(s: SessionsSection, desk: AdminDesk) -> None:

@@ -58,6 +58,10 @@ FILL_INFO = (
 )
 SCALE_CHOICES = [("1-10 (MT-Bench)", 10), ("1-5 (Prometheus 2, Selene)", 5)]
 GOLD_CHOICES = [(f"{v} · Response {v} is better" if v != "tie" else "Tie", v) for v in GOLD_VERDICTS]
+GOLD_EXPLANATION_HINT = (
+    "Refer to the responses by content, or as Response 1/2: annotators see them as Left/Right in their own "
+    "order and are told which side each was on."
+)
 
 
 def sessions_frame(
@@ -117,15 +121,19 @@ def unfinished_note(found: Unfinished) -> str:
     the list is cut, how many of them it lists."""
     noun = "comparison" if found.kind == "pairwise" else "response"
     name = inline_text(found.session)
+    gold = ""
+    if found.gold:  # handed out at the gold rate, not to the overlap: never "unfinished" (s16 campaign 7)
+        checks = "1 gold check is" if found.gold == 1 else f"{found.gold} gold checks are"
+        gold = f" {checks} not counted (each person gets them at the session's gold rate)."
     if found.total == 0:
-        return f"Every {noun} of session {name} has its answers ({found.overlap} each): nothing is unfinished."
+        return f"Every {noun} of session {name} has its answers ({found.overlap} each): nothing is unfinished.{gold}"
     many = found.total != 1
     head = (
         f"{found.total} {noun}{'s' if many else ''} of session {name} still need{'' if many else 's'} answers "
         f"({found.overlap} each)"
     )
     shown = len(found.items)
-    return f"{head}; the first {shown} are listed." if shown < found.total else f"{head}."
+    return (f"{head}; the first {shown} are listed." if shown < found.total else f"{head}.") + gold
 
 
 @dataclass(frozen=True)
@@ -329,7 +337,9 @@ def sessions_section(pickers: DatasetPickers) -> SessionsSection:
                 "show": gr.Button("Show", elem_id="admin-gold-show", scale=0, min_width=80),
                 "verdict": gr.Radio(choices=GOLD_CHOICES, label="Gold answer", elem_id="admin-gold-verdict"),
                 "explanation": gr.Textbox(
-                    label="Explanation (shown after a wrong answer)", elem_id="admin-gold-explanation"
+                    label="Explanation (shown after a wrong answer)",
+                    info=GOLD_EXPLANATION_HINT,
+                    elem_id="admin-gold-explanation",
                 ),
                 "save": gr.Button("Mark as gold", elem_id="admin-gold-save"),
                 "remove": gr.Button("Remove gold mark", elem_id="admin-gold-remove"),

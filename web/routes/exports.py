@@ -1,5 +1,6 @@
-"""``GET /api/v1/export``: labels (long), items (wide), DPO pairs, judgments or ratings as a JSONL or CSV
-download. The file is written to a private temporary folder and streamed to the caller only; nothing stays on disk."""
+"""``GET /api/v1/export``: labels (long), items (wide), DPO pairs, judgments or ratings as a JSONL, CSV or Parquet
+download (the formats of ``judge-studio export`` and the Admin page). The file is written to a private temporary
+folder and streamed to the caller only; nothing stays on disk."""
 
 # No ``from __future__ import annotations``: FastAPI reads the handlers' annotations at run time.
 import tempfile
@@ -11,7 +12,11 @@ from fastapi import Query, Response
 from web.routes.common import DATASET_404, Caller, StudioDep, answers, api_router
 
 router = api_router("data")
-EXPORT_MEDIA = {"jsonl": "application/x-ndjson", "csv": "text/csv; charset=utf-8"}
+EXPORT_MEDIA = {
+    "jsonl": "application/x-ndjson",
+    "csv": "text/csv; charset=utf-8",
+    "parquet": "application/vnd.apache.parquet",  # registered with IANA in 2024
+}
 
 
 def _safe_filename(name: str) -> str:
@@ -38,7 +43,7 @@ def export(
             "(each single-answer rating or skip, with its gold range)"
         ),
     ] = "labels",
-    format: Annotated[Literal["jsonl", "csv"], Query()] = "jsonl",
+    format: Annotated[Literal["jsonl", "csv", "parquet"], Query()] = "jsonl",
     judges: Annotated[
         bool, Query(description="labels: add every judge verdict as rows; ratings: every judge rating")
     ] = False,
@@ -46,8 +51,8 @@ def export(
         str, Query(description="dpo: 'majority' (people's label, adjudications first) or a judge run id", max_length=40)
     ] = "majority",
 ) -> Response:
-    """Labels (long), items (wide), DPO pairs, judgments or ratings as a JSONL or CSV download (reviewer+). Rows of an
-    adjudicated comparison carry adjudication, adjudicated_by and adjudication_rationale (empty otherwise)."""
+    """Labels (long), items (wide), DPO pairs, judgments or ratings as a JSONL, CSV or Parquet download (reviewer+).
+    Rows of an adjudicated comparison carry adjudication, adjudicated_by and adjudication_rationale (else empty)."""
     studio.access.require(user.name, "reviewer")
     with tempfile.TemporaryDirectory(prefix="judge-studio-export-") as folder:
         target = Path(folder) / f"{kind}.{format}"

@@ -34,7 +34,7 @@ from web.routes.metrics import LABELS_FROM
 router = api_router("review")
 
 Verdict = Literal["1", "2", "tie"]
-Reason = Literal["people disagree", "judge disagrees"]
+Reason = Literal["people disagree", "judge disagrees", "no majority; judge sides with one"]  # ``queue_reasons``
 
 
 def review_desk(studio: StudioDep) -> ReviewDesk:
@@ -54,7 +54,10 @@ class QueueItemOut(BaseModel):
     labels: dict[str, Verdict] = Field(description="annotator -> their current pairwise verdict (skips left out)")
     n_labels: int = Field(description="how many annotators gave a verdict")
     judge_verdict: Verdict | None = Field(description="the latest original-order judge verdict; null when not judged")
-    reasons: list[Reason] = Field(description="why it is in the queue")
+    reasons: list[Reason] = Field(
+        description="why it is in the queue: 'judge disagrees' is with the people's majority (with no majority: "
+        "with every side that tied)"
+    )
     adjudication: Verdict | None = Field(description="the final label a reviewer set so far; null when none")
 
 
