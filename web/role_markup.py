@@ -9,7 +9,7 @@ ASGI middleware rewrites those four answers for a signed-in account below a tab'
 
 - every component inside such a tab keeps its id, type and place (the page's wiring and event handlers are
   one for all roles) but loses its words: ``label``, ``info``, ``placeholder``, text ``value``, ``choices``,
-  table ``headers`` and rows become empty;
+  table ``headers`` and rows become empty (a choice component keeps its current value, as its only choice);
 - the API description leaves out the endpoints whose inputs or outputs lie in such a tab.
 
 The tab itself stays (hidden), with its name. Every handler still checks the role on the server: this is about
