@@ -183,8 +183,8 @@ COMMAND_TABLE: dict[str, tuple[str, AddArguments]] = {
         add_export,
     ),
     "users": (
-        "manage accounts (add, list, set, invite, token, sign-out, sign-out-everyone); acts as admin on this "
-        "machine's database",
+        "manage accounts (add, list, set, set-aside, unlock, invite, token, sign-out ...: `users --help`); acts as "
+        "admin on this machine's database",
         add_users,
     ),
     "gold": (
