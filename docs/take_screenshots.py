@@ -207,7 +207,7 @@ def main() -> None:
         log_in(page, url, "alice", "alice-pass-1")
         page.wait_for_function("document.querySelector('#annotate-session input')?.value?.length > 0")
         page.locator("#start-labelling").click()
-        page.wait_for_function("document.querySelector('#annotate-header').innerText.includes('Comparison')")
+        page.wait_for_function("document.querySelector('#annotate-header').innerText.includes('Item ')")
         page.locator("body").click(position={"x": 5, "y": 5})
         page.keyboard.press("1")
         page.wait_for_function("document.querySelector('#annotate-choice input[value=left]')?.checked === true")

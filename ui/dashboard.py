@@ -552,6 +552,8 @@ class DashboardHandlers:
         background = self.studio.background.message()  # first start: the demo judge at work
         if background:
             shown["dashboard-summary"] = f"_{inline_text(background)}_\n\n{shown['dashboard-summary']}"
+        if self.picked.stale(request, dataset_name):  # asked again: the blocks above take a while (a bootstrap)
+            return {page.shown: gr.skip()}
         # a dataset without comparisons: no empty pairwise panels above its ratings (they return with one that has)
         # nothing judged nor labelled: no dozen empty frames either, the summary says what to run (s15 novice, 5)
         return {**page.by_id(shown), page.pairwise: gr.Column(visible=board.shows_pairwise), page.shown: board.key}
