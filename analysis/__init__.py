@@ -15,7 +15,7 @@ Alternative Annotator Test), ``aggregation`` (majority, Dawid-Skene, MACE), ``ju
 
 ``wording`` (counts in words) is plain text for the importers and the CLI.
 
-The names below load on first use (PEP 562), so ``from analysis.defaults import ALPHA`` (the settings
+The names below load on first use (PEP 562, ``analysis.lazy``), so ``from analysis.defaults import ALPHA`` (the settings
 table, every ``--help``) and ``analysis.wording`` (the CLI) do not import pandas and numpy with every module
 here; scikit-learn, SciPy, statsmodels, networkx, krippendorff, crowdkit and ppi_py are imported inside the
 functions that use them (``tests/test_house_rules.py``), so even a module loaded here loads none of them.
@@ -26,10 +26,11 @@ An eager ``__init__`` would name the same functions but cost every ``--help`` pa
 
 from __future__ import annotations
 
-import importlib
 import sys
 import types
 from typing import TYPE_CHECKING, Any
+
+from analysis.lazy import LazyNames
 
 if TYPE_CHECKING:
     from analysis.aggregation import Aggregation, AggregationComparison, aggregate, compare_aggregations
@@ -171,21 +172,9 @@ class _Package(types.ModuleType):
 
 
 sys.modules[__name__].__class__ = _Package
-
-
-def __getattr__(name: str) -> Any:
-    """A public name, imported from its module at its first use (and kept here)."""
-    try:
-        module, attribute = _HOMES[name]
-    except KeyError:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(module), attribute)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_HOMES})
+_LAZY = LazyNames(__name__, _HOMES)  # ``analysis.lazy``: the one loader, orchestration's too
+__getattr__ = _LAZY.load
+__dir__ = _LAZY.names
 
 
 __all__ = [

@@ -10,7 +10,8 @@ Holm's adjustment is said as such (multiplicity), not with the advice to label m
 
 Found once here, inside the report builder (``analysis.report._ranking``, people's ranking only), and read
 from the report by the text summary, ``metrics --json`` / REST ``/metrics`` (``people.borderline``), the
-report card and the Dashboard; ``borderline_text`` is the one sentence all of them print.
+report card and the Dashboard; ``borderline_lines`` is the one rule of what all of them print (``borderline_text``:
+one pair's sentence; the pairs significant only before Holm's adjustment folded into one sentence).
 
 The interval is computed from people's own win / loss / tie counts (the ones the sign test reads), unweighted:
 with equal draw probabilities it is exactly the corrected section's people-only interval; a session that drew
@@ -20,7 +21,7 @@ this interval both describe the labelled comparisons as they are.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -135,3 +136,69 @@ def borderline_text(entry: Mapping[str, Any], name: Callable[[object], str] = st
         f"difference ({'Holm-adjusted ' if entry.get('adjusted') else ''}p = {entry['sign_test_p']:.3f}): label more "
         "comparisons before calling it."
     )
+
+
+FOLD_LIST = 5  # more pairs "significant only before Holm" than this: one line per pair under the folded sentence
+
+
+def borderline_lines(
+    entries: Sequence[Mapping[str, Any]], name: Callable[[object], str] = str, *, table: bool = False
+) -> list[str]:
+    """The borderline pairs (``people.borderline``) as the text summary, the card and the Dashboard print them:
+    one sentence a pair (``borderline_text``), except that the pairs significant on their own but not after
+    Holm's adjustment are folded into one sentence naming them (the demo printed ten near-identical lines:
+    s16 campaign, finding 8), followed, when more than ``FOLD_LIST``, by one line a pair (a bulleted list, or a
+    Markdown table with ``table``). ``name`` places the model names (``ui.render.inline_text`` in Markdown)."""
+    holm = [entry for entry in entries if entry.get("only_holm")]
+    if len(holm) < 2:
+        return [borderline_text(entry, name) for entry in entries]
+    lines = [borderline_text(entry, name) for entry in entries if not entry.get("only_holm")]
+    families: dict[int, list[Mapping[str, Any]]] = {}
+    for entry in holm:  # one report has one family of pair tests; grouped all the same
+        families.setdefault(int(entry["tests"]), []).append(entry)
+    for tests, pairs in families.items():
+        lines += _holm_lines(pairs, tests, name, table)
+    return lines
+
+
+def _pair(entry: Mapping[str, Any], name: Callable[[object], str]) -> str:
+    return f"{name(entry['model'])} vs {name(entry['opponent'])}"
+
+
+def _holm_lines(
+    pairs: Sequence[Mapping[str, Any]], tests: int, name: Callable[[object], str], table: bool
+) -> list[str]:
+    """ "Borderline: 4 pairs are significant on their own ... over 10 pair tests ...: A vs B (p = 0.030, adjusted
+    p = 0.210), ...", with one line a pair below it when there are more than ``FOLD_LIST``."""
+    head = (
+        f"Borderline: {len(pairs)} pairs are significant on their own but not after Holm's adjustment over {tests} "
+        f"pair {'test' if tests == 1 else 'tests'} (the exact sign test of the partial order, ties left out), so the "
+        "partial order draws no arrow between them, although each pair's people-only win-rate interval leaves out "
+        "0.5 (a normal approximation, ties counting half)"
+    )
+    if len(pairs) <= FOLD_LIST:
+        named = "; ".join(
+            f"{_pair(e, name)} (p = {e['own_p']:.3f}, adjusted p = {e['sign_test_p']:.3f})" for e in pairs
+        )
+        return [f"{head}: {named}."]
+
+    def counts(e: Mapping[str, Any]) -> str:
+        return f"{e['wins']}-{e['losses']}-{e['ties']}"
+
+    def rate(e: Mapping[str, Any]) -> str:
+        return f"{e['estimate']:.3f} [{e['low']:.3f}, {e['high']:.3f}]"
+
+    if table:
+        rows = ["| pair | wins-losses-ties | win rate | p on its own | Holm-adjusted p |", "|---|---|---|---|---|"]
+        rows += [
+            f"| {_pair(e, name)} | {counts(e)} | {rate(e)} | {e['own_p']:.3f} | {e['sign_test_p']:.3f} |" for e in pairs
+        ]
+        return [f"{head}:", "\n".join(rows)]
+    return [
+        f"{head}:",
+        *(
+            f"- {_pair(e, name)}: {counts(e)} (wins-losses-ties), win rate {rate(e)}, p = {e['own_p']:.3f}, "
+            f"adjusted p = {e['sign_test_p']:.3f}"
+            for e in pairs
+        ),
+    ]

@@ -156,7 +156,12 @@ def _annotators(report: Report) -> list[dict[str, Any]]:
                 "cohen_kappa": row["kappa_with_others"],
                 "n_split": row["others_split"],  # labels left out: the others had no majority
             },
-            "gold": {"n": row["n_gold"], "accuracy": row["gold_accuracy"]},
+            # gold checks (the Dashboard's rule, ``annotator_table``): taken, answered right, their share
+            "gold": {
+                "n": row["n_gold"],
+                "right": round(row["gold_accuracy"] * row["n_gold"]) if row["n_gold"] else 0,
+                "accuracy": row["gold_accuracy"],
+            },
             "median_time_s": row["median_time_s"],
             "judges": [],
         }

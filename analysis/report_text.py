@@ -10,7 +10,7 @@ from typing import Any
 from analysis.agreement import accuracy_interval_text, interval_level
 from analysis.alt_test import notes as alt_test_notes
 from analysis.bias import NO_PAIR_TEST, RESPONSE_ONE_READING
-from analysis.borderline import borderline_text
+from analysis.borderline import borderline_lines as folded_borderline
 from analysis.checkup import checkup_text_lines
 from analysis.corrected_ratings import corrected_rating_lines
 from analysis.empty_responses import LOSES
@@ -170,6 +170,7 @@ def format_report(report: Mapping[str, Any]) -> str:
     lines += judges_compared_lines(report.get("judges_compared"))
     lines += judge_version_lines(report.get("judge_versions"))
     lines += _annotator_lines(report["annotators"])
+    lines += annotator_gold_lines(report["annotators"])
     lines += _model_pair_lines(report["model_pairs"])
     order = report["people"]["partial_order"]
     if order is not None and report["counts"]["labels"]:
@@ -400,13 +401,32 @@ def borderline_lines(report: Mapping[str, Any]) -> list[str]:
     """Where the two answers to "is A better than B?" disagree, say why instead of leaving three figures
     to contradict each other (s11 researcher, 20 labels): the report's ``people.borderline`` (found once in
     ``analysis.borderline``; the card and the Dashboard print the same sentence)."""
-    return [f"  {borderline_text(entry)}" for entry in report["people"].get("borderline") or []]
+    return [f"  {line}" for line in folded_borderline(report["people"].get("borderline") or [])]
 
 
 def _interval(part: Mapping[str, Any]) -> str:
     if part.get("estimate") is None:
         return f"n/a ({NO_ESTIMATE_REASON})"
     return f"{_num(part['estimate'])} [{_num(part['low'])}, {_num(part['high'])}]"
+
+
+#: Said where the corrected (PPI) win rates are shown when every comparison has people's labels (s16 judgeshopper 8:
+#: the corrected column equalled the people-only one with no word why). PPI corrects the people's estimate with the
+#: judge's verdicts on the comparisons people did not label; with none, the corrected interval is the people-only
+#: one (``analysis.corrected.corrected_mean``).
+ALL_LABELLED = (
+    "Every comparison has people's labels, so the corrected win rates are the people's own (the judge adds nothing "
+    "to correct)"
+)
+
+
+def all_labelled(corrected: Mapping[str, Any] | None) -> bool:
+    """Whether every win rate of a report's ``corrected`` section rests on people's labels alone: some comparison
+    labelled, none unlabelled (``ALL_LABELLED`` is then said beside them)."""
+    if not corrected:
+        return False
+    rows = corrected.get("against_baseline") or corrected.get("against_all") or []
+    return bool(rows) and all(not r.get("n_unlabelled") and r.get("n_labelled") for r in rows)
 
 
 #: Why a win rate is n/a: the people-only, judge-only and corrected estimates need at least 2 comparisons with
@@ -472,6 +492,8 @@ def _replace_people_lines(judge: Mapping[str, Any], *, people: bool = True) -> l
                 f"people {_interval(row['people'])}, judge {_interval(row['judge'])}, "
                 f"corrected {_interval(row['corrected'])}"
             )
+        if people and all_labelled(corrected):
+            lines.append(f"  {ALL_LABELLED}.")
     return lines
 
 
@@ -580,8 +602,35 @@ def _annotator_lines(annotators: list[dict[str, Any]]) -> list[str]:
                 else ""
             )
             + ")"
+            + _annotator_gold(person.get("gold"))
         ),
     )
+
+
+def _annotator_gold(gold: Mapping[str, Any] | None) -> str:
+    """The annotator's gold checks, as '; gold 2 of 3 right (0.667)' (the Dashboard's Annotators table,
+    ``analysis.inter_annotator.annotator_table``); nothing without a check."""
+    if not gold or not gold.get("n"):
+        return ""
+    right = gold.get("right", round(gold["accuracy"] * gold["n"]))
+    return f"; gold {right} of {gold['n']} right ({_num(gold['accuracy'])})"
+
+
+def annotator_gold_lines(annotators: list[dict[str, Any]]) -> list[str]:
+    """The annotators' gold checks in one line, as ``grader_gold_lines`` says the graders': how many annotators were
+    checked, how many checks, the share right over all checks and the annotator with the lowest share."""
+    checked = [a for a in annotators if (a.get("gold") or {}).get("n")]
+    if not checked:
+        return []
+    checks = sum(a["gold"]["n"] for a in checked)
+    right = sum(a["gold"].get("right", a["gold"]["accuracy"] * a["gold"]["n"]) for a in checked)
+    people = counted(len(checked), "annotator")
+    line = f"Gold checks (labels): {people}, {checks} check{'' if checks == 1 else 's'}, {right / checks:.0%} right"
+    if len(checked) > 1:
+        lowest = min(checked, key=lambda a: a["gold"]["accuracy"])  # the first by name among equals
+        n = lowest["gold"]["n"]
+        line += f"; lowest: {lowest['name']} {lowest['gold']['accuracy']:.0%} ({n} check{'' if n == 1 else 's'})"
+    return [line]
 
 
 def _model_pair_lines(pairs: list[dict[str, Any]]) -> list[str]:

@@ -321,6 +321,21 @@ class AnnotationSession(Base):
     rubric: Mapped[str] = mapped_column(Text, server_default=text("''"))
 
 
+class SessionMember(Base):
+    """One account allowed to work in one session (migration 0022). A session with no rows here is open to every
+    annotator; a session with rows is open only to those accounts (reviewers and admins see and work in every
+    session). Managed with ``judge-studio sessions members`` (``sessions.py``: ``session_members``,
+    ``change_session_members``); enforced by ``orchestration.annotation.AnswerDesk``."""
+
+    __tablename__ = "session_members"
+    __table_args__ = (UniqueConstraint("session_id", "annotator_id", name="uq_session_members_pair"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("annotation_sessions.id", ondelete="CASCADE"), index=True)
+    annotator_id: Mapped[int] = mapped_column(ForeignKey("annotators.id", ondelete="CASCADE"), index=True)
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+    added_by: Mapped[str | None] = mapped_column(String(100))
+
+
 class SessionDraw(Base):
     """One draw of a judge-uncertain-first session (append-only): what the lease could have drawn.
 

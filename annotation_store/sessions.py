@@ -18,7 +18,7 @@ from types import EllipsisType
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, object_session
 
 from annotation_store.assignment import (
@@ -39,12 +39,14 @@ from annotation_store.models import (
     SESSION_KINDS,
     VERDICT_VALUES,
     AnnotationSession,
+    Annotator,
     Comparison,
     Dataset,
     GoldLabel,
     GuidelineVersion,
     Label,
     Rating,
+    SessionMember,
 )
 from annotation_store.scales import GRADING_DEFAULTS, check_grading, check_rubric
 from annotation_store.views import HistoryItem, Progress, SessionView
@@ -70,7 +72,18 @@ MAX_LEASE_SECONDS = 7 * 24 * 3600
 MAX_GOLD_RATE = 0.5
 MAX_GUIDELINES = 50_000
 
-__all__ = ["FILL_ORDERS", "HistoryItem", "Progress", "SESSION_DEFAULTS", "SessionView", "SessionsMixin"]
+MEMBERS_NAMED = 20  # an unknown session or account is answered with at most this many known names
+
+__all__ = [
+    "FILL_ORDERS",
+    "HistoryItem",
+    "MemberScope",
+    "MembersChanged",
+    "Progress",
+    "SESSION_DEFAULTS",
+    "SessionView",
+    "SessionsMixin",
+]
 
 
 def _whole(value: Any) -> bool:
@@ -190,6 +203,66 @@ class GoldMark:
         return self.where or f"The mark of comparison {self.comparison_id}"
 
 
+@dataclass(frozen=True)
+class MemberScope:
+    """Who a session is open to, as one account asks (``SessionsMixin.member_scope``): ``limited`` when the
+    session has members (then only they, and reviewers and admins, may work in it), ``member`` when this
+    account is one, ``role`` the account's role (None: no such account)."""
+
+    limited: bool
+    member: bool
+    role: str | None
+
+
+@dataclass(frozen=True)
+class MembersChanged:
+    """What ``change_session_members`` did: accounts added, already members, removed; the members now."""
+
+    added: list[str]
+    already: list[str]
+    removed: list[str]
+    members: list[str]
+
+
+def _named(names: Sequence[str]) -> str:
+    """The first ``MEMBERS_NAMED`` of ``names`` for a message ("none" when there are none)."""
+    shown = ", ".join(repr(name) for name in names[:MEMBERS_NAMED])
+    return (shown + (", …" if len(names) > MEMBERS_NAMED else "")) or "none"
+
+
+def _members_session(session: Session, name: str) -> AnnotationSession:
+    """The session ``name`` (open or closed, either kind); unknown: StoreNotFound naming the sessions there are."""
+    row = session.scalar(select(AnnotationSession).where(AnnotationSession.name == (name or "").strip()))
+    if row is None:
+        known = list(session.scalars(select(AnnotationSession.name).order_by(AnnotationSession.name)))
+        raise StoreNotFound(f"There is no annotation session {name!r}; sessions: {_named(known)}. Nothing was changed.")
+    return row
+
+
+def _member_names(session: Session, session_id: int) -> list[str]:
+    query = (
+        select(Annotator.name)
+        .join(SessionMember, SessionMember.annotator_id == Annotator.id)
+        .where(SessionMember.session_id == session_id)
+        .order_by(Annotator.name)
+    )
+    return list(session.scalars(query))
+
+
+def _accounts_named(session: Session, names: Sequence[str]) -> dict[str, int]:
+    """name -> account id for each of ``names``; one unknown: StoreNotFound naming the accounts there are."""
+    wanted = list(dict.fromkeys(name.strip() for name in names if name and name.strip()))
+    query = select(Annotator.name, Annotator.id).where(Annotator.name.in_(wanted))
+    found: dict[str, int] = {name: int(account_id) for name, account_id in session.execute(query)}
+    missing = [name for name in wanted if name not in found]
+    if missing:
+        known = list(session.scalars(select(Annotator.name).where(Annotator.active.is_(True)).order_by(Annotator.name)))
+        raise StoreNotFound(
+            f"There is no account named {_named(missing)}; accounts: {_named(known)}. Nothing was changed."
+        )
+    return {name: found[name] for name in wanted}
+
+
 def _check_fill(row: AnnotationSession) -> None:
     """Depth fill orders the least-annotated hand-out; a judge-uncertain-first session draws by the judge's
     uncertainty (with known draw probabilities), which a fill order would change: refuse the pair."""
@@ -298,6 +371,70 @@ class SessionsMixin(StoreBase):
             else:
                 ids = uncertain_sessions(session, dataset_id)
             return _draw_frame(session, dataset_id, ids, whole_dataset=session_name is None)
+
+    # ------------------------------------------------------------------ members
+    def session_members(self, name: str) -> list[str]:
+        """The accounts a session is limited to, by name ([]: it is open to every annotator); an unknown
+        session is StoreNotFound naming the sessions there are."""
+        with self._read() as session:
+            return _member_names(session, _members_session(session, name).id)
+
+    def change_session_members(
+        self, name: str, add: Sequence[str] = (), remove: Sequence[str] = (), by: str | None = None
+    ) -> MembersChanged:
+        """Add and remove members of session ``name`` in one write transaction, all or nothing: an unknown session
+        or account, or removing an account that is not a member, is refused naming the known ones (adding a member
+        again is no change). ``by``: who made the change (kept with the row)."""
+        with self._write() as session:
+            row = _members_session(session, name)
+            current = set(_member_names(session, row.id))
+            adding = _accounts_named(session, add)
+            removing = _accounts_named(session, remove)
+            strangers = [who for who in removing if who not in current]
+            if strangers:
+                raise StoreNotFound(
+                    f"{_named(strangers)} {'is' if len(strangers) == 1 else 'are'} not a member of the session "
+                    f"{row.name!r}; members: {_named(sorted(current))}. Nothing was changed."
+                )
+            for who, account_id in adding.items():
+                if who not in current and who not in removing:
+                    session.add(SessionMember(session_id=row.id, annotator_id=account_id, added_by=by))
+            if removing:
+                gone = SessionMember.annotator_id.in_(list(removing.values()))
+                session.execute(delete(SessionMember).where(SessionMember.session_id == row.id, gone))
+            session.flush()
+            return MembersChanged(
+                added=[who for who in adding if who not in current and who not in removing],
+                already=[who for who in adding if who in current],
+                removed=list(removing),
+                members=_member_names(session, row.id),
+            )
+
+    def member_scope(self, session_name: str | None, account: str) -> MemberScope | None:
+        """Whether session ``session_name`` is limited to members and ``account`` is one, with the account's role,
+        in one SELECT; None when there is no such session (the answer flow then says so itself)."""
+        member = select(SessionMember.id).where(
+            SessionMember.session_id == AnnotationSession.id,
+            SessionMember.annotator_id == select(Annotator.id).where(Annotator.name == account).scalar_subquery(),
+        )
+        limited = select(SessionMember.id).where(SessionMember.session_id == AnnotationSession.id)
+        role = select(Annotator.role).where(Annotator.name == account).scalar_subquery()
+        query = select(limited.exists(), member.exists(), role).where(AnnotationSession.name == (session_name or ""))
+        with self._read() as session:
+            found = session.execute(query).first()
+        return MemberScope(bool(found[0]), bool(found[1]), found[2]) if found is not None else None
+
+    def sessions_closed_to(self, account: str) -> set[str]:
+        """The names of the sessions limited to members that ``account`` is not one of (one SELECT)."""
+        mine = select(SessionMember.session_id).join(Annotator, SessionMember.annotator_id == Annotator.id)
+        query = (
+            select(AnnotationSession.name)
+            .join(SessionMember, SessionMember.session_id == AnnotationSession.id)
+            .where(SessionMember.session_id.not_in(mine.where(Annotator.name == account)))
+            .distinct()
+        )
+        with self._read() as session:
+            return set(session.scalars(query))
 
     # ------------------------------------------------------------------ gold
     def set_gold(self, comparison_id: int, verdict: str, explanation: str = "") -> None:

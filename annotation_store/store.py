@@ -13,6 +13,7 @@ from pathlib import Path
 
 from annotation_store import storage
 from annotation_store.accounts import AccountsMixin
+from annotation_store.activity import ActivityMixin
 from annotation_store.answers import AnswerKind
 from annotation_store.app_secrets import AppSecretsMixin
 from annotation_store.dataset_removal import DatasetRemovalMixin
@@ -25,6 +26,7 @@ from annotation_store.guidelines import GuidelinesMixin
 from annotation_store.labels import LABELS, LabelsMixin
 from annotation_store.prompts import PromptsMixin
 from annotation_store.ratings import RATINGS, RatingsMixin
+from annotation_store.run_admin import RunAdminMixin
 from annotation_store.sessions import SessionsMixin
 from annotation_store.set_aside import SetAsideMixin
 from annotation_store.unfinished import UnfinishedMixin
@@ -68,7 +70,9 @@ class Store(
     GuidelinesMixin,
     AppSecretsMixin,
     DatasetRemovalMixin,
+    RunAdminMixin,
     SetAsideMixin,
+    ActivityMixin,
 ):
     """Open with :func:`open_store`. ``kinds``: the answer kinds by session kind, for ``lease``/``submit``."""
 

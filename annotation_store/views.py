@@ -182,7 +182,12 @@ class SessionView:
 @dataclass(frozen=True)
 class Progress:
     """``mine``: items this annotator has answered (answers and skips) in the session (or dataset);
-    ``done``: items with at least ``overlap`` answers there; ``total``: items in the dataset."""
+    ``done``: items with at least ``overlap`` answers there; ``total``: items in the dataset.
+
+    The annotator's own numbers: gold items count here like any other, in all three (``Standing``, the lead's,
+    counts them apart). Counted apart, an answer or a skip that left ``mine`` or ``done`` alone would tell the
+    annotator that item was gold (after a skip nothing else tells them, and a skipped item comes back); counted
+    in, ``mine`` never exceeds ``total`` and ``total`` is ``Standing.total + Standing.gold`` (s17 smallgaps)."""
 
     mine: int
     done: int

@@ -83,7 +83,7 @@ def _database_unreachable(location: str, exc: Exception, command: str = "") -> S
 
 
 def _run_command(args: argparse.Namespace, settings: Settings) -> None:
-    from cli import backup, commands, data, datasets, gold, prompts, users
+    from cli import backup, commands, data, datasets, gold, prompts, sessions, users
 
     runners = {
         "serve": lambda: commands.serve(settings),
@@ -101,6 +101,7 @@ def _run_command(args: argparse.Namespace, settings: Settings) -> None:
         "prompts": lambda: prompts.prompts_command(settings, args),
         "backup": lambda: backup.backup_command(settings, args),
         "datasets": lambda: datasets.datasets_command(settings, args),
+        "sessions": lambda: sessions.sessions_command(settings, args),
     }
     runners[args.command]()
 

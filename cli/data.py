@@ -150,6 +150,54 @@ def add_export(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--keep-empty", action="store_true", help="dpo: keep pairs whose chosen or rejected response is empty"
     )
+    add_export_people(parser)
+
+
+def add_export_people(parser: argparse.ArgumentParser) -> None:
+    """``export``'s options on whose labels count and how judge verdicts are read (s16 campaign finding 4,
+    analyst finding 7)."""
+    from settings.table import BY_NAME
+
+    parser.add_argument(
+        "--labels-from",
+        metavar="SESSION|imported|all",
+        help="labels, wide, dpo: whose labels are read (majorities, n_labels, rows): all (default), imported "
+        "(labels given in no session) or one session's name (session:NAME for a session named all or imported)",
+    )
+    parser.add_argument(
+        "--exclude-annotator",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="labels, wide, dpo: leave this person's labels out of the majorities, counts and rows; repeat for "
+        "more people (a set-aside account's labels are left out already)",
+    )
+    parser.add_argument(
+        "--min-labels",
+        type=_at_least_zero,
+        default=0,
+        metavar="N",
+        help="wide, dpo: keep only the comparisons with at least N counted labels (default 0: all)",
+    )
+    margin = BY_NAME["uncertain_margin"]
+    parser.add_argument(
+        "--uncertain-margin",
+        type=float,
+        default=None,
+        help=f"{margin.help}; the export's margin column records it (default {margin.default}; env "
+        f"{margin.env_var})".replace("%", "%%"),
+    )
+
+
+def _at_least_zero(text: str) -> int:
+    """``--min-labels``: a whole number, 0 or more (argparse says which option refused it)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
+    return value
 
 
 def import_command(settings: Settings, args: argparse.Namespace) -> None:
@@ -372,9 +420,15 @@ def only_dataset(names: list[str]) -> str:
 
 
 def export_command(settings: Settings, args: argparse.Namespace) -> None:
-    from orchestration.datasets import export_dataset_summary
+    from orchestration.datasets import ExportPeople, export_dataset_summary
 
     fmt = export_format(args.output, args.format)
+    people = ExportPeople(
+        labels_from=args.labels_from,
+        exclude=tuple(args.exclude_annotator),
+        min_labels=args.min_labels,
+        uncertain_margin=args.uncertain_margin,
+    )
     store = open_for_reading(settings)
     try:
         summary = export_dataset_summary(
@@ -386,6 +440,7 @@ def export_command(settings: Settings, args: argparse.Namespace) -> None:
             include_judges=args.judges,
             source=args.source,
             keep_empty=args.keep_empty,
+            people=people,
         )
     except BrokenPipeError:
         reader_left()

@@ -17,6 +17,7 @@ from cli.datasets import add_datasets
 from cli.gold import add_gold
 from cli.options import add_settings
 from cli.prompts import add_prompts
+from cli.sessions import add_sessions
 from cli.users import add_users
 
 DESCRIPTION = """Judge Studio: judge LLM responses with a local judge model and check the judge against people.
@@ -102,12 +103,14 @@ def _rate(parser: argparse.ArgumentParser) -> None:
 
 
 def _evaluate(parser: argparse.ArgumentParser) -> None:
-    import inspect
-
-    from evaluation.pipeline import PARTIAL_ORDER_RULES, EvaluationPipeline
+    from evaluation.defaults import (  # not evaluation.pipeline: --help loads no pandas (s17)
+        DEFAULT_CANDIDATE_MAX_NEW_TOKENS,
+        DEFAULT_CANDIDATE_PROMPT_FORMAT,
+        DEFAULT_RULE,
+        PARTIAL_ORDER_RULES,
+    )
     from judge_runtime.generation import PROMPT_FORMATS
 
-    pipeline = inspect.signature(EvaluationPipeline.__init__).parameters
     add_settings(parser, "evaluate")
     parser.add_argument(
         "candidates",
@@ -122,29 +125,29 @@ def _evaluate(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--rule",
         choices=PARTIAL_ORDER_RULES,
-        help=f"partial-order rule (default {pipeline['rule'].default})",
+        help=f"partial-order rule (default {DEFAULT_RULE})",
     )
     parser.add_argument(
         "--candidate-max-new-tokens",
         type=int,
-        help=f"model candidates: new tokens per response (default {pipeline['candidate_max_new_tokens'].default})",
+        help=f"model candidates: new tokens per response (default {DEFAULT_CANDIDATE_MAX_NEW_TOKENS})",
     )
     parser.add_argument(
         "--candidate-prompt",
         choices=PROMPT_FORMATS,
         help="model candidates: their chat template (auto, when they have one) or PandaLM's Alpaca template "
-        f"(default {pipeline['candidate_prompt_format'].default})",
+        f"(default {DEFAULT_CANDIDATE_PROMPT_FORMAT})",
     )
 
 
 def _checkup(parser: argparse.ArgumentParser) -> None:
-    from orchestration.checkup import DEFAULT_DATA_DIR, SUITES
+    from orchestration.checkup_names import DEFAULT_DATA_DIR, SUITE_NAMES  # no store nor pandas for --help (s17)
 
     add_settings(parser, "checkup")
     parser.add_argument(
         "--suite",
         action="append",
-        choices=list(SUITES),
+        choices=list(SUITE_NAMES),
         help="the pairs to check the judge on: evalbiasbench (80 pairs, six bias types; the default) or hhh "
         "(221 human-preference pairs); repeat for both",
     )
@@ -192,7 +195,15 @@ COMMAND_TABLE: dict[str, tuple[str, AddArguments]] = {
         add_gold,
     ),
     "prompts": ("your own judge prompts: add a version from a file, list versions, show one", add_prompts),
-    "datasets": ("list the datasets, or delete one with everything that belongs only to it", add_datasets),
+    "datasets": (
+        "list the datasets, or delete one with everything that belongs only to it; list, delete or merge "
+        "a dataset's judge runs",
+        add_datasets,
+    ),
+    "sessions": (
+        "annotation sessions: activity (labels per person and UTC day, gold checks, for payment); read-only",
+        add_sessions,
+    ),
     "backup": ("copy the SQLite database to a file, consistent while servers run (PostgreSQL: pg_dump)", add_backup),
 }
 COMMANDS = tuple(COMMAND_TABLE)

@@ -21,7 +21,11 @@ A judge verdict whose top two probabilities lie closer than the uncertain margin
 what it counts as (``analysis.verdicts.with_outcomes``): status and outcome "uncertain", no verdict,
 the verdict it leans to in ``leaning``, and its probabilities p_1, p_2, p_tie beside it. It is never a
 DPO pair. ``margin`` (default ``analysis.defaults.UNCERTAIN_MARGIN``) is applied when exporting, so
-a new margin needs no re-judging.
+a new margin needs no re-judging, and written into the rows it shaped (the ``margin`` column: MARGIN_COLUMN).
+
+Whose labels ``labels``, ``wide`` and ``dpo`` read is a ``PeopleFilter`` (``--labels-from``,
+``--exclude-annotator``, ``--min-labels``), on top of the set-aside rule; DPO pairs carry ``n_labels`` and
+``agreement`` (the share of those labels that pick the chosen response).
 
 CSV cells that start with ``=``, ``+``, ``-``, ``@`` (or a tab or carriage return) get a leading
 apostrophe: model outputs are untrusted text, and a spreadsheet would otherwise run such a cell as a
@@ -53,7 +57,7 @@ import os
 import secrets
 import stat
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, BinaryIO, TextIO, cast
 
@@ -62,8 +66,10 @@ import pandas as pd
 from analysis import majority_labels, verdict_that_counts
 from analysis.aggregation import settle
 from analysis.defaults import UNCERTAIN_MARGIN
-from analysis.label_scope import imported_label
+from analysis.label_scope import ALL, IMPORTED, imported_label
 from analysis.verdicts import PROBABILITY_COLUMNS, with_outcomes
+from analysis.wording import counted as counted_words
+from annotation_store.base import StoreNotFound
 from annotation_store.guidelines import version_at
 from annotation_store.store import Store, StoreError
 from annotation_store.views import ResponseView
@@ -101,6 +107,86 @@ LONG_COLUMNS = [
 ADJUDICATION_FIELDS = ["adjudication", "adjudicated_by", "adjudication_rationale"]
 #: What ``labels`` adds with ``include_judges``: how each verdict counts and the judge's probabilities.
 JUDGE_COLUMNS = ["outcome", "leaning", *PROBABILITY_COLUMNS]
+#: The uncertain margin the export applied (``margin``), in every row it shaped: a judge's row of ``labels`` and
+#: ``judgments``, a ``wide`` row when the dataset has judge runs, a ``dpo`` pair from a judge run (empty elsewhere),
+#: so a reader of the file alone knows which verdicts counted as "uncertain" (s16 analyst finding 7).
+MARGIN_COLUMN = "margin"
+
+
+@dataclass(frozen=True)
+class PeopleFilter:
+    """Whose labels the ``labels``, ``wide`` and ``dpo`` exports read, on top of the set-aside rule (a set-aside
+    account's labels are never counted: ``annotation_store.set_aside``). ``scope`` and ``session``:
+    ``--labels-from`` (``analysis.label_scope``: ALL, IMPORTED, or SESSION and the session's name; resolved and
+    checked by ``orchestration.metrics.label_scope_of``); ``excluded``: ``--exclude-annotator`` (their labels are
+    in no majority, no count and no row); ``min_labels``: ``--min-labels`` (``wide`` and ``dpo`` keep only the
+    comparisons with at least this many counted labels)."""
+
+    scope: str = ALL
+    session: str | None = None
+    excluded: frozenset[str] = field(default_factory=frozenset)
+    min_labels: int = 0
+
+    @property
+    def given(self) -> bool:
+        """Does it leave anything out (beyond the set-aside rule)?"""
+        return self.scope != ALL or bool(self.excluded) or self.min_labels > 0
+
+    @property
+    def picks(self) -> bool:
+        """Does it leave labels out (``--labels-from``, ``--exclude-annotator``)?"""
+        return self.scope != ALL or bool(self.excluded)
+
+    def keeps(self, annotator: Any, session: Any) -> bool:
+        """Is a label of ``annotator`` given in ``session`` (None: in none) read?"""
+        if str(annotator) in self.excluded:
+            return False
+        if self.scope == ALL:
+            return True
+        if self.scope == IMPORTED:
+            return imported_label(session)
+        return not imported_label(session) and str(session) == self.session
+
+    def kept(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The rows of ``frame`` (with ``annotator`` and ``session`` columns) whose label is read."""
+        if frame.empty or not self.picks:
+            return frame
+        keep = [self.keeps(a, s) for a, s in zip(frame["annotator"], frame["session"], strict=True)]
+        return frame[keep].reset_index(drop=True)
+
+
+NO_FILTER = PeopleFilter()
+
+
+def _counted_labels(store: Store, dataset: str, people: PeopleFilter) -> pd.DataFrame:
+    """``Store.labels`` (the counted labels: set-aside accounts' are not there) kept to ``people``'s."""
+    labels = store.labels(dataset)
+    if labels.empty or not people.picks:
+        return labels
+    sessions = store.label_sessions(dataset)[["comparison_id", "annotator", "session"]]
+    merged = labels.merge(sessions.astype({"annotator": str}), on=["comparison_id", "annotator"], how="left")
+    return people.kept(merged).drop(columns="session")
+
+
+def people_note(store: Store, dataset: str, people: PeopleFilter) -> str:
+    """What ``--exclude-annotator`` left out ("Left out 7 labels of 'ann4' ..."; "" when no one is excluded).
+    Raises StoreNotFound for a name with no label on the dataset, naming those who have."""
+    if not people.excluded:
+        return ""
+    names = sorted({str(name) for name in store.label_sessions(dataset)["annotator"]})
+    unknown = sorted(people.excluded - set(names))
+    if unknown:
+        raise StoreNotFound(
+            f"There is no annotator named {unknown[0]!r} with labels on dataset {dataset!r} "
+            f"(annotators: {', '.join(names) or 'none'})."
+        )
+    scoped = _counted_labels(store, dataset, PeopleFilter(people.scope, people.session))
+    left = int(scoped["annotator"].astype(str).isin(people.excluded).sum()) if not scoped.empty else 0
+    who = ", ".join(repr(name) for name in sorted(people.excluded))
+    return (
+        f"Left out {counted_words(left, 'label')} of {who} (--exclude-annotator): in no majority, count or row "
+        "of this export."
+    )
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -211,7 +297,12 @@ def _comparison_fields(dataset: str, item: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def labels_long(
-    store: Store, dataset: str, *, include_judges: bool = False, margin: float = UNCERTAIN_MARGIN
+    store: Store,
+    dataset: str,
+    *,
+    include_judges: bool = False,
+    margin: float = UNCERTAIN_MARGIN,
+    people: PeopleFilter = NO_FILTER,
 ) -> list[dict[str, Any]]:
     """One row per human label or skip (rater_kind "human", ``annotator_kind`` the person's kind; a skip has
     status "skipped" and no verdict; ``swapped``: the left/right order it was shown in, empty when not
@@ -219,12 +310,13 @@ def labels_long(
     with run id, presentation order, parse status, outcome ("1", "2", "tie", "uncertain" or the status),
     the leaning of an uncertain verdict and the probabilities). Every row carries its comparison's gold
     answer (``gold``, ``gold_answer``; a gold check scores ``first_verdict``), and every row of an
-    adjudicated comparison its ADJUDICATION_FIELDS (None elsewhere)."""
+    adjudicated comparison its ADJUDICATION_FIELDS (None elsewhere). A judge's row carries the ``margin`` applied;
+    ``people``: whose rows are listed (``--labels-from``, ``--exclude-annotator``)."""
     table = {int(item["id"]): item for item in _records(_texts(store, dataset))}
     final, gold = _adjudications(store, dataset), _gold_answers(store, dataset)
     rows: list[dict[str, Any]] = []
     unsettled = dict.fromkeys(ADJUDICATION_FIELDS)
-    for label in _records(_human_labels(store, dataset)):
+    for label in _records(people.kept(_human_labels(store, dataset))):
         comparison_id = int(label["comparison_id"])
         rows.append(
             {
@@ -236,7 +328,7 @@ def labels_long(
                 "verdict": label["verdict"],
                 "status": "skipped" if label["verdict"] is None else "ok",
             }
-            | {"outcome": label["verdict"], **dict.fromkeys(JUDGE_COLUMNS[1:])}  # every export the same columns
+            | {"outcome": label["verdict"], **dict.fromkeys([*JUDGE_COLUMNS[1:], MARGIN_COLUMN])}  # the same columns
             | _label_details(label, gold.get(comparison_id))
         )
     if include_judges:
@@ -256,6 +348,7 @@ def labels_long(
                     "outcome": verdict["outcome"],
                     "leaning": verdict["leaning"],
                     **{column: verdict[column] for column in PROBABILITY_COLUMNS},
+                    MARGIN_COLUMN: margin,
                     **_label_details(None, gold.get(comparison_id)),
                     "created_at": _when(verdict["created_at"]),  # when it was judged (a person's: first save)
                 }
@@ -298,6 +391,7 @@ JUDGMENT_COLUMNS = [
     "status",
     "verdict",
     *JUDGE_COLUMNS,
+    MARGIN_COLUMN,
     "reason",
     "reference",
     "raw_output",
@@ -330,6 +424,7 @@ def judgments(store: Store, dataset: str, *, margin: float = UNCERTAIN_MARGIN) -
                 "status": verdict["status"],
                 "verdict": verdict["verdict"],
                 **{column: verdict[column] for column in JUDGE_COLUMNS},
+                MARGIN_COLUMN: margin,
                 "reason": verdict["reason"],
                 "reference": verdict["reference"],
                 "raw_output": verdict["raw_output"],
@@ -504,21 +599,25 @@ def _judge_rating_rows(
     return rows
 
 
-def items_wide(store: Store, dataset: str, *, margin: float = UNCERTAIN_MARGIN) -> list[dict[str, Any]]:
+def items_wide(
+    store: Store, dataset: str, *, margin: float = UNCERTAIN_MARGIN, people: PeopleFilter = NO_FILTER
+) -> list[dict[str, Any]]:
     """One row per comparison: texts, ``label:<annotator>`` per person, ``majority`` (the annotators'),
     ``people_label`` (the adjudication where there is one, else the majority), ``n_labels``
     and ``judge:<model> #<run id>`` per judge run (its outcome: the verdict, "uncertain", or its parse status
     when it has none; always with the run id, ``_run_names``), plus ``judge:<model> #<run id>:swapped`` for runs
     that also judged the swapped order, and ``judge:<model> #<run id>:p_1`` / ``:p_2`` / ``:p_tie`` for runs with
     probabilities (``...:swapped:p_1`` ... for the swapped order's), ``annotator_kinds`` (each annotator's kind,
-    as JSON text: the same on every row, so ``import`` restores the kinds), and last the
-    ADJUDICATION_FIELDS. Empty cells: no label (no adjudication).
+    as JSON text: the same on every row, so ``import`` restores the kinds), ``margin`` (the uncertain margin the
+    judge columns were read with; empty without judge runs), and last the ADJUDICATION_FIELDS. Empty cells: no
+    label (no adjudication). ``people``: whose labels are read (their columns, the majority and ``n_labels``);
+    ``min_labels`` is applied by ``export_table``.
 
     ``import`` reads this layout back by itself (``interchange.importers``: the texts, every ``label:`` column,
     every judge run, the kinds); what it cannot carry (confidence, comments, times, sessions, skips, reasons,
     run fingerprints) is in the labels and judgments exports, and only ``backup`` keeps everything."""
     table = _texts(store, dataset)
-    labels = store.labels(dataset)
+    labels = _counted_labels(store, dataset, people)
     kinds = _annotator_kinds(store, labels)
     verdicts = _judge_rows(store, dataset, margin)
     annotators = sorted(set(labels["annotator"]))
@@ -557,6 +656,7 @@ def items_wide(store: Store, dataset: str, *, margin: float = UNCERTAIN_MARGIN) 
         row["people_label"] = settled["adjudication"] or majority.get(comparison_id)
         row["n_labels"] = int(counts.get(comparison_id, 0))
         row["annotator_kinds"] = kinds
+        row[MARGIN_COLUMN] = margin if names else None
         for run_id, name in names.items():
             row[f"judge:{name}"] = judged.get((comparison_id, run_id, False))
             if run_id in swapped_runs:
@@ -602,23 +702,39 @@ def usable_response(value: Any) -> bool:
 class DpoPairs:
     rows: list[dict[str, Any]]
     dropped: int  # pairs left out because the chosen or the rejected response is empty or not text
+    too_few: int = 0  # pairs left out because their comparison has fewer than ``min_labels`` counted labels
+    min_labels: int = 0
 
     @property
     def note(self) -> str:
-        if not self.dropped:
-            return ""
-        return (
-            f"Left out {self.dropped} of {self.dropped + len(self.rows)} pairs whose chosen or rejected response is "
-            "empty or not text (keep them with --keep-empty)."
-        )
+        lines = []
+        if self.too_few:
+            lines.append(
+                f"Left out {self.too_few} of {self.too_few + self.dropped + len(self.rows)} pairs whose comparison "
+                f"has fewer than {counted_words(self.min_labels, 'counted label')} (--min-labels {self.min_labels})."
+            )
+        if self.dropped:
+            lines.append(
+                f"Left out {self.dropped} of {self.dropped + len(self.rows)} pairs whose chosen or rejected response "
+                "is empty or not text (keep them with --keep-empty)."
+            )
+        return "\n".join(lines)
 
 
-def _preferences(store: Store, dataset: str, source: str, margin: float = UNCERTAIN_MARGIN) -> pd.DataFrame:
-    """The verdict that counts per comparison: the people's label (the majority, or a reviewer's
-    adjudication where there is one: ``analysis.aggregation.settle``), or one judge run's
-    (analysis.verdicts; an uncertain verdict is no preference)."""
+def _preferences(
+    store: Store, dataset: str, source: str, margin: float = UNCERTAIN_MARGIN, labels: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """The verdict that counts per comparison: the people's label (the majority of ``labels``, default every
+    counted label, or a reviewer's adjudication where there is one: ``analysis.aggregation.settle``), or one
+    judge run's (analysis.verdicts; an uncertain verdict is no preference)."""
     if source == "majority":
-        labels, final = store.labels(dataset), store.adjudications(dataset)
+        final = store.adjudications(dataset)
+        labels = store.labels(dataset) if labels is None else labels
+        if labels.empty and final.empty and not store.labels(dataset).empty:
+            raise NothingToExport(
+                f"No label of dataset {dataset!r} is left after --labels-from / --exclude-annotator, so there is no "
+                "majority preference to export as DPO pairs."
+            )
         if labels.empty and final.empty:
             verdicts = store.judge_verdicts(dataset)
             runs = (
@@ -643,7 +759,13 @@ def _preferences(store: Store, dataset: str, source: str, margin: float = UNCERT
 
 
 def dpo_pairs(
-    store: Store, dataset: str, *, source: str = "majority", keep_empty: bool = False, margin: float = UNCERTAIN_MARGIN
+    store: Store,
+    dataset: str,
+    *,
+    source: str = "majority",
+    keep_empty: bool = False,
+    margin: float = UNCERTAIN_MARGIN,
+    people: PeopleFilter = NO_FILTER,
 ) -> DpoPairs:
     """Preference pairs for DPO: ``prompt`` (the text: instruction, then input), ``chosen``, ``rejected``
     (TRL's layout), plus ``prompt_key`` (the prompt's key, as in the other exports) and provenance.
@@ -654,14 +776,28 @@ def dpo_pairs(
     counts; uncertain verdicts at ``margin`` are no preference). Only decisive preferences ("1" / "2")
     make a pair. Pairs whose chosen or rejected
     response is empty or not text are left out and counted, unless ``keep_empty``.
+
+    Each pair says how many people's labels lie behind it and how far they agree: ``n_labels`` (the counted
+    labels on its comparison, as ``people`` reads them) and ``agreement`` (the share of those that pick the pair's
+    chosen response, 0-1: for a majority pair the majority's share; empty when ``n_labels`` is 0); ``margin``:
+    the uncertain margin, for a pair from a judge run. ``people``: whose labels count (``--labels-from``,
+    ``--exclude-annotator``) and ``min_labels`` (pairs with fewer counted labels are left out and counted).
     """
     table = {int(item["id"]): item for item in _records(_texts(store, dataset))}
-    people = source == "majority"
-    reviewers = {c: a["adjudicated_by"] for c, a in _adjudications(store, dataset).items()} if people else {}
+    by_people = source == "majority"
+    reviewers = {c: a["adjudicated_by"] for c, a in _adjudications(store, dataset).items()} if by_people else {}
+    labels = _counted_labels(store, dataset, people)
+    given: dict[int, list[str]] = {}
+    for label in _records(labels):
+        given.setdefault(int(label["comparison_id"]), []).append(str(label["verdict"]))
     rows: list[dict[str, Any]] = []
-    dropped = 0
-    for preference in _records(_preferences(store, dataset, source, margin)):
+    dropped = too_few = 0
+    for preference in _records(_preferences(store, dataset, source, margin, labels)):
         if preference["verdict"] not in ("1", "2"):
+            continue
+        votes = given.get(int(preference["comparison_id"]), [])
+        if len(votes) < people.min_labels:
+            too_few += 1
             continue
         item = table[int(preference["comparison_id"])]
         first_wins = preference["verdict"] == "1"
@@ -684,9 +820,12 @@ def dpo_pairs(
                 "category": item["category"],
                 "source": source,
                 "adjudicated_by": reviewers.get(int(preference["comparison_id"])),
+                "n_labels": len(votes),
+                "agreement": votes.count(str(preference["verdict"])) / len(votes) if votes else None,
+                MARGIN_COLUMN: None if by_people else margin,
             }
         )
-    return DpoPairs(rows, dropped)
+    return DpoPairs(rows, dropped, too_few, people.min_labels)
 
 
 def neutralize(value: Any) -> Any:
@@ -720,7 +859,7 @@ COLUMN_TYPES: dict[str, str] = {
     **dict.fromkeys(["comparison_id", "response_id", "run_id", "scale", "n_labels", "guideline_version"], "int"),
     **dict.fromkeys(["confidence", "time_on_item_ms", "first_rating", "gold_low", "gold_high", "version"], "int"),
     **dict.fromkeys(["swapped", "skipped", "gold", "imported", "set_aside", "flagged"], "bool"),
-    **dict.fromkeys([*PROBABILITY_COLUMNS, "rating", "rating_sd"], "float"),
+    **dict.fromkeys([*PROBABILITY_COLUMNS, "rating", "rating_sd", "agreement", MARGIN_COLUMN], "float"),
 }
 _PROBABILITY_SUFFIXES = tuple(f":{column}" for column in PROBABILITY_COLUMNS)
 _CONVERT: dict[str, Any] = {"int": int, "bool": bool, "float": float}
@@ -730,7 +869,7 @@ _CONVERT: dict[str, Any] = {"int": int, "bool": bool, "float": float}
 WIDE_COLUMNS = ["comparison_id", "dataset", "prompt_key", "category", "instruction", "input", "reference", "model1"]
 WIDE_COLUMNS += ["model2", "response1", "response2", "majority", "people_label", "n_labels", "annotator_kinds"]
 DPO_COLUMNS = ["prompt", "chosen", "rejected", "chosen_model", "rejected_model", "comparison_id", "dataset"]
-DPO_COLUMNS += ["prompt_key", "category", "source", "adjudicated_by"]
+DPO_COLUMNS += ["prompt_key", "category", "source", "adjudicated_by", "n_labels", "agreement", MARGIN_COLUMN]
 
 
 def column_type(name: str) -> str | None:
@@ -751,6 +890,7 @@ def _export_columns() -> set[str]:
     return {
         *LONG_COLUMNS,
         *JUDGE_COLUMNS,
+        MARGIN_COLUMN,
         *LABEL_DETAIL_COLUMNS,
         *ADJUDICATION_FIELDS,
         *JUDGMENT_COLUMNS,
@@ -942,23 +1082,51 @@ def export_table(
     source: str = "majority",
     keep_empty: bool = False,
     margin: float = UNCERTAIN_MARGIN,
+    people: PeopleFilter = NO_FILTER,
 ) -> ExportTable:
-    """The rows of one export kind, its leading columns, and what was left out (DPO pairs).
-    ``margin``: the uncertain margin applied to judge verdicts (see the module docstring)."""
+    """The rows of one export kind, its leading columns, and what was left out (DPO pairs, ``people``'s labels).
+    ``margin``: the uncertain margin applied to judge verdicts (see the module docstring); ``people``: whose
+    labels ``labels``, ``wide`` and ``dpo`` read and (``wide``, ``dpo``) the fewest counted labels a comparison
+    needs (``PeopleFilter``); the other kinds refuse it."""
+    _check_people(kind, people)
+    said = people_note(store, dataset, people)
     if kind == "labels":
-        rows = labels_long(store, dataset, include_judges=include_judges, margin=margin)
-        return ExportTable(rows, LONG_COLUMNS + JUDGE_COLUMNS + LABEL_DETAIL_COLUMNS + ADJUDICATION_FIELDS)
+        rows = labels_long(store, dataset, include_judges=include_judges, margin=margin, people=people)
+        columns = LONG_COLUMNS + JUDGE_COLUMNS + [MARGIN_COLUMN] + LABEL_DETAIL_COLUMNS + ADJUDICATION_FIELDS
+        return ExportTable(rows, columns, said)
     if kind == "wide":
-        return ExportTable(items_wide(store, dataset, margin=margin), [])
+        rows = items_wide(store, dataset, margin=margin, people=people)
+        kept = [row for row in rows if row["n_labels"] >= people.min_labels]
+        if len(kept) < len(rows):
+            fewer = counted_words(people.min_labels, "counted label")
+            left = f"Left out {len(rows) - len(kept)} of {len(rows)} comparisons with fewer than {fewer} "
+            said = "\n".join(filter(None, (said, left + f"(--min-labels {people.min_labels}).")))
+        return ExportTable(kept, [], said)
     if kind == "judgments":
         return ExportTable(judgments(store, dataset, margin=margin), JUDGMENT_COLUMNS)
     if kind == "ratings":
         columns = RATING_EXPORT_COLUMNS + JUDGE_RATING_EXPORT_COLUMNS
         return ExportTable(ratings_long(store, dataset, include_judges=include_judges), columns)
     if kind == "dpo":
-        pairs = dpo_pairs(store, dataset, source=source, keep_empty=keep_empty, margin=margin)
-        return ExportTable(pairs.rows, ["prompt", "chosen", "rejected"], pairs.note, pairs.dropped)
+        pairs = dpo_pairs(store, dataset, source=source, keep_empty=keep_empty, margin=margin, people=people)
+        note = "\n".join(filter(None, (said, pairs.note)))
+        return ExportTable(pairs.rows, ["prompt", "chosen", "rejected"], note, pairs.dropped)
     raise StoreError(f"Unknown export {kind!r}; use one of {', '.join(EXPORT_KINDS)}.")
+
+
+#: The export kinds that read people's pairwise labels, so take a ``PeopleFilter``.
+PEOPLE_KINDS = ("labels", "wide", "dpo")
+
+
+def _check_people(kind: str, people: PeopleFilter) -> None:
+    """Refuse a ``PeopleFilter`` an export kind cannot apply (it would be silently ignored)."""
+    if people.min_labels < 0:
+        raise InvalidInput(f"--min-labels must be 0 or more, not {people.min_labels}.")
+    if people.min_labels and kind not in ("wide", "dpo"):
+        raise InvalidInput(f"--min-labels applies to --kind wide and dpo, not {kind}.")
+    if people.picks and kind in EXPORT_KINDS and kind not in PEOPLE_KINDS:
+        what = "--labels-from" if people.scope != ALL else "--exclude-annotator"
+        raise InvalidInput(f"{what} applies to --kind labels, wide and dpo (people's pairwise labels), not {kind}.")
 
 
 def export_rows(

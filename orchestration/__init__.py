@@ -1,14 +1,15 @@
 """Joins judge_runtime and annotation_store for the CLI and the UI (the only place that knows both).
 
-The names below load on first use (PEP 562): ``from orchestration.access import Access`` (``users list``) or
-``from orchestration import Access`` loads the accounts' module alone, not every desk, the importers and the
-report's statistics with it. No public name here is also a submodule's name, so importing a submodule never
-hides one."""
+The names below load on first use (PEP 562, through ``analysis.lazy``): ``from orchestration.access import
+Access`` (``users list``) or ``from orchestration import Access`` loads the accounts' module alone, not every
+desk, the importers and the report's statistics with it. No public name here is also a submodule's name, so
+importing a submodule never hides one."""
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from analysis.lazy import LazyNames, homes_of
 
 if TYPE_CHECKING:
     from orchestration.access import Access, AccessDenied, User
@@ -63,22 +64,9 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "orchestration.service": ("CaseProgress", "Dashboard", "RatingRunSummary", "RunSummary", "Studio"),
     "settings": ("Settings",),
 }
-_HOMES = {name: module for module, names in _MODULES.items() for name in names}
-
-
-def __getattr__(name: str) -> Any:
-    """A public name, imported from its module at its first use (and kept here)."""
-    try:
-        module = _HOMES[name]
-    except KeyError:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_HOMES})
+_LAZY = LazyNames(__name__, homes_of(_MODULES))  # ``analysis.lazy``: the one loader, analysis's too
+__getattr__ = _LAZY.load
+__dir__ = _LAZY.names
 
 
 __all__ = [

@@ -23,6 +23,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from analysis.verdicts import UNCERTAIN, outcome
 from annotation_store import (
+    ROLE_RANK,
     ComparisonView,
     LabelView,
     Progress,
@@ -34,12 +35,16 @@ from annotation_store import (
     Turn,
     VerdictView,
 )
+from annotation_store.sessions import MembersChanged, MemberScope
 from errors import InvalidInput, StudioError
-from orchestration.access import Access, AccessDenied, Account, User, admitted
+from orchestration.access import SECURITY_LOG, Access, AccessDenied, Account, User, admitted
 from orchestration.item_handles import SEES_IDS, HandleBook, ItemRef, Viewer, names_an_item, renamed, viewer_of
 from orchestration.metrics import margin_setting
 
 CHOICES = ("left", "right", "tie", "skip")
+#: The lowest role that sees and works in every open session, members or not (to manage them); below it, a
+#: session with members (``judge-studio sessions members``, migration 0022) is open to its members only.
+SEES_EVERY_SESSION = "reviewer"
 SKIPS_LISTED = 10  # the done note names at most this many skipped items (then "…")
 SKIPPED_LEAD = "You skipped "  # how ``skipped_note`` begins (the pages put it first, under their own heading)
 # how a desk names an item of a session to the person it serves (``AnswerDesk._namer``)
@@ -82,6 +87,46 @@ def explained_for(explanation: str, swapped: bool) -> str:
         return explanation
     first, second = ("right", "left") if swapped else ("left", "right")
     return f"{text} (Response 1 is the one you saw on the {first}, Response 2 the one on the {second}.)"
+
+
+def not_open_to_you(session_name: str) -> str:
+    """The refusal of a session limited to members that the caller is not one of (the pages and REST, 403)."""
+    return f"Session {session_name!r} is not open to you; ask its admin."
+
+
+def open_to(scope: MemberScope | None) -> bool:
+    """The one rule of who may work in a session: a session with no members (or none by that name: the answer
+    flow says so itself) is open to everyone; one with members to them, and to reviewers and admins."""
+    if scope is None or not scope.limited or scope.member:
+        return True
+    return scope.role is not None and ROLE_RANK.get(scope.role, -1) >= ROLE_RANK[SEES_EVERY_SESSION]
+
+
+def session_members(access: Access, actor: str | None, session_name: str) -> list[str]:
+    """The accounts session ``session_name`` is limited to ([]: open to every annotator); admin."""
+    access.require(actor, "admin")
+    return access.store.session_members(session_name)
+
+
+def change_session_members(
+    access: Access, actor: str | None, session_name: str, add: list[str], remove: list[str]
+) -> MembersChanged:
+    """Add and remove members of a session (admin; all or nothing, ``Store.change_session_members``), logged
+    to the security log like other account changes."""
+    user = access.require(actor, "admin")
+    changed = access.store.change_session_members(session_name, add, remove, by=user.name)
+    if changed.added or changed.removed:
+        SECURITY_LOG.info(
+            "session members changed: %r: added %s, removed %s (now %s) by %r",
+            session_name.strip(),
+            ", ".join(repr(name) for name in changed.added) or "none",
+            ", ".join(repr(name) for name in changed.removed) or "none",
+            f"{len(changed.members)} member{'' if len(changed.members) == 1 else 's'}"
+            if changed.members
+            else "open to every annotator",
+            user.name,
+        )
+    return changed
 
 
 def names_after(submitted: Submitted) -> bool:
@@ -291,9 +336,29 @@ class AnswerDesk(Generic[ItemT, OutcomeT]):
             return renamed(text, lambda _id: None)
 
     def sessions(self, actor: str | None) -> list[SessionView]:
-        """The open sessions of this desk's kind."""
-        self._user(actor)
-        return self.open_sessions()
+        """The open sessions of this desk's kind that ``actor`` may work in (``open_to``): reviewers and admins
+        get all of them; an annotator not those limited to members they are not one of."""
+        user = self.access.require(actor, "annotator")
+        found = self.open_sessions()
+        if user.can(SEES_EVERY_SESSION) or not found:
+            return found
+        closed = self.store.sessions_closed_to(user.name)
+        return [s for s in found if s.name not in closed]
+
+    def sessions_for_everyone(self) -> list[SessionView]:
+        """The open sessions of this desk's kind with no members (open to every annotator), with no role check: what
+        a page's session picker is built with, before the page load sets each person's own (``sessions``), so the
+        page sent to everyone names no session limited to members."""
+        found = self.open_sessions()
+        limited = self.store.sessions_closed_to("") if found else set()  # no account is called '': every limited one
+        return [s for s in found if s.name not in limited]
+
+    def require_open_to(self, actor: str | None, session_name: str | None) -> None:
+        """Refuse (``AccessDenied``, 403) a session limited to members that ``actor`` is not one of: the one check,
+        run before every lease, submit, reopen and ← Previous of the pages and REST. No session, no actor, or an
+        unknown one: nothing to say here (the store refuses them with its own message)."""
+        if actor and session_name and not open_to(self.store.member_scope(session_name, actor)):
+            raise AccessDenied(not_open_to_you(session_name))
 
     def open_sessions(self) -> list[SessionView]:
         """The open sessions of this desk's kind, with no role check: for a page's session picker, built once
@@ -308,6 +373,7 @@ class AnswerDesk(Generic[ItemT, OutcomeT]):
 
     def next_item(self, actor: str | None, session_name: str | None) -> ItemT | None:
         """Lease the next item (see ``Store.lease``); None when this annotator is done with the session."""
+        self.require_open_to(actor, session_name)
         seen: list[Viewer] = []
         with self._told(actor, session_name, seen):
             turn = self.store.lease(self.kind.name, actor or "", session_name, admit=self._admit(actor, seen=seen))
@@ -321,6 +387,7 @@ class AnswerDesk(Generic[ItemT, OutcomeT]):
         if handle is not None:
             if not actor:
                 admitted(actor, None)  # raises "not logged in"
+            self.require_open_to(actor, session_name)  # before the handle: a 403, not "no such item"
             found = self.handles.resolve(actor or "", session_name, handle)
             return ItemRef(found, handle.strip().upper(), self.kind.noun, False)
         if item_id is None:
@@ -399,6 +466,7 @@ class AnswerDesk(Generic[ItemT, OutcomeT]):
     def open_item(self, actor: str | None, session_name: str | None, item_id: int) -> ItemT:
         """An item this annotator was handed in this session (to look at or edit their answer)."""
         viewer = self._viewer(actor)
+        self.require_open_to(actor, session_name)
         with self._told(actor, session_name, [viewer]):
             turn = self.store.reopen(self.kind.name, actor or "", session_name, item_id)
         return self._item(turn, viewer)
@@ -416,6 +484,7 @@ class AnswerDesk(Generic[ItemT, OutcomeT]):
     def previous(self, actor: str | None, session_name: str | None, current: int | None) -> ItemT | None:
         """The item this annotator answered before ``current`` (or their latest), or None."""
         viewer = self._viewer(actor)
+        self.require_open_to(actor, session_name)
         with self._told(actor, session_name, [viewer]):
             turn = self.store.previous(self.kind.name, actor or "", session_name, current)
         return self._item(turn, viewer) if turn is not None else None
@@ -434,6 +503,7 @@ class AnswerDesk(Generic[ItemT, OutcomeT]):
     ) -> OutcomeT:
         """Submit an answer (the kind's values, e.g. ``{"verdict": "1"}`` or ``{"rating": 7}``); with
         ``then_next`` the outcome also carries the next lease, taken in the same write transaction."""
+        self.require_open_to(actor, session_name)
         seen: list[Viewer] = []
         with self._told(actor, session_name, seen):
             submitted = self.store.submit(

@@ -18,7 +18,7 @@ import shlex
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
 import pandas as pd
@@ -31,6 +31,7 @@ from analysis import (
     Agreement,
     Bias,
     InterAnnotator,
+    JudgeRun,
     PartialOrder,
     RatingSummary,
     Report,
@@ -93,6 +94,43 @@ CATEGORY_COLUMNS = ["category", "comparisons", "labelled", "labels", "n", "accur
 
 
 @dataclass(frozen=True)
+class RunRows:
+    """Every judge run of the dataset with its verdicts, every person's label (whatever the page's "Labels from")
+    and the adjudications, taken from the rows the dashboard read: the judge-versions and judges-compared blocks
+    shown beside the chosen run are computed from them, with no read of their own (each read the dataset's
+    verdicts and labels again: s16 notes). The same figures as ``prompts.judge_versions_of`` and
+    ``metrics.judges_compared_of``."""
+
+    runs: tuple[JudgeRun, ...] = ()
+    verdicts: pd.DataFrame | None = None
+    labels: pd.DataFrame | None = None
+    adjudications: pd.DataFrame | None = None
+    margin: float = 0.0
+
+    def judge_versions(self) -> list[dict[str, Any]]:
+        """The dataset's judge versions with each run's agreement with people; [] under two runs (one run is
+        one version: its figures are the dashboard's own)."""
+        from analysis.judge_versions import judge_versions, run_agreements
+
+        if len(self.runs) < 2 or self.verdicts is None or self.labels is None:
+            return []
+        agreements = run_agreements(
+            self.runs, self.verdicts, self.labels, margin=self.margin, adjudications=self.adjudications
+        )
+        return judge_versions(agreements)
+
+    def judges_compared(self) -> dict[str, Any] | None:
+        """The dataset's judge runs compared in pairs; None under two runs."""
+        from analysis.judges_compared import judges_compared_of_rows
+
+        if len(self.runs) < 2 or self.verdicts is None or self.labels is None:
+            return None
+        return judges_compared_of_rows(
+            self.runs, self.verdicts, self.labels, margin=self.margin, adjudications=self.adjudications
+        )
+
+
+@dataclass(frozen=True)
 class Dashboard:
     key: str  # changes whenever any figure can change (a hash of everything read)
     dataset: str | None
@@ -122,6 +160,11 @@ class Dashboard:
     grading_sessions: tuple[tuple[str, int], ...] = ()
     # "N imported labels left out: they carry their import time" ('' when over_time left none out)
     over_time_note: str = ""
+    # (account, labels on this dataset) of each account whose answers are set aside (``users set-aside``): they
+    # count in no figure, so the Annotators table leaves them out; the page names them under it
+    set_aside: tuple[tuple[str, int], ...] = ()
+    # every run's rows from the same read (``build_dashboard`` sets them on each call; the cached board has none)
+    run_rows: RunRows = field(default_factory=RunRows, compare=False, repr=False)
 
     @property
     def pairwise(self) -> bool:
@@ -245,6 +288,11 @@ def _empty_inputs(dataset: str | None) -> ReportInputs:
 def _read(store: Store, dataset: str | None, run_id: int | None, labels_from: str | None = None) -> ReportInputs:
     """The dataset's rows with only one judge run: ``run_id`` if it judged the dataset, else the run
     that judged most recently (None when none did); people's labels kept to ``labels_from``'s scope."""
+    return _one_run(_read_all(store, dataset, labels_from), run_id)
+
+
+def _read_all(store: Store, dataset: str | None, labels_from: str | None = None) -> ReportInputs:
+    """The dataset's rows with every judge run; people's labels kept to ``labels_from``'s scope."""
     if dataset is None:
         return _empty_inputs(dataset)
     try:  # a grading-only dataset (responses, no comparisons) has its ratings section; the rest is empty
@@ -255,6 +303,12 @@ def _read(store: Store, dataset: str | None, run_id: int | None, labels_from: st
         raise  # a session that is not on the dataset: said, not shown as an empty dashboard
     except StoreError:  # unknown, or neither comparisons nor responses: the empty dashboard
         return _empty_inputs(dataset)
+    return inputs
+
+
+def _one_run(inputs: ReportInputs, run_id: int | None) -> ReportInputs:
+    """``inputs`` with only one judge run: ``run_id`` if it judged the dataset, else the run that judged most
+    recently (None when none did)."""
     verdicts = inputs.verdicts
     if verdicts.empty:
         return inputs
@@ -311,14 +365,40 @@ def build_dashboard(
     whose labels the people figures read (``orchestration.metrics.label_scope_of``; None: every label).
     """
     memory = cache if cache is not None else REPORT_CACHE
-    inputs = _read(store, dataset, run_id, labels_from)
+    every_run = _read_all(store, dataset, labels_from)
+    inputs = _one_run(every_run, run_id)
     chosen = margin_setting(margin)
-    sessions = _grading_sessions(store, dataset)
-    key = (*_fingerprint(inputs, alpha, chosen), sessions, inputs.label_scope)
+    sessions, aside = _grading_sessions(store, dataset), set_aside_labels(store, dataset)
+    key = (*_fingerprint(inputs, alpha, chosen), sessions, aside, inputs.label_scope)
     name = f"{hash(key) & 0xFFFFFFFFFFFF:012x}"
-    return memory.board(
-        key, lambda: dataclasses.replace(_compute(inputs, (alpha, chosen), memory, name), grading_sessions=sessions)
+    board = memory.board(
+        key,
+        lambda: dataclasses.replace(
+            _compute(inputs, (alpha, chosen), memory, name), grading_sessions=sessions, set_aside=aside
+        ),
     )
+    if dataset is None or len(every_run.runs) < 2:  # nothing to compare: the cached board itself
+        return board
+    return dataclasses.replace(board, run_rows=_run_rows(store, every_run, chosen))
+
+
+def _run_rows(store: Store, inputs: ReportInputs, margin: float) -> RunRows:
+    """Every run's rows of this read (``RunRows``); the labels of every person: read again only when the page
+    keeps people's figures to one session or the imported labels (the blocks are over every label)."""
+    scope = inputs.label_scope
+    labels = inputs.labels if scope is None or scope.kind == ALL else store.labels(str(inputs.dataset))
+    runs = tuple(inputs.runs)
+    return RunRows(runs, inputs.verdicts, labels, inputs.adjudications, margin)
+
+
+def set_aside_labels(store: Store, dataset: str | None) -> tuple[tuple[str, int], ...]:
+    """(account, labels on ``dataset``) of each account whose answers are set aside and that labelled it, by
+    name (``annotation_store.set_aside``): one small query when no account is set aside, as nearly always."""
+    if dataset is None or not store.set_aside_accounts():
+        return ()
+    details = store.label_details(dataset, with_set_aside=True)
+    counts = details[details["set_aside"]].groupby("annotator").size()
+    return tuple((str(name), int(n)) for name, n in sorted(counts.items()))
 
 
 def _grading_sessions(store: Store, dataset: str | None) -> tuple[tuple[str, int], ...]:

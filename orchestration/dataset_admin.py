@@ -1,10 +1,14 @@
 """Removing a dataset (admin only): what it holds, and deleting it with everything that belongs only to it.
 
-One use case for the command line (``judge-studio datasets list|delete``), the REST API
+One use case for the command line (``judge-studio datasets list|delete|runs|delete-run|merge-runs``), the REST API
 (``DELETE /api/v1/datasets/{name}``) and the Admin page: each shows ``contents_text`` first and then calls
 ``DatasetAdmin.delete``, which the store carries out in one transaction (``Store.delete_dataset``).
 Accounts are never deleted. A dataset with an open session is refused unless ``force``: people may be
 answering it at that moment.
+
+One judge run of a dataset (``runs``, ``delete_run``, ``merge_runs``; s16 judge-shopper finding 6): a try-out run
+deleted without the dataset, two runs of one judge split by imports before session 16 put back together. The store
+does each in one transaction (``annotation_store/run_admin.py``); people's labels are never touched.
 """
 
 from __future__ import annotations
@@ -12,9 +16,19 @@ from __future__ import annotations
 from analysis.report_text import counted
 from annotation_store import Store, StoreError
 from annotation_store.dataset_removal import DatasetContents
+from annotation_store.run_admin import DatasetRun, RunsMerged
 from orchestration.access import Access
 
-__all__ = ["NO_UNDO", "DatasetAdmin", "DatasetContents", "contents_text"]
+__all__ = [
+    "NO_UNDO",
+    "DatasetAdmin",
+    "DatasetContents",
+    "DatasetRun",
+    "RunsMerged",
+    "contents_text",
+    "merged_text",
+    "run_contents_text",
+]
 
 #: Said wherever a delete is confirmed (the CLI's prompt, the Admin page, the REST route's description): the point
 #: of no return names the one lossless copy (s14 steward: exports do not import back).
@@ -40,6 +54,24 @@ def contents_text(c: DatasetContents) -> str:
     return text
 
 
+def run_contents_text(run: DatasetRun) -> str:
+    """ "4 judge verdicts" (and "3 judge ratings" where it has any): what deleting ``run`` from its dataset removes."""
+    parts = [counted(run.verdicts, "judge verdict")] if run.verdicts or not run.ratings else []
+    parts += [counted(run.ratings, "judge rating")] if run.ratings else []
+    return " and ".join(parts)
+
+
+def merged_text(merged: RunsMerged) -> str:
+    """ "merged run 2 into run 1 (now 60 verdicts)": what ``merge_runs`` did, in one line."""
+    now = counted(merged.verdicts, "verdict")
+    if merged.ratings:
+        now += f", {counted(merged.ratings, 'rating')}"
+    text = f"merged run {merged.from_run} into run {merged.into} (now {now})"
+    if not merged.from_deleted:
+        text += f"; run {merged.from_run} keeps its verdicts on other datasets"
+    return text
+
+
 class DatasetAdmin:
     """Admin-only reads and the delete; every method asks ``Access.require(actor, "admin")`` first."""
 
@@ -62,3 +94,24 @@ class DatasetAdmin:
         if typed is not None and typed.strip() != name:
             raise StoreError(f"Type the dataset's name ({name!r}) exactly to confirm; nothing was deleted.")
         return self.store.delete_dataset(name, force=force)
+
+    def runs(self, actor: str | None, dataset: str) -> list[DatasetRun]:
+        """The judge runs on ``dataset``, oldest first (StoreNotFound naming the datasets when unknown)."""
+        self.access.require(actor, "admin")
+        return self.store.dataset_runs(dataset)
+
+    def run(self, actor: str | None, dataset: str, run_id: int) -> DatasetRun:
+        """Run ``run_id`` as ``dataset`` sees it: what ``delete_run`` would delete."""
+        self.access.require(actor, "admin")
+        return self.store.dataset_run(dataset, run_id)
+
+    def delete_run(self, actor: str | None, dataset: str, run_id: int) -> tuple[DatasetRun, bool]:
+        """Delete run ``run_id``'s verdicts and ratings on ``dataset`` (and the run, once it holds nothing else);
+        returns what was deleted and whether the run itself went."""
+        self.access.require(actor, "admin")
+        return self.store.delete_dataset_run(dataset, run_id)
+
+    def merge_runs(self, actor: str | None, dataset: str, into: int, from_run: int) -> RunsMerged:
+        """Move run ``from_run``'s verdicts on ``dataset`` into run ``into`` (the same judge, nothing judged twice)."""
+        self.access.require(actor, "admin")
+        return self.store.merge_dataset_runs(dataset, into, from_run)

@@ -23,6 +23,7 @@ from interchange.exporters import (
     EXPORT_FORMATS,
     EXPORT_KINDS,
     NothingToExport,
+    PeopleFilter,
     export_table,
     write_file,
     write_rows,
@@ -46,7 +47,7 @@ from interchange.importers import (
     parse_mapping,
 )
 from orchestration.catalog import require_dataset
-from orchestration.metrics import PeopleOptions, margin_setting, metrics_report
+from orchestration.metrics import PeopleOptions, label_scope_of, margin_setting, metrics_report
 from settings import Settings
 
 __all__ = [
@@ -57,6 +58,7 @@ __all__ = [
     "ImportOptions",
     "NothingToExport",
     "dataset_metrics",
+    "ExportPeople",
     "export_dataset",
     "export_dataset_summary",
     "format_report",
@@ -224,6 +226,7 @@ def export_dataset(
     include_judges: bool = False,
     source: str = "majority",
     keep_empty: bool = False,
+    people: ExportPeople | None = None,
 ) -> int:
     """``export_dataset_summary``'s row count (for callers that only report the number of rows)."""
     summary = export_dataset_summary(
@@ -235,8 +238,27 @@ def export_dataset(
         include_judges=include_judges,
         source=source,
         keep_empty=keep_empty,
+        people=people,
     )
     return summary.rows
+
+
+@dataclass(frozen=True)
+class ExportPeople:
+    """The export options of ``judge-studio export`` and REST ``/export`` on whose labels count, as given:
+    ``labels_from`` (as the reports take it: ``orchestration.metrics.label_scope_of``), ``exclude`` (annotator
+    names), ``min_labels``, and ``uncertain_margin`` (None: ``margin_setting``'s default)."""
+
+    labels_from: str | None = None
+    exclude: tuple[str, ...] = ()
+    min_labels: int = 0
+    uncertain_margin: float | None = None
+
+    def people_filter(self, store: Store, dataset: str) -> PeopleFilter:
+        """The exporters' ``PeopleFilter``; an unknown session is StoreNotFound, naming the dataset's."""
+        scope, session = label_scope_of(store, dataset, self.labels_from)
+        excluded = frozenset(name.strip() for name in self.exclude if name.strip())
+        return PeopleFilter(scope, session, excluded, self.min_labels)
 
 
 def export_dataset_summary(
@@ -249,6 +271,7 @@ def export_dataset_summary(
     include_judges: bool = False,
     source: str = "majority",
     keep_empty: bool = False,
+    people: ExportPeople | None = None,
 ) -> ExportSummary:
     """Write one export to ``output`` (a file; None or "-" for stdout). The format defaults to the
     file's suffix (.csv -> csv, .parquet / .pq -> parquet, otherwise jsonl); Parquet is binary and
@@ -256,8 +279,11 @@ def export_dataset_summary(
     is there (``ExportSummary.replaced``). Returns the number of rows and a note on what was left out (DPO:
     pairs with an empty or non-text response, unless ``keep_empty``). A DPO export of a dataset without labels
     raises ``interchange.exporters.NothingToExport`` (an InvalidInput) suggesting ``--source RUN``;
-    an unknown dataset is NotFound (``catalog.require_dataset``), before anything else is read."""
+    an unknown dataset is NotFound (``catalog.require_dataset``), before anything else is read. ``people``:
+    whose labels count, the fewest a comparison needs and the uncertain margin (``ExportPeople``)."""
     require_dataset(store, dataset)
+    given = people or ExportPeople()
+    margin = margin_setting(given.uncertain_margin)
     target = None if output in (None, "-") else Path(str(output))
     suffix = target.suffix.lower() if target is not None else ""
     chosen = fmt or _SUFFIX_FORMATS.get(suffix, "jsonl")
@@ -275,7 +301,8 @@ def export_dataset_summary(
         include_judges=include_judges,
         source=source,
         keep_empty=keep_empty,
-        margin=margin_setting(),
+        margin=margin,
+        people=given.people_filter(store, dataset),
     )
     rows, columns = table.rows, table.columns
     if target is None:

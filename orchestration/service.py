@@ -52,7 +52,7 @@ from orchestration.annotation import AnnotationDesk
 from orchestration.catalog import no_comparisons, no_responses, require_dataset
 from orchestration.dashboard import Dashboard, build_dashboard
 from orchestration.dataset_admin import DatasetAdmin
-from orchestration.datasets import export_dataset
+from orchestration.datasets import ExportPeople, export_dataset
 from orchestration.demo import (
     BackgroundRun,
     judge_demo_in_background,
@@ -1094,11 +1094,19 @@ class Studio:
         output: str | Path | None = None,
         include_judges: bool = False,
         source: str = "majority",
+        people: ExportPeople | None = None,
     ) -> int:
         """Write one export of ``dataset`` to ``output`` (``orchestration.datasets.export_dataset``: REST
-        ``/export``); returns the number of rows."""
+        ``/export``); returns the number of rows. ``people``: whose labels count (``ExportPeople``)."""
         return export_dataset(
-            self.store, dataset, kind, fmt=fmt, output=output, include_judges=include_judges, source=source
+            self.store,
+            dataset,
+            kind,
+            fmt=fmt,
+            output=output,
+            include_judges=include_judges,
+            source=source,
+            people=people,
         )
 
     def judge_versions(self, dataset: str | None) -> list[dict[str, Any]]:

@@ -73,6 +73,11 @@ STORE_COMMANDS = (
     "backup",
     "datasets list",
     "datasets delete",
+    "datasets runs",
+    "datasets delete-run",
+    "datasets merge-runs",
+    "sessions activity",
+    "sessions members",
 )
 
 
@@ -482,7 +487,8 @@ NETWORK = (
         "login_attempts",
         int,
         "failed logins allowed per account in 15 minutes (per address: 5 times as many, "
-        "so one office behind a NAT is not locked out by one person's typos)",
+        "so one office behind a NAT is not locked out by one person's typos); also the wrong invite links "
+        "(unknown, used or expired) one address may try in 15 minutes before every invite page answers 429",
         "network",
         default=10,
         commands=("serve", "serve-api"),

@@ -130,7 +130,7 @@ def test_a_failed_gold_check_cannot_be_fixed_and_the_report_counts_the_first_ans
     assert studio.desk.submit("alice", "checks", ids[1], "tie", swapped=ordinary.swapped).label.version == 2
     studio.store.save_label(gold, "alice", "1")  # an edit outside the session (as older data may hold)
     row = {a["name"]: a for a in metrics_report(studio.store, "checks", n_bootstrap=10)["annotators"]}["alice"]
-    assert row["gold"] == {"n": 1, "accuracy": 0.0}  # version 1, the answer given before the reveal
+    assert row["gold"] == {"n": 1, "right": 0, "accuracy": 0.0}  # version 1, the answer given before the reveal
 
 
 def test_a_graders_gold_check_counts_the_first_rating(studio: Studio) -> None:

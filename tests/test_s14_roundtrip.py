@@ -92,8 +92,9 @@ def test_a_wide_export_imports_back_with_every_label_kind_and_verdict(
     assert "5 labels from 2 annotators" in out and "3 verdicts of judge-one" in out and "of judge-two" in out
     # nothing dropped without a word: the export's own figures and the comparison ids are named
     assert (
-        "Columns not read: 'comparison_id', 'dataset', 'majority', 'people_label', 'n_labels', 'adjudication', "
-        "'adjudicated_by', 'adjudication_rationale' (the majority, people_label and n_labels are recomputed"
+        "Columns not read: 'comparison_id', 'dataset', 'majority', 'people_label', 'n_labels', 'margin', "
+        "'adjudication', 'adjudicated_by', 'adjudication_rationale' (the majority, people_label and n_labels are "
+        "recomputed"
     ) in out
     assert "imported as crowd" in out and "1 annotator was imported with the kind the file gives." in out
     for sql in (TEXTS_SQL, LABELS_SQL):

@@ -153,7 +153,7 @@ def default_session(kind: PageKind, names: list[str]) -> str | None:
 
 def _session_section(kind: PageKind, studio: Studio, page: Page) -> None:
     with gr.Row():
-        names = [s.name for s in kind.desk(studio).open_sessions()]
+        names = [s.name for s in kind.desk(studio).sessions_for_everyone()]  # none limited to members
         # no value until the page load sets the person's own (``load_sessions``), and Start and Previous
         # greyed out until then: a value built into the page (the demo, when the session was opened after the
         # server started) was shown for about a second, and a Start pressed then leased an item of the demo

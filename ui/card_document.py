@@ -22,11 +22,13 @@ import plotly.graph_objects as go
 from analysis.agreement import accuracy_interval_text, interval_level
 from analysis.alt_test import notes
 from analysis.bias import NO_PAIR_TEST
-from analysis.borderline import borderline_text
+from analysis.borderline import borderline_lines
 from analysis.corrected_ratings import rating_span
 from analysis.judges_compared import difference_text, p_text
 from analysis.report_text import (
+    ALL_LABELLED,
     NO_ESTIMATE_REASON,
+    all_labelled,
     counted,
     empty_responses_text,
     has_people_labels,
@@ -122,7 +124,7 @@ def head_markdown(card: Mapping[str, Any], text: Escape = inline_text) -> str:
             "",
             *_scope_lines(card, text),
             *[f"{line}.\n" for line in [empty_responses_text(counts, text)] if line],
-            *[f"{borderline_text(entry, text)}\n" for entry in card.get("borderline") or []],
+            *[f"{line}\n" for line in borderline_lines(card.get("borderline") or [], text)],
         ]
     )
 
@@ -292,6 +294,8 @@ def _ranking_lines(judge: Mapping[str, Any], text: Escape) -> list[str]:
     ]
     header = ["model", "people only", "judge only", "corrected", "labelled", "unlabelled", "effective labels"]
     lines += _table(header, table)
+    if all_labelled(corrected):  # corrected = people-only: say why (s16 judgeshopper 8)
+        lines += [f"{ALL_LABELLED}.", ""]
     apart = ranking.get("not_separated") or {}
     for source in ("corrected", "judge", "people"):
         order = " > ".join(text(m) for m in ranking[source]) or "n/a"

@@ -17,7 +17,7 @@ import gradio as gr
 import pandas as pd
 
 from analysis.agreement import accuracy_interval_text
-from analysis.borderline import borderline_text
+from analysis.borderline import borderline_lines
 from analysis.corrected import Interval
 from analysis.corrected_ratings import rating_span
 from analysis.guideline_versions import VersionAgreement
@@ -152,8 +152,20 @@ def _headline(board: Dashboard) -> str:
 
 def _borderline_lines(board: Dashboard) -> list[str]:
     """People's win rates whose interval leaves out 0.5 while the partial order's sign test orders nothing
-    (the report's ``people.borderline``), in the text summary's and the card's sentence; names escaped."""
-    return [borderline_text(dataclasses.asdict(entry), inline_text) for entry in board.people.borderline]
+    (the report's ``people.borderline``), by the text summary's and the card's rule (the pairs significant only
+    before Holm's adjustment folded into one sentence, a table under it when many); names escaped."""
+    entries = [dataclasses.asdict(entry) for entry in board.people.borderline]
+    return borderline_lines(entries, inline_text, table=True)
+
+
+def set_aside_markdown(board: Dashboard) -> str:
+    """The caption under the Annotators table: "Labels set aside (not counted): anna (12 labels), bob (1 label)",
+    or nothing. A set-aside account's labels count in no figure, so it is not in the table; without this line it
+    simply vanished (s16 notes). Names escaped."""
+    if not board.set_aside:
+        return ""
+    named = ", ".join(f"{inline_text(name)} ({counted(n, 'label')})" for name, n in board.set_aside)
+    return f"_Labels set aside (not counted): {named}. `judge-studio users set-aside NAME --undo` counts them again._"
 
 
 def _unparsed_line(counts: dict[str, Any]) -> list[str]:
@@ -427,6 +439,7 @@ def dashboard_figures(board: Dashboard) -> dict[str, Any]:
         "dashboard-guideline-versions": guideline_versions_markdown(board),
         "dashboard-rating-means": rating_means_markdown(board),
         "dashboard-graders": _graders_update(board),
+        "dashboard-set-aside": set_aside_markdown(board),
     }
     assert set(values) == set(FIGURE_IDS)
     return {key: values[key] for key in FIGURE_IDS}
@@ -476,6 +489,7 @@ def denied_figures() -> dict[str, Any]:
     out["dashboard-guideline-versions"] = ""
     out["dashboard-rating-means"] = ""
     out["dashboard-graders"] = gr.update(value=None, visible=False)
+    out["dashboard-set-aside"] = ""
     return out
 
 
@@ -544,8 +558,9 @@ class DashboardHandlers:
         if (last_key is not None and board.key == last_key) or self.picked.stale(request, dataset_name):
             return {page.shown: gr.skip()}  # a non-empty dict: Gradio reads an empty one as one value
         shown = dict(SHOWN.figures(board))
-        versions = versions_markdown(self.studio.judge_versions(board.dataset))  # every run, by version
-        compared = judges_compared_markdown(self.studio.judges_compared(board.dataset), heading="**Judges compared**")
+        # every run, by version, and every run, paired: from the rows the board was built from (one read)
+        versions = versions_markdown(board.run_rows.judge_versions())
+        compared = judges_compared_markdown(board.run_rows.judges_compared(), heading="**Judges compared**")
         for block in (compared, versions):  # every run, paired; every run, by version
             if block:
                 shown["dashboard-summary"] = f"{shown['dashboard-summary']}\n\n{block}"

@@ -30,6 +30,7 @@ FIGURE_IDS = (
     "dashboard-guideline-versions",  # shown under the agreement figures; appended here so indices stay
     "dashboard-rating-means",  # under the rating correlations; appended for the same reason
     "dashboard-graders",  # under the rating means (a table, shown only when people have rated)
+    "dashboard-set-aside",  # under the Annotators table: the labels of set-aside accounts, not counted
 )
 
 EDGE_LEGEND = (
@@ -130,6 +131,7 @@ def dashboard_page(pickers: DatasetPickers) -> DashboardPage:
         gr.Markdown("### Agreement per guideline version", elem_id="dashboard-guideline-versions-title")
         guideline_versions = gr.Markdown(elem_id="dashboard-guideline-versions")
         annotators = _plot("Annotators", "dashboard-annotators")
+        set_aside = gr.Markdown(elem_id="dashboard-set-aside")  # whose labels are left out of the table
         with gr.Row():
             bias = _plot("Biases", "dashboard-bias")
             ranking = _plot("Bradley-Terry ranking", "dashboard-bradley-terry")
@@ -156,7 +158,7 @@ def dashboard_page(pickers: DatasetPickers) -> DashboardPage:
     gr.Markdown("### Judge checkup: known-better pairs in both orders")
     checkup = gr.Markdown(elem_id="dashboard-checkup")
     figures = [summary, over_time, confusion, categories, kappa, annotators, bias, ranking, judge_graph, human_graph]
-    figures += [wins, rating_table, rating_scatter, checkup, guideline_versions, rating_means, graders]
+    figures += [wins, rating_table, rating_scatter, checkup, guideline_versions, rating_means, graders, set_aside]
     assert [f.elem_id for f in figures] == list(FIGURE_IDS)
     timer = gr.Timer(5.0, active=False)  # started on page load for reviewers and admins
     return DashboardPage(dataset, judge_run, figures, pairwise, gr.State(None), timer, labels_from, status)

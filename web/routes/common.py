@@ -230,9 +230,13 @@ class AnswerExtrasIn(RequestIn):
 
 
 class ProgressOut(BaseModel):
-    mine: int = Field(description="comparisons you answered in this session's dataset")
-    done: int = Field(description="comparisons with `overlap` labels")
-    total: int
+    """Your progress and the session's. Every item of the session's dataset counts alike here, gold checks
+    included (the lead's sessions table counts them apart): an answer or skip of a gold check moves these numbers
+    as any other does, so they never tell you which item was one."""
+
+    mine: int = Field(description="items you answered or skipped in this session (gold checks included)")
+    done: int = Field(description="items with `overlap` answers in this session (skips do not count)")
+    total: int = Field(description="items in the session's dataset, gold checks included: `mine` is never above it")
     overlap: int
 
 

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 
 from fastapi import Query, Response
 
+from orchestration.datasets import ExportPeople
 from web.routes.common import DATASET_404, Caller, StudioDep, answers, api_router
 
 router = api_router("data")
@@ -50,13 +51,32 @@ def export(
     source: Annotated[
         str, Query(description="dpo: 'majority' (people's label, adjudications first) or a judge run id", max_length=40)
     ] = "majority",
+    min_labels: Annotated[
+        int, Query(ge=0, le=1_000_000, description="wide, dpo: only comparisons with at least this many counted labels")
+    ] = 0,
+    exclude_annotator: Annotated[
+        list[str] | None,
+        Query(description="labels, wide, dpo: leave this person's labels out (repeat for more)", max_length=200),
+    ] = None,
+    labels_from: Annotated[
+        str | None,
+        Query(description="labels, wide, dpo: all, imported, a session's name or session:NAME", max_length=210),
+    ] = None,
+    uncertain_margin: Annotated[
+        float | None, Query(ge=0, lt=1, description="0 to <1 (0: off); default: the server's setting")
+    ] = None,
 ) -> Response:
     """Labels (long), items (wide), DPO pairs, judgments or ratings as a JSONL, CSV or Parquet download (reviewer+).
-    Rows of an adjudicated comparison carry adjudication, adjudicated_by and adjudication_rationale (else empty)."""
+    Rows of an adjudicated comparison carry adjudication, adjudicated_by and adjudication_rationale (else empty).
+    ``min_labels``, ``exclude_annotator``, ``labels_from`` and ``uncertain_margin`` as ``judge-studio export``
+    takes them (``--min-labels``, ``--exclude-annotator``, ...)."""
     studio.access.require(user.name, "reviewer")
+    people = ExportPeople(labels_from, tuple(exclude_annotator or ()), min_labels, uncertain_margin)
     with tempfile.TemporaryDirectory(prefix="judge-studio-export-") as folder:
         target = Path(folder) / f"{kind}.{format}"
-        rows = studio.export(dataset, kind, fmt=format, output=target, include_judges=judges, source=source)
+        rows = studio.export(
+            dataset, kind, fmt=format, output=target, include_judges=judges, source=source, people=people
+        )
         content = target.read_bytes()
     filename = f"{_safe_filename(dataset)}-{kind}.{format}"
     return Response(

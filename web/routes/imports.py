@@ -20,7 +20,7 @@ site can make a browser call it; a browser's cookie request from another origin 
 import shutil
 import tempfile
 from pathlib import Path, PurePosixPath
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import File, Form, UploadFile
 from pydantic import BaseModel, Field
@@ -51,11 +51,34 @@ MAX_NAME, MAX_MAPPING = 200, 5000
 
 
 class ImportedRunOut(BaseModel):
-    run_id: int
+    run_id: int = Field(
+        description="the judge run holding these verdicts: a new run, or (`extended`) the run of the same judge the "
+        "dataset already had"
+    )
     model: str = Field(description="the judge's name")
-    verdicts: int
-    unparsed: int
+    verdicts: int = Field(description="verdicts this import added")
+    unparsed: int = Field(description="of them, verdicts that could not be parsed")
     comparisons: int = Field(description="distinct comparisons among the verdicts (fewer when some are in both orders)")
+    extended: bool = Field(
+        description="the verdicts were added to the run of the same judge that the dataset already had "
+        '(`summary`: "added to run N (now M verdicts; ...)"); false for a new run'
+    )
+    verdicts_in_run: int = Field(description="verdicts the run holds on this dataset now, these included (M)")
+
+    @classmethod
+    def of(cls, run: Any) -> "ImportedRunOut":
+        """The answer's line of one imported run (``annotation_store.batch_import.ImportedRun``): ``before`` > 0
+        means the verdicts went into a run the dataset had (``ImportedRun.describe``'s "added to run N")."""
+        before = int(run.before)
+        return cls(
+            run_id=run.run_id,
+            model=run.model,
+            verdicts=run.verdicts,
+            unparsed=run.unparsed,
+            comparisons=run.comparisons,
+            extended=before > 0,
+            verdicts_in_run=before + int(run.verdicts),
+        )
 
 
 class ImportOut(BaseModel):
@@ -155,9 +178,7 @@ def import_dataset(
             "annotators",
         )
     }
-    runs = [
-        ImportedRunOut(**{name: getattr(run, name) for name in ImportedRunOut.model_fields}) for run in summary.runs
-    ]
+    runs = [ImportedRunOut.of(run) for run in summary.runs]
     written = sum(counts.values()) - summary.annotators + sum(run.verdicts for run in summary.runs)
     return ImportOut(
         summary=summary.describe(),

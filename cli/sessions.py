@@ -1,0 +1,59 @@
+"""``judge-studio sessions``: the annotation sessions seen from the command line. Sessions are made and changed on
+the Admin page (and over REST); this group reads them. ``sessions activity``: labels per person and per UTC day
+(answers that count, skips, answers set aside, gold checks right, first and last label), as a table, CSV or JSON
+for payroll scripts (``orchestration/activity.py``). Reads only; heavy modules are imported when it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from cli.options import add_settings, open_for_reading
+from cli.session_members import add_members, members_command
+from settings import Settings
+
+GROUPINGS = ("person", "day", "person-day")  # annotation_store.activity.GROUPINGS (not imported for --help)
+FORMATS = ("text", "csv", "json")
+
+
+def add_sessions(parser: argparse.ArgumentParser) -> None:
+    parser.description = "Annotation sessions (made on the Admin page): how much each person labelled, and when."
+    tasks = parser.add_subparsers(dest="sessions_command", required=True, metavar="{activity,members}")
+    add_members(tasks)  # ``sessions members`` (cli/session_members.py)
+    activity = tasks.add_parser(
+        "activity",
+        help="labels per person and/or UTC day: labels, skipped, set aside, gold checks right, first/last label",
+        description="Labels per person and/or UTC day in one session, one dataset or every dataset: answers that "
+        "count, skips, answers of accounts set aside (`users set-aside`), gold checks taken and answered right, "
+        "first and last label time (UTC).",
+    )
+    add_settings(activity, "sessions activity")
+    scope = activity.add_mutually_exclusive_group()
+    scope.add_argument("--session", metavar="NAME", help="only the labels given in this session")
+    scope.add_argument("--dataset", metavar="NAME", help="only the labels on this dataset (any session, or imported)")
+    activity.add_argument(
+        "--by",
+        choices=GROUPINGS,
+        default="person",
+        help="one row per person (default), per UTC day, or per person and day",
+    )
+    activity.add_argument("--since", metavar="YYYY-MM-DD", help="labels given on or after this UTC day")
+    activity.add_argument("--until", metavar="YYYY-MM-DD", help="labels given on or before this UTC day")
+    activity.add_argument("--format", choices=FORMATS, default="text", help="an aligned table (default), CSV or JSON")
+
+
+def sessions_command(settings: Settings, args: argparse.Namespace) -> None:
+    """Run ``sessions activity`` (or ``sessions members``: cli/session_members.py)."""
+    if args.sessions_command == "members":
+        return members_command(settings, args)
+    from orchestration.activity import activity_csv, activity_json, activity_text, day_of, read_activity
+
+    since = day_of(args.since, "--since") if args.since else None
+    until = day_of(args.until, "--until") if args.until else None
+    store = open_for_reading(settings)
+    try:
+        found = read_activity(store, session=args.session, dataset=args.dataset, by=args.by, since=since, until=until)
+    finally:
+        store.close()
+    writers = {"text": activity_text, "csv": activity_csv, "json": activity_json}
+    print(writers[args.format](found).rstrip("\n"))
