@@ -25,6 +25,13 @@ from ui.admin_sections.judging import judge_section, wire_judge
 from ui.admin_sections.prompts import prompts_section, wire_prompts
 from ui.admin_sections.session_events import refresh_after as refresh_sessions_after
 from ui.admin_sections.session_events import wire_sessions
+from ui.admin_sections.session_members import (
+    activity_section,
+    members_section,
+    session_choices,
+    wire_activity,
+    wire_members,
+)
 from ui.admin_sections.sessions import SESSION_HEADERS, sessions_frame, sessions_section
 from ui.admin_sections.tokens import TOKEN_HEADERS
 from ui.errors import has_role
@@ -53,6 +60,8 @@ def admin_tab(studio: Studio, demo: gr.Blocks | None = None, pickers: DatasetPic
     exporting = export_section(pickers)
     accounts = accounts_section()
     sessions = sessions_section(pickers)
+    members = members_section()  # who may work in a session (``judge-studio sessions members``)
+    activity = activity_section()  # labels per person and day (``judge-studio sessions activity``)
 
     imported = wire_import(importing, desk)
     pickers.refresh_after(imported)
@@ -64,6 +73,8 @@ def admin_tab(studio: Studio, demo: gr.Blocks | None = None, pickers: DatasetPic
     accounts_table, invites_view = wire_accounts(accounts, desk)
     sessions_loader = wire_sessions(sessions, desk)
     refresh_sessions_after(imported, sessions, desk)  # the progress column counts the imported items at once
+    wire_members(members, studio)
+    wire_activity(activity, studio)
 
     def on_page_load(dataset_name: str | None, request: gr.Request) -> dict[Any, Any]:
         """Fill the tables for an admin; anyone else gets a note instead of an error popup."""
@@ -81,6 +92,7 @@ def admin_tab(studio: Studio, demo: gr.Blocks | None = None, pickers: DatasetPic
             accounts.table: accounts_table(request),
             **invites_view(request),
             **sessions_loader(dataset_name, request),
+            **session_choices(studio, request, members, activity),
         }
 
     if demo is not None:
@@ -98,6 +110,8 @@ def admin_tab(studio: Studio, demo: gr.Blocks | None = None, pickers: DatasetPic
                 sessions.pick,
                 sessions.gold["table"],
                 sessions.gold_ratings["table"],
+                members.session,
+                activity.session,
             ],
             api_visibility="private",
             concurrency_limit=None,

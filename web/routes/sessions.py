@@ -12,9 +12,23 @@ from fastapi import Query
 from pydantic import BaseModel, Field
 
 from annotation_store import SessionView, WrongSessionKind
+from errors import InvalidInput
 from orchestration import AdminDesk, AnnotationItem, GradingItem, Studio
+from orchestration.activity import day_of, records
 from orchestration.admin import UNFINISHED_LISTED
-from web.routes.common import ITEM_OUT, Caller, LabelOut, ProgressOut, StudioDep, answers, api_router, label_out
+from orchestration.session_admin import change_members, members_view, session_activity
+from web.routes.common import (
+    BODY,
+    ITEM_OUT,
+    Caller,
+    LabelOut,
+    ProgressOut,
+    RequestIn,
+    StudioDep,
+    answers,
+    api_router,
+    label_out,
+)
 from web.routes.ratings import RatingOut, rating_out
 
 # ``done``'s message when nothing else is to be said: the pages' "Thank you" line (a client showed nothing)
@@ -313,3 +327,123 @@ def unfinished(
     ]
     kind: Literal["pairwise", "single"] = "single" if found.kind == "single" else "pairwise"
     return UnfinishedOut(session=found.session, kind=kind, overlap=found.overlap, total=found.total, items=items)
+
+
+# ---------------------------------------------------------------------- members and activity (admin)
+class MembersOut(BaseModel):
+    session: str
+    members: list[str] = Field(description="the accounts the session is limited to, by name; [] when open to all")
+    open_to_everyone: bool = Field(description="true when the session has no members: every annotator may work in it")
+    message: str = Field(description="what `judge-studio sessions members NAME` prints")
+
+
+class MembersIn(RequestIn):
+    add: list[str] = Field(default=[], max_length=1000, description="accounts to make members")
+    remove: list[str] = Field(default=[], max_length=1000, description="members to remove")
+
+
+class MembersChangedOut(MembersOut):
+    added: list[str] = Field(description="accounts made members by this request")
+    already: list[str] = Field(description="accounts in `add` that were members already (no change)")
+    removed: list[str] = Field(description="accounts no longer members")
+
+
+MEMBERS_NOTES = {
+    400: "nothing to change (neither `add` nor `remove` names an account)",
+    403: "admins only",
+    404: "no such session (the message names the sessions there are), or no such account, or `remove` names "
+    "an account that is not a member (nothing is changed)",
+}
+
+
+@router.get(
+    "/sessions/{name}/members", response_model=MembersOut, responses=answers(401, 403, 404, notes=MEMBERS_NOTES)
+)
+def members(user: Caller, studio: StudioDep, name: str) -> MembersOut:
+    """Who may work in this session (admin): a session with no members is open to every annotator; one with
+    members only to them (reviewers and admins see and work in every session)."""
+    view = members_view(studio.access, user.name, name)
+    return MembersOut(session=view.session, members=view.members, open_to_everyone=not view.members, message=view.said)
+
+
+@router.put(
+    "/sessions/{name}/members",
+    response_model=MembersChangedOut,
+    responses=answers(400, 401, 403, 404, *BODY, notes=MEMBERS_NOTES),
+)
+def change_members_route(user: Caller, studio: StudioDep, name: str, body: MembersIn) -> MembersChangedOut:
+    """Add and remove members of this session (admin), all or nothing; logged to the security log. Adding a member
+    again is no change; removing the last member opens the session to every annotator again."""
+    if not body.add and not body.remove:
+        raise InvalidInput("Nothing to change: give `add` and/or `remove` (account names); GET lists the members.")
+    changed, lines = change_members(studio.access, user.name, name, body.add, body.remove)
+    return MembersChangedOut(
+        session=name.strip(),
+        members=changed.members,
+        open_to_everyone=not changed.members,
+        message=" ".join(lines),
+        added=changed.added,
+        already=changed.already,
+        removed=changed.removed,
+    )
+
+
+class ActivityRowOut(BaseModel):
+    annotator: str | None = Field(default=None, description="by person or person-day; absent by day")
+    day: str | None = Field(default=None, description="YYYY-MM-DD (UTC), by day or person-day; absent by person")
+    labels: int = Field(description="answers that count (skips and answers set aside not)")
+    skipped: int
+    set_aside: int = Field(description="answers of accounts set aside (`users set-aside`), left out of every figure")
+    gold_checks: int
+    gold_right: int
+    gold_accuracy: float | None = Field(description="gold_right / gold_checks; null without a gold check")
+    first_label_at: str = Field(description="ISO 8601 UTC ('...Z')")
+    last_label_at: str = Field(description="ISO 8601 UTC ('...Z')")
+
+
+class ActivityOut(BaseModel):
+    session: str
+    by: Literal["person", "day", "person-day"]
+    since: str | None = Field(description="the first UTC day counted (YYYY-MM-DD); null: from the first label")
+    until: str | None = Field(description="the last UTC day counted (both included); null: to today")
+    rows: list[ActivityRowOut]
+
+
+@router.get(
+    "/sessions/{name}/activity",
+    response_model=ActivityOut,
+    response_model_exclude_unset=True,
+    responses=answers(
+        400,
+        401,
+        403,
+        404,
+        notes={
+            400: "`since` or `until` is not a YYYY-MM-DD day, or the range ends before it starts",
+            403: "admins only",
+            404: "no such session (the message names the sessions there are)",
+        },
+    ),
+)
+def activity(
+    user: Caller,
+    studio: StudioDep,
+    name: str,
+    by: Annotated[
+        Literal["person", "day", "person-day"], Query(description="one row per person, per UTC day, or both")
+    ] = "person",
+    since: Annotated[str | None, Query(description="labels given on or after this UTC day (YYYY-MM-DD)")] = None,
+    until: Annotated[str | None, Query(description="labels given on or before this UTC day (YYYY-MM-DD)")] = None,
+) -> ActivityOut:
+    """Labels per person and/or UTC day in this session (admin), as `judge-studio sessions activity --session NAME
+    --format json`: answers that count, skips, answers set aside, gold checks taken and right, first and last label."""
+    first = day_of(since, "since") if since else None
+    last = day_of(until, "until") if until else None
+    found = session_activity(studio.access, user.name, name, by=by, since=first, until=last)
+    return ActivityOut(
+        session=name.strip(),
+        by=by,
+        since=first.isoformat() if first else None,
+        until=last.isoformat() if last else None,
+        rows=[ActivityRowOut(**row) for row in records(found)],
+    )
