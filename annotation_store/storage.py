@@ -32,7 +32,7 @@ FULL = "full"
 READ_ONLY = "read-only"
 
 #: The commands that only read the database (``open_store(..., reading=True)``).
-READING_COMMANDS = "datasets list, export, metrics, report, backup"
+READING_COMMANDS = "datasets list, datasets runs, sessions activity, export, metrics, report, backup"
 
 _FULL_TEXT = ("database or disk is full",)
 _READ_ONLY_TEXT = ("attempt to write a readonly database",)

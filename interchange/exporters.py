@@ -1027,8 +1027,8 @@ def write_file(rows: Sequence[Mapping[str, Any]], target: Path, fmt: str, column
         raise _cannot_write(target, exc, kept) from exc
     try:
         count = _write_path(rows, temp, fmt, columns)
-        if before is not None:  # keep the replaced file's permissions, as writing into it would
-            os.chmod(temp, stat.S_IMODE(before.st_mode))
+        # The replaced file's permissions, as writing into it would keep; a new file the umask's.
+        os.chmod(temp, stat.S_IMODE(before.st_mode) if before is not None else 0o666 & ~_umask())
         os.replace(temp, path)
     except BaseException as exc:
         with contextlib.suppress(OSError):
@@ -1044,12 +1044,23 @@ def _cannot_write(target: Path, exc: OSError, kept: str) -> StoreError:
     return StoreError(f"Cannot write {target}: {why}.{kept}")
 
 
+def _umask() -> int:
+    """This process's umask, read without changing it where Linux says it (``os.umask`` sets it to read it,
+    which another thread's file could meet); 0o022 where it cannot be read."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            return next(int(line.split()[1], 8) for line in status if line.startswith("Umask:"))
+    except (OSError, StopIteration, ValueError, IndexError):
+        return 0o022
+
+
 def _temp_beside(path: Path) -> Path:
-    """A new empty file beside ``path`` (hidden, ``.NAME.XXXXXXXX.part``; made with the usual permissions)."""
+    """A new empty file beside ``path`` (hidden, ``.NAME.XXXXXXXX.part``), readable by its owner only
+    until it is complete (a killed export leaves no copy others may read; review17 finding 4)."""
     for _ in range(20):
         temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
         try:
-            os.close(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+            os.close(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         except FileExistsError:
             continue
         return temp
