@@ -201,7 +201,7 @@ COMMAND_TABLE: dict[str, tuple[str, AddArguments]] = {
         add_datasets,
     ),
     "sessions": (
-        "annotation sessions: activity (labels per person and UTC day, gold checks, for payment); read-only",
+        "annotation sessions: members (who may work in one), activity (labels per person and UTC day, gold checks)",
         add_sessions,
     ),
     "backup": ("copy the SQLite database to a file, consistent while servers run (PostgreSQL: pg_dump)", add_backup),

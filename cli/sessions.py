@@ -1,7 +1,8 @@
 """``judge-studio sessions``: the annotation sessions seen from the command line. Sessions are made and changed on
-the Admin page (and over REST); this group reads them. ``sessions activity``: labels per person and per UTC day
+the Admin page (and over REST); ``sessions members`` says who may work in one (``cli/session_members.py``).
+``sessions activity``: labels per person and per UTC day
 (answers that count, skips, answers set aside, gold checks right, first and last label), as a table, CSV or JSON
-for payroll scripts (``orchestration/activity.py``). Reads only; heavy modules are imported when it runs.
+for payroll scripts (``orchestration/activity.py``; reads only). Heavy modules are imported when it runs.
 """
 
 from __future__ import annotations

@@ -121,12 +121,16 @@ def records(activity: Activity) -> list[dict[str, Any]]:
 
 
 def activity_csv(activity: Activity) -> str:
-    """A header line and one line a row (an empty gold_accuracy: no gold check taken)."""
+    """A header line and one line a row (an empty gold_accuracy: no gold check taken), a name a spreadsheet would
+    run as a formula ("=...", from an imported label file) made text (``interchange.exporters.neutralize``, the
+    exports' one rule)."""
+    from interchange.exporters import neutralize
+
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=list(activity.columns), lineterminator="\n")
     writer.writeheader()
     for record in records(activity):
-        writer.writerow({key: "" if value is None else value for key, value in record.items()})
+        writer.writerow({key: "" if value is None else neutralize(value) for key, value in record.items()})
     return out.getvalue()
 
 

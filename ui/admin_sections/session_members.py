@@ -8,8 +8,6 @@ first; the messages are the CLI's. Session and account names are untrusted text:
 
 from __future__ import annotations
 
-import csv
-import io
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,9 +17,8 @@ import gradio as gr
 import pandas as pd
 
 from errors import InvalidInput
-from interchange.exporters import neutralize
 from orchestration import AdminDesk, Studio
-from orchestration.activity import Activity, day_of, records
+from orchestration.activity import Activity, activity_csv, day_of, records
 from orchestration.session_admin import change_members, members_view, session_activity
 from ui.errors import actor_of, guarded, noted
 from ui.pickers import shown_choices
@@ -154,14 +151,8 @@ def activity_frame(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> pd.D
 
 
 def activity_download(found: Activity) -> str:
-    """``activity_csv``'s text for a spreadsheet: the same header and rows, with a name a spreadsheet would run as
-    a formula ("=...", from an imported label file) made text (``interchange.exporters.neutralize``)."""
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(found.columns), lineterminator="\n")
-    writer.writeheader()
-    for row in records(found):
-        writer.writerow({key: "" if value is None else neutralize(value) for key, value in row.items()})
-    return out.getvalue()
+    """``activity_csv``'s text (the command line's CSV: names a spreadsheet would run as formulas made text)."""
+    return activity_csv(found)
 
 
 def _csv_file(session: str, text: str) -> str:
