@@ -5,11 +5,15 @@ Each run is compared with the best run by headline accuracy (the reference; kept
 pair) on the comparisons both runs judged and people labelled. Per pair:
 
 * accuracy of each run by the headline rule (``analysis.verdicts.no_verdict_as_wrong``: an output without a
-  decisive verdict counts as wrong), their difference (reference minus other) with a paired percentile-bootstrap
-  interval over the shared comparisons (``analysis.bootstrap.bootstrap_ci`` of the per-comparison differences
-  1 / 0 / -1), or none where every comparison gives the same difference;
+  decisive verdict counts as wrong), their difference (reference minus other) with Newcombe's score interval for a
+  paired difference (``paired_difference_ci``), or none under ``MIN_DISCORDANT`` discordant comparisons (s17
+  review finding 1: the percentile bootstrap used before was too narrow there and left out 0 beside an exact test
+  that said "not significant");
 * the discordant counts (one run right, the other wrong) and the exact McNemar p-value on them
-  (statsmodels' ``mcnemar(exact=True)``: a two-sided binomial test of the discordant pairs);
+  (statsmodels' ``mcnemar(exact=True)``: a two-sided binomial test of the discordant pairs), and that p-value
+  Holm-adjusted over the pairs compared (``p_holm``; s17 review finding 2: the reference is the best run on these
+  same labels, and k - 1 unadjusted tests call some pair "significant" far more often than 5% of the time);
+  "significant" is decided on ``p_holm``;
 * Cohen's kappa and macro F1 of each run on the shared comparisons, over its decisive verdicts (the report's own
   rule for those figures), and their differences;
 * one sentence naming which judge leads on which figure, and whether the accuracy difference is significant.
@@ -17,6 +21,7 @@ pair) on the comparisons both runs judged and people labelled. Per pair:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -27,15 +32,21 @@ import pandas as pd
 
 from analysis.aggregation import settle
 from analysis.agreement import human_judge_agreement
-from analysis.bootstrap import bootstrap_ci
 from analysis.defaults import CONFIDENCE, SEED, UNCERTAIN_MARGIN
+from analysis.partial_order import holm
 from analysis.verdicts import majority_labels, no_verdict_as_wrong, verdict_that_counts
+
+# fewer discordant comparisons than this (one run right, the other wrong) and the difference gets no interval: a
+# few discordant pairs hold too little to place one, and the exact McNemar test is what to go by (s17 review 1)
+MIN_DISCORDANT = 10
 
 RULE = (
     "each judge run against the best run by headline accuracy, on the comparisons both judged that have a people "
-    "label; accuracy: no verdict counts as wrong; difference = reference minus other, paired percentile bootstrap "
-    "over the shared comparisons; McNemar: exact two-sided binomial test of the discordant comparisons "
-    "(statsmodels); kappa and macro F1 over each run's decisive verdicts on the shared comparisons"
+    "label; accuracy: no verdict counts as wrong; difference = reference minus other, with Newcombe's score "
+    f"interval for a paired difference (method 10, Wilson limits), none under {MIN_DISCORDANT} discordant "
+    "comparisons; McNemar: exact two-sided binomial test of the discordant comparisons (statsmodels), "
+    "Holm-adjusted over the pairs compared, and 'significant' on the adjusted p-value; kappa and macro F1 over "
+    "each run's decisive verdicts on the shared comparisons"
 )
 
 
@@ -74,6 +85,51 @@ def _mcnemar_p(only_a: int, only_b: int) -> float | None:
     return float(mcnemar([[0, only_a], [only_b, 0]], exact=True).pvalue)
 
 
+def paired_difference_ci(
+    both: int, only_first: int, only_second: int, neither: int, *, confidence: float = CONFIDENCE
+) -> tuple[float, float]:
+    """Newcombe's (1998) method 10 interval for the difference of two paired proportions, first minus second
+    (Wilson score limits of each proportion, "square and add", with the phi correlation of the 2x2 table).
+
+    Written here because statsmodels (0.14/0.15) has no interval for a *paired* difference of proportions:
+    ``confint_proportions_2indep`` is for independent samples, ``_confint_riskratio_paired_nam`` is for a ratio
+    and private. A score interval agrees with McNemar's test far better than a percentile bootstrap of the
+    1 / 0 / -1 differences, which is too narrow with few discordant pairs (s17 review finding 1)."""
+    from statsmodels.stats.proportion import proportion_confint  # here: statsmodels takes a while to load
+
+    n = both + only_first + only_second + neither
+    p1, p2 = (both + only_first) / n, (both + only_second) / n
+    l1, u1 = (float(x) for x in proportion_confint(both + only_first, n, 1 - confidence, method="wilson"))
+    l2, u2 = (float(x) for x in proportion_confint(both + only_second, n, 1 - confidence, method="wilson"))
+    margins = (both + only_first) * (only_second + neither) * (both + only_second) * (only_first + neither)
+    # phi with Newcombe's continuity correction of its numerator (as in Fagerland, Lydersen & Laake, "Statistical
+    # analysis of contingency tables", ch. 8, ``Newcombe_square_and_add_CI_paired_2x2``)
+    cross = both * neither - only_first * only_second
+    corrected = cross - n / 2 if cross > n / 2 else (0.0 if cross >= 0 else cross)
+    phi = corrected / math.sqrt(margins) if margins else 0.0
+    below = (p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2) + (u2 - p2) ** 2
+    above = (u1 - p1) ** 2 - 2 * phi * (u1 - p1) * (p2 - l2) + (p2 - l2) ** 2
+    diff = p1 - p2
+    return max(-1.0, diff - math.sqrt(max(below, 0.0))), min(1.0, diff + math.sqrt(max(above, 0.0)))
+
+
+def _interval(
+    both: int, only_a: int, only_b: int, neither: int, confidence: float
+) -> tuple[dict[str, float] | None, str | None]:
+    """The difference's interval, or None and why."""
+    discordant = only_a + only_b
+    if discordant == 0:
+        return None, "no spread"
+    if discordant < MIN_DISCORDANT:
+        one = "comparison" if discordant == 1 else "comparisons"
+        return None, (
+            f"only {discordant} {one} one run got right and the other wrong, under {MIN_DISCORDANT}; "
+            "go by the exact McNemar test"
+        )
+    low, high = paired_difference_ci(both, only_a, only_b, neither, confidence=confidence)
+    return {"low": low, "high": high}, None
+
+
 def _pair(
     ref: _Judged,
     other: _Judged,
@@ -81,7 +137,6 @@ def _pair(
     correct: Mapping[int, pd.Series],
     *,
     confidence: float,
-    seed: int,
 ) -> dict[str, Any] | None:
     a, b = correct[ref.run.run_id], correct[other.run.run_id]
     shared = a.index.intersection(b.index)
@@ -89,8 +144,8 @@ def _pair(
         return None
     a, b = a.loc[shared].astype(bool), b.loc[shared].astype(bool)
     diff: npt.NDArray[np.float64] = a.to_numpy(dtype=float) - b.to_numpy(dtype=float)
-    interval = bootstrap_ci(diff, np.mean, seed=seed, alpha=1 - confidence) if len(shared) > 1 else None
     only_a, only_b = int((a & ~b).sum()), int((b & ~a).sum())
+    interval, no_interval = _interval(int((a & b).sum()), only_a, only_b, int((~a & ~b).sum()), confidence)
     people = majority[majority["comparison_id"].isin(shared)]
     fa = human_judge_agreement(people, ref.counted[ref.counted["comparison_id"].isin(shared)])
     fb = human_judge_agreement(people, other.counted[other.counted["comparison_id"].isin(shared)])
@@ -106,11 +161,16 @@ def _pair(
         "accuracy_reference": float(a.mean()),
         "accuracy_other": float(b.mean()),
         "accuracy_difference": float(diff.mean()),
-        "difference_ci": None if interval is None else {"low": interval.ci_low, "high": interval.ci_high},
+        "difference_ci": interval,
+        "difference_ci_method": "newcombe-10",
+        "no_interval": no_interval,
         "level": confidence,
         "only_reference_right": only_a,
         "only_other_right": only_b,
         "mcnemar_p": p,
+        # set by ``judges_compared`` once every pair's p is known (Holm over the pairs compared)
+        "p_holm": p,
+        "comparisons": 1,
         "significant": p is not None and p < 1 - confidence,
         "kappa_reference": fa.cohen_kappa,
         "kappa_other": fb.cohen_kappa,
@@ -153,14 +213,36 @@ def pair_sentence(pair: Mapping[str, Any]) -> str:
     if p is None:
         return f"{head} Both got the same {pair['n']} comparisons right or wrong: no accuracy difference to test."
     verdict = "significant" if pair["significant"] else "not significant"
-    return f"{head} The accuracy difference is {verdict} at {level:g} (exact McNemar p = {p:.3f}; {counts})."
+    many = int(pair.get("comparisons", 1))
+    if many > 1:
+        adjusted = pair.get("p_holm", p)
+        return (
+            f"{head} The accuracy difference is {verdict} at {level:g} after Holm's adjustment over {many} "
+            f"comparisons (exact McNemar p = {p:.3f}, Holm-adjusted {adjusted:.3f}; {counts}).{_disagree(pair)}"
+        )
+    tested = f"exact McNemar p = {p:.3f}; {counts}"
+    return f"{head} The accuracy difference is {verdict} at {level:g} ({tested}).{_disagree(pair)}"
+
+
+def _disagree(pair: Mapping[str, Any]) -> str:
+    """A note where the interval and the pair's own exact test point different ways (rare with a score interval
+    and 10 or more discordant comparisons, but possible at the border: the score interval is approximate)."""
+    ci, p = pair.get("difference_ci"), pair["mcnemar_p"]
+    if not ci or p is None:
+        return ""
+    excludes_zero = ci["low"] > 0 or ci["high"] < 0
+    if excludes_zero == (p < 1 - float(pair.get("level", CONFIDENCE))):
+        return ""
+    return " The interval and the exact test disagree here (a borderline case): go by the exact test."
 
 
 def judges_compared(
     judges: Sequence[_Judged], majority: pd.DataFrame, *, confidence: float = CONFIDENCE, seed: int = SEED
 ) -> dict[str, Any] | None:
     """The report's ``judges_compared`` section: None with fewer than two runs that judged labelled comparisons;
-    else {"rule", "reference_run", "pairs": [...]}, each pair as ``_pair`` with its ``sentence``."""
+    else {"rule", "reference_run", "pairs": [...]}, each pair as ``_pair`` with its ``sentence``. ``seed`` is
+    kept for callers: nothing is resampled since the interval became a score interval (s17)."""
+    del seed
     if len(judges) < 2 or majority.empty:
         return None
     correct = {j.run.run_id: _correct(majority, j.counted) for j in judges}
@@ -172,12 +254,23 @@ def judges_compared(
     for other in scored:
         if other is ref:
             continue
-        pair = _pair(ref, other, majority, correct, confidence=confidence, seed=seed)
+        pair = _pair(ref, other, majority, correct, confidence=confidence)
         if pair is not None:
-            pairs.append({**pair, "sentence": pair_sentence(pair)})
+            pairs.append(pair)
     if not pairs:
         return None
+    _adjust(pairs, 1 - confidence)
+    pairs = [{**pair, "sentence": pair_sentence(pair)} for pair in pairs]
     return {"rule": RULE, "reference_run": ref.run.run_id, "pairs": pairs}
+
+
+def _adjust(pairs: list[dict[str, Any]], alpha: float) -> None:
+    """Holm's adjustment of the exact McNemar p-values over the pairs compared (those with a p-value: a pair with
+    no discordant comparison tests nothing), so "significant" holds for the family, as ``partial_order`` does."""
+    tested = [pair for pair in pairs if pair["mcnemar_p"] is not None]
+    for pair, adjusted in zip(tested, holm([pair["mcnemar_p"] for pair in tested]), strict=True):
+        pair["p_holm"], pair["comparisons"] = adjusted, len(tested)
+        pair["significant"] = adjusted < alpha
 
 
 def _num(value: Any) -> str:
@@ -189,16 +282,23 @@ def _signed(value: Any) -> str:
 
 
 def difference_text(pair: Mapping[str, Any]) -> str:
-    """ "+0.030 [-0.003, 0.063] (95% CI)": the accuracy difference with its interval (none where every shared
-    comparison gives the same difference)."""
+    """ "+0.030 [-0.003, 0.063] (95% CI)": the accuracy difference with its interval, or "(no interval: ...)" and
+    why (no discordant comparison, or fewer than ``MIN_DISCORDANT``; a report saved before s17 has no reason)."""
     ci = pair.get("difference_ci")
     level = f"{100 * float(pair.get('level', CONFIDENCE)):g}% CI"
-    interval = f" [{ci['low']:+.3f}, {ci['high']:+.3f}] ({level})" if ci else " (no interval: no spread)"
+    why = pair.get("no_interval") or "no spread"
+    interval = f" [{ci['low']:+.3f}, {ci['high']:+.3f}] ({level})" if ci else f" (no interval: {why})"
     return f"{_signed(pair['accuracy_difference'])}{interval}"
 
 
 def p_text(pair: Mapping[str, Any]) -> str:
-    return "n/a" if pair["mcnemar_p"] is None else f"{pair['mcnemar_p']:.3f}"
+    """ "0.072", or "0.020 (Holm 0.040)" where the p-value was adjusted over more than one pair."""
+    p = pair["mcnemar_p"]
+    if p is None:
+        return "n/a"
+    if int(pair.get("comparisons", 1)) > 1 and pair.get("p_holm") is not None:
+        return f"{p:.3f} (Holm {pair['p_holm']:.3f})"
+    return f"{p:.3f}"
 
 
 def judges_compared_lines(section: Mapping[str, Any] | None) -> list[str]:

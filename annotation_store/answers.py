@@ -34,7 +34,14 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import BindParameter
 
 from annotation_store.accounts import Account, clean_name
-from annotation_store.assignment import ASSIGNMENT_DEFAULTS, JUDGE_UNCERTAIN_FIRST, Draw, choose, log_draw
+from annotation_store.assignment import (
+    ASSIGNMENT_DEFAULTS,
+    JUDGE_UNCERTAIN_FIRST,
+    Draw,
+    choose,
+    log_draw,
+    refuse_set_aside,
+)
 from annotation_store.base import StoreBase, StoreChanged, StoreConflict, StoreForbidden, StoreNotFound
 from annotation_store.db import finer_locks, hold, hold_session, try_lock
 from annotation_store.errors import StoreError, WrongSessionKind
@@ -500,7 +507,9 @@ def take_lease(
     session: Session, kind: AnswerKind, pool: Pool, person_id: int, answered: int | None = None
 ) -> Leased | None:
     """``lease``, saying what the pick already knows (``Leased``). ``answered``: the annotator's
-    answered count in the pool when the caller has just read it in this transaction (``gold_due``)."""
+    answered count in the pool when the caller has just read it in this transaction (``gold_due``). A set-aside
+    account is refused (``assignment.refuse_set_aside``)."""
+    refuse_set_aside(session, person_id)
     now = utcnow()
     held = _held(session, kind, pool, person_id, now)
     if held is not None:
@@ -825,9 +834,9 @@ def standing(session: Session, kind: AnswerKind, pool: Pool, now: datetime) -> S
             kind.row.session_id == pool.session_id, counted(kind.row.annotator_id)
         )
     ).all()
-    leases = session.execute(
+    leases = session.execute(  # a set-aside account's lease holds nothing for anyone (s17 review finding 5)
         select(kind.of(kind.lease), kind.lease.annotator_id).where(
-            kind.lease.session_id == pool.session_id, live(kind, now)
+            kind.lease.session_id == pool.session_id, live(kind, now), counted(kind.lease.annotator_id)
         )
     ).all()
     taking_part = {int(who) for _item, who, *_rest in [*rows, *leases]}

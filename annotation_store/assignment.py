@@ -68,9 +68,11 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from annotation_store.base import StoreForbidden
 from annotation_store.errors import StoreError
 from annotation_store.models import (
     AnnotationSession,
+    Annotator,
     Comparison,
     JudgeRating,
     JudgeVerdict,
@@ -87,6 +89,18 @@ STRATEGIES = (LEAST_ANNOTATED, JUDGE_UNCERTAIN_FIRST)
 ASSIGNMENT_DEFAULTS: dict[str, object] = {"strategy": LEAST_ANNOTATED, "audit_rate": 0.2}
 MIN_AUDIT_RATE = 0.01  # without an audit share the items the judge is sure of are never checked
 _RANDOM = random.SystemRandom()
+# what a person whose answers an admin set aside hears when they ask for an item (s17 review finding 5)
+SET_ASIDE_REFUSAL = "Your labels in this study are set aside by an admin; no more items are handed to you."
+
+
+def refuse_set_aside(session: Session, person_id: int) -> None:
+    """The one refusal of leasing to a set-aside account (``annotation_store.set_aside``): its answers count
+    nowhere, so handing it items would only take them from people whose answers count. ``answers.take_lease``
+    calls it first, so Start, ``/next`` and a submit's next item (``then_lease``: refused whole, nothing saved)
+    all hear it."""
+    aside = session.scalar(select(Annotator.labels_set_aside_at).where(Annotator.id == person_id))
+    if aside is not None:
+        raise StoreForbidden(SET_ASIDE_REFUSAL)
 
 
 @dataclass(frozen=True)

@@ -210,6 +210,9 @@ class ImportedRun:
     # why the verdicts are not in the earlier run of the same judge on this dataset ('' when they are or none):
     # "Not added to run N of the same judge, which already has verdicts on K of these ..."
     not_added: str = ""
+    # verdicts of the file the run already held, identical, so not written again (s17 review finding 6: the whole
+    # file again plus new pairs extends the run instead of making a second run of the same judge)
+    already: int = 0
 
     @property
     def warning(self) -> str:
@@ -236,6 +239,15 @@ class ImportedRun:
             both = "each" if twice == self.comparisons else f"{twice} of them"
             orders = f"{self.comparisons} comparison{'' if self.comparisons == 1 else 's'}, {both} in both orders"
         verdicts = f"{self.verdicts} verdict{'' if self.verdicts == 1 else 's'}"
+        if self.already:
+            parts: tuple[str, ...] = (
+                f"{self.already} already there, identical",
+                orders,
+                f"now {self.before + self.verdicts} verdicts",
+                f"{self.unparsed} of the new unparsed",
+            )
+            new = f"{self.verdicts} new verdict{'' if self.verdicts == 1 else 's'}"
+            return f"added {new} of {self.model} to run {self.run_id} ({'; '.join(p for p in parts if p)})"
         if self.before:
             parts = (orders, f"now {self.before + self.verdicts} verdicts", f"{self.unparsed} of the new unparsed")
             return f"{verdicts} of {self.model} added to run {self.run_id} ({'; '.join(p for p in parts if p)})"
@@ -714,7 +726,8 @@ class BatchWriter:
         named = str(item.fingerprint.get("model", ""))
         model = _import_text(named, "the judge model", 500, self.batch.source, one_line=False)
         keyed = self._keyed_verdicts(item, model)
-        run, before, note = self._run_for(item, model, keyed)
+        run, before, note, same = self._run_for(item, model, keyed)
+        keyed = {key: verdict for key, verdict in keyed.items() if key not in same}  # identical ones stay as they are
         ids = set(self.comparisons.values())
         stored = {
             (comparison_id, bool(swapped))
@@ -753,7 +766,15 @@ class BatchWriter:
         self.runs_written.add(run.id)
         comparisons = len({comparison for comparison, _ in keyed})
         return ImportedRun(
-            run.id, model, len(keyed), unparsed, comparisons, self._same_run(run.id), before=before, not_added=note
+            run.id,
+            model,
+            len(keyed),
+            unparsed,
+            comparisons,
+            self._same_run(run.id),
+            before=before,
+            not_added=note,
+            already=len(same),
         )
 
     def _keyed_verdicts(self, item: ImportJudgeRun, model: str) -> dict[tuple[int, bool], ImportVerdict]:
@@ -778,18 +799,20 @@ class BatchWriter:
 
     def _run_for(
         self, item: ImportJudgeRun, model: str, keyed: dict[tuple[int, bool], ImportVerdict]
-    ) -> tuple[JudgeRun, int, str]:
-        """The run these verdicts go into, the verdicts it held on this dataset before, and why they did not go
-        into the run of the same judge ('' when they did, or there is none). The rule of ``judge``, which
-        continues its judge's run and judges only what that run has not judged: a run of the same judge (the
-        same fingerprint but for the file, ``same_judge``) that holds verdicts on this dataset, none on these
-        comparisons in these orders, takes them (an extended session: s16 campaign, finding 2). One that holds
-        some of them keeps the present behaviour: all of them already there, the same, is the file imported
-        again (refused); otherwise these verdicts become a run of their own, with a warning saying so."""
+    ) -> tuple[JudgeRun, int, str, set[tuple[int, bool]]]:
+        """The run these verdicts go into, the verdicts it held on this dataset before, why they did not go
+        into the run of the same judge ('' when they did, or there is none), and the keys of ``keyed`` that run
+        already holds with the same verdict (not to be written again). The rule of ``judge``, which continues its
+        judge's run and judges only what that run has not judged: a run of the same judge (the same fingerprint
+        but for the file, ``same_judge``) that holds verdicts on this dataset, none on these comparisons in these
+        orders, takes them (an extended session: s16 campaign, finding 2). One that holds some of them, each with
+        the same verdict as the file, takes the rest (the whole file exported again with new pairs: s17 review
+        finding 6); all of them, the same, is the file imported again (refused). Any of them different: these
+        verdicts become a run of their own, with a warning saying so."""
         counts = self._run_sizes()
         exact = self.session.scalar(select(JudgeRun).where(JudgeRun.fingerprint_key == item.fingerprint_key))
         if exact is not None and counts.get(exact.id):
-            return exact, counts[exact.id], ""  # the same file (name) again: its run, as before
+            return exact, counts[exact.id], "", set()  # the same file (name) again: its run, as before
         note = ""
         same = self.session.scalars(
             select(JudgeRun).where(JudgeRun.id.in_(list(counts)), JudgeRun.model == model).order_by(JudgeRun.id)
@@ -798,7 +821,9 @@ class BatchWriter:
         if earlier is not None:
             held = self._held(earlier.id, keyed)
             if not held:
-                return earlier, counts[earlier.id], ""
+                return earlier, counts[earlier.id], "", set()
+            if len(held) < len(keyed) and not _differ(held, keyed):
+                return earlier, counts[earlier.id], "", set(held)
             if len(held) == len(keyed) and all(held[key] == _said(verdict) for key, verdict in keyed.items()):
                 raise StoreError(
                     f"{self.batch.source}: judge run {model!r} (run {earlier.id}) already has these verdicts on "
@@ -817,7 +842,7 @@ class BatchWriter:
             )
             self.session.add(exact)
             self.session.flush()
-        return exact, counts.get(exact.id, 0), note
+        return exact, counts.get(exact.id, 0), note, set()
 
     def _run_sizes(self) -> dict[int, int]:
         """Verdicts per judge run on this dataset (runs without any left out)."""

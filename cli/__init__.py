@@ -116,8 +116,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         _interrupted()
     except BrokenPipeError:
         _reader_gone()
-    except USER_ERRORS as exc:
-        sys.exit(f"judge-studio: {exc}")
+    except USER_ERRORS as exc:  # names in a message may come from an imported file: no control characters
+        from cli.data import terminal_lines
+
+        sys.exit(f"judge-studio: {terminal_lines(str(exc))}")
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)

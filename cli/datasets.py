@@ -19,6 +19,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from analysis.wording import counted
+from cli.data import terminal_lines
 from cli.options import add_settings, open_for_reading, shown_database
 from settings import Settings
 
@@ -150,7 +151,7 @@ def _runs(settings: Settings, desk: DatasetAdmin, args: argparse.Namespace) -> N
         for r in runs
     ]
     print(f"Judge runs on the dataset {args.name!r}, oldest first:")
-    print(_table(rows))
+    print(terminal_lines(_table(rows)))  # judge names come from imported files
     for r in runs:
         if r.elsewhere:
             print(f"Run {r.run_id} also holds {counted(r.elsewhere, 'verdict or rating', 'verdicts or ratings')} on "
@@ -164,18 +165,13 @@ def _runs(settings: Settings, desk: DatasetAdmin, args: argparse.Namespace) -> N
 
 def _delete_run(settings: Settings, desk: DatasetAdmin, args: argparse.Namespace) -> None:
     """``datasets delete-run NAME RUN_ID``: says what goes, asks for the run id (unless --yes), deletes."""
-    from orchestration.dataset_admin import NO_UNDO, run_contents_text
+    from orchestration.dataset_admin import run_delete_notice, run_deleted_text
 
-    run = desk.run(None, args.name, args.run_id)
-    print(
-        f"Deleting judge {run.label} from the dataset {args.name!r} deletes {run_contents_text(run)}. "
-        f"People's labels and ratings and the other judge runs stay. {NO_UNDO}"
-    )
+    print(terminal_lines(run_delete_notice(args.name, desk.run(None, args.name, args.run_id))))
     if not args.yes and not _confirmed(str(args.run_id), "the run id"):
         sys.exit("judge-studio: not confirmed; nothing was deleted.")
     deleted, gone = desk.delete_run(None, args.name, args.run_id)
-    kept = "" if gone else f"; run {deleted.run_id} keeps its verdicts on other datasets"
-    print(f"Deleted judge run {deleted.run_id} from the dataset {args.name!r}: {run_contents_text(deleted)}{kept}.")
+    print(terminal_lines(run_deleted_text(args.name, deleted, gone)))
     print(f"Database: {shown_database(settings)}", file=sys.stderr)
 
 
@@ -184,7 +180,7 @@ def _merge_runs(settings: Settings, desk: DatasetAdmin, args: argparse.Namespace
     from orchestration.dataset_admin import merged_text
 
     merged = desk.merge_runs(None, args.name, args.into_run, args.from_run)
-    print(merged_text(merged))
+    print(terminal_lines(merged_text(merged)))
     print(f"Database: {shown_database(settings)}", file=sys.stderr)
 
 

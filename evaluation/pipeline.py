@@ -56,6 +56,12 @@ from analysis.defaults import SEED, UNCERTAIN_MARGIN
 from analysis.partial_order import order_dict
 from analysis.report_text import counted
 from analysis.verdicts import UNCERTAIN, outcome
+from evaluation.defaults import (
+    DEFAULT_CANDIDATE_MAX_NEW_TOKENS,
+    DEFAULT_CANDIDATE_PROMPT_FORMAT,
+    DEFAULT_RULE,
+    PARTIAL_ORDER_RULES,
+)
 from judge_runtime import Judge, JudgeInputError, JudgeLoadError, JudgeResult, JudgeSpec, PairCase
 from judge_runtime.factory import check_profile_kind
 from judge_runtime.generation import PROMPT_FORMATS, candidate_name
@@ -66,7 +72,6 @@ from settings import Settings, judge_spec
 from settings.table import BY_NAME, checked_statistics
 
 DEFAULT_BATCH_SIZE: int = BY_NAME["batch_size"].value()
-PARTIAL_ORDER_RULES = ("sign-test", "more-wins")
 ProgressCallback = Callable[[int, int], None]
 GenerationCallback = Callable[[str, int, int], None]  # (candidate name, responses done, total)
 
@@ -425,7 +430,7 @@ def aggregate(
     candidates: Sequence[str],
     *,
     alpha: float = ALPHA,
-    rule: str = "sign-test",
+    rule: str = DEFAULT_RULE,
     n_bootstrap: int = N_BOOTSTRAP,
     seed: int = SEED,
     judge: dict[str, Any] | None = None,
@@ -606,12 +611,12 @@ class EvaluationPipeline:
         both_orders: bool | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
         alpha: float = ALPHA,
-        rule: str = "sign-test",
+        rule: str = DEFAULT_RULE,
         n_bootstrap: int = N_BOOTSTRAP,
         seed: int = SEED,
         on_progress: ProgressCallback | None = None,
-        candidate_max_new_tokens: int = 256,
-        candidate_prompt_format: str = "auto",
+        candidate_max_new_tokens: int = DEFAULT_CANDIDATE_MAX_NEW_TOKENS,
+        candidate_prompt_format: str = DEFAULT_CANDIDATE_PROMPT_FORMAT,
         candidate_device: str = "auto",
         on_generate: GenerationCallback | None = None,
         uncertain_margin: float | None = None,

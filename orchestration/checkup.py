@@ -29,6 +29,7 @@ from annotation_store import NewVerdict, Store, StoreError, StoreNotFound
 from interchange.evalbiasbench import old_layout_note
 from judge_runtime import Judge, JudgeInputError, JudgeResult, PairCase
 from judge_runtime.profiles import swapped as swap_case
+from orchestration.checkup_names import DEFAULT_DATA_DIR
 from orchestration.checkup_suites import SUITES, Suite, checkup_pairs, judged_pairs, suite_named
 from orchestration.service import JudgeActivity, Studio, to_case, to_new_verdict
 
@@ -44,9 +45,6 @@ __all__ = [
     "stored_checkup",
     "suite_named",
 ]
-
-#: Where the suites' files are looked for when no folder is given (relative to the current directory).
-DEFAULT_DATA_DIR = Path("..") / "shared" / "data"
 
 
 #: ``on_progress(suite, done, total)``: judgments finished of this suite's total.

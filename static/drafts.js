@@ -489,6 +489,42 @@
     save(); // what was chosen or typed meanwhile
   };
 
+  // The done screen (ui/answer_page.py ``show`` with no item: the page kind's ``done_text``, or NOTHING_NEW with the
+  // person's open skips listed): the server has nothing left for this person in the session, so a draft of it
+  // still marked unsent was saved after all (its Submit was stored and the answer lost on the way back, or the tab
+  // reloaded while it was in flight): it is dropped, else resumeHint puts back a false "Not confirmed" banner every
+  // RESUME_MS and at every reload (s17 review finding 3). A draft on one of the open skips listed is kept (← Previous
+  // brings that item and the draft back), and with more skips than the list names ("…") every draft is kept.
+  const DONE = /You have (?:answered|rated) every .* Thank you!/;
+  const NOTHING_NEW = "Nothing new is left for you in this session.";
+  const finished = (text) => {
+    if (NUMBER.exec(text)) return null;
+    if (DONE.test(text)) return () => true;
+    if (!text.includes(NOTHING_NEW) || text.includes("…")) return null;
+    return (item) => !(typeof item === "number" ? text.includes(`#${item}`) : new RegExp(`\\b${item}\\b`).test(text));
+  };
+  const dropFinished = (prefix) => {
+    const header = byId(`${prefix}-header`);
+    const droppable = header ? finished(header.innerText || "") : null;
+    const picker = document.querySelector(`#${prefix}-session input`);
+    const user = account();
+    const store = storage();
+    if (!droppable || !store || !user || !picker || !picker.value) return false;
+    for (const key of draftKeys(store)) {
+      try {
+        const parts = JSON.parse(key);
+        const draft = read(key);
+        const mine = parts[1] === prefix && parts[2] === user && parts[3] === picker.value;
+        if (mine && draft && draft.unsent && /^[A-Z2-7]+$|^\d+$/.test(String(parts[4])) && droppable(parts[4])) {
+          remove(key);
+        }
+      } catch (_error) {
+        // not one of ours
+      }
+    }
+    return true;
+  };
+
   // A page loaded with no item on screen while the tab keeps a draft for the session picked (a reload: Gradio
   // reloads the page by itself when the server is back after an outage, s15 expert finding 2): the feedback line
   // says so, as text, and names Start (which hands the same item back while it is theirs, and the draft goes
@@ -501,6 +537,7 @@
       itemShown[prefix] = true;
       return null;
     }
+    if (header && dropFinished(prefix)) return null; // Start was answered with the done screen: no "press Start"
     const picker = document.querySelector(`#${prefix}-session input`);
     const start = byId(PAGES[prefix].start);
     const label = start ? (start.innerText || "").trim() : "";
@@ -569,7 +606,12 @@
     const run = ++runs;
     restoring = run;
     checkLogin();
-    requestAnimationFrame(() => setTimeout(() => restore(prefix, 15, 2, run), 0));
+    requestAnimationFrame(() =>
+      setTimeout(() => {
+        dropFinished(prefix);
+        restore(prefix, 15, 2, run);
+      }, 0),
+    );
   };
   window.judgeStudioShowFeedback = window.judgeStudioShowItem;
 })();

@@ -219,7 +219,9 @@ def _check_files(home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ca
         assert html.escape(judge["conclusion"], quote=False) in page
         assert f"Answer: {judge['answer']}." in markdown
     assert "# Judge report card: pandalm\\-testset\\-v1" in markdown
-    assert page.count('class="plotly-graph-div"') == 2 * len(card["judges"])
+    # released outputs carry no probabilities: one line per run instead of its reliability diagram (s17)
+    assert page.count('class="plotly-graph-div"') == len(card["judges"])
+    assert page.count("No reliability diagram: this run&#x27;s verdicts carry no confidence.") == len(card["judges"])
     assert "<script src=" not in page and 'src="https://' not in page  # plotly.js inline: opens offline
     assert len(page) > 1_000_000
 
@@ -239,7 +241,8 @@ def _check_page(live_app: Any, card: dict[str, Any]) -> None:
     judge = card["judges"][0]
     markdown, reliability, corrected = card_view(desk, "rita", DATASET, judge["run_id"], "majority")
     assert inline_text(judge["conclusion"]) in markdown
-    assert "No verdict probabilities" in reliability.layout.annotations[0].text
+    assert reliability is None  # no probabilities: one line in place of the frame (s17 cardpolish)
+    assert "_No reliability diagram: this run's verdicts carry no confidence._" in markdown
     assert [t.name for t in corrected.data] == ["people only", "judge only", "corrected (PPI)"]
     assert len(corrected.data[2].y) == 5
     with pytest.raises(Exception, match="reviewer"):

@@ -145,7 +145,8 @@ def test_a_write_refused_by_a_read_only_file_names_the_folder(tmp_path: Path, mo
     said = storage.storage_problem(refused.value, path, nothing="nothing was written", on_cli=True)
     assert said == (
         f"The data folder {tmp_path} is read-only: nothing was written. Commands that only read "
-        "(datasets list, datasets runs, sessions activity, export, metrics, report, backup) still work. Make it writable, or use another folder (--home)."
+        "(datasets list, datasets runs, sessions activity, export, metrics, report, backup) still work. "
+        "Make it writable, or use another folder (--home)."
     )
     # "unable to open database file" is read-only only when the folder is there and not writable
     cannot = sqlite3.OperationalError("unable to open database file")
@@ -216,6 +217,7 @@ def test_a_really_read_only_folder_reads_and_refuses_writes_in_one_line(
     assert (out / "import.rc").read_text().strip() == "1"
     assert (out / "import.err").read_text().strip() == (
         f"judge-studio: The data folder {home} is read-only: nothing was imported (the import is all or nothing). "
-        "Commands that only read (datasets list, datasets runs, sessions activity, export, metrics, report, backup) still work. "
+        "Commands that only read (datasets list, datasets runs, sessions activity, export, metrics, report, backup) "
+        "still work. "
         "Make it writable, or use another folder (--home)."
     )

@@ -63,7 +63,8 @@ def test_report_in_markdown_text_and_html_imports_no_gradio(store: Store, db_pat
     page = Path(f"{out}.html").read_text(encoding="utf-8")
     assert markdown.startswith("# Judge report card: judge\\-studio\\-demo")  # Markdown, names escaped
     assert text.startswith("Judge report card: judge-studio-demo\n=")  # the terminal's headings
-    assert page.startswith("<!DOCTYPE html>") and "Reliability diagram" in page and "plotly" in page
+    assert page.startswith("<!DOCTYPE html>") and "Win rates three ways" in page and "plotly" in page
+    assert "No reliability diagram" in page  # no probabilities: one line, not a frame (s17 cardpolish)
     # the agreement line, in the Dashboard's words: 12 labels, 9 agree with the judge
     for shown in (markdown, text, page):
         assert "per label (each person's label on its own) 0.750" in shown.replace("&#39;", "'")

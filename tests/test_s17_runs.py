@@ -213,3 +213,19 @@ def test_help_names_the_run_commands(capsys: pytest.CaptureFixture[str]) -> None
     joined = " ".join(said.split())
     assert "list a dataset's judge runs, delete one run or merge two" in joined
     assert "people's labels and other runs stay" in joined
+
+
+def test_a_judge_name_with_control_characters_prints_none_of_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An imported judge name may hold control characters (review17b 1): the run listing, the delete notice and
+    a refusal print it without them, so a file cannot set the terminal's title or clear its screen."""
+    folder = tmp_path / "home"
+    folder.mkdir()
+    _import(folder, "labels.jsonl", _rows(range(4), person="alice"), capsys)
+    _import(folder, "gpt4.jsonl", _rows(range(4)), capsys, "--judge", "evil\x1b]0;pwned\x07\x1b[2J")
+    _import(folder, "other.jsonl", _rows(range(4, 8)), capsys, "--judge", "other\x1b[2J")
+    listed = _datasets(folder, capsys, "runs", "votes")
+    assert "evil]0;pwned[2J" in listed and "\x1b" not in listed and "\x07" not in listed
+    refused = _refused(folder, capsys, "merge-runs", "votes", "1", "2")
+    assert "not the same judge" in refused and "\x1b" not in refused

@@ -551,6 +551,20 @@ def _columns(rows: list[list[str]]) -> list[str]:
 # --------------------------------------------------------------------------------------- figures
 
 
+#: Said in the place of a run's reliability diagram when it has none: a frame holding only a message took a whole
+#: plot's height per run, in the HTML card and on the page (s16 judgeshopper 9).
+NO_CONFIDENCE_DIAGRAM = "No reliability diagram: this run's verdicts carry no confidence"
+NO_PEOPLE_DIAGRAM = "No reliability diagram: no people's labels to hold the judge's confidence against"
+
+
+def reliability_gap(judge: Mapping[str, Any]) -> str | None:
+    """The one line said instead of the run's reliability diagram, or None when it has one: no calibration
+    with a note is a run that stored no verdict probabilities; without a note, no people's labels were counted."""
+    if judge["calibration"] is not None:
+        return None
+    return NO_CONFIDENCE_DIAGRAM if judge.get("calibration_note") else NO_PEOPLE_DIAGRAM
+
+
 def reliability_figure(judge: Mapping[str, Any]) -> go.Figure:
     """Accuracy against mean confidence per probability bin, with the diagonal of perfect calibration."""
     title = "Reliability diagram"
@@ -661,7 +675,10 @@ def card_html(card: Mapping[str, Any]) -> str:
     include: bool | str = True
     for judge in card["judges"]:
         body.append(render(judge_markdown(judge)))
-        for figure in (reliability_figure(judge), corrected_figure(judge)):
+        gap = reliability_gap(judge)  # one line, not a frame holding only a message
+        if gap:
+            body.append(f"<p><em>{html.escape(gap)}.</em></p>")
+        for figure in ([] if gap else [reliability_figure(judge)]) + [corrected_figure(judge)]:
             body.append(figure.to_html(full_html=False, include_plotlyjs=include))
             include = False
     body.append(render(aggregation_markdown(card)))

@@ -25,6 +25,7 @@ from ui.card_document import (
     judges_compared_markdown,
     ratings_markdown,
     reliability_figure,
+    reliability_gap,
 )
 from ui.dashboard_layout import labels_from_choices, labels_from_picker
 from ui.errors import actor_of, guarded, has_role
@@ -39,8 +40,10 @@ def card_view(
     run_id: int | None,
     aggregation: str | None,
     labels_from: str | None = None,
-) -> tuple[str, go.Figure, go.Figure]:
-    """The page's content for one run: Markdown, reliability diagram, win rates three ways."""
+) -> tuple[str, go.Figure | None, go.Figure]:
+    """The page's content for one run: Markdown, reliability diagram, win rates three ways. A run without a
+    diagram (no verdict probabilities) gets one line at the card's end, above the figures, and None: the
+    page hides the frame (a frame holding only a message took a plot's height: s16 judgeshopper 9)."""
     if not dataset:
         empty = "Choose a dataset."
         return (
@@ -60,8 +63,11 @@ def card_view(
     judge = card["judges"][0]
     compared = judges_compared_markdown(card.get("judges_compared"))  # this run paired with the best (or others)
     parts = [head_markdown(card), compared, judge_markdown(judge), aggregation_markdown(card), ratings_markdown(card)]
+    gap = reliability_gap(judge)
+    if gap:
+        parts.append(f"\n_{gap}._")
     markdown = "\n".join(parts)
-    return markdown, reliability_figure(judge), corrected_figure(judge)
+    return markdown, None if gap else reliability_figure(judge), corrected_figure(judge)
 
 
 def report_card_tab(studio: Studio, demo: gr.Blocks | None = None) -> None:
@@ -109,7 +115,8 @@ def report_card_tab(studio: Studio, demo: gr.Blocks | None = None) -> None:
     ) -> dict[Any, Any]:
         """``scope``: the "Labels from" picker's value (after the request: Gradio passes it in its place)."""
         text, diagram, rates = card_view(desk, actor_of(request), name, run_id, method, scope)
-        return {card: text, reliability: gr.Plot(diagram, visible=True), corrected: gr.Plot(rates, visible=True)}
+        shown = diagram is not None  # none: the card's last line says why, in place of an empty frame
+        return {card: text, reliability: gr.Plot(diagram, visible=shown), corrected: gr.Plot(rates, visible=True)}
 
     def on_page_load(current: str | None, request: gr.Request) -> dict[Any, Any]:
         """Every page loads this tab (hidden unless reviewer): anyone else gets nothing, not a popup."""
