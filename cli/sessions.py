@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 
 from cli.options import add_settings, open_for_reading
+from cli.session_create import add_create, create_command
 from cli.session_members import add_members, members_command
 from settings import Settings
 
@@ -18,8 +19,11 @@ FORMATS = ("text", "csv", "json")
 
 
 def add_sessions(parser: argparse.ArgumentParser) -> None:
-    parser.description = "Annotation sessions (made on the Admin page): how much each person labelled, and when."
-    tasks = parser.add_subparsers(dest="sessions_command", required=True, metavar="{activity,members}")
+    parser.description = (
+        "Annotation sessions: create one, say who may work in it, how much each person labelled and when."
+    )
+    tasks = parser.add_subparsers(dest="sessions_command", required=True, metavar="{create,members,activity}")
+    add_create(tasks)  # ``sessions create`` (cli/session_create.py)
     add_members(tasks)  # ``sessions members`` (cli/session_members.py)
     activity = tasks.add_parser(
         "activity",
@@ -47,6 +51,8 @@ def sessions_command(settings: Settings, args: argparse.Namespace) -> None:
     """Run ``sessions activity`` (or ``sessions members``: cli/session_members.py)."""
     if args.sessions_command == "members":
         return members_command(settings, args)
+    if args.sessions_command == "create":
+        return create_command(settings, args)
     from orchestration.activity import activity_csv, activity_json, activity_text, day_of, read_activity
 
     since = day_of(args.since, "--since") if args.since else None

@@ -95,11 +95,13 @@ CATEGORY_COLUMNS = ["category", "comparisons", "labelled", "labels", "n", "accur
 
 @dataclass(frozen=True)
 class RunRows:
-    """Every judge run of the dataset with its verdicts, every person's label (whatever the page's "Labels from")
-    and the adjudications, taken from the rows the dashboard read: the judge-versions and judges-compared blocks
-    shown beside the chosen run are computed from them, with no read of their own (each read the dataset's
-    verdicts and labels again: s16 notes). The same figures as ``prompts.judge_versions_of`` and
-    ``metrics.judges_compared_of``."""
+    """Every judge run of the dataset with its verdicts, people's labels in the page's "Labels from" scope and the
+    adjudications, taken from the rows the dashboard read: the judge-versions and judges-compared blocks shown
+    beside the chosen run are computed from them, with no read of their own (each read the dataset's verdicts and
+    labels again: s16 notes). The scope is the page's, as for every other figure on it and as ``metrics
+    --labels-from`` and REST ``/metrics?labels_from=`` scope these sections (review17, finding 7: the blocks read
+    every label whatever the picker showed); with every label, the same figures as ``prompts.judge_versions_of``
+    and ``metrics.judges_compared_of``."""
 
     runs: tuple[JudgeRun, ...] = ()
     verdicts: pd.DataFrame | None = None
@@ -379,16 +381,13 @@ def build_dashboard(
     )
     if dataset is None or len(every_run.runs) < 2:  # nothing to compare: the cached board itself
         return board
-    return dataclasses.replace(board, run_rows=_run_rows(store, every_run, chosen))
+    return dataclasses.replace(board, run_rows=_run_rows(every_run, chosen))
 
 
-def _run_rows(store: Store, inputs: ReportInputs, margin: float) -> RunRows:
-    """Every run's rows of this read (``RunRows``); the labels of every person: read again only when the page
-    keeps people's figures to one session or the imported labels (the blocks are over every label)."""
-    scope = inputs.label_scope
-    labels = inputs.labels if scope is None or scope.kind == ALL else store.labels(str(inputs.dataset))
-    runs = tuple(inputs.runs)
-    return RunRows(runs, inputs.verdicts, labels, inputs.adjudications, margin)
+def _run_rows(inputs: ReportInputs, margin: float) -> RunRows:
+    """Every run's rows of this read (``RunRows``), people's labels kept to the page's "Labels from" scope as
+    ``read_report_inputs`` kept them (adjudications whatever the scope, as in the report)."""
+    return RunRows(tuple(inputs.runs), inputs.verdicts, inputs.labels, inputs.adjudications, margin)
 
 
 def set_aside_labels(store: Store, dataset: str | None) -> tuple[tuple[str, int], ...]:

@@ -78,6 +78,7 @@ STORE_COMMANDS = (
     "datasets merge-runs",
     "sessions activity",
     "sessions members",
+    "sessions create",
 )
 
 

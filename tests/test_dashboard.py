@@ -288,7 +288,12 @@ def test_plot_functions_draw_the_expected_traces(small) -> None:
         board.annotators.assign(annotator=["<b>ann</b>", "bob", "cyd"], kind=["crowd"] * 3)
     ).data[0]
     assert table.cells.values[0][0] == "&lt;b&gt;ann&lt;/b&gt;"
-    assert table.cells.values[6][0] == "1.00 (n=2)" and table.cells.values[8][1] == "25.0 s"
+    assert table.cells.values[6][0] == "1.00 on 2 comparisons" and table.cells.values[8][1] == "25.0 s"
+    # ann: 0 of 1 with the others' majority, 1 left out (split); bob: none compared, 2 left out (s16 campaign 8)
+    assert list(table.cells.values[5][:2]) == [
+        "0.00 on 1 comparison (1 more where the others had no majority)",
+        "– (2 where the others had no majority)",
+    ]
     assert plain("a<br>&b") == "a&lt;br&gt;&amp;b"
 
 

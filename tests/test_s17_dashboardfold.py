@@ -191,7 +191,9 @@ def test_the_versions_and_judges_compared_blocks_come_from_the_dashboards_one_re
     assert expected[0] and expected[1] is not None
     board = studio.dashboard(DATASET, runs[0])
     assert (board.run_rows.judge_versions(), board.run_rows.judges_compared()) == expected
-    scoped = studio.dashboard(DATASET, runs[0], labels_from="imported")  # the blocks are over every label
+    # every label here is imported (given in no session): the scope that keeps them gives the same blocks (the
+    # blocks follow "Labels from": tests/test_s17_dashscope.py)
+    scoped = studio.dashboard(DATASET, runs[0], labels_from="imported")
     assert (scoped.run_rows.judge_versions(), scoped.run_rows.judges_compared()) == expected
 
     reads: list[str] = []

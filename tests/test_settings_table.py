@@ -107,7 +107,7 @@ def test_every_flag_of_the_table_is_accepted_by_its_commands() -> None:
     needs |= {"datasets delete": ["x"]}
     needs |= {"backup": ["copy.sqlite3"], "users revoke-invite": ["1"], "users unlock": ["x"]}
     needs |= {"users tokens": ["x"], "users revoke-token": ["1"], "users set-aside": ["x"]}
-    needs |= {"sessions members": ["x"]}  # s17 sessionscope
+    needs |= {"sessions members": ["x"], "sessions create": ["x", "--dataset", "d"]}  # s17
     needs |= {"datasets runs": ["x"], "datasets delete-run": ["x", "1"], "datasets merge-runs": ["x", "1", "2"]}  # s17
     samples = {bool: None, int: "3", float: "0.1", str: "x", Path: "x"}
     commands = sorted({command for row in SETTINGS_TABLE for command in row.commands})

@@ -21,6 +21,7 @@ from analysis.borderline import borderline_lines
 from analysis.corrected import Interval
 from analysis.corrected_ratings import rating_span
 from analysis.guideline_versions import VersionAgreement
+from analysis.label_scope import ALL
 from analysis.rankings import too_few_to_rank
 from analysis.report_json import NO_COMPARISONS
 from analysis.report_text import (
@@ -493,6 +494,22 @@ def denied_figures() -> dict[str, Any]:
     return out
 
 
+def runs_markdown(board: Dashboard) -> str:
+    """The "Judges compared" and "Judge versions" blocks under the summary: every run of the dataset, paired and
+    by version, from the rows the board was built from (one read), against the majority of the labels in the
+    page's "Labels from" scope, as every other figure on the page and as ``metrics --labels-from`` and REST
+    ``/metrics?labels_from=`` compute them (review17, finding 7). A line above them names the scope when it is
+    not every label; "" with fewer than two runs."""
+    compared = judges_compared_markdown(board.run_rows.judges_compared(), heading="**Judges compared**")
+    blocks = [block for block in (compared, versions_markdown(board.run_rows.judge_versions())) if block]
+    scope = board.report.label_scope if board.report is not None else None
+    if blocks and scope is not None and scope.kind != ALL:
+        blocks.insert(
+            0, f'_The runs below are compared with the majority of {inline_text(scope.what())} ("Labels from")._'
+        )
+    return "\n\n".join(blocks)
+
+
 class PickedDatasets:
     """The dataset each browser tab (Gradio session) last switched its Dashboard picker to.
 
@@ -558,12 +575,9 @@ class DashboardHandlers:
         if (last_key is not None and board.key == last_key) or self.picked.stale(request, dataset_name):
             return {page.shown: gr.skip()}  # a non-empty dict: Gradio reads an empty one as one value
         shown = dict(SHOWN.figures(board))
-        # every run, by version, and every run, paired: from the rows the board was built from (one read)
-        versions = versions_markdown(board.run_rows.judge_versions())
-        compared = judges_compared_markdown(board.run_rows.judges_compared(), heading="**Judges compared**")
-        for block in (compared, versions):  # every run, paired; every run, by version
-            if block:
-                shown["dashboard-summary"] = f"{shown['dashboard-summary']}\n\n{block}"
+        blocks = runs_markdown(board)  # every run, paired and by version: from the rows the board was built from
+        if blocks:
+            shown["dashboard-summary"] = f"{shown['dashboard-summary']}\n\n{blocks}"
         background = self.studio.background.message()  # first start: the demo judge at work
         if background:
             shown["dashboard-summary"] = f"_{inline_text(background)}_\n\n{shown['dashboard-summary']}"

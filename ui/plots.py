@@ -354,28 +354,35 @@ def _kappa_cells(values: Any, shared: Any) -> list[list[str]]:
     ]
 
 
+def agreement_cell(share: Any, n: Any, what: str, no_majority: Any = 0) -> str:
+    """An Annotators table cell: "1.00 on 5 comparisons", "0.50 on 2 gold checks", or "–" with nothing to compare;
+    ``no_majority``: the annotator's labels left out because the others split (no majority to agree with), said
+    after it: "1.00 on 5 comparisons (2 more where the others had no majority)"."""
+    count = 0 if _is_missing(n) else int(n)
+    split = 0 if _is_missing(no_majority) else int(no_majority)
+    cell = f"{_num(share)} on {counted(count, what)}" if count else "–"
+    if split:
+        more = "more " if count else ""
+        cell += f" ({split} {more}where the others had no majority)"
+    return cell
+
+
 def annotator_table_figure(annotators: pd.DataFrame) -> go.Figure:
-    """One row per annotator: labels, agreement with the others and with the judge, gold, time."""
+    """One row per annotator: labels, agreement with the others and with the judge, gold, time. The agreement
+    cells say what they count in words, "1.00 on 5 comparisons (2 more where the others had no majority)"
+    (it read "= others' majority 1.00 (n=5), 2 split": s16 campaign, finding 8)."""
     title = "Annotators"
     if annotators.empty:
         return message_figure(title, "No labels yet: the table fills in as people label.", height=200)
-
-    def share(values: pd.Series, counts: pd.Series) -> list[str]:
-        return [f"{_num(v)} (n={n})" if n else "–" for v, n in zip(values, counts, strict=True)]
-
-    def with_split(cells: list[str], split: pd.Series) -> list[str]:
-        """Labels left out because the others had no majority (they split) are counted beside the share."""
-        return [f"{c}, {int(k)} split" if not _is_missing(k) and k else c for c, k in zip(cells, split, strict=True)]
-
     header = [
         "annotator",
         "kind",
         "labels",
         "skipped",
         "flagged",
-        "= others' majority",
-        "= judge",
-        "gold accuracy",
+        "agrees with the others' majority",
+        "agrees with the judge",
+        "gold checks right",
         "median time",
     ]
     cells = [
@@ -384,16 +391,27 @@ def annotator_table_figure(annotators: pd.DataFrame) -> go.Figure:
         annotators["labels"].tolist(),
         annotators["skipped"].tolist(),
         annotators["flagged"].tolist(),
-        with_split(share(annotators["with_others"], annotators["n_with_others"]), annotators["others_split"]),
-        share(annotators["with_judge"], annotators["n_with_judge"]),
-        share(annotators["gold_accuracy"], annotators["n_gold"]),
+        [
+            agreement_cell(v, n, "comparison", k)
+            for v, n, k in zip(
+                annotators["with_others"], annotators["n_with_others"], annotators["others_split"], strict=True
+            )
+        ],
+        [
+            agreement_cell(v, n, "comparison")
+            for v, n in zip(annotators["with_judge"], annotators["n_with_judge"], strict=True)
+        ],
+        [
+            agreement_cell(v, n, "gold check")
+            for v, n in zip(annotators["gold_accuracy"], annotators["n_gold"], strict=True)
+        ],
         ["–" if _is_missing(t) else f"{t:.1f} s" for t in annotators["median_time_s"]],
     ]
     fig = go.Figure(
         go.Table(
             header=dict(values=header, fill_color="#eef0fb", align="left", font=dict(size=12), height=26),
             cells=dict(values=cells, align="left", height=26),
-            columnwidth=[2, 1, 1, 1, 1, 1.8, 1.8, 1.8, 1.3],
+            columnwidth=[2, 1, 1, 1, 1, 2.6, 1.8, 1.6, 1.3],
         )
     )
     # plotly tables scroll inside their height: room for every row up to 20, then scroll
