@@ -371,7 +371,7 @@ def build_dashboard(
     inputs = _one_run(every_run, run_id)
     chosen = margin_setting(margin)
     sessions, aside = _grading_sessions(store, dataset), set_aside_labels(store, dataset)
-    key = (*_fingerprint(inputs, alpha, chosen), sessions, aside, inputs.label_scope)
+    key = (*_fingerprint(inputs, alpha, chosen), sessions, aside, inputs.label_scope, _other_runs(every_run))
     name = f"{hash(key) & 0xFFFFFFFFFFFF:012x}"
     board = memory.board(
         key,
@@ -384,6 +384,16 @@ def build_dashboard(
     return dataclasses.replace(board, run_rows=_run_rows(every_run, chosen))
 
 
+def _other_runs(every_run: ReportInputs) -> tuple[Any, ...]:
+    """What the "Judges compared" and "Judge versions" blocks read beyond the chosen run: every run and a digest of
+    their verdicts, so a run judged, deleted or merged beside the chosen one changes the key and an open page's
+    blocks (review17b 2). Nothing with fewer than two runs (no block)."""
+    if len(every_run.runs) < 2:
+        return ()
+    runs = tuple((run.run_id, run.model, run.averaged_orders) for run in every_run.runs)
+    return (runs, digest(every_run.verdicts.drop(columns=["reason", "reference"], errors="ignore")))
+
+
 def _run_rows(inputs: ReportInputs, margin: float) -> RunRows:
     """Every run's rows of this read (``RunRows``), people's labels kept to the page's "Labels from" scope as
     ``read_report_inputs`` kept them (adjudications whatever the scope, as in the report)."""
@@ -391,12 +401,13 @@ def _run_rows(inputs: ReportInputs, margin: float) -> RunRows:
 
 
 def set_aside_labels(store: Store, dataset: str | None) -> tuple[tuple[str, int], ...]:
-    """(account, labels on ``dataset``) of each account whose answers are set aside and that labelled it, by
+    """(account, labels on ``dataset``: answers, not skips, as ``sessions activity`` counts) of each account whose
+    answers are set aside and that labelled it, by
     name (``annotation_store.set_aside``): one small query when no account is set aside, as nearly always."""
     if dataset is None or not store.set_aside_accounts():
         return ()
     details = store.label_details(dataset, with_set_aside=True)
-    counts = details[details["set_aside"]].groupby("annotator").size()
+    counts = details[details["set_aside"] & ~details["skipped"].astype(bool)].groupby("annotator").size()  # answers
     return tuple((str(name), int(n)) for name, n in sorted(counts.items()))
 
 
