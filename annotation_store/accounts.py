@@ -14,9 +14,10 @@ import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import pandas as pd
-from sqlalchemy import ColumnElement, delete, exists, func, select, update
+from sqlalchemy import ColumnElement, case, delete, exists, func, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, aliased
 
@@ -234,10 +235,11 @@ class AccountsMixin(StoreBase):
 
     def accounts(self) -> pd.DataFrame:
         """Every account: name, role, kind, active, can_log_in (has a password and is active), labels and ratings
-        (how many current answers of each sort, skips included: a grader's work shows in ``ratings``, a pairwise
-        annotator's in ``labels``)."""
-        counts = select(Label.annotator_id, func.count().label("n")).group_by(Label.annotator_id).subquery()
-        rated = select(Rating.annotator_id, func.count().label("n")).group_by(Rating.annotator_id).subquery()
+        (how many answers of each sort, skips apart: a grader's work shows in ``ratings``, a pairwise annotator's
+        in ``labels``), skipped (skipped items of either sort). ``labels`` counts as ``sessions activity`` does:
+        an answer that is a label, never a skip."""
+        counts = _answer_counts(Label)
+        rated = _answer_counts(Rating)
         query = (
             select(
                 Annotator.name,
@@ -247,6 +249,7 @@ class AccountsMixin(StoreBase):
                 (Annotator.password_hash.is_not(None) & Annotator.active.is_(True)).label("can_log_in"),
                 func.coalesce(counts.c.n, 0).label("labels"),
                 func.coalesce(rated.c.n, 0).label("ratings"),
+                (func.coalesce(counts.c.skipped, 0) + func.coalesce(rated.c.skipped, 0)).label("skipped"),
             )
             .outerjoin(counts, counts.c.annotator_id == Annotator.id)
             .outerjoin(rated, rated.c.annotator_id == Annotator.id)
@@ -254,7 +257,8 @@ class AccountsMixin(StoreBase):
         )
         with self._read() as session:
             rows = session.execute(query).mappings().all()
-        frame = pd.DataFrame(rows, columns=["name", "role", "kind", "active", "can_log_in", "labels", "ratings"])
+        columns = ["name", "role", "kind", "active", "can_log_in", "labels", "ratings", "skipped"]
+        frame = pd.DataFrame(rows, columns=columns)
         return frame.astype({"active": bool, "can_log_in": bool})
 
     def update_account(
@@ -660,6 +664,21 @@ def _token_info(token: ApiToken, owner: str) -> TokenInfo:
     return TokenInfo(token.id, owner, token.label, token.created_at, token.expires_at, token.last_used_at)
 
 
+def _answer_counts(table: type[Label] | type[Rating]) -> Any:
+    """Per account: ``n`` its answers of that sort (skips apart) and ``skipped`` its skips, one GROUP BY (the
+    one count of "labels": ``accounts`` and ``set_aside._answers`` use it, as ``sessions activity`` counts)."""
+    skip = case((table.skipped.is_(True), 1), else_=0)
+    return (
+        select(
+            table.annotator_id,
+            (func.count() - func.sum(skip)).label("n"),
+            func.sum(skip).label("skipped"),
+        )
+        .group_by(table.annotator_id)
+        .subquery()
+    )
+
+
 def _revoke_tokens(session: Session, annotator_id: int) -> int:
     """Revoke the account's live API tokens inside the caller's write transaction; returns how many. An expired
     token is left as it is: it stopped working at its expiry, and its 401 keeps saying so."""
@@ -673,17 +692,18 @@ def _revoke_tokens(session: Session, annotator_id: int) -> int:
     return int(getattr(done, "rowcount", 0) or 0)
 
 
-def release_leases(session: Session, annotator_id: int) -> int:
+def release_leases(session: Session, annotator_id: int, session_id: int | None = None) -> int:
     """Inside the caller's write transaction: end the account's live leases (comparisons and responses) at
     once, so that a deactivated person's items go back to the pool now instead of when the lease
-    expires (15 minutes by default; a session stood "not done" meanwhile). Returns how many."""
+    expires (15 minutes by default; a session stood "not done" meanwhile). ``session_id``: only the leases in
+    that annotation session (someone removed from its members). Returns how many."""
     now, released = utcnow(), 0
     for lease in (Assignment, RatingAssignment):
+        live = [lease.annotator_id == annotator_id, lease.completed_at.is_(None), lease.lease_expires_at > now]
+        if session_id is not None:
+            live.append(lease.session_id == session_id)
         done = session.execute(
-            update(lease)
-            .where(lease.annotator_id == annotator_id, lease.completed_at.is_(None), lease.lease_expires_at > now)
-            .values(lease_expires_at=now)
-            .execution_options(synchronize_session=False)
+            update(lease).where(*live).values(lease_expires_at=now).execution_options(synchronize_session=False)
         )
         released += int(getattr(done, "rowcount", 0) or 0)
     return released

@@ -13,7 +13,7 @@ Grading sessions also have a ``scale`` (1-10 or 1-5) and a ``rubric`` (``scales.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import EllipsisType
 from typing import Any
 
@@ -21,6 +21,7 @@ import pandas as pd
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, object_session
 
+from annotation_store.accounts import release_leases
 from annotation_store.assignment import (
     ASSIGNMENT_DEFAULTS,
     JUDGE_UNCERTAIN_FIRST,
@@ -40,13 +41,16 @@ from annotation_store.models import (
     VERDICT_VALUES,
     AnnotationSession,
     Annotator,
+    Assignment,
     Comparison,
     Dataset,
     GoldLabel,
     GuidelineVersion,
     Label,
     Rating,
+    RatingAssignment,
     SessionMember,
+    utcnow,
 )
 from annotation_store.scales import GRADING_DEFAULTS, check_grading, check_rubric
 from annotation_store.views import HistoryItem, Progress, SessionView
@@ -222,12 +226,41 @@ class MembersChanged:
     already: list[str]
     removed: list[str]
     members: list[str]
+    released: dict[str, int] = field(default_factory=dict)  # items released, per account that can no longer work there
 
 
 def _named(names: Sequence[str]) -> str:
     """The first ``MEMBERS_NAMED`` of ``names`` for a message ("none" when there are none)."""
     shown = ", ".join(repr(name) for name in names[:MEMBERS_NAMED])
     return (shown + (", …" if len(names) > MEMBERS_NAMED else "")) or "none"
+
+
+def _release_outsiders(session: Session, session_id: int, members: list[str]) -> dict[str, int]:
+    """Inside the members change's write transaction: release the live leases in the session of the annotators
+    who may no longer work there (not members of a session limited to members; reviewers and admins see every
+    session), with ``accounts.release_leases``, the rule deactivation and set-aside use. Returns how many items
+    each of them held (none when the session is open to everyone)."""
+    if not members:
+        return {}
+    now = utcnow()
+    held: dict[str, int] = {}
+    for lease in (Assignment, RatingAssignment):
+        holders = session.execute(
+            select(Annotator.name, Annotator.id)
+            .join(lease, lease.annotator_id == Annotator.id)
+            .where(
+                lease.session_id == session_id,
+                lease.completed_at.is_(None),
+                lease.lease_expires_at > now,
+                Annotator.role == "annotator",
+                Annotator.name.not_in(members),
+            )
+            .distinct()
+        ).all()
+        for name, account_id in holders:
+            if name not in held:
+                held[name] = release_leases(session, account_id, session_id)
+    return held
 
 
 def _members_session(session: Session, name: str) -> AnnotationSession:
@@ -403,11 +436,13 @@ class SessionsMixin(StoreBase):
                 gone = SessionMember.annotator_id.in_(list(removing.values()))
                 session.execute(delete(SessionMember).where(SessionMember.session_id == row.id, gone))
             session.flush()
+            members = _member_names(session, row.id)
             return MembersChanged(
                 added=[who for who in adding if who not in current and who not in removing],
                 already=[who for who in adding if who in current],
                 removed=list(removing),
-                members=_member_names(session, row.id),
+                members=members,
+                released=_release_outsiders(session, row.id, members),
             )
 
     def member_scope(self, session_name: str | None, account: str) -> MemberScope | None:

@@ -39,13 +39,14 @@ def set_aside_mark(annotator_id: Any) -> ColumnElement[bool]:
 
 @dataclass(frozen=True)
 class SetAside:
-    """An account's answers: how many labels and ratings are stored, and since when they are set aside (None:
-    they count)."""
+    """An account's answers: how many labels and ratings are stored (skips apart, as ``sessions activity`` counts
+    them), how many items it skipped, and since when they are set aside (None: they count)."""
 
     name: str
     labels: int
     ratings: int
     set_aside_at: datetime | None
+    skipped: int = 0
 
 
 class SetAsideMixin(StoreBase):
@@ -83,7 +84,11 @@ class SetAsideMixin(StoreBase):
 
 
 def _answers(session: Any, person: Annotator) -> SetAside:
-    labels = select(func.count()).select_from(Label).where(Label.annotator_id == person.id).scalar_subquery()
-    ratings = select(func.count()).select_from(Rating).where(Rating.annotator_id == person.id).scalar_subquery()
-    n_labels, n_ratings = session.execute(select(labels, ratings)).one()
-    return SetAside(person.name, int(n_labels or 0), int(n_ratings or 0), person.labels_set_aside_at)
+    def count(table: type[Label] | type[Rating], skipped: bool) -> Any:
+        mine = (table.annotator_id == person.id, table.skipped.is_(skipped))
+        return select(func.count()).select_from(table).where(*mine).scalar_subquery()
+
+    query = select(count(Label, False), count(Rating, False), count(Label, True), count(Rating, True))
+    n_labels, n_ratings, *skips = session.execute(query).one()
+    skipped = sum(int(n or 0) for n in skips)
+    return SetAside(person.name, int(n_labels or 0), int(n_ratings or 0), person.labels_set_aside_at, skipped)

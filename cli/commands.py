@@ -53,8 +53,10 @@ def serve(settings: Settings) -> None:
     said = warn_unloadable_judge(studio)  # a missing model path: said now, not only on the Case study page
     on_error = None if said else say_background_failure
     demo = settings.judge_model == DEMO_MODEL
-    if settings.judge_demo_on_start and settings.seed_demo and demo:
+    if settings.judge_demo_on_start and settings.seed_demo and demo and not demo_missing(studio):
         judge_demo_logged(studio, on_error)  # first start: real verdicts (loads the judge too)
+    elif settings.judge_demo_on_start and settings.seed_demo and demo:  # nothing to judge: no alarm, one line
+        print(NO_DEMO_DATASET, flush=True)
     elif settings.judge_demo_on_start or not demo:  # turned off, the demo judge's weights load at its first use
         studio.warm_up_in_background(on_error=on_error)
     else:  # said as the start and end of the demo judging are, so a quiet console is no puzzle
@@ -75,6 +77,21 @@ def serve(settings: Settings) -> None:
         access_log=False,
         proxy_headers=False,
     )
+
+
+#: The start's line when the data folder holds no demo dataset (made with ``import`` before the first start, or the
+#: demo dataset deleted: ``orchestration.demo.seed_demo`` seeds only an empty database).
+NO_DEMO_DATASET = (
+    "No demo dataset in this data folder (it held other data at the first start, or the demo was deleted): "
+    "nothing for the demo judge to judge; it loads at its first use."
+)
+
+
+def demo_missing(studio: Studio) -> bool:
+    """Whether the demo dataset is absent, so the demo judging on start has nothing to judge."""
+    from annotation_store import DEMO_DATASET_NAME
+
+    return DEMO_DATASET_NAME not in studio.store.dataset_names()
 
 
 def judge_demo_logged(studio: Studio, on_error: Callable[[Exception], None] | None) -> None:

@@ -74,6 +74,22 @@ def _form(args: argparse.Namespace) -> object:
     return SessionForm(name=args.name, dataset=args.dataset, kind=args.kind, **chosen)
 
 
+def _members_known(studio: object, members: list[str]) -> None:
+    """Every ``--members`` name is an account, checked before the session is saved (all or nothing)."""
+    from errors import NotFound
+
+    if not members:
+        return
+    accounts = studio.store.accounts()  # type: ignore[attr-defined]  # a Studio
+    known = set(accounts["name"])
+    missing = [name for name in dict.fromkeys(members) if name not in known]
+    if missing:
+        active = ", ".join(sorted(accounts[accounts["active"].astype(bool)]["name"])) or "none"
+        raise NotFound(
+            f"There is no account named {', '.join(map(repr, missing))} (accounts: {active}). Nothing was saved."
+        )
+
+
 def create_command(settings: Settings, args: argparse.Namespace) -> None:
     """Run ``sessions create``: refuse a name in use, save through the Admin desk, then add ``--members``."""
     from cli.users import security_log_printed
@@ -91,6 +107,7 @@ def create_command(settings: Settings, args: argparse.Namespace) -> None:
             raise Conflict(
                 f"A session named {args.name.strip()!r} already exists; change it on the Admin page. Nothing was saved."
             )
+        _members_known(studio, args.members)
         saved = desk.save_session(None, _form(args))  # type: ignore[arg-type]  # a SessionForm
         fill = f", {saved.fill} fill" if saved.kind == "pairwise" else ""
         print(

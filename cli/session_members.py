@@ -44,6 +44,7 @@ def members_command(settings: Settings, args: argparse.Namespace) -> None:
     from orchestration import Access
     from orchestration.annotation import change_session_members, session_members
     from orchestration.datasets import open_data_store
+    from orchestration.session_admin import released_said
 
     store = open_data_store(settings)
     try:
@@ -59,6 +60,8 @@ def members_command(settings: Settings, args: argparse.Namespace) -> None:
             print(f"Already members: {', '.join(changed.already)}.")
         if changed.removed:
             print(f"Removed: {', '.join(changed.removed)}.")
+        for line in released_said(changed.released):
+            print(line)
         print(_listed(args.name, changed.members))
         if changed.removed and not changed.members:
             print("Note: with its last member removed, the session is open to every annotator again.", file=sys.stderr)

@@ -57,7 +57,7 @@ import os
 import secrets
 import stat
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any, BinaryIO, TextIO, cast
 
@@ -1094,11 +1094,34 @@ def export_table(
     keep_empty: bool = False,
     margin: float = UNCERTAIN_MARGIN,
     people: PeopleFilter = NO_FILTER,
+    margin_given: bool = False,
 ) -> ExportTable:
     """The rows of one export kind, its leading columns, and what was left out (DPO pairs, ``people``'s labels).
     ``margin``: the uncertain margin applied to judge verdicts (see the module docstring); ``people``: whose
     labels ``labels``, ``wide`` and ``dpo`` read and (``wide``, ``dpo``) the fewest counted labels a comparison
-    needs (``PeopleFilter``); the other kinds refuse it."""
+    needs (``PeopleFilter``); the other kinds refuse it. ``margin_given``: the margin was asked for
+    (``--uncertain-margin``); the note then says so when no row carries a judge verdict (``MARGIN_UNUSED``)."""
+    table = _export_table(store, dataset, kind, include_judges, source, keep_empty, margin, people)
+    if margin_given and table.rows and all(row.get(MARGIN_COLUMN) is None for row in table.rows):
+        return replace(table, note="\n".join(filter(None, (table.note, MARGIN_UNUSED))))
+    return table
+
+
+#: The note of an export given ``--uncertain-margin`` whose rows it shaped none of (people-only DPO, ratings, ...).
+MARGIN_UNUSED = "--uncertain-margin changes nothing here: no row of this export carries a judge verdict."
+
+
+def _export_table(
+    store: Store,
+    dataset: str,
+    kind: str,
+    include_judges: bool,
+    source: str,
+    keep_empty: bool,
+    margin: float,
+    people: PeopleFilter,
+) -> ExportTable:
+    """``export_table`` before the margin note."""
     _check_people(kind, people)
     said = people_note(store, dataset, people)
     if kind == "labels":

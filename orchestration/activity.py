@@ -9,7 +9,7 @@ import csv
 import io
 import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from analysis.wording import counted
@@ -17,7 +17,16 @@ from annotation_store.activity import GROUPINGS, ActivityRow
 from annotation_store.store import Store
 from errors import InvalidInput
 
-__all__ = ["FORMATS", "GROUPINGS", "Activity", "activity_csv", "activity_json", "activity_text", "read_activity"]
+__all__ = [
+    "FORMATS",
+    "GROUPINGS",
+    "Activity",
+    "activity_csv",
+    "activity_headline",
+    "activity_json",
+    "activity_text",
+    "read_activity",
+]
 
 FORMATS = ("text", "csv", "json")
 #: The columns of the CSV (and the keys of each JSON row), in order; ``annotator``/``day`` only where grouped so.
@@ -54,8 +63,14 @@ class Activity:
 
     @property
     def span(self) -> str:
+        """The days asked for, in words; a ``since`` after today (UTC) says that day has not come yet, rather than
+        a range "2026-11-30 to today" that runs backwards."""
         if self.since is None and self.until is None:
             return "all days"
+        if self.since is not None and self.since > datetime.now(UTC).date():
+            ahead = "that day has not come yet" if self.until is None else f"{self.since} has not come yet"
+            asked = f"from {self.since}" if self.until is None else f"{self.since} to {self.until}"
+            return f"{asked}; {ahead}"
         return f"{self.since or 'the first label'} to {self.until or 'today'} (UTC days, both included)"
 
     @property
@@ -163,11 +178,27 @@ HEADINGS = {
 }
 
 
+def _title(activity: Activity) -> str:
+    return f"Labels in {activity.scope}, per {activity.by.replace('-', ' and ')}, {activity.span}"
+
+
+def _none(activity: Activity) -> str:
+    return f"No labels in {activity.scope} ({activity.span})."
+
+
+def activity_headline(activity: Activity) -> str:
+    """The Admin page's line above its table: ``activity_text``'s title and total line (the one wording: labels
+    that count, skips and set-aside answers apart, gold checks), or its "No labels in ..." sentence."""
+    if not activity.rows:
+        return _none(activity)
+    return f"{_title(activity)}. {_total(activity.rows)}."
+
+
 def activity_text(activity: Activity) -> str:
     """A title line, an aligned table (numbers right-aligned) and a total line under more than one row."""
-    title = f"Labels in {activity.scope}, per {activity.by.replace('-', ' and ')}, {activity.span}:"
+    title = _title(activity) + ":"
     if not activity.rows:
-        return f"No labels in {activity.scope} ({activity.span})."
+        return _none(activity)
     keys = [k for k in HEADINGS if k not in ("annotator", "day") or k in activity.columns]
     lines = [[HEADINGS[k] for k in keys]]
     for row in activity.rows:

@@ -36,6 +36,7 @@ from orchestration.datasets import (
     EXPORT_FORMATS,
     EXPORT_KINDS,
     IMPORT_FORMATS,
+    ExportPeople,
     ImportOptions,
     export_dataset,
     import_file,
@@ -268,27 +269,32 @@ def set_labels_aside(access: Access, actor: str | None, name: str, *, undo: bool
     found, changed = access.store.set_labels_aside(name.strip(), undo=undo)
     what = "counted again" if undo else "set aside"
     SECURITY_LOG.info(
-        "account's answers %s: %r (%d labels, %d ratings) by %r",
+        "account's answers %s: %r (%d labels, %d ratings, %d skipped) by %r",
         what,
         found.name,
         found.labels,
         found.ratings,
+        found.skipped,
         user.name,
     )
     return found, changed
 
 
 def _answers_text(found: SetAside) -> str:
+    """Answers in words ("8 labels, 2 skipped"): labels (or ratings), skips apart, as ``sessions activity`` counts."""
     parts = [
         f"{n} {word}{'' if n == 1 else 's'}" for n, word in ((found.labels, "label"), (found.ratings, "rating")) if n
     ]
-    return " and ".join(parts) or "no labels"
+    if not parts and found.skipped:  # skips only: "1 skipped item", not "no labels, 1 skipped"
+        return f"{found.skipped} skipped item{'' if found.skipped == 1 else 's'}"
+    said = " and ".join(parts) or "no labels"
+    return f"{said}, {found.skipped} skipped" if found.skipped else said
 
 
 def set_aside_text(found: SetAside, changed: bool, undo: bool) -> str:
     """What ``set_labels_aside`` did, in one sentence (the page and the command line)."""
     answers = _answers_text(found)
-    one = found.labels + found.ratings == 1
+    one = found.labels + found.ratings + found.skipped == 1
     if undo:
         verb = "counts" if one else "count"
         head = f"{found.name}'s {answers} {verb} again" if changed else f"{found.name}'s {answers} already {verb}"
@@ -311,11 +317,11 @@ def still_counting(access: Access, name: str, *, on_page: bool = True) -> str:
     """After a deactivation: "ann4's 15 labels still count; set them aside with ..." ("" when it has none, or they
     are set aside already). A deactivation ends logins and leases, never what the person answered."""
     found = access.store.answers_of(name.strip())
-    if found.set_aside_at is not None or not (found.labels or found.ratings):
+    if found.set_aside_at is not None or not (found.labels or found.ratings or found.skipped):
         return ""
     command = f"`judge-studio users set-aside {found.name}`"
     how = f"“Set labels aside” (or {command})" if on_page else command
-    verb = "counts" if found.labels + found.ratings == 1 else "count"
+    verb = "counts" if found.labels + found.ratings + found.skipped == 1 else "count"
     return f"{found.name}'s {_answers_text(found)} still {verb}; set them aside with {how}."
 
 
@@ -420,9 +426,11 @@ class AdminDesk:
         include_judges: bool = False,
         source: str = "majority",
         directory: str | Path | None = None,
+        people: ExportPeople | None = None,
     ) -> tuple[Path, int]:
         """Write one export to a new file (in a fresh temporary folder unless ``directory``); returns
-        the file and its number of rows."""
+        the file and its number of rows. ``people``: whose labels count (``ExportPeople``, as ``judge-studio
+        export`` and REST ``/export`` take it; None: every label)."""
         self.access.require(actor, ADMIN)
         if not dataset:
             raise StoreError("Choose a dataset to export.")
@@ -443,6 +451,7 @@ class AdminDesk:
             output=target,
             include_judges=include_judges,
             source=source or "majority",
+            people=people,
         )
         return target, rows
 

@@ -28,6 +28,8 @@ __all__ = [
     "contents_text",
     "merged_text",
     "run_contents_text",
+    "run_deleted_text",
+    "run_delete_notice",
 ]
 
 #: Said wherever a delete is confirmed (the CLI's prompt, the Admin page, the REST route's description): the point
@@ -59,6 +61,21 @@ def run_contents_text(run: DatasetRun) -> str:
     parts = [counted(run.verdicts, "judge verdict")] if run.verdicts or not run.ratings else []
     parts += [counted(run.ratings, "judge rating")] if run.ratings else []
     return " and ".join(parts)
+
+
+def run_delete_notice(dataset: str, run: DatasetRun) -> str:
+    """What deleting ``run`` from ``dataset`` removes and keeps, said before the confirmation (CLI, Admin page)."""
+    return (
+        f"Deleting judge {run.label} from the dataset {dataset!r} deletes {run_contents_text(run)}. "
+        f"People's labels and ratings and the other judge runs stay. {NO_UNDO}"
+    )
+
+
+def run_deleted_text(dataset: str, deleted: DatasetRun, gone: bool) -> str:
+    """ "Deleted judge run 2 from the dataset 'votes': 4 judge verdicts." (``delete_run``'s answer, one wording for
+    the CLI, REST and the Admin page); ``gone``: the run row itself went."""
+    kept = "" if gone else f"; run {deleted.run_id} keeps its verdicts on other datasets"
+    return f"Deleted judge run {deleted.run_id} from the dataset {dataset!r}: {run_contents_text(deleted)}{kept}."
 
 
 def merged_text(merged: RunsMerged) -> str:

@@ -303,6 +303,7 @@ def export_dataset_summary(
         keep_empty=keep_empty,
         margin=margin,
         people=given.people_filter(store, dataset),
+        margin_given=given.uncertain_margin is not None,
     )
     rows, columns = table.rows, table.columns
     if target is None:

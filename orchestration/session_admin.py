@@ -30,6 +30,16 @@ def members_said(session: str, members: list[str]) -> str:
     return f"Session {session!r} is open to {len(members)} member{'' if len(members) == 1 else 's'}: {names}."
 
 
+def released_said(released: dict[str, int]) -> list[str]:
+    """One line per account whose held items went back to the pool with the change ("Released 1 item crowd2
+    held: they may no longer work in the session."); none when nobody held one."""
+    return [
+        f"Released {count} item{'' if count == 1 else 's'} {who} held: they may no longer work in the session."
+        for who, count in released.items()
+        if count
+    ]
+
+
 def change_said(session: str, changed: MembersChanged) -> list[str]:
     """The lines ``sessions members NAME --add/--remove`` prints: what changed, who the session is open to now
     and, when the last member went, ``OPEN_AGAIN``."""
@@ -40,6 +50,7 @@ def change_said(session: str, changed: MembersChanged) -> list[str]:
         lines.append(f"Already members: {', '.join(changed.already)}.")
     if changed.removed:
         lines.append(f"Removed: {', '.join(changed.removed)}.")
+    lines.extend(released_said(changed.released))
     lines.append(members_said(session, changed.members))
     if changed.removed and not changed.members:
         lines.append(OPEN_AGAIN)

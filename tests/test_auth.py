@@ -200,9 +200,9 @@ def test_users_command_adds_lists_changes_invites_and_issues_tokens(tmp_path: Pa
     assert listed.returncode == 0, listed.stderr
     rows = [line.split() for line in listed.stdout.splitlines()]
     assert rows == [
-        ["name", "role", "kind", "active", "can_log_in", "labels", "ratings", "labels_set_aside"],
-        ["carol", "reviewer", "expert", "True", "True", "0", "0", "no"],
-        ["dan", "annotator", "crowd", "True", "True", "0", "0", "no"],
+        ["name", "role", "kind", "active", "can_log_in", "labels", "ratings", "skipped", "labels_set_aside"],
+        ["carol", "reviewer", "expert", "True", "True", "0", "0", "0", "no"],
+        ["dan", "annotator", "crowd", "True", "True", "0", "0", "0", "no"],
     ]
     database = tmp_path / "judge-studio.sqlite3"
     hashes = _sql(database, "SELECT password_hash FROM annotators WHERE name = 'carol'")

@@ -563,7 +563,9 @@ def test_page_handlers_check_the_role_and_show_untrusted_text_safely(studio: Stu
     listed = by_id(handler(demo, "case_filter")(DEMO, "(any)", "(any)", False, False, False, 0.6, None, _as("rita")))
     assert "match" in listed["case-filter-count"]
 
-    exported = by_id(handler(demo, "admin_export")(DEMO, "labels", "csv", False, "majority", _as("ada")))
+    exported = by_id(
+        handler(demo, "admin_export")(DEMO, "labels", "csv", False, "majority", "all", [], 0, None, _as("ada"))
+    )
     assert Path(exported["admin-export-file"]).is_file() and "Wrote **2** rows" in exported["admin-export-result"]
     invited = by_id(handler(demo, "admin_invite")("annotator", "crowd", 24, _as("ada")))
     assert "/invite/" in invited["admin-invite-link"]
@@ -662,7 +664,9 @@ def test_user_supplied_names_are_shown_as_text(studio: Studio, tmp_path: Path, m
     saved = by_id(handler(demo, "admin_save_session")(*session, _as("ada")))
     assert _shows_as_text(saved["admin-sessions-result"], f"sess {EVIL}")
     with pytest.raises(gr.Error) as refused:
-        handler(demo, "admin_export")(f"nope {EVIL}", "labels", "csv", False, "majority", _as("ada"))
+        handler(demo, "admin_export")(
+            f"nope {EVIL}", "labels", "csv", False, "majority", "all", [], 0, None, _as("ada")
+        )
     assert "<img" not in str(refused.value) and "&lt;img src=x&gt;" in str(refused.value)
 
 
@@ -690,6 +694,7 @@ def test_a_dataset_imported_after_start_appears_in_every_picker(studio: Studio, 
         "admin-export-dataset",
         "admin-session-dataset",
         "admin-delete-dataset",
+        "admin-runs-dataset",
     }
     assert all("later" not in choices for choices in before.values())
     AdminDesk(studio).import_dataset(

@@ -57,4 +57,6 @@ def test_a_script_creates_a_limited_session_and_mistakes_save_nothing(
     assert "Cannot read --guidelines-file" in _refused(
         ["sessions", "create", "Other", "--dataset", "camp", "--guidelines-file", str(tmp_path / "none.md"), *at]
     )
+    unknown = _refused(["sessions", "create", "Other", "--dataset", "camp", "--members", "crowd1", "nobody", *at])
+    assert "There is no account named 'nobody' (accounts: " in unknown and "Nothing was saved." in unknown
     assert _sessions(home) == before

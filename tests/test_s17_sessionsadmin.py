@@ -140,7 +140,10 @@ def test_the_admin_sees_the_activity_table_and_downloads_it_as_csv(studio: Studi
     demo, _members_section, _activity = _page(studio)
     show = handler(demo, "admin_session_activity")
     shown = by_id(show("Campaign A", "person", "", "", _as("ada")))
-    assert shown["admin-activity-said"] == "Labels in session 'Campaign A', per person, all days: 4 in all\\."
+    assert shown["admin-activity-said"] == (  # the command line's total line (s17 campaign 2, finding 9)
+        "Labels in session 'Campaign A', per person, all days\\. Total: 4 labels, 1 skipped, 1 set aside, "
+        "gold checks 1 of 2 right\\."
+    )
     table = shown["admin-activity-table"]
     assert list(table.columns) == [
         "annotator",

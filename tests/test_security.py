@@ -269,7 +269,9 @@ def test_uploads_are_capped_and_only_their_uploader_may_use_them(app) -> None:
 def test_an_export_is_downloadable_only_by_the_admin_who_made_it(app) -> None:
     url, _studio = app
     with _signed_in(url, "admin", "admin-pass-1") as admin, _signed_in(url, "rita", "rita-pass-1") as rita:
-        status, text = _call(admin, "admin_export", ["judge-studio-demo", "wide", "csv", False, "majority"])
+        status, text = _call(
+            admin, "admin_export", ["judge-studio-demo", "wide", "csv", False, "majority", "all", [], 0, None]
+        )
         assert status == 200, text
         data = json.loads(next(line[5:] for line in text.splitlines() if line.startswith("data:")))
         (exported,) = [item for item in data if isinstance(item, dict) and item.get("path")]

@@ -21,6 +21,7 @@ from ui.admin_sections.dataset_removal import removal_section, wire_removal
 from ui.admin_sections.exporting import export_section, wire_export
 from ui.admin_sections.importing import import_section, wire_import
 from ui.admin_sections.invites import INVITE_HEADERS
+from ui.admin_sections.judge_runs import runs_section, wire_runs
 from ui.admin_sections.judging import judge_section, wire_judge
 from ui.admin_sections.prompts import prompts_section, wire_prompts
 from ui.admin_sections.session_events import refresh_after as refresh_sessions_after
@@ -54,6 +55,7 @@ def admin_tab(studio: Studio, demo: gr.Blocks | None = None, pickers: DatasetPic
     notice = gr.Markdown(elem_id="admin-notice")
     importing = import_section()
     removal = removal_section(pickers)
+    runs = runs_section(pickers)  # a dataset's judge runs (``judge-studio datasets runs|delete-run|merge-runs``)
     judging = judge_section(pickers)
     checkup = checkup_section()
     prompts = prompts_section()
@@ -66,6 +68,7 @@ def admin_tab(studio: Studio, demo: gr.Blocks | None = None, pickers: DatasetPic
     imported = wire_import(importing, desk)
     pickers.refresh_after(imported)
     pickers.refresh_after(wire_removal(removal, studio))
+    wire_runs(runs, studio)
     wire_judge(judging, desk)
     wire_checkup(checkup, desk)
     wire_prompts(prompts, studio.prompts, studio, demo)

@@ -18,7 +18,7 @@ import pandas as pd
 
 from errors import InvalidInput
 from orchestration import AdminDesk, Studio
-from orchestration.activity import Activity, activity_csv, day_of, records
+from orchestration.activity import Activity, activity_csv, activity_headline, day_of, records
 from orchestration.session_admin import change_members, members_view, session_activity
 from ui.errors import actor_of, guarded, noted
 from ui.pickers import shown_choices
@@ -174,11 +174,9 @@ def wire_activity(s: ActivitySection, studio: Studio) -> None:
         last = day_of(until, "To") if until and until.strip() else None
         found = session_activity(studio.access, actor_of(request), session, by=by or "person", since=first, until=last)
         frame = activity_frame(records(found), found.columns)
+        said = activity_headline(found)  # the command line's title and total line, one wording
         if not found.rows:
-            said = f"No labels in {found.scope} ({found.span})."
             return {s.said: inline_text(said), s.table: frame, s.file: None}
-        labels = sum(row.labels for row in found.rows)
-        said = f"Labels in {found.scope}, per {found.by.replace('-', ' and ')}, {found.span}: {labels} in all."
         return {s.said: inline_text(said), s.table: frame, s.file: _csv_file(session, activity_download(found))}
 
     s.show.click(

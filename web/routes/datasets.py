@@ -1,15 +1,18 @@
 """``GET /api/v1/datasets``: the names of the stored datasets (any role); ``DELETE /api/v1/datasets/{name}``:
-delete one with everything that belongs only to it (admin; ``orchestration.dataset_admin``)."""
+delete one with everything that belongs only to it (admin; ``orchestration.dataset_admin``). A dataset's judge runs
+(admin; ``judge-studio datasets runs|delete-run|merge-runs``): ``GET .../{name}/runs``, ``DELETE
+.../{name}/runs/{run_id}``, ``POST .../{name}/runs/{into}/merge``; their messages are the CLI's."""
 
 # No ``from __future__ import annotations``: FastAPI reads the handlers' annotations at run time.
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import Query
 from pydantic import BaseModel, Field, create_model
 
 from annotation_store.dataset_removal import DELETED_COUNTS
-from orchestration.dataset_admin import NO_UNDO
-from web.routes.common import Caller, StudioDep, answers, api_router
+from orchestration.dataset_admin import NO_UNDO, DatasetRun, merged_text, run_deleted_text
+from web.routes.common import BODY, Caller, RequestIn, StudioDep, answers, api_router
 
 router = api_router("data")
 
@@ -35,6 +38,110 @@ def datasets(user: Caller, studio: StudioDep) -> DatasetList:
     """Names of the stored datasets (any role)."""
     studio.access.require(user.name, "annotator")
     return DatasetList(datasets=studio.dataset_names())
+
+
+# ---------------------------------------------------------------------- one judge run of a dataset (admin)
+class RunOut(BaseModel):
+    run_id: int
+    judge: str = Field(description="the judge's model name")
+    profile: str
+    verdicts: int = Field(description="the run's verdicts on this dataset")
+    ratings: int = Field(description="the run's judge ratings on this dataset")
+    elsewhere: int = Field(description="its verdicts and ratings on other datasets (deleting it here leaves those)")
+    created_at: datetime
+    imported: bool = Field(description="read from a file (`import --judge`), not made by `judge-studio judge`")
+
+
+class RunsOut(BaseModel):
+    dataset: str
+    runs: list[RunOut] = Field(description="oldest first")
+
+
+class RunDeletedOut(RunOut):
+    dataset: str
+    run_deleted: bool = Field(description="the run itself went (false: it keeps its verdicts on other datasets)")
+    message: str = Field(description="what `judge-studio datasets delete-run` prints")
+
+
+class MergeIn(RequestIn):
+    from_run: int = Field(description="the run merged into the path's run, then deleted once it holds nothing else")
+
+
+class RunsMergedOut(BaseModel):
+    dataset: str
+    into: int
+    from_run: int
+    moved_verdicts: int
+    moved_ratings: int
+    verdicts: int = Field(description="the verdicts `into` now holds on the dataset")
+    ratings: int = Field(description="the judge ratings `into` now holds on the dataset")
+    from_deleted: bool = Field(description="`from_run` held nothing else and was deleted")
+    message: str = Field(description="what `judge-studio datasets merge-runs` prints")
+
+
+RUN_NOTES = {403: "admins only", 404: "no such dataset (the message names them), or no such run on it"}
+
+
+def _run_out(run: DatasetRun) -> dict[str, Any]:
+    return {
+        "run_id": run.run_id,
+        "judge": run.model,
+        "profile": run.profile,
+        "verdicts": run.verdicts,
+        "ratings": run.ratings,
+        "elsewhere": run.elsewhere,
+        "created_at": run.created_at.replace(tzinfo=UTC),
+        "imported": run.imported,
+    }
+
+
+@router.get("/datasets/{name:path}/runs", response_model=RunsOut, responses=answers(401, 403, 404, notes=RUN_NOTES))
+def dataset_runs(user: Caller, studio: StudioDep, name: str) -> RunsOut:
+    """The dataset's judge runs, oldest first (admin; `judge-studio datasets runs NAME`)."""
+    runs = studio.datasets.runs(user.name, name)
+    return RunsOut(dataset=name, runs=[RunOut(**_run_out(r)) for r in runs])
+
+
+@router.delete(
+    "/datasets/{name:path}/runs/{run_id}",
+    response_model=RunDeletedOut,
+    responses=answers(401, 403, 404, notes=RUN_NOTES),
+    description=(
+        "Delete one judge run's verdicts and ratings on the dataset (admin; `judge-studio datasets delete-run`; one "
+        "transaction, no confirmation asked). People's labels and ratings and the other runs stay; the run itself "
+        f"goes once it holds nothing on other datasets. Returns what was deleted. {NO_UNDO}"
+    ),
+)
+def delete_dataset_run(user: Caller, studio: StudioDep, name: str, run_id: int) -> RunDeletedOut:
+    """Delete one judge run of a dataset (the route's ``description`` says what goes)."""
+    deleted, gone = studio.datasets.delete_run(user.name, name, run_id)
+    return RunDeletedOut(
+        dataset=name, run_deleted=gone, message=run_deleted_text(name, deleted, gone), **_run_out(deleted)
+    )
+
+
+@router.post(
+    "/datasets/{name:path}/runs/{into}/merge",
+    response_model=RunsMergedOut,
+    responses=answers(
+        400, 401, 403, 404, 409, *BODY, notes={**RUN_NOTES, 409: "not one judge's imported runs, or they overlap"}
+    ),
+)
+def merge_dataset_runs(user: Caller, studio: StudioDep, name: str, into: int, body: MergeIn) -> RunsMergedOut:
+    """Move run `from_run`'s verdicts on the dataset into run `into` (admin; `judge-studio datasets merge-runs`): only
+    two imported runs of one judge that judged nothing twice, by the rule an import uses to extend a run."""
+    merged = studio.datasets.merge_runs(user.name, name, into, body.from_run)
+    return RunsMergedOut(
+        dataset=name,
+        into=merged.into,
+        from_run=merged.from_run,
+        moved_verdicts=merged.moved_verdicts,
+        moved_ratings=merged.moved_ratings,
+        verdicts=merged.verdicts,
+        ratings=merged.ratings,
+        from_deleted=merged.from_deleted,
+        message=merged_text(merged),
+    )
 
 
 @router.delete(
