@@ -1,4 +1,4 @@
-"""Session 17 campaign test 2 fixes (/work/notes/s17/campaign2.md): a removed member's leases go back to the pool
+"""Session 17 campaign test 2 fixes (tester "campaign2"): a removed member's leases go back to the pool
 (finding 1), one count of labels (finding 2), the uncertain-margin note (finding 6), a future ``--since``
 (finding 8), the Admin activity total (finding 9)."""
 

@@ -1,4 +1,4 @@
-"""s17 review fixes (/work/notes/s17/review17.md), no browser.
+"""s17 review fixes (code review "review17" of session 16), no browser.
 
 1. Judges compared: with few discordant comparisons the accuracy difference gets no interval (and says why); above
    that, Newcombe's paired score interval, which does not leave out 0 beside an exact McNemar "not significant".
