@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -40,12 +41,17 @@ def _slow_for(studio: Any, dataset: str, seconds: float) -> tuple[list[str], lis
     return asked, answered
 
 
-def _every_answer_given(asked: list[str], answered: list[str], page: Any, limit: float = 60.0) -> None:
+def _until(done: Callable[[], bool], page: Any, limit: float = 60.0) -> None:
+    """Waits (the page's clock running) until ``done()`` or ``limit`` seconds."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline and not done():
+        page.wait_for_timeout(250)
+
+
+def _every_answer_given(asked: list[str], answered: list[str], page: Any) -> None:
     """Waits until the new dataset has been asked about and every question (late ones too) is answered:
     on a loaded 2-core machine Gradio's queue may answer the questions one after another."""
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline and not ("other" in asked and len(answered) == len(asked)):
-        page.wait_for_timeout(250)
+    _until(lambda: "other" in asked and len(answered) == len(asked), page)
     page.wait_for_timeout(1500)  # the last answer reaches the page
 
 
@@ -65,10 +71,13 @@ def test_a_slow_answer_about_the_first_dataset_does_not_take_the_run_picker(live
         page.wait_for_timeout(1500)  # the page's own load events (the first dataset's runs) are answered
         asked, answered = _slow_for(studio, FIRST, 3.0)
         page.get_by_role("tab", name="Dashboard").click()  # tab.select: the first dataset's runs, 3 s late
+        _until(lambda: bool(asked), page)  # that question has reached the server before the switch is sent
         picker = page.locator("#dashboard-dataset input")
         picker.fill("other")
         picker.press("Enter")
-        page.wait_for_function("document.querySelector('#dashboard-summary').innerText.includes('6 comparisons')")
+        page.wait_for_function(  # the run-picker queue answers one at a time: slow on a loaded machine
+            "document.querySelector('#dashboard-summary').innerText.includes('6 comparisons')", timeout=90_000
+        )
         _every_answer_given(asked, answered, page)  # the late answer about the first dataset has come and gone
         assert asked[:1] == [FIRST] and "other" in asked  # the race happened: the first dataset asked first
         assert picker.input_value() == "other"
