@@ -98,8 +98,8 @@ def refuse_set_aside(session: Session, person_id: int) -> None:
     nowhere, so handing it items would only take them from people whose answers count. ``answers.take_lease``
     calls it first, so Start, ``/next`` and a submit's next item (``then_lease``: refused whole, nothing saved)
     all hear it."""
-    aside = session.scalar(select(Annotator.labels_set_aside_at).where(Annotator.id == person_id))
-    if aside is not None:
+    found = session.get(Annotator, person_id)  # the row the transaction read already: no statement of its own
+    if found is not None and found.labels_set_aside_at is not None:
         raise StoreForbidden(SET_ASIDE_REFUSAL)
 
 

@@ -119,7 +119,8 @@ def test_migration_0017_down_and_up_on_sqlite_keeps_every_row(db_path: Path) -> 
 
         _sql(db_path, "UPDATE annotators SET kind = 'crowd' WHERE kind = 'skilled'")  # the admin's choice
         _migrate(engine, "downgrade", "0016")
-        assert _counts(db_path) == before  # nothing cascaded away, no invite lost its creator
+        newer = {"session_members"}  # tables of later migrations (0022), empty here: gone at 0016, back at head
+        assert _counts(db_path) == {t: n for t, n in before.items() if t not in newer}  # nothing cascaded away
         assert _sql(db_path, "SELECT count(*) FROM invites WHERE created_by IS NULL") == [(0,)]
         assert _sql(db_path, "SELECT kind FROM invites ORDER BY id") == [("crowd",), ("expert",)]  # the used one
         assert _kind_checks(db_path) == [

@@ -643,6 +643,13 @@ class DashboardHandlers:
         self.picked.choose(request, dataset_name)
         return self.runs(dataset_name, None, request)
 
+    def chose(self, dataset_name: str | None, request: gr.Request) -> None:
+        """Note the tab's new dataset at once, outside the run picker's one-at-a-time queue: figures computed for the
+        dataset shown before (a timer tick begun before the switch) are then stale when they are done, even while
+        that queue still answers a slow question about the old dataset (seen in CI: the summary went back to the
+        old dataset's figures after the new one's were shown)."""
+        self.picked.choose(request, dataset_name)
+
 
 def dashboard_tab(studio: Studio, demo: gr.Blocks, pickers: DatasetPickers, tab: gr.Tab | None = None) -> None:
     """The page; ``tab``: when given, opening it refreshes the judge-run picker (new runs appear)."""
@@ -669,6 +676,7 @@ def dashboard_tab(studio: Studio, demo: gr.Blocks, pickers: DatasetPickers, tab:
     ).then(on.refresh_scoped, inputs=inputs, outputs=outputs, show_progress="full", **quiet).then(
         on.updated, inputs=inputs[::2], outputs=page.status, show_progress="hidden", **quiet
     )
+    page.dataset.change(on.chose, inputs=page.dataset, outputs=None, show_progress="hidden", **quiet)
     page.dataset.change(on.runs_of_new_dataset, inputs=page.dataset, outputs=page.judge_run, **picker).then(
         on.scopes, inputs=page.dataset, outputs=page.labels_from, **quiet
     ).then(on.refresh_scoped, inputs=inputs, outputs=outputs, **quiet)
