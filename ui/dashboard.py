@@ -648,7 +648,8 @@ class DashboardHandlers:
         dataset shown before (a timer tick begun before the switch) are then stale when they are done, even while
         that queue still answers a slow question about the old dataset (seen in CI: the summary went back to the
         old dataset's figures after the new one's were shown)."""
-        self.picked.choose(request, dataset_name)
+        if self.allowed(request):  # as every handler: a lower role's tab has no figures to mark stale
+            self.picked.choose(request, dataset_name)
 
 
 def dashboard_tab(studio: Studio, demo: gr.Blocks, pickers: DatasetPickers, tab: gr.Tab | None = None) -> None:
