@@ -31,39 +31,23 @@ def add_members(tasks: argparse._SubParsersAction) -> None:  # type: ignore[type
     members.add_argument("--remove", nargs="+", default=[], metavar="USER", help="account(s) to remove")
 
 
-def _listed(session: str, members: list[str]) -> str:
-    if not members:
-        return f"Session {session!r} has no members: it is open to every annotator."
-    names = ", ".join(members)
-    return f"Session {session!r} is open to {len(members)} member{'' if len(members) == 1 else 's'}: {names}."
-
-
 def members_command(settings: Settings, args: argparse.Namespace) -> None:
     """Run ``sessions members``: list, or change then list."""
     from cli.users import security_log_printed
     from orchestration import Access
     from orchestration.annotation import change_session_members, session_members
     from orchestration.datasets import open_data_store
-    from orchestration.session_admin import released_said
+    from orchestration.session_admin import OPEN_AGAIN, change_said, members_said
 
     store = open_data_store(settings)
     try:
         access = Access(store).local_admin()
         if not args.add and not args.remove:
-            print(_listed(args.name, session_members(access, None, args.name)))
+            print(members_said(args.name, session_members(access, None, args.name)))
             return
         with security_log_printed():
             changed = change_session_members(access, None, args.name, args.add, args.remove)
-        if changed.added:
-            print(f"Added: {', '.join(changed.added)}.")
-        if changed.already:
-            print(f"Already members: {', '.join(changed.already)}.")
-        if changed.removed:
-            print(f"Removed: {', '.join(changed.removed)}.")
-        for line in released_said(changed.released):
-            print(line)
-        print(_listed(args.name, changed.members))
-        if changed.removed and not changed.members:
-            print("Note: with its last member removed, the session is open to every annotator again.", file=sys.stderr)
+        for line in change_said(args.name, changed):  # the Admin page's and REST's words
+            print(line, file=sys.stderr if line == OPEN_AGAIN else sys.stdout)
     finally:
         store.close()
