@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 HEAVY = ("sklearn", "scipy", "torch", "gradio")
 # The command line, as `judge-studio` runs it (SystemExit of --help and of errors caught), then the heavy modules
 # still in sys.modules at the end.
-PROBE = f"""
+PROBE = """
 import json, sys
 from cli import main
 try:
@@ -27,14 +27,22 @@ try:
 except SystemExit as exc:
     if exc.code not in (0, None):
         print("EXIT=" + str(exc.code), file=sys.stderr)
-print("LOADED=" + json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)), file=sys.stderr)
+print("LOADED=" + json.dumps(sorted(m for m in {heavy!r} if m in sys.modules)), file=sys.stderr)
 """
 
 
-def _loaded(home: Path, *argv: str) -> tuple[list[str], subprocess.CompletedProcess[str]]:
+def _loaded(
+    home: Path, *argv: str, heavy: tuple[str, ...] = HEAVY
+) -> tuple[list[str], subprocess.CompletedProcess[str]]:
+    """The ``heavy`` modules loaded once ``judge-studio ARGV`` has run (in a fresh Python), and its process."""
     env = {**os.environ, "JUDGE_STUDIO_HOME": str(home)}
     done = subprocess.run(
-        [sys.executable, "-c", PROBE, *argv], env=env, capture_output=True, text=True, timeout=300, cwd=ROOT
+        [sys.executable, "-c", PROBE.format(heavy=heavy), *argv],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
     )
     lines = [x for x in done.stderr.splitlines() if x.startswith("LOADED=")]
     assert lines, done.stderr

@@ -11,38 +11,15 @@ Each command runs in a fresh interpreter (a temporary JUDGE_STUDIO_HOME), so wha
 from __future__ import annotations
 
 import inspect
-import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from test_s16_light_cli import _loaded
 
 ROOT = Path(__file__).resolve().parent.parent
 HEAVY = ("pandas", "sqlalchemy", "annotation_store", "sklearn", "scipy", "torch", "transformers", "gradio")
-# The command line, as `judge-studio` runs it (SystemExit of --help and of errors caught), then the heavy modules
-# still in sys.modules at the end (tests/test_s16_light_cli.py's probe, with more names).
-PROBE = f"""
-import json, sys
-from cli import main
-try:
-    main(sys.argv[1:])
-except SystemExit as exc:
-    if exc.code not in (0, None):
-        print("EXIT=" + str(exc.code), file=sys.stderr)
-print("LOADED=" + json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)), file=sys.stderr)
-"""
-
-
-def _loaded(home: Path, *argv: str) -> tuple[list[str], subprocess.CompletedProcess[str]]:
-    env = {**os.environ, "JUDGE_STUDIO_HOME": str(home)}
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE, *argv], env=env, capture_output=True, text=True, timeout=300, cwd=ROOT
-    )
-    lines = [x for x in done.stderr.splitlines() if x.startswith("LOADED=")]
-    assert lines, done.stderr
-    return json.loads(lines[-1].removeprefix("LOADED=")), done
 
 
 @pytest.mark.parametrize(
@@ -63,7 +40,7 @@ def _loaded(home: Path, *argv: str) -> tuple[list[str], subprocess.CompletedProc
 def test_the_judging_commands_help_loads_no_pandas_nor_the_store(
     tmp_path: Path, argv: list[str], shown: list[str]
 ) -> None:
-    loaded, done = _loaded(tmp_path, *argv)
+    loaded, done = _loaded(tmp_path, *argv, heavy=HEAVY)  # tests/test_s16_light_cli.py's probe, more names
     assert done.returncode == 0 and "EXIT=" not in done.stderr, done.stderr
     assert loaded == [], f"judge-studio {' '.join(argv)} imported {loaded}"
     help_text = " ".join(done.stdout.split())  # argparse wraps at the terminal's width
