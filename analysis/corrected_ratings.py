@@ -34,7 +34,7 @@ estimates with the reason in ``note``, never an exception.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,6 +75,21 @@ class CorrectedRating:
     note: str = ""
 
 
+#: Said beside the corrected mean ratings when people rated every response the judge scored (the pairwise
+#: section's ``analysis.report_text.ALL_LABELLED``): PPI corrects with the judge's scores of the responses nobody
+#: rated; with none, each corrected mean is the people-only one (λ = 0). It was said only in the user guide.
+FULLY_RATED = (
+    "People rated every response the judge scored, so each corrected mean is the people-only one (λ 0: the judge "
+    "adds nothing to correct)"
+)
+
+
+def fully_rated(counts: Sequence[tuple[int, int, int]]) -> bool:
+    """Whether every model's corrected mean is its people-only one: (n_people, n_labelled, n_unlabelled) per model,
+    some response rated by people and the judge, none judged and unrated, none rated by people alone."""
+    return bool(counts) and all(both and not judge_only and people == both for people, both, judge_only in counts)
+
+
 @dataclass(frozen=True)
 class CorrectedRatings:
     """Every model's corrected mean rating, or none and why (``note``)."""
@@ -83,6 +98,11 @@ class CorrectedRatings:
     weighted: bool = False  # the draw probabilities of a judge-uncertain-first design were used
     note: str = ""
     alpha: float = ALPHA  # the intervals are (1 - alpha) intervals
+
+    @property
+    def fully_rated(self) -> bool:
+        """Whether ``FULLY_RATED`` applies (``fully_rated``)."""
+        return fully_rated([(m.n_people, m.n_labelled, m.n_unlabelled) for m in self.means])
 
 
 def _pi(draws: pd.DataFrame | None, ids: pd.Index) -> Array | None:
@@ -183,7 +203,8 @@ def _interval_dict(interval: Interval) -> dict[str, Any]:
 def corrected_ratings_json(result: CorrectedRatings | None) -> dict[str, Any]:
     """The ``ratings`` section's keys for the corrected means (``report_json``): ``corrected_means``, a
     list of {model, people, judge, corrected, lambda, n_people, n_judge, n_labelled, n_unlabelled,
-    effective_labels, note}, with ``corrected_method``, ``corrected_weighted`` and ``corrected_note``."""
+    effective_labels, note}, with ``corrected_method``, ``corrected_weighted``, ``corrected_note`` and
+    ``corrected_fully_rated`` (``FULLY_RATED`` applies)."""
     found = result or CorrectedRatings(note="no judge score on this scale: no corrected means")
     return {
         "corrected_means": [
@@ -206,6 +227,7 @@ def corrected_ratings_json(result: CorrectedRatings | None) -> dict[str, Any]:
         "corrected_confidence": 1 - found.alpha,
         "corrected_weighted": found.weighted,
         "corrected_note": found.note,
+        "corrected_fully_rated": found.fully_rated,  # FULLY_RATED applies: each corrected mean is people-only
     }
 
 
@@ -239,6 +261,8 @@ def corrected_rating_lines(ratings: Mapping[str, Any] | None) -> list[str]:
             f"(n {m['n_judge']}), corrected {rating_span(m['corrected'])} (lambda {lam})"
         )
         lines.append(line + (f" - {m['note']}" if m["note"] else ""))
+    if ratings.get("corrected_fully_rated"):
+        lines.append(f"  {FULLY_RATED}.")
     return lines
 
 

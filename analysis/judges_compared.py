@@ -13,7 +13,9 @@ pair) on the comparisons both runs judged and people labelled. Per pair:
   (statsmodels' ``mcnemar(exact=True)``: a two-sided binomial test of the discordant pairs), and that p-value
   Holm-adjusted over the pairs compared (``p_holm``; s17 review finding 2: the reference is the best run on these
   same labels, and k - 1 unadjusted tests call some pair "significant" far more often than 5% of the time);
-  "significant" is decided on ``p_holm``;
+  "significant" is decided on ``p_holm``. The interval stays the unadjusted one (at ``confidence``): with more
+  than one pair it is labelled "unadjusted" and, where it leaves out 0 but the adjusted test does not call the
+  difference significant, the sentence says so and to go by the adjusted test (s18 review finding 2);
 * Cohen's kappa and macro F1 of each run on the shared comparisons, over its decisive verdicts (the report's own
   rule for those figures), and their differences;
 * one sentence naming which judge leads on which figure, and whether the accuracy difference is significant.
@@ -45,8 +47,8 @@ RULE = (
     "label; accuracy: no verdict counts as wrong; difference = reference minus other, with Newcombe's score "
     f"interval for a paired difference (method 10, Wilson limits), none under {MIN_DISCORDANT} discordant "
     "comparisons; McNemar: exact two-sided binomial test of the discordant comparisons (statsmodels), "
-    "Holm-adjusted over the pairs compared, and 'significant' on the adjusted p-value; kappa and macro F1 over "
-    "each run's decisive verdicts on the shared comparisons"
+    "Holm-adjusted over the pairs compared, and 'significant' on the adjusted p-value (the interval is not "
+    "adjusted); kappa and macro F1 over each run's decisive verdicts on the shared comparisons"
 )
 
 
@@ -225,14 +227,22 @@ def pair_sentence(pair: Mapping[str, Any]) -> str:
 
 
 def _disagree(pair: Mapping[str, Any]) -> str:
-    """A note where the interval and the pair's own exact test point different ways (rare with a score interval
-    and 10 or more discordant comparisons, but possible at the border: the score interval is approximate)."""
+    """A note where the interval and the decision the sentence states point different ways: the Holm-adjusted
+    test over several pairs (the interval is not adjusted, so it can leave out 0 beside "not significant"; s18
+    review finding 2), or, rarely, the pair's own exact test at the border (the score interval is approximate)."""
     ci, p = pair.get("difference_ci"), pair["mcnemar_p"]
     if not ci or p is None:
         return ""
     excludes_zero = ci["low"] > 0 or ci["high"] < 0
-    if excludes_zero == (p < 1 - float(pair.get("level", CONFIDENCE))):
+    if excludes_zero == bool(pair["significant"]):
         return ""
+    many = int(pair.get("comparisons", 1))
+    alone = p < 1 - float(pair.get("level", CONFIDENCE))  # the pair's own exact test, before the adjustment
+    if many > 1 and excludes_zero == alone:
+        return (
+            f" The interval is not adjusted for the {many} comparisons: it leaves out 0, but after Holm's "
+            "adjustment the difference is not significant; go by the adjusted test."
+        )
     return " The interval and the exact test disagree here (a borderline case): go by the exact test."
 
 
@@ -283,9 +293,12 @@ def _signed(value: Any) -> str:
 
 def difference_text(pair: Mapping[str, Any]) -> str:
     """ "+0.030 [-0.003, 0.063] (95% CI)": the accuracy difference with its interval, or "(no interval: ...)" and
-    why (no discordant comparison, or fewer than ``MIN_DISCORDANT``; a report saved before s17 has no reason)."""
+    why (no discordant comparison, or fewer than ``MIN_DISCORDANT``; a report saved before s17 has no reason).
+    Where the p-value was Holm-adjusted over more than one pair, "(95% CI, unadjusted)": the interval is not."""
     ci = pair.get("difference_ci")
     level = f"{100 * float(pair.get('level', CONFIDENCE)):g}% CI"
+    if int(pair.get("comparisons", 1)) > 1:
+        level += ", unadjusted"
     why = pair.get("no_interval") or "no spread"
     interval = f" [{ci['low']:+.3f}, {ci['high']:+.3f}] ({level})" if ci else f" (no interval: {why})"
     return f"{_signed(pair['accuracy_difference'])}{interval}"

@@ -23,6 +23,7 @@ from analysis.defaults import (
 )
 from analysis.partial_order import order_scope
 from analysis.report_text import (
+    all_labelled,
     counted,
     has_people_labels,
     headline_interval,
@@ -283,8 +284,10 @@ def _caveats(judge: Mapping[str, Any], report: Mapping[str, Any], test: Mapping[
     ranking = rankings(judge["corrected"])
     if ranking and ranking["judge_outside_corrected_interval"]:
         models = ", ".join(ranking["judge_outside_corrected_interval"])
+        # every comparison labelled: the corrected interval is the people-only one, so name it so (s18 dashclean)
+        interval = "people-only interval" if all_labelled(judge["corrected"]) else f"corrected {_level(report)}"
         notes.append(
-            f"judge-only win-rate estimate of {models} lies outside the corrected {_level(report)} (a point estimate "
+            f"judge-only win-rate estimate of {models} lies outside the {interval} (a point estimate "
             "beside the other estimator's interval, not a test of a difference)"
         )
     return notes

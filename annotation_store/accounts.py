@@ -238,8 +238,8 @@ class AccountsMixin(StoreBase):
         (how many answers of each sort, skips apart: a grader's work shows in ``ratings``, a pairwise annotator's
         in ``labels``), skipped (skipped items of either sort). ``labels`` counts as ``sessions activity`` does:
         an answer that is a label, never a skip."""
-        counts = _answer_counts(Label)
-        rated = _answer_counts(Rating)
+        counts = answer_counts(Label)
+        rated = answer_counts(Rating)
         query = (
             select(
                 Annotator.name,
@@ -664,19 +664,21 @@ def _token_info(token: ApiToken, owner: str) -> TokenInfo:
     return TokenInfo(token.id, owner, token.label, token.created_at, token.expires_at, token.last_used_at)
 
 
-def _answer_counts(table: type[Label] | type[Rating]) -> Any:
-    """Per account: ``n`` its answers of that sort (skips apart) and ``skipped`` its skips, one GROUP BY (the
-    one count of "labels": ``accounts`` and ``set_aside._answers`` use it, as ``sessions activity`` counts)."""
+def answer_counts(table: type[Label] | type[Rating], annotator_id: int | None = None) -> Any:
+    """Per account (only ``annotator_id``'s when given): ``n`` its answers of that sort (skips apart) and
+    ``skipped`` its skips, one GROUP BY subquery. The one count of an account's "labels" over every dataset:
+    ``accounts`` and ``set_aside``'s answers read it, and ``sessions activity`` counts the same way in its own
+    SQL (per session). The Dashboard's set-aside caption counts one dataset's labels in "Labels from"'s scope
+    from ``label_details`` instead, by the same rule (answers, not skips)."""
     skip = case((table.skipped.is_(True), 1), else_=0)
-    return (
-        select(
-            table.annotator_id,
-            (func.count() - func.sum(skip)).label("n"),
-            func.sum(skip).label("skipped"),
-        )
-        .group_by(table.annotator_id)
-        .subquery()
+    query = select(
+        table.annotator_id,
+        (func.count() - func.sum(skip)).label("n"),
+        func.sum(skip).label("skipped"),
     )
+    if annotator_id is not None:
+        query = query.where(table.annotator_id == annotator_id)
+    return query.group_by(table.annotator_id).subquery()
 
 
 def _revoke_tokens(session: Session, annotator_id: int) -> int:

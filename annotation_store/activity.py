@@ -1,5 +1,7 @@
 """Who labelled how much, and when: pairwise labels counted per person, per UTC day or both, in one session, one
-dataset or everywhere (``judge-studio sessions activity``; ``orchestration/activity.py`` shapes the rows).
+dataset or everywhere (``judge-studio sessions activity``; ``orchestration/activity.py`` shapes the rows). A grading
+session's ratings are counted the same way (``Store.answer_activity`` says which: "labels" or "ratings"): ratings
+that count, skips, ratings of accounts set aside, first and last; no gold checks.
 
 One SQL ``GROUP BY`` over the current labels (SQLite and PostgreSQL alike): answers that count (``set_aside.counted``),
 skips, answers of accounts whose answers are set aside, gold checks taken and those answered right, and the first and
@@ -18,13 +20,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
+from sqlalchemy.orm import Session
 
 from annotation_store.answers import first_answer
 from annotation_store.base import StoreBase, StoreNotFound
 from annotation_store.errors import StoreError
 from annotation_store.labels import LABELS
-from annotation_store.models import AnnotationSession, Annotator, Comparison, Dataset, GoldLabel, Label
+from annotation_store.models import AnnotationSession, Annotator, Comparison, Dataset, GoldLabel, Label, Rating
 from annotation_store.set_aside import counted
 
 #: How the rows are grouped: per person, per UTC day, or per person and day.
@@ -63,8 +66,82 @@ def _checked_span(since: date | None, until: date | None) -> None:
         raise StoreError(f"The range ends ({until}) before it starts ({since}); nothing to count.")
 
 
+def _label_query(keys: list[Any]) -> Any:
+    """Labels per ``keys``: counted, skipped, set aside, gold checks, right, first, last (module docstring)."""
+    answered = Label.skipped.is_(False)
+    keep = counted(Label.annotator_id)
+    check = and_(
+        GoldLabel.id.is_not(None),
+        answered,
+        or_(
+            Label.session_id.is_not(None),
+            Label.presented_swapped.is_not(None),
+            Label.created_at >= GoldLabel.created_at,
+        ),
+    )
+    right = and_(check, func.coalesce(first_answer(LABELS, "verdict"), Label.verdict) == GoldLabel.verdict)
+    return (
+        select(
+            *keys,
+            _count(and_(answered, keep)),
+            _count(Label.skipped.is_(True)),
+            _count(and_(answered, ~keep)),
+            _count(check),
+            _count(right),
+            func.min(Label.created_at),
+            func.max(Label.created_at),
+        )
+        .join(Annotator, Label.annotator_id == Annotator.id)
+        .outerjoin(GoldLabel, GoldLabel.comparison_id == Label.comparison_id)
+    )
+
+
+def _rating_query(keys: list[Any]) -> Any:
+    """A grading session's ratings per ``keys``, in the label query's columns: counted, skipped, set aside, no gold
+    checks (0, 0: gold ratings are scored by the Dashboard, not here), first, last."""
+    answered = Rating.skipped.is_(False)
+    keep = counted(Rating.annotator_id)
+    return select(
+        *keys,
+        _count(and_(answered, keep)),
+        _count(Rating.skipped.is_(True)),
+        _count(and_(answered, ~keep)),
+        literal(0),
+        literal(0),
+        func.min(Rating.created_at),
+        func.max(Rating.created_at),
+    ).join(Annotator, Rating.annotator_id == Annotator.id)
+
+
+def _keys(by: str, day: Any) -> list[Any]:
+    keys: list[Any] = []
+    if by in ("person", "person-day"):
+        keys.append(Annotator.name)
+    if by in ("day", "person-day"):
+        keys.append(day)
+    return keys
+
+
+def _within(query: Any, created_at: Any, since: date | None, until: date | None) -> Any:
+    if since is not None:
+        query = query.where(created_at >= datetime.combine(since, datetime.min.time()))
+    if until is not None:
+        query = query.where(created_at < datetime.combine(until + timedelta(days=1), datetime.min.time()))
+    return query
+
+
+def _not_found(session: Session, what: str, name: str, column: Any) -> StoreNotFound:
+    names = session.scalars(select(column).order_by(column)).all()
+    listed = ", ".join(repr(found) for found in names) or "none yet"
+    return StoreNotFound(f"There is no {what} named {name!r} ({what}s: {listed}).")
+
+
 class ActivityMixin(StoreBase):
-    def label_activity(
+    def label_activity(self, **asked: Any) -> list[ActivityRow]:
+        """``answer_activity``'s rows (labels; a grading session's ratings)."""
+        return self.answer_activity(**asked)[1]
+
+    def answer_activity(
         self,
         *,
         session_name: str | None = None,
@@ -72,78 +149,39 @@ class ActivityMixin(StoreBase):
         by: str = "person",
         since: date | None = None,
         until: date | None = None,
-    ) -> list[ActivityRow]:
+    ) -> tuple[str, list[ActivityRow]]:
         """The labels of ``session_name`` (or of ``dataset``, or of every dataset) grouped ``by`` person, day or
-        both (``GROUPINGS``), given from ``since`` to ``until`` (UTC days, both included). Raises StoreNotFound for
-        an unknown session or dataset, naming the ones there are."""
+        both (``GROUPINGS``), given from ``since`` to ``until`` (UTC days, both included), as ("labels", rows); a
+        grading session's ratings, the same way, as ("ratings", rows) (``ActivityRow.labels``: the ratings that
+        count; no gold checks). Raises StoreNotFound for an unknown session or dataset, naming the ones there are."""
         if by not in GROUPINGS:
             raise StoreError(f"Unknown grouping {by!r}; choose one of {', '.join(GROUPINGS)}.")
         _checked_span(since, until)
-        day = func.date(Label.created_at)
-        answered = Label.skipped.is_(False)
-        keep = counted(Label.annotator_id)
-        check = and_(
-            GoldLabel.id.is_not(None),
-            answered,
-            or_(
-                Label.session_id.is_not(None),
-                Label.presented_swapped.is_not(None),
-                Label.created_at >= GoldLabel.created_at,
-            ),
-        )
-        right = and_(check, func.coalesce(first_answer(LABELS, "verdict"), Label.verdict) == GoldLabel.verdict)
-        keys: list[Any] = []
-        if by in ("person", "person-day"):
-            keys.append(Annotator.name)
-        if by in ("day", "person-day"):
-            keys.append(day)
-        query = (
-            select(
-                *keys,
-                _count(and_(answered, keep)),
-                _count(Label.skipped.is_(True)),
-                _count(and_(answered, ~keep)),
-                _count(check),
-                _count(right),
-                func.min(Label.created_at),
-                func.max(Label.created_at),
-            )
-            .join(Annotator, Label.annotator_id == Annotator.id)
-            .outerjoin(GoldLabel, GoldLabel.comparison_id == Label.comparison_id)
-            .group_by(*keys)
-            .order_by(*keys)
-        )
-        if since is not None:
-            query = query.where(Label.created_at >= datetime.combine(since, datetime.min.time()))
-        if until is not None:
-            query = query.where(Label.created_at < datetime.combine(until + timedelta(days=1), datetime.min.time()))
         with self._read() as session:
             if session_name is not None:
                 held = session.execute(
                     select(AnnotationSession.id, AnnotationSession.kind).where(AnnotationSession.name == session_name)
                 ).first()
-                found = held[0] if held is not None else None
-                if held is not None and held[1] != LABELS.name:
-                    raise StoreError(
-                        f"{session_name!r} is a grading session: its ratings are not counted here yet (this counts "
-                        "pairwise labels); see the Dashboard's ratings section or `export --kind ratings`."
-                    )
-                if found is None:
-                    names = session.scalars(select(AnnotationSession.name).order_by(AnnotationSession.name)).all()
-                    listed = ", ".join(repr(name) for name in names) or "none yet"
-                    raise StoreNotFound(f"There is no session named {session_name!r} (sessions: {listed}).")
-                query = query.where(Label.session_id == found)
+                if held is None:
+                    raise _not_found(session, "session", session_name, AnnotationSession.name)
+                if held[1] != LABELS.name:
+                    keys = _keys(by, func.date(Rating.created_at))
+                    query = _rating_query(keys).where(Rating.session_id == held[0])
+                    query = _within(query, Rating.created_at, since, until).group_by(*keys).order_by(*keys)
+                    return "ratings", [_row(tuple(row), by) for row in session.execute(query).all()]
+            keys = _keys(by, func.date(Label.created_at))
+            query = _within(_label_query(keys), Label.created_at, since, until)
+            if session_name is not None and held is not None:
+                query = query.where(Label.session_id == held[0])
             elif dataset is not None:
                 found = session.scalar(select(Dataset.id).where(Dataset.name == dataset))
                 if found is None:
-                    names = session.scalars(select(Dataset.name).order_by(Dataset.name)).all()
-                    listed = ", ".join(repr(name) for name in names) or "none yet"
-                    raise StoreNotFound(f"There is no dataset named {dataset!r} (datasets: {listed}).")
+                    raise _not_found(session, "dataset", dataset, Dataset.name)
                 query = query.join(Comparison, Label.comparison_id == Comparison.id).where(
                     Comparison.dataset_id == found
                 )
-            rows = session.execute(query).all()
-        return [_row(tuple(row), by) for row in rows]
+            rows = session.execute(query.group_by(*keys).order_by(*keys)).all()
+        return "labels", [_row(tuple(row), by) for row in rows]
 
 
 def _row(values: tuple[Any, ...], by: str) -> ActivityRow:

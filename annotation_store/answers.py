@@ -130,11 +130,15 @@ ANSWERED_ON = {
 
 
 # ---------------------------------------------------------------------- pools and people
-def session_pool(session: Session, kind: AnswerKind, name: str | None) -> tuple[Pool, SessionView]:
-    """The open session ``name`` of this kind, as a pool and a view; else a message saying why not."""
+def session_pool(
+    session: Session, kind: AnswerKind, name: str | None, account: str | None = None
+) -> tuple[Pool, SessionView]:
+    """The open session ``name`` of this kind, as a pool and a view; else a message saying why not. With
+    ``account``: only a session open to that account (``sessions.open_to``, read in the same SELECT, so inside
+    the caller's transaction); any other is refused as an unknown one, before its kind or state is told."""
     if not name:
         raise StoreError(CHOOSE[kind.name])
-    row, dataset, version = find_session_in_force(session, name)
+    row, dataset, version = find_session_in_force(session, name, account)
     if row.strategy == JUDGE_UNCERTAIN_FIRST:  # draws need the pool as it is: the whole session's lock
         hold_session(session.connection(), row.id)
     if row.kind != kind.name:
@@ -948,7 +952,7 @@ class AnswersMixin(StoreBase):
         try:
             with self._write(in_session=True) as session:
                 who = person(session, name, admit=admit) if admit is not None else None  # refused before anything
-                pool, view = session_pool(session, k, session_name)
+                pool, view = session_pool(session, k, session_name, name)  # members only: checked in this transaction
                 who = who if who is not None else person(session, name)
                 assert who is not None
                 hold(session.connection(), pool.session_id, ("person", who.id))
@@ -1017,7 +1021,7 @@ class AnswersMixin(StoreBase):
         (to look at or edit their answer)."""
         k, name = self._kind(kind), clean_name(annotator)
         with self._read() as session:
-            pool, view = session_pool(session, k, session_name)
+            pool, view = session_pool(session, k, session_name, name)
             who = person(session, name, create=False)
             row = current_answer(session, k, item_id, who.id) if who is not None else None
             held = None
@@ -1115,7 +1119,7 @@ class AnswersMixin(StoreBase):
         """The items this annotator answered in the session, latest change first."""
         k, name = self._kind(kind), clean_name(annotator)
         with self._read() as session:
-            pool, _view = session_pool(session, k, session_name)
+            pool, _view = session_pool(session, k, session_name, name)
             who = person(session, name, create=False)
             return history_ids(session, k, pool, who.id, limit) if who is not None else []
 
@@ -1328,7 +1332,7 @@ def _submit(
     the gold row and the annotator's progress are each read once, here, and handed on."""
     name, session_name, item_id = where
     who = person(session, name, admit=admit) if admit is not None else None  # who may submit hears that first
-    pool, view = session_pool(session, k, session_name)
+    pool, view = session_pool(session, k, session_name, name)  # members only: checked in this transaction
     item = k.read_item(session, item_id)
     if item is None:
         raise StoreNotFound(f"There is no {k.item_noun.lower()} with id {item_id}; nothing was saved.")

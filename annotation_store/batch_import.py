@@ -364,7 +364,29 @@ _DIRECTION_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u206
 SOURCE_FIELD = "source"
 #: Fields of an imported run's fingerprint that say where and how its verdicts were read (the file, its layout:
 #: "imported (AlpacaEval file layout)", or "alpaca_eval" in runs imported before session 16), not which judge.
-READ_FROM_FIELDS = (SOURCE_FIELD, "profile")
+READ_FROM_FIELDS = (SOURCE_FIELD, "profile", "sources")
+#: The fingerprint field of an imported run extended by later files (an import that added verdicts to the run of the
+#: same judge, or a merge): every file its verdicts came from, the first (``SOURCE_FIELD``) first. Absent while the
+#: run holds one file's verdicts (s17 "left undone": an extended run named only its first file).
+SOURCES_FIELD = "sources"
+
+
+def run_sources(fingerprint: dict[str, Any] | None) -> tuple[str, ...]:
+    """The files an imported run's verdicts came from, in the order they were imported (() for a live judge's run)."""
+    found = dict(fingerprint or {})
+    listed = found.get(SOURCES_FIELD)
+    if isinstance(listed, list) and listed:
+        return tuple(str(name) for name in listed)
+    return (str(found[SOURCE_FIELD]),) if SOURCE_FIELD in found else ()
+
+
+def add_sources(run: JudgeRun, sources: tuple[str, ...]) -> None:
+    """Record ``sources`` among ``run``'s files (``SOURCES_FIELD``), each once; a new dict, so the JSON column is
+    written. Nothing for a live judge's run or when every one is there already."""
+    have = run_sources(run.fingerprint)
+    new = [name for name in dict.fromkeys(sources) if name not in have]
+    if have and new:
+        run.fingerprint = {**dict(run.fingerprint), SOURCES_FIELD: [*have, *new]}
 
 
 def _same_judge(run: JudgeRun, item: ImportJudgeRun) -> bool:
@@ -727,6 +749,7 @@ class BatchWriter:
         model = _import_text(named, "the judge model", 500, self.batch.source, one_line=False)
         keyed = self._keyed_verdicts(item, model)
         run, before, note, same = self._run_for(item, model, keyed)
+        add_sources(run, run_sources(item.fingerprint))  # an extended run names this file too
         keyed = {key: verdict for key, verdict in keyed.items() if key not in same}  # identical ones stay as they are
         ids = set(self.comparisons.values())
         stored = {

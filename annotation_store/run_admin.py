@@ -28,7 +28,14 @@ from sqlalchemy import Select, and_, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from annotation_store.base import StoreBase, StoreConflict, StoreNotFound
-from annotation_store.batch_import import READ_FROM_FIELDS, SOURCE_FIELD, ImportJudgeRun, _same_judge
+from annotation_store.batch_import import (
+    READ_FROM_FIELDS,
+    SOURCE_FIELD,
+    ImportJudgeRun,
+    _same_judge,
+    add_sources,
+    run_sources,
+)
 from annotation_store.dataset_removal import _find, _Scope
 from annotation_store.models import Comparison, JudgeRating, JudgeRun, JudgeVerdict
 
@@ -46,6 +53,14 @@ class DatasetRun:
     elsewhere: int
     created_at: datetime
     imported: bool
+    #: the files its verdicts were read from, oldest first (every file of a run extended by later imports or a
+    #: merge); () for a run made by ``judge-studio judge``
+    sources: tuple[str, ...] = ()
+
+    @property
+    def files(self) -> str:
+        """``a.jsonl, b.jsonl``: the runs lists' "files" cell (``datasets runs``, the Admin page); '–' for none."""
+        return ", ".join(self.sources) or "–"
 
     @property
     def label(self) -> str:
@@ -93,7 +108,15 @@ def _runs(db: Session, dataset_id: int) -> list[DatasetRun]:
         imported = SOURCE_FIELD in (run.fingerprint or {})
         found.append(
             DatasetRun(
-                run.id, run.model, run.profile, verdicts, ratings, total - verdicts - ratings, run.created_at, imported
+                run.id,
+                run.model,
+                run.profile,
+                verdicts,
+                ratings,
+                total - verdicts - ratings,
+                run.created_at,
+                imported,
+                run_sources(run.fingerprint),
             )
         )
     return found
@@ -228,6 +251,7 @@ class RunAdminMixin(StoreBase):
                 .where(JudgeRating.run_id == from_run, JudgeRating.response_id.in_(s.responses))
                 .values(run_id=into)
             )
+            add_sources(db.get_one(JudgeRun, into), source.sources)  # INTO now holds FROM's files' verdicts too
             deleted = _drop_if_unused(db, from_run)
             return RunsMerged(
                 into,

@@ -21,7 +21,7 @@ import pandas as pd
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, object_session
 
-from annotation_store.accounts import release_leases
+from annotation_store.accounts import ROLE_RANK, release_leases
 from annotation_store.assignment import (
     ASSIGNMENT_DEFAULTS,
     JUDGE_UNCERTAIN_FIRST,
@@ -77,12 +77,16 @@ MAX_GOLD_RATE = 0.5
 MAX_GUIDELINES = 50_000
 
 MEMBERS_NAMED = 20  # an unknown session or account is answered with at most this many known names
+#: The lowest role that sees and works in every open session, members or not (to manage them); below it, a
+#: session with members (``judge-studio sessions members``, migration 0022) is open to its members only.
+SEES_EVERY_SESSION = "reviewer"
 
 __all__ = [
     "FILL_ORDERS",
     "HistoryItem",
     "MemberScope",
     "MembersChanged",
+    "SEES_EVERY_SESSION",
     "Progress",
     "SESSION_DEFAULTS",
     "SessionView",
@@ -169,20 +173,28 @@ def find_session(session: Session, name: str) -> tuple[AnnotationSession, str]:
     return found[0], found[1]
 
 
-def find_session_in_force(session: Session, name: str) -> tuple[AnnotationSession, str, int | None]:
+def find_session_in_force(
+    session: Session, name: str, account: str | None = None
+) -> tuple[AnnotationSession, str, int | None]:
     """``find_session`` and the session's guideline version in force, read in one SELECT (a submit's
-    first statement: one round trip fewer inside its write transaction)."""
+    first statement: one round trip fewer inside its write transaction). With ``account`` (the answer flow:
+    lease, submit, reopen, history), the same SELECT reads whether the session is open to that account
+    (``open_to``), so membership is checked inside the caller's transaction, with no statement of its own; a
+    session not open to them is refused with the words of an unknown one (``not_open_to_you``: 404 alike)."""
     version = (
         select(func.max(GuidelineVersion.version))
         .where(GuidelineVersion.session_id == AnnotationSession.id)
         .correlate(AnnotationSession)
         .scalar_subquery()
     )
+    columns = _scope_columns(account) if account is not None else ()
     found = session.execute(
-        select(AnnotationSession, Dataset.name, version)
+        select(AnnotationSession, Dataset.name, version, *columns)
         .join(Dataset, AnnotationSession.dataset_id == Dataset.id)
         .where(AnnotationSession.name == name)
     ).first()
+    if account is not None and (found is None or not open_to(MemberScope(bool(found[3]), bool(found[4]), found[5]))):
+        raise StoreNotFound(not_open_to_you(name))
     if found is None:
         raise StoreNotFound(f"There is no annotation session {name!r}.")
     return found[0], found[1], int(found[2]) if found[2] is not None else None
@@ -227,6 +239,32 @@ class MembersChanged:
     removed: list[str]
     members: list[str]
     released: dict[str, int] = field(default_factory=dict)  # items released, per account that can no longer work there
+
+
+def open_to(scope: MemberScope | None) -> bool:
+    """The one rule of who may work in a session: a session with no members (or none by that name: the answer
+    flow says so itself) is open to everyone; one with members to them, and to reviewers and admins
+    (``SEES_EVERY_SESSION``). Checked inside the answer flow's transaction (``find_session_in_force``)."""
+    if scope is None or not scope.limited or scope.member:
+        return True
+    return scope.role is not None and ROLE_RANK.get(scope.role, -1) >= ROLE_RANK[SEES_EVERY_SESSION]
+
+
+def not_open_to_you(session_name: str | None) -> str:
+    """The refusal of a session that is unknown, or limited to members the caller is not one of: the same words
+    for both (a 404 over REST), so the answer does not tell a non-member that the session exists."""
+    return f"There is no annotation session {session_name!r} open to you."
+
+
+def _scope_columns(account: str) -> tuple[Any, Any, Any]:
+    """(limited, member, role) of ``account`` for the session row of the SELECT they join (``MemberScope``)."""
+    member = select(SessionMember.id).where(
+        SessionMember.session_id == AnnotationSession.id,
+        SessionMember.annotator_id == select(Annotator.id).where(Annotator.name == account).scalar_subquery(),
+    )
+    limited = select(SessionMember.id).where(SessionMember.session_id == AnnotationSession.id)
+    role = select(Annotator.role).where(Annotator.name == account).scalar_subquery()
+    return limited.exists(), member.exists(), role
 
 
 def _named(names: Sequence[str]) -> str:
@@ -412,6 +450,12 @@ class SessionsMixin(StoreBase):
         with self._read() as session:
             return _member_names(session, _members_session(session, name).id)
 
+    def require_accounts(self, names: Sequence[str]) -> None:
+        """Refuse (StoreNotFound) names that are no account, in ``change_session_members``' words (the Admin page's
+        and ``sessions members``'): what ``sessions create --members`` checks before it saves the session."""
+        with self._read() as session:
+            _accounts_named(session, names)
+
     def change_session_members(
         self, name: str, add: Sequence[str] = (), remove: Sequence[str] = (), by: str | None = None
     ) -> MembersChanged:
@@ -448,13 +492,7 @@ class SessionsMixin(StoreBase):
     def member_scope(self, session_name: str | None, account: str) -> MemberScope | None:
         """Whether session ``session_name`` is limited to members and ``account`` is one, with the account's role,
         in one SELECT; None when there is no such session (the answer flow then says so itself)."""
-        member = select(SessionMember.id).where(
-            SessionMember.session_id == AnnotationSession.id,
-            SessionMember.annotator_id == select(Annotator.id).where(Annotator.name == account).scalar_subquery(),
-        )
-        limited = select(SessionMember.id).where(SessionMember.session_id == AnnotationSession.id)
-        role = select(Annotator.role).where(Annotator.name == account).scalar_subquery()
-        query = select(limited.exists(), member.exists(), role).where(AnnotationSession.name == (session_name or ""))
+        query = select(*_scope_columns(account)).where(AnnotationSession.name == (session_name or ""))
         with self._read() as session:
             found = session.execute(query).first()
         return MemberScope(bool(found[0]), bool(found[1]), found[2]) if found is not None else None

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import aliased
 
-from annotation_store.accounts import clean_name, release_leases
+from annotation_store.accounts import answer_counts, clean_name, release_leases
 from annotation_store.base import StoreBase, StoreNotFound
 from annotation_store.models import Annotator, Label, Rating, utcnow
 
@@ -84,11 +84,13 @@ class SetAsideMixin(StoreBase):
 
 
 def _answers(session: Any, person: Annotator) -> SetAside:
-    def count(table: type[Label] | type[Rating], skipped: bool) -> Any:
-        mine = (table.annotator_id == person.id, table.skipped.is_(skipped))
-        return select(func.count()).select_from(table).where(*mine).scalar_subquery()
+    """The account's stored answers and skips, counted by ``accounts.answer_counts`` (as the Accounts table)."""
+    labels, ratings = answer_counts(Label, person.id), answer_counts(Rating, person.id)
 
-    query = select(count(Label, False), count(Rating, False), count(Label, True), count(Rating, True))
+    def mine(counts: Any, column: str) -> Any:
+        return select(func.coalesce(func.sum(counts.c[column]), 0)).scalar_subquery()
+
+    query = select(mine(labels, "n"), mine(ratings, "n"), mine(labels, "skipped"), mine(ratings, "skipped"))
     n_labels, n_ratings, *skips = session.execute(query).one()
     skipped = sum(int(n or 0) for n in skips)
     return SetAside(person.name, int(n_labels or 0), int(n_ratings or 0), person.labels_set_aside_at, skipped)

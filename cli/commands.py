@@ -48,7 +48,7 @@ def serve(settings: Settings) -> None:
         )
     refuse_busy_port(settings.host, settings.port)
     studio = Studio.open(settings)
-    password = studio.access.ensure_admin(settings.home)
+    password = first_admin(studio, settings, log_config())
     warn_loose_permissions(settings)
     said = warn_unloadable_judge(studio)  # a missing model path: said now, not only on the Case study page
     on_error = None if said else say_background_failure
@@ -229,6 +229,16 @@ def refuse_busy_port(host: str, port: int) -> None:
                 raise Conflict(f"Port {port} is in use (another Judge Studio?); choose another with --port.") from None
 
 
+def first_admin(studio: Studio, settings: Settings, logging_config: dict[str, Any]) -> str | None:
+    """``Access.ensure_admin`` with the server's logging (``logging_config``: ``web.server.log_config``) set up
+    first, so its security-log line ("account created: 'admin' ...") is written as the later ones are, not
+    dropped before uvicorn sets the log up (it sets it up again the same way)."""
+    import logging.config
+
+    logging.config.dictConfig(logging_config)
+    return studio.access.ensure_admin(settings.home)
+
+
 def _announce_admin(password: str | None, settings: Settings) -> None:
     """On the first start: the admin account's password, once."""
     from orchestration.access import ADMIN_PASSWORD_FILE
@@ -268,7 +278,7 @@ def serve_api(settings: Settings, args: argparse.Namespace) -> None:
             flush=True,
         )
     refuse_busy_port(settings.host, settings.port)
-    _announce_admin(Studio.open(settings).access.ensure_admin(settings.home), settings)
+    _announce_admin(first_admin(Studio.open(settings), settings, log_config()), settings)
     warn_loose_permissions(settings)
     for field in fields(settings):
         value = getattr(settings, field.name)

@@ -154,10 +154,8 @@ def add_export(parser: argparse.ArgumentParser) -> None:
 
 
 def add_export_people(parser: argparse.ArgumentParser) -> None:
-    """``export``'s options on whose labels count and how judge verdicts are read (s16 campaign finding 4,
-    analyst finding 7)."""
-    from settings.table import BY_NAME
-
+    """``export``'s options on whose labels count (s16 campaign finding 4); ``--uncertain-margin`` (how judge
+    verdicts are read, analyst finding 7) comes from the settings table, as ``metrics``'s does."""
     parser.add_argument(
         "--labels-from",
         metavar="SESSION|imported|all",
@@ -178,14 +176,6 @@ def add_export_people(parser: argparse.ArgumentParser) -> None:
         default=0,
         metavar="N",
         help="wide, dpo: keep only the comparisons with at least N counted labels (default 0: all)",
-    )
-    margin = BY_NAME["uncertain_margin"]
-    parser.add_argument(
-        "--uncertain-margin",
-        type=float,
-        default=None,
-        help=f"{margin.help}; the export's margin column records it (default {margin.default}; env "
-        f"{margin.env_var})".replace("%", "%%"),
     )
 
 

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from orchestration.dataset_admin import DatasetAdmin
 
 LIST_COLUMNS = ("name", "comparisons", "responses", "labels", "ratings", "judge runs")
-RUN_COLUMNS = ("run", "judge", "profile", "verdicts", "ratings", "created (UTC)", "from")
+RUN_COLUMNS = ("run", "judge", "profile", "verdicts", "ratings", "created (UTC)", "from", "files")
 #: The commands that only read (the store is opened read-only on a read-only data folder).
 _READING = ("list", "runs")
 
@@ -147,6 +147,7 @@ def _runs(settings: Settings, desk: DatasetAdmin, args: argparse.Namespace) -> N
             str(r.ratings),
             f"{r.created_at:%Y-%m-%d %H:%M}",
             "import" if r.imported else "judge",
+            r.files,
         )
         for r in runs
     ]

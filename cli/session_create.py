@@ -75,19 +75,10 @@ def _form(args: argparse.Namespace) -> object:
 
 
 def _members_known(studio: object, members: list[str]) -> None:
-    """Every ``--members`` name is an account, checked before the session is saved (all or nothing)."""
-    from errors import NotFound
-
-    if not members:
-        return
-    accounts = studio.store.accounts()  # type: ignore[attr-defined]  # a Studio
-    known = set(accounts["name"])
-    missing = [name for name in dict.fromkeys(members) if name not in known]
-    if missing:
-        active = ", ".join(sorted(accounts[accounts["active"].astype(bool)]["name"])) or "none"
-        raise NotFound(
-            f"There is no account named {', '.join(map(repr, missing))} (accounts: {active}). Nothing was saved."
-        )
+    """Every ``--members`` name is an account, checked before the session is saved (all or nothing), by the
+    store's rule and in its words (``Store.require_accounts``: the Admin page's and ``sessions members``')."""
+    if members:
+        studio.store.require_accounts(members)  # type: ignore[attr-defined]  # a Studio
 
 
 def create_command(settings: Settings, args: argparse.Namespace) -> None:

@@ -29,7 +29,9 @@ Whose labels ``labels``, ``wide`` and ``dpo`` read is a ``PeopleFilter`` (``--la
 
 CSV cells that start with ``=``, ``+``, ``-``, ``@`` (or a tab or carriage return) get a leading
 apostrophe: model outputs are untrusted text, and a spreadsheet would otherwise run such a cell as a
-formula (CSV injection, OWASP). JSONL is written as it is: it is not opened by spreadsheets. Booleans are
+formula (CSV injection, OWASP). A text that itself starts with ``'`` gets one more, so removing one leading
+apostrophe from every cell that has one always gives the text back (s18, analyst 8). JSONL is written as it
+is: it is not opened by spreadsheets. Booleans are
 ``true`` / ``false`` in both (and an empty CSV cell is a null).
 
 Every export kind has one column set (``wide`` adds a column per annotator and per judge run) and one type
@@ -79,6 +81,8 @@ EXPORT_KINDS = ("labels", "wide", "dpo", "judgments", "ratings")
 EXPORT_FORMATS = ("jsonl", "csv", "parquet")
 BINARY_FORMATS = ("parquet",)
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+#: The mark ``neutralize`` puts before such a cell; a text starting with it gets it too (one more, always removable).
+FORMULA_GUARD = "'"
 
 #: What ``labels`` adds after ``status`` and the JUDGE_COLUMNS (``_label_details``): the person's kind (crowd /
 #: skilled / expert; empty for a judge), the skip, the first answer (what a gold check scores), the comparison's
@@ -829,9 +833,11 @@ def dpo_pairs(
 
 
 def neutralize(value: Any) -> Any:
-    """Prefix an apostrophe to text that a spreadsheet would run as a formula (CSV injection)."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
+    """Prefix an apostrophe to text that a spreadsheet would run as a formula (CSV injection), and to text that
+    starts with an apostrophe itself: a cell starting with ``'`` then always holds one added, and the text is the
+    cell less its first character (the guard was once indistinguishable from a text's own ``'``, analyst 8)."""
+    if isinstance(value, str) and value.startswith((*FORMULA_PREFIXES, FORMULA_GUARD)):
+        return FORMULA_GUARD + value
     return value
 
 

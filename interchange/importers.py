@@ -2049,13 +2049,15 @@ def _wide_kinds(record: _Record) -> dict[str, str]:
     return {name.strip(): kind for name, kind in kinds.items()}
 
 
-#: What a CSV export puts before a cell a spreadsheet would run as a formula (``exporters.neutralize``).
-_GUARDED = tuple(f"'{prefix}" for prefix in ("=", "+", "-", "@", "\t", "\r"))
+#: How a cell the CSV export guarded starts (``exporters.neutralize``): the apostrophe it puts before a cell a
+#: spreadsheet would run as a formula, or before a text's own leading apostrophe (s18).
+_GUARDED = tuple(f"'{prefix}" for prefix in ("=", "+", "-", "@", "\t", "\r", "'"))
 
 
 def _formula_guards(records: Sequence[_Record], columns: _TableColumns) -> str:
     """The note on a CSV wide export's texts that start with the apostrophe the CSV export puts before a
-    would-be formula: they are kept as written (the apostrophe cannot be told from one the text had)."""
+    would-be formula (or before a text's own leading apostrophe): they are kept as written (a file of another tool,
+    or one exported before session 18, may hold a text's own apostrophe unguarded, so none is removed)."""
     texts = [
         columns.mapping[f]
         for f in ("instruction", "input", "reference", "response1", "response2")
@@ -2065,7 +2067,7 @@ def _formula_guards(records: Sequence[_Record], columns: _TableColumns) -> str:
     if not cells:
         return ""
     return (
-        f"{counted(cells, 'text')} start with the apostrophe the CSV export puts before = + - @ (a spreadsheet "
+        f"{counted(cells, 'text')} start with the apostrophe the CSV export puts before = + - @ or ' (a spreadsheet "
         "formula guard): kept as written; import the JSONL export for the exact texts."
     )
 

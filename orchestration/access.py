@@ -230,6 +230,7 @@ class User:
 
 
 FIRST_ADMIN = "admin"
+FIRST_START = "(first start)"  # who made the first admin, as the security log names it (``ensure_admin``)
 ADMIN_PASSWORD_FILE = "initial-admin-password.txt"
 
 
@@ -334,12 +335,16 @@ class Access:
         password = secrets.token_urlsafe(12)
         if self.store.account(FIRST_ADMIN) is not None:
             self.store.update_account(FIRST_ADMIN, role="admin", active=True, password=password)
+            done = "account changed: %r: role admin, active, new password by %r (password in %s)"
         else:
             self.store.create_annotator(FIRST_ADMIN, role="admin", kind="expert", password=password)
+            done = "account created: %r (admin, expert) by %r (password in %s)"
         path = home / ADMIN_PASSWORD_FILE
         home.mkdir(mode=0o700, parents=True, exist_ok=True)  # the owner's only, as db.private_sqlite_file makes it
         path.write_text(f"{FIRST_ADMIN}\n{password}\n", encoding="utf-8")
         path.chmod(0o600)
+        # logged as every other account change is (``add_account``); its logins are ``sign_in``'s "login:" lines
+        SECURITY_LOG.info(done, FIRST_ADMIN, FIRST_START, str(path))
         return password
 
     # ------------------------------------------------------------------ managing accounts (admin)

@@ -42,6 +42,8 @@ COLUMNS = (
     "first_label_at",
     "last_label_at",
 )
+#: A grading session's columns (``Activity.counts`` "ratings"): its ratings, no gold checks.
+RATING_COLUMNS = ("annotator", "day", "ratings", "skipped", "set_aside", "first_rating_at", "last_rating_at")
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,13 @@ class Activity:
     since: date | None
     until: date | None
     rows: list[ActivityRow]
+    #: what the rows count: "labels", or "ratings" (a grading session; ``ActivityRow.labels`` holds its ratings)
+    counts: str = "labels"
+
+    @property
+    def noun(self) -> str:
+        """ "label" or "rating": how the words name one answer counted."""
+        return self.counts[:-1]
 
     @property
     def scope(self) -> str:
@@ -71,12 +80,13 @@ class Activity:
             ahead = "that day has not come yet" if self.until is None else f"{self.since} has not come yet"
             asked = f"from {self.since}" if self.until is None else f"{self.since} to {self.until}"
             return f"{asked}; {ahead}"
-        return f"{self.since or 'the first label'} to {self.until or 'today'} (UTC days, both included)"
+        return f"{self.since or f'the first {self.noun}'} to {self.until or 'today'} (UTC days, both included)"
 
     @property
     def columns(self) -> tuple[str, ...]:
         keep = {"person": {"annotator"}, "day": {"day"}, "person-day": {"annotator", "day"}}[self.by]
-        return tuple(c for c in COLUMNS if c not in ("annotator", "day") or c in keep)
+        every = RATING_COLUMNS if self.counts == "ratings" else COLUMNS
+        return tuple(c for c in every if c not in ("annotator", "day") or c in keep)
 
 
 def day_of(text: str, flag: str) -> date:
@@ -96,15 +106,16 @@ def read_activity(
     since: date | None = None,
     until: date | None = None,
 ) -> Activity:
-    """The labels of ``session`` (or ``dataset``, or every dataset) per person, day or both. Raises InvalidInput
+    """The labels of ``session`` (or ``dataset``, or every dataset) per person, day or both; a grading session's
+    ratings (``Activity.counts`` "ratings"). Raises InvalidInput
     for a session and a dataset given together, an unknown grouping or a range that ends before it starts, and
     NotFound (naming the existing ones) for an unknown session or dataset."""
     if session is not None and dataset is not None:
         raise InvalidInput("Give a session or a dataset, not both (a session belongs to one dataset).")
     if by not in GROUPINGS:
         raise InvalidInput(f"Unknown grouping {by!r}; choose one of {', '.join(GROUPINGS)}.")
-    rows = store.label_activity(session_name=session, dataset=dataset, by=by, since=since, until=until)
-    return Activity(session, dataset, by, since, until, rows)
+    counts, rows = store.answer_activity(session_name=session, dataset=dataset, by=by, since=since, until=until)
+    return Activity(session, dataset, by, since, until, rows, counts)
 
 
 def _utc(moment: datetime) -> str:
@@ -123,6 +134,7 @@ def records(activity: Activity) -> list[dict[str, Any]]:
             "annotator": row.annotator,
             "day": row.day,
             "labels": row.labels,
+            "ratings": row.labels,
             "skipped": row.skipped,
             "set_aside": row.set_aside,
             "gold_checks": row.gold,
@@ -130,6 +142,8 @@ def records(activity: Activity) -> list[dict[str, Any]]:
             "gold_accuracy": _accuracy(row),
             "first_label_at": _utc(row.first),
             "last_label_at": _utc(row.last),
+            "first_rating_at": _utc(row.first),
+            "last_rating_at": _utc(row.last),
         }
         result.append({column: values[column] for column in activity.columns})
     return result
@@ -152,6 +166,7 @@ def activity_csv(activity: Activity) -> str:
 def activity_json(activity: Activity) -> str:
     """{scope, session, dataset, by, since, until, rows: [...]} (``records``)."""
     document = {
+        "counts": activity.counts,
         "session": activity.session,
         "dataset": activity.dataset,
         "by": activity.by,
@@ -179,11 +194,13 @@ HEADINGS = {
 
 
 def _title(activity: Activity) -> str:
-    return f"Labels in {activity.scope}, per {activity.by.replace('-', ' and ')}, {activity.span}"
+    return (
+        f"{activity.counts.capitalize()} in {activity.scope}, per {activity.by.replace('-', ' and ')}, {activity.span}"
+    )
 
 
 def _none(activity: Activity) -> str:
-    return f"No labels in {activity.scope} ({activity.span})."
+    return f"No {activity.counts} in {activity.scope} ({activity.span})."
 
 
 def activity_headline(activity: Activity) -> str:
@@ -191,7 +208,7 @@ def activity_headline(activity: Activity) -> str:
     that count, skips and set-aside answers apart, gold checks), or its "No labels in ..." sentence."""
     if not activity.rows:
         return _none(activity)
-    return f"{_title(activity)}. {_total(activity.rows)}."
+    return f"{_title(activity)}. {_total(activity)}."
 
 
 def activity_text(activity: Activity) -> str:
@@ -200,7 +217,9 @@ def activity_text(activity: Activity) -> str:
     if not activity.rows:
         return _none(activity)
     keys = [k for k in HEADINGS if k not in ("annotator", "day") or k in activity.columns]
-    lines = [[HEADINGS[k] for k in keys]]
+    if activity.counts == "ratings":
+        keys = [k for k in keys if k != "gold"]
+    lines = [[_heading(k, activity.noun) for k in keys]]
     for row in activity.rows:
         cells = {
             "annotator": row.annotator or "",
@@ -222,12 +241,20 @@ def activity_text(activity: Activity) -> str:
         ).rstrip()
         for line in lines
     ]
-    total = _total(activity.rows)
+    total = _total(activity)
     return "\n".join([title, *table, total] if len(activity.rows) > 1 else [title, *table])
 
 
-def _total(rows: list[ActivityRow]) -> str:
+def _heading(key: str, noun: str) -> str:
+    """``HEADINGS[key]``, "label" made ``noun`` ("ratings", "first rating (UTC)" for a grading session)."""
+    return HEADINGS[key].replace("label", noun)
+
+
+def _total(activity: Activity) -> str:
+    rows = activity.rows
     labels, skipped, aside = (sum(getattr(row, name) for row in rows) for name in ("labels", "skipped", "set_aside"))
     gold, right = sum(row.gold for row in rows), sum(row.gold_right for row in rows)
-    said = f"Total: {counted(labels, 'label')}, {skipped} skipped, {aside} set aside"
+    said = f"Total: {counted(labels, activity.noun)}, {skipped} skipped, {aside} set aside"
+    if activity.counts == "ratings":
+        return said
     return said + (f", gold checks {right} of {gold} right" if gold else ", no gold checks")

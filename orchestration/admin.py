@@ -37,8 +37,9 @@ from orchestration.datasets import (
     EXPORT_KINDS,
     IMPORT_FORMATS,
     ExportPeople,
+    ExportSummary,
     ImportOptions,
-    export_dataset,
+    export_dataset_summary,
     import_file,
 )
 from orchestration.review import MAX_ID
@@ -428,9 +429,36 @@ class AdminDesk:
         directory: str | Path | None = None,
         people: ExportPeople | None = None,
     ) -> tuple[Path, int]:
+        """``export_summary``'s file and number of rows (for callers that need no note)."""
+        target, summary = self.export_summary(
+            actor,
+            dataset,
+            kind,
+            fmt,
+            include_judges=include_judges,
+            source=source,
+            directory=directory,
+            people=people,
+        )
+        return target, summary.rows
+
+    def export_summary(
+        self,
+        actor: str | None,
+        dataset: str | None,
+        kind: str,
+        fmt: str,
+        *,
+        include_judges: bool = False,
+        source: str = "majority",
+        directory: str | Path | None = None,
+        people: ExportPeople | None = None,
+    ) -> tuple[Path, ExportSummary]:
         """Write one export to a new file (in a fresh temporary folder unless ``directory``); returns
-        the file and its number of rows. ``people``: whose labels count (``ExportPeople``, as ``judge-studio
-        export`` and REST ``/export`` take it; None: every label)."""
+        the file and ``ExportSummary``: its rows and the note ``judge-studio export`` prints on what was left out
+        ("Left out N labels of ...", the --min-labels pairs, an unused margin; s18 review finding 4). ``people``:
+        whose labels count (``ExportPeople``, as ``judge-studio export`` and REST ``/export`` take it; None:
+        every label)."""
         self.access.require(actor, ADMIN)
         if not dataset:
             raise StoreError("Choose a dataset to export.")
@@ -443,7 +471,7 @@ class AdminDesk:
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
         safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in dataset)[:80] or "dataset"
         target = folder / f"{safe}-{kind}-{stamp}.{fmt}"
-        rows = export_dataset(
+        summary = export_dataset_summary(
             self.store,
             dataset,
             kind,
@@ -453,7 +481,7 @@ class AdminDesk:
             source=source or "majority",
             people=people,
         )
-        return target, rows
+        return target, summary
 
     # ------------------------------------------------------------------ accounts
     def accounts(self, actor: str | None) -> pd.DataFrame:

@@ -23,7 +23,6 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from analysis.verdicts import UNCERTAIN, outcome
 from annotation_store import (
-    ROLE_RANK,
     ComparisonView,
     LabelView,
     Progress,
@@ -35,16 +34,13 @@ from annotation_store import (
     Turn,
     VerdictView,
 )
-from annotation_store.sessions import MembersChanged, MemberScope
-from errors import InvalidInput, StudioError
+from annotation_store.sessions import SEES_EVERY_SESSION, MembersChanged, not_open_to_you, open_to
+from errors import InvalidInput, NotFound, StudioError
 from orchestration.access import SECURITY_LOG, Access, AccessDenied, Account, User, admitted
 from orchestration.item_handles import SEES_IDS, HandleBook, ItemRef, Viewer, names_an_item, renamed, viewer_of
 from orchestration.metrics import margin_setting
 
 CHOICES = ("left", "right", "tie", "skip")
-#: The lowest role that sees and works in every open session, members or not (to manage them); below it, a
-#: session with members (``judge-studio sessions members``, migration 0022) is open to its members only.
-SEES_EVERY_SESSION = "reviewer"
 SKIPS_LISTED = 10  # the done note names at most this many skipped items (then "…")
 SKIPPED_LEAD = "You skipped "  # how ``skipped_note`` begins (the pages put it first, under their own heading)
 # how a desk names an item of a session to the person it serves (``AnswerDesk._namer``)
@@ -87,19 +83,6 @@ def explained_for(explanation: str, swapped: bool) -> str:
         return explanation
     first, second = ("right", "left") if swapped else ("left", "right")
     return f"{text} (Response 1 is the one you saw on the {first}, Response 2 the one on the {second}.)"
-
-
-def not_open_to_you(session_name: str) -> str:
-    """The refusal of a session limited to members that the caller is not one of (the pages and REST, 403)."""
-    return f"Session {session_name!r} is not open to you; ask its admin."
-
-
-def open_to(scope: MemberScope | None) -> bool:
-    """The one rule of who may work in a session: a session with no members (or none by that name: the answer
-    flow says so itself) is open to everyone; one with members to them, and to reviewers and admins."""
-    if scope is None or not scope.limited or scope.member:
-        return True
-    return scope.role is not None and ROLE_RANK.get(scope.role, -1) >= ROLE_RANK[SEES_EVERY_SESSION]
 
 
 def session_members(access: Access, actor: str | None, session_name: str) -> list[str]:
@@ -354,26 +337,32 @@ class AnswerDesk(Generic[ItemT, OutcomeT]):
         return [s for s in found if s.name not in limited]
 
     def require_open_to(self, actor: str | None, session_name: str | None) -> None:
-        """Refuse (``AccessDenied``, 403) a session limited to members that ``actor`` is not one of: the one check,
-        run before every lease, submit, reopen and ← Previous of the pages and REST. No session, no actor, or an
-        unknown one: nothing to say here (the store refuses them with its own message)."""
-        if actor and session_name and not open_to(self.store.member_scope(session_name, actor)):
-            raise AccessDenied(not_open_to_you(session_name))
+        """Refuse (``NotFound``, 404) a session that is unknown or limited to members ``actor`` is not one of, in
+        the store's words for both (``sessions.not_open_to_you``). The lease, submit, reopen and ← Previous check
+        this themselves inside their own transaction (``session_pool``); this read is for the REST submit by handle,
+        which must say so before it looks the handle up, and for telling a refused submit's session apart
+        (``require_session``). No session or no actor: nothing to say here (the store refuses them)."""
+        if actor and session_name:
+            scope = self.store.member_scope(session_name, actor)
+            if scope is None or not open_to(scope):
+                raise NotFound(not_open_to_you(session_name))
 
     def open_sessions(self) -> list[SessionView]:
         """The open sessions of this desk's kind, with no role check: for a page's session picker, built once
         for everyone (each handler checks the caller and the name picked)."""
         return [s for s in self.store.sessions(active_only=True) if s.kind == self.kind.name]
 
-    def require_session(self, session_name: str) -> None:
-        """Raise NotFound, naming it, when there is no session ``session_name`` (of any kind). No role check:
-        the REST routes ask it after a submit the store refused (``web.routes.common.unknown_as_not_handed``),
-        to tell an unknown session (404) from an item not handed to the caller (409)."""
+    def require_session(self, session_name: str, actor: str | None = None) -> None:
+        """Raise NotFound, naming it, when there is no session ``session_name`` (of any kind); with ``actor``, also
+        when it is not open to them (``require_open_to``, the same words). No role check: the REST routes ask it
+        after a submit the store refused (``web.routes.common.unknown_as_not_handed``), to tell an unknown session
+        (404) from an item not handed to the caller (409)."""
+        if actor:
+            self.require_open_to(actor, session_name)
         self.store.get_session(session_name)
 
     def next_item(self, actor: str | None, session_name: str | None) -> ItemT | None:
         """Lease the next item (see ``Store.lease``); None when this annotator is done with the session."""
-        self.require_open_to(actor, session_name)
         seen: list[Viewer] = []
         with self._told(actor, session_name, seen):
             turn = self.store.lease(self.kind.name, actor or "", session_name, admit=self._admit(actor, seen=seen))
@@ -387,7 +376,7 @@ class AnswerDesk(Generic[ItemT, OutcomeT]):
         if handle is not None:
             if not actor:
                 admitted(actor, None)  # raises "not logged in"
-            self.require_open_to(actor, session_name)  # before the handle: a 403, not "no such item"
+            self.require_open_to(actor, session_name)  # before the handle: the session's 404, not "no such item"
             found = self.handles.resolve(actor or "", session_name, handle)
             return ItemRef(found, handle.strip().upper(), self.kind.noun, False)
         if item_id is None:
@@ -466,7 +455,6 @@ class AnswerDesk(Generic[ItemT, OutcomeT]):
     def open_item(self, actor: str | None, session_name: str | None, item_id: int) -> ItemT:
         """An item this annotator was handed in this session (to look at or edit their answer)."""
         viewer = self._viewer(actor)
-        self.require_open_to(actor, session_name)
         with self._told(actor, session_name, [viewer]):
             turn = self.store.reopen(self.kind.name, actor or "", session_name, item_id)
         return self._item(turn, viewer)
@@ -484,7 +472,6 @@ class AnswerDesk(Generic[ItemT, OutcomeT]):
     def previous(self, actor: str | None, session_name: str | None, current: int | None) -> ItemT | None:
         """The item this annotator answered before ``current`` (or their latest), or None."""
         viewer = self._viewer(actor)
-        self.require_open_to(actor, session_name)
         with self._told(actor, session_name, [viewer]):
             turn = self.store.previous(self.kind.name, actor or "", session_name, current)
         return self._item(turn, viewer) if turn is not None else None
@@ -503,7 +490,6 @@ class AnswerDesk(Generic[ItemT, OutcomeT]):
     ) -> OutcomeT:
         """Submit an answer (the kind's values, e.g. ``{"verdict": "1"}`` or ``{"rating": 7}``); with
         ``then_next`` the outcome also carries the next lease, taken in the same write transaction."""
-        self.require_open_to(actor, session_name)
         seen: list[Viewer] = []
         with self._told(actor, session_name, seen):
             submitted = self.store.submit(

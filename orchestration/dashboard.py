@@ -48,7 +48,7 @@ from analysis.rankings import PAIR_COLUMNS, pair_table
 from analysis.report import JUDGE, PEOPLE, JudgeSection, Ranking, digest
 from annotation_store import Store, StoreError
 from annotation_store.base import StoreNotFound
-from orchestration.metrics import margin_setting, ranks_models, read_report_inputs
+from orchestration.metrics import margin_setting, ranks_models, read_report_inputs, scope_rows
 
 __all__ = [
     "ANNOTATOR_COLUMNS",
@@ -100,8 +100,9 @@ class RunRows:
     beside the chosen run are computed from them, with no read of their own (each read the dataset's verdicts and
     labels again: s16 notes). The scope is the page's, as for every other figure on it and as ``metrics
     --labels-from`` and REST ``/metrics?labels_from=`` scope these sections (review17, finding 7: the blocks read
-    every label whatever the picker showed); with every label, the same figures as ``prompts.judge_versions_of``
-    and ``metrics.judges_compared_of``."""
+    every label whatever the picker showed): the same figures as the report's ``judge_versions`` and
+    ``judges_compared`` sections of that scope. The one composition of these blocks outside the report (the
+    Studio's own every-label reads, used by no page, were deleted: s18 dashclean)."""
 
     runs: tuple[JudgeRun, ...] = ()
     verdicts: pd.DataFrame | None = None
@@ -370,7 +371,7 @@ def build_dashboard(
     every_run = _read_all(store, dataset, labels_from)
     inputs = _one_run(every_run, run_id)
     chosen = margin_setting(margin)
-    sessions, aside = _grading_sessions(store, dataset), set_aside_labels(store, dataset)
+    sessions, aside = _grading_sessions(store, dataset), set_aside_labels(store, dataset, labels_from)
     key = (*_fingerprint(inputs, alpha, chosen), sessions, aside, inputs.label_scope, _other_runs(every_run))
     name = f"{hash(key) & 0xFFFFFFFFFFFF:012x}"
     board = memory.board(
@@ -400,14 +401,22 @@ def _run_rows(inputs: ReportInputs, margin: float) -> RunRows:
     return RunRows(tuple(inputs.runs), inputs.verdicts, inputs.labels, inputs.adjudications, margin)
 
 
-def set_aside_labels(store: Store, dataset: str | None) -> tuple[tuple[str, int], ...]:
+def set_aside_labels(store: Store, dataset: str | None, labels_from: str | None = None) -> tuple[tuple[str, int], ...]:
     """(account, labels on ``dataset``: answers, not skips, as ``sessions activity`` counts) of each account whose
-    answers are set aside and that labelled it, by
-    name (``annotation_store.set_aside``): one small query when no account is set aside, as nearly always."""
+    answers are set aside and that labelled it, by name (``annotation_store.set_aside``), counted in
+    ``labels_from``'s scope as the figures beside the caption are (``metrics.scope_rows``; it counted the whole
+    dataset whatever "Labels from" showed: s17 notes): one small query when no account is set aside, as nearly
+    always."""
     if dataset is None or not store.set_aside_accounts():
         return ()
     details = store.label_details(dataset, with_set_aside=True)
-    counts = details[details["set_aside"] & ~details["skipped"].astype(bool)].groupby("annotator").size()  # answers
+    answers = details[details["set_aside"] & ~details["skipped"].astype(bool)]  # answers, not skips
+    if answers.empty:
+        return ()
+    if labels_from not in (None, ALL):
+        named = answers.astype({"annotator": str})
+        answers, _scope = scope_rows(store, dataset, labels_from, named, with_set_aside=True)
+    counts = answers.groupby("annotator").size()
     return tuple((str(name), int(n)) for name, n in sorted(counts.items()))
 
 

@@ -17,10 +17,12 @@ from analysis.report_text import counted
 from annotation_store import Store, StoreError
 from annotation_store.dataset_removal import DatasetContents
 from annotation_store.run_admin import DatasetRun, RunsMerged
+from errors import Conflict, InvalidInput
 from orchestration.access import Access
 
 __all__ = [
     "NO_UNDO",
+    "RUN_OR_DATASET",
     "DatasetAdmin",
     "DatasetContents",
     "DatasetRun",
@@ -35,6 +37,11 @@ __all__ = [
 #: Said wherever a delete is confirmed (the CLI's prompt, the Admin page, the REST route's description): the point
 #: of no return names the one lossless copy (s14 steward: exports do not import back).
 NO_UNDO = "This cannot be undone; `judge-studio backup FILE` makes a copy first."
+
+
+#: What ``DELETE /api/v1/datasets/{name}/runs/{id}`` may delete (its ``what`` query): one judge run of the dataset
+#: ``name``, or the dataset whose whole name is ``{name}/runs/{id}`` (a dataset may be named ``x/runs/3``).
+RUN_OR_DATASET = ("run", "dataset")
 
 
 def contents_text(c: DatasetContents) -> str:
@@ -111,6 +118,25 @@ class DatasetAdmin:
         if typed is not None and typed.strip() != name:
             raise StoreError(f"Type the dataset's name ({name!r}) exactly to confirm; nothing was deleted.")
         return self.store.delete_dataset(name, force=force)
+
+    def run_or_dataset(self, actor: str | None, dataset: str, run_id: int, whole: str, what: str | None = None) -> str:
+        """Which one a path ``{dataset}/runs/{run_id}`` names ("run" or "dataset"; ``whole``: the path as one dataset
+        name): ``what`` when given; else the dataset ``whole`` when one is so named, unless ``dataset`` also has
+        judge run ``run_id`` (then Conflict, naming both and the ``what`` that picks one); else the run."""
+        self.access.require(actor, "admin")
+        if what is not None:
+            if what not in RUN_OR_DATASET:
+                raise InvalidInput(f"`what` is 'run' or 'dataset', not {what!r}. Nothing was deleted.")
+            return what
+        names = set(self.store.dataset_names())
+        if whole not in names:
+            return "run"
+        if dataset in names and any(run.run_id == run_id for run in self.store.dataset_runs(dataset)):
+            raise Conflict(
+                f"{whole!r} names both the dataset {whole!r} and judge run {run_id} of the dataset {dataset!r}: add "
+                "`?what=dataset` to delete the dataset, or `?what=run` to delete the run. Nothing was deleted."
+            )
+        return "dataset"
 
     def runs(self, actor: str | None, dataset: str) -> list[DatasetRun]:
         """The judge runs on ``dataset``, oldest first (StoreNotFound naming the datasets when unknown)."""

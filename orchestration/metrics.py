@@ -43,20 +43,6 @@ def judge_run(view: JudgeRunView) -> JudgeRun:
     return JudgeRun(view.run_id, view.model, view.profile, view.fingerprint_key, dict(view.fingerprint))
 
 
-def judges_compared_of(store: Store, dataset: str | None, *, margin: float | None = None) -> dict[str, Any] | None:
-    """The dataset's judge runs compared in pairs (``analysis.judges_compared``), without building the whole
-    report: what the Dashboard shows beside its one chosen run; None under two runs."""
-    from analysis.judges_compared import judges_compared_of_rows
-
-    if not dataset:
-        return None
-    runs = [judge_run(view) for view in store.judge_runs_on(dataset)]
-    if len(runs) < 2:
-        return None
-    verdicts, labels, final = store.judge_verdicts(dataset), store.labels(dataset), store.adjudications(dataset)
-    return judges_compared_of_rows(runs, verdicts, labels, margin=margin_setting(margin), adjudications=final)
-
-
 def label_scope_of(store: Store, dataset: str | None, labels_from: str | None) -> tuple[str, str | None]:
     """(kind, session) of ``labels_from``: None or "all" (every label), "imported" (labels given in no
     session), a session's name on ``dataset`` (None: on any dataset, as the Review queue of every dataset
@@ -132,15 +118,16 @@ def scoped_labels(store: Store, dataset: str | None, labels_from: str | None) ->
 
 
 def scope_rows(
-    store: Store, dataset: str, labels_from: str | None, rows: pd.DataFrame
+    store: Store, dataset: str, labels_from: str | None, rows: pd.DataFrame, *, with_set_aside: bool = False
 ) -> tuple[pd.DataFrame, LabelScope]:
     """``rows`` (labels of ``dataset``: comparison_id, annotator and any other columns, e.g. one comparison's
     ``Store.label_details``) kept to ``labels_from``'s scope, and the scope with what the given rows hold
-    (``dataset_labels``: every row given): the Review item's scope. Raises StoreNotFound as ``label_scope_of``."""
+    (``dataset_labels``: every row given): the Review item's scope. ``with_set_aside``: ``rows`` may hold the
+    labels of accounts whose answers are set aside (the Dashboard's set-aside caption), whose sessions
+    ``Store.label_sources`` leaves out. Raises StoreNotFound as ``label_scope_of``."""
     kind, session = label_scope_of(store, dataset, labels_from)
-    return _scope_held(
-        rows.reset_index(drop=True), store.label_sources(dataset).astype({"annotator": str}), kind, session
-    )
+    sources = store.label_sessions(dataset) if with_set_aside else store.label_sources(dataset)
+    return _scope_held(rows.reset_index(drop=True), sources.astype({"annotator": str}), kind, session)
 
 
 def read_report_inputs(

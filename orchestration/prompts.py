@@ -37,7 +37,6 @@ REVIEWER = "reviewer"  # runs the judge on the Case study page, with any saved p
 
 __all__ = [
     "PromptDesk",
-    "judge_versions_of",
     "ensure_profile",
     "prompt_from_file",
     "prompt_of",
@@ -218,19 +217,3 @@ class PromptDesk:
         except (NotFound, InvalidInput, Conflict):  # not there, no prompt name, two versions: the run says so
             return []
         return version_warnings(view)
-
-
-def judge_versions_of(store: Store, dataset: str | None, *, margin: float | None = None) -> list[dict[str, Any]]:
-    """The dataset's judge versions (``analysis.judge_versions``) with each run's agreement with people,
-    without building the whole report: what the dashboard shows beside its one chosen run."""
-    from analysis.judge_versions import judge_versions, run_agreements
-    from orchestration.metrics import judge_run, margin_setting
-
-    if not dataset:
-        return []
-    runs = [judge_run(view) for view in store.judge_runs_on(dataset)]
-    if len(runs) < 2:
-        return []  # one run is one version: its figures are the dashboard's own
-    verdicts, labels, final = store.judge_verdicts(dataset), store.labels(dataset), store.adjudications(dataset)
-    figures = run_agreements(runs, verdicts, labels, margin=margin_setting(margin), adjudications=final)
-    return judge_versions(figures)

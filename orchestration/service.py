@@ -52,7 +52,7 @@ from orchestration.annotation import AnnotationDesk
 from orchestration.catalog import no_comparisons, no_responses, require_dataset
 from orchestration.dashboard import Dashboard, build_dashboard
 from orchestration.dataset_admin import DatasetAdmin
-from orchestration.datasets import ExportPeople, export_dataset
+from orchestration.datasets import ExportPeople, ExportSummary, export_dataset, export_dataset_summary
 from orchestration.demo import (
     BackgroundRun,
     judge_demo_in_background,
@@ -60,8 +60,8 @@ from orchestration.demo import (
 )
 from orchestration.grading import GradingDesk, profile_scale, rating_profile, rating_sd, with_profile
 from orchestration.judge_into import RunInto, empty_rule, has_empty_response, noting_the_rule, rule_new_verdict
-from orchestration.metrics import PeopleOptions, judges_compared_of, metrics_report
-from orchestration.prompts import PromptDesk, ensure_profile, is_custom_profile, judge_versions_of
+from orchestration.metrics import PeopleOptions, metrics_report
+from orchestration.prompts import PromptDesk, ensure_profile, is_custom_profile
 from orchestration.report_card import report_card
 from orchestration.review import ReviewDesk
 from orchestration.stopping import RunSwitch
@@ -1096,8 +1096,8 @@ class Studio:
         source: str = "majority",
         people: ExportPeople | None = None,
     ) -> int:
-        """Write one export of ``dataset`` to ``output`` (``orchestration.datasets.export_dataset``: REST
-        ``/export``); returns the number of rows. ``people``: whose labels count (``ExportPeople``)."""
+        """Write one export of ``dataset`` to ``output`` (``orchestration.datasets.export_dataset``); returns the
+        number of rows. ``people``: whose labels count (``ExportPeople``)."""
         return export_dataset(
             self.store,
             dataset,
@@ -1109,15 +1109,29 @@ class Studio:
             people=people,
         )
 
-    def judge_versions(self, dataset: str | None) -> list[dict[str, Any]]:
-        """The dataset's judge versions with each run's agreement with people (``prompts.judge_versions_of``:
-        the Dashboard, beside its one chosen run)."""
-        return judge_versions_of(self.store, dataset)
-
-    def judges_compared(self, dataset: str | None) -> dict[str, Any] | None:
-        """The dataset's judge runs compared in pairs (``metrics.judges_compared_of``: the Dashboard's "Judges
-        compared" table); None under two runs."""
-        return judges_compared_of(self.store, dataset)
+    def export_summary(
+        self,
+        dataset: str,
+        kind: str,
+        *,
+        fmt: str | None = None,
+        output: str | Path | None = None,
+        include_judges: bool = False,
+        source: str = "majority",
+        people: ExportPeople | None = None,
+    ) -> ExportSummary:
+        """``export`` with its note (REST ``/export``'s ``X-Export-Note``): the rows and what was left out, as
+        ``judge-studio export`` prints them (``orchestration.datasets.export_dataset_summary``)."""
+        return export_dataset_summary(
+            self.store,
+            dataset,
+            kind,
+            fmt=fmt,
+            output=output,
+            include_judges=include_judges,
+            source=source,
+            people=people,
+        )
 
 
 def checked_limit(limit: int | None) -> None:

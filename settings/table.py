@@ -585,7 +585,7 @@ VERDICT_READING = (
         # checks that it equals analysis.defaults.UNCERTAIN_MARGIN
         default=0.1,
         source="analysis.defaults.UNCERTAIN_MARGIN",
-        commands=("metrics", "evaluate", "report"),
+        commands=("metrics", "evaluate", "report", "export"),  # export: its margin column records it
     ),
 )
 

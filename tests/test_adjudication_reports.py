@@ -34,7 +34,6 @@ from annotation_store import NewVerdict, Store
 from orchestration import ReviewDesk, Settings, Studio
 from orchestration.dashboard import ReportCache, build_dashboard
 from orchestration.metrics import metrics_report
-from orchestration.prompts import judge_versions_of
 from orchestration.report_card import report_card
 from ui.card_document import head_markdown
 from ui.dashboard import summary_markdown
@@ -158,7 +157,8 @@ def test_report_card_and_judge_versions_follow(case) -> None:
     )
     (judge,) = card["judges"]
     assert (judge["agreement"]["n"], judge["agreement"]["accuracy"]) == (4, 1.0)
-    versions = {v["runs"][0]["run_id"]: v["runs"][0] for v in judge_versions_of(store, DEMO)}
+    board = build_dashboard(store, DEMO, ids["run"], cache=ReportCache())  # the Dashboard's "Judge versions"
+    versions = {v["runs"][0]["run_id"]: v["runs"][0] for v in board.run_rows.judge_versions()}
     assert (versions[ids["run"]]["n"], versions[ids["run"]]["accuracy"]) == (4, 1.0)
     assert versions[second]["accuracy"] == pytest.approx(2 / 4)  # "1" is right on c3 and c4 only
     report = {j["run_id"]: j for j in _metrics(store)["judges"]}

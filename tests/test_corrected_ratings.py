@@ -34,7 +34,14 @@ from orchestration.metrics import metrics_report, read_report_inputs
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = "judge-studio-demo"
 BASE = {"atlas-13b-chat": 5, "borealis-7b-dpo": 5, "verbose-7b-sft": 4, "cirrus-3b-base": 3, "drizzle-1b": 3}
-CORRECTED_KEYS = ("corrected_means", "corrected_method", "corrected_confidence", "corrected_weighted", "corrected_note")
+CORRECTED_KEYS = (
+    "corrected_means",
+    "corrected_method",
+    "corrected_confidence",
+    "corrected_weighted",
+    "corrected_note",
+    "corrected_fully_rated",  # s18 dashclean: each corrected mean is the people-only one
+)
 
 
 def _responses(store: Store) -> list[tuple[int, str, int]]:

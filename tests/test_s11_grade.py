@@ -197,8 +197,11 @@ def test_the_report_card_figures_are_hidden_until_the_button_draws_them(demo: gr
         assert _component(demo, elem_id).visible is False
     shown = by_id(handler(demo, "report_card")("judge-studio-demo", None, None, gr.Request(username="rita")))
     assert "Judge report card" in shown["card-markdown"]
+    # no judge has judged the demo here: the card says so, with no frame holding only that message (s18 dashclean;
+    # a judged dataset's frames: tests/test_s18_dashclean.py)
+    assert "No judge has judged this dataset yet." in shown["card-markdown"]
     for elem_id in ("card-reliability", "card-corrected"):
-        assert shown[elem_id].visible is True and shown[elem_id].value is not None
+        assert shown[elem_id].visible is False
 
 
 def test_a_revealing_grading_session_says_when_the_judge_has_not_rated(studio: Studio) -> None:

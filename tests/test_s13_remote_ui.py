@@ -234,7 +234,6 @@ def test_a_rate_run_with_the_same_model_is_no_judge_version(db_path: Path) -> No
     """The tester's database: run 2 (pandalm verdicts) and run 3 (mtbench-single ratings from ``rate``) of one
     server model. The versions hold run 2 alone; the rating run has no verdicts and is not counted."""
     from annotation_store import NewVerdict
-    from orchestration.prompts import judge_versions_of
 
     studio = Studio.open(Settings(home=db_path.parent))
     store = studio.store
@@ -250,7 +249,7 @@ def test_a_rate_run_with_the_same_model_is_no_judge_version(db_path: Path) -> No
     for comparison_id in ids:
         store.save_verdict(imported, NewVerdict(comparison_id, "1", "ok"))
         store.save_verdict(pairwise, NewVerdict(comparison_id, "2", "ok"))
-    versions = judge_versions_of(store, "judge-studio-demo")
+    versions = studio.dashboard("judge-studio-demo").run_rows.judge_versions()
     runs = [[run["run_id"] for run in version["runs"]] for version in versions]
     assert runs == [[imported], [pairwise]] and rating not in sum(runs, [])
     table = versions_markdown(versions)

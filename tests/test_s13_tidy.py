@@ -13,7 +13,6 @@ import pandas as pd
 from annotation_store import Store
 from orchestration import Settings, Studio
 from orchestration.metrics import metrics_report
-from orchestration.prompts import judge_versions_of
 from orchestration.report_card import report_card
 
 DEMO = "judge-studio-demo"
@@ -86,7 +85,6 @@ def test_the_studios_report_calls_answer_as_the_functions_they_wrap(db_path: Pat
     figures = {"alpha": 0.1, "n_bootstrap": 0, "labels_from": "imported"}
     assert studio.metrics(DEMO, **figures) == metrics_report(store, DEMO, **figures)
     assert studio.report_card(DEMO, **figures) == report_card(store, DEMO, **figures)
-    assert studio.judge_versions(DEMO) == judge_versions_of(store, DEMO)
     rows = studio.export(DEMO, "wide", fmt="csv", output=tmp_path / "wide.csv")
     assert rows == store.comparison_table(DEMO).shape[0] == 126
     assert (tmp_path / "wide.csv").read_text(encoding="utf-8").count("\n") >= rows + 1

@@ -23,8 +23,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _chromium import fresh_context
 from conftest import LiveApp, serve_app
-from test_browser_answers import CHROMIUM, CHROMIUM_ARGS
+from test_browser_answers import CHROMIUM
 from test_browser_keyboard import CHECKED, HEADER
 
 from annotation_store import open_store
@@ -80,11 +81,8 @@ def _page(url: str, name: str = "", password: str = "", scheme: str = "light", w
     """A chromium page (``scheme``: its prefers-color-scheme), logged in when ``name`` is given."""
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": width, "height": 900}, color_scheme=scheme)
+    with fresh_context(viewport={"width": width, "height": 900}, color_scheme=scheme) as context:  # shared chromium
+        page = context.new_page()
         page.goto(url)
         if name:
             page.locator("#username").fill(name)
@@ -92,7 +90,6 @@ def _page(url: str, name: str = "", password: str = "", scheme: str = "light", w
             page.locator("#login").click()
             page.locator("#start-labelling").wait_for()
         yield page
-        browser.close()
 
 
 def _start(page: Any, session: str) -> None:

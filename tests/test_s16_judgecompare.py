@@ -87,8 +87,9 @@ def _dashboard_blocks(studio: Studio) -> str:
     from ui.card_document import judges_compared_markdown
     from ui.judge_versions import versions_markdown
 
-    compared = judges_compared_markdown(studio.judges_compared(DATASET), heading="**Judges compared**")
-    return f"{compared}\n\n{versions_markdown(studio.judge_versions(DATASET))}"
+    rows = studio.dashboard(DATASET).run_rows
+    compared = judges_compared_markdown(rows.judges_compared(), heading="**Judges compared**")
+    return f"{compared}\n\n{versions_markdown(rows.judge_versions())}"
 
 
 def test_the_dashboard_blocks_show_the_headline_accuracy_and_the_judges_compared(studio: Studio) -> None:

@@ -173,6 +173,7 @@ def test_rest_lists_deletes_and_merges_runs(studio: Studio, home: Path) -> None:
             "elsewhere": 0,
             "created_at": None,
             "imported": True,
+            "sources": ["try.jsonl"],
             "run_deleted": True,
             "message": "Deleted judge run 2 from the dataset 'votes': 4 judge verdicts.",
         }

@@ -187,7 +187,8 @@ def test_the_versions_and_judges_compared_blocks_come_from_the_dashboards_one_re
     _pairs(studio, ["ma", "mb", "mc"], wins=4, losses=2, annotators=("ann", "bob"))
     runs = _two_runs(studio)
     studio.store.create_annotator("rita", role="reviewer", password="correct horse battery")
-    expected = (studio.judge_versions(DATASET), studio.judges_compared(DATASET))
+    report = metrics_report(studio.store, DATASET, n_bootstrap=0)  # metrics --json, REST /metrics
+    expected = (report["judge_versions"]["versions"], report["judges_compared"])
     assert expected[0] and expected[1] is not None
     board = studio.dashboard(DATASET, runs[0])
     assert (board.run_rows.judge_versions(), board.run_rows.judges_compared()) == expected
@@ -203,8 +204,7 @@ def test_the_versions_and_judges_compared_blocks_come_from_the_dashboards_one_re
     def asked(*_args: Any) -> None:
         raise AssertionError("the tick asked the Studio again")
 
-    monkeypatch.setattr(studio, "judge_versions", asked)
-    monkeypatch.setattr(studio, "judges_compared", asked)
+    monkeypatch.setattr(studio, "metrics", asked)
     page: Any = type("Page", (), {})()
     page.pairwise, page.shown = "pairwise", "shown"
     page.by_id = lambda values: {("figure", key): value for key, value in values.items()}

@@ -62,12 +62,12 @@ def home(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
 def test_runs_lists_the_dataset_judge_runs(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     lines = _datasets(home, capsys, "runs", "votes").splitlines()
     assert lines[0] == "Judge runs on the dataset 'votes', oldest first:"
-    assert lines[1].split() == ["run", "judge", "profile", "verdicts", "ratings", "created", "(UTC)", "from"]
+    assert lines[1].split() == ["run", "judge", "profile", "verdicts", "ratings", "created", "(UTC)", "from", "files"]
     assert [line.split()[:5] for line in lines[2:4]] == [
         ["1", "gpt-4", "imported", "60", "0"],
         ["2", "tryout", "imported", "4", "0"],
     ]
-    assert lines[2].endswith("import") and "datasets delete-run votes RUN_ID" in lines[-1]
+    assert lines[2].endswith("import  gpt4.jsonl") and "datasets delete-run votes RUN_ID" in lines[-1]
     said = _refused(home, capsys, "runs", "nope")
     assert said == "judge-studio: There is no dataset named 'nope' (datasets: votes)."
 

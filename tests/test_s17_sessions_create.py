@@ -58,5 +58,6 @@ def test_a_script_creates_a_limited_session_and_mistakes_save_nothing(
         ["sessions", "create", "Other", "--dataset", "camp", "--guidelines-file", str(tmp_path / "none.md"), *at]
     )
     unknown = _refused(["sessions", "create", "Other", "--dataset", "camp", "--members", "crowd1", "nobody", *at])
-    assert "There is no account named 'nobody' (accounts: " in unknown and "Nothing was saved." in unknown
+    # the store's words, as the Admin page and ``sessions members`` say them (s18: one rule, one message)
+    assert "There is no account named 'nobody'; accounts: " in unknown and "Nothing was changed." in unknown
     assert _sessions(home) == before

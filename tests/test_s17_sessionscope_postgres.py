@@ -11,7 +11,7 @@ from helpers import accounts_studio, closing
 from test_s17_sessionscope import NOT_OPEN, _dataset, _members, _names
 from test_store_postgres import pg_server, pg_template, pg_url  # noqa: F401  (PostgreSQL fixtures)
 
-from errors import Forbidden
+from errors import NotFound
 from orchestration import Studio
 
 
@@ -29,7 +29,7 @@ def test_session_members_on_postgresql(studio: Studio) -> None:
     assert _members(studio, ["alice", "bob"]).members == ["alice", "bob"]
     assert _members(studio, [], ["bob"]).members == ["alice"]
     assert _names(studio, "bob") == ["crowd"] and _names(studio, "rev") == ["crowd", "expert"]
-    with pytest.raises(Forbidden, match=NOT_OPEN):
+    with pytest.raises(NotFound, match=NOT_OPEN):
         studio.desk.next_item("bob", "expert")
     assert studio.desk.next_item("alice", "expert") is not None
     studio.store.delete_dataset("tiny", force=True)  # the session goes, and its members with it (ON DELETE CASCADE)

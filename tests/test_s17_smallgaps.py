@@ -136,13 +136,13 @@ def test_rest_import_says_which_run_the_verdicts_went_into(studio: Studio, tmp_p
         first = post("votes.jsonl", range(12))
         assert first["judge_runs"] == [
             {"run_id": 1, "model": "gpt-4", "verdicts": 12, "unparsed": 0, "comparisons": 12, "extended": False,
-             "verdicts_in_run": 12}
+             "verdicts_in_run": 12, "already": 0}
         ]  # fmt: skip
         more = post("more.jsonl", range(12, 20))
         assert "8 verdicts of gpt-4 added to run 1 (now 20 verdicts; 0 of the new unparsed)" in more["summary"]
         assert more["judge_runs"] == [
             {"run_id": 1, "model": "gpt-4", "verdicts": 8, "unparsed": 0, "comparisons": 8, "extended": True,
-             "verdicts_in_run": 20}
+             "verdicts_in_run": 20, "already": 0}
         ]  # fmt: skip
         spec = client.get("/api/v1/openapi.json", headers=bearer).json()
     fields = spec["components"]["schemas"]["ImportedRunOut"]["properties"]

@@ -13,7 +13,7 @@ from sqlalchemy import event
 
 from orchestration import DEMO_SESSION, AccessDenied, Settings, Studio
 
-MAX_STATEMENTS = 20  # BEGIN IMMEDIATE included (30 in two transactions before); +2 since s17: the member check
+MAX_STATEMENTS = 18  # BEGIN IMMEDIATE included (30 in two transactions before); the member check adds none (s18)
 
 
 @pytest.fixture
@@ -39,9 +39,9 @@ def test_submit_then_next_is_one_write_transaction_of_few_statements(studio: Stu
     event.listen(engine, "before_cursor_execute", lambda _c, _cur, stmt, *_a: statements.append(stmt))
     event.listen(engine, "begin", lambda _c: begins.append(1))
     outcome = studio.desk.submit("alice", "cost", item.id, "tie", swapped=item.swapped, then_next=True)
-    # the role check, the submit and the next lease share one write transaction; since s17 one small read comes
-    # first: whether the session is limited to members and the caller is one (``AnswerDesk.require_open_to``)
-    assert len(begins) == 2, "one member check, then the role check, the submit and the next lease in one transaction"
+    # the role check, the member check (read with the session's row: ``sessions.find_session_in_force``), the submit
+    # and the next lease share one write transaction
+    assert len(begins) == 1, "the role check, the member check, the submit and the next lease in one transaction"
     assert len(statements) <= MAX_STATEMENTS, "\n".join(statements)
     assert outcome.next is not None and outcome.next.label is None and not outcome.next.is_gold
     assert outcome.progress == studio.desk.progress("alice", "cost") == outcome.next.progress

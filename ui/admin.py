@@ -43,9 +43,12 @@ __all__ = ["SESSION_HEADERS", "admin_tab", "invite_link", "sessions_frame"]
 ROLE_NOTE = "_This page is for admins._"
 
 
-def admin_tab(studio: Studio, demo: gr.Blocks | None = None, pickers: DatasetPickers | None = None) -> None:
+def admin_tab(
+    studio: Studio, demo: gr.Blocks | None = None, pickers: DatasetPickers | None = None, tab: gr.Tab | None = None
+) -> None:
     """The Admin page. ``demo``: when given, the account and session tables load with the page.
-    ``pickers``: the app's dataset pickers (refreshed after an import here)."""
+    ``pickers``: the app's dataset pickers (refreshed after an import here). ``tab``: when given, opening it reads
+    the sessions table and the session pickers again (a session made meanwhile, e.g. by the CLI, is listed)."""
     pickers = pickers or DatasetPickers(studio)
     desk = AdminDesk(studio)
     gr.Markdown(
@@ -67,17 +70,21 @@ def admin_tab(studio: Studio, demo: gr.Blocks | None = None, pickers: DatasetPic
 
     imported = wire_import(importing, desk)
     pickers.refresh_after(imported)
-    pickers.refresh_after(wire_removal(removal, studio))
+    removed = wire_removal(removal, studio)
+    pickers.refresh_after(removed)
     wire_runs(runs, studio)
     wire_judge(judging, desk)
     wire_checkup(checkup, desk)
     wire_prompts(prompts, studio.prompts, studio, demo)
     wire_export(exporting, desk)
     accounts_table, invites_view = wire_accounts(accounts, desk)
-    sessions_loader = wire_sessions(sessions, desk)
-    refresh_sessions_after(imported, sessions, desk)  # the progress column counts the imported items at once
+    sessions_loader, saved = wire_sessions(sessions, desk)
     wire_members(members, studio)
     wire_activity(activity, studio)
+    # the sessions table (an import's items counted at once) and every session picker, read again after an import,
+    # a saved session, a removed dataset (its sessions go) and whenever the tab is opened (s18)
+    triggers = [imported.success, saved.success, removed.success, *([tab.select] if tab is not None else [])]
+    refresh_sessions_after(triggers, sessions, desk, members, activity)
 
     def on_page_load(dataset_name: str | None, request: gr.Request) -> dict[Any, Any]:
         """Fill the tables for an admin; anyone else gets a note instead of an error popup."""

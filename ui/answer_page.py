@@ -151,15 +151,15 @@ def default_session(kind: PageKind, names: list[str]) -> str | None:
     return kind.default_session if kind.default_session in names else (names[0] if names else None)
 
 
-def _session_section(kind: PageKind, studio: Studio, page: Page) -> None:
+def _session_section(kind: PageKind, page: Page) -> None:
     with gr.Row():
-        names = [s.name for s in kind.desk(studio).sessions_for_everyone()]  # none limited to members
-        # no value until the page load sets the person's own (``load_sessions``), and Start and Previous
-        # greyed out until then: a value built into the page (the demo, when the session was opened after the
-        # server started) was shown for about a second, and a Start pressed then leased an item of the demo
-        # session under the real session's name (s12 crowd finding 1)
+        # no choices and no value until the page load sets the person's own (``load_sessions``), and Start and
+        # Previous greyed out until then: a value built into the page (the demo, when the session was opened
+        # after the server started) was shown for about a second, and a Start pressed then leased an item of the
+        # demo session under the real session's name (s12 crowd finding 1); choices built in at start-up kept a
+        # session given members later in the page and ``/config`` sent to every annotator (s18 review finding 9)
         page.sessions = gr.Dropdown(
-            choices=shown_choices(names),
+            choices=[],
             value=None,
             label=kind.session_label,
             elem_id=f"{kind.prefix}-session",
@@ -507,7 +507,7 @@ def _connect_answers(kind: PageKind, page: Page, answer: Callable[..., Updates])
 def answer_page(kind: PageKind, studio: Studio, demo: gr.Blocks) -> Page:
     """Build one answer page into the current Blocks context; returns its components."""
     page = Page()
-    _session_section(kind, studio, page)
+    _session_section(kind, page)
     kind.display(page)
     _answer_section(kind, page)
     _wire(kind, studio, demo, page)

@@ -23,7 +23,7 @@ from analysis.agreement import accuracy_interval_text, interval_level
 from analysis.alt_test import notes
 from analysis.bias import NO_PAIR_TEST
 from analysis.borderline import borderline_lines
-from analysis.corrected_ratings import rating_span
+from analysis.corrected_ratings import FULLY_RATED, rating_span
 from analysis.judges_compared import difference_text, p_text
 from analysis.report_text import (
     ALL_LABELLED,
@@ -421,6 +421,8 @@ def ratings_markdown(card: Mapping[str, Any], text: Escape = inline_text) -> str
     if means:
         header = ["model", "people only", "judge only", "corrected", "people-rated", "judge-rated"]
         lines += ["Mean rating per model:", "", *_table(header, means)]
+        if ratings.get("corrected_fully_rated"):  # corrected = people-only: say why (s18 dashclean)
+            lines += [f"{FULLY_RATED}.", ""]
     if ratings.get("corrected_note"):
         lines += [f"_{text(ratings['corrected_note'])}._", ""]
     correlations = ratings.get("correlations") or {}

@@ -19,7 +19,7 @@ import pandas as pd
 from analysis.agreement import accuracy_interval_text
 from analysis.borderline import borderline_lines
 from analysis.corrected import Interval
-from analysis.corrected_ratings import rating_span
+from analysis.corrected_ratings import FULLY_RATED, rating_span
 from analysis.guideline_versions import VersionAgreement
 from analysis.label_scope import ALL
 from analysis.rankings import too_few_to_rank
@@ -285,6 +285,7 @@ def rating_means_markdown(board: Dashboard) -> str:
         rows.append("| " + " | ".join([*cells, str(m.n_people), str(m.n_judge), worth]) + " |")
     notes = [f"_{inline_text(m.model)}: {inline_text(m.note)}_" for m in corrected.means if m.note]
     notes += [f"_{inline_text(corrected.note)}._"] if corrected.note else []  # e.g. no judge: people only
+    notes += [f"_{FULLY_RATED}._"] if corrected.fully_rated else []  # corrected = people-only: say why
     weighted = (
         " People were sent to the responses the judge was least sure of first, so each rating is weighted by its "
         "draw probability (1/π rated, 1/(1 - π) not rated)."

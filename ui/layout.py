@@ -86,7 +86,7 @@ def build_ui(studio: Studio) -> gr.Blocks:
             with gr.Tab("Report card", id="report-card", elem_id="tab-report-card", visible=False) as card_page:
                 report_card_tab(studio, demo)
             with gr.Tab("Admin", id="admin", elem_id="tab-admin", visible=False) as admin_page:
-                admin_tab(studio, demo, pickers)
+                admin_tab(studio, demo, pickers, admin_page)
         pages = [case_tab, dash_tab, review_page, card_page, admin_page]
         pickers.wire(demo, pages)
 

@@ -30,7 +30,6 @@ from ui.card_document import (
 from ui.dashboard_layout import labels_from_choices, labels_from_picker
 from ui.errors import actor_of, guarded, has_role
 from ui.pickers import shown_choices
-from ui.plots import message_figure
 
 
 def card_view(
@@ -40,26 +39,19 @@ def card_view(
     run_id: int | None,
     aggregation: str | None,
     labels_from: str | None = None,
-) -> tuple[str, go.Figure | None, go.Figure]:
-    """The page's content for one run: Markdown, reliability diagram, win rates three ways. A run without a
-    diagram (no verdict probabilities) gets one line at the card's end, above the figures, and None: the
-    page hides the frame (a frame holding only a message took a plot's height: s16 judgeshopper 9)."""
+) -> tuple[str, go.Figure | None, go.Figure | None]:
+    """The page's content for one run: Markdown, reliability diagram, win rates three ways. A figure that would
+    hold only a message is None and the page hides its frame; the Markdown says the message (a frame holding only
+    a message took a plot's height: s16 judgeshopper 9). So: a run without a diagram (no verdict probabilities)
+    gets one line at the card's end, above the figures; no dataset chosen, a grading-only dataset and a dataset no
+    judge has judged get their sentence in the card and no frame at all (s17 notes, s18 dashclean)."""
     if not dataset:
-        empty = "Choose a dataset."
-        return (
-            "_Choose a dataset and a judge run._",
-            message_figure("Reliability diagram", empty),
-            message_figure("Win rates three ways", empty),
-        )
+        return "_Choose a dataset and a judge run._", None, None
     card = desk.card(actor, dataset, run_id, PeopleOptions.given(aggregation), labels_from)
-    if card.get("pairwise_note"):  # a grading-only dataset: no judge verdicts, no pairwise figures
-        none = "No comparisons in this dataset."
-        markdown = head_markdown(card) + "\n" + ratings_markdown(card)
-        return markdown, message_figure("Reliability diagram", none), message_figure("Win rates three ways", none)
+    if card.get("pairwise_note"):  # a grading-only dataset: the head says it has no comparisons, then its ratings
+        return head_markdown(card) + "\n" + ratings_markdown(card), None, None
     if not card["judges"]:
-        none = "No judge run on this dataset."
-        markdown = head_markdown(card) + "\n_No judge has judged this dataset yet._"
-        return markdown, message_figure("Reliability diagram", none), message_figure("Win rates three ways", none)
+        return head_markdown(card) + "\n_No judge has judged this dataset yet._", None, None
     judge = card["judges"][0]
     compared = judges_compared_markdown(card.get("judges_compared"))  # this run paired with the best (or others)
     parts = [head_markdown(card), compared, judge_markdown(judge), aggregation_markdown(card), ratings_markdown(card)]
@@ -115,8 +107,12 @@ def report_card_tab(studio: Studio, demo: gr.Blocks | None = None) -> None:
     ) -> dict[Any, Any]:
         """``scope``: the "Labels from" picker's value (after the request: Gradio passes it in its place)."""
         text, diagram, rates = card_view(desk, actor_of(request), name, run_id, method, scope)
-        shown = diagram is not None  # none: the card's last line says why, in place of an empty frame
-        return {card: text, reliability: gr.Plot(diagram, visible=shown), corrected: gr.Plot(rates, visible=True)}
+        # None: the card's Markdown says why, in place of a frame holding only that message
+        return {
+            card: text,
+            reliability: gr.Plot(diagram, visible=diagram is not None),
+            corrected: gr.Plot(rates, visible=rates is not None),
+        }
 
     def on_page_load(current: str | None, request: gr.Request) -> dict[Any, Any]:
         """Every page loads this tab (hidden unless reviewer): anyone else gets nothing, not a popup."""

@@ -236,8 +236,8 @@ def wire_review(
     def relabel(opened: int | None, request: gr.Request, scope: str | None = None) -> dict[Any, Any]:
         """A new "Labels from" scope: the shown comparison's labels in it (the rest of the form, a rationale
         being written included, stays as it is); nothing when no comparison is shown."""
-        if opened is None:
-            return {}
+        if opened is None:  # Gradio reads an empty dict as one value: name an output, changed in nothing
+            return {item.note: gr.skip()}
         found = desk.item(actor_of(request), opened, labels_from=scope)
         return {item.note: "", item.scope: scope_markdown(found), item.labels: labels_frame(found.labels)}
 

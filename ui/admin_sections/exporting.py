@@ -17,7 +17,7 @@ from orchestration import EXPORT_FORMATS, EXPORT_KINDS, AdminDesk
 from orchestration.datasets import ExportPeople
 from ui.errors import actor_of, guarded, has_role
 from ui.pickers import DatasetPickers, shown_choices
-from ui.render import code
+from ui.render import code, inline_text
 
 #: "labels from" when left alone: every label (``orchestration.metrics.label_scope_of``).
 EVERY_LABEL = ("all", "imported")
@@ -127,7 +127,7 @@ def wire_export(section: ExportSection, desk: AdminDesk) -> None:
         request: gr.Request,
     ) -> dict[Any, Any]:
         people = export_people(labels_from, exclude, min_labels, margin)
-        path, rows = desk.export(
+        path, summary = desk.export_summary(
             actor_of(request),
             dataset_name,
             kind,
@@ -136,7 +136,10 @@ def wire_export(section: ExportSection, desk: AdminDesk) -> None:
             source=source or "majority",
             people=people,
         )
+        rows = summary.rows
         wrote = f"Wrote **{rows}** {'row' if rows == 1 else 'rows'} to {code(path.name)}."
+        if summary.note:  # what was left out, as ``judge-studio export`` says it (s18 review finding 4)
+            wrote += f" {inline_text(summary.note)}"
         return {section.file: str(path), section.result: wrote}
 
     section.dataset.change(

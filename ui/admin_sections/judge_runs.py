@@ -25,7 +25,7 @@ from ui.render import inline_text
 from ui.tables import plain_table
 
 #: The runs table's headings, as ``judge-studio datasets runs`` prints them (plus what it says under the table).
-RUN_HEADERS = ["run", "judge", "profile", "verdicts", "ratings", "on other datasets", "created (UTC)", "from"]
+RUN_HEADERS = ["run", "judge", "profile", "verdicts", "ratings", "on other datasets", "created (UTC)", "from", "files"]
 CHOOSE_DATASET = "Choose a dataset."
 
 
@@ -80,6 +80,7 @@ def runs_frame(runs: list[DatasetRun]) -> pd.DataFrame:
             r.elsewhere,
             f"{r.created_at:%Y-%m-%d %H:%M}",
             "import" if r.imported else "judge",
+            r.files,
         ]
         for r in runs
     ]

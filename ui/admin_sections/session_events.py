@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import fields
 from typing import Any
 
@@ -13,6 +13,7 @@ from orchestration import AdminDesk, SessionForm
 from orchestration.admin import removed_gold_note
 from ui.admin_sections.gold_preview import comparison_preview_markdown, wire_preview
 from ui.admin_sections.gold_ratings import wire_gold_ratings
+from ui.admin_sections.session_members import ActivitySection, MembersSection, session_choices
 from ui.admin_sections.sessions import SessionsSection, sessions_frame, unfinished_frame, unfinished_note
 from ui.errors import actor_of, guarded, has_role, noted
 from ui.pickers import shown_choices
@@ -29,12 +30,13 @@ def _listed(s: SessionsSection, desk: AdminDesk, request: gr.Request) -> dict[An
     return {s.table: frame, s.pick: gr.Dropdown(choices=shown_choices(x.name for x in sessions))}
 
 
-def wire_sessions(s: SessionsSection, desk: AdminDesk) -> Callable[..., dict[Any, Any]]:
-    """The section's events; returns the loader the page calls on load (sessions and gold tables)."""
+def wire_sessions(s: SessionsSection, desk: AdminDesk) -> tuple[Callable[..., dict[Any, Any]], Any]:
+    """The section's events; returns the loader the page calls on load (sessions and gold tables) and the Save
+    session event (the page refreshes its other session pickers after it)."""
     form, gold = s.form, s.gold
     wire_load_form(s, desk)
     wire_unfinished(s, desk)
-    wire_save_session(s, desk)
+    saved = wire_save_session(s, desk)
     wire_remove_gold(s, desk)
     wire_gold_ratings(s.gold_ratings, form.dataset, desk)
 
@@ -74,27 +76,42 @@ def wire_sessions(s: SessionsSection, desk: AdminDesk) -> Callable[..., dict[Any
         comparison_preview_markdown,
         "admin_gold_preview",
     )
-    return on_load
+    return on_load, saved
 
 
-def refresh_after(event: Any, s: SessionsSection, desk: AdminDesk) -> None:
-    """Read the sessions table (and its picker) again once ``event`` (the Admin page's import) has run: an import
-    adds items to the sessions on that dataset, and the table still said "15 of 40 done" until a reload
-    (s16 campaign 7). Two outputs, no API name (the page's own refresh)."""
+def refresh_after(
+    triggers: Sequence[Callable[..., Any]],
+    s: SessionsSection,
+    desk: AdminDesk,
+    members: MembersSection,
+    activity: ActivitySection,
+) -> None:
+    """Read the sessions table and every session picker of the page again after each of ``triggers`` (an
+    event's ``success`` or a tab's ``select``): an import adds items to the sessions on that dataset (the table
+    still said "15 of 40 done" until a reload, s16 campaign 7), and a session saved here, made by
+    ``judge-studio sessions create`` or removed with its dataset was missing from (or left in) the "Who may work
+    in a session" and "Activity" pickers until a reload (s17, left undone). No API name (the page's own refresh)."""
 
     @guarded
-    def sessions_after_import(request: gr.Request) -> dict[Any, Any]:
-        if not has_role(desk.studio, request, "admin"):  # a refused import: nothing to read again, no second popup
-            return {}
+    def sessions_again(request: gr.Request) -> Any:
+        if not has_role(desk.studio, request, "admin"):  # a refused action or a lower role's tab: nothing to read
+            return gr.skip()
         return _listed(s, desk, request)
 
-    event.success(
-        sessions_after_import,
-        outputs=[s.table, s.pick],
-        api_visibility="private",
-        concurrency_limit=None,
-        show_progress="hidden",
-    )
+    @guarded
+    def session_pickers_again(members_session: str | None, activity_session: str | None, request: gr.Request) -> Any:
+        if not has_role(desk.studio, request, "admin"):
+            return gr.skip()
+        return session_choices(desk.studio, request, members, activity, current=(members_session, activity_session))
+
+    quiet: dict[str, Any] = {"api_visibility": "private", "concurrency_limit": None, "show_progress": "hidden"}
+    for trigger in triggers:
+        trigger(sessions_again, outputs=[s.table, s.pick], **quiet).then(
+            session_pickers_again,
+            inputs=[members.session, activity.session],
+            outputs=[members.session, activity.session],
+            **quiet,
+        )
 
 
 def wire_unfinished(s: SessionsSection, desk: AdminDesk) -> None:
@@ -172,8 +189,9 @@ def wire_load_form(s: SessionsSection, desk: AdminDesk) -> None:
     form.kind.change(grading_shown, inputs=form.kind, outputs=form.grading, api_visibility="private")
 
 
-def wire_save_session(s: SessionsSection, desk: AdminDesk) -> None:
-    """Save the form as a session (created, or changed when the name exists); the store checks every field."""
+def wire_save_session(s: SessionsSection, desk: AdminDesk) -> Any:
+    """Save the form as a session (created, or changed when the name exists); the store checks every field.
+    Returns the event."""
     form = s.form
 
     @guarded
@@ -226,4 +244,4 @@ def wire_save_session(s: SessionsSection, desk: AdminDesk) -> None:
     order = [form.name, form.dataset, form.overlap, form.lease_seconds, form.gold_rate, form.blind]
     order += [form.reveal_judge, form.randomize_order, form.active, form.guidelines, form.kind, *form.assignment]
     order += [*form.grading, form.fill]  # after the request in the handler's signature (see its docstring)
-    s.save.click(save_session, inputs=order, outputs=[s.table, s.pick, s.result], api_name="admin_save_session")
+    return s.save.click(save_session, inputs=order, outputs=[s.table, s.pick, s.result], api_name="admin_save_session")

@@ -9,6 +9,7 @@ first; the messages are the CLI's. Session and account names are untrusted text:
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,9 @@ ACTIVITY_HEADERS = {
     "gold_accuracy": "gold accuracy",
     "first_label_at": "first label (UTC)",
     "last_label_at": "last label (UTC)",
+    "ratings": "ratings",
+    "first_rating_at": "first rating (UTC)",
+    "last_rating_at": "last rating (UTC)",
 }
 
 
@@ -89,7 +93,8 @@ def activity_section() -> ActivitySection:
     with gr.Accordion("Activity: labels per person and day", open=False, elem_id="admin-activity-section"):
         gr.Markdown(
             "Labels given in one session: answers that count, skips, answers of accounts set aside, gold checks "
-            "answered right, first and last label (UTC), as `judge-studio sessions activity` prints them."
+            "answered right, first and last label (UTC), as `judge-studio sessions activity` prints them; a grading "
+            "session's ratings the same way (no gold checks)."
         )
         with gr.Row():
             session = gr.Dropdown(label="Session", choices=[], elem_id="admin-activity-session")
@@ -188,8 +193,18 @@ def wire_activity(s: ActivitySection, studio: Studio) -> None:
 
 
 def session_choices(
-    studio: Studio, request: gr.Request | None, *sections: MembersSection | ActivitySection
+    studio: Studio,
+    request: gr.Request | None,
+    *sections: MembersSection | ActivitySection,
+    current: Sequence[str | None] = (),
 ) -> dict[Any, Any]:
-    """The page load's update of the sections' session pickers (every session, open or closed, either kind)."""
-    names = shown_choices(x.name for x in AdminDesk(studio).sessions(actor_of(request)))
-    return {section.session: gr.Dropdown(choices=names) for section in sections}
+    """The update of the sections' session pickers (every session, open or closed, either kind): on page load, and
+    when the Admin tab is opened or a session was saved or a dataset imported or removed there (s18: a session made
+    meanwhile, here or by ``judge-studio sessions create``, needed a reload). ``current``: the pickers' values, in
+    the order of ``sections``; one naming a session that is gone (its dataset removed) is cleared."""
+    names = [x.name for x in AdminDesk(studio).sessions(actor_of(request))]
+    updates = {section.session: gr.Dropdown(choices=shown_choices(names)) for section in sections}
+    for section, value in zip(sections, current, strict=False):
+        if value and value not in names:
+            updates[section.session] = gr.Dropdown(choices=shown_choices(names), value=None)
+    return updates

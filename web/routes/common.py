@@ -171,17 +171,17 @@ def comparison_id_or_404(comparison_id: int) -> int:
 
 
 @contextmanager
-def unknown_as_not_handed(studio: Studio, session: str, item: ItemRef) -> Iterator[None]:
+def unknown_as_not_handed(studio: Studio, session: str, item: ItemRef, actor: str | None = None) -> Iterator[None]:
     """A submit of an item that does not exist answers as one that exists but was not leased to the caller
     (409, the store's wording): a 404 for one and a 409 for the other told which ids exist. An unknown
-    session is still a 404 that names it. ``item``: the item as the caller named it (its handle, or the id a
-    reviewer sent)."""
+    session, or one not open to ``actor`` (the caller), is still a 404 that names it. ``item``: the item as the
+    caller named it (its handle, or the id a reviewer sent)."""
     try:
         yield
     except NotFound:
         kind = "pairwise" if item.noun == "comparison" else "single"
         desk = studio.desk if kind == "pairwise" else studio.grading
-        desk.require_session(session)  # NotFound: the session is what is unknown, and says so
+        desk.require_session(session, actor)  # NotFound: the session is what is unknown (to them), and says so
         raise Conflict(f"{item.title} was not handed to you, so nothing was saved; {ASK_NEXT[kind]}.") from None
 
 

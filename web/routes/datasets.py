@@ -5,9 +5,9 @@ delete one with everything that belongs only to it (admin; ``orchestration.datas
 
 # No ``from __future__ import annotations``: FastAPI reads the handlers' annotations at run time.
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
-from fastapi import Query
+from fastapi import Query, Request
 from pydantic import BaseModel, Field, create_model
 
 from annotation_store.dataset_removal import DELETED_COUNTS
@@ -50,6 +50,10 @@ class RunOut(BaseModel):
     elsewhere: int = Field(description="its verdicts and ratings on other datasets (deleting it here leaves those)")
     created_at: datetime
     imported: bool = Field(description="read from a file (`import --judge`), not made by `judge-studio judge`")
+    sources: list[str] = Field(
+        description="the files its verdicts were read from, oldest first: every file of a run extended by later "
+        "imports or a merge; [] for a run made by `judge-studio judge`"
+    )
 
 
 class RunsOut(BaseModel):
@@ -92,6 +96,7 @@ def _run_out(run: DatasetRun) -> dict[str, Any]:
         "elsewhere": run.elsewhere,
         "created_at": run.created_at.replace(tzinfo=UTC),
         "imported": run.imported,
+        "sources": list(run.sources),
     }
 
 
@@ -102,18 +107,39 @@ def dataset_runs(user: Caller, studio: StudioDep, name: str) -> RunsOut:
     return RunsOut(dataset=name, runs=[RunOut(**_run_out(r)) for r in runs])
 
 
+#: The ``what`` query of a run's DELETE path (``RUN_OR_DATASET``), in the schema.
+WHAT_HELP = (
+    "only where the path is both: 'run' deletes judge run `run_id` of the dataset `name`, 'dataset' the dataset "
+    "named `name/runs/run_id` (without it, such a path is a 409 that says so)"
+)
+
+
 @router.delete(
-    "/datasets/{name:path}/runs/{run_id}",
-    response_model=RunDeletedOut,
-    responses=answers(401, 403, 404, notes=RUN_NOTES),
+    "/datasets/{name:path}/runs/{run_id:int}",
+    response_model=RunDeletedOut | DatasetDeleted,
+    responses=answers(401, 403, 404, 409, notes={**RUN_NOTES, 409: "the path names a dataset and a run (see `what`)"}),
     description=(
         "Delete one judge run's verdicts and ratings on the dataset (admin; `judge-studio datasets delete-run`; one "
         "transaction, no confirmation asked). People's labels and ratings and the other runs stay; the run itself "
-        f"goes once it holds nothing on other datasets. Returns what was deleted. {NO_UNDO}"
+        "goes once it holds nothing on other datasets. Returns what was deleted. A dataset may itself be named "
+        "`x/runs/3`: this path then deletes that dataset (as `DELETE /datasets/{name}` does, `force` included) when "
+        "`x` has no judge run 3; when it has, the path names both and is refused (409) unless `what` is given. "
+        f"{NO_UNDO}"
     ),
 )
-def delete_dataset_run(user: Caller, studio: StudioDep, name: str, run_id: int) -> RunDeletedOut:
-    """Delete one judge run of a dataset (the route's ``description`` says what goes)."""
+def delete_dataset_run(
+    request: Request,
+    user: Caller,
+    studio: StudioDep,
+    name: str,
+    run_id: int,
+    what: Literal["run", "dataset"] | None = Query(None, description=WHAT_HELP),
+    force: bool = Query(False, description="a dataset only (see above): delete it even while a session is open"),
+) -> Any:
+    """Delete one judge run of a dataset, or the dataset the whole path names (the route's ``description``)."""
+    whole = f"{name}/runs/{request.scope['path'].rsplit('/', 1)[-1]}"  # the id as sent ("03" stays "03")
+    if studio.datasets.run_or_dataset(user.name, name, run_id, whole, what) == "dataset":
+        return delete_dataset(user, studio, whole, force=force)
     deleted, gone = studio.datasets.delete_run(user.name, name, run_id)
     return RunDeletedOut(
         dataset=name, run_deleted=gone, message=run_deleted_text(name, deleted, gone), **_run_out(deleted)

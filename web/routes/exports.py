@@ -6,6 +6,7 @@ folder and streamed to the caller only; nothing stays on disk."""
 import tempfile
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import quote
 
 from fastapi import Query, Response
 
@@ -13,6 +14,10 @@ from orchestration.datasets import ExportPeople
 from web.routes.common import DATASET_404, Caller, StudioDep, answers, api_router
 
 router = api_router("data")
+#: the response header with the export's note ("Left out 7 labels of 'ann4'", ...; absent when there is none),
+#: percent-encoded UTF-8 (``urllib.parse.unquote`` reads it back): annotator names may hold any character
+EXPORT_NOTE = "X-Export-Note"
+NOTE_SAFE = " '\",.;:()!?-_/=+*<>[]{}#@$&~"
 EXPORT_MEDIA = {
     "jsonl": "application/x-ndjson",
     "csv": "text/csv; charset=utf-8",
@@ -69,22 +74,21 @@ def export(
     """Labels (long), items (wide), DPO pairs, judgments or ratings as a JSONL, CSV or Parquet download (reviewer+).
     Rows of an adjudicated comparison carry adjudication, adjudicated_by and adjudication_rationale (else empty).
     ``min_labels``, ``exclude_annotator``, ``labels_from`` and ``uncertain_margin`` as ``judge-studio export``
-    takes them (``--min-labels``, ``--exclude-annotator``, ...)."""
+    takes them (``--min-labels``, ``--exclude-annotator``, ...). ``X-Rows``: the rows written; ``X-Export-Note``
+    (only when something was left out): the note ``judge-studio export`` prints, percent-encoded UTF-8."""
     studio.access.require(user.name, "reviewer")
     people = ExportPeople(labels_from, tuple(exclude_annotator or ()), min_labels, uncertain_margin)
     with tempfile.TemporaryDirectory(prefix="judge-studio-export-") as folder:
         target = Path(folder) / f"{kind}.{format}"
-        rows = studio.export(
+        summary = studio.export_summary(
             dataset, kind, fmt=format, output=target, include_judges=judges, source=source, people=people
         )
         content = target.read_bytes()
-    filename = f"{_safe_filename(dataset)}-{kind}.{format}"
-    return Response(
-        content,
-        media_type=EXPORT_MEDIA[format],
-        headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
-            "X-Rows": str(rows),
-            "Cache-Control": "no-store",
-        },
-    )
+    headers = {
+        "Content-Disposition": f'attachment; filename="{_safe_filename(dataset)}-{kind}.{format}"',
+        "X-Rows": str(summary.rows),
+        "Cache-Control": "no-store",
+    }
+    if summary.note:  # what was left out, as ``judge-studio export`` prints it; percent-encoded UTF-8 (s18 review 4)
+        headers[EXPORT_NOTE] = quote(summary.note, safe=NOTE_SAFE)
+    return Response(content, media_type=EXPORT_MEDIA[format], headers=headers)

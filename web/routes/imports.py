@@ -64,6 +64,11 @@ class ImportedRunOut(BaseModel):
         '(`summary`: "added to run N (now M verdicts; ...)"); false for a new run'
     )
     verdicts_in_run: int = Field(description="verdicts the run holds on this dataset now, these included (M)")
+    already: int = Field(
+        0,
+        description="verdicts of the file the run already held, identical, so not written again (`summary`: "
+        '"K already there, identical"; 0 when none)',
+    )
 
     @classmethod
     def of(cls, run: Any) -> "ImportedRunOut":
@@ -78,6 +83,7 @@ class ImportedRunOut(BaseModel):
             comparisons=run.comparisons,
             extended=before > 0,
             verdicts_in_run=before + int(run.verdicts),
+            already=int(run.already),
         )
 
 

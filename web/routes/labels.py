@@ -151,7 +151,7 @@ def submit_label(user: Caller, studio: StudioDep, body: LabelIn, idempotency_key
     chosen = studio.desk.chosen(user.name, body.session, handle=body.item, item_id=body.comparison_id)
     if body.item is None:  # a reviewer's id: a larger one is a mistake to fix, not an unknown comparison
         comparison_id_or_400(chosen.id)
-    with unknown_as_not_handed(studio, body.session, chosen):
+    with unknown_as_not_handed(studio, body.session, chosen, user.name):
         outcome = studio.desk.submit(
             user.name,
             body.session,

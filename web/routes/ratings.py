@@ -166,7 +166,7 @@ def submit_rating(
     chosen = studio.grading.chosen(user.name, body.session, handle=body.item, item_id=body.response_id)
     if body.item is None:  # a reviewer's id: a larger one is a mistake to fix, not an unknown response
         response_id_or_400(chosen.id)
-    with unknown_as_not_handed(studio, body.session, chosen):
+    with unknown_as_not_handed(studio, body.session, chosen, user.name):
         outcome = studio.grading.submit(
             user.name,
             body.session,

@@ -266,8 +266,8 @@ def _next_response(user: str, studio: Studio, name: str) -> GradingNextOut:
         404,
         409,
         notes={
-            403: "your account may not answer in this session",
-            404: "no such session",
+            403: "your account may not answer (deactivated)",
+            404: "no such session open to you: unknown, or limited to members you are not one of (the same answer)",
             409: "the session is closed",
         },
     ),
@@ -388,23 +388,35 @@ def change_members_route(user: Caller, studio: StudioDep, name: str, body: Membe
     )
 
 
+LABELS_ONLY = "a pairwise session's rows only"
+RATINGS_ONLY = "a grading session's rows only (`counts` 'ratings')"
+
+
 class ActivityRowOut(BaseModel):
     annotator: str | None = Field(default=None, description="by person or person-day; absent by day")
     day: str | None = Field(default=None, description="YYYY-MM-DD (UTC), by day or person-day; absent by person")
-    labels: int = Field(description="answers that count (skips and answers set aside not)")
+    labels: int | None = Field(None, description=f"answers that count (skips and answers set aside not); {LABELS_ONLY}")
+    ratings: int | None = Field(None, description=f"ratings that count (skips and set-aside not); {RATINGS_ONLY}")
     skipped: int
     set_aside: int = Field(description="answers of accounts set aside (`users set-aside`), left out of every figure")
-    gold_checks: int
-    gold_right: int
-    gold_accuracy: float | None = Field(description="gold_right / gold_checks; null without a gold check")
-    first_label_at: str = Field(description="ISO 8601 UTC ('...Z')")
-    last_label_at: str = Field(description="ISO 8601 UTC ('...Z')")
+    gold_checks: int | None = Field(None, description=LABELS_ONLY)
+    gold_right: int | None = Field(None, description=LABELS_ONLY)
+    gold_accuracy: float | None = Field(
+        None, description=f"gold_right / gold_checks; null without a gold check; {LABELS_ONLY}"
+    )
+    first_label_at: str | None = Field(None, description=f"ISO 8601 UTC ('...Z'); {LABELS_ONLY}")
+    last_label_at: str | None = Field(None, description=f"ISO 8601 UTC ('...Z'); {LABELS_ONLY}")
+    first_rating_at: str | None = Field(None, description=f"ISO 8601 UTC ('...Z'); {RATINGS_ONLY}")
+    last_rating_at: str | None = Field(None, description=f"ISO 8601 UTC ('...Z'); {RATINGS_ONLY}")
 
 
 class ActivityOut(BaseModel):
     session: str
+    counts: Literal["labels", "ratings"] = Field(
+        description="what the rows count: a pairwise session's labels, or a grading session's ratings"
+    )
     by: Literal["person", "day", "person-day"]
-    since: str | None = Field(description="the first UTC day counted (YYYY-MM-DD); null: from the first label")
+    since: str | None = Field(description="the first UTC day counted (YYYY-MM-DD); null: from the first answer")
     until: str | None = Field(description="the last UTC day counted (both included); null: to today")
     rows: list[ActivityRowOut]
 
@@ -432,16 +444,18 @@ def activity(
     by: Annotated[
         Literal["person", "day", "person-day"], Query(description="one row per person, per UTC day, or both")
     ] = "person",
-    since: Annotated[str | None, Query(description="labels given on or after this UTC day (YYYY-MM-DD)")] = None,
-    until: Annotated[str | None, Query(description="labels given on or before this UTC day (YYYY-MM-DD)")] = None,
+    since: Annotated[str | None, Query(description="answers given on or after this UTC day (YYYY-MM-DD)")] = None,
+    until: Annotated[str | None, Query(description="answers given on or before this UTC day (YYYY-MM-DD)")] = None,
 ) -> ActivityOut:
     """Labels per person and/or UTC day in this session (admin), as `judge-studio sessions activity --session NAME
-    --format json`: answers that count, skips, answers set aside, gold checks taken and right, first and last label."""
+    --format json`: answers that count, skips, answers set aside, gold checks taken and right, first and last label;
+    a grading session's ratings (`counts` 'ratings'): ratings that count, skips, set aside, first and last rating."""
     first = day_of(since, "since") if since else None
     last = day_of(until, "until") if until else None
     found = session_activity(studio.access, user.name, name, by=by, since=first, until=last)
     return ActivityOut(
         session=name.strip(),
+        counts="ratings" if found.counts == "ratings" else "labels",
         by=by,
         since=first.isoformat() if first else None,
         until=last.isoformat() if last else None,
