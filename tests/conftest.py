@@ -30,6 +30,33 @@ def fixed_hand_out_salt(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(answers, "new_salt", lambda: "tests-fixed-hand-out-salt")
 
 
+@pytest.fixture(autouse=True)
+def _chromium_only_between_browser_tests(request: pytest.FixtureRequest) -> None:
+    """The shared chromium (``tests/_chromium.py``) lives only across consecutive ``browser`` tests of
+    modules that do not start Playwright themselves: started, it marks the main thread's asyncio loop as
+    running, which the set-up of any other test must not meet."""
+    from _chromium import starts_its_own_playwright, stop_shared_chromium
+
+    if request.node.get_closest_marker("browser") is None or starts_its_own_playwright(request.module):
+        stop_shared_chromium()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _no_shared_chromium_across_modules() -> None:
+    """Stopped before a module's own fixtures are set up (they may run an asyncio loop on this thread)."""
+    from _chromium import stop_shared_chromium
+
+    stop_shared_chromium()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _stop_the_shared_chromium_at_the_end() -> Iterator[None]:
+    yield
+    from _chromium import stop_shared_chromium
+
+    stop_shared_chromium()
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     path = Path(os.environ.get("JUDGE_STUDIO_SHARED_DATA", ROOT.parent / "shared" / "data"))

@@ -5,11 +5,12 @@ from __future__ import annotations
 import shutil
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
+from _chromium import fresh_context
 from conftest import serve_app
 
 from annotation_store import NewVerdict, open_store
@@ -32,13 +33,11 @@ def pages_of(url: str) -> Iterator[Any]:
     """``open_as(name, password)``: a chromium page logged in to the app at ``url`` as that account."""
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with ExitStack() as contexts:  # each page its own browser context of the shared chromium
 
         def open_as(name: str, password: str):
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            context = contexts.enter_context(fresh_context(viewport={"width": 1400, "height": 1000}))
+            page = context.new_page()
             page.dialogs = []  # type: ignore[attr-defined]
             page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))  # type: ignore[attr-defined]
             page.goto(url)
@@ -47,7 +46,6 @@ def pages_of(url: str) -> Iterator[Any]:
             return page
 
         yield open_as
-        browser.close()
 
 
 @pytest.fixture

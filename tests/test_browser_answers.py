@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _chromium import fresh_context
 
 pytestmark = [pytest.mark.browser]
 
@@ -31,11 +32,8 @@ def browser_page(url: str, name: str, password: str) -> Iterator[Any]:
     """A chromium page logged in to the app at ``url``; ``page.fetched`` lists every URL it requested."""
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    with fresh_context(viewport={"width": 1400, "height": 1000}) as context:  # of the shared chromium
+        page = context.new_page()
         page.fetched = []  # type: ignore[attr-defined]
         page.on("request", lambda request: page.fetched.append(request.url))  # type: ignore[attr-defined]
         page.dialogs = []  # type: ignore[attr-defined]
@@ -46,7 +44,6 @@ def browser_page(url: str, name: str, password: str) -> Iterator[Any]:
         page.get_by_role("button", name="Login").click()
         page.locator("#start-labelling").wait_for()
         yield page
-        browser.close()
 
 
 def _open_session(page: Any, session: str) -> None:

@@ -23,8 +23,9 @@ from typing import Any
 
 import httpx
 import pytest
+from _chromium import fresh_context
 from conftest import two_model_dataset
-from test_browser_answers import CHROMIUM, CHROMIUM_ARGS, browser_page
+from test_browser_answers import CHROMIUM, browser_page
 from test_browser_keyboard import CHECKED, _saved
 from test_s13_draft_browser import DRAFT_KEYS, PAIRS, SHOWS, _number, _start
 
@@ -86,11 +87,7 @@ def two_tabs(url: str, name: str, password: str) -> Iterator[tuple[Any, Any]]:
     """Two tabs of one browser (one cookie jar, a sessionStorage each), the first logged in to the app."""
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    with fresh_context(viewport={"width": 1400, "height": 1000}) as context:  # of the shared chromium
         page, other = context.new_page(), context.new_page()
         page.goto(url)
         page.locator("input[type=text]").first.fill(name)
@@ -98,7 +95,6 @@ def two_tabs(url: str, name: str, password: str) -> Iterator[tuple[Any, Any]]:
         page.get_by_role("button", name="Login").click()
         page.locator("#start-labelling").wait_for()
         yield page, other
-        browser.close()
 
 
 def _previous(page: Any, number: str, words: str) -> None:
