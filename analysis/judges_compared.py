@@ -219,8 +219,8 @@ def pair_sentence(pair: Mapping[str, Any]) -> str:
     if many > 1:
         adjusted = pair.get("p_holm", p)
         return (
-            f"{head} The accuracy difference is {verdict} at {level:g} after Holm's adjustment over {many} "
-            f"comparisons (exact McNemar p = {p:.3f}, Holm-adjusted {adjusted:.3f}; {counts}).{_disagree(pair)}"
+            f"{head} The accuracy difference is {verdict} at {level:g} after Holm's adjustment over the {many} "
+            f"judge pairs tested (exact McNemar p = {p:.3f}, Holm-adjusted {adjusted:.3f}; {counts}).{_disagree(pair)}"
         )
     tested = f"exact McNemar p = {p:.3f}; {counts}"
     return f"{head} The accuracy difference is {verdict} at {level:g} ({tested}).{_disagree(pair)}"
@@ -240,7 +240,7 @@ def _disagree(pair: Mapping[str, Any]) -> str:
     alone = p < 1 - float(pair.get("level", CONFIDENCE))  # the pair's own exact test, before the adjustment
     if many > 1 and excludes_zero == alone:
         return (
-            f" The interval is not adjusted for the {many} comparisons: it leaves out 0, but after Holm's "
+            f" The interval is not adjusted for the {many} judge pairs tested: it leaves out 0, but after Holm's "
             "adjustment the difference is not significant; go by the adjusted test."
         )
     return " The interval and the exact test disagree here (a borderline case): go by the exact test."

@@ -14,9 +14,8 @@ import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from sqlalchemy import ColumnElement, case, delete, exists, func, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, aliased
@@ -46,7 +45,12 @@ from annotation_store.outage import unreachable
 from annotation_store.password_rules import refuse_weak_password
 from annotation_store.views import AnnotatorView
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 ROLE_RANK = {"annotator": 0, "reviewer": 1, "admin": 2}
+#: ``Store.account_rows``'s keys and ``Store.accounts``' columns, in order.
+ACCOUNT_COLUMNS = ["name", "role", "kind", "active", "can_log_in", "labels", "ratings", "skipped"]
 Account = tuple[int, str, str, str, bool]  # (id, name, role, kind, active): ``Store.account``
 #: How long before its account's ``created_at`` a login cookie's issue time may be and still count: cookies are
 #: stamped to the millisecond, rounded down, and app servers' clocks may differ a little; an older cookie was
@@ -233,11 +237,11 @@ class AccountsMixin(StoreBase):
             )
             return found is not None
 
-    def accounts(self) -> pd.DataFrame:
+    def account_rows(self) -> list[dict[str, Any]]:
         """Every account: name, role, kind, active, can_log_in (has a password and is active), labels and ratings
         (how many answers of each sort, skips apart: a grader's work shows in ``ratings``, a pairwise annotator's
         in ``labels``), skipped (skipped items of either sort). ``labels`` counts as ``sessions activity`` does:
-        an answer that is a label, never a skip."""
+        an answer that is a label, never a skip. Plain rows (``ACCOUNT_COLUMNS``), no pandas: ``users list``."""
         counts = answer_counts(Label)
         rated = answer_counts(Rating)
         query = (
@@ -257,8 +261,13 @@ class AccountsMixin(StoreBase):
         )
         with self._read() as session:
             rows = session.execute(query).mappings().all()
-        columns = ["name", "role", "kind", "active", "can_log_in", "labels", "ratings", "skipped"]
-        frame = pd.DataFrame(rows, columns=columns)
+        return [{**row, "active": bool(row["active"]), "can_log_in": bool(row["can_log_in"])} for row in rows]
+
+    def accounts(self) -> pd.DataFrame:
+        """``account_rows`` as a DataFrame of ``ACCOUNT_COLUMNS``."""
+        import pandas as pd
+
+        frame = pd.DataFrame(self.account_rows(), columns=ACCOUNT_COLUMNS)
         return frame.astype({"active": bool, "can_log_in": bool})
 
     def update_account(

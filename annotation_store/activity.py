@@ -137,10 +137,6 @@ def _not_found(session: Session, what: str, name: str, column: Any) -> StoreNotF
 
 
 class ActivityMixin(StoreBase):
-    def label_activity(self, **asked: Any) -> list[ActivityRow]:
-        """``answer_activity``'s rows (labels; a grading session's ratings)."""
-        return self.answer_activity(**asked)[1]
-
     def answer_activity(
         self,
         *,

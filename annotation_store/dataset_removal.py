@@ -178,26 +178,31 @@ class DatasetRemovalMixin(StoreBase):
         returning what was deleted. Refused (StoreConflict, nothing deleted) while a session on it is open,
         unless ``force``."""
         with self._write() as db:
-            dataset = _find(db, name)
-            contents = _contents(db, dataset)
-            if contents.open_sessions and not force:
-                raise StoreConflict(
-                    f"The dataset {name!r} has open sessions ({', '.join(contents.open_sessions)}): people may be "
-                    "answering it now. Close them first, or delete it anyway (command line: --force; REST: force=true; "
-                    "Admin page: the tick); nothing was deleted."
-                )
-            s = _Scope(dataset.id)
-            runs = set(db.scalars(s.runs).all())
-            models = set(db.scalars(select(Response.model_id).where(Response.prompt_id.in_(s.prompts))).all())
-            _delete_answers(db, s)
-            db.execute(delete(GuidelineVersion).where(GuidelineVersion.session_id.in_(s.sessions)))
-            db.execute(delete(AnnotationSession).where(AnnotationSession.dataset_id == dataset.id))
-            db.execute(delete(Comparison).where(Comparison.dataset_id == dataset.id))
-            db.execute(delete(Response).where(Response.prompt_id.in_(s.prompts)))
-            db.execute(delete(Prompt).where(Prompt.dataset_id == dataset.id))
-            db.execute(delete(Dataset).where(Dataset.id == dataset.id))
-            _drop_orphans(db, runs, models)
-            return contents
+            return delete_dataset_in(db, name, force=force)
+
+
+def delete_dataset_in(db: Session, name: str, *, force: bool = False) -> DatasetContents:
+    """``Store.delete_dataset`` inside the caller's transaction ``db`` (also ``delete_run_path``'s)."""
+    dataset = _find(db, name)
+    contents = _contents(db, dataset)
+    if contents.open_sessions and not force:
+        raise StoreConflict(
+            f"The dataset {name!r} has open sessions ({', '.join(contents.open_sessions)}): people may be "
+            "answering it now. Close them first, or delete it anyway (command line: --force; REST: force=true; "
+            "Admin page: the tick); nothing was deleted."
+        )
+    s = _Scope(dataset.id)
+    runs = set(db.scalars(s.runs).all())
+    models = set(db.scalars(select(Response.model_id).where(Response.prompt_id.in_(s.prompts))).all())
+    _delete_answers(db, s)
+    db.execute(delete(GuidelineVersion).where(GuidelineVersion.session_id.in_(s.sessions)))
+    db.execute(delete(AnnotationSession).where(AnnotationSession.dataset_id == dataset.id))
+    db.execute(delete(Comparison).where(Comparison.dataset_id == dataset.id))
+    db.execute(delete(Response).where(Response.prompt_id.in_(s.prompts)))
+    db.execute(delete(Prompt).where(Prompt.dataset_id == dataset.id))
+    db.execute(delete(Dataset).where(Dataset.id == dataset.id))
+    _drop_orphans(db, runs, models)
+    return contents
 
 
 def _drop_orphans(db: Session, runs: set[int], models: set[int]) -> None:

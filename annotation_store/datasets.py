@@ -6,9 +6,8 @@ from __future__ import annotations
 import functools
 import itertools
 from collections.abc import Collection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
@@ -29,6 +28,9 @@ from annotation_store.models import (
     Response,
 )
 from annotation_store.views import ComparisonView
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 COMPARISON_COLUMNS = ["id", "dataset", "prompt", "category", "model1", "model2", "instruction"]
 TEXT_COLUMNS = [*COMPARISON_COLUMNS, "input", "reference", "response1", "response2"]
@@ -194,6 +196,8 @@ class DatasetsMixin(StoreBase):
     # ------------------------------------------------------------------ comparisons
     def comparison_table(self, dataset: str | None = None) -> pd.DataFrame:
         """One row per comparison: id, prompt key, category, the two model names, instruction."""
+        import pandas as pd
+
         query = _comparison_query(with_texts=False)
         if dataset:
             query = query.where(Dataset.name == dataset)
@@ -269,6 +273,8 @@ class DatasetsMixin(StoreBase):
         response1, response2 (ordered by id). Kept apart from ``comparison_table`` so that the
         dashboard's frequent reads do not carry the full texts.
         """
+        import pandas as pd
+
         query = _comparison_query(with_texts=True).where(Dataset.name == dataset)
         with self._read() as session:
             return pd.DataFrame(session.execute(query).mappings().all(), columns=TEXT_COLUMNS)
@@ -278,6 +284,8 @@ class DatasetsMixin(StoreBase):
 
         Importers of per-model answer files need it to pair a new model with the models already there.
         """
+        import pandas as pd
+
         query = (
             select(Prompt.key.label("prompt"), CandidateModel.name.label("model"), Response.text.label("text"))
             .join(Prompt, Response.prompt_id == Prompt.id)
@@ -291,6 +299,8 @@ class DatasetsMixin(StoreBase):
 
     def prompt_table(self, dataset: str) -> pd.DataFrame:
         """Every prompt of ``dataset`` (with or without comparisons): key, category, instruction, input, reference."""
+        import pandas as pd
+
         query = (
             select(Prompt.key, Prompt.category, Prompt.instruction, Prompt.input, Prompt.reference)
             .join(Dataset, Prompt.dataset_id == Dataset.id)

@@ -9,9 +9,8 @@ answer flow) so the export columns can grow without changing what those reads re
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from sqlalchemy import Select, select
 
 from annotation_store.base import StoreBase
@@ -26,6 +25,9 @@ from annotation_store.models import (
     Rating,
     Response,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: ``Store.rating_times``: one row per person's current rating or skip of the dataset's responses.
 RATING_TIME_COLUMNS = ["response_id", "annotator", "created_at"]
@@ -56,6 +58,8 @@ def label_session_rows(dataset: str, *extra: Any) -> Select[Any]:
 class ExtraReadsMixin(StoreBase):
     def rating_times(self, dataset: str) -> pd.DataFrame:
         """RATING_TIME_COLUMNS: when each current rating (or skip) of ``dataset`` was first saved."""
+        import pandas as pd
+
         query = (
             select(Rating.response_id, Annotator.name.label("annotator"), Rating.created_at)
             .join(Annotator, Rating.annotator_id == Annotator.id)
@@ -71,6 +75,8 @@ class ExtraReadsMixin(StoreBase):
     def label_sessions(self, dataset: str) -> pd.DataFrame:
         """LABEL_SESSION_COLUMNS: the session each current label of ``dataset`` was last given in and the
         guideline version in force then (both None for a label given outside a session, e.g. imported)."""
+        import pandas as pd
+
         query = label_session_rows(dataset, Label.guideline_version)
         with self._read() as session:
             return pd.DataFrame(session.execute(query).mappings().all(), columns=LABEL_SESSION_COLUMNS)

@@ -11,15 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-import pandas as pd
 from sqlalchemy import func, select
 
 from annotation_store.base import StoreBase, StoreNotFound
 from annotation_store.batch_import import rows_progress
 from annotation_store.errors import StoreError
 from annotation_store.models import RATING_SCALES, CandidateModel, Dataset, GoldRating, Prompt, Rating, Response
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 GOLD_RATING_COLUMNS = ["response_id", "dataset", "model", "scale", "low", "high", "explanation"]
 #: How many ids one ``IN (...)`` query of ``set_gold_ratings_many`` holds (SQLite allows 32766 since 3.32).
@@ -156,6 +158,8 @@ class GoldRatingsMixin(StoreBase):
     def gold_ratings(self, dataset: str | None = None, response_id: int | None = None) -> pd.DataFrame:
         """GOLD_RATING_COLUMNS of the gold responses (of one dataset, or the one response), in response id
         order. An unknown dataset is refused, as ``gold_marks`` refuses it."""
+        import pandas as pd
+
         query = (
             select(
                 GoldRating.response_id,

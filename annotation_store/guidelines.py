@@ -16,14 +16,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from annotation_store.base import StoreBase, StoreNotFound
 from annotation_store.models import AnnotationSession, Annotator, Dataset, GuidelineVersion, Label
 from annotation_store.set_aside import counted
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 GUIDELINE_LABEL_COLUMNS = ["comparison_id", "annotator", "verdict", "session", "guideline_version"]
 GUIDELINE_VERSION_COLUMNS = ["session", "version", "created_at", "created_by", "chars"]
@@ -106,6 +109,8 @@ class GuidelinesMixin(StoreBase):
     def guideline_labels(self, dataset: str) -> pd.DataFrame:
         """The dataset's pairwise labels given in a session, with the guideline version each was last
         submitted under: GUIDELINE_LABEL_COLUMNS (guideline_version NaN: unknown)."""
+        import pandas as pd
+
         query = (
             select(
                 Label.comparison_id,
@@ -127,6 +132,8 @@ class GuidelinesMixin(StoreBase):
     def guideline_versions_frame(self, dataset: str) -> pd.DataFrame:
         """GUIDELINE_VERSION_COLUMNS of every guideline version of the dataset's pairwise sessions (the
         text's length in characters, not the text: the report shows figures, the Admin page the text)."""
+        import pandas as pd
+
         query = (
             select(
                 AnnotationSession.name.label("session"),

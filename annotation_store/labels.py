@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from collections.abc import Set as AbstractSet
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from sqlalchemy import select
 
 from annotation_store.accounts import clean_name
@@ -49,6 +48,9 @@ from annotation_store.sessions import SESSION_DEFAULTS
 from annotation_store.set_aside import counted, set_aside_mark
 from annotation_store.verdicts import read_latest_verdict
 from annotation_store.views import AdjudicationView, ComparisonView, HistoryItem, LabelView, Progress
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MAX_COMMENT = 10_000
 MAX_TIME_ON_ITEM_MS = 7 * 24 * 3600 * 1000  # a week: anything longer is a broken client clock
@@ -260,6 +262,8 @@ class LabelsMixin(AnswersMixin, DatasetsMixin):
         Rating-only labels and skips have no verdict and are left out: every consumer (agreement,
         win tables, exports) compares verdicts.
         """
+        import pandas as pd
+
         query = (
             select(Label.comparison_id, Annotator.name.label("annotator"), Label.verdict, Label.updated_at)
             .join(Annotator, Label.annotator_id == Annotator.id)
@@ -274,6 +278,8 @@ class LabelsMixin(AnswersMixin, DatasetsMixin):
         return self._with_comparison_columns(frame, dataset)
 
     def label_events(self) -> pd.DataFrame:
+        import pandas as pd
+
         with self._read() as session:
             rows = (
                 session.execute(
@@ -357,6 +363,8 @@ class LabelsMixin(AnswersMixin, DatasetsMixin):
     def label_details(self, dataset: str | None = None, *, with_set_aside: bool = False) -> pd.DataFrame:
         """Every current label that counts with all it holds: DETAIL_COLUMNS. ``with_set_aside`` (the raw labels
         export): the labels of accounts whose answers are set aside too, and a ``set_aside`` column (True/False)."""
+        import pandas as pd
+
         mark = [set_aside_mark(Label.annotator_id).label("set_aside")] if with_set_aside else []
         query = (
             select(
@@ -398,6 +406,8 @@ class LabelsMixin(AnswersMixin, DatasetsMixin):
         gold_marked_at (when its comparison was marked gold; NaT: not gold). The reports read it to scope
         people's figures to one session or to the imported labels, and to tell a gold check someone took
         from a label that only lies on a comparison marked gold later."""
+        import pandas as pd
+
         query = label_session_rows(dataset, GoldLabel.created_at.label("gold_marked_at")).outerjoin(
             GoldLabel, GoldLabel.comparison_id == Label.comparison_id
         )
@@ -454,6 +464,8 @@ class LabelsMixin(AnswersMixin, DatasetsMixin):
         comparison (``analysis.aggregation.settle``), and ``updated_at`` changes with every edit, so a
         cache keyed on these rows sees a changed verdict or rationale.
         """
+        import pandas as pd
+
         query = (
             select(
                 Adjudication.comparison_id,
@@ -489,6 +501,8 @@ class LabelsMixin(AnswersMixin, DatasetsMixin):
         judge_disagrees, adjudication (the final verdict if one exists), plus dataset, category,
         model1, model2. Only pairwise verdicts count (ratings and skips have none).
         """
+        import pandas as pd
+
         labels = (
             select(Label.comparison_id, Annotator.name, Label.verdict)
             .join(Annotator, Label.annotator_id == Annotator.id)

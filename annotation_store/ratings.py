@@ -16,9 +16,8 @@ response's draw probability π, as ``Store.draw_probabilities`` does for compari
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -58,6 +57,9 @@ from annotation_store.scales import check_in_session
 from annotation_store.sessions import SESSION_DEFAULTS, find_session
 from annotation_store.set_aside import counted
 from annotation_store.views import GoldRatingView, JudgeRatingView, NewJudgeRating, Progress, RatingView, ResponseView
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MAX_COMMENT = 10_000
 MAX_TIME_ON_ITEM_MS = 7 * 24 * 3600 * 1000
@@ -312,6 +314,8 @@ class RatingsMixin(AnswersMixin, StoreBase):
 
     def ratings(self, dataset: str | None = None) -> pd.DataFrame:
         """Every current rating (skips included, ``rating`` NaN): RATING_COLUMNS."""
+        import pandas as pd
+
         query = (
             select(
                 Rating.response_id,
@@ -344,6 +348,8 @@ class RatingsMixin(AnswersMixin, StoreBase):
             return pd.DataFrame(session.execute(query).mappings().all(), columns=RATING_COLUMNS)
 
     def rating_events(self) -> pd.DataFrame:
+        import pandas as pd
+
         query = select(
             RatingEvent.rating_id,
             RatingEvent.response_id,
@@ -412,6 +418,8 @@ class RatingsMixin(AnswersMixin, StoreBase):
 
     def judge_ratings(self, dataset: str | None = None) -> pd.DataFrame:
         """Every judge rating (oldest first): JUDGE_RATING_COLUMNS; ``score`` NaN unless status ok."""
+        import pandas as pd
+
         query = (
             select(
                 JudgeRating.response_id,
@@ -453,6 +461,8 @@ class RatingsMixin(AnswersMixin, StoreBase):
         ``session_name`` alone); see ``assignment.py`` and ``Store.draw_probabilities``. NaN for every
         response when that design does not explain the ratings (a least-annotated session, or ratings
         given outside such sessions)."""
+        import pandas as pd
+
         with self._read() as session:
             dataset_id = dataset_id_of(session, dataset)
             if session_name is not None:

@@ -36,8 +36,8 @@ from annotation_store.batch_import import (
     add_sources,
     run_sources,
 )
-from annotation_store.dataset_removal import _find, _Scope
-from annotation_store.models import Comparison, JudgeRating, JudgeRun, JudgeVerdict
+from annotation_store.dataset_removal import DatasetContents, _find, _Scope, delete_dataset_in
+from annotation_store.models import Comparison, Dataset, JudgeRating, JudgeRun, JudgeVerdict
 
 
 @dataclass(frozen=True)
@@ -137,6 +137,35 @@ def _one(db: Session, dataset: str, run_id: int) -> tuple[int, DatasetRun]:
     )
 
 
+def _path_names(db: Session, dataset: str, run_id: int, whole: str) -> str:
+    """What the path ``{dataset}/runs/{run_id}`` means without a ``what`` ("run" or "dataset", see
+    ``delete_run_path``): never a whole dataset while the dataset ``dataset`` exists."""
+    there = set(db.scalars(select(Dataset.name).where(Dataset.name.in_([dataset, whole]))).all())
+    if dataset not in there:
+        return "dataset" if whole in there else "run"  # neither: the run's 404 names the datasets
+    if whole not in there:
+        return "run"
+    try:
+        _one(db, dataset, run_id)
+    except StoreNotFound as exc:
+        raise StoreNotFound(
+            f"{exc} The path also names the dataset {whole!r}: add `?what=dataset` to delete that dataset."
+        ) from exc
+    raise StoreConflict(
+        f"{whole!r} names both the dataset {whole!r} and judge run {run_id} of the dataset {dataset!r}: add "
+        "`?what=dataset` to delete the dataset, or `?what=run` to delete the run. Nothing was deleted."
+    )
+
+
+def _delete_run(db: Session, dataset: str, run_id: int) -> tuple[DatasetRun, bool]:
+    """``Store.delete_dataset_run`` inside the caller's transaction ``db``."""
+    dataset_id, run = _one(db, dataset, run_id)
+    s = _Scope(dataset_id)
+    db.execute(delete(JudgeVerdict).where(JudgeVerdict.run_id == run_id, JudgeVerdict.comparison_id.in_(s.comparisons)))
+    db.execute(delete(JudgeRating).where(JudgeRating.run_id == run_id, JudgeRating.response_id.in_(s.responses)))
+    return run, _drop_if_unused(db, run_id)
+
+
 def _drop_if_unused(db: Session, run_id: int) -> bool:
     """Delete judge run ``run_id`` when no verdict or rating refers to it any more; whether it was deleted."""
     if db.scalar(select(JudgeVerdict.id).where(JudgeVerdict.run_id == run_id).limit(1)) is not None:
@@ -207,15 +236,20 @@ class RunAdminMixin(StoreBase):
         """Delete run ``run_id``'s verdicts and ratings on ``dataset``, and the run once nothing else holds it, in one
         transaction. Returns what was deleted and whether the run row went too."""
         with self._write() as db:
-            dataset_id, run = _one(db, dataset, run_id)
-            s = _Scope(dataset_id)
-            db.execute(
-                delete(JudgeVerdict).where(JudgeVerdict.run_id == run_id, JudgeVerdict.comparison_id.in_(s.comparisons))
-            )
-            db.execute(
-                delete(JudgeRating).where(JudgeRating.run_id == run_id, JudgeRating.response_id.in_(s.responses))
-            )
-            return run, _drop_if_unused(db, run_id)
+            return _delete_run(db, dataset, run_id)
+
+    def delete_run_path(
+        self, dataset: str, run_id: int, whole: str, what: str | None = None, *, force: bool = False
+    ) -> tuple[DatasetRun, bool] | DatasetContents:
+        """The REST path ``{dataset}/runs/{run_id}`` (``whole``: the same path as one dataset name) deleted, the
+        choice and the delete in one transaction: ``what`` ("run" / "dataset") when given; else the run when the
+        dataset ``dataset`` exists (StoreNotFound when it has no run ``run_id``, naming ``whole`` when that is a
+        dataset; StoreConflict when ``whole`` is a dataset too and the run exists); else the dataset ``whole`` when
+        there is one. Returns ``delete_dataset_run``'s answer for a run, ``delete_dataset``'s for a dataset."""
+        with self._write() as db:
+            if (what or _path_names(db, dataset, run_id, whole)) == "dataset":
+                return delete_dataset_in(db, whole, force=force)
+            return _delete_run(db, dataset, run_id)
 
     def merge_dataset_runs(self, dataset: str, into: int, from_run: int) -> RunsMerged:
         """Move run ``from_run``'s verdicts and ratings on ``dataset`` into run ``into`` (the same judge, no overlap;

@@ -15,9 +15,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from types import EllipsisType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, object_session
 
@@ -30,7 +29,7 @@ from annotation_store.assignment import (
     session_draws,
     uncertain_sessions,
 )
-from annotation_store.base import StoreBase, StoreNotFound
+from annotation_store.base import StoreBase, StoreConflict, StoreNotFound
 from annotation_store.batch_import import rows_progress
 from annotation_store.errors import StoreError
 from annotation_store.gold_ratings import GoldImportCounts
@@ -54,6 +53,9 @@ from annotation_store.models import (
 )
 from annotation_store.scales import GRADING_DEFAULTS, check_grading, check_rubric
 from annotation_store.views import HistoryItem, Progress, SessionView
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # ``fill``: "breadth" hands out the least-annotated item first (every item gets one answer before any gets
 # a second); "depth" the most-covered item still short of the overlap (items reach k answers one after
@@ -84,13 +86,16 @@ SEES_EVERY_SESSION = "reviewer"
 __all__ = [
     "FILL_ORDERS",
     "HistoryItem",
+    "MEMBER_ROLES",
     "MemberScope",
     "MembersChanged",
     "SEES_EVERY_SESSION",
     "Progress",
     "SESSION_DEFAULTS",
+    "SessionCreated",
     "SessionView",
     "SessionsMixin",
+    "sees_every_session",
 ]
 
 
@@ -231,6 +236,14 @@ class MemberScope:
 
 
 @dataclass(frozen=True)
+class SessionCreated:
+    """What ``SessionsMixin.create_session`` saved: the session, and its members by name ([]: open to everyone)."""
+
+    view: SessionView
+    members: list[str]
+
+
+@dataclass(frozen=True)
 class MembersChanged:
     """What ``change_session_members`` did: accounts added, already members, removed; the members now."""
 
@@ -241,13 +254,24 @@ class MembersChanged:
     released: dict[str, int] = field(default_factory=dict)  # items released, per account that can no longer work there
 
 
+def sees_every_session(role: str | None) -> bool:
+    """Whether an account of ``role`` sees and works in every session, members or not: ``SEES_EVERY_SESSION`` and
+    the roles above it (``ROLE_RANK``). The one threshold of ``open_to``, of who loses their leases when a session
+    gets members (``MEMBER_ROLES``) and of who the Admin page offers as members."""
+    return role is not None and ROLE_RANK.get(role, -1) >= ROLE_RANK[SEES_EVERY_SESSION]
+
+
+#: The roles that a session limited to members shuts out unless they are one (below ``SEES_EVERY_SESSION``).
+MEMBER_ROLES = tuple(role for role in ROLE_RANK if not sees_every_session(role))
+
+
 def open_to(scope: MemberScope | None) -> bool:
     """The one rule of who may work in a session: a session with no members (or none by that name: the answer
     flow says so itself) is open to everyone; one with members to them, and to reviewers and admins
-    (``SEES_EVERY_SESSION``). Checked inside the answer flow's transaction (``find_session_in_force``)."""
+    (``sees_every_session``). Checked inside the answer flow's transaction (``find_session_in_force``)."""
     if scope is None or not scope.limited or scope.member:
         return True
-    return scope.role is not None and ROLE_RANK.get(scope.role, -1) >= ROLE_RANK[SEES_EVERY_SESSION]
+    return sees_every_session(scope.role)
 
 
 def not_open_to_you(session_name: str | None) -> str:
@@ -290,7 +314,7 @@ def _release_outsiders(session: Session, session_id: int, members: list[str]) ->
                 lease.session_id == session_id,
                 lease.completed_at.is_(None),
                 lease.lease_expires_at > now,
-                Annotator.role == "annotator",
+                Annotator.role.in_(MEMBER_ROLES),  # reviewers and admins see every session
                 Annotator.name.not_in(members),
             )
             .distinct()
@@ -359,6 +383,29 @@ class SessionsMixin(StoreBase):
         ``strategy``: 'least-annotated' (the default) or 'judge-uncertain-first' (either kind), with
         ``audit_rate`` the share of leases drawn at random (0.01 to 1, default 0.2); see ``assignment.py``.
         Single-answer sessions: ``scale`` 10 (default) or 5, ``rubric`` (optional); see ``scales.py``."""
+        return self._save_session(name, dataset, settings).view
+
+    def create_session(
+        self, name: str, dataset: str, members: Sequence[str] = (), *, added_by: str | None = None, **settings: Any
+    ) -> SessionCreated:
+        """Create the session ``name`` on ``dataset`` (``save_session``'s settings) limited to ``members`` (none:
+        open to every annotator), in ONE write transaction, all or nothing: a session of that name already there
+        (checked inside the transaction, so two creates of one name cannot both win) or a member that is no
+        account (``change_session_members``' rule and words) saves nothing, and no one can work in the new session
+        before its members are in (``judge-studio sessions create --members``; review18 1). ``added_by``: who added
+        the members (kept with their rows, as ``change_session_members``' ``by``)."""
+        return self._save_session(name, dataset, settings, new_with=list(members), added_by=added_by)
+
+    def _save_session(
+        self,
+        name: str,
+        dataset: str,
+        settings: dict[str, Any],
+        new_with: list[str] | None = None,
+        added_by: str | None = None,
+    ) -> SessionCreated:
+        """``save_session`` (``new_with`` None) or ``create_session`` (``new_with``: the members)."""
+        settings = dict(settings)
         cleaned = (name or "").strip() if isinstance(name, str) else ""
         if not cleaned or len(cleaned) > 200:
             raise StoreError("A session needs a name of 1 to 200 characters.")
@@ -370,11 +417,16 @@ class SessionsMixin(StoreBase):
         assignment = {key: check_assignment(key, settings.pop(key)) for key in ASSIGNMENT_DEFAULTS if key in settings}
         grading = {key: check_grading(key, settings.pop(key)) for key in GRADING_DEFAULTS if key in settings}
         values = session_values(settings)
+        by = edited_by if isinstance(edited_by, str) else None
         with self._write() as session:
             dataset_id = session.scalar(select(Dataset.id).where(Dataset.name == dataset))
             if dataset_id is None:
                 raise StoreNotFound(f"There is no dataset {dataset!r}; import it first.")
             row = session.scalar(select(AnnotationSession).where(AnnotationSession.name == cleaned))
+            if row is not None and new_with is not None:
+                raise StoreConflict(
+                    f"A session named {cleaned!r} already exists; change it on the Admin page. Nothing was saved."
+                )
             if row is None:
                 row = AnnotationSession(name=cleaned, dataset_id=dataset_id, kind="pairwise", active=True)
                 for key, default in SESSION_DEFAULTS.items():
@@ -391,8 +443,14 @@ class SessionsMixin(StoreBase):
             _check_fill(row)
             _set_kind_and_grading(session, row, kind, grading, routed)
             session.flush()
-            record_guidelines(session, row, edited_by if isinstance(edited_by, str) else None)
-            return session_view(row, dataset)
+            record_guidelines(session, row, by)
+            members: list[str] = []
+            if new_with:
+                for account_id in _accounts_named(session, new_with).values():
+                    session.add(SessionMember(session_id=row.id, annotator_id=account_id, added_by=added_by))
+                session.flush()
+                members = _member_names(session, row.id)
+            return SessionCreated(session_view(row, dataset), members)
 
     def sessions(self, *, active_only: bool = False) -> list[SessionView]:
         query = (
@@ -449,12 +507,6 @@ class SessionsMixin(StoreBase):
         session is StoreNotFound naming the sessions there are."""
         with self._read() as session:
             return _member_names(session, _members_session(session, name).id)
-
-    def require_accounts(self, names: Sequence[str]) -> None:
-        """Refuse (StoreNotFound) names that are no account, in ``change_session_members``' words (the Admin page's
-        and ``sessions members``'): what ``sessions create --members`` checks before it saves the session."""
-        with self._read() as session:
-            _accounts_named(session, names)
 
     def change_session_members(
         self, name: str, add: Sequence[str] = (), remove: Sequence[str] = (), by: str | None = None
@@ -593,6 +645,8 @@ class SessionsMixin(StoreBase):
         """comparison_id, dataset, verdict, explanation of the gold comparisons (of one dataset, or of one
         comparison), for listings across datasets (``judge-studio gold list``, REST ``/gold``); an unknown
         dataset is refused (``StoreNotFound``) rather than listed as empty."""
+        import pandas as pd
+
         query = (
             select(GoldLabel.comparison_id, Dataset.name.label("dataset"), GoldLabel.verdict, GoldLabel.explanation)
             .join(Comparison, GoldLabel.comparison_id == Comparison.id)
@@ -617,6 +671,8 @@ class SessionsMixin(StoreBase):
 
     def gold_labels(self, dataset: str | None = None) -> pd.DataFrame:
         """comparison_id, verdict, explanation of the gold comparisons (of one dataset)."""
+        import pandas as pd
+
         query = select(GoldLabel.comparison_id, GoldLabel.verdict, GoldLabel.explanation).order_by(
             GoldLabel.comparison_id
         )
@@ -666,6 +722,8 @@ def _set_grading(session: Session, row: AnnotationSession, grading: dict[str, An
 
 def _draw_frame(session: Session, dataset_id: int, session_ids: list[int], *, whole_dataset: bool) -> pd.DataFrame:
     """``SessionsMixin.draw_probabilities`` once the sessions are known: π = 1 - Π_s (1 - π_s)."""
+    import pandas as pd
+
     query = select(Comparison.id).where(Comparison.dataset_id == dataset_id).order_by(Comparison.id)
     items = [int(item) for item in session.scalars(query)]
     gold = set(session.scalars(select(GoldLabel.comparison_id).where(GoldLabel.comparison_id.in_(query))))

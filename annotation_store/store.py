@@ -137,10 +137,12 @@ def _open_read_only(path: Path) -> Store:
 
 
 def _head_revision() -> str | None:
+    from annotation_store.db import MIGRATIONS, head_revision
+
+    if (head := head_revision()) is not None:  # read from the migration files, without Alembic
+        return head
     from alembic.config import Config
     from alembic.script import ScriptDirectory
-
-    from annotation_store.db import MIGRATIONS
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))

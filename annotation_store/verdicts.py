@@ -3,9 +3,8 @@ metrics, exports and the reveal after a submit need."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from sqlalchemy import case, delete, func, select
 from sqlalchemy.orm import Session, aliased
 
@@ -23,6 +22,9 @@ from annotation_store.models import (
     utcnow,
 )
 from annotation_store.views import JudgeRunView, NewVerdict, VerdictView
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: The raw output stored with a verdict that a rule decided without asking the judge (an empty response under
 #: ``empty_response`` "loses": ``analysis.empty_responses``): the marker ``judge_verdicts``' ``by_rule`` reads.
@@ -145,6 +147,8 @@ class VerdictsMixin(DatasetsMixin):
 
     def verdicts(self, dataset: str | None = None) -> pd.DataFrame:
         """Judge verdicts in presentation order as given: comparison_id, run_id, judge, verdict, status."""
+        import pandas as pd
+
         query = (
             select(
                 JudgeVerdict.comparison_id,
@@ -176,6 +180,8 @@ class VerdictsMixin(DatasetsMixin):
         side, and the probabilities decide at read time which verdicts are uncertain (``analysis.verdicts``).
         ``with_raw_output`` adds ``raw_output`` (the judge's text as it came: the judgments export).
         """
+        import pandas as pd
+
         query = (
             select(
                 JudgeVerdict.comparison_id,

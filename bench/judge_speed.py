@@ -480,6 +480,7 @@ def load_variant(run: Run, model: str, variant: Variant) -> LocalJudge:
         quantization=variant.quantization,
         decode_loop=variant.decode_loop,
         verdict_mode="constrained",  # needs the verdict token ids; the generate view shares the weights
+        both_orders=False,  # one forward pass a judgment, as measured since session 8
         max_new_tokens=run.args.new_tokens,
         prompt_buckets=tuple(run.args.buckets),
     )

@@ -27,7 +27,7 @@ VARIANTS = {
     "pandalm/generate": {"profile": "pandalm"},
     "mtbench-pair/generate": {"profile": "mtbench-pair"},
     "judgelm/generate": {"profile": "judgelm"},
-    "pandalm/constrained": {"profile": "pandalm", "verdict_mode": "constrained"},
+    "pandalm/constrained": {"profile": "pandalm", "verdict_mode": "constrained", "both_orders": False},
     "pandalm/constrained+both-orders": {"profile": "pandalm", "verdict_mode": "constrained", "both_orders": True},
 }
 

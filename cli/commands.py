@@ -431,14 +431,16 @@ def judge(settings: Settings, args: argparse.Namespace) -> None:
         try:
             summary = studio.judge_dataset(args.dataset, limit=args.limit, on_progress=tracked)
         except RemoteJudgeError as exc:
-            if not stored or not stored[0]:  # nothing of this run stored (a new run is then not kept either)
-                raise
-            raise RemoteJudgeError(stopped_text(exc, stored[0])) from exc
+            raise RemoteJudgeError(stopped_text(exc, stored[0] if stored else 0)) from exc
     print(f"{run_summary_text(summary, args.dataset)} Database: {shown_database(settings)}")
 
 
 def stopped_text(exc: Exception, stored: int) -> str:
-    """A judge run that stopped half-way (a server gone): what was kept, and that the same command continues."""
+    """A judge run that stopped half-way (a server gone): what was kept, and that the same command continues. Before
+    its first verdict the service has said what became of the run (``RUN_NOT_KEPT`` or ``run_kept_text``; s18
+    notebook, finding 4: a server gone at 0/6 said neither that nor how to go on)."""
+    if not stored:
+        return joined(str(exc), "Run the same command again once the judge server answers.")
     return joined(
         str(exc),
         f"{counted(stored, 'verdict')} of this run {'was' if stored == 1 else 'were'} stored before it "

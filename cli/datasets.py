@@ -86,7 +86,7 @@ def datasets_command(settings: Settings, args: argparse.Namespace) -> None:
     """Run ``datasets list`` or ``datasets delete``."""
     from orchestration import Access
     from orchestration.dataset_admin import NO_UNDO, DatasetAdmin, contents_text
-    from orchestration.datasets import open_data_store
+    from orchestration.stores import open_data_store
 
     store = open_for_reading(settings) if args.datasets_command in _READING else open_data_store(settings)
     try:

@@ -469,7 +469,7 @@ def gold_command(settings: Settings, args: argparse.Namespace) -> None:
     """Run one ``gold`` subcommand through the Admin desk, acting as admin (``Access.local_admin``)."""
     from orchestration import AdminDesk, Studio
     from orchestration.admin import removed_gold_note
-    from orchestration.datasets import open_data_store
+    from orchestration.stores import open_data_store
 
     store = open_data_store(settings)
     try:

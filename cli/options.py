@@ -81,7 +81,7 @@ def shown_database(settings: Settings) -> str:
 def open_for_reading(settings: Settings) -> Store:
     """The store for a command that only reads (``datasets list``, ``export``, ``metrics``, ``report``): on a
     read-only data folder it is opened read-only, with one note on stderr."""
-    from orchestration.datasets import open_data_store
+    from orchestration.stores import open_data_store
 
     store = open_data_store(settings, reading=True)
     if store.read_only_note:

@@ -213,12 +213,35 @@ def build_parser(commands: Iterable[str] | None = None) -> argparse.ArgumentPars
     """The parser with every command listed; ``commands`` (default all) get their arguments."""
     wanted = set(COMMANDS if commands is None else commands)
     parser = Parser(prog="judge-studio", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action=_Version, help="print the installed version and exit")
     sub = parser.add_subparsers(dest="command", metavar="{" + ",".join(COMMANDS) + "}")
     for name, (help_text, add_arguments) in COMMAND_TABLE.items():
         command = sub.add_parser(name, help=help_text, description=help_text)
         if name in wanted:
             add_arguments(command)
     return parser
+
+
+class _Version(argparse.Action):
+    """``judge-studio --version``: "judge-studio 0.1.0", read from the installed package's metadata when asked (no
+    heavy module is loaded; s18 notebook 8: it printed serve's usage and an error)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest=dest, default=argparse.SUPPRESS, nargs=0, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> NoReturn:
+        print(f"judge-studio {installed_version()}")  # on standard output, as argparse's own "version" action
+        parser.exit()
+
+
+def installed_version() -> str:
+    """The version of the installed ``judge-studio`` distribution ("unknown" when run from a tree not installed)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("judge-studio")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 def command_argv(argv: Sequence[str]) -> list[str]:
@@ -228,7 +251,7 @@ def command_argv(argv: Sequence[str]) -> list[str]:
     moved after it (``users list --home DIR``): argparse read them as ``serve``'s and then refused
     "users list" (s12). The command's own parser then says if it does not take one of them."""
     args = list(argv)
-    if not args or (args[0].startswith("-") and args[0] not in ("-h", "--help")):
+    if not args or (args[0].startswith("-") and args[0] not in ("-h", "--help", "--version")):
         named = _command_after_options(args)
         if named is not None:
             leading, command, rest = args[:named], args[named], args[named + 1 :]

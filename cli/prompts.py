@@ -47,8 +47,8 @@ def add_prompts(parser: argparse.ArgumentParser) -> None:
 def prompts_command(settings: Settings, args: argparse.Namespace) -> None:
     from cli.data import reader_left
     from judge_runtime.custom import split_custom_name
-    from orchestration.datasets import open_data_store
     from orchestration.prompts import prompt_from_file, prompt_of, prompt_warnings, save_prompt
+    from orchestration.stores import open_data_store
 
     needed = {"add": ("file",), "show": ("reference",)}.get(args.prompts_command, ())
     missing = [name for name in needed if not getattr(args, name)]
@@ -106,8 +106,8 @@ def with_prompt(settings: Settings, args: argparse.Namespace) -> Settings:
     if getattr(args, "judge_profile", None):
         sys.exit("judge-studio: give --judge-profile or --prompt/--prompt-file, not both.")
     from judge_runtime.custom import register_custom
-    from orchestration.datasets import open_data_store
     from orchestration.prompts import prompt_from_file, prompt_warnings, save_prompt, use_prompt
+    from orchestration.stores import open_data_store
 
     if file:
         prompt = prompt_from_file(file)

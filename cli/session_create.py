@@ -3,7 +3,8 @@ campaign scripts (s17 campaign2 finding 3: every other step of a campaign could 
 Admin page). It goes through the Admin page's own rule (``AdminDesk.save_session``: every field checked, the same
 messages), acting as admin on this machine's database as ``users`` and ``gold`` do. It only creates: changing a
 session stays on the Admin page, where the form shows what is stored (a flag left out here would otherwise reset
-a field to its default). ``--members`` limits the new session to those accounts (``sessions members``).
+a field to its default). ``--members`` limits the new session to those accounts (``sessions members``), saved
+with the session in one transaction (``Store.create_session``).
 """
 
 from __future__ import annotations
@@ -74,40 +75,30 @@ def _form(args: argparse.Namespace) -> object:
     return SessionForm(name=args.name, dataset=args.dataset, kind=args.kind, **chosen)
 
 
-def _members_known(studio: object, members: list[str]) -> None:
-    """Every ``--members`` name is an account, checked before the session is saved (all or nothing), by the
-    store's rule and in its words (``Store.require_accounts``: the Admin page's and ``sessions members``')."""
-    if members:
-        studio.store.require_accounts(members)  # type: ignore[attr-defined]  # a Studio
-
-
 def create_command(settings: Settings, args: argparse.Namespace) -> None:
-    """Run ``sessions create``: refuse a name in use, save through the Admin desk, then add ``--members``."""
+    """Run ``sessions create``: the session and its ``--members`` saved in one store transaction
+    (``AdminDesk.create_session``): a name in use or an unknown member saves nothing, and nobody can work in the
+    session before its members are in."""
+    from cli.data import terminal_lines
     from cli.users import security_log_printed
-    from errors import Conflict
     from orchestration import AdminDesk, Studio
-    from orchestration.annotation import change_session_members
-    from orchestration.datasets import open_data_store
+    from orchestration.stores import open_data_store
 
     store = open_data_store(settings)
     try:
         studio = Studio(settings, store=store)
         studio.access = studio.access.local_admin()  # the command line acts as admin, as `users` does
-        desk = AdminDesk(studio)
-        if any(s.name == args.name.strip() for s in desk.sessions(None)):
-            raise Conflict(
-                f"A session named {args.name.strip()!r} already exists; change it on the Admin page. Nothing was saved."
-            )
-        _members_known(studio, args.members)
-        saved = desk.save_session(None, _form(args))  # type: ignore[arg-type]  # a SessionForm
+        with security_log_printed():
+            created = AdminDesk(studio).create_session(None, _form(args), args.members)  # type: ignore[arg-type]
+        saved = created.view
         fill = f", {saved.fill} fill" if saved.kind == "pairwise" else ""
         print(
-            f"Created session {saved.name!r} on {saved.dataset!r}: {saved.kind}, overlap {saved.overlap}{fill}, "
-            f"gold rate {saved.gold_rate:g}, {'blind' if saved.blind else 'model names shown'}."
+            terminal_lines(
+                f"Created session {saved.name!r} on {saved.dataset!r}: {saved.kind}, overlap {saved.overlap}{fill}, "
+                f"gold rate {saved.gold_rate:g}, {'blind' if saved.blind else 'model names shown'}."
+            )
         )
-        if args.members:
-            with security_log_printed():
-                changed = change_session_members(studio.access, None, saved.name, args.members, [])
-            print(f"Open only to: {', '.join(changed.members)}.")
+        if created.members:
+            print(terminal_lines(f"Open only to: {', '.join(created.members)}."))  # names may come from imports
     finally:
         store.close()

@@ -33,21 +33,22 @@ def add_members(tasks: argparse._SubParsersAction) -> None:  # type: ignore[type
 
 def members_command(settings: Settings, args: argparse.Namespace) -> None:
     """Run ``sessions members``: list, or change then list."""
+    from cli.data import terminal_lines
     from cli.users import security_log_printed
     from orchestration import Access
     from orchestration.annotation import change_session_members, session_members
-    from orchestration.datasets import open_data_store
     from orchestration.session_admin import OPEN_AGAIN, change_said, members_said
+    from orchestration.stores import open_data_store
 
     store = open_data_store(settings)
     try:
         access = Access(store).local_admin()
         if not args.add and not args.remove:
-            print(members_said(args.name, session_members(access, None, args.name)))
+            print(terminal_lines(members_said(args.name, session_members(access, None, args.name))))
             return
         with security_log_printed():
             changed = change_session_members(access, None, args.name, args.add, args.remove)
         for line in change_said(args.name, changed):  # the Admin page's and REST's words
-            print(line, file=sys.stderr if line == OPEN_AGAIN else sys.stdout)
+            print(terminal_lines(line), file=sys.stderr if line == OPEN_AGAIN else sys.stdout)  # names from imports
     finally:
         store.close()

@@ -14,7 +14,8 @@ from cli.session_create import add_create, create_command
 from cli.session_members import add_members, members_command
 from settings import Settings
 
-GROUPINGS = ("person", "day", "person-day")  # annotation_store.activity.GROUPINGS (not imported for --help)
+GROUPINGS = ("person", "day", "person-day")  # annotation_store.activity.GROUPINGS (not imported for --help; a test
+# checks they are one list)
 FORMATS = ("text", "csv", "json")
 
 
@@ -62,5 +63,10 @@ def sessions_command(settings: Settings, args: argparse.Namespace) -> None:
         found = read_activity(store, session=args.session, dataset=args.dataset, by=args.by, since=since, until=until)
     finally:
         store.close()
-    writers = {"text": activity_text, "csv": activity_csv, "json": activity_json}
+    if args.format == "text":  # annotator names come from imported files: no control characters on a terminal
+        from cli.data import terminal_lines
+
+        print(terminal_lines(activity_text(found).rstrip("\n")))
+        return
+    writers = {"csv": activity_csv, "json": activity_json}  # the data as stored (JSON escapes control characters)
     print(writers[args.format](found).rstrip("\n"))

@@ -5,16 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cli.options import add_settings, counted, shown_database
 from settings import Settings
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Iterator, Mapping, Sequence
     from datetime import datetime
-
-    import pandas as pd
 
     from annotation_store import Store
     from annotation_store.accounts import OpenInvite, TokenInfo
@@ -185,9 +183,8 @@ def _refuse_long_label(label: str) -> None:
 
 def _users_command(settings: Settings, args: argparse.Namespace) -> None:
     from annotation_store.accounts import new_account_name
-    from orchestration import Access
-    from orchestration.admin import accounts_marked, set_aside_text, set_labels_aside, still_counting
-    from orchestration.datasets import open_data_store
+    from orchestration.access import Access, accounts_listed
+    from orchestration.stores import open_data_store
 
     store = open_data_store(settings)
     try:
@@ -200,8 +197,10 @@ def _users_command(settings: Settings, args: argparse.Namespace) -> None:
             kind = f" ({args.kind} annotator)" if args.role == "annotator" or args.kind != "crowd" else ""
             print(f"Added {args.role} {added!r}{kind}. Database: {shown_database(settings)}")
         elif task == "list":
-            print(_accounts_text(accounts_marked(admin, None)))
+            print(_accounts_text(accounts_listed(admin, None)))
         elif task == "set-aside":
+            from orchestration.admin import set_aside_text, set_labels_aside
+
             found, changed = set_labels_aside(admin, None, args.name, undo=args.undo)
             print(set_aside_text(found, changed, args.undo))
         elif task == "set":
@@ -211,6 +210,8 @@ def _users_command(settings: Settings, args: argparse.Namespace) -> None:
                 None, args.name, role=args.role, kind=args.kind, active=active, password=new_password
             )
             print(f"Updated {args.name!r}" + ("." if revoked is None else "; " + _signed_out(revoked)))
+            from orchestration.admin import still_counting
+
             if active is False and (hint := still_counting(admin, args.name, on_page=False)):
                 print(hint, file=sys.stderr)
             _forget_first_password(settings, args.name, new_password)
@@ -391,15 +392,16 @@ def _refuse_taken_name(admin: Access, cleaned: str) -> None:
     )
 
 
-def _accounts_text(accounts: pd.DataFrame) -> str:
-    """The account list as a terminal table (names left-aligned under their header), or a sentence when
-    there is none (a pandas "Empty DataFrame" says nothing to a user)."""
-    if accounts.empty:
+def _accounts_text(accounts: Sequence[Mapping[str, Any]]) -> str:
+    """The account list (``orchestration.access.accounts_listed``'s rows) as a terminal table (names left-aligned
+    under their header), or a sentence when there is none."""
+    if not accounts:
         return "No accounts yet: add one with `judge-studio users add NAME` (or start the app: it creates admin)."
-    text = accounts.astype(str)
-    widths = {c: max(len(str(c)), *(len(v) for v in text[c])) for c in text.columns}
-    lines = ["  ".join(str(c).ljust(widths[c]) for c in text.columns).rstrip()]
-    lines += ["  ".join(row[c].ljust(widths[c]) for c in text.columns).rstrip() for _i, row in text.iterrows()]
+    columns = list(accounts[0])
+    text = [{c: str(row[c]) for c in columns} for row in accounts]
+    widths = {c: max(len(c), *(len(row[c]) for row in text)) for c in columns}
+    lines = ["  ".join(c.ljust(widths[c]) for c in columns).rstrip()]
+    lines += ["  ".join(row[c].ljust(widths[c]) for c in columns).rstrip() for row in text]
     return "\n".join(lines)
 
 

@@ -118,6 +118,24 @@ MARGIN_COLUMN = "margin"
 
 
 @dataclass(frozen=True)
+class OptionWords:
+    """How one surface names the export options its notes point at (the command line's flags by default; REST's
+    query parameters and the Admin page's boxes are theirs: fix18b, review 18b finding 3). ``min_labels`` holds
+    ``{n}``; ``keep_empty`` is the whole hint on keeping the pairs an empty response left out of a DPO export."""
+
+    exclude: str = "--exclude-annotator"
+    min_labels: str = "--min-labels {n}"
+    margin: str = "--uncertain-margin"
+    keep_empty: str = "keep them with --keep-empty"
+
+
+#: The command line's words (``judge-studio export``'s flags).
+CLI_WORDS = OptionWords()
+#: The hint where keeping empty pairs is the command line's alone (REST and the Admin page have no such option).
+KEEP_EMPTY_ELSEWHERE = "only the command line keeps them: judge-studio export --keep-empty"
+
+
+@dataclass(frozen=True)
 class PeopleFilter:
     """Whose labels the ``labels``, ``wide`` and ``dpo`` exports read, on top of the set-aside rule (a set-aside
     account's labels are never counted: ``annotation_store.set_aside``). ``scope`` and ``session``:
@@ -130,6 +148,7 @@ class PeopleFilter:
     session: str | None = None
     excluded: frozenset[str] = field(default_factory=frozenset)
     min_labels: int = 0
+    words: OptionWords = CLI_WORDS  # how the notes name these options (the surface's words)
 
     @property
     def given(self) -> bool:
@@ -173,7 +192,8 @@ def _counted_labels(store: Store, dataset: str, people: PeopleFilter) -> pd.Data
 
 
 def people_note(store: Store, dataset: str, people: PeopleFilter) -> str:
-    """What ``--exclude-annotator`` left out ("Left out 7 labels of 'ann4' ..."; "" when no one is excluded).
+    """What ``--exclude-annotator`` left out ("Left out 7 labels of 'ann4' ..."; "" when no one is excluded), the
+    option named in ``people.words``.
     Raises StoreNotFound for a name with no label on the dataset, naming those who have."""
     if not people.excluded:
         return ""
@@ -188,7 +208,7 @@ def people_note(store: Store, dataset: str, people: PeopleFilter) -> str:
     left = int(scoped["annotator"].astype(str).isin(people.excluded).sum()) if not scoped.empty else 0
     who = ", ".join(repr(name) for name in sorted(people.excluded))
     return (
-        f"Left out {counted_words(left, 'label')} of {who} (--exclude-annotator): in no majority, count or row "
+        f"Left out {counted_words(left, 'label')} of {who} ({people.words.exclude}): in no majority, count or row "
         "of this export."
     )
 
@@ -708,6 +728,7 @@ class DpoPairs:
     dropped: int  # pairs left out because the chosen or the rejected response is empty or not text
     too_few: int = 0  # pairs left out because their comparison has fewer than ``min_labels`` counted labels
     min_labels: int = 0
+    words: OptionWords = CLI_WORDS  # how the note names the options (the surface's words)
 
     @property
     def note(self) -> str:
@@ -715,12 +736,13 @@ class DpoPairs:
         if self.too_few:
             lines.append(
                 f"Left out {self.too_few} of {self.too_few + self.dropped + len(self.rows)} pairs whose comparison "
-                f"has fewer than {counted_words(self.min_labels, 'counted label')} (--min-labels {self.min_labels})."
+                f"has fewer than {counted_words(self.min_labels, 'counted label')} "
+                f"({self.words.min_labels.format(n=self.min_labels)})."
             )
         if self.dropped:
             lines.append(
                 f"Left out {self.dropped} of {self.dropped + len(self.rows)} pairs whose chosen or rejected response "
-                "is empty or not text (keep them with --keep-empty)."
+                f"is empty or not text ({self.words.keep_empty})."
             )
         return "\n".join(lines)
 
@@ -829,7 +851,7 @@ def dpo_pairs(
                 MARGIN_COLUMN: None if by_people else margin,
             }
         )
-    return DpoPairs(rows, dropped, too_few, people.min_labels)
+    return DpoPairs(rows, dropped, too_few, people.min_labels, people.words)
 
 
 def neutralize(value: Any) -> Any:
@@ -1109,12 +1131,19 @@ def export_table(
     (``--uncertain-margin``); the note then says so when no row carries a judge verdict (``MARGIN_UNUSED``)."""
     table = _export_table(store, dataset, kind, include_judges, source, keep_empty, margin, people)
     if margin_given and table.rows and all(row.get(MARGIN_COLUMN) is None for row in table.rows):
-        return replace(table, note="\n".join(filter(None, (table.note, MARGIN_UNUSED))))
+        unused = margin_unused(people.words)
+        return replace(table, note="\n".join(filter(None, (table.note, unused))))
     return table
 
 
-#: The note of an export given ``--uncertain-margin`` whose rows it shaped none of (people-only DPO, ratings, ...).
-MARGIN_UNUSED = "--uncertain-margin changes nothing here: no row of this export carries a judge verdict."
+def margin_unused(words: OptionWords = CLI_WORDS) -> str:
+    """The note of an export given an uncertain margin that shaped none of its rows (people-only DPO, ratings, ...),
+    the option named in ``words``."""
+    return f"{words.margin} changes nothing here: no row of this export carries a judge verdict."
+
+
+#: ``margin_unused`` in the command line's words.
+MARGIN_UNUSED = margin_unused()
 
 
 def _export_table(
@@ -1140,7 +1169,8 @@ def _export_table(
         if len(kept) < len(rows):
             fewer = counted_words(people.min_labels, "counted label")
             left = f"Left out {len(rows) - len(kept)} of {len(rows)} comparisons with fewer than {fewer} "
-            said = "\n".join(filter(None, (said, left + f"(--min-labels {people.min_labels}).")))
+            named = people.words.min_labels.format(n=people.min_labels)
+            said = "\n".join(filter(None, (said, left + f"({named}).")))
         return ExportTable(kept, [], said)
     if kind == "judgments":
         return ExportTable(judgments(store, dataset, margin=margin), JUDGMENT_COLUMNS)

@@ -50,3 +50,29 @@ def unsaid_format(name: str | Path, choices: tuple[str, ...] | list[str], how: s
         f"{Path(name).name}: choose {how} ({kind} can be one of several: {', '.join(choices)}; only .csv and .jsonl "
         "are read by their extension); nothing was imported."
     )
+
+
+#: LLMBar names every judge's file ``result.json``; a stem like this names no judge (``judge_of_file``).
+UNNAMING_STEMS = ("result", "results")
+
+
+def judge_of_file(path: str | Path, *, uploaded: bool = False) -> str | None:
+    """The judge an LLMBar result file is of when no judge name is given (``llmbar-results``): the folder holding it,
+    as LLMBar lays its results out (``GPT-4/result.json`` is GPT-4's), for ``judge-studio import``. An uploaded file
+    (the Admin page, REST ``POST /api/v1/datasets/import``) keeps only its own name: the server's temporary folder
+    names nothing (s18 notebook, finding 3), so the file's stem names the judge (``GPT-4.json``), and None means
+    the name says nothing (``result.json``): the caller must ask for the judge's name."""
+    path = Path(path)
+    if not uploaded:
+        return path.resolve().parent.name or None
+    stem = path.stem.strip()
+    return None if stem.lower() in ("", *UNNAMING_STEMS) else stem
+
+
+def unnamed_judge(name: str | Path, how: str) -> str:
+    """The message for an uploaded LLMBar result file whose name names no judge: ``how`` to name it ("the Judge name
+    field", "the form field `judge`")."""
+    return (
+        f"{Path(name).name}: give the judge's name in {how}. An uploaded file keeps only its own name, not the folder "
+        "that names an LLMBar judge (GPT-4/result.json is GPT-4's); nothing was imported."
+    )

@@ -58,7 +58,7 @@ from annotation_store.batch_import import (
     ImportVerdict,
 )
 from annotation_store.store import Store, StoreError
-from interchange.formats import FILE_FORMATS
+from interchange.formats import FILE_FORMATS, judge_of_file
 
 PANDALM_DATASET = "pandalm-testset-v1"
 LLMBAR_DATASET = "llmbar-mt-bench"
@@ -813,7 +813,7 @@ def import_llmbar_results(
     ``judge`` defaults to the folder name (``GPT-4``, ``LLaMA2``).
     """
     path, records = _read(path)
-    judge_name = judge or path.resolve().parent.name
+    judge_name = judge or judge_of_file(path) or "judge"
     table = store.comparison_texts(dataset)
     if table.empty:
         raise StoreError(
@@ -1898,6 +1898,8 @@ def read_table(
     given = dataclasses.replace(given, mapping=mapping)
     given.check()  # two fields may now name one column
     wide = _WideExport.of(found, given)
+    csv_file = (file_format or file.suffix.lstrip(".")).lower() == "csv"
+    guarded = _unguard(records) if wide and csv_file else ""
     columns, notes = (wide.columns if wide else given).by_name(found)
     notes += wide.notes(given, found) if wide else []
     notes[:0] = matched
@@ -1922,7 +1924,6 @@ def read_table(
             wide.read(record, item)
     if unlabelled:  # an empty or null label cell is no label: say how many records have none
         notes.append(f"{counted(unlabelled, 'record')} without a label (an empty label cell is no label).")
-    guarded = _formula_guards(records, columns) if wide and file.suffix.lower() == ".csv" else ""
     notes += [note for note in (repeated, _empty_responses(out), _not_read(found, columns, wide, notes)) if note]
     notes += [guarded] if guarded else []
     if not wide:
@@ -2050,25 +2051,26 @@ def _wide_kinds(record: _Record) -> dict[str, str]:
 
 
 #: How a cell the CSV export guarded starts (``exporters.neutralize``): the apostrophe it puts before a cell a
-#: spreadsheet would run as a formula, or before a text's own leading apostrophe (s18).
+#: spreadsheet would run as a formula, or before a text's own leading apostrophe (s18). Exactly that one apostrophe
+#: is taken off on import, so export, import, export gives the same file; a text's own apostrophe before a plain
+#: letter (``'quoted``, as a file exported before s18 holds it unguarded) is kept.
 _GUARDED = tuple(f"'{prefix}" for prefix in ("=", "+", "-", "@", "\t", "\r", "'"))
 
 
-def _formula_guards(records: Sequence[_Record], columns: _TableColumns) -> str:
-    """The note on a CSV wide export's texts that start with the apostrophe the CSV export puts before a
-    would-be formula (or before a text's own leading apostrophe): they are kept as written (a file of another tool,
-    or one exported before session 18, may hold a text's own apostrophe unguarded, so none is removed)."""
-    texts = [
-        columns.mapping[f]
-        for f in ("instruction", "input", "reference", "response1", "response2")
-        if f in columns.mapping
-    ]
-    cells = sum(1 for r in records for c in texts if c in r.data and str(r.data[c] or "").startswith(_GUARDED))
+def _unguard(records: Sequence[_Record]) -> str:
+    """Take the CSV export's formula guard off every cell of a CSV wide export that has it (one leading ``'``
+    before = + - @ tab CR or another ``'``), in place; the note says how many cells had it ("" for none)."""
+    cells = 0
+    for record in records:
+        for column, value in record.data.items():
+            if isinstance(value, str) and value.startswith(_GUARDED):
+                record.data[column] = value[1:]
+                cells += 1
     if not cells:
         return ""
     return (
-        f"{counted(cells, 'text')} start with the apostrophe the CSV export puts before = + - @ or ' (a spreadsheet "
-        "formula guard): kept as written; import the JSONL export for the exact texts."
+        f"{counted(cells, 'cell')} started with the apostrophe the CSV export puts before = + - @ or ' (a "
+        "spreadsheet formula guard): that one apostrophe was removed, so the texts are as they were exported."
     )
 
 

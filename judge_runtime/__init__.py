@@ -6,6 +6,12 @@ Three lines::
     judge = load_judge()                      # the embedded SmolLM2 demo judge, on the CPU
     print(judge.judge(PairCase("Say hi", "Hi!", "Bye.")).parsed)
 
+``judge()`` counts a verdict as the command line does: constrained verdicts average both presentation orders
+(``JudgeSpec.both_orders``, on by default; ``load_judge(both_orders=False)`` judges the order given only), and a
+verdict whose top two probabilities lie less than ``uncertain_margin`` (0.1) apart has status "uncertain"
+(``result.leaning`` keeps its lean). ``judge_many`` gives results as they are stored; ``with_outcome`` applies the
+rule to them.
+
 Single-answer grading (MT-Bench, 1-10): ``load_judge(profile="mtbench-single").rate(SingleCase(...))``.
 A judge on an OpenAI-compatible server: ``load_judge(model="openai:<name>@http://host:port/v1")``.
 Candidate responses from a local model: :func:`judge_runtime.generation.load_generator`.
@@ -21,7 +27,7 @@ standard error is a terminal (``progress=True``/``False`` forces it); each resul
 item's own time in its batch (``JudgeResult.latency_basis``).
 """
 
-from judge_runtime.base import DEFAULT_PROFILE, Judge, JudgeProgress, JudgeResult, JudgeSpec
+from judge_runtime.base import DEFAULT_PROFILE, Judge, JudgeProgress, JudgeResult, JudgeSpec, with_outcome
 from judge_runtime.custom import CustomPrompt, VerdictRule
 from judge_runtime.engine import LocalJudge, PromptTooLong
 from judge_runtime.factory import load_judge, planned_fingerprint_key
@@ -73,4 +79,5 @@ __all__ = [
     "load_judge",
     "planned_fingerprint_key",
     "profile_names",
+    "with_outcome",
 ]

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from analysis.defaults import UNCERTAIN_MARGIN
 from judge_runtime.loading import DEMO_MODEL, fingerprint_key
 from judge_runtime.profiles import (
     VERDICTS,
@@ -50,8 +51,10 @@ class JudgeSpec:
     seed: int = 0
     verdict_mode: str = "generate"
     # constrained mode only: average the verdict probabilities over both presentation orders
-    # (p(1) = mean of p(1) as shown and p(2) with the responses swapped), cancelling position bias.
-    both_orders: bool = False
+    # (p(1) = mean of p(1) as shown and p(2) with the responses swapped), cancelling position bias. On by
+    # default, as the command line, the app and the pipeline judge (s18 notebook 1: off, the README's three lines
+    # gave position-only verdicts); False judges the order given only (half the forward pass).
+    both_orders: bool = True
     # remote judges only: a local tokenizer (folder, .gguf, cached hub id, DEMO_MODEL) whose chat template
     # renders chat profiles' prompts here; without one, chat profiles use the server's /chat/completions.
     tokenizer: str | None = None
@@ -87,6 +90,13 @@ class JudgeResult:
     # expected-rating pass), measured per row; "batch": the whole batch's time (beam search in a batch, where
     # rows finish together)
     latency_basis: str = "item"
+    # the probabilities average both presentation orders (constrained verdicts with JudgeSpec.both_orders)
+    both_orders: bool = False
+    # Judge.judge() only: the uncertain rule was applied at this margin (analysis.verdicts.outcome, the rule of every
+    # page, export and figure); None: not applied (judge_many gives verdicts as they are stored, read by that rule)
+    uncertain_margin: float | None = None
+    # an uncertain verdict's lean ("1", "2", "tie"): parsed.verdict is then None and parsed.status "uncertain"
+    leaning: Verdict | None = None
 
 
 @dataclass
@@ -217,9 +227,13 @@ class Judge(ABC):
                 f"use {other}()."
             )
 
-    def judge(self, case: PairCase) -> JudgeResult:
-        """Compare the two responses of one case."""
-        return self.judge_many([case])[0]
+    def judge(self, case: PairCase, *, uncertain_margin: float = UNCERTAIN_MARGIN) -> JudgeResult:
+        """Compare the two responses of one case, as the command line counts a verdict: the judge's own orders
+        (constrained verdicts average both presentation orders unless ``both_orders=False``), then the uncertain
+        rule: a verdict whose top two probabilities lie less than ``uncertain_margin`` apart gets
+        ``parsed.status`` "uncertain", ``parsed.verdict`` None and its lean in ``result.leaning`` (0: never).
+        """
+        return with_outcome(self.judge_many([case])[0], uncertain_margin)
 
     def judge_many(
         self,
@@ -233,6 +247,8 @@ class Judge(ABC):
 
         ``progress``: a tqdm bar on standard error; ``None`` (default) shows it when no ``on_result`` is given
         and standard error is a terminal, so the three-line API is not silent for minutes on a CPU.
+        Each result is as the command line stores it (the uncertain rule is applied when figures are read):
+        ``with_outcome(result, margin)`` applies it, as :meth:`judge` does.
         """
         self._expect("pair", "judge_many", "rate_many")
         return self._run_with_progress(cases, batch_size, on_result, progress, "judgment")
@@ -263,8 +279,23 @@ class Judge(ABC):
         progress: bool | None,
         unit: str,
     ) -> list[JudgeResult]:
-        """``_run_many`` with a tqdm bar on standard error when ``progress`` says so (see :meth:`judge_many`)."""
+        """``_run_many`` with a tqdm bar on standard error when ``progress`` says so (see :meth:`judge_many`); a
+        judge that averages both orders marks every result so (``JudgeResult.both_orders``)."""
         show = progress if progress is not None else on_result is None and _stderr_is_terminal()
+        if not (self.fingerprint.get("both_orders") and self.profile.kind == "pair"):
+            return self._run_shown(cases, batch_size, on_result, show, unit)
+
+        def marked(index: int, result: JudgeResult) -> None:
+            if on_result is not None:
+                on_result(index, replace(result, both_orders=True))
+
+        done = self._run_shown(cases, batch_size, marked if on_result is not None else None, show, unit)
+        return [replace(result, both_orders=True) for result in done]
+
+    def _run_shown(
+        self, cases: Sequence[Case], batch_size: int, on_result: ResultCallback | None, show: bool, unit: str
+    ) -> list[JudgeResult]:
+        """``_run_many``, under a tqdm bar when ``show``."""
         if not show or not cases:
             return self._run_many(cases, batch_size, on_result)
         from tqdm import tqdm
@@ -279,6 +310,21 @@ class Judge(ABC):
                     on_result(index, result)
 
             return self._run_many(cases, batch_size, tick)
+
+
+def with_outcome(result: JudgeResult, margin: float = UNCERTAIN_MARGIN) -> JudgeResult:
+    """``result`` with the uncertain rule applied at ``margin`` (``analysis.verdicts.outcome``, the one rule of the
+    command line, the pages, the exports and the pipeline): an uncertain verdict gets status "uncertain", no
+    verdict, and its lean in ``leaning``. Results without probabilities (generated verdicts) are never uncertain."""
+    from analysis.verdicts import UNCERTAIN, outcome
+
+    if not 0 <= margin < 1:
+        raise JudgeInputError(f"uncertain_margin must lie in [0, 1), got {margin}.")
+    parsed = result.parsed
+    if outcome(parsed.verdict, parsed.status, result.probabilities, margin) != UNCERTAIN:
+        return replace(result, uncertain_margin=margin)
+    uncertain = replace(parsed, verdict=None, status="uncertain")  # analysis.verdicts.UNCERTAIN
+    return replace(result, parsed=uncertain, leaning=parsed.verdict, uncertain_margin=margin)
 
 
 def _stderr_is_terminal() -> bool:

@@ -22,7 +22,8 @@ if TYPE_CHECKING:
     from judge_runtime.open_judges import OpenPairProfile, OpenSingleProfile
 
 Verdict = Literal["1", "2", "tie"]
-ParseStatus = Literal["ok", "unparsed", "truncated"]
+# "uncertain": Judge.judge() only, the uncertain rule applied (judge_runtime.base.with_outcome)
+ParseStatus = Literal["ok", "unparsed", "truncated", "uncertain"]
 CaseKind = Literal["pair", "single"]
 VERDICTS: tuple[Verdict, ...] = ("1", "2", "tie")
 
@@ -51,6 +52,9 @@ class PairCase:
     input: str = ""
     reference: str | None = None
     first_turn: PairTurn | None = None
+
+    def __post_init__(self) -> None:
+        check_texts(self)
 
 
 def swapped(case: PairCase) -> PairCase:
@@ -95,6 +99,9 @@ class SingleCase:
     input: str = ""
     reference: str | None = None
     first_turn: Turn | None = None
+
+    def __post_init__(self) -> None:
+        check_texts(self)
 
 
 Case = PairCase | SingleCase
@@ -664,6 +671,24 @@ def render(profile: Profile, case: Case) -> Prompt:
             "(mtbench-single) to rate one response."
         )
     return profile.build_prompt(case)  # type: ignore[arg-type]  # kind "pair": build_prompt(PairCase)
+
+
+def check_texts(case: Case) -> None:
+    """Refuse, when a case is made, a text that is not a string: ``PairCase(q, None, "5")`` (PandaLM's test set
+    has responses that are JSON ``true``) failed later with "'NoneType' object has no attribute 'strip'" deep in
+    the prompt code (s18 notebook 2). ``reference`` may be None (no reference); every other field is text."""
+    texts: dict[str, object] = {**required_fields(case), "the input": case.input}
+    if case.reference is not None:
+        texts["the reference"] = case.reference
+    for name, value in texts.items():
+        if isinstance(value, str):
+            continue
+        shown = "None" if value is None else f"{type(value).__name__} {_short(repr(value))}"
+        raise JudgeInputError(f"{name[0].upper()}{name[1:]} must be text, got {shown}.")
+
+
+def _short(text: str, width: int = 40) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 def required_fields(case: Case) -> dict[str, str]:

@@ -25,7 +25,6 @@ if TYPE_CHECKING:
         export_dataset,
         format_report,
         import_file,
-        open_data_store,
         parse_mapping,
     )
     from orchestration.demo import DEMO_GRADING_SESSION, DEMO_SESSION, seed_demo
@@ -38,6 +37,7 @@ if TYPE_CHECKING:
         RunSummary,
         Studio,
     )
+    from orchestration.stores import open_data_store
     from settings import Settings
 
 #: Each module and the public names it gives this package.
@@ -55,12 +55,12 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "export_dataset",
         "format_report",
         "import_file",
-        "open_data_store",
         "parse_mapping",
     ),
     "orchestration.demo": ("DEMO_GRADING_SESSION", "DEMO_SESSION", "seed_demo"),
     "orchestration.grading": ("GradeOutcome", "GradingDesk", "GradingItem"),
     "orchestration.review": ("JudgeOpinion", "ReviewDesk", "ReviewItem"),
+    "orchestration.stores": ("open_data_store",),
     "orchestration.service": ("CaseProgress", "Dashboard", "RatingRunSummary", "RunSummary", "Studio"),
     "settings": ("Settings",),
 }

@@ -16,13 +16,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from annotation_store import ROLE_RANK, Account, Store
-from annotation_store.accounts import TOKEN_TOUCH_S, OpenInvite, TokenBearer, TokenInfo
+from annotation_store.accounts import ACCOUNT_COLUMNS, TOKEN_TOUCH_S, OpenInvite, TokenBearer, TokenInfo
 from errors import Forbidden, InvalidInput, NotFound, NotSignedIn
 from settings.table import BY_NAME
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: One line per login (success, failure, refusal while locked), account, role, invite and sign-out event, and
 #: per cross-site request refused (``web/security.py``); ``serve`` and ``serve-api`` print it on their console,
@@ -426,18 +428,27 @@ class Access:
         SECURITY_LOG.info("account signed out everywhere: %r (%d API tokens) by %r", name.strip(), revoked, user.name)
         return revoked
 
-    def accounts(self, actor: str | None) -> pd.DataFrame:
-        """Every account (``Store.accounts``); ``can_log_in`` says "locked until HH:MM UTC" for an account
-        locked by failed logins (an admin's password reset or ``unlock`` ends that)."""
+    def account_rows(self, actor: str | None) -> list[dict[str, Any]]:
+        """Every account (``Store.account_rows``, plain rows: ``users list`` loads no pandas); ``can_log_in`` says
+        "locked until HH:MM UTC" for an account locked by failed logins (an admin's password reset or ``unlock``
+        ends that)."""
         self.require(actor, "admin")
-        table = self.store.accounts()
-        locked = self.throttle.locked_until(list(table["name"]))
-        if locked:
-            table["can_log_in"] = [
-                f"locked until {locked[name]:%H:%M} UTC" if name in locked and can else bool(can)
-                for name, can in zip(table["name"], table["can_log_in"], strict=True)
-            ]
-        return table
+        rows = self.store.account_rows()
+        locked = self.throttle.locked_until([row["name"] for row in rows])
+        for row in rows:
+            if row["name"] in locked and row["can_log_in"]:
+                row["can_log_in"] = f"locked until {locked[row['name']]:%H:%M} UTC"
+        return rows
+
+    def accounts(self, actor: str | None) -> pd.DataFrame:
+        """``account_rows`` as a DataFrame of ``ACCOUNT_COLUMNS`` (the Admin page's table)."""
+        import pandas as pd
+
+        rows = self.account_rows(actor)
+        frame = pd.DataFrame(rows, columns=ACCOUNT_COLUMNS).astype({"active": bool})
+        if all(isinstance(row["can_log_in"], bool) for row in rows):
+            frame = frame.astype({"can_log_in": bool})
+        return frame
 
     def invite(self, actor: str | None, role: str = "annotator", kind: str = "crowd", hours: float = 72) -> str:
         """A one-time invite token (the UI turns it into a link ``/invite/<token>``)."""
@@ -571,3 +582,16 @@ class LocalAdmin(Access):
 
     def require(self, name: str | None, role: str = "annotator") -> User:
         return User(LOCAL_ADMIN, "admin", "expert")
+
+
+#: ``accounts_listed``'s (and ``orchestration.admin.accounts_marked``'s) column: "yes" for an account whose answers
+#: are set aside (``orchestration.admin.set_labels_aside``).
+SET_ASIDE_COLUMN = "labels_set_aside"
+
+
+def accounts_listed(access: Access, actor: str | None) -> list[dict[str, Any]]:
+    """Admins only: every account (``Access.account_rows``) with ``SET_ASIDE_COLUMN`` ("yes"/"no"), as plain rows:
+    ``judge-studio users list`` (no pandas)."""
+    rows = access.account_rows(actor)
+    aside = access.store.set_aside_accounts()
+    return [{**row, SET_ASIDE_COLUMN: "yes" if row["name"] in aside else "no"} for row in rows]

@@ -9,7 +9,6 @@ are checked here, before any write, with messages that name the field. No Gradio
 from __future__ import annotations
 
 import math
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -24,12 +23,13 @@ from annotation_store.assignment import STRATEGIES
 from annotation_store.batch_import import ImportSummary
 from annotation_store.gold_ratings import GoldImportCounts, GoldRatingMark
 from annotation_store.models import ANNOTATOR_KINDS, ANNOTATOR_ROLES
-from annotation_store.sessions import GoldMark
+from annotation_store.sessions import GoldMark, SessionCreated
 from annotation_store.set_aside import SetAside
 from annotation_store.unfinished import Unfinished
-from interchange.formats import format_of_name, unsaid_format
+from interchange.formats import format_of_name, judge_of_file, unnamed_judge, unsaid_format
 from interchange.importers import add_mapping, read_utf8
-from orchestration.access import ADMIN_PASSWORD_FILE, FIRST_ADMIN, SECURITY_LOG, Access
+from orchestration.access import ADMIN_PASSWORD_FILE, FIRST_ADMIN, SECURITY_LOG, SET_ASIDE_COLUMN, Access
+from orchestration.annotation import log_members_change
 from orchestration.catalog import require_dataset
 from orchestration.checkup import SUITES, CheckupProgress, CheckupReport, run_checkup
 from orchestration.datasets import (
@@ -42,6 +42,7 @@ from orchestration.datasets import (
     export_dataset_summary,
     import_file,
 )
+from orchestration.downloads import download_path
 from orchestration.review import MAX_ID
 from orchestration.service import RunSummary, Studio
 from settings.sessions import session_defaults
@@ -73,6 +74,20 @@ UNFINISHED_LISTED = 500
 
 
 @dataclass(frozen=True)
+class ImportFieldNames:
+    """How an import form names the fields a message asks for, after "choose" and "give the judge's name in"
+    (s18 notebook, finding 9: REST callers have form fields, not the Admin page's labels)."""
+
+    format: str = "the Format"
+    judge: str = "the Judge name field"
+
+
+#: The Admin page's field names, and REST ``POST /api/v1/datasets/import``'s.
+PAGE_FIELDS = ImportFieldNames()
+REST_FIELDS = ImportFieldNames(format="a format in the form field `format`", judge="the form field `judge`")
+
+
+@dataclass(frozen=True)
 class ImportRequest:
     """The import form; empty strings mean "not given"."""
 
@@ -84,6 +99,10 @@ class ImportRequest:
     model1: str = ""
     model2: str = ""
     annotator: str = ""
+    #: the file is an upload (the Admin page, REST): its folder is the server's and names nothing
+    uploaded: bool = False
+    #: how the caller's form names its fields, for messages (the Admin page's unless REST says otherwise)
+    names: ImportFieldNames = PAGE_FIELDS
 
 
 def _setting(key: str) -> Any:
@@ -141,13 +160,26 @@ def _record_id(value: Any, noun: str) -> int:
     return number
 
 
-def format_of_file(name: str) -> str:
+def format_of_file(name: str, how: str = PAGE_FIELDS.format) -> str:
     """The import format an uploaded file's extension implies (.csv: csv, .jsonl: jsonl); a .json file
-    can be one of several formats, so the admin must choose."""
+    can be one of several formats, so the admin must choose (``how``: the caller's field)."""
     fmt = format_of_name(name)  # one rule with `judge-studio import` without --format
     if fmt is None:
-        raise StoreError(unsaid_format(name, UPLOAD_FORMATS, "the Format"))
+        raise StoreError(unsaid_format(name, UPLOAD_FORMATS, how))
     return fmt
+
+
+def _judge_named(request: ImportRequest, path: Path) -> str:
+    """The judge of an import: the one named, else, for an uploaded LLMBar result file, the one its name names
+    (``interchange.formats.judge_of_file``, the rule ``judge-studio import`` uses for a file's folder); an
+    upload named ``result.json`` is refused, asking for the name, never named after the server's folder."""
+    judge = request.judge.strip()
+    if judge or request.fmt != "llmbar-results" or not request.uploaded:
+        return judge
+    named = judge_of_file(path, uploaded=True)
+    if named is None:
+        raise StoreError(unnamed_judge(path.name, request.names.judge))
+    return named
 
 
 def _check_utf8(path: Path) -> None:
@@ -247,13 +279,9 @@ def revoke_invite(access: Access, actor: str | None, invite_id: Any) -> OpenInvi
     return revoked
 
 
-#: ``accounts_marked``'s column: "yes" for an account whose answers are set aside (``set_labels_aside``).
-SET_ASIDE_COLUMN = "labels_set_aside"
-
-
 def accounts_marked(access: Access, actor: str | None) -> pd.DataFrame:
     """Admins only: every account (``Access.accounts``) with ``SET_ASIDE_COLUMN`` ("yes"/"no"): the Admin page's
-    table and ``judge-studio users list``."""
+    table (``judge-studio users list`` prints the same rows, ``orchestration.access.accounts_listed``)."""
     table = access.accounts(actor)
     aside = access.store.set_aside_accounts()
     return table.assign(**{SET_ASIDE_COLUMN: ["yes" if name in aside else "no" for name in table["name"]]})
@@ -352,13 +380,14 @@ class AdminDesk:
         if not request.path:
             raise StoreError("Choose a file to import first.")
         path = Path(request.path)
-        fmt = request.fmt if request.fmt not in ("", None, AUTO_FORMAT) else format_of_file(path.name)
+        chosen = request.fmt not in ("", None, AUTO_FORMAT)
+        fmt = request.fmt if chosen else format_of_file(path.name, request.names.format)
         if fmt not in UPLOAD_FORMATS:
             raise StoreError(f"Choose a format: one of {', '.join(UPLOAD_FORMATS)}.")
         if not path.is_file():
             raise StoreError(f"The uploaded file {path.name!r} is gone; upload it again.")
         _check_utf8(path)
-        request = replace(request, fmt=fmt)
+        request = replace(request, fmt=fmt, judge=_judge_named(request, path))
         table = request.fmt in TABLE_FORMATS
         if request.mapping.strip() and not table:
             raise StoreError(f"A column mapping only applies to {' and '.join(TABLE_FORMATS)} files.")
@@ -454,7 +483,7 @@ class AdminDesk:
         directory: str | Path | None = None,
         people: ExportPeople | None = None,
     ) -> tuple[Path, ExportSummary]:
-        """Write one export to a new file (in a fresh temporary folder unless ``directory``); returns
+        """Write one export to a new file (a download, ``orchestration.downloads``, unless ``directory``); returns
         the file and ``ExportSummary``: its rows and the note ``judge-studio export`` prints on what was left out
         ("Left out N labels of ...", the --min-labels pairs, an unused margin; s18 review finding 4). ``people``:
         whose labels count (``ExportPeople``, as ``judge-studio export`` and REST ``/export`` take it; None:
@@ -467,10 +496,10 @@ class AdminDesk:
         if fmt not in EXPORT_FORMATS:
             raise StoreError(f"Choose a file format: one of {', '.join(EXPORT_FORMATS)}.")
         require_dataset(self.store, dataset)
-        folder = Path(directory) if directory is not None else Path(tempfile.mkdtemp(prefix="judge-studio-export-"))
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
         safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in dataset)[:80] or "dataset"
-        target = folder / f"{safe}-{kind}-{stamp}.{fmt}"
+        named = f"{safe}-{kind}-{stamp}.{fmt}"
+        target = Path(directory) / named if directory is not None else download_path(named)
         summary = export_dataset_summary(
             self.store,
             dataset,
@@ -582,6 +611,22 @@ class AdminDesk:
 
     def save_session(self, actor: str | None, form: SessionForm) -> SessionView:
         """Create a session or change an existing one (same name); every field is checked first."""
+        name, dataset, settings = self._session_settings(actor, form)
+        return self.store.save_session(name, dataset, **settings)
+
+    def create_session(self, actor: str | None, form: SessionForm, members: Sequence[str] = ()) -> SessionCreated:
+        """Create a new session (never change one: a name in use is refused, 409) limited to ``members`` (none: open
+        to every annotator), checked as ``save_session`` checks it, in one store transaction
+        (``Store.create_session``: no one works in it before its members are in, and a bad name saves nothing);
+        the members are security-logged as a members change is (``judge-studio sessions create --members``)."""
+        name, dataset, settings = self._session_settings(actor, form)
+        by = self.access.require(actor, ADMIN).name
+        created = self.store.create_session(name, dataset, list(members), added_by=by, **settings)
+        log_members_change(name, created.members, [], created.members, by)
+        return created
+
+    def _session_settings(self, actor: str | None, form: SessionForm) -> tuple[str, str, dict[str, Any]]:
+        """The Admin form's session, checked (admin; each field, with its message): name, dataset, settings."""
         self.access.require(actor, ADMIN)
         if not (form.name or "").strip():
             raise StoreError("A session needs a name; nothing was saved.")
@@ -594,22 +639,21 @@ class AdminDesk:
             raise StoreError(f"Choose an assignment strategy: one of {', '.join(STRATEGIES)}; nothing was saved.")
         assignment = {"strategy": form.strategy, "audit_rate": form.audit_rate, "fill": form.fill}
         grading = _grading(form) if (form.kind or "pairwise") == "single" else {}
-        return self.store.save_session(
-            form.name.strip(),
-            form.dataset,
-            overlap=_whole(form.overlap, "Overlap (annotators per comparison)"),
-            blind=bool(form.blind),
-            reveal_judge=bool(form.reveal_judge),
-            randomize_order=bool(form.randomize_order),
-            lease_seconds=_whole(form.lease_seconds, "The lease (seconds)"),
-            gold_rate=float(gold_rate),
-            guidelines=form.guidelines or "",
-            active=bool(form.active),
-            kind=form.kind or "pairwise",
-            edited_by=actor,
+        settings = {
+            "overlap": _whole(form.overlap, "Overlap (annotators per comparison)"),
+            "blind": bool(form.blind),
+            "reveal_judge": bool(form.reveal_judge),
+            "randomize_order": bool(form.randomize_order),
+            "lease_seconds": _whole(form.lease_seconds, "The lease (seconds)"),
+            "gold_rate": float(gold_rate),
+            "guidelines": form.guidelines or "",
+            "active": bool(form.active),
+            "kind": form.kind or "pairwise",
+            "edited_by": actor,
             **{key: value for key, value in assignment.items() if value is not None},
             **grading,
-        )
+        }
+        return form.name.strip(), form.dataset, settings
 
     def session_assignment(self, actor: str | None, name: str) -> dict[str, Any]:
         """How the session hands out items: {'strategy': ..., 'audit_rate': ...}."""

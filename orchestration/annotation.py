@@ -21,7 +21,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
-from analysis.verdicts import UNCERTAIN, outcome
 from annotation_store import (
     ComparisonView,
     LabelView,
@@ -34,11 +33,10 @@ from annotation_store import (
     Turn,
     VerdictView,
 )
-from annotation_store.sessions import SEES_EVERY_SESSION, MembersChanged, not_open_to_you, open_to
+from annotation_store.sessions import MembersChanged, not_open_to_you, open_to, sees_every_session
 from errors import InvalidInput, NotFound, StudioError
 from orchestration.access import SECURITY_LOG, Access, AccessDenied, Account, User, admitted
 from orchestration.item_handles import SEES_IDS, HandleBook, ItemRef, Viewer, names_an_item, renamed, viewer_of
-from orchestration.metrics import margin_setting
 
 CHOICES = ("left", "right", "tie", "skip")
 SKIPS_LISTED = 10  # the done note names at most this many skipped items (then "…")
@@ -98,18 +96,22 @@ def change_session_members(
     to the security log like other account changes."""
     user = access.require(actor, "admin")
     changed = access.store.change_session_members(session_name, add, remove, by=user.name)
-    if changed.added or changed.removed:
+    log_members_change(session_name, changed.added, changed.removed, changed.members, user.name)
+    return changed
+
+
+def log_members_change(session_name: str, added: list[str], removed: list[str], members: list[str], by: str) -> None:
+    """The security-log line of a change of a session's members (none when nothing changed): the members page's,
+    ``sessions members``' and ``sessions create --members``' (``AdminDesk.create_session``)."""
+    if added or removed:
         SECURITY_LOG.info(
             "session members changed: %r: added %s, removed %s (now %s) by %r",
             session_name.strip(),
-            ", ".join(repr(name) for name in changed.added) or "none",
-            ", ".join(repr(name) for name in changed.removed) or "none",
-            f"{len(changed.members)} member{'' if len(changed.members) == 1 else 's'}"
-            if changed.members
-            else "open to every annotator",
-            user.name,
+            ", ".join(repr(name) for name in added) or "none",
+            ", ".join(repr(name) for name in removed) or "none",
+            f"{len(members)} member{'' if len(members) == 1 else 's'}" if members else "open to every annotator",
+            by,
         )
-    return changed
 
 
 def names_after(submitted: Submitted) -> bool:
@@ -179,6 +181,9 @@ def judge_is_uncertain(judge: VerdictView | None) -> bool:
     a coin flip a win ("it agrees with you") that the Dashboard then leaves out."""
     if judge is None:
         return False
+    from analysis.verdicts import UNCERTAIN, outcome  # pandas and the report's modules: not for `sessions members`
+    from orchestration.metrics import margin_setting
+
     return outcome(judge.verdict, judge.status, judge.probabilities, margin_setting()) == UNCERTAIN
 
 
@@ -323,28 +328,23 @@ class AnswerDesk(Generic[ItemT, OutcomeT]):
         get all of them; an annotator not those limited to members they are not one of."""
         user = self.access.require(actor, "annotator")
         found = self.open_sessions()
-        if user.can(SEES_EVERY_SESSION) or not found:
+        if sees_every_session(user.role) or not found:
             return found
         closed = self.store.sessions_closed_to(user.name)
         return [s for s in found if s.name not in closed]
-
-    def sessions_for_everyone(self) -> list[SessionView]:
-        """The open sessions of this desk's kind with no members (open to every annotator), with no role check: what
-        a page's session picker is built with, before the page load sets each person's own (``sessions``), so the
-        page sent to everyone names no session limited to members."""
-        found = self.open_sessions()
-        limited = self.store.sessions_closed_to("") if found else set()  # no account is called '': every limited one
-        return [s for s in found if s.name not in limited]
 
     def require_open_to(self, actor: str | None, session_name: str | None) -> None:
         """Refuse (``NotFound``, 404) a session that is unknown or limited to members ``actor`` is not one of, in
         the store's words for both (``sessions.not_open_to_you``). The lease, submit, reopen and ← Previous check
         this themselves inside their own transaction (``session_pool``); this read is for the REST submit by handle,
         which must say so before it looks the handle up, and for telling a refused submit's session apart
-        (``require_session``). No session or no actor: nothing to say here (the store refuses them)."""
+        (``require_session``). No session or no actor: nothing to say here (the store refuses them). A missing or
+        deactivated account hears that, not the session's 404 (``Access.require``, read on a refusal only: review18
+        10), as the lease and submit tell it first."""
         if actor and session_name:
             scope = self.store.member_scope(session_name, actor)
             if scope is None or not open_to(scope):
+                self.access.require(actor, "annotator")
                 raise NotFound(not_open_to_you(session_name))
 
     def open_sessions(self) -> list[SessionView]:

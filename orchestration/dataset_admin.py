@@ -13,11 +13,11 @@ does each in one transaction (``annotation_store/run_admin.py``); people's label
 
 from __future__ import annotations
 
-from analysis.report_text import counted
+from analysis.wording import counted
 from annotation_store import Store, StoreError
 from annotation_store.dataset_removal import DatasetContents
 from annotation_store.run_admin import DatasetRun, RunsMerged
-from errors import Conflict, InvalidInput
+from errors import InvalidInput
 from orchestration.access import Access
 
 __all__ = [
@@ -119,24 +119,18 @@ class DatasetAdmin:
             raise StoreError(f"Type the dataset's name ({name!r}) exactly to confirm; nothing was deleted.")
         return self.store.delete_dataset(name, force=force)
 
-    def run_or_dataset(self, actor: str | None, dataset: str, run_id: int, whole: str, what: str | None = None) -> str:
-        """Which one a path ``{dataset}/runs/{run_id}`` names ("run" or "dataset"; ``whole``: the path as one dataset
-        name): ``what`` when given; else the dataset ``whole`` when one is so named, unless ``dataset`` also has
-        judge run ``run_id`` (then Conflict, naming both and the ``what`` that picks one); else the run."""
+    def delete_run_path(
+        self, actor: str | None, dataset: str, run_id: int, whole: str, what: str | None = None, *, force: bool = False
+    ) -> tuple[DatasetRun, bool] | DatasetContents:
+        """Delete what a path ``{dataset}/runs/{run_id}`` names (``whole``: the path as one dataset name), the choice
+        and the delete in one transaction (``Store.delete_run_path``): ``what`` ("run" / "dataset") when given; else
+        judge run ``run_id`` whenever the dataset ``dataset`` exists (a 404 saying so when it has no such run, never
+        the dataset ``whole`` instead; a Conflict when ``whole`` is a dataset too, naming the ``what`` that picks
+        one); else the dataset ``whole``. ``force``: a dataset's open sessions do not stop it."""
         self.access.require(actor, "admin")
-        if what is not None:
-            if what not in RUN_OR_DATASET:
-                raise InvalidInput(f"`what` is 'run' or 'dataset', not {what!r}. Nothing was deleted.")
-            return what
-        names = set(self.store.dataset_names())
-        if whole not in names:
-            return "run"
-        if dataset in names and any(run.run_id == run_id for run in self.store.dataset_runs(dataset)):
-            raise Conflict(
-                f"{whole!r} names both the dataset {whole!r} and judge run {run_id} of the dataset {dataset!r}: add "
-                "`?what=dataset` to delete the dataset, or `?what=run` to delete the run. Nothing was deleted."
-            )
-        return "dataset"
+        if what is not None and what not in RUN_OR_DATASET:
+            raise InvalidInput(f"`what` is 'run' or 'dataset', not {what!r}. Nothing was deleted.")
+        return self.store.delete_run_path(dataset, run_id, whole, what, force=force)
 
     def runs(self, actor: str | None, dataset: str) -> list[DatasetRun]:
         """The judge runs on ``dataset``, oldest first (StoreNotFound naming the datasets when unknown)."""

@@ -15,14 +15,17 @@ from pathlib import Path
 from typing import Any
 
 from analysis import ALPHA, N_BOOTSTRAP, format_report
-from annotation_store import Store, StoreError, open_store
+from annotation_store import Store, StoreError
 from annotation_store.batch_import import ImportProgress, ImportSummary, import_progress
 from interchange.evalbiasbench import import_evalbiasbench
 from interchange.exporters import (
     BINARY_FORMATS,
+    CLI_WORDS,
     EXPORT_FORMATS,
     EXPORT_KINDS,
+    KEEP_EMPTY_ELSEWHERE,
     NothingToExport,
+    OptionWords,
     PeopleFilter,
     export_table,
     write_file,
@@ -48,12 +51,15 @@ from interchange.importers import (
 )
 from orchestration.catalog import require_dataset
 from orchestration.metrics import PeopleOptions, label_scope_of, margin_setting, metrics_report
-from settings import Settings
+from orchestration.stores import open_data_store  # the light module (`users list` loads no pandas)
 
 __all__ = [
+    "CLI_WORDS",
     "EXPORT_FORMATS",
     "EXPORT_KINDS",
     "IMPORT_FORMATS",
+    "KEEP_EMPTY_ELSEWHERE",
+    "OptionWords",
     "ExportSummary",
     "ImportOptions",
     "NothingToExport",
@@ -71,12 +77,6 @@ __all__ = [
 
 #: Every format ``import_file`` reads: interchange.importers' and the judge checkup's suites.
 IMPORT_FORMATS: dict[str, str] = ALL_FORMATS  # declared in interchange.formats (light: `import --help` reads it)
-
-
-def open_data_store(settings: Settings, *, reading: bool = False) -> Store:
-    """The store alone (no judge, no demo seeding); ``reading``: for a command that only reads, which then works
-    on a read-only data folder too (``store.read_only_note`` says so)."""
-    return open_store(settings.database, reading=reading)
 
 
 @dataclass(frozen=True)
@@ -247,18 +247,20 @@ def export_dataset(
 class ExportPeople:
     """The export options of ``judge-studio export`` and REST ``/export`` on whose labels count, as given:
     ``labels_from`` (as the reports take it: ``orchestration.metrics.label_scope_of``), ``exclude`` (annotator
-    names), ``min_labels``, and ``uncertain_margin`` (None: ``margin_setting``'s default)."""
+    names), ``min_labels``, and ``uncertain_margin`` (None: ``margin_setting``'s default). ``words``: how the
+    export's note names these options on the surface that asked (the command line's flags unless told)."""
 
     labels_from: str | None = None
     exclude: tuple[str, ...] = ()
     min_labels: int = 0
     uncertain_margin: float | None = None
+    words: OptionWords = CLI_WORDS
 
     def people_filter(self, store: Store, dataset: str) -> PeopleFilter:
         """The exporters' ``PeopleFilter``; an unknown session is StoreNotFound, naming the dataset's."""
         scope, session = label_scope_of(store, dataset, self.labels_from)
         excluded = frozenset(name.strip() for name in self.exclude if name.strip())
-        return PeopleFilter(scope, session, excluded, self.min_labels)
+        return PeopleFilter(scope, session, excluded, self.min_labels, self.words)
 
 
 def export_dataset_summary(

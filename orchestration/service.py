@@ -72,6 +72,12 @@ RATING_PROFILE = "mtbench-single"
 RUN_NOT_KEPT = "Nothing was stored; the run was not kept."
 
 
+def run_kept_text(run_id: int, dataset: str) -> str:
+    """Said instead of ``RUN_NOT_KEPT`` when the judge's run existed before (it holds verdicts, say on another
+    dataset) or another call is judging into it: it is kept, and nothing of this call was stored in it."""
+    return f"Nothing was stored on dataset {dataset!r}; judge run {run_id} is kept, with the verdicts it held before."
+
+
 @dataclass(frozen=True)
 class CaseProgress:
     """One step of a streamed judgment for the UI; ``verdict`` is set when it finished. ``waiting``: the
@@ -890,10 +896,9 @@ class Studio:
             dropped = (
                 new_run and not job.done and self.activity.drop_unshared_run(run.run_id, self.store.drop_run_of_errors)
             )
-            if not dropped:
-                raise
-            if isinstance(exc, RemoteJudgeError):
-                raise RemoteJudgeError(joined(str(exc), RUN_NOT_KEPT), lost=exc.lost, reason=exc.reason) from exc
+            if isinstance(exc, RemoteJudgeError) and not job.done:  # what became of the run (s18 notebook, 4)
+                kept = RUN_NOT_KEPT if dropped else run_kept_text(run.run_id, dataset)
+                raise RemoteJudgeError(joined(str(exc), kept), lost=exc.lost, reason=exc.reason) from exc
             raise
         finally:
             self.activity.finish(job)
@@ -970,6 +975,18 @@ class Studio:
     # ------------------------------------------------------------------ figures
     def dataset_names(self) -> list[str]:
         return self.store.dataset_names()
+
+    def dataset_names_for(self, actor: str | None) -> list[str]:
+        """The dataset names ``actor`` may be told (``GET /api/v1/datasets``): every one for a reviewer or an admin;
+        for an annotator only the datasets of the open sessions (labelling and grading) they may work in, the
+        sessions' one rule (``AnswerDesk.sessions``: ``open_to``), so a dataset whose sessions are limited to
+        members they are not one of, or that has no session, is not named to them (s18 redteam2, finding 2)."""
+        user = self.access.require(actor, "annotator")
+        names = self.store.dataset_names()
+        if user.can("reviewer"):
+            return names
+        reachable = {s.dataset for desk in (self.desk, self.grading) for s in desk.sessions(user.name)}
+        return [name for name in names if name in reachable]
 
     def dataset_choices(self) -> list[tuple[str, str]]:
         """(label, name) for every dataset picker (the Report card's too): a dataset with responses but no

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
+from annotation_store.sessions import MEMBER_ROLES
 from orchestration.activity import Activity, read_activity
 from orchestration.annotation import change_session_members, session_members
 
@@ -71,11 +72,12 @@ class MembersView:
 
 
 def active_annotators(access: Access, actor: str | None) -> list[str]:
-    """The names of the active annotator accounts (reviewers and admins see every session anyway); admin."""
+    """The names of the active accounts a session limited to members shuts out unless they are one
+    (``MEMBER_ROLES``: annotators; reviewers and admins see every session anyway); admin."""
     table = access.accounts(actor)
     if table.empty:
         return []
-    chosen = table[(table["role"] == "annotator") & table["active"]]
+    chosen = table[table["role"].isin(MEMBER_ROLES) & table["active"]]
     return [str(name) for name in chosen["name"]]
 
 

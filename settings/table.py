@@ -302,13 +302,13 @@ JUDGE = (
         "both_orders",
         bool,
         "cancel position bias by judging both presentation orders. Constrained verdicts average p(1)/p(2) "
-        "over both orders in one judgment (on by default here; JudgeSpec's own default is off, for callers "
-        "that choose). evaluate: not given keeps the judge's choice; --both-orders judges every pair in both "
-        "orders as two verdicts of their own and combines them (agree: that verdict, else tie), with swap "
-        "consistency; --no-both-orders judges one order only",
+        "over both orders in one judgment (on by default, in the Python API too: load_judge(both_orders=False) "
+        "judges the order given only). evaluate: not given keeps the judge's choice; --both-orders judges every "
+        "pair in both orders as two verdicts of their own and combines them (agree: that verdict, else tie), "
+        "with swap consistency; --no-both-orders judges one order only",
         "judge",
-        default=True,
         commands=("evaluate",),
+        **_spec("both_orders"),
     ),
     Setting(
         "rating_mode",

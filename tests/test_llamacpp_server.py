@@ -158,7 +158,7 @@ def test_constrained_verdicts_have_probabilities_that_match_the_local_judge(llam
     local = local_like(quick_judge, max_new_tokens=4, verdict_mode="constrained")
     rows, agree, gaps = [], 0, []
     for index, case in enumerate(demo_cases()):
-        got, expected = judge.judge(case), local.judge(case)
+        got, expected = judge.judge(case, uncertain_margin=0), local.judge(case, uncertain_margin=0)  # raw verdicts
         assert got.probabilities is not None and expected.probabilities is not None, index
         assert sum(got.probabilities.values()) == pytest.approx(1.0, abs=1e-9)
         p = got.probabilities

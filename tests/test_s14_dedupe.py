@@ -173,7 +173,8 @@ def test_labels_and_ratings_submits_document_the_same_statuses(studio: Studio) -
         "400": "a request you can fix (the message says how)",
         "401": "no, an unknown, a revoked or an expired API token",
         "403": "your role may not do this, or an annotator sent an id (annotators send `item`)",
-        "404": "no such session, or no item with that handle among the items handed to you there",
+        "404": "no such session open to you (unknown, or limited to members you are not one of: the same answer), or "
+        "no item with that handle among the items handed to you there",
         "409": "not handed to you, or no longer yours to change (the message says why)",
         "413": "the body is larger than the server reads (nothing was read)",
         "415": "the body was not sent as JSON: send it with Content-Type: application/json",

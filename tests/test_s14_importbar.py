@@ -241,7 +241,9 @@ def test_rest_import_of_a_bad_file_names_the_line_and_writes_nothing(studio: Stu
         assert answer.status_code == 400, answer.text
         assert "votes.jsonl" in answer.json()["detail"] and "line 3" in answer.json()["detail"]
         no_format = client.post("/api/v1/datasets/import", headers=bearer, files={"file": ("x.json", b"[]")})
-        assert no_format.status_code == 400 and "choose the Format" in no_format.json()["detail"]
+        assert (
+            no_format.status_code == 400 and "choose a format in the form field `format`" in no_format.json()["detail"]
+        )
     assert _counts(home) == before
 
 

@@ -208,5 +208,6 @@ def test_a_csv_wide_export_says_which_texts_carry_the_formula_guard(
     out, error = cli_import(tmp_path / "b", wide, "--dataset", "pairs", capsys=capsys)
     assert not error, out
     assert "5 labels from 2 annotators" in out and "Read as a wide export: prompt_key as the key" in out
-    assert "2 texts start with the apostrophe the CSV export puts before = + - @" in out  # "=1+1?" and "-3"
+    assert "2 cells started with the apostrophe the CSV export puts before = + - @" in out  # "=1+1?" and "-3"
+    assert "that one apostrophe was removed" in out  # fix18b: the texts come back as written
     assert home_rows(tmp_path / "b", VERDICTS_SQL) == home_rows(home, VERDICTS_SQL)  # probabilities read as numbers

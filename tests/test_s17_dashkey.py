@@ -40,7 +40,9 @@ def test_the_set_aside_caption_counts_answers_not_skips(tmp_path: Path) -> None:
         ids = seed_campaign(studio.store)
         studio.store.save_label(ids[2], "ann4", None, skipped=True, presented_swapped=False)
         studio.store.save_label(ids[3], "ann4", None, skipped=True, presented_swapped=False)
-        activity = {row.annotator: row for row in studio.store.label_activity(dataset="tiny")}
+        counts, rows = studio.store.answer_activity(dataset="tiny")
+        assert counts == "labels"
+        activity = {row.annotator: row for row in rows}
         assert activity["ann4"].skipped == 2
         assert set_aside_labels(studio.store, "tiny") == (("ann4", activity["ann4"].set_aside),)
     finally:

@@ -129,7 +129,7 @@ def test_p_values_are_holm_adjusted_over_the_pairs_and_the_sentence_says_so() ->
     assert two["significant"] is True and three["significant"] is True
     assert two["comparisons"] == three["comparisons"] == 2
     assert (
-        "The accuracy difference is significant at 0.05 after Holm's adjustment over 2 comparisons "
+        "The accuracy difference is significant at 0.05 after Holm's adjustment over the 2 judge pairs tested "
         "(exact McNemar p = 0.008, Holm-adjusted 0.016;" in two["sentence"]
     )
     assert "exact McNemar p = 0.008 (Holm 0.016) (8 vs 0 discordant)" in "\n".join(judges_compared_lines(section))
@@ -147,7 +147,7 @@ def test_a_pair_significant_alone_is_not_after_holm() -> None:
     two = next(pair for pair in section["pairs"] if pair["other"]["run_id"] == 2)
     assert two["mcnemar_p"] < 0.05 <= two["p_holm"]
     assert two["significant"] is False  # before: "significant" on the own p = 0.031
-    assert "is not significant at 0.05 after Holm's adjustment over 2 comparisons" in two["sentence"]
+    assert "is not significant at 0.05 after Holm's adjustment over the 2 judge pairs tested" in two["sentence"]
 
 
 # ------------------------------------------------------------------ 5: set-aside accounts and leases

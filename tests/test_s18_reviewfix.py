@@ -37,7 +37,7 @@ from interchange.importers import import_table
 from orchestration import Settings, Studio
 
 # ---------------------------------------------------------------------- 2. judges compared, Holm and the interval
-HOLM_NOTE = "The interval is not adjusted for the 2 comparisons: it leaves out 0, but after Holm's adjustment"
+HOLM_NOTE = "The interval is not adjusted for the 2 judge pairs tested: it leaves out 0, but after Holm's adjustment"
 
 
 def _pair(both: int, a: int, b: int, neither: int, other: int) -> dict[str, Any]:
@@ -79,7 +79,7 @@ def test_an_interval_clear_of_0_beside_not_significant_after_holm_is_labelled_an
     assert pair["mcnemar_p"] < 0.05 < pair["p_holm"] and not pair["significant"]
     assert difference_text(pair) == "+0.100 [+0.012, +0.185] (95% CI, unadjusted)"
     sentence = pair_sentence(pair)
-    assert "is not significant at 0.05 after Holm's adjustment over 2 comparisons" in sentence
+    assert "is not significant at 0.05 after Holm's adjustment over the 2 judge pairs tested" in sentence
     assert sentence.endswith(HOLM_NOTE + " the difference is not significant; go by the adjusted test.")
     assert "borderline" not in sentence
     # the null pair: interval across 0, not significant: nothing to explain
@@ -123,7 +123,7 @@ def studio(tmp_path: Path) -> Iterator[Studio]:
 
 
 # ---------------------------------------------------------------------- 4. the export's note
-LEFT_OUT_CY = "Left out 1 label of 'cy' (--exclude-annotator)"
+LEFT_OUT_CY = "Left out 1 label of 'cy'"  # then each surface's name of the option (fix18b: REST's, the page's)
 
 
 def test_the_admin_page_export_says_what_it_left_out(studio: Studio, tmp_path: Path) -> None:
@@ -134,7 +134,10 @@ def test_the_admin_page_export_says_what_it_left_out(studio: Studio, tmp_path: P
     shown = by_id(export("camp", "wide", "csv", False, "majority", "all", ["cy"], 3, None, boss))
     said = shown["admin-export-result"].replace("\\", "")  # as the page shows it, Markdown escapes apart
     assert said.startswith("Wrote **0** rows to ")  # every comparison has under 3 counted labels once cy is out
-    assert LEFT_OUT_CY in said and "Left out 3 of 3 comparisons with fewer than 3 counted labels" in said
+    assert LEFT_OUT_CY + ' (the "leave out" box)' in said
+    boxed = '(the "at least this many labels" box: 3).'
+    assert f"Left out 3 of 3 comparisons with fewer than 3 counted labels {boxed}" in said
+    assert "--" not in said  # no command-line flag the page has not got
     plain = by_id(export("camp", "labels", "csv", False, "majority", "all", [], None, None, boss))
     assert "Left out" not in plain["admin-export-result"]  # nothing left out: only the rows
 
@@ -148,8 +151,9 @@ def test_rest_export_gives_the_note_in_a_header(studio: Studio) -> None:
         answer = client.get("/api/v1/export", params=params, headers=headers)
         assert answer.status_code == 200, answer.text
         note = unquote(answer.headers["X-Export-Note"])
-        assert note.startswith(LEFT_OUT_CY)
-        assert "Left out 1 of 3 comparisons with fewer than 2 counted labels (--min-labels 2)." in note
+        assert note.startswith(LEFT_OUT_CY + " (exclude_annotator): in no majority")
+        assert "Left out 1 of 3 comparisons with fewer than 2 counted labels (min_labels=2)." in note
+        assert "--" not in note
         assert answer.headers["X-Rows"] == "2"
         plain = client.get("/api/v1/export", params={"dataset": "camp", "kind": "labels"}, headers=headers)
         assert plain.status_code == 200 and "X-Export-Note" not in plain.headers

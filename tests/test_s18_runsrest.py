@@ -1,7 +1,8 @@
 """s18 runsrest: session 17's "left undone" about judge runs, imports and activity.
 
 - A dataset named like ``x/runs/3`` is deleted again by ``DELETE /api/v1/datasets/{name}``: the run route's path is
-  the dataset's when no run of ``x`` is meant; a path naming both is a 409 until ``?what=run|dataset`` picks one.
+  the dataset's when there is no dataset ``x`` (fix18b: while ``x`` exists it means ``x``'s run, a 404 when ``x`` has
+  no run 3); a path naming both is a 409 until ``?what=run|dataset`` picks one.
 - The REST import answer says ``already`` (the verdicts the run held, identical), from ``ImportedRun`` as the CLI.
 - A run extended by a later file (an import, or a merge) lists every file (``DatasetRun.sources``): ``datasets runs``,
   the Admin "Judge runs" table and the REST runs list.
@@ -64,8 +65,18 @@ def test_a_dataset_named_like_a_run_path_is_deleted_by_rest(home: Path, capsys: 
     studio, admin = _admin(home)
     try:
         with TestClient(api_app(studio)) as client:
-            for name in ("lone/runs/3", "votes/runs/7", "votes/runs/abc"):
-                deleted = client.delete(f"/api/v1/datasets/{name}", headers=admin)
+            # 'votes' exists: the path means its run 7, which it has not (fix18b: never the dataset instead)
+            typo = client.delete("/api/v1/datasets/votes/runs/7", headers=admin)
+            assert typo.status_code == 404 and typo.json()["detail"].startswith(
+                "The dataset 'votes' has no judge run 7 (its judge runs: run 1 (gpt-4), run 2 (tryout);"
+            )
+            assert typo.json()["detail"].endswith(
+                "The path also names the dataset 'votes/runs/7': add `?what=dataset` to delete that dataset."
+            )
+            assert ("votes/runs/7",) in home_rows(home, DATASETS)
+            for name, what in (("lone/runs/3", None), ("votes/runs/7", "dataset"), ("votes/runs/abc", None)):
+                picked = {"what": what} if what else {}
+                deleted = client.delete(f"/api/v1/datasets/{name}", headers=admin, params=picked)
                 assert deleted.status_code == 200, (name, deleted.text)
                 assert deleted.json()["dataset"] == name and deleted.json()["comparisons"] == 3
     finally:
@@ -94,8 +105,10 @@ def test_a_path_naming_a_dataset_and_a_run_is_refused_until_what_picks_one(
             assert run.status_code == 200 and run.json()["message"].startswith("Deleted judge run 2 from the dataset")
             assert home_rows(home, RUNS) == [(1, 60)]
             assert home_rows(home, DATASETS) == [("votes",), ("votes/runs/2",)]
-            # votes has no run 2 now: the path is the dataset's alone
-            gone = client.delete("/api/v1/datasets/votes/runs/2", headers=admin)
+            # votes has no run 2 now: the path still means votes' run 2 (404); the dataset only with what=dataset
+            again = client.delete("/api/v1/datasets/votes/runs/2", headers=admin)
+            assert again.status_code == 404 and "has no judge run 2" in again.json()["detail"]
+            gone = client.delete("/api/v1/datasets/votes/runs/2", headers=admin, params={"what": "dataset"})
             assert gone.status_code == 200 and gone.json()["dataset"] == "votes/runs/2"
             assert home_rows(home, DATASETS) == [("votes",)]
             _dataset(home, "votes/runs/1", capsys)

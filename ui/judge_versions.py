@@ -32,7 +32,7 @@ def runs_cell(runs: list[dict[str, Any]]) -> str:
 
 
 def versions_markdown(versions: list[dict[str, Any]]) -> str:
-    """A Markdown table, one row per judge version (``orchestration.prompts.judge_versions_of``); empty with
+    """A Markdown table, one row per judge version (``orchestration.dashboard.RunRows.judge_versions``); empty with
     fewer than two versions (one version's figures are the summary's own: ``versions_shown``, the CLI's rule too).
     Accuracy is the headline one with its n (an output without a decisive verdict counts as wrong), kappa the
     decisive verdicts' (s16 judgeshopper, finding 3: the table showed gpt-3.5's decisive-only 0.716, n=974)."""

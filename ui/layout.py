@@ -16,6 +16,7 @@ from typing import Any
 import gradio as gr
 
 from orchestration import Studio
+from orchestration.downloads import KEEP_SECONDS
 from ui.admin import admin_tab
 from ui.annotate import annotate_tab
 from ui.case_study import case_study_tab
@@ -64,7 +65,9 @@ def build_ui(studio: Studio) -> gr.Blocks:
     the review queue and the judge report card; admins also the admin page. Hiding a tab is only for
     clarity: every handler checks the role on the server."""
     pickers = DatasetPickers(studio)
-    with gr.Blocks(title="Judge Studio") as demo:
+    # Gradio's copies of the files handed out (exports, activity CSVs) and of uploads go after KEEP_SECONDS, checked
+    # every 10 minutes, as ``orchestration.downloads`` removes its own (review18 11).
+    with gr.Blocks(title="Judge Studio", delete_cache=(600, KEEP_SECONDS)) as demo:
         with gr.Row():
             gr.Markdown(TITLE, elem_id="app-title")
             with gr.Column(elem_classes=["js-whoami-box"]):

@@ -47,6 +47,34 @@ def shown_choices(choices: Iterable[Any]) -> list[tuple[str, Any]]:
     return [(choice_label(label), value) for label, value in pairs]
 
 
+#: What a value Gradio refuses (not among a choice component's choices) is answered with, in place of Gradio's words.
+CHOICE_REFUSED = "That choice is not in this page's list; reload the page and pick again."
+_GRADIO_REFUSAL = "is not in the list of choices"
+
+
+def quiet_choice_errors() -> None:
+    """Gradio answers a value that is not among a Dropdown's, Radio's or CheckboxGroup's choices with an error that
+    lists every choice the server holds for that component (``Value: x is not in the list of choices: [...]``), and
+    shows it to the caller before any handler checks their role: an annotator who sent a made-up value to any event
+    reading a dataset picker was told every dataset name (s18 redteam2, finding 2). Their ``preprocess`` now says
+    ``CHOICE_REFUSED`` instead (once per process; other errors pass unchanged)."""
+    for cls in (gr.Dropdown, gr.Radio, gr.CheckboxGroup):
+        original = cls.preprocess
+        if getattr(original, "_quiet_choices", False):
+            continue
+
+        def preprocess(self: Any, payload: Any, *, _original: Any = original) -> Any:
+            try:
+                return _original(self, payload)
+            except gr.Error as exc:
+                if _GRADIO_REFUSAL in str(exc):
+                    raise gr.Error(CHOICE_REFUSED) from None
+                raise
+
+        preprocess._quiet_choices = True  # type: ignore[attr-defined]
+        cls.preprocess = preprocess  # type: ignore[method-assign]
+
+
 @dataclass
 class _Picker:
     box: gr.Dropdown
@@ -56,6 +84,7 @@ class _Picker:
 
 class DatasetPickers:
     def __init__(self, studio: Studio) -> None:
+        quiet_choice_errors()  # before any picker exists: no refusal names the choices (see there)
         self.studio = studio
         self._pickers: list[_Picker] = []
         self._after: list[Any] = []
@@ -89,33 +118,32 @@ class DatasetPickers:
         """Refresh every picker once ``event`` (a Gradio event, e.g. an import) has succeeded."""
         self._after.append(event)
 
-    def updates(self, *current: Any) -> dict[gr.Dropdown, Any]:
-        """New choices for every picker; the value only changes where the chosen one is gone, so no
+    def updates(self, request: gr.Request, *current: Any) -> dict[gr.Dropdown, Any]:
+        """New choices for every picker on a page the caller may open (the others are left alone: an annotator is
+        sent no dataset name, s18 redteam2 finding 2); the value only changes where the chosen one is gone, so no
         needless ``change`` event fires."""
         datasets = self.studio.dataset_choices()
         default = self.studio.default_dataset()
         out: dict[gr.Dropdown, Any] = {}
-        for picker, value in zip(self._pickers, current, strict=True):
+        for picker, value in self._theirs(request, current):
             choices = shown_choices([*picker.extra, *datasets])
             if value in picker.extra or value in [name for _label, name in datasets]:
                 out[picker.box] = gr.Dropdown(choices=choices)
             else:
                 out[picker.box] = gr.Dropdown(choices=choices, value=default or (picker.extra[:1] or [None])[0])
-        return out
+        return self._rest_skipped(out)
 
     def opened(self, request: gr.Request, *current: Any) -> dict[gr.Dropdown, Any]:
         """On page load: new choices and every picker on today's default dataset (``Studio.default_dataset``).
         A dropdown's value is fixed when the app is built (a fresh database: the demo); kept on load, the
         pickers opened on the demo long after an admin's own sessions existed (tester "team", finding 7).
         Pickers on pages the caller may not open are left alone: a new value fires their ``change``
-        handlers, which refuse the role (annotators saw four red error popups on every page load)."""
+        handlers, which refuse the role (annotators saw four red error popups on every page load), and their
+        choices would name every dataset to an annotator (s18 redteam2, finding 2)."""
         datasets = self.studio.dataset_choices()
         default = self.studio.default_dataset()
         out: dict[gr.Dropdown, Any] = {}
-        for picker, value in zip(self._pickers, current, strict=True):
-            if not has_role(self.studio, request, picker.role):
-                out[picker.box] = gr.skip()
-                continue
+        for picker, value in self._theirs(request, current):
             choices = shown_choices([*picker.extra, *datasets])
             chosen = default or (picker.extra[:1] or [None])[0]
             # the value only when it changes: a value sent again fires the picker's change handlers, which
@@ -123,7 +151,19 @@ class DatasetPickers:
             out[picker.box] = (
                 gr.Dropdown(choices=choices) if chosen == value else gr.Dropdown(choices=choices, value=chosen)
             )
-        return out
+        return self._rest_skipped(out)
+
+    def _theirs(self, request: gr.Request, current: tuple[Any, ...]) -> list[tuple[_Picker, Any]]:
+        """(picker, its value) of the pickers on pages the caller may open (``picker.role``)."""
+        pairs = list(zip(self._pickers, current, strict=True))
+        roles = {picker.role for picker in self._pickers}
+        allowed = {role for role in roles if has_role(self.studio, request, role)}
+        return [(picker, value) for picker, value in pairs if picker.role in allowed]
+
+    def _rest_skipped(self, out: dict[gr.Dropdown, Any]) -> dict[gr.Dropdown, Any]:
+        """``out`` with ``gr.skip()`` for every picker it leaves out (a non-empty dict: Gradio would read an empty
+        one as a single output's value)."""
+        return {picker.box: out.get(picker.box, gr.skip()) for picker in self._pickers}
 
     def wire(self, demo: gr.Blocks, tabs: list[gr.Tab]) -> None:
         """Open on today's default on page load; refresh when one of ``tabs`` is opened and after each

@@ -9,7 +9,8 @@ ASGI middleware rewrites those four answers for a signed-in account below a tab'
 
 - every component inside such a tab keeps its id, type and place (the page's wiring and event handlers are
   one for all roles) but loses its words: ``label``, ``info``, ``placeholder``, text ``value``, ``choices``,
-  table ``headers`` and rows become empty (a choice component keeps its current value, as its only choice);
+  table ``headers`` and rows become empty (a choice component keeps its current value, as its only choice; a
+  dropdown's value, a name such as today's dataset, goes too), and so do the choices in its API description;
 - the API description leaves out the endpoints whose inputs or outputs lie in such a tab.
 
 The tab itself stays (hidden), with its name. Every handler still checks the role on the server: this is about
@@ -63,15 +64,20 @@ def hidden_ids(config: dict[str, Any], tabs: Iterable[str]) -> set[int]:
     return found
 
 
-def _wordless(props: dict[str, Any]) -> None:
-    """``props`` without their words, in place: same keys, empty texts, lists and tables."""
+def _wordless(props: dict[str, Any], kind: str | None = None) -> None:
+    """``props`` without their words, in place: same keys, empty texts, lists and tables. ``kind``: the component's
+    type (a dropdown's value goes too, see below)."""
     for key in WORDS:
         if isinstance(props.get(key), str):
             props[key] = ""
     if isinstance(props.get("headers"), list):
         props["headers"] = [""] * len(props["headers"])
     value = props.get("value")
-    if "choices" in props:
+    if "choices" in props and kind == "dropdown" and isinstance(value, str):
+        # no value: a dropdown's is a name (today's dataset, a session), and Gradio takes None back from the page
+        # with the events that read it (s18 redteam2, finding 2: the dataset pickers named the default dataset)
+        props["choices"], props["value"] = [], None
+    elif "choices" in props:
         # a choice component's value stays: the page sends it back with the events that read it, and Gradio
         # refuses a value not among the choices it holds ("Value:  is not in the list of choices")
         props["choices"] = [[value, value]] if isinstance(value, str) and value else []
@@ -82,6 +88,19 @@ def _wordless(props: dict[str, Any]) -> None:
         props["value"].pop("metadata", None)
     elif isinstance(value, list):
         props["value"] = []
+
+
+def _no_enums(node: Any) -> None:
+    """Every ``enum`` (a choice component's choices, in its API description) in ``node`` emptied, in place."""
+    if isinstance(node, dict):
+        for key, item in node.items():
+            if key == "enum" and isinstance(item, list):
+                node[key] = []
+            else:
+                _no_enums(item)
+    elif isinstance(node, list):
+        for item in node:
+            _no_enums(item)
 
 
 def touching(config: dict[str, Any], tabs: Iterable[str]) -> set[str]:
@@ -100,7 +119,8 @@ def strip_config(config: dict[str, Any], tabs: Iterable[str]) -> set[str]:
     hidden = hidden_ids(config, tabs)
     for component in config.get("components", []):
         if component.get("id") in hidden:
-            _wordless(component.setdefault("props", {}))
+            _wordless(component.setdefault("props", {}), component.get("type"))
+            _no_enums({key: item for key, item in component.items() if key.startswith("api_info")})
     return touching(config, tabs)
 
 

@@ -14,13 +14,17 @@ from typing import Any
 import gradio as gr
 
 from orchestration import EXPORT_FORMATS, EXPORT_KINDS, AdminDesk
-from orchestration.datasets import ExportPeople
+from orchestration.datasets import KEEP_EMPTY_ELSEWHERE, ExportPeople, OptionWords
 from ui.errors import actor_of, guarded, has_role
 from ui.pickers import DatasetPickers, shown_choices
 from ui.render import code, inline_text
 
 #: "labels from" when left alone: every label (``orchestration.metrics.label_scope_of``).
 EVERY_LABEL = ("all", "imported")
+#: How the export's note names the options on this page: its boxes (the command line's flags are its own).
+ADMIN_WORDS = OptionWords(
+    'the "leave out" box', 'the "at least this many labels" box: {n}', "The uncertain margin", KEEP_EMPTY_ELSEWHERE
+)
 
 
 @dataclass(frozen=True)
@@ -97,6 +101,7 @@ def export_people(
         tuple(exclude or ()),
         int(min_labels or 0),
         None if margin is None else float(margin),
+        ADMIN_WORDS,
     )
 
 

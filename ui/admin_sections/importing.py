@@ -119,6 +119,7 @@ def wire_import(section: ImportSection, desk: AdminDesk) -> Any:
             model1=model1 or "",
             model2=model2 or "",
             annotator=annotator or "",
+            uploaded=True,
         )
         summary = desk.import_dataset(actor_of(request), form, on_progress=rows_bar(progress))
         said = "**Nothing new.**" if summary.nothing_new else "**Imported.**"  # the same file again adds nothing

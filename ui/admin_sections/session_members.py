@@ -8,10 +8,8 @@ first; the messages are the CLI's. Session and account names are untrusted text:
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -19,14 +17,14 @@ import pandas as pd
 
 from errors import InvalidInput
 from orchestration import AdminDesk, Studio
-from orchestration.activity import Activity, activity_csv, activity_headline, day_of, records
+from orchestration.activity import GROUPINGS, Activity, activity_csv, activity_headline, day_of, records
+from orchestration.downloads import download_path
 from orchestration.session_admin import change_members, members_view, session_activity
 from ui.errors import actor_of, guarded, noted
 from ui.pickers import shown_choices
 from ui.render import inline_text
 from ui.tables import plain_table
 
-GROUPINGS = ("person", "day", "person-day")
 CHOOSE_SESSION = "Choose a session."
 NOTHING_PICKED = "Pick accounts to add or members to remove, then click Save members."
 #: The activity table's headings, by ``orchestration.activity.COLUMNS`` key.
@@ -161,9 +159,9 @@ def activity_download(found: Activity) -> str:
 
 
 def _csv_file(session: str, text: str) -> str:
-    """The CSV in a fresh temporary folder (the download), named for the session."""
+    """The CSV as a download (``orchestration.downloads``: older ones are removed), named for the session."""
     safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in session)[:80] or "session"
-    path = Path(tempfile.mkdtemp(prefix="judge-studio-activity-")) / f"{safe}-activity.csv"
+    path = download_path(f"{safe}-activity.csv")
     path.write_text(text, encoding="utf-8")
     return str(path)
 

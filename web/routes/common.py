@@ -80,7 +80,8 @@ SUBMIT_ANSWERS = answers(
     *BODY,
     notes={
         403: "your role may not do this, or an annotator sent an id (annotators send `item`)",
-        404: "no such session, or no item with that handle among the items handed to you there",
+        404: "no such session open to you (unknown, or limited to members you are not one of: the same answer), or no "
+        "item with that handle among the items handed to you there",
         409: "not handed to you, or no longer yours to change (the message says why)",
     },
 )

@@ -1,4 +1,5 @@
-"""``GET /api/v1/datasets``: the names of the stored datasets (any role); ``DELETE /api/v1/datasets/{name}``:
+"""``GET /api/v1/datasets``: the names of the stored datasets (reviewers and admins; an annotator only those of the
+sessions open to them); ``DELETE /api/v1/datasets/{name}``:
 delete one with everything that belongs only to it (admin; ``orchestration.dataset_admin``). A dataset's judge runs
 (admin; ``judge-studio datasets runs|delete-run|merge-runs``): ``GET .../{name}/runs``, ``DELETE
 .../{name}/runs/{run_id}``, ``POST .../{name}/runs/{into}/merge``; their messages are the CLI's."""
@@ -11,7 +12,7 @@ from fastapi import Query, Request
 from pydantic import BaseModel, Field, create_model
 
 from annotation_store.dataset_removal import DELETED_COUNTS
-from orchestration.dataset_admin import NO_UNDO, DatasetRun, merged_text, run_deleted_text
+from orchestration.dataset_admin import NO_UNDO, DatasetContents, DatasetRun, merged_text, run_deleted_text
 from web.routes.common import BODY, Caller, RequestIn, StudioDep, answers, api_router
 
 router = api_router("data")
@@ -35,9 +36,9 @@ DatasetDeleted: type[BaseModel] = create_model(
 
 @router.get("/datasets", response_model=DatasetList, responses=answers(401))
 def datasets(user: Caller, studio: StudioDep) -> DatasetList:
-    """Names of the stored datasets (any role)."""
-    studio.access.require(user.name, "annotator")
-    return DatasetList(datasets=studio.dataset_names())
+    """Names of the stored datasets (reviewers and admins). An annotator is told only the datasets of the open
+    sessions they may work in (none limited to members they are not one of), so `[]` when there are none."""
+    return DatasetList(datasets=studio.dataset_names_for(user.name))
 
 
 # ---------------------------------------------------------------------- one judge run of a dataset (admin)
@@ -109,8 +110,8 @@ def dataset_runs(user: Caller, studio: StudioDep, name: str) -> RunsOut:
 
 #: The ``what`` query of a run's DELETE path (``RUN_OR_DATASET``), in the schema.
 WHAT_HELP = (
-    "only where the path is both: 'run' deletes judge run `run_id` of the dataset `name`, 'dataset' the dataset "
-    "named `name/runs/run_id` (without it, such a path is a 409 that says so)"
+    "'run' deletes judge run `run_id` of the dataset `name`, 'dataset' the dataset named `name/runs/run_id`; without "
+    "it the path means the run whenever the dataset `name` exists (a 409 when `name/runs/run_id` is a dataset too)"
 )
 
 
@@ -122,8 +123,10 @@ WHAT_HELP = (
         "Delete one judge run's verdicts and ratings on the dataset (admin; `judge-studio datasets delete-run`; one "
         "transaction, no confirmation asked). People's labels and ratings and the other runs stay; the run itself "
         "goes once it holds nothing on other datasets. Returns what was deleted. A dataset may itself be named "
-        "`x/runs/3`: this path then deletes that dataset (as `DELETE /datasets/{name}` does, `force` included) when "
-        "`x` has no judge run 3; when it has, the path names both and is refused (409) unless `what` is given. "
+        "`x/runs/3`: while a dataset `x` exists this path means its judge run 3 (404 when it has none: never the "
+        "dataset `x/runs/3` instead), and a 409 when `x/runs/3` is a dataset too; `what=dataset` deletes the dataset "
+        "`x/runs/3` (as `DELETE /datasets/{name}` does, `force` included), as the path alone does when there is no "
+        "dataset `x`. The choice and the delete are one transaction. "
         f"{NO_UNDO}"
     ),
 )
@@ -138,9 +141,10 @@ def delete_dataset_run(
 ) -> Any:
     """Delete one judge run of a dataset, or the dataset the whole path names (the route's ``description``)."""
     whole = f"{name}/runs/{request.scope['path'].rsplit('/', 1)[-1]}"  # the id as sent ("03" stays "03")
-    if studio.datasets.run_or_dataset(user.name, name, run_id, whole, what) == "dataset":
-        return delete_dataset(user, studio, whole, force=force)
-    deleted, gone = studio.datasets.delete_run(user.name, name, run_id)
+    done = studio.datasets.delete_run_path(user.name, name, run_id, whole, what, force=force)  # one transaction
+    if isinstance(done, DatasetContents):
+        return {"dataset": done.name, **done.counts()}  # what DELETE /datasets/{name} answers
+    deleted, gone = done
     return RunDeletedOut(
         dataset=name, run_deleted=gone, message=run_deleted_text(name, deleted, gone), **_run_out(deleted)
     )

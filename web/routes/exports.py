@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 from fastapi import Query, Response
 
-from orchestration.datasets import ExportPeople
+from orchestration.datasets import KEEP_EMPTY_ELSEWHERE, ExportPeople, OptionWords
 from web.routes.common import DATASET_404, Caller, StudioDep, answers, api_router
 
 router = api_router("data")
@@ -28,6 +28,10 @@ EXPORT_MEDIA = {
 def _safe_filename(name: str) -> str:
     cleaned = "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in name).strip(".-")
     return cleaned[:80] or "dataset"
+
+
+#: How ``X-Export-Note`` names the options: this route's query parameters (the command line's flags are its own).
+REST_WORDS = OptionWords("exclude_annotator", "min_labels={n}", "uncertain_margin", KEEP_EMPTY_ELSEWHERE)
 
 
 @router.get(
@@ -75,9 +79,10 @@ def export(
     Rows of an adjudicated comparison carry adjudication, adjudicated_by and adjudication_rationale (else empty).
     ``min_labels``, ``exclude_annotator``, ``labels_from`` and ``uncertain_margin`` as ``judge-studio export``
     takes them (``--min-labels``, ``--exclude-annotator``, ...). ``X-Rows``: the rows written; ``X-Export-Note``
-    (only when something was left out): the note ``judge-studio export`` prints, percent-encoded UTF-8."""
+    (only when something was left out): the note ``judge-studio export`` prints, naming this route's parameters
+    (``REST_WORDS``), percent-encoded UTF-8."""
     studio.access.require(user.name, "reviewer")
-    people = ExportPeople(labels_from, tuple(exclude_annotator or ()), min_labels, uncertain_margin)
+    people = ExportPeople(labels_from, tuple(exclude_annotator or ()), min_labels, uncertain_margin, REST_WORDS)
     with tempfile.TemporaryDirectory(prefix="judge-studio-export-") as folder:
         target = Path(folder) / f"{kind}.{format}"
         summary = studio.export_summary(

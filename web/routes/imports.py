@@ -26,7 +26,7 @@ from fastapi import File, Form, UploadFile
 from pydantic import BaseModel, Field
 
 from orchestration import AdminDesk, ImportRequest
-from orchestration.admin import ADMIN, AUTO_FORMAT, CLI_ONLY_IMPORTS, TABLE_FORMATS, UPLOAD_FORMATS
+from orchestration.admin import ADMIN, AUTO_FORMAT, CLI_ONLY_IMPORTS, REST_FIELDS, TABLE_FORMATS, UPLOAD_FORMATS
 from web.routes.common import Caller, StudioDep, answers, api_router
 
 router = api_router("data")
@@ -128,6 +128,12 @@ FORMAT_HELP = (
 )
 
 
+JUDGE_HELP = (
+    "judge name (judgment/results formats). llmbar-results: default the file's name (GPT-4.json is GPT-4's); "
+    "an upload does not keep its folder, so a file named result.json needs this field"
+)
+
+
 @router.post("/datasets/import", response_model=ImportOut, responses=IMPORT_ANSWERS)
 def import_dataset(
     user: Caller,
@@ -137,7 +143,7 @@ def import_dataset(
     dataset: Annotated[
         str, Form(max_length=MAX_NAME, description="dataset name (default from the format or the file name)")
     ] = "",
-    judge: Annotated[str, Form(max_length=MAX_NAME, description="judge name (judgment/results formats)")] = "",
+    judge: Annotated[str, Form(max_length=MAX_NAME, description=JUDGE_HELP)] = "",
     mapping: Annotated[
         str,
         Form(
@@ -169,6 +175,8 @@ def import_dataset(
             model1=model1,
             model2=model2,
             annotator=annotator,
+            uploaded=True,
+            names=REST_FIELDS,
         )
         summary = AdminDesk(studio).import_dataset(user.name, form)
     counts = {
