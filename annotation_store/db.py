@@ -33,6 +33,7 @@ import contextlib
 import functools
 import os
 import re
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -295,26 +296,88 @@ def head_revision() -> str | None:
 
 
 def stored_revision(engine: Engine) -> str | None:
-    """The revision the database's tables are at (Alembic's ``alembic_version``), None for a new database."""
+    """The revision the database's tables are at (Alembic's ``alembic_version``), None for a new database; a
+    database stamped with several heads gives them joined by "+", which no migration file is named, so the caller
+    leaves the decision to Alembic (review18c 5: the first row alone could match the head)."""
     from sqlalchemy import inspect, text
 
     with engine.connect() as connection:
         if not inspect(connection).has_table("alembic_version"):
             return None
-        return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        rows = sorted(str(row) for row in connection.execute(text("SELECT version_num FROM alembic_version")).scalars())
+    return "+".join(rows) if rows else None
+
+
+def known_revision(revision: str) -> bool:
+    """Whether ``revision`` is one of this version's migrations (its file ``migrations/versions/<revision>_*.py``):
+    a database at an unknown one was made by a newer version of Judge Studio."""
+    import glob
+
+    return any((MIGRATIONS / "versions").glob(f"{glob.escape(revision)}_*.py"))
+
+
+def where_shown(engine: Engine) -> str:
+    """The database an engine opens, as messages name it: a SQLite file's path, a URL without its password."""
+    url = engine.url
+    if url.get_backend_name() == "sqlite":
+        return str(url.database or "").removeprefix("file:").split("?")[0]
+    return url.render_as_string(hide_password=True)
+
+
+def upgrade_notice(where: str, stored: str, head: str) -> str:
+    """The one line every command and ``serve`` print on stderr before migrating an existing database."""
+    return (
+        f"Upgrading the database at {where} from migration {stored} to {head}; this can take a minute on a large "
+        "database, and needs free space about its size. Interrupting leaves it as it was."
+    )
+
+
+# The upgrade running now, (database, stored revision), for what Ctrl-C says (``upgrade_interrupted_note``).
+_UPGRADING: list[tuple[str, str]] = []
+
+
+def upgrade_interrupted_note() -> str:
+    """What Ctrl-C adds after "interrupted." while an upgrade runs ('' otherwise): the migrations run in one
+    transaction, which SQLite and PostgreSQL roll back when the process ends inside it."""
+    if not _UPGRADING:
+        return ""
+    where, stored = _UPGRADING[-1]
+    return (
+        f"The database upgrade was stopped before it finished: the database at {where} was left as it was "
+        f"(migration {stored}); the next command upgrades it again."
+    )
 
 
 def upgrade_to_head(engine: Engine) -> None:
     """Run the Alembic migrations up to the newest revision (idempotent). A database already at the newest
-    revision (``head_revision``, read without Alembic) is left alone without importing Alembic at all."""
+    revision (``head_revision``, read without Alembic) is left alone without importing Alembic at all. Before
+    migrating an existing database it prints one line on stderr (``upgrade_notice``), read again under the
+    write lock: of two processes starting together only the one that migrates says so."""
     head = head_revision()
     if head is not None and stored_revision(engine) == head:
         return
     from alembic import command
     from alembic.config import Config
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import inspect, text
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.execution_options(**WRITE).begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    head = head or ScriptDirectory.from_config(config).get_current_head()
+    try:
+        with engine.execution_options(**WRITE).begin() as connection:
+            has_version = inspect(connection).has_table("alembic_version")
+            stored = (
+                connection.execute(text("SELECT version_num FROM alembic_version")).scalar() if has_version else None
+            )
+            if stored is not None and stored != head and known_revision(stored):
+                print(upgrade_notice(where_shown(engine), stored, str(head)), file=sys.stderr, flush=True)
+                _UPGRADING.append((where_shown(engine), stored))
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+    except KeyboardInterrupt:  # raised by code (the CLI's Ctrl-C handler ends the process and says the note itself)
+        if note := upgrade_interrupted_note():
+            print(note, file=sys.stderr, flush=True)
+        raise
+    finally:
+        _UPGRADING.clear()

@@ -207,6 +207,8 @@ def find_session_in_force(
 
 #: Ids per ``IN (...)`` query of a bulk gold write (well under SQLite's and PostgreSQL's parameter limits).
 GOLD_CHUNK = 500
+#: ``Store.gold_rows``' keys and ``Store.gold_marks``' columns, in order.
+GOLD_COLUMNS = ("comparison_id", "dataset", "verdict", "explanation")
 
 
 @dataclass(frozen=True)
@@ -642,11 +644,15 @@ class SessionsMixin(StoreBase):
             return GoldImportCounts(len(marks) - len(existing), len(existing) - unchanged, unchanged)
 
     def gold_marks(self, dataset: str | None = None, comparison_id: int | None = None) -> pd.DataFrame:
-        """comparison_id, dataset, verdict, explanation of the gold comparisons (of one dataset, or of one
-        comparison), for listings across datasets (``judge-studio gold list``, REST ``/gold``); an unknown
-        dataset is refused (``StoreNotFound``) rather than listed as empty."""
+        """``gold_rows`` as a DataFrame of ``GOLD_COLUMNS``."""
         import pandas as pd
 
+        return pd.DataFrame(self.gold_rows(dataset, comparison_id), columns=list(GOLD_COLUMNS))
+
+    def gold_rows(self, dataset: str | None = None, comparison_id: int | None = None) -> list[dict[str, Any]]:
+        """comparison_id, dataset, verdict, explanation (``GOLD_COLUMNS``) of the gold comparisons (of one dataset,
+        or of one comparison), in id order, as plain rows (``judge-studio gold list`` loads no pandas); an unknown
+        dataset is refused (``StoreNotFound``) rather than listed as empty."""
         query = (
             select(GoldLabel.comparison_id, Dataset.name.label("dataset"), GoldLabel.verdict, GoldLabel.explanation)
             .join(Comparison, GoldLabel.comparison_id == Comparison.id)
@@ -660,8 +666,7 @@ class SessionsMixin(StoreBase):
         with self._read() as session:
             if dataset and session.scalar(select(Dataset.id).where(Dataset.name == dataset)) is None:
                 raise StoreNotFound(f"There is no dataset {dataset!r}.")
-            rows = session.execute(query).mappings().all()
-        return pd.DataFrame(rows, columns=["comparison_id", "dataset", "verdict", "explanation"])
+            return [dict(row) for row in session.execute(query).mappings().all()]
 
     def gold(self, comparison_id: int) -> tuple[str, str] | None:
         """(verdict, explanation) when the comparison is gold, else None."""

@@ -87,8 +87,11 @@ def open_store(location: str | Path, *, reading: bool = False) -> Store:
     ``read_only_note`` says so (s14: a read-only snapshot could not even be exported)."""
     text = str(location)
     storage.remember(text)
-    if reading and (path := storage.sqlite_path(text)) is not None and path.is_file() and not storage.writable(path):
-        return _open_read_only(path)
+    if (path := storage.sqlite_path(text)) is not None and path.is_file() and not storage.writable(path):
+        store = _open_read_only(path)  # a database behind the migrations is refused here, in one line
+        if reading:
+            return store
+        store.close()  # a writing command: its first write says the folder is read-only
     # a new SQLite file is made 0600 in folders made 0700 by make_engine (db.private_sqlite_file)
     url = text if "://" in text else sqlite_url(text)
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
@@ -117,23 +120,49 @@ def open_store(location: str | Path, *, reading: bool = False) -> Store:
 
 
 def _open_read_only(path: Path) -> Store:
-    """The SQLite file at ``path`` opened for reading only (``storage.read_only_url``), migrations skipped."""
-    from sqlalchemy import text as sql
+    """The SQLite file at ``path`` opened for reading only (``storage.read_only_url``), migrations skipped. A database
+    at another revision than this version's newest cannot be read by it (s18 upgrader: every figure failed with a
+    70-line traceback on an archived older snapshot) and cannot be upgraded here: refused in one line
+    (``behind_refusal``)."""
+    from annotation_store.db import stored_revision
 
     engine = make_engine(storage.read_only_url(path))
-    with engine.connect() as connection:
-        revision = connection.execute(sql("SELECT version_num FROM alembic_version")).scalar()
+    try:
+        revision = stored_revision(engine)
+    except Exception:
+        engine.dispose()
+        raise
+    if revision != (head := _head_revision()):
+        engine.dispose()
+        raise StoreError(behind_refusal(path, revision, head))
     store = Store(engine)
-    older = (
-        ""
-        if revision == _head_revision()
-        else f" (its tables are of an older version, {revision}: some figures may fail)"
-    )
     store.read_only_note = (
         f"Opened {path} read-only: its folder or file is not writable, so nothing is written and the database was "
-        f"not migrated{older}."
+        "not migrated."
     )
     return store
+
+
+def behind_refusal(path: Path, revision: str | None, head: str | None) -> str:
+    """Why a read-only database at ``revision`` is not opened by a version whose newest migration is ``head``, and
+    what to do."""
+    from annotation_store.db import known_revision
+
+    where = f"The database {path} is read-only here"
+    if revision is None:
+        return f"{where} and holds no Judge Studio tables (no migration recorded): nothing was read."
+    if not known_revision(revision):
+        return (
+            f"{where} and is at migration {revision}, made by a newer version of Judge Studio than this one "
+            f"(which knows migrations up to {head}): nothing was read. Open it with that newer version."
+        )
+    return (
+        f"{where}, and its tables are at migration {revision} while this version of Judge Studio needs {head}: it "
+        f"cannot be upgraded where it cannot be written, and nothing was read. Copy it to a folder you can write to "
+        f"(judge-studio backup /writable/folder/judge-studio.sqlite3 --home {path.parent}) and run the command with "
+        "--home /writable/folder: the copy is upgraded there, the original stays as it is. Or open it with the "
+        "version of Judge Studio that made it."
+    )
 
 
 def _head_revision() -> str | None:

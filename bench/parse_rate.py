@@ -24,9 +24,9 @@ from judge_runtime import PairCase, load_judge  # noqa: E402
 
 DESIGNED_ORDER = ["atlas-13b-chat", "borealis-7b-dpo", "verbose-7b-sft", "cirrus-3b-base", "drizzle-1b"]
 VARIANTS = {
-    "pandalm/generate": {"profile": "pandalm"},
-    "mtbench-pair/generate": {"profile": "mtbench-pair"},
-    "judgelm/generate": {"profile": "judgelm"},
+    "pandalm/generate": {"profile": "pandalm", "verdict_mode": "generate"},
+    "mtbench-pair/generate": {"profile": "mtbench-pair", "verdict_mode": "generate"},
+    "judgelm/generate": {"profile": "judgelm", "verdict_mode": "generate"},
     "pandalm/constrained": {"profile": "pandalm", "verdict_mode": "constrained", "both_orders": False},
     "pandalm/constrained+both-orders": {"profile": "pandalm", "verdict_mode": "constrained", "both_orders": True},
 }

@@ -168,6 +168,8 @@ def _interrupted(*, terminated: bool = False) -> NoReturn:
     notes = ""
     with suppress(Exception):  # a note that fails leaves the line as it was
         notes = "".join(f" {note()}" for note in INTERRUPT_NOTES)
+        if (db := sys.modules.get("annotation_store.db")) is not None and (upgrading := db.upgrade_interrupted_note()):
+            notes += f" {upgrading}"  # Ctrl-C during a database upgrade: the database was left as it was
     with suppress(OSError, ValueError, RuntimeError):  # a broken pipe, or stderr mid-write: exit all the same
         print(
             f"{newline}judge-studio: {'stopped (SIGTERM)' if terminated else 'interrupted'}.{notes}",

@@ -75,10 +75,25 @@ def add_progress_flag(parser: argparse.ArgumentParser) -> None:
     )
 
 
+#: ``metrics --format``: the summary text, every figure as one JSON object, or one CSV row per judge run
+#: (``orchestration.metrics.metrics_csv``; s18 notebook finding 10). Plain data: ``metrics --help`` loads no pandas.
+METRICS_FORMATS = ("text", "json", "csv")
+
+
 def add_metrics(parser: argparse.ArgumentParser) -> None:
     add_settings(parser, "metrics")
     parser.add_argument("--dataset", required=True, help="dataset name")
-    parser.add_argument("--json", action="store_true", help="print one JSON object with every figure")
+    shape = parser.add_mutually_exclusive_group()
+    shape.add_argument("--json", action="store_true", help="print one JSON object with every figure (--format json)")
+    shape.add_argument(
+        "--format",
+        type=lambda name: name.strip().lower(),
+        choices=METRICS_FORMATS,
+        help="text (the summary; default), json (every figure, as REST /api/v1/metrics returns them) or csv (one "
+        "row per judge run with its headline figures: accuracy and interval, kappa, uncertain, position and length "
+        "bias; the columns are in the README); default from the output's suffix (.json, .csv), else text",
+    )
+    parser.add_argument("--output", "-o", help="file to write (default: standard output)")
     parser.add_argument("--baseline", help="model for win rates (default: the model in every comparison, if any)")
     add_labels_from(parser)
 
@@ -298,8 +313,9 @@ def _report_options(args: argparse.Namespace) -> dict[str, Any]:
 
 def metrics_command(settings: Settings, args: argparse.Namespace) -> None:
     from orchestration.datasets import format_report
-    from orchestration.metrics import metrics_report
+    from orchestration.metrics import metrics_csv, metrics_report
 
+    fmt = metrics_format(args)
     options = _report_options(args)
     store = open_for_reading(settings)
     try:
@@ -308,13 +324,34 @@ def metrics_command(settings: Settings, args: argparse.Namespace) -> None:
     finally:
         store.close()
     unjudged = not report.get("counts", {}).get("judge_runs") and not report.get("pairwise_note")
+    if fmt == "json":
+        text = json.dumps(report, ensure_ascii=False, allow_nan=False) + "\n"
+    elif fmt == "csv":  # one row per judge run; a dataset without one: the header alone, the next step on stderr
+        text = metrics_csv(report)
+        if unjudged:
+            print(no_judge_note(args.dataset, "metrics"), file=sys.stderr)
+    else:  # the next step, as `report` names it (s15 novice, finding 9)
+        text = terminal_lines(format_report(report) + (f"\n{no_judge_note(args.dataset, 'metrics')}" * unjudged)) + "\n"
+    if args.output:
+        with open(args.output, "w", encoding="utf-8", newline="") as out:
+            out.write(text)
+        print(f"Wrote the metrics of {args.dataset!r} ({fmt}) to {args.output}.", file=sys.stderr)
+        return
     try:
-        if args.json:
-            print(json.dumps(report, ensure_ascii=False, allow_nan=False))
-        else:  # the next step, as `report` names it (s15 novice, finding 9)
-            print(terminal_lines(format_report(report) + (f"\n{no_judge_note(args.dataset, 'metrics')}" * unjudged)))
+        sys.stdout.write(text)
+        sys.stdout.flush()
     except BrokenPipeError:
         reader_left()
+
+
+def metrics_format(args: argparse.Namespace) -> str:
+    """``--format``, else json with ``--json``, else the one the output's suffix names (.json, .csv), else text."""
+    if args.format:
+        return str(args.format)
+    if args.json:
+        return "json"
+    suffix = os.path.splitext(args.output or "")[1].lower()
+    return {".json": "json", ".csv": "csv"}.get(suffix, "text")
 
 
 def terminal_lines(text: str) -> str:

@@ -363,16 +363,17 @@ def _nothing(what: str, dataset: str | None) -> str:
     return f"No {what}" + (f" in dataset {_printable(dataset)!r}." if dataset else ".")
 
 
-def _listing(marks: Any, as_json: bool, dataset: str | None) -> str:
-    """``gold list``'s output: a table for people, or a JSON list for scripts (explanations whole)."""
+def _listing(marks: list[dict[str, Any]], as_json: bool, dataset: str | None) -> str:
+    """``gold list``'s output (``gold_listed``'s rows): a table for people, or a JSON list for scripts
+    (explanations whole)."""
     rows = [
         {
-            "comparison_id": int(r.comparison_id),
-            "dataset": r.dataset,
-            "verdict": r.verdict,
-            "explanation": r.explanation,
+            "comparison_id": int(r["comparison_id"]),
+            "dataset": r["dataset"],
+            "verdict": r["verdict"],
+            "explanation": r["explanation"],
         }
-        for r in marks.itertuples(index=False)
+        for r in marks
     ]
     if as_json:
         return json.dumps(rows, ensure_ascii=False)
@@ -466,21 +467,27 @@ def import_counts(added: int, updated: int, unchanged: int, noun: str) -> str:
 
 
 def gold_command(settings: Settings, args: argparse.Namespace) -> None:
-    """Run one ``gold`` subcommand through the Admin desk, acting as admin (``Access.local_admin``)."""
-    from orchestration import AdminDesk, Studio
-    from orchestration.admin import removed_gold_note
+    """Run one ``gold`` subcommand through the Admin desk, acting as admin (``Access.local_admin``); ``gold list``
+    reads plain rows (``orchestration.catalog.gold_listed``) and loads no pandas, as ``users list`` does."""
     from orchestration.stores import open_data_store
 
     store = open_data_store(settings)
     try:
+        if args.gold_command == "list":
+            from orchestration.access import Access
+            from orchestration.catalog import gold_listed
+
+            print(_listing(gold_listed(Access(store).local_admin(), None, args.dataset), args.json, args.dataset))
+            return
+        from orchestration import AdminDesk, Studio
+        from orchestration.admin import removed_gold_note
+
         studio = Studio(settings, store=store)
         studio.access = studio.access.local_admin()  # the command line acts as admin, as `users` does
         desk, actor = AdminDesk(studio), None
         task = args.gold_command
         if task == "responses":
             _responses_command(settings, desk, args)
-        elif task == "list":
-            print(_listing(desk.gold_marks(actor, args.dataset), args.json, args.dataset))
         elif task == "set":
             desk.set_gold(actor, args.comparison_id, args.verdict, args.explanation)
             print(f"Comparison #{args.comparison_id} is gold: the answer is {args.verdict}.")

@@ -223,15 +223,25 @@ def build_parser(commands: Iterable[str] | None = None) -> argparse.ArgumentPars
 
 
 class _Version(argparse.Action):
-    """``judge-studio --version``: "judge-studio 0.1.0", read from the installed package's metadata when asked (no
-    heavy module is loaded; s18 notebook 8: it printed serve's usage and an error)."""
+    """``judge-studio --version``: "judge-studio 0.18.0 (database schema 0022)": the package's version from its
+    metadata and the migration it brings a database to, read when asked (no heavy module is loaded; s18 notebook 8:
+    it printed serve's usage and an error)."""
 
     def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kwargs: Any) -> None:
         super().__init__(option_strings, dest=dest, default=argparse.SUPPRESS, nargs=0, **kwargs)
 
     def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> NoReturn:
-        print(f"judge-studio {installed_version()}")  # on standard output, as argparse's own "version" action
+        print(f"judge-studio {installed_version()}{schema_shown()}")  # on standard output, as argparse's own action
         parser.exit()
+
+
+def schema_shown() -> str:
+    """ " (database schema 0022)": the migration this version brings a database to (what a read-only or older
+    database is compared with), read from the migration files without Alembic; '' when that cannot be read."""
+    from annotation_store.db import head_revision  # SQLAlchemy only: no pandas, no Alembic
+
+    head = head_revision()
+    return f" (database schema {head})" if head else ""
 
 
 def installed_version() -> str:

@@ -23,7 +23,16 @@ def add_sessions(parser: argparse.ArgumentParser) -> None:
     parser.description = (
         "Annotation sessions: create one, say who may work in it, how much each person labelled and when."
     )
-    tasks = parser.add_subparsers(dest="sessions_command", required=True, metavar="{create,members,activity}")
+    tasks = parser.add_subparsers(dest="sessions_command", required=True, metavar="{list,create,members,activity}")
+    listing = tasks.add_parser(
+        "list",
+        help="every session: dataset, kind, open or closed, open to everyone or members only, items done of total",
+        description="Every annotation session, open or closed, oldest first, as the Admin page's sessions table "
+        "lists them: its dataset, kind (pairwise, or grading with its scale), open or closed, who may work in it "
+        "(everyone, or members only: `sessions members NAME`), and items done of total (each with the session's "
+        "overlap of answers; gold checks apart).",
+    )
+    add_settings(listing, "sessions list")
     add_create(tasks)  # ``sessions create`` (cli/session_create.py)
     add_members(tasks)  # ``sessions members`` (cli/session_members.py)
     activity = tasks.add_parser(
@@ -49,11 +58,14 @@ def add_sessions(parser: argparse.ArgumentParser) -> None:
 
 
 def sessions_command(settings: Settings, args: argparse.Namespace) -> None:
-    """Run ``sessions activity`` (or ``sessions members``: cli/session_members.py)."""
+    """Run ``sessions list`` or ``sessions activity`` (``members``: cli/session_members.py; ``create``:
+    cli/session_create.py)."""
     if args.sessions_command == "members":
         return members_command(settings, args)
     if args.sessions_command == "create":
         return create_command(settings, args)
+    if args.sessions_command == "list":
+        return list_command(settings)
     from orchestration.activity import activity_csv, activity_json, activity_text, day_of, read_activity
 
     since = day_of(args.since, "--since") if args.since else None
@@ -70,3 +82,23 @@ def sessions_command(settings: Settings, args: argparse.Namespace) -> None:
         return
     writers = {"csv": activity_csv, "json": activity_json}  # the data as stored (JSON escapes control characters)
     print(writers[args.format](found).rstrip("\n"))
+
+
+def list_command(settings: Settings) -> None:
+    """Run ``sessions list``: the sessions as a table (``orchestration.session_admin.sessions_listed``, the Admin
+    table's read), reading only; names come from imported files and the Admin form: no control characters."""
+    from cli.data import terminal_lines
+    from orchestration import Access
+    from orchestration.session_admin import SESSION_LIST_HEADERS, sessions_list_rows, sessions_listed
+
+    store = open_for_reading(settings)
+    try:
+        rows = sessions_list_rows(sessions_listed(Access(store).local_admin(), None))
+    finally:
+        store.close()
+    if not rows:
+        print("No sessions yet: make one on the Admin page or with `judge-studio sessions create`.")
+        return
+    cells = [SESSION_LIST_HEADERS, *(tuple(terminal_lines(cell).replace("\n", " ") for cell in row) for row in rows)]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(SESSION_LIST_HEADERS))]
+    print("\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells))

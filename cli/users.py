@@ -303,11 +303,11 @@ def add_invite_commands(tasks: argparse._SubParsersAction) -> None:  # type: ign
 
 
 def invite_command(admin: Access, args: argparse.Namespace) -> None:
-    from orchestration.admin import invite_summary, open_invites, revoke_invite
-
     if args.users_command == "invites":
-        print(invites_text(open_invites(admin, None)))
+        print(invites_text(admin.open_invites(None)))  # `Access`'s, not the Admin desk's: no pandas (s18 leftovers)
         return
+    from orchestration.admin import invite_summary, revoke_invite
+
     gone = revoke_invite(admin, None, args.id)
     print(f"Revoked invite #{gone.id} ({invite_summary(gone)}): it no longer works.")
 

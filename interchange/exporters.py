@@ -76,6 +76,7 @@ from annotation_store.guidelines import version_at
 from annotation_store.store import Store, StoreError
 from annotation_store.views import ResponseView
 from errors import InvalidInput
+from interchange.formats import EXPORT_FORMAT_COLUMN, WIDE_EXPORT_FORMAT
 
 EXPORT_KINDS = ("labels", "wide", "dpo", "judgments", "ratings")
 EXPORT_FORMATS = ("jsonl", "csv", "parquet")
@@ -121,12 +122,17 @@ MARGIN_COLUMN = "margin"
 class OptionWords:
     """How one surface names the export options its notes point at (the command line's flags by default; REST's
     query parameters and the Admin page's boxes are theirs: fix18b, review 18b finding 3). ``min_labels`` holds
-    ``{n}``; ``keep_empty`` is the whole hint on keeping the pairs an empty response left out of a DPO export."""
+    ``{n}``; ``keep_empty`` is the whole hint on keeping the pairs an empty response left out of a DPO export.
+    ``labels_from``, ``min_labels_name`` (the option without a value) and ``kinds`` (the export kinds an option
+    applies to, ``{kinds}``) name the options in the errors of a filter the kind cannot apply (``_check_people``)."""
 
     exclude: str = "--exclude-annotator"
     min_labels: str = "--min-labels {n}"
     margin: str = "--uncertain-margin"
     keep_empty: str = "keep them with --keep-empty"
+    labels_from: str = "--labels-from"
+    min_labels_name: str = "--min-labels"
+    kinds: str = "--kind {kinds}"
 
 
 #: The command line's words (``judge-studio export``'s flags).
@@ -632,7 +638,9 @@ def items_wide(
     when it has none; always with the run id, ``_run_names``), plus ``judge:<model> #<run id>:swapped`` for runs
     that also judged the swapped order, and ``judge:<model> #<run id>:p_1`` / ``:p_2`` / ``:p_tie`` for runs with
     probabilities (``...:swapped:p_1`` ... for the swapped order's), ``annotator_kinds`` (each annotator's kind,
-    as JSON text: the same on every row, so ``import`` restores the kinds), ``margin`` (the uncertain margin the
+    as JSON text: the same on every row, so ``import`` restores the kinds), ``export_format`` (2 on every row:
+    ``import`` then knows a CSV cell's leading ``'`` before = + - @ tab CR or ``'`` is the export's guard,
+    ``neutralize``; a file without it is read as written), ``margin`` (the uncertain margin the
     judge columns were read with; empty without judge runs), and last the ADJUDICATION_FIELDS. Empty cells: no
     label (no adjudication). ``people``: whose labels are read (their columns, the majority and ``n_labels``);
     ``min_labels`` is applied by ``export_table``.
@@ -680,6 +688,7 @@ def items_wide(
         row["people_label"] = settled["adjudication"] or majority.get(comparison_id)
         row["n_labels"] = int(counts.get(comparison_id, 0))
         row["annotator_kinds"] = kinds
+        row[EXPORT_FORMAT_COLUMN] = WIDE_EXPORT_FORMAT
         row[MARGIN_COLUMN] = margin if names else None
         for run_id, name in names.items():
             row[f"judge:{name}"] = judged.get((comparison_id, run_id, False))
@@ -748,7 +757,12 @@ class DpoPairs:
 
 
 def _preferences(
-    store: Store, dataset: str, source: str, margin: float = UNCERTAIN_MARGIN, labels: pd.DataFrame | None = None
+    store: Store,
+    dataset: str,
+    source: str,
+    margin: float = UNCERTAIN_MARGIN,
+    labels: pd.DataFrame | None = None,
+    words: OptionWords = CLI_WORDS,
 ) -> pd.DataFrame:
     """The verdict that counts per comparison: the people's label (the majority of ``labels``, default every
     counted label, or a reviewer's adjudication where there is one: ``analysis.aggregation.settle``), or one
@@ -758,8 +772,8 @@ def _preferences(
         labels = store.labels(dataset) if labels is None else labels
         if labels.empty and final.empty and not store.labels(dataset).empty:
             raise NothingToExport(
-                f"No label of dataset {dataset!r} is left after --labels-from / --exclude-annotator, so there is no "
-                "majority preference to export as DPO pairs."
+                f"No label of dataset {dataset!r} is left after {words.labels_from} / {words.exclude}, so there is "
+                "no majority preference to export as DPO pairs."
             )
         if labels.empty and final.empty:
             verdicts = store.judge_verdicts(dataset)
@@ -818,7 +832,7 @@ def dpo_pairs(
         given.setdefault(int(label["comparison_id"]), []).append(str(label["verdict"]))
     rows: list[dict[str, Any]] = []
     dropped = too_few = 0
-    for preference in _records(_preferences(store, dataset, source, margin, labels)):
+    for preference in _records(_preferences(store, dataset, source, margin, labels, people.words)):
         if preference["verdict"] not in ("1", "2"):
             continue
         votes = given.get(int(preference["comparison_id"]), [])
@@ -885,6 +899,7 @@ def _writable(kind: Any) -> bool:
 #: rating may be fractional (``rating_mode`` "expected"), a person's is a whole number.
 COLUMN_TYPES: dict[str, str] = {
     **dict.fromkeys(["comparison_id", "response_id", "run_id", "scale", "n_labels", "guideline_version"], "int"),
+    **dict.fromkeys([EXPORT_FORMAT_COLUMN], "int"),
     **dict.fromkeys(["confidence", "time_on_item_ms", "first_rating", "gold_low", "gold_high", "version"], "int"),
     **dict.fromkeys(["swapped", "skipped", "gold", "imported", "set_aside", "flagged"], "bool"),
     **dict.fromkeys([*PROBABILITY_COLUMNS, "rating", "rating_sd", "agreement", MARGIN_COLUMN], "float"),
@@ -896,6 +911,7 @@ _CONVERT: dict[str, Any] = {"int": int, "bool": bool, "float": float}
 #: The columns of ``wide`` that every dataset has (its per-annotator and per-run columns come between) and of ``dpo``.
 WIDE_COLUMNS = ["comparison_id", "dataset", "prompt_key", "category", "instruction", "input", "reference", "model1"]
 WIDE_COLUMNS += ["model2", "response1", "response2", "majority", "people_label", "n_labels", "annotator_kinds"]
+WIDE_COLUMNS += [EXPORT_FORMAT_COLUMN]
 DPO_COLUMNS = ["prompt", "chosen", "rejected", "chosen_model", "rejected_model", "comparison_id", "dataset"]
 DPO_COLUMNS += ["prompt_key", "category", "source", "adjudicated_by", "n_labels", "agreement", MARGIN_COLUMN]
 
@@ -1189,14 +1205,24 @@ PEOPLE_KINDS = ("labels", "wide", "dpo")
 
 
 def _check_people(kind: str, people: PeopleFilter) -> None:
-    """Refuse a ``PeopleFilter`` an export kind cannot apply (it would be silently ignored)."""
+    """Refuse a ``PeopleFilter`` an export kind cannot apply (it would be silently ignored), naming the options in
+    the words of the surface that asked (``people.words``: the CLI's flags, REST's parameters, the page's boxes)."""
+    words = people.words
     if people.min_labels < 0:
-        raise InvalidInput(f"--min-labels must be 0 or more, not {people.min_labels}.")
+        raise InvalidInput(f"{_opening(words.min_labels_name)} must be 0 or more, not {people.min_labels}.")
     if people.min_labels and kind not in ("wide", "dpo"):
-        raise InvalidInput(f"--min-labels applies to --kind wide and dpo, not {kind}.")
+        kinds = words.kinds.format(kinds="wide and dpo")
+        raise InvalidInput(f"{_opening(words.min_labels_name)} applies to {kinds}, not {kind}.")
     if people.picks and kind in EXPORT_KINDS and kind not in PEOPLE_KINDS:
-        what = "--labels-from" if people.scope != ALL else "--exclude-annotator"
-        raise InvalidInput(f"{what} applies to --kind labels, wide and dpo (people's pairwise labels), not {kind}.")
+        what = words.labels_from if people.scope != ALL else words.exclude
+        kinds = words.kinds.format(kinds="labels, wide and dpo")
+        raise InvalidInput(f"{_opening(what)} applies to {kinds} (people's pairwise labels), not {kind}.")
+
+
+def _opening(word: str) -> str:
+    """An option's name opening a sentence: the Admin page's 'the "leave out" box' with a capital T; a flag or a
+    parameter name as it is typed."""
+    return "The" + word[3:] if word.startswith("the ") else word
 
 
 def export_rows(

@@ -30,6 +30,12 @@ IMPORT_FORMATS: dict[str, str] = {
     "hhh-alignment": "HHH alignment human-preference pairs from Prometheus grading prompts (hhh_alignment_eval.json)",
 }
 
+#: The wide export's format column and its value (s18): a CSV wide export with ``export_format`` 2 or more put one
+#: apostrophe before every cell starting with = + - @ tab CR or ``'`` (``interchange.exporters.neutralize``), so the
+#: import takes exactly that one off; a file without it (exported before s18) is read as written.
+EXPORT_FORMAT_COLUMN = "export_format"
+WIDE_EXPORT_FORMAT = 2
+
 #: The extensions that say which format a file is in; any other (.json above all) can be one of several.
 FORMAT_OF_SUFFIX = {".csv": "csv", ".jsonl": "jsonl"}
 

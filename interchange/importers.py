@@ -19,8 +19,9 @@ Formats (``IMPORT_FORMATS``):
 * ``jsonl`` / ``csv``: any table, with a column mapping. A file made by ``export --kind wide`` is read by
   itself (``WIDE_EXPORT_COLUMNS``): ``prompt_key`` as the key, every ``label:NAME`` column as NAME's labels,
   every ``judge:MODEL #N`` column (with ``:swapped`` and the probabilities) as one judge run, and
-  ``annotator_kinds`` as the kinds of the annotators it creates. Every column an import does not read is
-  named in its summary ("Columns not read: ...").
+  ``annotator_kinds`` as the kinds of the annotators it creates; in a CSV with ``export_format`` 2 (s18 on) the
+  export's formula guard is taken off every cell (``_unguard``; an older file is read as written). Every column an
+  import does not read is named in its summary ("Columns not read: ...").
 
 Judge outputs become judge runs whose fingerprint names the released outputs and the file, e.g.
 ``{"model": "PandaLM-7B (released outputs)", "profile": "imported (PandaLM file layout)", "source":
@@ -58,7 +59,7 @@ from annotation_store.batch_import import (
     ImportVerdict,
 )
 from annotation_store.store import Store, StoreError
-from interchange.formats import FILE_FORMATS, judge_of_file
+from interchange.formats import EXPORT_FORMAT_COLUMN, FILE_FORMATS, WIDE_EXPORT_FORMAT, judge_of_file
 
 PANDALM_DATASET = "pandalm-testset-v1"
 LLMBAR_DATASET = "llmbar-mt-bench"
@@ -1536,6 +1537,22 @@ def _word(value: Any) -> str:
 
 
 @dataclass(frozen=True)
+class TableFieldWords:
+    """How a table import's refusals name the options that would fix them, on the surface that asked: by default
+    the command line's flags and the Admin page's fields (both see these messages); REST's form fields are its own
+    (``orchestration.admin.REST_FIELDS``). ``mapped``: mapping a field (``{field}``) to a column; ``named``: naming
+    a response's model (``{field}`` model1 or model2, ``{n}`` 1 or 2); ``judge``: naming the judge."""
+
+    mapped: str = "command line: --map {field}=COLUMN; Admin page: {field}=COLUMN in the column mapping"
+    named: str = "command line: --{field} NAME; Admin page: 'Model {n} name'"
+    judge: str = "command line: --judge NAME; Admin page: 'Judge name'"
+
+
+#: The command line's and the Admin page's words (``TableFieldWords``' defaults).
+TABLE_WORDS = TableFieldWords()
+
+
+@dataclass(frozen=True)
 class _TableColumns:
     """How a generic table is read: the column mapping and the constants standing in for columns."""
 
@@ -1545,6 +1562,7 @@ class _TableColumns:
     annotator: str
     judge: str | None
     words: Mapping[str, str]
+    said: TableFieldWords = TABLE_WORDS  # how the refusals name the options (the surface's words)
 
     @property
     def people(self) -> list[tuple[str, str]]:
@@ -1573,9 +1591,7 @@ class _TableColumns:
                 "field to its own column); nothing was imported."
             )
         if "verdict" in mapping and not self.judge:
-            raise StoreError(
-                "A verdict column needs the judge's name (command line: --judge NAME; Admin page: 'Judge name')."
-            )
+            raise StoreError(f"A verdict column needs the judge's name ({self.said.judge}).")
 
     def by_name(self, columns: Sequence[str]) -> tuple[_TableColumns, list[str]]:
         """The mapping completed with the file's columns named exactly like a field (``instruction``,
@@ -1610,10 +1626,12 @@ class _TableColumns:
             raise StoreError(_unmapped(source, missing, columns, [c for c in columns if c not in used]))
         for field, constant in (("model1", self.model1), ("model2", self.model2)):
             if field not in mapping and not constant:
+                mapped, named = (
+                    words.format(field=field, n=field[-1]) for words in (self.said.mapped, self.said.named)
+                )
                 raise StoreError(
-                    f"Say which model wrote response {field[-1]}: map {field} to a column "
-                    f"(command line: --map {field}=COLUMN; Admin page: {field}=COLUMN in the column mapping) "
-                    f"or name the model (command line: --{field} NAME; Admin page: 'Model {field[-1]} name')."
+                    f"Say which model wrote response {field[-1]}: map {field} to a column ({mapped}) "
+                    f"or name the model ({named})."
                 )
 
 
@@ -1884,10 +1902,12 @@ def read_table(
     annotator: str = "imported",
     judge: str | None = None,
     label_words: Mapping[str, str] | None = None,
+    said: TableFieldWords = TABLE_WORDS,
 ) -> ParsedTable:
-    """Read and check a generic table (see ``import_table``) without touching the store."""
+    """Read and check a generic table (see ``import_table``) without touching the store; ``said``: how its
+    refusals name the options (the command line's and the Admin page's unless the caller's surface says)."""
     words = {k.lower(): v for k, v in (label_words or LABEL_WORDS).items()}
-    given = _TableColumns(mapping, model1, model2, annotator, judge, words)
+    given = _TableColumns(mapping, model1, model2, annotator, judge, words, said)
     given.check()
     file, records = _read(Path(path), lambda found: _table_records(found, file_format))
     found = _file_columns(records)
@@ -2003,7 +2023,12 @@ class _WideExport:
     def read_columns(self) -> set[str]:
         """The columns this reading consumes beyond the mapping: the judges' (both orders, probabilities)."""
         orders = [order for column in self.judges for order in (column, f"{column}:swapped")]
-        return {"annotator_kinds", *orders, *(f"{order}:{p}" for order in orders for p in PROBABILITY_COLUMNS)}
+        return {
+            "annotator_kinds",
+            EXPORT_FORMAT_COLUMN,
+            *orders,
+            *(f"{order}:{p}" for order in orders for p in PROBABILITY_COLUMNS),
+        }
 
 
 def _wide_probability(record: _Record, column: str) -> float | None:
@@ -2051,15 +2076,39 @@ def _wide_kinds(record: _Record) -> dict[str, str]:
 
 
 #: How a cell the CSV export guarded starts (``exporters.neutralize``): the apostrophe it puts before a cell a
-#: spreadsheet would run as a formula, or before a text's own leading apostrophe (s18). Exactly that one apostrophe
-#: is taken off on import, so export, import, export gives the same file; a text's own apostrophe before a plain
-#: letter (``'quoted``, as a file exported before s18 holds it unguarded) is kept.
+#: spreadsheet would run as a formula, or (from s18, ``export_format`` 2) before a text's own leading apostrophe.
 _GUARDED = tuple(f"'{prefix}" for prefix in ("=", "+", "-", "@", "\t", "\r", "'"))
+#: The guards of a file without ``export_format`` (exported before s18): before a would-be formula only.
+_OLD_GUARDED = _GUARDED[:-1]
+_TEXT_FIELDS = ("instruction", "input", "reference", "response1", "response2")
+
+
+def _export_format(records: Sequence[_Record]) -> int | None:
+    """The wide export's ``export_format`` (the first row's; None when the file has none or it is not a number)."""
+    value = records[0].data.get(EXPORT_FORMAT_COLUMN) if records else None
+    try:
+        return int(str(value).strip()) if value not in (None, "") else None
+    except ValueError:
+        return None
 
 
 def _unguard(records: Sequence[_Record]) -> str:
-    """Take the CSV export's formula guard off every cell of a CSV wide export that has it (one leading ``'``
-    before = + - @ tab CR or another ``'``), in place; the note says how many cells had it ("" for none)."""
+    """Take the CSV export's formula guard off every cell of a CSV wide export that has it, in place, when the file
+    says it was written with it (``export_format`` 2 or more: one leading ``'`` before = + - @ tab CR or another
+    ``'`` is always the export's). A file without it (exported before s18, when a text's own leading ``'`` was not
+    doubled, so a guard cannot be told from the text's own) is kept as written, as then. The note says which rule
+    was applied and how many cells it concerns ("" for none)."""
+    version = _export_format(records)
+    if version is None or version < WIDE_EXPORT_FORMAT:
+        texts = [r.data[c] for r in records for c in _TEXT_FIELDS if isinstance(r.data.get(c), str)]
+        kept = sum(1 for text in texts if text.startswith(_OLD_GUARDED))
+        if not kept:
+            return ""
+        return (
+            f"{counted(kept, 'text')} start with an apostrophe before = + - @ (a spreadsheet formula guard, or the "
+            f"text's own): kept as written, since this file has no {EXPORT_FORMAT_COLUMN} column (a wide export "
+            "from before session 18 did not mark its guards); import the JSONL export for the exact texts."
+        )
     cells = 0
     for record in records:
         for column, value in record.data.items():
@@ -2070,7 +2119,8 @@ def _unguard(records: Sequence[_Record]) -> str:
         return ""
     return (
         f"{counted(cells, 'cell')} started with the apostrophe the CSV export puts before = + - @ or ' (a "
-        "spreadsheet formula guard): that one apostrophe was removed, so the texts are as they were exported."
+        f"spreadsheet formula guard; the file's {EXPORT_FORMAT_COLUMN} {version} says so): that one apostrophe was "
+        "removed, so the texts are as they were exported."
     )
 
 
@@ -2098,6 +2148,7 @@ def import_table(
     annotator: str = "imported",
     judge: str | None = None,
     label_words: Mapping[str, str] | None = None,
+    said: TableFieldWords = TABLE_WORDS,
 ) -> ImportSummary:
     """Any JSONL / CSV (or JSON list) file, given which column holds which field.
 
@@ -2122,6 +2173,7 @@ def import_table(
         annotator=annotator,
         judge=judge,
         label_words=label_words,
+        said=said,
     )
     return parsed.write(store, dataset)
 

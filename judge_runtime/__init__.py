@@ -6,11 +6,15 @@ Three lines::
     judge = load_judge()                      # the embedded SmolLM2 demo judge, on the CPU
     print(judge.judge(PairCase("Say hi", "Hi!", "Bye.")).parsed)
 
-``judge()`` counts a verdict as the command line does: constrained verdicts average both presentation orders
-(``JudgeSpec.both_orders``, on by default; ``load_judge(both_orders=False)`` judges the order given only), and a
-verdict whose top two probabilities lie less than ``uncertain_margin`` (0.1) apart has status "uncertain"
+``load_judge()`` picks the verdict mode as the command line does (``verdict_mode="auto"``, the default,
+``resolved_verdict_mode``): constrained verdicts (the verdict word from one forward pass) for the demo judge in a
+profile with verdict words first, such as the default ``pandalm``; generated, parsed text for any other model or
+profile (``verdict_mode="constrained"`` or ``"generate"`` chooses). ``judge()`` counts a verdict as the command
+line does: constrained verdicts average both presentation orders (``JudgeSpec.both_orders``, on by default;
+``load_judge(both_orders=False)`` judges the order given only; generated verdicts are read in the order given),
+and a verdict whose top two probabilities lie less than ``uncertain_margin`` (0.1) apart has status "uncertain"
 (``result.leaning`` keeps its lean). ``judge_many`` gives results as they are stored; ``with_outcome`` applies the
-rule to them.
+rule to them (again, at another margin, to a ``judge()`` result).
 
 Single-answer grading (MT-Bench, 1-10): ``load_judge(profile="mtbench-single").rate(SingleCase(...))``.
 A judge on an OpenAI-compatible server: ``load_judge(model="openai:<name>@http://host:port/v1")``.
@@ -27,7 +31,15 @@ standard error is a terminal (``progress=True``/``False`` forces it); each resul
 item's own time in its batch (``JudgeResult.latency_basis``).
 """
 
-from judge_runtime.base import DEFAULT_PROFILE, Judge, JudgeProgress, JudgeResult, JudgeSpec, with_outcome
+from judge_runtime.base import (
+    DEFAULT_PROFILE,
+    Judge,
+    JudgeProgress,
+    JudgeResult,
+    JudgeSpec,
+    resolved_verdict_mode,
+    with_outcome,
+)
 from judge_runtime.custom import CustomPrompt, VerdictRule
 from judge_runtime.engine import LocalJudge, PromptTooLong
 from judge_runtime.factory import load_judge, planned_fingerprint_key
@@ -78,6 +90,7 @@ __all__ = [
     "get_profile",
     "load_judge",
     "planned_fingerprint_key",
+    "resolved_verdict_mode",
     "profile_names",
     "with_outcome",
 ]

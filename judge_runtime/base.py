@@ -34,6 +34,8 @@ from judge_runtime.static_decode import DECODE_LOOPS, DEFAULT_PROMPT_BUCKETS
 
 DEFAULT_PROFILE = "pandalm"
 VERDICT_MODES = ("generate", "constrained")
+#: What ``JudgeSpec.verdict_mode`` accepts: a mode, or "auto" (``resolved_verdict_mode``).
+VERDICT_MODE_CHOICES = ("auto", *VERDICT_MODES)
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,10 @@ class JudgeSpec:
     decoding: str = "fast"
     max_new_tokens: int | None = 256
     seed: int = 0
-    verdict_mode: str = "generate"
+    # "generate" (parse the judge's own output), "constrained" (the verdict word from one forward pass) or "auto",
+    # as the command line: constrained for the demo judge in a profile with verdict words first, generate otherwise
+    # (``resolved_verdict_mode``, the one rule; ``load_judge`` resolves it, so a judge's spec holds the mode used).
+    verdict_mode: str = "auto"
     # constrained mode only: average the verdict probabilities over both presentation orders
     # (p(1) = mean of p(1) as shown and p(2) with the responses swapped), cancelling position bias. On by
     # default, as the command line, the app and the pipeline judge (s18 notebook 1: off, the README's three lines
@@ -185,7 +190,7 @@ class Judge(ABC):
             "both_orders": both_orders,
             "rating_mode": rating_mode,
         }
-        spec = replace(self.spec, **{k: v for k, v in changes.items() if v is not None})
+        spec = resolved_spec(replace(self.spec, **{k: v for k, v in changes.items() if v is not None}))
         if spec == self.spec:
             return self
         new_profile, new_decoding = checked_settings(spec)
@@ -315,12 +320,17 @@ class Judge(ABC):
 def with_outcome(result: JudgeResult, margin: float = UNCERTAIN_MARGIN) -> JudgeResult:
     """``result`` with the uncertain rule applied at ``margin`` (``analysis.verdicts.outcome``, the one rule of the
     command line, the pages, the exports and the pipeline): an uncertain verdict gets status "uncertain", no
-    verdict, and its lean in ``leaning``. Results without probabilities (generated verdicts) are never uncertain."""
+    verdict, and its lean in ``leaning``. Results without probabilities (generated verdicts) are never uncertain.
+    It may be applied again (``judge()``'s result at another margin): a result it made uncertain gets its verdict
+    back from ``leaning`` first, so the rule is always applied to the judge's own verdict (review 18c finding 3)."""
     from analysis.verdicts import UNCERTAIN, outcome
 
     if not 0 <= margin < 1:
         raise JudgeInputError(f"uncertain_margin must lie in [0, 1), got {margin}.")
     parsed = result.parsed
+    if result.uncertain_margin is not None and parsed.status == UNCERTAIN and result.leaning is not None:
+        parsed = replace(parsed, verdict=result.leaning, status="ok")  # the verdict the judge gave
+        result = replace(result, parsed=parsed, leaning=None)
     if outcome(parsed.verdict, parsed.status, result.probabilities, margin) != UNCERTAIN:
         return replace(result, uncertain_margin=margin)
     uncertain = replace(parsed, verdict=None, status="uncertain")  # analysis.verdicts.UNCERTAIN
@@ -353,8 +363,34 @@ def resolve_decoding(spec: JudgeSpec, profile: Profile) -> Decoding:
     )
 
 
+def resolved_verdict_mode(mode: str, model: str, profile: str) -> str:
+    """The verdict mode ``mode`` means for a judge ``model`` prompting with ``profile``: "generate" and
+    "constrained" as they are; "auto" is constrained for the demo judge in a profile whose verdict words come first
+    (it never writes a parseable verdict on its own), generate otherwise (MT-Bench's verdict comes last and JudgeLM
+    starts with scores, so the demo judge writes freely in those formats). The one rule of ``JudgeSpec``'s default,
+    the ``verdict_mode`` setting (``Settings.resolved_verdict_mode``), the command line and the app."""
+    if mode != "auto":
+        return mode
+    if model != DEMO_MODEL:
+        return "generate"
+    try:
+        words = get_profile(profile).verdict_words
+    except Exception:  # an unknown profile name: loading the judge reports it
+        return "generate"
+    return "constrained" if words is not None else "generate"
+
+
+def resolved_spec(spec: JudgeSpec) -> JudgeSpec:
+    """``spec`` with its verdict mode resolved (``resolved_verdict_mode``): what a judge is loaded and
+    fingerprinted with."""
+    mode = resolved_verdict_mode(spec.verdict_mode, spec.model, spec.profile)
+    return spec if mode == spec.verdict_mode else replace(spec, verdict_mode=mode)
+
+
 def checked_settings(spec: JudgeSpec) -> tuple[Profile, Decoding]:
-    """The profile and decoding of ``spec``, or :class:`JudgeInputError` saying what is wrong with it."""
+    """The profile and decoding of ``spec`` (its verdict mode resolved, ``resolved_spec``), or
+    :class:`JudgeInputError` saying what is wrong with it."""
+    spec = resolved_spec(spec)
     if spec.verdict_mode not in VERDICT_MODES:
         raise JudgeInputError(f"Unknown verdict mode {spec.verdict_mode!r}; choose one of {', '.join(VERDICT_MODES)}.")
     if spec.max_new_tokens is not None and spec.max_new_tokens < 1:

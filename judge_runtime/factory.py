@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from judge_runtime.base import VERDICT_MODES, Judge, JudgeSpec, checked_settings, resolve_decoding
+from judge_runtime.base import VERDICT_MODES, Judge, JudgeSpec, checked_settings, resolve_decoding, resolved_spec
 from judge_runtime.custom import CustomPrompt, register_custom
 from judge_runtime.engine import load_local_judge, plan_local_judge
 from judge_runtime.loading import JudgeLoadError, fingerprint_key, resolve_model_source
@@ -33,6 +33,7 @@ def load_judge(spec: JudgeSpec | None = None, *, custom_prompt: CustomPrompt | N
         overrides["profile"] = register_custom(custom_prompt)
     if overrides:
         spec = JudgeSpec(**{**spec.__dict__, **overrides})
+    spec = resolved_spec(spec)  # "auto" (the default): constrained for the demo judge, as the command line
     if spec.verdict_mode not in VERDICT_MODES:
         raise ValueError(f"Unknown verdict mode {spec.verdict_mode!r}; choose one of {', '.join(VERDICT_MODES)}.")
     if spec.decode_loop not in DECODE_LOOPS:
@@ -54,6 +55,7 @@ def planned_fingerprint_key(spec: JudgeSpec) -> str | None:
     """The fingerprint key the judge ``spec`` names will have once loaded, worked out without its weights (a
     local model: file names, sizes and digest only), so a run can skip what it already judged before loading.
     None for a remote judge (its fingerprint needs the server) or a custom prompt not registered yet."""
+    spec = resolved_spec(spec)
     if is_remote_model(spec.model):
         return None
     try:

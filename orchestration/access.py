@@ -463,6 +463,12 @@ class Access:
         SECURITY_LOG.info("invite created: #%d %s (%s) valid %g hours, by %r", made.id, role, kind, hours, user.name)
         return made, token
 
+    def open_invites(self, actor: str | None) -> list[OpenInvite]:
+        """Admins only: the invite links that still work, oldest first (never a token); ``judge-studio users invites``
+        reads them here, loading no pandas (``orchestration.admin.open_invites`` is the Admin page's way in)."""
+        self.require(actor, "admin")
+        return self.store.open_invites()
+
     def accept_invite(self, token: str, name: str, password: str, address: str | None = None) -> tuple[str, str]:
         created, role = self.store.accept_invite(token, name, password)
         SECURITY_LOG.info("invite used: new account %r (%s) from %s", created, role, address)

@@ -13,9 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from annotation_store import ComparisonView, ResponseView, SessionView, StoreError
 from annotation_store.accounts import OpenInvite, TokenInfo
@@ -23,14 +21,14 @@ from annotation_store.assignment import STRATEGIES
 from annotation_store.batch_import import ImportSummary
 from annotation_store.gold_ratings import GoldImportCounts, GoldRatingMark
 from annotation_store.models import ANNOTATOR_KINDS, ANNOTATOR_ROLES
-from annotation_store.sessions import GoldMark, SessionCreated
+from annotation_store.sessions import GOLD_COLUMNS, GoldMark, SessionCreated
 from annotation_store.set_aside import SetAside
 from annotation_store.unfinished import Unfinished
 from interchange.formats import format_of_name, judge_of_file, unnamed_judge, unsaid_format
-from interchange.importers import add_mapping, read_utf8
+from interchange.importers import TABLE_WORDS, TableFieldWords, add_mapping, read_utf8
 from orchestration.access import ADMIN_PASSWORD_FILE, FIRST_ADMIN, SECURITY_LOG, SET_ASIDE_COLUMN, Access
 from orchestration.annotation import log_members_change
-from orchestration.catalog import require_dataset
+from orchestration.catalog import gold_listed, require_dataset
 from orchestration.checkup import SUITES, CheckupProgress, CheckupReport, run_checkup
 from orchestration.datasets import (
     EXPORT_FORMATS,
@@ -46,6 +44,9 @@ from orchestration.downloads import download_path
 from orchestration.review import MAX_ID
 from orchestration.service import RunSummary, Studio
 from settings.sessions import session_defaults
+
+if TYPE_CHECKING:
+    import pandas as pd  # only the Admin page's tables are DataFrames; `gold list`, `users invites` load no pandas
 
 ADMIN = "admin"
 #: Formats a single uploaded file can be imported in (``pandalm-pipeline`` needs several files).
@@ -80,11 +81,20 @@ class ImportFieldNames:
 
     format: str = "the Format"
     judge: str = "the Judge name field"
+    #: a table import's refusals (which model wrote a response, a verdict column's judge): the command line's and
+    #: the Admin page's words by default (``interchange.importers.TABLE_WORDS``), REST's form fields for REST
+    table: TableFieldWords = TABLE_WORDS
 
 
 #: The Admin page's field names, and REST ``POST /api/v1/datasets/import``'s.
 PAGE_FIELDS = ImportFieldNames()
-REST_FIELDS = ImportFieldNames(format="a format in the form field `format`", judge="the form field `judge`")
+REST_FIELDS = ImportFieldNames(
+    format="a format in the form field `format`",
+    judge="the form field `judge`",
+    table=TableFieldWords(
+        mapped="form field `mapping`: {field}=COLUMN", named="form field `{field}`", judge="form field `judge`"
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -250,8 +260,7 @@ def parse_mapping_text(text: str) -> dict[str, str]:
 
 def open_invites(access: Access, actor: str | None) -> list[OpenInvite]:
     """Admins only (the Admin page and ``judge-studio users invites``): the open invites, oldest first."""
-    access.require(actor, ADMIN)
-    return access.store.open_invites()
+    return access.open_invites(actor)
 
 
 #: The longest an invite link may work (the store's rule: more than 0 hours, at most 90 days).
@@ -398,6 +407,7 @@ class AdminDesk:
             model1=request.model1.strip() or None,
             model2=request.model2.strip() or None,
             annotator=request.annotator.strip() or None,
+            said=request.names.table,
         )
         return import_file(self.store, path, request.fmt, options, on_progress=on_progress)
 
@@ -774,12 +784,11 @@ class AdminDesk:
     def gold_marks(
         self, actor: str | None, dataset: str | None = None, comparison_id: int | None = None
     ) -> pd.DataFrame:
-        """Gold marks with their dataset (``judge-studio gold list``, REST ``/gold``): gold answers are
-        for admins only, since an annotator who read them would pass every attention check."""
-        self.access.require(actor, ADMIN)
-        if dataset:
-            require_dataset(self.store, dataset)  # the one wording of an unknown dataset, with the names there are
-        return self.store.gold_marks(dataset or None, comparison_id)
+        """Gold marks with their dataset (REST ``/gold``): ``orchestration.catalog.gold_listed``'s rows (admins
+        only; ``judge-studio gold list`` prints them) as a DataFrame of ``GOLD_COLUMNS``."""
+        import pandas as pd
+
+        return pd.DataFrame(gold_listed(self.access, actor, dataset, comparison_id), columns=list(GOLD_COLUMNS))
 
     def import_gold(self, actor: str | None, marks: Sequence[GoldMark]) -> GoldImportCounts:
         """Mark many comparisons as gold at once, all or nothing; returns what it did. Each mark is

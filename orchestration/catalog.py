@@ -15,8 +15,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import pandas as pd
-
 from annotation_store import ComparisonView, Store, StoreError, StoreNotFound, VerdictView
 from orchestration.access import Access
 
@@ -73,6 +71,19 @@ def require_dataset(store: Store, dataset: str) -> str:
     if dataset not in names:
         raise StoreNotFound(f"There is no dataset named {dataset!r} (datasets: {', '.join(names) or 'none'}).")
     return dataset
+
+
+def gold_listed(
+    access: Access, actor: str | None, dataset: str | None = None, comparison_id: int | None = None
+) -> list[dict[str, Any]]:
+    """Admins only: the gold marks (``Store.gold_rows``: comparison_id, dataset, verdict, explanation) of one
+    dataset, of one comparison, or of all, as plain rows: ``judge-studio gold list`` (no pandas) and, as a
+    DataFrame, ``AdminDesk.gold_marks`` (REST ``/gold``). Gold answers are for admins only, since an annotator who
+    read them would pass every attention check; an unknown dataset is ``require_dataset``'s one message."""
+    access.require(actor, "admin")
+    if dataset:
+        require_dataset(access.store, dataset)
+    return access.store.gold_rows(dataset or None, comparison_id)
 
 
 def no_comparisons(store: Store, dataset: str, doing: str) -> StoreError:
@@ -161,6 +172,8 @@ def comparison_detail(access: Access, actor: str | None, comparison_id: int) -> 
 
 
 def _missing(value: Any) -> bool:
+    import pandas as pd  # here, not at the top: `gold list` imports this module for `require_dataset`
+
     return value is None or bool(pd.isna(value))
 
 

@@ -34,6 +34,8 @@ from interchange.exporters import (
 from interchange.formats import IMPORT_FORMATS as ALL_FORMATS
 from interchange.hhh_alignment import import_hhh_alignment
 from interchange.importers import (
+    TABLE_WORDS,
+    TableFieldWords,
     import_alpacaeval_annotations,
     import_alpacaeval_outputs,
     import_llmbar_dataset,
@@ -94,6 +96,8 @@ class ImportOptions:
     model2: str | None = None
     annotator: str | None = None
     candidates: Sequence[str] = ()  # pandalm-pipeline: "MODEL=FILE" (or "FILE") per candidate
+    #: how a table import's refusals name the options (the command line's and the Admin page's; REST's own)
+    said: TableFieldWords = TABLE_WORDS
 
 
 # Which options each format takes (besides --dataset); a given option a format ignores is an error,
@@ -146,7 +150,11 @@ def _import_file(store: Store, path: str | Path, fmt: str, options: ImportOption
     if fmt not in IMPORT_FORMATS:
         raise StoreError(f"Unknown import format {fmt!r}; use one of {', '.join(IMPORT_FORMATS)}.")
     opts = options or ImportOptions()
-    given = {name for name, value in vars(opts).items() if name != "dataset" and value not in (None, (), {}, [])}
+    given = {
+        name
+        for name, value in vars(opts).items()
+        if name not in ("dataset", "said") and value not in (None, (), {}, [])
+    }
     extra = given - _FORMAT_OPTIONS[fmt]
     if extra:
         names = ", ".join(_FLAGS.get(n, f"--{n}") for n in sorted(extra))
@@ -191,6 +199,7 @@ def _import_file(store: Store, path: str | Path, fmt: str, options: ImportOption
         model2=opts.model2,
         annotator=opts.annotator or "imported",
         judge=opts.judge,
+        said=opts.said,
     )
 
 

@@ -14,8 +14,9 @@ import threading
 import time
 from pathlib import Path
 
-#: How long a download stays on disk: well past the click that made it (Gradio copies it at once).
-KEEP_SECONDS = 3600
+#: How long a download (and Gradio's copy of it or of an upload) stays on disk: a working day, so a link clicked
+#: or an upload imported hours later still works (review18c 6: an hour made a late click a bare 404).
+KEEP_SECONDS = 8 * 3600
 
 _lock = threading.Lock()
 _folder: list[Path] = []  # this process's folder, made on the first download

@@ -8,6 +8,8 @@ and whether the dataset's "models" are models at all.
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,8 +21,10 @@ from analysis import ALPHA, N_BOOTSTRAP, JudgeRun, ReportInputs, ReportOptions, 
 from analysis.defaults import AGGREGATION, AGGREGATIONS, ALT_TEST_EPSILON, SEED
 from analysis.guideline_versions import GuidelineInputs
 from analysis.label_scope import ALL, IMPORTED, SESSION, LabelScope
+from analysis.report_table import COLUMN_NAMES, judge_rows
 from annotation_store.base import StoreNotFound
 from annotation_store.store import JudgeRunView, Store, StoreError
+from interchange.exporters import neutralize
 from interchange.importers import POSITION_MODELS
 from orchestration.catalog import no_comparisons, require_dataset
 from orchestration.checkup_suites import stored_checkups
@@ -259,3 +263,18 @@ def metrics_report(
         uncertain_margin=margin_setting(uncertain_margin),
     )
     return report_dict(build_report(inputs, options))
+
+
+def metrics_csv(report: Mapping[str, Any]) -> str:
+    """``report`` (``metrics_report``'s dict) as CSV: a header of ``analysis.report_table.COLUMN_NAMES`` and one
+    line per judge run, each cell the report's own value (``judge_rows``: copied, never recomputed). An empty cell
+    is a figure not measured; a number is written in full (Python's shortest round-trip form, so pandas reads
+    back the very float ``metrics --json`` holds); a name a spreadsheet would run as a formula ("=...", from an
+    imported file) gets the exports' apostrophe (``interchange.exporters.neutralize``). Lines end in CRLF (RFC
+    4180), as the exports' CSV: a bare CR in a name is then quoted."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(COLUMN_NAMES), lineterminator="\r\n")
+    writer.writeheader()
+    for row in judge_rows(report):
+        writer.writerow({key: "" if value is None else neutralize(value) for key, value in row.items()})
+    return out.getvalue()

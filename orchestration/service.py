@@ -72,9 +72,14 @@ RATING_PROFILE = "mtbench-single"
 RUN_NOT_KEPT = "Nothing was stored; the run was not kept."
 
 
-def run_kept_text(run_id: int, dataset: str) -> str:
-    """Said instead of ``RUN_NOT_KEPT`` when the judge's run existed before (it holds verdicts, say on another
-    dataset) or another call is judging into it: it is kept, and nothing of this call was stored in it."""
+def run_kept_text(run_id: int, dataset: str, *, new: bool = False) -> str:
+    """Said instead of ``RUN_NOT_KEPT`` when the judge's run is kept and nothing of this call was stored in it: it
+    existed before (it holds verdicts, say on another dataset), or (``new``: this call made it, so it held none)
+    another call is judging into it (review 18c finding 8)."""
+    if new:
+        return (
+            f"Nothing was stored on dataset {dataset!r}; judge run {run_id} is kept: another judging is adding to it."
+        )
     return f"Nothing was stored on dataset {dataset!r}; judge run {run_id} is kept, with the verdicts it held before."
 
 
@@ -897,7 +902,7 @@ class Studio:
                 new_run and not job.done and self.activity.drop_unshared_run(run.run_id, self.store.drop_run_of_errors)
             )
             if isinstance(exc, RemoteJudgeError) and not job.done:  # what became of the run (s18 notebook, 4)
-                kept = RUN_NOT_KEPT if dropped else run_kept_text(run.run_id, dataset)
+                kept = RUN_NOT_KEPT if dropped else run_kept_text(run.run_id, dataset, new=new_run)
                 raise RemoteJudgeError(joined(str(exc), kept), lost=exc.lost, reason=exc.reason) from exc
             raise
         finally:

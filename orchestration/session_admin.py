@@ -16,6 +16,7 @@ from orchestration.annotation import change_session_members, session_members
 
 if TYPE_CHECKING:
     from annotation_store.sessions import MembersChanged
+    from annotation_store.views import SessionView, Standing
     from orchestration.access import Access
 
 ADMIN = "admin"
@@ -96,6 +97,44 @@ def change_members(
     and the CLI's lines about it."""
     changed = change_session_members(access, actor, session, list(add), list(remove))
     return changed, change_said(session.strip(), changed)
+
+
+@dataclass(frozen=True)
+class SessionListed:
+    """One session as the Admin page's sessions table and ``judge-studio sessions list`` show it: its settings,
+    where it stands (``Standing``: items done of total, gold apart) and its members ([]: open to everyone)."""
+
+    session: SessionView
+    standing: Standing
+    members: list[str]
+
+
+#: ``judge-studio sessions list``'s columns (``sessions_list_rows``).
+SESSION_LIST_HEADERS = ("name", "dataset", "kind", "state", "who may work", "items done")
+
+
+def sessions_listed(access: Access, actor: str | None) -> list[SessionListed]:
+    """Every session, open or closed, oldest first, with where it stands and its members (admin): the one read
+    behind the Admin page's sessions table and ``judge-studio sessions list``."""
+    access.require(actor, ADMIN)
+    store = access.store
+    return [SessionListed(s, store.session_standing(s.name), store.session_members(s.name)) for s in store.sessions()]
+
+
+def sessions_list_rows(listed: list[SessionListed]) -> list[tuple[str, ...]]:
+    """The cells of ``SESSION_LIST_HEADERS`` per session: kind "pairwise" or "grading 1-5", state "open" or
+    "closed", who may work "everyone" or "members only (2)", items done "57 of 60" (gold checks apart)."""
+    return [
+        (
+            x.session.name,
+            x.session.dataset,
+            "pairwise" if x.session.kind == "pairwise" else f"grading 1-{x.session.scale}",
+            "open" if x.session.active else "closed",
+            f"members only ({len(x.members)})" if x.members else "everyone",
+            f"{x.standing.done} of {x.standing.total}",
+        )
+        for x in listed
+    ]
 
 
 def session_activity(

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from judge_runtime import DEMO_MODEL, JudgeSpec, get_profile
+from judge_runtime import JudgeSpec, resolved_verdict_mode
 from settings.table import BY_NAME, ENV_PREFIX, SETTINGS_TABLE, Setting, rows_for
 
 __all__ = ["ENV_PREFIX", "SETTINGS_TABLE", "Setting", "Settings", "judge_spec", "rows_for"]
@@ -66,17 +66,8 @@ class Settings:
 
     @property
     def resolved_verdict_mode(self) -> str:
-        if self.verdict_mode != "auto":
-            return self.verdict_mode
-        if self.judge_model != DEMO_MODEL:
-            return "generate"
-        # constrained needs verdict words first in the output (PandaLM); MT-Bench's verdict comes last
-        # and JudgeLM starts with scores, so the demo judge writes freely in those formats
-        try:
-            words = get_profile(self.judge_profile).verdict_words
-        except Exception:  # an unknown profile name: loading the judge reports it
-            return "generate"
-        return "constrained" if words is not None else "generate"
+        """``verdict_mode`` with "auto" resolved for the judge model and profile (``judge_runtime``'s one rule)."""
+        return resolved_verdict_mode(self.verdict_mode, self.judge_model, self.judge_profile)
 
     @property
     def database(self) -> str:

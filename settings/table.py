@@ -76,6 +76,7 @@ STORE_COMMANDS = (
     "datasets runs",
     "datasets delete-run",
     "datasets merge-runs",
+    "sessions list",
     "sessions activity",
     "sessions members",
     "sessions create",
@@ -291,12 +292,12 @@ JUDGE = (
         str,
         "generate: parse the judge's own output; constrained: the verdict word from one forward pass, then "
         "the reason; auto: constrained for the demo judge in a profile with verdict words first (it never "
-        "writes a parseable verdict on its own), generate otherwise. Differs on purpose from JudgeSpec's "
-        "'generate', which is for callers that choose",
+        "writes a parseable verdict on its own), generate otherwise; the Python API's load_judge() defaults to "
+        "auto too",
         "judge",
-        default="auto",
         commands=PAIR_JUDGE_COMMANDS,
         choices=("auto", "generate", "constrained"),
+        **_spec("verdict_mode"),
     ),
     Setting(
         "both_orders",

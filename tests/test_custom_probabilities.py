@@ -79,7 +79,7 @@ def _regex_rule() -> VerdictRule:
 @pytest.fixture(scope="module")
 def judge():
     """The demo judge with the few-shot prompt, 8 new tokens (a marker and a little more)."""
-    return load_judge(custom_prompt=PROMPT, max_new_tokens=8, device="cpu")
+    return load_judge(custom_prompt=PROMPT, max_new_tokens=8, device="cpu", verdict_mode="generate")
 
 
 @pytest.mark.model

@@ -72,7 +72,7 @@ def test_demo_judge_verdicts_are_constrained_and_cancel_position_bias(quick_judg
 def test_generate_mode_output_without_a_verdict_is_unparsed_not_tie() -> None:
     """Left to write freely the 135M demo model never follows PandaLM's format (0/42 in bench/parse_rate.py):
     its output must be stored as unparsed/truncated, never turned into a tie."""
-    judge = load_judge(max_new_tokens=24)  # the released behaviour: parse what the model writes
+    judge = load_judge(max_new_tokens=24, verdict_mode="generate")  # the released behaviour: parse what it writes
     result = judge.judge(CASE)
     assert result.probabilities is None
     assert result.parsed.verdict is None

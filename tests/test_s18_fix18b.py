@@ -80,8 +80,9 @@ def test_export_import_export_is_a_fixed_point_and_the_texts_come_back(
     assert error == "", out
     # 6 guarded texts, each in the instruction and in response1
     assert (
-        "12 cells started with the apostrophe the CSV export puts before = + - @ or ' (a spreadsheet formula guard): "
-        "that one apostrophe was removed, so the texts are as they were exported." in out
+        "12 cells started with the apostrophe the CSV export puts before = + - @ or ' (a spreadsheet formula guard; "
+        "the file's export_format 2 says so): that one apostrophe was removed, so the texts are as they were "
+        "exported." in out
     )
     assert _stored(home, "d1") == _stored(home, "d0") == [(text, text) for text in TEXTS]
     second = _export(home, "d1", tmp_path / "w2.csv", capsys)
@@ -94,21 +95,26 @@ def test_export_import_export_is_a_fixed_point_and_the_texts_come_back(
 
 
 def test_a_texts_own_apostrophe_in_an_older_export_is_kept(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """A wide export written before s18 did not double a text's own leading apostrophe: ``'quoted`` stays."""
+    """A wide export written before s18 did not double a text's own leading apostrophe and has no export_format
+    column: every cell is read as written (review 18c finding 1), as before s18."""
     home = tmp_path / "home"
     home.mkdir()
     cli_import(home, _source(tmp_path), "--dataset", "d0", capsys=capsys)
     rows = _export(home, "d0", tmp_path / "w1.csv", capsys)
     old = tmp_path / "old.csv"
     with old.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer = csv.DictWriter(handle, fieldnames=[k for k in rows[0] if k != "export_format"])
         writer.writeheader()
-        for row in rows:  # as the exporter wrote it before s18: a text's own apostrophe not doubled
+        for row in rows:  # as the exporter wrote it before s18: a text's own apostrophe not doubled, no marker
+            row.pop("export_format")
             writer.writerow({k: v[1:] if v.startswith("''") else v for k, v in row.items()})
     out, error = cli_import(home, old, "--dataset", "old", capsys=capsys)
     assert error == "", out
-    assert [instruction for instruction, _ in _stored(home, "old")] == ["'quoted", "=1+1", "'x", *TEXTS[3:]]
-    assert "10 cells started with the apostrophe" in out  # =1+1 ''x +cmd -1 @a, twice each; 'quoted is its own
+    assert [instruction for instruction, _ in _stored(home, "old")] == [
+        "'quoted", "'=1+1", "''x", "'+cmd", "'-1", "'@a", "plain text",
+    ]  # fmt: skip
+    assert "8 texts start with an apostrophe before = + - @" in out  # '=1+1 '+cmd '-1 '@a, twice each
+    assert "kept as written, since this file has no export_format column" in out
 
 
 def test_a_csv_that_is_not_a_wide_export_keeps_its_apostrophes(tmp_path: Path) -> None:

@@ -41,6 +41,8 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
         (["datasets", "list"], ""),
         (["sessions", "activity"], ""),
         (["sessions", "members", "nosuch"], ""),
+        (["gold", "list"], "No gold comparisons."),  # s18 leftovers: plain rows, as users list
+        (["users", "invites"], "No open invite links"),  # s18 leftovers: Access.open_invites
         (["evaluate", "--help"], "usage: judge-studio evaluate"),
         (["judge", "--help"], "usage: judge-studio judge"),
     ],

@@ -74,8 +74,10 @@ def test_version_prints_the_package_version_without_loading_heavy_modules(tmp_pa
 
     from test_s16_light_cli import _loaded
 
-    loaded, done = _loaded(tmp_path, "--version", heavy=("sklearn", "scipy", "torch", "gradio", "pandas"))
-    assert done.stdout.strip() == f"judge-studio {version('judge-studio')}"
+    from annotation_store.db import head_revision
+
+    loaded, done = _loaded(tmp_path, "--version", heavy=("sklearn", "scipy", "torch", "gradio", "pandas", "alembic"))
+    assert done.stdout.strip() == f"judge-studio {version('judge-studio')} (database schema {head_revision()})"
     assert "usage" not in done.stderr and "EXIT=" not in done.stderr
     assert loaded == []
 

@@ -22,7 +22,7 @@ from typing import Any
 import gradio as gr
 
 from orchestration import Studio
-from ui.errors import has_role
+from ui.errors import has_role, log
 from ui.render import plain_text
 
 #: What a line break in a name shows as in a picker (a space would make "gpt\n4" look like "gpt 4").
@@ -49,27 +49,42 @@ def shown_choices(choices: Iterable[Any]) -> list[tuple[str, Any]]:
 
 #: What a value Gradio refuses (not among a choice component's choices) is answered with, in place of Gradio's words.
 CHOICE_REFUSED = "That choice is not in this page's list; reload the page and pick again."
-_GRADIO_REFUSAL = "is not in the list of choices"
+
+
+def refused_choice(component: Any, payload: Any) -> bool:
+    """Does ``payload`` hold a value that is not among ``component``'s choices? Gradio's rule for Dropdown, Radio
+    and CheckboxGroup (None is no choice; a Dropdown with ``allow_custom_value`` takes any value; a list is checked
+    value by value), on the component itself, not on the words of Gradio's message."""
+    if payload is None or getattr(component, "allow_custom_value", False):
+        return False
+    values = [value for _, value in component.choices]
+    return any(value not in values for value in (payload if isinstance(payload, list) else [payload]))
 
 
 def quiet_choice_errors() -> None:
     """Gradio answers a value that is not among a Dropdown's, Radio's or CheckboxGroup's choices with an error that
     lists every choice the server holds for that component (``Value: x is not in the list of choices: [...]``), and
     shows it to the caller before any handler checks their role: an annotator who sent a made-up value to any event
-    reading a dataset picker was told every dataset name (s18 redteam2, finding 2). Their ``preprocess`` now says
-    ``CHOICE_REFUSED`` instead (once per process; other errors pass unchanged)."""
+    reading a dataset picker was told every dataset name (s18 redteam2, finding 2). Their ``preprocess`` now checks
+    the value against the component's choices first (``refused_choice``) and answers a refused one with
+    ``CHOICE_REFUSED``; Gradio's own message, with the component and the value, goes to the server's log
+    (``judge_studio.ui``) only (review 18c finding 4). Once per process; other values and errors pass unchanged."""
     for cls in (gr.Dropdown, gr.Radio, gr.CheckboxGroup):
         original = cls.preprocess
         if getattr(original, "_quiet_choices", False):
             continue
 
         def preprocess(self: Any, payload: Any, *, _original: Any = original) -> Any:
-            try:
+            if not refused_choice(self, payload):
                 return _original(self, payload)
-            except gr.Error as exc:
-                if _GRADIO_REFUSAL in str(exc):
-                    raise gr.Error(CHOICE_REFUSED) from None
-                raise
+            try:
+                _original(self, payload)
+                said = "Gradio itself accepted it"
+            except Exception as exc:  # Gradio's gr.Error, naming every choice: for the log, never the page
+                said = str(getattr(exc, "message", exc))
+            where = f"{type(self).__name__} {self.elem_id or self._id!r}"
+            log.warning("Refused a value not among the choices of %s: %s", where, said)
+            raise gr.Error(CHOICE_REFUSED) from None
 
         preprocess._quiet_choices = True  # type: ignore[attr-defined]
         cls.preprocess = preprocess  # type: ignore[method-assign]

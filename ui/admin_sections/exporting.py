@@ -23,7 +23,13 @@ from ui.render import code, inline_text
 EVERY_LABEL = ("all", "imported")
 #: How the export's note names the options on this page: its boxes (the command line's flags are its own).
 ADMIN_WORDS = OptionWords(
-    'the "leave out" box', 'the "at least this many labels" box: {n}', "The uncertain margin", KEEP_EMPTY_ELSEWHERE
+    'the "leave out" box',
+    'the "at least this many labels" box: {n}',
+    "The uncertain margin",
+    KEEP_EMPTY_ELSEWHERE,
+    labels_from='the "labels from" box',
+    min_labels_name='the "at least this many labels" box',
+    kinds='"What": {kinds}',
 )
 
 

@@ -11,6 +11,7 @@ import gradio as gr
 from errors import InvalidInput
 from orchestration import AdminDesk, SessionForm
 from orchestration.admin import removed_gold_note
+from orchestration.session_admin import sessions_listed
 from ui.admin_sections.gold_preview import comparison_preview_markdown, wire_preview
 from ui.admin_sections.gold_ratings import wire_gold_ratings
 from ui.admin_sections.session_members import ActivitySection, MembersSection, session_choices
@@ -23,9 +24,10 @@ from ui.render import code, inline_text
 def _listed(s: SessionsSection, desk: AdminDesk, request: gr.Request) -> dict[Any, Any]:
     """The sessions table and the "edit session" choices."""
     actor = actor_of(request)
-    sessions = desk.sessions(actor)
+    listed = sessions_listed(desk.access, actor)  # the read `judge-studio sessions list` prints
+    sessions = [x.session for x in listed]
     assignments = {x.name: desk.session_assignment(actor, x.name) for x in sessions}  # a few sessions: one read each
-    standings = {x.name: desk.studio.desk.standing(actor, x.name).text() for x in sessions}
+    standings = {x.session.name: x.standing.text() for x in listed}
     frame = sessions_frame(sessions, assignments, standings)
     return {s.table: frame, s.pick: gr.Dropdown(choices=shown_choices(x.name for x in sessions))}
 

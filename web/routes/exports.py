@@ -31,7 +31,15 @@ def _safe_filename(name: str) -> str:
 
 
 #: How ``X-Export-Note`` names the options: this route's query parameters (the command line's flags are its own).
-REST_WORDS = OptionWords("exclude_annotator", "min_labels={n}", "uncertain_margin", KEEP_EMPTY_ELSEWHERE)
+REST_WORDS = OptionWords(
+    "exclude_annotator",
+    "min_labels={n}",
+    "uncertain_margin",
+    KEEP_EMPTY_ELSEWHERE,
+    labels_from="labels_from",
+    min_labels_name="min_labels",
+    kinds="kind {kinds}",
+)
 
 
 @router.get(

@@ -1,11 +1,14 @@
-"""``GET /api/v1/metrics``: a dataset's full report, as ``judge-studio metrics --json`` prints it."""
+"""``GET /api/v1/metrics``: a dataset's full report, as ``judge-studio metrics --json`` prints it, or with
+``format=csv`` its headline figures, one row per judge run, as ``judge-studio metrics --format csv`` prints them
+(``orchestration.metrics.metrics_csv``: the same report, flattened)."""
 
 # No ``from __future__ import annotations``: FastAPI reads the handlers' annotations at run time.
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import Query
+from fastapi import Query, Response
 
 from analysis.defaults import ALPHA, N_BOOTSTRAP
+from orchestration.metrics import metrics_csv
 from web.routes.common import DATASET_404, Caller, StudioDep, answers, api_router
 
 LABELS_FROM = (
@@ -15,7 +18,14 @@ LABELS_FROM = (
 router = api_router("data")
 
 
-@router.get("/metrics", response_model=dict[str, Any], responses=answers(400, 401, 403, 404, notes=DATASET_404))
+CSV_MEDIA = "text/csv; charset=utf-8"
+
+
+@router.get(
+    "/metrics",
+    response_model=dict[str, Any],
+    responses={200: {"content": {"text/csv": {}}}, **answers(400, 401, 403, 404, notes=DATASET_404)},
+)
 def metrics(
     user: Caller,
     studio: StudioDep,
@@ -27,11 +37,16 @@ def metrics(
         float | None, Query(ge=0, lt=1, description="judge verdicts closer than this are uncertain (0: off)")
     ] = None,
     labels_from: Annotated[str | None, Query(description=LABELS_FROM, max_length=210)] = None,
-) -> dict[str, Any]:
+    format: Annotated[
+        Literal["json", "csv"],
+        Query(description="json: every figure (default); csv: one row per judge run with its headline figures"),
+    ] = "json",
+) -> Any:
     """The full metrics report of a dataset (reviewer+). ``uncertain_margin`` as ``/report-card`` takes it
-    (default: the server's setting), so the two answer with the same figures for the same margin."""
+    (default: the server's setting), so the two answer with the same figures for the same margin. ``format=csv``:
+    the same report's headline figures, one row per judge run (text/csv, the columns of ``metrics --format csv``)."""
     studio.access.require(user.name, "reviewer")
-    return studio.metrics(
+    report = studio.metrics(
         dataset,
         alpha=alpha,
         n_bootstrap=bootstrap,
@@ -39,3 +54,13 @@ def metrics(
         uncertain_margin=uncertain_margin,
         labels_from=labels_from,
     )
+    if format == "csv":
+        headers = {"Content-Disposition": f'inline; filename="{_safe_name(dataset)}-metrics.csv"'}
+        return Response(metrics_csv(report), media_type=CSV_MEDIA, headers=headers)
+    return report
+
+
+def _safe_name(name: str) -> str:
+    """The dataset's name as a file name in a header: letters, digits, - _ . only."""
+    cleaned = "".join(ch if ch.isalnum() and ch.isascii() else ch if ch in "-_." else "-" for ch in name).strip(".-")
+    return cleaned[:80] or "dataset"
