@@ -52,7 +52,7 @@ from orchestration.annotation import AnnotationDesk
 from orchestration.catalog import no_comparisons, no_responses, require_dataset
 from orchestration.dashboard import Dashboard, build_dashboard
 from orchestration.dataset_admin import DatasetAdmin
-from orchestration.datasets import ExportPeople, ExportSummary, export_dataset, export_dataset_summary
+from orchestration.datasets import ExportPeople, ExportSummary, export_dataset_summary
 from orchestration.demo import (
     BackgroundRun,
     judge_demo_in_background,
@@ -1105,30 +1105,6 @@ class Studio:
             people=people,
             uncertain_margin=uncertain_margin,
             labels_from=labels_from,
-        )
-
-    def export(
-        self,
-        dataset: str,
-        kind: str,
-        *,
-        fmt: str | None = None,
-        output: str | Path | None = None,
-        include_judges: bool = False,
-        source: str = "majority",
-        people: ExportPeople | None = None,
-    ) -> int:
-        """Write one export of ``dataset`` to ``output`` (``orchestration.datasets.export_dataset``); returns the
-        number of rows. ``people``: whose labels count (``ExportPeople``)."""
-        return export_dataset(
-            self.store,
-            dataset,
-            kind,
-            fmt=fmt,
-            output=output,
-            include_judges=include_judges,
-            source=source,
-            people=people,
         )
 
     def export_summary(

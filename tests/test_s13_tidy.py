@@ -85,6 +85,6 @@ def test_the_studios_report_calls_answer_as_the_functions_they_wrap(db_path: Pat
     figures = {"alpha": 0.1, "n_bootstrap": 0, "labels_from": "imported"}
     assert studio.metrics(DEMO, **figures) == metrics_report(store, DEMO, **figures)
     assert studio.report_card(DEMO, **figures) == report_card(store, DEMO, **figures)
-    rows = studio.export(DEMO, "wide", fmt="csv", output=tmp_path / "wide.csv")
+    rows = studio.export_summary(DEMO, "wide", fmt="csv", output=tmp_path / "wide.csv").rows
     assert rows == store.comparison_table(DEMO).shape[0] == 126
     assert (tmp_path / "wide.csv").read_text(encoding="utf-8").count("\n") >= rows + 1
