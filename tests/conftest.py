@@ -31,6 +31,31 @@ def fixed_hand_out_salt(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _loggers_as_they_were() -> Iterator[None]:
+    """Every logger's handlers, level, propagation and disabled flag put back after each test: a test that runs
+    ``serve`` in-process (uvicorn.run replaced) has ``cli.commands.first_admin`` apply the server's logging
+    config, whose handlers write to that test's captured stderr; a later test's login line then met the closed
+    stream ("--- Logging error ---" in its stderr, session 18's CI)."""
+    import logging
+
+    def state() -> dict[str, tuple[list[logging.Handler], int, bool, bool]]:
+        found = {name: logging.getLogger(name) for name in ["", *logging.Logger.manager.loggerDict]}
+        return {name: (list(lg.handlers), lg.level, lg.propagate, lg.disabled) for name, lg in found.items()}
+
+    kept = state()
+    yield
+    for name in logging.Logger.manager.loggerDict:
+        if name not in kept and isinstance(logging.Logger.manager.loggerDict[name], logging.Logger):
+            logging.getLogger(name).handlers[:] = []
+    for name, (handlers, level, propagate, disabled) in kept.items():
+        found = logging.getLogger(name)
+        found.handlers[:] = handlers
+        found.setLevel(level)
+        found.propagate = propagate
+        found.disabled = disabled
+
+
+@pytest.fixture(autouse=True)
 def _chromium_only_between_browser_tests(request: pytest.FixtureRequest) -> None:
     """The shared chromium (``tests/_chromium.py``) lives only across consecutive ``browser`` tests of
     modules that do not start Playwright themselves: started, it marks the main thread's asyncio loop as
