@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -10,22 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _chromium import fresh_context
+from _chromium import CHROMIUM, fresh_context
 from conftest import serve_app
 
 from annotation_store import NewVerdict, open_store
 
 pytestmark = [pytest.mark.browser, pytest.mark.model]
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @contextmanager

@@ -4,26 +4,16 @@ refused submit under the session rules says why on the page. Same fixtures patte
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from _chromium import fresh_context
+from _chromium import CHROMIUM, fresh_context
 
 pytestmark = [pytest.mark.browser]
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 EVIL = "evil`</code><img src=x onerror=alert(1)>"
 
 

@@ -230,34 +230,9 @@ def test_serve_writes_the_first_admins_line_to_the_servers_log(
     from orchestration import Settings
     from web.server import log_config
 
-    kept = _every_logger()  # the server's log config reconfigures (and disables) loggers beyond the two it names
     studio = Studio.open(Settings(home=tmp_path))
     try:
         assert first_admin(studio, studio.settings, log_config()) is not None
         assert "security: account created: 'admin' (admin, expert) by '(first start)'" in capsys.readouterr().err
     finally:
-        studio.store.close()
-        _restore_every_logger(kept)
-
-
-LoggerState = tuple[list[logging.Handler], int, bool, bool]
-
-
-def _every_logger() -> dict[str, LoggerState]:
-    """Every logger's handlers, level, propagation and disabled flag (root under ""): dictConfig bound some to
-    this test's captured stderr, which later tests' log lines then met closed ("--- Logging error ---")."""
-    names = ["", *logging.Logger.manager.loggerDict]
-    found = {name: logging.getLogger(name) for name in names}
-    return {name: (list(lg.handlers), lg.level, lg.propagate, lg.disabled) for name, lg in found.items()}
-
-
-def _restore_every_logger(kept: dict[str, LoggerState]) -> None:
-    for name in list(logging.Logger.manager.loggerDict):
-        if name not in kept:  # made by the config: silenced rather than writing to a closed stream
-            logging.getLogger(name).handlers[:] = []
-    for name, (handlers, level, propagate, disabled) in kept.items():
-        found = logging.getLogger(name)
-        found.handlers[:] = handlers
-        found.setLevel(level)
-        found.propagate = propagate
-        found.disabled = disabled
+        studio.store.close()  # the loggers the server's log config set: put back by tests/conftest.py
